@@ -1,0 +1,74 @@
+# cs-playbook. `make` or `make help` lists the targets.
+# Every target sets up what it needs (virtual environment, pinned packages, PDF libraries,
+# demo data) and skips what is already done.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+CLIENT ?=
+PERIOD ?=
+AS_OF  ?=
+DEMO_DATA := data/demo/.generated
+
+.PHONY: help report test lab check demo contract-doc lint bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "Setting up $(VENV) with the pinned packages (first run takes about a minute)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# rfc3987-syntax only serves a jsonschema format check nobody here uses, and costs
+	@# ~0.9 s at every nbformat import (see shared stack notes); pip check passes without it.
+	@$(PY) -m pip uninstall --quiet --yes rfc3987-syntax >/dev/null 2>&1 || true
+	@# WeasyPrint (the PDF engine) needs Pango from the system; Debian machines usually have
+	@# it. Install the Debian packages only when the import fails.
+	@$(PY) -c "import weasyprint" >/dev/null 2>&1 || { \
+	  echo "Installing WeasyPrint's system libraries (Debian packages)..."; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libpango-1.0-0 \
+	    libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
+	  $(PY) -c "import weasyprint"; }
+	@touch $(STAMP)
+
+$(DEMO_DATA): $(STAMP) playbook/demo.py
+	@$(PY) -m playbook.cli demo --force
+
+demo: $(DEMO_DATA) ## Generate the demo client's data (data/demo/), if missing
+
+report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2026-Q3 | AS_OF=2026-09-30]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make report CLIENT=demo"; exit 2; }
+	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
+	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
+
+check: $(STAMP) ## Validate a client's params and data without running analyses: make check CLIENT=acme
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make check CLIENT=demo"; exit 2; }
+	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
+	@$(PY) -m playbook.cli check "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
+
+test: $(STAMP) $(DEMO_DATA) ## Run lint, unit tests, the end-to-end render and every notebook
+	@$(VENV)/bin/ruff check playbook tests bench
+	@$(PY) -m pytest tests
+	@$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
+
+lab: $(STAMP) $(DEMO_DATA) ## Open JupyterLab on the notebooks (the package is importable)
+	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+contract-doc: $(STAMP) ## Regenerate docs/data-contract.md from playbook/contract.py
+	@$(PY) -m playbook.cli contract-doc --out docs/data-contract.md
+
+lint: $(STAMP) ## Run ruff on the package and tests
+	@$(VENV)/bin/ruff check playbook tests bench
+
+bench: $(STAMP) $(DEMO_DATA) ## Time each stage of the demo report; appends to bench/results.md
+	@$(PY) bench/run.py
+
+clean: ## Remove reports and the generated demo data (keeps .venv)
+	rm -rf reports data/demo

@@ -1,0 +1,286 @@
+"""House-style charts. Every function takes ``ax`` (or draws on ``plt.gca()``) and returns it;
+none saves files.
+
+Style: one accent colour and greys, no box or gridlines, direct labels instead of legends,
+sorted bars, the same font family as the report's text (DejaVu Sans, shipped with
+matplotlib, so it is available offline everywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+ACCENT = "#1f4e79"
+ACCENT_LIGHT = "#8fb3d9"
+NEGATIVE = "#a23b3b"
+GREY = "#8c8c8c"
+LIGHT_GREY = "#d0d0d0"
+TEXT = "#333333"
+FONT = "DejaVu Sans"
+RAG = {"red": "#b03a2e", "yellow": "#d4a017", "green": "#2e7d4f"}
+
+
+def apply_house_style() -> None:
+    """Set matplotlib defaults to the house style (idempotent)."""
+    mpl.rcParams.update({
+        "font.family": FONT,
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "axes.edgecolor": LIGHT_GREY,
+        "axes.labelcolor": TEXT,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": False,
+        "xtick.color": TEXT,
+        "ytick.color": TEXT,
+        "text.color": TEXT,
+        "figure.dpi": 100,
+        "figure.figsize": (7.0, 3.4),
+        "svg.fonttype": "none",  # keep text as text: selectable, searchable in the PDF
+        "legend.frameon": False,
+    })
+
+
+def _ax(ax: Axes | None) -> Axes:
+    return ax if ax is not None else plt.gca()
+
+
+def money_axis(ax: Axes, axis: str = "y", symbol: str = "$") -> None:
+    def fmt(v: float, _pos: int) -> str:
+        a = abs(v)
+        if a >= 1e6:
+            return f"{symbol}{v / 1e6:.1f}M"
+        if a >= 1e3:
+            return f"{symbol}{v / 1e3:.0f}K"
+        return f"{symbol}{v:.0f}"
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+
+
+def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$") -> Axes:
+    """MRR bridge: start, movements (positive up, negative down), end.
+
+    ``movements`` is ordered: first item the starting level, last the end level, the
+    ones between signed changes. Bars float on an invisible base with connectors.
+    """
+    ax = _ax(ax)
+    labels = list(movements.index)
+    values = movements.to_numpy(dtype=float)
+    steps = values[1:-1]
+    base = np.concatenate([[0.0], values[0] + np.cumsum(np.concatenate([[0.0], steps]))[:-1],
+                           [0.0]])
+    heights = np.concatenate([[values[0]], steps, [values[-1]]])
+    bottoms = base.copy()
+    bottoms[1:-1] = np.where(steps >= 0, base[1:-1], base[1:-1] + steps)
+    colors = [GREY] + [ACCENT if s >= 0 else NEGATIVE for s in steps] + [GREY]
+    ax.bar(range(len(values)), np.abs(heights), bottom=bottoms, color=colors, width=0.6)
+    level = values[0]
+    for i, s in enumerate(steps, start=1):
+        ax.plot([i - 1 + 0.3, i - 0.3], [level, level], color=LIGHT_GREY, lw=0.8)
+        level += s
+    ax.plot([len(values) - 2 + 0.3, len(values) - 1 - 0.3], [level, level], color=LIGHT_GREY,
+            lw=0.8)
+    top = max(values[0], values[-1])
+    for i, (h, b) in enumerate(zip(heights, bottoms, strict=True)):
+        txt = _short_money(h, symbol, signed=0 < i < len(values) - 1)
+        ax.text(i, b + abs(h) + top * 0.01, txt, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(values)), labels)
+    money_axis(ax, symbol=symbol)
+    lo = min(bottoms.min(), values[0]) * 0.9
+    ax.set_ylim(lo if lo > 0 else 0, top * 1.08)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def _short_money(v: float, symbol: str, signed: bool = False) -> str:
+    sign = ("+" if v >= 0 else "−") if signed else ("-" if v < 0 else "")
+    a = abs(v)
+    if a >= 1e6:
+        return f"{sign}{symbol}{a / 1e6:.2f}M"
+    if a >= 1e3:
+        return f"{sign}{symbol}{a / 1e3:.0f}K"
+    return f"{sign}{symbol}{a:.0f}"
+
+
+def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str | None = None,
+                percent: bool = True, reference: float | None = None) -> Axes:
+    """Lines over time with direct labels at the right end (no legend).
+
+    ``frame``: index = dates, one column per series. ``highlight`` is drawn in the accent
+    colour, the others in grey.
+    """
+    ax = _ax(ax)
+    for col in frame.columns:
+        series = frame[col].dropna()
+        if series.empty:
+            continue
+        color = ACCENT if (highlight is None or col == highlight) else GREY
+        ax.plot(series.index, series.to_numpy(), color=color, lw=2 if color == ACCENT else 1.5)
+        last = series.iloc[-1]
+        ax.annotate(f"{col} {last:.0%}" if percent else f"{col} {last:,.0f}",
+                    (series.index[-1], last), xytext=(4, 0), textcoords="offset points",
+                    va="center", color=color, fontsize=8)
+    if reference is not None:
+        ax.axhline(reference, color=LIGHT_GREY, lw=0.8, ls="--")
+    if percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.margins(x=0.12)
+    return ax
+
+
+def sorted_bars(values: pd.Series, ax: Axes | None = None, *, highlight: Sequence = (),
+                percent: bool = False, symbol: str | None = None,
+                annotations: pd.Series | None = None) -> Axes:
+    """Horizontal bars, largest on top, value labels at the bar end, accent on ``highlight``
+    (or the largest bar when none is given)."""
+    ax = _ax(ax)
+    values = values.sort_values()
+    hl = set(highlight) if highlight else {values.index[-1]} if len(values) else set()
+    colors = [ACCENT if k in hl else LIGHT_GREY for k in values.index]
+    ax.barh([str(i) for i in values.index], values.to_numpy(), color=colors, height=0.65)
+    span = values.abs().max() if len(values) else 1
+    for y, (k, v) in enumerate(values.items()):
+        if percent:
+            label = f"{v:.0%}"
+        elif symbol is not None:
+            label = _short_money(v, symbol)
+        else:
+            label = f"{v:,.0f}"
+        if annotations is not None and k in annotations.index:
+            label += f"  {annotations[k]}"
+        ax.text(v + span * 0.01, y, label, va="center", fontsize=8)
+    ax.spines["bottom"].set_visible(False)
+    ax.set_xticks([])
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, span * 1.3 if span > 0 else 1)
+    return ax
+
+
+def rates_with_intervals(table: pd.DataFrame, ax: Axes | None = None, *, label_col: str = "group",
+                         rate: str = "rate", low: str = "low", high: str = "high",
+                         n: str = "n", small: str | None = "too_small",
+                         overall: float | None = None) -> Axes:
+    """Dot-and-interval chart of rates by group, sorted, with n beside each label; groups
+    flagged too small to judge are drawn hollow and grey."""
+    ax = _ax(ax)
+    t = table.sort_values(rate).reset_index(drop=True)
+    for y, row in t.iterrows():
+        tiny = bool(row[small]) if small and small in t else False
+        color = LIGHT_GREY if tiny else ACCENT
+        ax.plot([row[low], row[high]], [y, y], color=color, lw=2)
+        ax.plot(row[rate], y, "o", color=color, mfc="white" if tiny else color, ms=5)
+    labels = [f"{g} (n={int(k):,}{', too small' if (small in t and s) else ''})"
+              for g, k, s in zip(t[label_col], t[n],
+                                 t[small] if small in t else [False] * len(t), strict=True)]
+    ax.set_yticks(range(len(t)), labels)
+    if overall is not None:
+        ax.axvline(overall, color=GREY, lw=0.8, ls="--")
+        ax.text(overall, len(t) - 0.4, f" overall {overall:.0%}", color=GREY, fontsize=8)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    return ax
+
+
+def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
+                   sizes: pd.Series | None = None) -> Axes:
+    """Cohort retention heatmap (share of the cohort retained), cohort sizes on the right."""
+    ax = _ax(ax)
+    cmap = sns.light_palette(ACCENT, as_cmap=True)
+    sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=1, annot=True,
+                fmt=".0%", annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5,
+                linecolor="white")
+    ax.set_xlabel("Periods since start")
+    ax.set_ylabel("")
+    ax.tick_params(length=0)
+    if sizes is not None:
+        for y, n in enumerate(sizes.reindex(matrix.index).fillna(0)):
+            ax.text(matrix.shape[1] + 0.2, y + 0.5, f"n={int(n):,}", va="center", fontsize=7,
+                    color=GREY)
+    return ax
+
+
+def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds_ratio",
+           low: str = "ci_low", high: str = "ci_high", label_col: str | None = None) -> Axes:
+    """Forest plot of ratios with 95% intervals on a log axis, a line at 1; intervals that
+    cross 1 are grey (not significant)."""
+    ax = _ax(ax)
+    t = table.sort_values(estimate).reset_index(drop=label_col is not None)
+    labels = t[label_col] if label_col else t.index
+    for y, (_, row) in enumerate(t.iterrows()):
+        sig = row[low] > 1 or row[high] < 1
+        color = ACCENT if sig else GREY
+        ax.plot([row[low], row[high]], [y, y], color=color, lw=2)
+        ax.plot(row[estimate], y, "s", color=color, ms=5)
+        ax.text(row[high] * 1.05, y, f"{row[estimate]:.2f}", va="center", fontsize=8,
+                color=color)
+    ax.axvline(1, color=LIGHT_GREY, lw=1)
+    ax.set_xscale("log")
+    ax.set_yticks(range(len(t)), [str(v) for v in labels])
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("Odds ratio of renewal (log scale; 1 = no effect)")
+    return ax
+
+
+def pyramid(shares: pd.DataFrame, ax: Axes | None = None, *, left: str = "share_accounts",
+            right: str = "share_mrr") -> Axes:
+    """Back-to-back bars centred on zero: share of accounts (left, grey) vs share of revenue
+    (right, accent), one row per tier, top tier on top."""
+    ax = _ax(ax)
+    t = shares.iloc[::-1]
+    y = np.arange(len(t))
+    ax.barh(y, -t[left].to_numpy(), color=LIGHT_GREY, height=0.6)
+    ax.barh(y, t[right].to_numpy(), color=ACCENT, height=0.6)
+    for i, (a, r) in enumerate(zip(t[left], t[right], strict=True)):
+        ax.text(-a - 0.01, i, f"{a:.0%}", ha="right", va="center", fontsize=8)
+        ax.text(r + 0.01, i, f"{r:.0%}", ha="left", va="center", fontsize=8)
+    ax.set_yticks(y, [str(i) for i in t.index])
+    lim = max(t[left].max(), t[right].max()) * 1.3
+    ax.set_xlim(-lim, lim)
+    ax.set_xticks([])
+    ax.axvline(0, color=TEXT, lw=0.8)
+    ax.spines["bottom"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    ax.text(-lim * 0.5, len(t) - 0.3, "share of accounts", ha="center", color=GREY, fontsize=8)
+    ax.text(lim * 0.5, len(t) - 0.3, "share of MRR", ha="center", color=ACCENT, fontsize=8)
+    return ax
+
+
+def paired_bars(frame: pd.DataFrame, ax: Axes | None = None, *, first: str, second: str,
+                labels: tuple[str, str] | None = None) -> Axes:
+    """Two bars per row (e.g. current vs required headcount), grey then accent, labelled."""
+    ax = _ax(ax)
+    y = np.arange(len(frame))
+    ax.barh(y + 0.2, frame[first].to_numpy(), height=0.38, color=LIGHT_GREY)
+    ax.barh(y - 0.2, frame[second].to_numpy(), height=0.38, color=ACCENT)
+    span = float(np.nanmax(frame[[first, second]].to_numpy())) if len(frame) else 1.0
+    names = labels or (first, second)
+    for i, (a, b) in enumerate(zip(frame[first], frame[second], strict=True)):
+        ax.text(a + span * 0.01, i + 0.2, f"{a:,.1f} {names[0]}", va="center", fontsize=8,
+                color=GREY)
+        ax.text(b + span * 0.01, i - 0.2, f"{b:,.1f} {names[1]}", va="center", fontsize=8,
+                color=ACCENT)
+    ax.set_yticks(y, [str(i) for i in frame.index])
+    ax.set_xlim(0, span * 1.45 if span > 0 else 1)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def new_figure(height: float = 3.2, width: float = 7.0):
+    """A figure in the house style at report width (inches)."""
+    apply_house_style()
+    return plt.subplots(figsize=(width, height))

@@ -1,0 +1,445 @@
+"""Parameters: shared defaults -> ``params/<client>.yaml`` -> command line, merged and validated.
+
+Every key a client may set is declared by the models below; their default values live in
+``playbook/defaults.yaml`` (one source for defaults). An unknown key or a wrong type is a
+:class:`~playbook.errors.ParamsError` that names the key and the file that set it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import datetime as dt
+import difflib
+import re
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from playbook import paths
+from playbook.contract import TABLES
+from playbook.errors import ClientNameError, ParamsError
+
+CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ClientParams(_Strict):
+    name: str
+    currency: str
+    data_dir: str
+
+
+class PeriodParams(_Strict):
+    period: str
+    as_of: str
+    trailing_months: int = Field(ge=1, le=60)
+
+
+class TableParams(_Strict):
+    """Where one canonical table comes from and how the client's file maps onto it."""
+
+    file: str
+    sheet: str | int | None = None
+    header_row: int = Field(default=1, ge=1)
+    delimiter: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str | None = None
+    date_format: str | None = None
+    dayfirst: bool = False
+    layout: Literal["monthly", "lines"] = "monthly"
+    columns: dict[str, str] = Field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+class ReportParams(_Strict):
+    title: str
+    version: str
+    paper: Literal["A4", "Letter"]
+    confidential: bool
+    notebooks: list[str]
+
+
+class Thresholds(_Strict):
+    small_group_n: int = Field(ge=1)
+    segmentation_min_accounts: int = Field(ge=1)
+    segmentation_revisit_accounts: int = Field(ge=1)
+    exec_contact_days_before_renewal: int = Field(ge=0)
+    user_contact_days_after_drop: int = Field(ge=0)
+    strong_exec_relationships_enterprise: int = Field(ge=0)
+    strong_exec_relationships_smb: int = Field(ge=0)
+    usage_drop_share: float = Field(gt=0, lt=1)
+    low_nps: float = Field(ge=0, le=10)
+    renewal_horizon_days: int = Field(ge=1)
+    top3_concentrated_share: float = Field(gt=0, le=1)
+    uninformative_reason_share: float = Field(gt=0, le=1)
+
+
+class HealthParams(_Strict):
+    scale_max: int
+    bands: dict[str, float]
+    weights: dict[str, float]
+
+
+class TouchTier(_Strict):
+    accounts_per_csm: tuple[int, int]
+    touches: dict[str, float]
+
+
+class TouchModelParams(_Strict):
+    tiers: dict[str, TouchTier]
+    hours_per_touch: dict[str, float]
+    csm_hours_per_year: float = Field(gt=0)
+    account_admin_hours_per_year: dict[str, float]
+    loaded_cost_per_csm: float = Field(ge=0)
+
+
+class ValueParams(_Strict):
+    tier_shares: dict[str, float]
+    weights: dict[str, float]
+
+
+class DriversParams(_Strict):
+    cutoff_days: int = Field(ge=0)
+    cv_folds: int = Field(ge=2)
+    random_seed: int
+
+
+class ChurnParams(_Strict):
+    recognise_at: Literal["cancellation", "end_of_paid_period"]
+    reactivation_window_months: int = Field(ge=0)
+    count_same_month_churn: bool
+    uninformative_reasons: list[str]
+    reason_rules: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class DataParams(_Strict):
+    max_rejected_share: float = Field(ge=0, le=1)
+
+
+class Params(_Strict):
+    """The merged, validated parameters of one run."""
+
+    client: ClientParams
+    period: PeriodParams
+    tables: dict[str, TableParams]
+    report: ReportParams
+    thresholds: Thresholds
+    health: HealthParams
+    touch_model: TouchModelParams
+    value: ValueParams
+    drivers: DriversParams
+    churn: ChurnParams
+    data: DataParams
+
+    # Derived after validation (not settable from files).
+    client_id: str = Field(default="", exclude=True)
+    period_label: str = Field(default="", exclude=True)
+    period_start: dt.date | None = Field(default=None, exclude=True)
+    as_of: dt.date | None = Field(default=None, exclude=True)
+    sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("tables")
+    @classmethod
+    def _known_tables(cls, value: dict[str, TableParams]) -> dict[str, TableParams]:
+        unknown = sorted(set(value) - set(TABLES))
+        if unknown:
+            raise ValueError(f"unknown table(s) {unknown}; the data contract has {sorted(TABLES)}")
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.client.name or self.client_id
+
+    def data_path(self) -> Path:
+        """Folder of the client's raw exports."""
+        if self.client.data_dir:
+            return paths.project_root() / self.client.data_dir
+        return paths.data_dir(self.client_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain, JSON-friendly dict of the merged parameters (for the manifest)."""
+        out = self.model_dump(mode="json")
+        out["derived"] = {
+            "client_id": self.client_id,
+            "period_label": self.period_label,
+            "period_start": self.period_start.isoformat() if self.period_start else None,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+        }
+        return out
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def check_client_name(client: str) -> str:
+    """Return ``client`` if it is a safe folder name, else raise :class:`ClientNameError`."""
+    if not isinstance(client, str) or not CLIENT_NAME.match(client):
+        raise ClientNameError(
+            f"CLIENT={client!r} cannot be used: a client name is the folder name under data/ "
+            "and params/, made of letters, digits, '-' and '_' (no spaces, no '/', no '..').",
+            fix="Rename the client, e.g. CLIENT=acme-corp, and its folder data/acme-corp/.",
+        )
+    return client
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one parameters layer; an empty file is an empty layer."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError(
+            f"Parameters file {path} does not exist.",
+            fix=f"Create it (copy params/demo.yaml as a start), or run `make client "
+            f"CLIENT={path.stem}` to scaffold it from the files in data/{path.stem}/.",
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParamsError(
+            f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
+            fix="Check the indentation (spaces, not tabs) and quoting around that line.",
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ParamsError(
+            f"{path} must hold a mapping of keys (e.g. `client:`), not a {type(data).__name__}.",
+            fix="Start the file with top-level keys such as `client:`, `period:`, `tables:`.",
+        )
+    return data
+
+
+def _field_type(model: type[BaseModel], key: str) -> Any:
+    return model.model_fields[key].annotation
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def unknown_keys(
+    data: Any, model: type[BaseModel], prefix: str = ""
+) -> list[tuple[str, list[str]]]:
+    """Return ``(dotted key, allowed keys)`` for each key of ``data`` the model does not declare."""
+    found: list[tuple[str, list[str]]] = []
+    if not isinstance(data, dict):
+        return found
+    settable = [k for k, f in model.model_fields.items() if not f.exclude]
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in settable:
+            found.append((dotted, settable))
+            continue
+        annotation = _field_type(model, key)
+        sub = _model_in(annotation)
+        if sub is not None:
+            found += unknown_keys(value, sub, dotted + ".")
+        elif typing.get_origin(annotation) is dict and isinstance(value, dict):
+            inner = _model_in(typing.get_args(annotation)[1])
+            if inner is not None:
+                for k2, v2 in value.items():
+                    found += unknown_keys(v2, inner, f"{dotted}.{k2}.")
+    return found
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``override`` into a copy of ``base``; mappings merge key by key, others replace."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _provenance(layers: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    """Map every dotted key to the name of the last layer that set it."""
+    owner: dict[str, str] = {}
+
+    def walk(d: dict[str, Any], prefix: str, name: str) -> None:
+        for k, v in d.items():
+            owner[f"{prefix}{k}"] = name
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.", name)
+
+    for name, data in layers:
+        walk(data, "", name)
+    return owner
+
+
+def _source_of(dotted: str, owner: dict[str, str]) -> str:
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        key = ".".join(parts[:i])
+        if key in owner:
+            return owner[key]
+    return "the merged parameters"
+
+
+# --------------------------------------------------------------------------- period
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_period(text: str) -> tuple[dt.date, dt.date, str]:
+    """Return ``(first day, last day, label)`` of a period written as 2026-Q3, 2026-H2,
+    2026-09 or 2026."""
+    t = text.strip().upper()
+    if m := re.fullmatch(r"(\d{4})-?Q([1-4])", t):
+        y, q = int(m[1]), int(m[2])
+        return dt.date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"{y}-Q{q}"
+    if m := re.fullmatch(r"(\d{4})-?H([12])", t):
+        y, h = int(m[1]), int(m[2])
+        return dt.date(y, 6 * h - 5, 1), _month_end(y, 6 * h), f"{y}-H{h}"
+    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", t):
+        y, mo = int(m[1]), int(m[2])
+        if 1 <= mo <= 12:
+            return dt.date(y, mo, 1), _month_end(y, mo), f"{y}-{mo:02d}"
+    if m := re.fullmatch(r"(\d{4})", t):
+        y = int(m[1])
+        return dt.date(y, 1, 1), dt.date(y, 12, 31), f"{y}"
+    raise ParamsError(
+        f"Period {text!r} is not understood.",
+        fix="Write a quarter (2026-Q3), a half (2026-H2), a month (2026-09) or a year (2026).",
+    )
+
+
+def parse_as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ParamsError(
+            f"AS_OF={text!r} is not a date.", fix="Write it as YYYY-MM-DD, e.g. AS_OF=2026-09-30."
+        ) from None
+
+
+def resolve_period(period: str, as_of: str) -> tuple[dt.date, dt.date, str]:
+    """Return ``(period start, as-of date, label)`` from the period and/or as-of texts.
+
+    * period only: the whole period, as of its last day;
+    * as-of only: the quarter containing it, up to that day (label = the quarter if the
+      date is the quarter's last day, else the date);
+    * both: the period up to ``as_of``, which must fall inside it.
+    """
+    if period:
+        start, end, label = parse_period(period)
+        if not as_of:
+            return start, end, label
+        day = parse_as_of(as_of)
+        if not start <= day <= end:
+            raise ParamsError(
+                f"AS_OF={day} is outside PERIOD={label} ({start} to {end}).",
+                fix="Pass a date inside the period, or only one of PERIOD and AS_OF.",
+            )
+        return start, day, label if day == end else f"{label}-to-{day.isoformat()}"
+    if as_of:
+        day = parse_as_of(as_of)
+        q = (day.month - 1) // 3 + 1
+        start, end, label = parse_period(f"{day.year}-Q{q}")
+        return start, day, label if day == end else day.isoformat()
+    raise ParamsError(
+        "No reporting period is set.",
+        fix="Set `period: {period: 2026-Q3}` in params/<client>.yaml, or pass PERIOD=2026-Q3 "
+        "or AS_OF=2026-09-30 on the command line.",
+    )
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _format_validation(exc: ValidationError, owner: dict[str, str]) -> str:
+    lines = []
+    for err in exc.errors():
+        dotted = ".".join(str(p) for p in err["loc"])
+        got = err.get("input")
+        got_txt = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+        lines.append(f"  {_source_of(dotted, owner)}: key '{dotted}': {err['msg']}{got_txt}")
+    return "\n".join(lines)
+
+
+def load_params(
+    client: str,
+    *,
+    period: str | None = None,
+    as_of: str | None = None,
+    overrides: dict[str, Any] | None = None,
+    params_path: Path | None = None,
+) -> Params:
+    """Merge defaults, the client's params file and command-line values, and validate them.
+
+    Parameters
+    ----------
+    client : folder name of the client under ``data/`` and ``params/``.
+    period, as_of : command-line values (``PERIOD=2026-Q3``, ``AS_OF=2026-09-30``); they
+        override the file's ``period`` section.
+    overrides : further command-line values as a nested mapping (highest layer).
+    params_path : read this file instead of ``params/<client>.yaml``.
+    """
+    check_client_name(client)
+    defaults_path = paths.defaults_file()
+    client_path = params_path or paths.params_file(client)
+    cli: dict[str, Any] = copy.deepcopy(overrides or {})
+    if period:
+        cli.setdefault("period", {})["period"] = period
+    if as_of:
+        cli.setdefault("period", {})["as_of"] = as_of
+    if period and not as_of:
+        cli["period"]["as_of"] = ""  # a command-line period replaces the file's as-of date
+    layers = [
+        (str(defaults_path), read_yaml(defaults_path)),
+        (_display(client_path), read_yaml(client_path)),
+        ("the command line", cli),
+    ]
+    problems = []
+    for name, data in layers[1:]:
+        for dotted, allowed in unknown_keys(data, Params):
+            leaf = dotted.rsplit(".", 1)[-1]
+            close = difflib.get_close_matches(leaf, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
+            problems.append(f"  {name}: unknown key '{dotted}' ({hint})")
+    if problems:
+        raise ParamsError(
+            "Unknown parameter key(s):\n" + "\n".join(problems),
+            fix="Correct the spelling; every key and its default is listed in "
+            "playbook/defaults.yaml.",
+        )
+    merged: dict[str, Any] = {}
+    for _, data in layers:
+        merged = deep_merge(merged, data)
+    owner = _provenance(layers)
+    try:
+        params = Params.model_validate(merged)
+    except ValidationError as exc:
+        raise ParamsError(
+            "Parameter value(s) of the wrong type or out of range:\n"
+            + _format_validation(exc, owner),
+            fix="Correct the value(s) in the file named; defaults and comments are in "
+            "playbook/defaults.yaml.",
+        ) from None
+    start, day, label = resolve_period(params.period.period, params.period.as_of)
+    params.client_id = client
+    params.period_start, params.as_of, params.period_label = start, day, label
+    params.sources = {"defaults": str(defaults_path), "client": str(client_path)}
+    return params
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(paths.project_root()))
+    except ValueError:
+        return str(path)

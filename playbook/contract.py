@@ -1,0 +1,228 @@
+"""Data contract v1: the canonical tables and columns every analysis speaks.
+
+This module only *declares* the contract (it is the single source for the loader, the
+documentation in ``docs/data-contract.md`` and the demo generator). Reading and validating
+client files is ``playbook.loader``.
+
+Column kinds
+------------
+``id``      text key (kept as text even if it looks like a number)
+``text``    free text or a category label
+``date``    calendar date (parsed from ISO, DD-MM-YYYY or MM/DD/YYYY by params, Excel serials)
+``month``   a date normalised to the first day of its month
+``money``   amount in the client's currency (``params.client.currency``), >= 0
+``number``  real number
+``count``   whole number >= 0
+``bool``    true/false (accepts true/false, yes/no, 1/0, y/n)
+``code``    one of a fixed set of canonical codes (``codes``); client codes are mapped in params
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    kind: str
+    required: bool = False
+    description: str = ""
+    codes: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    description: str
+    columns: tuple[ColumnSpec, ...]
+    required: bool = False
+    key: tuple[str, ...] = ()
+    references_accounts: bool = True
+    used_by: tuple[str, ...] = ()
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def _c(name: str, kind: str, required: bool = False, description: str = "", **kw) -> ColumnSpec:
+    return ColumnSpec(name, kind, required, description, **kw)
+
+
+ACCOUNT_STATUS = ("active", "churned")
+RENEWAL_OUTCOMES = ("renewed", "churned", "downgraded")
+CONTACT_ROLES = ("user", "champion", "executive")
+SENIORITY = ("c_level", "vp", "director", "manager", "individual")
+RELATIONSHIP = ("strong", "medium", "weak")
+TOUCH_TYPES = ("call", "email", "meeting", "qbr", "onsite", "webinar")
+PRIORITIES = ("low", "medium", "high", "urgent")
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in [
+        TableSpec(
+            "accounts",
+            "One row per customer account (the CRM account list).",
+            (
+                _c("account_id", "id", True, "Unique account identifier."),
+                _c("name", "text", description="Account name."),
+                _c("industry", "text", description="Industry or vertical."),
+                _c("employees", "count", description="Company size in employees."),
+                _c("size_band", "text", description="Company size band, if given instead "
+                   "of (or beside) employees, e.g. '1-50', 'SMB', 'Enterprise'."),
+                _c("region", "text", description="Region or country."),
+                _c("owner", "text", description="CSM or account manager who owns the account."),
+                _c("segment", "text", description="The client's own segment, if it has one."),
+                _c("start_date", "date", True, "Date the account became a paying customer."),
+                _c("renewal_date", "date", description="Next (or last, if churned) renewal date."),
+                _c("arr", "money", description="Current annual contract value (ARR)."),
+                _c("mrr", "money", description="Current monthly recurring revenue."),
+                _c("products", "count", description="Number of products the account owns."),
+                _c("status", "code", description="Current status.", codes=ACCOUNT_STATUS),
+                _c("churn_date", "date", description="Date the account churned, if it did."),
+            ),
+            required=True,
+            key=("account_id",),
+            references_accounts=False,
+            used_by=("revenue", "reasons", "drivers", "segments", "health", "capacity"),
+        ),
+        TableSpec(
+            "mrr",
+            "Subscription history: MRR per account and month. Either one row per account and "
+            "month (account_id, month, mrr) or subscription lines (account_id, start_date, "
+            "end_date, mrr) that the loader expands to months (params: tables.mrr.layout).",
+            (
+                _c("account_id", "id", True, "Account the revenue belongs to."),
+                _c("month", "month", True, "Month (any date in it; stored as the 1st)."),
+                _c("mrr", "money", True, "Monthly recurring revenue billed in that month."),
+                _c("start_date", "date", description="Subscription line start (lines layout)."),
+                _c("end_date", "date", description="Subscription line end, blank if open "
+                   "(lines layout)."),
+            ),
+            key=("account_id", "month"),
+            used_by=("revenue", "reasons", "segments", "scenarios"),
+            alternatives={"lines": ("account_id", "start_date", "end_date", "mrr")},
+        ),
+        TableSpec(
+            "churn_events",
+            "One row per cancellation, with the reason the customer gave.",
+            (
+                _c("account_id", "id", True, "Account that churned."),
+                _c("churn_date", "date", True, "Date the cancellation took effect."),
+                _c("reason_code", "text", description="Coded reason (client codes are kept; "
+                   "blank, 'Other' and 'Unknown' count as uninformative)."),
+                _c("reason_text", "text", description="Free-text reason."),
+                _c("lost_mrr", "money", description="MRR lost with this cancellation."),
+            ),
+            used_by=("revenue", "reasons", "drivers"),
+        ),
+        TableSpec(
+            "renewals",
+            "One row per renewal decision.",
+            (
+                _c("account_id", "id", True),
+                _c("renewal_date", "date", True),
+                _c("outcome", "code", True, codes=RENEWAL_OUTCOMES),
+                _c("arr_before", "money"),
+                _c("arr_after", "money"),
+            ),
+            used_by=("revenue", "drivers"),
+        ),
+        TableSpec(
+            "usage",
+            "Product usage per account and month (or per event date; aggregated to months).",
+            (
+                _c("account_id", "id", True),
+                _c("month", "month", True),
+                _c("active_users", "count"),
+                _c("licensed_seats", "count"),
+                _c("key_actions", "count", description="Count of the product's key actions."),
+            ),
+            used_by=("drivers", "health", "segments"),
+        ),
+        TableSpec(
+            "tickets",
+            "Support tickets.",
+            (
+                _c("ticket_id", "id"),
+                _c("account_id", "id", True),
+                _c("opened_at", "date", True),
+                _c("closed_at", "date"),
+                _c("priority", "code", codes=PRIORITIES),
+                _c("hours_spent", "number", min=0),
+            ),
+            used_by=("drivers", "health"),
+        ),
+        TableSpec(
+            "surveys",
+            "Survey answers (NPS 0-10 and/or CSAT 1-5).",
+            (
+                _c("account_id", "id", True),
+                _c("date", "date", True),
+                _c("nps", "number", min=0, max=10),
+                _c("csat", "number", min=1, max=5),
+            ),
+            used_by=("drivers", "health"),
+        ),
+        TableSpec(
+            "contacts",
+            "People at the customer that the client knows.",
+            (
+                _c("contact_id", "id", True),
+                _c("account_id", "id", True),
+                _c("role", "code", codes=CONTACT_ROLES),
+                _c("seniority", "code", codes=SENIORITY),
+                _c("relationship_strength", "code", codes=RELATIONSHIP),
+            ),
+            key=("contact_id",),
+            used_by=("drivers", "health", "risk"),
+        ),
+        TableSpec(
+            "touches",
+            "Logged interactions with the customer.",
+            (
+                _c("account_id", "id", True),
+                _c("contact_id", "id"),
+                _c("date", "date", True),
+                _c("type", "code", codes=TOUCH_TYPES),
+            ),
+            used_by=("drivers", "risk", "capacity"),
+        ),
+        TableSpec(
+            "csm_inputs",
+            "Subjective scores entered by people (1 = poor, 5 = excellent).",
+            (
+                _c("account_id", "id", True),
+                _c("date", "date"),
+                _c("executive_relationship", "number", min=1, max=5),
+                _c("champion_quality", "number", min=1, max=5),
+                _c("reference_value", "number", min=1, max=5),
+            ),
+            used_by=("health", "segments"),
+        ),
+        TableSpec(
+            "onboarding",
+            "Onboarding milestones reached.",
+            (
+                _c("account_id", "id", True),
+                _c("step", "text", True),
+                _c("completed_date", "date", True),
+            ),
+            used_by=("segments", "drivers"),
+        ),
+    ]
+}
+
+
+def required_tables() -> list[str]:
+    return [name for name, t in TABLES.items() if t.required]

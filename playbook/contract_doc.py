@@ -1,0 +1,114 @@
+"""Generate ``docs/data-contract.md`` from :mod:`playbook.contract` (one source of truth).
+
+A test checks the committed document equals what this module generates.
+"""
+
+from __future__ import annotations
+
+from playbook.contract import TABLES
+
+KIND_TEXT = {
+    "id": "identifier (text)",
+    "text": "text",
+    "date": "date",
+    "month": "month (any date in it)",
+    "money": "amount >= 0",
+    "number": "number",
+    "count": "whole number >= 0",
+    "bool": "true/false",
+    "code": "code",
+}
+
+ANALYSES = {
+    "revenue": "MRR movements, GRR/NRR, cohorts (01-revenue)",
+    "reasons": "churn reasons and churn by variable (01-revenue)",
+    "drivers": "renewal-driver model (02-renewal-drivers)",
+    "segments": "value tiers and lifecycle (03-segments-health)",
+    "health": "health scorecard (03-segments-health)",
+    "risk": "relationship-risk flags (03-segments-health)",
+    "capacity": "touch model and headcount (04-capacity)",
+    "scenarios": "churn-impact scenarios (04-capacity)",
+}
+
+HEADER = """# Data contract v1
+
+Generated from `playbook/contract.py` by `playbook contract-doc --out docs/data-contract.md`;
+do not edit by hand.
+
+A client's exports live in `data/<client>/` as CSV, XLSX or Parquet and are never edited.
+`params/<client>.yaml` says which file holds which table and maps the client's column names
+and codes onto the canonical ones below:
+
+```yaml
+tables:
+  accounts:
+    file: crm_accounts.xlsx     # relative to data/<client>/
+    sheet: Accounts             # Excel only; default the first sheet
+    header_row: 3               # line of the header (1 = first line)
+    delimiter: ";"              # CSV only; detected when omitted
+    decimal: ","                # decimal mark of numbers; thousands separator follows
+    encoding: cp1252            # detected when omitted (UTF-8 with or without BOM, cp1252)
+    date_format: "%d-%m-%Y"     # else ISO, then day/month text (dayfirst), Excel serials
+    dayfirst: true
+    columns:                    # canonical name: header in the client's file
+      account_id: "Account ID"
+      arr: "ARR (USD)"
+    codes:                      # canonical column: {client value: canonical code}
+      status: {Active: active, Cancelled: churned}
+  mrr:
+    file: subscriptions.csv
+    layout: lines               # monthly (account, month, mrr) or lines (start, end, mrr)
+```
+
+A column not mapped is looked up by its canonical name, ignoring case and punctuation.
+
+## Checks on loading
+
+* Missing file, missing required column, unreadable file, conflicting duplicate keys: the
+  run stops with the file, column, example lines, count and the fix.
+* Unusable values in required columns (unparseable date, negative amount): the row is
+  rejected and logged; above `data.max_rejected_share` (default 5%) of a table's rows the
+  run stops. Unusable optional values become blank and are logged.
+* Exact duplicate rows are dropped and logged. Rows referring to accounts missing from
+  `accounts` are dropped and logged (the run stops above the same share).
+* Derived: `accounts.mrr` from `arr / 12` and the reverse; `accounts.churn_date` from the
+  latest churn event; `accounts.status` from `churn_date`. Contradictions (active accounts
+  with churn events, churned accounts without one, churn before start) go to the
+  data-quality log with the analyses they weaken.
+
+## Which analysis needs which table
+
+| analysis | needs |
+|---|---|
+"""
+
+
+def contract_markdown() -> str:
+    """Return the data contract as Markdown."""
+    lines = [HEADER.rstrip("\n")]
+    for key, label in ANALYSES.items():
+        needs = [n for n, t in TABLES.items() if key in t.used_by]
+        lines.append(f"| {label} | {', '.join(f'`{n}`' for n in needs)} |")
+    lines.append("")
+    for name, t in TABLES.items():
+        status = "required" if t.required else "optional"
+        lines.append(f"## `{name}` ({status})")
+        lines.append("")
+        lines.append(t.description)
+        lines.append("")
+        if t.key:
+            lines.append(f"Key: {', '.join(f'`{k}`' for k in t.key)}.")
+            lines.append("")
+        lines.append("| column | type | required | meaning |")
+        lines.append("|---|---|---|---|")
+        for c in t.columns:
+            kind = KIND_TEXT[c.kind]
+            if c.codes:
+                kind += ": " + ", ".join(f"`{v}`" for v in c.codes)
+            if c.min is not None or c.max is not None:
+                kind += f" ({'' if c.min is None else f'{c.min:g}'}–"
+                kind += f"{'' if c.max is None else f'{c.max:g}'})"
+            req = "yes" if c.required else ""
+            lines.append(f"| `{c.name}` | {kind} | {req} | {c.description} |")
+        lines.append("")
+    return "\n".join(lines)

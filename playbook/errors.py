@@ -1,0 +1,95 @@
+"""One exception hierarchy. Library code raises these; only the CLI turns them into exit codes.
+
+Every error carries what a consultant needs to act: where (file, key, column), what was
+found (a few example rows and a count), what was expected, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+class PlaybookError(Exception):
+    """Base class of every error the playbook raises on purpose."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.fix = fix
+
+    def __str__(self) -> str:
+        return self.message + (f"\n  How to fix: {self.fix}" if self.fix else "")
+
+
+class ClientNameError(PlaybookError):
+    """The CLIENT name cannot be used as a folder name."""
+
+
+class ParamsError(PlaybookError):
+    """A parameters file is missing, unreadable, has an unknown key or a wrong type."""
+
+
+@dataclass
+class DataIssue:
+    """One problem found in one input table.
+
+    ``rows`` are 1-based line numbers in the client's file (header = line of the header),
+    so the consultant can find them in a spreadsheet.
+    """
+
+    table: str
+    file: str
+    column: str | None
+    problem: str
+    expected: str
+    fix: str
+    rows: Sequence[int] = field(default_factory=list)
+    examples: Sequence[object] = field(default_factory=list)
+    count: int = 0
+
+    def describe(self) -> str:
+        where = f"{self.file}" + (f", column '{self.column}'" if self.column else "")
+        lines = [f"[{self.table}] {where}: {self.problem}"]
+        if self.count:
+            shown = ", ".join(str(r) for r in list(self.rows)[:5])
+            ex = ", ".join(repr(e) for e in list(self.examples)[:5])
+            lines.append(
+                f"    {self.count} row(s)" + (f", e.g. line(s) {shown}" if shown else "")
+                + (f" with value(s) {ex}" if ex else "")
+            )
+        lines.append(f"    Expected: {self.expected}")
+        lines.append(f"    How to fix: {self.fix}")
+        return "\n".join(lines)
+
+
+class DataError(PlaybookError):
+    """Input data cannot be used as it is; ``issues`` lists every blocking problem found."""
+
+    def __init__(self, issues: Sequence[DataIssue]) -> None:
+        self.issues = list(issues)
+        head = f"{len(self.issues)} problem(s) in the input data:"
+        super().__init__("\n".join([head, *(i.describe() for i in self.issues)]))
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotebookError(PlaybookError):
+    """A notebook failed while the report was being produced."""
+
+    def __init__(self, notebook: str, cell: int | None, error: str, kept_at: str) -> None:
+        self.notebook, self.cell, self.error, self.kept_at = notebook, cell, error, kept_at
+        where = f"cell {cell}" if cell is not None else "an unknown cell"
+        super().__init__(
+            f"Notebook {notebook} failed in {where}: {error}\n"
+            f"  The partly executed notebook is kept at {kept_at}; "
+            "the previous report (if any) is untouched.",
+            fix="Open the kept notebook in JupyterLab to see the failing cell and its traceback.",
+        )
+
+
+class RenderError(PlaybookError):
+    """HTML or PDF rendering failed."""

@@ -1,0 +1,130 @@
+"""What a notebook needs in one call: parameters, validated data, exhibits and findings.
+
+A notebook starts with::
+
+    nb = session.start("01-revenue", client=client, period=period, as_of=as_of,
+                       run_dir=run_dir)
+
+and then uses ``nb.data`` (canonical tables), ``nb.params`` (merged parameters),
+``nb.exhibit(...)`` to show a numbered exhibit, ``nb.record(...)`` to record a headline
+figure, and ``nb.save()`` at the end to write its findings to
+``<run_dir>/findings/<notebook>.json`` (the render step merges them into ``results.json``).
+Run from JupyterLab with ``run_dir=""``, nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from playbook import charts
+from playbook.config import Params, load_params
+from playbook.contract import TABLES
+from playbook.exhibits import ExhibitBook, note_html
+from playbook.loader import ClientData, load_client
+
+
+def jsonable(value: Any) -> Any:
+    """Convert numpy/pandas scalars and containers to plain JSON values (NaN -> None)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return jsonable(value.to_dict(orient="records"))
+    if isinstance(value, pd.Series):
+        return jsonable(value.to_dict())
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date().isoformat()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class NotebookSession:
+    name: str
+    params: Params
+    data: ClientData
+    run_dir: Path | None
+    book: ExhibitBook = field(default_factory=ExhibitBook)
+    findings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def currency(self) -> str:
+        return self.params.client.currency
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return pd.Timestamp(self.params.as_of)
+
+    @property
+    def period_start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.params.period_start)
+
+    def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
+                n: int | None = None, notes: str = "", formats: dict[str, str] | None = None
+                ) -> None:
+        """Display a numbered exhibit and record its title among the findings."""
+        display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
+                                    n=n, notes=notes, formats=formats)))
+
+    def record(self, key: str, value: Any) -> Any:
+        """Record a headline figure for the results JSON; returns the value."""
+        self.findings[key] = jsonable(value)
+        return value
+
+    def requires(self, *tables: str, enables: str) -> bool:
+        """True if every table is present; otherwise show what data would enable the
+        section (and record the gap) and return False, so the notebook goes on."""
+        missing = self.data.missing(*tables)
+        if not missing:
+            return True
+        names = ", ".join(f"'{t}'" for t in missing)
+        text = (f"Not shown: {enables} needs the {names} table(s), which the client's data "
+                f"does not include. Add {names} to the data request "
+                f"({'; '.join(TABLES[t].description for t in missing)}).")
+        display(HTML(note_html(text)))
+        self.findings.setdefault("sections_skipped", []).append(
+            {"section": enables, "missing": missing})
+        return False
+
+    def say(self, text: str) -> None:
+        """Show a generated sentence of interpretation as markdown."""
+        if " nan" in f" {text.lower()}":
+            raise ValueError(f"generated text contains 'nan': {text!r}")
+        display(Markdown(text))
+
+    def save(self) -> Path | None:
+        """Write the findings (and exhibit titles) to ``<run_dir>/findings/<name>.json``."""
+        payload = {"findings": self.findings, "exhibits": self.book.titles()}
+        if self.run_dir is None:
+            return None
+        out = self.run_dir / "findings" / f"{self.name}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(jsonable(payload), indent=2, sort_keys=True),
+                       encoding="utf-8")
+        return out
+
+
+def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = ""
+          ) -> NotebookSession:
+    """Load parameters and data for a notebook and set the house chart style."""
+    params = load_params(client, period=period or None, as_of=as_of or None)
+    data = load_client(params)
+    charts.apply_house_style()
+    pd.set_option("display.max_columns", 30)
+    return NotebookSession(name, params, data, Path(run_dir) if run_dir else None)

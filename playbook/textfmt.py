@@ -1,0 +1,76 @@
+"""Number formatting for sentences, titles and tables. Never prints "nan".
+
+Every function returns ``missing`` (default "n/a") for None/NaN, so a generated sentence can
+not show a raw "nan".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(math.isnan(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def money(value: Any, currency: str = "USD", *, compact: bool = True,
+          missing: str = "n/a") -> str:
+    """Format an amount: ``$1.2M``, ``$45.3K``, ``$950`` (compact) or ``$1,234,567``."""
+    if is_missing(value):
+        return missing
+    v = float(value)
+    sign = "-" if v < 0 else ""
+    v = abs(v)
+    sym = CURRENCY_SYMBOLS.get(currency, "")
+    suffix = "" if sym else f" {currency}"
+    if compact and v >= 1e6:
+        body = f"{v / 1e6:.1f}M"
+    elif compact and v >= 1e4:
+        body = f"{v / 1e3:.0f}K"
+    elif compact and v >= 1e3:
+        body = f"{v / 1e3:.1f}K"
+    else:
+        body = f"{v:,.0f}"
+    return f"{sign}{sym}{body}{suffix}"
+
+
+def pct(value: Any, digits: int = 1, *, signed: bool = False, missing: str = "n/a") -> str:
+    """Format a share (0.123 -> ``12.3%``)."""
+    if is_missing(value):
+        return missing
+    text = f"{float(value) * 100:.{digits}f}%"
+    if signed and float(value) > 0:
+        text = "+" + text
+    return text
+
+
+def points(value: Any, digits: int = 1, *, missing: str = "n/a") -> str:
+    """Format a difference of two shares in percentage points (0.05 -> ``+5.0 pts``)."""
+    if is_missing(value):
+        return missing
+    return f"{float(value) * 100:+.{digits}f} pts"
+
+
+def count(value: Any, *, missing: str = "n/a") -> str:
+    if is_missing(value):
+        return missing
+    return f"{int(round(float(value))):,}"
+
+
+def number(value: Any, digits: int = 2, *, missing: str = "n/a") -> str:
+    if is_missing(value):
+        return missing
+    return f"{float(value):,.{digits}f}"
+
+
+def plural(n: int, word: str, plural_word: str | None = None) -> str:
+    """``plural(1, "account")`` -> "1 account"; ``plural(3, "account")`` -> "3 accounts"."""
+    return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"

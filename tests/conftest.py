@@ -1,0 +1,71 @@
+"""Shared fixtures: a throw-away project root with one small client written by the test."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+ACCOUNTS_CSV = """\
+Account ID,Account Name,Industry,Customer Since,ARR (USD),Status,Owner
+A1,Alpha,Retail,2024-01-15,12000,Active,Kim
+A2,Beta,Retail,2024-02-01,24000,Churned,Kim
+A3,Gamma,Health,2024-03-10,6000,Active,Lee
+"""
+
+MRR_CSV = """\
+account_id,month,mrr
+A1,2024-01-01,1000
+A1,2024-02-01,1000
+A2,2024-02-01,2000
+A2,2024-03-01,2000
+A3,2024-03-01,500
+"""
+
+BASE_PARAMS = {
+    "client": {"name": "Test Co"},
+    "period": {"period": "2024-Q1"},
+    "tables": {
+        "accounts": {
+            "file": "accounts.csv",
+            "columns": {"account_id": "Account ID", "name": "Account Name",
+                        "start_date": "Customer Since", "arr": "ARR (USD)", "owner": "Owner",
+                        "status": "Status"},
+            "codes": {"status": {"Active": "active", "Churned": "churned"}},
+        },
+        "mrr": {"file": "mrr.csv"},
+    },
+}
+
+
+class ClientFactory:
+    """Writes ``data/<client>/`` files and ``params/<client>.yaml`` under a temporary root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, client: str = "t", files: dict[str, str | bytes] | None = None,
+              params: dict | None = None, params_text: str | None = None) -> str:
+        data = self.root / "data" / client
+        data.mkdir(parents=True, exist_ok=True)
+        for name, content in (files if files is not None else
+                              {"accounts.csv": ACCOUNTS_CSV, "mrr.csv": MRR_CSV}).items():
+            target = data / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(textwrap.dedent(content), encoding="utf-8")
+        (self.root / "params").mkdir(exist_ok=True)
+        text = params_text if params_text is not None else yaml.safe_dump(
+            params if params is not None else BASE_PARAMS, sort_keys=False)
+        (self.root / "params" / f"{client}.yaml").write_text(text, encoding="utf-8")
+        return client
+
+
+@pytest.fixture
+def client_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClientFactory:
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
+    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
+    return ClientFactory(tmp_path)
