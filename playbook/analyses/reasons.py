@@ -1,0 +1,496 @@
+"""Why customers leave: churn reasons and churn rates across the variables of the business.
+
+Pure functions on the canonical ``churn_events`` and ``accounts`` tables (see
+:mod:`playbook.contract`). Amounts are in the client's currency; rates and shares are
+0-1, never percentages.
+
+Conventions
+-----------
+* A reason code is *uninformative* when, after trimming and ignoring case (and collapsing
+  inner whitespace), it is blank, missing or one of ``uninformative``
+  (``churn.uninformative_reasons``; default "", "other", "unknown", "n/a", "none").
+  Blank and missing codes are always uninformative, whatever the list says.
+* Codes that differ only in case or surrounding spaces are one reason, labelled with
+  their most frequent spelling; blank and missing codes are labelled ``"(blank)"``.
+* One churn event is one logo lost; ``lost_mrr`` missing counts as 0 in sums and is
+  reported as ``lost_mrr_missing``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from playbook.analyses.stats import wilson_interval
+
+DEFAULT_UNINFORMATIVE: tuple[str, ...] = ("", "other", "unknown", "n/a", "none")
+BLANK_LABEL = "(blank)"
+MISSING_LABEL = "(missing)"
+
+
+# --------------------------------------------------------------------------- reason codes
+
+
+def _normalise(values: pd.Series) -> pd.Series:
+    """Trimmed, case-folded text with inner whitespace collapsed; missing → ""."""
+    s = values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+    return s.str.casefold().fillna("")
+
+
+def is_uninformative(
+    codes: pd.Series, uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE
+) -> pd.Series:
+    """Boolean Series: is each reason code blank, missing or in ``uninformative``?
+
+    Matching ignores case and surrounding / repeated whitespace (" Other " = "other").
+    """
+    norm = _normalise(codes)
+    bad = set(_normalise(pd.Series(list(uninformative), dtype="string")))
+    return (norm.eq("") | norm.isin(bad)).astype(bool)
+
+
+def reason_labels(codes: pd.Series) -> pd.Series:
+    """Display label of each reason code.
+
+    Codes equal after trimming and ignoring case share one label: their most frequent
+    trimmed spelling (ties: alphabetical). Blank and missing codes become ``"(blank)"``.
+    """
+    key = _normalise(codes)
+    trimmed = codes.astype("string").str.strip()
+    frame = pd.DataFrame({"key": key, "spelling": trimmed})
+    frame = frame.loc[frame["key"] != ""]
+    if frame.empty:
+        return pd.Series(BLANK_LABEL, index=codes.index, dtype=object)
+    counts = frame.groupby(["key", "spelling"]).size().reset_index(name="n")
+    counts = counts.sort_values(["key", "n", "spelling"], ascending=[True, False, True])
+    label_of = counts.drop_duplicates("key").set_index("key")["spelling"]
+    out = key.map(label_of).astype(object)
+    return out.where(key != "", BLANK_LABEL)
+
+
+def _lost(events: pd.DataFrame) -> pd.Series:
+    if "lost_mrr" not in events.columns:
+        return pd.Series(np.nan, index=events.index, dtype=float)
+    return pd.to_numeric(events["lost_mrr"], errors="coerce").astype(float)
+
+
+def reason_pareto(
+    churn_events: pd.DataFrame,
+    *,
+    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    code_col: str = "reason_code",
+) -> pd.DataFrame:
+    """Churn reasons ranked by lost MRR (a Pareto table).
+
+    Parameters
+    ----------
+    churn_events : DataFrame
+        Canonical ``churn_events`` table (``reason_code``, ``lost_mrr``).
+    uninformative : iterable of str
+        Codes that say nothing (``churn.uninformative_reasons``).
+    code_col : str, default "reason_code"
+        Column holding the reason; pass ``"reason"`` to rank the output of
+        :func:`map_reasons`.
+
+    Returns
+    -------
+    DataFrame
+        One row per reason (blank and missing codes together as ``"(blank)"``), sorted by
+        lost MRR, then logos, descending. Columns: ``reason``; ``logos`` (churn events);
+        ``share_logos`` (logos / all events); ``lost_mrr`` (currency, missing as 0);
+        ``share_lost_mrr`` (lost_mrr / total lost MRR of all events);
+        ``cum_share_lost_mrr`` (running total of that share, top row first; 1 at the end);
+        ``uninformative`` (bool); ``lost_mrr_missing`` (events without lost_mrr). Shares
+        are ``NaN`` when the total is 0.
+    """
+    cols = ["reason", "logos", "share_logos", "lost_mrr", "share_lost_mrr",
+            "cum_share_lost_mrr", "uninformative", "lost_mrr_missing"]
+    if churn_events.empty:
+        return pd.DataFrame(columns=cols)
+    lost = _lost(churn_events)
+    frame = pd.DataFrame(
+        {
+            "reason": reason_labels(churn_events[code_col]),
+            "lost": lost.fillna(0.0),
+            "missing": lost.isna(),
+            "uninformative": is_uninformative(churn_events[code_col], uninformative),
+        }
+    )
+    table = frame.groupby("reason", sort=False).agg(
+        logos=("lost", "size"),
+        lost_mrr=("lost", "sum"),
+        uninformative=("uninformative", "first"),
+        lost_mrr_missing=("missing", "sum"),
+    ).reset_index()
+    table = table.sort_values(
+        ["lost_mrr", "logos", "reason"], ascending=[False, False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    total_lost, total_logos = table["lost_mrr"].sum(), table["logos"].sum()
+    table["share_logos"] = table["logos"] / total_logos
+    table["share_lost_mrr"] = table["lost_mrr"] / total_lost if total_lost else np.nan
+    table["cum_share_lost_mrr"] = table["share_lost_mrr"].cumsum()
+    table["lost_mrr_missing"] = table["lost_mrr_missing"].astype(np.int64)
+    return table[cols]
+
+
+def uninformative_share(
+    churn_events: pd.DataFrame,
+    *,
+    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    code_col: str = "reason_code",
+) -> dict[str, Any]:
+    """How much churn carries no usable reason (blank, missing, "Other", "Unknown", ...).
+
+    Returns
+    -------
+    dict
+        ``events`` (all churn events), ``uninformative_events``, ``blank_events`` (blank or
+        missing code; part of uninformative), ``share_events`` = uninformative_events /
+        events; ``lost_mrr`` (all, currency), ``uninformative_lost_mrr`` (the MRR whose
+        reason is hidden), ``share_lost_mrr`` = uninformative_lost_mrr / lost_mrr;
+        ``by_label`` ({label: events} of the uninformative labels, largest first). Shares are
+        ``NaN`` when the denominator is 0. Compare ``share_events`` with
+        ``thresholds.uninformative_reason_share`` to flag reason capture.
+    """
+    codes = churn_events[code_col] if len(churn_events) else pd.Series([], dtype="string")
+    bad = is_uninformative(codes, uninformative)
+    blank = _normalise(codes).eq("")
+    lost = _lost(churn_events).fillna(0.0) if len(churn_events) else pd.Series([], dtype=float)
+    n, k = len(bad), int(bad.sum())
+    total, hidden = float(lost.sum()), float(lost[bad].sum())
+    labels = reason_labels(codes[bad]) if k else pd.Series([], dtype=object)
+    return {
+        "events": n,
+        "uninformative_events": k,
+        "blank_events": int(blank.sum()),
+        "share_events": k / n if n else float("nan"),
+        "lost_mrr": total,
+        "uninformative_lost_mrr": hidden,
+        "share_lost_mrr": hidden / total if total else float("nan"),
+        "by_label": {str(lbl): int(c) for lbl, c in labels.value_counts().items()},
+    }
+
+
+def map_reasons(
+    churn_events: pd.DataFrame,
+    rules: dict[str, Sequence[str]],
+    *,
+    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    code_col: str = "reason_code",
+    text_col: str = "reason_text",
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Recover a reason from the free text where the code is uninformative.
+
+    Parameters
+    ----------
+    churn_events : DataFrame
+        Canonical ``churn_events`` table.
+    rules : dict of str to list of str
+        ``{code: [keyword, ...]}``. A keyword matches when it occurs anywhere in
+        ``reason_text``, ignoring case ("price" matches "Price too high", and also
+        "priceless": choose keywords with care). Rules are tried in order; the first
+        match wins. Only rows with an uninformative code are touched.
+    uninformative, code_col, text_col
+        As in :func:`reason_pareto`; the free-text column.
+
+    Returns
+    -------
+    frame : DataFrame
+        A copy of ``churn_events`` with ``reason`` (the trimmed code where it is
+        informative, the rule's code where text matched, else the original code) and
+        ``reason_source`` ("code", "text" or "unmapped").
+    counts : dict
+        ``events``, ``uninformative`` (events with an uninformative code), ``mapped``
+        (recovered from text), ``still_unknown`` (= uninformative − mapped),
+        ``share_mapped`` (mapped / uninformative, ``NaN`` if none) and ``by_code``
+        ({code: events mapped to it}).
+    """
+    out = churn_events.copy()
+    bad = is_uninformative(out[code_col], uninformative).to_numpy()
+    if text_col in out.columns:
+        text = out[text_col].astype("string").str.casefold().fillna("")
+    else:
+        text = pd.Series("", index=out.index, dtype="string")
+    reason = out[code_col].astype("string").str.strip().astype(object).to_numpy(copy=True)
+    source = np.where(bad, "unmapped", "code").astype(object)
+    open_ = bad.copy()
+    by_code: dict[str, int] = {}
+    for code, keywords in rules.items():
+        words = [re.escape(w.strip().casefold()) for w in keywords if w and w.strip()]
+        if not words or not open_.any():
+            continue
+        hit = open_ & text.str.contains("|".join(words), regex=True).fillna(False).to_numpy(
+            dtype=bool
+        )
+        reason[hit], source[hit] = code, "text"
+        open_ &= ~hit
+        if hit.any():
+            by_code[code] = int(hit.sum())
+    out["reason"] = pd.Series(reason, index=out.index, dtype="string")
+    out["reason_source"] = source
+    n_bad, mapped = int(bad.sum()), int((source == "text").sum())
+    counts = {
+        "events": len(out),
+        "uninformative": n_bad,
+        "mapped": mapped,
+        "still_unknown": n_bad - mapped,
+        "share_mapped": mapped / n_bad if n_bad else float("nan"),
+        "by_code": by_code,
+    }
+    return out, counts
+
+
+# --------------------------------------------------------------------------- churn by variable
+
+
+def band(
+    series: pd.Series,
+    edges: Sequence[float],
+    labels: Sequence[str] | None = None,
+) -> pd.Series:
+    """Cut a numeric Series (tenure in months, ARR, employees, ...) into ordered bands.
+
+    Each band includes its lower edge and excludes its upper edge: edges ``[0, 12, 24,
+    inf]`` give ``"0-12"`` (0 ≤ x < 12), ``"12-24"``, ``"24+"``. Values outside the edges
+    and missing values become ``NaN`` (shown as ``"(missing)"`` by
+    :func:`churn_by_variable`).
+
+    Parameters
+    ----------
+    series : Series
+        Numbers to band.
+    edges : sequence of float
+        Increasing band edges; use ``float("inf")`` as the last edge for an open band.
+    labels : sequence of str, optional
+        One label per band (``len(edges) - 1``); generated as above if omitted.
+
+    Returns
+    -------
+    Series
+        Ordered categorical, same index as ``series``.
+    """
+    edges = list(edges)
+    if labels is None:
+        labels = [
+            f"{lo:g}+" if np.isinf(hi) else f"{lo:g}-{hi:g}"
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
+    values = pd.to_numeric(series, errors="coerce").astype(float)
+    return pd.cut(values, bins=edges, labels=list(labels), right=False, ordered=True)
+
+
+def tenure_months(accounts: pd.DataFrame, as_of: Any) -> pd.Series:
+    """Tenure of each account in months: from ``start_date`` to ``churn_date`` if the
+    account churned on or before ``as_of``, else to ``as_of``.
+
+    Months are days / 30.4375 (the average month), as floats; ``NaN`` without a start.
+    """
+    as_of = pd.Timestamp(as_of)
+    start = pd.to_datetime(accounts["start_date"])
+    end = pd.Series(as_of, index=accounts.index)
+    if "churn_date" in accounts.columns:
+        churn = pd.to_datetime(accounts["churn_date"])
+        end = churn.where(churn.notna() & (churn <= as_of), end)
+    return (end - start).dt.days / 30.4375
+
+
+def _churned_flags(accounts: pd.DataFrame, churned: str | pd.Series | None) -> pd.Series:
+    if churned is None:
+        flag = accounts["status"].astype("string").str.strip().str.casefold().eq("churned")
+    elif isinstance(churned, str):
+        flag = accounts[churned]
+    else:
+        flag = pd.Series(churned).reindex(accounts.index)
+    return flag.astype("boolean").fillna(False).astype(bool)
+
+
+def _group_labels(values: pd.Series) -> pd.Series:
+    """Groups with missing values labelled "(missing)" (kept, not dropped)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        if values.isna().any():
+            values = values.cat.add_categories([MISSING_LABEL]).fillna(MISSING_LABEL)
+        return values
+    return values.astype(object).where(values.notna(), MISSING_LABEL)
+
+
+def churn_by_variable(
+    accounts: pd.DataFrame,
+    variable: str,
+    *,
+    churned: str | pd.Series | None = None,
+    small_n: int = 30,
+    z: float = 1.96,
+) -> pd.DataFrame:
+    """Churn rate of each group of a variable (industry, size band, owner, tenure band...).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        One row per account (canonical ``accounts``, possibly with added band columns).
+    variable : str
+        Column to group by. Missing values form a ``"(missing)"`` group.
+    churned : str or boolean Series, optional
+        Which accounts churned: a boolean column name, or a boolean Series aligned on
+        ``accounts``' index (e.g. churned within the trailing 12 months). Default:
+        ``status == "churned"``. Missing flags count as not churned.
+    small_n : int, default 30
+        ``thresholds.small_group_n``: groups with fewer accounts get ``too_small = True``.
+        They are kept and shown, not hidden.
+    z : float, default 1.96
+        Normal quantile of the interval (1.96 = 95%).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the variable's groups, sorted by rate (then n) descending. Columns:
+        ``n`` (accounts), ``churned`` (accounts), ``rate`` = churned / n, ``ci_low``,
+        ``ci_high`` (Wilson interval of the rate), ``too_small`` (n < small_n).
+    """
+    flags = _churned_flags(accounts, churned)
+    groups = _group_labels(accounts[variable])
+    frame = pd.DataFrame({"group": groups.to_numpy(), "churned": flags.to_numpy()})
+    table = frame.groupby("group", observed=True, sort=False)["churned"].agg(
+        n="size", churned="sum"
+    )
+    table["churned"] = table["churned"].astype(np.int64)
+    table["rate"] = table["churned"] / table["n"]
+    low, high = wilson_interval(table["churned"].to_numpy(), table["n"].to_numpy(), z=z)
+    table["ci_low"], table["ci_high"] = low, high
+    table["too_small"] = table["n"] < small_n
+    table.index.name = variable
+    return table.sort_values(["rate", "n"], ascending=[False, False], kind="mergesort")
+
+
+def _contingency(table: Any) -> np.ndarray:
+    if isinstance(table, pd.DataFrame) and {"n", "churned"} <= set(table.columns):
+        churned = table["churned"].to_numpy(dtype=np.int64)
+        return np.column_stack([churned, table["n"].to_numpy(dtype=np.int64) - churned])
+    return np.asarray(table, dtype=np.int64)
+
+
+def association_test(
+    table: Any, *, alpha: float = 0.05, seed: int = 7, n_resamples: int = 9999
+) -> dict[str, Any]:
+    """Is churn associated with the grouping? Chi-square or Fisher's exact test.
+
+    Parameters
+    ----------
+    table : DataFrame or array-like
+        Either the output of :func:`churn_by_variable` (uses ``n`` and ``churned``), or a
+        contingency table of counts (rows: groups, columns: outcomes).
+    alpha : float, default 0.05
+        Significance level for ``significant``.
+    seed, n_resamples : int
+        Monte Carlo settings for Fisher's test on tables larger than 2×2 (reproducible).
+
+    Returns
+    -------
+    dict
+        ``test`` — which test gave ``p_value``:
+
+        * ``"fisher_exact"`` for a 2×2 table (exact; ``odds_ratio`` given);
+        * ``"fisher_exact_monte_carlo"`` for a larger table where any expected count is
+          below 5 (chi-square unreliable); p-value from ``n_resamples`` random tables
+          with the observed margins;
+        * ``"chi_square"`` otherwise (test of independence, no continuity correction);
+        * ``"none"`` when fewer than two groups or outcomes remain (p_value ``NaN``).
+
+        Also ``p_value``, ``significant`` (p < alpha), ``n`` (accounts), ``rows``,
+        ``cols`` (after dropping empty rows and columns), ``chi2``, ``dof``,
+        ``chi2_p_value`` (always reported for reference), ``min_expected``,
+        ``cramers_v`` (effect size, 0 = none, 1 = complete) and ``note``.
+    """
+    obs = _contingency(table)
+    obs = obs[obs.sum(axis=1) > 0][:, obs.sum(axis=0) > 0] if obs.size else obs.reshape(0, 0)
+    result: dict[str, Any] = {
+        "test": "none", "p_value": float("nan"), "significant": False,
+        "n": int(obs.sum()), "rows": obs.shape[0], "cols": obs.shape[1] if obs.ndim == 2 else 0,
+        "chi2": float("nan"), "dof": 0, "chi2_p_value": float("nan"),
+        "min_expected": float("nan"), "cramers_v": float("nan"), "odds_ratio": float("nan"),
+        "note": "",
+    }
+    if obs.ndim != 2 or min(obs.shape) < 2:
+        result["note"] = "Needs at least two groups with accounts and both outcomes present."
+        return result
+    chi = sps.chi2_contingency(obs, correction=False)
+    n = obs.sum()
+    result.update(
+        chi2=float(chi.statistic), dof=int(chi.dof), chi2_p_value=float(chi.pvalue),
+        min_expected=float(chi.expected_freq.min()),
+        cramers_v=float(np.sqrt(chi.statistic / (n * (min(obs.shape) - 1)))),
+    )
+    if obs.shape == (2, 2):
+        fe = sps.fisher_exact(obs)
+        result.update(test="fisher_exact", p_value=float(fe.pvalue),
+                      odds_ratio=float(fe.statistic),
+                      note="2×2 table: Fisher's exact test.")
+    elif result["min_expected"] < 5:
+        method = sps.MonteCarloMethod(n_resamples=n_resamples, rng=np.random.default_rng(seed))
+        fe = sps.fisher_exact(obs, method=method)
+        result.update(test="fisher_exact_monte_carlo", p_value=float(fe.pvalue),
+                      note="Some expected counts are below 5, so chi-square is unreliable: "
+                      "Fisher's exact test (Monte Carlo p-value).")
+    else:
+        result.update(test="chi_square", p_value=float(chi.pvalue),
+                      note="Chi-square test of independence (all expected counts >= 5).")
+    result["significant"] = bool(result["p_value"] < alpha)
+    return result
+
+
+# --------------------------------------------------------------------------- by segment
+
+
+def reasons_by_segment(
+    churn_events: pd.DataFrame,
+    accounts: pd.DataFrame,
+    segment_col: str,
+    *,
+    code_col: str = "reason_code",
+    small_n: int = 30,
+) -> pd.DataFrame:
+    """Share of lost MRR per churn reason within each segment.
+
+    Each event takes the segment of its account (``accounts[segment_col]``; events of
+    unknown accounts or with a missing segment go to ``"(missing)"``).
+
+    Returns
+    -------
+    DataFrame
+        Tidy: one row per segment and reason. Columns: ``<segment_col>``, ``reason``,
+        ``logos`` (events), ``lost_mrr`` (currency), ``share_lost_mrr`` = lost_mrr /
+        the segment's total lost MRR (``NaN`` if that is 0), ``share_logos`` = logos / the
+        segment's events, ``segment_logos``, ``segment_lost_mrr`` and ``too_small``
+        (segment_logos < small_n). Sorted by segment, then share of lost MRR descending.
+        For a heatmap: ``.pivot(index="reason", columns=segment_col,
+        values="share_lost_mrr")``.
+    """
+    seg = accounts.drop_duplicates("account_id").set_index("account_id")[segment_col]
+    frame = pd.DataFrame(
+        {
+            segment_col: _group_labels(churn_events["account_id"].map(seg)).to_numpy(),
+            "reason": reason_labels(churn_events[code_col]).to_numpy(),
+            "lost": _lost(churn_events).fillna(0.0).to_numpy(),
+        }
+    )
+    out = frame.groupby([segment_col, "reason"], observed=True).agg(
+        logos=("lost", "size"), lost_mrr=("lost", "sum")
+    ).reset_index()
+    totals = out.groupby(segment_col, observed=True)[["logos", "lost_mrr"]].transform("sum")
+    out["segment_logos"] = totals["logos"].astype(np.int64)
+    out["segment_lost_mrr"] = totals["lost_mrr"]
+    out["share_lost_mrr"] = out["lost_mrr"] / out["segment_lost_mrr"].where(
+        out["segment_lost_mrr"] > 0
+    )
+    out["share_logos"] = out["logos"] / out["segment_logos"]
+    out["too_small"] = out["segment_logos"] < small_n
+    out = out.sort_values(
+        [segment_col, "share_lost_mrr", "logos", "reason"],
+        ascending=[True, False, False, True], kind="mergesort",
+    ).reset_index(drop=True)
+    return out[[segment_col, "reason", "logos", "lost_mrr", "share_lost_mrr", "share_logos",
+                "segment_logos", "segment_lost_mrr", "too_small"]]

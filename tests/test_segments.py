@@ -1,0 +1,238 @@
+"""Value scores, value tiers, tier concentration and lifecycle stages on hand-made frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from playbook.analyses.segments import (
+    LIFECYCLE_STAGES,
+    lifecycle_stage,
+    tier_concentration,
+    value_scores,
+    value_tiers,
+)
+from playbook.errors import ParamsError
+
+AS_OF = "2025-06-30"
+
+
+def _accounts(rows: list[dict]) -> pd.DataFrame:
+    base = {"start_date": "2023-01-01", "churn_date": None, "status": "active", "arr": None,
+            "products": 1, "segment": "SMB", "owner": "Ann"}
+    df = pd.DataFrame([{**base, **r} for r in rows])
+    for c in ("start_date", "churn_date"):
+        df[c] = pd.to_datetime(df[c])
+    df["products"] = df["products"].astype("Int64")
+    df["mrr"] = df["mrr"].astype(float)
+    return df
+
+
+@pytest.fixture
+def ten_accounts() -> pd.DataFrame:
+    # A01..A10 with MRR 100..1000: value rank follows the account number.
+    return _accounts([{"account_id": f"A{i:02d}", "mrr": 100.0 * i} for i in range(1, 11)])
+
+
+@pytest.fixture
+def four_accounts() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    acc = _accounts([
+        {"account_id": "A", "mrr": 100.0, "products": 1},
+        {"account_id": "B", "mrr": None, "arr": 2400.0, "products": 2},  # 2400/12 = 200
+        {"account_id": "C", "mrr": 300.0, "products": 1},
+        {"account_id": "D", "mrr": 400.0, "products": 4},
+        # churned before as_of and starting after as_of: both left out
+        {"account_id": "E", "mrr": 999.0, "status": "churned", "churn_date": "2025-01-31"},
+        {"account_id": "F", "mrr": 999.0, "start_date": "2025-08-01"},
+    ])
+    usage = pd.DataFrame({
+        "account_id": ["A", "A", "B", "D"],
+        "month": pd.to_datetime(["2025-05-01", "2025-06-01", "2025-06-01", "2025-06-01"]),
+        "active_users": [9, 5, 10, 2],
+        "licensed_seats": [10, 10, 10, 8],
+        "key_actions": [0, 0, 0, 0],
+    })
+    csm = pd.DataFrame({
+        "account_id": ["A", "A", "B", "D"],
+        "date": pd.to_datetime(["2024-01-01", "2025-03-01", "2025-03-01", "2025-03-01"]),
+        "executive_relationship": [3, 3, 3, 3],
+        "champion_quality": [3, 3, 3, 3],
+        "reference_value": [1, 5, 1, 3],
+    })
+    return acc, usage, csm
+
+
+# ----------------------------------------------------------------------------- value scores
+def test_value_scores_by_hand(four_accounts):
+    acc, usage, csm = four_accounts
+    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm)
+    assert sorted(s.index) == ["A", "B", "C", "D"]  # E churned, F not started
+    # contract value = share of the 4 accounts with MRR at or below: 1/4, 2/4, 3/4, 4/4
+    assert s["contract_value"].to_dict() == {"A": 25.0, "B": 50.0, "C": 75.0, "D": 100.0}
+    # growth = mean(seat headroom, product headroom vs max 4 products) x 100
+    # A: mean(1 - 5/10, 1 - 1/4) = mean(.5, .75) = 62.5 ; B: mean(0, .5) = 25
+    # C: no usage -> product headroom only .75 -> 75 ; D: mean(1 - 2/8, 0) = 37.5
+    assert s["growth"].to_dict() == pytest.approx({"A": 62.5, "B": 25.0, "C": 75.0, "D": 37.5})
+    # beyond revenue: latest reference value 5 -> 100, 1 -> 0, 3 -> 50, C none
+    assert s.loc["A", "beyond_revenue"] == 100.0
+    assert pd.isna(s.loc["C", "beyond_revenue"])
+    # A: 0.6*25 + 0.2*62.5 + 0.2*100 = 15 + 12.5 + 20 = 47.5
+    assert s.loc["A", "value_score"] == pytest.approx(47.5)
+    # C: beyond revenue missing -> (0.6*75 + 0.2*75) / 0.8 = 75
+    assert s.loc["C", "value_score"] == pytest.approx(75.0)
+    assert s.loc["C", "components_used"] == "contract_value,growth"
+    assert s.loc["A", "components_used"] == "contract_value,growth,beyond_revenue"
+
+
+def test_value_scores_redistribute_without_csm_inputs(four_accounts):
+    acc, usage, _ = four_accounts
+    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=None)
+    # A: (0.6*25 + 0.2*62.5) / 0.8 = 27.5 / 0.8 = 34.375
+    assert s.loc["A", "value_score"] == pytest.approx(34.375)
+    assert set(s["components_used"]) == {"contract_value,growth"}
+
+
+def test_value_scores_ignore_records_after_as_of(four_accounts):
+    acc, usage, csm = four_accounts
+    before = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm)
+    late_usage = pd.concat([usage, pd.DataFrame({
+        "account_id": ["A", "C"], "month": pd.to_datetime(["2025-07-01", "2025-07-01"]),
+        "active_users": [10, 1], "licensed_seats": [10, 10], "key_actions": [0, 0]})])
+    late_csm = pd.concat([csm, pd.DataFrame({
+        "account_id": ["A", "C"], "date": pd.to_datetime(["2025-07-02", "2025-07-02"]),
+        "executive_relationship": [1, 1], "champion_quality": [1, 1],
+        "reference_value": [1, 5]})])
+    after = value_scores(acc, as_of=AS_OF, usage=late_usage, csm_inputs=late_csm)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_look_back_uses_mrr_history_not_todays_mrr():
+    # X churned after the look-back date; the CRM now shows its MRR as 0
+    acc = _accounts([
+        {"account_id": "X", "mrr": 0.0, "status": "churned", "churn_date": "2025-03-31"},
+        {"account_id": "Y", "mrr": 200.0},
+        {"account_id": "Z", "mrr": 300.0},
+    ])
+    history = pd.DataFrame({
+        "account_id": ["X", "X", "Y", "Z"],
+        "month": pd.to_datetime(["2024-05-01", "2024-06-01", "2024-06-01", "2024-06-01"]),
+        "mrr": [900.0, 1000.0, 200.0, 300.0],
+    })
+    past = value_scores(acc, as_of="2024-06-30", mrr=history)
+    assert past.loc["X", "mrr"] == 1000.0  # June 2024, not today's 0
+    assert past["contract_value"].idxmax() == "X"
+    naive = value_scores(acc, as_of="2024-06-30")
+    assert naive["contract_value"].idxmin() == "X"  # what the history protects against
+
+
+def test_unknown_value_weight_is_an_error(four_accounts):
+    with pytest.raises(ParamsError):
+        value_scores(four_accounts[0], as_of=AS_OF, weights={"brand": 1.0})
+
+
+# ----------------------------------------------------------------------------- value tiers
+def test_value_tiers_ten_accounts_give_1_3_6(ten_accounts):
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    assert tiers.value_counts().to_dict() == {"high": 1, "medium": 3, "low": 6}
+    assert tiers["A10"] == "high"
+    assert set(tiers[tiers == "medium"].index) == {"A07", "A08", "A09"}
+    assert list(tiers.cat.categories) == ["high", "medium", "low"]
+
+
+def test_value_tiers_tie_break_by_account_id():
+    scores = pd.Series(50.0, index=pd.Index([f"X{i}" for i in range(9, -1, -1)],
+                                            name="account_id"))
+    tiers = value_tiers(scores)
+    # all tied: account ids ascending take the top places
+    assert tiers["X0"] == "high"
+    assert set(tiers[tiers == "medium"].index) == {"X1", "X2", "X3"}
+    assert value_tiers(scores.sample(frac=1, random_state=3)).sort_index().equals(
+        tiers.sort_index())
+
+
+def test_value_tiers_shares_must_sum_to_one():
+    with pytest.raises(ParamsError):
+        value_tiers(pd.Series([1.0, 2.0]), shares={"high": 0.5, "low": 0.3})
+
+
+# ----------------------------------------------------------------------------- concentration
+def test_tier_concentration_with_mask(ten_accounts):
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    churned = pd.Series(True, index=["A08", "A02", "A03"])
+    out = tier_concentration(ten_accounts, tiers, churned=churned)
+    assert list(out.index) == ["high", "medium", "low"]
+    assert out["accounts"].tolist() == [1, 3, 6]
+    # MRR: high 1000; medium 700+800+900 = 2400; low 100+..+600 = 2100; total 5500
+    assert out["mrr"].tolist() == [1000.0, 2400.0, 2100.0]
+    assert out.loc["medium", "share_mrr"] == pytest.approx(2400 / 5500)
+    assert out["churned_accounts"].tolist() == [0, 1, 2]
+    assert out.loc["medium", "churn_rate"] == pytest.approx(1 / 3)
+    assert out.loc["low", "churn_rate"] == pytest.approx(2 / 6)
+    # MRR lost: medium 800 (A08), low 200 + 300; the middle carries 800 / 1300
+    assert out["mrr_lost"].tolist() == [0.0, 800.0, 500.0]
+    assert out.loc["medium", "share_mrr_lost"] == pytest.approx(800 / 1300)
+    assert out["small_sample"].all()  # < 30 accounts per tier
+
+
+def test_tier_concentration_with_churn_table_and_window(ten_accounts):
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    events = pd.DataFrame({
+        "account_id": ["A09", "A01", "A05"],
+        "churn_date": pd.to_datetime(["2025-08-01", "2025-09-01", "2026-02-01"]),
+        "lost_mrr": [850.0, 90.0, 500.0],
+    })
+    out = tier_concentration(ten_accounts, tiers, churned=events,
+                             window=("2025-06-30", "2025-12-31"))
+    # A05 churned outside the window; lost MRR comes from the table
+    assert out["churned_accounts"].tolist() == [0, 1, 1]
+    assert out["mrr_lost"].tolist() == [0.0, 850.0, 90.0]
+    # MRR at tiering time can be passed in (here: everyone doubled)
+    doubled = ten_accounts.set_index("account_id")["mrr"] * 2
+    out2 = tier_concentration(ten_accounts, tiers, churned=events, mrr=doubled)
+    assert out2["mrr"].tolist() == [2000.0, 4800.0, 4200.0]
+
+
+# ----------------------------------------------------------------------------- lifecycle
+def test_lifecycle_stages_by_rule():
+    acc = _accounts([
+        {"account_id": "L1", "mrr": 100.0},                  # 3 of 6 steps
+        {"account_id": "L2", "mrr": 100.0},                  # onboarded, depth 0.3
+        {"account_id": "L3", "mrr": 100.0},                  # depth 0.6
+        {"account_id": "L4", "mrr": 120.0},                  # depth 0.6, MRR 100 -> 120
+        {"account_id": "L5", "mrr": 100.0, "products": 3},   # depth 0.9, 3 products
+        {"account_id": "L6", "mrr": 100.0},                  # 6th step after as_of
+    ])
+    steps = [f"s{i}" for i in range(1, 7)]
+    rows = [("L1", s, "2025-01-15") for s in steps[:3]]
+    for a in ("L2", "L3", "L4", "L5"):
+        rows += [(a, s, "2023-03-01") for s in steps] + [(a, "s1", "2023-04-01")]  # dup step
+    rows += [("L6", s, "2025-01-15") for s in steps[:5]] + [("L6", "s6", "2025-07-15")]
+    onboarding = pd.DataFrame(rows, columns=["account_id", "step", "completed_date"])
+    onboarding["completed_date"] = pd.to_datetime(onboarding["completed_date"])
+    usage = pd.DataFrame({
+        "account_id": ["L2", "L3", "L4", "L5"],
+        "month": pd.Timestamp("2025-06-01"),
+        "active_users": [3, 6, 6, 9],
+        "licensed_seats": [10, 10, 10, 10],
+        "key_actions": 0,
+    })
+    mrr = pd.DataFrame({
+        "account_id": ["L3", "L3", "L4", "L4"],
+        "month": pd.to_datetime(["2024-06-01", "2025-06-01", "2024-06-01", "2025-06-01"]),
+        "mrr": [100.0, 105.0, 100.0, 120.0],  # L3 +5% (below 10%), L4 +20%
+    })
+    stages = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding, usage=usage, mrr=mrr)
+    assert stages.astype(str).to_dict() == {
+        "L1": "Onboarding", "L2": "Adopting", "L3": "Actively using", "L4": "Expanding",
+        "L5": "Transformational", "L6": "Onboarding",
+    }
+    assert list(stages.cat.categories) == list(LIFECYCLE_STAGES)
+
+
+def test_lifecycle_without_onboarding_uses_tenure():
+    acc = _accounts([
+        {"account_id": "new", "mrr": 100.0, "start_date": "2025-05-01"},  # 60 days
+        {"account_id": "old", "mrr": 100.0, "start_date": "2024-01-01"},
+    ])
+    stages = lifecycle_stage(acc, as_of=AS_OF)
+    assert stages.astype(str).to_dict() == {"new": "Onboarding", "old": "Adopting"}
