@@ -90,13 +90,19 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
     ax.plot([len(values) - 2 + 0.3, len(values) - 1 - 0.3], [level, level], color=LIGHT_GREY,
             lw=0.8)
     top = max(values[0], values[-1])
+    pad = max(np.abs(steps).sum(), top * 0.02) * 0.04
     for i, (h, b) in enumerate(zip(heights, bottoms, strict=True)):
         txt = _short_money(h, symbol, signed=0 < i < len(values) - 1)
-        ax.text(i, b + abs(h) + top * 0.01, txt, ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(range(len(values)), labels)
+        ax.text(i, b + abs(h) + pad, txt, ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(values)), [str(lb).replace(" ", "\n") for lb in labels],
+                  fontsize=8)
     money_axis(ax, symbol=symbol)
-    lo = min(bottoms.min(), values[0]) * 0.9
-    ax.set_ylim(lo if lo > 0 else 0, top * 1.08)
+    # Zoom on the movements: the axis starts below the lowest level reached, not at zero
+    # (the start and end bars are then cut; the subtitle or notes must say so).
+    levels = np.concatenate([[values[0]], values[0] + np.cumsum(steps), [values[-1]]])
+    span = max(np.abs(steps).sum(), top * 0.02)
+    lo = max(0.0, levels.min() - span * 1.5)
+    ax.set_ylim(lo, levels.max() + span * 0.6)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
     return ax
@@ -113,7 +119,8 @@ def _short_money(v: float, symbol: str, signed: bool = False) -> str:
 
 
 def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str | None = None,
-                percent: bool = True, reference: float | None = None) -> Axes:
+                percent: bool = True, reference: float | None = None,
+                money_symbol: str | None = None) -> Axes:
     """Lines over time with direct labels at the right end (no legend).
 
     ``frame``: index = dates, one column per series. ``highlight`` is drawn in the accent
@@ -127,13 +134,21 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
         color = ACCENT if (highlight is None or col == highlight) else GREY
         ax.plot(series.index, series.to_numpy(), color=color, lw=2 if color == ACCENT else 1.5)
         last = series.iloc[-1]
-        ax.annotate(f"{col} {last:.0%}" if percent else f"{col} {last:,.0f}",
+        if percent:
+            value = f"{last:.0%}"
+        elif money_symbol is not None:
+            value = _short_money(last, money_symbol)
+        else:
+            value = f"{last:,.0f}"
+        ax.annotate(f"{col} {value}",
                     (series.index[-1], last), xytext=(4, 0), textcoords="offset points",
                     va="center", color=color, fontsize=8)
     if reference is not None:
         ax.axhline(reference, color=LIGHT_GREY, lw=0.8, ls="--")
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    elif money_symbol is not None:
+        money_axis(ax, symbol=money_symbol)
     ax.margins(x=0.12)
     return ax
 
@@ -200,7 +215,7 @@ def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
     sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=1, annot=True,
                 fmt=".0%", annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5,
                 linecolor="white")
-    ax.set_xlabel("Periods since start")
+    ax.set_xlabel("Months since start")
     ax.set_ylabel("")
     ax.tick_params(length=0)
     if sizes is not None:
@@ -226,6 +241,12 @@ def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds
                 color=color)
     ax.axvline(1, color=LIGHT_GREY, lw=1)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(mpl.ticker.FixedLocator([0.125, 0.25, 0.5, 1, 2, 4, 8]))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}"))
+    ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    lo_all = float(np.nanmin(t[low])) if len(t) else 0.5
+    hi_all = float(np.nanmax(t[high])) if len(t) else 2
+    ax.set_xlim(min(lo_all, 0.8) * 0.8, max(hi_all, 1.25) * 1.5)
     ax.set_yticks(range(len(t)), [str(v) for v in labels])
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)

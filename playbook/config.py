@@ -110,6 +110,13 @@ class DriversParams(_Strict):
     cutoff_days: int = Field(ge=0)
     cv_folds: int = Field(ge=2)
     random_seed: int
+    features: list[str]
+    sponsor_roles: list[str]
+    exec_by_seniority: bool
+    nps_lookback_days: int = Field(ge=1)
+    nps_no_answer: Literal["missing", "not_detractor", "detractor"]
+    contact_days_cap: int = Field(ge=1)
+    final_onboarding_step: str
 
 
 class ChurnParams(_Strict):
@@ -118,6 +125,14 @@ class ChurnParams(_Strict):
     count_same_month_churn: bool
     uninformative_reasons: list[str]
     reason_rules: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class ScenarioParams(_Strict):
+    years: int = Field(ge=1, le=10)
+    growth: float = Field(ge=-1)
+    churn_rates: list[float]
+    compounding: Literal["monthly", "yearly"]
+    churn_base: Literal["current", "starting"]
 
 
 class DataParams(_Strict):
@@ -137,6 +152,7 @@ class Params(_Strict):
     value: ValueParams
     drivers: DriversParams
     churn: ChurnParams
+    scenarios: ScenarioParams
     data: DataParams
 
     # Derived after validation (not settable from files).
@@ -153,6 +169,15 @@ class Params(_Strict):
         if unknown:
             raise ValueError(f"unknown table(s) {unknown}; the data contract has {sorted(TABLES)}")
         return value
+
+    def feature_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``drivers.modelling_table`` taken from these parameters."""
+        d, t = self.drivers, self.thresholds
+        return {"usage_drop_share": t.usage_drop_share, "low_nps": t.low_nps,
+                "contact_days_cap": d.contact_days_cap, "nps_lookback_days": d.nps_lookback_days,
+                "nps_no_answer": d.nps_no_answer, "sponsor_roles": tuple(d.sponsor_roles),
+                "exec_by_seniority": d.exec_by_seniority,
+                "final_onboarding_step": d.final_onboarding_step or None}
 
     @property
     def display_name(self) -> str:

@@ -79,6 +79,19 @@ def table_html(frame: pd.DataFrame, *, formats: dict[str, str] | None = None,
             f"</tbody></table>{more}")
 
 
+@dataclass
+class ExhibitSpec:
+    """Everything an exhibit shows, built by :mod:`playbook.findings` from analysis results."""
+
+    content: object
+    title: str
+    subtitle: str
+    source: str
+    n: int | None = None
+    notes: str = ""
+    formats: dict[str, str] | None = None
+
+
 class ExhibitBook:
     """Numbers and renders the exhibits of one notebook and remembers their titles."""
 

@@ -552,7 +552,8 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
     """Fill derivable account fields and log contradictions between tables.
 
     * ``mrr`` from ``arr / 12`` (and the reverse) when only one is given;
-    * ``churn_date`` from the latest churn event when blank;
+    * ``churn_date`` from the latest churn event when blank, for accounts not flagged
+      active (an active account with churn events came back; it is logged, not churned);
     * ``status`` from ``churn_date`` when blank.
     """
     acc = tables["accounts"]
@@ -566,7 +567,10 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
     events = tables.get("churn_events")
     if events is not None and len(events):
         last = events.groupby("account_id")["churn_date"].max()
-        acc["churn_date"] = acc["churn_date"].fillna(acc["account_id"].map(last))
+        # Only accounts not flagged active take their churn date from the events: an
+        # active account with churn events has come back (or carries a stale flag).
+        fill = acc["churn_date"].isna() & ~acc["status"].eq("active")
+        acc.loc[fill, "churn_date"] = acc.loc[fill, "account_id"].map(last)
         active_with_churn = acc["status"].eq("active") & acc["account_id"].isin(last.index)
         if active_with_churn.any():
             log.add("accounts", "warning", f"{int(active_with_churn.sum())} account(s) flagged "

@@ -27,7 +27,7 @@ from IPython.display import HTML, Markdown, display
 from playbook import charts
 from playbook.config import Params, load_params
 from playbook.contract import TABLES
-from playbook.exhibits import ExhibitBook, note_html
+from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html
 from playbook.loader import ClientData, load_client
 
 
@@ -75,6 +75,27 @@ class NotebookSession:
     def period_start(self) -> pd.Timestamp:
         return pd.Timestamp(self.params.period_start)
 
+    def months(self, n: int) -> pd.DateOffset:
+        """An offset of ``n`` calendar months (``nb.as_of - nb.months(12)``)."""
+        return pd.DateOffset(months=n)
+
+    def has_mrr_history(self, months: int) -> bool:
+        """True when the ``mrr`` table covers at least ``months`` months before the as-of
+        date; otherwise shows what is missing and returns False."""
+        if not self.requires("mrr", enables=f"a {months}-month retention view"):
+            return False
+        first = self.data["mrr"]["month"].min()
+        span = (self.as_of.year - first.year) * 12 + self.as_of.month - first.month
+        if span >= months:
+            return True
+        display(HTML(note_html(
+            f"Not shown: this view needs {months} months of MRR history before "
+            f"{self.as_of:%d %b %Y}; the data starts in {first:%b %Y}. Ask the client for "
+            "a longer subscription or invoice history.")))
+        self.findings.setdefault("sections_skipped", []).append(
+            {"section": f"{months}-month history", "missing": ["mrr history"]})
+        return False
+
     def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
                 n: int | None = None, notes: str = "", formats: dict[str, str] | None = None
                 ) -> None:
@@ -82,10 +103,16 @@ class NotebookSession:
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
                                     n=n, notes=notes, formats=formats)))
 
-    def record(self, key: str, value: Any) -> Any:
-        """Record a headline figure for the results JSON; returns the value."""
+    def show(self, spec: ExhibitSpec) -> None:
+        """Display an exhibit built by a :mod:`playbook.findings` function."""
+        self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
+                     source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats)
+
+    def record(self, key: str, value: Any) -> None:
+        """Record a headline figure (or table) under ``key`` for the results JSON.
+
+        Returns nothing, so a cell ending in ``nb.record(...)`` shows nothing."""
         self.findings[key] = jsonable(value)
-        return value
 
     def requires(self, *tables: str, enables: str) -> bool:
         """True if every table is present; otherwise show what data would enable the

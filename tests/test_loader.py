@@ -226,3 +226,15 @@ def test_required_table_not_configured(client_factory):
 def test_raw_files_are_never_modified(client_factory, tmp_path):
     load(client_factory)
     assert (tmp_path / "data" / "t" / "accounts.csv").read_text() == ACCOUNTS_CSV
+
+
+def test_active_account_with_churn_event_keeps_no_churn_date(client_factory):
+    # A1 is active but has a churn event (it came back); A2 is churned with an event.
+    churn = "account_id,churn_date,reason_code\nA1,2024-02-20,price\nA2,2024-03-15,budget\n"
+    params = params_with(churn_events={"file": "churn.csv"})
+    data = load(client_factory, files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": MRR_CSV,
+                                       "churn.csv": churn}, params=params)
+    acc = data["accounts"].set_index("account_id")
+    assert pd.isna(acc.loc["A1", "churn_date"])
+    assert acc.loc["A2", "churn_date"] == pd.Timestamp("2024-03-15")
+    assert acc.loc["A1", "status"] == "active"

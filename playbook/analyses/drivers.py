@@ -343,6 +343,7 @@ def modelling_table(
     ticket_window_days: int = 90,
     contact_days_cap: int = 365,
     nps_lookback_days: int | None = None,
+    nps_no_answer: str = "missing",
     sponsor_roles: Sequence[str] = SPONSOR_ROLES,
     exec_by_seniority: bool = True,
     final_onboarding_step: str | None = None,
@@ -373,6 +374,9 @@ def modelling_table(
         Ticket features count tickets opened in the ``ticket_window_days`` up to the cut-off.
     contact_days_cap : int
         Days since last contact are capped here; no contact in that time (or never) = the cap.
+    nps_no_answer : {"missing", "not_detractor", "detractor"}, default "missing"
+        What ``nps_detractor`` is for a decision with no NPS answer in the window: missing
+        (the row drops out of a model using it), or counted as not / as a detractor.
     nps_lookback_days : int, optional
         Only survey answers in the ``nps_lookback_days`` up to the cut-off count (None = any
         answer on or before the cut-off).
@@ -456,7 +460,8 @@ def modelling_table(
     }
     builders = [
         (_usage_features, {"usage_drop_share": usage_drop_share}),
-        (_survey_features, {"low_nps": low_nps, "lookback_days": nps_lookback_days}),
+        (_survey_features, {"low_nps": low_nps, "lookback_days": nps_lookback_days,
+                             "no_answer": nps_no_answer}),
         (_ticket_features, {"window_days": ticket_window_days}),
         (_contact_features, {"sponsor_roles": tuple(sponsor_roles)}),
         (_touch_features, {"cap_days": contact_days_cap, "exec_by_seniority": exec_by_seniority}),
@@ -629,6 +634,7 @@ def _survey_features(
     *,
     low_nps: float,
     lookback_days: int | None,
+    no_answer: str = "missing",
 ) -> pd.DataFrame | None:
     surveys = tables.get("surveys")
     names = {"nps": ["last_nps", "nps_detractor"], "csat": ["last_csat"]}
@@ -646,9 +652,12 @@ def _survey_features(
         last = recs.sort_values("date", kind="stable").groupby("_row")[col].last().astype(float)
         out[feats[0]] = last
         if col == "nps":
-            out["nps_detractor"] = (out["last_nps"] <= low_nps).astype("boolean").mask(
-                out["last_nps"].isna()
-            )
+            detractor = (out["last_nps"] <= low_nps).astype("boolean")
+            if no_answer == "missing":
+                detractor = detractor.mask(out["last_nps"].isna())
+            else:
+                detractor = detractor.mask(out["last_nps"].isna(), no_answer == "detractor")
+            out["nps_detractor"] = detractor
     return _built(report, out)
 
 

@@ -1,0 +1,238 @@
+"""Exhibits and sentences of the revenue-leakage and churn-reason section.
+
+Titles are action titles chosen by rules from the figures (see each function); they never
+contain "nan": a missing figure changes the wording instead.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from playbook import charts
+from playbook import textfmt as tf
+from playbook.exhibits import ExhibitSpec
+
+
+def period_text(summary: dict) -> str:
+    start = pd.Timestamp(summary["start_month"]).strftime("%b %Y")
+    end = pd.Timestamp(summary["end_month"]).strftime("%b %Y")
+    return start if start == end else f"{start} to {end}"
+
+
+def bridge_title(summary: dict, currency: str) -> str:
+    """Action title of the MRR bridge.
+
+    Rules: negative net MRR churn -> "expansion outgrew losses"; otherwise name the loss
+    and how much of start MRR leaked (gross churn)."""
+    net, gross = summary.get("net_mrr_churn"), summary.get("gross_mrr_churn")
+    lost = tf.money(summary.get("lost_mrr"), currency)
+    if tf.is_missing(net):
+        return f"The period lost {lost} of MRR to churn and contraction"
+    if net < 0:
+        return (f"Expansion outgrew losses: net MRR churn was {tf.pct(net)} "
+                f"(negative is good) while {lost} leaked")
+    return (f"{lost} of MRR leaked to churn and contraction, {tf.pct(gross)} of starting "
+            f"MRR; net MRR churn was {tf.pct(net)}")
+
+
+def mrr_bridge(summary: dict, currency: str) -> ExhibitSpec:
+    """Waterfall from start to end MRR of the period."""
+    steps = pd.Series({
+        "Start MRR": summary["start_mrr"],
+        "New": summary["new"],
+        "Expansion": summary["expansion"],
+        "Reactivation": summary["reactivation"],
+        "Contraction": -summary["contraction"],
+        "Churn": -summary["churn"],
+        "End MRR": summary["end_mrr"],
+    })
+    fig, ax = charts.new_figure(3.2)
+    charts.waterfall(steps, ax, symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
+    return ExhibitSpec(
+        fig, bridge_title(summary, currency),
+        f"MRR bridge, {currency} per month, {period_text(summary)}",
+        "mrr (monthly MRR per account)", n=int(summary.get("start_logos") or 0),
+        notes="The axis starts above zero to show the movements. n = accounts paying at the "
+              "start of the period. Gross MRR churn = (churn + "
+              "contraction) / start MRR; net MRR churn also subtracts expansion and "
+              "reactivation.")
+
+
+def retention_trend_title(trend: pd.DataFrame) -> str:
+    last = trend.dropna(subset=["grr", "nrr"]).iloc[-1] if len(trend.dropna(
+        subset=["grr", "nrr"])) else None
+    if last is None:
+        return "Twelve months of history are needed for trailing retention"
+    first = trend.dropna(subset=["nrr"]).iloc[0]
+    direction = "improved" if last["nrr"] > first["nrr"] + 0.01 else (
+        "declined" if last["nrr"] < first["nrr"] - 0.01 else "held steady")
+    above = "above" if last["nrr"] >= 1 else "below"
+    return (f"Net revenue retention {direction} to {tf.pct(last['nrr'])}, {above} the "
+            f"100% line; gross retention is {tf.pct(last['grr'])}")
+
+
+def retention_trend(trend: pd.DataFrame, months: int) -> ExhibitSpec:
+    frame = trend[["grr", "nrr"]].rename(columns={"grr": "GRR", "nrr": "NRR"}).dropna()
+    fig, ax = charts.new_figure(2.8)
+    charts.trend_lines(frame, ax, highlight="NRR", reference=1.0)
+    n = int(trend["base_logos"].iloc[-1]) if len(trend) else None
+    return ExhibitSpec(
+        fig, retention_trend_title(trend),
+        f"Trailing {months}-month gross and net revenue retention, % of MRR {months} "
+        "months earlier, by month",
+        "mrr", n=n,
+        notes=f"n = accounts paying {months} months before the last month. GRR caps each "
+              "account at its earlier MRR; NRR counts expansion.")
+
+
+def cohort_title(logo: pd.DataFrame, sizes: pd.DataFrame) -> str:
+    col = 12 if 12 in logo.columns else (logo.columns[-1] if len(logo.columns) else None)
+    usable = logo.loc[~sizes.reindex(logo.index)["left_censored"].fillna(False).astype(bool)]
+    if col is None or usable[col].dropna().empty:
+        return "Cohorts are too young to compare retention after a year"
+    values = usable[col].dropna()
+    return (f"Between {tf.pct(values.min(), 0)} and {tf.pct(values.max(), 0)} of each "
+            f"quarter's new customers are still paying {col} months later")
+
+
+def cohort_heatmap(logo: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
+    usable = logo.loc[~sizes.reindex(logo.index)["left_censored"].fillna(False).astype(bool)]
+    cols = [c for c in usable.columns if c % 3 == 0][:12]
+    matrix = usable[cols].copy()
+    matrix.index = [str(i) for i in matrix.index]
+    fig, ax = charts.new_figure(0.32 * len(matrix) + 1.0)
+    charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(
+        index=lambda i: str(i)))
+    return ExhibitSpec(
+        fig, cohort_title(logo, sizes),
+        "Logo retention by start quarter, % of the cohort's accounts still paying, by "
+        "months since start",
+        "mrr", n=int(sizes.loc[usable.index, "accounts"].sum()),
+        notes="The first quarter of the data mixes older customers and is left out.")
+
+
+def pareto_title(pareto: pd.DataFrame, concentrated_share: float) -> str:
+    """'Concentrated' only when the top three informative reasons exceed the threshold."""
+    informative = pareto[~pareto["uninformative"]]
+    if informative.empty:
+        return "No churn reason was recorded: the losses cannot be explained"
+    top = informative.head(3)
+    share = top["share_lost_mrr"].sum()
+    names = ", ".join(str(r) for r in top["reason"])
+    if share >= concentrated_share:
+        return (f"Churn is concentrated: three reasons ({names}) explain {tf.pct(share, 0)} "
+                "of lost MRR")
+    return (f"Churn is spread across reasons: the top three ({names}) explain only "
+            f"{tf.pct(share, 0)} of lost MRR")
+
+
+def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
+                  ) -> ExhibitSpec:
+    values = pareto.set_index("reason")["lost_mrr"]
+    cum = pareto.set_index("reason")["cum_share_lost_mrr"]
+    flags = pareto.set_index("reason")["uninformative"]
+    labels = pd.Series({r: f"(cum. {cum[r]:.0%})" for r in values.index})
+    fig, ax = charts.new_figure(0.3 * len(values) + 0.8)
+    top = pareto[~pareto["uninformative"]].head(3)["reason"].tolist()
+    charts.sorted_bars(values, ax, highlight=top, symbol=tf.CURRENCY_SYMBOLS.get(currency, ""),
+                       annotations=labels)
+    for tick in ax.get_yticklabels():
+        if flags.get(tick.get_text(), False):
+            tick.set_color(charts.NEGATIVE)
+    return ExhibitSpec(
+        fig, pareto_title(pareto, concentrated_share),
+        f"Lost MRR by churn reason, {currency} per month, with cumulative share",
+        "churn_events", n=int(pareto["logos"].sum()),
+        notes="Uninformative reasons (blank, Other, Unknown) in red.")
+
+
+def uninformative_sentence(share: dict, currency: str, threshold: float) -> str:
+    """The reason-capture finding: how much churn has no usable reason."""
+    if not share.get("events"):
+        return "No churn events were recorded in the period."
+    text = (f"{tf.pct(share['share_events'], 0)} of churn events "
+            f"({share['uninformative_events']:,} of {share['events']:,}) carry no usable "
+            f"reason (blank, Other or Unknown), hiding "
+            f"{tf.money(share['uninformative_lost_mrr'], currency)} of lost MRR.")
+    if not tf.is_missing(share["share_events"]) and share["share_events"] > threshold:
+        text += (f" Above {tf.pct(threshold, 0)}, this is a data-capture problem to fix: "
+                 "make the reason mandatory and coded at cancellation.")
+    return text
+
+
+def churn_by_variable_title(table: pd.DataFrame, label: str, test: dict) -> str:
+    """Rule: 'differs' only when the test is significant; compares the highest and lowest
+    rates among groups large enough to judge (the '(missing)' group is never named)."""
+    judged = table[~table["too_small"] & (table.index.astype(str) != "(missing)")]
+    if len(judged) < 2:
+        return f"Too few accounts per {label} to compare churn"
+    hi, lo = judged.iloc[0], judged.iloc[-1]
+    sig = test.get("significant")
+    if sig:
+        return (f"Churn differs by {label}: {hi.name} churns at {tf.pct(hi['rate'], 0)} "
+                f"against {tf.pct(lo['rate'], 0)} for {lo.name}")
+    return (f"Churn does not differ significantly by {label} "
+            f"({tf.pct(lo['rate'], 0)} to {tf.pct(hi['rate'], 0)})")
+
+
+def churn_by_variable(table: pd.DataFrame, label: str, test: dict, overall: float,
+                      window: str) -> ExhibitSpec:
+    t = table.reset_index().rename(columns={table.index.name or "index": "group"})
+    fig, ax = charts.new_figure(0.28 * len(t) + 0.9)
+    charts.rates_with_intervals(t, ax, label_col="group", rate="rate", low="ci_low",
+                                high="ci_high", n="n", small="too_small", overall=overall)
+    p = test.get("p_value")
+    test_name = {"chi_square": "chi-square", "fisher_exact": "Fisher's exact",
+                 "fisher_exact_monte_carlo": "Fisher's exact (Monte Carlo)"}.get(
+        test.get("test"), "no test")
+    return ExhibitSpec(
+        fig, churn_by_variable_title(table, label, test),
+        f"Logo churn rate by {label}, % of accounts, {window}, with 95% Wilson intervals",
+        "accounts, churn_events", n=int(table["n"].sum()),
+        notes=f"{test_name} test p = {tf.number(p, 3)}. Groups under the small-group "
+              "threshold are hollow: too small to judge.")
+
+
+def bridge_sentence(summary: dict, currency: str) -> str:
+    """What the bridge means, in words (negative net churn is called good)."""
+    net = summary.get("net_mrr_churn")
+    text = (f"MRR moved from {tf.money(summary['start_mrr'], currency)} to "
+            f"{tf.money(summary['end_mrr'], currency)} over {period_text(summary)}. "
+            f"New business added {tf.money(summary['new'], currency)} and existing customers "
+            f"{tf.money(summary['expansion'] + summary['reactivation'], currency)} "
+            "(expansion and reactivation), against "
+            f"{tf.money(summary['lost_mrr'], currency)} lost to churn and contraction. ")
+    if tf.is_missing(net):
+        return text
+    if net < 0:
+        text += (f"Net MRR churn of {tf.pct(net)} is negative, which is good: the existing "
+                 "base grew on its own.")
+    else:
+        text += (f"Net MRR churn of {tf.pct(net)} is positive: without new sales the base "
+                 "would shrink.")
+    return text
+
+
+def trailing_sentence(year: dict, trend: pd.DataFrame, currency: str) -> str:
+    last = trend.dropna(subset=["grr", "nrr"])
+    if last.empty:
+        return "Trailing retention needs a full year of MRR history."
+    row = last.iloc[-1]
+    return (f"Of every 100 of MRR paying a year ago, {row['grr'] * 100:.0f} is still paying "
+            f"without counting expansion (GRR) and {row['nrr'] * 100:.0f} with it (NRR). "
+            f"Over the last twelve months logo churn ran at "
+            f"{tf.pct(year.get('logo_churn_monthly'))} a month, "
+            f"{tf.pct(year.get('logo_churn_annualised'), 0)} annualised, and the quick ratio "
+            f"(gains / losses) was {tf.number(year.get('quick_ratio'), 1)}.")
+
+
+def renewal_churn_sentence(due: dict, currency: str) -> str:
+    if not due.get("renewals"):
+        return "No renewals fell due in the period, so churn on renewals due cannot be measured."
+    text = (f"{due['renewals']:,} contracts worth {tf.money(due['arr_up'], currency)} of ARR "
+            f"came up for renewal in the period; {tf.pct(due['renewal_churn_rate'])} of that "
+            f"ARR churned ({due['churned']:,} contracts)")
+    if not tf.is_missing(due.get("downgrade_rate")):
+        text += f" and {tf.pct(due['downgrade_rate'])} was lost to downgrades"
+    return text + (". For annual contracts this is the churn rate that matters: calendar "
+                   "churn spreads the same losses over months when no decision was due.")
