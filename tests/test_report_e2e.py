@@ -1,0 +1,97 @@
+"""End to end: render the demo client's report and check it as a reader would.
+
+Figures are computed here straight from the raw demo files with plain pandas, not with the
+playbook's analyses, and must appear in the HTML and in the PDF's text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from playbook import paths
+from playbook import textfmt as tf
+from playbook.render import render_report
+
+DEMO = paths.PACKAGE_DIR.parent / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    if not (DEMO / "accounts.csv").is_file():
+        pytest.fail("data/demo is missing: run `make demo` (make test does it first)")
+    out = tmp_path_factory.mktemp("reports")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PLAYBOOK_REPORTS", str(out))
+    try:
+        result = render_report("demo", progress=False)
+    finally:
+        mp.undo()
+    html = result.html.read_text(encoding="utf-8")
+    pdf_text = "\n".join(page.extract_text() for page in PdfReader(result.pdf).pages)
+    return result, html, pdf_text
+
+
+def raw_mrr_by_month() -> pd.Series:
+    raw = pd.read_csv(DEMO / "mrr_history.csv")
+    return raw.groupby(raw["Month"].str[:7])["MRR (USD)"].sum()
+
+
+def test_period_mrr_figures_appear_in_html_and_pdf(report):
+    _, html, pdf_text = report
+    by_month = raw_mrr_by_month()
+    start, end = by_month["2026-06"], by_month["2026-09"]   # 2026-Q3: June's end -> Sept
+    sentence = f"MRR moved from {tf.money(start)} to {tf.money(end)}"
+    assert sentence in html
+    assert sentence in " ".join(pdf_text.split())
+
+
+def test_churn_reason_counts_appear(report):
+    _, html, pdf_text = report
+    events = pd.read_csv(DEMO / "churn_events.csv", keep_default_na=False)
+    dates = pd.to_datetime(events["Cancellation Date"])
+    window = events[(dates >= "2025-09-30") & (dates <= "2026-09-30")]
+    code = window["Reason Code"].str.strip().str.lower()
+    uninformative = code.isin(["", "other", "unknown", "n/a", "none"]).sum()
+    text = f"({uninformative} of {len(window)})"
+    assert text in html
+    assert text in " ".join(pdf_text.split())
+
+
+def test_html_is_self_contained_and_has_no_code(report):
+    _, html, _ = report
+    for bad in ("<script src=http", "<link href=http", "@import url(http", "<script"):
+        assert bad not in html.lower()
+    assert not re.search(r"""(src|href)=["']https?://""", html)
+    assert "session.start(" not in html           # code of the notebooks' cells
+    assert 'class="highlight' not in html and 'class="jp-InputPrompt' not in html
+    assert "injected-parameters" not in html and 'run_dir = "' not in html
+    assert "<svg" in html                          # charts are inline
+
+
+def test_pdf_is_paged_with_contents_and_numbered_exhibits(report):
+    result, html, pdf_text = report
+    pages = PdfReader(result.pdf).pages
+    assert len(pages) >= 12
+    assert "Northwind Analytics (demo)" in pdf_text and "Confidential".upper() in pdf_text
+    assert f"Page 2 of {len(pages)}" in pdf_text
+    assert re.search(r"1 Retention baseline\s*\.*\s*\d+", pdf_text)
+    numbers = [int(n) for n in re.findall(r'class="exhibit-no">(\d+)<', html)]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 20
+    assert "nan" not in re.sub(r"<[^>]+>", " ", html).lower().split()
+
+
+def test_results_and_manifest(report):
+    result, _, _ = report
+    results = json.loads(result.results.read_text())
+    period = results["01-revenue"]["findings"]["period"]
+    by_month = raw_mrr_by_month()
+    assert period["start_mrr"] == pytest.approx(by_month["2026-06"], abs=0.01)
+    assert period["end_mrr"] == pytest.approx(by_month["2026-09"], abs=0.01)
+    manifest = json.loads(result.manifest.read_text())
+    text = json.dumps(manifest)
+    assert "accounts.csv" in text and "pandas" in text
