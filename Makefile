@@ -3,6 +3,7 @@
 # demo data) and skips what is already done.
 
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -23,8 +24,11 @@ help: ## List the targets
 $(STAMP): requirements.txt pyproject.toml
 	@echo "Setting up $(VENV) with the pinned packages (first run takes about a minute)..."
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# (grep drops pip's warnings about index folders configured on some machines)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt 2>&1 \
+	  | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+	@$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . 2>&1 \
+	  | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	@# rfc3987-syntax only serves a jsonschema format check nobody here uses, and costs
 	@# ~0.9 s at every nbformat import (see shared stack notes); pip check passes without it.
 	@$(PY) -m pip uninstall --quiet --yes rfc3987-syntax >/dev/null 2>&1 || true
