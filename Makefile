@@ -15,7 +15,7 @@ PERIOD ?=
 AS_OF  ?=
 DEMO_DATA := data/demo/.generated
 
-.PHONY: help report test lab check demo contract-doc lint bench clean
+.PHONY: help report test lab check demo contract-doc lint notebooks bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -58,18 +58,22 @@ check: $(STAMP) ## Validate a client's params and data without running analyses:
 	@$(PY) -m playbook.cli check "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
 test: $(STAMP) $(DEMO_DATA) ## Run lint, unit tests, the end-to-end render and every notebook
-	@$(VENV)/bin/ruff check playbook tests bench
+	@$(VENV)/bin/ruff check playbook tests bench notebooks
 	@$(PY) -m pytest tests
 	@$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
 
 lab: $(STAMP) $(DEMO_DATA) ## Open JupyterLab on the notebooks (the package is importable)
-	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	@$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" -eq 0 ] && echo --allow-root )
 
 contract-doc: $(STAMP) ## Regenerate docs/data-contract.md from playbook/contract.py
 	@$(PY) -m playbook.cli contract-doc --out docs/data-contract.md
 
-lint: $(STAMP) ## Run ruff on the package and tests
-	@$(VENV)/bin/ruff check playbook tests bench
+lint: $(STAMP) ## Run ruff on the package, tests, benchmarks and notebook scripts
+	@$(VENV)/bin/ruff check playbook tests bench notebooks
+
+notebooks: $(STAMP) ## Sync each notebook with its paired percent script (edit either, then run this)
+	@$(VENV)/bin/jupytext --sync --quiet notebooks/*.ipynb
+	@$(PY) -m nbstripout --keep-id notebooks/*.ipynb
 
 bench: $(STAMP) $(DEMO_DATA) ## Time each stage of the demo report; appends to bench/results.md
 	@$(PY) bench/run.py

@@ -37,3 +37,14 @@ def test_requirements_are_all_pinned():
     lines = [ln.strip() for ln in (ROOT / "requirements.txt").read_text().splitlines()
              if ln.strip() and not ln.startswith("#")]
     assert lines and all("==" in ln for ln in lines), [ln for ln in lines if "==" not in ln]
+
+
+def test_every_notebook_is_paired_with_an_identical_percent_script():
+    import jupytext
+
+    for ipynb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        script = ipynb.with_suffix(".py")
+        assert script.is_file(), f"{script.name} missing: run `make notebooks`"
+        a = [(c.cell_type, c.source.strip()) for c in jupytext.read(ipynb).cells]
+        b = [(c.cell_type, c.source.strip()) for c in jupytext.read(script).cells]
+        assert a == b, f"{ipynb.name} and {script.name} differ: run `make notebooks`"

@@ -1,0 +1,107 @@
+# %% [markdown]
+# # 1 Retention baseline
+#
+# How much revenue leaks, and where? This section bridges the period's MRR from start to end
+# (new, expansion, reactivation, contraction, churn), tracks gross and net revenue retention
+# over the trailing twelve months, and follows each start cohort. It needs the `mrr` table
+# (monthly MRR per account); `churn_events` and `renewals` add detail.
+
+# %% tags=["parameters"]
+client: str = "demo"  # client folder under data/ and params/
+period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
+as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
+run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+
+# %% tags=["remove_cell"]
+from playbook import session
+from playbook.analyses import reasons, revenue, variables
+from playbook.findings import revenue as story
+
+nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir)
+p = nb.params
+
+# %% [markdown]
+# ## MRR bridge of the period
+
+# %%
+if nb.requires("mrr", enables="the MRR bridge"):
+    moves = revenue.mrr_movements(
+        nb.data["mrr"],
+        reactivation_window_months=p.churn.reactivation_window_months,
+        count_same_month_churn=p.churn.count_same_month_churn,
+        churn_events=nb.data.get("churn_events"),
+    )
+    summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
+    nb.record("period", summary)
+    nb.show(story.mrr_bridge(summary, nb.currency))
+    nb.say(story.bridge_sentence(summary, nb.currency))
+
+# %% [markdown]
+# ## Retention over the trailing twelve months
+
+# %%
+if nb.has_mrr_history(p.period.trailing_months):
+    trend = revenue.trailing_retention(nb.data["mrr"], months=p.period.trailing_months)
+    trend = trend[trend.index <= nb.as_of]
+    year = revenue.retention_summary(
+        moves, nb.as_of - nb.months(p.period.trailing_months - 1), nb.as_of)
+    nb.record("trailing", year)
+    nb.record("trailing_grr_nrr", trend.iloc[-1][["grr", "nrr", "base_logos"]].to_dict())
+    nb.show(story.retention_trend(trend, p.period.trailing_months))
+    nb.say(story.trailing_sentence(year, trend, nb.currency))
+
+# %% [markdown]
+# ## Cohort retention
+
+# %%
+if nb.has_mrr_history(12):
+    logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
+    nb.show(story.cohort_heatmap(logo, sizes))
+
+# %% [markdown]
+# ## Churn on renewals due
+
+# %%
+source = nb.data.get("renewals") if nb.data.has("renewals") else nb.data["accounts"]
+due = revenue.renewal_churn(source, nb.period_start, nb.as_of)
+nb.record("renewals_due", due)
+nb.say(story.renewal_churn_sentence(due, nb.currency))
+
+# %% [markdown]
+# # 2 Why customers leave
+#
+# Churn reasons ranked by lost MRR, the share of churn that carries no usable reason, and
+# churn across the variables of the business (industry, size, contract value, owner, tenure,
+# products, renewals done). Needs `churn_events`; the cuts use `accounts`.
+
+# %%
+if nb.requires("churn_events", enables="the churn-reason analysis"):
+    events = nb.data["churn_events"]
+    events = events[events["churn_date"].between(nb.as_of - nb.months(12), nb.as_of)]
+    pareto = reasons.reason_pareto(events, uninformative=p.churn.uninformative_reasons)
+    unknown = reasons.uninformative_share(events, uninformative=p.churn.uninformative_reasons)
+    nb.record("uninformative_reasons", unknown)
+    nb.record("reason_pareto", pareto)
+    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share))
+    nb.say(story.uninformative_sentence(unknown, nb.currency,
+                                        p.thresholds.uninformative_reason_share))
+
+# %% [markdown]
+# ## Churn across the variables of the business
+
+# %%
+window_start = nb.as_of - nb.months(12)
+at_risk = variables.accounts_at_risk(nb.data["accounts"], window_start, nb.as_of,
+                                     renewals=nb.data.get("renewals"), mrr=nb.data.get("mrr"))
+overall = at_risk["churned"].mean()
+cuts = {}
+for label, column in variables.available_variables(at_risk).items():
+    table = reasons.churn_by_variable(at_risk, column, churned="churned",
+                                      small_n=p.thresholds.small_group_n)
+    test = reasons.association_test(table)
+    cuts[label] = {"table": table.reset_index(), "test": test}
+    nb.show(story.churn_by_variable(table, label, test, overall, "trailing 12 months"))
+nb.record("churn_by_variable", cuts)
+
+# %% tags=["remove_cell"]
+nb.save()
