@@ -14,7 +14,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import reasons, revenue, variables
+from playbook.analyses import backtest, drivers, reasons, revenue, surprises, variables
 from playbook.findings import revenue as story
 
 nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir)
@@ -25,8 +25,10 @@ p = nb.params
 
 # %%
 if nb.requires("mrr", enables="the MRR bridge"):
+    counted = revenue.recognise_churn(nb.data["mrr"], nb.data.get("churn_events"),
+                                      recognise_at=p.churn.recognise_at)
     moves = revenue.mrr_movements(
-        nb.data["mrr"],
+        counted,
         reactivation_window_months=p.churn.reactivation_window_months,
         count_same_month_churn=p.churn.count_same_month_churn,
         churn_events=nb.data.get("churn_events"),
@@ -57,6 +59,7 @@ if nb.has_mrr_history(p.period.trailing_months):
 if nb.has_mrr_history(12):
     logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
+    nb.show(story.revenue_cohort_heatmap(rev, sizes))
 
 # %% [markdown]
 # ## Churn on renewals due
@@ -66,6 +69,15 @@ source = nb.data.get("renewals") if nb.data.has("renewals") else nb.data["accoun
 due = revenue.renewal_churn(source, nb.period_start, nb.as_of)
 nb.record("renewals_due", due)
 nb.say(story.renewal_churn_sentence(due, nb.currency))
+
+# %%
+if nb.has_mrr_history(p.period.trailing_months):
+    target = p.thresholds.growth_target
+    needed = revenue.growth_target_new_sales(target, year["gross_mrr_churn"])
+    nb.record("growth_arithmetic", {"target": target, "gross_mrr_churn": year["gross_mrr_churn"],
+                                    "new_sales_needed": needed})
+    nb.say(story.growth_sentence(target, year["gross_mrr_churn"], needed, year["end_mrr"],
+                                 nb.currency))
 
 # %% [markdown]
 # # 2 Why customers leave
@@ -78,13 +90,48 @@ nb.say(story.renewal_churn_sentence(due, nb.currency))
 if nb.requires("churn_events", enables="the churn-reason analysis"):
     events = nb.data["churn_events"]
     events = events[events["churn_date"].between(nb.as_of - nb.months(12), nb.as_of)]
-    pareto = reasons.reason_pareto(events, uninformative=p.churn.uninformative_reasons)
     unknown = reasons.uninformative_share(events, uninformative=p.churn.uninformative_reasons)
     nb.record("uninformative_reasons", unknown)
-    nb.record("reason_pareto", pareto)
-    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share))
     nb.say(story.uninformative_sentence(unknown, nb.currency,
                                         p.thresholds.uninformative_reason_share))
+    code = "reason_code"
+    if p.churn.reason_rules:
+        events, mapping = reasons.map_reasons(events, p.churn.reason_rules,
+                                              uninformative=p.churn.uninformative_reasons)
+        code = "reason"
+        nb.record("reason_mapping", mapping)
+        nb.say(story.mapping_sentence(mapping))
+    pareto = reasons.reason_pareto(events, uninformative=p.churn.uninformative_reasons,
+                                   code_col=code)
+    nb.record("reason_pareto", pareto)
+    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share))
+
+# %%
+if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
+    by_segment = reasons.reasons_by_segment(events, nb.data["accounts"], "segment",
+                                            code_col=code, small_n=p.thresholds.small_group_n)
+    nb.record("reasons_by_segment", by_segment)
+    nb.show(story.reasons_by_segment(by_segment))
+
+# %% [markdown]
+# ## Surprise non-renewals
+#
+# Customers who left while looking healthy 90 days before: the losses the team's signals did
+# not see coming.
+
+# %%
+decisions = drivers.renewal_decisions(nb.data["accounts"], nb.data.get("renewals"),
+                                      nb.data.get("churn_events"), as_of=nb.as_of)
+lost = decisions[(decisions["renewed"] == 0)
+                 & decisions["decision_date"].between(nb.as_of - nb.months(12), nb.as_of)]
+health_then = backtest.health_at_cutoff(lost, nb.data.tables, weights=p.health.weights,
+                                        bands=p.health.bands, cutoff_days=p.drivers.cutoff_days)
+surprise = surprises.surprise_non_renewals(lost, health_then,
+                                           churn_events=nb.data.get("churn_events"),
+                                           healthy_bands=p.thresholds.surprise_bands)
+surprise_counts = surprises.surprise_summary(surprise, len(health_then))
+nb.record("surprise_non_renewals", surprise_counts)
+nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.currency))
 
 # %% [markdown]
 # ## Churn across the variables of the business
@@ -98,10 +145,15 @@ cuts = {}
 for label, column in variables.available_variables(at_risk).items():
     table = reasons.churn_by_variable(at_risk, column, churned="churned",
                                       small_n=p.thresholds.small_group_n)
-    test = reasons.association_test(table)
-    cuts[label] = {"table": table.reset_index(), "test": test}
-    nb.show(story.churn_by_variable(table, label, test, overall, "trailing 12 months"))
+    cuts[label] = {"table": table, "test": reasons.association_test(table)}
 nb.record("churn_by_variable", cuts)
+nb.show(story.variables_table(cuts, "trailing 12 months"))
+
+# %%
+for label, cut in cuts.items():
+    if cut["test"].get("significant"):
+        nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
+                                        "trailing 12 months"))
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -208,11 +208,11 @@ def rates_with_intervals(table: pd.DataFrame, ax: Axes | None = None, *, label_c
 
 
 def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
-                   sizes: pd.Series | None = None) -> Axes:
+                   sizes: pd.Series | None = None, vmax: float = 1.0) -> Axes:
     """Cohort retention heatmap (share of the cohort retained), cohort sizes on the right."""
     ax = _ax(ax)
     cmap = sns.light_palette(ACCENT, as_cmap=True)
-    sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=1, annot=True,
+    sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=vmax, annot=True,
                 fmt=".0%", annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5,
                 linecolor="white")
     ax.set_xlabel("Months since start")

@@ -80,6 +80,8 @@ class Thresholds(_Strict):
     renewal_horizon_days: int = Field(ge=1)
     top3_concentrated_share: float = Field(gt=0, le=1)
     uninformative_reason_share: float = Field(gt=0, le=1)
+    surprise_bands: list[str]
+    growth_target: float = Field(ge=-1)
 
 
 class HealthParams(_Strict):

@@ -135,16 +135,20 @@ class NotebookSession:
             raise ValueError(f"generated text contains 'nan': {text!r}")
         display(Markdown(text))
 
-    def save(self) -> Path | None:
-        """Write the findings (and exhibit titles) to ``<run_dir>/findings/<name>.json``."""
+    def findings_path(self) -> Path | None:
+        """Where :meth:`save` writes: ``<run_dir>/findings/<name>.json`` (None when
+        interactive)."""
+        return self.run_dir / "findings" / f"{self.name}.json" if self.run_dir else None
+
+    def save(self) -> None:
+        """Write the findings (and exhibit titles) to :meth:`findings_path`."""
+        out = self.findings_path()
+        if out is None:
+            return
         payload = {"findings": self.findings, "exhibits": self.book.titles()}
-        if self.run_dir is None:
-            return None
-        out = self.run_dir / "findings" / f"{self.name}.json"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(jsonable(payload), indent=2, sort_keys=True),
                        encoding="utf-8")
-        return out
 
 
 def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = ""

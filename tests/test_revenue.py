@@ -388,3 +388,29 @@ def test_renewal_churn_from_accounts_fallback():
 def test_growth_target_new_sales():
     # domain.md: grow 50% while losing 20% -> new sales = 70% of last year's base
     assert growth_target_new_sales(0.5, 0.2) == pytest.approx(0.7)
+
+
+def test_churn_recognised_at_cancellation_moves_churn_to_the_cancellation_month():
+    from playbook.analyses.revenue import recognise_churn
+
+    months = pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01",
+                             "2024-07-01"])
+    # A pays Jan-Apr, cancels in Feb (pays out the term), comes back in July.
+    # B pays Jan-Apr and cancels in June, after its last paid month: nothing changes.
+    mrr = pd.DataFrame({
+        "account_id": ["A"] * 5 + ["B"] * 4,
+        "month": list(months) + list(months[:4]),
+        "mrr": [100.0] * 5 + [50.0] * 4,
+    })
+    events = pd.DataFrame({"account_id": ["A", "B"],
+                           "churn_date": pd.to_datetime(["2024-02-14", "2024-06-03"])})
+    at_cancel = recognise_churn(mrr, events, recognise_at="cancellation")
+    kept_a = at_cancel[at_cancel["account_id"] == "A"]["month"].dt.strftime("%Y-%m").tolist()
+    assert kept_a == ["2024-01", "2024-07"]           # Feb-Apr removed, the return kept
+    assert (at_cancel["account_id"] == "B").sum() == 4
+    at_end = recognise_churn(mrr, events, recognise_at="end_of_paid_period")
+    assert at_end.equals(mrr)
+    moves = mrr_movements(at_cancel)
+    assert moves.loc[pd.Timestamp("2024-02-01"), "churn"] == 100.0    # churn in February
+    moves_end = mrr_movements(mrr)
+    assert moves_end.loc[pd.Timestamp("2024-05-01"), "churn"] == 150.0  # A and B in May

@@ -230,6 +230,56 @@ def _same_month_churn(
 # --------------------------------------------------------------------------- rates
 
 
+def recognise_churn(
+    mrr: pd.DataFrame,
+    churn_events: pd.DataFrame | None,
+    *,
+    recognise_at: Literal["cancellation", "end_of_paid_period"] = "cancellation",
+) -> pd.DataFrame:
+    """Apply the churn-recognition policy to the monthly MRR before computing movements.
+
+    * ``"end_of_paid_period"``: churn is recognised in the first month without MRR, i.e.
+      when the paid period ends. The MRR table is returned unchanged.
+    * ``"cancellation"``: churn is recognised in the month of the cancellation (the churn
+      event's ``churn_date``) even if the customer is still paying out its term: MRR of
+      that account from the cancellation month to the end of the same unbroken run of paid
+      months is removed. Months after a gap (a return) are kept. A cancellation dated after
+      the last paid month changes nothing.
+
+    Parameters
+    ----------
+    mrr : DataFrame
+        Canonical ``mrr`` table (``account_id``, ``month``, ``mrr``).
+    churn_events : DataFrame or None
+        Canonical ``churn_events``; without it the table is returned unchanged.
+    recognise_at : {"cancellation", "end_of_paid_period"}
+        ``churn.recognise_at``.
+
+    Returns
+    -------
+    DataFrame
+        The MRR rows that count under the policy (same columns).
+    """
+    if recognise_at == "end_of_paid_period" or churn_events is None or churn_events.empty:
+        return mrr
+    if recognise_at != "cancellation":
+        raise ValueError(f"unknown churn recognition policy {recognise_at!r}")
+    paid = mrr[mrr["mrr"] > 0].sort_values(["account_id", "month"]).copy()
+    ordinal = _month_ordinal(paid["month"])
+    new_run = (paid["account_id"] != paid["account_id"].shift()) | (
+        np.diff(ordinal, prepend=ordinal[:1] - 2) != 1)
+    paid["_run"] = new_run.cumsum().to_numpy()
+    events = churn_events.dropna(subset=["churn_date"])[["account_id", "churn_date"]].copy()
+    events["month"] = events["churn_date"].dt.to_period("M").dt.to_timestamp()
+    hit = events.merge(paid[["account_id", "month", "_run"]], on=["account_id", "month"])
+    if hit.empty:
+        return mrr
+    cut = hit.groupby("_run")["month"].min()
+    paid["_cut"] = paid["_run"].map(cut)
+    drop = paid.index[paid["_cut"].notna() & (paid["month"] >= paid["_cut"])]
+    return mrr.drop(index=drop)
+
+
 def net_mrr_churn(start_mrr: float, lost: float, expansion: float) -> float:
     """Net MRR churn rate = (MRR lost to churn and contraction − expansion MRR) / start MRR.
 

@@ -95,6 +95,35 @@ def cohort_title(logo: pd.DataFrame, sizes: pd.DataFrame) -> str:
             f"quarter's new customers are still paying {col} months later")
 
 
+def revenue_cohort_title(rev: pd.DataFrame, sizes: pd.DataFrame) -> str:
+    """Rule: above 100% after a year means expansion outgrew losses in those cohorts."""
+    usable = rev.loc[~sizes.reindex(rev.index)["left_censored"].fillna(False).astype(bool)]
+    if 12 not in usable.columns or usable[12].dropna().empty:
+        return "Cohorts are too young to compare revenue retention after a year"
+    values = usable[12].dropna()
+    above = int((values >= 1).sum())
+    if above == len(values):
+        return (f"Every cohort's revenue grew in its first year: {tf.pct(values.min(), 0)} to "
+                f"{tf.pct(values.max(), 0)} of starting MRR after 12 months")
+    return (f"{above} of {len(values)} cohorts kept at least their starting MRR after 12 "
+            f"months; the range is {tf.pct(values.min(), 0)} to {tf.pct(values.max(), 0)}")
+
+
+def revenue_cohort_heatmap(rev: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
+    usable = rev.loc[~sizes.reindex(rev.index)["left_censored"].fillna(False).astype(bool)]
+    cols = [c for c in usable.columns if c % 3 == 0][:12]
+    matrix = usable[cols].copy()
+    matrix.index = [str(i) for i in matrix.index]
+    fig, ax = charts.new_figure(0.32 * len(matrix) + 1.0)
+    charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(index=lambda i: str(i)),
+                          vmax=max(1.0, float(matrix.max().max())))
+    return ExhibitSpec(
+        fig, revenue_cohort_title(rev, sizes),
+        "Revenue retention by start quarter, cohort MRR as % of its starting MRR, by months "
+        "since start", "mrr", n=int(sizes.loc[usable.index, "accounts"].sum()),
+        notes="Above 100%: expansion outgrew churn and contraction in that cohort.")
+
+
 def cohort_heatmap(logo: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
     usable = logo.loc[~sizes.reindex(logo.index)["left_censored"].fillna(False).astype(bool)]
     cols = [c for c in usable.columns if c % 3 == 0][:12]
@@ -119,7 +148,7 @@ def pareto_title(pareto: pd.DataFrame, concentrated_share: float) -> str:
     top = informative.head(3)
     share = top["share_lost_mrr"].sum()
     names = ", ".join(str(r) for r in top["reason"])
-    if share >= concentrated_share:
+    if round(share, 2) >= concentrated_share:  # decided on the figure as printed
         return (f"Churn is concentrated: three reasons ({names}) explain {tf.pct(share, 0)} "
                 "of lost MRR")
     return (f"Churn is spread across reasons: the top three ({names}) explain only "
@@ -128,20 +157,35 @@ def pareto_title(pareto: pd.DataFrame, concentrated_share: float) -> str:
 
 def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
                   ) -> ExhibitSpec:
-    values = pareto.set_index("reason")["lost_mrr"]
-    cum = pareto.set_index("reason")["cum_share_lost_mrr"]
-    flags = pareto.set_index("reason")["uninformative"]
-    labels = pd.Series({r: f"(cum. {cum[r]:.0%})" for r in values.index})
-    fig, ax = charts.new_figure(0.3 * len(values) + 0.8)
+    import matplotlib.pyplot as plt
+
+    by = pareto.set_index("reason")
+    cum = by["cum_share_lost_mrr"]
+    labels = pd.Series({r: f"(cum. {cum[r]:.0%})" for r in by.index})
+    charts.apply_house_style()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 0.3 * len(by) + 0.9),
+                                  gridspec_kw={"width_ratios": [3, 2]}, sharey=False)
     top = pareto[~pareto["uninformative"]].head(3)["reason"].tolist()
-    charts.sorted_bars(values, ax, highlight=top, symbol=tf.CURRENCY_SYMBOLS.get(currency, ""),
-                       annotations=labels)
+    charts.sorted_bars(by["lost_mrr"], ax, highlight=top,
+                       symbol=tf.CURRENCY_SYMBOLS.get(currency, ""), annotations=labels)
+    order = [t.get_text() for t in ax.get_yticklabels()]
+    logos = by["logos"].reindex(order)
+    ax2.barh(range(len(logos)), logos.to_numpy(), color=charts.LIGHT_GREY, height=0.65)
+    for y, v in enumerate(logos.to_numpy()):
+        ax2.text(v, y, f" {int(v)}", va="center", fontsize=8)
+    ax2.set_yticks(range(len(logos)), [""] * len(logos))
+    ax2.set_xticks([])
+    ax2.spines["bottom"].set_visible(False)
+    ax2.tick_params(axis="y", length=0)
+    ax.set_title("Lost MRR", loc="left", fontsize=9)
+    ax2.set_title("Logos", loc="left", fontsize=9)
     for tick in ax.get_yticklabels():
-        if flags.get(tick.get_text(), False):
+        if by["uninformative"].get(tick.get_text(), False):
             tick.set_color(charts.NEGATIVE)
     return ExhibitSpec(
         fig, pareto_title(pareto, concentrated_share),
-        f"Lost MRR by churn reason, {currency} per month, with cumulative share",
+        f"Lost MRR ({currency} per month, with cumulative share) and churned logos by "
+        "reason, trailing 12 months",
         "churn_events", n=int(pareto["logos"].sum()),
         notes="Uninformative reasons (blank, Other, Unknown) in red.")
 
@@ -236,3 +280,141 @@ def renewal_churn_sentence(due: dict, currency: str) -> str:
         text += f" and {tf.pct(due['downgrade_rate'])} was lost to downgrades"
     return text + (". For annual contracts this is the churn rate that matters: calendar "
                    "churn spreads the same losses over months when no decision was due.")
+
+
+def mapping_sentence(counts: dict) -> str:
+    """How the free-text keyword rules changed the reason data."""
+    mapped = counts.get("mapped_from_text", counts.get("mapped", 0))
+    still = counts.get("still_unknown", counts.get("unmapped", 0))
+    return (f"Keyword rules on the free-text reason recovered a reason for {mapped:,} of the "
+            f"uninformative churn events; {still:,} stay unknown. The chart below uses the "
+            "recovered reasons.")
+
+
+def segment_reasons_title(table: pd.DataFrame) -> str:
+    """Rule: name the leading informative reason of each segment, grouping segments that
+    share it; 'the same reason leads everywhere' when there is one."""
+    informative = table[~table["reason"].astype(str).str.lower().isin(
+        ["(blank)", "other", "unknown"])]
+    if informative.empty:
+        return "No informative reason by segment"
+    top = informative.sort_values("share_lost_mrr", ascending=False).groupby(
+        "segment", observed=True).head(1)
+    leads = top.groupby("reason", sort=False)["segment"].apply(list)
+    if len(leads) == 1:
+        return f"{leads.index[0]} is the top reason in every segment"
+    parts = [f"{reason.lower()} in {' and '.join(map(str, segs))}"
+             for reason, segs in leads.items()]
+    return "The leading reason differs by segment: " + "; ".join(parts)
+
+
+def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    matrix = table.pivot_table(index="reason", columns="segment", values="share_lost_mrr",
+                               aggfunc="sum", observed=True).fillna(0)
+    matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index]
+    charts.apply_house_style()
+    fig, ax = plt.subplots(figsize=(7.0, 0.28 * len(matrix) + 1.0))
+    sns.heatmap(matrix, ax=ax, cmap=sns.light_palette(charts.ACCENT, as_cmap=True), vmin=0,
+                annot=True, fmt=".0%", annot_kws={"fontsize": 7}, cbar=False,
+                linewidths=0.5, linecolor="white")
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(length=0)
+    sizes = table.drop_duplicates("segment").set_index("segment")
+    ax.set_xticks([i + 0.5 for i in range(len(matrix.columns))],
+                  [f"{c}\n(n={int(sizes.loc[c, 'segment_logos'])}"
+                   f"{', too small' if sizes.loc[c, 'too_small'] else ''})"
+                   for c in matrix.columns])
+    return ExhibitSpec(
+        fig, segment_reasons_title(table),
+        "Share of each segment's lost MRR by churn reason, trailing 12 months",
+        "churn_events, accounts", n=int(table.drop_duplicates("segment")["segment_logos"].sum()),
+        notes="n = churned logos per segment; segments under the small-group threshold are "
+              "marked too small to judge.")
+
+
+def surprises_title(summary: dict, currency: str) -> str:
+    n, scored = summary["surprises"], summary["scored_churns"]
+    if not scored:
+        return "No scored non-renewals to check for surprises"
+    if n == 0:
+        return "No customer left while looking healthy: every loss showed warning signs first"
+    return (f"{n:,} of {scored:,} lost customers looked healthy 90 days before leaving, "
+            f"{tf.money(summary['lost_mrr'], currency)} of MRR lost without warning")
+
+
+def surprises(table: pd.DataFrame, accounts: pd.DataFrame, summary: dict, currency: str,
+              top: int = 12) -> ExhibitSpec:
+    names = accounts.set_index("account_id")[["name", "segment", "owner"]]
+    shown = table.head(top).join(names, on="account_id")
+    frame = pd.DataFrame({
+        "account": shown["name"].fillna(shown["account_id"]),
+        "segment": shown["segment"],
+        "owner": shown["owner"],
+        "left on": shown["decision_date"].dt.strftime("%d %b %Y"),
+        "health at cut-off": shown["health_score"],
+        f"lost MRR ({currency})": shown["lost_mrr"],
+    })
+    more = len(table) - len(shown)
+    return ExhibitSpec(
+        frame, surprises_title(summary, currency),
+        "Non-renewals of the trailing 12 months whose health band was green at the cut-off "
+        "(90 days before)", "renewals, churn_events, health score", n=summary["scored_churns"],
+        notes=(f"{more:,} more not shown. " if more > 0 else "")
+        + "A surprise is a process gap: the signals the team watches did not see it coming.",
+        formats={"health at cut-off": "{:.0f}", f"lost MRR ({currency})": "{:,.0f}"})
+
+
+def growth_sentence(target: float, churn: float, needed: float, base_mrr: float,
+                    currency: str) -> str:
+    """domain.md: to grow 50% while losing 20%, new sales must reach 70% of the base."""
+    return (f"Growth arithmetic: to grow MRR {tf.pct(target, 0)} in a year while losing "
+            f"{tf.pct(churn, 0)} of it to churn and contraction (the trailing 12 months' gross "
+            f"MRR churn), new sales and expansion must add {tf.pct(needed, 0)} of today's base, "
+            f"about {tf.money(needed * base_mrr, currency)} of new MRR.")
+
+
+def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
+    """One row per variable: test, p-value, highest and lowest judged group, verdict.
+
+    ``cuts`` maps a variable's label to ``{"table": churn_by_variable(...), "test":
+    association_test(...)}`` (tables indexed by group). Returns the table and its action title.
+    """
+    rows = []
+    for label, cut in cuts.items():
+        t = cut["table"]
+        judged = t[~t["too_small"] & (t.index.astype(str) != "(missing)")]
+        test = cut["test"]
+        hi = judged.iloc[0] if len(judged) else None
+        lo = judged.iloc[-1] if len(judged) else None
+        rows.append({
+            "variable": label,
+            "groups": len(t),
+            "highest": f"{hi.name} ({hi['rate']:.0%})" if hi is not None else "–",
+            "lowest": f"{lo.name} ({lo['rate']:.0%})" if lo is not None else "–",
+            "p-value": test.get("p_value"),
+            "verdict": "differs" if test.get("significant") else "no significant difference",
+        })
+    table = pd.DataFrame(rows)
+    differs = table.loc[table["verdict"] == "differs", "variable"].tolist()
+    if not differs:
+        title = "Churn does not differ significantly by any variable of the business"
+    else:
+        title = (f"Churn differs significantly by {len(differs)} of {len(table)} variables: "
+                 + ", ".join(differs))
+    return table, title
+
+
+def variables_table(cuts: dict, window: str) -> ExhibitSpec:
+    table, title = variables_summary(cuts)
+    n = int(next(iter(cuts.values()))["table"]["n"].sum()) if cuts else 0
+    return ExhibitSpec(
+        table, title,
+        f"Logo churn by variable of the business, {window}: highest and lowest group among "
+        "those large enough to judge, and the test of any difference", "accounts, churn_events",
+        n=n, notes="Chi-square test, or Fisher's exact test where counts are small; "
+                   "significant at 5%. Charts follow for the variables that differ.",
+        formats={"p-value": "{:.3f}"})

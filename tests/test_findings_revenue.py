@@ -1,0 +1,117 @@
+"""Action titles and sentences of the revenue section: the wording rules, and never "nan"."""
+
+import math
+
+import pandas as pd
+
+from playbook.findings import revenue as story
+
+SUMMARY = {"start_month": "2026-07-01", "end_month": "2026-09-01", "start_mrr": 700_000.0,
+           "end_mrr": 760_000.0, "new": 35_000.0, "expansion": 75_000.0, "reactivation": 0.0,
+           "contraction": 10_000.0, "churn": 40_000.0, "lost_mrr": 50_000.0,
+           "gross_mrr_churn": 50_000 / 700_000, "net_mrr_churn": -25_000 / 700_000,
+           "start_logos": 100}
+
+
+def test_bridge_title_calls_negative_net_churn_good():
+    title = story.bridge_title(SUMMARY, "USD")
+    assert title.startswith("Expansion outgrew losses: net MRR churn was -3.6%")
+    assert "(negative is good)" in title and "$50K leaked" in title
+
+
+def test_bridge_title_for_positive_and_missing_net_churn():
+    worse = SUMMARY | {"expansion": 10_000.0, "net_mrr_churn": 40_000 / 700_000}
+    assert story.bridge_title(worse, "USD") == (
+        "$50K of MRR leaked to churn and contraction, 7.1% of starting MRR; net MRR churn "
+        "was 5.7%")
+    unknown = SUMMARY | {"net_mrr_churn": math.nan}
+    title = story.bridge_title(unknown, "USD")
+    assert "nan" not in title.lower() and "$50K" in title
+
+
+def test_bridge_sentence_says_negative_is_good():
+    text = story.bridge_sentence(SUMMARY, "USD")
+    assert "from $700K to $760K over Jul 2026 to Sep 2026" in text
+    assert "negative, which is good" in text
+
+
+def pareto(shares, uninformative=None):
+    n = len(shares)
+    return pd.DataFrame({"reason": [f"R{i}" for i in range(n)], "share_lost_mrr": shares,
+                         "uninformative": uninformative or [False] * n,
+                         "logos": [1] * n, "lost_mrr": shares})
+
+
+def test_pareto_says_concentrated_only_above_the_threshold():
+    assert story.pareto_title(pareto([0.4, 0.2, 0.1, 0.3]), 0.6).startswith(
+        "Churn is concentrated: three reasons (R0, R1, R2) explain 70%")
+    assert story.pareto_title(pareto([0.3, 0.15, 0.1, 0.45]), 0.6).startswith(
+        "Churn is spread across reasons: the top three (R0, R1, R2) explain only 55%")
+
+
+def test_pareto_skips_uninformative_reasons_and_handles_all_blank():
+    p = pareto([0.5, 0.3, 0.1, 0.1], uninformative=[True, False, False, False])
+    assert "(R1, R2, R3)" in story.pareto_title(p, 0.6)
+    all_blank = pareto([1.0], uninformative=[True])
+    assert story.pareto_title(all_blank, 0.6).startswith("No churn reason was recorded")
+
+
+def test_uninformative_sentence_flags_capture_problem_above_threshold():
+    share = {"events": 50, "uninformative_events": 15, "share_events": 0.3,
+             "uninformative_lost_mrr": 12_000.0}
+    text = story.uninformative_sentence(share, "USD", 0.2)
+    assert text.startswith("30% of churn events (15 of 50) carry no usable reason")
+    assert "$12K" in text and "data-capture problem" in text
+    below = story.uninformative_sentence(share | {"share_events": 0.1}, "USD", 0.2)
+    assert "data-capture problem" not in below
+    assert story.uninformative_sentence({"events": 0}, "USD", 0.2).startswith("No churn")
+
+
+def rate_table(rows, small=()):
+    t = pd.DataFrame(rows, columns=["group", "n", "rate"]).set_index("group")
+    t["too_small"] = [g in small for g in t.index]
+    return t.sort_values("rate", ascending=False)
+
+
+def test_churn_by_variable_title_wording_and_small_or_missing_groups():
+    t = rate_table([("A", 100, 0.2), ("B", 10, 0.5), ("(missing)", 50, 0.0), ("C", 80, 0.05)],
+                   small=("B",))
+    sig = story.churn_by_variable_title(t, "industry", {"significant": True})
+    assert sig == "Churn differs by industry: A churns at 20% against 5% for C"
+    not_sig = story.churn_by_variable_title(t, "industry", {"significant": False})
+    assert not_sig == "Churn does not differ significantly by industry (5% to 20%)"
+
+
+def test_variables_summary_lists_the_variables_that_differ():
+    cuts = {
+        "industry": {"table": rate_table([("A", 100, 0.2), ("C", 80, 0.05)]),
+                     "test": {"significant": True, "p_value": 0.01}},
+        "region": {"table": rate_table([("X", 100, 0.1), ("Y", 90, 0.09)]),
+                   "test": {"significant": False, "p_value": 0.8}},
+    }
+    table, title = story.variables_summary(cuts)
+    assert title == "Churn differs significantly by 1 of 2 variables: industry"
+    assert table.set_index("variable").loc["region", "verdict"] == "no significant difference"
+    assert table.set_index("variable").loc["industry", "highest"] == "A (20%)"
+
+
+def test_segment_reasons_title_groups_segments_sharing_a_reason():
+    t = pd.DataFrame({"segment": ["Ent", "Ent", "SMB", "Mid"],
+                      "reason": ["Champion left", "Price", "Price", "Price"],
+                      "share_lost_mrr": [0.5, 0.2, 0.6, 0.4]})
+    assert story.segment_reasons_title(t) == (
+        "The leading reason differs by segment: price in SMB and Mid; champion left in Ent")
+
+
+def test_surprises_title():
+    assert story.surprises_title({"surprises": 3, "scored_churns": 40, "lost_mrr": 9000.0},
+                                 "USD") == ("3 of 40 lost customers looked healthy 90 days "
+                                            "before leaving, $9.0K of MRR lost without warning")
+    assert story.surprises_title({"surprises": 0, "scored_churns": 40, "lost_mrr": 0.0},
+                                 "USD").startswith("No customer left while looking healthy")
+
+
+def test_growth_sentence_reproduces_domain_example():
+    text = story.growth_sentence(0.5, 0.2, 0.7, 1_000_000, "USD")
+    assert "grow MRR 50%" in text and "losing 20%" in text and "add 70%" in text
+    assert "$700K" in text
