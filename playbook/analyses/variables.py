@@ -70,7 +70,7 @@ def accounts_at_risk(accounts: pd.DataFrame, start: pd.Timestamp, end: pd.Timest
         acc["size"] = acc["size_band"]
     else:
         acc["size"] = band(acc["employees"].astype(float), EMPLOYEE_EDGES, EMPLOYEE_LABELS)
-    products = acc["products"].astype("Float64")
+    products = acc["products"].astype("Float64").astype(float)  # NaN, not NA, for np.select
     acc["products_band"] = pd.Series(
         np.select([products.isna(), products <= 1, products == 2], ["", "1", "2"], "3+"),
         index=acc.index).replace("", pd.NA)
