@@ -71,6 +71,13 @@ def number(value: Any, digits: int = 2, *, missing: str = "n/a") -> str:
     return f"{float(value):,.{digits}f}"
 
 
+def pvalue(value: Any, *, missing: str = "n/a") -> str:
+    """Format a p-value: ``0.032``, ``< 0.001``."""
+    if is_missing(value):
+        return missing
+    return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
+
+
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
     """``plural(1, "account")`` -> "1 account"; ``plural(3, "account")`` -> "3 accounts"."""
     return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"

@@ -96,9 +96,10 @@ def test_variables_summary_lists_the_variables_that_differ():
 
 
 def test_segment_reasons_title_groups_segments_sharing_a_reason():
-    t = pd.DataFrame({"segment": ["Ent", "Ent", "SMB", "Mid"],
-                      "reason": ["Champion left", "Price", "Price", "Price"],
-                      "share_lost_mrr": [0.5, 0.2, 0.6, 0.4]})
+    t = pd.DataFrame({"segment": ["Ent", "Ent", "SMB", "Mid", "Tiny"],
+                      "reason": ["Champion left", "Price", "Price", "Price", "Support"],
+                      "share_lost_mrr": [0.5, 0.2, 0.6, 0.4, 0.9],
+                      "too_small": [False, False, False, False, True]})
     assert story.segment_reasons_title(t) == (
         "The leading reason differs by segment: price in SMB and Mid; champion left in Ent")
 
@@ -115,3 +116,10 @@ def test_growth_sentence_reproduces_domain_example():
     text = story.growth_sentence(0.5, 0.2, 0.7, 1_000_000, "USD")
     assert "grow MRR 50%" in text and "losing 20%" in text and "add 70%" in text
     assert "$700K" in text
+
+
+def test_pvalue_format():
+    from playbook import textfmt as tf
+
+    assert (tf.pvalue(0.0321), tf.pvalue(0.0000004), tf.pvalue(math.nan)) == (
+        "0.032", "< 0.001", "n/a")

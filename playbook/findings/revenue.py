@@ -233,7 +233,7 @@ def churn_by_variable(table: pd.DataFrame, label: str, test: dict, overall: floa
         fig, churn_by_variable_title(table, label, test),
         f"Logo churn rate by {label}, % of accounts, {window}, with 95% Wilson intervals",
         "accounts, churn_events", n=int(table["n"].sum()),
-        notes=f"{test_name} test p = {tf.number(p, 3)}. Groups under the small-group "
+        notes=f"{test_name} test p = {tf.pvalue(p)}. Groups under the small-group "
               "threshold are hollow: too small to judge.")
 
 
@@ -292,12 +292,12 @@ def mapping_sentence(counts: dict) -> str:
 
 
 def segment_reasons_title(table: pd.DataFrame) -> str:
-    """Rule: name the leading informative reason of each segment, grouping segments that
-    share it; 'the same reason leads everywhere' when there is one."""
+    """Rule: name the leading informative reason of each segment large enough to judge,
+    grouping segments that share it; 'top reason in every segment' when there is one."""
     informative = table[~table["reason"].astype(str).str.lower().isin(
-        ["(blank)", "other", "unknown"])]
+        ["(blank)", "other", "unknown"]) & ~table["too_small"].astype(bool)]
     if informative.empty:
-        return "No informative reason by segment"
+        return "Too few churned accounts per segment to compare reasons"
     top = informative.sort_values("share_lost_mrr", ascending=False).groupby(
         "segment", observed=True).head(1)
     leads = top.groupby("reason", sort=False)["segment"].apply(list)
@@ -395,7 +395,7 @@ def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
             "groups": len(t),
             "highest": f"{hi.name} ({hi['rate']:.0%})" if hi is not None else "–",
             "lowest": f"{lo.name} ({lo['rate']:.0%})" if lo is not None else "–",
-            "p-value": test.get("p_value"),
+            "p-value": tf.pvalue(test.get("p_value")),
             "verdict": "differs" if test.get("significant") else "no significant difference",
         })
     table = pd.DataFrame(rows)
@@ -416,5 +416,4 @@ def variables_table(cuts: dict, window: str) -> ExhibitSpec:
         f"Logo churn by variable of the business, {window}: highest and lowest group among "
         "those large enough to judge, and the test of any difference", "accounts, churn_events",
         n=n, notes="Chi-square test, or Fisher's exact test where counts are small; "
-                   "significant at 5%. Charts follow for the variables that differ.",
-        formats={"p-value": "{:.3f}"})
+                   "significant at 5%. Charts follow for the variables that differ.")
