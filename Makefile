@@ -15,7 +15,7 @@ PERIOD ?=
 AS_OF  ?=
 DEMO_DATA := data/demo/.generated
 
-.PHONY: help report test lab check demo contract-doc lint notebooks bench clean
+.PHONY: help report reports test lab check demo contract-doc lint notebooks bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
@@ -52,10 +52,23 @@ report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
+reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores) and write reports/index.html
+	@if [ -f params/ravenstack.yaml ] && [ ! -d data/ravenstack ]; then \
+	  $(MAKE) --no-print-directory ravenstack || true; fi
+	@$(PY) -m playbook.cli reports --period "$(PERIOD)"
+
 check: $(STAMP) ## Validate a client's params and data without running analyses: make check CLIENT=acme
 	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make check CLIENT=demo"; exit 2; }
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli check "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
+
+.PHONY: client data-request
+client: $(STAMP) ## Scaffold params/<client>.yaml from the files in data/<client>/: make client CLIENT=acme [FORCE=1]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make client CLIENT=acme (files in data/acme/)"; exit 2; }
+	@$(PY) -m playbook.cli client "$(CLIENT)" $(if $(FORCE),--force)
+
+data-request: $(STAMP) ## Write the data request to send a client (HTML, PDF, blank XLSX): make data-request [CLIENT=acme]
+	@$(PY) -m playbook.cli data-request $(if $(CLIENT),"$(CLIENT)")
 
 test: $(STAMP) $(DEMO_DATA) ## Run lint, unit tests, the end-to-end render and every notebook
 	@$(VENV)/bin/ruff check playbook tests bench notebooks
@@ -80,3 +93,16 @@ bench: $(STAMP) $(DEMO_DATA) ## Time each stage of the demo report; appends to b
 
 clean: ## Remove reports and the generated demo data (keeps .venv)
 	rm -rf reports data/demo
+
+# The RavenStack sample (a public synthetic SaaS export that contradicts itself; see
+# ../shared/data/ravenstack/PROVENANCE.md), mapped by params/ravenstack.yaml only.
+RAVENSTACK_SRC ?= $(CURDIR)/../shared/data/ravenstack
+.PHONY: ravenstack
+ravenstack: ## Copy the RavenStack sample from ../shared/data/ravenstack into data/ravenstack/
+	@test -d "$(RAVENSTACK_SRC)" && ls "$(RAVENSTACK_SRC)"/*.csv >/dev/null 2>&1 || { \
+	  echo "The RavenStack sample is not at $(RAVENSTACK_SRC) (expected its *.csv files)."; \
+	  echo "Put the shared data folder beside this checkout, or pass RAVENSTACK_SRC=/path/to/ravenstack."; \
+	  exit 2; }
+	@mkdir -p data/ravenstack
+	@install -m 0644 "$(RAVENSTACK_SRC)"/*.csv data/ravenstack/
+	@echo "Copied $$(ls "$(RAVENSTACK_SRC)"/*.csv | wc -l) RavenStack files to data/ravenstack/; run: make report CLIENT=ravenstack"

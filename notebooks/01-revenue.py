@@ -35,7 +35,7 @@ if nb.requires("mrr", enables="the MRR bridge"):
     )
     summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
     nb.record("period", summary)
-    nb.show(story.mrr_bridge(summary, nb.currency))
+    nb.show(story.mrr_bridge(summary, nb.currency), headline=True)
     nb.say(story.bridge_sentence(summary, nb.currency))
 
 # %% [markdown]
@@ -104,7 +104,8 @@ if nb.requires("churn_events", enables="the churn-reason analysis"):
     pareto = reasons.reason_pareto(events, uninformative=p.churn.uninformative_reasons,
                                    code_col=code)
     nb.record("reason_pareto", pareto)
-    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share))
+    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share),
+            headline=True)
 
 # %%
 if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():

@@ -5,8 +5,9 @@
 # feature measured as of a cut-off before the decision (90 days by default) so nothing the
 # decision caused leaks into the model. A logistic regression gives odds ratios with 95%
 # intervals and effects in probability points; cross-validation says how well it predicts
-# accounts it has not seen. Needs `accounts` and `renewals` or `churn_events`; `usage`,
-# `surveys`, `tickets`, `contacts`, `touches` and `onboarding` supply the features.
+# accounts it has not seen; a survival model cross-checks the drivers. Needs `accounts` and
+# `renewals` or `churn_events`; `usage`, `surveys`, `tickets`, `contacts`, `touches` and
+# `onboarding` supply the features.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -16,31 +17,43 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import drivers
+from playbook.analyses import drivers, survival
 from playbook.findings import drivers as story
 
 nb = session.start("02-renewal-drivers", client=client, period=period, as_of=as_of,
                    run_dir=run_dir)
 p, d = nb.params, nb.data
+options = p.feature_options()
 
 # %% [markdown]
-# ## What predicts renewal
+# ## What goes with renewal
 
 # %%
 decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
                                       as_of=nb.as_of)
 decisions = decisions[decisions["decision_date"] <= nb.as_of]
-table, built = drivers.modelling_table(decisions, d.tables, cutoff_days=p.drivers.cutoff_days,
-                                       **p.feature_options())
-wanted = p.drivers.features or drivers.DEFAULT_MODEL_FEATURES
-features = [f for f in wanted if f in built["built"]]
+all_rows, built = drivers.modelling_table(decisions, d.tables,
+                                          cutoff_days=p.drivers.cutoff_days, **options)
+lookback = drivers.history_days(contact_days_cap=options["contact_days_cap"],
+                                nps_lookback_days=options["nps_lookback_days"])
+table, history = drivers.drop_short_history(all_rows, drivers.data_start(d.tables), lookback)
+derived = bool((decisions["source"] == "derived").any())
+features = [f for f in p.drivers.features if f in built["built"]] or \
+    drivers.default_features(built["built"], derived=derived)
+left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
+    if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
 model = drivers.fit_renewal_model(table, features)
+nb.say(story.history_sentence(history, len(all_rows)))
+nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
+nb.say(story.effects_markdown(model))
 nb.record("model", story.model_record(model, built))
-nb.show(story.forest(model))
-nb.say(story.effects_sentence(model))
+nb.record("history", history)
+
+# %% [markdown]
+# ## Model checks
 
 # %%
-nb.say(story.checks_sentence(model, built))
+nb.show(story.checks(model, built, history, left_out))
 
 # %% [markdown]
 # ## How well the model predicts
@@ -48,22 +61,56 @@ nb.say(story.checks_sentence(model, built))
 # %%
 quality = drivers.cross_validated_quality(table, model.features, folds=p.drivers.cv_folds,
                                           seed=p.drivers.random_seed)
-nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
-lift = drivers.lift_by_decile(table.loc[quality["predictions"].dropna().index, "renewed"],
-                              quality["predictions"].dropna())
+scored = quality["predictions"].dropna()
+renewed = table.loc[scored.index, "renewed"]
+lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
 nb.show(story.lift(lift, quality))
+calibration = drivers.calibration_table(renewed, scored, bins=10)
+nb.show(story.calibration(calibration, quality))
+nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
+nb.record("lift", lift)
+nb.record("calibration", calibration)
+
+# %% [markdown]
+# ## How long customers stay
+
+# %%
+lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"), as_of=nb.as_of,
+                                       data_start=history["data_start"])
+curves = survival.kaplan_meier(lifetimes)
+retention = survival.survival_at(curves, [12, 24, 36, 48, 60, 72, 84])
+nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
+intervals = survival.decision_intervals(table, d["accounts"])
+cox = survival.cox_model(intervals, model.features)
+compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
+nb.show(story.cox_table(compare, cox))
+nb.record("retention", retention)
+nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
+          | {"coefficients": cox["coefficients"].reset_index(),
+             "comparison": compare.reset_index()})
 
 # %% [markdown]
 # ## Who is at risk now
 
 # %%
-upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of,
-                                     horizon_days=p.thresholds.renewal_horizon_days)
+horizon = p.thresholds.renewal_horizon_days
+upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon)
 current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
-                                     **p.feature_options())
-risk = drivers.risk_scores(model, current)
-nb.record("at_risk", story.risk_record(risk))
-nb.show(story.at_risk(risk, d["accounts"], nb.currency, p.thresholds.renewal_horizon_days))
+                                     as_of=nb.as_of, **options)
+significant_terms = story.significant(model.coefficients).index
+book = drivers.open_book(model, current, drivers.current_mrr(d["accounts"], d.get("mrr"),
+                                                             nb.as_of),
+                         reason_columns=significant_terms if len(significant_terms) else None,
+                         at_risk_below=p.drivers.at_risk_probability)
+summary = drivers.open_book_summary(book)
+if len(book):
+    nb.show(story.open_book(book, summary, d["accounts"], nb.currency, horizon,
+                            p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,
+                            contact_cap=p.drivers.contact_days_cap), headline=True)
+else:
+    nb.say(story.open_book_title(summary, horizon, nb.currency) + ".")
+nb.record("open_book", story.book_record(book, summary))
+nb.record("headline", story.headline(model, history, quality, summary))
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -1,11 +1,12 @@
 # %% [markdown]
 # # 4 Value, lifecycle and health
 #
-# Who matters most, where is each customer in its lifecycle, and how healthy is it? Accounts
-# are tiered by a value score (contract value weighs most), placed in a lifecycle stage, and
-# scored on a health scorecard whose parts are shown, then checked against what actually
-# happened at renewal. Needs `accounts` and `mrr`; `usage`, `surveys`, `tickets`,
-# `csm_inputs`, `onboarding`, `contacts` and `touches` add measures.
+# Who matters most, where is each customer in its lifecycle, how healthy is it, and what is
+# it worth? Accounts are tiered by a value score (contract value weighs most), placed in a
+# lifecycle stage, and scored on a health scorecard whose parts are shown; the score is then
+# checked against what actually happened at past renewals. Needs `accounts` and `mrr`;
+# `usage`, `surveys`, `tickets`, `csm_inputs`, `onboarding`, `contacts`, `touches` and
+# `churn_events` add measures.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -14,13 +15,18 @@ as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
 
 # %% tags=["remove_cell"]
+import pandas as pd
+
 from playbook import session
-from playbook.analyses import backtest, drivers, health, segments
+from playbook.analyses import backtest, clv, drivers, health, segments
 from playbook.findings import segments as story
 
 nb = session.start("03-segments-health", client=client, period=period, as_of=as_of,
                    run_dir=run_dir)
 p, d = nb.params, nb.data
+t = p.thresholds
+cutoffs = p.value.tier_cutoffs if p.value.tier_method == "cutoffs" else None
+year_start = nb.as_of - nb.months(12)
 
 # %% [markdown]
 # ## Value pyramid
@@ -29,69 +35,178 @@ p, d = nb.params, nb.data
 value_inputs = dict(weights=p.value.weights, usage=d.get("usage"),
                     csm_inputs=d.get("csm_inputs"), mrr=d.get("mrr"))
 scores = segments.value_scores(d["accounts"], as_of=nb.as_of, **value_inputs)
-tiers = segments.value_tiers(scores, shares=p.value.tier_shares)
+tiers = segments.value_tiers(scores, shares=p.value.tier_shares, cutoffs=cutoffs)
 pyramid = segments.tier_concentration(d["accounts"], tiers, mrr=scores["mrr"],
-                                      small_group_n=p.thresholds.small_group_n)
+                                      small_group_n=t.small_group_n)
 nb.record("tiers_now", pyramid.reset_index())
-nb.show(story.value_pyramid(pyramid))
+nb.show(story.value_pyramid(pyramid, method=p.value.tier_method))
 
 # %%
-year_start = nb.as_of - nb.months(12)
 scores_then = segments.value_scores(d["accounts"], as_of=year_start, **value_inputs)
-tiers_then = segments.value_tiers(scores_then, shares=p.value.tier_shares)
+tiers_then = segments.value_tiers(scores_then, shares=p.value.tier_shares, cutoffs=cutoffs)
 leak = segments.tier_concentration(d["accounts"], tiers_then, churned=d.get("churn_events"),
                                    window=(year_start, nb.as_of), mrr=scores_then["mrr"],
-                                   small_group_n=p.thresholds.small_group_n)
+                                   small_group_n=t.small_group_n)
 nb.record("tiers_churn", leak.reset_index())
-nb.show(story.tier_table(leak, nb.currency))
+nb.show(story.tier_table(leak, nb.currency), headline=True)
+
+# %%
+previous_end = nb.period_start - pd.Timedelta(days=1)
+tiers_before = segments.value_tiers(
+    segments.value_scores(d["accounts"], as_of=previous_end, **value_inputs),
+    shares=p.value.tier_shares, cutoffs=cutoffs)
+stability = segments.tier_stability(tiers_before, tiers)
+nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
+nb.show(story.tier_stability(stability, p.value.stable_share, previous_end))
 
 # %% [markdown]
 # ## Lifecycle
 
+# %% tags=["remove_cell"]
+lc = p.lifecycle
+key_steps = lc.onboarding_steps or segments.onboarding_step_order(d["accounts"],
+                                                                  d.get("onboarding"))
+stage_rules = dict(onboarding=d.get("onboarding"), usage=d.get("usage"), mrr=d.get("mrr"),
+                   onboarding_days=lc.onboarding_days, active_depth=lc.active_depth,
+                   expanding_growth=lc.expanding_growth,
+                   transformational_depth=lc.transformational_depth,
+                   transformational_products=lc.transformational_products,
+                   steps=key_steps or None)
+snapshots = segments.month_ends(nb.as_of, lc.history_months)
+history = segments.stage_history(d["accounts"], dates=snapshots, **stage_rules)
+stages = segments.lifecycle_stage(d["accounts"], as_of=nb.as_of, **stage_rules)
+
 # %%
-stages = segments.lifecycle_stage(d["accounts"], as_of=nb.as_of, onboarding=d.get("onboarding"),
-                                  usage=d.get("usage"), mrr=d.get("mrr"))
-nb.record("lifecycle", stages.value_counts().to_dict())
-nb.show(story.lifecycle(stages))
+stage_table = segments.stage_summary(stages, segments.time_in_stage(history))
+nb.record("lifecycle", stage_table.reset_index())
+nb.show(story.lifecycle(stage_table, lc.history_months))
+
+# %%
+stages_then = segments.lifecycle_stage(d["accounts"], as_of=year_start, **stage_rules)
+stage_leak = segments.tier_concentration(d["accounts"], stages_then,
+                                         churned=d.get("churn_events"),
+                                         window=(year_start, nb.as_of), mrr=scores_then["mrr"],
+                                         small_group_n=t.small_group_n)
+nb.record("lifecycle_churn", stage_leak.reset_index())
+nb.show(story.stage_churn(stage_leak))
+
+# %%
+stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
+                                  days=lc.stuck_onboarding_days, onboarding=d.get("onboarding"),
+                                  mrr=scores["mrr"], steps=key_steps or None)
+nb.record("stuck_onboarding", {"accounts": len(stuck), "mrr": stuck["mrr"].sum(),
+                               "days": lc.stuck_onboarding_days})
+nb.show(story.stuck_table(stuck, lc.stuck_onboarding_days, nb.currency))
+
+# %%
+if nb.requires("onboarding", enables="onboarding step completion"):
+    cohort = (nb.as_of - nb.months(lc.cohort_months),
+              nb.as_of - pd.Timedelta(days=lc.stuck_onboarding_days))
+    funnel = segments.onboarding_funnel(d["accounts"], d["onboarding"], as_of=nb.as_of,
+                                        started=cohort, steps=key_steps)
+    nb.record("onboarding_steps", funnel.reset_index())
+    nb.show(story.onboarding_steps(funnel, cohort))
 
 # %% [markdown]
 # ## Health scorecard
 
 # %%
-scored = health.health_scores(d["accounts"], as_of=nb.as_of, weights=p.health.weights,
-                              bands=p.health.bands, usage=d.get("usage"),
-                              surveys=d.get("surveys"), tickets=d.get("tickets"),
-                              csm_inputs=d.get("csm_inputs"))
+health_inputs = dict(weights=p.health.weights, bands=p.health.bands, usage=d.get("usage"),
+                     surveys=d.get("surveys"), tickets=d.get("tickets"),
+                     csm_inputs=d.get("csm_inputs"), **p.health.measure_options.model_dump())
+scored = health.health_scores(d["accounts"], as_of=nb.as_of, **health_inputs)
+has_health = bool(scored["health_score"].notna().any())
 nb.record("health_bands", scored["health_band"].value_counts().to_dict())
-nb.say(story.health_sentence(scored))
+if has_health:
+    mix = health.band_mix(scored, by="segment", mrr=scores["mrr"])
+    nb.record("health_bands_by_segment", mix.reset_index())
+    nb.say(story.health_sentence(scored))
+    nb.show(story.band_mix(mix, nb.currency, t.small_group_n))
+else:
+    nb.say(story.no_health_sentence(len(scored)))
+
+# %%
+if has_health:
+    examples = health.health_examples(scored, scores["mrr"], per_band=2)
+    names = d["accounts"].drop_duplicates("account_id").set_index("account_id").get("name")
+    nb.show(story.health_examples(examples, p.health.weights, nb.currency, names))
+
+# %% [markdown]
+# ## Does the score predict renewal?
 
 # %%
 decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
                                       as_of=nb.as_of)
-recent = decisions[decisions["decision_date"].between(nb.as_of - nb.months(12), nb.as_of)]
-past = backtest.health_at_cutoff(recent, d.tables, weights=p.health.weights,
-                                 bands=p.health.bands, cutoff_days=p.drivers.cutoff_days)
-outcomes = health.band_outcomes(past["health_band"], recent.loc[past.index, "renewed"] == 1,
-                                small_group_n=p.thresholds.small_group_n)
-nb.record("health_outcomes", outcomes.reset_index())
-nb.show(story.health_outcomes(outcomes))
+recent = decisions[decisions["decision_date"].between(
+    nb.as_of - nb.months(p.health.backtest_months), nb.as_of)]
+past = backtest.health_at_cutoff(recent if has_health else recent.iloc[:0], d.tables,
+                                 weights=p.health.weights, bands=p.health.bands,
+                                 cutoff_days=p.drivers.cutoff_days,
+                                 **p.health.measure_options.model_dump())
+renewed = recent.loc[past.index, "renewed"].astype(float)
+tested = len(past) > 0
+if tested:
+    outcomes = health.band_outcomes(past["health_band"], renewed == 1,
+                                    small_group_n=t.small_group_n)
+    auc = backtest.auc_interval(renewed, past["health_score"])
+    nb.record("health_outcomes", outcomes.reset_index())
+    nb.record("backtest", {**auc, "min_auc": p.health.backtest_min_auc,
+                           "predicts": story.predicts(auc, p.health.backtest_min_auc)})
+    nb.show(story.backtest_bands(outcomes, auc, p.health.backtest_min_auc,
+                                 p.health.backtest_months, p.drivers.cutoff_days))
+else:
+    nb.say(story.no_backtest_sentence(len(recent), p.health.backtest_months))
+
+# %%
+if tested:
+    signal = backtest.measure_signal(past, renewed, p.health.weights)
+    reg = backtest.regression_weights(past, renewed)
+    cv = (backtest.cross_validated_weights(past, renewed, p.health.weights,
+                                           folds=p.health.backtest_folds,
+                                           seed=p.drivers.random_seed)
+          if reg["weights"] else None)
+    nb.record("backtest_measures", signal.reset_index())
+    nb.record("proposed_weights", {"weights": reg["weights"], "cross_validated": cv,
+                                   "error": reg["error"]})
+    nb.show(story.measure_signal(signal, reg, cv))
+    nb.say(story.weights_sentence(reg, cv, p.health.weights, auc, p.health.backtest_min_auc))
 
 # %% [markdown]
 # ## Relationship risk
 
 # %%
 if nb.requires("contacts", "touches", enables="relationship-risk flags"):
-    t = p.thresholds
     flags = health.relationship_flags(
         d["accounts"], d["contacts"], d["touches"], d.get("usage"), as_of=nb.as_of,
         exec_days=t.exec_contact_days_before_renewal, user_days=t.user_contact_days_after_drop,
         renewal_horizon_days=t.renewal_horizon_days,
         strong_exec_enterprise=t.strong_exec_relationships_enterprise,
-        strong_exec_smb=t.strong_exec_relationships_smb, usage_drop_share=t.usage_drop_share)
-    mrr_now = scores["mrr"]
-    nb.record("relationship_flags", {c: int(flags[c].fillna(False).sum())
-                                     for c in story.FLAG_LABELS if c in flags})
-    nb.show(story.flags_table(flags, mrr_now, nb.currency))
+        strong_exec_smb=t.strong_exec_relationships_smb,
+        enterprise_segments=tuple(t.enterprise_segments), usage_drop_share=t.usage_drop_share,
+        strong_adoption_depth=t.strong_adoption_depth)
+    flag_summary = health.flag_summary(flags, d["accounts"], scores["mrr"], top_owners=1)
+    at_risk = health.accounts_at_risk(flags, d["accounts"], scores["mrr"])
+    nb.record("relationship_flags", flag_summary["accounts"].to_dict())
+    nb.record("flags_summary", flag_summary.to_dict(orient="index"))
+    nb.record("flagged", {"accounts": len(at_risk), "mrr": at_risk["mrr"].sum(),
+                          "two_or_more": int((at_risk["flags"] >= 2).sum())})
+    nb.show(story.flags_table(flag_summary, flags, scores["mrr"], nb.currency))
+    nb.show(story.at_risk_table(at_risk, nb.currency))
+
+# %% [markdown]
+# ## Customer lifetime value
+
+# %%
+clv_table = clv.clv_by_tier(pyramid, leak["churn_rate"], gross_margin=p.clv.gross_margin,
+                            discount_rate=p.clv.discount_rate,
+                            horizon_months=p.clv.horizon_months)
+nb.record("clv_by_tier", clv_table.reset_index())
+nb.show(story.clv_table(clv_table, nb.currency, p.clv.horizon_months))
+nb.say(story.clv_assumptions(gross_margin=p.clv.gross_margin,
+                             discount_rate=p.clv.discount_rate,
+                             horizon_months=p.clv.horizon_months, window=(year_start, nb.as_of),
+                             total=clv_table["clv_total"].sum(min_count=1),
+                             currency=nb.currency))
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 5 Coverage and headcount
 #
-# How many people does it take to serve the base, and what does churn cost? The touch model
+# How many people does it take to serve the base, and what does it cost? The touch model
 # per value tier (from params) gives the headcount two ways, by accounts-per-CSM ratio and by
 # the hours the touches take; current coverage comes from the `owner` column.
 
@@ -13,48 +13,133 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import capacity, segments
+from playbook.analyses import capacity, revenue, scenarios, segments
 from playbook.findings import capacity as story
 
 nb = session.start("04-capacity", client=client, period=period, as_of=as_of, run_dir=run_dir)
 p, d = nb.params, nb.data
 touch_model = p.touch_model.model_dump()
+tier_names = list(touch_model["tiers"])
+
+# %% [markdown]
+# ## Touch model
 
 # %%
 scores = segments.value_scores(d["accounts"], as_of=nb.as_of, weights=p.value.weights,
                                usage=d.get("usage"), csm_inputs=d.get("csm_inputs"),
                                mrr=d.get("mrr"))
 tiers = segments.value_tiers(scores, shares=p.value.tier_shares)
-required = capacity.required_headcount(tiers.value_counts().to_dict(), touch_model)
-coverage = capacity.owner_coverage(d["accounts"], tiers, touch_model=touch_model)
-current = story.current_fte_by_tier(coverage)
+counts = tiers.value_counts().to_dict()
+required = capacity.required_headcount(counts, touch_model)
+nb.record("touch_plan", capacity.touch_plan(touch_model))
+nb.show(story.touch_plan_table(required))
+
+# %% [markdown]
+# ## Headcount two ways
+
+# %%
+coverage = capacity.owner_coverage(d["accounts"], tiers, touch_model=touch_model,
+                                   mrr=scores["mrr"])
+current = capacity.current_capacity(coverage, touch_model)
+gap = capacity.headcount_gap(required, current)
 nb.record("headcount", required.reset_index())
-nb.record("current_owners", int(len(coverage)))
-nb.show(story.headcount_table(required, nb.currency))
-nb.show(story.headcount(required, current))
+nb.record("current_owners", int((coverage.index != "(unassigned)").sum()))
+nb.record("headcount_total", gap.loc["total"].drop(["role", "loaded_cost"]).to_dict())
+nb.record("csms_by_tier", {
+    t: {"required_by_effort": gap.loc[t, "fte_by_effort"], "current": gap.loc[t, "current"],
+        "required_by_ratio": [gap.loc[t, "fte_by_ratio_min"], gap.loc[t, "fte_by_ratio_max"]],
+        "gap": gap.loc[t, "gap"]} for t in gap.index})
+nb.record("csm_cost", {"required_by_effort": gap.loc["total", "cost_by_effort"],
+                       "current": gap.loc["total", "cost_current"],
+                       "difference": gap.loc["total", "cost_gap"]})
+nb.show(story.headcount_table(gap, required, nb.currency))
+nb.say(story.gap_explanation(required))
+nb.show(story.headcount(gap), headline=True)
+
+# %% [markdown]
+# ## Sensitivity to growth and tier mix
+
+# %%
+tm = p.touch_model
+sens = capacity.headcount_sensitivity(counts, touch_model, account_growth=tm.account_growth,
+                                      years=tm.growth_years, top_tier_shifts=tm.top_tier_shifts)
+nb.record("headcount_sensitivity", sens)
+nb.show(story.sensitivity_table(sens, top_tier=tier_names[0], account_growth=tm.account_growth,
+                                currency=nb.currency))
+
+# %% [markdown]
+# ## Coverage by owner
+
+# %%
+nb.record("owner_coverage", coverage.reset_index())
+nb.show(story.owner_table(coverage, tier_names, nb.currency))
 nb.say(story.coverage_sentence(coverage))
 
 # %% [markdown]
 # # 6 Impact scenarios
 #
-# What churn compounds to: MRR paths at different annual churn rates for the same growth,
-# starting from the client's own base. The compounding assumptions are printed under the
-# chart.
+# What churn compounds to, and which levers move revenue most. Every figure starts from the
+# client's own MRR and trailing-twelve-month rates (new sales, expansion, churn); the
+# compounding assumptions are parameters and are printed under the charts. Needs 12 months
+# of `mrr`.
 
 # %%
-s = p.scenarios
-active = scores.index.size
-arpa = float(scores["mrr"].mean())
-own = story.own_churn_rate(d["accounts"], nb.as_of)
-rates = sorted(set(round(r, 3) for r in [*s.churn_rates, own]))
-paths = capacity.revenue_paths(customers=active, arpa=arpa, growth=s.growth, churn_rates=rates,
-                               years=s.years, compounding=s.compounding,
-                               churn_base=s.churn_base)
-gap = capacity.path_gap(paths, s.years)
-nb.record("scenario_gap", gap.reset_index())
-nb.show(story.revenue_paths(paths, gap, years=s.years, growth=s.growth, currency=nb.currency,
-                            assumptions=story.assumptions_text(s)))
-nb.say(story.scenario_sentence(gap, own, s.years, nb.currency))
+has_year = nb.has_mrr_history(12)
+if has_year:
+    s = p.scenarios
+    counted = revenue.recognise_churn(d["mrr"], d.get("churn_events"),
+                                      recognise_at=p.churn.recognise_at)
+    moves = revenue.mrr_movements(counted,
+                                  reactivation_window_months=p.churn.reactivation_window_months,
+                                  count_same_month_churn=p.churn.count_same_month_churn,
+                                  churn_events=d.get("churn_events"))
+    year = revenue.retention_summary(moves, nb.as_of - nb.months(11), nb.as_of)
+    rates = scenarios.client_rates(year)
+    nb.record("client_rates", rates)
+    own, base_mrr = rates["churn"], rates["end_mrr"]
+    growth = rates["growth"] if s.growth is None else s.growth
+    model = dict(years=s.years, compounding=s.compounding, churn_base=s.churn_base)
+    churn_rates = sorted({0.0, own, *[r for r in s.churn_rates if abs(r - own) > 0.005]})
+    paths = capacity.revenue_paths(customers=1, arpa=base_mrr, growth=growth,
+                                   churn_rates=churn_rates, **model)
+    path_gap = capacity.path_gap(paths, s.years)
+    at_stake = scenarios.churn_change_value(
+        base_mrr, {"new_sales": growth, "expansion": 0.0, "churn": own}, 0.0,
+        discount_rate=s.discount_rate, **model)
+    nb.record("scenario_gap", path_gap.reset_index())
+    nb.record("revenue_at_stake_from_churn", {
+        "annual_churn": own, "years": s.years, "year_n_mrr_gap": path_gap.loc[own, "gap"],
+        "year_n_gap_share": path_gap.loc[own, "gap_share"],
+        "revenue_over_years": at_stake["revenue_gain"], "npv": at_stake["npv_gain"]})
+    nb.show(story.revenue_paths(paths, path_gap, years=s.years, growth=growth, own=own,
+                                currency=nb.currency,
+                                assumptions=story.assumptions_text(
+                                    s, growth_from_client=s.growth is None)))
+    nb.say(story.scenario_sentence(path_gap, own, s.years, nb.currency, at_stake))
+    reference = capacity.path_gap(capacity.revenue_paths(**model), s.years)
+    nb.say(story.reference_sentence(reference, years=s.years))
+
+# %% [markdown]
+# ## Growth arithmetic and the value of less churn
+
+# %%
+if has_year:
+    arithmetic = scenarios.growth_arithmetic(rates, p.thresholds.growth_target)
+    nb.record("growth_arithmetic_client", arithmetic)
+    nb.show(story.growth_table(arithmetic, nb.currency))
+    point = scenarios.churn_point_value(base_mrr, rates, point=s.churn_point,
+                                        discount_rate=s.discount_rate, **model)
+    nb.record("churn_point_value", point)
+    nb.say(story.churn_point_sentence(point, nb.currency))
+
+# %% [markdown]
+# ## Levers
+
+# %%
+if has_year:
+    levers = scenarios.lever_tornado(base_mrr, rates, s.levers, **model)
+    nb.record("levers", levers.reset_index())
+    nb.show(story.tornado(levers, years=s.years, currency=nb.currency))
 
 # %% tags=["remove_cell"]
 nb.save()

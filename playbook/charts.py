@@ -226,7 +226,8 @@ def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
 
 
 def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds_ratio",
-           low: str = "ci_low", high: str = "ci_high", label_col: str | None = None) -> Axes:
+           low: str = "ci_low", high: str = "ci_high", label_col: str | None = None,
+           xlabel: str = "Odds ratio of renewal (log scale; 1 = no effect)") -> Axes:
     """Forest plot of ratios with 95% intervals on a log axis, a line at 1; intervals that
     cross 1 are grey (not significant)."""
     ax = _ax(ax)
@@ -250,7 +251,7 @@ def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds
     ax.set_yticks(range(len(t)), [str(v) for v in labels])
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("Odds ratio of renewal (log scale; 1 = no effect)")
+    ax.set_xlabel(xlabel)
     return ax
 
 
@@ -305,3 +306,202 @@ def new_figure(height: float = 3.2, width: float = 7.0):
     """A figure in the house style at report width (inches)."""
     apply_house_style()
     return plt.subplots(figsize=(width, height))
+
+
+def survival_curves(curves: pd.DataFrame, ax: Axes | None = None, *,
+                    highlight: str | None = None, min_at_risk: int = 0,
+                    max_months: float | None = None, band: bool = True) -> Axes:
+    """Kaplan-Meier retention curves (steps) by group, labelled at their right end.
+
+    ``curves``: ``group``, ``months``, ``survival``, ``ci_low``, ``ci_high``, ``at_risk``
+    (as from :func:`playbook.analyses.survival.kaplan_meier`). ``highlight`` is drawn in the
+    accent colour with its 95% band; the others in grey. A curve stops where fewer than
+    ``min_at_risk`` accounts are still observed (or at ``max_months``).
+    """
+    ax = _ax(ax)
+    ends = []
+    for group, c in curves.groupby("group", sort=False):
+        c = c.sort_values("months")
+        x_end = float(c["max_months"].iloc[0]) if "max_months" in c else float(c["months"].max())
+        if min_at_risk:
+            thin = c.index[(c["at_risk"] < min_at_risk) & (c["months"] > 0)]
+            if len(thin):
+                x_end = float(c.loc[thin[0], "months"])
+                c = c.loc[c["months"] < x_end]
+        if max_months is not None:
+            c = c[c["months"] <= max_months]
+            x_end = min(x_end, max_months)
+        if c.empty:
+            continue
+        x = np.append(c["months"].to_numpy(dtype=float), x_end)
+        y = np.append(c["survival"].to_numpy(dtype=float), c["survival"].iloc[-1])
+        hl = group == highlight
+        color = ACCENT if hl else GREY
+        if hl and band:
+            lo = np.append(c["ci_low"].to_numpy(dtype=float), c["ci_low"].iloc[-1])
+            hi = np.append(c["ci_high"].to_numpy(dtype=float), c["ci_high"].iloc[-1])
+            ax.fill_between(x, lo, hi, step="post", color=ACCENT_LIGHT, alpha=0.35, lw=0)
+        ax.step(x, y, where="post", color=color, lw=2 if hl else 1.3, zorder=3 if hl else 2)
+        ends.append([x[-1], float(y[-1]), f"{group} {y[-1]:.0%}", color])
+    # direct labels, nudged apart so they do not overlap
+    ends.sort(key=lambda e: e[1])
+    for i in range(1, len(ends)):
+        ends[i][1] = max(ends[i][1], ends[i - 1][1] + 0.05)
+    for x_end, y_lab, text, color in ends:
+        ax.annotate(text, (x_end, y_lab), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=8, color=color)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    top = max((e[0] for e in ends), default=12.0)
+    ax.set_xticks(np.arange(0, top + 1, 12))
+    ax.set_xlabel("Months since the account started")
+    ax.set_ylabel("Still a customer")
+    ax.set_ylim(0, 1.04)
+    ax.margins(x=0.02)
+    ax.set_xlim(0, top * 1.16)
+    return ax
+
+
+def calibration(table: pd.DataFrame, ax: Axes | None = None, *,
+                predicted: str = "mean_predicted", observed: str = "observed_rate",
+                low: str = "ci_low", high: str = "ci_high") -> Axes:
+    """Predicted vs observed rates per bin with 95% intervals, and the diagonal (perfect
+    calibration) in grey. Bins whose interval misses the diagonal are drawn in the negative
+    colour."""
+    ax = _ax(ax)
+    lo_all = float(np.nanmin([table[predicted].min(), table[low].min()]))
+    lim_lo = max(0.0, np.floor(lo_all * 10) / 10)
+    ax.plot([lim_lo, 1], [lim_lo, 1], color=LIGHT_GREY, lw=1, ls="--", zorder=1)
+    ax.text(0.995, lim_lo + 0.01, "dashed line: predicted = observed", color=GREY,
+            fontsize=8, ha="right", va="bottom")
+    for _, row in table.iterrows():
+        miss = row[predicted] < row[low] or row[predicted] > row[high]
+        color = NEGATIVE if miss else ACCENT
+        ax.plot([row[predicted], row[predicted]], [row[low], row[high]], color=color, lw=1.5,
+                alpha=0.7)
+        ax.plot(row[predicted], row[observed], "o", color=color, ms=5, zorder=3)
+    pct_fmt = PercentFormatter(1.0, decimals=0)
+    ax.xaxis.set_major_formatter(pct_fmt)
+    ax.yaxis.set_major_formatter(pct_fmt)
+    ax.set_xlim(lim_lo, 1.0)
+    ax.set_ylim(lim_lo, 1.02)
+    ax.set_xlabel("Predicted renewal probability (bin average)")
+    ax.set_ylabel("Observed renewal rate")
+    return ax
+
+
+def lift_bars(table: pd.DataFrame, ax: Axes | None = None, *, group: str = "decile",
+              rate: str = "event_rate", overall: float | None = None,
+              labels: Sequence[str] | None = None) -> Axes:
+    """Vertical bars of an event rate per group in the given order (e.g. deciles of
+    predicted risk, riskiest first), accent on the first, value labels on top, the overall
+    rate as a dashed line."""
+    ax = _ax(ax)
+    x = np.arange(len(table))
+    values = table[rate].to_numpy(dtype=float)
+    colors = [ACCENT] + [LIGHT_GREY] * (len(table) - 1)
+    ax.bar(x, values, color=colors, width=0.7)
+    top = float(np.nanmax(values)) if len(values) else 1.0
+    for i, v in enumerate(values):
+        ax.text(i, v + top * 0.02, f"{v:.0%}", ha="center", va="bottom", fontsize=8)
+    if overall is not None:
+        ax.axhline(overall, color=GREY, lw=0.8, ls="--")
+        ax.text(len(table) - 0.5, overall + top * 0.02, f"average {overall:.0%}", ha="right",
+                va="bottom", color=GREY, fontsize=8)
+    ax.set_xticks(x, list(labels) if labels is not None else [str(g) for g in table[group]],
+                  fontsize=8)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.set_ylim(0, top * 1.18 if top > 0 else 1)
+    return ax
+
+
+def tornado(frame: pd.DataFrame, ax: Axes | None = None, *, base: float, low: str = "worse",
+            high: str = "better", symbol: str = "$") -> Axes:
+    """Tornado of levers around a base value: per row, ``barh(..., left=base)`` to the
+    ``low`` value (grey) and to the ``high`` value (accent), widest swing on top, the ends
+    labelled in money and the base drawn as a line. Row labels come from the index."""
+    ax = _ax(ax)
+    t = frame.assign(_range=(frame[high] - frame[low]).abs()).sort_values("_range")
+    y = np.arange(len(t))
+    ax.barh(y, (t[low] - base).to_numpy(), left=base, color=LIGHT_GREY, height=0.6)
+    ax.barh(y, (t[high] - base).to_numpy(), left=base, color=ACCENT, height=0.6)
+    ends = np.concatenate([t[low].to_numpy(), t[high].to_numpy(), [base]])
+    span = float(ends.max() - ends.min()) or abs(base) or 1.0
+    pad = span * 0.015
+    for i, (lo, hi) in enumerate(zip(t[low], t[high], strict=True)):
+        for v, color in ((lo, GREY), (hi, ACCENT)):
+            right = v >= base
+            ax.text(v + (pad if right else -pad), i,
+                    _short_money(v - base, symbol, signed=True), ha="left" if right else "right",
+                    va="center", fontsize=8, color=color)
+    ax.plot([base, base], [-0.5, len(t) - 0.5], color=TEXT, lw=0.8)
+    ax.text(base, len(t) - 0.45, f"base {_short_money(base, symbol)}", ha="center",
+            va="bottom", fontsize=8, color=TEXT)
+    ax.set_yticks(y, [str(i) for i in t.index])
+    ax.set_xlim(ends.min() - span * 0.3, ends.max() + span * 0.3)
+    ax.set_ylim(-0.6, len(t) + 0.2)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def ordered_bars(values: pd.Series, ax: Axes | None = None, *,
+                 annotations: pd.Series | None = None, highlight: Sequence = ()) -> Axes:
+    """Horizontal bars in the given order (first on top, e.g. lifecycle stages), count
+    labels at the bar end followed by an optional annotation; accent on ``highlight`` (all
+    bars when none is given), grey for the others."""
+    ax = _ax(ax)
+    v = values.iloc[::-1]
+    hl = set(highlight)
+    colors = [ACCENT if (not hl or k in hl) else LIGHT_GREY for k in v.index]
+    ax.barh([str(i) for i in v.index], v.to_numpy(dtype=float), color=colors, height=0.6)
+    span = float(np.nanmax(v.to_numpy(dtype=float))) if len(v) else 1.0
+    for y, (k, x) in enumerate(v.items()):
+        label = f" {x:,.0f}"
+        if annotations is not None and k in annotations.index and annotations[k]:
+            label += f" · {annotations[k]}"
+        ax.text(x, y, label, va="center", fontsize=8)
+    ax.set_xlim(0, span * 1.55 if span > 0 else 1)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax
+
+
+def stacked_shares(shares: pd.DataFrame, ax: Axes | None = None, *,
+                   colors: dict[str, str] | None = None,
+                   row_labels: Sequence[str] | None = None) -> Axes:
+    """100% horizontal bars, one per row (first on top), one segment per column in column
+    order, share labels inside segments of 6% or more; column names are written above the
+    first bar instead of a legend. Default colours: :data:`RAG` for red/yellow/green
+    columns, greys otherwise."""
+    ax = _ax(ax)
+    t = shares.fillna(0.0).iloc[::-1]
+    colors = colors or {}
+    y = np.arange(len(t))
+    left = np.zeros(len(t))
+    greys = [GREY, LIGHT_GREY, TEXT]
+    for j, col in enumerate(t.columns):
+        c = colors.get(col) or RAG.get(str(col)) or greys[j % len(greys)]
+        w = t[col].to_numpy(dtype=float)
+        ax.barh(y, w, left=left, color=c, height=0.62, edgecolor="white", linewidth=0.8)
+        for i, (lft, width) in enumerate(zip(left, w, strict=True)):
+            if width >= 0.06:
+                ax.text(lft + width / 2, i, f"{width:.0%}", ha="center", va="center",
+                        fontsize=8, color="white")
+        first = w[-1] if len(w) else 0
+        if first > 0:
+            ax.text(left[-1] + first / 2, len(t) - 0.45, str(col), ha="center", va="bottom",
+                    fontsize=8, color=c)
+        left = left + w
+    labels = list(row_labels)[::-1] if row_labels is not None else [str(i) for i in t.index]
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-0.5, len(t) - 0.1)
+    ax.set_xticks([])
+    for side in ("bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    return ax

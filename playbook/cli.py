@@ -4,6 +4,8 @@
     playbook demo [--out data/demo] [--seed N] [--accounts N]
     playbook check CLIENT [--period ...]
     playbook contract-doc [--out docs/data-contract.md]
+    playbook client CLIENT [--force] [--out FILE]
+    playbook data-request [CLIENT] [--out DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +42,23 @@ def report(client: str, period: str, as_of: str, quiet: bool) -> None:
         render_report(client, period=period or None, as_of=as_of or None, progress=not quiet)
     except PlaybookError as exc:
         _fail(exc)
+
+
+@main.command()
+@click.option("--period", default="", help="Reporting period for every client.")
+@click.option("--jobs", default=0, type=int, help="Clients at once (default: the core count).")
+def reports(period: str, jobs: int) -> None:
+    """Run every client in params/ and write reports/index.html (the portfolio page)."""
+    from playbook.portfolio import clients_with_params, run_reports, write_index
+
+    clients = clients_with_params()
+    click.echo(f"Running {len(clients)} client(s): {', '.join(clients)}", err=True)
+    runs = run_reports(clients, period=period or None, workers=jobs or None)
+    for run in runs:
+        click.echo(f"  {'ok  ' if run.ok else 'FAIL'} {run.client}: {run.message}", err=True)
+    click.echo(f"Portfolio page: {write_index(clients, runs)}", err=True)
+    if not all(r.ok for r in runs):
+        sys.exit(2)
 
 
 @main.command()
@@ -80,6 +99,10 @@ def check(client: str, period: str, as_of: str) -> None:
     click.echo(f"{client}: parameters valid; period {params.period_label} "
                f"({params.period_start} to {params.as_of}).")
     click.echo(data.quality.loads_frame().to_string(index=False))
+    from playbook.profile import format_profile, profile_client
+
+    click.echo("\n" + format_profile(profile_client(data, params),
+                                     accounts_total=len(data.tables["accounts"])))
     notes = data.quality.notes_frame()
     if len(notes):
         click.echo("\nData-quality notes:")
@@ -97,6 +120,40 @@ def contract_doc(out: str) -> None:
         Path(out).write_text(text, encoding="utf-8")
     else:
         click.echo(text)
+
+
+@main.command()
+@click.argument("client")
+@click.option("--force", is_flag=True, help="Replace an existing params/<client>.yaml.")
+@click.option("--out", default="", help="Write the proposal here instead of params/<client>.yaml.")
+def client(client: str, force: bool, out: str) -> None:
+    """Scaffold params/CLIENT.yaml from the files in data/CLIENT/ (which it only reads)."""
+    from playbook.scaffold import write_params
+
+    try:
+        path, proposal = write_params(client, force=force, out=Path(out) if out else None)
+    except PlaybookError as exc:
+        _fail(exc)
+    click.echo(proposal.summary())
+    click.echo(f"\nWrote {path}: every guess is commented with how sure it is; fix the TODOs, "
+               f"then run: make check CLIENT={client}")
+
+
+@main.command("data-request")
+@click.argument("client", required=False, default="")
+@click.option("--out", default="", help="Output folder (default reports/<client>/data-request).")
+@click.option("--no-pdf", "no_pdf", is_flag=True, help="Write HTML and XLSX only.")
+def data_request(client: str, out: str, no_pdf: bool) -> None:
+    """Write the data request for CLIENT (HTML, PDF and a blank XLSX workbook)."""
+    from playbook.data_request import write_data_request
+
+    try:
+        files = write_data_request(client or None, out=Path(out) if out else None,
+                                   pdf=not no_pdf)
+    except PlaybookError as exc:
+        _fail(exc)
+    for label, path in files.items():
+        click.echo(f"  {label:<5} {path}")
 
 
 if __name__ == "__main__":

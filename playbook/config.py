@@ -82,17 +82,31 @@ class Thresholds(_Strict):
     uninformative_reason_share: float = Field(gt=0, le=1)
     surprise_bands: list[str]
     growth_target: float = Field(ge=-1)
+    strong_adoption_depth: float = Field(default=0.7, ge=0, le=1)
+    enterprise_segments: list[str] = Field(default_factory=lambda: ["Enterprise"])
+
+
+class HealthMeasureOptions(_Strict):
+    usage_trend_weight: float = Field(default=0.25, ge=0, le=1)
+    usage_fall_to_zero: float = Field(default=0.5, gt=0, le=1)
+    ticket_window_days: int = Field(default=90, ge=1)
+    tickets_to_zero: int = Field(default=5, ge=1)
 
 
 class HealthParams(_Strict):
     scale_max: int
-    bands: dict[str, float]
+    bands: dict[str, float | dict[str, float]]  # one set, or per segment with a "default"
     weights: dict[str, float]
+    measure_options: HealthMeasureOptions = Field(default_factory=HealthMeasureOptions)
+    backtest_months: int = Field(default=24, ge=1)
+    backtest_min_auc: float = Field(default=0.65, ge=0.5, le=1)
+    backtest_folds: int = Field(default=5, ge=2)
 
 
 class TouchTier(_Strict):
     accounts_per_csm: tuple[int, int]
     touches: dict[str, float]
+    role: str = ""  # role that serves the tier (prices it via loaded_cost_per_role)
 
 
 class TouchModelParams(_Strict):
@@ -101,11 +115,39 @@ class TouchModelParams(_Strict):
     csm_hours_per_year: float = Field(gt=0)
     account_admin_hours_per_year: dict[str, float]
     loaded_cost_per_csm: float = Field(ge=0)
+    prep_hours_per_touch: dict[str, float] = Field(default_factory=dict)
+    travel_hours_per_touch: dict[str, float] = Field(default_factory=dict)
+    program_hours_per_touch: dict[str, float] = Field(default_factory=dict)
+    loaded_cost_per_role: dict[str, float] = Field(default_factory=dict)
+    account_growth: float = Field(default=0.0, ge=-1)
+    growth_years: int = Field(default=3, ge=0, le=10)
+    top_tier_shifts: list[float] = Field(default_factory=list)
 
 
 class ValueParams(_Strict):
     tier_shares: dict[str, float]
     weights: dict[str, float]
+    tier_method: Literal["shares", "cutoffs"] = "shares"
+    tier_cutoffs: dict[str, float] = Field(default_factory=dict)
+    stable_share: float = Field(default=0.9, gt=0, le=1)
+
+
+class LifecycleParams(_Strict):
+    onboarding_steps: list[str] = Field(default_factory=list)
+    onboarding_days: int = Field(default=90, ge=0)
+    active_depth: float = Field(default=0.5, ge=0, le=1)
+    expanding_growth: float = Field(default=0.10, ge=0)
+    transformational_depth: float = Field(default=0.8, ge=0, le=1)
+    transformational_products: int = Field(default=3, ge=0)
+    stuck_onboarding_days: int = Field(default=120, ge=1)
+    history_months: int = Field(default=24, ge=1, le=120)
+    cohort_months: int = Field(default=24, ge=1)
+
+
+class ClvParams(_Strict):
+    gross_margin: float = Field(default=0.75, gt=0, le=1)
+    discount_rate: float = Field(default=0.10, gt=-1)
+    horizon_months: int = Field(default=60, ge=1, le=600)
 
 
 class DriversParams(_Strict):
@@ -119,6 +161,8 @@ class DriversParams(_Strict):
     nps_no_answer: Literal["missing", "not_detractor", "detractor"]
     contact_days_cap: int = Field(ge=1)
     final_onboarding_step: str
+    at_risk_probability: float = Field(default=0.75, gt=0, lt=1)
+    open_book_rows: int = Field(default=12, ge=1)
 
 
 class ChurnParams(_Strict):
@@ -131,10 +175,13 @@ class ChurnParams(_Strict):
 
 class ScenarioParams(_Strict):
     years: int = Field(ge=1, le=10)
-    growth: float = Field(ge=-1)
+    growth: float | None = Field(default=None, ge=-1)
     churn_rates: list[float]
     compounding: Literal["monthly", "yearly"]
     churn_base: Literal["current", "starting"]
+    discount_rate: float = Field(default=0.1, ge=0)
+    churn_point: float = Field(default=0.01, gt=0, lt=1)
+    levers: dict[str, float] = Field(default_factory=dict)
 
 
 class DataParams(_Strict):
@@ -152,6 +199,8 @@ class Params(_Strict):
     health: HealthParams
     touch_model: TouchModelParams
     value: ValueParams
+    lifecycle: LifecycleParams = Field(default_factory=LifecycleParams)
+    clv: ClvParams = Field(default_factory=ClvParams)
     drivers: DriversParams
     churn: ChurnParams
     scenarios: ScenarioParams

@@ -28,6 +28,7 @@ class Exhibit:
     source: str
     n: int | None = None
     notes: str = ""
+    headline: bool = False
 
 
 def figure_svg(fig: Figure) -> str:
@@ -90,6 +91,7 @@ class ExhibitSpec:
     n: int | None = None
     notes: str = ""
     formats: dict[str, str] | None = None
+    headline: bool = False  # its title is a headline bullet of the executive summary
 
 
 class ExhibitBook:
@@ -100,7 +102,7 @@ class ExhibitBook:
 
     def html(self, content: Figure | pd.DataFrame | str, *, title: str, subtitle: str,
              source: str, n: int | None = None, notes: str = "",
-             formats: dict[str, str] | None = None) -> str:
+             formats: dict[str, str] | None = None, headline: bool = False) -> str:
         """Return the exhibit's HTML and record it.
 
         ``content``: a matplotlib figure (inlined as SVG), a DataFrame (a plain table) or
@@ -109,7 +111,7 @@ class ExhibitBook:
         if "nan" in title.lower().split():
             raise ValueError(f"exhibit title contains 'nan': {title!r}")
         number = len(self.exhibits) + 1
-        ex = Exhibit(number, title, subtitle, source, n, notes)
+        ex = Exhibit(number, title, subtitle, source, n, notes, headline)
         self.exhibits.append(ex)
         if isinstance(content, Figure):
             body = figure_svg(content)

@@ -22,7 +22,9 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import os
 import re
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +81,8 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _detect_encoding(path: Path) -> str:
+def detect_encoding(path: Path) -> str:
+    """The file's text encoding: UTF-8 (with or without BOM), else cp1252, else latin-1."""
     head = path.read_bytes()[: 1 << 20]
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
@@ -103,14 +106,30 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
     """Read a client file as text cells (no type guessing), with a ``_line`` column."""
     suffix = path.suffix.lower()
     skip = tp.header_row - 1
+    encoding, sep = "utf-8", ","
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        raise _fatal(table, path, None, "the file is empty (no header, no rows)",
+                     "a header line naming the columns, then one row per record",
+                     "Export the table again; if the client has no such records, remove "
+                     f"tables.{table} from the params file.")
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            encoding = tp.encoding or _detect_encoding(path)
+            encoding = tp.encoding or detect_encoding(path)
             if encoding != "utf-8-sig" and not tp.encoding:
                 log.add(table, "info", f"{path.name} is not UTF-8; read as {encoding}.")
             sep = tp.delimiter or ("\t" if suffix == ".tsv" else _detect_delimiter(path, encoding))
-            raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, skiprows=skip,
-                              encoding=encoding, skipinitialspace=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", pd.errors.ParserWarning)
+                raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                  skiprows=skip, encoding=encoding, skipinitialspace=True,
+                                  skip_blank_lines=False, index_col=False)
+            if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+                # index_col=False drops the extra cells of a row longer than the header
+                # (pandas only warns): find the row and stop instead of losing data.
+                want, line, saw = _longest_row(path, encoding, sep, skip, len(raw.columns))
+                raise _ragged(table, path, tp, want, line, saw, encoding, sep)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             raw = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
                                 header=skip, dtype=object)
@@ -125,15 +144,70 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                          f"tables.{table}.file at it.")
     except DataError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except pd.errors.ParserError as exc:
+        shape = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not shape:
+            raise _fatal(table, path, None, f"the file cannot be read as a table: {exc}",
+                         "one header line, then rows with as many cells as the header",
+                         "Open the file in a spreadsheet and save it again as CSV (UTF-8); "
+                         f"if it uses another delimiter set tables.{table}.delimiter.") from None
+        want, line, saw = (int(g) for g in shape.groups())
+        raise _ragged(table, path, tp, want, line + skip, saw, encoding, sep) from None
+    except (ValueError, OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError) as exc:
         raise _fatal(table, path, None, f"the file cannot be read: {exc}",
                      "a readable CSV, Excel or Parquet file",
                      "Open the file in a spreadsheet, check it is not corrupt or password-"
                      f"protected, and save it again; for an Excel sheet set tables.{table}.sheet "
-                     "and tables.{table}.header_row.") from None
+                     f"and tables.{table}.header_row.") from None
+    raw = raw.reset_index(drop=True)
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
+    blank_rows = raw.astype(str).apply(lambda c: c.str.strip().isin(["", "nan", "None"])).all(
+        axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
     raw[LINE] = np.arange(len(raw)) + tp.header_row + 1
-    return raw
+    return raw.loc[~blank_rows]
+
+
+def _ragged(table: str, path: Path, tp: TableParams, want: int, line: int, saw: int,
+            encoding: str, sep: str) -> DataError:
+    """The error for a row with more cells than the header (line = line of the file)."""
+    header = _wide_line(path, encoding, sep, saw) if want < saw else None
+    fix = ("Look for an unquoted delimiter inside a value (e.g. a comma in a company "
+           "name) on that line and quote the value or remove the extra cell; set "
+           f"tables.{table}.delimiter if the file is not comma-separated.")
+    if header is not None and header > tp.header_row:
+        fix = (f"The header seems to be on line {header} (title lines above it): set "
+               f"tables.{table}.header_row: {header}. Otherwise: " + fix[0].lower() + fix[1:])
+    return _fatal(table, path, None, f"line {line} has {saw} cells where the header "
+                  f"(line {tp.header_row}) has {want}", f"{want} cells on every line", fix,
+                  [line], [], 1)
+
+
+def _longest_row(path: Path, encoding: str, sep: str, skip: int, want: int
+                 ) -> tuple[int, int, int]:
+    """(header cells, line, cells) of the first row longer than the header."""
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            for number, row in enumerate(csv.reader(fh, delimiter=sep), start=1):
+                if number > skip + 1 and len(row) > want:
+                    return want, number, len(row)
+    except (csv.Error, OSError, LookupError):
+        pass
+    return want, skip + 2, want + 1
+
+
+def _wide_line(path: Path, encoding: str, sep: str, cells: int) -> int | None:
+    """1-based number of the first of the file's first 50 lines with ``cells`` cells, when
+    the next line has as many (a header above a block of rows, not one long row)."""
+    try:
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            rows = [len(r) for _, r in zip(range(51), csv.reader(fh, delimiter=sep),
+                                           strict=False)]
+    except (csv.Error, OSError, LookupError):
+        return None
+    for number, width in enumerate(rows[:-1], start=1):
+        if width == cells:
+            return number if rows[number] == cells else None
+    return None
 
 
 def _fatal(table: str, path: Path, column: str | None, problem: str, expected: str,
@@ -178,6 +252,10 @@ def map_columns(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFrame,
             if col.name in needed:
                 close = difflib.get_close_matches(wanted, headers, n=3, cutoff=0.5)
                 hint = f" Closest headers in the file: {close}." if close else ""
+                line = _header_guess(raw, wanted)
+                if line is not None:
+                    hint = (f" '{wanted}' appears on line {line}: if the header is there, set "
+                            f"tables.{table}.header_row: {line}.") + hint
                 issues.append(DataIssue(
                     table, _rel(path), wanted,
                     f"required column '{wanted}' (canonical '{col.name}') is missing",
@@ -194,6 +272,16 @@ def map_columns(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFrame,
     unmapped = [h for h in headers if h not in rename]
     frame = raw[[*rename, LINE]].rename(columns=rename)
     return frame, unmapped, issues
+
+
+def _header_guess(raw: pd.DataFrame, wanted: str) -> int | None:
+    """Line of the file (among the first 30 rows) holding a cell equal to ``wanted``."""
+    target = _norm(wanted)
+    cells = raw.drop(columns=[LINE]).head(30).astype(str)
+    for position, row in enumerate(cells.itertuples(index=False)):
+        if target and any(_norm(v) == target for v in row):
+            return int(raw[LINE].iloc[position])
+    return None
 
 
 def _needed_columns(spec: TableSpec, tp: TableParams) -> set[str]:
@@ -225,14 +313,52 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
     text = series.astype(str).str.strip()
     text = text.str.replace(r"[\s$€£¥\u00a0]|USD|EUR|GBP", "", regex=True)
     thousands = tp.thousands if tp.thousands is not None else ("." if tp.decimal == "," else ",")
-    text = text.str.replace(thousands, "", regex=False)
+    # A thousands separator groups exactly three digits: '1,000.5' is fine, '100,00' is a
+    # decimal comma read with the wrong decimal mark (unusable, not 10000).
+    misplaced = pd.Series(False, index=series.index)
+    if thousands:
+        t = re.escape(thousands)
+        misplaced = text.str.contains(rf"{t}(?!\d{{3}}(?:\D|$))|^[-+(]?{t}", regex=True)
+    text = text.str.replace(thousands, "", regex=False) if thousands else text
     if tp.decimal != ".":
         text = text.str.replace(tp.decimal, ".", regex=False)
     text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True)  # accounting negatives
     blank = _blank(series)
-    out = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(float)
+    out = pd.to_numeric(text.where(~blank & ~misplaced, None), errors="coerce").astype(float)
+    out = out.where(np.isfinite(out))
     bad = out.isna() & ~blank
     return out, bad
+
+
+DATE_MIN, DATE_MAX = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
+
+
+def _one_date(value: object, **kw) -> pd.Timestamp:
+    try:
+        ts = pd.to_datetime(value, errors="coerce", **kw)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return pd.NaT
+    if ts is pd.NaT or pd.isna(ts):
+        return pd.NaT
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts if DATE_MIN <= ts <= DATE_MAX else pd.NaT
+
+
+def _to_dates(values: pd.Series, **kw) -> pd.Series:
+    """``pd.to_datetime`` that never raises: datetime64[ns], time zones dropped (local wall
+    time kept), dates before 1900 or after 2199 (typos such as 0024) missing."""
+    try:
+        out = pd.to_datetime(values, errors="coerce", **kw) if len(values) else values
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        out = None
+    if out is not None and isinstance(out.dtype, pd.DatetimeTZDtype):
+        out = out.dt.tz_localize(None)
+    if out is not None and pd.api.types.is_datetime64_dtype(out):
+        keep = out.notna() & (out >= DATE_MIN) & (out <= DATE_MAX)
+        return out.where(keep).astype("datetime64[ns]")
+    return pd.Series([_one_date(v, **kw) for v in values], index=values.index,
+                     dtype="datetime64[ns]")
 
 
 def parse_dates(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Series]:
@@ -240,18 +366,16 @@ def parse_dates(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Serie
     month-first text (``dayfirst``), then Excel serial numbers."""
     blank = _blank(series)
     if pd.api.types.is_datetime64_any_dtype(series):
-        return series.astype("datetime64[ns]"), pd.Series(False, index=series.index)
+        out = _to_dates(series)
+        return out, out.isna() & ~blank
     text = series.astype(str).str.strip().where(~blank, None)
     if tp.date_format:
-        out = pd.to_datetime(text, format=tp.date_format, errors="coerce")
+        out = _to_dates(text, format=tp.date_format)
     else:
-        out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        out = _to_dates(text, format="ISO8601")
         rest = out.isna() & ~blank
         if rest.any():
-            other = pd.to_datetime(text[rest], format="mixed", dayfirst=tp.dayfirst,
-                                   errors="coerce")
-            out = out.astype("datetime64[ns]")
-            out[rest] = other.astype("datetime64[ns]")
+            out[rest] = _to_dates(text[rest], format="mixed", dayfirst=tp.dayfirst)
         rest = out.isna() & ~blank
         if rest.any():
             serial = pd.to_numeric(text[rest], errors="coerce")
@@ -259,6 +383,42 @@ def parse_dates(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Serie
             out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
     out = out.astype("datetime64[ns]")
     return out, out.isna() & ~blank
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})\b")
+
+
+def date_order_conflict(series: pd.Series, tp: TableParams) -> tuple[str, list[int]] | None:
+    """Detect dates whose day/month order contradicts ``tp.dayfirst``.
+
+    '13-02-2024' can only be day-first; with ``dayfirst: false`` it is still read as 13
+    February, but '03-02-2024' in the same column is then read as 3 March: the column is
+    silently inconsistent. Returns (what was found, positions of the tell-tale values) or
+    None. Skipped when ``date_format`` is set (it decides).
+    """
+    if tp.date_format or pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    parts = series.astype(str).str.extract(_DMY)
+    parts = parts.dropna()
+    if parts.empty:
+        return None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    day_first = (first > 12) & (second <= 12)
+    month_first = (second > 12) & (first <= 12)
+    ambiguous = ((first <= 12) & (second <= 12) & (first != second)).any()
+    positions = [series.index.get_loc(i) for i in parts.index]
+    if day_first.any() and month_first.any():
+        where = [positions[k] for k in np.flatnonzero((day_first | month_first).to_numpy())]
+        return "mixes day-first (e.g. 31-01) and month-first (e.g. 01-31) dates", where
+    if day_first.any() and not tp.dayfirst and ambiguous:
+        where = [positions[k] for k in np.flatnonzero(day_first.to_numpy())]
+        return ("has day-first dates (day above 12 in the first place) but dayfirst is off: "
+                "dates such as 03-02 would be read as 2 March"), where
+    if month_first.any() and tp.dayfirst and ambiguous:
+        where = [positions[k] for k in np.flatnonzero(month_first.to_numpy())]
+        return ("has month-first dates (day above 12 in the second place) but dayfirst is "
+                "on: dates such as 03-02 would be read as 3 February"), where
+    return None
 
 
 def parse_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -294,7 +454,7 @@ def parse_column(frame: pd.DataFrame, col: ColumnSpec, tp: TableParams
     if col.kind in ("money", "number", "count"):
         out, bad = parse_number(s, tp)
         if col.kind == "count":
-            frac = out.notna() & (out != out.round())
+            frac = out.notna() & ((out != out.round()) | (out.abs() > 2**53))
             bad = bad | frac
             out = out.where(~frac).round().astype("Int64")
         return out, bad
@@ -369,9 +529,22 @@ def typed_table(table: str, spec: TableSpec, tp: TableParams, frame: pd.DataFram
     issues: list[DataIssue] = []
     needed = _needed_columns(spec, tp)
     rel = _rel(path)
+    fatal: list[DataIssue] = []
     for col in spec.columns:
         if col.name not in frame.columns:
             continue
+        if col.kind in ("date", "month"):
+            conflict = date_order_conflict(frame[col.name], tp)
+            if conflict is not None:
+                found, where = conflict
+                fatal.append(DataIssue(
+                    table, rel, tp.columns.get(col.name, col.name), f"the column {found}",
+                    "one date order for the whole column",
+                    f"Set tables.{table}.dayfirst: true (DD-MM-YYYY) or false (MM-DD-YYYY), "
+                    f"or tables.{table}.date_format (e.g. \"%d-%m-%Y\"); if the column "
+                    "really mixes both orders, ask the client for ISO dates (YYYY-MM-DD).",
+                    frame[LINE].iloc[where].tolist(), frame[col.name].iloc[where].tolist(),
+                    len(where)))
         values, bad = parse_column(frame, col, tp)
         out[col.name] = values
         if bad.any():
@@ -420,11 +593,45 @@ def typed_table(table: str, spec: TableSpec, tp: TableParams, frame: pd.DataFram
             message += "; set to blank"
         log.add(table, "warning", message, count=int(bad.sum()), examples=examples,
                 affects=list(spec.used_by))
+    for col in spec.columns:
+        if col.kind == "money" and col.name in out:
+            _absurd_amounts(table, col, tp, out.loc[~reject, col.name],
+                            frame.loc[~reject, LINE], spec, log)
     out[LINE] = frame[LINE]
+    if fatal:
+        raise DataError(fatal)
     if len(frame) and reject.mean() > max_rejected:
         raise DataError(issues or [DataIssue(table, rel, None, "too many rows rejected", "",
                                              "Correct the file.")])
     return out.loc[~reject]
+
+
+ABSURD_FACTOR = 1000  # an amount this many times the median amount is suspect
+
+
+def _absurd_amounts(table: str, col: ColumnSpec, tp: TableParams, values: pd.Series,
+                    lines: pd.Series, spec: TableSpec, log: QualityLog) -> None:
+    """Log amounts far above the rest (a unit, decimal-mark or typing error, usually).
+
+    The rows are kept (a very large customer is possible) but the note is a ``problem``:
+    totals built on the column may be dominated by a few wrong values.
+    """
+    positive = values[values > 0]
+    if len(positive) < 5:
+        return
+    median = float(positive.median())
+    absurd = values > ABSURD_FACTOR * median
+    if not absurd.any():
+        return
+    header = tp.columns.get(col.name, col.name)
+    shown = ", ".join(f"{v:,.0f} on line {ln}" for v, ln in
+                      zip(values[absurd].head(3), lines[absurd].head(3), strict=False))
+    log.add(table, "problem", f"{header}: {int(absurd.sum())} amount(s) above {ABSURD_FACTOR:,} "
+            f"times the median ({median:,.0f}), e.g. {shown}; kept, but check for a unit or "
+            "decimal-mark error", count=int(absurd.sum()),
+            examples=lines[absurd].tolist(), affects=list(spec.used_by), tables=[table],
+            caveat=f"{int(absurd.sum())} {header} amount(s) over {ABSURD_FACTOR:,} times the "
+            "median")
 
 
 def _rel(path: Path) -> str:
@@ -440,7 +647,7 @@ def _rel(path: Path) -> str:
 
 
 def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
-                log: QualityLog) -> pd.DataFrame:
+                log: QualityLog, tp: TableParams | None = None) -> pd.DataFrame:
     """Drop exact duplicate rows (logged); conflicting rows under one key stop the run."""
     if not spec.key or not set(spec.key) <= set(frame.columns):
         return frame
@@ -448,14 +655,16 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
     exact = frame.duplicated(subset=value_cols, keep="first")
     if exact.any():
         log.add(table, "warning", f"{int(exact.sum())} exact duplicate row(s) dropped",
-                count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist())
+                count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
+                affects=list(spec.used_by))
         frame = frame.loc[~exact]
     if table == "mrr":
         return frame  # several lines in one month are summed later
     dup = frame.duplicated(subset=list(spec.key), keep=False)
     if dup.any():
         keys = frame.loc[dup, list(spec.key)].astype(str).agg("/".join, axis=1)
-        raise _fatal(table, path, "/".join(spec.key),
+        header = "/".join(tp.columns.get(k, k) if tp else k for k in spec.key)
+        raise _fatal(table, path, header,
                      f"{keys.nunique()} {'/'.join(spec.key)} value(s) appear on more than one "
                      "row with different contents", "one row per "
                      + "/".join(spec.key),
@@ -520,31 +729,42 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
     return out
 
 
-def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path],
-                     log: QualityLog, max_rejected: float) -> None:
-    """Rows referencing accounts (or contacts) that the accounts table lacks are dropped."""
-    known = set(tables["accounts"]["account_id"])
-    for name, frame in list(tables.items()):
-        spec = TABLES[name]
-        if not spec.references_accounts or "account_id" not in frame:
-            continue
-        orphan = ~frame["account_id"].isin(known)
-        if not orphan.any():
-            continue
-        share = orphan.mean()
-        examples = frame.loc[orphan, "account_id"].unique().tolist()
-        if share > max_rejected:
-            raise _fatal(name, files[name], "account_id",
-                         f"{int(orphan.sum())} row(s) ({share:.0%}) refer to accounts that "
-                         "are not in the accounts table",
-                         "every account_id to exist in the accounts table",
-                         "Check that both files come from the same export (same ID format, no "
-                         "leading zeros lost), or add the missing accounts.",
-                         frame.loc[orphan, LINE].tolist(), examples, int(orphan.sum()))
-        log.add(name, "warning", f"{int(orphan.sum())} row(s) refer to unknown accounts; "
-                "dropped", count=int(orphan.sum()), examples=examples,
-                affects=list(spec.used_by))
-        tables[name] = frame.loc[~orphan]
+@dataclass
+class LoadFacts:
+    """What the loader learns from raw rows that the canonical tables no longer show."""
+
+    #: canonical columns each table's file supplied (before blank ones were added)
+    supplied: dict[str, set[str]] = field(default_factory=dict)
+    #: subscription lines with no end date, per account (mrr with ``layout: lines``)
+    open_lines: pd.Series | None = None
+    #: first and last month the mrr file covers, before the as-of cut
+    mrr_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+
+
+def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, log: QualityLog,
+                 max_rejected: float, header: str = "account_id") -> pd.DataFrame:
+    """Drop rows referencing accounts the accounts table lacks (logged); too many stop the
+    run."""
+    spec = TABLES[name]
+    if not spec.references_accounts or "account_id" not in frame or not len(frame):
+        return frame
+    orphan = ~frame["account_id"].isin(known)
+    if not orphan.any():
+        return frame
+    share = orphan.mean()
+    examples = frame.loc[orphan, "account_id"].unique().tolist()
+    if share > max_rejected:
+        raise _fatal(name, path, header,
+                     f"{int(orphan.sum())} row(s) ({share:.0%}) refer to accounts that "
+                     "are not in the accounts table",
+                     "every account_id to exist in the accounts table",
+                     "Check that both files come from the same export (same ID format, no "
+                     "leading zeros lost), or add the missing accounts.",
+                     frame.loc[orphan, LINE].tolist(), examples, int(orphan.sum()))
+    log.add(name, "warning", f"{int(orphan.sum())} row(s) refer to unknown accounts; "
+            "dropped", count=int(orphan.sum()), examples=examples,
+            affects=list(spec.used_by))
+    return frame.loc[~orphan]
 
 
 def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None,
@@ -573,48 +793,362 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
         acc.loc[fill, "churn_date"] = acc.loc[fill, "account_id"].map(last)
         active_with_churn = acc["status"].eq("active") & acc["account_id"].isin(last.index)
         if active_with_churn.any():
-            log.add("accounts", "warning", f"{int(active_with_churn.sum())} account(s) flagged "
-                    "active have churn events (reactivated, or a stale flag)",
-                    count=int(active_with_churn.sum()),
-                    examples=acc.loc[active_with_churn, "account_id"].tolist(),
-                    affects=["reasons", "drivers"])
+            n = int(active_with_churn.sum())
+            ids = acc.loc[active_with_churn, "account_id"]
+            back = came_back(ids, last, tables.get("mrr"))
+            odd = ids[~ids.isin(back)]
+            if len(odd):
+                returned = (f"; {len(back):,} were billed again after a gap (reactivations)"
+                            if back else "")
+                log.add("accounts", "problem", f"{n} account(s) flagged active have churn "
+                        f"events ({n / len(acc):.0%} of accounts): {len(odd):,} show no return "
+                        "in the MRR history, so the churn flag or the churn events are wrong"
+                        + returned, count=len(odd), examples=odd.tolist(),
+                        affects=["revenue", "reasons", "drivers"],
+                        tables=["accounts", "churn_events"],
+                        caveat=f"{len(odd):,} accounts flagged active have churn events and "
+                        "no return in billing")
+            else:
+                log.add("accounts", "info", f"{n} account(s) flagged active have churn events "
+                        "and were billed again after a gap: reactivations, consistent",
+                        count=n, examples=ids.tolist())
         churned_without = acc["status"].eq("churned") & ~acc["account_id"].isin(last.index)
         if churned_without.any():
-            log.add("accounts", "warning", f"{int(churned_without.sum())} churned account(s) "
-                    "have no churn event (no reason recorded)",
-                    count=int(churned_without.sum()),
+            n = int(churned_without.sum())
+            share = n / max(1, int(acc["status"].eq("churned").sum()))
+            log.add("accounts", "problem", f"{n} churned account(s) have no churn event "
+                    f"(no reason or date recorded for {share:.0%} of churned accounts)",
+                    count=n,
                     examples=acc.loc[churned_without, "account_id"].tolist(),
-                    affects=["reasons"])
+                    affects=["reasons", "drivers"], tables=["accounts", "churn_events"],
+                    caveat=f"{n:,} churned accounts have no churn event")
     acc["status"] = acc["status"].fillna(
         pd.Series(np.where(acc["churn_date"].notna(), "churned", "active"), index=acc.index))
     before_start = acc["churn_date"].notna() & (acc["churn_date"] < acc["start_date"])
     if before_start.any():
-        log.add("accounts", "warning", f"{int(before_start.sum())} account(s) churned before "
+        log.add("accounts", "problem", f"{int(before_start.sum())} account(s) churned before "
                 "their start date", count=int(before_start.sum()),
                 examples=acc.loc[before_start, "account_id"].tolist(),
-                affects=["revenue", "drivers"])
+                affects=["revenue", "reasons", "drivers"], tables=["accounts"],
+                caveat=f"{int(before_start.sum()):,} accounts churned before they started")
     if as_of is not None and "renewal_date" in acc:
         stale = acc["status"].eq("active") & (acc["renewal_date"] < as_of - pd.Timedelta(
             days=31))
         if stale.any():
-            log.add("accounts", "info", f"{int(stale.sum())} active account(s) have a renewal "
-                    "date in the past (renewed without the date being updated?)",
+            log.add("accounts", "warning", f"{int(stale.sum())} active account(s) have a "
+                    "renewal date in the past (renewed without the date being updated?); "
+                    "renewals due and renewal timing are understated",
                     count=int(stale.sum()), examples=acc.loc[stale, "account_id"].tolist(),
-                    affects=["drivers"])
+                    affects=["revenue", "drivers"])
     tables["accounts"] = acc
 
 
-def load_table(name: str, tp: TableParams, params: Params, log: QualityLog
-               ) -> tuple[pd.DataFrame, Path]:
-    """Read, map, parse and check one table; returns the canonical frame and its file."""
-    spec = TABLES[name]
-    path = params.data_path() / tp.file
+def came_back(ids: pd.Series, last_event: pd.Series, mrr: pd.DataFrame | None) -> set[str]:
+    """Accounts among ``ids`` billed again after a gap following their last churn event.
+
+    ``last_event``: date of each account's last churn event. A return needs a month from
+    the event's month on with no MRR, then MRR again; MRR that simply runs on is no return.
+    """
+    if mrr is None or not len(mrr):
+        return set()
+    paid = mrr.loc[(mrr["mrr"] > 0) & mrr["account_id"].isin(set(ids)), ["account_id", "month"]]
+    paid = paid.assign(m=paid["month"].dt.to_period("M").map(lambda p: p.ordinal))
+    event = last_event.dt.to_period("M").map(lambda p: p.ordinal)
+    back: set[str] = set()
+    for account, months in paid.groupby("account_id")["m"]:
+        start = event.get(account)
+        later = months[months > start] if start is not None else months.iloc[:0]
+        if len(later) and len(set(range(start, int(later.max())))
+                              - set(months.tolist())) > 0:
+            back.add(str(account))
+    return back
+
+
+# --------------------------------------------------------------------------- consistency
+
+ACCOUNT_CATEGORIES = ("segment", "industry", "region", "owner", "size_band")
+
+
+def check_consistency(tables: dict[str, pd.DataFrame], facts: LoadFacts, params: Params,
+                      log: QualityLog) -> None:
+    """Log what weakens findings without stopping the run: contradictions between tables,
+    a base too small or too uniform to compare, blank or one-sided fields."""
+    acc = tables["accounts"]
+    n_acc = len(acc)
+    churned = acc["status"].eq("churned")
+    _check_billing_after_churn(tables, facts, log)
+    if n_acc and not churned.any():
+        log.add("accounts", "warning", f"no account has churned (all {n_acc:,} active): churn "
+                "reasons, churn by variable and renewal drivers have nothing to explain",
+                count=n_acc, affects=["reasons", "drivers"])
+    elif n_acc and churned.all():
+        log.add("accounts", "warning", f"every account has churned (all {n_acc:,}): there is "
+                "no current customer base; health, segments, capacity and risk describe "
+                "former customers only", count=n_acc,
+                affects=["health", "segments", "capacity", "risk"])
+    small = params.thresholds.small_group_n
+    if n_acc < small:
+        log.add("accounts", "warning", f"only {n_acc:,} account(s), below the {small} needed "
+                "to judge a rate: every churn rate and comparison is indicative only",
+                count=n_acc, affects=["revenue", "reasons", "drivers", "segments"])
+    for col in ACCOUNT_CATEGORIES:
+        if col not in facts.supplied.get("accounts", set()):
+            continue
+        values = acc[col].dropna()
+        if n_acc > 1 and len(values) == n_acc and values.nunique() == 1:
+            log.add("accounts", "warning", f"{col} has one value ('{values.iloc[0]}') for all "
+                    f"{n_acc:,} accounts: no comparison by {col} is possible", count=n_acc,
+                    affects=["segments", "reasons"])
+    events = tables.get("churn_events")
+    if events is not None and len(events):
+        _check_churn_events(events, facts.supplied.get("churn_events", set()), params, log)
+    for name in ("surveys", "csm_inputs"):
+        frame = tables.get(name)
+        if frame is not None and len(frame):
+            _check_scales(name, frame, params.tables[name], log)
+
+
+def _check_billing_after_churn(tables: dict[str, pd.DataFrame], facts: LoadFacts,
+                               log: QualityLog) -> None:
+    acc = tables["accounts"]
+    churned = acc["status"].eq("churned")
+    if facts.open_lines is not None:
+        open_lines = facts.open_lines
+        on_churned = open_lines.reindex(acc.loc[churned, "account_id"]).dropna()
+        on_churned = on_churned[on_churned > 0]
+        if len(on_churned):
+            with_open = int(acc["account_id"].isin(open_lines[open_lines > 0].index).sum())
+            every = (f"; {with_open:,} of {len(acc):,} accounts have an open line"
+                     if with_open else "")
+            log.add("mrr", "problem", f"{int(on_churned.sum()):,} subscription line(s) with no "
+                    f"end date belong to {len(on_churned):,} churned account(s){every}: "
+                    "their MRR runs on to the as-of date, so MRR is overstated and MRR churn "
+                    "understated", count=int(on_churned.sum()),
+                    examples=on_churned.index.tolist(),
+                    affects=["revenue", "reasons", "segments", "scenarios"],
+                    tables=["mrr"],
+                    caveat=f"{int(on_churned.sum()):,} open subscription lines keep the MRR "
+                    f"of {len(on_churned):,} churned accounts running")
+        return
+    mrr = tables.get("mrr")
+    if mrr is None or not len(mrr):
+        return
+    churn_month = acc.set_index("account_id")["churn_date"].dropna().dt.to_period("M")
+    if churn_month.empty:
+        return
+    billed = mrr[(mrr["mrr"] > 0) & mrr["account_id"].isin(churn_month.index)]
+    status = acc.set_index("account_id")["status"]
+    after = billed["month"].dt.to_period("M") > billed["account_id"].map(churn_month)
+    still = billed.loc[after & billed["account_id"].map(status).eq("churned"), "account_id"]
+    if len(still):
+        log.add("mrr", "problem", f"{still.nunique():,} churned account(s) are still billed "
+                f"after their churn month ({len(still):,} account-months of MRR)",
+                count=int(still.nunique()), examples=still.unique().tolist(),
+                affects=["revenue", "reasons"], tables=["mrr"],
+                caveat=f"{still.nunique():,} churned accounts are still billed after churning")
+
+
+def _check_churn_events(events: pd.DataFrame, supplied: set[str], params: Params,
+                        log: QualityLog) -> None:
+    tp = params.tables["churn_events"]
+    n = len(events)
+    used_by = list(TABLES["churn_events"].used_by)
+    for col, words in (("reason_code", "coded reason"), ("reason_text", "free-text reason")):
+        if col not in supplied:
+            continue
+        blank = events[col].isna() | events[col].astype(str).str.strip().eq("")
+        header = tp.columns.get(col, col)
+        if blank.all():
+            log.add("churn_events", "warning", f"all {n:,} churn events have a blank {words} "
+                    f"({header}): why customers leave cannot be read from the data",
+                    count=n, affects=["reasons", "drivers"])
+        elif blank.any():
+            log.add("churn_events", "warning", f"{int(blank.sum()):,} of {n:,} churn events "
+                    f"({blank.mean():.0%}) have a blank {words} ({header})",
+                    count=int(blank.sum()), affects=["reasons"])
+    if {"reason_code", "reason_text"} <= supplied:
+        _check_code_text_agreement(events, tp, log, used_by)
+
+
+def _check_code_text_agreement(events: pd.DataFrame, tp: TableParams, log: QualityLog,
+                               used_by: list[str]) -> None:
+    """Coded reasons and free-text reasons should tell the same story; when the text is a
+    short list of phrases, test whether the two are related at all."""
+    from scipy.stats import chi2_contingency
+
+    both = events.dropna(subset=["reason_code", "reason_text"])
+    both = both[both["reason_code"].astype(str).str.strip().ne("")
+                & both["reason_text"].astype(str).str.strip().ne("")]
+    texts = both["reason_text"].str.strip().str.lower()
+    codes = both["reason_code"].str.strip().str.lower()
+    if len(both) < 50 or not 2 <= texts.nunique() <= 30 or codes.nunique() < 2:
+        return
+    table = pd.crosstab(codes, texts)
+    chi2, p_value, _, _ = chi2_contingency(table)
+    v = float(np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1))))
+    if v >= 0.2 or p_value < 0.05:
+        return
+    code, text = max(((c, t) for c in table.index for t in table.columns if c not in t
+                      and t not in c), key=lambda ct: table.loc[ct], default=(None, None))
+    example = (f"; e.g. {table.loc[code, text]} events coded '{code}' say '{text}'"
+               if code is not None else "")
+    code_col = tp.columns.get("reason_code", "reason_code")
+    text_col = tp.columns.get("reason_text", "reason_text")
+    log.add("churn_events", "problem", f"coded reasons ({code_col}) "
+            f"and free-text reasons ({text_col}) look "
+            f"unrelated (Cramér's V {v:.2f}, p = {p_value:.2f}, {len(both):,} events with "
+            f"both){example}: neither can be trusted alone", count=len(both),
+            affects=used_by, tables=["churn_events"],
+            caveat="coded and free-text churn reasons disagree")
+
+
+def _check_scales(name: str, frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> None:
+    """A score whose low (or high) end is never used reads too kind (or too harsh)."""
+    for col in TABLES[name].columns:
+        if col.kind != "number" or col.min is None or col.max is None or col.name not in frame:
+            continue
+        values = frame[col.name].dropna()
+        if len(values) < 30:
+            continue
+        low, high = float(values.min()), float(values.max())
+        header = tp.columns.get(col.name, col.name)
+        scale = f"the {col.min:g}-{col.max:g} scale"
+        if low >= col.min + 2:
+            end = "low end is never used, so scores read high and cannot single out unhappy "
+            end += "customers"
+        elif high <= col.max - 2:
+            end = "high end is never used, so scores read low"
+        else:
+            continue
+        log.add(name, "problem", f"{header}: only scores {low:g}-{high:g} occur on {scale} "
+                f"({len(values):,} answers): the {end}", count=len(values),
+                affects=list(TABLES[name].used_by), tables=[name],
+                caveat=f"{header} uses only {low:g}-{high:g} of {scale}")
+
+
+def _answered_surveys(frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> pd.DataFrame:
+    """A survey row without any score is not an answer: dropped, logged."""
+    scores = [c for c in ("nps", "csat") if c in frame]
+    if not scores or not len(frame):
+        return frame
+    empty = frame[scores].isna().all(axis=1)
+    if empty.any():
+        headers = " and ".join(tp.columns.get(c, c) for c in scores)
+        log.add("surveys", "warning", f"{int(empty.sum()):,} of {len(frame):,} survey row(s) "
+                f"({empty.mean():.0%}) carry no score ({headers} blank); not counted as "
+                "answers", count=int(empty.sum()), examples=frame.loc[empty, LINE].tolist(),
+                affects=list(TABLES["surveys"].used_by))
+    return frame.loc[~empty]
+
+
+def _check_period(tables: dict[str, pd.DataFrame], facts: LoadFacts, params: Params,
+                  files: dict[str, Path]) -> None:
+    """A period outside the data is a typo in PERIOD/AS_OF, not a finding: stop."""
+    if facts.mrr_span is None or params.period_start is None or params.as_of is None:
+        return
+    first, last = facts.mrr_span
+    start, as_of = pd.Timestamp(params.period_start), pd.Timestamp(params.as_of)
+    if last.to_period("M") < start.to_period("M"):
+        problem = (f"the period {params.period_label} starts after the MRR data end "
+                   f"({last:%b %Y})")
+    elif first.to_period("M") > as_of.to_period("M"):
+        problem = (f"the period {params.period_label} ends before the MRR data start "
+                   f"({first:%b %Y})")
+    else:
+        return
+    raise _fatal("mrr", files["mrr"], None, problem,
+                 f"a period between {first:%b %Y} and {last:%b %Y}",
+                 f"Pass PERIOD (e.g. PERIOD={last.year}-Q{(last.month - 1) // 3 + 1}) or AS_OF "
+                 "inside the data, or correct period.period in the params file.")
+
+
+def _unused_files(params: Params, files: dict[str, Path], log: QualityLog) -> None:
+    """Name every file in the client's folder that no table reads, and what that costs."""
+    folder = params.data_path()
+    if not folder.is_dir():
+        return
+    used = {p.resolve() for p in files.values()}
+    for path in sorted(folder.iterdir()):
+        if (path.name.startswith(".") or not path.is_file() or path.resolve() in used
+                or path.suffix.lower() not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm",
+                                               ".xls", ".parquet")):
+            continue
+        headers = _header_of(path)
+        stem = _norm(path.stem)
+        guess = next((t for t in TABLES if t not in params.tables
+                      and (_norm(t) in stem or _norm(t.rstrip("s")) in stem)), None)
+        text = f"{path.name} is not used by any table"
+        if headers:
+            text += f" (columns: {', '.join(headers[:5])}{', …' if len(headers) > 5 else ''})"
+        has_account = any("account" in _norm(h) for h in headers)
+        keys = [h for h in headers if _norm(h).endswith("id") and _norm(h) != "id"]
+        if guess is None:
+            log.add("files", "info", text + ".")
+            continue
+        text += f"; it looks like the '{guess}' table"
+        if headers and not has_account:
+            key = next((k for k in keys if not _norm(k).startswith(_norm(guess)[:4])),
+                       keys[0] if keys else None)
+            text += (", but it has no account column" + (f" (it is keyed by {key})" if key
+                                                         else "")
+                     + f" and the data contract's '{guess}' table is per account, so it "
+                     "cannot be mapped without a join the contract does not support")
+        else:
+            text += f": map it under tables.{guess} in the params file"
+        log.add("files", "warning", text + f"; findings that need '{guess}' go without it",
+                affects=list(TABLES[guess].used_by))
+
+
+def _header_of(path: Path) -> list[str]:
+    """The header cells of a file (empty when it cannot be read cheaply)."""
+    try:
+        if path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            enc = detect_encoding(path)
+            sep = "\t" if path.suffix.lower() == ".tsv" else _detect_delimiter(path, enc)
+            return [str(c).strip().lstrip("\ufeff") for c in
+                    pd.read_csv(path, sep=sep, nrows=0, encoding=enc).columns]
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return list(pq.read_schema(path).names)
+    except Exception:  # noqa: BLE001 - a file we do not read must not stop the run
+        return []
+    return []
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def client_file(name: str, tp: TableParams, params: Params) -> Path:
+    """The table's file inside the client's folder; a path leading out of it is refused."""
+    folder = params.data_path()
+    path = folder / tp.file
+    inside = os.path.normpath(str(path)).startswith(os.path.normpath(str(folder)) + os.sep)
+    if Path(tp.file).is_absolute() or not inside:
+        raise _fatal(name, path, None, f"tables.{name}.file ('{tp.file}') points outside the "
+                     f"client's folder {_rel(folder)}",
+                     f"a file name inside {_rel(folder)}",
+                     "Copy the file into the client's folder and give its name only.")
     if not path.is_file():
         present = sorted(p.name for p in path.parent.glob("*")) if path.parent.is_dir() else []
         raise _fatal(name, path, None, "the file does not exist",
                      f"the '{name}' export at {_rel(path)}",
                      f"Put the file there, or correct tables.{name}.file in the params file. "
                      f"Files in {_rel(path.parent)}: {present or 'none (folder missing)'}.")
+    return path
+
+
+def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
+               known: set[str] | None = None, facts: LoadFacts | None = None
+               ) -> tuple[pd.DataFrame, Path]:
+    """Read, map, parse and check one table; returns the canonical frame and its file.
+
+    ``known``: the account IDs of the accounts table; rows referring to others are dropped
+    (or stop the run when too many). ``facts`` collects what later checks need.
+    """
+    spec = TABLES[name]
+    facts = facts if facts is not None else LoadFacts()
+    path = client_file(name, tp, params)
     raw = read_raw(name, path, tp, log)
     frame, unmapped, issues = map_columns(name, spec, tp, raw, path, log)
     if issues:
@@ -622,15 +1156,38 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog
     if unmapped:
         log.add(name, "info", f"{len(unmapped)} column(s) not used: {', '.join(unmapped[:12])}",
                 count=len(unmapped))
+    facts.supplied[name] = {c for c in frame.columns if c != LINE}
     rows_read = len(frame)
-    frame = typed_table(name, spec, tp, frame, path, log, params.data.max_rejected_share)
-    frame = dedupe_keys(name, spec, frame, path, log)
+    if rows_read == 0 and name != "accounts":
+        log.add(name, "warning", f"{path.name} has a header but no rows: sections that need "
+                f"'{name}' are left out", affects=list(spec.used_by))
+    max_rejected = params.data.max_rejected_share
+    frame = typed_table(name, spec, tp, frame, path, log, max_rejected)
+    if known is not None:
+        frame = drop_orphans(name, frame, known, path, log, max_rejected,
+                             tp.columns.get("account_id", "account_id"))
+    frame = dedupe_keys(name, spec, frame, path, log, tp)
+    if name == "surveys":
+        frame = _answered_surveys(frame, tp, log)
+    rows_kept = len(frame)
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
     if name == "mrr":
+        if len(frame):
+            dates = (frame["month"] if tp.layout == "monthly" else
+                     pd.concat([frame["start_date"], frame.get("end_date", frame["start_date"])]))
+            facts.mrr_span = (dates.min(), dates.max())
+        if tp.layout == "lines":
+            ends = frame["end_date"] if "end_date" in frame else pd.Series(pd.NaT,
+                                                                           index=frame.index)
+            facts.open_lines = frame.loc[ends.isna()].groupby("account_id").size()
         frame = monthly_mrr(frame, tp, as_of, log)
+        if tp.layout == "lines":
+            log.add("mrr", "info", f"{rows_kept:,} subscription line(s) expanded to "
+                    f"{len(frame):,} account-months (open lines run to the as-of date)",
+                    count=rows_kept)
     else:
         frame = with_all_columns(spec, frame)
-    log.loads.append(TableLoad(name, _rel(path), file_sha256(path), rows_read, len(frame),
+    log.loads.append(TableLoad(name, _rel(path), file_sha256(path), rows_read, rows_kept,
                                unmapped))
     return frame, path
 
@@ -638,12 +1195,17 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog
 def load_client(params: Params) -> ClientData:
     """Load every table configured in ``params.tables`` into canonical, validated frames.
 
+    The accounts table is read first; rows of other tables that refer to unknown accounts
+    are dropped as they are read. Contradictions and thin data are logged in the
+    :class:`~playbook.quality.QualityLog` (see :func:`check_consistency`).
+
     Raises
     ------
     DataError
-        When a required table is not configured, a file is missing or unreadable, a required
-        column is missing, keys conflict, or too many rows are unusable. All problems found
-        in one table are reported together.
+        When a required table is not configured, a file is missing, unreadable or outside
+        the client's folder, a required column is missing, keys conflict, dates mix day and
+        month order, too many rows are unusable, or the period lies outside the data. All
+        problems found are reported together.
     """
     log = QualityLog()
     missing = [t for t in TABLES if TABLES[t].required and t not in params.tables]
@@ -656,19 +1218,30 @@ def load_client(params: Params) -> ClientData:
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     errors: list[DataIssue] = []
-    for name, tp in params.tables.items():
+    facts = LoadFacts()
+    known: set[str] | None = None
+    for name in sorted(params.tables, key=lambda t: t != "accounts"):
         try:
-            tables[name], files[name] = load_table(name, tp, params, log)
+            tables[name], files[name] = load_table(name, params.tables[name], params, log,
+                                                   known, facts)
         except DataError as exc:
             errors += exc.issues
+            continue
+        if name == "accounts":
+            if len(tables[name]):
+                known = set(tables[name]["account_id"])
+            else:
+                errors.append(_fatal(
+                    "accounts", files["accounts"], None, "the accounts table has no rows",
+                    "at least one account", "Export the account list again; it is empty."
+                ).issues[0])
     if errors:
         raise DataError(errors)
-    if len(tables["accounts"]) == 0:
-        raise _fatal("accounts", files["accounts"], None, "the accounts table has no rows",
-                     "at least one account", "Export the account list again; it is empty.")
-    check_references(tables, files, log, params.data.max_rejected_share)
+    _check_period(tables, facts, params, files)
+    _unused_files(params, files, log)
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
     complete_accounts(tables, as_of, log)
+    check_consistency(tables, facts, params, log)
     for name in tables:
         tables[name] = tables[name].drop(columns=[LINE], errors="ignore").reset_index(drop=True)
     return ClientData(params.client_id, tables, log, files)

@@ -35,7 +35,10 @@ def defaults_file() -> Path:
 
 
 def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
+    """The report notebooks: ``<root>/notebooks``, or the checkout's when the root (a test's
+    temporary project) has none."""
+    folder = project_root() / "notebooks"
+    return folder if folder.is_dir() else PACKAGE_DIR.parent / "notebooks"
 
 
 def templates_dir() -> Path:

@@ -45,7 +45,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -108,6 +108,8 @@ class ReportMeta:
         Print "Confidential" on the cover and in the footer.
     generated_at : str
         When the report was produced (ISO timestamp, minutes); defaults to now.
+    currency : str
+        ISO code of the client's currency (money in results and the summary).
     """
 
     client: str
@@ -118,6 +120,7 @@ class ReportMeta:
     version: str = ""
     paper: str = "A4"
     confidential: bool = True
+    currency: str = "USD"
     generated_at: str = field(
         default_factory=lambda: dt.datetime.now().isoformat(sep=" ", timespec="minutes")
     )
@@ -206,9 +209,14 @@ def render_report(
     ReportPaths
         The published files in ``reports/<client>/<period>/``.
     """
+    from playbook.comparison import previous_results
     from playbook.config import load_params
+    from playbook.loader import load_client
 
     params = load_params(client, period=period, as_of=as_of)
+    # Validate the data before starting any kernel: a bad export fails in a second with
+    # the file, column and rows named, not inside the first notebook.
+    load_client(params)
     as_of_text = params.as_of.isoformat() if params.as_of else ""
     meta = ReportMeta(
         client=client,
@@ -219,17 +227,36 @@ def render_report(
         version=params.report.version,
         paper=params.report.paper,
         confidential=params.report.confidential,
+        currency=params.client.currency,
     )
     notebooks = [paths.notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
-    return render_notebooks(
-        notebooks,
-        {"client": client, "period": params.period_label, "as_of": as_of_text},
-        paths.report_dir(client, params.period_label),
-        meta,
-        inputs=_files_under(params.data_path()),
-        settings=params.as_dict(),
-        progress=progress,
-    )
+    from playbook.locks import client_lock, report_dir  # one run per client; stays inside
+
+    with client_lock(client):
+        return render_notebooks(
+            notebooks,
+            {"client": client, "period": params.period_label, "as_of": as_of_text},
+            report_dir(client, params.period_label),
+            meta,
+            inputs=_files_under(params.data_path()),
+            settings=params.as_dict(),
+            progress=progress,
+            front_matter=functools.partial(_summary_front_matter,
+                                           previous=previous_results(client, as_of_text)),
+        )
+
+
+def _summary_front_matter(results: dict[str, Any], order: list[str], *,
+                          previous: dict[str, Any] | None = None
+                          ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
+    from playbook.summary import summary_notebook, summary_record
+
+    return (summary_notebook(results, order, previous),
+            summary_record(results, order, previous))
+
+
+FrontMatter = Callable[[dict[str, Any], list[str]],
+                       tuple[nbformat.NotebookNode, dict[str, Any] | None]]
 
 
 def render_notebooks(
@@ -242,6 +269,7 @@ def render_notebooks(
     settings: Mapping[str, Any] | None = None,
     progress: bool = True,
     kernel_name: str = "python3",
+    front_matter: FrontMatter | None = None,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -264,6 +292,10 @@ def render_notebooks(
         Report progress and the output paths on stderr.
     kernel_name : str
         Jupyter kernel to run the notebooks with.
+    front_matter : callable, optional
+        ``(results, notebook stems in order) -> (notebook, record)``: cells placed before
+        the notebooks (the executive summary); ``record`` is stored in results.json under
+        ``"summary"``.
 
     Returns
     -------
@@ -296,6 +328,12 @@ def render_notebooks(
         executed = execute_notebooks(
             sources, declared, parameters, staging, out_dir, kernel_name, reporter, timings
         )
+        results = merged_findings(staging / "findings", meta)
+        if front_matter is not None:
+            front, record = front_matter(results, [nb.stem for nb in sources])
+            executed = [front, *executed]
+            if record is not None:
+                results["summary"] = record
         combined, toc = combine_notebooks(executed)
         tick = time.perf_counter()
         html_path = staging / "report.html"
@@ -306,7 +344,7 @@ def render_notebooks(
         html_to_pdf(html_path, staging / "report.pdf")
         timings["pdf"] = round(time.perf_counter() - tick, 2)
         reporter.say(f"  PDF {timings['pdf']:.1f} s")
-        write_json(staging / "results.json", merged_findings(staging / "findings", meta))
+        write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
             run_manifest(sources, parameters, meta, inputs, settings, started_at, timings),
@@ -436,11 +474,23 @@ def ipc_kernel_manager() -> type:
     ipykernel warns on every start that TCP traffic is unencrypted; Unix-domain sockets in
     the user's runtime folder are private to the user and silence that warning.
     """
+    import uuid
+
     from jupyter_client.manager import KernelManager
-    from traitlets import CaselessStrEnum
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(KernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _private_socket_prefix(self) -> str:
+            # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
+            # by every run at once: kernels of two runs then pick the same socket files
+            # and talk to each other ("Invalid Signature"). One private prefix per kernel.
+            folder = jupyter_runtime_dir()
+            os.makedirs(folder, exist_ok=True)
+            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
 
     return IPCKernelManager
 

@@ -27,7 +27,7 @@ from IPython.display import HTML, Markdown, display
 from playbook import charts
 from playbook.config import Params, load_params
 from playbook.contract import TABLES
-from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html
+from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
 
 
@@ -97,16 +97,30 @@ class NotebookSession:
         return False
 
     def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
-                n: int | None = None, notes: str = "", formats: dict[str, str] | None = None
-                ) -> None:
-        """Display a numbered exhibit and record its title among the findings."""
-        display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
-                                    n=n, notes=notes, formats=formats)))
+                n: int | None = None, notes: str = "", formats: dict[str, str] | None = None,
+                headline: bool = False) -> None:
+        """Display a numbered exhibit and record its title among the findings.
 
-    def show(self, spec: ExhibitSpec) -> None:
-        """Display an exhibit built by a :mod:`playbook.findings` function."""
+        ``headline=True`` makes its action title a bullet of the executive summary."""
+        caveat = self.data.quality.caveat(source)  # built on contradicted data: say so
+        notes = f"{notes.rstrip('. ')}. {caveat}" if caveat and notes else (caveat or notes)
+        display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
+                                    n=n, notes=notes, formats=formats, headline=headline)))
+
+    def show(self, spec: ExhibitSpec, *, headline: bool | None = None) -> None:
+        """Display an exhibit built by a :mod:`playbook.findings` function.
+
+        ``headline=True`` makes its title a bullet of the executive summary (default: the
+        spec's own ``headline`` flag)."""
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
-                     source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats)
+                     source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
+                     headline=spec.headline if headline is None else headline)
+
+    def table(self, frame: pd.DataFrame, *, caption: str = "",
+              formats: dict[str, str] | None = None, max_rows: int = 60) -> None:
+        """Display a plain table (appendix material, not a numbered exhibit)."""
+        cap = f'<p class="table-caption">{caption}</p>' if caption else ""
+        display(HTML(cap + table_html(frame, formats=formats, max_rows=max_rows)))
 
     def record(self, key: str, value: Any) -> None:
         """Record a headline figure (or table) under ``key`` for the results JSON.

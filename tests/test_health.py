@@ -6,10 +6,15 @@ import pandas as pd
 import pytest
 
 from playbook.analyses.health import (
+    FLAG_COLUMNS,
     HEALTH_MEASURES,
+    accounts_at_risk,
+    band_mix,
     band_of,
     band_outcomes,
+    flag_summary,
     health_bands,
+    health_examples,
     health_scores,
     relationship_flags,
 )
@@ -290,3 +295,73 @@ def test_band_outcomes_accepts_booleans():
     out = band_outcomes(bands, pd.Series([False, True, True], index=["a", "b", "c"]))
     assert out.loc["red", "churn_rate"] == pytest.approx(0.5)
     assert out.loc["green", "renewal_rate"] == pytest.approx(1.0)
+
+
+def test_mixed_bands_use_plain_bounds_as_default():
+    # what layered params give when a client adds a segment to the shared default bounds
+    mixed = {**BANDS, "Enterprise": {"red": 60, "yellow": 80, "green": 100}}
+    scores = pd.Series([55.0, 55.0], index=["e", "s"])
+    out = health_bands(scores, mixed, pd.Series(["Enterprise", "SMB"], index=["e", "s"]))
+    assert out.to_dict() == {"e": "red", "s": "yellow"}
+
+
+# ----------------------------------------------------------------------------- summaries
+@pytest.fixture
+def scored() -> pd.DataFrame:
+    ids = ["s1", "s2", "s3", "e1", "e2", "x"]
+    contrib = {f"contrib_{m}": 10.0 for m in HEALTH_MEASURES}
+    out = pd.DataFrame({
+        "segment": ["SMB", "SMB", "SMB", "Enterprise", "Enterprise", "SMB"],
+        "health_score": [40.0, 60.0, 90.0, 30.0, 45.0, None],
+        "health_band": ["red", "yellow", "green", "red", "red", None],
+        "measures_used": ["usage,nps", "usage", "usage", "usage,nps,products", "usage", ""],
+        **contrib,
+    }, index=pd.Index(ids, name="account_id"))
+    return out
+
+
+def test_band_mix_by_hand(scored):
+    mrr = pd.Series([100.0, 200.0, 300.0, 1000.0, 2000.0, 50.0], index=scored.index)
+    mix = band_mix(scored, mrr=mrr)
+    # the unscored account is left out; the largest group first, then All
+    assert list(mix.index) == ["SMB", "Enterprise", "All"]
+    assert mix["accounts"].tolist() == [3, 2, 5]
+    assert mix[["n_red", "n_yellow", "n_green"]].to_numpy().tolist() == [
+        [1, 1, 1], [2, 0, 0], [3, 1, 1]]
+    assert mix.loc["Enterprise", "share_red"] == pytest.approx(1.0)
+    assert mix.loc["All", "share_red"] == pytest.approx(0.6)
+    assert mix.loc["All", "mrr_red"] == pytest.approx(100 + 1000 + 2000)
+    assert mix.loc["SMB", "mrr_green"] == pytest.approx(300)
+
+
+def test_health_examples_prefer_measures_then_segments(scored):
+    mrr = pd.Series([100.0, 200.0, 300.0, 1000.0, 2000.0, 50.0], index=scored.index)
+    ex = health_examples(scored, mrr, per_band=2)
+    # red: e1 (3 measures) first, then the best other segment (s1, 2 measures) before e2;
+    # shown by MRR within the band; yellow and green have one account each
+    assert list(ex.index) == ["e1", "s1", "s2", "s3"]
+    assert ex.loc["e1", "mrr"] == 1000.0
+
+
+def test_flag_summary_and_accounts_at_risk(relationships):
+    r = dict(relationships)
+    r["accounts"] = r["accounts"].assign(owner=["Kim", "Kim", "Lee", "Lee", "Ann", None],
+                                         name=[f"N{i}" for i in range(1, 7)])
+    flags = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"],
+                               as_of=AS_OF)
+    mrr = pd.Series([100.0, 200.0, 300.0, 400.0, 500.0, 600.0], index=list(flags.index))
+    s = flag_summary(flags, r["accounts"], mrr)
+    assert list(s.index) == list(FLAG_COLUMNS)
+    # single-threaded: R1 (Kim, 100) and R4 (Lee, 400); ties by owner name
+    assert s.loc["flag_single_threaded", "accounts"] == 2
+    assert s.loc["flag_single_threaded", "mrr"] == pytest.approx(500.0)
+    assert s.loc["flag_single_threaded", "share_mrr"] == pytest.approx(500 / 2100)
+    assert s.loc["flag_single_threaded", "owners"] == "Kim (1), Lee (1)"
+    assert s.loc["flag_adoption_no_users", "undecided"] == 1  # R6 has no usage
+    one = flag_summary(flags, r["accounts"], mrr, top_owners=1)
+    assert one.loc["flag_drop_no_user_contact", "owners"] == "Lee (1)"
+    risk = accounts_at_risk(flags, r["accounts"], mrr)
+    # flagged: R1 (2 flags), R3 (1), R4 (2): largest MRR first
+    assert list(risk.index) == ["R4", "R3", "R1"]
+    assert risk.loc["R4", "owner"] == "Lee" and risk.loc["R4", "name"] == "N4"
+    assert list(accounts_at_risk(flags, r["accounts"], mrr, min_flags=2).index) == ["R4", "R1"]

@@ -8,10 +8,18 @@ import pytest
 from playbook.analyses.segments import (
     LIFECYCLE_STAGES,
     lifecycle_stage,
+    onboarding_funnel,
+    onboarding_step_order,
+    stage_history,
+    stage_summary,
+    stuck_onboarding,
     tier_concentration,
+    tier_stability,
+    time_in_stage,
     value_scores,
     value_tiers,
 )
+from playbook.analyses.segments import month_ends as segments_month_ends
 from playbook.errors import ParamsError
 
 AS_OF = "2025-06-30"
@@ -236,3 +244,166 @@ def test_lifecycle_without_onboarding_uses_tenure():
     ])
     stages = lifecycle_stage(acc, as_of=AS_OF)
     assert stages.astype(str).to_dict() == {"new": "Onboarding", "old": "Adopting"}
+
+
+# ----------------------------------------------------------------------------- tiers by cut-offs
+def test_value_tiers_by_cutoffs():
+    scores = pd.Series([70.0, 69.9, 40.0, 39.9, None],
+                       index=pd.Index(list("abcde"), name="account_id"))
+    tiers = value_tiers(scores, cutoffs={"high": 70, "medium": 40, "low": 0})
+    # minimums are inclusive; the last tier takes the rest, including no score
+    assert tiers.astype(str).to_dict() == {"a": "high", "b": "medium", "c": "medium",
+                                           "d": "low", "e": "low"}
+    assert list(tiers.cat.categories) == ["high", "medium", "low"]
+    # cut-offs override shares
+    assert value_tiers(scores, shares={"high": 0.5, "low": 0.5},
+                       cutoffs={"top": 50, "rest": 0}).astype(str).tolist() == [
+        "top", "top", "rest", "rest", "rest"]
+
+
+def test_value_tier_cutoffs_must_fall():
+    with pytest.raises(ParamsError):
+        value_tiers(pd.Series([1.0]), cutoffs={"high": 40, "medium": 70, "low": 0})
+
+
+def test_tier_stability_by_hand():
+    cats = pd.CategoricalDtype(["high", "medium", "low"], ordered=True)
+    before = pd.Series(["high", "medium", "low", "low", "medium"], index=list("abcde"),
+                       dtype=cats)
+    after = pd.Series(["high", "high", "low", "medium", "low"], index=list("abcdf"),
+                      dtype=cats)
+    out = tier_stability(before, after)
+    # common accounts a-d: a and c stay; b medium -> high and d low -> medium move up
+    assert (out["n"], out["stayed"], out["moved_up"], out["moved_down"]) == (4, 2, 2, 0)
+    assert out["share_stayed"] == pytest.approx(0.5)
+    m = out["matrix"]
+    assert list(m.index) == list(m.columns) == ["high", "medium", "low"]
+    assert m.loc["medium", "high"] == 1 and m.loc["low", "medium"] == 1
+    assert m.to_numpy().sum() == 4
+
+
+# ----------------------------------------------------------------------------- lifecycle over time
+def test_month_ends():
+    assert segments_month_ends("2025-06-15", 2) == [
+        pd.Timestamp("2025-04-30"), pd.Timestamp("2025-05-31"), pd.Timestamp("2025-06-15")]
+
+
+def test_time_in_stage_and_summary_by_hand():
+    d = pd.to_datetime(["2025-03-31", "2025-04-30", "2025-05-31", "2025-06-30"])
+    history = pd.DataFrame({
+        "A": ["Onboarding", "Onboarding", "Adopting", "Adopting"],
+        "B": ["Actively using"] * 4,
+        "C": [None, "Onboarding", "Onboarding", "Onboarding"],
+        "D": ["Actively using", "Expanding", "Actively using", None],  # gone at the end
+        "E": ["Expanding", "Actively using", None, "Actively using"],  # gap: back this month
+    }, index=d).T
+    t = time_in_stage(history)
+    assert sorted(t.index) == ["A", "B", "C", "E"]
+    assert t["months_in_stage"].to_dict() == {"A": 1, "B": 3, "C": 2, "E": 0}
+    assert t["censored"].to_dict() == {"A": False, "B": True, "C": False, "E": False}
+    stages = t["stage"].astype(pd.CategoricalDtype(LIFECYCLE_STAGES, ordered=True))
+    s = stage_summary(stages, t)
+    assert s["accounts"].tolist() == [1, 1, 2, 0, 0]
+    assert s.loc["Actively using", "share"] == pytest.approx(0.5)
+    assert s.loc["Actively using", "median_months"] == pytest.approx(1.5)  # median(3, 0)
+    assert s.loc["Actively using", "share_censored"] == pytest.approx(0.5)
+    assert pd.isna(s.loc["Expanding", "median_months"])
+
+
+def test_stage_history_follows_the_rules_at_each_date():
+    acc = _accounts([
+        {"account_id": "N", "mrr": 100.0, "start_date": "2025-04-10"},
+        {"account_id": "late", "mrr": 100.0, "start_date": "2025-06-01"},
+    ])
+    steps = [f"s{i}" for i in range(1, 7)]
+    onboarding = pd.DataFrame({"account_id": "N", "step": steps,
+                               "completed_date": pd.Timestamp("2025-05-20")})
+    usage = pd.DataFrame({"account_id": "N", "month": pd.to_datetime(["2025-05-01",
+                                                                     "2025-06-01"]),
+                          "active_users": [6, 6], "licensed_seats": [10, 10],
+                          "key_actions": 0})
+    dates = segments_month_ends(AS_OF, 2)
+    h = stage_history(acc, dates=dates, onboarding=onboarding, usage=usage)
+    assert list(h.columns) == dates
+    assert h.loc["N"].tolist() == ["Onboarding", "Actively using", "Actively using"]
+    assert pd.isna(h.loc["late", dates[0]]) and h.loc["late", dates[-1]] == "Onboarding"
+    assert time_in_stage(h).loc["N", "months_in_stage"] == 1
+
+
+def test_key_steps_decide_onboarding():
+    acc = _accounts([{"account_id": "K", "mrr": 100.0}])
+    onboarding = pd.DataFrame({"account_id": "K", "step": [f"s{i}" for i in range(1, 7)],
+                               "completed_date": pd.Timestamp("2024-01-01")})
+    assert lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding).iloc[0] == "Adopting"
+    # six steps done, but not the named key step "Go-live"
+    stage = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding,
+                            steps=["s1", "s2", "Go-live"])
+    assert stage.iloc[0] == "Onboarding"
+
+
+# ----------------------------------------------------------------------------- onboarding
+@pytest.fixture
+def onboarding_cohort() -> tuple[pd.DataFrame, pd.DataFrame]:
+    acc = _accounts([
+        {"account_id": "X1", "mrr": 100.0, "start_date": "2025-01-01"},
+        {"account_id": "X2", "mrr": 100.0, "start_date": "2025-02-01",
+         "status": "churned", "churn_date": "2025-06-01"},   # churned: still in the cohort
+        {"account_id": "X3", "mrr": 100.0, "start_date": "2025-03-01"},
+        {"account_id": "X4", "mrr": 100.0, "start_date": "2024-06-01"},  # outside the cohort
+    ])
+    start = acc.set_index("account_id")["start_date"]
+    rows = [("X1", "Kickoff", 5), ("X1", "Setup", 20), ("X1", "Setup", 45),  # repeat: first
+            ("X1", "Live", 60), ("X2", "Kickoff", 10), ("X2", "Setup", 40),
+            ("X3", "Kickoff", 7), ("X3", "Setup", 200),  # after as_of: not counted
+            ("X4", "Kickoff", 3), ("X4", "Setup", 10), ("X4", "Live", 30)]
+    onboarding = pd.DataFrame(
+        [(a, s, start[a] + pd.Timedelta(days=n)) for a, s, n in rows],
+        columns=["account_id", "step", "completed_date"])
+    return acc, onboarding
+
+
+def test_onboarding_step_order(onboarding_cohort):
+    acc, onboarding = onboarding_cohort
+    # median days: Kickoff (5,10,7,3) = 6; Setup (20,40,200,10) = 30; Live (60,30) = 45
+    assert onboarding_step_order(acc, onboarding) == ["Kickoff", "Setup", "Live"]
+    assert onboarding_step_order(acc, None) == []
+
+
+def test_onboarding_funnel_by_hand(onboarding_cohort):
+    acc, onboarding = onboarding_cohort
+    f = onboarding_funnel(acc, onboarding, as_of=AS_OF, started=("2024-12-31", "2025-03-31"))
+    assert list(f.index) == ["Kickoff", "Setup", "Live"]
+    assert f["accounts"].tolist() == [3, 3, 3]          # X1, X2, X3
+    assert f["completed"].tolist() == [3, 2, 1]
+    assert f["share_completed"].tolist() == pytest.approx([1.0, 2 / 3, 1 / 3])
+    assert f["median_days"].tolist() == pytest.approx([7.0, 30.0, 60.0])  # (5,7,10) (20,40)
+    assert f["p75_days"].tolist() == pytest.approx([8.5, 35.0, 60.0])
+    # the given order is kept; an unseen step is 0 of 3
+    f2 = onboarding_funnel(acc, onboarding, as_of=AS_OF, started=("2024-12-31", "2025-03-31"),
+                           steps=["Live", "Kickoff", "Training"])
+    assert f2["completed"].tolist() == [1, 3, 0]
+
+
+def test_stuck_onboarding_by_hand():
+    acc = _accounts([
+        {"account_id": "S1", "mrr": 100.0, "start_date": "2024-12-12", "name": "One"},  # 200 d
+        {"account_id": "S2", "mrr": 900.0, "start_date": "2025-03-22", "name": "Two"},  # 100 d
+        {"account_id": "S3", "mrr": 500.0, "start_date": "2025-02-28", "name": "Three"},  # 122
+        {"account_id": "S4", "mrr": 800.0, "start_date": "2025-03-02", "name": "Four"},  # 120
+        {"account_id": "S5", "mrr": 700.0, "start_date": "2024-01-01", "name": "Five"},
+    ])
+    stages = pd.Series(["Onboarding"] * 4 + ["Adopting"], index=acc["account_id"]).astype(
+        pd.CategoricalDtype(LIFECYCLE_STAGES, ordered=True))
+    onboarding = pd.DataFrame({
+        "account_id": ["S1", "S1", "S3", "S3"],
+        "step": ["Kickoff", "Setup", "Kickoff", "Kickoff"],
+        "completed_date": pd.to_datetime(["2024-12-20", "2025-01-15", "2025-03-05",
+                                          "2025-03-06"]),
+    })
+    out = stuck_onboarding(acc, stages, as_of=AS_OF, days=120, onboarding=onboarding)
+    # strictly more than 120 days; S5 is past onboarding; largest MRR first
+    assert list(out.index) == ["S3", "S1"]
+    assert out["days_since_start"].tolist() == [122, 200]
+    assert out["steps_done"].tolist() == [1, 2]
+    assert out["last_step"].tolist() == ["Kickoff", "Setup"]
+    assert out["name"].tolist() == ["Three", "One"]

@@ -7,13 +7,20 @@ printing or plotting). The steps, in the order a notebook calls them:
 2. :func:`modelling_table` - features per decision, measured at a *cut-off* date
    (``decision_date - cutoff_days``) from records dated on or before the cut-off only, plus a
    report of which features were built and which were skipped (and why).
+   :func:`drop_short_history` then leaves out decisions whose cut-off minus the longest
+   feature look-back (:func:`history_days`) precedes the first month of data
+   (:func:`data_start`): their features would count unseen history as "none".
 3. :func:`fit_renewal_model` - logistic regression of renewal on the features, with odds ratios
    per stated unit, average marginal effects and checks (VIF, separation, class balance, events
    per feature) that run every time and are returned, never printed.
 4. :func:`cross_validated_quality`, :func:`lift_by_decile`, :func:`calibration_table` - how well
    the model predicts on accounts it has not seen.
 5. :func:`upcoming_renewals` and :func:`risk_scores` - predicted renewal probability for the
-   renewals coming up.
+   renewals coming up; :func:`open_book` adds the MRR at stake (:func:`current_mrr`) and the
+   features pulling each one down (:func:`contributions`), :func:`open_book_summary` the
+   headline counts.
+
+The survival cross-check (Kaplan-Meier, Cox) is in :mod:`playbook.analyses.survival`.
 
 Definitions used throughout
 ---------------------------
@@ -34,7 +41,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
-from statsmodels.stats.outliers_influence import variance_inflation_factor
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
     HessianInversionWarning,
@@ -51,10 +57,19 @@ __all__ = [
     "auc",
     "brier_score",
     "calibration_table",
+    "contributions",
     "cross_validated_quality",
+    "current_mrr",
+    "data_start",
+    "default_features",
+    "design_matrix",
+    "drop_short_history",
     "fit_renewal_model",
+    "history_days",
     "lift_by_decile",
     "modelling_table",
+    "open_book",
+    "open_book_summary",
     "renewal_decisions",
     "risk_scores",
     "upcoming_renewals",
@@ -67,7 +82,9 @@ HIGH_PRIORITIES = ("high", "urgent")
 
 ArrayLike = Sequence[float] | np.ndarray | pd.Series
 
-#: Features a first model usually starts from (the caller keeps those that were built).
+#: Features a first model usually starts from (the caller keeps those that were built; see
+#: :func:`default_features`). One feature per question in ``domain.md``: usage, surveys,
+#: tickets, relationships, tenure, products, contract value, segment, onboarding.
 DEFAULT_MODEL_FEATURES: tuple[str, ...] = (
     "exec_sponsor",
     "usage_decline",
@@ -79,6 +96,9 @@ DEFAULT_MODEL_FEATURES: tuple[str, ...] = (
     "strong_user_relationships",
     "tenure_years",
     "products",
+    "log2_contract_value",
+    "segment",
+    "onboarding_incomplete",
     "onboarding_steps",
 )
 
@@ -105,6 +125,7 @@ DEFAULT_UNITS: dict[str, tuple[float, str] | str] = {
     "tenure_years": (1.0, "per year of tenure"),
     "products": (1.0, "per product"),
     "contract_value": "sd",
+    "log2_contract_value": (1.0, "per doubling of contract value"),
     "onboarding_steps": (1.0, "per onboarding step completed"),
     "onboarding_incomplete": (1.0, "onboarding not finished vs finished"),
 }
@@ -112,6 +133,30 @@ DEFAULT_UNITS: dict[str, tuple[float, str] | str] = {
 
 class DriverModelError(PlaybookError):
     """The renewal model cannot be fitted on the data given (e.g. only one outcome)."""
+
+
+#: Why a default feature is left out of the model (see :func:`default_features`).
+TENURE_WITH_DERIVED_DECISIONS = (
+    "left out: without a renewals table every renewal falls on an anniversary but a churn "
+    "at any tenure, so tenure at the cut-off partly encodes the outcome"
+)
+
+
+def default_features(built: Sequence[str], *, derived: bool = False) -> list[str]:
+    """The model features to start from: :data:`DEFAULT_MODEL_FEATURES` that were built.
+
+    Onboarding enters once: ``onboarding_incomplete`` when a final step is known (it was
+    built), otherwise ``onboarding_steps`` (the two together are nearly collinear). With
+    ``derived`` decisions (no renewals table, :func:`renewal_decisions`) ``tenure_years``
+    is left out (:data:`TENURE_WITH_DERIVED_DECISIONS`).
+    """
+    have = set(built)
+    feats = [f for f in DEFAULT_MODEL_FEATURES if f in have]
+    if "onboarding_incomplete" in feats and "onboarding_steps" in feats:
+        feats.remove("onboarding_steps")
+    if derived and "tenure_years" in feats:
+        feats.remove("tenure_years")
+    return feats
 
 
 # --------------------------------------------------------------------------------------
@@ -287,9 +332,13 @@ def _numeric_or_nan(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 def upcoming_renewals(
-    accounts: pd.DataFrame, as_of: pd.Timestamp | str, *, horizon_days: int = 90
+    accounts: pd.DataFrame,
+    as_of: pd.Timestamp | str,
+    *,
+    horizon_days: int = 90,
+    term_months: int | None = 12,
 ) -> pd.DataFrame:
-    """Renewal decisions coming up: active accounts whose ``renewal_date`` is due soon.
+    """Renewal decisions coming up: active accounts whose renewal is due soon.
 
     Parameters
     ----------
@@ -300,21 +349,43 @@ def upcoming_renewals(
     horizon_days : int
         Renewals due in ``(as_of, as_of + horizon_days]`` count as coming up
         (``thresholds.renewal_horizon_days``).
+    term_months : int, optional
+        For an active account without a ``renewal_date``: its next renewal is taken as the
+        first anniversary of ``start_date`` (every ``term_months``) after ``as_of``, as in
+        the derived rule of :func:`renewal_decisions`. None: such accounts are left out.
 
     Returns
     -------
     DataFrame
-        ``account_id``, ``decision_date`` (= renewal_date), ``days_to_renewal`` (days),
-        ``renewed`` (NaN: not known yet). Pass it to :func:`modelling_table` and then to
-        :func:`risk_scores`.
+        ``account_id``, ``decision_date`` (the renewal date), ``days_to_renewal`` (days),
+        ``renewal_source`` ("accounts" or "anniversary"), ``renewed`` (NaN: not known yet).
+        Pass it to :func:`modelling_table` and then to :func:`open_book`.
+
+    Notes
+    -----
+    An account counts as active unless its ``status`` is churned; without a ``status``
+    column, unless it has a ``churn_date`` (a reactivated account is active with a past
+    churn date, so the status decides when there is one).
     """
     as_of_ts = pd.Timestamp(as_of)
-    renewal = pd.to_datetime(accounts["renewal_date"])
-    churned = pd.Series(False, index=accounts.index)
-    if "churn_date" in accounts:
-        churned |= pd.to_datetime(accounts["churn_date"]).notna()
-    if "status" in accounts:
-        churned |= accounts["status"].astype("string").str.lower().eq("churned").fillna(False)
+    renewal = pd.to_datetime(accounts["renewal_date"]) if "renewal_date" in accounts else \
+        pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]")
+    source = pd.Series("accounts", index=accounts.index, dtype=object)
+    if term_months and "start_date" in accounts:
+        start = pd.to_datetime(accounts["start_date"])
+        fill = renewal.isna() & start.notna() & (start <= as_of_ts)
+        if fill.any():
+            renewal = renewal.copy()
+            renewal[fill] = [_next_anniversary(s, as_of_ts, term_months) for s in start[fill]]
+            source[fill] = "anniversary"
+    status = (accounts["status"].astype("string").str.lower() if "status" in accounts
+              else None)
+    if status is not None and status.notna().any():
+        churned = status.eq("churned").fillna(False).astype(bool)
+    elif "churn_date" in accounts:
+        churned = pd.to_datetime(accounts["churn_date"]).notna()
+    else:
+        churned = pd.Series(False, index=accounts.index)
     due = (renewal > as_of_ts) & (renewal <= as_of_ts + pd.Timedelta(days=horizon_days))
     sel = accounts.loc[due & ~churned]
     out = pd.DataFrame(
@@ -322,10 +393,23 @@ def upcoming_renewals(
             "account_id": sel["account_id"].astype("string"),
             "decision_date": renewal[sel.index],
             "days_to_renewal": (renewal[sel.index] - as_of_ts).dt.days,
+            "renewal_source": source[sel.index],
             "renewed": np.nan,
         }
     )
     return out.sort_values("decision_date", kind="stable").reset_index(drop=True)
+
+
+def _next_anniversary(start: pd.Timestamp, after: pd.Timestamp, term_months: int
+                      ) -> pd.Timestamp:
+    """First ``start + k * term_months`` (k >= 1) strictly after ``after``."""
+    months = (after.year - start.year) * 12 + after.month - start.month
+    k = max(1, months // term_months)
+    date = start + pd.DateOffset(months=term_months * k)
+    while date <= after:
+        k += 1
+        date = start + pd.DateOffset(months=term_months * k)
+    return date
 
 
 # --------------------------------------------------------------------------------------
@@ -347,6 +431,7 @@ def modelling_table(
     sponsor_roles: Sequence[str] = SPONSOR_ROLES,
     exec_by_seniority: bool = True,
     final_onboarding_step: str | None = None,
+    as_of: pd.Timestamp | str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features per renewal decision, measured at the cut-off, without look-ahead.
 
@@ -389,6 +474,10 @@ def modelling_table(
     final_onboarding_step : str, optional
         Name of the step that ends onboarding (e.g. ``"Go-live"``); builds
         ``onboarding_incomplete``.
+    as_of : date, optional
+        For scoring renewals still to come: a cut-off later than ``as_of`` is moved back to
+        ``as_of`` (nothing after the day the scores are made for is used). The report counts
+        the decisions concerned in ``cutoff_capped_at_as_of``.
 
     Returns
     -------
@@ -425,6 +514,8 @@ def modelling_table(
         products                     products owned (accounts snapshot)
         contract_value               ARR before the decision (renewals.arr_before), else
                                      the accounts' current ARR (money)
+        log2_contract_value          log2(contract_value) (a step of 1 = double the contract
+                                     value; NaN when the value is 0 or missing)
         segment                      the client's segment label (text)
         onboarding_steps             distinct onboarding steps completed by the cut-off
         onboarding_incomplete        final_onboarding_step not completed by the cut-off
@@ -457,7 +548,17 @@ def modelling_table(
         "skipped": {},
         "notes": [],
         "n_decisions": len(base),
+        "cutoff_capped_at_as_of": 0,
     }
+    if as_of is not None:
+        late = base["cutoff_date"] > pd.Timestamp(as_of)
+        base.loc[late, "cutoff_date"] = pd.Timestamp(as_of)
+        report["cutoff_capped_at_as_of"] = int(late.sum())
+        if late.any():
+            report["notes"].append(
+                f"{int(late.sum())} decision(s) are less than {cutoff_days} days away: their "
+                "features are measured at the as-of date instead."
+            )
     builders = [
         (_usage_features, {"usage_drop_share": usage_drop_share}),
         (_survey_features, {"low_nps": low_nps, "lookback_days": nps_lookback_days,
@@ -560,8 +661,10 @@ def _account_features(
         )
     if contract.notna().any():
         out["contract_value"] = contract
+        out["log2_contract_value"] = np.log2(contract.where(contract > 0))
     else:
-        _skip(report, ["contract_value"], "neither renewals.arr_before nor accounts.arr given")
+        _skip(report, ["contract_value", "log2_contract_value"],
+              "neither renewals.arr_before nor accounts.arr given")
     if _has_values(joined, "segment"):
         out["segment"] = joined["segment"].astype("string")
     else:
@@ -897,6 +1000,7 @@ class DriverModel:
     result: Any = field(repr=False)
     terms: list[_Term] = field(default_factory=list, repr=False)
     params: pd.Series = field(default_factory=pd.Series, repr=False)
+    design_means: pd.Series = field(default_factory=pd.Series, repr=False)
 
     def predict(self, table: pd.DataFrame) -> pd.Series:
         """Predicted probability of renewal (share 0-1) per row; NaN where a feature is missing.
@@ -1090,6 +1194,7 @@ def fit_renewal_model(
         result=fit["result"],
         terms=terms,
         params=fit["params"],
+        design_means=X.drop(columns="const").mean(),
     )
 
 
@@ -1112,12 +1217,38 @@ def _drop_constant(data: pd.DataFrame, features: list[str], checks: dict[str, An
 
 
 def _vif_by_column(X: pd.DataFrame) -> pd.Series:
-    """VIF of each column of X (no constant in X; one is added)."""
-    exog = sm.add_constant(X, has_constant="add").to_numpy(dtype=float)
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore")
-        values = [variance_inflation_factor(exog, i + 1) for i in range(X.shape[1])]
-    return pd.Series(np.nan_to_num(values, nan=np.inf), index=X.columns)
+    """VIF of each column of X (no constant in X; one is added).
+
+    ``VIF_j = 1 / (1 - R2_j)``, with ``R2_j`` from regressing column j on the others and a
+    constant: the diagonal of the inverse correlation matrix when it is well conditioned,
+    else one least-squares fit per column (as ``statsmodels``' ``variance_inflation_factor``,
+    without its full SVD per column, which is slow on long tables). A column with no
+    variance, or one the others reproduce exactly, has an infinite VIF.
+    """
+    A = X.to_numpy(dtype=float)
+    A = A - A.mean(axis=0)
+    sd = A.std(axis=0)
+    values = np.full(A.shape[1], np.inf)
+    ok = sd > 0
+    if ok.sum() == 1:
+        values[ok] = 1.0
+    elif ok.sum() > 1:
+        Z = A[:, ok] / sd[ok]
+        R = Z.T @ Z / len(Z)
+        if np.linalg.cond(R) < 1e10:
+            values[ok] = np.diag(np.linalg.inv(R))
+        else:
+            values[ok] = [_vif_lstsq(Z, j) for j in range(Z.shape[1])]
+    return pd.Series(values, index=X.columns)
+
+
+def _vif_lstsq(Z: np.ndarray, j: int) -> float:
+    """VIF of centred column j of Z from a least-squares fit on the other columns."""
+    y, others = Z[:, j], np.delete(Z, j, axis=1)
+    beta = np.linalg.lstsq(others, y, rcond=None)[0]
+    ssr = float(np.sum((y - others @ beta) ** 2))
+    sst = float(np.sum(y**2))
+    return math.inf if ssr <= sst * 1e-12 else sst / ssr
 
 
 def _drop_high_vif(
@@ -1215,7 +1346,8 @@ def _limit_to_events(
     info["value_after"] = minority / max(used, 1)
     checks["warnings"].append(
         msg + f": kept the {len(kept)} feature(s) with the smallest univariate p-values "
-        f"({', '.join(kept)}); removed {', '.join(info['removed'])}."
+        f"({', '.join(kept)}); removed {', '.join(info['removed'])}. Intervals and p-values "
+        "after this selection are optimistic."
     )
     return kept
 
@@ -1574,3 +1706,259 @@ def risk_scores(model: DriverModel, current_table: pd.DataFrame) -> pd.DataFrame
         lambda row: ", ".join(row.index[row.to_numpy()]), axis=1
     ) if len(missing) else pd.Series(dtype="string")
     return out.sort_values("p_renew", kind="stable", na_position="last").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------
+# 6. History window: decisions the data can describe
+# --------------------------------------------------------------------------------------
+
+#: Usage features compare the last complete month before the cut-off with the month three
+#: months earlier; that month starts at most 5 months (5 x 31 days) before the cut-off.
+USAGE_LOOKBACK_DAYS = 5 * 31
+
+
+def data_start(tables: Mapping[str, pd.DataFrame | None]) -> pd.Timestamp:
+    """First day of the first month of data: where the client's history begins.
+
+    The first month of ``mrr`` (the subscription history); without it, of ``usage``;
+    without either, the earliest date in ``touches``, ``tickets`` or ``surveys``. NaT when
+    none of these is given. Tables that carry older records (onboarding milestones, account
+    start dates) do not move it: the activity the features are built from starts here.
+    """
+    for name, col in (("mrr", "month"), ("usage", "month")):
+        t = tables.get(name)
+        if t is not None and _has_values(t, col):
+            return pd.Timestamp(pd.to_datetime(t[col]).min()).to_period("M").to_timestamp()
+    firsts = [
+        pd.to_datetime(t[col]).min()
+        for name, col in (("touches", "date"), ("tickets", "opened_at"), ("surveys", "date"))
+        if (t := tables.get(name)) is not None and _has_values(t, col)
+    ]
+    return pd.Timestamp(min(firsts)).to_period("M").to_timestamp() if firsts else pd.NaT
+
+
+def history_days(
+    *,
+    contact_days_cap: int = 365,
+    nps_lookback_days: int | None = None,
+    ticket_window_days: int = 90,
+    usage_days: int = USAGE_LOOKBACK_DAYS,
+) -> int:
+    """The longest look-back any feature takes before its cut-off (days).
+
+    ``max(contact_days_cap, nps_lookback_days, ticket_window_days, usage_days)``: days since
+    the last contact count back up to the cap, the last NPS answer within its look-back,
+    tickets within their window, usage over about 5 months. Without an NPS look-back (any
+    answer counts) the NPS feature is left out of the maximum.
+    """
+    return int(max(contact_days_cap, nps_lookback_days or 0, ticket_window_days, usage_days))
+
+
+def drop_short_history(
+    table: pd.DataFrame, start: pd.Timestamp | str | None, lookback_days: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Leave out decisions whose features would rest on history the data does not hold.
+
+    Rule: a decision is left out when its ``cutoff_date - lookback_days`` precedes ``start``
+    (the first month of data, :func:`data_start`). Its features would otherwise count
+    contacts, tickets or answers that happened before the export began as "none" (e.g. 180
+    days without an executive contact for an account called every month).
+
+    Returns
+    -------
+    kept : DataFrame
+        The rows of ``table`` that have the full look-back inside the data (index kept).
+    info : dict
+        ``data_start`` (date), ``lookback_days``, ``first_cutoff`` (earliest cut-off kept:
+        ``data_start + lookback_days``), ``excluded`` and ``kept`` (counts),
+        ``excluded_not_renewed`` (non-renewals among the excluded).
+    """
+    if start is None or pd.isna(start):
+        info = {"data_start": None, "lookback_days": lookback_days, "first_cutoff": None,
+                "excluded": 0, "kept": len(table), "excluded_not_renewed": 0}
+        return table, info
+    start_ts = pd.Timestamp(start)
+    first_cutoff = start_ts + pd.Timedelta(days=lookback_days)
+    short = pd.to_datetime(table["cutoff_date"]) < first_cutoff
+    renewed = _as_numeric(table["renewed"]) if "renewed" in table else pd.Series(np.nan)
+    info = {
+        "data_start": start_ts,
+        "lookback_days": int(lookback_days),
+        "first_cutoff": first_cutoff,
+        "excluded": int(short.sum()),
+        "kept": int((~short).sum()),
+        "excluded_not_renewed": int((renewed[short] == 0).sum()) if "renewed" in table else 0,
+    }
+    return table.loc[~short], info
+
+
+# --------------------------------------------------------------------------------------
+# 7. Reading one account: contributions and the open book
+# --------------------------------------------------------------------------------------
+
+
+def design_matrix(
+    table: pd.DataFrame,
+    features: Sequence[str],
+    units: Mapping[str, float | tuple[float, str] | str] | None = None,
+) -> tuple[pd.DataFrame, list[_Term]]:
+    """The model's design columns (no constant) for ``table``, scaled to the stated units.
+
+    The same columns as :func:`fit_renewal_model` builds (numeric ``value / scale``, dummies
+    for text features against their most frequent level), for other models on the same
+    features (e.g. the Cox model in :mod:`playbook.analyses.survival`). Returns the matrix
+    (NaN where a value is missing) and the terms (``feature``, ``columns``, ``unit``).
+    """
+    terms = _make_terms(table, list(features), units)
+    return _apply_terms(table, terms), terms
+
+
+def contributions(model: DriverModel, table: pd.DataFrame) -> pd.DataFrame:
+    """Each design column's pull on each row's log-odds of renewal, against the average.
+
+    ``coef x (x - mean)``, with the mean taken over the decisions the model was fitted on: a
+    negative value pulls the row's renewal probability below that of an average decision, a
+    positive one lifts it. The columns sum (with the constant and the mean) to the row's
+    log-odds, so they rank what drives one account's score. NaN where a value is missing.
+    """
+    X = _apply_terms(table, model.terms)
+    means = model.design_means.reindex(X.columns)
+    coef = model.params.reindex(X.columns)
+    return (X - means) * coef
+
+
+def current_mrr(
+    accounts: pd.DataFrame, mrr: pd.DataFrame | None = None, as_of: pd.Timestamp | str | None = None
+) -> pd.Series:
+    """MRR per account at ``as_of`` (money a month), indexed by ``account_id``.
+
+    From the ``mrr`` table: the account's MRR in the month of ``as_of`` (or its latest month
+    on or before it). Accounts missing there fall back to ``accounts.mrr``, then
+    ``accounts.arr / 12``. NaN when none is known.
+    """
+    acc = accounts.drop_duplicates("account_id")
+    index = pd.Index(acc["account_id"].astype("string"), name="account_id")
+    out = pd.Series(np.nan, index=index, dtype=float)
+    if mrr is not None and len(mrr):
+        m = mrr.assign(account_id=mrr["account_id"].astype("string"),
+                       month=pd.to_datetime(mrr["month"]))
+        if as_of is not None:
+            m = m[m["month"] <= pd.Timestamp(as_of)]
+        latest = m.sort_values("month", kind="stable").groupby("account_id")["mrr"].last()
+        out = pd.to_numeric(latest, errors="coerce").astype(float).reindex(index)
+    for col, divisor in (("mrr", 1.0), ("arr", 12.0)):
+        if col in acc:
+            fallback = _numeric_or_nan(acc, col).to_numpy() / divisor
+            out = out.fillna(pd.Series(fallback, index=index))
+    return out
+
+
+def open_book(
+    model: DriverModel,
+    current_table: pd.DataFrame,
+    mrr: pd.Series,
+    *,
+    reasons: int = 3,
+    reason_columns: Sequence[str] | None = None,
+    at_risk_below: float = 0.75,
+) -> pd.DataFrame:
+    """The renewals coming up: probability, MRR at stake and what pulls each one down.
+
+    Parameters
+    ----------
+    model : DriverModel
+        From :func:`fit_renewal_model`.
+    current_table : DataFrame
+        :func:`modelling_table` built on :func:`upcoming_renewals` (same cut-off days).
+    mrr : Series
+        MRR per account (:func:`current_mrr`).
+    reasons : int
+        Up to this many features pulling each account down are listed.
+    reason_columns : sequence of str, optional
+        Design columns that may be named as reasons (e.g. only the significant ones); default
+        all.
+    at_risk_below : float
+        An account is "at risk" when its renewal probability is below this share
+        (``drivers.at_risk_probability``).
+
+    Returns
+    -------
+    DataFrame
+        One row per upcoming renewal, the most MRR at risk first: ``account_id``,
+        ``decision_date``, ``days_to_renewal`` (when given), ``p_renew`` (share 0-1),
+        ``mrr`` (money a month), ``expected_loss`` (``mrr x (1 - p_renew)``: the MRR at
+        risk weighted by the chance of losing it; the sort key), ``at_risk``
+        (bool), ``reasons`` (list of dicts ``column``, ``feature``, ``value``,
+        ``log_odds``: the design columns with a negative :func:`contributions`, most
+        negative first) and ``missing_features``. Rows without a score sort last.
+    """
+    absent = [f for f in model.features if f not in current_table]
+    if absent:  # e.g. no renewal due: the table has no feature columns
+        current_table = current_table.assign(**dict.fromkeys(absent, np.nan))
+    p = model.predict(current_table)
+    contrib = contributions(model, current_table)
+    if reason_columns is not None:
+        contrib = contrib[[c for c in contrib.columns if c in set(reason_columns)]]
+    owner = {c: t for t in model.terms for c in t.columns}
+    lists = []
+    for idx, row in contrib.iterrows():
+        neg = row[row < 0].sort_values().head(reasons)
+        items = []
+        for col, value in neg.items():
+            term = owner[col]
+            raw = current_table.at[idx, term.feature]
+            if term.reference is not None:
+                raw = col[len(term.feature) + 1:-1]
+            items.append({"column": col, "feature": term.feature, "value": _plain(raw),
+                          "log_odds": float(value)})
+        lists.append(items)
+    ids = current_table["account_id"].astype("string")
+    m = pd.Series(mrr.reindex(ids).to_numpy(), index=current_table.index, dtype=float)
+    out = pd.DataFrame(
+        {
+            "account_id": ids,
+            "decision_date": pd.to_datetime(current_table["decision_date"]),
+            "p_renew": p,
+            "mrr": m,
+            "expected_loss": m * (1 - p),
+            "at_risk": (p < at_risk_below).where(p.notna(), False).astype(bool),
+            "reasons": pd.Series(lists, index=current_table.index, dtype=object),
+        }
+    )
+    if "days_to_renewal" in current_table:
+        out.insert(2, "days_to_renewal", current_table["days_to_renewal"])
+    missing = current_table[model.features].isna()
+    out["missing_features"] = [", ".join(missing.columns[r]) for r in missing.to_numpy()]
+    return out.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
+                           na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar (numpy / pandas scalars -> Python; NA -> None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def open_book_summary(book: pd.DataFrame) -> dict[str, Any]:
+    """Headline counts of :func:`open_book`.
+
+    ``renewals_due``, ``scored`` (with a probability), ``mrr_due`` (MRR of all renewals
+    due), ``accounts_at_risk`` and ``mrr_at_risk`` (count and MRR of the renewals below the
+    at-risk probability), ``expected_mrr_loss`` (sum of MRR x probability of not renewing
+    over the scored renewals) and ``expected_non_renewals`` (sum of the probabilities of not
+    renewing).
+    """
+    scored = book.dropna(subset=["p_renew"])
+    risky = book[book["at_risk"]]
+    return {
+        "renewals_due": int(len(book)),
+        "scored": int(len(scored)),
+        "mrr_due": float(book["mrr"].sum()),
+        "accounts_at_risk": int(len(risky)),
+        "mrr_at_risk": float(risky["mrr"].sum()),
+        "expected_mrr_loss": float(scored["expected_loss"].sum()),
+        "expected_non_renewals": float((1 - scored["p_renew"]).sum()),
+    }

@@ -154,18 +154,21 @@ def health_bands(
 
     ``bands`` is either ``{"red": 50, "yellow": 75, "green": 100}`` (one set for everyone)
     or ``{"default": {...}, "Enterprise": {...}}``: accounts whose ``segments`` value is a
-    key use that set, all others ``"default"``.
+    key use that set, all others ``"default"``. A mix of bounds and per-segment dicts (what
+    layered params give when a client file adds ``Enterprise: {...}`` to the shared
+    defaults) uses the plain bounds as ``"default"`` unless a ``"default"`` dict is given.
     """
     bands = DEFAULT_BANDS if bands is None else bands
-    per_segment = all(isinstance(v, Mapping) for v in bands.values())
+    nested = {k: v for k, v in bands.items() if isinstance(v, Mapping)}
+    flat = {k: v for k, v in bands.items() if not isinstance(v, Mapping)}
+    if nested and flat:
+        bands = {"default": flat, **nested}
+    per_segment = bool(nested)
     if per_segment and "default" not in bands:
         raise ParamsError(
             "Per-segment health bands need a 'default' entry.",
             fix="Add health.bands.default: {red: 50, yellow: 75, green: 100}.",
         )
-    if not per_segment and any(isinstance(v, Mapping) for v in bands.values()):
-        raise ParamsError("health.bands mixes bounds and per-segment dicts.",
-                          fix="Use either {red: 50, ...} or {default: {...}, <segment>: {...}}.")
     if not per_segment:
         return scores.map(lambda s: band_of(s, bands)).rename("health_band")
     seg = (segments if segments is not None else pd.Series(index=scores.index, dtype=object))
@@ -469,3 +472,167 @@ def _band_order(band: pd.Series, present: pd.Series) -> list[str]:
         return list(band.cat.categories)
     known = [b for b in DEFAULT_BANDS if b in set(present)]
     return known + sorted(set(present) - set(known), key=str)
+
+
+# --------------------------------------------------------------------------- summaries
+FLAG_COLUMNS = (
+    "flag_renewal_no_exec",
+    "flag_single_threaded",
+    "flag_adoption_no_users",
+    "flag_drop_no_user_contact",
+)
+
+
+def band_mix(
+    scored: pd.DataFrame, *, by: str = "segment", mrr: pd.Series | None = None
+) -> pd.DataFrame:
+    """Accounts (and MRR) per health band within each group, e.g. per segment.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        :func:`health_scores` output (``health_band`` and the ``by`` column).
+    by : str
+        Grouping column; accounts with a blank value are grouped as "(blank)".
+    mrr : Series, optional
+        MRR per ``account_id``; adds ``mrr_<band>`` columns.
+
+    Returns
+    -------
+    DataFrame indexed by group (largest group first) plus a last row ``All``: ``accounts``
+    (scored accounts), ``n_<band>`` counts, ``share_<band>`` (of the group's scored
+    accounts) and, with ``mrr``, ``mrr_<band>``. Bands are in the order red, yellow, green,
+    then others. Accounts without a score are left out.
+    """
+    s = scored.dropna(subset=["health_band"])
+    group = s[by].astype(object).where(s[by].notna(), "(blank)") if by in s else pd.Series(
+        "All", index=s.index)
+    bands = _band_order(s["health_band"], s["health_band"])
+    counts = pd.crosstab(group, s["health_band"].astype(object)).reindex(
+        columns=bands, fill_value=0)
+    counts = counts.loc[counts.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    counts.loc["All"] = counts.sum(axis=0)
+    out = pd.DataFrame(index=counts.index)
+    out.index.name = by
+    out["accounts"] = counts.sum(axis=1).astype(int)
+    for b in bands:
+        out[f"n_{b}"] = counts[b].astype(int)
+    for b in bands:
+        out[f"share_{b}"] = counts[b] / out["accounts"].where(out["accounts"] > 0)
+    if mrr is not None:
+        m = mrr.reindex(s.index).astype(float)
+        sums = m.groupby([group, s["health_band"].astype(object)]).sum().unstack(fill_value=0.0)
+        sums = sums.reindex(index=counts.index[:-1], columns=bands, fill_value=0.0)
+        sums.loc["All"] = sums.sum(axis=0)
+        for b in bands:
+            out[f"mrr_{b}"] = sums[b].astype(float)
+    return out
+
+
+def health_examples(
+    scored: pd.DataFrame, mrr: pd.Series | None = None, *, per_band: int = 3
+) -> pd.DataFrame:
+    """A few accounts per band whose score can be read off their contributions.
+
+    Per band (red, yellow, green order), ``per_band`` accounts: candidates are ranked by the
+    number of measures used (most first), then MRR (largest first), then account id; the
+    best candidate of each ``segment`` is taken first (so the examples span segments), in
+    that order, then the next best overall. Returns the rows of ``scored`` with an ``mrr``
+    column, in band order, each band's accounts by MRR (largest first).
+    """
+    s = scored.dropna(subset=["health_score"]).copy()
+    s["mrr"] = mrr.reindex(s.index).astype(float) if mrr is not None else np.nan
+    s["_measures"] = s["measures_used"].fillna("").map(lambda x: len([p for p in x.split(",")
+                                                                     if p]))
+    s["_id"] = s.index.astype(str)
+    seg = s["segment"] if "segment" in s else pd.Series("", index=s.index)
+    s["_seg"] = seg.astype(object).where(seg.notna(), "")
+    parts = []
+    for b in _band_order(s["health_band"], s["health_band"]):
+        g = s.loc[s["health_band"] == b].sort_values(
+            ["_measures", "mrr", "_id"], ascending=[False, False, True], na_position="last")
+        first = g.drop_duplicates("_seg")
+        picked = pd.concat([first, g.drop(index=first.index)]).head(per_band)
+        parts.append(picked.sort_values(["mrr", "_id"], ascending=[False, True],
+                                        na_position="last"))
+    drop = ["_measures", "_id", "_seg"]
+    if not parts:
+        return s.drop(columns=drop).iloc[:0]
+    return pd.concat(parts).drop(columns=drop)
+
+
+def flag_summary(
+    flags: pd.DataFrame,
+    accounts: pd.DataFrame,
+    mrr: pd.Series,
+    *,
+    top_owners: int = 2,
+) -> pd.DataFrame:
+    """Per relationship-risk flag: accounts, MRR and the owners holding most of them.
+
+    Parameters
+    ----------
+    flags : DataFrame
+        :func:`relationship_flags` output.
+    accounts : DataFrame
+        Canonical ``accounts`` (``owner``).
+    mrr : Series
+        MRR per ``account_id``.
+    top_owners : int
+        How many owners to name per flag.
+
+    Returns
+    -------
+    DataFrame indexed by flag column (order of :data:`FLAG_COLUMNS`, flags missing from
+    ``flags`` left out): ``accounts`` (flag set), ``undecided`` (``<NA>``: data missing),
+    ``mrr`` (MRR of the flagged accounts), ``share_mrr`` (of all MRR of ``flags``' accounts)
+    and ``owners`` (the ``top_owners`` owners with most flagged accounts, as
+    "Name (count)", largest first, ties by name; blank owners shown as "(no owner)").
+    """
+    owner = accounts.drop_duplicates("account_id").set_index("account_id").get("owner")
+    owner = (owner.reindex(flags.index) if owner is not None
+             else pd.Series(pd.NA, index=flags.index)).astype(object)
+    owner = owner.where(owner.notna(), "(no owner)")
+    m = mrr.reindex(flags.index).astype(float)
+    total = m.sum()
+    rows = {}
+    for col in FLAG_COLUMNS:
+        if col not in flags:
+            continue
+        hit = flags[col].fillna(False).astype(bool)
+        counts = owner[hit].value_counts()
+        counts = counts.reset_index().set_axis(["owner", "n"], axis=1).sort_values(
+            ["n", "owner"], ascending=[False, True]).head(top_owners)
+        rows[col] = {
+            "accounts": int(hit.sum()),
+            "undecided": int(flags[col].isna().sum()),
+            "mrr": float(m[hit].sum()),
+            "share_mrr": float(m[hit].sum() / total) if total > 0 else np.nan,
+            "owners": ", ".join(f"{o} ({n})" for o, n in zip(counts["owner"], counts["n"],
+                                                              strict=True)),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index",
+                                 columns=["accounts", "undecided", "mrr", "share_mrr", "owners"])
+    out.index.name = "flag"
+    return out
+
+
+def accounts_at_risk(
+    flags: pd.DataFrame, accounts: pd.DataFrame, mrr: pd.Series, *, min_flags: int = 1
+) -> pd.DataFrame:
+    """Accounts with at least ``min_flags`` relationship-risk flags, largest MRR first.
+
+    Returns those rows of ``flags`` (metrics and flags) with ``name``, ``owner``,
+    ``segment`` (when in ``accounts``) and ``mrr`` added, sorted by ``mrr`` descending, then
+    ``flags`` descending, then account id.
+    """
+    acc = accounts.drop_duplicates("account_id").set_index("account_id")
+    f = flags.loc[flags["flags"] >= max(min_flags, 1)].copy()
+    for col in ("name", "owner", "segment"):
+        if col in acc:
+            f[col] = acc[col].reindex(f.index)
+    f["mrr"] = mrr.reindex(f.index).astype(float)
+    f["_id"] = f.index.astype(str)
+    f = f.sort_values(["mrr", "flags", "_id"], ascending=[False, False, True],
+                      na_position="last")
+    return f.drop(columns="_id")

@@ -1,6 +1,14 @@
-"""Exhibits and sentences of the coverage, headcount and churn-impact section."""
+"""Exhibits and sentences of the coverage, headcount and churn-impact sections.
+
+Every number comes from the analysis results passed in (:mod:`playbook.analyses.capacity`,
+:mod:`playbook.analyses.scenarios`); titles are chosen by rules tested in
+``tests/test_findings_capacity.py``.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -8,125 +16,477 @@ from playbook import charts
 from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 
-
-def headcount_title(required: pd.DataFrame, current: float) -> str:
-    need = required.loc["total", "fte_by_effort"]
-    gap = need - current
-    if abs(gap) < 0.5:
-        return (f"Current coverage of {current:.0f} CSMs matches the {need:.1f} the touch "
-                "model needs")
-    if gap > 0:
-        return (f"The touch model needs {need:.1f} CSMs, {gap:.1f} more than the "
-                f"{current:.0f} owners today")
-    return (f"Today's {current:.0f} owners exceed the {need:.1f} CSMs the touch model needs "
-            f"by {-gap:.1f}: capacity to redeploy to the tiers that need it")
+GAP_TOLERANCE = 0.5  # FTE: smaller differences between current and required read as "matches"
+LEVER_LABELS = {"churn": "churn", "expansion": "expansion", "new_sales": "new sales",
+                "price": "price"}
 
 
-def headcount(required: pd.DataFrame, current_by_tier: pd.Series) -> ExhibitSpec:
-    frame = required.drop(index="total")[["fte_by_effort"]].iloc[::-1].copy()
-    frame["current"] = current_by_tier.reindex(frame.index).fillna(0)
+def _fte(v: float) -> str:
+    return tf.number(v, 1)
+
+
+def _words(name: str) -> str:
+    return str(name).replace("_", " ")
+
+
+def _touch_counts(plan: str) -> str:
+    """``monthly_call 12x1.5h + webinar 4x12h pooled`` -> ``monthly call 12, webinar 4*``."""
+    out = []
+    for part in str(plan).split(" + "):
+        if not part:
+            continue
+        pooled = part.endswith(" pooled")
+        name, _, rest = part.removesuffix(" pooled").rpartition(" ")
+        count = rest.split("x", 1)[0]
+        out.append(f"{_words(name)} {count}{'*' if pooled else ''}")
+    return ", ".join(out)
+
+
+def _tiers(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(index="total", errors="ignore")
+
+
+# --------------------------------------------------------------------------- touch plan
+def touch_plan_title(required: pd.DataFrame) -> str:
+    """Rule: on the top assigned tier, compare the accounts one CSM can carry by effort
+    (CSM hours / hours per account) with the ratio range: inside, fewer or more."""
+    tiers = _tiers(required)
+    assigned = tiers[~tiers["pooled"] & (tiers["hours_per_account"] > 0)]
+    if assigned.empty:
+        return "No tier has assigned CSM time in the touch model"
+    tier = assigned.index[0]
+    row = assigned.loc[tier]
+    hours, implied = row["hours_per_account"], row["implied_accounts_per_csm"]
+    lo, hi = row["accounts_per_csm_low"], row["accounts_per_csm_high"]
+    rng = f"{lo:,.0f}-{hi:,.0f}" if lo != hi else f"{lo:,.0f}"
+    head = (f"A {tier}-tier account takes {tf.number(hours, 0)} hours a year, so one CSM can "
+            f"carry {tf.count(implied)}")
+    if row["effort_vs_ratio"] == "inside":
+        return f"{head}, inside the {rng} ratio"
+    if row["effort_vs_ratio"] == "fewer":
+        return f"{head}, fewer than the {rng} the ratio assumes"
+    return f"{head}, more than the {rng} the ratio assumes"
+
+
+def touch_plan_table(required: pd.DataFrame) -> ExhibitSpec:
+    """The touch plan per tier: touches, the hours they take and the ratios that follow."""
+    tiers = _tiers(required)
+    rows = []
+    for tier, r in tiers.iterrows():
+        hours = (f"{r['contact_hours']:g} + {r['prep_hours']:g} + {r['travel_hours']:g} + "
+                 f"{r['admin_hours_per_account']:g} = {r['hours_per_account']:g}")
+        lo, hi = r["accounts_per_csm_low"], r["accounts_per_csm_high"]
+        rows.append({
+            "tier": tier, "role": r["role"], "touches a year": _touch_counts(r["touches"]),
+            "hours / account / yr": hours,
+            "one-to-many hours / yr": r["program_hours"],
+            "accounts / CSM: ratio": "pooled" if r["pooled"] else
+            (f"{lo:,.0f}-{hi:,.0f}" if lo != hi else f"{lo:,.0f}"),
+            "by effort": tf.count(r["implied_accounts_per_csm"], missing="–"),
+        })
+    csm_hours = float(required["csm_hours_per_year"].iloc[0])
+    return ExhibitSpec(
+        pd.DataFrame(rows), touch_plan_title(required),
+        "Touch plan per value tier: touches per account a year, hours per account a year, "
+        "and the accounts one CSM can carry",
+        "params touch_model", n=int(required.loc["total", "accounts"]),
+        notes="Hours per account a year = contact + preparation + travel + admin. A CSM has "
+        f"{csm_hours:,.0f} hours a year for accounts; by effort = {csm_hours:,.0f} / hours "
+        "per account. One-to-many touches (marked *) cost their hours once for the whole "
+        "tier. Risk outreach = expected just-in-time contacts on risk flags per account a "
+        "year. Hours per touch: " + "; ".join(_words(t) for t in tiers["touches"]) + ".",
+        formats={"one-to-many hours / yr": "{:,.0f}"})
+
+
+# --------------------------------------------------------------------------- headcount
+def headcount_table_title(required: pd.DataFrame, currency: str = "USD") -> str:
+    """Rule: total FTE by effort and its cost, placed against the range the ratios give
+    (inside, above or below)."""
+    t = required.loc["total"]
+    eff, lo, hi = t["fte_by_effort"], t["fte_by_ratio_min"], t["fte_by_ratio_max"]
+    head = (f"Serving the base takes {_fte(eff)} CSMs by effort "
+            f"({tf.money(t['cost_by_effort'], currency)} a year)")
+    if lo - 0.05 <= eff <= hi + 0.05:
+        return f"{head}, inside the {_fte(lo)}-{_fte(hi)} the ratios give"
+    if eff > hi:
+        return f"{head}, more than the {_fte(lo)}-{_fte(hi)} the ratios give"
+    return f"{head}, fewer than the {_fte(lo)}-{_fte(hi)} the ratios give"
+
+
+def headcount_table(gap: pd.DataFrame, required: pd.DataFrame, currency: str) -> ExhibitSpec:
+    """Headcount two ways side by side, with current coverage and cost per role."""
+    t = gap.copy()
+    pooled = required["pooled"].reindex(t.index).fillna(False).astype(bool)
+    t["by ratio"] = ["pooled" if pool else f"{a:,.1f}-{b:,.1f}" if abs(a - b) > 1e-9
+                     else f"{a:,.1f}"
+                     for a, b, pool in zip(t["fte_by_ratio_min"], t["fte_by_ratio_max"], pooled,
+                                           strict=True)]
+    t = t.reset_index().rename(columns={t.index.name or "index": "tier"})
+    t = t[["tier", "role", "accounts", "by ratio", "fte_by_effort", "current", "gap",
+           "cost_by_effort", "cost_current"]].rename(columns={
+               "fte_by_effort": "by effort", "gap": "gap (effort - current)",
+               "cost_by_effort": f"cost required ({currency})",
+               "cost_current": f"cost current ({currency})"})
+    t["accounts"] = t["accounts"].astype(float).round().astype(int)
+    costs = "; ".join(f"{r} {tf.money(c, currency)}" for r, c in
+                      _tiers(gap).set_index("role")["loaded_cost"].items())
+    return ExhibitSpec(
+        t, headcount_table_title(required, currency),
+        "CSM full-time equivalents per value tier: by accounts-per-CSM ratio, by touch "
+        "effort, and today's owners; cost a year at a loaded salary per role",
+        "accounts (owner), params touch_model", n=int(required.loc["total", "accounts"]),
+        notes="Current: each owner is one FTE, split across tiers by the hours the touch "
+        f"model gives their accounts. Loaded cost a year: {costs}.",
+        formats={"by effort": "{:,.1f}", "current": "{:,.1f}",
+                 "gap (effort - current)": "{:+,.1f}",
+                 f"cost required ({currency})": "{:,.0f}",
+                 f"cost current ({currency})": "{:,.0f}"})
+
+
+def gap_explanation(required: pd.DataFrame) -> str:
+    """Why the two methods differ, tier by tier, in words."""
+    parts = []
+    for tier, r in _tiers(required).iterrows():
+        eff = _fte(r["fte_by_effort"])
+        if r["pooled"]:
+            parts.append(
+                f"the {tier} tier is pooled, so the ratio assigns nobody, while its "
+                f"{tf.number(r['program_hours'], 0)} hours of one-to-many programmes and "
+                f"{r['admin_hours_per_account']:g} hours of admin per account still take "
+                f"{eff} FTE")
+            continue
+        rng = f"{_fte(r['fte_by_ratio_min'])}-{_fte(r['fte_by_ratio_max'])}"
+        implied = tf.count(r["implied_accounts_per_csm"])
+        lo, hi = r["accounts_per_csm_low"], r["accounts_per_csm_high"]
+        ratio = f"{lo:,.0f}-{hi:,.0f}" if lo != hi else f"{lo:,.0f}"
+        where = {"inside": "inside", "fewer": "below", "more": "above"}[r["effort_vs_ratio"]]
+        why = {"inside": "so the two methods agree",
+               "fewer": "so the touches take more time than the ratio allows for",
+               "more": "so the ratio leaves time the planned touches do not use"}[
+            r["effort_vs_ratio"]]
+        parts.append(
+            f"a {tier}-tier account takes {r['hours_per_account']:g} hours a year, so a CSM "
+            f"can carry {implied}, {where} the {ratio} ratio, {why} ({eff} FTE by effort "
+            f"against {rng} by ratio)")
+    if not parts:
+        return ""
+    text = "Why the two methods differ: " + "; ".join(parts) + "."
+    return text[0].upper() + text[1:]
+
+
+def headcount_title(gap: pd.DataFrame) -> str:
+    """Rule: name the tier with the largest shortfall and the one with the largest surplus
+    when both exceed ``GAP_TOLERANCE`` ("redeploy before hiring"); otherwise the total."""
+    tiers = _tiers(gap)
+    total = gap.loc["total"]
+    short, spare = tiers["gap"].idxmax(), tiers["gap"].idxmin()
+    s_gap, p_gap = tiers.loc[short, "gap"], tiers.loc[spare, "gap"]
+    current, need = total["current"], total["fte_by_effort"]
+    if current <= 0:
+        return f"No owner is recorded, against {_fte(need)} CSMs the touch model needs"
+    if s_gap > GAP_TOLERANCE and p_gap < -GAP_TOLERANCE:
+        return (f"The {short} tier is {_fte(s_gap)} CSMs short while the {spare} tier has "
+                f"{_fte(-p_gap)} more than it needs: redeploy before hiring")
+    if abs(total["gap"]) < GAP_TOLERANCE:
+        return (f"Today's {_fte(current)} owners match the {_fte(need)} CSMs the touch model "
+                "needs")
+    if total["gap"] > 0:
+        return (f"The touch model needs {_fte(need)} CSMs, {_fte(total['gap'])} more than the "
+                f"{_fte(current)} owners today, most of them in the {short} tier")
+    return (f"Today's {_fte(current)} owners exceed the {_fte(need)} CSMs the touch model "
+            f"needs by {_fte(-total['gap'])}, most of the spare capacity in the {spare} tier")
+
+
+def headcount(gap: pd.DataFrame) -> ExhibitSpec:
+    """Current vs required (by effort) CSMs per tier, paired bars."""
+    frame = _tiers(gap)[["current", "fte_by_effort"]].iloc[::-1]
     fig, ax = charts.new_figure(1.8)
     charts.paired_bars(frame, ax, first="current", second="fte_by_effort",
                        labels=("current", "required"))
     return ExhibitSpec(
-        fig, headcount_title(required, float(current_by_tier.sum())),
-        "CSM full-time equivalents per value tier: current (owners' share of accounts) vs "
-        "required by effort",
-        "accounts (owner), params touch_model", n=int(required.loc["total", "accounts"]),
-        notes="Required = accounts x (touches x hours + admin hours) / CSM hours per year.")
+        fig, headcount_title(gap),
+        "CSM full-time equivalents per value tier: today's owners vs required by effort",
+        "accounts (owner), params touch_model", n=int(gap.loc["total", "accounts"]),
+        notes="Required = (accounts x hours per account + one-to-many hours) / CSM hours a "
+        "year. Current = owners, each split across tiers by the model hours of their accounts.")
 
 
-def headcount_table(required: pd.DataFrame, currency: str) -> ExhibitSpec:
-    t = required[["accounts", "hours_per_account", "fte_by_ratio_min",
-                  "fte_by_ratio_max", "fte_by_effort", "cost_by_effort"]].reset_index()
-    t = t.rename(columns={t.columns[0]: "tier", "hours_per_account": "hours / account / yr",
-                          "fte_by_ratio_min": "FTE by ratio (min)",
-                          "fte_by_ratio_max": "FTE by ratio (max)",
-                          "fte_by_effort": "FTE by effort",
-                          "cost_by_effort": f"cost by effort ({currency})"})
-    total = required.loc["total"]
-    title = (f"Serving the base takes {total['fte_by_effort']:.1f} CSMs by effort "
-             f"({tf.money(total['cost_by_effort'], currency)} a year) against "
-             f"{total['fte_by_ratio_min']:.1f}-{total['fte_by_ratio_max']:.1f} by ratio")
-    return ExhibitSpec(
-        t, title, "Headcount two ways: accounts per CSM ratio, and touch effort", "params "
-        "touch_model, accounts", n=int(total["accounts"]),
-        notes="Touch plans per tier: " + "; ".join(
-            f"{tier}: {plan}" for tier, plan in required["touches"].drop("total").items()) + ".",
-        formats={"hours / account / yr": "{:,.1f}", "FTE by ratio (min)": "{:,.1f}",
-                 "FTE by ratio (max)": "{:,.1f}", "FTE by effort": "{:,.1f}",
-                 f"cost by effort ({currency})": "{:,.0f}"})
-
-
-def paths_title(gap: pd.DataFrame, years: int) -> str:
-    worst = gap.index.max()
-    row = gap.loc[worst]
-    return (f"At {tf.pct(worst, 0)} annual churn, MRR after {years} years is "
-            f"{tf.pct(abs(row['gap_share']), 0)} below the no-churn path")
-
-
-def revenue_paths(paths: pd.DataFrame, gap: pd.DataFrame, *, years: int, growth: float,
-                  assumptions: str, currency: str) -> ExhibitSpec:
-    frame = paths.copy()
-    frame.columns = [f"{c:.0%} churn" for c in frame.columns]
-    fig, ax = charts.new_figure(2.8)
-    worst = frame.columns[-1]
-    charts.trend_lines(frame, ax, highlight=worst, percent=False,
-                       money_symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
-    ax.set_xlabel("Months from today")
-    return ExhibitSpec(
-        fig, paths_title(gap, years),
-        f"MRR paths over {years} years at {tf.pct(growth, 0)} annual growth, by annual "
-        "churn rate", "params (scenario)", notes=f"Assumptions: {assumptions}")
-
-
-def current_fte_by_tier(coverage: pd.DataFrame) -> pd.Series:
-    """Current CSM capacity per tier: each owner counts as one FTE split across tiers in
-    proportion to the accounts they own (unassigned accounts add no capacity)."""
+# --------------------------------------------------------------------------- coverage
+def coverage_title(coverage: pd.DataFrame) -> str:
+    """Rule: count owners above (under-covered) and below (over-covered) their main tier's
+    ratio; when none is, say so, or name the owners working mainly on the pooled tier."""
     cov = coverage.drop(index="(unassigned)", errors="ignore")
-    tier_cols = [c for c in cov.columns if c.startswith("accounts_") and c not in (
-        "accounts_per_csm_low", "accounts_per_csm_high")]
-    shares = cov[tier_cols].div(cov["accounts"].where(cov["accounts"] > 0), axis=0)
-    out = shares.sum()
-    out.index = [c.removeprefix("accounts_") for c in out.index]
-    return out
+    if cov.empty:
+        return "No account has an owner, so current coverage cannot be measured"
+    counts = cov["coverage"].value_counts()
+    under, over = int(counts.get("under-covered", 0)), int(counts.get("over-covered", 0))
+    pooled = int(counts.get("pooled", 0))
+    n = len(cov)
+    if under and over:
+        return (f"{under} of {n} owners carry more accounts than their tier's ratio allows, "
+                f"{over} fewer")
+    if under:
+        return f"{under} of {n} owners carry more accounts than their tier's ratio allows"
+    if over:
+        return f"{over} of {n} owners carry fewer accounts than their tier's ratio allows"
+    if pooled:
+        return (f"No assigned owner's book breaks its tier's ratio; {pooled} of {n} work "
+                "mainly on the pooled tier")
+    return f"All {n} owners' books fit the ratio of their main tier"
+
+
+def owner_table(coverage: pd.DataFrame, tiers: list[str], currency: str) -> ExhibitSpec:
+    """Accounts, MRR and tier mix per owner, with load and coverage against the ratio."""
+    t = coverage.reset_index()
+    mix_label = " / ".join(tiers)
+    t[mix_label] = [" / ".join(f"{int(r.get(f'accounts_{k}', 0)):,}" for k in tiers)
+                    for _, r in t.iterrows()]
+    cols = {"owner": "owner", "accounts": "accounts", "mrr": f"MRR ({currency})",
+            mix_label: mix_label, "main_tier": "main tier", "effort_fte": "FTE of work",
+            "coverage": "vs ratio"}
+    t = t[[c for c in cols if c in t.columns]].rename(columns=cols)
+    # keep names and labels on one line (no-break space and hyphen): the table is narrow
+    for c in ("owner", "vs ratio"):
+        t[c] = t[c].astype(str).str.replace(" ", "\u00a0").str.replace("-", "\u2011")
+    n_owners = len(coverage.drop(index="(unassigned)", errors="ignore"))
+    return ExhibitSpec(
+        t, coverage_title(coverage),
+        "Book of business per account owner: accounts, MRR, accounts per value tier, the "
+        "work the book takes by the touch model, and its fit with the main tier's ratio",
+        "accounts (owner), params touch_model", n=int(coverage["accounts"].sum()),
+        notes=f"{n_owners} owners. Main tier = the tier holding most of the owner's accounts; "
+        "under-covered = more accounts than the main tier's ratio allows, over-covered = "
+        "fewer. FTE of work = model hours of the book / CSM hours a year (1.0 = one "
+        "full CSM).",
+        formats={f"MRR ({currency})": "{:,.0f}", "FTE of work": "{:,.2f}"})
 
 
 def coverage_sentence(coverage: pd.DataFrame) -> str:
     cov = coverage.drop(index="(unassigned)", errors="ignore")
-    counts = cov["coverage"].value_counts()
-    parts = [f"{n} {label}" for label, n in counts.items()]
-    unassigned = int(coverage.loc["(unassigned)", "accounts"]) if "(unassigned)" in \
-        coverage.index else 0
+    unassigned = (int(coverage.loc["(unassigned)", "accounts"])
+                  if "(unassigned)" in coverage.index else 0)
+    if cov.empty:
+        return (f"None of the {tf.count(unassigned)} accounts has an owner: ask the client "
+                "for the account-owner field of the CRM export.")
+    heavy = cov.sort_values("effort_fte", ascending=False)
+    top = heavy.iloc[0]
     text = (f"{len(cov):,} owners carry between {int(cov['accounts'].min()):,} and "
-            f"{int(cov['accounts'].max()):,} accounts; against the ratio of their main tier "
-            f"they are: {', '.join(parts)}.")
+            f"{int(cov['accounts'].max()):,} accounts. The heaviest book by effort is "
+            f"{heavy.index[0]}'s ({int(top['accounts']):,} accounts, "
+            f"{tf.number(top['effort_fte'], 2)} FTE of work by the touch model)")
+    pooled = cov[cov["coverage"] == "pooled"]
+    if len(pooled):
+        text += (f"; the {len(pooled)} owners working mainly on the pooled tier hold "
+                 f"{tf.count(pooled['accounts'].sum())} accounts that the model serves with "
+                 f"{tf.number(pooled['effort_fte'].sum(), 1)} FTE of work in total")
+    text += "."
     if unassigned:
         text += f" {unassigned:,} accounts have no owner."
     return text
 
 
-def own_churn_rate(accounts: pd.DataFrame, as_of: pd.Timestamp) -> float:
-    """Annual logo churn of the trailing 12 months: accounts churned in the window /
-    accounts active at its start (0 when there were none)."""
-    start = as_of - pd.DateOffset(months=12)
-    base = (accounts["start_date"] <= start) & ~(accounts["churn_date"] <= start)
-    churned = base & accounts["churn_date"].between(start, as_of)
-    return float(churned.sum() / base.sum()) if base.sum() else 0.0
+def sensitivity_title(sens: pd.DataFrame, *, account_growth: float, currency: str) -> str:
+    """Rule: the no-shift row at the last year against today; wording for no growth."""
+    base = sens[sens["shift"] == 0].set_index("year")
+    last = int(base.index.max())
+    now, end = base.loc[0], base.loc[last]
+    if last == 0 or account_growth == 0:
+        return (f"The touch model needs {_fte(now['fte_by_effort'])} CSMs "
+                f"({tf.money(now['cost_by_effort'], currency)} a year) at today's account "
+                "count")
+    verb = "more" if account_growth > 0 else "fewer"
+    return (f"With {tf.pct(abs(account_growth), 0)} {verb} accounts a year, the touch model "
+            f"needs {_fte(end['fte_by_effort'])} CSMs by year {last} "
+            f"({tf.money(end['cost_by_effort'], currency)} a year), against "
+            f"{_fte(now['fte_by_effort'])} today")
 
 
-def assumptions_text(s) -> str:
-    comp = ("growth and churn compound monthly (annual rates converted to monthly rates)"
+def sensitivity_table(sens: pd.DataFrame, *, top_tier: str, account_growth: float,
+                      currency: str) -> ExhibitSpec:
+    """FTE (cost) by year of account growth (rows) and top-tier share (columns)."""
+    share0 = float((sens.loc[(sens["shift"] == 0) & (sens["year"] == 0), "top_tier_accounts"]
+                    / sens.loc[(sens["shift"] == 0) & (sens["year"] == 0), "accounts"]).iloc[0])
+    shifts = sorted(sens["shift"].unique())
+    rows = []
+    for year, g in sens.groupby("year"):
+        row = {"year": "today" if year == 0 else f"year {year}",
+               "accounts": tf.count(g["accounts"].iloc[0])}
+        for s in shifts:
+            r = g[g["shift"] == s].iloc[0]
+            label = f"{top_tier} {tf.pct(share0 + s, 0)}" + (" (today)" if s == 0 else "")
+            row[label] = (f"{_fte(r['fte_by_effort'])} FTE, "
+                          f"{tf.money(r['cost_by_effort'], currency)}")
+        rows.append(row)
+    return ExhibitSpec(
+        pd.DataFrame(rows), sensitivity_title(sens, account_growth=account_growth,
+                                              currency=currency),
+        f"CSMs required by effort and their cost a year, as accounts grow "
+        f"{tf.pct(account_growth, 0)} a year (rows) and the {top_tier} tier's share of accounts "
+        "shifts (columns)", "params touch_model, value tiers",
+        n=int(round(sens["accounts"].iloc[0])),
+        notes="A shift moves accounts into or out of the top tier, taken pro rata from the "
+        "other tiers; hours per account and loaded costs as in the touch plan.")
+
+
+# --------------------------------------------------------------------------- scenarios
+def paths_title(gap: pd.DataFrame, years: int, own: float | None = None,
+                currency: str = "USD") -> str:
+    """Rule: state the year-N gap at the client's own churn when given, else at the highest
+    churn rate; the percent is of the no-churn path."""
+    rate = own if own is not None and round(own, 3) in gap.index.round(3) else gap.index.max()
+    row = gap.loc[gap.index[abs(gap.index - rate).argmin()]]
+    who = "today's" if own is not None and rate == own else ""
+    lead = f"At {who} {tf.pct(rate, 1 if who else 0)} annual churn".replace("  ", " ")
+    return (f"{lead}, MRR after {years} years is {tf.pct(abs(row['gap_share']), 0)} "
+            f"({tf.money(abs(row['gap']), currency)} a month) below the no-churn path")
+
+
+def revenue_paths(paths: pd.DataFrame, gap: pd.DataFrame, *, years: int, growth: float,
+                  assumptions: str, currency: str, own: float | None = None) -> ExhibitSpec:
+    frame = paths.copy()
+    own_label = None
+    labels = []
+    for c in frame.columns:
+        if own is not None and abs(c - own) < 5e-4:
+            own_label = f"today {tf.pct(c, 1)} churn"
+            labels.append(own_label)
+        else:
+            labels.append(f"{c:.0%} churn")
+    frame.columns = labels
+    fig, ax = charts.new_figure(2.6)
+    charts.trend_lines(frame, ax, highlight=own_label or frame.columns[-1], percent=False,
+                       money_symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
+    ax.set_xlabel("Months from today")
+    ax.set_xticks(range(0, 12 * years + 1, 6))
+    return ExhibitSpec(
+        fig, paths_title(gap, years, own, currency),
+        f"MRR paths over {years} years from today's MRR at {tf.pct(growth, 1)} annual growth "
+        "before churn, by annual churn rate", "mrr (trailing 12 months), params scenarios",
+        notes=f"Assumptions: {assumptions}")
+
+
+def assumptions_text(s: Any, *, growth_from_client: bool) -> str:
+    comp = ("growth and churn compound monthly (annual rates / 12 each month)"
             if s.compounding == "monthly" else "growth and churn apply once a year")
-    base = ("churn applies to the current base" if s.churn_base == "current"
-            else "churn applies to the starting base only")
-    return f"{comp}; {base}; starting from today's active accounts at today's average MRR."
+    base = ("churn applies to the current base, including customers won during the period"
+            if s.churn_base == "current" else "churn applies to the base at the start of each "
+            "step only (additive)")
+    growth = ("growth = the trailing 12 months' new, expansion and win-back MRR / opening MRR"
+              if growth_from_client else "growth from params")
+    return (f"{comp}; {base}; {growth}; churn = cancelled plus contracted MRR / opening MRR; "
+            "price constant.")
 
 
-def scenario_sentence(gap: pd.DataFrame, own: float, years: int, currency: str) -> str:
-    row = gap.loc[gap.index[(abs(gap.index - round(own, 3))).argmin()]]
-    return (f"At the client's own trailing annual logo churn of {tf.pct(own, 0)}, MRR after "
-            f"{years} years would be {tf.money(row['mrr'], currency)} instead of "
+def scenario_sentence(gap: pd.DataFrame, own: float, years: int, currency: str,
+                      at_stake: Mapping[str, float] | None = None) -> str:
+    row = gap.loc[gap.index[(abs(gap.index - own)).argmin()]]
+    text = (f"At today's gross MRR churn of {tf.pct(own, 1)}, MRR after {years} years would be "
+            f"{tf.money(row['mrr'], currency)} instead of "
             f"{tf.money(row['no_churn_mrr'], currency)} without churn: a gap of "
             f"{tf.money(abs(row['gap']), currency)} a month "
             f"({tf.pct(abs(row['gap_share']), 0)}).")
+    if at_stake:
+        text += (f" Over the {years} years, churn at today's rate costs "
+                 f"{tf.money(at_stake['revenue_gain'], currency)} of revenue against the "
+                 "no-churn path.")
+    return text
+
+
+def reference_sentence(gap: pd.DataFrame, *, years: int) -> str:
+    """The domain.md textbook case under the same assumptions (1,000 x $100, 50%)."""
+    worst = gap.index.max()
+    return (f"Check against the textbook case (1,000 customers at $100 a month, 50% growth): "
+            f"under the same assumptions {tf.pct(worst, 0)} churn leaves MRR after {years} "
+            f"years {tf.pct(gap.loc[worst, 'gap_share'], 0)} below the no-churn path "
+            "(the source quotes 56%; the figure depends on the compounding assumptions).")
+
+
+def growth_title(a: Mapping[str, float]) -> str:
+    """Rule: compare the new MRR needed with last year's pace: more (by how much), about the
+    same (within half a point), or already covered."""
+    need, done = a["needed"], a["delivered"]
+    head = (f"Growing MRR {tf.pct(a['target'], 0)} next year at today's churn needs new MRR "
+            f"of {tf.pct(need, 1)} of the base")
+    if tf.is_missing(done):
+        return head
+    pts = abs(need - done) * 100
+    if need - done > 0.005:
+        return (f"{head}, {pts:.1f} {'point' if round(pts, 1) == 1 else 'points'} more than "
+                f"last year's {tf.pct(done, 1)}")
+    if need - done < -0.005:
+        return f"{head}: last year's pace of {tf.pct(done, 1)} already covers it"
+    return f"{head}, about last year's pace of {tf.pct(done, 1)}"
+
+
+def growth_table(a: Mapping[str, float], currency: str) -> ExhibitSpec:
+    """The growth arithmetic (domain.md: 50% + 20% churn = 70% new sales) with the client's
+    own figures."""
+    base = a["base_mrr"]
+    rows = [
+        ("growth target", a["target"]),
+        ("+ churn and contraction (trailing 12 months)", a["churn"]),
+        ("= new MRR needed: new logos, win-backs and expansion", a["needed"]),
+        ("last 12 months: new logos and win-backs", a["new_sales"]),
+        ("last 12 months: expansion", a["expansion"]),
+        ("= new MRR delivered last year", a["delivered"]),
+        ("gap to close (needed - delivered)", a["shortfall"]),
+    ]
+    t = pd.DataFrame(rows, columns=["item", "share of the base"])
+    t[f"MRR a month at today's base ({currency})"] = t["share of the base"] * base
+    return ExhibitSpec(
+        t, growth_title(a),
+        "New MRR needed in a year to hit the growth target, as a share of the opening base, "
+        "against the last 12 months", "mrr (trailing 12 months), params thresholds",
+        notes="New MRR needed = growth target + gross MRR churn (a one-year, additive view). "
+        "Money applies each share to today's MRR of "
+        f"{tf.money(base, currency)}.",
+        formats={"share of the base": "{:.1%}",
+                 f"MRR a month at today's base ({currency})": "{:,.0f}"})
+
+
+def churn_point_sentence(v: Mapping[str, float], currency: str) -> str:
+    return (f"One percentage point less churn ({tf.pct(v['churn_from'], 1)} to "
+            f"{tf.pct(v['churn_to'], 1)} a year) is worth "
+            f"{tf.money(v['revenue_gain'], currency)} of revenue over {v['years']} years, "
+            f"{tf.money(v['npv_gain'], currency)} in today's money at a "
+            f"{tf.pct(v['discount_rate'], 0)} discount rate, and adds "
+            f"{tf.money(v['mrr_gain_year_n'], currency)} to MRR in year {v['years']}.")
+
+
+def _lever_label(lever: str, row: pd.Series) -> str:
+    unit = "%" if lever == "price" else " pts"
+    return (f"{LEVER_LABELS.get(lever, _words(lever))} {tf.pct(row['rate'], 1)} "
+            f"± {row['swing'] * 100:g}{unit}")
+
+
+def tornado_title(tor: pd.DataFrame, years: int, currency: str) -> str:
+    """Rule: name the lever with the widest range; call it "the biggest lever" only when its
+    range exceeds the next one's by more than 10%, else name the two."""
+    if tor.empty:
+        return "No lever to compare"
+    first = tor.index[0]
+    r0 = tor["range"].iloc[0]
+    name0 = LEVER_LABELS.get(first, _words(first))
+    if len(tor) > 1 and tor["range"].iloc[1] * 1.1 >= r0:
+        name1 = LEVER_LABELS.get(tor.index[1], _words(tor.index[1]))
+        return (f"{name0.capitalize()} and {name1} are the biggest levers on MRR in "
+                f"{years} years: each moves it by about {tf.money(r0, currency)} a month "
+                "across its range")
+    return (f"{name0.capitalize()} is the biggest lever on MRR in {years} years: its range "
+            f"moves MRR by {tf.money(r0, currency)} a month")
+
+
+def tornado(tor: pd.DataFrame, *, years: int, currency: str) -> ExhibitSpec:
+    frame = tor[["worse_mrr", "better_mrr"]].copy()
+    frame.index = [_lever_label(k, r) for k, r in tor.iterrows()]
+    fig, ax = charts.new_figure(2.0)
+    charts.tornado(frame, ax, base=float(tor["base_mrr"].iloc[0]), low="worse_mrr",
+                   high="better_mrr", symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
+    return ExhibitSpec(
+        fig, tornado_title(tor, years, currency),
+        f"MRR in {years} years when one lever moves by its plausible range (grey worse, blue "
+        "better), others at today's rates; change vs the base path, money a month",
+        "mrr (trailing 12 months), params scenarios",
+        notes="Levers are annual rates as a share of the base: new sales (new logos and "
+        "win-backs), expansion, churn (cancelled and contracted MRR), price change on the "
+        "whole base. Ranges from params; same compounding as the paths above.")

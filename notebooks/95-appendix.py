@@ -1,0 +1,64 @@
+# %% [markdown]
+# # Appendix: method and definitions
+#
+# How every figure in this report is defined, with the policies and thresholds this run used.
+
+# %% tags=["parameters"]
+client: str = "demo"  # client folder under data/ and params/
+period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
+as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
+run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+
+# %% tags=["remove_cell"]
+import pandas as pd
+
+from playbook import appendix, paths, session
+
+nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir)
+
+# %%
+nb.say(appendix.definitions_markdown(nb.params))
+
+# %% [markdown]
+# ## Full regression table
+#
+# The renewal model behind the driver exhibits: log-odds per unit, standard errors, odds
+# ratios with 95% intervals and p-values.
+
+# %%
+drivers = appendix.recorded_findings(nb.run_dir, "02-renewal-drivers")
+model = (drivers or {}).get("findings", {}).get("model") if drivers else None
+if model and model.get("coefficients"):
+    coefs = pd.DataFrame(model["coefficients"])
+    keep = [c for c in ("term" if "term" in coefs else "feature", "unit", "coef", "std_err",
+                        "odds_ratio", "or_low", "or_high", "p_value") if c in coefs]
+    nb.table(coefs[keep], caption=f"Logistic regression ({model.get('method')}), "
+             f"n = {model.get('n'):,} decisions, {model.get('events'):,} non-renewals.",
+             formats={"coef": "{:.3f}", "std_err": "{:.3f}", "odds_ratio": "{:.2f}",
+                      "or_low": "{:.2f}", "or_high": "{:.2f}", "p_value": "{:.3f}"})
+else:
+    nb.say("The regression table is shown when the report runs the renewal-driver section "
+           "before this appendix.")
+
+# %% [markdown]
+# ## Reproducibility
+#
+# The inputs, parameters and software that produced this report. Re-running the same commit
+# on the same files with the same parameters reproduces it; the complete merged parameters,
+# timings and checksums are in `manifest.json` beside the report.
+
+# %%
+nb.table(appendix.input_files_table(nb.data.quality), caption="Input files (SHA-256)")
+
+# %%
+params_file = paths.params_file(client)
+nb.say(f"Parameters: `{params_file.name}` (SHA-256 {appendix.file_sha256(params_file)[:16]}…) "
+       f"over the shared defaults; code at commit {appendix.git_commit()}.")
+nb.table(appendix.parameter_overrides(nb.params),
+         caption="Parameters that differ from the shared defaults")
+
+# %%
+nb.table(appendix.package_versions(), caption="Software")
+
+# %% tags=["remove_cell"]
+nb.save()

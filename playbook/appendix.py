@@ -1,0 +1,164 @@
+"""The appendix: method and definitions, model specifications, reproducibility.
+
+Definitions are written once here, with the run's own parameter values filled in, so the
+report states exactly the policies it applied.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from playbook import paths
+from playbook.config import Params
+from playbook.quality import QualityLog
+
+PACKAGES = ("pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
+            "nbconvert", "weasyprint", "pandera", "pydantic")
+
+
+def _rules_text(has_rules: bool) -> str:
+    if has_rules:
+        return "Keyword rules on the free text recover a reason where the code is uninformative."
+    return "No keyword rules were set for the free text."
+
+
+def definitions_markdown(p: Params) -> str:
+    """Every headline metric's formula and the edge-case policies this run used."""
+    c = p.churn
+    recognise = ("in the month of the cancellation, even when the customer pays out its "
+                 "term" if c.recognise_at == "cancellation"
+                 else "in the first month without MRR, when the paid period ends")
+    return f"""
+**MRR movements.** Each account's MRR in a month is compared with the month before: *new*
+(0 → paid, first time or after more than {c.reactivation_window_months} months away),
+*reactivation* (0 → paid within {c.reactivation_window_months} months of its last paid
+month), *expansion* and *contraction* (paid → more / less), *churn* (paid → 0). A
+cancellation of one subscription while others stay active is contraction, not churn.
+Churn is recognised {recognise}. Accounts that start and cancel within one month are
+{"counted as one new and one churned logo" if c.count_same_month_churn else "not counted"}.
+Start MRR + new + expansion + reactivation − contraction − churn = end MRR, to the cent.
+
+**Gross MRR churn** = (churn + contraction) / MRR at the start of the period.
+**Net MRR churn** = (churn + contraction − expansion − reactivation) / MRR at the start
+of the period; negative is good (the base grew on its own).
+**GRR** = 1 − gross MRR churn; **NRR** = 1 − net MRR churn. Trailing-12-month GRR and NRR
+follow the accounts paying 12 months earlier: each account's MRR now (capped at its
+earlier MRR for GRR) over their MRR then.
+**Logo churn** = churned accounts / accounts at the start of each month, averaged;
+annualised as 1 − (1 − monthly)^12. **Quick ratio** = (new + expansion + reactivation) /
+(churn + contraction).
+**Churn on renewals due** = ARR of contracts that churned at renewal / ARR of contracts that
+came up for renewal in the period (downgrades shown separately).
+
+**Churn reasons.** Reasons {", ".join(repr(r) for r in c.uninformative_reasons)} (any case)
+and blanks are uninformative. {_rules_text(bool(c.reason_rules))}
+
+**Churn by variable.** Accounts at risk in the trailing 12 months (started before its end,
+not churned before its start); rate = churned / accounts with a 95% Wilson interval; a
+chi-square test of independence (Fisher's exact test when expected counts are small).
+Groups under {p.thresholds.small_group_n} accounts are marked too small to judge.
+
+**Renewal drivers.** One row per renewal decision; every feature is measured
+{p.drivers.cutoff_days} days before the decision from records dated on or before that
+cut-off. Logistic regression (statsmodels) of renewal on the features; odds ratios with 95%
+intervals; average marginal effects in probability points; variance inflation factors above
+10 drop a feature; perfect separation falls back to a penalised fit; {p.drivers.cv_folds}-fold
+cross-validated AUC and Brier score against the base rate. Decisions whose cut-off minus the
+longest look-back of a feature falls before the first month of data are left out (their
+features cannot be measured). As a cross-check, Kaplan-Meier retention curves by segment and
+a Cox proportional-hazards model (statsmodels PHReg) give hazard ratios for the same drivers.
+An account is *at risk* when its predicted renewal probability is below
+{p.drivers.at_risk_probability:.0%}.
+
+**Health score.** Measures scored 0-100 and weighted ({", ".join(f"{k} {v:g}" for k, v in
+p.health.weights.items())}); a missing measure's weight is spread over the others. Bands:
+red up to {p.health.bands.get("red", 50):g}, yellow up to {p.health.bands.get("yellow", 75):g},
+green above. A *surprise non-renewal* is a churn whose health band was
+{" or ".join(p.thresholds.surprise_bands)} at the cut-off.
+
+**Headcount.** By ratio: accounts / accounts per CSM of the tier. By effort: (accounts ×
+per-account hours (touches per year × (contact + preparation + travel hours)) + admin hours
++ one-to-many programme hours once per tier) / {p.touch_model.csm_hours_per_year:g}
+available hours per CSM per year.
+
+**Scenarios.** Revenue paths start from today's active accounts at today's average MRR and
+apply the growth and churn rates with the compounding convention printed under the chart;
+the value of one point less churn is the extra revenue over the horizon, discounted at
+{p.scenarios.discount_rate:.0%} a year for the NPV.
+""".strip()
+
+
+def input_files_table(quality: QualityLog) -> pd.DataFrame:
+    """Each input table's file, rows read and kept, and SHA-256."""
+    return pd.DataFrame([{"table": t.table, "file": t.file, "rows read": t.rows_read,
+                          "rows kept": t.rows_kept, "sha256": t.sha256}
+                         for t in quality.loads])
+
+
+def package_versions() -> pd.DataFrame:
+    rows = [{"package": "python", "version": platform.python_version()}]
+    for name in PACKAGES:
+        try:
+            rows.append({"package": name, "version": metadata.version(name)})
+        except metadata.PackageNotFoundError:
+            rows.append({"package": name, "version": "not installed"})
+    return pd.DataFrame(rows)
+
+
+def git_commit() -> str:
+    """The checkout's commit (with '+ changes' when the tree is dirty), or 'unknown'."""
+    root = paths.PACKAGE_DIR.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head + (" + uncommitted changes" if dirty else "")) if head else "unknown"
+
+
+def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(d, dict):
+        for k, v in d.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+    else:
+        out[prefix[:-1]] = d
+    return out
+
+
+def parameter_overrides(p: Params) -> pd.DataFrame:
+    """Parameters whose value differs from the shared defaults (the client's and the
+    command line's choices), excluding the table mappings; the full merged set is in
+    manifest.json."""
+    import yaml
+
+    defaults = _flatten(yaml.safe_load(paths.defaults_file().read_text(encoding="utf-8")))
+    merged = _flatten({k: v for k, v in p.as_dict().items() if k not in ("tables", "derived")})
+    rows = [{"parameter": k, "value": json.dumps(v, default=str),
+             "default": json.dumps(defaults.get(k), default=str)}
+            for k, v in merged.items() if defaults.get(k) != v]
+    return pd.DataFrame(rows, columns=["parameter", "value", "default"])
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+def recorded_findings(run_dir: Path | None, notebook: str) -> dict[str, Any] | None:
+    """Findings an earlier notebook of this run recorded (None when interactive)."""
+    if run_dir is None:
+        return None
+    file = run_dir / "findings" / f"{notebook}.json"
+    return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None

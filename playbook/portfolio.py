@@ -1,0 +1,127 @@
+"""Many clients at once: run every client's report and write the portfolio page.
+
+``make reports`` runs each client in ``params/`` (one process per client, as many at once
+as there are cores) and writes ``reports/index.html``: one row per client linking its
+latest report, with its key figures. A failing client is listed with its error and does
+not stop the others.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from playbook import paths
+from playbook import textfmt as tf
+from playbook.config import CLIENT_NAME
+from playbook.errors import PlaybookError
+from playbook.facts import facts_from_results
+
+
+def clients_with_params() -> list[str]:
+    """Client names that have a ``params/<client>.yaml`` (valid folder names only)."""
+    folder = paths.project_root() / "params"
+    return sorted(p.stem for p in folder.glob("*.yaml") if CLIENT_NAME.match(p.stem))
+
+
+@dataclass
+class ClientRun:
+    client: str
+    ok: bool
+    message: str
+
+
+def _run_one(client: str, period: str | None) -> ClientRun:
+    from playbook.render import render_report
+
+    try:
+        result = render_report(client, period=period, progress=False)
+    except PlaybookError as exc:
+        return ClientRun(client, False, str(exc).splitlines()[0])
+    return ClientRun(client, True, str(result.out_dir))
+
+
+def run_reports(clients: list[str], *, period: str | None = None,
+                workers: int | None = None) -> list[ClientRun]:
+    """Render each client's report in its own process; returns one result per client."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(clients) or 1))
+    if workers == 1:
+        return [_run_one(c, period) for c in clients]
+    runs = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_run_one, c, period): c for c in clients}
+        for future in as_completed(futures):
+            runs.append(future.result())
+    return sorted(runs, key=lambda r: r.client)
+
+
+def latest_results(client: str) -> tuple[Path, dict] | None:
+    """The client's most recent report (by as-of date) and its results."""
+    best = None
+    for file in (paths.reports_dir() / client).glob("*/results.json"):
+        try:
+            results = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        key = str(results.get("meta", {}).get("as_of") or "")
+        if best is None or key > best[0]:
+            best = (key, file.parent, results)
+    return (best[1], best[2]) if best else None
+
+
+def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
+    """The portfolio page: self-contained HTML, no script, no external resource."""
+    failed = {r.client: r.message for r in runs or [] if not r.ok}
+    rows = []
+    for client in clients:
+        found = latest_results(client)
+        if found is None:
+            note = failed.get(client, "no report yet")
+            rows.append(f"<tr><td>{html.escape(client)}</td><td colspan=7 class=err>"
+                        f"{html.escape(note)}</td></tr>")
+            continue
+        folder, results = found
+        f = facts_from_results(results)
+        link = f"{folder.relative_to(paths.reports_dir()).as_posix()}/report.html"
+        err = (f'<div class="err">last run failed: {html.escape(failed[client])}</div>'
+               if client in failed else "")
+        rows.append(
+            f'<tr><td><a href="{html.escape(link)}">{html.escape(f.client_name or client)}'
+            f"</a>{err}</td><td>{html.escape(f.period_label)}</td>"
+            f"<td class=num>{tf.money(f.mrr, f.currency)}</td>"
+            f"<td class=num>{tf.pct(f.grr, 1)}</td><td class=num>{tf.pct(f.nrr, 1)}</td>"
+            f"<td class=num>{tf.pct(f.logo_churn, 1)}</td>"
+            f"<td class=num>{tf.money(f.mrr_at_risk, f.currency)}</td>"
+            f"<td class=num>{tf.pct(f.unknown_reason_share, 0)}</td></tr>")
+    head = ("<tr><th>Client</th><th>Period</th><th>MRR</th><th>GRR</th><th>NRR</th>"
+            "<th>Logo churn</th><th>MRR at risk</th><th>No reason</th></tr>")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Client portfolio</title>
+<style>
+body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: #262626; margin: 2em auto;
+       max-width: 60em; }}
+h1 {{ color: #1f4e79; font-size: 1.5em; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ padding: .4em .6em; border-bottom: 1px solid #e3e3e3; text-align: left; }}
+th {{ border-bottom: 1.5px solid #262626; font-size: .85em; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.err {{ color: #a23b3b; font-size: .85em; }}
+a {{ color: #1f4e79; }}
+</style></head><body>
+<h1>Client portfolio</h1>
+<p>Latest report of each client; figures from each report's results.json (trailing 12
+months).</p>
+<table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
+</body></html>
+"""
+
+
+def write_index(clients: list[str], runs: list[ClientRun] | None = None) -> Path:
+    out = paths.reports_dir() / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(index_html(clients, runs), encoding="utf-8")
+    return out

@@ -1,0 +1,1480 @@
+"""Scaffold ``params/<client>.yaml`` from whatever exports sit in ``data/<client>/``.
+
+``playbook client acme`` (``make client CLIENT=acme``) reads every CSV, Excel sheet and
+Parquet file in the client's folder (never writing to it), and proposes:
+
+* which file (or sheet) holds which table of the data contract: by the file name and by
+  how many of the table's columns the file has (a table whose key must be unique, such as
+  ``accounts``, is only proposed for a file where that key is unique);
+* the column mapping, matching each header to the contract: the same name; the same name
+  ignoring case and punctuation; a known header of common CRM and CS-platform exports
+  (Salesforce, HubSpot, Gainsight, ChurnZero, Zendesk: :data:`SYNONYMS`), also once a unit
+  such as "(USD)" or a prefix such as "Ticket" is removed; a similar name. The values must
+  fit the column's kind (dates, amounts, scores in range) or the guess is marked down;
+* how the file is written: delimiter, decimal comma, encoding, header line, and the date
+  format (ISO, day-first DD-MM-YYYY versus month-first MM/DD/YYYY by which place holds
+  values above 12, Excel serial numbers);
+* the client's codes for code columns (e.g. status values -> ``active``/``churned``);
+* the currency (from headers such as "ARR (USD)") and the reporting period (the last
+  complete quarter in the subscription history).
+
+Every guess is written with a comment saying how sure it is (``sure``, ``likely``,
+``guess``) and every gap with ``TODO``; the consultant reviews the file, then runs
+``make check``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from playbook import paths
+from playbook.config import check_client_name
+from playbook.contract import TABLES, ColumnSpec
+from playbook.errors import PlaybookError
+from playbook.loader import detect_encoding
+
+TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet")
+MAX_ROWS = 200_000  # rows read per file: enough to judge values, quick on big exports
+SAMPLE_ROWS = 3_000  # rows whose values are checked against a column's kind
+SURE, LIKELY, GUESS = 95, 85, 60  # score thresholds of the confidence words
+
+
+class ScaffoldError(PlaybookError):
+    """The client's folder cannot be scaffolded (missing, empty, or params already there)."""
+
+
+# --------------------------------------------------------------------------- vocabulary
+
+#: Headers seen in CRM and customer-success exports, per table and canonical column.
+#: ``"*"`` applies to every table. Compared ignoring case and punctuation.
+SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "*": {
+        "account_id": [
+            "Account ID", "Customer ID", "Company ID", "Account Number", "AccountId",
+            "Account Id (18)", "Account No", "Customer Number", "Customer No", "Client ID",
+            "Organization ID", "Organisation ID", "Org ID", "Company GSID", "Account GSID",
+            "Account External ID", "External ID", "Account CRM ID", "CRM ID", "CRM Account ID",
+            "Salesforce ID", "Salesforce Account ID", "SFDC ID", "SFDC Account ID",
+            "HubSpot Company ID", "Associated Company ID", "Company Record ID",
+            "Zendesk Organization ID", "Requester Organization ID", "Organization External ID",
+            "Account", "Customer Account ID", "ChurnZero Account ID", "Tenant ID",
+            # German and French exports
+            "Kundennummer", "Kunden-ID", "Kundennr", "Debitorennummer", "Numéro client",
+            "ID client", "Code client",
+        ],
+        "contact_id": [
+            "Contact ID", "ContactId", "Person ID", "Contact Record ID", "Contact GSID",
+            "Person GSID", "Contact External ID", "Who ID", "WhoId", "Associated Contact ID",
+            "Participant ID",
+        ],
+    },
+    "accounts": {
+        "account_id": ["ID", "Record ID", "Account Key", "Customer Key"],
+        "name": ["Account Name", "Company Name", "Customer Name", "Name", "Organization Name",
+                 "Organisation Name", "Company", "Organization", "Client Name", "Customer",
+                 "Firma", "Firmenname", "Kunde", "Kundenname", "Raison sociale", "Société",
+                 "Nom du client"],
+        "industry": ["Industry", "Vertical", "Sector", "Industry Vertical", "Industry Group",
+                     "Primary Industry"],
+        "employees": ["Employees", "Number of Employees", "NumberOfEmployees", "No of Employees",
+                      "Employee Count", "Headcount", "Employee Headcount", "Staff", "FTEs",
+                      "Total Employees"],
+        "size_band": ["Size", "Company Size", "Size Band", "Employee Range", "Employees Range",
+                      "Employee Band", "Size Category", "Company Size Band"],
+        "region": ["Region", "Country", "Billing Country", "Geo", "Geography", "Territory",
+                   "Country/Region", "Market", "Sales Region", "HQ Country", "Location"],
+        "owner": ["Account Owner", "Owner", "CSM", "Customer Success Manager", "CSM Name",
+                  "Account Manager", "Company Owner", "HubSpot Owner", "Assigned CSM",
+                  "Owner Name", "Account Owner Name", "Success Manager", "CS Owner",
+                  "Primary CSM", "Account Owner Full Name"],
+        "segment": ["Segment", "Customer Segment", "Tier", "Customer Tier", "Plan", "Plan Tier",
+                    "Plan Name", "Account Tier", "Account Segment", "Edition", "Package",
+                    "Service Tier", "Subscription Tier", "Market Segment"],
+        "start_date": ["Customer Since", "Start Date", "Signup Date", "Sign Up Date",
+                       "Sign-up Date", "Contract Start Date", "Became a Customer Date",
+                       "Date Became Customer", "Customer Start Date", "First Close Date",
+                       "First Purchase Date", "Activation Date", "Subscription Start Date",
+                       "Original Contract Date", "Original Start Date", "Onboarded At",
+                       "Close Date", "Closed Won Date", "First Contract Date", "Go Live Date"],
+        "renewal_date": ["Renewal Date", "Next Renewal Date", "Contract End Date",
+                         "Contract End", "Renewal", "Subscription End Date", "Term End Date",
+                         "Expiration Date", "Expiry Date", "Contract Renewal Date",
+                         "Renewal Due Date"],
+        "arr": ["ARR", "Annual Recurring Revenue", "Annual Contract Value", "ACV",
+                "Contract Value", "Current ARR", "Total ARR", "ARR Amount", "Annual Value",
+                "Subscription ARR", "Contract ARR"],
+        "mrr": ["MRR", "Monthly Recurring Revenue", "Current MRR", "MRR Amount",
+                "Monthly Revenue", "Monthly Fee", "Monthly Amount", "Monthly Value"],
+        "products": ["Products", "Number of Products", "Products Owned", "Product Count",
+                     "No of Products", "Number of Modules", "Modules", "Licensed Products"],
+        "status": ["Status", "Account Status", "Customer Status", "Churned", "Churn Flag",
+                   "Is Churned", "Churn", "Active", "Is Active", "Customer Type", "State",
+                   "Lifecycle Status", "Account State", "Subscription Status"],
+        "churn_date": ["Churn Date", "Churned Date", "Cancellation Date", "Cancelled Date",
+                       "Canceled Date", "Termination Date", "Lost Date", "Date Churned",
+                       "Churned On", "Cancel Date", "Churned At", "Cancelled At"],
+    },
+    "mrr": {
+        "month": ["Month", "Period", "Billing Month", "Invoice Month", "Revenue Month",
+                  "Month Start", "Billing Period", "Date", "Snapshot Month", "Reporting Month"],
+        "mrr": ["MRR", "MRR Amount", "Monthly Recurring Revenue", "Amount", "Monthly Amount",
+                "Recurring Revenue", "Subscription MRR", "Net MRR", "Ending MRR",
+                "Monthly Revenue", "Revenue"],
+        "start_date": ["Start Date", "Subscription Start", "Subscription Start Date",
+                       "Service Start", "Service Start Date", "Contract Start",
+                       "Contract Start Date", "Effective Date", "Activated At", "Started At",
+                       "Term Start"],
+        "end_date": ["End Date", "Subscription End", "Subscription End Date", "Service End",
+                     "Service End Date", "Contract End", "Contract End Date", "Ended At",
+                     "Cancelled At", "Canceled At", "Expiration Date", "Term End"],
+    },
+    "churn_events": {
+        "churn_date": ["Churn Date", "Cancellation Date", "Cancelled Date", "Canceled Date",
+                       "Cancelled At", "Canceled At", "Date", "Effective Date",
+                       "Termination Date", "Lost Date", "Close Date", "Churned On",
+                       "Event Date", "Churned At", "Cancel Date"],
+        "reason_code": ["Reason", "Churn Reason", "Reason Code", "Cancellation Reason",
+                        "Loss Reason", "Closed Lost Reason", "Primary Churn Reason",
+                        "Churn Category", "Reason Category", "Lost Reason", "Churn Reason Code"],
+        "reason_text": ["Reason Details", "Churn Reason Details", "Comments", "Comment",
+                        "Feedback", "Feedback Text", "Notes", "Description", "Churn Notes",
+                        "Cancellation Comments", "Details", "Free Text", "Verbatim",
+                        "Reason Text", "Churn Comments", "Loss Reason Details"],
+        "lost_mrr": ["Lost MRR", "MRR Lost", "Churned MRR", "Churn MRR", "MRR Churned",
+                     "Lost Monthly Revenue", "Churned Amount"],
+    },
+    "renewals": {
+        "renewal_date": ["Renewal Date", "Close Date", "Closed Date", "Decision Date",
+                         "Renewal Close Date", "Date", "Contract End Date"],
+        "outcome": ["Outcome", "Stage", "Stage Name", "Status", "Result", "Renewal Status",
+                    "Renewal Outcome", "Opportunity Stage", "Won/Lost", "Is Won", "Renewed"],
+        "arr_before": ["ARR Before", "Previous ARR", "Prior ARR", "Old ARR", "Original ARR",
+                       "Starting ARR", "Renewal Base", "Expiring ARR", "Available to Renew"],
+        "arr_after": ["ARR After", "New ARR", "Renewed ARR", "Renewal ARR", "Renewal Amount",
+                      "Ending ARR", "Amount"],
+    },
+    "usage": {
+        "month": ["Month", "Date", "Usage Month", "Period", "Usage Date", "Activity Month",
+                  "Event Date", "Day", "Week"],
+        "active_users": ["Active Users", "MAU", "Monthly Active Users", "Users Active",
+                         "Unique Users", "Distinct Users", "Active Seats", "Users"],
+        "licensed_seats": ["Licensed Seats", "Seats", "Licenses", "Licences", "Purchased Seats",
+                           "Seat Count", "Contracted Seats", "Paid Seats", "Total Licenses",
+                           "Licensed Users", "Seats Purchased"],
+        "key_actions": ["Key Actions", "Events", "Actions", "Usage Count", "Event Count",
+                        "Key Events", "Core Actions", "Feature Usage", "Key Feature Usage"],
+    },
+    "tickets": {
+        "ticket_id": ["Ticket ID", "Ticket Number", "Ticket No", "Case Number", "Case ID",
+                      "ID", "Ticket", "Issue Key", "Conversation ID", "Request ID"],
+        "opened_at": ["Created", "Created At", "Created Date", "Opened", "Opened At",
+                      "Opened Date", "Submitted At", "Submitted", "Date Opened", "Ticket Created",
+                      "Created Time", "Requested", "Date/Time Opened", "Created On",
+                      "Creation Date"],
+        "closed_at": ["Closed", "Closed At", "Closed Date", "Solved", "Solved At",
+                      "Resolved At", "Resolved", "Date Closed", "Date/Time Closed",
+                      "Ticket Solved", "Resolution Date", "Closed On", "Solved Date"],
+        "priority": ["Priority", "Ticket Priority", "Severity", "Case Priority", "Urgency",
+                     "Sev", "Priority Level", "Severity Level"],
+        "hours_spent": ["Hours Spent", "Time Spent", "Time Spent Hours", "Hours Logged",
+                        "Time Logged", "Effort Hours", "Effort", "Total Time Spent",
+                        "Handle Time", "Work Hours", "Agent Hours", "Time Worked",
+                        "Total Time Spent Hours"],
+    },
+    "surveys": {
+        "date": ["Date", "Response Date", "Survey Date", "Responded At", "Submitted At",
+                 "Completed At", "Answered At", "Created At", "Received At", "Survey Sent",
+                 "Response Time", "Submitted"],
+        "nps": ["NPS", "NPS Score", "Score NPS", "Likelihood to Recommend",
+                "How Likely to Recommend", "Recommend Score", "Net Promoter Score",
+                "NPS Rating", "Recommendation Score"],
+        "csat": ["CSAT", "CSAT Score", "Satisfaction", "Satisfaction Score",
+                 "Satisfaction Rating", "Customer Satisfaction", "Rating", "Ticket Satisfaction",
+                 "Ticket Satisfaction Score", "Customer Satisfaction Score", "CSAT Rating"],
+    },
+    "contacts": {
+        "contact_id": ["ID", "Record ID", "Email", "Email Address", "Contact Email"],
+        "role": ["Role", "Persona", "Contact Role", "Buying Role", "Contact Type",
+                 "Stakeholder Role", "Type", "Contact Persona"],
+        "seniority": ["Seniority", "Level", "Job Level", "Management Level", "Seniority Level",
+                      "Title Level"],
+        "relationship_strength": ["Relationship", "Relationship Strength", "Sentiment",
+                                  "Relationship Status", "Engagement", "Strength",
+                                  "Relationship Score", "Contact Sentiment"],
+    },
+    "touches": {
+        "date": ["Date", "Activity Date", "Activity Date/Time", "Created Date", "Timestamp",
+                 "Logged At", "Meeting Date", "Call Date", "Completed Date", "Occurred At",
+                 "Event Date", "Activity Timestamp", "Engagement Date", "Touch Date"],
+        "type": ["Type", "Activity Type", "Task Type", "Touch Type", "Channel",
+                 "Interaction Type", "Event Type", "Subtype", "Engagement Type",
+                 "Timeline Activity Type", "Activity Subtype", "Touchpoint Type"],
+    },
+    "csm_inputs": {
+        "date": ["Date", "Assessed On", "Scored On", "Assessment Date", "Updated At",
+                 "Last Updated", "Snapshot Date", "Score Date"],
+        "executive_relationship": ["Executive Relationship", "Exec Relationship",
+                                   "Executive Sponsor", "Exec Sponsor Score",
+                                   "Executive Engagement", "Executive Alignment",
+                                   "Executive Sponsor Score"],
+        "champion_quality": ["Champion Quality", "Champion", "Champion Strength",
+                             "Champion Score", "Champion Engagement"],
+        "reference_value": ["Reference Value", "Referenceability", "Reference Potential",
+                            "Advocacy", "Reference", "Advocate Score", "Advocacy Score"],
+    },
+    "onboarding": {
+        "step": ["Step", "Milestone", "Onboarding Step", "Task", "Stage", "Phase",
+                 "Milestone Name", "Success Plan Task", "Objective", "Task Name",
+                 "Onboarding Stage"],
+        "completed_date": ["Completed On", "Completed Date", "Completed At", "Date Completed",
+                           "Completion Date", "Done Date", "Finished", "Achieved On", "Date",
+                           "Milestone Date"],
+    },
+}
+
+#: Headers that look like a contract column but are something else (why, in a few words).
+NOT_THIS: dict[str, str] = {
+    "annualrevenue": "the company's own revenue in Salesforce, not what it pays",
+    "seats": "licensed seats, not company size",
+    "refundamount": "a refund, not lost MRR",
+    "refundamountusd": "a refund, not lost MRR",
+    "resolutiontimehours": "elapsed time to resolve, not hours spent by support",
+    "resolutiontime": "elapsed time to resolve, not hours spent by support",
+    "firstresponsetimeminutes": "response time, not hours spent",
+    "createddate": "when the CRM record was created, not necessarily when the customer started",
+    "arramount": "ARR of the line; the mrr table takes MRR",
+    "amount": "check whether it is monthly (MRR) or annual",
+}
+
+#: Words in a file name that say which table it holds.
+FILE_WORDS: dict[str, tuple[str, ...]] = {
+    "accounts": ("account", "accounts", "company", "companies", "customer", "customers",
+                 "client", "clients", "organization", "organizations", "organisations", "orgs"),
+    "mrr": ("mrr", "subscription", "subscriptions", "billing", "invoice", "invoices",
+            "revenue", "arr", "charges", "recurring"),
+    "churn_events": ("churn", "churns", "cancellation", "cancellations", "cancel", "churned"),
+    "renewals": ("renewal", "renewals", "opportunities", "opportunity", "opps"),
+    "usage": ("usage", "analytics", "adoption", "logins", "telemetry"),
+    "tickets": ("ticket", "tickets", "support", "cases", "case", "zendesk", "helpdesk",
+                "incidents"),
+    "surveys": ("survey", "surveys", "nps", "csat", "responses"),
+    "contacts": ("contact", "contacts", "people", "persons", "stakeholders"),
+    "touches": ("touch", "touches", "activities", "activity", "interactions", "engagements",
+                "meetings", "calls", "timeline", "tasks"),
+    "csm_inputs": ("csm", "scores", "scorecard", "scorecards", "health", "assessments"),
+    "onboarding": ("onboarding", "milestones", "milestone", "implementation"),
+}
+
+#: Words that prefix a header in a table's own export ("Ticket Priority", "Account Owner").
+PREFIXES: dict[str, tuple[str, ...]] = {
+    "accounts": ("account", "company", "customer", "client", "organization", "org"),
+    "mrr": ("subscription", "sub", "billing", "invoice", "line"),
+    "churn_events": ("churn", "cancellation", "event"),
+    "renewals": ("renewal", "opportunity", "opp"),
+    "usage": ("usage",),
+    "tickets": ("ticket", "case", "request"),
+    "surveys": ("survey", "response"),
+    "contacts": ("contact", "person"),
+    "touches": ("activity", "touch", "task", "event", "engagement"),
+    "csm_inputs": ("csm", "health"),
+    "onboarding": ("onboarding", "milestone"),
+}
+
+ID_WORDS = {"id", "ids", "number", "no", "nr", "num", "key", "ref", "code", "gsid", "uuid",
+            "guid"}
+UNIT_WORDS = {"usd", "eur", "gbp", "chf", "cad", "aud", "sek", "nok", "dkk", "jpy", "inr",
+              "brl", "mxn", "zar", "sgd", "nzd", "pln", "in", "num", "count", "nr"}
+CURRENCIES = ("USD", "EUR", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "JPY", "INR",
+              "BRL", "MXN", "ZAR", "SGD", "NZD", "PLN")
+CURRENCY_SIGNS = {"$": "USD", "€": "EUR", "£": "GBP"}
+
+#: Client values -> canonical codes, per code column (compared ignoring case/punctuation).
+CODE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "status": {
+        "active": ("active", "live", "current", "customer", "paying", "open", "activecustomer",
+                   "renewing", "inprogress", "subscribed", "existing"),
+        "churned": ("churned", "churn", "cancelled", "canceled", "cancel", "lost", "closedlost",
+                    "inactive", "terminated", "formercustomer", "former", "ended", "expired",
+                    "notrenewed", "nonrenewal", "deactivated", "closed", "exited"),
+    },
+    "outcome": {
+        "renewed": ("renewed", "renewal", "won", "closedwon", "closedwonrenewal", "renew",
+                    "yes", "extended", "flat", "upsell", "expanded", "expansion"),
+        "churned": ("churned", "cancelled", "canceled", "lost", "closedlost", "notrenewed",
+                    "nonrenewal", "churn", "no", "terminated"),
+        "downgraded": ("downgraded", "downgrade", "downsell", "contraction", "reduced",
+                       "partialchurn", "renewedlower", "downsized"),
+    },
+    "priority": {
+        "urgent": ("urgent", "critical", "p1", "sev1", "severity1", "blocker", "highest",
+                   "emergency", "p0", "sev0"),
+        "high": ("high", "p2", "sev2", "severity2", "major"),
+        "medium": ("medium", "normal", "p3", "sev3", "severity3", "moderate", "med"),
+        "low": ("low", "p4", "p5", "sev4", "severity4", "minor", "lowest", "trivial"),
+    },
+    "role": {
+        "user": ("user", "enduser", "member", "admin", "administrator", "poweruser",
+                 "practitioner", "influencer"),
+        "champion": ("champion", "advocate", "internalchampion", "primarycontact"),
+        "executive": ("executive", "exec", "economicbuyer", "decisionmaker",
+                      "executivesponsor", "sponsor", "buyer", "signer"),
+    },
+    "seniority": {
+        "c_level": ("clevel", "csuite", "ceo", "cxo", "cfo", "cto", "coo", "cio", "owner",
+                    "founder", "president", "executive", "chief"),
+        "vp": ("vp", "vicepresident", "svp", "evp", "avp", "headof"),
+        "director": ("director", "seniordirector", "head"),
+        "manager": ("manager", "lead", "teamlead", "seniormanager", "supervisor"),
+        "individual": ("individual", "individualcontributor", "ic", "staff", "analyst",
+                       "employee", "associate", "specialist", "nonmanager", "entry"),
+    },
+    "relationship_strength": {
+        "strong": ("strong", "good", "high", "excellent", "positive", "green", "promoter"),
+        "medium": ("medium", "neutral", "moderate", "ok", "average", "fair", "yellow", "amber"),
+        "weak": ("weak", "poor", "low", "negative", "red", "bad", "detractor", "none"),
+    },
+    "type": {
+        "call": ("call", "phone", "phonecall", "loggedcall", "calllog", "conferencecall",
+                 "videocall"),
+        "email": ("email", "emails", "mail", "outboundemail", "inboundemail"),
+        "meeting": ("meeting", "videomeeting", "zoom", "teams", "checkin", "sync"),
+        "qbr": ("qbr", "ebr", "businessreview", "quarterlybusinessreview",
+                "executivebusinessreview"),
+        "onsite": ("onsite", "onsitevisit", "visit", "inperson", "sitevisit", "customervisit"),
+        "webinar": ("webinar", "training", "event", "workshop", "office hours", "officehours"),
+    },
+}
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "1.0"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "0.0"}
+
+KIND_WORDS = {"date": "dates", "month": "dates", "money": "amounts", "number": "numbers",
+              "count": "whole numbers", "id": "identifiers", "text": "text", "code": "codes",
+              "bool": "true/false"}
+
+
+# --------------------------------------------------------------------------- names
+
+
+def norm(name: str) -> str:
+    """Lower-case letters and digits only: 'ARR (USD)' -> 'arrusd'."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+def tokens(name: str) -> list[str]:
+    """Words of a header, camelCase split: 'AccountId' -> ['account', 'id']."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))
+    return re.findall(r"[a-z0-9]+", spaced.lower())
+
+
+def stem(name: str) -> str:
+    """A header without parenthesised units and currency words: 'ARR (USD)' -> 'arr'."""
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", str(name))
+    words = [w for w in tokens(text) if w not in UNIT_WORDS]
+    return "".join(words)
+
+
+def _unprefixed(name: str, table: str) -> str:
+    text = re.sub(r"\([^)]*\)|\[[^\]]*\]", " ", str(name))
+    words = [w for w in tokens(text) if w not in UNIT_WORDS]
+    if len(words) > 1 and words[0] in PREFIXES.get(table, ()):
+        return "".join(words[1:])
+    return ""
+
+
+def synonyms(table: str, column: str) -> list[str]:
+    """Known export headers of ``table.column`` (table-specific first, then general)."""
+    return [*SYNONYMS.get(table, {}).get(column, []), *SYNONYMS["*"].get(column, [])]
+
+
+# --------------------------------------------------------------------------- values
+
+_TIME = r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AaPp][Mm])?(Z|[+-]\d{2}:?\d{2})?)?"
+_ISO = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?" + _TIME + "$")
+_ISO_SLASH = re.compile(r"^\d{4}/\d{1,2}/\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2})?)?$")
+_DM = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})" + _TIME + "$")
+_MONTH_NAME = re.compile(r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b")
+_NUMBERISH = re.compile(r"^[-+(]?\s*[$€£]?\s*[\d.,' \u00a0]*\d\s*%?\)?$")
+
+
+def _blank_mask(values: pd.Series) -> pd.Series:
+    text = values.astype(str).str.strip()
+    return text.eq("") | text.str.lower().isin({"nan", "nat", "none", "null", "n/a", "na", "-"})
+
+
+def nonblank(values: pd.Series) -> pd.Series:
+    """The non-blank values of a text column, stripped."""
+    values = values.astype(str).str.strip()
+    return values[~_blank_mask(values)]
+
+
+@dataclass
+class DateGuess:
+    """How a column writes its dates.
+
+    ``style``: ``iso``, ``dayfirst``, ``monthfirst``, ``ambiguous`` (day and month both
+    12 or less everywhere), ``mixed`` (both orders), ``excel`` (serial numbers), ``text``
+    (other text pandas can read, e.g. '15 Jan 2024'), ``none`` (not dates).
+    ``share``: share of non-blank values that are dates. ``date_format``: a strptime
+    format that reads every value, when there is one.
+    """
+
+    style: str
+    share: float
+    date_format: str | None = None
+    evidence: str = ""
+    example: str = ""
+
+
+def detect_dates(values: pd.Series) -> DateGuess:
+    """Classify the date format of a column from its values."""
+    text = nonblank(values)
+    if text.empty:
+        return DateGuess("none", 0.0)
+    sample = text.drop_duplicates().head(2000)
+    n = len(sample)
+    iso = sample.str.match(_ISO) | sample.str.match(_ISO_SLASH)
+    dm = sample.str.extract(_DM)
+    is_dm = dm[0].notna()
+    numbers = pd.to_numeric(sample, errors="coerce")
+    excel = numbers.between(20000, 80000) & ~iso & ~is_dm
+    first = pd.to_numeric(dm[0], errors="coerce")
+    second = pd.to_numeric(dm[2], errors="coerce")
+    day_first = is_dm & (first > 12) & (second <= 12)
+    month_first = is_dm & (second > 12) & (first <= 12)
+    # Other text dates ('15 Jan 2024', 'Jan 15, 2024'): a month name beside digits.
+    other = ~(iso | is_dm | excel) & sample.str.contains(_MONTH_NAME) & sample.str.contains(
+        r"\d")
+    if other.any():
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(sample[other].head(300), format="mixed", errors="coerce")
+        share_ok = parsed.notna().mean() if len(parsed) else 0.0
+        other &= share_ok >= 0.8
+    share = float((iso | is_dm | excel | other).mean())
+    example = str(sample.iloc[0])
+    if share < 0.5:
+        return DateGuess("none", share, example=example)
+    if is_dm.sum() >= max(iso.sum(), excel.sum(), other.sum()):
+        seps = set(dm.loc[is_dm, 1])
+        years = set(dm.loc[is_dm, 3].str.len())
+        timed = dm.loc[is_dm, 4].notna().any()
+        ex_day = sample[day_first].head(1).tolist()
+        ex_month = sample[month_first].head(1).tolist()
+        if day_first.any() and month_first.any():
+            return DateGuess("mixed", share, evidence=(
+                f"{int(day_first.sum())} values are day-first (e.g. {ex_day[0]}) and "
+                f"{int(month_first.sum())} month-first (e.g. {ex_month[0]})"), example=example)
+        fmt = None
+        if len(seps) == 1 and len(years) == 1 and not timed and is_dm.all():
+            sep, year = seps.pop(), "%Y" if years.pop() == 4 else "%y"
+            fmt = (f"%d{sep}%m{sep}{year}" if day_first.any()
+                   else f"%m{sep}%d{sep}{year}" if month_first.any() else None)
+        if day_first.any():
+            return DateGuess("dayfirst", share, fmt, f"{int(day_first.sum())} of {n} distinct "
+                             f"values have a day above 12 in the first place (e.g. {ex_day[0]}), "
+                             "none in the second", example)
+        if month_first.any():
+            return DateGuess("monthfirst", share, fmt, f"{int(month_first.sum())} of {n} "
+                             "distinct values have a day above 12 in the second place (e.g. "
+                             f"{ex_month[0]}), none in the first", example)
+        return DateGuess("ambiguous", share, evidence=(
+            f"no value has a number above 12 in the first two places (e.g. {example}): "
+            "DD-MM and MM-DD cannot be told apart"), example=example)
+    if excel.sum() >= max(iso.sum(), other.sum()):
+        return DateGuess("excel", share, evidence=f"Excel serial numbers (e.g. {example})",
+                         example=example)
+    if iso.sum() >= other.sum():
+        return DateGuess("iso", share, evidence="ISO dates (YYYY-MM-DD)", example=example)
+    return DateGuess("text", share, evidence=f"dates written as text (e.g. {example})",
+                     example=example)
+
+
+def parse_dates_loosely(values: pd.Series, dayfirst: bool = False) -> pd.Series:
+    """Dates of a column for ranges (ISO, then day/month text, then Excel serials)."""
+    import warnings
+
+    text = values.astype(str).str.strip()
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    rest = out.isna() & ~_blank_mask(text)
+    if rest.any():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            other = pd.to_datetime(text[rest], format="mixed", dayfirst=dayfirst,
+                                   errors="coerce")
+        out = out.astype("datetime64[ns]")
+        out[rest] = other.astype("datetime64[ns]")
+        serial = pd.to_numeric(text[out.isna()], errors="coerce")
+        ok = serial.between(20000, 80000)
+        out[serial[ok].index] = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial[ok],
+                                                                             unit="D")
+    return out.astype("datetime64[ns]")
+
+
+def numeric_share(values: pd.Series) -> float:
+    """Share of non-blank values that read as numbers (either decimal mark)."""
+    text = nonblank(values)
+    if text.empty:
+        return 0.0
+    return float(text.str.match(_NUMBERISH).mean())
+
+
+def parse_numbers_loosely(values: pd.Series, decimal: str = ".") -> pd.Series:
+    text = values.astype(str).str.strip().str.replace(r"[\s$€£\u00a0']", "", regex=True)
+    if decimal == ",":
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        text = text.str.replace(",", "", regex=False)
+    text = text.str.replace(r"^\((.*)\)$", r"-\1", regex=True).str.rstrip("%")
+    return pd.to_numeric(text, errors="coerce")
+
+
+def detect_decimal(values: pd.Series) -> tuple[str | None, str]:
+    """(',' or '.' or None, evidence) from number texts: '1.234,56' and '12,5' say comma."""
+    text = nonblank(values).str.replace(r"[\s$€£\u00a0]", "", regex=True)
+    comma = text.str.match(r"^[-+]?\d{1,3}(\.\d{3})+,\d+$|^[-+]?\d+,(\d{1,2}|\d{4,})$")
+    point = text.str.match(r"^[-+]?\d{1,3}(,\d{3})+\.\d+$|^[-+]?\d+\.(\d{1,2}|\d{4,})$")
+    if comma.any() and not point.any():
+        return ",", f"decimal comma (e.g. {text[comma].iloc[0]})"
+    if point.any() and not comma.any():
+        return ".", ""
+    if comma.any() and point.any():
+        return None, (f"both decimal marks occur (e.g. {text[comma].iloc[0]} and "
+                      f"{text[point].iloc[0]})")
+    return None, ""
+
+
+def value_fit(col: ColumnSpec, values: pd.Series, header: str = "") -> tuple[int, str]:
+    """(score adjustment, note) for how well a column's values fit a contract column."""
+    text = nonblank(values)
+    if text.empty:
+        return 0, "the column is empty"
+    n = len(text)
+    if col.kind in ("date", "month"):
+        guess = detect_dates(text)
+        if guess.share < 0.8:
+            return -40, f"but its values do not look like dates (e.g. '{text.iloc[0]}')"
+        return 3, ""
+    if col.kind in ("money", "number", "count"):
+        share = numeric_share(text)
+        if share < 0.8:
+            return -40, f"but its values are not numbers (e.g. '{text.iloc[0]}')"
+        if col.kind in ("money", "number") and detect_dates(text.head(200)).style in (
+                "iso", "dayfirst", "monthfirst", "mixed"):
+            return -40, "but its values are dates"
+        nums = parse_numbers_loosely(text)
+        if nums.isna().mean() > 0.2:
+            nums = parse_numbers_loosely(text, ",")
+        nums = nums.dropna()
+        if col.min is not None and col.max is not None and len(nums):
+            inside = nums.between(col.min, col.max).mean()
+            if inside < 0.9:
+                return -35, (f"but its values run {nums.min():g}-{nums.max():g}, outside the "
+                             f"{col.min:g}-{col.max:g} scale")
+        if col.kind in ("money", "count") and len(nums) and (nums < 0).mean() > 0.2:
+            return -20, "but many values are negative"
+        return 3, ""
+    if col.kind == "code":
+        codes = guess_codes(col.name, header, text)
+        if codes.mapped_share >= 0.5:
+            return 3, ""
+        if text.nunique() > 40:
+            return -30, f"but it has {text.nunique()} different values, not a short list"
+        return -5, ""
+    if col.kind == "id":
+        if text.nunique() == 1 and n > 1:
+            return -30, "but it holds one value only"
+        return 0, ""
+    return 0, ""
+
+
+# --------------------------------------------------------------------------- codes
+
+
+@dataclass
+class CodeGuess:
+    """Proposed mapping of one code column's client values onto canonical codes."""
+
+    column: str
+    header: str
+    counts: dict[str, int]
+    mapping: dict[str, str]
+    how: dict[str, str] = field(default_factory=dict)  # value -> sure/likely/guess
+    note: str = ""
+
+    @property
+    def unmapped(self) -> list[str]:
+        return [v for v in self.counts if v not in self.mapping]
+
+    @property
+    def mapped_share(self) -> float:
+        total = sum(self.counts.values())
+        return sum(c for v, c in self.counts.items() if v in self.mapping) / total if total else 0
+
+
+def guess_codes(column: str, header: str, values: pd.Series, limit: int = 40) -> CodeGuess:
+    """Map a code column's values onto the contract's codes by known words.
+
+    True/false flags are read through the header: 'churn_flag' TRUE means churned,
+    'is_active' TRUE means active.
+    """
+    text = nonblank(values)
+    counts = dict(Counter(text).most_common(limit))
+    words = CODE_WORDS.get(column, {})
+    mapping: dict[str, str] = {}
+    how: dict[str, str] = {}
+    note = ""
+    lowered = {v.lower() for v in counts}
+    if lowered and lowered <= TRUE_WORDS | FALSE_WORDS and column in ("status", "outcome"):
+        h = norm(header)
+        yes = None
+        if column == "status":
+            if any(w in h for w in ("churn", "cancel", "lost", "inactive", "terminat")):
+                yes, no = "churned", "active"
+            elif "active" in h or "customer" in h or "paying" in h:
+                yes, no = "active", "churned"
+        else:
+            if any(w in h for w in ("renew", "won", "retain")):
+                yes, no = "renewed", "churned"
+            elif any(w in h for w in ("churn", "lost", "cancel")):
+                yes, no = "churned", "renewed"
+        if yes is not None:
+            for v in counts:
+                mapping[v] = yes if v.lower() in TRUE_WORDS else no
+                how[v] = "likely"
+            note = f"a true/false flag: '{header}' true means {yes}"
+        else:
+            note = f"a true/false flag; which value means {words and list(words)[-1]}?"
+        return CodeGuess(column, header, counts, mapping, how, note)
+    for value in counts:
+        v = norm(value)
+        hit = next((code for code, ws in words.items() if v == norm(code) or v in ws), None)
+        if hit:
+            mapping[value], how[value] = hit, "sure" if v == norm(hit) else "likely"
+            continue
+        best = None
+        for code, ws in words.items():
+            for w in (*ws, norm(code)):
+                word = re.search(rf"(^|[^a-z0-9]){re.escape(w)}($|[^a-z0-9])",
+                                 value.lower().replace("-", " "))
+                found = (len(w) >= 2 and word) or (len(w) >= 4 and w in v)
+                if found and (best is None or len(w) > len(best[1])):
+                    best = (code, w)
+        if best:
+            mapping[value], how[value] = best[0], "guess"
+    return CodeGuess(column, header, counts, mapping, how, note)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass
+class Source:
+    """One table-shaped thing in the client's folder: a CSV/Parquet file or an Excel sheet."""
+
+    path: Path
+    frame: pd.DataFrame  # every cell as text, header applied
+    sheet: str | None = None
+    sheets: int = 1
+    header_row: int = 1
+    delimiter: str | None = None
+    encoding: str | None = None
+    rows: int = 0
+    truncated: bool = False
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def sample(self) -> pd.DataFrame:
+        """Up to SAMPLE_ROWS rows drawn evenly (fixed seed): what value checks look at."""
+        if "sample" not in self.cache:
+            f = self.frame
+            self.cache["sample"] = (f.sample(n=SAMPLE_ROWS, random_state=0)
+                                    if len(f) > SAMPLE_ROWS else f)
+        return self.cache["sample"]
+
+    def dates(self, header: str) -> DateGuess:
+        key = ("dates", header)
+        if key not in self.cache:
+            self.cache[key] = detect_dates(self.sample()[header])
+        return self.cache[key]
+
+    def fit(self, col: ColumnSpec, header: str) -> tuple[int, str]:
+        key = ("fit", col.name, col.kind, header)
+        if key not in self.cache:
+            self.cache[key] = value_fit(col, self.sample()[header], header)
+        return self.cache[key]
+
+    @property
+    def label(self) -> str:
+        return self.path.name + (f" [{self.sheet}]" if self.sheet is not None else "")
+
+    @property
+    def headers(self) -> list[str]:
+        return list(self.frame.columns)
+
+
+def sniff_delimiter(sample: str, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    best, best_score = ",", -1.0
+    for sep in (",", ";", "\t", "|"):
+        counts = [ln.count(sep) for ln in lines]
+        if not counts or max(counts) == 0:
+            continue
+        modal = Counter(counts[1:] or counts).most_common(1)[0][0]
+        score = modal * sum(c == modal for c in counts) / len(counts)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _looks_like_header(cells: list[str], width: int) -> bool:
+    filled = [c for c in cells if str(c).strip()]
+    if len(filled) < max(2, 0.8 * width):
+        return False
+    valueish = sum(bool(re.match(r"^[-+]?[\d.,/: -]+$", str(c).strip())) for c in filled)
+    return valueish <= 0.2 * len(filled)
+
+
+def _header_line(rows: list[list[str]]) -> int:
+    """1-based line of the header among the first rows (title lines above it skipped)."""
+    if not rows:
+        return 1
+    width = Counter(sum(1 for c in r if str(c).strip()) for r in rows[1:] or rows)
+    modal = max(width.items(), key=lambda kv: (kv[1], kv[0]))[0] if width else 0
+    for number, row in enumerate(rows[:30], start=1):
+        if _looks_like_header(row, max(modal, 2)):
+            return number
+    return 1
+
+
+def _text_cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            return ""
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _frame_from_rows(raw: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    rows = [[_text_cell(v) for v in r] for r in raw.head(30).itertuples(index=False)]
+    line = _header_line(rows)
+    header = [str(c).strip() for c in rows[line - 1]] if rows else []
+    body = raw.iloc[line:].map(_text_cell) if len(raw) > line else raw.iloc[0:0]
+    names, seen = [], Counter()
+    for i, h in enumerate(header):
+        h = h or f"Unnamed: {i}"
+        seen[h] += 1
+        names.append(h if seen[h] == 1 else f"{h}.{seen[h] - 1}")
+    body.columns = names
+    keep = [c for c in body.columns if not (c.startswith("Unnamed: ")
+                                            and nonblank(body[c]).empty)]
+    return body[keep].reset_index(drop=True), line
+
+
+def read_sources(path: Path) -> list[Source]:
+    """Read a file of the client's folder as text tables (one per Excel sheet)."""
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        encoding = detect_encoding(path)
+        with path.open(encoding=encoding, errors="replace", newline="") as fh:
+            sample = fh.read(64 * 1024)
+        sep = sniff_delimiter(sample, suffix)
+        rows = list(csv.reader(sample.splitlines()[:30], delimiter=sep))
+        line = _header_line(rows)
+        frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                            skiprows=line - 1, encoding=encoding, skipinitialspace=True,
+                            nrows=MAX_ROWS, on_bad_lines="skip", engine="c")
+        frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+        frame = frame.loc[~frame.apply(lambda c: c.str.strip().eq("")).all(axis=1)]
+        return [Source(path, frame.reset_index(drop=True), header_row=line, delimiter=sep,
+                       encoding=encoding, rows=len(frame), truncated=len(frame) >= MAX_ROWS)]
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, nrows=MAX_ROWS)
+        out = []
+        for name, raw in book.items():
+            raw = raw.dropna(how="all")
+            if raw.empty:
+                continue
+            frame, line = _frame_from_rows(raw.reset_index(drop=True))
+            out.append(Source(path, frame, sheet=str(name), sheets=len(book),
+                              header_row=int(raw.index[line - 1]) + 1, rows=len(frame)))
+        return out
+    if suffix == ".parquet":
+        raw = pd.read_parquet(path)
+        frame = raw.head(MAX_ROWS).map(_text_cell)
+        frame.columns = [str(c) for c in frame.columns]
+        return [Source(path, frame, rows=len(raw), truncated=len(raw) > MAX_ROWS)]
+    return []
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass
+class ColumnGuess:
+    """One proposed mapping: canonical column <- client header, with the evidence."""
+
+    column: str
+    header: str
+    score: int
+    how: str
+    note: str = ""
+
+    @property
+    def confidence(self) -> str:
+        return "sure" if self.score >= SURE else "likely" if self.score >= LIKELY else "guess"
+
+
+@functools.lru_cache(maxsize=256)
+def _targets(table: str, column: str) -> frozenset[str]:
+    return frozenset({norm(column)} | {norm(x) for x in synonyms(table, column)})
+
+
+@functools.lru_cache(maxsize=20_000)
+def _header_score(table: str, col: ColumnSpec, header: str) -> tuple[int, str]:
+    if header == col.name:
+        return 100, "same name"
+    n, s, u = norm(header), stem(header), _unprefixed(header, table)
+    if n == norm(col.name):
+        return 97, "same name ignoring case and punctuation"
+    target = _targets(table, col.name)
+    if n in target:
+        return 90, "known export header"
+    if s and s in target:
+        return 88, "known header once the unit is removed"
+    if u and u in target:
+        return 86, f"known header without its '{tokens(header)[0]}' prefix"
+    key = s or n
+    if col.kind == "id" and not set(tokens(header)) & ID_WORDS:
+        return 0, ""  # an identifier's header names it as one ('Company' is a name)
+    best = 0.0
+    for t in target:
+        if 2 * min(len(key), len(t)) < 0.86 * (len(key) + len(t)):
+            continue  # lengths alone rule it out
+        m = difflib.SequenceMatcher(None, key, t)
+        if m.real_quick_ratio() >= 0.86 and m.quick_ratio() >= 0.86:
+            best = max(best, m.ratio())
+    if best >= 0.86 and len(key) >= 4:
+        return 66, "similar name"
+    return 0, ""
+
+
+def match_headers(table: str, headers: list[str], source: Source | None = None
+                  ) -> dict[str, ColumnGuess]:
+    """Propose the client header for each contract column of ``table``.
+
+    Each header serves at most one column; the best-scoring pairs are taken first. With
+    ``source`` (the file's values) a header whose values do not fit the column's kind is
+    marked down, below the threshold when they clearly do not fit.
+    """
+    spec = TABLES[table]
+    pairs: list[tuple[int, int, str, str, str, str]] = []
+    for order, col in enumerate(spec.columns):
+        for header in headers:
+            score, how = _header_score(table, col, header)
+            if not score:
+                continue
+            note = ""
+            if source is not None:
+                adjust, note = source.fit(col, header)
+                score = min(100, score + adjust)
+            if score >= GUESS:
+                pairs.append((score, -order, col.name, header, how, note))
+    pairs.sort(key=lambda p: (p[0], p[1]), reverse=True)
+    out: dict[str, ColumnGuess] = {}
+    used: set[str] = set()
+    for score, _, column, header, how, note in pairs:
+        if column in out or header in used:
+            continue
+        out[column] = ColumnGuess(column, header, score, how, note)
+        used.add(header)
+    return out
+
+
+def value_only_guess(table: str, column: str, source: Source, used: set[str]
+                     ) -> ColumnGuess | None:
+    """For a required column no header matched: the one unused column whose values fit."""
+    col = TABLES[table].column(column)
+    if col.kind not in ("date", "month"):
+        return None
+    fits = [h for h in source.headers if h not in used and source.dates(h).share >= 0.9]
+    if len(fits) != 1:
+        return None
+    return ColumnGuess(column, fits[0], 50, "the only unused date column",
+                       "from the values only: confirm")
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def needed_columns(table: str, layout: str | None) -> list[str]:
+    spec = TABLES[table]
+    if table == "mrr":
+        return ["account_id", "mrr", "start_date"] if layout == "lines" else [
+            "account_id", "month", "mrr"]
+    return [c.name for c in spec.columns if c.required]
+
+
+@dataclass
+class TableGuess:
+    """One proposed ``tables.<name>`` entry."""
+
+    table: str
+    source: Source
+    columns: dict[str, ColumnGuess]
+    layout: str | None = None
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    secondary: bool = False
+    decimal: str | None = None
+    decimal_note: str = ""
+    dates: dict[str, DateGuess] = field(default_factory=dict)
+    dayfirst: bool | None = None
+    date_format: str | None = None
+    date_notes: list[str] = field(default_factory=list)
+    codes: dict[str, CodeGuess] = field(default_factory=dict)
+
+    @property
+    def missing(self) -> list[str]:
+        return [c for c in needed_columns(self.table, self.layout) if c not in self.columns]
+
+    @property
+    def confidence(self) -> str:
+        if self.missing or self.secondary:
+            return "guess"
+        low = min((g.score for g in self.columns.values()), default=0)
+        return "sure" if self.score >= 150 and low >= LIKELY else "likely"
+
+    def unmapped(self) -> list[str]:
+        used = {g.header for g in self.columns.values()}
+        return [h for h in self.source.headers if h not in used]
+
+
+def _file_hint(table: str, source: Source) -> str:
+    """The word of the file (or sheet) name that says it holds ``table`` ("" if none)."""
+    words = [*tokens(source.path.stem), *tokens(source.sheet or "")]
+    return next((w for w in words if w in FILE_WORDS[table]), "")
+
+
+def _key_unique(table: str, source: Source, columns: dict[str, ColumnGuess]) -> bool | None:
+    key = TABLES[table].key
+    if table == "mrr" or not key or not all(k in columns for k in key):
+        return None
+    frame = source.frame[[columns[k].header for k in key]]
+    frame = frame.loc[~frame.apply(lambda c: _blank_mask(c)).any(axis=1)]
+    return bool(len(frame)) and not frame.duplicated().any()
+
+
+def propose_table(table: str, source: Source) -> TableGuess:
+    """Match one source against one table and score the fit."""
+    cols = match_headers(table, source.headers, source)
+    layout = None
+    if table == "mrr":
+        layout = "lines" if "month" not in cols and "start_date" in cols else "monthly"
+        if layout == "monthly":
+            cols.pop("start_date", None)
+            cols.pop("end_date", None)
+    guess = TableGuess(table, source, cols, layout)
+    needed = needed_columns(table, layout)
+    for column in guess.missing if _file_hint(table, source) else ():
+        extra = value_only_guess(table, column, source, {g.header for g in cols.values()})
+        if extra is not None:
+            cols[column] = extra
+    found = [c for c in needed if c in cols]
+    coverage = len(found) / len(needed)
+    optional = [c for c, g in cols.items() if c not in needed and g.score >= LIKELY]
+    hint = _file_hint(table, source)
+    unique = _key_unique(table, source, cols)
+    score = 100 * coverage + 12 * len(optional) + (45 if hint else 0)
+    score += sum(cols[c].score for c in found) / max(len(needed), 1) / 10
+    if unique is True:
+        score += 15
+        guess.reasons.append(f"{'/'.join(TABLES[table].key)} unique in {source.rows:,} rows")
+    elif unique is False:
+        score -= 120
+        guess.reasons.append(f"{'/'.join(TABLES[table].key)} repeats")
+    if hint:
+        where = "sheet" if hint in tokens(source.sheet or "") else "file"
+        guess.reasons.insert(0, f"the {where} name says '{hint}'")
+    guess.reasons.append(f"{len(cols)} of {len(TABLES[table].columns)} columns found")
+    guess.score = score
+    return guess
+
+
+def _usable(guess: TableGuess) -> bool:
+    needed = needed_columns(guess.table, guess.layout)
+    coverage = 1 - len(guess.missing) / len(needed)
+    hint = _file_hint(guess.table, guess.source)
+    if TABLES[guess.table].references_accounts and "account_id" in guess.missing:
+        return False  # cannot be tied to accounts: listed as not used, with the reason
+    if hint and TABLES[guess.table].required:
+        return True  # the file name says it is the required table: propose it, flag the gaps
+    spec = TABLES[guess.table]
+    content = [c for c, g in guess.columns.items()
+               if spec.column(c).kind != "id" and g.score >= LIKELY]
+    if not hint and not content:
+        return False  # an account column alone does not say which table a file is
+    return guess.score > 0 and (coverage == 1 or (bool(hint) and coverage >= 0.5))
+
+
+def _finish(guess: TableGuess) -> TableGuess:
+    """Detect decimal mark, date format and codes of the columns of a chosen table."""
+    spec = TABLES[guess.table]
+    frame = guess.source.frame
+    numeric = [g.header for c, g in guess.columns.items()
+               if spec.column(c).kind in ("money", "number", "count")]
+    if numeric:
+        sample = guess.source.sample()
+        decimal, note = detect_decimal(pd.concat([sample[h] for h in numeric]))
+        if decimal == "," or (decimal is None and note):
+            guess.decimal, guess.decimal_note = decimal, note
+    styles: dict[str, DateGuess] = {}
+    for c, g in guess.columns.items():
+        if spec.column(c).kind in ("date", "month"):
+            styles[c] = guess.source.dates(g.header)
+    guess.dates = styles
+    kinds = {d.style for d in styles.values() if d.style != "none"}
+    headers = {c: guess.columns[c].header for c in styles}
+    if "mixed" in kinds or ("dayfirst" in kinds and "monthfirst" in kinds):
+        bad = [headers[c] for c, d in styles.items() if d.style in ("mixed", "dayfirst",
+                                                                     "monthfirst")]
+        guess.date_notes.append(
+            "TODO: " + ", ".join(bad) + " mix day-first and month-first dates: ask the client "
+            "for ISO dates (YYYY-MM-DD); " + "; ".join(d.evidence for d in styles.values()
+                                                        if d.evidence and d.style == "mixed"))
+    elif "dayfirst" in kinds or "monthfirst" in kinds:
+        first = "dayfirst" in kinds
+        guess.dayfirst = first
+        which = "dayfirst" if first else "monthfirst"
+        ev = next(d for d in styles.values() if d.style == which)
+        cols = [headers[c] for c, d in styles.items() if d.style in (which, "ambiguous")]
+        guess.date_notes.append(f"{'day' if first else 'month'}-first dates in "
+                                f"{', '.join(cols)}: {ev.evidence}")
+        fmts = {d.date_format for d in styles.values() if d.style != "none"}
+        if len(fmts) == 1 and None not in fmts:
+            guess.date_format = fmts.pop()
+    elif "ambiguous" in kinds:
+        amb = [headers[c] for c, d in styles.items() if d.style == "ambiguous"]
+        guess.dayfirst = False
+        ev = next(d for d in styles.values() if d.style == "ambiguous")
+        guess.date_notes.append(
+            f"TODO: {', '.join(amb)}: {ev.evidence}; ask the client whether their system "
+            "writes day or month first (read as month first until then)")
+    for c, d in styles.items():
+        if d.style == "excel":
+            guess.date_notes.append(f"{headers[c]}: Excel serial numbers (read as dates)")
+        elif d.style == "text":
+            guess.date_notes.append(f"{headers[c]}: {d.evidence}; check a few in the profile")
+    for col in spec.columns:
+        g = guess.columns.get(col.name)
+        if g is not None and col.kind == "code":
+            guess.codes[col.name] = guess_codes(col.name, g.header, frame[g.header])
+    return guess
+
+
+def assign_tables(sources: list[Source]) -> tuple[dict[str, TableGuess], list[Source]]:
+    """Choose at most one source per table (and one table per source), best fit first;
+    then let a table no file holds borrow a source already used when that source has the
+    table's columns and a distinctive one the first table does not use (e.g. a ticket
+    export's satisfaction score read as ``surveys``)."""
+    candidates = [propose_table(t, s) for s in sources for t in TABLES]
+    chosen: dict[str, TableGuess] = {}
+    used: set[int] = set()
+    for guess in sorted((g for g in candidates if _usable(g)), key=lambda g: -g.score):
+        if guess.table in chosen or id(guess.source) in used:
+            continue
+        chosen[guess.table] = guess
+        used.add(id(guess.source))
+    for guess in sorted(candidates, key=lambda g: -g.score):
+        if guess.table in chosen or id(guess.source) not in used or guess.missing:
+            continue
+        needed = needed_columns(guess.table, guess.layout)
+        if any(guess.columns[c].score < LIKELY for c in needed):
+            continue
+        if _key_unique(guess.table, guess.source, guess.columns) is False:
+            continue
+        taken = {g.header for t in chosen.values() if t.source is guess.source
+                 for g in t.columns.values()}
+        spec = TABLES[guess.table]
+        own = [g for c, g in guess.columns.items() if spec.column(c).kind not in
+               ("id", "date", "month") and g.score >= LIKELY and g.header not in taken]
+        if own:
+            guess.secondary = True
+            guess.reasons.insert(0, f"{', '.join(g.header for g in own)} in a file "
+                                 "already used: read it a second time")
+            chosen[guess.table] = guess
+    ordered = {t: _finish(chosen[t]) for t in TABLES if t in chosen}
+    unused = [s for s in sources if id(s) not in used]
+    return ordered, unused
+
+
+# --------------------------------------------------------------------------- whole client
+
+
+@dataclass
+class Scaffold:
+    """Everything proposed for one client, and how to write it as a params file."""
+
+    client: str
+    folder: Path
+    tables: dict[str, TableGuess]
+    unused: list[Source]
+    skipped: list[str]
+    currency: str
+    currency_note: str
+    period: str
+    period_note: str
+
+    @property
+    def todos(self) -> list[str]:
+        """What the consultant must fill or check, one line each."""
+        out = []
+        for name, t in self.tables.items():
+            for c in t.missing:
+                out.append(f"{name}.{c}: required column not found in {t.source.label}")
+            for c, g in t.columns.items():
+                if g.confidence == "guess":
+                    note = f", {g.note}" if g.note else ""
+                    out.append(f"{name}.{c} <- '{g.header}': {g.how}{note}")
+            for c, codes in t.codes.items():
+                if codes.unmapped:
+                    values = ", ".join(repr(v) for v in codes.unmapped[:6])
+                    out.append(f"{name}.codes.{c}: map {values}")
+            out += [f"{name}: {n[6:]}" for n in t.date_notes if n.startswith("TODO:")]
+            if t.decimal is None and t.decimal_note:
+                out.append(f"{name}: {t.decimal_note}")
+            if t.secondary:
+                out.append(f"{name}: read from {t.source.label}, which another table uses too")
+        if "accounts" not in self.tables:
+            out.insert(0, "accounts: no file looks like the account list (required)")
+        if not self.period:
+            out.append("period: no dates to propose a period from")
+        return out
+
+    def yaml_text(self) -> str:
+        return render_yaml(self)
+
+    def summary(self) -> str:
+        return render_summary(self)
+
+
+def _latest_period(tables: dict[str, TableGuess]) -> tuple[str, str]:
+    """The last complete quarter of the subscription history (else of any dates)."""
+    today = pd.Timestamp(dt.date.today())
+    for name in ("mrr", "accounts", *TABLES):
+        t = tables.get(name)
+        if t is None:
+            continue
+        cols = [c for c in t.columns if TABLES[name].column(c).kind in ("date", "month")
+                and c not in ("renewal_date", "end_date")]
+        if not cols:
+            continue
+        starts, ends = [], []
+        for c in cols:
+            d = parse_dates_loosely(t.source.frame[t.columns[c].header], bool(t.dayfirst))
+            d = d[d <= today]
+            if d.notna().any():
+                last = d.max()
+                if TABLES[name].column(c).kind == "month":
+                    last = last + pd.offsets.MonthEnd(0)
+                starts.append(d.min())
+                ends.append(last)
+        if not ends:
+            continue
+        first, last = min(starts), max(ends)
+        q = last.to_period("Q")
+        where = ", ".join(t.columns[c].header for c in cols)
+        span = f"{name} ({where}) run from {first:%d %b %Y} to {last:%d %b %Y}"
+        if last >= q.end_time.normalize() - pd.Timedelta(days=10):
+            return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
+        if (q - 1).end_time >= first:
+            q = q - 1
+            return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
+        return (f"{q.year}-Q{q.quarter}", f"a partial quarter (no complete one in the data): "
+                f"{span}; or pass AS_OF={last:%Y-%m-%d}")
+    return "", ""
+
+
+def _currency(sources: list[Source], tables: dict[str, TableGuess]) -> tuple[str, str]:
+    seen: Counter[str] = Counter()
+    where: dict[str, str] = {}
+    for s in sources:
+        for h in s.headers:
+            for w in tokens(h):
+                if w.upper() in CURRENCIES:
+                    seen[w.upper()] += 1
+                    where.setdefault(w.upper(), h)
+    for t in tables.values():
+        for c, g in t.columns.items():
+            if TABLES[t.table].column(c).kind == "money":
+                sample = nonblank(t.source.frame[g.header]).head(500)
+                for sign, code in CURRENCY_SIGNS.items():
+                    if sample.str.contains(re.escape(sign)).any():
+                        seen[code] += 2
+                        where.setdefault(code, f"{sign} in {g.header}")
+    if not seen:
+        return "USD", "TODO: no currency in headers or values; set the client's currency"
+    code, _ = seen.most_common(1)[0]
+    return code, f"likely: from '{where[code]}'"
+
+
+def scaffold_client(client: str, folder: Path | None = None) -> Scaffold:
+    """Read ``data/<client>/`` (only reads) and propose its params."""
+    check_client_name(client)
+    folder = folder or paths.data_dir(client)
+    if not folder.is_dir():
+        raise ScaffoldError(f"There is no folder {folder} with the client's exports.",
+                            fix=f"Create data/{client}/ and put the client's CSV, Excel or "
+                            "Parquet exports in it, then run this again.")
+    sources: list[Source] = []
+    skipped: list[str] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            skipped.append(f"{path.name}: not a table file (CSV, Excel or Parquet)")
+            continue
+        try:
+            found = read_sources(path)
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the rest
+            skipped.append(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})")
+            continue
+        for src in found:
+            if src.rows == 0:
+                skipped.append(f"{src.label}: a header but no rows")
+            else:
+                sources.append(src)
+        if not found:
+            skipped.append(f"{path.name}: no rows")
+    if not sources:
+        raise ScaffoldError(f"No CSV, Excel or Parquet file in {folder}.",
+                            fix=f"Put the client's exports in data/{client}/ (see the data "
+                            "request: `make data-request`).")
+    tables, unused = assign_tables(sources)
+    currency, currency_note = _currency(sources, tables)
+    period, period_note = _latest_period(tables)
+    return Scaffold(client, folder, tables, unused, skipped, currency, currency_note, period,
+                    period_note)
+
+
+def write_params(client: str, *, force: bool = False, out: Path | None = None
+                 ) -> tuple[Path, Scaffold]:
+    """Scaffold the client and write the params file (``params/<client>.yaml``).
+
+    Refuses to overwrite an existing file unless ``force``.
+    """
+    check_client_name(client)
+    target = out or paths.params_file(client)
+    if target.exists() and not force:
+        raise ScaffoldError(
+            f"{target} already exists; the scaffold does not overwrite it.",
+            fix=f"Write the proposal elsewhere (playbook client {client} --out "
+            f"/tmp/{client}.yaml) and compare, or pass --force (make client CLIENT={client} "
+            "FORCE=1) to replace it.")
+    proposal = scaffold_client(client)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(proposal.yaml_text(), encoding="utf-8")
+    return target, proposal
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def q(value: object) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    import json
+
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _line(text: str, comment: str = "", width: int = 44) -> str:
+    if not comment:
+        return text
+    return f"{text.ljust(width)} # {comment}" if len(text) < width else f"{text}  # {comment}"
+
+
+def _short(values: list[str], n: int = 8) -> str:
+    shown = ", ".join(values[:n])
+    return shown + (f", … ({len(values)} in all)" if len(values) > n else "")
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
+
+
+def _column_comment(g: ColumnGuess) -> str:
+    return f"{g.confidence}: {g.how}" + (f", {g.note}" if g.note else "")
+
+
+def _not_mapped_note(header: str) -> str:
+    reason = NOT_THIS.get(norm(header)) or NOT_THIS.get(stem(header))
+    return f"{header} ({reason})" if reason else header
+
+
+def render_yaml(s: Scaffold) -> str:
+    """The params file text: valid YAML, every guess commented."""
+    from playbook.contract_doc import ANALYSES
+
+    lines = [
+        f"# params/{s.client}.yaml: proposed by `make client CLIENT={s.client}` on "
+        f"{dt.date.today().isoformat()}",
+        f"# from the files in data/{s.client}/ (read, never changed).",
+        "# Every guess says how sure it is; review them all before trusting a report:",
+        "#   sure   = the contract's name (ignoring case and punctuation) and the values fit",
+        "#   likely = a known header of CRM / CS-platform exports, or a known code",
+        "#   guess  = a similar name, or the values alone suggest it: check it",
+        "#   TODO   = left for you to fill in or to ask the client",
+        f"# Next: `make check CLIENT={s.client}` validates the data and prints a profile per",
+        f"# table; then `make report CLIENT={s.client}`. Canonical columns and codes:",
+        "# docs/data-contract.md; every other parameter and its default: playbook/defaults.yaml.",
+        "",
+        "client:",
+        _line(f"  name: {q(s.client.replace('-', ' ').replace('_', ' ').title())}",
+              "TODO: the client's name as the cover should show it"),
+        _line(f"  currency: {s.currency}", s.currency_note),
+        "",
+        "period:",
+    ]
+    if s.period:
+        lines.append(_line(f"  period: {q(s.period)}", f"guess: {s.period_note}"))
+    else:
+        lines.append(_line('  period: ""', "TODO: e.g. 2026-Q3 (or pass PERIOD= / AS_OF=)"))
+    lines += ["", "tables:"]
+    for name, t in s.tables.items():
+        spec = TABLES[name]
+        src = t.source
+        lines.append(_line(f"  {name}:", f"{t.confidence}: {'; '.join(t.reasons)}"))
+        lines.append(f"    file: {q(src.path.name)}")
+        if src.truncated:
+            lines.append(f"    # proposed from the first {MAX_ROWS:,} rows of a larger file")
+        if src.sheet is not None:
+            lines.append(_line(f"    sheet: {q(src.sheet)}",
+                               f"{src.sheets} sheets in the workbook" if src.sheets > 1 else ""))
+        if src.header_row != 1:
+            lines.append(_line(f"    header_row: {src.header_row}",
+                               f"likely: {src.header_row - 1} title line(s) above the header"))
+        if src.delimiter and src.delimiter != ",":
+            lines.append(_line(f"    delimiter: {q(src.delimiter)}", "sure: detected"))
+        if src.encoding and src.encoding not in ("utf-8", "utf-8-sig"):
+            lines.append(_line(f"    encoding: {src.encoding}", "likely: the file is not UTF-8"))
+        if t.decimal == ",":
+            lines.append(_line('    decimal: ","', f"likely: {t.decimal_note}"))
+        elif t.decimal_note:
+            lines.append(f"    # TODO decimal: {t.decimal_note}; set decimal: \",\" if commas")
+        if t.date_format:
+            lines.append(_line(f"    date_format: {q(t.date_format)}",
+                               "likely: every date column is written this way"))
+        if t.dayfirst is not None and not (t.date_format and t.dayfirst is False):
+            dnote = next((n for n in t.date_notes if "first" in n), "")
+            lines.append(_line(f"    dayfirst: {'true' if t.dayfirst else 'false'}",
+                               dnote if dnote.startswith("TODO") else f"likely: {dnote}"))
+        for n in t.date_notes:
+            if "first" not in n:
+                lines.append(f"    # {n}")
+        if t.layout:
+            what = ("one row per subscription line (start, end, MRR)" if t.layout == "lines"
+                    else "one row per account and month")
+            lines.append(_line(f"    layout: {t.layout}", f"likely: {what}"))
+        lines.append("    columns:")
+        for col in spec.columns:
+            g = t.columns.get(col.name)
+            if g is not None:
+                lines.append(_line(f"      {col.name}: {q(g.header)}", _column_comment(g)))
+        for c in t.missing:
+            desc = spec.column(c).description or c
+            lines.append(f"      # {c}: \"\"   # TODO required: {desc} No column found; "
+                         f"the file has: {_short(t.unmapped(), 10)}")
+        if t.codes:
+            lines.append("    codes:")
+            for c, codes in t.codes.items():
+                allowed = ", ".join(spec.column(c).codes)
+                head = f"      {c}:"
+                if not codes.counts:
+                    lines.append(f"      # {c}: the column is empty")
+                    continue
+                if not codes.mapping:
+                    lines.append(f"      # {c}: {{}}   # TODO: map the values of "
+                                 f"'{codes.header}' onto {allowed}")
+                else:
+                    lines.append(_line(head, codes.note or f"values of '{codes.header}' -> "
+                                       f"{allowed}"))
+                for value, n in codes.counts.items():
+                    if value in codes.mapping:
+                        lines.append(_line(f"        {q(value)}: {codes.mapping[value]}",
+                                           f"{codes.how.get(value, 'guess')}: {_rows(n)}"))
+                    else:
+                        lines.append(f"        # {q(value)}: ?   # TODO {_rows(n)}: one of "
+                                     f"{allowed}")
+        left = t.unmapped()
+        if left:
+            lines.append(f"    # not mapped: {_short([_not_mapped_note(h) for h in left], 12)}")
+        lines.append("")
+    missing_tables = [n for n in TABLES if n not in s.tables]
+    if missing_tables or s.unused or s.skipped:
+        lines.append("# ---------------------------------------------------------------- not found")
+    for n in missing_tables:
+        uses = "; ".join(ANALYSES[u] for u in TABLES[n].used_by if u in ANALYSES)
+        req = "REQUIRED" if TABLES[n].required else "optional"
+        lines.append(f"# {n} ({req}): no file found. It feeds: {uses}.")
+    for src in s.unused:
+        lines.append(f"# {src.label}: not used. {_unused_reason(src)}")
+    for text in s.skipped:
+        lines.append(f"# {text}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _unused_reason(src: Source) -> str:
+    best = max((propose_table(t, src) for t in TABLES), key=lambda g: g.score)
+    headers = _short(src.headers, 10)
+    if best.score <= 0 or not best.columns:
+        return f"Columns: {headers}."
+    found = ", ".join(f"{g.header}->{c}" for c, g in best.columns.items())
+    text = f"Closest to '{best.table}' ({found})"
+    if best.missing:
+        text += f" but it lacks {', '.join(best.missing)}"
+        ids = [h for h in src.headers if norm(h).endswith("id") and "account" not in norm(h)]
+        ids.sort(key=lambda h: src.frame[h].nunique() / max(len(src.frame), 1))  # foreign first
+        if "account_id" in best.missing and ids:
+            text += (f" (it is keyed by {ids[0]}; ask the client for an export with the "
+                     "account ID)")
+    return text + f". Columns: {headers}."
+
+
+def render_summary(s: Scaffold) -> str:
+    """What the CLI prints: table -> file with confidence, then what to fix."""
+    out = [f"{s.client}: {len(s.tables)} table(s) proposed from "
+           f"{len({t.source.path for t in s.tables.values()})} file(s) in data/{s.client}/"]
+    for name, t in s.tables.items():
+        counts = Counter(g.confidence for g in t.columns.values())
+        conf = ", ".join(f"{counts[k]} {k}" for k in ("sure", "likely", "guess") if counts[k])
+        layout = f", layout {t.layout}" if t.layout else ""
+        out.append(f"  {name:<13} <- {t.source.label:<36} {t.confidence:<6} "
+                   f"{len(t.columns)} columns ({conf}){layout}")
+    missing = [n for n in TABLES if n not in s.tables]
+    if missing:
+        out.append(f"  not found: {', '.join(missing)}")
+    for src in s.unused:
+        out.append(f"  not used:  {src.label}")
+    todos = s.todos
+    if todos:
+        out.append(f"To check or fill ({len(todos)}):")
+        out += [f"  - {t}" for t in todos]
+    return "\n".join(out)

@@ -1,0 +1,209 @@
+"""The executive summary and recommendations, generated from the run's results by rules.
+
+Answer first (report.md): a situation-complication-answer paragraph, the key figures, then
+4-6 headline bullets that are, word for word and in order, the action titles of the
+exhibits marked ``headline`` in the notebooks. No number is written by hand: each comes
+from :mod:`playbook.facts`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import nbformat
+
+from playbook import textfmt as tf
+from playbook.comparison import compare, comparison_html
+from playbook.facts import Facts, facts_from_results
+from playbook.recommendations import Recommendation, recommendations
+
+MAX_HEADLINES = 6
+
+
+@dataclass
+class Headline:
+    number: int   # exhibit number in the whole report
+    title: str
+    notebook: str
+
+
+def headlines(results: Mapping[str, Any], order: Sequence[str]) -> list[Headline]:
+    """Titles of the exhibits flagged ``headline``, in report order, with their report-wide
+    numbers (notebooks are numbered in ``order``; the summary itself has no exhibits)."""
+    out: list[Headline] = []
+    offset = 0
+    for stem in order:
+        exhibits = (results.get(stem) or {}).get("exhibits") or []
+        for ex in exhibits:
+            if ex.get("headline"):
+                out.append(Headline(offset + int(ex["number"]), str(ex["title"]), stem))
+        offset += len(exhibits)
+    return out[:MAX_HEADLINES]
+
+
+@dataclass
+class KeyFigure:
+    label: str
+    value: str
+    note: str
+
+
+def key_figures(f: Facts) -> list[KeyFigure]:
+    """The key figures block: only figures the run produced."""
+    c = f.currency
+    rows = [
+        ("MRR", tf.money(f.mrr, c), f"at {f.as_of}" if f.as_of else ""),
+        ("Gross revenue retention", tf.pct(f.grr, 1), "trailing 12 months"),
+        ("Net revenue retention", tf.pct(f.nrr, 1), "trailing 12 months"),
+        ("Logo churn", tf.pct(f.logo_churn, 1), "annualised, trailing 12 months"),
+        ("Renewals at risk", tf.count(f.at_risk_accounts),
+         f"of {tf.count(f.renewals_due)} due in the next 90 days"),
+        ("MRR at risk", tf.money(f.mrr_at_risk, c), "held by the renewals at risk"),
+        ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank, Other, Unknown"),
+        ("CSM gap", "n/a" if f.csm_gap is None else f"{f.csm_gap:+.1f}",
+         "required minus current FTE"),
+    ]
+    return [KeyFigure(label, value, note) for label, value, note in rows if value != "n/a"]
+
+
+def situation(f: Facts) -> str:
+    c = f.currency
+    text = (f"{f.client_name or 'The client'} billed {tf.money(f.mrr, c)} of MRR"
+            + (f" across {tf.count(f.accounts)} accounts" if f.accounts is not None else "")
+            + (f" at {f.as_of}" if f.as_of else "") + ".")
+    if f.grr is not None and f.nrr is not None:
+        text += (f" Over the last twelve months it kept {tf.pct(f.grr, 0)} of its revenue "
+                 f"before expansion and {tf.pct(f.nrr, 0)} after it.")
+    return text
+
+
+def complication(f: Facts) -> str:
+    """The problems, most money first, as one sentence (rules: only figures that exist)."""
+    parts: list[tuple[float, str]] = []
+    c = f.currency
+    if f.mrr_at_risk:
+        parts.append((f.mrr_at_risk, f"{tf.money(f.mrr_at_risk, c)} of MRR is up for renewal "
+                                     "at high risk in the next 90 days"))
+    if f.unknown_reason_share is not None and f.unknown_reason_share > 0:
+        parts.append((f.unknown_reason_mrr or 0,
+                      f"{tf.pct(f.unknown_reason_share, 0)} of churn has no usable reason"))
+    if f.surprises:
+        parts.append((f.surprise_mrr or 0, f"{tf.count(f.surprises)} customers left while "
+                                           "their health looked green"))
+    if f.single_threaded:
+        parts.append((f.single_threaded_mrr or 0,
+                      f"{tf.count(f.single_threaded)} accounts hang on too few executive "
+                      "relationships"))
+    if not parts:
+        return "No single problem dominates the data."
+    parts.sort(key=lambda p: -p[0])
+    texts = [p[1] for p in parts[:3]]
+    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    return "But " + joined + "."
+
+
+def answer(recs: Sequence[Recommendation]) -> str:
+    if not recs:
+        return "The data shows no action beyond keeping the current course."
+    first = [r.short for r in recs[:3]]
+    joined = first[0] if len(first) == 1 else ", ".join(first[:-1]) + " and " + first[-1]
+    numbers = "1" if len(first) == 1 else f"1-{len(first)}"
+    return f"The answer: {joined} (recommendations {numbers})."
+
+
+def sca_paragraph(f: Facts, recs: Sequence[Recommendation]) -> str:
+    return " ".join([situation(f), complication(f), answer(recs)])
+
+
+def _markdown(text: str, tags: Sequence[str] = ()) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(text)
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def _html(markup: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": markup})]
+    return cell
+
+
+def key_figures_html(figures: Sequence[KeyFigure]) -> str:
+    items = "".join(
+        f'<div class="kf"><div class="kf-value">{html.escape(k.value)}</div>'
+        f'<div class="kf-label">{html.escape(k.label)}</div>'
+        f'<div class="kf-note">{html.escape(k.note)}</div></div>' for k in figures)
+    return f'<div class="key-figures">{items}</div>'
+
+
+def headlines_html(items: Sequence[Headline]) -> str:
+    rows = "".join(f'<li>{html.escape(h.title)} <span class="ref">(Exhibit {h.number})</span>'
+                   "</li>" for h in items)
+    return f'<ol class="headlines">{rows}</ol>'
+
+
+def recommendations_html(recs: Sequence[Recommendation], currency: str) -> str:
+    head = ("<tr><th>#</th><th>Action</th><th>Owner</th><th>Priority</th>"
+            f"<th>MRR at stake ({html.escape(currency)})</th><th>Timing</th></tr>")
+    body = "".join(
+        f"<tr><td class=\"num\">{r.number}</td><td>{html.escape(r.action)}</td>"
+        f"<td>{html.escape(r.owner)}</td><td>{r.priority}</td>"
+        f"<td class=\"num\">{'–' if r.mrr_at_stake is None else f'{r.mrr_at_stake:,.0f}'}</td>"
+        f"<td>{r.timing}</td></tr>" for r in recs)
+    return f'<table class="data recommendations"><thead>{head}</thead><tbody>{body}</tbody></table>'
+
+
+def roadmap_html(recs: Sequence[Recommendation]) -> str:
+    cols = ["30 days", "60 days", "90 days"]
+    cells = []
+    for col in cols:
+        items = "".join(f"<li>{r.number}. {html.escape(r.action.split(':')[0])}</li>"
+                        for r in recs if r.timing == col)
+        cells.append(f"<td><ul>{items or '<li>–</li>'}</ul></td>")
+    head = "".join(f"<th>{c}</th>" for c in cols)
+    return (f'<table class="data roadmap"><thead><tr>{head}</tr></thead>'
+            f'<tbody><tr>{"".join(cells)}</tr></tbody></table>')
+
+
+def summary_notebook(results: Mapping[str, Any], order: Sequence[str],
+                     previous: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
+    """The executive summary and recommendations as a notebook placed before the sections.
+
+    ``previous``: results of the client's previous report, for the period comparison."""
+    f = facts_from_results(results)
+    recs = recommendations(f)
+    heads = headlines(results, order)
+    moved, label = compare(results, previous)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        _markdown("# Executive summary"),
+        _html(f'<p class="sca">{html.escape(sca_paragraph(f, recs))}</p>'),
+        _html(key_figures_html(key_figures(f)) + comparison_html(moved, label)),
+        _markdown("## What the data says"),
+        _html(headlines_html(heads)),
+        _markdown("## Recommendations"),
+        _html(recommendations_html(recs, f.currency)),
+        _markdown("## Roadmap"),
+        _html(roadmap_html(recs)),
+    ]
+    return nb
+
+
+def summary_record(results: Mapping[str, Any], order: Sequence[str],
+                   previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the summary says, for results.json (so tests and dashboards can check it)."""
+    f = facts_from_results(results)
+    recs = recommendations(f)
+    moved, label = compare(results, previous)
+    return {
+        "compared_with": label or None,
+        "changes": [vars(c) for c in moved],
+        "sca": sca_paragraph(f, recs),
+        "key_figures": [vars(k) for k in key_figures(f)],
+        "headlines": [vars(h) for h in headlines(results, order)],
+        "recommendations": [vars(r) for r in recs],
+        "facts": {k: v for k, v in vars(f).items() if k != "extras"},
+    }

@@ -1,0 +1,36 @@
+"""make reports: every client run, failures listed, and the portfolio page."""
+
+from __future__ import annotations
+
+import json
+
+from playbook import portfolio
+
+
+def test_a_failing_client_is_reported_not_raised(client_factory):
+    client_factory.write(files={"accounts.csv": "Account ID\nA1\n"})   # mrr.csv missing
+    (runs_t,) = portfolio.run_reports(["t"], workers=1)
+    assert not runs_t.ok and "problem(s) in the input data" in runs_t.message
+
+
+def test_index_links_latest_report_with_key_figures(client_factory, tmp_path):
+    reports = tmp_path / "reports"
+    for label, as_of, mrr in [("2026-Q2", "2026-06-30", 90_000.0),
+                              ("2026-Q3", "2026-09-30", 100_000.0)]:
+        folder = reports / "acme" / label
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps({
+            "meta": {"as_of": as_of, "period_label": label, "client_name": "Acme Inc",
+                     "currency": "USD"},
+            "01-revenue": {"findings": {"period": {"end_mrr": mrr},
+                                        "trailing_grr_nrr": {"grr": 0.9, "nrr": 1.05}}}}))
+    client_factory.write(client="acme")
+    client_factory.write(client="beta")
+    assert portfolio.clients_with_params() == ["acme", "beta"]
+    page = portfolio.write_index(["acme", "beta"],
+                                 [portfolio.ClientRun("beta", False, "mrr.csv missing")])
+    text = page.read_text()
+    assert 'href="acme/2026-Q3/report.html"' in text and "Acme Inc" in text
+    assert "$100K" in text and "90.0%" in text and "105.0%" in text
+    assert "mrr.csv missing" in text                    # the failed client says why
+    assert "<script" not in text and "http" not in text

@@ -1,0 +1,134 @@
+"""Executive summary, facts and recommendation rules, on hand-built results."""
+
+from __future__ import annotations
+
+import copy
+
+from playbook import recommendations as rec
+from playbook.facts import Facts, facts_from_results, lookup
+from playbook.summary import headlines, key_figures, sca_paragraph, summary_record
+
+RESULTS = {
+    "meta": {"client_name": "Acme", "period_label": "2026-Q3", "as_of": "2026-09-30",
+             "currency": "USD"},
+    "01-revenue": {
+        "findings": {
+            "period": {"end_mrr": 500_000.0, "start_mrr": 480_000.0, "end_logos": 400,
+                       "net_mrr_churn": 0.01},
+            "trailing_grr_nrr": {"grr": 0.85, "nrr": 0.95},
+            "trailing": {"logo_churn_annualised": 0.14},
+            "uninformative_reasons": {"share_events": 0.30, "uninformative_lost_mrr": 9_000.0},
+            "surprise_non_renewals": {"surprises": 4, "lost_mrr": 3_000.0},
+        },
+        "exhibits": [
+            {"number": 1, "title": "Bridge title", "headline": True},
+            {"number": 2, "title": "Trend title", "headline": False},
+            {"number": 3, "title": "Pareto title", "headline": True},
+        ],
+    },
+    "02-renewal-drivers": {
+        "findings": {"open_book": {"renewals_due": 80, "accounts_at_risk": 12,
+                                   "mrr_at_risk": 40_000.0}},
+        "exhibits": [{"number": 1, "title": "Forest title", "headline": True}],
+    },
+}
+
+
+def test_lookup_and_facts():
+    assert lookup(RESULTS, "01-revenue.findings.period.end_mrr") == 500_000.0
+    assert lookup(RESULTS, "01-revenue.exhibits.2.title") == "Pareto title"
+    assert lookup(RESULTS, "nope.x") is None
+    f = facts_from_results(RESULTS)
+    assert (f.mrr, f.grr, f.nrr, f.logo_churn) == (500_000.0, 0.85, 0.95, 0.14)
+    assert (f.mrr_at_risk, f.at_risk_accounts, f.csm_gap) == (40_000.0, 12.0, None)
+
+
+def test_headlines_are_flagged_titles_in_order_with_report_numbers():
+    heads = headlines(RESULTS, ["01-revenue", "02-renewal-drivers"])
+    assert [h.title for h in heads] == ["Bridge title", "Pareto title", "Forest title"]
+    assert [h.number for h in heads] == [1, 3, 4]       # 02's exhibit 1 follows 01's three
+    swapped = headlines(RESULTS, ["02-renewal-drivers", "01-revenue"])
+    assert [h.number for h in swapped] == [1, 2, 4]
+
+
+def test_key_figures_skip_what_the_run_did_not_produce():
+    labels = [k.label for k in key_figures(facts_from_results(RESULTS))]
+    assert "CSM gap" not in labels and "MRR" in labels and "MRR at risk" in labels
+    values = {k.label: k.value for k in key_figures(facts_from_results(RESULTS))}
+    assert values["MRR"] == "$500K" and values["Net revenue retention"] == "95.0%"
+
+
+def test_rules_fire_on_their_thresholds():
+    f = Facts(unknown_reason_share=rec.UNKNOWN_REASON_SHARE + 0.01, unknown_reason_mrr=10.0)
+    assert [r.rule for r in rec.recommendations(f)] == ["fix-churn-reason-capture"]
+    f = Facts(unknown_reason_share=rec.UNKNOWN_REASON_SHARE)          # at the line: no
+    assert rec.recommendations(f) == []
+    f = Facts(nrr=0.99, grr=0.95, mrr=100_000.0)
+    (only,) = rec.recommendations(f)
+    assert only.rule == "build-expansion-motion"
+    assert only.mrr_at_stake == 100_000.0 * (1.0 - 0.99)
+    assert only.action.startswith("Build")                            # verb first
+    f = Facts(csm_required=10.0, csm_current=12.0)
+    assert [r.rule for r in rec.recommendations(f)] == ["redeploy-spare-capacity"]
+    f = Facts(csm_required=12.4, csm_current=12.0)                    # gap 0.4: rounding
+    assert rec.recommendations(f) == []
+
+
+def test_recommendations_are_ranked_and_numbered():
+    recs = rec.recommendations(facts_from_results(RESULTS))
+    assert [r.number for r in recs] == list(range(1, len(recs) + 1))
+    priorities = [rec.PRIORITY_ORDER[r.priority] for r in recs]
+    assert priorities == sorted(priorities)
+    assert recs[0].rule == "save-renewals-at-risk"                     # High, most MRR
+    assert all(r.timing in ("30 days", "60 days", "90 days") for r in recs)
+
+
+def test_sca_paragraph_quotes_the_facts():
+    f = facts_from_results(RESULTS)
+    text = sca_paragraph(f, rec.recommendations(f))
+    assert text.startswith("Acme billed $500K of MRR across 400 accounts at 2026-09-30.")
+    assert "kept 85% of its revenue before expansion and 95% after it" in text
+    assert "But $40K of MRR is up for renewal at high risk" in text
+    assert "The answer: run save plans on the renewals at risk" in text
+    assert "nan" not in text.lower()
+
+
+def test_summary_record_with_missing_sections_never_says_nan():
+    sparse = copy.deepcopy(RESULTS)
+    del sparse["02-renewal-drivers"]
+    sparse["01-revenue"]["findings"]["trailing_grr_nrr"] = {"grr": None, "nrr": None}
+    record = summary_record(sparse, ["01-revenue"])
+    assert "nan" not in str(record).lower().replace("'nan'", "")
+    assert "Renewals at risk" not in [k["label"] for k in record["key_figures"]]
+
+
+def test_period_comparison_words_and_direction():
+    from playbook.comparison import changes
+
+    before = Facts(grr=0.85, surprises=14, at_risk_accounts=20, nrr=0.95)
+    after = Facts(grr=0.88, surprises=9, at_risk_accounts=20, nrr=0.94)
+    by_label = {c.label: c for c in changes(before, after)}
+    assert by_label["surprise non-renewals"].text == "fell from 14 to 9"
+    assert by_label["surprise non-renewals"].verdict == "better"      # fewer is better
+    assert by_label["gross revenue retention"].text == "rose from 85.0% to 88.0%"
+    assert by_label["gross revenue retention"].verdict == "better"
+    assert by_label["net revenue retention"].verdict == "worse"
+    assert by_label["renewals at risk"].text == "held at 20"
+    assert "logo churn" not in " ".join(by_label)                     # absent in both
+
+
+def test_previous_results_picks_latest_earlier_report(tmp_path, monkeypatch):
+    import json
+
+    from playbook.comparison import previous_results
+
+    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path))
+    for label, as_of in [("2026-Q1", "2026-03-31"), ("2026-Q2", "2026-06-30"),
+                         ("2026-Q4", "2026-12-31")]:
+        folder = tmp_path / "acme" / label
+        folder.mkdir(parents=True)
+        (folder / "results.json").write_text(json.dumps(
+            {"meta": {"as_of": as_of, "period_label": label}}))
+    assert previous_results("acme", "2026-09-30")["meta"]["period_label"] == "2026-Q2"
+    assert previous_results("acme", "2026-03-31") is None
+    assert previous_results("nobody", "2026-09-30") is None
