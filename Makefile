@@ -52,10 +52,10 @@ report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
-reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores) and write reports/index.html
+reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores; DASK=tcp://host:8786 for a cluster) and write reports/index.html
 	@if [ -f params/ravenstack.yaml ] && [ ! -d data/ravenstack ]; then \
 	  $(MAKE) --no-print-directory ravenstack || true; fi
-	@$(PY) -m playbook.cli reports --period "$(PERIOD)"
+	@$(PY) -m playbook.cli reports --period "$(PERIOD)" $(if $(DASK),--dask "$(DASK)")
 
 check: $(STAMP) ## Validate a client's params and data without running analyses: make check CLIENT=acme
 	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make check CLIENT=demo"; exit 2; }
@@ -88,8 +88,9 @@ notebooks: $(STAMP) ## Sync each notebook with its paired percent script (edit e
 	@$(VENV)/bin/jupytext --sync --quiet notebooks/*.ipynb
 	@$(PY) -m nbstripout --keep-id notebooks/*.ipynb
 
-bench: $(STAMP) $(DEMO_DATA) ## Time each stage of the demo report; appends to bench/results.md
-	@$(PY) bench/run.py
+BENCH_SIZES ?= 1000,10000
+bench: $(STAMP) ## Time each stage at BENCH_SIZES accounts (add 100000: ~10 min more); appends to bench/results.md
+	@BENCH_SIZES="$(BENCH_SIZES)" $(PY) bench/run.py
 
 clean: ## Remove reports and the generated demo data (keeps .venv)
 	rm -rf reports data/demo

@@ -1,17 +1,31 @@
-"""Benchmark of the demo report: wall time per stage, and the floor.
+"""Benchmark: demo-like clients of growing size, wall time per stage, peak memory, the floor.
 
-Stages come from the run manifest (each notebook through papermill, HTML, PDF). The floor
-is the same analysis work with no papermill, nbconvert or kernel: each notebook's code run
-as plain Python in this process (outputs discarded), plus one kernel start and one PDF
-engine start, so the pipeline's overhead is a ratio, not a guess.
+For each size in ``$BENCH_SIZES`` (accounts; default ``1000,10000``; ``make bench
+BENCH_SIZES=1000,10000,100000`` adds the large client, about 10 more minutes) a demo-like
+client is generated once and cached under ``bench/out/`` (ignored by git): the demo's
+files at that size, with product usage as an event log (``usage_events.parquet``, about
+``$BENCH_EVENTS`` events per account-month, default 6: 12M+ events at 100,000 accounts)
+mapped with ``tables.usage.layout: events``.
+
+Each client's report is rendered in a child process exactly as ``make report`` does
+(stages from the run manifest: load and validate, each notebook, HTML, PDF); peak memory
+is the largest sum of resident memory over that process and all its children (kernels,
+workers), sampled every 0.1 s with psutil.
+
+The floor is the same analysis work with no papermill, nbconvert or kernel, also in a
+child process: the data loaded and validated once, each notebook's code run as plain
+Python on a copy of it (outputs discarded), plus one kernel start and one PDF engine
+start. Report / floor is the pipeline's overhead as a ratio.
 
 Results are appended to bench/results.md with the machine's core count and the commit.
-Run with `make bench`.
+``python bench/run.py --profile CLIENT NOTEBOOK`` profiles one notebook's code in-process
+with pyinstrument (text report on stdout).
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import io
 import json
@@ -19,76 +33,262 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+BENCH_ROOT = OUT / "root"  # PLAYBOOK_ROOT of the benchmark clients (data/, params/)
+SEED = 20260930
+sys.path.insert(0, str(ROOT))
 
 
-def time_report(out: Path) -> dict:
-    """Render the demo report into ``out``; return the manifest's seconds per stage."""
-    os.environ["PLAYBOOK_REPORTS"] = str(out)
-    from playbook.render import render_report
-
-    start = time.perf_counter()
-    paths = render_report("demo", progress=False)
-    wall = time.perf_counter() - start
-    manifest = json.loads(paths.manifest.read_text())
-    return {"wall": wall, **manifest["run"]["seconds"]}
+# --------------------------------------------------------------------------- clients
 
 
-def time_floor() -> dict:
-    """Run each notebook's code cells in-process (no kernel, no papermill)."""
+def client_name(accounts: int) -> str:
+    return f"bench-{accounts}"
+
+
+def ensure_client(accounts: int, events_mean: float) -> dict:
+    """Generate the benchmark client of this size unless it is already cached."""
+    import yaml
+
+    from bench.events import write_usage_events
+    from playbook.demo import generate_demo
+
+    name = client_name(accounts)
+    folder = BENCH_ROOT / "data" / name
+    stamp = folder / ".generated"
+    wanted = {"seed": SEED, "accounts": accounts, "events_mean": events_mean, "format": 1}
+    if stamp.is_file() and json.loads(stamp.read_text()).get("wanted") == wanted:
+        return json.loads(stamp.read_text())
+    print(f"Generating {name} ...", file=sys.stderr, flush=True)
+    tick = time.perf_counter()
+    generate_demo(folder, seed=SEED, n_accounts=accounts)
+    _, events = write_usage_events(folder, mean=events_mean)
+    (folder / "usage_monthly.csv").unlink()
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
+    params["client"]["name"] = f"Benchmark client ({accounts:,} accounts)"
+    params["tables"]["usage"] = {
+        "file": "usage_events.parquet", "layout": "events",
+        "columns": {"account_id": "Account ID", "month": "Event Time", "user_id": "User ID",
+                    "licensed_seats": "Licensed Seats"}}
+    (BENCH_ROOT / "params").mkdir(parents=True, exist_ok=True)
+    (BENCH_ROOT / "params" / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    info = {"wanted": wanted, "events": events,
+            "bytes": sum(p.stat().st_size for p in folder.iterdir()),
+            "generate_seconds": round(time.perf_counter() - tick, 1)}
+    stamp.write_text(json.dumps(info))
+    return info
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``cmd``; return (wall seconds, peak MB of the process tree, stdout)."""
+    import psutil
+
+    peak = 0
+    tick = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    root = psutil.Process(proc.pid)
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                break
+            total = 0
+            for p in procs:
+                with contextlib.suppress(psutil.Error):
+                    total += p.memory_info().rss
+            peak = max(peak, total)
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - tick
+    stop.set()
+    watcher.join()
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode})")
+    return wall, peak / 2**20, out
+
+
+def bench_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PLAYBOOK_ROOT"] = str(BENCH_ROOT)
+    env["PLAYBOOK_REPORTS"] = str(OUT / "reports")
+    env.pop("PLAYBOOK_DATA_CACHE", None)
+    return env
+
+
+def time_report(client: str) -> dict:
+    """Render the client's report in a child process; seconds per stage, wall, peak MB."""
+    code = ("import json; from playbook.render import render_report; "
+            f"p = render_report({client!r}, progress=False); "
+            "print('BENCH-JSON', json.dumps(json.loads(p.manifest.read_text())['run']"
+            "['seconds']))")
+    wall, peak, out = run_measured([sys.executable, "-c", code], bench_env())
+    return {"wall": wall, "peak_mb": peak, **marked_json(out)}
+
+
+def marked_json(out: str) -> dict:
+    """The JSON a child printed after ``BENCH-JSON`` (libraries may print too)."""
+    line = next(x for x in reversed(out.splitlines()) if x.startswith("BENCH-JSON "))
+    return json.loads(line.removeprefix("BENCH-JSON "))
+
+
+def time_floor(client: str) -> dict:
+    wall, peak, out = run_measured([sys.executable, __file__, "--floor", client], bench_env())
+    return {"wall": wall, "peak_mb": peak, **marked_json(out)}
+
+
+def notebook_code(nb_path: Path, client: str, run_dir: str) -> str:
+    """A notebook's code cells as one script, its parameters set for ``client``."""
+    import nbformat
+
+    nb = nbformat.read(nb_path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        parts.append(cell.source)
+        if "parameters" in cell.metadata.get("tags", []):
+            parts.append(f"client = {client!r}\nperiod = ''\nas_of = ''\nrun_dir = {run_dir!r}")
+    return "\n".join(parts)
+
+
+def floor_in_process(client: str) -> dict:
+    """The floor, measured in this process (run as ``bench/run.py --floor CLIENT``)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from playbook import session
     from playbook.config import load_params
     from playbook.loader import load_client
 
-    seconds = {}
-    t0 = time.perf_counter()
-    load_client(load_params("demo"))
-    seconds["load and validate"] = time.perf_counter() - t0
-    for nb_path in sorted((ROOT / "notebooks").glob("*.ipynb")):
-        nb = nbformat.read(nb_path, as_version=4)
-        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-        t0 = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(code, str(nb_path), "exec"), {"__name__": "__bench__"})  # noqa: S102
-        seconds[nb_path.stem] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import ipykernel.kernelapp"], check=True)
-    seconds["kernel start (import)"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    seconds: dict[str, float] = {}
+    params = load_params(client)
+    tick = time.perf_counter()
+    data = load_client(params)
+    seconds["load and validate"] = time.perf_counter() - tick
+    session.load_client = lambda _params: copy.deepcopy(data)  # loaded once, as in a run
+    with tempfile.TemporaryDirectory() as run_dir:
+        for name in params.report.notebooks:
+            code = notebook_code(ROOT / "notebooks" / f"{name}.ipynb", client, run_dir)
+            tick = time.perf_counter()
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(code, name, "exec"), {"__name__": "__bench__"})  # noqa: S102
+            seconds[name] = time.perf_counter() - tick
+            plt.close("all")
+    tick = time.perf_counter()
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+    seconds["kernel start"] = time.perf_counter() - tick
+    tick = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import weasyprint; weasyprint.HTML(string='<p>x')"
-                    ".write_pdf()"], check=True)
-    seconds["PDF engine start"] = time.perf_counter() - t0
-    return seconds
+                    ".write_pdf()"], check=True, stderr=subprocess.DEVNULL)
+    seconds["PDF engine start"] = time.perf_counter() - tick
+    return {k: round(v, 2) for k, v in seconds.items()}
+
+
+def profile_notebook(client: str, notebook: str) -> None:
+    """pyinstrument profile of one notebook's code (after loading the data once)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from pyinstrument import Profiler
+
+    from playbook import session
+    from playbook.config import load_params
+    from playbook.loader import load_client
+
+    params = load_params(client)
+    data = load_client(params)
+    session.load_client = lambda _params: copy.deepcopy(data)
+    with tempfile.TemporaryDirectory() as run_dir:
+        code = notebook_code(ROOT / "notebooks" / f"{notebook}.ipynb", client, run_dir)
+        profiler = Profiler(interval=0.005)
+        with profiler, contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, notebook, "exec"), {"__name__": "__bench__"})  # noqa: S102
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: list[str]
+              ) -> list[str]:
+    floor_total = sum(v for k, v in floor.items() if k not in ("wall", "peak_mb"))
+    lines = [f"\n### {accounts:,} accounts · {info['events']:,} usage events · "
+             f"{info['bytes'] / 2**20:,.0f} MB of input\n",
+             "| stage | report (s) | floor (s) |", "|---|---|---|",
+             f"| load and validate (once) | {fmt(report.get('load and validate'))} | "
+             f"{fmt(floor.get('load and validate'))} |",
+             f"| cache for the kernels | {fmt(report.get('prepare'))} | – |"]
+    for key in notebooks:
+        lines.append(f"| {key} | {fmt(report.get(key))} | {fmt(floor.get(key))} |")
+    lines += [f"| HTML | {fmt(report.get('html'))} | – |",
+              f"| PDF | {fmt(report.get('pdf'))} | {fmt(floor.get('PDF engine start'))} "
+              "(engine start) |",
+              f"| kernel start | – | {fmt(floor.get('kernel start'))} |",
+              f"| **wall** | **{report['wall']:.2f}** | **{floor_total:.2f}** |",
+              f"| peak memory (MB, process tree) | {report['peak_mb']:,.0f} | "
+              f"{floor['peak_mb']:,.0f} |",
+              f"\nReport / floor = **{report['wall'] / floor_total:.2f}**. Notebooks run "
+              "in parallel, so their seconds add up to more than the wall time.\n"]
+    return lines
 
 
 def main() -> None:
-    os.chdir(ROOT / "notebooks")
-    with tempfile.TemporaryDirectory() as tmp:
-        report = time_report(Path(tmp))
-    floor = time_floor()
-    floor_total = sum(floor.values())
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if s]
+    events_mean = float(os.environ.get("BENCH_EVENTS", "6"))
+    from playbook.config import load_params
+
+    os.environ.update({"PLAYBOOK_ROOT": str(BENCH_ROOT)})
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip() or "unknown"
-    lines = [f"\n## {dt.datetime.now():%Y-%m-%d %H:%M} · commit {commit} · "
-             f"{os.cpu_count()} cores · demo client (1,500 accounts)\n",
-             "| stage | report (s) | floor (s) |", "|---|---|---|"]
-    for key in ("01-revenue", "02-renewal-drivers", "03-segments-health", "04-capacity"):
-        lines.append(f"| {key} | {report.get(key, float('nan')):.2f} | "
-                     f"{floor.get(key, float('nan')):.2f} |")
-    lines.append(f"| load and validate (in each notebook) | – | {floor['load and validate']:.2f} |")
-    lines.append(f"| HTML | {report.get('html', float('nan')):.2f} | – |")
-    lines.append(f"| PDF | {report.get('pdf', float('nan')):.2f} | "
-                 f"{floor['PDF engine start']:.2f} (engine start) |")
-    lines.append(f"| kernel start | – | {floor['kernel start (import)']:.2f} |")
-    lines.append(f"| **total** | **{report['wall']:.2f}** | **{floor_total:.2f}** |")
-    lines.append(f"\nReport / floor = {report['wall'] / floor_total:.2f}.\n")
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                           text=True).stdout.strip()
+    lines = [f"\n## {dt.datetime.now():%Y-%m-%d %H:%M} · commit {commit}"
+             f"{' + uncommitted changes' if dirty else ''} · {os.cpu_count()} cores · "
+             f"Python {sys.version.split()[0]}\n"]
+    walls = []
+    for accounts in sizes:
+        info = ensure_client(accounts, events_mean)
+        client = client_name(accounts)
+        notebooks = load_params(client).report.notebooks
+        print(f"Report for {client} ...", file=sys.stderr, flush=True)
+        report = time_report(client)
+        print(f"Floor for {client} ...", file=sys.stderr, flush=True)
+        floor = time_floor(client)
+        lines += table_for(accounts, info, report, floor, notebooks)
+        walls.append((accounts, info["events"], report["wall"], report["peak_mb"]))
+        print("\n".join(lines), file=sys.stderr, flush=True)
+    if len(walls) > 1:
+        lines.append("| accounts | events | report (s) | s per 1,000 accounts | peak MB |")
+        lines.append("|---|---|---|---|---|")
+        for accounts, events, wall, peak in walls:
+            lines.append(f"| {accounts:,} | {events:,} | {wall:.1f} | "
+                         f"{wall / accounts * 1000:.2f} | {peak:,.0f} |")
+        lines.append("")
     text = "\n".join(lines)
     results = ROOT / "bench" / "results.md"
     if not results.exists():
@@ -99,4 +299,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--floor":
+        print("BENCH-JSON", json.dumps(floor_in_process(sys.argv[2])))
+    elif len(sys.argv) == 4 and sys.argv[1] == "--profile":
+        os.environ.setdefault("PLAYBOOK_ROOT", str(BENCH_ROOT))
+        profile_notebook(sys.argv[2], sys.argv[3])
+    else:
+        main()

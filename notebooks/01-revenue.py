@@ -59,7 +59,7 @@ if nb.has_mrr_history(p.period.trailing_months):
 if nb.has_mrr_history(12):
     logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
-    nb.show(story.revenue_cohort_heatmap(rev, sizes))
+    nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
 
 # %% [markdown]
 # ## Churn on renewals due
@@ -151,10 +151,9 @@ nb.record("churn_by_variable", cuts)
 nb.show(story.variables_table(cuts, "trailing 12 months"))
 
 # %%
-for label, cut in cuts.items():
-    if cut["test"].get("significant"):
-        nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
-                                        "trailing 12 months"))
+for rank, (label, cut) in enumerate(story.strongest_differences(cuts)):
+    nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
+                                    "trailing 12 months"), detail=rank >= 1)
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -66,7 +66,7 @@ renewed = table.loc[scored.index, "renewed"]
 lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
 nb.show(story.lift(lift, quality))
 calibration = drivers.calibration_table(renewed, scored, bins=10)
-nb.show(story.calibration(calibration, quality))
+nb.show(story.calibration(calibration, quality), detail=True)
 nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
 nb.record("lift", lift)
 nb.record("calibration", calibration)
@@ -83,7 +83,7 @@ nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 intervals = survival.decision_intervals(table, d["accounts"])
 cox = survival.cox_model(intervals, model.features)
 compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
-nb.show(story.cox_table(compare, cox))
+nb.show(story.cox_table(compare, cox), detail=True)
 nb.record("retention", retention)
 nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
           | {"coefficients": cox["coefficients"].reset_index(),

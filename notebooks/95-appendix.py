@@ -48,7 +48,7 @@ else:
 # timings and checksums are in `manifest.json` beside the report.
 
 # %%
-nb.table(appendix.input_files_table(nb.data.quality), caption="Input files (SHA-256)")
+nb.html(appendix.input_files_html(nb.data.quality), caption="Input files")
 
 # %%
 params_file = paths.params_file(client)

@@ -84,8 +84,8 @@ green above. A *surprise non-renewal* is a churn whose health band was
 {" or ".join(p.thresholds.surprise_bands)} at the cut-off.
 
 **Headcount.** By ratio: accounts / accounts per CSM of the tier. By effort: (accounts ×
-per-account hours (touches per year × (contact + preparation + travel hours)) + admin hours
-+ one-to-many programme hours once per tier) / {p.touch_model.csm_hours_per_year:g}
+per-account hours (touches per year × (contact + preparation + travel hours)) + admin
+hours + one-to-many programme hours once per tier) / {p.touch_model.csm_hours_per_year:g}
 available hours per CSM per year.
 
 **Scenarios.** Revenue paths start from today's active accounts at today's average MRR and
@@ -100,6 +100,20 @@ def input_files_table(quality: QualityLog) -> pd.DataFrame:
     return pd.DataFrame([{"table": t.table, "file": t.file, "rows read": t.rows_read,
                           "rows kept": t.rows_kept, "sha256": t.sha256}
                          for t in quality.loads])
+
+
+def input_files_html(quality: QualityLog) -> str:
+    """The input files table with full SHA-256 checksums in a small monospace column."""
+    import html
+
+    rows = "".join(
+        f"<tr><td>{html.escape(t.table)}</td><td>{html.escape(t.file)}</td>"
+        f'<td class="num">{t.rows_read:,}</td><td class="num">{t.rows_kept:,}</td>'
+        f'<td class="hash">{t.sha256[:32]}<br>{t.sha256[32:]}</td></tr>'
+        for t in quality.loads)
+    return ('<table class="data inputs"><thead><tr><th>table</th><th>file</th>'
+            "<th>rows read</th><th>rows kept</th><th>SHA-256</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
 
 
 def package_versions() -> pd.DataFrame:

@@ -47,13 +47,20 @@ def report(client: str, period: str, as_of: str, quiet: bool) -> None:
 @main.command()
 @click.option("--period", default="", help="Reporting period for every client.")
 @click.option("--jobs", default=0, type=int, help="Clients at once (default: the core count).")
-def reports(period: str, jobs: int) -> None:
+@click.option("--dask", "dask", default="", help="Dask scheduler address (tcp://host:8786): "
+              "each client's report runs as a task on that cluster.")
+def reports(period: str, jobs: int, dask: str) -> None:
     """Run every client in params/ and write reports/index.html (the portfolio page)."""
     from playbook.portfolio import clients_with_params, run_reports, write_index
 
     clients = clients_with_params()
-    click.echo(f"Running {len(clients)} client(s): {', '.join(clients)}", err=True)
-    runs = run_reports(clients, period=period or None, workers=jobs or None)
+    where = f" on the Dask cluster at {dask}" if dask else ""
+    click.echo(f"Running {len(clients)} client(s){where}: {', '.join(clients)}", err=True)
+    try:
+        runs = run_reports(clients, period=period or None, workers=jobs or None,
+                           scheduler=dask or None)
+    except PlaybookError as exc:
+        _fail(exc)
     for run in runs:
         click.echo(f"  {'ok  ' if run.ok else 'FAIL'} {run.client}: {run.message}", err=True)
     click.echo(f"Portfolio page: {write_index(clients, runs)}", err=True)

@@ -54,7 +54,7 @@ class TableParams(_Strict):
     encoding: str | None = None
     date_format: str | None = None
     dayfirst: bool = False
-    layout: Literal["monthly", "lines"] = "monthly"
+    layout: Literal["monthly", "lines", "events"] = "monthly"  # events: usage only
     columns: dict[str, str] = Field(default_factory=dict)
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
@@ -63,6 +63,7 @@ class ReportParams(_Strict):
     title: str
     version: str
     paper: Literal["A4", "Letter"]
+    detail: Literal["standard", "full"] = "standard"
     confidential: bool
     notebooks: list[str]
 

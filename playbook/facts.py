@@ -73,6 +73,7 @@ class Facts:
     csm_current: float | None = None         # owners today
     health_auc: float | None = None          # backtest of the health score
     driver_auc: float | None = None          # cross-validated AUC of the renewal model
+    contradictions: float | None = None      # data contradictions found (problems)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -125,6 +126,9 @@ def facts_from_results(results: Mapping[str, Any]) -> Facts:
             if value is not None:
                 setattr(out, name, value)
                 break
+    found = lookup(results, "90-data-quality.findings.contradictions")
+    if isinstance(found, Sequence) and not isinstance(found, str):
+        out.contradictions = float(len(found))
     if out.csm_required is None:
         total = _row(lookup(results, "04-capacity.findings.headcount"), "tier", "total")
         if total is not None:

@@ -1138,6 +1138,32 @@ def client_file(name: str, tp: TableParams, params: Params) -> Path:
     return path
 
 
+def _usage_events(name: str, path: Path, tp: TableParams, params: Params, log: QualityLog
+                  ) -> tuple[pd.DataFrame, list[str], tuple[int, int, int]]:
+    """An event file (``layout: events``) aggregated to account-months (:mod:`playbook.events`).
+
+    Returns the frame, the unmapped headers and (events read, events not counted,
+    account-months made).
+    """
+    from playbook.events import aggregate_events
+
+    if name != "usage":
+        raise _fatal(name, path, None, f"tables.{name}.layout is 'events', which only the "
+                     "usage table supports", "layout: monthly (or lines for mrr)",
+                     f"Remove tables.{name}.layout from the params file.")
+    frame, read, rejected, unmapped = aggregate_events(name, path, tp,
+                                                       params.data.max_rejected_share)
+    if rejected:
+        log.add(name, "warning", f"{rejected:,} of {read:,} usage event(s) have no usable "
+                "account or date; not counted", count=rejected, affects=list(
+                    TABLES[name].used_by))
+    log.add(name, "info", f"{read - rejected:,} usage event(s) aggregated to {len(frame):,} "
+            "account-months (active users: " + ("distinct users" if "user_id" in tp.columns
+                                                else "events") + "; key actions: events)",
+            count=read - rejected)
+    return frame, unmapped, (read, rejected, len(frame))
+
+
 def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                known: set[str] | None = None, facts: LoadFacts | None = None
                ) -> tuple[pd.DataFrame, Path]:
@@ -1149,15 +1175,19 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     spec = TABLES[name]
     facts = facts if facts is not None else LoadFacts()
     path = client_file(name, tp, params)
-    raw = read_raw(name, path, tp, log)
-    frame, unmapped, issues = map_columns(name, spec, tp, raw, path, log)
-    if issues:
-        raise DataError(issues)
+    events = None
+    if tp.layout == "events":
+        frame, unmapped, events = _usage_events(name, path, tp, params, log)
+    else:
+        raw = read_raw(name, path, tp, log)
+        frame, unmapped, issues = map_columns(name, spec, tp, raw, path, log)
+        if issues:
+            raise DataError(issues)
     if unmapped:
         log.add(name, "info", f"{len(unmapped)} column(s) not used: {', '.join(unmapped[:12])}",
                 count=len(unmapped))
     facts.supplied[name] = {c for c in frame.columns if c != LINE}
-    rows_read = len(frame)
+    rows_read = len(frame) if events is None else events[0]
     if rows_read == 0 and name != "accounts":
         log.add(name, "warning", f"{path.name} has a header but no rows: sections that need "
                 f"'{name}' are left out", affects=list(spec.used_by))
@@ -1170,6 +1200,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     if name == "surveys":
         frame = _answered_surveys(frame, tp, log)
     rows_kept = len(frame)
+    if events is not None:  # rows of the file are events: count the events kept
+        rows_kept = int(frame["key_actions"].sum()) if len(frame) else 0
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
     if name == "mrr":
         if len(frame):
@@ -1195,6 +1227,10 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
 def load_client(params: Params) -> ClientData:
     """Load every table configured in ``params.tables`` into canonical, validated frames.
 
+    When ``$PLAYBOOK_DATA_CACHE`` names a folder (the render step sets it for the kernels
+    of one run), the validated tables are read from there if an entry for these parameters
+    and input files exists, and stored there otherwise (:mod:`playbook.cache`).
+
     The accounts table is read first; rows of other tables that refer to unknown accounts
     are dropped as they are read. Contradictions and thin data are logged in the
     :class:`~playbook.quality.QualityLog` (see :func:`check_consistency`).
@@ -1207,6 +1243,21 @@ def load_client(params: Params) -> ClientData:
         month order, too many rows are unusable, or the period lies outside the data. All
         problems found are reported together.
     """
+    from playbook import cache
+
+    folder = cache.cache_dir()
+    if folder is None:
+        return _load_client(params)
+    key = cache.cache_key(params)
+    data = cache.lookup(params, folder, key)
+    if data is None:
+        data = _load_client(params)
+        cache.store(params, data, folder, key)
+    return data
+
+
+def _load_client(params: Params) -> ClientData:
+    """:func:`load_client` without the cache."""
     log = QualityLog()
     missing = [t for t in TABLES if TABLES[t].required and t not in params.tables]
     if missing:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import html
 import json
 import os
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playbook import paths
 from playbook import textfmt as tf
@@ -45,9 +47,49 @@ def _run_one(client: str, period: str | None) -> ClientRun:
     return ClientRun(client, True, str(result.out_dir))
 
 
+def _run_one_remote(client: str, period: str | None, root: str, reports: str) -> ClientRun:
+    """:func:`_run_one` on a Dask worker, with the submitting machine's project paths.
+
+    The paths must be reachable from the worker (a shared file system, or one machine)."""
+    os.environ["PLAYBOOK_ROOT"], os.environ["PLAYBOOK_REPORTS"] = root, reports
+    return _run_one(client, period)
+
+
+def run_reports_dask(clients: list[str], scheduler: Any, *, period: str | None = None
+                     ) -> list[ClientRun]:
+    """Run each client's report as one task on a Dask cluster.
+
+    ``scheduler`` is a scheduler address (``tcp://host:8786``) or a ``distributed.Client``.
+    Every worker renders with the same project root and reports folder as this process
+    (``PLAYBOOK_ROOT``/``PLAYBOOK_REPORTS``); each task uses its worker's cores for the
+    notebooks, so run one task per worker (``--nthreads 1``) on real clusters.
+    """
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - distributed is pinned
+        raise PlaybookError("A Dask scheduler was given but 'distributed' is not installed.",
+                            fix="pip install -r requirements.txt") from exc
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        root, reports = str(paths.project_root()), str(paths.reports_dir())
+        futures = [client.submit(_run_one_remote, c, period, root, reports, pure=False,
+                                 key=f"report-{c}-{uuid.uuid4().hex[:8]}") for c in clients]
+        runs = client.gather(futures)
+    finally:
+        if own:
+            client.close()
+    return sorted(runs, key=lambda r: r.client)
+
+
 def run_reports(clients: list[str], *, period: str | None = None,
-                workers: int | None = None) -> list[ClientRun]:
-    """Render each client's report in its own process; returns one result per client."""
+                workers: int | None = None, scheduler: Any = None) -> list[ClientRun]:
+    """Render each client's report in its own process; returns one result per client.
+
+    With ``scheduler`` (a Dask scheduler address or client) each report is a task on that
+    cluster instead (:func:`run_reports_dask`)."""
+    if scheduler:
+        return run_reports_dask(clients, scheduler, period=period)
     workers = max(1, min(workers or os.cpu_count() or 1, len(clients) or 1))
     if workers == 1:
         return [_run_one(c, period) for c in clients]

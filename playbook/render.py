@@ -209,14 +209,24 @@ def render_report(
     ReportPaths
         The published files in ``reports/<client>/<period>/``.
     """
+    from playbook import cache
     from playbook.comparison import previous_results
     from playbook.config import load_params
     from playbook.loader import load_client
 
     params = load_params(client, period=period, as_of=as_of)
     # Validate the data before starting any kernel: a bad export fails in a second with
-    # the file, column and rows named, not inside the first notebook.
-    load_client(params)
+    # the file, column and rows named, not inside the first notebook. The validated tables
+    # are then cached for the run, so no notebook parses the raw files again.
+    tick = time.perf_counter()
+    held = {"data": load_client(params)}
+    loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
+
+    def data_cache(folder: Path) -> dict[str, str]:
+        # pop: this process does not keep the tables in memory while the kernels run
+        cache.store(params, held.pop("data"), folder)
+        return {cache.ENV_VAR: str(folder)}
+
     as_of_text = params.as_of.isoformat() if params.as_of else ""
     meta = ReportMeta(
         client=client,
@@ -243,6 +253,8 @@ def render_report(
             progress=progress,
             front_matter=functools.partial(_summary_front_matter,
                                            previous=previous_results(client, as_of_text)),
+            kernel_env=data_cache,
+            timings=loaded,
         )
 
 
@@ -270,6 +282,8 @@ def render_notebooks(
     progress: bool = True,
     kernel_name: str = "python3",
     front_matter: FrontMatter | None = None,
+    kernel_env: Callable[[Path], Mapping[str, str]] | None = None,
+    timings: Mapping[str, float] | None = None,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -296,6 +310,13 @@ def render_notebooks(
         ``(results, notebook stems in order) -> (notebook, record)``: cells placed before
         the notebooks (the executive summary); ``record`` is stored in results.json under
         ``"summary"``.
+    kernel_env : callable, optional
+        ``(folder) -> environment variables``: called once before the notebooks run with
+        an empty scratch folder inside the staging folder (removed before publishing); the
+        variables are added to every kernel's environment (the data cache uses this).
+    timings : mapping, optional
+        Seconds of steps done before this call (e.g. loading the data), recorded in the
+        manifest with the others.
 
     Returns
     -------
@@ -323,11 +344,20 @@ def render_notebooks(
 
     out_dir = Path(out_dir).resolve()
     staging = fresh_staging_dir(out_dir)
-    timings: dict[str, float] = {}
+    timings = dict(timings or {})
+    scratch = staging / ".scratch"
     try:
+        env: Mapping[str, str] = {}
+        if kernel_env is not None:
+            tick = time.perf_counter()
+            scratch.mkdir()
+            env = kernel_env(scratch)
+            timings["prepare"] = round(time.perf_counter() - tick, 2)
         executed = execute_notebooks(
-            sources, declared, parameters, staging, out_dir, kernel_name, reporter, timings
+            sources, declared, parameters, staging, out_dir, kernel_name, reporter, timings,
+            env,
         )
+        shutil.rmtree(scratch, ignore_errors=True)
         results = merged_findings(staging / "findings", meta)
         if front_matter is not None:
             front, record = front_matter(results, [nb.stem for nb in sources])
@@ -406,6 +436,33 @@ def fresh_staging_dir(out_dir: Path) -> Path:
     return staging
 
 
+#: Environment variable capping notebooks run at once (default: the usable cores).
+JOBS_ENV = "PLAYBOOK_NOTEBOOK_JOBS"
+
+
+def notebook_jobs() -> int:
+    """How many notebooks may run at once: ``$PLAYBOOK_NOTEBOOK_JOBS`` or the usable cores."""
+    value = os.environ.get(JOBS_ENV, "")
+    if value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def notebook_phases(sources: Sequence[Path]) -> list[list[Path]]:
+    """Groups of notebooks that can run at once, in order.
+
+    Notebooks whose name starts with ``9`` (data quality, appendices) read the findings of
+    the others, so they run after all of them; within a group the notebooks do not depend
+    on each other.
+    """
+    first = [s for s in sources if not s.name.startswith("9")]
+    later = [s for s in sources if s.name.startswith("9")]
+    return [group for group in (first, later) if group]
+
+
 def execute_notebooks(
     sources: Sequence[Path],
     declared: Mapping[Path, set[str]],
@@ -415,28 +472,98 @@ def execute_notebooks(
     kernel_name: str,
     reporter: _Reporter,
     timings: dict[str, float],
+    env: Mapping[str, str] | None = None,
 ) -> list[nbformat.NotebookNode]:
-    """Run each notebook in order with papermill; return the executed notebooks.
+    """Run the notebooks with papermill, independent ones in parallel; return them executed.
 
-    Executed notebooks are written to ``<staging>/notebooks/``; per-notebook seconds are
-    added to ``timings``.
+    Each group of :func:`notebook_phases` runs with up to :func:`notebook_jobs` notebooks
+    at once, each in its own worker process (papermill changes the working folder of the
+    process it runs in). Executed notebooks are written to ``<staging>/notebooks/`` and
+    returned in the order of ``sources``; per-notebook seconds are added to ``timings``.
+    ``env`` is added to the environment the kernels start with.
+
+    If a notebook fails, the notebooks already running finish, none is started after it,
+    and the :class:`NotebookError` of the first failed notebook (in report order) is raised.
     """
-    executed = []
-    for number, source in enumerate(sources, start=1):
-        reporter.say(f"[{number}/{len(sources)}] {source.name} ...")
-        values = dict(parameters)
-        if RUN_DIR_PARAM in declared[source]:
-            values[RUN_DIR_PARAM] = str(staging)
-        tick = time.perf_counter()
-        executed.append(
-            execute_one(source, staging / "notebooks" / source.name, values, out_dir, kernel_name)
-        )
-        timings[source.stem] = round(time.perf_counter() - tick, 2)
-        reporter.say(
-            f"[{number}/{len(sources)}] {source.name} done in {timings[source.stem]:.1f} s"
-            f" (total {reporter.elapsed():.1f} s)"
-        )
-    return executed
+    executed: dict[Path, nbformat.NotebookNode] = {}
+    total, done = len(sources), 0
+    failures: dict[Path, NotebookError] = {}
+
+    def finished(source: Path, outcome: tuple) -> None:
+        nonlocal done
+        node, seconds, error = outcome
+        done += 1
+        timings[source.stem] = round(seconds, 2)
+        if error is not None:  # (it travels as its fields: its arguments do not pickle)
+            failures[source] = NotebookError(*error)
+            reporter.say(f"[{done}/{total}] {source.name} FAILED after {seconds:.1f} s")
+            return
+        executed[source] = node
+        reporter.say(f"[{done}/{total}] {source.name} done in {seconds:.1f} s"
+                     f" (total {reporter.elapsed():.1f} s)")
+
+    for group in notebook_phases(sources):
+        jobs = min(notebook_jobs(), len(group))
+        if jobs > 1:
+            reporter.say(f"Running {', '.join(s.name for s in group)} ({jobs} at a time) ...")
+        args = []
+        for source in group:
+            values = dict(parameters)
+            if RUN_DIR_PARAM in declared[source]:
+                values[RUN_DIR_PARAM] = str(staging)
+            args.append((source, staging / "notebooks" / source.name, values, out_dir,
+                         kernel_name, dict(env or {})))
+        if jobs == 1:
+            for arg in args:
+                reporter.say(f"[{done + 1}/{total}] {arg[0].name} ...")
+                finished(arg[0], _execute_job(*arg))
+                if failures:
+                    break
+        else:
+            import multiprocessing
+            from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+            context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+                pending = {pool.submit(_execute_job, *arg): arg[0] for arg in args}
+                while pending:
+                    ready, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in ready:
+                        source = pending.pop(future)
+                        if not future.cancelled():
+                            finished(source, future.result())
+                    if failures:
+                        for future in pending:
+                            future.cancel()
+        if failures:
+            raise failures[next(s for s in group if s in failures)]
+    return [executed[source] for source in sources]
+
+
+def _execute_job(
+    source: Path, target: Path, values: Mapping[str, Any], out_dir: Path, kernel_name: str,
+    env: Mapping[str, str],
+) -> tuple[nbformat.NotebookNode | None, float, tuple | None]:
+    """Run one notebook with ``env`` added to the environment (restored afterwards).
+
+    Returns (executed notebook or None, seconds, None or the NotebookError's notebook,
+    cell, error and kept_at): returned, not raised, so that it crosses a process boundary.
+    """
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    tick = time.perf_counter()
+    try:
+        node = execute_one(source, target, values, out_dir, kernel_name)
+    except NotebookError as exc:
+        return (None, time.perf_counter() - tick,
+                (exc.notebook, exc.cell, exc.error, exc.kept_at))
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return node, time.perf_counter() - tick, None
 
 
 def execute_one(
@@ -640,8 +767,12 @@ def anchor_headings(markdown: str, toc: list[TocEntry]) -> str:
         inner = re.sub(r"^<p>|</p>\s*$", "", mistune.html(match.group(2)).strip())
         title = html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
         anchor = f"sec-{len(toc) + 1}-{slug(title)}"
+        # Appendices after the first one follow on the same page (class "continued").
+        earlier = any(e.level == 1 and e.title.lower().startswith("appendix") for e in toc)
+        cls = (' class="continued"' if level == 1 and earlier
+               and title.lower().startswith("appendix") else "")
         toc.append(TocEntry(level, title, anchor))
-        lines += ["", f'<h{level} id="{anchor}">{inner}</h{level}>', ""]
+        lines += ["", f'<h{level} id="{anchor}"{cls}>{inner}</h{level}>', ""]
     return "\n".join(lines)
 
 

@@ -14,15 +14,18 @@ Run from JupyterLab with ``run_dir=""``, nothing is written.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
+from matplotlib.figure import Figure
 
 from playbook import charts
 from playbook.config import Params, load_params
@@ -107,11 +110,18 @@ class NotebookSession:
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
                                     n=n, notes=notes, formats=formats, headline=headline)))
 
-    def show(self, spec: ExhibitSpec, *, headline: bool | None = None) -> None:
+    def show(self, spec: ExhibitSpec, *, headline: bool | None = None,
+             detail: bool = False) -> None:
         """Display an exhibit built by a :mod:`playbook.findings` function.
 
         ``headline=True`` makes its title a bullet of the executive summary (default: the
-        spec's own ``headline`` flag)."""
+        spec's own ``headline`` flag). ``detail=True`` marks supporting detail: shown only
+        when ``report.detail`` is ``full`` (its title is still recorded as omitted)."""
+        if detail and self.params.report.detail != "full":
+            self.findings.setdefault("omitted_detail_exhibits", []).append(spec.title)
+            if isinstance(spec.content, Figure):
+                plt.close(spec.content)  # else the inline backend shows it after the cell
+            return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
                      headline=spec.headline if headline is None else headline)
@@ -119,8 +129,12 @@ class NotebookSession:
     def table(self, frame: pd.DataFrame, *, caption: str = "",
               formats: dict[str, str] | None = None, max_rows: int = 60) -> None:
         """Display a plain table (appendix material, not a numbered exhibit)."""
-        cap = f'<p class="table-caption">{caption}</p>' if caption else ""
-        display(HTML(cap + table_html(frame, formats=formats, max_rows=max_rows)))
+        self.html(table_html(frame, formats=formats, max_rows=max_rows), caption=caption)
+
+    def html(self, markup: str, *, caption: str = "") -> None:
+        """Display ready HTML (e.g. a table), with an optional caption kept with it."""
+        cap = f'<p class="table-caption">{html.escape(caption)}</p>' if caption else ""
+        display(HTML(f'<div class="plain-table">{cap}{markup}</div>'))
 
     def record(self, key: str, value: Any) -> None:
         """Record a headline figure (or table) under ``key`` for the results JSON.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -32,7 +33,11 @@ class Headline:
 
 def headlines(results: Mapping[str, Any], order: Sequence[str]) -> list[Headline]:
     """Titles of the exhibits flagged ``headline``, in report order, with their report-wide
-    numbers (notebooks are numbered in ``order``; the summary itself has no exhibits)."""
+    numbers (notebooks are numbered in ``order``; the summary itself has no exhibits).
+
+    At most :data:`MAX_HEADLINES`; an appendix's headline (a notebook whose name starts
+    with 9, e.g. a data-quality warning) always keeps its place, the others fill the rest
+    in order."""
     out: list[Headline] = []
     offset = 0
     for stem in order:
@@ -41,7 +46,10 @@ def headlines(results: Mapping[str, Any], order: Sequence[str]) -> list[Headline
             if ex.get("headline"):
                 out.append(Headline(offset + int(ex["number"]), str(ex["title"]), stem))
         offset += len(exhibits)
-    return out[:MAX_HEADLINES]
+    reserved = [h for h in out if Path(h.notebook).name.startswith("9")]
+    room = MAX_HEADLINES - len(reserved[:MAX_HEADLINES])
+    kept = [h for h in out if h not in reserved][:room] + reserved[:MAX_HEADLINES]
+    return sorted(kept, key=lambda h: h.number)
 
 
 @dataclass
@@ -97,12 +105,16 @@ def complication(f: Facts) -> str:
         parts.append((f.single_threaded_mrr or 0,
                       f"{tf.count(f.single_threaded)} accounts hang on too few executive "
                       "relationships"))
+    caveat = ""
+    if f.contradictions:
+        caveat = (f" The export contradicts itself in {tf.count(f.contradictions)} ways (see "
+                  "the data-quality appendix): read the figures built on it with care.")
     if not parts:
-        return "No single problem dominates the data."
+        return "No single problem dominates the data." + caveat
     parts.sort(key=lambda p: -p[0])
     texts = [p[1] for p in parts[:3]]
     joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
-    return "But " + joined + "."
+    return "But " + joined + "." + caveat
 
 
 def answer(recs: Sequence[Recommendation]) -> str:

@@ -123,3 +123,23 @@ def test_pvalue_format():
 
     assert (tf.pvalue(0.0321), tf.pvalue(0.0000004), tf.pvalue(math.nan)) == (
         "0.032", "< 0.001", "n/a")
+
+
+def test_strongest_differences_orders_significant_cuts_by_effect_size():
+    cuts = {"a": {"test": {"significant": True, "cramers_v": 0.1}},
+            "b": {"test": {"significant": False, "cramers_v": 0.9}},
+            "c": {"test": {"significant": True, "cramers_v": 0.3}}}
+    assert [label for label, _ in story.strongest_differences(cuts)] == ["c", "a"]
+
+
+def test_pareto_without_lost_mrr_ranks_by_logos_and_never_says_nan():
+    p = pd.DataFrame({"reason": ["A", "B", "C", "D"], "logos": [5, 3, 1, 1],
+                      "share_logos": [0.5, 0.3, 0.1, 0.1], "lost_mrr": [0.0] * 4,
+                      "share_lost_mrr": [math.nan] * 4, "cum_share_lost_mrr": [math.nan] * 4,
+                      "uninformative": [False] * 4})
+    title = story.pareto_title(p, 0.6)
+    assert title == ("No lost MRR is recorded with the churn events; by logos, the top three "
+                     "reasons (A, B, C) account for 90%")
+    spec = story.reason_pareto(p, "USD", 0.6)
+    from playbook.exhibits import figure_svg
+    assert "nan" not in figure_svg(spec.content).lower().replace("nanum", "")

@@ -6,6 +6,8 @@ playbook's analyses, and must appear in the HTML and in the PDF's text.
 
 from __future__ import annotations
 
+import hashlib
+import html
 import json
 import re
 
@@ -28,6 +30,8 @@ def report(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("PLAYBOOK_REPORTS", str(out))
     try:
+        # An earlier period first, so the 2026-Q3 report compares itself with it.
+        render_report("demo", period="2026-Q2", progress=False)
         result = render_report("demo", progress=False)
     finally:
         mp.undo()
@@ -95,3 +99,50 @@ def test_results_and_manifest(report):
     manifest = json.loads(result.manifest.read_text())
     text = json.dumps(manifest)
     assert "accounts.csv" in text and "pandas" in text
+
+
+def test_summary_bullets_are_the_exhibit_titles_in_order(report):
+    _, page, _ = report
+    block = re.search(r'<ol class="headlines">(.*?)</ol>', page, re.S).group(1)
+    bullets = re.findall(r"<li>(.*?) <span class=\"ref\">\(Exhibit (\d+)\)</span></li>", block)
+    assert 4 <= len(bullets) <= 6
+    titles = dict(re.findall(r'class="exhibit-no">(\d+)</span></div><h3 class="action-title">'
+                             r"(.*?)</h3>", page))
+    for text, number in bullets:
+        assert titles[number] == text                 # word for word
+    numbers = [int(n) for _, n in bullets]
+    assert numbers == sorted(numbers)                 # in the order of the exhibits
+
+
+def test_summary_numbers_come_from_results(report):
+    result, page, _ = report
+    results = json.loads(result.results.read_text())
+    facts = results["summary"]["facts"]
+    period = results["01-revenue"]["findings"]["period"]
+    assert facts["mrr"] == period["end_mrr"]
+    assert facts["grr"] == results["01-revenue"]["findings"]["trailing_grr_nrr"]["grr"]
+    shown = {k["label"]: k["value"] for k in results["summary"]["key_figures"]}
+    assert shown["MRR"] == tf.money(facts["mrr"]) and shown["MRR"] in page
+    assert shown["Gross revenue retention"] == tf.pct(facts["grr"], 1)
+    assert shown["Renewals at risk"] == tf.count(facts["at_risk_accounts"])
+    assert results["summary"]["sca"] in html.unescape(page)
+    assert results["summary"]["recommendations"], "the demo triggers recommendations"
+    first = results["summary"]["recommendations"][0]
+    assert html.escape(first["action"]) in page
+
+
+def test_manifest_checksums_match_the_input_files(report):
+    result, _, _ = report
+    manifest = json.loads(result.manifest.read_text())
+    recorded = {item["name"]: item["sha256"] for item in manifest["inputs"]}
+    for file in DEMO.glob("*.csv"):
+        assert recorded[file.name] == hashlib.sha256(file.read_bytes()).hexdigest()
+
+
+def test_second_period_compares_with_the_earlier_one(report):
+    result, page, _ = report
+    summary = json.loads(result.results.read_text())["summary"]
+    assert summary["compared_with"] == "2026-Q2"
+    assert summary["changes"] and all(c["verdict"] in ("better", "worse", "unchanged")
+                                      for c in summary["changes"])
+    assert "Since 2026-Q2" in page

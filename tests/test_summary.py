@@ -132,3 +132,22 @@ def test_previous_results_picks_latest_earlier_report(tmp_path, monkeypatch):
     assert previous_results("acme", "2026-09-30")["meta"]["period_label"] == "2026-Q2"
     assert previous_results("acme", "2026-03-31") is None
     assert previous_results("nobody", "2026-09-30") is None
+
+
+def test_an_appendix_headline_keeps_its_place_when_there_are_too_many():
+    many = {"01-x": {"exhibits": [{"number": i, "title": f"T{i}", "headline": True}
+                                  for i in range(1, 8)]},
+            "90-data-quality": {"exhibits": [{"number": 1, "title": "Data warning",
+                                              "headline": True}]}}
+    heads = headlines(many, ["01-x", "90-data-quality"])
+    assert [h.title for h in heads] == ["T1", "T2", "T3", "T4", "T5", "Data warning"]
+    assert heads[-1].number == 8
+
+
+def test_contradicted_data_is_named_in_the_summary():
+    flawed = copy.deepcopy(RESULTS)
+    flawed["90-data-quality"] = {"findings": {"contradictions": [{"count": 3}, {"count": 1}]}}
+    f = facts_from_results(flawed)
+    assert f.contradictions == 2
+    assert "contradicts itself in 2 ways" in sca_paragraph(f, rec.recommendations(f))
+    assert "contradicts" not in sca_paragraph(facts_from_results(RESULTS), [])

@@ -132,10 +132,14 @@ def usage_snapshot(
     monthly = u.groupby(["account_id", "month"], sort=True)[["active_users", "licensed_seats"]]
     monthly = monthly.sum(min_count=1).reset_index()
     latest = monthly.groupby("account_id").tail(1).set_index("account_id")
-    before = monthly.set_index(["account_id", "month"])["active_users"]
-    keys = list(zip(latest.index, latest["month"] - pd.DateOffset(months=trend_months),
-                    strict=True))
-    latest["active_users_before"] = before.reindex(keys).to_numpy(dtype=float)
+    # a left merge on (account, month - trend) keeps latest's order; no tuples of Python
+    # objects (the old MultiIndex reindex was most of this function's time at 10k accounts)
+    wanted = pd.DataFrame({"account_id": latest.index.to_numpy(),
+                           "month": (latest["month"] - pd.DateOffset(months=trend_months)
+                                     ).to_numpy()})
+    before = wanted.merge(monthly[["account_id", "month", "active_users"]],
+                          on=["account_id", "month"], how="left", validate="many_to_one")
+    latest["active_users_before"] = before["active_users"].to_numpy(dtype=float)
     seats = latest["licensed_seats"].where(latest["licensed_seats"] > 0)
     latest["depth"] = (latest["active_users"] / seats).clip(upper=1.0)
     prev = latest["active_users_before"].where(latest["active_users_before"] > 0)

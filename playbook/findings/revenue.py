@@ -145,6 +145,11 @@ def pareto_title(pareto: pd.DataFrame, concentrated_share: float) -> str:
     informative = pareto[~pareto["uninformative"]]
     if informative.empty:
         return "No churn reason was recorded: the losses cannot be explained"
+    if not pareto["lost_mrr"].fillna(0).sum() > 0:
+        top = informative.sort_values("logos", ascending=False).head(3)
+        names = ", ".join(str(r) for r in top["reason"])
+        return (f"No lost MRR is recorded with the churn events; by logos, the top three "
+                f"reasons ({names}) account for {tf.pct(top['share_logos'].sum(), 0)}")
     top = informative.head(3)
     share = top["share_lost_mrr"].sum()
     names = ", ".join(str(r) for r in top["reason"])
@@ -161,7 +166,7 @@ def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
 
     by = pareto.set_index("reason")
     cum = by["cum_share_lost_mrr"]
-    labels = pd.Series({r: f"(cum. {cum[r]:.0%})" for r in by.index})
+    labels = pd.Series({r: f"(cum. {tf.pct(cum[r], 0)})" for r in by.index})
     charts.apply_house_style()
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 0.3 * len(by) + 0.9),
                                   gridspec_kw={"width_ratios": [3, 2]}, sharey=False)
@@ -298,7 +303,9 @@ def segment_reasons_title(table: pd.DataFrame) -> str:
         ["(blank)", "other", "unknown"]) & ~table["too_small"].astype(bool)]
     if informative.empty:
         return "Too few churned accounts per segment to compare reasons"
-    top = informative.sort_values("share_lost_mrr", ascending=False).groupby(
+    has_mrr = "lost_mrr" in table and table["lost_mrr"].fillna(0).sum() > 0
+    key = "share_lost_mrr" if has_mrr or "share_logos" not in table else "share_logos"
+    top = informative.sort_values(key, ascending=False).groupby(
         "segment", observed=True).head(1)
     leads = top.groupby("reason", sort=False)["segment"].apply(list)
     if len(leads) == 1:
@@ -312,7 +319,9 @@ def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    matrix = table.pivot_table(index="reason", columns="segment", values="share_lost_mrr",
+    by_mrr = table["lost_mrr"].fillna(0).sum() > 0
+    value = "share_lost_mrr" if by_mrr else "share_logos"
+    matrix = table.pivot_table(index="reason", columns="segment", values=value,
                                aggfunc="sum", observed=True).fillna(0)
     matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index]
     charts.apply_house_style()
@@ -330,7 +339,9 @@ def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
                    for c in matrix.columns])
     return ExhibitSpec(
         fig, segment_reasons_title(table),
-        "Share of each segment's lost MRR by churn reason, trailing 12 months",
+        "Share of each segment's "
+        + ("lost MRR" if by_mrr else "churned logos (no lost MRR recorded)")
+        + " by churn reason, trailing 12 months",
         "churn_events, accounts", n=int(table.drop_duplicates("segment")["segment_logos"].sum()),
         notes="n = churned logos per segment; segments under the small-group threshold are "
               "marked too small to judge.")
@@ -417,3 +428,11 @@ def variables_table(cuts: dict, window: str) -> ExhibitSpec:
         "those large enough to judge, and the test of any difference", "accounts, churn_events",
         n=n, notes="Chi-square test, or Fisher's exact test where counts are small; "
                    "significant at 5%. Charts follow for the variables that differ.")
+
+
+def strongest_differences(cuts: dict) -> list[tuple[str, dict]]:
+    """The variables whose churn differs significantly, strongest association first
+    (Cramér's V), so the report can chart the top ones and keep the rest as detail."""
+    significant = [(label, cut) for label, cut in cuts.items()
+                   if cut["test"].get("significant")]
+    return sorted(significant, key=lambda item: -(item[1]["test"].get("cramers_v") or 0))

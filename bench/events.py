@@ -1,0 +1,47 @@
+"""Usage events for benchmark clients: the demo's monthly usage turned into an event log.
+
+Each account-month of ``usage_monthly.csv`` becomes ``Poisson(mean)`` events (at least
+one) spread over the month, each by one of the month's active users, written as Parquet
+(``usage_events.parquet``: Account ID, Event Time, User ID, Licensed Seats) in row groups,
+so the file can be far larger than memory would allow as one pandas frame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SECONDS_A_DAY = 86_400
+
+
+def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
+                       chunk: int = 200_000) -> tuple[Path, int]:
+    """Write ``usage_events.parquet`` beside ``usage_monthly.csv``; returns (file, events)."""
+    monthly = pd.read_csv(folder / "usage_monthly.csv", dtype={"Account ID": str})
+    rng = np.random.default_rng(seed)
+    out = folder / "usage_events.parquet"
+    schema = pa.schema([("Account ID", pa.string()), ("Event Time", pa.timestamp("s")),
+                        ("User ID", pa.int32()), ("Licensed Seats", pa.int32())])
+    total = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for start in range(0, len(monthly), chunk):
+            part = monthly.iloc[start:start + chunk]
+            n = np.maximum(1, rng.poisson(mean, len(part)))
+            users = np.maximum(1, part["Active Users"].to_numpy())
+            month = pd.to_datetime(part["Month"]).to_numpy().astype("datetime64[s]")
+            days = pd.to_datetime(part["Month"]).dt.days_in_month.to_numpy()
+            idx = np.repeat(np.arange(len(part)), n)
+            offset = (rng.random(len(idx)) * days[idx] * SECONDS_A_DAY).astype("int64")
+            table = pa.table({
+                "Account ID": part["Account ID"].to_numpy()[idx],
+                "Event Time": month[idx] + offset.astype("timedelta64[s]"),
+                "User ID": (rng.random(len(idx)) * users[idx]).astype("int32") + 1,
+                "Licensed Seats": part["Licensed Seats"].to_numpy()[idx].astype("int32"),
+            }, schema=schema)
+            writer.write_table(table, row_group_size=1_000_000)
+            total += len(idx)
+    return out, total

@@ -1,0 +1,102 @@
+"""Validated canonical tables cached for one run, so each notebook does not load again.
+
+A report runs several notebooks, and each one calls :func:`playbook.session.start`, which
+loads and validates all of the client's data. The render step loads the data once (it
+validates before starting any kernel anyway), writes the canonical tables here as Parquet
+with the quality log beside them, and points every kernel at the folder with the
+environment variable :data:`ENV_VAR`. :func:`playbook.loader.load_client` then reads the
+cache instead of parsing the raw files again.
+
+An entry is keyed by the parameters (everything :meth:`Params.as_dict` records) and the
+SHA-256 of every file in the client's folder, so a notebook run with other parameters or
+on changed files never gets another run's tables: it misses, and loads as usual. The cache
+lives in the run's staging folder and is removed before the report is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from playbook.config import Params
+    from playbook.loader import ClientData
+
+#: Environment variable naming the cache folder; unset means no cache (interactive use).
+ENV_VAR = "PLAYBOOK_DATA_CACHE"
+#: Bumped when the stored layout or the loader's output changes.
+FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """The folder named by :data:`ENV_VAR` (None when unset or empty)."""
+    value = os.environ.get(ENV_VAR, "")
+    return Path(value) if value else None
+
+
+def input_files(params: Params) -> list[Path]:
+    """Every file the loader may read: all non-hidden files in the client's folder."""
+    folder = params.data_path()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def cache_key(params: Params) -> str:
+    """SHA-256 of the parameters and of every input file's name and content."""
+    digest = hashlib.sha256()
+    settings = {"format": FORMAT, "client": params.client_id, "params": params.as_dict()}
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    for path in input_files(params):
+        digest.update(f"\n{path.name}\t{_sha256(path)}".encode())
+    return digest.hexdigest()
+
+
+def store(params: Params, data: ClientData, folder: Path, key: str | None = None) -> Path:
+    """Write ``data`` as the cache entry for ``params`` under ``folder``; returns the entry.
+
+    Written to a temporary folder and renamed, so a reader never sees half an entry.
+    """
+    key = key or cache_key(params)
+    entry = folder / key
+    if entry.is_dir():
+        return entry
+    tmp = folder / f".{key}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name, frame in data.tables.items():
+        frame.to_parquet(tmp / f"{name}.parquet", index=False)
+    meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
+            "files": data.files}
+    with (tmp / "meta.pickle").open("wb") as handle:
+        pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        os.replace(tmp, entry)
+    except OSError:  # another process stored the same entry first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return entry
+
+
+def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData | None:
+    """The cached :class:`ClientData` for ``params`` (None when there is no entry)."""
+    from playbook.loader import ClientData
+
+    entry = folder / (key or cache_key(params))
+    if not (entry / "meta.pickle").is_file():
+        return None
+    with (entry / "meta.pickle").open("rb") as handle:
+        meta = pickle.load(handle)  # noqa: S301 - written by this run, in its own folder
+    tables = {name: pd.read_parquet(entry / f"{name}.parquet") for name in meta["tables"]}
+    return ClientData(meta["client"], tables, meta["quality"], meta["files"])

@@ -1,0 +1,210 @@
+"""Usage events (one row per event) aggregated to the canonical account-month usage table.
+
+A client may send product usage as an event log instead of monthly figures::
+
+    usage:
+      file: usage_events.parquet
+      layout: events
+      columns:
+        account_id: "Account ID"
+        month: "Event Time"          # the event's date or timestamp
+        user_id: "User ID"           # optional: who did it
+        licensed_seats: "Seats"      # optional: seats on the plan at the time
+
+Each account and month becomes one row: ``active_users`` is the number of distinct users
+(the number of events when there is no user column), ``key_actions`` the number of events
+and ``licensed_seats`` the largest value seen. Events without a usable account or date are
+not counted (logged; too many stop the run like any rejected rows).
+
+Event logs are large (tens of millions of rows), so a Parquet file with a native date or
+timestamp column is aggregated by DuckDB straight from the file, without loading it into
+pandas. Everything else (CSV, Excel, dates written as text) goes through pandas and the
+loader's own parsers. Both engines give identical tables (``tests/test_events.py``).
+``$PLAYBOOK_EVENTS_ENGINE=pandas`` forces the pandas path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.config import TableParams
+from playbook.errors import DataError, DataIssue
+
+#: Canonical columns an event file may map, besides ``user_id``.
+EVENT_COLUMNS = ("account_id", "month", "licensed_seats")
+ENGINE_ENV = "PLAYBOOK_EVENTS_ENGINE"
+_BLANK_WORDS = ("nan", "nat", "none", "null")
+
+
+def event_headers(path: Path, tp: TableParams) -> list[str]:
+    """The column names of an event file (without reading its rows)."""
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return [str(c) for c in pq.read_schema(path).names]
+    from playbook.loader import _header_of
+
+    return _header_of(path)
+
+
+def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
+    """Canonical name -> header of the event file, for the mapped event columns."""
+    from playbook.loader import _norm, _rel
+
+    headers = event_headers(path, tp)
+    by_norm = {_norm(h): h for h in headers}
+    wrong = sorted(set(tp.columns) - {*EVENT_COLUMNS, "user_id"})
+    issues = []
+    if wrong:
+        issues.append(DataIssue(
+            table, _rel(path), None, f"params maps column(s) {wrong}, which an event file "
+            "(layout: events) cannot have", "account_id, month (the event date), and "
+            "optionally user_id and licensed_seats",
+            f"Remove them under tables.{table}.columns: active users and key actions are "
+            "counted from the events."))
+    found: dict[str, str] = {}
+    for name in (*EVENT_COLUMNS, "user_id"):
+        wanted = tp.columns.get(name, name)
+        header = wanted if wanted in headers else by_norm.get(_norm(wanted))
+        if header is not None:
+            found[name] = header
+        elif name in ("account_id", "month") or name in tp.columns:
+            issues.append(DataIssue(
+                table, _rel(path), wanted, f"column '{wanted}' (canonical '{name}') is "
+                "missing from the event file", f"the file has: {', '.join(headers[:20])}",
+                f"Map it in the params file: tables.{table}.columns.{name}."))
+    if issues:
+        raise DataError(issues)
+    return found
+
+
+def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
+    """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, when
+    DuckDB is installed and not switched off; ``"pandas"`` otherwise."""
+    if os.environ.get(ENGINE_ENV, "").lower() == "pandas" or path.suffix.lower() != ".parquet":
+        return "pandas"
+    try:
+        import duckdb  # noqa: F401
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return "pandas"
+    kind = pq.read_schema(path).field(columns["month"]).type
+    native = pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None)
+    return "duckdb" if native else "pandas"
+
+
+def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
+                     engine: str | None = None) -> tuple[pd.DataFrame, int, int, list[str]]:
+    """Aggregate an event file to account-months.
+
+    Returns (frame with ``account_id``, ``month``, ``active_users``, ``key_actions``,
+    ``licensed_seats`` when mapped and ``_line`` (first line of the file counted in it),
+    sorted by account and month; events read; events not counted; unmapped headers).
+    """
+    columns = resolve_columns(table, path, tp)
+    engine = engine or engine_for(path, tp, columns)
+    run = _with_duckdb if engine == "duckdb" else _with_pandas
+    frame, read, rejected = run(path, tp, columns)
+    if read and rejected / read > max_rejected:
+        from playbook.loader import _rel
+
+        raise DataError([DataIssue(
+            table, _rel(path), tp.columns.get("month", "month"),
+            f"{rejected:,} of {read:,} events ({rejected / read:.0%}) have no usable account "
+            "or date", "an account and a date on every event",
+            "Check the account and date columns mapped under tables.usage.columns.",
+            count=rejected)])
+    used = set(columns.values())
+    unmapped = [h for h in event_headers(path, tp) if h not in used]
+    frame = frame.sort_values(["account_id", "month"], kind="stable").reset_index(drop=True)
+    return frame, read, rejected, unmapped
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["month"] = frame["month"].astype("datetime64[ns]")
+    for col in ("active_users", "key_actions", "_line"):
+        frame[col] = frame[col].astype("int64")
+    if "licensed_seats" in frame:
+        frame["licensed_seats"] = frame["licensed_seats"].astype("float64")
+    return frame
+
+
+def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str]
+                 ) -> tuple[pd.DataFrame, int, int]:
+    from playbook.loader import LINE, QualityLog, parse_dates, parse_number, parse_text
+
+    if path.suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path, columns=list(dict.fromkeys(columns.values())))
+        raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
+    else:
+        from playbook.loader import read_raw
+
+        raw = read_raw("usage", path, tp, QualityLog())
+    account, _ = parse_text(raw[columns["account_id"]])
+    dates, _ = parse_dates(raw[columns["month"]], tp)
+    ok = account.notna() & dates.notna()
+    events = pd.DataFrame({
+        "account_id": account[ok],
+        "month": dates[ok].dt.to_period("M").dt.to_timestamp(),
+        "_line": raw.loc[ok, LINE],
+    })
+    agg = {"key_actions": ("_line", "size"), "_line": ("_line", "min")}
+    if "user_id" in columns:
+        events["user"] = parse_text(raw.loc[ok, columns["user_id"]])[0]
+        agg["active_users"] = ("user", "nunique")
+    else:
+        agg["active_users"] = ("_line", "size")
+    if "licensed_seats" in columns:
+        events["licensed_seats"] = parse_number(raw.loc[ok, columns["licensed_seats"]], tp)[0]
+        agg["licensed_seats"] = ("licensed_seats", "max")
+    out = events.groupby(["account_id", "month"], as_index=False, sort=False).agg(**agg)
+    return _finish(out), len(raw), int((~ok).sum())
+
+
+def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
+                 ) -> tuple[pd.DataFrame, int, int]:
+    import duckdb
+
+    from playbook.loader import DATE_MAX, DATE_MIN
+
+    def quoted(header: str) -> str:
+        return '"' + header.replace('"', '""') + '"'
+
+    def text(header: str) -> str:
+        value = f"trim(CAST({quoted(header)} AS VARCHAR))"
+        blank = ", ".join(f"'{w}'" for w in _BLANK_WORDS)
+        return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
+
+    date = f"CAST({quoted(columns['month'])} AS TIMESTAMP)"
+    date = (f"CASE WHEN {date} BETWEEN TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND "
+            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' THEN {date} END")
+    users = (f"count(DISTINCT {text(columns['user_id'])})" if "user_id" in columns
+             else "count(*)")
+    seats = ""
+    if "licensed_seats" in columns:
+        number = f"TRY_CAST({quoted(columns['licensed_seats'])} AS DOUBLE)"
+        seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
+    source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}', file_row_number=true)"
+    con = duckdb.connect()
+    try:
+        con.execute(f"""CREATE TEMP VIEW ev AS SELECT {text(columns['account_id'])} AS account,
+                        {date} AS ts, file_row_number, * FROM {source}""")
+        read, rejected = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE account IS NULL OR ts IS NULL) FROM ev"
+        ).fetchone()
+        out = con.execute(f"""
+            SELECT account AS account_id, date_trunc('month', ts) AS month,
+                   {users} AS active_users, count(*) AS key_actions,
+                   min(file_row_number) + {tp.header_row + 1} AS _line {seats}
+            FROM ev WHERE account IS NOT NULL AND ts IS NOT NULL
+            GROUP BY 1, 2""").df()
+    finally:
+        con.close()
+    out = out[["account_id", "month", "key_actions", "_line", "active_users",
+               *(["licensed_seats"] if seats else [])]]
+    out["account_id"] = out["account_id"].astype("str")
+    return _finish(out), int(read), int(rejected)

@@ -1,0 +1,29 @@
+"""The method appendix states the run's own policies and never turns a formula into a list."""
+
+import re
+
+from playbook import appendix
+from playbook.config import load_params
+
+
+def test_definitions_use_this_runs_parameters(client_factory):
+    client_factory.write(params_text="""
+period: {period: 2024-Q1}
+churn: {reactivation_window_months: 6, recognise_at: end_of_paid_period}
+thresholds: {small_group_n: 25}
+""")
+    text = appendix.definitions_markdown(load_params("t"))
+    assert "more than 6 months away" in text and "within 6 months" in text
+    assert "when the paid period ends" in text
+    assert "Groups under 25 accounts" in text
+    # No line may start with a markdown list or heading marker by accident.
+    assert not re.search(r"^\s*[+*#-]\s", text, flags=re.M)
+
+
+def test_parameter_overrides_lists_only_changed_values(client_factory):
+    client_factory.write(params_text="period: {period: 2024-Q1}\nthresholds: {low_nps: 5}\n")
+    table = appendix.parameter_overrides(load_params("t"))
+    rows = dict(zip(table["parameter"], table["value"], strict=True))
+    assert rows["thresholds.low_nps"] == "5.0"
+    assert rows["period.period"] == '"2024-Q1"'
+    assert "thresholds.small_group_n" not in rows

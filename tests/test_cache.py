@@ -1,0 +1,45 @@
+"""The run's data cache: validated tables stored once, read back identical, keyed safely."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from playbook import cache, loader
+from playbook.config import load_params
+
+
+def test_cached_tables_and_quality_log_are_identical(client_factory, tmp_path):
+    params = load_params(client_factory.write())
+    data = loader.load_client(params)
+    cache.store(params, data, tmp_path / "cache")
+    again = cache.lookup(params, tmp_path / "cache")
+    assert again is not None and again.tables.keys() == data.tables.keys()
+    for name in data.tables:
+        pd.testing.assert_frame_equal(again[name], data[name], check_exact=True)
+    assert again.quality.to_dict() == data.quality.to_dict()
+    assert again.files == data.files and again.client == data.client
+
+
+def test_key_follows_parameters_and_file_contents(client_factory):
+    client = client_factory.write()
+    key = cache.cache_key(load_params(client))
+    assert cache.cache_key(load_params(client, period="2024-Q2")) != key
+    (client_factory.root / "data" / client / "mrr.csv").write_text(
+        "account_id,month,mrr\nA1,2024-01-01,1001\n")
+    assert cache.cache_key(load_params(client)) != key
+
+
+def test_load_client_reads_the_cache_named_by_the_environment(client_factory, tmp_path,
+                                                              monkeypatch):
+    params = load_params(client_factory.write())
+    calls = []
+    real = loader._load_client
+    monkeypatch.setattr(loader, "_load_client", lambda p: calls.append(1) or real(p))
+    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
+    first = loader.load_client(params)
+    second = loader.load_client(params)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(first["mrr"], second["mrr"])
+    monkeypatch.delenv(cache.ENV_VAR)
+    loader.load_client(params)
+    assert len(calls) == 2

@@ -1,0 +1,110 @@
+"""Usage events (layout: events) give the same tables and figures with DuckDB and pandas."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from playbook import demo
+from playbook.analyses import health
+from playbook.config import load_params
+from playbook.errors import DataError
+from playbook.loader import load_client
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.events import write_usage_events  # noqa: E402
+
+EVENT_COLUMNS = {"account_id": "Account ID", "month": "Event Time", "user_id": "User ID",
+                 "licensed_seats": "Licensed Seats"}
+
+
+@pytest.fixture(scope="module")
+def demo_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo client (300 accounts) with its usage as an event log, plus its params."""
+    root = tmp_path_factory.mktemp("events")
+    folder = root / "data" / "ev"
+    demo.generate_demo(folder, n_accounts=300)
+    write_usage_events(folder, mean=4.0)
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
+    params["tables"]["usage"] = {"file": "usage_events.parquet", "layout": "events",
+                                 "columns": dict(EVENT_COLUMNS)}
+    (root / "params").mkdir()
+    (root / "params" / "ev.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def _load(root: Path, monkeypatch: pytest.MonkeyPatch, engine: str, client: str = "ev"):
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(root))
+    monkeypatch.setenv("PLAYBOOK_EVENTS_ENGINE", engine)
+    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
+    params = load_params(client)
+    return params, load_client(params)
+
+
+def test_duckdb_and_pandas_give_identical_tables_and_figures(demo_events, monkeypatch):
+    params, fast = _load(demo_events, monkeypatch, "duckdb")
+    _, slow = _load(demo_events, monkeypatch, "pandas")
+    assert fast.tables.keys() == slow.tables.keys()
+    for name in fast.tables:
+        pd.testing.assert_frame_equal(fast[name], slow[name], check_exact=True)
+    assert fast.quality.to_dict() == slow.quality.to_dict()
+    usage = fast["usage"]
+    assert len(usage) and usage["active_users"].le(usage["key_actions"]).all()
+    kw = dict(as_of=pd.Timestamp(params.as_of), weights=params.health.weights)
+    scores = [health.health_scores(d["accounts"], usage=d["usage"], surveys=d["surveys"],
+                                   tickets=d["tickets"], csm_inputs=d["csm_inputs"], **kw)
+              for d in (fast, slow)]
+    pd.testing.assert_frame_equal(*scores, check_exact=True)
+
+
+def test_events_are_counted_per_account_and_month(tmp_path, monkeypatch):
+    events = pa.table({
+        "acct": ["A", "A", "A", "B", "", "A"],
+        "when": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-02-01", "2024-01-05",
+                                "2024-01-06", "2024-01-31 23:00"], format="ISO8601"),
+        "user": [1, 2, 1, 7, 8, 1],
+    })
+    for engine in ("duckdb", "pandas"):
+        monkeypatch.setenv("PLAYBOOK_EVENTS_ENGINE", engine)
+        from playbook.events import aggregate_events
+
+        pq.write_table(events, tmp_path / "ev.parquet")
+        tp = load_tp({"account_id": "acct", "month": "when", "user_id": "user"})
+        frame, read, rejected, unmapped = aggregate_events("usage", tmp_path / "ev.parquet",
+                                                           tp, 0.5)
+        assert (read, rejected, unmapped) == (6, 1, [])
+        assert frame[["account_id", "active_users", "key_actions"]].values.tolist() == [
+            ["A", 2, 3], ["A", 1, 1], ["B", 1, 1]]
+        assert frame["month"].dt.strftime("%Y-%m").tolist() == ["2024-01", "2024-02", "2024-01"]
+        with pytest.raises(DataError, match="no usable account"):
+            aggregate_events("usage", tmp_path / "ev.parquet", tp, 0.1)
+
+
+def load_tp(columns: dict[str, str]):
+    from playbook.config import TableParams
+
+    return TableParams(file="ev.parquet", layout="events", columns=columns)
+
+
+def test_csv_events_take_the_pandas_path_with_the_same_result(demo_events, monkeypatch,
+                                                              tmp_path):
+    root = tmp_path / "csv"
+    shutil.copytree(demo_events, root)
+    folder = root / "data" / "ev"
+    events = pd.read_parquet(folder / "usage_events.parquet")
+    events.to_csv(folder / "usage_events.csv", index=False)
+    (folder / "usage_events.parquet").unlink()
+    params = yaml.safe_load((root / "params" / "ev.yaml").read_text())
+    params["tables"]["usage"]["file"] = "usage_events.csv"
+    (root / "params" / "ev.yaml").write_text(yaml.safe_dump(params))
+    _, from_csv = _load(root, monkeypatch, "duckdb")
+    _, from_parquet = _load(demo_events, monkeypatch, "duckdb")
+    pd.testing.assert_frame_equal(from_csv["usage"], from_parquet["usage"], check_exact=True)

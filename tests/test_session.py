@@ -1,0 +1,47 @@
+"""The notebook session: exhibits shown or kept as detail, findings recorded and saved."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from playbook import session  # noqa: E402
+from playbook.exhibits import ExhibitSpec  # noqa: E402
+
+
+def spec(title: str) -> ExhibitSpec:
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    return ExhibitSpec(fig, title, "subtitle", "source", n=3)
+
+
+def test_detail_exhibits_are_omitted_in_standard_reports_and_closed(client_factory, tmp_path):
+    client_factory.write()
+    nb = session.start("t-nb", client="t", run_dir=str(tmp_path / "run"))
+    assert nb.params.report.detail == "standard"
+    before = len(plt.get_fignums())
+    nb.show(spec("Detail title"), detail=True)
+    nb.show(spec("Main title"), headline=True)
+    assert len(plt.get_fignums()) == before       # no figure left for the inline backend
+    assert [e["title"] for e in nb.book.titles()] == ["Main title"]
+    assert nb.book.titles()[0]["headline"] is True
+    assert nb.findings["omitted_detail_exhibits"] == ["Detail title"]
+    nb.record("frame", pd.DataFrame({"a": [1.0, float("nan")]}))
+    nb.save()
+    saved = json.loads((tmp_path / "run" / "findings" / "t-nb.json").read_text())
+    assert saved["findings"]["frame"] == [{"a": 1.0}, {"a": None}]
+    assert saved["exhibits"][0]["number"] == 1
+
+
+def test_full_detail_shows_every_exhibit(client_factory):
+    from conftest import BASE_PARAMS
+
+    client_factory.write(params=dict(BASE_PARAMS, report={"detail": "full"}))
+    nb = session.start("t-nb", client="t")
+    nb.show(spec("Detail title"), detail=True)
+    assert [e["title"] for e in nb.book.titles()] == ["Detail title"]
