@@ -66,7 +66,7 @@ renewed = table.loc[scored.index, "renewed"]
 lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
 nb.show(story.lift(lift, quality))
 calibration = drivers.calibration_table(renewed, scored, bins=10)
-nb.show(story.calibration(calibration, quality), detail=True)
+nb.show(story.calibration(calibration, quality))
 nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
 nb.record("lift", lift)
 nb.record("calibration", calibration)

@@ -131,6 +131,9 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
         link = f"{folder.relative_to(paths.reports_dir()).as_posix()}/report.html"
         err = (f'<div class="err">last run failed: {html.escape(failed[client])}</div>'
                if client in failed else "")
+        if f.contradictions:
+            err += (f'<div class="err">the data contradict themselves in '
+                    f"{tf.count(f.contradictions)} ways: read with care</div>")
         rows.append(
             f'<tr><td><a href="{html.escape(link)}">{html.escape(f.client_name or client)}'
             f"</a>{err}</td><td>{html.escape(f.period_label)}</td>"

@@ -33,4 +33,16 @@ def test_index_links_latest_report_with_key_figures(client_factory, tmp_path):
     assert 'href="acme/2026-Q3/report.html"' in text and "Acme Inc" in text
     assert "$100K" in text and "90.0%" in text and "105.0%" in text
     assert "mrr.csv missing" in text                    # the failed client says why
+    assert "contradict" not in text                     # clean data: no caveat
     assert "<script" not in text and "http" not in text
+
+
+def test_index_flags_a_client_whose_data_contradict_themselves(client_factory, tmp_path):
+    folder = tmp_path / "reports" / "raven" / "2024-Q4"
+    folder.mkdir(parents=True)
+    (folder / "results.json").write_text(json.dumps({
+        "meta": {"as_of": "2024-12-31", "period_label": "2024-Q4", "client_name": "Raven"},
+        "90-data-quality": {"findings": {"contradictions": [{"count": 265}, {"count": 35}]}}}))
+    client_factory.write(client="raven")
+    text = portfolio.index_html(["raven"])
+    assert "contradict themselves in 2 ways" in text
