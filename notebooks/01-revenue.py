@@ -59,7 +59,7 @@ if nb.has_mrr_history(p.period.trailing_months):
 if nb.has_mrr_history(12):
     logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
-    nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
+    nb.show(story.revenue_cohort_heatmap(rev, sizes))
 
 # %% [markdown]
 # ## Churn on renewals due
@@ -153,7 +153,7 @@ nb.show(story.variables_table(cuts, "trailing 12 months"))
 # %%
 for rank, (label, cut) in enumerate(story.strongest_differences(cuts)):
     nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
-                                    "trailing 12 months"), detail=rank >= 1)
+                                    "trailing 12 months"), detail=rank >= 3)
 
 # %% tags=["remove_cell"]
 nb.save()

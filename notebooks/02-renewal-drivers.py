@@ -83,7 +83,7 @@ nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 intervals = survival.decision_intervals(table, d["accounts"])
 cox = survival.cox_model(intervals, model.features)
 compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
-nb.show(story.cox_table(compare, cox), detail=True)
+nb.show(story.cox_table(compare, cox))
 nb.record("retention", retention)
 nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
           | {"coefficients": cox["coefficients"].reset_index(),

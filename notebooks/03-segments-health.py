@@ -57,7 +57,7 @@ tiers_before = segments.value_tiers(
     shares=p.value.tier_shares, cutoffs=cutoffs)
 stability = segments.tier_stability(tiers_before, tiers)
 nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
-nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), detail=True)
+nb.show(story.tier_stability(stability, p.value.stable_share, previous_end))
 
 # %% [markdown]
 # ## Lifecycle
@@ -88,7 +88,7 @@ stage_leak = segments.tier_concentration(d["accounts"], stages_then,
                                          window=(year_start, nb.as_of), mrr=scores_then["mrr"],
                                          small_group_n=t.small_group_n)
 nb.record("lifecycle_churn", stage_leak.reset_index())
-nb.show(story.stage_churn(stage_leak), detail=True)
+nb.show(story.stage_churn(stage_leak))
 
 # %%
 stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
@@ -105,7 +105,7 @@ if nb.requires("onboarding", enables="onboarding step completion"):
     funnel = segments.onboarding_funnel(d["accounts"], d["onboarding"], as_of=nb.as_of,
                                         started=cohort, steps=key_steps)
     nb.record("onboarding_steps", funnel.reset_index())
-    nb.show(story.onboarding_steps(funnel, cohort), detail=True)
+    nb.show(story.onboarding_steps(funnel, cohort))
 
 # %% [markdown]
 # ## Health scorecard
@@ -168,7 +168,7 @@ if tested:
     nb.record("backtest_measures", signal.reset_index())
     nb.record("proposed_weights", {"weights": reg["weights"], "cross_validated": cv,
                                    "error": reg["error"]})
-    nb.show(story.measure_signal(signal, reg, cv), detail=True)
+    nb.show(story.measure_signal(signal, reg, cv))
     nb.say(story.weights_sentence(reg, cv, p.health.weights, auc, p.health.backtest_min_auc))
 
 # %% [markdown]
@@ -191,7 +191,7 @@ if nb.requires("contacts", "touches", enables="relationship-risk flags"):
     nb.record("flagged", {"accounts": len(at_risk), "mrr": at_risk["mrr"].sum(),
                           "two_or_more": int((at_risk["flags"] >= 2).sum())})
     nb.show(story.flags_table(flag_summary, flags, scores["mrr"], nb.currency))
-    nb.show(story.at_risk_table(at_risk, nb.currency), detail=True)
+    nb.show(story.at_risk_table(at_risk, nb.currency))
 
 # %% [markdown]
 # ## Customer lifetime value

@@ -56,13 +56,16 @@ nb.show(story.headcount_table(gap, required, nb.currency))
 nb.say(story.gap_explanation(required))
 nb.show(story.headcount(gap), headline=True)
 
+# %% [markdown]
+# ## Sensitivity to growth and tier mix
+
 # %%
 tm = p.touch_model
 sens = capacity.headcount_sensitivity(counts, touch_model, account_growth=tm.account_growth,
                                       years=tm.growth_years, top_tier_shifts=tm.top_tier_shifts)
 nb.record("headcount_sensitivity", sens)
 nb.show(story.sensitivity_table(sens, top_tier=tier_names[0], account_growth=tm.account_growth,
-                                currency=nb.currency), detail=True)
+                                currency=nb.currency))
 
 # %% [markdown]
 # ## Coverage by owner
