@@ -10,8 +10,6 @@ as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
 
 # %% tags=["remove_cell"]
-import pandas as pd
-
 from playbook import appendix, paths, session
 
 nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir)
@@ -29,13 +27,10 @@ nb.say(appendix.definitions_markdown(nb.params))
 drivers = appendix.recorded_findings(nb.run_dir, "02-renewal-drivers")
 model = (drivers or {}).get("findings", {}).get("model") if drivers else None
 if model and model.get("coefficients"):
-    coefs = pd.DataFrame(model["coefficients"])
-    keep = [c for c in ("term" if "term" in coefs else "feature", "unit", "coef", "std_err",
-                        "odds_ratio", "or_low", "or_high", "p_value") if c in coefs]
-    nb.table(coefs[keep], caption=f"Logistic regression ({model.get('method')}), "
+    nb.table(appendix.regression_table(model), caption=f"Logistic regression ({model.get('method')}), "
              f"n = {model.get('n'):,} decisions, {model.get('events'):,} non-renewals.",
              formats={"coef": "{:.3f}", "std_err": "{:.3f}", "odds_ratio": "{:.2f}",
-                      "or_low": "{:.2f}", "or_high": "{:.2f}", "p_value": "{:.3f}"})
+                      "or_low": "{:.2f}", "or_high": "{:.2f}"})
 else:
     nb.say("The regression table is shown when the report runs the renewal-driver section "
            "before this appendix.")

@@ -102,6 +102,20 @@ def input_files_table(quality: QualityLog) -> pd.DataFrame:
                          for t in quality.loads])
 
 
+def regression_table(model: dict[str, Any]) -> pd.DataFrame:
+    """The recorded renewal model's coefficients as the appendix prints them (p-values as
+    text, e.g. "< 0.001")."""
+    from playbook import textfmt as tf
+
+    coefs = pd.DataFrame(model["coefficients"])
+    keep = [c for c in ("term" if "term" in coefs else "feature", "unit", "coef", "std_err",
+                        "odds_ratio", "or_low", "or_high", "p_value") if c in coefs]
+    out = coefs[keep].copy()
+    if "p_value" in out:
+        out["p_value"] = out["p_value"].map(tf.pvalue)
+    return out
+
+
 def input_files_html(quality: QualityLog) -> str:
     """The input files table with full SHA-256 checksums in a small monospace column."""
     import html

@@ -27,3 +27,14 @@ def test_parameter_overrides_lists_only_changed_values(client_factory):
     assert rows["thresholds.low_nps"] == "5.0"
     assert rows["period.period"] == '"2024-Q1"'
     assert "thresholds.small_group_n" not in rows
+
+
+def test_regression_table_prints_small_p_values_as_text():
+    model = {"coefficients": [
+        {"term": "exec_sponsor", "unit": "yes vs no", "coef": 0.86, "std_err": 0.2,
+         "odds_ratio": 2.36, "or_low": 1.58, "or_high": 3.54, "p_value": 0.00001},
+        {"term": "tenure", "unit": "per year", "coef": 0.01, "std_err": 0.03,
+         "odds_ratio": 1.01, "or_low": 0.95, "or_high": 1.08, "p_value": 0.653}]}
+    table = appendix.regression_table(model)
+    assert table["p_value"].tolist() == ["< 0.001", "0.653"]
+    assert list(table.columns)[0] == "term"
