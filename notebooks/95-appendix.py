@@ -47,7 +47,7 @@ nb.html(appendix.input_files_html(nb.data.quality), caption="Input files")
 
 # %%
 params_file = paths.params_file(client)
-nb.say(f"Parameters: `{params_file.name}` (SHA-256 {appendix.file_sha256(params_file)[:16]}…) "
+nb.say(f"Parameters: `{params_file.name}` (SHA-256 {appendix.params_sha256(params_file)[:16]}…) "
        f"over the shared defaults; code at commit {appendix.git_commit()}.")
 nb.table(appendix.parameter_overrides(nb.params),
          caption="Parameters that differ from the shared defaults")

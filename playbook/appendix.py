@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from playbook import paths
+from playbook.checksums import file_sha256
 from playbook.config import Params
 from playbook.quality import QualityLog
 
@@ -178,10 +179,9 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["parameter", "value", "default"])
 
 
-def file_sha256(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+def params_sha256(path: Path) -> str:
+    """SHA-256 of the params file, or "missing" (a run from defaults only)."""
+    return file_sha256(path) if path.is_file() else "missing"
 
 
 def recorded_findings(run_dir: Path | None, notebook: str) -> dict[str, Any] | None:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from playbook.checksums import file_sha256
+
 if TYPE_CHECKING:
     from playbook.config import Params
     from playbook.loader import ClientData
@@ -49,18 +51,13 @@ def input_files(params: Params) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def cache_key(params: Params) -> str:
     """SHA-256 of the parameters and of every input file's name and content."""
     digest = hashlib.sha256()
     settings = {"format": FORMAT, "client": params.client_id, "params": params.as_dict()}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for path in input_files(params):
-        digest.update(f"\n{path.name}\t{_sha256(path)}".encode())
+        digest.update(f"\n{path.name}\t{file_sha256(path)}".encode())
     return digest.hexdigest()
 
 

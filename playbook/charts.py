@@ -118,6 +118,15 @@ def _short_money(v: float, symbol: str, signed: bool = False) -> str:
     return f"{sign}{symbol}{a:.0f}"
 
 
+def _value_label(v: float, percent: bool, symbol: str | None) -> str:
+    """A direct label: ``12%``, ``$1.2M`` (with a currency symbol) or ``1,234``."""
+    if percent:
+        return f"{v:.0%}"
+    if symbol is not None:
+        return _short_money(v, symbol)
+    return f"{v:,.0f}"
+
+
 def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str | None = None,
                 percent: bool = True, reference: float | None = None,
                 money_symbol: str | None = None) -> Axes:
@@ -134,13 +143,7 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
         color = ACCENT if (highlight is None or col == highlight) else GREY
         ax.plot(series.index, series.to_numpy(), color=color, lw=2 if color == ACCENT else 1.5)
         last = series.iloc[-1]
-        if percent:
-            value = f"{last:.0%}"
-        elif money_symbol is not None:
-            value = _short_money(last, money_symbol)
-        else:
-            value = f"{last:,.0f}"
-        ax.annotate(f"{col} {value}",
+        ax.annotate(f"{col} {_value_label(last, percent, money_symbol)}",
                     (series.index[-1], last), xytext=(4, 0), textcoords="offset points",
                     va="center", color=color, fontsize=8)
     if reference is not None:
@@ -165,12 +168,7 @@ def sorted_bars(values: pd.Series, ax: Axes | None = None, *, highlight: Sequenc
     ax.barh([str(i) for i in values.index], values.to_numpy(), color=colors, height=0.65)
     span = values.abs().max() if len(values) else 1
     for y, (k, v) in enumerate(values.items()):
-        if percent:
-            label = f"{v:.0%}"
-        elif symbol is not None:
-            label = _short_money(v, symbol)
-        else:
-            label = f"{v:,.0f}"
+        label = _value_label(v, percent, symbol)
         if annotations is not None and k in annotations.index:
             label += f"  {annotations[k]}"
         ax.text(v + span * 0.01, y, label, va="center", fontsize=8)

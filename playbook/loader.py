@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import hashlib
 import os
 import re
 import warnings
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from playbook.checksums import file_sha256
 from playbook.config import Params, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.errors import DataError, DataIssue
@@ -71,14 +71,6 @@ class ClientData:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def detect_encoding(path: Path) -> str:

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import html
 import json
 import logging
@@ -54,6 +53,7 @@ from typing import Any
 import nbformat
 
 from playbook import paths
+from playbook.checksums import file_sha256
 from playbook.errors import NotebookError, PlaybookError, RenderError
 from playbook.render_pdf import html_to_pdf
 
@@ -909,12 +909,8 @@ def merged_findings(folder: Path, meta: ReportMeta) -> dict[str, Any]:
 
 def file_record(path: Path) -> dict[str, Any]:
     """Name, path, size in bytes and sha256 of one input file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
     return {"name": path.name, "path": str(path), "bytes": path.stat().st_size,
-            "sha256": digest.hexdigest()}
+            "sha256": file_sha256(path)}
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str | None]:
