@@ -3,8 +3,11 @@
 #
 # How much revenue leaks, and where? This section bridges the period's MRR from start to end
 # (new, expansion, reactivation, contraction, churn), tracks gross and net revenue retention
-# over the trailing twelve months, and follows each start cohort. It needs the `mrr` table
-# (monthly MRR per account); `churn_events` and `renewals` add detail.
+# over the trailing twelve months, and follows each start cohort.
+
+# %% [markdown] tags=["remove_cell"]
+# Data used (analysts' note, not in the report): the `mrr` table (monthly MRR per account);
+# `churn_events` and `renewals` add detail.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -39,6 +42,15 @@ if nb.requires("mrr", enables="the MRR bridge"):
     nb.say(story.bridge_sentence(summary, nb.currency))
 
 # %% [markdown]
+# ## Churn on renewals due
+
+# %%
+source = nb.data.get("renewals") if nb.data.has("renewals") else nb.data["accounts"]
+due = revenue.renewal_churn(source, nb.period_start, nb.as_of)
+nb.record("renewals_due", due)
+nb.say(story.renewal_churn_sentence(due, nb.currency))
+
+# %% [markdown]
 # ## Retention over the trailing twelve months
 
 # %%
@@ -59,32 +71,24 @@ if nb.has_mrr_history(p.period.trailing_months):
 if nb.has_mrr_history(12):
     logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
-    nb.show(story.revenue_cohort_heatmap(rev, sizes))
-
-# %% [markdown]
-# ## Churn on renewals due
-
-# %%
-source = nb.data.get("renewals") if nb.data.has("renewals") else nb.data["accounts"]
-due = revenue.renewal_churn(source, nb.period_start, nb.as_of)
-nb.record("renewals_due", due)
-nb.say(story.renewal_churn_sentence(due, nb.currency))
+    nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
 
 # %%
 if nb.has_mrr_history(p.period.trailing_months):
     target = p.thresholds.growth_target
     needed = revenue.growth_target_new_sales(target, year["gross_mrr_churn"])
     nb.record("growth_arithmetic", {"target": target, "gross_mrr_churn": year["gross_mrr_churn"],
-                                    "new_sales_needed": needed})
-    nb.say(story.growth_sentence(target, year["gross_mrr_churn"], needed, year["end_mrr"],
-                                 nb.currency))
+                                    "new_sales_needed": needed})  # shown in section 6
 
 # %% [markdown]
 # # 2 Why customers leave
 #
 # Churn reasons ranked by lost MRR, the share of churn that carries no usable reason, and
 # churn across the variables of the business (industry, size, contract value, owner, tenure,
-# products, renewals done). Needs `churn_events`; the cuts use `accounts`.
+# products, renewals done).
+
+# %% [markdown] tags=["remove_cell"]
+# Data used (analysts' note, not in the report): `churn_events`; the cuts use `accounts`.
 
 # %%
 if nb.requires("churn_events", enables="the churn-reason analysis"):
@@ -153,7 +157,7 @@ nb.show(story.variables_table(cuts, "trailing 12 months"))
 # %%
 for rank, (label, cut) in enumerate(story.strongest_differences(cuts)):
     nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
-                                    "trailing 12 months"), detail=rank >= 3)
+                                    "trailing 12 months"), detail=rank >= 1, mention=False)
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -5,9 +5,12 @@
 # feature measured as of a cut-off before the decision (90 days by default) so nothing the
 # decision caused leaks into the model. A logistic regression gives odds ratios with 95%
 # intervals and effects in probability points; cross-validation says how well it predicts
-# accounts it has not seen; a survival model cross-checks the drivers. Needs `accounts` and
-# `renewals` or `churn_events`; `usage`, `surveys`, `tickets`, `contacts`, `touches` and
-# `onboarding` supply the features.
+# accounts it has not seen; a survival model cross-checks the drivers.
+
+# %% [markdown] tags=["remove_cell"]
+# Data used (analysts' note, not in the report): `accounts` and `renewals` or
+# `churn_events`; `usage`, `surveys`, `tickets`, `contacts`, `touches` and `onboarding`
+# supply the features.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -53,7 +56,7 @@ nb.record("history", history)
 # ## Model checks
 
 # %%
-nb.show(story.checks(model, built, history, left_out))
+nb.show(story.checks(model, built, history, left_out), detail=True)
 
 # %% [markdown]
 # ## How well the model predicts
@@ -66,7 +69,7 @@ renewed = table.loc[scored.index, "renewed"]
 lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
 nb.show(story.lift(lift, quality))
 calibration = drivers.calibration_table(renewed, scored, bins=10)
-nb.show(story.calibration(calibration, quality))
+nb.show(story.calibration(calibration, quality), detail=True)
 nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
 nb.record("lift", lift)
 nb.record("calibration", calibration)
@@ -83,7 +86,7 @@ nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 intervals = survival.decision_intervals(table, d["accounts"])
 cox = survival.cox_model(intervals, model.features)
 compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
-nb.show(story.cox_table(compare, cox))
+nb.show(story.cox_table(compare, cox), detail=True)
 nb.record("retention", retention)
 nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
           | {"coefficients": cox["coefficients"].reset_index(),
@@ -94,7 +97,8 @@ nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
 
 # %%
 horizon = p.thresholds.renewal_horizon_days
-upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon)
+upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon,
+                                     renewals=d.get("renewals"))
 current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
                                      as_of=nb.as_of, **options)
 significant_terms = story.significant(model.coefficients).index

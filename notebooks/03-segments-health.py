@@ -4,9 +4,12 @@
 # Who matters most, where is each customer in its lifecycle, how healthy is it, and what is
 # it worth? Accounts are tiered by a value score (contract value weighs most), placed in a
 # lifecycle stage, and scored on a health scorecard whose parts are shown; the score is then
-# checked against what actually happened at past renewals. Needs `accounts` and `mrr`;
-# `usage`, `surveys`, `tickets`, `csm_inputs`, `onboarding`, `contacts`, `touches` and
-# `churn_events` add measures.
+# checked against what actually happened at past renewals.
+
+# %% [markdown] tags=["remove_cell"]
+# Data used (analysts' note, not in the report): `accounts` and `mrr`; `usage`, `surveys`,
+# `tickets`, `csm_inputs`, `onboarding`, `contacts`, `touches` and `churn_events` add
+# measures.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -57,7 +60,7 @@ tiers_before = segments.value_tiers(
     shares=p.value.tier_shares, cutoffs=cutoffs)
 stability = segments.tier_stability(tiers_before, tiers)
 nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
-nb.show(story.tier_stability(stability, p.value.stable_share, previous_end))
+nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), detail=True)
 
 # %% [markdown]
 # ## Lifecycle
@@ -88,7 +91,7 @@ stage_leak = segments.tier_concentration(d["accounts"], stages_then,
                                          window=(year_start, nb.as_of), mrr=scores_then["mrr"],
                                          small_group_n=t.small_group_n)
 nb.record("lifecycle_churn", stage_leak.reset_index())
-nb.show(story.stage_churn(stage_leak))
+nb.show(story.stage_churn(stage_leak), detail=True)
 
 # %%
 stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
@@ -105,7 +108,7 @@ if nb.requires("onboarding", enables="onboarding step completion"):
     funnel = segments.onboarding_funnel(d["accounts"], d["onboarding"], as_of=nb.as_of,
                                         started=cohort, steps=key_steps)
     nb.record("onboarding_steps", funnel.reset_index())
-    nb.show(story.onboarding_steps(funnel, cohort))
+    nb.show(story.onboarding_steps(funnel, cohort), detail=True)
 
 # %% [markdown]
 # ## Health scorecard
@@ -129,7 +132,8 @@ else:
 if has_health:
     examples = health.health_examples(scored, scores["mrr"], per_band=2)
     names = d["accounts"].drop_duplicates("account_id").set_index("account_id").get("name")
-    nb.show(story.health_examples(examples, p.health.weights, nb.currency, names))
+    nb.show(story.health_examples(examples, p.health.weights, nb.currency, names),
+            detail=True)
 
 # %% [markdown]
 # ## Does the score predict renewal?
@@ -168,7 +172,7 @@ if tested:
     nb.record("backtest_measures", signal.reset_index())
     nb.record("proposed_weights", {"weights": reg["weights"], "cross_validated": cv,
                                    "error": reg["error"]})
-    nb.show(story.measure_signal(signal, reg, cv))
+    nb.show(story.measure_signal(signal, reg, cv), detail=True)
     nb.say(story.weights_sentence(reg, cv, p.health.weights, auc, p.health.backtest_min_auc))
 
 # %% [markdown]
@@ -191,7 +195,7 @@ if nb.requires("contacts", "touches", enables="relationship-risk flags"):
     nb.record("flagged", {"accounts": len(at_risk), "mrr": at_risk["mrr"].sum(),
                           "two_or_more": int((at_risk["flags"] >= 2).sum())})
     nb.show(story.flags_table(flag_summary, flags, scores["mrr"], nb.currency))
-    nb.show(story.at_risk_table(at_risk, nb.currency))
+    nb.show(story.at_risk_table(at_risk, nb.currency), detail=True)
 
 # %% [markdown]
 # ## Customer lifetime value

@@ -65,7 +65,7 @@ sens = capacity.headcount_sensitivity(counts, touch_model, account_growth=tm.acc
                                       years=tm.growth_years, top_tier_shifts=tm.top_tier_shifts)
 nb.record("headcount_sensitivity", sens)
 nb.show(story.sensitivity_table(sens, top_tier=tier_names[0], account_growth=tm.account_growth,
-                                currency=nb.currency))
+                                currency=nb.currency), detail=True)
 
 # %% [markdown]
 # ## Coverage by owner
@@ -80,8 +80,10 @@ nb.say(story.coverage_sentence(coverage))
 #
 # What churn compounds to, and which levers move revenue most. Every figure starts from the
 # client's own MRR and trailing-twelve-month rates (new sales, expansion, churn); the
-# compounding assumptions are parameters and are printed under the charts. Needs 12 months
-# of `mrr`.
+# compounding assumptions are parameters and are printed under the charts.
+
+# %% [markdown] tags=["remove_cell"]
+# Data used (analysts' note, not in the report): 12 months of `mrr`.
 
 # %%
 has_year = nb.has_mrr_history(12)

@@ -35,7 +35,10 @@ nb.record("loads", log.loads_frame())
 # ## Contradictions in the data
 
 # %%
-nb.show(story.contradictions_exhibit(log))
+if log.problems():
+    nb.show(story.contradictions_exhibit(log))
+else:  # nothing to tabulate: the finding in one sentence
+    nb.say(f"{story.contradictions_title(log)}.")
 nb.record("contradictions", story.notes_table(log, ("problem",)))
 
 # %% [markdown]

@@ -29,8 +29,7 @@ model = (drivers or {}).get("findings", {}).get("model") if drivers else None
 if model and model.get("coefficients"):
     nb.table(appendix.regression_table(model), caption=f"Logistic regression ({model.get('method')}), "
              f"n = {model.get('n'):,} decisions, {model.get('events'):,} non-renewals.",
-             formats={"coef": "{:.3f}", "std_err": "{:.3f}", "odds_ratio": "{:.2f}",
-                      "or_low": "{:.2f}", "or_high": "{:.2f}"})
+             formats={"odds ratio": "{:.2f}", "log-odds": "{:.3f}", "std. error": "{:.3f}"})
 else:
     nb.say("The regression table is shown when the report runs the renewal-driver section "
            "before this appendix.")
@@ -53,7 +52,7 @@ nb.table(appendix.parameter_overrides(nb.params),
          caption="Parameters that differ from the shared defaults")
 
 # %%
-nb.table(appendix.package_versions(), caption="Software")
+nb.say(appendix.software_line())
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -104,34 +104,48 @@ def input_files_table(quality: QualityLog) -> pd.DataFrame:
 
 
 def regression_table(model: dict[str, Any]) -> pd.DataFrame:
-    """The recorded renewal model's coefficients as the appendix prints them (p-values as
-    text, e.g. "< 0.001")."""
+    """The recorded renewal model's coefficients as the appendix prints them.
+
+    One row per term: ``driver`` (the label the exhibits use, with the term's unit, e.g.
+    "Executive sponsor (has an executive sponsor vs not)"), ``odds ratio`` with its 95%
+    interval as text ("1.58-3.54"), ``log-odds`` (the coefficient, per unit), its
+    ``std. error`` and ``p`` (as text, "< 0.001" below 0.001). Six columns, so the table
+    keeps readable column widths on the page.
+    """
     from playbook import textfmt as tf
+    from playbook.findings.drivers import label
 
     coefs = pd.DataFrame(model["coefficients"])
-    keep = [c for c in ("term" if "term" in coefs else "feature", "unit", "coef", "std_err",
-                        "odds_ratio", "or_low", "or_high", "p_value") if c in coefs]
-    out = coefs[keep].copy()
-    if "p_value" in out:
-        out["p_value"] = out["p_value"].map(tf.pvalue)
-    return out
+    name = coefs["term"] if "term" in coefs else coefs["feature"]
+    unit = coefs["unit"].fillna("") if "unit" in coefs else pd.Series("", index=coefs.index)
+    return pd.DataFrame({
+        "driver": [f"{label(t)} ({u})" if u else label(t)
+                   for t, u in zip(name, unit, strict=True)],
+        "odds ratio": coefs["odds_ratio"],
+        "95% interval": [f"{lo:.2f}-{hi:.2f}"
+                         for lo, hi in zip(coefs["or_low"], coefs["or_high"], strict=True)],
+        "log-odds": coefs["coef"],
+        "std. error": coefs["std_err"],
+        "p": coefs["p_value"].map(tf.pvalue),
+    })
 
 
 def input_files_html(quality: QualityLog) -> str:
-    """The input files table with full SHA-256 checksums in a small monospace column."""
+    """The input files table: table, file, rows read and the full SHA-256 checksum (one
+    line, small monospace). Rows kept and set aside are in the data-sources exhibit."""
     import html
 
     rows = "".join(
         f"<tr><td>{html.escape(t.table)}</td><td>{html.escape(t.file)}</td>"
-        f'<td class="num">{t.rows_read:,}</td><td class="num">{t.rows_kept:,}</td>'
-        f'<td class="hash">{t.sha256[:32]}<br>{t.sha256[32:]}</td></tr>'
+        f'<td class="num">{t.rows_read:,}</td><td class="hash">{t.sha256}</td></tr>'
         for t in quality.loads)
     return ('<table class="data inputs"><thead><tr><th>table</th><th>file</th>'
-            "<th>rows read</th><th>rows kept</th><th>SHA-256</th></tr></thead>"
+            "<th>rows</th><th>SHA-256</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 
 def package_versions() -> pd.DataFrame:
+    """Python's and each reported package's version ("not installed" when absent)."""
     rows = [{"package": "python", "version": platform.python_version()}]
     for name in PACKAGES:
         try:
@@ -139,6 +153,15 @@ def package_versions() -> pd.DataFrame:
         except metadata.PackageNotFoundError:
             rows.append({"package": name, "version": "not installed"})
     return pd.DataFrame(rows)
+
+
+def software_line() -> str:
+    """The software versions as one line of markdown: "**Software:** Python 3.11.7,
+    pandas 3.1.1, ..." (a table of a dozen two-word rows would take half a page)."""
+    versions = package_versions()
+    items = [f"{'Python' if p == 'python' else p} {v}"
+             for p, v in zip(versions["package"], versions["version"], strict=True)]
+    return "**Software:** " + ", ".join(items) + "."
 
 
 def git_commit() -> str:

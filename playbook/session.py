@@ -111,16 +111,21 @@ class NotebookSession:
                                     n=n, notes=notes, formats=formats, headline=headline)))
 
     def show(self, spec: ExhibitSpec, *, headline: bool | None = None,
-             detail: bool = False) -> None:
+             detail: bool = False, mention: bool = True) -> None:
         """Display an exhibit built by a :mod:`playbook.findings` function.
 
         ``headline=True`` makes its title a bullet of the executive summary (default: the
         spec's own ``headline`` flag). ``detail=True`` marks supporting detail: shown only
-        when ``report.detail`` is ``full`` (its title is still recorded as omitted)."""
+        when ``report.detail`` is ``full``. In a standard report its action title (a
+        finding in one sentence) is still said in one line, unless ``mention=False`` (the
+        finding is already in another exhibit), and is recorded as omitted."""
         if detail and self.params.report.detail != "full":
             self.findings.setdefault("omitted_detail_exhibits", []).append(spec.title)
             if isinstance(spec.content, Figure):
                 plt.close(spec.content)  # else the inline backend shows it after the cell
+            if mention:
+                sentence = html.escape(spec.title.rstrip(". "))
+                display(HTML(f'<p class="detail-finding">{sentence}.</p>'))
             return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,

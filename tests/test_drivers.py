@@ -380,6 +380,45 @@ def test_upcoming_renewals_fall_back_to_anniversaries_and_keep_returned_accounts
     assert list(strict["account_id"]) == ["S"]
 
 
+def test_upcoming_renewals_for_an_earlier_as_of_use_the_renewals_table() -> None:
+    """A run for an earlier period sees the renewals then ahead, whatever happened later."""
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["A", "B", "C", "L"],
+            "start_date": pd.to_datetime(["2022-02-01", "2022-03-01", "2022-04-01",
+                                          "2025-08-01"]),
+            # the export's snapshot: next renewal after the export (2025-09-30)
+            "renewal_date": pd.to_datetime(["2026-02-01", pd.NaT, pd.NaT, "2026-08-01"]),
+            "churn_date": pd.to_datetime([pd.NaT, "2025-08-20", "2024-04-01", pd.NaT]),
+            "status": ["active", "churned", "churned", "active"],
+        }
+    )
+    renewals = pd.DataFrame(
+        {
+            "account_id": ["A", "A", "B", "C"],
+            "renewal_date": pd.to_datetime(["2024-02-01", "2025-02-01", "2025-03-01",
+                                            "2024-04-01"]),
+            "outcome": ["renewed", "renewed", "churned", "churned"],
+        }
+    )
+    out = d.upcoming_renewals(accounts, "2025-01-15", horizon_days=90,
+                              renewals=renewals).set_index("account_id")
+    # A and B were renewing within 90 days of 2025-01-15; B churned only later (2025-08);
+    # C had churned before; L had not started
+    assert set(out.index) == {"A", "B"}
+    assert out.loc["A", "decision_date"] == pd.Timestamp("2025-02-01")
+    assert out.loc["B", "decision_date"] == pd.Timestamp("2025-03-01")
+    assert (out["renewal_source"] == "renewals").all()
+    assert out["renewed"].isna().all()  # outcomes lie after the as-of date
+    # nothing recorded ahead (the usual case, as_of at the export): the snapshot decides
+    later = d.upcoming_renewals(accounts, "2026-01-15", horizon_days=90, renewals=renewals)
+    assert list(later["account_id"]) == ["A"]
+    assert later.loc[0, "renewal_source"] == "accounts"
+    # without the renewals table only the snapshot and the anniversaries are known
+    bare = d.upcoming_renewals(accounts, "2025-01-15", horizon_days=90).set_index("account_id")
+    assert "A" not in bare.index  # its snapshot renewal (2026-02-01) is far ahead
+
+
 # ----------------------------------------------------------------------------- features
 
 

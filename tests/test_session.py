@@ -38,6 +38,20 @@ def test_detail_exhibits_are_omitted_in_standard_reports_and_closed(client_facto
     assert saved["exhibits"][0]["number"] == 1
 
 
+def test_omitted_detail_exhibit_is_said_in_one_line_unless_told_not_to(client_factory,
+                                                                       monkeypatch):
+    client_factory.write()
+    nb = session.start("t-nb", client="t")
+    shown: list[str] = []
+    monkeypatch.setattr(session, "display", lambda obj: shown.append(obj.data))
+    nb.show(spec("Tiers are stable: 92% kept their tier & more"), detail=True)
+    nb.show(spec("Already in the table above"), detail=True, mention=False)
+    assert shown == ['<p class="detail-finding">Tiers are stable: 92% kept their tier '
+                     '&amp; more.</p>']
+    assert nb.findings["omitted_detail_exhibits"] == [
+        "Tiers are stable: 92% kept their tier & more", "Already in the table above"]
+
+
 def test_full_detail_shows_every_exhibit(client_factory):
     from conftest import BASE_PARAMS
 

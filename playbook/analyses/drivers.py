@@ -337,8 +337,9 @@ def upcoming_renewals(
     *,
     horizon_days: int = 90,
     term_months: int | None = 12,
+    renewals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Renewal decisions coming up: active accounts whose renewal is due soon.
+    """Renewal decisions coming up: accounts active at ``as_of`` whose renewal is due soon.
 
     Parameters
     ----------
@@ -353,21 +354,30 @@ def upcoming_renewals(
         For an active account without a ``renewal_date``: its next renewal is taken as the
         first anniversary of ``start_date`` (every ``term_months``) after ``as_of``, as in
         the derived rule of :func:`renewal_decisions`. None: such accounts are left out.
+    renewals : DataFrame, optional
+        Canonical ``renewals``. A decision it records in the horizon is coming up as seen
+        from ``as_of`` (its outcome comes later): it wins over the accounts' snapshot
+        ``renewal_date``, which is the next renewal after the export. This is what makes a
+        run for an earlier period (``as_of`` before the export) list the renewals that were
+        then ahead.
 
     Returns
     -------
     DataFrame
         ``account_id``, ``decision_date`` (the renewal date), ``days_to_renewal`` (days),
-        ``renewal_source`` ("accounts" or "anniversary"), ``renewed`` (NaN: not known yet).
-        Pass it to :func:`modelling_table` and then to :func:`open_book`.
+        ``renewal_source`` ("renewals", "accounts" or "anniversary"), ``renewed`` (NaN: not
+        known yet). Pass it to :func:`modelling_table` and then to :func:`open_book`.
 
     Notes
     -----
-    An account counts as active unless its ``status`` is churned; without a ``status``
-    column, unless it has a ``churn_date`` (a reactivated account is active with a past
-    churn date, so the status decides when there is one).
+    An account counts as active at ``as_of`` when it had started by then and had not
+    churned by then: its ``status`` is churned with a ``churn_date`` on or before ``as_of``
+    (or no date); without a ``status`` column, it has a ``churn_date`` on or before
+    ``as_of`` (a reactivated account is active with a past churn date, so the status
+    decides when there is one).
     """
     as_of_ts = pd.Timestamp(as_of)
+    end = as_of_ts + pd.Timedelta(days=horizon_days)
     renewal = pd.to_datetime(accounts["renewal_date"]) if "renewal_date" in accounts else \
         pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]")
     source = pd.Series("accounts", index=accounts.index, dtype=object)
@@ -378,16 +388,29 @@ def upcoming_renewals(
             renewal = renewal.copy()
             renewal[fill] = [_next_anniversary(s, as_of_ts, term_months) for s in start[fill]]
             source[fill] = "anniversary"
+    if renewals is not None and len(renewals):
+        dates = pd.to_datetime(renewals["renewal_date"])
+        ahead = renewals.loc[(dates > as_of_ts) & (dates <= end), ["account_id"]].assign(
+            renewal_date=dates).groupby("account_id")["renewal_date"].min()
+        recorded = (accounts["account_id"].map(ahead) if len(ahead) else
+                    pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]"))
+        if recorded.notna().any():
+            renewal = renewal.copy()
+            renewal[recorded.notna()] = recorded[recorded.notna()]
+            source[recorded.notna()] = "renewals"
     status = (accounts["status"].astype("string").str.lower() if "status" in accounts
               else None)
+    churn_date = (pd.to_datetime(accounts["churn_date"]) if "churn_date" in accounts
+                  else pd.Series(pd.NaT, index=accounts.index, dtype="datetime64[ns]"))
+    churned_by_then = churn_date.isna() | (churn_date <= as_of_ts)  # an undated churn counts
     if status is not None and status.notna().any():
-        churned = status.eq("churned").fillna(False).astype(bool)
-    elif "churn_date" in accounts:
-        churned = pd.to_datetime(accounts["churn_date"]).notna()
+        churned = status.eq("churned").fillna(False).astype(bool) & churned_by_then
     else:
-        churned = pd.Series(False, index=accounts.index)
-    due = (renewal > as_of_ts) & (renewal <= as_of_ts + pd.Timedelta(days=horizon_days))
-    sel = accounts.loc[due & ~churned]
+        churned = churn_date.notna() & (churn_date <= as_of_ts)
+    started = (pd.to_datetime(accounts["start_date"]) <= as_of_ts).fillna(True) \
+        if "start_date" in accounts else pd.Series(True, index=accounts.index)
+    due = (renewal > as_of_ts) & (renewal <= end)
+    sel = accounts.loc[due & ~churned & started.astype(bool)]
     out = pd.DataFrame(
         {
             "account_id": sel["account_id"].astype("string"),

@@ -77,7 +77,7 @@ def touch_plan_table(required: pd.DataFrame) -> ExhibitSpec:
                  f"{r['admin_hours_per_account']:g} = {r['hours_per_account']:g}")
         lo, hi = r["accounts_per_csm_low"], r["accounts_per_csm_high"]
         rows.append({
-            "tier": tier, "role": r["role"], "touches a year": _touch_counts(r["touches"]),
+            "tier": tier, "touches a year": _touch_counts(r["touches"]),
             "hours / account / yr": hours,
             "one-to-many hours / yr": r["program_hours"],
             "accounts / CSM: ratio": "pooled" if r["pooled"] else
@@ -200,7 +200,7 @@ def headcount_title(gap: pd.DataFrame) -> str:
 def headcount(gap: pd.DataFrame) -> ExhibitSpec:
     """Current vs required (by effort) CSMs per tier, paired bars."""
     frame = _tiers(gap)[["current", "fte_by_effort"]].iloc[::-1]
-    fig, ax = charts.new_figure(1.8)
+    fig, ax = charts.new_figure(1.6)
     charts.paired_bars(frame, ax, first="current", second="fte_by_effort",
                        labels=("current", "required"))
     return ExhibitSpec(

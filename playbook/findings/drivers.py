@@ -369,7 +369,7 @@ def lift(table: pd.DataFrame, quality: dict) -> ExhibitSpec:
     if labels:
         labels[0] = f"{labels[0]}\nriskiest"
         labels[-1] = f"{labels[-1]}\nsafest"
-    fig, ax = charts.new_figure(2.4)
+    fig, ax = charts.new_figure(2.1)
     charts.lift_bars(t, ax, rate="event_rate", overall=overall, labels=labels)
     ax.set_xlabel("Decile of predicted risk of not renewing (out-of-fold)")
     folds = quality.get("auc_by_fold") or []
@@ -483,7 +483,7 @@ def survival(curves: pd.DataFrame, summary: pd.DataFrame, *, small_n: int = 30
     if horizon is not None and len(groups):
         worst = groups.loc[groups[f"survival_{horizon:g}m"].idxmin(), "group"]
     shown = curves[curves["group"] != "All accounts"] if len(groups) else curves
-    fig, ax = charts.new_figure(2.8)
+    fig, ax = charts.new_figure(2.4)
     charts.survival_curves(shown, ax, highlight=worst, min_at_risk=small_n)
     small = groups[groups["n"] < small_n]["group"].tolist()
     per_group = "; ".join(f"{r.group} n={int(r.n):,}, {int(r.n_events):,} left"

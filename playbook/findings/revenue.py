@@ -46,7 +46,7 @@ def mrr_bridge(summary: dict, currency: str) -> ExhibitSpec:
         "Churn": -summary["churn"],
         "End MRR": summary["end_mrr"],
     })
-    fig, ax = charts.new_figure(3.2)
+    fig, ax = charts.new_figure(2.7)
     charts.waterfall(steps, ax, symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
     return ExhibitSpec(
         fig, bridge_title(summary, currency),
@@ -73,7 +73,7 @@ def retention_trend_title(trend: pd.DataFrame) -> str:
 
 def retention_trend(trend: pd.DataFrame, months: int) -> ExhibitSpec:
     frame = trend[["grr", "nrr"]].rename(columns={"grr": "GRR", "nrr": "NRR"}).dropna()
-    fig, ax = charts.new_figure(2.8)
+    fig, ax = charts.new_figure(2.4)
     charts.trend_lines(frame, ax, highlight="NRR", reference=1.0)
     n = int(trend["base_logos"].iloc[-1]) if len(trend) else None
     return ExhibitSpec(
@@ -114,7 +114,7 @@ def revenue_cohort_heatmap(rev: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpe
     cols = [c for c in usable.columns if c % 3 == 0][:12]
     matrix = usable[cols].copy()
     matrix.index = [str(i) for i in matrix.index]
-    fig, ax = charts.new_figure(0.32 * len(matrix) + 1.0)
+    fig, ax = charts.new_figure(0.26 * len(matrix) + 0.9)
     charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(index=lambda i: str(i)),
                           vmax=max(1.0, float(matrix.max().max())))
     return ExhibitSpec(
@@ -129,7 +129,7 @@ def cohort_heatmap(logo: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
     cols = [c for c in usable.columns if c % 3 == 0][:12]
     matrix = usable[cols].copy()
     matrix.index = [str(i) for i in matrix.index]
-    fig, ax = charts.new_figure(0.32 * len(matrix) + 1.0)
+    fig, ax = charts.new_figure(0.26 * len(matrix) + 0.9)
     charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(
         index=lambda i: str(i)))
     return ExhibitSpec(
@@ -377,15 +377,6 @@ def surprises(table: pd.DataFrame, accounts: pd.DataFrame, summary: dict, curren
         notes=(f"{more:,} more not shown. " if more > 0 else "")
         + "A surprise is a process gap: the signals the team watches did not see it coming.",
         formats={"health at cut-off": "{:.0f}", f"lost MRR ({currency})": "{:,.0f}"})
-
-
-def growth_sentence(target: float, churn: float, needed: float, base_mrr: float,
-                    currency: str) -> str:
-    """domain.md: to grow 50% while losing 20%, new sales must reach 70% of the base."""
-    return (f"Growth arithmetic: to grow MRR {tf.pct(target, 0)} in a year while losing "
-            f"{tf.pct(churn, 0)} of it to churn and contraction (the trailing 12 months' gross "
-            f"MRR churn), new sales and expansion must add {tf.pct(needed, 0)} of today's base, "
-            f"about {tf.money(needed * base_mrr, currency)} of new MRR.")
 
 
 def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
