@@ -109,8 +109,8 @@ def regression_table(model: dict[str, Any]) -> pd.DataFrame:
     One row per term: ``driver`` (the label the exhibits use, with the term's unit, e.g.
     "Executive sponsor (has an executive sponsor vs not)"), ``odds ratio`` with its 95%
     interval as text ("1.58-3.54"), ``log-odds`` (the coefficient, per unit), its
-    ``std. error`` and ``p`` (as text, "< 0.001" below 0.001). Six columns, so the table
-    keeps readable column widths on the page.
+    ``std. error`` and ``p`` (as text, "< 0.001" below 0.001, with a no-break space).
+    Six columns, so the table keeps readable column widths on the page.
     """
     from playbook import textfmt as tf
     from playbook.findings.drivers import label
@@ -126,7 +126,7 @@ def regression_table(model: dict[str, Any]) -> pd.DataFrame:
                          for lo, hi in zip(coefs["or_low"], coefs["or_high"], strict=True)],
         "log-odds": coefs["coef"],
         "std. error": coefs["std_err"],
-        "p": coefs["p_value"].map(tf.pvalue),
+        "p": coefs["p_value"].map(lambda v: tf.pvalue(v).replace(" ", "\u00a0")),  # no wrap
     })
 
 

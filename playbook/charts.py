@@ -148,6 +148,12 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
                     va="center", color=color, fontsize=8)
     if reference is not None:
         ax.axhline(reference, color=LIGHT_GREY, lw=0.8, ls="--")
+    if isinstance(frame.index, pd.DatetimeIndex):  # "Oct / 2025 / Apr", not crowded dates
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if percent:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     elif money_symbol is not None:
@@ -341,10 +347,13 @@ def survival_curves(curves: pd.DataFrame, ax: Axes | None = None, *,
             ax.fill_between(x, lo, hi, step="post", color=ACCENT_LIGHT, alpha=0.35, lw=0)
         ax.step(x, y, where="post", color=color, lw=2 if hl else 1.3, zorder=3 if hl else 2)
         ends.append([x[-1], float(y[-1]), f"{group} {y[-1]:.0%}", color])
-    # direct labels, nudged apart so they do not overlap
+    # direct labels, nudged apart by one 8 pt line (+ leading) so they do not overlap,
+    # whatever the figure's height: the gap in data units of the 0-1.04 axis
+    axes_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    gap = 1.04 * 10.5 / max(axes_pt, 1.0)
     ends.sort(key=lambda e: e[1])
     for i in range(1, len(ends)):
-        ends[i][1] = max(ends[i][1], ends[i - 1][1] + 0.05)
+        ends[i][1] = max(ends[i][1], ends[i - 1][1] + gap)
     for x_end, y_lab, text, color in ends:
         ax.annotate(text, (x_end, y_lab), xytext=(4, 0), textcoords="offset points",
                     va="center", fontsize=8, color=color)

@@ -78,6 +78,14 @@ def pvalue(value: Any, *, missing: str = "n/a") -> str:
     return "< 0.001" if float(value) < 0.001 else f"{float(value):.3f}"
 
 
+def p_is(value: Any, *, missing: str = "p n/a") -> str:
+    """A p-value in a sentence: ``p = 0.032``, ``p < 0.001`` (never ``p = < 0.001``)."""
+    if is_missing(value):
+        return missing
+    text = pvalue(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
     """``plural(1, "account")`` -> "1 account"; ``plural(3, "account")`` -> "3 accounts"."""
     return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"

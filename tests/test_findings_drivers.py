@@ -285,7 +285,7 @@ def test_open_book_exhibit_lists_accounts_and_reasons() -> None:
         "account_id": ["a", "b"],
         "decision_date": pd.to_datetime(["2026-10-05", "2026-11-20"]),
         "p_renew": [0.52, np.nan], "mrr": [10000.0, 500.0], "expected_loss": [4800.0, np.nan],
-        "at_risk": [True, False],
+        "at_risk": [False, False],  # none below the line: the largest expected losses
         "reasons": [[{"column": "usage_decline", "feature": "usage_decline", "value": True,
                       "log_odds": -0.8}], []],
         "missing_features": ["", "nps_detractor"],
@@ -302,3 +302,28 @@ def test_open_book_exhibit_lists_accounts_and_reasons() -> None:
     assert spec.title == "1 of the 2 renewals due in the next 90 days are at risk, holding " \
                          "$10K of MRR"
     _no_nan(spec.notes)
+
+
+def test_open_book_lists_the_accounts_at_risk_first_and_counts_the_rest() -> None:
+    book = pd.DataFrame({
+        "account_id": list("abcde"),
+        "decision_date": pd.to_datetime(["2026-10-05"] * 5),
+        "p_renew": [0.9, 0.6, 0.95, 0.5, 0.7],
+        "mrr": [90000.0, 1000.0, 80000.0, 2000.0, 500.0],
+        "at_risk": [False, True, False, True, True],
+        "reasons": [[]] * 5, "missing_features": [""] * 5,
+    }).assign(expected_loss=lambda b: b["mrr"] * (1 - b["p_renew"]))
+    book = book.sort_values("expected_loss", ascending=False)
+    accounts = pd.DataFrame({"account_id": list("abcde"), "name": list("ABCDE"),
+                             "owner": ["Kim"] * 5})
+    summary = {"renewals_due": 5, "scored": 5, "accounts_at_risk": 3, "mrr_due": 173500.0,
+               "mrr_at_risk": 3500.0, "expected_mrr_loss": 14000.0,
+               "expected_non_renewals": 1.35}
+    spec = story.open_book(book, summary, accounts, "USD", 90, 0.75, rows=2)
+    assert list(spec.content["account"]) == ["D", "B"]   # at risk, largest expected loss
+    assert spec.notes.startswith("1 more at risk not shown")
+    assert "at risk (predicted renewal probability below 75%)" in spec.subtitle
+    calm = book.assign(at_risk=False)
+    spec = story.open_book(calm, {**summary, "accounts_at_risk": 0}, accounts, "USD", 90,
+                           0.75, rows=2)
+    assert list(spec.content["account"]) == ["A", "C"]   # none at risk: largest losses

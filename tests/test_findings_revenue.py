@@ -104,6 +104,24 @@ def test_segment_reasons_title_groups_segments_sharing_a_reason():
         "The leading reason differs by segment: price in SMB and Mid; champion left in Ent")
 
 
+def test_segment_reasons_title_says_when_a_segment_was_too_small_to_judge():
+    t = pd.DataFrame({"segment": ["Ent", "SMB", "Mid", "Mid"],
+                      "reason": ["Champion left", "Price", "Price", "Other"],
+                      "share_lost_mrr": [0.9, 0.6, 0.4, 0.5],
+                      "too_small": [True, False, False, False]})
+    assert story.segment_reasons_title(t) == (
+        "Price is the top reason in every segment large enough to judge (2 of 3)")
+    judged = t.assign(too_small=False).query("segment != 'Ent'")
+    assert story.segment_reasons_title(judged) == "Price is the top reason in every segment"
+
+
+def test_p_value_in_a_sentence():
+    from playbook import textfmt as tf
+
+    assert (tf.p_is(0.0004), tf.p_is(0.0321), tf.p_is(None)) == (
+        "p < 0.001", "p = 0.032", "p n/a")
+
+
 def test_surprises_title():
     assert story.surprises_title({"surprises": 3, "scored_churns": 40, "lost_mrr": 9000.0},
                                  "USD") == ("3 of 40 lost customers looked healthy 90 days "

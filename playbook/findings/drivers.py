@@ -607,7 +607,12 @@ def open_book_title(summary: dict, horizon: int, currency: str) -> str:
 def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currency: str,
               horizon: int, at_risk_below: float, rows: int = 12,
               contact_cap: int | None = None) -> ExhibitSpec:
-    shown = book.head(rows).copy()
+    """The renewals to act on: the accounts at risk, largest expected loss first (up to
+    ``rows``); when none is at risk, the largest expected losses among all renewals due."""
+    risky = book[book["at_risk"].fillna(False).astype(bool)] if "at_risk" in book else book
+    pool = risky if len(risky) else book
+    shown = pool.head(rows).copy()
+    more = len(pool) - len(shown)
     acc = accounts.drop_duplicates("account_id").assign(
         account_id=lambda a: a["account_id"].astype("string")).set_index("account_id")
     names = acc["name"] if "name" in acc else pd.Series(dtype="string")
@@ -625,11 +630,14 @@ def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currenc
     })
     return ExhibitSpec(
         table, open_book_title(summary, horizon, currency),
-        f"Renewals due in the next {horizon} days, largest expected loss first (MRR x "
-        "predicted probability of not renewing); at risk = predicted renewal probability "
-        f"below {at_risk_below:.0%}",
+        (f"Renewals due in the next {horizon} days at risk (predicted renewal probability "
+         f"below {at_risk_below:.0%}), " if len(risky) else
+         f"Renewals due in the next {horizon} days, ")
+        + "largest expected loss first (MRR x predicted probability of not renewing)",
         "renewal model, accounts, mrr", n=summary.get("scored"),
-        notes=f"All {tf.count(summary.get('renewals_due'))} renewals due: "
+        notes=(f"{tf.count(more)} more {'at risk ' if len(risky) else ''}not shown "
+               "(all in results.json, open_book). " if more > 0 else "")
+        + f"All {tf.count(summary.get('renewals_due'))} renewals due: "
               f"{tf.money(summary.get('mrr_due'), currency)} MRR, of which the model expects "
               f"{tf.money(summary.get('expected_mrr_loss'), currency)} to be lost "
               f"({tf.number(summary.get('expected_non_renewals'), 0)} non-renewals). Pulling it "

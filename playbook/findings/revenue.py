@@ -238,7 +238,7 @@ def churn_by_variable(table: pd.DataFrame, label: str, test: dict, overall: floa
         fig, churn_by_variable_title(table, label, test),
         f"Logo churn rate by {label}, % of accounts, {window}, with 95% Wilson intervals",
         "accounts, churn_events", n=int(table["n"].sum()),
-        notes=f"{test_name} test p = {tf.pvalue(p)}. Groups under the small-group "
+        notes=f"{test_name} test {tf.p_is(p)}. Groups under the small-group "
               "threshold are hollow: too small to judge.")
 
 
@@ -309,6 +309,10 @@ def segment_reasons_title(table: pd.DataFrame) -> str:
         "segment", observed=True).head(1)
     leads = top.groupby("reason", sort=False)["segment"].apply(list)
     if len(leads) == 1:
+        judged, total = top["segment"].nunique(), table["segment"].nunique()
+        if judged < total:
+            return (f"{leads.index[0]} is the top reason in every segment large enough to "
+                    f"judge ({judged} of {total})")
         return f"{leads.index[0]} is the top reason in every segment"
     parts = [f"{reason.lower()} in {' and '.join(map(str, segs))}"
              for reason, segs in leads.items()]

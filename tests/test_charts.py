@@ -1,0 +1,44 @@
+"""House-style chart helpers: what a reader sees on the axes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from playbook import charts  # noqa: E402
+
+
+def test_monthly_trend_has_few_short_date_labels_and_direct_labels():
+    months = pd.date_range("2024-10-31", periods=24, freq="ME")
+    frame = pd.DataFrame({"NRR": [0.9 + i / 400 for i in range(24)],
+                          "GRR": [0.85 + i / 800 for i in range(24)]}, index=months)
+    fig, ax = plt.subplots(figsize=(7.0, 2.4))
+    charts.trend_lines(frame, ax, highlight="NRR", reference=1.0)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert 3 <= len(labels) <= 8                       # not one label per quarter, crowded
+    assert all(len(text) <= 7 for text in labels)      # "Oct", "2025", not "2025-01"
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["NRR 96%", "GRR 88%"]             # last values, no legend
+    assert ax.get_legend() is None
+    plt.close(fig)
+
+
+def test_survival_labels_do_not_overlap_on_a_short_chart():
+    rows = []
+    for group, end in (("SMB", 0.27), ("Mid-market", 0.23), ("Enterprise", 0.91)):
+        for m, surv in ((0, 1.0), (48, (1 + end) / 2), (96, end)):
+            rows.append({"group": group, "months": m, "survival": surv, "ci_low": surv - 0.03,
+                         "ci_high": surv + 0.03, "at_risk": 100})
+    fig, ax = plt.subplots(figsize=(7.0, 2.4))
+    charts.survival_curves(pd.DataFrame(rows), ax, highlight="Mid-market")
+    fig.canvas.draw()
+    boxes = sorted((t.get_window_extent() for t in ax.texts), key=lambda b: b.y0)
+    assert [t.get_text() for t in sorted(ax.texts, key=lambda t: t.xy[1])] == [
+        "Mid-market 23%", "SMB 27%", "Enterprise 91%"]
+    for lower, upper in zip(boxes, boxes[1:], strict=False):
+        assert lower.y1 <= upper.y0 + 0.5  # stacked, not overlapping (display pixels)
+    plt.close(fig)
