@@ -419,6 +419,31 @@ def test_upcoming_renewals_for_an_earlier_as_of_use_the_renewals_table() -> None
     assert "A" not in bare.index  # its snapshot renewal (2026-02-01) is far ahead
 
 
+def test_standard_errors_are_clustered_by_account_when_accounts_decide_several_times() -> None:
+    """Six decisions per account, an account-level driver and an account-level random
+    intercept: treating the decisions as independent understates the uncertainty."""
+    rng = np.random.default_rng(7)
+    accounts = np.repeat([f"A{i}" for i in range(300)], 6)
+    x = np.repeat(rng.normal(size=300), 6)
+    shared = np.repeat(rng.normal(scale=1.5, size=300), 6)
+    p = 1 / (1 + np.exp(-(0.5 + 0.6 * x + shared)))
+    table = pd.DataFrame({"account_id": accounts, "x": x,
+                          "renewed": (rng.random(len(p)) < p).astype(int)})
+    units = {"x": (1.0, "per unit")}
+    clustered = d.fit_renewal_model(table, ["x"], units=units)
+    naive = d.fit_renewal_model(table, ["x"], units=units, cluster_by=None)
+    assert clustered.checks["clustering"] == {"by": "account_id", "groups": 300,
+                                              "decisions": 1800, "applied": True}
+    assert naive.checks["clustering"]["applied"] is False
+    c, n = clustered.coefficients.loc["x"], naive.coefficients.loc["x"]
+    assert c["coef"] == pytest.approx(n["coef"])            # same estimate ...
+    assert c["std_err"] > 1.3 * n["std_err"]                # ... honest uncertainty
+    assert c["or_high"] - c["or_low"] > n["or_high"] - n["or_low"]
+    one_each = table.drop_duplicates("account_id")
+    single = d.fit_renewal_model(one_each, ["x"], units=units)
+    assert single.checks["clustering"]["applied"] is False  # nothing to cluster
+
+
 # ----------------------------------------------------------------------------- features
 
 

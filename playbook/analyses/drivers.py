@@ -1114,6 +1114,7 @@ def fit_renewal_model(
     min_events_per_feature: float = 10.0,
     reduce_features: bool = True,
     penalty: float = 1.0,
+    cluster_by: str | None = "account_id",
 ) -> DriverModel:
     """Logistic regression of renewal on the features, with checks that run every time.
 
@@ -1142,11 +1143,18 @@ def fit_renewal_model(
     penalty : float
         L1 weight (log-likelihood units, per coefficient; the intercept is not penalised) of
         the fallback fit used when the outcome is (quasi-)perfectly separated.
+    cluster_by : str, optional
+        Column of ``table`` naming who made each decision (default ``account_id``). When
+        some account has several decisions, the standard errors, intervals and p-values are
+        cluster-robust by that column (an account's decisions are not independent
+        observations); otherwise, or when the column is absent or None, they are the usual
+        maximum-likelihood ones.
 
     Returns
     -------
     DriverModel
-        ``checks`` holds: ``rows_dropped_missing`` (decisions without a complete set of
+        ``checks`` holds: ``clustering`` (by, groups, decisions, applied),
+        ``rows_dropped_missing`` (decisions without a complete set of
         features), ``class_balance`` (n, renewed, not_renewed, share_renewed), ``constant``
         (features dropped for having one value), ``vif`` (feature -> VIF of the kept
         features), ``vif_dropped`` (feature -> VIF when dropped), ``events_per_feature``
@@ -1193,7 +1201,8 @@ def fit_renewal_model(
 
     terms = _make_terms(data, kept, units)
     X = sm.add_constant(_apply_terms(data, terms), has_constant="add")
-    fit = _fit_logit(y, X, terms, penalty)
+    groups = _cluster_codes(table, data.index, cluster_by, checks)
+    fit = _fit_logit(y, X, terms, penalty, groups=groups)
     checks["separation"] = fit["separation"]
     if fit["separation"]["detected"]:
         checks["warnings"].append(
@@ -1386,16 +1395,37 @@ def _separating_features(y: pd.Series, X: pd.DataFrame) -> list[str]:
     return found
 
 
+def _cluster_codes(table: pd.DataFrame, rows: pd.Index, cluster_by: str | None,
+                   checks: dict[str, Any]) -> np.ndarray | None:
+    """Integer group codes of the fitted rows when some group has several decisions (else
+    None); records ``checks["clustering"]``."""
+    if not cluster_by or cluster_by not in table:
+        checks["clustering"] = {"by": None, "groups": None, "decisions": len(rows),
+                                "applied": False}
+        return None
+    ids = table.loc[rows, cluster_by].astype("string").fillna("(none)")
+    codes = pd.factorize(ids)[0]
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    applied = 1 < n_groups < len(codes)
+    checks["clustering"] = {"by": cluster_by, "groups": n_groups, "decisions": len(codes),
+                            "applied": applied}
+    return codes if applied else None
+
+
 def _fit_logit(
-    y: pd.Series, X: pd.DataFrame, terms: Sequence[_Term], penalty: float
+    y: pd.Series, X: pd.DataFrame, terms: Sequence[_Term], penalty: float,
+    groups: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """MLE logit; on (quasi-)separation a penalised L1 fit. Returns params, result, method."""
+    """MLE logit (cluster-robust covariance by ``groups`` when given); on
+    (quasi-)separation a penalised L1 fit. Returns params, result, method."""
     reasons: list[str] = []
     result = None
+    cov = ({"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None
+           else {})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.Logit(y, X).fit(disp=0, maxiter=200)
+            result = sm.Logit(y, X).fit(disp=0, maxiter=200, **cov)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             reasons.append(f"{type(exc).__name__}: {exc}")
     kinds = {w.category for w in caught}

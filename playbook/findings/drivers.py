@@ -253,6 +253,16 @@ def check_rows(model: Any, built: dict, history: dict | None = None,
                    else "ordinary maximum likelihood"),
         "flag": bool(sep.get("detected")),
     })
+    cl = c.get("clustering") or {}
+    if cl.get("by"):
+        rows.append({
+            "check": "Several decisions per account",
+            "found": f"{tf.count(cl.get('decisions'))} decisions from "
+                     f"{tf.count(cl.get('groups'))} accounts",
+            "action": ("standard errors, intervals and p-values clustered by account"
+                       if cl.get("applied") else "none needed: one decision per account"),
+            "flag": False,
+        })
     missing = int(c.get("rows_dropped_missing") or 0)
     rows.append({
         "check": "Missing feature values",
