@@ -72,12 +72,12 @@ cut-off. Logistic regression (statsmodels) of renewal on the features; odds rati
 intervals; standard errors clustered by account when accounts have several decisions (an
 account's renewals are not independent); average marginal effects in probability points;
 variance inflation factors above 10 drop a feature; perfect separation falls back to a
-penalised fit; {p.drivers.cv_folds}-fold cross-validated AUC and Brier score against the base rate. Decisions whose cut-off minus the
-longest look-back of a feature falls before the first month of data are left out (their
-features cannot be measured). As a cross-check, Kaplan-Meier retention curves by segment and
-a Cox proportional-hazards model (statsmodels PHReg) give hazard ratios for the same drivers.
-An account is *at risk* when its predicted renewal probability is below
-{p.drivers.at_risk_probability:.0%}.
+penalised fit; {p.drivers.cv_folds}-fold cross-validated AUC and Brier score against the
+base rate. Decisions whose cut-off minus the longest look-back of a feature falls before the
+first month of data are left out (their features cannot be measured). As a cross-check,
+Kaplan-Meier retention curves by segment and a Cox proportional-hazards model (statsmodels
+PHReg) give hazard ratios for the same drivers. An account is *at risk* when its predicted
+renewal probability is below {p.drivers.at_risk_probability:.0%}.
 
 **Health score.** Measures scored 0-100 and weighted ({", ".join(f"{k} {v:g}" for k, v in
 p.health.weights.items())}); a missing measure's weight is spread over the others. Bands:
