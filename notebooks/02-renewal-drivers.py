@@ -88,8 +88,9 @@ cox = survival.cox_model(intervals, model.features)
 compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
 nb.show(story.cox_table(compare, cox), detail=True)
 nb.record("retention", retention)
-nb.record("cox", {k: v for k, v in cox.items() if k != "coefficients"}
+nb.record("cox", {k: v for k, v in cox.items() if k not in ("coefficients", "ph_check")}
           | {"coefficients": cox["coefficients"].reset_index(),
+             "ph_check": cox["ph_check"].reset_index(),
              "comparison": compare.reset_index()})
 
 # %% [markdown]

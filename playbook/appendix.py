@@ -76,7 +76,9 @@ penalised fit; {p.drivers.cv_folds}-fold cross-validated AUC and Brier score aga
 base rate. Decisions whose cut-off minus the longest look-back of a feature falls before the
 first month of data are left out (their features cannot be measured). As a cross-check,
 Kaplan-Meier retention curves by segment and a Cox proportional-hazards model (statsmodels
-PHReg) give hazard ratios for the same drivers. An account is *at risk* when its predicted
+PHReg) give hazard ratios for the same drivers (robust by account; the proportional-hazards
+assumption checked per driver with Harrell's test: Schoenfeld residuals against the rank of
+churn time). An account is *at risk* when its predicted
 renewal probability is below {p.drivers.at_risk_probability:.0%}.
 
 **Health score.** Measures scored 0-100 and weighted ({", ".join(f"{k} {v:g}" for k, v in

@@ -327,3 +327,16 @@ def test_open_book_lists_the_accounts_at_risk_first_and_counts_the_rest() -> Non
     spec = story.open_book(calm, {**summary, "accounts_at_risk": 0}, accounts, "USD", 90,
                            0.75, rows=2)
     assert list(spec.content["account"]) == ["A", "C"]   # none at risk: largest losses
+
+
+def test_ph_sentence_rules() -> None:
+    ok = pd.DataFrame({"rho": [0.01], "p_value": [0.6], "violates": [False]},
+                      index=["exec_sponsor"])
+    assert story.ph_sentence(ok).startswith("Proportional hazards hold")
+    bad = pd.DataFrame({"rho": [-0.3, 0.02], "p_value": [0.0001, 0.7],
+                        "violates": [True, False]}, index=["usage_decline", "products"])
+    assert story.ph_sentence(bad) == (
+        "Proportional hazards do not hold for Usage decline (3 months) (fades with tenure, "
+        "p < 0.001): read its hazard ratio as an average over tenure (Harrell's test on "
+        "Schoenfeld residuals).")
+    assert "could not be checked" in story.ph_sentence(None)

@@ -163,6 +163,34 @@ def test_cox_recovers_a_known_hazard_ratio() -> None:
     assert cox["converged"]
 
 
+def test_proportional_hazards_check_passes_proportional_and_flags_a_fading_effect() -> None:
+    ph = sv.cox_model(_exponential_intervals(), ["flag", "noise"],
+                      units={"flag": (1.0, "yes vs no")})["ph_check"]
+    assert not ph["violates"].any()                  # constant hazard ratio 2: holds
+    assert ph.loc["flag", "p_value"] > 0.05 and ph.loc["flag", "feature"] == "flag"
+    # an effect that fades: flagged accounts churn 6x as fast in year one, then half as fast
+    rng = np.random.default_rng(11)
+    n = 3000
+    x = rng.random(n) < 0.5
+    early = rng.exponential(1 / np.where(x, 0.12, 0.02))
+    late = 12 + rng.exponential(1 / np.where(x, 0.01, 0.02))
+    t = np.where(early <= 12, early, late)
+    data = pd.DataFrame({"entry_months": 0.0, "exit_months": np.minimum(t, 36.0),
+                         "churned": (t <= 36).astype(float), "flag": x,
+                         "account_id": np.arange(n)})
+    ph = sv.cox_model(data, ["flag"], units={"flag": (1.0, "yes vs no")})["ph_check"]
+    assert ph.loc["flag", "violates"] and ph.loc["flag", "p_value"] < 0.001
+    assert ph.loc["flag", "rho"] < 0                 # the log hazard ratio falls with time
+
+
+def test_cox_standard_errors_are_robust_by_account_with_several_intervals() -> None:
+    data = _exponential_intervals()
+    one_each = sv.cox_model(data, ["flag"], units={"flag": (1.0, "yes vs no")})
+    assert one_each["clustered"] is False
+    shared = data.assign(account_id=data["account_id"] // 3)  # three intervals per account
+    assert sv.cox_model(shared, ["flag"], units={"flag": (1.0, "yes vs no")})["clustered"]
+
+
 def test_cox_needs_events() -> None:
     data = _exponential_intervals(n=50).assign(churned=0.0)
     with pytest.raises(sv.SurvivalError):

@@ -362,7 +362,9 @@ def cox_model(
     dict
         ``coefficients`` (DataFrame indexed by design column: ``feature``, ``unit``,
         ``coef`` (log hazard ratio of churn), ``std_err``, ``hazard_ratio``, ``hr_low``,
-        ``hr_high`` (95%), ``p_value``), ``n`` (intervals used), ``events`` (churns),
+        ``hr_high`` (95%), ``p_value``; robust by account when accounts have several
+        intervals), ``ph_check`` (:func:`proportional_hazards_check` per design column, with
+        its ``feature``), ``clustered`` (bool), ``n`` (intervals used), ``events`` (churns),
         ``accounts``, ``features`` (used), ``dropped`` (feature -> reason),
         ``rows_dropped_missing``, ``ties``, ``converged``.
 
@@ -391,12 +393,15 @@ def cox_model(
             fix="Use more history or check the decision outcomes.",
         )
     X, terms = drivers.design_matrix(data, used, units)
+    groups = None  # an account's contract years are not independent: robust by account
+    if "account_id" in data and data["account_id"].nunique() < len(data):
+        groups = pd.factorize(data["account_id"].astype("string").fillna("(none)"))[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = PHReg(data["exit_months"].to_numpy(dtype=float), X.to_numpy(dtype=float),
                       status=data["churned"].to_numpy(dtype=int),
                       entry=data["entry_months"].to_numpy(dtype=float), ties=ties)
-        result = model.fit(disp=0)
+        result = model.fit(disp=0, groups=groups)
     ci = np.asarray(result.conf_int(alpha=0.05))
     owner = {c: t for t in terms for c in t.columns}
     coefs = pd.DataFrame(index=pd.Index(X.columns, name="term"))
@@ -410,8 +415,13 @@ def cox_model(
     coefs["p_value"] = np.asarray(result.pvalues)
     converged = bool(getattr(result, "converged", True)) and bool(
         np.isfinite(coefs["std_err"]).all())
+    ph = proportional_hazards_check(result, data["exit_months"].to_numpy(dtype=float),
+                                    data["churned"].to_numpy(dtype=int), list(X.columns))
+    ph["feature"] = [owner[c].feature for c in ph.index]
     return {
         "coefficients": coefs,
+        "ph_check": ph,
+        "clustered": groups is not None,
         "n": int(len(data)),
         "events": events,
         "accounts": int(data["account_id"].nunique()) if "account_id" in data else None,
@@ -421,6 +431,52 @@ def cox_model(
         "ties": ties,
         "converged": converged,
     }
+
+
+def proportional_hazards_check(result: Any, exit_months: np.ndarray, churned: np.ndarray,
+                               columns: Sequence[str], *, alpha: float = 0.05
+                               ) -> pd.DataFrame:
+    """Does each driver's hazard ratio hold over time? Harrell's (1986) test.
+
+    For each design column, the Pearson correlation between its Schoenfeld residuals and the
+    rank of the churn time, over the churns only. Under proportional hazards the residuals
+    do not drift with time (correlation 0); a significant correlation means the effect
+    grows or fades with tenure, so its hazard ratio is an average over time.
+
+    Parameters
+    ----------
+    result : PHRegResults
+        A fitted :class:`statsmodels.duration.hazard_regression.PHReg`.
+    exit_months, churned : array
+        The fit's exit times (months) and 0/1 status, row for row.
+    columns : sequence of str
+        The design columns, in the fit's order.
+    alpha : float
+        Significance level of ``violates``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by design column: ``rho`` (correlation with the rank of time; positive =
+        the log hazard ratio grows with tenure), ``p_value`` (two-sided t test of the
+        correlation on the churns), ``churns`` (n) and ``violates`` (p < ``alpha``).
+    """
+    from scipy import stats
+
+    resid = np.asarray(result.schoenfeld_residuals, dtype=float)
+    events = (np.asarray(churned) == 1) & np.isfinite(resid).all(axis=1)
+    times = stats.rankdata(np.asarray(exit_months, dtype=float)[events])
+    rows = []
+    for j, column in enumerate(columns):
+        r = resid[events, j]
+        if events.sum() < 3 or np.std(r) == 0 or np.std(times) == 0:
+            rho, p = math.nan, math.nan
+        else:
+            rho, p = stats.pearsonr(r, times)
+        rows.append({"term": column, "rho": float(rho), "p_value": float(p),
+                     "churns": int(events.sum()),
+                     "violates": bool(np.isfinite(p) and p < alpha)})
+    return pd.DataFrame(rows).set_index("term")
 
 
 # --------------------------------------------------------------------------------------

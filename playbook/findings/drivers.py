@@ -532,6 +532,22 @@ def cox_title(compare: pd.DataFrame) -> str:
             f"drivers; {same} of {len(logit_sig)} point the same way")
 
 
+def ph_sentence(ph: pd.DataFrame | None) -> str:
+    """Rule: say the proportional-hazards check held, or name the drivers whose effect
+    changes with tenure (their hazard ratio is then an average over time)."""
+    if ph is None or ph.empty or ph["p_value"].isna().all():
+        return "Proportional hazards could not be checked (too few churns)."
+    bad = ph[ph["violates"]]
+    if bad.empty:
+        return ("Proportional hazards hold: no driver's effect drifts with tenure (Harrell's "
+                "test on Schoenfeld residuals, all p >= 0.05).")
+    names = "; ".join(f"{label(t)} ({'grows' if r.rho > 0 else 'fades'} with tenure, "
+                      f"{tf.p_is(r.p_value)})" for t, r in bad.iterrows())
+    return (f"Proportional hazards do not hold for {names}: read "
+            f"{'its hazard ratio' if len(bad) == 1 else 'their hazard ratios'} as an average "
+            "over tenure (Harrell's test on Schoenfeld residuals).")
+
+
 def cox_table(compare: pd.DataFrame, cox: dict) -> ExhibitSpec:
     t = pd.DataFrame({
         "driver": [label(x) for x in compare.index],
@@ -554,7 +570,9 @@ def cox_table(compare: pd.DataFrame, cox: dict) -> ExhibitSpec:
         "modelling table, accounts", n=int(cox.get("n") or 0),
         notes=f"{tf.count(cox.get('events'))} churns in {tf.count(cox.get('n'))} contract "
               f"years; tenure is the time scale; ties: {cox.get('ties')}. A hazard ratio "
-              "below 1 (less churn) agrees with an odds ratio above 1 (more renewal)." + extra)
+              "below 1 (less churn) agrees with an odds ratio above 1 (more renewal)."
+              + (" Standard errors robust by account." if cox.get("clustered") else "")
+              + " " + ph_sentence(cox.get("ph_check")) + extra)
 
 
 # ----------------------------------------------------------------------------- open book
