@@ -202,6 +202,15 @@ def test_touch_plan_hours_with_prep_travel_and_programmes():
     assert touch_hours_per_account("medium", FULL_MODEL) == pytest.approx(6.0)
 
 
+def test_a_client_drops_a_default_touch_by_setting_it_to_zero():
+    from playbook.config import deep_merge
+
+    model = deep_merge(FULL_MODEL, {"tiers": {"high": {"touches": {"onsite": 0}}}})
+    plan = touch_plan(model)
+    assert "onsite" not in set(plan.loc[plan["tier"] == "high", "touch"])
+    assert touch_hours_per_account("high", model) == pytest.approx(58.0 - 16.0)  # no onsite
+
+
 def test_tier_effort_split_and_implied_ratio():
     eff = tier_effort(FULL_MODEL)
     high = eff.loc["high"]

@@ -60,7 +60,8 @@ def touch_plan(touch_model: TouchModel) -> pd.DataFrame:
 
     ``hours_per_account = count x (contact + prep + travel)`` for per-account touches (0 for
     one-to-many ones); ``program_hours = count x program_hours_per_touch`` for one-to-many
-    touches (0 otherwise), counted once per tier.
+    touches (0 otherwise), counted once per tier. A touch with count 0 (or null) is left
+    out: that is how a client's params drop a touch of the shared defaults.
 
     Returns
     -------
@@ -81,6 +82,8 @@ def touch_plan(touch_model: TouchModel) -> pd.DataFrame:
     rows = []
     for tier, spec in touch_model["tiers"].items():  # type: ignore[union-attr]
         for touch, count in (spec.get("touches") or {}).items():
+            if not count:  # 0 (or null) drops a touch, e.g. a default a client does not run
+                continue
             if touch not in contact and touch not in program:
                 raise ParamsError(
                     f"Touch '{touch}' of tier '{tier}' has no hours.",
