@@ -98,6 +98,13 @@ if has_year:
     year = revenue.retention_summary(moves, nb.as_of - nb.months(11), nb.as_of)
     rates = scenarios.client_rates(year)
     nb.record("client_rates", rates)
+    implausible = scenarios.implausible_rates(rates, max_churn=s.max_churn,
+                                              max_growth=s.max_growth)
+    if implausible:  # nothing to compound: say why, skip the section's exhibits
+        nb.record("scenarios_skipped", implausible)
+        nb.note(story.implausible_rates_note(implausible, s.years))
+        has_year = False
+if has_year:
     own, base_mrr = rates["churn"], rates["end_mrr"]
     growth = rates["growth"] if s.growth is None else s.growth
     model = dict(years=s.years, compounding=s.compounding, churn_base=s.churn_base)

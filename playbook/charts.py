@@ -18,6 +18,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from playbook import textfmt as tf
+
 ACCENT = "#1f4e79"
 ACCENT_LIGHT = "#8fb3d9"
 NEGATIVE = "#a23b3b"
@@ -56,12 +58,7 @@ def _ax(ax: Axes | None) -> Axes:
 
 def money_axis(ax: Axes, axis: str = "y", symbol: str = "$") -> None:
     def fmt(v: float, _pos: int) -> str:
-        a = abs(v)
-        if a >= 1e6:
-            return f"{symbol}{v / 1e6:.1f}M"
-        if a >= 1e3:
-            return f"{symbol}{v / 1e3:.0f}K"
-        return f"{symbol}{v:.0f}"
+        return f"{symbol}{tf.short_amount(v, 1)}"
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
 
@@ -110,12 +107,7 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
 
 def _short_money(v: float, symbol: str, signed: bool = False) -> str:
     sign = ("+" if v >= 0 else "−") if signed else ("-" if v < 0 else "")
-    a = abs(v)
-    if a >= 1e6:
-        return f"{sign}{symbol}{a / 1e6:.2f}M"
-    if a >= 1e3:
-        return f"{sign}{symbol}{a / 1e3:.0f}K"
-    return f"{sign}{symbol}{a:.0f}"
+    return f"{sign}{symbol}{tf.short_amount(abs(v), 2)}"
 
 
 def _value_label(v: float, percent: bool, symbol: str | None) -> str:

@@ -183,6 +183,8 @@ class ScenarioParams(_Strict):
     discount_rate: float = Field(default=0.1, ge=0)
     churn_point: float = Field(default=0.01, gt=0, lt=1)
     levers: dict[str, float] = Field(default_factory=dict)
+    max_churn: float = Field(default=1.0, gt=0)
+    max_growth: float = Field(default=2.0, gt=0)
 
 
 class DataParams(_Strict):

@@ -162,6 +162,12 @@ class NotebookSession:
             {"section": enables, "missing": missing})
         return False
 
+    def note(self, text: str) -> None:
+        """Show a boxed note (what is not shown and why, a caveat) in the report."""
+        if " nan" in f" {text.lower()}":
+            raise ValueError(f"generated text contains 'nan': {text!r}")
+        display(HTML(note_html(text)))
+
     def say(self, text: str) -> None:
         """Show a generated sentence of interpretation as markdown."""
         if " nan" in f" {text.lower()}":

@@ -23,7 +23,8 @@ def is_missing(value: Any) -> bool:
 
 def money(value: Any, currency: str = "USD", *, compact: bool = True,
           missing: str = "n/a") -> str:
-    """Format an amount: ``$1.2M``, ``$45.3K``, ``$950`` (compact) or ``$1,234,567``."""
+    """Format an amount: ``$2.7T``, ``$3.4B``, ``$1.2M``, ``$45K``, ``$1.5K``, ``$950``
+    (compact) or ``$1,234,567``."""
     if is_missing(value):
         return missing
     v = float(value)
@@ -31,7 +32,11 @@ def money(value: Any, currency: str = "USD", *, compact: bool = True,
     v = abs(v)
     sym = CURRENCY_SYMBOLS.get(currency, "")
     suffix = "" if sym else f" {currency}"
-    if compact and v >= 1e6:
+    if compact and v >= 1e12:
+        body = f"{v / 1e12:.1f}T"
+    elif compact and v >= 1e9:
+        body = f"{v / 1e9:.1f}B"
+    elif compact and v >= 1e6:
         body = f"{v / 1e6:.1f}M"
     elif compact and v >= 1e4:
         body = f"{v / 1e3:.0f}K"
@@ -40,6 +45,16 @@ def money(value: Any, currency: str = "USD", *, compact: bool = True,
     else:
         body = f"{v:,.0f}"
     return f"{sign}{sym}{body}{suffix}"
+
+
+def short_amount(value: float, decimals: int = 1) -> str:
+    """An amount without currency for chart labels: ``2.73T``, ``3.4B``, ``1.2M``, ``45K``,
+    ``950`` (``decimals`` for T/B/M)."""
+    a = abs(float(value))
+    for size, letter in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if a >= size:
+            return f"{value / size:.{decimals}f}{letter}"
+    return f"{value / 1e3:.0f}K" if a >= 1e3 else f"{value:.0f}"
 
 
 def pct(value: Any, digits: int = 1, *, signed: bool = False, missing: str = "n/a") -> str:

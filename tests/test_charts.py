@@ -42,3 +42,18 @@ def test_survival_labels_do_not_overlap_on_a_short_chart():
     for lower, upper in zip(boxes, boxes[1:], strict=False):
         assert lower.y1 <= upper.y0 + 0.5  # stacked, not overlapping (display pixels)
     plt.close(fig)
+
+
+def test_money_labels_scale_to_billions_and_trillions():
+    from playbook import textfmt as tf
+
+    assert [tf.money(v) for v in (950, 1_500, 45_300, 1.24e6, 3.4e9, 2.7324e12)] == [
+        "$950", "$1.5K", "$45K", "$1.2M", "$3.4B", "$2.7T"]
+    assert tf.money(-2.5e9, "EUR") == "-€2.5B"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 2.5e12])
+    charts.money_axis(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "$2.5T" in labels and not any("000000" in text for text in labels)
+    plt.close(fig)

@@ -158,3 +158,18 @@ def test_lever_tornado_rejects_unknown_lever():
     with pytest.raises(ParamsError, match="marketing"):
         lever_tornado(100.0, {"new_sales": 0.1, "expansion": 0.0, "churn": 0.1},
                       {"marketing": 0.1}, years=1)
+
+
+def test_implausible_rates_are_not_compounded():
+    from playbook.analyses.scenarios import implausible_rates
+
+    # domain.md's textbook case: 50% growth, 10% churn -> fine
+    assert implausible_rates({"churn": 0.10, "growth": 0.50}) == []
+    # a base that grew 5.5x in a year (RavenStack's trailing rates)
+    reasons = implausible_rates({"churn": 2.727, "growth": 5.507})
+    assert reasons == ["churn and contraction came to 272.7% of the opening MRR (limit 100%)",
+                       "new sales and expansion came to 550.7% of the opening MRR "
+                       "(limit 200%)"]
+    assert implausible_rates({"churn": 1.2, "growth": 0.5}, max_churn=1.5) == []
+    assert implausible_rates({"churn": float("nan"), "growth": float("nan")}) == [
+        "the opening MRR of the trailing twelve months is zero"]

@@ -27,6 +27,7 @@ present value discounts month ``m`` by ``(1 + discount_rate)^(m / 12)``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -68,6 +69,29 @@ def client_rates(summary: Mapping[str, Any]) -> dict[str, float]:
             "new_sales": new, "expansion": exp,
             "churn": share(summary["churn"] + summary["contraction"]), "price": 0.0,
             "growth": new + exp}
+
+
+def implausible_rates(rates: Mapping[str, float], *, max_churn: float = 1.0,
+                      max_growth: float = 2.0) -> list[str]:
+    """Why the client's trailing rates cannot be compounded into paths (empty: they can).
+
+    ``rates`` as from :func:`client_rates` (shares of the window's opening MRR). A yearly
+    churn of 100% or more of the opening MRR, or growth of ``max_growth`` (200%) or more,
+    means the base changed so much within the year (or the MRR history contradicts itself)
+    that compounding the rates for years would print meaningless paths.
+    """
+    reasons = []
+    churn, growth = rates.get("churn", math.nan), rates.get("growth", math.nan)
+    if not (math.isfinite(churn) and math.isfinite(growth)):
+        reasons.append("the opening MRR of the trailing twelve months is zero")
+        return reasons
+    if churn >= max_churn:
+        reasons.append(f"churn and contraction came to {churn:.1%} of the opening MRR "
+                       f"(limit {max_churn:.0%})")
+    if growth >= max_growth:
+        reasons.append(f"new sales and expansion came to {growth:.1%} of the opening MRR "
+                       f"(limit {max_growth:.0%})")
+    return reasons
 
 
 def step_factor(growth: float, churn: float, price: float = 0.0, *,

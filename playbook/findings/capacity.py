@@ -490,3 +490,14 @@ def tornado(tor: pd.DataFrame, *, years: int, currency: str) -> ExhibitSpec:
         notes="Levers are annual rates as a share of the base: new sales (new logos and "
         "win-backs), expansion, churn (cancelled and contracted MRR), price change on the "
         "whole base. Ranges from params; same compounding as the paths above.")
+
+
+def implausible_rates_note(reasons: list[str], years: int) -> str:
+    """Why the impact scenarios are not shown (from
+    :func:`playbook.analyses.scenarios.implausible_rates`)."""
+    return ("Not shown: revenue paths, growth arithmetic and levers. Over the trailing twelve "
+            f"months {' and '.join(reasons)}; compounding such rates for {years} years would "
+            "print meaningless figures. The base changed too much within the year, or the MRR "
+            "history contradicts itself (see the data-quality appendix). Run a period whose "
+            "base is stable, or raise scenarios.max_churn / scenarios.max_growth if these rates "
+            "are real.")
