@@ -108,6 +108,10 @@ book = drivers.open_book(model, current, drivers.current_mrr(d["accounts"], d.ge
                          reason_columns=significant_terms if len(significant_terms) else None,
                          at_risk_below=p.drivers.at_risk_probability)
 summary = drivers.open_book_summary(book)
+caveat = story.open_book_caveat(model.coefficients, float(table["renewed"].mean()), summary,
+                                p.drivers.at_risk_probability)
+if caveat:
+    nb.note(caveat)
 if len(book):
     nb.show(story.open_book(book, summary, d["accounts"], nb.currency, horizon,
                             p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,

@@ -340,3 +340,13 @@ def test_ph_sentence_rules() -> None:
         "p < 0.001): read its hazard ratio as an average over tenure (Harrell's test on "
         "Schoenfeld residuals).")
     assert "could not be checked" in story.ph_sentence(None)
+
+
+def test_open_book_caveat_only_without_a_significant_driver() -> None:
+    none = pd.DataFrame({"or_low": [0.6, 0.9], "or_high": [1.4, 1.2]}, index=["a", "b"])
+    some = pd.DataFrame({"or_low": [1.2, 0.9], "or_high": [2.4, 1.2]}, index=["a", "b"])
+    due = {"renewals_due": 84}
+    text = story.open_book_caveat(none, 0.55, due, 0.75)
+    assert "no driver is significant" in text and "(55%, below the 75% line)" in text
+    assert story.open_book_caveat(some, 0.55, due, 0.75) == ""
+    assert story.open_book_caveat(none, 0.55, {"renewals_due": 0}, 0.75) == ""

@@ -632,6 +632,19 @@ def open_book_title(summary: dict, horizon: int, currency: str) -> str:
             f"days are at risk, holding {mrr} of MRR")
 
 
+def open_book_caveat(coefficients: pd.DataFrame, base_rate: float, summary: dict,
+                     at_risk_below: float) -> str:
+    """Rule: when no driver is significant, the scores sit near the base renewal rate, so
+    say what 'at risk' then means (empty when some driver is significant)."""
+    if len(significant(coefficients)) or not summary.get("renewals_due"):
+        return ""
+    where = "below" if base_rate < at_risk_below else "above"
+    return (f"Read this list with care: no driver is significant, so every score sits near "
+            f"the base renewal rate ({tf.pct(base_rate, 0)}, {where} the "
+            f"{tf.pct(at_risk_below, 0)} line). The list ranks renewals by MRR at stake; it "
+            "does not single out accounts that look worse than the rest.")
+
+
 def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currency: str,
               horizon: int, at_risk_below: float, rows: int = 12,
               contact_cap: int | None = None) -> ExhibitSpec:
