@@ -9,8 +9,10 @@ mapped with ``tables.usage.layout: events``.
 
 Each client's report is rendered in a child process exactly as ``make report`` does
 (stages from the run manifest: load and validate, each notebook, HTML, PDF); peak memory
-is the largest sum of resident memory over that process and all its children (kernels,
-workers), sampled every 0.1 s with psutil.
+is the largest sum of resident memory over that process and all its descendants (notebook
+workers and their kernels), sampled every 0.1 s with psutil; CPU seconds are the user and
+system time of the same process tree (``getrusage`` of the finished children), which a
+busy shared machine disturbs less than wall time.
 
 The floor is the same analysis work with no papermill, nbconvert or kernel, also in a
 child process: the data loaded and validated once, each notebook's code run as plain
@@ -87,11 +89,17 @@ def ensure_client(accounts: int, events_mean: float) -> dict:
 # --------------------------------------------------------------------------- measuring
 
 
-def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run ``cmd``; return (wall seconds, peak MB of the process tree, stdout)."""
+def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
+    """Run ``cmd``; return its wall seconds, peak MB and CPU seconds (process tree), stdout.
+
+    Keys: ``wall``, ``peak_mb``, ``cpu_s`` and ``stdout``.
+    """
+    import resource
+
     import psutil
 
     peak = 0
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     tick = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     root = psutil.Process(proc.pid)
@@ -119,7 +127,9 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str
     watcher.join()
     if proc.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode})")
-    return wall, peak / 2**20, out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant that was waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "peak_mb": peak / 2**20, "cpu_s": cpu, "stdout": out}
 
 
 def bench_env() -> dict[str, str]:
@@ -136,19 +146,22 @@ def time_report(client: str) -> dict:
             f"p = render_report({client!r}, progress=False); "
             "print('BENCH-JSON', json.dumps(json.loads(p.manifest.read_text())['run']"
             "['seconds']))")
-    wall, peak, out = run_measured([sys.executable, "-c", code], bench_env())
-    return {"wall": wall, "peak_mb": peak, **marked_json(out)}
+    measured = run_measured([sys.executable, "-c", code], bench_env())
+    stages = marked_json(measured.pop("stdout"))
+    return {**measured, **stages}
 
 
 def marked_json(out: str) -> dict:
-    """The JSON a child printed after ``BENCH-JSON`` (libraries may print too)."""
-    line = next(x for x in reversed(out.splitlines()) if x.startswith("BENCH-JSON "))
-    return json.loads(line.removeprefix("BENCH-JSON "))
+    """The JSON a child printed after ``BENCH-JSON`` (libraries may print too, even on the
+    same line: DuckDB's progress bar ends without a newline)."""
+    start = out.rindex("BENCH-JSON ") + len("BENCH-JSON ")
+    return json.loads(out[start:].splitlines()[0])
 
 
 def time_floor(client: str) -> dict:
-    wall, peak, out = run_measured([sys.executable, __file__, "--floor", client], bench_env())
-    return {"wall": wall, "peak_mb": peak, **marked_json(out)}
+    measured = run_measured([sys.executable, __file__, "--floor", client], bench_env())
+    stages = marked_json(measured.pop("stdout"))
+    return {**measured, **stages}
 
 
 def notebook_code(nb_path: Path, client: str, run_dir: str) -> str:
@@ -230,13 +243,17 @@ def profile_notebook(client: str, notebook: str) -> None:
 # --------------------------------------------------------------------------- report
 
 
+#: Keys of :func:`run_measured`'s result that are not stages.
+MEASURED = ("wall", "peak_mb", "cpu_s")
+
+
 def fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
 def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: list[str]
               ) -> list[str]:
-    floor_total = sum(v for k, v in floor.items() if k not in ("wall", "peak_mb"))
+    floor_total = sum(v for k, v in floor.items() if k not in MEASURED)
     lines = [f"\n### {accounts:,} accounts · {info['events']:,} usage events · "
              f"{info['bytes'] / 2**20:,.0f} MB of input\n",
              "| stage | report (s) | floor (s) |", "|---|---|---|",
@@ -252,6 +269,7 @@ def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: l
               f"| **wall** | **{report['wall']:.2f}** | **{floor_total:.2f}** |",
               f"| peak memory (MB, process tree) | {report['peak_mb']:,.0f} | "
               f"{floor['peak_mb']:,.0f} |",
+              f"| CPU (s, process tree) | {report['cpu_s']:.1f} | {floor['cpu_s']:.1f} |",
               f"\nReport / floor = **{report['wall'] / floor_total:.2f}**. Notebooks run "
               "in parallel, so their seconds add up to more than the wall time.\n"]
     return lines

@@ -7,7 +7,9 @@ with the quality log beside them, and points every kernel at the folder with the
 environment variable :data:`ENV_VAR`. :func:`playbook.loader.load_client` then reads the
 cache instead of parsing the raw files again.
 
-An entry is keyed by the parameters (everything :meth:`Params.as_dict` records) and the
+An entry is keyed by the parameters (everything :meth:`Params.as_dict` records, with the
+reporting period as resolved dates rather than as written: the render step reads
+``as_of`` from the params file while its kernels are passed it explicitly) and the
 SHA-256 of every file in the client's folder, so a notebook run with other parameters or
 on changed files never gets another run's tables: it misses, and loads as usual. The cache
 lives in the run's staging folder and is removed before the report is published.
@@ -21,7 +23,7 @@ import os
 import pickle
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -51,10 +53,24 @@ def input_files(params: Params) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+def key_settings(params: Params) -> dict[str, Any]:
+    """The parameters a cache entry depends on, as a JSON-friendly dict.
+
+    The period enters only as resolved (``derived``: start, as-of date, label): the texts
+    ``period.period`` and ``period.as_of`` are dropped, so ``as_of: ""`` in the params file
+    and ``as_of="2026-09-30"`` passed to a notebook give the same key when they resolve to
+    the same day.
+    """
+    settings = params.as_dict()
+    settings["period"] = {k: v for k, v in settings.get("period", {}).items()
+                          if k not in ("period", "as_of")}
+    return settings
+
+
 def cache_key(params: Params) -> str:
-    """SHA-256 of the parameters and of every input file's name and content."""
+    """SHA-256 of the parameters (:func:`key_settings`) and of every input file."""
     digest = hashlib.sha256()
-    settings = {"format": FORMAT, "client": params.client_id, "params": params.as_dict()}
+    settings = {"format": FORMAT, "client": params.client_id, "params": key_settings(params)}
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     for path in input_files(params):
         digest.update(f"\n{path.name}\t{file_sha256(path)}".encode())

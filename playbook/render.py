@@ -33,6 +33,7 @@ Contract with the notebooks
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import html
@@ -48,14 +49,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
 from playbook import paths
 from playbook.checksums import file_sha256
 from playbook.errors import NotebookError, PlaybookError, RenderError
+from playbook.kernels import KernelWorkers, Task, WarmKernel, release_memory
+from playbook.outline import drop_empty_subsections
 from playbook.render_pdf import html_to_pdf
+
+if TYPE_CHECKING:
+    from playbook.config import Params
+    from playbook.loader import ClientData
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,8 @@ NO_OUTPUT_TAG = "remove_output"
 #: Parameter the render path gives to every notebook that declares it.
 RUN_DIR_PARAM = "run_dir"
 PAPERS = ("A4", "Letter")
+#: Modules the report's kernels import while the data loads (what the notebooks use).
+KERNEL_PRELOAD = ("playbook.session",)
 PACKAGES = (
     "pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn",
     "papermill", "nbconvert", "nbformat", "weasyprint",
@@ -209,22 +218,33 @@ def render_report(
     ReportPaths
         The published files in ``reports/<client>/<period>/``.
     """
-    from playbook import cache
-    from playbook.comparison import previous_results
     from playbook.config import load_params
     from playbook.loader import load_client
 
     params = load_params(client, period=period, as_of=as_of)
-    # Validate the data before starting any kernel: a bad export fails in a second with
-    # the file, column and rows named, not inside the first notebook. The validated tables
-    # are then cached for the run, so no notebook parses the raw files again.
-    tick = time.perf_counter()
-    held = {"data": load_client(params)}
-    loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
+    notebooks = [paths.notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
+    # The kernels start now and import what the notebooks use while this process loads and
+    # validates the data. A bad export still fails in seconds with the file, column and
+    # rows named (the kernels are then stopped), not inside the first notebook.
+    with KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers:
+        tick = time.perf_counter()
+        held = {"data": load_client(params)}  # (held: dropped once cached, see below)
+        loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
+        return _render_loaded(client, params, held, notebooks, workers, loaded, progress)
+
+
+def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
+                   notebooks: list[Path], workers: KernelWorkers, timings: dict[str, float],
+                   progress: bool) -> ReportPaths:
+    """:func:`render_report` once the data is loaded (``held["data"]``): cache, render."""
+    from playbook import cache
+    from playbook.comparison import previous_results
 
     def data_cache(folder: Path) -> dict[str, str]:
-        # pop: this process does not keep the tables in memory while the kernels run
+        # The validated tables are cached for the run, so no notebook parses the raw files
+        # again; pop: this process does not keep them in memory while the kernels run.
         cache.store(params, held.pop("data"), folder)
+        release_memory()
         return {cache.ENV_VAR: str(folder)}
 
     as_of_text = params.as_of.isoformat() if params.as_of else ""
@@ -239,7 +259,6 @@ def render_report(
         confidential=params.report.confidential,
         currency=params.client.currency,
     )
-    notebooks = [paths.notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
     from playbook.locks import client_lock, report_dir  # one run per client; stays inside
 
     with client_lock(client):
@@ -254,7 +273,8 @@ def render_report(
             front_matter=functools.partial(_summary_front_matter,
                                            previous=previous_results(client, as_of_text)),
             kernel_env=data_cache,
-            timings=loaded,
+            timings=timings,
+            workers=workers,
         )
 
 
@@ -284,6 +304,7 @@ def render_notebooks(
     front_matter: FrontMatter | None = None,
     kernel_env: Callable[[Path], Mapping[str, str]] | None = None,
     timings: Mapping[str, float] | None = None,
+    workers: KernelWorkers | None = None,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -317,6 +338,10 @@ def render_notebooks(
     timings : mapping, optional
         Seconds of steps done before this call (e.g. loading the data), recorded in the
         manifest with the others.
+    workers : KernelWorkers, optional
+        Warm kernels to run the notebooks on (started by the caller, who closes them;
+        they are stopped here once the notebooks are done). By default this call starts
+        :func:`notebook_workers` kernels of ``kernel_name`` itself.
 
     Returns
     -------
@@ -343,21 +368,42 @@ def render_notebooks(
     check_parameters(declared, parameters)
 
     out_dir = Path(out_dir).resolve()
-    staging = fresh_staging_dir(out_dir)
-    timings = dict(timings or {})
-    scratch = staging / ".scratch"
+    with contextlib.ExitStack() as stack:
+        if workers is None:
+            workers = stack.enter_context(KernelWorkers(notebook_workers(sources), kernel_name))
+        staging = fresh_staging_dir(out_dir)
+        timings = dict(timings or {})
+        scratch = staging / ".scratch"
+        try:
+            env: Mapping[str, str] = {}
+            if kernel_env is not None:
+                tick = time.perf_counter()
+                scratch.mkdir()
+                env = kernel_env(scratch)
+                timings["prepare"] = round(time.perf_counter() - tick, 2)
+            executed = execute_notebooks(sources, declared, parameters, staging, out_dir,
+                                         workers, reporter, timings, env)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        finally:
+            workers.stop()  # the kernels' memory is free for the HTML and PDF steps
+        return _publish_report(sources, parameters, out_dir, meta, staging, executed,
+                               reporter, inputs=inputs, settings=settings,
+                               front_matter=front_matter, started_at=started_at,
+                               timings=timings)
+
+
+def _publish_report(
+    sources: Sequence[Path], parameters: Mapping[str, Any], out_dir: Path, meta: ReportMeta,
+    staging: Path, executed: list[nbformat.NotebookNode], reporter: _Reporter, *,
+    inputs: Iterable[Path], settings: Mapping[str, Any] | None,
+    front_matter: FrontMatter | None, started_at: dt.datetime, timings: dict[str, float],
+) -> ReportPaths:
+    """The steps of :func:`render_notebooks` after the notebooks ran: records, HTML, PDF,
+    manifest, then the atomic publish of ``staging`` as ``out_dir``."""
     try:
-        env: Mapping[str, str] = {}
-        if kernel_env is not None:
-            tick = time.perf_counter()
-            scratch.mkdir()
-            env = kernel_env(scratch)
-            timings["prepare"] = round(time.perf_counter() - tick, 2)
-        executed = execute_notebooks(
-            sources, declared, parameters, staging, out_dir, kernel_name, reporter, timings,
-            env,
-        )
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(staging / ".scratch", ignore_errors=True)
         results = merged_findings(staging / "findings", meta)
         if front_matter is not None:
             front, record = front_matter(results, [nb.stem for nb in sources])
@@ -463,24 +509,58 @@ def notebook_phases(sources: Sequence[Path]) -> list[list[Path]]:
     return [group for group in (first, later) if group]
 
 
+def notebook_workers(sources: Sequence[Path]) -> int:
+    """Kernels a run needs: :func:`notebook_jobs`, at most the largest phase's notebooks."""
+    phases = notebook_phases(sources)
+    return max(1, min(notebook_jobs(), max((len(g) for g in phases), default=1)))
+
+
+def previous_seconds(out_dir: Path) -> dict[str, float]:
+    """Seconds per step of the client's latest published report (empty if there is none).
+
+    Read from ``manifest.json`` in ``out_dir`` or, failing that, in the newest sibling
+    period folder; used only to start the longest notebooks first.
+    """
+    candidates = [out_dir / "manifest.json"]
+    if out_dir.parent.is_dir():
+        siblings = [p for p in out_dir.parent.glob("*/manifest.json") if p not in candidates]
+        candidates += sorted(siblings, key=lambda p: p.stat().st_mtime, reverse=True)
+    for file in candidates:
+        try:
+            seconds = json.loads(file.read_text(encoding="utf-8"))["run"]["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return {str(k): float(v) for k, v in seconds.items() if isinstance(v, int | float)}
+    return {}
+
+
+def longest_first(group: Sequence[Path], expected: Mapping[str, float]) -> list[Path]:
+    """``group`` ordered by expected seconds, longest first (unknown ones last, in order).
+
+    With two workers and notebooks of 11, 4, 4 and 2 s, starting the 11 s one first lets
+    both workers finish at about the same time (11 s and 10 s) instead of 15 s and 6 s.
+    """
+    return sorted(group, key=lambda s: -expected.get(s.stem, -1.0))
+
+
 def execute_notebooks(
     sources: Sequence[Path],
     declared: Mapping[Path, set[str]],
     parameters: Mapping[str, Any],
     staging: Path,
     out_dir: Path,
-    kernel_name: str,
+    workers: KernelWorkers,
     reporter: _Reporter,
     timings: dict[str, float],
     env: Mapping[str, str] | None = None,
 ) -> list[nbformat.NotebookNode]:
-    """Run the notebooks with papermill, independent ones in parallel; return them executed.
+    """Run the notebooks with papermill on warm kernels; return them executed.
 
-    Each group of :func:`notebook_phases` runs with up to :func:`notebook_jobs` notebooks
-    at once, each in its own worker process (papermill changes the working folder of the
-    process it runs in). Executed notebooks are written to ``<staging>/notebooks/`` and
-    returned in the order of ``sources``; per-notebook seconds are added to ``timings``.
-    ``env`` is added to the environment the kernels start with.
+    Each group of :func:`notebook_phases` runs on ``workers`` (several notebooks at once
+    when it has several kernels), longest first by the client's previous report
+    (:func:`previous_seconds`). Executed notebooks are written to ``<staging>/notebooks/``
+    and returned in the order of ``sources``; per-notebook seconds are added to
+    ``timings``. ``env`` is added to each kernel's environment while a notebook runs.
 
     If a notebook fails, the notebooks already running finish, none is started after it,
     and the :class:`NotebookError` of the first failed notebook (in report order) is raised.
@@ -488,101 +568,70 @@ def execute_notebooks(
     executed: dict[Path, nbformat.NotebookNode] = {}
     total, done = len(sources), 0
     failures: dict[Path, NotebookError] = {}
+    expected = previous_seconds(out_dir)
 
-    def finished(source: Path, outcome: tuple) -> None:
+    def finished(task: Task, outcome: tuple | None, lost: str | None) -> bool:
         nonlocal done
+        source, target = task[1][0], task[1][1]
+        if lost is not None:
+            outcome = (None, 0.0, (source.name, None, f"The notebook did not finish: {lost}.",
+                                   str(keep_failed(target, out_dir))))
         node, seconds, error = outcome
         done += 1
         timings[source.stem] = round(seconds, 2)
         if error is not None:  # (it travels as its fields: its arguments do not pickle)
             failures[source] = NotebookError(*error)
             reporter.say(f"[{done}/{total}] {source.name} FAILED after {seconds:.1f} s")
-            return
+            return False
         executed[source] = node
         reporter.say(f"[{done}/{total}] {source.name} done in {seconds:.1f} s"
                      f" (total {reporter.elapsed():.1f} s)")
+        return True
 
     for group in notebook_phases(sources):
-        jobs = min(notebook_jobs(), len(group))
-        if jobs > 1:
-            reporter.say(f"Running {', '.join(s.name for s in group)} ({jobs} at a time) ...")
-        args = []
+        group = longest_first(group, expected)
+        reporter.say(f"Running {', '.join(s.name for s in group)}"
+                     f" ({min(workers.jobs, len(group))} at a time) ...")
+        tasks: list[Task] = []
         for source in group:
             values = dict(parameters)
             if RUN_DIR_PARAM in declared[source]:
                 values[RUN_DIR_PARAM] = str(staging)
-            args.append((source, staging / "notebooks" / source.name, values, out_dir,
-                         kernel_name, dict(env or {})))
-        if jobs == 1:
-            for arg in args:
-                reporter.say(f"[{done + 1}/{total}] {arg[0].name} ...")
-                finished(arg[0], _execute_job(*arg))
-                if failures:
-                    break
-        else:
-            import multiprocessing
-            from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-            context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-                pending = {pool.submit(_execute_job, *arg): arg[0] for arg in args}
-                while pending:
-                    ready, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in ready:
-                        source = pending.pop(future)
-                        if not future.cancelled():
-                            finished(source, future.result())
-                    if failures:
-                        for future in pending:
-                            future.cancel()
+            tasks.append((_execute_job, (source, staging / "notebooks" / source.name, values,
+                                         out_dir, dict(env or {}))))
+        workers.run(tasks, finished)
         if failures:
-            raise failures[next(s for s in group if s in failures)]
+            raise failures[next(s for s in sources if s in failures)]
     return [executed[source] for source in sources]
 
 
 def _execute_job(
-    source: Path, target: Path, values: Mapping[str, Any], out_dir: Path, kernel_name: str,
+    kernel: WarmKernel, source: Path, target: Path, values: Mapping[str, Any], out_dir: Path,
     env: Mapping[str, str],
 ) -> tuple[nbformat.NotebookNode | None, float, tuple | None]:
-    """Run one notebook with ``env`` added to the environment (restored afterwards).
+    """Run one notebook on ``kernel`` (runs in a worker process, or in this one).
 
     Returns (executed notebook or None, seconds, None or the NotebookError's notebook,
     cell, error and kept_at): returned, not raised, so that it crosses a process boundary.
     """
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
     tick = time.perf_counter()
     try:
-        node = execute_one(source, target, values, out_dir, kernel_name)
+        node = execute_one(source, target, values, out_dir, kernel, env)
     except NotebookError as exc:
         return (None, time.perf_counter() - tick,
                 (exc.notebook, exc.cell, exc.error, exc.kept_at))
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return node, time.perf_counter() - tick, None
 
 
 def execute_one(
-    source: Path, target: Path, values: Mapping[str, Any], out_dir: Path, kernel_name: str
+    source: Path, target: Path, values: Mapping[str, Any], out_dir: Path, kernel: WarmKernel,
+    env: Mapping[str, str] | None = None,
 ) -> nbformat.NotebookNode:
-    """Execute one notebook; on failure keep it and raise :class:`NotebookError`."""
+    """Execute one notebook on a warm kernel; on failure keep it and raise NotebookError."""
     import papermill
 
-    extra = {"kernel_manager_class": ipc_kernel_manager()} if os.name == "posix" else {}
     try:
-        return papermill.execute_notebook(
-            str(source),
-            str(target),
-            parameters=dict(values),
-            kernel_name=kernel_name,
-            progress_bar=False,
-            cwd=str(source.parent),
-            **extra,
-        )
+        return kernel.execute_notebook(source, target, values, env)
     except papermill.PapermillExecutionError as exc:
         kept = keep_failed(target, out_dir)
         cell = source_cell_number(source, exc.cell_index, bool(values))
@@ -592,34 +641,6 @@ def execute_one(
     except Exception as exc:  # dead kernel, timeout, unreadable notebook ...
         kept = keep_failed(target, out_dir)
         raise NotebookError(source.name, None, f"{type(exc).__name__}: {exc}", str(kept)) from exc
-
-
-@functools.cache
-def ipc_kernel_manager() -> type:
-    """A kernel manager that talks to the kernel over local sockets, not TCP.
-
-    ipykernel warns on every start that TCP traffic is unencrypted; Unix-domain sockets in
-    the user's runtime folder are private to the user and silence that warning.
-    """
-    import uuid
-
-    from jupyter_client.manager import KernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import CaselessStrEnum, default
-
-    class IPCKernelManager(KernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-        @default("ip")
-        def _private_socket_prefix(self) -> str:
-            # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
-            # by every run at once: kernels of two runs then pick the same socket files
-            # and talk to each other ("Invalid Signature"). One private prefix per kernel.
-            folder = jupyter_runtime_dir()
-            os.makedirs(folder, exist_ok=True)
-            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
-
-    return IPCKernelManager
 
 
 def keep_failed(executed: Path, out_dir: Path) -> Path:
@@ -656,8 +677,10 @@ def combine_notebooks(
 ) -> tuple[nbformat.NotebookNode, list[TocEntry]]:
     """Merge executed notebooks into one notebook for the report.
 
-    Drops parameter and ``remove_cell`` cells, gives every cell a fresh id, renumbers
-    exhibits across the report and turns ``#``/``##`` headings into anchored HTML headings.
+    Drops parameter and ``remove_cell`` cells and sub-section headings with nothing under
+    them (:func:`playbook.outline.drop_empty_subsections`), gives every cell a fresh id,
+    renumbers exhibits across the report and turns ``#``/``##`` headings into anchored
+    HTML headings.
 
     Returns
     -------
@@ -672,7 +695,8 @@ def combine_notebooks(
     toc: list[TocEntry] = []
     next_exhibit = 1
     for nb in executed:
-        cells = [report_cell(c) for c in nb.cells if not DROP_TAGS & set(cell_tags(c))]
+        cells = drop_empty_subsections(
+            [report_cell(c) for c in nb.cells if not DROP_TAGS & set(cell_tags(c))])
         numbers = exhibit_numbers(cells, start=next_exhibit)
         next_exhibit += len(numbers)
         for cell in cells:

@@ -1,0 +1,535 @@
+"""Warm kernels: each worker starts one Jupyter kernel and runs several notebooks in it.
+
+Starting a kernel and importing what the notebooks use (``playbook.session`` pulls in
+pandas, matplotlib, seaborn and scipy: about 2 s of CPU) used to be paid once per notebook.
+A :class:`WarmKernel` is started once, imports those modules while the render step is
+still loading the data, and runs notebook after notebook with papermill. Between two
+notebooks the kernel is put back into the state it had right after those imports
+(:func:`kernel_reset`, run inside the kernel):
+
+* the user namespace, the input/output history and the execution counter (IPython's
+  ``reset(new_session=True)``: a notebook cannot see another's variables and its cells
+  are numbered from 1, as in a fresh kernel);
+* open figures closed, matplotlib ``rcParams``, pandas options and warning filters as
+  recorded after the imports (so "show once" warnings show again);
+* ``os.environ`` as at kernel start plus the variables of the next notebook (e.g.
+  ``$PLAYBOOK_DATA_CACHE``), and the working folder the notebook expects;
+* the freed memory handed back to the system (garbage collection, ``malloc_trim``, Arrow's
+  pool), so a kernel's resident memory does not grow from notebook to notebook.
+
+Imported modules stay imported: that is the point. A notebook that changes a module's
+state (rather than its own variables) would leak into the next one; the report's
+notebooks only call functions.
+
+:class:`KernelWorkers` runs calls that need a kernel on up to ``jobs`` warm kernels at
+once, each in its own worker process (papermill changes the working folder of the process
+it runs in), or in this process when ``jobs`` is 1 (Dask workers may not start processes).
+Calls are handed out in the order given, to whichever worker is free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import os
+import queue
+import signal
+import sys
+import time
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+#: Seconds to wait for a kernel to answer (start-up with the warm-up imports, a reset).
+KERNEL_TIMEOUT = 180.0
+#: Seconds a worker gets to shut its kernel down before it is terminated.
+STOP_TIMEOUT = 15.0
+#: Modules every warm kernel imports before its state is recorded: the reset restores
+#: their settings, so they must be imported before the first notebook.
+BASE_IMPORTS = ("matplotlib.pyplot", "pandas")
+#: Environment variables a kernel starts with unless they are set already: they lower its
+#: peak resident memory, not its speed. Measured on notebook 03 at 100,000 accounts
+#: (bench/results.md): 1.85 GB with Arrow's default allocator (mimalloc, which keeps freed
+#: memory for reuse), 1.65 GB with the system one, 1.59 GB with glibc's arenas capped at
+#: 2 (one per thread by default), in the same time.
+KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
+
+# --------------------------------------------------------------------------- kernel side
+# These functions run inside the kernel (imported by the warm-up code).
+
+_PRISTINE: dict[str, Any] = {}
+#: rcParams the reset leaves alone (setting the backend would switch it).
+_RC_KEPT = frozenset({"backend", "backend_fallback", "interactive"})
+
+
+def kernel_snapshot() -> None:
+    """Record the kernel's settings after the warm-up imports (runs in the kernel, once)."""
+    import matplotlib as mpl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reading deprecated rcParams warns
+        rc = {key: mpl.rcParams[key] for key in mpl.rcParams if key not in _RC_KEPT}
+    _PRISTINE.update(
+        rc=rc,
+        pandas=_pandas_options(),
+        filters=list(warnings.filters),
+        environ=dict(os.environ),
+    )
+
+
+def kernel_reset(cwd: str | None = None, env: Mapping[str, str] | None = None,
+                 full: bool = True) -> None:
+    """Put the kernel back into its state after :func:`kernel_snapshot` (runs in the kernel).
+
+    Parameters
+    ----------
+    cwd : str, optional
+        Working folder for the next notebook (default: leave it).
+    env : mapping, optional
+        Environment variables for the next notebook, on top of the kernel's own.
+    full : bool
+        Also clear the namespace, figures and settings and free memory (about 0.15 s);
+        False only sets the environment and folder of a kernel that nothing ran in since
+        its last full reset.
+    """
+    if full:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None:
+            shell.reset(new_session=True)  # namespace, history, Out cache, count = 1
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        if _PRISTINE:
+            _restore_settings(_PRISTINE)
+    if _PRISTINE:
+        os.environ.clear()
+        os.environ.update(_PRISTINE["environ"])
+    os.environ.update(env or {})
+    if cwd:
+        os.chdir(cwd)
+    if full:
+        release_memory()
+
+
+def _restore_settings(pristine: Mapping[str, Any]) -> None:
+    """matplotlib rcParams, pandas options and warning filters as recorded."""
+    import matplotlib as mpl
+    import pandas as pd
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated keys warn when set
+        changed = {k: v for k, v in pristine["rc"].items() if mpl.rcParams.get(k) != v}
+        mpl.rcParams.update(changed)
+        for key, value in pristine["pandas"].items():
+            if pd.get_option(key) != value:
+                pd.set_option(key, value)
+    warnings.filters[:] = pristine["filters"]
+    warnings._filters_mutated()  # forget which warnings were already shown
+
+
+def _pandas_options() -> dict[str, Any]:
+    """Every current pandas option that is not deprecated (key -> value)."""
+    from pandas._config import config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {key: config.get_option(key) for key in config._registered_options
+                if key not in config._deprecated_options}
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed memory back to the system (glibc, Arrow's pool)."""
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        with contextlib.suppress(Exception):
+            sys.modules["pyarrow"].default_memory_pool().release_unused()
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def _warm_up_code(preload: Sequence[str]) -> str:
+    """Code a new kernel runs before its first notebook: imports, then the snapshot.
+
+    A preload module that fails to import is skipped: the notebook that imports it then
+    fails in its own cell, with its own message.
+    """
+    lines = ["import importlib as _i"]
+    for module in (*BASE_IMPORTS, *preload):
+        lines += ["try:", f"    _i.import_module({module!r})", "except Exception:", "    pass"]
+    lines += ["_i.import_module('playbook.kernels').kernel_snapshot()",
+              "_i.import_module('playbook.kernels').kernel_reset()"]
+    return "\n".join(lines)
+
+
+def _reset_code(cwd: str | None, env: Mapping[str, str] | None, full: bool = True) -> str:
+    """Code that runs :func:`kernel_reset` without leaving a name behind."""
+    return (f"__import__('playbook.kernels', fromlist=['_']).kernel_reset("
+            f"{cwd!r}, {dict(env or {})!r}, {full!r})")
+
+
+# --------------------------------------------------------------------------- parent side
+
+
+@functools.cache
+def ipc_kernel_manager() -> type:
+    """An asynchronous kernel manager that talks to the kernel over local sockets, not TCP.
+
+    ipykernel warns on every start that TCP traffic is unencrypted; Unix-domain sockets in
+    the user's runtime folder are private to the user and silence that warning.
+    Asynchronous as nbclient's default: with a blocking client nbclient waits for output
+    without a timeout and never notices that the kernel died.
+    """
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _private_socket_prefix(self) -> str:
+            # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
+            # by every run at once: kernels of two runs then pick the same socket files
+            # and talk to each other ("Invalid Signature"). One private prefix per kernel.
+            folder = jupyter_runtime_dir()
+            os.makedirs(folder, exist_ok=True)
+            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
+
+    return IPCKernelManager
+
+
+#: papermill engine name of :func:`_register_engine`.
+ENGINE = "playbook-warm-kernel"
+
+
+@functools.cache
+def _register_engine() -> str:
+    """Register (once per process) papermill's nbclient engine for a kernel we own.
+
+    Given ``km``, nbclient neither starts nor stops the kernel, but it also leaves the
+    client it opened on it connected (its heartbeat thread and sockets); this engine
+    closes that client after each notebook.
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class OwnedKernelClient(PapermillNotebookClient):
+        def execute(self, **kwargs: Any) -> Any:
+            try:
+                return super().execute(**kwargs)
+            finally:
+                if self.kc is not None:
+                    self.kc.stop_channels()
+                    self.kc = None
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: Any = None,
+                                     **kwargs: Any) -> Any:
+            # as NBClientEngine.execute_managed_notebook (papermill 2.7), other client class
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs,
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
+            )
+            return OwnedKernelClient(nb_man, **final_kwargs).execute()
+
+    papermill_engines.register(ENGINE, WarmKernelEngine)
+    return ENGINE
+
+
+def _own_session(session: Any) -> Any:
+    """A copy of the kernel manager's session (same key) under another session id.
+
+    A client's shell socket is named after its session id, and ipykernel hands replies
+    for a name over to the newest socket that uses it: the client nbclient opens for
+    each notebook (with the manager's session) would otherwise take this one's replies.
+    """
+    import uuid
+
+    own = session.clone()
+    own.session = str(uuid.uuid4())
+    return own
+
+
+class KernelError(RuntimeError):
+    """The kernel died, did not answer in time, or its reset failed."""
+
+
+class WarmKernel:
+    """One Jupyter kernel that runs notebooks one after another, reset between them.
+
+    Parameters
+    ----------
+    kernel_name : str
+        Kernel to start (``python3``).
+    preload : sequence of str
+        Modules the kernel imports before its first notebook (e.g. ``playbook.session``).
+    """
+
+    def __init__(self, kernel_name: str = "python3", preload: Sequence[str] = ()) -> None:
+        self.kernel_name = kernel_name
+        self.preload = tuple(preload)
+        self.km: Any = None
+        self.kc: Any = None
+        self._pending: str | None = None  # msg_id of the warm-up, not yet answered
+        self._clean = False  # fully reset, nothing ran since
+
+    def start(self) -> None:
+        """Launch the kernel and send it the warm-up imports; does not wait for them."""
+        from jupyter_client.blocking import BlockingKernelClient
+        from jupyter_core.utils import run_sync
+
+        self.km = ipc_kernel_manager()(kernel_name=self.kernel_name)
+        run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
+                                       env={**KERNEL_ENV_DEFAULTS, **os.environ})
+        self.kc = BlockingKernelClient(session=_own_session(self.km.session))
+        self.kc.load_connection_info(self.km.get_connection_info())
+        self.kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+        self._pending = self.kc.execute(_warm_up_code(self.preload), silent=True)
+        self._clean = True  # the warm-up ends with a full reset
+
+    def alive(self) -> bool:
+        """Whether the kernel process is running."""
+        from jupyter_core.utils import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def execute_notebook(self, source: Path, target: Path, parameters: Mapping[str, Any],
+                         env: Mapping[str, str] | None = None) -> Any:
+        """Run one notebook with papermill in this kernel; returns the executed notebook.
+
+        The kernel is reset before (working folder: the notebook's; ``env`` added to the
+        environment) and after (its memory freed). Raises what papermill raises
+        (``PapermillExecutionError`` for a failing cell) or :class:`KernelError`.
+        """
+        import papermill
+
+        if not self.alive():
+            self.shutdown()
+            self.start()
+        self._call(_reset_code(str(source.parent), env, full=not self._clean))
+        self._clean = False
+        try:
+            return papermill.execute_notebook(
+                str(source), str(target), parameters=dict(parameters),
+                kernel_name=self.kernel_name, progress_bar=False, cwd=str(source.parent),
+                km=self.km, engine_name=_register_engine(),
+            )
+        finally:
+            if self.alive():
+                with contextlib.suppress(KernelError):
+                    self._call(_reset_code(None, None))
+                    self._clean = True
+
+    def _call(self, code: str) -> None:
+        """Run ``code`` silently (after any pending warm-up); raise KernelError on failure."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self._wait(pending, "warm-up")  # a failed import is skipped inside the code
+        self._wait(self.kc.execute(code, silent=True), "reset")
+
+    def _wait(self, msg_id: str, what: str) -> None:
+        deadline = time.monotonic() + KERNEL_TIMEOUT
+        while True:
+            try:
+                reply = self.kc.get_shell_msg(timeout=1.0)
+            except queue.Empty:
+                if not self.alive():
+                    raise KernelError(f"the kernel died during its {what}") from None
+                if time.monotonic() > deadline:
+                    raise KernelError(f"the kernel did not finish its {what} in "
+                                      f"{KERNEL_TIMEOUT:.0f} s") from None
+                continue
+            if reply["parent_header"].get("msg_id") != msg_id:
+                continue
+            content = reply["content"]
+            if content.get("status") != "ok":
+                raise KernelError(f"the kernel's {what} failed: {content.get('ename')}: "
+                                  f"{content.get('evalue')}")
+            return
+
+    def shutdown(self) -> None:
+        """Stop the kernel (at once: it holds nothing to save) and remove its files."""
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
+            self.kc = None
+        if self.km is not None:
+            from jupyter_core.utils import run_sync
+
+            with contextlib.suppress(Exception):
+                if self.km.has_kernel:
+                    run_sync(self.km.shutdown_kernel)(now=True)
+            with contextlib.suppress(Exception):
+                run_sync(self.km.cleanup_resources)()
+            self.km = None
+        self._pending = None
+        self._clean = False
+
+
+#: A call run on a warm kernel: ``function(kernel, *args)``; both must pickle.
+Task = tuple[Callable[..., Any], tuple]
+
+
+def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...]) -> None:
+    """A worker process: start a warm kernel, then run tasks until told to stop."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the kernel is shut down
+    kernel = WarmKernel(kernel_name, preload)
+    try:
+        kernel.start()
+        _register_engine()  # imports papermill while the kernel starts
+        while True:
+            task = connection.recv()
+            if task is None:
+                break
+            function, args = task
+            connection.send(function(kernel, *args))
+    except (EOFError, KeyboardInterrupt):
+        pass
+    finally:
+        kernel.shutdown()
+
+
+class _Worker:
+    """The parent's handle on one worker process."""
+
+    def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...]) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child, kernel_name, preload),
+                                       name="playbook-notebook-worker", daemon=False)
+        self.process.start()
+        child.close()
+
+
+def _lost(worker: _Worker) -> str:
+    """Why a worker gave no result (it died: killed, out of memory ...)."""
+    worker.process.join(1)
+    return f"its worker process ended (exit code {worker.process.exitcode})"
+
+
+class KernelWorkers:
+    """Up to ``jobs`` warm kernels running tasks in parallel; a context manager.
+
+    Kernels start when this is created (in the background), so their start-up and
+    imports overlap whatever the caller does next. Use :meth:`run` for each group of
+    tasks, :meth:`stop` once done; leaving the ``with`` block stops and joins everything.
+
+    Parameters
+    ----------
+    jobs : int
+        Kernels (and tasks) at once; 1 runs the kernel from this process, as does a
+        daemonic process (e.g. a Dask worker), which may not start processes.
+    kernel_name : str
+        Kernel to start.
+    preload : sequence of str
+        Modules each kernel imports while it waits for its first task.
+    """
+
+    def __init__(self, jobs: int, kernel_name: str = "python3",
+                 preload: Sequence[str] = ()) -> None:
+        import multiprocessing
+
+        self.jobs = 1 if multiprocessing.current_process().daemon else max(1, jobs)
+        self.kernel_name = kernel_name
+        self.preload = tuple(preload)
+        self._local: WarmKernel | None = None
+        self._workers: list[_Worker] = []
+        if self.jobs == 1:
+            self._local = WarmKernel(kernel_name, self.preload)
+            self._local.start()
+        else:
+            context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+            self._workers = [_Worker(context, kernel_name, self.preload)
+                             for _ in range(self.jobs)]
+
+    def __enter__(self) -> KernelWorkers:
+        return self
+
+    def __exit__(self, kind: type | None, *_: object) -> None:
+        self.close(terminate=kind is not None)
+
+    def run(self, tasks: Iterable[Task],
+            done: Callable[[Task, Any, str | None], bool]) -> None:
+        """Run ``function(kernel, *args)`` for each task, in order, as workers free up.
+
+        ``done(task, result, lost)`` is called in this process as each task ends; ``lost``
+        says why there is no result (its worker process died), else None. When ``done``
+        returns False no further task is started; the running ones finish.
+        """
+        todo = deque(tasks)
+        if self._local is not None:
+            while todo:
+                function, args = task = todo.popleft()
+                if not done(task, function(self._local, *args), None):
+                    return
+            return
+        from multiprocessing.connection import wait
+
+        idle = [w for w in self._workers if w.process.is_alive()]
+        running: dict[Any, tuple[_Worker, Task]] = {}
+        stopping = False
+        while running or (todo and not stopping):
+            while idle and todo and not stopping:
+                worker, task = idle.pop(0), todo.popleft()
+                try:
+                    worker.connection.send(task)
+                except OSError:  # it died while idle
+                    if not done(task, None, _lost(worker)):
+                        stopping = True
+                    continue
+                running[worker.connection] = (worker, task)
+            if not running:
+                if todo and not stopping:
+                    raise RuntimeError("no notebook worker process is left")
+                break
+            for connection in wait(list(running)):
+                worker, task = running.pop(connection)
+                try:
+                    result, lost = connection.recv(), None
+                except (EOFError, OSError):
+                    result, lost = None, _lost(worker)
+                else:
+                    idle.append(worker)
+                if not done(task, result, lost):
+                    stopping = True
+
+    def stop(self) -> None:
+        """Ask every kernel to shut down; does not wait (see :meth:`close`)."""
+        if self._local is not None:
+            self._local.shutdown()
+            self._local = None
+        for worker in self._workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.connection.send(None)
+
+    def close(self, terminate: bool = False) -> None:
+        """Stop the kernels and wait for the worker processes (terminated when asked)."""
+        if terminate:
+            for worker in self._workers:
+                if worker.process.is_alive():
+                    worker.process.terminate()
+        self.stop()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for worker in self._workers:
+            worker.process.join(max(0.0, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.connection.close()
+        self._workers = []

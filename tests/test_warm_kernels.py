@@ -1,0 +1,212 @@
+"""Warm kernels: several notebooks run in one kernel and still cannot see each other.
+
+The render path starts one kernel per worker and resets it between notebooks
+(playbook/kernels.py). These tests write small notebooks that change what a notebook can
+change (variables, matplotlib and pandas settings, environment, working folder) and check
+that the next notebook in the same kernel sees none of it, and that failures still name
+the notebook and cell and keep the partial notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from playbook.errors import NotebookError
+from playbook.kernels import KernelWorkers
+from playbook.render import (
+    ReportMeta,
+    _execute_job,
+    longest_first,
+    previous_seconds,
+    render_notebooks,
+)
+
+FAIL = Path(__file__).parent / "fixtures" / "render" / "03-fail.ipynb"
+PARAMETERS = 'client: str = "x"  # client\nrun_dir: str = ""  # findings folder'
+
+#: Records what a notebook can see of the kernel's state into its findings file.
+RECORD_STATE = """\
+import json, os, pathlib
+import matplotlib as mpl, matplotlib.pyplot as plt, pandas as pd
+state = {
+    "pid": os.getpid(),
+    "leaked": sorted(k for k in globals() if k.startswith("marker_")),
+    "font_size": mpl.rcParams["font.size"],
+    "max_columns": pd.get_option("display.max_columns"),
+    "leak_env": os.environ.get("LEAK_ENV"),
+    "run_env": os.environ.get("RUN_ENV"),
+    "cwd": os.getcwd(),
+    "figures": len(plt.get_fignums()),
+}
+if run_dir:
+    out = pathlib.Path(run_dir, "findings", "NAME.json")
+    out.write_text(json.dumps(state))
+"""
+
+#: Changes everything a reset must undo.
+CHANGE_STATE = """\
+marker_IDENT = "visible only in NAME"
+mpl.rcParams["font.size"] = 31
+pd.set_option("display.max_columns", 3)
+os.environ["LEAK_ENV"] = "from NAME"
+fig = plt.figure()  # left open
+os.chdir("/")
+"""
+
+
+def notebook(folder: Path, name: str, *cells: str) -> Path:
+    """Write ``<folder>/<name>.ipynb``: a parameters cell, then ``cells`` (NAME is replaced
+    by ``name``, IDENT by ``name`` as an identifier)."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]})]
+    ident = name.replace("-", "_")
+    nb.cells += [nbformat.v4.new_code_cell(c.replace("NAME", name).replace("IDENT", ident))
+                 for c in cells]
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def meta() -> ReportMeta:
+    return ReportMeta(client="x", client_name="X", period_label="2026-Q3", as_of="2026-09-30")
+
+
+def findings(out_dir: Path) -> dict[str, dict]:
+    results = json.loads((out_dir / "results.json").read_text())
+    return {k: v for k, v in results.items() if k != "meta"}
+
+
+@pytest.fixture
+def one_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYBOOK_NOTEBOOK_JOBS", "1")
+
+
+def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path, one_kernel):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    first = notebook(books, "01-first", RECORD_STATE, CHANGE_STATE)
+    second = notebook(books, "02-second", RECORD_STATE)
+    out = render_notebooks([first, second], {"client": "x"}, tmp_path / "out", meta(),
+                           progress=False, kernel_env=lambda _folder: {"RUN_ENV": "run"})
+
+    seen = findings(out.out_dir)
+    assert seen["01-first"]["pid"] == seen["02-second"]["pid"]  # one kernel for both
+    fresh = seen["01-first"]  # what the first notebook saw of a new kernel
+    after = seen["02-second"]
+    assert after["leaked"] == [] and after["leak_env"] is None and after["figures"] == 0
+    assert after["font_size"] == fresh["font_size"] != 31
+    assert after["max_columns"] == fresh["max_columns"] != 3
+    assert after["cwd"] == fresh["cwd"] == str(books)  # each notebook's own folder
+    assert after["run_env"] == fresh["run_env"] == "run"  # the run's variables, each time
+    executed = nbformat.read(out.notebooks / "02-second.ipynb", as_version=4)
+    counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel
+
+
+def test_two_kernels_run_four_notebooks_without_leaks(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_NOTEBOOK_JOBS", "2")
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    sources = [notebook(books, f"0{i}-nb", RECORD_STATE, CHANGE_STATE) for i in range(1, 5)]
+    out = render_notebooks(sources, {"client": "x"}, tmp_path / "out", meta(), progress=False)
+
+    seen = findings(out.out_dir)
+    assert len(seen) == 4 and len({s["pid"] for s in seen.values()}) <= 2  # a kernel ran 2+
+    assert all(s["leaked"] == [] and s["leak_env"] is None for s in seen.values())
+    assert {s["font_size"] for s in seen.values()} != {31}
+
+
+def test_failure_after_another_notebook_names_notebook_and_cell(tmp_path, one_kernel):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    first = notebook(books, "01-first", RECORD_STATE, CHANGE_STATE)
+    later = notebook(books, "04-later", RECORD_STATE)
+    out = tmp_path / "reports" / "x" / "2026-Q3"
+
+    with pytest.raises(NotebookError) as caught:
+        render_notebooks([first, FAIL, later], {"client": "x"}, out, meta(), progress=False)
+
+    error = caught.value
+    assert error.notebook == "03-fail.ipynb" and error.cell == 3
+    assert "ValueError: fixture failure in cell three" in error.error
+    kept = Path(error.kept_at)
+    assert kept.is_file() and kept.parent.parent == out.parent / "_failed"
+    assert "fixture failure in cell three" in kept.read_text()
+    assert not out.exists()
+
+
+def test_kernel_that_dies_is_named_and_replaced_for_the_next_notebook(tmp_path):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    dies = notebook(books, "01-dies", "import os\nos._exit(3)")
+    after = notebook(books, "02-after", RECORD_STATE)
+    results: list = []
+    out_dir = tmp_path / "reports" / "x" / "2026-Q3"
+    (tmp_path / "run" / "findings").mkdir(parents=True)
+    tasks = [(_execute_job, (source, tmp_path / "run" / source.name,
+                             {"client": "x", "run_dir": str(tmp_path / "run")}, out_dir, {}))
+             for source in (dies, after)]
+    with KernelWorkers(1) as workers:
+        workers.run(tasks, lambda task, result, lost: results.append(result) or True)
+
+    (node, _, error), (node_after, _, error_after) = results
+    assert node is None and error[0] == "01-dies.ipynb" and error[1] is None
+    assert "DeadKernelError" in error[2] or "died" in error[2]
+    assert Path(error[3]).is_file()  # the partial notebook is kept
+    assert error_after is None and node_after is not None  # on a new kernel
+    assert json.loads((tmp_path / "run" / "findings" / "02-after.json").read_text())["leaked"] == []
+
+
+def test_worker_process_that_dies_fails_the_run_with_the_notebook_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_NOTEBOOK_JOBS", "2")
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    kills = notebook(books, "01-kills-worker", "import os, signal\n"
+                     "os.kill(os.getppid(), signal.SIGKILL)\nimport time\ntime.sleep(30)")
+    fine = notebook(books, "02-fine", RECORD_STATE)
+    out = tmp_path / "reports" / "x" / "2026-Q3"
+
+    with pytest.raises(NotebookError) as caught:
+        render_notebooks([kills, fine], {"client": "x"}, out, meta(), progress=False)
+
+    assert caught.value.notebook == "01-kills-worker.ipynb"
+    assert "worker process ended" in caught.value.error
+    assert Path(caught.value.kept_at).exists()
+
+
+def test_longest_notebooks_start_first_by_the_previous_report(tmp_path):
+    reports = tmp_path / "reports" / "x"
+    (reports / "2026-Q2").mkdir(parents=True)
+    (reports / "2026-Q2" / "manifest.json").write_text(json.dumps(
+        {"run": {"seconds": {"01-a": 4.0, "02-b": 3.5, "03-c": 11.0, "04-d": 1.5}}}))
+    expected = previous_seconds(reports / "2026-Q3")  # a new period: the latest sibling
+    group = [Path(f"/n/{s}.ipynb") for s in ("01-a", "02-b", "03-c", "04-d", "05-new")]
+    assert [p.stem for p in longest_first(group, expected)] == [
+        "03-c", "01-a", "02-b", "04-d", "05-new"]
+    assert previous_seconds(tmp_path / "elsewhere" / "2026-Q3") == {}
+    assert [p.stem for p in longest_first(group, {})] == [p.stem for p in group]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kernels_stop_with_their_workers(jobs):
+    import psutil
+
+    def kernels() -> list[psutil.Process]:
+        return [p for p in psutil.Process(os.getpid()).children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+    with KernelWorkers(jobs):
+        deadline = time.monotonic() + 60
+        while len(kernels()) < jobs and time.monotonic() < deadline:
+            time.sleep(0.2)
+        started = kernels()
+        assert len(started) == jobs
+    _, alive = psutil.wait_procs(started, timeout=10)
+    assert alive == []
