@@ -115,6 +115,8 @@ class ExhibitBook:
         self.exhibits.append(ex)
         if isinstance(content, Figure):
             body = figure_svg(content)
+        elif isinstance(content, pd.DataFrame) and content.empty:
+            body = '<p class="exhibit-empty">None: no row meets the rule in the title.</p>'
         elif isinstance(content, pd.DataFrame):
             body = table_html(content, formats=formats)
         else:

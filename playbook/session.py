@@ -118,7 +118,19 @@ class NotebookSession:
         spec's own ``headline`` flag). ``detail=True`` marks supporting detail: shown only
         when ``report.detail`` is ``full``. In a standard report its action title (a
         finding in one sentence) is still said in one line, unless ``mention=False`` (the
-        finding is already in another exhibit), and is recorded as omitted."""
+        finding is already in another exhibit), and is recorded as omitted.
+
+        A table with no rows is not drawn as an empty exhibit: its action title (e.g. "No
+        account is still onboarding more than 120 days after it started") is said in one
+        line and recorded under ``empty_exhibits``, unless it is a headline, which keeps
+        its exhibit number (the summary's bullets are exhibit titles)."""
+        is_headline = spec.headline if headline is None else headline
+        empty = isinstance(spec.content, pd.DataFrame) and spec.content.empty
+        if empty and not is_headline:
+            self.findings.setdefault("empty_exhibits", []).append(spec.title)
+            sentence = html.escape(spec.title.rstrip(". "))
+            display(HTML(f'<p class="detail-finding">{sentence}.</p>'))
+            return
         if detail and self.params.report.detail != "full":
             self.findings.setdefault("omitted_detail_exhibits", []).append(spec.title)
             if isinstance(spec.content, Figure):
@@ -129,7 +141,7 @@ class NotebookSession:
             return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
-                     headline=spec.headline if headline is None else headline)
+                     headline=is_headline)
 
     def table(self, frame: pd.DataFrame, *, caption: str = "",
               formats: dict[str, str] | None = None, max_rows: int = 60) -> None:

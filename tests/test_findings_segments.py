@@ -91,7 +91,7 @@ def test_stage_churn_title_rule():
 
 def test_lifecycle_title_and_exhibit():
     summary = pd.DataFrame({"accounts": [20, 30, 50], "share": [0.2, 0.3, 0.5],
-                            "median_months": [3.0, np.nan, 8.0],
+                            "median_months": [0.6, np.nan, 8.0],
                             "share_censored": [0.0, np.nan, 0.9]},
                            index=pd.Index(["Onboarding", "Adopting", "Actively using"],
                                           name="stage"))
@@ -102,6 +102,7 @@ def test_lifecycle_title_and_exhibit():
     texts = [t.get_text() for t in spec.content.axes[0].texts]
     assert " 50 · median at least 8 months in stage" in texts
     assert " 30" in texts  # no time for Adopting: no "nan"
+    assert " 20 · median 1 month in stage" in texts  # 0.6 rounds to 1: singular
 
 
 def test_lifecycle_title_when_most_are_in_the_first_stage():

@@ -59,3 +59,20 @@ def test_full_detail_shows_every_exhibit(client_factory):
     nb = session.start("t-nb", client="t")
     nb.show(spec("Detail title"), detail=True)
     assert [e["title"] for e in nb.book.titles()] == ["Detail title"]
+
+
+def test_an_empty_table_is_said_in_one_line_unless_it_is_a_headline(client_factory,
+                                                                    monkeypatch):
+    client_factory.write()
+    nb = session.start("t-nb", client="t")
+    shown: list[str] = []
+    monkeypatch.setattr(session, "display", lambda obj: shown.append(obj.data))
+    empty = pd.DataFrame({"account": [], "MRR (USD)": []})
+    nb.show(ExhibitSpec(empty, "No account is stuck in onboarding", "sub", "accounts", n=0))
+    assert shown == ['<p class="detail-finding">No account is stuck in onboarding.</p>']
+    assert nb.book.titles() == []                       # no exhibit number spent
+    assert nb.findings["empty_exhibits"] == ["No account is stuck in onboarding"]
+    nb.show(ExhibitSpec(empty, "No renewal is at risk", "sub", "renewals", n=0),
+            headline=True)
+    assert [e["title"] for e in nb.book.titles()] == ["No renewal is at risk"]
+    assert "<table" not in shown[-1] and "exhibit-empty" in shown[-1]

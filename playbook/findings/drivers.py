@@ -603,7 +603,7 @@ def reason_text(item: dict, currency: str = "USD", contact_cap: int | None = Non
         who = "exec" if f == "days_since_exec_contact" else "user"
         if contact_cap is not None and x >= contact_cap:
             return f"no {who} contact {contact_cap}+ days"
-        return f"{x:.0f} days since {who} contact"
+        return f"{tf.plural(int(round(x)), 'day')} since {who} contact"
     formats = {
         "products": tf.plural(int(round(x)), "product"),
         "seat_utilisation": f"{x:.0%} of seats used",

@@ -174,7 +174,7 @@ def _months_text(row: pd.Series) -> str:
     if tf.is_missing(med):
         return ""
     lower = "at least " if row.get("share_censored", 0) > 0.5 else ""
-    return f"median {lower}{med:.0f} months in stage"
+    return f"median {lower}{tf.plural(int(round(med)), 'month')} in stage"
 
 
 def lifecycle(summary: pd.DataFrame, history_months: int) -> ExhibitSpec:
@@ -265,7 +265,7 @@ def onboarding_title(funnel: pd.DataFrame) -> str:
 
 
 def _median_days(days: float) -> str:
-    return "" if tf.is_missing(days) else f" (median {days:.0f} days)"
+    return "" if tf.is_missing(days) else f" (median {tf.plural(int(round(days)), 'day')})"
 
 
 def onboarding_steps(funnel: pd.DataFrame, cohort: tuple[Any, Any]) -> ExhibitSpec:
