@@ -15,9 +15,11 @@ system time of the same process tree (``getrusage`` of the finished children), w
 busy shared machine disturbs less than wall time.
 
 The floor is the same analysis work with no papermill, nbconvert or kernel, also in a
-child process: the data loaded and validated once, each notebook's code run as plain
-Python on a copy of it (outputs discarded), plus one kernel start and one PDF engine
-start. Report / floor is the pipeline's overhead as a ratio.
+child process: its interpreter start and imports, the data loaded and validated once,
+each notebook's code run as plain Python on a copy of it (outputs discarded), plus one
+kernel start and one PDF engine start. Report / floor is the pipeline's overhead as a
+ratio: the report's wall time (its process's start-up and imports included) over the sum
+of the floor's stages.
 
 Results are appended to bench/results.md with the machine's core count and the commit.
 ``python bench/run.py --profile CLIENT NOTEBOOK`` profiles one notebook's code in-process
@@ -43,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 BENCH_ROOT = OUT / "root"  # PLAYBOOK_ROOT of the benchmark clients (data/, params/)
 SEED = 20260930
+STARTUP = "start-up and imports"  # from the process's creation to its first stage
 sys.path.insert(0, str(ROOT))
 
 
@@ -142,10 +145,11 @@ def bench_env() -> dict[str, str]:
 
 def time_report(client: str) -> dict:
     """Render the client's report in a child process; seconds per stage, wall, peak MB."""
-    code = ("import json; from playbook.render import render_report; "
+    code = ("import json, time, psutil; from playbook.render import render_report; "
+            "up = time.time() - psutil.Process().create_time(); "
             f"p = render_report({client!r}, progress=False); "
-            "print('BENCH-JSON', json.dumps(json.loads(p.manifest.read_text())['run']"
-            "['seconds']))")
+            "s = json.loads(p.manifest.read_text())['run']['seconds']; "
+            f"s[{STARTUP!r}] = round(up, 2); print('BENCH-JSON', json.dumps(s))")
     measured = run_measured([sys.executable, "-c", code], bench_env())
     stages = marked_json(measured.pop("stdout"))
     return {**measured, **stages}
@@ -185,12 +189,14 @@ def floor_in_process(client: str) -> dict:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import psutil
 
     from playbook import session
     from playbook.config import load_params
     from playbook.loader import load_client
 
-    seconds: dict[str, float] = {}
+    # plain Python pays its interpreter start and imports too (as the report process does)
+    seconds: dict[str, float] = {STARTUP: time.time() - psutil.Process().create_time()}
     params = load_params(client)
     tick = time.perf_counter()
     data = load_client(params)
@@ -257,6 +263,7 @@ def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: l
     lines = [f"\n### {accounts:,} accounts · {info['events']:,} usage events · "
              f"{info['bytes'] / 2**20:,.0f} MB of input\n",
              "| stage | report (s) | floor (s) |", "|---|---|---|",
+             f"| {STARTUP} | {fmt(report.get(STARTUP))} | {fmt(floor.get(STARTUP))} |",
              f"| load and validate (once) | {fmt(report.get('load and validate'))} | "
              f"{fmt(floor.get('load and validate'))} |",
              f"| cache for the kernels | {fmt(report.get('prepare'))} | – |"]

@@ -516,15 +516,23 @@ def notebook_workers(sources: Sequence[Path]) -> int:
 
 
 def previous_seconds(out_dir: Path) -> dict[str, float]:
-    """Seconds per step of the client's latest published report (empty if there is none).
+    """Seconds per step of the latest published report (empty if there is none).
 
-    Read from ``manifest.json`` in ``out_dir`` or, failing that, in the newest sibling
-    period folder; used only to start the longest notebooks first.
+    Read from ``manifest.json`` in ``out_dir`` (``reports/<client>/<period>``) or, failing
+    that, the client's newest other period or, for a client's first run, the newest report
+    of any other client (notebooks cost about the same relative to each other whatever
+    the client); used only to start the longest notebooks first.
     """
+    def newest_first(found: Iterable[Path]) -> list[Path]:
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
     candidates = [out_dir / "manifest.json"]
     if out_dir.parent.is_dir():
-        siblings = [p for p in out_dir.parent.glob("*/manifest.json") if p not in candidates]
-        candidates += sorted(siblings, key=lambda p: p.stat().st_mtime, reverse=True)
+        candidates += newest_first(p for p in out_dir.parent.glob("*/manifest.json")
+                                   if p not in candidates)
+    if out_dir.parent.parent.is_dir():
+        candidates += newest_first(p for p in out_dir.parent.parent.glob("*/*/manifest.json")
+                                   if p.parent.parent != out_dir.parent)
     for file in candidates:
         try:
             seconds = json.loads(file.read_text(encoding="utf-8"))["run"]["seconds"]

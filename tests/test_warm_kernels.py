@@ -194,6 +194,21 @@ def test_longest_notebooks_start_first_by_the_previous_report(tmp_path):
     assert [p.stem for p in longest_first(group, {})] == [p.stem for p in group]
 
 
+def test_a_first_run_orders_by_the_newest_report_of_another_client(tmp_path):
+    import os
+
+    root = tmp_path / "reports"
+    for client, stamp, seconds in (("old", 1_000, {"01-a": 9.0, "03-c": 1.0}),
+                                   ("new", 2_000, {"01-a": 2.0, "03-c": 8.0})):
+        folder = root / client / "2026-Q3"
+        folder.mkdir(parents=True)
+        (folder / "manifest.json").write_text(json.dumps({"run": {"seconds": seconds}}))
+        os.utime(folder / "manifest.json", (stamp, stamp))
+    assert previous_seconds(root / "first" / "2026-Q3") == {"01-a": 2.0, "03-c": 8.0}
+    # the client's own report, however old, comes before any other client's
+    assert previous_seconds(root / "old" / "2026-Q4") == {"01-a": 9.0, "03-c": 1.0}
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_kernels_stop_with_their_workers(jobs):
     import psutil
