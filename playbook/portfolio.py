@@ -128,7 +128,12 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
             continue
         folder, results = found
         f = facts_from_results(results)
-        link = f"{folder.relative_to(paths.reports_dir()).as_posix()}/report.html"
+        base = folder.relative_to(paths.reports_dir()).as_posix()
+        link = f"{base}/report.html"
+        pdf = (f' <a class="pdf" href="{html.escape(base)}/report.pdf">PDF</a>'
+               if (folder / "report.pdf").is_file() else "")
+        as_of = results.get("meta", {}).get("as_of") or ""
+        when = f'<div class="sub">as of {html.escape(str(as_of))}</div>' if as_of else ""
         err = (f'<div class="err">last run failed: {html.escape(failed[client])}</div>'
                if client in failed else "")
         if f.contradictions:
@@ -136,14 +141,15 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
                     f"{tf.count(f.contradictions)} ways: read with care</div>")
         rows.append(
             f'<tr><td><a href="{html.escape(link)}">{html.escape(f.client_name or client)}'
-            f"</a>{err}</td><td>{html.escape(f.period_label)}</td>"
+            f"</a>{pdf}{err}</td><td class=period>{html.escape(f.period_label)}{when}</td>"
             f"<td class=num>{tf.money(f.mrr, f.currency)}</td>"
             f"<td class=num>{tf.pct(f.grr, 1)}</td><td class=num>{tf.pct(f.nrr, 1)}</td>"
             f"<td class=num>{tf.pct(f.logo_churn, 1)}</td>"
             f"<td class=num>{tf.money(f.mrr_at_risk, f.currency)}</td>"
             f"<td class=num>{tf.pct(f.unknown_reason_share, 0)}</td></tr>")
-    head = ("<tr><th>Client</th><th>Period</th><th>MRR</th><th>GRR</th><th>NRR</th>"
-            "<th>Logo churn</th><th>MRR at risk</th><th>No reason</th></tr>")
+    head = ("<tr><th>Client</th><th>Period</th><th class=num>MRR</th><th class=num>GRR</th>"
+            "<th class=num>NRR</th><th class=num>Logo churn</th><th class=num>MRR at risk</th>"
+            "<th class=num>Churn without a reason</th></tr>")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Client portfolio</title>
 <style>
@@ -153,7 +159,10 @@ h1 {{ color: #1f4e79; font-size: 1.5em; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ padding: .4em .6em; border-bottom: 1px solid #e3e3e3; text-align: left; }}
 th {{ border-bottom: 1.5px solid #262626; font-size: .85em; }}
-td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.period {{ white-space: nowrap; }}
+.sub {{ color: #595959; font-size: .8em; }}
+a.pdf {{ font-size: .8em; margin-left: .4em; }}
 .err {{ color: #a23b3b; font-size: .85em; }}
 a {{ color: #1f4e79; }}
 </style></head><body>

@@ -31,6 +31,7 @@ def test_index_links_latest_report_with_key_figures(client_factory, tmp_path):
                                  [portfolio.ClientRun("beta", False, "mrr.csv missing")])
     text = page.read_text()
     assert 'href="acme/2026-Q3/report.html"' in text and "Acme Inc" in text
+    assert "as of 2026-09-30" in text and "report.pdf" not in text   # no PDF written
     assert "$100K" in text and "90.0%" in text and "105.0%" in text
     assert "mrr.csv missing" in text                    # the failed client says why
     assert "contradict" not in text                     # clean data: no caveat
@@ -44,5 +45,7 @@ def test_index_flags_a_client_whose_data_contradict_themselves(client_factory, t
         "meta": {"as_of": "2024-12-31", "period_label": "2024-Q4", "client_name": "Raven"},
         "90-data-quality": {"findings": {"contradictions": [{"count": 265}, {"count": 35}]}}}))
     client_factory.write(client="raven")
+    (folder / "report.pdf").write_bytes(b"%PDF-1.7")
     text = portfolio.index_html(["raven"])
     assert "contradict themselves in 2 ways" in text
+    assert 'href="raven/2024-Q4/report.pdf"' in text
