@@ -34,6 +34,7 @@ import functools
 import gc
 import os
 import queue
+import re
 import signal
 import sys
 import time
@@ -176,6 +177,70 @@ def _reset_code(cwd: str | None, env: Mapping[str, str] | None, full: bool = Tru
 # --------------------------------------------------------------------------- parent side
 
 
+def new_socket_prefix() -> str:
+    """A private path prefix for one kernel's Unix-domain sockets (``<prefix>-1`` ... ``-5``)
+    in the user's Jupyter runtime folder."""
+    import uuid
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = jupyter_runtime_dir()
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
+
+
+def remove_sockets(prefix: str) -> None:
+    """Remove socket files left under ``prefix`` (a kernel whose worker was killed cannot
+    remove its own)."""
+    import glob
+
+    for path in glob.glob(glob.escape(prefix) + "-*"):
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+#: Socket files of our kernels: ``kernel-<16 hex digits>-ipc-<channel>``.
+_SOCKET_NAME = re.compile(r"kernel-[0-9a-f]{16}-ipc-\d+")
+
+
+def remove_stale_sockets(min_age: float = 60.0) -> list[str]:
+    """Remove our kernels' socket files that no kernel listens on any more; return them.
+
+    A run killed outright (SIGKILL, out of memory) cannot remove its kernels' sockets; the
+    next run does. A file counts as stale when it is older than ``min_age`` seconds (a
+    kernel of a run starting at the same moment may not listen yet) and a connection to it
+    is refused. Files of live kernels and any other file are left alone.
+    """
+    import socket
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = jupyter_runtime_dir()
+    removed: list[str] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:  # no runtime folder yet: nothing to tidy
+        return removed
+    for name in names:
+        path = os.path.join(folder, name)
+        if not _SOCKET_NAME.fullmatch(name):
+            continue
+        try:
+            if time.time() - os.lstat(path).st_mtime < min_age:
+                continue
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.connect(path)
+            continue  # a kernel listens: live
+        except ConnectionRefusedError:
+            pass
+        except OSError:
+            continue
+        with contextlib.suppress(OSError):
+            os.remove(path)
+            removed.append(path)
+    return removed
+
+
 @functools.cache
 def ipc_kernel_manager() -> type:
     """An asynchronous kernel manager that talks to the kernel over local sockets, not TCP.
@@ -185,10 +250,7 @@ def ipc_kernel_manager() -> type:
     Asynchronous as nbclient's default: with a blocking client nbclient waits for output
     without a timeout and never notices that the kernel died.
     """
-    import uuid
-
     from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
     from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
@@ -199,9 +261,7 @@ def ipc_kernel_manager() -> type:
             # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
             # by every run at once: kernels of two runs then pick the same socket files
             # and talk to each other ("Invalid Signature"). One private prefix per kernel.
-            folder = jupyter_runtime_dir()
-            os.makedirs(folder, exist_ok=True)
-            return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
+            return new_socket_prefix()
 
     return IPCKernelManager
 
@@ -282,9 +342,11 @@ class WarmKernel:
         Modules the kernel imports before its first notebook (e.g. ``playbook.session``).
     """
 
-    def __init__(self, kernel_name: str = "python3", preload: Sequence[str] = ()) -> None:
+    def __init__(self, kernel_name: str = "python3", preload: Sequence[str] = (),
+                 socket_prefix: str | None = None) -> None:
         self.kernel_name = kernel_name
         self.preload = tuple(preload)
+        self.socket_prefix = socket_prefix  # None: a new private one per kernel start
         self.km: Any = None
         self.kc: Any = None
         self._pending: str | None = None  # msg_id of the warm-up, not yet answered
@@ -295,7 +357,8 @@ class WarmKernel:
         from jupyter_client.blocking import BlockingKernelClient
         from jupyter_core.utils import run_sync
 
-        self.km = ipc_kernel_manager()(kernel_name=self.kernel_name)
+        prefix = {"ip": self.socket_prefix} if self.socket_prefix else {}
+        self.km = ipc_kernel_manager()(kernel_name=self.kernel_name, **prefix)
         run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
                                        env={**KERNEL_ENV_DEFAULTS, **os.environ})
         self.kc = BlockingKernelClient(session=_own_session(self.km.session))
@@ -387,10 +450,11 @@ class WarmKernel:
 Task = tuple[Callable[..., Any], tuple]
 
 
-def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...]) -> None:
+def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
+                 socket_prefix: str) -> None:
     """A worker process: start a warm kernel, then run tasks until told to stop."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the kernel is shut down
-    kernel = WarmKernel(kernel_name, preload)
+    kernel = WarmKernel(kernel_name, preload, socket_prefix)
     try:
         kernel.start()
         _register_engine()  # imports papermill while the kernel starts
@@ -411,7 +475,10 @@ class _Worker:
 
     def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...]) -> None:
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(child, kernel_name, preload),
+        # chosen here, so the parent can remove the sockets of a worker that was killed
+        self.socket_prefix = new_socket_prefix()
+        self.process = context.Process(target=_worker_main,
+                                       args=(child, kernel_name, preload, self.socket_prefix),
                                        name="playbook-notebook-worker", daemon=False)
         self.process.start()
         child.close()
@@ -450,6 +517,7 @@ class KernelWorkers:
         self.preload = tuple(preload)
         self._local: WarmKernel | None = None
         self._workers: list[_Worker] = []
+        remove_stale_sockets()  # left by a run that was killed
         if self.jobs == 1:
             self._local = WarmKernel(kernel_name, self.preload)
             self._local.start()
@@ -532,4 +600,5 @@ class KernelWorkers:
                 worker.process.kill()
                 worker.process.join()
             worker.connection.close()
+            remove_sockets(worker.socket_prefix)
         self._workers = []

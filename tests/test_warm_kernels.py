@@ -166,6 +166,8 @@ def test_kernel_that_dies_is_named_and_replaced_for_the_next_notebook(tmp_path):
 
 def test_worker_process_that_dies_fails_the_run_with_the_notebook_named(tmp_path, monkeypatch):
     monkeypatch.setenv("PLAYBOOK_NOTEBOOK_JOBS", "2")
+    runtime = tmp_path / "jupyter-runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
     books = tmp_path / "notebooks"
     books.mkdir()
     kills = notebook(books, "01-kills-worker", "import os, signal\n"
@@ -179,6 +181,9 @@ def test_worker_process_that_dies_fails_the_run_with_the_notebook_named(tmp_path
     assert caught.value.notebook == "01-kills-worker.ipynb"
     assert "worker process ended" in caught.value.error
     assert Path(caught.value.kept_at).exists()
+    # both kernels used the runtime folder, and neither left a socket file there,
+    # not even the one whose worker was killed
+    assert runtime.is_dir() and sorted(p.name for p in runtime.iterdir()) == []
 
 
 def test_longest_notebooks_start_first_by_the_previous_report(tmp_path):
@@ -225,3 +230,26 @@ def test_kernels_stop_with_their_workers(jobs):
         assert len(started) == jobs
     _, alive = psutil.wait_procs(started, timeout=10)
     assert alive == []
+
+
+def test_sockets_left_by_a_killed_run_are_removed_live_ones_kept(tmp_path, monkeypatch):
+    import socket
+
+    from playbook.kernels import remove_stale_sockets
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    live = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    live.bind(str(tmp_path / "kernel-0123456789abcdef-ipc-1"))
+    live.listen()
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    dead.bind(str(tmp_path / "kernel-fedcba9876543210-ipc-1"))  # bound, never listened,
+    dead.close()                                                # its file left behind
+    (tmp_path / "kernel-1234.json").write_text("{}")            # not ours: left alone
+    try:
+        assert remove_stale_sockets(min_age=60) == []           # too young to judge
+        removed = remove_stale_sockets(min_age=0)
+        assert [Path(p).name for p in removed] == ["kernel-fedcba9876543210-ipc-1"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [
+            "kernel-0123456789abcdef-ipc-1", "kernel-1234.json"]
+    finally:
+        live.close()
