@@ -19,6 +19,20 @@ def project_root() -> Path:
     return Path(env).resolve() if env else PACKAGE_DIR.parent
 
 
+ROOT_ENV = ("PLAYBOOK_ROOT", "PLAYBOOK_REPORTS")
+
+
+def make_environment_absolute() -> None:
+    """Rewrite ``$PLAYBOOK_ROOT`` and ``$PLAYBOOK_REPORTS`` as absolute paths.
+
+    Kernels inherit the environment but run in the notebooks' folder, where a relative
+    root (``PLAYBOOK_ROOT=bench/out/root``) would point elsewhere; a run calls this before
+    it starts them."""
+    for name in ROOT_ENV:
+        if os.environ.get(name):
+            os.environ[name] = str(Path(os.environ[name]).resolve())
+
+
 def data_dir(client: str) -> Path:
     """Folder holding a client's raw exports: ``data/<client>/`` (never written to)."""
     return project_root() / "data" / client

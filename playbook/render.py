@@ -221,6 +221,7 @@ def render_report(
     from playbook.config import load_params
     from playbook.loader import load_client
 
+    paths.make_environment_absolute()  # the kernels run in another folder
     params = load_params(client, period=period, as_of=as_of)
     notebooks = [paths.notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
     # The kernels start now and import what the notebooks use while this process loads and
