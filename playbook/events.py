@@ -191,6 +191,8 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
     source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}', file_row_number=true)"
     con = duckdb.connect()
     try:
+        # no progress bar on stdout (a report run, a notebook, the bench's JSON line)
+        con.execute("SET enable_progress_bar = false")
         con.execute(f"""CREATE TEMP VIEW ev AS SELECT {text(columns['account_id'])} AS account,
                         {date} AS ts, file_row_number, * FROM {source}""")
         read, rejected = con.execute(
