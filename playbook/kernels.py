@@ -67,12 +67,18 @@ _RC_KEPT = frozenset({"backend", "backend_fallback", "interactive"})
 
 
 def kernel_snapshot() -> None:
-    """Record the kernel's settings after the warm-up imports (runs in the kernel, once)."""
+    """Record the kernel's settings after the warm-up imports (runs in the kernel, once),
+    and hand freed memory back after every cell from now on."""
     import matplotlib as mpl
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # reading deprecated rcParams warns
         rc = {key: mpl.rcParams[key] for key in mpl.rcParams if key not in _RC_KEPT}
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", _trim_after_cell)
     _PRISTINE.update(
         rc=rc,
         pandas=_pandas_options(),
@@ -140,6 +146,17 @@ def _pandas_options() -> dict[str, Any]:
         warnings.simplefilter("ignore")
         return {key: config.get_option(key) for key in config._registered_options
                 if key not in config._deprecated_options}
+
+
+def _trim_after_cell(_result: Any = None) -> None:
+    """Hand memory freed by a cell back to the system (glibc's ``malloc_trim``, about a
+    millisecond), so a later cell's peak does not stack on an earlier cell's leftovers: at
+    100,000 accounts the run's peak fell by about 170 MB with no change in time
+    (bench/results.md)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def release_memory() -> None:

@@ -43,6 +43,8 @@ state = {
     "run_env": os.environ.get("RUN_ENV"),
     "cwd": os.getcwd(),
     "figures": len(plt.get_fignums()),
+    "after_cell": [getattr(f, "__name__", "?")
+                   for f in get_ipython().events.callbacks["post_run_cell"]],
 }
 if run_dir:
     out = pathlib.Path(run_dir, "findings", "NAME.json")
@@ -105,6 +107,9 @@ def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path,
     assert after["max_columns"] == fresh["max_columns"] != 3
     assert after["cwd"] == fresh["cwd"] == str(books)  # each notebook's own folder
     assert after["run_env"] == fresh["run_env"] == "run"  # the run's variables, each time
+    # freed memory is handed back after every cell, by one hook that survives the reset
+    assert fresh["after_cell"].count("_trim_after_cell") == 1
+    assert after["after_cell"].count("_trim_after_cell") == 1
     executed = nbformat.read(out.notebooks / "02-second.ipynb", as_version=4)
     counts = [c.execution_count for c in executed.cells if c.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel
