@@ -153,6 +153,12 @@ def _trim_after_cell(_result: Any = None) -> None:
     millisecond), so a later cell's peak does not stack on an earlier cell's leftovers: at
     100,000 accounts the run's peak fell by about 170 MB with no change in time
     (bench/results.md)."""
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    """glibc's ``malloc_trim(0)``: free pages of the heap back to the system (no-op where
+    there is no glibc)."""
     with contextlib.suppress(Exception):
         import ctypes
 
@@ -165,10 +171,7 @@ def release_memory() -> None:
     if "pyarrow" in sys.modules:
         with contextlib.suppress(Exception):
             sys.modules["pyarrow"].default_memory_pool().release_unused()
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
+    _malloc_trim()
 
 
 def _warm_up_code(preload: Sequence[str]) -> str:

@@ -57,6 +57,12 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _say_title(title: str) -> None:
+    """Show an exhibit's action title as a one-line finding where the exhibit would be."""
+    sentence = html.escape(title.rstrip(". "))
+    display(HTML(f'<p class="detail-finding">{sentence}.</p>'))
+
+
 @dataclass
 class NotebookSession:
     name: str
@@ -128,16 +134,14 @@ class NotebookSession:
         empty = isinstance(spec.content, pd.DataFrame) and spec.content.empty
         if empty and not is_headline:
             self.findings.setdefault("empty_exhibits", []).append(spec.title)
-            sentence = html.escape(spec.title.rstrip(". "))
-            display(HTML(f'<p class="detail-finding">{sentence}.</p>'))
+            _say_title(spec.title)
             return
         if detail and self.params.report.detail != "full":
             self.findings.setdefault("omitted_detail_exhibits", []).append(spec.title)
             if isinstance(spec.content, Figure):
                 plt.close(spec.content)  # else the inline backend shows it after the cell
             if mention:
-                sentence = html.escape(spec.title.rstrip(". "))
-                display(HTML(f'<p class="detail-finding">{sentence}.</p>'))
+                _say_title(spec.title)
             return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
