@@ -55,6 +55,8 @@ class TableParams(_Strict):
     date_format: str | None = None
     dayfirst: bool = False
     layout: Literal["monthly", "lines", "events"] = "monthly"  # events: usage only
+    end_inclusive: bool = False  # lines: the end date is the last day covered (else exclusive)
+    mrr_basis: Literal["month_end", "prorated"] = "month_end"  # lines: see playbook.billing
     columns: dict[str, str] = Field(default_factory=dict)
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
@@ -168,6 +170,7 @@ class DriversParams(_Strict):
 
 class ChurnParams(_Strict):
     recognise_at: Literal["cancellation", "end_of_paid_period"]
+    churn_date_from_billing: Literal["first_unbilled_month", "last_paid_day"]
     reactivation_window_months: int = Field(ge=0)
     count_same_month_churn: bool
     uninformative_reasons: list[str]

@@ -31,6 +31,10 @@ class ColumnSpec:
     codes: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    #: how the loader derives the column when the file lacks it (a required column mapped
+    #: in the params but absent from the file is still an error: the mapping says it is
+    #: there; when the file has it, its values must be usable as for any required column)
+    derived_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,13 +87,18 @@ TABLES: dict[str, TableSpec] = {
                 _c("region", "text", description="Region or country."),
                 _c("owner", "text", description="CSM or account manager who owns the account."),
                 _c("segment", "text", description="The client's own segment, if it has one."),
-                _c("start_date", "date", True, "Date the account became a paying customer."),
+                _c("start_date", "date", True, "Date the account became a paying "
+                   "customer.", derived_from="the first billed month of the mrr table"),
                 _c("renewal_date", "date", description="Next (or last, if churned) renewal date."),
                 _c("arr", "money", description="Current annual contract value (ARR)."),
-                _c("mrr", "money", description="Current monthly recurring revenue."),
+                _c("mrr", "money", description="Current monthly recurring revenue.",
+                   derived_from="the last billed month of the mrr table (without mrr and arr)"),
                 _c("products", "count", description="Number of products the account owns."),
-                _c("status", "code", description="Current status.", codes=ACCOUNT_STATUS),
-                _c("churn_date", "date", description="Date the account churned, if it did."),
+                _c("status", "code", description="Current status.", codes=ACCOUNT_STATUS,
+                   derived_from="billing: no MRR in the as-of month after earlier MRR"),
+                _c("churn_date", "date", description="Date the account churned, if it did.",
+                   derived_from="billing: the first unbilled month "
+                   "(churn.churn_date_from_billing)"),
             ),
             required=True,
             key=("account_id",),
@@ -107,7 +116,10 @@ TABLES: dict[str, TableSpec] = {
                 _c("mrr", "money", True, "Monthly recurring revenue billed in that month."),
                 _c("start_date", "date", description="Subscription line start (lines layout)."),
                 _c("end_date", "date", description="Subscription line end, blank if open "
-                   "(lines layout)."),
+                   "(lines layout). Exclusive: the first day no longer paid for (set "
+                   "tables.mrr.end_inclusive when the export writes the last paid day)."),
+                _c("proration", "bool", description="True for a one-off proration credit or "
+                   "charge of a mid-period change (lines layout): left out of MRR."),
             ),
             key=("account_id", "month"),
             used_by=("revenue", "reasons", "segments", "scenarios"),

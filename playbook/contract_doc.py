@@ -75,6 +75,30 @@ A column not mapped is looked up by its canonical name, ignoring case and punctu
   latest churn event; `accounts.status` from `churn_date`. Contradictions (active accounts
   with churn events, churned accounts without one, churn before start) go to the
   data-quality log with the analyses they weaken.
+* Lifecycle from billing: when the accounts file has no start date, status or churn date
+  (billing systems know them, CRMs often do not), they are derived from the `mrr` table:
+  start = the first billed month; churned = no MRR in the as-of month after earlier MRR;
+  churn date = the first unbilled month (`churn.churn_date_from_billing: last_paid_day`
+  takes the end of the last paid line instead); MRR = the last billed month's. Without a
+  churn table, each churned account gets one churn event with the reason "unknown" (said
+  in the data-quality log). A status in the file that billing contradicts is logged.
+
+## Subscription lines (`tables.mrr.layout: lines`)
+
+One row per paid period or open subscription (`account_id`, `start_date`, `end_date`,
+`mrr`: the line's monthly amount), as Stripe, Chargebee, Recurly and ChurnSim export them.
+
+* A line covers `[start_date, end_date)`: the end date is the first day no longer paid for,
+  so back-to-back lines (21 Jan-21 Feb, 21 Feb-21 Mar) never overlap. Exports that write the
+  last paid day set `end_inclusive: true`.
+* A line with no end runs to the as-of date; a line starting after it is not counted.
+  Overlapping lines (several products, added seats) add up. Lines flagged `proration`
+  (one-off credits and charges of a mid-period change) are left out.
+* `mrr_basis: month_end` (default): the MRR of a month is the sum of the lines in force on
+  its last day (on the as-of date for the as-of month), the run-rate basis of MRR, GRR,
+  NRR and logo churn. `mrr_basis: prorated`: each line counts for the share of the month's
+  days it covers (recognised revenue, to reconcile with finance; churn and new business
+  then show as two partial months).
 
 ## Which analysis needs which table
 
@@ -109,6 +133,11 @@ def contract_markdown() -> str:
                 kind += f" ({'' if c.min is None else f'{c.min:g}'}–"
                 kind += f"{'' if c.max is None else f'{c.max:g}'})"
             req = "yes" if c.required else ""
-            lines.append(f"| `{c.name}` | {kind} | {req} | {c.description} |")
+            if c.required and c.derived_from:
+                req = "yes, or derived"
+            meaning = c.description
+            if c.derived_from:
+                meaning += f" Without it: {c.derived_from}."
+            lines.append(f"| `{c.name}` | {kind} | {req} | {meaning} |")
         lines.append("")
     return "\n".join(lines)

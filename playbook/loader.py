@@ -32,13 +32,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from playbook.billing import LINE, exclusive_end, lifecycle_from_billing, line_months
 from playbook.checksums import file_sha256
 from playbook.config import Params, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog, TableLoad
 
-LINE = "_line"  # internal column: the row's line number in the client's file
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -241,7 +241,8 @@ def map_columns(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFrame,
         if found is None and col.name not in tp.columns:
             found = by_norm.get(_norm(col.name))
         if found is None:
-            if col.name in needed:
+            derive = col.derived_from and col.name not in tp.columns
+            if col.name in needed and not derive:
                 close = difflib.get_close_matches(wanted, headers, n=3, cutoff=0.5)
                 hint = f" Closest headers in the file: {close}." if close else ""
                 line = _header_guess(raw, wanted)
@@ -680,36 +681,22 @@ def with_all_columns(spec: TableSpec, frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[*spec.column_names, LINE]]
 
 
-def expand_lines(frame: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
-    """Expand subscription lines (start, end, mrr) to one row per account and month.
-
-    A line counts in every month from its start month to its end month inclusive; an open
-    line (blank end) runs to ``as_of``. Lines of one account in one month are summed.
-    """
-    start = frame["start_date"].dt.to_period("M")
-    last = as_of.to_period("M") if as_of is not None else start.max()
-    end = frame["end_date"].dt.to_period("M") if "end_date" in frame else None
-    end = end.fillna(last) if end is not None else pd.Series(last, index=frame.index)
-    end = end.where(end <= last, last)
-    n = (end - start).apply(lambda d: d.n if hasattr(d, "n") else int(d)) + 1
-    n = n.clip(lower=0).astype(int)
-    rep = frame.loc[frame.index.repeat(n)]
-    offset = np.concatenate([np.arange(k) for k in n]) if len(n) else np.array([], int)
-    months = (start.loc[rep.index].to_numpy() + offset) if len(rep) else []
-    out = pd.DataFrame({
-        "account_id": rep["account_id"].to_numpy(),
-        "month": pd.PeriodIndex(months, freq="M").to_timestamp().astype("datetime64[ns]"),
-        "mrr": rep["mrr"].to_numpy(),
-        LINE: rep[LINE].to_numpy(),
-    })
-    return out
-
-
 def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None,
                 log: QualityLog) -> pd.DataFrame:
-    """Canonical monthly MRR: one row per account and month, lines of a month summed."""
+    """Canonical monthly MRR: one row per account and month, lines of a month summed.
+
+    Subscription lines (``layout: lines``) follow :mod:`playbook.billing`: half-open
+    ``[start, end)`` periods, MRR of a month by ``tp.mrr_basis``, proration lines left out.
+    """
     if tp.layout == "lines":
-        frame = expand_lines(frame, as_of)
+        if "proration" in frame and frame["proration"].fillna(False).astype(bool).any():
+            flagged = frame["proration"].fillna(False).astype(bool)
+            log.add("mrr", "info", f"{int(flagged.sum()):,} proration line(s) (one-off credits "
+                    f"and charges, {float(frame.loc[flagged, 'mrr'].sum()):,.2f} in all) are "
+                    "not recurring revenue; left out of MRR", count=int(flagged.sum()))
+            frame = frame.loc[~flagged]
+        frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
+                            basis=tp.mrr_basis)
     counts = frame.groupby(["account_id", "month"]).size()
     if (counts > 1).any() and tp.layout == "monthly":
         log.add("mrr", "info", f"{int((counts > 1).sum())} account-month(s) have several "
@@ -731,6 +718,8 @@ class LoadFacts:
     open_lines: pd.Series | None = None
     #: first and last month the mrr file covers, before the as-of cut
     mrr_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
+    #: the day after each account's last paid day (mrr with ``layout: lines``; NaT = open)
+    line_ends: pd.Series | None = None
 
 
 def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, log: QualityLog,
@@ -760,20 +749,27 @@ def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, lo
 
 
 def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None,
-                      log: QualityLog) -> None:
+                      log: QualityLog, facts: LoadFacts | None = None,
+                      churn_date_rule: str = "first_unbilled_month") -> None:
     """Fill derivable account fields and log contradictions between tables.
 
+    * start date, status, churn date and MRR from billing when the accounts file lacks
+      them (:func:`lifecycle_from_accounts_billing`), and churn events with the reason
+      "unknown" when there is no churn table;
     * ``mrr`` from ``arr / 12`` (and the reverse) when only one is given;
     * ``churn_date`` from the latest churn event when blank, for accounts not flagged
       active (an active account with churn events came back; it is logged, not churned);
     * ``status`` from ``churn_date`` when blank.
     """
     acc = tables["accounts"]
-    for col in ("arr", "mrr", "churn_date", "status", "products"):
+    for col in ("arr", "mrr", "churn_date", "status", "products", "start_date"):
         if col not in acc:
             acc[col] = pd.Series(dtype={"churn_date": "datetime64[ns]", "status": "str",
+                                        "start_date": "datetime64[ns]",
                                         "products": "Int64"}.get(col, "float"),
                                  index=acc.index)
+    if facts is not None and as_of is not None:
+        acc = lifecycle_from_accounts_billing(tables, acc, as_of, facts, log, churn_date_rule)
     acc["mrr"] = acc["mrr"].fillna(acc["arr"] / 12)
     acc["arr"] = acc["arr"].fillna(acc["mrr"] * 12)
     events = tables.get("churn_events")
@@ -816,6 +812,13 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
                     caveat=f"{n:,} churned accounts have no churn event")
     acc["status"] = acc["status"].fillna(
         pd.Series(np.where(acc["churn_date"].notna(), "churned", "active"), index=acc.index))
+    no_start = acc["start_date"].isna()
+    if no_start.any():
+        log.add("accounts", "warning", f"{int(no_start.sum()):,} account(s) have no start "
+                "date and no billing to take it from: left out", count=int(no_start.sum()),
+                examples=acc.loc[no_start, "account_id"].tolist(),
+                affects=["revenue", "segments", "drivers"])
+        acc = acc.loc[~no_start].copy()
     before_start = acc["churn_date"].notna() & (acc["churn_date"] < acc["start_date"])
     if before_start.any():
         log.add("accounts", "problem", f"{int(before_start.sum())} account(s) churned before "
@@ -833,6 +836,83 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
                     count=int(stale.sum()), examples=acc.loc[stale, "account_id"].tolist(),
                     affects=["revenue", "drivers"])
     tables["accounts"] = acc
+
+
+def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.DataFrame,
+                                   as_of: pd.Timestamp, facts: LoadFacts, log: QualityLog,
+                                   churn_date_rule: str) -> pd.DataFrame:
+    """Derive the account fields the accounts file lacks from billing (logged).
+
+    Only columns the file did not supply are derived (a supplied column with blanks keeps
+    its blanks, except a blank start date, which takes the first billed month): start date
+    (first billed month), status and churn date together (:mod:`playbook.billing`), and
+    MRR (the last billed month's). Accounts never billed cannot have a lifecycle from
+    billing and are left out when status is derived. Without a churn table, every churned
+    account gets one churn event with the reason "unknown" and its last MRR as lost MRR.
+    A supplied status that billing contradicts is logged as a problem.
+    """
+    mrr = tables.get("mrr")
+    supplied = facts.supplied.get("accounts", set())
+    if mrr is None or not len(mrr):
+        return acc
+    life = lifecycle_from_billing(mrr, as_of, line_ends=facts.line_ends,
+                                  churn_date_rule=churn_date_rule)
+    ids = acc["account_id"]
+    derived = []
+    blank_start = acc["start_date"].isna() & ids.isin(life.index)
+    if blank_start.any():
+        acc.loc[blank_start, "start_date"] = ids[blank_start].map(life["start_date"])
+        derived.append("start date" if "start_date" not in supplied else
+                       f"{int(blank_start.sum()):,} blank start dates")
+    if not {"status", "churn_date"} & supplied:
+        never = ~ids.isin(life.index)
+        if never.any():
+            log.add("accounts", "warning", f"{int(never.sum()):,} account(s) were never "
+                    "billed: with no status in the accounts file they have no lifecycle and "
+                    "are left out", count=int(never.sum()), examples=ids[never].tolist(),
+                    affects=["revenue", "segments"])
+            acc = acc.loc[~never].copy()
+            ids = acc["account_id"]
+        acc["status"] = ids.map(life["status"]).astype(object)
+        acc["churn_date"] = ids.map(life["churn_date"]).astype("datetime64[ns]")
+        derived.append("status and churn date (no MRR in the as-of month after earlier MRR "
+                       "= churned; churn date = "
+                       + ("first unbilled month)" if churn_date_rule == "first_unbilled_month"
+                          else "end of the last paid period)"))
+    elif "status" in supplied and mrr["month"].max() >= as_of.to_period("M").to_timestamp():
+        # (accounts with churn events are judged against them in complete_accounts)
+        said = acc.set_index("account_id")["status"]
+        billed = life["status"].reindex(said.index)
+        events = tables.get("churn_events")
+        with_events = set(events["account_id"]) if events is not None else set()
+        wrong = said.eq("active") & billed.eq("churned") & ~said.index.isin(with_events)
+        if wrong.any():
+            log.add("accounts", "problem", f"{int(wrong.sum()):,} account(s) flagged active "
+                    f"have no MRR in the as-of month ({as_of:%b %Y}) after earlier billing",
+                    count=int(wrong.sum()), examples=wrong[wrong].index.tolist(),
+                    affects=["revenue", "reasons", "drivers"], tables=["accounts", "mrr"],
+                    caveat=f"{int(wrong.sum()):,} accounts flagged active are no longer "
+                    "billed")
+    if not {"mrr", "arr"} & supplied:
+        acc["mrr"] = ids.map(life["last_mrr"]).astype(float)
+        derived.append("MRR (the last billed month's)")
+    if derived:
+        log.add("accounts", "info", "derived from billing: " + "; ".join(derived),
+                count=len(acc))
+    if "churn_events" not in tables:
+        churned = acc[acc["status"].eq("churned") & acc["churn_date"].notna()]
+        tables["churn_events"] = pd.DataFrame({
+            "account_id": churned["account_id"].to_numpy(),
+            "churn_date": churned["churn_date"].to_numpy(),
+            "reason_code": "unknown", "reason_text": pd.Series([None] * len(churned),
+                                                               dtype=object),
+            "lost_mrr": churned["account_id"].map(life["last_mrr"]).to_numpy(dtype=float)})
+        if len(churned):
+            log.add("churn_events", "warning", f"no churn table: {len(churned):,} churn "
+                    "event(s) synthesised from billing with the reason 'unknown' (date and "
+                    "lost MRR from billing); why customers leave cannot be analysed",
+                    count=len(churned), affects=["reasons"])
+    return acc
 
 
 def came_back(ids: pd.Series, last_event: pd.Series, mrr: pd.DataFrame | None) -> set[str]:
@@ -892,7 +972,7 @@ def check_consistency(tables: dict[str, pd.DataFrame], facts: LoadFacts, params:
                     f"{n_acc:,} accounts: no comparison by {col} is possible", count=n_acc,
                     affects=["segments", "reasons"])
     events = tables.get("churn_events")
-    if events is not None and len(events):
+    if events is not None and len(events) and "churn_events" in params.tables:
         _check_churn_events(events, facts.supplied.get("churn_events", set()), params, log)
     for name in ("surveys", "csm_inputs"):
         frame = tables.get(name)
@@ -1204,6 +1284,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
             ends = frame["end_date"] if "end_date" in frame else pd.Series(pd.NaT,
                                                                            index=frame.index)
             facts.open_lines = frame.loc[ends.isna()].groupby("account_id").size()
+            facts.line_ends = (exclusive_end(frame, tp.end_inclusive)
+                               .groupby(frame["account_id"]).max())
         frame = monthly_mrr(frame, tp, as_of, log)
         if tp.layout == "lines":
             log.add("mrr", "info", f"{rows_kept:,} subscription line(s) expanded to "
@@ -1278,12 +1360,19 @@ def _load_client(params: Params) -> ClientData:
                     "accounts", files["accounts"], None, "the accounts table has no rows",
                     "at least one account", "Export the account list again; it is empty."
                 ).issues[0])
+    if "start_date" not in facts.supplied.get("accounts", {"start_date"}) and "mrr" not in tables:
+        errors.append(_fatal(
+            "accounts", files["accounts"], None, "the accounts file has no start date and "
+            "there is no mrr table to derive it from", "a start_date column, or billing",
+            "Map `start_date` in `tables.accounts.columns`, or configure `tables.mrr` (MRR "
+            "by month or subscription lines): the first billed month is then the start."
+        ).issues[0])
     if errors:
         raise DataError(errors)
     _check_period(tables, facts, params, files)
     _unused_files(params, files, log)
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
-    complete_accounts(tables, as_of, log)
+    complete_accounts(tables, as_of, log, facts, params.churn.churn_date_from_billing)
     check_consistency(tables, facts, params, log)
     for name in tables:
         tables[name] = tables[name].drop(columns=[LINE], errors="ignore").reset_index(drop=True)

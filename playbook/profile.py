@@ -209,8 +209,8 @@ def profile_client(data: ClientData, params: Params) -> list[TableProfile]:
     out = []
     today = pd.Timestamp(dt.date.today())
     for table in TABLES:
-        if table not in data.tables:
-            continue
+        if table not in data.tables or table not in params.tables:
+            continue  # (a table derived by the loader, e.g. churn events from billing)
         load = data.quality.load_of(table)
         out.append(profile_table(table, data.tables[table], params.tables[table],
                                  data.files.get(table), load.unmapped_columns if load else [],

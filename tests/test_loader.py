@@ -169,12 +169,12 @@ def test_subscription_lines_expand_to_months(client_factory):
     data = load(client_factory, files={"accounts.csv": ACCOUNTS_CSV, "subs.csv": lines},
                 params=params)
     m = data["mrr"].set_index(["account_id", "month"])["mrr"]
-    # Period is 2024-Q1: the open line runs to March. A1: Jan 100, Feb 150, Mar 150.
+    # Period is 2024-Q1, month-end MRR: the open line runs to March; the first line ends on
+    # 20 March (not in force on 31 March); A2's line ends before the end of February.
     assert m[("A1", pd.Timestamp("2024-01-01"))] == 100
     assert m[("A1", pd.Timestamp("2024-02-01"))] == 150
-    assert m[("A1", pd.Timestamp("2024-03-01"))] == 150
-    assert m[("A2", pd.Timestamp("2024-02-01"))] == 70
-    assert len(m) == 4
+    assert m[("A1", pd.Timestamp("2024-03-01"))] == 50
+    assert len(m) == 3
 
 
 def test_excel_with_header_below_title_rows(client_factory, tmp_path):
