@@ -64,8 +64,10 @@ def measure_scores(
         ``(1 - t) * level + t * trend`` with ``t = usage_trend_weight`` (0.25).
         ``level = 100 * min(active_users / licensed_seats, 1)`` in the latest usage month on
         or before ``as_of``. ``trend`` = 100 when active users are flat or up versus 3 months
-        earlier, falling linearly to 0 at a fall of ``usage_fall_to_zero`` (50%); when the
-        month 3 months earlier is missing, ``usage = level``.
+        earlier, falling linearly to 0 at a fall of ``usage_fall_to_zero`` (50%); without
+        active users, the same rule on key actions. The measure uses what exists: when the
+        month 3 months earlier is missing, ``usage = level``; without licensed seats (no
+        level), ``usage = trend``.
     ``nps``
         Latest NPS answer (0-10; answers on the same latest date averaged) x 10.
     ``products``
@@ -105,10 +107,11 @@ def _usage_measure(
 ) -> pd.Series:
     snap = usage_snapshot(usage, as_of, trend_months=3)
     level = 100.0 * snap["depth"]
-    fall = (-snap["active_change"]).clip(lower=0.0)
+    change = snap["active_change"].where(snap["active_users"].notna(), snap["actions_change"])
+    fall = (-change).clip(lower=0.0)
     trend = 100.0 * (1.0 - fall / fall_to_zero).clip(0.0, 1.0)
     blended = (1.0 - trend_weight) * level + trend_weight * trend
-    return blended.where(trend.notna(), level)
+    return blended.where(trend.notna(), level).where(level.notna(), trend)
 
 
 def _ticket_measure(

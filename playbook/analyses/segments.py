@@ -116,20 +116,24 @@ def usage_snapshot(
     ``active_users``, ``licensed_seats``, ``depth`` (active / licensed, capped at 1, NaN
     without seats), ``active_users_before`` (active users exactly ``trend_months`` months
     earlier, NaN if that month is missing) and ``active_change`` (relative change of active
-    users over those months: ``now / before - 1``; -0.25 is a fall of a quarter). Empty when
-    ``usage`` is None.
+    users over those months: ``now / before - 1``; -0.25 is a fall of a quarter);
+    ``key_actions`` (count of key actions in the latest month), ``actions_per_user``
+    (key actions / active users, NaN without users) and ``actions_change`` (relative change
+    of key actions over ``trend_months``, as ``active_change``). Empty when ``usage`` is
+    None.
     """
     cols = ["month", "active_users", "licensed_seats", "depth", "active_users_before",
-            "active_change"]
+            "active_change", "key_actions", "actions_per_user", "actions_change"]
     if usage is None or usage.empty:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="account_id"), dtype=float)
     as_of = as_timestamp(as_of)
     usage = usage.reset_index(drop=True)
     u = usage.loc[_dates(usage, "month") <= as_of, ["account_id", "month"]].copy()
-    for c in ("active_users", "licensed_seats"):
+    measures = ["active_users", "licensed_seats", "key_actions"]
+    for c in measures:
         u[c] = _numeric(usage, c).loc[u.index]
     u["month"] = _dates(u, "month").dt.to_period("M").dt.to_timestamp()
-    monthly = u.groupby(["account_id", "month"], sort=True)[["active_users", "licensed_seats"]]
+    monthly = u.groupby(["account_id", "month"], sort=True)[measures]
     monthly = monthly.sum(min_count=1).reset_index()
     latest = monthly.groupby("account_id").tail(1).set_index("account_id")
     # a left merge on (account, month - trend) keeps latest's order; no tuples of Python
@@ -137,13 +141,18 @@ def usage_snapshot(
     wanted = pd.DataFrame({"account_id": latest.index.to_numpy(),
                            "month": (latest["month"] - pd.DateOffset(months=trend_months)
                                      ).to_numpy()})
-    before = wanted.merge(monthly[["account_id", "month", "active_users"]],
+    before = wanted.merge(monthly[["account_id", "month", "active_users", "key_actions"]],
                           on=["account_id", "month"], how="left", validate="many_to_one")
     latest["active_users_before"] = before["active_users"].to_numpy(dtype=float)
     seats = latest["licensed_seats"].where(latest["licensed_seats"] > 0)
     latest["depth"] = (latest["active_users"] / seats).clip(upper=1.0)
     prev = latest["active_users_before"].where(latest["active_users_before"] > 0)
     latest["active_change"] = latest["active_users"] / prev - 1.0
+    users = latest["active_users"].where(latest["active_users"] > 0)
+    latest["actions_per_user"] = latest["key_actions"] / users
+    actions_before = pd.Series(before["key_actions"].to_numpy(dtype=float), index=latest.index)
+    latest["actions_change"] = latest["key_actions"] / actions_before.where(
+        actions_before > 0) - 1.0
     return latest[cols]
 
 
