@@ -122,6 +122,24 @@ def line_months(lines: pd.DataFrame, as_of: pd.Timestamp | None, *, end_inclusiv
     })
 
 
+def monthly_amounts(lines: pd.DataFrame, end_inclusive: bool = False) -> pd.Series:
+    """The monthly amount of lines whose ``mrr`` column holds the amount billed for the whole
+    period (``tables.mrr.amount_per: period``, e.g. invoice lines of annual plans).
+
+    Divides by ``period_months`` where the line has it, else by the whole number of months
+    the line's dates span (``[start, end)``, rounded to the nearest month, at least 1): a
+    line from 10 Mar 2024 to 10 Mar 2025 paying 12,000 is 1,000 a month. An open line with
+    no ``period_months`` gives NaN (its period is unknown).
+    """
+    start = pd.to_datetime(lines["start_date"])
+    days = (exclusive_end(lines, end_inclusive) - start).dt.days
+    months = (days / (365.25 / 12)).round().clip(lower=1)
+    if "period_months" in lines:
+        given = pd.to_numeric(lines["period_months"], errors="coerce")
+        months = given.where(given > 0, months)
+    return lines["mrr"].astype(float) / months
+
+
 def first_billed(monthly: pd.DataFrame) -> pd.Series:
     """First day of each account's first month with MRR > 0 (index: account_id)."""
     paid = monthly[monthly["mrr"] > 0]

@@ -66,6 +66,8 @@ class ReportParams(_Strict):
     version: str
     paper: Literal["A4", "Letter"]
     detail: Literal["standard", "full"] = "standard"
+    amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
+    # the amount billed for the line's whole period (divided by its months)
     confidential: bool
     notebooks: list[str]
 

@@ -118,6 +118,8 @@ TABLES: dict[str, TableSpec] = {
                 _c("end_date", "date", description="Subscription line end, blank if open "
                    "(lines layout). Exclusive: the first day no longer paid for (set "
                    "tables.mrr.end_inclusive when the export writes the last paid day)."),
+                _c("period_months", "count", description="Months the line's amount pays "
+                   "for (lines layout with amount_per: period; default: from its dates)."),
                 _c("proration", "bool", description="True for a one-off proration credit or "
                    "charge of a mid-period change (lines layout): left out of MRR."),
             ),

@@ -94,6 +94,9 @@ One row per paid period or open subscription (`account_id`, `start_date`, `end_d
 * A line with no end runs to the as-of date; a line starting after it is not counted.
   Overlapping lines (several products, added seats) add up. Lines flagged `proration`
   (one-off credits and charges of a mid-period change) are left out.
+* `amount_per: period` when `mrr` holds the amount billed for the whole line (invoice
+  lines of annual or semi-annual plans): it is divided by `period_months` when mapped, else
+  by the months the line's dates span (rounded, at least 1).
 * `mrr_basis: month_end` (default): the MRR of a month is the sum of the lines in force on
   its last day (on the as-of date for the as-of month), the run-rate basis of MRR, GRR,
   NRR and logo churn. `mrr_basis: prorated`: each line counts for the share of the month's

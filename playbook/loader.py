@@ -32,7 +32,13 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from playbook.billing import LINE, exclusive_end, lifecycle_from_billing, line_months
+from playbook.billing import (
+    LINE,
+    exclusive_end,
+    lifecycle_from_billing,
+    line_months,
+    monthly_amounts,
+)
 from playbook.checksums import file_sha256
 from playbook.config import Params, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
@@ -695,6 +701,16 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
                     f"and charges, {float(frame.loc[flagged, 'mrr'].sum()):,.2f} in all) are "
                     "not recurring revenue; left out of MRR", count=int(flagged.sum()))
             frame = frame.loc[~flagged]
+        if tp.amount_per == "period":
+            frame = frame.assign(mrr=monthly_amounts(frame, tp.end_inclusive))
+            unknown = frame["mrr"].isna()
+            if unknown.any():
+                log.add("mrr", "warning", f"{int(unknown.sum()):,} open line(s) bill an amount "
+                        "for a period of unknown length (no end date, no period_months): "
+                        "left out of MRR", count=int(unknown.sum()),
+                        examples=frame.loc[unknown, "account_id"].tolist(),
+                        affects=["revenue"])
+                frame = frame.loc[~unknown]
         frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
                             basis=tp.mrr_basis)
     counts = frame.groupby(["account_id", "month"]).size()

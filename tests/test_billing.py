@@ -15,7 +15,7 @@ import pytest
 from conftest import ACCOUNTS_CSV
 from test_loader import load, params_with
 
-from playbook.billing import lifecycle_from_billing, line_months
+from playbook.billing import lifecycle_from_billing, line_months, monthly_amounts
 
 
 def expected_month_end(lines: list[tuple], as_of: str, months: list[str],
@@ -159,3 +159,15 @@ def test_loader_uses_the_billing_rules_and_leaves_proration_lines_out(client_fac
                            ("A1", pd.Timestamp("2024-02-01")): 100.0,
                            ("A1", pd.Timestamp("2024-03-01")): 140.0}
     assert any("proration line" in n.message for n in data.quality.notes)
+
+
+def test_period_amounts_become_monthly_amounts():
+    lines = frame([("K", "2024-03-10", "2025-03-10", 12000.0),   # annual: 12 months
+                   ("K", "2024-03-10", "2024-09-10", 600.0),     # semi-annual: 6 months
+                   ("K", "2024-03-10", "2024-04-10", 50.0),      # monthly
+                   ("K", "2024-03-10", None, 90.0)])             # open: unknown period
+    got = monthly_amounts(lines)
+    assert got.iloc[:3].tolist() == [1000.0, 100.0, 50.0]
+    assert pd.isna(got.iloc[3])
+    with_months = lines.assign(period_months=[12, 6, 1, 3])
+    assert monthly_amounts(with_months).tolist() == [1000.0, 100.0, 50.0, 30.0]
