@@ -195,9 +195,9 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
     """Parameters whose value differs from the shared defaults (the client's and the
     command line's choices), excluding the table mappings; the full merged set is in
     manifest.json."""
-    import yaml
+    from playbook.config import read_yaml
 
-    defaults = _flatten(yaml.safe_load(paths.defaults_file().read_text(encoding="utf-8")))
+    defaults = _flatten(read_yaml(paths.defaults_file()))
     merged = _flatten({k: v for k, v in p.as_dict().items() if k not in ("tables", "derived")})
     rows = [{"parameter": k, "value": json.dumps(v, default=str),
              "default": json.dumps(defaults.get(k), default=str)}

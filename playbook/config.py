@@ -16,12 +16,12 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from playbook import paths
 from playbook.contract import TABLES
 from playbook.errors import ClientNameError, ParamsError
+from playbook.yamlsafe import load_yaml_file
 
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -275,23 +275,18 @@ def check_client_name(client: str) -> str:
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one parameters layer; an empty file is an empty layer."""
+    """Read one parameters layer; an empty file is an empty layer.
+
+    Goes through :func:`playbook.yamlsafe.load_yaml_file`: size, nesting and alias limits,
+    and a key written twice is an error naming both lines.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        data = load_yaml_file(path, _display(path))
     except FileNotFoundError:
         raise ParamsError(
             f"Parameters file {path} does not exist.",
             fix=f"Create it (copy params/demo.yaml as a start), or run `make client "
             f"CLIENT={path.stem}` to scaffold it from the files in data/{path.stem}/.",
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParamsError(
-            f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}",
-            fix="Check the indentation (spaces, not tabs) and quoting around that line.",
         ) from None
     if data is None:
         return {}

@@ -154,18 +154,22 @@ def enables(spec: TableSpec) -> str:
 
 
 def _client_name(client: str | None) -> str:
+    """The client's name from ``params/<client>.yaml``, else one made from the folder name.
+
+    The file is read by the one safe YAML reader: a params file it refuses (too large,
+    nested too deep, aliases that multiply, a key set twice) is a ParamsError, not a
+    silently ignored name.
+    """
     if not client:
         return ""
     path = paths.params_file(client)
-    if path.is_file():
-        try:
-            from playbook.config import read_yaml
+    if path.exists():
+        from playbook.config import read_yaml
 
-            name = (read_yaml(path).get("client") or {}).get("name")
-            if name:
-                return str(name)
-        except Exception:  # noqa: BLE001 - a broken params file must not stop the request
-            pass
+        section = read_yaml(path).get("client")
+        name = section.get("name") if isinstance(section, dict) else None
+        if isinstance(name, str) and name.strip():
+            return name
     return client.replace("-", " ").replace("_", " ").title()
 
 
@@ -308,8 +312,8 @@ def write_data_request(client: str | None = None, *, out: Path | None = None,
         check_client_name(client)
     stem = client or "template"
     folder = out or paths.reports_dir() / stem / "data-request"
+    name = _client_name(client)  # a params file it refuses stops before anything is written
     folder.mkdir(parents=True, exist_ok=True)
-    name = _client_name(client)
     files: dict[str, Path] = {}
     files["html"] = folder / f"data-request-{stem}.html"
     files["html"].write_text(request_html(name), encoding="utf-8")

@@ -30,11 +30,16 @@ import datetime as dt
 import difflib
 import functools
 import re
+import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import yaml
+from yaml.nodes import ScalarNode
+from yaml.resolver import Resolver
 
 from playbook import paths
 from playbook.config import check_client_name
@@ -1298,17 +1303,67 @@ def write_params(client: str, *, force: bool = False, out: Path | None = None
 # --------------------------------------------------------------------------- writing
 
 
-def q(value: object) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    import json
+#: Unicode categories never written raw into the params file: control characters (line
+#: breaks, tabs, ANSI escapes, U+0085), format characters (BOM, bidi overrides), surrogates,
+#: private-use and unassigned code points, and the line/paragraph separators U+2028/U+2029.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+COMMENT_LIMIT = 1000  # characters of client text shown in one comment line
 
-    return json.dumps(str(value), ensure_ascii=False)
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    return f"\\x{code:02x}" if code < 0x100 else (
+        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+
+
+def one_line(text: object, limit: int = COMMENT_LIMIT) -> str:
+    """``text`` made safe for a YAML comment: one line of printable characters.
+
+    Line breaks (``\\n``, ``\\r``, U+0085, U+2028, U+2029) and every other control or
+    format character are shown as escapes, so a header cannot end the comment and start a
+    key; text longer than ``limit`` characters is cut with an ellipsis.
+    """
+    shown = "".join(_escape_char(ch) if unicodedata.category(ch) in _UNSAFE_CATEGORIES
+                    else ch for ch in str(text))
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def q(value: object) -> str:
+    """``value`` as one YAML double-quoted scalar on one line, read back exactly.
+
+    PyYAML's emitter writes it: quotes, backslashes, line breaks (U+0085, U+2028, U+2029
+    too) and every character YAML cannot hold raw are escaped (``\\n``, ``\\L``,
+    ``\\x7F``), so client text (headers, values, file and sheet names) stays a value.
+    Format characters it would keep raw (bidi overrides such as U+202E) are escaped too,
+    so the file shows what the value holds.
+    """
+    text = yaml.safe_dump(str(value), default_style='"', allow_unicode=True,
+                          width=sys.maxsize).removesuffix("\n")
+    return one_line(text, sys.maxsize)  # its escapes are YAML escapes inside double quotes
+
+
+def plain(value: object) -> str:
+    """``value`` unquoted when YAML reads it back as the same word (``active``, ``EUR``,
+    ``cp1252``), else :func:`q` of it (``"yes"``, ``"null"``, anything with punctuation)."""
+    text = str(value)
+    as_str = Resolver().resolve(ScalarNode, text, (True, False)) == "tag:yaml.org,2002:str"
+    return text if as_str and re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", text) else q(text)
 
 
 def _line(text: str, comment: str = "", width: int = 44) -> str:
+    """A YAML line (written by the caller with :func:`q`/:func:`plain`) and its comment."""
     if not comment:
         return text
+    comment = one_line(comment)
     return f"{text.ljust(width)} # {comment}" if len(text) < width else f"{text}  # {comment}"
+
+
+def _note(indent: int, text: str) -> str:
+    """A comment line of its own: ``text`` (client text included) made one safe line."""
+    return f"{' ' * indent}# {one_line(text)}"
 
 
 def _short(values: list[str], n: int = 8) -> str:
@@ -1349,7 +1404,7 @@ def render_yaml(s: Scaffold) -> str:
         "client:",
         _line(f"  name: {q(s.client.replace('-', ' ').replace('_', ' ').title())}",
               "TODO: the client's name as the cover should show it"),
-        _line(f"  currency: {s.currency}", s.currency_note),
+        _line(f"  currency: {plain(s.currency)}", s.currency_note),
         "",
         "period:",
     ]
@@ -1364,7 +1419,7 @@ def render_yaml(s: Scaffold) -> str:
         lines.append(_line(f"  {name}:", f"{t.confidence}: {'; '.join(t.reasons)}"))
         lines.append(f"    file: {q(src.path.name)}")
         if src.truncated:
-            lines.append(f"    # proposed from the first {MAX_ROWS:,} rows of a larger file")
+            lines.append(_note(4, f"proposed from the first {MAX_ROWS:,} rows of a larger file"))
         if src.sheet is not None:
             lines.append(_line(f"    sheet: {q(src.sheet)}",
                                f"{src.sheets} sheets in the workbook" if src.sheets > 1 else ""))
@@ -1374,11 +1429,12 @@ def render_yaml(s: Scaffold) -> str:
         if src.delimiter and src.delimiter != ",":
             lines.append(_line(f"    delimiter: {q(src.delimiter)}", "sure: detected"))
         if src.encoding and src.encoding not in ("utf-8", "utf-8-sig"):
-            lines.append(_line(f"    encoding: {src.encoding}", "likely: the file is not UTF-8"))
+            lines.append(_line(f"    encoding: {plain(src.encoding)}",
+                               "likely: the file is not UTF-8"))
         if t.decimal == ",":
             lines.append(_line('    decimal: ","', f"likely: {t.decimal_note}"))
         elif t.decimal_note:
-            lines.append(f"    # TODO decimal: {t.decimal_note}; set decimal: \",\" if commas")
+            lines.append(_note(4, f"TODO decimal: {t.decimal_note}; set decimal: \",\" if commas"))
         if t.date_format:
             lines.append(_line(f"    date_format: {q(t.date_format)}",
                                "likely: every date column is written this way"))
@@ -1388,11 +1444,11 @@ def render_yaml(s: Scaffold) -> str:
                                dnote if dnote.startswith("TODO") else f"likely: {dnote}"))
         for n in t.date_notes:
             if "first" not in n:
-                lines.append(f"    # {n}")
+                lines.append(_note(4, n))
         if t.layout:
             what = ("one row per subscription line (start, end, MRR)" if t.layout == "lines"
                     else "one row per account and month")
-            lines.append(_line(f"    layout: {t.layout}", f"likely: {what}"))
+            lines.append(_line(f"    layout: {plain(t.layout)}", f"likely: {what}"))
         lines.append("    columns:")
         for col in spec.columns:
             g = t.columns.get(col.name)
@@ -1400,32 +1456,33 @@ def render_yaml(s: Scaffold) -> str:
                 lines.append(_line(f"      {col.name}: {q(g.header)}", _column_comment(g)))
         for c in t.missing:
             desc = spec.column(c).description or c
-            lines.append(f"      # {c}: \"\"   # TODO required: {desc} No column found; "
-                         f"the file has: {_short(t.unmapped(), 10)}")
+            lines.append(_note(6, f"{c}: \"\"   # TODO required: {desc} No column found; "
+                               f"the file has: {_short(t.unmapped(), 10)}"))
         if t.codes:
             lines.append("    codes:")
             for c, codes in t.codes.items():
                 allowed = ", ".join(spec.column(c).codes)
                 head = f"      {c}:"
                 if not codes.counts:
-                    lines.append(f"      # {c}: the column is empty")
+                    lines.append(_note(6, f"{c}: the column is empty"))
                     continue
                 if not codes.mapping:
-                    lines.append(f"      # {c}: {{}}   # TODO: map the values of "
-                                 f"'{codes.header}' onto {allowed}")
+                    lines.append(_note(6, f"{c}: {{}}   # TODO: map the values of "
+                                       f"'{codes.header}' onto {allowed}"))
                 else:
                     lines.append(_line(head, codes.note or f"values of '{codes.header}' -> "
                                        f"{allowed}"))
                 for value, n in codes.counts.items():
                     if value in codes.mapping:
-                        lines.append(_line(f"        {q(value)}: {codes.mapping[value]}",
+                        lines.append(_line(f"        {q(value)}: {plain(codes.mapping[value])}",
                                            f"{codes.how.get(value, 'guess')}: {_rows(n)}"))
                     else:
-                        lines.append(f"        # {q(value)}: ?   # TODO {_rows(n)}: one of "
-                                     f"{allowed}")
+                        lines.append(_note(8, f"{q(value)}: ?   # TODO {_rows(n)}: one of "
+                                           f"{allowed}"))
         left = t.unmapped()
         if left:
-            lines.append(f"    # not mapped: {_short([_not_mapped_note(h) for h in left], 12)}")
+            lines.append(_note(4, "not mapped: "
+                               + _short([_not_mapped_note(h) for h in left], 12)))
         lines.append("")
     missing_tables = [n for n in TABLES if n not in s.tables]
     if missing_tables or s.unused or s.skipped:
@@ -1433,11 +1490,16 @@ def render_yaml(s: Scaffold) -> str:
     for n in missing_tables:
         uses = "; ".join(ANALYSES[u] for u in TABLES[n].used_by if u in ANALYSES)
         req = "REQUIRED" if TABLES[n].required else "optional"
-        lines.append(f"# {n} ({req}): no file found. It feeds: {uses}.")
+        lines.append(_note(0, f"{n} ({req}): no file found. It feeds: {uses}."))
     for src in s.unused:
-        lines.append(f"# {src.label}: not used. {_unused_reason(src)}")
+        lines.append(_note(0, f"{src.label}: not used. {_unused_reason(src)}"))
     for text in s.skipped:
-        lines.append(f"# {text}")
+        lines.append(_note(0, text))
+    broken = [ln for ln in lines if one_line(ln, sys.maxsize) != ln]
+    if broken:  # a value or comment written without q/plain/one_line: never write it
+        raise ScaffoldError(f"The proposal for {s.client} has a line that is not one "
+                            f"printable line: {one_line(broken[0], 200)}",
+                            fix="This is a bug in playbook/scaffold.py; please report it.")
     return "\n".join(lines).rstrip() + "\n"
 
 
