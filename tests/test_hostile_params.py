@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from playbook import paths
 from playbook.cli import main
@@ -138,6 +140,22 @@ def test_a_hostile_mapped_header_and_notes_round_trip_through_render_yaml(
         assert parsed["tables"]["accounts"]["columns"]["account_id"] == hostile, i
         assert yaml.safe_load(f"k: {q(hostile)}") == {"k": hostile}, i
         assert len(f"# {one_line(hostile)}".splitlines()) == 1, i
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.text(alphabet=st.one_of(st.characters(exclude_categories=()),
+                                  st.sampled_from("\n\r\x85\u2028\u2029\ufeff\u202e\x00\x7f\ud800"
+                                                  "\"'#:-&*!{}[]|>\\")), max_size=40))
+def test_any_text_is_one_line_and_reads_back_exactly_as_a_value_or_a_comment(text):
+    """Fuzz: whatever a cell or header holds, q() reads back as itself, one_line() and q()
+    give one line, and a comment of it hides nothing after it."""
+    from playbook.scaffold import one_line, q
+    from playbook.yamlsafe import parse_yaml
+
+    value, comment = q(text), one_line(text)
+    assert len(value.splitlines()) == 1 and len(f"# {comment}".splitlines()) == 1
+    assert parse_yaml(f"k: {value}  # {comment}\nafter: 1\n", "fuzz") == {"k": text,
+                                                                          "after": 1}
 
 
 # --------------------------------------------------------------------------- duplicate keys
