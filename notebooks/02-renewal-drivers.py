@@ -20,6 +20,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
+from playbook import textfmt as tf
 from playbook.analyses import drivers, survival
 from playbook.findings import drivers as story
 
@@ -117,7 +118,7 @@ if len(book):
                             p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,
                             contact_cap=p.drivers.contact_days_cap), headline=True)
 else:
-    nb.say(story.open_book_title(summary, horizon, nb.currency) + ".")
+    nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency)) + ".")
 nb.record("open_book", story.book_record(book, summary))
 nb.record("headline", story.headline(model, history, quality, summary))
 

@@ -15,6 +15,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
+from playbook import textfmt as tf
 from playbook.findings import quality as story
 
 nb = session.start("90-data-quality", client=client, period=period, as_of=as_of,
@@ -38,7 +39,7 @@ nb.record("loads", log.loads_frame())
 if log.problems():
     nb.show(story.contradictions_exhibit(log))
 else:  # nothing to tabulate: the finding in one sentence
-    nb.say(f"{story.contradictions_title(log)}.")
+    nb.say(f"{tf.md_escape(story.contradictions_title(log))}.")
 nb.record("contradictions", story.notes_table(log, ("problem",)))
 
 # %% [markdown]

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from playbook import paths
+from playbook import textfmt as tf
 from playbook.checksums import file_sha256
 from playbook.config import Params
 from playbook.quality import QualityLog
@@ -31,8 +32,10 @@ def _rules_text(has_rules: bool) -> str:
 
 
 def definitions_markdown(p: Params) -> str:
-    """Every headline metric's formula and the edge-case policies this run used."""
+    """Every headline metric's formula and the edge-case policies this run used (markdown;
+    the parameters' own texts in it are escaped, :func:`playbook.textfmt.md_escape`)."""
     c = p.churn
+    esc = tf.md_escape
     recognise = ("in the month of the cancellation, even when the customer pays out its "
                  "term" if c.recognise_at == "cancellation"
                  else "in the first month without MRR, when the paid period ends")
@@ -58,7 +61,7 @@ annualised as 1 − (1 − monthly)^12. **Quick ratio** = (new + expansion + rea
 **Churn on renewals due** = ARR of contracts that churned at renewal / ARR of contracts that
 came up for renewal in the period (downgrades shown separately).
 
-**Churn reasons.** Reasons {", ".join(repr(r) for r in c.uninformative_reasons)} (any case)
+**Churn reasons.** Reasons {", ".join(esc(repr(r)) for r in c.uninformative_reasons)} (any case)
 and blanks are uninformative. {_rules_text(bool(c.reason_rules))}
 
 **Churn by variable.** Accounts at risk in the trailing 12 months (started before its end,
@@ -81,11 +84,11 @@ assumption checked per driver with Harrell's test: Schoenfeld residuals against 
 churn time). An account is *at risk* when its predicted
 renewal probability is below {p.drivers.at_risk_probability:.0%}.
 
-**Health score.** Measures scored 0-100 and weighted ({", ".join(f"{k} {v:g}" for k, v in
+**Health score.** Measures scored 0-100 and weighted ({", ".join(f"{esc(k)} {v:g}" for k, v in
 p.health.weights.items())}); a missing measure's weight is spread over the others. Bands:
 red up to {p.health.bands.get("red", 50):g}, yellow up to {p.health.bands.get("yellow", 75):g},
 green above. A *surprise non-renewal* is a churn whose health band was
-{" or ".join(p.thresholds.surprise_bands)} at the cut-off.
+{" or ".join(esc(b) for b in p.thresholds.surprise_bands)} at the cut-off.
 
 **Headcount.** By ratio: accounts / accounts per CSM of the tier. By effort: (accounts ×
 per-account hours (touches per year × (contact + preparation + travel hours)) + admin
@@ -115,7 +118,6 @@ def regression_table(model: dict[str, Any]) -> pd.DataFrame:
     ``std. error`` and ``p`` (as text, "< 0.001" below 0.001, with a no-break space).
     Six columns, so the table keeps readable column widths on the page.
     """
-    from playbook import textfmt as tf
     from playbook.findings.drivers import label
 
     coefs = pd.DataFrame(model["coefficients"])

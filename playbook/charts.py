@@ -48,6 +48,9 @@ def apply_house_style() -> None:
         "figure.dpi": 100,
         "figure.figsize": (7.0, 3.4),
         "svg.fonttype": "none",  # keep text as text: selectable, searchable in the PDF
+        # Labels are shown as typed: a client's "$5 to $10" or "$\alpha$" is never typeset as
+        # math (no chart of ours uses mathtext).
+        "text.parse_math": False,
         "legend.frameon": False,
     })
 

@@ -35,6 +35,15 @@ class ClientParams(_Strict):
     currency: str
     data_dir: str
 
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        """An ISO 4217 code: three capital letters (it is printed beside every amount)."""
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("the currency must be an ISO 4217 code of three capital "
+                             "letters, e.g. USD, EUR, GBP, CHF")
+        return value
+
 
 class PeriodParams(_Strict):
     period: str

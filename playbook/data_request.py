@@ -28,6 +28,7 @@ from playbook.config import check_client_name
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.contract_doc import ANALYSES
 from playbook.render_pdf import html_to_pdf
+from playbook.sanitize import CSP_META, sanitize_html
 from playbook.scaffold import SYNONYMS
 
 #: Where a table usually comes from in the client's systems.
@@ -174,12 +175,13 @@ def _client_name(client: str | None) -> str:
 
 
 def request_html(client_name: str = "", *, today: dt.date | None = None) -> str:
-    """The data request as one self-contained HTML document."""
+    """The data request as one self-contained HTML document (the client's name escaped; the
+    Content-Security-Policy and the last pass of :mod:`playbook.sanitize`)."""
     today = today or dt.date.today()
     who = f" from {_e(client_name)}" if client_name else ""
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="en"><head><meta charset="utf-8">{CSP_META}',
         f"<title>Data request{_e(' - ' + client_name) if client_name else ''}</title>",
         f"<style>{CSS}</style></head><body>",
         f"<h1>Data request{': ' + _e(client_name) if client_name else ''}</h1>",
@@ -241,7 +243,7 @@ def request_html(client_name: str = "", *, today: dt.date | None = None) -> str:
     parts.append("<p>The data cannot answer these; a short note or a call is enough.</p><ol>")
     parts += [f"<li>{_e(q)}</li>" for q in QUESTIONS]
     parts.append("</ol></body></html>")
-    return "\n".join(parts)
+    return sanitize_html("\n".join(parts))
 
 
 def request_workbook(path: Path, client_name: str = "") -> Path:

@@ -22,6 +22,7 @@ from playbook import textfmt as tf
 from playbook.config import CLIENT_NAME
 from playbook.errors import PlaybookError
 from playbook.facts import facts_from_results
+from playbook.sanitize import CSP_META, sanitize_html
 
 
 def clients_with_params() -> list[str]:
@@ -116,7 +117,15 @@ def latest_results(client: str) -> tuple[Path, dict] | None:
 
 
 def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
-    """The portfolio page: self-contained HTML, no script, no external resource."""
+    """The portfolio page: self-contained HTML, no script, no external resource.
+
+    Every text from a results.json (the client's name, period, currency) is escaped; the
+    page carries the Content-Security-Policy of :mod:`playbook.sanitize` and goes through
+    its :func:`~playbook.sanitize.sanitize_html`."""
+
+    def money(value: float | None, currency: str) -> str:
+        return html.escape(tf.money(value, currency))
+
     failed = {r.client: r.message for r in runs or [] if not r.ok}
     rows = []
     for client in clients:
@@ -142,16 +151,16 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
         rows.append(
             f'<tr><td><a href="{html.escape(link)}">{html.escape(f.client_name or client)}'
             f"</a>{pdf}{err}</td><td class=period>{html.escape(f.period_label)}{when}</td>"
-            f"<td class=num>{tf.money(f.mrr, f.currency)}</td>"
+            f"<td class=num>{money(f.mrr, f.currency)}</td>"
             f"<td class=num>{tf.pct(f.grr, 1)}</td><td class=num>{tf.pct(f.nrr, 1)}</td>"
             f"<td class=num>{tf.pct(f.logo_churn, 1)}</td>"
-            f"<td class=num>{tf.money(f.mrr_at_risk, f.currency)}</td>"
+            f"<td class=num>{money(f.mrr_at_risk, f.currency)}</td>"
             f"<td class=num>{tf.pct(f.unknown_reason_share, 0)}</td></tr>")
     head = ("<tr><th>Client</th><th>Period</th><th class=num>MRR</th><th class=num>GRR</th>"
             "<th class=num>NRR</th><th class=num>Logo churn</th><th class=num>MRR at risk</th>"
             "<th class=num>Churn without a reason</th></tr>")
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Client portfolio</title>
+    return sanitize_html(f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">{CSP_META}<title>Client portfolio</title>
 <style>
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: #262626; margin: 2em auto;
        max-width: 60em; }}
@@ -171,7 +180,7 @@ a {{ color: #1f4e79; }}
 months).</p>
 <table><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>
 </body></html>
-"""
+""")
 
 
 def write_index(clients: list[str], runs: list[ClientRun] | None = None) -> Path:

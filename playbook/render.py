@@ -59,6 +59,7 @@ from playbook.errors import NotebookError, PlaybookError, RenderError
 from playbook.kernels import KernelWorkers, Task, WarmKernel, release_memory
 from playbook.outline import drop_empty_subsections
 from playbook.render_pdf import html_to_pdf
+from playbook.sanitize import sanitize_html
 
 if TYPE_CHECKING:
     from playbook.config import Params
@@ -417,7 +418,8 @@ def _publish_report(
         combined, toc = combine_notebooks(executed)
         tick = time.perf_counter()
         html_path = staging / "report.html"
-        html_path.write_text(notebook_to_html(combined, toc, meta), encoding="utf-8")
+        html_path.write_text(sanitize_html(notebook_to_html(combined, toc, meta)),
+                             encoding="utf-8")  # nothing in it can run (playbook.sanitize)
         timings["html"] = round(time.perf_counter() - tick, 2)
         reporter.say(f"  HTML {timings['html']:.1f} s")
         tick = time.perf_counter()

@@ -24,7 +24,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from playbook import charts
@@ -32,6 +32,7 @@ from playbook.config import Params, load_params
 from playbook.contract import TABLES
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
+from playbook.sanitize import markdown_html
 
 
 def jsonable(value: Any) -> Any:
@@ -185,10 +186,17 @@ class NotebookSession:
         display(HTML(note_html(text)))
 
     def say(self, text: str) -> None:
-        """Show a generated sentence of interpretation as markdown."""
+        """Show a generated sentence of interpretation, written in markdown.
+
+        The markdown is rendered here (:func:`playbook.sanitize.markdown_html`) and shown as
+        HTML: raw HTML in it is shown as text and a ``javascript:`` (or other unsafe) link
+        keeps only its text, so a client value in the sentence cannot become markup. Put
+        client and parameter values in with :func:`playbook.textfmt.md_escape`, so that
+        their ``*``, ``_``, ``[...]`` or ``$`` are shown as typed too. A heading here is not
+        in the contents: headings belong in the notebook's markdown cells."""
         if " nan" in f" {text.lower()}":
             raise ValueError(f"generated text contains 'nan': {text!r}")
-        display(Markdown(text))
+        display(HTML(markdown_html(text)))
 
     def findings_path(self) -> Path | None:
         """Where :meth:`save` writes: ``<run_dir>/findings/<name>.json`` (None when

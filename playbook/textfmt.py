@@ -1,13 +1,23 @@
 """Number formatting for sentences, titles and tables. Never prints "nan".
 
 Every function returns ``missing`` (default "n/a") for None/NaN, so a generated sentence can
-not show a raw "nan".
+not show a raw "nan". :func:`md_escape` makes a client's or a parameter's text literal inside
+generated markdown.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
+
+#: Characters that start markup anywhere in a line: code spans, emphasis, links and
+#: images, raw HTML and entities, strikethrough, math, table cells, headings.
+MARKDOWN_INLINE = frozenset("\\`*_[]<>&!~$|#")
+#: What starts a block only at the start of a line (list item, numbered item, setext
+#: underline, definition): escaped there only, so "Mid-market" stays readable.
+_LEADING_BLOCK = re.compile(r"^(\s*)([-+=:]|\d+(?=[.)]))")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
@@ -104,3 +114,28 @@ def p_is(value: Any, *, missing: str = "p n/a") -> str:
 def plural(n: int, word: str, plural_word: str | None = None) -> str:
     """``plural(1, "account")`` -> "1 account"; ``plural(3, "account")`` -> "3 accounts"."""
     return f"{n:,} {word if n == 1 else (plural_word or word + 's')}"
+
+
+def md_escape(value: Any) -> str:
+    """``value`` as literal text inside markdown: no markup, no HTML, no link, no math.
+
+    Every character of :data:`MARKDOWN_INLINE` gets a backslash (``<img src=x>`` ->
+    ``\\<img src=x\\>``, ``[x](javascript:...)`` -> ``\\[x\\](javascript:...)``, ``$5`` ->
+    ``\\$5``), and so does a list or numbered-item marker at the start (``1. x`` ->
+    ``1\\. x``); line breaks become spaces, so the value cannot start a heading, a list or a
+    code block of its own. Any CommonMark renderer, raw HTML allowed or not, then shows the
+    value as typed. Use it for every client or parameter value put into a sentence that is
+    shown as markdown (:meth:`playbook.session.NotebookSession.say`); exhibit titles and
+    tables are HTML-escaped where they are rendered and take the value as it is.
+    """
+    text = _LINE_BREAKS.sub(" ", str(value))
+    text = "".join("\\" + ch if ch in MARKDOWN_INLINE else ch for ch in text)
+    return _LEADING_BLOCK.sub(_escape_marker, text, count=1)
+
+
+def _escape_marker(match: re.Match[str]) -> str:
+    """A leading block marker made literal: ``-`` -> ``\\-``, ``12.`` -> ``12\\.``."""
+    indent, marker = match.groups()
+    if marker[0].isdigit():  # the "." or ")" that follows gets the backslash
+        return f"{indent}{marker}\\"
+    return f"{indent}\\{marker}"

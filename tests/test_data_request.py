@@ -31,7 +31,7 @@ def test_html_lists_every_table_and_column_with_what_it_enables():
     assert "optional" in usage_row and "health score" in usage_row
     assert "Customer Since" in text  # typical CRM field names help the client's admin
     assert "How do your customers define success" in text
-    assert "http" not in text.lower()  # self-contained
+    assert "http:" not in text.lower() and "https:" not in text.lower()  # self-contained
 
 
 def test_pdf_is_rendered_by_the_report_engine(files):

@@ -35,7 +35,7 @@ def test_index_links_latest_report_with_key_figures(client_factory, tmp_path):
     assert "$100K" in text and "90.0%" in text and "105.0%" in text
     assert "mrr.csv missing" in text                    # the failed client says why
     assert "contradict" not in text                     # clean data: no caveat
-    assert "<script" not in text and "http" not in text
+    assert "<script" not in text and "http:" not in text and "https:" not in text
 
 
 def test_index_flags_a_client_whose_data_contradict_themselves(client_factory, tmp_path):

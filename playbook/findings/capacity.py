@@ -144,9 +144,11 @@ def headcount_table(gap: pd.DataFrame, required: pd.DataFrame, currency: str) ->
 
 
 def gap_explanation(required: pd.DataFrame) -> str:
-    """Why the two methods differ, tier by tier, in words."""
+    """Why the two methods differ, tier by tier, in words (markdown: the tiers' names, from
+    the parameters, are escaped)."""
     parts = []
-    for tier, r in _tiers(required).iterrows():
+    for name, r in _tiers(required).iterrows():
+        tier = tf.md_escape(name)
         eff = _fte(r["fte_by_effort"])
         if r["pooled"]:
             parts.append(
@@ -262,6 +264,8 @@ def owner_table(coverage: pd.DataFrame, tiers: list[str], currency: str) -> Exhi
 
 
 def coverage_sentence(coverage: pd.DataFrame) -> str:
+    """Owners' books in one sentence (markdown: the owner's name, from the client's data, is
+    escaped)."""
     cov = coverage.drop(index="(unassigned)", errors="ignore")
     unassigned = (int(coverage.loc["(unassigned)", "accounts"])
                   if "(unassigned)" in coverage.index else 0)
@@ -272,7 +276,7 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     top = heavy.iloc[0]
     text = (f"{len(cov):,} owners carry between {int(cov['accounts'].min()):,} and "
             f"{int(cov['accounts'].max()):,} accounts. The heaviest book by effort is "
-            f"{heavy.index[0]}'s ({int(top['accounts']):,} accounts, "
+            f"{tf.md_escape(heavy.index[0])}'s ({int(top['accounts']):,} accounts, "
             f"{tf.number(top['effort_fte'], 2)} FTE of work by the touch model)")
     pooled = cov[cov["coverage"] == "pooled"]
     if len(pooled):

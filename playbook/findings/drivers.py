@@ -167,7 +167,8 @@ def _method(method: str) -> str:
 
 def effects_markdown(model: Any) -> str:
     """The average marginal effects in plain words, largest first, significant ones one by
-    one, the rest in one 'not significant' line. Never causal."""
+    one, the rest in one 'not significant' line. Never causal. Markdown: driver names (a
+    segment's name comes from the client's data) are escaped."""
     c = model.coefficients.copy()
     c["abs"] = c["ame"].abs()
     c = c.sort_values("abs", ascending=False)
@@ -182,11 +183,12 @@ def effects_markdown(model: Any) -> str:
         if not (tf.is_missing(row["ame_low"]) or tf.is_missing(row["ame_high"])):
             interval = (f" (95% interval {_signed_pts(row['ame_low'])} to "
                         f"{_signed_pts(row['ame_high'])} points)")
-        lines.append(f"- **{subject(term, row['unit'])}** goes with a renewal probability "
+        who = tf.md_escape(subject(term, row["unit"]))
+        lines.append(f"- **{who}** goes with a renewal probability "
                      f"{_pts(row['ame'])} points {direction}{interval}.")
     rest = c.drop(index=sig.index)
     if len(rest):
-        items = "; ".join(f"{label(t)} ({_signed_pts(r['ame'])} pts)"
+        items = "; ".join(f"{tf.md_escape(label(t))} ({_signed_pts(r['ame'])} pts)"
                           for t, r in rest.iterrows())
         why = ("no intervals: penalised fit" if no_intervals
                else "the 95% interval of the odds ratio crosses 1")

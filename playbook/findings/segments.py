@@ -307,7 +307,7 @@ def no_backtest_sentence(decisions: int, months: int) -> str:
 def health_sentence(scored: pd.DataFrame) -> str:
     bands = scored["health_band"].value_counts(normalize=True)
     measures = scored["measures_used"].dropna()
-    used = ", ".join(measure_label(m).lower() if m != "nps" else "NPS"
+    used = ", ".join(tf.md_escape(measure_label(m).lower()) if m != "nps" else "NPS"
                      for m in measures.mode().iloc[0].split(",")) if len(
         measures) and measures.mode().iloc[0] else "no measures"
     return (f"Of {len(scored):,} active accounts, {tf.pct(bands.get('green', 0), 0)} score "
@@ -527,7 +527,8 @@ def weights_sentence(reg: Mapping[str, Any], cv: Mapping[str, Any] | None,
     """What to do with the weights. Rules: keep them when the score predicts (and name the
     regression's shifts for the next revision); when it does not, propose the regression's
     weights if they lift the held-out AUC by at least ``min_gain``, else say reweighting
-    alone will not fix the score."""
+    alone will not fix the score. Markdown: measure names (parameter keys) and the
+    regression's error are escaped."""
     proposed = reg.get("weights") or {}
     a = auc.get("auc")
     if predicts(auc, min_auc):
@@ -540,12 +541,12 @@ def weights_sentence(reg: Mapping[str, Any], cv: Mapping[str, Any] | None,
                    f"{tf.number(a, 2)}).")
     if not proposed:
         return (f"{verdict} The renewal regression on the measures gave no usable weights"
-                + (f" ({reg['error']})" if reg.get("error") else "")
+                + (f" ({tf.md_escape(reg['error'])})" if reg.get("error") else "")
                 + "; revisit them with more renewal history.")
     total = sum(w for w in weights.values() if w and w > 0)
     changes = sorted(proposed, key=lambda m: abs(proposed[m] - weights.get(m, 0) / total),
                      reverse=True)
-    parts = "; ".join(f"{measure_label(m).lower() if m != 'nps' else 'NPS'} "
+    parts = "; ".join(f"{tf.md_escape(measure_label(m).lower()) if m != 'nps' else 'NPS'} "
                       f"{tf.pct(weights.get(m, 0) / total, 0)} to {tf.pct(proposed[m], 0)}"
                       for m in changes[:3])
     prop = (cv or {}).get("auc_proposed", {}).get("auc")
