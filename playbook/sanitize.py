@@ -174,9 +174,21 @@ class _Cutter(HTMLParser):
 def sanitize_html(document: str) -> str:
     """``document`` without anything that can run code (see the module's docstring).
 
+    Passes are repeated until one changes nothing: a cut can join the text around it into
+    new markup (``<<script></script>script>`` becomes ``<script>`` after one pass).
+
     >>> sanitize_html('<p onclick="x()">Hi<script>alert(1)</script></p>')
     '<p>Hi</p>'
     """
+    while True:
+        cleaner = _one_pass(document)
+        if cleaner == document:
+            return document
+        document = cleaner  # (each pass that changes it removes markup: this ends)
+
+
+def _one_pass(document: str) -> str:
+    """One parse of ``document`` and the cuts it calls for."""
     cutter = _Cutter(document)
     cutter.feed(document)
     edits = cutter.finish()

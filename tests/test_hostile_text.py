@@ -345,6 +345,7 @@ def test_say_renders_markdown_with_raw_html_as_text_and_no_script_link(client_fa
      '<meta charset="utf-8">'),
     ('<img srcset="a.png 1x, javascript:alert(1) 2x">', "<img>"),
     ("<script/>text</script>x", "textx"),
+    ("<<script></script>script>alert(1)<</script>/script>", ""),   # a cut makes a tag
     ("<p>a &amp; b &lt;img&gt; <!-- c --> <br/></p>\n<SCRIPT>never closed",
      "<p>a &amp; b &lt;img&gt; <!-- c --> <br/></p>\n"),
     ('line1\nline2 <b\nonclick="x">z</b>\n<i>k</i>', "line1\nline2 <b>z</b>\n<i>k</i>"),
