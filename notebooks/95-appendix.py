@@ -27,9 +27,10 @@ nb.say(appendix.definitions_markdown(nb.params))
 drivers = appendix.recorded_findings(nb.run_dir, "02-renewal-drivers")
 model = (drivers or {}).get("findings", {}).get("model") if drivers else None
 if model and model.get("coefficients"):
-    nb.table(appendix.regression_table(model), caption=f"Logistic regression ({model.get('method')}), "
-             f"n = {model.get('n'):,} decisions, {model.get('events'):,} non-renewals.",
+    nb.table(appendix.regression_table(model), caption=appendix.regression_caption(model),
              formats={"odds ratio": "{:.2f}", "log-odds": "{:.3f}", "std. error": "{:.3f}"})
+    if appendix.regression_note(model):
+        nb.say(appendix.regression_note(model))
 else:
     nb.say("The regression table is shown when the report runs the renewal-driver section "
            "before this appendix.")

@@ -7,6 +7,7 @@ report states exactly the policies it applied.
 from __future__ import annotations
 
 import json
+import math
 import platform
 import subprocess
 from importlib import metadata
@@ -109,6 +110,26 @@ def input_files_table(quality: QualityLog) -> pd.DataFrame:
                          for t in quality.loads])
 
 
+#: How the appendix shows a figure that does not exist (a penalised fit has no standard
+#: error, interval or p-value): the en dash the report's tables use for a missing value.
+ABSENT = "–"
+
+
+def _figure(value: Any) -> float | None:
+    """``value`` as a float, or None when it is absent (None, NaN, infinite, not a number):
+    every figure of the appendix's tables goes through here, so none is formatted raw."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _figures(coefs: pd.DataFrame, key: str) -> list[float | None]:
+    """A recorded column as :func:`_figure` values (all absent when it was not recorded)."""
+    return [_figure(v) for v in coefs[key]] if key in coefs else [None] * len(coefs)
+
+
 def regression_table(model: dict[str, Any]) -> pd.DataFrame:
     """The recorded renewal model's coefficients as the appendix prints them.
 
@@ -116,23 +137,51 @@ def regression_table(model: dict[str, Any]) -> pd.DataFrame:
     "Executive sponsor (has an executive sponsor vs not)"), ``odds ratio`` with its 95%
     interval as text ("1.58-3.54"), ``log-odds`` (the coefficient, per unit), its
     ``std. error`` and ``p`` (as text, "< 0.001" below 0.001, with a no-break space).
-    Six columns, so the table keeps readable column widths on the page.
+    Six columns, so the table keeps readable column widths on the page. A figure the fit
+    does not give (a penalised fit has no standard error, interval or p-value) is None,
+    which the table shows as :data:`ABSENT`; :func:`regression_note` says why.
     """
     from playbook.findings.drivers import label
 
     coefs = pd.DataFrame(model["coefficients"])
     name = coefs["term"] if "term" in coefs else coefs["feature"]
     unit = coefs["unit"].fillna("") if "unit" in coefs else pd.Series("", index=coefs.index)
+    low, high = _figures(coefs, "or_low"), _figures(coefs, "or_high")
     return pd.DataFrame({
         "driver": [f"{label(t)} ({u})" if u else label(t)
                    for t, u in zip(name, unit, strict=True)],
-        "odds ratio": coefs["odds_ratio"],
-        "95% interval": [f"{lo:.2f}-{hi:.2f}"
-                         for lo, hi in zip(coefs["or_low"], coefs["or_high"], strict=True)],
-        "log-odds": coefs["coef"],
-        "std. error": coefs["std_err"],
-        "p": coefs["p_value"].map(lambda v: tf.pvalue(v).replace(" ", "\u00a0")),  # no wrap
-    })
+        "odds ratio": _figures(coefs, "odds_ratio"),
+        "95% interval": [None if lo is None or hi is None else f"{lo:.2f}-{hi:.2f}"
+                         for lo, hi in zip(low, high, strict=True)],
+        "log-odds": _figures(coefs, "coef"),
+        "std. error": _figures(coefs, "std_err"),
+        "p": [None if v is None else tf.pvalue(v).replace(" ", "\u00a0")  # no wrap
+              for v in _figures(coefs, "p_value")],
+    }, dtype=object)
+
+
+def regression_caption(model: dict[str, Any]) -> str:
+    """The regression table's caption: method, decisions and non-renewals (a count that
+    was not recorded reads "n/a")."""
+    method = {"mle": "maximum likelihood", "l1": "penalised L1 fit"}.get(
+        str(model.get("method")), str(model.get("method") or "method not recorded"))
+    return (f"Logistic regression ({method}), n = {tf.count(model.get('n'))} decisions, "
+            f"{tf.count(model.get('events'))} non-renewals.")
+
+
+def regression_note(model: dict[str, Any]) -> str:
+    """A sentence on the figures the regression table leaves out ("" when none is)."""
+    table = regression_table(model)
+    absent = [c for c in table.columns if table[c].isna().any()]
+    if model.get("method") == "l1":
+        return (f"The outcome was perfectly or almost perfectly separated, so the model was "
+                f"fitted with a penalty (L1): its coefficients are shrunk toward zero, and a "
+                f"penalised fit has no standard errors, intervals or p-values ({ABSENT} in "
+                f"the table).")
+    if absent:
+        return (f"{ABSENT} marks a figure the fit could not estimate "
+                f"({', '.join(absent)}).")
+    return ""
 
 
 def input_files_html(quality: QualityLog) -> str:
