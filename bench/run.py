@@ -34,6 +34,7 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -71,6 +72,9 @@ def ensure_client(accounts: int, events_mean: float) -> dict:
         return json.loads(stamp.read_text())
     print(f"Generating {name} ...", file=sys.stderr, flush=True)
     tick = time.perf_counter()
+    # (the generator writes only into a new or empty folder, or data/demo: this is
+    # the benchmark's own client, generated and changed by this function alone)
+    shutil.rmtree(folder, ignore_errors=True)
     generate_demo(folder, seed=SEED, n_accounts=accounts)
     _, events = write_usage_events(folder, mean=events_mean)
     (folder / "usage_monthly.csv").unlink()

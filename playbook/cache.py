@@ -80,14 +80,36 @@ def cache_key(params: Params) -> str:
 def store(params: Params, data: ClientData, folder: Path, key: str | None = None) -> Path:
     """Write ``data`` as the cache entry for ``params`` under ``folder``; returns the entry.
 
-    Written to a temporary folder and renamed, so a reader never sees half an entry.
+    Written to a temporary folder and renamed, so a reader never sees half an entry. When
+    the disk is full (or the folder cannot be written) the temporary folder is removed and
+    a :class:`~playbook.errors.StorageError` says where, how much space is free and what
+    to do.
     """
+    from playbook.storage import writing
+
     key = key or cache_key(params)
     entry = folder / key
     if entry.is_dir():
         return entry
     tmp = folder / f".{key}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
+    with writing(entry, "the run's data cache (the validated tables as Parquet)",
+                 hint="The run stopped before any notebook ran; the previous report is "
+                 "untouched."):
+        try:
+            _write_entry(tmp, data)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    try:
+        os.replace(tmp, entry)
+    except OSError:  # another process stored the same entry first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return entry
+
+
+def _write_entry(tmp: Path, data: ClientData) -> None:
+    """The files of one entry: a Parquet file per table and ``meta.pickle``."""
     tmp.mkdir(parents=True)
     for name, frame in data.tables.items():
         frame.to_parquet(tmp / f"{name}.parquet", index=False)
@@ -95,11 +117,6 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
             "files": data.files}
     with (tmp / "meta.pickle").open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        os.replace(tmp, entry)
-    except OSError:  # another process stored the same entry first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return entry
 
 
 def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData | None:

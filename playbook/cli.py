@@ -1,11 +1,17 @@
 """Command line: the only place that turns playbook errors into messages and exit codes.
 
     playbook report CLIENT [--period 2026-Q3] [--as-of 2026-09-30]
-    playbook demo [--out data/demo] [--seed N] [--accounts N]
+    playbook demo [--out data/demo] [--seed N] [--accounts N] [--force] [--keep-edited]
     playbook check CLIENT [--period ...]
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
+
+Everything printed goes through :func:`_echo`, which shows terminal control characters
+from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
+(:func:`playbook.terminal.safe`). An :class:`OSError` that no library turned into a
+playbook error (a full disk, a read-only folder) still ends in one message, not a
+traceback.
 """
 
 from __future__ import annotations
@@ -16,17 +22,29 @@ from pathlib import Path
 import click
 
 from playbook.errors import PlaybookError
+from playbook.terminal import safe, safe_warnings
 
 
-def _fail(exc: PlaybookError) -> None:
+def _echo(text: object = "", *, err: bool = False) -> None:
+    """Print one piece of text, control characters shown escaped (the only print path)."""
+    click.echo(safe(text), err=err)
+
+
+def _fail(exc: PlaybookError | OSError) -> None:
+    if isinstance(exc, OSError):  # not turned into a playbook error by the library
+        from playbook.storage import os_error
+
+        exc = os_error(exc)
     click.secho("\nThe run stopped:", fg="red", bold=True, err=True)
-    click.echo(str(exc), err=True)
+    _echo(str(exc), err=True)
     sys.exit(exc.exit_code)
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """cs-playbook: customer-success assessment reports from CRM and CS exports."""
+    ctx.with_resource(safe_warnings())
 
 
 @main.command()
@@ -40,7 +58,7 @@ def report(client: str, period: str, as_of: str, quiet: bool) -> None:
 
     try:
         render_report(client, period=period or None, as_of=as_of or None, progress=not quiet)
-    except PlaybookError as exc:
+    except (PlaybookError, OSError) as exc:
         _fail(exc)
 
 
@@ -55,38 +73,56 @@ def reports(period: str, jobs: int, dask: str) -> None:
 
     clients = clients_with_params()
     where = f" on the Dask cluster at {dask}" if dask else ""
-    click.echo(f"Running {len(clients)} client(s){where}: {', '.join(clients)}", err=True)
+    _echo(f"Running {len(clients)} client(s){where}: {', '.join(clients)}", err=True)
     try:
         runs = run_reports(clients, period=period or None, workers=jobs or None,
                            scheduler=dask or None)
-    except PlaybookError as exc:
+    except (PlaybookError, OSError) as exc:
         _fail(exc)
     for run in runs:
-        click.echo(f"  {'ok  ' if run.ok else 'FAIL'} {run.client}: {run.message}", err=True)
-    click.echo(f"Portfolio page: {write_index(clients, runs)}", err=True)
+        _echo(f"  {'ok  ' if run.ok else 'FAIL'} {run.client}: {run.message}", err=True)
+    try:
+        _echo(f"Portfolio page: {write_index(clients, runs)}", err=True)
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
     if not all(r.ok for r in runs):
         sys.exit(2)
 
 
 @main.command()
-@click.option("--out", default="", help="Output folder (default data/demo).")
+@click.option("--out", default="", help="Output folder (default data/demo); any other "
+              "folder must be new or empty.")
 @click.option("--seed", default=20260930, show_default=True, type=int)
 @click.option("--accounts", default=1500, show_default=True, type=int)
-@click.option("--force", is_flag=True, help="Regenerate even if the folder has the files.")
-def demo(out: str, seed: int, accounts: int, force: bool) -> None:
-    """Generate the demo client's raw exports (deterministic for a seed)."""
+@click.option("--force", is_flag=True, help="Regenerate data/demo even when its files were "
+              "edited (never writes into another folder that has files).")
+@click.option("--keep-edited", "keep_edited", is_flag=True, help="When data/demo was edited, "
+              "say so and keep it as it is instead of stopping (what make uses).")
+def demo(out: str, seed: int, accounts: int, force: bool, keep_edited: bool) -> None:
+    """Generate the demo client's raw exports (deterministic for a seed).
+
+    Writes data/demo only while every file there is as generated (its .generated marker
+    records each file's SHA-256), or into a new or empty folder given with --out.
+    """
     from playbook import paths
-    from playbook.demo import generate_demo
+    from playbook.demo import GeneratedFolderError, write_demo
 
     target = Path(out) if out else paths.data_dir("demo")
-    stamp = target / ".generated"
-    wanted = f"seed={seed} accounts={accounts}\n"
-    if not force and stamp.is_file() and stamp.read_text() == wanted:
-        click.echo(f"Demo data already in {target} ({wanted.strip()}); skipped.")
+    try:
+        files = write_demo(target, seed=seed, n_accounts=accounts, force=force)
+    except GeneratedFolderError as exc:
+        if keep_edited and exc.kind == "edited":
+            _echo(f"Kept the demo data in {target} as it is: {exc.message}\n"
+                  f"  To regenerate it: {exc.fix}", err=True)
+            return
+        _fail(exc)
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    if files is None:
+        _echo(f"Demo data already in {target} (seed={seed} accounts={accounts}, unedited); "
+              "skipped.")
         return
-    files = generate_demo(target, seed=seed, n_accounts=accounts)
-    stamp.write_text(wanted)
-    click.echo(f"Wrote {len(files)} demo files to {target}.")
+    _echo(f"Wrote {len(files)} demo files to {target}.")
 
 
 @main.command()
@@ -101,19 +137,19 @@ def check(client: str, period: str, as_of: str) -> None:
     try:
         params = load_params(client, period=period or None, as_of=as_of or None)
         data = load_client(params)
-    except PlaybookError as exc:
+    except (PlaybookError, OSError) as exc:
         _fail(exc)
-    click.echo(f"{client}: parameters valid; period {params.period_label} "
+    _echo(f"{client}: parameters valid; period {params.period_label} "
                f"({params.period_start} to {params.as_of}).")
-    click.echo(data.quality.loads_frame().to_string(index=False))
+    _echo(data.quality.loads_frame().to_string(index=False))
     from playbook.profile import format_profile, profile_client
 
-    click.echo("\n" + format_profile(profile_client(data, params),
+    _echo("\n" + format_profile(profile_client(data, params),
                                      accounts_total=len(data.tables["accounts"])))
     notes = data.quality.notes_frame()
     if len(notes):
-        click.echo("\nData-quality notes:")
-        click.echo(notes.to_string(index=False, max_colwidth=90))
+        _echo("\nData-quality notes:")
+        _echo(notes.to_string(index=False, max_colwidth=90))
 
 
 @main.command("contract-doc")
@@ -123,10 +159,15 @@ def contract_doc(out: str) -> None:
     from playbook.contract_doc import contract_markdown
 
     text = contract_markdown()
-    if out:
-        Path(out).write_text(text, encoding="utf-8")
-    else:
-        click.echo(text)
+    if not out:
+        _echo(text)
+        return
+    from playbook.storage import write_text
+
+    try:
+        write_text(Path(out), text, "the data-contract documentation")
+    except PlaybookError as exc:
+        _fail(exc)
 
 
 @main.command()
@@ -139,10 +180,10 @@ def client(client: str, force: bool, out: str) -> None:
 
     try:
         path, proposal = write_params(client, force=force, out=Path(out) if out else None)
-    except PlaybookError as exc:
+    except (PlaybookError, OSError) as exc:
         _fail(exc)
-    click.echo(proposal.summary())
-    click.echo(f"\nWrote {path}: every guess is commented with how sure it is; fix the TODOs, "
+    _echo(proposal.summary())
+    _echo(f"\nWrote {path}: every guess is commented with how sure it is; fix the TODOs, "
                f"then run: make check CLIENT={client}")
 
 
@@ -157,10 +198,10 @@ def data_request(client: str, out: str, no_pdf: bool) -> None:
     try:
         files = write_data_request(client or None, out=Path(out) if out else None,
                                    pdf=not no_pdf)
-    except PlaybookError as exc:
+    except (PlaybookError, OSError) as exc:
         _fail(exc)
     for label, path in files.items():
-        click.echo(f"  {label:<5} {path}")
+        _echo(f"  {label:<5} {path}")
 
 
 if __name__ == "__main__":

@@ -301,8 +301,10 @@ def request_workbook(path: Path, client_name: str = "") -> Path:
                 rule.add(f"{letter}2:{letter}100000")
                 sheet.add_data_validation(rule)
         sheet.freeze_panes = "A2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    from playbook.storage import atomic_path  # a full disk leaves no half workbook
+
+    with atomic_path(path, "the data-request workbook") as tmp:
+        book.save(tmp)
     return path
 
 
@@ -318,8 +320,13 @@ def write_data_request(client: str | None = None, *, out: Path | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     files["html"] = folder / f"data-request-{stem}.html"
-    files["html"].write_text(request_html(name), encoding="utf-8")
+    from playbook.storage import atomic_path, write_text  # atomic; a full disk: clear error
+
+    write_text(files["html"], request_html(name), "the data request (HTML)")
     if pdf:
-        files["pdf"] = html_to_pdf(files["html"], folder / f"data-request-{stem}.pdf")
+        target = folder / f"data-request-{stem}.pdf"
+        with atomic_path(target, "the data request (PDF)") as tmp:
+            html_to_pdf(files["html"], tmp)
+        files["pdf"] = target
     files["xlsx"] = request_workbook(folder / f"data-request-{stem}.xlsx", name)
     return files

@@ -19,18 +19,35 @@ Every planted effect is declared once, in :data:`PLANTED_EFFECTS` (documented in
 
 Command line::
 
-    python -m playbook.demo --out data/demo [--seed N] [--accounts N]
+    python -m playbook.demo --out data/demo [--seed N] [--accounts N] [--force]
+
+Nothing the generator writes can cost a consultant a file. It writes into ``data/demo``, or
+into a folder that is empty or does not exist yet; never into another folder with files in
+it (a client's exports), even with ``--force``. It leaves a marker, ``.generated``, that
+records the generator's version, its settings and the SHA-256 of every file it wrote, and
+regenerates ``data/demo`` only when every file there is still as generated: a file changed
+since, or a file the generator did not write, stops it with a message naming them
+(``--force`` regenerates anyway and leaves files it did not write alone). Files are written
+to a temporary folder first and moved into place, so a full disk leaves the previous files.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from playbook.checksums import file_sha256
+from playbook.errors import PlaybookError
 
 # --------------------------------------------------------------------------------------
 # Planted effects and the feature rules they act through (the single source of truth)
@@ -736,20 +753,26 @@ def _paid(mrr: np.ndarray, cal: _Calendar, a: np.ndarray, day: np.ndarray) -> np
     return out
 
 
-def _write(df: pd.DataFrame, path: Path) -> Path:
-    df.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-    return path
+#: The file each table is written to, in the order they are written.
+FILES = {
+    "accounts": "accounts.csv", "mrr": "mrr_history.csv", "churn_events": "churn_events.csv",
+    "renewals": "renewals.csv", "usage": "usage_monthly.csv", "tickets": "tickets.csv",
+    "surveys": "surveys.csv", "contacts": "contacts.csv", "touches": "touches.csv",
+    "csm_inputs": "csm_scores.csv", "onboarding": "onboarding_milestones.csv",
+}
 
 
 def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500,
-                  end_month: str = "2026-09", months: int = 36) -> dict[str, Path]:
+                  end_month: str = "2026-09", months: int = 36,
+                  force: bool = False) -> dict[str, Path]:
     """Write the demo client's raw export files (CSV, UTF-8) into ``out_dir``.
 
     Parameters
     ----------
     out_dir
-        Folder to write into (created if missing); existing files of the same names are
-        overwritten.
+        Folder to write into (created if missing): ``data/demo``, or a folder that is empty
+        or does not exist. In ``data/demo``, files are replaced only when the marker shows
+        them unedited (see :func:`check_writable`).
     seed
         Seed of ``numpy.random.default_rng``; the same arguments give byte-identical files.
     n_accounts
@@ -758,6 +781,9 @@ def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500
         Last exported month, ``YYYY-MM``.
     months
         Length of the exported window in months (the MRR history has this many months).
+    force
+        Regenerate ``data/demo`` even when files were edited or added (added files stay).
+        Never lets it write into another folder that has files.
 
     Returns
     -------
@@ -766,9 +792,24 @@ def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500
         renewals, usage, tickets, surveys, contacts, touches, csm_inputs, onboarding).
         Money is in USD, whole dollars (MRR a month, ARR a year); dates are ISO
         ``YYYY-MM-DD``; months are written as the 1st of the month.
+
+    Raises
+    ------
+    GeneratedFolderError
+        The folder is not one the generator may write into (nothing is written).
+    StorageError
+        The disk is full or the folder cannot be written (the previous files stay).
     """
+    settings = settings_of(seed, n_accounts, end_month, months)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    state = check_writable(out_dir, force=force)
+    tables = _demo_tables(seed, n_accounts, end_month, months)
+    return _write_folder(out_dir, tables, settings, state, force=force)
+
+
+def _demo_tables(seed: int, n_accounts: int, end_month: str, months: int
+                 ) -> dict[str, pd.DataFrame]:
+    """The demo client's tables, canonical name -> frame with the export's headers."""
     rng = np.random.default_rng(seed)
     cal = _calendar(end_month, months)
     acc = _accounts(rng, n_accounts, cal)
@@ -815,13 +856,7 @@ def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500
             "Reference Value (1-5)": csm["ref"]}),
         "onboarding": _onboarding_table(onb_days, ids, cal),
     }
-    files = {
-        "accounts": "accounts.csv", "mrr": "mrr_history.csv", "churn_events": "churn_events.csv",
-        "renewals": "renewals.csv", "usage": "usage_monthly.csv", "tickets": "tickets.csv",
-        "surveys": "surveys.csv", "contacts": "contacts.csv", "touches": "touches.csv",
-        "csm_inputs": "csm_scores.csv", "onboarding": "onboarding_milestones.csv",
-    }
-    return {t: _write(df, out_dir / files[t]) for t, df in tables.items()}
+    return tables
 
 
 def _accounts_table(acc: dict[str, np.ndarray], ids: np.ndarray, mrr: np.ndarray,
@@ -939,8 +974,239 @@ def _onboarding_table(days: np.ndarray, ids: np.ndarray, cal: _Calendar) -> pd.D
                          "Completed On": _days_to_iso(days[a_idx, s_idx])})
 
 
+# --------------------------------------------------------------------------------------
+# Writing the folder: only where nothing can be lost
+# --------------------------------------------------------------------------------------
+
+#: The marker the generator leaves in every folder it wrote (JSON, see :func:`_marker`).
+MARKER = ".generated"
+#: Bumped when the marker's layout changes (an older marker counts as none).
+MARKER_FORMAT = 1
+#: Prefix of the generator's own temporary folder inside the target.
+_WORK = ".generating-"
+#: Names listed in a refusal before "and N more".
+_LISTED = 8
+
+
+class GeneratedFolderError(PlaybookError):
+    """The generator will not write into a folder: another folder that has files in it
+    (``kind == "not-demo"``), or ``data/demo`` with files edited or added since it was
+    generated (``kind == "edited"``)."""
+
+    def __init__(self, message: str, *, fix: str, kind: str) -> None:
+        super().__init__(message, fix=fix)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class FolderState:
+    """What a folder holds, as the generator sees it.
+
+    ``names``: every entry but the marker and the generator's temporary folders;
+    ``marker``: the parsed marker (None when there is none, or an older one without
+    checksums); ``edited``: entries the marker lists whose bytes changed since;
+    ``unknown``: entries the marker does not list.
+    """
+
+    folder: Path
+    names: list[str] = field(default_factory=list)
+    marker: dict | None = None
+    edited: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+    @property
+    def unedited(self) -> bool:
+        """Generated, and nothing changed or added since."""
+        return self.marker is not None and not self.edited and not self.unknown
+
+
+def generator_version() -> str:
+    """SHA-256 of this module's source: another version may write other bytes."""
+    return file_sha256(Path(__file__))
+
+
+def read_marker(folder: Path) -> dict | None:
+    """The marker in ``folder`` (None when missing, unreadable or of an older format)."""
+    try:
+        marker = json.loads((Path(folder) / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # (the older marker is one line, "seed=... accounts=...")
+        return None
+    if (not isinstance(marker, dict) or marker.get("format") != MARKER_FORMAT
+            or not isinstance(marker.get("files"), dict)):
+        return None
+    return marker
+
+
+def folder_state(folder: Path) -> FolderState:
+    """Compare what ``folder`` holds with its marker (checksums of every recorded file)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return FolderState(folder)
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.name != MARKER and not p.name.startswith(_WORK))
+    marker = read_marker(folder)
+    recorded = marker["files"] if marker else {}
+    edited = [n for n in names if n in recorded and not _same_file(folder / n, recorded[n])]
+    unknown = [n for n in names if n not in recorded]
+    return FolderState(folder, names, marker, edited, unknown)
+
+
+def _same_file(path: Path, sha256: object) -> bool:
+    return path.is_file() and file_sha256(path) == sha256
+
+
+def is_demo_folder(folder: Path) -> bool:
+    """Whether ``folder`` is the demo client's ``data/demo`` (after resolving links)."""
+    from playbook import paths
+
+    return os.path.realpath(folder) == os.path.realpath(paths.data_dir("demo"))
+
+
+def check_writable(folder: Path, *, force: bool = False) -> FolderState:
+    """The state of ``folder`` if the generator may write into it, else raise.
+
+    Allowed: a folder that does not exist or is empty; ``data/demo`` when every file in it
+    is as generated (by its marker), or when ``force``. Files in ``data/demo`` without a
+    checksum that carry a generator file name (no marker, an older marker, or a run
+    interrupted while moving files) are compared with the new files before anything is
+    replaced (:func:`_write_folder`).
+
+    Raises
+    ------
+    GeneratedFolderError
+        ``folder`` has files and is not ``data/demo`` (``--force`` does not change this), or
+        ``data/demo`` has files the generator did not write, and not ``force``.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise GeneratedFolderError(
+            f"{folder} is a file, not a folder: the demo data is not written there.",
+            fix="Pass --out with a new or empty folder.", kind="not-demo")
+    state = folder_state(folder)
+    if not state.names:
+        return state
+    if not is_demo_folder(folder):
+        listed = _names(state.names)
+        raise GeneratedFolderError(
+            f"Refusing to write the demo data into {folder}: it is not data/demo and it "
+            f"already has {len(state.names)} file(s) ({listed}). The generator writes only "
+            "into data/demo or into a new or empty folder, so that a client's files are "
+            "never overwritten; --force does not change this.",
+            fix="Pass --out with a new or empty folder (or delete this one yourself if it "
+            "holds only demo data you generated), or leave --out out to write data/demo.",
+            kind="not-demo")
+    generated_names = set(FILES.values())
+    foreign = [n for n in state.unknown if n not in generated_names]
+    if foreign and not force:
+        raise _edited_error(folder, state.edited, foreign)
+    return state
+
+
+def _write_folder(out_dir: Path, tables: dict[str, pd.DataFrame], settings: dict[str, object],
+                  state: FolderState, *, force: bool) -> dict[str, Path]:
+    """Write ``tables`` into a temporary folder inside ``out_dir``, check that nothing
+    edited would be lost, move the files into place and write the marker last."""
+    from playbook.storage import write_text, writing
+
+    created = not out_dir.exists()
+    work = out_dir / f"{_WORK}{os.getpid()}"
+    unchecked = [n for n in state.edited + state.unknown if n in FILES.values()]
+    try:
+        with writing(out_dir, "the demo data",
+                     hint="The files already in that folder were left as they were."):
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            for table, frame in tables.items():
+                frame.to_csv(work / FILES[table], index=False, encoding="utf-8",
+                             lineterminator="\n")
+            checksums = {FILES[t]: file_sha256(work / FILES[t]) for t in tables}
+            lost = [n for n in unchecked if not _same_file(out_dir / n, checksums.get(n))]
+            if lost and not force:
+                raise _edited_error(out_dir, lost, [])
+            for name in checksums:
+                os.replace(work / name, out_dir / name)
+        write_text(out_dir / MARKER, _marker(settings, checksums), "the demo data's marker")
+    except BaseException:
+        if created:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return {t: out_dir / FILES[t] for t in tables}
+
+
+def _marker(settings: dict[str, object], checksums: dict[str, str]) -> str:
+    """The marker's text: what wrote the folder, with which settings, and each file's
+    SHA-256 (the generator replaces the files only while they still match)."""
+    return json.dumps({
+        "format": MARKER_FORMAT,
+        "written_by": "playbook demo (playbook/demo.py); do not edit the files listed here "
+                      "(copy them to another client folder to change them)",
+        "generator": generator_version(),
+        "settings": settings,
+        "files": checksums,
+    }, indent=2) + "\n"
+
+
+def _edited_error(folder: Path, edited: list[str], foreign: list[str]) -> GeneratedFolderError:
+    parts = []
+    if edited:
+        parts.append(f"files changed since they were generated (or with no checksum to tell): "
+                     f"{_names(edited)}")
+    if foreign:
+        parts.append(f"files the generator did not write: {_names(foreign)}")
+    return GeneratedFolderError(
+        f"Refusing to regenerate the demo data in {folder}: " + "; ".join(parts) + ". The "
+        "generator rewrites it only while every file there is as it wrote it, so that no "
+        "edit is lost.",
+        fix="To keep them, copy the folder to a new client (data/<name>/ with "
+        "params/<name>.yaml) and edit there. To throw the edits away, run `playbook demo "
+        "--force` (files the generator did not write are left as they are).",
+        kind="edited")
+
+
+def _names(names: list[str]) -> str:
+    """Up to :data:`_LISTED` names, then "and N more"."""
+    shown = ", ".join(names[:_LISTED])
+    return shown + (f" and {len(names) - _LISTED} more" if len(names) > _LISTED else "")
+
+
+def settings_of(seed: int, n_accounts: int, end_month: str = "2026-09",
+                months: int = 36) -> dict[str, object]:
+    """The generator's settings as the marker records them."""
+    return {"seed": seed, "n_accounts": n_accounts, "end_month": end_month, "months": months}
+
+
+def up_to_date(folder: Path, settings: dict[str, object]) -> bool:
+    """Whether ``folder`` holds, unedited, every file this generator writes for
+    ``settings`` (then generating again would write the same bytes)."""
+    state = folder_state(folder)
+    marker = state.marker
+    return (state.unedited and marker is not None and marker.get("settings") == settings
+            and marker.get("generator") == generator_version()
+            and set(marker["files"]) == set(FILES.values()) <= set(state.names))
+
+
+def write_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500,
+               end_month: str = "2026-09", months: int = 36,
+               force: bool = False) -> dict[str, Path] | None:
+    """:func:`generate_demo`, unless ``out_dir`` is :func:`up_to_date` (then its marker is
+    touched, so that ``make`` sees it newer than the generator, and None is returned)."""
+    settings = settings_of(seed, n_accounts, end_month, months)
+    if not force and up_to_date(out_dir, settings):
+        with contextlib.suppress(OSError):
+            os.utime(Path(out_dir) / MARKER)
+        return None
+    return generate_demo(out_dir, seed=seed, n_accounts=n_accounts, end_month=end_month,
+                         months=months, force=force)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m playbook.demo --out data/demo [--seed N] [--accounts N]``."""
+    """Command line: ``python -m playbook.demo --out data/demo [--seed N] [--accounts N]
+    [--force]`` (the same rules as ``playbook demo``)."""
+    from playbook.terminal import safe
+
     p = argparse.ArgumentParser(prog="python -m playbook.demo",
                                 description="Write the seeded demo client's raw export files.")
     p.add_argument("--out", type=Path, required=True, help="output folder (e.g. data/demo)")
@@ -948,12 +1214,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--accounts", type=int, default=1500, help="number of accounts")
     p.add_argument("--end-month", default="2026-09", help="last month, YYYY-MM")
     p.add_argument("--months", type=int, default=36, help="months of history")
+    p.add_argument("--force", action="store_true",
+                   help="regenerate data/demo even when its files were edited")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
-    paths = generate_demo(args.out, seed=args.seed, n_accounts=args.accounts,
-                          end_month=args.end_month, months=args.months)
+    try:
+        paths = write_demo(args.out, seed=args.seed, n_accounts=args.accounts,
+                           end_month=args.end_month, months=args.months, force=args.force)
+    except PlaybookError as exc:
+        print(safe(f"The demo data was not written:\n{exc}"), file=sys.stderr)
+        return exc.exit_code
+    if paths is None:
+        print(safe(f"{args.out} already holds these demo files, unedited; nothing written."))
+        return 0
     for table, path in paths.items():
-        print(f"{table:13s} {path}  ({path.stat().st_size / 1e6:.2f} MB)")
+        print(safe(f"{table:13s} {path}  ({path.stat().st_size / 1e6:.2f} MB)"))
     print(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
 

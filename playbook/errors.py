@@ -80,16 +80,36 @@ class DataError(PlaybookError):
 class NotebookError(PlaybookError):
     """A notebook failed while the report was being produced."""
 
-    def __init__(self, notebook: str, cell: int | None, error: str, kept_at: str) -> None:
+    def __init__(self, notebook: str, cell: int | None, error: str, kept_at: str,
+                 not_kept: str = "", fix: str = "") -> None:
+        """``not_kept``: why the partly executed notebook could not be kept (``kept_at`` is
+        then empty), e.g. the disk is full; ``fix``: what to do, when not the default."""
         self.notebook, self.cell, self.error, self.kept_at = notebook, cell, error, kept_at
+        self.not_kept = not_kept
         where = f"cell {cell}" if cell is not None else "an unknown cell"
+        kept = (f"The partly executed notebook could not be kept: {not_kept}" if not_kept
+                else f"The partly executed notebook is kept at {kept_at}")
+        if not fix and any(mark in error for mark in DISK_FULL_MARKS):
+            fix = ("The disk is full: free space on the disk that holds the reports folder "
+                   "(old reports, reports/<client>/_failed/), then run again.")
         super().__init__(
             f"Notebook {notebook} failed in {where}: {error}\n"
-            f"  The partly executed notebook is kept at {kept_at}; "
-            "the previous report (if any) is untouched.",
-            fix="Open the kept notebook in JupyterLab to see the failing cell and its traceback.",
+            f"  {kept}; the previous report (if any) is untouched.",
+            fix=fix or "Open the kept notebook in JupyterLab to see the failing cell and its "
+            "traceback.",
         )
+
+
+#: How a full disk or quota reads in an error that crossed a process boundary as text.
+DISK_FULL_MARKS = ("[Errno 28]", "[Errno 122]", "No space left on device", "Disk quota exceeded")
 
 
 class RenderError(PlaybookError):
     """HTML or PDF rendering failed."""
+
+
+class StorageError(PlaybookError):
+    """A file or folder could not be written: the disk is full, the quota is used up, the
+    folder is read-only or not ours. Built by :func:`playbook.storage.storage_error`, which
+    names what could not be written, where, the space free and what to do; nothing half
+    written is left behind."""

@@ -57,10 +57,13 @@ def report_dir(client: str, period_label: str) -> Path:
 @contextlib.contextmanager
 def client_lock(client: str) -> Iterator[Path]:
     """Hold the client's run lock; raise :class:`RunInProgressError` if another run has it."""
+    from playbook.storage import writing
+
     folder = inside(paths.reports_dir() / client, paths.reports_dir())
-    folder.mkdir(parents=True, exist_ok=True)
     lock_path = folder / LOCK_NAME
-    handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
+    with writing(lock_path, "the client's run lock"):
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run
     try:
         _acquire(handle)
     except BlockingIOError:
@@ -73,11 +76,12 @@ def client_lock(client: str) -> Iterator[Path]:
             fix=f"Wait for that run to finish, then run again. If no run is going on, "
             f"{lock_path} is held by a stuck process: stop it.") from None
     try:
-        handle.seek(0)
-        handle.truncate()
         started = dt.datetime.now().isoformat(sep=" ", timespec="seconds")
-        handle.write(f"pid {os.getpid()}, started {started}\n")
-        handle.flush()
+        with contextlib.suppress(OSError):  # who holds it: a courtesy (a full disk refuses)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}, started {started}\n")
+            handle.flush()
         recover_leftovers(folder)
         yield lock_path
     finally:

@@ -184,7 +184,7 @@ months).</p>
 
 
 def write_index(clients: list[str], runs: list[ClientRun] | None = None) -> Path:
-    out = paths.reports_dir() / "index.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(index_html(clients, runs), encoding="utf-8")
-    return out
+    from playbook.storage import write_text  # atomic; a full disk is a clear error
+
+    return write_text(paths.reports_dir() / "index.html", index_html(clients, runs),
+                      "the portfolio page")

@@ -55,11 +55,13 @@ import nbformat
 
 from playbook import paths
 from playbook.checksums import file_sha256
-from playbook.errors import NotebookError, PlaybookError, RenderError
+from playbook.errors import NotebookError, PlaybookError, RenderError, StorageError
 from playbook.kernels import KernelWorkers, Task, WarmKernel, release_memory
 from playbook.outline import drop_empty_subsections
 from playbook.render_pdf import html_to_pdf
 from playbook.sanitize import sanitize_html
+from playbook.storage import copy_file, storage_error, writing
+from playbook.terminal import safe
 
 if TYPE_CHECKING:
     from playbook.config import Params
@@ -179,7 +181,8 @@ class TocEntry:
 
 
 class _Reporter:
-    """The only place the render path writes to the terminal (stderr; can be switched off)."""
+    """The only place the render path writes to the terminal (stderr; can be switched off);
+    control characters (from a file or notebook name) are shown escaped, never obeyed."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -190,7 +193,7 @@ class _Reporter:
 
     def say(self, text: str) -> None:
         if self.enabled:
-            print(text, file=sys.stderr, flush=True)
+            print(safe(text), file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -431,10 +434,17 @@ def _publish_report(
             staging / "manifest.json",
             run_manifest(sources, parameters, meta, inputs, settings, started_at, timings),
         )
+    except OSError as exc:  # disk full, quota, read-only: say so, keep nothing of it
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_error(exc, out_dir, "the new report", hint=_PREVIOUS_KEPT) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    publish(staging, out_dir)
+    try:
+        publish(staging, out_dir)
+    except OSError as exc:  # (publish put the previous report back)
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_error(exc, out_dir, "the new report", hint=_PREVIOUS_KEPT) from exc
     result = ReportPaths.in_folder(out_dir)
     reporter.say(f"Report ready in {reporter.elapsed():.1f} s:")
     for label in ("pdf", "html", "results", "manifest", "notebooks"):
@@ -479,12 +489,20 @@ def check_parameters(declared: Mapping[Path, set[str]], parameters: Mapping[str,
 # --------------------------------------------------------------------------- execution
 
 
+#: The end of every message about a report that could not be written.
+_PREVIOUS_KEPT = "Nothing of the new report was kept; the previous report (if any) is untouched."
+
+
 def fresh_staging_dir(out_dir: Path) -> Path:
     """An empty sibling folder of ``out_dir`` to build the report in."""
     staging = out_dir.with_name(f"{out_dir.name}.staging-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
-    (staging / "notebooks").mkdir(parents=True)
-    (staging / "findings").mkdir()
+    try:
+        (staging / "notebooks").mkdir(parents=True)
+        (staging / "findings").mkdir()
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise storage_error(exc, out_dir, "the new report", hint=_PREVIOUS_KEPT) from exc
     return staging
 
 
@@ -589,7 +607,7 @@ def execute_notebooks(
         source, target = task[1][0], task[1][1]
         if lost is not None:
             outcome = (None, 0.0, (source.name, None, f"The notebook did not finish: {lost}.",
-                                   str(keep_failed(target, out_dir))))
+                                   *keep_for_diagnosis(target, out_dir)))
         node, seconds, error = outcome
         done += 1
         timings[source.stem] = round(seconds, 2)
@@ -633,7 +651,7 @@ def _execute_job(
         node = execute_one(source, target, values, out_dir, kernel, env)
     except NotebookError as exc:
         return (None, time.perf_counter() - tick,
-                (exc.notebook, exc.cell, exc.error, exc.kept_at))
+                (exc.notebook, exc.cell, exc.error, exc.kept_at, exc.not_kept, exc.fix or ""))
     return node, time.perf_counter() - tick, None
 
 
@@ -647,27 +665,46 @@ def execute_one(
     try:
         return kernel.execute_notebook(source, target, values, env)
     except papermill.PapermillExecutionError as exc:
-        kept = keep_failed(target, out_dir)
+        kept = keep_for_diagnosis(target, out_dir)
         cell = source_cell_number(source, exc.cell_index, bool(values))
         raise NotebookError(
-            source.name, cell, f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])", str(kept)
+            source.name, cell, f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])", *kept
         ) from exc
-    except Exception as exc:  # dead kernel, timeout, unreadable notebook ...
-        kept = keep_failed(target, out_dir)
-        raise NotebookError(source.name, None, f"{type(exc).__name__}: {exc}", str(kept)) from exc
+    except Exception as exc:  # dead kernel, timeout, unreadable notebook, full disk ...
+        kept = keep_for_diagnosis(target, out_dir)
+        raise NotebookError(source.name, None, f"{type(exc).__name__}: {exc}", *kept) from exc
+
+
+def keep_for_diagnosis(executed: Path, out_dir: Path) -> tuple[str, str, str]:
+    """:func:`keep_failed`, as the last three fields of a :class:`NotebookError`: where the
+    notebook is kept, or why it could not be (then also what to do about that)."""
+    try:
+        return str(keep_failed(executed, out_dir)), "", ""
+    except StorageError as exc:
+        return "", exc.message, exc.fix or ""
 
 
 def keep_failed(executed: Path, out_dir: Path) -> Path:
     """Copy a partly executed notebook to ``<out_dir>/../_failed/<period>-<timestamp>/``.
 
-    Returns the kept file (or the folder, when papermill wrote nothing).
+    Returns the kept file (or the folder, when papermill wrote nothing). The copy is
+    written to a temporary file and renamed: when the disk is full it raises
+    :class:`StorageError` and leaves neither a partial copy nor an empty folder.
     """
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = out_dir.parent / "_failed" / f"{out_dir.name}-{stamp}"
-    folder.mkdir(parents=True, exist_ok=True)
-    if not executed.is_file():
-        return folder
-    return Path(shutil.copy2(executed, folder / executed.name))
+    created = not folder.exists()
+    try:
+        with writing(folder, "the folder for the failed notebook"):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not executed.is_file():
+            return folder
+        return copy_file(executed, folder / executed.name, "the partly executed notebook")
+    except StorageError:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        raise
 
 
 def source_cell_number(source: Path, executed_index: int, injected: bool) -> int:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from playbook.errors import RenderError
+from playbook.storage import STORAGE_ERRNOS
 
 #: WeasyPrint's loggers: CSS warnings ("unknown property ...") and layout progress.
 _WEASYPRINT_LOGGERS = ("weasyprint", "weasyprint.progress")
@@ -75,6 +76,8 @@ def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:
             )
             document.write_pdf(str(pdf_path))
     except Exception as exc:  # WeasyPrint raises many types; the caller needs one
+        if isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS:
+            raise  # disk full, read-only ...: the caller says what could not be written
         raise RenderError(
             f"Could not turn {html_path} into a PDF: {type(exc).__name__}: {exc}",
             fix="Open the HTML in a browser to check it; report the error with the HTML file.",

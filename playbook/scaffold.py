@@ -1295,8 +1295,9 @@ def write_params(client: str, *, force: bool = False, out: Path | None = None
             f"/tmp/{client}.yaml) and compare, or pass --force (make client CLIENT={client} "
             "FORCE=1) to replace it.")
     proposal = scaffold_client(client)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(proposal.yaml_text(), encoding="utf-8")
+    from playbook.storage import write_text  # atomic; a full disk is a clear error
+
+    write_text(target, proposal.yaml_text(), "the params file")
     return target, proposal
 
 
