@@ -50,7 +50,8 @@ def hostile_client(notebooks: list[str], n: int = 150) -> Client:
     churn = f["churn"]
     codes = {"price": SCRIPT, "product": LINK, "service": MD_LINK}
     churn["reason_code"] = churn["reason_code"].map(codes)
-    churn["reason_text"] = [[IMG, MATH, LINK][k % 3] for k in range(len(churn))]
+    churn["reason_text"] = [[f"too expensive {IMG}", f"{MATH} too expensive", LINK][k % 3]
+                            for k in range(len(churn))]
     client = Client.base(n, **f)
     client.files["accounts.csv"] = csv(acc)
     client.files["churn.csv"] = csv(churn)
@@ -64,6 +65,8 @@ def hostile_client(notebooks: list[str], n: int = 150) -> Client:
     p["churn"] = {"uninformative_reasons": ["", "other", IMG, MD_LINK],
                   "reason_rules": {f"Price {LINK}": ["expensive"]}}
     p["thresholds"] = {"enterprise_segments": [f"{IMG} Ent"]}
+    p["health"] = {"bands": {"default": {"red": 50, "yellow": 75, "green": 100},
+                             f"{IMG} Ent": {"red": 60, "yellow": 80, "green": 100}}}
     p["touch_model"] = {"tiers": {"high": {"role": f"CSM {IMG}"}},
                         "loaded_cost_per_role": {f"CSM {IMG}": 150000}}
     client.params = p
@@ -179,6 +182,8 @@ def test_hostile_text_shows_in_the_report_as_typed(rendered):
     assert f"'{IMG}', '{MD_LINK}' (any case)" in text          # appendix, from params
     assert f"{IMG}'s (" in text or f"{LINK}'s (" in text or f"{MATH}'s (" in text  # owner
     assert f"{IMG} {MD_LINK} {MATH}" in text                  # the client's name
+    for param in (f"Report {SCRIPT}", f"v1 {LINK}", f"CSM {IMG}", f"Price {LINK}"):
+        assert param in text, param                           # title, version, role, rule
     segments = [f"Segment: {IMG} Ent", f"Segment: {MATH} Mid", f"Segment: {MD_LINK} SMB"]
     effects = [seg for seg in segments  # the renewal-driver effects, "... (+0.1 pts)"
                if re.search(re.escape(seg) + r" \([+−-]?[\d.]+ pts\)", text)]
