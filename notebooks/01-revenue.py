@@ -94,27 +94,35 @@ if nb.has_mrr_history(p.period.trailing_months):
 if nb.requires("churn_events", enables="the churn-reason analysis"):
     events = nb.data["churn_events"]
     events = events[events["churn_date"].between(nb.as_of - nb.months(12), nb.as_of)]
-    unknown = reasons.uninformative_share(events, uninformative=p.churn.uninformative_reasons)
+    said_nothing = p.churn.uninformative_reasons
+    unknown = reasons.uninformative_share(events, uninformative=said_nothing,
+                                          category_col="reason_category")
     nb.record("uninformative_reasons", unknown)
     nb.say(story.uninformative_sentence(unknown, nb.currency,
                                         p.thresholds.uninformative_reason_share))
     code = "reason_code"
     if p.churn.reason_rules:
         events, mapping = reasons.map_reasons(events, p.churn.reason_rules,
-                                              uninformative=p.churn.uninformative_reasons)
+                                              uninformative=said_nothing)
         code = "reason"
         nb.record("reason_mapping", mapping)
         nb.say(story.mapping_sentence(mapping))
-    pareto = reasons.reason_pareto(events, uninformative=p.churn.uninformative_reasons,
-                                   code_col=code)
+    levels = reasons.reason_levels(events, uninformative=said_nothing, code_col=code)
+    pareto = reasons.reason_pareto(events, uninformative=said_nothing, code_col=levels[0])
     nb.record("reason_pareto", pareto)
-    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share),
-            headline=True)
+    inside = None
+    if len(levels) == 2:  # categories above reasons: the Pareto reads the categories
+        inside = reasons.reasons_within_categories(
+            events, uninformative=said_nothing, category_col=levels[0], code_col=levels[1])
+        nb.record("reasons_within_categories", inside)
+    nb.show(story.reason_pareto(pareto, nb.currency, p.thresholds.top3_concentrated_share,
+                                inside=inside), headline=True)
 
 # %%
 if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
     by_segment = reasons.reasons_by_segment(events, nb.data["accounts"], "segment",
-                                            code_col=code, small_n=p.thresholds.small_group_n)
+                                            uninformative=said_nothing, code_col=levels[0],
+                                            small_n=p.thresholds.small_group_n)
     nb.record("reasons_by_segment", by_segment)
     nb.show(story.reasons_by_segment(by_segment))
 

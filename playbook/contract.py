@@ -133,8 +133,13 @@ TABLES: dict[str, TableSpec] = {
             (
                 _c("account_id", "id", True, "Account that churned."),
                 _c("churn_date", "date", True, "Date the cancellation took effect."),
+                _c("reason_category", "text", description="Coarse reason category above "
+                   "the reason, e.g. 'Price', 'Competitor', 'Other': the churn-reason "
+                   "Pareto and its headline read this level when given, with the top "
+                   "reasons inside each category."),
                 _c("reason_code", "text", description="Coded reason (client codes are kept; "
-                   "blank, 'Other' and 'Unknown' count as uninformative)."),
+                   "blank, 'Other', 'Unknown', 'Don't know', 'N/A' and the rest of "
+                   "churn.uninformative_reasons count as uninformative)."),
                 _c("reason_text", "text", description="Free-text reason."),
                 _c("lost_mrr", "money", description="MRR lost with this cancellation."),
             ),

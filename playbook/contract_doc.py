@@ -103,6 +103,25 @@ One row per paid period or open subscription (`account_id`, `start_date`, `end_d
   days it covers (recognised revenue, to reconcile with finance; churn and new business
   then show as two partial months).
 
+## Churn reasons: category and reason (`churn_events`)
+
+* `reason_category` is the coarse level ("Price", "Competitor", "Other") above
+  `reason_code` (and the reason recovered from `reason_text` by `churn.reason_rules`).
+  Map it like any column: `tables.churn_events.columns.reason_category: "Churn Category"`.
+* With both levels, the churn-reason Pareto ranks the categories, shows each category's
+  three largest informative reasons inside it, and its headline ("concentrated" / "spread")
+  reads the categories and says so ("three reason categories ..."). With one level (no
+  category column, or one that is blank or says nothing everywhere), the exhibit is v1's.
+* A value is uninformative when it is blank, has no letter or digit ("-", "?"), or is in
+  `churn.uninformative_reasons` (default: blank, other, unknown, n/a, none, don't know, no
+  reason, not specified). Values are compared ignoring case, apostrophes (' ’ ‘ ʼ ` ´),
+  underscores and repeated spaces: "Don't know", "dont know", "Don’t know" and "DONT_KNOW"
+  are one value. Setting the list in params replaces the default list.
+* An event has a usable reason when either level is informative: "Other" with "Moved
+  abroad" inside is explained (the reason is the finer level), and so is "Price" with
+  "Don't know". In the Pareto by category, "Other" is still never named among the top
+  categories.
+
 ## Which analysis needs which table
 
 | analysis | needs |

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from playbook import paths
 from playbook.analyses.reasons import (
     association_test,
     band,
@@ -21,6 +22,10 @@ from playbook.analyses.reasons import (
     uninformative_share,
 )
 from playbook.analyses.stats import wilson_interval
+from playbook.config import read_yaml
+
+#: churn.uninformative_reasons as playbook/defaults.yaml sets it (its one home).
+SAID_NOTHING = read_yaml(paths.defaults_file())["churn"]["uninformative_reasons"]
 
 
 @pytest.fixture
@@ -68,12 +73,12 @@ def test_wilson_vectorised_matches_scalar():
 
 def test_is_uninformative_ignores_case_and_whitespace():
     codes = pd.Series(["", None, " Other ", "UNKNOWN", "n/a", "None ", "Price", "Others"])
-    assert is_uninformative(codes).tolist() == [True, True, True, True, True, True,
+    assert is_uninformative(codes, SAID_NOTHING).tolist() == [True, True, True, True, True, True,
                                                 False, False]
 
 
 def test_reason_pareto_order_and_cumulative_share(events):
-    p = reason_pareto(events)
+    p = reason_pareto(events, uninformative=SAID_NOTHING)
     # Lost MRR per reason (case/space merged): Support 200; Price 100+50+10 = 160;
     # Product gap 45; UNKNOWN 40; Other 30; (blank) 20 (+ one missing); n/a 5. Total 500.
     assert p["reason"].tolist() == ["Support", "Price", "Product gap", "UNKNOWN", "Other",
@@ -89,7 +94,7 @@ def test_reason_pareto_order_and_cumulative_share(events):
 
 
 def test_uninformative_share_counts_blank_na_other_unknown(events):
-    u = uninformative_share(events)
+    u = uninformative_share(events, uninformative=SAID_NOTHING)
     # Uninformative: " Other " (30), None (20), "" (NaN -> 0), "UNKNOWN" (40), "n/a" (5)
     assert u["events"] == 10
     assert u["uninformative_events"] == 5
@@ -109,7 +114,7 @@ def test_uninformative_list_is_a_parameter(events):
 
 def test_map_reasons_counts(events):
     rules = {"Price": ["expensive", "PRICE"], "Competitor": ["competitor"], "Empty": []}
-    mapped, counts = map_reasons(events, rules)
+    mapped, counts = map_reasons(events, rules, uninformative=SAID_NOTHING)
     # Uninformative rows: c " Other " (Too expensive -> Price), d None (competitor ->
     # Competitor), e "" (no text -> unknown), f "UNKNOWN" (price hike -> Price),
     # i "n/a" (no idea -> unknown). Informative rows keep their code.
@@ -126,7 +131,7 @@ def test_map_reasons_counts(events):
     # Informative codes are never overwritten, even when their text matches a rule.
     assert by_id.loc["j", "reason"] == "Product gap"
     # The mapped column feeds the Pareto: Price now 100+50+10+30+40 = 230.
-    p = reason_pareto(mapped, code_col="reason")
+    p = reason_pareto(mapped, uninformative=SAID_NOTHING, code_col="reason")
     assert p.iloc[0]["reason"] == "Price" and p.iloc[0]["lost_mrr"] == pytest.approx(230)
     assert len(events.columns) + 2 == len(mapped.columns)  # input untouched, copy returned
     assert "reason" not in events.columns
@@ -137,7 +142,7 @@ def test_reasons_by_segment_shares(events):
         {"account_id": list("abcdefghij"),
          "segment": ["SMB", "SMB", "SMB", "SMB", "SMB", "Ent", "Ent", "Ent", None, "Ent"]}
     )
-    r = reasons_by_segment(events, accounts, "segment")
+    r = reasons_by_segment(events, accounts, "segment", uninformative=SAID_NOTHING)
     ent = r[r["segment"] == "Ent"].set_index("reason")
     # Ent lost MRR: UNKNOWN 40, Support 200, Price 10, Product gap 45 = 295
     assert ent["share_lost_mrr"].to_dict() == pytest.approx(

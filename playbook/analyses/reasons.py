@@ -6,14 +6,34 @@ Pure functions on the canonical ``churn_events`` and ``accounts`` tables (see
 
 Conventions
 -----------
-* A reason code is *uninformative* when, after trimming and ignoring case (and collapsing
-  inner whitespace), it is blank, missing or one of ``uninformative``
-  (``churn.uninformative_reasons``; default "", "other", "unknown", "n/a", "none").
-  Blank and missing codes are always uninformative, whatever the list says.
-* Codes that differ only in case or surrounding spaces are one reason, labelled with
-  their most frequent spelling; blank and missing codes are labelled ``"(blank)"``.
+* Reason values are compared after *normalising* them: Unicode compatibility forms folded
+  (NFKC), apostrophes dropped (straight, curly ’ ‘, modifier ʼ, backtick and acute accent),
+  underscores read as spaces, surrounding and repeated whitespace collapsed, case ignored.
+  "Don't know", "dont know", "Don’t know" and "DONT_KNOW" are one value.
+* A reason value is *uninformative* when, normalised, it is blank, missing, has no letter
+  or digit ("-", "?", "..."), or is one of ``uninformative`` (``churn.uninformative_reasons``
+  in ``playbook/defaults.yaml``, the one home of the default list: every function here
+  takes the list as a required argument). Blank, missing and letterless values are always
+  uninformative, whatever the list says.
+* Values equal once normalised are one reason, labelled with their most frequent trimmed
+  spelling; blank and missing values are labelled ``"(blank)"``.
 * One churn event is one logo lost; ``lost_mrr`` missing counts as 0 in sums and is
   reported as ``lost_mrr_missing``.
+
+Two levels of reason
+--------------------
+An export may give a coarse ``reason_category`` ("Price", "Competitor", "Other") above the
+finer ``reason_code`` (or the reason recovered from ``reason_text`` by
+:func:`map_reasons`). :func:`reason_levels` says which levels carry any informative value;
+with both, the Pareto ranks categories (:func:`reason_pareto` on the category column) and
+:func:`reasons_within_categories` ranks the reasons inside each. An event has a usable
+reason when *either* level is informative: an uninformative category ("Other", blank) with
+an informative reason inside ("Moved abroad") counts as explained, because the reason is
+the finer level; an informative category with an uninformative reason ("Price" / "Don't
+know") is explained by its category. In the Pareto by category, a category row is flagged
+uninformative by its own label: "Other" is never named as one of the top categories, even
+when the reasons inside it are informative (they are shown inside it and count as
+explained in :func:`uninformative_share`).
 """
 
 from __future__ import annotations
@@ -28,7 +48,6 @@ from scipy import stats as sps
 
 from playbook.analyses.stats import wilson_interval
 
-DEFAULT_UNINFORMATIVE: tuple[str, ...] = ("", "other", "unknown", "n/a", "none")
 BLANK_LABEL = "(blank)"
 MISSING_LABEL = "(missing)"
 
@@ -36,22 +55,31 @@ MISSING_LABEL = "(missing)"
 # --------------------------------------------------------------------------- reason codes
 
 
+#: Apostrophes dropped before comparing reasons: straight, right and left single quotes,
+#: modifier letter apostrophe, backtick, acute accent.
+APOSTROPHES = "'\u2019\u2018\u02bc`\u00b4"
+
+
 def _normalise(values: pd.Series) -> pd.Series:
-    """Trimmed, case-folded text with inner whitespace collapsed; missing → ""."""
-    s = values.astype("string").str.strip().str.replace(r"\s+", " ", regex=True)
+    """Comparison key of each reason value (see the module's conventions); missing → ""."""
+    quotes = f"[{APOSTROPHES}]"
+    s = values.astype("string").str.replace(quotes, "", regex=True)  # before NFKC splits ´
+    s = s.str.normalize("NFKC").str.replace(quotes, "", regex=True)  # and after: ＇ → '
+    s = s.str.replace(r"[\s_]+", " ", regex=True).str.strip()
     return s.str.casefold().fillna("")
 
 
-def is_uninformative(
-    codes: pd.Series, uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE
-) -> pd.Series:
-    """Boolean Series: is each reason code blank, missing or in ``uninformative``?
+def is_uninformative(codes: pd.Series, uninformative: Iterable[str]) -> pd.Series:
+    """Boolean Series: is each reason value blank, missing, without any letter or digit,
+    or in ``uninformative`` (``churn.uninformative_reasons``)?
 
-    Matching ignores case and surrounding / repeated whitespace (" Other " = "other").
+    Both sides are normalised (module conventions): " Other " = "other", "Don’t know" =
+    "dont know".
     """
     norm = _normalise(codes)
     bad = set(_normalise(pd.Series(list(uninformative), dtype="string")))
-    return (norm.eq("") | norm.isin(bad)).astype(bool)
+    letterless = ~norm.str.contains(r"[^\W_]", regex=True)
+    return (norm.eq("") | letterless | norm.isin(bad)).astype(bool)
 
 
 def reason_labels(codes: pd.Series) -> pd.Series:
@@ -82,7 +110,7 @@ def _lost(events: pd.DataFrame) -> pd.Series:
 def reason_pareto(
     churn_events: pd.DataFrame,
     *,
-    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    uninformative: Iterable[str],
     code_col: str = "reason_code",
 ) -> pd.DataFrame:
     """Churn reasons ranked by lost MRR (a Pareto table).
@@ -141,29 +169,50 @@ def reason_pareto(
 def uninformative_share(
     churn_events: pd.DataFrame,
     *,
-    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    uninformative: Iterable[str],
     code_col: str = "reason_code",
+    category_col: str | None = None,
 ) -> dict[str, Any]:
     """How much churn carries no usable reason (blank, missing, "Other", "Unknown", ...).
+
+    Parameters
+    ----------
+    churn_events : DataFrame
+        Canonical ``churn_events`` table.
+    uninformative : iterable of str
+        Values that say nothing (``churn.uninformative_reasons``).
+    code_col : str, default "reason_code"
+        The (finer) reason column.
+    category_col : str, optional
+        The coarser ``reason_category`` column, when the export has one. An event is then
+        uninformative only when its category *and* its reason both are (module docstring:
+        "Other" with "Moved abroad" inside is explained). Ignored when the column is absent.
 
     Returns
     -------
     dict
         ``events`` (all churn events), ``uninformative_events``, ``blank_events`` (blank or
-        missing code; part of uninformative), ``share_events`` = uninformative_events /
-        events; ``lost_mrr`` (all, currency), ``uninformative_lost_mrr`` (the MRR whose
-        reason is hidden), ``share_lost_mrr`` = uninformative_lost_mrr / lost_mrr;
-        ``by_label`` ({label: events} of the uninformative labels, largest first). Shares are
-        ``NaN`` when the denominator is 0. Compare ``share_events`` with
+        missing at every level given; part of uninformative), ``share_events`` =
+        uninformative_events / events; ``lost_mrr`` (all, currency),
+        ``uninformative_lost_mrr`` (the MRR whose reason is hidden), ``share_lost_mrr`` =
+        uninformative_lost_mrr / lost_mrr; ``by_label`` ({label: events} of the
+        uninformative events' ``code_col`` labels, as :func:`reason_pareto` labels them,
+        largest first). Shares are ``NaN`` when
+        the denominator is 0. Compare ``share_events`` with
         ``thresholds.uninformative_reason_share`` to flag reason capture.
     """
-    codes = churn_events[code_col] if len(churn_events) else pd.Series([], dtype="string")
+    empty = pd.Series([], dtype="string")
+    codes = churn_events[code_col] if len(churn_events) else empty
     bad = is_uninformative(codes, uninformative)
     blank = _normalise(codes).eq("")
+    if category_col is not None and category_col in churn_events.columns and len(codes):
+        category = churn_events[category_col]
+        bad &= is_uninformative(category, uninformative)
+        blank &= _normalise(category).eq("")
     lost = _lost(churn_events).fillna(0.0) if len(churn_events) else pd.Series([], dtype=float)
     n, k = len(bad), int(bad.sum())
     total, hidden = float(lost.sum()), float(lost[bad].sum())
-    labels = reason_labels(codes[bad]) if k else pd.Series([], dtype=object)
+    labels = reason_labels(codes)[bad] if k else pd.Series([], dtype=object)
     return {
         "events": n,
         "uninformative_events": k,
@@ -180,7 +229,7 @@ def map_reasons(
     churn_events: pd.DataFrame,
     rules: dict[str, Sequence[str]],
     *,
-    uninformative: Iterable[str] = DEFAULT_UNINFORMATIVE,
+    uninformative: Iterable[str],
     code_col: str = "reason_code",
     text_col: str = "reason_text",
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -243,6 +292,100 @@ def map_reasons(
         "by_code": by_code,
     }
     return out, counts
+
+
+# --------------------------------------------------------------------------- two levels
+
+
+def has_informative(churn_events: pd.DataFrame, column: str,
+                    uninformative: Iterable[str]) -> bool:
+    """Does ``column`` exist and hold at least one informative reason value?"""
+    if column not in churn_events.columns or churn_events.empty:
+        return False
+    return not bool(is_uninformative(churn_events[column], uninformative).all())
+
+
+def reason_levels(
+    churn_events: pd.DataFrame,
+    *,
+    uninformative: Iterable[str],
+    code_col: str = "reason_code",
+    category_col: str = "reason_category",
+) -> tuple[str, ...]:
+    """The reason levels the events carry, coarse first.
+
+    A level counts when its column holds at least one informative value (a category column
+    that is all blank or all "Other" is no level). Returns ``(category_col, code_col)``
+    with both levels, ``(category_col,)`` or ``(code_col,)`` with one, and ``(code_col,)``
+    when neither says anything (the Pareto then shows only uninformative rows, as it always
+    did). The first element is the level the Pareto and its headline read.
+    """
+    uninformative = list(uninformative)
+    has_code = has_informative(churn_events, code_col, uninformative)
+    if has_informative(churn_events, category_col, uninformative):
+        return (category_col, code_col) if has_code else (category_col,)
+    return (code_col,)
+
+
+def reasons_within_categories(
+    churn_events: pd.DataFrame,
+    *,
+    uninformative: Iterable[str],
+    category_col: str = "reason_category",
+    code_col: str = "reason_code",
+) -> pd.DataFrame:
+    """The reasons inside each reason category, ranked by lost MRR.
+
+    Categories and reasons are labelled as in :func:`reason_pareto` (so the ``category``
+    values are the ``reason`` values of ``reason_pareto(..., code_col=category_col)``); a
+    reason spelled two ways in two categories has one label everywhere.
+
+    Returns
+    -------
+    DataFrame
+        One row per category and reason. Columns: ``category``; ``reason``; ``logos``
+        (events); ``lost_mrr`` (currency, missing as 0); ``share_lost_mrr`` = lost_mrr /
+        the category's lost MRR (``NaN`` when that is 0); ``share_logos`` = logos / the
+        category's events; ``uninformative`` (the reason's own label says nothing);
+        ``rank`` (1 = the category's largest reason by lost MRR, then logos, then name);
+        ``informative_rank`` (the same rank among the category's informative reasons only,
+        ``<NA>`` for an uninformative one: ``informative_rank <= 3`` are the "top reasons"
+        the exhibit shows inside each category).
+        Categories in the order of the Pareto by category (lost MRR, then logos,
+        descending), reasons by rank inside each.
+    """
+    uninformative = list(uninformative)
+    cols = ["category", "reason", "logos", "lost_mrr", "share_lost_mrr", "share_logos",
+            "uninformative", "rank", "informative_rank"]
+    if churn_events.empty:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame({
+        "category": reason_labels(churn_events[category_col]),
+        "reason": reason_labels(churn_events[code_col]),
+        "lost": _lost(churn_events).fillna(0.0),
+        "uninformative": is_uninformative(churn_events[code_col], uninformative),
+    })
+    table = frame.groupby(["category", "reason"], sort=False).agg(
+        logos=("lost", "size"), lost_mrr=("lost", "sum"),
+        uninformative=("uninformative", "first"),
+    ).reset_index()
+    order = reason_pareto(churn_events, uninformative=uninformative, code_col=category_col)
+    position = {c: i for i, c in enumerate(order["reason"])}
+    table["_position"] = table["category"].map(position)
+    table = table.sort_values(
+        ["_position", "lost_mrr", "logos", "reason"], ascending=[True, False, False, True],
+        kind="mergesort").reset_index(drop=True)
+    totals = table.groupby("category", sort=False)[["logos", "lost_mrr"]].transform("sum")
+    table["share_lost_mrr"] = table["lost_mrr"] / totals["lost_mrr"].where(
+        totals["lost_mrr"] > 0)
+    table["share_logos"] = table["logos"] / totals["logos"]
+    table["rank"] = table.groupby("category", sort=False).cumcount().astype(np.int64) + 1
+    informative = table.loc[~table["uninformative"].astype(bool)]
+    table["informative_rank"] = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    table.loc[informative.index, "informative_rank"] = (
+        informative.groupby("category", sort=False).cumcount() + 1).astype("Int64")
+    table["logos"] = table["logos"].astype(np.int64)
+    return table[cols]
 
 
 # --------------------------------------------------------------------------- churn by variable
@@ -450,6 +593,7 @@ def reasons_by_segment(
     accounts: pd.DataFrame,
     segment_col: str,
     *,
+    uninformative: Iterable[str],
     code_col: str = "reason_code",
     small_n: int = 30,
 ) -> pd.DataFrame:
@@ -464,8 +608,10 @@ def reasons_by_segment(
         Tidy: one row per segment and reason. Columns: ``<segment_col>``, ``reason``,
         ``logos`` (events), ``lost_mrr`` (currency), ``share_lost_mrr`` = lost_mrr /
         the segment's total lost MRR (``NaN`` if that is 0), ``share_logos`` = logos / the
-        segment's events, ``segment_logos``, ``segment_lost_mrr`` and ``too_small``
-        (segment_logos < small_n). Sorted by segment, then share of lost MRR descending.
+        segment's events, ``segment_logos``, ``segment_lost_mrr``, ``too_small``
+        (segment_logos < small_n) and ``uninformative`` (the reason says nothing:
+        ``uninformative``, i.e. ``churn.uninformative_reasons``). Sorted by segment, then
+        share of lost MRR descending.
         For a heatmap: ``.pivot(index="reason", columns=segment_col,
         values="share_lost_mrr")``.
     """
@@ -475,10 +621,13 @@ def reasons_by_segment(
             segment_col: _group_labels(churn_events["account_id"].map(seg)).to_numpy(),
             "reason": reason_labels(churn_events[code_col]).to_numpy(),
             "lost": _lost(churn_events).fillna(0.0).to_numpy(),
+            "uninformative": is_uninformative(churn_events[code_col],
+                                              list(uninformative)).to_numpy(),
         }
     )
     out = frame.groupby([segment_col, "reason"], observed=True).agg(
-        logos=("lost", "size"), lost_mrr=("lost", "sum")
+        logos=("lost", "size"), lost_mrr=("lost", "sum"),
+        uninformative=("uninformative", "first"),
     ).reset_index()
     totals = out.groupby(segment_col, observed=True)[["logos", "lost_mrr"]].transform("sum")
     out["segment_logos"] = totals["logos"].astype(np.int64)
@@ -493,4 +642,4 @@ def reasons_by_segment(
         ascending=[True, False, False, True], kind="mergesort",
     ).reset_index(drop=True)
     return out[[segment_col, "reason", "logos", "lost_mrr", "share_lost_mrr", "share_logos",
-                "segment_logos", "segment_lost_mrr", "too_small"]]
+                "segment_logos", "segment_lost_mrr", "too_small", "uninformative"]]

@@ -140,28 +140,62 @@ def cohort_heatmap(logo: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
         notes="The first quarter of the data mixes older customers and is left out.")
 
 
-def pareto_title(pareto: pd.DataFrame, concentrated_share: float) -> str:
-    """'Concentrated' only when the top three informative reasons exceed the threshold."""
+_COUNT_WORDS = {1: "one", 2: "two", 3: "three"}
+
+
+def _plural(level: str) -> str:
+    """'reason' -> 'reasons', 'reason category' -> 'reason categories'."""
+    return level[:-1] + "ies" if level.endswith("y") else level + "s"
+
+
+def _top_words(k: int, level: str) -> tuple[str, str, str]:
+    """The words that name the top ``k`` rows: ("three reasons", "the top three", verb
+    suffix "" for a plural, "s" for one)."""
+    if k == 1:
+        return f"one {level}", f"the top {level}", "s"
+    return f"{_COUNT_WORDS[k]} {_plural(level)}", f"the top {_COUNT_WORDS[k]}", ""
+
+
+def pareto_title(pareto: pd.DataFrame, concentrated_share: float,
+                 level: str = "reason") -> str:
+    """'Concentrated' only when the top three informative rows exceed the threshold.
+
+    ``level`` is what the rows are: "reason" (one level, the wording of v1) or "reason
+    category" when the export gives categories above reasons (the rule then reads the
+    categories, and the title says so). Fewer than three informative rows are counted as
+    they are ("two reason categories (...) explain ...")."""
     informative = pareto[~pareto["uninformative"]]
     if informative.empty:
         return "No churn reason was recorded: the losses cannot be explained"
     if not pareto["lost_mrr"].fillna(0).sum() > 0:
         top = informative.sort_values("logos", ascending=False).head(3)
         names = ", ".join(str(r) for r in top["reason"])
-        return (f"No lost MRR is recorded with the churn events; by logos, the top three "
-                f"reasons ({names}) account for {tf.pct(top['share_logos'].sum(), 0)}")
+        _, lead, s = _top_words(len(top), level)
+        many = f"{lead} {_plural(level)}" if len(top) > 1 else lead
+        return (f"No lost MRR is recorded with the churn events; by logos, {many} "
+                f"({names}) account{s} for {tf.pct(top['share_logos'].sum(), 0)}")
     top = informative.head(3)
     share = top["share_lost_mrr"].sum()
     names = ", ".join(str(r) for r in top["reason"])
+    counted, lead, s = _top_words(len(top), level)
     if round(share, 2) >= concentrated_share:  # decided on the figure as printed
-        return (f"Churn is concentrated: three reasons ({names}) explain {tf.pct(share, 0)} "
+        return (f"Churn is concentrated: {counted} ({names}) explain{s} {tf.pct(share, 0)} "
                 "of lost MRR")
-    return (f"Churn is spread across reasons: the top three ({names}) explain only "
+    return (f"Churn is spread across {_plural(level)}: {lead} ({names}) explain{s} only "
             f"{tf.pct(share, 0)} of lost MRR")
 
 
-def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
+def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float,
+                  inside: pd.DataFrame | None = None, top_reasons: int = 3
                   ) -> ExhibitSpec:
+    """The churn-reason Pareto: lost MRR (with cumulative share) and logos per reason.
+
+    With ``inside`` (:func:`playbook.analyses.reasons.reasons_within_categories`), the rows
+    of ``pareto`` are reason categories: each is followed by its ``top_reasons`` largest
+    informative reasons, and the headline reads the categories. Without it, the exhibit is
+    the one-level Pareto of v1, unchanged."""
+    if inside is not None:
+        return _category_pareto(pareto, inside, currency, concentrated_share, top_reasons)
     import matplotlib.pyplot as plt
 
     by = pareto.set_index("reason")
@@ -175,15 +209,8 @@ def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
                        symbol=tf.CURRENCY_SYMBOLS.get(currency, ""), annotations=labels)
     order = [t.get_text() for t in ax.get_yticklabels()]
     logos = by["logos"].reindex(order)
-    ax2.barh(range(len(logos)), logos.to_numpy(), color=charts.LIGHT_GREY, height=0.65)
-    for y, v in enumerate(logos.to_numpy()):
-        ax2.text(v, y, f" {int(v)}", va="center", fontsize=8)
-    ax2.set_yticks(range(len(logos)), [""] * len(logos))
-    ax2.set_xticks([])
-    ax2.spines["bottom"].set_visible(False)
-    ax2.tick_params(axis="y", length=0)
+    _logo_bars(ax2, logos.to_numpy())
     ax.set_title("Lost MRR", loc="left", fontsize=9)
-    ax2.set_title("Logos", loc="left", fontsize=9)
     for tick in ax.get_yticklabels():
         if by["uninformative"].get(tick.get_text(), False):
             tick.set_color(charts.NEGATIVE)
@@ -195,13 +222,118 @@ def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
         notes="Uninformative reasons (blank, Other, Unknown) in red.")
 
 
+def _logo_bars(ax2, logos, height: float | list[float] = 0.65) -> None:
+    """The right-hand panel of the Pareto: churned logos per row, grey, labelled."""
+    ax2.barh(range(len(logos)), logos, color=charts.LIGHT_GREY, height=height)
+    for y, v in enumerate(logos):
+        ax2.text(v, y, f" {int(v)}", va="center", fontsize=8)
+    ax2.set_yticks(range(len(logos)), [""] * len(logos))
+    ax2.set_xticks([])
+    ax2.spines["bottom"].set_visible(False)
+    ax2.tick_params(axis="y", length=0)
+    ax2.set_title("Logos", loc="left", fontsize=9)
+
+
+def category_rows(pareto: pd.DataFrame, inside: pd.DataFrame, top_reasons: int = 3
+                  ) -> pd.DataFrame:
+    """Rows of the two-level Pareto, top to bottom: each category (Pareto order), then its
+    ``top_reasons`` largest informative reasons.
+
+    Columns: ``label``, ``kind`` ("category" or
+    "reason"), ``category``, ``lost_mrr``, ``logos``, ``share`` (cumulative share of all
+    lost MRR for a category, share of its category's lost MRR for a reason),
+    ``uninformative`` and ``top`` (one of the top three informative categories)."""
+    tops = set(pareto[~pareto["uninformative"]].head(3)["reason"])
+    rank = pd.to_numeric(inside["informative_rank"], errors="coerce")
+    shown = inside[rank.le(top_reasons)]
+    rows = []
+    for cat in pareto.itertuples(index=False):
+        rows.append({"label": str(cat.reason), "kind": "category", "category": cat.reason,
+                     "lost_mrr": cat.lost_mrr, "logos": cat.logos,
+                     "share": cat.cum_share_lost_mrr, "uninformative": bool(cat.uninformative),
+                     "top": cat.reason in tops})
+        for r in shown[shown["category"] == cat.reason].itertuples(index=False):
+            rows.append({"label": str(r.reason), "kind": "reason", "category": cat.reason,
+                         "lost_mrr": r.lost_mrr, "logos": r.logos, "share": r.share_lost_mrr,
+                         "uninformative": False, "top": False})
+    return pd.DataFrame(rows, columns=["label", "kind", "category", "lost_mrr", "logos",
+                                       "share", "uninformative", "top"])
+
+
+def _category_pareto(pareto: pd.DataFrame, inside: pd.DataFrame, currency: str,
+                     concentrated_share: float, top_reasons: int) -> ExhibitSpec:
+    """Pareto by reason category with the top reasons inside each (two-level exports)."""
+    import matplotlib.pyplot as plt
+
+    rows = category_rows(pareto, inside, top_reasons)
+    symbol = tf.CURRENCY_SYMBOLS.get(currency, "")
+    charts.apply_house_style()
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(7.0, 0.3 * len(rows) + 0.9),
+                                  gridspec_kw={"width_ratios": [3, 2]}, sharey=False)
+    y = range(len(rows))
+    is_cat = rows["kind"].eq("category").to_numpy()
+    colors = [charts.ACCENT if top else charts.LIGHT_GREY if cat else charts.ACCENT_LIGHT
+              for top, cat in zip(rows["top"], is_cat, strict=True)]
+    values = rows["lost_mrr"].fillna(0).to_numpy(dtype=float)
+    heights = [0.65 if c else 0.45 for c in is_cat]
+    ax.barh(y, values, color=colors, height=heights)
+    span = values.max() if len(values) and values.max() > 0 else 1.0
+    for i, row in rows.iterrows():
+        share = (f"(cum. {tf.pct(row['share'], 0)})" if row["kind"] == "category"
+                 else f"({tf.pct(row['share'], 0)} of it)")
+        ax.text(values[i] + span * 0.01, i, f"{symbol}{tf.short_amount(values[i], 1)}  "
+                f"{share}", va="center", fontsize=8 if is_cat[i] else 7)
+    ax.set_yticks(list(y), rows["label"].tolist())
+    for tick, cat, bad in zip(ax.get_yticklabels(), is_cat, rows["uninformative"], strict=True):
+        tick.set_fontweight("bold" if cat else "normal")
+        tick.set_fontsize(9 if cat else 8)
+        tick.set_color(charts.NEGATIVE if bad else charts.TEXT if cat else charts.GREY)
+    ax.spines["bottom"].set_visible(False)
+    ax.set_xticks([])
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, span * 1.45)
+    ax.set_title("Lost MRR", loc="left", fontsize=9)
+    _logo_bars(ax2, rows["logos"].to_numpy(), heights)
+    for a in (ax, ax2):
+        a.set_ylim(len(rows) - 0.5, -0.5)  # first category on top
+    return ExhibitSpec(
+        fig, pareto_title(pareto, concentrated_share, level="reason category"),
+        f"Lost MRR ({currency} per month, with cumulative share) and churned logos by "
+        f"reason category, with the top {top_reasons} reasons inside each, trailing 12 "
+        "months",
+        "churn_events", n=int(pareto["logos"].sum()),
+        notes="Uninformative categories (blank, Other, Unknown) in red. Under each "
+              "category (bold), in grey: its largest informative reasons, with their share "
+              "of the "
+              "category's lost MRR; a reason inside an uninformative category still counts "
+              "as a usable reason.")
+
+
+#: Uninformative labels the capture sentence calls "blank, Other or Unknown" (casefolded).
+_USUAL_UNINFORMATIVE = {"(blank)", "other", "unknown"}
+
+
+def uninformative_examples(by_label: dict | None) -> str:
+    """What the uninformative reasons were, for the capture sentence (markdown).
+
+    "blank, Other or Unknown" when those are all there is; otherwise the three largest
+    labels as the client wrote them ("such as "Don't know", blank and "N/A""), escaped."""
+    labels = [str(label) for label in (by_label or {})]
+    if all(label.casefold() in _USUAL_UNINFORMATIVE for label in labels):
+        return "blank, Other or Unknown"
+    names = ["blank" if label == "(blank)" else f'"{tf.md_escape(label)}"'
+             for label in labels[:3]]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return "such as " + listed + (" among others" if len(labels) > 3 else "")
+
+
 def uninformative_sentence(share: dict, currency: str, threshold: float) -> str:
     """The reason-capture finding: how much churn has no usable reason."""
     if not share.get("events"):
         return "No churn events were recorded in the period."
     text = (f"{tf.pct(share['share_events'], 0)} of churn events "
             f"({share['uninformative_events']:,} of {share['events']:,}) carry no usable "
-            f"reason (blank, Other or Unknown), hiding "
+            f"reason ({uninformative_examples(share.get('by_label'))}), hiding "
             f"{tf.money(share['uninformative_lost_mrr'], currency)} of lost MRR.")
     if not tf.is_missing(share["share_events"]) and share["share_events"] > threshold:
         text += (f" Above {tf.pct(threshold, 0)}, this is a data-capture problem to fix: "
@@ -298,9 +430,16 @@ def mapping_sentence(counts: dict) -> str:
 
 def segment_reasons_title(table: pd.DataFrame) -> str:
     """Rule: name the leading informative reason of each segment large enough to judge,
-    grouping segments that share it; 'top reason in every segment' when there is one."""
-    informative = table[~table["reason"].astype(str).str.lower().isin(
-        ["(blank)", "other", "unknown"]) & ~table["too_small"].astype(bool)]
+    grouping segments that share it; 'top reason in every segment' when there is one.
+
+    Uninformative reasons are those flagged in the table's ``uninformative`` column
+    (``churn.uninformative_reasons``); a table without it falls back to blank, Other and
+    Unknown."""
+    if "uninformative" in table:
+        said_nothing = table["uninformative"].astype(bool)
+    else:
+        said_nothing = table["reason"].astype(str).str.casefold().isin(_USUAL_UNINFORMATIVE)
+    informative = table[~said_nothing & ~table["too_small"].astype(bool)]
     if informative.empty:
         return "Too few churned accounts per segment to compare reasons"
     has_mrr = "lost_mrr" in table and table["lost_mrr"].fillna(0).sum() > 0
