@@ -57,8 +57,8 @@ report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2
 	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
 reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores; DASK=tcp://host:8786 for a cluster) and write reports/index.html
-	@if [ -f params/ravenstack.yaml ] && [ ! -d data/ravenstack ]; then \
-	  $(MAKE) --no-print-directory ravenstack || true; fi
+	@for s in ravenstack churnsim; do if [ -f params/$$s.yaml ] && [ ! -d data/$$s ]; then \
+	  $(MAKE) --no-print-directory $$s || true; fi; done
 	@$(PY) -m playbook.cli reports --period "$(PERIOD)" $(if $(DASK),--dask "$(DASK)")
 
 check: $(STAMP) ## Validate a client's params and data without running analyses: make check CLIENT=acme
@@ -99,15 +99,28 @@ bench: $(STAMP) ## Time each stage at BENCH_SIZES accounts (add 100000: ~10 min 
 clean: ## Remove reports and the generated demo data (keeps .venv)
 	rm -rf reports data/demo
 
-# The RavenStack sample (a public synthetic SaaS export that contradicts itself; see
-# ../shared/data/ravenstack/PROVENANCE.md), mapped by params/ravenstack.yaml only.
-RAVENSTACK_SRC ?= $(CURDIR)/../shared/data/ravenstack
-.PHONY: ravenstack
-ravenstack: ## Copy the RavenStack sample from ../shared/data/ravenstack into data/ravenstack/
-	@test -d "$(RAVENSTACK_SRC)" && ls "$(RAVENSTACK_SRC)"/*.csv >/dev/null 2>&1 || { \
-	  echo "The RavenStack sample is not at $(RAVENSTACK_SRC) (expected its *.csv files)."; \
-	  echo "Put the shared data folder beside this checkout, or pass RAVENSTACK_SRC=/path/to/ravenstack."; \
+# Public samples shipped as example clients, mapped by params/<name>.yaml only: RavenStack (a
+# synthetic SaaS export that contradicts itself) and ChurnSim (the "Fighting Churn with Data"
+# simulator's billing export). See PROVENANCE.md in ../shared/data/<name>/. The copy never
+# overwrites: a file already in data/<name>/ that differs from the sample stops it.
+SAMPLES_SRC ?= $(CURDIR)/../shared/data
+RAVENSTACK_SRC ?= $(SAMPLES_SRC)/ravenstack
+CHURNSIM_SRC ?= $(SAMPLES_SRC)/churnsim
+define copy_sample
+	@test -d "$(2)" && ls "$(2)"/*.csv >/dev/null 2>&1 || { \
+	  echo "The $(1) sample is not at $(2) (expected its *.csv files)."; \
+	  echo "Put the shared data folder beside this checkout, or pass $(3)=/path/to/$(1)."; \
 	  exit 2; }
-	@mkdir -p data/ravenstack
-	@install -m 0644 "$(RAVENSTACK_SRC)"/*.csv data/ravenstack/
-	@echo "Copied $$(ls "$(RAVENSTACK_SRC)"/*.csv | wc -l) RavenStack files to data/ravenstack/; run: make report CLIENT=ravenstack"
+	@mkdir -p data/$(1)
+	@for f in "$(2)"/*.csv; do t="data/$(1)/$$(basename "$$f")"; \
+	  if [ -e "$$t" ] || [ -L "$$t" ]; then cmp -s "$$f" "$$t" || { \
+	    echo "data/$(1)/$$(basename "$$f") differs from the sample: not overwritten (remove it to take the sample's)."; \
+	    exit 2; }; else install -m 0644 "$$f" "$$t"; fi; done
+	@echo "data/$(1)/ holds the $(1) sample; run: make report CLIENT=$(1)"
+endef
+.PHONY: ravenstack churnsim
+ravenstack: ## Copy the RavenStack sample from ../shared/data/ravenstack into data/ravenstack/
+	$(call copy_sample,ravenstack,$(RAVENSTACK_SRC),RAVENSTACK_SRC)
+
+churnsim: ## Copy the ChurnSim sample from ../shared/data/churnsim into data/churnsim/
+	$(call copy_sample,churnsim,$(CHURNSIM_SRC),CHURNSIM_SRC)

@@ -1,5 +1,5 @@
 """The public ChurnSim sample (../shared/data/churnsim, see its PROVENANCE.md) from raw files
-and the params a consultant would write (tests/fixtures/exports/churnsim/params.yaml).
+and the params a consultant would write (params/churnsim.yaml).
 
 Every expected figure is computed here with plain pandas from the raw subscription lines:
 the MRR at a month's end is the sum of the lines with start_date <= last day < end_date.
@@ -18,7 +18,7 @@ from playbook.loader import load_client
 
 REPO = Path(__file__).resolve().parents[1]
 CHURNSIM = REPO.parent / "shared" / "data" / "churnsim"
-PARAMS = REPO / "tests" / "fixtures" / "exports" / "churnsim" / "params.yaml"
+PARAMS = REPO / "params" / "churnsim.yaml"
 
 
 @pytest.fixture(scope="module")
