@@ -18,6 +18,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 # %% tags=["remove_cell"]
 from playbook import session
 from playbook.analyses import backtest, drivers, reasons, revenue, surprises, variables
+from playbook.findings import drivers as driver_story
 from playbook.findings import revenue as story
 
 nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir)
@@ -134,7 +135,13 @@ if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
 
 # %%
 decisions = drivers.renewal_decisions(nb.data["accounts"], nb.data.get("renewals"),
-                                      nb.data.get("churn_events"), as_of=nb.as_of)
+                                      nb.data.get("churn_events"), as_of=nb.as_of,
+                                      **p.renewal_options())
+monthly = drivers.month_to_month_accounts(nb.data["accounts"],
+                                          term_months=p.contracts.term_months)
+if len(monthly):
+    nb.say(driver_story.month_to_month_sentence(len(monthly)))
+nb.record("month_to_month_left_out", len(monthly))
 lost = decisions[(decisions["renewed"] == 0)
                  & decisions["decision_date"].between(nb.as_of - nb.months(12), nb.as_of)]
 health_then = backtest.health_at_cutoff(lost, nb.data.tables, weights=p.health.weights,

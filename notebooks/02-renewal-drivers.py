@@ -34,8 +34,9 @@ options = p.feature_options()
 
 # %%
 decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
-                                      as_of=nb.as_of)
+                                      as_of=nb.as_of, **p.renewal_options())
 decisions = decisions[decisions["decision_date"] <= nb.as_of]
+monthly = drivers.month_to_month_accounts(d["accounts"], term_months=p.contracts.term_months)
 all_rows, built = drivers.modelling_table(decisions, d.tables,
                                           cutoff_days=p.drivers.cutoff_days, **options)
 lookback = drivers.history_days(contact_days_cap=options["contact_days_cap"],
@@ -48,6 +49,9 @@ left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
     if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
 model = drivers.fit_renewal_model(table, features)
 nb.say(story.history_sentence(history, len(all_rows)))
+if len(monthly):
+    nb.say(story.month_to_month_sentence(len(monthly)))
+nb.record("month_to_month_left_out", len(monthly))
 nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
 nb.say(story.effects_markdown(model))
 nb.record("model", story.model_record(model, built))
@@ -100,7 +104,7 @@ nb.record("cox", {k: v for k, v in cox.items() if k not in ("coefficients", "ph_
 # %%
 horizon = p.thresholds.renewal_horizon_days
 upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon,
-                                     renewals=d.get("renewals"))
+                                     renewals=d.get("renewals"), **p.renewal_options())
 current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
                                      as_of=nb.as_of, **options)
 significant_terms = story.significant(model.coefficients).index

@@ -22,6 +22,7 @@ import pandas as pd
 
 from playbook import session
 from playbook.analyses import backtest, clv, drivers, health, segments
+from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
 
 nb = session.start("03-segments-health", client=client, period=period, as_of=as_of,
@@ -140,7 +141,11 @@ if has_health:
 
 # %%
 decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
-                                      as_of=nb.as_of)
+                                      as_of=nb.as_of, **p.renewal_options())
+monthly = drivers.month_to_month_accounts(d["accounts"], term_months=p.contracts.term_months)
+if len(monthly):
+    nb.say(driver_story.month_to_month_sentence(len(monthly)))
+nb.record("month_to_month_left_out", len(monthly))
 recent = decisions[decisions["decision_date"].between(
     nb.as_of - nb.months(p.health.backtest_months), nb.as_of)]
 past = backtest.health_at_cutoff(recent if has_health else recent.iloc[:0], d.tables,

@@ -201,6 +201,23 @@ class ScenarioParams(_Strict):
     max_growth: float = Field(default=2.0, gt=0)
 
 
+class ContractsParams(_Strict):
+    """What the accounts' renewal date means and how long each account's contract runs."""
+
+    renewal_date_means: Literal["next", "last", "contract_end"] = "next"
+    term_months: int = Field(default=12, ge=1, le=120)
+    term_by_type: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("term_by_type")
+    @classmethod
+    def _terms_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        """Every contract type's term is a whole number of months from 1 to 120."""
+        bad = {k: v for k, v in value.items() if not 1 <= v <= 120}
+        if bad:
+            raise ValueError(f"contract terms must be 1 to 120 months; got {bad}")
+        return value
+
+
 class DataParams(_Strict):
     max_rejected_share: float = Field(ge=0, le=1)
 
@@ -220,6 +237,7 @@ class Params(_Strict):
     clv: ClvParams = Field(default_factory=ClvParams)
     drivers: DriversParams
     churn: ChurnParams
+    contracts: ContractsParams = Field(default_factory=ContractsParams)
     scenarios: ScenarioParams
     data: DataParams
 
@@ -246,6 +264,12 @@ class Params(_Strict):
                 "nps_no_answer": d.nps_no_answer, "sponsor_roles": tuple(d.sponsor_roles),
                 "exec_by_seniority": d.exec_by_seniority,
                 "final_onboarding_step": d.final_onboarding_step or None}
+
+    def renewal_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``drivers.renewal_decisions`` and ``drivers.upcoming_renewals``
+        taken from these parameters (section ``contracts``)."""
+        c = self.contracts
+        return {"renewal_date_means": c.renewal_date_means, "term_months": c.term_months}
 
     @property
     def display_name(self) -> str:

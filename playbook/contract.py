@@ -89,7 +89,16 @@ TABLES: dict[str, TableSpec] = {
                 _c("segment", "text", description="The client's own segment, if it has one."),
                 _c("start_date", "date", True, "Date the account became a paying "
                    "customer.", derived_from="the first billed month of the mrr table"),
-                _c("renewal_date", "date", description="Next (or last, if churned) renewal date."),
+                _c("renewal_date", "date", description="Next (or last, if churned) renewal "
+                   "date; or the latest renewal, or the end of the current contract, as "
+                   "contracts.renewal_date_means says."),
+                _c("contract_type", "text", description="Contract type as the client writes "
+                   "it, e.g. 'Month-to-month', 'One year'; its term in months comes from "
+                   "contracts.term_by_type."),
+                _c("contract_term_months", "count", description="Contract term in months "
+                   "(1 = month-to-month: no renewal decisions); blank = the term of its "
+                   "contract_type, else contracts.term_months.", min=1, max=120,
+                   derived_from="contracts.term_by_type applied to contract_type"),
                 _c("arr", "money", description="Current annual contract value (ARR)."),
                 _c("mrr", "money", description="Current monthly recurring revenue.",
                    derived_from="the last billed month of the mrr table (without mrr and arr)"),

@@ -122,6 +122,36 @@ One row per paid period or open subscription (`account_id`, `start_date`, `end_d
   "Don't know". In the Pareto by category, "Other" is still never named among the top
   categories.
 
+## Renewal dates and contract terms (`contracts:`)
+
+```yaml
+contracts:
+  renewal_date_means: last      # what accounts.renewal_date holds: next (default) | last |
+                                # contract_end
+  term_months: 12               # term of accounts without their own (default 12)
+  term_by_type: {Month-to-month: 1, One year: 12, Two year: 24}  # contract_type: months
+```
+
+* `renewal_date_means: next` (default, v1): the date is the next renewal; past renewals
+  fall on the start date's anniversaries before it.
+* `last`: the date is the latest renewal (many CRMs). The next renewal is the date plus the
+  term, rolled forward until it is after the as-of date; past renewals are the date and its
+  earlier anniversaries after the start date (and later ones up to the as-of date, when the
+  CRM missed a renewal). No "renewal date in the past" warning.
+* `contract_end`: the date ends the current contract, and the renewal is decided on it:
+  the next decision while it lies ahead; an active account whose contract ended before the
+  as-of date renewed then (logged), its next decision a term later.
+* With `next`, when most active accounts' renewal dates are more than 31 days before the
+  as-of date, the data-quality warning suggests `renewal_date_means: last`.
+* An account's term in months: `accounts.contract_term_months` when given (1 to 120), else
+  its `contract_type` looked up in `term_by_type` (ignoring case and surrounding spaces),
+  else `term_months`. A contract type the mapping lacks keeps `term_months` and is logged.
+  Terms are whole months from 1 to 120.
+* Month-to-month accounts (term 1) make no renewal decisions: they are left out of the
+  renewal model, the upcoming renewals and the at-risk list, the surprise non-renewals and
+  the health backtest (each section says how many); their churn is in the monthly logo
+  churn of the revenue section.
+
 ## Which analysis needs which table
 
 | analysis | needs |

@@ -42,6 +42,11 @@ from playbook.billing import (
 from playbook.checksums import file_sha256
 from playbook.config import Params, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
+from playbook.contracts import (
+    renewal_dates_look_like_last,
+    stale_renewal_dates,
+    terms_from_types,
+)
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog, TableLoad
 
@@ -769,7 +774,8 @@ def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, lo
 
 def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | None,
                       log: QualityLog, facts: LoadFacts | None = None,
-                      churn_date_rule: str = "first_unbilled_month") -> None:
+                      churn_date_rule: str = "first_unbilled_month",
+                      renewal_date_means: str = "next") -> None:
     """Fill derivable account fields and log contradictions between tables.
 
     * start date, status, churn date and MRR from billing when the accounts file lacks
@@ -778,7 +784,9 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
     * ``mrr`` from ``arr / 12`` (and the reverse) when only one is given;
     * ``churn_date`` from the latest churn event when blank, for accounts not flagged
       active (an active account with churn events came back; it is logged, not churned);
-    * ``status`` from ``churn_date`` when blank.
+    * ``status`` from ``churn_date`` when blank;
+    * a warning on active accounts' past renewal dates, as ``renewal_date_means`` reads them
+      (:func:`check_renewal_dates`).
     """
     acc = tables["accounts"]
     for col in ("arr", "mrr", "churn_date", "status", "products", "start_date"):
@@ -845,16 +853,65 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
                 examples=acc.loc[before_start, "account_id"].tolist(),
                 affects=["revenue", "reasons", "drivers"], tables=["accounts"],
                 caveat=f"{int(before_start.sum()):,} accounts churned before they started")
-    if as_of is not None and "renewal_date" in acc:
-        stale = acc["status"].eq("active") & (acc["renewal_date"] < as_of - pd.Timedelta(
-            days=31))
-        if stale.any():
-            log.add("accounts", "warning", f"{int(stale.sum())} active account(s) have a "
-                    "renewal date in the past (renewed without the date being updated?); "
-                    "renewals due and renewal timing are understated",
-                    count=int(stale.sum()), examples=acc.loc[stale, "account_id"].tolist(),
-                    affects=["revenue", "drivers"])
+    if as_of is not None:
+        check_renewal_dates(acc, as_of, renewal_date_means, log)
     tables["accounts"] = acc
+
+
+def check_renewal_dates(acc: pd.DataFrame, as_of: pd.Timestamp, renewal_date_means: str,
+                        log: QualityLog) -> None:
+    """Warn about active accounts whose renewal date is in the past, as
+    ``contracts.renewal_date_means`` reads it (:func:`playbook.contracts.stale_renewal_dates`).
+
+    ``last``: past dates are what the column holds, nothing to say. ``next``: the date was
+    not updated at the last renewal; when most active accounts' dates are past the column
+    most likely holds the last renewal, and the warning says which parameter to set.
+    ``contract_end``: the contract ended and the account is still active: taken as renewed.
+    """
+    if renewal_date_means == "last":
+        return
+    stale = stale_renewal_dates(acc, as_of)
+    if not stale.any():
+        return
+    n = int(stale.sum())
+    if renewal_date_means == "contract_end":
+        message = (f"{n} active account(s) have a contract end date in the past (out of "
+                   "contract, or renewed without the date being updated?): taken as renewed "
+                   "on that date, their next renewal one contract term later")
+    else:
+        message = (f"{n} active account(s) have a renewal date in the past (renewed without "
+                   "the date being updated?); renewals due and renewal timing are understated")
+        if renewal_dates_look_like_last(acc, as_of):
+            message += (". Most active accounts' renewal dates are past: if the column holds "
+                        "the latest renewal, set `contracts: {renewal_date_means: last}` in "
+                        "the params file")
+    log.add("accounts", "warning", message, count=n,
+            examples=acc.loc[stale, "account_id"].tolist(), affects=["revenue", "drivers"])
+
+
+def resolve_contract_terms(tables: dict[str, pd.DataFrame], term_by_type: dict[str, int],
+                           default_term: int, log: QualityLog) -> None:
+    """Fill ``accounts.contract_term_months`` where blank from ``contract_type`` and
+    ``contracts.term_by_type`` (:func:`playbook.contracts.terms_from_types`); log the
+    contract types the mapping lacks (those accounts keep the default term)."""
+    acc = tables["accounts"]
+    if "contract_type" not in acc or acc["contract_type"].isna().all():
+        return
+    terms, unknown = terms_from_types(acc["contract_type"], term_by_type)
+    if "contract_term_months" not in acc:
+        acc["contract_term_months"] = pd.Series(pd.NA, index=acc.index, dtype="Int64")
+    fill = acc["contract_term_months"].isna() & terms.notna()
+    acc.loc[fill, "contract_term_months"] = terms[fill].round().astype("Int64")
+    if unknown:
+        lacking = acc["contract_type"].astype("string").str.strip().isin(unknown) & \
+            acc["contract_term_months"].isna()
+        shown = ", ".join(repr(u) for u in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
+        log.add("accounts", "warning", f"{int(lacking.sum())} account(s) have a contract type "
+                f"with no term in contracts.term_by_type ({shown}): given the default term "
+                f"of {default_term} month(s). Add each type's months to "
+                "`contracts.term_by_type` in the params file (1 = month-to-month)",
+                count=int(lacking.sum()), examples=acc.loc[lacking, "account_id"].tolist(),
+                affects=["drivers"])
 
 
 def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.DataFrame,
@@ -1391,7 +1448,10 @@ def _load_client(params: Params) -> ClientData:
     _check_period(tables, facts, params, files)
     _unused_files(params, files, log)
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
-    complete_accounts(tables, as_of, log, facts, params.churn.churn_date_from_billing)
+    complete_accounts(tables, as_of, log, facts, params.churn.churn_date_from_billing,
+                      params.contracts.renewal_date_means)
+    resolve_contract_terms(tables, params.contracts.term_by_type, params.contracts.term_months,
+                           log)
     check_consistency(tables, facts, params, log)
     for name in tables:
         tables[name] = tables[name].drop(columns=[LINE], errors="ignore").reset_index(drop=True)

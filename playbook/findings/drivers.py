@@ -349,6 +349,18 @@ def history_sentence(history: dict, total: int) -> str:
             "would bias the drivers.")
 
 
+def month_to_month_sentence(n: int) -> str:
+    """How many month-to-month accounts (contract term 1 month) are left out of renewal
+    analysis, and where their churn is measured; "" when there are none (say nothing)."""
+    if not n:
+        return ""
+    verb = "is" if n == 1 else "are"
+    return (f"{tf.plural(int(n), 'month-to-month account')} (contract term of one month) "
+            f"{verb} left out of renewal analysis: month-to-month customers make no renewal "
+            "decisions, so they are measured by monthly churn (logo churn in the revenue "
+            "section).")
+
+
 # ----------------------------------------------------------------------------- quality
 
 
