@@ -135,6 +135,20 @@ def test_headline_reads_the_category_level_where_the_two_levels_disagree():
     assert red == ["Other", "(blank)"]
 
 
+def test_two_levels_without_lost_mrr_rank_by_logos_and_show_no_missing_share():
+    events = two_levels().assign(lost_mrr=None)
+    pareto = reasons.reason_pareto(events, uninformative=SAID_NOTHING,
+                                   code_col="reason_category")
+    inside = reasons.reasons_within_categories(events, uninformative=SAID_NOTHING)
+    spec = story.reason_pareto(pareto, "USD", 0.6, inside=inside)
+    # Logos: Price 4, Competitor 3, Service 2 of 15 informative-category events -> 9 / 15.
+    assert spec.title == ("No lost MRR is recorded with the churn events; by logos, the top "
+                          "three reason categories (Price, Competitor, Service) account for "
+                          "60%")
+    labels = [t.get_text() for t in spec.content.axes[0].texts]
+    assert labels and not any("n/a" in t or "nan" in t.lower() for t in labels)
+
+
 def test_other_category_with_informative_reasons_counts_as_explained():
     u = reasons.uninformative_share(two_levels(), uninformative=SAID_NOTHING,
                                     category_col="reason_category")

@@ -279,7 +279,8 @@ def _category_pareto(pareto: pd.DataFrame, inside: pd.DataFrame, currency: str,
     ax.barh(y, values, color=colors, height=heights)
     span = values.max() if len(values) and values.max() > 0 else 1.0
     for i, row in rows.iterrows():
-        share = (f"(cum. {tf.pct(row['share'], 0)})" if row["kind"] == "category"
+        share = ("" if tf.is_missing(row["share"])  # no lost MRR recorded: no share
+                 else f"(cum. {tf.pct(row['share'], 0)})" if row["kind"] == "category"
                  else f"({tf.pct(row['share'], 0)} of it)")
         ax.text(values[i] + span * 0.01, i, f"{symbol}{tf.short_amount(values[i], 1)}  "
                 f"{share}", va="center", fontsize=8 if is_cat[i] else 7)
