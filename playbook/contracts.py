@@ -72,11 +72,13 @@ def terms_from_types(types: pd.Series, term_by_type: Mapping[str, int]
 
 def account_terms(accounts: pd.DataFrame, default: int | None) -> pd.Series:
     """Each account's contract term in months: ``contract_term_months``, else ``default``
-    (NaN where neither is known). Indexed like ``accounts``."""
+    (NaN where neither is known, and for a term under one month). Indexed like
+    ``accounts``."""
     own = (pd.to_numeric(accounts["contract_term_months"], errors="coerce").astype(float)
            if "contract_term_months" in accounts
            else pd.Series(float("nan"), index=accounts.index))
-    return own.fillna(float("nan") if default is None else float(default))
+    terms = own.fillna(float("nan") if default is None else float(default))
+    return terms.where(terms >= MONTH_TO_MONTH)
 
 
 def _months_between(earlier: pd.Timestamp, later: pd.Timestamp) -> int:

@@ -167,6 +167,15 @@ def test_per_account_terms_from_a_column() -> None:
                     strict=True)) == {"T3": "2024-11-20", "T36": "2025-01-15"}
 
 
+def test_a_term_under_one_month_is_no_term() -> None:
+    """A zero default (possible from Python, not from params) means "no default term", as
+    None does: accounts without a renewal date have no anniversary to fall back on."""
+    accounts = frame([{"account_id": "Z", "start_date": "2023-01-10"}])
+    for term in (0, None):
+        assert d.upcoming_renewals(accounts, AS_OF, horizon_days=400, term_months=term).empty
+    assert len(d.upcoming_renewals(accounts, AS_OF, horizon_days=400)) == 1  # 2025-01-10
+
+
 def test_a_two_year_account_read_as_next_renews_every_24_months() -> None:
     accounts = frame([{"account_id": "T24", "start_date": "2020-07-01",
                        "renewal_date": "2026-07-01", "contract_term_months": 24}])
