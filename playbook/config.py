@@ -66,6 +66,8 @@ class TableParams(_Strict):
     layout: Literal["monthly", "lines", "events"] = "monthly"  # events: usage only
     end_inclusive: bool = False  # lines: the end date is the last day covered (else exclusive)
     mrr_basis: Literal["month_end", "prorated"] = "month_end"  # lines: see playbook.billing
+    amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
+    # the amount billed for the line's whole period (divided by its months)
     columns: dict[str, str] = Field(default_factory=dict)
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
@@ -75,8 +77,6 @@ class ReportParams(_Strict):
     version: str
     paper: Literal["A4", "Letter"]
     detail: Literal["standard", "full"] = "standard"
-    amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
-    # the amount billed for the line's whole period (divided by its months)
     confidential: bool
     notebooks: list[str]
 
