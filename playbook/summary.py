@@ -70,7 +70,7 @@ def key_figures(f: Facts) -> list[KeyFigure]:
         ("Renewals at risk", tf.count(f.at_risk_accounts),
          f"of {tf.count(f.renewals_due)} due in the next 90 days"),
         ("MRR at risk", tf.money(f.mrr_at_risk, c), "held by the renewals at risk"),
-        ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank, Other, Unknown"),
+        ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank or uninformative"),
         ("CSM gap", "n/a" if f.csm_gap is None else f"{f.csm_gap:+.1f}",
          "required minus current FTE"),
     ]
