@@ -13,10 +13,18 @@ import datetime as dt
 import difflib
 import re
 import typing
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from playbook import paths
 from playbook.contract import TABLES
@@ -51,6 +59,137 @@ class PeriodParams(_Strict):
     trailing_months: int = Field(ge=1, le=60)
 
 
+# --------------------------------------------------------------------------- table assembly
+# Declarative only (playbook.assembly): joins, row filters and derived columns are data read
+# by fixed code; no client text is ever evaluated.
+
+
+def _yaml_true_key(data: Any, key: str) -> Any:
+    """YAML 1.1 reads an unquoted ``on`` key as the boolean true: take it back as ``key``."""
+    if isinstance(data, dict) and True in data and key not in data:
+        data = dict(data)
+        data[key] = data.pop(True)
+    return data
+
+
+class JoinParams(_Strict):
+    """One file joined onto a table's file (``tables.<table>.join[i]``).
+
+    ``on``: the key column, one header in both files, or ``{header in the table's file:
+    header in this file}``. The joined file must hold each key once (one-to-one or
+    many-to-one). It is read with its own sheet, header row, delimiter and encoding; its
+    values are parsed with the table's decimal mark and date settings.
+    """
+
+    file: str
+    on: str | dict[str, str]
+    how: Literal["left", "inner"] = "left"  # left: keep unmatched rows; inner: drop them
+    columns: list[str] | dict[str, str] | None = None  # None: every column of the file
+    sheet: str | int | None = None
+    header_row: int = Field(default=1, ge=1)
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unquoted_on(cls, data: Any) -> Any:
+        return _yaml_true_key(data, "on")
+
+    @field_validator("on")
+    @classmethod
+    def _one_key(cls, value: str | dict[str, str]) -> str | dict[str, str]:
+        if isinstance(value, dict) and len(value) != 1:
+            raise ValueError("give one key column, or one pair {header in the table's file: "
+                             "header in the joined file}")
+        return value
+
+
+FilterValue = str | int | float
+
+
+def _no_yaml_bool(value: Any) -> Any:
+    """A filter value YAML read as true/false was an unquoted Yes/No/On/Off in the file."""
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, bool) for v in values):
+        raise ValueError("YAML reads unquoted yes/no/on/off/true/false as true or false; "
+                         "write the value in quotes as the file writes it, e.g. "
+                         "equals: \"Yes\"")
+    return value
+
+
+class RowFilter(_Strict):
+    """One row filter (``tables.<table>.filter[i]``): exactly one of ``equals``, ``in``,
+    ``not_in``, ``is_blank`` on one column of the file. Values are compared as text,
+    ignoring case and surrounding spaces."""
+
+    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
+
+    column: str
+    equals: FilterValue | None = None
+    in_: list[FilterValue] | None = Field(default=None, alias="in")
+    not_in: list[FilterValue] | None = None
+    is_blank: bool | None = None
+
+    @field_validator("equals", "in_", "not_in", mode="before")
+    @classmethod
+    def _quoted(cls, value: Any) -> Any:
+        return _no_yaml_bool(value)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> RowFilter:
+        given = [k for k, v in (("equals", self.equals), ("in", self.in_),
+                                ("not_in", self.not_in), ("is_blank", self.is_blank))
+                 if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of equals, in, not_in, is_blank beside column"
+                             + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+
+class MonthsBefore(_Strict):
+    """``date`` (a header, or ``as_of``) minus the whole number of months in ``months``."""
+
+    date: str
+    months: str
+
+
+class FromTable(_Strict):
+    """The value of ``column`` of the already loaded table, matched by ``account_id``."""
+
+    table: Literal["accounts"]
+    column: str
+
+
+DERIVE_RULES = ("months_before", "constant_date", "copy", "from_table")
+
+
+with warnings.catch_warnings():  # the field `copy` is the params word: it shadows the
+    # deprecated BaseModel.copy on purpose (pydantic warns when the class is made)
+    warnings.filterwarnings("ignore", 'Field name "copy"', UserWarning)
+
+    class DeriveParams(_Strict):
+        """How one canonical column is derived (``tables.<table>.derive.<column>``): exactly
+        one of the rules in :data:`DERIVE_RULES` (see :mod:`playbook.assembly`)."""
+
+        months_before: MonthsBefore | None = None
+        constant_date: dt.date | Literal["as_of"] | None = None
+        copy: str | None = None
+        from_table: FromTable | None = None
+
+        @model_validator(mode="after")
+        def _one_rule(self) -> DeriveParams:
+            given = [k for k in DERIVE_RULES if getattr(self, k) is not None]
+            if len(given) != 1:
+                raise ValueError(f"give exactly one of {', '.join(DERIVE_RULES)}"
+                                 + (f" (got {', '.join(given)})" if given else ""))
+            return self
+
+        @property
+        def rule(self) -> str:
+            """The name of the rule given."""
+            return next(k for k in DERIVE_RULES if getattr(self, k) is not None)
+
+
 class TableParams(_Strict):
     """Where one canonical table comes from and how the client's file maps onto it."""
 
@@ -68,8 +207,24 @@ class TableParams(_Strict):
     mrr_basis: Literal["month_end", "prorated"] = "month_end"  # lines: see playbook.billing
     amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
     # the amount billed for the line's whole period (divided by its months)
-    columns: dict[str, str] = Field(default_factory=dict)
+    columns: dict[str, str | None] = Field(default_factory=dict)  # None: left unmapped
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Table assembly (playbook.assembly), applied in this order: joins, filters, derive.
+    join: list[JoinParams] = Field(default_factory=list)
+    filter: list[RowFilter] = Field(default_factory=list)
+    derive: dict[str, DeriveParams] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _assembly_fits(self) -> TableParams:
+        both = sorted(set(self.derive) & set(self.columns))
+        if both:
+            raise ValueError(f"{both} set under both columns and derive: a column is mapped "
+                             "from the file or derived, not both; remove one")
+        if self.layout == "events" and (self.join or self.filter or self.derive
+                                        or None in self.columns.values()):
+            raise ValueError("join, filter, derive and null columns are not available with "
+                             "layout: events (the event file is aggregated as it is read)")
+        return self
 
 
 class ReportParams(_Strict):

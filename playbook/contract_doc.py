@@ -60,7 +60,85 @@ tables:
     layout: lines               # monthly (account, month, mrr) or lines (start, end, mrr)
 ```
 
-A column not mapped is looked up by its canonical name, ignoring case and punctuation.
+A column not mapped is looked up by its canonical name, ignoring case and punctuation;
+`columns: {segment: null}` leaves it unmapped (not looked up), e.g. when the file's
+"Segment" is not the client's segment. A required column may be left unmapped only where
+the loader derives it (`accounts.start_date` from billing); otherwise the run stops.
+
+## Table assembly: joins, row filters, derived columns
+
+Some exports need a table put together: a subscriber snapshot (one row per customer: tenure
+in months, contract, monthly charge, churned flag, reason; no dates) holds the accounts, the
+MRR of the snapshot month and the churn events in one file; a CRM may keep churn reasons in
+a second file keyed by customer. Params say how, with the fixed vocabulary below (module
+`playbook/assembly.py`); nothing in them is run as code. Steps apply in this order, between
+reading the table's file and mapping its columns:
+
+```yaml
+tables:
+  churn_events:
+    file: customers.csv
+    join:                              # 1. other files joined on a key, in order
+      - file: churn_reasons.csv        #    in data/<client>/, read like any input
+        on: {Customer ID: CustomerID}  #    {header here: header there}, or one shared header
+        how: left                      #    left (default): keep unmatched rows; inner: drop
+        columns: [Churn Category, Churn Reason]  # or {header: new name}; default: all
+    filter:                            # 2. rows kept (every filter must hold)
+      - {column: Churn Label, equals: "Yes"}     # or in: [..], not_in: [..], is_blank: true
+    columns: {account_id: CustomerID, reason_code: Churn Category}
+    derive:                            # 3. canonical columns computed, one rule each
+      churn_date: {constant_date: as_of}         # or a date, e.g. 2024-06-30
+      reason_text: {copy: Churn Reason}
+      lost_mrr: {from_table: {table: accounts, column: mrr}}
+  accounts:
+    file: customers.csv
+    columns: {account_id: CustomerID, mrr: Monthly Charges}
+    derive:
+      start_date: {months_before: {date: as_of, months: Tenure Months}}
+```
+
+* **join**: the joined file must sit in the client's folder and is read by the same reader
+  with the same limits as any input; `sheet`, `header_row`, `delimiter` and `encoding` may
+  be set for it (defaults as for any file); its values are parsed with the table's decimal
+  mark and date settings. Each key may appear once in it (a one-to-one or many-to-one
+  join): a key on two rows with different contents stops the run, naming the file, the key
+  column and the values (exact duplicate rows are dropped and logged). Keys are compared as
+  text without surrounding spaces (an Excel `1001.0` is `1001`). Without `columns`, columns
+  the table's file already has are left out (logged); a listed column whose name the file
+  already has is an error (rename it with `{header: new name}`). The log says how many rows
+  matched, how many did not (with examples, a warning) and how many rows of the joined file
+  matched none. `on` may be written unquoted (YAML reads the word as true; it is read back).
+* **filter**: `equals: v`, `in: [..]`, `not_in: [..]` or `is_blank: true/false` on one
+  column of the file (after joins). Values are compared as text, ignoring case and
+  surrounding spaces; `equals` and `in` never keep a blank cell, `not_in` keeps blank cells
+  (add `is_blank: false` to drop them). Write Yes, No, On, Off, True and False in quotes:
+  YAML reads them unquoted as true/false, which is refused with that fix. Each filter logs
+  the rows kept; a value that never occurs in the column is a warning listing the values
+  present. Rows a filter leaves out are not rejected rows: the table's rows read are counted
+  after the filters.
+* **derive**: one rule per canonical column. Sources are headers of the file after joins and
+  filters (never another derived column); a column is either mapped under `columns` or
+  derived, not both; a derived column replaces a file column of the same name (logged).
+  Each derivation is logged as a conversion with its row counts.
+
+The rules:
+
+* `months_before: {date: <header or as_of>, months: <header>}` (a date or month column):
+  the date minus a whole number of months (0 to 1200), the day kept and clipped to the
+  month's end (30 June minus 4 months is 29 February); blank, and logged, when the months
+  are blank, fractional, negative or above 1200, or the date is blank.
+* `constant_date: <YYYY-MM-DD or as_of>` (a date or month column): that date on every row.
+* `copy: <header>` (any column): the column's cells, parsed as the target's type, so one
+  header can feed two canonical columns.
+* `from_table: {table: accounts, column: <column>}` (an optional column of the same type):
+  the value of the row's account in the accounts table as the loader completes it (MRR
+  from ARR or billing), filled after every table is read; blank, and logged, when the
+  account or its value is missing.
+
+Errors name the params key (e.g. `tables.churn_events.filter[0].column`), the file, what
+was expected and the fix. `layout: events` takes none of join, filter, derive or null.
+A snapshot export assembled this way: `tests/fixtures/exports/snapshot/params.yaml`; what a
+snapshot can and cannot tell is in the methodology guide ("Snapshot exports").
 
 ## Checks on loading
 

@@ -248,6 +248,8 @@ def map_columns(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFrame,
     needed = _needed_columns(spec, tp)
     for col in spec.columns:
         wanted = tp.columns.get(col.name, col.name)
+        if wanted is None:  # `columns: {name: null}`: left unmapped, not looked up by name
+            continue
         found = wanted if wanted in headers else by_norm.get(_norm(wanted))
         if found is None and col.name not in tp.columns:
             found = by_norm.get(_norm(col.name))
@@ -1215,7 +1217,9 @@ def _unused_files(params: Params, files: dict[str, Path], log: QualityLog) -> No
     folder = params.data_path()
     if not folder.is_dir():
         return
-    used = {p.resolve() for p in files.values()}
+    from playbook.assembly import joined_files
+
+    used = {p.resolve() for p in files.values()} | joined_files(params)
     for path in sorted(folder.iterdir()):
         if (path.name.startswith(".") or not path.is_file() or path.resolve() in used
                 or path.suffix.lower() not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm",
@@ -1328,9 +1332,13 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
         frame, unmapped, events = _usage_events(name, path, tp, params, log)
     else:
         raw = read_raw(name, path, tp, log)
+        from playbook.assembly import assemble  # joins, filters, derived columns (params)
+
+        raw, assembled = assemble(name, tp, raw, path, params, log)
         frame, unmapped, issues = map_columns(name, spec, tp, raw, path, log)
         if issues:
             raise DataError(issues)
+        unmapped = [h for h in unmapped if h not in assembled]
     if unmapped:
         log.add(name, "info", f"{len(unmapped)} column(s) not used: {', '.join(unmapped[:12])}",
                 count=len(unmapped))
@@ -1452,6 +1460,9 @@ def _load_client(params: Params) -> ClientData:
                       params.contracts.renewal_date_means)
     resolve_contract_terms(tables, params.contracts.term_by_type, params.contracts.term_months,
                            log)
+    from playbook.assembly import values_from_accounts
+
+    values_from_accounts(tables, params, log)  # derive: {x: {from_table: ...}} in params
     check_consistency(tables, facts, params, log)
     for name in tables:
         tables[name] = tables[name].drop(columns=[LINE], errors="ignore").reset_index(drop=True)

@@ -92,7 +92,7 @@ def supplied_columns(table: str, tp: TableParams, headers: list[str]) -> set[str
     out = set()
     for col in TABLES[table].columns:
         wanted = tp.columns.get(col.name, col.name)
-        if wanted in headers or _norm(wanted) in present:
+        if wanted is not None and (wanted in headers or _norm(wanted) in present):
             out.add(col.name)
     return out
 
