@@ -159,10 +159,11 @@ nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.curre
 # %%
 window_start = nb.as_of - nb.months(12)
 at_risk = variables.accounts_at_risk(nb.data["accounts"], window_start, nb.as_of,
-                                     renewals=nb.data.get("renewals"), mrr=nb.data.get("mrr"))
+                                     renewals=nb.data.get("renewals"), mrr=nb.data.get("mrr"),
+                                     variables=p.variables, usage=nb.data.get("usage"))
 overall = at_risk["churned"].mean()
 cuts = {}
-for label, column in variables.available_variables(at_risk).items():
+for label, column in variables.available_variables(at_risk, variables=p.variables).items():
     table = reasons.churn_by_variable(at_risk, column, churned="churned",
                                       small_n=p.thresholds.small_group_n)
     cuts[label] = {"table": table, "test": reasons.association_test(table)}

@@ -43,11 +43,10 @@ lookback = drivers.history_days(contact_days_cap=options["contact_days_cap"],
                                 nps_lookback_days=options["nps_lookback_days"])
 table, history = drivers.drop_short_history(all_rows, drivers.data_start(d.tables), lookback)
 derived = bool((decisions["source"] == "derived").any())
-features = [f for f in p.drivers.features if f in built["built"]] or \
-    drivers.default_features(built["built"], derived=derived)
+features = drivers.chosen_features(p.drivers.features, built, derived=derived)
 left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
     if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
-model = drivers.fit_renewal_model(table, features)
+model = drivers.fit_renewal_model(table, features, units=built["units"])
 nb.say(story.history_sentence(history, len(all_rows)))
 if len(monthly):
     nb.say(story.month_to_month_sentence(len(monthly)))
@@ -68,7 +67,7 @@ nb.show(story.checks(model, built, history, left_out), detail=True)
 
 # %%
 quality = drivers.cross_validated_quality(table, model.features, folds=p.drivers.cv_folds,
-                                          seed=p.drivers.random_seed)
+                                          seed=p.drivers.random_seed, units=built["units"])
 scored = quality["predictions"].dropna()
 renewed = table.loc[scored.index, "renewed"]
 lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
@@ -89,7 +88,7 @@ curves = survival.kaplan_meier(lifetimes)
 retention = survival.survival_at(curves, [12, 24, 36, 48, 60, 72, 84])
 nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 intervals = survival.decision_intervals(table, d["accounts"])
-cox = survival.cox_model(intervals, model.features)
+cox = survival.cox_model(intervals, model.features, units=built["units"])
 compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
 nb.show(story.cox_table(compare, cox), detail=True)
 nb.record("retention", retention)

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -377,6 +378,118 @@ class DataParams(_Strict):
     max_rejected_share: float = Field(ge=0, le=1)
 
 
+#: Canonical columns that record the outcome (churn or renewal): a client variable taken from
+#: one of them (or any churn_events column) would let the model see the answer.
+OUTCOME_COLUMNS = {"accounts": ("status", "churn_date"), "renewals": ("outcome",)}
+VARIABLE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: The loader keeps variable ``<key>`` as the column ``var_<key>`` of its canonical table.
+VARIABLE_PREFIX = "var_"
+#: Names a variable's label cannot take: columns of the driver modelling table.
+RESERVED_FEATURE_NAMES = frozenset({
+    "account_id", "decision_date", "cutoff_date", "renewed", "downgraded", "arr_before",
+    "source", "churned", "active_users", "active_users_change_3m", "usage_change_share_3m",
+    "usage_decline", "seat_utilisation", "last_nps", "last_csat", "nps_detractor",
+    "tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d",
+    "strong_user_relationships", "exec_relationships", "strong_exec_relationships",
+    "exec_sponsor", "days_since_user_contact", "days_since_exec_contact", "tenure_years",
+    "products", "contract_value", "log2_contract_value", "segment", "onboarding_steps",
+    "onboarding_incomplete"})
+
+
+class VariableParams(_Strict):
+    """One of the client's own variables: a column of its accounts (or usage) export that is
+    an attribute of the account at the as-of date (contract type, plan, referrals...).
+
+    It enters churn-by-variable and the driver model beside the built-in features. A column
+    recorded after the outcome (a churn category, a cancellation reason) must never be one.
+    """
+
+    table: Literal["accounts", "usage"] = "accounts"
+    column: str = Field(min_length=1, max_length=200)  # header in the client's file
+    kind: Literal["categorical", "numeric"]
+    label: str = Field(default="", max_length=60)  # shown in exhibits; "" = from the key
+    reference: str | None = Field(default=None, max_length=200)  # categorical: compared with
+    unit: str = Field(default="", max_length=40)   # numeric: one unit, e.g. "referral"
+    scale: float = Field(default=1.0, gt=0, lt=1e12)  # numeric: odds ratio per `scale` units
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> VariableParams:
+        """``reference`` is for categorical variables, ``unit`` and ``scale`` for numeric."""
+        if self.kind == "numeric" and self.reference is not None:
+            raise ValueError("`reference` applies to kind: categorical only (a numeric "
+                             "variable's odds ratio is per `scale` units)")
+        if self.kind == "categorical" and ({"unit", "scale"} & self.model_fields_set):
+            raise ValueError("`unit` and `scale` apply to kind: numeric only (a categorical "
+                             "variable is compared with its `reference` level)")
+        if any(c in self.label for c in "[]"):
+            raise ValueError("a label cannot contain '[' or ']' (they mark a level)")
+        return self
+
+
+def variable_label(key: str, variable: VariableParams) -> str:
+    """The name shown for a variable: its ``label``, else the key in words."""
+    text = variable.label.strip() or key.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _check_variables(variables: dict[str, VariableParams],
+                     tables: dict[str, TableParams]) -> None:
+    """Keys, labels and leakage of the declared variables (ValueError naming the key)."""
+    labels: dict[str, str] = {}
+    for key, var in variables.items():
+        where = f"variables.{key}"
+        if not VARIABLE_KEY.match(key):
+            raise ValueError(f"{where}: a variable's key is lower-case letters, digits and "
+                             "'_', starting with a letter (at most 40), e.g. contract_type")
+        name = variable_label(key, var)
+        if name.lower() in RESERVED_FEATURE_NAMES or name.replace(" ", "_").lower() in \
+                RESERVED_FEATURE_NAMES:
+            raise ValueError(f"{where}: the label '{name}' is the name of a built-in "
+                             "feature; give the variable another label")
+        if name.lower() in labels:
+            raise ValueError(f"{where}: the label '{name}' is also the label of "
+                             f"variables.{labels[name.lower()]}; labels must differ")
+        labels[name.lower()] = key
+        var.label = name  # resolved once: every exhibit shows this name
+        if var.table not in tables:
+            raise ValueError(f"{where}.table is '{var.table}', which is not configured under "
+                             f"`tables`; declare the variable on a table that is")
+        if var.table == "usage" and tables["usage"].layout == "events":
+            raise ValueError(f"{where}: a usage variable needs tables.usage.layout: monthly "
+                             "(an event file is aggregated, its other columns are not kept)")
+        _check_leakage(where, var, tables)
+
+
+def _check_leakage(where: str, var: VariableParams, tables: dict[str, TableParams]) -> None:
+    """Refuse a column that records the outcome: mapped to churn_events, or to a canonical
+    outcome column, or named like one, or naming churn."""
+    header = _normalised(var.column)
+    events = tables["churn_events"].columns if "churn_events" in tables else {}
+    for column, mapped in events.items():
+        if isinstance(mapped, str) and _normalised(mapped) == header:
+            raise ValueError(
+                f"{where}.column '{var.column}' is mapped to churn_events.{column}: it is "
+                "recorded when the customer leaves, so as a variable it would give the model "
+                "the answer. Remove the variable")
+    for table, columns in OUTCOME_COLUMNS.items():
+        mapping = tables[table].columns if table in tables else {}
+        for column in columns:
+            mapped = mapping.get(column) or column
+            if header in (_normalised(mapped), _normalised(column)):
+                raise ValueError(
+                    f"{where}.column '{var.column}' is the outcome column {table}.{column}: "
+                    "a variable must be known before the outcome. Remove the variable")
+    if "churn" in header:
+        raise ValueError(
+            f"{where}.column '{var.column}' names churn: a churn category, reason, flag or "
+            "score is recorded with (or after) the outcome and must not be a variable. "
+            "Remove the variable")
+
+
+def _normalised(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 class Params(_Strict):
     """The merged, validated parameters of one run."""
 
@@ -395,6 +508,7 @@ class Params(_Strict):
     contracts: ContractsParams = Field(default_factory=ContractsParams)
     scenarios: ScenarioParams
     data: DataParams
+    variables: dict[str, VariableParams] = Field(default_factory=dict)
 
     # Derived after validation (not settable from files).
     client_id: str = Field(default="", exclude=True)
@@ -411,6 +525,13 @@ class Params(_Strict):
             raise ValueError(f"unknown table(s) {unknown}; the data contract has {sorted(TABLES)}")
         return value
 
+    @field_validator("variables")
+    @classmethod
+    def _valid_variables(cls, value: dict[str, VariableParams], info: ValidationInfo
+                         ) -> dict[str, VariableParams]:
+        _check_variables(value, info.data.get("tables") or {})
+        return value
+
     def feature_options(self) -> dict[str, Any]:
         """Keyword arguments of ``drivers.modelling_table`` taken from these parameters."""
         d, t = self.drivers, self.thresholds
@@ -418,7 +539,8 @@ class Params(_Strict):
                 "contact_days_cap": d.contact_days_cap, "nps_lookback_days": d.nps_lookback_days,
                 "nps_no_answer": d.nps_no_answer, "sponsor_roles": tuple(d.sponsor_roles),
                 "exec_by_seniority": d.exec_by_seniority,
-                "final_onboarding_step": d.final_onboarding_step or None}
+                "final_onboarding_step": d.final_onboarding_step or None,
+                "variables": dict(self.variables)}
 
     def renewal_options(self) -> dict[str, Any]:
         """Keyword arguments of ``drivers.renewal_decisions`` and ``drivers.upcoming_renewals``

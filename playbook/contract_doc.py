@@ -230,6 +230,48 @@ contracts:
   the health backtest (each section says how many); their churn is in the monthly logo
   churn of the revenue section.
 
+## The client's own variables (`variables:`)
+
+Columns the contract does not have (contract type, plan, premium support, referrals) are
+declared as variables; they enter churn by variable (01) and the renewal-driver model (02)
+beside the built-in features, under their label, with the same model checks.
+
+```yaml
+variables:
+  contract_type:                # key: lower-case letters, digits, _ (column var_<key>)
+    table: accounts             # accounts (default) or usage (layout: monthly)
+    column: "Contract"          # header in the client's file (case and punctuation ignored)
+    kind: categorical
+    reference: Month-to-month   # the level others are compared with; default the most common
+    label: Contract type        # shown in exhibits; default the key in words
+  referrals:
+    column: "Number of Referrals"
+    kind: numeric
+    unit: referral              # one unit (plural adds s): odds ratio "per 10 referrals"
+    scale: 10                   # the odds ratio is per `scale` units: exp(10 x coefficient)
+```
+
+* A variable is an attribute of the account known at the as-of date. A column recorded with
+  or after the outcome (a churn category, cancellation reason, churn flag or score) must
+  never be declared: it would give the model the answer. The params are refused when the
+  column is mapped to any `churn_events` column, is an outcome column (`accounts.status`,
+  `accounts.churn_date`, `renewals.outcome`, mapped or matched by name), or its header says
+  "churn".
+* Loading: categorical values are kept as written (trimmed); numeric ones are read with the
+  table's decimal mark and thousands separator, an unreadable value becomes blank (logged)
+  and more than `data.max_rejected_share` of them stops the run. The run stops, naming the
+  params key and the fix, when the column is not in the file, the `reference` level is not
+  among the values (they are listed), or a categorical column holds more than 30 different
+  values (an identifier or free text, not a grouping).
+* Accounts variables are the file's current values (a snapshot, like `segment`); a usage
+  variable is the value of the last complete month on or before each decision's cut-off
+  (model) and of the first month of the window with a value (churn by variable).
+* Churn by variable: a categorical variable by level; a numeric one by value when it has at
+  most 5 distinct values, else in quartiles named by their range ("5-12 referrals").
+* Model: a categorical variable enters as one indicator per level against `reference`; a
+  numeric one per `scale` units. `drivers.features` may name a variable by key or label;
+  with `drivers.features: []` every declared variable joins the default features.
+
 ## Which analysis needs which table
 
 | analysis | needs |

@@ -40,7 +40,7 @@ from playbook.billing import (
     monthly_amounts,
 )
 from playbook.checksums import file_sha256
-from playbook.config import Params, TableParams
+from playbook.config import VARIABLE_PREFIX, Params, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.contracts import (
     renewal_dates_look_like_last,
@@ -1316,6 +1316,105 @@ def _usage_events(name: str, path: Path, tp: TableParams, params: Params, log: Q
     return frame, unmapped, (read, rejected, len(frame))
 
 
+#: A categorical client variable with more distinct values than this is refused (an
+#: identifier or free text, not a grouping).
+MAX_VARIABLE_LEVELS = 30
+
+
+def client_variables(name: str, raw: pd.DataFrame, tp: TableParams, params: Params,
+                     path: Path, log: QualityLog) -> tuple[pd.DataFrame | None, list[str]]:
+    """The client variables declared on table ``name`` (params ``variables``), typed.
+
+    Returns a frame of ``_line`` and one column ``var_<key>`` per variable (categorical: text
+    as written, trimmed; numeric: the table's number parsing, an unreadable value blank and
+    logged) and the headers used. A missing column, a reference level the column never
+    holds, a categorical with more than :data:`MAX_VARIABLE_LEVELS` values, or a numeric
+    column mostly unreadable stops the run with the params key to correct.
+    """
+    wanted = {k: v for k, v in params.variables.items() if v.table == name}
+    if not wanted:
+        return None, []
+    headers = [c for c in raw.columns if c != LINE]
+    by_norm = {_norm(h): h for h in headers}
+    out = pd.DataFrame({LINE: raw[LINE]})
+    issues: list[DataIssue] = []
+    used: list[str] = []
+    for key, var in wanted.items():
+        found = var.column if var.column in headers else by_norm.get(_norm(var.column))
+        if found is None:
+            close = difflib.get_close_matches(var.column, headers, n=3, cutoff=0.5)
+            issues.append(DataIssue(
+                name, _rel(path), var.column, f"variables.{key}.column '{var.column}' is not "
+                f"a column of {path.name}", f"one of its headers: {', '.join(headers[:20])}",
+                f"Set variables.{key}.column to the header as written in the file"
+                + (f" (closest: {close})" if close else "") + ", or remove the variable."))
+            continue
+        used.append(found)
+        if var.kind == "numeric":
+            values, problem = _numeric_variable(name, key, raw, found, tp, params, path, log)
+        else:
+            values, problem = _categorical_variable(name, key, var.reference, raw, found, path)
+        if problem is not None:
+            issues.append(problem)
+        out[VARIABLE_PREFIX + key] = values
+    if issues:
+        raise DataError(issues)
+    return out, used
+
+
+def _numeric_variable(name: str, key: str, raw: pd.DataFrame, header: str, tp: TableParams,
+                      params: Params, path: Path, log: QualityLog
+                      ) -> tuple[pd.Series, DataIssue | None]:
+    """A numeric variable's values; unreadable ones blank (logged), too many an issue."""
+    values, bad = parse_number(raw[header], tp)
+    filled = int((~_blank(raw[header])).sum())
+    if bad.any() and int(bad.sum()) > params.data.max_rejected_share * max(filled, 1):
+        return values, DataIssue(
+            name, _rel(path), header, f"variables.{key} is declared numeric but "
+            f"{int(bad.sum())} of {filled} value(s) are not numbers",
+            f"numbers written with the decimal mark '{tp.decimal}'",
+            f"Declare variables.{key}.kind: categorical if the column holds labels, or "
+            f"set tables.{name}.decimal/thousands to the file's number format.",
+            raw.loc[bad, LINE].tolist(), raw.loc[bad, header].tolist(), int(bad.sum()))
+    if bad.any():
+        log.add(name, "warning", f"{header} (variables.{key}): {int(bad.sum())} value(s) "
+                "are not numbers; set to blank", count=int(bad.sum()),
+                examples=raw.loc[bad, LINE].tolist(), affects=["reasons", "drivers"])
+    return values, None
+
+
+def _categorical_variable(name: str, key: str, reference: str | None, raw: pd.DataFrame,
+                          header: str, path: Path) -> tuple[pd.Series, DataIssue | None]:
+    """A categorical variable's levels (trimmed text), checked: not too many levels, and
+    the declared reference level among them."""
+    values, _ = parse_text(raw[header])
+    levels = sorted(values.dropna().unique().tolist())
+    if len(levels) > MAX_VARIABLE_LEVELS:
+        return values, DataIssue(
+            name, _rel(path), header, f"variables.{key} is declared categorical but the "
+            f"column holds {len(levels):,} different values (at most "
+            f"{MAX_VARIABLE_LEVELS} make groups that can be compared)",
+            "a few groups, e.g. contract types or plans", f"Declare variables.{key}.kind: "
+            "numeric if the column holds numbers, else group its values in the export, "
+            "or remove the variable.", [], levels[:5], len(levels))
+    if reference is not None and reference.strip() not in levels:
+        close = [v for v in levels if v.lower() == reference.strip().lower()]
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return values, DataIssue(
+            name, _rel(path), header, f"variables.{key}.reference is '{reference}', a value "
+            f"the column never holds{hint}", f"one of the values found: {levels[:12]}",
+            f"Set variables.{key}.reference to one of these values, written exactly, or "
+            "remove it to compare with the most common value.", [], levels[:12], len(levels))
+    return values, None
+
+
+def _with_variables(frame: pd.DataFrame, extra: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` with the client variables of its rows (matched by file line)."""
+    if extra is None:
+        return frame
+    return frame.join(extra.set_index(LINE), on=LINE)
+
+
 def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                known: set[str] | None = None, facts: LoadFacts | None = None
                ) -> tuple[pd.DataFrame, Path]:
@@ -1328,6 +1427,7 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     facts = facts if facts is not None else LoadFacts()
     path = client_file(name, tp, params)
     events = None
+    extra = None
     if tp.layout == "events":
         frame, unmapped, events = _usage_events(name, path, tp, params, log)
     else:
@@ -1338,6 +1438,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
         frame, unmapped, issues = map_columns(name, spec, tp, raw, path, log)
         if issues:
             raise DataError(issues)
+        extra, used = client_variables(name, raw, tp, params, path, log)
+        unmapped = [h for h in unmapped if h not in used]
         unmapped = [h for h in unmapped if h not in assembled]
     if unmapped:
         log.add(name, "info", f"{len(unmapped)} column(s) not used: {', '.join(unmapped[:12])}",
@@ -1376,7 +1478,7 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                     f"{len(frame):,} account-months (open lines run to the as-of date)",
                     count=rows_kept)
     else:
-        frame = with_all_columns(spec, frame)
+        frame = _with_variables(with_all_columns(spec, frame), extra)
     log.loads.append(TableLoad(name, _rel(path), file_sha256(path), rows_read, rows_kept,
                                unmapped))
     return frame, path

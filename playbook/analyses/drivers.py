@@ -48,6 +48,7 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
+from playbook.analyses.variables import Variable, declared
 from playbook.contracts import MONTH_TO_MONTH, account_terms, cycle_dates, next_on_cycle
 from playbook.errors import PlaybookError
 
@@ -58,6 +59,7 @@ __all__ = [
     "auc",
     "brier_score",
     "calibration_table",
+    "chosen_features",
     "contributions",
     "cross_validated_quality",
     "current_mrr",
@@ -147,8 +149,11 @@ TENURE_WITH_DERIVED_DECISIONS = (
 )
 
 
-def default_features(built: Sequence[str], *, derived: bool = False) -> list[str]:
-    """The model features to start from: :data:`DEFAULT_MODEL_FEATURES` that were built.
+def default_features(built: Sequence[str], *, derived: bool = False,
+                     variables: Sequence[str] = ()) -> list[str]:
+    """The model features to start from: :data:`DEFAULT_MODEL_FEATURES` that were built,
+    then the client's declared ``variables`` that were built (their feature names, the
+    ``report["variables"]`` values of :func:`modelling_table`).
 
     Onboarding enters once: ``onboarding_incomplete`` when a final step is known (it was
     built), otherwise ``onboarding_steps`` (the two together are nearly collinear). With
@@ -161,7 +166,19 @@ def default_features(built: Sequence[str], *, derived: bool = False) -> list[str
         feats.remove("onboarding_steps")
     if derived and "tenure_years" in feats:
         feats.remove("tenure_years")
-    return feats
+    return feats + [v for v in variables if v in have and v not in feats]
+
+
+def chosen_features(requested: Sequence[str], report: Mapping[str, Any], *,
+                    derived: bool = False) -> list[str]:
+    """The model's features: the ``requested`` ones (params ``drivers.features``; a client
+    variable may be named by its key or its label) that :func:`modelling_table` built, or
+    when none is, :func:`default_features` with every declared variable built."""
+    names = report.get("variables") or {}
+    built = report.get("built") or []
+    wanted = [names.get(f, f) for f in requested]
+    return [f for f in dict.fromkeys(wanted) if f in built] or default_features(
+        built, derived=derived, variables=list(names.values()))
 
 
 # --------------------------------------------------------------------------------------
@@ -553,6 +570,7 @@ def modelling_table(
     exec_by_seniority: bool = True,
     final_onboarding_step: str | None = None,
     as_of: pd.Timestamp | str | None = None,
+    variables: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features per renewal decision, measured at the cut-off, without look-ahead.
 
@@ -599,6 +617,14 @@ def modelling_table(
         For scoring renewals still to come: a cut-off later than ``as_of`` is moved back to
         ``as_of`` (nothing after the day the scores are made for is used). The report counts
         the decisions concerned in ``cutoff_capped_at_as_of``.
+    variables : mapping, optional
+        The client's own variables (params ``variables``: key -> table, kind, label,
+        reference, unit, scale; see :func:`playbook.analyses.variables.declared`). Each is a
+        feature named by its label: an accounts variable is the account's value (a current
+        snapshot, like ``segment``), a usage variable its value in the last complete month on
+        or before the cut-off. A categorical one enters as dummies against its
+        ``reference`` level (the first category of the column), a numeric one per ``scale``
+        units (``report["units"]``, to pass to :func:`fit_renewal_model`).
 
     Returns
     -------
@@ -646,7 +672,9 @@ def modelling_table(
     report : dict
         ``built`` (list of feature names), ``skipped`` (feature -> reason), ``notes`` (list of
         sentences about limitations), ``cutoff_days``, ``n_decisions``,
-        ``cutoff_before_start`` (decisions whose cut-off precedes the account's start).
+        ``cutoff_before_start`` (decisions whose cut-off precedes the account's start),
+        ``variables`` (key -> feature name of each client variable built) and ``units``
+        (feature -> (scale, unit) of the numeric client variables).
 
     Notes
     -----
@@ -670,6 +698,8 @@ def modelling_table(
         "notes": [],
         "n_decisions": len(base),
         "cutoff_capped_at_as_of": 0,
+        "variables": {},
+        "units": {},
     }
     if as_of is not None:
         late = base["cutoff_date"] > pd.Timestamp(as_of)
@@ -688,6 +718,7 @@ def modelling_table(
         (_contact_features, {"sponsor_roles": tuple(sponsor_roles)}),
         (_touch_features, {"cap_days": contact_days_cap, "exec_by_seniority": exec_by_seniority}),
         (_onboarding_features, {"final_step": final_onboarding_step}),
+        (_variable_features, {"variables": declared(variables)}),
     ]
     pieces = [_account_features(base, tables["accounts"], report)]
     for builder, kwargs in builders:
@@ -1060,6 +1091,69 @@ def _onboarding_features(
     return _built(report, out)
 
 
+def _variable_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    variables: Sequence[Variable],
+) -> pd.DataFrame | None:
+    """One feature per declared client variable, named by its label (see
+    :func:`modelling_table`)."""
+    if not variables:
+        return None
+    out = pd.DataFrame(index=base.index)
+    snapshot = []
+    for var in variables:
+        source = tables.get(var.table)
+        if source is None or not _has_values(source, var.column):
+            why = (f"table '{var.table}' not provided" if source is None else
+                   f"{var.table} has no value of variables.{var.key}")
+            _skip(report, [var.label], why)
+            continue
+        if var.table == "usage":
+            values = _usage_variable(base, source, var.column)
+        else:
+            acc = source.drop_duplicates("account_id")
+            by_id = acc.set_index(acc["account_id"].astype("string"))[var.column]
+            values = base["account_id"].map(by_id)
+            snapshot.append(var.label)
+        out[var.label] = _variable_feature(values, var)
+        report["variables"][var.key] = var.label
+        if var.kind == "numeric":
+            report["units"][var.label] = (var.scale, var.unit_text)
+    if snapshot:
+        report["notes"].append(
+            f"{', '.join(snapshot)}: the accounts file's current value"
+            f"{'s' if len(snapshot) > 1 else ''}, not the value at the cut-off.")
+    return _built(report, out)
+
+
+def _usage_variable(base: pd.DataFrame, usage: pd.DataFrame, column: str) -> pd.Series:
+    """A usage variable's value in the last complete month on or before each cut-off."""
+    u = usage.dropna(subset=[column])[["account_id", "month", column]].copy()
+    u["_month_end"] = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp() \
+        + pd.offsets.MonthEnd(0)
+    recs = _records_by_cutoff(base, u, "_month_end")
+    last = recs.sort_values("_month_end", kind="stable").groupby("_row")[column].last()
+    return last.reindex(base.index)
+
+
+def _variable_feature(values: pd.Series, var: Variable) -> pd.Series:
+    """Numeric: floats. Categorical: a pandas categorical whose first category is the
+    declared reference level (present in the values), else plain text (the model then
+    compares with the most common level)."""
+    if var.kind == "numeric":
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    text = values.astype("string")
+    levels = sorted(text.dropna().unique())
+    if var.reference is None or var.reference not in levels:
+        return text
+    order = [var.reference, *(lvl for lvl in levels if lvl != var.reference)]
+    return pd.Series(pd.Categorical(text.astype(object).where(text.notna(), None),
+                                    categories=order), index=values.index)
+
+
 # --------------------------------------------------------------------------------------
 # 3. Model
 # --------------------------------------------------------------------------------------
@@ -1163,7 +1257,8 @@ def _make_terms(
         if _is_categorical(s):
             counts = s.dropna().astype(str).value_counts()
             counts = counts.sort_index().sort_values(ascending=False, kind="stable")
-            ref, others = counts.index[0], tuple(counts.index[1:])
+            ref = _declared_reference(s, counts.index)
+            others = tuple(lvl for lvl in counts.index if lvl != ref)
             cols = tuple(f"{f}[{lvl}]" for lvl in others)
             terms.append(_Term(f, cols, 1.0, f"vs {ref}", ref, others, True))
             continue
@@ -1182,6 +1277,17 @@ def _make_terms(
             scale = float(spec)
             terms.append(_Term(f, (f,), scale, f"per {_fmt(scale)}", binary=binary))
     return terms
+
+
+def _declared_reference(s: pd.Series, observed: pd.Index) -> str:
+    """The reference level of a categorical feature: the first category of a pandas
+    categorical column that occurs (a client variable's declared reference, see
+    :func:`modelling_table`), else the most common level (``observed`` is sorted by count)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        for level in s.cat.categories.astype(str):
+            if level in observed:
+                return level
+    return observed[0]
 
 
 def _fmt(x: float) -> str:

@@ -70,11 +70,19 @@ CHECK_NAMES = ("class balance", "events per model column", "collinearity", "sepa
 
 
 def label(term: str) -> str:
-    """Short label of a design column: ``segment[Mid-market]`` -> "Segment: Mid-market"."""
+    """Short label of a design column: ``segment[Mid-market]`` -> "Segment: Mid-market".
+
+    A client variable's feature is named by its label (params ``variables``), which is
+    kept as written: "NPS band[Low]" -> "NPS band: Low"."""
     if "[" in term and term.endswith("]"):
         feature, level = term[:-1].split("[", 1)
-        return f"{feature.replace('_', ' ').capitalize()}: {level}"
-    return LABELS.get(term, term.replace("_", " ").capitalize())
+        return f"{_capital(feature.replace('_', ' '))}: {level}"
+    return LABELS.get(term, _capital(term.replace("_", " ")))
+
+
+def _capital(text: str) -> str:
+    """First letter in capitals, the rest as written (``capitalize`` would lower "NPS")."""
+    return text[:1].upper() + text[1:]
 
 
 def subject(term: str, unit: str = "") -> str:
