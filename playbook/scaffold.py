@@ -44,8 +44,8 @@ from yaml.resolver import Resolver
 from playbook import paths
 from playbook.config import check_client_name
 from playbook.contract import TABLES, ColumnSpec
-from playbook.errors import PlaybookError
-from playbook.loader import detect_encoding
+from playbook.errors import DataError, PlaybookError
+from playbook.loader import check_header, check_sheet_size, detect_encoding, parquet_columns
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet")
 MAX_ROWS = 200_000  # rows read per file: enough to judge values, quick on big exports
@@ -69,7 +69,8 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
             "Organization ID", "Organisation ID", "Org ID", "Company GSID", "Account GSID",
             "Account External ID", "External ID", "Account CRM ID", "CRM ID", "CRM Account ID",
             "Salesforce ID", "Salesforce Account ID", "SFDC ID", "SFDC Account ID",
-            "HubSpot Company ID", "Associated Company ID", "Company Record ID",
+            "HubSpot Company ID", "Associated Company ID", "Associated Company IDs",
+            "Company Record ID",
             "Zendesk Organization ID", "Requester Organization ID", "Organization External ID",
             "Account", "Customer Account ID", "ChurnZero Account ID", "Tenant ID",
             # German and French exports
@@ -96,7 +97,8 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "size_band": ["Size", "Company Size", "Size Band", "Employee Range", "Employees Range",
                       "Employee Band", "Size Category", "Company Size Band"],
         "region": ["Region", "Country", "Billing Country", "Geo", "Geography", "Territory",
-                   "Country/Region", "Market", "Sales Region", "HQ Country", "Location"],
+                   "Country/Region", "Market", "Sales Region", "HQ Country", "Location",
+                   "State", "City"],
         "owner": ["Account Owner", "Owner", "CSM", "Customer Success Manager", "CSM Name",
                   "Account Manager", "Company Owner", "HubSpot Owner", "Assigned CSM",
                   "Owner Name", "Account Owner Name", "Success Manager", "CS Owner",
@@ -110,6 +112,11 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                        "First Purchase Date", "Activation Date", "Subscription Start Date",
                        "Original Contract Date", "Original Start Date", "Onboarded At",
                        "Close Date", "Closed Won Date", "First Contract Date", "Go Live Date"],
+        "contract_type": ["Contract", "Contract Type", "Contract Term", "Billing Term",
+                          "Subscription Type", "Plan Type", "Commitment", "Contract Length",
+                          "Term Type"],
+        "contract_term_months": ["Contract Term Months", "Term Months", "Contract Months",
+                                 "Contract Length Months", "Commitment Months", "Term Length"],
         "renewal_date": ["Renewal Date", "Next Renewal Date", "Contract End Date",
                          "Contract End", "Renewal", "Subscription End Date", "Term End Date",
                          "Expiration Date", "Expiry Date", "Contract Renewal Date",
@@ -118,38 +125,56 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                 "Contract Value", "Current ARR", "Total ARR", "ARR Amount", "Annual Value",
                 "Subscription ARR", "Contract ARR"],
         "mrr": ["MRR", "Monthly Recurring Revenue", "Current MRR", "MRR Amount",
-                "Monthly Revenue", "Monthly Fee", "Monthly Amount", "Monthly Value"],
+                "Monthly Revenue", "Monthly Fee", "Monthly Amount", "Monthly Value",
+                "Monthly Charges", "Monthly Charge", "Monthly Bill", "Monthly Price"],
         "products": ["Products", "Number of Products", "Products Owned", "Product Count",
                      "No of Products", "Number of Modules", "Modules", "Licensed Products"],
         "status": ["Status", "Account Status", "Customer Status", "Churned", "Churn Flag",
                    "Is Churned", "Churn", "Active", "Is Active", "Customer Type", "State",
-                   "Lifecycle Status", "Account State", "Subscription Status"],
+                   "Lifecycle Status", "Account State", "Subscription Status", "Churn Label",
+                   "Churn Status", "Churned Flag"],
         "churn_date": ["Churn Date", "Churned Date", "Cancellation Date", "Cancelled Date",
                        "Canceled Date", "Termination Date", "Lost Date", "Date Churned",
                        "Churned On", "Cancel Date", "Churned At", "Cancelled At"],
     },
     "mrr": {
+        # billing systems name the customer's id "Customer" (Stripe: cus_...)
+        "account_id": ["Customer", "Subscriber ID", "Billing Account ID"],
         "month": ["Month", "Period", "Billing Month", "Invoice Month", "Revenue Month",
                   "Month Start", "Billing Period", "Date", "Snapshot Month", "Reporting Month"],
         "mrr": ["MRR", "MRR Amount", "Monthly Recurring Revenue", "Amount", "Monthly Amount",
                 "Recurring Revenue", "Subscription MRR", "Net MRR", "Ending MRR",
-                "Monthly Revenue", "Revenue"],
+                "Monthly Revenue", "Revenue", "Line Item Amount", "Line Amount",
+                "Item Amount"],
         "start_date": ["Start Date", "Subscription Start", "Subscription Start Date",
                        "Service Start", "Service Start Date", "Contract Start",
                        "Contract Start Date", "Effective Date", "Activated At", "Started At",
-                       "Term Start"],
+                       "Term Start", "Period Start", "Line Item Date From", "Date From",
+                       "Service Period Start", "Billing Period Start", "Current Period Start",
+                       "Period From", "Invoice Period Start", "Start", "Starts At"],
         "end_date": ["End Date", "Subscription End", "Subscription End Date", "Service End",
                      "Service End Date", "Contract End", "Contract End Date", "Ended At",
-                     "Cancelled At", "Canceled At", "Expiration Date", "Term End"],
+                     "Cancelled At", "Canceled At", "Expiration Date", "Term End",
+                     "Period End", "Line Item Date To", "Date To", "Service Period End",
+                     "Billing Period End", "Current Period End", "Period To",
+                     "Invoice Period End", "End", "Ends At"],
+        "period_months": ["Bill Period Months", "Billing Period Months", "Period Months",
+                          "Interval Count", "Billing Interval Months", "Term Months",
+                          "Billing Frequency Months", "Plan Interval Count"],
+        "proration": ["Proration", "Is Proration", "Prorated", "Is Prorated"],
     },
     "churn_events": {
         "churn_date": ["Churn Date", "Cancellation Date", "Cancelled Date", "Canceled Date",
                        "Cancelled At", "Canceled At", "Date", "Effective Date",
                        "Termination Date", "Lost Date", "Close Date", "Churned On",
                        "Event Date", "Churned At", "Cancel Date"],
+        "reason_category": ["Churn Category", "Reason Category", "Category",
+                            "Cancellation Category", "Loss Category", "Churn Reason Category",
+                            "Reason Group", "Churn Reason Group"],
         "reason_code": ["Reason", "Churn Reason", "Reason Code", "Cancellation Reason",
                         "Loss Reason", "Closed Lost Reason", "Primary Churn Reason",
-                        "Churn Category", "Reason Category", "Lost Reason", "Churn Reason Code"],
+                        "Lost Reason", "Churn Reason Code",
+                        "Cancel Reason Code", "Cancel Reason", "Cancellation Reason Code"],
         "reason_text": ["Reason Details", "Churn Reason Details", "Comments", "Comment",
                         "Feedback", "Feedback Text", "Notes", "Description", "Churn Notes",
                         "Cancellation Comments", "Details", "Free Text", "Verbatim",
@@ -161,7 +186,8 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "renewal_date": ["Renewal Date", "Close Date", "Closed Date", "Decision Date",
                          "Renewal Close Date", "Date", "Contract End Date"],
         "outcome": ["Outcome", "Stage", "Stage Name", "Status", "Result", "Renewal Status",
-                    "Renewal Outcome", "Opportunity Stage", "Won/Lost", "Is Won", "Renewed"],
+                    "Renewal Outcome", "Opportunity Stage", "Won/Lost", "Is Won", "Renewed",
+                    "Deal Stage", "Dealstage"],
         "arr_before": ["ARR Before", "Previous ARR", "Prior ARR", "Old ARR", "Original ARR",
                        "Starting ARR", "Renewal Base", "Expiring ARR", "Available to Renew"],
         "arr_after": ["ARR After", "New ARR", "Renewed ARR", "Renewal ARR", "Renewal Amount",
@@ -267,7 +293,8 @@ FILE_WORDS: dict[str, tuple[str, ...]] = {
     "mrr": ("mrr", "subscription", "subscriptions", "billing", "invoice", "invoices",
             "revenue", "arr", "charges", "recurring"),
     "churn_events": ("churn", "churns", "cancellation", "cancellations", "cancel", "churned"),
-    "renewals": ("renewal", "renewals", "opportunities", "opportunity", "opps"),
+    "renewals": ("renewal", "renewals", "opportunities", "opportunity", "opps", "deals",
+                 "deal"),
     "usage": ("usage", "analytics", "adoption", "logins", "telemetry"),
     "tickets": ("ticket", "tickets", "support", "cases", "case", "zendesk", "helpdesk",
                 "incidents"),
@@ -600,6 +627,8 @@ def value_fit(col: ColumnSpec, values: pd.Series, header: str = "") -> tuple[int
         if text.nunique() == 1 and n > 1:
             return -30, "but it holds one value only"
         return 0, ""
+    if col.kind == "text" and n > 1 and text.nunique() == 1:
+        return -25, "but it holds one value only"
     return 0, ""
 
 
@@ -804,6 +833,7 @@ def read_sources(path: Path) -> list[Source]:
         sep = sniff_delimiter(sample, suffix)
         rows = list(csv.reader(sample.splitlines()[:30], delimiter=sep))
         line = _header_line(rows)
+        check_header("scaffold", path, encoding, sep, line)  # limits (playbook.loader)
         frame = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
                             skiprows=line - 1, encoding=encoding, skipinitialspace=True,
                             nrows=MAX_ROWS, on_bad_lines="skip", engine="c")
@@ -812,6 +842,7 @@ def read_sources(path: Path) -> list[Source]:
         return [Source(path, frame.reset_index(drop=True), header_row=line, delimiter=sep,
                        encoding=encoding, rows=len(frame), truncated=len(frame) >= MAX_ROWS)]
     if suffix in (".xlsx", ".xlsm", ".xls"):
+        check_sheet_size("scaffold", path, None)
         book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, nrows=MAX_ROWS)
         out = []
         for name, raw in book.items():
@@ -823,6 +854,7 @@ def read_sources(path: Path) -> list[Source]:
                               header_row=int(raw.index[line - 1]) + 1, rows=len(frame)))
         return out
     if suffix == ".parquet":
+        parquet_columns("scaffold", path)
         raw = pd.read_parquet(path)
         frame = raw.head(MAX_ROWS).map(_text_cell)
         frame.columns = [str(c) for c in frame.columns]
@@ -895,8 +927,8 @@ def match_headers(table: str, headers: list[str], source: Source | None = None
     for order, col in enumerate(spec.columns):
         for header in headers:
             score, how = _header_score(table, col, header)
-            if not score:
-                continue
+            if not score or (col.kind in ("date", "month") and birth_like_header(header)):
+                continue  # a person's birth date is no date of the contract
             note = ""
             if source is not None:
                 adjust, note = source.fit(col, header)
@@ -920,7 +952,8 @@ def value_only_guess(table: str, column: str, source: Source, used: set[str]
     col = TABLES[table].column(column)
     if col.kind not in ("date", "month"):
         return None
-    fits = [h for h in source.headers if h not in used and source.dates(h).share >= 0.9]
+    fits = [h for h in source.headers if h not in used and source.dates(h).share >= 0.9
+            and not birth_like_header(h) and not birth_like_values(source, h)]
     if len(fits) != 1:
         return None
     return ColumnGuess(column, fits[0], 50, "the only unused date column",
@@ -956,10 +989,21 @@ class TableGuess:
     date_format: str | None = None
     date_notes: list[str] = field(default_factory=list)
     codes: dict[str, CodeGuess] = field(default_factory=dict)
+    #: further ``tables.<name>`` options: key -> (YAML value, written by q/plain, comment)
+    options: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: canonical columns the loader derives (not mapped): column -> how, for the comment
+    derived: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # comment lines under the columns
+    #: table assembly (playbook.assembly): joins, row filters and derivations, each with
+    #: its comment; values of the client are written by q(), the vocabulary's words plain
+    joins: list[tuple[dict, str]] = field(default_factory=list)
+    filters: list[tuple[dict, str]] = field(default_factory=list)
+    derive: dict[str, tuple[dict, str]] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
-        return [c for c in needed_columns(self.table, self.layout) if c not in self.columns]
+        return [c for c in needed_columns(self.table, self.layout)
+                if c not in self.columns and c not in self.derived and c not in self.derive]
 
     @property
     def confidence(self) -> str:
@@ -969,8 +1013,21 @@ class TableGuess:
         return "sure" if self.score >= 150 and low >= LIKELY else "likely"
 
     def unmapped(self) -> list[str]:
-        used = {g.header for g in self.columns.values()}
+        used = {g.header for g in self.columns.values()} | self.assembly_headers()
         return [h for h in self.source.headers if h not in used]
+
+    def assembly_headers(self) -> set[str]:
+        """Headers of the file the joins, filters and derivations read."""
+        out = {rule["column"] for rule, _ in self.filters}
+        out |= {left for join, _ in self.joins for left in join["on"]}
+        for rule, _ in self.derive.values():
+            inner = next(iter(rule.values()))
+            if isinstance(inner, dict):
+                out |= {v for k, v in inner.items() if k in ("date", "months")
+                        and not isinstance(v, Word)}
+            elif isinstance(inner, str) and not isinstance(inner, Word):
+                out.add(inner)
+        return out
 
 
 def _file_hint(table: str, source: Source) -> str:
@@ -1037,13 +1094,22 @@ def _usable(guess: TableGuess) -> bool:
                if spec.column(c).kind != "id" and g.score >= LIKELY]
     if not hint and not content:
         return False  # an account column alone does not say which table a file is
+    if guess.table == "churn_events" and _profile_file(guess):
+        return False  # who the customers are, not when and why they left
     return guess.score > 0 and (coverage == 1 or (bool(hint) and coverage >= 0.5))
+
+
+def _profile_file(guess: TableGuess) -> bool:
+    """Whether a file proposed as churn events is a profile of the customers instead:
+    demographic columns (birth date, gender, country, channel) and no churn date, reason or
+    lost MRR named as such."""
+    named = [c for c, g in guess.columns.items() if c != "account_id" and g.score >= GUESS]
+    return not named and any(demographic_header(h) for h in guess.source.headers)
 
 
 def _finish(guess: TableGuess) -> TableGuess:
     """Detect decimal mark, date format and codes of the columns of a chosen table."""
     spec = TABLES[guess.table]
-    frame = guess.source.frame
     numeric = [g.header for c, g in guess.columns.items()
                if spec.column(c).kind in ("money", "number", "count")]
     if numeric:
@@ -1088,10 +1154,11 @@ def _finish(guess: TableGuess) -> TableGuess:
             guess.date_notes.append(f"{headers[c]}: Excel serial numbers (read as dates)")
         elif d.style == "text":
             guess.date_notes.append(f"{headers[c]}: {d.evidence}; check a few in the profile")
+    kept = filtered_frame(guess)  # codes of the rows the proposed filters keep
     for col in spec.columns:
         g = guess.columns.get(col.name)
         if g is not None and col.kind == "code":
-            guess.codes[col.name] = guess_codes(col.name, g.header, frame[g.header])
+            guess.codes[col.name] = guess_codes(col.name, g.header, kept[g.header])
     return guess
 
 
@@ -1126,9 +1193,667 @@ def assign_tables(sources: list[Source]) -> tuple[dict[str, TableGuess], list[So
             guess.reasons.insert(0, f"{', '.join(g.header for g in own)} in a file "
                                  "already used: read it a second time")
             chosen[guess.table] = guess
+    mrr = chosen.get("mrr")
+    bill = settle_billing(mrr) if mrr is not None and not mrr.missing else None
+    if "accounts" in chosen:
+        settle_accounts(chosen["accounts"], bill)
+    settle_snapshot(chosen)
+    settle_filters(chosen)
+    propose_joins(chosen, sources, used)
     ordered = {t: _finish(chosen[t]) for t in TABLES if t in chosen}
     unused = [s for s in sources if id(s) not in used]
     return ordered, unused
+
+
+# --------------------------------------------------------------------------- billing, lifecycle
+
+#: Words that make a header a person's birth date (never a customer's start, churn or any
+#: other date of the contract), compared within the header ignoring case and punctuation.
+BIRTH_WORDS = ("birth", "born", "naissance", "geburt", "nacimiento", "nascita")
+BIRTH_TOKENS = {"dob", "bday", "gebdat"}
+#: Words of headers that describe a person or where a customer came from (a profile file).
+DEMOGRAPHIC_WORDS = {"gender", "sex", "age", "country", "city", "state", "zip", "postcode",
+                     "postal", "channel", "email", "phone", "language", "marital", "married",
+                     "income", "education", "dependents", "partner", "senior", "citizen",
+                     "nationality", "occupation"}
+PERSON_AGE_YEARS = 20  # most dates of a "start" this many years before today: birth dates
+START_BEFORE_BILLING_DAYS = 366  # a start more than a year before the first invoice is not it
+START_AFTER_BILLING_DAYS = 31  # nor one more than a month after the first billed month
+IMPLAUSIBLE_SHARE = 0.5  # share of accounts over those limits that rules a column out
+#: Billing interval words -> months ("Plan Interval": month / year).
+INTERVAL_MONTHS = {"day": 1 / 30, "daily": 1 / 30, "week": 12 / 52, "weekly": 12 / 52,
+                   "month": 1, "monthly": 1, "mthly": 1, "mo": 1, "quarter": 3, "quarterly": 3,
+                   "semiannual": 6, "semiannually": 6, "biannual": 6, "halfyear": 6,
+                   "halfyearly": 6, "sixmonths": 6, "year": 12, "yearly": 12, "annual": 12,
+                   "annually": 12, "yr": 12, "twoyears": 24, "biennial": 24}
+
+
+def birth_like_header(header: str) -> bool:
+    """Whether a header names a birth date: 'date_of_birth', 'DOB', 'Birthday', 'born'."""
+    n = norm(header)
+    return bool(BIRTH_TOKENS & set(tokens(header))) or any(w in n for w in BIRTH_WORDS)
+
+
+def demographic_header(header: str) -> bool:
+    """Whether a header describes a person or an acquisition channel (a profile column)."""
+    return birth_like_header(header) or bool(DEMOGRAPHIC_WORDS & set(tokens(header)))
+
+
+def column_dates(source: Source, header: str) -> pd.Series:
+    """Every row's date in ``header`` (NaT where blank or unreadable), read as the
+    column's detected style (day-first when it is); cached on the source."""
+    key = ("parsed", header)
+    if key not in source.cache:
+        guess = source.dates(header)
+        values = source.frame[header].astype(str).str.strip()
+        if guess.date_format:
+            out = pd.to_datetime(values, format=guess.date_format, errors="coerce")
+        else:
+            out = parse_dates_loosely(values, dayfirst=guess.style == "dayfirst")
+        source.cache[key] = pd.Series(out, index=source.frame.index).dt.normalize()
+    return source.cache[key]
+
+
+def birth_like_values(source: Source, header: str) -> str:
+    """Why the dates of ``header`` are a person's birth dates ("" if they are not): most of
+    them lie more than PERSON_AGE_YEARS years before today."""
+    dates = column_dates(source, header).dropna()
+    if dates.empty:
+        return ""
+    age = (pd.Timestamp(dt.date.today()) - dates).dt.days / 365.25
+    if (age > PERSON_AGE_YEARS).mean() <= IMPLAUSIBLE_SHARE:
+        return ""
+    return (f"'{header}' holds dates a median {age.median():.0f} years before today: a "
+            "person's birth date, not a customer's")
+
+
+def _amounts(source: Source, header: str) -> pd.Series:
+    values = source.frame[header]
+    decimal, _ = detect_decimal(source.sample()[header])
+    return parse_numbers_loosely(values, decimal or ".")
+
+
+def billing_frame(t: TableGuess) -> pd.DataFrame | None:
+    """The proposed ``mrr`` table's rows as account, start, end, amount and proration
+    (every row read; the start of a monthly row is its month). None without the columns."""
+    cols, src = t.columns, t.source
+    start = "start_date" if t.layout == "lines" else "month"
+    if not {"account_id", "mrr", start} <= set(cols):
+        return None
+    frame = pd.DataFrame({
+        "account_id": src.frame[cols["account_id"].header].astype(str).str.strip(),
+        "start": column_dates(src, cols[start].header),
+        "amount": _amounts(src, cols["mrr"].header)}, index=src.frame.index)
+    frame["end"] = (column_dates(src, cols["end_date"].header)
+                    if t.layout == "lines" and "end_date" in cols else pd.NaT)
+    frame["proration"] = (src.frame[cols["proration"].header].astype(str).str.strip()
+                          .str.lower().isin(TRUE_WORDS) if "proration" in cols else False)
+    return frame
+
+
+def first_billed(bill: pd.DataFrame) -> pd.Series:
+    """Each account's first billed day (recurring lines with a positive amount)."""
+    paid = bill[(bill["amount"] > 0) & ~bill["proration"] & bill["start"].notna()]
+    return paid.groupby("account_id")["start"].min()
+
+
+def _line_key(t: TableGuess) -> str | None:
+    """The header that tells one subscription (or product) of an account from another."""
+    used = {g.header for g in t.columns.values()}
+    free = [h for h in t.source.headers if h not in used]
+    for words in (("subscription",), ("product", "plan", "sku", "item", "addon", "price")):
+        for h in free:
+            if set(tokens(h)) & set(words) and not set(tokens(h)) & {
+                    "amount", "interval", "start", "end", "date", "quantity"}:
+                return h
+    return None
+
+
+def detect_end_inclusive(t: TableGuess, bill: pd.DataFrame) -> tuple[bool | None, str]:
+    """Whether the lines' end date is the last day paid for, from consecutive lines of one
+    subscription: the next starting the day after the end says inclusive; on the end day
+    says exclusive. (None, why) when the lines cannot tell."""
+    if t.layout != "lines" or "end_date" not in t.columns:
+        return None, ""
+    key = _line_key(t)
+    lines = bill[~bill["proration"] & bill["start"].notna() & bill["end"].notna()].copy()
+    lines["_key"] = lines["account_id"] + ("\x00" + t.source.frame.loc[lines.index, key]
+                                           .astype(str) if key else "")
+    lines = lines.sort_values(["_key", "start"])
+    gap = (lines.groupby("_key")["start"].shift(-1) - lines["end"]).dt.days
+    same, next_day = int((gap == 0).sum()), int((gap == 1).sum())
+    n = same + next_day
+    what = f"one '{key}'" if key else "one account"
+    end = t.columns["end_date"].header
+    if n < 3:
+        return None, ""
+    if next_day >= 0.8 * n:
+        return True, (f"likely: in {next_day:,} of {n:,} pairs of consecutive lines of {what} "
+                      f"the next starts the day after '{end}': it is the last day paid for")
+    if same >= 0.8 * n:
+        return False, (f"likely: in {same:,} of {n:,} pairs of consecutive lines of {what} the "
+                       f"next starts on '{end}': it is the first day no longer paid for")
+    return None, (f"TODO end_inclusive: of {n:,} pairs of consecutive lines of {what}, {same:,} "
+                  f"start on the previous '{end}' and {next_day:,} the day after: ask the client "
+                  "whether the end date is the last day paid for (then end_inclusive: true)")
+
+
+def _interval_header(t: TableGuess) -> str | None:
+    """A header holding each line's billing interval ('Plan Interval', 'bill_period_months')."""
+    used = {g.header for c, g in t.columns.items() if c != "period_months"}
+    for h in t.source.headers:
+        words = set(tokens(h))
+        if h in used:
+            continue
+        if "interval" in words or "frequency" in words or {"period", "months"} <= words or (
+                {"billing", "cycle"} <= words) or {"term", "months"} <= words:
+            return h
+    return None
+
+
+def interval_months(values: pd.Series, header: str) -> pd.Series:
+    """Months of each value of an interval column: words ('year' -> 12) or, when the header
+    says months, numbers; NaN otherwise."""
+    text = values.astype(str).str.strip()
+    words = text.map(lambda v: INTERVAL_MONTHS.get(norm(v).removesuffix("s")))
+    if "months" in tokens(header) or "month" in tokens(header):
+        words = words.fillna(pd.to_numeric(text, errors="coerce"))
+    return pd.to_numeric(words, errors="coerce")
+
+
+def detect_amount_per(t: TableGuess, bill: pd.DataFrame) -> tuple[str | None, str]:
+    """``period`` when the lines' amount is billed per period (annual lines carry about
+    twelve times a monthly line's amount), with the evidence; (None, note) otherwise. A
+    header that says monthly ('mrr', 'Monthly Amount') is monthly."""
+    if t.layout != "lines":
+        return None, ""
+    header = t.columns["mrr"].header
+    if "mrr" in norm(header) or {"monthly", "month", "mrr"} & set(tokens(header)):
+        return None, ""
+    interval = _interval_header(t)
+    if interval is not None:
+        months = interval_months(t.source.frame[interval], interval)
+        where = f"'{interval}'"
+    else:
+        months = ((bill["end"] - bill["start"]).dt.days / (365.25 / 12)).round()
+        where = "their dates"
+    lines = bill.assign(months=months)
+    lines = lines[~lines["proration"] & (lines["amount"] > 0) & lines["months"].notna()]
+    long, short = lines[lines["months"] > 1.5], lines[lines["months"].between(0.5, 1.5)]
+    if long.empty:
+        return None, ""
+    span = f"{long['months'].median():g}"
+    if len(long) < 3 or len(short) < 3:
+        return None, (f"TODO amount_per: {len(long):,} lines pay for {span} months (by {where}) "
+                      f"and too few for one month to compare: if '{header}' is the amount of the "
+                      "whole period, set amount_per: period")
+    ratio = long["amount"].median() / short["amount"].median()
+    if ratio >= float(long["months"].median()) ** 0.5:
+        return "period", (f"likely: lines of {span} months (by {where}) bill a median {ratio:.1f} "
+                          f"times a one-month line: '{header}' is the amount of the whole period")
+    return None, ""
+
+
+def settle_billing(t: TableGuess) -> pd.DataFrame | None:
+    """Propose the billing options of the ``mrr`` table (end_inclusive, amount_per and the
+    period_months column) from its values; returns its rows (see :func:`billing_frame`)."""
+    bill = billing_frame(t)
+    if bill is None:
+        return None
+    inclusive, note = detect_end_inclusive(t, bill)
+    if inclusive is not None:
+        t.options["end_inclusive"] = ("true" if inclusive else "false", note)
+    elif note:
+        t.notes.append(note)
+    per, note = detect_amount_per(t, bill)
+    if per == "period":
+        t.options["amount_per"] = ("period", note)
+    else:
+        t.columns.pop("period_months", None)  # only read with amount_per: period
+        if note:
+            t.notes.append(note)
+    return bill
+
+
+def start_date_problem(source: Source, header: str, bill: pd.DataFrame | None,
+                       ids: pd.Series) -> str:
+    """Why ``header`` cannot be the accounts' start date ("" when it can): a birth date by
+    its name or its values, or (with billing) dates more than a year before most accounts'
+    first invoice or more than a month after their first billed month. Accounts billed from
+    the first month of the history are judged only on being late (they may have started
+    before the export's history)."""
+    if birth_like_header(header):
+        return f"'{header}' is a birth date by its name, not when the customer started"
+    if (why := birth_like_values(source, header)):
+        return why
+    if bill is None:
+        return ""
+    first = first_billed(bill)
+    if first.empty:
+        return ""
+    starts = pd.Series(column_dates(source, header).to_numpy(), index=ids.to_numpy())
+    starts = starts[starts.notna() & ~starts.index.duplicated()]
+    both = pd.DataFrame({"start": starts, "first": first}).dropna()
+    if both.empty:
+        return ""
+    history = first.min().to_period("M")
+    gap = (both["first"] - both["start"]).dt.days
+    month_end = both["first"].dt.to_period("M").dt.to_timestamp(how="end").dt.normalize()
+    late = (both["start"] - month_end).dt.days > START_AFTER_BILLING_DAYS
+    early = (gap > START_BEFORE_BILLING_DAYS) & (both["first"].dt.to_period("M") > history)
+    judged = both["first"].dt.to_period("M") > history
+    if judged.sum() < 5:
+        judged = pd.Series(True, index=both.index)
+    bad = (early | late)[judged]
+    if bad.mean() <= IMPLAUSIBLE_SHARE:
+        return ""
+    years = gap[judged].median() / 365.25
+    when = (f"a median {years:.1f} years before" if years > 0
+            else f"a median {-years * 12:.0f} months after")
+    return (f"'{header}' is {when} each account's first billed month ({bad.mean():.0%} of "
+            f"{len(bad):,} accounts more than a year before or a month after): not when the "
+            "customer started paying")
+
+
+def settle_accounts(t: TableGuess, bill: pd.DataFrame | None) -> None:
+    """Keep a start date only where it can be one; with billing proposed, leave the start
+    date (and status, churn date and MRR the file lacks) to be derived from billing.
+
+    A start column found from its values alone gives way to billing; one found by name is
+    checked by :func:`start_date_problem` and, when it fails, the next header named like a
+    start date that passes takes its place.
+    """
+    spec = TABLES["accounts"]
+    col = spec.column("start_date")
+    ids = t.source.frame[t.columns["account_id"].header].astype(str).str.strip() if (
+        "account_id" in t.columns) else pd.Series("", index=t.source.frame.index)
+    g = t.columns.pop("start_date", None)
+    why = ""
+    if g is not None and g.score < GUESS and bill is not None:
+        why = f"'{g.header}' (the only other date column) is not named as a start date"
+        g = None
+    elif g is not None:
+        why = start_date_problem(t.source, g.header, bill, ids)
+        if why:
+            used = {x.header for x in t.columns.values()} | {g.header}
+            named = sorted(((_header_score("accounts", col, h)[0], h) for h in t.source.headers
+                            if h not in used), reverse=True)
+            g = next((ColumnGuess("start_date", h, sc, _header_score("accounts", col, h)[1],
+                                  f"'{g.header}' is not: {why}")
+                      for sc, h in named if sc >= GUESS
+                      and not start_date_problem(t.source, h, bill, ids)), None)
+    if g is not None:
+        t.columns["start_date"] = g
+        why = ""
+    if bill is None:
+        if why:
+            t.notes.append(f"start_date: not proposed: {why}")
+        return
+    if "start_date" not in t.columns:
+        t.derived["start_date"] = ("start_date: derived by the loader from the first billed "
+                                   "month of the mrr table" + (f"; {why}" if why else ""))
+    if not {"status", "churn_date"} & set(t.columns):
+        t.derived["status"] = ("status, churn_date: derived from billing (no MRR in the as-of "
+                               "month after earlier MRR = churned; churn date = the first "
+                               "unbilled month)")
+    if not {"mrr", "arr"} & set(t.columns):
+        t.derived["mrr"] = "mrr: derived from the last billed month of the mrr table"
+
+
+# --------------------------------------------------------------------------- table assembly
+
+
+class Word(str):
+    """A word of the params vocabulary (``as_of``, ``accounts``, ``mrr``): written plain,
+    never client text."""
+
+
+#: Keys of joins, filters and derivations (playbook.config): written plain; any other key
+#: (a header in a join's ``on``) is client text, written by q().
+VOCABULARY = {"file", "on", "how", "columns", "sheet", "header_row", "delimiter", "encoding",
+              "column", "equals", "in", "not_in", "is_blank", "months_before", "date",
+              "months", "constant_date", "copy", "from_table", "table"}
+
+
+def flow(value: object) -> str:
+    """A join, filter or derivation as one YAML flow collection on one line: keys and
+    :class:`Word` values plain, every other text (the client's headers and values) by
+    :func:`q`."""
+    if isinstance(value, Word):
+        return plain(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{plain(k) if k in VOCABULARY else q(k)}: {flow(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return q(value)
+
+
+def _is(values: list[str]) -> dict:
+    """The filter test keeping rows holding one of ``values``."""
+    return {"equals": values[0]} if len(values) == 1 else {"in": list(values)}
+
+
+def filtered_frame(t: TableGuess) -> pd.DataFrame:
+    """The rows of the guess's file its proposed filters keep (compared as the loader
+    does: text ignoring case and surrounding spaces)."""
+    frame = t.source.frame
+    for rule, _ in t.filters:
+        text = frame[rule["column"]].astype(str).str.strip()
+        lower = text.str.casefold()
+        blank = _blank_mask(text)
+        if "is_blank" in rule:
+            keep = blank if rule["is_blank"] else ~blank
+        else:
+            values = [rule["equals"]] if "equals" in rule else rule.get("in", rule.get(
+                "not_in", []))
+            inside = lower.isin([str(v).strip().casefold() for v in values]) & ~blank
+            keep = ~inside if "not_in" in rule else inside
+        frame = frame.loc[keep]
+    return frame
+
+
+def tenure_header(source: Source, used: set[str]) -> str | None:
+    """A column holding each customer's tenure in whole months ('Tenure Months', 'tenure',
+    'Months as Customer'): numbers from 0 to 1200."""
+    for h in source.headers:
+        words, n = set(tokens(h)), norm(h)
+        if h in used or words & {"years", "year", "days", "day", "weeks"}:
+            continue
+        if not (words & {"tenure", "lifetime"} or n in {
+                "monthsascustomer", "monthssubscribed", "customermonths", "monthsactive",
+                "subscriptionmonths", "monthsofservice"}):
+            continue
+        nums = parse_numbers_loosely(nonblank(source.sample()[h]))
+        if len(nums) and nums.notna().mean() >= 0.9:
+            nums = nums.dropna()
+            if (nums >= 0).all() and (nums % 1 == 0).all() and nums.max() <= 1200:
+                return h
+    return None
+
+
+def settle_snapshot(chosen: dict[str, TableGuess]) -> None:
+    """A snapshot export: one row per customer with its tenure in months, a churned flag
+    and reasons, and no start date (no billing file either). The accounts' start date is
+    derived as the tenure counted back from the as-of date (the snapshot's date); the same
+    file read again gives the churn events (its churned rows, churn date = the as-of date,
+    lost MRR = the account's MRR) and, when it holds a monthly charge, the MRR of the
+    snapshot month (its active rows)."""
+    acc = chosen.get("accounts")
+    if acc is None or "mrr" in chosen or "start_date" in acc.columns:
+        return
+    src = acc.source
+    tenure = tenure_header(src, {g.header for g in acc.columns.values()})
+    if tenure is None:
+        return
+    acc.derive["start_date"] = ({"months_before": {"date": Word("as_of"), "months": tenure}},
+                                f"likely: a snapshot: '{tenure}' months before the snapshot's "
+                                "date (the as-of date)")
+    acc.reasons.append(f"a snapshot (tenure in '{tenure}', no dates)")
+    status = acc.columns.get("status")
+    if status is None:
+        return
+    codes = guess_codes("status", status.header, src.frame[status.header])
+    churned = [v for v, c in codes.mapping.items() if c == "churned"]
+    active = [v for v, c in codes.mapping.items() if c == "active"]
+    if churned and "churn_events" not in chosen:
+        found = match_headers("churn_events", src.headers, src)
+        cols = {"account_id": acc.columns["account_id"], **{
+            c: g for c, g in found.items() if c != "account_id" and g.score >= GUESS
+            and g.header != status.header}}
+        ev = TableGuess("churn_events", src, cols, score=acc.score, reasons=[
+            f"the churned rows of {src.label}: a snapshot's '{status.header}' says who left"])
+        ev.filters.append(({"column": status.header, **_is(churned)},
+                           f"likely: the rows '{status.header}' marks churned"))
+        if "churn_date" not in cols:
+            ev.derive["churn_date"] = ({"constant_date": Word("as_of")},
+                                       "likely: a snapshot dates every churn at its own date")
+        if "lost_mrr" not in cols and {"mrr", "arr"} & set(acc.columns):
+            ev.derive["lost_mrr"] = ({"from_table": {"table": Word("accounts"),
+                                                     "column": Word("mrr")}},
+                                     "likely: the MRR the account paid")
+        chosen["churn_events"] = ev
+    if active and "mrr" in acc.columns:
+        m = TableGuess("mrr", src, {"account_id": acc.columns["account_id"],
+                                    "mrr": acc.columns["mrr"]}, layout="monthly",
+                       score=acc.score, reasons=[f"the active rows of {src.label}: a "
+                                                 "snapshot has the MRR of its own month only"])
+        m.filters.append(({"column": status.header, **_is(active)},
+                          f"likely: the rows '{status.header}' marks active"))
+        m.derive["month"] = ({"constant_date": Word("as_of")}, "likely: the snapshot's month")
+        chosen["mrr"] = m
+
+
+def _type_header(source: Source, outcome: str) -> tuple[str, list[str], list[str]] | None:
+    """A column saying which opportunities are renewals ('Opportunity Type', 'Pipeline'):
+    (header, its renewal values, its other values), when it holds both."""
+    for h in source.headers:
+        if h == outcome or not set(tokens(h)) & {"type", "pipeline", "kind", "category"}:
+            continue
+        values = list(Counter(nonblank(source.frame[h])))
+        renew = [v for v in values if "renew" in norm(v)]
+        if renew and len(renew) < len(values) <= 40:
+            return h, renew, [v for v in values if v not in renew]
+    return None
+
+
+def opportunity_filters(t: TableGuess, outcome: str, keep: tuple[str, ...]
+                        ) -> list[tuple[dict, str]]:
+    """Filters keeping the renewal opportunities (by type or pipeline) whose stage maps to
+    one of ``keep`` (decided ones: Closed Won -> renewed, Closed Lost -> churned)."""
+    out = []
+    kind = _type_header(t.source, outcome)
+    if kind is not None:
+        header, renew, other = kind
+        out.append(({"column": header, **_is(renew)},
+                    f"likely: renewals only (not {_short(other, 4)})"))
+    codes = guess_codes("outcome", outcome, t.source.frame[outcome])
+    closed = [v for v, c in codes.mapping.items() if c in keep]
+    rest = [v for v in codes.counts if v not in closed]
+    if closed and rest:
+        out.append(({"column": outcome, **_is(closed)},
+                    f"likely: decided ones only (not {_short(rest, 4)})"))
+    return out
+
+
+def settle_filters(chosen: dict[str, TableGuess]) -> None:
+    """Row filters where a table is only some rows of its file: renewals from an
+    opportunities or deals export (renewal type, closed stages), churn events from one
+    (lost renewals) or from a subscription list (rows with a cancellation date)."""
+    ren = chosen.get("renewals")
+    if ren is not None and "outcome" in ren.columns:
+        ren.filters += opportunity_filters(ren, ren.columns["outcome"].header,
+                                           ("renewed", "churned", "downgraded"))
+    ev = chosen.get("churn_events")
+    if ev is None or ev.filters:
+        return
+    stage = match_headers("renewals", ev.source.headers, ev.source).get("outcome")
+    if stage is not None and stage.score >= LIKELY and _type_header(ev.source, stage.header):
+        ev.filters += opportunity_filters(ev, stage.header, ("churned",))
+        if not any(r["column"] == stage.header for r, _ in ev.filters):
+            chosen.pop("churn_events")  # no lost renewals to read as churn
+        return
+    date = ev.columns.get("churn_date")
+    if date is not None:
+        blank = _blank_mask(ev.source.frame[date.header].astype(str))
+        if blank.any() and not blank.all():
+            ev.filters.append(({"column": date.header, "is_blank": False},
+                               f"likely: the rows with a '{date.header}' ({int((~blank).sum()):,}"
+                               f" of {len(blank):,}): the others have not churned"))
+
+
+def _bridge(src: Source, other: Source, ids: set[str]) -> tuple[str, str, str, float] | None:
+    """(header in ``src``, key header in ``other``, account-ID header in ``other``, share):
+    ``other`` holds each key once and maps it to account IDs, and most values of the
+    ``src`` column are keys of ``other`` (e.g. Zendesk tickets name the organisation, the
+    organisations export gives its CRM id)."""
+    for kb in other.headers:
+        keys = nonblank(other.frame[kb])
+        if keys.empty or keys.duplicated().any():
+            continue
+        for ib in other.headers:
+            if ib == kb or nonblank(other.frame[ib]).isin(ids).mean() < 0.8:
+                continue
+            for ks in src.headers:
+                values = nonblank(src.sample()[ks])
+                share = float(values.isin(set(keys)).mean()) if len(values) else 0.0
+                if share >= 0.8:
+                    return ks, kb, ib, share
+    return None
+
+
+def propose_joins(chosen: dict[str, TableGuess], sources: list[Source], used: set[int]
+                  ) -> None:
+    """A file that would be a table but for the account ID gets it by a join with another
+    unused file mapping its key to account IDs (:func:`_bridge`)."""
+    acc = chosen.get("accounts")
+    if acc is None or "account_id" not in acc.columns:
+        return
+    ids = set(nonblank(acc.source.frame[acc.columns["account_id"].header]))
+    for src in [s for s in sources if id(s) not in used]:
+        for table in TABLES:
+            if table in chosen or id(src) in used:
+                continue
+            g = propose_table(table, src)
+            spec = TABLES[table]
+            content = [c for c, x in g.columns.items()
+                       if spec.column(c).kind != "id" and x.score >= LIKELY]
+            if g.missing != ["account_id"] or not (_file_hint(table, src) or content):
+                continue
+            for other in [s for s in sources if id(s) not in used and s is not src]:
+                found = _bridge(src, other, ids)
+                if found is None:
+                    continue
+                ks, kb, ib, share = found
+                join: dict = {"file": other.path.name, "on": {ks: kb}, "columns": [ib]}
+                if other.sheet is not None:
+                    join["sheet"] = other.sheet
+                if other.delimiter and other.delimiter != src.delimiter:
+                    join["delimiter"] = other.delimiter
+                g.joins.append((join, f"likely: {share:.0%} of '{ks}' are '{kb}' in "
+                                f"{other.label}, whose '{ib}' are account IDs"))
+                g.columns["account_id"] = ColumnGuess("account_id", ib, LIKELY,
+                                                      f"from {other.label} by the join")
+                g.reasons.append(f"account IDs joined from {other.label}")
+                chosen[table] = g
+                used.update({id(src), id(other)})
+                break
+
+
+# --------------------------------------------------------------------------- contracts
+
+#: Words of contract types -> term in months ("Month-to-month" -> 1, "Two year" -> 24).
+TERM_WORDS = {"monthtomonth": 1, "monthly": 1, "mtm": 1, "rolling": 1, "quarterly": 3,
+              "semiannual": 6, "halfyearly": 6, "annual": 12, "yearly": 12, "biennial": 24}
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "twelve": 12,
+                "eighteen": 18, "twentyfour": 24, "thirtysix": 36}
+
+
+def term_of(value: str) -> int | None:
+    """A contract type's term in months from its words: 'Month-to-month' 1, 'One year' 12,
+    '24 months' 24, 'Annual' 12; None when the words do not say."""
+    n = norm(value)
+    if n in TERM_WORDS:
+        return TERM_WORDS[n]
+    words = tokens(value)
+    for i, w in enumerate(words[:-1]):
+        count = int(w) if w.isdigit() else NUMBER_WORDS.get(w)
+        unit = words[i + 1].removesuffix("s")
+        if count and unit in ("month", "mo", "year", "yr"):
+            months = count * (12 if unit in ("year", "yr") else 1)
+            return months if 1 <= months <= 120 else None
+    return next((m for w, m in TERM_WORDS.items() if w in n), None)
+
+
+@dataclass
+class ContractsGuess:
+    """The proposed ``contracts`` section: what the renewal date means, terms by type."""
+
+    renewal_date_means: str | None = None
+    renewal_note: str = ""
+    type_header: str = ""
+    terms: dict[str, int | None] = field(default_factory=dict)  # type -> months (None: ?)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.renewal_date_means is None and not self.terms
+
+
+def _active_accounts(t: TableGuess, bill: pd.DataFrame | None, as_of: pd.Timestamp
+                     ) -> pd.Series:
+    """Status of each row of the accounts file ('active'/'churned', NaN unknown): from its
+    status codes, else billing in the as-of month, else no churn date."""
+    frame = t.source.frame
+    if "status" in t.columns:
+        codes = guess_codes("status", t.columns["status"].header,
+                            frame[t.columns["status"].header])
+        return frame[t.columns["status"].header].astype(str).str.strip().map(codes.mapping)
+    if bill is not None and "account_id" in t.columns:
+        month = as_of.to_period("M").to_timestamp()
+        paid = bill[(bill["amount"] > 0) & ~bill["proration"]]
+        live = set(paid.loc[paid["start"] >= month - pd.offsets.MonthBegin(1), "account_id"])
+        ids = frame[t.columns["account_id"].header].astype(str).str.strip()
+        return ids.isin(live).map({True: "active", False: "churned"})
+    if "churn_date" in t.columns:
+        blank = _blank_mask(frame[t.columns["churn_date"].header].astype(str))
+        return blank.map({True: "active", False: "churned"})
+    return pd.Series("active", index=frame.index)
+
+
+def propose_contracts(tables: dict[str, TableGuess], period: str,
+                      bill: pd.DataFrame | None) -> ContractsGuess:
+    """``renewal_date_means: last`` when most active accounts' renewal dates lie before
+    the end of the proposed period (:func:`playbook.contracts.renewal_dates_look_like_last`),
+    and ``term_by_type`` from the words of the contract types."""
+    from playbook.contracts import renewal_dates_look_like_last, stale_renewal_dates
+
+    out = ContractsGuess()
+    acc = tables.get("accounts")
+    if acc is None:
+        return out
+    if "renewal_date" in acc.columns and period:
+        as_of = pd.Period(period, "Q").end_time.normalize()
+        header = acc.columns["renewal_date"].header
+        frame = pd.DataFrame({"status": _active_accounts(acc, bill, as_of),
+                              "renewal_date": column_dates(acc.source, header)})
+        if renewal_dates_look_like_last(frame, as_of):
+            dated = frame["status"].eq("active") & frame["renewal_date"].notna()
+            past = int(stale_renewal_dates(frame, as_of)[dated].sum())
+            out.renewal_date_means = "last"
+            out.renewal_note = (f"likely: {past:,} of {int(dated.sum()):,} active accounts' "
+                                f"'{header}' lie before {as_of:%d %b %Y} (the period's end): it "
+                                "holds the last renewal, the next is a term later")
+    if "contract_type" in acc.columns:
+        header = acc.columns["contract_type"].header
+        counts = Counter(nonblank(acc.source.frame[header]))
+        if 0 < len(counts) <= 40:
+            out.type_header = header
+            out.counts = dict(counts.most_common())
+            out.terms = {v: term_of(v) for v in out.counts}
+    return out
+
+
+def render_contracts(c: ContractsGuess) -> list[str]:
+    """The ``contracts`` section's lines (none when there is nothing to propose)."""
+    if c.empty:
+        return []
+    lines = ["contracts:"]
+    if c.renewal_date_means:
+        lines.append(_line(f"  renewal_date_means: {plain(c.renewal_date_means)}",
+                           c.renewal_note))
+    if c.terms:
+        lines.append(_line("  term_by_type:", f"values of '{c.type_header}' -> contract term "
+                           "in months (1 = month-to-month: no renewal decisions)"))
+        for value, months in c.terms.items():
+            n = _rows(c.counts[value])
+            if months is None:
+                lines.append(_note(4, f"{q(value)}: ?   # TODO {n}: its term in months"))
+            else:
+                lines.append(_line(f"    {q(value)}: {months}", f"likely: {n}"))
+    return [*lines, ""]
 
 
 # --------------------------------------------------------------------------- whole client
@@ -1147,6 +1872,7 @@ class Scaffold:
     currency_note: str
     period: str
     period_note: str
+    contracts: ContractsGuess = field(default_factory=ContractsGuess)
 
     @property
     def todos(self) -> list[str]:
@@ -1168,6 +1894,9 @@ class Scaffold:
                 out.append(f"{name}: {t.decimal_note}")
             if t.secondary:
                 out.append(f"{name}: read from {t.source.label}, which another table uses too")
+        unknown = [v for v, m in self.contracts.terms.items() if m is None]
+        if unknown:
+            out.append(f"contracts.term_by_type: the term of {_short(unknown, 6)}")
         if "accounts" not in self.tables:
             out.insert(0, "accounts: no file looks like the account list (required)")
         if not self.period:
@@ -1227,6 +1956,14 @@ def _currency(sources: list[Source], tables: dict[str, TableGuess]) -> tuple[str
                 if w.upper() in CURRENCIES:
                     seen[w.upper()] += 1
                     where.setdefault(w.upper(), h)
+    for s in sources:  # a currency column ("Currency": usd, "Currency Code": EUR)
+        for h in s.headers:
+            if "currency" in tokens(h):
+                values = nonblank(s.sample()[h]).str.upper()
+                if len(values) and values.isin(CURRENCIES).mean() >= 0.9:
+                    code = values.mode().iloc[0]
+                    seen[code] += 3
+                    where.setdefault(code, f"{h} ({s.label})")
     for t in tables.values():
         for c, g in t.columns.items():
             if TABLES[t.table].column(c).kind == "money":
@@ -1252,13 +1989,21 @@ def scaffold_client(client: str, folder: Path | None = None) -> Scaffold:
     sources: list[Source] = []
     skipped: list[str] = []
     for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or not path.is_file():
+        if path.name.startswith("."):
+            continue
+        if paths.inside_folder(path, folder) is None:  # the loader's check of every file
+            skipped.append(f"{path.name}: a link leading outside {folder.name}/; not read")
+            continue
+        if not path.is_file():
             continue
         if path.suffix.lower() not in TABLE_SUFFIXES:
             skipped.append(f"{path.name}: not a table file (CSV, Excel or Parquet)")
             continue
         try:
             found = read_sources(path)
+        except DataError as exc:  # over a limit of playbook.loader: say which
+            skipped.append(f"{path.name}: not read ({exc.issues[0].problem})")
+            continue
         except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the rest
             skipped.append(f"{path.name}: cannot be read ({type(exc).__name__}: {exc})")
             continue
@@ -1276,8 +2021,11 @@ def scaffold_client(client: str, folder: Path | None = None) -> Scaffold:
     tables, unused = assign_tables(sources)
     currency, currency_note = _currency(sources, tables)
     period, period_note = _latest_period(tables)
+    mrr = tables.get("mrr")
+    bill = billing_frame(mrr) if mrr is not None and not mrr.filters else None
+    contracts = propose_contracts(tables, period, bill)
     return Scaffold(client, folder, tables, unused, skipped, currency, currency_note, period,
-                    period_note)
+                    period_note, contracts)
 
 
 def write_params(client: str, *, force: bool = False, out: Path | None = None
@@ -1381,7 +2129,8 @@ def _column_comment(g: ColumnGuess) -> str:
 
 
 def _not_mapped_note(header: str) -> str:
-    reason = NOT_THIS.get(norm(header)) or NOT_THIS.get(stem(header))
+    reason = NOT_THIS.get(norm(header)) or NOT_THIS.get(stem(header)) or (
+        "a birth date: never a start or churn date" if birth_like_header(header) else "")
     return f"{header} ({reason})" if reason else header
 
 
@@ -1409,11 +2158,16 @@ def render_yaml(s: Scaffold) -> str:
         "",
         "period:",
     ]
+    snapshot = any(rule.get("constant_date") == "as_of" for t in s.tables.values()
+                   for rule, _ in t.derive.values())
     if s.period:
         lines.append(_line(f"  period: {q(s.period)}", f"guess: {s.period_note}"))
+    elif snapshot:
+        lines.append(_line('  period: ""', "TODO: the snapshot's date is the as-of date: the "
+                           "quarter it ends (e.g. 2026-Q2 for 30 June 2026), or pass AS_OF="))
     else:
         lines.append(_line('  period: ""', "TODO: e.g. 2026-Q3 (or pass PERIOD= / AS_OF=)"))
-    lines += ["", "tables:"]
+    lines += ["", *render_contracts(s.contracts), "tables:"]
     for name, t in s.tables.items():
         spec = TABLES[name]
         src = t.source
@@ -1450,11 +2204,23 @@ def render_yaml(s: Scaffold) -> str:
             what = ("one row per subscription line (start, end, MRR)" if t.layout == "lines"
                     else "one row per account and month")
             lines.append(_line(f"    layout: {plain(t.layout)}", f"likely: {what}"))
+        for key, (value, comment) in t.options.items():
+            lines.append(_line(f"    {key}: {value}", comment))
+        for key, items in (("join", t.joins), ("filter", t.filters)):
+            if items:
+                lines.append(f"    {key}:")
+                lines += [_line(f"      - {flow(rule)}", comment) for rule, comment in items]
         lines.append("    columns:")
         for col in spec.columns:
             g = t.columns.get(col.name)
             if g is not None:
                 lines.append(_line(f"      {col.name}: {q(g.header)}", _column_comment(g)))
+        lines += [_note(6, text) for text in t.derived.values()]
+        lines += [_note(6, text) for text in t.notes]
+        if t.derive:
+            lines.append("    derive:")
+            lines += [_line(f"      {c}: {flow(rule)}", comment)
+                      for c, (rule, comment) in t.derive.items()]
         for c in t.missing:
             desc = spec.column(c).description or c
             lines.append(_note(6, f"{c}: \"\"   # TODO required: {desc} No column found; "
