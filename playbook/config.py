@@ -208,6 +208,8 @@ class TableParams(_Strict):
     mrr_basis: Literal["month_end", "prorated"] = "month_end"  # lines: see playbook.billing
     amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
     # the amount billed for the line's whole period (divided by its months)
+    gaps: Literal["fill", "keep", "error"] = "fill"  # mrr, monthly: a month missing inside
+    # an account's billed series (policy: playbook.loader.mrr_gaps)
     columns: dict[str, str | None] = Field(default_factory=dict)  # None: left unmapped
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Table assembly (playbook.assembly), applied in this order: joins, filters, derive.
@@ -553,10 +555,9 @@ class Params(_Strict):
         return self.client.name or self.client_id
 
     def data_path(self) -> Path:
-        """Folder of the client's raw exports."""
-        if self.client.data_dir:
-            return paths.project_root() / self.client.data_dir
-        return paths.data_dir(self.client_id)
+        """Folder of the client's raw exports: data/<client>/ or ``client.data_dir`` inside
+        it (:func:`playbook.paths.client_data_folder`; anything else is a ParamsError)."""
+        return paths.client_data_folder(self.client_id, self.client.data_dir)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, JSON-friendly dict of the merged parameters (for the manifest)."""

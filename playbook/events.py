@@ -41,12 +41,10 @@ _BLANK_WORDS = ("nan", "nat", "none", "null")
 
 def event_headers(path: Path, tp: TableParams) -> list[str]:
     """The column names of an event file (without reading its rows)."""
+    from playbook.loader import _header_of, parquet_columns
+
     if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
-
-        return [str(c) for c in pq.read_schema(path).names]
-    from playbook.loader import _header_of
-
+        return parquet_columns("usage", path)
     return _header_of(path)
 
 
@@ -81,10 +79,17 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
     return found
 
 
+#: Characters DuckDB reads as a pattern in a file name ('ev[1].parquet' would read
+#: 'ev1.parquet'): such a file goes through pandas, which reads the name as it is.
+GLOB_CHARS = frozenset("*?[]{}")
+
+
 def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
     """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, when
-    DuckDB is installed and not switched off; ``"pandas"`` otherwise."""
-    if os.environ.get(ENGINE_ENV, "").lower() == "pandas" or path.suffix.lower() != ".parquet":
+    DuckDB is installed and not switched off, and the file's path has no pattern character
+    (:data:`GLOB_CHARS`); ``"pandas"`` otherwise."""
+    if (os.environ.get(ENGINE_ENV, "").lower() == "pandas" or path.suffix.lower() != ".parquet"
+            or GLOB_CHARS & set(str(path.resolve()))):
         return "pandas"
     try:
         import duckdb  # noqa: F401
@@ -180,15 +185,18 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
     date = f"CAST({quoted(columns['month'])} AS TIMESTAMP)"
-    date = (f"CASE WHEN {date} BETWEEN TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND "
-            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' THEN {date} END")
+    date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
+            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
     users = (f"count(DISTINCT {text(columns['user_id'])})" if "user_id" in columns
              else "count(*)")
     seats = ""
     if "licensed_seats" in columns:
         number = f"TRY_CAST({quoted(columns['licensed_seats'])} AS DOUBLE)"
         seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
-    source = f"read_parquet('{str(path).replace(chr(39), chr(39) * 2)}', file_row_number=true)"
+    real = str(path.resolve())  # checked inside the client's folder by the loader
+    if GLOB_CHARS & set(real):
+        raise ValueError(f"{real}: DuckDB would read the name as a pattern")
+    source = f"read_parquet('{real.replace(chr(39), chr(39) * 2)}', file_row_number=true)"
     con = duckdb.connect()
     try:
         # no progress bar on stdout (a report run, a notebook, the bench's JSON line)

@@ -19,11 +19,14 @@ Line numbers in messages are the lines of the client's file (the header is line
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
+import io
 import os
 import re
 import warnings
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from playbook import paths
 from playbook.billing import (
     LINE,
     exclusive_end,
@@ -84,12 +88,21 @@ class ClientData:
 # --------------------------------------------------------------------------- reading
 
 
+ENCODING_SAMPLE = 1 << 20  # bytes read to tell the encoding
+
+
 def detect_encoding(path: Path) -> str:
-    """The file's text encoding: UTF-8 (with or without BOM), else cp1252, else latin-1."""
-    head = path.read_bytes()[: 1 << 20]
+    """The file's text encoding: UTF-8 (with or without BOM), else cp1252, else latin-1.
+
+    Judged on the first MiB. The sample is decoded incrementally, so a character cut in two
+    by the end of the sample (and not by the end of the file) does not count against UTF-8.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(ENCODING_SAMPLE)
+        whole = not fh.read(1)
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
-            head.decode(enc)
+            codecs.getincrementaldecoder(enc)().decode(head, final=whole)
             return enc
         except UnicodeDecodeError:
             continue
@@ -103,6 +116,179 @@ def _detect_delimiter(path: Path, encoding: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+# Limits checked before a file is read, so that a hostile or broken file stops the run at
+# once with a clear message instead of taking minutes and gigabytes (documented in the
+# security notes of the README).
+MAX_COLUMNS = 1_000  # columns of a table (CSV header, Excel sheet, Parquet schema)
+MAX_HEADER_CHARS = 1 << 20  # characters of the header line and the lines above it (1 MiB)
+MAX_SHEET_CELLS = 10_000_000  # rows x columns of an Excel sheet as a reader lays it out
+
+
+def check_header(table: str, path: Path, encoding: str, sep: str, header_row: int
+                 ) -> list[str]:
+    """The header cells of a CSV file, read from its first MiB only.
+
+    Raises
+    ------
+    DataError
+        When the header (line ``header_row``) or a line above it is longer than
+        :data:`MAX_HEADER_CHARS`, or the header has more than :data:`MAX_COLUMNS` cells.
+    """
+    with path.open(encoding=encoding, errors="replace", newline="") as fh:
+        sample = fh.read(MAX_HEADER_CHARS)
+        more = bool(fh.read(1))
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(sample), delimiter=sep):
+            rows.append(row)
+            if len(rows) > header_row:
+                break
+        # the header is whole when a row follows it in the sample, or the file ends there
+        whole = len(rows) > header_row or not more
+    except csv.Error as exc:
+        if "field limit" not in str(exc):
+            raise _fatal(table, path, None, f"the header (line {header_row}) cannot be read: "
+                         f"{exc}", "a header line naming the columns", "Open the file in a "
+                         "spreadsheet and save it again as CSV (UTF-8).") from None
+        # a cell longer than csv.field_size_limit() (131,072 characters): too long for a
+        # header when it is in the header or above; further down, the reader's business
+        whole = len(rows) >= header_row
+        rows.append([])
+    if not whole:
+        line = min(len(rows), header_row)
+        raise _fatal(table, path, None, f"line {line} is too long for a header: over the "
+                     f"limit of 1 MiB ({MAX_HEADER_CHARS:,} characters) for the header and the "
+                     f"lines above it, or of {csv.field_size_limit():,} characters for one name",
+                     f"a header line of at most {MAX_COLUMNS:,} column names",
+                     "Check that this is the right file and that it is a table; if the header "
+                     f"is further down, set tables.{table}.header_row.", [line], [], 1)
+    header = rows[header_row - 1] if len(rows) >= header_row else []
+    if len(header) > MAX_COLUMNS:
+        raise _too_wide(table, path, len(header), f"the header (line {header_row})")
+    return [str(c).strip().lstrip("\ufeff") for c in header]
+
+
+def _too_wide(table: str, path: Path, columns: int, where: str) -> DataError:
+    return _fatal(table, path, None, f"{where} has {columns:,} columns, more than the limit of "
+                  f"{MAX_COLUMNS:,}", f"at most {MAX_COLUMNS:,} columns",
+                  "Export only the columns the data contract asks for (see the data "
+                  f"request); if the delimiter is wrong, set tables.{table}.delimiter.")
+
+
+def parquet_columns(table: str, path: Path) -> list[str]:
+    """The column names of a Parquet file (its schema only); over :data:`MAX_COLUMNS` is a
+    DataError."""
+    import pyarrow.parquet as pq
+
+    names = [str(n) for n in pq.read_schema(path).names]
+    if len(names) > MAX_COLUMNS:
+        raise _too_wide(table, path, len(names), "the file")
+    return names
+
+
+_ROW_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?row\b(?:[^>]*?\br="(\d+)")?')
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\br="([A-Z]{1,3})\d+"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + char - 64
+    return number
+
+
+def _worksheet_parts(archive: zipfile.ZipFile, sheet: str | int | None
+                     ) -> list[tuple[str, str]]:
+    """(sheet name, zip member) of the sheet pandas would read (``None``: every sheet);
+    every worksheet of the archive when the workbook cannot be mapped."""
+    everything = [(n.rsplit("/", 1)[-1], n) for n in sorted(archive.namelist())
+                  if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+    try:
+        from openpyxl.packaging.manifest import Manifest
+        from openpyxl.reader.excel import _find_workbook_part
+        from openpyxl.reader.workbook import WorkbookParser
+        from openpyxl.xml.functions import fromstring
+
+        manifest = Manifest.from_tree(fromstring(archive.read("[Content_Types].xml")))
+        parser = WorkbookParser(archive, _find_workbook_part(manifest).PartName[1:])
+        parser.parse()
+        found = [(str(s.name), str(r.target)) for s, r in parser.find_sheets()
+                 if str(r.Type).endswith("/worksheet")]
+    except Exception:  # noqa: BLE001 - an unusual workbook: check every sheet instead
+        return everything
+    if sheet is None:
+        return found
+    if isinstance(sheet, int):
+        return [found[sheet]] if 0 <= sheet < len(found) else everything
+    return [f for f in found if f[0] == sheet] or everything
+
+
+def sheet_extent(stream: io.BufferedIOBase, stop: int) -> tuple[int, int]:
+    """(rows, columns) of a worksheet's XML as a reader lays it out: up to the last row
+    number and the widest row (cell references, or cells counted where a row has none).
+
+    Streams the XML in 1 MiB pieces; stops early once rows x columns exceed ``stop``.
+    """
+    rows = cols = current = 0
+    tail = b""
+    while True:
+        chunk = stream.read(1 << 20)
+        buf = tail + chunk
+        cut = buf.rfind(b"<") if chunk else len(buf)
+        text, tail = (buf[:cut], buf[cut:]) if cut > 0 else (buf, b"")
+        refs = _CELL_REF.findall(text)
+        if refs:
+            cols = max(cols, max(_column_number(r) for r in set(refs)))
+        starts = list(_ROW_TAG.finditer(text))
+        if len(_CELL_TAG.findall(text)) > len(refs):  # cells without a reference: count
+            pos = 0
+            for match in [*starts, None]:
+                end = match.start() if match is not None else len(text)
+                current += len(_CELL_TAG.findall(text, pos, end))
+                cols = max(cols, current)
+                if match is not None:
+                    current, pos = 0, match.end()
+        for match in starts:
+            rows = int(match.group(1)) if match.group(1) else rows + 1
+        if not chunk or rows * cols > stop or cols > MAX_COLUMNS:
+            return rows, cols
+
+
+def check_sheet_size(table: str, path: Path, sheet: str | int | None) -> None:
+    """Refuse an Excel sheet wider than :data:`MAX_COLUMNS` or larger than
+    :data:`MAX_SHEET_CELLS` (rows x columns, as pandas would lay it out), before reading it.
+
+    One cell at XFD1 makes a reader build every row 16,384 cells wide: a 1 MB file becomes
+    gigabytes. The sheet's ``<dimension>`` tag is not trusted; its XML is scanned instead
+    (streamed, a fraction of the cost of reading it). ``sheet=None`` checks every sheet.
+    Old ``.xls`` files (at most 65,536 x 256 cells) are not checked.
+    """
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a workbook: the reader says so
+    with archive:
+        for name, part in _worksheet_parts(archive, sheet):
+            try:
+                with archive.open(part) as stream:
+                    rows, cols = sheet_extent(stream, MAX_SHEET_CELLS)
+            except KeyError:
+                continue
+            if cols > MAX_COLUMNS:
+                raise _too_wide(table, path, cols, f"sheet '{name}'")
+            if rows * cols > MAX_SHEET_CELLS:
+                raise _fatal(table, path, None, f"sheet '{name}' spans at least {rows:,} rows "
+                             f"x {cols:,} columns ({rows * cols:,} cells), more than the limit "
+                             f"of {MAX_SHEET_CELLS:,} cells",
+                             f"at most {MAX_SHEET_CELLS:,} cells (rows x columns, blank "
+                             "cells between filled ones included)",
+                             "Delete stray cells far below or to the right of the table (Ctrl+"
+                             "End shows the last cell), or export the table as CSV.")
 
 
 def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.DataFrame:
@@ -123,6 +309,7 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
             if encoding != "utf-8-sig" and not tp.encoding:
                 log.add(table, "info", f"{path.name} is not UTF-8; read as {encoding}.")
             sep = tp.delimiter or ("\t" if suffix == ".tsv" else _detect_delimiter(path, encoding))
+            check_header(table, path, encoding, sep, tp.header_row)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", pd.errors.ParserWarning)
                 raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
@@ -134,11 +321,13 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                 want, line, saw = _longest_row(path, encoding, sep, skip, len(raw.columns))
                 raise _ragged(table, path, tp, want, line, saw, encoding, sep)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
+            check_sheet_size(table, path, tp.sheet if tp.sheet is not None else 0)
             raw = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
                                 header=skip, dtype=object)
             raw = raw.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
                           else v)
         elif suffix == ".parquet":
+            parquet_columns(table, path)
             raw = pd.read_parquet(path)
         else:
             raise _fatal(table, path, None, f"file type '{suffix}' is not supported",
@@ -336,59 +525,101 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
     return out, bad
 
 
-DATE_MIN, DATE_MAX = pd.Timestamp("1900-01-01"), pd.Timestamp("2199-12-31")
+#: The plausible range of any date in a client's file. Outside it a date is a placeholder
+#: (read as blank: 1 January or 31 December of a year outside the range, 1899-12-30 (Excel's
+#: day 0) and 0000-00-00, which CRMs write for "no date") or a typo (0024 for 2024: the value
+#: is unusable and named as out of range).
+DATE_MIN, DATE_MAX = pd.Timestamp("1901-01-01"), pd.Timestamp("2199-12-31")
+_ZERO_DATE = re.compile(r"^0+[-/.]0+[-/.]0+(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$")
+_ZONE = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)$",
+                   re.IGNORECASE)
 
 
 def _one_date(value: object, **kw) -> pd.Timestamp:
     try:
-        ts = pd.to_datetime(value, errors="coerce", **kw)
+        ts = pd.to_datetime(value, errors="coerce", utc=True, **kw)
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return pd.NaT
     if ts is pd.NaT or pd.isna(ts):
         return pd.NaT
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts if DATE_MIN <= ts <= DATE_MAX else pd.NaT
+    return ts.tz_convert("UTC").tz_localize(None)
 
 
 def _to_dates(values: pd.Series, **kw) -> pd.Series:
-    """``pd.to_datetime`` that never raises: datetime64[ns], time zones dropped (local wall
-    time kept), dates before 1900 or after 2199 (typos such as 0024) missing."""
+    """``pd.to_datetime`` that never raises: naive datetime64[us], a value with a time zone
+    converted to UTC; no range check (see :func:`read_dates`)."""
     try:
-        out = pd.to_datetime(values, errors="coerce", **kw) if len(values) else values
+        out = pd.to_datetime(values, errors="coerce", utc=True, **kw) if len(values) else None
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         out = None
     if out is not None and isinstance(out.dtype, pd.DatetimeTZDtype):
-        out = out.dt.tz_localize(None)
+        return out.dt.tz_convert("UTC").dt.tz_localize(None).astype("datetime64[us]")
     if out is not None and pd.api.types.is_datetime64_dtype(out):
-        keep = out.notna() & (out >= DATE_MIN) & (out <= DATE_MAX)
-        return out.where(keep).astype("datetime64[ns]")
+        return out.astype("datetime64[us]")
     return pd.Series([_one_date(v, **kw) for v in values], index=values.index,
-                     dtype="datetime64[ns]")
+                     dtype="datetime64[us]")
+
+
+@dataclass
+class DateParse:
+    """A date column read by :func:`read_dates` (masks on the column's index)."""
+
+    values: pd.Series  #: datetime64[ns]; blank where unusable, blank or a placeholder
+    bad: pd.Series  #: present, not a date
+    implausible: pd.Series  #: a date outside DATE_MIN..DATE_MAX that is no placeholder
+    placeholder: pd.Series  #: a placeholder date, read as blank
+    zoned: pd.Series  #: carried a time zone: converted to UTC, the zone dropped
+
+
+def read_dates(series: pd.Series, tp: TableParams) -> DateParse:
+    """Parse dates: the table's ``date_format`` if set, else ISO, then day-first or
+    month-first text (``dayfirst``), then Excel serial numbers.
+
+    Conversions (logged by :func:`typed_table`): a time zone (``Z``, ``-05:00``) is converted
+    to UTC and dropped, so ``2024-01-31T23:30:00-05:00`` is 2024-02-01 04:30; a placeholder
+    date (see :data:`DATE_MIN`) is blank. A date outside the plausible range that is no
+    placeholder is unusable (``implausible``).
+    """
+    blank = _blank(series)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        zoned = (series.notna() if isinstance(series.dtype, pd.DatetimeTZDtype)
+                 else pd.Series(False, index=series.index))
+        out = _to_dates(series)
+        text = None
+    else:
+        text = series.astype(str).str.strip().where(~blank, None)
+        timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
+        zoned = timed & text.where(timed, "").str.contains(_ZONE).fillna(False).astype(bool)
+        if tp.date_format:
+            out = _to_dates(text, format=tp.date_format)
+        else:
+            out = _to_dates(text, format="ISO8601")
+            rest = out.isna() & ~blank
+            if rest.any():
+                out[rest] = _to_dates(text[rest], format="mixed", dayfirst=tp.dayfirst)
+            rest = out.isna() & ~blank
+            if rest.any():
+                serial = pd.to_numeric(text[rest], errors="coerce")
+                ok = serial.between(20000, 80000)
+                out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
+    day = out.dt.normalize()
+    outside = out.notna() & ((day < DATE_MIN) | (day > DATE_MAX))
+    new_year = ((out.dt.month == 1) & (out.dt.day == 1)) | ((out.dt.month == 12)
+                                                             & (out.dt.day == 31))
+    placeholder = outside & (new_year | day.eq(EXCEL_EPOCH))
+    if text is not None:
+        placeholder |= out.isna() & text.str.fullmatch(_ZERO_DATE).fillna(False).astype(bool)
+    implausible = outside & ~placeholder
+    values = out.where(~outside).astype("datetime64[ns]")
+    bad = values.isna() & ~blank & ~placeholder & ~implausible
+    return DateParse(values, bad, implausible, placeholder, zoned & values.notna())
 
 
 def parse_dates(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Series]:
-    """Parse dates: the table's ``date_format`` if set, else ISO, then day-first or
-    month-first text (``dayfirst``), then Excel serial numbers."""
-    blank = _blank(series)
-    if pd.api.types.is_datetime64_any_dtype(series):
-        out = _to_dates(series)
-        return out, out.isna() & ~blank
-    text = series.astype(str).str.strip().where(~blank, None)
-    if tp.date_format:
-        out = _to_dates(text, format=tp.date_format)
-    else:
-        out = _to_dates(text, format="ISO8601")
-        rest = out.isna() & ~blank
-        if rest.any():
-            out[rest] = _to_dates(text[rest], format="mixed", dayfirst=tp.dayfirst)
-        rest = out.isna() & ~blank
-        if rest.any():
-            serial = pd.to_numeric(text[rest], errors="coerce")
-            ok = serial.between(20000, 80000)
-            out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
-    out = out.astype("datetime64[ns]")
-    return out, out.isna() & ~blank
+    """(dates, mask of values present but unusable) of :func:`read_dates`; a placeholder
+    date is blank, an implausible one unusable."""
+    dates = read_dates(series, tp)
+    return dates.values, dates.bad | dates.implausible
 
 
 _DMY = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})\b")
@@ -471,6 +702,123 @@ def parse_column(frame: pd.DataFrame, col: ColumnSpec, tp: TableParams
     raise ValueError(f"unknown column kind {col.kind}")
 
 
+Fault = tuple[pd.Series, str, str, str]  # (mask, problem, expected, fix)
+_MONEY_MARKS = r"[\s$€£¥\u00a0]|USD|EUR|GBP"
+
+
+def checked_column(table: str, frame: pd.DataFrame, col: ColumnSpec, tp: TableParams,
+                   rel: str, log: QualityLog, fatal: list[DataIssue]
+                   ) -> tuple[pd.Series, list[Fault]]:
+    """Parse one column (:func:`parse_column`) and say what is wrong with it, fault by fault.
+
+    Returns the parsed values and the faults: (mask of unusable values, problem, expected,
+    fix). Conversions are logged: placeholder dates read as blank and time zones converted
+    to UTC (:func:`read_dates`), amounts whose thousands separator could be a decimal mark
+    (:func:`_ambiguous_thousands`). A column that cannot be meant (true/false values mapped
+    to a number) is added to ``fatal``.
+    """
+    s = frame[col.name]
+    header = tp.columns.get(col.name, col.name)
+    if col.kind in ("date", "month"):
+        dates = read_dates(s, tp)
+        _log_date_conversions(table, header, s, frame[LINE], dates, log)
+        values = dates.values
+        if col.kind == "month":
+            values = values.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+        odd = dates.implausible
+        first = f" (e.g. '{s[odd].iloc[0]}')" if odd.any() else ""
+        return values, [
+            (dates.bad, f"{int(dates.bad.sum())} value(s) cannot be read as {col.kind}",
+             _expected(col, tp), _fix(table, col)),
+            (odd, f"{int(odd.sum())} value(s) are dates outside the plausible range "
+             f"{DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d}{first}",
+             f"a date from {DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d} (placeholders such as "
+             "1900-01-01 or 9999-12-31 are read as blank)",
+             "Correct the listed lines (a typo in the year?); leave the cell blank when there "
+             "is no date.")]
+    if col.kind in ("money", "number", "count"):
+        if _holds_booleans(s):
+            fatal.append(DataIssue(
+                table, rel, header, f"the column holds true/false values, not numbers "
+                f"(it is mapped to '{col.name}', {col.kind})", _expected(col, tp),
+                f"Map tables.{table}.columns.{col.name} to the column holding the "
+                f"{col.name.replace('_', ' ')}.", frame[LINE].head(5).tolist(),
+                s.head(5).tolist(), len(s)))
+        if col.kind != "count":
+            _ambiguous_thousands(table, header, tp, s, frame[LINE], rel, log, fatal)
+    values, bad = parse_column(frame, col, tp)
+    return values, [(bad, f"{int(bad.sum())} value(s) cannot be read as {col.kind}",
+                     _expected(col, tp), _fix(table, col))]
+
+
+def _log_date_conversions(table: str, header: str, raw: pd.Series, lines: pd.Series,
+                          dates: DateParse, log: QualityLog) -> None:
+    """Log placeholder dates read as blank and time zones converted to UTC (info)."""
+    if dates.placeholder.any():
+        n = int(dates.placeholder.sum())
+        shown = ", ".join(f"'{v}'" for v in raw[dates.placeholder].astype(str).unique()[:3])
+        log.add(table, "info", f"{header}: {n} placeholder date(s) (e.g. {shown}) read as "
+                "blank: no real date", count=n, examples=lines[dates.placeholder].tolist())
+    if dates.zoned.any():
+        n = int(dates.zoned.sum())
+        first = dates.zoned.idxmax()
+        log.add(table, "info", f"{header}: {n} value(s) carry a time zone (e.g. "
+                f"'{raw[first]}'); converted to UTC ({dates.values[first]:%Y-%m-%d %H:%M}) "
+                "and the zone dropped", count=n, examples=lines[dates.zoned].tolist())
+
+
+def _holds_booleans(series: pd.Series) -> bool:
+    """True when every value present is true/false typed as such (Parquet or Excel
+    booleans): pandas would read them as 1.0 and 0.0."""
+    if pd.api.types.is_bool_dtype(series):
+        return True
+    if series.dtype != object:
+        return False
+    present = series.dropna()
+    return bool(len(present)) and bool(present.map(
+        lambda v: isinstance(v, bool | np.bool_)).all())
+
+
+def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Series,
+                         lines: pd.Series, rel: str, log: QualityLog,
+                         fatal: list[DataIssue]) -> None:
+    """Amounts such as '€1.200' with '.' as the decimal mark: 1.2, or 1,200 written with a
+    thousands dot? Only when ``thousands`` is not declared. When other values of the column
+    show the notation (a grouped '1,500' or a '9.50'), they are read with the declared decimal
+    mark and logged (warning); otherwise the run stops (nothing tells which is meant)."""
+    if tp.thousands is not None or pd.api.types.is_numeric_dtype(series):
+        return
+    text = series.astype(str).str.strip().str.replace(_MONEY_MARKS, "", regex=True)
+    dec, grouping = re.escape(tp.decimal), re.escape("," if tp.decimal == "." else ".")
+    ambiguous = text.str.fullmatch(rf"[-+(]?[1-9]\d{{0,2}}{dec}\d{{3}}\)?").fillna(False)
+    if not ambiguous.any():
+        return
+    n = int(ambiguous.sum())
+    example = str(series[ambiguous].iloc[0]).strip()
+    as_decimal = float(parse_number(series[ambiguous].head(1), tp)[0].iloc[0])
+    as_thousands = int(re.sub(r"\D", "", text[ambiguous].iloc[0]))
+    shows = text.str.contains(rf"\d{grouping}\d{{3}}(?!\d)|{dec}\d{{1,2}}\)?$|{dec}\d{{4,}}",
+                              regex=True).fillna(False) & ~ambiguous
+    if shows.any():
+        log.add(table, "warning", f"{header}: {n} value(s) such as '{example}' read as "
+                f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, as other values of "
+                f"the column show (e.g. '{str(series[shows].iloc[0]).strip()}'); if they "
+                f"mean {as_thousands:,} (a thousands separator), set tables.{table}.decimal "
+                f"and tables.{table}.thousands", count=n, examples=lines[ambiguous].tolist(),
+                affects=list(TABLES[table].used_by))
+        return
+    other = "," if tp.decimal == "." else "."
+    fatal.append(DataIssue(
+        table, rel, header, f"{n} value(s) such as '{example}' are ambiguous: "
+        f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, or {as_thousands:,} with "
+        f"'{tp.decimal}' as a thousands separator, and no other value of the column tells "
+        "which", "amounts whose decimal mark is clear, or a declared thousands separator",
+        f"Declare the notation in the params file: tables.{table}.thousands: \"{other}\" if "
+        f"'{example}' means {as_decimal:g}, or tables.{table}.decimal: \"{other}\" and "
+        f"tables.{table}.thousands: \"{tp.decimal}\" if it means {as_thousands:,}.",
+        lines[ambiguous].tolist(), series[ambiguous].tolist(), n))
+
+
 def _expected(col: ColumnSpec, tp: TableParams) -> str:
     return {
         "id": "an identifier",
@@ -551,17 +899,19 @@ def typed_table(table: str, spec: TableSpec, tp: TableParams, frame: pd.DataFram
                     "really mixes both orders, ask the client for ISO dates (YYYY-MM-DD).",
                     frame[LINE].iloc[where].tolist(), frame[col.name].iloc[where].tolist(),
                     len(where)))
-        values, bad = parse_column(frame, col, tp)
+        values, faults = checked_column(table, frame, col, tp, rel, log, fatal)
         out[col.name] = values
-        if bad.any():
-            lines = frame.loc[bad, LINE].tolist()
-            examples = frame.loc[bad, col.name].tolist()
-            issue = DataIssue(table, rel, tp.columns.get(col.name, col.name),
-                              f"{int(bad.sum())} value(s) cannot be read as {col.kind}",
-                              _expected(col, tp), _fix(table, col), lines, examples,
-                              int(bad.sum()))
+        bad = pd.Series(False, index=frame.index)
+        for fault, problem, expected, fix in faults:
+            if not fault.any():
+                continue
+            bad |= fault
+            lines = frame.loc[fault, LINE].tolist()
+            examples = frame.loc[fault, col.name].tolist()
+            issue = DataIssue(table, rel, tp.columns.get(col.name, col.name), problem,
+                              expected, fix, lines, examples, int(fault.sum()))
             if col.name in needed:
-                reject |= bad
+                reject |= fault
                 issues.append(issue)
             log.add(table, "warning", f"{issue.column}: {issue.problem} "
                     f"({'rows rejected' if col.name in needed else 'set to blank'}); "
@@ -746,6 +1096,108 @@ class LoadFacts:
     mrr_span: tuple[pd.Timestamp, pd.Timestamp] | None = None
     #: the day after each account's last paid day (mrr with ``layout: lines``; NaT = open)
     line_ends: pd.Series | None = None
+
+
+FILL_GAP_MONTHS = 1  # gaps: fill fills a hole of at most this many months
+
+
+def _month_label(ordinal: int) -> str:
+    return f"{ordinal // 12}-{ordinal % 12 + 1:02d}"
+
+
+def _hole_label(account: object, first: int, size: int) -> str:
+    last = f" to {_month_label(first + size - 1)}" if size > 1 else ""
+    return f"{account} {_month_label(first)}{last}"
+
+
+def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
+             ) -> pd.DataFrame:
+    """Find months missing from monthly MRR (``layout: monthly``) and apply the policy
+    ``tables.mrr.gaps``; returns the frame, holes filled where the policy says so.
+
+    A *hole* is a run of months without any row for an account between two months in which
+    it is billed (MRR above 0): left alone, it reads as a churn and a reactivation, and the
+    MRR churn, GRR and NRR of that month move by the account's whole MRR.
+
+    * A month with no row for any account between the file's first and last month is a
+      month missing from the export: the run stops (with ``gaps: keep``, it is logged as a
+      problem instead).
+    * ``fill`` (default): a hole of at most :data:`FILL_GAP_MONTHS` month is a row lost from
+      the export (a customer who cancels and is billed again the very next month is rare; a
+      lost row is not): it is filled with the account's rows of the month before (forward
+      fill, the MRR unchanged), and the log names accounts and months (warning). A longer
+      hole is a pause (churn, then reactivation): kept and logged (info).
+    * ``keep``: every hole is kept (a pause) and logged (a warning when one is short enough
+      to be a lost row).
+    * ``error``: any hole stops the run, naming accounts and months.
+    """
+    if not len(frame):
+        return frame
+    ordinal = frame["month"].dt.year * 12 + frame["month"].dt.month - 1
+    billed = (frame.assign(_m=ordinal).groupby(["account_id", "_m"], sort=True)
+              .agg(mrr=("mrr", "sum"), line=(LINE, "min")).reset_index())
+    present = set(billed["_m"].tolist())
+    absent = [m for m in range(min(present), max(present) + 1) if m not in present]
+    used_by = list(TABLES["mrr"].used_by)
+    if absent:
+        months = ", ".join(_month_label(m) for m in absent[:12])
+        problem = (f"the file has no row at all for {len(absent)} month(s) between "
+                   f"{_month_label(min(present))} and {_month_label(max(present))}: {months}")
+        if tp.gaps != "keep":
+            raise _fatal("mrr", path, None, problem + ": the export is incomplete",
+                         "one row per account and billed month, every month of the history",
+                         "Export the MRR history again with every month. If nothing at all "
+                         "was billed in those months, set tables.mrr.gaps: keep.",
+                         [], [_month_label(m) for m in absent], len(absent))
+        log.add("mrr", "problem", problem + " (kept, tables.mrr.gaps: keep): every account "
+                "billed around them churns and comes back", count=len(absent),
+                examples=[_month_label(m) for m in absent], affects=used_by, tables=["mrr"],
+                caveat=f"the MRR export lacks {months}")
+    following = billed.groupby("account_id", sort=False)[["_m", "mrr"]].shift(-1)
+    size = following["_m"] - billed["_m"] - 1
+    holes = billed.assign(size=size)[(size > 0) & (billed["mrr"] > 0) & (following["mrr"] > 0)]
+    if holes.empty:
+        return frame
+    labels = [_hole_label(a, int(m) + 1, int(n))
+              for a, m, n in zip(holes["account_id"], holes["_m"], holes["size"], strict=True)]
+    if tp.gaps == "error":
+        raise _fatal("mrr", path, tp.columns.get("month") or "month",
+                     f"{holes['account_id'].nunique():,} account(s) have {len(holes):,} "
+                     "hole(s): months with no row between months in which they are billed",
+                     "a row for every month between an account's first and last billed month",
+                     "Export the missing rows again, or set tables.mrr.gaps: fill (a hole of "
+                     f"{FILL_GAP_MONTHS} month is filled with the month before) or keep "
+                     "(holes are pauses: churn, then reactivation).",
+                     holes["line"].tolist(), labels, len(holes))
+    fill = (holes["size"] <= FILL_GAP_MONTHS) if tp.gaps == "fill" else holes["size"] < 0
+    kept = [label for label, f in zip(labels, fill, strict=True) if not f]
+    if kept:
+        why = ("tables.mrr.gaps: keep" if tp.gaps == "keep"
+               else f"longer than {FILL_GAP_MONTHS} month")
+        short = int((holes.loc[~fill, "size"] <= FILL_GAP_MONTHS).sum())
+        log.add("mrr", "warning" if short else "info", f"{len(kept):,} hole(s) in the "
+                f"billing of {holes.loc[~fill, 'account_id'].nunique():,} account(s) kept as "
+                f"pauses (churn, then reactivation; {why}): {', '.join(kept[:5])}"
+                + (", …" if len(kept) > 5 else ""), count=len(kept), examples=kept,
+                affects=used_by if short else [])
+    if not fill.any():
+        return frame
+    filled = [label for label, f in zip(labels, fill, strict=True) if f]
+    log.add("mrr", "warning", f"{len(filled):,} hole(s) of at most {FILL_GAP_MONTHS} month in "
+            f"the billing of {holes.loc[fill, 'account_id'].nunique():,} account(s), billed "
+            "the month before and after, filled with the month before as lost export rows "
+            f"(tables.mrr.gaps: fill): {', '.join(filled[:5])}"
+            + (", …" if len(filled) > 5 else ""), count=len(filled), examples=filled,
+            affects=used_by)
+    copies = []
+    source = frame.assign(_m=ordinal)
+    for step in range(1, FILL_GAP_MONTHS + 1):
+        wanted = holes.loc[fill & (holes["size"] >= step), ["account_id", "_m"]]
+        rows = source.merge(wanted, on=["account_id", "_m"])
+        rows["month"] = (rows["month"].dt.to_period("M") + step).dt.to_timestamp().astype(
+            "datetime64[ns]")
+        copies.append(rows.drop(columns="_m"))
+    return pd.concat([frame, *copies], ignore_index=True)
 
 
 def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, log: QualityLog,
@@ -1221,11 +1673,23 @@ def _unused_files(params: Params, files: dict[str, Path], log: QualityLog) -> No
 
     used = {p.resolve() for p in files.values()} | joined_files(params)
     for path in sorted(folder.iterdir()):
-        if (path.name.startswith(".") or not path.is_file() or path.resolve() in used
+        if path.name.startswith("."):
+            continue
+        real = paths.inside_folder(path, folder)
+        if real is None:
+            log.add("files", "info", f"{path.name} is a link leading outside the client's "
+                    f"folder {_rel(folder)}; not read")
+            continue
+        if (not real.is_file() or real in used
                 or path.suffix.lower() not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm",
                                                ".xls", ".parquet")):
             continue
-        headers = _header_of(path)
+        try:
+            headers = _header_of(path)
+        except DataError as exc:  # too wide or too long to read cheaply: say so, go on
+            log.add("files", "info", f"{path.name} is not used by any table (its header was "
+                    f"not read: {exc.issues[0].problem})")
+            continue
         stem = _norm(path.stem)
         guess = next((t for t in TABLES if t not in params.tables
                       and (_norm(t) in stem or _norm(t.rstrip("s")) in stem)), None)
@@ -1252,17 +1716,22 @@ def _unused_files(params: Params, files: dict[str, Path], log: QualityLog) -> No
 
 
 def _header_of(path: Path) -> list[str]:
-    """The header cells of a file (empty when it cannot be read cheaply)."""
+    """The header cells of a file (empty when it cannot be read).
+
+    Raises
+    ------
+    DataError
+        When the header is over a limit (:func:`check_header`): it is not read at all.
+    """
     try:
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
             enc = detect_encoding(path)
             sep = "\t" if path.suffix.lower() == ".tsv" else _detect_delimiter(path, enc)
-            return [str(c).strip().lstrip("\ufeff") for c in
-                    pd.read_csv(path, sep=sep, nrows=0, encoding=enc).columns]
+            return check_header("files", path, enc, sep, 1)
         if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            return list(pq.read_schema(path).names)
+            return parquet_columns("files", path)
+    except DataError:
+        raise
     except Exception:  # noqa: BLE001 - a file we do not read must not stop the run
         return []
     return []
@@ -1275,12 +1744,15 @@ def client_file(name: str, tp: TableParams, params: Params) -> Path:
     """The table's file inside the client's folder; a path leading out of it is refused."""
     folder = params.data_path()
     path = folder / tp.file
-    inside = os.path.normpath(str(path)).startswith(os.path.normpath(str(folder)) + os.sep)
-    if Path(tp.file).is_absolute() or not inside:
+    if Path(tp.file).is_absolute() or paths.inside_folder(path, folder) is None:
+        link = _link_out(path, folder)
+        how = (f": {link.relative_to(folder)} is a link to {os.readlink(link)}" if link
+               else "")
         raise _fatal(name, path, None, f"tables.{name}.file ('{tp.file}') points outside the "
-                     f"client's folder {_rel(folder)}",
-                     f"a file name inside {_rel(folder)}",
-                     "Copy the file into the client's folder and give its name only.")
+                     f"client's folder {_rel(folder)}{how}",
+                     f"a file inside {_rel(folder)} (links are followed and must stay inside)",
+                     "Copy the file into the client's folder (a copy, not a link) and give "
+                     "its name only.")
     if not path.is_file():
         present = sorted(p.name for p in path.parent.glob("*")) if path.parent.is_dir() else []
         raise _fatal(name, path, None, "the file does not exist",
@@ -1288,6 +1760,17 @@ def client_file(name: str, tp: TableParams, params: Params) -> Path:
                      f"Put the file there, or correct tables.{name}.file in the params file. "
                      f"Files in {_rel(path.parent)}: {present or 'none (folder missing)'}.")
     return path
+
+
+def _link_out(path: Path, folder: Path) -> Path | None:
+    """The first link on the way from ``folder`` down to ``path`` that leads out of it."""
+    rel = Path(os.path.relpath(os.path.normpath(path), os.path.normpath(folder)))
+    step = folder
+    for part in () if rel.parts[:1] == ("..",) else rel.parts:
+        step = step / part
+        if step.is_symlink() and paths.inside_folder(step, folder) is None:
+            return step
+    return None
 
 
 def _usage_events(name: str, path: Path, tp: TableParams, params: Params, log: QualityLog
@@ -1472,6 +1955,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
             facts.open_lines = frame.loc[ends.isna()].groupby("account_id").size()
             facts.line_ends = (exclusive_end(frame, tp.end_inclusive)
                                .groupby(frame["account_id"]).max())
+        if tp.layout == "monthly":
+            frame = mrr_gaps(frame, tp, path, log)
         frame = monthly_mrr(frame, tp, as_of, log)
         if tp.layout == "lines":
             log.add("mrr", "info", f"{rows_kept:,} subscription line(s) expanded to "

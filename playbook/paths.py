@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from playbook.errors import ParamsError
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -36,6 +38,47 @@ def make_environment_absolute() -> None:
 def data_dir(client: str) -> Path:
     """Folder holding a client's raw exports: ``data/<client>/`` (never written to)."""
     return project_root() / "data" / client
+
+
+def inside_folder(path: Path, folder: Path) -> Path | None:
+    """``path`` with every link followed, when it lies inside ``folder`` (or is it); else None.
+
+    The one check of every path the playbook reads a client's files from (the loader, the
+    usage events, the unused-file listing, the profile, the scaffold and ``client.data_dir``):
+    ``folder`` is resolved first (``data/<client>`` may itself be a link to another disk),
+    then ``path``; a ``..`` or a link leading anywhere else (``/etc/passwd``, another
+    client's folder) gives None. A link loop gives None too.
+    """
+    try:
+        base, real = folder.resolve(), path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return None
+    return real if real == base or base in real.parents else None
+
+
+def client_data_folder(client: str, subfolder: str = "") -> Path:
+    """The folder a client's exports are read from: ``data/<client>/``, or ``subfolder``
+    (``client.data_dir``, relative to the project root) when it lies inside it.
+
+    Raises
+    ------
+    ParamsError
+        When ``subfolder`` leads outside ``data/<client>/`` (an absolute path such as
+        ``/etc``, ``..``, another client's folder, or a link out).
+    """
+    base = data_dir(client)
+    if not subfolder:
+        return base
+    wanted = project_root() / subfolder
+    if inside_folder(wanted, base) is None:
+        raise ParamsError(
+            f"client.data_dir ('{subfolder}') leads outside the client's folder "
+            f"data/{client}/: a client's files are read only from data/{client}/ or a "
+            "folder inside it.",
+            fix=f"Remove client.data_dir from the params file (the files are then read from "
+            f"data/{client}/), or name a folder inside it, e.g. data/{client}/2024-04; copy "
+            "the files there (copies, not links).")
+    return wanted
 
 
 def params_file(client: str) -> Path:

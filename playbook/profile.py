@@ -59,9 +59,15 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
-def file_headers(path: Path, tp: TableParams) -> list[str]:
-    """The header cells of a client file, read cheaply (empty when unreadable)."""
+def file_headers(path: Path, tp: TableParams, folder: Path | None = None) -> list[str]:
+    """The header cells of a client file, read cheaply (empty when unreadable, over a limit
+    of :mod:`playbook.loader`, or outside ``folder``, the client's folder)."""
+    from playbook import paths
+    from playbook.loader import check_header
+
     suffix = path.suffix.lower()
+    if folder is not None and paths.inside_folder(path, folder) is None:
+        return []
     try:
         if suffix in (".csv", ".txt", ".tsv"):
             from playbook.scaffold import detect_encoding, sniff_delimiter
@@ -70,8 +76,7 @@ def file_headers(path: Path, tp: TableParams) -> list[str]:
             with path.open(encoding=encoding, errors="replace", newline="") as fh:
                 sample = fh.read(64 * 1024)
             sep = tp.delimiter or sniff_delimiter(sample, suffix)
-            cols = pd.read_csv(path, sep=sep, nrows=0, skiprows=tp.header_row - 1,
-                               encoding=encoding).columns
+            cols = check_header("profile", path, encoding, sep, tp.header_row)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             cols = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
                                  header=tp.header_row - 1, nrows=0).columns
@@ -172,10 +177,12 @@ def _wrong_values(table: str, frame: pd.DataFrame, supplied: set[str],
 
 def profile_table(table: str, frame: pd.DataFrame, tp: TableParams, path: Path | None,
                   unmapped: list[str], rel_file: str = "",
-                  today: pd.Timestamp | None = None) -> TableProfile:
-    """Profile one canonical table (``frame`` as the loader returns it)."""
+                  today: pd.Timestamp | None = None, folder: Path | None = None
+                  ) -> TableProfile:
+    """Profile one canonical table (``frame`` as the loader returns it); ``folder``: the
+    client's folder, the only place its header is read from."""
     today = today if today is not None else pd.Timestamp(dt.date.today())
-    headers = file_headers(path, tp) if path is not None else []
+    headers = file_headers(path, tp, folder) if path is not None else []
     supplied = (supplied_columns(table, tp, headers) if headers
                 else {c for c in frame.columns if frame[c].notna().any()})
     if table == "mrr":  # subscription lines are expanded to months by the loader
@@ -208,13 +215,14 @@ def profile_client(data: ClientData, params: Params) -> list[TableProfile]:
     """The profile of every table the client supplied, in contract order."""
     out = []
     today = pd.Timestamp(dt.date.today())
+    folder = params.data_path()
     for table in TABLES:
         if table not in data.tables or table not in params.tables:
             continue  # (a table derived by the loader, e.g. churn events from billing)
         load = data.quality.load_of(table)
         out.append(profile_table(table, data.tables[table], params.tables[table],
                                  data.files.get(table), load.unmapped_columns if load else [],
-                                 load.file if load else "", today))
+                                 load.file if load else "", today, folder))
     return out
 
 
@@ -224,9 +232,25 @@ def _pct(share: float) -> str:
     return "<1%" if share < 0.01 else f"{share:.0%}"
 
 
+#: Characters of one client column name, and of one note, the profile shows; names beyond
+#: :data:`SHOWN_NAMES` are counted, not listed. A 50 MB header cell prints as one short line.
+NAME_CHARS, NOTE_CHARS, SHOWN_NAMES = 60, 300, 30
+
+
+def _short(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (the last one an ellipsis when cut)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(_short(str(n), NAME_CHARS) for n in names[:SHOWN_NAMES])
+    more = len(names) - SHOWN_NAMES
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
 def format_profile(profiles: list[TableProfile], *, accounts_total: int | None = None,
                    width: int = 100) -> str:
-    """The profile as short plain text, one block per table."""
+    """The profile as short plain text, one block per table (time linear in its length)."""
     lines = ["Data profile (after loading):"]
     for p in profiles:
         head = f"  {p.table:<13} {p.rows:>9,} rows"
@@ -245,15 +269,28 @@ def format_profile(profiles: list[TableProfile], *, accounts_total: int | None =
             lines += _wrap("derived", ", ".join(p.derived) + " (not in the file; filled from "
                            "other columns or tables)", width)
         if p.unmapped:
-            lines += _wrap("not mapped", ", ".join(p.unmapped), width)
+            lines += _wrap("not mapped", _names(p.unmapped), width)
         for note in p.wrong:
-            lines += _wrap("looks wrong", note, width)
+            lines += _wrap("looks wrong", _short(note, NOTE_CHARS), width)
     return "\n".join(lines)
 
 
 def _wrap(label: str, text: str, width: int) -> list[str]:
-    import textwrap
-
+    """``text`` wrapped at spaces into lines of at most ``width`` characters after a label;
+    a word longer than a line is cut. Linear in the text's length (``textwrap`` re-copies
+    the rest of a long word for every line it cuts off: hours for a 50 MB word)."""
     prefix = f"      {label + ':':<13}"
-    return textwrap.wrap(text, width=width, initial_indent=prefix,
-                         subsequent_indent=" " * len(prefix)) or [prefix]
+    room = max(width - len(prefix), 10)
+    rows: list[str] = []
+    line = ""
+    for word in text.split():
+        for piece in (word[i:i + room] for i in range(0, len(word), room)):
+            if line and len(line) + 1 + len(piece) > room:
+                rows.append(line)
+                line = piece
+            else:
+                line = f"{line} {piece}" if line else piece
+    if line:
+        rows.append(line)
+    return [(prefix if i == 0 else " " * len(prefix)) + row
+            for i, row in enumerate(rows)] or [prefix]

@@ -143,7 +143,7 @@ def test_cross_validated_weights_beat_a_score_on_noise():
     assert cv["auc_proposed"]["auc"] > cv["auc_current"]["auc"] + 0.1
 
 
-def test_demo_health_backtest_finds_the_planted_signal(tmp_path):
+def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
     """The demo plants usage decline, NPS detractors, executive sponsors and products
     into renewal; the health score at the cut-off must rank renewals clearly better than a
     coin toss."""
@@ -153,10 +153,13 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path):
 
     if (paths.data_dir("demo") / "accounts.csv").exists():
         params = load_params("demo")
-    else:  # data/demo is generated, not committed
+    else:  # data/demo is generated, not committed: a project root under tmp_path
         from playbook.demo import generate_demo
-        generate_demo(tmp_path / "demo")
-        params = load_params("demo", overrides={"client": {"data_dir": str(tmp_path / "demo")}})
+        generate_demo(tmp_path / "data" / "demo")
+        (tmp_path / "params").mkdir()
+        (tmp_path / "params" / "demo.yaml").write_bytes(paths.params_file("demo").read_bytes())
+        monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))  # data_dir stays in data/demo/
+        params = load_params("demo")
     data = load_client(params)
     as_of = pd.Timestamp(params.as_of)
     decisions = drivers.renewal_decisions(data["accounts"], data.get("renewals"),

@@ -1004,16 +1004,20 @@ def test_no_planted_effect_gives_no_significant_driver_beyond_chance(
     """A second synthetic client: the demo generator with every renewal effect set to 0
     (outcomes drawn at a flat 80%), run through the loader and the house model. Over two
     seeds the count of drivers significant at 5% stays within what chance allows."""
-    from playbook import demo
+    from playbook import demo, paths
 
     for effect in PLANTED_TO_TERM:
         monkeypatch.setitem(demo.PLANTED_EFFECTS[effect], "value", 0.0)
     monkeypatch.setitem(demo.PLANTED_EFFECTS["renewal_intercept"], "value", 1.4)
     tests = hits = 0
+    params_file = paths.params_file("demo")
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))  # client.data_dir: inside data/demo/
+    (tmp_path / "params").mkdir()
+    paths.params_file("demo").write_bytes(params_file.read_bytes())
     for seed in (1, 2):
-        folder = tmp_path / f"null{seed}"
+        folder = tmp_path / "data" / "demo" / f"null{seed}"
         demo.generate_demo(folder, seed=seed, n_accounts=800)
-        model, _, _ = _house_model(*_load(str(folder)))
+        model, _, _ = _house_model(*_load(f"data/demo/null{seed}"))
         assert not model.checks["events_per_feature"]["below_minimum"]  # no selection step
         tests += len(model.coefficients)
         hits += _significant_count(model)

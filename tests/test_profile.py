@@ -15,7 +15,7 @@ ACCOUNTS = """\
 Account ID,Customer Since,ARR (USD),Status,Segment,Owner,Favourite Colour
 A1,2023-01-15,12000,Active,SMB,,red
 A2,2023-02-01,0,Active,SMB,Kim,blue
-A3,1900-01-01,6000,Churned,SMB,Lee,
+A3,1985-03-01,6000,Churned,SMB,Lee,
 A4,2023-03-10,0,Active,SMB,Kim,green
 """
 
@@ -68,7 +68,7 @@ def test_profile_counts_rows_dates_blanks_and_columns(client_factory):
     assert list(profiles) == ["accounts", "mrr", "tickets"]
     acc = profiles["accounts"]
     assert acc.rows == 4 and acc.date_column == "start_date"
-    assert acc.first == pd.Timestamp("1900-01-01") and acc.last == pd.Timestamp("2023-03-10")
+    assert acc.first == pd.Timestamp("1985-03-01") and acc.last == pd.Timestamp("2023-03-10")
     assert acc.blanks["owner"] == 0.25 and acc.blanks["account_id"] == 0
     assert "segment" in acc.blanks  # found by its canonical name, not mapped
     assert "employees" in acc.not_supplied and "mrr" in acc.derived
