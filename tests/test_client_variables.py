@@ -268,6 +268,18 @@ def test_usage_variable_in_churn_by_variable_is_its_first_value_in_the_window() 
     assert v.available_variables(at_risk, variables=spec) == {}  # one group only
 
 
+def test_a_reference_level_no_decision_has_is_said_not_silently_replaced() -> None:
+    decisions = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "renewed": [1, 0, 1],
+                              "decision_date": pd.to_datetime(["2024-05-01"] * 3)})
+    accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "start_date": pd.NaT,
+                             "var_contract_type": ["One year", "Two year", "One year"]})
+    table, built = d.modelling_table(decisions, {"accounts": accounts}, cutoff_days=90,
+                                     variables={"contract_type": CONTRACT})
+    assert table["Contract type"].tolist() == ["One year", "Two year", "One year"]
+    assert ("Contract type: no decision has the reference level 'Month-to-month'; its "
+            "levels are compared with the most common one instead.") in built["notes"]
+
+
 # ----------------------------------------------------------------------------- bad declarations
 
 

@@ -1119,6 +1119,11 @@ def _variable_features(
             values = base["account_id"].map(by_id)
             snapshot.append(var.label)
         out[var.label] = _variable_feature(values, var)
+        if var.kind != "numeric" and var.reference is not None and \
+                not values.astype("string").eq(var.reference).any():
+            report["notes"].append(
+                f"{var.label}: no decision has the reference level '{var.reference}'; its "
+                "levels are compared with the most common one instead.")
         report["variables"][var.key] = var.label
         if var.kind == "numeric":
             report["units"][var.label] = (var.scale, var.unit_text)
