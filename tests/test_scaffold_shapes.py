@@ -334,6 +334,144 @@ def test_an_amount_per_period_is_told_from_its_values(tmp_path, monkeypatch):
         **{f"A{i}": 100.0 + i for i in range(6)}, **{f"B{i}": 100.0 + i for i in range(6)}}
 
 
+# --------------------------------------------------------------------------- snapshots
+
+
+def test_a_snapshot_export_gets_the_consultants_filters_and_derivations(tmp_path,
+                                                                        monkeypatch):
+    """One row per customer, tenure in months, a churn label, reasons and no dates: the
+    accounts' start is the tenure counted back from the as-of date; the same file read again
+    gives the churn events (churned rows, dated at the snapshot, lost MRR = the account's)
+    and the snapshot month's MRR (active rows); contract terms come from the types' words."""
+    copy_export(tmp_path, "snapshot", EXPORTS / "snapshot")
+    params, text = proposed(tmp_path, "snapshot", monkeypatch)
+    want = consultant("snapshot")["tables"]
+    acc, mrr, ev = (params["tables"][t] for t in ("accounts", "mrr", "churn_events"))
+    assert acc["file"] == mrr["file"] == ev["file"] == "telco_customers.csv"
+    assert acc["derive"] == want["accounts"]["derive"] == {
+        "start_date": {"months_before": {"date": "as_of", "months": "Tenure Months"}}}
+    assert acc["codes"]["status"] == want["accounts"]["codes"]["status"]
+    for column in ("account_id", "status", "mrr", "region"):
+        assert acc["columns"][column] == want["accounts"]["columns"][column], column
+    assert acc["columns"]["contract_type"] == "Contract"
+    assert params["contracts"]["term_by_type"] == {"Month-to-month": 1, "One year": 12,
+                                                   "Two year": 24}
+    for key in ("filter", "columns", "derive"):
+        assert mrr[key] == want["mrr"][key], key
+    assert ev["filter"] == want["churn_events"]["filter"]
+    assert ev["derive"] == want["churn_events"]["derive"]
+    # two reason levels (reason_category above reason_code), where the consultant used one
+    assert ev["columns"] == {"account_id": "CustomerID", "reason_category": "Churn Category",
+                             "reason_code": "Churn Reason"}
+    assert params["period"]["period"] == ""
+    assert "TODO: the snapshot's date is the as-of date" in text
+
+    result = CliRunner().invoke(main, ["check", "snapshot", "--period", "2024-Q2"])
+    assert result.exit_code == 0, result.output
+    mine = load_client(load_params("snapshot", period="2024-Q2"))
+    shutil.copy(EXPORTS / "snapshot" / "params.yaml", tmp_path / "params" / "snapshot.yaml")
+    theirs = load_client(load_params("snapshot", period="2024-Q2"))
+    same = ["account_id", "start_date", "status", "churn_date", "mrr"]
+    pd.testing.assert_frame_equal(mine["accounts"][same], theirs["accounts"][same])
+    pd.testing.assert_frame_equal(mine["mrr"], theirs["mrr"])
+    same = ["account_id", "churn_date", "lost_mrr"]
+    pd.testing.assert_frame_equal(mine["churn_events"][same], theirs["churn_events"][same])
+
+
+# --------------------------------------------------------------------------- renewals
+
+
+def test_salesforce_renewal_opportunities_are_closed_renewals_with_outcome_codes(
+        tmp_path, monkeypatch):
+    copy_export(tmp_path, "sf", EXPORTS / "salesforce")
+    params, _ = proposed(tmp_path, "sf", monkeypatch)
+    ren, ev = params["tables"]["renewals"], params["tables"]["churn_events"]
+    assert ren["file"] == ev["file"] == "Opportunity.csv"
+    assert ren["filter"] == [{"column": "Opportunity Type", "equals": "Renewal"},
+                             {"column": "Stage", "in": ["Closed Won", "Closed Lost"]}]
+    assert ren["codes"]["outcome"] == {"Closed Won": "renewed", "Closed Lost": "churned"}
+    assert ev["filter"] == [{"column": "Opportunity Type", "equals": "Renewal"},
+                            {"column": "Stage", "equals": "Closed Lost"}]
+    assert ev["columns"]["reason_code"] == "Loss Reason"
+
+    raw = pd.read_csv(EXPORTS / "salesforce" / "Opportunity.csv", dtype=str)
+    renewal = raw[raw["Opportunity Type"] == "Renewal"]
+    closed = renewal[renewal["Stage"].isin(["Closed Won", "Closed Lost"])]
+    data = load_client(load_params("sf", period="2024-Q4"))
+    got = data["renewals"]["outcome"].value_counts().to_dict()
+    assert got == closed["Stage"].map({"Closed Won": "renewed", "Closed Lost": "churned"}
+                                      ).value_counts().to_dict()
+    lost = closed[closed["Stage"] == "Closed Lost"]
+    assert sorted(data["churn_events"]["account_id"]) == sorted(lost["Account ID"])
+    assert sorted(data["churn_events"]["reason_code"]) == sorted(lost["Loss Reason"])
+
+
+def test_hubspot_renewals_pipeline_gives_renewals_and_its_lost_deals_the_churn(tmp_path,
+                                                                              monkeypatch):
+    copy_export(tmp_path, "hs", EXPORTS / "hubspot")
+    params, _ = proposed(tmp_path, "hs", monkeypatch)
+    ren, ev = params["tables"]["renewals"], params["tables"]["churn_events"]
+    assert ren["file"] == ev["file"] == "deals.csv"
+    assert ren["columns"]["account_id"] == "Associated Company IDs (Primary)"
+    assert ren["columns"]["outcome"] == "Deal Stage"
+    assert ren["filter"] == [{"column": "Pipeline", "equals": "Renewals"}]
+    assert ren["codes"]["outcome"] == {"Closed won": "renewed", "Closed lost": "churned"}
+    assert ev["filter"] == [{"column": "Pipeline", "equals": "Renewals"},
+                            {"column": "Deal Stage", "equals": "Closed lost"}]
+    raw = pd.read_csv(EXPORTS / "hubspot" / "deals.csv", dtype=str)
+    lost = raw[(raw["Pipeline"] == "Renewals") & (raw["Deal Stage"] == "Closed lost")]
+    data = load_client(load_params("hs", period="2024-Q4"))
+    assert len(data["renewals"]) == int((raw["Pipeline"] == "Renewals").sum())
+    assert sorted(data["churn_events"]["account_id"]) == sorted(
+        lost["Associated Company IDs (Primary)"])
+
+
+def test_renewal_dates_mostly_past_for_active_accounts_mean_the_last_renewal(tmp_path,
+                                                                           monkeypatch):
+    """Active accounts whose 'Renewal Date' lies before the period's end: the CRM holds the
+    last renewal (renewal_date_means: last). Dates ahead keep the default (next)."""
+    accounts = ("Customer ID,Company,Start Date,Renewal Date,Status\n"
+                "C1,Alpha,2022-02-01,2024-02-01,Active\n"
+                "C2,Beta,2022-05-10,2024-05-10,Active\n"
+                "C3,Gamma,2023-03-01,2024-03-01,Active\n"
+                "C4,Delta,2023-09-01,2025-09-01,Active\n"
+                "C5,Eps,2022-01-01,2023-01-01,Churned\n")
+    mrr = "Customer ID,Month,MRR\n" + "".join(
+        f"C{i},2024-{m:02d}-01,100\n" for i in range(1, 5) for m in range(1, 13))
+    folder_with(tmp_path, "acme", {"accounts.csv": accounts, "mrr.csv": mrr})
+    params, text = proposed(tmp_path, "acme", monkeypatch)
+    assert params["period"]["period"] == "2024-Q4"
+    assert params["contracts"]["renewal_date_means"] == "last"
+    assert "3 of 4 active accounts' 'Renewal Date' lie before 31 Dec 2024" in text
+    assert load_client(load_params("acme")).has("accounts")
+
+    ahead = accounts.replace(",2024-", ",2025-")
+    (tmp_path / "data" / "acme" / "accounts.csv").write_text(ahead, encoding="utf-8")
+    (tmp_path / "params" / "acme.yaml").unlink()
+    params, _ = proposed(tmp_path, "acme", monkeypatch)
+    assert "renewal_date_means" not in params.get("contracts", {})
+
+
+# --------------------------------------------------------------------------- joins
+
+
+def test_zendesk_tickets_get_the_account_id_by_joining_the_organisations(tmp_path,
+                                                                         monkeypatch):
+    """Tickets name the organisation; organizations.csv maps its name to the CRM id."""
+    copy_export(tmp_path, "zd", EXPORTS / "zendesk")
+    params, text = proposed(tmp_path, "zd", monkeypatch)
+    tickets = params["tables"]["tickets"]
+    assert tickets["join"] == [{"file": "organizations.csv", "on": {"Organization": "Name"},
+                                "columns": ["External ID"]}]
+    assert tickets["columns"]["account_id"] == "External ID"
+    assert "organizations.csv: not used" not in text
+    raw = pd.read_csv(EXPORTS / "zendesk" / "tickets.csv", dtype=str)
+    orgs = pd.read_csv(EXPORTS / "zendesk" / "organizations.csv", dtype=str)
+    want = raw["Organization"].map(orgs.set_index("Name")["External ID"]).dropna()
+    data = load_client(load_params("zd"))
+    assert sorted(data["tickets"]["account_id"]) == sorted(want)
+
+
 # --------------------------------------------------------------------------- make check
 
 
@@ -345,6 +483,13 @@ CORPUS = {
                                           "churn_events": "subscriptions.csv"}),
     "churnsim": (CHURNSIM, {"accounts": "account.csv", "mrr": "subscription.csv",
                             "usage": "active_users_by_month.csv"}),
+    "salesforce": (EXPORTS / "salesforce", {"accounts": "Account.csv",
+                                            "churn_events": "Opportunity.csv",
+                                            "renewals": "Opportunity.csv"}),
+    "hubspot": (EXPORTS / "hubspot", {"accounts": "companies.csv", "churn_events": "deals.csv",
+                                      "renewals": "deals.csv"}),
+    "zendesk": (EXPORTS / "zendesk", {"accounts": "customers.csv", "mrr": "mrr.csv",
+                                      "tickets": "tickets.csv"}),
 }
 
 
@@ -363,3 +508,5 @@ def test_the_proposal_for_each_corpus_shape_passes_check(shape, tmp_path, monkey
     assert "Traceback" not in result.output
     loaded = dict(re.findall(rf"^\s*(\w+) +data/{shape}/(\S+)", result.output, re.M))
     assert loaded == tables
+    if shape == "churnsim":  # start dates from billing (2021 on), not date_of_birth (2011 on)
+        assert re.search(r"accounts +556 rows; start_date 2021-01-01 to", result.output)
