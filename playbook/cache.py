@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from playbook import paths
 from playbook.checksums import file_sha256
 
 if TYPE_CHECKING:
@@ -46,11 +47,13 @@ def cache_dir() -> Path | None:
 
 
 def input_files(params: Params) -> list[Path]:
-    """Every file the loader may read: all non-hidden files in the client's folder."""
+    """Every file the loader may read: all non-hidden files in the client's folder (a link
+    leading out of it is never read, so it is not hashed either)."""
     folder = params.data_path()
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                  and paths.inside_folder(p, folder) is not None and p.is_file())
 
 
 def key_settings(params: Params) -> dict[str, Any]:

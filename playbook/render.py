@@ -1045,10 +1045,12 @@ def run_manifest(
 
 
 def _files_under(folder: Path) -> list[Path]:
-    """Every file below ``folder`` in name order (none when it does not exist)."""
+    """Every file below ``folder`` in name order (none when it does not exist); a link
+    leading out of ``folder`` is left out (never read: :func:`playbook.paths.inside_folder`)."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.rglob("*") if not p.name.startswith(".")
+                  and paths.inside_folder(p, folder) is not None and p.is_file())
 
 
 # --------------------------------------------------------------------------- publish

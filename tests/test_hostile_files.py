@@ -442,3 +442,17 @@ def test_the_scaffold_reads_no_link_out_of_the_folder_and_no_oversized_sheet(roo
     assert "Secret Margin" not in text and "Secret Owner" not in text
     assert any("leak.csv" in k and "outside" in k for k in proposal.skipped), proposal.skipped
     assert any("wide.xlsx" in k and "16,384 columns" in k for k in proposal.skipped)
+
+
+def test_cache_key_and_manifest_never_read_a_link_out_of_the_folder(root: Path):
+    from playbook import cache, render
+
+    other = other_client(root)
+    write(root, Client.base())
+    folder = root / "data" / "t"
+    (folder / "leak.csv").symlink_to(other / "secret.csv")
+    params = load_params("t")
+    assert [p.name for p in cache.input_files(params)] == ["accounts.csv", "churn.csv",
+                                                            "mrr.csv"]
+    assert [p.name for p in render._files_under(folder)] == ["accounts.csv", "churn.csv",
+                                                             "mrr.csv"]
