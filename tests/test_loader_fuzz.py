@@ -21,11 +21,14 @@ from playbook.config import TableParams, load_params
 from playbook.contract import TABLES
 from playbook.errors import PlaybookError
 from playbook.loader import (
+    DATE_MAX,
+    DATE_MIN,
     load_client,
     parse_bool,
     parse_code,
     parse_dates,
     parse_number,
+    read_dates,
 )
 
 # No example database (nothing written into the checkout) and no shrinking (a failure
@@ -41,7 +44,10 @@ MRR = "account_id,month,mrr\nA1,2024-01-01,10\n"
 cell = st.one_of(
     st.sampled_from(["", " ", "A1", "A2", "2024-01-15", "15/01/2024", "13-02-2024", "45000",
                      "1,000.50", "1.000,50", "(12)", "-5", "1e308", "nan", "NULL", "true",
-                     "Active", "churned", "\"quoted, comma\"", "é", "\ufeff", "€12", ";"]),
+                     "Active", "churned", "\"quoted, comma\"", "é", "\ufeff", "€12", ";",
+                     # hostile and odd values (issue 15): zones, placeholders, thousands
+                     "2024-01-31T23:30:00-05:00", "2024-02-10T10:00:00Z", "9999-12-31",
+                     "1900-01-01", "0000-00-00", "2999-06-15", "€1.200", "1.200,50"]),
     st.text(max_size=12),
 )
 row = st.lists(cell, min_size=0, max_size=7).map(lambda cells: ",".join(cells))
@@ -148,6 +154,21 @@ def test_date_validator_never_raises_and_flags_what_it_cannot_read(cells, dayfir
     out, bad = parse_dates(series, tp)
     assert out.dtype == "datetime64[ns]" and out.index.equals(series.index)
     assert not (bad & out.notna()).any()
+
+
+@FUZZ
+@given(cells=values, dayfirst=st.booleans())
+def test_every_date_is_read_in_range_or_said_to_be_blank_a_placeholder_or_wrong(cells,
+                                                                                dayfirst):
+    series = pd.Series(cells, dtype=object)
+    dates = read_dates(series, TableParams(file="x", dayfirst=dayfirst))
+    read = dates.values.dropna()
+    assert ((read >= DATE_MIN) & (read < DATE_MAX + pd.Timedelta(days=1))).all()
+    masks = [dates.values.notna(), dates.bad, dates.implausible, dates.placeholder]
+    assert (sum(m.astype(int) for m in masks) <= 1).all()          # one fate per value
+    text = series.astype(str).str.strip()
+    blank = series.isna() | text.eq("") | text.str.lower().isin({"nan", "nat", "none", "null"})
+    assert (sum(m.astype(int) for m in masks) == (~blank).astype(int)).all()
 
 
 @FUZZ
