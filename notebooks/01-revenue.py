@@ -28,7 +28,7 @@ p = nb.params
 # ## MRR bridge of the period
 
 # %%
-if nb.requires("mrr", enables="the MRR bridge"):
+if nb.requires("mrr", enables="the MRR bridge") and nb.has_mrr_history(1):
     counted = revenue.recognise_churn(nb.data["mrr"], nb.data.get("churn_events"),
                                       recognise_at=p.churn.recognise_at)
     moves = revenue.mrr_movements(
@@ -75,7 +75,7 @@ if nb.has_mrr_history(12):
     nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
 
 # %%
-if nb.has_mrr_history(p.period.trailing_months):
+if nb.has_mrr_history(p.period.trailing_months, quiet=True):
     target = p.thresholds.growth_target
     needed = revenue.growth_target_new_sales(target, year["gross_mrr_churn"])
     nb.record("growth_arithmetic", {"target": target, "gross_mrr_churn": year["gross_mrr_churn"],
@@ -167,7 +167,7 @@ for label, column in variables.available_variables(at_risk, variables=p.variable
     table = reasons.churn_by_variable(at_risk, column, churned="churned",
                                       small_n=p.thresholds.small_group_n)
     cuts[label] = {"table": table, "test": reasons.association_test(table)}
-nb.record("churn_by_variable", cuts)
+nb.record("churn_by_variable", story.cuts_record(cuts))
 nb.show(story.variables_table(cuts, "trailing 12 months"))
 
 # %%

@@ -46,37 +46,43 @@ derived = bool((decisions["source"] == "derived").any())
 features = drivers.chosen_features(p.drivers.features, built, derived=derived)
 left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
     if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
-model = drivers.fit_renewal_model(table, features, units=built["units"])
+model, unfitted = drivers.fitted_or_reason(table, features, units=built["units"])
 nb.say(story.history_sentence(history, len(all_rows)))
 if len(monthly):
     nb.say(story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
-nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
-nb.say(story.effects_markdown(model))
-nb.record("model", story.model_record(model, built))
 nb.record("history", history)
+if model is None:
+    nb.note(story.unfitted_note(unfitted, len(table), int(table["renewed"].sum())))
+    nb.record("unfitted", unfitted)
+else:
+    nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
+    nb.say(story.effects_markdown(model))
+    nb.record("model", story.model_record(model, built))
 
 # %% [markdown]
 # ## Model checks
 
 # %%
-nb.show(story.checks(model, built, history, left_out), detail=True)
+if model is not None:
+    nb.show(story.checks(model, built, history, left_out), detail=True)
 
 # %% [markdown]
 # ## How well the model predicts
 
 # %%
-quality = drivers.cross_validated_quality(table, model.features, folds=p.drivers.cv_folds,
-                                          seed=p.drivers.random_seed, units=built["units"])
-scored = quality["predictions"].dropna()
-renewed = table.loc[scored.index, "renewed"]
-lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
-nb.show(story.lift(lift, quality))
-calibration = drivers.calibration_table(renewed, scored, bins=10)
-nb.show(story.calibration(calibration, quality), detail=True)
-nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
-nb.record("lift", lift)
-nb.record("calibration", calibration)
+if model is not None:
+    quality = drivers.cross_validated_quality(table, model.features, folds=p.drivers.cv_folds,
+                                              seed=p.drivers.random_seed, units=built["units"])
+    scored = quality["predictions"].dropna()
+    renewed = table.loc[scored.index, "renewed"]
+    lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
+    nb.show(story.lift(lift, quality))
+    calibration = drivers.calibration_table(renewed, scored, bins=10)
+    nb.show(story.calibration(calibration, quality), detail=True)
+    nb.record("quality", {k: v for k, v in quality.items() if k != "predictions"})
+    nb.record("lift", lift)
+    nb.record("calibration", calibration)
 
 # %% [markdown]
 # ## How long customers stay
@@ -87,43 +93,45 @@ lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"), as_
 curves = survival.kaplan_meier(lifetimes)
 retention = survival.survival_at(curves, [12, 24, 36, 48, 60, 72, 84])
 nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
-intervals = survival.decision_intervals(table, d["accounts"])
-cox = survival.cox_model(intervals, model.features, units=built["units"])
-compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
-nb.show(story.cox_table(compare, cox), detail=True)
 nb.record("retention", retention)
-nb.record("cox", {k: v for k, v in cox.items() if k not in ("coefficients", "ph_check")}
-          | {"coefficients": cox["coefficients"].reset_index(),
-             "ph_check": cox["ph_check"].reset_index(),
-             "comparison": compare.reset_index()})
+if model is not None:
+    intervals = survival.decision_intervals(table, d["accounts"])
+    cox = survival.cox_model(intervals, model.features, units=built["units"])
+    compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
+    nb.show(story.cox_table(compare, cox), detail=True)
+    nb.record("cox", {k: v for k, v in cox.items() if k not in ("coefficients", "ph_check")}
+              | {"coefficients": cox["coefficients"].reset_index(),
+                 "ph_check": cox["ph_check"].reset_index(),
+                 "comparison": compare.reset_index()})
 
 # %% [markdown]
 # ## Who is at risk now
 
 # %%
-horizon = p.thresholds.renewal_horizon_days
-upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon,
-                                     renewals=d.get("renewals"), **p.renewal_options())
-current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
-                                     as_of=nb.as_of, **options)
-significant_terms = story.significant(model.coefficients).index
-book = drivers.open_book(model, current, drivers.current_mrr(d["accounts"], d.get("mrr"),
-                                                             nb.as_of),
-                         reason_columns=significant_terms if len(significant_terms) else None,
-                         at_risk_below=p.drivers.at_risk_probability)
-summary = drivers.open_book_summary(book)
-caveat = story.open_book_caveat(model.coefficients, float(table["renewed"].mean()), summary,
-                                p.drivers.at_risk_probability)
-if caveat:
-    nb.note(caveat)
-if len(book):
-    nb.show(story.open_book(book, summary, d["accounts"], nb.currency, horizon,
-                            p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,
-                            contact_cap=p.drivers.contact_days_cap), headline=True)
-else:
-    nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency)) + ".")
-nb.record("open_book", story.book_record(book, summary))
-nb.record("headline", story.headline(model, history, quality, summary))
+if model is not None:
+    horizon = p.thresholds.renewal_horizon_days
+    upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon,
+                                         renewals=d.get("renewals"), **p.renewal_options())
+    current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
+                                         as_of=nb.as_of, **options)
+    significant_terms = story.significant(model.coefficients).index
+    book = drivers.open_book(model, current, drivers.current_mrr(d["accounts"], d.get("mrr"),
+                                                                 nb.as_of),
+                             reason_columns=significant_terms if len(significant_terms) else None,
+                             at_risk_below=p.drivers.at_risk_probability)
+    summary = drivers.open_book_summary(book)
+    caveat = story.open_book_caveat(model.coefficients, float(table["renewed"].mean()), summary,
+                                    p.drivers.at_risk_probability)
+    if caveat:
+        nb.note(caveat)
+    if len(book):
+        nb.show(story.open_book(book, summary, d["accounts"], nb.currency, horizon,
+                                p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,
+                                contact_cap=p.drivers.contact_days_cap), headline=True)
+    else:
+        nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency)) + ".")
+    nb.record("open_book", story.book_record(book, summary))
+    nb.record("headline", story.headline(model, history, quality, summary))
 
 # %% tags=["remove_cell"]
 nb.save()

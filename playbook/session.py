@@ -28,6 +28,7 @@ from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from playbook import charts
+from playbook import textfmt as tf
 from playbook.config import Params, load_params
 from playbook.contract import TABLES
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
@@ -89,19 +90,26 @@ class NotebookSession:
         """An offset of ``n`` calendar months (``nb.as_of - nb.months(12)``)."""
         return pd.DateOffset(months=n)
 
-    def has_mrr_history(self, months: int) -> bool:
+    def has_mrr_history(self, months: int, *, quiet: bool = False) -> bool:
         """True when the ``mrr`` table covers at least ``months`` months before the as-of
-        date; otherwise shows what is missing and returns False."""
-        if not self.requires("mrr", enables=f"a {months}-month retention view"):
+        date; otherwise shows what is missing (unless ``quiet``: another cell said it
+        already) and returns False."""
+        if quiet:
+            if not self.data.has("mrr"):
+                return False
+        elif not self.requires("mrr", enables=f"a {months}-month retention view"):
             return False
         first = self.data["mrr"]["month"].min()
         span = (self.as_of.year - first.year) * 12 + self.as_of.month - first.month
-        if span >= months:
-            return True
+        if span >= months or quiet:
+            return span >= months
+        held = ("one month (a snapshot: movements, retention and cohorts need a history)"
+                if span == 0 else f"data from {first:%b %Y}")
         display(HTML(note_html(
-            f"Not shown: this view needs {months} months of MRR history before "
-            f"{self.as_of:%d %b %Y}; the data starts in {first:%b %Y}. Ask the client for "
-            "a longer subscription or invoice history.")))
+            f"Not shown: this view needs {tf.plural(months, 'month')} of MRR history before "
+            f"{self.as_of:%d %b %Y}; the client's billing holds {held}. Ask the client for "
+            "a longer subscription or invoice history (one MRR figure per account and "
+            "month).")))
         self.findings.setdefault("sections_skipped", []).append(
             {"section": f"{months}-month history", "missing": ["mrr history"]})
         return False

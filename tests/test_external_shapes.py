@@ -148,7 +148,30 @@ def check_unknown_reasons(results: dict, matrix: pd.DataFrame, as_of: str) -> No
     assert pareto[0]["logos"] == movements(matrix, year)["churned_logos"]
 
 
+def check_snapshot(results: dict) -> None:
+    """A snapshot: churned logos and lost MRR by reason, churn by contract, no history, no
+    renewal model (said, not crashed)."""
+    raw = pd.read_csv(EXPORTS / "snapshot" / "telco_customers.csv")
+    churned = raw[raw["Churn Label"] == "Yes"]
+    found = results["01-revenue"]["findings"]
+    pareto = {r["reason"]: (r["logos"], r["lost_mrr"]) for r in found["reason_pareto"]}
+    want = churned.groupby(churned["Churn Category"].fillna("(blank)"))["Monthly Charges"]
+    assert pareto == {k: (int(v.count()), pytest.approx(float(v.sum()), abs=0.005))
+                      for k, v in want}
+    by_contract = found["churn_by_variable"]["segment"]["table"]
+    counts = raw.groupby("Contract")["Churn Label"].agg(
+        n="size", churned=lambda s: int((s == "Yes").sum()))
+    assert {r["group"]: (r["n"], r["churned"]) for r in by_contract} == {
+        k: (int(v["n"]), int(v["churned"])) for k, v in counts.iterrows()}
+    assert "period" not in found and "trailing" not in found  # one month: no movements
+    skipped = {s["section"] for s in found["sections_skipped"]}
+    assert {"1-month history", "12-month history"} <= skipped
+    drivers = results["02-renewal-drivers"]["findings"]
+    assert "model" not in drivers and drivers["unfitted"]
+
+
 SHAPES: dict[str, tuple[Callable[[], Path], Callable[[dict], None]]] = {
+    "snapshot": (lambda: EXPORTS / "snapshot", check_snapshot),
     "stripe": (lambda: EXPORTS / "stripe", lambda r: (
         check_revenue(r, stripe_matrix(), "2024-12-31"),
         check_unknown_reasons(r, stripe_matrix(), "2024-12-31"))),

@@ -1313,6 +1313,17 @@ def _apply_terms(table: pd.DataFrame, terms: Sequence[_Term]) -> pd.DataFrame:
     return pd.DataFrame(cols, index=table.index)
 
 
+def fitted_or_reason(table: pd.DataFrame, features: Sequence[str], **options: Any
+                     ) -> tuple[DriverModel | None, str]:
+    """:func:`fit_renewal_model`, or ``(None, why)`` when no model can be fitted (no
+    decisions, one outcome only, no usable feature): the section then explains instead of
+    stopping the report."""
+    try:
+        return fit_renewal_model(table, features, **options), ""
+    except DriverModelError as exc:
+        return None, exc.message
+
+
 def fit_renewal_model(
     table: pd.DataFrame,
     features: Sequence[str],

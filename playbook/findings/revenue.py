@@ -554,6 +554,13 @@ def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
     return table, title
 
 
+def cuts_record(cuts: dict) -> dict:
+    """Churn by variable for results.json: each group's row carries its label (``group``)
+    beside n, churned, rate and interval, and the association test."""
+    return {label: {"table": cut["table"].rename_axis("group").reset_index(),
+                    "test": cut["test"]} for label, cut in cuts.items()}
+
+
 def variables_table(cuts: dict, window: str) -> ExhibitSpec:
     table, title = variables_summary(cuts)
     n = int(next(iter(cuts.values()))["table"]["n"].sum()) if cuts else 0
