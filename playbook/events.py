@@ -74,6 +74,16 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
                 table, _rel(path), wanted, f"column '{wanted}' (canonical '{name}') is "
                 "missing from the event file", f"the file has: {', '.join(headers[:20])}",
                 f"Map it in the params file: tables.{table}.columns.{name}."))
+    seats = found.get("licensed_seats")
+    if seats is not None and path.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if pa.types.is_boolean(pq.read_schema(path).field(seats).type):
+            issues.append(DataIssue(
+                table, _rel(path), seats, "the column holds true/false values, not a number "
+                "of seats (it is mapped to 'licensed_seats')", "a whole number >= 0",
+                f"Map tables.{table}.columns.licensed_seats to the column holding the seats."))
     if issues:
         raise DataError(issues)
     return found
@@ -105,6 +115,10 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
 def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
                      engine: str | None = None) -> tuple[pd.DataFrame, int, int, list[str]]:
     """Aggregate an event file to account-months.
+
+    ``path`` is the file :func:`playbook.loader.client_file` resolved and checked to lie
+    inside the client's folder (:func:`playbook.paths.inside_folder`); DuckDB reads it by its
+    resolved name, and a name DuckDB would take for a pattern goes through pandas.
 
     Returns (frame with ``account_id``, ``month``, ``active_users``, ``key_actions``,
     ``licensed_seats`` when mapped and ``_line`` (first line of the file counted in it),

@@ -255,6 +255,21 @@ def test_a_boolean_column_mapped_to_mrr_is_refused(root: Path):
     assert "[mrr]" in out and "column 'mrr'" in out and "true/false" in out
 
 
+def test_a_boolean_column_mapped_to_licensed_seats_of_usage_events_is_refused(root: Path):
+    client = Client.base()
+    client.params["tables"]["usage"] = {
+        "file": "ev.parquet", "layout": "events",
+        "columns": {"account_id": "Account ID", "month": "Event Time",
+                    "licensed_seats": "Is Admin"}}
+    write(root, client)
+    frame = pd.DataFrame({"Account ID": ["A001", "A002"],
+                          "Event Time": pd.to_datetime(["2024-01-05", "2024-01-06"]),
+                          "Is Admin": [True, False]})
+    frame.to_parquet(root / "data" / "t" / "ev.parquet")
+    out = stopped()
+    assert "[usage]" in out and "column 'Is Admin'" in out and "true/false" in out
+
+
 def _arr(values: dict[int, str], **table) -> Client:
     f = base_frames()
     acc = f["accounts"]
