@@ -533,17 +533,18 @@ def detect_dates(values: pd.Series) -> DateGuess:
 
 
 def parse_dates_loosely(values: pd.Series, dayfirst: bool = False) -> pd.Series:
-    """Dates of a column for ranges (ISO, then day/month text, then Excel serials)."""
+    """Dates of a column for ranges (ISO, then day/month text, then Excel serials); a time
+    zone is converted to UTC and dropped ('2024-08-07T08:00:00Z')."""
     import warnings
 
     text = values.astype(str).str.strip()
-    out = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    out = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
     rest = out.isna() & ~_blank_mask(text)
     if rest.any():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             other = pd.to_datetime(text[rest], format="mixed", dayfirst=dayfirst,
-                                   errors="coerce")
+                                   errors="coerce", utc=True).dt.tz_localize(None)
         out = out.astype("datetime64[ns]")
         out[rest] = other.astype("datetime64[ns]")
         serial = pd.to_numeric(text[out.isna()], errors="coerce")
@@ -1603,7 +1604,7 @@ def settle_snapshot(chosen: dict[str, TableGuess]) -> None:
         cols = {"account_id": acc.columns["account_id"], **{
             c: g for c, g in found.items() if c != "account_id" and g.score >= GUESS
             and g.header != status.header}}
-        ev = TableGuess("churn_events", src, cols, score=acc.score, reasons=[
+        ev = TableGuess("churn_events", src, cols, score=100, reasons=[
             f"the churned rows of {src.label}: a snapshot's '{status.header}' says who left"])
         ev.filters.append(({"column": status.header, **_is(churned)},
                            f"likely: the rows '{status.header}' marks churned"))
@@ -1618,7 +1619,7 @@ def settle_snapshot(chosen: dict[str, TableGuess]) -> None:
     if active and "mrr" in acc.columns:
         m = TableGuess("mrr", src, {"account_id": acc.columns["account_id"],
                                     "mrr": acc.columns["mrr"]}, layout="monthly",
-                       score=acc.score, reasons=[f"the active rows of {src.label}: a "
+                       score=100, reasons=[f"the active rows of {src.label}: a "
                                                  "snapshot has the MRR of its own month only"])
         m.filters.append(({"column": status.header, **_is(active)},
                           f"likely: the rows '{status.header}' marks active"))
@@ -1689,18 +1690,17 @@ def _bridge(src: Source, other: Source, ids: set[str]) -> tuple[str, str, str, f
     ``other`` holds each key once and maps it to account IDs, and most values of the
     ``src`` column are keys of ``other`` (e.g. Zendesk tickets name the organisation, the
     organisations export gives its CRM id)."""
-    for kb in other.headers:
+    id_cols = [h for h in other.headers if nonblank(other.frame[h]).isin(ids).mean() >= 0.8]
+    for kb in other.headers if id_cols else ():
         keys = nonblank(other.frame[kb])
-        if keys.empty or keys.duplicated().any():
+        if kb in id_cols or keys.empty or keys.duplicated().any():
             continue
-        for ib in other.headers:
-            if ib == kb or nonblank(other.frame[ib]).isin(ids).mean() < 0.8:
-                continue
-            for ks in src.headers:
-                values = nonblank(src.sample()[ks])
-                share = float(values.isin(set(keys)).mean()) if len(values) else 0.0
-                if share >= 0.8:
-                    return ks, kb, ib, share
+        keyset = set(keys)
+        for ks in src.headers:
+            values = nonblank(src.sample()[ks])
+            share = float(values.isin(keyset).mean()) if len(values) else 0.0
+            if share >= 0.8:
+                return ks, kb, id_cols[0], share
     return None
 
 
@@ -1875,6 +1875,12 @@ class Scaffold:
     contracts: ContractsGuess = field(default_factory=ContractsGuess)
 
     @property
+    def snapshot(self) -> bool:
+        """Whether a table is dated at the as-of date (a snapshot export)."""
+        return any(rule.get("constant_date") == "as_of" for t in self.tables.values()
+                   for rule, _ in t.derive.values())
+
+    @property
     def todos(self) -> list[str]:
         """What the consultant must fill or check, one line each."""
         out = []
@@ -1900,7 +1906,8 @@ class Scaffold:
         if "accounts" not in self.tables:
             out.insert(0, "accounts: no file looks like the account list (required)")
         if not self.period:
-            out.append("period: no dates to propose a period from")
+            out.append("period: the snapshot's date (its as-of date): the file has no dates"
+                       if self.snapshot else "period: no dates to propose a period from")
         return out
 
     def yaml_text(self) -> str:
@@ -1910,41 +1917,49 @@ class Scaffold:
         return render_summary(self)
 
 
-def _latest_period(tables: dict[str, TableGuess]) -> tuple[str, str]:
-    """The last complete quarter of the subscription history (else of any dates)."""
+def _date_span(name: str, t: TableGuess) -> tuple[pd.Timestamp, pd.Timestamp, str] | None:
+    """(first, last, columns) of a table's dates up to today, over the rows its filters
+    keep (renewal and line end dates left out: they may lie ahead)."""
     today = pd.Timestamp(dt.date.today())
-    for name in ("mrr", "accounts", *TABLES):
-        t = tables.get(name)
-        if t is None:
-            continue
-        cols = [c for c in t.columns if TABLES[name].column(c).kind in ("date", "month")
-                and c not in ("renewal_date", "end_date")]
-        if not cols:
-            continue
-        starts, ends = [], []
-        for c in cols:
-            d = parse_dates_loosely(t.source.frame[t.columns[c].header], bool(t.dayfirst))
-            d = d[d <= today]
-            if d.notna().any():
-                last = d.max()
-                if TABLES[name].column(c).kind == "month":
-                    last = last + pd.offsets.MonthEnd(0)
-                starts.append(d.min())
-                ends.append(last)
-        if not ends:
-            continue
-        first, last = min(starts), max(ends)
-        q = last.to_period("Q")
-        where = ", ".join(t.columns[c].header for c in cols)
-        span = f"{name} ({where}) run from {first:%d %b %Y} to {last:%d %b %Y}"
-        if last >= q.end_time.normalize() - pd.Timedelta(days=10):
-            return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
-        if (q - 1).end_time >= first:
-            q = q - 1
-            return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
-        return (f"{q.year}-Q{q.quarter}", f"a partial quarter (no complete one in the data): "
-                f"{span}; or pass AS_OF={last:%Y-%m-%d}")
-    return "", ""
+    ahead = ("end_date",) if name == "mrr" else ("renewal_date",) if name == "accounts" else ()
+    cols = [c for c in t.columns if TABLES[name].column(c).kind in ("date", "month")
+            and c not in ahead and t.columns[c].header in t.source.frame]
+    frame = filtered_frame(t)
+    starts, ends = [], []
+    for c in cols:
+        d = parse_dates_loosely(frame[t.columns[c].header], bool(t.dayfirst))
+        d = d[d <= today]
+        if d.notna().any():
+            last = d.max()
+            if TABLES[name].column(c).kind == "month":
+                last = last + pd.offsets.MonthEnd(0)
+            starts.append(d.min())
+            ends.append(last)
+    if not ends:
+        return None
+    return min(starts), max(ends), ", ".join(t.columns[c].header for c in cols)
+
+
+def _latest_period(tables: dict[str, TableGuess]) -> tuple[str, str]:
+    """The last complete quarter of the subscription history; without one, of the table
+    whose dates run latest (renewals, tickets, churn events... over the rows kept)."""
+    spans = {name: span for name, t in tables.items() if (span := _date_span(name, t))}
+    if not spans:
+        return "", ""
+    name = "mrr" if "mrr" in spans else max(spans, key=lambda n: spans[n][1])
+    first, last, where = spans[name]
+    q = last.to_period("Q")
+    span = f"{name} ({where}) run from {first:%d %b %Y} to {last:%d %b %Y}"
+    # billing runs to the last days of its last month; dated events (renewals, tickets)
+    # are sparser: one in the quarter's last month says the quarter is covered
+    grace = pd.Timedelta(days=10) if name == "mrr" else pd.Timedelta(days=31)
+    if last >= q.end_time.normalize() - grace:
+        return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
+    if (q - 1).end_time >= first:
+        q = q - 1
+        return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
+    return (f"{q.year}-Q{q.quarter}", f"a partial quarter (no complete one in the data): "
+            f"{span}; or pass AS_OF={last:%Y-%m-%d}")
 
 
 def _currency(sources: list[Source], tables: dict[str, TableGuess]) -> tuple[str, str]:
@@ -2158,11 +2173,9 @@ def render_yaml(s: Scaffold) -> str:
         "",
         "period:",
     ]
-    snapshot = any(rule.get("constant_date") == "as_of" for t in s.tables.values()
-                   for rule, _ in t.derive.values())
     if s.period:
         lines.append(_line(f"  period: {q(s.period)}", f"guess: {s.period_note}"))
-    elif snapshot:
+    elif s.snapshot:
         lines.append(_line('  period: ""', "TODO: the snapshot's date is the as-of date: the "
                            "quarter it ends (e.g. 2026-Q2 for 30 June 2026), or pass AS_OF="))
     else:
@@ -2295,6 +2308,9 @@ def render_summary(s: Scaffold) -> str:
         counts = Counter(g.confidence for g in t.columns.values())
         conf = ", ".join(f"{counts[k]} {k}" for k in ("sure", "likely", "guess") if counts[k])
         layout = f", layout {t.layout}" if t.layout else ""
+        for what, n in (("join", len(t.joins)), ("filter", len(t.filters)),
+                        ("derived", len(t.derive))):
+            layout += f", {n} {what}" + ("s" if n > 1 and what != "derived" else "") if n else ""
         out.append(f"  {name:<13} <- {t.source.label:<36} {t.confidence:<6} "
                    f"{len(t.columns)} columns ({conf}){layout}")
     missing = [n for n in TABLES if n not in s.tables]

@@ -393,6 +393,7 @@ def test_salesforce_renewal_opportunities_are_closed_renewals_with_outcome_codes
     assert ev["filter"] == [{"column": "Opportunity Type", "equals": "Renewal"},
                             {"column": "Stage", "equals": "Closed Lost"}]
     assert ev["columns"]["reason_code"] == "Loss Reason"
+    assert params["period"]["period"] == "2024-Q4"  # the closed renewals run to December
 
     raw = pd.read_csv(EXPORTS / "salesforce" / "Opportunity.csv", dtype=str)
     renewal = raw[raw["Opportunity Type"] == "Renewal"]
@@ -418,6 +419,7 @@ def test_hubspot_renewals_pipeline_gives_renewals_and_its_lost_deals_the_churn(t
     assert ren["codes"]["outcome"] == {"Closed won": "renewed", "Closed lost": "churned"}
     assert ev["filter"] == [{"column": "Pipeline", "equals": "Renewals"},
                             {"column": "Deal Stage", "equals": "Closed lost"}]
+    assert params["period"]["period"] == "2024-Q4"
     raw = pd.read_csv(EXPORTS / "hubspot" / "deals.csv", dtype=str)
     lost = raw[(raw["Pipeline"] == "Renewals") & (raw["Deal Stage"] == "Closed lost")]
     data = load_client(load_params("hs", period="2024-Q4"))
