@@ -15,8 +15,34 @@ Parquet file in the client's folder (never writing to it), and proposes:
   format (ISO, day-first DD-MM-YYYY versus month-first MM/DD/YYYY by which place holds
   values above 12, Excel serial numbers);
 * the client's codes for code columns (e.g. status values -> ``active``/``churned``);
-* the currency (from headers such as "ARR (USD)") and the reporting period (the last
-  complete quarter in the subscription history).
+* the currency (from headers such as "ARR (USD)", or a currency column's values) and the
+  reporting period (the last complete quarter in the subscription history, else in the
+  table whose kept rows run latest);
+* billing lines (Stripe invoice line items, Chargebee invoice lines, ChurnSim
+  subscriptions): ``layout: lines``, ``end_inclusive`` from consecutive lines of one
+  subscription (the next starting the day after the end: true; on the end: false),
+  ``amount_per: period`` when lines of several months bill about that many times a
+  one-month line (:func:`settle_billing`);
+* the accounts' start date only where it can be one: never a birth date (by its header, or
+  dates mostly over :data:`PERSON_AGE_YEARS` years old) and, beside billing, never dates
+  mostly more than a year before each account's first invoice or a month after its first
+  billed month; with billing and no such column, the start (and status, churn date and MRR
+  the file lacks) is left to the loader, which derives it from billing, and a comment says
+  so (:func:`settle_accounts`);
+* table assembly (:mod:`playbook.assembly`) where a table is part of a file or needs
+  another: renewals from an opportunities or deals export (renewal type or pipeline,
+  closed stages; Closed Won -> renewed, Closed Lost -> churned) and its lost renewals as
+  churn events; churn events from a subscription list (rows with a cancellation date); a
+  join bringing account IDs from a file that maps another key to them (Zendesk tickets by
+  organisation); a snapshot export (tenure in months, churn label, reasons, no dates):
+  start date = tenure months before the as-of date, churn events = the churned rows dated
+  at the as-of date with the account's MRR lost, MRR = the active rows in the as-of month;
+* the ``contracts`` section: ``renewal_date_means: last`` when most active accounts'
+  renewal dates lie before the period's end, ``term_by_type`` from contract type words
+  ("Month-to-month" 1, "One year" 12, "Two year" 24).
+
+A file that describes people (birth date, gender, country, channel) without a churn date
+or reason is never read as churn events.
 
 Every guess is written with a comment saying how sure it is (``sure``, ``likely``,
 ``guess``) and every gap with ``TODO``; the consultant reviews the file, then runs
