@@ -171,10 +171,14 @@ def check_header(table: str, path: Path, encoding: str, sep: str, header_row: in
 
 
 def _too_wide(table: str, path: Path, columns: int, where: str) -> DataError:
+    fix = "Export only the columns the data contract asks for (see the data request)"
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        fix = ("Delete stray cells to the right of the table (Ctrl+End shows the last cell "
+               "in use), or e" + fix[1:])
+    elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        fix += f"; if the delimiter is wrong, set tables.{table}.delimiter"
     return _fatal(table, path, None, f"{where} has {columns:,} columns, more than the limit of "
-                  f"{MAX_COLUMNS:,}", f"at most {MAX_COLUMNS:,} columns",
-                  "Export only the columns the data contract asks for (see the data "
-                  f"request); if the delimiter is wrong, set tables.{table}.delimiter.")
+                  f"{MAX_COLUMNS:,}", f"at most {MAX_COLUMNS:,} columns", fix + ".")
 
 
 def parquet_columns(table: str, path: Path) -> list[str]:
@@ -1136,19 +1140,19 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
     ordinal = frame["month"].dt.year * 12 + frame["month"].dt.month - 1
     billed = (frame.assign(_m=ordinal).groupby(["account_id", "_m"], sort=True)
               .agg(mrr=("mrr", "sum"), line=(LINE, "min")).reset_index())
-    present = set(billed["_m"].tolist())
+    present = set(billed["_m"].unique().tolist())
     absent = [m for m in range(min(present), max(present) + 1) if m not in present]
     used_by = list(TABLES["mrr"].used_by)
     if absent:
         months = ", ".join(_month_label(m) for m in absent[:12])
-        problem = (f"the file has no row at all for {len(absent)} month(s) between "
-                   f"{_month_label(min(present))} and {_month_label(max(present))}: {months}")
+        span = max(present) - min(present) + 1
+        problem = (f"the file has no row at all for {months} ({len(absent)} of the {span} "
+                   f"months from {_month_label(min(present))} to {_month_label(max(present))})")
         if tp.gaps != "keep":
             raise _fatal("mrr", path, None, problem + ": the export is incomplete",
                          "one row per account and billed month, every month of the history",
                          "Export the MRR history again with every month. If nothing at all "
-                         "was billed in those months, set tables.mrr.gaps: keep.",
-                         [], [_month_label(m) for m in absent], len(absent))
+                         "was billed in those months, set tables.mrr.gaps: keep.")
         log.add("mrr", "problem", problem + " (kept, tables.mrr.gaps: keep): every account "
                 "billed around them churns and comes back", count=len(absent),
                 examples=[_month_label(m) for m in absent], affects=used_by, tables=["mrr"],
