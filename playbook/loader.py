@@ -998,12 +998,13 @@ def _absurd_amounts(table: str, col: ColumnSpec, tp: TableParams, values: pd.Ser
 
 
 def _rel(path: Path) -> str:
-    from playbook import paths
-
-    try:
-        return str(path.resolve().relative_to(paths.project_root()))
-    except ValueError:
-        return str(path)
+    """``path`` relative to the project root as the params name it (``..`` resolved, links
+    not followed: a link is named where it is, not where it leads)."""
+    root = paths.project_root()
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        if candidate.is_relative_to(root):
+            return str(candidate.relative_to(root))
+    return str(path)
 
 
 # --------------------------------------------------------------------------- tables
