@@ -1018,7 +1018,8 @@ class TableGuess:
     codes: dict[str, CodeGuess] = field(default_factory=dict)
     #: further ``tables.<name>`` options: key -> (YAML value, written by q/plain, comment)
     options: dict[str, tuple[str, str]] = field(default_factory=dict)
-    #: canonical columns the loader derives (not mapped): column -> how, for the comment
+    #: canonical columns the loader derives (not mapped): column -> how, for the comment;
+    #: a required one is written ``null`` (left unmapped on purpose, never matched by name)
     derived: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # comment lines under the columns
     #: table assembly (playbook.assembly): joins, row filters and derivations, each with
@@ -1517,8 +1518,8 @@ def settle_accounts(t: TableGuess, bill: pd.DataFrame | None) -> None:
             t.notes.append(f"start_date: not proposed: {why}")
         return
     if "start_date" not in t.columns:
-        t.derived["start_date"] = ("start_date: derived by the loader from the first billed "
-                                   "month of the mrr table" + (f"; {why}" if why else ""))
+        t.derived["start_date"] = ("derived by the loader from the first billed month of the "
+                                   "mrr table" + (f"; {why}" if why else ""))
     if not {"status", "churn_date"} & set(t.columns):
         t.derived["status"] = ("status, churn_date: derived from billing (no MRR in the as-of "
                                "month after earlier MRR = churned; churn date = the first "
@@ -2254,7 +2255,9 @@ def render_yaml(s: Scaffold) -> str:
             g = t.columns.get(col.name)
             if g is not None:
                 lines.append(_line(f"      {col.name}: {q(g.header)}", _column_comment(g)))
-        lines += [_note(6, text) for text in t.derived.values()]
+        for c, text in t.derived.items():  # left unmapped on purpose (null), or a note
+            lines.append(_line(f"      {c}: null", text) if c in spec.column_names
+                         and spec.column(c).required else _note(6, text))
         lines += [_note(6, text) for text in t.notes]
         if t.derive:
             lines.append("    derive:")
