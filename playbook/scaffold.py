@@ -1809,10 +1809,11 @@ class ContractsGuess:
         return self.renewal_date_means is None and not self.terms
 
 
-def _active_accounts(t: TableGuess, bill: pd.DataFrame | None, as_of: pd.Timestamp
-                     ) -> pd.Series:
+def _active_accounts(t: TableGuess, bill: pd.DataFrame | None, as_of: pd.Timestamp,
+                     lines: bool) -> pd.Series:
     """Status of each row of the accounts file ('active'/'churned', NaN unknown): from its
-    status codes, else billing in the as-of month, else no churn date."""
+    status codes, else billed in the as-of month (a monthly row of that month, or a line in
+    force then), else no churn date."""
     frame = t.source.frame
     if "status" in t.columns:
         codes = guess_codes("status", t.columns["status"].header,
@@ -1821,7 +1822,11 @@ def _active_accounts(t: TableGuess, bill: pd.DataFrame | None, as_of: pd.Timesta
     if bill is not None and "account_id" in t.columns:
         month = as_of.to_period("M").to_timestamp()
         paid = bill[(bill["amount"] > 0) & ~bill["proration"]]
-        live = set(paid.loc[paid["start"] >= month - pd.offsets.MonthBegin(1), "account_id"])
+        if lines:  # in force on a day of the as-of month
+            now = (paid["start"] <= as_of) & (paid["end"].isna() | (paid["end"] > month))
+        else:  # one row per month
+            now = paid["start"].dt.to_period("M").dt.to_timestamp() == month
+        live = set(paid.loc[now, "account_id"])
         ids = frame[t.columns["account_id"].header].astype(str).str.strip()
         return ids.isin(live).map({True: "active", False: "churned"})
     if "churn_date" in t.columns:
@@ -1844,7 +1849,8 @@ def propose_contracts(tables: dict[str, TableGuess], period: str,
     if "renewal_date" in acc.columns and period:
         as_of = pd.Period(period, "Q").end_time.normalize()
         header = acc.columns["renewal_date"].header
-        frame = pd.DataFrame({"status": _active_accounts(acc, bill, as_of),
+        lines = tables["mrr"].layout == "lines" if "mrr" in tables else False
+        frame = pd.DataFrame({"status": _active_accounts(acc, bill, as_of, lines),
                               "renewal_date": column_dates(acc.source, header)})
         if renewal_dates_look_like_last(frame, as_of):
             dated = frame["status"].eq("active") & frame["renewal_date"].notna()
@@ -1977,10 +1983,13 @@ def _latest_period(tables: dict[str, TableGuess]) -> tuple[str, str]:
     first, last, where = spans[name]
     q = last.to_period("Q")
     span = f"{name} ({where}) run from {first:%d %b %Y} to {last:%d %b %Y}"
-    # billing runs to the last days of its last month; dated events (renewals, tickets)
+    # monthly rows run to their month's end; dated rows (line starts, renewals, tickets)
     # are sparser: one in the quarter's last month says the quarter is covered
-    grace = pd.Timedelta(days=10) if name == "mrr" else pd.Timedelta(days=31)
-    if last >= q.end_time.normalize() - grace:
+    if name == "mrr" and tables[name].layout == "monthly":
+        covered = last >= q.end_time.normalize() - pd.Timedelta(days=10)
+    else:
+        covered = last.to_period("M") == q.end_time.to_period("M")
+    if covered:
         return f"{q.year}-Q{q.quarter}", f"the last complete quarter: {span}"
     if (q - 1).end_time >= first:
         q = q - 1

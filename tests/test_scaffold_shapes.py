@@ -460,6 +460,25 @@ def test_renewal_dates_mostly_past_for_active_accounts_mean_the_last_renewal(tmp
     assert "renewal_date_means" not in params.get("contracts", {})
 
 
+def test_without_a_status_billing_says_which_accounts_are_active(tmp_path, monkeypatch):
+    """No status column: an account is active when a line is in force in the as-of month,
+    an annual line begun in March included. Three of five active accounts have their
+    renewal date in the past: the last renewal."""
+    accounts = ("Customer ID,Company,Renewal Date\n"
+                "A1,Alpha,2024-03-01\nA2,Beta,2024-04-01\nA3,Gamma,2024-05-01\n"
+                "M1,Delta,2025-06-01\nM2,Eps,2025-07-01\n")
+    lines = ["Customer ID,Start Date,End Date,MRR"]
+    lines += [f"A{i},2024-0{i + 2}-01,2025-0{i + 2}-01,500" for i in (1, 2, 3)]
+    lines += [f"M{i},2024-{m:02d}-01,{'2024' if m < 12 else '2025'}-{m % 12 + 1:02d}-01,50"
+              for i in (1, 2) for m in range(1, 13)]
+    folder_with(tmp_path, "acme", {"accounts.csv": accounts,
+                                   "subscriptions.csv": "\n".join(lines) + "\n"})
+    params, text = proposed(tmp_path, "acme", monkeypatch)
+    assert params["period"]["period"] == "2024-Q4"
+    assert params["contracts"]["renewal_date_means"] == "last"
+    assert "3 of 5 active accounts' 'Renewal Date'" in text
+
+
 # --------------------------------------------------------------------------- joins
 
 
