@@ -46,16 +46,14 @@ derived = bool((decisions["source"] == "derived").any())
 features = drivers.chosen_features(p.drivers.features, built, derived=derived)
 left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
     if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
-model, unfitted = drivers.fitted_or_reason(table, features, units=built["units"])
+model = nb.attempt(drivers.fit_renewal_model, table, features, units=built["units"],
+                   enables="the renewal model")
 nb.say(story.history_sentence(history, len(all_rows)))
 if len(monthly):
     nb.say(story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
 nb.record("history", history)
-if model is None:
-    nb.note(story.unfitted_note(unfitted, len(table), int(table["renewed"].sum())))
-    nb.record("unfitted", unfitted)
-else:
+if model is not None:
     nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
     nb.say(story.effects_markdown(model))
     nb.record("model", story.model_record(model, built))
@@ -71,9 +69,12 @@ if model is not None:
 # ## How well the model predicts
 
 # %%
+quality = None
 if model is not None:
-    quality = drivers.cross_validated_quality(table, model.features, folds=p.drivers.cv_folds,
-                                              seed=p.drivers.random_seed, units=built["units"])
+    quality = nb.attempt(drivers.cross_validated_quality, table, model.features,
+                         folds=p.drivers.cv_folds, seed=p.drivers.random_seed,
+                         units=built["units"], enables="the model's out-of-sample quality")
+if quality is not None:
     scored = quality["predictions"].dropna()
     renewed = table.loc[scored.index, "renewed"]
     lift = drivers.lift_by_decile(1 - renewed, 1 - scored)
@@ -94,9 +95,12 @@ curves = survival.kaplan_meier(lifetimes)
 retention = survival.survival_at(curves, [12, 24, 36, 48, 60, 72, 84])
 nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 nb.record("retention", retention)
+cox = None
 if model is not None:
     intervals = survival.decision_intervals(table, d["accounts"])
-    cox = survival.cox_model(intervals, model.features, units=built["units"])
+    cox = nb.attempt(survival.cox_model, intervals, model.features, units=built["units"],
+                     enables="the Cox cross-check")
+if cox is not None:
     compare = survival.compare_with_logit(model.coefficients, cox["coefficients"])
     nb.show(story.cox_table(compare, cox), detail=True)
     nb.record("cox", {k: v for k, v in cox.items() if k not in ("coefficients", "ph_check")}
@@ -131,7 +135,7 @@ if model is not None:
     else:
         nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency)) + ".")
     nb.record("open_book", story.book_record(book, summary))
-    nb.record("headline", story.headline(model, history, quality, summary))
+    nb.record("headline", story.headline(model, history, quality or {}, summary))
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -104,6 +104,12 @@ class NotebookError(PlaybookError):
 DISK_FULL_MARKS = ("[Errno 28]", "[Errno 122]", "No space left on device", "Disk quota exceeded")
 
 
+class InsufficientDataError(PlaybookError):
+    """An analysis cannot be computed on the data given (one outcome only, too few events or
+    decisions for the folds, no usable feature). The report goes on: the section says why
+    and what data would enable it (``NotebookSession.attempt``)."""
+
+
 class RenderError(PlaybookError):
     """HTML or PDF rendering failed."""
 

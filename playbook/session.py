@@ -17,9 +17,10 @@ from __future__ import annotations
 import html
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,9 +32,12 @@ from playbook import charts
 from playbook import textfmt as tf
 from playbook.config import Params, load_params
 from playbook.contract import TABLES
+from playbook.errors import InsufficientDataError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
 from playbook.sanitize import markdown_html
+
+T = TypeVar("T")
 
 
 def jsonable(value: Any) -> Any:
@@ -186,6 +190,24 @@ class NotebookSession:
         self.findings.setdefault("sections_skipped", []).append(
             {"section": enables, "missing": missing})
         return False
+
+    def attempt(self, analysis: Callable[..., T], *args: Any, enables: str,
+                **kwargs: Any) -> T | None:
+        """``analysis(*args, **kwargs)``, or None when the data cannot support it
+        (:class:`~playbook.errors.InsufficientDataError`: one outcome only, too few events
+        for the folds, no usable feature). Then the report says in one line what is not
+        shown, why, and what would enable it, records the gap under ``sections_skipped``,
+        and goes on. Any other error still stops the run."""
+        try:
+            return analysis(*args, **kwargs)
+        except InsufficientDataError as exc:
+            why = exc.message.rstrip(".")
+            fix = f" {exc.fix}" if exc.fix else ""
+            display(HTML(note_html(f"Not shown: {enables} cannot be computed on this data "
+                                   f"({why}).{fix}")))
+            self.findings.setdefault("sections_skipped", []).append(
+                {"section": enables, "missing": [], "reason": exc.message})
+            return None
 
     def note(self, text: str) -> None:
         """Show a boxed note (what is not shown and why, a caveat) in the report."""

@@ -50,7 +50,7 @@ from statsmodels.tools.sm_exceptions import (
 
 from playbook.analyses.variables import Variable, declared
 from playbook.contracts import MONTH_TO_MONTH, account_terms, cycle_dates, next_on_cycle
-from playbook.errors import PlaybookError
+from playbook.errors import InsufficientDataError
 
 __all__ = [
     "DEFAULT_MODEL_FEATURES",
@@ -138,7 +138,7 @@ DEFAULT_UNITS: dict[str, tuple[float, str] | str] = {
 }
 
 
-class DriverModelError(PlaybookError):
+class DriverModelError(InsufficientDataError):
     """The renewal model cannot be fitted on the data given (e.g. only one outcome)."""
 
 
@@ -1311,17 +1311,6 @@ def _apply_terms(table: pd.DataFrame, terms: Sequence[_Term]) -> pd.DataFrame:
         else:
             cols[t.columns[0]] = _as_numeric(s) / t.scale
     return pd.DataFrame(cols, index=table.index)
-
-
-def fitted_or_reason(table: pd.DataFrame, features: Sequence[str], **options: Any
-                     ) -> tuple[DriverModel | None, str]:
-    """:func:`fit_renewal_model`, or ``(None, why)`` when no model can be fitted (no
-    decisions, one outcome only, no usable feature): the section then explains instead of
-    stopping the report."""
-    try:
-        return fit_renewal_model(table, features, **options), ""
-    except DriverModelError as exc:
-        return None, exc.message
 
 
 def fit_renewal_model(

@@ -42,7 +42,7 @@ from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
 from playbook.analyses import drivers
-from playbook.errors import PlaybookError
+from playbook.errors import InsufficientDataError
 
 __all__ = [
     "SurvivalError",
@@ -62,7 +62,7 @@ Z95 = 1.959964
 _TIE_EPSILON = 1e-3
 
 
-class SurvivalError(PlaybookError):
+class SurvivalError(InsufficientDataError):
     """A survival model cannot be fitted on the data given (e.g. no event at all)."""
 
 

@@ -369,18 +369,6 @@ def month_to_month_sentence(n: int) -> str:
             "section).")
 
 
-def unfitted_note(why: str, decisions: int, renewed: int) -> str:
-    """What the renewal-driver section says when no model can be fitted, and what data
-    would enable it."""
-    lost = decisions - renewed
-    why = why.removeprefix("Cannot fit a renewal model: ").rstrip(".")
-    return (f"Not shown: no renewal model can be fitted ({why}). The data hold "
-            f"{tf.plural(int(decisions), 'renewal decision')} before the cut-off "
-            f"({tf.count(renewed)} renewed, {tf.count(lost)} not). A model needs both "
-            "outcomes, with at least a few dozen of each: ask the client for renewal history "
-            "(a renewals table, or start and churn dates over two years or more).")
-
-
 # ----------------------------------------------------------------------------- quality
 
 
