@@ -158,7 +158,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "status": ["Status", "Account Status", "Customer Status", "Churned", "Churn Flag",
                    "Is Churned", "Churn", "Active", "Is Active", "Customer Type", "State",
                    "Lifecycle Status", "Account State", "Subscription Status", "Churn Label",
-                   "Churn Status", "Churned Flag"],
+                   "Churn Status", "Churned Flag", "Type", "Account Type"],
         "churn_date": ["Churn Date", "Churned Date", "Cancellation Date", "Cancelled Date",
                        "Canceled Date", "Termination Date", "Lost Date", "Date Churned",
                        "Churned On", "Cancel Date", "Churned At", "Cancelled At"],
@@ -215,9 +215,10 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                     "Renewal Outcome", "Opportunity Stage", "Won/Lost", "Is Won", "Renewed",
                     "Deal Stage", "Dealstage"],
         "arr_before": ["ARR Before", "Previous ARR", "Prior ARR", "Old ARR", "Original ARR",
-                       "Starting ARR", "Renewal Base", "Expiring ARR", "Available to Renew"],
+                       "Starting ARR", "Renewal Base", "Expiring ARR", "Available to Renew",
+                       "Amount"],  # an opportunity's amount: the ARR up for renewal
         "arr_after": ["ARR After", "New ARR", "Renewed ARR", "Renewal ARR", "Renewal Amount",
-                      "Ending ARR", "Amount"],
+                      "Ending ARR"],
     },
     "usage": {
         "month": ["Month", "Date", "Usage Month", "Period", "Usage Date", "Activity Month",
@@ -297,6 +298,10 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                            "Milestone Date"],
     },
 }
+
+#: Generic headers of a code column (Salesforce's account "Type"): proposed only when every
+#: value maps onto the contract's codes ("Customer - Direct", "Former Customer").
+WEAK_CODE_HEADERS: dict[str, set[str]] = {"status": {"type", "accounttype"}}
 
 #: Headers that look like a contract column but are something else (why, in a few words).
 NOT_THIS: dict[str, str] = {
@@ -645,6 +650,8 @@ def value_fit(col: ColumnSpec, values: pd.Series, header: str = "") -> tuple[int
         return 3, ""
     if col.kind == "code":
         codes = guess_codes(col.name, header, text)
+        if norm(header) in WEAK_CODE_HEADERS.get(col.name, ()) and codes.unmapped:
+            return -40, f"but '{header}' holds values that are not {col.name} codes"
         if codes.mapped_share >= 0.5:
             return 3, ""
         if text.nunique() > 40:

@@ -499,6 +499,39 @@ def test_zendesk_tickets_get_the_account_id_by_joining_the_organisations(tmp_pat
     assert sorted(data["tickets"]["account_id"]) == sorted(want)
 
 
+# --------------------------------------------------------------------------- as a consultant
+
+#: Per corpus shape: the tables (and columns; None = all) the proposal must load exactly as
+#: the consultant's params (tests/fixtures/exports/<shape>/params.yaml) load them. Left out:
+#: what only the client can say (HubSpot's lifecycle stage "Other" means churned).
+AS_CONSULTANT = {
+    "chargebee": {"accounts": ["account_id", "start_date", "status", "churn_date", "mrr"],
+                  "mrr": None, "churn_events": ["account_id", "churn_date", "reason_code"]},
+    "salesforce": {"accounts": None, "renewals": None, "churn_events": None},
+    "hubspot": {"accounts": ["account_id", "name", "industry", "employees", "owner",
+                             "start_date"], "renewals": None, "churn_events": None},
+    "zendesk": {"accounts": None, "mrr": None, "tickets": None},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(AS_CONSULTANT))
+def test_the_proposal_loads_the_tables_the_consultants_params_load(shape, tmp_path,
+                                                                    monkeypatch):
+    copy_export(tmp_path, shape, EXPORTS / shape)
+    params, _ = proposed(tmp_path, shape, monkeypatch)
+    want = consultant(shape)
+    assert params["period"] == want["period"]
+    assert params["client"]["currency"] == want["client"]["currency"]
+    mine = load_client(load_params(shape))
+    shutil.copy(EXPORTS / shape / "params.yaml", tmp_path / "params" / f"{shape}.yaml")
+    theirs = load_client(load_params(shape))
+    for table, columns in AS_CONSULTANT[shape].items():
+        a, b = mine[table], theirs[table]
+        columns = columns or sorted(set(b.columns) - {"_line"})
+        pd.testing.assert_frame_equal(a[columns].reset_index(drop=True),
+                                      b[columns].reset_index(drop=True), obj=table)
+
+
 # --------------------------------------------------------------------------- make check
 
 
