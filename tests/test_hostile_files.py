@@ -9,6 +9,7 @@ conversion that the data-quality log states.
 
 from __future__ import annotations
 
+import csv as csvlib
 import io
 import os
 import zipfile
@@ -471,3 +472,18 @@ def test_cache_key_and_manifest_never_read_a_link_out_of_the_folder(root: Path):
                                                             "mrr.csv"]
     assert [p.name for p in render._files_under(folder)] == ["accounts.csv", "churn.csv",
                                                              "mrr.csv"]
+
+
+def test_the_delimiter_sniffer_sees_a_bounded_sample(root: Path, monkeypatch):
+    """csv.Sniffer takes time quadratic in its sample (30 s for 64 KiB of ',"'): the loader
+    gives it at most 8 KiB, whatever the file holds."""
+    seen: list[int] = []
+    sniff = csvlib.Sniffer.sniff
+    monkeypatch.setattr(csvlib.Sniffer, "sniff", lambda self, sample, delimiters=None: (
+        seen.append(len(sample)), sniff(self, sample, delimiters))[1])
+    client = Client.base()
+    text = client.files["accounts.csv"]
+    client.files["accounts.csv"] = text.replace("\n", "\n" + ',"' * 40_000 + "\n", 1)
+    write(root, client)
+    check()
+    assert seen and max(seen) <= 8 * 1024
