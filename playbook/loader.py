@@ -362,6 +362,11 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                          f"if it uses another delimiter set tables.{table}.delimiter.") from None
         want, line, saw = (int(g) for g in shape.groups())
         raise _ragged(table, path, tp, want, line + skip, saw, encoding, sep) from None
+    except ImportError:  # .xls needs a reader that is not installed (python-calamine)
+        raise _fatal(table, path, None, f"the old Excel format '{suffix}' cannot be read here",
+                     "a .xlsx, .csv or .parquet file",
+                     "Open the file in Excel or LibreOffice and save it as .xlsx (or CSV), "
+                     f"then point tables.{table}.file at the new file.") from None
     except (ValueError, OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError) as exc:
         raise _fatal(table, path, None, f"the file cannot be read: {exc}",
                      "a readable CSV, Excel or Parquet file",

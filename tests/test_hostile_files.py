@@ -487,3 +487,13 @@ def test_the_delimiter_sniffer_sees_a_bounded_sample(root: Path, monkeypatch):
     write(root, client)
     check()
     assert seen and max(seen) <= 8 * 1024
+
+
+def test_an_old_excel_file_is_a_clear_error(root: Path):
+    client = Client.base()
+    del client.files["accounts.csv"]
+    client.files["accounts.xls"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
+    client.table("accounts", file="accounts.xls")
+    write(root, client)
+    out = stopped()
+    assert "[accounts]" in out and "accounts.xls" in out and ".xlsx" in out
