@@ -294,7 +294,7 @@ def check_sheet_size(table: str, path: Path, sheet: str | int | None) -> None:
             try:
                 with archive.open(part) as stream:
                     rows, cols = sheet_extent(stream, MAX_SHEET_CELLS)
-            except KeyError:
+            except Exception:  # noqa: BLE001 - a broken member: the reader will say so
                 continue
             if cols > MAX_COLUMNS:
                 raise _too_wide(table, path, cols, f"sheet '{name}'")
@@ -339,8 +339,7 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                 raise _ragged(table, path, tp, want, line, saw, encoding, sep)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             check_sheet_size(table, path, tp.sheet if tp.sheet is not None else 0)
-            raw = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
-                                header=skip, dtype=object)
+            raw = _read_workbook(table, path, tp, skip)
             raw = raw.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v))
                           else v)
         elif suffix == ".parquet":
@@ -379,6 +378,21 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
         axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
     raw[LINE] = np.arange(len(raw)) + tp.header_row + 1
     return raw.loc[~blank_rows]
+
+
+def _read_workbook(table: str, path: Path, tp: TableParams, skip: int) -> pd.DataFrame:
+    """One sheet of an Excel file as pandas reads it; a broken workbook (not a zip, broken
+    XML: the reader may raise anything) is a DataError."""
+    try:
+        return pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
+                             header=skip, dtype=object)
+    except (ValueError, KeyError, IndexError, ImportError, OSError):
+        raise  # read_raw words these (a missing sheet, an unreadable file, .xls)
+    except Exception as exc:  # noqa: BLE001 - a broken workbook
+        raise _fatal(table, path, None, "the file cannot be read as an Excel workbook "
+                     f"({type(exc).__name__}: {exc})", "a workbook that Excel opens",
+                     "Open the file in Excel or LibreOffice and save it again as .xlsx (or "
+                     "export the table as CSV).") from None
 
 
 def _ragged(table: str, path: Path, tp: TableParams, want: int, line: int, saw: int,

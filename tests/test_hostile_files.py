@@ -489,11 +489,15 @@ def test_the_delimiter_sniffer_sees_a_bounded_sample(root: Path, monkeypatch):
     assert seen and max(seen) <= 8 * 1024
 
 
-def test_an_old_excel_file_is_a_clear_error(root: Path):
+@pytest.mark.parametrize("name,content", [
+    ("accounts.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),  # old format
+    ("accounts.xlsx", b"PK\x03\x04garbage" * 10),                          # not a zip
+])
+def test_an_old_or_broken_excel_file_is_a_clear_error(name: str, content: bytes, root: Path):
     client = Client.base()
     del client.files["accounts.csv"]
-    client.files["accounts.xls"] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600
-    client.table("accounts", file="accounts.xls")
+    client.files[name] = content
+    client.table("accounts", file=name)
     write(root, client)
     out = stopped()
-    assert "[accounts]" in out and "accounts.xls" in out and ".xlsx" in out
+    assert "[accounts]" in out and name in out and ".xlsx" in out
