@@ -1823,8 +1823,16 @@ def _usage_events(name: str, path: Path, tp: TableParams, params: Params, log: Q
         raise _fatal(name, path, None, f"tables.{name}.layout is 'events', which only the "
                      "usage table supports", "layout: monthly (or lines for mrr)",
                      f"Remove tables.{name}.layout from the params file.")
-    frame, read, rejected, unmapped = aggregate_events(name, path, tp,
-                                                       params.data.max_rejected_share)
+    try:
+        frame, read, rejected, unmapped = aggregate_events(name, path, tp,
+                                                           params.data.max_rejected_share)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow, DuckDB or pandas on a broken file
+        raise _fatal(name, path, None, f"the event file cannot be read ({type(exc).__name__}: "
+                     f"{exc})", "a readable CSV, Excel or Parquet file",
+                     "Export the events again (Parquet or CSV UTF-8) and check the file is "
+                     "complete (not cut off by a download or a copy).") from None
     if rejected:
         log.add(name, "warning", f"{rejected:,} of {read:,} usage event(s) have no usable "
                 "account or date; not counted", count=rejected, affects=list(

@@ -153,6 +153,17 @@ def _events_parquet(path: Path, accounts: list[str]) -> None:
     frame.to_parquet(path)
 
 
+def test_a_broken_event_file_is_a_clear_error(root: Path):
+    client = Client.base()
+    client.params["tables"]["usage"] = {
+        "file": "ev.parquet", "layout": "events",
+        "columns": {"account_id": "Account ID", "month": "Event Time"}}
+    write(root, client)
+    (root / "data" / "t" / "ev.parquet").write_bytes(b"PAR1garbagePAR1")
+    out = stopped()
+    assert "[usage]" in out and "ev.parquet" in out and "cannot be read" in out
+
+
 def test_usage_events_are_read_from_the_named_file_only(root: Path):
     """DuckDB expands ``*``, ``?`` and ``[...]`` in a path: 'ev[1].parquet' must not read
     'ev1.parquet'."""
