@@ -55,14 +55,14 @@ csv_text = st.lists(row, min_size=0, max_size=12).map(lambda rows: "\n".join(row
 encodings = st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"])
 
 
-def params_for(root: Path, accounts: bytes, **table) -> None:
+def params_for(root: Path, accounts: bytes, name: str = "accounts.csv", **table) -> None:
     data = root / "data" / "f"
     data.mkdir(parents=True, exist_ok=True)
-    (data / "accounts.csv").write_bytes(accounts)
+    (data / name).write_bytes(accounts)
     (data / "mrr.csv").write_text(MRR, encoding="utf-8")
     (root / "params").mkdir(exist_ok=True)
     params = {"period": {"period": "2024-Q1"},
-              "tables": {"accounts": {"file": "accounts.csv",
+              "tables": {"accounts": {"file": name,
                                       "codes": {"status": {"Active": "active"}}, **table},
                          "mrr": {"file": "mrr.csv"}}}
     (root / "params" / "f.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
@@ -113,6 +113,14 @@ def test_any_accounts_csv_ends_in_a_table_or_a_clean_error(body: str, encoding: 
 @given(blob=st.binary(max_size=300))
 def test_any_bytes_end_in_a_table_or_a_clean_error(blob: bytes):
     assert_valid(load_or_error(blob))
+
+
+@FUZZ
+@given(magic=st.sampled_from([b"", b"PK\x03\x04", b"PAR1", b"\xd0\xcf\x11\xe0"]),
+       blob=st.binary(max_size=300), name=st.sampled_from(["a.xlsx", "a.parquet", "a.xls"]))
+def test_any_bytes_as_excel_or_parquet_end_in_a_table_or_a_clean_error(magic, blob, name):
+    assert_valid(load_or_error(magic + blob + (b"PAR1" if magic == b"PAR1" else b""),
+                               name=name))
 
 
 @FUZZ
