@@ -810,7 +810,7 @@ def _holds_booleans(series: pd.Series) -> bool:
         return True
     if series.dtype != object:
         return False
-    present = series.dropna()
+    present = series[~_blank(series)]
     return bool(len(present)) and bool(present.map(
         lambda v: isinstance(v, bool | np.bool_)).all())
 

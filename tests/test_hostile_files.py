@@ -253,15 +253,20 @@ def test_utf8_split_at_the_sampling_boundary_is_still_utf8(root: Path):
     assert not any("not UTF-8" in n.message for n in data.quality.notes)
 
 
-def test_a_boolean_column_mapped_to_mrr_is_refused(root: Path):
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_a_boolean_column_mapped_to_mrr_is_refused(suffix: str, root: Path):
     f = base_frames()
     client = Client.base(**f)
     del client.files["mrr.csv"]
-    mrr = f["mrr"].assign(mrr=True)
+    mrr = f["mrr"].assign(mrr=[i % 2 == 0 for i in range(len(f["mrr"]))]).astype(object)
     buf = io.BytesIO()
-    mrr.to_parquet(buf)
-    client.files["mrr.parquet"] = buf.getvalue()
-    client.table("mrr", file="mrr.parquet")
+    if suffix == "xlsx":
+        mrr.loc[3, "mrr"] = None                   # a blank cell among the TRUE/FALSE ones
+        mrr.to_excel(buf, index=False)
+    else:
+        mrr.astype({"mrr": bool}).to_parquet(buf)
+    client.files[f"mrr.{suffix}"] = buf.getvalue()
+    client.table("mrr", file=f"mrr.{suffix}")
     write(root, client)
     out = stopped()
     assert "[mrr]" in out and "column 'mrr'" in out and "true/false" in out
