@@ -1163,10 +1163,11 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
       the export (a customer who cancels and is billed again the very next month is rare; a
       lost row is not): it is filled with the account's rows of the month before (forward
       fill, the MRR unchanged), and the log names accounts and months (warning). A longer
-      hole is a pause (churn, then reactivation): kept and logged (info).
-    * ``keep``: every hole is kept (a pause) and logged (a warning when one is short enough
-      to be a lost row).
-    * ``error``: any hole stops the run, naming accounts and months.
+      hole is a pause (churn, then reactivation), an ordinary event the revenue analysis
+      counts as such: kept, not logged.
+    * ``keep``: every hole is kept (a pause); the short ones are logged (warning).
+    * ``error``: a hole short enough to be a lost row stops the run, naming accounts and
+      months.
     """
     if not len(frame):
         return frame
@@ -1197,26 +1198,27 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
         return frame
     labels = [_hole_label(a, int(m) + 1, int(n))
               for a, m, n in zip(holes["account_id"], holes["_m"], holes["size"], strict=True)]
-    if tp.gaps == "error":
+    short = holes["size"] <= FILL_GAP_MONTHS
+    if tp.gaps == "error" and short.any():
+        odd = holes[short]
         raise _fatal("mrr", path, tp.columns.get("month") or "month",
-                     f"{holes['account_id'].nunique():,} account(s) have {len(holes):,} "
-                     "hole(s): months with no row between months in which they are billed",
+                     f"{odd['account_id'].nunique():,} account(s) have {len(odd):,} hole(s) "
+                     f"of {FILL_GAP_MONTHS} month: no row between two months in which they "
+                     "are billed (a lost export row, most likely)",
                      "a row for every month between an account's first and last billed month",
-                     "Export the missing rows again, or set tables.mrr.gaps: fill (a hole of "
-                     f"{FILL_GAP_MONTHS} month is filled with the month before) or keep "
-                     "(holes are pauses: churn, then reactivation).",
-                     holes["line"].tolist(), labels, len(holes))
-    fill = (holes["size"] <= FILL_GAP_MONTHS) if tp.gaps == "fill" else holes["size"] < 0
-    kept = [label for label, f in zip(labels, fill, strict=True) if not f]
-    if kept:
-        why = ("tables.mrr.gaps: keep" if tp.gaps == "keep"
-               else f"longer than {FILL_GAP_MONTHS} month")
-        short = int((holes.loc[~fill, "size"] <= FILL_GAP_MONTHS).sum())
-        log.add("mrr", "warning" if short else "info", f"{len(kept):,} hole(s) in the "
-                f"billing of {holes.loc[~fill, 'account_id'].nunique():,} account(s) kept as "
-                f"pauses (churn, then reactivation; {why}): {', '.join(kept[:5])}"
+                     "Export the missing rows again, or set tables.mrr.gaps: fill (such a hole "
+                     "is filled with the month before) or keep (a pause: churn, then "
+                     "reactivation).", odd["line"].tolist(),
+                     [label for label, k in zip(labels, short, strict=True) if k], len(odd))
+    fill = short & (tp.gaps == "fill")
+    kept = [label for label, k in zip(labels, short & ~fill, strict=True) if k]
+    if kept:  # gaps: keep, and holes a lost row would explain
+        log.add("mrr", "warning", f"{len(kept):,} hole(s) of at most {FILL_GAP_MONTHS} month in "
+                f"the billing of {holes.loc[short, 'account_id'].nunique():,} account(s) kept "
+                "as pauses (churn, then reactivation; tables.mrr.gaps: keep), though a lost "
+                f"export row is likelier: {', '.join(kept[:5])}"
                 + (", …" if len(kept) > 5 else ""), count=len(kept), examples=kept,
-                affects=used_by if short else [])
+                affects=used_by)
     if not fill.any():
         return frame
     filled = [label for label, f in zip(labels, fill, strict=True) if f]

@@ -193,20 +193,25 @@ def _mrr_without(rows) -> tuple[Client, pd.DataFrame]:
 
 
 def test_a_missing_month_inside_an_account_series_is_filled_and_logged(root: Path):
-    client, mrr = _mrr_without(lambda m: m["account_id"].eq("A005") & m["month"].eq(
-        "2024-02-01"))
+    client, mrr = _mrr_without(lambda m: (m["account_id"].eq("A005") & m["month"].eq(
+        "2024-02-01")) | (m["account_id"].eq("A006") & m["month"].isin(["2023-10-01",
+                                                                         "2023-11-01"])))
     write(root, client)
     code, out = check()
     assert code == 0, out
     data = load_client(load_params("t"))
     note = next(n for n in data.quality.notes if "A005" in n.message)
     assert "2024-02" in note.message and "1 month" in note.message
-    assert note.severity == "warning" and note.affects
-    # documented policy: an interior gap of one month is filled with the month before
+    assert note.severity == "warning" and note.affects and "A006" not in note.message
+    # documented policy: an interior gap of one month is filled with the month before;
+    # a longer one is a pause (churn, then reactivation) and stays as it is
     january = float(mrr.loc[mrr["account_id"].eq("A005") & mrr["month"].eq("2024-01-01"),
                             "mrr"].iloc[0])
     got = data["mrr"].set_index(["account_id", "month"])["mrr"]
     assert got[("A005", pd.Timestamp("2024-02-01"))] == january
+    assert ("A006", pd.Timestamp("2023-10-01")) not in got.index
+    assert ("A006", pd.Timestamp("2023-11-01")) not in got.index
+    assert len(got) == len(mrr) - 2
 
 
 def test_a_month_missing_from_the_whole_export_stops_the_run(root: Path):
