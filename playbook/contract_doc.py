@@ -147,6 +147,13 @@ snapshot can and cannot tell is in the methodology guide ("Snapshot exports").
 * Unusable values in required columns (unparseable date, negative amount): the row is
   rejected and logged; above `data.max_rejected_share` (default 5%) of a table's rows the
   run stops. Unusable optional values become blank and are logged.
+* A one-month hole inside an account's monthly MRR (billed before and after) is taken for a
+  lost export row and filled from the month before, logged with the accounts and months
+  (`tables.mrr.gaps: fill`, the default; `keep` leaves it as a pause, `error` stops). A
+  month missing for every account stops the run.
+* Dates, time zones, amounts and file limits: see `docs/security.md` (dates outside
+  1901-2199 are placeholders or unusable; time zones are converted to UTC; at most 1,000
+  columns per file).
 * Exact duplicate rows are dropped and logged. Rows referring to accounts missing from
   `accounts` are dropped and logged (the run stops above the same share).
 * Derived: `accounts.mrr` from `arr / 12` and the reverse; `accounts.churn_date` from the
