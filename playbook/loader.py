@@ -19,7 +19,6 @@ Line numbers in messages are the lines of the client's file (the header is line
 
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
 import io
@@ -53,6 +52,7 @@ from playbook.contracts import (
 )
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog, TableLoad
+from playbook.sniff import detect_delimiter, detect_encoding
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
@@ -86,49 +86,6 @@ class ClientData:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-ENCODING_SAMPLE = 1 << 20  # bytes read to tell the encoding
-
-
-def detect_encoding(path: Path) -> str:
-    """The file's text encoding: UTF-8 (with or without BOM), else cp1252, else latin-1.
-
-    Judged on the first MiB. The sample is decoded incrementally, so a character cut in two
-    by the end of the sample (and not by the end of the file) does not count against UTF-8.
-    """
-    with path.open("rb") as fh:
-        head = fh.read(ENCODING_SAMPLE)
-        whole = not fh.read(1)
-    for enc in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            codecs.getincrementaldecoder(enc)().decode(head, final=whole)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-SNIFF_CHARS = 8 * 1024  # sample in which csv.Sniffer looks for the delimiter
-
-
-def _detect_delimiter(path: Path, encoding: str) -> str:
-    """The delimiter of a CSV file: ``csv.Sniffer`` on the whole lines of its first 8 KiB,
-    or, when the first line alone is longer, the candidate it holds most often.
-
-    The sample is small on purpose: the Sniffer's quote search takes time quadratic in the
-    sample's length (30 s for 64 KiB of ``,"``; a tenth of a second for 8 KiB).
-    """
-    with path.open(encoding=encoding, errors="replace", newline="") as fh:
-        sample = fh.read(SNIFF_CHARS)
-        more = bool(fh.read(1))
-    cut = max(sample.rfind("\n"), sample.rfind("\r")) if more else len(sample)
-    if cut <= 0:
-        return max(",;\t|", key=sample.count) if any(c in sample for c in ",;\t|") else ","
-    try:
-        return csv.Sniffer().sniff(sample[:cut], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
 
 
 # Limits checked before a file is read, so that a hostile or broken file stops the run at
@@ -325,7 +282,7 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
             encoding = tp.encoding or detect_encoding(path)
             if encoding != "utf-8-sig" and not tp.encoding:
                 log.add(table, "info", f"{path.name} is not UTF-8; read as {encoding}.")
-            sep = tp.delimiter or ("\t" if suffix == ".tsv" else _detect_delimiter(path, encoding))
+            sep = tp.delimiter or detect_delimiter(path, encoding)
             check_header(table, path, encoding, sep, tp.header_row)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", pd.errors.ParserWarning)
@@ -1765,7 +1722,7 @@ def _header_of(path: Path) -> list[str]:
     try:
         if path.suffix.lower() in (".csv", ".txt", ".tsv"):
             enc = detect_encoding(path)
-            sep = "\t" if path.suffix.lower() == ".tsv" else _detect_delimiter(path, enc)
+            sep = detect_delimiter(path, enc)
             return check_header("files", path, enc, sep, 1)
         if path.suffix.lower() == ".parquet":
             return parquet_columns("files", path)

@@ -70,12 +70,10 @@ def file_headers(path: Path, tp: TableParams, folder: Path | None = None) -> lis
         return []
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            from playbook.scaffold import detect_encoding, sniff_delimiter
+            from playbook.sniff import detect_delimiter, detect_encoding
 
             encoding = tp.encoding or detect_encoding(path)
-            with path.open(encoding=encoding, errors="replace", newline="") as fh:
-                sample = fh.read(64 * 1024)
-            sep = tp.delimiter or sniff_delimiter(sample, suffix)
+            sep = tp.delimiter or detect_delimiter(path, encoding)
             cols = check_header("profile", path, encoding, sep, tp.header_row)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             cols = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,

@@ -71,7 +71,8 @@ from playbook import paths
 from playbook.config import check_client_name
 from playbook.contract import TABLES, ColumnSpec
 from playbook.errors import DataError, PlaybookError
-from playbook.loader import check_header, check_sheet_size, detect_encoding, parquet_columns
+from playbook.loader import check_header, check_sheet_size, parquet_columns
+from playbook.sniff import detect_delimiter, detect_encoding
 
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".parquet")
 MAX_ROWS = 200_000  # rows read per file: enough to judge values, quick on big exports
@@ -790,22 +791,6 @@ class Source:
         return list(self.frame.columns)
 
 
-def sniff_delimiter(sample: str, suffix: str) -> str:
-    if suffix == ".tsv":
-        return "\t"
-    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
-    best, best_score = ",", -1.0
-    for sep in (",", ";", "\t", "|"):
-        counts = [ln.count(sep) for ln in lines]
-        if not counts or max(counts) == 0:
-            continue
-        modal = Counter(counts[1:] or counts).most_common(1)[0][0]
-        score = modal * sum(c == modal for c in counts) / len(counts)
-        if score > best_score:
-            best, best_score = sep, score
-    return best
-
-
 def _looks_like_header(cells: list[str], width: int) -> bool:
     filled = [c for c in cells if str(c).strip()]
     if len(filled) < max(2, 0.8 * width):
@@ -864,7 +849,7 @@ def read_sources(path: Path) -> list[Source]:
         encoding = detect_encoding(path)
         with path.open(encoding=encoding, errors="replace", newline="") as fh:
             sample = fh.read(64 * 1024)
-        sep = sniff_delimiter(sample, suffix)
+        sep = detect_delimiter(path, encoding)
         rows = list(csv.reader(sample.splitlines()[:30], delimiter=sep))
         line = _header_line(rows)
         check_header("scaffold", path, encoding, sep, line)  # limits (playbook.loader)
