@@ -151,3 +151,21 @@ def test_second_period_compares_with_the_earlier_one(report):
     # the earlier run saw the renewals then ahead (its as-of date is before the export)
     before = {c["label"]: c["before"] for c in summary["changes"]}
     assert before["renewals at risk"] > 0 and before["MRR at risk"] > 0
+
+
+GOLDEN = paths.PACKAGE_DIR.parent / "tests" / "fixtures" / "demo_results.json"
+
+
+def test_results_equal_the_golden_copy_but_for_the_time_of_the_run(report):
+    """Refactoring guard (issue 17): the demo's results.json, every figure, title and
+    sentence, equals the committed copy except ``meta.generated_at``. A change that means to
+    move a figure regenerates the copy in the same commit and says why:
+    tests/fixtures/demo_results.json is written by rendering 2026-Q2 then 2026-Q3 (as the
+    fixture above) and dropping meta.generated_at."""
+    result, _, _ = report
+    got = json.loads(result.results.read_text(encoding="utf-8"))
+    got["meta"].pop("generated_at")
+    want = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    differing = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+    assert not differing, f"results.json sections that changed: {differing}"
+    assert got == want
