@@ -46,7 +46,7 @@ $(STAMP): requirements.txt pyproject.toml
 # because the virtual environment is newer (order-only prerequisite), and the generator
 # leaves data/demo as it is when a file there was edited or added (its .generated marker
 # records every file's SHA-256): it says so, and `make` goes on with the edited data.
-$(DEMO_DATA): playbook/demo.py | $(STAMP)
+$(DEMO_DATA): $(wildcard playbook/demo/*.py) | $(STAMP)
 	@$(PY) -m playbook.cli demo --keep-edited
 
 demo: $(DEMO_DATA) ## Generate the demo client's data (data/demo/), if missing

@@ -1,7 +1,8 @@
 """Command line: the only place that turns playbook errors into messages and exit codes.
 
     playbook report CLIENT [--period 2026-Q3] [--as-of 2026-09-30]
-    playbook demo [--out data/demo] [--seed N] [--accounts N] [--force] [--keep-edited]
+    playbook demo [--out data/demo] [--seed N] [--accounts N] [--end-month YYYY-MM]
+                  [--months N] [--force] [--keep-edited]
     playbook check CLIENT [--period ...]
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
@@ -94,22 +95,28 @@ def reports(period: str, jobs: int, dask: str) -> None:
               "folder must be new or empty.")
 @click.option("--seed", default=20260930, show_default=True, type=int)
 @click.option("--accounts", default=1500, show_default=True, type=int)
+@click.option("--end-month", "end_month", default="2026-09", show_default=True,
+              help="Last exported month, YYYY-MM.")
+@click.option("--months", default=36, show_default=True, type=int, help="Months of history.")
 @click.option("--force", is_flag=True, help="Regenerate data/demo even when its files were "
               "edited (never writes into another folder that has files).")
 @click.option("--keep-edited", "keep_edited", is_flag=True, help="When data/demo was edited, "
               "say so and keep it as it is instead of stopping (what make uses).")
-def demo(out: str, seed: int, accounts: int, force: bool, keep_edited: bool) -> None:
+def demo(out: str, seed: int, accounts: int, end_month: str, months: int, force: bool,
+         keep_edited: bool) -> None:
     """Generate the demo client's raw exports (deterministic for a seed).
 
     Writes data/demo only while every file there is as generated (its .generated marker
-    records each file's SHA-256), or into a new or empty folder given with --out.
+    records each file's SHA-256), or into a new or empty folder given with --out. The one
+    definition of the command: python -m playbook.demo runs it too.
     """
     from playbook import paths
     from playbook.demo import GeneratedFolderError, write_demo
 
     target = Path(out) if out else paths.data_dir("demo")
     try:
-        files = write_demo(target, seed=seed, n_accounts=accounts, force=force)
+        files = write_demo(target, seed=seed, n_accounts=accounts, end_month=end_month,
+                           months=months, force=force)
     except GeneratedFolderError as exc:
         if keep_edited and exc.kind == "edited":
             _echo(f"Kept the demo data in {target} as it is: {exc.message}\n"

@@ -355,8 +355,8 @@ def test_a_full_disk_while_generating_demo_data_keeps_the_previous_files(root, m
 def test_make_regenerates_demo_data_only_when_missing_or_the_generator_changed(tmp_path):
     """Not because the virtual environment's stamp is newer (make -n: what would run)."""
     shutil.copy(ROOT / "Makefile", tmp_path / "Makefile")
-    for name in ("requirements.txt", "pyproject.toml", "playbook/demo.py", ".venv/.installed",
-                 "data/demo/.generated"):
+    for name in ("requirements.txt", "pyproject.toml", "playbook/demo/generate.py",
+                 ".venv/.installed", "data/demo/.generated"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
     now = time.time()
@@ -371,11 +371,11 @@ def test_make_regenerates_demo_data_only_when_missing_or_the_generator_changed(t
 
     for name in ("requirements.txt", "pyproject.toml"):
         age(name, 50)
-    age("playbook/demo.py", 40)
+    age("playbook/demo/generate.py", 40)
     age("data/demo/.generated", 30)
     age(".venv/.installed", 1)  # the venv was just rebuilt: newer than the demo data
     assert "playbook.cli demo" not in would_run()
-    age("playbook/demo.py", 10)  # the generator changed
+    age("playbook/demo/generate.py", 10)  # the generator changed
     assert "playbook.cli demo --keep-edited" in would_run()
     assert "--force" not in would_run()
     (tmp_path / "data/demo/.generated").unlink()  # the data is missing
