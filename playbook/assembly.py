@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from playbook.billing import LINE
-from playbook.config import DeriveParams, JoinParams, Params, RowFilter, TableParams
+from playbook.config import Params
+from playbook.config_tables import DeriveParams, JoinParams, RowFilter, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.errors import DataError, DataIssue
 from playbook.loader import (

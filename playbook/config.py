@@ -13,21 +13,19 @@ import datetime as dt
 import difflib
 import re
 import typing
-import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
 from playbook import paths
+from playbook.config_tables import (
+    EntryModel,
+    ParamsModel,
+    TableParams,
+    VariableParams,
+    check_variables,
+)
 from playbook.contract import TABLES
 from playbook.errors import ClientNameError, ParamsError
 from playbook.yamlsafe import load_yaml_file
@@ -35,11 +33,7 @@ from playbook.yamlsafe import load_yaml_file
 CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class ClientParams(_Strict):
+class ClientParams(ParamsModel):
     name: str
     currency: str
     data_dir: str
@@ -54,192 +48,22 @@ class ClientParams(_Strict):
         return value
 
 
-class PeriodParams(_Strict):
+class PeriodParams(ParamsModel):
     period: str
     as_of: str
     trailing_months: int = Field(ge=1, le=60)
 
 
-# --------------------------------------------------------------------------- table assembly
-# Declarative only (playbook.assembly): joins, row filters and derived columns are data read
-# by fixed code; no client text is ever evaluated.
-
-
-def _yaml_true_key(data: Any, key: str) -> Any:
-    """YAML 1.1 reads an unquoted ``on`` key as the boolean true: take it back as ``key``."""
-    if isinstance(data, dict) and True in data and key not in data:
-        data = dict(data)
-        data[key] = data.pop(True)
-    return data
-
-
-class JoinParams(_Strict):
-    """One file joined onto a table's file (``tables.<table>.join[i]``).
-
-    ``on``: the key column, one header in both files, or ``{header in the table's file:
-    header in this file}``. The joined file must hold each key once (one-to-one or
-    many-to-one). It is read with its own sheet, header row, delimiter and encoding; its
-    values are parsed with the table's decimal mark and date settings.
-    """
-
-    file: str
-    on: str | dict[str, str]
-    how: Literal["left", "inner"] = "left"  # left: keep unmatched rows; inner: drop them
-    columns: list[str] | dict[str, str] | None = None  # None: every column of the file
-    sheet: str | int | None = None
-    header_row: int = Field(default=1, ge=1)
-    delimiter: str | None = None
-    encoding: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _unquoted_on(cls, data: Any) -> Any:
-        return _yaml_true_key(data, "on")
-
-    @field_validator("on")
-    @classmethod
-    def _one_key(cls, value: str | dict[str, str]) -> str | dict[str, str]:
-        if isinstance(value, dict) and len(value) != 1:
-            raise ValueError("give one key column, or one pair {header in the table's file: "
-                             "header in the joined file}")
-        return value
-
-
-FilterValue = str | int | float
-
-
-def _no_yaml_bool(value: Any) -> Any:
-    """A filter value YAML read as true/false was an unquoted Yes/No/On/Off in the file."""
-    values = value if isinstance(value, list) else [value]
-    if any(isinstance(v, bool) for v in values):
-        raise ValueError("YAML reads unquoted yes/no/on/off/true/false as true or false; "
-                         "write the value in quotes as the file writes it, e.g. "
-                         "equals: \"Yes\"")
-    return value
-
-
-class RowFilter(_Strict):
-    """One row filter (``tables.<table>.filter[i]``): exactly one of ``equals``, ``in``,
-    ``not_in``, ``is_blank`` on one column of the file. Values are compared as text,
-    ignoring case and surrounding spaces."""
-
-    model_config = ConfigDict(extra="forbid", serialize_by_alias=True)
-
-    column: str
-    equals: FilterValue | None = None
-    in_: list[FilterValue] | None = Field(default=None, alias="in")
-    not_in: list[FilterValue] | None = None
-    is_blank: bool | None = None
-
-    @field_validator("equals", "in_", "not_in", mode="before")
-    @classmethod
-    def _quoted(cls, value: Any) -> Any:
-        return _no_yaml_bool(value)
-
-    @model_validator(mode="after")
-    def _one_test(self) -> RowFilter:
-        given = [k for k, v in (("equals", self.equals), ("in", self.in_),
-                                ("not_in", self.not_in), ("is_blank", self.is_blank))
-                 if v is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of equals, in, not_in, is_blank beside column"
-                             + (f" (got {', '.join(given)})" if given else ""))
-        return self
-
-
-class MonthsBefore(_Strict):
-    """``date`` (a header, or ``as_of``) minus the whole number of months in ``months``."""
-
-    date: str
-    months: str
-
-
-class FromTable(_Strict):
-    """The value of ``column`` of the already loaded table, matched by ``account_id``."""
-
-    table: Literal["accounts"]
-    column: str
-
-
-DERIVE_RULES = ("months_before", "constant_date", "copy", "from_table")
-
-
-with warnings.catch_warnings():  # the field `copy` is the params word: it shadows the
-    # deprecated BaseModel.copy on purpose (pydantic warns when the class is made)
-    warnings.filterwarnings("ignore", 'Field name "copy"', UserWarning)
-
-    class DeriveParams(_Strict):
-        """How one canonical column is derived (``tables.<table>.derive.<column>``): exactly
-        one of the rules in :data:`DERIVE_RULES` (see :mod:`playbook.assembly`)."""
-
-        months_before: MonthsBefore | None = None
-        constant_date: dt.date | Literal["as_of"] | None = None
-        copy: str | None = None
-        from_table: FromTable | None = None
-
-        @model_validator(mode="after")
-        def _one_rule(self) -> DeriveParams:
-            given = [k for k in DERIVE_RULES if getattr(self, k) is not None]
-            if len(given) != 1:
-                raise ValueError(f"give exactly one of {', '.join(DERIVE_RULES)}"
-                                 + (f" (got {', '.join(given)})" if given else ""))
-            return self
-
-        @property
-        def rule(self) -> str:
-            """The name of the rule given."""
-            return next(k for k in DERIVE_RULES if getattr(self, k) is not None)
-
-
-class TableParams(_Strict):
-    """Where one canonical table comes from and how the client's file maps onto it."""
-
-    file: str
-    sheet: str | int | None = None
-    header_row: int = Field(default=1, ge=1)
-    delimiter: str | None = None
-    decimal: str = "."
-    thousands: str | None = None
-    encoding: str | None = None
-    date_format: str | None = None
-    dayfirst: bool = False
-    layout: Literal["monthly", "lines", "events"] = "monthly"  # events: usage only
-    end_inclusive: bool = False  # lines: the end date is the last day covered (else exclusive)
-    mrr_basis: Literal["month_end", "prorated"] = "month_end"  # lines: see playbook.billing
-    amount_per: Literal["month", "period"] = "month"  # lines: mrr holds a monthly amount, or
-    # the amount billed for the line's whole period (divided by its months)
-    gaps: Literal["fill", "keep", "error"] = "fill"  # mrr, monthly: a month missing inside
-    # an account's billed series (policy: playbook.loader.mrr_gaps)
-    columns: dict[str, str | None] = Field(default_factory=dict)  # None: left unmapped
-    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
-    # Table assembly (playbook.assembly), applied in this order: joins, filters, derive.
-    join: list[JoinParams] = Field(default_factory=list)
-    filter: list[RowFilter] = Field(default_factory=list)
-    derive: dict[str, DeriveParams] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _assembly_fits(self) -> TableParams:
-        both = sorted(set(self.derive) & set(self.columns))
-        if both:
-            raise ValueError(f"{both} set under both columns and derive: a column is mapped "
-                             "from the file or derived, not both; remove one")
-        if self.layout == "events" and (self.join or self.filter or self.derive
-                                        or None in self.columns.values()):
-            raise ValueError("join, filter, derive and null columns are not available with "
-                             "layout: events (the event file is aggregated as it is read)")
-        return self
-
-
-class ReportParams(_Strict):
+class ReportParams(ParamsModel):
     title: str
     version: str
     paper: Literal["A4", "Letter"]
-    detail: Literal["standard", "full"] = "standard"
+    detail: Literal["standard", "full"]
     confidential: bool
     notebooks: list[str]
 
 
-class Thresholds(_Strict):
+class Thresholds(ParamsModel):
     small_group_n: int = Field(ge=1)
     segmentation_min_accounts: int = Field(ge=1)
     segmentation_revisit_accounts: int = Field(ge=1)
@@ -254,75 +78,80 @@ class Thresholds(_Strict):
     uninformative_reason_share: float = Field(gt=0, le=1)
     surprise_bands: list[str]
     growth_target: float = Field(ge=-1)
-    strong_adoption_depth: float = Field(default=0.7, ge=0, le=1)
-    enterprise_segments: list[str] = Field(default_factory=lambda: ["Enterprise"])
+    strong_adoption_depth: float = Field(ge=0, le=1)
+    enterprise_segments: list[str]
 
 
-class HealthMeasureOptions(_Strict):
-    usage_trend_weight: float = Field(default=0.25, ge=0, le=1)
-    usage_fall_to_zero: float = Field(default=0.5, gt=0, le=1)
-    ticket_window_days: int = Field(default=90, ge=1)
-    tickets_to_zero: int = Field(default=5, ge=1)
+class HealthMeasureOptions(ParamsModel):
+    usage_trend_weight: float = Field(ge=0, le=1)
+    usage_fall_to_zero: float = Field(gt=0, le=1)
+    ticket_window_days: int = Field(ge=1)
+    tickets_to_zero: int = Field(ge=1)
 
 
-class HealthParams(_Strict):
+class HealthParams(ParamsModel):
     scale_max: int
     bands: dict[str, float | dict[str, float]]  # one set, or per segment with a "default"
     weights: dict[str, float]
-    measure_options: HealthMeasureOptions = Field(default_factory=HealthMeasureOptions)
-    backtest_months: int = Field(default=24, ge=1)
-    backtest_min_auc: float = Field(default=0.65, ge=0.5, le=1)
-    backtest_folds: int = Field(default=5, ge=2)
+    measure_options: HealthMeasureOptions
+    backtest_months: int = Field(ge=1)
+    backtest_min_auc: float = Field(ge=0.5, le=1)
+    backtest_folds: int = Field(ge=2)
 
 
-class TouchTier(_Strict):
+class TouchTier(EntryModel):
+    """One tier of the touch model (``touch_model.tiers.<tier>``); its default role is
+    ``entry_defaults.tiers`` in defaults.yaml."""
+
+    entry_section: ClassVar[str] = "tiers"
+
     accounts_per_csm: tuple[int, int]
     touches: dict[str, float]
-    role: str = ""  # role that serves the tier (prices it via loaded_cost_per_role)
+    role: str  # role that serves the tier (prices it via loaded_cost_per_role)
 
 
-class TouchModelParams(_Strict):
+class TouchModelParams(ParamsModel):
     tiers: dict[str, TouchTier]
     hours_per_touch: dict[str, float]
     csm_hours_per_year: float = Field(gt=0)
     account_admin_hours_per_year: dict[str, float]
     loaded_cost_per_csm: float = Field(ge=0)
-    prep_hours_per_touch: dict[str, float] = Field(default_factory=dict)
-    travel_hours_per_touch: dict[str, float] = Field(default_factory=dict)
-    program_hours_per_touch: dict[str, float] = Field(default_factory=dict)
-    loaded_cost_per_role: dict[str, float] = Field(default_factory=dict)
-    account_growth: float = Field(default=0.0, ge=-1)
-    growth_years: int = Field(default=3, ge=0, le=10)
-    top_tier_shifts: list[float] = Field(default_factory=list)
+    prep_hours_per_touch: dict[str, float]
+    travel_hours_per_touch: dict[str, float]
+    program_hours_per_touch: dict[str, float]
+    loaded_cost_per_role: dict[str, float]
+    account_growth: float = Field(ge=-1)
+    growth_years: int = Field(ge=0, le=10)
+    top_tier_shifts: list[float]
 
 
-class ValueParams(_Strict):
+class ValueParams(ParamsModel):
     tier_shares: dict[str, float]
     weights: dict[str, float]
-    tier_method: Literal["shares", "cutoffs"] = "shares"
-    tier_cutoffs: dict[str, float] = Field(default_factory=dict)
-    stable_share: float = Field(default=0.9, gt=0, le=1)
+    tier_method: Literal["shares", "cutoffs"]
+    tier_cutoffs: dict[str, float]
+    stable_share: float = Field(gt=0, le=1)
 
 
-class LifecycleParams(_Strict):
-    onboarding_steps: list[str] = Field(default_factory=list)
-    onboarding_days: int = Field(default=90, ge=0)
-    active_depth: float = Field(default=0.5, ge=0, le=1)
-    expanding_growth: float = Field(default=0.10, ge=0)
-    transformational_depth: float = Field(default=0.8, ge=0, le=1)
-    transformational_products: int = Field(default=3, ge=0)
-    stuck_onboarding_days: int = Field(default=120, ge=1)
-    history_months: int = Field(default=24, ge=1, le=120)
-    cohort_months: int = Field(default=24, ge=1)
+class LifecycleParams(ParamsModel):
+    onboarding_steps: list[str]
+    onboarding_days: int = Field(ge=0)
+    active_depth: float = Field(ge=0, le=1)
+    expanding_growth: float = Field(ge=0)
+    transformational_depth: float = Field(ge=0, le=1)
+    transformational_products: int = Field(ge=0)
+    stuck_onboarding_days: int = Field(ge=1)
+    history_months: int = Field(ge=1, le=120)
+    cohort_months: int = Field(ge=1)
 
 
-class ClvParams(_Strict):
-    gross_margin: float = Field(default=0.75, gt=0, le=1)
-    discount_rate: float = Field(default=0.10, gt=-1)
-    horizon_months: int = Field(default=60, ge=1, le=600)
+class ClvParams(ParamsModel):
+    gross_margin: float = Field(gt=0, le=1)
+    discount_rate: float = Field(gt=-1)
+    horizon_months: int = Field(ge=1, le=600)
 
 
-class DriversParams(_Strict):
+class DriversParams(ParamsModel):
     cutoff_days: int = Field(ge=0)
     cv_folds: int = Field(ge=2)
     random_seed: int
@@ -333,38 +162,38 @@ class DriversParams(_Strict):
     nps_no_answer: Literal["missing", "not_detractor", "detractor"]
     contact_days_cap: int = Field(ge=1)
     final_onboarding_step: str
-    at_risk_probability: float = Field(default=0.75, gt=0, lt=1)
-    open_book_rows: int = Field(default=12, ge=1)
+    at_risk_probability: float = Field(gt=0, lt=1)
+    open_book_rows: int = Field(ge=1)
 
 
-class ChurnParams(_Strict):
+class ChurnParams(ParamsModel):
     recognise_at: Literal["cancellation", "end_of_paid_period"]
     churn_date_from_billing: Literal["first_unbilled_month", "last_paid_day"]
     reactivation_window_months: int = Field(ge=0)
     count_same_month_churn: bool
     uninformative_reasons: list[str]
-    reason_rules: dict[str, list[str]] = Field(default_factory=dict)
+    reason_rules: dict[str, list[str]]
 
 
-class ScenarioParams(_Strict):
+class ScenarioParams(ParamsModel):
     years: int = Field(ge=1, le=10)
-    growth: float | None = Field(default=None, ge=-1)
+    growth: float | None = Field(ge=-1)  # None: the client's trailing growth
     churn_rates: list[float]
     compounding: Literal["monthly", "yearly"]
     churn_base: Literal["current", "starting"]
-    discount_rate: float = Field(default=0.1, ge=0)
-    churn_point: float = Field(default=0.01, gt=0, lt=1)
-    levers: dict[str, float] = Field(default_factory=dict)
-    max_churn: float = Field(default=1.0, gt=0)
-    max_growth: float = Field(default=2.0, gt=0)
+    discount_rate: float = Field(ge=0)
+    churn_point: float = Field(gt=0, lt=1)
+    levers: dict[str, float]
+    max_churn: float = Field(gt=0)
+    max_growth: float = Field(gt=0)
 
 
-class ContractsParams(_Strict):
+class ContractsParams(ParamsModel):
     """What the accounts' renewal date means and how long each account's contract runs."""
 
-    renewal_date_means: Literal["next", "last", "contract_end"] = "next"
-    term_months: int = Field(default=12, ge=1, le=120)
-    term_by_type: dict[str, int] = Field(default_factory=dict)
+    renewal_date_means: Literal["next", "last", "contract_end"]
+    term_months: int = Field(ge=1, le=120)
+    term_by_type: dict[str, int]
 
     @field_validator("term_by_type")
     @classmethod
@@ -376,123 +205,11 @@ class ContractsParams(_Strict):
         return value
 
 
-class DataParams(_Strict):
+class DataParams(ParamsModel):
     max_rejected_share: float = Field(ge=0, le=1)
 
 
-#: Canonical columns that record the outcome (churn or renewal): a client variable taken from
-#: one of them (or any churn_events column) would let the model see the answer.
-OUTCOME_COLUMNS = {"accounts": ("status", "churn_date"), "renewals": ("outcome",)}
-VARIABLE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-#: The loader keeps variable ``<key>`` as the column ``var_<key>`` of its canonical table.
-VARIABLE_PREFIX = "var_"
-#: Names a variable's label cannot take: columns of the driver modelling table.
-RESERVED_FEATURE_NAMES = frozenset({
-    "account_id", "decision_date", "cutoff_date", "renewed", "downgraded", "arr_before",
-    "source", "churned", "active_users", "active_users_change_3m", "usage_change_share_3m",
-    "usage_decline", "seat_utilisation", "last_nps", "last_csat", "nps_detractor",
-    "tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d",
-    "strong_user_relationships", "exec_relationships", "strong_exec_relationships",
-    "exec_sponsor", "days_since_user_contact", "days_since_exec_contact", "tenure_years",
-    "products", "contract_value", "log2_contract_value", "segment", "onboarding_steps",
-    "onboarding_incomplete"})
-
-
-class VariableParams(_Strict):
-    """One of the client's own variables: a column of its accounts (or usage) export that is
-    an attribute of the account at the as-of date (contract type, plan, referrals...).
-
-    It enters churn-by-variable and the driver model beside the built-in features. A column
-    recorded after the outcome (a churn category, a cancellation reason) must never be one.
-    """
-
-    table: Literal["accounts", "usage"] = "accounts"
-    column: str = Field(min_length=1, max_length=200)  # header in the client's file
-    kind: Literal["categorical", "numeric"]
-    label: str = Field(default="", max_length=60)  # shown in exhibits; "" = from the key
-    reference: str | None = Field(default=None, max_length=200)  # categorical: compared with
-    unit: str = Field(default="", max_length=40)   # numeric: one unit, e.g. "referral"
-    scale: float = Field(default=1.0, gt=0, lt=1e12)  # numeric: odds ratio per `scale` units
-
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> VariableParams:
-        """``reference`` is for categorical variables, ``unit`` and ``scale`` for numeric."""
-        if self.kind == "numeric" and self.reference is not None:
-            raise ValueError("`reference` applies to kind: categorical only (a numeric "
-                             "variable's odds ratio is per `scale` units)")
-        if self.kind == "categorical" and ({"unit", "scale"} & self.model_fields_set):
-            raise ValueError("`unit` and `scale` apply to kind: numeric only (a categorical "
-                             "variable is compared with its `reference` level)")
-        if any(c in self.label for c in "[]"):
-            raise ValueError("a label cannot contain '[' or ']' (they mark a level)")
-        return self
-
-
-def variable_label(key: str, variable: VariableParams) -> str:
-    """The name shown for a variable: its ``label``, else the key in words."""
-    text = variable.label.strip() or key.replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
-def _check_variables(variables: dict[str, VariableParams],
-                     tables: dict[str, TableParams]) -> None:
-    """Keys, labels and leakage of the declared variables (ValueError naming the key)."""
-    labels: dict[str, str] = {}
-    for key, var in variables.items():
-        where = f"variables.{key}"
-        if not VARIABLE_KEY.match(key):
-            raise ValueError(f"{where}: a variable's key is lower-case letters, digits and "
-                             "'_', starting with a letter (at most 40), e.g. contract_type")
-        name = variable_label(key, var)
-        if name.lower() in RESERVED_FEATURE_NAMES or name.replace(" ", "_").lower() in \
-                RESERVED_FEATURE_NAMES:
-            raise ValueError(f"{where}: the label '{name}' is the name of a built-in "
-                             "feature; give the variable another label")
-        if name.lower() in labels:
-            raise ValueError(f"{where}: the label '{name}' is also the label of "
-                             f"variables.{labels[name.lower()]}; labels must differ")
-        labels[name.lower()] = key
-        var.label = name  # resolved once: every exhibit shows this name
-        if var.table not in tables:
-            raise ValueError(f"{where}.table is '{var.table}', which is not configured under "
-                             f"`tables`; declare the variable on a table that is")
-        if var.table == "usage" and tables["usage"].layout == "events":
-            raise ValueError(f"{where}: a usage variable needs tables.usage.layout: monthly "
-                             "(an event file is aggregated, its other columns are not kept)")
-        _check_leakage(where, var, tables)
-
-
-def _check_leakage(where: str, var: VariableParams, tables: dict[str, TableParams]) -> None:
-    """Refuse a column that records the outcome: mapped to churn_events, or to a canonical
-    outcome column, or named like one, or naming churn."""
-    header = _normalised(var.column)
-    events = tables["churn_events"].columns if "churn_events" in tables else {}
-    for column, mapped in events.items():
-        if isinstance(mapped, str) and _normalised(mapped) == header:
-            raise ValueError(
-                f"{where}.column '{var.column}' is mapped to churn_events.{column}: it is "
-                "recorded when the customer leaves, so as a variable it would give the model "
-                "the answer. Remove the variable")
-    for table, columns in OUTCOME_COLUMNS.items():
-        mapping = tables[table].columns if table in tables else {}
-        for column in columns:
-            mapped = mapping.get(column) or column
-            if header in (_normalised(mapped), _normalised(column)):
-                raise ValueError(
-                    f"{where}.column '{var.column}' is the outcome column {table}.{column}: "
-                    "a variable must be known before the outcome. Remove the variable")
-    if "churn" in header:
-        raise ValueError(
-            f"{where}.column '{var.column}' names churn: a churn category, reason, flag or "
-            "score is recorded with (or after) the outcome and must not be a variable. "
-            "Remove the variable")
-
-
-def _normalised(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-class Params(_Strict):
+class Params(ParamsModel):
     """The merged, validated parameters of one run."""
 
     client: ClientParams
@@ -503,16 +220,17 @@ class Params(_Strict):
     health: HealthParams
     touch_model: TouchModelParams
     value: ValueParams
-    lifecycle: LifecycleParams = Field(default_factory=LifecycleParams)
-    clv: ClvParams = Field(default_factory=ClvParams)
+    lifecycle: LifecycleParams
+    clv: ClvParams
     drivers: DriversParams
     churn: ChurnParams
-    contracts: ContractsParams = Field(default_factory=ContractsParams)
+    contracts: ContractsParams
     scenarios: ScenarioParams
     data: DataParams
-    variables: dict[str, VariableParams] = Field(default_factory=dict)
+    variables: dict[str, VariableParams]
 
-    # Derived after validation (not settable from files).
+    # Derived after validation by load_params (not settable from files, so not parameters:
+    # their placeholders are not defaults).
     client_id: str = Field(default="", exclude=True)
     period_label: str = Field(default="", exclude=True)
     period_start: dt.date | None = Field(default=None, exclude=True)
@@ -531,7 +249,7 @@ class Params(_Strict):
     @classmethod
     def _valid_variables(cls, value: dict[str, VariableParams], info: ValidationInfo
                          ) -> dict[str, VariableParams]:
-        _check_variables(value, info.data.get("tables") or {})
+        check_variables(value, info.data.get("tables") or {})
         return value
 
     def feature_options(self) -> dict[str, Any]:
@@ -751,6 +469,23 @@ def resolve_period(period: str, as_of: str) -> tuple[dt.date, dt.date, str]:
 
 # --------------------------------------------------------------------------- entry point
 
+#: The section of defaults.yaml holding the keys an entry leaves out, by the entry model's
+#: ``entry_section`` (:class:`playbook.config_tables.EntryModel`); not a client section.
+ENTRY_DEFAULTS = "entry_defaults"
+
+
+def entry_defaults() -> dict[str, dict[str, Any]]:
+    """The entry defaults of ``playbook/defaults.yaml``: ``{entry section: {key: value}}``
+    (the validation context of :meth:`Params.model_validate` and of any entry model)."""
+    return read_yaml(paths.defaults_file())[ENTRY_DEFAULTS]
+
+
+def table_params(**given: Any) -> TableParams:
+    """One table's parameters as a client file's ``tables.<table>`` entry ``given`` is read:
+    the keys it leaves out from ``entry_defaults.tables`` of defaults.yaml."""
+    return TableParams.model_validate(given, context=entry_defaults())
+
+
 
 def _format_validation(exc: ValidationError, owner: dict[str, str]) -> str:
     lines = []
@@ -790,8 +525,10 @@ def load_params(
         cli.setdefault("period", {})["as_of"] = as_of
     if period and not as_of:
         cli["period"]["as_of"] = ""  # a command-line period replaces the file's as-of date
+    defaults = read_yaml(defaults_path)
+    entries = defaults.pop(ENTRY_DEFAULTS, {})
     layers = [
-        (str(defaults_path), read_yaml(defaults_path)),
+        (str(defaults_path), defaults),
         (_display(client_path), read_yaml(client_path)),
         ("the command line", cli),
     ]
@@ -813,7 +550,7 @@ def load_params(
         merged = deep_merge(merged, data)
     owner = _provenance(layers)
     try:
-        params = Params.model_validate(merged)
+        params = Params.model_validate(merged, context=entries)
     except ValidationError as exc:
         raise ParamsError(
             "Parameter value(s) of the wrong type or out of range:\n"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook.config import TableParams
+from playbook.config_tables import TableParams
 from playbook.errors import DataError, DataIssue
 
 #: Canonical columns an event file may map, besides ``user_id``.

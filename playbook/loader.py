@@ -43,7 +43,8 @@ from playbook.billing import (
     monthly_amounts,
 )
 from playbook.checksums import file_sha256
-from playbook.config import VARIABLE_PREFIX, Params, TableParams
+from playbook.config import Params
+from playbook.config_tables import VARIABLE_PREFIX, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.contracts import (
     renewal_dates_look_like_last,

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook.config import Params, TableParams
+from playbook.config import Params
+from playbook.config_tables import TableParams
 from playbook.contract import TABLES
 from playbook.loader import ClientData
 

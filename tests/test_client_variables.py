@@ -18,7 +18,8 @@ import statsmodels.api as sm
 from playbook.analyses import drivers as d
 from playbook.analyses import reasons
 from playbook.analyses import variables as v
-from playbook.config import VARIABLE_PREFIX, load_params
+from playbook.config import load_params
+from playbook.config_tables import VARIABLE_PREFIX
 from playbook.errors import DataError, ParamsError
 from playbook.findings import drivers as story
 from playbook.loader import load_client

@@ -89,9 +89,9 @@ def test_events_are_counted_per_account_and_month(tmp_path, monkeypatch):
 
 
 def load_tp(columns: dict[str, str]):
-    from playbook.config import TableParams
+    from playbook.config import table_params
 
-    return TableParams(file="ev.parquet", layout="events", columns=columns)
+    return table_params(file="ev.parquet", layout="events", columns=columns)
 
 
 def test_csv_events_take_the_pandas_path_with_the_same_result(demo_events, monkeypatch,

@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 
 from playbook import paths
 from playbook.cli import main
-from playbook.config import Params, TableParams, load_params
+from playbook.config import Params, load_params
+from playbook.config_tables import TableParams
 from playbook.errors import ParamsError
 
 INJECTED = "report: {title: PWNED}"

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from playbook.config import TableParams, load_params
+from playbook.config import load_params, table_params
 from playbook.contract import TABLES
 from playbook.errors import PlaybookError
 from playbook.loader import (
@@ -145,7 +145,7 @@ values = st.lists(st.one_of(cell, st.none()), max_size=20)
 def test_number_validator_never_raises_and_flags_what_it_cannot_read(cells, decimal,
                                                                      thousands):
     series = pd.Series(cells, dtype=object)
-    tp = TableParams(file="x", decimal=decimal, thousands=thousands)
+    tp = table_params(file="x", decimal=decimal, thousands=thousands)
     out, bad = parse_number(series, tp)
     assert out.index.equals(series.index) and bad.dtype == bool
     assert np.isfinite(out.dropna()).all()
@@ -158,7 +158,7 @@ def test_number_validator_never_raises_and_flags_what_it_cannot_read(cells, deci
 def test_date_validator_never_raises_and_flags_what_it_cannot_read(cells, dayfirst,
                                                                    date_format):
     series = pd.Series(cells, dtype=object)
-    tp = TableParams(file="x", dayfirst=dayfirst, date_format=date_format)
+    tp = table_params(file="x", dayfirst=dayfirst, date_format=date_format)
     out, bad = parse_dates(series, tp)
     assert out.dtype == "datetime64[ns]" and out.index.equals(series.index)
     assert not (bad & out.notna()).any()
@@ -169,7 +169,7 @@ def test_date_validator_never_raises_and_flags_what_it_cannot_read(cells, dayfir
 def test_every_date_is_read_in_range_or_said_to_be_blank_a_placeholder_or_wrong(cells,
                                                                                 dayfirst):
     series = pd.Series(cells, dtype=object)
-    dates = read_dates(series, TableParams(file="x", dayfirst=dayfirst))
+    dates = read_dates(series, table_params(file="x", dayfirst=dayfirst))
     read = dates.values.dropna()
     assert ((read >= DATE_MIN) & (read < DATE_MAX + pd.Timedelta(days=1))).all()
     masks = [dates.values.notna(), dates.bad, dates.implausible, dates.placeholder]
