@@ -32,6 +32,30 @@ class ParamsError(PlaybookError):
     """A parameters file is missing, unreadable, has an unknown key or a wrong type."""
 
 
+class UnsafePathError(PlaybookError):
+    """A path built from CLIENT or PERIOD would leave the folder it belongs in
+    (:func:`playbook.locks.inside`)."""
+
+
+class RunInProgressError(PlaybookError):
+    """Another run for the same client holds its lock (:func:`playbook.locks.run_lock`)."""
+
+
+class ScaffoldError(PlaybookError):
+    """The client's folder cannot be scaffolded (missing, empty, or params already there)
+    (``make client``, :mod:`playbook.scaffold`)."""
+
+
+class GeneratedFolderError(PlaybookError):
+    """The demo generator will not write into a folder: another folder that has files in it
+    (``kind == "not-demo"``), or ``data/demo`` with files edited or added since it was
+    generated (``kind == "edited"``) (:mod:`playbook.demo`)."""
+
+    def __init__(self, message: str, *, fix: str, kind: str) -> None:
+        super().__init__(message, fix=fix)
+        self.kind = kind
+
+
 @dataclass
 class DataIssue:
     """One problem found in one input table.
@@ -110,8 +134,24 @@ class InsufficientDataError(PlaybookError):
     and what data would enable it (``NotebookSession.attempt``)."""
 
 
+class DriverModelError(InsufficientDataError):
+    """The renewal model cannot be fitted on the data given (e.g. only one outcome)
+    (:mod:`playbook.analyses.drivers`)."""
+
+
+class SurvivalError(InsufficientDataError):
+    """A survival model cannot be fitted on the data given (e.g. no event at all)
+    (:mod:`playbook.analyses.survival`)."""
+
+
 class RenderError(PlaybookError):
     """HTML or PDF rendering failed."""
+
+
+class KernelError(PlaybookError):
+    """A notebook kernel died, did not answer in time, or its reset between two notebooks
+    failed (:mod:`playbook.kernels`); the render step reports it as the notebook's
+    :class:`NotebookError`."""
 
 
 class StorageError(PlaybookError):
@@ -119,3 +159,26 @@ class StorageError(PlaybookError):
     folder is read-only or not ours. Built by :func:`playbook.storage.storage_error`, which
     names what could not be written, where, the space free and what to do; nothing half
     written is left behind."""
+
+
+class ResultsError(PlaybookError):
+    """A notebook recorded a finding its results model does not declare, or a value that
+    does not fit the declared type (:func:`playbook.results.checked_finding`)."""
+
+
+class UnknownParameterError(PlaybookError):
+    """A parameter was passed to a notebook that does not declare it (papermill only warns;
+    the playbook refuses it)."""
+
+
+class GeneratedTextError(PlaybookError):
+    """A generated exhibit title, sentence or note contains 'nan': a figure it states is
+    missing (a NaN was formatted into it). Raised before the text reaches the report by
+    :class:`playbook.exhibits.ExhibitBook` and :class:`playbook.session.NotebookSession`."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(
+            f"{kind} contains 'nan': {text!r}",
+            fix="A figure in this text is missing (NaN). In the code that writes it, say what "
+            "is not known instead of printing the number, or leave the sentence out when the "
+            "figure is missing.")

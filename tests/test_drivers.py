@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 
 from playbook.analyses import drivers as d
+from playbook.analyses.drivers.quality import _stratified_folds
+from playbook.errors import DriverModelError
 
 TRUE = {"const": 1.0, "exec_sponsor": 1.0, "usage_decline": -1.2, "tenure_years": 0.3}
 
@@ -194,7 +196,7 @@ def test_few_events_per_feature_reduce_to_strongest_features() -> None:
 
 def test_single_outcome_raises() -> None:
     t = pd.DataFrame({"x": [1.0, 2.0, 3.0], "renewed": [1, 1, 1]})
-    with pytest.raises(d.DriverModelError):
+    with pytest.raises(DriverModelError):
         d.fit_renewal_model(t, ["x"])
 
 
@@ -230,7 +232,7 @@ def test_brier_of_constant_prediction_is_p_times_one_minus_p() -> None:
 
 def test_stratified_folds_keep_the_renewal_rate() -> None:
     y = np.array([1] * 800 + [0] * 200)
-    folds = d._stratified_folds(y, 5, seed=7)
+    folds = _stratified_folds(y, 5, seed=7)
     for k in range(5):
         assert (folds == k).sum() == 200
         assert y[folds == k].mean() == pytest.approx(0.8)
@@ -722,7 +724,7 @@ def test_missing_optional_tables_skip_features_and_say_why() -> None:
 
 def test_accounts_table_is_required() -> None:
     decisions, _ = _one_account_tables()
-    with pytest.raises(d.DriverModelError):
+    with pytest.raises(DriverModelError):
         d.modelling_table(decisions, {"usage": None})
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from playbook.analyses import survival as sv
+from playbook.errors import SurvivalError
 
 ts = pd.to_datetime
 
@@ -193,7 +194,7 @@ def test_cox_standard_errors_are_robust_by_account_with_several_intervals() -> N
 
 def test_cox_needs_events() -> None:
     data = _exponential_intervals(n=50).assign(churned=0.0)
-    with pytest.raises(sv.SurvivalError):
+    with pytest.raises(SurvivalError):
         sv.cox_model(data, ["flag"])
 
 

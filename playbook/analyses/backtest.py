@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from playbook.analyses.drivers import DriverModelError, auc, fit_renewal_model
+from playbook.analyses.drivers.model import fit_renewal_model
+from playbook.analyses.drivers.quality import auc
 from playbook.analyses.health import HEALTH_MEASURES, health_scores
-from playbook.analyses.segments import weighted_total
+from playbook.analyses.scoring import weighted_total
+from playbook.errors import DriverModelError
 
 BACKTEST_COLUMNS = ["account_id", "decision_date", "health_score", "health_band"]
 
@@ -209,7 +211,7 @@ def cross_validated_weights(past: pd.DataFrame, renewed: pd.Series,
     Decisions are split into ``folds`` groups *by account* (an account's decisions stay
     together; accounts are shuffled with ``seed``). For each group,
     :func:`regression_weights` is fitted on the other groups and the held-out decisions are
-    scored with those weights (:func:`playbook.analyses.segments.weighted_total`: a missing
+    scored with those weights (:func:`playbook.analyses.scoring.weighted_total`: a missing
     measure's weight is spread over the available ones, as in the scorecard). The pooled
     held-out scores give ``auc_proposed``; ``auc_current`` is the AUC of the same decisions
     scored with the current ``weights``.

@@ -41,11 +41,10 @@ import pandas as pd
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 
-from playbook.analyses import drivers
-from playbook.errors import InsufficientDataError
+from playbook.analyses.drivers.design import design_matrix
+from playbook.errors import SurvivalError
 
 __all__ = [
-    "SurvivalError",
     "account_lifetimes",
     "compare_with_logit",
     "cox_model",
@@ -60,10 +59,6 @@ Z95 = 1.959964
 #: Entry is moved this many months before the exit when both fall on one day (an account
 #: that left on the first day of data is at risk at that instant).
 _TIE_EPSILON = 1e-3
-
-
-class SurvivalError(InsufficientDataError):
-    """A survival model cannot be fitted on the data given (e.g. no event at all)."""
 
 
 def tenure_months(start: pd.Series, end: pd.Series) -> pd.Series:
@@ -392,7 +387,7 @@ def cox_model(
             f"Cannot fit a Cox model: {events} churns and {len(used)} usable features.",
             fix="Use more history or check the decision outcomes.",
         )
-    X, terms = drivers.design_matrix(data, used, units)
+    X, terms = design_matrix(data, used, units)
     groups = None  # an account's contract years are not independent: robust by account
     if "account_id" in data and data["account_id"].nunique() < len(data):
         groups = pd.factorize(data["account_id"].astype("string").fillna("(none)"))[0]

@@ -1,0 +1,465 @@
+"""The features of the modelling table, one builder per source table (accounts, usage,
+surveys, tickets, contacts, touches, onboarding, the client's declared variables).
+
+Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table.modelling_table`
+(``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
+returns one column per feature it could build (indexed like the decisions) and records in
+the report what it built, what it skipped and why, and its limitations. Only records dated
+on or before each decision's cut-off are used (``_records_by_cutoff``). The features and
+their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from playbook.analyses.drivers.columns import has_values, numeric_or_nan
+from playbook.analyses.variables import Variable
+
+__all__ = [
+    "CONTACT_FEATURES",
+    "TICKET_FEATURES",
+    "USAGE_FEATURES",
+    "account_features",
+    "contact_features",
+    "onboarding_features",
+    "survey_features",
+    "ticket_features",
+    "touch_features",
+    "usage_features",
+    "variable_features",
+]
+
+DIRECTOR_PLUS = ("c_level", "vp", "director")
+USER_ROLES = ("user", "champion")
+SPONSOR_ROLES = ("executive", "champion")
+HIGH_PRIORITIES = ("high", "urgent")
+
+
+def _skip(report: dict[str, Any], features: Sequence[str], reason: str) -> None:
+    """Record in the report that ``features`` were not built, and why."""
+    for f in features:
+        report["skipped"][f] = reason
+
+
+def _built(report: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+    """Record ``frame``'s columns as built features; return it."""
+    report["built"].extend(frame.columns)
+    return frame
+
+
+def _provided(tables: Mapping[str, pd.DataFrame | None], name: str,
+              report: dict[str, Any], features: Sequence[str]) -> pd.DataFrame | None:
+    """The table ``name``, or None after recording ``features`` as skipped because it was
+    not provided."""
+    table = tables.get(name)
+    if table is None:
+        _skip(report, features, f"table '{name}' not provided")
+    return table
+
+
+def _records_by_cutoff(
+    base: pd.DataFrame, records: pd.DataFrame, date_col: str, *, window_days: int | None = None
+) -> pd.DataFrame:
+    """Join records to decisions by account; keep those dated on or before the cut-off.
+
+    With ``window_days`` keep only records in ``(cutoff - window_days, cutoff]``.
+    """
+    recs = records.copy()
+    recs["account_id"] = recs["account_id"].astype("string")
+    recs[date_col] = pd.to_datetime(recs[date_col])
+    joined = base[["_row", "account_id", "cutoff_date"]].merge(recs, on="account_id")
+    keep = joined[date_col] <= joined["cutoff_date"]
+    if window_days is not None:
+        keep &= joined[date_col] > joined["cutoff_date"] - pd.Timedelta(days=window_days)
+    return joined.loc[keep]
+
+
+def account_features(
+    base: pd.DataFrame, accounts: pd.DataFrame, report: dict[str, Any]
+) -> pd.DataFrame:
+    """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
+    cut-off), ``products`` (count), ``contract_value`` (money; ``renewals.arr_before``, else
+    the current ``accounts.arr``), ``log2_contract_value`` and ``segment`` (text)."""
+    acc = accounts.drop_duplicates("account_id").copy()
+    acc["account_id"] = acc["account_id"].astype("string")
+    joined = base[["_row", "account_id", "cutoff_date"]].merge(acc, on="account_id", how="left")
+    joined.index = joined["_row"].to_numpy()
+    out = pd.DataFrame(index=base.index)
+    if has_values(joined, "start_date"):
+        days = (joined["cutoff_date"] - pd.to_datetime(joined["start_date"])).dt.days
+        out["tenure_years"] = days / 365.25
+    else:
+        _skip(report, ["tenure_years"], "accounts.start_date is empty")
+    if has_values(joined, "products"):
+        out["products"] = pd.to_numeric(joined["products"], errors="coerce").astype(float)
+    else:
+        _skip(report, ["products"], "accounts.products is missing or empty")
+    contract = numeric_or_nan(base, "arr_before")
+    if contract.notna().any():
+        report["notes"].append("contract_value = renewals.arr_before (ARR before the decision).")
+    if contract.isna().any() and has_values(joined, "arr"):
+        n_fill = int(contract.isna().sum())
+        contract = contract.fillna(pd.to_numeric(joined["arr"], errors="coerce").astype(float))
+        report["notes"].append(
+            f"contract_value of {n_fill} decision(s) is accounts.arr, a current snapshot (for "
+            "churned accounts possibly their last or zero ARR)."
+        )
+    if contract.notna().any():
+        out["contract_value"] = contract
+        out["log2_contract_value"] = np.log2(contract.where(contract > 0))
+    else:
+        _skip(report, ["contract_value", "log2_contract_value"],
+              "neither renewals.arr_before nor accounts.arr given")
+    if has_values(joined, "segment"):
+        out["segment"] = joined["segment"].astype("string")
+    else:
+        _skip(report, ["segment"], "accounts.segment is missing or empty")
+    if {"products", "segment"} & set(out.columns):
+        report["notes"].append(
+            "products and segment are current snapshots from accounts, not values at the "
+            "cut-off."
+        )
+    return _built(report, out)
+
+
+USAGE_FEATURES = (
+    "active_users",
+    "active_users_change_3m",
+    "usage_change_share_3m",
+    "usage_decline",
+    "seat_utilisation",
+)
+
+
+def usage_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    usage_drop_share: float,
+) -> pd.DataFrame | None:
+    """From ``usage``: active users in the last complete month on or before the cut-off,
+    their change over 3 months (count and share), ``usage_decline`` (fell by more than
+    ``usage_drop_share``, a share) and ``seat_utilisation`` (share of licensed seats)."""
+    usage = _provided(tables, "usage", report, USAGE_FEATURES)
+    if usage is None:
+        return None
+    if not has_values(usage, "active_users"):
+        _skip(report, USAGE_FEATURES, "usage.active_users is missing or empty")
+        return None
+    u = usage.copy()
+    u["month"] = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp()
+    u["_month_end"] = u["month"] + pd.offsets.MonthEnd(0)
+    u = u.groupby(["account_id", "month", "_month_end"], as_index=False).sum(
+        numeric_only=True, min_count=1
+    )
+    recs = _records_by_cutoff(base, u, "_month_end")
+    out = pd.DataFrame(index=base.index)
+    if recs.empty:
+        last = recs.assign(active_users=np.nan)
+    else:
+        last = recs.sort_values("month").groupby("_row").tail(1).set_index("_row")
+    out["active_users"] = last["active_users"].astype(float)
+    earlier = recs.assign(month=recs["month"] + pd.DateOffset(months=3))
+    earlier = earlier.set_index(["_row", "month"])["active_users"].astype(float)
+    key = pd.MultiIndex.from_arrays([last.index, last["month"]]) if len(last) else None
+    before = pd.Series(earlier.reindex(key).to_numpy() if key is not None else [], index=last.index)
+    out["active_users_change_3m"] = out["active_users"] - before
+    share = out["active_users_change_3m"] / before.where(before > 0)
+    out["usage_change_share_3m"] = share
+    out["usage_decline"] = (share < -usage_drop_share).astype("boolean").mask(share.isna())
+    if has_values(usage, "licensed_seats"):
+        seats = last["licensed_seats"].astype(float)
+        out["seat_utilisation"] = out["active_users"] / seats.where(seats > 0)
+    else:
+        out = out.drop(columns=[c for c in ["seat_utilisation"] if c in out])
+        _skip(report, ["seat_utilisation"], "usage.licensed_seats is missing or empty")
+    return _built(report, out)
+
+
+def survey_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    low_nps: float,
+    lookback_days: int | None,
+    no_answer: str = "missing",
+) -> pd.DataFrame | None:
+    """From ``surveys``: the last NPS and CSAT answers on or before the cut-off (within
+    ``lookback_days`` when given) and ``nps_detractor`` (last NPS at or below ``low_nps``;
+    ``no_answer`` says what it is without an answer)."""
+    names = {"nps": ["last_nps", "nps_detractor"], "csat": ["last_csat"]}
+    surveys = _provided(tables, "surveys", report, names["nps"] + names["csat"])
+    if surveys is None:
+        return None
+    out = pd.DataFrame(index=base.index)
+    for col, feats in names.items():
+        if not has_values(surveys, col):
+            _skip(report, feats, f"surveys.{col} is missing or empty")
+            continue
+        recs = _records_by_cutoff(
+            base, surveys.dropna(subset=[col]), "date", window_days=lookback_days
+        )
+        last = recs.sort_values("date", kind="stable").groupby("_row")[col].last().astype(float)
+        out[feats[0]] = last
+        if col == "nps":
+            detractor = (out["last_nps"] <= low_nps).astype("boolean")
+            if no_answer == "missing":
+                detractor = detractor.mask(out["last_nps"].isna())
+            else:
+                detractor = detractor.mask(out["last_nps"].isna(), no_answer == "detractor")
+            out["nps_detractor"] = detractor
+    return _built(report, out)
+
+
+TICKET_FEATURES = ("tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d")
+
+
+def ticket_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    window_days: int,
+) -> pd.DataFrame | None:
+    """From ``tickets`` opened in the ``window_days`` up to the cut-off: tickets, of which
+    high or urgent priority (counts), and hours spent on those closed by the cut-off."""
+    tickets = _provided(tables, "tickets", report, TICKET_FEATURES)
+    if tickets is None:
+        return None
+    recs = _records_by_cutoff(base, tickets, "opened_at", window_days=window_days)
+    grouped = recs.groupby("_row")
+    out = pd.DataFrame(index=base.index)
+    out["tickets_90d"] = grouped.size().reindex(base.index, fill_value=0).astype(float)
+    if has_values(tickets, "priority"):
+        high = recs["priority"].astype("string").str.lower().isin(HIGH_PRIORITIES)
+        out["high_priority_tickets_90d"] = (
+            high.groupby(recs["_row"]).sum().reindex(base.index, fill_value=0).astype(float)
+        )
+    else:
+        _skip(report, ["high_priority_tickets_90d"], "tickets.priority is missing or empty")
+    if has_values(tickets, "hours_spent"):
+        closed = pd.to_datetime(recs["closed_at"]) if "closed_at" in recs else None
+        done = closed.notna() & (closed <= recs["cutoff_date"]) if closed is not None else True
+        hours = pd.to_numeric(recs["hours_spent"], errors="coerce").fillna(0).where(done, 0)
+        out["ticket_hours_90d"] = (
+            hours.groupby(recs["_row"]).sum().reindex(base.index, fill_value=0).astype(float)
+        )
+    else:
+        _skip(report, ["ticket_hours_90d"], "tickets.hours_spent is missing or empty")
+    return _built(report, out)
+
+
+CONTACT_FEATURES = (
+    "strong_user_relationships",
+    "exec_relationships",
+    "strong_exec_relationships",
+    "exec_sponsor",
+)
+
+
+def _classified_contacts(
+    contacts: pd.DataFrame,
+    *,
+    sponsor_roles: Sequence[str] = SPONSOR_ROLES,
+    exec_by_seniority: bool = True,
+) -> pd.DataFrame:
+    c = contacts.copy()
+    c["account_id"] = c["account_id"].astype("string")
+    role = c["role"].astype("string").str.lower() if "role" in c else pd.Series(pd.NA, c.index)
+    seniority = (
+        c["seniority"].astype("string").str.lower() if "seniority" in c
+        else pd.Series(pd.NA, c.index)
+    )
+    strength = (
+        c["relationship_strength"].astype("string").str.lower()
+        if "relationship_strength" in c else pd.Series(pd.NA, c.index)
+    )
+    director_plus = seniority.isin(DIRECTOR_PLUS).fillna(False).astype(bool)
+    strong = strength.eq("strong").fillna(False).astype(bool)
+    c["_is_user"] = role.isin(USER_ROLES).fillna(False).astype(bool)
+    is_exec_role = role.eq("executive").fillna(False).astype(bool)
+    c["_is_exec"] = (director_plus | is_exec_role) if exec_by_seniority else is_exec_role
+    c["_director_plus"] = director_plus
+    c["_strong"] = strong
+    c["_sponsor"] = strong & director_plus & role.isin(sponsor_roles).fillna(False).astype(bool)
+    return c
+
+
+def contact_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    sponsor_roles: tuple[str, ...],
+) -> pd.DataFrame | None:
+    """From ``contacts`` (undated: the current list): strong user relationships, director-
+    level-or-above relationships and of which strong (counts), ``exec_sponsor`` (boolean)."""
+    contacts = _provided(tables, "contacts", report, CONTACT_FEATURES)
+    if contacts is None:
+        return None
+    c = _classified_contacts(contacts, sponsor_roles=sponsor_roles)
+    per_account = pd.DataFrame(
+        {
+            "strong_user_relationships": (c["_is_user"] & c["_strong"]),
+            "exec_relationships": c["_director_plus"],
+            "strong_exec_relationships": c["_director_plus"] & c["_strong"],
+            "exec_sponsor": c["_sponsor"],
+        }
+    ).groupby(c["account_id"]).sum()
+    out = (
+        base[["account_id"]]
+        .join(per_account, on="account_id")
+        .drop(columns="account_id")
+        .fillna(0)
+        .astype(float)
+    )
+    out["exec_sponsor"] = (out["exec_sponsor"] > 0).astype("boolean")
+    report["notes"].append(
+        "Contacts carry no dates: the current contact list is taken as known at every "
+        "cut-off (relationships built or lost later are treated as already there)."
+    )
+    return _built(report, out)
+
+
+def touch_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    cap_days: int,
+    exec_by_seniority: bool,
+) -> pd.DataFrame | None:
+    """From ``touches`` joined to ``contacts``: days from the last user and the last
+    executive contact to the cut-off, capped at ``cap_days`` (no contact = the cap)."""
+    names = ["days_since_user_contact", "days_since_exec_contact"]
+    touches, contacts = _provided(tables, "touches", report, names), tables.get("contacts")
+    if touches is None:
+        return None
+    if contacts is None or "contact_id" not in touches:
+        _skip(report, names, "touches need the contacts table (joined by contact_id) to tell "
+              "user from executive contacts")
+        return None
+    c = _classified_contacts(contacts, exec_by_seniority=exec_by_seniority)
+    c = c[["contact_id", "_is_user", "_is_exec"]]
+    c = c.assign(contact_id=c["contact_id"].astype("string")).drop_duplicates("contact_id")
+    t = touches.dropna(subset=["contact_id"]).copy()
+    t["contact_id"] = t["contact_id"].astype("string")
+    t = t.merge(c, on="contact_id", how="inner")
+    unused = len(touches) - len(t)
+    if unused:
+        report["notes"].append(
+            f"{unused} touch(es) without a contact_id found in contacts were not used for the "
+            "days-since-contact features."
+        )
+    recs = _records_by_cutoff(base, t, "date")
+    out = pd.DataFrame(index=base.index)
+    for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
+        last = recs.loc[recs[flag]].groupby("_row")["date"].max()
+        days = (base["cutoff_date"] - last.reindex(base.index)).dt.days
+        out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
+    report["notes"].append(
+        f"Days since last contact are capped at {cap_days}; no logged contact in that time "
+        f"(or ever) counts as {cap_days}."
+    )
+    return _built(report, out)
+
+
+def onboarding_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    final_step: str | None,
+) -> pd.DataFrame | None:
+    """From ``onboarding``: distinct steps completed by the cut-off (count), and
+    ``onboarding_incomplete`` (``final_step`` not done by then; boolean) when it is given."""
+    onboarding = _provided(tables, "onboarding", report,
+                           ["onboarding_steps", "onboarding_incomplete"])
+    if onboarding is None:
+        return None
+    recs = _records_by_cutoff(base, onboarding.dropna(subset=["completed_date"]),
+                              "completed_date")
+    steps = recs.groupby("_row")["step"].nunique()
+    out = pd.DataFrame({"onboarding_steps": steps.reindex(base.index, fill_value=0)})
+    out = out.astype(float)
+    if final_step is None:
+        _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
+    else:
+        done = recs.loc[recs["step"].astype("string") == final_step, "_row"].unique()
+        out["onboarding_incomplete"] = pd.array(~base.index.isin(done), dtype="boolean")
+    return _built(report, out)
+
+
+def variable_features(
+    base: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame | None],
+    report: dict[str, Any],
+    *,
+    variables: Sequence[Variable],
+) -> pd.DataFrame | None:
+    """One feature per declared client variable, named by its label (see
+    :func:`modelling_table`)."""
+    if not variables:
+        return None
+    out = pd.DataFrame(index=base.index)
+    snapshot = []
+    for var in variables:
+        source = tables.get(var.table)
+        if source is None or not has_values(source, var.column):
+            why = (f"table '{var.table}' not provided" if source is None else
+                   f"{var.table} has no value of variables.{var.key}")
+            _skip(report, [var.label], why)
+            continue
+        if var.table == "usage":
+            values = _usage_variable(base, source, var.column)
+        else:
+            acc = source.drop_duplicates("account_id")
+            by_id = acc.set_index(acc["account_id"].astype("string"))[var.column]
+            values = base["account_id"].map(by_id)
+            snapshot.append(var.label)
+        out[var.label] = _variable_feature(values, var)
+        if var.kind != "numeric" and var.reference is not None and \
+                not values.astype("string").eq(var.reference).any():
+            report["notes"].append(
+                f"{var.label}: no decision has the reference level '{var.reference}'; its "
+                "levels are compared with the most common one instead.")
+        report["variables"][var.key] = var.label
+        if var.kind == "numeric":
+            report["units"][var.label] = (var.scale, var.unit_text)
+    if snapshot:
+        report["notes"].append(
+            f"{', '.join(snapshot)}: the accounts file's current value"
+            f"{'s' if len(snapshot) > 1 else ''}, not the value at the cut-off.")
+    return _built(report, out)
+
+
+def _usage_variable(base: pd.DataFrame, usage: pd.DataFrame, column: str) -> pd.Series:
+    """A usage variable's value in the last complete month on or before each cut-off."""
+    u = usage.dropna(subset=[column])[["account_id", "month", column]].copy()
+    u["_month_end"] = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp() \
+        + pd.offsets.MonthEnd(0)
+    recs = _records_by_cutoff(base, u, "_month_end")
+    last = recs.sort_values("_month_end", kind="stable").groupby("_row")[column].last()
+    return last.reindex(base.index)
+
+
+def _variable_feature(values: pd.Series, var: Variable) -> pd.Series:
+    """Numeric: floats. Categorical: a pandas categorical whose first category is the
+    declared reference level (present in the values), else plain text (the model then
+    compares with the most common level)."""
+    if var.kind == "numeric":
+        return pd.to_numeric(values, errors="coerce").astype(float)
+    text = values.astype("string")
+    levels = sorted(text.dropna().unique())
+    if var.reference is None or var.reference not in levels:
+        return text
+    order = [var.reference, *(lvl for lvl in levels if lvl != var.reference)]
+    return pd.Series(pd.Categorical(text.astype(object).where(text.notna(), None),
+                                    categories=order), index=values.index)

@@ -1,0 +1,501 @@
+"""The renewal model: a logistic regression of renewal on the features
+(:func:`fit_renewal_model`, returning a :class:`DriverModel`), with the checks that run on
+every fit (class balance, constant features, VIF, events per feature, separation, several
+decisions per account), the coefficient table (odds ratios per stated unit, 95% intervals)
+and average marginal effects (probability points, as shares 0-1).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+from statsmodels.tools.sm_exceptions import (
+    ConvergenceWarning,
+    HessianInversionWarning,
+    PerfectSeparationError,
+    PerfectSeparationWarning,
+)
+
+from playbook.analyses.drivers.columns import as_numeric
+from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
+from playbook.errors import DriverModelError
+
+__all__ = ["DriverModel", "fit_logit", "fit_renewal_model"]
+
+
+@dataclass
+class DriverModel:
+    """A fitted renewal model and everything needed to read, check and reuse it.
+
+    Attributes
+    ----------
+    outcome : str
+        Name of the 0/1 outcome column (1 = renewed).
+    features : list of str
+        Features kept in the model (after the VIF and events-per-feature checks).
+    coefficients : DataFrame
+        One row per design column (a numeric feature, or a level of a categorical one):
+        ``feature``, ``unit`` (what one step of the variable is), ``coef`` (log-odds of
+        renewal per unit), ``std_err``, ``odds_ratio``, ``or_low``/``or_high`` (95% CI),
+        ``p_value``, ``ame`` (average marginal effect: change in the probability of renewal,
+        as a share 0-1, per unit; for yes/no features the average discrete change from no to
+        yes), ``ame_low``/``ame_high`` (95% CI). Intervals and p-values are NaN for a
+        penalised fit.
+    n : int
+        Decisions used (complete cases).
+    events : int
+        Non-renewals among them.
+    events_per_feature : float
+        Decisions in the rarer outcome class per design column.
+    method : str
+        ``"mle"`` (ordinary maximum likelihood) or ``"l1"`` (penalised fallback).
+    checks : dict
+        Results of the checks run on every fit; see :func:`fit_renewal_model`.
+    result : object
+        The statsmodels results object (for the appendix's full regression table).
+    """
+
+    outcome: str
+    features: list[str]
+    coefficients: pd.DataFrame
+    n: int
+    events: int
+    events_per_feature: float
+    method: str
+    checks: dict[str, Any]
+    result: Any = field(repr=False)
+    terms: list[Term] = field(default_factory=list, repr=False)
+    params: pd.Series = field(default_factory=pd.Series, repr=False)
+    design_means: pd.Series = field(default_factory=pd.Series, repr=False)
+
+    def predict(self, table: pd.DataFrame) -> pd.Series:
+        """Predicted probability of renewal (share 0-1) per row; NaN where a feature is missing.
+
+        Features are scaled with the units learnt at fit time; a category level not seen in
+        training is scored as the reference level.
+        """
+        X = apply_terms(table, self.terms)
+        complete = X.notna().all(axis=1)
+        X = sm.add_constant(X, has_constant="add")
+        eta = X.fillna(0).to_numpy(dtype=float) @ self.params.reindex(X.columns).to_numpy()
+        return pd.Series(sigmoid(eta), index=table.index).where(complete)
+
+
+def fit_renewal_model(
+    table: pd.DataFrame,
+    features: Sequence[str],
+    *,
+    outcome: str = "renewed",
+    units: Mapping[str, float | tuple[float, str] | str] | None = None,
+    vif_max: float = 10.0,
+    min_events_per_feature: float = 10.0,
+    reduce_features: bool = True,
+    penalty: float = 1.0,
+    cluster_by: str | None = "account_id",
+) -> DriverModel:
+    """Logistic regression of renewal on the features, with checks that run every time.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`modelling_table` (or any frame with the outcome and feature columns).
+    features : sequence of str
+        Candidate features. Numeric and boolean columns enter as ``value / scale``; text
+        columns (e.g. ``segment``) as dummies against their most frequent level.
+    outcome : str
+        0/1 column, 1 = renewed.
+    units : mapping, optional
+        Per feature: ``(scale, label)``, a scale, or ``"sd"`` (per 1 standard deviation).
+        Overrides :data:`DEFAULT_UNITS`. Unlisted numeric features use "per 1 SD"; 0/1
+        features "yes vs no".
+    vif_max : float
+        Features are dropped one at a time (the highest VIF first; ties: the one listed last)
+        while any variance inflation factor exceeds this.
+    min_events_per_feature : float
+        Below this many decisions of the rarer outcome per design column the fit is flagged
+        and, with ``reduce_features``, limited to the features with the smallest univariate
+        likelihood-ratio p-values.
+    reduce_features : bool
+        Whether to reduce the features when events per feature are too few.
+    penalty : float
+        L1 weight (log-likelihood units, per coefficient; the intercept is not penalised) of
+        the fallback fit used when the outcome is (quasi-)perfectly separated.
+    cluster_by : str, optional
+        Column of ``table`` naming who made each decision (default ``account_id``). When
+        some account has several decisions, the standard errors, intervals and p-values are
+        cluster-robust by that column (an account's decisions are not independent
+        observations); otherwise, or when the column is absent or None, they are the usual
+        maximum-likelihood ones.
+
+    Returns
+    -------
+    DriverModel
+        ``checks`` holds: ``clustering`` (by, groups, decisions, applied),
+        ``rows_dropped_missing`` (decisions without a complete set of
+        features), ``class_balance`` (n, renewed, not_renewed, share_renewed), ``constant``
+        (features dropped for having one value), ``vif`` (feature -> VIF of the kept
+        features), ``vif_dropped`` (feature -> VIF when dropped), ``events_per_feature``
+        (value, minimum, below_minimum, removed features), ``separation`` (detected, reasons,
+        separating_features, fallback) and ``warnings`` (sentences for the notebook).
+
+    Raises
+    ------
+    DriverModelError
+        When fewer than 2 decisions of either outcome remain or no feature is left.
+    """
+    data = table[[outcome, *features]].copy()
+    complete = data.notna().all(axis=1)
+    data = data.loc[complete]
+    y = as_numeric(data[outcome])
+    checks: dict[str, Any] = {
+        "rows_dropped_missing": int((~complete).sum()),
+        "warnings": [],
+    }
+    if checks["rows_dropped_missing"]:
+        checks["warnings"].append(
+            f"{checks['rows_dropped_missing']} of {len(table)} decisions lack a feature value "
+            "and were left out."
+        )
+    checks["class_balance"] = _class_balance(y)
+    if min(checks["class_balance"]["renewed"], checks["class_balance"]["not_renewed"]) < 2:
+        raise DriverModelError(
+            f"Cannot fit a renewal model: {checks['class_balance']['renewed']} renewals and "
+            f"{checks['class_balance']['not_renewed']} non-renewals among complete rows.",
+            fix="Use more history, fewer features, or check the decision outcomes.",
+        )
+    share = checks["class_balance"]["share_renewed"]
+    if share < 0.05 or share > 0.95:
+        checks["warnings"].append(
+            f"Outcomes are very unbalanced ({share:.0%} renewed): estimates rest on few events."
+        )
+
+    kept = _drop_constant(data, list(features), checks)
+    kept = _drop_high_vif(data, kept, units, vif_max, checks)
+    kept = _limit_to_events(data, y, kept, units, min_events_per_feature, reduce_features, checks)
+    if not kept:
+        raise DriverModelError("No usable feature left for the renewal model.",
+                               fix="Check the feature report and the checks.")
+
+    terms = make_terms(data, kept, units)
+    X = sm.add_constant(apply_terms(data, terms), has_constant="add")
+    groups = _cluster_codes(table, data.index, cluster_by, checks)
+    fit = fit_logit(y, X, terms, penalty, groups=groups)
+    checks["separation"] = fit["separation"]
+    if fit["separation"]["detected"]:
+        checks["warnings"].append(
+            "The outcome is (quasi-)perfectly separated ("
+            + "; ".join(fit["separation"]["reasons"])
+            + "): a penalised (L1) fit was used, so coefficients are shrunk and no intervals "
+            "or p-values are reported."
+        )
+    n_cols = X.shape[1] - 1
+    coefs = _coefficient_table(fit, X, terms)
+    minority = min(checks["class_balance"]["renewed"], checks["class_balance"]["not_renewed"])
+    return DriverModel(
+        outcome=outcome,
+        features=kept,
+        coefficients=coefs,
+        n=len(y),
+        events=int((y == 0).sum()),
+        events_per_feature=minority / n_cols,
+        method=fit["method"],
+        checks=checks,
+        result=fit["result"],
+        terms=terms,
+        params=fit["params"],
+        design_means=X.drop(columns="const").mean(),
+    )
+
+
+def _class_balance(y: pd.Series) -> dict[str, Any]:
+    renewed = int((y == 1).sum())
+    return {
+        "n": len(y),
+        "renewed": renewed,
+        "not_renewed": len(y) - renewed,
+        "share_renewed": renewed / len(y) if len(y) else math.nan,
+    }
+
+
+def _drop_constant(data: pd.DataFrame, features: list[str], checks: dict[str, Any]) -> list[str]:
+    constant = [f for f in features if data[f].nunique(dropna=True) < 2]
+    checks["constant"] = constant
+    if constant:
+        checks["warnings"].append(f"Dropped features with a single value: {', '.join(constant)}.")
+    return [f for f in features if f not in constant]
+
+
+def _vif_by_column(X: pd.DataFrame) -> pd.Series:
+    """VIF of each column of X (no constant in X; one is added).
+
+    ``VIF_j = 1 / (1 - R2_j)``, with ``R2_j`` from regressing column j on the others and a
+    constant: the diagonal of the inverse correlation matrix when it is well conditioned,
+    else one least-squares fit per column (as ``statsmodels``' ``variance_inflation_factor``,
+    without its full SVD per column, which is slow on long tables). A column with no
+    variance, or one the others reproduce exactly, has an infinite VIF.
+    """
+    A = X.to_numpy(dtype=float)
+    A = A - A.mean(axis=0)
+    sd = A.std(axis=0)
+    values = np.full(A.shape[1], np.inf)
+    ok = sd > 0
+    if ok.sum() == 1:
+        values[ok] = 1.0
+    elif ok.sum() > 1:
+        Z = A[:, ok] / sd[ok]
+        R = Z.T @ Z / len(Z)
+        if np.linalg.cond(R) < 1e10:
+            values[ok] = np.diag(np.linalg.inv(R))
+        else:
+            values[ok] = [_vif_lstsq(Z, j) for j in range(Z.shape[1])]
+    return pd.Series(values, index=X.columns)
+
+
+def _vif_lstsq(Z: np.ndarray, j: int) -> float:
+    """VIF of centred column j of Z from a least-squares fit on the other columns."""
+    y, others = Z[:, j], np.delete(Z, j, axis=1)
+    beta = np.linalg.lstsq(others, y, rcond=None)[0]
+    ssr = float(np.sum((y - others @ beta) ** 2))
+    sst = float(np.sum(y**2))
+    return math.inf if ssr <= sst * 1e-12 else sst / ssr
+
+
+def _drop_high_vif(
+    data: pd.DataFrame,
+    features: list[str],
+    units: Mapping[str, Any] | None,
+    vif_max: float,
+    checks: dict[str, Any],
+) -> list[str]:
+    kept = list(features)
+    dropped: dict[str, float] = {}
+    vif_by_feature: dict[str, float] = {}
+    while len(kept) > 1:
+        terms = make_terms(data, kept, units)
+        vif = _vif_by_column(apply_terms(data, terms))
+        owner = {c: t.feature for t in terms for c in t.columns}
+        vif_by_feature = vif.groupby(vif.index.map(owner)).max().reindex(kept).to_dict()
+        worst = max(vif_by_feature.values())
+        if worst <= vif_max:
+            break
+        tied = [f for f in kept if vif_by_feature[f] >= worst * (1 - 1e-6)]
+        drop = tied[-1]
+        dropped[drop] = float(worst)
+        kept.remove(drop)
+    if len(kept) <= 1:
+        vif_by_feature = dict.fromkeys(kept, 1.0)
+    checks["vif"] = {f: float(v) for f, v in vif_by_feature.items() if f in kept}
+    checks["vif_dropped"] = dropped
+    if dropped:
+        checks["warnings"].append(
+            f"Dropped for collinearity (VIF > {vif_max:g}): "
+            + ", ".join(f"{f} (VIF {v:.3g})" for f, v in dropped.items())
+            + "."
+        )
+    return kept
+
+
+def _univariate_p_value(y: pd.Series, X: pd.DataFrame) -> float:
+    """Likelihood-ratio p-value of one feature's columns against an intercept-only model."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            full = sm.Logit(y, sm.add_constant(X, has_constant="add")).fit(disp=0, maxiter=100)
+        except (PerfectSeparationError, np.linalg.LinAlgError):
+            return 0.0
+    p0 = y.mean()
+    ll0 = float(len(y) * (p0 * np.log(p0) + (1 - p0) * np.log(1 - p0)))
+    lr = max(2 * (full.llf - ll0), 0.0)
+    return float(sps.chi2.sf(lr, X.shape[1]))
+
+
+def _limit_to_events(
+    data: pd.DataFrame,
+    y: pd.Series,
+    features: list[str],
+    units: Mapping[str, Any] | None,
+    minimum: float,
+    reduce: bool,
+    checks: dict[str, Any],
+) -> list[str]:
+    terms = make_terms(data, features, units)
+    n_cols = sum(len(t.columns) for t in terms)
+    minority = min(int((y == 1).sum()), int((y == 0).sum()))
+    epf = minority / max(n_cols, 1)
+    info: dict[str, Any] = {
+        "value": epf,
+        "minimum": minimum,
+        "below_minimum": epf < minimum,
+        "removed": [],
+        "univariate_p": {},
+    }
+    checks["events_per_feature"] = info
+    if epf >= minimum:
+        return features
+    msg = (
+        f"Only {epf:.1f} decisions of the rarer outcome per model column (rule of thumb: "
+        f"at least {minimum:g})"
+    )
+    if not reduce:
+        checks["warnings"].append(msg + ": estimates may be unstable.")
+        return features
+    p_values = {
+        t.feature: _univariate_p_value(y, apply_terms(data, [t])) for t in terms
+    }
+    info["univariate_p"] = p_values
+    budget = max(1, int(minority // minimum))
+    kept: list[str] = []
+    used = 0
+    for t in sorted(terms, key=lambda t: p_values[t.feature]):
+        if used + len(t.columns) <= budget or not kept:
+            kept.append(t.feature)
+            used += len(t.columns)
+    kept = [f for f in features if f in kept]
+    info["removed"] = [f for f in features if f not in kept]
+    info["value_after"] = minority / max(used, 1)
+    checks["warnings"].append(
+        msg + f": kept the {len(kept)} feature(s) with the smallest univariate p-values "
+        f"({', '.join(kept)}); removed {', '.join(info['removed'])}. Intervals and p-values "
+        "after this selection are optimistic."
+    )
+    return kept
+
+
+def _separating_features(y: pd.Series, X: pd.DataFrame) -> list[str]:
+    """Columns whose values alone split renewals from non-renewals (completely or with ties)."""
+    found = []
+    for col in X.columns:
+        x = X[col]
+        x1, x0 = x[y == 1], x[y == 0]
+        if x1.min() >= x0.max() or x0.min() >= x1.max():
+            found.append(col)
+    return found
+
+
+def _cluster_codes(table: pd.DataFrame, rows: pd.Index, cluster_by: str | None,
+                   checks: dict[str, Any]) -> np.ndarray | None:
+    """Integer group codes of the fitted rows when some group has several decisions (else
+    None); records ``checks["clustering"]``."""
+    if not cluster_by or cluster_by not in table:
+        checks["clustering"] = {"by": None, "groups": None, "decisions": len(rows),
+                                "applied": False}
+        return None
+    ids = table.loc[rows, cluster_by].astype("string").fillna("(none)")
+    codes = pd.factorize(ids)[0]
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    applied = 1 < n_groups < len(codes)
+    checks["clustering"] = {"by": cluster_by, "groups": n_groups, "decisions": len(codes),
+                            "applied": applied}
+    return codes if applied else None
+
+
+def fit_logit(
+    y: pd.Series, X: pd.DataFrame, terms: Sequence[Term], penalty: float,
+    groups: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """MLE logit (cluster-robust covariance by ``groups`` when given); on
+    (quasi-)separation a penalised L1 fit. Returns params, result, method."""
+    reasons: list[str] = []
+    result = None
+    cov = ({"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None
+           else {})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = sm.Logit(y, X).fit(disp=0, maxiter=200, **cov)
+        except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
+            reasons.append(f"{type(exc).__name__}: {exc}")
+    kinds = {w.category for w in caught}
+    if PerfectSeparationWarning in kinds:
+        reasons.append("statsmodels reported perfect separation")
+    if result is not None:
+        if not result.mle_retvals.get("converged", True):
+            reasons.append("the fit did not converge")
+        slopes = result.params.drop("const")
+        if (slopes.abs() > 10).any():
+            big = ", ".join(slopes.index[slopes.abs() > 10])
+            reasons.append(f"huge coefficients (|log-odds| > 10 per unit: {big})")
+        if not np.isfinite(result.bse).all():
+            reasons.append("standard errors are not finite")
+    elif HessianInversionWarning in kinds or ConvergenceWarning in kinds:
+        reasons.append("the fit did not converge")
+    separation = {
+        "detected": bool(reasons),
+        "reasons": reasons,
+        "separating_features": _separating_features(y, X.drop(columns="const")),
+        "fallback": None,
+    }
+    if not reasons:
+        return {"method": "mle", "result": result, "params": result.params,
+                "separation": separation}
+    alpha = np.full(X.shape[1], float(penalty))
+    alpha[list(X.columns).index("const")] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        penalised = sm.Logit(y, X).fit_regularized(
+            method="l1", alpha=alpha, disp=0, maxiter=1000, trim_mode="off"
+        )
+    separation["fallback"] = f"fit_regularized(method='l1', alpha={penalty:g})"
+    return {"method": "l1", "result": penalised, "params": penalised.params,
+            "separation": separation}
+
+
+def _coefficient_table(
+    fit: dict[str, Any], X: pd.DataFrame, terms: Sequence[Term]
+) -> pd.DataFrame:
+    params: pd.Series = fit["params"]
+    cols = [c for c in X.columns if c != "const"]
+    feature = {c: t.feature for t in terms for c in t.columns}
+    unit = {c: t.unit for t in terms for c in t.columns}
+    out = pd.DataFrame(index=pd.Index(cols, name="term"))
+    out["feature"] = [feature[c] for c in cols]
+    out["unit"] = [unit[c] for c in cols]
+    out["coef"] = params[cols].to_numpy()
+    out["odds_ratio"] = np.exp(out["coef"])
+    binary = [t.binary for t in terms for _ in t.columns]
+    if fit["method"] == "mle":
+        res = fit["result"]
+        ci = res.conf_int(alpha=0.05).loc[cols]
+        out["std_err"] = res.bse[cols].to_numpy()
+        out["or_low"] = np.exp(ci[0].to_numpy())
+        out["or_high"] = np.exp(ci[1].to_numpy())
+        out["p_value"] = res.pvalues[cols].to_numpy()
+        mfx = res.get_margeff(at="overall", method="dydx", dummy=True)
+        mci = mfx.conf_int(alpha=0.05)
+        out["ame"] = mfx.margeff
+        out["ame_low"] = mci[:, 0]
+        out["ame_high"] = mci[:, 1]
+    else:
+        for c in ("std_err", "or_low", "or_high", "p_value", "ame_low", "ame_high"):
+            out[c] = np.nan
+        out["ame"] = _average_marginal_effects(params, X, binary)
+    order = ["feature", "unit", "coef", "std_err", "odds_ratio", "or_low", "or_high",
+             "p_value", "ame", "ame_low", "ame_high"]
+    return out[order]
+
+
+def _average_marginal_effects(
+    params: pd.Series, X: pd.DataFrame, binary: Sequence[bool]
+) -> np.ndarray:
+    """AME per column: mean discrete change 0 -> 1 for yes/no columns, else mean p(1-p)b."""
+    Xv = X.to_numpy(dtype=float)
+    b = params.reindex(X.columns).to_numpy()
+    p = sigmoid(Xv @ b)
+    effects = []
+    for j, col in enumerate(c for c in X.columns if c != "const"):
+        k = list(X.columns).index(col)
+        if binary[j]:
+            x1, x0 = Xv.copy(), Xv.copy()
+            x1[:, k], x0[:, k] = 1.0, 0.0
+            effects.append(float(np.mean(sigmoid(x1 @ b) - sigmoid(x0 @ b))))
+        else:
+            effects.append(float(np.mean(p * (1 - p)) * b[k]))
+    return np.array(effects)

@@ -1,0 +1,216 @@
+"""The renewals coming up, scored: predicted renewal probability (:func:`risk_scores`), the
+MRR at stake (:func:`current_mrr`, money a month) and the features pulling each account
+down (:func:`contributions`), together in the open book (:func:`open_book`,
+:func:`open_book_summary`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from playbook.analyses.drivers.columns import as_numeric, numeric_or_nan
+from playbook.analyses.drivers.design import apply_terms
+from playbook.analyses.drivers.model import DriverModel
+
+__all__ = [
+    "contributions",
+    "current_mrr",
+    "open_book",
+    "open_book_summary",
+    "risk_scores",
+]
+
+
+def risk_scores(model: DriverModel, current_table: pd.DataFrame) -> pd.DataFrame:
+    """Predicted renewal probability for the renewals coming up.
+
+    Parameters
+    ----------
+    model : DriverModel
+        From :func:`fit_renewal_model`.
+    current_table : DataFrame
+        :func:`modelling_table` built on :func:`upcoming_renewals` with the *same*
+        ``cutoff_days`` as the training table, so features are measured at the same lead time
+        before the decision as in training (the cut-off is then on or before ``as_of`` for
+        every renewal within ``cutoff_days``).
+
+    Returns
+    -------
+    DataFrame
+        ``account_id``, ``decision_date``, ``p_renew`` and ``p_not_renew`` (shares 0-1),
+        ``contract_value_at_risk`` (contract_value x p_not_renew, money; when the table has
+        contract_value), ``missing_features`` (comma-separated; no score when not empty).
+        Sorted by p_renew, riskiest first.
+    """
+    p = model.predict(current_table)
+    out = pd.DataFrame(
+        {
+            "account_id": current_table["account_id"],
+            "decision_date": current_table["decision_date"],
+            "p_renew": p,
+            "p_not_renew": 1 - p,
+        }
+    )
+    if "contract_value" in current_table:
+        out["contract_value_at_risk"] = as_numeric(current_table["contract_value"]) * (1 - p)
+    missing = current_table[model.features].isna()
+    out["missing_features"] = missing.apply(
+        lambda row: ", ".join(row.index[row.to_numpy()]), axis=1
+    ) if len(missing) else pd.Series(dtype="string")
+    return out.sort_values("p_renew", kind="stable", na_position="last").reset_index(drop=True)
+
+
+def contributions(model: DriverModel, table: pd.DataFrame) -> pd.DataFrame:
+    """Each design column's pull on each row's log-odds of renewal, against the average.
+
+    ``coef x (x - mean)``, with the mean taken over the decisions the model was fitted on: a
+    negative value pulls the row's renewal probability below that of an average decision, a
+    positive one lifts it. The columns sum (with the constant and the mean) to the row's
+    log-odds, so they rank what drives one account's score. NaN where a value is missing.
+    """
+    X = apply_terms(table, model.terms)
+    means = model.design_means.reindex(X.columns)
+    coef = model.params.reindex(X.columns)
+    return (X - means) * coef
+
+
+def current_mrr(
+    accounts: pd.DataFrame, mrr: pd.DataFrame | None = None, as_of: pd.Timestamp | str | None = None
+) -> pd.Series:
+    """MRR per account at ``as_of`` (money a month), indexed by ``account_id``.
+
+    From the ``mrr`` table: the account's MRR in the month of ``as_of`` (or its latest month
+    on or before it). Accounts missing there fall back to ``accounts.mrr``, then
+    ``accounts.arr / 12``. NaN when none is known.
+    """
+    acc = accounts.drop_duplicates("account_id")
+    index = pd.Index(acc["account_id"].astype("string"), name="account_id")
+    out = pd.Series(np.nan, index=index, dtype=float)
+    if mrr is not None and len(mrr):
+        m = mrr.assign(account_id=mrr["account_id"].astype("string"),
+                       month=pd.to_datetime(mrr["month"]))
+        if as_of is not None:
+            m = m[m["month"] <= pd.Timestamp(as_of)]
+        latest = m.sort_values("month", kind="stable").groupby("account_id")["mrr"].last()
+        out = pd.to_numeric(latest, errors="coerce").astype(float).reindex(index)
+    for col, divisor in (("mrr", 1.0), ("arr", 12.0)):
+        if col in acc:
+            fallback = numeric_or_nan(acc, col).to_numpy() / divisor
+            out = out.fillna(pd.Series(fallback, index=index))
+    return out
+
+
+def open_book(
+    model: DriverModel,
+    current_table: pd.DataFrame,
+    mrr: pd.Series,
+    *,
+    reasons: int = 3,
+    reason_columns: Sequence[str] | None = None,
+    at_risk_below: float = 0.75,
+) -> pd.DataFrame:
+    """The renewals coming up: probability, MRR at stake and what pulls each one down.
+
+    Parameters
+    ----------
+    model : DriverModel
+        From :func:`fit_renewal_model`.
+    current_table : DataFrame
+        :func:`modelling_table` built on :func:`upcoming_renewals` (same cut-off days).
+    mrr : Series
+        MRR per account (:func:`current_mrr`).
+    reasons : int
+        Up to this many features pulling each account down are listed.
+    reason_columns : sequence of str, optional
+        Design columns that may be named as reasons (e.g. only the significant ones); default
+        all.
+    at_risk_below : float
+        An account is "at risk" when its renewal probability is below this share
+        (``drivers.at_risk_probability``).
+
+    Returns
+    -------
+    DataFrame
+        One row per upcoming renewal, the most MRR at risk first: ``account_id``,
+        ``decision_date``, ``days_to_renewal`` (when given), ``p_renew`` (share 0-1),
+        ``mrr`` (money a month), ``expected_loss`` (``mrr x (1 - p_renew)``: the MRR at
+        risk weighted by the chance of losing it; the sort key), ``at_risk``
+        (bool), ``reasons`` (list of dicts ``column``, ``feature``, ``value``,
+        ``log_odds``: the design columns with a negative :func:`contributions`, most
+        negative first) and ``missing_features``. Rows without a score sort last.
+    """
+    absent = [f for f in model.features if f not in current_table]
+    if absent:  # e.g. no renewal due: the table has no feature columns
+        current_table = current_table.assign(**dict.fromkeys(absent, np.nan))
+    p = model.predict(current_table)
+    contrib = contributions(model, current_table)
+    if reason_columns is not None:
+        contrib = contrib[[c for c in contrib.columns if c in set(reason_columns)]]
+    owner = {c: t for t in model.terms for c in t.columns}
+    lists = []
+    for idx, row in contrib.iterrows():
+        neg = row[row < 0].sort_values().head(reasons)
+        items = []
+        for col, value in neg.items():
+            term = owner[col]
+            raw = current_table.at[idx, term.feature]
+            if term.reference is not None:
+                raw = col[len(term.feature) + 1:-1]
+            items.append({"column": col, "feature": term.feature, "value": _plain(raw),
+                          "log_odds": float(value)})
+        lists.append(items)
+    ids = current_table["account_id"].astype("string")
+    m = pd.Series(mrr.reindex(ids).to_numpy(), index=current_table.index, dtype=float)
+    out = pd.DataFrame(
+        {
+            "account_id": ids,
+            "decision_date": pd.to_datetime(current_table["decision_date"]),
+            "p_renew": p,
+            "mrr": m,
+            "expected_loss": m * (1 - p),
+            "at_risk": (p < at_risk_below).where(p.notna(), False).astype(bool),
+            "reasons": pd.Series(lists, index=current_table.index, dtype=object),
+        }
+    )
+    if "days_to_renewal" in current_table:
+        out.insert(2, "days_to_renewal", current_table["days_to_renewal"])
+    missing = current_table[model.features].isna()
+    out["missing_features"] = [", ".join(missing.columns[r]) for r in missing.to_numpy()]
+    return out.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
+                           na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly scalar (numpy / pandas scalars -> Python; NA -> None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def open_book_summary(book: pd.DataFrame) -> dict[str, Any]:
+    """Headline counts of :func:`open_book`.
+
+    ``renewals_due``, ``scored`` (with a probability), ``mrr_due`` (MRR of all renewals
+    due), ``accounts_at_risk`` and ``mrr_at_risk`` (count and MRR of the renewals below the
+    at-risk probability), ``expected_mrr_loss`` (sum of MRR x probability of not renewing
+    over the scored renewals) and ``expected_non_renewals`` (sum of the probabilities of not
+    renewing).
+    """
+    scored = book.dropna(subset=["p_renew"])
+    risky = book[book["at_risk"]]
+    return {
+        "renewals_due": int(len(book)),
+        "scored": int(len(scored)),
+        "mrr_due": float(book["mrr"].sum()),
+        "accounts_at_risk": int(len(risky)),
+        "mrr_at_risk": float(risky["mrr"].sum()),
+        "expected_mrr_loss": float(scored["expected_loss"].sum()),
+        "expected_non_renewals": float((1 - scored["p_renew"]).sum()),
+    }
