@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from playbook.analyses.segments import (
+from playbook.analyses.segments.lifecycle import (
     LIFECYCLE_STAGES,
     lifecycle_stage,
     onboarding_funnel,
@@ -13,13 +13,15 @@ from playbook.analyses.segments import (
     stage_history,
     stage_summary,
     stuck_onboarding,
+    time_in_stage,
+)
+from playbook.analyses.segments.lifecycle import month_ends as segments_month_ends
+from playbook.analyses.segments.value import (
     tier_concentration,
     tier_stability,
-    time_in_stage,
     value_scores,
     value_tiers,
 )
-from playbook.analyses.segments import month_ends as segments_month_ends
 from playbook.errors import ParamsError
 
 AS_OF = "2025-06-30"

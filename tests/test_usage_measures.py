@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from playbook.analyses.account_state import usage_snapshot
 from playbook.analyses.health import measure_scores
-from playbook.analyses.segments import usage_snapshot
 
 AS_OF = pd.Timestamp("2024-06-30")
 

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from playbook.analyses.segments import account_mrr
+from playbook.analyses.account_state import account_mrr
 from playbook.errors import ParamsError
 
 TouchModel = Mapping[str, object]

@@ -3,7 +3,7 @@ score predicts renewal.
 
 Pure functions on the canonical frames of :mod:`playbook.contract`; the conventions
 (active accounts, account MRR, "on or before ``as_of``", usage depth) are those of
-:mod:`playbook.analyses.segments`. Frames per account are indexed by ``account_id``.
+:mod:`playbook.analyses.account_state`. Frames per account are indexed by ``account_id``.
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from playbook.analyses.segments import (
+from playbook.analyses.account_state import (
     DateLike,
-    _check_keys,
-    _dates,
-    _numeric,
     active_accounts,
     as_timestamp,
+    date_column,
     latest_on_or_before,
-    scale_1_5,
+    number_column,
     usage_snapshot,
-    weighted_total,
 )
+from playbook.analyses.scoring import check_keys, scale_1_5, weighted_total
 from playbook.analyses.stats import wilson_interval
 from playbook.errors import ParamsError
 
@@ -91,7 +89,7 @@ def measure_scores(
     out["usage"] = _usage_measure(usage, as_of, usage_trend_weight, usage_fall_to_zero)
     nps = latest_on_or_before(surveys, ["nps"], as_of)["nps"]
     out["nps"] = (nps.reindex(out.index).clip(0, 10) * 10.0).astype(float)
-    products = _numeric(acc, "products")
+    products = number_column(acc, "products")
     top = products.max()
     out["products"] = (100.0 * products / top).clip(0, 100) if top and top > 0 else np.nan
     out["tickets"] = _ticket_measure(tickets, out.index, as_of, ticket_window_days,
@@ -124,7 +122,7 @@ def _ticket_measure(
     if tickets is None:
         return pd.Series(np.nan, index=ids, dtype=float)
     tickets = tickets.reset_index(drop=True)
-    opened = _dates(tickets, "opened_at")
+    opened = date_column(tickets, "opened_at")
     recent = (opened <= as_of) & (opened > as_of - pd.Timedelta(days=window_days))
     priority = tickets.get("priority", pd.Series("", index=tickets.index)).astype("string")
     high = recent & priority.str.lower().isin(HIGH_PRIORITIES).fillna(False)
@@ -227,7 +225,7 @@ def health_scores(
     ``contrib_<m>`` (points of the total) per measure, ``health_score`` (0-100, NaN when no
     measure is available), ``health_band`` and ``measures_used`` (comma separated).
     """
-    _check_keys(weights, HEALTH_MEASURES, "health weight(s)")
+    check_keys(weights, HEALTH_MEASURES, "health weight(s)")
     as_of = as_timestamp(as_of)
     scores = measure_scores(accounts, as_of=as_of, usage=usage, surveys=surveys,
                             tickets=tickets, csm_inputs=csm_inputs, **measure_options)
@@ -304,7 +302,7 @@ def relationship_flags(
       touch on or before ``as_of`` with such a contact (touches without ``contact_id``
       cannot be attributed and are ignored); NaN when there was none.
     * ``depth`` and ``active_change``: latest usage depth and the 3-month change of active
-      users (see :func:`playbook.analyses.segments.usage_snapshot`).
+      users (see :func:`playbook.analyses.account_state.usage_snapshot`).
 
     Flags (nullable bool; ``<NA>`` where missing usage data leaves a flag undecided):
 
@@ -346,7 +344,7 @@ def relationship_flags(
     if "size_band" in acc:
         seg = seg.fillna(acc["size_band"])
     out["enterprise"] = seg.isin(list(enterprise_segments)).fillna(False).astype(bool)
-    out["renewal_date"] = _dates(acc, "renewal_date")
+    out["renewal_date"] = date_column(acc, "renewal_date")
 
     due = (out["renewal_date"] >= as_of) & (
         out["renewal_date"] <= as_of + pd.Timedelta(days=renewal_horizon_days))
@@ -386,7 +384,7 @@ def _days_since_contact(
 ) -> pd.DataFrame:
     """Days since the latest touch with a user / an executive contact, per account."""
     touches = touches.reset_index(drop=True)
-    t = touches.assign(date=_dates(touches, "date"))
+    t = touches.assign(date=date_column(touches, "date"))
     t = t.loc[(t["date"] <= as_of) & t["contact_id"].notna()]
     kinds = people.set_index(people["contact_id"].astype(str))[["is_user", "is_exec"]]
     t = t.join(kinds, on=t["contact_id"].astype(str).rename("_cid"))
@@ -461,7 +459,7 @@ def band_outcomes(
 
 def _outcome_codes(outcomes: pd.Series | pd.DataFrame) -> pd.Series:
     if isinstance(outcomes, pd.DataFrame):
-        o = outcomes.assign(_d=_dates(outcomes, "renewal_date")).sort_values("_d")
+        o = outcomes.assign(_d=date_column(outcomes, "renewal_date")).sort_values("_d")
         o = o.drop_duplicates("account_id", keep="last").set_index("account_id")["outcome"]
     else:
         o = outcomes
