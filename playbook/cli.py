@@ -111,7 +111,8 @@ def demo(out: str, seed: int, accounts: int, end_month: str, months: int, force:
     definition of the command: python -m playbook.demo runs it too.
     """
     from playbook import paths
-    from playbook.demo import GeneratedFolderError, write_demo
+    from playbook.demo import write_demo
+    from playbook.errors import GeneratedFolderError
 
     target = Path(out) if out else paths.data_dir("demo")
     try:

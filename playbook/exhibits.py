@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from playbook.errors import GeneratedTextError
+
 EXHIBIT_NO = re.compile(r'<span class="exhibit-no">\d+</span>')
 
 
@@ -109,7 +111,7 @@ class ExhibitBook:
         ready HTML.
         """
         if "nan" in title.lower().split():
-            raise ValueError(f"exhibit title contains 'nan': {title!r}")
+            raise GeneratedTextError("exhibit title", title)
         number = len(self.exhibits) + 1
         ex = Exhibit(number, title, subtitle, source, n, notes, headline)
         self.exhibits.append(ex)

@@ -23,18 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from playbook import paths
-from playbook.errors import PlaybookError
+from playbook.errors import RunInProgressError, UnsafePathError
 
 LOCK_NAME = ".lock"
 _LEFTOVER = re.compile(r"^(?P<name>.+)\.(?P<kind>staging|previous)-\d+$")
-
-
-class RunInProgressError(PlaybookError):
-    """Another run for the same client holds its lock."""
-
-
-class UnsafePathError(PlaybookError):
-    """A path built from CLIENT or PERIOD would leave the folder it belongs in."""
 
 
 def inside(path: Path, root: Path) -> Path:

@@ -55,7 +55,12 @@ import nbformat
 
 from playbook import paths
 from playbook.checksums import file_sha256
-from playbook.errors import NotebookError, PlaybookError, RenderError, StorageError
+from playbook.errors import (
+    NotebookError,
+    RenderError,
+    StorageError,
+    UnknownParameterError,
+)
 from playbook.kernels import KernelWorkers, Task, WarmKernel, release_memory
 from playbook.outline import drop_empty_subsections
 from playbook.render_pdf import html_to_pdf
@@ -87,10 +92,6 @@ PACKAGES = (
 _EXHIBIT_NO = re.compile(r"""(<span\s+class=["']exhibit-no["']\s*>)\s*(\d+)\s*(</span>)""")
 _HEADING = re.compile(r"^(#{1,2})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
-
-
-class UnknownParameterError(PlaybookError):
-    """A parameter was passed to a notebook that does not declare it."""
 
 
 # --------------------------------------------------------------------------- public types

@@ -32,7 +32,7 @@ from playbook import charts
 from playbook import textfmt as tf
 from playbook.config import Params, load_params
 from playbook.contract import TABLES
-from playbook.errors import InsufficientDataError
+from playbook.errors import GeneratedTextError, InsufficientDataError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
 from playbook.sanitize import markdown_html
@@ -212,7 +212,7 @@ class NotebookSession:
     def note(self, text: str) -> None:
         """Show a boxed note (what is not shown and why, a caveat) in the report."""
         if " nan" in f" {text.lower()}":
-            raise ValueError(f"generated text contains 'nan': {text!r}")
+            raise GeneratedTextError("generated text", text)
         display(HTML(note_html(text)))
 
     def say(self, text: str) -> None:
@@ -225,7 +225,7 @@ class NotebookSession:
         their ``*``, ``_``, ``[...]`` or ``$`` are shown as typed too. A heading here is not
         in the contents: headings belong in the notebook's markdown cells."""
         if " nan" in f" {text.lower()}":
-            raise ValueError(f"generated text contains 'nan': {text!r}")
+            raise GeneratedTextError("generated text", text)
         display(HTML(markdown_html(text)))
 
     def findings_path(self) -> Path | None:

@@ -678,7 +678,8 @@ def test_client_and_period_cannot_leave_the_project_folders(args, root: Path):
 
 
 def test_report_folder_is_checked_to_stay_inside_reports(root: Path):
-    from playbook.locks import UnsafePathError, inside, report_dir
+    from playbook.errors import UnsafePathError
+    from playbook.locks import inside, report_dir
 
     assert report_dir("t", "2024-Q1") == root / "reports" / "t" / "2024-Q1"
     with pytest.raises(UnsafePathError):

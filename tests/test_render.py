@@ -11,10 +11,9 @@ import nbformat
 import pytest
 from pypdf import PdfReader
 
-from playbook.errors import NotebookError
+from playbook.errors import NotebookError, UnknownParameterError
 from playbook.render import (
     ReportMeta,
-    UnknownParameterError,
     anchor_headings,
     combine_notebooks,
     mark_numeric_cells,

@@ -41,8 +41,6 @@ Modules, in the order the generator uses them:
 
 from playbook.demo.effects import FEATURE_RULES, PLANTED_EFFECTS
 from playbook.demo.export import FILES
-from playbook.demo.folder import GeneratedFolderError
 from playbook.demo.generate import generate_demo, write_demo
 
-__all__ = ["FEATURE_RULES", "FILES", "PLANTED_EFFECTS", "GeneratedFolderError",
-           "generate_demo", "write_demo"]
+__all__ = ["FEATURE_RULES", "FILES", "PLANTED_EFFECTS", "generate_demo", "write_demo"]

@@ -22,7 +22,7 @@ import pandas as pd
 from playbook import paths
 from playbook.checksums import file_sha256
 from playbook.demo.export import FILES
-from playbook.errors import PlaybookError
+from playbook.errors import GeneratedFolderError
 from playbook.storage import write_text, writing
 
 #: The marker the generator leaves in every folder it wrote (JSON, see :func:`_marker`).
@@ -33,16 +33,6 @@ MARKER_FORMAT = 1
 _WORK = ".generating-"
 #: Names listed in a refusal before "and N more".
 _LISTED = 8
-
-
-class GeneratedFolderError(PlaybookError):
-    """The generator will not write into a folder: another folder that has files in it
-    (``kind == "not-demo"``), or ``data/demo`` with files edited or added since it was
-    generated (``kind == "edited"``)."""
-
-    def __init__(self, message: str, *, fix: str, kind: str) -> None:
-        super().__init__(message, fix=fix)
-        self.kind = kind
 
 
 @dataclass(frozen=True)
