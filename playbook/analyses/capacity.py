@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.analyses.account_state import account_mrr
+from playbook.analyses.scenarios import check_compounding, mrr_path
 from playbook.errors import ParamsError
 
 TouchModel = Mapping[str, object]
@@ -448,8 +449,10 @@ def revenue_paths(
 ) -> pd.DataFrame:
     """MRR path per month under constant growth and churn rates: what churn compounds to.
 
-    ``MRR_t = customers_t x arpa`` (money per month; ARPA held constant). With annual
-    growth ``g`` and annual churn ``c`` applied per step:
+    One :func:`playbook.analyses.scenarios.mrr_path` per churn rate, from ``customers x
+    arpa`` with all growth as new sales and no price change: ``MRR_t = customers_t x arpa``
+    (money per month; ARPA held constant). With annual growth ``g`` and annual churn ``c``
+    applied per step:
 
     * ``compounding="yearly"``: one step a year; MRR is flat within a year and steps at
       months 12, 24, ...;
@@ -476,19 +479,13 @@ def revenue_paths(
     DataFrame indexed by ``month`` (0 .. 12 x years; month 0 is today) with one float
     column per churn rate (column labels are the rates, ``columns.name = "annual_churn"``).
     """
-    if compounding not in ("monthly", "yearly"):
-        raise ParamsError(f"compounding must be 'monthly' or 'yearly'; got {compounding!r}.")
-    if churn_base not in ("current", "starting"):
-        raise ParamsError(f"churn_base must be 'current' or 'starting'; got {churn_base!r}.")
-    months = np.arange(12 * years + 1)
-    steps = months if compounding == "monthly" else months // 12
-    per = 12.0 if compounding == "monthly" else 1.0
-    paths = {}
-    for c in churn_rates:
-        g_s, c_s = growth / per, float(c) / per
-        factor = (1 + g_s) * (1 - c_s) if churn_base == "current" else 1 + g_s - c_s
-        paths[float(c)] = customers * arpa * factor ** steps.astype(float)
-    out = pd.DataFrame(paths, index=pd.Index(months, name="month"))
+    check_compounding(compounding, churn_base)
+    months = pd.Index(np.arange(12 * years + 1), name="month")
+    model = dict(years=years, compounding=compounding, churn_base=churn_base)
+    paths = {float(c): mrr_path(customers * arpa, {"new_sales": growth, "expansion": 0.0,
+                                                   "churn": float(c)}, **model).to_numpy()
+             for c in churn_rates}
+    out = pd.DataFrame(paths, index=months)
     out.columns.name = "annual_churn"
     return out
 

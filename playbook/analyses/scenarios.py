@@ -13,13 +13,15 @@ these keys, e.g. from :func:`client_rates`):
 * ``churn``: MRR lost to cancellations and contractions (gross MRR churn);
 * ``price``: list-price change applied to the whole base (0 = none).
 
-Growth ``g = new_sales + expansion``. As in
-:func:`playbook.analyses.capacity.revenue_paths`, the rates apply once a year
+Growth ``g = new_sales + expansion``. The rates apply once a year
 (``compounding="yearly"``: MRR is flat within a year and steps at months 12, 24, ...) or
 every month at ``rate / 12`` (``"monthly"``), and per step ``s``:
 
 * ``churn_base="current"`` (multiplicative): ``M_{s+1} = M_s (1 + g_s)(1 - c_s)(1 + p_s)``;
 * ``churn_base="starting"`` (additive): ``M_{s+1} = M_s (1 + g_s - c_s + p_s)``.
+
+:func:`mrr_path` is the one implementation of this model; the revenue paths of the capacity
+section (:func:`playbook.analyses.capacity.revenue_paths`) are ``mrr_path`` per churn rate.
 
 Revenue over N years is the sum of the MRR of months 1 .. 12N (month 0 is today); its
 present value discounts month ``m`` by ``(1 + discount_rate)^(m / 12)``.
@@ -42,7 +44,9 @@ Compounding = Literal["monthly", "yearly"]
 ChurnBase = Literal["current", "starting"]
 
 
-def _check(compounding: str, churn_base: str) -> None:
+def check_compounding(compounding: str, churn_base: str) -> None:
+    """Raise :class:`ParamsError` unless ``compounding`` is monthly or yearly and
+    ``churn_base`` current or starting (``scenarios.compounding`` and ``.churn_base``)."""
     if compounding not in ("monthly", "yearly"):
         raise ParamsError(f"compounding must be 'monthly' or 'yearly'; got {compounding!r}.")
     if churn_base not in ("current", "starting"):
@@ -98,7 +102,7 @@ def step_factor(growth: float, churn: float, price: float = 0.0, *,
                 compounding: Compounding = "monthly", churn_base: ChurnBase = "current"
                 ) -> float:
     """Growth of MRR in one step (a month or a year) for annual rates (see module doc)."""
-    _check(compounding, churn_base)
+    check_compounding(compounding, churn_base)
     per = 12.0 if compounding == "monthly" else 1.0
     g, c, p = growth / per, churn / per, price / per
     if churn_base == "current":
