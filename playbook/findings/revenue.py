@@ -7,6 +7,7 @@ contain "nan": a missing figure changes the wording instead.
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from playbook import charts
 from playbook import textfmt as tf
@@ -85,9 +86,29 @@ def retention_trend(trend: pd.DataFrame, months: int) -> ExhibitSpec:
               "account at its earlier MRR; NRR counts expansion.")
 
 
+def _whole_cohorts(matrix: pd.DataFrame, sizes: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a cohort matrix whose cohort is whole: not ``left_censored`` in ``sizes``
+    (the first quarter of the data mixes in customers who started before it)."""
+    return matrix.loc[~sizes.reindex(matrix.index)["left_censored"].fillna(False).astype(bool)]
+
+
+def _cohort_figure(usable: pd.DataFrame, sizes: pd.DataFrame, *, above_one: bool) -> Figure:
+    """Heatmap of every third month since start (at most 12 columns) of the whole cohorts,
+    with their sizes; ``above_one``: the colour scale reaches the largest value when it is
+    above 100% (revenue retention can be), else it ends at 100%."""
+    cols = [c for c in usable.columns if c % 3 == 0][:12]
+    matrix = usable[cols].copy()
+    matrix.index = [str(i) for i in matrix.index]
+    fig, ax = charts.new_figure(0.26 * len(matrix) + 0.9)
+    vmax = max(1.0, float(matrix.max().max())) if above_one else 1.0
+    charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(index=lambda i: str(i)),
+                          vmax=vmax)
+    return fig
+
+
 def cohort_title(logo: pd.DataFrame, sizes: pd.DataFrame) -> str:
     col = 12 if 12 in logo.columns else (logo.columns[-1] if len(logo.columns) else None)
-    usable = logo.loc[~sizes.reindex(logo.index)["left_censored"].fillna(False).astype(bool)]
+    usable = _whole_cohorts(logo, sizes)
     if col is None or usable[col].dropna().empty:
         return "Cohorts are too young to compare retention after a year"
     values = usable[col].dropna()
@@ -97,7 +118,7 @@ def cohort_title(logo: pd.DataFrame, sizes: pd.DataFrame) -> str:
 
 def revenue_cohort_title(rev: pd.DataFrame, sizes: pd.DataFrame) -> str:
     """Rule: above 100% after a year means expansion outgrew losses in those cohorts."""
-    usable = rev.loc[~sizes.reindex(rev.index)["left_censored"].fillna(False).astype(bool)]
+    usable = _whole_cohorts(rev, sizes)
     if 12 not in usable.columns or usable[12].dropna().empty:
         return "Cohorts are too young to compare revenue retention after a year"
     values = usable[12].dropna()
@@ -110,30 +131,18 @@ def revenue_cohort_title(rev: pd.DataFrame, sizes: pd.DataFrame) -> str:
 
 
 def revenue_cohort_heatmap(rev: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
-    usable = rev.loc[~sizes.reindex(rev.index)["left_censored"].fillna(False).astype(bool)]
-    cols = [c for c in usable.columns if c % 3 == 0][:12]
-    matrix = usable[cols].copy()
-    matrix.index = [str(i) for i in matrix.index]
-    fig, ax = charts.new_figure(0.26 * len(matrix) + 0.9)
-    charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(index=lambda i: str(i)),
-                          vmax=max(1.0, float(matrix.max().max())))
+    usable = _whole_cohorts(rev, sizes)
     return ExhibitSpec(
-        fig, revenue_cohort_title(rev, sizes),
+        _cohort_figure(usable, sizes, above_one=True), revenue_cohort_title(rev, sizes),
         "Revenue retention by start quarter, cohort MRR as % of its starting MRR, by months "
         "since start", "mrr", n=int(sizes.loc[usable.index, "accounts"].sum()),
         notes="Above 100%: expansion outgrew churn and contraction in that cohort.")
 
 
 def cohort_heatmap(logo: pd.DataFrame, sizes: pd.DataFrame) -> ExhibitSpec:
-    usable = logo.loc[~sizes.reindex(logo.index)["left_censored"].fillna(False).astype(bool)]
-    cols = [c for c in usable.columns if c % 3 == 0][:12]
-    matrix = usable[cols].copy()
-    matrix.index = [str(i) for i in matrix.index]
-    fig, ax = charts.new_figure(0.26 * len(matrix) + 0.9)
-    charts.cohort_heatmap(matrix, ax, sizes=sizes["accounts"].rename(
-        index=lambda i: str(i)))
+    usable = _whole_cohorts(logo, sizes)
     return ExhibitSpec(
-        fig, cohort_title(logo, sizes),
+        _cohort_figure(usable, sizes, above_one=False), cohort_title(logo, sizes),
         "Logo retention by start quarter, % of the cohort's accounts still paying, by "
         "months since start",
         "mrr", n=int(sizes.loc[usable.index, "accounts"].sum()),
