@@ -6,6 +6,7 @@ report states exactly the policies it applied.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import platform
@@ -19,7 +20,8 @@ import pandas as pd
 from playbook import paths
 from playbook import textfmt as tf
 from playbook.checksums import file_sha256
-from playbook.config import Params
+from playbook.config import Params, read_yaml
+from playbook.findings.drivers import label
 from playbook.quality import QualityLog
 
 PACKAGES = ("pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
@@ -141,8 +143,6 @@ def regression_table(model: dict[str, Any]) -> pd.DataFrame:
     does not give (a penalised fit has no standard error, interval or p-value) is None,
     which the table shows as :data:`ABSENT`; :func:`regression_note` says why.
     """
-    from playbook.findings.drivers import label
-
     coefs = pd.DataFrame(model["coefficients"])
     name = coefs["term"] if "term" in coefs else coefs["feature"]
     unit = coefs["unit"].fillna("") if "unit" in coefs else pd.Series("", index=coefs.index)
@@ -187,8 +187,6 @@ def regression_note(model: dict[str, Any]) -> str:
 def input_files_html(quality: QualityLog) -> str:
     """The input files table: table, file, rows read and the full SHA-256 checksum (one
     line, small monospace). Rows kept and set aside are in the data-sources exhibit."""
-    import html
-
     rows = "".join(
         f"<tr><td>{html.escape(t.table)}</td><td>{html.escape(t.file)}</td>"
         f'<td class="num">{t.rows_read:,}</td><td class="hash">{t.sha256}</td></tr>'
@@ -246,8 +244,6 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
     """Parameters whose value differs from the shared defaults (the client's and the
     command line's choices), excluding the table mappings; the full merged set is in
     manifest.json."""
-    from playbook.config import read_yaml
-
     defaults = _flatten(read_yaml(paths.defaults_file()))
     merged = _flatten({k: v for k, v in p.as_dict().items() if k not in ("tables", "derived")})
     rows = [{"parameter": k, "value": json.dumps(v, default=str),
