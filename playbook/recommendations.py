@@ -61,6 +61,12 @@ def _lt(value: float | None, threshold: float) -> bool:
     return value is not None and value < threshold
 
 
+def _mrr_short_of(mrr: float | None, rate: float | None, target: float) -> float | None:
+    """MRR at stake when a retention ``rate`` falls short of ``target``: ``mrr x (target -
+    rate)`` (money per month; None when either is unknown)."""
+    return None if mrr is None or rate is None else mrr * (target - rate)
+
+
 RULES: list[Rule] = [
     Rule(
         "save-renewals-at-risk", "run save plans on the renewals at risk",
@@ -125,8 +131,7 @@ RULES: list[Rule] = [
         action=lambda f: (f"Build an expansion motion to lift net revenue retention from "
                           f"{tf.pct(f.nrr, 0)} above 100%"),
         owner="Account management", priority="Medium", timing="90 days",
-        mrr_at_stake=lambda f: (None if f.mrr is None or f.nrr is None
-                                else f.mrr * (NRR_TARGET - f.nrr)),
+        mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.nrr, NRR_TARGET),
         finding=f"net revenue retention below {NRR_TARGET:.0%}"),
     Rule(
         "reduce-gross-losses", "cut gross losses",
@@ -134,8 +139,7 @@ RULES: list[Rule] = [
         action=lambda f: (f"Cut gross losses: gross revenue retention of {tf.pct(f.grr, 0)} "
                           f"is below the {GRR_FLOOR:.0%} mark"),
         owner="CS director", priority="Medium", timing="90 days",
-        mrr_at_stake=lambda f: (None if f.mrr is None or f.grr is None
-                                else f.mrr * (GRR_FLOOR - f.grr)),
+        mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.grr, GRR_FLOOR),
         finding=f"gross revenue retention below {GRR_FLOOR:.0%}"),
 ]
 
