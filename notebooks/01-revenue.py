@@ -17,7 +17,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import backtest, drivers, reasons, revenue, surprises, variables
+from playbook.analyses import reasons, revenue, surprises, variables
 from playbook.findings import drivers as driver_story
 from playbook.findings import revenue as story
 
@@ -29,14 +29,7 @@ p = nb.params
 
 # %%
 if nb.requires("mrr", enables="the MRR bridge") and nb.has_mrr_history(1):
-    counted = revenue.recognise_churn(nb.data["mrr"], nb.data.get("churn_events"),
-                                      recognise_at=p.churn.recognise_at)
-    moves = revenue.mrr_movements(
-        counted,
-        reactivation_window_months=p.churn.reactivation_window_months,
-        count_same_month_churn=p.churn.count_same_month_churn,
-        churn_events=nb.data.get("churn_events"),
-    )
+    moves = nb.ctx.mrr_movements
     summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
     nb.record("period", summary)
     nb.show(story.mrr_bridge(summary, nb.currency), headline=True)
@@ -134,18 +127,14 @@ if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
 # not see coming.
 
 # %%
-decisions = drivers.renewal_decisions(nb.data["accounts"], nb.data.get("renewals"),
-                                      nb.data.get("churn_events"), as_of=nb.as_of,
-                                      **p.renewal_options())
-monthly = drivers.month_to_month_accounts(nb.data["accounts"],
-                                          term_months=p.contracts.term_months)
+decisions = nb.ctx.renewal_decisions
+monthly = nb.ctx.month_to_month_accounts
 if len(monthly):
     nb.say(driver_story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
 lost = decisions[(decisions["renewed"] == 0)
                  & decisions["decision_date"].between(nb.as_of - nb.months(12), nb.as_of)]
-health_then = backtest.health_at_cutoff(lost, nb.data.tables, weights=p.health.weights,
-                                        bands=p.health.bands, cutoff_days=p.drivers.cutoff_days)
+health_then = nb.ctx.health_before(lost)
 surprise = surprises.surprise_non_renewals(lost, health_then,
                                            churn_events=nb.data.get("churn_events"),
                                            healthy_bands=p.thresholds.surprise_bands)

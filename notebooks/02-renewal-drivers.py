@@ -33,21 +33,12 @@ options = p.feature_options()
 # ## What goes with renewal
 
 # %%
-decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
-                                      as_of=nb.as_of, **p.renewal_options())
-decisions = decisions[decisions["decision_date"] <= nb.as_of]
-monthly = drivers.month_to_month_accounts(d["accounts"], term_months=p.contracts.term_months)
-all_rows, built = drivers.modelling_table(decisions, d.tables,
-                                          cutoff_days=p.drivers.cutoff_days, **options)
-lookback = drivers.history_days(contact_days_cap=options["contact_days_cap"],
-                                nps_lookback_days=options["nps_lookback_days"])
-table, history = drivers.drop_short_history(all_rows, drivers.data_start(d.tables), lookback)
-derived = bool((decisions["source"] == "derived").any())
-features = drivers.chosen_features(p.drivers.features, built, derived=derived)
-left_out = {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS} \
-    if derived and "tenure_years" in built["built"] and "tenure_years" not in features else {}
-model = nb.attempt(drivers.fit_renewal_model, table, features, units=built["units"],
-                   enables="the renewal model")
+monthly = nb.ctx.month_to_month_accounts
+all_rows = nb.ctx.modelling_rows  # each decision's features at its cut-off
+built = nb.ctx.features_built  # which features were built, their units, what was skipped
+table, history = nb.ctx.modelling_table, nb.ctx.modelling_history  # enough history only
+left_out = nb.ctx.features_left_out
+model = nb.attempt(lambda: nb.ctx.renewal_model, enables="the renewal model")
 nb.say(story.history_sentence(history, len(all_rows)))
 if len(monthly):
     nb.say(story.month_to_month_sentence(len(monthly)))

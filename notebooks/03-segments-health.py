@@ -21,7 +21,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 import pandas as pd
 
 from playbook import session
-from playbook.analyses import backtest, clv, drivers, health, segments
+from playbook.analyses import backtest, clv, health, segments
 from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
 
@@ -29,25 +29,21 @@ nb = session.start("03-segments-health", client=client, period=period, as_of=as_
                    run_dir=run_dir)
 p, d = nb.params, nb.data
 t = p.thresholds
-cutoffs = p.value.tier_cutoffs if p.value.tier_method == "cutoffs" else None
 year_start = nb.as_of - nb.months(12)
 
 # %% [markdown]
 # ## Value pyramid
 
 # %%
-value_inputs = dict(weights=p.value.weights, usage=d.get("usage"),
-                    csm_inputs=d.get("csm_inputs"), mrr=d.get("mrr"))
-scores = segments.value_scores(d["accounts"], as_of=nb.as_of, **value_inputs)
-tiers = segments.value_tiers(scores, shares=p.value.tier_shares, cutoffs=cutoffs)
+scores, tiers = nb.ctx.value_scores, nb.ctx.value_tiers
 pyramid = segments.tier_concentration(d["accounts"], tiers, mrr=scores["mrr"],
                                       small_group_n=t.small_group_n)
 nb.record("tiers_now", pyramid.reset_index())
 nb.show(story.value_pyramid(pyramid, method=p.value.tier_method))
 
 # %%
-scores_then = segments.value_scores(d["accounts"], as_of=year_start, **value_inputs)
-tiers_then = segments.value_tiers(scores_then, shares=p.value.tier_shares, cutoffs=cutoffs)
+scores_then = nb.ctx.value_scores_on(year_start)
+tiers_then = nb.ctx.value_tiers_of(scores_then)
 leak = segments.tier_concentration(d["accounts"], tiers_then, churned=d.get("churn_events"),
                                    window=(year_start, nb.as_of), mrr=scores_then["mrr"],
                                    small_group_n=t.small_group_n)
@@ -56,9 +52,7 @@ nb.show(story.tier_table(leak, nb.currency), headline=True)
 
 # %%
 previous_end = nb.period_start - pd.Timedelta(days=1)
-tiers_before = segments.value_tiers(
-    segments.value_scores(d["accounts"], as_of=previous_end, **value_inputs),
-    shares=p.value.tier_shares, cutoffs=cutoffs)
+tiers_before = nb.ctx.value_tiers_of(nb.ctx.value_scores_on(previous_end))
 stability = segments.tier_stability(tiers_before, tiers)
 nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
 nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), detail=True)
@@ -115,10 +109,7 @@ if nb.requires("onboarding", enables="onboarding step completion"):
 # ## Health scorecard
 
 # %%
-health_inputs = dict(weights=p.health.weights, bands=p.health.bands, usage=d.get("usage"),
-                     surveys=d.get("surveys"), tickets=d.get("tickets"),
-                     csm_inputs=d.get("csm_inputs"), **p.health.measure_options.model_dump())
-scored = health.health_scores(d["accounts"], as_of=nb.as_of, **health_inputs)
+scored = nb.ctx.health_scores
 has_health = bool(scored["health_score"].notna().any())
 nb.record("health_bands", scored["health_band"].value_counts().to_dict())
 if has_health:
@@ -140,18 +131,14 @@ if has_health:
 # ## Does the score predict renewal?
 
 # %%
-decisions = drivers.renewal_decisions(d["accounts"], d.get("renewals"), d.get("churn_events"),
-                                      as_of=nb.as_of, **p.renewal_options())
-monthly = drivers.month_to_month_accounts(d["accounts"], term_months=p.contracts.term_months)
+decisions = nb.ctx.renewal_decisions
+monthly = nb.ctx.month_to_month_accounts
 if len(monthly):
     nb.say(driver_story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
 recent = decisions[decisions["decision_date"].between(
     nb.as_of - nb.months(p.health.backtest_months), nb.as_of)]
-past = backtest.health_at_cutoff(recent if has_health else recent.iloc[:0], d.tables,
-                                 weights=p.health.weights, bands=p.health.bands,
-                                 cutoff_days=p.drivers.cutoff_days,
-                                 **p.health.measure_options.model_dump())
+past = nb.ctx.health_before(recent if has_health else recent.iloc[:0])
 renewed = recent.loc[past.index, "renewed"].astype(float)
 tested = len(past) > 0
 if tested:

@@ -13,7 +13,8 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import capacity, revenue, scenarios, segments
+from playbook.analyses import capacity, revenue, scenarios
+from playbook.analyses.scenario_basis import scenario_basis
 from playbook.findings import capacity as story
 
 nb = session.start("04-capacity", client=client, period=period, as_of=as_of, run_dir=run_dir)
@@ -25,10 +26,7 @@ tier_names = list(touch_model["tiers"])
 # ## Touch model
 
 # %%
-scores = segments.value_scores(d["accounts"], as_of=nb.as_of, weights=p.value.weights,
-                               usage=d.get("usage"), csm_inputs=d.get("csm_inputs"),
-                               mrr=d.get("mrr"))
-tiers = segments.value_tiers(scores, shares=p.value.tier_shares)
+scores, tiers = nb.ctx.value_scores, nb.ctx.value_tiers
 counts = tiers.value_counts().to_dict()
 required = capacity.required_headcount(counts, touch_model)
 nb.record("touch_plan", capacity.touch_plan(touch_model))
@@ -86,41 +84,33 @@ nb.say(story.coverage_sentence(coverage))
 # Data used (analysts' note, not in the report): 12 months of `mrr`.
 
 # %%
-has_year = nb.has_mrr_history(12)
-if has_year:
-    s = p.scenarios
-    counted = revenue.recognise_churn(d["mrr"], d.get("churn_events"),
-                                      recognise_at=p.churn.recognise_at)
-    moves = revenue.mrr_movements(counted,
-                                  reactivation_window_months=p.churn.reactivation_window_months,
-                                  count_same_month_churn=p.churn.count_same_month_churn,
-                                  churn_events=d.get("churn_events"))
-    year = revenue.retention_summary(moves, nb.as_of - nb.months(11), nb.as_of)
-    rates = scenarios.client_rates(year)
-    nb.record("client_rates", rates)
-    implausible = scenarios.implausible_rates(rates, max_churn=s.max_churn,
-                                              max_growth=s.max_growth)
-    if implausible:  # nothing to compound: say why, skip the section's exhibits
-        nb.record("scenarios_skipped", implausible)
-        nb.note(story.implausible_rates_note(implausible, s.years))
-        has_year = False
-if has_year:
-    own, base_mrr = rates["churn"], rates["end_mrr"]
-    growth = rates["growth"] if s.growth is None else s.growth
-    model = dict(years=s.years, compounding=s.compounding, churn_base=s.churn_base)
-    churn_rates = sorted({0.0, own, *[r for r in s.churn_rates if abs(r - own) > 0.005]})
-    paths = capacity.revenue_paths(customers=1, arpa=base_mrr, growth=growth,
-                                   churn_rates=churn_rates, **model)
+s = p.scenarios
+basis = None  # the client's trailing-year rates: what the scenarios compound
+if nb.has_mrr_history(12):
+    year = revenue.retention_summary(nb.ctx.mrr_movements, nb.as_of - nb.months(11), nb.as_of)
+    basis = scenario_basis(year, years=s.years, compounding=s.compounding,
+                           churn_base=s.churn_base, growth=s.growth, churn_rates=s.churn_rates,
+                           max_churn=s.max_churn, max_growth=s.max_growth)
+    nb.record("client_rates", basis.rates)
+    if not basis.compoundable:  # nothing to compound: say why, skip the section's exhibits
+        nb.record("scenarios_skipped", basis.implausible)
+        nb.note(story.implausible_rates_note(basis.implausible, s.years))
+
+# %%
+if basis and basis.compoundable:
+    own, model = basis.churn, basis.model
+    paths = capacity.revenue_paths(customers=1, arpa=basis.mrr, growth=basis.growth,
+                                   churn_rates=basis.churn_rates, **model)
     path_gap = capacity.path_gap(paths, s.years)
     at_stake = scenarios.churn_change_value(
-        base_mrr, {"new_sales": growth, "expansion": 0.0, "churn": own}, 0.0,
+        basis.mrr, {"new_sales": basis.growth, "expansion": 0.0, "churn": own}, 0.0,
         discount_rate=s.discount_rate, **model)
     nb.record("scenario_gap", path_gap.reset_index())
     nb.record("revenue_at_stake_from_churn", {
         "annual_churn": own, "years": s.years, "year_n_mrr_gap": path_gap.loc[own, "gap"],
         "year_n_gap_share": path_gap.loc[own, "gap_share"],
         "revenue_over_years": at_stake["revenue_gain"], "npv": at_stake["npv_gain"]})
-    nb.show(story.revenue_paths(paths, path_gap, years=s.years, growth=growth, own=own,
+    nb.show(story.revenue_paths(paths, path_gap, years=s.years, growth=basis.growth, own=own,
                                 currency=nb.currency,
                                 assumptions=story.assumptions_text(
                                     s, growth_from_client=s.growth is None)))
@@ -132,12 +122,12 @@ if has_year:
 # ## Growth arithmetic and the value of less churn
 
 # %%
-if has_year:
-    arithmetic = scenarios.growth_arithmetic(rates, p.thresholds.growth_target)
+if basis and basis.compoundable:
+    arithmetic = scenarios.growth_arithmetic(basis.rates, p.thresholds.growth_target)
     nb.record("growth_arithmetic_client", arithmetic)
     nb.show(story.growth_table(arithmetic, nb.currency))
-    point = scenarios.churn_point_value(base_mrr, rates, point=s.churn_point,
-                                        discount_rate=s.discount_rate, **model)
+    point = scenarios.churn_point_value(basis.mrr, basis.rates, point=s.churn_point,
+                                        discount_rate=s.discount_rate, **basis.model)
     nb.record("churn_point_value", point)
     nb.say(story.churn_point_sentence(point, nb.currency))
 
@@ -145,8 +135,8 @@ if has_year:
 # ## Levers
 
 # %%
-if has_year:
-    levers = scenarios.lever_tornado(base_mrr, rates, s.levers, **model)
+if basis and basis.compoundable:
+    levers = scenarios.lever_tornado(basis.mrr, basis.rates, s.levers, **basis.model)
     nb.record("levers", levers.reset_index())
     nb.show(story.tornado(levers, years=s.years, currency=nb.currency))
 

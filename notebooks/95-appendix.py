@@ -11,6 +11,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 
 # %% tags=["remove_cell"]
 from playbook import appendix, paths, session
+from playbook.findings import drivers as driver_story
 
 nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir)
 
@@ -24,16 +25,18 @@ nb.say(appendix.definitions_markdown(nb.params))
 # ratios with 95% intervals and p-values.
 
 # %%
-drivers = appendix.recorded_findings(nb.run_dir, "02-renewal-drivers")
-model = (drivers or {}).get("findings", {}).get("model") if drivers else None
-if model and model.get("coefficients"):
+in_report = "02-renewal-drivers" in nb.params.report.notebooks  # the model of section 3
+fitted = (nb.attempt(lambda: nb.ctx.renewal_model, enables="the full regression table")
+          if in_report else None)
+if fitted is not None:
+    model = driver_story.model_record(fitted, nb.ctx.features_built)
     nb.table(appendix.regression_table(model), caption=appendix.regression_caption(model),
              formats={"odds ratio": "{:.2f}", "log-odds": "{:.3f}", "std. error": "{:.3f}"})
     if appendix.regression_note(model):
         nb.say(appendix.regression_note(model))
-else:
-    nb.say("The regression table is shown when the report runs the renewal-driver section "
-           "before this appendix.")
+elif not in_report:
+    nb.say("The regression table is shown when the report includes the renewal-driver "
+           "section.")
 
 # %% [markdown]
 # ## Reproducibility

@@ -133,7 +133,10 @@ def _figures(coefs: pd.DataFrame, key: str) -> list[float | None]:
 
 
 def regression_table(model: dict[str, Any]) -> pd.DataFrame:
-    """The recorded renewal model's coefficients as the appendix prints them.
+    """The renewal model's coefficients as the appendix prints them.
+
+    ``model`` is the model's record (:func:`playbook.findings.drivers.model_record` of
+    ``nb.ctx.renewal_model``, or the ``model`` that section recorded in results.json).
 
     One row per term: ``driver`` (the label the exhibits use, with the term's unit, e.g.
     "Executive sponsor (has an executive sponsor vs not)"), ``odds ratio`` with its 95%
@@ -255,11 +258,3 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
 def params_sha256(path: Path) -> str:
     """SHA-256 of the params file, or "missing" (a run from defaults only)."""
     return file_sha256(path) if path.is_file() else "missing"
-
-
-def recorded_findings(run_dir: Path | None, notebook: str) -> dict[str, Any] | None:
-    """Findings an earlier notebook of this run recorded (None when interactive)."""
-    if run_dir is None:
-        return None
-    file = run_dir / "findings" / f"{notebook}.json"
-    return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None

@@ -6,6 +6,8 @@ A notebook starts with::
                        run_dir=run_dir)
 
 and then uses ``nb.data`` (canonical tables), ``nb.params`` (merged parameters),
+``nb.ctx`` (the intermediates several sections share, each computed once:
+:mod:`playbook.context`),
 ``nb.exhibit(...)`` to show a numbered exhibit, ``nb.record(...)`` to record a headline
 figure, and ``nb.save()`` at the end to write its findings to
 ``<run_dir>/findings/<notebook>.json`` (the render step merges them into ``results.json``).
@@ -31,6 +33,7 @@ from matplotlib.figure import Figure
 from playbook import charts
 from playbook import textfmt as tf
 from playbook.config import Params, load_params
+from playbook.context import AnalysisContext
 from playbook.contract import TABLES
 from playbook.errors import GeneratedTextError, InsufficientDataError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
@@ -77,6 +80,16 @@ class NotebookSession:
     run_dir: Path | None
     book: ExhibitBook = field(default_factory=ExhibitBook)
     findings: dict[str, Any] = field(default_factory=dict)
+    context: AnalysisContext | None = None
+
+    @property
+    def ctx(self) -> AnalysisContext:
+        """The run's shared intermediates (renewal decisions, MRR movements, value tiers,
+        health, the renewal model), each computed once when first read
+        (:class:`playbook.context.AnalysisContext`)."""
+        if self.context is None:
+            self.context = AnalysisContext(self.params, self.data.tables)
+        return self.context
 
     @property
     def currency(self) -> str:
@@ -246,9 +259,11 @@ class NotebookSession:
 
 def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = ""
           ) -> NotebookSession:
-    """Load parameters and data for a notebook and set the house chart style."""
+    """Load parameters and data for a notebook, build its analysis context (``nb.ctx``) and
+    set the house chart style."""
     params = load_params(client, period=period or None, as_of=as_of or None)
     data = load_client(params)
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
-    return NotebookSession(name, params, data, Path(run_dir) if run_dir else None)
+    return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,
+                           context=AnalysisContext(params, data.tables))

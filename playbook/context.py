@@ -1,0 +1,265 @@
+"""The analysis context: each intermediate several sections share, computed once per run.
+
+A notebook gets it from its session (``nb.ctx``, built by :func:`playbook.session.start`
+from the run's parameters and validated tables) and reads what it needs::
+
+    decisions = nb.ctx.renewal_decisions      # computed on first use, then kept
+    moves = nb.ctx.mrr_movements
+
+Each shared intermediate has one definition here, so two sections cannot build it two ways:
+the renewal decisions and month-to-month accounts (sections 1, 3, 4), the MRR movements
+(1, 6), the value scores and tiers (4, 5), the health score now and at past renewals' cut-offs
+(1, 4), and the renewal model with its modelling table (3 and the appendix). Each is a
+:func:`functools.cached_property`: computed once, when first read, by the pure function of
+:mod:`playbook.analyses` that defines it. The context reads no file and shows nothing.
+
+Dates are days (``pd.Timestamp``); money is in the client's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+
+from playbook.analyses import backtest, drivers, health, revenue, segments
+from playbook.config import Params
+from playbook.errors import InsufficientDataError
+
+#: Months before the as-of date whose renewal decisions :attr:`AnalysisContext.
+#: health_at_cutoff` scores at least: the surprise non-renewals look back a year (the
+#: health backtest looks back ``health.backtest_months``, whichever is longer counts).
+SURPRISE_MONTHS = 12
+
+
+class AnalysisContext:
+    """Shared intermediates of one run (one client, one as-of date), each computed once.
+
+    Parameters
+    ----------
+    params : Params
+        The run's merged parameters (``as_of`` set).
+    tables : mapping
+        The validated canonical tables by name (:attr:`playbook.loader.ClientData.tables`);
+        a table the client did not supply is absent.
+    """
+
+    def __init__(self, params: Params, tables: Mapping[str, pd.DataFrame]) -> None:
+        self.params = params
+        self.tables = tables
+        self.as_of = pd.Timestamp(params.as_of)
+
+    def _table(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    # ------------------------------------------------------------------ renewals
+    @cached_property
+    def renewal_decisions(self) -> pd.DataFrame:
+        """Every renewal decision made on or before the as-of date, with its outcome.
+
+        :func:`playbook.analyses.drivers.renewal_decisions` with the ``contracts``
+        parameters; one row per decision (``account_id``, ``decision_date``, ``renewed``
+        1/0, ...), indexed as that function numbers them (a later decision a renewals table
+        lists is left out, its index with it)."""
+        made = drivers.renewal_decisions(self.tables["accounts"], self._table("renewals"),
+                                         self._table("churn_events"), as_of=self.as_of,
+                                         **self.params.renewal_options())
+        return made[made["decision_date"] <= self.as_of]
+
+    @cached_property
+    def month_to_month_accounts(self) -> pd.Series:
+        """IDs of the accounts on a one-month contract, which make no renewal decisions
+        (:func:`playbook.analyses.drivers.month_to_month_accounts`)."""
+        return drivers.month_to_month_accounts(self.tables["accounts"],
+                                               term_months=self.params.contracts.term_months)
+
+    # ------------------------------------------------------------------ revenue
+    @cached_property
+    def mrr_movements(self) -> pd.DataFrame:
+        """Each account's MRR movement per month (new, expansion, reactivation, contraction,
+        churn), with churn recognised as ``churn.recognise_at`` says
+        (:func:`playbook.analyses.revenue.recognise_churn`) and reactivation within
+        ``churn.reactivation_window_months`` (:func:`playbook.analyses.revenue.
+        mrr_movements`). Needs the ``mrr`` table (KeyError without it)."""
+        c = self.params.churn
+        events = self._table("churn_events")
+        counted = revenue.recognise_churn(self.tables["mrr"], events,
+                                          recognise_at=c.recognise_at)
+        return revenue.mrr_movements(counted,
+                                     reactivation_window_months=c.reactivation_window_months,
+                                     count_same_month_churn=c.count_same_month_churn,
+                                     churn_events=events)
+
+    # ------------------------------------------------------------------ value
+    def value_scores_on(self, day: pd.Timestamp) -> pd.DataFrame:
+        """Each account's value score as of ``day`` (:func:`playbook.analyses.segments.
+        value_scores` with ``value.weights``; ``mrr`` is its MRR on that day). Not kept:
+        :attr:`value_scores` is the as-of date's."""
+        return segments.value_scores(self.tables["accounts"], as_of=day,
+                                     weights=self.params.value.weights,
+                                     usage=self._table("usage"),
+                                     csm_inputs=self._table("csm_inputs"),
+                                     mrr=self._table("mrr"))
+
+    def value_tiers_of(self, scores: pd.DataFrame) -> pd.Series:
+        """The value tier of each account of ``scores`` (:func:`playbook.analyses.segments.
+        value_tiers`: by ``value.tier_shares`` of the accounts, or by ``value.tier_cutoffs``
+        on the score when ``value.tier_method`` is ``cutoffs``)."""
+        v = self.params.value
+        return segments.value_tiers(scores, shares=v.tier_shares,
+                                    cutoffs=v.tier_cutoffs if v.tier_method == "cutoffs"
+                                    else None)
+
+    @cached_property
+    def value_scores(self) -> pd.DataFrame:
+        """Value scores as of the as-of date (:meth:`value_scores_on`)."""
+        return self.value_scores_on(self.as_of)
+
+    @cached_property
+    def value_tiers(self) -> pd.Series:
+        """Value tiers as of the as-of date (:meth:`value_tiers_of` of :attr:`value_scores`)."""
+        return self.value_tiers_of(self.value_scores)
+
+    # ------------------------------------------------------------------ health
+    def _health_options(self) -> dict[str, Any]:
+        h = self.params.health
+        return {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump()}
+
+    @cached_property
+    def health_scores(self) -> pd.DataFrame:
+        """Health score, band and measure scores of every account active on the as-of date
+        (:func:`playbook.analyses.health.health_scores` with ``health.weights``,
+        ``health.bands`` and ``health.measure_options``)."""
+        return health.health_scores(self.tables["accounts"], as_of=self.as_of,
+                                    usage=self._table("usage"),
+                                    surveys=self._table("surveys"),
+                                    tickets=self._table("tickets"),
+                                    csm_inputs=self._table("csm_inputs"),
+                                    **self._health_options())
+
+    @cached_property
+    def health_window_start(self) -> pd.Timestamp:
+        """The earliest decision date :attr:`health_at_cutoff` covers: the longer of
+        :data:`SURPRISE_MONTHS` and ``health.backtest_months`` before the as-of date."""
+        months = max(SURPRISE_MONTHS, self.params.health.backtest_months)
+        return self.as_of - pd.DateOffset(months=months)
+
+    @cached_property
+    def health_at_cutoff(self) -> pd.DataFrame:
+        """Health score and band of each renewal decision's account at the decision's
+        cut-off (``drivers.cutoff_days`` before it), for the decisions of
+        :attr:`renewal_decisions` dated from :attr:`health_window_start` to the as-of date
+        (:func:`playbook.analyses.backtest.health_at_cutoff`, same weights, bands and
+        measure options as :attr:`health_scores`). Indexed like the decisions; one without
+        a score is left out. Use :meth:`health_before` for a subset of decisions."""
+        decisions = self.renewal_decisions
+        recent = decisions[decisions["decision_date"] >= self.health_window_start]
+        return backtest.health_at_cutoff(recent, self.tables,
+                                         cutoff_days=self.params.drivers.cutoff_days,
+                                         **self._health_options())
+
+    def health_before(self, decisions: pd.DataFrame) -> pd.DataFrame:
+        """The rows of :attr:`health_at_cutoff` of ``decisions`` (rows of
+        :attr:`renewal_decisions` dated from :attr:`health_window_start`), in index order.
+
+        Raises
+        ------
+        ValueError
+            When a decision predates :attr:`health_window_start` (it was not scored).
+        """
+        early = decisions["decision_date"] < self.health_window_start
+        if early.any():
+            raise ValueError(f"{int(early.sum())} decision(s) predate "
+                             f"{self.health_window_start:%Y-%m-%d}, the first date scored "
+                             "at its cut-off")
+        scored = self.health_at_cutoff
+        return scored[scored.index.isin(decisions.index)]
+
+    # ------------------------------------------------------------------ renewal model
+    @cached_property
+    def _modelling(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        return drivers.modelling_table(self.renewal_decisions, self.tables,
+                                       cutoff_days=self.params.drivers.cutoff_days,
+                                       **self.params.feature_options())
+
+    @property
+    def modelling_rows(self) -> pd.DataFrame:
+        """Every decision of :attr:`renewal_decisions` with its features measured at the
+        cut-off (:func:`playbook.analyses.drivers.modelling_table`), short history
+        included."""
+        return self._modelling[0]
+
+    @property
+    def features_built(self) -> dict[str, Any]:
+        """What :func:`playbook.analyses.drivers.modelling_table` built: ``built``
+        (feature names), ``units``, ``skipped`` (feature -> why), ``notes``, ..."""
+        return self._modelling[1]
+
+    @cached_property
+    def _history_split(self) -> tuple[pd.DataFrame, dict[str, Any]]:
+        options = self.params.feature_options()
+        lookback = drivers.history_days(contact_days_cap=options["contact_days_cap"],
+                                        nps_lookback_days=options["nps_lookback_days"])
+        return drivers.drop_short_history(self.modelling_rows, drivers.data_start(self.tables),
+                                          lookback)
+
+    @property
+    def modelling_table(self) -> pd.DataFrame:
+        """The rows of :attr:`modelling_rows` whose features rest on history the data holds
+        (:func:`playbook.analyses.drivers.drop_short_history`): what the model is fitted
+        on."""
+        return self._history_split[0]
+
+    @property
+    def modelling_history(self) -> dict[str, Any]:
+        """How many decisions were left out for short history, and from which data start
+        (the second value of :func:`playbook.analyses.drivers.drop_short_history`)."""
+        return self._history_split[1]
+
+    @cached_property
+    def derived_decisions(self) -> bool:
+        """True when the decisions are derived from churn events and anniversaries (no
+        renewals table)."""
+        return bool((self.renewal_decisions["source"] == "derived").any())
+
+    @cached_property
+    def model_features(self) -> list[str]:
+        """The features the renewal model is asked to use: ``drivers.features`` that were
+        built, else the defaults (:func:`playbook.analyses.drivers.chosen_features`)."""
+        return drivers.chosen_features(self.params.drivers.features, self.features_built,
+                                       derived=self.derived_decisions)
+
+    @cached_property
+    def features_left_out(self) -> dict[str, str]:
+        """Built features kept out of the model on purpose, with why (tenure when the
+        decisions are derived: :data:`playbook.analyses.drivers.
+        TENURE_WITH_DERIVED_DECISIONS`)."""
+        if (self.derived_decisions and "tenure_years" in self.features_built["built"]
+                and "tenure_years" not in self.model_features):
+            return {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS}
+        return {}
+
+    @cached_property
+    def _renewal_fit(self) -> drivers.DriverModel | InsufficientDataError:
+        try:
+            return drivers.fit_renewal_model(self.modelling_table, self.model_features,
+                                             units=self.features_built["units"])
+        except InsufficientDataError as exc:  # kept, so a second reader is told the same
+            return exc
+
+    @property
+    def renewal_model(self) -> drivers.DriverModel:
+        """The logistic regression of renewal on :attr:`model_features` over
+        :attr:`modelling_table` (:func:`playbook.analyses.drivers.fit_renewal_model`).
+
+        Raises
+        ------
+        InsufficientDataError
+            When the data cannot support the model (one outcome only, no usable feature):
+            the same error each time it is read (the fit is tried once)."""
+        fit = self._renewal_fit
+        if isinstance(fit, InsufficientDataError):
+            raise fit
+        return fit
