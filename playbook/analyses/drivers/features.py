@@ -39,21 +39,27 @@ USER_ROLES = ("user", "champion")
 SPONSOR_ROLES = ("executive", "champion")
 HIGH_PRIORITIES = ("high", "urgent")
 
+#: The canonical tables by name (a missing or None table skips its features).
+Tables = Mapping[str, pd.DataFrame | None]
+#: The modelling table's report (``built``, ``skipped``, ``notes``, ...), filled in by the
+#: builders (see :func:`~playbook.analyses.drivers.table.modelling_table`).
+Report = dict[str, Any]
 
-def _skip(report: dict[str, Any], features: Sequence[str], reason: str) -> None:
+
+def _skip(report: Report, features: Sequence[str], reason: str) -> None:
     """Record in the report that ``features`` were not built, and why."""
     for f in features:
         report["skipped"][f] = reason
 
 
-def _built(report: dict[str, Any], frame: pd.DataFrame) -> pd.DataFrame:
+def _built(report: Report, frame: pd.DataFrame) -> pd.DataFrame:
     """Record ``frame``'s columns as built features; return it."""
     report["built"].extend(frame.columns)
     return frame
 
 
-def _provided(tables: Mapping[str, pd.DataFrame | None], name: str,
-              report: dict[str, Any], features: Sequence[str]) -> pd.DataFrame | None:
+def _provided(tables: Tables, name: str, report: Report, features: Sequence[str]
+              ) -> pd.DataFrame | None:
     """The table ``name``, or None after recording ``features`` as skipped because it was
     not provided."""
     table = tables.get(name)
@@ -79,9 +85,8 @@ def _records_by_cutoff(
     return joined.loc[keep]
 
 
-def account_features(
-    base: pd.DataFrame, accounts: pd.DataFrame, report: dict[str, Any]
-) -> pd.DataFrame:
+def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
+                     ) -> pd.DataFrame:
     """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
     cut-off), ``products`` (count), ``contract_value`` (money; ``renewals.arr_before``, else
     the current ``accounts.arr``), ``log2_contract_value`` and ``segment`` (text)."""
@@ -136,13 +141,8 @@ USAGE_FEATURES = (
 )
 
 
-def usage_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    usage_drop_share: float,
-) -> pd.DataFrame | None:
+def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                   usage_drop_share: float) -> pd.DataFrame | None:
     """From ``usage``: active users in the last complete month on or before the cut-off,
     their change over 3 months (count and share), ``usage_decline`` (fell by more than
     ``usage_drop_share``, a share) and ``seat_utilisation`` (share of licensed seats)."""
@@ -182,15 +182,9 @@ def usage_features(
     return _built(report, out)
 
 
-def survey_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    low_nps: float,
-    lookback_days: int | None,
-    no_answer: str = "missing",
-) -> pd.DataFrame | None:
+def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_nps: float,
+                    lookback_days: int | None, no_answer: str = "missing"
+                    ) -> pd.DataFrame | None:
     """From ``surveys``: the last NPS and CSAT answers on or before the cut-off (within
     ``lookback_days`` when given) and ``nps_detractor`` (last NPS at or below ``low_nps``;
     ``no_answer`` says what it is without an answer)."""
@@ -221,13 +215,8 @@ def survey_features(
 TICKET_FEATURES = ("tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d")
 
 
-def ticket_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    window_days: int,
-) -> pd.DataFrame | None:
+def ticket_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                    window_days: int) -> pd.DataFrame | None:
     """From ``tickets`` opened in the ``window_days`` up to the cut-off: tickets, of which
     high or urgent priority (counts), and hours spent on those closed by the cut-off."""
     tickets = _provided(tables, "tickets", report, TICKET_FEATURES)
@@ -292,13 +281,8 @@ def _classified_contacts(
     return c
 
 
-def contact_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    sponsor_roles: tuple[str, ...],
-) -> pd.DataFrame | None:
+def contact_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                     sponsor_roles: tuple[str, ...]) -> pd.DataFrame | None:
     """From ``contacts`` (undated: the current list): strong user relationships, director-
     level-or-above relationships and of which strong (counts), ``exec_sponsor`` (boolean)."""
     contacts = _provided(tables, "contacts", report, CONTACT_FEATURES)
@@ -328,14 +312,8 @@ def contact_features(
     return _built(report, out)
 
 
-def touch_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    cap_days: int,
-    exec_by_seniority: bool,
-) -> pd.DataFrame | None:
+def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                   cap_days: int, exec_by_seniority: bool) -> pd.DataFrame | None:
     """From ``touches`` joined to ``contacts``: days from the last user and the last
     executive contact to the cut-off, capped at ``cap_days`` (no contact = the cap)."""
     names = ["days_since_user_contact", "days_since_exec_contact"]
@@ -371,13 +349,8 @@ def touch_features(
     return _built(report, out)
 
 
-def onboarding_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    final_step: str | None,
-) -> pd.DataFrame | None:
+def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                        final_step: str | None) -> pd.DataFrame | None:
     """From ``onboarding``: distinct steps completed by the cut-off (count), and
     ``onboarding_incomplete`` (``final_step`` not done by then; boolean) when it is given."""
     onboarding = _provided(tables, "onboarding", report,
@@ -397,13 +370,8 @@ def onboarding_features(
     return _built(report, out)
 
 
-def variable_features(
-    base: pd.DataFrame,
-    tables: Mapping[str, pd.DataFrame | None],
-    report: dict[str, Any],
-    *,
-    variables: Sequence[Variable],
-) -> pd.DataFrame | None:
+def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,
+                      variables: Sequence[Variable]) -> pd.DataFrame | None:
     """One feature per declared client variable, named by its label (see
     :func:`modelling_table`)."""
     if not variables:

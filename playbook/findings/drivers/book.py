@@ -12,15 +12,6 @@ from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 from playbook.findings.drivers.labels import label, significant
 
-__all__ = [
-    "book_record",
-    "open_book",
-    "open_book_caveat",
-    "open_book_title",
-    "reason_text",
-    "risk_record",
-]
-
 
 def reason_text(item: dict, currency: str = "USD", contact_cap: int | None = None) -> str:
     """One reason an account's score is low, in plain words (from :func:`open_book`).

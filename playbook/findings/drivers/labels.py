@@ -8,18 +8,6 @@ import pandas as pd
 
 from playbook import textfmt as tf
 
-__all__ = [
-    "CHECK_NAMES",
-    "LABELS",
-    "SUBJECTS",
-    "label",
-    "points",
-    "ratio_with_interval",
-    "signed_points",
-    "significant",
-    "subject",
-]
-
 #: Short labels (charts and tables), with the step each ratio is per.
 LABELS = {
     "exec_sponsor": "Executive sponsor",

@@ -13,21 +13,6 @@ from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 from playbook.findings.drivers.labels import label, points, signed_points, significant, subject
 
-__all__ = [
-    "check_rows",
-    "checks",
-    "checks_sentence",
-    "checks_title",
-    "effects_markdown",
-    "effects_sentence",
-    "forest",
-    "forest_title",
-    "headline",
-    "history_sentence",
-    "model_record",
-    "month_to_month_sentence",
-]
-
 
 def forest_title(model: Any) -> str:
     """Rule: name the significant driver with the largest absolute average marginal effect

@@ -10,8 +10,6 @@ from playbook import charts
 from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 
-__all__ = ["calibration", "calibration_title", "lift", "lift_title"]
-
 
 def lift_title(quality: dict, lift: pd.DataFrame | None = None) -> str:
     """Rule on the cross-validated AUC: >= 0.75 well, >= 0.65 moderately, >= 0.55 weakly,

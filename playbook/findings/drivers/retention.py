@@ -12,8 +12,6 @@ from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 from playbook.findings.drivers.labels import label, ratio_with_interval
 
-__all__ = ["cox_table", "cox_title", "ph_sentence", "survival", "survival_title"]
-
 
 def _km_horizon(summary: pd.DataFrame, horizons: list[float], min_at_risk: int
                 ) -> float | None:
