@@ -25,7 +25,7 @@ accounts as the loader completes them (MRR from ARR or billing), so it is filled
 tables are loaded (:func:`values_from_accounts`); it fills optional columns only.
 
 ``columns: {segment: null}`` leaves a canonical column unmapped: it is not looked up by
-name (``playbook.loader.map_columns``). A required column may be left unmapped only where
+name (``playbook.columns.map_columns``). A required column may be left unmapped only where
 the loader can derive it (e.g. ``accounts.start_date`` from billing).
 """
 
@@ -38,21 +38,14 @@ import numpy as np
 import pandas as pd
 
 from playbook.billing import LINE
+from playbook.columns import header_key, needed_columns
 from playbook.config import Params
 from playbook.config_tables import DeriveParams, JoinParams, RowFilter, TableParams
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.errors import DataError, DataIssue
-from playbook.loader import (
-    _blank,
-    _needed_columns,
-    _norm,
-    _rel,
-    client_file,
-    parse_dates,
-    parse_number,
-    read_raw,
-)
 from playbook.quality import QualityLog
+from playbook.reading import client_file, read_raw, relative_name
+from playbook.values import blank_mask, parse_dates, parse_number
 
 #: Largest number of months ``months_before`` subtracts (100 years); more is not a tenure.
 MAX_MONTHS = 1200
@@ -137,7 +130,7 @@ def joined_files(params: Params) -> set[Path]:
 
 
 def _params_file(params: Params) -> str:
-    return _rel(Path(params.sources.get("client", "params/<client>.yaml")))
+    return relative_name(Path(params.sources.get("client", "params/<client>.yaml")))
 
 
 def _headers(raw: pd.DataFrame) -> list[str]:
@@ -150,7 +143,7 @@ def _find(raw: pd.DataFrame, name: str) -> str | None:
     headers = _headers(raw)
     if name in headers:
         return name
-    matches = [h for h in headers if _norm(h) == _norm(name)]
+    matches = [h for h in headers if header_key(h) == header_key(name)]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -161,7 +154,7 @@ def _missing_header(table: str, raw: pd.DataFrame, path: Path, key: str, name: s
     close = difflib.get_close_matches(name, headers, n=3, cutoff=0.5)
     where = path.name + (" or the files joined to it" if joined else "")
     return DataIssue(
-        table, _rel(path), name, f"{key} names '{name}', which is not a column of {where}",
+        table, relative_name(path), name, f"{key} names '{name}', which is not a column of {where}",
         f"a header of the file: {', '.join(headers[:SHOWN_HEADERS])}"
         + (", …" if len(headers) > SHOWN_HEADERS else ""),
         f"Correct {key} in the params file" + (f" (closest headers: {close})." if close
@@ -181,7 +174,7 @@ def cell_text(values: pd.Series) -> pd.Series:
         text = values.str.strip()
     else:
         text = values.map(_cell_text)
-    return text.astype(object).where(~_blank(values), None)
+    return text.astype(object).where(~blank_mask(values), None)
 
 
 def _kind_family(kind: str) -> str:
@@ -194,7 +187,7 @@ def _kind_family(kind: str) -> str:
 def _check_unmapped(table: str, spec: TableSpec, tp: TableParams, params: Params) -> None:
     """A required column may be left unmapped (``null``) only when the loader can derive
     it without the file (e.g. ``accounts.start_date`` from billing)."""
-    needed = _needed_columns(spec, tp)
+    needed = needed_columns(spec, tp)
     issues = []
     for name, header in tp.columns.items():
         if header is not None or name not in needed or name in tp.derive:
@@ -254,7 +247,7 @@ def join_file(table: str, tp: TableParams, raw: pd.DataFrame, path: Path, i: int
                                           False))
         elif target in _headers(raw):
             issues.append(DataIssue(
-                table, _rel(other_path), found, f"{key}.columns brings '{target}', which "
+                table, relative_name(other_path), found, f"{key}.columns brings '{target}', which "
                 f"{path.name} already has", "joined columns with names of their own",
                 f"Rename it under {key}.columns, e.g. {{\"{found}\": \"{target} "
                 f"({other_path.stem})\"}}."))
@@ -305,7 +298,7 @@ def _unique_keys(table: str, key: str, other: pd.DataFrame, rh: str, brought: di
     if dup.any():
         keys = rows.index[dup].unique().tolist()
         raise DataError([DataIssue(
-            table, _rel(other_path), rh,
+            table, relative_name(other_path), rh,
             f"{len(keys):,} value(s) of '{rh}' appear on more than one row of "
             f"{other_path.name} with different contents: the join {key} would give a row of "
             f"the table several matches (one-to-many)",
@@ -480,7 +473,7 @@ def _target_column(table: str, spec: TableSpec, tp: TableParams, target: str,
         elif _kind_family(accounts.column(source).kind) != _kind_family(col.kind):
             fits, why = False, (f"accounts.{source} is a {accounts.column(source).kind} "
                                 f"column and {target} a {col.kind} column")
-        elif target in _needed_columns(spec, tp):
+        elif target in needed_columns(spec, tp):
             fits, why = False, (f"{target} is required in '{table}' and must be known while "
                                 "the table is read; from_table fills optional columns "
                                 "(the accounts are completed after every table is read)")

@@ -23,16 +23,15 @@ import os
 import pickle
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from playbook import paths
 from playbook.checksums import file_sha256
-
-if TYPE_CHECKING:
-    from playbook.config import Params
-    from playbook.loader import ClientData
+from playbook.client_data import ClientData
+from playbook.config import Params
+from playbook.storage import writing
 
 #: Environment variable naming the cache folder; unset means no cache (interactive use).
 ENV_VAR = "PLAYBOOK_DATA_CACHE"
@@ -88,8 +87,6 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
     a :class:`~playbook.errors.StorageError` says where, how much space is free and what
     to do.
     """
-    from playbook.storage import writing
-
     key = key or cache_key(params)
     entry = folder / key
     if entry.is_dir():
@@ -124,8 +121,6 @@ def _write_entry(tmp: Path, data: ClientData) -> None:
 
 def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData | None:
     """The cached :class:`ClientData` for ``params`` (None when there is no entry)."""
-    from playbook.loader import ClientData
-
     entry = folder / (key or cache_key(params))
     if not (entry / "meta.pickle").is_file():
         return None

@@ -210,7 +210,7 @@ class TableParams(EntryModel):
     end_inclusive: bool
     mrr_basis: Literal["month_end", "prorated"]  # lines: see playbook.billing
     amount_per: Literal["month", "period"]
-    gaps: Literal["fill", "keep", "error"]  # policy: playbook.loader.mrr_gaps
+    gaps: Literal["fill", "keep", "error"]  # policy: playbook.mrr_history.mrr_gaps
     columns: dict[str, str | None]  # None: left unmapped
     codes: dict[str, dict[str, str]]
     # Table assembly (playbook.assembly), applied in this order: joins, filters, derive.

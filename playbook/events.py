@@ -19,7 +19,8 @@ not counted (logged; too many stop the run like any rejected rows).
 Event logs are large (tens of millions of rows), so a Parquet file with a native date or
 timestamp column is aggregated by DuckDB straight from the file, without loading it into
 pandas. Everything else (CSV, Excel, dates written as text) goes through pandas and the
-loader's own parsers. Both engines give identical tables (``tests/test_events.py``).
+loader's own reader and parsers (:mod:`playbook.reading`, :mod:`playbook.values`). Both
+engines give identical tables (``tests/test_events.py``).
 ``$PLAYBOOK_EVENTS_ENGINE=pandas`` forces the pandas path.
 """
 
@@ -30,35 +31,43 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook.billing import LINE
+from playbook.columns import header_key
 from playbook.config_tables import TableParams
+from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
+from playbook.quality import QualityLog
+from playbook.reading import file_error, file_header, parquet_columns, read_raw, relative_name
+from playbook.values import (
+    BLANK_WORDS,
+    DATE_MAX,
+    DATE_MIN,
+    parse_dates,
+    parse_number,
+    parse_text,
+)
 
 #: Canonical columns an event file may map, besides ``user_id``.
 EVENT_COLUMNS = ("account_id", "month", "licensed_seats")
 ENGINE_ENV = "PLAYBOOK_EVENTS_ENGINE"
-_BLANK_WORDS = ("nan", "nat", "none", "null")
 
 
 def event_headers(path: Path, tp: TableParams) -> list[str]:
     """The column names of an event file (without reading its rows)."""
-    from playbook.loader import _header_of, parquet_columns
-
     if path.suffix.lower() == ".parquet":
         return parquet_columns("usage", path)
-    return _header_of(path)
+    return file_header(path)
 
 
 def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
     """Canonical name -> header of the event file, for the mapped event columns."""
-    from playbook.loader import _norm, _rel
-
     headers = event_headers(path, tp)
-    by_norm = {_norm(h): h for h in headers}
+    by_norm = {header_key(h): h for h in headers}
     wrong = sorted(set(tp.columns) - {*EVENT_COLUMNS, "user_id"})
     issues = []
     if wrong:
         issues.append(DataIssue(
-            table, _rel(path), None, f"params maps column(s) {wrong}, which an event file "
+            table, relative_name(path), None, f"params maps column(s) {wrong}, which an event file "
             "(layout: events) cannot have", "account_id, month (the event date), and "
             "optionally user_id and licensed_seats",
             f"Remove them under tables.{table}.columns: active users and key actions are "
@@ -66,12 +75,12 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
     found: dict[str, str] = {}
     for name in (*EVENT_COLUMNS, "user_id"):
         wanted = tp.columns.get(name, name)
-        header = wanted if wanted in headers else by_norm.get(_norm(wanted))
+        header = wanted if wanted in headers else by_norm.get(header_key(wanted))
         if header is not None:
             found[name] = header
         elif name in ("account_id", "month") or name in tp.columns:
             issues.append(DataIssue(
-                table, _rel(path), wanted, f"column '{wanted}' (canonical '{name}') is "
+                table, relative_name(path), wanted, f"column '{wanted}' (canonical '{name}') is "
                 "missing from the event file", f"the file has: {', '.join(headers[:20])}",
                 f"Map it in the params file: tables.{table}.columns.{name}."))
     seats = found.get("licensed_seats")
@@ -81,8 +90,8 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
 
         if pa.types.is_boolean(pq.read_schema(path).field(seats).type):
             issues.append(DataIssue(
-                table, _rel(path), seats, "the column holds true/false values, not a number "
-                "of seats (it is mapped to 'licensed_seats')", "a whole number >= 0",
+                table, relative_name(path), seats, "the column holds true/false values, not a "
+                "number of seats (it is mapped to 'licensed_seats')", "a whole number >= 0",
                 f"Map tables.{table}.columns.licensed_seats to the column holding the seats."))
     if issues:
         raise DataError(issues)
@@ -112,11 +121,43 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
     return "duckdb" if native else "pandas"
 
 
+def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: float,
+                      log: QualityLog) -> tuple[pd.DataFrame, list[str], tuple[int, int, int]]:
+    """The usage table from an event file (``layout: events``): :func:`aggregate_events`,
+    a broken file a DataError naming it, the events counted logged.
+
+    Returns the frame, the unmapped headers and (events read, events not counted,
+    account-months made).
+    """
+    if name != "usage":
+        raise file_error(name, path, None, f"tables.{name}.layout is 'events', which only the "
+                         "usage table supports", "layout: monthly (or lines for mrr)",
+                         f"Remove tables.{name}.layout from the params file.")
+    try:
+        frame, read, rejected, unmapped = aggregate_events(name, path, tp, max_rejected)
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pyarrow, DuckDB or pandas on a broken file
+        raise file_error(name, path, None, "the event file cannot be read "
+                         f"({type(exc).__name__}: {exc})", "a readable CSV, Excel or Parquet file",
+                         "Export the events again (Parquet or CSV UTF-8) and check the file is "
+                         "complete (not cut off by a download or a copy).") from None
+    if rejected:
+        log.add(name, "warning", f"{rejected:,} of {read:,} usage event(s) have no usable "
+                "account or date; not counted", count=rejected, affects=list(
+                    TABLES[name].used_by))
+    log.add(name, "info", f"{read - rejected:,} usage event(s) aggregated to {len(frame):,} "
+            "account-months (active users: " + ("distinct users" if "user_id" in tp.columns
+                                                else "events") + "; key actions: events)",
+            count=read - rejected)
+    return frame, unmapped, (read, rejected, len(frame))
+
+
 def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
                      engine: str | None = None) -> tuple[pd.DataFrame, int, int, list[str]]:
     """Aggregate an event file to account-months.
 
-    ``path`` is the file :func:`playbook.loader.client_file` resolved and checked to lie
+    ``path`` is the file :func:`playbook.reading.client_file` resolved and checked to lie
     inside the client's folder (:func:`playbook.paths.inside_folder`); DuckDB reads it by its
     resolved name, and a name DuckDB would take for a pattern goes through pandas.
 
@@ -129,10 +170,8 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
     run = _with_duckdb if engine == "duckdb" else _with_pandas
     frame, read, rejected = run(path, tp, columns)
     if read and rejected / read > max_rejected:
-        from playbook.loader import _rel
-
         raise DataError([DataIssue(
-            table, _rel(path), tp.columns.get("month", "month"),
+            table, relative_name(path), tp.columns.get("month", "month"),
             f"{rejected:,} of {read:,} events ({rejected / read:.0%}) have no usable account "
             "or date", "an account and a date on every event",
             "Check the account and date columns mapped under tables.usage.columns.",
@@ -154,14 +193,10 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str]
                  ) -> tuple[pd.DataFrame, int, int]:
-    from playbook.loader import LINE, QualityLog, parse_dates, parse_number, parse_text
-
     if path.suffix.lower() == ".parquet":
         raw = pd.read_parquet(path, columns=list(dict.fromkeys(columns.values())))
         raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
     else:
-        from playbook.loader import read_raw
-
         raw = read_raw("usage", path, tp, QualityLog())
     account, _ = parse_text(raw[columns["account_id"]])
     dates, _ = parse_dates(raw[columns["month"]], tp)
@@ -188,14 +223,12 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
                  ) -> tuple[pd.DataFrame, int, int]:
     import duckdb
 
-    from playbook.loader import DATE_MAX, DATE_MIN
-
     def quoted(header: str) -> str:
         return '"' + header.replace('"', '""') + '"'
 
     def text(header: str) -> str:
         value = f"trim(CAST({quoted(header)} AS VARCHAR))"
-        blank = ", ".join(f"'{w}'" for w in _BLANK_WORDS)
+        blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
     date = f"CAST({quoted(columns['month'])} AS TIMESTAMP)"

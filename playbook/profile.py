@@ -16,16 +16,18 @@ columns from empty ones).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from playbook import paths
+from playbook.client_data import ClientData
+from playbook.columns import header_key
 from playbook.config import Params
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
-from playbook.loader import ClientData
+from playbook.reading import check_header, text_format
 
 #: The date that says when a row happened, per table (its range is the table's range).
 MAIN_DATE = {"accounts": "start_date", "mrr": "month", "churn_events": "churn_date",
@@ -56,26 +58,15 @@ class TableProfile:
     wrong: list[str] = field(default_factory=list)
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
 def file_headers(path: Path, tp: TableParams, folder: Path | None = None) -> list[str]:
     """The header cells of a client file, read cheaply (empty when unreadable, over a limit
-    of :mod:`playbook.loader`, or outside ``folder``, the client's folder)."""
-    from playbook import paths
-    from playbook.loader import check_header
-
+    of :mod:`playbook.reading`, or outside ``folder``, the client's folder)."""
     suffix = path.suffix.lower()
     if folder is not None and paths.inside_folder(path, folder) is None:
         return []
     try:
         if suffix in (".csv", ".txt", ".tsv"):
-            from playbook.sniff import detect_delimiter, detect_encoding
-
-            encoding = tp.encoding or detect_encoding(path)
-            sep = tp.delimiter or detect_delimiter(path, encoding)
-            cols = check_header("profile", path, encoding, sep, tp.header_row)
+            cols = check_header("profile", path, *text_format(path, tp), tp.header_row)
         elif suffix in (".xlsx", ".xlsm", ".xls"):
             cols = pd.read_excel(path, sheet_name=tp.sheet if tp.sheet is not None else 0,
                                  header=tp.header_row - 1, nrows=0).columns
@@ -92,11 +83,11 @@ def file_headers(path: Path, tp: TableParams, folder: Path | None = None) -> lis
 
 def supplied_columns(table: str, tp: TableParams, headers: list[str]) -> set[str]:
     """Contract columns the client's file holds (mapped in params or found by name)."""
-    present = {_norm(h) for h in headers}
+    present = {header_key(h) for h in headers}
     out = set()
     for col in TABLES[table].columns:
         wanted = tp.columns.get(col.name, col.name)
-        if wanted is not None and (wanted in headers or _norm(wanted) in present):
+        if wanted is not None and (wanted in headers or header_key(wanted) in present):
             out.add(col.name)
     return out
 

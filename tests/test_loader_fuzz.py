@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from playbook.config import load_params, table_params
 from playbook.contract import TABLES
 from playbook.errors import PlaybookError
-from playbook.loader import (
+from playbook.loader import load_client
+from playbook.values import (
     DATE_MAX,
     DATE_MIN,
-    load_client,
     parse_bool,
     parse_code,
     parse_dates,

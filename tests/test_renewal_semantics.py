@@ -14,11 +14,11 @@ from conftest import BASE_PARAMS
 from test_loader import load
 
 from playbook.analyses import drivers as d
+from playbook.completion import check_renewal_dates, resolve_contract_terms
 from playbook.config import load_params
 from playbook.contracts import renewal_dates_look_like_last
 from playbook.errors import ParamsError
 from playbook.findings import drivers as story
-from playbook.loader import check_renewal_dates, resolve_contract_terms
 from playbook.quality import QualityLog
 
 AS_OF = "2024-09-30"

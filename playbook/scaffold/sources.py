@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook.loader import check_header, check_sheet_size, parquet_columns
+from playbook.reading import check_header, check_sheet_size, parquet_columns
 from playbook.scaffold.values import DateGuess, detect_dates, nonblank, parse_dates_loosely
 from playbook.sniff import detect_delimiter, detect_encoding
 

@@ -1,0 +1,162 @@
+"""The canonical monthly MRR table from a client's billing rows.
+
+Subscription lines (``tables.mrr.layout: lines``) are expanded to account-months by
+:mod:`playbook.billing`; rows of one account and month are summed; holes in the monthly
+history of an account are found and handled by the policy ``tables.mrr.gaps``
+(:func:`mrr_gaps`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.billing import LINE, line_months, monthly_amounts
+from playbook.config_tables import TableParams
+from playbook.contract import TABLES
+from playbook.quality import QualityLog
+from playbook.reading import file_error
+
+
+def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None,
+                log: QualityLog) -> pd.DataFrame:
+    """Canonical monthly MRR: one row per account and month, lines of a month summed.
+
+    Subscription lines (``layout: lines``) follow :mod:`playbook.billing`: half-open
+    ``[start, end)`` periods, MRR of a month by ``tp.mrr_basis``, proration lines left out.
+    """
+    if tp.layout == "lines":
+        if "proration" in frame and frame["proration"].fillna(False).astype(bool).any():
+            flagged = frame["proration"].fillna(False).astype(bool)
+            log.add("mrr", "info", f"{int(flagged.sum()):,} proration line(s) (one-off credits "
+                    f"and charges, {float(frame.loc[flagged, 'mrr'].sum()):,.2f} in all) are "
+                    "not recurring revenue; left out of MRR", count=int(flagged.sum()))
+            frame = frame.loc[~flagged]
+        if tp.amount_per == "period":
+            frame = frame.assign(mrr=monthly_amounts(frame, tp.end_inclusive))
+            unknown = frame["mrr"].isna()
+            if unknown.any():
+                log.add("mrr", "warning", f"{int(unknown.sum()):,} open line(s) bill an amount "
+                        "for a period of unknown length (no end date, no period_months): "
+                        "left out of MRR", count=int(unknown.sum()),
+                        examples=frame.loc[unknown, "account_id"].tolist(),
+                        affects=["revenue"])
+                frame = frame.loc[~unknown]
+        frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
+                            basis=tp.mrr_basis)
+    counts = frame.groupby(["account_id", "month"]).size()
+    if (counts > 1).any() and tp.layout == "monthly":
+        log.add("mrr", "info", f"{int((counts > 1).sum())} account-month(s) have several "
+                "lines; summed", count=int((counts > 1).sum()))
+    out = (frame.groupby(["account_id", "month"], as_index=False)
+           .agg(mrr=("mrr", "sum"), **{LINE: (LINE, "min")}))
+    if as_of is not None:
+        out = out[out["month"] <= as_of]
+    return out
+
+
+FILL_GAP_MONTHS = 1  # gaps: fill fills a hole of at most this many months
+
+
+def _month_label(ordinal: int) -> str:
+    return f"{ordinal // 12}-{ordinal % 12 + 1:02d}"
+
+
+def _hole_label(account: object, first: int, size: int) -> str:
+    last = f" to {_month_label(first + size - 1)}" if size > 1 else ""
+    return f"{account} {_month_label(first)}{last}"
+
+
+def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
+             ) -> pd.DataFrame:
+    """Find months missing from monthly MRR (``layout: monthly``) and apply the policy
+    ``tables.mrr.gaps``; returns the frame, holes filled where the policy says so.
+
+    A *hole* is a run of months without any row for an account between two months in which
+    it is billed (MRR above 0): left alone, it reads as a churn and a reactivation, and the
+    MRR churn, GRR and NRR of that month move by the account's whole MRR.
+
+    * A month with no row for any account between the file's first and last month is a
+      month missing from the export: the run stops (with ``gaps: keep``, it is logged as a
+      problem instead).
+    * ``fill`` (default): a hole of at most :data:`FILL_GAP_MONTHS` month is a row lost from
+      the export (a customer who cancels and is billed again the very next month is rare; a
+      lost row is not): it is filled with the account's rows of the month before (forward
+      fill, the MRR unchanged), and the log names accounts and months (warning). A longer
+      hole is a pause (churn, then reactivation), an ordinary event the revenue analysis
+      counts as such: kept, not logged.
+    * ``keep``: every hole is kept (a pause); the short ones are logged (warning).
+    * ``error``: a hole short enough to be a lost row stops the run, naming accounts and
+      months.
+    """
+    if not len(frame):
+        return frame
+    ordinal = frame["month"].dt.year * 12 + frame["month"].dt.month - 1
+    billed = (frame.assign(_m=ordinal).groupby(["account_id", "_m"], sort=True)
+              .agg(mrr=("mrr", "sum"), line=(LINE, "min")).reset_index())
+    present = set(billed["_m"].unique().tolist())
+    absent = [m for m in range(min(present), max(present) + 1) if m not in present]
+    used_by = list(TABLES["mrr"].used_by)
+    if absent:
+        months = ", ".join(_month_label(m) for m in absent[:12])
+        span = max(present) - min(present) + 1
+        problem = (f"the file has no row at all for {months} ({len(absent)} of the {span} "
+                   f"months from {_month_label(min(present))} to {_month_label(max(present))})")
+        if tp.gaps != "keep":
+            raise file_error("mrr", path, None, problem + ": the export is incomplete",
+                             "one row per account and billed month, every month of the history",
+                             "Export the MRR history again with every month. If nothing at all "
+                             "was billed in those months, set tables.mrr.gaps: keep.")
+        log.add("mrr", "problem", problem + " (kept, tables.mrr.gaps: keep): every account "
+                "billed around them churns and comes back", count=len(absent),
+                examples=[_month_label(m) for m in absent], affects=used_by, tables=["mrr"],
+                caveat=f"the MRR export lacks {months}")
+    following = billed.groupby("account_id", sort=False)[["_m", "mrr"]].shift(-1)
+    size = following["_m"] - billed["_m"] - 1
+    holes = billed.assign(size=size)[(size > 0) & (billed["mrr"] > 0) & (following["mrr"] > 0)]
+    if holes.empty:
+        return frame
+    labels = [_hole_label(a, int(m) + 1, int(n))
+              for a, m, n in zip(holes["account_id"], holes["_m"], holes["size"], strict=True)]
+    short = holes["size"] <= FILL_GAP_MONTHS
+    if tp.gaps == "error" and short.any():
+        odd = holes[short]
+        raise file_error("mrr", path, tp.columns.get("month") or "month",
+                         f"{odd['account_id'].nunique():,} account(s) have {len(odd):,} hole(s) "
+                         f"of {FILL_GAP_MONTHS} month: no row between two months in which they "
+                         "are billed (a lost export row, most likely)",
+                         "a row for every month between an account's first and last billed month",
+                         "Export the missing rows again, or set tables.mrr.gaps: fill (such a hole "
+                         "is filled with the month before) or keep (a pause: churn, then "
+                         "reactivation).", odd["line"].tolist(),
+                         [label for label, k in zip(labels, short, strict=True) if k], len(odd))
+    fill = short & (tp.gaps == "fill")
+    if (short & ~fill).any():  # gaps: keep, and holes a lost row would explain
+        _log_short_holes(log, holes, labels, short & ~fill, " kept as pauses (churn, then "
+                         "reactivation; tables.mrr.gaps: keep), though a lost export row is "
+                         "likelier")
+    if not fill.any():
+        return frame
+    _log_short_holes(log, holes, labels, fill, ", billed the month before and after, filled "
+                     "with the month before as lost export rows (tables.mrr.gaps: fill)")
+    copies = []
+    source = frame.assign(_m=ordinal)
+    for step in range(1, FILL_GAP_MONTHS + 1):
+        wanted = holes.loc[fill & (holes["size"] >= step), ["account_id", "_m"]]
+        rows = source.merge(wanted, on=["account_id", "_m"])
+        rows["month"] = (rows["month"].dt.to_period("M") + step).dt.to_timestamp().astype(
+            "datetime64[ns]")
+        copies.append(rows.drop(columns="_m"))
+    return pd.concat([frame, *copies], ignore_index=True)
+
+
+def _log_short_holes(log: QualityLog, holes: pd.DataFrame, labels: list[str],
+                     which: pd.Series, what: str) -> None:
+    """Log the holes ``which`` selects (a warning naming up to five), and ``what`` was done
+    with them."""
+    named = [label for label, k in zip(labels, which, strict=True) if k]
+    log.add("mrr", "warning", f"{len(named):,} hole(s) of at most {FILL_GAP_MONTHS} month in "
+            f"the billing of {holes.loc[which, 'account_id'].nunique():,} account(s){what}: "
+            f"{', '.join(named[:5])}" + (", …" if len(named) > 5 else ""), count=len(named),
+            examples=named, affects=list(TABLES["mrr"].used_by))

@@ -1,0 +1,85 @@
+"""The rows a typed table keeps: exact duplicates dropped, conflicting keys refused, rows of
+unknown accounts dropped, survey rows without a score dropped; each logged, and too many
+dropped rows (``data.max_rejected_share``) stop the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from playbook.billing import LINE
+from playbook.config_tables import TableParams
+from playbook.contract import TABLES, TableSpec
+from playbook.quality import QualityLog
+from playbook.reading import file_error
+
+
+def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
+                log: QualityLog, tp: TableParams | None = None) -> pd.DataFrame:
+    """Drop exact duplicate rows (logged); conflicting rows under one key stop the run."""
+    if not spec.key or not set(spec.key) <= set(frame.columns):
+        return frame
+    value_cols = [c for c in frame.columns if c != LINE]
+    exact = frame.duplicated(subset=value_cols, keep="first")
+    if exact.any():
+        log.add(table, "warning", f"{int(exact.sum())} exact duplicate row(s) dropped",
+                count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
+                affects=list(spec.used_by))
+        frame = frame.loc[~exact]
+    if table == "mrr":
+        return frame  # several lines in one month are summed later
+    dup = frame.duplicated(subset=list(spec.key), keep=False)
+    if dup.any():
+        keys = frame.loc[dup, list(spec.key)].astype(str).agg("/".join, axis=1)
+        header = "/".join(tp.columns.get(k, k) if tp else k for k in spec.key)
+        raise file_error(table, path, header,
+                         f"{keys.nunique()} {'/'.join(spec.key)} value(s) appear on more than "
+                         "one row with different contents", "one row per "
+                         + "/".join(spec.key),
+                         "Remove or merge the duplicates in the export (or ask the client which "
+                         "row is current).", frame.loc[dup, LINE].tolist(),
+                         keys.unique().tolist(), int(dup.sum()))
+    return frame
+
+
+def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, log: QualityLog,
+                 max_rejected: float, header: str = "account_id") -> pd.DataFrame:
+    """Drop rows referencing accounts the accounts table lacks (logged); too many stop the
+    run."""
+    spec = TABLES[name]
+    if not spec.references_accounts or "account_id" not in frame or not len(frame):
+        return frame
+    orphan = ~frame["account_id"].isin(known)
+    if not orphan.any():
+        return frame
+    share = orphan.mean()
+    examples = frame.loc[orphan, "account_id"].unique().tolist()
+    if share > max_rejected:
+        raise file_error(name, path, header,
+                         f"{int(orphan.sum())} row(s) ({share:.0%}) refer to accounts that "
+                         "are not in the accounts table",
+                         "every account_id to exist in the accounts table",
+                         "Check that both files come from the same export (same ID format, no "
+                         "leading zeros lost), or add the missing accounts.",
+                         frame.loc[orphan, LINE].tolist(), examples, int(orphan.sum()))
+    log.add(name, "warning", f"{int(orphan.sum())} row(s) refer to unknown accounts; "
+            "dropped", count=int(orphan.sum()), examples=examples,
+            affects=list(spec.used_by))
+    return frame.loc[~orphan]
+
+
+def answered_surveys(frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> pd.DataFrame:
+    """A survey row without any score is not an answer: dropped, logged."""
+    scores = [c for c in ("nps", "csat") if c in frame]
+    if not scores or not len(frame):
+        return frame
+    empty = frame[scores].isna().all(axis=1)
+    if empty.any():
+        headers = " and ".join(tp.columns.get(c, c) for c in scores)
+        log.add("surveys", "warning", f"{int(empty.sum()):,} of {len(frame):,} survey row(s) "
+                f"({empty.mean():.0%}) carry no score ({headers} blank); not counted as "
+                "answers", count=int(empty.sum()), examples=frame.loc[empty, LINE].tolist(),
+                affects=list(TABLES["surveys"].used_by))
+    return frame.loc[~empty]
