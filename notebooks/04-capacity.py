@@ -115,7 +115,8 @@ if basis and basis.compoundable:
                                 assumptions=story.assumptions_text(
                                     s, growth_from_client=s.growth is None)))
     nb.say(story.scenario_sentence(path_gap, own, s.years, nb.currency, at_stake))
-    reference = capacity.path_gap(capacity.revenue_paths(**model), s.years)
+    reference = capacity.path_gap(capacity.revenue_paths(**capacity.REFERENCE_PATHS, **model),
+                                  s.years)
     nb.say(story.reference_sentence(reference, years=s.years))
 
 # %% [markdown]

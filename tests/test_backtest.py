@@ -14,6 +14,8 @@ from playbook.analyses.health import HEALTH_MEASURES
 WEIGHTS = {"usage": 0.30, "nps": 0.20, "products": 0.10, "tickets": 0.10,
            "executive_relationship": 0.15, "champion_quality": 0.15}
 BANDS = {"red": 50, "yellow": 75, "green": 100}
+MEASURE_OPTIONS = {"usage_trend_weight": 0.25, "usage_fall_to_zero": 0.5,
+                   "ticket_window_days": 90, "tickets_to_zero": 5}
 
 
 def _tables() -> dict[str, pd.DataFrame]:
@@ -50,7 +52,8 @@ def test_health_at_cutoff_uses_only_data_before_the_cutoff():
         "account_id": ["H1", "H2", "H1"],
         "decision_date": pd.to_datetime(["2025-10-13", "2025-10-13", "2025-08-01"]),
     }, index=[10, 11, 12])
-    past = backtest.health_at_cutoff(decisions, _tables(), weights=WEIGHTS, bands=BANDS)
+    past = backtest.health_at_cutoff(decisions, _tables(), weights=WEIGHTS, bands=BANDS,
+                                     cutoff_days=90, **MEASURE_OPTIONS)
     # H2 had not started on the scoring day; row 12 is scored on 2025-04-30
     assert list(past.index) == [10, 12]
     row = past.loc[10]
@@ -68,7 +71,8 @@ def test_health_at_cutoff_uses_only_data_before_the_cutoff():
 
 def test_health_at_cutoff_empty():
     out = backtest.health_at_cutoff(pd.DataFrame(columns=["account_id", "decision_date"]),
-                                    _tables(), weights=WEIGHTS, bands=BANDS)
+                                    _tables(), weights=WEIGHTS, bands=BANDS, cutoff_days=90,
+                                    **MEASURE_OPTIONS)
     assert out.empty and "health_score" in out
 
 
@@ -168,7 +172,8 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
         as_of - pd.DateOffset(months=params.health.backtest_months), as_of)]
     past = backtest.health_at_cutoff(recent, data.tables, weights=params.health.weights,
                                      bands=params.health.bands,
-                                     cutoff_days=params.drivers.cutoff_days)
+                                     cutoff_days=params.drivers.cutoff_days,
+                                     **params.health.measure_options.model_dump())
     renewed = recent.loc[past.index, "renewed"].astype(float)
     auc = backtest.auc_interval(renewed, past["health_score"])
     assert auc["n"] > 1000

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from playbook.analyses.capacity import (
+    REFERENCE_PATHS,
     current_capacity,
     headcount_gap,
     headcount_sensitivity,
@@ -108,7 +109,8 @@ def test_owner_coverage():
 
 # ----------------------------------------------------------------------------- revenue paths
 def test_zero_churn_yearly_compounding():
-    paths = revenue_paths(compounding="yearly", churn_rates=(0.0,))
+    paths = revenue_paths(**{**REFERENCE_PATHS, "churn_rates": (0.0,)}, years=3,
+                          compounding="yearly", churn_base="current")
     # 1000 customers x 100/month x 1.5^3 = 337,500 at year 3; flat within each year
     assert paths.loc[36, 0.0] == pytest.approx(1000 * 100 * 1.5**3)
     assert paths.loc[11, 0.0] == pytest.approx(100_000.0)
@@ -119,7 +121,7 @@ def test_zero_churn_yearly_compounding():
 @pytest.mark.parametrize("compounding", ["monthly", "yearly"])
 @pytest.mark.parametrize("churn_base", ["current", "starting"])
 def test_more_churn_lower_path(compounding, churn_base):
-    p = revenue_paths(compounding=compounding, churn_base=churn_base)
+    p = revenue_paths(**REFERENCE_PATHS, years=3, compounding=compounding, churn_base=churn_base)
     later = p.loc[12:]
     assert (later[0.3] < later[0.1]).all()
     assert (later[0.1] < later[0.0]).all()
@@ -128,7 +130,8 @@ def test_more_churn_lower_path(compounding, churn_base):
 
 
 def test_path_gap_yearly_by_hand():
-    gap = path_gap(revenue_paths(compounding="yearly", churn_base="current"), 3)
+    gap = path_gap(revenue_paths(**REFERENCE_PATHS, years=3, compounding="yearly",
+                                 churn_base="current"), 3)
     # no churn 337,500; 30%: 100,000 x (1.5 x 0.7)^3 = 100,000 x 1.157625 = 115,762.50
     assert gap.loc[0.3, "mrr"] == pytest.approx(115_762.5)
     assert gap.loc[0.3, "gap"] == pytest.approx(221_737.5)
@@ -137,14 +140,16 @@ def test_path_gap_yearly_by_hand():
     assert gap.loc[0.1, "gap"] == pytest.approx(91_462.5)
     assert gap.loc[0.0, "gap"] == 0.0
 
-    additive = path_gap(revenue_paths(compounding="yearly", churn_base="starting"), 3)
+    additive = path_gap(revenue_paths(**REFERENCE_PATHS, years=3, compounding="yearly",
+                                      churn_base="starting"), 3)
     # 30%: 100,000 x 1.2^3 = 172,800; gap 164,700 = 48.8% of 337,500
     assert additive.loc[0.3, "gap"] == pytest.approx(164_700.0)
     assert additive.loc[0.3, "gap_share"] == pytest.approx(0.488, abs=1e-3)
 
 
 def test_path_gap_monthly_by_hand():
-    gap = path_gap(revenue_paths(compounding="monthly", churn_base="starting"), 3)
+    gap = path_gap(revenue_paths(**REFERENCE_PATHS, years=3, compounding="monthly",
+                                 churn_base="starting"), 3)
     # no churn: 100,000 x (1 + 0.5/12)^36 = 100,000 x e^(36 x 0.0408220) = ~434,746
     # 30%:      100,000 x (1 + 0.2/12)^36 = 100,000 x e^(36 x 0.0165293) = ~181,313
     assert gap.loc[0.0, "mrr"] == pytest.approx(434_746, rel=1e-5)
@@ -154,9 +159,11 @@ def test_path_gap_monthly_by_hand():
 
 def test_path_gap_needs_no_churn_path():
     with pytest.raises(ParamsError):
-        path_gap(revenue_paths(churn_rates=(0.1, 0.3)), 3)
+        path_gap(revenue_paths(**{**REFERENCE_PATHS, "churn_rates": (0.1, 0.3)}, years=3,
+                               compounding="monthly", churn_base="current"), 3)
     with pytest.raises(ParamsError):
-        path_gap(revenue_paths(years=2), 3)
+        path_gap(revenue_paths(**REFERENCE_PATHS, years=2, compounding="monthly",
+                               churn_base="current"), 3)
 
 
 # ----------------------------------------------------------------------------- full touch model

@@ -58,7 +58,8 @@ def test_duckdb_and_pandas_give_identical_tables_and_figures(demo_events, monkey
     assert fast.quality.to_dict() == slow.quality.to_dict()
     usage = fast["usage"]
     assert len(usage) and usage["active_users"].le(usage["key_actions"]).all()
-    kw = dict(as_of=pd.Timestamp(params.as_of), weights=params.health.weights)
+    kw = dict(as_of=pd.Timestamp(params.as_of), weights=params.health.weights,
+              bands=params.health.bands, **params.health.measure_options.model_dump())
     scores = [health.health_scores(d["accounts"], usage=d["usage"], surveys=d["surveys"],
                                    tickets=d["tickets"], csm_inputs=d["csm_inputs"], **kw)
               for d in (fast, slow)]

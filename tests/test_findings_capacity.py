@@ -88,13 +88,13 @@ def test_headcount_table_title_against_the_ratio_range():
     # effort 2.925 + 1.875 + (320 + 84) / 1600 = 5.0525; ratio 4.0-6.0: inside. Cost
     # 2.925 x 150K + 1.875 x 115K + 0.2525 x 120K (pooled role unpriced: the default)
     # = 438,750 + 215,625 + 30,300 = 684,675
-    assert story.headcount_table_title(req) == (
+    assert story.headcount_table_title(req, currency="USD") == (
         "Serving the base takes 5.1 CSMs by effort ($685K a year), inside the 4.0-6.0 the "
         "ratios give")
     heavy = copy.deepcopy(MODEL)
     heavy["account_admin_hours_per_year"]["high"] = 120
     assert "more than the 4.0-6.0" in story.headcount_table_title(
-        capacity.required_headcount(COUNTS, heavy))
+        capacity.required_headcount(COUNTS, heavy), currency="USD")
     light = copy.deepcopy(MODEL)
     light["tiers"]["high"]["touches"] = {"monthly_call": 1}
     assert "fewer than the" in story.headcount_table_title(
@@ -187,7 +187,8 @@ def test_sensitivity_title_and_table():
     title = story.sensitivity_title(sens, account_growth=0.2, currency="USD")
     assert title.startswith("With 20% more accounts a year, the touch model needs ")
     assert title.endswith("against 5.1 today")
-    flat = capacity.headcount_sensitivity(COUNTS, MODEL, account_growth=0.0, years=2)
+    flat = capacity.headcount_sensitivity(COUNTS, MODEL, account_growth=0.0, years=2,
+                                          top_tier_shifts=())
     assert story.sensitivity_title(flat, account_growth=0.0, currency="USD").endswith(
         "at today's account count")
     spec = story.sensitivity_table(sens, top_tier="high", account_growth=0.2, currency="USD")
@@ -197,17 +198,21 @@ def test_sensitivity_title_and_table():
 
 # ----------------------------------------------------------------------------- scenarios
 def test_paths_title_own_churn_or_worst():
-    paths = capacity.revenue_paths(compounding="yearly", churn_rates=(0.0, 0.1, 0.128, 0.3))
+    paths = capacity.revenue_paths(**{**capacity.REFERENCE_PATHS,
+                                      "churn_rates": (0.0, 0.1, 0.128, 0.3)},
+                                   years=3, compounding="yearly", churn_base="current")
     gap = capacity.path_gap(paths, 3)
-    assert story.paths_title(gap, 3) == (
+    assert story.paths_title(gap, 3, own=None, currency="USD") == (
         "At 30% annual churn, MRR after 3 years is 66% ($222K a month) below the no-churn "
         "path")
-    own = story.paths_title(gap, 3, own=0.128)
+    own = story.paths_title(gap, 3, own=0.128, currency="USD")
     assert own.startswith("At today's 12.8% annual churn, MRR after 3 years is ")
 
 
 def test_scenario_sentences():
-    gap = capacity.path_gap(capacity.revenue_paths(compounding="yearly"), 3)
+    paths = capacity.revenue_paths(**capacity.REFERENCE_PATHS, years=3, compounding="yearly",
+                                   churn_base="current")
+    gap = capacity.path_gap(paths, 3)
     text = story.scenario_sentence(gap, 0.3, 3, "USD", {"revenue_gain": 2.5e6})
     assert "MRR after 3 years would be $116K instead of $338K" in text
     assert "gap of $222K a month (66%)" in text
@@ -235,7 +240,8 @@ def test_growth_title_rules():
 
 def test_churn_point_sentence():
     v = scenarios.churn_point_value(
-        1e6, {"new_sales": 0.3, "expansion": 0.1, "churn": 0.12}, years=3, discount_rate=0.1)
+        1e6, {"new_sales": 0.3, "expansion": 0.1, "churn": 0.12}, years=3, discount_rate=0.1,
+        point=0.01, compounding="monthly", churn_base="current")
     text = story.churn_point_sentence(v, "USD")
     assert text.startswith("One percentage point less churn (12.0% to 11.0% a year) is worth ")
     assert "at a 10% discount rate" in text
@@ -245,10 +251,12 @@ def test_churn_point_sentence():
 def test_tornado_title_rules():
     rates = {"new_sales": 0.3, "expansion": 0.1, "churn": 0.15, "price": 0.0}
     tor = scenarios.lever_tornado(1e6, rates, {"churn": 0.03, "expansion": 0.03,
-                                               "new_sales": 0.1, "price": 0.01}, years=3)
+                                               "new_sales": 0.1, "price": 0.01}, years=3,
+                                  compounding="monthly", churn_base="current")
     assert story.tornado_title(tor, 3, "USD").startswith(
         "New sales is the biggest lever on MRR in 3 years: its range moves MRR by $")
-    close = scenarios.lever_tornado(1e6, rates, {"churn": 0.05, "expansion": 0.05}, years=3)
+    close = scenarios.lever_tornado(1e6, rates, {"churn": 0.05, "expansion": 0.05}, years=3,
+                                    compounding="monthly", churn_base="current")
     assert story.tornado_title(close, 3, "USD").startswith(
         "Churn and expansion are the biggest levers on MRR in 3 years")
     spec = story.tornado(tor, years=3, currency="USD")

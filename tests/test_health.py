@@ -24,6 +24,13 @@ AS_OF = "2025-06-30"
 WEIGHTS = {"usage": 0.30, "nps": 0.20, "products": 0.10, "tickets": 0.10,
            "executive_relationship": 0.15, "champion_quality": 0.15}
 BANDS = {"red": 50, "yellow": 75, "green": 100}
+MEASURE_OPTIONS = {"usage_trend_weight": 0.25, "usage_fall_to_zero": 0.5,
+                   "ticket_window_days": 90, "tickets_to_zero": 5}
+#: relationship_flags thresholds (the shared defaults of params ``thresholds``)
+FLAG_THRESHOLDS = {"exec_days": 15, "user_days": 30, "renewal_horizon_days": 90,
+                   "strong_exec_enterprise": 2, "strong_exec_smb": 1,
+                   "enterprise_segments": ("Enterprise",), "usage_drop_share": 0.25,
+                   "strong_adoption_depth": 0.7}
 
 
 def _accounts(rows: list[dict]) -> pd.DataFrame:
@@ -75,7 +82,7 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 def _score(t: dict[str, pd.DataFrame], **kw) -> pd.DataFrame:
-    args = {k: v for k, v in t.items() if k != "accounts"} | {"bands": BANDS} | kw
+    args = {k: v for k, v in t.items() if k != "accounts"} | {"bands": BANDS} | MEASURE_OPTIONS | kw
     return health_scores(t["accounts"], as_of=AS_OF, weights=WEIGHTS, **args)
 
 
@@ -139,7 +146,8 @@ def test_records_after_as_of_are_ignored(tables):
 
 def test_unknown_weight_is_an_error(tables):
     with pytest.raises(ParamsError):
-        health_scores(tables["accounts"], as_of=AS_OF, weights={"vibes": 1.0})
+        health_scores(tables["accounts"], as_of=AS_OF, weights={"vibes": 1.0}, bands=BANDS,
+                      **MEASURE_OPTIONS)
 
 
 # ----------------------------------------------------------------------------- bands
@@ -231,7 +239,8 @@ def relationships() -> dict[str, pd.DataFrame]:
 
 def test_relationship_metrics(relationships):
     r = relationships
-    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"], as_of=AS_OF)
+    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"], as_of=AS_OF,
+                             **FLAG_THRESHOLDS)
     assert out.loc["R1", "strong_exec_relationships"] == 1
     assert out.loc["R2", "strong_exec_relationships"] == 2
     assert out.loc["R5", "strong_user_relationships"] == 1  # champion counts as a user
@@ -244,7 +253,8 @@ def test_relationship_metrics(relationships):
 
 def test_each_relationship_flag(relationships):
     r = relationships
-    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"], as_of=AS_OF)
+    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"], as_of=AS_OF,
+                             **FLAG_THRESHOLDS)
     flagged = {c: sorted(out.index[out[c].fillna(False).astype(bool)])
                for c in out if c.startswith("flag_")}
     assert flagged == {
@@ -261,7 +271,8 @@ def test_each_relationship_flag(relationships):
 
 def test_flags_without_usage_table(relationships):
     r = relationships
-    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], None, as_of=AS_OF)
+    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], None, as_of=AS_OF,
+                             **FLAG_THRESHOLDS)
     # adoption unknown: unknown where there is no strong user relationship, else False
     adoption = out["flag_adoption_no_users"]
     assert sorted(out.index[adoption.isna()]) == ["R1", "R3", "R6"]
@@ -281,7 +292,7 @@ def test_band_outcomes_rates():
          "churned", "downgraded", "renewed", "renewed",  # yellow: 1 of 4
          "renewed", "renewed"],                         # green: 0 of 2
         index=bands.index)
-    out = band_outcomes(bands, outcomes)
+    out = band_outcomes(bands, outcomes, small_group_n=30)
     assert list(out.index) == ["red", "yellow", "green", "total"]
     assert out["n"].tolist() == [4, 4, 2, 10]
     assert out["churn_rate"].tolist() == pytest.approx([0.75, 0.25, 0.0, 0.4])
@@ -292,7 +303,8 @@ def test_band_outcomes_rates():
 
 def test_band_outcomes_accepts_booleans():
     bands = pd.Series(["red", "red", "green"], index=["a", "b", "c"])
-    out = band_outcomes(bands, pd.Series([False, True, True], index=["a", "b", "c"]))
+    out = band_outcomes(bands, pd.Series([False, True, True], index=["a", "b", "c"]),
+                        small_group_n=30)
     assert out.loc["red", "churn_rate"] == pytest.approx(0.5)
     assert out.loc["green", "renewal_rate"] == pytest.approx(1.0)
 
@@ -348,7 +360,7 @@ def test_flag_summary_and_accounts_at_risk(relationships):
     r["accounts"] = r["accounts"].assign(owner=["Kim", "Kim", "Lee", "Lee", "Ann", None],
                                          name=[f"N{i}" for i in range(1, 7)])
     flags = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"],
-                               as_of=AS_OF)
+                               as_of=AS_OF, **FLAG_THRESHOLDS)
     mrr = pd.Series([100.0, 200.0, 300.0, 400.0, 500.0, 600.0], index=list(flags.index))
     s = flag_summary(flags, r["accounts"], mrr)
     assert list(s.index) == list(FLAG_COLUMNS)

@@ -94,7 +94,7 @@ def bridge_gap(mv: pd.DataFrame) -> pd.Series:
 
 
 def test_movements_match_hand_computed_bridge(mrr):
-    mv = mrr_movements(mrr)
+    mv = mrr_movements(mrr, reactivation_window_months=12, count_same_month_churn=True)
     assert list(mv.index) == list(MONTHS[1:])
     for col in EXPECTED.columns:
         np.testing.assert_allclose(
@@ -105,7 +105,7 @@ def test_movements_match_hand_computed_bridge(mrr):
 
 
 def test_bridge_closes_to_the_cent_on_fixture(mrr):
-    mv = mrr_movements(mrr)
+    mv = mrr_movements(mrr, reactivation_window_months=12, count_same_month_churn=True)
     assert bridge_gap(mv).abs().max() < 0.005
     np.testing.assert_allclose(mv["end_mrr"].iloc[:-1].to_numpy(),
                                mv["start_mrr"].iloc[1:].to_numpy(), atol=0.005)
@@ -113,13 +113,14 @@ def test_bridge_closes_to_the_cent_on_fixture(mrr):
 
 def test_short_reactivation_window_makes_return_new(mrr):
     # D's last MRR is Jan, return in Apr: 3 months. Window 2 -> new, not reactivation.
-    mv = mrr_movements(mrr, reactivation_window_months=2)
+    mv = mrr_movements(mrr, reactivation_window_months=2, count_same_month_churn=True)
     apr = mv.loc["2024-04-01"]
     assert apr["new"] == pytest.approx(80)
     assert apr["reactivation"] == 0
     assert apr["new_logos"] == 1 and apr["reactivated_logos"] == 0
     # Window 3 is still a reactivation ("at most N months since the last MRR").
-    apr3 = mrr_movements(mrr, reactivation_window_months=3).loc["2024-04-01"]
+    apr3 = mrr_movements(mrr, reactivation_window_months=3,
+                         count_same_month_churn=True).loc["2024-04-01"]
     assert apr3["reactivation"] == pytest.approx(80) and apr3["new"] == 0
 
 
@@ -134,14 +135,16 @@ def test_same_month_churn_counted_from_churn_events(mrr):
             "lost_mrr": [60.0, 200.0, 10.0],
         }
     )
-    mv = mrr_movements(mrr, churn_events=events)
+    mv = mrr_movements(mrr, churn_events=events,
+                       reactivation_window_months=12, count_same_month_churn=True)
     apr = mv.loc["2024-04-01"]
     assert apr["new"] == pytest.approx(60) and apr["churn"] == pytest.approx(60)
     assert apr["new_logos"] == 1 and apr["churned_logos"] == 1 and apr["same_month_logos"] == 1
     assert apr["end_mrr"] == pytest.approx(540.10)  # nets to zero in the bridge
     assert mv["same_month_logos"].sum() == 1
     assert bridge_gap(mv).abs().max() < 0.005
-    off = mrr_movements(mrr, churn_events=events, count_same_month_churn=False)
+    off = mrr_movements(mrr, churn_events=events, count_same_month_churn=False,
+                        reactivation_window_months=12)
     assert off["same_month_logos"].sum() == 0
     assert off.loc["2024-04-01", "new"] == 0
 
@@ -154,7 +157,7 @@ def test_duplicate_rows_are_added_and_missing_months_are_zero():
             "mrr": [10.0, 5.0, 15.0],
         }
     )
-    mv = mrr_movements(mrr)
+    mv = mrr_movements(mrr, reactivation_window_months=12, count_same_month_churn=True)
     # Jan 15 (10 + 5), Feb no row -> churn 15, Mar back at 15 -> reactivation 15.
     assert list(mv.index) == list(pd.date_range("2024-02-01", periods=2, freq="MS"))
     assert mv.loc["2024-02-01", "churn"] == pytest.approx(15)
@@ -189,7 +192,7 @@ def test_bridge_invariant_on_random_fixture():
     frame = pd.DataFrame({"account_id": acc, "month": np.tile(months, n_acc),
                           "mrr": values.ravel()})
     frame = frame.loc[frame["mrr"] > 0].sample(frac=1.0, random_state=1)  # unordered, gaps
-    mv = mrr_movements(frame, reactivation_window_months=4)
+    mv = mrr_movements(frame, reactivation_window_months=4, count_same_month_churn=True)
 
     assert bridge_gap(mv).abs().max() < 0.005
     np.testing.assert_allclose(mv["end_mrr"].iloc[:-1].to_numpy(),
@@ -243,7 +246,8 @@ def test_logo_churn_annualisation():
 
 
 def test_retention_summary_window_on_fixture(mrr):
-    s = retention_summary(mrr_movements(mrr), "2024-03-15", "2024-06-01")
+    moves = mrr_movements(mrr, reactivation_window_months=12, count_same_month_churn=True)
+    s = retention_summary(moves, "2024-03-15", "2024-06-01")
     # Window Mar..Jun; start = end of Feb = 310.10.
     # lost = churn (200 + 40) + contraction 30 = 270; expansion 50 + 15.45; reactivation 80
     assert s["months"] == 4 and s["start_mrr"] == pytest.approx(310.10)
@@ -262,7 +266,9 @@ def test_retention_summary_rejects_empty_window(mrr):
     from playbook.errors import PlaybookError
 
     with pytest.raises(PlaybookError, match="No MRR movements"):
-        retention_summary(mrr_movements(mrr), "2025-01-01", "2025-03-01")
+        retention_summary(mrr_movements(mrr, reactivation_window_months=12,
+                                        count_same_month_churn=True),
+                          "2025-01-01", "2025-03-01")
 
 
 def test_quick_ratio_without_losses_is_infinite():
@@ -410,7 +416,7 @@ def test_churn_recognised_at_cancellation_moves_churn_to_the_cancellation_month(
     assert (at_cancel["account_id"] == "B").sum() == 4
     at_end = recognise_churn(mrr, events, recognise_at="end_of_paid_period")
     assert at_end.equals(mrr)
-    moves = mrr_movements(at_cancel)
+    moves = mrr_movements(at_cancel, reactivation_window_months=12, count_same_month_churn=True)
     assert moves.loc[pd.Timestamp("2024-02-01"), "churn"] == 100.0    # churn in February
-    moves_end = mrr_movements(mrr)
+    moves_end = mrr_movements(mrr, reactivation_window_months=12, count_same_month_churn=True)
     assert moves_end.loc[pd.Timestamp("2024-05-01"), "churn"] == 150.0  # A and B in May

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from playbook.analyses.capacity import path_gap, revenue_paths
+from playbook.analyses.capacity import REFERENCE_PATHS, path_gap, revenue_paths
 from playbook.analyses.scenarios import (
     churn_change_value,
     churn_point_value,
@@ -41,12 +41,13 @@ def test_domain_churn_compounding_1000_customers_at_100():
                         years=3, **YEARLY)
         assert path.iloc[-1] == pytest.approx(yearly)  # 100,000 x (1.5 x (1 - c))^3
     # the same through revenue_paths / path_gap: 30% churn leaves 65.7% less (yearly)
-    gap = path_gap(revenue_paths(**YEARLY), 3)
+    gap = path_gap(revenue_paths(**REFERENCE_PATHS, years=3, **YEARLY), 3)
     assert gap.loc[0.3, "gap_share"] == pytest.approx(1 - 115_762.5 / 337_500)
     # every convention leaves MRR about half or less of the no-churn path
     for comp in ("monthly", "yearly"):
         for base in ("current", "starting"):
-            g = path_gap(revenue_paths(compounding=comp, churn_base=base), 3)
+            g = path_gap(revenue_paths(**REFERENCE_PATHS, years=3, compounding=comp,
+                                       churn_base=base), 3)
             assert g.loc[0.3, "gap_share"] > 0.48
 
 
@@ -63,13 +64,15 @@ def test_mrr_path_matches_revenue_paths(compounding, churn_base):
 # ----------------------------------------------------------------------------- the model
 def test_step_factor_conventions():
     # yearly: multiplicative (1.4)(0.8)(1.02) and additive 1 + 0.4 - 0.2 + 0.02
-    assert step_factor(0.4, 0.2, 0.02, compounding="yearly") == pytest.approx(1.4 * 0.8 * 1.02)
+    assert step_factor(0.4, 0.2, 0.02, compounding="yearly",
+                       churn_base="current") == pytest.approx(1.4 * 0.8 * 1.02)
     assert step_factor(0.4, 0.2, 0.02, compounding="yearly",
                        churn_base="starting") == pytest.approx(1.22)
     # monthly: rates / 12
-    assert step_factor(0.6, 0.12) == pytest.approx(1.05 * 0.99)
+    assert step_factor(0.6, 0.12, compounding="monthly",
+                       churn_base="current") == pytest.approx(1.05 * 0.99)
     with pytest.raises(ParamsError):
-        step_factor(0.1, 0.1, compounding="daily")  # type: ignore[arg-type]
+        step_factor(0.1, 0.1, compounding="daily", churn_base="current")  # type: ignore[arg-type]
 
 
 def test_mrr_path_docstring_example():
@@ -93,7 +96,8 @@ def test_client_rates_from_a_summary():
 
 
 def test_revenue_and_npv_by_hand():
-    path = mrr_path(100.0, {"new_sales": 0.0, "expansion": 0.0, "churn": 0.0}, years=1)
+    path = mrr_path(100.0, {"new_sales": 0.0, "expansion": 0.0, "churn": 0.0}, years=1,
+                    compounding="monthly", churn_base="current")
     revenue, npv = revenue_and_npv(path, 0.0)
     assert revenue == pytest.approx(1200.0)  # months 1..12 at 100
     assert npv == pytest.approx(1200.0)
@@ -117,7 +121,7 @@ def test_one_point_less_churn_yearly_by_hand():
 
 def test_one_point_less_churn_two_years_by_hand():
     rates = {"new_sales": 0.5, "expansion": 0.0, "churn": 0.2}
-    v = churn_point_value(100.0, rates, years=2, discount_rate=0.0, **YEARLY)
+    v = churn_point_value(100.0, rates, point=0.01, years=2, discount_rate=0.0, **YEARLY)
     # months 12-23: 100 x 1.5 x 0.81 = 121.5 vs 120 -> +1.5 x 12 = 18
     # month 24: 100 x (1.215^2 - 1.2^2) = 100 x 0.036225 = 3.6225
     assert v["revenue_gain"] == pytest.approx(18 + 3.6225)
@@ -157,19 +161,20 @@ def test_lever_tornado_by_hand():
 def test_lever_tornado_rejects_unknown_lever():
     with pytest.raises(ParamsError, match="marketing"):
         lever_tornado(100.0, {"new_sales": 0.1, "expansion": 0.0, "churn": 0.1},
-                      {"marketing": 0.1}, years=1)
+                      {"marketing": 0.1}, years=1, compounding="monthly", churn_base="current")
 
 
 def test_implausible_rates_are_not_compounded():
     from playbook.analyses.scenarios import implausible_rates
 
     # domain.md's textbook case: 50% growth, 10% churn -> fine
-    assert implausible_rates({"churn": 0.10, "growth": 0.50}) == []
+    assert implausible_rates({"churn": 0.10, "growth": 0.50}, max_churn=1.0, max_growth=2.0) == []
     # a base that grew 5.5x in a year (RavenStack's trailing rates)
-    reasons = implausible_rates({"churn": 2.727, "growth": 5.507})
+    reasons = implausible_rates({"churn": 2.727, "growth": 5.507}, max_churn=1.0, max_growth=2.0)
     assert reasons == ["churn and contraction came to 272.7% of the opening MRR (limit 100%)",
                        "new sales and expansion came to 550.7% of the opening MRR "
                        "(limit 200%)"]
-    assert implausible_rates({"churn": 1.2, "growth": 0.5}, max_churn=1.5) == []
-    assert implausible_rates({"churn": float("nan"), "growth": float("nan")}) == [
+    assert implausible_rates({"churn": 1.2, "growth": 0.5}, max_churn=1.5, max_growth=2.0) == []
+    assert implausible_rates({"churn": float("nan"), "growth": float("nan")},
+                             max_churn=1.0, max_growth=2.0) == [
         "the opening MRR of the trailing twelve months is zero"]

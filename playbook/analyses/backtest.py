@@ -31,7 +31,7 @@ BACKTEST_COLUMNS = ["account_id", "decision_date", "health_score", "health_band"
 
 def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame | None], *,
                      weights: Mapping[str, float], bands: Mapping[str, Any],
-                     cutoff_days: int = 90, **measure_options: float) -> pd.DataFrame:
+                     cutoff_days: int, **measure_options: float) -> pd.DataFrame:
     """Health score, band and measure scores of each decision's account before the decision.
 
     The cut-off of a decision is ``decision_date - cutoff_days``. Cut-offs are grouped by
@@ -52,7 +52,8 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
     cutoff_days : int
         ``drivers.cutoff_days``.
     **measure_options
-        ``health.measure_options`` (see :func:`playbook.analyses.health.measure_scores`).
+        ``health.measure_options``, all four (see
+        :func:`playbook.analyses.health.measure_scores`).
 
     Returns
     -------
@@ -204,8 +205,8 @@ def regression_weights(past: pd.DataFrame, renewed: pd.Series,
 
 
 def cross_validated_weights(past: pd.DataFrame, renewed: pd.Series,
-                            weights: Mapping[str, float], *, folds: int = 5,
-                            seed: int = 7) -> dict[str, Any]:
+                            weights: Mapping[str, float], *, folds: int,
+                            seed: int) -> dict[str, Any]:
     """AUC of the current weights and of regression weights on decisions not used to fit.
 
     Decisions are split into ``folds`` groups *by account* (an account's decisions stay

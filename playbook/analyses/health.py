@@ -34,7 +34,8 @@ HEALTH_MEASURES = (
     "executive_relationship",
     "champion_quality",
 )
-DEFAULT_BANDS = {"red": 50, "yellow": 75, "green": 100}
+#: Band names in the order tables list them, worst first (other names follow, sorted).
+BAND_ORDER = ("red", "yellow", "green")
 EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
 USER_ROLES = ("user", "champion")
 HIGH_PRIORITIES = ("high", "urgent")
@@ -51,18 +52,20 @@ def measure_scores(
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
-    usage_trend_weight: float = 0.25,
-    usage_fall_to_zero: float = 0.5,
-    ticket_window_days: int = 90,
-    tickets_to_zero: int = 5,
+    usage_trend_weight: float,
+    usage_fall_to_zero: float,
+    ticket_window_days: int,
+    tickets_to_zero: int,
 ) -> pd.DataFrame:
     """Each health measure on a 0-100 scale (NaN where the data is missing).
 
+    The four options are ``health.measure_options`` (e.g. 0.25, 0.5, 90 and 5).
+
     ``usage``
-        ``(1 - t) * level + t * trend`` with ``t = usage_trend_weight`` (0.25).
+        ``(1 - t) * level + t * trend`` with ``t = usage_trend_weight`` (e.g. 0.25).
         ``level = 100 * min(active_users / licensed_seats, 1)`` in the latest usage month on
         or before ``as_of``. ``trend`` = 100 when active users are flat or up versus 3 months
-        earlier, falling linearly to 0 at a fall of ``usage_fall_to_zero`` (50%); without
+        earlier, falling linearly to 0 at a fall of ``usage_fall_to_zero`` (e.g. 50%); without
         active users, the same rule on key actions. The measure uses what exists: when the
         month 3 months earlier is missing, ``usage = level``; without licensed seats (no
         level), ``usage = trend``.
@@ -72,9 +75,9 @@ def measure_scores(
         ``100 * products / max products of any active account``.
     ``tickets``
         High-priority load, inverse: tickets of priority high or urgent opened in the
-        ``ticket_window_days`` (90) days up to ``as_of``: ``100 * max(0, 1 - n /
-        tickets_to_zero)`` (0 tickets -> 100, 5 or more -> 0). When a ``tickets`` table is
-        given, an account without tickets scores 100.
+        ``ticket_window_days`` (e.g. 90) days up to ``as_of``: ``100 * max(0, 1 - n /
+        tickets_to_zero)`` (0 tickets -> 100, ``tickets_to_zero`` or more -> 0). When a
+        ``tickets`` table is given, an account without tickets scores 100.
     ``executive_relationship``, ``champion_quality``
         Latest ``csm_inputs`` rating (1-5) mapped by ``(v - 1) / 4 * 100``.
 
@@ -149,7 +152,7 @@ def band_of(score: float, bounds: Mapping[str, float]) -> str | None:
 
 
 def health_bands(
-    scores: pd.Series, bands: Bands | None = None, segments: pd.Series | None = None
+    scores: pd.Series, bands: Bands, segments: pd.Series | None = None
 ) -> pd.Series:
     """Band per account, with per-segment bounds when ``bands`` is a dict of dicts.
 
@@ -159,7 +162,6 @@ def health_bands(
     layered params give when a client file adds ``Enterprise: {...}`` to the shared
     defaults) uses the plain bounds as ``"default"`` unless a ``"default"`` dict is given.
     """
-    bands = DEFAULT_BANDS if bands is None else bands
     nested = {k: v for k, v in bands.items() if isinstance(v, Mapping)}
     flat = {k: v for k, v in bands.items() if not isinstance(v, Mapping)}
     if nested and flat:
@@ -187,7 +189,7 @@ def health_scores(
     *,
     as_of: DateLike,
     weights: Mapping[str, float],
-    bands: Bands | None = None,
+    bands: Bands,
     usage: pd.DataFrame | None = None,
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
@@ -211,13 +213,15 @@ def health_scores(
     weights : mapping
         ``health.weights``: measure -> relative weight (keys from :data:`HEALTH_MEASURES`;
         a weight of 0 switches a measure off).
-    bands : mapping, optional
+    bands : mapping
         ``health.bands``: inclusive upper bounds, one set or per segment (see
-        :func:`health_bands`). Default red 50 / yellow 75 / green 100.
+        :func:`health_bands`).
     usage, surveys, tickets, csm_inputs : DataFrame, optional
         Canonical tables; None means the measure is unavailable for every account.
     **measure_options
-        Passed to :func:`measure_scores` (``usage_trend_weight``, ``tickets_to_zero``, ...).
+        ``health.measure_options``, passed to :func:`measure_scores` (all four:
+        ``usage_trend_weight``, ``usage_fall_to_zero``, ``ticket_window_days``,
+        ``tickets_to_zero``).
 
     Returns
     -------
@@ -251,14 +255,14 @@ def relationship_flags(
     usage: pd.DataFrame | None = None,
     *,
     as_of: DateLike,
-    exec_days: int = 15,
-    user_days: int = 30,
-    renewal_horizon_days: int = 90,
-    strong_exec_enterprise: int = 2,
-    strong_exec_smb: int = 1,
-    enterprise_segments: tuple[str, ...] = ("Enterprise",),
-    usage_drop_share: float = 0.25,
-    strong_adoption_depth: float = 0.7,
+    exec_days: int,
+    user_days: int,
+    renewal_horizon_days: int,
+    strong_exec_enterprise: int,
+    strong_exec_smb: int,
+    enterprise_segments: tuple[str, ...],
+    usage_drop_share: float,
+    strong_adoption_depth: float,
 ) -> pd.DataFrame:
     """Relationship metrics and the four relationship risk flags of every active account.
 
@@ -271,18 +275,19 @@ def relationship_flags(
     as_of : str or Timestamp
         Reference date.
     exec_days, user_days, renewal_horizon_days : int
-        ``thresholds.exec_contact_days_before_renewal`` (15),
-        ``thresholds.user_contact_days_after_drop`` (30), ``thresholds.renewal_horizon_days``
-        (90).
+        ``thresholds.exec_contact_days_before_renewal``,
+        ``thresholds.user_contact_days_after_drop``, ``thresholds.renewal_horizon_days``.
     strong_exec_enterprise, strong_exec_smb : int
-        ``thresholds.strong_exec_relationships_enterprise`` (2) and ``..._smb`` (1).
+        ``thresholds.strong_exec_relationships_enterprise`` and ``..._smb``.
     enterprise_segments : tuple of str
-        Segment (or size band) labels treated as enterprise.
+        ``thresholds.enterprise_segments``: segment (or size band) labels treated as
+        enterprise.
     usage_drop_share : float
         ``thresholds.usage_drop_share``: a fall of active users of at least this share over
         3 months is a drop.
     strong_adoption_depth : float
-        Usage depth (active / licensed seats) from which adoption counts as strong.
+        ``thresholds.strong_adoption_depth``: usage depth (active / licensed seats) from
+        which adoption counts as strong.
 
     Returns
     -------
@@ -308,17 +313,17 @@ def relationship_flags(
 
     ``flag_renewal_no_exec``
         ``as_of <= renewal_date <= as_of + renewal_horizon_days`` and no executive touch in
-        the last ``exec_days`` days (days since > 15, or never): quick outreach.
+        the last ``exec_days`` days (days since > ``exec_days``, or never): quick outreach.
     ``flag_single_threaded``
-        ``strong_exec_relationships`` below ``strong_exec_enterprise`` (2) for accounts
+        ``strong_exec_relationships`` below ``strong_exec_enterprise`` for accounts
         whose ``segment`` (else ``size_band``) is in ``enterprise_segments``, below
-        ``strong_exec_smb`` (1) for the others.
+        ``strong_exec_smb`` for the others.
     ``flag_adoption_no_users``
-        Strong adoption (``depth >= strong_adoption_depth``, 0.7) and no strong user
+        Strong adoption (``depth >= strong_adoption_depth``) and no strong user
         relationship: build champions.
     ``flag_drop_no_user_contact``
-        Active users fell by at least ``usage_drop_share`` (25%) over 3 months and no user
-        touch in the last ``user_days`` (30) days: emergency help.
+        Active users fell by at least ``usage_drop_share`` over 3 months and no user
+        touch in the last ``user_days`` days: emergency help.
 
     The two usage flags use three-valued logic: without usage data a flag is ``<NA>``
     unless its other condition already rules it out (e.g. the account has a strong user
@@ -407,7 +412,7 @@ def band_outcomes(
     scores: pd.DataFrame | pd.Series,
     outcomes: pd.Series | pd.DataFrame,
     *,
-    small_group_n: int = 30,
+    small_group_n: int,
 ) -> pd.DataFrame:
     """Renewal and churn rate by health band: does the score predict?
 
@@ -422,8 +427,8 @@ def band_outcomes(
         renewed and is also counted apart). A ``renewals`` table (``account_id``,
         ``renewal_date``, ``outcome``) is accepted: each account's latest decision is used.
         Accounts without an outcome are left out.
-    small_group_n : int, default 30
-        Bands with fewer accounts get ``small_sample = True``.
+    small_group_n : int
+        ``thresholds.small_group_n``: bands with fewer accounts get ``small_sample = True``.
 
     Returns
     -------
@@ -471,7 +476,7 @@ def _outcome_codes(outcomes: pd.Series | pd.DataFrame) -> pd.Series:
 def _band_order(band: pd.Series, present: pd.Series) -> list[str]:
     if isinstance(band.dtype, pd.CategoricalDtype):
         return list(band.cat.categories)
-    known = [b for b in DEFAULT_BANDS if b in set(present)]
+    known = [b for b in BAND_ORDER if b in set(present)]
     return known + sorted(set(present) - set(known), key=str)
 
 

@@ -96,8 +96,8 @@ def _money(cents: np.ndarray) -> np.ndarray:
 def mrr_movements(
     mrr: pd.DataFrame,
     *,
-    reactivation_window_months: int = 12,
-    count_same_month_churn: bool = True,
+    reactivation_window_months: int,
+    count_same_month_churn: bool,
     churn_events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Monthly MRR bridge: how the MRR at the start of each month became the MRR at its end.
@@ -121,10 +121,10 @@ def mrr_movements(
     mrr : DataFrame
         Canonical ``mrr`` table: ``account_id``, ``month`` (datetime), ``mrr`` (money >= 0).
         A missing month is 0 MRR.
-    reactivation_window_months : int, default 12
+    reactivation_window_months : int
         ``churn.reactivation_window_months``: longest gap, in months from the last month
         with MRR to the month of return, that still counts as a reactivation.
-    count_same_month_churn : bool, default True
+    count_same_month_churn : bool
         ``churn.count_same_month_churn``. An account that starts and cancels within one
         month never shows in monthly MRR. When this is true *and* ``churn_events`` is
         given, each such account (a churn event whose account has no MRR > 0 anywhere in
@@ -234,7 +234,7 @@ def recognise_churn(
     mrr: pd.DataFrame,
     churn_events: pd.DataFrame | None,
     *,
-    recognise_at: Literal["cancellation", "end_of_paid_period"] = "cancellation",
+    recognise_at: Literal["cancellation", "end_of_paid_period"],
 ) -> pd.DataFrame:
     """Apply the churn-recognition policy to the monthly MRR before computing movements.
 
@@ -420,7 +420,7 @@ def retention_summary(
     }
 
 
-def trailing_retention(mrr: pd.DataFrame, *, months: int = 12) -> pd.DataFrame:
+def trailing_retention(mrr: pd.DataFrame, *, months: int) -> pd.DataFrame:
     """Cohort-style trailing gross and net revenue retention (GRR, NRR) by month.
 
     For each month *m*, the base is the accounts with MRR > 0 in month *m − months*:
@@ -436,7 +436,7 @@ def trailing_retention(mrr: pd.DataFrame, *, months: int = 12) -> pd.DataFrame:
     ----------
     mrr : DataFrame
         Canonical ``mrr`` table.
-    months : int, default 12
+    months : int
         Look-back (``period.trailing_months``).
 
     Returns

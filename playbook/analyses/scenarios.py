@@ -75,12 +75,13 @@ def client_rates(summary: Mapping[str, Any]) -> dict[str, float]:
             "growth": new + exp}
 
 
-def implausible_rates(rates: Mapping[str, float], *, max_churn: float = 1.0,
-                      max_growth: float = 2.0) -> list[str]:
+def implausible_rates(rates: Mapping[str, float], *, max_churn: float,
+                      max_growth: float) -> list[str]:
     """Why the client's trailing rates cannot be compounded into paths (empty: they can).
 
     ``rates`` as from :func:`client_rates` (shares of the window's opening MRR). A yearly
-    churn of 100% or more of the opening MRR, or growth of ``max_growth`` (200%) or more,
+    churn of ``max_churn`` (``scenarios.max_churn``, e.g. 100%) or more of the opening MRR,
+    or growth of ``max_growth`` (``scenarios.max_growth``, e.g. 200%) or more,
     means the base changed so much within the year (or the MRR history contradicts itself)
     that compounding the rates for years would print meaningless paths.
     """
@@ -99,8 +100,7 @@ def implausible_rates(rates: Mapping[str, float], *, max_churn: float = 1.0,
 
 
 def step_factor(growth: float, churn: float, price: float = 0.0, *,
-                compounding: Compounding = "monthly", churn_base: ChurnBase = "current"
-                ) -> float:
+                compounding: Compounding, churn_base: ChurnBase) -> float:
     """Growth of MRR in one step (a month or a year) for annual rates (see module doc)."""
     check_compounding(compounding, churn_base)
     per = 12.0 if compounding == "monthly" else 1.0
@@ -111,8 +111,7 @@ def step_factor(growth: float, churn: float, price: float = 0.0, *,
 
 
 def mrr_path(start_mrr: float, rates: Mapping[str, float], *, years: int,
-             compounding: Compounding = "monthly", churn_base: ChurnBase = "current"
-             ) -> pd.Series:
+             compounding: Compounding, churn_base: ChurnBase) -> pd.Series:
     """MRR per month, months 0 .. 12 x years, at constant annual ``rates`` (keys
     ``new_sales``, ``expansion``, ``churn``, optional ``price``).
 
@@ -136,8 +135,8 @@ def revenue_and_npv(path: pd.Series, discount_rate: float) -> tuple[float, float
 
 
 def churn_change_value(start_mrr: float, rates: Mapping[str, float], new_churn: float, *,
-                       years: int, discount_rate: float, compounding: Compounding = "monthly",
-                       churn_base: ChurnBase = "current") -> dict[str, float]:
+                       years: int, discount_rate: float, compounding: Compounding,
+                       churn_base: ChurnBase) -> dict[str, float]:
     """What moving annual churn from ``rates["churn"]`` to ``new_churn`` is worth.
 
     Both paths run :func:`mrr_path` from ``start_mrr``; the result compares the lower-churn
@@ -163,10 +162,11 @@ def churn_change_value(start_mrr: float, rates: Mapping[str, float], new_churn: 
             "revenue_gain_share": rev_gain / rev_base if rev_base else float("nan")}
 
 
-def churn_point_value(start_mrr: float, rates: Mapping[str, float], *, point: float = 0.01,
-                      years: int, discount_rate: float, compounding: Compounding = "monthly",
-                      churn_base: ChurnBase = "current") -> dict[str, float]:
-    """Revenue and NPV of ``point`` (one percentage point) less annual churn over N years:
+def churn_point_value(start_mrr: float, rates: Mapping[str, float], *, point: float,
+                      years: int, discount_rate: float, compounding: Compounding,
+                      churn_base: ChurnBase) -> dict[str, float]:
+    """Revenue and NPV of ``point`` (``scenarios.churn_point``; 0.01 = one percentage point)
+    less annual churn over N years:
     :func:`churn_change_value` with ``new_churn = churn - point``.
 
     Example (yearly, current base, 1 year, r = 10%): 100 MRR, growth 0.5, churn 0.2 -> 0.19:
@@ -210,8 +210,8 @@ def growth_arithmetic(rates: Mapping[str, float], target_growth: float) -> dict[
 
 
 def lever_tornado(start_mrr: float, rates: Mapping[str, float], swings: Mapping[str, float],
-                  *, years: int, compounding: Compounding = "monthly",
-                  churn_base: ChurnBase = "current") -> pd.DataFrame:
+                  *, years: int, compounding: Compounding,
+                  churn_base: ChurnBase) -> pd.DataFrame:
     """MRR at month 12N when one lever at a time moves by its swing either way.
 
     For each lever in ``swings`` (``churn``, ``expansion``, ``new_sales``, ``price``), the

@@ -99,7 +99,7 @@ def touch_plan_table(required: pd.DataFrame) -> ExhibitSpec:
 
 
 # --------------------------------------------------------------------------- headcount
-def headcount_table_title(required: pd.DataFrame, currency: str = "USD") -> str:
+def headcount_table_title(required: pd.DataFrame, currency: str) -> str:
     """Rule: total FTE by effort and its cost, placed against the range the ratios give
     (inside, above or below)."""
     t = required.loc["total"]
@@ -333,8 +333,7 @@ def sensitivity_table(sens: pd.DataFrame, *, top_tier: str, account_growth: floa
 
 
 # --------------------------------------------------------------------------- scenarios
-def paths_title(gap: pd.DataFrame, years: int, own: float | None = None,
-                currency: str = "USD") -> str:
+def paths_title(gap: pd.DataFrame, years: int, own: float | None, currency: str) -> str:
     """Rule: state the year-N gap at the client's own churn when given, else at the highest
     churn rate; the percent is of the no-churn path."""
     rate = own if own is not None and round(own, 3) in gap.index.round(3) else gap.index.max()
