@@ -88,7 +88,8 @@ nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
 nb.record("retention", retention)
 cox = None
 if model is not None:
-    intervals = survival.decision_intervals(table, d["accounts"])
+    intervals = survival.decision_intervals(table, d["accounts"],
+                                            term_months=p.contracts.term_months)
     cox = nb.attempt(survival.cox_model, intervals, model.features, units=built["units"],
                      enables="the Cox cross-check")
 if cox is not None:

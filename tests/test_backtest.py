@@ -167,7 +167,8 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
     data = load_client(params)
     as_of = pd.Timestamp(params.as_of)
     decisions = drivers.renewal_decisions(data["accounts"], data.get("renewals"),
-                                          data.get("churn_events"), as_of=as_of)
+                                          data.get("churn_events"), as_of=as_of,
+                                          **params.renewal_options())
     recent = decisions[decisions["decision_date"].between(
         as_of - pd.DateOffset(months=params.health.backtest_months), as_of)]
     past = backtest.health_at_cutoff(recent, data.tables, weights=params.health.weights,

@@ -31,6 +31,11 @@ CONTRACT = {"table": "accounts", "column": "Contract", "kind": "categorical",
             "reference": "Month-to-month", "label": "Contract type"}
 REFERRALS = {"table": "accounts", "column": "Number of Referrals", "kind": "numeric",
              "unit": "referral", "scale": 10}
+#: modelling_table's other options as these tests were written (the function has no defaults)
+TABLE_OPTIONS = {"usage_drop_share": 0.25, "low_nps": 6, "contact_days_cap": 365,
+                 "nps_lookback_days": None, "nps_no_answer": "missing",
+                 "sponsor_roles": ("executive", "champion"), "exec_by_seniority": True,
+                 "final_onboarding_step": None}
 
 PARAMS = {
     "client": {"name": "Variables Co"},
@@ -109,7 +114,8 @@ def load(factory, params: dict, accounts: pd.DataFrame | None = None):
 def driver_model(p, data, features: list[str] | None = None):
     """The notebook's steps: decisions, modelling table, features, fit."""
     decisions = d.renewal_decisions(data["accounts"], data.get("renewals"),
-                                    data.get("churn_events"), as_of=AS_OF)
+                                    data.get("churn_events"), as_of=AS_OF,
+                                    **p.renewal_options())
     decisions = decisions[decisions["decision_date"] <= AS_OF]
     table, built = d.modelling_table(decisions, data.tables,
                                      cutoff_days=p.drivers.cutoff_days, **p.feature_options())
@@ -134,7 +140,7 @@ def test_planted_contract_effect_in_churn_by_variable_and_driver_model(client_fa
                                  variables=p.variables)
     cuts = v.available_variables(at_risk, variables=p.variables)
     assert "Contract type" in cuts  # under its label
-    table = reasons.churn_by_variable(at_risk, cuts["Contract type"], churned="churned")
+    table = reasons.churn_by_variable(at_risk, cuts["Contract type"], churned="churned", small_n=30)
     assert table["rate"].to_dict() == pytest.approx(expected.to_dict())
     assert table["n"].to_dict() == {"Month-to-month": 160, "One year": 240}
     assert reasons.association_test(table)["significant"]
@@ -243,7 +249,7 @@ def test_usage_variable_is_its_value_in_the_last_complete_month_before_the_cutof
         "var_logins": [10.0, 20.0, 99.0, 5.0]})
     spec = {"logins": {"table": "usage", "kind": "numeric", "unit": "login", "scale": 100}}
     table, built = d.modelling_table(decisions, {"accounts": accounts, "usage": usage},
-                                     cutoff_days=60, variables=spec)
+                                     cutoff_days=60, variables=spec, **TABLE_OPTIONS)
     # cut-off 2 March 2024: February is the last complete month (March's 99 is later)
     assert table["Logins"].tolist() == [20.0, 5.0]
     assert built["units"] == {"Logins": (100.0, "per 100 logins")}
@@ -275,7 +281,7 @@ def test_a_reference_level_no_decision_has_is_said_not_silently_replaced() -> No
     accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3"], "start_date": pd.NaT,
                              "var_contract_type": ["One year", "Two year", "One year"]})
     table, built = d.modelling_table(decisions, {"accounts": accounts}, cutoff_days=90,
-                                     variables={"contract_type": CONTRACT})
+                                     variables={"contract_type": CONTRACT}, **TABLE_OPTIONS)
     assert table["Contract type"].tolist() == ["One year", "Two year", "One year"]
     assert ("Contract type: no decision has the reference level 'Month-to-month'; its "
             "levels are compared with the most common one instead.") in built["notes"]
@@ -364,7 +370,8 @@ def test_the_demo_gets_exactly_todays_features():
     assert not [c for c in data["accounts"].columns if c.startswith(VARIABLE_PREFIX)]
     as_of = pd.Timestamp(p.as_of)
     decisions = d.renewal_decisions(data["accounts"], data.get("renewals"),
-                                    data.get("churn_events"), as_of=as_of)
+                                    data.get("churn_events"), as_of=as_of,
+                                    **p.renewal_options())
     decisions = decisions[decisions["decision_date"] <= as_of]
     _, built = d.modelling_table(decisions, data.tables, cutoff_days=p.drivers.cutoff_days,
                                  **p.feature_options())

@@ -11,6 +11,17 @@ from playbook.analyses.drivers.quality import _stratified_folds
 from playbook.errors import DriverModelError
 
 TRUE = {"const": 1.0, "exec_sponsor": 1.0, "usage_decline": -1.2, "tenure_years": 0.3}
+#: modelling_table's options as these tests were written (the function has no defaults: a run
+#: passes the params' values, Params.feature_options)
+TABLE_OPTIONS = {"cutoff_days": 90, "usage_drop_share": 0.25, "low_nps": 6,
+                 "contact_days_cap": 365, "nps_lookback_days": None, "nps_no_answer": "missing",
+                 "sponsor_roles": ("executive", "champion"), "exec_by_seniority": True,
+                 "final_onboarding_step": None, "variables": None}
+
+
+def modelling_table(decisions: pd.DataFrame, tables: dict, **options):
+    """:func:`drivers.modelling_table` with :data:`TABLE_OPTIONS` for the options not given."""
+    return d.modelling_table(decisions, tables, **{**TABLE_OPTIONS, **options})
 
 
 def _sigmoid(x):
@@ -310,7 +321,8 @@ def test_decisions_from_renewals_table() -> None:
             "arr_after": [100.0, 0.0, 150.0],
         }
     )
-    out = d.renewal_decisions(pd.DataFrame({"account_id": []}), renewals)
+    out = d.renewal_decisions(pd.DataFrame({"account_id": []}), renewals,
+                              term_months=12, renewal_date_means="next")
     assert list(out["renewed"]) == [1, 0, 1]
     assert list(out["downgraded"]) == [False, False, True]
     assert (out["source"] == "renewals").all()
@@ -330,7 +342,8 @@ def test_decisions_derived_from_accounts_and_churn_events() -> None:
     churn_events = pd.DataFrame(
         {"account_id": ["B"], "churn_date": pd.to_datetime(["2023-06-30"])}
     )
-    out = d.renewal_decisions(accounts, None, churn_events, as_of="2023-12-31")
+    out = d.renewal_decisions(accounts, None, churn_events, as_of="2023-12-31",
+                              term_months=12, renewal_date_means="next")
     got = {(r.account_id, str(r.decision_date.date()), r.renewed) for r in out.itertuples()}
     assert got == {
         ("A", "2022-03-01", 1),
@@ -355,7 +368,8 @@ def test_upcoming_renewals() -> None:
             "status": ["active", "active", "churned", "active"],
         }
     )
-    out = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90)
+    out = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90,
+                              term_months=12, renewal_date_means="next")
     assert list(out["account_id"]) == ["A"]
     assert out.loc[0, "days_to_renewal"] == 19
 
@@ -372,13 +386,15 @@ def test_upcoming_renewals_fall_back_to_anniversaries_and_keep_returned_accounts
             "status": ["active", "active", "active", "active"],
         }
     )
-    out = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90).set_index("account_id")
+    out = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90,
+                              term_months=12, renewal_date_means="next").set_index("account_id")
     assert set(out.index) == {"R", "N", "S"}  # F's first anniversary is 2025-12-15
     assert out.loc["R", "decision_date"] == pd.Timestamp("2025-02-10")
     assert out.loc["N", "decision_date"] == pd.Timestamp("2025-03-01")
     assert out.loc["R", "renewal_source"] == "anniversary"
     assert out.loc["S", "renewal_source"] == "accounts"
-    strict = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90, term_months=None)
+    strict = d.upcoming_renewals(accounts, "2025-01-01", horizon_days=90, term_months=None,
+                                 renewal_date_means="next")
     assert list(strict["account_id"]) == ["S"]
 
 
@@ -404,7 +420,8 @@ def test_upcoming_renewals_for_an_earlier_as_of_use_the_renewals_table() -> None
         }
     )
     out = d.upcoming_renewals(accounts, "2025-01-15", horizon_days=90,
-                              renewals=renewals).set_index("account_id")
+                              renewals=renewals,
+                              term_months=12, renewal_date_means="next").set_index("account_id")
     # A and B were renewing within 90 days of 2025-01-15; B churned only later (2025-08);
     # C had churned before; L had not started
     assert set(out.index) == {"A", "B"}
@@ -413,11 +430,13 @@ def test_upcoming_renewals_for_an_earlier_as_of_use_the_renewals_table() -> None
     assert (out["renewal_source"] == "renewals").all()
     assert out["renewed"].isna().all()  # outcomes lie after the as-of date
     # nothing recorded ahead (the usual case, as_of at the export): the snapshot decides
-    later = d.upcoming_renewals(accounts, "2026-01-15", horizon_days=90, renewals=renewals)
+    later = d.upcoming_renewals(accounts, "2026-01-15", horizon_days=90, renewals=renewals,
+                                term_months=12, renewal_date_means="next")
     assert list(later["account_id"]) == ["A"]
     assert later.loc[0, "renewal_source"] == "accounts"
     # without the renewals table only the snapshot and the anniversaries are known
-    bare = d.upcoming_renewals(accounts, "2025-01-15", horizon_days=90).set_index("account_id")
+    bare = d.upcoming_renewals(accounts, "2025-01-15", horizon_days=90,
+                               term_months=12, renewal_date_means="next").set_index("account_id")
     assert "A" not in bare.index  # its snapshot renewal (2026-02-01) is far ahead
 
 
@@ -528,7 +547,7 @@ def _one_account_tables() -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
 
 def test_features_hand_computed() -> None:
     decisions, tables = _one_account_tables()
-    table, report = d.modelling_table(
+    table, report = modelling_table(
         decisions, tables, cutoff_days=90, final_onboarding_step="training"
     )
     row = table.iloc[0]
@@ -568,7 +587,7 @@ def test_features_hand_computed() -> None:
 
 def test_feature_definitions_can_be_tightened() -> None:
     decisions, tables = _one_account_tables()
-    table, _ = d.modelling_table(
+    table, _ = modelling_table(
         decisions,
         tables,
         sponsor_roles=("champion",),  # the director champion c3 is only a medium relationship
@@ -683,13 +702,13 @@ def test_no_leakage_from_records_after_the_cutoff() -> None:
     decisions, tables = _random_tables()
     late = _with_late_perfect_signal(decisions, tables, cutoff_days=90)
     options = {"final_onboarding_step": "zzz_late", "nps_lookback_days": 180}
-    clean, report = d.modelling_table(decisions, tables, cutoff_days=90, **options)
-    leaky_input, _ = d.modelling_table(decisions, late, cutoff_days=90, **options)
+    clean, report = modelling_table(decisions, tables, cutoff_days=90, **options)
+    leaky_input, _ = modelling_table(decisions, late, cutoff_days=90, **options)
     assert report["skipped"] == {}
     pd.testing.assert_frame_equal(clean, leaky_input)
     # the planted signal is real: measured at the decision itself it changes the features
-    at_decision, _ = d.modelling_table(decisions, tables, cutoff_days=0)
-    at_decision_late, _ = d.modelling_table(decisions, late, cutoff_days=0)
+    at_decision, _ = modelling_table(decisions, tables, cutoff_days=0)
+    at_decision_late, _ = modelling_table(decisions, late, cutoff_days=0)
     churn = decisions["renewed"].to_numpy() == 0
     extra = at_decision_late["high_priority_tickets_90d"] - at_decision["high_priority_tickets_90d"]
     assert (extra[churn] == 1).all()
@@ -698,7 +717,7 @@ def test_no_leakage_from_records_after_the_cutoff() -> None:
 
 def test_missing_optional_tables_skip_features_and_say_why() -> None:
     decisions, tables = _one_account_tables()
-    table, report = d.modelling_table(decisions, {"accounts": tables["accounts"], "usage": None})
+    table, report = modelling_table(decisions, {"accounts": tables["accounts"], "usage": None})
     for f in ("active_users", "usage_decline", "seat_utilisation"):
         assert report["skipped"][f] == "table 'usage' not provided"
         assert f not in table
@@ -709,13 +728,13 @@ def test_missing_optional_tables_skip_features_and_say_why() -> None:
     assert set(report["built"]) == {"tenure_years", "products", "contract_value",
                                     "log2_contract_value", "segment"}
 
-    _, report2 = d.modelling_table(
+    _, report2 = modelling_table(
         decisions, {"accounts": tables["accounts"], "touches": tables["touches"]}
     )
     assert "contacts" in report2["skipped"]["days_since_exec_contact"]
 
     no_seats = tables["usage"].drop(columns="licensed_seats")
-    _, report3 = d.modelling_table(decisions, {**tables, "usage": no_seats})
+    _, report3 = modelling_table(decisions, {**tables, "usage": no_seats})
     assert report3["skipped"] == {
         "seat_utilisation": "usage.licensed_seats is missing or empty",
         "onboarding_incomplete": "no final_onboarding_step given",
@@ -725,12 +744,12 @@ def test_missing_optional_tables_skip_features_and_say_why() -> None:
 def test_accounts_table_is_required() -> None:
     decisions, _ = _one_account_tables()
     with pytest.raises(DriverModelError):
-        d.modelling_table(decisions, {"usage": None})
+        modelling_table(decisions, {"usage": None})
 
 
 def test_end_to_end_on_built_table_runs() -> None:
     decisions, tables = _random_tables(seed=1, n_accounts=80)
-    table, report = d.modelling_table(decisions, tables, cutoff_days=90)
+    table, report = modelling_table(decisions, tables, cutoff_days=90)
     features = [f for f in d.DEFAULT_MODEL_FEATURES if f in report["built"]]
     m = d.fit_renewal_model(table, features)
     assert m.n + m.checks["rows_dropped_missing"] == len(table)
@@ -743,19 +762,23 @@ def test_end_to_end_on_built_table_runs() -> None:
 
 def test_log2_contract_value_counts_doublings() -> None:
     decisions, tables = _one_account_tables()
-    table, _ = d.modelling_table(decisions, tables)
+    table, _ = modelling_table(decisions, tables)
     assert table.loc[0, "log2_contract_value"] == pytest.approx(np.log2(12000))
     zero = {**tables, "accounts": tables["accounts"].assign(arr=0.0)}
-    table0, _ = d.modelling_table(decisions, zero)
+    table0, _ = modelling_table(decisions, zero)
     assert np.isnan(table0.loc[0, "log2_contract_value"])
 
 
 def test_default_features_take_onboarding_once() -> None:
     built = ["exec_sponsor", "segment", "onboarding_steps", "onboarding_incomplete", "active_users"]
-    assert d.default_features(built) == ["exec_sponsor", "segment", "onboarding_incomplete"]
-    assert d.default_features(["onboarding_steps", "products"]) == ["products", "onboarding_steps"]
-    assert d.default_features(["tenure_years", "products"], derived=True) == ["products"]
-    assert d.default_features(["tenure_years", "products"]) == ["tenure_years", "products"]
+    assert d.default_features(built, variables=()) == ["exec_sponsor", "segment",
+                                                       "onboarding_incomplete"]
+    assert d.default_features(["onboarding_steps", "products"], variables=()) == [
+        "products", "onboarding_steps"]
+    assert d.default_features(["tenure_years", "products"], derived=True,
+                              variables=()) == ["products"]
+    assert d.default_features(["tenure_years", "products"], variables=()) == [
+        "tenure_years", "products"]
 
 
 # ----------------------------------------------------------------------------- history window
@@ -802,7 +825,7 @@ def test_decisions_without_full_history_are_left_out() -> None:
 def test_as_of_caps_the_cutoff_so_nothing_later_is_used() -> None:
     decisions, tables = _one_account_tables()
     # decision on 2024-04-30; scored on 2024-01-10, before its 90-day cut-off (2024-01-31)
-    table, report = d.modelling_table(decisions, tables, cutoff_days=90, as_of="2024-01-10")
+    table, report = modelling_table(decisions, tables, cutoff_days=90, as_of="2024-01-10")
     row = table.iloc[0]
     assert row["cutoff_date"] == pd.Timestamp("2024-01-10")
     assert report["cutoff_capped_at_as_of"] == 1
@@ -810,7 +833,7 @@ def test_as_of_caps_the_cutoff_so_nothing_later_is_used() -> None:
     assert row["days_since_user_contact"] == 9  # c1 on 2024-01-01; c3 on 01-11 is later
     assert row["days_since_exec_contact"] == 19  # c2 on 2023-12-22
     assert row["high_priority_tickets_90d"] == 1  # t1 (urgent, 11-02); t3 (01-31) is later
-    _, uncapped = d.modelling_table(decisions, tables, cutoff_days=90)
+    _, uncapped = modelling_table(decisions, tables, cutoff_days=90)
     assert uncapped["cutoff_capped_at_as_of"] == 0
 
 
@@ -899,7 +922,8 @@ def test_open_book_ranks_by_expected_loss_and_names_what_pulls_down() -> None:
         "days_since_exec_contact"
     summary = d.open_book_summary(book)
     assert summary["renewals_due"] == 4 and summary["scored"] == 3
-    empty = d.open_book(model, pd.DataFrame({"account_id": [], "decision_date": []}), mrr)
+    empty = d.open_book(model, pd.DataFrame({"account_id": [], "decision_date": []}), mrr,
+                        at_risk_below=0.75)
     assert empty.empty and "expected_loss" in empty
     assert d.open_book_summary(empty)["renewals_due"] == 0
     assert summary["expected_mrr_loss"] == pytest.approx(book["expected_loss"].sum())
@@ -926,7 +950,8 @@ def _house_model(params, data) -> tuple[d.DriverModel, pd.DataFrame, dict]:
     """The notebook's steps with the house parameters: decisions, table, rule, model."""
     as_of = pd.Timestamp(params.as_of)
     decisions = d.renewal_decisions(data["accounts"], data.get("renewals"),
-                                    data.get("churn_events"), as_of=as_of)
+                                    data.get("churn_events"), as_of=as_of,
+                                    **params.renewal_options())
     decisions = decisions[decisions["decision_date"] <= as_of]
     options = params.feature_options()
     table, built = d.modelling_table(decisions, data.tables,
@@ -935,7 +960,7 @@ def _house_model(params, data) -> tuple[d.DriverModel, pd.DataFrame, dict]:
                               nps_lookback_days=options["nps_lookback_days"])
     kept, info = d.drop_short_history(table, d.data_start(data.tables), lookback)
     features = [f for f in params.drivers.features if f in built["built"]] or \
-        d.default_features(built["built"])
+        d.default_features(built["built"], variables=())
     return d.fit_renewal_model(kept, features), kept, info
 
 

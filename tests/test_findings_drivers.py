@@ -86,9 +86,9 @@ def test_forest_title_when_nothing_is_significant() -> None:
 
 
 def test_forest_exhibit_builds_also_for_a_penalised_fit() -> None:
-    spec = story.forest(_model(MIXED))
+    spec = story.forest(_model(MIXED), cutoff_days=90)
     _no_nan(spec.title)
-    spec = story.forest(_model(MIXED.assign(or_low=np.nan, or_high=np.nan)))
+    spec = story.forest(_model(MIXED.assign(or_low=np.nan, or_high=np.nan)), cutoff_days=90)
     _no_nan(spec.title)
 
 
@@ -265,18 +265,24 @@ def test_open_book_title_rules() -> None:
 
 
 def test_reason_text_in_plain_words() -> None:
-    assert story.reason_text({"feature": "exec_sponsor", "value": False}) == "no exec sponsor"
-    assert story.reason_text({"feature": "usage_decline", "value": True}) == "usage fell"
+    assert story.reason_text({"feature": "exec_sponsor", "value": False},
+                             currency="USD", contact_cap=None) == "no exec sponsor"
+    assert story.reason_text({"feature": "usage_decline", "value": True},
+                             currency="USD", contact_cap=None) == "usage fell"
     assert story.reason_text({"feature": "days_since_exec_contact", "value": 180.0},
-                             contact_cap=180) == "no exec contact 180+ days"
+                             contact_cap=180, currency="USD") == "no exec contact 180+ days"
     assert story.reason_text({"feature": "days_since_user_contact", "value": 45.0},
-                             contact_cap=180) == "45 days since user contact"
+                             contact_cap=180, currency="USD") == "45 days since user contact"
     assert story.reason_text({"feature": "segment", "column": "segment[Mid-market]",
-                              "value": "Mid-market"}) == "Mid-market"
-    assert story.reason_text({"feature": "products", "value": 1}) == "1 product"
-    assert story.reason_text({"feature": "log2_contract_value", "value": 13.0}) == (
+                              "value": "Mid-market"},
+                             currency="USD", contact_cap=None) == "Mid-market"
+    assert story.reason_text({"feature": "products", "value": 1},
+                             currency="USD", contact_cap=None) == "1 product"
+    assert story.reason_text({"feature": "log2_contract_value", "value": 13.0},
+                             currency="USD", contact_cap=None) == (
         "contract $8.2K")
-    assert story.reason_text({"feature": "seat_utilisation", "value": None}) == (
+    assert story.reason_text({"feature": "seat_utilisation", "value": None},
+                             currency="USD", contact_cap=None) == (
         "Seat utilisation (+10 pts)")
 
 
@@ -295,7 +301,7 @@ def test_open_book_exhibit_lists_accounts_and_reasons() -> None:
     summary = {"renewals_due": 2, "scored": 1, "accounts_at_risk": 1, "mrr_due": 10500.0,
                "mrr_at_risk": 10000.0, "expected_mrr_loss": 4800.0,
                "expected_non_renewals": 0.48}
-    spec = story.open_book(book, summary, accounts, "USD", 90, 0.75)
+    spec = story.open_book(book, summary, accounts, "USD", 90, 0.75, rows=12, contact_cap=None)
     table = spec.content
     assert list(table["account"]) == ["Alpha", "b"]
     assert list(table["pulling it down"]) == ["usage fell", "–"]
@@ -319,13 +325,13 @@ def test_open_book_lists_the_accounts_at_risk_first_and_counts_the_rest() -> Non
     summary = {"renewals_due": 5, "scored": 5, "accounts_at_risk": 3, "mrr_due": 173500.0,
                "mrr_at_risk": 3500.0, "expected_mrr_loss": 14000.0,
                "expected_non_renewals": 1.35}
-    spec = story.open_book(book, summary, accounts, "USD", 90, 0.75, rows=2)
+    spec = story.open_book(book, summary, accounts, "USD", 90, 0.75, rows=2, contact_cap=None)
     assert list(spec.content["account"]) == ["D", "B"]   # at risk, largest expected loss
     assert spec.notes.startswith("1 more at risk not shown")
     assert "at risk (predicted renewal probability below 75%)" in spec.subtitle
     calm = book.assign(at_risk=False)
     spec = story.open_book(calm, {**summary, "accounts_at_risk": 0}, accounts, "USD", 90,
-                           0.75, rows=2)
+                           0.75, rows=2, contact_cap=None)
     assert list(spec.content["account"]) == ["A", "C"]   # none at risk: largest losses
 
 

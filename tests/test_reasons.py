@@ -142,7 +142,7 @@ def test_reasons_by_segment_shares(events):
         {"account_id": list("abcdefghij"),
          "segment": ["SMB", "SMB", "SMB", "SMB", "SMB", "Ent", "Ent", "Ent", None, "Ent"]}
     )
-    r = reasons_by_segment(events, accounts, "segment", uninformative=SAID_NOTHING)
+    r = reasons_by_segment(events, accounts, "segment", uninformative=SAID_NOTHING, small_n=30)
     ent = r[r["segment"] == "Ent"].set_index("reason")
     # Ent lost MRR: UNKNOWN 40, Support 200, Price 10, Product gap 45 = 295
     assert ent["share_lost_mrr"].to_dict() == pytest.approx(
@@ -199,7 +199,7 @@ def test_churn_by_variable_with_boolean_series():
     acc = planted_accounts()
     flag = pd.Series(False, index=acc.index)
     flag.iloc[:3] = True  # three Retail accounts churned in the window
-    t = churn_by_variable(acc, "industry", churned=flag)
+    t = churn_by_variable(acc, "industry", churned=flag, small_n=30)
     assert t.loc["Retail", "churned"] == 3 and t.loc["Health", "churned"] == 0
 
 
@@ -244,7 +244,7 @@ def test_low_expected_counts_switch_to_fisher():
 def test_association_test_accepts_churn_by_variable_output():
     acc = planted_accounts()
     acc = acc[acc["industry"].isin(["Retail", "Health"])]
-    r = association_test(churn_by_variable(acc, "industry"))
+    r = association_test(churn_by_variable(acc, "industry", small_n=30))
     # 2x2: Retail 40/100 vs Health 10/50 -> Fisher on [[40, 60], [10, 40]]
     assert r["test"] == "fisher_exact"
     assert r["p_value"] == pytest.approx(sps.fisher_exact([[40, 60], [10, 40]]).pvalue)

@@ -61,7 +61,7 @@ LAST = frame([
 
 def test_last_renewal_date_gives_the_date_and_its_earlier_anniversaries() -> None:
     out = d.renewal_decisions(LAST, None, churn_events(LAST), as_of=AS_OF,
-                              renewal_date_means="last")
+                              renewal_date_means="last", term_months=12)
     assert got(out) == {
         ("A", "2023-03-15", 1), ("A", "2024-03-15", 1),
         ("B", "2022-06-01", 1), ("B", "2023-06-01", 1), ("B", "2024-06-01", 1),
@@ -72,7 +72,8 @@ def test_last_renewal_date_gives_the_date_and_its_earlier_anniversaries() -> Non
 
 
 def test_last_renewal_date_puts_the_next_renewal_a_term_later() -> None:
-    out = d.upcoming_renewals(LAST, AS_OF, horizon_days=250, renewal_date_means="last")
+    out = d.upcoming_renewals(LAST, AS_OF, horizon_days=250, renewal_date_means="last",
+                              term_months=12)
     due = dict(zip(out["account_id"], out["decision_date"].dt.strftime("%Y-%m-%d"),
                    strict=True))
     # A: 2024-03-15 + 12 months; B: 2023-06-01 rolled forward past 2024-09-30;
@@ -85,7 +86,7 @@ def test_the_same_dates_read_as_next_lose_the_decisions() -> None:
     """Why the parameter exists: read as next renewals the past dates lose decisions and
     no renewal is due (today's behaviour, kept as the default)."""
     out = d.renewal_decisions(LAST, None, churn_events(LAST), as_of=AS_OF,
-                              renewal_date_means="next")
+                              renewal_date_means="next", term_months=12)
     assert got(out) == {
         ("A", "2023-03-15", 1),                          # < 2024-03-15 only
         ("B", "2022-06-01", 1),                          # < 2023-06-01 only
@@ -93,7 +94,8 @@ def test_the_same_dates_read_as_next_lose_the_decisions() -> None:
         ("C", "2023-11-30", 0),
         ("E", "2024-02-01", 1),
     }
-    due = d.upcoming_renewals(LAST, AS_OF, horizon_days=250, renewal_date_means="next")
+    due = d.upcoming_renewals(LAST, AS_OF, horizon_days=250, renewal_date_means="next",
+                              term_months=12)
     assert list(due["account_id"]) == ["E"]
 
 
@@ -112,18 +114,19 @@ ENDS = frame([
 
 def test_contract_end_decides_on_the_end_date() -> None:
     out = d.renewal_decisions(ENDS, None, churn_events(ENDS), as_of=AS_OF,
-                              renewal_date_means="contract_end")
+                              renewal_date_means="contract_end", term_months=12)
     assert got(out) == {
         ("F", "2022-11-30", 1), ("F", "2023-11-30", 1),
         ("G", "2022-06-30", 1), ("G", "2023-06-30", 1), ("G", "2024-06-30", 1),
         ("H", "2022-04-01", 1), ("H", "2023-04-01", 0),
     }
     due = d.upcoming_renewals(ENDS, AS_OF, horizon_days=365,
-                              renewal_date_means="contract_end")
+                              renewal_date_means="contract_end", term_months=12)
     assert dict(zip(due["account_id"], due["decision_date"].dt.strftime("%Y-%m-%d"),
                     strict=True)) == {"F": "2024-11-30", "G": "2025-06-30"}
     # read as "next", F's decisions fall on its start anniversaries instead
-    as_next = d.renewal_decisions(ENDS, None, churn_events(ENDS), as_of=AS_OF)
+    as_next = d.renewal_decisions(ENDS, None, churn_events(ENDS), as_of=AS_OF,
+                                  term_months=12, renewal_date_means="next")
     assert {x for x in got(as_next) if x[0] == "F"} == {("F", "2023-05-10", 1),
                                                          ("F", "2024-05-10", 1)}
 
@@ -131,7 +134,7 @@ def test_contract_end_decides_on_the_end_date() -> None:
 def test_an_earlier_period_sees_the_contract_end_then_ahead() -> None:
     """As of 2023-09-30 F's contract (ending 2024-11-30 at the export) ended 2023-11-30."""
     due = d.upcoming_renewals(ENDS, "2023-09-30", horizon_days=90,
-                              renewal_date_means="contract_end")
+                              renewal_date_means="contract_end", term_months=12)
     assert list(due["decision_date"].dt.strftime("%Y-%m-%d")) == ["2023-11-30"]
     assert list(due["account_id"]) == ["F"]
 
@@ -153,7 +156,8 @@ TERMS = frame([
 
 
 def test_per_account_terms_from_a_column() -> None:
-    out = d.renewal_decisions(TERMS, None, None, as_of=AS_OF, renewal_date_means="last")
+    out = d.renewal_decisions(TERMS, None, None, as_of=AS_OF, renewal_date_means="last",
+                              term_months=12)
     assert got(out) == {
         ("T24", "2022-07-01", 1), ("T24", "2024-07-01", 1),
         ("T36", "2022-01-15", 1),
@@ -161,7 +165,8 @@ def test_per_account_terms_from_a_column() -> None:
         ("T3", "2024-08-20", 1),
         ("TD", "2024-04-05", 1),
     }
-    due = d.upcoming_renewals(TERMS, AS_OF, horizon_days=120, renewal_date_means="last")
+    due = d.upcoming_renewals(TERMS, AS_OF, horizon_days=120, renewal_date_means="last",
+                              term_months=12)
     # horizon ends 2025-01-28: T24's 2026-07-01 and TD's 2025-04-05 are beyond it
     assert dict(zip(due["account_id"], due["decision_date"].dt.strftime("%Y-%m-%d"),
                     strict=True)) == {"T3": "2024-11-20", "T36": "2025-01-15"}
@@ -172,14 +177,17 @@ def test_a_term_under_one_month_is_no_term() -> None:
     None does: accounts without a renewal date have no anniversary to fall back on."""
     accounts = frame([{"account_id": "Z", "start_date": "2023-01-10"}])
     for term in (0, None):
-        assert d.upcoming_renewals(accounts, AS_OF, horizon_days=400, term_months=term).empty
-    assert len(d.upcoming_renewals(accounts, AS_OF, horizon_days=400)) == 1  # 2025-01-10
+        assert d.upcoming_renewals(accounts, AS_OF, horizon_days=400, term_months=term,
+                                   renewal_date_means="next").empty
+    assert len(d.upcoming_renewals(accounts, AS_OF, horizon_days=400,
+                                   term_months=12, renewal_date_means="next")) == 1  # 2025-01-10
 
 
 def test_a_two_year_account_read_as_next_renews_every_24_months() -> None:
     accounts = frame([{"account_id": "T24", "start_date": "2020-07-01",
                        "renewal_date": "2026-07-01", "contract_term_months": 24}])
-    out = d.renewal_decisions(accounts, None, None, as_of=AS_OF)
+    out = d.renewal_decisions(accounts, None, None, as_of=AS_OF,
+                              term_months=12, renewal_date_means="next")
     assert got(out) == {("T24", "2022-07-01", 1), ("T24", "2024-07-01", 1)}
 
 
@@ -276,18 +284,21 @@ MONTHLY = frame([
 
 
 def test_month_to_month_accounts_make_no_renewal_decisions() -> None:
-    out = d.renewal_decisions(MONTHLY, None, churn_events(MONTHLY), as_of=AS_OF)
+    out = d.renewal_decisions(MONTHLY, None, churn_events(MONTHLY), as_of=AS_OF,
+                              term_months=12, renewal_date_means="next")
     assert got(out) == {("Y1", "2024-02-01", 1), ("Y1", "2024-08-15", 0)}
-    due = d.upcoming_renewals(MONTHLY, AS_OF, horizon_days=60)
+    due = d.upcoming_renewals(MONTHLY, AS_OF, horizon_days=60,
+                              term_months=12, renewal_date_means="next")
     assert list(due["account_id"]) == ["Y2"]       # M2's 2024-10-03 is not a renewal
-    assert sorted(d.month_to_month_accounts(MONTHLY)) == ["M1", "M2"]
+    assert sorted(d.month_to_month_accounts(MONTHLY, term_months=12)) == ["M1", "M2"]
 
 
 def test_month_to_month_decisions_from_a_renewals_table_are_left_out() -> None:
     renewals = pd.DataFrame({"account_id": ["M2", "Y2"],
                              "renewal_date": pd.to_datetime(["2024-09-03", "2024-09-20"]),
                              "outcome": ["renewed", "churned"]})
-    out = d.renewal_decisions(MONTHLY, renewals, None, as_of=AS_OF)
+    out = d.renewal_decisions(MONTHLY, renewals, None, as_of=AS_OF,
+                              term_months=12, renewal_date_means="next")
     assert got(out) == {("Y2", "2024-09-20", 0)}
 
 
@@ -295,7 +306,7 @@ def test_a_default_term_of_one_month_makes_every_account_month_to_month() -> Non
     accounts = MONTHLY.drop(columns="contract_term_months")
     assert len(d.month_to_month_accounts(accounts, term_months=1)) == 4
     assert d.renewal_decisions(accounts, None, churn_events(accounts), as_of=AS_OF,
-                               term_months=1).empty
+                               term_months=1, renewal_date_means="next").empty
 
 
 def test_month_to_month_sentence_counts_the_accounts_left_out() -> None:
@@ -339,7 +350,7 @@ def test_next_is_todays_rule_with_default_parameters_and_empty_contract_columns(
             ("R", "2022-02-10", 1), ("R", "2023-02-10", 0),   # stops at the first churn
         }
         due = d.upcoming_renewals(frame_, "2024-01-01", horizon_days=90,
-                                  renewal_date_means="next")
+                                  renewal_date_means="next", term_months=12)
         # A's 2024-03-01 (accounts); C: start anniversary 2024-05-01 is beyond 2024-03-31;
         # R came back: its next start anniversary 2024-02-10
         assert dict(zip(due["account_id"], due["renewal_source"], strict=True)) == {

@@ -25,6 +25,11 @@ from playbook.analyses.segments.value import (
 from playbook.errors import ParamsError
 
 AS_OF = "2025-06-30"
+VALUE_WEIGHTS = {"contract_value": 0.6, "growth": 0.2, "beyond_revenue": 0.2}
+TIER_SHARES = {"high": 0.10, "medium": 0.30, "low": 0.60}
+#: lifecycle_stage thresholds (the shared defaults of params ``lifecycle``)
+STAGE_RULES = {"onboarding_days": 90, "active_depth": 0.5, "expanding_growth": 0.10,
+               "transformational_depth": 0.8, "transformational_products": 3}
 
 
 def _accounts(rows: list[dict]) -> pd.DataFrame:
@@ -75,7 +80,7 @@ def four_accounts() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 # ----------------------------------------------------------------------------- value scores
 def test_value_scores_by_hand(four_accounts):
     acc, usage, csm = four_accounts
-    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm)
+    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm, weights=VALUE_WEIGHTS)
     assert sorted(s.index) == ["A", "B", "C", "D"]  # E churned, F not started
     # contract value = share of the 4 accounts with MRR at or below: 1/4, 2/4, 3/4, 4/4
     assert s["contract_value"].to_dict() == {"A": 25.0, "B": 50.0, "C": 75.0, "D": 100.0}
@@ -96,7 +101,7 @@ def test_value_scores_by_hand(four_accounts):
 
 def test_value_scores_redistribute_without_csm_inputs(four_accounts):
     acc, usage, _ = four_accounts
-    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=None)
+    s = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=None, weights=VALUE_WEIGHTS)
     # A: (0.6*25 + 0.2*62.5) / 0.8 = 27.5 / 0.8 = 34.375
     assert s.loc["A", "value_score"] == pytest.approx(34.375)
     assert set(s["components_used"]) == {"contract_value,growth"}
@@ -104,7 +109,7 @@ def test_value_scores_redistribute_without_csm_inputs(four_accounts):
 
 def test_value_scores_ignore_records_after_as_of(four_accounts):
     acc, usage, csm = four_accounts
-    before = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm)
+    before = value_scores(acc, as_of=AS_OF, usage=usage, csm_inputs=csm, weights=VALUE_WEIGHTS)
     late_usage = pd.concat([usage, pd.DataFrame({
         "account_id": ["A", "C"], "month": pd.to_datetime(["2025-07-01", "2025-07-01"]),
         "active_users": [10, 1], "licensed_seats": [10, 10], "key_actions": [0, 0]})])
@@ -112,7 +117,8 @@ def test_value_scores_ignore_records_after_as_of(four_accounts):
         "account_id": ["A", "C"], "date": pd.to_datetime(["2025-07-02", "2025-07-02"]),
         "executive_relationship": [1, 1], "champion_quality": [1, 1],
         "reference_value": [1, 5]})])
-    after = value_scores(acc, as_of=AS_OF, usage=late_usage, csm_inputs=late_csm)
+    after = value_scores(acc, as_of=AS_OF, usage=late_usage, csm_inputs=late_csm,
+                         weights=VALUE_WEIGHTS)
     pd.testing.assert_frame_equal(before, after)
 
 
@@ -128,10 +134,10 @@ def test_look_back_uses_mrr_history_not_todays_mrr():
         "month": pd.to_datetime(["2024-05-01", "2024-06-01", "2024-06-01", "2024-06-01"]),
         "mrr": [900.0, 1000.0, 200.0, 300.0],
     })
-    past = value_scores(acc, as_of="2024-06-30", mrr=history)
+    past = value_scores(acc, as_of="2024-06-30", mrr=history, weights=VALUE_WEIGHTS)
     assert past.loc["X", "mrr"] == 1000.0  # June 2024, not today's 0
     assert past["contract_value"].idxmax() == "X"
-    naive = value_scores(acc, as_of="2024-06-30")
+    naive = value_scores(acc, as_of="2024-06-30", weights=VALUE_WEIGHTS)
     assert naive["contract_value"].idxmin() == "X"  # what the history protects against
 
 
@@ -142,7 +148,8 @@ def test_unknown_value_weight_is_an_error(four_accounts):
 
 # ----------------------------------------------------------------------------- value tiers
 def test_value_tiers_ten_accounts_give_1_3_6(ten_accounts):
-    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF, weights=VALUE_WEIGHTS),
+                        shares=TIER_SHARES)
     assert tiers.value_counts().to_dict() == {"high": 1, "medium": 3, "low": 6}
     assert tiers["A10"] == "high"
     assert set(tiers[tiers == "medium"].index) == {"A07", "A08", "A09"}
@@ -152,11 +159,12 @@ def test_value_tiers_ten_accounts_give_1_3_6(ten_accounts):
 def test_value_tiers_tie_break_by_account_id():
     scores = pd.Series(50.0, index=pd.Index([f"X{i}" for i in range(9, -1, -1)],
                                             name="account_id"))
-    tiers = value_tiers(scores)
+    tiers = value_tiers(scores, shares=TIER_SHARES)
     # all tied: account ids ascending take the top places
     assert tiers["X0"] == "high"
     assert set(tiers[tiers == "medium"].index) == {"X1", "X2", "X3"}
-    assert value_tiers(scores.sample(frac=1, random_state=3)).sort_index().equals(
+    assert value_tiers(scores.sample(frac=1, random_state=3),
+                       shares=TIER_SHARES).sort_index().equals(
         tiers.sort_index())
 
 
@@ -167,9 +175,10 @@ def test_value_tiers_shares_must_sum_to_one():
 
 # ----------------------------------------------------------------------------- concentration
 def test_tier_concentration_with_mask(ten_accounts):
-    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF, weights=VALUE_WEIGHTS),
+                        shares=TIER_SHARES)
     churned = pd.Series(True, index=["A08", "A02", "A03"])
-    out = tier_concentration(ten_accounts, tiers, churned=churned)
+    out = tier_concentration(ten_accounts, tiers, churned=churned, small_group_n=30)
     assert list(out.index) == ["high", "medium", "low"]
     assert out["accounts"].tolist() == [1, 3, 6]
     # MRR: high 1000; medium 700+800+900 = 2400; low 100+..+600 = 2100; total 5500
@@ -185,20 +194,21 @@ def test_tier_concentration_with_mask(ten_accounts):
 
 
 def test_tier_concentration_with_churn_table_and_window(ten_accounts):
-    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF))
+    tiers = value_tiers(value_scores(ten_accounts, as_of=AS_OF, weights=VALUE_WEIGHTS),
+                        shares=TIER_SHARES)
     events = pd.DataFrame({
         "account_id": ["A09", "A01", "A05"],
         "churn_date": pd.to_datetime(["2025-08-01", "2025-09-01", "2026-02-01"]),
         "lost_mrr": [850.0, 90.0, 500.0],
     })
     out = tier_concentration(ten_accounts, tiers, churned=events,
-                             window=("2025-06-30", "2025-12-31"))
+                             window=("2025-06-30", "2025-12-31"), small_group_n=30)
     # A05 churned outside the window; lost MRR comes from the table
     assert out["churned_accounts"].tolist() == [0, 1, 1]
     assert out["mrr_lost"].tolist() == [0.0, 850.0, 90.0]
     # MRR at tiering time can be passed in (here: everyone doubled)
     doubled = ten_accounts.set_index("account_id")["mrr"] * 2
-    out2 = tier_concentration(ten_accounts, tiers, churned=events, mrr=doubled)
+    out2 = tier_concentration(ten_accounts, tiers, churned=events, mrr=doubled, small_group_n=30)
     assert out2["mrr"].tolist() == [2000.0, 4800.0, 4200.0]
 
 
@@ -231,7 +241,8 @@ def test_lifecycle_stages_by_rule():
         "month": pd.to_datetime(["2024-06-01", "2025-06-01", "2024-06-01", "2025-06-01"]),
         "mrr": [100.0, 105.0, 100.0, 120.0],  # L3 +5% (below 10%), L4 +20%
     })
-    stages = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding, usage=usage, mrr=mrr)
+    stages = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding, usage=usage, mrr=mrr,
+                             **STAGE_RULES)
     assert stages.astype(str).to_dict() == {
         "L1": "Onboarding", "L2": "Adopting", "L3": "Actively using", "L4": "Expanding",
         "L5": "Transformational", "L6": "Onboarding",
@@ -244,7 +255,7 @@ def test_lifecycle_without_onboarding_uses_tenure():
         {"account_id": "new", "mrr": 100.0, "start_date": "2025-05-01"},  # 60 days
         {"account_id": "old", "mrr": 100.0, "start_date": "2024-01-01"},
     ])
-    stages = lifecycle_stage(acc, as_of=AS_OF)
+    stages = lifecycle_stage(acc, as_of=AS_OF, **STAGE_RULES)
     assert stages.astype(str).to_dict() == {"new": "Onboarding", "old": "Adopting"}
 
 
@@ -252,7 +263,7 @@ def test_lifecycle_without_onboarding_uses_tenure():
 def test_value_tiers_by_cutoffs():
     scores = pd.Series([70.0, 69.9, 40.0, 39.9, None],
                        index=pd.Index(list("abcde"), name="account_id"))
-    tiers = value_tiers(scores, cutoffs={"high": 70, "medium": 40, "low": 0})
+    tiers = value_tiers(scores, cutoffs={"high": 70, "medium": 40, "low": 0}, shares=TIER_SHARES)
     # minimums are inclusive; the last tier takes the rest, including no score
     assert tiers.astype(str).to_dict() == {"a": "high", "b": "medium", "c": "medium",
                                            "d": "low", "e": "low"}
@@ -265,7 +276,8 @@ def test_value_tiers_by_cutoffs():
 
 def test_value_tier_cutoffs_must_fall():
     with pytest.raises(ParamsError):
-        value_tiers(pd.Series([1.0]), cutoffs={"high": 40, "medium": 70, "low": 0})
+        value_tiers(pd.Series([1.0]), cutoffs={"high": 40, "medium": 70, "low": 0},
+                    shares=TIER_SHARES)
 
 
 def test_tier_stability_by_hand():
@@ -325,7 +337,7 @@ def test_stage_history_follows_the_rules_at_each_date():
                           "active_users": [6, 6], "licensed_seats": [10, 10],
                           "key_actions": 0})
     dates = segments_month_ends(AS_OF, 2)
-    h = stage_history(acc, dates=dates, onboarding=onboarding, usage=usage)
+    h = stage_history(acc, dates=dates, onboarding=onboarding, usage=usage, **STAGE_RULES)
     assert list(h.columns) == dates
     assert h.loc["N"].tolist() == ["Onboarding", "Actively using", "Actively using"]
     assert pd.isna(h.loc["late", dates[0]]) and h.loc["late", dates[-1]] == "Onboarding"
@@ -336,10 +348,11 @@ def test_key_steps_decide_onboarding():
     acc = _accounts([{"account_id": "K", "mrr": 100.0}])
     onboarding = pd.DataFrame({"account_id": "K", "step": [f"s{i}" for i in range(1, 7)],
                                "completed_date": pd.Timestamp("2024-01-01")})
-    assert lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding).iloc[0] == "Adopting"
+    stage = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding, **STAGE_RULES)
+    assert stage.iloc[0] == "Adopting"
     # six steps done, but not the named key step "Go-live"
     stage = lifecycle_stage(acc, as_of=AS_OF, onboarding=onboarding,
-                            steps=["s1", "s2", "Go-live"])
+                            steps=["s1", "s2", "Go-live"], **STAGE_RULES)
     assert stage.iloc[0] == "Onboarding"
 
 

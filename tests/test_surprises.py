@@ -15,7 +15,7 @@ def test_only_churns_green_at_cutoff_are_surprises_with_their_lost_mrr():
                            "churn_date": pd.to_datetime(["2026-03-01", "2026-02-20",
                                                          "2024-01-01"]),
                            "lost_mrr": [100.0, 250.0, 999.0]})
-    out = surprise_non_renewals(lost, health, churn_events=events)
+    out = surprise_non_renewals(lost, health, churn_events=events, healthy_bands=("green",))
     # A and C were green; B red; D had no score at the cut-off (not counted either way).
     assert out["account_id"].tolist() == ["C", "A"]           # sorted by lost MRR
     assert out["lost_mrr"].tolist() == [250.0, 100.0]         # C's 2024 event is not this one

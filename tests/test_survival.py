@@ -132,7 +132,7 @@ def test_decision_intervals_cover_each_contract_year() -> None:
         "renewed": [1, 0, 1, 0],
         "x": [1.0, 2.0, 3.0, 4.0],
     })
-    out = sv.decision_intervals(table, accounts)
+    out = sv.decision_intervals(table, accounts, term_months=12)
     assert list(out["exit_months"]) == [24.0, 36.0, 12.0, 15.0]
     # a's first row has no earlier decision: one contract year; the second starts where it ended
     assert list(out["entry_months"]) == [12.0, 24.0, 0.0, 12.0]

@@ -466,7 +466,7 @@ def churn_by_variable(
     variable: str,
     *,
     churned: str | pd.Series | None = None,
-    small_n: int = 30,
+    small_n: int,
     z: float = 1.96,
 ) -> pd.DataFrame:
     """Churn rate of each group of a variable (industry, size band, owner, tenure band...).
@@ -481,7 +481,7 @@ def churn_by_variable(
         Which accounts churned: a boolean column name, or a boolean Series aligned on
         ``accounts``' index (e.g. churned within the trailing 12 months). Default:
         ``status == "churned"``. Missing flags count as not churned.
-    small_n : int, default 30
+    small_n : int
         ``thresholds.small_group_n``: groups with fewer accounts get ``too_small = True``.
         They are kept and shown, not hidden.
     z : float, default 1.96
@@ -595,9 +595,11 @@ def reasons_by_segment(
     *,
     uninformative: Iterable[str],
     code_col: str = "reason_code",
-    small_n: int = 30,
+    small_n: int,
 ) -> pd.DataFrame:
     """Share of lost MRR per churn reason within each segment.
+
+    ``small_n`` is ``thresholds.small_group_n``.
 
     Each event takes the segment of its account (``accounts[segment_col]``; events of
     unknown accounts or with a missing segment go to ``"(missing)"``).

@@ -12,7 +12,7 @@ import pandas as pd
 
 
 def surprise_non_renewals(churned: pd.DataFrame, health_at_cutoff: pd.DataFrame, *,
-                          healthy_bands: Sequence[str] = ("green",),
+                          healthy_bands: Sequence[str],
                           churn_events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Churned decisions whose account was in a healthy band at the cut-off.
 

@@ -295,13 +295,14 @@ def survival_at(curves: pd.DataFrame, months: Sequence[float]) -> pd.DataFrame:
 
 
 def decision_intervals(
-    table: pd.DataFrame, accounts: pd.DataFrame, *, term_months: int = 12
+    table: pd.DataFrame, accounts: pd.DataFrame, *, term_months: int
 ) -> pd.DataFrame:
     """The renewal decisions as intervals at risk on the tenure time scale.
 
     Each decision (a row of :func:`playbook.analyses.drivers.modelling_table`) closes the
     contract year before it: the account is at risk of churn from ``entry_months`` (the
-    previous decision of the same account in ``table``, or ``term_months`` before this one)
+    previous decision of the same account in ``table``, or ``term_months``, the contract
+    term of ``contracts.term_months``, before this one)
     to ``exit_months`` (tenure at the decision), and churns at the end when ``renewed`` is 0.
     The features were measured at the cut-off, inside the interval and before any event in
     it (churn only happens at a decision), so no interval sees its own future.

@@ -100,7 +100,7 @@ def declared(specs: Mapping[str, Any] | None) -> tuple[Variable, ...]:
 
 def accounts_at_risk(accounts: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
                      renewals: pd.DataFrame | None = None, mrr: pd.DataFrame | None = None,
-                     *, variables: Mapping[str, Any] | None = None,
+                     *, variables: Mapping[str, Any] | None,
                      usage: pd.DataFrame | None = None) -> pd.DataFrame:
     """Accounts that could churn in the window ``[start, end]`` with their variables.
 
@@ -202,8 +202,8 @@ def variable_groups(values: pd.Series, var: Variable) -> pd.Series:
     return bands.map(names).astype("string")
 
 
-def available_variables(frame: pd.DataFrame, min_groups: int = 2,
-                        variables: Mapping[str, Any] | None = None) -> dict[str, str]:
+def available_variables(frame: pd.DataFrame, min_groups: int = 2, *,
+                        variables: Mapping[str, Any] | None) -> dict[str, str]:
     """The variables with at least ``min_groups`` non-blank groups in ``frame``: the
     built-in ones of :data:`VARIABLES`, then the declared client variables (params
     ``variables``), each under its label."""

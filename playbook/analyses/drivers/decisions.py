@@ -32,8 +32,8 @@ def renewal_decisions(
     churn_events: pd.DataFrame | None = None,
     *,
     as_of: pd.Timestamp | str | None = None,
-    term_months: int = 12,
-    renewal_date_means: str = "next",
+    term_months: int,
+    renewal_date_means: str,
 ) -> pd.DataFrame:
     """One row per renewal decision, with its outcome.
 
@@ -102,7 +102,7 @@ def renewal_decisions(
     return out[~out["account_id"].isin(monthly)].reset_index(drop=True)
 
 
-def month_to_month_accounts(accounts: pd.DataFrame, *, term_months: int = 12) -> pd.Series:
+def month_to_month_accounts(accounts: pd.DataFrame, *, term_months: int) -> pd.Series:
     """IDs of the month-to-month accounts: contract term 1 month (their own
     ``contract_term_months``, else ``term_months``).
 
@@ -144,7 +144,7 @@ def _decisions_derived(
     *,
     as_of: pd.Timestamp | str | None,
     term_months: int,
-    renewal_date_means: str = "next",
+    renewal_date_means: str,
 ) -> pd.DataFrame:
     acc = accounts.copy()
     acc["account_id"] = acc["account_id"].astype("string")
@@ -258,10 +258,10 @@ def upcoming_renewals(
     accounts: pd.DataFrame,
     as_of: pd.Timestamp | str,
     *,
-    horizon_days: int = 90,
-    term_months: int | None = 12,
+    horizon_days: int,
+    term_months: int | None,
     renewals: pd.DataFrame | None = None,
-    renewal_date_means: str = "next",
+    renewal_date_means: str,
 ) -> pd.DataFrame:
     """Renewal decisions coming up: accounts active at ``as_of`` whose renewal is due soon.
 

@@ -85,7 +85,7 @@ TENURE_WITH_DERIVED_DECISIONS = (
 
 
 def default_features(built: Sequence[str], *, derived: bool = False,
-                     variables: Sequence[str] = ()) -> list[str]:
+                     variables: Sequence[str]) -> list[str]:
     """The model features to start from: :data:`DEFAULT_MODEL_FEATURES` that were built,
     then the client's declared ``variables`` that were built (their feature names, the
     ``report["variables"]`` values of :func:`modelling_table`).

@@ -23,6 +23,7 @@ from playbook.analyses.variables import Variable
 __all__ = [
     "CONTACT_FEATURES",
     "TICKET_FEATURES",
+    "TICKET_WINDOW_DAYS",
     "USAGE_FEATURES",
     "account_features",
     "contact_features",
@@ -36,7 +37,6 @@ __all__ = [
 
 DIRECTOR_PLUS = ("c_level", "vp", "director")
 USER_ROLES = ("user", "champion")
-SPONSOR_ROLES = ("executive", "champion")
 HIGH_PRIORITIES = ("high", "urgent")
 
 #: The canonical tables by name (a missing or None table skips its features).
@@ -183,8 +183,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
 
 
 def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_nps: float,
-                    lookback_days: int | None, no_answer: str = "missing"
-                    ) -> pd.DataFrame | None:
+                    lookback_days: int | None, no_answer: str) -> pd.DataFrame | None:
     """From ``surveys``: the last NPS and CSAT answers on or before the cut-off (within
     ``lookback_days`` when given) and ``nps_detractor`` (last NPS at or below ``low_nps``;
     ``no_answer`` says what it is without an answer)."""
@@ -213,6 +212,8 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
 
 
 TICKET_FEATURES = ("tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d")
+#: Days up to the cut-off whose tickets the ticket features count (in their names: 90d).
+TICKET_WINDOW_DAYS = 90
 
 
 def ticket_features(base: pd.DataFrame, tables: Tables, report: Report, *,
@@ -253,12 +254,10 @@ CONTACT_FEATURES = (
 )
 
 
-def _classified_contacts(
-    contacts: pd.DataFrame,
-    *,
-    sponsor_roles: Sequence[str] = SPONSOR_ROLES,
-    exec_by_seniority: bool = True,
-) -> pd.DataFrame:
+def _classified_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
+    """``contacts`` with ``_role`` (lower case), ``_is_user`` (role user or champion),
+    ``_exec_role`` (role executive), ``_director_plus`` (seniority director or above) and
+    ``_strong`` (a strong relationship)."""
     c = contacts.copy()
     c["account_id"] = c["account_id"].astype("string")
     role = c["role"].astype("string").str.lower() if "role" in c else pd.Series(pd.NA, c.index)
@@ -272,12 +271,11 @@ def _classified_contacts(
     )
     director_plus = seniority.isin(DIRECTOR_PLUS).fillna(False).astype(bool)
     strong = strength.eq("strong").fillna(False).astype(bool)
+    c["_role"] = role
     c["_is_user"] = role.isin(USER_ROLES).fillna(False).astype(bool)
-    is_exec_role = role.eq("executive").fillna(False).astype(bool)
-    c["_is_exec"] = (director_plus | is_exec_role) if exec_by_seniority else is_exec_role
+    c["_exec_role"] = role.eq("executive").fillna(False).astype(bool)
     c["_director_plus"] = director_plus
     c["_strong"] = strong
-    c["_sponsor"] = strong & director_plus & role.isin(sponsor_roles).fillna(False).astype(bool)
     return c
 
 
@@ -288,13 +286,15 @@ def contact_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     contacts = _provided(tables, "contacts", report, CONTACT_FEATURES)
     if contacts is None:
         return None
-    c = _classified_contacts(contacts, sponsor_roles=sponsor_roles)
+    c = _classified_contacts(contacts)
+    sponsor = (c["_strong"] & c["_director_plus"]
+               & c["_role"].isin(sponsor_roles).fillna(False).astype(bool))
     per_account = pd.DataFrame(
         {
             "strong_user_relationships": (c["_is_user"] & c["_strong"]),
             "exec_relationships": c["_director_plus"],
             "strong_exec_relationships": c["_director_plus"] & c["_strong"],
-            "exec_sponsor": c["_sponsor"],
+            "exec_sponsor": sponsor,
         }
     ).groupby(c["account_id"]).sum()
     out = (
@@ -324,7 +324,9 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
         _skip(report, names, "touches need the contacts table (joined by contact_id) to tell "
               "user from executive contacts")
         return None
-    c = _classified_contacts(contacts, exec_by_seniority=exec_by_seniority)
+    c = _classified_contacts(contacts)
+    c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
+                     else c["_exec_role"])
     c = c[["contact_id", "_is_user", "_is_exec"]]
     c = c.assign(contact_id=c["contact_id"].astype("string")).drop_duplicates("contact_id")
     t = touches.dropna(subset=["contact_id"]).copy()

@@ -112,7 +112,7 @@ def open_book(
     *,
     reasons: int = 3,
     reason_columns: Sequence[str] | None = None,
-    at_risk_below: float = 0.75,
+    at_risk_below: float,
 ) -> pd.DataFrame:
     """The renewals coming up: probability, MRR at stake and what pulls each one down.
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from playbook.analyses.drivers.columns import as_numeric, has_values
 from playbook.analyses.drivers.features import (
-    SPONSOR_ROLES,
+    TICKET_WINDOW_DAYS,
     account_features,
     contact_features,
     onboarding_features,
@@ -43,24 +43,25 @@ def modelling_table(
     decisions: pd.DataFrame,
     tables: Mapping[str, pd.DataFrame | None],
     *,
-    cutoff_days: int = 90,
-    usage_drop_share: float = 0.25,
-    low_nps: float = 6,
-    ticket_window_days: int = 90,
-    contact_days_cap: int = 365,
-    nps_lookback_days: int | None = None,
-    nps_no_answer: str = "missing",
-    sponsor_roles: Sequence[str] = SPONSOR_ROLES,
-    exec_by_seniority: bool = True,
-    final_onboarding_step: str | None = None,
+    cutoff_days: int,
+    usage_drop_share: float,
+    low_nps: float,
+    contact_days_cap: int,
+    nps_lookback_days: int | None,
+    nps_no_answer: str,
+    sponsor_roles: Sequence[str],
+    exec_by_seniority: bool,
+    final_onboarding_step: str | None,
     as_of: pd.Timestamp | str | None = None,
-    variables: Mapping[str, Any] | None = None,
+    variables: Mapping[str, Any] | None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Features per renewal decision, measured at the cut-off, without look-ahead.
 
     The cut-off of a decision is ``decision_date - cutoff_days`` (``drivers.cutoff_days``).
     Only records dated on or before the cut-off are used, so nothing that happened in the
-    run-up to the decision (or after it) can leak into the features.
+    run-up to the decision (or after it) can leak into the features. Every option is a
+    parameter: :meth:`playbook.config.Params.feature_options` gives them (all but
+    ``cutoff_days`` and ``as_of``).
 
     Parameters
     ----------
@@ -78,30 +79,30 @@ def modelling_table(
         months before the cut-off (``thresholds.usage_drop_share``).
     low_nps : float
         ``nps_detractor`` is true when the last NPS is at or below this (``thresholds.low_nps``).
-    ticket_window_days : int
-        Ticket features count tickets opened in the ``ticket_window_days`` up to the cut-off.
     contact_days_cap : int
-        Days since last contact are capped here; no contact in that time (or never) = the cap.
-    nps_no_answer : {"missing", "not_detractor", "detractor"}, default "missing"
+        Days since last contact are capped here; no contact in that time (or never) = the cap
+        (``drivers.contact_days_cap``). Ticket features count the tickets opened in the
+        :data:`~playbook.analyses.drivers.features.TICKET_WINDOW_DAYS` up to the cut-off.
+    nps_no_answer : {"missing", "not_detractor", "detractor"}
         What ``nps_detractor`` is for a decision with no NPS answer in the window: missing
         (the row drops out of a model using it), or counted as not / as a detractor.
-    nps_lookback_days : int, optional
+    nps_lookback_days : int or None
         Only survey answers in the ``nps_lookback_days`` up to the cut-off count (None = any
         answer on or before the cut-off).
     sponsor_roles : sequence of str
         Contact roles that can be an executive sponsor (with a strong relationship at director
-        level or above). Pass ``("executive",)`` for a stricter definition.
+        level or above; ``drivers.sponsor_roles``, e.g. ``("executive",)``).
     exec_by_seniority : bool
         For ``days_since_exec_contact``: True counts touches with role-executive contacts and
         with any contact at director level or above; False only role-executive contacts.
-    final_onboarding_step : str, optional
+    final_onboarding_step : str or None
         Name of the step that ends onboarding (e.g. ``"Go-live"``); builds
         ``onboarding_incomplete``.
     as_of : date, optional
         For scoring renewals still to come: a cut-off later than ``as_of`` is moved back to
         ``as_of`` (nothing after the day the scores are made for is used). The report counts
-        the decisions concerned in ``cutoff_capped_at_as_of``.
-    variables : mapping, optional
+        the decisions concerned in ``cutoff_capped_at_as_of``. None (past decisions): no cap.
+    variables : mapping or None
         The client's own variables (params ``variables``: key -> table, kind, label,
         reference, unit, scale; see :func:`playbook.analyses.variables.declared`). Each is a
         feature named by its label: an accounts variable is the account's value (a current
@@ -198,7 +199,7 @@ def modelling_table(
         (usage_features, {"usage_drop_share": usage_drop_share}),
         (survey_features, {"low_nps": low_nps, "lookback_days": nps_lookback_days,
                             "no_answer": nps_no_answer}),
-        (ticket_features, {"window_days": ticket_window_days}),
+        (ticket_features, {"window_days": TICKET_WINDOW_DAYS}),
         (contact_features, {"sponsor_roles": tuple(sponsor_roles)}),
         (touch_features, {"cap_days": contact_days_cap, "exec_by_seniority": exec_by_seniority}),
         (onboarding_features, {"final_step": final_onboarding_step}),
@@ -264,19 +265,18 @@ def data_start(tables: Mapping[str, pd.DataFrame | None]) -> pd.Timestamp:
 
 def history_days(
     *,
-    contact_days_cap: int = 365,
-    nps_lookback_days: int | None = None,
-    ticket_window_days: int = 90,
+    contact_days_cap: int,
+    nps_lookback_days: int | None,
     usage_days: int = USAGE_LOOKBACK_DAYS,
 ) -> int:
     """The longest look-back any feature takes before its cut-off (days).
 
-    ``max(contact_days_cap, nps_lookback_days, ticket_window_days, usage_days)``: days since
+    ``max(contact_days_cap, nps_lookback_days, TICKET_WINDOW_DAYS, usage_days)``: days since
     the last contact count back up to the cap, the last NPS answer within its look-back,
     tickets within their window, usage over about 5 months. Without an NPS look-back (any
     answer counts) the NPS feature is left out of the maximum.
     """
-    return int(max(contact_days_cap, nps_lookback_days or 0, ticket_window_days, usage_days))
+    return int(max(contact_days_cap, nps_lookback_days or 0, TICKET_WINDOW_DAYS, usage_days))
 
 
 def drop_short_history(

@@ -26,8 +26,6 @@ from playbook.analyses.segments.lifecycle import (
     time_in_stage,
 )
 from playbook.analyses.segments.value import (
-    DEFAULT_TIER_SHARES,
-    DEFAULT_VALUE_WEIGHTS,
     VALUE_COMPONENTS,
     tier_concentration,
     tier_stability,
@@ -36,7 +34,7 @@ from playbook.analyses.segments.value import (
 )
 
 __all__ = [
-    "DEFAULT_TIER_SHARES", "DEFAULT_VALUE_WEIGHTS", "LIFECYCLE_STAGES", "VALUE_COMPONENTS",
+    "LIFECYCLE_STAGES", "VALUE_COMPONENTS",
     "lifecycle_stage", "month_ends", "onboarding_funnel", "onboarding_step_order",
     "stage_history", "stage_summary", "stuck_onboarding", "tier_concentration",
     "tier_stability", "time_in_stage", "value_scores", "value_tiers",

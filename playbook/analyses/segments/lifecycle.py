@@ -40,27 +40,28 @@ def lifecycle_stage(
     usage: pd.DataFrame | None = None,
     mrr: pd.DataFrame | None = None,
     n_steps: int = 6,
-    onboarding_days: int = 90,
-    active_depth: float = 0.5,
-    expanding_growth: float = 0.10,
-    transformational_depth: float = 0.8,
-    transformational_products: int = 3,
+    onboarding_days: int,
+    active_depth: float,
+    expanding_growth: float,
+    transformational_depth: float,
+    transformational_products: int,
     steps: Sequence[str] | None = None,
 ) -> pd.Series:
     """Lifecycle stage of each account active on ``as_of`` by default rules.
 
-    Rules, checked top down (the first that holds wins):
+    The thresholds are the keys of params ``lifecycle`` of the same names. Rules, checked
+    top down (the first that holds wins):
 
     1. **Onboarding**: fewer than ``n_steps`` distinct onboarding steps (or, when ``steps``
        is given, not every one of those named key steps) completed on or
        before ``as_of``. Without an ``onboarding`` table: tenure (``as_of - start_date``)
        under ``onboarding_days`` days.
     2. **Transformational**: usage depth (active / licensed seats, latest month) >=
-       ``transformational_depth`` (0.8) and products >= ``transformational_products`` (3).
-    3. **Expanding**: MRR grew by >= ``expanding_growth`` (10%) over the 12 months to
+       ``transformational_depth`` and products >= ``transformational_products``.
+    3. **Expanding**: MRR grew by >= ``expanding_growth`` (0.10 = 10%) over the 12 months to
        ``as_of`` (latest month on or before ``as_of`` vs the month 12 months earlier, or the
        first month in that window for younger accounts). Needs the ``mrr`` table.
-    4. **Actively using**: usage depth >= ``active_depth`` (0.5).
+    4. **Actively using**: usage depth >= ``active_depth``.
     5. **Adopting**: the rest (onboarded, but shallow use or no usage data: use is not
        shown, so it is not assumed).
 
@@ -265,7 +266,7 @@ def stuck_onboarding(
     stages: pd.Series,
     *,
     as_of: DateLike,
-    days: int = 120,
+    days: int,
     onboarding: pd.DataFrame | None = None,
     mrr: pd.Series | None = None,
     steps: Sequence[str] | None = None,

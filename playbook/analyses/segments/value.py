@@ -30,15 +30,13 @@ from playbook.analyses.stats import wilson_interval
 from playbook.errors import ParamsError
 
 VALUE_COMPONENTS = ("contract_value", "growth", "beyond_revenue")
-DEFAULT_VALUE_WEIGHTS = {"contract_value": 0.6, "growth": 0.2, "beyond_revenue": 0.2}
-DEFAULT_TIER_SHARES = {"high": 0.10, "medium": 0.30, "low": 0.60}
 
 
 def value_scores(
     accounts: pd.DataFrame,
     *,
     as_of: DateLike,
-    weights: Mapping[str, float] | None = None,
+    weights: Mapping[str, float],
     usage: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
     mrr: pd.DataFrame | None = None,
@@ -70,8 +68,8 @@ def value_scores(
         Canonical ``accounts``.
     as_of : str or Timestamp
         Reference date; later records are ignored.
-    weights : mapping, optional
-        ``value.weights`` from the params (default 0.6 / 0.2 / 0.2).
+    weights : mapping
+        ``value.weights``: component -> relative weight.
     usage, csm_inputs : DataFrame, optional
         Canonical ``usage`` and ``csm_inputs``.
     mrr : DataFrame, optional
@@ -86,7 +84,7 @@ def value_scores(
     ``growth``, ``beyond_revenue`` (0-100 or NaN), ``value_score`` (0-100),
     ``components_used`` (comma-separated names).
     """
-    weights = dict(DEFAULT_VALUE_WEIGHTS if weights is None else weights)
+    weights = dict(weights)
     check_keys(weights, VALUE_COMPONENTS, "value weight(s)")
     acc = active_accounts(accounts, as_of)
     out = pd.DataFrame(index=acc.index)
@@ -112,7 +110,7 @@ def _growth_room(acc: pd.DataFrame, as_of: DateLike, usage: pd.DataFrame | None)
 def value_tiers(
     scores: pd.DataFrame | pd.Series,
     *,
-    shares: Mapping[str, float] | None = None,
+    shares: Mapping[str, float],
     cutoffs: Mapping[str, float] | None = None,
 ) -> pd.Series:
     """Assign value tiers by shares of accounts (default) or by score cut-offs.
@@ -136,7 +134,7 @@ def value_tiers(
     scores : DataFrame or Series
         Output of :func:`value_scores` (its ``value_score`` column is used) or a Series of
         scores, indexed by ``account_id``.
-    shares : mapping, optional
+    shares : mapping
         ``value.tier_shares``: tier name -> share of accounts, top tier first; must sum to 1.
     cutoffs : mapping, optional
         ``value.tier_cutoffs``: tier name -> minimum score; when given, ``shares`` is
@@ -148,7 +146,7 @@ def value_tiers(
     """
     if cutoffs is not None:
         return _tiers_by_cutoffs(scores, cutoffs)
-    shares = dict(DEFAULT_TIER_SHARES if shares is None else shares)
+    shares = dict(shares)
     if not shares or abs(sum(shares.values()) - 1.0) > 1e-6 or min(shares.values()) < 0:
         raise ParamsError(
             f"Value tier shares must be non-negative and sum to 1; got {shares}.",
@@ -227,7 +225,7 @@ def tier_concentration(
     churned: pd.Series | pd.DataFrame | None = None,
     window: tuple[DateLike, DateLike] | None = None,
     mrr: pd.Series | None = None,
-    small_group_n: int = 30,
+    small_group_n: int,
 ) -> pd.DataFrame:
     """Accounts, MRR and churn per value tier: the pyramid, and whether its middle leaks.
 
@@ -249,8 +247,9 @@ def tier_concentration(
         MRR per ``account_id`` when the tiers were set, e.g. ``value_scores(...)["mrr"]``.
         Default: today's account MRR (``accounts.mrr``, else ``arr / 12``), which is often
         0 for accounts that have churned since: pass this for a look-back.
-    small_group_n : int, default 30
-        Tiers with fewer accounts get ``small_sample = True`` (rates too noisy to judge).
+    small_group_n : int
+        ``thresholds.small_group_n``: tiers with fewer accounts get ``small_sample = True``
+        (rates too noisy to judge).
 
     Returns
     -------

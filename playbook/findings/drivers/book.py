@@ -13,11 +13,11 @@ from playbook.exhibits import ExhibitSpec
 from playbook.findings.drivers.labels import label, significant
 
 
-def reason_text(item: dict, currency: str = "USD", contact_cap: int | None = None) -> str:
+def reason_text(item: dict, currency: str, contact_cap: int | None) -> str:
     """One reason an account's score is low, in plain words (from :func:`open_book`).
 
-    ``contact_cap``: the cap of the days-since-contact features (a value at the cap reads
-    "no ... contact in N+ days")."""
+    ``contact_cap``: the cap of the days-since-contact features, ``drivers.contact_days_cap``
+    (a value at the cap reads "no ... contact in N+ days"; None: no cap)."""
     f, v = item.get("feature"), item.get("value")
     missing = v is None or (isinstance(v, float) and math.isnan(v))
     if f == "segment" or item.get("column", "").startswith(f"{f}["):
@@ -81,10 +81,11 @@ def open_book_caveat(coefficients: pd.DataFrame, base_rate: float, summary: dict
 
 
 def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currency: str,
-              horizon: int, at_risk_below: float, rows: int = 12,
-              contact_cap: int | None = None) -> ExhibitSpec:
+              horizon: int, at_risk_below: float, rows: int,
+              contact_cap: int | None) -> ExhibitSpec:
     """The renewals to act on: the accounts at risk, largest expected loss first (up to
-    ``rows``); when none is at risk, the largest expected losses among all renewals due."""
+    ``rows``, ``drivers.open_book_rows``); when none is at risk, the largest expected losses
+    among all renewals due. ``contact_cap``: as in :func:`reason_text`."""
     risky = book[book["at_risk"].fillna(False).astype(bool)] if "at_risk" in book else book
     pool = risky if len(risky) else book
     shown = pool.head(rows).copy()

@@ -35,7 +35,7 @@ def forest_title(model: Any) -> str:
             f"{tail}")
 
 
-def forest(model: Any, cutoff_days: int = 90) -> ExhibitSpec:
+def forest(model: Any, cutoff_days: int) -> ExhibitSpec:
     coefs = model.coefficients.copy()
     coefs["label"] = [label(t) for t in coefs.index]
     fig, ax = charts.new_figure(0.3 * len(coefs) + 0.9)

@@ -57,8 +57,7 @@ def survival_title(summary: pd.DataFrame, horizon: float | None, overall: str = 
             f"{years}, against {tf.pct(best[f'survival_{key}'], 0)} in {best['group']}")
 
 
-def survival(curves: pd.DataFrame, summary: pd.DataFrame, *, small_n: int = 30
-             ) -> ExhibitSpec:
+def survival(curves: pd.DataFrame, summary: pd.DataFrame, *, small_n: int) -> ExhibitSpec:
     """Kaplan-Meier curves by segment; the title compares the segments at the longest
     tenure (among those in ``summary``) at which every segment still has ``small_n``
     accounts at risk."""

@@ -64,9 +64,9 @@ def health_sentence(scored: pd.DataFrame) -> str:
             "Weights and bands are parameters (health.weights, health.bands).")
 
 
-def band_mix_title(mix: pd.DataFrame, small_n: int = 30) -> str:
-    """Rule: name the group (of at least ``small_n`` scored accounts) with the largest red
-    share, against the overall red share."""
+def band_mix_title(mix: pd.DataFrame, small_n: int) -> str:
+    """Rule: name the group (of at least ``small_n`` scored accounts,
+    ``thresholds.small_group_n``) with the largest red share, against the overall red share."""
     if "share_red" not in mix or mix.loc["All", "accounts"] == 0:
         return "No account scores in the red band"
     groups = mix.drop(index="All")
@@ -79,7 +79,7 @@ def band_mix_title(mix: pd.DataFrame, small_n: int = 30) -> str:
             f"its accounts against {tf.pct(mix.loc['All', 'share_red'], 0)} overall")
 
 
-def band_mix(mix: pd.DataFrame, currency: str, small_n: int = 30) -> ExhibitSpec:
+def band_mix(mix: pd.DataFrame, currency: str, small_n: int) -> ExhibitSpec:
     share_cols = [c for c in mix.columns if c.startswith("share_")]
     shares = mix[share_cols].rename(columns=lambda c: c.removeprefix("share_"))
     labels = [f"{g} (n={int(n):,}{', too small' if n < small_n else ''})"

@@ -14,8 +14,8 @@ def day_text(ts: Any) -> str:
     return pd.Timestamp(ts).strftime("%d %b %Y").lstrip("0")
 
 
-def more_note(shown: int, total: int, what: str, mrr_rest: float | None = None,
-              currency: str = "USD") -> str:
+def more_note(shown: int, total: int, what: str, mrr_rest: float | None,
+              currency: str) -> str:
     """"Showing 8 of 20 accounts; 12 more not shown (USD 1.2k of MRR)." ("" when all shown)."""
     rest = total - shown
     if rest <= 0:

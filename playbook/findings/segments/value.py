@@ -23,7 +23,7 @@ def pyramid_title(conc: pd.DataFrame) -> str:
             f"{tf.pct(conc.loc[top, 'share_mrr'], 0)} of MRR")
 
 
-def value_pyramid(conc: pd.DataFrame, *, method: str = "shares") -> ExhibitSpec:
+def value_pyramid(conc: pd.DataFrame, *, method: str) -> ExhibitSpec:
     fig, ax = charts.new_figure(1.7)
     charts.pyramid(conc[["share_accounts", "share_mrr"]].fillna(0.0), ax)
     how = ("tier cut-offs on the score" if method == "cutoffs"
