@@ -7,15 +7,19 @@ non-renewals fell from 14 to 9"); "better" and "worse" depend on the figure's di
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from playbook import paths
 from playbook import textfmt as tf
-from playbook.facts import Facts, facts_from_results
+from playbook.facts import Facts, facts_from_results, figure
+from playbook.results import ReportResults
 
 #: fact, label, kind (pct | count | money), True if higher is better
 COMPARED = [
@@ -46,9 +50,9 @@ def previous_results(client: str, as_of: str) -> dict[str, Any] | None:
     for file in folder.glob("*/results.json"):
         try:
             results = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            other = ReportResults.from_json(results).meta.as_of or ""
+        except (OSError, json.JSONDecodeError, ValidationError):
             continue
-        other = str(results.get("meta", {}).get("as_of") or "")
         if other and other < as_of and (best is None or other > best[0]):
             best = (other, results)
     return best[1] if best else None
@@ -92,10 +96,30 @@ def comparison_html(items: list[Change], previous_label: str) -> str:
             f"{html.escape(previous_label)}</p><ul>{rows}</ul></div>")
 
 
-def compare(results: Mapping[str, Any], previous: Mapping[str, Any] | None
-            ) -> tuple[list[Change], str]:
+def previous_facts(previous: Mapping[str, Any] | ReportResults) -> Facts:
+    """The headline facts of an earlier report, whichever version of the playbook wrote it.
+
+    The one place an older results.json is read differently from the run's own: a report
+    written by the first notebooks (before commit 4959d18, 23 Nov 2026) has no
+    ``02-renewal-drivers.findings.open_book``; its renewals at risk are read from the
+    ``at_risk.expected_non_renewals`` it recorded then. That is an expected count (the sum of
+    the probabilities of not renewing), not today's count of renewals below
+    ``drivers.at_risk_probability``; the comparison has always read it so. A value that does
+    not fit today's models reads as absent (:class:`playbook.results.Findings`)."""
+    report = ReportResults.from_json(previous)
+    facts = facts_from_results(report)
+    if facts.at_risk_accounts is not None:
+        return facts
+    first = (report.drivers.findings.model_extra or {}).get("at_risk")
+    expected = first.get("expected_non_renewals") if isinstance(first, Mapping) else None
+    return dataclasses.replace(facts, at_risk_accounts=figure(expected))
+
+
+def compare(results: Mapping[str, Any] | ReportResults,
+            previous: Mapping[str, Any] | ReportResults | None) -> tuple[list[Change], str]:
     """Changes since ``previous`` and the previous period's label ("" when none)."""
     if not previous:
         return [], ""
-    label = str(previous.get("meta", {}).get("period_label") or "the previous report")
-    return changes(facts_from_results(previous), facts_from_results(results)), label
+    before = previous_facts(previous)
+    label = before.period_label or "the previous report"
+    return changes(before, facts_from_results(results)), label

@@ -1,47 +1,28 @@
-"""The run's headline facts, read from its results (``results.json``) in one place.
+"""The run's headline facts, read from its results in one place.
 
 Everything the executive summary, the recommendations and the period comparison quote is
-read here by a documented path, so they cannot disagree with the exhibits: each value is
-the one a notebook recorded with ``nb.record``. A missing value is ``None`` (the section
-was switched off or lacked data), never a guess.
+read here, through the declared results models (:mod:`playbook.results`), so they cannot
+disagree with the exhibits: each value is the one a notebook recorded with ``nb.record``.
+A missing value is ``None`` (the section was switched off or lacked data), never a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-
-def lookup(results: Mapping[str, Any], path: str) -> Any:
-    """Value at a dotted path (``"01-revenue.findings.period.end_mrr"``), or None."""
-    node: Any = results
-    for part in path.split("."):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, Sequence) and not isinstance(node, str) and part.isdigit() \
-                and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
+from playbook.results import ReportResults
 
 
-def _number(value: Any) -> float | None:
+def figure(value: Any) -> float | None:
+    """``value`` as a float (a count too, as the summary quotes it), or None when it is
+    missing, not a number, or NaN."""
     try:
         out = float(value)
     except (TypeError, ValueError):
         return None
-    return None if out != out else out  # NaN -> None
-
-
-def _row(rows: Any, key: str, value: str) -> Mapping[str, Any] | None:
-    if not isinstance(rows, Sequence):
-        return None
-    for row in rows:
-        if isinstance(row, Mapping) and str(row.get(key)) == value:
-            return row
-    return None
+    return None if out != out else out
 
 
 @dataclass
@@ -74,7 +55,6 @@ class Facts:
     health_auc: float | None = None          # backtest of the health score
     driver_auc: float | None = None          # cross-validated AUC of the renewal model
     contradictions: float | None = None      # data contradictions found (problems)
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def csm_gap(self) -> float | None:
@@ -83,54 +63,41 @@ class Facts:
         return self.csm_required - self.csm_current
 
 
-#: fact name -> path in results.json (first one found wins). One readable map of where each
-#: headline figure comes from; docs/results.md documents the paths.
-PATHS: dict[str, tuple[str, ...]] = {
-    "mrr": ("01-revenue.findings.period.end_mrr",),
-    "start_mrr": ("01-revenue.findings.period.start_mrr",),
-    "accounts": ("01-revenue.findings.period.end_logos",),
-    "grr": ("01-revenue.findings.trailing_grr_nrr.grr",),
-    "nrr": ("01-revenue.findings.trailing_grr_nrr.nrr",),
-    "net_mrr_churn": ("01-revenue.findings.period.net_mrr_churn",),
-    "logo_churn": ("01-revenue.findings.trailing.logo_churn_annualised",),
-    "unknown_reason_share": ("01-revenue.findings.uninformative_reasons.share_events",),
-    "unknown_reason_mrr": ("01-revenue.findings.uninformative_reasons.uninformative_lost_mrr",),
-    "surprises": ("01-revenue.findings.surprise_non_renewals.surprises",),
-    "surprise_mrr": ("01-revenue.findings.surprise_non_renewals.lost_mrr",),
-    "renewals_due": ("02-renewal-drivers.findings.open_book.renewals_due",
-                     "02-renewal-drivers.findings.at_risk.scored"),
-    "at_risk_accounts": ("02-renewal-drivers.findings.open_book.accounts_at_risk",
-                         "02-renewal-drivers.findings.at_risk.expected_non_renewals"),
-    "mrr_at_risk": ("02-renewal-drivers.findings.open_book.mrr_at_risk",
-                    "02-renewal-drivers.findings.at_risk.mrr_at_risk"),
-    "driver_auc": ("02-renewal-drivers.findings.quality.auc",),
-    "single_threaded": ("03-segments-health.findings.flags_summary.flag_single_threaded.accounts",
-                        "03-segments-health.findings.relationship_flags.flag_single_threaded"),
-    "single_threaded_mrr": ("03-segments-health.findings.flags_summary.flag_single_threaded.mrr",),
-    "health_auc": ("03-segments-health.findings.backtest.auc",),
-    "csm_required": ("04-capacity.findings.headcount_total.fte_by_effort",),
-    "csm_current": ("04-capacity.findings.current_owners",),
-}
-
-
-def facts_from_results(results: Mapping[str, Any]) -> Facts:
-    """Read the headline facts from a run's results."""
-    meta = results.get("meta", {}) if isinstance(results, Mapping) else {}
-    out = Facts(currency=str(meta.get("currency") or "USD"),
-                client_name=str(meta.get("client_name") or ""),
-                period_label=str(meta.get("period_label") or ""),
-                as_of=str(meta.get("as_of") or ""))
-    for name, candidates in PATHS.items():
-        for path in candidates:
-            value = _number(lookup(results, path))
-            if value is not None:
-                setattr(out, name, value)
-                break
-    found = lookup(results, "90-data-quality.findings.contradictions")
-    if isinstance(found, Sequence) and not isinstance(found, str):
-        out.contradictions = float(len(found))
-    if out.csm_required is None:
-        total = _row(lookup(results, "04-capacity.findings.headcount"), "tier", "total")
-        if total is not None:
-            out.csm_required = _number(total.get("fte_by_effort"))
-    return out
+def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
+    """Read the headline facts from a run's results (results.json's content, or its typed
+    view). Where each comes from is written out here; docs/results.md lists the keys."""
+    report = ReportResults.from_json(results)
+    meta = report.meta
+    revenue = report.revenue.findings
+    book = report.drivers.findings.open_book
+    segments = report.segments.findings
+    capacity = report.capacity.findings
+    single = segments.flags_summary.get("flag_single_threaded")
+    contradictions = report.data_quality.findings.contradictions
+    return Facts(
+        currency=meta.currency or "USD",
+        client_name=meta.client_name or "",
+        period_label=meta.period_label or "",
+        as_of=meta.as_of or "",
+        mrr=figure(revenue.period.end_mrr),
+        start_mrr=figure(revenue.period.start_mrr),
+        accounts=figure(revenue.period.end_logos),
+        grr=figure(revenue.trailing_grr_nrr.grr),
+        nrr=figure(revenue.trailing_grr_nrr.nrr),
+        net_mrr_churn=figure(revenue.period.net_mrr_churn),
+        logo_churn=figure(revenue.trailing.logo_churn_annualised),
+        unknown_reason_share=figure(revenue.uninformative_reasons.share_events),
+        unknown_reason_mrr=figure(revenue.uninformative_reasons.uninformative_lost_mrr),
+        surprises=figure(revenue.surprise_non_renewals.surprises),
+        surprise_mrr=figure(revenue.surprise_non_renewals.lost_mrr),
+        renewals_due=figure(book.renewals_due),
+        at_risk_accounts=figure(book.accounts_at_risk),
+        mrr_at_risk=figure(book.mrr_at_risk),
+        driver_auc=figure(report.drivers.findings.quality.auc),
+        single_threaded=figure(single.accounts) if single else None,
+        single_threaded_mrr=figure(single.mrr) if single else None,
+        health_auc=figure(segments.backtest.auc),
+        csm_required=figure(capacity.headcount_total.fte_by_effort),
+        csm_current=figure(capacity.current_owners),
+        contradictions=None if contradictions is None else float(len(contradictions)),
+    )

@@ -38,6 +38,7 @@ from playbook.contract import TABLES
 from playbook.errors import GeneratedTextError, InsufficientDataError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
+from playbook.results import checked_finding
 from playbook.sanitize import markdown_html
 
 T = TypeVar("T")
@@ -186,8 +187,13 @@ class NotebookSession:
     def record(self, key: str, value: Any) -> None:
         """Record a headline figure (or table) under ``key`` for the results JSON.
 
+        A shared notebook records only the keys its results model declares, with values of
+        the declared type (:mod:`playbook.results`): anything else is a
+        :class:`~playbook.errors.ResultsError` naming the key and the model, so a typo
+        cannot vanish from results.json. A custom notebook records freely.
+
         Returns nothing, so a cell ending in ``nb.record(...)`` shows nothing."""
-        self.findings[key] = jsonable(value)
+        self.findings[key] = checked_finding(self.name, key, jsonable(value))
 
     def requires(self, *tables: str, enables: str) -> bool:
         """True if every table is present; otherwise show what data would enable the

@@ -3,7 +3,8 @@
 Answer first (report.md): a situation-complication-answer paragraph, the key figures, then
 4-6 headline bullets that are, word for word and in order, the action titles of the
 exhibits marked ``headline`` in the notebooks. No number is written by hand: each comes
-from :mod:`playbook.facts`.
+from :mod:`playbook.facts`, which reads the run's results through their declared models
+(:mod:`playbook.results`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
 from playbook.facts import Facts, facts_from_results
 from playbook.recommendations import Recommendation, recommendations
+from playbook.results import ReportResults
 
 MAX_HEADLINES = 6
 
@@ -31,20 +33,20 @@ class Headline:
     notebook: str
 
 
-def headlines(results: Mapping[str, Any], order: Sequence[str]) -> list[Headline]:
+def headlines(results: Mapping[str, Any] | ReportResults, order: Sequence[str]
+              ) -> list[Headline]:
     """Titles of the exhibits flagged ``headline``, in report order, with their report-wide
     numbers (notebooks are numbered in ``order``; the summary itself has no exhibits).
 
     At most :data:`MAX_HEADLINES`; an appendix's headline (a notebook whose name starts
     with 9, e.g. a data-quality warning) always keeps its place, the others fill the rest
     in order."""
+    report = ReportResults.from_json(results)
     out: list[Headline] = []
     offset = 0
     for stem in order:
-        exhibits = (results.get(stem) or {}).get("exhibits") or []
-        for ex in exhibits:
-            if ex.get("headline"):
-                out.append(Headline(offset + int(ex["number"]), str(ex["title"]), stem))
+        exhibits = report.exhibits(stem)
+        out += [Headline(offset + ex.number, ex.title, stem) for ex in exhibits if ex.headline]
         offset += len(exhibits)
     reserved = [h for h in out if Path(h.notebook).name.startswith("9")]
     room = MAX_HEADLINES - len(reserved[:MAX_HEADLINES])
@@ -180,15 +182,16 @@ def roadmap_html(recs: Sequence[Recommendation]) -> str:
             f'<tbody><tr>{"".join(cells)}</tr></tbody></table>')
 
 
-def summary_notebook(results: Mapping[str, Any], order: Sequence[str],
+def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence[str],
                      previous: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
     """The executive summary and recommendations as a notebook placed before the sections.
 
     ``previous``: results of the client's previous report, for the period comparison."""
-    f = facts_from_results(results)
+    report = ReportResults.from_json(results)
+    f = facts_from_results(report)
     recs = recommendations(f)
-    heads = headlines(results, order)
-    moved, label = compare(results, previous)
+    heads = headlines(report, order)
+    moved, label = compare(report, previous)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         _markdown("# Executive summary"),
@@ -204,18 +207,19 @@ def summary_notebook(results: Mapping[str, Any], order: Sequence[str],
     return nb
 
 
-def summary_record(results: Mapping[str, Any], order: Sequence[str],
+def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[str],
                    previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What the summary says, for results.json (so tests and dashboards can check it)."""
-    f = facts_from_results(results)
+    report = ReportResults.from_json(results)
+    f = facts_from_results(report)
     recs = recommendations(f)
-    moved, label = compare(results, previous)
+    moved, label = compare(report, previous)
     return {
         "compared_with": label or None,
         "changes": [vars(c) for c in moved],
         "sca": sca_paragraph(f, recs),
         "key_figures": [vars(k) for k in key_figures(f)],
-        "headlines": [vars(h) for h in headlines(results, order)],
+        "headlines": [vars(h) for h in headlines(report, order)],
         "recommendations": [vars(r) for r in recs],
-        "facts": {k: v for k, v in vars(f).items() if k != "extras"},
+        "facts": dict(vars(f)),
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 
 from playbook import recommendations as rec
-from playbook.facts import Facts, facts_from_results, lookup
+from playbook.facts import Facts, facts_from_results
+from playbook.results import ReportResults
 from playbook.summary import headlines, key_figures, sca_paragraph, summary_record
 
 RESULTS = {
@@ -34,10 +35,11 @@ RESULTS = {
 }
 
 
-def test_lookup_and_facts():
-    assert lookup(RESULTS, "01-revenue.findings.period.end_mrr") == 500_000.0
-    assert lookup(RESULTS, "01-revenue.exhibits.2.title") == "Pareto title"
-    assert lookup(RESULTS, "nope.x") is None
+def test_typed_results_and_facts():
+    report = ReportResults.from_json(RESULTS)
+    assert report.revenue.findings.period.end_mrr == 500_000.0
+    assert report.exhibits("01-revenue")[2].title == "Pareto title"
+    assert report.exhibits("nope") == [] and report.capacity.findings.current_owners is None
     f = facts_from_results(RESULTS)
     assert (f.mrr, f.grr, f.nrr, f.logo_churn) == (500_000.0, 0.85, 0.95, 0.14)
     assert (f.mrr_at_risk, f.at_risk_accounts, f.csm_gap) == (40_000.0, 12.0, None)
