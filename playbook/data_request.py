@@ -24,12 +24,13 @@ import html
 from pathlib import Path
 
 from playbook import paths
-from playbook.config import check_client_name
+from playbook.config import check_client_name, read_yaml
 from playbook.contract import TABLES, ColumnSpec, TableSpec
 from playbook.contract_doc import ANALYSES
 from playbook.render_pdf import html_to_pdf
 from playbook.sanitize import CSP_META, sanitize_html
 from playbook.scaffold import SYNONYMS
+from playbook.storage import atomic_path, write_text
 
 #: Where a table usually comes from in the client's systems.
 SOURCES: dict[str, str] = {
@@ -165,8 +166,6 @@ def _client_name(client: str | None) -> str:
         return ""
     path = paths.params_file(client)
     if path.exists():
-        from playbook.config import read_yaml
-
         section = read_yaml(path).get("client")
         name = section.get("name") if isinstance(section, dict) else None
         if isinstance(name, str) and name.strip():
@@ -301,9 +300,7 @@ def request_workbook(path: Path, client_name: str = "") -> Path:
                 rule.add(f"{letter}2:{letter}100000")
                 sheet.add_data_validation(rule)
         sheet.freeze_panes = "A2"
-    from playbook.storage import atomic_path  # a full disk leaves no half workbook
-
-    with atomic_path(path, "the data-request workbook") as tmp:
+    with atomic_path(path, "the data-request workbook") as tmp:  # no half workbook
         book.save(tmp)
     return path
 
@@ -320,8 +317,6 @@ def write_data_request(client: str | None = None, *, out: Path | None = None,
     folder.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     files["html"] = folder / f"data-request-{stem}.html"
-    from playbook.storage import atomic_path, write_text  # atomic; a full disk: clear error
-
     write_text(files["html"], request_html(name), "the data request (HTML)")
     if pdf:
         target = folder / f"data-request-{stem}.pdf"

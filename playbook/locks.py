@@ -24,6 +24,7 @@ from pathlib import Path
 
 from playbook import paths
 from playbook.errors import RunInProgressError, UnsafePathError
+from playbook.storage import writing
 
 LOCK_NAME = ".lock"
 _LEFTOVER = re.compile(r"^(?P<name>.+)\.(?P<kind>staging|previous)-\d+$")
@@ -49,8 +50,6 @@ def report_dir(client: str, period_label: str) -> Path:
 @contextlib.contextmanager
 def client_lock(client: str) -> Iterator[Path]:
     """Hold the client's run lock; raise :class:`RunInProgressError` if another run has it."""
-    from playbook.storage import writing
-
     folder = inside(paths.reports_dir() / client, paths.reports_dir())
     lock_path = folder / LOCK_NAME
     with writing(lock_path, "the client's run lock"):
