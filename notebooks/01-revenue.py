@@ -14,6 +14,7 @@ client: str = "demo"  # client folder under data/ and params/
 period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
 as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+data_cache: str = ""  # folder of the validated tables of this run, set by the render step; empty means load the raw files
 
 # %% tags=["remove_cell"]
 from playbook import session
@@ -21,7 +22,8 @@ from playbook.analyses import reasons, revenue, surprises, variables
 from playbook.findings import drivers as driver_story
 from playbook.findings import revenue as story
 
-nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir)
+nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir,
+                   data_cache=data_cache)
 p = nb.params
 
 # %% [markdown]

@@ -17,6 +17,7 @@ client: str = "demo"  # client folder under data/ and params/
 period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
 as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+data_cache: str = ""  # folder of the validated tables of this run, set by the render step; empty means load the raw files
 
 # %% tags=["remove_cell"]
 from playbook import session
@@ -25,7 +26,7 @@ from playbook.analyses import drivers, survival
 from playbook.findings import drivers as story
 
 nb = session.start("02-renewal-drivers", client=client, period=period, as_of=as_of,
-                   run_dir=run_dir)
+                   run_dir=run_dir, data_cache=data_cache)
 p, d = nb.params, nb.data
 options = p.feature_options()
 

@@ -16,6 +16,7 @@ client: str = "demo"  # client folder under data/ and params/
 period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
 as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+data_cache: str = ""  # folder of the validated tables of this run, set by the render step; empty means load the raw files
 
 # %% tags=["remove_cell"]
 import pandas as pd
@@ -26,7 +27,7 @@ from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
 
 nb = session.start("03-segments-health", client=client, period=period, as_of=as_of,
-                   run_dir=run_dir)
+                   run_dir=run_dir, data_cache=data_cache)
 p, d = nb.params, nb.data
 t = p.thresholds
 year_start = nb.as_of - nb.months(12)

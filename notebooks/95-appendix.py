@@ -8,12 +8,14 @@ client: str = "demo"  # client folder under data/ and params/
 period: str = ""  # reporting period, e.g. 2026-Q3; empty means the one in params/<client>.yaml
 as_of: str = ""  # as-of date YYYY-MM-DD; empty means the last day of the period
 run_dir: str = ""  # folder for the findings of this run; empty means interactive use, nothing written
+data_cache: str = ""  # folder of the validated tables of this run, set by the render step; empty means load the raw files
 
 # %% tags=["remove_cell"]
 from playbook import appendix, paths, session
 from playbook.findings import drivers as driver_story
 
-nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir)
+nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir,
+                   data_cache=data_cache)
 
 # %%
 nb.say(appendix.definitions_markdown(nb.params))

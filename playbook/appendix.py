@@ -9,9 +9,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import platform
-import subprocess
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +19,8 @@ from playbook import textfmt as tf
 from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
 from playbook.findings.drivers import label
+from playbook.provenance import provenance
 from playbook.quality import QualityLog
-
-PACKAGES = ("pandas", "numpy", "statsmodels", "scipy", "matplotlib", "seaborn", "papermill",
-            "nbconvert", "weasyprint", "pandera", "pydantic")
 
 
 def _rules_text(has_rules: bool) -> str:
@@ -199,38 +194,23 @@ def input_files_html(quality: QualityLog) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
-def package_versions() -> pd.DataFrame:
-    """Python's and each reported package's version ("not installed" when absent)."""
-    rows = [{"package": "python", "version": platform.python_version()}]
-    for name in PACKAGES:
-        try:
-            rows.append({"package": name, "version": metadata.version(name)})
-        except metadata.PackageNotFoundError:
-            rows.append({"package": name, "version": "not installed"})
-    return pd.DataFrame(rows)
-
-
 def software_line() -> str:
     """The software versions as one line of markdown: "**Software:** Python 3.11.7,
-    pandas 3.1.1, ..." (a table of a dozen two-word rows would take half a page)."""
-    versions = package_versions()
-    items = [f"{'Python' if p == 'python' else p} {v}"
-             for p, v in zip(versions["package"], versions["version"], strict=True)]
+    pandas 3.1.1, ..." (a table of a dozen two-word rows would take half a page); from
+    :func:`playbook.provenance.provenance`, as the manifest records them."""
+    found = provenance()
+    items = [f"Python {found.python}"] + [f"{name} {version or 'not installed'}"
+                                          for name, version in found.packages.items()]
     return "**Software:** " + ", ".join(items) + "."
 
 
 def git_commit() -> str:
-    """The checkout's commit (with '+ changes' when the tree is dirty), or 'unknown'."""
-    root = paths.PACKAGE_DIR.parent
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root,
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
+    """The checkout's commit (with '+ uncommitted changes' when tracked files differ from
+    it), or 'unknown' (:func:`playbook.provenance.provenance`)."""
+    found = provenance()
+    if not found.short_commit:
         return "unknown"
-    return (head + (" + uncommitted changes" if dirty else "")) if head else "unknown"
+    return found.short_commit + (" + uncommitted changes" if found.dirty else "")
 
 
 def _flatten(d: Any, prefix: str = "") -> dict[str, Any]:

@@ -5,17 +5,8 @@ pandas, matplotlib, seaborn and scipy: about 2 s of CPU) used to be paid once pe
 A :class:`WarmKernel` is started once, imports those modules while the render step is
 still loading the data, and runs notebook after notebook with papermill. Between two
 notebooks the kernel is put back into the state it had right after those imports
-(:func:`kernel_reset`, run inside the kernel):
-
-* the user namespace, the input/output history and the execution counter (IPython's
-  ``reset(new_session=True)``: a notebook cannot see another's variables and its cells
-  are numbered from 1, as in a fresh kernel);
-* open figures closed, matplotlib ``rcParams``, pandas options and warning filters as
-  recorded after the imports (so "show once" warnings show again);
-* ``os.environ`` as at kernel start plus the variables of the next notebook (e.g.
-  ``$PLAYBOOK_DATA_CACHE``), and the working folder the notebook expects;
-* the freed memory handed back to the system (garbage collection, ``malloc_trim``, Arrow's
-  pool), so a kernel's resident memory does not grow from notebook to notebook.
+(namespace, settings, environment, working folder, memory: :mod:`playbook.kernel_state`,
+which runs inside the kernel).
 
 Imported modules stay imported: that is the point. A notebook that changes a module's
 state (rather than its own variables) would leak into the next one; the report's
@@ -30,19 +21,30 @@ Calls are handed out in the order given, to whichever worker is free.
 from __future__ import annotations
 
 import contextlib
-import functools
-import gc
+import glob
+import multiprocessing
 import os
 import queue
 import re
 import signal
+import socket
 import sys
 import time
-import warnings
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.utils import run_sync
+from traitlets import CaselessStrEnum, default
+
+from playbook import paths
+from playbook.errors import KernelError
 
 #: Seconds to wait for a kernel to answer (start-up with the warm-up imports, a reset).
 KERNEL_TIMEOUT = 180.0
@@ -57,125 +59,14 @@ BASE_IMPORTS = ("matplotlib.pyplot", "pandas")
 #: memory for reuse), 1.65 GB with the system one, 1.59 GB with glibc's arenas capped at
 #: 2 (one per thread by default), in the same time.
 KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
-
-# --------------------------------------------------------------------------- kernel side
-# These functions run inside the kernel (imported by the warm-up code).
-
-_PRISTINE: dict[str, Any] = {}
-#: rcParams the reset leaves alone (setting the backend would switch it).
-_RC_KEPT = frozenset({"backend", "backend_fallback", "interactive"})
-
-
-def kernel_snapshot() -> None:
-    """Record the kernel's settings after the warm-up imports (runs in the kernel, once),
-    and hand freed memory back after every cell from now on."""
-    import matplotlib as mpl
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # reading deprecated rcParams warns
-        rc = {key: mpl.rcParams[key] for key in mpl.rcParams if key not in _RC_KEPT}
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    if shell is not None:
-        shell.events.register("post_run_cell", _trim_after_cell)
-    _PRISTINE.update(
-        rc=rc,
-        pandas=_pandas_options(),
-        filters=list(warnings.filters),
-        environ=dict(os.environ),
-    )
-
-
-def kernel_reset(cwd: str | None = None, env: Mapping[str, str] | None = None,
-                 full: bool = True) -> None:
-    """Put the kernel back into its state after :func:`kernel_snapshot` (runs in the kernel).
-
-    Parameters
-    ----------
-    cwd : str, optional
-        Working folder for the next notebook (default: leave it).
-    env : mapping, optional
-        Environment variables for the next notebook, on top of the kernel's own.
-    full : bool
-        Also clear the namespace, figures and settings and free memory (about 0.15 s);
-        False only sets the environment and folder of a kernel that nothing ran in since
-        its last full reset.
-    """
-    if full:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-        if shell is not None:
-            shell.reset(new_session=True)  # namespace, history, Out cache, count = 1
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")
-        if _PRISTINE:
-            _restore_settings(_PRISTINE)
-    if _PRISTINE:
-        os.environ.clear()
-        os.environ.update(_PRISTINE["environ"])
-    os.environ.update(env or {})
-    if cwd:
-        os.chdir(cwd)
-    if full:
-        release_memory()
-
-
-def _restore_settings(pristine: Mapping[str, Any]) -> None:
-    """matplotlib rcParams, pandas options and warning filters as recorded."""
-    import matplotlib as mpl
-    import pandas as pd
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # deprecated keys warn when set
-        changed = {k: v for k, v in pristine["rc"].items() if mpl.rcParams.get(k) != v}
-        mpl.rcParams.update(changed)
-        for key, value in pristine["pandas"].items():
-            if pd.get_option(key) != value:
-                pd.set_option(key, value)
-    warnings.filters[:] = pristine["filters"]
-    warnings._filters_mutated()  # forget which warnings were already shown
-
-
-def _pandas_options() -> dict[str, Any]:
-    """Every current pandas option that is not deprecated (key -> value)."""
-    from pandas._config import config
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {key: config.get_option(key) for key in config._registered_options
-                if key not in config._deprecated_options}
-
-
-def _trim_after_cell(_result: Any = None) -> None:
-    """Hand memory freed by a cell back to the system (glibc's ``malloc_trim``, about a
-    millisecond), so a later cell's peak does not stack on an earlier cell's leftovers: at
-    100,000 accounts the run's peak fell by about 170 MB with no change in time
-    (bench/results.md)."""
-    _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    """glibc's ``malloc_trim(0)``: free pages of the heap back to the system (no-op where
-    there is no glibc)."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed memory back to the system (glibc, Arrow's pool)."""
-    gc.collect()
-    if "pyarrow" in sys.modules:
-        with contextlib.suppress(Exception):
-            sys.modules["pyarrow"].default_memory_pool().release_unused()
-    _malloc_trim()
+#: The module a kernel imports to record and reset its state (light: no papermill, no
+#: jupyter_client).
+STATE_MODULE = "playbook.kernel_state"
 
 
 def _warm_up_code(preload: Sequence[str]) -> str:
-    """Code a new kernel runs before its first notebook: imports, then the snapshot.
+    """Code a new kernel runs before its first notebook: imports, then the snapshot
+    (:mod:`playbook.kernel_state`).
 
     A preload module that fails to import is skipped: the notebook that imports it then
     fails in its own cell, with its own message.
@@ -183,27 +74,23 @@ def _warm_up_code(preload: Sequence[str]) -> str:
     lines = ["import importlib as _i"]
     for module in (*BASE_IMPORTS, *preload):
         lines += ["try:", f"    _i.import_module({module!r})", "except Exception:", "    pass"]
-    lines += ["_i.import_module('playbook.kernels').kernel_snapshot()",
-              "_i.import_module('playbook.kernels').kernel_reset()"]
+    lines += [f"_i.import_module({STATE_MODULE!r}).kernel_snapshot()",
+              f"_i.import_module({STATE_MODULE!r}).kernel_reset()"]
     return "\n".join(lines)
 
 
-def _reset_code(cwd: str | None, env: Mapping[str, str] | None, full: bool = True) -> str:
-    """Code that runs :func:`kernel_reset` without leaving a name behind."""
-    return (f"__import__('playbook.kernels', fromlist=['_']).kernel_reset("
-            f"{cwd!r}, {dict(env or {})!r}, {full!r})")
+def _reset_code(cwd: str | None, full: bool = True) -> str:
+    """Code that runs :func:`playbook.kernel_state.kernel_reset` without leaving a name
+    behind."""
+    return f"__import__({STATE_MODULE!r}, fromlist=['_']).kernel_reset({cwd!r}, {full!r})"
 
 
-# --------------------------------------------------------------------------- parent side
+# --------------------------------------------------------------------------- sockets
 
 
 def new_socket_prefix() -> str:
     """A private path prefix for one kernel's Unix-domain sockets (``<prefix>-1`` ... ``-5``)
     in the user's Jupyter runtime folder."""
-    import uuid
-
-    from jupyter_core.paths import jupyter_runtime_dir
-
     folder = jupyter_runtime_dir()
     os.makedirs(folder, exist_ok=True)
     return os.path.join(folder, f"kernel-{uuid.uuid4().hex[:16]}-ipc")
@@ -212,8 +99,6 @@ def new_socket_prefix() -> str:
 def remove_sockets(prefix: str) -> None:
     """Remove socket files left under ``prefix`` (a kernel whose worker was killed cannot
     remove its own)."""
-    import glob
-
     for path in glob.glob(glob.escape(prefix) + "-*"):
         with contextlib.suppress(OSError):
             os.remove(path)
@@ -231,10 +116,6 @@ def remove_stale_sockets(min_age: float = 60.0) -> list[str]:
     kernel of a run starting at the same moment may not listen yet) and a connection to it
     is refused. Files of live kernels and any other file are left alone.
     """
-    import socket
-
-    from jupyter_core.paths import jupyter_runtime_dir
-
     folder = jupyter_runtime_dir()
     removed: list[str] = []
     try:
@@ -261,76 +142,45 @@ def remove_stale_sockets(min_age: float = 60.0) -> list[str]:
     return removed
 
 
-@functools.cache
-def ipc_kernel_manager() -> type:
-    """An asynchronous kernel manager that talks to the kernel over local sockets, not TCP.
+# --------------------------------------------------------------------------- one kernel
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """An asynchronous kernel manager that talks to the kernel over local sockets, not TCP,
+    and keeps the clients it hands out so that they can be closed.
 
     ipykernel warns on every start that TCP traffic is unencrypted; Unix-domain sockets in
     the user's runtime folder are private to the user and silence that warning.
     Asynchronous as nbclient's default: with a blocking client nbclient waits for output
-    without a timeout and never notices that the kernel died.
+    without a timeout and never notices that the kernel died. Given a kernel manager,
+    nbclient neither starts nor stops the kernel, but it also leaves the client it opened
+    on it connected (its sockets): :meth:`close_clients` closes them after each notebook.
     """
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum, default
 
-    class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+    transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
-        @default("ip")
-        def _private_socket_prefix(self) -> str:
-            # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
-            # by every run at once: kernels of two runs then pick the same socket files
-            # and talk to each other ("Invalid Signature"). One private prefix per kernel.
-            return new_socket_prefix()
+    @default("ip")
+    def _private_socket_prefix(self) -> str:
+        # jupyter_client's default prefix is "kernel-ipc" in the working folder, shared
+        # by every run at once: kernels of two runs then pick the same socket files
+        # and talk to each other ("Invalid Signature"). One private prefix per kernel.
+        return new_socket_prefix()
 
-    return IPCKernelManager
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.handed_out: list[Any] = []
 
+    def client(self, **kwargs: Any) -> Any:
+        """A new client on the kernel (as the base class), remembered for closing."""
+        kc = super().client(**kwargs)
+        self.handed_out.append(kc)
+        return kc
 
-#: papermill engine name of :func:`_register_engine`.
-ENGINE = "playbook-warm-kernel"
-
-
-@functools.cache
-def _register_engine() -> str:
-    """Register (once per process) papermill's nbclient engine for a kernel we own.
-
-    Given ``km``, nbclient neither starts nor stops the kernel, but it also leaves the
-    client it opened on it connected (its heartbeat thread and sockets); this engine
-    closes that client after each notebook.
-    """
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, papermill_engines
-    from papermill.log import logger
-    from papermill.utils import merge_kwargs, remove_args
-
-    class OwnedKernelClient(PapermillNotebookClient):
-        def execute(self, **kwargs: Any) -> Any:
-            try:
-                return super().execute(**kwargs)
-            finally:
-                if self.kc is not None:
-                    self.kc.stop_channels()
-                    self.kc = None
-
-    class WarmKernelEngine(NBClientEngine):
-        @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                     stdout_file: Any = None, stderr_file: Any = None,
-                                     start_timeout: int = 60, execution_timeout: Any = None,
-                                     **kwargs: Any) -> Any:
-            # as NBClientEngine.execute_managed_notebook (papermill 2.7), other client class
-            kwargs = remove_args(["input_path"], **kwargs)
-            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
-            final_kwargs = merge_kwargs(
-                safe_kwargs,
-                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
-                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
-                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file,
-            )
-            return OwnedKernelClient(nb_man, **final_kwargs).execute()
-
-    papermill_engines.register(ENGINE, WarmKernelEngine)
-    return ENGINE
+    def close_clients(self) -> None:
+        """Close the channels of every client :meth:`client` handed out."""
+        while self.handed_out:
+            with contextlib.suppress(Exception):
+                self.handed_out.pop().stop_channels()
 
 
 def _own_session(session: Any) -> Any:
@@ -340,15 +190,16 @@ def _own_session(session: Any) -> Any:
     for a name over to the newest socket that uses it: the client nbclient opens for
     each notebook (with the manager's session) would otherwise take this one's replies.
     """
-    import uuid
-
     own = session.clone()
     own.session = str(uuid.uuid4())
     return own
 
 
-class KernelError(RuntimeError):
-    """The kernel died, did not answer in time, or its reset failed."""
+def kernel_environment() -> dict[str, str]:
+    """The environment a kernel starts with: this process's, the memory settings of
+    :data:`KERNEL_ENV_DEFAULTS` where unset, and the project's folders as absolute paths
+    (:func:`playbook.paths.root_environment`): the kernel runs in the notebooks' folder."""
+    return {**KERNEL_ENV_DEFAULTS, **os.environ, **paths.root_environment()}
 
 
 class WarmKernel:
@@ -360,13 +211,19 @@ class WarmKernel:
         Kernel to start (``python3``).
     preload : sequence of str
         Modules the kernel imports before its first notebook (e.g. ``playbook.session``).
+    socket_prefix : str, optional
+        Path prefix of the kernel's socket files (default: a new private one per start).
+    env : mapping, optional
+        The kernel's environment (default: :func:`kernel_environment` of this process).
     """
 
     def __init__(self, kernel_name: str = "python3", preload: Sequence[str] = (),
-                 socket_prefix: str | None = None) -> None:
+                 socket_prefix: str | None = None, env: Mapping[str, str] | None = None
+                 ) -> None:
         self.kernel_name = kernel_name
         self.preload = tuple(preload)
         self.socket_prefix = socket_prefix  # None: a new private one per kernel start
+        self.env = dict(env) if env is not None else None
         self.km: Any = None
         self.kc: Any = None
         self._pending: str | None = None  # msg_id of the warm-up, not yet answered
@@ -374,13 +231,11 @@ class WarmKernel:
 
     def start(self) -> None:
         """Launch the kernel and send it the warm-up imports; does not wait for them."""
-        from jupyter_client.blocking import BlockingKernelClient
-        from jupyter_core.utils import run_sync
-
         prefix = {"ip": self.socket_prefix} if self.socket_prefix else {}
-        self.km = ipc_kernel_manager()(kernel_name=self.kernel_name, **prefix)
+        self.km = IPCKernelManager(kernel_name=self.kernel_name, **prefix)
+        env = self.env if self.env is not None else kernel_environment()
         run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
-                                       env={**KERNEL_ENV_DEFAULTS, **os.environ})
+                                       env=env)
         self.kc = BlockingKernelClient(session=_own_session(self.km.session))
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
@@ -389,35 +244,34 @@ class WarmKernel:
 
     def alive(self) -> bool:
         """Whether the kernel process is running."""
-        from jupyter_core.utils import run_sync
-
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
-    def execute_notebook(self, source: Path, target: Path, parameters: Mapping[str, Any],
-                         env: Mapping[str, str] | None = None) -> Any:
+    def execute_notebook(self, source: Path, target: Path, parameters: Mapping[str, Any]
+                         ) -> Any:
         """Run one notebook with papermill in this kernel; returns the executed notebook.
 
-        The kernel is reset before (working folder: the notebook's; ``env`` added to the
-        environment) and after (its memory freed). Raises what papermill raises
-        (``PapermillExecutionError`` for a failing cell) or :class:`KernelError`.
+        The kernel is reset before (working folder: the notebook's) and after (its memory
+        freed). Raises what papermill raises (``PapermillExecutionError`` for a failing
+        cell) or :class:`~playbook.errors.KernelError`.
         """
-        import papermill
+        import papermill  # (0.6 s): a worker imports it while its kernel warms up
 
         if not self.alive():
             self.shutdown()
             self.start()
-        self._call(_reset_code(str(source.parent), env, full=not self._clean))
+        self._call(_reset_code(str(source.parent), full=not self._clean))
         self._clean = False
         try:
             return papermill.execute_notebook(
                 str(source), str(target), parameters=dict(parameters),
                 kernel_name=self.kernel_name, progress_bar=False, cwd=str(source.parent),
-                km=self.km, engine_name=_register_engine(),
+                km=self.km,
             )
         finally:
+            self.km.close_clients()
             if self.alive():
                 with contextlib.suppress(KernelError):
-                    self._call(_reset_code(None, None))
+                    self._call(_reset_code(None))
                     self._clean = True
 
     def _call(self, code: str) -> None:
@@ -454,8 +308,7 @@ class WarmKernel:
                 self.kc.stop_channels()
             self.kc = None
         if self.km is not None:
-            from jupyter_core.utils import run_sync
-
+            self.km.close_clients()
             with contextlib.suppress(Exception):
                 if self.km.has_kernel:
                     run_sync(self.km.shutdown_kernel)(now=True)
@@ -466,18 +319,22 @@ class WarmKernel:
         self._clean = False
 
 
+# --------------------------------------------------------------------------- workers
+
+
 #: A call run on a warm kernel: ``function(kernel, *args)``; both must pickle.
 Task = tuple[Callable[..., Any], tuple]
 
 
 def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
-                 socket_prefix: str) -> None:
+                 socket_prefix: str, env: dict[str, str]) -> None:
     """A worker process: start a warm kernel, then run tasks until told to stop."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the kernel is shut down
-    kernel = WarmKernel(kernel_name, preload, socket_prefix)
+    kernel = WarmKernel(kernel_name, preload, socket_prefix, env)
     try:
         kernel.start()
-        _register_engine()  # imports papermill while the kernel starts
+        import papermill  # noqa: F401 - imported while the kernel warms up, not before
+
         while True:
             task = connection.recv()
             if task is None:
@@ -493,13 +350,14 @@ def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
 class _Worker:
     """The parent's handle on one worker process."""
 
-    def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...]) -> None:
+    def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...],
+                 env: dict[str, str]) -> None:
         self.connection, child = context.Pipe()
         # chosen here, so the parent can remove the sockets of a worker that was killed
         self.socket_prefix = new_socket_prefix()
-        self.process = context.Process(target=_worker_main,
-                                       args=(child, kernel_name, preload, self.socket_prefix),
-                                       name="playbook-notebook-worker", daemon=False)
+        self.process = context.Process(
+            target=_worker_main, args=(child, kernel_name, preload, self.socket_prefix, env),
+            name="playbook-notebook-worker", daemon=False)
         self.process.start()
         child.close()
 
@@ -526,24 +384,26 @@ class KernelWorkers:
         Kernel to start.
     preload : sequence of str
         Modules each kernel imports while it waits for its first task.
+
+    Every kernel starts with this process's :func:`kernel_environment` (read here, so that
+    a worker process gets the same).
     """
 
     def __init__(self, jobs: int, kernel_name: str = "python3",
                  preload: Sequence[str] = ()) -> None:
-        import multiprocessing
-
         self.jobs = 1 if multiprocessing.current_process().daemon else max(1, jobs)
         self.kernel_name = kernel_name
         self.preload = tuple(preload)
         self._local: WarmKernel | None = None
         self._workers: list[_Worker] = []
         remove_stale_sockets()  # left by a run that was killed
+        env = kernel_environment()
         if self.jobs == 1:
-            self._local = WarmKernel(kernel_name, self.preload)
+            self._local = WarmKernel(kernel_name, self.preload, env=env)
             self._local.start()
         else:
             context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-            self._workers = [_Worker(context, kernel_name, self.preload)
+            self._workers = [_Worker(context, kernel_name, self.preload, env)
                              for _ in range(self.jobs)]
 
     def __enter__(self) -> KernelWorkers:
@@ -567,8 +427,6 @@ class KernelWorkers:
                 if not done(task, function(self._local, *args), None):
                     return
             return
-        from multiprocessing.connection import wait
-
         idle = [w for w in self._workers if w.process.is_alive()]
         running: dict[Any, tuple[_Worker, Task]] = {}
         stopping = False
@@ -584,7 +442,10 @@ class KernelWorkers:
                 running[worker.connection] = (worker, task)
             if not running:
                 if todo and not stopping:
-                    raise RuntimeError("no notebook worker process is left")
+                    raise KernelError("No notebook worker process is left: every one "
+                                      "ended before the notebooks were run.",
+                                      fix="Check the memory free on this machine, then "
+                                      "run again.")
                 break
             for connection in wait(list(running)):
                 worker, task = running.pop(connection)

@@ -2,37 +2,62 @@
 
 The root is the repository (the folder that holds ``params/`` and ``notebooks/``). It can be
 moved with the environment variable ``PLAYBOOK_ROOT`` (tests use this to work on a
-temporary copy).
+temporary copy), and the reports folder with ``PLAYBOOK_REPORTS``; inside
+:func:`project_folders` both are given explicitly instead (a Dask worker rendering for the
+machine that submitted the task).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from playbook.errors import ParamsError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The checkout the package lives in: the shipped notebooks and template, and the git
+#: state a report records (:mod:`playbook.provenance`).
+CHECKOUT_DIR = PACKAGE_DIR.parent
+#: Environment variables naming the project root and the reports folder.
+ROOT_ENV = ("PLAYBOOK_ROOT", "PLAYBOOK_REPORTS")
+#: (root, reports) set by :func:`project_folders` for the calls inside it.
+_FOLDERS: ContextVar[tuple[Path, Path] | None] = ContextVar("playbook_folders", default=None)
 
 
 def project_root() -> Path:
-    """Return the project root: ``$PLAYBOOK_ROOT`` or the checkout the package lives in."""
+    """Return the project root: the one :func:`project_folders` set, ``$PLAYBOOK_ROOT``, or
+    the checkout the package lives in."""
+    chosen = _FOLDERS.get()
+    if chosen is not None:
+        return chosen[0]
     env = os.environ.get("PLAYBOOK_ROOT")
-    return Path(env).resolve() if env else PACKAGE_DIR.parent
+    return Path(env).resolve() if env else CHECKOUT_DIR
 
 
-ROOT_ENV = ("PLAYBOOK_ROOT", "PLAYBOOK_REPORTS")
+@contextlib.contextmanager
+def project_folders(root: Path | str, reports: Path | str) -> Iterator[None]:
+    """Use ``root`` as the project root and ``reports`` as the reports folder for the calls
+    inside (in this thread or task; the environment is left alone)."""
+    token = _FOLDERS.set((Path(root).resolve(), Path(reports).resolve()))
+    try:
+        yield
+    finally:
+        _FOLDERS.reset(token)
 
 
-def make_environment_absolute() -> None:
-    """Rewrite ``$PLAYBOOK_ROOT`` and ``$PLAYBOOK_REPORTS`` as absolute paths.
-
-    Kernels inherit the environment but run in the notebooks' folder, where a relative
-    root (``PLAYBOOK_ROOT=bench/out/root``) would point elsewhere; a run calls this before
-    it starts them."""
-    for name in ROOT_ENV:
-        if os.environ.get(name):
-            os.environ[name] = str(Path(os.environ[name]).resolve())
+def root_environment() -> dict[str, str]:
+    """``PLAYBOOK_ROOT`` and ``PLAYBOOK_REPORTS`` as absolute paths, for a process that
+    runs in another folder (a kernel runs in the notebooks' folder, where a relative root
+    such as ``PLAYBOOK_ROOT=bench/out/root`` would point elsewhere). Only the variables
+    that are set, or both inside :func:`project_folders`."""
+    chosen = _FOLDERS.get()
+    if chosen is not None:
+        return dict(zip(ROOT_ENV, map(str, chosen), strict=True))
+    return {name: str(Path(os.environ[name]).resolve()) for name in ROOT_ENV
+            if os.environ.get(name)}
 
 
 def data_dir(client: str) -> Path:
@@ -95,15 +120,28 @@ def notebooks_dir() -> Path:
     """The report notebooks: ``<root>/notebooks``, or the checkout's when the root (a test's
     temporary project) has none."""
     folder = project_root() / "notebooks"
-    return folder if folder.is_dir() else PACKAGE_DIR.parent / "notebooks"
+    return folder if folder.is_dir() else CHECKOUT_DIR / "notebooks"
+
+
+#: The report's nbconvert template: ``templates/<name>/`` (conf.json, index.html.j2, static/).
+TEMPLATE_NAME = "playbook"
 
 
 def templates_dir() -> Path:
-    return project_root() / "templates"
+    """The folder that holds the report's template (:data:`TEMPLATE_NAME`): the root's
+    ``templates/``, or the checkout's when the root (a test's temporary project) has none."""
+    folder = project_root() / "templates"
+    if (folder / TEMPLATE_NAME / "conf.json").is_file():
+        return folder
+    return CHECKOUT_DIR / "templates"
 
 
 def reports_dir() -> Path:
-    """Root of all outputs (ignored by git); override with ``$PLAYBOOK_REPORTS``."""
+    """Root of all outputs (ignored by git): the one :func:`project_folders` set,
+    ``$PLAYBOOK_REPORTS``, or ``<root>/reports``."""
+    chosen = _FOLDERS.get()
+    if chosen is not None:
+        return chosen[1]
     env = os.environ.get("PLAYBOOK_REPORTS")
     return Path(env).resolve() if env else project_root() / "reports"
 

@@ -22,7 +22,9 @@ from playbook import textfmt as tf
 from playbook.config import CLIENT_NAME
 from playbook.errors import PlaybookError
 from playbook.facts import facts_from_results
+from playbook.render import render_report
 from playbook.sanitize import CSP_META, sanitize_html
+from playbook.storage import write_text
 
 
 def clients_with_params() -> list[str]:
@@ -39,8 +41,6 @@ class ClientRun:
 
 
 def _run_one(client: str, period: str | None) -> ClientRun:
-    from playbook.render import render_report
-
     try:
         result = render_report(client, period=period, progress=False)
     except PlaybookError as exc:
@@ -49,11 +49,12 @@ def _run_one(client: str, period: str | None) -> ClientRun:
 
 
 def _run_one_remote(client: str, period: str | None, root: str, reports: str) -> ClientRun:
-    """:func:`_run_one` on a Dask worker, with the submitting machine's project paths.
+    """:func:`_run_one` on a Dask worker, with the submitting machine's project paths
+    (:func:`playbook.paths.project_folders`: the worker's environment is left alone).
 
     The paths must be reachable from the worker (a shared file system, or one machine)."""
-    os.environ["PLAYBOOK_ROOT"], os.environ["PLAYBOOK_REPORTS"] = root, reports
-    return _run_one(client, period)
+    with paths.project_folders(root, reports):
+        return _run_one(client, period)
 
 
 def run_reports_dask(clients: list[str], scheduler: Any, *, period: str | None = None
@@ -184,7 +185,6 @@ months).</p>
 
 
 def write_index(clients: list[str], runs: list[ClientRun] | None = None) -> Path:
-    from playbook.storage import write_text  # atomic; a full disk is a clear error
-
+    """Write ``reports/index.html`` (atomic; a full disk is a clear error)."""
     return write_text(paths.reports_dir() / "index.html", index_html(clients, runs),
                       "the portfolio page")

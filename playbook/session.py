@@ -3,7 +3,7 @@
 A notebook starts with::
 
     nb = session.start("01-revenue", client=client, period=period, as_of=as_of,
-                       run_dir=run_dir)
+                       run_dir=run_dir, data_cache=data_cache)
 
 and then uses ``nb.data`` (canonical tables), ``nb.params`` (merged parameters),
 ``nb.ctx`` (the intermediates several sections share, each computed once:
@@ -30,7 +30,7 @@ import pandas as pd
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
-from playbook import charts
+from playbook import cache, charts
 from playbook import textfmt as tf
 from playbook.config import Params, load_params
 from playbook.context import AnalysisContext
@@ -263,12 +263,17 @@ class NotebookSession:
                        encoding="utf-8")
 
 
-def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = ""
-          ) -> NotebookSession:
+def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = "",
+          data_cache: str = "") -> NotebookSession:
     """Load parameters and data for a notebook, build its analysis context (``nb.ctx``) and
-    set the house chart style."""
+    set the house chart style.
+
+    ``data_cache`` is the folder of the run's validated tables (:mod:`playbook.cache`; the
+    render step passes it): read instead of the raw files when it holds the entry for
+    these parameters and files. Empty (interactive use): the raw files are loaded."""
     params = load_params(client, period=period or None, as_of=as_of or None)
-    data = load_client(params)
+    cached = cache.lookup(params, Path(data_cache)) if data_cache else None
+    data = cached if cached is not None else load_client(params)
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,

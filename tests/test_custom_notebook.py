@@ -17,7 +17,9 @@ import yaml
 
 from playbook import paths
 from playbook.config import load_params
-from playbook.render import ReportMeta, declared_parameters, render_notebooks
+from playbook.render import render_notebooks
+from playbook.render_execute import declared_parameters
+from playbook.render_manifest import ReportMeta
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 
@@ -132,8 +134,8 @@ def test_readme_lists_every_notebook_and_its_parameters():
     """Each notebook's parameters cell (name, type, default, comment) is in the README."""
     import papermill
 
-    readme = (paths.PACKAGE_DIR.parent / "README.md").read_text(encoding="utf-8")
-    notebooks = sorted((paths.PACKAGE_DIR.parent / "notebooks").glob("*.ipynb"))
+    readme = (paths.CHECKOUT_DIR / "README.md").read_text(encoding="utf-8")
+    notebooks = sorted(paths.notebooks_dir().glob("*.ipynb"))
     assert notebooks
     for nb in notebooks:
         declared = papermill.inspect_notebook(str(nb))

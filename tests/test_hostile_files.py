@@ -481,7 +481,7 @@ def test_the_scaffold_reads_no_link_out_of_the_folder_and_no_oversized_sheet(roo
 
 
 def test_cache_key_and_manifest_never_read_a_link_out_of_the_folder(root: Path):
-    from playbook import cache, render
+    from playbook import cache, render_manifest
 
     other = other_client(root)
     write(root, Client.base())
@@ -490,8 +490,8 @@ def test_cache_key_and_manifest_never_read_a_link_out_of_the_folder(root: Path):
     params = load_params("t")
     assert [p.name for p in cache.input_files(params)] == ["accounts.csv", "churn.csv",
                                                             "mrr.csv"]
-    assert [p.name for p in render._files_under(folder)] == ["accounts.csv", "churn.csv",
-                                                             "mrr.csv"]
+    assert [p.name for p in render_manifest.files_under(folder)] == [
+        "accounts.csv", "churn.csv", "mrr.csv"]
 
 
 def test_the_delimiter_detector_sees_a_bounded_sample(root: Path, tmp_path: Path):

@@ -430,9 +430,9 @@ def test_an_error_message_shows_control_characters_escaped(root):
 
 
 def test_render_progress_lines_show_control_characters_escaped(capsys):
-    from playbook.render import _Reporter
+    from playbook.render_execute import Reporter
 
-    _Reporter(True).say(f"[1/1] {HOSTILE}.ipynb done")
+    Reporter(True).say(f"[1/1] {HOSTILE}.ipynb done")
     err = capsys.readouterr().err
     assert_no_controls(err)
     assert "\\x1b]0;pwned\\x07" in err and "\\r" in err and "\\u202e" in err

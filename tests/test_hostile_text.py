@@ -245,7 +245,7 @@ def test_report_template_carries_the_policy_of_the_sanitiser():
     from playbook import paths
     from playbook.sanitize import CONTENT_SECURITY_POLICY, CSP_META
 
-    template = paths.PACKAGE_DIR.parent / "templates" / "playbook" / "index.html.j2"
+    template = paths.templates_dir() / paths.TEMPLATE_NAME / "index.html.j2"
     assert CSP_META in template.read_text(encoding="utf-8")
     assert "script" not in CONTENT_SECURITY_POLICY and "default-src 'none'" in CSP_META
 

@@ -12,15 +12,12 @@ import pytest
 from pypdf import PdfReader
 
 from playbook.errors import NotebookError, UnknownParameterError
-from playbook.render import (
-    ReportMeta,
-    anchor_headings,
-    combine_notebooks,
-    mark_numeric_cells,
-    notebook_to_html,
-    render_notebooks,
-)
+from playbook.render import render_notebooks
+from playbook.render_combine import combine_notebooks
+from playbook.render_export import notebook_to_html
+from playbook.render_manifest import ReportMeta
 from playbook.render_pdf import html_to_pdf
+from playbook.render_preprocessors import HeadingAnchors, anchor_headings, mark_numeric_cells
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 ALPHA, BETA, FAIL = (FIXTURES / f"{n}.ipynb" for n in ("01-alpha", "02-beta", "03-fail"))
@@ -143,9 +140,9 @@ def test_pdf_contents_give_the_page_of_each_section(pdf_pages):
 
 def test_letter_paper(report, tmp_path):
     executed = [nbformat.read(p, as_version=4) for p in sorted(report[0].notebooks.iterdir())]
-    combined, toc = combine_notebooks(executed)
+    combined = combine_notebooks(executed)
     page = tmp_path / "letter.html"
-    page.write_text(notebook_to_html(combined, toc, meta(paper="Letter")), encoding="utf-8")
+    page.write_text(notebook_to_html(combined, meta(paper="Letter")), encoding="utf-8")
     box = PdfReader(html_to_pdf(page, tmp_path / "letter.pdf")).pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (612, 792)
 
@@ -239,11 +236,14 @@ def test_combine_drops_tagged_cells_and_gives_unique_ids():
     second = nb(md("# One"), md("text"))
     for cell in first.cells + second.cells:
         cell["id"] = "same"
-    combined, toc = combine_notebooks([first, second])
+    combined = combine_notebooks([first, second])
+    # the template's preprocessor (conf.json) anchors the headings and lists the contents
+    combined, resources = HeadingAnchors(enabled=True)(combined, {})
+    toc = resources["toc"]
     assert [c.source for c in combined.cells][1:] == [
         '\n<h1 id="sec-2-one">One</h1>\n', "text"]
     assert len({c.id for c in combined.cells}) == len(combined.cells) == 3
-    assert [t.anchor for t in toc] == ["sec-1-one", "sec-2-one"]  # same title, distinct ids
+    assert [t["anchor"] for t in toc] == ["sec-1-one", "sec-2-one"]  # same title, distinct ids
 
 
 def test_anchor_headings_ignores_code_fences_and_level_three():

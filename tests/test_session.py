@@ -76,3 +76,24 @@ def test_an_empty_table_is_said_in_one_line_unless_it_is_a_headline(client_facto
             headline=True)
     assert [e["title"] for e in nb.book.titles()] == ["No renewal is at risk"]
     assert "<table" not in shown[-1] and "exhibit-empty" in shown[-1]
+
+
+def test_start_reads_the_run_data_cache_given_as_a_parameter(client_factory, tmp_path,
+                                                             monkeypatch):
+    """The render step passes the folder of the run's validated tables as ``data_cache``
+    (a papermill parameter, no environment variable): the notebook reads it, not the raw
+    files; without it (JupyterLab) the raw files are loaded."""
+    from playbook import cache
+    from playbook.config import load_params
+    from playbook.loader import load_client
+
+    client = client_factory.write()
+    params = load_params(client)
+    cache.store(params, load_client(params), tmp_path / "cache")
+    loads = []
+    monkeypatch.setattr(session, "load_client", lambda p: loads.append(p) or load_client(p))
+    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
+    cached = session.start("t-nb", client=client, data_cache=str(tmp_path / "cache"))
+    assert loads == [] and cached.data.tables.keys() == load_client(params).tables.keys()
+    session.start("t-nb", client=client)
+    assert len(loads) == 1

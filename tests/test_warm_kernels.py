@@ -19,16 +19,13 @@ import pytest
 
 from playbook.errors import NotebookError
 from playbook.kernels import KernelWorkers
-from playbook.render import (
-    ReportMeta,
-    _execute_job,
-    longest_first,
-    previous_seconds,
-    render_notebooks,
-)
+from playbook.render import render_notebooks
+from playbook.render_execute import execute_job, longest_first, previous_seconds
+from playbook.render_manifest import ReportMeta
 
 FAIL = Path(__file__).parent / "fixtures" / "render" / "03-fail.ipynb"
-PARAMETERS = 'client: str = "x"  # client\nrun_dir: str = ""  # findings folder'
+PARAMETERS = ('client: str = "x"  # client\nrun_dir: str = ""  # findings folder\n'
+              'run_value: str = ""  # a value of the run (render_notebooks run_parameters)')
 
 #: Records what a notebook can see of the kernel's state into its findings file.
 RECORD_STATE = """\
@@ -40,7 +37,7 @@ state = {
     "font_size": mpl.rcParams["font.size"],
     "max_columns": pd.get_option("display.max_columns"),
     "leak_env": os.environ.get("LEAK_ENV"),
-    "run_env": os.environ.get("RUN_ENV"),
+    "run_value": run_value,
     "cwd": os.getcwd(),
     "figures": len(plt.get_fignums()),
     "after_cell": [getattr(f, "__name__", "?")
@@ -96,7 +93,7 @@ def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path,
     first = notebook(books, "01-first", RECORD_STATE, CHANGE_STATE)
     second = notebook(books, "02-second", RECORD_STATE)
     out = render_notebooks([first, second], {"client": "x"}, tmp_path / "out", meta(),
-                           progress=False, kernel_env=lambda _folder: {"RUN_ENV": "run"})
+                           progress=False, run_parameters=lambda _folder: {"run_value": "run"})
 
     seen = findings(out.out_dir)
     assert seen["01-first"]["pid"] == seen["02-second"]["pid"]  # one kernel for both
@@ -106,7 +103,7 @@ def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path,
     assert after["font_size"] == fresh["font_size"] != 31
     assert after["max_columns"] == fresh["max_columns"] != 3
     assert after["cwd"] == fresh["cwd"] == str(books)  # each notebook's own folder
-    assert after["run_env"] == fresh["run_env"] == "run"  # the run's variables, each time
+    assert after["run_value"] == fresh["run_value"] == "run"  # the run's values, each time
     # freed memory is handed back after every cell, by one hook that survives the reset
     assert fresh["after_cell"].count("_trim_after_cell") == 1
     assert after["after_cell"].count("_trim_after_cell") == 1
@@ -155,8 +152,8 @@ def test_kernel_that_dies_is_named_and_replaced_for_the_next_notebook(tmp_path):
     results: list = []
     out_dir = tmp_path / "reports" / "x" / "2026-Q3"
     (tmp_path / "run" / "findings").mkdir(parents=True)
-    tasks = [(_execute_job, (source, tmp_path / "run" / source.name,
-                             {"client": "x", "run_dir": str(tmp_path / "run")}, out_dir, {}))
+    tasks = [(execute_job, (source, tmp_path / "run" / source.name,
+                            {"client": "x", "run_dir": str(tmp_path / "run")}, out_dir))
              for source in (dies, after)]
     with KernelWorkers(1) as workers:
         workers.run(tasks, lambda task, result, lost: results.append(result) or True)

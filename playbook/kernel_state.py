@@ -1,0 +1,148 @@
+"""Inside a warm kernel: its state recorded after the warm-up imports, and put back between
+two notebooks (:mod:`playbook.kernels` runs these functions in the kernel).
+
+Between two notebooks the kernel is put back into the state it had right after the
+warm-up imports (:func:`kernel_reset`):
+
+* the user namespace, the input/output history and the execution counter (IPython's
+  ``reset(new_session=True)``: a notebook cannot see another's variables and its cells
+  are numbered from 1, as in a fresh kernel);
+* open figures closed, matplotlib ``rcParams``, pandas options, warning filters (so "show
+  once" warnings show again) and ``warnings.showwarning`` as recorded after the imports;
+* ``os.environ`` as at kernel start (a notebook that sets a variable does not pass it on),
+  and the working folder the notebook expects;
+* the freed memory handed back to the system (garbage collection, ``malloc_trim``, Arrow's
+  pool), so a kernel's resident memory does not grow from notebook to notebook.
+
+This module is light on purpose (the standard library, matplotlib and pandas, which every
+kernel imports anyway): the kernel imports it, never the parent side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from IPython import get_ipython
+
+_PRISTINE: dict[str, Any] = {}
+#: rcParams the reset leaves alone (setting the backend would switch it).
+_RC_KEPT = frozenset({"backend", "backend_fallback", "interactive"})
+
+
+def kernel_snapshot() -> None:
+    """Record the kernel's settings after the warm-up imports (runs in the kernel, once),
+    and hand freed memory back after every cell from now on."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reading deprecated rcParams warns
+        rc = {key: mpl.rcParams[key] for key in mpl.rcParams if key not in _RC_KEPT}
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", _trim_after_cell)
+    _PRISTINE.update(rc=rc, pandas=pandas_options(), environ=dict(os.environ),
+                     warnings=_warning_scope())
+
+
+def kernel_reset(cwd: str | None = None, full: bool = True) -> None:
+    """Put the kernel back into its state after :func:`kernel_snapshot` (runs in the kernel).
+
+    Parameters
+    ----------
+    cwd : str, optional
+        Working folder for the next notebook (default: leave it).
+    full : bool
+        Also clear the namespace, figures and settings and free memory (about 0.15 s);
+        False only sets the environment and folder of a kernel that nothing ran in since
+        its last full reset.
+    """
+    if full:
+        shell = get_ipython()
+        if shell is not None:
+            shell.reset(new_session=True)  # namespace, history, Out cache, count = 1
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+        if _PRISTINE:
+            _restore_settings(_PRISTINE)
+    if _PRISTINE:
+        # Not a channel into the kernel: this undoes what the last notebook set (nothing
+        # is added), and a process has no other way to put its environment back.
+        os.environ.clear()
+        os.environ.update(_PRISTINE["environ"])
+    if cwd:
+        os.chdir(cwd)
+    if full:
+        release_memory()
+
+
+def _warning_scope() -> contextlib.ExitStack:
+    """A ``warnings.catch_warnings()`` entered now and left at the next reset: leaving it
+    puts back the filters and ``showwarning`` of the moment it was entered and forgets
+    which warnings were already shown, through the public API."""
+    scope = contextlib.ExitStack()
+    scope.enter_context(warnings.catch_warnings())
+    return scope
+
+
+def _restore_settings(pristine: dict[str, Any]) -> None:
+    """matplotlib rcParams, pandas options and warning filters as recorded."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated keys warn when set
+        changed = {k: v for k, v in pristine["rc"].items() if mpl.rcParams.get(k) != v}
+        mpl.rcParams.update(changed)
+        for key, value in pristine["pandas"].items():
+            if pd.get_option(key) != value:
+                pd.set_option(key, value)
+    pristine["warnings"].close()
+    pristine["warnings"] = _warning_scope()
+
+
+def pandas_options() -> dict[str, Any]:
+    """Every current pandas option that is not deprecated (key -> value).
+
+    Read through the public ``pd.options`` tree; an option whose reading warns is a
+    deprecated one and is left out."""
+    return dict(_options_below(pd.options, ""))
+
+
+def _options_below(node: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    for name in dir(node):
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            value = getattr(node, name)
+        if isinstance(value, type(pd.options)):  # a group of options (``display``)
+            yield from _options_below(value, f"{prefix}{name}.")
+        elif not warned:
+            yield f"{prefix}{name}", value
+
+
+def _trim_after_cell(_result: Any = None) -> None:
+    """Hand memory freed by a cell back to the system (glibc's ``malloc_trim``, about a
+    millisecond), so a later cell's peak does not stack on an earlier cell's leftovers: at
+    100,000 accounts the run's peak fell by about 170 MB with no change in time
+    (bench/results.md)."""
+    _malloc_trim()
+
+
+def _malloc_trim() -> None:
+    """glibc's ``malloc_trim(0)``: free pages of the heap back to the system (no-op where
+    there is no glibc)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed memory back to the system (glibc, Arrow's pool)."""
+    gc.collect()
+    if "pyarrow" in sys.modules:
+        with contextlib.suppress(Exception):
+            sys.modules["pyarrow"].default_memory_pool().release_unused()
+    _malloc_trim()
+

@@ -1,0 +1,308 @@
+"""Run the report's notebooks with papermill on warm kernels (:mod:`playbook.kernels`).
+
+Contract with the notebooks
+---------------------------
+* One code cell tagged ``parameters`` declares every parameter a notebook accepts
+  (``client``, ``period``, ``as_of`` and the run's own: ``run_dir`` to record findings,
+  ``data_cache`` to read the run's validated tables). Passing a parameter a notebook does
+  not declare is an error (papermill would only warn); the run's own parameters go to the
+  notebooks that declare them.
+* Findings go to ``<run_dir>/findings/<notebook-stem>.json``.
+* Notebooks whose name starts with ``9`` (data quality, appendices) run after the others.
+
+A notebook that fails is kept for diagnosis in ``<out_dir>/../_failed/<period>-<timestamp>/``
+and named, with its failing cell, in a :class:`~playbook.errors.NotebookError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+
+from playbook.errors import NotebookError, StorageError, UnknownParameterError
+from playbook.kernels import KernelWorkers, Task, WarmKernel
+from playbook.storage import copy_file, writing
+from playbook.terminal import safe
+
+#: Parameter the render path gives to every notebook that declares it: the staging folder.
+RUN_DIR_PARAM = "run_dir"
+#: Environment variable capping notebooks run at once (default: the usable cores).
+JOBS_ENV = "PLAYBOOK_NOTEBOOK_JOBS"
+
+
+class Reporter:
+    """The only place the render path writes to the terminal (stderr; can be switched off);
+    control characters (from a file or notebook name) are shown escaped, never obeyed."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.started
+
+    def say(self, text: str) -> None:
+        """Write one line of progress."""
+        if self.enabled:
+            print(safe(text), file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    """Names declared in a notebook's cell tagged ``parameters`` (empty if it has none)."""
+    return set(papermill.inspect_notebook(str(notebook)))
+
+
+def check_parameters(declared: Mapping[Path, set[str]], parameters: Mapping[str, Any]) -> None:
+    """Raise :class:`UnknownParameterError` if a notebook does not declare a passed parameter.
+
+    ``run_dir`` is reserved: the render path sets it, so a caller may not pass it.
+    """
+    if RUN_DIR_PARAM in parameters:
+        raise UnknownParameterError(
+            f"'{RUN_DIR_PARAM}' is set by the render path and cannot be passed.",
+            fix=f"Remove '{RUN_DIR_PARAM}' from the parameters.",
+        )
+    problems = [
+        f"{nb.name} does not declare {', '.join(repr(p) for p in unknown)}"
+        f" (it declares: {', '.join(sorted(names)) or 'nothing'})"
+        for nb, names in declared.items()
+        if (unknown := sorted(set(parameters) - names))
+    ]
+    if problems:
+        raise UnknownParameterError(
+            "Unknown notebook parameter(s): " + "; ".join(problems),
+            fix="Declare the parameter in the notebook's cell tagged 'parameters' "
+            "(name: type = default  # meaning), or stop passing it.",
+        )
+
+
+# --------------------------------------------------------------------------- scheduling
+
+
+def notebook_jobs() -> int:
+    """How many notebooks may run at once: ``$PLAYBOOK_NOTEBOOK_JOBS`` or the usable cores."""
+    value = os.environ.get(JOBS_ENV, "")
+    if value.strip().isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def notebook_phases(sources: Sequence[Path]) -> list[list[Path]]:
+    """Groups of notebooks that can run at once, in order.
+
+    Notebooks whose name starts with ``9`` (data quality, appendices) read the findings of
+    the others, so they run after all of them; within a group the notebooks do not depend
+    on each other.
+    """
+    first = [s for s in sources if not s.name.startswith("9")]
+    later = [s for s in sources if s.name.startswith("9")]
+    return [group for group in (first, later) if group]
+
+
+def notebook_workers(sources: Sequence[Path]) -> int:
+    """Kernels a run needs: :func:`notebook_jobs`, at most the largest phase's notebooks."""
+    phases = notebook_phases(sources)
+    return max(1, min(notebook_jobs(), max((len(g) for g in phases), default=1)))
+
+
+def previous_seconds(out_dir: Path) -> dict[str, float]:
+    """Seconds per step of the latest published report (empty if there is none).
+
+    Read from ``manifest.json`` in ``out_dir`` (``reports/<client>/<period>``) or, failing
+    that, the client's newest other period or, for a client's first run, the newest report
+    of any other client (notebooks cost about the same relative to each other whatever
+    the client); used only to start the longest notebooks first.
+    """
+    def newest_first(found: Iterable[Path]) -> list[Path]:
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    candidates = [out_dir / "manifest.json"]
+    if out_dir.parent.is_dir():
+        candidates += newest_first(p for p in out_dir.parent.glob("*/manifest.json")
+                                   if p not in candidates)
+    if out_dir.parent.parent.is_dir():
+        candidates += newest_first(p for p in out_dir.parent.parent.glob("*/*/manifest.json")
+                                   if p.parent.parent != out_dir.parent)
+    for file in candidates:
+        try:
+            seconds = json.loads(file.read_text(encoding="utf-8"))["run"]["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        return {str(k): float(v) for k, v in seconds.items() if isinstance(v, int | float)}
+    return {}
+
+
+def longest_first(group: Sequence[Path], expected: Mapping[str, float]) -> list[Path]:
+    """``group`` ordered by expected seconds, longest first (unknown ones last, in order).
+
+    With two workers and notebooks of 11, 4, 4 and 2 s, starting the 11 s one first lets
+    both workers finish at about the same time (11 s and 10 s) instead of 15 s and 6 s.
+    """
+    return sorted(group, key=lambda s: -expected.get(s.stem, -1.0))
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def execute_notebooks(
+    sources: Sequence[Path],
+    declared: Mapping[Path, set[str]],
+    parameters: Mapping[str, Any],
+    staging: Path,
+    out_dir: Path,
+    workers: KernelWorkers,
+    reporter: Reporter,
+    timings: dict[str, float],
+    run_values: Mapping[str, Any] | None = None,
+) -> list[nbformat.NotebookNode]:
+    """Run the notebooks with papermill on warm kernels; return them executed.
+
+    Each group of :func:`notebook_phases` runs on ``workers`` (several notebooks at once
+    when it has several kernels), longest first by the client's previous report
+    (:func:`previous_seconds`). Executed notebooks are written to ``<staging>/notebooks/``
+    and returned in the order of ``sources``; per-notebook seconds are added to
+    ``timings``. A notebook gets ``parameters``, and of the run's own values (``run_dir``:
+    ``staging``, then ``run_values``) those it declares.
+
+    If a notebook fails, the notebooks already running finish, none is started after it,
+    and the :class:`NotebookError` of the first failed notebook (in report order) is raised.
+    """
+    executed: dict[Path, nbformat.NotebookNode] = {}
+    total, done = len(sources), 0
+    failures: dict[Path, NotebookError] = {}
+    expected = previous_seconds(out_dir)
+    own = {RUN_DIR_PARAM: str(staging), **(run_values or {})}
+
+    def finished(task: Task, outcome: tuple | None, lost: str | None) -> bool:
+        nonlocal done
+        source, target = task[1][0], task[1][1]
+        if lost is not None:
+            outcome = (None, 0.0, (source.name, None, f"The notebook did not finish: {lost}.",
+                                   *keep_for_diagnosis(target, out_dir)))
+        node, seconds, error = outcome
+        done += 1
+        timings[source.stem] = round(seconds, 2)
+        if error is not None:  # (it travels as its fields: its arguments do not pickle)
+            failures[source] = NotebookError(*error)
+            reporter.say(f"[{done}/{total}] {source.name} FAILED after {seconds:.1f} s")
+            return False
+        executed[source] = node
+        reporter.say(f"[{done}/{total}] {source.name} done in {seconds:.1f} s"
+                     f" (total {reporter.elapsed():.1f} s)")
+        return True
+
+    for group in notebook_phases(sources):
+        group = longest_first(group, expected)
+        reporter.say(f"Running {', '.join(s.name for s in group)}"
+                     f" ({min(workers.jobs, len(group))} at a time) ...")
+        tasks: list[Task] = []
+        for source in group:
+            values = {**parameters,
+                      **{k: v for k, v in own.items() if k in declared[source]}}
+            tasks.append((execute_job, (source, staging / "notebooks" / source.name, values,
+                                        out_dir)))
+        workers.run(tasks, finished)
+        if failures:
+            raise failures[next(s for s in sources if s in failures)]
+    return [executed[source] for source in sources]
+
+
+def execute_job(
+    kernel: WarmKernel, source: Path, target: Path, values: Mapping[str, Any], out_dir: Path,
+) -> tuple[nbformat.NotebookNode | None, float, tuple | None]:
+    """Run one notebook on ``kernel`` (a :data:`~playbook.kernels.Task`: runs in a worker
+    process, or in this one).
+
+    Returns (executed notebook or None, seconds, None or the NotebookError's notebook,
+    cell, error, kept_at, not_kept and fix): returned, not raised, so that it crosses a
+    process boundary.
+    """
+    tick = time.perf_counter()
+    try:
+        node = execute_one(source, target, values, out_dir, kernel)
+    except NotebookError as exc:
+        return (None, time.perf_counter() - tick,
+                (exc.notebook, exc.cell, exc.error, exc.kept_at, exc.not_kept, exc.fix or ""))
+    return node, time.perf_counter() - tick, None
+
+
+def execute_one(
+    source: Path, target: Path, values: Mapping[str, Any], out_dir: Path, kernel: WarmKernel,
+) -> nbformat.NotebookNode:
+    """Execute one notebook on a warm kernel; on failure keep it and raise NotebookError."""
+    try:
+        return kernel.execute_notebook(source, target, values)
+    except papermill.PapermillExecutionError as exc:
+        kept = keep_for_diagnosis(target, out_dir)
+        cell = source_cell_number(source, exc.cell_index, bool(values))
+        raise NotebookError(
+            source.name, cell, f"{exc.ename}: {exc.evalue} (In [{exc.exec_count}])", *kept
+        ) from exc
+    except Exception as exc:  # dead kernel, timeout, unreadable notebook, full disk ...
+        kept = keep_for_diagnosis(target, out_dir)
+        raise NotebookError(source.name, None, f"{type(exc).__name__}: {exc}", *kept) from exc
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def keep_for_diagnosis(executed: Path, out_dir: Path) -> tuple[str, str, str]:
+    """:func:`keep_failed`, as the last three fields of a :class:`NotebookError`: where the
+    notebook is kept, or why it could not be (then also what to do about that)."""
+    try:
+        return str(keep_failed(executed, out_dir)), "", ""
+    except StorageError as exc:
+        return "", exc.message, exc.fix or ""
+
+
+def keep_failed(executed: Path, out_dir: Path) -> Path:
+    """Copy a partly executed notebook to ``<out_dir>/../_failed/<period>-<timestamp>/``.
+
+    Returns the kept file (or the folder, when papermill wrote nothing). The copy is
+    written to a temporary file and renamed: when the disk is full it raises
+    :class:`StorageError` and leaves neither a partial copy nor an empty folder.
+    """
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out_dir.parent / "_failed" / f"{out_dir.name}-{stamp}"
+    created = not folder.exists()
+    try:
+        with writing(folder, "the folder for the failed notebook"):
+            folder.mkdir(parents=True, exist_ok=True)
+        if not executed.is_file():
+            return folder
+        return copy_file(executed, folder / executed.name, "the partly executed notebook")
+    except StorageError:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # only when empty
+        raise
+
+
+def source_cell_number(source: Path, executed_index: int, injected: bool) -> int:
+    """1-based position in the source notebook of the cell papermill reports as failing.
+
+    papermill counts cells of the executed notebook, which holds the injected-parameters
+    cell right after the cell tagged ``parameters`` (or first, when there is none).
+    """
+    nb = nbformat.read(source, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])]
+    injected_at = tagged[0] + 1 if tagged else 0
+    shift = 1 if injected and executed_index > injected_at else 0
+    return executed_index - shift + 1
