@@ -46,6 +46,7 @@ from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
 from playbook.paths import notebooks_dir
+from playbook.recommendations import Limits
 from playbook.render_combine import combine_notebooks
 from playbook.render_execute import (
     Reporter,
@@ -150,7 +151,8 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
             settings=params.as_dict(),
             progress=progress,
             front_matter=functools.partial(_summary_front_matter,
-                                           previous=previous_results(client, as_of_text)),
+                                           previous=previous_results(client, as_of_text),
+                                           limits=Limits.of(params)),
             run_parameters=data_cache,
             timings=timings,
             workers=workers,
@@ -158,10 +160,10 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
 
 
 def _summary_front_matter(results: dict[str, Any], order: list[str], *,
-                          previous: dict[str, Any] | None = None
+                          previous: dict[str, Any] | None, limits: Limits
                           ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
-    return (summary_notebook(results, order, previous),
-            summary_record(results, order, previous))
+    return (summary_notebook(results, order, previous, limits=limits),
+            summary_record(results, order, previous, limits=limits))
 
 
 def render_notebooks(

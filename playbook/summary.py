@@ -20,7 +20,7 @@ import nbformat
 from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
 from playbook.facts import Facts, facts_from_results
-from playbook.recommendations import Recommendation, recommendations
+from playbook.recommendations import Limits, Recommendation, recommendations
 from playbook.results import ReportResults
 
 MAX_HEADLINES = 6
@@ -183,13 +183,16 @@ def roadmap_html(recs: Sequence[Recommendation]) -> str:
 
 
 def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence[str],
-                     previous: Mapping[str, Any] | None = None) -> nbformat.NotebookNode:
+                     previous: Mapping[str, Any] | None = None, *, limits: Limits
+                     ) -> nbformat.NotebookNode:
     """The executive summary and recommendations as a notebook placed before the sections.
 
-    ``previous``: results of the client's previous report, for the period comparison."""
+    ``previous``: results of the client's previous report, for the period comparison;
+    ``limits``: the run's parameters the recommendation rules compare with
+    (:meth:`Limits.of`)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    recs = recommendations(f)
+    recs = recommendations(f, limits)
     heads = headlines(report, order)
     moved, label = compare(report, previous)
     nb = nbformat.v4.new_notebook()
@@ -208,11 +211,12 @@ def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence
 
 
 def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[str],
-                   previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                   previous: Mapping[str, Any] | None = None, *, limits: Limits
+                   ) -> dict[str, Any]:
     """What the summary says, for results.json (so tests and dashboards can check it)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    recs = recommendations(f)
+    recs = recommendations(f, limits)
     moved, label = compare(report, previous)
     return {
         "compared_with": label or None,

@@ -12,8 +12,10 @@ import pytest
 
 from playbook import paths, session
 from playbook.comparison import compare, previous_facts
+from playbook.config import load_params
 from playbook.errors import ResultsError
 from playbook.facts import facts_from_results
+from playbook.recommendations import Limits
 from playbook.results import NOTEBOOK_FINDINGS, Findings, ReportResults, checked_finding
 from playbook.summary import summary_record
 
@@ -98,7 +100,7 @@ def test_the_summary_of_the_demo_is_rebuilt_from_its_findings(golden):
     (the comparison with 2026-Q2 aside: that report is not in the fixture)."""
     sections = {k: v for k, v in golden.items() if k != "summary"}
     order = [k for k in golden if k not in ("meta", "summary")]
-    again = summary_record(sections, order)
+    again = summary_record(sections, order, limits=Limits.of(load_params("demo")))
     for key in ("sca", "key_figures", "headlines", "recommendations", "facts"):
         assert json.loads(json.dumps(again[key])) == golden["summary"][key], key
 

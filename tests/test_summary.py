@@ -9,6 +9,9 @@ from playbook.facts import Facts, facts_from_results
 from playbook.results import ReportResults
 from playbook.summary import headlines, key_figures, sca_paragraph, summary_record
 
+#: The rules' limits that are parameters, at the shared defaults.
+LIMITS = rec.Limits(unknown_reason_share=0.20, health_auc_floor=0.65)
+
 RESULTS = {
     "meta": {"client_name": "Acme", "period_label": "2026-Q3", "as_of": "2026-09-30",
              "currency": "USD"},
@@ -61,23 +64,30 @@ def test_key_figures_skip_what_the_run_did_not_produce():
 
 
 def test_rules_fire_on_their_thresholds():
-    f = Facts(unknown_reason_share=rec.UNKNOWN_REASON_SHARE + 0.01, unknown_reason_mrr=10.0)
-    assert [r.rule for r in rec.recommendations(f)] == ["fix-churn-reason-capture"]
-    f = Facts(unknown_reason_share=rec.UNKNOWN_REASON_SHARE)          # at the line: no
-    assert rec.recommendations(f) == []
+    f = Facts(unknown_reason_share=LIMITS.unknown_reason_share + 0.01, unknown_reason_mrr=10.0)
+    assert [r.rule for r in rec.recommendations(f, LIMITS)] == ["fix-churn-reason-capture"]
+    f = Facts(unknown_reason_share=LIMITS.unknown_reason_share)          # at the line: no
+    assert rec.recommendations(f, LIMITS) == []
     f = Facts(nrr=0.99, grr=0.95, mrr=100_000.0)
-    (only,) = rec.recommendations(f)
+    (only,) = rec.recommendations(f, LIMITS)
     assert only.rule == "build-expansion-motion"
     assert only.mrr_at_stake == 100_000.0 * (1.0 - 0.99)
     assert only.action.startswith("Build")                            # verb first
     f = Facts(csm_required=10.0, csm_current=12.0)
-    assert [r.rule for r in rec.recommendations(f)] == ["redeploy-spare-capacity"]
+    assert [r.rule for r in rec.recommendations(f, LIMITS)] == ["redeploy-spare-capacity"]
     f = Facts(csm_required=12.4, csm_current=12.0)                    # gap 0.4: rounding
-    assert rec.recommendations(f) == []
+    assert rec.recommendations(f, LIMITS) == []
+
+
+def test_a_client_override_of_a_limit_changes_the_advice():
+    f = Facts(unknown_reason_share=0.25, unknown_reason_mrr=10.0, health_auc=0.68)
+    assert [r.rule for r in rec.recommendations(f, LIMITS)] == ["fix-churn-reason-capture"]
+    stricter = rec.Limits(unknown_reason_share=0.30, health_auc_floor=0.70)
+    assert [r.rule for r in rec.recommendations(f, stricter)] == ["reweight-health-score"]
 
 
 def test_recommendations_are_ranked_and_numbered():
-    recs = rec.recommendations(facts_from_results(RESULTS))
+    recs = rec.recommendations(facts_from_results(RESULTS), LIMITS)
     assert [r.number for r in recs] == list(range(1, len(recs) + 1))
     priorities = [rec.PRIORITY_ORDER[r.priority] for r in recs]
     assert priorities == sorted(priorities)
@@ -87,7 +97,7 @@ def test_recommendations_are_ranked_and_numbered():
 
 def test_sca_paragraph_quotes_the_facts():
     f = facts_from_results(RESULTS)
-    text = sca_paragraph(f, rec.recommendations(f))
+    text = sca_paragraph(f, rec.recommendations(f, LIMITS))
     assert text.startswith("Acme billed $500K of MRR across 400 accounts at 2026-09-30.")
     assert "kept 85% of its revenue before expansion and 95% after it" in text
     assert "But $40K of MRR is up for renewal at high risk" in text
@@ -99,7 +109,7 @@ def test_summary_record_with_missing_sections_never_says_nan():
     sparse = copy.deepcopy(RESULTS)
     del sparse["02-renewal-drivers"]
     sparse["01-revenue"]["findings"]["trailing_grr_nrr"] = {"grr": None, "nrr": None}
-    record = summary_record(sparse, ["01-revenue"])
+    record = summary_record(sparse, ["01-revenue"], limits=LIMITS)
     assert "nan" not in str(record).lower().replace("'nan'", "")
     assert "Renewals at risk" not in [k["label"] for k in record["key_figures"]]
 
@@ -151,5 +161,5 @@ def test_contradicted_data_is_named_in_the_summary():
     flawed["90-data-quality"] = {"findings": {"contradictions": [{"count": 3}, {"count": 1}]}}
     f = facts_from_results(flawed)
     assert f.contradictions == 2
-    assert "contradicts itself in 2 ways" in sca_paragraph(f, rec.recommendations(f))
+    assert "contradicts itself in 2 ways" in sca_paragraph(f, rec.recommendations(f, LIMITS))
     assert "contradicts" not in sca_paragraph(facts_from_results(RESULTS), [])
