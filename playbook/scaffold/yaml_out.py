@@ -81,7 +81,7 @@ class Word(str):
     never client text."""
 
 
-#: Keys of joins, filters and derivations (playbook.config): written plain; any other key
+#: Keys of joins, filters and derivations (playbook.config_tables): written plain; any other key
 #: (a header in a join's ``on``) is client text, written by q().
 VOCABULARY = {"file", "on", "how", "columns", "sheet", "header_row", "delimiter", "encoding",
               "column", "equals", "in", "not_in", "is_blank", "months_before", "date",
