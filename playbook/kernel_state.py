@@ -21,8 +21,6 @@ kernel imports anyway): the kernel imports it, never the parent side.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import os
 import sys
 import warnings
@@ -32,6 +30,8 @@ from typing import Any
 import matplotlib as mpl
 import pandas as pd
 from IPython import get_ipython
+
+from playbook.memory import malloc_trim, release_memory
 
 _PRISTINE: dict[str, Any] = {}
 #: rcParams the reset leaves alone (setting the backend would switch it).
@@ -128,21 +128,5 @@ def _trim_after_cell(_result: Any = None) -> None:
     millisecond), so a later cell's peak does not stack on an earlier cell's leftovers: at
     100,000 accounts the run's peak fell by about 170 MB with no change in time
     (bench/results.md)."""
-    _malloc_trim()
-
-
-def _malloc_trim() -> None:
-    """glibc's ``malloc_trim(0)``: free pages of the heap back to the system (no-op where
-    there is no glibc)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).malloc_trim(0)
-
-
-def release_memory() -> None:
-    """Collect garbage and hand freed memory back to the system (glibc, Arrow's pool)."""
-    gc.collect()
-    if "pyarrow" in sys.modules:
-        with contextlib.suppress(Exception):
-            sys.modules["pyarrow"].default_memory_pool().release_unused()
-    _malloc_trim()
+    malloc_trim()
 

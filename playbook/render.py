@@ -41,10 +41,10 @@ from playbook import cache
 from playbook.comparison import previous_results
 from playbook.config import Params, load_params
 from playbook.errors import RenderError
-from playbook.kernel_state import release_memory
 from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
+from playbook.memory import release_memory
 from playbook.paths import notebooks_dir
 from playbook.recommendations import Limits
 from playbook.render_combine import combine_notebooks
