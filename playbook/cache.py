@@ -3,9 +3,9 @@
 A report runs several notebooks, and each one calls :func:`playbook.session.start`, which
 loads and validates all of the client's data. The render step loads the data once (it
 validates before starting any kernel anyway), writes the canonical tables here as Parquet
-with the quality log beside them, and points every kernel at the folder with the
-environment variable :data:`ENV_VAR`. :func:`playbook.loader.load_client` then reads the
-cache instead of parsing the raw files again.
+with the quality log beside them, and passes the folder to every notebook as the papermill
+parameter ``data_cache``; :func:`playbook.session.start` then reads the cache
+(:func:`lookup`) instead of parsing the raw files again.
 
 An entry is keyed by the parameters (everything :meth:`Params.as_dict` records, with the
 reporting period as resolved dates rather than as written: the render step reads
@@ -33,16 +33,8 @@ from playbook.client_data import ClientData
 from playbook.config import Params
 from playbook.storage import writing
 
-#: Environment variable naming the cache folder; unset means no cache (interactive use).
-ENV_VAR = "PLAYBOOK_DATA_CACHE"
 #: Bumped when the stored layout or the loader's output changes.
 FORMAT = 1
-
-
-def cache_dir() -> Path | None:
-    """The folder named by :data:`ENV_VAR` (None when unset or empty)."""
-    value = os.environ.get(ENV_VAR, "")
-    return Path(value) if value else None
 
 
 def input_files(params: Params) -> list[Path]:

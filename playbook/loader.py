@@ -37,7 +37,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from playbook import cache
 from playbook.assembly import assemble, values_from_accounts
 from playbook.billing import LINE, exclusive_end
 from playbook.checksums import file_sha256
@@ -133,9 +132,10 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
 def load_client(params: Params) -> ClientData:
     """Load every table configured in ``params.tables`` into canonical, validated frames.
 
-    When ``$PLAYBOOK_DATA_CACHE`` names a folder (the render step sets it for the kernels
-    of one run), the validated tables are read from there if an entry for these parameters
-    and input files exists, and stored there otherwise (:mod:`playbook.cache`).
+    The render step stores the result once per run in its data cache
+    (:mod:`playbook.cache`) and passes the cache's folder to each notebook as the papermill
+    parameter ``data_cache`` (:func:`playbook.session.start` reads it): no environment
+    variable carries data.
 
     The accounts table is read first; rows of other tables that refer to unknown accounts
     are dropped as they are read. Contradictions and thin data are logged in the
@@ -150,15 +150,7 @@ def load_client(params: Params) -> ClientData:
         month order, too many rows are unusable, or the period lies outside the data. All
         problems found are reported together.
     """
-    folder = cache.cache_dir()
-    if folder is None:
-        return _load_client(params)
-    key = cache.cache_key(params)
-    data = cache.lookup(params, folder, key)
-    if data is None:
-        data = _load_client(params)
-        cache.store(params, data, folder, key)
-    return data
+    return _load_client(params)
 
 
 def _load_client(params: Params) -> ClientData:

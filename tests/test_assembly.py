@@ -34,7 +34,6 @@ AS_OF = pd.Timestamp("2024-06-30")
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
     monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
     return tmp_path
 
 

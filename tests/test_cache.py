@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from playbook import cache, loader
+from playbook import cache, loader, session
 from playbook.config import load_params
 
 
@@ -29,17 +29,17 @@ def test_key_follows_parameters_and_file_contents(client_factory):
     assert cache.cache_key(load_params(client)) != key
 
 
-def test_load_client_reads_the_cache_named_by_the_environment(client_factory, tmp_path,
-                                                              monkeypatch):
-    params = load_params(client_factory.write())
+def test_the_cache_folder_passed_to_a_notebook_is_read_instead_of_the_raw_files(
+        client_factory, tmp_path, monkeypatch):
+    client = client_factory.write()
+    params = load_params(client)
     calls = []
     real = loader._load_client
     monkeypatch.setattr(loader, "_load_client", lambda p: calls.append(1) or real(p))
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path / "cache"))
-    first = loader.load_client(params)
-    second = loader.load_client(params)
-    assert len(calls) == 1
-    pd.testing.assert_frame_equal(first["mrr"], second["mrr"])
-    monkeypatch.delenv(cache.ENV_VAR)
-    loader.load_client(params)
+    folder = tmp_path / "cache"
+    cache.store(params, loader.load_client(params), folder)
+    first = session.start("01-revenue", client=client, data_cache=str(folder)).data
+    assert len(calls) == 1  # the store above; start() read the cache
+    second = session.start("01-revenue", client=client).data  # interactive: raw files
     assert len(calls) == 2
+    pd.testing.assert_frame_equal(first["mrr"], second["mrr"])

@@ -44,7 +44,6 @@ def demo_events(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _load(root: Path, monkeypatch: pytest.MonkeyPatch, engine: str, client: str = "ev"):
     monkeypatch.setenv("PLAYBOOK_ROOT", str(root))
     monkeypatch.setenv("PLAYBOOK_EVENTS_ENGINE", engine)
-    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
     params = load_params(client)
     return params, load_client(params)
 

@@ -32,7 +32,6 @@ from playbook.profile import TableProfile, format_profile
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
     monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
     return tmp_path
 
 

@@ -92,7 +92,6 @@ def test_start_reads_the_run_data_cache_given_as_a_parameter(client_factory, tmp
     cache.store(params, load_client(params), tmp_path / "cache")
     loads = []
     monkeypatch.setattr(session, "load_client", lambda p: loads.append(p) or load_client(p))
-    monkeypatch.delenv("PLAYBOOK_DATA_CACHE", raising=False)
     cached = session.start("t-nb", client=client, data_cache=str(tmp_path / "cache"))
     assert loads == [] and cached.data.tables.keys() == load_client(params).tables.keys()
     session.start("t-nb", client=client)
