@@ -53,8 +53,7 @@ nb.say(story.renewal_churn_sentence(due, nb.currency))
 if nb.has_mrr_history(p.period.trailing_months):
     trend = revenue.trailing_retention(nb.data["mrr"], months=p.period.trailing_months)
     trend = trend[trend.index <= nb.as_of]
-    year = revenue.retention_summary(
-        moves, nb.as_of - nb.months(p.period.trailing_months - 1), nb.as_of)
+    year = nb.ctx.retention_over(p.period.trailing_months)
     nb.record("trailing", year)
     nb.record("trailing_grr_nrr", trend.iloc[-1][["grr", "nrr", "base_logos"]].to_dict())
     nb.show(story.retention_trend(trend, p.period.trailing_months))

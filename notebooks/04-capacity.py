@@ -14,7 +14,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 
 # %% tags=["remove_cell"]
 from playbook import session
-from playbook.analyses import capacity, revenue, scenarios
+from playbook.analyses import capacity, scenarios
 from playbook.analyses.scenario_basis import scenario_basis
 from playbook.findings import capacity as story
 
@@ -89,7 +89,7 @@ nb.say(story.coverage_sentence(coverage))
 s = p.scenarios
 basis = None  # the client's trailing-year rates: what the scenarios compound
 if nb.has_mrr_history(12):
-    year = revenue.retention_summary(nb.ctx.mrr_movements, nb.as_of - nb.months(11), nb.as_of)
+    year = nb.ctx.retention_over(12)  # the scenarios compound annual rates
     basis = scenario_basis(year, years=s.years, compounding=s.compounding,
                            churn_base=s.churn_base, growth=s.growth, churn_rates=s.churn_rates,
                            max_churn=s.max_churn, max_growth=s.max_growth)

@@ -50,6 +50,7 @@ class AnalysisContext:
         self.params = params
         self.tables = tables
         self.as_of = pd.Timestamp(params.as_of)
+        self._retention: dict[int, dict] = {}
 
     def _table(self, name: str) -> pd.DataFrame | None:
         return self.tables.get(name)
@@ -91,6 +92,18 @@ class AnalysisContext:
                                      reactivation_window_months=c.reactivation_window_months,
                                      count_same_month_churn=c.count_same_month_churn,
                                      churn_events=events)
+
+    def retention_over(self, months: int) -> dict:
+        """The MRR bridge and retention rates of the last ``months`` months up to the as-of
+        date (:func:`playbook.analyses.revenue.retention_summary` on
+        :attr:`mrr_movements`): the revenue section's trailing window
+        (``period.trailing_months``) and the scenarios' trailing year (12) read the same
+        computation. Kept per window length."""
+        if months not in self._retention:
+            start = self.as_of - pd.DateOffset(months=months - 1)
+            self._retention[months] = revenue.retention_summary(self.mrr_movements, start,
+                                                                self.as_of)
+        return self._retention[months]
 
     # ------------------------------------------------------------------ value
     def value_scores_on(self, day: pd.Timestamp) -> pd.DataFrame:

@@ -184,3 +184,13 @@ def test_the_appendix_table_is_the_driver_sections_model_table(ctx):
     assert appendix.regression_caption(record) == appendix.regression_caption(recorded)
     assert appendix.regression_note(record) == appendix.regression_note(recorded)
     assert len(ours) == len(ctx.renewal_model.coefficients) > 0
+
+
+def test_retention_windows_are_one_computation_kept_per_length(ctx):
+    """The revenue section's trailing window and the scenarios' trailing year read one
+    computation (retention_summary on the context's movements), kept per window length."""
+    want = revenue.retention_summary(ctx.mrr_movements, ctx.as_of - pd.DateOffset(months=11),
+                                     ctx.as_of)
+    assert ctx.retention_over(12) == want
+    assert ctx.retention_over(12) is ctx.retention_over(12)
+    assert ctx.retention_over(3)["months"] == 3
