@@ -168,6 +168,16 @@ snapshot can and cannot tell is in the methodology guide ("Snapshot exports").
   churn table, each churned account gets one churn event with the reason "unknown" (said
   in the data-quality log). A status in the file that billing contradicts is logged.
 
+## Usage event logs (`tables.usage.layout: events`)
+
+One row per event (`account_id`, `month` = the event's date or timestamp, optionally
+`user_id` and `licensed_seats`), aggregated to account-months by DuckDB (Parquet) or pandas:
+`active_users` = distinct users (events without a user column), `key_actions` = events.
+An export already counted by account, month and event type (`account, month, event_type,
+events`, as ChurnSim's `events_by_month.csv`) maps `event_count: "events"`: each row counts
+that many key actions, and with no user column `active_users` is blank (health then reads
+the trend of key actions; a monthly active-users file can be mapped as `layout: monthly`).
+
 ## Subscription lines (`tables.mrr.layout: lines`)
 
 One row per paid period or open subscription (`account_id`, `start_date`, `end_date`,

@@ -10,11 +10,15 @@ A client may send product usage as an event log instead of monthly figures::
         month: "Event Time"          # the event's date or timestamp
         user_id: "User ID"           # optional: who did it
         licensed_seats: "Seats"      # optional: seats on the plan at the time
+        event_count: "Events"        # optional: the row counts that many events
 
 Each account and month becomes one row: ``active_users`` is the number of distinct users
-(the number of events when there is no user column), ``key_actions`` the number of events
-and ``licensed_seats`` the largest value seen. Events without a usable account or date are
-not counted (logged; too many stop the run like any rejected rows).
+(the number of events when there is no user column; blank when the rows are counts of
+events and there is no user column), ``key_actions`` the number of events (the sum of
+``event_count`` when it is mapped: an export already aggregated by account, month and event
+type, such as ``account, month, event_type, events``; a blank, negative or unreadable count
+counts none) and ``licensed_seats`` the largest value seen. Events without a usable account
+or date are not counted (logged; too many stop the run like any rejected rows).
 
 Event logs are large (tens of millions of rows), so a Parquet file with a native date or
 timestamp column is aggregated by DuckDB straight from the file, without loading it into
@@ -47,8 +51,10 @@ from playbook.values import (
     parse_text,
 )
 
-#: Canonical columns an event file may map, besides ``user_id``.
-EVENT_COLUMNS = ("account_id", "month", "licensed_seats")
+#: Canonical columns an event file may map, besides ``user_id``. ``event_count``: a row
+#: holding a count of events (an export aggregated by account, month and event type, such
+#: as ``account, month, event_type, events``) counts that many key actions, not one.
+EVENT_COLUMNS = ("account_id", "month", "licensed_seats", "event_count")
 ENGINE_ENV = "PLAYBOOK_EVENTS_ENGINE"
 
 
@@ -69,7 +75,7 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
         issues.append(DataIssue(
             table, relative_name(path), None, f"params maps column(s) {wrong}, which an event file "
             "(layout: events) cannot have", "account_id, month (the event date), and "
-            "optionally user_id and licensed_seats",
+            "optionally user_id, licensed_seats and event_count",
             f"Remove them under tables.{table}.columns: active users and key actions are "
             "counted from the events."))
     found: dict[str, str] = {}
@@ -183,9 +189,14 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column types of the aggregated usage table. ``active_users`` is blank (NaN) when the
+    rows are counts of events without a user column: a count says nothing of users."""
     frame["month"] = frame["month"].astype("datetime64[ns]")
-    for col in ("active_users", "key_actions", "_line"):
+    for col in ("key_actions", "_line"):
         frame[col] = frame[col].astype("int64")
+    frame["active_users"] = frame["active_users"].astype("float64")
+    if frame["active_users"].notna().all():
+        frame["active_users"] = frame["active_users"].astype("int64")
     if "licensed_seats" in frame:
         frame["licensed_seats"] = frame["licensed_seats"].astype("float64")
     return frame
@@ -207,9 +218,16 @@ def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str]
         "_line": raw.loc[ok, LINE],
     })
     agg = {"key_actions": ("_line", "size"), "_line": ("_line", "min")}
+    if "event_count" in columns:
+        counts = parse_number(raw.loc[ok, columns["event_count"]], tp)[0]
+        events["events"] = counts.where(counts > 0, 0).fillna(0)
+        agg["key_actions"] = ("events", "sum")
     if "user_id" in columns:
         events["user"] = parse_text(raw.loc[ok, columns["user_id"]])[0]
         agg["active_users"] = ("user", "nunique")
+    elif "event_count" in columns:
+        events["no_users"] = float("nan")
+        agg["active_users"] = ("no_users", "first")
     else:
         agg["active_users"] = ("_line", "size")
     if "licensed_seats" in columns:
@@ -235,7 +253,11 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
     date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
             f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
     users = (f"count(DISTINCT {text(columns['user_id'])})" if "user_id" in columns
-             else "count(*)")
+             else "CAST(NULL AS DOUBLE)" if "event_count" in columns else "count(*)")
+    actions = "count(*)"
+    if "event_count" in columns:
+        n = f"TRY_CAST({quoted(columns['event_count'])} AS DOUBLE)"
+        actions = f"sum(CASE WHEN isfinite({n}) AND {n} > 0 THEN {n} ELSE 0 END)"
     seats = ""
     if "licensed_seats" in columns:
         number = f"TRY_CAST({quoted(columns['licensed_seats'])} AS DOUBLE)"
@@ -255,7 +277,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
         ).fetchone()
         out = con.execute(f"""
             SELECT account AS account_id, date_trunc('month', ts) AS month,
-                   {users} AS active_users, count(*) AS key_actions,
+                   {users} AS active_users, {actions} AS key_actions,
                    min(file_row_number) + {tp.header_row + 1} AS _line {seats}
             FROM ev WHERE account IS NOT NULL AND ts IS NOT NULL
             GROUP BY 1, 2""").df()

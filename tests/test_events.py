@@ -108,3 +108,28 @@ def test_csv_events_take_the_pandas_path_with_the_same_result(demo_events, monke
     _, from_csv = _load(root, monkeypatch, "duckdb")
     _, from_parquet = _load(demo_events, monkeypatch, "duckdb")
     pd.testing.assert_frame_equal(from_csv["usage"], from_parquet["usage"], check_exact=True)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_counted_events_sum_their_counts_and_say_nothing_of_users(engine, tmp_path):
+    """An export already aggregated by account, month and event type (ChurnSim's
+    ``events_by_month.csv``: account_id, month, event_type_id, events) counts each row's
+    events as key actions, not one per row; without a user column active users are blank."""
+    counted = pd.DataFrame({
+        "account_id": ["A", "A", "A", "B", "B"],
+        "month": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-02-01", "2024-01-01",
+                                 "2024-01-01"]),
+        "event_type_id": [0, 3, 0, 0, 5],
+        "events": [50, 41, 7, 0, None]})
+    counted.to_parquet(tmp_path / "ev.parquet", index=False)
+    from playbook.events import aggregate_events
+
+    tp = load_tp({"account_id": "account_id", "month": "month", "event_count": "events"})
+    frame, read, rejected, unmapped = aggregate_events("usage", tmp_path / "ev.parquet", tp,
+                                                       0.5, engine=engine)
+    want = (counted.assign(events=counted["events"].fillna(0))
+            .groupby(["account_id", counted["month"].dt.strftime("%Y-%m")])["events"].sum())
+    got = frame.set_index(["account_id", frame["month"].dt.strftime("%Y-%m")])["key_actions"]
+    assert got.to_dict() == want.astype("int64").to_dict()
+    assert frame["active_users"].isna().all()
+    assert (read, rejected, unmapped) == (5, 0, ["event_type_id"])
