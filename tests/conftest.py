@@ -65,6 +65,14 @@ class ClientFactory:
 
 
 @pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throw-away project root (params/, data/, reports/ under ``tmp_path``)."""
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
+    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
+    return tmp_path
+
+
+@pytest.fixture
 def client_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClientFactory:
     monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
     monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))

@@ -428,11 +428,6 @@ def write(root: Path, client: Client) -> None:
     (root / "params" / f"{client.client}.yaml").write_text(text, encoding="utf-8")
 
 
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
-    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    return tmp_path
 
 
 def test_the_corpus_has_at_least_30_cases_each_with_a_decided_outcome():

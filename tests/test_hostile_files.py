@@ -28,13 +28,6 @@ from playbook.loader import load_client
 from playbook.profile import TableProfile, format_profile
 
 
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
-    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    return tmp_path
-
-
 def check(client: str = "t") -> tuple[int, str]:
     """``playbook check CLIENT``: (exit code, everything printed); never a traceback."""
     result = CliRunner().invoke(main, ["check", client])

@@ -36,11 +36,6 @@ ROOT = paths.PACKAGE_DIR.parent
 ENOSPC = OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
-    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    return tmp_path
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -269,11 +269,6 @@ def test_fewer_than_three_informative_categories_are_counted_as_they_are():
 # --------------------------------------------------------------------------- loading
 
 
-@pytest.fixture
-def root(tmp_path, monkeypatch):
-    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
-    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
-    return tmp_path
 
 
 def test_a_mapped_churn_category_column_is_loaded_as_reason_category(root):

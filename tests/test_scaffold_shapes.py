@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from test_external_shapes import month_end_matrix
 
 from playbook.cli import main
 from playbook.config import load_params
@@ -65,17 +66,6 @@ def consultant(shape: str) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def month_end_mrr(lines: pd.DataFrame, months: pd.DatetimeIndex) -> pd.DataFrame:
-    """accounts x months: the monthly amounts of lines in force on each month's last day
-    (``lines``: account_id, start, end exclusive, monthly)."""
-    cols = {}
-    for month in months:
-        day = month + pd.offsets.MonthEnd(0)
-        live = lines[(lines["start"] <= day) & (lines["end"].isna() | (lines["end"] > day))]
-        cols[month] = live.groupby("account_id")["monthly"].sum()
-    return pd.DataFrame(cols).fillna(0.0)
-
-
 def without(csv_text: str, header: str) -> str:
     """The CSV text with one column left out."""
     lines = [ln.split(",") for ln in csv_text.strip().splitlines()]
@@ -110,7 +100,7 @@ def test_churnsim_date_of_birth_is_never_the_start_date_which_comes_from_billing
     lines = pd.DataFrame({"account_id": raw["account_id"].astype(str),
                           "start": raw["start_date"], "end": raw["end_date"],
                           "monthly": raw["mrr"].astype(float)})
-    first = first_billed_month(month_end_mrr(lines, pd.date_range("2021-01-01", "2022-06-01",
+    first = first_billed_month(month_end_matrix(lines, pd.date_range("2021-01-01", "2022-06-01",
                                                                   freq="MS")))
     starts = data["accounts"].set_index("account_id")["start_date"]
     assert starts.reindex(first.index).tolist() == first.tolist()
@@ -286,7 +276,7 @@ def test_chargebee_invoice_lines_with_last_paid_days_are_inclusive(tmp_path, mon
         "monthly": raw["Line Item Amount"].str.replace(".", "").str.replace(",", ".")
         .astype(float)})
     months = pd.date_range("2023-01-01", "2024-12-01", freq="MS")
-    want = month_end_mrr(lines, months).sum()
+    want = month_end_matrix(lines, months).sum()
     got = data["mrr"].groupby("month")["mrr"].sum().reindex(months, fill_value=0.0)
     assert got.round(2).tolist() == want.round(2).tolist()
 
