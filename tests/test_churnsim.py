@@ -17,14 +17,14 @@ from playbook.config import load_params
 from playbook.loader import load_client
 
 REPO = Path(__file__).resolve().parents[1]
-CHURNSIM = REPO.parent / "shared" / "data" / "churnsim"
+CHURNSIM = REPO / "tests" / "fixtures" / "exports" / "churnsim"  # ../shared/data/churnsim's files
 PARAMS = REPO / "params" / "churnsim.yaml"
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (CHURNSIM / "subscription.csv").exists():
-        pytest.fail(f"the ChurnSim sample is not at {CHURNSIM} (../shared/data/churnsim)")
+        pytest.fail(f"the ChurnSim sample is not at {CHURNSIM} (tests/fixtures/exports/churnsim)")
     root = tmp_path_factory.mktemp("churnsim")
     (root / "data" / "churnsim").mkdir(parents=True)
     for f in CHURNSIM.glob("*.csv"):

@@ -26,7 +26,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXPORTS = REPO / "tests" / "fixtures" / "exports"
-CHURNSIM = REPO.parent / "shared" / "data" / "churnsim"
+CHURNSIM = REPO / "tests" / "fixtures" / "exports" / "churnsim"  # ../shared/data/churnsim's files
 
 
 # --------------------------------------------------------------------------- independent rules

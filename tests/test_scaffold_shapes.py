@@ -26,7 +26,7 @@ from playbook.scaffold import write_params
 
 REPO = Path(__file__).resolve().parents[1]
 EXPORTS = REPO / "tests" / "fixtures" / "exports"
-CHURNSIM = REPO.parent / "shared" / "data" / "churnsim"
+CHURNSIM = REPO / "tests" / "fixtures" / "exports" / "churnsim"  # ../shared/data/churnsim's files
 
 
 # --------------------------------------------------------------------------- helpers
