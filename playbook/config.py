@@ -159,7 +159,7 @@ class DriversParams(ParamsModel):
     sponsor_roles: list[str]
     exec_by_seniority: bool
     nps_lookback_days: int = Field(ge=1)
-    nps_no_answer: Literal["missing", "not_detractor", "detractor"]
+    nps_no_answer: Literal["own_level", "missing", "not_detractor", "detractor"]
     contact_days_cap: int = Field(ge=1)
     final_onboarding_step: str
     at_risk_probability: float = Field(gt=0, lt=1)

@@ -939,7 +939,9 @@ PLANTED_TO_TERM = {
     "exec_sponsor": "exec_sponsor",
     "usage_decline": "usage_decline",
     "days_since_exec_contact_per_30d": "days_since_exec_contact",  # unit: per 30 days
-    "nps_detractor": "nps_detractor",
+    # no answer is its own level (issue 18); the demo plants no effect of silence, so the
+    # detractor level against answered non-detractors carries the planted ratio
+    "nps_detractor": "nps_detractor[detractor]",
     "products_per_product": "products",
     "mid_market": "segment[Mid-market]",  # against SMB, the most common segment
     "onboarding_incomplete": "onboarding_incomplete",

@@ -22,6 +22,9 @@ from playbook.analyses.variables import Variable
 
 __all__ = [
     "CONTACT_FEATURES",
+    "NOT_RECORDED",
+    "NO_ANSWER",
+    "NPS_LEVELS",
     "TICKET_FEATURES",
     "TICKET_WINDOW_DAYS",
     "USAGE_FEATURES",
@@ -182,11 +185,27 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     return _built(report, out)
 
 
+#: The level of a survey feature for a decision with no answer in the look-back.
+NO_ANSWER = "no answer"
+#: The levels of ``nps_detractor`` as its own-level coding has them (the first is the
+#: reference the others are compared with).
+NPS_LEVELS = ("not a detractor", "detractor", NO_ANSWER)
+#: The level of a categorical client variable whose value the export leaves blank.
+NOT_RECORDED = "not recorded"
+
+
 def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_nps: float,
                     lookback_days: int | None, no_answer: str) -> pd.DataFrame | None:
     """From ``surveys``: the last NPS and CSAT answers on or before the cut-off (within
-    ``lookback_days`` when given) and ``nps_detractor`` (last NPS at or below ``low_nps``;
-    ``no_answer`` says what it is without an answer)."""
+    ``lookback_days`` when given) and ``nps_detractor`` (last NPS at or below ``low_nps``).
+
+    ``no_answer`` says what ``nps_detractor`` is without an answer: ``"own_level"`` (the
+    default) makes it a categorical feature with the levels of :data:`NPS_LEVELS`, so a
+    decision without an answer has its own odds ratio against answered non-detractors and
+    is never counted as either answer; ``"missing"`` leaves it blank (the decision drops
+    out of a model using it); ``"not_detractor"`` / ``"detractor"`` count it as one (the
+    first is favourable to silence: avoid unless the client knows non-response means
+    content)."""
     names = {"nps": ["last_nps", "nps_detractor"], "csat": ["last_csat"]}
     surveys = _provided(tables, "surveys", report, names["nps"] + names["csat"])
     if surveys is None:
@@ -203,12 +222,23 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
         out[feats[0]] = last
         if col == "nps":
             detractor = (out["last_nps"] <= low_nps).astype("boolean")
+            if no_answer == "own_level":
+                out["nps_detractor"] = _nps_levels(detractor, out["last_nps"].isna())
+                continue
             if no_answer == "missing":
                 detractor = detractor.mask(out["last_nps"].isna())
             else:
                 detractor = detractor.mask(out["last_nps"].isna(), no_answer == "detractor")
             out["nps_detractor"] = detractor
     return _built(report, out)
+
+
+def _nps_levels(detractor: pd.Series, unanswered: pd.Series) -> pd.Series:
+    """``nps_detractor`` as a categorical of :data:`NPS_LEVELS` (reference: not a
+    detractor; a decision without an answer is ``no answer``)."""
+    text = np.where(unanswered, NO_ANSWER,
+                    np.where(detractor.fillna(False).astype(bool), NPS_LEVELS[1], NPS_LEVELS[0]))
+    return pd.Series(pd.Categorical(text, categories=list(NPS_LEVELS)), index=detractor.index)
 
 
 TICKET_FEATURES = ("tickets_90d", "high_priority_tickets_90d", "ticket_hours_90d")
@@ -423,13 +453,17 @@ def _usage_variable(base: pd.DataFrame, usage: pd.DataFrame, column: str) -> pd.
 def _variable_feature(values: pd.Series, var: Variable) -> pd.Series:
     """Numeric: floats. Categorical: a pandas categorical whose first category is the
     declared reference level (present in the values), else plain text (the model then
-    compares with the most common level)."""
+    compares with the most common level). A blank categorical value is its own level,
+    :data:`NOT_RECORDED` (its own odds ratio; never merged with a level it may not be)."""
     if var.kind == "numeric":
         return pd.to_numeric(values, errors="coerce").astype(float)
     text = values.astype("string")
     levels = sorted(text.dropna().unique())
+    if text.isna().any() and len(levels):
+        text = text.fillna(NOT_RECORDED)
     if var.reference is None or var.reference not in levels:
         return text
-    order = [var.reference, *(lvl for lvl in levels if lvl != var.reference)]
+    order = [var.reference, *(lvl for lvl in sorted(text.dropna().unique())
+                              if lvl != var.reference)]
     return pd.Series(pd.Categorical(text.astype(object).where(text.notna(), None),
                                     categories=order), index=values.index)

@@ -83,9 +83,11 @@ def modelling_table(
         Days since last contact are capped here; no contact in that time (or never) = the cap
         (``drivers.contact_days_cap``). Ticket features count the tickets opened in the
         :data:`~playbook.analyses.drivers.features.TICKET_WINDOW_DAYS` up to the cut-off.
-    nps_no_answer : {"missing", "not_detractor", "detractor"}
-        What ``nps_detractor`` is for a decision with no NPS answer in the window: missing
-        (the row drops out of a model using it), or counted as not / as a detractor.
+    nps_no_answer : {"own_level", "missing", "not_detractor", "detractor"}
+        What ``nps_detractor`` is for a decision with no NPS answer in the window: its own
+        level "no answer" (``nps_detractor`` is then categorical: not a detractor /
+        detractor / no answer, compared with answered non-detractors), missing (the row
+        drops out of a model using it), or counted as not / as a detractor.
     nps_lookback_days : int or None
         Only survey answers in the ``nps_lookback_days`` up to the cut-off count (None = any
         answer on or before the cut-off).
@@ -126,7 +128,9 @@ def modelling_table(
         usage_decline                usage_change_share_3m < -usage_drop_share (boolean)
         seat_utilisation             active users / licensed seats, same month (share)
         last_nps, last_csat          last survey answer on or before the cut-off
-        nps_detractor                last_nps <= low_nps (boolean)
+        nps_detractor                last_nps <= low_nps (boolean; with nps_no_answer
+                                     own_level a categorical: not a detractor,
+                                     detractor, no answer)
         tickets_90d                  tickets opened in the window (count)
         high_priority_tickets_90d    of which priority high or urgent (count)
         ticket_hours_90d             hours on tickets opened in the window *and* closed by

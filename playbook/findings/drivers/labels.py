@@ -14,6 +14,8 @@ LABELS = {
     "usage_decline": "Usage decline (3 months)",
     "seat_utilisation": "Seat utilisation (+10 pts)",
     "nps_detractor": "NPS detractor",
+    "nps_detractor[detractor]": "NPS detractor",
+    "nps_detractor[no answer]": "No NPS answer",
     "high_priority_tickets_90d": "High-priority tickets (each)",
     "days_since_exec_contact": "Days since exec contact (+30)",
     "days_since_user_contact": "Days since user contact (+30)",
@@ -36,6 +38,10 @@ SUBJECTS = {
     "usage_decline": "A fall in active users over the three months before",
     "seat_utilisation": "Each 10 points more seat utilisation",
     "nps_detractor": "A detractor answer to the last NPS survey",
+    "nps_detractor[detractor]": "A detractor answer to the last NPS survey (rather than "
+                                "another answer)",
+    "nps_detractor[no answer]": "No answer to the NPS survey in the look-back (rather than "
+                                "a non-detractor answer)",
     "high_priority_tickets_90d": "Each high-priority ticket in the 90 days before",
     "days_since_exec_contact": "Every 30 days more since the last executive contact",
     "days_since_user_contact": "Every 30 days more since the last user contact",
@@ -55,7 +61,10 @@ def label(term: str) -> str:
     """Short label of a design column: ``segment[Mid-market]`` -> "Segment: Mid-market".
 
     A client variable's feature is named by its label (params ``variables``), which is
-    kept as written: "NPS band[Low]" -> "NPS band: Low"."""
+    kept as written: "NPS band[Low]" -> "NPS band: Low". A level with its own label
+    (the NPS levels: "No NPS answer") keeps it."""
+    if term in LABELS:
+        return LABELS[term]
     if "[" in term and term.endswith("]"):
         feature, level = term[:-1].split("[", 1)
         return f"{_capital(feature.replace('_', ' '))}: {level}"
@@ -69,6 +78,8 @@ def _capital(text: str) -> str:
 
 def subject(term: str, unit: str = "") -> str:
     """Plain-words subject of a design column's effect sentence."""
+    if term in SUBJECTS:
+        return SUBJECTS[term]
     if "[" in term and term.endswith("]"):
         feature, level = term[:-1].split("[", 1)
         ref = unit[3:] if unit.startswith("vs ") else "the most common group"

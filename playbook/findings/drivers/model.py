@@ -14,10 +14,44 @@ from playbook.exhibits import ExhibitSpec
 from playbook.findings.drivers.labels import label, points, signed_points, significant, subject
 
 
+def _magnitude_interval(low: float, high: float) -> tuple[float, float]:
+    """The 95% interval of an effect's size |AME| (shares): both ends' absolute values when
+    the interval stays on one side of zero, else from 0 to the larger end."""
+    a, b = abs(float(low)), abs(float(high))
+    if low > 0 or high < 0:
+        return min(a, b), max(a, b)
+    return 0.0, max(a, b)
+
+
+def leading_drivers(coefs: pd.DataFrame) -> list[str]:
+    """The significant drivers that could be the largest, largest first.
+
+    Rule: among the significant drivers (95% odds-ratio interval excludes 1), take the one
+    with the largest absolute average marginal effect (the scale the forest title quotes:
+    percentage points of the probability of renewal, comparable across drivers whatever
+    their unit); every other significant driver whose |AME| 95% interval reaches the
+    leader's lower end overlaps it and joins the set. A single name means the leader's
+    interval separates it from every other significant driver; several mean the data
+    cannot rank them. Empty when nothing is significant or there are no AME intervals
+    (a penalised fit)."""
+    sig = significant(coefs)
+    sig = sig[sig["ame_low"].notna() & sig["ame_high"].notna()]
+    if sig.empty:
+        return []
+    order = sig["ame"].abs().sort_values(ascending=False, kind="stable").index
+    lead_low = _magnitude_interval(sig.at[order[0], "ame_low"], sig.at[order[0], "ame_high"])[0]
+    overlap = [t for t in order[1:]
+               if _magnitude_interval(sig.at[t, "ame_low"], sig.at[t, "ame_high"])[1]
+               >= lead_low]
+    return [order[0], *overlap]
+
+
 def forest_title(model: Any) -> str:
     """Rule: name the significant driver with the largest absolute average marginal effect
-    (a warning sign when it lowers renewal); 'no driver is significant' when every interval
-    crosses 1. Associations only: no causal verb."""
+    (a warning sign when it lowers renewal) as *the strongest* only when its |AME| interval
+    separates it from every other significant driver (:func:`leading_drivers`); otherwise
+    name the leading set and say their intervals overlap. 'No driver is significant' when
+    every interval crosses 1. Associations only: no causal verb."""
     coefs = model.coefficients
     if coefs[["or_low", "or_high"]].isna().all().all():
         return ("The penalised model gives no intervals: no driver can be called "
@@ -25,14 +59,36 @@ def forest_title(model: Any) -> str:
     sig = significant(coefs)
     if sig.empty:
         return "No driver is significant: every odds-ratio interval crosses 1"
-    top = sig.loc[sig["ame"].abs().idxmax()]
-    name = label(top.name)
     tail = f"{len(sig)} of {len(coefs)} drivers are significant"
+    leaders = leading_drivers(coefs) or [sig["ame"].abs().idxmax()]
+    if len(leaders) > 1:
+        return _leaders_title(coefs.loc[leaders], tail)
+    top = sig.loc[leaders[0]]
+    name = label(top.name)
     if top["ame"] < 0:
         return (f"{name} is the strongest warning sign: renewal is {points(top['ame'])} "
                 f"points less likely; {tail}")
     return (f"{name} goes with the largest lift in renewal, {points(top['ame'])} points; "
             f"{tail}")
+
+
+def _leaders_title(rows: pd.DataFrame, tail: str) -> str:
+    """The forest title when the leading drivers' intervals overlap."""
+    names = _join([label(t) for t in rows.index])
+    sizes = _join([signed_points(v) for v in rows["ame"]])
+    if (rows["ame"] < 0).all():
+        return (f"{names} are the strongest warning signs ({sizes} points); their intervals "
+                f"overlap; {tail}")
+    if (rows["ame"] > 0).all():
+        return (f"{names} go with the largest lifts in renewal ({sizes} points); their "
+                f"intervals overlap; {tail}")
+    return (f"{names} go with the largest changes in renewal ({sizes} points); their "
+            f"intervals overlap; {tail}")
+
+
+def _join(items: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def forest(model: Any, cutoff_days: int) -> ExhibitSpec:

