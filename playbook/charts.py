@@ -1,9 +1,12 @@
 """House-style charts. Every function takes ``ax`` (or draws on ``plt.gca()``) and returns it;
 none saves files.
 
-Style: one accent colour and greys, no box or gridlines, direct labels instead of legends,
-sorted bars, the same font family as the report's text (DejaVu Sans, shipped with
-matplotlib, so it is available offline everywhere).
+Style: one accent colour and greys (shades of the accent for heatmaps), no box or
+gridlines, direct labels instead of legends, sorted bars, the same font family as the
+report's text (DejaVu Sans, shipped with matplotlib, so it is available offline everywhere).
+
+Size: a chart is drawn at the size it is printed (:mod:`playbook.chart_fit`), so a font size
+set here is the size on paper; no text is smaller than 8 pt (legible at 100% zoom).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib as mpl
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -19,15 +23,24 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from playbook import textfmt as tf
+from playbook.chart_fit import (
+    LABEL_PT,
+    MAX_HEIGHT_IN,
+    REPORT_WIDTH_IN,
+    dodge,
+    line_gap,
+    note_values,
+)
 
 ACCENT = "#1f4e79"
 ACCENT_LIGHT = "#8fb3d9"
-NEGATIVE = "#a23b3b"
 GREY = "#8c8c8c"
 LIGHT_GREY = "#d0d0d0"
 TEXT = "#333333"
 FONT = "DejaVu Sans"
-RAG = {"red": "#b03a2e", "yellow": "#d4a017", "green": "#2e7d4f"}
+#: Health bands: the band that needs action in the accent, the others in greys (one accent
+#: colour per chart; the band names are written on the chart).
+RAG = {"red": ACCENT, "yellow": GREY, "green": LIGHT_GREY}
 
 
 def apply_house_style() -> None:
@@ -35,8 +48,10 @@ def apply_house_style() -> None:
     mpl.rcParams.update({
         "font.family": FONT,
         "font.size": 9,
-        "axes.titlesize": 10,
+        "axes.titlesize": 9,
         "axes.labelsize": 9,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
         "axes.edgecolor": LIGHT_GREY,
         "axes.labelcolor": TEXT,
         "axes.spines.top": False,
@@ -46,7 +61,10 @@ def apply_house_style() -> None:
         "ytick.color": TEXT,
         "text.color": TEXT,
         "figure.dpi": 100,
-        "figure.figsize": (7.0, 3.4),
+        "figure.figsize": (REPORT_WIDTH_IN, 3.2),
+        # The layout engine fits labels inside the figure, so the SVG keeps the figure's
+        # size (no tight bounding box that would change the scale on the page).
+        "figure.constrained_layout.use": True,
         "svg.fonttype": "none",  # keep text as text: selectable, searchable in the PDF
         # Labels are shown as typed: a client's "$5 to $10" or "$\alpha$" is never typeset as
         # math (no chart of ours uses mathtext).
@@ -70,7 +88,9 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
     """MRR bridge: start, movements (positive up, negative down), end.
 
     ``movements`` is ordered: first item the starting level, last the end level, the
-    ones between signed changes. Bars float on an invisible base with connectors.
+    ones between signed changes. Bars float on an invisible base with connectors. The
+    losses (the leak the bridge is read for) are in the accent colour, gains in light grey,
+    the start and end levels in grey; the signed labels say which is which.
     """
     ax = _ax(ax)
     labels = list(movements.index)
@@ -81,7 +101,7 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
     heights = np.concatenate([[values[0]], steps, [values[-1]]])
     bottoms = base.copy()
     bottoms[1:-1] = np.where(steps >= 0, base[1:-1], base[1:-1] + steps)
-    colors = [GREY] + [ACCENT if s >= 0 else NEGATIVE for s in steps] + [GREY]
+    colors = [GREY] + [LIGHT_GREY if s >= 0 else ACCENT for s in steps] + [GREY]
     ax.bar(range(len(values)), np.abs(heights), bottom=bottoms, color=colors, width=0.6)
     level = values[0]
     for i, s in enumerate(steps, start=1):
@@ -93,9 +113,9 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
     pad = max(np.abs(steps).sum(), top * 0.02) * 0.04
     for i, (h, b) in enumerate(zip(heights, bottoms, strict=True)):
         txt = _short_money(h, symbol, signed=0 < i < len(values) - 1)
-        ax.text(i, b + abs(h) + pad, txt, ha="center", va="bottom", fontsize=8)
+        ax.text(i, b + abs(h) + pad, txt, ha="center", va="bottom", fontsize=LABEL_PT)
     ax.set_xticks(range(len(values)), [str(lb).replace(" ", "\n") for lb in labels],
-                  fontsize=8)
+                  fontsize=LABEL_PT)
     money_axis(ax, symbol=symbol)
     # Zoom on the movements: the axis starts below the lowest level reached, not at zero
     # (the start and end bars are then cut; the subtitle or notes must say so).
@@ -105,6 +125,7 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
     ax.set_ylim(lo, levels.max() + span * 0.6)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    note_values(ax, values)
     return ax
 
 
@@ -128,24 +149,30 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
     """Lines over time with direct labels at the right end (no legend).
 
     ``frame``: index = dates, one column per series. ``highlight`` is drawn in the accent
-    colour, the others in grey.
+    colour, the others in grey. End labels of series that finish close together are moved
+    apart (:func:`playbook.chart_fit.dodge`) so they never overlap.
     """
     ax = _ax(ax)
+    ends = []
     for col in frame.columns:
         series = frame[col].dropna()
         if series.empty:
             continue
         color = ACCENT if (highlight is None or col == highlight) else GREY
         ax.plot(series.index, series.to_numpy(), color=color, lw=2 if color == ACCENT else 1.5)
-        last = series.iloc[-1]
-        ax.annotate(f"{col} {_value_label(last, percent, money_symbol)}",
-                    (series.index[-1], last), xytext=(4, 0), textcoords="offset points",
-                    va="center", color=color, fontsize=8)
+        last = float(series.iloc[-1])
+        ends.append((series.index[-1], last,
+                     f"{col} {_value_label(last, percent, money_symbol)}", color))
+    note_values(ax, frame.to_numpy(dtype=float).ravel())
     if reference is not None:
         ax.axhline(reference, color=LIGHT_GREY, lw=0.8, ls="--")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(lo, hi)  # frozen, so the labels' gap in data units stays one text line
+    placed = dodge([e[1] for e in ends], line_gap(ax))
+    for (x, _value, text, color), y_label in zip(ends, placed, strict=True):
+        ax.annotate(text, (x, y_label), xytext=(4, 0), textcoords="offset points",
+                    va="center", color=color, fontsize=LABEL_PT, annotation_clip=False)
     if isinstance(frame.index, pd.DatetimeIndex):  # "Oct / 2025 / Apr", not crowded dates
-        import matplotlib.dates as mdates
-
         locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -172,11 +199,12 @@ def sorted_bars(values: pd.Series, ax: Axes | None = None, *, highlight: Sequenc
         label = _value_label(v, percent, symbol)
         if annotations is not None and k in annotations.index:
             label += f"  {annotations[k]}"
-        ax.text(v + span * 0.01, y, label, va="center", fontsize=8)
+        ax.text(v + span * 0.01, y, label, va="center", fontsize=LABEL_PT)
     ax.spines["bottom"].set_visible(False)
     ax.set_xticks([])
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, span * 1.3 if span > 0 else 1)
+    note_values(ax, values)
     return ax
 
 
@@ -199,8 +227,10 @@ def rates_with_intervals(table: pd.DataFrame, ax: Axes | None = None, *, label_c
     ax.set_yticks(range(len(t)), labels)
     if overall is not None:
         ax.axvline(overall, color=GREY, lw=0.8, ls="--")
-        ax.text(overall, len(t) - 0.4, f" overall {overall:.0%}", color=GREY, fontsize=8)
+        ax.text(overall, len(t) - 0.4, f" overall {overall:.0%}", color=GREY,
+                fontsize=LABEL_PT)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    note_values(ax, t[n])
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     return ax
@@ -212,15 +242,41 @@ def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
     ax = _ax(ax)
     cmap = sns.light_palette(ACCENT, as_cmap=True)
     sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=vmax, annot=True,
-                fmt=".0%", annot_kws={"fontsize": 7}, cbar=False, linewidths=0.5,
+                fmt=".0%", annot_kws={"fontsize": LABEL_PT}, cbar=False, linewidths=0.5,
                 linecolor="white")
     ax.set_xlabel("Months since start")
     ax.set_ylabel("")
     ax.tick_params(length=0)
     if sizes is not None:
         for y, n in enumerate(sizes.reindex(matrix.index).fillna(0)):
-            ax.text(matrix.shape[1] + 0.2, y + 0.5, f"n={int(n):,}", va="center", fontsize=7,
-                    color=GREY)
+            ax.text(matrix.shape[1] + 0.2, y + 0.5, f"n={int(n):,}", va="center",
+                    fontsize=LABEL_PT, color=GREY)
+    note_values(ax, matrix.to_numpy(dtype=float).ravel())
+    return ax
+
+
+def share_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
+                  column_labels: Sequence[str] | None = None,
+                  muted: Sequence = ()) -> Axes:
+    """Heatmap of shares (rows x columns, e.g. reasons x segments) in shades of the accent,
+    labelled as percentages; the ``muted`` columns (groups too small to judge) are drawn in
+    greys, so the accent never lands on a figure the reader is told not to trust."""
+    ax = _ax(ax)
+    muted_mask = np.broadcast_to(np.isin(matrix.columns, list(muted)), matrix.shape)
+    vmax = float(np.nanmax(matrix.to_numpy(dtype=float))) if matrix.size else 1.0
+    common = dict(ax=ax, vmin=0, vmax=vmax or 1.0, annot=True, fmt=".0%", cbar=False,
+                  annot_kws={"fontsize": LABEL_PT}, linewidths=0.5, linecolor="white")
+    sns.heatmap(matrix, mask=muted_mask | matrix.isna().to_numpy(),
+                cmap=sns.light_palette(ACCENT, as_cmap=True), **common)
+    if muted_mask.any():
+        sns.heatmap(matrix, mask=~muted_mask | matrix.isna().to_numpy(),
+                    cmap=sns.light_palette(GREY, as_cmap=True), **common)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    ax.tick_params(length=0)
+    labels = column_labels if column_labels is not None else [str(c) for c in matrix.columns]
+    ax.set_xticks([i + 0.5 for i in range(len(matrix.columns))], list(labels))
+    note_values(ax, matrix.to_numpy(dtype=float).ravel())
     return ax
 
 
@@ -237,7 +293,7 @@ def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds
         color = ACCENT if sig else GREY
         ax.plot([row[low], row[high]], [y, y], color=color, lw=2)
         ax.plot(row[estimate], y, "s", color=color, ms=5)
-        ax.text(row[high] * 1.05, y, f"{row[estimate]:.2f}", va="center", fontsize=8,
+        ax.text(row[high] * 1.05, y, f"{row[estimate]:.2f}", va="center", fontsize=LABEL_PT,
                 color=color)
     ax.axvline(1, color=LIGHT_GREY, lw=1)
     ax.set_xscale("log")
@@ -251,6 +307,7 @@ def forest(table: pd.DataFrame, ax: Axes | None = None, *, estimate: str = "odds
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
     ax.set_xlabel(xlabel)
+    note_values(ax, t[estimate])
     return ax
 
 
@@ -264,8 +321,8 @@ def pyramid(shares: pd.DataFrame, ax: Axes | None = None, *, left: str = "share_
     ax.barh(y, -t[left].to_numpy(), color=LIGHT_GREY, height=0.6)
     ax.barh(y, t[right].to_numpy(), color=ACCENT, height=0.6)
     for i, (a, r) in enumerate(zip(t[left], t[right], strict=True)):
-        ax.text(-a - 0.01, i, f"{a:.0%}", ha="right", va="center", fontsize=8)
-        ax.text(r + 0.01, i, f"{r:.0%}", ha="left", va="center", fontsize=8)
+        ax.text(-a - 0.01, i, f"{a:.0%}", ha="right", va="center", fontsize=LABEL_PT)
+        ax.text(r + 0.01, i, f"{r:.0%}", ha="left", va="center", fontsize=LABEL_PT)
     ax.set_yticks(y, [str(i) for i in t.index])
     lim = max(t[left].max(), t[right].max()) * 1.3
     ax.set_xlim(-lim, lim)
@@ -274,8 +331,12 @@ def pyramid(shares: pd.DataFrame, ax: Axes | None = None, *, left: str = "share_
     ax.spines["bottom"].set_visible(False)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    ax.text(-lim * 0.5, len(t) - 0.3, "share of accounts", ha="center", color=GREY, fontsize=8)
-    ax.text(lim * 0.5, len(t) - 0.3, "share of MRR", ha="center", color=ACCENT, fontsize=8)
+    ax.text(-lim * 0.5, len(t) - 0.3, "share of accounts", ha="center", color=GREY,
+            fontsize=LABEL_PT)
+    ax.text(lim * 0.5, len(t) - 0.3, "share of MRR", ha="center", color=ACCENT,
+            fontsize=LABEL_PT)
+    note_values(ax, np.concatenate([t[left].to_numpy(dtype=float),
+                                    t[right].to_numpy(dtype=float)]))
     return ax
 
 
@@ -289,22 +350,24 @@ def paired_bars(frame: pd.DataFrame, ax: Axes | None = None, *, first: str, seco
     span = float(np.nanmax(frame[[first, second]].to_numpy())) if len(frame) else 1.0
     names = labels or (first, second)
     for i, (a, b) in enumerate(zip(frame[first], frame[second], strict=True)):
-        ax.text(a + span * 0.01, i + 0.2, f"{a:,.1f} {names[0]}", va="center", fontsize=8,
+        ax.text(a + span * 0.01, i + 0.2, f"{a:,.1f} {names[0]}", va="center", fontsize=LABEL_PT,
                 color=GREY)
-        ax.text(b + span * 0.01, i - 0.2, f"{b:,.1f} {names[1]}", va="center", fontsize=8,
+        ax.text(b + span * 0.01, i - 0.2, f"{b:,.1f} {names[1]}", va="center", fontsize=LABEL_PT,
                 color=ACCENT)
     ax.set_yticks(y, [str(i) for i in frame.index])
     ax.set_xlim(0, span * 1.45 if span > 0 else 1)
     ax.set_xticks([])
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    note_values(ax, frame[[first, second]].to_numpy(dtype=float).ravel())
     return ax
 
 
-def new_figure(height: float = 3.2, width: float = 7.0):
-    """A figure in the house style at report width (inches)."""
+def new_figure(height: float = 3.2, width: float = REPORT_WIDTH_IN):
+    """A figure in the house style at report width (inches; at most
+    :data:`REPORT_WIDTH_IN` by :data:`MAX_HEIGHT_IN`, the size it is printed at)."""
     apply_house_style()
-    return plt.subplots(figsize=(width, height))
+    return plt.subplots(figsize=(min(width, REPORT_WIDTH_IN), min(height, MAX_HEIGHT_IN)))
 
 
 def survival_curves(curves: pd.DataFrame, ax: Axes | None = None, *,
@@ -351,7 +414,7 @@ def survival_curves(curves: pd.DataFrame, ax: Axes | None = None, *,
         ends[i][1] = max(ends[i][1], ends[i - 1][1] + gap)
     for x_end, y_lab, text, color in ends:
         ax.annotate(text, (x_end, y_lab), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=8, color=color)
+                    va="center", fontsize=LABEL_PT, color=color)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     top = max((e[0] for e in ends), default=12.0)
     ax.set_xticks(np.arange(0, top + 1, 12))
@@ -360,6 +423,7 @@ def survival_curves(curves: pd.DataFrame, ax: Axes | None = None, *,
     ax.set_ylim(0, 1.04)
     ax.margins(x=0.02)
     ax.set_xlim(0, top * 1.16)
+    note_values(ax, curves["survival"])
     return ax
 
 
@@ -367,17 +431,17 @@ def calibration(table: pd.DataFrame, ax: Axes | None = None, *,
                 predicted: str = "mean_predicted", observed: str = "observed_rate",
                 low: str = "ci_low", high: str = "ci_high") -> Axes:
     """Predicted vs observed rates per bin with 95% intervals, and the diagonal (perfect
-    calibration) in grey. Bins whose interval misses the diagonal are drawn in the negative
-    colour."""
+    calibration) in grey. Bins whose interval misses the diagonal are drawn in the accent
+    colour, the others in grey."""
     ax = _ax(ax)
     lo_all = float(np.nanmin([table[predicted].min(), table[low].min()]))
     lim_lo = max(0.0, np.floor(lo_all * 10) / 10)
     ax.plot([lim_lo, 1], [lim_lo, 1], color=LIGHT_GREY, lw=1, ls="--", zorder=1)
     ax.text(0.995, lim_lo + 0.01, "dashed line: predicted = observed", color=GREY,
-            fontsize=8, ha="right", va="bottom")
+            fontsize=LABEL_PT, ha="right", va="bottom")
     for _, row in table.iterrows():
         miss = row[predicted] < row[low] or row[predicted] > row[high]
-        color = NEGATIVE if miss else ACCENT
+        color = ACCENT if miss else GREY
         ax.plot([row[predicted], row[predicted]], [row[low], row[high]], color=color, lw=1.5,
                 alpha=0.7)
         ax.plot(row[predicted], row[observed], "o", color=color, ms=5, zorder=3)
@@ -388,6 +452,7 @@ def calibration(table: pd.DataFrame, ax: Axes | None = None, *,
     ax.set_ylim(lim_lo, 1.02)
     ax.set_xlabel("Predicted renewal probability (bin average)")
     ax.set_ylabel("Observed renewal rate")
+    note_values(ax, table[observed])
     return ax
 
 
@@ -396,7 +461,7 @@ def lift_bars(table: pd.DataFrame, ax: Axes | None = None, *, group: str = "deci
               labels: Sequence[str] | None = None) -> Axes:
     """Vertical bars of an event rate per group in the given order (e.g. deciles of
     predicted risk, riskiest first), accent on the first, value labels on top, the overall
-    rate as a dashed line."""
+    rate as a dashed line labelled beyond the last bar (never over the value labels)."""
     ax = _ax(ax)
     x = np.arange(len(table))
     values = table[rate].to_numpy(dtype=float)
@@ -404,16 +469,17 @@ def lift_bars(table: pd.DataFrame, ax: Axes | None = None, *, group: str = "deci
     ax.bar(x, values, color=colors, width=0.7)
     top = float(np.nanmax(values)) if len(values) else 1.0
     for i, v in enumerate(values):
-        ax.text(i, v + top * 0.02, f"{v:.0%}", ha="center", va="bottom", fontsize=8)
+        ax.text(i, v + top * 0.02, f"{v:.0%}", ha="center", va="bottom", fontsize=LABEL_PT)
     if overall is not None:
         ax.axhline(overall, color=GREY, lw=0.8, ls="--")
-        ax.text(len(table) - 0.5, overall + top * 0.02, f"average {overall:.0%}", ha="right",
-                va="bottom", color=GREY, fontsize=8)
+        ax.text(len(table) - 0.45, overall, f" average {overall:.0%}", ha="left",
+                va="center", color=GREY, fontsize=LABEL_PT)
     ax.set_xticks(x, list(labels) if labels is not None else [str(g) for g in table[group]],
-                  fontsize=8)
+                  fontsize=LABEL_PT)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     ax.set_ylim(0, top * 1.18 if top > 0 else 1)
+    note_values(ax, values)
     return ax
 
 
@@ -435,10 +501,10 @@ def tornado(frame: pd.DataFrame, ax: Axes | None = None, *, base: float, low: st
             right = v >= base
             ax.text(v + (pad if right else -pad), i,
                     _short_money(v - base, symbol, signed=True), ha="left" if right else "right",
-                    va="center", fontsize=8, color=color)
+                    va="center", fontsize=LABEL_PT, color=color)
     ax.plot([base, base], [-0.5, len(t) - 0.5], color=TEXT, lw=0.8)
     ax.text(base, len(t) - 0.45, f"base {_short_money(base, symbol)}", ha="center",
-            va="bottom", fontsize=8, color=TEXT)
+            va="bottom", fontsize=LABEL_PT, color=TEXT)
     ax.set_yticks(y, [str(i) for i in t.index])
     ax.set_xlim(ends.min() - span * 0.3, ends.max() + span * 0.3)
     ax.set_ylim(-0.6, len(t) + 0.2)
@@ -446,6 +512,8 @@ def tornado(frame: pd.DataFrame, ax: Axes | None = None, *, base: float, low: st
     ax.spines["bottom"].set_visible(False)
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    note_values(ax, np.concatenate([t[low].to_numpy(dtype=float) - base,
+                                    t[high].to_numpy(dtype=float) - base]))
     return ax
 
 
@@ -464,11 +532,12 @@ def ordered_bars(values: pd.Series, ax: Axes | None = None, *,
         label = f" {x:,.0f}"
         if annotations is not None and k in annotations.index and annotations[k]:
             label += f" · {annotations[k]}"
-        ax.text(x, y, label, va="center", fontsize=8)
+        ax.text(x, y, label, va="center", fontsize=LABEL_PT)
     ax.set_xlim(0, span * 1.55 if span > 0 else 1)
     ax.set_xticks([])
     ax.spines["bottom"].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    note_values(ax, v)
     return ax
 
 
@@ -478,7 +547,8 @@ def stacked_shares(shares: pd.DataFrame, ax: Axes | None = None, *,
     """100% horizontal bars, one per row (first on top), one segment per column in column
     order, share labels inside segments of 6% or more; column names are written above the
     first bar instead of a legend. Default colours: :data:`RAG` for red/yellow/green
-    columns, greys otherwise."""
+    columns (the red band in the accent), greys otherwise; labels inside a light segment are
+    dark."""
     ax = _ax(ax)
     t = shares.fillna(0.0).iloc[::-1]
     colors = colors or {}
@@ -492,11 +562,11 @@ def stacked_shares(shares: pd.DataFrame, ax: Axes | None = None, *,
         for i, (lft, width) in enumerate(zip(left, w, strict=True)):
             if width >= 0.06:
                 ax.text(lft + width / 2, i, f"{width:.0%}", ha="center", va="center",
-                        fontsize=8, color="white")
+                        fontsize=LABEL_PT, color=TEXT if c == LIGHT_GREY else "white")
         first = w[-1] if len(w) else 0
         if first > 0:
             ax.text(left[-1] + first / 2, len(t) - 0.45, str(col), ha="center", va="bottom",
-                    fontsize=8, color=c)
+                    fontsize=LABEL_PT, color=GREY if c == LIGHT_GREY else c)
         left = left + w
     labels = list(row_labels)[::-1] if row_labels is not None else [str(i) for i in t.index]
     ax.set_yticks(y, labels)
@@ -506,4 +576,5 @@ def stacked_shares(shares: pd.DataFrame, ax: Axes | None = None, *,
     for side in ("bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0)
+    note_values(ax, t.to_numpy(dtype=float).ravel())
     return ax

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from playbook.chart_fit import fit_to_report, nothing_to_show
 from playbook.errors import GeneratedTextError
 
 EXHIBIT_NO = re.compile(r'<span class="exhibit-no">\d+</span>')
@@ -34,15 +35,18 @@ class Exhibit:
 
 
 def figure_svg(fig: Figure) -> str:
-    """Inline SVG markup of a figure (text kept as text), then close the figure."""
+    """Inline SVG markup of a figure (text kept as text), then close the figure.
+
+    The figure is sized for the page first (:func:`playbook.chart_fit.fit_to_report`) and
+    the SVG keeps its width and height in points: the print CSS places it at that size, so
+    its fonts print at the sizes the chart set (the screen CSS scales it to the column)."""
+    fit_to_report(fig)
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")
+    fig.savefig(buf, format="svg")
     plt.close(fig)
     svg = buf.getvalue()
     svg = svg[svg.find("<svg"):]
-    # Make the SVG scale to the column width in HTML and PDF.
-    return re.sub(r'(<svg[^>]*?)\swidth="[^"]+"\s+height="[^"]+"', r'\1 class="chart"', svg,
-                  count=1)
+    return svg.replace("<svg", '<svg class="chart"', 1)
 
 
 def table_html(frame: pd.DataFrame, *, formats: dict[str, str] | None = None,
@@ -115,7 +119,11 @@ class ExhibitBook:
         number = len(self.exhibits) + 1
         ex = Exhibit(number, title, subtitle, source, n, notes, headline)
         self.exhibits.append(ex)
-        if isinstance(content, Figure):
+        if isinstance(content, Figure) and nothing_to_show(content):
+            plt.close(content)
+            body = ('<p class="exhibit-empty">None: every value of the chart is zero or '
+                    'missing.</p>')
+        elif isinstance(content, Figure):
             body = figure_svg(content)
         elif isinstance(content, pd.DataFrame) and content.empty:
             body = '<p class="exhibit-empty">None: no row meets the rule in the title.</p>'

@@ -30,12 +30,12 @@ import pandas as pd
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
-from playbook import cache, charts
+from playbook import cache, charts, evidence
 from playbook import textfmt as tf
 from playbook.config import Params, load_params
 from playbook.context import AnalysisContext
-from playbook.contract import TABLES
 from playbook.errors import GeneratedTextError, InsufficientDataError
+from playbook.evidence import Need
 from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
 from playbook.loader import ClientData, load_client
 from playbook.results import checked_finding
@@ -108,28 +108,29 @@ class NotebookSession:
         """An offset of ``n`` calendar months (``nb.as_of - nb.months(12)``)."""
         return pd.DateOffset(months=n)
 
-    def has_mrr_history(self, months: int, *, quiet: bool = False) -> bool:
+    def has_mrr_history(self, months: int, *, quiet: bool = False,
+                        enables: str = "") -> bool:
         """True when the ``mrr`` table covers at least ``months`` months before the as-of
         date; otherwise shows what is missing (unless ``quiet``: another cell said it
-        already) and returns False."""
+        already) and returns False. ``enables`` names the section ("cohort retention");
+        each section says so once (without it, "this view", recorded as "<months>-month
+        history")."""
         if quiet:
             if not self.data.has("mrr"):
                 return False
-        elif not self.requires("mrr", enables=f"a {months}-month retention view"):
+        elif not self.requires("mrr", enables=enables or f"a {months}-month retention view"):
             return False
         first = self.data["mrr"]["month"].min()
         span = (self.as_of.year - first.year) * 12 + self.as_of.month - first.month
         if span >= months or quiet:
             return span >= months
-        held = ("one month (a snapshot: movements, retention and cohorts need a history)"
-                if span == 0 else f"data from {first:%b %Y}")
-        display(HTML(note_html(
-            f"Not shown: this view needs {tf.plural(months, 'month')} of MRR history before "
-            f"{self.as_of:%d %b %Y}; the client's billing holds {held}. Ask the client for "
-            "a longer subscription or invoice history (one MRR figure per account and "
-            "month).")))
-        self.findings.setdefault("sections_skipped", []).append(
-            {"section": f"{months}-month history", "missing": ["mrr history"]})
+        held = (f"only {first:%b %Y} (a snapshot: movements, retention and cohorts need a "
+                "history)" if span == 0 else f"data from {first:%b %Y}")
+        self.skip(enables or f"{months}-month history",
+                  f"Not shown: {enables or 'this view'} needs {tf.plural(months, 'month')} of "
+                  f"MRR history before {self.as_of:%b %Y}; the client's billing holds {held}. "
+                  "Ask the client for a longer subscription or invoice history (one MRR "
+                  "figure per account and month).", ["mrr history"])
         return False
 
     def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
@@ -138,6 +139,7 @@ class NotebookSession:
         """Display a numbered exhibit and record its title among the findings.
 
         ``headline=True`` makes its action title a bullet of the executive summary."""
+        source = evidence.source_line(source, self.data)  # only tables the client sent
         caveat = self.data.quality.caveat(source)  # built on contradicted data: say so
         notes = f"{notes.rstrip('. ')}. {caveat}" if caveat and notes else (caveat or notes)
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
@@ -195,20 +197,35 @@ class NotebookSession:
         Returns nothing, so a cell ending in ``nb.record(...)`` shows nothing."""
         self.findings[key] = checked_finding(self.name, key, jsonable(value))
 
-    def requires(self, *tables: str, enables: str) -> bool:
-        """True if every table is present; otherwise show what data would enable the
-        section (and record the gap) and return False, so the notebook goes on."""
-        missing = self.data.missing(*tables)
-        if not missing:
+    def requires(self, *needs: str | Need, enables: str) -> bool:
+        """True if the data meets every need; otherwise show in one line what data would
+        enable the section (and record the gap) and return False, so the notebook goes on.
+
+        A need is a table name (present with at least one row) or a
+        :func:`playbook.evidence.need` declaring the columns that must hold values and the
+        fewest usable rows, e.g. ``nb.requires(need("usage", "active_users",
+        "licensed_seats"), enables="lifecycle stages")``. The line names the missing
+        tables, blank columns or short history and what to add to the data request
+        (:func:`playbook.evidence.explanation`)."""
+        gaps = evidence.shortfalls(self.data, *needs)
+        if not gaps:
             return True
-        names = ", ".join(f"'{t}'" for t in missing)
-        text = (f"Not shown: {enables} needs the {names} table(s), which the client's data "
-                f"does not include. Add {names} to the data request "
-                f"({'; '.join(TABLES[t].description for t in missing)}).")
-        display(HTML(note_html(text)))
-        self.findings.setdefault("sections_skipped", []).append(
-            {"section": enables, "missing": missing})
+        self.skip(enables, evidence.explanation(enables, gaps),
+                  [m for g in gaps for m in g.missing])
         return False
+
+    def skip(self, section: str, text: str, missing: list[str], *,
+             reason: str | None = None) -> None:
+        """Show the one "Not shown" box of ``section`` and record it under
+        ``sections_skipped``; a section already skipped in this notebook is not boxed twice."""
+        skipped = self.findings.setdefault("sections_skipped", [])
+        if any(s["section"] == section for s in skipped):
+            return
+        display(HTML(note_html(text)))
+        entry: dict[str, Any] = {"section": section, "missing": missing}
+        if reason is not None:
+            entry["reason"] = reason
+        skipped.append(entry)
 
     def attempt(self, analysis: Callable[..., T], *args: Any, enables: str,
                 **kwargs: Any) -> T | None:
@@ -222,10 +239,8 @@ class NotebookSession:
         except InsufficientDataError as exc:
             why = exc.message.rstrip(".")
             fix = f" {exc.fix}" if exc.fix else ""
-            display(HTML(note_html(f"Not shown: {enables} cannot be computed on this data "
-                                   f"({why}).{fix}")))
-            self.findings.setdefault("sections_skipped", []).append(
-                {"section": enables, "missing": [], "reason": exc.message})
+            self.skip(enables, f"Not shown: {enables} cannot be computed on this data "
+                      f"({why}).{fix}", [], reason=exc.message)
             return None
 
     def note(self, text: str) -> None:

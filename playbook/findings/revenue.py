@@ -205,6 +205,8 @@ def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
     the one-level Pareto of v1, unchanged."""
     if inside is not None:
         return _category_pareto(pareto, inside, currency, concentrated_share, top_reasons)
+    if not pareto["lost_mrr"].fillna(0).any():  # no lost MRR recorded: no panel of $0 bars
+        return _logo_pareto(pareto, concentrated_share)
     import matplotlib.pyplot as plt
 
     by = pareto.set_index("reason")
@@ -220,15 +222,36 @@ def reason_pareto(pareto: pd.DataFrame, currency: str, concentrated_share: float
     logos = by["logos"].reindex(order)
     _logo_bars(ax2, logos.to_numpy())
     ax.set_title("Lost MRR", loc="left", fontsize=9)
-    for tick in ax.get_yticklabels():
-        if by["uninformative"].get(tick.get_text(), False):
-            tick.set_color(charts.NEGATIVE)
+    _mute_uninformative(ax, by["uninformative"])
     return ExhibitSpec(
         fig, pareto_title(pareto, concentrated_share),
         f"Lost MRR ({currency} per month, with cumulative share) and churned logos by "
         "reason, trailing 12 months",
         "churn_events", n=int(pareto["logos"].sum()),
-        notes="Uninformative reasons (blank, Other, Unknown) in red.")
+        notes="Uninformative reasons (blank, Other, Unknown) in grey italics.")
+
+
+def _mute_uninformative(ax, uninformative: pd.Series) -> None:
+    """Uninformative reasons' row labels in grey italics (the accent is for the findings)."""
+    for tick in ax.get_yticklabels():
+        if uninformative.get(tick.get_text(), False):
+            tick.set_color(charts.GREY)
+            tick.set_fontstyle("italic")
+
+
+def _logo_pareto(pareto: pd.DataFrame, concentrated_share: float) -> ExhibitSpec:
+    """The Pareto by churned logos alone, for exports that record no lost MRR."""
+    by = pareto.set_index("reason")
+    informative = pareto[~pareto["uninformative"]]
+    top = informative.sort_values("logos", ascending=False).head(3)["reason"].tolist()
+    fig, ax = charts.new_figure(0.3 * len(by) + 0.9)
+    charts.sorted_bars(by["logos"], ax, highlight=top)
+    _mute_uninformative(ax, by["uninformative"])
+    return ExhibitSpec(
+        fig, pareto_title(pareto, concentrated_share),
+        "Churned logos by reason, trailing 12 months (the churn events record no lost MRR)",
+        "churn_events", n=int(pareto["logos"].sum()),
+        notes="Uninformative reasons (blank, Other, Unknown) in grey italics.")
 
 
 def _logo_bars(ax2, logos, height: float | list[float] = 0.65) -> None:
@@ -292,12 +315,13 @@ def _category_pareto(pareto: pd.DataFrame, inside: pd.DataFrame, currency: str,
                  else f"(cum. {tf.pct(row['share'], 0)})" if row["kind"] == "category"
                  else f"({tf.pct(row['share'], 0)} of it)")
         ax.text(values[i] + span * 0.01, i, f"{symbol}{tf.short_amount(values[i], 1)}  "
-                f"{share}", va="center", fontsize=8 if is_cat[i] else 7)
+                f"{share}", va="center", fontsize=8)
     ax.set_yticks(list(y), rows["label"].tolist())
     for tick, cat, bad in zip(ax.get_yticklabels(), is_cat, rows["uninformative"], strict=True):
         tick.set_fontweight("bold" if cat else "normal")
         tick.set_fontsize(9 if cat else 8)
-        tick.set_color(charts.NEGATIVE if bad else charts.TEXT if cat else charts.GREY)
+        tick.set_color(charts.GREY if bad or not cat else charts.TEXT)
+        tick.set_fontstyle("italic" if bad else "normal")
     ax.spines["bottom"].set_visible(False)
     ax.set_xticks([])
     ax.tick_params(axis="y", length=0)
@@ -312,7 +336,7 @@ def _category_pareto(pareto: pd.DataFrame, inside: pd.DataFrame, currency: str,
         f"reason category, with the top {top_reasons} reasons inside each, trailing 12 "
         "months",
         "churn_events", n=int(pareto["logos"].sum()),
-        notes="Uninformative categories (blank, Other, Unknown) in red. Under each "
+        notes="Uninformative categories (blank, Other, Unknown) in grey italics. Under each "
               "category (bold), in grey: its largest informative reasons, with their share "
               "of the "
               "category's lost MRR; a reason inside an uninformative category still counts "
@@ -469,27 +493,18 @@ def segment_reasons_title(table: pd.DataFrame) -> str:
 
 
 def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
     by_mrr = table["lost_mrr"].fillna(0).sum() > 0
     value = "share_lost_mrr" if by_mrr else "share_logos"
     matrix = table.pivot_table(index="reason", columns="segment", values=value,
                                aggfunc="sum", observed=True).fillna(0)
     matrix = matrix.loc[matrix.sum(axis=1).sort_values(ascending=False).index]
-    charts.apply_house_style()
-    fig, ax = plt.subplots(figsize=(7.0, 0.28 * len(matrix) + 1.0))
-    sns.heatmap(matrix, ax=ax, cmap=sns.light_palette(charts.ACCENT, as_cmap=True), vmin=0,
-                annot=True, fmt=".0%", annot_kws={"fontsize": 7}, cbar=False,
-                linewidths=0.5, linecolor="white")
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    ax.tick_params(length=0)
+    fig, ax = charts.new_figure(0.28 * len(matrix) + 1.0)
     sizes = table.drop_duplicates("segment").set_index("segment")
-    ax.set_xticks([i + 0.5 for i in range(len(matrix.columns))],
-                  [f"{c}\n(n={int(sizes.loc[c, 'segment_logos'])}"
-                   f"{', too small' if sizes.loc[c, 'too_small'] else ''})"
-                   for c in matrix.columns])
+    charts.share_heatmap(  # segments too small to judge in greys, never the accent
+        matrix, ax, muted=[c for c in matrix.columns if sizes.loc[c, "too_small"]],
+        column_labels=[f"{c}\n(n={int(sizes.loc[c, 'segment_logos'])}"
+                       f"{', too small' if sizes.loc[c, 'too_small'] else ''})"
+                       for c in matrix.columns])
     return ExhibitSpec(
         fig, segment_reasons_title(table),
         "Share of each segment's "
@@ -497,7 +512,7 @@ def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
         + " by churn reason, trailing 12 months",
         "churn_events, accounts", n=int(table.drop_duplicates("segment")["segment_logos"].sum()),
         notes="n = churned logos per segment; segments under the small-group threshold are "
-              "marked too small to judge.")
+              "marked too small to judge and shaded grey.")
 
 
 def surprises_title(summary: dict, currency: str) -> str:
