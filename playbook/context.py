@@ -257,8 +257,9 @@ class AnalysisContext:
     @cached_property
     def _renewal_fit(self) -> drivers.DriverModel | InsufficientDataError:
         try:
-            return drivers.fit_renewal_model(self.modelling_table, self.model_features,
-                                             units=self.features_built["units"])
+            return drivers.fit_renewal_model(
+                self.modelling_table, self.model_features, units=self.features_built["units"],
+                recorded_after=self.features_built.get("recorded_after_cutoff"))
         except InsufficientDataError as exc:  # kept, so a second reader is told the same
             return exc
 

@@ -150,3 +150,92 @@ def test_strongest_is_named_when_its_interval_separates_it() -> None:
     title = story.forest_title(model)
     assert title.startswith("Usage decline (3 months) is the strongest warning sign: "
                             "renewal is ")
+
+
+# ----------------------------------------------------------------------------- 3. leakage
+
+
+@pytest.fixture(scope="module")
+def leaky_client() -> tuple[pd.DataFrame, dict]:
+    """3,000 accounts, one decision each on 1 Jul 2025 (cut-off 2 Apr); a real driver (a
+    usage decline: log-odds -1.0) and two leaked scores on the accounts:
+    ``var_exit_score`` = 3 + 2 x renewed + noise (the outcome written down again), and
+    ``var_csat`` = 3 + 1.4 x renewed + noise (univariate AUC about 0.84), recorded on the
+    decision day for 80% of the accounts (``var_csat_recorded``), 200 days earlier for the
+    rest."""
+    rng = np.random.default_rng(1818)
+    n = 3000
+    ids = [f"A{i}" for i in range(n)]
+    decline = rng.random(n) < 0.3
+    renewed = (rng.random(n) < _sigmoid(1.2 - 1.0 * decline)).astype(int)
+    decision = pd.Timestamp("2025-07-01")
+    late = np.arange(n) % 5 != 0  # 80% recorded at the decision
+    accounts = pd.DataFrame({
+        "account_id": ids, "start_date": pd.Timestamp("2022-01-01"),
+        "var_exit_score": 3 + 2 * renewed + rng.normal(0, 0.4, n),
+        "var_csat": 3 + 1.4 * renewed + rng.normal(0, 1.0, n),
+        "var_csat_recorded": np.where(late, decision, decision - pd.Timedelta(days=200)),
+        "var_decline": np.where(decline, "fell", "held")})
+    decisions = pd.DataFrame({"account_id": ids, "decision_date": decision,
+                              "renewed": renewed})
+    return decisions, {"accounts": accounts}
+
+
+LEAKY_VARIABLES = {
+    "exit_score": {"table": "accounts", "kind": "numeric", "label": "Exit score",
+                   "unit": "point"},
+    "csat": {"table": "accounts", "kind": "numeric", "label": "CSAT", "unit": "point"},
+    "decline": {"table": "accounts", "kind": "categorical", "label": "Usage",
+                "reference": "held"},
+}
+
+
+def _leaky_table(leaky_client):
+    decisions, tables = leaky_client
+    return d.modelling_table(decisions, tables, **{**OPTIONS, "variables": LEAKY_VARIABLES})
+
+
+def test_leaked_features_are_left_out_and_named(leaky_client) -> None:
+    from playbook.findings import drivers as story
+
+    table, report = _leaky_table(leaky_client)
+    assert report["recorded_after_cutoff"]["CSAT"] == pytest.approx(0.8)
+    model = d.fit_renewal_model(table, ["Exit score", "CSAT", "Usage"],
+                                recorded_after=report["recorded_after_cutoff"])
+    assert model.features == ["Usage"]
+    fell = model.coefficients.loc["Usage[fell]"]
+    assert fell["or_low"] <= np.exp(-1.0) <= fell["or_high"]
+    excluded = model.checks["leakage"]["excluded"]
+    assert excluded["CSAT"] == "recorded after the cut-off for 80% of decisions"
+    assert "almost perfectly" in excluded["Exit score"]
+    sentence = story.leakage_sentence(model)
+    assert sentence.startswith("Left out as possible leakage: Exit score (alone it sorts")
+    assert "CSAT (recorded after the cut-off for 80% of decisions)" in sentence
+    rows = story.check_rows(model, report)
+    title = story.checks_title(rows)
+    assert title.startswith("1 of 5 model checks flagged a problem (leakage)"), title
+    found = rows.set_index("check").loc["Leakage", "found"]
+    assert "Exit score" in found and "CSAT" in found
+
+
+def test_without_the_guard_the_leaked_score_looked_like_a_huge_driver(leaky_client) -> None:
+    """The fixture triggers the first version's failure: unguarded, the score recorded at
+    the outcome gets an odds ratio of several per point and every check passes."""
+    from playbook.findings import drivers as story
+
+    table, report = _leaky_table(leaky_client)
+    model = d.fit_renewal_model(table, ["CSAT", "Usage"], max_auc=1.0)
+    assert model.coefficients.at["CSAT", "odds_ratio"] > 3
+    assert story.checks_title(story.check_rows(model, report)).startswith(
+        "All five model checks pass")
+
+
+def test_univariate_auc_by_hand() -> None:
+    from playbook.analyses.drivers.leakage import univariate_auc
+
+    y = pd.Series([1, 1, 0, 0])
+    # scores 4, 3 for renewals; 2, 3 for non-renewals: pairs (4>2, 4>3, 3>2, 3=3 half) = 3.5/4
+    assert univariate_auc(y, pd.Series([4.0, 3.0, 2.0, 3.0])) == pytest.approx(0.875)
+    assert univariate_auc(y, pd.Series([1.0, 2.0, 3.0, 4.0])) == pytest.approx(1.0)  # folded
+    # a categorical: level a renews 2/2, level b 0/2 -> perfect
+    assert univariate_auc(y, pd.Series(["a", "a", "b", "b"])) == pytest.approx(1.0)

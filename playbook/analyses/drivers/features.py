@@ -25,6 +25,7 @@ __all__ = [
     "NOT_RECORDED",
     "NO_ANSWER",
     "NPS_LEVELS",
+    "RECORDED_SUFFIX",
     "TICKET_FEATURES",
     "TICKET_WINDOW_DAYS",
     "USAGE_FEATURES",
@@ -192,6 +193,11 @@ NO_ANSWER = "no answer"
 NPS_LEVELS = ("not a detractor", "detractor", NO_ANSWER)
 #: The level of a categorical client variable whose value the export leaves blank.
 NOT_RECORDED = "not recorded"
+#: An accounts variable ``var_<key>`` may come with the date each value was recorded, in the
+#: column ``var_<key>_recorded`` (params ``variables.<key>.recorded``; the loader names it
+#: so). A value recorded after a decision's cut-off may carry the outcome: the leakage guard
+#: (:mod:`playbook.analyses.drivers.leakage`) leaves such a variable out.
+RECORDED_SUFFIX = "_recorded"
 
 
 def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_nps: float,
@@ -424,6 +430,9 @@ def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,
             by_id = acc.set_index(acc["account_id"].astype("string"))[var.column]
             values = base["account_id"].map(by_id)
             snapshot.append(var.label)
+            after = _recorded_after_cutoff(base, acc, var.column + RECORDED_SUFFIX)
+            if after is not None:
+                report["recorded_after_cutoff"][var.label] = after
         out[var.label] = _variable_feature(values, var)
         if var.kind != "numeric" and var.reference is not None and \
                 not values.astype("string").eq(var.reference).any():
@@ -438,6 +447,18 @@ def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,
             f"{', '.join(snapshot)}: the accounts file's current value"
             f"{'s' if len(snapshot) > 1 else ''}, not the value at the cut-off.")
     return _built(report, out)
+
+
+def _recorded_after_cutoff(base: pd.DataFrame, accounts: pd.DataFrame, column: str
+                           ) -> float | None:
+    """Share (0-1) of decisions whose account's value was recorded after the decision's
+    cut-off, from the recording date in ``accounts[column]`` (None when the accounts carry
+    no such date; a decision without a date is not counted as late)."""
+    if not has_values(accounts, column):
+        return None
+    when = pd.to_datetime(accounts.set_index(accounts["account_id"].astype("string"))[column])
+    recorded = base["account_id"].map(when)
+    return float((recorded > base["cutoff_date"]).mean()) if len(base) else 0.0
 
 
 def _usage_variable(base: pd.DataFrame, usage: pd.DataFrame, column: str) -> pd.Series:

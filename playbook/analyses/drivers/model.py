@@ -26,6 +26,7 @@ from statsmodels.tools.sm_exceptions import (
 
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
+from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.errors import DriverModelError
 
 __all__ = ["DriverModel", "fit_logit", "fit_renewal_model"]
@@ -100,6 +101,8 @@ def fit_renewal_model(
     reduce_features: bool = True,
     penalty: float = 1.0,
     cluster_by: str | None = "account_id",
+    recorded_after: Mapping[str, float] | None = None,
+    max_auc: float = LEAKAGE_AUC,
 ) -> DriverModel:
     """Logistic regression of renewal on the features, with checks that run every time.
 
@@ -134,6 +137,14 @@ def fit_renewal_model(
         cluster-robust by that column (an account's decisions are not independent
         observations); otherwise, or when the column is absent or None, they are the usual
         maximum-likelihood ones.
+    recorded_after : mapping, optional
+        Feature -> share of decisions whose value was recorded after their cut-off
+        (``report["recorded_after_cutoff"]`` of :func:`modelling_table`): any share above 0
+        leaves the feature out as possible leakage.
+    max_auc : float
+        A feature whose univariate AUC exceeds this is left out as possible leakage
+        (:func:`playbook.analyses.drivers.leakage.leakage_screen`, run first, on each
+        feature's own non-missing rows).
 
     Returns
     -------
@@ -144,21 +155,28 @@ def fit_renewal_model(
         (features dropped for having one value), ``vif`` (feature -> VIF of the kept
         features), ``vif_dropped`` (feature -> VIF when dropped), ``events_per_feature``
         (value, minimum, below_minimum, removed features), ``separation`` (detected, reasons,
-        separating_features, fallback) and ``warnings`` (sentences for the notebook).
+        separating_features, fallback), ``leakage`` (excluded: feature -> why, auc,
+        recorded_after, max_auc, kept) and ``warnings`` (sentences for the notebook).
 
     Raises
     ------
     DriverModelError
         When fewer than 2 decisions of either outcome remain or no feature is left.
     """
+    leakage = leakage_screen(table, list(features), outcome=outcome,
+                             recorded_after=recorded_after, max_auc=max_auc)
+    features = leakage["kept"]
     data = table[[outcome, *features]].copy()
     complete = data.notna().all(axis=1)
     data = data.loc[complete]
     y = as_numeric(data[outcome])
     checks: dict[str, Any] = {
         "rows_dropped_missing": int((~complete).sum()),
+        "leakage": leakage,
         "warnings": [],
     }
+    if leakage["excluded"]:
+        checks["warnings"].append(leakage_sentence(leakage["excluded"]))
     if checks["rows_dropped_missing"]:
         checks["warnings"].append(
             f"{checks['rows_dropped_missing']} of {len(table)} decisions lack a feature value "
@@ -213,6 +231,13 @@ def fit_renewal_model(
         params=fit["params"],
         design_means=X.drop(columns="const").mean(),
     )
+
+
+def leakage_sentence(excluded: Mapping[str, str]) -> str:
+    """"Left out as possible leakage: last_csat (recorded after the cut-off for 80% of
+    decisions)." (feature names as in the table; the findings use the labels)."""
+    return ("Left out as possible leakage: "
+            + "; ".join(f"{f} ({why})" for f, why in excluded.items()) + ".")
 
 
 def _class_balance(y: pd.Series) -> dict[str, Any]:

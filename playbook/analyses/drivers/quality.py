@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats as sps
 
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import apply_terms, make_terms, sigmoid
 from playbook.analyses.drivers.model import fit_logit
+from playbook.analyses.drivers.scores import ArrayLike, auc
 from playbook.errors import DriverModelError
 
 __all__ = [
@@ -26,26 +26,6 @@ __all__ = [
     "cross_validated_quality",
     "lift_by_decile",
 ]
-
-ArrayLike = Sequence[float] | np.ndarray | pd.Series
-
-
-def auc(y: ArrayLike, score: ArrayLike) -> float:
-    """Area under the ROC curve by the Mann-Whitney rank formula.
-
-    ``AUC = (R1 - n1 (n1 + 1) / 2) / (n1 n0)`` with ``R1`` the sum of the (average, for ties)
-    ranks of the scores of the positives (``y == 1``). 1 = perfect ranking, 0.5 = no better
-    than chance, 0 = perfectly reversed. NaN when one class is absent.
-    """
-    y_arr = np.asarray(y, dtype=float)
-    s = np.asarray(score, dtype=float)
-    n1 = int((y_arr == 1).sum())
-    n0 = len(y_arr) - n1
-    if n1 == 0 or n0 == 0:
-        return math.nan
-    ranks = sps.rankdata(s)
-    return float((ranks[y_arr == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
 
 def brier_score(y: ArrayLike, p: ArrayLike) -> float:
     """Mean squared difference between outcome (0/1) and predicted probability (0-1)."""

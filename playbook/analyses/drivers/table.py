@@ -162,8 +162,12 @@ def modelling_table(
         ``built`` (list of feature names), ``skipped`` (feature -> reason), ``notes`` (list of
         sentences about limitations), ``cutoff_days``, ``n_decisions``,
         ``cutoff_before_start`` (decisions whose cut-off precedes the account's start),
-        ``variables`` (key -> feature name of each client variable built) and ``units``
-        (feature -> (scale, unit) of the numeric client variables).
+        ``variables`` (key -> feature name of each client variable built), ``units``
+        (feature -> (scale, unit) of the numeric client variables) and
+        ``recorded_after_cutoff`` (feature -> share of decisions whose value was recorded
+        after their cut-off: an accounts variable with a recording date, see
+        :data:`~playbook.analyses.drivers.features.RECORDED_SUFFIX`; pass it to
+        :func:`fit_renewal_model`, whose leakage guard leaves such a feature out).
 
     Notes
     -----
@@ -189,6 +193,7 @@ def modelling_table(
         "cutoff_capped_at_as_of": 0,
         "variables": {},
         "units": {},
+        "recorded_after_cutoff": {},
     }
     if as_of is not None:
         late = base["cutoff_date"] > pd.Timestamp(as_of)

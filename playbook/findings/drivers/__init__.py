@@ -53,6 +53,8 @@ from playbook.findings.drivers.model import (
     forest_title,
     headline,
     history_sentence,
+    leading_drivers,
+    leakage_sentence,
     model_record,
     month_to_month_sentence,
 )
@@ -90,6 +92,8 @@ __all__ = [
     "headline",
     "history_sentence",
     "label",
+    "leading_drivers",
+    "leakage_sentence",
     "lift",
     "lift_title",
     "model_record",

@@ -54,7 +54,8 @@ SUBJECTS = {
     "contract_value": "A contract value one standard deviation higher",
 }
 
-CHECK_NAMES = ("class balance", "events per model column", "collinearity", "separation")
+CHECK_NAMES = ("class balance", "events per model column", "collinearity", "separation",
+               "leakage")
 
 
 def label(term: str) -> str:

@@ -202,6 +202,8 @@ def check_rows(model: Any, built: dict, history: dict | None = None,
                    else "ordinary maximum likelihood"),
         "flag": bool(sep.get("detected")),
     })
+    if c.get("leakage") is not None:
+        rows.append(_leakage_row(c["leakage"]))
     cl = c.get("clustering") or {}
     if cl.get("by"):
         rows.append({
@@ -242,15 +244,54 @@ def check_rows(model: Any, built: dict, history: dict | None = None,
     return pd.DataFrame(rows)
 
 
+def _leakage_row(leakage: dict) -> dict:
+    """The leakage guard's row (:func:`playbook.analyses.drivers.leakage.leakage_screen`)."""
+    excluded = leakage.get("excluded") or {}
+    limit = tf.number(leakage.get("max_auc"), 2)
+    if not excluded:
+        return {"check": "Leakage",
+                "found": f"none found: no feature recorded after its cut-off, none sorts "
+                         f"renewals alone (univariate AUC at most {limit})",
+                "action": "none needed", "flag": False}
+    return {"check": "Leakage",
+            "found": "; ".join(f"{label(f)}: {why}" for f, why in excluded.items()),
+            "action": "left out of the model as possible leakage", "flag": True}
+
+
+def leakage_sentence(model: Any) -> str:
+    """Rule: name every feature the leakage guard left out, with why ("" when none was):
+    "Left out as possible leakage: CSAT score (recorded after the cut-off for 80% of
+    decisions)." Markdown: a client variable's label is escaped."""
+    excluded = (model.checks.get("leakage") or {}).get("excluded") or {}
+    if not excluded:
+        return ""
+    return ("Left out as possible leakage: "
+            + "; ".join(f"{tf.md_escape(label(f))} ({why})" for f, why in excluded.items())
+            + ". A feature written after the decision's cut-off, or one that alone sorts "
+            "renewals from non-renewals almost perfectly, is most likely the outcome "
+            "recorded another way, not a warning sign.")
+
+
+#: The checks the title counts, as their rows begin, and what passing each says.
+_CORE_CHECKS = {
+    "class balance": "outcomes balanced enough",
+    "events per": "enough events per feature",
+    "collinearity": "no collinearity",
+    "separation": "no perfect prediction",
+    "leakage": "no sign of leakage",
+}
+
+
 def checks_title(rows: pd.DataFrame) -> str:
-    """Rule: 'all four checks pass' when none of class balance, events per column,
-    collinearity and separation is flagged; otherwise name the flagged ones."""
-    core = rows[rows["check"].str.lower().str.startswith(
-        ("class balance", "events per", "collinearity", "separation"))]
+    """Rule: 'all five checks pass' when none of class balance, events per column,
+    collinearity, separation and leakage is flagged; otherwise name the flagged ones."""
+    core = rows[rows["check"].str.lower().str.startswith(tuple(_CORE_CHECKS))]
     flagged = core[core["flag"]]
     if flagged.empty:
-        return ("All four model checks pass: outcomes balanced enough, enough events per "
-                "feature, no collinearity, no perfect prediction")
+        count = {4: "four", 5: "five"}.get(len(core), str(len(core)))
+        passed = [text for start, text in _CORE_CHECKS.items()
+                  if core["check"].str.lower().str.startswith(start).any()]
+        return f"All {count} model checks pass: " + ", ".join(passed)
     names = ", ".join(flagged["check"].str.lower())
     return (f"{len(flagged)} of {len(core)} model checks flagged a problem ({names}); "
             "the action taken is listed")
