@@ -63,7 +63,7 @@ if nb.has_mrr_history(p.period.trailing_months):
 # ## Cohort retention
 
 # %%
-if nb.has_mrr_history(12):
+if nb.has_mrr_history(12, enables="cohort retention"):
     logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
     nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)

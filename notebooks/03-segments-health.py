@@ -23,6 +23,7 @@ import pandas as pd
 
 from playbook import session
 from playbook.analyses import backtest, clv, health, segments
+from playbook.evidence import need
 from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
 
@@ -63,42 +64,54 @@ nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), det
 
 # %% tags=["remove_cell"]
 lc = p.lifecycle
+# stages need measured use (depth = active users / licensed seats) and billing (expansion);
+# the Onboarding stage needs onboarding milestones: no stage is placed from a default
+stage_needs = (need("usage", "active_users", "licensed_seats"), need("mrr"))
+onboarding_view = "onboarding progress (accounts stuck in onboarding, step completion)"
+has_onboarding = d.has("onboarding")
 key_steps = lc.onboarding_steps or segments.onboarding_step_order(d["accounts"],
                                                                   d.get("onboarding"))
 stage_rules = dict(onboarding=d.get("onboarding"), usage=d.get("usage"), mrr=d.get("mrr"),
-                   onboarding_days=lc.onboarding_days, active_depth=lc.active_depth,
-                   expanding_growth=lc.expanding_growth,
+                   onboarding_days=lc.onboarding_days if has_onboarding else None,
+                   active_depth=lc.active_depth, expanding_growth=lc.expanding_growth,
                    transformational_depth=lc.transformational_depth,
                    transformational_products=lc.transformational_products,
                    steps=key_steps or None)
-snapshots = segments.month_ends(nb.as_of, lc.history_months)
-history = segments.stage_history(d["accounts"], dates=snapshots, **stage_rules)
 stages = segments.lifecycle_stage(d["accounts"], as_of=nb.as_of, **stage_rules)
 
 # %%
-stage_table = segments.stage_summary(stages, segments.time_in_stage(history))
-nb.record("lifecycle", stage_table.reset_index())
-nb.show(story.lifecycle(stage_table, lc.history_months))
+staged = nb.requires(*stage_needs, enables="the lifecycle stages")
+if staged:
+    snapshots = segments.month_ends(nb.as_of, lc.history_months)
+    history = segments.stage_history(d["accounts"], dates=snapshots, **stage_rules)
+    stage_table = segments.stage_summary(stages, segments.time_in_stage(history))
+    nb.record("lifecycle", stage_table.reset_index())
+    nb.show(story.lifecycle(stage_table, lc.history_months,
+                            onboarding_measured=has_onboarding))
 
 # %%
-stages_then = segments.lifecycle_stage(d["accounts"], as_of=year_start, **stage_rules)
-stage_leak = segments.tier_concentration(d["accounts"], stages_then,
-                                         churned=d.get("churn_events"),
-                                         window=(year_start, nb.as_of), mrr=scores_then["mrr"],
-                                         small_group_n=t.small_group_n)
-nb.record("lifecycle_churn", stage_leak.reset_index())
-nb.show(story.stage_churn(stage_leak), detail=True)
+if staged:
+    stages_then = segments.lifecycle_stage(d["accounts"], as_of=year_start, **stage_rules)
+    stage_leak = segments.tier_concentration(d["accounts"], stages_then,
+                                             churned=d.get("churn_events"),
+                                             window=(year_start, nb.as_of),
+                                             mrr=scores_then["mrr"],
+                                             small_group_n=t.small_group_n)
+    nb.record("lifecycle_churn", stage_leak.reset_index())
+    nb.show(story.stage_churn(stage_leak), detail=True)
 
 # %%
-stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
-                                  days=lc.stuck_onboarding_days, onboarding=d.get("onboarding"),
-                                  mrr=scores["mrr"], steps=key_steps or None)
-nb.record("stuck_onboarding", {"accounts": len(stuck), "mrr": stuck["mrr"].sum(),
-                               "days": lc.stuck_onboarding_days})
-nb.show(story.stuck_table(stuck, lc.stuck_onboarding_days, nb.currency))
+if nb.requires("onboarding", enables=onboarding_view):
+    stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
+                                      days=lc.stuck_onboarding_days,
+                                      onboarding=d.get("onboarding"), mrr=scores["mrr"],
+                                      steps=key_steps or None)
+    nb.record("stuck_onboarding", {"accounts": len(stuck), "mrr": stuck["mrr"].sum(),
+                                   "days": lc.stuck_onboarding_days})
+    nb.show(story.stuck_table(stuck, lc.stuck_onboarding_days, nb.currency))
 
 # %%
-if nb.requires("onboarding", enables="onboarding step completion"):
+if nb.requires("onboarding", enables=onboarding_view):
     cohort = (nb.as_of - nb.months(lc.cohort_months),
               nb.as_of - pd.Timedelta(days=lc.stuck_onboarding_days))
     funnel = segments.onboarding_funnel(d["accounts"], d["onboarding"], as_of=nb.as_of,
@@ -111,22 +124,26 @@ if nb.requires("onboarding", enables="onboarding step completion"):
 
 # %%
 scored = nb.ctx.health_scores
-has_health = bool(scored["health_score"].notna().any())
-nb.record("health_bands", scored["health_band"].value_counts().to_dict())
+used = health.measures_available(scored, p.health.weights)
+has_health = len(used) >= health.MIN_MEASURES  # one measure alone is not a health score
+health_source = story.measures_source(used)
 if has_health:
+    nb.record("health_bands", scored["health_band"].value_counts().to_dict())
     mix = health.band_mix(scored, by="segment", mrr=scores["mrr"])
     nb.record("health_bands_by_segment", mix.reset_index())
-    nb.say(story.health_sentence(scored))
-    nb.show(story.band_mix(mix, nb.currency, t.small_group_n), detail=True)
+    nb.say(story.health_sentence(scored, used))
+    nb.show(story.band_mix(mix, nb.currency, t.small_group_n, health_source), detail=True)
 else:
-    nb.say(story.no_health_sentence(len(scored)))
+    nb.skip("the health scorecard",
+            story.too_few_measures_sentence(used, len(scored), health.MIN_MEASURES),
+            [f"health measures (fewer than {health.MIN_MEASURES})"])
 
 # %%
 if has_health:
     examples = health.health_examples(scored, scores["mrr"], per_band=2)
     names = d["accounts"].drop_duplicates("account_id").set_index("account_id").get("name")
-    nb.show(story.health_examples(examples, p.health.weights, nb.currency, names),
-            detail=True)
+    nb.show(story.health_examples(examples, used["effective_weight"].to_dict(), nb.currency,
+                                  names, health_source), detail=True)
 
 # %% [markdown]
 # ## Does the score predict renewal?
@@ -134,6 +151,8 @@ if has_health:
 # %%
 decisions = nb.ctx.renewal_decisions
 monthly = nb.ctx.month_to_month_accounts
+backtest_source = story.measures_source(
+    used, "renewals" if d.has("renewals") else "churn_events")
 if len(monthly):
     nb.say(driver_story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
@@ -150,13 +169,20 @@ if tested:
     nb.record("backtest", {**auc, "min_auc": p.health.backtest_min_auc,
                            "predicts": story.predicts(auc, p.health.backtest_min_auc)})
     nb.show(story.backtest_bands(outcomes, auc, p.health.backtest_min_auc,
-                                 p.health.backtest_months, p.drivers.cutoff_days))
+                                 p.health.backtest_months, p.drivers.cutoff_days,
+                                 backtest_source))
+elif not has_health:
+    nb.skip("the health-score backtest", "Not shown: with no health score (see the "
+            "scorecard above) there is no score to test against past renewals.",
+            [f"health measures (fewer than {health.MIN_MEASURES})"])
 else:
     nb.say(story.no_backtest_sentence(len(recent), p.health.backtest_months))
 
 # %%
 if tested:
     signal = backtest.measure_signal(past, renewed, p.health.weights)
+    signal = signal.loc[signal.index.isin(used.index)].assign(  # measures with data only
+        weight=used["effective_weight"])
     reg = backtest.regression_weights(past, renewed)
     cv = (backtest.cross_validated_weights(past, renewed, p.health.weights,
                                            folds=p.health.backtest_folds,
@@ -165,14 +191,26 @@ if tested:
     nb.record("backtest_measures", signal.reset_index())
     nb.record("proposed_weights", {"weights": reg["weights"], "cross_validated": cv,
                                    "error": reg["error"]})
-    nb.show(story.measure_signal(signal, reg, cv), detail=True)
-    nb.say(story.weights_sentence(reg, cv, p.health.weights, auc, p.health.backtest_min_auc))
+    nb.show(story.measure_signal(signal, reg, cv, backtest_source), detail=True)
+    nb.say(story.weights_sentence(reg, cv, used["effective_weight"].to_dict(), auc,
+                                  p.health.backtest_min_auc))
 
 # %% [markdown]
 # ## Relationship risk
 
 # %%
-if nb.requires("contacts", "touches", enables="relationship-risk flags"):
+# who is an executive or a user, how strong each tie is, and which contact a touch reached:
+# without them every account would be flagged by default
+if nb.requires(need("contacts", "relationship_strength", any_of=("role", "seniority")),
+               need("touches", "contact_id"), enables="relationship-risk flags"):
+    rules = {"exec_days": t.exec_contact_days_before_renewal,
+             "user_days": t.user_contact_days_after_drop,
+             "renewal_horizon_days": t.renewal_horizon_days,
+             "strong_exec_enterprise": t.strong_exec_relationships_enterprise,
+             "strong_exec_smb": t.strong_exec_relationships_smb,
+             "enterprise_segments": tuple(t.enterprise_segments),
+             "usage_drop_share": t.usage_drop_share,
+             "strong_adoption_depth": t.strong_adoption_depth}
     flags = health.relationship_flags(
         d["accounts"], d["contacts"], d["touches"], d.get("usage"), as_of=nb.as_of,
         exec_days=t.exec_contact_days_before_renewal, user_days=t.user_contact_days_after_drop,

@@ -96,7 +96,8 @@ def test_lifecycle_title_and_exhibit():
                            index=pd.Index(["Onboarding", "Adopting", "Actively using"],
                                           name="stage"))
     assert story.lifecycle_title(summary) == (
-        "Most accounts are 'Actively using' (50%); 20% are still in 'Onboarding'")
+        "The largest group of accounts is 'Actively using' (50%); 20% are still in "
+        "'Onboarding'")
     spec = story.lifecycle(summary, 24)
     assert isinstance(spec.content, Figure)
     texts = [t.get_text() for t in spec.content.axes[0].texts]
@@ -108,7 +109,7 @@ def test_lifecycle_title_and_exhibit():
 def test_lifecycle_title_when_most_are_in_the_first_stage():
     summary = pd.DataFrame({"accounts": [8, 2]},
                            index=pd.Index(["Onboarding", "Adopting"], name="stage"))
-    assert story.lifecycle_title(summary) == "Most accounts are still in 'Onboarding': 80% of them"
+    assert story.lifecycle_title(summary) == "Most accounts are still in 'Onboarding' (80%)"
     assert story.lifecycle_title(summary.assign(accounts=0)) == (
         "No active accounts to place in the lifecycle")
 

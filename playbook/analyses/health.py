@@ -247,6 +247,53 @@ def health_scores(
     return out
 
 
+#: Fewest measures a health *score* combines: one measure alone is that measure (e.g. ticket
+#: load), not a health score, and the report does not call it one.
+MIN_MEASURES = 2
+#: The table each measure comes from (products owned is a column of ``accounts``).
+MEASURE_TABLES = {
+    "usage": "usage",
+    "nps": "surveys",
+    "products": "accounts",
+    "tickets": "tickets",
+    "executive_relationship": "csm_inputs",
+    "champion_quality": "csm_inputs",
+}
+
+
+def measures_available(scored: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
+    """The measures the scorecard actually used, with their effective weights.
+
+    A measure is used when its weight (``health.weights``) is above 0 and at least one
+    active account has a score for it (``score_<m>`` of :func:`health_scores`). Its
+    effective weight is its weight over the sum of the weights of the used measures: the
+    weights of measures without data are spread pro rata, so an account measured on every
+    used measure is scored with exactly these weights.
+
+    Returns
+    -------
+    DataFrame indexed by measure (order of :data:`HEALTH_MEASURES`): ``weight`` (as set),
+    ``effective_weight`` (0-1, sums to 1), ``accounts`` (accounts with a score for it),
+    ``share_accounts`` (of all scored rows) and ``table`` (:data:`MEASURE_TABLES`). Empty
+    when no measure has data.
+    """
+    rows = {}
+    for m in HEALTH_MEASURES:
+        w = float(weights.get(m, 0) or 0)
+        col = scored.get(f"score_{m}")
+        n = int(col.notna().sum()) if col is not None else 0
+        if w > 0 and n > 0:
+            rows[m] = {"weight": w, "accounts": n,
+                       "share_accounts": n / len(scored) if len(scored) else np.nan,
+                       "table": MEASURE_TABLES[m]}
+    out = pd.DataFrame.from_dict(rows, orient="index",
+                                 columns=["weight", "accounts", "share_accounts", "table"])
+    out.index.name = "measure"
+    total = out["weight"].sum()
+    out.insert(1, "effective_weight", out["weight"] / total if total > 0 else np.nan)
+    return out
+
+
 # --------------------------------------------------------------------------- relationships
 def relationship_flags(
     accounts: pd.DataFrame,

@@ -40,7 +40,7 @@ def lifecycle_stage(
     usage: pd.DataFrame | None = None,
     mrr: pd.DataFrame | None = None,
     n_steps: int = 6,
-    onboarding_days: int,
+    onboarding_days: int | None,
     active_depth: float,
     expanding_growth: float,
     transformational_depth: float,
@@ -55,7 +55,9 @@ def lifecycle_stage(
     1. **Onboarding**: fewer than ``n_steps`` distinct onboarding steps (or, when ``steps``
        is given, not every one of those named key steps) completed on or
        before ``as_of``. Without an ``onboarding`` table: tenure (``as_of - start_date``)
-       under ``onboarding_days`` days.
+       under ``onboarding_days`` days; with ``onboarding_days=None`` no account is placed
+       in Onboarding (the report's rule: the stage needs the onboarding table, a tenure
+       default is not evidence).
     2. **Transformational**: usage depth (active / licensed seats, latest month) >=
        ``transformational_depth`` and products >= ``transformational_products``.
     3. **Expanding**: MRR grew by >= ``expanding_growth`` (0.10 = 10%) over the 12 months to
@@ -91,9 +93,11 @@ def _onboarded(
     as_of: pd.Timestamp,
     onboarding: pd.DataFrame | None,
     n_steps: int,
-    onboarding_days: int,
+    onboarding_days: int | None,
     key_steps: Sequence[str] | None = None,
 ) -> pd.Series:
+    if onboarding is None and onboarding_days is None:
+        return pd.Series(True, index=acc.index)
     if onboarding is None:
         tenure = (as_of - date_column(acc, "start_date")).dt.days
         return (tenure >= onboarding_days).fillna(True).astype(bool)

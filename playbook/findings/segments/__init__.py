@@ -27,10 +27,12 @@ from playbook.findings.segments.health import (
     health_sentence,
     measure_label,
     measure_signal,
+    measures_source,
     no_backtest_sentence,
     no_health_sentence,
     predicts,
     signal_title,
+    too_few_measures_sentence,
     weights_sentence,
 )
 from playbook.findings.segments.lifecycle import (
@@ -66,9 +68,10 @@ __all__ = [
     "at_risk_table", "at_risk_title", "backtest_bands", "backtest_title", "band_mix",
     "band_mix_title", "clv_assumptions", "clv_table", "clv_title", "examples_title",
     "flags_table", "flags_title", "health_examples", "health_sentence", "lifecycle",
-    "lifecycle_title", "measure_label", "measure_signal", "no_backtest_sentence",
+    "lifecycle_title", "measure_label", "measure_signal", "measures_source",
+    "no_backtest_sentence",
     "no_health_sentence", "onboarding_steps", "onboarding_title", "predicts", "pyramid_title",
     "signal_title", "stability_title", "stage_churn", "stage_churn_title", "stuck_table",
-    "stuck_title", "tier_leak_title", "tier_stability", "tier_table", "value_pyramid",
-    "weights_sentence",
+    "stuck_title", "tier_leak_title", "tier_stability", "tier_table",
+    "too_few_measures_sentence", "value_pyramid", "weights_sentence",
 ]

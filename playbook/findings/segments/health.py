@@ -51,17 +51,51 @@ def no_backtest_sentence(decisions: int, months: int) -> str:
             "cannot be tested yet.")
 
 
-def health_sentence(scored: pd.DataFrame) -> str:
+def _measure_name(m: str) -> str:
+    """A measure as prose names it ("ticket load", "NPS"), escaped for markdown."""
+    return "NPS" if m == "nps" else tf.md_escape(measure_label(m).lower())
+
+
+def measures_source(used: pd.DataFrame, *extra: str) -> str:
+    """Source line of an exhibit built on the health measures: accounts, the tables of the
+    measures actually used (``used``: :func:`playbook.analyses.health.measures_available`)
+    and ``extra`` tables, each once."""
+    tables = ["accounts", *used.get("table", pd.Series(dtype=object)).tolist(), *extra]
+    return ", ".join(dict.fromkeys(tables))
+
+
+def health_sentence(scored: pd.DataFrame, used: pd.DataFrame) -> str:
+    """The band split and the method: the measures actually used with their effective
+    weights (weights of measures without data spread over the rest)."""
     bands = scored["health_band"].value_counts(normalize=True)
-    measures = scored["measures_used"].dropna()
-    used = ", ".join(tf.md_escape(measure_label(m).lower()) if m != "nps" else "NPS"
-                     for m in measures.mode().iloc[0].split(",")) if len(
-        measures) and measures.mode().iloc[0] else "no measures"
+    parts = ", ".join(f"{_measure_name(m)} {tf.pct(w, 0)}"
+                      for m, w in used["effective_weight"].items())
+    partial = used.loc[used["share_accounts"] < 1]
+    gaps = ("" if partial.empty else " Not every account has every measure ("
+            + ", ".join(f"{_measure_name(m)} for {tf.pct(r['share_accounts'], 0)}"
+                        for m, r in partial.iterrows())
+            + " of accounts); a measure an account lacks has its weight spread over its "
+            "other measures.")
     return (f"Of {len(scored):,} active accounts, {tf.pct(bands.get('green', 0), 0)} score "
             f"green, {tf.pct(bands.get('yellow', 0), 0)} yellow and "
-            f"{tf.pct(bands.get('red', 0), 0)} red. Each score is the weighted sum of its "
-            f"measures ({used}); a missing measure's weight is spread over the others. "
-            "Weights and bands are parameters (health.weights, health.bands).")
+            f"{tf.pct(bands.get('red', 0), 0)} red. Each score is the weighted sum of the "
+            f"{len(used)} measures the data supplies, with these weights: {parts} (the set "
+            f"weights, rescaled to the measures with data).{gaps} Weights and bands are "
+            "parameters (health.weights, health.bands).")
+
+
+def too_few_measures_sentence(used: pd.DataFrame, n_accounts: int, min_measures: int) -> str:
+    """Said instead of the scorecard when fewer than ``min_measures`` measures have data:
+    one measure is that measure, not a health score."""
+    if used.empty:
+        return no_health_sentence(n_accounts)
+    only = _measure_name(used.index[0])
+    return (f"Not shown: a health score needs at least {min_measures} measures, and the "
+            f"client's data supplies only {only} (for "
+            f"{tf.pct(used['share_accounts'].iloc[0], 0)} of the {n_accounts:,} active "
+            "accounts); one measure is not a health score. Add usage (active users and "
+            "licensed seats), NPS surveys, products owned or CSM inputs (executive "
+            "relationship, champion quality) to the data request.")
 
 
 def band_mix_title(mix: pd.DataFrame, small_n: int) -> str:
@@ -79,7 +113,9 @@ def band_mix_title(mix: pd.DataFrame, small_n: int) -> str:
             f"its accounts against {tf.pct(mix.loc['All', 'share_red'], 0)} overall")
 
 
-def band_mix(mix: pd.DataFrame, currency: str, small_n: int) -> ExhibitSpec:
+def band_mix(mix: pd.DataFrame, currency: str, small_n: int,
+             source: str = "accounts") -> ExhibitSpec:
+    """Band shares by segment; ``source``: :func:`measures_source` of the measures used."""
     share_cols = [c for c in mix.columns if c.startswith("share_")]
     shares = mix[share_cols].rename(columns=lambda c: c.removeprefix("share_"))
     labels = [f"{g} (n={int(n):,}{', too small' if n < small_n else ''})"
@@ -93,8 +129,7 @@ def band_mix(mix: pd.DataFrame, currency: str, small_n: int) -> ExhibitSpec:
     return ExhibitSpec(
         fig, band_mix_title(mix, small_n),
         "Share of active accounts per health band, by segment, as of the period end",
-        "accounts, usage, surveys, tickets, csm_inputs", n=int(mix.loc["All", "accounts"]),
-        notes=notes)
+        source, n=int(mix.loc["All", "accounts"]), notes=notes)
 
 
 def examples_title(examples: pd.DataFrame) -> str:
@@ -114,7 +149,9 @@ def examples_title(examples: pd.DataFrame) -> str:
 
 
 def health_examples(examples: pd.DataFrame, weights: Mapping[str, float], currency: str,
-                    names: pd.Series | None = None) -> ExhibitSpec:
+                    names: pd.Series | None = None, source: str = "accounts") -> ExhibitSpec:
+    """Example accounts' points per measure: one column per measure of ``weights`` (pass
+    the effective weights of the measures used, so no column is all dashes)."""
     ex = examples.copy()
     if names is not None:
         ex["name"] = names.reindex(ex.index)
@@ -137,8 +174,7 @@ def health_examples(examples: pd.DataFrame, weights: Mapping[str, float], curren
     return ExhibitSpec(
         t, examples_title(ex),
         "Points each measure adds to the 0-100 health score, for example accounts per band "
-        "(column headers: measure and weight)", "usage, surveys, tickets, csm_inputs, "
-        "accounts", n=len(t),
+        "(column headers: measure and weight)", source, n=len(t),
         notes="Points = weight x the measure's own 0-100 score; the points add up to the "
               "score. A dash: measure missing, its weight spread over the others. Examples: "
               "per band, the largest accounts measured on the most measures, one per segment "
@@ -173,7 +209,10 @@ def backtest_title(outcomes: pd.DataFrame, auc: Mapping[str, float], min_auc: fl
 
 
 def backtest_bands(outcomes: pd.DataFrame, auc: Mapping[str, float], min_auc: float,
-                   months: int, cutoff_days: int) -> ExhibitSpec:
+                   months: int, cutoff_days: int,
+                   source: str = "accounts, renewals") -> ExhibitSpec:
+    """Renewal rate by band at the cut-off; ``source``: :func:`measures_source` of the
+    measures used and the decisions' tables."""
     rows = outcomes.drop(index="total", errors="ignore").reset_index()
     rows = rows.rename(columns={rows.columns[0]: "group"})
     rows["low"] = 1 - rows["churn_rate_high"]
@@ -189,8 +228,8 @@ def backtest_bands(outcomes: pd.DataFrame, auc: Mapping[str, float], min_auc: fl
         fig, backtest_title(outcomes, auc, min_auc),
         f"Renewal rate of the decisions of the last {months} months by health band "
         f"{cutoff_days} days before the decision, with 95% intervals",
-        "accounts, usage, surveys, tickets, csm_inputs, renewals",
-        n=int(outcomes.loc["total", "n"]) if "total" in outcomes.index else None,
+        source, n=int(outcomes.loc["total", "n"]) if "total" in outcomes.index
+        else int(outcomes["n"].sum()),
         notes=f"Score recomputed from data dated on or before each cut-off. {auc_text}; "
               "0.50 = a coin toss, 1 = perfect ranking. Downgrades count as renewed.")
 
@@ -222,7 +261,10 @@ def _interval(est: float, lo: float, hi: float) -> str:
 
 
 def measure_signal(signal: pd.DataFrame, reg: Mapping[str, Any],
-                   cv: Mapping[str, Any] | None) -> ExhibitSpec:
+                   cv: Mapping[str, Any] | None,
+                   source: str = "accounts, renewals") -> ExhibitSpec:
+    """Each measure's own AUC and the regression's weights; ``source`` as for
+    :func:`backtest_bands`."""
     coefs = reg.get("coefficients", pd.DataFrame())
     proposed = reg.get("weights") or {}
     rows = []
@@ -258,8 +300,7 @@ def measure_signal(signal: pd.DataFrame, reg: Mapping[str, Any],
     return ExhibitSpec(
         t, signal_title(signal, cv),
         "Each health measure at the cut-off against the renewal outcome",
-        "accounts, usage, surveys, tickets, csm_inputs, renewals",
-        n=int(reg.get("n") or signal["n"].max()), notes=notes,
+        source, n=int(reg.get("n") or signal["n"].max()), notes=notes,
         formats={"weight now": "{:.0%}", "proposed weight": "{:.0%}", "AUC alone": "{:.2f}",
                  "odds ratio per 10 pts": "{:.2f}"})
 

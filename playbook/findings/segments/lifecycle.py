@@ -9,21 +9,28 @@ import pandas as pd
 
 from playbook import charts
 from playbook import textfmt as tf
+from playbook.analyses.segments.lifecycle import LIFECYCLE_STAGES
 from playbook.exhibits import ExhibitSpec
 from playbook.findings.segments.phrases import day_text, more_note
 
 
 def lifecycle_title(summary: pd.DataFrame) -> str:
+    """Rule: the largest stage and its share ("most" only above half the accounts); the
+    share still in the first stage when that stage is shown (it is left out when the data
+    cannot measure it, see :func:`lifecycle`)."""
     counts = summary["accounts"]
     if counts.sum() == 0:
         return "No active accounts to place in the lifecycle"
     top = counts.idxmax()
     first = summary.index[0]
-    if top == first:
-        return (f"Most accounts are still in '{first}': "
-                f"{tf.pct(counts.max() / counts.sum(), 0)} of them")
-    return (f"Most accounts are '{top}' ({tf.pct(counts.max() / counts.sum(), 0)}); "
-            f"{tf.pct(counts.iloc[0] / counts.sum(), 0)} are still in '{first}'")
+    largest = counts.max() / counts.sum()
+    share = tf.pct(largest, 0)
+    where = "still in " if top == first == LIFECYCLE_STAGES[0] else ""
+    lead = (f"Most accounts are {where}'{top}' ({share})" if largest > 0.5
+            else f"The largest group of accounts is {where}'{top}' ({share})")
+    if first != LIFECYCLE_STAGES[0] or top == first:
+        return lead
+    return f"{lead}; {tf.pct(counts.iloc[0] / counts.sum(), 0)} are still in '{first}'"
 
 
 def _months_text(row: pd.Series) -> str:
@@ -34,7 +41,15 @@ def _months_text(row: pd.Series) -> str:
     return f"median {lower}{tf.plural(int(round(med)), 'month')} in stage"
 
 
-def lifecycle(summary: pd.DataFrame, history_months: int) -> ExhibitSpec:
+def lifecycle(summary: pd.DataFrame, history_months: int, *,
+              onboarding_measured: bool = True) -> ExhibitSpec:
+    """Accounts per lifecycle stage. Without onboarding data (``onboarding_measured``
+    False) the Onboarding stage is left out and the notes say what would measure it."""
+    extra = ""
+    if not onboarding_measured:
+        summary = summary.drop(index=LIFECYCLE_STAGES[0], errors="ignore")
+        extra = (f" The '{LIFECYCLE_STAGES[0]}' stage is not shown: it needs the onboarding "
+                 "table (onboarding milestones reached per account).")
     notes = summary.apply(_months_text, axis=1)
     fig, ax = charts.new_figure(0.3 * len(summary) + 0.6)
     charts.ordered_bars(summary["accounts"], ax, annotations=notes)
@@ -43,7 +58,8 @@ def lifecycle(summary: pd.DataFrame, history_months: int) -> ExhibitSpec:
         "Active accounts by lifecycle stage, and how long they have been in it, as of the "
         "period end", "accounts, onboarding, usage, mrr", n=int(summary["accounts"].sum()),
         notes=f"Time in stage from monthly stage snapshots over {history_months} months; "
-              "'at least' where most accounts of the stage were in it the whole time.")
+              "'at least' where most accounts of the stage were in it the whole time."
+              + extra)
 
 
 def stage_churn_title(conc: pd.DataFrame) -> str:

@@ -1,0 +1,213 @@
+"""Evidence gating: the data each section or exhibit needs, and the line said without it.
+
+A section declares what it needs with :func:`need` (a table of the data contract,
+:mod:`playbook.contract`, the columns that must hold values, the fewest usable rows) and asks
+the session (``nb.requires(need("usage", "active_users", "licensed_seats"), enables=...)``).
+:func:`shortfalls` compares the declaration with the run's loaded data and
+:func:`explanation` turns what is missing into one line naming the missing data and what to
+send, so a section without its evidence is never computed from defaults.
+
+:func:`source_line` keeps an exhibit's source line honest: it names only tables the client
+supplied (a table the loader synthesised, such as churn events from billing, is named by the
+table it came from).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import pandas as pd
+
+from playbook.contract import TABLES
+
+#: Tables the loader can synthesise when the client sends none, and the table they come from.
+DERIVED_FROM = {"churn_events": "mrr"}
+
+
+class LoadedData(Protocol):
+    """What the checks read of the run's data (:class:`playbook.client_data.ClientData`)."""
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, Path]
+
+
+@dataclass(frozen=True)
+class Need:
+    """One table a section needs: ``columns`` must hold values, at least one of ``any_of``
+    must (e.g. a contact's role or seniority), ``min_rows`` rows at least (counted among
+    rows where every column of ``columns`` holds a value)."""
+
+    table: str
+    columns: tuple[str, ...] = ()
+    min_rows: int = 1
+    any_of: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        spec = TABLES.get(self.table)
+        if spec is None:
+            raise KeyError(f"unknown table {self.table!r}; the data contract has "
+                           f"{sorted(TABLES)}")
+        unknown = [c for c in (*self.columns, *self.any_of) if c not in spec.column_names]
+        if unknown:
+            raise KeyError(f"unknown column(s) {unknown} of {self.table!r}")
+
+
+def need(table: str, *columns: str, min_rows: int = 1, any_of: tuple[str, ...] = ()
+         ) -> Need:
+    """Declare a need: ``need("usage", "active_users", "licensed_seats")``,
+    ``need("contacts", any_of=("role", "seniority"))``."""
+    return Need(table, tuple(columns), min_rows, tuple(any_of))
+
+
+def as_need(item: str | Need) -> Need:
+    """A table name as a :class:`Need` of at least one row; a Need as it is."""
+    return item if isinstance(item, Need) else Need(item)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """How the data falls short of a :class:`Need`: ``kind`` is ``"table"`` (absent or
+    empty), ``"columns"`` (``blank`` columns hold no value) or ``"rows"`` (``rows`` usable
+    rows, fewer than the need's ``min_rows``)."""
+
+    need: Need
+    kind: str
+    blank: tuple[str, ...] = ()
+    rows: int = 0
+
+    @property
+    def missing(self) -> list[str]:
+        """What is missing, as recorded under ``sections_skipped``: the table name, or
+        ``table.column`` for blank columns, or ``"table (rows)"``."""
+        if self.kind == "table":
+            return [self.need.table]
+        if self.kind == "columns":
+            return [f"{self.need.table}.{c}" for c in self.blank]
+        return [f"{self.need.table} (rows)"]
+
+
+def blank_columns(frame: pd.DataFrame, columns: Iterable[str]) -> tuple[str, ...]:
+    """The columns of ``columns`` that ``frame`` lacks or that hold no value at all."""
+    return tuple(c for c in columns if c not in frame or not frame[c].notna().any())
+
+
+def usable_rows(frame: pd.DataFrame, columns: Iterable[str]) -> int:
+    """Rows of ``frame`` where every column of ``columns`` holds a value."""
+    cols = [c for c in columns if c in frame]
+    return int(frame[cols].notna().all(axis=1).sum()) if cols else len(frame)
+
+
+def shortfall(data: LoadedData, item: str | Need) -> Shortfall | None:
+    """How the run's data falls short of one need (None: the need is met)."""
+    n = as_need(item)
+    frame = data.tables.get(n.table)
+    if frame is None or frame.empty:
+        return Shortfall(n, "table")
+    blank = blank_columns(frame, n.columns)
+    if n.any_of and len(blank_columns(frame, n.any_of)) == len(n.any_of):
+        blank = (*blank, *n.any_of)
+    if blank:
+        return Shortfall(n, "columns", blank=blank)
+    rows = usable_rows(frame, n.columns)
+    if rows < n.min_rows:
+        return Shortfall(n, "rows", rows=rows)
+    return None
+
+
+def shortfalls(data: LoadedData, *needs: str | Need) -> list[Shortfall]:
+    """Every need the run's data does not meet, in the order declared."""
+    return [s for s in (shortfall(data, n) for n in needs) if s is not None]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return _and([f"'{n}'" for n in names])
+
+
+def explanation(enables: str, gaps: list[Shortfall]) -> str:
+    """One line: what is not shown, the data it needs, what the client's data holds and
+    what to add to the data request. Table names and descriptions come from the contract."""
+    tables = [g.need.table for g in gaps if g.kind == "table"]
+    others = [g for g in gaps if g.kind != "table"]
+    needs: list[str] = []
+    have: list[str] = []
+    ask: list[str] = []
+    if tables:
+        noun = "table" if len(tables) == 1 else "tables"
+        needs.append(f"the {_quoted(tables)} {noun}")
+        have.append("which the client's data does not include")
+        descs = "; ".join(TABLES[t].description.rstrip(".").lower() for t in tables)
+        ask.append(f"{_quoted(tables)} ({descs})")
+    for g in others:
+        t = g.need.table
+        if g.kind == "columns":
+            wanted = list(g.need.columns)
+            if g.need.any_of:
+                wanted.append(" or ".join(g.need.any_of))
+            needs.append(f"'{t}' with {_and(wanted)} filled in")
+            have.append(f"the client's {t} data leaves {_and(list(g.blank))} blank")
+            ask.append(f"{_and(list(g.blank))} in the {t} export")
+        else:
+            needs.append(f"at least {g.need.min_rows:,} usable rows of '{t}'")
+            have.append(f"the client's data has {g.rows:,}")
+            ask.append(f"a longer {t} history")
+    return (f"Not shown: {enables} needs {_and(needs)}, {'; '.join(have)}. Add "
+            f"{_and(ask)} to the data request.")
+
+
+def check(data: LoadedData, *needs: str | Need, enables: str) -> str | None:
+    """None when the data meets every need, else the one-line :func:`explanation`."""
+    gaps = shortfalls(data, *needs)
+    return explanation(enables, gaps) if gaps else None
+
+
+# --------------------------------------------------------------------------- source lines
+def supplied(data: LoadedData) -> set[str]:
+    """Tables the client supplied, with at least one row. A table the loader synthesised
+    (not read from a file, e.g. churn events from billing) is not supplied; without any file
+    record (a test's hand-built data) every table present counts."""
+    present = {t for t, f in data.tables.items() if f is not None and len(f) > 0}
+    files: Mapping[str, Path] = data.files or {}
+    return present & set(files) if files else present
+
+
+def _items(source: str) -> list[str]:
+    """The comma-separated items of a source line (commas inside parentheses kept)."""
+    return [s.strip() for s in re.split(r",\s*(?![^()]*\))", source) if s.strip()]
+
+
+def source_line(source: str, data: LoadedData) -> str:
+    """``source`` with the tables the client did not supply left out.
+
+    Items are comma separated; an item whose first word is a table of the contract ("mrr",
+    "accounts (owner)") is kept only when the client supplied that table; a synthesised table
+    is named by the table it came from (:data:`DERIVED_FROM`), once. Other items ("params
+    touch_model", "modelling table") are kept as they are."""
+    sent = supplied(data)
+    out: list[str] = []
+    for item in _items(source):
+        word = re.match(r"[a-z_]+", item)
+        table = word.group(0) if word else ""
+        if table not in TABLES or table in sent:
+            out.append(item)
+            continue
+        origin = DERIVED_FROM.get(table)
+        if origin in sent and table in data.tables:
+            out.append(f"{origin} (churn from billing)" if table == "churn_events"
+                       else origin)
+    seen: set[str] = set()
+    kept = []
+    for item in out:
+        first = re.match(r"[a-z_]+", item)
+        key = first.group(0) if first and first.group(0) in TABLES else item
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return ", ".join(kept)
