@@ -11,7 +11,7 @@ run_dir: str = ""  # folder for the findings of this run; empty means interactiv
 data_cache: str = ""  # folder of the validated tables of this run, set by the render step; empty means load the raw files
 
 # %% tags=["remove_cell"]
-from playbook import appendix, paths, session
+from playbook import appendix, appendix_terms, paths, session
 from playbook.findings import drivers as driver_story
 
 nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir,
@@ -19,6 +19,7 @@ nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run
 
 # %%
 nb.say(appendix.definitions_markdown(nb.params))
+nb.say(appendix_terms.terms_markdown(nb.params))
 
 # %% [markdown]
 # ## Full regression table
