@@ -32,6 +32,7 @@ from matplotlib.figure import Figure
 
 from playbook import cache, charts, evidence
 from playbook import textfmt as tf
+from playbook.chart_fit import nothing_to_show
 from playbook.config import Params, load_params
 from playbook.context import AnalysisContext
 from playbook.errors import GeneratedTextError, InsufficientDataError
@@ -155,13 +156,18 @@ class NotebookSession:
         finding in one sentence) is still said in one line, unless ``mention=False`` (the
         finding is already in another exhibit), and is recorded as omitted.
 
-        A table with no rows is not drawn as an empty exhibit: its action title (e.g. "No
+        A table with no rows, or a chart whose values are all zero or missing
+        (:func:`playbook.chart_fit.nothing_to_show`), is not drawn as an empty exhibit: its
+        action title (e.g. "No
         account is still onboarding more than 120 days after it started") is said in one
         line and recorded under ``empty_exhibits``, unless it is a headline, which keeps
         its exhibit number (the summary's bullets are exhibit titles)."""
         is_headline = spec.headline if headline is None else headline
-        empty = isinstance(spec.content, pd.DataFrame) and spec.content.empty
+        empty = ((isinstance(spec.content, pd.DataFrame) and spec.content.empty)
+                 or (isinstance(spec.content, Figure) and nothing_to_show(spec.content)))
         if empty and not is_headline:
+            if isinstance(spec.content, Figure):
+                plt.close(spec.content)
             self.findings.setdefault("empty_exhibits", []).append(spec.title)
             _say_title(spec.title)
             return
