@@ -47,6 +47,8 @@ nb.record("month_to_month_left_out", len(monthly))
 nb.record("history", history)
 if model is not None:
     nb.show(story.forest(model, p.drivers.cutoff_days), headline=True)
+    if story.leakage_sentence(model):
+        nb.say(story.leakage_sentence(model))
     nb.say(story.effects_markdown(model))
     nb.record("model", story.model_record(model, built))
 

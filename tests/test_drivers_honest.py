@@ -239,3 +239,42 @@ def test_univariate_auc_by_hand() -> None:
     assert univariate_auc(y, pd.Series([1.0, 2.0, 3.0, 4.0])) == pytest.approx(1.0)  # folded
     # a categorical: level a renews 2/2, level b 0/2 -> perfect
     assert univariate_auc(y, pd.Series(["a", "a", "b", "b"])) == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- 4. Cox
+
+
+def _separated_intervals() -> pd.DataFrame:
+    """300 contract years; every churn (20%) has ``x`` = 1 and no renewal has: the Cox
+    maximum-likelihood estimate of x's hazard ratio is infinite (the fit cannot converge)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    churn = (rng.random(n) < 0.2).astype(int)
+    return pd.DataFrame({
+        "account_id": [f"A{i}" for i in range(n)], "entry_months": 0.0,
+        "exit_months": np.where(churn == 1, rng.integers(1, 12, n), 12).astype(float),
+        "churned": churn, "x": churn.astype(float), "z": rng.normal(size=n)})
+
+
+def test_a_cox_fit_that_runs_off_is_reported_as_not_converged() -> None:
+    from playbook.analyses import survival
+
+    cox = survival.cox_model(_separated_intervals(), ["x", "z"])
+    assert cox["converged"] is False
+    assert any("x" in p for p in cox["convergence_problems"])
+
+
+def test_a_cox_cross_check_that_did_not_converge_confirms_nothing() -> None:
+    from playbook.analyses import survival
+    from playbook.findings import drivers as story
+
+    cox = survival.cox_model(_separated_intervals(), ["x", "z"])
+    logit = pd.DataFrame({"feature": ["x", "z"], "unit": ["yes vs no", "per 1 SD"],
+                          "odds_ratio": [0.2, 1.0], "or_low": [0.1, 0.8],
+                          "or_high": [0.4, 1.25]}, index=pd.Index(["x", "z"], name="term"))
+    compare = survival.compare_with_logit(logit, cox["coefficients"])
+    spec = story.cox_table(compare, cox)
+    assert spec.title == "The Cox cross-check did not converge: it confirms nothing either way"
+    assert "confirms 0" not in spec.title
+    assert set(spec.content["hazard ratio of churn (95%)"]) == {"not estimated"}
+    assert "did not converge" in spec.notes and "inf" not in spec.notes.split()

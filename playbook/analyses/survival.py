@@ -38,8 +38,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from playbook.analyses.drivers.design import design_matrix
 from playbook.errors import SurvivalError
@@ -362,7 +364,9 @@ def cox_model(
         intervals), ``ph_check`` (:func:`proportional_hazards_check` per design column, with
         its ``feature``), ``clustered`` (bool), ``n`` (intervals used), ``events`` (churns),
         ``accounts``, ``features`` (used), ``dropped`` (feature -> reason),
-        ``rows_dropped_missing``, ``ties``, ``converged``.
+        ``rows_dropped_missing``, ``ties``, ``converged`` (False when
+        ``convergence_problems``, the reasons in words, is not empty: the coefficients then
+        confirm or contradict nothing).
 
     Raises
     ------
@@ -392,25 +396,26 @@ def cox_model(
     groups = None  # an account's contract years are not independent: robust by account
     if "account_id" in data and data["account_id"].nunique() < len(data):
         groups = pd.factorize(data["account_id"].astype("string").fillna("(none)"))[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model = PHReg(data["exit_months"].to_numpy(dtype=float), X.to_numpy(dtype=float),
                       status=data["churned"].to_numpy(dtype=int),
                       entry=data["entry_months"].to_numpy(dtype=float), ties=ties)
         result = model.fit(disp=0, groups=groups)
-    ci = np.asarray(result.conf_int(alpha=0.05))
+        ci = np.asarray(result.conf_int(alpha=0.05))
+    not_converged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     owner = {c: t for t in terms for c in t.columns}
     coefs = pd.DataFrame(index=pd.Index(X.columns, name="term"))
     coefs["feature"] = [owner[c].feature for c in X.columns]
     coefs["unit"] = [owner[c].unit for c in X.columns]
     coefs["coef"] = np.asarray(result.params)
     coefs["std_err"] = np.asarray(result.bse)
-    coefs["hazard_ratio"] = np.exp(coefs["coef"])
-    coefs["hr_low"] = np.exp(ci[:, 0])
-    coefs["hr_high"] = np.exp(ci[:, 1])
+    with np.errstate(over="ignore"):  # a fit that ran off: its ratios are inf, said below
+        coefs["hazard_ratio"] = np.exp(coefs["coef"])
+        coefs["hr_low"] = np.exp(ci[:, 0])
+        coefs["hr_high"] = np.exp(ci[:, 1])
     coefs["p_value"] = np.asarray(result.pvalues)
-    converged = bool(getattr(result, "converged", True)) and bool(
-        np.isfinite(coefs["std_err"]).all())
+    problems = _convergence_problems(coefs, not_converged)
     ph = proportional_hazards_check(result, data["exit_months"].to_numpy(dtype=float),
                                     data["churned"].to_numpy(dtype=int), list(X.columns))
     ph["feature"] = [owner[c].feature for c in ph.index]
@@ -425,8 +430,30 @@ def cox_model(
         "dropped": dropped,
         "rows_dropped_missing": int((~complete).sum()),
         "ties": ties,
-        "converged": converged,
+        "converged": not problems,
+        "convergence_problems": problems,
     }
+
+
+#: A Cox coefficient larger than this (log hazard ratio per unit; a hazard ratio beyond
+#: about 22,000 or below 1/22,000) is a fit running off to infinity, not an estimate.
+MAX_LOG_HAZARD_RATIO = 10.0
+
+
+def _convergence_problems(coefs: pd.DataFrame, warned: bool) -> list[str]:
+    """Why the Cox fit cannot be read, in words (empty when it converged): the optimiser
+    said it did not converge, a standard error is not finite, or a coefficient ran off
+    (|log hazard ratio| above :data:`MAX_LOG_HAZARD_RATIO`: a driver that separates churn,
+    whose maximum-likelihood estimate is infinite)."""
+    problems = []
+    if warned:
+        problems.append("the optimiser did not converge")
+    if not np.isfinite(coefs["std_err"]).all():
+        problems.append("standard errors are not finite")
+    huge = coefs.index[coefs["coef"].abs() > MAX_LOG_HAZARD_RATIO]
+    if len(huge):
+        problems.append("hazard ratios run off to infinity (" + ", ".join(huge) + ")")
+    return problems
 
 
 def proportional_hazards_check(result: Any, exit_months: np.ndarray, churned: np.ndarray,
@@ -457,8 +484,6 @@ def proportional_hazards_check(result: Any, exit_months: np.ndarray, churned: np
         the log hazard ratio grows with tenure), ``p_value`` (two-sided t test of the
         correlation on the churns), ``churns`` (n) and ``violates`` (p < ``alpha``).
     """
-    from scipy import stats
-
     resid = np.asarray(result.schoenfeld_residuals, dtype=float)
     events = (np.asarray(churned) == 1) & np.isfinite(resid).all(axis=1)
     times = stats.rankdata(np.asarray(exit_months, dtype=float)[events])

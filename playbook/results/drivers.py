@@ -56,7 +56,9 @@ class RenewalModel(Record):
     """Warnings of the model checks."""
     checks: dict[str, Any] = Field(default_factory=dict)
     """Class balance, VIF, separation, events per feature, ``clustering`` (standard errors
-    clustered by account when applied)."""
+    clustered by account when applied), ``leakage`` (``excluded``: feature -> why it was
+    left out as possible leakage; ``auc``: univariate AUC per feature; ``recorded_after``;
+    ``max_auc``; ``kept``)."""
 
 
 class CvQuality(Record):
@@ -102,7 +104,9 @@ class CoxCheck(Record):
     clustered: bool | None = None
     """True when standard errors are robust by account."""
     converged: bool | None = None
-    """True when the fit converged."""
+    """True when the fit converged (False: it confirms nothing either way)."""
+    convergence_problems: list[str] = Field(default_factory=list)
+    """Why the fit did not converge, in words (empty when it did)."""
     ties: str | None = None
     """Method for tied event times."""
     rows_dropped_missing: int | None = None

@@ -184,11 +184,7 @@ def fit_renewal_model(
         )
     checks["class_balance"] = _class_balance(y)
     if min(checks["class_balance"]["renewed"], checks["class_balance"]["not_renewed"]) < 2:
-        raise DriverModelError(
-            f"Cannot fit a renewal model: {checks['class_balance']['renewed']} renewals and "
-            f"{checks['class_balance']['not_renewed']} non-renewals among complete rows.",
-            fix="Use more history, fewer features, or check the decision outcomes.",
-        )
+        raise _one_outcome_error(checks["class_balance"])
     share = checks["class_balance"]["share_renewed"]
     if share < 0.05 or share > 0.95:
         checks["warnings"].append(
@@ -231,6 +227,31 @@ def fit_renewal_model(
         params=fit["params"],
         design_means=X.drop(columns="const").mean(),
     )
+
+
+def one_outcome_text(renewed: int, not_renewed: int) -> str:
+    """Why no model can be fitted when (almost) every decision went one way, in words:
+    "All 58 decisions renewed: there is nothing to learn about which accounts leave." ("" when
+    both outcomes have at least 2 decisions)."""
+    n = renewed + not_renewed
+    if not_renewed == 0 and n:
+        return (f"All {n:,} decision{'s' if n != 1 else ''} renewed: there is nothing to "
+                "learn about which accounts leave.")
+    if renewed == 0 and n:
+        return (f"None of the {n:,} decision{'s' if n != 1 else ''} renewed: there is nothing "
+                "to learn about which accounts stay.")
+    if min(renewed, not_renewed) < 2:
+        return (f"{renewed:,} renewal{'s' if renewed != 1 else ''} and {not_renewed:,} "
+                f"non-renewal{'s' if not_renewed != 1 else ''}: too few of one outcome to "
+                "learn what separates them.")
+    return ""
+
+
+def _one_outcome_error(balance: dict[str, Any]) -> DriverModelError:
+    return DriverModelError(
+        one_outcome_text(balance["renewed"], balance["not_renewed"]).rstrip("."),
+        fix="The model needs decisions of both outcomes: a longer history, or the renewals "
+            "that were lost, would enable it.")
 
 
 def leakage_sentence(excluded: Mapping[str, str]) -> str:

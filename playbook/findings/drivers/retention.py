@@ -88,9 +88,16 @@ def survival(curves: pd.DataFrame, summary: pd.DataFrame, *, small_n: int) -> Ex
         notes=notes)
 
 
-def cox_title(compare: pd.DataFrame) -> str:
-    """Rule: of the drivers significant in the logistic model, how many the Cox model
-    confirms (significant, same direction); name any driver the two contradict."""
+def cox_title(compare: pd.DataFrame, cox: dict | None = None) -> str:
+    """Rule: a Cox fit that did not converge confirms nothing either way (say so, count
+    nothing); a penalised logistic fit has no intervals to compare; otherwise, of the
+    drivers significant in the logistic model, how many the Cox model confirms
+    (significant, same direction), naming any driver the two contradict."""
+    if cox is not None and cox.get("converged") is False:
+        return "The Cox cross-check did not converge: it confirms nothing either way"
+    if len(compare) and compare[["or_low", "or_high"]].isna().all().all():
+        return ("The logistic model was penalised and has no intervals: the Cox model "
+                "cannot confirm its drivers")
     logit_sig = compare[compare["logit_significant"]]
     contra = compare[compare["verdict"] == "both significant, opposite directions"]
     if len(contra):
@@ -125,13 +132,19 @@ def ph_sentence(ph: pd.DataFrame | None) -> str:
 
 
 def cox_table(compare: pd.DataFrame, cox: dict) -> ExhibitSpec:
+    """The Cox model beside the logistic one, driver by driver. A Cox fit that did not
+    converge prints no hazard ratio and no verdict (its numbers cannot be defended); the
+    notes say why."""
+    converged = cox.get("converged") is not False
     t = pd.DataFrame({
         "driver": [label(x) for x in compare.index],
         "odds ratio of renewal (95%)": [
             ratio_with_interval(r.odds_ratio, r.or_low, r.or_high) for r in compare.itertuples()],
         "hazard ratio of churn (95%)": [
-            ratio_with_interval(r.hazard_ratio, r.hr_low, r.hr_high) for r in compare.itertuples()],
-        "verdict": compare["verdict"].to_numpy(),
+            ratio_with_interval(r.hazard_ratio, r.hr_low, r.hr_high) if converged
+            else "not estimated" for r in compare.itertuples()],
+        "verdict": (compare["verdict"].to_numpy() if converged
+                    else ["no verdict: the Cox fit did not converge"] * len(compare)),
     })
     order = np.argsort(-np.abs(np.log(compare["odds_ratio"].astype(float).to_numpy())))
     sig_first = np.argsort(~compare["logit_significant"].to_numpy()[order], kind="stable")
@@ -139,8 +152,12 @@ def cox_table(compare: pd.DataFrame, cox: dict) -> ExhibitSpec:
     dropped = cox.get("dropped") or {}
     extra = (" Left out: " + "; ".join(f"{label(f)} ({why})" for f, why in dropped.items())
              + ".") if dropped else ""
+    if not converged:
+        extra += (" The Cox fit did not converge ("
+                  + "; ".join(cox.get("convergence_problems") or ["no reason recorded"])
+                  + "), so it neither confirms nor contradicts the logistic model.")
     return ExhibitSpec(
-        t, cox_title(compare),
+        t, cox_title(compare, cox),
         "Cox proportional-hazards model of churn on the same drivers, each contract year an "
         "interval at risk, vs the logistic model of renewal",
         "modelling table, accounts", n=int(cox.get("n") or 0),
@@ -148,4 +165,4 @@ def cox_table(compare: pd.DataFrame, cox: dict) -> ExhibitSpec:
               f"years; tenure is the time scale; ties: {cox.get('ties')}. A hazard ratio "
               "below 1 (less churn) agrees with an odds ratio above 1 (more renewal)."
               + (" Standard errors robust by account." if cox.get("clustered") else "")
-              + " " + ph_sentence(cox.get("ph_check")) + extra)
+              + (" " + ph_sentence(cox.get("ph_check")) if converged else "") + extra)
