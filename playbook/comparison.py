@@ -25,7 +25,7 @@ from playbook.results import ReportResults
 COMPARED = [
     ("grr", "gross revenue retention", "pct", True),
     ("nrr", "net revenue retention", "pct", True),
-    ("logo_churn", "annual logo churn", "pct", False),
+    ("logo_churn", "logo churn", "pct", False),
     ("at_risk_accounts", "renewals at risk", "count", False),
     ("mrr_at_risk", "MRR at risk", "money", False),
     ("surprises", "surprise non-renewals", "count", False),

@@ -18,15 +18,17 @@ Dates are days (``pd.Timestamp``); money is in the client's currency.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
+from playbook import metrics
 from playbook.analyses import backtest, drivers, health, revenue, segments
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
+from playbook.quality import QualityNote
 
 #: Months before the as-of date whose renewal decisions :attr:`AnalysisContext.
 #: health_at_cutoff` scores at least: the surprise non-renewals look back a year (the
@@ -44,11 +46,16 @@ class AnalysisContext:
     tables : mapping
         The validated canonical tables by name (:attr:`playbook.loader.ClientData.tables`);
         a table the client did not supply is absent.
+    problems : sequence of QualityNote, optional
+        The data contradictions the loader recorded (severity ``problem``): headline
+        figures resting on a contradicted table are withheld (:attr:`headline_metrics`).
     """
 
-    def __init__(self, params: Params, tables: Mapping[str, pd.DataFrame]) -> None:
+    def __init__(self, params: Params, tables: Mapping[str, pd.DataFrame],
+                 problems: Sequence[QualityNote] = ()) -> None:
         self.params = params
         self.tables = tables
+        self.problems = tuple(problems)
         self.as_of = pd.Timestamp(params.as_of)
         self._retention: dict[int, dict] = {}
 
@@ -78,20 +85,26 @@ class AnalysisContext:
 
     # ------------------------------------------------------------------ revenue
     @cached_property
+    def counted_mrr(self) -> pd.DataFrame:
+        """The ``mrr`` table as the report counts it: churn recognised as
+        ``churn.recognise_at`` says (:func:`playbook.analyses.revenue.recognise_churn`: under
+        ``cancellation``, an account's MRR stops in the month of its churn event even while
+        it pays out its term). Every MRR figure (bridge, headline rates, trend, cohorts)
+        reads this one table. Needs ``mrr`` (KeyError without it)."""
+        return revenue.recognise_churn(self.tables["mrr"], self._table("churn_events"),
+                                       recognise_at=self.params.churn.recognise_at)
+
+    @cached_property
     def mrr_movements(self) -> pd.DataFrame:
         """Each account's MRR movement per month (new, expansion, reactivation, contraction,
-        churn), with churn recognised as ``churn.recognise_at`` says
-        (:func:`playbook.analyses.revenue.recognise_churn`) and reactivation within
+        churn) of :attr:`counted_mrr`, with reactivation within
         ``churn.reactivation_window_months`` (:func:`playbook.analyses.revenue.
         mrr_movements`). Needs the ``mrr`` table (KeyError without it)."""
         c = self.params.churn
-        events = self._table("churn_events")
-        counted = revenue.recognise_churn(self.tables["mrr"], events,
-                                          recognise_at=c.recognise_at)
-        return revenue.mrr_movements(counted,
+        return revenue.mrr_movements(self.counted_mrr,
                                      reactivation_window_months=c.reactivation_window_months,
                                      count_same_month_churn=c.count_same_month_churn,
-                                     churn_events=events)
+                                     churn_events=self._table("churn_events"))
 
     def retention_over(self, months: int) -> dict:
         """The MRR bridge and retention rates of the last ``months`` months up to the as-of
@@ -104,6 +117,32 @@ class AnalysisContext:
             self._retention[months] = revenue.retention_summary(self.mrr_movements, start,
                                                                 self.as_of)
         return self._retention[months]
+
+    # ------------------------------------------------------------------ headline metrics
+    @cached_property
+    def retention_window(self) -> metrics.RetentionWindow:
+        """The trailing window of the headline rates: ``period.trailing_months`` up to the
+        as-of month, shortened to the MRR history (:func:`playbook.metrics.retention_window`;
+        InsufficientDataError without a month of history, KeyError without ``mrr``)."""
+        return metrics.retention_window(self.tables["mrr"], self.as_of,
+                                        self.params.period.trailing_months)
+
+    @cached_property
+    def retention_cohort(self) -> pd.DataFrame:
+        """The base of the trailing window, one row per account paying in its base month,
+        followed to the as-of month (:func:`playbook.metrics.retention_cohort` of
+        :attr:`counted_mrr`): the one
+        population of every logo-churn figure (headline, churn by variable, by tier)."""
+        return metrics.retention_cohort(self.counted_mrr, self.retention_window)
+
+    @cached_property
+    def headline_metrics(self) -> dict[str, Any]:
+        """The headline rates (:func:`playbook.metrics.headline_metrics`) with ``withheld``:
+        the figures that break an invariant or rest on contradicted data, each with its
+        reason and fix (:func:`playbook.metrics.withheld_figures`)."""
+        out = metrics.headline_metrics(self.counted_mrr, self.retention_window)
+        out["withheld"] = metrics.withheld_figures(out, self.problems)
+        return out
 
     # ------------------------------------------------------------------ value
     def value_scores_on(self, day: pd.Timestamp) -> pd.DataFrame:

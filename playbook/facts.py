@@ -9,7 +9,7 @@ A missing value is ``None`` (the section was switched off or lacked data), never
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from playbook.results import ReportResults
@@ -25,6 +25,13 @@ def figure(value: Any) -> float | None:
     return None if out != out else out
 
 
+def _auc_of(cross_validated: Mapping[str, Any] | None, key: str) -> float | None:
+    """The AUC of ``key`` ("auc_current" / "auc_proposed") in the health score's
+    cross-validated re-weighting record, or None."""
+    entry = (cross_validated or {}).get(key)
+    return figure(entry.get("auc")) if isinstance(entry, Mapping) else None
+
+
 @dataclass
 class Facts:
     """Headline facts of one run. Money in the client's currency per month (MRR) unless
@@ -37,10 +44,15 @@ class Facts:
     mrr: float | None = None                 # MRR at the end of the period
     start_mrr: float | None = None           # MRR at the start of the period
     accounts: float | None = None            # paying accounts at the end of the period
-    grr: float | None = None                 # trailing-12-month gross revenue retention
-    nrr: float | None = None                 # trailing-12-month net revenue retention
+    window_label: str = ""                   # the headline rates' window: "trailing 12 months"
+    grr: float | None = None                 # gross revenue retention over the window
+    nrr: float | None = None                 # net revenue retention over the window
     net_mrr_churn: float | None = None       # of the period (quarter), share of start MRR
-    logo_churn: float | None = None          # trailing 12 months, annualised
+    logo_churn: float | None = None          # share of the base's accounts lost, the window
+    churned_accounts: float | None = None    # base accounts no longer paying (not events)
+    base_accounts: float | None = None       # accounts paying at the window's start
+    withheld: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Headline figures not printed (``mrr``, ``grr``, ``nrr``, ``logo_churn``): reason, fix."""
     unknown_reason_share: float | None = None
     unknown_reason_mrr: float | None = None
     surprises: float | None = None           # non-renewals that looked healthy
@@ -48,11 +60,18 @@ class Facts:
     renewals_due: float | None = None        # renewals due in the horizon (scored)
     at_risk_accounts: float | None = None    # expected non-renewals among them
     mrr_at_risk: float | None = None
+    at_risk_expected_loss: float | None = None  # MRR x P(not renew) over the renewals at risk
+    mrr_due: float | None = None             # MRR of all renewals due in the horizon
+    expected_mrr_loss: float | None = None   # MRR x P(not renew) over all renewals due
+    model_ranks: bool | None = None          # the renewal model ranks better than chance
     single_threaded: float | None = None
     single_threaded_mrr: float | None = None
+    single_threaded_expected_loss: float | None = None  # their MRR x observed churn rate
     csm_required: float | None = None        # FTE by effort
     csm_current: float | None = None         # owners today
     health_auc: float | None = None          # backtest of the health score
+    health_auc_cv: float | None = None       # current weights, on the held-out decisions
+    health_auc_reweighted: float | None = None  # regression weights, same decisions
     driver_auc: float | None = None          # cross-validated AUC of the renewal model
     contradictions: float | None = None      # data contradictions found (problems)
 
@@ -74,29 +93,51 @@ def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
     capacity = report.capacity.findings
     single = segments.flags_summary.get("flag_single_threaded")
     contradictions = report.data_quality.findings.contradictions
+    head = revenue.headline_metrics
+    withheld = {k: {"reason": w.reason, "fix": w.fix} for k, w in head.withheld.items()}
+
+    def shown(key: str, value: Any) -> float | None:
+        """A headline figure, or None when it is withheld (broken invariant or
+        contradicted input)."""
+        return None if key in withheld else figure(value)
+
     return Facts(
         currency=meta.currency or "USD",
         client_name=meta.client_name or "",
         period_label=meta.period_label or "",
         as_of=meta.as_of or "",
-        mrr=figure(revenue.period.end_mrr),
-        start_mrr=figure(revenue.period.start_mrr),
-        accounts=figure(revenue.period.end_logos),
-        grr=figure(revenue.trailing_grr_nrr.grr),
-        nrr=figure(revenue.trailing_grr_nrr.nrr),
-        net_mrr_churn=figure(revenue.period.net_mrr_churn),
-        logo_churn=figure(revenue.trailing.logo_churn_annualised),
+        mrr=shown("mrr", revenue.period.end_mrr),
+        start_mrr=shown("mrr", revenue.period.start_mrr),
+        accounts=shown("mrr", revenue.period.end_logos),
+        window_label=head.label or "",
+        grr=shown("grr", head.grr),
+        nrr=shown("nrr", head.nrr),
+        net_mrr_churn=shown("mrr", revenue.period.net_mrr_churn),
+        logo_churn=shown("logo_churn", head.logo_churn),
+        churned_accounts=shown("logo_churn", head.churned_accounts),
+        base_accounts=shown("logo_churn", head.base_accounts),
+        withheld=withheld,
         unknown_reason_share=figure(revenue.uninformative_reasons.share_events),
         unknown_reason_mrr=figure(revenue.uninformative_reasons.uninformative_lost_mrr),
-        surprises=figure(revenue.surprise_non_renewals.surprises),
+        surprises=figure(revenue.surprise_non_renewals.accounts
+                         if revenue.surprise_non_renewals.accounts is not None
+                         else revenue.surprise_non_renewals.surprises),
         surprise_mrr=figure(revenue.surprise_non_renewals.lost_mrr),
         renewals_due=figure(book.renewals_due),
         at_risk_accounts=figure(book.accounts_at_risk),
         mrr_at_risk=figure(book.mrr_at_risk),
+        at_risk_expected_loss=figure(book.expected_loss_at_risk),
+        mrr_due=figure(book.mrr_due),
+        expected_mrr_loss=figure(book.expected_mrr_loss),
+        model_ranks=book.model_ranks,
         driver_auc=figure(report.drivers.findings.quality.auc),
         single_threaded=figure(single.accounts) if single else None,
         single_threaded_mrr=figure(single.mrr) if single else None,
+        single_threaded_expected_loss=figure(single.expected_loss) if single else None,
         health_auc=figure(segments.backtest.auc),
+        health_auc_cv=_auc_of(segments.proposed_weights.cross_validated, "auc_current"),
+        health_auc_reweighted=_auc_of(segments.proposed_weights.cross_validated,
+                                      "auc_proposed"),
         csm_required=figure(capacity.headcount_total.fte_by_effort),
         csm_current=figure(capacity.current_owners),
         contradictions=None if contradictions is None else float(len(contradictions)),

@@ -59,9 +59,12 @@ def lost_at_decision(decisions: pd.DataFrame, churn_events: pd.DataFrame | None)
 
 
 def surprise_summary(surprises: pd.DataFrame, churned_scored: int) -> dict:
-    """Counts for the results file: surprises, scored churns, share, lost MRR."""
+    """Counts for the results file: ``surprises`` (non-renewal decisions that looked
+    healthy), ``accounts`` (distinct customers among them: an account may fail several
+    renewals), ``scored_churns`` (scored non-renewal decisions), ``share``, ``lost_mrr``."""
     n = len(surprises)
-    return {"surprises": n, "scored_churns": churned_scored,
+    return {"surprises": n, "accounts": int(surprises["account_id"].nunique()),
+            "scored_churns": churned_scored,
             "share": n / churned_scored if churned_scored else float("nan"),
             "lost_mrr": float(surprises["lost_mrr"].sum(min_count=1))
             if n else 0.0}

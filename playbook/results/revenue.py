@@ -99,27 +99,82 @@ class RenewalChurn(Record):
     """Renewals in the window without ARR: counted, not in the sums."""
 
 
-class TrailingRetention(Record):
-    """Cohort-style retention over the trailing 12 months at the as-of month
-    (:func:`playbook.analyses.revenue.trailing_retention`, its last row)."""
+class Withheld(Record):
+    """Why a headline figure is not printed, and what would fix it."""
 
+    reason: str = ""
+    """The broken invariant or the data contradiction, in words."""
+    fix: str = ""
+    """What data would let the figure be printed."""
+
+
+class HeadlineMetrics(Record):
+    """The headline retention rates on one basis (:func:`playbook.metrics.headline_metrics`):
+    the accounts paying in ``base_month`` (the month before the trailing window), followed
+    to the as-of month ``end_month``. Shares 0-1; money per month."""
+
+    base_month: str | None = None
+    """Month (ISO, 1st) whose paying accounts form the base."""
+    end_month: str | None = None
+    """The as-of month."""
+    months: int | None = None
+    """Months the window covers (fewer than ``requested`` when the history is shorter)."""
+    requested: int | None = None
+    """``period.trailing_months``."""
+    label: str | None = None
+    """The window in words, e.g. "trailing 12 months", "trailing 11 months"."""
+    base_accounts: int | None = None
+    """Accounts paying in the base month."""
+    retained_accounts: int | None = None
+    """Base accounts paying in the end month."""
+    churned_accounts: int | None = None
+    """Base accounts not paying in the end month (accounts, not churn events)."""
+    end_accounts: int | None = None
+    """All accounts paying in the end month."""
+    base_mrr: float | None = None
+    """MRR of the base in the base month."""
+    retained_mrr: float | None = None
+    """MRR of the base in the end month."""
+    retained_mrr_capped: float | None = None
+    """Σ min(MRR now, MRR then) over the base."""
+    new_mrr: float | None = None
+    """MRR in the end month of accounts outside the base (new and returned)."""
+    end_mrr: float | None = None
+    """MRR in the end month (= retained_mrr + new_mrr)."""
     grr: float | None = None
-    """Gross revenue retention of the accounts paying 12 months earlier."""
+    """Gross revenue retention = retained_mrr_capped / base_mrr."""
     nrr: float | None = None
-    """Net revenue retention of the same accounts (expansion included)."""
-    base_logos: float | None = None
-    """Accounts paying 12 months earlier (the base of both rates)."""
+    """Net revenue retention = retained_mrr / base_mrr."""
+    gross_revenue_churn: float | None = None
+    """1 - grr."""
+    net_revenue_churn: float | None = None
+    """1 - nrr."""
+    expansion_share: float | None = None
+    """nrr - grr."""
+    new_business_share: float | None = None
+    """new_mrr / base_mrr."""
+    logo_churn: float | None = None
+    """churned_accounts / base_accounts, over the window."""
+    logo_churn_annualised: float | None = None
+    """1 - (1 - logo_churn)^(12 / months)."""
+    logo_churn_monthly: float | None = None
+    """1 - (1 - logo_churn)^(1 / months)."""
+    withheld: dict[str, Withheld] = Field(default_factory=dict)
+    """Headline figures (``mrr``, ``grr``, ``nrr``, ``logo_churn``) not to print: a broken
+    invariant or contradicted input (:func:`playbook.metrics.withheld_figures`)."""
 
 
 class GrowthTarget(Record):
-    """New sales needed for the growth target, given last year's gross MRR churn."""
+    """New sales needed for the growth target, given last year's gross revenue churn (the
+    impact scenarios' rates, :mod:`playbook.analyses.scenario_basis`; absent when they are
+    not shown)."""
 
     target: float | None = None
     """Growth target a year (``thresholds.growth_target``)."""
-    gross_mrr_churn: float | None = None
-    """Gross MRR churn of the trailing 12 months, share of the opening MRR."""
+    gross_revenue_churn: float | None = None
+    """1 − GRR of the 12-month headline window (:mod:`playbook.metrics`), share of base MRR."""
     new_sales_needed: float | None = None
-    """target + gross_mrr_churn: new MRR a year needed, share of the opening MRR."""
+    """target + gross_revenue_churn: new MRR a year needed, share of the base MRR."""
 
 
 class UninformativeReasons(Record):
@@ -167,6 +222,8 @@ class SurpriseCounts(Record):
 
     surprises: int | None = None
     """Non-renewals of the last 12 months in a healthy band at the cut-off."""
+    accounts: int | None = None
+    """Distinct customers among the surprises (an account may fail several renewals)."""
     scored_churns: int | None = None
     """Non-renewals with a health score at the cut-off."""
     share: float | None = None
@@ -182,8 +239,39 @@ class VariableCut(Record):
     """Rows ``{group, n, churned, rate, ci_low, ci_high, too_small}`` (rate 0-1, 95%
     interval; too_small below ``thresholds.small_group_n``)."""
     test: dict[str, Any] = Field(default_factory=dict)
-    """Association test (chi-square or Fisher): ``test``, ``p_value``, ``significant``,
-    ``cramers_v``, ..."""
+    """Association test (chi-square or Fisher): ``test``, ``p_value`` (raw), ``p_adjusted``
+    (Holm, across the ``family_size`` tests of the variables), ``correction`` ("holm"),
+    ``significant`` (adjusted p < 0.05: the verdict), ``significant_raw``, ``cramers_v``,
+    ..."""
+
+
+class ChurnBasis(Record):
+    """Who churn by variable counts (:func:`playbook.analyses.variables.churn_basis`): the
+    base of the trailing window with every band measured at the base date."""
+
+    label: str | None = None
+    """The window in words ("trailing 11 months")."""
+    months: int | None = None
+    """Months the window covers."""
+    base_month: str | None = None
+    """Month (ISO, 1st) whose paying accounts form the base."""
+    end_month: str | None = None
+    """The as-of month: churned = not paying in it."""
+    base_accounts: int | None = None
+    """Accounts in the base."""
+    left_out: int | None = None
+    """Base accounts not yet at their first renewal (term ending after the window), left
+    out of the cuts."""
+    accounts: int | None = None
+    """Accounts counted: base_accounts - left_out."""
+    churned: int | None = None
+    """Of them, not paying in the end month."""
+    overall: float | None = None
+    """churned / accounts (equals the headline logo churn when left_out is 0)."""
+    whole_base: float | None = None
+    """Logo churn of the whole base (the headline's, from_mrr)."""
+    from_mrr: bool | None = None
+    """False when the base came from the accounts table's dates (no MRR history)."""
 
 
 class RevenueFindings(Findings):
@@ -194,9 +282,11 @@ class RevenueFindings(Findings):
     renewals_due: RenewalChurn = Field(default_factory=RenewalChurn)
     """Churn on the renewals due in the period."""
     trailing: MrrBridge = Field(default_factory=MrrBridge)
-    """The MRR bridge over the trailing 12 months (``period.trailing_months``)."""
-    trailing_grr_nrr: TrailingRetention = Field(default_factory=TrailingRetention)
-    """Cohort-style trailing-12-month GRR and NRR at the as-of month."""
+    """The MRR movements over the trailing window (``period.trailing_months``): flows and
+    the quick ratio only; its rates are the headline metrics'."""
+    headline_metrics: HeadlineMetrics = Field(default_factory=HeadlineMetrics)
+    """The headline retention rates on one basis (GRR, NRR, logo churn...), read by every
+    section, the summary, the scenarios and the recommendations."""
     growth_arithmetic: GrowthTarget = Field(default_factory=GrowthTarget)
     """New sales the growth target needs."""
     uninformative_reasons: UninformativeReasons = Field(default_factory=UninformativeReasons)
@@ -217,7 +307,10 @@ class RevenueFindings(Findings):
     surprise_non_renewals: SurpriseCounts = Field(default_factory=SurpriseCounts)
     """Non-renewals that looked healthy."""
     churn_by_variable: dict[str, VariableCut] = Field(default_factory=dict)
-    """Trailing-12-month logo churn by variable of the business (its label -> the cut)."""
+    """Logo churn of the trailing window's base by variable of the business (its label ->
+    the cut), verdicts after Holm's correction."""
+    churn_by_variable_basis: ChurnBasis = Field(default_factory=ChurnBasis)
+    """Who churn by variable counts."""
 
 
 class RevenueResults(NotebookResults):
