@@ -20,6 +20,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 from playbook import session
 from playbook.analyses import reasons, revenue, surprises, variables
 from playbook.findings import drivers as driver_story
+from playbook.analyses.scenario_basis import scenario_basis
 from playbook.findings import revenue as story
 
 nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir,
@@ -70,10 +71,16 @@ if nb.has_mrr_history(12, enables="cohort retention"):
 
 # %%
 if nb.has_mrr_history(p.period.trailing_months, quiet=True):
-    target = p.thresholds.growth_target
-    needed = revenue.growth_target_new_sales(target, year["gross_mrr_churn"])
-    nb.record("growth_arithmetic", {"target": target, "gross_mrr_churn": year["gross_mrr_churn"],
-                                    "new_sales_needed": needed})  # shown in section 6
+    sc = p.scenarios  # the scenarios' rates (section 6): recorded only where they stand
+    growth_basis = scenario_basis(
+        nb.ctx.headline_metrics, years=sc.years, compounding=sc.compounding,
+        churn_base=sc.churn_base, growth=sc.growth, churn_rates=sc.churn_rates,
+        max_churn=sc.max_churn, max_growth=sc.max_growth)
+    if growth_basis.compoundable:
+        target = p.thresholds.growth_target
+        nb.record("growth_arithmetic", {
+            "target": target, "gross_revenue_churn": growth_basis.churn,
+            "new_sales_needed": revenue.growth_target_new_sales(target, growth_basis.churn)})
 
 # %% [markdown]
 # # 2 Why customers leave

@@ -23,80 +23,109 @@ nb = session.start("04-capacity", client=client, period=period, as_of=as_of, run
 p, d = nb.params, nb.data
 touch_model = p.touch_model.model_dump()
 tier_names = list(touch_model["tiers"])
+# sized only on the client's own evidence: named owners or a touch model in its params
+evidence = capacity.capacity_evidence(d["accounts"],
+                                      touch_model_from_client=p.set_by_client("touch_model"))
+nb.record("capacity_evidence", evidence)
+sized, owners = evidence["sized"], evidence["owners"]
+
+# %%
+if not sized:
+    nb.note(story.NO_CAPACITY_EVIDENCE)
 
 # %% [markdown]
 # ## Touch model
 
 # %%
-scores, tiers = nb.ctx.value_scores, nb.ctx.value_tiers
-counts = tiers.value_counts().to_dict()
-required = capacity.required_headcount(counts, touch_model)
-nb.record("touch_plan", capacity.touch_plan(touch_model))
-nb.show(story.touch_plan_table(required))
+if sized:
+    scores, tiers = nb.ctx.value_scores, nb.ctx.value_tiers
+    counts = tiers.value_counts().to_dict()
+    required = capacity.required_headcount(counts, touch_model)
+    nb.record("touch_plan", capacity.touch_plan(touch_model))
+    nb.show(story.touch_plan_table(required))
 
 # %% [markdown]
 # ## Headcount two ways
 
 # %%
-coverage = capacity.owner_coverage(d["accounts"], tiers, touch_model=touch_model,
-                                   mrr=scores["mrr"])
-current = capacity.current_capacity(coverage, touch_model)
-gap = capacity.headcount_gap(required, current)
-nb.record("headcount", required.reset_index())
-nb.record("current_owners", int((coverage.index != "(unassigned)").sum()))
-nb.record("headcount_total", gap.loc["total"].drop(["role", "loaded_cost"]).to_dict())
-nb.record("csms_by_tier", {
-    t: {"required_by_effort": gap.loc[t, "fte_by_effort"], "current": gap.loc[t, "current"],
-        "required_by_ratio": [gap.loc[t, "fte_by_ratio_min"], gap.loc[t, "fte_by_ratio_max"]],
-        "gap": gap.loc[t, "gap"]} for t in gap.index})
-nb.record("csm_cost", {"required_by_effort": gap.loc["total", "cost_by_effort"],
-                       "current": gap.loc["total", "cost_current"],
-                       "difference": gap.loc["total", "cost_gap"]})
-nb.show(story.headcount_table(gap, required, nb.currency))
-nb.say(story.gap_explanation(required))
-nb.show(story.headcount(gap), headline=True)
+if sized:
+    coverage = capacity.owner_coverage(d["accounts"], tiers, touch_model=touch_model,
+                                       mrr=scores["mrr"])
+    current = capacity.current_capacity(coverage, touch_model)
+    gap = capacity.headcount_gap(required, current)
+    nb.record("headcount", required.reset_index())
+    total = gap.loc["total"].drop(["role", "loaded_cost"]).to_dict()
+    if not owners:  # today's coverage unknown, not zero: no current, gap or its cost
+        total = {k: v for k, v in total.items()
+                 if k not in ("current", "gap", "cost_current", "cost_gap")}
+    nb.record("headcount_total", total)
+    nb.record("csms_by_tier", {
+        t: {"required_by_effort": gap.loc[t, "fte_by_effort"],
+            "current": gap.loc[t, "current"] if owners else None,
+            "required_by_ratio": [gap.loc[t, "fte_by_ratio_min"], gap.loc[t, "fte_by_ratio_max"]],
+            "gap": gap.loc[t, "gap"] if owners else None} for t in gap.index})
+    nb.record("csm_cost", {"required_by_effort": gap.loc["total", "cost_by_effort"],
+                           "current": gap.loc["total", "cost_current"] if owners else None,
+                           "difference": gap.loc["total", "cost_gap"] if owners else None})
+    nb.show(story.headcount_table(gap, required, nb.currency, with_current=owners))
+    nb.say(story.gap_explanation(required))
+    if owners:
+        nb.record("current_owners", int((coverage.index != "(unassigned)").sum()))
+        nb.show(story.headcount(gap), headline=True)
+    else:
+        nb.say(story.NO_OWNERS)
 
 # %% [markdown]
 # ## Sensitivity to growth and tier mix
 
 # %%
-tm = p.touch_model
-sens = capacity.headcount_sensitivity(counts, touch_model, account_growth=tm.account_growth,
-                                      years=tm.growth_years, top_tier_shifts=tm.top_tier_shifts)
-nb.record("headcount_sensitivity", sens)
-nb.show(story.sensitivity_table(sens, top_tier=tier_names[0], account_growth=tm.account_growth,
-                                currency=nb.currency), detail=True)
+if sized:
+    tm = p.touch_model
+    sens = capacity.headcount_sensitivity(counts, touch_model, account_growth=tm.account_growth,
+                                          years=tm.growth_years,
+                                          top_tier_shifts=tm.top_tier_shifts)
+    nb.record("headcount_sensitivity", sens)
+    nb.show(story.sensitivity_table(sens, top_tier=tier_names[0],
+                                    account_growth=tm.account_growth, currency=nb.currency),
+            detail=True)
 
 # %% [markdown]
 # ## Coverage by owner
 
 # %%
-nb.record("owner_coverage", coverage.reset_index())
-nb.show(story.owner_table(coverage, tier_names, nb.currency))
-nb.say(story.coverage_sentence(coverage))
+if owners:
+    nb.record("owner_coverage", coverage.reset_index())
+    nb.show(story.owner_table(coverage, tier_names, nb.currency))
+    nb.say(story.coverage_sentence(coverage))
 
 # %% [markdown]
 # # 6 Impact scenarios
 #
 # What churn compounds to, and which levers move revenue most. Every figure starts from the
-# client's own MRR and trailing-twelve-month rates (new sales, expansion, churn); the
-# compounding assumptions are parameters and are printed under the charts.
+# client's own MRR and the trailing twelve months' rates on the report's one metrics basis
+# (gross revenue churn 1 − GRR, expansion NRR − GRR, new business); the compounding
+# assumptions are parameters and are printed under the charts.
 
 # %% [markdown] tags=["remove_cell"]
-# Data used (analysts' note, not in the report): 12 months of `mrr`.
+# Data used (analysts' note, not in the report): 12 months of `mrr`, through the headline
+# metrics (`nb.ctx.headline_metrics`). The path model's check against domain.md's textbook
+# case (1,000 customers at $100, 50% growth) is a unit test
+# (tests/test_scenarios.py::test_domain_churn_compounding_1000_customers_at_100).
 
 # %%
 s = p.scenarios
-basis = None  # the client's trailing-year rates: what the scenarios compound
-if nb.has_mrr_history(12):
-    year = nb.ctx.retention_over(12)  # the scenarios compound annual rates
-    basis = scenario_basis(year, years=s.years, compounding=s.compounding,
+basis = None  # the client's annual rates on the metrics basis: what the scenarios compound
+headline = (nb.attempt(lambda: nb.ctx.headline_metrics, enables="the impact scenarios")
+            if nb.requires("mrr", enables="the impact scenarios") else None)
+if headline is not None:
+    basis = scenario_basis(headline, years=s.years, compounding=s.compounding,
                            churn_base=s.churn_base, growth=s.growth, churn_rates=s.churn_rates,
                            max_churn=s.max_churn, max_growth=s.max_growth)
-    nb.record("client_rates", basis.rates)
-    if not basis.compoundable:  # nothing to compound: say why, skip the section's exhibits
-        nb.record("scenarios_skipped", basis.implausible)
-        nb.note(story.implausible_rates_note(basis.implausible, s.years))
+    if basis.rates:
+        nb.record("client_rates", basis.rates)
+    if not basis.compoundable:  # nothing defensible to compound: say why, skip the exhibits
+        nb.record("scenarios_skipped", basis.reasons)
+        nb.note(story.scenarios_not_shown(basis, s.years))
 
 # %%
 if basis and basis.compoundable:
@@ -113,13 +142,10 @@ if basis and basis.compoundable:
         "year_n_gap_share": path_gap.loc[own, "gap_share"],
         "revenue_over_years": at_stake["revenue_gain"], "npv": at_stake["npv_gain"]})
     nb.show(story.revenue_paths(paths, path_gap, years=s.years, growth=basis.growth, own=own,
-                                currency=nb.currency,
+                                currency=nb.currency, n=basis.accounts,
                                 assumptions=story.assumptions_text(
                                     s, growth_from_client=s.growth is None)))
     nb.say(story.scenario_sentence(path_gap, own, s.years, nb.currency, at_stake))
-    reference = capacity.path_gap(capacity.revenue_paths(**capacity.REFERENCE_PATHS, **model),
-                                  s.years)
-    nb.say(story.reference_sentence(reference, years=s.years))
 
 # %% [markdown]
 # ## Growth arithmetic and the value of less churn
@@ -128,7 +154,7 @@ if basis and basis.compoundable:
 if basis and basis.compoundable:
     arithmetic = scenarios.growth_arithmetic(basis.rates, p.thresholds.growth_target)
     nb.record("growth_arithmetic_client", arithmetic)
-    nb.show(story.growth_table(arithmetic, nb.currency))
+    nb.show(story.growth_table(arithmetic, nb.currency, n=basis.accounts))
     point = scenarios.churn_point_value(basis.mrr, basis.rates, point=s.churn_point,
                                         discount_rate=s.discount_rate, **basis.model)
     nb.record("churn_point_value", point)
@@ -141,7 +167,7 @@ if basis and basis.compoundable:
 if basis and basis.compoundable:
     levers = scenarios.lever_tornado(basis.mrr, basis.rates, s.levers, **basis.model)
     nb.record("levers", levers.reset_index())
-    nb.show(story.tornado(levers, years=s.years, currency=nb.currency))
+    nb.show(story.tornado(levers, years=s.years, currency=nb.currency, n=basis.accounts))
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -150,6 +150,8 @@ class ClvParams(ParamsModel):
     discount_rate: float = Field(gt=-1)
     horizon_months: int = Field(ge=1, le=600)
 
+    min_churned: int = Field(ge=1)
+    max_lifetime_months: int = Field(ge=1)
 
 class DriversParams(ParamsModel):
     cutoff_days: int = Field(ge=0)
@@ -238,6 +240,7 @@ class Params(ParamsModel):
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     @field_validator("tables")
+    client_sections: frozenset[str] = Field(default_factory=frozenset, exclude=True)
     @classmethod
     def _known_tables(cls, value: dict[str, TableParams]) -> dict[str, TableParams]:
         unknown = sorted(set(value) - set(TABLES))
@@ -270,6 +273,12 @@ class Params(ParamsModel):
 
     @property
     def display_name(self) -> str:
+    def set_by_client(self, section: str) -> bool:
+        """True when the client's params file (or the command line) set top-level
+        ``section`` (e.g. ``touch_model``), False when it comes only from defaults.yaml: a
+        section that needs the client's own evidence runs only on what the client wrote."""
+        return section in self.client_sections
+
         return self.client.name or self.client_id
 
     def data_path(self) -> Path:
@@ -564,6 +573,7 @@ def load_params(
     params.sources = {"defaults": str(defaults_path), "client": str(client_path)}
     return params
 
+    params.client_sections = frozenset(k for _, data in layers[1:] for k in data)
 
 def _display(path: Path) -> str:
     try:

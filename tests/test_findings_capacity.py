@@ -203,10 +203,12 @@ def test_paths_title_own_churn_or_worst():
                                    years=3, compounding="yearly", churn_base="current")
     gap = capacity.path_gap(paths, 3)
     assert story.paths_title(gap, 3, own=None, currency="USD") == (
-        "At 30% annual churn, MRR after 3 years is 66% ($222K a month) below the no-churn "
-        "path")
+        "At 30% annual gross revenue churn, MRR after 3 years is 66% ($222K a month) below "
+        "the no-churn path")
     own = story.paths_title(gap, 3, own=0.128, currency="USD")
-    assert own.startswith("At today's 12.8% annual churn, MRR after 3 years is ")
+    # the client's churn is named as its metric, never "annual churn" (#18)
+    assert own.startswith("At today's gross revenue churn of 12.8% (1 − GRR), MRR after 3 "
+                          "years is ")
 
 
 def test_scenario_sentences():
@@ -217,23 +219,24 @@ def test_scenario_sentences():
     assert "MRR after 3 years would be $116K instead of $338K" in text
     assert "gap of $222K a month (66%)" in text
     assert text.endswith("costs $2.5M of revenue against the no-churn path.")
-    ref = story.reference_sentence(gap, years=3)
-    assert "30% churn leaves MRR after 3 years 66% below" in ref
+    assert text.startswith("At today's gross revenue churn of 30.0% (1 − GRR), ")
+    # the textbook check is a unit test of the path model (test_scenarios), not report text
+    assert not hasattr(story, "reference_sentence")
 
 
 def test_growth_title_rules():
     base = {"new_sales": 0.3, "expansion": 0.1, "end_mrr": 1e6}
     more = scenarios.growth_arithmetic({**base, "churn": 0.2}, 0.5)
     assert story.growth_title(more) == (
-        "Growing MRR 50% next year at today's churn needs new MRR of 70.0% of the base, "
-        "30.0 points more than last year's 40.0%")
+        "Growing MRR 50% next year at today's gross revenue churn of 20.0% (1 − GRR) needs "
+        "new MRR of 70.0% of the base, 30.0 points more than last year's 40.0%")
     covered = scenarios.growth_arithmetic({**base, "churn": 0.05}, 0.2)
     assert story.growth_title(covered).endswith("last year's pace of 40.0% already covers it")
     same = scenarios.growth_arithmetic({**base, "churn": 0.1}, 0.3)
     assert story.growth_title(same).endswith("about last year's pace of 40.0%")
     one = scenarios.growth_arithmetic({**base, "churn": 0.11}, 0.3)
     assert "1.0 point more" in story.growth_title(one)
-    spec = story.growth_table(more, "USD")
+    spec = story.growth_table(more, "USD", n=100)
     assert spec.content["share of the base"].tolist() == pytest.approx(
         [0.5, 0.2, 0.7, 0.3, 0.1, 0.4, 0.3])
 
@@ -243,7 +246,8 @@ def test_churn_point_sentence():
         1e6, {"new_sales": 0.3, "expansion": 0.1, "churn": 0.12}, years=3, discount_rate=0.1,
         point=0.01, compounding="monthly", churn_base="current")
     text = story.churn_point_sentence(v, "USD")
-    assert text.startswith("One percentage point less churn (12.0% to 11.0% a year) is worth ")
+    assert text.startswith("One percentage point less gross revenue churn (12.0% to 11.0% a "
+                           "year) is worth ")
     assert "at a 10% discount rate" in text
     _no_nan(text)
 
@@ -254,11 +258,11 @@ def test_tornado_title_rules():
                                                "new_sales": 0.1, "price": 0.01}, years=3,
                                   compounding="monthly", churn_base="current")
     assert story.tornado_title(tor, 3, "USD").startswith(
-        "New sales is the biggest lever on MRR in 3 years: its range moves MRR by $")
+        "New business is the biggest lever on MRR in 3 years: its range moves MRR by $")
     close = scenarios.lever_tornado(1e6, rates, {"churn": 0.05, "expansion": 0.05}, years=3,
                                     compounding="monthly", churn_base="current")
     assert story.tornado_title(close, 3, "USD").startswith(
-        "Churn and expansion are the biggest levers on MRR in 3 years")
-    spec = story.tornado(tor, years=3, currency="USD")
+        "Gross revenue churn and expansion are the biggest levers on MRR in 3 years")
+    spec = story.tornado(tor, years=3, currency="USD", n=100)
     assert spec.title == story.tornado_title(tor, 3, "USD")
 

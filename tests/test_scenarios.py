@@ -83,16 +83,21 @@ def test_mrr_path_docstring_example():
     assert path.loc[12] == pytest.approx(112.0)
 
 
-def test_client_rates_from_a_summary():
-    summary = {"start_mrr": 1000.0, "end_mrr": 1250.0, "new": 200.0, "reactivation": 50.0,
-               "expansion": 100.0, "churn": 80.0, "contraction": 20.0}
-    r = client_rates(summary)
-    assert r["new_sales"] == pytest.approx(0.25)  # (200 + 50) / 1000
-    assert r["expansion"] == pytest.approx(0.10)
-    assert r["churn"] == pytest.approx(0.10)  # (80 + 20) / 1000
+def test_client_rates_read_the_metrics_basis():
+    """The rates are the headline metrics' (#18): churn = 1 − GRR, expansion = NRR − GRR,
+    new sales = new business share; no second churn definition from MRR flows."""
+    metrics = {"base_mrr": 1000.0, "end_mrr": 1250.0, "grr": 0.9, "nrr": 1.0,
+               "gross_revenue_churn": 0.1, "expansion_share": 0.1,
+               "new_business_share": 0.25}
+    r = client_rates(metrics)
+    assert r["new_sales"] == pytest.approx(0.25)
+    assert r["expansion"] == pytest.approx(0.10)   # 1.0 - 0.9
+    assert r["churn"] == pytest.approx(0.10)       # 1 - 0.9
     assert r["growth"] == pytest.approx(0.35)
     assert r["price"] == 0.0
-    assert r["end_mrr"] == 1250.0
+    assert r["start_mrr"] == 1000.0 and r["end_mrr"] == 1250.0
+    # 1,000 x (NRR 1.0 + new business 0.25) = 1,250 = today's MRR
+    assert r["start_mrr"] * (1 + r["growth"] - r["churn"]) == pytest.approx(r["end_mrr"])
 
 
 def test_revenue_and_npv_by_hand():
@@ -171,10 +176,11 @@ def test_implausible_rates_are_not_compounded():
     assert implausible_rates({"churn": 0.10, "growth": 0.50}, max_churn=1.0, max_growth=2.0) == []
     # a base that grew 5.5x in a year (RavenStack's trailing rates)
     reasons = implausible_rates({"churn": 2.727, "growth": 5.507}, max_churn=1.0, max_growth=2.0)
-    assert reasons == ["churn and contraction came to 272.7% of the opening MRR (limit 100%)",
-                       "new sales and expansion came to 550.7% of the opening MRR "
+    assert reasons == ["gross revenue churn (1 − GRR) came to 272.7% of the base MRR "
+                       "(limit 100%)",
+                       "new business and expansion came to 550.7% of the base MRR "
                        "(limit 200%)"]
     assert implausible_rates({"churn": 1.2, "growth": 0.5}, max_churn=1.5, max_growth=2.0) == []
     assert implausible_rates({"churn": float("nan"), "growth": float("nan")},
                              max_churn=1.0, max_growth=2.0) == [
-        "the opening MRR of the trailing twelve months is zero"]
+        "no account paid in the base month, so the rates have no base MRR"]

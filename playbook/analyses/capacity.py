@@ -296,6 +296,33 @@ def headcount_sensitivity(
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- evidence
+def has_owners(accounts: pd.DataFrame) -> bool:
+    """True when the canonical ``accounts`` table has an ``owner`` column naming at least one
+    owner (blank or whitespace-only text is no owner): today's coverage can be measured."""
+    if "owner" not in accounts.columns:
+        return False
+    names = accounts["owner"].dropna().astype(str).str.strip()
+    return bool((names != "").any())
+
+
+def capacity_evidence(accounts: pd.DataFrame, *, touch_model_from_client: bool
+                      ) -> dict[str, bool]:
+    """What the coverage and headcount section may rest on.
+
+    ``owners``: the accounts name their owners (:func:`has_owners`), so current coverage
+    and the gap to the touch model can be measured; ``touch_model``: the client's own
+    params set ``touch_model`` (``touch_model_from_client``, from
+    :meth:`playbook.config.Params.set_by_client`), so the headcount a plan needs is the
+    client's plan, not the default B2B one; ``sized``: either holds. Without both the
+    section sizes nothing: a default touch model on a consumer or self-serve base would
+    print CSMs the business never had.
+    """
+    owners = has_owners(accounts)
+    return {"owners": owners, "touch_model": bool(touch_model_from_client),
+            "sized": owners or bool(touch_model_from_client)}
+
+
 # --------------------------------------------------------------------------- coverage
 def owner_coverage(
     accounts: pd.DataFrame,

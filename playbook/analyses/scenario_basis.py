@@ -1,11 +1,15 @@
-"""What the impact scenarios start from: the client's trailing-year rates, whether they can
-be compounded into revenue paths, and the growth and churn rates the paths compare.
+"""What the impact scenarios start from: the client's annual rates on the report's one
+metrics basis, whether they can be compounded into revenue paths, and the churn rates the
+paths compare.
 
 One decision, made once (:func:`scenario_basis`): the impact section shows its revenue
-paths, growth arithmetic and levers only when :attr:`ScenarioBasis.compoundable` is true.
+paths, growth arithmetic and levers only when :attr:`ScenarioBasis.compoundable` is true,
+i.e. when the headline metrics (:func:`playbook.metrics.headline_metrics`) cover a full
+12-month window, none of the figures the rates rest on is withheld, and the rates are
+plausible.
 
-Pure functions (no I/O, printing or plotting). Rates are annual shares of the trailing
-year's opening MRR (0.12 = 12%); MRR is money per month in the client's currency.
+Pure functions (no I/O, printing or plotting). Rates are annual shares of the base MRR
+(0.12 = 12%); MRR is money per month in the client's currency.
 """
 
 from __future__ import annotations
@@ -15,10 +19,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from playbook.analyses.scenarios import client_rates, implausible_rates
+from playbook.metrics import HEADLINE_NAMES
 
 #: Churn rates of ``scenarios.churn_rates`` closer than this to the client's own churn are
 #: not drawn as a path of their own (they would overlap the client's line).
 SAME_RATE = 0.005
+#: Months the window of the headline metrics must cover for its rates to be annual rates.
+ANNUAL_MONTHS = 12
+#: Headline figures the rates rest on (keys of ``headline_metrics["withheld"]``): MRR is
+#: the base of every path, GRR gives the churn, NRR the expansion.
+RATE_INPUTS = ("mrr", "grr", "nrr")
 
 
 @dataclass(frozen=True)
@@ -28,9 +38,12 @@ class ScenarioBasis:
     Attributes
     ----------
     rates : dict
-        :func:`playbook.analyses.scenarios.client_rates` of the trailing year
+        :func:`playbook.analyses.scenarios.client_rates` of the 12-month window
         (``start_mrr``, ``end_mrr``, ``new_sales``, ``expansion``, ``churn``, ``price``,
-        ``growth``).
+        ``growth``); empty when :attr:`unavailable` (no defensible annual rate).
+    unavailable : list of str
+        Why the metrics give no annual rate to start from (a window shorter than 12 months,
+        a headline figure withheld by the metrics' invariants); empty when they do.
     implausible : list of str
         Why the rates cannot be compounded
         (:func:`playbook.analyses.scenarios.implausible_rates`); empty when they can.
@@ -43,42 +56,80 @@ class ScenarioBasis:
     model : dict
         ``years``, ``compounding`` and ``churn_base``: the keyword arguments every path and
         value of the section takes.
+    accounts : int
+        Accounts of the window's base (paying in its base month): what the rates rest on.
     """
 
     rates: dict[str, float]
+    unavailable: list[str]
     implausible: list[str]
     growth: float
     churn_rates: list[float]
     model: dict[str, Any]
+    accounts: int
 
     @property
     def compoundable(self) -> bool:
-        """True when the rates can be compounded into paths (nothing implausible)."""
-        return not self.implausible
+        """True when the rates exist and can be compounded into paths."""
+        return not self.unavailable and not self.implausible
+
+    @property
+    def reasons(self) -> list[str]:
+        """Every reason the section does not compound the rates (empty: it does)."""
+        return [*self.unavailable, *self.implausible]
 
     @property
     def churn(self) -> float:
-        """The client's own annual churn (gross MRR churn of the trailing year)."""
-        return self.rates["churn"]
+        """The client's annual gross revenue churn (1 − GRR of the 12-month window)."""
+        return self.rates.get("churn", float("nan"))
 
     @property
     def mrr(self) -> float:
-        """Today's MRR, the base of every projection (the trailing year's closing MRR)."""
-        return self.rates["end_mrr"]
+        """Today's MRR, the base of every projection (MRR at the window's end month)."""
+        return self.rates.get("end_mrr", float("nan"))
 
 
-def scenario_basis(trailing_year: Mapping[str, Any], *, years: int,
+def unavailable_reasons(metrics: Mapping[str, Any]) -> list[str]:
+    """Why the headline metrics give no annual rate to compound (empty: they do).
+
+    ``metrics`` is :attr:`playbook.context.AnalysisContext.headline_metrics`: the window's
+    ``months`` and ``requested`` and ``withheld`` (``{figure: {"reason", "fix"}}``). A window
+    of other than :data:`ANNUAL_MONTHS` months gives rates over another horizon; a withheld
+    MRR, GRR or NRR (:data:`RATE_INPUTS`) gives rates nobody can defend.
+    """
+    reasons = []
+    months, requested = int(metrics["months"]), int(metrics["requested"])
+    if months != ANNUAL_MONTHS and requested != ANNUAL_MONTHS:
+        reasons.append(f"the headline rates cover {months} months (period.trailing_months), "
+                       f"and annual rates need {ANNUAL_MONTHS}")
+    elif months != ANNUAL_MONTHS:
+        reasons.append(f"the MRR history covers {months} "
+                       f"{'month' if months == 1 else 'months'} before the as-of month, and "
+                       f"annual rates need a full {ANNUAL_MONTHS}-month window")
+    withheld = metrics.get("withheld") or {}
+    by_reason: dict[str, list[str]] = {}  # one clause per reason, naming every figure it hits
+    for key in RATE_INPUTS:
+        if key in withheld:
+            why = str(withheld[key].get("reason", "")).rstrip(".")
+            by_reason.setdefault(why, []).append(HEADLINE_NAMES[key])
+    for why, names in by_reason.items():
+        named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        reasons.append(f"{named} {'is' if len(names) == 1 else 'are'} withheld: {why}")
+    return reasons
+
+
+def scenario_basis(metrics: Mapping[str, Any], *, years: int,
                    compounding: Literal["monthly", "yearly"],
                    churn_base: Literal["current", "starting"], growth: float | None,
                    churn_rates: Sequence[float], max_churn: float, max_growth: float
                    ) -> ScenarioBasis:
-    """The scenarios' starting point from a trailing-12-month retention summary.
+    """The scenarios' starting point from the report's headline metrics.
 
     Parameters
     ----------
-    trailing_year : mapping
-        :func:`playbook.analyses.revenue.retention_summary` of the twelve months up to the
-        as-of date.
+    metrics : mapping
+        :attr:`playbook.context.AnalysisContext.headline_metrics`
+        (:func:`playbook.metrics.headline_metrics` with ``withheld``) of the trailing window.
     years, compounding, churn_base : int, str, str
         ``scenarios.years``, ``scenarios.compounding``, ``scenarios.churn_base``.
     growth : float or None
@@ -87,15 +138,20 @@ def scenario_basis(trailing_year: Mapping[str, Any], *, years: int,
         ``scenarios.churn_rates``: churn rates to compare with the client's.
     max_churn, max_growth : float
         ``scenarios.max_churn`` and ``scenarios.max_growth``: at or above these shares of
-        the opening MRR the rates are implausible.
+        the base MRR the rates are implausible.
     """
-    rates = client_rates(trailing_year)
+    model = {"years": years, "compounding": compounding, "churn_base": churn_base}
+    accounts = int(metrics.get("base_accounts") or 0)
+    unavailable = unavailable_reasons(metrics)
+    if unavailable:
+        return ScenarioBasis(rates={}, unavailable=unavailable, implausible=[],
+                             growth=float("nan") if growth is None else growth,
+                             churn_rates=[], model=model, accounts=accounts)
+    rates = client_rates(metrics)
     implausible = implausible_rates(rates, max_churn=max_churn, max_growth=max_growth)
     own = rates["churn"]
     drawn = [] if implausible else sorted(
         {0.0, own, *[r for r in churn_rates if abs(r - own) > SAME_RATE]})
-    return ScenarioBasis(rates=rates, implausible=implausible,
+    return ScenarioBasis(rates=rates, unavailable=[], implausible=implausible,
                          growth=rates["growth"] if growth is None else growth,
-                         churn_rates=drawn,
-                         model={"years": years, "compounding": compounding,
-                                "churn_base": churn_base})
+                         churn_rates=drawn, model=model, accounts=accounts)

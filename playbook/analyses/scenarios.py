@@ -8,10 +8,17 @@ The model
 MRR moves by four annual rates, each a share of the base (``rates`` is a mapping with
 these keys, e.g. from :func:`client_rates`):
 
-* ``new_sales``: MRR won from new logos and win-backs (reactivations);
-* ``expansion``: MRR added by existing customers (upsell, cross-sell, seats);
-* ``churn``: MRR lost to cancellations and contractions (gross MRR churn);
+* ``new_sales``: MRR of accounts outside the base (new logos and win-backs):
+  ``new_business_share`` of :mod:`playbook.metrics`;
+* ``expansion``: MRR added by the base's own accounts (upsell, cross-sell, seats):
+  ``expansion_share`` = NRR − GRR;
+* ``churn``: MRR the base lost to cancellations and contractions:
+  ``gross_revenue_churn`` = 1 − GRR;
 * ``price``: list-price change applied to the whole base (0 = none).
+
+The client's rates (:func:`client_rates`) read the one metrics basis of the report
+(:func:`playbook.metrics.headline_metrics` of a 12-month window), so the scenarios' churn is
+the headline GRR's complement, never a second churn figure.
 
 Growth ``g = new_sales + expansion``. The rates apply once a year
 (``compounding="yearly"``: MRR is flat within a year and steps at months 12, 24, ...) or
@@ -53,34 +60,38 @@ def check_compounding(compounding: str, churn_base: str) -> None:
         raise ParamsError(f"churn_base must be 'current' or 'starting'; got {churn_base!r}.")
 
 
-def client_rates(summary: Mapping[str, Any]) -> dict[str, float]:
-    """The client's annual rates from a trailing-12-month :func:`retention_summary`.
+def client_rates(metrics: Mapping[str, Any]) -> dict[str, float]:
+    """The client's annual rates from the headline metrics of a 12-month trailing window
+    (:func:`playbook.metrics.headline_metrics`), all shares of the base MRR (the MRR of the
+    accounts paying in the month before the window):
 
-    ``new_sales = (new + reactivation) / start_mrr``, ``expansion = expansion /
-    start_mrr``, ``churn = (churn + contraction) / start_mrr`` (gross MRR churn),
-    ``price = 0``; ``growth = new_sales + expansion``. Also echoes ``start_mrr`` (the
-    window's opening MRR) and ``end_mrr`` (today's MRR, the base of every projection).
-    Rates are NaN when the opening MRR is 0.
+    ``churn = gross_revenue_churn`` (1 − GRR: MRR lost to cancellations and contractions of
+    the base), ``expansion = expansion_share`` (NRR − GRR: MRR the base added above its
+    starting MRR), ``new_sales = new_business_share`` (MRR at the window's end of accounts
+    not in the base: new logos and accounts back after the base month), ``price = 0``;
+    ``growth = new_sales + expansion``. Also ``start_mrr = base_mrr`` and ``end_mrr`` (MRR
+    at the as-of month, the base of every projection), so that
+    ``start_mrr x (1 + growth - churn) = start_mrr x (NRR + new_sales) = end_mrr``.
+    Rates are NaN when the base MRR is 0.
     """
-    start = float(summary["start_mrr"])
+    start = float(metrics["base_mrr"])
 
-    def share(x: float) -> float:
-        return float(x) / start if start else float("nan")
+    def rate(key: str) -> float:
+        value = metrics.get(key)
+        return float(value) if start and value is not None else float("nan")
 
-    new = share(summary["new"] + summary.get("reactivation", 0.0))
-    exp = share(summary["expansion"])
-    return {"start_mrr": start, "end_mrr": float(summary["end_mrr"]),
-            "new_sales": new, "expansion": exp,
-            "churn": share(summary["churn"] + summary["contraction"]), "price": 0.0,
-            "growth": new + exp}
+    new, exp = rate("new_business_share"), rate("expansion_share")
+    return {"start_mrr": start, "end_mrr": float(metrics["end_mrr"]),
+            "new_sales": new, "expansion": exp, "churn": rate("gross_revenue_churn"),
+            "price": 0.0, "growth": new + exp}
 
 
 def implausible_rates(rates: Mapping[str, float], *, max_churn: float,
                       max_growth: float) -> list[str]:
     """Why the client's trailing rates cannot be compounded into paths (empty: they can).
 
-    ``rates`` as from :func:`client_rates` (shares of the window's opening MRR). A yearly
-    churn of ``max_churn`` (``scenarios.max_churn``, e.g. 100%) or more of the opening MRR,
+    ``rates`` as from :func:`client_rates` (shares of the base MRR). A yearly
+    gross revenue churn of ``max_churn`` (``scenarios.max_churn``, e.g. 100%) or more,
     or growth of ``max_growth`` (``scenarios.max_growth``, e.g. 200%) or more,
     means the base changed so much within the year (or the MRR history contradicts itself)
     that compounding the rates for years would print meaningless paths.
@@ -88,13 +99,13 @@ def implausible_rates(rates: Mapping[str, float], *, max_churn: float,
     reasons = []
     churn, growth = rates.get("churn", math.nan), rates.get("growth", math.nan)
     if not (math.isfinite(churn) and math.isfinite(growth)):
-        reasons.append("the opening MRR of the trailing twelve months is zero")
+        reasons.append("no account paid in the base month, so the rates have no base MRR")
         return reasons
     if churn >= max_churn:
-        reasons.append(f"churn and contraction came to {churn:.1%} of the opening MRR "
+        reasons.append(f"gross revenue churn (1 − GRR) came to {churn:.1%} of the base MRR "
                        f"(limit {max_churn:.0%})")
     if growth >= max_growth:
-        reasons.append(f"new sales and expansion came to {growth:.1%} of the opening MRR "
+        reasons.append(f"new business and expansion came to {growth:.1%} of the base MRR "
                        f"(limit {max_growth:.0%})")
     return reasons
 
@@ -183,16 +194,19 @@ def churn_point_value(start_mrr: float, rates: Mapping[str, float], *, point: fl
 def growth_arithmetic(rates: Mapping[str, float], target_growth: float) -> dict[str, float]:
     """New MRR needed next year to hit ``target_growth``, against what last year delivered.
 
-    ``needed = growth_target_new_sales(target, churn)`` = target + gross MRR churn (domain.md:
-    50% growth while losing 20% needs new sales of 70% of the base); "new sales" here is all
-    new MRR: new logos, win-backs and expansion. ``delivered = new_sales + expansion`` of the
-    trailing 12 months; ``shortfall = needed - delivered`` (negative: last year's pace
-    already beats the target). Money figures apply the shares to today's MRR (``end_mrr``).
+    ``needed = growth_target_new_sales(target, churn)`` = target + gross revenue churn
+    (1 − GRR; domain.md: 50% growth while losing 20% needs new sales of 70% of the base);
+    "new sales" here is all new MRR: new logos, win-backs and expansion. ``delivered =
+    new_sales + expansion`` of the trailing 12 months; ``shortfall = needed - delivered``
+    (negative: last year's pace already beats the target). Money figures apply the shares to
+    today's MRR (``end_mrr``). On the metrics basis ``implied_growth = delivered - churn =
+    NRR + new_business_share - 1 = end_mrr / start_mrr - 1``: last year's actual growth.
 
     Returns
     -------
     dict: ``target``, ``churn``, ``needed``, ``delivered``, ``new_sales``, ``expansion``,
-    ``shortfall``, ``ratio`` (needed / delivered), ``base_mrr``, ``needed_mrr``,
+    ``shortfall``, ``ratio`` (needed / delivered), ``start_mrr`` (the window's base MRR),
+    ``base_mrr`` (today's MRR, the base of the money figures), ``needed_mrr``,
     ``delivered_mrr``, ``shortfall_mrr``, ``implied_growth`` (delivered - churn: the growth
     last year's pace gives).
     """
@@ -204,6 +218,7 @@ def growth_arithmetic(rates: Mapping[str, float], target_growth: float) -> dict[
             "delivered": delivered, "new_sales": float(rates["new_sales"]),
             "expansion": float(rates["expansion"]), "shortfall": needed - delivered,
             "ratio": needed / delivered if delivered > 0 else float("nan"),
+            "start_mrr": float(rates.get("start_mrr", float("nan"))),
             "base_mrr": base, "needed_mrr": needed * base, "delivered_mrr": delivered * base,
             "shortfall_mrr": (needed - delivered) * base,
             "implied_growth": delivered - churn}

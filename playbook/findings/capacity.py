@@ -17,8 +17,10 @@ from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
 
 GAP_TOLERANCE = 0.5  # FTE: smaller differences between current and required read as "matches"
-LEVER_LABELS = {"churn": "churn", "expansion": "expansion", "new_sales": "new sales",
-                "price": "price"}
+#: The levers named as their metrics (:mod:`playbook.metrics`): churn is gross revenue churn
+#: (1 − GRR), expansion NRR − GRR, new business the base-MRR share of accounts not in the base.
+LEVER_LABELS = {"churn": "gross revenue churn", "expansion": "expansion",
+                "new_sales": "new business", "price": "price"}
 
 
 def _fte(v: float) -> str:
@@ -113,8 +115,11 @@ def headcount_table_title(required: pd.DataFrame, currency: str) -> str:
     return f"{head}, fewer than the {_fte(lo)}-{_fte(hi)} the ratios give"
 
 
-def headcount_table(gap: pd.DataFrame, required: pd.DataFrame, currency: str) -> ExhibitSpec:
-    """Headcount two ways side by side, with current coverage and cost per role."""
+def headcount_table(gap: pd.DataFrame, required: pd.DataFrame, currency: str, *,
+                    with_current: bool = True) -> ExhibitSpec:
+    """Headcount two ways side by side, with current coverage and cost per role
+    (``with_current=False``: the accounts name no owner, so the current and gap columns,
+    which would read as zero CSMs today, are left out)."""
     t = gap.copy()
     pooled = required["pooled"].reindex(t.index).fillna(False).astype(bool)
     t["by ratio"] = ["pooled" if pool else f"{a:,.1f}-{b:,.1f}" if abs(a - b) > 1e-9
@@ -128,15 +133,21 @@ def headcount_table(gap: pd.DataFrame, required: pd.DataFrame, currency: str) ->
                "cost_by_effort": f"cost required ({currency})",
                "cost_current": f"cost current ({currency})"})
     t["accounts"] = t["accounts"].astype(float).round().astype(int)
+    if not with_current:
+        t = t.drop(columns=["current", "gap (effort - current)", f"cost current ({currency})"])
     costs = "; ".join(f"{r} {tf.money(c, currency)}" for r, c in
                       _tiers(gap).set_index("role")["loaded_cost"].items())
+    current = ("Current: each owner is one FTE, split across tiers by the hours the touch "
+               "model gives their accounts. " if with_current else
+               "The accounts name no owner, so today's coverage is not measured. ")
     return ExhibitSpec(
         t, headcount_table_title(required, currency),
         "CSM full-time equivalents per value tier: by accounts-per-CSM ratio, by touch "
-        "effort, and today's owners; cost a year at a loaded salary per role",
-        "accounts (owner), params touch_model", n=int(required.loc["total", "accounts"]),
-        notes="Current: each owner is one FTE, split across tiers by the hours the touch "
-        f"model gives their accounts. Loaded cost a year: {costs}.",
+        "effort" + (", and today's owners" if with_current else "") + "; cost a year at a "
+        "loaded salary per role",
+        "accounts (owner), params touch_model" if with_current else
+        "accounts, params touch_model", n=int(required.loc["total", "accounts"]),
+        notes=f"{current}Loaded cost a year: {costs}.",
         formats={"by effort": "{:,.1f}", "current": "{:,.1f}",
                  "gap (effort - current)": "{:+,.1f}",
                  f"cost required ({currency})": "{:,.0f}",
@@ -211,6 +222,18 @@ def headcount(gap: pd.DataFrame) -> ExhibitSpec:
         "accounts (owner), params touch_model", n=int(gap.loc["total", "accounts"]),
         notes="Required = (accounts x hours per account + one-to-many hours) / CSM hours a "
         "year. Current = owners, each split across tiers by the model hours of their accounts.")
+
+
+# --------------------------------------------------------------------------- evidence
+#: Said instead of the section when neither owners nor the client's own touch model exist.
+NO_CAPACITY_EVIDENCE = (
+    "No account owners in the data and no touch model in params: a consumer or self-serve "
+    "business without CSMs is not sized here; to size coverage, supply the owner column or "
+    "params touch_model.")
+#: Said under the headcount when the client's touch model sizes the plan but no owner is named.
+NO_OWNERS = (
+    "No account owners in the data: today's coverage and the gap to the touch model are not "
+    "measured; supply the owner column of the CRM export to compare.")
 
 
 # --------------------------------------------------------------------------- coverage
@@ -333,25 +356,38 @@ def sensitivity_table(sens: pd.DataFrame, *, top_tier: str, account_growth: floa
 
 
 # --------------------------------------------------------------------------- scenarios
+#: How the report names the scenarios' churn: the metrics layer's gross revenue churn.
+CHURN_NAME = "gross revenue churn"
+
+
+def own_churn_text(own: float) -> str:
+    """The client's churn named as its metric: "gross revenue churn of 11.4% (1 − GRR)"."""
+    return f"{CHURN_NAME} of {tf.pct(own, 1)} (1 − GRR)"
+
+
 def paths_title(gap: pd.DataFrame, years: int, own: float | None, currency: str) -> str:
     """Rule: state the year-N gap at the client's own churn when given, else at the highest
-    churn rate; the percent is of the no-churn path."""
-    rate = own if own is not None and round(own, 3) in gap.index.round(3) else gap.index.max()
+    churn rate; the percent is of the no-churn path. The churn is named as its metric."""
+    mine = own is not None and round(own, 3) in gap.index.round(3)
+    rate = own if mine else gap.index.max()
     row = gap.loc[gap.index[abs(gap.index - rate).argmin()]]
-    who = "today's" if own is not None and rate == own else ""
-    lead = f"At {who} {tf.pct(rate, 1 if who else 0)} annual churn".replace("  ", " ")
+    lead = (f"At today's {own_churn_text(rate)}" if mine
+            else f"At {tf.pct(rate, 0)} annual {CHURN_NAME}")
     return (f"{lead}, MRR after {years} years is {tf.pct(abs(row['gap_share']), 0)} "
             f"({tf.money(abs(row['gap']), currency)} a month) below the no-churn path")
 
 
 def revenue_paths(paths: pd.DataFrame, gap: pd.DataFrame, *, years: int, growth: float,
-                  assumptions: str, currency: str, own: float | None = None) -> ExhibitSpec:
+                  assumptions: str, currency: str, n: int,
+                  own: float | None = None) -> ExhibitSpec:
+    """The MRR paths by churn rate; ``n``: the accounts of the base whose rates the paths
+    compound (``base_accounts`` of the headline metrics)."""
     frame = paths.copy()
     own_label = None
     labels = []
     for c in frame.columns:
         if own is not None and abs(c - own) < 5e-4:
-            own_label = f"today {tf.pct(c, 1)} churn"
+            own_label = f"today {tf.pct(c, 1)} (1 − GRR)"
             labels.append(own_label)
         else:
             labels.append(f"{c:.0%} churn")
@@ -364,8 +400,8 @@ def revenue_paths(paths: pd.DataFrame, gap: pd.DataFrame, *, years: int, growth:
     return ExhibitSpec(
         fig, paths_title(gap, years, own, currency),
         f"MRR paths over {years} years from today's MRR at {tf.pct(growth, 1)} annual growth "
-        "before churn, by annual churn rate", "mrr (trailing 12 months), params scenarios",
-        notes=f"Assumptions: {assumptions}")
+        f"before churn, by annual {CHURN_NAME}", "mrr (trailing 12 months), params scenarios",
+        n=n, notes=f"Assumptions: {assumptions}")
 
 
 def assumptions_text(s: Any, *, growth_from_client: bool) -> str:
@@ -374,16 +410,17 @@ def assumptions_text(s: Any, *, growth_from_client: bool) -> str:
     base = ("churn applies to the current base, including customers won during the period"
             if s.churn_base == "current" else "churn applies to the base at the start of each "
             "step only (additive)")
-    growth = ("growth = the trailing 12 months' new, expansion and win-back MRR / opening MRR"
+    growth = ("growth = the trailing 12 months' new business (MRR of accounts not in the "
+              "base) plus expansion (NRR − GRR), as shares of the base MRR"
               if growth_from_client else "growth from params")
-    return (f"{comp}; {base}; {growth}; churn = cancelled plus contracted MRR / opening MRR; "
-            "price constant.")
+    return (f"{comp}; {base}; {growth}; churn = {CHURN_NAME} (1 − GRR: the base's cancelled "
+            "and contracted MRR / base MRR); price constant.")
 
 
 def scenario_sentence(gap: pd.DataFrame, own: float, years: int, currency: str,
                       at_stake: Mapping[str, float] | None = None) -> str:
     row = gap.loc[gap.index[(abs(gap.index - own)).argmin()]]
-    text = (f"At today's gross MRR churn of {tf.pct(own, 1)}, MRR after {years} years would be "
+    text = (f"At today's {own_churn_text(own)}, MRR after {years} years would be "
             f"{tf.money(row['mrr'], currency)} instead of "
             f"{tf.money(row['no_churn_mrr'], currency)} without churn: a gap of "
             f"{tf.money(abs(row['gap']), currency)} a month "
@@ -395,21 +432,12 @@ def scenario_sentence(gap: pd.DataFrame, own: float, years: int, currency: str,
     return text
 
 
-def reference_sentence(gap: pd.DataFrame, *, years: int) -> str:
-    """The domain.md textbook case under the same assumptions (1,000 x $100, 50%)."""
-    worst = gap.index.max()
-    return (f"Check against the textbook case (1,000 customers at $100 a month, 50% growth): "
-            f"under the same assumptions {tf.pct(worst, 0)} churn leaves MRR after {years} "
-            f"years {tf.pct(gap.loc[worst, 'gap_share'], 0)} below the no-churn path "
-            "(the source quotes 56%; the figure depends on the compounding assumptions).")
-
-
 def growth_title(a: Mapping[str, float]) -> str:
     """Rule: compare the new MRR needed with last year's pace: more (by how much), about the
     same (within half a point), or already covered."""
     need, done = a["needed"], a["delivered"]
-    head = (f"Growing MRR {tf.pct(a['target'], 0)} next year at today's churn needs new MRR "
-            f"of {tf.pct(need, 1)} of the base")
+    head = (f"Growing MRR {tf.pct(a['target'], 0)} next year at today's "
+            f"{own_churn_text(a['churn'])} needs new MRR of {tf.pct(need, 1)} of the base")
     if tf.is_missing(done):
         return head
     pts = abs(need - done) * 100
@@ -421,34 +449,45 @@ def growth_title(a: Mapping[str, float]) -> str:
     return f"{head}, about last year's pace of {tf.pct(done, 1)}"
 
 
-def growth_table(a: Mapping[str, float], currency: str) -> ExhibitSpec:
+def growth_identity(a: Mapping[str, float], currency: str) -> str:
+    """The check that the rates add up to today's MRR, in words: base MRR x (NRR + new
+    business share) = today's MRR, with NRR = 1 − gross revenue churn + expansion."""
+    nrr = 1.0 - a["churn"] + a["expansion"]
+    return (f"The rates add up: base MRR {tf.money(a['start_mrr'], currency)} x (NRR "
+            f"{tf.pct(nrr, 1)} + new business {tf.pct(a['new_sales'], 1)}) = today's MRR "
+            f"{tf.money(a['start_mrr'] * (nrr + a['new_sales']), currency)}.")
+
+
+def growth_table(a: Mapping[str, float], currency: str, *, n: int) -> ExhibitSpec:
     """The growth arithmetic (domain.md: 50% + 20% churn = 70% new sales) with the client's
-    own figures."""
+    own rates on the metrics basis (shares of the window's base MRR); ``n``: the base's
+    accounts."""
     base = a["base_mrr"]
     rows = [
         ("growth target", a["target"]),
-        ("+ churn and contraction (trailing 12 months)", a["churn"]),
-        ("= new MRR needed: new logos, win-backs and expansion", a["needed"]),
-        ("last 12 months: new logos and win-backs", a["new_sales"]),
-        ("last 12 months: expansion", a["expansion"]),
+        (f"+ {CHURN_NAME} (1 − GRR, trailing 12 months)", a["churn"]),
+        ("= new MRR needed: new business and expansion", a["needed"]),
+        ("last 12 months: new business (MRR of accounts not in the base)", a["new_sales"]),
+        ("last 12 months: expansion (NRR − GRR)", a["expansion"]),
         ("= new MRR delivered last year", a["delivered"]),
         ("gap to close (needed - delivered)", a["shortfall"]),
     ]
     t = pd.DataFrame(rows, columns=["item", "share of the base"])
     t[f"MRR a month at today's base ({currency})"] = t["share of the base"] * base
+    identity = "" if tf.is_missing(a.get("start_mrr")) else " " + growth_identity(a, currency)
     return ExhibitSpec(
         t, growth_title(a),
-        "New MRR needed in a year to hit the growth target, as a share of the opening base, "
-        "against the last 12 months", "mrr (trailing 12 months), params thresholds",
-        notes="New MRR needed = growth target + gross MRR churn (a one-year, additive view). "
-        "Money applies each share to today's MRR of "
-        f"{tf.money(base, currency)}.",
+        "New MRR needed in a year to hit the growth target, as a share of the base MRR (the "
+        "accounts paying 12 months ago), against the last 12 months",
+        "mrr (trailing 12 months), params thresholds", n=n,
+        notes=f"New MRR needed = growth target + {CHURN_NAME} (a one-year, additive view). "
+        f"Money applies each share to today's MRR of {tf.money(base, currency)}." + identity,
         formats={"share of the base": "{:.1%}",
                  f"MRR a month at today's base ({currency})": "{:,.0f}"})
 
 
 def churn_point_sentence(v: Mapping[str, float], currency: str) -> str:
-    return (f"One percentage point less churn ({tf.pct(v['churn_from'], 1)} to "
+    return (f"One percentage point less {CHURN_NAME} ({tf.pct(v['churn_from'], 1)} to "
             f"{tf.pct(v['churn_to'], 1)} a year) is worth "
             f"{tf.money(v['revenue_gain'], currency)} of revenue over {v['years']} years, "
             f"{tf.money(v['npv_gain'], currency)} in today's money at a "
@@ -479,7 +518,8 @@ def tornado_title(tor: pd.DataFrame, years: int, currency: str) -> str:
             f"moves MRR by {tf.money(r0, currency)} a month")
 
 
-def tornado(tor: pd.DataFrame, *, years: int, currency: str) -> ExhibitSpec:
+def tornado(tor: pd.DataFrame, *, years: int, currency: str, n: int) -> ExhibitSpec:
+    """The levers' ranges; ``n``: the accounts of the base whose rates the levers move."""
     frame = tor[["worse_mrr", "better_mrr"]].copy()
     frame.index = [_lever_label(k, r) for k, r in tor.iterrows()]
     fig, ax = charts.new_figure(2.0)
@@ -489,18 +529,28 @@ def tornado(tor: pd.DataFrame, *, years: int, currency: str) -> ExhibitSpec:
         fig, tornado_title(tor, years, currency),
         f"MRR in {years} years when one lever moves by its plausible range (grey worse, blue "
         "better), others at today's rates; change vs the base path, money a month",
-        "mrr (trailing 12 months), params scenarios",
-        notes="Levers are annual rates as a share of the base: new sales (new logos and "
-        "win-backs), expansion, churn (cancelled and contracted MRR), price change on the "
-        "whole base. Ranges from params; same compounding as the paths above.")
+        "mrr (trailing 12 months), params scenarios", n=n,
+        notes="Levers are annual rates as a share of the base MRR (the accounts paying 12 "
+        "months ago): new business (today's MRR of accounts not in the base: new logos and "
+        f"win-backs), expansion (NRR − GRR), {CHURN_NAME} (1 − GRR: cancelled and "
+        "contracted MRR), price change on the whole base. Ranges from params; same "
+        "compounding as the paths above.")
 
 
-def implausible_rates_note(reasons: list[str], years: int) -> str:
-    """Why the impact scenarios are not shown (from
-    :func:`playbook.analyses.scenarios.implausible_rates`)."""
-    return ("Not shown: revenue paths, growth arithmetic and levers. Over the trailing twelve "
-            f"months {' and '.join(reasons)}; compounding such rates for {years} years would "
-            "print meaningless figures. The base changed too much within the year, or the MRR "
-            "history contradicts itself (see the data-quality appendix). Run a period whose "
-            "base is stable, or raise scenarios.max_churn / scenarios.max_growth if these rates "
-            "are real.")
+def scenarios_not_shown(basis: Any, years: int) -> str:
+    """Why the impact scenarios are not shown, in one paragraph, from a
+    :class:`playbook.analyses.scenario_basis.ScenarioBasis` that is not compoundable: no
+    defensible annual rate (a short window, a withheld headline figure) or rates too
+    implausible to compound (:func:`playbook.analyses.scenarios.implausible_rates`)."""
+    head = "Not shown: revenue paths, growth arithmetic and levers"
+    if basis.unavailable:
+        fix = ("Send at least 13 months of MRR history to enable them."
+               if any("MRR history" in r for r in basis.unavailable) else
+               "They return when the headline figures can be trusted (see the summary and "
+               "the data-quality appendix).")
+        return f"{head}: {'; '.join(basis.unavailable)}. {fix}"
+    return (f"{head}. Over the trailing 12 months {' and '.join(basis.implausible)}; "
+            f"compounding such rates for {years} years would print meaningless figures. The "
+            "base changed too much within the year, or the MRR history contradicts itself "
+            "(see the data-quality appendix). Run a period whose base is stable, or raise "
+            "scenarios.max_churn / scenarios.max_growth if these rates are real.")

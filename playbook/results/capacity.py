@@ -11,6 +11,18 @@ from pydantic import Field
 from playbook.results.base import Findings, NotebookResults, Record, Table
 
 
+class CapacityEvidence(Record):
+    """What the coverage and headcount section rests on
+    (:func:`playbook.analyses.capacity.capacity_evidence`)."""
+
+    owners: bool | None = None
+    """The accounts name at least one owner: current coverage is measured."""
+    touch_model: bool | None = None
+    """The client's params set ``touch_model`` (not only defaults.yaml)."""
+    sized: bool | None = None
+    """owners or touch_model: the section runs; else it says in one line why not."""
+
+
 class HeadcountTotal(Record):
     """CSMs needed for all tiers, against the owners today (``headcount`` row "total")."""
 
@@ -59,18 +71,20 @@ class CsmCost(Record):
 
 
 class ClientRates(Record):
-    """The client's trailing-12-month rates (:func:`playbook.analyses.scenarios.client_rates`)."""
+    """The client's annual rates on the metrics basis of a 12-month window
+    (:func:`playbook.analyses.scenarios.client_rates` of :mod:`playbook.metrics`'s headline
+    metrics); start_mrr x (1 + growth − churn) = end_mrr."""
 
     start_mrr: float | None = None
-    """MRR at the start of the twelve months."""
+    """base_mrr: MRR of the accounts paying in the window's base month."""
     end_mrr: float | None = None
-    """MRR today: the base of every projection."""
+    """MRR in the as-of month: the base of every projection."""
     new_sales: float | None = None
-    """New and reactivated MRR / start_mrr."""
+    """new_business_share: as-of MRR of accounts not in the base / start_mrr."""
     expansion: float | None = None
-    """Expansion MRR / start_mrr."""
+    """expansion_share: NRR − GRR."""
     churn: float | None = None
-    """(churn + contraction) / start_mrr."""
+    """gross_revenue_churn: 1 − GRR."""
     price: float | None = None
     """Price change a year (0: not measured)."""
     growth: float | None = None
@@ -81,7 +95,7 @@ class RevenueAtStake(Record):
     """Today's churn against none, over ``scenarios.years``."""
 
     annual_churn: float | None = None
-    """The client's annual gross MRR churn."""
+    """The client's annual gross revenue churn (1 − GRR)."""
     years: int | None = None
     """Years projected."""
     year_n_mrr_gap: float | None = None
@@ -101,7 +115,7 @@ class ClientGrowthArithmetic(Record):
     target: float | None = None
     """Growth target a year (``thresholds.growth_target``)."""
     churn: float | None = None
-    """Annual gross MRR churn."""
+    """Annual gross revenue churn (1 − GRR)."""
     needed: float | None = None
     """New sales and expansion needed: target + churn."""
     delivered: float | None = None
@@ -114,6 +128,8 @@ class ClientGrowthArithmetic(Record):
     """needed - delivered."""
     ratio: float | None = None
     """needed / delivered."""
+    start_mrr: float | None = None
+    """Base MRR of the 12-month window (the shares' denominator)."""
     base_mrr: float | None = None
     """MRR today, the base of the money figures."""
     needed_mrr: float | None = None
@@ -155,6 +171,8 @@ class ChurnPointValue(Record):
 class CapacityFindings(Findings):
     """Findings of ``04-capacity``."""
 
+    capacity_evidence: CapacityEvidence = Field(default_factory=CapacityEvidence)
+    """What the coverage section rests on; without ``sized`` it sizes nothing."""
     touch_plan: Table = Field(default_factory=list)
     """Rows ``{tier, touch, count, contact_hours, prep_hours, travel_hours, one_to_many,
     hours_per_account, program_hours}``: the touch model, hours per account a year."""
@@ -178,7 +196,8 @@ class CapacityFindings(Findings):
     client_rates: ClientRates = Field(default_factory=ClientRates)
     """Trailing-12-month rates the scenarios start from."""
     scenarios_skipped: list[str] = Field(default_factory=list)
-    """Why the rates are too implausible to compound (the scenarios are then left out)."""
+    """Why the scenarios are left out: a window short of 12 months, a withheld headline
+    figure, or rates too implausible to compound."""
     scenario_gap: Table = Field(default_factory=list)
     """Rows ``{annual_churn, mrr, no_churn_mrr, gap, gap_share}`` at year N."""
     revenue_at_stake_from_churn: RevenueAtStake = Field(default_factory=RevenueAtStake)
