@@ -130,8 +130,9 @@ def expected_loss(p: Params) -> str:
         "is the driver's coefficient × (the account's value − the average over the decisions "
         "the model was fitted on), measured "
         f"{d.cutoff_days} days before the renewal. The drivers with the most negative pulls "
-        "are listed, largest first: what lowers this account's renewal probability below an "
-        "average decision's. They are associations, not proven causes.")
+        "(among the significant ones, when any driver is significant) are listed, largest "
+        "first: what lowers this account's renewal probability below an average decision's. "
+        "They are associations, not proven causes.")
 
 
 def terms_markdown(p: Params) -> str:

@@ -263,7 +263,8 @@ def share_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
     greys, so the accent never lands on a figure the reader is told not to trust."""
     ax = _ax(ax)
     muted_mask = np.broadcast_to(np.isin(matrix.columns, list(muted)), matrix.shape)
-    vmax = float(np.nanmax(matrix.to_numpy(dtype=float))) if matrix.size else 1.0
+    judged = matrix.to_numpy(dtype=float)[~muted_mask]  # the scale is the judged groups'
+    vmax = float(np.nanmax(judged)) if judged.size else 1.0
     common = dict(ax=ax, vmin=0, vmax=vmax or 1.0, annot=True, fmt=".0%", cbar=False,
                   annot_kws={"fontsize": LABEL_PT}, linewidths=0.5, linecolor="white")
     sns.heatmap(matrix, mask=muted_mask | matrix.isna().to_numpy(),
@@ -468,11 +469,13 @@ def lift_bars(table: pd.DataFrame, ax: Axes | None = None, *, group: str = "deci
     colors = [ACCENT] + [LIGHT_GREY] * (len(table) - 1)
     ax.bar(x, values, color=colors, width=0.7)
     top = float(np.nanmax(values)) if len(values) else 1.0
-    for i, v in enumerate(values):
-        ax.text(i, v + top * 0.02, f"{v:.0%}", ha="center", va="bottom", fontsize=LABEL_PT)
-    if overall is not None:
-        ax.axhline(overall, color=GREY, lw=0.8, ls="--")
-        ax.text(len(table) - 0.45, overall, f" average {overall:.0%}", ha="left",
+    for i, v in enumerate(values):  # on white, so the average line never strikes through
+        ax.text(i, v + top * 0.02, f"{v:.0%}", ha="center", va="bottom", fontsize=LABEL_PT,
+                zorder=3, bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6})
+    if overall is not None:  # the line stops at the last bar, its label beyond it
+        ax.plot([-0.5, len(table) - 0.5], [overall, overall], color=GREY, lw=0.8, ls="--",
+                zorder=2)
+        ax.text(len(table) - 0.4, overall, f"average {overall:.0%}", ha="left",
                 va="center", color=GREY, fontsize=LABEL_PT)
     ax.set_xticks(x, list(labels) if labels is not None else [str(g) for g in table[group]],
                   fontsize=LABEL_PT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import lifecycle_from_billing
 from playbook.client_data import LoadFacts
 from playbook.contracts import (
@@ -69,7 +70,8 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
             if len(odd):
                 returned = (f"; {len(back):,} were billed again after a gap (reactivations)"
                             if back else "")
-                log.add("accounts", "problem", f"{n} account(s) flagged active have churn "
+                log.add("accounts", "problem", f"{tf.plural(n, 'account')} flagged active "
+                                               f"{tf.noun(n, 'has', 'have')} churn "
                         f"events ({n / len(acc):.0%} of accounts): {len(odd):,} show no return "
                         "in the MRR history, so the churn flag or the churn events are wrong"
                         + returned, count=len(odd), examples=odd.tolist(),
@@ -78,14 +80,16 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
                         caveat=f"{len(odd):,} accounts flagged active have churn events and "
                         "no return in billing")
             else:
-                log.add("accounts", "info", f"{n} account(s) flagged active have churn events "
+                log.add("accounts", "info", f"{tf.plural(n, 'account')} flagged active "
+                                            f"{tf.noun(n, 'has', 'have')} churn events "
                         "and were billed again after a gap: reactivations, consistent",
                         count=n, examples=ids.tolist())
         churned_without = acc["status"].eq("churned") & ~acc["account_id"].isin(last.index)
         if churned_without.any():
             n = int(churned_without.sum())
             share = n / max(1, int(acc["status"].eq("churned").sum()))
-            log.add("accounts", "problem", f"{n} churned account(s) have no churn event "
+            log.add("accounts", "problem", f"{tf.plural(n, 'churned account')} "
+                                           f"{tf.noun(n, 'has', 'have')} no churn event "
                     f"(no reason or date recorded for {share:.0%} of churned accounts)",
                     count=n,
                     examples=acc.loc[churned_without, "account_id"].tolist(),
@@ -95,14 +99,16 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
         pd.Series(np.where(acc["churn_date"].notna(), "churned", "active"), index=acc.index))
     no_start = acc["start_date"].isna()
     if no_start.any():
-        log.add("accounts", "warning", f"{int(no_start.sum()):,} account(s) have no start "
+        log.add("accounts", "warning", f"{tf.plural(int(no_start.sum()), 'account')} "
+                f"{tf.noun(int(no_start.sum()), 'has', 'have')} no start "
                 "date and no billing to take it from: left out", count=int(no_start.sum()),
                 examples=acc.loc[no_start, "account_id"].tolist(),
                 affects=["revenue", "segments", "drivers"])
         acc = acc.loc[~no_start].copy()
     before_start = acc["churn_date"].notna() & (acc["churn_date"] < acc["start_date"])
     if before_start.any():
-        log.add("accounts", "problem", f"{int(before_start.sum())} account(s) churned before "
+        log.add("accounts", "problem", f"{tf.plural(int(before_start.sum()), 'account')} "
+                                       "churned before "
                 "their start date", count=int(before_start.sum()),
                 examples=acc.loc[before_start, "account_id"].tolist(),
                 affects=["revenue", "reasons", "drivers"], tables=["accounts"],
@@ -129,11 +135,15 @@ def check_renewal_dates(acc: pd.DataFrame, as_of: pd.Timestamp, renewal_date_mea
         return
     n = int(stale.sum())
     if renewal_date_means == "contract_end":
-        message = (f"{n} active account(s) have a contract end date in the past (out of "
+        message = (f"{tf.plural(n, 'active account')} {tf.noun(n, 'has', 'have')} a contract "
+                   "end date in "
+                   "the past (out of "
                    "contract, or renewed without the date being updated?): taken as renewed "
                    "on that date, their next renewal one contract term later")
     else:
-        message = (f"{n} active account(s) have a renewal date in the past (renewed without "
+        message = (f"{tf.plural(n, 'active account')} {tf.noun(n, 'has', 'have')} a renewal "
+                   "date in the "
+                   "past (renewed without "
                    "the date being updated?); renewals due and renewal timing are understated")
         if renewal_dates_look_like_last(acc, as_of):
             message += (". Most active accounts' renewal dates are past: if the column holds "
@@ -160,9 +170,10 @@ def resolve_contract_terms(tables: dict[str, pd.DataFrame], term_by_type: dict[s
         lacking = acc["contract_type"].astype("string").str.strip().isin(unknown) & \
             acc["contract_term_months"].isna()
         shown = ", ".join(repr(u) for u in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
-        log.add("accounts", "warning", f"{int(lacking.sum())} account(s) have a contract type "
+        log.add("accounts", "warning", f"{tf.plural(int(lacking.sum()), 'account')} "
+                f"{tf.noun(int(lacking.sum()), 'has', 'have')} a contract type "
                 f"with no term in contracts.term_by_type ({shown}): given the default term "
-                f"of {default_term} month(s). Add each type's months to "
+                f"of {tf.plural(default_term, 'month')}. Add each type's months to "
                 "`contracts.term_by_type` in the params file (1 = month-to-month)",
                 count=int(lacking.sum()), examples=acc.loc[lacking, "account_id"].tolist(),
                 affects=["drivers"])
@@ -197,7 +208,8 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
     if not {"status", "churn_date"} & supplied:
         never = ~ids.isin(life.index)
         if never.any():
-            log.add("accounts", "warning", f"{int(never.sum()):,} account(s) were never "
+            log.add("accounts", "warning", f"{tf.plural(int(never.sum()), 'account')} "
+                    f"{tf.noun(int(never.sum()), 'was', 'were')} never "
                     "billed: with no status in the accounts file they have no lifecycle and "
                     "are left out", count=int(never.sum()), examples=ids[never].tolist(),
                     affects=["revenue", "segments"])
@@ -217,8 +229,10 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
         with_events = set(events["account_id"]) if events is not None else set()
         wrong = said.eq("active") & billed.eq("churned") & ~said.index.isin(with_events)
         if wrong.any():
-            log.add("accounts", "problem", f"{int(wrong.sum()):,} account(s) flagged active "
-                    f"have no MRR in the as-of month ({as_of:%b %Y}) after earlier billing",
+            log.add("accounts", "problem", f"{tf.plural(int(wrong.sum()), 'account')} flagged "
+                                           "active "
+                    f"{tf.noun(int(wrong.sum()), 'has', 'have')} no MRR in the as-of month "
+                    f"({as_of:%b %Y}) after earlier billing",
                     count=int(wrong.sum()), examples=wrong[wrong].index.tolist(),
                     affects=["revenue", "reasons", "drivers"], tables=["accounts", "mrr"],
                     caveat=f"{int(wrong.sum()):,} accounts flagged active are no longer "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import paths
+from playbook import textfmt as tf
 from playbook.assembly import joined_files
 from playbook.client_data import LoadFacts
 from playbook.columns import header_key
@@ -48,7 +49,8 @@ def check_consistency(tables: dict[str, pd.DataFrame], facts: LoadFacts, params:
                 affects=["health", "segments", "capacity", "risk"])
     small = params.thresholds.small_group_n
     if n_acc < small:
-        log.add("accounts", "warning", f"only {n_acc:,} account(s), below the {small} needed "
+        log.add("accounts", "warning", f"only {tf.plural(n_acc, 'account')}, below the {small} "
+                                       "needed "
                 "to judge a rate: every churn rate and comparison is indicative only",
                 count=n_acc, affects=["revenue", "reasons", "drivers", "segments"])
     for col in ACCOUNT_CATEGORIES:
@@ -80,8 +82,10 @@ def _check_billing_after_churn(tables: dict[str, pd.DataFrame], facts: LoadFacts
             with_open = int(acc["account_id"].isin(open_lines[open_lines > 0].index).sum())
             every = (f"; {with_open:,} of {len(acc):,} accounts have an open line"
                      if with_open else "")
-            log.add("mrr", "problem", f"{int(on_churned.sum()):,} subscription line(s) with no "
-                    f"end date belong to {len(on_churned):,} churned account(s){every}: "
+            log.add("mrr", "problem", f"{tf.plural(int(on_churned.sum()), 'subscription line')} "
+                                      "with no "
+                    f"end date {tf.noun(int(on_churned.sum()), 'belongs', 'belong')} to "
+                    f"{tf.plural(len(on_churned), 'churned account')}{every}: "
                     "their MRR runs on to the as-of date, so MRR is overstated and MRR churn "
                     "understated", count=int(on_churned.sum()),
                     examples=on_churned.index.tolist(),
@@ -101,7 +105,8 @@ def _check_billing_after_churn(tables: dict[str, pd.DataFrame], facts: LoadFacts
     after = billed["month"].dt.to_period("M") > billed["account_id"].map(churn_month)
     still = billed.loc[after & billed["account_id"].map(status).eq("churned"), "account_id"]
     if len(still):
-        log.add("mrr", "problem", f"{still.nunique():,} churned account(s) are still billed "
+        log.add("mrr", "problem", f"{tf.plural(still.nunique(), 'churned account')} "
+                f"{tf.noun(still.nunique(), 'is', 'are')} still billed "
                 f"after their churn month ({len(still):,} account-months of MRR)",
                 count=int(still.nunique()), examples=still.unique().tolist(),
                 affects=["revenue", "reasons"], tables=["mrr"],

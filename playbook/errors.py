@@ -176,9 +176,9 @@ class GeneratedTextError(PlaybookError):
     missing (a NaN was formatted into it). Raised before the text reaches the report by
     :class:`playbook.exhibits.ExhibitBook` and :class:`playbook.session.NotebookSession`."""
 
-    def __init__(self, kind: str, text: str) -> None:
+    def __init__(self, kind: str, text: str, what: str = "contains 'nan'") -> None:
         super().__init__(
-            f"{kind} contains 'nan': {text!r}",
+            f"{kind} {what}: {text!r}",
             fix="A figure in this text is missing (NaN). In the code that writes it, say what "
             "is not known instead of printing the number, or leave the sentence out when the "
             "figure is missing.")

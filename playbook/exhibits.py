@@ -86,6 +86,19 @@ def table_html(frame: pd.DataFrame, *, formats: dict[str, str] | None = None,
             f"</tbody></table>{more}")
 
 
+def blank_columns(frame: pd.DataFrame) -> list:
+    """The columns of a table with rows in which every value is missing (None, NaN, NA or
+    blank text), unless that would leave no column: they would print as a column of dashes."""
+    if frame.empty:
+        return []
+    def empty(v: object) -> bool:
+        return (v is None or v is pd.NA or v is pd.NaT or tf.is_missing(v)
+                or (isinstance(v, str) and not v.strip()))
+
+    blank = [c for c in frame.columns if all(empty(v) for v in frame[c])]
+    return blank if len(blank) < frame.shape[1] else []
+
+
 @dataclass
 class ExhibitSpec:
     """Everything an exhibit shows, built by :mod:`playbook.findings` from analysis results."""
@@ -128,7 +141,11 @@ class ExhibitBook:
         elif isinstance(content, pd.DataFrame) and content.empty:
             body = '<p class="exhibit-empty">None: no row meets the rule in the title.</p>'
         elif isinstance(content, pd.DataFrame):
-            body = table_html(content, formats=formats)
+            blank = blank_columns(content)  # a column of dashes is filler: say it in a line
+            body = table_html(content.drop(columns=blank), formats=formats)
+            if blank:
+                left_out = f"Left out, no value to show: {', '.join(map(str, blank))}"
+                notes = f"{notes.rstrip('. ')}. {left_out}" if notes else left_out
         else:
             body = str(content)
         foot = f"Source: {html.escape(source)}"

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.assembly import assemble, values_from_accounts
 from playbook.billing import LINE, exclusive_end
 from playbook.checksums import file_sha256
@@ -85,7 +86,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
         unmapped = [h for h in unmapped if h not in used]
         unmapped = [h for h in unmapped if h not in assembled]
     if unmapped:
-        log.add(name, "info", f"{len(unmapped)} column(s) not used: {', '.join(unmapped[:12])}",
+        log.add(name, "info", f"{tf.plural(len(unmapped), 'column')} not used: "
+                              f"{', '.join(unmapped[:12])}",
                 count=len(unmapped))
     facts.supplied[name] = {c for c in frame.columns if c != LINE}
     rows_read = len(frame) if events is None else events[0]
@@ -119,7 +121,7 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
             frame = mrr_gaps(frame, tp, path, log)
         frame = monthly_mrr(frame, tp, as_of, log)
         if tp.layout == "lines":
-            log.add("mrr", "info", f"{rows_kept:,} subscription line(s) expanded to "
+            log.add("mrr", "info", f"{tf.plural(rows_kept, 'subscription line')} expanded to "
                     f"{len(frame):,} account-months (open lines run to the as-of date)",
                     count=rows_kept)
     else:

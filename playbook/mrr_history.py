@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
@@ -29,15 +30,18 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
     if tp.layout == "lines":
         if "proration" in frame and frame["proration"].fillna(False).astype(bool).any():
             flagged = frame["proration"].fillna(False).astype(bool)
-            log.add("mrr", "info", f"{int(flagged.sum()):,} proration line(s) (one-off credits "
-                    f"and charges, {float(frame.loc[flagged, 'mrr'].sum()):,.2f} in all) are "
+            log.add("mrr", "info", f"{tf.plural(int(flagged.sum()), 'proration line')} (one-off "
+                                   "credits "
+                    f"and charges, {float(frame.loc[flagged, 'mrr'].sum()):,.2f} in all) "
+                    f"{tf.noun(int(flagged.sum()), 'is', 'are')} "
                     "not recurring revenue; left out of MRR", count=int(flagged.sum()))
             frame = frame.loc[~flagged]
         if tp.amount_per == "period":
             frame = frame.assign(mrr=monthly_amounts(frame, tp.end_inclusive))
             unknown = frame["mrr"].isna()
             if unknown.any():
-                log.add("mrr", "warning", f"{int(unknown.sum()):,} open line(s) bill an amount "
+                log.add("mrr", "warning", f"{tf.plural(int(unknown.sum()), 'open line')} "
+                        f"{tf.noun(int(unknown.sum()), 'bills', 'bill')} an amount "
                         "for a period of unknown length (no end date, no period_months): "
                         "left out of MRR", count=int(unknown.sum()),
                         examples=frame.loc[unknown, "account_id"].tolist(),
@@ -47,7 +51,8 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
                             basis=tp.mrr_basis)
     counts = frame.groupby(["account_id", "month"]).size()
     if (counts > 1).any() and tp.layout == "monthly":
-        log.add("mrr", "info", f"{int((counts > 1).sum())} account-month(s) have several "
+        log.add("mrr", "info", f"{tf.plural(int((counts > 1).sum()), 'account-month')} "
+                f"{tf.noun(int((counts > 1).sum()), 'has', 'have')} several "
                 "lines; summed", count=int((counts > 1).sum()))
     out = (frame.groupby(["account_id", "month"], as_index=False)
            .agg(mrr=("mrr", "sum"), **{LINE: (LINE, "min")}))
@@ -123,7 +128,9 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
     if tp.gaps == "error" and short.any():
         odd = holes[short]
         raise file_error("mrr", path, tp.columns.get("month") or "month",
-                         f"{odd['account_id'].nunique():,} account(s) have {len(odd):,} hole(s) "
+                         f"{tf.plural(odd['account_id'].nunique(), 'account')} "
+                         f"{tf.noun(odd['account_id'].nunique(), 'has', 'have')} "
+                         f"{tf.plural(len(odd), 'hole')} "
                          f"of {FILL_GAP_MONTHS} month: no row between two months in which they "
                          "are billed (a lost export row, most likely)",
                          "a row for every month between an account's first and last billed month",
@@ -156,7 +163,9 @@ def _log_short_holes(log: QualityLog, holes: pd.DataFrame, labels: list[str],
     """Log the holes ``which`` selects (a warning naming up to five), and ``what`` was done
     with them."""
     named = [label for label, k in zip(labels, which, strict=True) if k]
-    log.add("mrr", "warning", f"{len(named):,} hole(s) of at most {FILL_GAP_MONTHS} month in "
-            f"the billing of {holes.loc[which, 'account_id'].nunique():,} account(s){what}: "
+    log.add("mrr", "warning", f"{tf.plural(len(named), 'hole')} of at most {FILL_GAP_MONTHS} "
+                              "month in "
+            f"the billing of {tf.plural(holes.loc[which, 'account_id'].nunique(), 'account')}"
+            f"{what}: "
             f"{', '.join(named[:5])}" + (", …" if len(named) > 5 else ""), count=len(named),
             examples=named, affects=list(TABLES["mrr"].used_by))

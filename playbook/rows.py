@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES, TableSpec
@@ -24,7 +25,7 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
     value_cols = [c for c in frame.columns if c != LINE]
     exact = frame.duplicated(subset=value_cols, keep="first")
     if exact.any():
-        log.add(table, "warning", f"{int(exact.sum())} exact duplicate row(s) dropped",
+        log.add(table, "warning", f"{tf.plural(int(exact.sum()), 'exact duplicate row')} dropped",
                 count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
                 affects=list(spec.used_by))
         frame = frame.loc[~exact]
@@ -35,7 +36,9 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
         keys = frame.loc[dup, list(spec.key)].astype(str).agg("/".join, axis=1)
         header = "/".join(tp.columns.get(k, k) if tp else k for k in spec.key)
         raise file_error(table, path, header,
-                         f"{keys.nunique()} {'/'.join(spec.key)} value(s) appear on more than "
+                         f"{keys.nunique()} {'/'.join(spec.key)} "
+                         f"{tf.noun(keys.nunique(), 'value')} "
+                         f"{tf.noun(keys.nunique(), 'appears', 'appear')} on more than "
                          "one row with different contents", "one row per "
                          + "/".join(spec.key),
                          "Remove or merge the duplicates in the export (or ask the client which "
@@ -58,13 +61,15 @@ def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, lo
     examples = frame.loc[orphan, "account_id"].unique().tolist()
     if share > max_rejected:
         raise file_error(name, path, header,
-                         f"{int(orphan.sum())} row(s) ({share:.0%}) refer to accounts that "
+                         f"{tf.plural(int(orphan.sum()), 'row')} ({share:.0%}) "
+                         f"{tf.noun(int(orphan.sum()), 'refers', 'refer')} to accounts that "
                          "are not in the accounts table",
                          "every account_id to exist in the accounts table",
                          "Check that both files come from the same export (same ID format, no "
                          "leading zeros lost), or add the missing accounts.",
                          frame.loc[orphan, LINE].tolist(), examples, int(orphan.sum()))
-    log.add(name, "warning", f"{int(orphan.sum())} row(s) refer to unknown accounts; "
+    log.add(name, "warning", f"{tf.plural(int(orphan.sum()), 'row')} "
+            f"{tf.noun(int(orphan.sum()), 'refers', 'refer')} to unknown accounts; "
             "dropped", count=int(orphan.sum()), examples=examples,
             affects=list(spec.used_by))
     return frame.loc[~orphan]
@@ -78,8 +83,10 @@ def answered_surveys(frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> p
     empty = frame[scores].isna().all(axis=1)
     if empty.any():
         headers = " and ".join(tp.columns.get(c, c) for c in scores)
-        log.add("surveys", "warning", f"{int(empty.sum()):,} of {len(frame):,} survey row(s) "
-                f"({empty.mean():.0%}) carry no score ({headers} blank); not counted as "
+        log.add("surveys", "warning", f"{int(empty.sum()):,} of "
+                                      f"{tf.plural(len(frame), 'survey row')} "
+                f"({empty.mean():.0%}) {tf.noun(int(empty.sum()), 'carries', 'carry')} no score "
+                f"({headers} blank); not counted as "
                 "answers", count=int(empty.sum()), examples=frame.loc[empty, LINE].tolist(),
                 affects=list(TABLES["surveys"].used_by))
     return frame.loc[~empty]

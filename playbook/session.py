@@ -135,16 +135,19 @@ class NotebookSession:
         return False
 
     def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
-                n: int | None = None, notes: str = "", formats: dict[str, str] | None = None,
-                headline: bool = False) -> None:
+                n: int, notes: str = "", formats: dict[str, str] | None = None,
+                headline: bool = False, n_of: str = "") -> None:
         """Display a numbered exhibit and record its title among the findings.
 
-        ``headline=True`` makes its action title a bullet of the executive summary."""
+        ``n`` (required) is what it rests on, printed in its footer (``n_of`` names the unit
+        when it is not accounts). ``headline=True`` makes its action title a bullet of the
+        executive summary."""
         source = evidence.source_line(source, self.data)  # only tables the client sent
         caveat = self.data.quality.caveat(source)  # built on contradicted data: say so
         notes = f"{notes.rstrip('. ')}. {caveat}" if caveat and notes else (caveat or notes)
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
-                                    n=n, notes=notes, formats=formats, headline=headline)))
+                                    n=n, notes=notes, formats=formats, headline=headline,
+                                    n_of=n_of)))
 
     def show(self, spec: ExhibitSpec, *, headline: bool | None = None,
              detail: bool = False, mention: bool = True) -> None:
@@ -180,7 +183,7 @@ class NotebookSession:
             return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
-                     headline=is_headline)
+                     headline=is_headline, n_of=spec.n_of)
 
     def table(self, frame: pd.DataFrame, *, caption: str = "",
               formats: dict[str, str] | None = None, max_rows: int = 60) -> None:

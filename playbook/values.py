@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.columns import needed_columns
 from playbook.config_tables import TableParams
@@ -282,9 +283,11 @@ def checked_column(table: str, frame: pd.DataFrame, col: ColumnSpec, tp: TablePa
         odd = dates.implausible
         first = f" (e.g. '{s[odd].iloc[0]}')" if odd.any() else ""
         return values, [
-            (dates.bad, f"{int(dates.bad.sum())} value(s) cannot be read as {col.kind}",
+            (dates.bad, f"{tf.plural(int(dates.bad.sum()), 'value')} cannot be read as {col.kind}",
              _expected(col, tp), _fix(table, col)),
-            (odd, f"{int(odd.sum())} value(s) are dates outside the plausible range "
+            (odd, f"{tf.plural(int(odd.sum()), 'value')} "
+                  f"{tf.noun(int(odd.sum()), 'is a date', 'are dates')} "
+             "outside the plausible range "
              f"{DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d}{first}",
              f"a date from {DATE_MIN:%Y-%m-%d} to {DATE_MAX:%Y-%m-%d} (placeholders such as "
              "1900-01-01 or 9999-12-31 are read as blank)",
@@ -301,7 +304,7 @@ def checked_column(table: str, frame: pd.DataFrame, col: ColumnSpec, tp: TablePa
         if col.kind != "count":
             _ambiguous_thousands(table, header, tp, s, frame[LINE], rel, log, fatal)
     values, bad = parse_column(frame, col, tp)
-    return values, [(bad, f"{int(bad.sum())} value(s) cannot be read as {col.kind}",
+    return values, [(bad, f"{tf.plural(int(bad.sum()), 'value')} cannot be read as {col.kind}",
                      _expected(col, tp), _fix(table, col))]
 
 
@@ -311,12 +314,14 @@ def _log_date_conversions(table: str, header: str, raw: pd.Series, lines: pd.Ser
     if dates.placeholder.any():
         n = int(dates.placeholder.sum())
         shown = ", ".join(f"'{v}'" for v in raw[dates.placeholder].astype(str).unique()[:3])
-        log.add(table, "info", f"{header}: {n} placeholder date(s) (e.g. {shown}) read as "
+        log.add(table, "info", f"{header}: {tf.plural(n, 'placeholder date')} (e.g. {shown}) "
+                               "read as "
                 "blank: no real date", count=n, examples=lines[dates.placeholder].tolist())
     if dates.zoned.any():
         n = int(dates.zoned.sum())
         first = dates.zoned.idxmax()
-        log.add(table, "info", f"{header}: {n} value(s) carry a time zone (e.g. "
+        log.add(table, "info", f"{header}: {tf.plural(n, 'value')} "
+                               f"{tf.noun(n, 'carries', 'carry')} a time zone (e.g. "
                 f"'{raw[first]}'); converted to UTC ({dates.values[first]:%Y-%m-%d %H:%M}) "
                 "and the zone dropped", count=n, examples=lines[dates.zoned].tolist())
 
@@ -354,7 +359,7 @@ def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Se
     shows = text.str.contains(rf"\d{grouping}\d{{3}}(?!\d)|{dec}\d{{1,2}}\)?$|{dec}\d{{4,}}",
                               regex=True).fillna(False) & ~ambiguous
     if shows.any():
-        log.add(table, "warning", f"{header}: {n} value(s) such as '{example}' read as "
+        log.add(table, "warning", f"{header}: {tf.plural(n, 'value')} such as '{example}' read as "
                 f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, as other values of "
                 f"the column show (e.g. '{str(series[shows].iloc[0]).strip()}'); if they "
                 f"mean {as_thousands:,} (a thousands separator), set tables.{table}.decimal "
@@ -363,7 +368,8 @@ def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Se
         return
     other = "," if tp.decimal == "." else "."
     fatal.append(DataIssue(
-        table, rel, header, f"{n} value(s) such as '{example}' are ambiguous: "
+        table, rel, header, f"{tf.plural(n, 'value')} such as '{example}' "
+                            f"{tf.noun(n, 'is', 'are')} ambiguous: "
         f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, or {as_thousands:,} with "
         f"'{tp.decimal}' as a thousands separator, and no other value of the column tells "
         "which", "amounts whose decimal mark is clear, or a declared thousands separator",
@@ -476,11 +482,12 @@ def typed_table(table: str, spec: TableSpec, tp: TableParams, frame: pd.DataFram
             if missing.any():
                 reject |= missing
                 log.add(table, "warning", f"{tp.columns.get(col.name, col.name)}: "
-                        f"{int(missing.sum())} row(s) with a blank required value rejected",
+                        f"{tf.plural(int(missing.sum()), 'row')} with a blank required value "
+                        "rejected",
                         count=int(missing.sum()), examples=frame.loc[missing, LINE].tolist(),
                         affects=list(spec.used_by))
                 issues.append(DataIssue(table, rel, tp.columns.get(col.name, col.name),
-                                        f"{int(missing.sum())} blank required value(s)",
+                                        f"{tf.plural(int(missing.sum()), 'blank required value')}",
                                         "a value in every row", "Fill in or remove the rows.",
                                         frame.loc[missing, LINE].tolist(), [],
                                         int(missing.sum())))
@@ -492,12 +499,13 @@ def typed_table(table: str, spec: TableSpec, tp: TableParams, frame: pd.DataFram
         bad = out.index.isin(idx)
         lines = frame.loc[bad, LINE].tolist()
         examples = out.loc[bad, name].tolist()
-        message = (f"{tp.columns.get(name, name)}: {int(bad.sum())} value(s) out of range "
+        message = (f"{tp.columns.get(name, name)}: {tf.plural(int(bad.sum()), 'value')} out of "
+                   "range "
                    f"(expected {_expected(col, tp)})")
         if name in needed:
             reject |= bad
             issues.append(DataIssue(table, rel, tp.columns.get(name, name),
-                                    f"{int(bad.sum())} value(s) out of range",
+                                    f"{tf.plural(int(bad.sum()), 'value')} out of range",
                                     _expected(col, tp), "Correct the listed lines.",
                                     lines, examples, int(bad.sum())))
             message += "; rows rejected"
@@ -539,9 +547,11 @@ def _absurd_amounts(table: str, col: ColumnSpec, tp: TableParams, values: pd.Ser
     header = tp.columns.get(col.name, col.name)
     shown = ", ".join(f"{v:,.0f} on line {ln}" for v, ln in
                       zip(values[absurd].head(3), lines[absurd].head(3), strict=False))
-    log.add(table, "problem", f"{header}: {int(absurd.sum())} amount(s) above {ABSURD_FACTOR:,} "
+    log.add(table, "problem", f"{header}: {tf.plural(int(absurd.sum()), 'amount')} above "
+                              f"{ABSURD_FACTOR:,} "
             f"times the median ({median:,.0f}), e.g. {shown}; kept, but check for a unit or "
             "decimal-mark error", count=int(absurd.sum()),
             examples=lines[absurd].tolist(), affects=list(spec.used_by), tables=[table],
-            caveat=f"{int(absurd.sum())} {header} amount(s) over {ABSURD_FACTOR:,} times the "
+            caveat=f"{int(absurd.sum())} {header} {tf.noun(int(absurd.sum()), 'amount')} over "
+            f"{ABSURD_FACTOR:,} times the "
             "median")

@@ -271,6 +271,13 @@ def test_lift_chart_average_label_clear_of_the_value_labels():
     for t in ax.texts:
         if "average" not in t.get_text():
             assert not average.overlaps(t.get_window_extent()), t.get_text()
+            # a value label the average line crosses is on white: the line never strikes it
+            patch = t.get_bbox_patch()
+            assert patch is not None and patch.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+            assert t.get_zorder() > max(line.get_zorder() for line in ax.lines)
+    line_end = max(ax.transData.transform(xy)[0] for line in ax.lines
+                   for xy in line.get_xydata())
+    assert line_end <= average.x0  # the dashed line stops before its label
     plt.close(fig)
 
 
@@ -319,3 +326,19 @@ def test_segment_heatmap_keeps_the_accent_off_groups_too_small_to_judge():
     for r, g, b in enterprise_colours:
         assert max(r, g, b) - min(r, g, b) < 0.06, (r, g, b)  # a grey, no hue
     plt.close(fig)
+
+
+def test_a_table_column_with_no_value_is_left_out_and_said():
+    """RavenStack's surprise table had an owner and a lost-MRR column of dashes only: the
+    columns are left out of the table and named in the footer."""
+    from playbook.exhibits import ExhibitBook
+
+    frame = pd.DataFrame({"account": ["A", "B"], "owner": [None, ""],
+                          "lost MRR (USD)": [np.nan, pd.NA], "health": [80, 100]})
+    html = ExhibitBook().html(frame, title="Two surprises", subtitle="s", source="x", n=2,
+                              notes="A note.")
+    head = re.search(r"<thead>.*?</thead>", html, re.S).group(0)
+    assert "account" in head and "health" in head
+    assert "owner" not in head and "lost MRR" not in head
+    assert "A note. Left out, no value to show: owner, lost MRR (USD)" in html
+    assert "–" not in re.search(r"<tbody>.*?</tbody>", html, re.S).group(0)

@@ -49,7 +49,7 @@ def test_money_labels_scale_to_billions_and_trillions():
 
     assert [tf.money(v) for v in (950, 1_500, 45_300, 1.24e6, 3.4e9, 2.7324e12)] == [
         "$950", "$1.5K", "$45K", "$1.2M", "$3.4B", "$2.7T"]
-    assert tf.money(-2.5e9, "EUR") == "-€2.5B"
+    assert tf.money(-2.5e9, "EUR") == "\u2212€2.5B"  # the minus sign, not a hyphen
     fig, ax = plt.subplots()
     ax.plot([0, 1], [0, 2.5e12])
     charts.money_axis(ax)

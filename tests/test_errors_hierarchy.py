@@ -47,6 +47,6 @@ def test_every_error_class_derives_from_playbook_error():
 
 def test_nan_in_an_exhibit_title_is_a_generated_text_error_with_a_fix():
     with pytest.raises(GeneratedTextError) as caught:
-        ExhibitBook().html("<p>x</p>", title="Churn is nan", subtitle="", source="")
+        ExhibitBook().html("<p>x</p>", title="Churn is nan", subtitle="", source="", n=1)
     assert "exhibit title contains 'nan'" in str(caught.value)
     assert caught.value.fix

@@ -104,7 +104,7 @@ def test_unparseable_required_dates_stop_when_too_many(client_factory):
         load(client_factory, files={"accounts.csv": accounts, "mrr.csv": MRR_CSV})
     text = str(err.value)
     assert "column 'Customer Since'" in text
-    assert "2 value(s) cannot be read as date" in text
+    assert "2 values cannot be read as date" in text
     assert "line(s) 3, 4" in text and "'someday'" in text
     assert "date_format" in text
 
@@ -129,7 +129,8 @@ def test_conflicting_duplicate_accounts_stop_the_run(client_factory):
     accounts = ACCOUNTS_CSV + "A1,Alpha Two,Retail,2024-05-01,5000,Active,Kim\n"
     with pytest.raises(DataError) as err:
         load(client_factory, files={"accounts.csv": accounts, "mrr.csv": MRR_CSV})
-    assert "account_id value(s) appear on more than one row" in str(err.value)
+    assert "account_id value" in str(err.value)
+    assert "on more than one row" in str(err.value)
     assert "'A1'" in str(err.value) and "line(s) 2, 5" in str(err.value)
 
 
@@ -148,7 +149,7 @@ def test_rows_for_unknown_accounts(client_factory):
                                        "mrr.csv": "\n".join(rows) + "\n"}, params=whole_year())
     assert "ZZ" not in set(data["mrr"]["account_id"])
     assert any("unknown accounts" in n.message for n in data.quality.notes)
-    with pytest.raises(DataError, match="refer to accounts that are not in the accounts"):
+    with pytest.raises(DataError, match="1 row \(17%\) refers to accounts that are not in the accounts"):
         load(client_factory, files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": few})
 
 
@@ -210,8 +211,8 @@ def test_contradictions_are_logged_not_fatal(client_factory):
     data = load(client_factory, files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": MRR_CSV,
                                        "churn.csv": churn}, params=params)
     msgs = " | ".join(n.message for n in data.quality.notes)
-    assert "1 account(s) flagged active have churn events" in msgs
-    assert "1 churned account(s) have no churn event" in msgs
+    assert "1 account flagged active has churn events" in msgs
+    assert "1 churned account has no churn event" in msgs
 
 
 def test_empty_accounts_table_is_an_error(client_factory):

@@ -224,7 +224,7 @@ def test_terms_from_contract_type_codes(client_factory) -> None:
     notes = [n for n in data.quality.notes if "term_by_type" in n.message]
     assert len(notes) == 1 and notes[0].severity == "warning"
     assert "'Weekly'" in notes[0].message and notes[0].examples == ["A4"]
-    assert "default term of 12 month(s)" in notes[0].message
+    assert "default term of 12 months" in notes[0].message
     # the 24-month account's decisions (as of 2024-03-31): 2023-01-15 only; A2 makes none
     p = load_params("t")
     out = d.renewal_decisions(data["accounts"], None, data.get("churn_events"),
@@ -393,11 +393,11 @@ def warnings_for(accounts: pd.DataFrame, means: str) -> list[str]:
 def test_stale_renewal_warning_follows_the_meaning_of_the_date() -> None:
     mostly_past = stale_fixture(3, 2)
     (next_,) = warnings_for(mostly_past, "next")
-    assert next_.startswith("3 active account(s) have a renewal date in the past")
+    assert next_.startswith("3 active accounts have a renewal date in the past")
     assert "renewal_date_means: last" in next_
     (few,) = warnings_for(stale_fixture(1, 4), "next")
-    assert few.startswith("1 active account(s)") and "renewal_date_means" not in few
+    assert few.startswith("1 active account has") and "renewal_date_means" not in few
     assert warnings_for(mostly_past, "last") == []
     (ended,) = warnings_for(mostly_past, "contract_end")
-    assert ended.startswith("3 active account(s) have a contract end date in the past")
+    assert ended.startswith("3 active accounts have a contract end date in the past")
     assert "renewal_date_means" not in ended

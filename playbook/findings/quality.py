@@ -40,7 +40,7 @@ def loads_exhibit(log: QualityLog) -> ExhibitSpec:
     return ExhibitSpec(
         frame, loads_title(log),
         "Each table of the data contract: the client's file, rows read, kept and set aside",
-        SOURCE, n=len(frame),
+        SOURCE, n=len(frame), n_of=tf.noun(len(frame), "table"),
         notes="Set aside = rejected (unusable required value, unknown account), exact "
               "duplicates, or survey rows without a score; each reason is a note below. "
               "Subscription lines count as read before they are expanded to months.",
@@ -82,7 +82,7 @@ def contradictions_exhibit(log: QualityLog) -> ExhibitSpec:
         frame, contradictions_title(log),
         "Contradictions between tables and distorted fields, with the rows or accounts "
         "concerned and the findings they weaken",
-        SOURCE,
+        SOURCE, n=len(frame), n_of=tf.noun(len(frame), "contradiction"),
         notes="Every exhibit built on a table named here repeats the caveat in its notes. "
               "The report does not decide which side of a contradiction is right: ask the "
               "client.",
@@ -96,10 +96,11 @@ def notes_title(log: QualityLog) -> str:
     if not warnings and not infos:
         return "No rows were set aside and no field is blank or thin"
     if not warnings:
-        return f"No warnings; {len(infos)} remark(s) that weaken no finding"
+        return f"No warnings; {tf.plural(len(infos), 'remark')} that weaken no finding"
     hit = weakened(log, "warning")
-    return (f"{len(warnings)} warning(s) about rows set aside, blank or thin data"
-            + (f" weaken the findings on {', '.join(hit)}" if hit else ""))
+    return (f"{tf.plural(len(warnings), 'warning')} about rows set aside, blank or thin data"
+            + (f" {'weakens' if len(warnings) == 1 else 'weaken'} the findings on "
+               f"{', '.join(hit)}" if hit else ""))
 
 
 def notes_exhibit(log: QualityLog) -> ExhibitSpec:
@@ -108,7 +109,7 @@ def notes_exhibit(log: QualityLog) -> ExhibitSpec:
         frame, notes_title(log),
         "The other notes of the data-quality log (the contradictions are in the exhibit "
         "above): severity, table, what was found, count and the findings it weakens",
-        SOURCE, n=None,
+        SOURCE, n=len(frame), n_of=tf.noun(len(frame), "note"),
         notes="warning = rows set aside, values blank or data thin: the findings named rest "
               "on less than the client sent; info = worth knowing, weakens nothing.",
         formats={"count": "{:,.0f}"})
