@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import html
 import io
+import numbers
 import re
 from dataclasses import asdict, dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from playbook import textfmt as tf
 from playbook.chart_fit import fit_to_report, nothing_to_show
 from playbook.errors import GeneratedTextError
 
@@ -29,9 +32,10 @@ class Exhibit:
     title: str
     subtitle: str
     source: str
-    n: int | None = None
+    n: int
     notes: str = ""
     headline: bool = False
+    n_of: str = ""
 
 
 def figure_svg(fig: Figure) -> str:
@@ -49,36 +53,68 @@ def figure_svg(fig: Figure) -> str:
     return svg.replace("<svg", '<svg class="chart"', 1)
 
 
+def _is_number(value: object) -> bool:
+    """A real number (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
+def _cell_text(value: object, spec: str | None) -> str:
+    """One cell: missing -> en dash, a format spec if given, floats with two decimals,
+    ints with separators; a negative figure with the minus sign, never a hyphen."""
+    numeric = _is_number(value)
+    if value is None or (numeric and pd.isna(value)) or value is pd.NA or value is pd.NaT:
+        return tf.ABSENT
+    if spec is not None:
+        text = spec.format(value)
+    elif isinstance(value, float):
+        text = f"{value:,.2f}"
+    elif numeric:
+        text = f"{value:,}"
+    else:
+        return str(value)
+    return tf.with_minus(text) if numeric else text
+
+
+def _column_cells(column: pd.Series, spec: str | None) -> tuple[str, list[str]]:
+    """A column's header and cell texts. A money column (its header names the currency,
+    "MRR (USD)") is formatted by :func:`playbook.textfmt.money_column`, one unit for the
+    whole column, and its header drops the code the cells now carry ("MRR")."""
+    header = str(column.name)
+    money = tf.money_header(header)
+    values = list(column)
+    if money and all(tf.is_missing(v) or _is_number(v) for v in values):
+        label, currency = money
+        return label, tf.money_column(values, currency)
+    present = [v for v in values if not tf.is_missing(v)]
+    if spec is None and present and all(isinstance(v, float) and float(v).is_integer()
+                                        for v in present):
+        spec = "{:,.0f}"  # whole figures (counts) print as whole numbers: 7, not 7.00
+    return header, [_cell_text(v, spec) for v in values]
+
+
 def table_html(frame: pd.DataFrame, *, formats: dict[str, str] | None = None,
                index: bool = False, max_rows: int = 40) -> str:
     """A plain HTML table (no pandas styling ids), numbers right-aligned by CSS class.
 
-    ``formats`` maps column -> format spec ("{:,.0f}", "{:.1%}"); missing values print as
-    an en dash, never "nan".
+    ``formats`` maps column -> format spec ("{:,.0f}", "{:.1%}"); a column whose header
+    names its currency ("MRR (USD)") is money, shown with the symbol in one unit per column
+    ($1.2M / $840K / $8,886: :func:`playbook.textfmt.money_column`); a negative figure
+    carries the minus sign; missing values print as an en dash, never "nan".
     """
     formats = formats or {}
     shown = frame.head(max_rows)
     cols = list(shown.columns)
+    texts = [_column_cells(shown.iloc[:, i].rename(c), formats.get(c))
+             for i, c in enumerate(cols)]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in
-                   ([shown.index.name or ""] if index else []) + cols)
+                   ([shown.index.name or ""] if index else []) + [t[0] for t in texts])
     body = []
-    for idx, row in shown.iterrows():
+    for r, idx in enumerate(shown.index):
         cells = [f'<th class="row-label">{html.escape(str(idx))}</th>'] if index else []
-        for c in cols:
-            v = row[c]
-            numeric = isinstance(v, int | float) and not isinstance(v, bool)
-            if v is None or (numeric and pd.isna(v)) or v is pd.NA or v is pd.NaT:
-                text = "–"
-            elif c in formats:
-                text = formats[c].format(v)
-            elif isinstance(v, float):
-                text = f"{v:,.2f}"
-            elif isinstance(v, int) and not isinstance(v, bool):
-                text = f"{v:,}"
-            else:
-                text = str(v)
-            cls = ' class="num"' if numeric else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        for i in range(len(cols)):
+            v = shown.iat[r, i]
+            cls = ' class="num"' if _is_number(v) else ""
+            cells.append(f"<td{cls}>{html.escape(texts[i][1][r])}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     more = (f'<p class="table-note">Showing {max_rows} of {len(frame):,} rows.</p>'
             if len(frame) > max_rows else "")
@@ -107,10 +143,13 @@ class ExhibitSpec:
     title: str
     subtitle: str
     source: str
-    n: int | None = None
+    #: How many units the exhibit rests on: every exhibit has one (printed "n = 1,144" in
+    #: its footer); ``n_of`` names the unit when it is not accounts ("tables", "months").
+    n: int
     notes: str = ""
     formats: dict[str, str] | None = None
     headline: bool = False  # its title is a headline bullet of the executive summary
+    n_of: str = ""
 
 
 class ExhibitBook:
@@ -120,17 +159,28 @@ class ExhibitBook:
         self.exhibits: list[Exhibit] = []
 
     def html(self, content: Figure | pd.DataFrame | str, *, title: str, subtitle: str,
-             source: str, n: int | None = None, notes: str = "",
-             formats: dict[str, str] | None = None, headline: bool = False) -> str:
+             source: str, n: int, notes: str = "",
+             formats: dict[str, str] | None = None, headline: bool = False,
+             n_of: str = "") -> str:
         """Return the exhibit's HTML and record it.
 
         ``content``: a matplotlib figure (inlined as SVG), a DataFrame (a plain table) or
-        ready HTML.
+        ready HTML. ``n`` (required): what the exhibit rests on, printed in the footer as
+        "n = 1,144" followed by ``n_of`` when the unit is not accounts ("n = 11 tables").
+        A title with a raw "nan" or "n/a", or an exhibit without its n, is refused
+        (:class:`~playbook.errors.GeneratedTextError`).
         """
-        if "nan" in title.lower().split():
+        words = title.lower().split()
+        if "nan" in words:
             raise GeneratedTextError("exhibit title", title)
+        if any(w.startswith("n/a") for w in words):
+            raise GeneratedTextError("exhibit title", title, "says 'n/a' (build the sentence "
+                                     "without the missing figure)")
+        if n is None or tf.is_missing(n):
+            raise GeneratedTextError("exhibit", title, "has no n (pass the count it rests "
+                                     "on, and n_of when it does not count accounts)")
         number = len(self.exhibits) + 1
-        ex = Exhibit(number, title, subtitle, source, n, notes, headline)
+        ex = Exhibit(number, title, subtitle, source, int(n), notes, headline, n_of)
         self.exhibits.append(ex)
         if isinstance(content, Figure) and nothing_to_show(content):
             plt.close(content)
@@ -148,9 +198,9 @@ class ExhibitBook:
                 notes = f"{notes.rstrip('. ')}. {left_out}" if notes else left_out
         else:
             body = str(content)
-        foot = f"Source: {html.escape(source)}"
-        if n is not None:
-            foot += f"; n = {n:,}"
+        foot = f"Source: {html.escape(source)}; n = {int(n):,}"
+        if n_of:
+            foot += f" {html.escape(n_of)}"
         if notes:
             foot += f". {html.escape(notes)}"
         return (
