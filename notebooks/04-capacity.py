@@ -100,7 +100,8 @@ if owners:
 
 # %% [markdown]
 # # 6 Impact scenarios
-#
+
+# %% [markdown]
 # What churn compounds to, and which levers move revenue most. Every figure starts from the
 # client's own MRR and the trailing twelve months' rates on the report's one metrics basis
 # (gross revenue churn 1 − GRR, expansion NRR − GRR, new business); the compounding
