@@ -149,7 +149,8 @@ def test_rows_for_unknown_accounts(client_factory):
                                        "mrr.csv": "\n".join(rows) + "\n"}, params=whole_year())
     assert "ZZ" not in set(data["mrr"]["account_id"])
     assert any("unknown accounts" in n.message for n in data.quality.notes)
-    with pytest.raises(DataError, match="1 row \(17%\) refers to accounts that are not in the accounts"):
+    with pytest.raises(DataError,
+                       match=r"1 row \(17%\) refers to accounts that are not in the accounts"):
         load(client_factory, files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": few})
 
 
