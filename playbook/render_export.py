@@ -19,6 +19,7 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from playbook import paths
+from playbook import textfmt as tf
 from playbook.errors import RenderError
 from playbook.render_manifest import ReportMeta
 from playbook.render_pdf import html_to_pdf
@@ -44,6 +45,9 @@ def notebook_to_html(nb: nbformat.NotebookNode, meta: ReportMeta) -> str:
         # markdown; images in markdown cells must be attachments or outputs.
         embed_images=False,
     )
+    # The cover's dates as the report writes every date ("30 Sep 2026"; playbook.textfmt).
+    exporter.register_filter("report_date", tf.date)
+    exporter.register_filter("report_time", tf.date_time)
     resources = {
         "metadata": {"name": meta.title, "path": str(paths.notebooks_dir())},
         "report": asdict(meta),

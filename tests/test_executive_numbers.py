@@ -8,6 +8,7 @@ as one figure, and an n in every exhibit footer.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
@@ -17,7 +18,10 @@ from playbook import textfmt as tf
 from playbook.errors import GeneratedTextError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, table_html
 from playbook.findings import quality as quality_story
+from playbook.findings import revenue as revenue_story
 from playbook.quality import QualityLog
+from playbook.recommendations import Recommendation, recommendations_html
+from playbook.summary import key_figures
 
 MINUS = "\u2212"
 
@@ -84,6 +88,18 @@ def test_table_whole_number_floats_print_as_counts():
     assert cells == ["7", "1,234"]
 
 
+def test_recommendation_table_money_in_one_unit_with_the_symbol():
+    recs = [Recommendation(1, "Launch", "VP", "High", 2_967_895.0, "60 days", "r",
+                           mrr_exposed=6_029_929.0),
+            Recommendation(2, "Save", "AM", "High", 153_291.0, "30 days", "r",
+                           mrr_exposed=840_000.0),
+            Recommendation(3, "Re-weight", "Ops", "Medium", None, "60 days", "r")]
+    out = recommendations_html(recs, "USD")
+    assert re.findall(r'<td class="num">([^<]*)</td>', out) == [
+        "1", "$2.97M", "$6.03M", "2", "$0.15M", "$0.84M", "3", "\u2013", "\u2013"]
+    assert "2,967,895" not in out and "(USD)" not in out
+
+
 # --------------------------------------------------------------------------- signs, counts
 def test_shares_points_and_gaps_use_the_minus_sign():
     assert tf.pct(-0.11) == f"{MINUS}11.0%"
@@ -102,6 +118,18 @@ def test_counts_of_people_are_whole_numbers():
     assert tf.plural(1, "warning") == "1 warning"
     assert tf.plural(1_234, "row") == "1,234 rows"
     assert tf.noun(2, "column") == "columns" and tf.noun(1, "column") == "column"
+
+
+def test_csm_gap_key_figure_has_a_minus_and_its_unit():
+    from playbook.facts import Facts
+
+    fields = {f.name: None for f in dataclasses.fields(Facts)
+              if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    facts = dataclasses.replace(Facts(**fields), csm_required=8.0, csm_current=12.0,
+                                currency="USD", as_of="2026-09-30", mrr=6_200_000.0)
+    shown = {k.label: (k.value, k.note) for k in key_figures(facts)}
+    assert shown["CSM gap"][0] == f"{MINUS}4.0 FTE"
+    assert shown["MRR"] == ("$6.2M", "at 30 Sep 2026")
 
 
 # --------------------------------------------------------------------------- dates
@@ -128,6 +156,24 @@ def test_parameter_values_are_written_for_people(value, expected):
 def test_a_range_with_equal_ends_is_one_figure():
     assert tf.span(1.0, 1.0) == "100.0%"
     assert tf.span(0.5, 1.0, lambda v: tf.pct(v, 0)) == "50%\u2013100%"
+
+
+def test_cohort_title_with_equal_ends_states_one_figure():
+    logo = pd.DataFrame({12: [1.0, 1.0]}, index=["2023Q1", "2023Q2"])
+    sizes = pd.DataFrame({"accounts": [40, 40], "left_censored": [False, False]},
+                         index=logo.index)
+    title = revenue_story.cohort_title(logo, sizes)
+    assert "Between" not in title
+    assert title.startswith("100% of each quarter's new customers")
+
+
+def test_surprises_title_without_lost_mrr_is_built_without_the_figure():
+    title = revenue_story.surprises_title(
+        {"surprises": 279, "scored_churns": 284, "lost_mrr": None}, "USD")
+    assert title.startswith("279 of 284 ") and "n/a" not in title and "MRR" not in title
+    with_mrr = revenue_story.surprises_title(
+        {"surprises": 3, "scored_churns": 10, "lost_mrr": 45_300.0}, "USD")
+    assert with_mrr.endswith(", $45K of MRR lost without warning")
 
 
 def test_quality_titles_have_no_plural_placeholder():

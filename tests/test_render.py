@@ -68,7 +68,7 @@ def test_publishes_every_file_and_no_staging_left(report):
 def test_html_has_cover_and_contents_linking_to_headings(html):
     cover = html.split('<section class="cover">')[1].split("</section>")[0]
     for text in ("Acme Analytics GmbH", "Customer-success assessment", "2026-Q3",
-                 "2026-09-30", "v1.0 draft", "Confidential"):
+                 "30 Sep 2026", "v1.0 draft", "Confidential"):
         assert text in cover
     toc = re.search(r'<nav[^>]*class="toc".*?</nav>', html, re.S).group(0)
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', toc)
