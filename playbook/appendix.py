@@ -17,9 +17,7 @@ from playbook import paths
 from playbook import textfmt as tf
 from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
-from playbook.exhibits import ExhibitSpec, table_html
 from playbook.findings.drivers import label
-from playbook.findings.drivers.book import account_names, renewal_dates, renewal_window
 from playbook.provenance import provenance
 from playbook.quality import QualityLog
 
@@ -54,38 +52,25 @@ Churn is recognised {recognise}. Accounts that start and cancel within one month
 {"counted as one new and one churned logo" if c.count_same_month_churn else "not counted"}.
 Start MRR + new + expansion + reactivation − contraction − churn = end MRR, to the cent.
 
-**Headline rates: one basis.** Every trailing rate of the report follows the same accounts:
-those paying in the month before the trailing window ({p.period.trailing_months} months, or
-the history there is; the window's length is printed with each figure), followed to the
-as-of month. **GRR** (gross revenue retention) = Σ min(MRR now, MRR then) / Σ MRR then over
-those accounts (each capped at its earlier MRR: expansion cannot hide losses); **NRR** (net
-revenue retention) = Σ MRR now / Σ MRR then; **gross revenue churn** = 1 − GRR; **net
-revenue churn** = 1 − NRR. **Logo churn** = those accounts no longer paying in the as-of
-month / those accounts (customers, not churn events; one that left and came back counts as
-kept); monthly logo churn = 1 − (1 − logo churn)^(1 / months), the same loss spread over
-the months. A headline figure outside its range (GRR or logo churn outside 0-100%, NRR below
-GRR) or built on an MRR history the data-quality checks found contradictory is withheld,
-with the reason.
-**Gross MRR churn of the period** (the bridge) = (churn + contraction) / MRR at the start of
-the period; **net MRR churn** = (churn + contraction − expansion − reactivation) / MRR at
-the start of the period; negative is good (the base grew on its own). These count every
-account paying at the period's start, over the period only.
-**Quick ratio** = (new + expansion + reactivation) / (churn + contraction).
+**Gross MRR churn** = (churn + contraction) / MRR at the start of the period.
+**Net MRR churn** = (churn + contraction − expansion − reactivation) / MRR at the start
+of the period; negative is good (the base grew on its own).
+**GRR** = 1 − gross MRR churn; **NRR** = 1 − net MRR churn. Trailing-12-month GRR and NRR
+follow the accounts paying 12 months earlier: each account's MRR now (capped at its
+earlier MRR for GRR) over their MRR then.
+**Logo churn** = churned accounts / accounts at the start of each month, averaged;
+annualised as 1 − (1 − monthly)^12. **Quick ratio** = (new + expansion + reactivation) /
+(churn + contraction).
 **Churn on renewals due** = ARR of contracts that churned at renewal / ARR of contracts that
 came up for renewal in the period (downgrades shown separately).
 
 **Churn reasons.** Blank reasons and the reasons {_reason_list(c.uninformative_reasons)}
 (any case) are uninformative. {_rules_text(bool(c.reason_rules))}
 
-**Churn by variable and by tier.** The same accounts as logo churn (paying at the start of
-the trailing window), each variable measured then (tenure at the window's start, not at
-exit, so leavers and stayers are compared at the same point); accounts whose first renewal
-falls after the window's end (contract term of {p.contracts.term_months} months unless the
-account says otherwise) cannot churn in it and are left out. Rate = churned / accounts with
-a 95% Wilson interval; a chi-square test of independence (Fisher's exact test when expected
-counts are small), p-values adjusted across the variables tested (Holm); a variable
-"differs" only when its adjusted p-value is below 5%. Groups under
-{p.thresholds.small_group_n} accounts are marked too small to judge.
+**Churn by variable.** Accounts at risk in the trailing 12 months (started before its end,
+not churned before its start); rate = churned / accounts with a 95% Wilson interval; a
+chi-square test of independence (Fisher's exact test when expected counts are small).
+Groups under {p.thresholds.small_group_n} accounts are marked too small to judge.
 
 **Renewal drivers.** One row per renewal decision; every feature is measured
 {p.drivers.cutoff_days} days before the decision from records dated on or before that
@@ -259,53 +244,3 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
 def params_sha256(path: Path) -> str:
     """SHA-256 of the params file, or "missing" (a run from defaults only)."""
     return file_sha256(path) if path.is_file() else "missing"
-
-
-#: Renewals the appendix lists by expected loss (the open book in section 3 shows the first
-#: ``drivers.open_book_rows`` of them).
-TOP_LOSSES_ROWS = 50
-
-
-def top_losses_table(top: pd.DataFrame, accounts: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The renewals with the largest expected loss (:func:`playbook.analyses.drivers.
-    top_expected_losses`) as the appendix prints them: rank, account, owner, renewal date
-    (with its year), P(renew), MRR and expected loss (MRR x probability of not renewing)."""
-    names, owners = account_names(accounts, top["account_id"])
-    return pd.DataFrame({
-        "#": range(1, len(top) + 1),
-        "account": names,
-        "owner": owners,
-        "renews": renewal_dates(top["decision_date"]),
-        "P(renew)": top["p_renew"].to_numpy(),
-        f"MRR ({currency})": top["mrr"].to_numpy(),
-        f"expected loss ({currency})": top["expected_loss"].to_numpy(),
-    })
-
-
-def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.DataFrame,
-                       currency: str, horizon: int, as_of: object) -> ExhibitSpec:
-    """The appendix's list of the renewals due after ``as_of`` with the largest expected
-    loss (up to :data:`TOP_LOSSES_ROWS`), with n and its source; when the model ranks no
-    better than chance (``summary["model_ranks"]`` False) the note says the order is then
-    close to the order of MRR, a list to review rather than a list at risk."""
-    window = renewal_window(horizon, as_of)
-    total = float(top["expected_loss"].sum()) if len(top) else 0.0
-    title = (f"The {tf.count(len(top))} renewals due in {window} with the largest expected "
-             f"loss are expected to cost {tf.money(total, currency)} of MRR"
-             if len(top) else f"No scored renewal falls due in {window}")
-    caveat = ("" if summary.get("model_ranks") is not False else
-              " The renewal model ranks renewals no better than chance, so its probabilities "
-              "sit near the base rate and this order is close to the order of MRR: a list to "
-              "review, not a list of accounts at risk.")
-    table = table_html(top_losses_table(top, accounts, currency),
-                       formats={"P(renew)": "{:.0%}", f"MRR ({currency})": "{:,.0f}",
-                                f"expected loss ({currency})": "{:,.0f}"},
-                       max_rows=TOP_LOSSES_ROWS)  # every row: the list is the point
-    return ExhibitSpec(
-        table, title,
-        f"Renewals due in {window} by expected loss (MRR x predicted probability of not "
-        "renewing), largest first",
-        "renewal model, accounts, mrr", n=len(top),
-        notes=(f"The first {tf.count(len(top))} of {tf.count(summary.get('scored'))} scored "
-               "renewals due; all are in results.json (02-renewal-drivers, open_book)."
-               + caveat))

@@ -266,6 +266,9 @@ class VariableParams(EntryModel):
     reference: str | None = Field(max_length=200)  # categorical: compared with
     unit: str = Field(max_length=40)   # numeric: one unit, e.g. "referral"
     scale: float = Field(gt=0, lt=1e12)  # numeric: odds ratio per `scale` units
+    recorded: str | None = Field(max_length=200)  # accounts: header of the date each value
+    # was recorded; a value recorded after a decision's cut-off leaves the variable out of
+    # the renewal model as possible leakage
 
     @classmethod
     def _check_given(cls, data: dict[str, Any]) -> None:
@@ -282,6 +285,9 @@ class VariableParams(EntryModel):
                              "variable's odds ratio is per `scale` units)")
         if any(c in self.label for c in "[]"):
             raise ValueError("a label cannot contain '[' or ']' (they mark a level)")
+        if self.recorded is not None and self.table != "accounts":
+            raise ValueError("`recorded` applies to table: accounts only (a usage variable "
+                             "is dated by its month)")
         return self
 
 

@@ -17,20 +17,10 @@ from typing import Any
 
 import nbformat
 
-from playbook import metrics
 from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
-from playbook.exhibits import note_html
 from playbook.facts import Facts, facts_from_results
-from playbook.recommendations import (
-    Limits,
-    Recommendation,
-    exhibit_index,
-    model_ranks,
-    not_advised,
-    recommendations,
-    recommendations_html,
-)
+from playbook.recommendations import Limits, Recommendation, recommendations
 from playbook.results import ReportResults
 
 MAX_HEADLINES = 6
@@ -74,19 +64,14 @@ class KeyFigure:
 def key_figures(f: Facts) -> list[KeyFigure]:
     """The key figures block: only figures the run produced."""
     c = f.currency
-    window = f.window_label or "trailing window"
-    churned = ("" if f.churned_accounts is None or f.base_accounts is None else
-               f"{tf.count(f.churned_accounts)} of {tf.count(f.base_accounts)} accounts, ")
     rows = [
         ("MRR", tf.money(f.mrr, c), f"at {tf.date(f.as_of)}" if f.as_of else ""),
-        ("Gross revenue retention", tf.pct(f.grr, 1), window),
-        ("Net revenue retention", tf.pct(f.nrr, 1), window),
-        ("Logo churn", tf.pct(f.logo_churn, 1), f"{churned}{window}"),
-        # only when the model ranks better than chance (recommendations.model_ranks)
-        ("Renewals at risk", tf.count(f.at_risk_accounts if model_ranks(f) else None),
+        ("Gross revenue retention", tf.pct(f.grr, 1), "trailing 12 months"),
+        ("Net revenue retention", tf.pct(f.nrr, 1), "trailing 12 months"),
+        ("Logo churn", tf.pct(f.logo_churn, 1), "annualised, trailing 12 months"),
+        ("Renewals at risk", tf.count(f.at_risk_accounts),
          f"of {tf.count(f.renewals_due)} due in the next 90 days"),
-        ("MRR at risk", tf.money(f.mrr_at_risk if model_ranks(f) else None, c),
-         "held by the renewals at risk"),
+        ("MRR at risk", tf.money(f.mrr_at_risk, c), "held by the renewals at risk"),
         ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank or uninformative"),
         ("CSM gap", tf.signed(f.csm_gap, 1, "FTE"), "required minus current CSMs"),
     ]
@@ -98,25 +83,10 @@ def situation(f: Facts) -> str:
     text = (f"{f.client_name or 'The client'} billed {tf.money(f.mrr, c)} of MRR"
             + (f" across {tf.count(f.accounts)} accounts" if f.accounts is not None else "")
             + (f" at {tf.date(f.as_of)}" if f.as_of else "") + ".")
-    if f.mrr is None:
-        text = f"{f.client_name or 'The client'}'s MRR cannot be stated from this export."
     if f.grr is not None and f.nrr is not None:
-        over = (f.window_label or "trailing window").replace("trailing", "last", 1)
-        text += (f" Over the {over} its customers kept {tf.pct(f.grr, 0)} of their revenue "
+        text += (f" Over the last twelve months it kept {tf.pct(f.grr, 0)} of its revenue "
                  f"before expansion and {tf.pct(f.nrr, 0)} after it.")
     return text
-
-
-def withheld_text(f: Facts) -> str:
-    """Which headline figures cannot be trusted, why, and what data would fix them (""
-    when every figure stands)."""
-    if not f.withheld:
-        return ""
-    names = [metrics.HEADLINE_NAMES[k] for k in metrics.HEADLINE_NAMES if k in f.withheld]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    first = next(iter(f.withheld.values()))
-    return (f"Not shown: {listed}, because {first['reason'].rstrip('.')}. "
-            f"{first['fix']}").strip()
 
 
 def complication(f: Facts) -> str:
@@ -182,16 +152,21 @@ def key_figures_html(figures: Sequence[KeyFigure]) -> str:
     return f'<div class="key-figures">{items}</div>'
 
 
-def withheld_html(f: Facts) -> str:
-    """The boxed note under the key figures naming the withheld ones ("" when none)."""
-    text = withheld_text(f)
-    return note_html(text) if text else ""
-
-
 def headlines_html(items: Sequence[Headline]) -> str:
     rows = "".join(f'<li>{html.escape(h.title)} <span class="ref">(Exhibit {h.number})</span>'
                    "</li>" for h in items)
     return f'<ol class="headlines">{rows}</ol>'
+
+
+def recommendations_html(recs: Sequence[Recommendation], currency: str) -> str:
+    head = ("<tr><th>#</th><th>Action</th><th>Owner</th><th>Priority</th>"
+            f"<th>MRR at stake ({html.escape(currency)})</th><th>Timing</th></tr>")
+    body = "".join(
+        f"<tr><td class=\"num\">{r.number}</td><td>{html.escape(r.action)}</td>"
+        f"<td>{html.escape(r.owner)}</td><td>{r.priority}</td>"
+        f"<td class=\"num\">{'–' if r.mrr_at_stake is None else f'{r.mrr_at_stake:,.0f}'}</td>"
+        f"<td>{r.timing}</td></tr>" for r in recs)
+    return f'<table class="data recommendations"><thead>{head}</thead><tbody>{body}</tbody></table>'
 
 
 def roadmap_html(recs: Sequence[Recommendation]) -> str:
@@ -216,20 +191,18 @@ def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence
     (:meth:`Limits.of`)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    exhibits = exhibit_index(report, order)
-    recs = recommendations(f, limits, exhibits)
+    recs = recommendations(f, limits)
     heads = headlines(report, order)
     moved, label = compare(report, previous)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         _markdown("# Executive summary"),
         _html(f'<p class="sca">{html.escape(sca_paragraph(f, recs))}</p>'),
-        _html(key_figures_html(key_figures(f)) + withheld_html(f)
-              + comparison_html(moved, label)),
+        _html(key_figures_html(key_figures(f)) + comparison_html(moved, label)),
         _markdown("## What the data says"),
         _html(headlines_html(heads)),
         _markdown("## Recommendations"),
-        _html(recommendations_html(recs, f.currency, not_advised(f, limits, exhibits))),
+        _html(recommendations_html(recs, f.currency)),
         _markdown("## Roadmap"),
         _html(roadmap_html(recs)),
     ]
@@ -242,17 +215,14 @@ def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[s
     """What the summary says, for results.json (so tests and dashboards can check it)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    exhibits = exhibit_index(report, order)
-    recs = recommendations(f, limits, exhibits)
+    recs = recommendations(f, limits)
     moved, label = compare(report, previous)
     return {
         "compared_with": label or None,
         "changes": [vars(c) for c in moved],
         "sca": sca_paragraph(f, recs),
         "key_figures": [vars(k) for k in key_figures(f)],
-        "withheld_figures": withheld_text(f),
         "headlines": [vars(h) for h in headlines(report, order)],
         "recommendations": [vars(r) for r in recs],
-        "not_advised": [vars(w) for w in not_advised(f, limits, exhibits)],
         "facts": dict(vars(f)),
     }
