@@ -17,7 +17,7 @@ from playbook.config_tables import VARIABLE_PREFIX, TableParams
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog
 from playbook.reading import relative_name
-from playbook.values import blank_mask, parse_number, parse_text
+from playbook.values import blank_mask, parse_dates, parse_number, parse_text
 
 #: A categorical client variable with more distinct values than this is refused (an
 #: identifier or free text, not a grouping).
@@ -61,6 +61,13 @@ def client_variables(name: str, raw: pd.DataFrame, tp: TableParams, params: Para
         if problem is not None:
             issues.append(problem)
         out[VARIABLE_PREFIX + key] = values
+        if var.recorded is not None:
+            dates, problem = _recorded_dates(name, key, raw, var.recorded, tp, path)
+            if problem is not None:
+                issues.append(problem)
+                continue
+            out[VARIABLE_PREFIX + key + RECORDED_SUFFIX] = dates
+            used.append(var.recorded)
     if issues:
         raise DataError(issues)
     return out, used
@@ -85,6 +92,34 @@ def _numeric_variable(name: str, key: str, raw: pd.DataFrame, header: str, tp: T
                 "are not numbers; set to blank", count=int(bad.sum()),
                 examples=raw.loc[bad, LINE].tolist(), affects=["reasons", "drivers"])
     return values, None
+
+
+#: The column of a variable's recording date: ``var_<key>_recorded`` (the renewal drivers
+#: read it by this name, :data:`playbook.analyses.drivers.features.RECORDED_SUFFIX`).
+RECORDED_SUFFIX = "_recorded"
+
+
+def _recorded_dates(name: str, key: str, raw: pd.DataFrame, header: str, tp: TableParams,
+                    path: Path) -> tuple[pd.Series, DataIssue | None]:
+    """The dates a variable's values were recorded (``variables.<key>.recorded``): a
+    missing column or unreadable dates are an issue naming the key."""
+    headers = [c for c in raw.columns if c != LINE]
+    found = header if header in headers else {header_key(h): h for h in headers}.get(
+        header_key(header))
+    if found is None:
+        return pd.Series(dtype="datetime64[ns]"), DataIssue(
+            name, relative_name(path), header, f"variables.{key}.recorded '{header}' is not "
+            f"a column of {path.name}", f"one of its headers: {', '.join(headers[:20])}",
+            f"Set variables.{key}.recorded to the header of the date column as written, or "
+            "remove it.")
+    dates, bad = parse_dates(raw[found], tp)
+    if bad.any():
+        return dates, DataIssue(
+            name, relative_name(path), found, f"variables.{key}.recorded: {int(bad.sum())} "
+            "value(s) are not dates", "dates in the table's date format",
+            f"Correct the dates, or set tables.{name}.date_format.",
+            raw.loc[bad, LINE].tolist(), raw.loc[bad, found].tolist(), int(bad.sum()))
+    return dates, None
 
 
 def _categorical_variable(name: str, key: str, reference: str | None, raw: pd.DataFrame,

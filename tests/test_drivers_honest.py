@@ -278,3 +278,142 @@ def test_a_cox_cross_check_that_did_not_converge_confirms_nothing() -> None:
     assert "confirms 0" not in spec.title
     assert set(spec.content["hazard ratio of churn (95%)"]) == {"not estimated"}
     assert "did not converge" in spec.notes and "inf" not in spec.notes.split()
+
+
+# ----------------------------------------------------------------------------- 4. penalised
+
+
+def _penalised_model() -> d.DriverModel:
+    """Two features that together separate the outcome (neither alone passes the leakage
+    guard's AUC 0.95): the fit falls back to the penalised L1 fit, without intervals."""
+    rng = np.random.default_rng(7)
+    n = 400
+    a, b = rng.normal(size=n), rng.normal(size=n)
+    y = (a + b > 0).astype(int)
+    t = pd.DataFrame({"renewed": y, "a": a, "b": b})
+    return d.fit_renewal_model(t, ["a", "b"])
+
+
+def test_a_penalised_fit_is_said_in_words_everywhere_downstream() -> None:
+    from playbook import appendix
+    from playbook.exhibits import table_html
+    from playbook.findings import drivers as story
+
+    model = _penalised_model()
+    assert model.method == "l1" and not model.checks["leakage"]["excluded"]
+    assert "no intervals" in story.forest_title(model)
+    assert "no intervals: penalised fit" in story.effects_markdown(model)
+    record = story.model_record(model, {"skipped": {}})
+    # the appendix cell's table, with the notebook's formats: "–" for what a penalised fit
+    # does not give, and a sentence saying why
+    html = table_html(appendix.regression_table(record),
+                      formats={"odds ratio": "{:.2f}", "log-odds": "{:.3f}",
+                               "std. error": "{:.3f}"})
+    assert html.count("<td>–</td>") == 3 * len(model.coefficients)
+    assert "penalty (L1)" in appendix.regression_note(record)
+    logit = model.coefficients
+    cox = pd.DataFrame({"hazard_ratio": [0.5, 0.6], "hr_low": [0.3, 0.4],
+                        "hr_high": [0.8, 0.9]}, index=logit.index)
+    from playbook.analyses import survival
+
+    compare = survival.compare_with_logit(logit, cox)
+    assert story.cox_title(compare, {"converged": True}) == (
+        "The logistic model was penalised and has no intervals: the Cox model cannot "
+        "confirm its drivers")
+
+
+# ----------------------------------------------------------------------------- 4. one outcome
+
+
+def test_a_client_where_every_decision_renewed_gets_an_explanation() -> None:
+    from playbook.errors import DriverModelError
+
+    t = pd.DataFrame({"renewed": [1] * 40, "x": np.arange(40.0)})
+    with pytest.raises(DriverModelError) as err:
+        d.fit_renewal_model(t, ["x"])
+    assert err.value.message == ("All 40 decisions renewed: there is nothing to learn about "
+                                 "which accounts leave")
+
+
+def test_every_decision_renewed_end_to_end_the_report_renders(tmp_path) -> None:
+    """The Salesforce-shaped export with every lost renewal won and every former customer
+    active, through `playbook report`: section 3 explains why there is no model, the
+    appendix says the same, and every other section renders (about a minute)."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parent / "fixtures" / "exports" / "salesforce"
+    data = tmp_path / "data" / "sf"
+    data.mkdir(parents=True)
+    (tmp_path / "params").mkdir()
+    accounts = pd.read_csv(source / "Account.csv", dtype=str)
+    accounts["Type"] = accounts["Type"].replace({"Former Customer": "Customer - Direct"})
+    opps = pd.read_csv(source / "Opportunity.csv", dtype=str)
+    opps["Stage"] = opps["Stage"].replace({"Closed Lost": "Closed Won"})
+    accounts.to_csv(data / "Account.csv", index=False)
+    opps.to_csv(data / "Opportunity.csv", index=False)
+    shutil.copy(source / "params.yaml", tmp_path / "params" / "sf.yaml")
+    closed = opps[(opps["Opportunity Type"] == "Renewal") & (opps["Stage"] == "Closed Won")]
+    n = int((pd.to_datetime(closed["Close Date"], format="%m/%d/%Y")
+             <= pd.Timestamp("2024-12-31")).sum())  # the period's last day (2024-Q4)
+    env = {**os.environ, "PLAYBOOK_ROOT": str(tmp_path),
+           "PLAYBOOK_REPORTS": str(tmp_path / "reports")}
+    run = subprocess.run([sys.executable, "-m", "playbook.cli", "report", "sf"], env=env,
+                         text=True, capture_output=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    [folder] = [p for p in (tmp_path / "reports" / "sf").iterdir() if p.name[0].isdigit()]
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    why = f"All {n} decisions renewed: there is nothing to learn about which accounts leave"
+    assert html.count(why) >= 2  # section 3 and the appendix's regression table (at least)
+    section3 = html[html.index("3 Renewal drivers</h1>"):]
+    assert why in section3[:section3.index("How long customers stay")]
+    results = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    for name in ("01-revenue", "02-renewal-drivers", "03-segments-health", "04-capacity",
+                 "90-data-quality", "95-appendix"):
+        assert name in results, name
+    skipped = results["02-renewal-drivers"]["findings"]["sections_skipped"]
+    assert skipped[0]["reason"] == why
+
+
+# ----------------------------------------------------------------------------- 3. dated variable
+
+
+def test_a_dated_accounts_variable_recorded_after_the_cut_off_is_left_out(client_factory):
+    """``variables.<key>.recorded`` names the date each value was recorded: the loader keeps
+    it as ``var_<key>_recorded`` and the run's model leaves the variable out, named."""
+    import copy
+
+    from test_client_variables import PARAMS, raw_frames
+
+    from playbook.config import load_params
+    from playbook.context import AnalysisContext
+    from playbook.loader import load_client
+
+    frames = raw_frames()
+    accounts = frames["accounts"]
+    churned = accounts["Status"].eq("Churned")
+    accounts["CSAT"] = np.where(churned, 2, 4) + np.arange(len(accounts)) % 2
+    accounts["CSAT taken"] = "2024-12-01"  # the exit survey, after every cut-off but a few
+    params = copy.deepcopy(PARAMS)
+    params["variables"] = {"csat": {"table": "accounts", "column": "CSAT", "kind": "numeric",
+                                    "label": "CSAT", "unit": "point",
+                                    "recorded": "CSAT taken"}}
+    client = client_factory.write("dated", files={
+        "accounts.csv": accounts.to_csv(index=False), "mrr.csv": frames["mrr"].to_csv(
+            index=False), "churn.csv": frames["churn"].to_csv(index=False)}, params=params)
+    p = load_params(client)
+    data = load_client(p)
+    assert (data["accounts"]["var_csat_recorded"] == pd.Timestamp("2024-12-01")).all()
+    ctx = AnalysisContext(p, data.tables)
+    rows = ctx.modelling_rows
+    late = float((rows["cutoff_date"] < pd.Timestamp("2024-12-01")).mean())  # by hand
+    assert late > 0.5
+    assert ctx.features_built["recorded_after_cutoff"]["CSAT"] == pytest.approx(late)
+    model = ctx.renewal_model
+    assert "CSAT" not in model.features
+    assert model.checks["leakage"]["excluded"]["CSAT"] == (
+        f"recorded after the cut-off for {late:.0%} of decisions")
