@@ -109,16 +109,15 @@ if cox is not None:
 # %%
 if model is not None:
     horizon = p.thresholds.renewal_horizon_days
-    upcoming = drivers.upcoming_renewals(d["accounts"], nb.as_of, horizon_days=horizon,
-                                         renewals=d.get("renewals"), **p.renewal_options())
-    current, _ = drivers.modelling_table(upcoming, d.tables, cutoff_days=p.drivers.cutoff_days,
-                                         as_of=nb.as_of, **options)
     significant_terms = story.significant(model.coefficients).index
-    book = drivers.open_book(model, current, drivers.current_mrr(d["accounts"], d.get("mrr"),
-                                                                 nb.as_of),
-                             reason_columns=significant_terms if len(significant_terms) else None,
-                             at_risk_below=p.drivers.at_risk_probability)
-    summary = drivers.open_book_summary(book)
+    book = drivers.renewals_due_book(
+        model, d.tables, nb.as_of, horizon_days=horizon, cutoff_days=p.drivers.cutoff_days,
+        at_risk_below=p.drivers.at_risk_probability, renewal_options=p.renewal_options(),
+        feature_options=options,
+        reason_columns=significant_terms if len(significant_terms) else None)
+    ranks = drivers.model_beats_chance(quality, p.drivers.chance_auc_margin)
+    book["at_risk"] = book["at_risk"] & ranks  # a chance-level model singles out no one
+    summary = drivers.open_book_summary(book, model_ranks=ranks)
     caveat = story.open_book_caveat(model.coefficients, float(table["renewed"].mean()), summary,
                                     p.drivers.at_risk_probability)
     if caveat:
@@ -126,10 +125,12 @@ if model is not None:
     if len(book):
         nb.show(story.open_book(book, summary, d["accounts"], nb.currency, horizon,
                                 p.drivers.at_risk_probability, rows=p.drivers.open_book_rows,
-                                contact_cap=p.drivers.contact_days_cap), headline=True)
+                                contact_cap=p.drivers.contact_days_cap, as_of=nb.as_of),
+                headline=True)
     else:
-        nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency)) + ".")
-    nb.record("open_book", story.book_record(book, summary))
+        nb.say(tf.md_escape(story.open_book_title(summary, horizon, nb.currency, nb.as_of))
+               + ".")
+    nb.record("open_book", story.book_record(book, summary, as_of=nb.as_of))
     nb.record("headline", story.headline(model, history, quality or {}, summary))
 
 # %% tags=["remove_cell"]

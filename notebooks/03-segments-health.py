@@ -23,6 +23,7 @@ import pandas as pd
 
 from playbook import session
 from playbook.analyses import backtest, clv, health, segments
+from playbook.analyses.drivers import flag_expected_losses
 from playbook.evidence import need
 from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
@@ -211,18 +212,25 @@ if nb.requires(need("contacts", "relationship_strength", any_of=("role", "senior
              "enterprise_segments": tuple(t.enterprise_segments),
              "usage_drop_share": t.usage_drop_share,
              "strong_adoption_depth": t.strong_adoption_depth}
-    flags = health.relationship_flags(
-        d["accounts"], d["contacts"], d["touches"], d.get("usage"), as_of=nb.as_of,
-        exec_days=t.exec_contact_days_before_renewal, user_days=t.user_contact_days_after_drop,
-        renewal_horizon_days=t.renewal_horizon_days,
-        strong_exec_enterprise=t.strong_exec_relationships_enterprise,
-        strong_exec_smb=t.strong_exec_relationships_smb,
-        enterprise_segments=tuple(t.enterprise_segments), usage_drop_share=t.usage_drop_share,
-        strong_adoption_depth=t.strong_adoption_depth)
+    rules = {"exec_days": t.exec_contact_days_before_renewal,
+             "user_days": t.user_contact_days_after_drop,
+             "renewal_horizon_days": t.renewal_horizon_days,
+             "strong_exec_enterprise": t.strong_exec_relationships_enterprise,
+             "strong_exec_smb": t.strong_exec_relationships_smb,
+             "enterprise_segments": tuple(t.enterprise_segments),
+             "usage_drop_share": t.usage_drop_share,
+             "strong_adoption_depth": t.strong_adoption_depth}
+    flags = health.relationship_flags(d["accounts"], d["contacts"], d["touches"],
+                                      d.get("usage"), as_of=nb.as_of, **rules)
+    # each flag's observed churn rate: of the accounts flagged a year ago, the share gone now
+    flags_then = health.relationship_flags(d["accounts"], d["contacts"], d["touches"],
+                                           d.get("usage"), as_of=year_start, **rules)
+    losses = flag_expected_losses(flags_then, flags, scores["mrr"], ["flag_single_threaded"])
     flag_summary = health.flag_summary(flags, d["accounts"], scores["mrr"], top_owners=1)
     at_risk = health.accounts_at_risk(flags, d["accounts"], scores["mrr"])
     nb.record("relationship_flags", flag_summary["accounts"].to_dict())
-    nb.record("flags_summary", flag_summary.to_dict(orient="index"))
+    nb.record("flags_summary", {flag: row | losses.get(flag, {})
+                                for flag, row in flag_summary.to_dict(orient="index").items()})
     nb.record("flagged", {"accounts": len(at_risk), "mrr": at_risk["mrr"].sum(),
                           "two_or_more": int((at_risk["flags"] >= 2).sum())})
     nb.show(story.flags_table(flag_summary, flags, scores["mrr"], nb.currency))

@@ -12,6 +12,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 
 # %% tags=["remove_cell"]
 from playbook import appendix, appendix_terms, paths, session
+from playbook.analyses import drivers
 from playbook.findings import drivers as driver_story
 
 nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir,
@@ -40,6 +41,37 @@ if fitted is not None:
 elif not in_report:
     nb.say("The regression table is shown when the report includes the renewal-driver "
            "section.")
+
+# %% [markdown]
+# ## Renewals due by expected loss
+#
+# The renewals due after the as-of date with the largest expected loss (MRR x the renewal
+# model's probability of not renewing): the longer list behind section 3's open book.
+
+# %%
+if "02-renewal-drivers" in nb.params.report.notebooks:
+    renewal_model = nb.attempt(lambda: nb.ctx.renewal_model, enables="the renewals due by "
+                               "expected loss")
+    if renewal_model is not None:
+        dp = nb.params.drivers
+        horizon = nb.params.thresholds.renewal_horizon_days
+        quality = nb.attempt(drivers.cross_validated_quality, nb.ctx.modelling_table,
+                             renewal_model.features, folds=dp.cv_folds, seed=dp.random_seed,
+                             units=nb.ctx.features_built["units"],
+                             enables="the model's out-of-sample quality")
+        book = drivers.renewals_due_book(
+            renewal_model, nb.data.tables, nb.as_of, horizon_days=horizon,
+            cutoff_days=dp.cutoff_days, at_risk_below=dp.at_risk_probability,
+            renewal_options=nb.params.renewal_options(),
+            feature_options=nb.params.feature_options())
+        ranks = drivers.model_beats_chance(quality, dp.chance_auc_margin)
+        due = drivers.open_book_summary(book, model_ranks=ranks)
+        top = drivers.top_expected_losses(book, appendix.TOP_LOSSES_ROWS)
+        if len(top):
+            nb.show(appendix.top_losses_exhibit(top, due, nb.data["accounts"], nb.currency,
+                                                horizon, nb.as_of))
+        else:
+            nb.say(f"No scored renewal falls due in the {horizon} days after the as-of date.")
 
 # %% [markdown]
 # ## Reproducibility

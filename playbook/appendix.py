@@ -17,7 +17,9 @@ from playbook import paths
 from playbook import textfmt as tf
 from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
+from playbook.exhibits import ExhibitSpec, table_html
 from playbook.findings.drivers import label
+from playbook.findings.drivers.book import account_names, renewal_dates, renewal_window
 from playbook.provenance import provenance
 from playbook.quality import QualityLog
 
@@ -244,3 +246,53 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
 def params_sha256(path: Path) -> str:
     """SHA-256 of the params file, or "missing" (a run from defaults only)."""
     return file_sha256(path) if path.is_file() else "missing"
+
+
+#: Renewals the appendix lists by expected loss (the open book in section 3 shows the first
+#: ``drivers.open_book_rows`` of them).
+TOP_LOSSES_ROWS = 50
+
+
+def top_losses_table(top: pd.DataFrame, accounts: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The renewals with the largest expected loss (:func:`playbook.analyses.drivers.
+    top_expected_losses`) as the appendix prints them: rank, account, owner, renewal date
+    (with its year), P(renew), MRR and expected loss (MRR x probability of not renewing)."""
+    names, owners = account_names(accounts, top["account_id"])
+    return pd.DataFrame({
+        "#": range(1, len(top) + 1),
+        "account": names,
+        "owner": owners,
+        "renews": renewal_dates(top["decision_date"]),
+        "P(renew)": top["p_renew"].to_numpy(),
+        f"MRR ({currency})": top["mrr"].to_numpy(),
+        f"expected loss ({currency})": top["expected_loss"].to_numpy(),
+    })
+
+
+def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.DataFrame,
+                       currency: str, horizon: int, as_of: object) -> ExhibitSpec:
+    """The appendix's list of the renewals due after ``as_of`` with the largest expected
+    loss (up to :data:`TOP_LOSSES_ROWS`), with n and its source; when the model ranks no
+    better than chance (``summary["model_ranks"]`` False) the note says the order is then
+    close to the order of MRR, a list to review rather than a list at risk."""
+    window = renewal_window(horizon, as_of)
+    total = float(top["expected_loss"].sum()) if len(top) else 0.0
+    title = (f"The {tf.count(len(top))} renewals due in {window} with the largest expected "
+             f"loss are expected to cost {tf.money(total, currency)} of MRR"
+             if len(top) else f"No scored renewal falls due in {window}")
+    caveat = ("" if summary.get("model_ranks") is not False else
+              " The renewal model ranks renewals no better than chance, so its probabilities "
+              "sit near the base rate and this order is close to the order of MRR: a list to "
+              "review, not a list of accounts at risk.")
+    table = table_html(top_losses_table(top, accounts, currency),
+                       formats={"P(renew)": "{:.0%}", f"MRR ({currency})": "{:,.0f}",
+                                f"expected loss ({currency})": "{:,.0f}"},
+                       max_rows=TOP_LOSSES_ROWS)  # every row: the list is the point
+    return ExhibitSpec(
+        table, title,
+        f"Renewals due in {window} by expected loss (MRR x predicted probability of not "
+        "renewing), largest first",
+        "renewal model, accounts, mrr", n=len(top),
+        notes=(f"The first {tf.count(len(top))} of {tf.count(summary.get('scored'))} scored "
+               "renewals due; all are in results.json (02-renewal-drivers, open_book)."
+               + caveat))

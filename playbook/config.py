@@ -97,6 +97,7 @@ class HealthParams(ParamsModel):
     backtest_months: int = Field(ge=1)
     backtest_min_auc: float = Field(ge=0.5, le=1)
     backtest_folds: int = Field(ge=2)
+    reweight_min_gain: float = Field(ge=0, le=0.5)
 
 
 class TouchTier(EntryModel):
@@ -149,9 +150,9 @@ class ClvParams(ParamsModel):
     gross_margin: float = Field(gt=0, le=1)
     discount_rate: float = Field(gt=-1)
     horizon_months: int = Field(ge=1, le=600)
-
     min_churned: int = Field(ge=1)
     max_lifetime_months: int = Field(ge=1)
+
 
 class DriversParams(ParamsModel):
     cutoff_days: int = Field(ge=0)
@@ -166,6 +167,7 @@ class DriversParams(ParamsModel):
     final_onboarding_step: str
     at_risk_probability: float = Field(gt=0, lt=1)
     open_book_rows: int = Field(ge=1)
+    chance_auc_margin: float = Field(ge=0, lt=0.5)
 
 
 class ChurnParams(ParamsModel):
@@ -238,9 +240,9 @@ class Params(ParamsModel):
     period_start: dt.date | None = Field(default=None, exclude=True)
     as_of: dt.date | None = Field(default=None, exclude=True)
     sources: dict[str, str] = Field(default_factory=dict, exclude=True)
+    client_sections: frozenset[str] = Field(default_factory=frozenset, exclude=True)
 
     @field_validator("tables")
-    client_sections: frozenset[str] = Field(default_factory=frozenset, exclude=True)
     @classmethod
     def _known_tables(cls, value: dict[str, TableParams]) -> dict[str, TableParams]:
         unknown = sorted(set(value) - set(TABLES))
@@ -271,14 +273,14 @@ class Params(ParamsModel):
         c = self.contracts
         return {"renewal_date_means": c.renewal_date_means, "term_months": c.term_months}
 
-    @property
-    def display_name(self) -> str:
     def set_by_client(self, section: str) -> bool:
         """True when the client's params file (or the command line) set top-level
         ``section`` (e.g. ``touch_model``), False when it comes only from defaults.yaml: a
         section that needs the client's own evidence runs only on what the client wrote."""
         return section in self.client_sections
 
+    @property
+    def display_name(self) -> str:
         return self.client.name or self.client_id
 
     def data_path(self) -> Path:
@@ -571,9 +573,9 @@ def load_params(
     params.client_id = client
     params.period_start, params.as_of, params.period_label = start, day, label
     params.sources = {"defaults": str(defaults_path), "client": str(client_path)}
+    params.client_sections = frozenset(k for _, data in layers[1:] for k in data)
     return params
 
-    params.client_sections = frozenset(k for _, data in layers[1:] for k in data)
 
 def _display(path: Path) -> str:
     try:

@@ -2,20 +2,40 @@
 
 Each rule says when it applies (a condition on :class:`~playbook.facts.Facts` against a
 threshold: written next to it, or a parameter of the run in :class:`Limits`), what to do
-(verb first), who owns it, its priority, the MRR at stake and when (30/60/90 days). Rules
-are ranked by priority, then MRR at stake, and numbered. To change the playbook's advice,
-change this file (or, for the limits that are parameters, defaults.yaml); tests pin each
-rule.
+(verb first), who owns it, its priority, the money involved, when (30/60/90 days) and the
+exhibits that hold its evidence. Rules are ranked by priority, then expected MRR loss, and
+numbered. To change the playbook's advice, change this file (or, for the limits that are
+parameters, defaults.yaml); tests pin each rule.
+
+Money of a recommendation, per month (docs/methodology.md, "Recommendations"):
+
+* ``mrr_at_stake``, the *expected loss*: MRR x probability of losing it. For renewals, the
+  renewal model's probability of not renewing of each renewal concerned; for a
+  relationship flag, the observed churn rate of the flagged accounts; for the churn-reason
+  and surprise rules, the MRR those churns took in the trailing window; for the retention
+  rules, the MRR short of the target (MRR x (target - rate)).
+* ``mrr_exposed``: all the MRR of the accounts the action covers, lost or not (None when the
+  action covers no particular accounts).
+
+Evidence first: a rule whose own exhibit contradicts it does not fire. Save plans on the
+model's at-risk list need a model that ranks better than chance (``Facts.model_ranks``);
+otherwise every renewal due is reviewed instead. Re-weighting the health score needs the
+regression weights to beat the current ones on held-out decisions by
+``health.reweight_min_gain``. What a rule would have said but its evidence did not support
+is listed by :func:`not_advised`, with the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import html
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from playbook import textfmt as tf
 from playbook.config import Params
 from playbook.facts import Facts
+from playbook.results import ReportResults
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 
@@ -23,6 +43,21 @@ PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 NRR_TARGET = 1.00             # below: the base shrinks on its own
 GRR_FLOOR = 0.90              # below: gross losses are high for B2B SaaS
 CSM_GAP_MIN = 0.5             # FTE; a smaller gap is rounding, not a finding
+ABSENT = "\u2013"             # a table cell without a figure (en dash)
+
+#: Where each rule's evidence is: key -> (notebook, a phrase of the exhibit's subtitle, any
+#: case). The subtitle says what an exhibit measures, which stays when its title (the
+#: finding) changes with the data. The first matching exhibit of the notebook is cited.
+EXHIBITS: dict[str, tuple[str, str]] = {
+    "retention": ("01-revenue", "net revenue retention"),
+    "reasons": ("01-revenue", "by reason"),
+    "surprises": ("01-revenue", "health band was"),
+    "model_quality": ("02-renewal-drivers", "decile of predicted risk"),
+    "open_book": ("02-renewal-drivers", "renewals due in"),
+    "health_backtest": ("03-segments-health", "by health band"),
+    "relationship_flags": ("03-segments-health", "relationship-risk flags"),
+    "capacity": ("04-capacity", "today's owners vs required"),
+}
 
 
 @dataclass(frozen=True)
@@ -34,12 +69,19 @@ class Limits:
     #                              capture is a data problem to fix
     health_auc_floor: float      # health.backtest_min_auc; below: the health score does not
     #                              predict renewal well
+    reweight_min_gain: float     # health.reweight_min_gain; AUC the regression weights must
+    #                              add on held-out decisions before re-weighting is advised
 
     @classmethod
     def of(cls, params: Params) -> Limits:
         """The limits of a run's parameters."""
         return cls(unknown_reason_share=params.thresholds.uninformative_reason_share,
-                   health_auc_floor=params.health.backtest_min_auc)
+                   health_auc_floor=params.health.backtest_min_auc,
+                   reweight_min_gain=params.health.reweight_min_gain)
+
+
+def _none(_: Facts) -> float | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -53,8 +95,10 @@ class Rule:
     owner: str
     priority: str
     timing: str
-    mrr_at_stake: Callable[[Facts], float | None]
+    mrr_at_stake: Callable[[Facts], float | None]  # expected loss (module docstring)
     finding: str  # which finding triggers it, for the appendix
+    mrr_exposed: Callable[[Facts], float | None] = _none
+    evidence: tuple[str, ...] = ()  # keys of EXHIBITS, cited in this order
 
 
 @dataclass
@@ -63,10 +107,28 @@ class Recommendation:
     action: str
     owner: str
     priority: str
-    mrr_at_stake: float | None
+    mrr_at_stake: float | None  # expected loss, money a month
     timing: str
     rule: str
     short: str = ""
+    mrr_exposed: float | None = None  # all MRR of the accounts covered
+    exhibits: list[int] = field(default_factory=list)  # report-wide exhibit numbers
+
+    @property
+    def cited(self) -> str:
+        """"Exhibit 12", "Exhibits 9, 12", or "" without an exhibit."""
+        if not self.exhibits:
+            return ""
+        word = "Exhibit" if len(self.exhibits) == 1 else "Exhibits"
+        return f"{word} {', '.join(str(n) for n in self.exhibits)}"
+
+
+@dataclass(frozen=True)
+class NotAdvised:
+    """A recommendation a rule's trigger pointed at but its own evidence does not support."""
+
+    rule: str
+    reason: str
 
 
 def _gt(value: float | None, threshold: float) -> bool:
@@ -83,15 +145,57 @@ def _mrr_short_of(mrr: float | None, rate: float | None, target: float) -> float
     return None if mrr is None or rate is None else mrr * (target - rate)
 
 
+def reweight_gain(f: Facts) -> float | None:
+    """AUC the regression weights add over the current ones on the same held-out decisions
+    (None when the re-weighting was not cross-validated)."""
+    if f.health_auc_reweighted is None or f.health_auc_cv is None:
+        return None
+    return f.health_auc_reweighted - f.health_auc_cv
+
+
+def reweighting_helps(f: Facts, t: Limits) -> bool:
+    """True when the health score predicts weakly (AUC below ``health_auc_floor``) *and*
+    the regression weights beat the current ones on held-out decisions by at least
+    ``reweight_min_gain``: only then does re-weighting follow from the backtest."""
+    gain = reweight_gain(f)
+    return _lt(f.health_auc, t.health_auc_floor) and gain is not None \
+        and gain >= t.reweight_min_gain
+
+
+def model_ranks(f: Facts) -> bool:
+    """True when the renewal model ranks renewals better than chance (recorded by the
+    renewal-driver section with ``drivers.chance_auc_margin``). The key figures "Renewals
+    at risk" and "MRR at risk" and the save-plan advice are shown only then."""
+    return f.model_ranks is True
+
+
+def _auc_words(f: Facts) -> str:
+    return ("" if f.driver_auc is None else
+            f" (cross-validated AUC {tf.number(f.driver_auc, 2)}; 0.50 is chance)")
+
+
 RULES: list[Rule] = [
     Rule(
         "save-renewals-at-risk", "run save plans on the renewals at risk",
-        applies=lambda f, t: _gt(f.mrr_at_risk, 0),
+        applies=lambda f, t: model_ranks(f) and _gt(f.at_risk_accounts, 0),
         action=lambda f: (f"Run save plans on the {tf.count(f.at_risk_accounts)} renewals due "
                           "in the next 90 days that the model rates at risk"),
         owner="Account owners, led by the CS director", priority="High", timing="30 days",
-        mrr_at_stake=lambda f: f.mrr_at_risk,
-        finding="renewals at risk in the renewal-driver model"),
+        mrr_at_stake=lambda f: f.at_risk_expected_loss,
+        mrr_exposed=lambda f: f.mrr_at_risk,
+        finding="renewals at risk in the renewal-driver model (model better than chance)",
+        evidence=("open_book",)),
+    Rule(
+        "review-renewals-due", "review every renewal due in the next 90 days",
+        applies=lambda f, t: f.model_ranks is False and _gt(f.renewals_due, 0),
+        action=lambda f: (f"Review every renewal due in the next 90 days "
+                          f"({tf.count(f.renewals_due)}): the renewal model cannot rank "
+                          f"them{_auc_words(f)}"),
+        owner="Account owners, led by the CS director", priority="High", timing="30 days",
+        mrr_at_stake=lambda f: f.expected_mrr_loss,
+        mrr_exposed=lambda f: f.mrr_due,
+        finding="renewals due while the renewal model ranks no better than chance",
+        evidence=("model_quality", "open_book")),
     Rule(
         "fix-churn-reason-capture", "fix churn-reason capture",
         applies=lambda f, t: _gt(f.unknown_reason_share, t.unknown_reason_share),
@@ -100,15 +204,18 @@ RULES: list[Rule] = [
                           "blank, Other or Unknown"),
         owner="CS operations", priority="High", timing="30 days",
         mrr_at_stake=lambda f: f.unknown_reason_mrr,
-        finding="uninformative churn reasons above thresholds.uninformative_reason_share"),
+        finding="uninformative churn reasons above thresholds.uninformative_reason_share",
+        evidence=("reasons",)),
     Rule(
         "executive-sponsor-programme", "start an executive-sponsor programme",
         applies=lambda f, t: _gt(f.single_threaded, 0),
         action=lambda f: (f"Launch an executive-sponsor programme for the "
                           f"{tf.count(f.single_threaded)} single-threaded accounts"),
         owner="VP Customer Success", priority="High", timing="60 days",
-        mrr_at_stake=lambda f: f.single_threaded_mrr,
-        finding="accounts with too few strong executive relationships"),
+        mrr_at_stake=lambda f: f.single_threaded_expected_loss,
+        mrr_exposed=lambda f: f.single_threaded_mrr,
+        finding="accounts with too few strong executive relationships",
+        evidence=("relationship_flags",)),
     Rule(
         "early-warning-signals", "add early-warning signals to the health score",
         applies=lambda f, t: _gt(f.surprises, 0),
@@ -116,31 +223,37 @@ RULES: list[Rule] = [
                           f"{tf.count(f.surprises)} customers left while scored green"),
         owner="CS operations", priority="Medium", timing="60 days",
         mrr_at_stake=lambda f: f.surprise_mrr,
-        finding="surprise non-renewals"),
+        finding="surprise non-renewals",
+        evidence=("surprises",)),
     Rule(
         "reweight-health-score", "re-weight the health score",
-        applies=lambda f, t: _lt(f.health_auc, t.health_auc_floor),
-        action=lambda f: (f"Re-weight the health score with the renewal drivers: its "
-                          f"backtest AUC is only {tf.number(f.health_auc, 2)}"),
+        applies=reweighting_helps,
+        action=lambda f: (f"Re-weight the health score with the renewal drivers: on held-out "
+                          f"decisions its AUC rises from {tf.number(f.health_auc_cv, 2)} to "
+                          f"{tf.number(f.health_auc_reweighted, 2)}"),
         owner="CS operations", priority="Medium", timing="60 days",
-        mrr_at_stake=lambda f: None,
-        finding="health score backtest AUC below health.backtest_min_auc"),
+        mrr_at_stake=_none,
+        finding="health score backtest AUC below health.backtest_min_auc and regression "
+                "weights better by health.reweight_min_gain",
+        evidence=("health_backtest",)),
     Rule(
         "close-coverage-gap", "close the CSM coverage gap",
         applies=lambda f, t: _gt(f.csm_gap, CSM_GAP_MIN),
         action=lambda f: (f"Hire or re-tier to close a gap of {tf.number(f.csm_gap, 1)} CSMs "
                           "against the touch model"),
         owner="VP Customer Success", priority="Medium", timing="90 days",
-        mrr_at_stake=lambda f: None,
-        finding="required CSM headcount above current coverage"),
+        mrr_at_stake=_none,
+        finding="required CSM headcount above current coverage",
+        evidence=("capacity",)),
     Rule(
         "redeploy-spare-capacity", "redeploy spare CSM capacity",
         applies=lambda f, t: _lt(f.csm_gap, -CSM_GAP_MIN),
         action=lambda f: (f"Redeploy about {tf.number(-(f.csm_gap or 0), 1)} CSMs of spare "
                           "capacity to the tiers and renewals at risk"),
         owner="VP Customer Success", priority="Low", timing="90 days",
-        mrr_at_stake=lambda f: None,
-        finding="current coverage above what the touch model needs"),
+        mrr_at_stake=_none,
+        finding="current coverage above what the touch model needs",
+        evidence=("capacity",)),
     Rule(
         "build-expansion-motion", "build an expansion motion",
         applies=lambda f, t: _lt(f.nrr, NRR_TARGET),
@@ -148,7 +261,8 @@ RULES: list[Rule] = [
                           f"{tf.pct(f.nrr, 0)} above 100%"),
         owner="Account management", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.nrr, NRR_TARGET),
-        finding=f"net revenue retention below {NRR_TARGET:.0%}"),
+        finding=f"net revenue retention below {NRR_TARGET:.0%}",
+        evidence=("retention",)),
     Rule(
         "reduce-gross-losses", "cut gross losses",
         applies=lambda f, t: _lt(f.grr, GRR_FLOOR),
@@ -156,15 +270,130 @@ RULES: list[Rule] = [
                           f"is below the {GRR_FLOOR:.0%} mark"),
         owner="CS director", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.grr, GRR_FLOOR),
-        finding=f"gross revenue retention below {GRR_FLOOR:.0%}"),
+        finding=f"gross revenue retention below {GRR_FLOOR:.0%}",
+        evidence=("retention",)),
 ]
 
 
-def recommendations(facts: Facts, limits: Limits,
+#: An exhibit of the report: (report-wide number, notebook, subtitle).
+ExhibitIndex = Sequence[tuple[int, str, str]]
+
+
+def exhibit_index(results: Mapping[str, Any] | ReportResults, order: Sequence[str]
+                  ) -> list[tuple[int, str, str]]:
+    """Every exhibit of the report as ``(number, notebook, subtitle)``, numbered across the
+    notebooks in ``order`` as the report prints them (as :func:`playbook.summary.headlines`
+    does)."""
+    report = ReportResults.from_json(results)
+    out: list[tuple[int, str, str]] = []
+    offset = 0
+    for stem in order:
+        exhibits = report.exhibits(stem)
+        out += [(offset + ex.number, stem, ex.subtitle) for ex in exhibits]
+        offset += len(exhibits)
+    return out
+
+
+def cite(keys: Sequence[str], exhibits: ExhibitIndex) -> list[int]:
+    """Report-wide numbers of the exhibits named by ``keys`` (:data:`EXHIBITS`), in order;
+    a key whose exhibit the report does not hold is skipped."""
+    numbers: list[int] = []
+    for key in keys:
+        stem, phrase = EXHIBITS[key]
+        found = next((n for n, s, sub in exhibits
+                      if s.split("/")[-1] == stem and phrase in sub.lower()), None)
+        if found is not None and found not in numbers:
+            numbers.append(found)
+    return numbers
+
+
+def mrr_untrusted(facts: Facts) -> str:
+    """Why the export's MRR cannot be trusted ("" when it can): the reason the summary gives
+    for withholding the MRR headline (``Facts.withheld["mrr"]``). Then no recommendation
+    quotes an amount of MRR either."""
+    entry = (getattr(facts, "withheld", None) or {}).get("mrr")
+    return str(entry.get("reason") or "the MRR headline is withheld") if entry else ""
+
+
+def recommendations(facts: Facts, limits: Limits, exhibits: ExhibitIndex = (),
                     rules: list[Rule] | None = None) -> list[Recommendation]:
     """The recommendations whose rules apply to ``facts`` with the run's ``limits``, ranked
-    by priority then MRR at stake."""
+    by priority then expected MRR loss; each cites its exhibits in ``exhibits``
+    (:func:`exhibit_index`). Amounts are None when the export's MRR cannot be trusted
+    (:func:`mrr_untrusted`)."""
     chosen = [r for r in (rules or RULES) if r.applies(facts, limits)]
     chosen.sort(key=lambda r: (PRIORITY_ORDER[r.priority], -(r.mrr_at_stake(facts) or 0)))
-    return [Recommendation(i, r.action(facts), r.owner, r.priority, r.mrr_at_stake(facts),
-                           r.timing, r.id, r.short) for i, r in enumerate(chosen, start=1)]
+    trusted = not mrr_untrusted(facts)
+    return [Recommendation(i, r.action(facts), r.owner, r.priority,
+                           r.mrr_at_stake(facts) if trusted else None, r.timing, r.id,
+                           r.short, r.mrr_exposed(facts) if trusted else None,
+                           cite(r.evidence, exhibits))
+            for i, r in enumerate(chosen, start=1)]
+
+
+def not_advised(facts: Facts, limits: Limits, exhibits: ExhibitIndex = ()) -> list[NotAdvised]:
+    """Recommendations the playbook would make on the trigger alone, left out because their
+    own evidence contradicts them, each with the reason (said under the table); and, when
+    the export's MRR cannot be trusted, why the table holds no amounts."""
+    out: list[NotAdvised] = []
+    untrusted = mrr_untrusted(facts)
+    if untrusted:
+        out.append(NotAdvised("mrr-amounts", "No amount of MRR is put on these actions: "
+                              f"{untrusted.rstrip('.')}."))
+    if _lt(facts.health_auc, limits.health_auc_floor) and not reweighting_helps(facts, limits):
+        where = cite(("health_backtest",), exhibits)
+        ref = f" (Exhibit {where[0]})" if where else ""
+        gain = reweight_gain(facts)
+        if gain is None:
+            reason = (f"Re-weighting the health score is not advised: the backtest{ref} "
+                      "could not test other weights on held-out decisions.")
+        else:
+            reason = ("Re-weighting the health score is not advised: on held-out decisions "
+                      "the regression's weights reach AUC "
+                      f"{tf.number(facts.health_auc_reweighted, 2)} against "
+                      f"{tf.number(facts.health_auc_cv, 2)} now{ref}, less than the "
+                      f"{tf.number(limits.reweight_min_gain, 2)} gain re-weighting needs "
+                      "(health.reweight_min_gain).")
+        out.append(NotAdvised("reweight-health-score", reason))
+    if facts.model_ranks is False and _gt(facts.renewals_due, 0):
+        where = cite(("model_quality",), exhibits)
+        ref = f" (Exhibit {where[0]})" if where else ""
+        out.append(NotAdvised(
+            "save-renewals-at-risk",
+            "Save plans on a list of renewals at risk are not advised: the renewal model "
+            f"ranks renewals no better than chance{_auc_words(facts)}{ref}, so its list "
+            "would be a coin toss; every renewal due is reviewed instead."))
+    return out
+
+
+RECOMMENDATIONS_NOTE = (
+    "Expected MRR loss: MRR times the probability of losing it, a month (renewals: the "
+    "renewal model's probability of not renewing; a relationship flag: the observed churn "
+    "rate of the flagged accounts; churn reasons and surprises: the MRR those churns took in "
+    "the trailing window; retention: the MRR short of the target). MRR exposed: all the MRR "
+    "of the accounts the action covers.")
+
+
+def recommendations_html(recs: Sequence[Recommendation], currency: str,
+                         left_out: Sequence[NotAdvised] = ()) -> str:
+    """The recommendations table (each action with the exhibit it rests on; expected MRR
+    loss beside the MRR exposed, as executives read money: "$3.0M"), its note, and the
+    advice left out with the reason."""
+    head = ("<tr><th>#</th><th>Action</th><th>Owner</th><th>Priority</th>"
+            "<th>Expected MRR loss</th><th>MRR exposed</th><th>Timing</th></tr>")
+
+    # Each money column in one unit ($2.97M / $0.15M), as every table of the report.
+    stake = tf.money_column([r.mrr_at_stake for r in recs], currency, missing=ABSENT)
+    exposed = tf.money_column([r.mrr_exposed for r in recs], currency, missing=ABSENT)
+    body = "".join(
+        f"<tr><td class=\"num\">{r.number}</td><td>{html.escape(r.action)}"
+        + (f' <span class="ref">({html.escape(r.cited)})</span>' if r.cited else "")
+        + f"</td><td>{html.escape(r.owner)}</td><td>{r.priority}</td>"
+        f'<td class="num">{html.escape(stake[i])}</td>'
+        f'<td class="num">{html.escape(exposed[i])}</td>'
+        f"<td>{r.timing}</td></tr>" for i, r in enumerate(recs))
+    table = (f'<table class="data recommendations"><thead>{head}</thead>'
+             f"<tbody>{body}</tbody></table>")
+    notes = f'<p class="exhibit-notes">{html.escape(RECOMMENDATIONS_NOTE)}</p>' if recs else ""
+    notes += "".join(f'<p class="exhibit-notes">{html.escape(w.reason)}</p>' for w in left_out)
+    return table + notes

@@ -20,7 +20,15 @@ import nbformat
 from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
 from playbook.facts import Facts, facts_from_results
-from playbook.recommendations import Limits, Recommendation, recommendations
+from playbook.recommendations import (
+    Limits,
+    Recommendation,
+    exhibit_index,
+    model_ranks,
+    not_advised,
+    recommendations,
+    recommendations_html,
+)
 from playbook.results import ReportResults
 
 MAX_HEADLINES = 6
@@ -69,9 +77,11 @@ def key_figures(f: Facts) -> list[KeyFigure]:
         ("Gross revenue retention", tf.pct(f.grr, 1), "trailing 12 months"),
         ("Net revenue retention", tf.pct(f.nrr, 1), "trailing 12 months"),
         ("Logo churn", tf.pct(f.logo_churn, 1), "annualised, trailing 12 months"),
-        ("Renewals at risk", tf.count(f.at_risk_accounts),
+        # only when the model ranks better than chance (recommendations.model_ranks)
+        ("Renewals at risk", tf.count(f.at_risk_accounts if model_ranks(f) else None),
          f"of {tf.count(f.renewals_due)} due in the next 90 days"),
-        ("MRR at risk", tf.money(f.mrr_at_risk, c), "held by the renewals at risk"),
+        ("MRR at risk", tf.money(f.mrr_at_risk if model_ranks(f) else None, c),
+         "held by the renewals at risk"),
         ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank or uninformative"),
         ("CSM gap", tf.signed(f.csm_gap, 1, "FTE"), "required minus current CSMs"),
     ]
@@ -158,17 +168,6 @@ def headlines_html(items: Sequence[Headline]) -> str:
     return f'<ol class="headlines">{rows}</ol>'
 
 
-def recommendations_html(recs: Sequence[Recommendation], currency: str) -> str:
-    head = ("<tr><th>#</th><th>Action</th><th>Owner</th><th>Priority</th>"
-            f"<th>MRR at stake ({html.escape(currency)})</th><th>Timing</th></tr>")
-    body = "".join(
-        f"<tr><td class=\"num\">{r.number}</td><td>{html.escape(r.action)}</td>"
-        f"<td>{html.escape(r.owner)}</td><td>{r.priority}</td>"
-        f"<td class=\"num\">{'–' if r.mrr_at_stake is None else f'{r.mrr_at_stake:,.0f}'}</td>"
-        f"<td>{r.timing}</td></tr>" for r in recs)
-    return f'<table class="data recommendations"><thead>{head}</thead><tbody>{body}</tbody></table>'
-
-
 def roadmap_html(recs: Sequence[Recommendation]) -> str:
     cols = ["30 days", "60 days", "90 days"]
     cells = []
@@ -191,7 +190,8 @@ def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence
     (:meth:`Limits.of`)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    recs = recommendations(f, limits)
+    exhibits = exhibit_index(report, order)
+    recs = recommendations(f, limits, exhibits)
     heads = headlines(report, order)
     moved, label = compare(report, previous)
     nb = nbformat.v4.new_notebook()
@@ -202,7 +202,7 @@ def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence
         _markdown("## What the data says"),
         _html(headlines_html(heads)),
         _markdown("## Recommendations"),
-        _html(recommendations_html(recs, f.currency)),
+        _html(recommendations_html(recs, f.currency, not_advised(f, limits, exhibits))),
         _markdown("## Roadmap"),
         _html(roadmap_html(recs)),
     ]
@@ -215,7 +215,8 @@ def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[s
     """What the summary says, for results.json (so tests and dashboards can check it)."""
     report = ReportResults.from_json(results)
     f = facts_from_results(report)
-    recs = recommendations(f, limits)
+    exhibits = exhibit_index(report, order)
+    recs = recommendations(f, limits, exhibits)
     moved, label = compare(report, previous)
     return {
         "compared_with": label or None,
@@ -224,5 +225,6 @@ def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[s
         "key_figures": [vars(k) for k in key_figures(f)],
         "headlines": [vars(h) for h in headlines(report, order)],
         "recommendations": [vars(r) for r in recs],
+        "not_advised": [vars(w) for w in not_advised(f, limits, exhibits)],
         "facts": dict(vars(f)),
     }

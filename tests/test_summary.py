@@ -10,7 +10,7 @@ from playbook.results import ReportResults
 from playbook.summary import headlines, key_figures, sca_paragraph, summary_record
 
 #: The rules' limits that are parameters, at the shared defaults.
-LIMITS = rec.Limits(unknown_reason_share=0.20, health_auc_floor=0.65)
+LIMITS = rec.Limits(unknown_reason_share=0.20, health_auc_floor=0.65, reweight_min_gain=0.05)
 
 RESULTS = {
     "meta": {"client_name": "Acme", "period_label": "2026-Q3", "as_of": "2026-09-30",
@@ -32,7 +32,8 @@ RESULTS = {
     },
     "02-renewal-drivers": {
         "findings": {"open_book": {"renewals_due": 80, "accounts_at_risk": 12,
-                                   "mrr_at_risk": 40_000.0}},
+                                   "mrr_at_risk": 40_000.0, "model_ranks": True,
+                                   "expected_loss_at_risk": 15_000.0}},
         "exhibits": [{"number": 1, "title": "Forest title", "headline": True}],
     },
 }
@@ -80,9 +81,11 @@ def test_rules_fire_on_their_thresholds():
 
 
 def test_a_client_override_of_a_limit_changes_the_advice():
-    f = Facts(unknown_reason_share=0.25, unknown_reason_mrr=10.0, health_auc=0.68)
+    f = Facts(unknown_reason_share=0.25, unknown_reason_mrr=10.0, health_auc=0.68,
+              health_auc_cv=0.68, health_auc_reweighted=0.76)
     assert [r.rule for r in rec.recommendations(f, LIMITS)] == ["fix-churn-reason-capture"]
-    stricter = rec.Limits(unknown_reason_share=0.30, health_auc_floor=0.70)
+    stricter = rec.Limits(unknown_reason_share=0.30, health_auc_floor=0.70,
+                          reweight_min_gain=0.05)
     assert [r.rule for r in rec.recommendations(f, stricter)] == ["reweight-health-score"]
 
 

@@ -133,11 +133,21 @@ class OpenBook(Record):
     accounts_at_risk: int | None = None
     """Renewals with a probability of renewal below ``drivers.at_risk_probability``."""
     mrr_at_risk: float | None = None
-    """MRR of the renewals at risk."""
+    """MRR of the renewals at risk (the MRR exposed); None when the model ranks no better
+    than chance."""
+    expected_loss_at_risk: float | None = None
+    """Sum over the renewals at risk of MRR x probability of not renewing (the MRR expected
+    to be lost); None when the model ranks no better than chance."""
     expected_mrr_loss: float | None = None
     """Sum over the scored renewals of MRR x probability of not renewing."""
     expected_non_renewals: float | None = None
     """Sum of the probabilities of not renewing (an expected count)."""
+    model_ranks: bool | None = None
+    """True when the model's lowest cross-validated fold AUC is above 0.5 +
+    ``drivers.chance_auc_margin`` (:func:`playbook.analyses.drivers.model_beats_chance`);
+    False: no renewal is marked at risk."""
+    as_of: str | None = None
+    """The as-of date: every renewal listed is due strictly after it."""
     accounts: Table = Field(default_factory=list)
     """Rows ``{account_id, decision_date, p_renew, mrr, expected_loss, at_risk, reasons}``."""
 

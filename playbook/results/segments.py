@@ -86,6 +86,13 @@ class FlagSummary(Record):
     """Of all MRR of the accounts checked."""
     owners: str | None = None
     """Owners holding most flagged accounts, e.g. "Jordan Blake (17)"."""
+    churn_rate: float | None = None
+    """Observed churn rate of the flag: of the accounts flagged at the start of the
+    trailing window, the share that churned by the as-of date (0-1)."""
+    flagged_then: int | None = None
+    """Accounts flagged at the start of the trailing window (the rate's denominator)."""
+    expected_loss: float | None = None
+    """MRR of the accounts flagged now x ``churn_rate``: the MRR expected to be lost."""
 
 
 class Flagged(Record):

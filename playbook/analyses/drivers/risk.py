@@ -1,28 +1,38 @@
 """The renewals coming up, scored: predicted renewal probability (:func:`risk_scores`), the
 MRR at stake (:func:`current_mrr`, money a month) and the features pulling each account
 down (:func:`contributions`), together in the open book (:func:`open_book`,
-:func:`open_book_summary`).
+:func:`open_book_summary`); whether the model ranks renewals better than chance
+(:func:`model_beats_chance`), and the top expected losses (:func:`top_expected_losses`).
+
+Expected loss is the MRR a renewal holds times its probability of not renewing (money a
+month); the MRR exposed is all the MRR of the renewals concerned, lost or not.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from playbook.analyses.drivers.columns import as_numeric, numeric_or_nan
+from playbook.analyses.drivers.decisions import upcoming_renewals
 from playbook.analyses.drivers.design import apply_terms
 from playbook.analyses.drivers.model import DriverModel
+from playbook.analyses.drivers.table import modelling_table
 
 __all__ = [
     "contributions",
     "current_mrr",
+    "flag_expected_losses",
+    "model_beats_chance",
     "open_book",
     "open_book_summary",
+    "renewals_due_book",
     "risk_scores",
+    "top_expected_losses",
 ]
 
 
@@ -113,6 +123,7 @@ def open_book(
     reasons: int = 3,
     reason_columns: Sequence[str] | None = None,
     at_risk_below: float,
+    as_of: pd.Timestamp | str | None = None,
 ) -> pd.DataFrame:
     """The renewals coming up: probability, MRR at stake and what pulls each one down.
 
@@ -132,6 +143,9 @@ def open_book(
     at_risk_below : float
         An account is "at risk" when its renewal probability is below this share
         (``drivers.at_risk_probability``).
+    as_of : date, optional
+        The report's as-of date: a renewal dated on or before it is past (its outcome is
+        history, not a call to make) and is left out; only renewals strictly after it stay.
 
     Returns
     -------
@@ -144,6 +158,9 @@ def open_book(
         ``log_odds``: the design columns with a negative :func:`contributions`, most
         negative first) and ``missing_features``. Rows without a score sort last.
     """
+    if as_of is not None and len(current_table):
+        ahead = pd.to_datetime(current_table["decision_date"]) > pd.Timestamp(as_of)
+        current_table = current_table.loc[ahead.to_numpy()]
     absent = [f for f in model.features if f not in current_table]
     if absent:  # e.g. no renewal due: the table has no feature columns
         current_table = current_table.assign(**dict.fromkeys(absent, np.nan))
@@ -194,14 +211,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def open_book_summary(book: pd.DataFrame) -> dict[str, Any]:
+def open_book_summary(book: pd.DataFrame, *, model_ranks: bool = True) -> dict[str, Any]:
     """Headline counts of :func:`open_book`.
 
     ``renewals_due``, ``scored`` (with a probability), ``mrr_due`` (MRR of all renewals
     due), ``accounts_at_risk`` and ``mrr_at_risk`` (count and MRR of the renewals below the
-    at-risk probability), ``expected_mrr_loss`` (sum of MRR x probability of not renewing
-    over the scored renewals) and ``expected_non_renewals`` (sum of the probabilities of not
-    renewing).
+    at-risk probability: the MRR exposed), ``expected_loss_at_risk`` (sum of MRR x
+    probability of not renewing over those renewals: the MRR expected to be lost),
+    ``expected_mrr_loss`` (the same sum over all the scored renewals),
+    ``expected_non_renewals`` (sum of the probabilities of not renewing) and
+    ``model_ranks`` (``model_ranks``).
+
+    ``model_ranks``: False when the model ranks renewals no better than chance
+    (:func:`model_beats_chance`); then no renewal is singled out as at risk, and the
+    three at-risk figures are None (a list picked by a coin toss is not a finding).
     """
     scored = book.dropna(subset=["p_renew"])
     risky = book[book["at_risk"]]
@@ -209,8 +232,107 @@ def open_book_summary(book: pd.DataFrame) -> dict[str, Any]:
         "renewals_due": int(len(book)),
         "scored": int(len(scored)),
         "mrr_due": float(book["mrr"].sum()),
-        "accounts_at_risk": int(len(risky)),
-        "mrr_at_risk": float(risky["mrr"].sum()),
+        "accounts_at_risk": int(len(risky)) if model_ranks else None,
+        "mrr_at_risk": float(risky["mrr"].sum()) if model_ranks else None,
+        "expected_loss_at_risk": (float(risky["expected_loss"].sum()) if model_ranks
+                                  else None),
         "expected_mrr_loss": float(scored["expected_loss"].sum()),
         "expected_non_renewals": float((1 - scored["p_renew"]).sum()),
+        "model_ranks": bool(model_ranks),
     }
+
+
+def model_beats_chance(quality: Mapping[str, Any] | None, margin: float) -> bool:
+    """True when the renewal model ranks renewals better than chance on decisions it has
+    not seen: its *lowest* cross-validated fold AUC is above ``0.5 + margin``
+    (``drivers.chance_auc_margin``).
+
+    ``quality`` is :func:`cross_validated_quality`'s result (``auc_by_fold``; ``auc`` when
+    no fold AUC was recorded). No quality (the model could not be cross-validated) or no
+    finite AUC: False, since the ranking cannot be shown to beat a coin toss.
+    """
+    if not quality:
+        return False
+    folds = [float(a) for a in quality.get("auc_by_fold") or []
+             if a is not None and math.isfinite(float(a))]
+    if not folds and quality.get("auc") is not None:
+        folds = [float(quality["auc"])]
+    finite = [a for a in folds if math.isfinite(a)]
+    return bool(finite) and min(finite) > 0.5 + margin
+
+
+def top_expected_losses(book: pd.DataFrame, rows: int) -> pd.DataFrame:
+    """The ``rows`` scored renewals of :func:`open_book` with the largest expected loss
+    (MRR x probability of not renewing), largest first; ties by lower probability."""
+    scored = book.dropna(subset=["p_renew", "expected_loss"])
+    return scored.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
+                              kind="stable").head(rows).reset_index(drop=True)
+
+
+def flag_expected_losses(flags_then: pd.DataFrame, flags_now: pd.DataFrame, mrr: pd.Series,
+                         columns: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The MRR each relationship-risk flag is expected to cost, from its observed churn rate.
+
+    Parameters
+    ----------
+    flags_then : DataFrame
+        Flags of the accounts active at the start of the window (one row per account,
+        indexed by ``account_id``; nullable bool columns, ``<NA>`` undecided).
+    flags_now : DataFrame
+        Flags of the accounts active at the as-of date, same layout: an account of
+        ``flags_then`` missing here has churned in the window.
+    mrr : Series
+        MRR per ``account_id`` now (money a month).
+    columns : sequence of str
+        The flags to measure.
+
+    Returns
+    -------
+    dict
+        Per flag: ``flagged_then`` (accounts flagged at the start), ``churn_rate`` (the share
+        of them no longer active now; None when none was flagged) and ``expected_loss``
+        (``churn_rate`` x the MRR of the accounts flagged now: the MRR expected to be lost
+        over a window as long, if the flag churns as it did).
+    """
+    active_now = set(flags_now.index.astype(str))
+    ids_now = flags_now.index.astype(str)
+    now_mrr = pd.to_numeric(mrr.reindex(ids_now), errors="coerce").fillna(0.0).to_numpy()
+    out: dict[str, dict[str, Any]] = {}
+    for col in columns:
+        if col not in flags_then or col not in flags_now:
+            continue
+        was = flags_then[col].fillna(False).astype(bool)
+        flagged = flags_then.index[was.to_numpy()].astype(str)
+        churned = sum(1 for a in flagged if a not in active_now)
+        rate = churned / len(flagged) if len(flagged) else None
+        exposed = float(now_mrr[flags_now[col].fillna(False).astype(bool).to_numpy()].sum())
+        out[col] = {"flagged_then": int(len(flagged)), "churn_rate": rate,
+                    "expected_loss": None if rate is None else rate * exposed}
+    return out
+
+
+def renewals_due_book(
+    model: DriverModel,
+    tables: Mapping[str, pd.DataFrame | None],
+    as_of: pd.Timestamp | str,
+    *,
+    horizon_days: int,
+    cutoff_days: int,
+    at_risk_below: float,
+    renewal_options: Mapping[str, Any],
+    feature_options: Mapping[str, Any],
+    reason_columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The open book of the renewals due in ``(as_of, as_of + horizon_days]``, in one call:
+    :func:`upcoming_renewals` (``renewal_options``: ``Params.renewal_options()``), their
+    features at the training cut-off (:func:`modelling_table` with ``feature_options``:
+    ``Params.feature_options()``), MRR at ``as_of`` (:func:`current_mrr`) and
+    :func:`open_book` (renewals dated on or before ``as_of`` are never in it)."""
+    accounts = tables["accounts"]
+    upcoming = upcoming_renewals(accounts, as_of, horizon_days=horizon_days,
+                                 renewals=tables.get("renewals"), **renewal_options)
+    current, _ = modelling_table(upcoming, tables, cutoff_days=cutoff_days, as_of=as_of,
+                                 **feature_options)
+    mrr = current_mrr(accounts, tables.get("mrr"), as_of)
+    return open_book(model, current, mrr, reason_columns=reason_columns,
+                     at_risk_below=at_risk_below, as_of=as_of)
