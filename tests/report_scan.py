@@ -44,8 +44,8 @@ FIGURE = re.compile(r"\d")
 
 
 def visible_text(markup: str) -> str:
-    """The text a reader sees: no style or script, no tags, entities resolved."""
-    markup = re.sub(r"<(style|script)\b.*?</\1>", " ", markup, flags=re.S | re.I)
+    """The text a reader sees: no style, script or SVG metadata, no tags, entities resolved."""
+    markup = re.sub(r"<(style|script|metadata)\b.*?</\1>", " ", markup, flags=re.S | re.I)
     markup = re.sub(r"<[^>]+>", " ", markup)
     return html.unescape(markup)
 
