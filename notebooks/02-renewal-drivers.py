@@ -40,7 +40,8 @@ built = nb.ctx.features_built  # which features were built, their units, what wa
 table, history = nb.ctx.modelling_table, nb.ctx.modelling_history  # enough history only
 left_out = nb.ctx.features_left_out
 model = nb.attempt(lambda: nb.ctx.renewal_model, enables="the renewal model")
-nb.say(story.history_sentence(history, len(all_rows)))
+if story.history_sentence(history, len(all_rows)):
+    nb.say(story.history_sentence(history, len(all_rows)))
 if len(monthly):
     nb.say(story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))

@@ -417,3 +417,18 @@ def test_a_dated_accounts_variable_recorded_after_the_cut_off_is_left_out(client
     assert "CSAT" not in model.features
     assert model.checks["leakage"]["excluded"]["CSAT"] == (
         f"recorded after the cut-off for {late:.0%} of decisions")
+
+
+def test_no_decision_at_all_says_so_once_without_counting_zero() -> None:
+    """A month-to-month client (ChurnSim) has no renewal decision: one plain reason, no
+    "0 renewals and 0 non-renewals", no "every one of the 0 decisions"."""
+    from playbook.errors import DriverModelError
+    from playbook.findings import drivers as story
+
+    with pytest.raises(DriverModelError) as err:
+        d.fit_renewal_model(pd.DataFrame({"renewed": [], "x": []}), ["x"])
+    assert err.value.message == "There is no renewal decision to learn from"
+    assert "contracts longer than a month" in err.value.fix
+    history = {"data_start": pd.Timestamp("2021-01-01"), "excluded": 0, "lookback_days": 180,
+               "first_cutoff": pd.Timestamp("2021-06-30"), "excluded_not_renewed": 0}
+    assert story.history_sentence(history, 0) == ""

@@ -234,10 +234,12 @@ def one_outcome_text(renewed: int, not_renewed: int) -> str:
     "All 58 decisions renewed: there is nothing to learn about which accounts leave." ("" when
     both outcomes have at least 2 decisions)."""
     n = renewed + not_renewed
-    if not_renewed == 0 and n:
+    if n == 0:
+        return "There is no renewal decision to learn from."
+    if not_renewed == 0:
         return (f"All {n:,} decision{'s' if n != 1 else ''} renewed: there is nothing to "
                 "learn about which accounts leave.")
-    if renewed == 0 and n:
+    if renewed == 0:
         return (f"None of the {n:,} decision{'s' if n != 1 else ''} renewed: there is nothing "
                 "to learn about which accounts stay.")
     if min(renewed, not_renewed) < 2:
@@ -248,10 +250,12 @@ def one_outcome_text(renewed: int, not_renewed: int) -> str:
 
 
 def _one_outcome_error(balance: dict[str, Any]) -> DriverModelError:
+    fix = ("The model needs renewal decisions: contracts longer than a month (a renewals "
+           "table, or contract terms) would enable it." if not balance["n"] else
+           "The model needs decisions of both outcomes: a longer history, or the renewals "
+           "that were lost, would enable it.")
     return DriverModelError(
-        one_outcome_text(balance["renewed"], balance["not_renewed"]).rstrip("."),
-        fix="The model needs decisions of both outcomes: a longer history, or the renewals "
-            "that were lost, would enable it.")
+        one_outcome_text(balance["renewed"], balance["not_renewed"]).rstrip("."), fix=fix)
 
 
 def leakage_sentence(excluded: Mapping[str, str]) -> str:

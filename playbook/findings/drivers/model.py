@@ -107,7 +107,19 @@ def forest(model: Any, cutoff_days: int) -> ExhibitSpec:
         n=model.n,
         notes=f"Logistic regression ({_method(model.method)}); {model.events:,} "
               "non-renewals. Accent: significant at 5%; grey: the interval crosses 1 "
-              "(not significant). Segment levels are compared with the most common one.")
+              "(not significant). Segment levels are compared with the most common one."
+              + _levels_note(model.coefficients))
+
+
+def _levels_note(coefs: pd.DataFrame) -> str:
+    """What the NPS levels are compared with, and the 'strongest' rule, for the notes."""
+    note = (" 'Strongest' only when a driver's 95% interval of its effect in points clears "
+            "every other significant driver's.")
+    if any(str(t).startswith("nps_detractor[") for t in coefs.index):
+        note = (" NPS: a detractor answer, and no answer in the look-back, are each compared "
+                "with a non-detractor answer (no answer is never counted as content)."
+                + note)
+    return note
 
 
 def _method(method: str) -> str:
@@ -319,7 +331,10 @@ def checks_sentence(model: Any, built: dict) -> str:
 
 
 def history_sentence(history: dict, total: int) -> str:
-    """The documented exclusion rule, with its count."""
+    """The documented exclusion rule, with its count ("" when there is no decision: then
+    there is nothing to exclude)."""
+    if not total:
+        return ""
     if history.get("data_start") is None:
         return "Every decision is used: the data carry no dated activity to bound them."
     n = history["excluded"]
