@@ -123,13 +123,15 @@ def table_html(frame: pd.DataFrame, *, formats: dict[str, str] | None = None,
 
 
 def blank_columns(frame: pd.DataFrame) -> list:
-    """The columns of a table with rows in which every value is missing (None, NaN, NA or
-    blank text), unless that would leave no column: they would print as a column of dashes."""
+    """The columns of a table with rows in which every value is missing (None, NaN, NA,
+    blank text or an already printed dash), unless that would leave no column: they would
+    print as a column of dashes."""
     if frame.empty:
         return []
+
     def empty(v: object) -> bool:
         return (v is None or v is pd.NA or v is pd.NaT or tf.is_missing(v)
-                or (isinstance(v, str) and not v.strip()))
+                or (isinstance(v, str) and v.strip() in ("", "-", tf.ABSENT)))
 
     blank = [c for c in frame.columns if all(empty(v) for v in frame[c])]
     return blank if len(blank) < frame.shape[1] else []

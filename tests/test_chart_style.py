@@ -333,7 +333,7 @@ def test_a_table_column_with_no_value_is_left_out_and_said():
     columns are left out of the table and named in the footer."""
     from playbook.exhibits import ExhibitBook
 
-    frame = pd.DataFrame({"account": ["A", "B"], "owner": [None, ""],
+    frame = pd.DataFrame({"account": ["A", "B"], "owner": [None, "\u2013"],
                           "lost MRR (USD)": [np.nan, pd.NA], "health": [80, 100]})
     html = ExhibitBook().html(frame, title="Two surprises", subtitle="s", source="x", n=2,
                               notes="A note.")

@@ -78,3 +78,24 @@ def test_a_closing_sentence_goes_with_the_exhibit_before_it(tmp_path, height_mm)
     pages = render(nb, tmp_path)
     with_sentence = next(p for p in pages if "Closing sentence" in p)
     assert "exhibit body" in with_sentence
+
+
+def test_a_long_exhibit_table_starts_under_its_heading(tmp_path):
+    """A 50-row exhibit table after a heading low on a page: the exhibit starts under the
+    heading (its long table breaks across pages), never leaving the heading alone."""
+    import pandas as pd
+
+    from playbook.exhibits import ExhibitBook
+
+    intro = "\n\n".join(FILLER.format(i=i) for i in range(8))
+    frame = pd.DataFrame({"account": [f"Account {i}" for i in range(50)],
+                          "MRR": [1000.0 + i for i in range(50)]})
+    exhibit = ExhibitBook().html(frame, title="Fifty renewals carry the largest expected loss",
+                                 subtitle="Renewals due", source="renewals", n=50)
+    nb = new_notebook(cells=[new_markdown_cell(f"# Section\n\n{intro}"),
+                             new_markdown_cell("## Renewals due by expected loss"),
+                             new_code_cell("", outputs=[html_output(exhibit)])])
+    pages = render(nb, tmp_path)
+    heading = next(p for p in pages[2:] if "Renewals due by expected loss" in p)
+    assert "Fifty renewals carry the largest expected loss" in heading
+    assert "Account 0" in heading
