@@ -81,7 +81,7 @@ stage_rules = dict(onboarding=d.get("onboarding"), usage=d.get("usage"), mrr=d.g
 stages = segments.lifecycle_stage(d["accounts"], as_of=nb.as_of, **stage_rules)
 
 # %%
-staged = nb.requires(*stage_needs, enables="the lifecycle stages")
+staged = nb.requires(*stage_needs, enables="the lifecycle stage of each account")
 if staged:
     snapshots = segments.month_ends(nb.as_of, lc.history_months)
     history = segments.stage_history(d["accounts"], dates=snapshots, **stage_rules)

@@ -133,33 +133,38 @@ def _quoted(names: Iterable[str]) -> str:
 
 def explanation(enables: str, gaps: list[Shortfall]) -> str:
     """One line: what is not shown, the data it needs, what the client's data holds and
-    what to add to the data request. Table names and descriptions come from the contract."""
+    what to ask for. Table names and descriptions come from the contract.
+
+    E.g. "Not shown: relationship-risk flags needs the 'contacts' and 'touches' tables,
+    which the client's data does not include. Add 'contacts' and 'touches' to the data
+    request: people at the customer ...; logged interactions with the customer." or "...
+    needs 'usage' with active_users and licensed_seats filled in; the client's usage data
+    leaves licensed_seats blank. Ask for licensed_seats in the usage export."
+    """
     tables = [g.need.table for g in gaps if g.kind == "table"]
-    others = [g for g in gaps if g.kind != "table"]
     needs: list[str] = []
     have: list[str] = []
-    ask: list[str] = []
+    asks: list[str] = []
     if tables:
         noun = "table" if len(tables) == 1 else "tables"
         needs.append(f"the {_quoted(tables)} {noun}")
-        have.append("which the client's data does not include")
-        descs = "; ".join(TABLES[t].description.rstrip(".").lower() for t in tables)
-        ask.append(f"{_quoted(tables)} ({descs})")
-    for g in others:
+        have.append(", which the client's data does not include")
+        about = "; ".join(TABLES[t].description[0].lower() + TABLES[t].description[1:]
+                          .rstrip(".") for t in tables)
+        asks.append(f"Add {_quoted(tables)} to the data request: {about}.")
+    for g in gaps:
         t = g.need.table
         if g.kind == "columns":
-            wanted = list(g.need.columns)
-            if g.need.any_of:
-                wanted.append(" or ".join(g.need.any_of))
+            wanted = [*g.need.columns, *([" or ".join(g.need.any_of)] if g.need.any_of
+                                         else [])]
             needs.append(f"'{t}' with {_and(wanted)} filled in")
-            have.append(f"the client's {t} data leaves {_and(list(g.blank))} blank")
-            ask.append(f"{_and(list(g.blank))} in the {t} export")
-        else:
+            have.append(f"; the client's {t} data leaves {_and(list(g.blank))} blank")
+            asks.append(f"Ask for {_and(list(g.blank))} in the {t} export.")
+        elif g.kind == "rows":
             needs.append(f"at least {g.need.min_rows:,} usable rows of '{t}'")
-            have.append(f"the client's data has {g.rows:,}")
-            ask.append(f"a longer {t} history")
-    return (f"Not shown: {enables} needs {_and(needs)}, {'; '.join(have)}. Add "
-            f"{_and(ask)} to the data request.")
+            have.append(f"; the client's data has {g.rows:,}")
+            asks.append(f"Ask for a longer {t} history.")
+    return f"Not shown: {enables} needs {_and(needs)}{''.join(have)}. {' '.join(asks)}"
 
 
 def check(data: LoadedData, *needs: str | Need, enables: str) -> str | None:

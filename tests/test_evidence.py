@@ -44,9 +44,9 @@ def test_a_missing_table_is_named_with_what_to_send():
     data = Data({"accounts": pd.DataFrame({"account_id": ["a"]})})
     line = check(data, need("usage", "active_users"), enables="the lifecycle stages")
     assert line == ("Not shown: the lifecycle stages needs the 'usage' table, which the "
-                    "client's data does not include. Add 'usage' (product usage per account "
-                    "and month (or per event date; aggregated to months)) to the data "
-                    "request.")
+                    "client's data does not include. Add 'usage' to the data request: "
+                    "product usage per account and month (or per event date; aggregated to "
+                    "months).")
     assert check(data, "accounts", enables="x") is None
 
 
@@ -56,8 +56,10 @@ def test_blank_columns_and_short_tables_are_named():
     assert "needs 'usage' with active_users and licensed_seats filled in" in line
     assert "leaves licensed_seats blank" in line and "active_users blank" not in line
     assert check(data, need("usage", "active_users", min_rows=3), enables="x") == (
-        "Not shown: x needs at least 3 usable rows of 'usage', the client's data has 2. Add "
-        "a longer usage history to the data request.")
+        "Not shown: x needs at least 3 usable rows of 'usage'; the client's data has 2. Ask "
+        "for a longer usage history.")
+    assert line.endswith("leaves licensed_seats blank. Ask for licensed_seats in the usage "
+                         "export.")
     contacts = pd.DataFrame({"contact_id": ["c"], "account_id": ["a"], "role": [None],
                              "seniority": [None], "relationship_strength": ["strong"]})
     line = check(Data({"contacts": contacts}),
@@ -119,6 +121,8 @@ def test_one_measure_is_not_called_a_health_score():
     text = story.too_few_measures_sentence(used, 4, health.MIN_MEASURES)
     assert text.startswith("Not shown: a health score needs at least 2 measures")
     assert "supplies only ticket load (for 100% of the 4 active accounts)" in text
+    assert "Add usage (active users and licensed seats by month), NPS survey answers, " in text
+    assert "support tickets" not in text  # ask only for what is missing
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -195,10 +199,11 @@ def test_section_4_without_usage_or_csm_inputs_says_what_is_missing(client_facto
     everything = "\n".join(t for _, t in shown)
     # lifecycle: no stage distribution from defaults, one line naming usage
     [line] = _boxes(shown, "Lifecycle")[:1]
-    assert "the lifecycle stages needs the 'usage' table" in line
+    assert "the lifecycle stage of each account needs the 'usage' table" in line
     assert not re.search(r"'Adopting' \(\d+%\)", everything)
     assert not findings.get("lifecycle")
-    assert "the lifecycle stages" in {s["section"] for s in findings["sections_skipped"]}
+    assert "the lifecycle stage of each account" in {
+        s["section"] for s in findings["sections_skipped"]}
     # sources name only tables the client sent
     sources = re.findall(r"Source: ([^;<]*)", everything)
     assert sources, "no exhibit shown"

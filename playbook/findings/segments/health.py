@@ -84,18 +84,33 @@ def health_sentence(scored: pd.DataFrame, used: pd.DataFrame) -> str:
             "parameters (health.weights, health.bands).")
 
 
+#: What to ask for to add each measure to the scorecard.
+MEASURE_ASKS = {
+    "usage": "usage (active users and licensed seats by month)",
+    "nps": "NPS survey answers",
+    "products": "products owned per account",
+    "tickets": "support tickets with their priority",
+    "executive_relationship": "CSM inputs (executive relationship, champion quality)",
+    "champion_quality": "CSM inputs (executive relationship, champion quality)",
+}
+
+
 def too_few_measures_sentence(used: pd.DataFrame, n_accounts: int, min_measures: int) -> str:
     """Said instead of the scorecard when fewer than ``min_measures`` measures have data:
-    one measure is that measure, not a health score."""
+    one measure is that measure, not a health score. Asks for the measures not supplied."""
     if used.empty:
         return no_health_sentence(n_accounts)
     only = _measure_name(used.index[0])
+    asks = list(dict.fromkeys(v for m, v in MEASURE_ASKS.items() if m not in used.index))
     return (f"Not shown: a health score needs at least {min_measures} measures, and the "
             f"client's data supplies only {only} (for "
             f"{tf.pct(used['share_accounts'].iloc[0], 0)} of the {n_accounts:,} active "
-            "accounts); one measure is not a health score. Add usage (active users and "
-            "licensed seats), NPS surveys, products owned or CSM inputs (executive "
-            "relationship, champion quality) to the data request.")
+            f"accounts); one measure is not a health score. Add {_or(asks)} to the data "
+            "request.")
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
 def band_mix_title(mix: pd.DataFrame, small_n: int) -> str:
