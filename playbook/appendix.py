@@ -17,7 +17,7 @@ from playbook import paths
 from playbook import textfmt as tf
 from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
-from playbook.exhibits import ExhibitSpec, table_html
+from playbook.exhibits import ExhibitSpec, blank_columns, table_html
 from playbook.findings.drivers import label
 from playbook.findings.drivers.book import account_names, renewal_dates, renewal_window
 from playbook.provenance import provenance
@@ -284,7 +284,9 @@ def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.
               " The renewal model ranks renewals no better than chance, so its probabilities "
               "sit near the base rate and this order is close to the order of MRR: a list to "
               "review, not a list of accounts at risk.")
-    table = table_html(top_losses_table(top, accounts, currency),
+    frame = top_losses_table(top, accounts, currency)
+    blank = blank_columns(frame)  # e.g. no owner recorded: said in the note, not as dashes
+    table = table_html(frame.drop(columns=blank),
                        formats={"P(renew)": "{:.0%}", f"MRR ({currency})": "{:,.0f}",
                                 f"expected loss ({currency})": "{:,.0f}"},
                        max_rows=TOP_LOSSES_ROWS)  # every row: the list is the point
@@ -295,4 +297,6 @@ def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.
         "renewal model, accounts, mrr", n=len(top),
         notes=(f"The first {tf.count(len(top))} of {tf.count(summary.get('scored'))} scored "
                "renewals due; all are in results.json (02-renewal-drivers, open_book)."
-               + caveat))
+               + caveat
+               + (f" Left out, no value to show: {', '.join(map(str, blank))}." if blank
+                  else "")))

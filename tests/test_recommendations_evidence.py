@@ -263,3 +263,14 @@ def test_no_amount_of_mrr_when_the_export_contradicts_its_mrr() -> None:
     assert recs[0].mrr_at_stake is None and recs[0].mrr_exposed is None
     (why,) = [w for w in rec.not_advised(f, LIMITS) if w.rule == "mrr-amounts"]
     assert "1,016 open subscription lines" in why.reason
+
+
+def test_the_appendix_list_leaves_out_a_column_without_values() -> None:
+    book = pd.DataFrame({"account_id": ["a", "b"], "p_renew": [0.2, 0.5],
+                         "decision_date": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+                         "mrr": [100.0, 50.0]})
+    book["expected_loss"] = book["mrr"] * (1 - book["p_renew"])
+    accounts = pd.DataFrame({"account_id": ["a", "b"], "owner": [None, None]})
+    spec = appendix.top_losses_exhibit(book, {"scored": 2}, accounts, "USD", 90, "2024-12-31")
+    assert ">owner<" not in spec.content and "no value to show: owner" in spec.notes
+    assert "1\u00a0Jan\u00a02025" in spec.content                 # after 31 Dec 2024
