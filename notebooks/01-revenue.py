@@ -154,23 +154,35 @@ nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.curre
 # ## Churn across the variables of the business
 
 # %%
-window_start = nb.as_of - nb.months(12)
-at_risk = variables.accounts_at_risk(nb.data["accounts"], window_start, nb.as_of,
-                                     renewals=nb.data.get("renewals"), mrr=nb.data.get("mrr"),
-                                     variables=p.variables, usage=nb.data.get("usage"))
-overall = at_risk["churned"].mean()
-cuts = {}
-for label, column in variables.available_variables(at_risk, variables=p.variables).items():
-    table = reasons.churn_by_variable(at_risk, column, churned="churned",
-                                      small_n=p.thresholds.small_group_n)
-    cuts[label] = {"table": table, "test": reasons.association_test(table)}
+from_mrr = nb.has_mrr_history(1, quiet=True)
+if from_mrr:  # the headline's base: the accounts paying in the month before the window
+    window, cohort = nb.ctx.retention_window, nb.ctx.retention_cohort
+    whole_base = nb.ctx.headline_metrics["logo_churn"]
+else:  # no MRR history: the accounts table's own start and churn dates give the base
+    window = variables.accounts_window(nb.as_of, p.period.trailing_months)
+    cohort = variables.cohort_from_accounts(nb.data["accounts"], window)
+    whole_base = float(cohort["churned"].mean())
+base = variables.base_accounts(nb.data["accounts"], cohort, window,
+                               term_months=p.contracts.term_months,
+                               renewals=nb.data.get("renewals"), variables=p.variables,
+                               usage=nb.data.get("usage"))
+counted = base[~base["not_yet_renewing"]]
+tables, tests = {}, {}
+for label, column in variables.available_variables(counted, variables=p.variables).items():
+    tables[label] = reasons.churn_by_variable(counted, column, churned="churned",
+                                              small_n=p.thresholds.small_group_n)
+    tests[label] = reasons.association_test(tables[label])
+tests = reasons.correct_for_multiple_tests(tests)
+cuts = {label: {"table": tables[label], "test": tests[label]} for label in tables}
+basis = variables.churn_basis(window, base, whole_base, from_mrr=from_mrr)
 nb.record("churn_by_variable", story.cuts_record(cuts))
-nb.show(story.variables_table(cuts, "trailing 12 months"))
+nb.record("churn_by_variable_basis", basis)
+nb.show(story.variables_table(cuts, basis))
 
 # %%
 for rank, (label, cut) in enumerate(story.strongest_differences(cuts)):
-    nb.show(story.churn_by_variable(cut["table"], label, cut["test"], overall,
-                                    "trailing 12 months"), detail=rank >= 1, mention=False)
+    nb.show(story.churn_by_variable(cut["table"], label, cut["test"], basis),
+            detail=rank >= 1, mention=False)
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -22,7 +22,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 import pandas as pd
 
 from playbook import session
-from playbook.analyses import backtest, clv, health, segments
+from playbook.analyses import backtest, clv, health, segments, variables
 from playbook.analyses.drivers import flag_expected_losses
 from playbook.evidence import need
 from playbook.findings import drivers as driver_story
@@ -46,19 +46,38 @@ nb.show(story.value_pyramid(pyramid, method=p.value.tier_method))
 
 # %%
 scores_then = nb.ctx.value_scores_on(year_start)
-tiers_then = nb.ctx.value_tiers_of(scores_then)
-leak = segments.tier_concentration(d["accounts"], tiers_then, churned=d.get("churn_events"),
-                                   window=(year_start, nb.as_of), mrr=scores_then["mrr"],
+if nb.has_mrr_history(1, quiet=True):  # the base of the trailing window (headline basis)
+    window, base = nb.ctx.retention_window, nb.ctx.retention_cohort
+    lost = base["mrr_then"] - base["capped"]  # churn + contraction: sums to 1 - GRR
+else:  # no MRR history: the accounts table's start and churn dates give the base
+    window = variables.accounts_window(nb.as_of, p.period.trailing_months)
+    base, lost = variables.cohort_from_accounts(d["accounts"], window), None
+scores_base = segments.value_scores(d["accounts"], as_of=variables.month_end(window.base_month),
+                                    ids=base.index, weights=p.value.weights,
+                                    usage=d.get("usage"), csm_inputs=d.get("csm_inputs"),
+                                    mrr=d.get("mrr"))
+leak = segments.tier_concentration(d["accounts"], nb.ctx.value_tiers_of(scores_base),
+                                   churned=base["churned"],
+                                   mrr=base["mrr_then"].fillna(scores_base["mrr"]), lost=lost,
                                    small_group_n=t.small_group_n)
+tier_basis = {**window.as_dict(), "from_mrr": lost is not None,
+              "unscored": int(scores_base["value_score"].isna().sum())}
 nb.record("tiers_churn", leak.reset_index())
-nb.show(story.tier_table(leak, nb.currency), headline=True)
+nb.record("tiers_churn_basis", tier_basis)
+nb.show(story.tier_table(leak, nb.currency, tier_basis), headline=True)
 
 # %%
 previous_end = nb.period_start - pd.Timedelta(days=1)
-tiers_before = nb.ctx.value_tiers_of(nb.ctx.value_scores_on(previous_end))
-stability = segments.tier_stability(tiers_before, tiers)
-nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
-nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), detail=True)
+gaps = segments.value_history_gaps(previous_end, mrr=d.get("mrr"), usage=d.get("usage"),
+                                   csm_inputs=d.get("csm_inputs"))
+if d.has("mrr") and not gaps:
+    tiers_before = nb.ctx.value_tiers_of(nb.ctx.value_scores_on(previous_end))
+    stability = segments.tier_stability(tiers_before, tiers)
+    nb.record("tier_stability", {k: v for k, v in stability.items() if k != "matrix"})
+    nb.show(story.tier_stability(stability, p.value.stable_share, previous_end), detail=True)
+else:
+    nb.skip("tier stability", story.stability_unavailable(gaps or ["mrr"], previous_end),
+            ["value inputs dated on or before the previous period's end"])
 
 # %% [markdown]
 # ## Lifecycle

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from playbook import metrics
 from playbook.analyses import drivers as d
 from playbook.analyses import reasons
 from playbook.analyses import variables as v
@@ -111,6 +112,15 @@ def load(factory, params: dict, accounts: pd.DataFrame | None = None):
     return p, load_client(p)
 
 
+def base_of(p, data, accounts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The notebook's churn-by-variable population: the trailing year's base (accounts paying
+    in Dec 2023), churned = not paying in Dec 2024, bands at the base date."""
+    window = metrics.retention_window(data["mrr"], AS_OF, 12)
+    cohort = metrics.retention_cohort(data["mrr"], window)
+    return v.base_accounts(data["accounts"] if accounts is None else accounts, cohort, window,
+                           term_months=p.contracts.term_months, variables=p.variables)
+
+
 def driver_model(p, data, features: list[str] | None = None):
     """The notebook's steps: decisions, modelling table, features, fit."""
     decisions = d.renewal_decisions(data["accounts"], data.get("renewals"),
@@ -136,8 +146,8 @@ def test_planted_contract_effect_in_churn_by_variable_and_driver_model(client_fa
     expected = raw.groupby("Contract")["churned"].mean()
     assert expected.to_dict() == {"Month-to-month": 0.4, "One year": 0.1}
 
-    at_risk = v.accounts_at_risk(data["accounts"], WINDOW_START, AS_OF, mrr=data["mrr"],
-                                 variables=p.variables)
+    at_risk = base_of(p, data)  # every account paid in Dec 2023; churners left during 2024
+    assert not at_risk["not_yet_renewing"].any()
     cuts = v.available_variables(at_risk, variables=p.variables)
     assert "Contract type" in cuts  # under its label
     table = reasons.churn_by_variable(at_risk, cuts["Contract type"], churned="churned", small_n=30)
@@ -192,7 +202,7 @@ def test_numeric_variable_odds_ratio_is_per_scale_units(client_factory):
 
 def test_numeric_variable_is_cut_in_quartiles_named_by_their_range(client_factory):
     p, data = load(client_factory, params_with(referrals=REFERRALS))
-    at_risk = v.accounts_at_risk(data["accounts"], WINDOW_START, AS_OF, variables=p.variables)
+    at_risk = base_of(p, data)
     cuts = v.available_variables(at_risk, variables=p.variables)
     groups = at_risk[cuts["Referrals"]]
     values = raw_frames()["accounts"].set_index("Customer ID")["Number of Referrals"]
@@ -222,7 +232,7 @@ def test_undeclared_column_never_enters(client_factory):
     assert not {"Number of Referrals", "Premium Support"} & set(acc.columns)
     model, table, built = driver_model(p, data)
     assert not [c for c in table.columns if "eferral" in c or "remium" in c]
-    at_risk = v.accounts_at_risk(acc, WINDOW_START, AS_OF, variables=p.variables)
+    at_risk = base_of(p, data)
     cut_by = set(v.available_variables(at_risk, variables=p.variables)) - set(v.VARIABLES)
     assert cut_by == {"Contract type"}
     # the declared column is no longer listed as "not used"; the undeclared ones are
@@ -255,7 +265,9 @@ def test_usage_variable_is_its_value_in_the_last_complete_month_before_the_cutof
     assert built["units"] == {"Logins": (100.0, "per 100 logins")}
 
 
-def test_usage_variable_in_churn_by_variable_is_its_first_value_in_the_window() -> None:
+def test_usage_variable_in_churn_by_variable_is_its_value_at_the_base_date() -> None:
+    """Measured at the base date (end of Dec 2023), like every band: a value recorded later
+    could already reflect the way out."""
     accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3"],
                              "start_date": pd.to_datetime(["2023-01-01"] * 3),
                              "churn_date": pd.to_datetime([None, "2024-06-10", None]),
@@ -263,16 +275,21 @@ def test_usage_variable_in_churn_by_variable_is_its_first_value_in_the_window() 
                              "products": None})
     usage = pd.DataFrame({
         "account_id": ["A1", "A1", "A2", "A2", "A3"],
-        "month": pd.to_datetime(["2023-12-01", "2024-02-01", "2024-01-01", "2024-05-01",
-                                 "2023-11-01"]),
+        "month": pd.to_datetime(["2023-11-01", "2023-12-01", "2023-10-01", "2024-01-01",
+                                 "2024-02-01"]),
         "var_plan": ["Free", "Pro", "Pro", "Free", "Pro"]})
     spec = {"plan": {"table": "usage", "kind": "categorical"}}
-    at_risk = v.accounts_at_risk(accounts, pd.Timestamp("2024-01-01"), AS_OF,
-                                 variables=spec, usage=usage)
-    # A1: February (December is before the window); A2: January; A3: no value in the window
-    assert at_risk["var_plan_group"].tolist()[:2] == ["Pro", "Pro"]
-    assert pd.isna(at_risk["var_plan_group"].iloc[2])
-    assert v.available_variables(at_risk, variables=spec) == {}  # one group only
+    window = metrics.RetentionWindow(pd.Timestamp("2023-12-01"), pd.Timestamp("2024-12-01"),
+                                     12, 12)
+    cohort = pd.DataFrame({"mrr_then": 100.0, "churned": [False, True, False]},
+                          index=pd.Index(["A1", "A2", "A3"], name="account_id"))
+    base = v.base_accounts(accounts, cohort, window, term_months=12, variables=spec,
+                           usage=usage)
+    # A1: December (its latest on or before 31 Dec 2023); A2: October (January is later);
+    # A3: no value by then
+    assert base["var_plan_group"].tolist()[:2] == ["Pro", "Pro"]
+    assert pd.isna(base["var_plan_group"].iloc[2])
+    assert v.available_variables(base, variables=spec) == {}  # one group only
 
 
 def test_a_reference_level_no_decision_has_is_said_not_silently_replaced() -> None:

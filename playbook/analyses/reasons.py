@@ -39,7 +39,7 @@ explained in :func:`uninformative_share`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -583,6 +583,44 @@ def association_test(
                       note="Chi-square test of independence (all expected counts >= 5).")
     result["significant"] = bool(result["p_value"] < alpha)
     return result
+
+
+def holm_adjust(p_values: Sequence[float]) -> np.ndarray:
+    """Holm's step-down adjusted p-values of a family of tests (same order as given).
+
+    With the *m* p-values that are numbers sorted ascending, p₍₁₎ ≤ … ≤ p₍ₘ₎, the adjusted
+    value of the i-th is ``max over j ≤ i of min(1, (m − j + 1) · p₍ⱼ₎)``. Rejecting where the
+    adjusted value is below α keeps the chance of *any* false "differs" in the family at or
+    below α, without assuming the tests independent (Holm 1979; uniformly more powerful than
+    Bonferroni). A NaN p-value (no test) is not part of the family and stays NaN.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    m = len(tested)
+    order = tested[np.argsort(p[tested], kind="mergesort")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
+
+
+def correct_for_multiple_tests(tests: Mapping[str, dict[str, Any]], *, alpha: float = 0.05
+                               ) -> dict[str, dict[str, Any]]:
+    """The tests of one family (e.g. churn by each variable, :func:`association_test`) with
+    Holm's correction (:func:`holm_adjust`): each test gains ``p_adjusted``,
+    ``family_size`` (tests with a p-value), ``correction`` ("holm") and
+    ``significant_raw`` (raw p < alpha); ``significant`` becomes adjusted p < alpha.
+    ``p_value`` stays the raw p-value. New dicts; the inputs are not changed."""
+    labels = list(tests)
+    raw = [float(tests[k].get("p_value", np.nan)) for k in labels]
+    adjusted = holm_adjust(raw)
+    size = int(np.count_nonzero(~np.isnan(np.asarray(raw, dtype=float))))
+    out = {}
+    for label, p, q in zip(labels, raw, adjusted, strict=True):
+        out[label] = {**tests[label], "p_adjusted": float(q), "family_size": size,
+                      "correction": "holm", "significant_raw": bool(p < alpha),
+                      "significant": bool(q < alpha)}
+    return out
 
 
 # --------------------------------------------------------------------------- by segment

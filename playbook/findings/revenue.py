@@ -392,22 +392,63 @@ def churn_by_variable_title(table: pd.DataFrame, label: str, test: dict) -> str:
             f"({tf.pct(lo['rate'], 0)} to {tf.pct(hi['rate'], 0)})")
 
 
-def churn_by_variable(table: pd.DataFrame, label: str, test: dict, overall: float,
-                      window: str) -> ExhibitSpec:
+def verdict_test_note(test: dict) -> str:
+    """The test behind one variable's verdict, raw and Holm-adjusted: "chi-square test
+    p = 0.004; p = 0.032 adjusted for 9 tests (Holm)"."""
+    name = {"chi_square": "chi-square", "fisher_exact": "Fisher's exact",
+            "fisher_exact_monte_carlo": "Fisher's exact (Monte Carlo)"}.get(
+        test.get("test"), "no test")
+    text = f"{name} test {tf.p_is(test.get('p_value'))}"
+    size = test.get("family_size")
+    if size and size > 1 and not tf.is_missing(test.get("p_adjusted")):
+        text += (f"; {tf.p_is(test['p_adjusted'])} adjusted for {size} tests (Holm), "
+                 "which the verdict reads")
+    return text
+
+
+def basis_note(basis: dict) -> str:
+    """Who churn by variable counts, in words (``basis``:
+    :func:`playbook.analyses.variables.churn_basis`)."""
+    if basis.get("from_mrr", True):
+        text = (f"Accounts paying in {tf.month(basis['base_month'])} (the base of the "
+                f"{basis['label']}); churned = not paying in {tf.month(basis['end_month'])}")
+    else:
+        text = (f"No MRR history: accounts active at the end of {tf.month(basis['base_month'])}"
+                " by the accounts table's start and churn dates; churned = a churn date by "
+                f"the end of {tf.month(basis['end_month'])}")
+    text += "; tenure and every band measured at the base date."
+    left = int(basis.get("left_out") or 0)
+    if left:
+        text += (f" {tf.plural(left, 'account')} not yet at {'its' if left == 1 else 'their'}"
+                 " first renewal (contract term ending after the window) "
+                 f"{'is' if left == 1 else 'are'} left out, so churn here is "
+                 f"{tf.pct(basis['overall'])} against {tf.pct(basis['whole_base'])} logo churn "
+                 "for the whole base.")
+    return text
+
+
+def basis_source(basis: dict) -> str:
+    """The tables churn by variable read: the MRR history gives the base and the outcome;
+    without it, the accounts table's dates."""
+    return "accounts, mrr" if basis.get("from_mrr", True) else "accounts"
+
+
+def churn_by_variable(table: pd.DataFrame, label: str, test: dict, basis: dict
+                      ) -> ExhibitSpec:
+    """One variable's churn rates with intervals against the overall rate of the accounts
+    counted (``basis``, :func:`basis_note`)."""
     t = table.reset_index().rename(columns={table.index.name or "index": "group"})
     fig, ax = charts.new_figure(0.28 * len(t) + 0.9)
     charts.rates_with_intervals(t, ax, label_col="group", rate="rate", low="ci_low",
-                                high="ci_high", n="n", small="too_small", overall=overall)
-    p = test.get("p_value")
-    test_name = {"chi_square": "chi-square", "fisher_exact": "Fisher's exact",
-                 "fisher_exact_monte_carlo": "Fisher's exact (Monte Carlo)"}.get(
-        test.get("test"), "no test")
+                                high="ci_high", n="n", small="too_small",
+                                overall=basis["overall"])
+    tested = verdict_test_note(test)
     return ExhibitSpec(
         fig, churn_by_variable_title(table, label, test),
-        f"Logo churn rate by {label}, % of accounts, {window}, with 95% Wilson intervals",
-        "accounts, churn_events", n=int(table["n"].sum()),
-        notes=f"{test_name} test {tf.p_is(p)}. Groups under the small-group "
-              "threshold are hollow: too small to judge.")
+        f"Logo churn rate by {label}, % of accounts, {basis['label']}, with 95% Wilson "
+        "intervals", basis_source(basis), n=int(table["n"].sum()),
+        notes=f"{basis_note(basis)} {tested[:1].upper()}{tested[1:]}. Groups under the "
+              "small-group threshold are hollow: too small to judge.")
 
 
 def bridge_sentence(summary: dict, currency: str) -> str:
@@ -552,10 +593,13 @@ def surprises(table: pd.DataFrame, accounts: pd.DataFrame, summary: dict, curren
 
 
 def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
-    """One row per variable: test, p-value, highest and lowest judged group, verdict.
+    """One row per variable: highest and lowest judged group, raw and Holm-adjusted
+    p-values, verdict.
 
     ``cuts`` maps a variable's label to ``{"table": churn_by_variable(...), "test":
-    association_test(...)}`` (tables indexed by group). Returns the table and its action title.
+    ...}`` with the tests of :func:`playbook.analyses.reasons.correct_for_multiple_tests`
+    (tables indexed by group). The verdict and the title read the adjusted p-value
+    (``significant``). Returns the table and its action title.
     """
     rows = []
     for label, cut in cuts.items():
@@ -563,17 +607,18 @@ def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
         judged = t[~t["too_small"] & (t.index.astype(str) != "(missing)")]
         test = cut["test"]
         hi = judged.iloc[0] if len(judged) else None
-        lo = judged.iloc[-1] if len(judged) else None
+        lo = judged.iloc[-1] if len(judged) >= 2 else None  # a lone group is not both
         rows.append({
             "variable": label,
             "groups": len(t),
             "highest": f"{hi.name} ({hi['rate']:.0%})" if hi is not None else "–",
             "lowest": f"{lo.name} ({lo['rate']:.0%})" if lo is not None else "–",
-            "p-value": tf.pvalue(test.get("p_value")),
+            "p raw": tf.pvalue(test.get("p_value")),
+            "p Holm": tf.pvalue(test.get("p_adjusted", test.get("p_value"))),
             "verdict": "differs" if test.get("significant") else "no significant difference",
         })
     table = pd.DataFrame(rows)
-    differs = table.loc[table["verdict"] == "differs", "variable"].tolist()
+    differs = table.loc[table["verdict"] == "differs", "variable"].tolist() if rows else []
     if not differs:
         title = "Churn does not differ significantly by any variable of the business"
     else:
@@ -584,25 +629,34 @@ def variables_summary(cuts: dict) -> tuple[pd.DataFrame, str]:
 
 def cuts_record(cuts: dict) -> dict:
     """Churn by variable for results.json: each group's row carries its label (``group``)
-    beside n, churned, rate and interval, and the association test."""
+    beside n, churned, rate and interval, and the association test with its raw
+    (``p_value``) and Holm-adjusted (``p_adjusted``) p-values."""
     return {label: {"table": cut["table"].rename_axis("group").reset_index(),
                     "test": cut["test"]} for label, cut in cuts.items()}
 
 
-def variables_table(cuts: dict, window: str) -> ExhibitSpec:
+def variables_table(cuts: dict, basis: dict) -> ExhibitSpec:
+    """The churn-by-variable overview: one row per variable, verdicts after Holm's
+    correction across the family of tests (``basis``: :func:`basis_note`)."""
     table, title = variables_summary(cuts)
     n = int(next(iter(cuts.values()))["table"]["n"].sum()) if cuts else 0
+    size = max((cut["test"].get("family_size") or 0 for cut in cuts.values()), default=0)
+    charts_follow = (" Charts follow for the variables that differ."
+                     if len(table) and (table["verdict"] == "differs").any() else "")
     return ExhibitSpec(
         table, title,
-        f"Logo churn by variable of the business, {window}: highest and lowest group among "
-        "those large enough to judge, and the test of any difference", "accounts, churn_events",
-        n=n, notes="Chi-square test, or Fisher's exact test where counts are small; "
-                   "significant at 5%. Charts follow for the variables that differ.")
+        f"Logo churn by variable of the business, {basis['label']}: highest and lowest group "
+        "among those large enough to judge, and the test of any difference",
+        basis_source(basis), n=n,
+        notes=f"{basis_note(basis)} Chi-square test, or Fisher's exact test where counts are "
+              f"small; p-values adjusted for {tf.plural(size, 'test')} (Holm); 'differs' where "
+              f"the adjusted p is below 0.05.{charts_follow}")
 
 
 def strongest_differences(cuts: dict) -> list[tuple[str, dict]]:
-    """The variables whose churn differs significantly, strongest association first
-    (Cramér's V), so the report can chart the top ones and keep the rest as detail."""
+    """The variables whose churn differs significantly (after the family's correction),
+    strongest association first (Cramér's V), so the report can chart the top ones and keep
+    the rest as detail."""
     significant = [(label, cut) for label, cut in cuts.items()
                    if cut["test"].get("significant")]
     return sorted(significant, key=lambda item: -(item[1]["test"].get("cramers_v") or 0))

@@ -106,6 +106,26 @@ class Flagged(Record):
     """Accounts with two flags or more."""
 
 
+class TiersChurnBasis(Record):
+    """The population of ``tiers_churn``: the base of the trailing window (the headline
+    logo churn's), tiered as of its base month."""
+
+    label: str | None = None
+    """The window in words ("trailing 11 months")."""
+    months: int | None = None
+    """Months the window covers."""
+    requested: int | None = None
+    """``period.trailing_months``."""
+    base_month: str | None = None
+    """Month (ISO, 1st) whose paying accounts form the base; tiers as of its end."""
+    end_month: str | None = None
+    """The as-of month: churned = not paying in it."""
+    from_mrr: bool | None = None
+    """False when the base came from the accounts table's dates (no MRR history)."""
+    unscored: int | None = None
+    """Base accounts without a value score then, placed in the bottom tier."""
+
+
 class SegmentsFindings(Findings):
     """Findings of ``03-segments-health``."""
 
@@ -113,9 +133,14 @@ class SegmentsFindings(Findings):
     """Value pyramid at the as-of date, rows per tier ``{tier, accounts, share_accounts, mrr,
     share_mrr, ...}``."""
     tiers_churn: Table = Field(default_factory=list)
-    """Tiers 12 months earlier and churn since: ``churned_accounts``, ``churn_rate`` (with
-    ``_low``/``_high``), ``mrr_lost``, ``share_mrr_lost``, ``mrr_churn_rate``,
+    """The trailing window's base by tier as of its base month (``tiers_churn_basis``):
+    ``accounts``, ``mrr`` (MRR then; sums to the headline ``base_mrr``),
+    ``churned_accounts``, ``churn_rate`` (with ``_low``/``_high``; accounts-weighted it is
+    the headline logo churn), ``mrr_lost`` (MRR then of leavers + contraction of stayers:
+    sums to base_mrr x (1 - GRR)), ``share_mrr_lost``, ``mrr_churn_rate``,
     ``small_sample``."""
+    tiers_churn_basis: TiersChurnBasis = Field(default_factory=TiersChurnBasis)
+    """Who ``tiers_churn`` counts."""
     tier_stability: TierStability = Field(default_factory=TierStability)
     """How many accounts kept their tier."""
     lifecycle: Table = Field(default_factory=list)

@@ -5,7 +5,8 @@ The names the notebooks call as ``segments.<name>`` (``from playbook.analyses im
 segments``); each lives in its module:
 
 * :mod:`.value`: :func:`value_scores`, :func:`value_tiers`, :func:`tier_stability`,
-  :func:`tier_concentration` (the value pyramid; also used for lifecycle stages);
+  :func:`tier_concentration` (the value pyramid; also used for lifecycle stages),
+  :func:`value_history_gaps`;
 * :mod:`.lifecycle`: :func:`lifecycle_stage`, :func:`month_ends`, :func:`stage_history`,
   :func:`time_in_stage`, :func:`stage_summary`, :func:`onboarding_step_order`,
   :func:`onboarding_funnel`, :func:`stuck_onboarding`.
@@ -29,6 +30,7 @@ from playbook.analyses.segments.value import (
     VALUE_COMPONENTS,
     tier_concentration,
     tier_stability,
+    value_history_gaps,
     value_scores,
     value_tiers,
 )
@@ -37,5 +39,5 @@ __all__ = [
     "LIFECYCLE_STAGES", "VALUE_COMPONENTS",
     "lifecycle_stage", "month_ends", "onboarding_funnel", "onboarding_step_order",
     "stage_history", "stage_summary", "stuck_onboarding", "tier_concentration",
-    "tier_stability", "time_in_stage", "value_scores", "value_tiers",
+    "tier_stability", "time_in_stage", "value_history_gaps", "value_scores", "value_tiers",
 ]

@@ -40,8 +40,10 @@ def value_scores(
     usage: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
     mrr: pd.DataFrame | None = None,
+    ids: pd.Index | None = None,
 ) -> pd.DataFrame:
-    """Value score (0-100) of every account active on ``as_of``: who matters most.
+    """Value score (0-100) of every account active on ``as_of`` (or of the accounts
+    ``ids``): who matters most.
 
     Components, each on a 0-100 scale:
 
@@ -86,7 +88,10 @@ def value_scores(
     """
     weights = dict(weights)
     check_keys(weights, VALUE_COMPONENTS, "value weight(s)")
-    acc = active_accounts(accounts, as_of)
+    if ids is None:
+        acc = active_accounts(accounts, as_of)
+    else:
+        acc = accounts.drop_duplicates("account_id").set_index("account_id").reindex(ids)
     out = pd.DataFrame(index=acc.index)
     out["mrr"] = mrr_at(accounts, as_of, mrr).reindex(out.index)
     out["contract_value"] = out["mrr"].rank(method="max", pct=True) * 100.0
@@ -225,6 +230,7 @@ def tier_concentration(
     churned: pd.Series | pd.DataFrame | None = None,
     window: tuple[DateLike, DateLike] | None = None,
     mrr: pd.Series | None = None,
+    lost: pd.Series | None = None,
     small_group_n: int,
 ) -> pd.DataFrame:
     """Accounts, MRR and churn per value tier: the pyramid, and whether its middle leaks.
@@ -250,14 +256,19 @@ def tier_concentration(
     small_group_n : int
         ``thresholds.small_group_n``: tiers with fewer accounts get ``small_sample = True``
         (rates too noisy to judge).
+    lost : Series, optional
+        MRR lost per ``account_id``, used as given (0 where missing) for every tiered
+        account, churned or not: e.g. MRR then − min(MRR now, MRR then) over a retention
+        base (churn plus contraction, so the tiers' total over their MRR is 1 − GRR).
 
     Returns
     -------
     DataFrame indexed by tier (pyramid order): ``accounts``, ``share_accounts``, ``mrr``
     (money/month of the tier's accounts), ``share_mrr``, ``churned_accounts``, ``churn_rate``
     (churned / accounts) with a 95% Wilson interval ``churn_rate_low``/``churn_rate_high``,
-    ``mrr_lost`` (``lost_mrr`` from the churn table when given, else the churned accounts'
-    MRR), ``share_mrr_lost`` (of all MRR lost), ``mrr_churn_rate`` (mrr_lost / mrr) and
+    ``mrr_lost`` (``lost`` when given, else ``lost_mrr`` from the churn table when given,
+    else the churned accounts' MRR), ``share_mrr_lost`` (of all MRR lost),
+    ``mrr_churn_rate`` (mrr_lost / mrr) and
     ``small_sample``. Shares are of the tiered total.
     """
     t = tiers.dropna()
@@ -265,8 +276,11 @@ def tier_concentration(
     if mrr is None:
         mrr = account_mrr(acc.reset_index()).set_axis(acc.index)
     mrr = mrr.astype(float).reindex(t.index)
-    is_churned, lost = _churn_of(acc, t.index, churned, window)
-    lost = lost.where(lost.notna(), mrr.where(is_churned)).where(is_churned, 0.0)
+    is_churned, recorded = _churn_of(acc, t.index, churned, window)
+    if lost is None:
+        lost = recorded.where(recorded.notna(), mrr.where(is_churned)).where(is_churned, 0.0)
+    else:
+        lost = lost.astype(float).reindex(t.index).fillna(0.0)
     frame = pd.DataFrame({"tier": t.astype(object), "mrr": mrr, "churned": is_churned,
                           "lost": lost})
     order = list(tiers.cat.categories) if isinstance(tiers.dtype, pd.CategoricalDtype) else (
@@ -323,3 +337,21 @@ def _churn_of(
         lost = number_column(events, "lost_mrr").groupby(events["account_id"]).sum(min_count=1)
         return flag, lost.reindex(ids).astype(float)
     return flag, nan
+
+
+def value_history_gaps(day: DateLike, **inputs: pd.DataFrame | None) -> list[str]:
+    """The value inputs supplied (``mrr=``, ``usage=``, ``csm_inputs=``: canonical tables,
+    None when not sent) with no record on or before ``day``: tiers computed for that day
+    would take today's values for them, so a tier comparison with ``day`` would show
+    stability the data cannot support. An empty list means each input has history then.
+    Dates are ``month`` (``mrr``, ``usage``) or ``date`` (``csm_inputs``)."""
+    day = as_timestamp(day)
+    gaps = []
+    for name, table in inputs.items():
+        if table is None:
+            continue
+        column = "month" if "month" in table else "date"
+        dates = date_column(table, column) if len(table) else pd.Series(dtype="datetime64[ns]")
+        if not (dates <= day).any():
+            gaps.append(name)
+    return gaps

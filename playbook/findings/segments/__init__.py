@@ -57,6 +57,7 @@ from playbook.findings.segments.relationships import (
 from playbook.findings.segments.value import (
     pyramid_title,
     stability_title,
+    stability_unavailable,
     tier_leak_title,
     tier_stability,
     tier_table,
@@ -74,4 +75,5 @@ __all__ = [
     "signal_title", "stability_title", "stage_churn", "stage_churn_title", "stuck_table",
     "stuck_title", "tier_leak_title", "tier_stability", "tier_table",
     "too_few_measures_sentence", "value_pyramid", "weights_sentence",
+    "stability_unavailable",
 ]

@@ -36,12 +36,13 @@ def value_pyramid(conc: pd.DataFrame, *, method: str) -> ExhibitSpec:
               f"value beyond revenue); weights and {how} from params.")
 
 
-def tier_leak_title(conc: pd.DataFrame) -> str:
+def tier_leak_title(conc: pd.DataFrame, window: str = "trailing 12 months") -> str:
     """Rule: name the tier losing the largest share of MRR; call it 'the middle of the base'
-    when it is neither the top nor the bottom tier (domain.md: the middle leaks most)."""
+    when it is neither the top nor the bottom tier (domain.md: the middle leaks most).
+    ``window`` is the window's label ("trailing 11 months")."""
     lost = conc["share_mrr_lost"] if "share_mrr_lost" in conc else pd.Series(dtype=float)
     if lost.dropna().empty or lost.fillna(0).sum() == 0:
-        return "No MRR was lost to churn in any value tier over the last 12 months"
+        return f"No MRR was lost in any value tier over the {window}"
     leak = lost.idxmax()
     middle = leak not in (conc.index[0], conc.index[-1])
     where = f"the middle of the base ({leak} tier)" if middle else f"the {leak} tier"
@@ -49,25 +50,55 @@ def tier_leak_title(conc: pd.DataFrame) -> str:
             f"{tf.pct(conc.loc[leak, 'churn_rate'], 0)} of those accounts churning")
 
 
-def tier_table(conc: pd.DataFrame, currency: str) -> ExhibitSpec:
+def tier_table(conc: pd.DataFrame, currency: str, basis: Mapping[str, Any]) -> ExhibitSpec:
+    """Accounts, MRR, logo churn and lost MRR per value tier of the trailing window's base.
+
+    ``basis``: ``label`` (the window in words), ``base_month`` and ``end_month`` (dates) and
+    ``unscored`` (base accounts without a value score then, placed in the bottom tier)."""
     t = conc[["accounts", "share_accounts", "mrr", "share_mrr", "churn_rate", "mrr_lost",
               "share_mrr_lost"]]
     t = t.reset_index().rename(columns={
         t.index.name or "index": "tier", "share_accounts": "% accounts",
         "mrr": f"MRR ({currency})", "share_mrr": "% MRR", "churn_rate": "logo churn",
         "mrr_lost": f"MRR lost ({currency})", "share_mrr_lost": "% of MRR lost"})
+    base, end = tf.month(basis["base_month"]), tf.month(basis["end_month"])
+    if basis.get("from_mrr", True):
+        notes = (f"The base of the {basis['label']}: accounts paying in {base}, tiered as of "
+                 f"then; MRR = their MRR in {base}; logo churn = not paying in {end}; MRR "
+                 "lost = the MRR of those that left plus the contraction of those that "
+                 "stayed, so lost MRR over MRR is the gross revenue churn (1 - GRR).")
+    else:
+        notes = (f"No MRR history: accounts active at the end of {base} by the accounts "
+                 f"table's dates, tiered as of then; MRR = today's MRR in the accounts table; "
+                 f"logo churn = a churn date by the end of {end}; MRR lost = the MRR of "
+                 "those that left.")
+    unscored = int(basis.get("unscored") or 0)
+    if unscored:
+        notes += (f" {tf.plural(unscored, 'account')} without a value score then "
+                  f"{'is' if unscored == 1 else 'are'} placed in the bottom tier.")
     small = conc.index[conc.get("small_sample", pd.Series(False, index=conc.index))]
-    notes = "MRR as of 12 months ago; MRR lost as recorded on the churn events."
     if len(small):
         notes += f" Fewer than 30 accounts in: {', '.join(map(str, small))} (too small to judge)."
     return ExhibitSpec(
-        t, tier_leak_title(conc),
-        "Accounts, MRR and churn per value tier (tiers as of 12 months ago), trailing 12 "
-        "months", "accounts, mrr, churn_events", n=int(conc["accounts"].sum()),
+        t, tier_leak_title(conc, basis["label"]),
+        f"Accounts, MRR and churn per value tier (tiers as of {base}), {basis['label']}",
+        "accounts, mrr", n=int(conc["accounts"].sum()),
         notes=notes,
         formats={"% accounts": "{:.0%}", "% MRR": "{:.0%}", "logo churn": "{:.1%}",
                  f"MRR ({currency})": "{:,.0f}", f"MRR lost ({currency})": "{:,.0f}",
                  "% of MRR lost": "{:.0%}"})
+
+
+def stability_unavailable(gaps: list[str], since: Any) -> str:
+    """One line instead of the tier-stability exhibit when the value inputs ``gaps``
+    (:func:`playbook.analyses.segments.value_history_gaps`) hold no record on or before
+    ``since``: tiers then would be today's tiers, and 'stable' would be an artefact."""
+    names = {"mrr": "the MRR history", "usage": "usage", "csm_inputs": "the CSM inputs"}
+    listed = [names.get(g, g) for g in gaps]
+    what = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    return (f"Tier stability is not shown: {what} start after {day_text(since)}, so tiers "
+            "on that date cannot be measured. Value inputs dated on or before it (MRR, usage "
+            "and CSM inputs as they were then) would show how many accounts keep their tier.")
 
 
 def stability_title(stab: Mapping[str, Any], stable_share: float, since: Any) -> str:
