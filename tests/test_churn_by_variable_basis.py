@@ -305,7 +305,8 @@ def test_tier_churn_weights_to_the_headline_logo_churn_and_base_mrr():
 def test_tier_table_says_its_basis_and_window():
     conc = pd.DataFrame({"accounts": [3, 9], "share_accounts": [0.25, 0.75],
                          "mrr": [3300.0, 4500.0], "share_mrr": [0.42, 0.58],
-                         "churn_rate": [2 / 3, 4 / 9], "mrr_lost": [2200.0, 1600.0],
+                         "churned_accounts": [2, 4], "churn_rate": [2 / 3, 4 / 9],
+                         "mrr_lost": [2200.0, 1600.0],
                          "share_mrr_lost": [0.58, 0.42], "small_sample": [True, True]},
                         index=pd.Index(["high", "low"], name="tier"))
     basis = {"label": "trailing 11 months", "base_month": pd.Timestamp("2024-01-01"),
@@ -338,3 +339,15 @@ def test_tier_stability_needs_value_inputs_dated_at_the_comparison_date():
     assert line.startswith("Tier stability is not shown: the MRR history and usage start "
                            "after 30 Jun 2024")
     assert "stable" not in line.replace("stability", "")
+
+
+def test_tier_leak_title_quotes_no_rate_for_a_tier_too_small_to_judge():
+    conc = pd.DataFrame({"accounts": [28, 256], "churned_accounts": [13, 45],
+                         "churn_rate": [13 / 28, 45 / 256], "share_mrr_lost": [0.42, 0.58],
+                         "small_sample": [True, False]},
+                        index=pd.Index(["high", "low"], name="tier"))
+    assert segment_story.tier_leak_title(conc) == (
+        "Most lost MRR comes from the low tier: 58% of it, with 18% of those accounts churning")
+    small = conc.assign(share_mrr_lost=[0.58, 0.42])
+    assert segment_story.tier_leak_title(small) == (
+        "Most lost MRR comes from the high tier: 58% of it; 13 of its 28 accounts left")

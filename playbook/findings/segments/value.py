@@ -38,7 +38,8 @@ def value_pyramid(conc: pd.DataFrame, *, method: str) -> ExhibitSpec:
 
 def tier_leak_title(conc: pd.DataFrame, window: str = "trailing 12 months") -> str:
     """Rule: name the tier losing the largest share of MRR; call it 'the middle of the base'
-    when it is neither the top nor the bottom tier (domain.md: the middle leaks most).
+    when it is neither the top nor the bottom tier (domain.md: the middle leaks most); its
+    churn rate is quoted only when the tier is large enough to judge (else the counts).
     ``window`` is the window's label ("trailing 11 months")."""
     lost = conc["share_mrr_lost"] if "share_mrr_lost" in conc else pd.Series(dtype=float)
     if lost.dropna().empty or lost.fillna(0).sum() == 0:
@@ -46,8 +47,12 @@ def tier_leak_title(conc: pd.DataFrame, window: str = "trailing 12 months") -> s
     leak = lost.idxmax()
     middle = leak not in (conc.index[0], conc.index[-1])
     where = f"the middle of the base ({leak} tier)" if middle else f"the {leak} tier"
-    return (f"Most lost MRR comes from {where}: {tf.pct(lost[leak], 0)} of it, with "
-            f"{tf.pct(conc.loc[leak, 'churn_rate'], 0)} of those accounts churning")
+    head = f"Most lost MRR comes from {where}: {tf.pct(lost[leak], 0)} of it"
+    if bool(conc.get("small_sample", pd.Series(False, index=conc.index))[leak]):
+        # too few accounts for a rate: the counts, not a percentage
+        return (f"{head}; {int(conc.loc[leak, 'churned_accounts']):,} of its "
+                f"{int(conc.loc[leak, 'accounts']):,} accounts left")
+    return f"{head}, with {tf.pct(conc.loc[leak, 'churn_rate'], 0)} of those accounts churning"
 
 
 def tier_table(conc: pd.DataFrame, currency: str, basis: Mapping[str, Any]) -> ExhibitSpec:
