@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.columns import header_key, needed_columns
 from playbook.config import Params
@@ -112,7 +113,8 @@ def values_from_accounts(tables: dict[str, pd.DataFrame], params: Params,
                        f"({found:,} of {n:,} rows)")
             if found < n:
                 missing = frame.loc[values.isna(), "account_id"]
-                log.add(table, "warning", message + f"; {n - found:,} row(s) left blank (the "
+                log.add(table, "warning", message + f"; {tf.plural(n - found, 'row')} left "
+                                                    "blank (the "
                         f"account is not in the accounts table or its {source} is blank)",
                         count=n - found, examples=missing.tolist(),
                         affects=list(TABLES[table].used_by))
@@ -290,7 +292,7 @@ def _unique_keys(table: str, key: str, other: pd.DataFrame, rh: str, brought: di
     rows = rows.loc[rows.index.notna()]
     exact = _exact_dups(rows, brought)
     if exact.any():
-        log.add(table, "info", f"{key}: {int(exact.sum()):,} exact duplicate row(s) of "
+        log.add(table, "info", f"{key}: {tf.plural(int(exact.sum()), 'exact duplicate row')} of "
                 f"{other_path.name} dropped before joining", count=int(exact.sum()),
                 examples=rows.loc[exact, LINE].tolist())
         rows = rows.loc[~exact]
@@ -299,7 +301,8 @@ def _unique_keys(table: str, key: str, other: pd.DataFrame, rh: str, brought: di
         keys = rows.index[dup].unique().tolist()
         raise DataError([DataIssue(
             table, relative_name(other_path), rh,
-            f"{len(keys):,} value(s) of '{rh}' appear on more than one row of "
+            f"{tf.plural(len(keys), 'value')} of '{rh}' {tf.noun(len(keys), 'appears', 'appear')} "
+            "on more than one row of "
             f"{other_path.name} with different contents: the join {key} would give a row of "
             f"the table several matches (one-to-many)",
             f"each '{rh}' once in {other_path.name} (a one-to-one or many-to-one join)",
@@ -322,14 +325,14 @@ def _log_join(table: str, key: str, join: JoinParams, path: Path, other_path: Pa
     """One note per join: rows matched, rows unmatched (with examples), unused rows."""
     n, hits = len(raw), int(matched.sum())
     on = f"'{lh}'" if lh == rh else f"'{lh}' = '{rh}'"
-    text = (f"{key}: {other_path.name} joined to {path.name} on {on}: {hits:,} of {n:,} "
-            "row(s) matched")
+    text = (f"{key}: {other_path.name} joined to {path.name} on {on}: {hits:,} of "
+            f"{tf.plural(n, 'row')} matched")
     if n - hits:
         fate = ("kept with the joined columns blank" if join.how == "left" else
                 "dropped (how: inner)")
         text += f"; {n - hits:,} did not and were {fate}"
     if unused_right:
-        text += f"; {unused_right:,} row(s) of {other_path.name} matched no row"
+        text += f"; {tf.plural(unused_right, 'row')} of {other_path.name} matched no row"
     if skipped:
         text += (f"; not brought (already in {path.name}): {', '.join(skipped[:8])}"
                  + (", …" if len(skipped) > 8 else ""))
@@ -380,11 +383,12 @@ def filter_rows(table: str, spec: TableSpec, raw: pd.DataFrame, path: Path, i: i
         said = {"equals": "equals", "in": "is one of", "not_in": "is not one of"}[op] + \
             f" {shown}"
     n, kept = len(raw), int(keep.sum())
-    message = f"{key}: rows where '{header}' {said}: {kept:,} of {n:,} row(s) kept"
+    message = f"{key}: rows where '{header}' {said}: {kept:,} of {tf.plural(n, 'row')} kept"
     never = [v for v in values if not lower.eq(v).any()]
     if n and (never or kept == 0):
         present = text.dropna().value_counts().index[:10].tolist()
-        detail = (f"; value(s) never found in the column: {never}" if never else "")
+        detail = (f"; {tf.noun(len(never), 'value')} never found in the column: {never}"
+                  if never else "")
         log.add(table, "warning", message + detail + f" (values present: {present})",
                 count=n - kept, examples=present, affects=list(spec.used_by))
     else:
@@ -530,7 +534,8 @@ def _months_before(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFra
                f"({ok:,} of {n:,} rows)")
     if ok < n:
         bad = values.isna()
-        log.add(table, "warning", message + f"; {n - ok:,} row(s) left blank ('{month_header}'"
+        log.add(table, "warning", message + f"; {tf.plural(n - ok, 'row')} left blank "
+                                            f"('{month_header}'"
                 f" blank or not a whole number from 0 to {MAX_MONTHS}, or no date)",
                 count=n - ok, examples=raw.loc[bad, LINE].tolist(),
                 affects=list(spec.used_by))

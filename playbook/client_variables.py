@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.columns import header_key
 from playbook.config import Params
@@ -82,14 +83,17 @@ def _numeric_variable(name: str, key: str, raw: pd.DataFrame, header: str, tp: T
     if bad.any() and int(bad.sum()) > params.data.max_rejected_share * max(filled, 1):
         return values, DataIssue(
             name, relative_name(path), header, f"variables.{key} is declared numeric but "
-            f"{int(bad.sum())} of {filled} value(s) are not numbers",
+            f"{int(bad.sum())} of {tf.plural(filled, 'value')} "
+            f"{tf.noun(int(bad.sum()), 'is not a number', 'are not numbers')}",
             f"numbers written with the decimal mark '{tp.decimal}'",
             f"Declare variables.{key}.kind: categorical if the column holds labels, or "
             f"set tables.{name}.decimal/thousands to the file's number format.",
             raw.loc[bad, LINE].tolist(), raw.loc[bad, header].tolist(), int(bad.sum()))
     if bad.any():
-        log.add(name, "warning", f"{header} (variables.{key}): {int(bad.sum())} value(s) "
-                "are not numbers; set to blank", count=int(bad.sum()),
+        log.add(name, "warning", f"{header} (variables.{key}): "
+                f"{tf.plural(int(bad.sum()), 'value')} "
+                f"{tf.noun(int(bad.sum()), 'is not a number', 'are not numbers')}; set to blank",
+                count=int(bad.sum()),
                 examples=raw.loc[bad, LINE].tolist(), affects=["reasons", "drivers"])
     return values, None
 

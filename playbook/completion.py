@@ -252,8 +252,9 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
                                                                dtype=object),
             "lost_mrr": churned["account_id"].map(life["last_mrr"]).to_numpy(dtype=float)})
         if len(churned):
-            log.add("churn_events", "warning", f"no churn table: {len(churned):,} churn "
-                    "event(s) synthesised from billing with the reason 'unknown' (date and "
+            log.add("churn_events", "warning", "no churn table: "
+                    f"{tf.plural(len(churned), 'churn event')} synthesised from billing with "
+                    "the reason 'unknown' (date and "
                     "lost MRR from billing); why customers leave cannot be analysed",
                     count=len(churned), affects=["reasons"])
     return acc

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.columns import header_key
 from playbook.config_tables import TableParams
@@ -149,10 +150,12 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
                          "Export the events again (Parquet or CSV UTF-8) and check the file is "
                          "complete (not cut off by a download or a copy).") from None
     if rejected:
-        log.add(name, "warning", f"{rejected:,} of {read:,} usage event(s) have no usable "
+        log.add(name, "warning", f"{rejected:,} of {tf.plural(read, 'usage event')} "
+                f"{tf.noun(rejected, 'has', 'have')} no usable "
                 "account or date; not counted", count=rejected, affects=list(
                     TABLES[name].used_by))
-    log.add(name, "info", f"{read - rejected:,} usage event(s) aggregated to {len(frame):,} "
+    log.add(name, "info", f"{tf.plural(read - rejected, 'usage event')} aggregated to "
+                          f"{len(frame):,} "
             "account-months (active users: " + ("distinct users" if "user_id" in tp.columns
                                                 else "events") + "; key actions: events)",
             count=read - rejected)

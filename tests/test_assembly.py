@@ -116,8 +116,8 @@ def test_a_snapshot_export_runs_from_raw_files_and_params_alone(snapshot: Path):
                       ("conversion: month = the as-of date (2024-06-30)",),
                       ("conversion: churn_date = the as-of date",),
                       ("conversion: lost_mrr = accounts.mrr", "13 of 13"),
-                      ("tables.mrr.filter[0]", "27 of 40 row(s) kept"),
-                      ("tables.churn_events.filter[0]", "13 of 40 row(s) kept")):
+                      ("tables.mrr.filter[0]", "27 of 40 rows kept"),
+                      ("tables.churn_events.filter[0]", "13 of 40 rows kept")):
         assert note(data, *fragments).severity == "info"
     # the columns the assembly used are not reported as unused
     unused = data.quality.load_of("accounts").unmapped_columns
@@ -150,8 +150,8 @@ def test_a_one_to_one_join_brings_the_other_files_columns(root: Path):
     acc = data["accounts"].set_index("account_id")
     assert acc["region"].to_dict() == {a: r for a, r, _ in REGIONS}
     assert note(data, "tables.accounts.join[0]", "regions.csv joined to accounts.csv on "
-                "'Account ID' = 'acct'", "40 of 40 row(s) matched").severity == "info"
-    assert note(data, "1 exact duplicate row(s) of regions.csv dropped").severity == "info"
+                "'Account ID' = 'acct'", "40 of 40 rows matched").severity == "info"
+    assert note(data, "1 exact duplicate row of regions.csv dropped").severity == "info"
     assert not [n for n in data.quality.notes if "regions.csv is not used" in n.message]
     assert "Plan" in data.quality.load_of("accounts").unmapped_columns
 
@@ -175,8 +175,8 @@ def test_a_many_to_one_join_looks_up_each_rows_key(root: Path):
     want = churn.set_index("account_id")["reason_code"].map(words)
     assert events["reason_text"].sort_index().to_dict() == want.sort_index().to_dict()
     assert len(churn) == 10 and churn["reason_code"].nunique() == 3  # many rows per code
-    n = note(data, "reason_codes.csv joined", "10 of 10 row(s) matched",
-             "1 row(s) of reason_codes.csv matched no row")
+    n = note(data, "reason_codes.csv joined", "10 of 10 rows matched",
+             "1 row of reason_codes.csv matched no row")
     assert n.severity == "info"
 
 
@@ -184,7 +184,7 @@ def test_a_one_to_many_join_stops_the_run_naming_file_key_and_values(root: Path)
     rows = [*REGIONS, ("A005", "West", "P9"), ("A012", "West", "P9")]
     write(root, with_regions(rows))
     out = stopped()
-    for fragment in ("data/t/regions.csv", "column 'acct'", "2 value(s) of 'acct' appear on "
+    for fragment in ("data/t/regions.csv", "column 'acct'", "2 values of 'acct' appear on "
                      "more than one row of regions.csv", "tables.accounts.join[0]",
                      "one-to-many", "'A005'", "'A012'", "Remove or merge the duplicate rows"):
         assert fragment in out, out
@@ -197,8 +197,8 @@ def test_unmatched_rows_are_counted_and_kept_or_dropped(root: Path):
     acc = data["accounts"].set_index("account_id")
     assert acc.loc[["A001", "A002", "A003"], "region"].isna().all()
     assert len(acc) == 40
-    n = note(data, "37 of 40 row(s) matched", "3 did not and were kept with the joined "
-             "columns blank", "2 row(s) of regions.csv matched no row")
+    n = note(data, "37 of 40 rows matched", "3 did not and were kept with the joined "
+             "columns blank", "2 rows of regions.csv matched no row")
     assert n.severity == "warning" and n.count == 3
     assert n.examples == ["A001", "A002", "A003"] and "segments" in n.affects
 
@@ -260,7 +260,7 @@ def test_filters_keep_the_rows_the_vocabulary_says(root: Path, filters, keep):
     want = churn.loc[keep(churn["Kind"]), "account_id"]
     assert 0 < len(want) < len(churn)
     assert sorted(data["churn_events"]["account_id"]) == sorted(want)
-    n = note(data, f"tables.churn_events.filter[{len(filters) - 1}]", "row(s) kept")
+    n = note(data, f"tables.churn_events.filter[{len(filters) - 1}]", "rows kept")
     assert n.severity == "info" and n.count == len(want)
 
 
@@ -268,7 +268,7 @@ def test_a_filter_value_that_never_occurs_is_a_warning_naming_the_values(root: P
     write(root, with_kind({"column": "Kind", "equals": "Canceled"}))
     data = loaded()
     assert len(data["churn_events"]) == 0
-    n = note(data, "tables.churn_events.filter[0]", "0 of 10 row(s) kept",
+    n = note(data, "tables.churn_events.filter[0]", "0 of 10 rows kept",
              "never found in the column: ['canceled']", "Cancelled", "Paused")
     assert n.severity == "warning" and "reasons" in n.affects
 
@@ -309,7 +309,7 @@ def test_months_before_counts_back_from_a_date_column(root: Path):
     assert got.to_dict() == want
     assert got["A002"] == pd.Timestamp("2024-02-29")  # 31 March minus a month
     n = note(data, "conversion: start_date = 'Snapshot' minus the months in 'Tenure'",
-             "37 of 40 rows", "3 row(s) left blank")
+             "37 of 40 rows", "3 rows left blank")
     assert n.severity == "warning" and n.examples == ["6", "11", "16"]
 
 

@@ -330,7 +330,7 @@ def test_text_declared_numeric_and_identifier_declared_categorical_are_refused(
         client_factory):
     with pytest.raises(DataError) as err:
         load(client_factory, params_with(plan={"column": "Contract", "kind": "numeric"}))
-    assert "variables.plan is declared numeric but 400 of 400 value(s) are not numbers" in \
+    assert "variables.plan is declared numeric but 400 of 400 values are not numbers" in \
         str(err.value)
     with pytest.raises(DataError) as err:
         load(client_factory, params_with(who={"column": "Customer ID", "kind": "categorical"}))

@@ -162,7 +162,7 @@ def test_checks_report_the_short_history_rule() -> None:
                pd.Timestamp("2024-03-29"), "lookback_days": 180, "excluded": 463,
                "kept": 1803, "excluded_not_renewed": 91}
     rows = story.check_rows(_model(MIXED), {}, history).set_index("check")
-    assert rows.loc["History before the data", "found"].startswith("463 decision(s)")
+    assert rows.loc["History before the data", "found"].startswith("463 decisions")
     sentence = story.history_sentence(history, 2266)
     assert sentence.startswith("463 of 2,266 renewal decisions (91 of them non-renewals) "
                                "are left out")
@@ -259,7 +259,7 @@ def test_cox_title_rules() -> None:
     contra = _compare([both, "both significant, opposite directions"], [True, True],
                       [True, False])
     assert story.cox_title(contra).startswith(
-        "The survival model contradicts the logistic model on 1 driver(s): F1")
+        "The survival model contradicts the logistic model on 1 driver: F1")
     none = _compare(["neither significant"], [False], [True])
     assert story.cox_title(none) == "Neither model finds a significant driver of churn"
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
 from playbook.analyses.variables import Variable
 
@@ -115,7 +116,8 @@ def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
         n_fill = int(contract.isna().sum())
         contract = contract.fillna(pd.to_numeric(joined["arr"], errors="coerce").astype(float))
         report["notes"].append(
-            f"contract_value of {n_fill} decision(s) is accounts.arr, a current snapshot (for "
+            f"contract_value of {tf.plural(n_fill, 'decision')} is accounts.arr, a current "
+            "snapshot (for "
             "churned accounts possibly their last or zero ARR)."
         )
     if contract.notna().any():

@@ -24,6 +24,7 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationWarning,
 )
 
+from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
@@ -412,7 +413,8 @@ def _limit_to_events(
     info["removed"] = [f for f in features if f not in kept]
     info["value_after"] = minority / max(used, 1)
     checks["warnings"].append(
-        msg + f": kept the {len(kept)} feature(s) with the smallest univariate p-values "
+        msg + f": kept the {tf.plural(len(kept), 'feature')} with the smallest univariate "
+        "p-values "
         f"({', '.join(kept)}); removed {', '.join(info['removed'])}. Intervals and p-values "
         "after this selection are optimistic."
     )

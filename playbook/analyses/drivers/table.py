@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric, has_values
 from playbook.analyses.drivers.features import (
     TICKET_WINDOW_DAYS,
@@ -201,7 +202,8 @@ def modelling_table(
         report["cutoff_capped_at_as_of"] = int(late.sum())
         if late.any():
             report["notes"].append(
-                f"{int(late.sum())} decision(s) are less than {cutoff_days} days away: their "
+                f"{tf.plural(int(late.sum()), 'decision')} {tf.noun(int(late.sum()), 'is', 'are')} "
+                f"less than {cutoff_days} days away: their "
                 "features are measured at the as-of date instead."
             )
     builders = [
@@ -223,7 +225,8 @@ def modelling_table(
     )
     if report["cutoff_before_start"]:
         report["notes"].append(
-            f"{report['cutoff_before_start']} decision(s) have a cut-off before the account "
+            f"{tf.plural(report['cutoff_before_start'], 'decision')} "
+            f"{tf.noun(report['cutoff_before_start'], 'has', 'have')} a cut-off before the account "
             "started (tenure_years < 0): features there describe a customer not yet live."
         )
     return table.reset_index(drop=True), report

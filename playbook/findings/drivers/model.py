@@ -229,14 +229,15 @@ def check_rows(model: Any, built: dict, history: dict | None = None,
     missing = int(c.get("rows_dropped_missing") or 0)
     rows.append({
         "check": "Missing feature values",
-        "found": f"{tf.count(missing)} decision(s) lack a feature value",
+        "found": (f"{tf.plural(missing, 'decision')} "
+                  f"{tf.noun(missing, 'lacks', 'lack')} a feature value"),
         "action": "left out" if missing else "none needed",
         "flag": False,
     })
     if history and history.get("data_start") is not None:
         rows.append({
             "check": "History before the data",
-            "found": (f"{tf.count(history['excluded'])} decision(s) with a cut-off before "
+            "found": (f"{tf.plural(history['excluded'], 'decision')} with a cut-off before "
                       f"{pd.Timestamp(history['first_cutoff']):%d %b %Y} would need data "
                       f"from before {pd.Timestamp(history['data_start']):%b %Y}"),
             "action": "left out" if history["excluded"] else "none needed",

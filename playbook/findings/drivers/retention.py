@@ -103,7 +103,7 @@ def cox_title(compare: pd.DataFrame, cox: dict | None = None) -> str:
     if len(contra):
         names = ", ".join(label(t) for t in contra.index)
         return (f"The survival model contradicts the logistic model on {len(contra)} "
-                f"driver(s): {names}")
+                f"{tf.noun(len(contra), 'driver')}: {names}")
     if logit_sig.empty:
         return "Neither model finds a significant driver of churn"
     confirmed = int((logit_sig["verdict"] == "both significant, same direction").sum())
