@@ -24,6 +24,7 @@ import pandas as pd
 from playbook import session
 from playbook.analyses import backtest, clv, health, segments, variables
 from playbook.analyses.drivers import flag_expected_losses
+from playbook.analyses.segments.lifecycle import adopting_unmeasured
 from playbook.evidence import need
 from playbook.findings import drivers as driver_story
 from playbook.findings import segments as story
@@ -107,7 +108,8 @@ if staged:
     stage_table = segments.stage_summary(stages, segments.time_in_stage(history))
     nb.record("lifecycle", stage_table.reset_index())
     nb.show(story.lifecycle(stage_table, lc.history_months,
-                            onboarding_measured=has_onboarding))
+                            onboarding_measured=has_onboarding,
+                            unmeasured=adopting_unmeasured(stages, d.get("usage"), nb.as_of)))
 
 # %%
 if staged:

@@ -21,6 +21,7 @@ import pytest
 
 from playbook import paths
 from playbook.analyses import health
+from playbook.analyses.segments.lifecycle import LIFECYCLE_STAGES, adopting_unmeasured
 from playbook.evidence import check, need, source_line
 from playbook.findings import segments as story
 
@@ -234,3 +235,42 @@ def test_a_one_month_snapshot_shows_one_box_under_cohort_retention(client_factor
     assert len(boxes) == len(set(boxes))
     sections = [s["section"] for s in findings["sections_skipped"]]
     assert len(sections) == len(set(sections)) and "cohort retention" in sections
+
+
+# --------------------------------------------------------------------------- said, not assumed
+def test_adopting_accounts_without_usage_are_said_to_be_unmeasured():
+    stages = pd.Series(pd.Categorical(["Adopting", "Adopting", "Adopting", "Expanding"],
+                                      categories=LIFECYCLE_STAGES, ordered=True),
+                       index=pd.Index(["a", "b", "c", "d"], name="account_id"))
+    usage = pd.DataFrame({"account_id": ["a", "b", "d"], "month": pd.Timestamp("2024-11-01"),
+                          "active_users": [2, 3, np.nan], "licensed_seats": [10, np.nan, 5]})
+    # a is measured (depth 0.2); b has no seats, c no usage row: use not measured
+    assert adopting_unmeasured(stages, usage, "2024-12-31") == 2
+    summary = pd.DataFrame({"accounts": [0, 3, 0, 1, 0]},
+                           index=pd.Index(LIFECYCLE_STAGES, name="stage"))
+    spec = story.lifecycle(summary, 24, onboarding_measured=False, unmeasured=2)
+    assert "2 accounts in 'Adopting' have no usage data" in spec.notes
+    assert "'Onboarding' stage is not shown: it needs the onboarding table" in spec.notes
+    assert spec.title == "Most accounts are 'Adopting' (75%)"
+    labels = [t.get_text() for t in spec.content.axes[0].get_yticklabels()]
+    assert "Onboarding" not in labels and "Adopting" in labels
+
+
+def test_the_renewal_flag_is_undecided_without_renewal_dates():
+    accounts = pd.DataFrame({"account_id": ["a", "b"], "start_date": pd.Timestamp("2023-01-01"),
+                             "status": "active", "renewal_date": pd.NaT})
+    contacts = pd.DataFrame({"contact_id": ["c1", "c2"], "account_id": ["a", "b"],
+                             "role": "executive", "seniority": "vp",
+                             "relationship_strength": "strong"})
+    touches = pd.DataFrame({"account_id": ["a"], "contact_id": ["c1"],
+                            "date": pd.Timestamp("2024-01-05"), "type": "call"})
+    flags = health.relationship_flags(
+        accounts, contacts, touches, None, as_of="2024-12-31", exec_days=90, user_days=30,
+        renewal_horizon_days=90, strong_exec_enterprise=2, strong_exec_smb=1,
+        enterprise_segments=("Enterprise",), usage_drop_share=0.3, strong_adoption_depth=0.7)
+    assert flags["flag_renewal_no_exec"].isna().all()  # not False: no renewal date known
+    summary = health.flag_summary(flags, accounts, pd.Series([100.0, 200.0], index=["a", "b"]))
+    spec = story.flags_table(summary, flags, pd.Series([100.0, 200.0], index=["a", "b"]),
+                             "USD")
+    assert "The renewal flag could not be decided: the accounts carry no renewal date" in (
+        spec.notes)

@@ -372,7 +372,9 @@ def relationship_flags(
         Active users fell by at least ``usage_drop_share`` over 3 months and no user
         touch in the last ``user_days`` days: emergency help.
 
-    The two usage flags use three-valued logic: without usage data a flag is ``<NA>``
+    Without any renewal date in ``accounts`` (none is known), ``flag_renewal_no_exec`` is
+    ``<NA>`` for every account. The two usage flags use three-valued logic: without usage
+    data a flag is ``<NA>``
     unless its other condition already rules it out (e.g. the account has a strong user
     relationship, so ``flag_adoption_no_users`` is False either way).
     """
@@ -401,7 +403,9 @@ def relationship_flags(
     due = (out["renewal_date"] >= as_of) & (
         out["renewal_date"] <= as_of + pd.Timedelta(days=renewal_horizon_days))
     no_exec = ~(out["days_since_exec_contact"] <= exec_days)
-    out["flag_renewal_no_exec"] = (due & no_exec).astype("boolean")
+    # without any renewal date no renewal is known to be due: undecided, not "no flag"
+    out["flag_renewal_no_exec"] = _nullable(due & no_exec, pd.Series(
+        out["renewal_date"].isna().all(), index=ids))
     needed = np.where(out["enterprise"], strong_exec_enterprise, strong_exec_smb)
     out["flag_single_threaded"] = pd.array(out["strong_exec_relationships"] < needed,
                                            dtype="boolean")

@@ -111,6 +111,16 @@ def _onboarded(
 
 
 
+def adopting_unmeasured(stages: pd.Series, usage: pd.DataFrame | None, as_of: DateLike
+                        ) -> int:
+    """Accounts in 'Adopting' with no usage depth on ``as_of`` (no usage row, or no active
+    users or licensed seats in their latest month): placed there because their use is not
+    measured, which an exhibit of the stages must say."""
+    adopting = stages.index[(stages.astype(object) == LIFECYCLE_STAGES[1]).to_numpy()]
+    depth = usage_snapshot(usage, as_of)["depth"].reindex(adopting)
+    return int(depth.isna().sum())
+
+
 # --------------------------------------------------------------------------- lifecycle over time
 def month_ends(as_of: DateLike, months: int) -> list[pd.Timestamp]:
     """``as_of`` and the ``months`` month-ends before it, oldest first.

@@ -42,14 +42,21 @@ def _months_text(row: pd.Series) -> str:
 
 
 def lifecycle(summary: pd.DataFrame, history_months: int, *,
-              onboarding_measured: bool = True) -> ExhibitSpec:
+              onboarding_measured: bool = True, unmeasured: int = 0) -> ExhibitSpec:
     """Accounts per lifecycle stage. Without onboarding data (``onboarding_measured``
-    False) the Onboarding stage is left out and the notes say what would measure it."""
+    False) the Onboarding stage is left out and the notes say what would measure it;
+    ``unmeasured`` accounts in 'Adopting' have no usage data
+    (:func:`playbook.analyses.segments.lifecycle.adopting_unmeasured`): the notes say so."""
     extra = ""
+    if unmeasured:
+        extra += (f" {tf.plural(unmeasured, 'account')} in '{LIFECYCLE_STAGES[1]}' "
+                  f"{'has' if unmeasured == 1 else 'have'} no usage data: "
+                  f"{'it is' if unmeasured == 1 else 'they are'} there because use is not "
+                  "measured, not because it is shallow.")
     if not onboarding_measured:
         summary = summary.drop(index=LIFECYCLE_STAGES[0], errors="ignore")
-        extra = (f" The '{LIFECYCLE_STAGES[0]}' stage is not shown: it needs the onboarding "
-                 "table (onboarding milestones reached per account).")
+        extra += (f" The '{LIFECYCLE_STAGES[0]}' stage is not shown: it needs the onboarding "
+                  "table (onboarding milestones reached per account).")
     notes = summary.apply(_months_text, axis=1)
     fig, ax = charts.new_figure(0.3 * len(summary) + 0.6)
     charts.ordered_bars(summary["accounts"], ax, annotations=notes)

@@ -46,16 +46,31 @@ def flags_table(summary: pd.DataFrame, flags: pd.DataFrame, mrr: pd.Series,
         "owner with most": summary["owners"].to_numpy(),
         "suggested action": [FLAG_ACTIONS.get(f, "") for f in summary.index],
     })
-    undecided = summary["undecided"].sum() if "undecided" in summary else 0
-    notes = "An account may carry several flags. Thresholds from params (thresholds.*)."
-    if undecided:
-        notes += (f" {undecided:,} flag checks could not be decided for lack of usage data.")
+    notes = ("An account may carry several flags. Thresholds from params (thresholds.*)."
+             + _undecided_note(summary))
     return ExhibitSpec(
         t, flags_title(flags, mrr, currency),
         "Relationship-risk flags of active accounts: accounts, MRR, owners and the action "
         "each calls for, as of the period end", "contacts, touches, usage, accounts",
         n=len(flags), notes=notes,
         formats={f"MRR ({currency})": "{:,.0f}", "% of MRR": "{:.0%}"})
+
+
+def _undecided_note(summary: pd.DataFrame) -> str:
+    """The flag checks left undecided, by the data they lacked: renewal dates for the
+    renewal flag, usage data for the others ("" when every check was decided)."""
+    if "undecided" not in summary:
+        return ""
+    undecided = summary["undecided"].fillna(0).astype(int)
+    renewal = int(undecided.get("flag_renewal_no_exec", 0))
+    usage = int(undecided.sum()) - renewal
+    parts = []
+    if usage:
+        parts.append(f" {usage:,} flag checks could not be decided for lack of usage data.")
+    if renewal:
+        parts.append(" The renewal flag could not be decided: the accounts carry no renewal "
+                     "date.")
+    return "".join(parts)
 
 
 def _flag_list(row: pd.Series) -> str:
