@@ -346,8 +346,8 @@ def test_tier_leak_title_quotes_no_rate_for_a_tier_too_small_to_judge():
                          "churn_rate": [13 / 28, 45 / 256], "share_mrr_lost": [0.42, 0.58],
                          "small_sample": [True, False]},
                         index=pd.Index(["high", "low"], name="tier"))
-    assert segment_story.tier_leak_title(conc) == (
+    assert segment_story.tier_leak_title(conc, "trailing 12 months") == (
         "Most lost MRR comes from the low tier: 58% of it, with 18% of those accounts churning")
     small = conc.assign(share_mrr_lost=[0.58, 0.42])
-    assert segment_story.tier_leak_title(small) == (
+    assert segment_story.tier_leak_title(small, "trailing 12 months") == (
         "Most lost MRR comes from the high tier: 58% of it; 13 of its 28 accounts left")

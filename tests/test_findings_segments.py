@@ -32,11 +32,12 @@ def _conc(lost_share, churn=(0.05, 0.15, 0.18), accounts=(10, 30, 60), small=Fal
 def test_pyramid_and_leak_titles():
     assert story.pyramid_title(_conc([0.1, 0.5, 0.4])) == \
         "The top 10% of accounts hold 50% of MRR"
-    assert story.tier_leak_title(_conc([0.1, 0.5, 0.4])).startswith(
+    assert story.tier_leak_title(_conc([0.1, 0.5, 0.4]), "trailing 9 months").startswith(
         "Most lost MRR comes from the middle of the base (medium tier): 50% of it")
-    assert story.tier_leak_title(_conc([0.1, 0.3, 0.6])).startswith(
+    assert story.tier_leak_title(_conc([0.1, 0.3, 0.6]), "trailing 9 months").startswith(
         "Most lost MRR comes from the low tier: 60%")
-    assert story.tier_leak_title(_conc([0.0, 0.0, 0.0])).startswith("No MRR was lost")
+    assert story.tier_leak_title(_conc([0.0, 0.0, 0.0]), "trailing 9 months") == (
+        "No MRR was lost in any value tier over the trailing 9 months")
 
 
 def test_pyramid_title_skips_an_empty_top_tier():

@@ -36,7 +36,7 @@ def value_pyramid(conc: pd.DataFrame, *, method: str) -> ExhibitSpec:
               f"value beyond revenue); weights and {how} from params.")
 
 
-def tier_leak_title(conc: pd.DataFrame, window: str = "trailing 12 months") -> str:
+def tier_leak_title(conc: pd.DataFrame, window: str) -> str:
     """Rule: name the tier losing the largest share of MRR; call it 'the middle of the base'
     when it is neither the top nor the bottom tier (domain.md: the middle leaks most); its
     churn rate is quoted only when the tier is large enough to judge (else the counts).
