@@ -108,7 +108,7 @@ def test_headcount_title_rules():
         "redeploy before hiring")
     # totals within half an FTE and no tier far off: matches
     assert story.headcount_title(_gap({"high": 2.9, "medium": 1.9, "low": 0.2})).startswith(
-        "Today's 5.0 owners match the 5.1 CSMs")
+        "Today's 5 owners match the 5.1 CSMs")  # people: a whole number
     # short overall
     assert story.headcount_title(_gap({"high": 1.0, "medium": 1.5, "low": 0.3})) == (
         "The touch model needs 5.1 CSMs, 2.3 more than the 2.8 owners today, most of them in "

@@ -27,6 +27,14 @@ def _fte(v: float) -> str:
     return tf.number(v, 1)
 
 
+def _owners(v: float) -> str:
+    """Today's owners: a count of people ("7 owners", "1 owner"); FTE decimals only when
+    the total is not whole."""
+    if float(v).is_integer():
+        return tf.plural(v, "owner")
+    return f"{_fte(v)} owners"
+
+
 def _words(name: str) -> str:
     return str(name).replace("_", " ")
 
@@ -201,13 +209,15 @@ def headcount_title(gap: pd.DataFrame) -> str:
         return (f"The {short} tier is {_fte(s_gap)} CSMs short while the {spare} tier has "
                 f"{_fte(-p_gap)} more than it needs: redeploy before hiring")
     if abs(total["gap"]) < GAP_TOLERANCE:
-        return (f"Today's {_fte(current)} owners match the {_fte(need)} CSMs the touch model "
-                "needs")
+        return (f"Today's {_owners(current)} "
+                f"{'matches' if current == 1 else 'match'} the {_fte(need)} CSMs the touch "
+                "model needs")
     if total["gap"] > 0:
         return (f"The touch model needs {_fte(need)} CSMs, {_fte(total['gap'])} more than the "
-                f"{_fte(current)} owners today, most of them in the {short} tier")
-    return (f"Today's {_fte(current)} owners exceed the {_fte(need)} CSMs the touch model "
-            f"needs by {_fte(-total['gap'])}, most of the spare capacity in the {spare} tier")
+                f"{_owners(current)} today, most of them in the {short} tier")
+    return (f"Today's {_owners(current)} {'exceeds' if current == 1 else 'exceed'} the "
+            f"{_fte(need)} CSMs the touch model needs by {_fte(-total['gap'])}, most of the "
+            f"spare capacity in the {spare} tier")
 
 
 def headcount(gap: pd.DataFrame) -> ExhibitSpec:
