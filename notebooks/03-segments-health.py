@@ -261,16 +261,23 @@ if nb.requires(need("contacts", "relationship_strength", any_of=("role", "senior
 # ## Customer lifetime value
 
 # %%
-clv_table = clv.clv_by_tier(pyramid, leak["churn_rate"], gross_margin=p.clv.gross_margin,
-                            discount_rate=p.clv.discount_rate,
-                            horizon_months=p.clv.horizon_months)
-nb.record("clv_by_tier", clv_table.reset_index())
-nb.show(story.clv_table(clv_table, nb.currency, p.clv.horizon_months))
-nb.say(story.clv_assumptions(gross_margin=p.clv.gross_margin,
-                             discount_rate=p.clv.discount_rate,
-                             horizon_months=p.clv.horizon_months, window=(year_start, nb.as_of),
-                             total=clv_table["clv_total"].sum(min_count=1),
-                             currency=nb.currency))
+c = p.clv  # each tier's churn as in the tier churn exhibit above (the base, by tier then)
+clv_blocked = clv.withheld_inputs(nb.ctx.headline_metrics["withheld"]
+                                  if tier_basis["from_mrr"] else {})
+if clv_blocked:  # MRR or logo churn withheld by the metrics' invariants: no lifetime either
+    nb.note(story.clv_not_shown(clv_blocked))
+else:
+    clv_table = clv.clv_by_tier(pyramid, clv.tier_churn(leak, months=window.months),
+                                gross_margin=c.gross_margin, discount_rate=c.discount_rate,
+                                horizon_months=c.horizon_months, min_churned=c.min_churned,
+                                max_lifetime_months=c.max_lifetime_months)
+    nb.record("clv_by_tier", clv_table.reset_index())
+    nb.show(story.clv_table(clv_table, nb.currency, c.horizon_months, c.max_lifetime_months))
+    nb.say(story.clv_assumptions(gross_margin=c.gross_margin, discount_rate=c.discount_rate,
+                                 horizon_months=c.horizon_months,
+                                 window=(window.base_month, window.end_month),
+                                 months=window.months, min_churned=c.min_churned,
+                                 total=clv.defensible_total(clv_table), currency=nb.currency))
 
 # %% tags=["remove_cell"]
 nb.save()

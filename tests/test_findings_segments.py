@@ -331,11 +331,13 @@ def test_flags_table():
 
 
 # ----------------------------------------------------------------------------- CLV
-def _clv(clv=(870_000.0, 170_000.0, 24_000.0)):
+def _clv(clv=(870_000.0, 170_000.0, 24_000.0), withheld=("", "", ""),
+         simple=(np.nan, 500_000.0, 60_000.0)):
     return pd.DataFrame({"accounts": [10, 30, 60], "arpa": [27_000.0, 6_700.0, 1_000.0],
+                         "base_accounts": [9, 28, 55], "churned": [0, 6, 10],
                          "annual_churn": [0.05, 0.14, 0.18], "survival_end": [0.8, 0.5, 0.4],
-                         "clv": clv, "clv_total": np.array(clv) * [10, 30, 60],
-                         "simple_clv": [np.nan, 500_000.0, 60_000.0]},
+                         "withheld": list(withheld), "clv": clv,
+                         "clv_total": np.array(clv) * [10, 30, 60], "simple_clv": simple},
                         index=pd.Index(TIERS, name="tier"))
 
 
@@ -343,12 +345,30 @@ def test_clv_title_rule():
     assert story.clv_title(_clv(), "USD", 60) == (
         "A high-tier account is worth $870K of margin over 5 years, 36 times a low-tier "
         "account")
-    assert story.clv_title(_clv((np.nan, np.nan, np.nan)), "USD", 60).startswith(
-        "Lifetime value cannot be computed")
-    spec = story.clv_table(_clv(), "USD", 60)
-    assert "A dash: no churn observed" in spec.notes
+    none = ("no account of the tier churned, and a lifetime from zero churn is infinite",) * 3
+    assert story.clv_title(_clv((np.nan, np.nan, np.nan), withheld=none), "USD", 60) == (
+        "Lifetime value is not given for any tier: no tier's churn rests on enough churned "
+        "accounts")
+    spec = story.clv_table(_clv(), "USD", 60, 120)
+    assert "A dash in the rule of thumb: the lifetime it implies" in spec.notes
+    assert spec.content["churned / base accounts"].tolist() == ["0 / 9", "6 / 28", "10 / 55"]
     text = story.clv_assumptions(gross_margin=0.75, discount_rate=0.1, horizon_months=60,
-                                 window=("2025-09-30", "2026-09-30"), total=np.nan,
-                                 currency="USD")
+                                 window=("2025-09-01", "2026-09-01"), months=12, min_churned=5,
+                                 total=None, currency="USD")
     assert "gross margin 75%" in text and "10% a year" in text and "60 months" in text
+    assert "accounts paying in Sep 2025" in text and "no longer paid in Sep 2026" in text
+    assert "not given: it needs every tier's CLV" in text and "worth $" not in text
     _no_nan(text)
+
+
+def test_a_withheld_tier_is_named_never_valued():
+    """A tier with zero churn (#18: a CLV of $27.6M from 0% churn) prints a dash and why."""
+    why = "no account of the tier churned, and a lifetime from zero churn is infinite"
+    table = _clv((np.nan, 170_000.0, 24_000.0), withheld=(why, "", ""),
+                 simple=(np.nan, 500_000.0, 60_000.0))
+    title = story.clv_title(table, "USD", 60)
+    assert title == ("A medium-tier account is worth $170K of margin over 5 years, 7 times a "
+                     "low-tier account; the high tier is not valued")
+    spec = story.clv_table(table, "USD", 60, 120)
+    assert f"A dash in CLV: the high tier's CLV is withheld ({why})." in spec.notes
+    assert np.isnan(spec.content["CLV, NPV of margin (USD)"].iloc[0])

@@ -12,6 +12,7 @@ story``); each lives in its module: :mod:`.value` (value pyramid, tiers, stabili
 
 from playbook.findings.segments.clv import (
     clv_assumptions,
+    clv_not_shown,
     clv_table,
     clv_title,
 )
@@ -67,7 +68,8 @@ from playbook.findings.segments.value import (
 __all__ = [
     "FLAG_ACTIONS", "FLAG_LABELS", "FLAG_SHORT", "MEASURE_LABELS", "MEASURE_SHORT",
     "at_risk_table", "at_risk_title", "backtest_bands", "backtest_title", "band_mix",
-    "band_mix_title", "clv_assumptions", "clv_table", "clv_title", "examples_title",
+    "band_mix_title", "clv_assumptions", "clv_not_shown", "clv_table", "clv_title",
+    "examples_title",
     "flags_table", "flags_title", "health_examples", "health_sentence", "lifecycle",
     "lifecycle_title", "measure_label", "measure_signal", "measures_source",
     "no_backtest_sentence",
