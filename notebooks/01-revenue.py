@@ -19,8 +19,8 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 # %% tags=["remove_cell"]
 from playbook import session
 from playbook.analyses import reasons, revenue, surprises, variables
-from playbook.findings import drivers as driver_story
 from playbook.analyses.scenario_basis import scenario_basis
+from playbook.findings import drivers as driver_story
 from playbook.findings import revenue as story
 
 nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir,
