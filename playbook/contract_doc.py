@@ -282,7 +282,8 @@ variables:
   values (an identifier or free text, not a grouping).
 * Accounts variables are the file's current values (a snapshot, like `segment`); a usage
   variable is the value of the last complete month on or before each decision's cut-off
-  (model) and of the first month of the window with a value (churn by variable).
+  (model) and its latest value on or before the base date of the trailing window (churn by
+  variable).
 * Churn by variable: a categorical variable by level; a numeric one by value when it has at
   most 5 distinct values, else in quartiles named by their range ("5-12 referrals").
 * Model: a categorical variable enters as one indicator per level against `reference`; a
