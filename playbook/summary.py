@@ -17,8 +17,10 @@ from typing import Any
 
 import nbformat
 
+from playbook import metrics
 from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
+from playbook.exhibits import note_html
 from playbook.facts import Facts, facts_from_results
 from playbook.recommendations import (
     Limits,
@@ -72,11 +74,14 @@ class KeyFigure:
 def key_figures(f: Facts) -> list[KeyFigure]:
     """The key figures block: only figures the run produced."""
     c = f.currency
+    window = f.window_label or "trailing window"
+    churned = ("" if f.churned_accounts is None or f.base_accounts is None else
+               f"{tf.count(f.churned_accounts)} of {tf.count(f.base_accounts)} accounts, ")
     rows = [
         ("MRR", tf.money(f.mrr, c), f"at {tf.date(f.as_of)}" if f.as_of else ""),
-        ("Gross revenue retention", tf.pct(f.grr, 1), "trailing 12 months"),
-        ("Net revenue retention", tf.pct(f.nrr, 1), "trailing 12 months"),
-        ("Logo churn", tf.pct(f.logo_churn, 1), "annualised, trailing 12 months"),
+        ("Gross revenue retention", tf.pct(f.grr, 1), window),
+        ("Net revenue retention", tf.pct(f.nrr, 1), window),
+        ("Logo churn", tf.pct(f.logo_churn, 1), f"{churned}{window}"),
         # only when the model ranks better than chance (recommendations.model_ranks)
         ("Renewals at risk", tf.count(f.at_risk_accounts if model_ranks(f) else None),
          f"of {tf.count(f.renewals_due)} due in the next 90 days"),
@@ -93,19 +98,39 @@ def situation(f: Facts) -> str:
     text = (f"{f.client_name or 'The client'} billed {tf.money(f.mrr, c)} of MRR"
             + (f" across {tf.count(f.accounts)} accounts" if f.accounts is not None else "")
             + (f" at {tf.date(f.as_of)}" if f.as_of else "") + ".")
+    if f.mrr is None:
+        text = f"{f.client_name or 'The client'}'s MRR cannot be stated from this export."
     if f.grr is not None and f.nrr is not None:
-        text += (f" Over the last twelve months it kept {tf.pct(f.grr, 0)} of its revenue "
+        over = (f.window_label or "trailing window").replace("trailing", "last", 1)
+        text += (f" Over the {over} its customers kept {tf.pct(f.grr, 0)} of their revenue "
                  f"before expansion and {tf.pct(f.nrr, 0)} after it.")
     return text
+
+
+def withheld_text(f: Facts) -> str:
+    """Which headline figures cannot be trusted, why, and what data would fix them (""
+    when every figure stands)."""
+    if not f.withheld:
+        return ""
+    names = [metrics.HEADLINE_NAMES[k] for k in metrics.HEADLINE_NAMES if k in f.withheld]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    first = next(iter(f.withheld.values()))
+    return (f"Not shown: {listed}, because {first['reason'].rstrip('.')}. "
+            f"{first['fix']}").strip()
 
 
 def complication(f: Facts) -> str:
     """The problems, most money first, as one sentence (rules: only figures that exist)."""
     parts: list[tuple[float, str]] = []
     c = f.currency
-    if f.mrr_at_risk:
-        parts.append((f.mrr_at_risk, f"{tf.money(f.mrr_at_risk, c)} of MRR is up for renewal "
-                                     "at high risk in the next 90 days"))
+    money_stands = "mrr" not in f.withheld  # contradicted MRR: no amount is quoted
+    if f.mrr_at_risk and model_ranks(f) and money_stands:
+        loss = f.at_risk_expected_loss
+        expected = ("" if loss is None else
+                    f", {tf.money(loss, c)} of it expected to be lost")
+        parts.append((loss if loss is not None else f.mrr_at_risk,
+                      f"the renewals at high risk in the next 90 days hold "
+                      f"{tf.money(f.mrr_at_risk, c)} of MRR{expected}"))
     if f.unknown_reason_share is not None and f.unknown_reason_share > 0:
         parts.append((f.unknown_reason_mrr or 0,
                       f"{tf.pct(f.unknown_reason_share, 0)} of churn has no usable reason"))
@@ -162,6 +187,12 @@ def key_figures_html(figures: Sequence[KeyFigure]) -> str:
     return f'<div class="key-figures">{items}</div>'
 
 
+def withheld_html(f: Facts) -> str:
+    """The boxed note under the key figures naming the withheld ones ("" when none)."""
+    text = withheld_text(f)
+    return note_html(text) if text else ""
+
+
 def headlines_html(items: Sequence[Headline]) -> str:
     rows = "".join(f'<li>{html.escape(h.title)} <span class="ref">(Exhibit {h.number})</span>'
                    "</li>" for h in items)
@@ -198,7 +229,8 @@ def summary_notebook(results: Mapping[str, Any] | ReportResults, order: Sequence
     nb.cells = [
         _markdown("# Executive summary"),
         _html(f'<p class="sca">{html.escape(sca_paragraph(f, recs))}</p>'),
-        _html(key_figures_html(key_figures(f)) + comparison_html(moved, label)),
+        _html(key_figures_html(key_figures(f)) + withheld_html(f)
+              + comparison_html(moved, label)),
         _markdown("## What the data says"),
         _html(headlines_html(heads)),
         _markdown("## Recommendations"),
@@ -223,6 +255,7 @@ def summary_record(results: Mapping[str, Any] | ReportResults, order: Sequence[s
         "changes": [vars(c) for c in moved],
         "sca": sca_paragraph(f, recs),
         "key_figures": [vars(k) for k in key_figures(f)],
+        "withheld_figures": withheld_text(f),
         "headlines": [vars(h) for h in headlines(report, order)],
         "recommendations": [vars(r) for r in recs],
         "not_advised": [vars(w) for w in not_advised(f, limits, exhibits)],

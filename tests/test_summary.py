@@ -19,8 +19,8 @@ RESULTS = {
         "findings": {
             "period": {"end_mrr": 500_000.0, "start_mrr": 480_000.0, "end_logos": 400,
                        "net_mrr_churn": 0.01},
-            "trailing_grr_nrr": {"grr": 0.85, "nrr": 0.95},
-            "trailing": {"logo_churn_annualised": 0.14},
+            "headline_metrics": {"grr": 0.85, "nrr": 0.95, "logo_churn": 0.14,
+                                 "label": "trailing 12 months"},
             "uninformative_reasons": {"share_events": 0.30, "uninformative_lost_mrr": 9_000.0},
             "surprise_non_renewals": {"surprises": 4, "lost_mrr": 3_000.0},
         },
@@ -102,8 +102,10 @@ def test_sca_paragraph_quotes_the_facts():
     f = facts_from_results(RESULTS)
     text = sca_paragraph(f, rec.recommendations(f, LIMITS))
     assert text.startswith("Acme billed $500K of MRR across 400 accounts at 30 Sep 2026.")
-    assert "kept 85% of its revenue before expansion and 95% after it" in text
-    assert "But $40K of MRR is up for renewal at high risk" in text
+    assert ("Over the last 12 months its customers kept 85% of their revenue before expansion "
+            "and 95% after it") in text
+    assert ("But the renewals at high risk in the next 90 days hold $40K of MRR, $15K of it "
+            "expected to be lost") in text
     assert "The answer: run save plans on the renewals at risk" in text
     assert "nan" not in text.lower()
 
@@ -111,7 +113,7 @@ def test_sca_paragraph_quotes_the_facts():
 def test_summary_record_with_missing_sections_never_says_nan():
     sparse = copy.deepcopy(RESULTS)
     del sparse["02-renewal-drivers"]
-    sparse["01-revenue"]["findings"]["trailing_grr_nrr"] = {"grr": None, "nrr": None}
+    sparse["01-revenue"]["findings"]["headline_metrics"] = {"grr": None, "nrr": None}
     record = summary_record(sparse, ["01-revenue"], limits=LIMITS)
     assert "nan" not in str(record).lower().replace("'nan'", "")
     assert "Renewals at risk" not in [k["label"] for k in record["key_figures"]]
