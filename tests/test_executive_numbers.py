@@ -19,7 +19,9 @@ from playbook.errors import GeneratedTextError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, table_html
 from playbook.findings import quality as quality_story
 from playbook.findings import revenue as revenue_story
+from playbook.findings.segments import value as value_story
 from playbook.quality import QualityLog
+from playbook.recommendations import Recommendation, recommendations_html
 from playbook.summary import key_figures
 
 MINUS = "\u2212"
@@ -85,6 +87,18 @@ def test_table_whole_number_floats_print_as_counts():
     frame = pd.DataFrame({"owner": ["a", "b"], "accounts": [7.0, 1_234.0]})
     cells = re.findall(r'<td class="num">([^<]*)</td>', table_html(frame))
     assert cells == ["7", "1,234"]
+
+
+def test_recommendation_table_money_in_one_unit_with_the_symbol():
+    recs = [Recommendation(1, "Launch", "VP", "High", 2_967_895.0, "60 days", "r",
+                           mrr_exposed=6_029_929.0),
+            Recommendation(2, "Save", "AM", "High", 153_291.0, "30 days", "r",
+                           mrr_exposed=840_000.0),
+            Recommendation(3, "Re-weight", "Ops", "Medium", None, "60 days", "r")]
+    out = recommendations_html(recs, "USD")
+    assert re.findall(r'<td class="num">([^<]*)</td>', out) == [
+        "1", "$2.97M", "$6.03M", "2", "$0.15M", "$0.84M", "3", "\u2013", "\u2013"]
+    assert "2,967,895" not in out and "(USD)" not in out
 
 
 # --------------------------------------------------------------------------- signs, counts
@@ -213,3 +227,12 @@ def test_quality_exhibits_have_their_n():
     notes = quality_story.notes_exhibit(log)
     assert (contradictions.n, contradictions.n_of) == (1, "contradiction")
     assert (notes.n, notes.n_of) == (2, "notes")
+
+
+def test_pyramid_title_without_mrr_shares_is_built_without_the_figure():
+    conc = pd.DataFrame({"accounts": [11, 89], "share_accounts": [0.11, 0.89],
+                         "share_mrr": [float("nan"), float("nan")]},
+                        index=pd.Index(["high", "low"], name="tier"))
+    title = value_story.pyramid_title(conc)
+    assert "n/a" not in title
+    assert title.startswith("The top 11% of accounts form the high tier")

@@ -19,8 +19,11 @@ def pyramid_title(conc: pd.DataFrame) -> str:
     if conc.empty or conc["accounts"].sum() == 0:
         return "No active accounts to tier"
     top = conc.index[conc["accounts"] > 0][0]  # the highest tier that has accounts
-    return (f"The top {tf.pct(conc.loc[top, 'share_accounts'], 0)} of accounts hold "
-            f"{tf.pct(conc.loc[top, 'share_mrr'], 0)} of MRR")
+    accounts = tf.pct(conc.loc[top, "share_accounts"], 0)
+    if tf.is_missing(conc.loc[top, "share_mrr"]):  # no MRR to share: say what is known
+        return (f"The top {accounts} of accounts form the {top} tier; no MRR is recorded to "
+                "compare their share of revenue")
+    return f"The top {accounts} of accounts hold {tf.pct(conc.loc[top, 'share_mrr'], 0)} of MRR"
 
 
 def value_pyramid(conc: pd.DataFrame, *, method: str) -> ExhibitSpec:
