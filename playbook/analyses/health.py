@@ -1,5 +1,5 @@
-"""How healthy is each account: the health scorecard, relationship flags, and whether the
-score predicts renewal.
+"""How healthy is each account: the health scorecard and whether the score predicts renewal;
+the relationship flags live in :mod:`playbook.analyses.relationships` (re-exported here).
 
 Pure functions on the canonical frames of :mod:`playbook.contract`; the conventions
 (active accounts, account MRR, "on or before ``as_of``", usage depth) are those of
@@ -22,6 +22,10 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
+from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
+from playbook.analyses.relationships import flag_summary as flag_summary
+from playbook.analyses.relationships import relationship_flags as relationship_flags
 from playbook.analyses.scoring import check_keys, scale_1_5, weighted_total
 from playbook.analyses.stats import wilson_interval
 from playbook.errors import ParamsError
@@ -36,8 +40,6 @@ HEALTH_MEASURES = (
 )
 #: Band names in the order tables list them, worst first (other names follow, sorted).
 BAND_ORDER = ("red", "yellow", "green")
-EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
-USER_ROLES = ("user", "champion")
 HIGH_PRIORITIES = ("high", "urgent")
 
 Bands = Mapping[str, float] | Mapping[str, Mapping[str, float]]
@@ -294,170 +296,6 @@ def measures_available(scored: pd.DataFrame, weights: Mapping[str, float]) -> pd
     return out
 
 
-# --------------------------------------------------------------------------- relationships
-def relationship_flags(
-    accounts: pd.DataFrame,
-    contacts: pd.DataFrame,
-    touches: pd.DataFrame,
-    usage: pd.DataFrame | None = None,
-    *,
-    as_of: DateLike,
-    exec_days: int,
-    user_days: int,
-    renewal_horizon_days: int,
-    strong_exec_enterprise: int,
-    strong_exec_smb: int,
-    enterprise_segments: tuple[str, ...],
-    usage_drop_share: float,
-    strong_adoption_depth: float,
-) -> pd.DataFrame:
-    """Relationship metrics and the four relationship risk flags of every active account.
-
-    Parameters
-    ----------
-    accounts, contacts, touches : DataFrame
-        Canonical tables; only touches dated on or before ``as_of`` count.
-    usage : DataFrame, optional
-        Canonical ``usage``; without it the two usage flags are undecided (see Notes).
-    as_of : str or Timestamp
-        Reference date.
-    exec_days, user_days, renewal_horizon_days : int
-        ``thresholds.exec_contact_days_before_renewal``,
-        ``thresholds.user_contact_days_after_drop``, ``thresholds.renewal_horizon_days``.
-    strong_exec_enterprise, strong_exec_smb : int
-        ``thresholds.strong_exec_relationships_enterprise`` and ``..._smb``.
-    enterprise_segments : tuple of str
-        ``thresholds.enterprise_segments``: segment (or size band) labels treated as
-        enterprise.
-    usage_drop_share : float
-        ``thresholds.usage_drop_share``: a fall of active users of at least this share over
-        3 months is a drop.
-    strong_adoption_depth : float
-        ``thresholds.strong_adoption_depth``: usage depth (active / licensed seats) from
-        which adoption counts as strong.
-
-    Returns
-    -------
-    DataFrame indexed by ``account_id`` with the metrics, ``enterprise`` (bool),
-    ``renewal_date``, the four flags and ``flags`` (how many are set).
-
-    Notes
-    -----
-    Metrics:
-
-    * **Executive contact**: seniority director, VP or C-level (or, when seniority is blank,
-      role ``executive``). **User contact**: any other contact of role user or champion.
-    * ``strong_user_relationships``: user contacts with relationship ``strong``.
-    * ``exec_relationships``: executive contacts (any strength);
-      ``strong_exec_relationships``: those with relationship ``strong``.
-    * ``days_since_user_contact`` / ``days_since_exec_contact``: whole days from the latest
-      touch on or before ``as_of`` with such a contact (touches without ``contact_id``
-      cannot be attributed and are ignored); NaN when there was none.
-    * ``depth`` and ``active_change``: latest usage depth and the 3-month change of active
-      users (see :func:`playbook.analyses.account_state.usage_snapshot`).
-
-    Flags (nullable bool; ``<NA>`` where missing usage data leaves a flag undecided):
-
-    ``flag_renewal_no_exec``
-        ``as_of <= renewal_date <= as_of + renewal_horizon_days`` and no executive touch in
-        the last ``exec_days`` days (days since > ``exec_days``, or never): quick outreach.
-    ``flag_single_threaded``
-        ``strong_exec_relationships`` below ``strong_exec_enterprise`` for accounts
-        whose ``segment`` (else ``size_band``) is in ``enterprise_segments``, below
-        ``strong_exec_smb`` for the others.
-    ``flag_adoption_no_users``
-        Strong adoption (``depth >= strong_adoption_depth``) and no strong user
-        relationship: build champions.
-    ``flag_drop_no_user_contact``
-        Active users fell by at least ``usage_drop_share`` over 3 months and no user
-        touch in the last ``user_days`` days: emergency help.
-
-    Without any renewal date in ``accounts`` (none is known), ``flag_renewal_no_exec`` is
-    ``<NA>`` for every account. The two usage flags use three-valued logic: without usage
-    data a flag is ``<NA>``
-    unless its other condition already rules it out (e.g. the account has a strong user
-    relationship, so ``flag_adoption_no_users`` is False either way).
-    """
-    as_of = as_timestamp(as_of)
-    acc = active_accounts(accounts, as_of)
-    ids = acc.index
-    people = _classify_contacts(contacts)
-    strong = people["relationship_strength"] == "strong"
-    out = pd.DataFrame(index=ids)
-    out["strong_user_relationships"] = _count(people[people["is_user"] & strong], ids)
-    out["exec_relationships"] = _count(people[people["is_exec"]], ids)
-    out["strong_exec_relationships"] = _count(people[people["is_exec"] & strong], ids)
-    days = _days_since_contact(touches, people, as_of)
-    out["days_since_user_contact"] = days["user"].reindex(ids)
-    out["days_since_exec_contact"] = days["exec"].reindex(ids)
-    snap = usage_snapshot(usage, as_of).reindex(ids)
-    out["depth"] = snap["depth"]
-    out["active_change"] = snap["active_change"]
-
-    seg = acc["segment"] if "segment" in acc else pd.Series(pd.NA, index=ids)
-    if "size_band" in acc:
-        seg = seg.fillna(acc["size_band"])
-    out["enterprise"] = seg.isin(list(enterprise_segments)).fillna(False).astype(bool)
-    out["renewal_date"] = date_column(acc, "renewal_date")
-
-    due = (out["renewal_date"] >= as_of) & (
-        out["renewal_date"] <= as_of + pd.Timedelta(days=renewal_horizon_days))
-    no_exec = ~(out["days_since_exec_contact"] <= exec_days)
-    # without any renewal date no renewal is known to be due: undecided, not "no flag"
-    out["flag_renewal_no_exec"] = _nullable(due & no_exec, pd.Series(
-        out["renewal_date"].isna().all(), index=ids))
-    needed = np.where(out["enterprise"], strong_exec_enterprise, strong_exec_smb)
-    out["flag_single_threaded"] = pd.array(out["strong_exec_relationships"] < needed,
-                                           dtype="boolean")
-    adopted = _nullable(out["depth"] >= strong_adoption_depth, out["depth"].isna())
-    out["flag_adoption_no_users"] = adopted & (out["strong_user_relationships"] == 0)
-    dropped = _nullable(out["active_change"] <= -usage_drop_share, out["active_change"].isna())
-    no_user = ~(out["days_since_user_contact"] <= user_days)
-    out["flag_drop_no_user_contact"] = dropped & no_user
-    flag_cols = [c for c in out if c.startswith("flag_")]
-    out["flags"] = out[flag_cols].fillna(False).astype(int).sum(axis=1)
-    return out
-
-
-def _classify_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
-    c = contacts.reset_index(drop=True)
-    for col in ("role", "seniority", "relationship_strength"):
-        c[col] = (c[col].astype("string").str.lower() if col in c
-                  else pd.Series(pd.NA, index=c.index, dtype="string"))
-    is_exec = c["seniority"].isin(EXECUTIVE_SENIORITY).fillna(False) | (
-        c["seniority"].isna() & (c["role"] == "executive").fillna(False))
-    c["is_exec"] = is_exec.astype(bool)
-    c["is_user"] = (~c["is_exec"] & c["role"].isin(USER_ROLES).fillna(False)).astype(bool)
-    return c
-
-
-def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
-    return rows.groupby("account_id").size().reindex(ids).fillna(0).astype(int)
-
-
-def _days_since_contact(
-    touches: pd.DataFrame, people: pd.DataFrame, as_of: pd.Timestamp
-) -> pd.DataFrame:
-    """Days since the latest touch with a user / an executive contact, per account."""
-    touches = touches.reset_index(drop=True)
-    t = touches.assign(date=date_column(touches, "date"))
-    t = t.loc[(t["date"] <= as_of) & t["contact_id"].notna()]
-    kinds = people.set_index(people["contact_id"].astype(str))[["is_user", "is_exec"]]
-    t = t.join(kinds, on=t["contact_id"].astype(str).rename("_cid"))
-    out = {}
-    for kind, col in (("user", "is_user"), ("exec", "is_exec")):
-        last = t.loc[t[col].fillna(False).astype(bool)].groupby("account_id")["date"].max()
-        out[kind] = (as_of - last).dt.days.astype(float)
-    return pd.DataFrame(out)
-
-
-def _nullable(values: pd.Series, missing: pd.Series) -> pd.Series:
-    """Boolean Series with ``<NA>`` where ``missing`` (the comparison had no data)."""
-    out = values.astype("boolean")
-    out[missing.to_numpy(dtype=bool)] = pd.NA
-    return out
-
-
 # --------------------------------------------------------------------------- validation
 def band_outcomes(
     scores: pd.DataFrame | pd.Series,
@@ -532,14 +370,6 @@ def _band_order(band: pd.Series, present: pd.Series) -> list[str]:
 
 
 # --------------------------------------------------------------------------- summaries
-FLAG_COLUMNS = (
-    "flag_renewal_no_exec",
-    "flag_single_threaded",
-    "flag_adoption_no_users",
-    "flag_drop_no_user_contact",
-)
-
-
 def band_mix(
     scored: pd.DataFrame, *, by: str = "segment", mrr: pd.Series | None = None
 ) -> pd.DataFrame:
@@ -616,80 +446,3 @@ def health_examples(
     if not parts:
         return s.drop(columns=drop).iloc[:0]
     return pd.concat(parts).drop(columns=drop)
-
-
-def flag_summary(
-    flags: pd.DataFrame,
-    accounts: pd.DataFrame,
-    mrr: pd.Series,
-    *,
-    top_owners: int = 2,
-) -> pd.DataFrame:
-    """Per relationship-risk flag: accounts, MRR and the owners holding most of them.
-
-    Parameters
-    ----------
-    flags : DataFrame
-        :func:`relationship_flags` output.
-    accounts : DataFrame
-        Canonical ``accounts`` (``owner``).
-    mrr : Series
-        MRR per ``account_id``.
-    top_owners : int
-        How many owners to name per flag.
-
-    Returns
-    -------
-    DataFrame indexed by flag column (order of :data:`FLAG_COLUMNS`, flags missing from
-    ``flags`` left out): ``accounts`` (flag set), ``undecided`` (``<NA>``: data missing),
-    ``mrr`` (MRR of the flagged accounts), ``share_mrr`` (of all MRR of ``flags``' accounts)
-    and ``owners`` (the ``top_owners`` owners with most flagged accounts, as
-    "Name (count)", largest first, ties by name; blank owners shown as "(no owner)").
-    """
-    owner = accounts.drop_duplicates("account_id").set_index("account_id").get("owner")
-    owner = (owner.reindex(flags.index) if owner is not None
-             else pd.Series(pd.NA, index=flags.index)).astype(object)
-    owner = owner.where(owner.notna(), "(no owner)")
-    m = mrr.reindex(flags.index).astype(float)
-    total = m.sum()
-    rows = {}
-    for col in FLAG_COLUMNS:
-        if col not in flags:
-            continue
-        hit = flags[col].fillna(False).astype(bool)
-        counts = owner[hit].value_counts()
-        counts = counts.reset_index().set_axis(["owner", "n"], axis=1).sort_values(
-            ["n", "owner"], ascending=[False, True]).head(top_owners)
-        rows[col] = {
-            "accounts": int(hit.sum()),
-            "undecided": int(flags[col].isna().sum()),
-            "mrr": float(m[hit].sum()),
-            "share_mrr": float(m[hit].sum() / total) if total > 0 else np.nan,
-            "owners": ", ".join(f"{o} ({n})" for o, n in zip(counts["owner"], counts["n"],
-                                                              strict=True)),
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index",
-                                 columns=["accounts", "undecided", "mrr", "share_mrr", "owners"])
-    out.index.name = "flag"
-    return out
-
-
-def accounts_at_risk(
-    flags: pd.DataFrame, accounts: pd.DataFrame, mrr: pd.Series, *, min_flags: int = 1
-) -> pd.DataFrame:
-    """Accounts with at least ``min_flags`` relationship-risk flags, largest MRR first.
-
-    Returns those rows of ``flags`` (metrics and flags) with ``name``, ``owner``,
-    ``segment`` (when in ``accounts``) and ``mrr`` added, sorted by ``mrr`` descending, then
-    ``flags`` descending, then account id.
-    """
-    acc = accounts.drop_duplicates("account_id").set_index("account_id")
-    f = flags.loc[flags["flags"] >= max(min_flags, 1)].copy()
-    for col in ("name", "owner", "segment"):
-        if col in acc:
-            f[col] = acc[col].reindex(f.index)
-    f["mrr"] = mrr.reindex(f.index).astype(float)
-    f["_id"] = f.index.astype(str)
-    f = f.sort_values(["mrr", "flags", "_id"], ascending=[False, False, True],
-                      na_position="last")
-    return f.drop(columns="_id")
