@@ -6,7 +6,8 @@ items 5, 11 and 12), written independently of the playbook's formatters.
 * raw reprs in the visible text: ``None`` (not "None of ..."), ``nan``, ``null``, ``(s)``,
   Python/JSON quoting (``''``, ``['``, ``["``, ``{'``), floats with six or more decimals,
   a hyphen-minus before a number ("-4.0" instead of "−4.0"), an ISO date ("2026-09-30"
-  where the report writes "30 Sep 2026");
+  where the report writes "30 Sep 2026"), money of $100,000 or more in full dollars
+  ("$2,967,895" where the report writes "$3.0M");
 * "n/a" in an action title, a one-line finding, a summary bullet or a key figure;
 * a money column of a table without its currency symbol, or a header that still names the
   currency code ("MRR (USD)");
@@ -27,6 +28,9 @@ RAW_PATTERNS = {
     "long float": re.compile(r"\d\.\d{6,}"),
     "hyphen before a number": re.compile(r"(?<![\w.,/\-\u2013])-\d"),
     "ISO date": re.compile(r"\b(19|20)\d\d-[01]\d-[0-3]\d\b"),
+    # money from $100,000 up reads compact ($840K, $2.97M), never in full dollars
+    "money not compact": re.compile(r"[$€£]\d{1,3}(,\d{3}){2,}|[$€£][1-9]\d{2},\d{3}(?![\d,])"
+                                    r"|[$€£]\d{4,}"),
 }
 TITLE_PATTERNS = [
     re.compile(r'<h3 class="action-title">(.*?)</h3>', re.S),

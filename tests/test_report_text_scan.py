@@ -21,7 +21,8 @@ DEMO = paths.PACKAGE_DIR.parent / "data" / "demo"
     ("2 warning(s) weaken", "(s)"), ("Reasons '', 'other'", "quoted repr"),
     ('["cheaper", "price"]', "quoted repr"), ("rate 0.1234567", "long float"),
     ("CSM gap -4.0", "hyphen before a number"), ("net churn was -11.0%", "hyphen before a number"),
-    ("as of 2026-09-30", "ISO date"),
+    ("as of 2026-09-30", "ISO date"), ("holding $2,967,895 of MRR", "money not compact"),
+    ("a gap of $153,291", "money not compact"), ("worth $1234567", "money not compact"),
 ])
 def test_scanner_finds_each_raw_value(text, rule):
     assert [d for d in raw_defects(text) if d.startswith(rule)], (text, rule)
@@ -31,7 +32,7 @@ def test_scanner_finds_each_raw_value(text, rule):
     "None of the 458 accounts has an owner", "None: no row meets the rule",
     "a 95% interval 1.57-3.56", "6-12 months", "scored 0-100", "trailing-12-month GRR",
     "SHA-256", "2026-Q3", "CSM gap \u22124.0 FTE", "as of 30 Sep 2026", "the client's data",
-    "gap to close (needed - delivered)",
+    "gap to close (needed - delivered)", "$94,710 of MRR", "$2.97M and $840K", "$8,886",
 ])
 def test_scanner_leaves_ordinary_prose_alone(text):
     assert raw_defects(text) == []
