@@ -184,14 +184,18 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
     return ax
 
 
-def sorted_bars(values: pd.Series, ax: Axes | None = None, *, highlight: Sequence = (),
-                percent: bool = False, symbol: str | None = None,
-                annotations: pd.Series | None = None) -> Axes:
+def sorted_bars(values: pd.Series, ax: Axes | None = None, *,
+                highlight: Sequence | None = None, percent: bool = False,
+                symbol: str | None = None, annotations: pd.Series | None = None) -> Axes:
     """Horizontal bars, largest on top, value labels at the bar end, accent on ``highlight``
-    (or the largest bar when none is given)."""
+    (``None``: the largest bar; an empty sequence: no bar, e.g. when every reason is
+    uninformative there is no finding to point at)."""
     ax = _ax(ax)
     values = values.sort_values()
-    hl = set(highlight) if highlight else {values.index[-1]} if len(values) else set()
+    if highlight is None:
+        hl = {values.index[-1]} if len(values) else set()
+    else:
+        hl = set(highlight)
     colors = [ACCENT if k in hl else LIGHT_GREY for k in values.index]
     ax.barh([str(i) for i in values.index], values.to_numpy(), color=colors, height=0.65)
     span = values.abs().max() if len(values) else 1

@@ -342,3 +342,15 @@ def test_a_table_column_with_no_value_is_left_out_and_said():
     assert "owner" not in head and "lost MRR" not in head
     assert "A note. Left out, no value to show: owner, lost MRR (USD)" in html
     assert "–" not in re.search(r"<tbody>.*?</tbody>", html, re.S).group(0)
+
+
+def test_pareto_of_only_uninformative_reasons_puts_no_accent_on_them():
+    """ChurnSim: every churn reason is 'unknown'. The accent marks findings; an
+    uninformative reason is none, so no bar takes it (it used to fall on the largest)."""
+    from playbook.analyses import reasons
+    from playbook.findings import revenue as story
+
+    events = _events([10.0] * 7).assign(reason_code="unknown")
+    pareto = reasons.reason_pareto(events, uninformative=["unknown"])
+    spec = story.reason_pareto(pareto, "USD", 0.6)
+    assert colour_families(figure_svg(spec.content)) == []
