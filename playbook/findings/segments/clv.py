@@ -105,7 +105,7 @@ def clv_assumptions(*, gross_margin: float, discount_rate: float, horizon_months
     return (f"Assumptions (clv.* parameters): CLV = MRR x gross margin "
             f"{tf.pct(gross_margin, 0)} x the chance the customer is still there each month, "
             f"discounted at {tf.pct(discount_rate, 0)} a year, over {horizon_months} months. "
-            "The chance of staying is (1 - annual churn) ^ (months / 12), with each tier's "
+            "The chance of staying is (1 - annual logo churn) ^ (months / 12), with each tier's "
             "logo churn on the report's metrics basis: the accounts paying in "
             f"{month_text(window[0])}, by their tier then, that no longer paid in "
             f"{month_text(window[1])}{scaled}. A tier with no churned account, or fewer than "
