@@ -427,7 +427,7 @@ def test_no_decision_at_all_says_so_once_without_counting_zero() -> None:
 
     with pytest.raises(DriverModelError) as err:
         d.fit_renewal_model(pd.DataFrame({"renewed": [], "x": []}), ["x"])
-    assert err.value.message == "There is no renewal decision to learn from"
+    assert err.value.message == "No renewal decision to learn from: the data hold none"
     assert "contracts longer than a month" in err.value.fix
     history = {"data_start": pd.Timestamp("2021-01-01"), "excluded": 0, "lookback_days": 180,
                "first_cutoff": pd.Timestamp("2021-06-30"), "excluded_not_renewed": 0}

@@ -236,7 +236,7 @@ def one_outcome_text(renewed: int, not_renewed: int) -> str:
     both outcomes have at least 2 decisions)."""
     n = renewed + not_renewed
     if n == 0:
-        return "There is no renewal decision to learn from."
+        return "No renewal decision to learn from: the data hold none."
     if not_renewed == 0:
         return (f"All {n:,} decision{'s' if n != 1 else ''} renewed: there is nothing to "
                 "learn about which accounts leave.")

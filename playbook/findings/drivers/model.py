@@ -114,7 +114,7 @@ def forest(model: Any, cutoff_days: int) -> ExhibitSpec:
 def _levels_note(coefs: pd.DataFrame) -> str:
     """What the NPS levels are compared with, and the 'strongest' rule, for the notes."""
     note = (" 'Strongest' only when a driver's 95% interval of its effect in points clears "
-            "every other significant driver's.")
+            "every other significant driver's." if len(significant(coefs)) > 1 else "")
     if any(str(t).startswith("nps_detractor[") for t in coefs.index):
         note = (" NPS: a detractor answer, and no answer in the look-back, are each compared "
                 "with a non-detractor answer (no answer is never counted as content)."
