@@ -421,7 +421,8 @@ def derive_columns(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFra
         elif rule.constant_date is not None:
             day = params.as_of if rule.constant_date == "as_of" else rule.constant_date
             values = pd.Series(pd.Timestamp(day), index=raw.index, dtype="datetime64[ns]")
-            said = f"the as-of date ({day})" if rule.constant_date == "as_of" else str(day)
+            said = (f"the as-of date ({tf.date(day)})" if rule.constant_date == "as_of"
+                    else tf.date(day))
             log.add(table, "info", f"conversion: {target} = {said} on every row "
                     f"({len(raw):,} rows)", count=len(raw))
         elif rule.copy is not None:
@@ -513,7 +514,7 @@ def _months_before(table: str, spec: TableSpec, tp: TableParams, raw: pd.DataFra
                                       spec_rule.months, bool(tp.join)))
     if spec_rule.date == "as_of":
         dates = pd.Series(pd.Timestamp(params.as_of), index=raw.index, dtype="datetime64[ns]")
-        date_said = f"the as-of date ({params.as_of})"
+        date_said = f"the as-of date ({tf.date(params.as_of)})"
     else:
         date_header = _find(raw, spec_rule.date)
         if date_header is None:

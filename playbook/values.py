@@ -322,7 +322,7 @@ def _log_date_conversions(table: str, header: str, raw: pd.Series, lines: pd.Ser
         first = dates.zoned.idxmax()
         log.add(table, "info", f"{header}: {tf.plural(n, 'value')} "
                                f"{tf.noun(n, 'carries', 'carry')} a time zone (e.g. "
-                f"'{raw[first]}'); converted to UTC ({dates.values[first]:%Y-%m-%d %H:%M}) "
+                f"'{raw[first]}'); converted to UTC ({tf.date_time(dates.values[first])}) "
                 "and the zone dropped", count=n, examples=lines[dates.zoned].tolist())
 
 

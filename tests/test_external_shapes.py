@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from report_scan import report_defects
 
 REPO = Path(__file__).resolve().parents[1]
 EXPORTS = REPO / "tests" / "fixtures" / "exports"
@@ -114,6 +115,8 @@ def report_of(shape: str, source: Path, tmp: Path) -> dict:
     assert report.returncode == 0, report.stdout + report.stderr
     [folder] = [p for p in (tmp / "reports" / shape).iterdir() if p.name[0].isdigit()]
     assert (folder / "report.pdf").stat().st_size > 10_000
+    defects = report_defects((folder / "report.html").read_text(encoding="utf-8"))
+    assert defects == [], "\n".join(defects)  # read as a reader would: tests/report_scan.py
     return json.loads((folder / "results.json").read_text(encoding="utf-8"))
 
 
