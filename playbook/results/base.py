@@ -109,11 +109,14 @@ class ExhibitRecord(Record):
     source: str = ""
     """The tables the exhibit is built on."""
     n: int | None = None
-    """Accounts, decisions or events behind it, when stated."""
+    """What it rests on: accounts unless :attr:`n_of` says otherwise (every exhibit of this
+    version has one; None only in results written before n was required)."""
     notes: str = ""
     """Notes printed under it (definitions, caveats)."""
     headline: bool = False
     """True when its title is a bullet of the executive summary."""
+    n_of: str = ""
+    """What n counts when it is not accounts ("tables", "notes", "contradictions")."""
 
 
 class NotebookResults(BaseModel):
