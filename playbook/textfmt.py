@@ -73,12 +73,12 @@ def money(value: Any, currency: str = "USD", *, compact: bool = True,
 
 def short_amount(value: float, decimals: int = 1) -> str:
     """An amount without currency for chart labels: ``2.73T``, ``3.4B``, ``1.2M``, ``45K``,
-    ``950`` (``decimals`` for T/B/M)."""
+    ``950``, ``−1.9M`` (``decimals`` for T/B/M; the minus sign, never a hyphen)."""
     a = abs(float(value))
     for size, letter in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
         if a >= size:
-            return f"{value / size:.{decimals}f}{letter}"
-    return f"{value / 1e3:.0f}K" if a >= 1e3 else f"{value:.0f}"
+            return with_minus(f"{value / size:.{decimals}f}{letter}")
+    return with_minus(f"{value / 1e3:.0f}K" if a >= 1e3 else f"{value:.0f}")
 
 
 def with_minus(text: str) -> str:

@@ -52,6 +52,8 @@ def test_money_column_without_a_symbol_names_the_currency():
 def test_money_sign_is_a_minus_not_a_hyphen():
     assert tf.money(-2_500_000) == f"{MINUS}$2.5M"
     assert tf.money(-950) == f"{MINUS}$950"
+    assert tf.short_amount(-1_940_000) == f"{MINUS}1.9M"   # chart labels
+    assert tf.short_amount(-45_300) == f"{MINUS}45K" and tf.short_amount(950) == "950"
 
 
 def test_money_header_names_the_currency_once():
