@@ -78,8 +78,8 @@ def _ax(ax: Axes | None) -> Axes:
 
 
 def money_axis(ax: Axes, axis: str = "y", symbol: str = "$") -> None:
-    def fmt(v: float, _pos: int) -> str:
-        return f"{symbol}{tf.short_amount(v, 1)}"
+    def fmt(v: float, _pos: int) -> str:  # −$1.2M: the sign before the symbol
+        return f"{tf.MINUS if v < 0 else ''}{symbol}{tf.short_amount(abs(v), 1)}"
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
+from playbook import charts
 from playbook import textfmt as tf
 from playbook.errors import GeneratedTextError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, table_html
@@ -238,3 +240,14 @@ def test_pyramid_title_without_mrr_shares_is_built_without_the_figure():
     title = value_story.pyramid_title(conc)
     assert "n/a" not in title
     assert title.startswith("The top 11% of accounts form the high tier")
+
+
+def test_money_axis_puts_the_minus_sign_before_the_symbol():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [-2e6, 3e6])
+    charts.money_axis(ax)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(fig)
+    assert f"{MINUS}$2.0M" in labels and "$2.0M" in labels
+    assert not any(t.startswith("$") and MINUS in t for t in labels)
