@@ -294,7 +294,7 @@ def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.
         table, title,
         f"Renewals due in {window} by expected loss (MRR x predicted probability of not "
         "renewing), largest first",
-        "renewal model, accounts, mrr", n=len(top),
+        "renewal model, accounts, mrr", n=len(top), n_of="renewals",
         notes=(f"The first {tf.count(len(top))} of {tf.count(summary.get('scored'))} scored "
                "renewals due; all are in results.json (02-renewal-drivers, open_book)."
                + caveat

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from playbook import textfmt as tf
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
 
@@ -209,10 +210,12 @@ def invariant_failures(metrics: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _pct(value: Any) -> str:
+    """A share as the report prints it (−14.8%, with the minus sign), or "nothing"."""
     try:
-        return f"{float(value):.1%}"
+        float(value)
     except (TypeError, ValueError):
         return "nothing"
+    return tf.pct(value, 1, missing="nothing")
 
 
 def withheld_figures(metrics: Mapping[str, Any], problems: Iterable[QualityNote] = ()

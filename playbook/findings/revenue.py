@@ -587,6 +587,7 @@ def surprises(table: pd.DataFrame, accounts: pd.DataFrame, summary: dict, curren
         frame, surprises_title(summary, currency),
         "Non-renewals of the trailing 12 months whose health band was green at the cut-off "
         "(90 days before)", "renewals, churn_events, health score", n=summary["scored_churns"],
+        n_of="non-renewals scored",
         notes=(f"{more:,} more not shown. " if more > 0 else "")
         + "A surprise is a process gap: the signals the team watches did not see it coming.",
         formats={"health at cut-off": "{:.0f}", f"lost MRR ({currency})": "{:,.0f}"})

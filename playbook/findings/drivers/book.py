@@ -138,6 +138,7 @@ def _unranked_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame,
         table, open_book_title(summary, horizon, currency, as_of),
         f"Renewals due in {renewal_window(horizon, as_of)}, largest MRR first",
         "renewal model, accounts, mrr", n=int(summary.get("renewals_due") or 0),
+        n_of="renewals due",
         notes=(f"{tf.count(more)} more not shown (all in results.json, open_book). "
                if more > 0 else "")
         + "The model's cross-validated AUC does not clear chance by the margin "
@@ -180,6 +181,7 @@ def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currenc
          f"Renewals due in {window}, ")
         + "largest expected loss first (MRR x predicted probability of not renewing)",
         "renewal model, accounts, mrr", n=int(summary.get("scored") or 0),
+        n_of="renewals scored",
         notes=(f"{tf.count(more)} more {'at risk ' if len(risky) else ''}not shown "
                "(the top 50 by expected loss are in the appendix). " if more > 0 else "")
         + f"All {tf.count(summary.get('renewals_due'))} renewals due: "

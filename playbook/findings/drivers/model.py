@@ -104,7 +104,7 @@ def forest(model: Any, cutoff_days: int) -> ExhibitSpec:
         f"Odds ratio of renewal per step of each driver, with 95% intervals; drivers "
         f"measured {cutoff_days} days before each decision",
         "renewals, accounts, usage, surveys, tickets, contacts, touches, onboarding",
-        n=model.n,
+        n=model.n, n_of="renewal decisions",
         notes=f"Logistic regression ({_method(model.method)}); {model.events:,} "
               "non-renewals. Accent: significant at 5%; grey: the interval crosses 1 "
               "(not significant). Segment levels are compared with the most common one."
@@ -318,7 +318,7 @@ def checks(model: Any, built: dict, history: dict | None = None,
     return ExhibitSpec(
         table, checks_title(rows),
         "Checks run on every fit of the renewal model",
-        "modelling table", n=model.n,
+        "modelling table", n=model.n, n_of="renewal decisions",
         notes="VIF above 10 drops a feature; fewer than 10 decisions of the rarer outcome "
               "per model column reduce the features; separation switches to a penalised "
               "fit.")

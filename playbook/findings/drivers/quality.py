@@ -51,7 +51,7 @@ def lift(table: pd.DataFrame, quality: dict) -> ExhibitSpec:
         f"Share of decisions not renewed, by decile of predicted risk; "
         f"{quality.get('folds')}-fold cross-validation, each decision scored by a model "
         "that did not see it",
-        "modelling table", n=int(quality.get("n") or 0),
+        "modelling table", n=int(quality.get("n") or 0), n_of="renewal decisions",
         notes=f"AUC {tf.number(quality.get('auc'), 2)} (folds {fold_range}); 0.50 = chance, "
               "1.00 = perfect ranking.")
 
@@ -88,6 +88,7 @@ def calibration(cal: pd.DataFrame, quality: dict) -> ExhibitSpec:
         "Observed renewal rate vs out-of-fold predicted probability, in ten bins of equal "
         "size, with 95% intervals",
         "modelling table", n=int(cal["n"].sum()) if len(cal) else 0,
+        n_of="renewal decisions",
         notes=f"Brier score (mean squared error of the probability; lower is better) "
               f"{tf.number(quality.get('brier'), 3)} vs "
               f"{tf.number(quality.get('brier_baseline'), 3)} for predicting the base rate. "

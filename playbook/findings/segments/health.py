@@ -244,7 +244,7 @@ def backtest_bands(outcomes: pd.DataFrame, auc: Mapping[str, float], min_auc: fl
         f"Renewal rate of the decisions of the last {months} months by health band "
         f"{cutoff_days} days before the decision, with 95% intervals",
         source, n=int(outcomes.loc["total", "n"]) if "total" in outcomes.index
-        else int(outcomes["n"].sum()),
+        else int(outcomes["n"].sum()), n_of="renewal decisions",
         notes=f"Score recomputed from data dated on or before each cut-off. {auc_text}; "
               "0.50 = a coin toss, 1 = perfect ranking. Downgrades count as renewed.")
 
