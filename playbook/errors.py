@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from playbook import textfmt as tf
+
 
 class PlaybookError(Exception):
     """Base class of every error the playbook raises on purpose."""
@@ -78,11 +80,13 @@ class DataIssue:
         where = f"{self.file}" + (f", column '{self.column}'" if self.column else "")
         lines = [f"[{self.table}] {where}: {self.problem}"]
         if self.count:
-            shown = ", ".join(str(r) for r in list(self.rows)[:5])
-            ex = ", ".join(repr(e) for e in list(self.examples)[:5])
+            rows, examples = list(self.rows)[:5], list(self.examples)[:5]
+            shown = ", ".join(str(r) for r in rows)
+            ex = ", ".join(repr(e) for e in examples)
             lines.append(
-                f"    {self.count} row(s)" + (f", e.g. line(s) {shown}" if shown else "")
-                + (f" with value(s) {ex}" if ex else "")
+                f"    {tf.plural(self.count, 'row')}"
+                + (f", e.g. {tf.noun(len(rows), 'line')} {shown}" if shown else "")
+                + (f" with {tf.noun(len(examples), 'value')} {ex}" if ex else "")
             )
         lines.append(f"    Expected: {self.expected}")
         lines.append(f"    How to fix: {self.fix}")
@@ -94,7 +98,7 @@ class DataError(PlaybookError):
 
     def __init__(self, issues: Sequence[DataIssue]) -> None:
         self.issues = list(issues)
-        head = f"{len(self.issues)} problem(s) in the input data:"
+        head = f"{tf.plural(len(self.issues), 'problem')} in the input data:"
         super().__init__("\n".join([head, *(i.describe() for i in self.issues)]))
 
     def __str__(self) -> str:

@@ -105,7 +105,7 @@ def test_unparseable_required_dates_stop_when_too_many(client_factory):
     text = str(err.value)
     assert "column 'Customer Since'" in text
     assert "2 values cannot be read as date" in text
-    assert "line(s) 3, 4" in text and "'someday'" in text
+    assert "lines 3, 4" in text and "'someday'" in text
     assert "date_format" in text
 
 
@@ -131,7 +131,7 @@ def test_conflicting_duplicate_accounts_stop_the_run(client_factory):
         load(client_factory, files={"accounts.csv": accounts, "mrr.csv": MRR_CSV})
     assert "account_id value" in str(err.value)
     assert "on more than one row" in str(err.value)
-    assert "'A1'" in str(err.value) and "line(s) 2, 5" in str(err.value)
+    assert "'A1'" in str(err.value) and "lines 2, 5" in str(err.value)
 
 
 def test_exact_duplicate_rows_are_dropped(client_factory):
