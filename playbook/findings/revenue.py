@@ -578,7 +578,7 @@ def surprises(table: pd.DataFrame, accounts: pd.DataFrame, summary: dict, curren
         "account": shown["name"].fillna(shown["account_id"]),
         "segment": shown["segment"],
         "owner": shown["owner"],
-        "left on": shown["decision_date"].dt.strftime("%d %b %Y"),
+        "left on": shown["decision_date"].map(tf.date),
         "health at cut-off": shown["health_score"],
         f"lost MRR ({currency})": shown["lost_mrr"],
     })

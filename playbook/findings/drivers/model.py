@@ -238,7 +238,7 @@ def check_rows(model: Any, built: dict, history: dict | None = None,
         rows.append({
             "check": "History before the data",
             "found": (f"{tf.plural(history['excluded'], 'decision')} with a cut-off before "
-                      f"{pd.Timestamp(history['first_cutoff']):%d %b %Y} would need data "
+                      f"{tf.date(history['first_cutoff'])} would need data "
                       f"from before {pd.Timestamp(history['data_start']):%b %Y}"),
             "action": "left out" if history["excluded"] else "none needed",
             "flag": False,
@@ -349,7 +349,7 @@ def history_sentence(history: dict, total: int) -> str:
             f"({tf.count(history.get('excluded_not_renewed'))} of them non-renewals) are left "
             f"out: their features would look {history['lookback_days']} days back from the "
             f"cut-off to before {start:%b %Y}, when the data begin (cut-offs before "
-            f"{first:%d %b %Y}). Counting that unseen history as 'no contact' or 'no answer' "
+            f"{tf.date(first)}). Counting that unseen history as 'no contact' or 'no answer' "
             "would bias the drivers.")
 
 

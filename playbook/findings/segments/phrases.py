@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from playbook import textfmt as tf
 
 
 def day_text(ts: Any) -> str:
     """A date as written in titles and notes: ``1 Oct 2026``."""
-    return pd.Timestamp(ts).strftime("%d %b %Y").lstrip("0")
+    return tf.date(ts)
 
 
 def more_note(shown: int, total: int, what: str, mrr_rest: float | None,
