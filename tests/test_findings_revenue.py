@@ -15,7 +15,8 @@ SUMMARY = {"start_month": "2026-07-01", "end_month": "2026-09-01", "start_mrr": 
 
 def test_bridge_title_calls_negative_net_churn_good():
     title = story.bridge_title(SUMMARY, "USD")
-    assert title.startswith("Expansion outgrew losses: net MRR churn was \u22123.6%")  # a minus sign
+    # a minus sign, never a hyphen
+    assert title.startswith("Expansion outgrew losses: net MRR churn was \u22123.6%")
     assert "(negative is good)" in title and "$50K leaked" in title
 
 

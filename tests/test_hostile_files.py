@@ -318,7 +318,8 @@ def test_time_zone_offsets_are_converted_to_utc_and_logged(root: Path):
     assert got[churn.loc[0, "account_id"]] == pd.Timestamp("2024-02-01 04:30")
     assert got[churn.loc[1, "account_id"]] == pd.Timestamp("2024-02-10 10:00")
     note = next(n for n in data.quality.notes if "UTC" in n.message)
-    assert "2 values carry a time zone" in note.message and "2024-01-31T23:30:00-05:00" in note.message
+    assert "2 values carry a time zone" in note.message
+    assert "2024-01-31T23:30:00-05:00" in note.message
 
 
 def test_placeholder_dates_are_blank_and_implausible_dates_are_named(root: Path):
