@@ -2,8 +2,9 @@
 # # 1 Retention baseline
 #
 # How much revenue leaks, and where? This section bridges the period's MRR from start to end
-# (new, expansion, reactivation, contraction, churn), tracks gross and net revenue retention
-# over the trailing twelve months, and follows each start cohort.
+# (new, expansion, reactivation, contraction, churn), measures gross and net revenue retention
+# and logo churn over the trailing twelve months (or the history there is), and follows each
+# start cohort.
 
 # %% [markdown] tags=["remove_cell"]
 # Data used (analysts' note, not in the report): the `mrr` table (monthly MRR per account);
@@ -21,6 +22,7 @@ from playbook import session
 from playbook.analyses import reasons, revenue, surprises, variables
 from playbook.analyses.scenario_basis import scenario_basis
 from playbook.findings import drivers as driver_story
+from playbook.findings import metrics as metrics_story
 from playbook.findings import revenue as story
 
 nb = session.start("01-revenue", client=client, period=period, as_of=as_of, run_dir=run_dir,
@@ -31,6 +33,7 @@ p = nb.params
 # ## MRR bridge of the period
 
 # %%
+summary = None  # the period's MRR bridge
 if nb.requires("mrr", enables="the MRR bridge") and nb.has_mrr_history(1):
     moves = nb.ctx.mrr_movements
     summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
@@ -48,24 +51,32 @@ nb.record("renewals_due", due)
 nb.say(story.renewal_churn_sentence(due, nb.currency))
 
 # %% [markdown]
-# ## Retention over the trailing twelve months
+# ## Gross and net revenue retention
 
 # %%
-if nb.has_mrr_history(p.period.trailing_months):
-    trend = revenue.trailing_retention(nb.data["mrr"], months=p.period.trailing_months)
+head = None  # the headline rates: one basis for every retention figure of the report
+if nb.has_mrr_history(1, quiet=True):
+    head = nb.ctx.headline_metrics
+    nb.record("headline_metrics", head)
+    year = nb.ctx.retention_over(head["months"])
+    nb.record("trailing", metrics_story.flows_record(year))
+    trend = revenue.trailing_retention(nb.ctx.counted_mrr, months=head["months"])
     trend = trend[trend.index <= nb.as_of]
-    year = nb.ctx.retention_over(p.period.trailing_months)
-    nb.record("trailing", year)
-    nb.record("trailing_grr_nrr", trend.iloc[-1][["grr", "nrr", "base_logos"]].to_dict())
-    nb.show(story.retention_trend(trend, p.period.trailing_months))
-    nb.say(story.trailing_sentence(year, trend, nb.currency))
+    if head["withheld"]:  # figures that break an invariant or rest on contradicted data
+        nb.note(metrics_story.withheld_sentence(head))
+    if not {"grr", "nrr"} & set(head["withheld"]):
+        nb.show(story.retention_trend(trend, head["months"]))
+    if metrics_story.retention_sentence(head, year):
+        nb.say(metrics_story.retention_sentence(head, year))
+    if metrics_story.has_stated_rates(head):
+        nb.show(metrics_story.glossary(head, due, summary, nb.currency))
 
 # %% [markdown]
 # ## Cohort retention
 
 # %%
 if nb.has_mrr_history(12, enables="cohort retention"):
-    logo, rev, sizes = revenue.cohort_retention(nb.data["mrr"], by="quarter")
+    logo, rev, sizes = revenue.cohort_retention(nb.ctx.counted_mrr, by="quarter")
     nb.show(story.cohort_heatmap(logo, sizes))
     nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
 
@@ -142,13 +153,17 @@ if len(monthly):
 nb.record("month_to_month_left_out", len(monthly))
 lost = decisions[(decisions["renewed"] == 0)
                  & decisions["decision_date"].between(nb.as_of - nb.months(12), nb.as_of)]
-health_then = nb.ctx.health_before(lost)
-surprise = surprises.surprise_non_renewals(lost, health_then,
-                                           churn_events=nb.data.get("churn_events"),
-                                           healthy_bands=p.thresholds.surprise_bands)
-surprise_counts = surprises.surprise_summary(surprise, len(health_then))
-nb.record("surprise_non_renewals", surprise_counts)
-nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.currency))
+if nb.ctx.has_health_score:  # "looked healthy" needs a health score (2+ measures)
+    health_then = nb.ctx.health_before(lost)
+    surprise = surprises.surprise_non_renewals(lost, health_then,
+                                               churn_events=nb.data.get("churn_events"),
+                                               healthy_bands=p.thresholds.surprise_bands)
+    surprise_counts = surprises.surprise_summary(surprise, len(health_then))
+    nb.record("surprise_non_renewals", surprise_counts)
+    nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.currency))
+else:
+    nb.skip("surprise non-renewals", story.no_health_for_surprises_sentence(
+        list(nb.ctx.health_measures.index)), ["health measures"])
 
 # %% [markdown]
 # ## Churn across the variables of the business

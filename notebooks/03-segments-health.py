@@ -2,9 +2,10 @@
 # # 4 Value, lifecycle and health
 #
 # Who matters most, where is each customer in its lifecycle, how healthy is it, and what is
-# it worth? Accounts are tiered by a value score (contract value weighs most), placed in a
-# lifecycle stage, and scored on a health scorecard whose parts are shown; the score is then
-# checked against what actually happened at past renewals.
+# it worth? Accounts are tiered by a value score (contract value weighs most); where the data
+# hold the measures, each is placed in a lifecycle stage and scored on a health scorecard
+# whose parts are shown, and the score is checked against what actually happened at past
+# renewals. A view the data cannot support says what would enable it.
 
 # %% [markdown] tags=["remove_cell"]
 # Data used (analysts' note, not in the report): `accounts` and `mrr`; `usage`, `surveys`,
@@ -32,6 +33,7 @@ from playbook.findings import segments as story
 nb = session.start("03-segments-health", client=client, period=period, as_of=as_of,
                    run_dir=run_dir, data_cache=data_cache)
 p, d = nb.params, nb.data
+accounts = nb.ctx.accounts  # customers as billed: the headline figures' accounts
 t = p.thresholds
 year_start = nb.as_of - nb.months(12)
 
@@ -40,24 +42,23 @@ year_start = nb.as_of - nb.months(12)
 
 # %%
 scores, tiers = nb.ctx.value_scores, nb.ctx.value_tiers
-pyramid = segments.tier_concentration(d["accounts"], tiers, mrr=scores["mrr"],
+pyramid = segments.tier_concentration(accounts, tiers, mrr=scores["mrr"],
                                       small_group_n=t.small_group_n)
 nb.record("tiers_now", pyramid.reset_index())
 nb.show(story.value_pyramid(pyramid, method=p.value.tier_method))
 
 # %%
-scores_then = nb.ctx.value_scores_on(year_start)
 if nb.has_mrr_history(1, quiet=True):  # the base of the trailing window (headline basis)
     window, base = nb.ctx.retention_window, nb.ctx.retention_cohort
     lost = base["mrr_then"] - base["capped"]  # churn + contraction: sums to 1 - GRR
 else:  # no MRR history: the accounts table's start and churn dates give the base
     window = variables.accounts_window(nb.as_of, p.period.trailing_months)
-    base, lost = variables.cohort_from_accounts(d["accounts"], window), None
-scores_base = segments.value_scores(d["accounts"], as_of=variables.month_end(window.base_month),
+    base, lost = variables.cohort_from_accounts(accounts, window), None
+scores_base = segments.value_scores(accounts, as_of=variables.month_end(window.base_month),
                                     ids=base.index, weights=p.value.weights,
                                     usage=d.get("usage"), csm_inputs=d.get("csm_inputs"),
                                     mrr=d.get("mrr"))
-leak = segments.tier_concentration(d["accounts"], nb.ctx.value_tiers_of(scores_base),
+leak = segments.tier_concentration(accounts, nb.ctx.value_tiers_of(scores_base),
                                    churned=base["churned"],
                                    mrr=base["mrr_then"].fillna(scores_base["mrr"]), lost=lost,
                                    small_group_n=t.small_group_n)
@@ -90,7 +91,7 @@ lc = p.lifecycle
 stage_needs = (need("usage", "active_users", "licensed_seats"), need("mrr"))
 onboarding_view = "onboarding progress (accounts stuck in onboarding, step completion)"
 has_onboarding = d.has("onboarding")
-key_steps = lc.onboarding_steps or segments.onboarding_step_order(d["accounts"],
+key_steps = lc.onboarding_steps or segments.onboarding_step_order(accounts,
                                                                   d.get("onboarding"))
 stage_rules = dict(onboarding=d.get("onboarding"), usage=d.get("usage"), mrr=d.get("mrr"),
                    onboarding_days=lc.onboarding_days if has_onboarding else None,
@@ -98,13 +99,13 @@ stage_rules = dict(onboarding=d.get("onboarding"), usage=d.get("usage"), mrr=d.g
                    transformational_depth=lc.transformational_depth,
                    transformational_products=lc.transformational_products,
                    steps=key_steps or None)
-stages = segments.lifecycle_stage(d["accounts"], as_of=nb.as_of, **stage_rules)
+stages = segments.lifecycle_stage(accounts, as_of=nb.as_of, **stage_rules)
 
 # %%
 staged = nb.requires(*stage_needs, enables="the lifecycle stage of each account")
 if staged:
     snapshots = segments.month_ends(nb.as_of, lc.history_months)
-    history = segments.stage_history(d["accounts"], dates=snapshots, **stage_rules)
+    history = segments.stage_history(accounts, dates=snapshots, **stage_rules)
     stage_table = segments.stage_summary(stages, segments.time_in_stage(history))
     nb.record("lifecycle", stage_table.reset_index())
     nb.show(story.lifecycle(stage_table, lc.history_months,
@@ -113,18 +114,18 @@ if staged:
 
 # %%
 if staged:
-    stages_then = segments.lifecycle_stage(d["accounts"], as_of=year_start, **stage_rules)
-    stage_leak = segments.tier_concentration(d["accounts"], stages_then,
-                                             churned=d.get("churn_events"),
-                                             window=(year_start, nb.as_of),
-                                             mrr=scores_then["mrr"],
+    # the same base as logo churn: stages at the window's start, churned = not paying now
+    stages_then = segments.lifecycle_stage(accounts, as_of=variables.month_end(
+        window.base_month), **stage_rules).reindex(base.index).dropna()
+    stage_leak = segments.tier_concentration(accounts, stages_then, churned=base["churned"],
+                                             mrr=base["mrr_then"], lost=lost,
                                              small_group_n=t.small_group_n)
     nb.record("lifecycle_churn", stage_leak.reset_index())
-    nb.show(story.stage_churn(stage_leak), detail=True)
+    nb.show(story.stage_churn(stage_leak, window.label), detail=True)
 
 # %%
 if nb.requires("onboarding", enables=onboarding_view):
-    stuck = segments.stuck_onboarding(d["accounts"], stages, as_of=nb.as_of,
+    stuck = segments.stuck_onboarding(accounts, stages, as_of=nb.as_of,
                                       days=lc.stuck_onboarding_days,
                                       onboarding=d.get("onboarding"), mrr=scores["mrr"],
                                       steps=key_steps or None)
@@ -136,7 +137,7 @@ if nb.requires("onboarding", enables=onboarding_view):
 if nb.requires("onboarding", enables=onboarding_view):
     cohort = (nb.as_of - nb.months(lc.cohort_months),
               nb.as_of - pd.Timedelta(days=lc.stuck_onboarding_days))
-    funnel = segments.onboarding_funnel(d["accounts"], d["onboarding"], as_of=nb.as_of,
+    funnel = segments.onboarding_funnel(accounts, d["onboarding"], as_of=nb.as_of,
                                         started=cohort, steps=key_steps)
     nb.record("onboarding_steps", funnel.reset_index())
     nb.show(story.onboarding_steps(funnel, cohort), detail=True)
@@ -146,8 +147,8 @@ if nb.requires("onboarding", enables=onboarding_view):
 
 # %%
 scored = nb.ctx.health_scores
-used = health.measures_available(scored, p.health.weights)
-has_health = len(used) >= health.MIN_MEASURES  # one measure alone is not a health score
+used = nb.ctx.health_measures
+has_health = nb.ctx.has_health_score  # one measure alone is not a health score
 health_source = story.measures_source(used)
 if has_health:
     nb.record("health_bands", scored["health_band"].value_counts().to_dict())
@@ -163,7 +164,7 @@ else:
 # %%
 if has_health:
     examples = health.health_examples(scored, scores["mrr"], per_band=2)
-    names = d["accounts"].drop_duplicates("account_id").set_index("account_id").get("name")
+    names = accounts.drop_duplicates("account_id").set_index("account_id").get("name")
     nb.show(story.health_examples(examples, used["effective_weight"].to_dict(), nb.currency,
                                   names, health_source), detail=True)
 
@@ -233,22 +234,14 @@ if nb.requires(need("contacts", "relationship_strength", any_of=("role", "senior
              "enterprise_segments": tuple(t.enterprise_segments),
              "usage_drop_share": t.usage_drop_share,
              "strong_adoption_depth": t.strong_adoption_depth}
-    rules = {"exec_days": t.exec_contact_days_before_renewal,
-             "user_days": t.user_contact_days_after_drop,
-             "renewal_horizon_days": t.renewal_horizon_days,
-             "strong_exec_enterprise": t.strong_exec_relationships_enterprise,
-             "strong_exec_smb": t.strong_exec_relationships_smb,
-             "enterprise_segments": tuple(t.enterprise_segments),
-             "usage_drop_share": t.usage_drop_share,
-             "strong_adoption_depth": t.strong_adoption_depth}
-    flags = health.relationship_flags(d["accounts"], d["contacts"], d["touches"],
+    flags = health.relationship_flags(accounts, d["contacts"], d["touches"],
                                       d.get("usage"), as_of=nb.as_of, **rules)
     # each flag's observed churn rate: of the accounts flagged a year ago, the share gone now
-    flags_then = health.relationship_flags(d["accounts"], d["contacts"], d["touches"],
+    flags_then = health.relationship_flags(accounts, d["contacts"], d["touches"],
                                            d.get("usage"), as_of=year_start, **rules)
     losses = flag_expected_losses(flags_then, flags, scores["mrr"], ["flag_single_threaded"])
-    flag_summary = health.flag_summary(flags, d["accounts"], scores["mrr"], top_owners=1)
-    at_risk = health.accounts_at_risk(flags, d["accounts"], scores["mrr"])
+    flag_summary = health.flag_summary(flags, accounts, scores["mrr"], top_owners=1)
+    at_risk = health.accounts_at_risk(flags, accounts, scores["mrr"])
     nb.record("relationship_flags", flag_summary["accounts"].to_dict())
     nb.record("flags_summary", {flag: row | losses.get(flag, {})
                                 for flag, row in flag_summary.to_dict(orient="index").items()})

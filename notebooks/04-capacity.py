@@ -1,9 +1,10 @@
 # %% [markdown]
 # # 5 Coverage and headcount
 #
-# How many people does it take to serve the base, and what does it cost? The touch model
-# per value tier (from params) gives the headcount two ways, by accounts-per-CSM ratio and by
-# the hours the touches take; current coverage comes from the `owner` column.
+# How many people does it take to serve the base, and what does it cost? Where the client
+# names account owners or sets its own touch model, the touch model per value tier gives the
+# headcount two ways, by accounts-per-CSM ratio and by the hours the touches take, and the
+# owners give today's coverage.
 
 # %% tags=["parameters"]
 client: str = "demo"  # client folder under data/ and params/
@@ -21,10 +22,11 @@ from playbook.findings import capacity as story
 nb = session.start("04-capacity", client=client, period=period, as_of=as_of, run_dir=run_dir,
                    data_cache=data_cache)
 p, d = nb.params, nb.data
+accounts = nb.ctx.accounts  # customers as billed: the headline figures' accounts
 touch_model = p.touch_model.model_dump()
 tier_names = list(touch_model["tiers"])
 # sized only on the client's own evidence: named owners or a touch model in its params
-evidence = capacity.capacity_evidence(d["accounts"],
+evidence = capacity.capacity_evidence(accounts,
                                       touch_model_from_client=p.set_by_client("touch_model"))
 nb.record("capacity_evidence", evidence)
 sized, owners = evidence["sized"], evidence["owners"]
@@ -49,7 +51,7 @@ if sized:
 
 # %%
 if sized:
-    coverage = capacity.owner_coverage(d["accounts"], tiers, touch_model=touch_model,
+    coverage = capacity.owner_coverage(accounts, tiers, touch_model=touch_model,
                                        mrr=scores["mrr"])
     current = capacity.current_capacity(coverage, touch_model)
     gap = capacity.headcount_gap(required, current)

@@ -12,14 +12,18 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 
 # %% tags=["remove_cell"]
 from playbook import appendix, appendix_terms, paths, session
-from playbook.analyses import drivers
+from playbook.analyses import capacity, drivers
 from playbook.findings import drivers as driver_story
 
 nb = session.start("95-appendix", client=client, period=period, as_of=as_of, run_dir=run_dir,
                    data_cache=data_cache)
 
 # %%
-nb.say(appendix.definitions_markdown(nb.params))
+sections = nb.params.report.notebooks  # define what the report's sections computed
+measures = nb.ctx.health_measures if "03-segments-health" in sections else None
+sized = ("04-capacity" in sections and capacity.capacity_evidence(
+    nb.data["accounts"], touch_model_from_client=nb.params.set_by_client("touch_model"))["sized"])
+nb.say(appendix.definitions_markdown(nb.params, health_measures=measures, capacity_sized=sized))
 nb.say(appendix_terms.terms_markdown(nb.params))
 
 # %% [markdown]

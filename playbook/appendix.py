@@ -15,6 +15,7 @@ import pandas as pd
 
 from playbook import paths
 from playbook import textfmt as tf
+from playbook.analyses.health import MIN_MEASURES as HEALTH_MIN_MEASURES
 from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
 from playbook.exhibits import ExhibitSpec, blank_columns, table_html
@@ -36,11 +37,52 @@ def _reason_list(reasons: list[str]) -> str:
     return ", ".join(f"\u201c{tf.md_escape(r)}\u201d" for r in reasons if r.strip())
 
 
-def definitions_markdown(p: Params) -> str:
-    """Every headline metric's formula and the edge-case policies this run used (markdown;
-    the parameters' own texts in it are escaped, :func:`playbook.textfmt.md_escape`)."""
-    c = p.churn
+def _health_method(p: Params, used: pd.DataFrame | None) -> str:
+    """The health score's method as this run computed it: the measures used with their
+    effective weights (missing measures' weights spread over them), or why there is no
+    score; every params weight when the measures used are not known."""
     esc = tf.md_escape
+    bands = (f"Bands: red up to {p.health.bands.get('red', 50):g}, yellow up to "
+             f"{p.health.bands.get('yellow', 75):g}, green above. A *surprise non-renewal* is "
+             f"a churn whose health band was "
+             f"{' or '.join(esc(b) for b in p.thresholds.surprise_bands)} at the cut-off.")
+    if used is None:
+        weights = ", ".join(f"{esc(k)} {v:g}" for k, v in p.health.weights.items())
+        return (f"**Health score.** Measures scored 0-100 and weighted ({weights}); a missing "
+                f"measure's weight is spread over the others. {bands}")
+    if len(used) < HEALTH_MIN_MEASURES:
+        only = ", ".join(esc(m.replace("_", " ")) for m in used.index) or "none"
+        return (f"**Health score.** Not computed: a score needs at least "
+                f"{HEALTH_MIN_MEASURES} measures with data, and this client's data supply "
+                f"{only}.")
+    weights = ", ".join(f"{esc(m.replace('_', ' '))} {w:.0%}"
+                        for m, w in used["effective_weight"].items())
+    unused = [m for m, w in p.health.weights.items() if w and m not in used.index]
+    names = ", ".join(esc(m.replace("_", " ")) for m in unused)
+    left = f" Not used, for lack of data: {names}." if unused else ""
+    return (f"**Health score.** Measures scored 0-100 and weighted as this run used them "
+            f"({weights}; params' weights re-spread over the measures with data).{left} "
+            f"An account missing a measure has its weight spread over its other measures. "
+            f"{bands}")
+
+
+def _headcount_method(p: Params) -> str:
+    return f"""**Headcount.** By ratio: accounts / accounts per CSM of the tier. By effort:
+(accounts × per-account hours (touches per year × (contact + preparation + travel hours)) + admin
+hours + one-to-many programme hours once per tier) / {p.touch_model.csm_hours_per_year:g}
+available hours per CSM per year."""
+
+
+def definitions_markdown(p: Params, *, health_measures: pd.DataFrame | None = None,
+                         capacity_sized: bool = True) -> str:
+    """Every headline metric's formula and the edge-case policies this run used (markdown;
+    the parameters' own texts in it are escaped, :func:`playbook.textfmt.md_escape`).
+
+    ``health_measures``: the measures the health score actually used, with their effective
+    weights (:func:`playbook.analyses.health.measures_available`); the method then names
+    those, not every weight of params. ``capacity_sized``: False when the coverage section
+    sized nothing (no owners, no client touch model): headcount is then not defined."""
+    c = p.churn
     recognise = ("in the month of the cancellation, even when the customer pays out its "
                  "term" if c.recognise_at == "cancellation"
                  else "in the first month without MRR, when the paid period ends")
@@ -54,24 +96,37 @@ Churn is recognised {recognise}. Accounts that start and cancel within one month
 {"counted as one new and one churned logo" if c.count_same_month_churn else "not counted"}.
 Start MRR + new + expansion + reactivation − contraction − churn = end MRR, to the cent.
 
-**Gross MRR churn** = (churn + contraction) / MRR at the start of the period.
-**Net MRR churn** = (churn + contraction − expansion − reactivation) / MRR at the start
-of the period; negative is good (the base grew on its own).
-**GRR** = 1 − gross MRR churn; **NRR** = 1 − net MRR churn. Trailing-12-month GRR and NRR
-follow the accounts paying 12 months earlier: each account's MRR now (capped at its
-earlier MRR for GRR) over their MRR then.
-**Logo churn** = churned accounts / accounts at the start of each month, averaged;
-annualised as 1 − (1 − monthly)^12. **Quick ratio** = (new + expansion + reactivation) /
-(churn + contraction).
+**Headline rates: one basis.** Every trailing rate of the report follows the same accounts:
+those paying in the month before the trailing window ({p.period.trailing_months} months, or
+the history there is; the window's length is printed with each figure), followed to the
+as-of month. **GRR** (gross revenue retention) = Σ min(MRR now, MRR then) / Σ MRR then over
+those accounts (each capped at its earlier MRR: expansion cannot hide losses); **NRR** (net
+revenue retention) = Σ MRR now / Σ MRR then; **gross revenue churn** = 1 − GRR; **net
+revenue churn** = 1 − NRR. **Logo churn** = those accounts no longer paying in the as-of
+month / those accounts (customers, not churn events; one that left and came back counts as
+kept); monthly logo churn = 1 − (1 − logo churn)^(1 / months), the same loss spread over
+the months. A headline figure outside its range (GRR or logo churn outside 0-100%, NRR below
+GRR) or built on an MRR history the data-quality checks found contradictory is withheld,
+with the reason.
+**Gross MRR churn of the period** (the bridge) = (churn + contraction) / MRR at the start of
+the period; **net MRR churn** = (churn + contraction − expansion − reactivation) / MRR at
+the start of the period; negative is good (the base grew on its own). These count every
+account paying at the period's start, over the period only.
+**Quick ratio** = (new + expansion + reactivation) / (churn + contraction).
 **Churn on renewals due** = ARR of contracts that churned at renewal / ARR of contracts that
 came up for renewal in the period (downgrades shown separately).
 
 **Churn reasons.** Blank reasons and the reasons {_reason_list(c.uninformative_reasons)}
 (any case) are uninformative. {_rules_text(bool(c.reason_rules))}
 
-**Churn by variable.** Accounts at risk in the trailing 12 months (started before its end,
-not churned before its start); rate = churned / accounts with a 95% Wilson interval; a
-chi-square test of independence (Fisher's exact test when expected counts are small).
+**Churn by variable and by tier.** The same accounts as logo churn (paying at the start of
+the trailing window), each variable measured then (tenure at the window's start, not at
+exit, so leavers and stayers are compared at the same point); accounts whose first renewal
+falls after the window's end (contract term of {p.contracts.term_months} months unless the
+account says otherwise) cannot churn in it and are left out. Rate = churned / accounts with
+a 95% Wilson interval; a chi-square test of independence (Fisher's exact test when expected
+counts are small), p-values adjusted across the variables tested (Holm); a variable
+"differs" only when its adjusted p-value is below 5%.
 Groups under {p.thresholds.small_group_n} accounts are marked too small to judge.
 
 **Renewal drivers.** One row per renewal decision; every feature is measured
@@ -89,16 +144,9 @@ assumption checked per driver with Harrell's test: Schoenfeld residuals against 
 churn time). An account is *at risk* when its predicted
 renewal probability is below {p.drivers.at_risk_probability:.0%}.
 
-**Health score.** Measures scored 0-100 and weighted ({", ".join(f"{esc(k)} {v:g}" for k, v in
-p.health.weights.items())}); a missing measure's weight is spread over the others. Bands:
-red up to {p.health.bands.get("red", 50):g}, yellow up to {p.health.bands.get("yellow", 75):g},
-green above. A *surprise non-renewal* is a churn whose health band was
-{" or ".join(esc(b) for b in p.thresholds.surprise_bands)} at the cut-off.
+{_health_method(p, health_measures)}
 
-**Headcount.** By ratio: accounts / accounts per CSM of the tier. By effort: (accounts ×
-per-account hours (touches per year × (contact + preparation + travel hours)) + admin
-hours + one-to-many programme hours once per tier) / {p.touch_model.csm_hours_per_year:g}
-available hours per CSM per year.
+{_headcount_method(p) if capacity_sized else ""}
 
 **Scenarios.** Revenue paths start from today's active accounts at today's average MRR and
 apply the growth and churn rates with the compounding convention printed under the chart;

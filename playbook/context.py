@@ -25,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from playbook import metrics
-from playbook.analyses import backtest, drivers, health, revenue, segments
+from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
@@ -144,12 +144,25 @@ class AnalysisContext:
         out["withheld"] = metrics.withheld_figures(out, self.problems)
         return out
 
+    # ------------------------------------------------------------------ customers
+    @cached_property
+    def accounts(self) -> pd.DataFrame:
+        """The accounts table with status and churn date from billing
+        (:func:`playbook.analyses.account_state.accounts_as_billed` of :attr:`counted_mrr`):
+        an account is a customer at the as-of date when it pays in the as-of month, so the
+        value, lifecycle, health and coverage sections count the same accounts and MRR as
+        the headline figures. Without ``mrr``, the accounts table as loaded."""
+        acc = self.tables["accounts"]
+        if self._table("mrr") is None:
+            return acc
+        return account_state.accounts_as_billed(acc, self.counted_mrr, self.as_of)
+
     # ------------------------------------------------------------------ value
     def value_scores_on(self, day: pd.Timestamp) -> pd.DataFrame:
         """Each account's value score as of ``day`` (:func:`playbook.analyses.segments.
         value_scores` with ``value.weights``; ``mrr`` is its MRR on that day). Not kept:
         :attr:`value_scores` is the as-of date's."""
-        return segments.value_scores(self.tables["accounts"], as_of=day,
+        return segments.value_scores(self.accounts, as_of=day,
                                      weights=self.params.value.weights,
                                      usage=self._table("usage"),
                                      csm_inputs=self._table("csm_inputs"),
@@ -184,12 +197,25 @@ class AnalysisContext:
         """Health score, band and measure scores of every account active on the as-of date
         (:func:`playbook.analyses.health.health_scores` with ``health.weights``,
         ``health.bands`` and ``health.measure_options``)."""
-        return health.health_scores(self.tables["accounts"], as_of=self.as_of,
+        return health.health_scores(self.accounts, as_of=self.as_of,
                                     usage=self._table("usage"),
                                     surveys=self._table("surveys"),
                                     tickets=self._table("tickets"),
                                     csm_inputs=self._table("csm_inputs"),
                                     **self._health_options())
+
+    @cached_property
+    def health_measures(self) -> pd.DataFrame:
+        """The measures the health score actually uses, with their effective weights
+        (:func:`playbook.analyses.health.measures_available` of :attr:`health_scores`)."""
+        return health.measures_available(self.health_scores, self.params.health.weights)
+
+    @property
+    def has_health_score(self) -> bool:
+        """True when the score rests on at least ``health.MIN_MEASURES`` measures: one
+        measure alone (e.g. ticket load) is not a health score, so nothing that reads the
+        score (surprises, backtest, bands) is shown without it."""
+        return len(self.health_measures) >= health.MIN_MEASURES
 
     @cached_property
     def health_window_start(self) -> pd.Timestamp:

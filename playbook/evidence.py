@@ -135,10 +135,10 @@ def explanation(enables: str, gaps: list[Shortfall]) -> str:
     """One line: what is not shown, the data it needs, what the client's data holds and
     what to ask for. Table names and descriptions come from the contract.
 
-    E.g. "Not shown: relationship-risk flags needs the 'contacts' and 'touches' tables,
+    E.g. "Not shown: relationship-risk flags. It needs the 'contacts' and 'touches' tables,
     which the client's data does not include. Add 'contacts' and 'touches' to the data
     request: people at the customer ...; logged interactions with the customer." or "...
-    needs 'usage' with active_users and licensed_seats filled in; the client's usage data
+    It needs 'usage' with active_users and licensed_seats filled in; the client's usage data
     leaves licensed_seats blank. Ask for licensed_seats in the usage export."
     """
     tables = [g.need.table for g in gaps if g.kind == "table"]
@@ -164,7 +164,8 @@ def explanation(enables: str, gaps: list[Shortfall]) -> str:
             needs.append(f"at least {g.need.min_rows:,} usable rows of '{t}'")
             have.append(f"; the client's data has {g.rows:,}")
             asks.append(f"Ask for a longer {t} history.")
-    return f"Not shown: {enables} needs {_and(needs)}{''.join(have)}. {' '.join(asks)}"
+    return (f"Not shown: {enables}. It needs {_and(needs)}{''.join(have)}. "
+            f"{' '.join(asks)}")
 
 
 def check(data: LoadedData, *needs: str | Need, enables: str) -> str | None:

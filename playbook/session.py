@@ -90,7 +90,8 @@ class NotebookSession:
         health, the renewal model), each computed once when first read
         (:class:`playbook.context.AnalysisContext`)."""
         if self.context is None:
-            self.context = AnalysisContext(self.params, self.data.tables)
+            self.context = AnalysisContext(self.params, self.data.tables,
+                                           self.data.quality.problems())
         return self.context
 
     @property
@@ -144,6 +145,7 @@ class NotebookSession:
         executive summary."""
         source = evidence.source_line(source, self.data)  # only tables the client sent
         caveat = self.data.quality.caveat(source)  # built on contradicted data: say so
+        headline = headline and not caveat  # and never a headline of the summary
         notes = f"{notes.rstrip('. ')}. {caveat}" if caveat and notes else (caveat or notes)
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
                                     n=n, notes=notes, formats=formats, headline=headline,
@@ -301,4 +303,5 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,
-                           context=AnalysisContext(params, data.tables))
+                           context=AnalysisContext(params, data.tables,
+                                                           data.quality.problems()))

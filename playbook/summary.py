@@ -158,8 +158,8 @@ def answer(recs: Sequence[Recommendation]) -> str:
         return "The data shows no action beyond keeping the current course."
     first = [r.short for r in recs[:3]]
     joined = first[0] if len(first) == 1 else ", ".join(first[:-1]) + " and " + first[-1]
-    numbers = "1" if len(first) == 1 else f"1-{len(first)}"
-    return f"The answer: {joined} (recommendations {numbers})."
+    numbers = "recommendation 1" if len(first) == 1 else f"recommendations 1-{len(first)}"
+    return f"The answer: {joined} ({numbers})."
 
 
 def sca_paragraph(f: Facts, recs: Sequence[Recommendation]) -> str:
@@ -200,12 +200,14 @@ def headlines_html(items: Sequence[Headline]) -> str:
 
 
 def roadmap_html(recs: Sequence[Recommendation]) -> str:
-    cols = ["30 days", "60 days", "90 days"]
+    """The 30/60/90-day roadmap: a column per horizon that holds an action (an empty
+    horizon is left out rather than shown as a dash)."""
+    cols = [c for c in ("30 days", "60 days", "90 days") if any(r.timing == c for r in recs)]
     cells = []
     for col in cols:
         items = "".join(f"<li>{r.number}. {html.escape(r.action.split(':')[0])}</li>"
                         for r in recs if r.timing == col)
-        cells.append(f"<td><ul>{items or '<li>–</li>'}</ul></td>")
+        cells.append(f"<td><ul>{items}</ul></td>")
     head = "".join(f"<th>{c}</th>" for c in cols)
     return (f'<table class="data roadmap"><thead><tr>{head}</tr></thead>'
             f'<tbody><tr>{"".join(cells)}</tr></tbody></table>')

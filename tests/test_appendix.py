@@ -41,3 +41,22 @@ def test_regression_table_prints_small_p_values_as_text():
     assert table["95% interval"].tolist() == ["1.58-3.54", "0.95-1.08"]
     assert table["odds ratio"].tolist() == [2.36, 1.01]
     assert table.shape[1] <= 7  # readable widths: not a "wide" table
+
+
+def test_the_health_method_names_the_measures_this_run_used(client_factory):
+    import pandas as pd
+
+    from playbook import appendix
+    from playbook.config import load_params
+
+    client_factory.write()
+    p = load_params("t")
+    two = pd.DataFrame({"effective_weight": [0.6, 0.4]}, index=["usage", "tickets"])
+    text = appendix.definitions_markdown(p, health_measures=two)
+    assert "usage 60%, tickets 40%" in text
+    assert "Not used, for lack of data:" in text and "champion quality" in text
+    one = pd.DataFrame({"effective_weight": [1.0]}, index=["tickets"])
+    text = appendix.definitions_markdown(p, health_measures=one, capacity_sized=False)
+    assert "**Health score.** Not computed" in text and "supply tickets" in text
+    assert "**Headcount.**" not in text
+    assert "**Headcount.**" in appendix.definitions_markdown(p)

@@ -521,6 +521,20 @@ def test_exhibits_built_on_contradicted_tables_say_so(root: Path):
     assert second == ""
 
 
+def test_an_exhibit_on_contradicted_data_is_never_a_headline_of_the_summary(root: Path):
+    from playbook import session
+
+    write(root, edit("accounts", lambda f: f.assign(Status=f["Status"].map(
+        {"Active": "Churned", "Churned": "Active"}))))
+    nb = session.start("x", client="t")
+    nb.exhibit(pd.DataFrame({"a": [1]}), title="On contradicted data", subtitle="s",
+               source="accounts, churn_events", n=1, headline=True)
+    nb.exhibit(pd.DataFrame({"a": [1]}), title="On clean data", subtitle="s",
+               source="tickets", n=1, headline=True)
+    assert [(e["title"], e["headline"]) for e in nb.book.titles()] == [
+        ("On contradicted data", False), ("On clean data", True)]
+
+
 def test_appendix_titles_follow_the_figures():
     from playbook.findings import quality as story
 

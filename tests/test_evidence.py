@@ -44,7 +44,7 @@ USAGE = pd.DataFrame({"account_id": ["a", "b"], "month": pd.Timestamp("2024-01-0
 def test_a_missing_table_is_named_with_what_to_send():
     data = Data({"accounts": pd.DataFrame({"account_id": ["a"]})})
     line = check(data, need("usage", "active_users"), enables="the lifecycle stages")
-    assert line == ("Not shown: the lifecycle stages needs the 'usage' table, which the "
+    assert line == ("Not shown: the lifecycle stages. It needs the 'usage' table, which the "
                     "client's data does not include. Add 'usage' to the data request: "
                     "product usage per account and month (or per event date; aggregated to "
                     "months).")
@@ -57,7 +57,7 @@ def test_blank_columns_and_short_tables_are_named():
     assert "needs 'usage' with active_users and licensed_seats filled in" in line
     assert "leaves licensed_seats blank" in line and "active_users blank" not in line
     assert check(data, need("usage", "active_users", min_rows=3), enables="x") == (
-        "Not shown: x needs at least 3 usable rows of 'usage'; the client's data has 2. Ask "
+        "Not shown: x. It needs at least 3 usable rows of 'usage'; the client's data has 2. Ask "
         "for a longer usage history.")
     assert line.endswith("leaves licensed_seats blank. Ask for licensed_seats in the usage "
                          "export.")
@@ -200,7 +200,7 @@ def test_section_4_without_usage_or_csm_inputs_says_what_is_missing(client_facto
     everything = "\n".join(t for _, t in shown)
     # lifecycle: no stage distribution from defaults, one line naming usage
     [line] = _boxes(shown, "Lifecycle")[:1]
-    assert "the lifecycle stage of each account needs the 'usage' table" in line
+    assert "the lifecycle stage of each account. It needs the 'usage' table" in line
     assert not re.search(r"'Adopting' \(\d+%\)", everything)
     assert not findings.get("lifecycle")
     assert "the lifecycle stage of each account" in {

@@ -59,10 +59,14 @@ def test_pareto_skips_uninformative_reasons_and_handles_all_blank():
 
 def test_uninformative_sentence_flags_capture_problem_above_threshold():
     share = {"events": 50, "uninformative_events": 15, "share_events": 0.3,
-             "uninformative_lost_mrr": 12_000.0}
+             "uninformative_lost_mrr": 12_000.0, "lost_mrr": 40_000.0}
     text = story.uninformative_sentence(share, "USD", 0.2)
     assert text.startswith("30% of churn events (15 of 50) carry no usable reason")
-    assert "$12K" in text and "data-capture problem" in text
+    assert "hiding $12K of lost MRR" in text and "data-capture problem" in text
+    # churn events that record no lost MRR hide nothing we can count: no "$0"
+    unrecorded = story.uninformative_sentence(share | {"lost_mrr": 0.0,
+                                                       "uninformative_lost_mrr": 0.0}, "USD", 0.2)
+    assert "hiding" not in unrecorded and "$0" not in unrecorded
     below = story.uninformative_sentence(share | {"share_events": 0.1}, "USD", 0.2)
     assert "data-capture problem" not in below
     assert story.uninformative_sentence({"events": 0}, "USD", 0.2).startswith("No churn")
@@ -125,8 +129,12 @@ def test_p_value_in_a_sentence():
 
 def test_surprises_title():
     assert story.surprises_title({"surprises": 3, "scored_churns": 40, "lost_mrr": 9000.0},
-                                 "USD") == ("3 of 40 lost customers looked healthy 90 days "
-                                            "before leaving, $9.0K of MRR lost without warning")
+                                 "USD") == ("3 of 40 non-renewals looked healthy 90 days "
+                                            "before, $9.0K of MRR lost without warning")
+    # an account that failed several renewals is one customer: decisions and customers differ
+    assert story.surprises_title({"surprises": 5, "accounts": 2, "scored_churns": 40,
+                                  "lost_mrr": None}, "USD") == (
+        "5 of 40 non-renewals (2 customers) looked healthy 90 days before")
     assert story.surprises_title({"surprises": 0, "scored_churns": 40, "lost_mrr": 0.0},
                                  "USD").startswith("No customer left while looking healthy")
 

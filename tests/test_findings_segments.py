@@ -80,13 +80,14 @@ def _stages(rates, lows, highs, small=None, accounts=None):
 def test_stage_churn_title_rule():
     apart = _stages([0.30, 0.15, 0.08], [0.22, 0.10, 0.04], [0.38, 0.22, 0.12])
     assert story.stage_churn_title(apart) == (
-        "Accounts in 'Onboarding' a year ago churned most: 30% against 8% in 'Actively using'")
+        "Accounts in 'Onboarding' at the window's start churned most: 30% against 8% in "
+        "'Actively using'")
     overlap = _stages([0.20, 0.15, 0.12], [0.12, 0.09, 0.07], [0.28, 0.22, 0.18])
     assert story.stage_churn_title(overlap).startswith("Churn differs little by lifecycle")
     # a small stage is ignored even when its rate is the highest
     small = _stages([0.60, 0.15, 0.08], [0.30, 0.13, 0.04], [0.85, 0.22, 0.12],
                     small=[True, False, False])
-    assert "'Adopting' a year ago churned most" in story.stage_churn_title(small)
+    assert "'Adopting' at the window's start churned most" in story.stage_churn_title(small)
     assert story.stage_churn_title(small.iloc[:2]).startswith("Too few accounts")
 
 

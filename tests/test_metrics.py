@@ -149,3 +149,42 @@ def test_the_glossary_reconciles_the_rates_it_names():
     table = words.glossary(h, due, None, "USD").content.set_index("metric")["figure"]
     assert table["Gross revenue retention (trailing 12 months)"] == "withheld"
     assert table["Gross revenue churn"] == "withheld"
+
+
+def test_withheld_figures_are_said_once_and_leave_no_empty_glossary():
+    head = {"base_accounts": 10, "base_month": "2025-01-01", "months": 12, "grr": 0.9,
+            "nrr": 1.0, "churned_accounts": 1, "logo_churn": 0.1, "logo_churn_annualised": 0.1,
+            "label": "trailing 12 months",
+            "withheld": {k: {"reason": "the export contradicts itself: open lines",
+                             "fix": "Ask for end dates."}
+                         for k in ("mrr", "grr", "nrr", "logo_churn")}}
+    assert words.retention_sentence(head, {"quick_ratio": 2.0}) == ""
+    assert not words.has_stated_rates(head)
+    assert words.withheld_sentence(head).count("contradicts itself") == 1
+    head["withheld"] = {"grr": head["withheld"]["grr"]}
+    text = words.retention_sentence(head, {"quick_ratio": 2.0})
+    assert "gross revenue retention" not in text and "logo churn of 10.0%" in text
+    assert "contradicts" not in text and words.has_stated_rates(head)
+
+
+def test_a_customer_is_an_account_paying_in_the_as_of_month_whatever_the_crm_says():
+    from playbook.analyses.account_state import accounts_as_billed, active_accounts
+
+    crm = pd.DataFrame({
+        "account_id": ["A", "B", "C", "D", "E"],
+        "status": ["active", "active", "churned", "active", "churned"],
+        "start_date": pd.to_datetime(["2024-01-01"] * 5),
+        "churn_date": pd.to_datetime([None, None, "2025-12-10", None, "2025-06-20"])})
+    billed = mrr_table({
+        "A": {"2025-12": 10, "2026-01": 10},        # paying: a customer
+        "B": {"2025-10": 10},                       # CRM says active, billing ended Oct
+        "C": {"2025-12": 10, "2026-01": 10},        # CRM says churned, still billed
+        "E": {"2025-06": 10}})                      # churned, CRM date inside last month
+    # D never paid: not a customer
+    out = accounts_as_billed(crm, billed, "2026-01-31").set_index("account_id")
+    assert set(active_accounts(out.reset_index(), "2026-01-31").index) == {"A", "C"}
+    assert out.loc["B", "churn_date"] == pd.Timestamp("2025-11-01")
+    assert out.loc["E", "churn_date"] == pd.Timestamp("2025-06-20")     # the CRM's, it fits
+    assert pd.isna(out.loc["D", "churn_date"]) and out.loc["D", "status"] == "churned"
+    # before B's billing ended it was a customer
+    assert "B" in active_accounts(out.reset_index(), "2025-10-15").index

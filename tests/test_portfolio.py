@@ -23,7 +23,7 @@ def test_index_links_latest_report_with_key_figures(client_factory, tmp_path):
             "meta": {"as_of": as_of, "period_label": label, "client_name": "Acme Inc",
                      "currency": "USD"},
             "01-revenue": {"findings": {"period": {"end_mrr": mrr},
-                                        "trailing_grr_nrr": {"grr": 0.9, "nrr": 1.05}}}}))
+                                        "headline_metrics": {"grr": 0.9, "nrr": 1.05}}}}))
     client_factory.write(client="acme")
     client_factory.write(client="beta")
     assert portfolio.clients_with_params() == ["acme", "beta"]

@@ -88,7 +88,7 @@ def test_facts_equal_the_values_in_the_demo_results(golden):
     assert {k: type(v) for k, v in facts.items()} == \
         {k: type(v) for k, v in golden["summary"]["facts"].items()}
     findings = {stem: golden[stem]["findings"] for stem in NOTEBOOK_FINDINGS}
-    assert facts["grr"] == findings["01-revenue"]["trailing_grr_nrr"]["grr"]
+    assert facts["grr"] == findings["01-revenue"]["headline_metrics"]["grr"]
     assert facts["mrr_at_risk"] == findings["02-renewal-drivers"]["open_book"]["mrr_at_risk"]
     assert facts["single_threaded"] == \
         findings["03-segments-health"]["flags_summary"]["flag_single_threaded"]["accounts"]

@@ -40,8 +40,8 @@ def test_revenue_notebook_on_a_snapshot_client_explains_what_is_missing(client_f
     nb = json.loads((out / "01.ipynb").read_text())
     shown = html.unescape("".join("".join(o.get("data", {}).get("text/html", ""))
                                   for c in nb["cells"] for o in c.get("outputs", [])))
-    assert "the MRR bridge needs the 'mrr' table" in shown
-    assert "the churn-reason analysis needs the 'churn_events' table" in shown
+    assert "the MRR bridge. It needs the 'mrr' table" in shown
+    assert "the churn-reason analysis. It needs the 'churn_events' table" in shown
     findings = json.loads((out / "findings" / "01-revenue.json").read_text())["findings"]
     skipped = [s["section"] for s in findings["sections_skipped"]]
     assert "the MRR bridge" in skipped and "the churn-reason analysis" in skipped

@@ -168,3 +168,16 @@ def test_contradicted_data_is_named_in_the_summary():
     assert f.contradictions == 2
     assert "contradicts itself in 2 ways" in sca_paragraph(f, rec.recommendations(f, LIMITS))
     assert "contradicts" not in sca_paragraph(facts_from_results(RESULTS), [])
+
+
+def test_the_roadmap_has_a_column_only_for_horizons_with_an_action():
+    from playbook.summary import roadmap_html
+
+    recs = [rec.Recommendation(number=1, action="Do this: now", owner="o", priority="High",
+                               mrr_at_stake=None, timing="30 days", rule="r", short="s"),
+            rec.Recommendation(number=2, action="Do that", owner="o", priority="Low",
+                               mrr_at_stake=None, timing="90 days", rule="r", short="s")]
+    page = roadmap_html(recs)
+    assert "<th>30 days</th>" in page and "<th>90 days</th>" in page
+    assert "60 days" not in page and "–" not in page
+    assert "<li>1. Do this</li>" in page

@@ -52,6 +52,39 @@ def active_accounts(accounts: pd.DataFrame, as_of: DateLike) -> pd.DataFrame:
     return acc.loc[keep].set_index("account_id")
 
 
+def accounts_as_billed(accounts: pd.DataFrame, mrr: pd.DataFrame, as_of: DateLike
+                       ) -> pd.DataFrame:
+    """The accounts table with its status and churn date taken from billing, so that
+    :func:`active_accounts` at ``as_of`` returns exactly the accounts paying (MRR > 0) in
+    the as-of month of ``mrr`` (the churn-recognised MRR the headline figures count): one
+    definition of a customer for every section.
+
+    For each account: paying in the as-of month -> ``status`` "active", no ``churn_date``;
+    paid before but not in the as-of month -> "churned", ``churn_date`` the first day of
+    the month after its last paid month (kept when the CRM's date is earlier and after
+    that last month's start); never paid up to ``as_of`` -> "churned" without a date (not a
+    customer). Other columns are unchanged; a client without ``mrr`` rows keeps its table.
+    """
+    if mrr is None or mrr.empty:
+        return accounts
+    as_of = as_timestamp(as_of)
+    paid = mrr[(mrr["mrr"] > 0) & (mrr["month"] <= as_of)]
+    last = paid.groupby("account_id")["month"].max()
+    month = as_of.to_period("M")
+    now = set(paid.loc[paid["month"].dt.to_period("M") == month, "account_id"])
+    out = accounts.copy()
+    ids = out["account_id"]
+    paying = ids.isin(now)
+    ended = ids.map(last)
+    after = (ended.dt.to_period("M") + 1).dt.to_timestamp()
+    crm = date_column(out, "churn_date")
+    keep_crm = crm.notna() & (crm >= ended) & (crm < after)
+    churn = crm.where(keep_crm, after).where(~paying & ended.notna())
+    out["churn_date"] = churn
+    out["status"] = np.where(paying, "active", "churned")
+    return out
+
+
 def account_mrr(accounts: pd.DataFrame) -> pd.Series:
     """Monthly recurring revenue per row: ``mrr``, or ``arr / 12`` where ``mrr`` is blank.
 

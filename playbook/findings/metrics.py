@@ -55,7 +55,8 @@ def _field(entry: Any, key: str) -> str:
 
 def retention_sentence(head: Mapping[str, Any], flows: Mapping[str, Any]) -> str:
     """What the headline rates say, on their one basis, with the quick ratio of the same
-    window; figures withheld are left out (:func:`withheld_sentence` says why)."""
+    window; figures withheld are left out (:func:`withheld_sentence` says why, once, in
+    its own box). "" when every figure is withheld."""
     withheld = head.get("withheld") or {}
     parts = []
     base = (f"Of the {tf.count(head['base_accounts'])} accounts paying in "
@@ -76,8 +77,13 @@ def retention_sentence(head: Mapping[str, Any], flows: Mapping[str, Any]) -> str
     if not tf.is_missing(quick) and quick != float("inf") and "mrr" not in withheld:
         parts.append(f"Over the same months the quick ratio (MRR gained / MRR lost) was "
                      f"{tf.number(quick, 1)}.")
-    said = withheld_sentence(head)
-    return " ".join(parts + ([said] if said else []))
+    return " ".join(parts)
+
+
+def has_stated_rates(head: Mapping[str, Any]) -> bool:
+    """True when at least one headline rate (GRR, NRR, logo churn) stands: the glossary
+    then has something to reconcile (a table of "withheld" alone is filler)."""
+    return bool({"grr", "nrr", "logo_churn"} - set(head.get("withheld") or {}))
 
 
 def glossary(head: Mapping[str, Any], due: Mapping[str, Any] | None,

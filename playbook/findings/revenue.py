@@ -369,8 +369,11 @@ def uninformative_sentence(share: dict, currency: str, threshold: float) -> str:
         return "No churn events were recorded in the period."
     text = (f"{tf.pct(share['share_events'], 0)} of churn events "
             f"({share['uninformative_events']:,} of {share['events']:,}) carry no usable "
-            f"reason ({uninformative_examples(share.get('by_label'))}), hiding "
-            f"{tf.money(share['uninformative_lost_mrr'], currency)} of lost MRR.")
+            f"reason ({uninformative_examples(share.get('by_label'))})")
+    hidden = share.get("uninformative_lost_mrr")
+    recorded = not tf.is_missing(share.get("lost_mrr")) and share.get("lost_mrr")
+    text += (f", hiding {tf.money(hidden, currency)} of lost MRR." if recorded
+             and not tf.is_missing(hidden) else ".")
     if not tf.is_missing(share["share_events"]) and share["share_events"] > threshold:
         text += (f" Above {tf.pct(threshold, 0)}, this is a data-capture problem to fix: "
                  "make the reason mandatory and coded at cancellation.")
@@ -558,13 +561,25 @@ def reasons_by_segment(table: pd.DataFrame) -> ExhibitSpec:
               "marked too small to judge and shaded grey.")
 
 
+def no_health_for_surprises_sentence(measures: list[str]) -> str:
+    """Said instead of the surprise non-renewals when the health score rests on fewer than
+    two measures: whether a customer "looked healthy" cannot be judged."""
+    held = (f"only {measures[0].replace('_', ' ')}" if len(measures) == 1 else
+            "no health measure")
+    return (f"Not shown: whether customers left while looking healthy needs a health score of "
+            f"at least two measures, and the data supply {held}. Usage, survey answers or the "
+            "CSMs' relationship ratings would enable it.")
+
+
 def surprises_title(summary: dict, currency: str) -> str:
     n, scored = summary["surprises"], summary["scored_churns"]
     if not scored:
         return "No scored non-renewals to check for surprises"
     if n == 0:
         return "No customer left while looking healthy: every loss showed warning signs first"
-    text = f"{n:,} of {scored:,} lost customers looked healthy 90 days before leaving"
+    accounts = summary.get("accounts", n)
+    who = "" if accounts == n else f" ({tf.plural(accounts, 'customer')})"
+    text = f"{n:,} of {scored:,} non-renewals{who} looked healthy 90 days before"
     if tf.is_missing(summary.get("lost_mrr")):  # no lost MRR recorded: say what is known
         return text
     return f"{text}, {tf.money(summary['lost_mrr'], currency)} of MRR lost without warning"

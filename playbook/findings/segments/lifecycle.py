@@ -77,14 +77,16 @@ def stage_churn_title(conc: pd.DataFrame) -> str:
         return "Too few accounts per lifecycle stage to compare churn"
     hi, lo = ok["churn_rate"].idxmax(), ok["churn_rate"].idxmin()
     if ok.loc[hi, "churn_rate_low"] > ok.loc[lo, "churn_rate_high"]:
-        return (f"Accounts in '{hi}' a year ago churned most: "
+        return (f"Accounts in '{hi}' at the window's start churned most: "
                 f"{tf.pct(ok.loc[hi, 'churn_rate'], 0)} against "
                 f"{tf.pct(ok.loc[lo, 'churn_rate'], 0)} in '{lo}'")
     return (f"Churn differs little by lifecycle stage: from {tf.pct(ok['churn_rate'].min(), 0)}"
             f" to {tf.pct(ok['churn_rate'].max(), 0)}, with overlapping intervals")
 
 
-def stage_churn(conc: pd.DataFrame) -> ExhibitSpec:
+def stage_churn(conc: pd.DataFrame, window_label: str = "trailing 12 months") -> ExhibitSpec:
+    """Logo churn by lifecycle stage of the headline base: the accounts paying at the start
+    of the trailing window, by their stage then; churned = not paying at its end."""
     rows = conc.loc[conc["accounts"] > 0].reset_index()
     rows = rows.rename(columns={rows.columns[0]: "group", "accounts": "n"})
     total = conc["churned_accounts"].sum() / max(conc["accounts"].sum(), 1)
@@ -94,10 +96,12 @@ def stage_churn(conc: pd.DataFrame) -> ExhibitSpec:
                                 small="small_sample", overall=total)
     return ExhibitSpec(
         fig, stage_churn_title(conc),
-        "Logo churn over the trailing 12 months by lifecycle stage 12 months ago, with 95% "
-        "intervals", "accounts, onboarding, usage, mrr, churn_events",
+        f"Logo churn over the {window_label} by lifecycle stage at the window's start, with "
+        "95% intervals", "accounts, onboarding, usage, mrr",
         n=int(conc["accounts"].sum()),
-        notes="Hollow grey: fewer than 30 accounts, too small to judge.")
+        notes="The accounts paying at the window's start (the base of logo churn), by their "
+              "stage then; churned = not paying at its end. Hollow grey: fewer than 30 "
+              "accounts, too small to judge.")
 
 
 def stuck_title(stuck: pd.DataFrame, days: int, currency: str) -> str:
