@@ -101,7 +101,7 @@ def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
         contradicted input)."""
         return None if key in withheld else figure(value)
 
-    return Facts(
+    facts = Facts(
         currency=meta.currency or "USD",
         client_name=meta.client_name or "",
         period_label=meta.period_label or "",
@@ -142,3 +142,50 @@ def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
         csm_current=figure(capacity.current_owners),
         contradictions=None if contradictions is None else float(len(contradictions)),
     )
+    return withhold_contradicted(facts, report.data_quality.findings.quality.notes)
+
+
+#: The tables each summary fact rests on (beyond the headline rates, which
+#: :func:`playbook.metrics.withheld_figures` judges): a contradiction the data-quality log
+#: records about one of them keeps the fact out of the summary.
+FACT_TABLES: dict[str, tuple[str, ...]] = {
+    "unknown_reason_share": ("churn_events",),
+    "unknown_reason_mrr": ("churn_events",),
+    "surprises": ("churn_events", "renewals"),
+    "surprise_mrr": ("churn_events", "renewals"),
+    "renewals_due": ("renewals", "mrr"),
+    "at_risk_accounts": ("renewals", "mrr"),
+    "mrr_at_risk": ("renewals", "mrr"),
+    "at_risk_expected_loss": ("renewals", "mrr"),
+    "single_threaded": ("contacts",),
+    "single_threaded_mrr": ("contacts", "mrr"),
+    "single_threaded_expected_loss": ("contacts", "mrr"),
+}
+
+#: The facts :func:`withhold_contradicted` names in the summary, in its words.
+FACT_NAMES = {"unknown_reason_share": "the share of churn without a reason",
+              "surprises": "the surprise non-renewals",
+              "at_risk_accounts": "the renewals at risk",
+              "single_threaded": "the single-threaded accounts"}
+
+
+def withhold_contradicted(facts: Facts, notes: list[dict[str, Any]]) -> Facts:
+    """``facts`` with every fact of :data:`FACT_TABLES` that rests on a contradicted table
+    set to None and named in ``withheld`` (reason: the contradiction's short form), so the
+    summary quotes no figure its own data-quality appendix contradicts. ``notes``: the
+    data-quality log's notes (``results["90-data-quality"].findings.quality.notes``)."""
+    problems = [n for n in notes if n.get("severity") == "problem"]
+    for key, tables in FACT_TABLES.items():
+        if getattr(facts, key) is None:
+            continue
+        hit = next((n for n in problems if set(tables) & set(n.get("tables") or [])), None)
+        if hit is None:
+            continue
+        setattr(facts, key, None)
+        if key in FACT_NAMES:
+            said = str(hit.get("caveat") or hit.get("message") or "").rstrip(".")
+            facts.withheld.setdefault(key, {
+                "reason": f"the export contradicts itself: {said}",
+                "fix": "Ask the client for an export that resolves it (see the "
+                       "data-quality appendix)."})
+    return facts

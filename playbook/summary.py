@@ -21,7 +21,7 @@ from playbook import metrics
 from playbook import textfmt as tf
 from playbook.comparison import compare, comparison_html
 from playbook.exhibits import note_html
-from playbook.facts import Facts, facts_from_results
+from playbook.facts import FACT_NAMES, Facts, facts_from_results
 from playbook.recommendations import (
     Limits,
     Recommendation,
@@ -109,14 +109,22 @@ def situation(f: Facts) -> str:
 
 def withheld_text(f: Facts) -> str:
     """Which headline figures cannot be trusted, why, and what data would fix them (""
-    when every figure stands)."""
+    when every figure stands): one clause per reason, the figures it withholds named."""
     if not f.withheld:
         return ""
-    names = [metrics.HEADLINE_NAMES[k] for k in metrics.HEADLINE_NAMES if k in f.withheld]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    first = next(iter(f.withheld.values()))
-    return (f"Not shown: {listed}, because {first['reason'].rstrip('.')}. "
-            f"{first['fix']}").strip()
+    words = {**metrics.HEADLINE_NAMES, **FACT_NAMES}
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for key in words:
+        if key in f.withheld:
+            why = f.withheld[key]
+            by_reason.setdefault((why["reason"].rstrip("."), why["fix"]), []).append(words[key])
+    clauses, fixes = [], []
+    for (reason, fix), names in by_reason.items():
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        clauses.append(f"{listed}, because {reason}")
+        if fix and fix not in fixes:
+            fixes.append(fix)
+    return ("Not shown: " + "; ".join(clauses) + ". " + " ".join(fixes)).strip()
 
 
 def complication(f: Facts) -> str:

@@ -179,7 +179,7 @@ def test_hostile_text_shows_in_the_report_as_typed(rendered):
     for value in HOSTILE:
         assert value in text, value
     # generated sentences (markdown) keep client and params values literally:
-    assert f"'{IMG}', '{MD_LINK}' (any case)" in text          # appendix, from params
+    assert f"\u201c{IMG}\u201d, \u201c{MD_LINK}\u201d (any case)" in text  # appendix, params
     assert f"{IMG}'s (" in text or f"{LINK}'s (" in text or f"{MATH}'s (" in text  # owner
     assert f"{IMG} {MD_LINK} {MATH}" in text                  # the client's name
     for param in (f"Report {SCRIPT}", f"v1 {LINK}", f"CSM {IMG}", f"Price {LINK}"):

@@ -188,3 +188,22 @@ def test_a_customer_is_an_account_paying_in_the_as_of_month_whatever_the_crm_say
     assert pd.isna(out.loc["D", "churn_date"]) and out.loc["D", "status"] == "churned"
     # before B's billing ended it was a customer
     assert "B" in active_accounts(out.reset_index(), "2025-10-15").index
+
+
+def test_a_summary_fact_on_a_contradicted_table_is_withheld_with_its_own_reason():
+    results = results_with({"grr": 0.9, "nrr": 1.0, "logo_churn": 0.1,
+                            "label": "trailing 12 months"})
+    results["01-revenue"]["findings"]["uninformative_reasons"] = {"share_events": 0.16}
+    clean = facts_from_results(results)
+    assert clean.unknown_reason_share == 0.16 and withheld_text(clean) == ""
+    results["90-data-quality"] = {"findings": {"quality": {"notes": [
+        {"severity": "problem", "table": "churn_events", "tables": ["churn_events"],
+         "message": "m", "caveat": "coded and free-text churn reasons disagree"},
+        {"severity": "warning", "table": "mrr", "tables": ["mrr"], "message": "w"}]}}}
+    f = facts_from_results(results)
+    assert f.unknown_reason_share is None and f.grr == 0.9     # warnings withhold nothing
+    assert "Churn without a reason" not in [k.label for k in key_figures(f)]
+    assert withheld_text(f).startswith(
+        "Not shown: the share of churn without a reason, because the export contradicts "
+        "itself: coded and free-text churn reasons disagree.")
+    assert "no usable reason" not in sca_paragraph(f, [])

@@ -20,7 +20,8 @@ def test_only_churns_green_at_cutoff_are_surprises_with_their_lost_mrr():
     assert out["account_id"].tolist() == ["C", "A"]           # sorted by lost MRR
     assert out["lost_mrr"].tolist() == [250.0, 100.0]         # C's 2024 event is not this one
     summary = surprise_summary(out, churned_scored=len(health))
-    assert summary == {"surprises": 2, "scored_churns": 3, "share": 2 / 3, "lost_mrr": 350.0}
+    assert summary == {"surprises": 2, "accounts": 2, "scored_churns": 3, "share": 2 / 3,
+                       "lost_mrr": 350.0}
 
 
 def test_bands_are_a_parameter():
