@@ -34,7 +34,8 @@ from typing import Any
 
 from playbook import textfmt as tf
 from playbook.config import Params
-from playbook.facts import Facts
+from playbook.facts import FACT_NAMES, Facts
+from playbook.metrics import HEADLINE_NAMES
 from playbook.results import ReportResults
 
 PRIORITY_ORDER = {"High": 0, "Medium": 1, "Low": 2}
@@ -57,6 +58,7 @@ EXHIBITS: dict[str, tuple[str, str]] = {
     "health_backtest": ("03-segments-health", "by health band"),
     "relationship_flags": ("03-segments-health", "relationship-risk flags"),
     "capacity": ("04-capacity", "today's owners vs required"),
+    "contradictions": ("90-data-quality", "contradictions between tables"),
 }
 
 
@@ -174,7 +176,23 @@ def _auc_words(f: Facts) -> str:
             f" (cross-validated AUC {tf.number(f.driver_auc, 2)}; 0.50 is chance)")
 
 
+def _withheld_names(f: Facts) -> str:
+    words = {**HEADLINE_NAMES, **FACT_NAMES}
+    names = [words.get(k, k.replace("_", " ")) for k in f.withheld]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 RULES: list[Rule] = [
+    Rule(
+        "resolve-contradictions", "resolve the export's contradictions before acting on it",
+        applies=lambda f, t: _gt(f.contradictions, 0) and bool(f.withheld),
+        action=lambda f: (f"Resolve the {tf.count(f.contradictions)} contradictions of the "
+                          "export with the client's data owners and re-run the assessment, so "
+                          f"that {_withheld_names(f)} can be stated"),
+        owner="CS operations, with the client's data owner", priority="High",
+        timing="30 days", mrr_at_stake=_none,
+        finding="headline figures withheld because the export contradicts itself",
+        evidence=("contradictions",)),
     Rule(
         "save-renewals-at-risk", "run save plans on the renewals at risk",
         applies=lambda f, t: model_ranks(f) and _gt(f.at_risk_accounts, 0),
@@ -393,7 +411,8 @@ def recommendations_html(recs: Sequence[Recommendation], currency: str,
         f'<td class="num">{html.escape(exposed[i])}</td>'
         f"<td>{r.timing}</td></tr>" for i, r in enumerate(recs))
     table = (f'<table class="data recommendations"><thead>{head}</thead>'
-             f"<tbody>{body}</tbody></table>")
+             f"<tbody>{body}</tbody></table>" if recs else
+             "<p>The data call for no recommendation this period.</p>")
     notes = f'<p class="exhibit-notes">{html.escape(RECOMMENDATIONS_NOTE)}</p>' if recs else ""
     notes += "".join(f'<p class="exhibit-notes">{html.escape(w.reason)}</p>' for w in left_out)
     return table + notes

@@ -162,6 +162,8 @@ def complication(f: Facts) -> str:
 
 
 def answer(recs: Sequence[Recommendation]) -> str:
+    """The answer of the summary paragraph: the first three recommendations, or that the
+    data call for none."""
     if not recs:
         return "The data shows no action beyond keeping the current course."
     first = [r.short for r in recs[:3]]

@@ -274,3 +274,22 @@ def test_the_appendix_list_leaves_out_a_column_without_values() -> None:
     spec = appendix.top_losses_exhibit(book, {"scored": 2}, accounts, "USD", 90, "2024-12-31")
     assert ">owner<" not in spec.content and "no value to show: owner" in spec.notes
     assert "1\u00a0Jan\u00a02025" in spec.content                 # after 31 Dec 2024
+
+
+def test_a_contradicted_export_is_resolved_first_and_an_empty_table_is_a_sentence():
+    from playbook import recommendations as rec
+    from playbook.facts import Facts
+
+    limits = rec.Limits(unknown_reason_share=0.2, health_auc_floor=0.65,
+                        reweight_min_gain=0.05)
+    f = Facts(contradictions=5.0, withheld={
+        "grr": {"reason": "r", "fix": "x"}, "unknown_reason_share": {"reason": "r", "fix": "x"}})
+    recs = rec.recommendations(f, limits)
+    assert [r.rule for r in recs] == ["resolve-contradictions"]
+    assert recs[0].action == ("Resolve the 5 contradictions of the export with the client's "
+                              "data owners and re-run the assessment, so that gross revenue "
+                              "retention and the share of churn without a reason can be "
+                              "stated")
+    assert rec.recommendations(Facts(contradictions=5.0), limits) == []   # nothing withheld
+    page = rec.recommendations_html([], "USD")
+    assert "<table" not in page and "no recommendation" in page
