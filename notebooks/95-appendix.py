@@ -71,7 +71,11 @@ if "02-renewal-drivers" in nb.params.report.notebooks:
         ranks = drivers.model_beats_chance(quality, dp.chance_auc_margin)
         due = drivers.open_book_summary(book, model_ranks=ranks)
         top = drivers.top_expected_losses(book, appendix.TOP_LOSSES_ROWS)
-        if len(top):
+        if not ranks:  # a chance-level model's probabilities rank nothing: no list by them
+            nb.say("No list by expected loss: the renewal model ranks renewals no better "
+                   "than chance, so its probabilities cannot order them; section 3 lists the "
+                   "renewals due by MRR instead.")
+        elif len(top):
             nb.show(appendix.top_losses_exhibit(top, due, nb.data["accounts"], nb.currency,
                                                 horizon, nb.as_of))
         else:

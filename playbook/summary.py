@@ -153,8 +153,14 @@ def complication(f: Facts) -> str:
     if f.contradictions:
         caveat = (f" The export contradicts itself in {tf.count(f.contradictions)} ways (see "
                   "the data-quality appendix): read the figures built on it with care.")
+    if not parts and f.contradictions:
+        ways = tf.plural(int(f.contradictions), "way")
+        held = ("its headline figures cannot be stated until the client resolves them"
+                if f.withheld else "read the figures built on it with care")
+        return (f"But the export contradicts itself in {ways} (see the data-quality "
+                f"appendix): {held}.")
     if not parts:
-        return "No single problem dominates the data." + caveat
+        return "No single problem dominates the data."
     parts.sort(key=lambda p: -p[0])
     texts = [p[1] for p in parts[:3]]
     joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]

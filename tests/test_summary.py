@@ -181,3 +181,13 @@ def test_the_roadmap_has_a_column_only_for_horizons_with_an_action():
     assert "<th>30 days</th>" in page and "<th>90 days</th>" in page
     assert "60 days" not in page and "–" not in page
     assert "<li>1. Do this</li>" in page
+
+
+def test_a_contradicted_export_without_other_problems_says_so_once():
+    from playbook.summary import complication
+
+    f = Facts(contradictions=5.0, withheld={"grr": {"reason": "r", "fix": "x"}})
+    assert complication(f) == ("But the export contradicts itself in 5 ways (see the "
+                               "data-quality appendix): its headline figures cannot be "
+                               "stated until the client resolves them.")
+    assert complication(Facts()) == "No single problem dominates the data."
