@@ -94,12 +94,18 @@ def key_figures(f: Facts) -> list[KeyFigure]:
 
 
 def situation(f: Facts) -> str:
-    c = f.currency
-    text = (f"{f.client_name or 'The client'} billed {tf.money(f.mrr, c)} of MRR"
-            + (f" across {tf.count(f.accounts)} accounts" if f.accounts is not None else "")
-            + (f" at {tf.date(f.as_of)}" if f.as_of else "") + ".")
-    if f.mrr is None:
-        text = f"{f.client_name or 'The client'}'s MRR cannot be stated from this export."
+    """The situation: MRR, accounts and the headline retention, only as far as they stand
+    (withheld MRR is said so; an MRR the run did not compute is not mentioned)."""
+    c, who = f.currency, f.client_name or "The client"
+    when = f" at {tf.date(f.as_of)}" if f.as_of else ""
+    if f.mrr is not None:
+        text = (f"{who} billed {tf.money(f.mrr, c)} of MRR"
+                + (f" across {tf.count(f.accounts)} accounts" if f.accounts is not None
+                   else "") + when + ".")
+    elif "mrr" in f.withheld:
+        text = f"{who}'s MRR cannot be stated from this export."
+    else:
+        text = f"This assessment of {who} is as of {tf.date(f.as_of)}." if f.as_of else ""
     if f.grr is not None and f.nrr is not None:
         over = (f.window_label or "trailing window").replace("trailing", "last", 1)
         text += (f" Over the {over} its customers kept {tf.pct(f.grr, 0)} of their revenue "

@@ -191,3 +191,13 @@ def test_a_contradicted_export_without_other_problems_says_so_once():
                                "data-quality appendix): its headline figures cannot be "
                                "stated until the client resolves them.")
     assert complication(Facts()) == "No single problem dominates the data."
+
+
+def test_the_situation_never_quotes_a_missing_mrr():
+    from playbook.summary import situation
+
+    assert situation(Facts(client_name="Acme", as_of="2026-09-30")) == (
+        "This assessment of Acme is as of 30 Sep 2026.")
+    assert situation(Facts(client_name="Acme", withheld={"mrr": {"reason": "r", "fix": ""}})
+                     ) == "Acme's MRR cannot be stated from this export."
+    assert "n/a" not in situation(Facts(client_name="Acme"))
