@@ -154,6 +154,40 @@ class ClvParams(ParamsModel):
     max_lifetime_months: int = Field(ge=1)
 
 
+class CostToServeParams(ParamsModel):
+    """Hours and loaded hourly costs of serving an account, and the margin before serving
+    (:mod:`playbook.analyses.cost_to_serve`). ``csm_hourly_cost`` None: the touch model's
+    cost of the tier's role per CSM hour."""
+
+    support_hourly_cost: float = Field(ge=0)
+    onboarding_hourly_cost: float = Field(ge=0)
+    csm_hourly_cost: float | None = Field(ge=0)
+    support_hours_per_ticket: dict[str, float]
+    support_hours_per_ticket_default: float = Field(ge=0)
+    csm_hours_per_touch: dict[str, float]
+    csm_hours_per_touch_default: float = Field(ge=0)
+    onboarding_hours_per_milestone: float = Field(ge=0)
+    gross_margin_before_serving: float = Field(gt=0, le=1)
+
+    @field_validator("support_hours_per_ticket", "csm_hours_per_touch")
+    @classmethod
+    def _canonical_codes(cls, value: dict[str, float], info: ValidationInfo
+                         ) -> dict[str, float]:
+        """Keys are the contract's canonical codes (tickets.priority, touches.type), hours
+        are >= 0."""
+        table, column = (("tickets", "priority") if info.field_name.startswith("support")
+                         else ("touches", "type"))
+        codes = TABLES[table].column(column).codes
+        unknown = sorted(set(value) - set(codes))
+        if unknown:
+            raise ValueError(f"unknown {table}.{column} code(s) {unknown}; the contract has "
+                             f"{list(codes)}")
+        negative = {k: v for k, v in value.items() if v < 0}
+        if negative:
+            raise ValueError(f"hours must be >= 0; got {negative}")
+        return value
+
+
 class DriversParams(ParamsModel):
     cutoff_days: int = Field(ge=0)
     cv_folds: int = Field(ge=2)
@@ -250,6 +284,7 @@ class Params(ParamsModel):
     value: ValueParams
     lifecycle: LifecycleParams
     clv: ClvParams
+    cost_to_serve: CostToServeParams
     drivers: DriversParams
     expansion: ExpansionParams
     churn: ChurnParams
