@@ -267,6 +267,24 @@ class ContractsParams(ParamsModel):
         return value
 
 
+class ActionDueDays(ParamsModel):
+    """Days after the as-of date by which each next action of the account plan is due."""
+
+    save_play: int = Field(ge=0)
+    executive_outreach: int = Field(ge=0)
+    onboarding_rescue: int = Field(ge=0)
+    expansion_conversation: int = Field(ge=0)
+
+
+class AccountPlanParams(ParamsModel):
+    """The next-action rules of the account workbook (:mod:`playbook.account_plan`)."""
+
+    save_play_within_days: int = Field(ge=1)
+    expansion_min_mrr: float = Field(ge=0)
+    expansion_min_share: float = Field(ge=0)
+    due_days: ActionDueDays
+
+
 class DataParams(ParamsModel):
     max_rejected_share: float = Field(ge=0, le=1)
 
@@ -290,6 +308,7 @@ class Params(ParamsModel):
     churn: ChurnParams
     contracts: ContractsParams
     scenarios: ScenarioParams
+    account_plan: AccountPlanParams
     data: DataParams
     variables: dict[str, VariableParams]
 

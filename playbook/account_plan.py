@@ -1,0 +1,478 @@
+"""The account action plan: one row per active account, with what is known about it and ONE
+next action with a due date (the table behind ``accounts.xlsx`` / ``accounts.csv``,
+:mod:`playbook.workbook`; columns and CRM field names in ``docs/account-workbook.md``).
+
+:func:`account_plan` is pure (frames in, frame out) so that each rule can be tested on a
+hand-built fixture; :func:`plan_from_context` is the thin call a notebook makes, taking the
+shared intermediates from the run's :class:`~playbook.context.AnalysisContext`.
+
+The next action is the first rule, in this priority order, that an account meets
+(:data:`ACTIONS`):
+
+1. ``save_play``: its next renewal is due within ``account_plan.save_play_within_days``
+   days of the as-of date, its predicted renewal probability is below
+   ``drivers.at_risk_probability``, and the renewal model ranks renewals better than chance
+   (:func:`playbook.analyses.drivers.model_beats_chance`; a chance-level model picks no one);
+2. ``executive_outreach``: relationship flag ``flag_single_threaded`` or
+   ``flag_renewal_no_exec`` is set (:func:`playbook.analyses.relationships.
+   relationship_flags`; an undecided flag does not count);
+3. ``onboarding_rescue``: the account is stuck in onboarding (:func:`playbook.analyses.
+   segments.stuck_onboarding`: still onboarding more than ``lifecycle.stuck_onboarding_days``
+   after its start);
+4. ``expansion_conversation``: its expansion potential (MRR a month) is above
+   ``account_plan.expansion_min_mrr`` and at least ``account_plan.expansion_min_share`` of its
+   MRR (any share when its MRR is zero or unknown);
+5. ``no_action``.
+
+Due date: the as-of date plus ``account_plan.due_days[action]`` days, and no later than the
+day before the account's next renewal. ``no_action`` has no due date. The rules met below the
+chosen one are listed in ``other_actions``.
+
+Money is in the client's currency, a month (MRR); probabilities are shares 0-1; dates are days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from playbook import textfmt as tf
+from playbook.analyses.account_state import (
+    DateLike,
+    account_mrr,
+    active_accounts,
+    as_timestamp,
+    mrr_at,
+)
+from playbook.analyses.drivers import upcoming_renewals
+from playbook.analyses.relationships import FLAG_COLUMNS
+from playbook.config import Params
+from playbook.context import AnalysisContext
+from playbook.errors import InsufficientDataError
+
+#: The next actions, highest priority first (the rules of the module docstring).
+ACTIONS = ("save_play", "executive_outreach", "onboarding_rescue", "expansion_conversation",
+           "no_action")
+#: The relationship flags that call for executive outreach.
+EXEC_FLAGS = ("flag_single_threaded", "flag_renewal_no_exec")
+#: How far ahead :func:`plan_from_context` looks for each account's next renewal: ten years
+#: (the longest contract term parameters allow is 120 months), so every account with a
+#: renewal cycle has its next date.
+NEXT_RENEWAL_LOOKAHEAD_DAYS = 3660
+
+#: The workbook's columns in order, each with its definition (the header notes of the
+#: workbook and the table of ``docs/account-workbook.md``). Names are stable: a CRM import
+#: maps them to custom fields.
+COLUMNS: dict[str, str] = {
+    "account_id": "The account's ID in the client's CRM (accounts.account_id).",
+    "account_name": "The account's name (accounts.name).",
+    "owner": "The account's owner in the CRM (accounts.owner); blank when none.",
+    "segment": "The account's segment (accounts.segment).",
+    "mrr": "Monthly recurring revenue at the as-of date (money a month).",
+    "value_tier": "Value tier (high / medium / low) by the value score at the as-of date.",
+    "lifecycle_stage": "Lifecycle stage at the as-of date; blank when the data do not place "
+                       "accounts in stages.",
+    "health_band": "Health band (red / yellow / green) of the health score.",
+    "health_score": "Health score at the as-of date (0-100; the weighted measures).",
+    "health_weakest_1": "The health measure with the lowest score: the one pulling the score "
+                        "down most.",
+    "health_weakest_1_score": "Score of health_weakest_1 (0-100).",
+    "health_weakest_2": "The health measure with the second-lowest score.",
+    "health_weakest_2_score": "Score of health_weakest_2 (0-100).",
+    "next_renewal_date": "Date of the account's next renewal after the as-of date.",
+    "days_to_renewal": "Days from the as-of date to next_renewal_date.",
+    "renewal_probability": "Predicted probability that the next renewal is signed (0-1; the "
+                           "renewal model, for renewals due within the scoring horizon).",
+    "expected_loss": "MRR expected to be lost at the next renewal: (1 - renewal_probability) "
+                     "x the renewal's MRR (money a month).",
+    "flag_renewal_no_exec": "Renewal due soon and no executive contact recently (TRUE/FALSE; "
+                            "blank: undecided for lack of data).",
+    "flag_single_threaded": "Fewer strong executive relationships than the segment's rule "
+                            "(TRUE/FALSE).",
+    "flag_adoption_no_users": "Strong adoption but no strong user relationship (TRUE/FALSE; "
+                              "blank: undecided).",
+    "flag_drop_no_user_contact": "Active users fell and no user contact recently "
+                                 "(TRUE/FALSE; blank: undecided).",
+    "relationship_flags": "How many of the four relationship flags are set.",
+    "expansion_potential_mrr": "Additional MRR the account could reach (money a month), from "
+                               "the expansion analysis.",
+    "expansion_reason": "Why the account has expansion potential (seats, products, tier).",
+    "cost_to_serve": "Cost of serving the account (support, CSM and onboarding hours priced "
+                     "per role) over the cost analysis's trailing window: money, not a month.",
+    "margin": "Margin after serving over the same window: revenue x gross margin before "
+              "serving, less cost_to_serve (money).",
+    "next_action": "The one next action, by the rules in priority order: save_play, "
+                   "executive_outreach, onboarding_rescue, expansion_conversation, no_action.",
+    "next_action_due": "Date by which the next action is due (blank for no_action).",
+    "next_action_reason": "The facts that triggered the next action.",
+    "other_actions": "Lower-priority rules the account also meets (comma separated).",
+}
+#: Columns holding money (a month unless stated), shares 0-1 and dates: the workbook's
+#: number formats.
+MONEY_COLUMNS = ("mrr", "expected_loss", "expansion_potential_mrr", "cost_to_serve", "margin")
+SHARE_COLUMNS = ("renewal_probability",)
+DATE_COLUMNS = ("next_renewal_date", "next_action_due")
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """The thresholds of the next-action rules (see the module docstring).
+
+    ``save_play_within_days`` (days), ``at_risk_below`` (renewal probability 0-1),
+    ``expansion_min_mrr`` (money a month), ``expansion_min_share`` (share of the account's
+    MRR) and ``due_days`` (action -> days after the as-of date).
+    """
+
+    save_play_within_days: int
+    at_risk_below: float
+    expansion_min_mrr: float
+    expansion_min_share: float
+    due_days: Mapping[str, int]
+
+
+def plan_rules(params: Params) -> PlanRules:
+    """The :class:`PlanRules` of a run: the ``account_plan`` parameters, with
+    ``drivers.at_risk_probability`` as the save play's probability threshold."""
+    a = params.account_plan
+    return PlanRules(save_play_within_days=a.save_play_within_days,
+                     at_risk_below=params.drivers.at_risk_probability,
+                     expansion_min_mrr=a.expansion_min_mrr,
+                     expansion_min_share=a.expansion_min_share,
+                     due_days=a.due_days.model_dump())
+
+
+def account_plan(
+    accounts: pd.DataFrame,
+    *,
+    as_of: DateLike,
+    rules: PlanRules,
+    mrr: pd.Series | None,
+    value_tiers: pd.Series | None,
+    stages: pd.Series | None,
+    health: pd.DataFrame | None,
+    health_measures: Sequence[str] | None,
+    next_renewals: pd.DataFrame | None,
+    book: pd.DataFrame | None,
+    model_ranks: bool,
+    flags: pd.DataFrame | None,
+    stuck: Collection[str] | None,
+    expansion: pd.DataFrame | None,
+    cost: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The account plan: one row per account active at ``as_of``, the columns of
+    :data:`COLUMNS` in order, sorted by owner, then due date, then expected loss and MRR
+    (largest first).
+
+    Parameters
+    ----------
+    accounts : DataFrame
+        Canonical ``accounts`` (the customers as billed: ``AnalysisContext.accounts``);
+        active by :func:`playbook.analyses.account_state.active_accounts`.
+    as_of : date
+        The run's as-of date.
+    rules : PlanRules
+        :func:`plan_rules`.
+    mrr : Series, optional
+        MRR per ``account_id`` at ``as_of`` (money a month); None: ``accounts.mrr`` (or
+        ``arr / 12``).
+    value_tiers : Series, optional
+        Value tier per ``account_id`` (``AnalysisContext.value_tiers``).
+    stages : Series, optional
+        Lifecycle stage per ``account_id``; None leaves ``lifecycle_stage`` blank.
+    health : DataFrame, optional
+        ``AnalysisContext.health_scores`` (``health_score``, ``health_band``,
+        ``score_<measure>``); None leaves the health columns blank.
+    health_measures : sequence of str, optional
+        The measures the score uses (``AnalysisContext.health_measures.index``): the weakest
+        two are chosen among them; None: every ``score_<measure>`` column.
+    next_renewals : DataFrame, optional
+        ``account_id``, ``decision_date``: renewals ahead
+        (:func:`playbook.analyses.drivers.upcoming_renewals`); the first dated after
+        ``as_of`` is the account's next renewal.
+    book : DataFrame, optional
+        The open book (:func:`playbook.analyses.drivers.renewals_due_book`): ``account_id``,
+        ``decision_date``, ``p_renew``, ``expected_loss``. Its renewal date wins over
+        ``next_renewals``.
+    model_ranks : bool
+        True when the renewal model ranks renewals better than chance
+        (:func:`playbook.analyses.drivers.model_beats_chance`); False: no save play.
+    flags : DataFrame, optional
+        :func:`playbook.analyses.relationships.relationship_flags` (indexed by account).
+    stuck : collection of str, optional
+        IDs of the accounts stuck in onboarding (the index of
+        :func:`playbook.analyses.segments.stuck_onboarding`).
+    expansion : DataFrame, optional
+        ``account_id`` (column or index), ``potential_mrr`` (money a month), ``reason``
+        (:func:`playbook.analyses.expansion.expansion_candidates`).
+    cost : DataFrame, optional
+        ``account_id`` (column or index), ``cost_to_serve``, ``margin`` (money over the
+        cost analysis's window: :func:`playbook.analyses.cost_to_serve.cost_to_serve`).
+
+    Raises
+    ------
+    InsufficientDataError
+        When ``accounts`` has no ``account_id`` column or no account is active at ``as_of``.
+    """
+    as_of = as_timestamp(as_of)
+    if "account_id" not in accounts:
+        raise InsufficientDataError(
+            "The account plan needs the accounts table's account_id column.",
+            fix="Send the accounts export with one ID per account (accounts.account_id).")
+    acc = active_accounts(accounts.drop_duplicates("account_id"), as_of)
+    if acc.empty:
+        raise InsufficientDataError(
+            f"The account plan has no account active on {tf.date(as_of)} in the accounts "
+            "table.", fix="Send the accounts export with start dates and the MRR history "
+            "covering the as-of month.")
+    ids = pd.Index(acc.index.astype(str), name="account_id")
+    acc.index = ids
+    out = pd.DataFrame(index=ids)
+    out["account_id"] = ids
+    out["account_name"] = _text(acc, "name")
+    out["owner"] = _text(acc, "owner")
+    out["segment"] = _text(acc, "segment")
+    if mrr is None:
+        mrr = account_mrr(acc.reset_index()).set_axis(ids)
+    out["mrr"] = _by_id(mrr, ids).astype(float)
+    out["value_tier"] = _by_id(value_tiers, ids).astype(object)
+    out["lifecycle_stage"] = _by_id(stages, ids).astype(object)
+    out = out.join(weakest_measures(health, health_measures, ids))
+    out = out.join(renewal_columns(next_renewals, book, ids, as_of))
+    out = out.join(flag_columns(flags, ids))
+    out["expansion_potential_mrr"] = _column(expansion, "potential_mrr", ids).astype(float)
+    out["expansion_reason"] = _column(expansion, "reason", ids).astype(object)
+    out["cost_to_serve"] = _column(cost, "cost_to_serve", ids).astype(float)
+    out["margin"] = _column(cost, "margin", ids).astype(float)
+    out = out.join(next_actions(out, rules, as_of=as_of, model_ranks=model_ranks,
+                                stuck=stuck))
+    out = out[list(COLUMNS)].reset_index(drop=True)
+    order = out.assign(_owner=out["owner"].fillna("").astype(str))
+    order = order.sort_values(["_owner", "next_action_due", "expected_loss", "mrr",
+                               "account_id"], ascending=[True, True, False, False, True],
+                              na_position="last",
+                              kind="stable")
+    return order.drop(columns="_owner").reset_index(drop=True)
+
+
+def weakest_measures(health: pd.DataFrame | None, measures: Sequence[str] | None,
+                     ids: pd.Index) -> pd.DataFrame:
+    """``health_band``, ``health_score`` and the two measures with the lowest scores
+    (``health_weakest_1`` / ``_2`` and their scores 0-100) per account of ``ids``.
+
+    Only measures with a score count; ties go to the measure listed first (``measures``
+    order, else the ``score_<measure>`` columns' order). Blank where unknown.
+    """
+    cols = ["health_band", "health_score", "health_weakest_1", "health_weakest_1_score",
+            "health_weakest_2", "health_weakest_2_score"]
+    out = pd.DataFrame(index=ids, columns=cols, dtype=object)
+    if health is None or health.empty:
+        return out.astype({"health_score": float, "health_weakest_1_score": float,
+                           "health_weakest_2_score": float})
+    h = health.set_axis(health.index.astype(str)).reindex(ids)
+    names = list(measures) if measures is not None else [
+        c[len("score_"):] for c in h.columns if c.startswith("score_")]
+    names = [m for m in names if f"score_{m}" in h]
+    scores = h[[f"score_{m}" for m in names]].astype(float).set_axis(names, axis=1)
+    if "health_band" in h:
+        out["health_band"] = h["health_band"].astype(object)
+    if "health_score" in h:
+        out["health_score"] = pd.to_numeric(h["health_score"], errors="coerce")
+    values = scores.to_numpy(dtype=float)
+    filled = np.where(np.isnan(values), np.inf, values)
+    order = np.argsort(filled, axis=1, kind="stable")  # stable: ties to the measure first listed
+    rows = np.arange(len(values))
+    for rank in (1, 2):
+        if rank > len(names):
+            out[f"health_weakest_{rank}"] = None
+            out[f"health_weakest_{rank}_score"] = np.nan
+            continue
+        pick = order[:, rank - 1]
+        value = values[rows, pick]
+        out[f"health_weakest_{rank}"] = np.where(np.isnan(value), None,
+                                                 np.asarray(names, dtype=object)[pick])
+        out[f"health_weakest_{rank}_score"] = value
+    return out.astype({"health_score": float, "health_weakest_1_score": float,
+                       "health_weakest_2_score": float})
+
+
+def renewal_columns(next_renewals: pd.DataFrame | None, book: pd.DataFrame | None,
+                    ids: pd.Index, as_of: pd.Timestamp) -> pd.DataFrame:
+    """``next_renewal_date`` (first renewal dated after ``as_of``; the open book's date wins),
+    ``days_to_renewal``, ``renewal_probability`` and ``expected_loss`` (from the open book:
+    money a month; blank for a renewal the book does not score) per account of ``ids``."""
+    out = pd.DataFrame(index=ids)
+    dates = _first_renewal(next_renewals, as_of).reindex(ids)
+    dates = _first_renewal(book, as_of).reindex(ids).combine_first(dates)  # the book wins
+    out["next_renewal_date"] = dates.astype("datetime64[ns]")
+    out["days_to_renewal"] = (out["next_renewal_date"] - as_of).dt.days.astype("Int64")
+    p = pd.Series(np.nan, index=ids)
+    loss = pd.Series(np.nan, index=ids)
+    if book is not None and not book.empty:
+        b = book.assign(account_id=book["account_id"].astype(str),
+                        decision_date=pd.to_datetime(book["decision_date"]))
+        b = b[b["decision_date"] > as_of].sort_values("decision_date", kind="stable")
+        b = b.groupby("account_id").first()
+        p = pd.to_numeric(b["p_renew"], errors="coerce").reindex(ids)
+        loss = pd.to_numeric(b["expected_loss"], errors="coerce").reindex(ids)
+    out["renewal_probability"] = p.astype(float)
+    out["expected_loss"] = loss.astype(float)
+    return out
+
+
+def _first_renewal(frame: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.Series:
+    """The first ``decision_date`` after ``as_of`` per ``account_id`` of ``frame`` (empty
+    without it)."""
+    if frame is None or frame.empty:
+        return pd.Series(dtype="datetime64[ns]")
+    dates = pd.to_datetime(frame["decision_date"])
+    f = pd.DataFrame({"account_id": frame["account_id"].astype(str).to_numpy(),
+                      "decision_date": dates.to_numpy()})
+    return f[f["decision_date"] > as_of].groupby("account_id")["decision_date"].min()
+
+
+def flag_columns(flags: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame:
+    """The four relationship flags (nullable bool: ``<NA>`` undecided or not measured) and
+    ``relationship_flags`` (how many are set; blank without ``flags``) per account."""
+    out = pd.DataFrame(index=ids)
+    f = None if flags is None else flags.set_axis(flags.index.astype(str)).reindex(ids)
+    for col in FLAG_COLUMNS:
+        values = f[col] if f is not None and col in f else pd.Series(pd.NA, index=ids)
+        out[col] = values.astype("boolean")
+    out["relationship_flags"] = (out[list(FLAG_COLUMNS)].fillna(False).astype(int).sum(axis=1)
+                                 if f is not None else pd.Series(pd.NA, index=ids)
+                                 ).astype("Int64")
+    return out
+
+
+def next_actions(plan: pd.DataFrame, rules: PlanRules, *, as_of: DateLike, model_ranks: bool,
+                 stuck: Collection[str] | None) -> pd.DataFrame:
+    """``next_action``, ``next_action_due``, ``next_action_reason`` and ``other_actions`` of
+    each row of ``plan`` (indexed by account ID; needs ``days_to_renewal``,
+    ``next_renewal_date``, ``renewal_probability``, the flags of :data:`EXEC_FLAGS`, ``mrr``
+    and ``expansion_potential_mrr``), by the rules of the module docstring."""
+    as_of = as_timestamp(as_of)
+    met = rules_met(plan, rules, model_ranks=model_ranks, stuck=stuck)
+    chosen = pd.Series("no_action", index=plan.index, dtype=object)
+    for action in reversed(ACTIONS[:-1]):  # the highest priority is applied last and wins
+        chosen[met[action].to_numpy()] = action
+    offsets = pd.to_timedelta(chosen.map(lambda a: rules.due_days.get(a, np.nan)), unit="D")
+    due = (as_of + offsets).where(chosen != "no_action")
+    before_renewal = plan["next_renewal_date"] - pd.Timedelta(days=1)
+    due = due.mask(before_renewal < due, before_renewal)  # NaT never wins a comparison
+    reasons = [_reason(action, row, rules) for action, (_, row) in
+               zip(chosen, plan.iterrows(), strict=True)]
+    others = [", ".join(a for a in ACTIONS[:-1] if met.at[idx, a] and a != action)
+              for idx, action in chosen.items()]
+    return pd.DataFrame({"next_action": chosen, "next_action_due": due.astype("datetime64[ns]"),
+                         "next_action_reason": reasons, "other_actions": others},
+                        index=plan.index)
+
+
+def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
+              stuck: Collection[str] | None) -> pd.DataFrame:
+    """One boolean column per action of :data:`ACTIONS` but ``no_action``: whether each row of
+    ``plan`` meets that rule (whatever the priority). Unknown values never meet a rule."""
+    days = plan["days_to_renewal"]
+    p = plan["renewal_probability"]
+    save = ((days <= rules.save_play_within_days) & (days > 0)
+            & (p < rules.at_risk_below)).fillna(False).astype(bool) & bool(model_ranks)
+    exec_flag = pd.Series(False, index=plan.index)
+    for col in EXEC_FLAGS:
+        exec_flag |= plan[col].fillna(False).astype(bool)
+    stuck_ids = {str(a) for a in stuck} if stuck is not None else set()
+    onboarding = pd.Series(plan.index.astype(str).isin(stuck_ids), index=plan.index)
+    potential = plan["expansion_potential_mrr"]
+    share = potential / plan["mrr"].where(plan["mrr"] > 0)
+    expand = ((potential > rules.expansion_min_mrr)
+              & ((share >= rules.expansion_min_share) | (plan["mrr"].fillna(0) <= 0))
+              ).fillna(False).astype(bool)
+    return pd.DataFrame({"save_play": save, "executive_outreach": exec_flag,
+                         "onboarding_rescue": onboarding, "expansion_conversation": expand},
+                        index=plan.index)
+
+
+def _reason(action: str, row: pd.Series, rules: PlanRules) -> str:
+    """The facts behind ``action`` for one plan row, in words."""
+    if action == "save_play":
+        return (f"Renewal on {tf.date(row['next_renewal_date'])}, renewal probability "
+                f"{tf.pct(row['renewal_probability'], 0)} (below "
+                f"{tf.pct(rules.at_risk_below, 0)})")
+    if action == "executive_outreach":
+        said = {"flag_single_threaded": "single-threaded (too few strong executive ties)",
+                "flag_renewal_no_exec": "renewal due without a recent executive contact"}
+        return "; ".join(text for col, text in said.items()
+                         if pd.notna(row[col]) and bool(row[col])).capitalize()
+    if action == "onboarding_rescue":
+        return "Stuck in onboarding"
+    if action == "expansion_conversation":
+        reason = row["expansion_reason"]
+        text = f"Expansion potential {tf.number(row['expansion_potential_mrr'], 0)} a month"
+        return text + (f" ({reason})" if isinstance(reason, str) and reason else "")
+    return ""
+
+
+def _text(frame: pd.DataFrame, col: str) -> pd.Series:
+    """``frame[col]`` as text (object; None where blank), or all None without the column."""
+    if col not in frame:
+        return pd.Series(None, index=frame.index, dtype=object)
+    values = frame[col].astype(object)
+    return values.where(values.notna(), None)
+
+
+def _by_id(values: pd.Series | None, ids: pd.Index) -> pd.Series:
+    """``values`` (indexed by account ID) on ``ids``; NaN without ``values``."""
+    if values is None:
+        return pd.Series(np.nan, index=ids, dtype=object)
+    return values.set_axis(values.index.astype(str)).reindex(ids)
+
+
+def _column(frame: pd.DataFrame | None, col: str, ids: pd.Index) -> pd.Series:
+    """``frame[col]`` per ``account_id`` on ``ids`` (first row per account); NaN without
+    ``frame``. A frame without ``col`` is an error naming it."""
+    if frame is None:
+        return pd.Series(np.nan, index=ids, dtype=object)
+    if "account_id" not in frame and frame.index.name == "account_id":
+        frame = frame.reset_index()  # the analyses index their frames by account
+    if col not in frame or "account_id" not in frame:
+        raise InsufficientDataError(
+            f"The account plan's input lacks column '{col}' (with account_id).",
+            fix=f"Pass a frame with account_id and {col}.")
+    f = frame.assign(account_id=frame["account_id"].astype(str)).drop_duplicates("account_id")
+    return f.set_index("account_id")[col].reindex(ids)
+
+
+def plan_from_context(
+    ctx: AnalysisContext,
+    *,
+    book: pd.DataFrame | None,
+    model_ranks: bool,
+    stages: pd.Series | None,
+    stuck: Collection[str] | None,
+    flags: pd.DataFrame | None,
+    expansion: pd.DataFrame | None,
+    cost: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """:func:`account_plan` of a run: the customers as billed (``ctx.accounts``), their MRR at
+    the as-of date (churn-recognised), value tiers, the health score (only when it rests on
+    ``health.MIN_MEASURES`` measures or more), the next renewal of each account
+    (:func:`playbook.analyses.drivers.upcoming_renewals` over
+    :data:`NEXT_RENEWAL_LOOKAHEAD_DAYS`) and the rules of :func:`plan_rules`. The
+    notebook's own results are passed as they are: the open book and whether the model
+    ranks (section 2), the lifecycle stages, stuck accounts and relationship flags
+    (section 3), expansion and cost frames."""
+    p = ctx.params
+    accounts = ctx.accounts
+    mrr = (mrr_at(accounts, ctx.as_of, ctx.counted_mrr) if ctx.tables.get("mrr") is not None
+           else None)
+    ahead = upcoming_renewals(accounts, ctx.as_of, horizon_days=NEXT_RENEWAL_LOOKAHEAD_DAYS,
+                              renewals=ctx.tables.get("renewals"), **p.renewal_options())
+    scored = ctx.has_health_score
+    return account_plan(accounts, as_of=ctx.as_of, rules=plan_rules(p), mrr=mrr,
+                        value_tiers=ctx.value_tiers, stages=stages,
+                        health=ctx.health_scores if scored else None,
+                        health_measures=list(ctx.health_measures.index) if scored else None,
+                        next_renewals=ahead, book=book, model_ranks=model_ranks,
+                        flags=flags, stuck=stuck, expansion=expansion, cost=cost)
