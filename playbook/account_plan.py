@@ -408,9 +408,9 @@ def _reason(action: str, row: pd.Series, rules: PlanRules) -> str:
     if action == "onboarding_rescue":
         return "Stuck in onboarding"
     if action == "expansion_conversation":
-        reason = row["expansion_reason"]
-        text = f"Expansion potential {tf.number(row['expansion_potential_mrr'], 0)} a month"
-        return text + (f" ({reason})" if isinstance(reason, str) and reason else "")
+        reason = row["expansion_reason"]  # the amount is in expansion_potential_mrr
+        return "Expansion potential" + (f": {reason}" if isinstance(reason, str) and reason
+                                        else "")
     return ""
 
 

@@ -12,7 +12,8 @@ import pytest
 
 from playbook import account_plan as ap
 from playbook import paths
-from playbook.analyses import drivers
+from playbook.analyses import cost_to_serve, drivers
+from playbook.analyses import expansion as expansion_analysis
 from playbook.analyses.account_state import active_accounts
 from playbook.config import load_params
 from playbook.context import AnalysisContext
@@ -129,6 +130,8 @@ def test_each_rule_in_priority_order_with_its_due_date():
     assert "single-threaded" in p.at["A3", "next_action_reason"] or \
         "executive contact" in p.at["A3", "next_action_reason"]
     assert p.at["A1", "next_action_reason"].startswith("Renewal on 30 Jul 2025")
+    assert p.at["A5", "next_action_reason"] == 'Expansion potential: =HYPERLINK("x")'
+    assert p.at["A4", "next_action_reason"] == "Stuck in onboarding"
 
 
 def test_no_save_play_when_the_model_ranks_no_better_than_chance():
@@ -293,8 +296,22 @@ def test_the_plan_of_a_demo_run_covers_its_customers_and_writes_a_clean_workbook
         model, ctx.tables, ctx.as_of, horizon_days=p.thresholds.renewal_horizon_days,
         cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
         renewal_options=p.renewal_options(), feature_options=p.feature_options())
+    d = ctx.tables
+    candidates = expansion_analysis.expansion_candidates(
+        ctx.accounts, as_of=ctx.as_of, health=ctx.health_scores, usage=d.get("usage"),
+        mrr=ctx.counted_mrr, tiers=ctx.value_tiers, currency=p.client.currency,
+        **p.expansion.candidate_options())
+    costs = cost_to_serve.cost_to_serve(
+        ctx.accounts, as_of=ctx.as_of, months=p.period.trailing_months,
+        tickets=d.get("tickets"), touches=d.get("touches"), onboarding=d.get("onboarding"),
+        touch_model=p.touch_model.model_dump(), tiers=ctx.value_tiers, mrr=ctx.counted_mrr,
+        cost_params=p.cost_to_serve.model_dump())
     plan_ = ap.plan_from_context(ctx, book=book, model_ranks=ranks, stages=None, stuck=None,
-                                 flags=None, expansion=None, cost=None)
+                                 flags=None, expansion=candidates, cost=costs)
+    joined = plan_.set_index("account_id")
+    assert joined.loc[candidates.index, "expansion_potential_mrr"].tolist() == pytest.approx(
+        candidates["potential_mrr"].tolist())
+    assert joined.loc[costs.index, "margin"].tolist() == pytest.approx(costs["margin"].tolist())
     customers = active_accounts(ctx.accounts, ctx.as_of).index.astype(str)
     assert sorted(plan_["account_id"]) == sorted(customers)
     assert plan_["mrr"].sum() == pytest.approx(
