@@ -148,7 +148,7 @@ if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
 # %%
 decisions = nb.ctx.renewal_decisions
 monthly = nb.ctx.month_to_month_accounts
-if len(monthly):
+if len(monthly) and nb.ctx.has_health_score:  # said where the surprises are shown
     nb.say(driver_story.month_to_month_sentence(len(monthly)))
 nb.record("month_to_month_left_out", len(monthly))
 lost = decisions[(decisions["renewed"] == 0)

@@ -164,3 +164,14 @@ def test_pareto_without_lost_mrr_ranks_by_logos_and_never_says_nan():
     spec = story.reason_pareto(p, "USD", 0.6)
     from playbook.exhibits import figure_svg
     assert "nan" not in figure_svg(spec.content).lower().replace("nanum", "")
+
+
+def test_revenue_cohort_title_of_one_cohort_is_its_figure_not_a_range():
+    rev = pd.DataFrame({0: [1.0], 12: [0.79]}, index=["2021Q2"])
+    sizes = pd.DataFrame({"left_censored": [False]}, index=["2021Q2"])
+    title = story.revenue_cohort_title(rev, sizes)
+    assert title == ("The one cohort with a year of history kept 79% of its starting MRR "
+                     "after 12 months")
+    two = pd.DataFrame({0: [1.0, 1.0], 12: [0.79, 1.10]}, index=["2021Q2", "2021Q3"])
+    sizes2 = pd.DataFrame({"left_censored": [False, False]}, index=["2021Q2", "2021Q3"])
+    assert story.revenue_cohort_title(two, sizes2).startswith("1 of 2 cohorts kept")

@@ -124,6 +124,9 @@ def revenue_cohort_title(rev: pd.DataFrame, sizes: pd.DataFrame) -> str:
         return "Cohorts are too young to compare revenue retention after a year"
     values = usable[12].dropna()
     above = int((values >= 1).sum())
+    if len(values) == 1:  # one cohort: its figure, not a range or "0 of 1"
+        return (f"The one cohort with a year of history kept {tf.pct(values.iloc[0], 0)} of "
+                "its starting MRR after 12 months")
     if above == len(values):
         return (f"Every cohort's revenue grew in its first year: {tf.pct(values.min(), 0)} to "
                 f"{tf.pct(values.max(), 0)} of starting MRR after 12 months")
