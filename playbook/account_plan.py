@@ -476,3 +476,80 @@ def plan_from_context(
                         health_measures=list(ctx.health_measures.index) if scored else None,
                         next_renewals=ahead, book=book, model_ranks=model_ranks,
                         flags=flags, stuck=stuck, expansion=expansion, cost=cost)
+
+
+#: The three levers of :func:`where_to_act`, in the order the exhibit shows them.
+LEVERS = ("loss_saveable", "expansion", "serving_saving")
+
+
+def where_to_act(plan: pd.DataFrame, savings: pd.DataFrame | None, *, by: str,
+                 at_risk_below: float, model_ranks: bool, window_months: int,
+                 tier_order: Sequence[str] = ()) -> pd.DataFrame:
+    """What acting on the accounts of each group is worth, a year, in three levers.
+
+    ``loss_saveable``: expected loss (:data:`COLUMNS` ``expected_loss``, MRR a month) of the
+    renewals at risk in the open book (``renewal_probability`` below ``at_risk_below``),
+    x 12; NaN for every group when the model does not rank better than chance
+    (``model_ranks`` False: its probabilities pick no one). ``expansion``: expansion
+    potential (``expansion_potential_mrr``, a month) x 12. ``serving_saving``: what a
+    lighter touch plan would save on the accounts that cost more to serve than they earn
+    (:func:`playbook.analyses.cost_to_serve.lighter_touch_savings` ``money_saved``, over a
+    window of ``window_months``) x 12 / ``window_months``; NaN without ``savings``.
+    ``total``: the sum of the levers measured. A lever the plan does not measure at all is
+    NaN, not 0.
+
+    Parameters
+    ----------
+    plan : DataFrame
+        :func:`account_plan`.
+    savings : DataFrame or None
+        ``lighter_touch_savings`` (indexed by ``account_id``).
+    by : str
+        ``"value_tier"`` or ``"owner"`` (blank owner: ``"(no owner)"``).
+    tier_order : sequence of str
+        Row order of the tiers (top tier first); others follow by name.
+
+    Returns
+    -------
+    DataFrame indexed by the group (in the plan's tier order for tiers, by total largest
+    first for owners) with ``accounts``, ``loss_saveable_accounts`` (renewals at risk),
+    ``loss_saveable``, ``expansion_accounts`` (with potential), ``expansion``,
+    ``serving_saving_accounts`` (moved with a saving), ``serving_saving``, ``total``
+    (money a year), and a ``total`` row.
+    """
+    p = plan.set_index("account_id")
+    group = p[by].astype(object).where(p[by].notna(), "(no owner)" if by == "owner"
+                                       else "(no tier)")
+    at_risk = (p["renewal_probability"] < at_risk_below) & p["expected_loss"].notna()
+    frame = pd.DataFrame(index=p.index)
+    frame["group"] = group
+    frame["loss_saveable_accounts"] = at_risk & model_ranks
+    frame["loss_saveable"] = (p["expected_loss"].where(at_risk, 0.0) * 12
+                              if model_ranks else np.nan)
+    frame["expansion_accounts"] = p["expansion_potential_mrr"].fillna(0) > 0
+    frame["expansion"] = p["expansion_potential_mrr"] * 12
+    saved = (savings["money_saved"] if savings is not None
+             else pd.Series(dtype=float)).rename(index=str)
+    saved = saved.groupby(level=0).sum().reindex(p.index)
+    frame["serving_saving_accounts"] = saved.fillna(0) > 0
+    frame["serving_saving"] = (saved.fillna(0.0) * 12 / window_months if savings is not None
+                               else np.nan)
+    g = frame.groupby("group", sort=False)
+    out = pd.DataFrame({"accounts": g.size()})
+    for lever in LEVERS:
+        measured = frame[lever].notna().any()
+        out[f"{lever}_accounts"] = g[f"{lever}_accounts"].sum().astype(int)
+        out[lever] = g[lever].sum() if measured else np.nan
+    if by == "value_tier":
+        order = [t for t in tier_order if t in out.index]
+        order += sorted((t for t in out.index if t not in order), key=str)
+    else:
+        order = list(out[list(LEVERS)].sum(axis=1, min_count=1).fillna(0)
+                     .sort_values(ascending=False, kind="stable").index)
+    out = out.reindex(order + [i for i in out.index if i not in order])
+    out.loc["total"] = out.sum(min_count=1)
+    out["total"] = out[list(LEVERS)].sum(axis=1, min_count=1)
+    counts = [c for c in out if c == "accounts" or c.endswith("_accounts")]
+    out[counts] = out[counts].astype(int)
+    out.index.name = by
+    return out

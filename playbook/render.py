@@ -60,6 +60,7 @@ from playbook.render_manifest import (
     ReportMeta,
     files_under,
     merged_findings,
+    output_records,
     run_manifest,
     write_json,
 )
@@ -70,6 +71,7 @@ from playbook.render_publish import (
     report_storage_error,
 )
 from playbook.summary import summary_notebook, summary_record
+from playbook.workbook import XLSX_NAME
 
 #: Modules the report's kernels import while the data loads (what the notebooks use).
 KERNEL_PRELOAD = ("playbook.session",)
@@ -293,7 +295,8 @@ def _publish_report(
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
-            run_manifest(sources, parameters, meta, inputs, settings, started_at, timings),
+            run_manifest(sources, parameters, meta, inputs, settings, started_at, timings,
+                         outputs=output_records(staging)),
         )
     except OSError as exc:  # disk full, quota, read-only: say so, keep nothing of it
         shutil.rmtree(staging, ignore_errors=True)
@@ -310,4 +313,6 @@ def _publish_report(
     reporter.say(f"Report ready in {reporter.elapsed():.1f} s:")
     for label in ("pdf", "html", "results", "manifest", "notebooks"):
         reporter.say(f"  {label:<9} {getattr(result, label)}")
+    if (out_dir / XLSX_NAME).is_file():  # the account workbook (section "where to act")
+        reporter.say(f"  {'workbook':<9} {out_dir / XLSX_NAME}")
     return result

@@ -103,6 +103,15 @@ def files_under(folder: Path) -> list[Path]:
                   and paths.inside_folder(p, folder) is not None and p.is_file())
 
 
+def output_records(folder: Path) -> list[dict[str, Any]]:
+    """Name, size in bytes and sha256 of each file the run publishes at the top of its report
+    folder (``report.pdf``, ``results.json``, the account workbook ``accounts.xlsx`` and
+    ``accounts.csv`` ...), by name; the manifest itself is not listed."""
+    return [{"name": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+            for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"]
+
+
 def run_manifest(
     sources: Sequence[Path],
     parameters: Mapping[str, Any],
@@ -111,10 +120,12 @@ def run_manifest(
     settings: Mapping[str, Any] | None,
     started_at: dt.datetime,
     timings: Mapping[str, float],
+    outputs: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """What went into the run, so a reader can reproduce or check it.
+    """What went into the run and what it wrote, so a reader can reproduce or check it.
 
-    ``timings`` are seconds per step; the versions and the commit come from
+    ``timings`` are seconds per step; ``outputs`` the files the run publishes
+    (:func:`output_records`); the versions and the commit come from
     :func:`playbook.provenance.provenance` (as the appendix states them).
     """
     finished_at = dt.datetime.now().astimezone()
@@ -131,6 +142,7 @@ def run_manifest(
         "settings": dict(settings) if settings is not None else None,
         "notebooks": [file_record(nb) for nb in sources],
         "inputs": [file_record(Path(p)) for p in inputs],
+        "outputs": [dict(o) for o in outputs],
         "packages": found.packages,
         "python": found.python,
         "git": {"commit": found.commit, "dirty": found.dirty},

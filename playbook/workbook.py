@@ -52,6 +52,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAME_MAX = 31
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 CELL_TEXT_MAX = 32767
+#: File names of the workbook and its CSV in the report folder (beside report.pdf).
+XLSX_NAME = "accounts.xlsx"
+CSV_NAME = "accounts.csv"
 #: Sheet names the workbook uses itself (and Excel's reserved "History").
 SUMMARY_SHEET = "Summary"
 ALL_SHEET = "All accounts"

@@ -167,7 +167,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
 
 
 NOTEBOOKS = ("01-revenue", "02-renewal-drivers", "03-segments-health", "04-capacity",
-             "90-data-quality", "95-appendix")
+             "05-account-plan", "90-data-quality", "95-appendix")
 
 
 def test_report_html_has_no_script_event_handler_or_script_url(rendered):

@@ -11,6 +11,7 @@ import html
 import json
 import re
 
+import openpyxl
 import pandas as pd
 import pytest
 from pypdf import PdfReader
@@ -245,3 +246,41 @@ def test_every_figure_labelled_as_a_headline_rate_is_that_rate(report):
             for overall in re.findall(r"overall (\d+)%", html.unescape(exhibit)):
                 assert overall == f"{want['logo_churn'] * 100:.0f}", subtitle.group(1)
     assert head["label"] == "trailing 12 months" and head["withheld"] == {}
+
+
+def test_the_account_workbook_is_published_beside_the_report_and_matches_results(report):
+    """#19: accounts.xlsx and accounts.csv land in the report folder with report.pdf, are
+    listed in the manifest with their checksums, and hold the figures results.json records
+    (accounts, MRR and expected loss by next action); no cell is a formula."""
+    result = report[0]
+    folder = result.out_dir
+    xlsx, csv = folder / "accounts.xlsx", folder / "accounts.csv"
+    assert xlsx.is_file() and csv.is_file() and result.pdf.parent == folder
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    listed = {o["name"]: o for o in manifest["outputs"]}
+    assert {"accounts.xlsx", "accounts.csv", "report.pdf", "results.json"} <= set(listed)
+    assert listed["accounts.xlsx"]["sha256"] == hashlib.sha256(xlsx.read_bytes()).hexdigest()
+    recorded = json.loads(result.results.read_text(encoding="utf-8"))
+    book = recorded["05-account-plan"]["findings"]["workbook"]
+    plan = pd.read_csv(csv, dtype={"account_id": str})
+    assert book["accounts"] == len(plan)
+    by_action = plan.groupby("next_action").agg(accounts=("account_id", "size"),
+                                                mrr=("mrr", "sum"),
+                                                expected_loss=("expected_loss", "sum"))
+    for row in book["by_action"]:
+        got = by_action.reindex([row["next_action"]]).fillna(0).iloc[0]
+        assert row["accounts"] == got["accounts"], row["next_action"]
+        assert row["mrr"] == pytest.approx(got["mrr"], abs=0.01)
+        assert row["expected_loss"] == pytest.approx(got["expected_loss"], abs=0.01)
+    assert sum(r["accounts"] for r in book["by_action"]) == len(plan)
+    wb = openpyxl.load_workbook(xlsx)
+    summary = {r[0]: r for r in wb["Summary"].iter_rows(values_only=True) if r and r[0]}
+    for row in book["by_action"]:
+        assert summary[row["next_action"]][1] == row["accounts"]
+    assert all(c.data_type != "f" for s in wb.worksheets for r in s.iter_rows() for c in r)
+    # the "where to act" totals add up from the same plan
+    where = {r["value_tier"]: r for r in
+             recorded["05-account-plan"]["findings"]["where_by_tier"]}
+    assert where["total"]["accounts"] == len(plan)
+    assert where["total"]["expansion"] == pytest.approx(
+        plan["expansion_potential_mrr"].sum() * 12, rel=1e-9)

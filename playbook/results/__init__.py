@@ -12,6 +12,7 @@ notebook               findings model                        module
 ``02-renewal-drivers`` :class:`DriversFindings`              :mod:`playbook.results.drivers`
 ``03-segments-health`` :class:`SegmentsFindings`             :mod:`playbook.results.segments`
 ``04-capacity``        :class:`CapacityFindings`             :mod:`playbook.results.capacity`
+``05-account-plan``    :class:`AccountPlanFindings`          :mod:`playbook.results.account_plan`
 ``90-data-quality``    :class:`DataQualityFindings`          :mod:`playbook.results.appendices`
 ``95-appendix``        :class:`AppendixFindings`             :mod:`playbook.results.appendices`
 =====================  ====================================  ==================================
@@ -32,6 +33,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from playbook.errors import ResultsError
+from playbook.results.account_plan import AccountPlanFindings, AccountPlanResults
 from playbook.results.appendices import (
     AppendixFindings,
     AppendixResults,
@@ -51,6 +53,7 @@ NOTEBOOK_FINDINGS: dict[str, type[Findings]] = {
     "02-renewal-drivers": DriversFindings,
     "03-segments-health": SegmentsFindings,
     "04-capacity": CapacityFindings,
+    "05-account-plan": AccountPlanFindings,
     "90-data-quality": DataQualityFindings,
     "95-appendix": AppendixFindings,
 }
@@ -101,6 +104,8 @@ class ReportResults(BaseModel):
     segments: SegmentsResults = Field(default_factory=SegmentsResults,
                                       alias="03-segments-health")
     capacity: CapacityResults = Field(default_factory=CapacityResults, alias="04-capacity")
+    account_plan: AccountPlanResults = Field(default_factory=AccountPlanResults,
+                                             alias="05-account-plan")
     data_quality: DataQualityResults = Field(default_factory=DataQualityResults,
                                              alias="90-data-quality")
     appendix: AppendixResults = Field(default_factory=AppendixResults, alias="95-appendix")
@@ -169,5 +174,5 @@ def checked_finding(notebook: str, key: str, value: Any) -> Any:
 __all__ = [
     "NOTEBOOK_FINDINGS", "Meta", "ReportResults", "checked_finding", "ExhibitRecord",
     "Findings", "NotebookResults", "RevenueFindings", "DriversFindings", "SegmentsFindings",
-    "CapacityFindings", "DataQualityFindings", "AppendixFindings",
+    "CapacityFindings", "AccountPlanFindings", "DataQualityFindings", "AppendixFindings",
 ]
