@@ -48,12 +48,14 @@ elif not in_report:
 
 # %% [markdown]
 # ## Renewals due by expected loss
-#
-# The renewals due after the as-of date with the largest expected loss (MRR x the renewal
-# model's probability of not renewing): the longer list behind section 3's open book.
 
 # %%
-if "02-renewal-drivers" in nb.params.report.notebooks:
+if "05-account-plan" in nb.params.report.notebooks:  # the workbook holds every account
+    nb.say(appendix.WORKBOOK_POINTER)
+elif "02-renewal-drivers" in nb.params.report.notebooks:
+    nb.say("The renewals due after the as-of date with the largest expected loss (MRR x the "
+           "renewal model's probability of not renewing): the longer list behind section 3's "
+           "open book.")
     renewal_model = nb.attempt(lambda: nb.ctx.renewal_model, enables="the renewals due by "
                                "expected loss")
     if renewal_model is not None:

@@ -299,6 +299,11 @@ def params_sha256(path: Path) -> str:
 #: Renewals the appendix lists by expected loss (the open book in section 3 shows the first
 #: ``drivers.open_book_rows`` of them).
 TOP_LOSSES_ROWS = 50
+#: The appendix's line in place of the top-50 list when the report writes the account
+#: workbook (section "where to act"): the workbook lists every account.
+WORKBOOK_POINTER = (
+    "Every active account's renewal probability, expected loss, expansion potential, cost "
+    "to serve and next action are in `accounts.xlsx` beside this report.")
 
 
 def top_losses_table(top: pd.DataFrame, accounts: pd.DataFrame, currency: str) -> pd.DataFrame:

@@ -183,7 +183,7 @@ def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currenc
         "renewal model, accounts, mrr", n=int(summary.get("scored") or 0),
         n_of="renewals scored",
         notes=(f"{tf.count(more)} more {'at risk ' if len(risky) else ''}not shown "
-               "(the top 50 by expected loss are in the appendix). " if more > 0 else "")
+               "(every account's expected loss is in accounts.xlsx). " if more > 0 else "")
         + f"All {tf.count(summary.get('renewals_due'))} renewals due: "
               f"{tf.money(summary.get('mrr_due'), currency)} MRR exposed, of which the model "
               f"expects {tf.money(summary.get('expected_mrr_loss'), currency)} to be lost "
