@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import papermill as pm
@@ -15,9 +17,13 @@ import pytest
 
 from playbook import account_plan as ap
 from playbook import paths
+from playbook.errors import NotebookError
 from playbook.findings import account_plan as story
-from playbook.render_manifest import output_records
+from playbook.render import render_notebooks
+from playbook.render_manifest import ReportMeta, output_records
 from playbook.workbook import CSV_NAME, XLSX_NAME
+
+FAIL = Path(__file__).parent / "fixtures" / "render" / "03-fail.ipynb"
 
 
 def small_plan() -> pd.DataFrame:
@@ -142,3 +148,39 @@ def test_the_section_on_a_client_without_usage_tickets_or_touches_says_what_woul
     assert sorted(plan["account_id"]) == ["A2", "A3"]
     assert findings["workbook"]["accounts"] == 2 and (out / XLSX_NAME).is_file()
     assert plan["expansion_potential_mrr"].isna().all() and plan["cost_to_serve"].isna().all()
+
+
+def workbook_writer(folder: Path, content: str) -> Path:
+    """A notebook that writes ``accounts.xlsx`` into its run folder, as 05-account-plan does."""
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [
+        nbformat.v4.new_code_cell('client: str = "x"\nperiod: str = "p"\nas_of: str = ""\n'
+                                  'run_dir: str = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_markdown_cell("# Where to act"),
+        nbformat.v4.new_code_cell("from pathlib import Path\n"
+                                  f"(Path(run_dir) / '{XLSX_NAME}').write_text({content!r})"),
+    ]
+    path = folder / "05-writer.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_workbook_is_published_with_the_report_or_not_at_all(tmp_path):
+    """Written into the staging folder, the workbook lands beside report.pdf (and in the
+    manifest) when the run succeeds; a failed run leaves the previous one untouched."""
+    out = tmp_path / "reports" / "acme" / "2026-Q3"
+    meta = ReportMeta(client="acme", client_name="Acme", period_label="2026-Q3",
+                      as_of="2026-09-30", title="t", version="v1", paper="A4",
+                      confidential=False)
+    params = {"client": "acme", "period": "2026-Q3", "as_of": "2026-09-30"}
+    writer = workbook_writer(tmp_path, "first")
+    paths_ = render_notebooks([writer], params, out, meta, progress=False)
+    assert (out / XLSX_NAME).read_text() == "first" and paths_.pdf.parent == out
+    manifest = json.loads(paths_.manifest.read_text())
+    assert XLSX_NAME in [o["name"] for o in manifest["outputs"]]
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    writer = workbook_writer(tmp_path, "second")
+    with pytest.raises(NotebookError):
+        render_notebooks([writer, FAIL], params, out, meta, progress=False)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
