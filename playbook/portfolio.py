@@ -25,6 +25,7 @@ from playbook.facts import facts_from_results
 from playbook.render import render_report
 from playbook.sanitize import CSP_META, sanitize_html
 from playbook.storage import write_text
+from playbook.workbook import XLSX_NAME
 
 
 def clients_with_params() -> list[str]:
@@ -142,6 +143,8 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
         link = f"{base}/report.html"
         pdf = (f' <a class="pdf" href="{html.escape(base)}/report.pdf">PDF</a>'
                if (folder / "report.pdf").is_file() else "")
+        pdf += (f' <a class="pdf" href="{html.escape(base)}/{XLSX_NAME}">accounts</a>'
+                if (folder / XLSX_NAME).is_file() else "")  # the account workbook (#19)
         as_of = results.get("meta", {}).get("as_of") or ""
         when = f'<div class="sub">as of {html.escape(str(as_of))}</div>' if as_of else ""
         err = (f'<div class="err">last run failed: {html.escape(failed[client])}</div>'

@@ -49,3 +49,6 @@ def test_index_flags_a_client_whose_data_contradict_themselves(client_factory, t
     text = portfolio.index_html(["raven"])
     assert "contradict themselves in 2 ways" in text
     assert 'href="raven/2024-Q4/report.pdf"' in text
+    assert "accounts.xlsx" not in text                   # no workbook written: no link
+    (folder / "accounts.xlsx").write_bytes(b"PK")
+    assert 'href="raven/2024-Q4/accounts.xlsx"' in portfolio.index_html(["raven"])
