@@ -63,6 +63,26 @@ if candidates is not None:
     if len(candidates):
         nb.say(story.top_candidates_sentence(candidates, names, nb.currency))
 
+# %%
+e = p.expansion
+if counted is not None and candidates is not None:  # what predicts expansion, where history allows
+    built = nb.attempt(expansion.expansion_table, counted, d.tables, as_of=nb.as_of,
+                       horizon_months=e.horizon_months,
+                       cutoff_every_months=e.cutoff_every_months,
+                       min_rise_share=e.min_rise_share, seats_full_share=e.seats_full_share,
+                       feature_options=p.feature_options(), enables="the expansion model")
+    fitted = built and nb.attempt(
+        expansion.fit_expansion_model, built[0], e.features, folds=p.drivers.cv_folds,
+        seed=p.drivers.random_seed, min_expansions=e.min_expansions, units=built[1]["units"],
+        recorded_after=built[1].get("recorded_after_cutoff"), enables="the expansion model")
+    if fitted:
+        nb.record("expansion_model", {
+            "n": fitted.n, "expansions": fitted.expansions, "auc": fitted.auc,
+            "auc_low": fitted.auc_low, "auc_high": fitted.auc_high,
+            "top_decile_lift": float(fitted.lift["lift"].iloc[0]),
+            "features": fitted.features, "odds_ratios": fitted.odds_ratios.reset_index()})
+        nb.say(story.expansion_model_sentence(fitted, e.horizon_months, e.min_rise_share))
+
 # %% [markdown]
 # ## Cost to serve
 

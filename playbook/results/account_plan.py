@@ -46,6 +46,29 @@ class ExpansionShare(Record):
     """The window in words."""
 
 
+class ExpansionModelRecord(Record):
+    """The expansion model (:func:`playbook.analyses.expansion.fit_expansion_model`): did an
+    account's MRR rise by ``expansion.min_rise_share`` within ``expansion.horizon_months``
+    of a cut-off, on features measured at the cut-off."""
+
+    n: int | None = None
+    """Account-periods fitted (account x cut-off)."""
+    expansions: int | None = None
+    """Of them, expanded."""
+    auc: float | None = None
+    """Mean cross-validated AUC (0.5 = chance)."""
+    auc_low: float | None = None
+    """Lowest fold's AUC."""
+    auc_high: float | None = None
+    """Highest fold's AUC."""
+    top_decile_lift: float | None = None
+    """Expansion rate of the top predicted decile / the overall rate."""
+    features: list[str] = Field(default_factory=list)
+    """Features kept by the fit's checks."""
+    odds_ratios: Table = Field(default_factory=list)
+    """Rows ``{term, feature, unit, odds_ratio, or_low, or_high, p_value}``."""
+
+
 class CostBasis(Record):
     """What the cost to serve rests on (``cost_to_serve`` ``attrs``)."""
 
@@ -123,6 +146,8 @@ class AccountPlanFindings(Findings):
     reason}``."""
     expansion_share: ExpansionShare = Field(default_factory=ExpansionShare)
     """Expansion as a part of net retention."""
+    expansion_model: ExpansionModelRecord = Field(default_factory=ExpansionModelRecord)
+    """What predicts expansion, where the MRR history allows a model."""
     cost_basis: CostBasis = Field(default_factory=CostBasis)
     """The cost window and whether CSM hours were logged or planned."""
     cost_by_tier: Table = Field(default_factory=list)
