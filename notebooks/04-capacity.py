@@ -97,7 +97,7 @@ if sized:
 # %%
 if owners:
     nb.record("owner_coverage", coverage.reset_index())
-    nb.show(story.owner_table(coverage, tier_names, nb.currency))
+    nb.show(story.owner_table(coverage, tier_names, nb.currency), detail=True)  # the workbook has every owner
     nb.say(story.coverage_sentence(coverage))
 
 # %% [markdown]

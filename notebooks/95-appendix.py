@@ -52,7 +52,7 @@ elif not in_report:
 # %%
 if "05-account-plan" in nb.params.report.notebooks:  # the workbook holds every account
     nb.say(appendix.WORKBOOK_POINTER)
-elif "02-renewal-drivers" in nb.params.report.notebooks:
+if "02-renewal-drivers" in nb.params.report.notebooks:
     nb.say("The renewals due after the as-of date with the largest expected loss (MRR x the "
            "renewal model's probability of not renewing): the longer list behind section 3's "
            "open book.")

@@ -288,6 +288,28 @@ def parameter_overrides(p: Params) -> pd.DataFrame:
     rows = [{"parameter": k, "value": tf.param_value(v),
              "default": tf.param_value(defaults.get(k))}
             for k, v in merged.items() if defaults.get(k) != v]
+    return _one_row_per_client_map(pd.DataFrame(rows, columns=["parameter", "value",
+                                                               "default"]), defaults)
+
+
+def _one_row_per_client_map(frame: pd.DataFrame, defaults: dict[str, Any]) -> pd.DataFrame:
+    """Rows of a map the client wrote whole (e.g. ``churn.reason_rules``: its keys have no
+    default of their own) folded into one row, "8 entries: Price, Missing features, …": the
+    table stays short and the full map is in manifest.json."""
+    def parent(name: str) -> str:
+        head = name.rsplit(".", 1)[0]
+        return head if "." in name and not any(d.startswith(head + ".")
+                                                for d in defaults) else name
+    keys = frame["parameter"].map(parent)
+    rows = []
+    for key, group in frame.groupby(keys, sort=False):
+        if len(group) == 1 and group["parameter"].iloc[0] == key:
+            rows.append(group.iloc[0].to_dict())
+            continue
+        names = [n.rsplit(".", 1)[1] for n in group["parameter"]]
+        shown = ", ".join(names[:4]) + (", …" if len(names) > 4 else "")
+        rows.append({"parameter": key, "value": f"{len(names)} entries: {shown}",
+                     "default": tf.param_value(defaults.get(key))})
     return pd.DataFrame(rows, columns=["parameter", "value", "default"])
 
 

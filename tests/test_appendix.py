@@ -60,3 +60,21 @@ def test_the_health_method_names_the_measures_this_run_used(client_factory):
     assert "**Health score.** Not computed" in text and "supply tickets" in text
     assert "**Headcount.**" not in text
     assert "**Headcount.**" in appendix.definitions_markdown(p)
+
+
+def test_a_map_the_client_wrote_whole_is_one_row_of_the_parameters_table(client_factory):
+    from playbook import appendix
+    from playbook.config import load_params
+
+    client_factory.write(params_text="""
+period: {period: 2024-Q1}
+churn:
+  reason_rules: {Price: [cheap], Support: [slow], Product: [bug], Onboarding: [setup],
+                 Budget: [cut]}
+""")
+    table = appendix.parameter_overrides(load_params("t")).set_index("parameter")
+    assert "churn.reason_rules" in table.index
+    assert table.loc["churn.reason_rules", "value"] == (
+        "5 entries: Price, Support, Product, Onboarding, …")
+    assert not any(k.startswith("churn.reason_rules.") for k in table.index)
+    assert table.loc["period.period", "value"] == "2024-Q1"
