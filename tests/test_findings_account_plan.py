@@ -203,3 +203,19 @@ def test_the_expansion_model_sentence_says_chance_unless_every_fold_beats_it():
     model.odds_ratios = odds.iloc[1:]
     assert story.expansion_model_sentence(model, 6, 0.1).endswith(
         "no feature's odds ratio is clearly different from 1.")
+
+
+def test_where_to_act_with_nothing_to_act_on_is_one_line_not_a_table_of_zeros():
+    plan = small_plan().assign(expansion_potential_mrr=np.nan)
+    zero = pd.DataFrame({"money_saved": [0.0]}, index=pd.Index(["C"], name="account_id"))
+    by_tier = ap.where_to_act(plan, zero, by="value_tier", at_risk_below=0.75,
+                              model_ranks=False, window_months=12)
+    by_owner = ap.where_to_act(plan, zero, by="owner", at_risk_below=0.75,
+                               model_ranks=False, window_months=12)
+    assert by_tier.at["total", "total"] == 0
+    spec = story.where_table(by_tier, by_owner, "USD", model_ranks=False, model_fitted=True)
+    assert spec.content.empty          # the session says the title in one line
+    with_money = ap.where_to_act(small_plan(), savings_frame(), by="value_tier",
+                                 at_risk_below=0.75, model_ranks=True, window_months=6)
+    assert not story.where_table(with_money, by_owner, "USD", model_ranks=True,
+                                 model_fitted=True).content.empty

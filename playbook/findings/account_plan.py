@@ -212,6 +212,8 @@ def where_table(by_tier: pd.DataFrame, by_owner: pd.DataFrame, currency: str, *,
         f"total ({currency}/year)": rows["total"],
     }).reset_index(drop=True)
     total = by_tier.loc["total"]
+    if not (pd.notna(total["total"]) and total["total"] > 0):
+        t = t.iloc[:0]  # nothing to act on: the title says it in one line, no table of $0
     notes = ("A year: expected loss of the renewals at risk in the open book x 12; expansion "
              "potential x 12; a lighter touch plan's saving on the accounts that cost more "
              "than they earn, annualised. Each account's next action is in accounts.xlsx. ")
