@@ -15,7 +15,9 @@ The next action is the first rule, in this priority order, that an account meets
    (:func:`playbook.analyses.drivers.model_beats_chance`; a chance-level model picks no one);
 2. ``executive_outreach``: relationship flag ``flag_single_threaded`` or
    ``flag_renewal_no_exec`` is set (:func:`playbook.analyses.relationships.
-   relationship_flags`; an undecided flag does not count);
+   relationship_flags`; an undecided flag does not count) and the account's value tier has an
+   assigned manager in the touch model (a pooled tier is served one to many:
+   :attr:`PlanRules.outreach_tiers`);
 3. ``onboarding_rescue``: the account is stuck in onboarding (:func:`playbook.analyses.
    segments.stuck_onboarding`: still onboarding more than ``lifecycle.stuck_onboarding_days``
    after its start);
@@ -131,6 +133,10 @@ class PlanRules:
     expansion_min_mrr: float
     expansion_min_share: float
     due_days: Mapping[str, int]
+    outreach_tiers: frozenset[str] | None = None
+    """Value tiers whose accounts get an individual executive outreach (the touch model's
+    tiers with an assigned manager); a pooled tier is served one to many, so its flags call
+    for no individual action. None: every tier."""
 
 
 def plan_rules(params: Params) -> PlanRules:
@@ -141,7 +147,10 @@ def plan_rules(params: Params) -> PlanRules:
                      at_risk_below=params.drivers.at_risk_probability,
                      expansion_min_mrr=a.expansion_min_mrr,
                      expansion_min_share=a.expansion_min_share,
-                     due_days=a.due_days.model_dump())
+                     due_days=a.due_days.model_dump(),
+                     outreach_tiers=frozenset(
+                         name for name, tier in params.touch_model.tiers.items()
+                         if max(tier.accounts_per_csm) > 0))
 
 
 def account_plan(
@@ -382,6 +391,8 @@ def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
     exec_flag = pd.Series(False, index=plan.index)
     for col in EXEC_FLAGS:
         exec_flag |= plan[col].fillna(False).astype(bool)
+    if rules.outreach_tiers is not None:  # pooled tiers: one-to-many, no individual call
+        exec_flag &= plan["value_tier"].astype(str).isin(rules.outreach_tiers)
     stuck_ids = {str(a) for a in stuck} if stuck is not None else set()
     onboarding = pd.Series(plan.index.astype(str).isin(stuck_ids), index=plan.index)
     potential = plan["expansion_potential_mrr"]

@@ -331,3 +331,26 @@ def test_the_plan_of_a_demo_run_covers_its_customers_and_writes_a_clean_workbook
     book_ = openpyxl.load_workbook(xlsx)
     assert all(c.data_type != "f" for s in book_.worksheets for r in s.iter_rows() for c in r)
     assert book_[ALL_SHEET].max_row == len(plan_) + 1
+
+
+def test_executive_outreach_is_for_tiers_with_an_assigned_manager_only():
+    plan = pd.DataFrame({
+        "days_to_renewal": [200.0, 200.0, 200.0], "renewal_probability": [0.9, 0.9, 0.9],
+        "flag_single_threaded": [True, True, True], "flag_renewal_no_exec": [False] * 3,
+        "expansion_potential_mrr": [float("nan")] * 3, "mrr": [100.0] * 3,
+        "value_tier": ["high", "low", None]}, index=pd.Index(["H", "L", "N"]))
+    managed = ap.PlanRules(**{**RULES.__dict__, "outreach_tiers": frozenset({"high"})})
+    met = ap.rules_met(plan, managed, model_ranks=True, stuck=None)
+    assert met["executive_outreach"].tolist() == [True, False, False]
+    every = ap.rules_met(plan, RULES, model_ranks=True, stuck=None)   # None: every tier
+    assert every["executive_outreach"].tolist() == [True, True, True]
+
+
+def test_the_run_s_outreach_tiers_are_the_touch_model_s_managed_tiers(client_factory):
+    from playbook.config import load_params
+
+    client_factory.write()
+    p = load_params("t")
+    managed = {n for n, t in p.touch_model.tiers.items() if max(t.accounts_per_csm) > 0}
+    assert ap.plan_rules(p).outreach_tiers == frozenset(managed)
+    assert managed and managed != set(p.touch_model.tiers)     # the default has a pooled tier
