@@ -20,7 +20,7 @@ from playbook.checksums import file_sha256
 from playbook.config import Params, read_yaml
 from playbook.exhibits import ExhibitSpec, blank_columns, table_html
 from playbook.findings.drivers import label
-from playbook.findings.drivers.book import account_names, renewal_dates, renewal_window
+from playbook.findings.drivers.book import renewal_rows, renewal_window
 from playbook.provenance import provenance
 from playbook.quality import QualityLog
 
@@ -332,16 +332,9 @@ def top_losses_table(top: pd.DataFrame, accounts: pd.DataFrame, currency: str) -
     """The renewals with the largest expected loss (:func:`playbook.analyses.drivers.
     top_expected_losses`) as the appendix prints them: rank, account, owner, renewal date
     (with its year), P(renew), MRR and expected loss (MRR x probability of not renewing)."""
-    names, owners = account_names(accounts, top["account_id"])
-    return pd.DataFrame({
-        "#": range(1, len(top) + 1),
-        "account": names,
-        "owner": owners,
-        "renews": renewal_dates(top["decision_date"]),
-        "P(renew)": top["p_renew"].to_numpy(),
-        f"MRR ({currency})": top["mrr"].to_numpy(),
-        f"expected loss ({currency})": top["expected_loss"].to_numpy(),
-    })
+    table = renewal_rows(top, accounts, currency)
+    table.insert(0, "#", range(1, len(top) + 1))
+    return table
 
 
 def top_losses_exhibit(top: pd.DataFrame, summary: dict[str, Any], accounts: pd.DataFrame,

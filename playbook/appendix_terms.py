@@ -22,10 +22,7 @@ def _pct(share: float) -> str:
 
 def _names(items: Iterable[object]) -> str:
     """Escaped names joined in words: "A", "A and B", "A, B and C"."""
-    names = [tf.md_escape(str(i)) for i in items]
-    if len(names) <= 1:
-        return "".join(names) or "none"
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return tf.and_list([tf.md_escape(str(i)) for i in items]) or "none"
 
 
 def _fewer_than(n: int) -> str:

@@ -23,6 +23,7 @@ from typing import Protocol
 import pandas as pd
 
 from playbook.contract import TABLES
+from playbook.textfmt import and_list
 
 #: Tables the loader can synthesise when the client sends none, and the table they come from.
 DERIVED_FROM = {"churn_events": "mrr"}
@@ -123,12 +124,9 @@ def shortfalls(data: LoadedData, *needs: str | Need) -> list[Shortfall]:
     return [s for s in (shortfall(data, n) for n in needs) if s is not None]
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
 
 def _quoted(names: Iterable[str]) -> str:
-    return _and([f"'{n}'" for n in names])
+    return and_list([f"'{n}'" for n in names])
 
 
 def explanation(enables: str, gaps: list[Shortfall]) -> str:
@@ -157,14 +155,14 @@ def explanation(enables: str, gaps: list[Shortfall]) -> str:
         if g.kind == "columns":
             wanted = [*g.need.columns, *([" or ".join(g.need.any_of)] if g.need.any_of
                                          else [])]
-            needs.append(f"'{t}' with {_and(wanted)} filled in")
-            have.append(f"; the client's {t} data leaves {_and(list(g.blank))} blank")
-            asks.append(f"Ask for {_and(list(g.blank))} in the {t} export.")
+            needs.append(f"'{t}' with {and_list(wanted)} filled in")
+            have.append(f"; the client's {t} data leaves {and_list(list(g.blank))} blank")
+            asks.append(f"Ask for {and_list(list(g.blank))} in the {t} export.")
         elif g.kind == "rows":
             needs.append(f"at least {g.need.min_rows:,} usable rows of '{t}'")
             have.append(f"; the client's data has {g.rows:,}")
             asks.append(f"Ask for a longer {t} history.")
-    return (f"Not shown: {enables}. It needs {_and(needs)}{''.join(have)}. "
+    return (f"Not shown: {enables}. It needs {and_list(needs)}{''.join(have)}. "
             f"{' '.join(asks)}")
 
 

@@ -218,6 +218,24 @@ def _pct(value: Any) -> str:
     return tf.pct(value, 1, missing="nothing")
 
 
+def withheld_groups(withheld: Mapping[str, Any], names: Mapping[str, str] = HEADLINE_NAMES
+                    ) -> list[tuple[str, str, list[str]]]:
+    """The withheld figures of ``withheld`` (figure -> ``reason`` and ``fix``, as
+    :func:`withheld_figures` returns or results.json records them) named in words by
+    ``names`` and grouped by reason, in ``names``' order: ``(reason, fix, [names])``, one
+    entry per reason (its trailing full stop dropped). Figures ``names`` does not name are
+    left out."""
+    groups: dict[str, tuple[str, list[str]]] = {}
+    for key, word in names.items():
+        if key not in withheld:
+            continue
+        entry = withheld[key]
+        get = entry.get if isinstance(entry, Mapping) else lambda k, e=entry: getattr(e, k, "")
+        reason = str(get("reason") or "").rstrip(".")
+        groups.setdefault(reason, (str(get("fix") or ""), []))[1].append(word)
+    return [(reason, fix, listed) for reason, (fix, listed) in groups.items()]
+
+
 def withheld_figures(metrics: Mapping[str, Any], problems: Iterable[QualityNote] = ()
                      ) -> dict[str, dict[str, str]]:
     """The headline figures that must not be printed, each with ``reason`` and ``fix``.

@@ -179,7 +179,7 @@ def _auc_words(f: Facts) -> str:
 def _withheld_names(f: Facts) -> str:
     words = {**HEADLINE_NAMES, **FACT_NAMES}
     names = [words.get(k, k.replace("_", " ")) for k in f.withheld]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return tf.and_list(names)
 
 
 RULES: list[Rule] = [

@@ -116,20 +116,11 @@ def situation(f: Facts) -> str:
 def withheld_text(f: Facts) -> str:
     """Which headline figures cannot be trusted, why, and what data would fix them (""
     when every figure stands): one clause per reason, the figures it withholds named."""
-    if not f.withheld:
+    groups = metrics.withheld_groups(f.withheld, {**metrics.HEADLINE_NAMES, **FACT_NAMES})
+    if not groups:
         return ""
-    words = {**metrics.HEADLINE_NAMES, **FACT_NAMES}
-    by_reason: dict[tuple[str, str], list[str]] = {}
-    for key in words:
-        if key in f.withheld:
-            why = f.withheld[key]
-            by_reason.setdefault((why["reason"].rstrip("."), why["fix"]), []).append(words[key])
-    clauses, fixes = [], []
-    for (reason, fix), names in by_reason.items():
-        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        clauses.append(f"{listed}, because {reason}")
-        if fix and fix not in fixes:
-            fixes.append(fix)
+    clauses = [f"{tf.and_list(names)}, because {reason}" for reason, _, names in groups]
+    fixes = list(dict.fromkeys(fix for _, fix, _ in groups if fix))
     return ("Not shown: " + "; ".join(clauses) + ". " + " ".join(fixes)).strip()
 
 
@@ -169,7 +160,7 @@ def complication(f: Facts) -> str:
         return "No single problem dominates the data."
     parts.sort(key=lambda p: -p[0])
     texts = [p[1] for p in parts[:3]]
-    joined = texts[0] if len(texts) == 1 else ", ".join(texts[:-1]) + " and " + texts[-1]
+    joined = tf.and_list(texts)
     return "But " + joined + "." + caveat
 
 
@@ -179,7 +170,7 @@ def answer(recs: Sequence[Recommendation]) -> str:
     if not recs:
         return "The data shows no action beyond keeping the current course."
     first = [r.short for r in recs[:3]]
-    joined = first[0] if len(first) == 1 else ", ".join(first[:-1]) + " and " + first[-1]
+    joined = tf.and_list(first)
     numbers = "recommendation 1" if len(first) == 1 else f"recommendations 1-{len(first)}"
     return f"The answer: {joined} ({numbers})."
 

@@ -269,6 +269,14 @@ def p_is(value: Any, *, missing: str = "p n/a") -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
+def and_list(items: Sequence[str]) -> str:
+    """Items joined in words: "a", "a and b", "a, b and c" ("" for none)."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def noun(n: int, word: str, plural_word: str | None = None) -> str:
     """The word for ``n`` things: ``noun(1, "table")`` -> "table", ``noun(3, "table")`` ->
     "tables" (never "table(s)")."""

@@ -207,3 +207,20 @@ def test_a_summary_fact_on_a_contradicted_table_is_withheld_with_its_own_reason(
         "Not shown: the share of churn without a reason, because the export contradicts "
         "itself: coded and free-text churn reasons disagree.")
     assert "no usable reason" not in sca_paragraph(f, [])
+
+
+def test_withheld_figures_are_grouped_by_reason_in_the_order_of_their_names():
+    from playbook import textfmt as tf
+
+    withheld = {"nrr": {"reason": "NRR below GRR.", "fix": "f1"},
+                "grr": {"reason": "GRR outside 0-100%", "fix": "f1"},
+                "logo_churn": {"reason": "GRR outside 0-100%", "fix": "f1"}}
+    assert metrics.withheld_groups(withheld) == [
+        ("GRR outside 0-100%", "f1", ["gross revenue retention", "logo churn"]),
+        ("NRR below GRR", "f1", ["net revenue retention"])]
+    said = words.withheld_sentence({"withheld": withheld})
+    assert said == ("Not shown as headline figures: gross revenue retention and logo churn, "
+                    "because GRR outside 0-100%; net revenue retention, because NRR below "
+                    "GRR. f1")
+    assert [tf.and_list(x) for x in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == [
+        "", "a", "a and b", "a, b and c"]

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from playbook.analyses.scenarios import client_rates, implausible_rates
-from playbook.metrics import HEADLINE_NAMES
+from playbook.metrics import HEADLINE_NAMES, withheld_groups
+from playbook.textfmt import and_list
 
 #: Churn rates of ``scenarios.churn_rates`` closer than this to the client's own churn are
 #: not drawn as a path of their own (they would overlap the client's line).
@@ -106,15 +107,10 @@ def unavailable_reasons(metrics: Mapping[str, Any]) -> list[str]:
         reasons.append(f"the MRR history covers {months} "
                        f"{'month' if months == 1 else 'months'} before the as-of month, and "
                        f"annual rates need a full {ANNUAL_MONTHS}-month window")
-    withheld = metrics.get("withheld") or {}
-    by_reason: dict[str, list[str]] = {}  # one clause per reason, naming every figure it hits
-    for key in RATE_INPUTS:
-        if key in withheld:
-            why = str(withheld[key].get("reason", "")).rstrip(".")
-            by_reason.setdefault(why, []).append(HEADLINE_NAMES[key])
-    for why, names in by_reason.items():
-        named = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-        reasons.append(f"{named} {'is' if len(names) == 1 else 'are'} withheld: {why}")
+    rates = {key: HEADLINE_NAMES[key] for key in RATE_INPUTS}  # one clause per reason
+    for why, _, names in withheld_groups(metrics.get("withheld") or {}, rates):
+        reasons.append(f"{and_list(names)} {'is' if len(names) == 1 else 'are'} withheld: "
+                       f"{why}")
     return reasons
 
 

@@ -172,7 +172,7 @@ def where_title(by_tier: pd.DataFrame, currency: str) -> str:
     if positive.empty:
         head = "No lever measured shows money to act on"
         if unmeasured:
-            return f"{head}; {_and(unmeasured)} {'is' if len(unmeasured) == 1 else 'are'} " \
+            return f"{head}; {tf.and_list(unmeasured)} {'is' if len(unmeasured) == 1 else 'are'} " \
                    "not measured on this data"
         return head
     lever = positive.idxmax()
@@ -180,9 +180,6 @@ def where_title(by_tier: pd.DataFrame, currency: str) -> str:
     return (f"{LEVER_WORDS[lever].capitalize()} is the largest lever at "
             f"{tf.money(positive[lever], currency)} a year, most of it in the {tier} tier")
 
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def any_lever_measured(by_tier: pd.DataFrame) -> bool:
@@ -226,7 +223,7 @@ def where_table(by_tier: pd.DataFrame, by_owner: pd.DataFrame, currency: str, *,
         ("loss_saveable", "renewals at risk"), ("expansion", "expansion candidates"),
         ("serving_saving", "accounts to move")) if pd.notna(total[k])]
     if counts:
-        notes += f"{_and(counts)}."
+        notes += f"{tf.and_list(counts)}."
     return ExhibitSpec(
         t, where_title(by_tier, currency),
         "What acting is worth a year, by lever: per value tier"

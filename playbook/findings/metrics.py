@@ -15,7 +15,7 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
-from playbook.metrics import HEADLINE_NAMES
+from playbook.metrics import withheld_groups
 
 #: The flow keys of a trailing retention summary kept in results (``trailing``): its rates
 #: are the headline metrics', so its own differently-based rates are not recorded.
@@ -35,16 +35,15 @@ def _month(value: Any) -> str:
 
 
 def withheld_sentence(head: Mapping[str, Any]) -> str:
-    """One sentence naming the withheld headline figures, why, and the fix ("" when none)."""
-    withheld = head.get("withheld") or {}
-    if not withheld:
+    """One sentence naming the withheld headline figures, why (one clause per reason), and
+    the fix ("" when none)."""
+    groups = withheld_groups(head.get("withheld") or {})
+    if not groups:
         return ""
-    names = [HEADLINE_NAMES[k] for k in HEADLINE_NAMES if k in withheld]
-    first = next(iter(withheld.values()))
-    reason, fix = _field(first, "reason"), _field(first, "fix")
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return (f"Not shown as headline figures: {listed}, because {reason.rstrip('.')}. "
-            f"{fix}").strip()
+    clauses = [f"{tf.and_list(names)}, because {reason}" for reason, _, names in groups]
+    fixes = list(dict.fromkeys(fix for _, fix, _ in groups if fix))
+    return ("Not shown as headline figures: " + "; ".join(clauses) + ". "
+            + " ".join(fixes)).strip()
 
 
 def _field(entry: Any, key: str) -> str:

@@ -73,7 +73,7 @@ def contradictions_title(log: QualityLog) -> str:
     hit = weakened(log)
     return (f"The data contradict themselves in {len(problems)} "
             f"way{'s' if len(problems) != 1 else ''}, weakening the findings on "
-            + (", ".join(hit[:-1]) + " and " + hit[-1] if len(hit) > 1 else hit[0]))
+            + tf.and_list(hit))
 
 
 def contradictions_exhibit(log: QualityLog) -> ExhibitSpec:

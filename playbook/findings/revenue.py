@@ -362,7 +362,7 @@ def uninformative_examples(by_label: dict | None) -> str:
         return "blank, Other or Unknown"
     names = ["blank" if label == "(blank)" else f'"{tf.md_escape(label)}"'
              for label in labels[:3]]
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    listed = tf.and_list(names)
     return "such as " + listed + (" among others" if len(labels) > 3 else "")
 
 

@@ -148,6 +148,23 @@ def _unranked_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame,
         formats={f"MRR ({currency})": "{:,.0f}"})
 
 
+def renewal_rows(renewals: pd.DataFrame, accounts: pd.DataFrame, currency: str
+                 ) -> pd.DataFrame:
+    """Scored renewals (rows of the open book: ``account_id``, ``decision_date``,
+    ``p_renew``, ``mrr``, ``expected_loss``) as the report's tables print them: account,
+    owner, renewal date with its year, P(renew), MRR and expected loss (MRR x probability of
+    not renewing), money in ``currency`` a month."""
+    names, owners = account_names(accounts, renewals["account_id"])
+    return pd.DataFrame({
+        "account": names,
+        "owner": owners,
+        "renews": renewal_dates(renewals["decision_date"]),
+        "P(renew)": renewals["p_renew"].to_numpy(),
+        f"MRR ({currency})": renewals["mrr"].to_numpy(),
+        f"expected loss ({currency})": renewals["expected_loss"].to_numpy(),
+    })
+
+
 def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currency: str,
               horizon: int, at_risk_below: float, rows: int,
               contact_cap: int | None, as_of: object = None) -> ExhibitSpec:
@@ -162,17 +179,9 @@ def open_book(book: pd.DataFrame, summary: dict, accounts: pd.DataFrame, currenc
     pool = risky if len(risky) else book
     shown = pool.head(rows).copy()
     more = len(pool) - len(shown)
-    names, owners = account_names(accounts, shown["account_id"])
-    table = pd.DataFrame({
-        "account": names,
-        "owner": owners,
-        "renews": renewal_dates(shown["decision_date"]),
-        "P(renew)": shown["p_renew"].to_numpy(),
-        f"MRR ({currency})": shown["mrr"].to_numpy(),
-        f"expected loss ({currency})": shown["expected_loss"].to_numpy(),
+    table = renewal_rows(shown, accounts, currency).assign(**{
         "pulling it down": ["; ".join(reason_text(r, currency, contact_cap) for r in rs) or "–"
-                            for rs in shown["reasons"]],
-    })
+                            for rs in shown["reasons"]]})
     window = renewal_window(horizon, as_of)
     return ExhibitSpec(
         table, open_book_title(summary, horizon, currency, as_of),

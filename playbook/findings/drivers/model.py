@@ -74,8 +74,8 @@ def forest_title(model: Any) -> str:
 
 def _leaders_title(rows: pd.DataFrame, tail: str) -> str:
     """The forest title when the leading drivers' intervals overlap."""
-    names = _join([label(t) for t in rows.index])
-    sizes = _join([signed_points(v) for v in rows["ame"]])
+    names = tf.and_list([label(t) for t in rows.index])
+    sizes = tf.and_list([signed_points(v) for v in rows["ame"]])
     if (rows["ame"] < 0).all():
         return (f"{names} are the strongest warning signs ({sizes} points); their intervals "
                 f"overlap; {tail}")
@@ -85,10 +85,6 @@ def _leaders_title(rows: pd.DataFrame, tail: str) -> str:
     return (f"{names} go with the largest changes in renewal ({sizes} points); their "
             f"intervals overlap; {tail}")
 
-
-def _join(items: list[str]) -> str:
-    """"a", "a and b", "a, b and c"."""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def forest(model: Any, cutoff_days: int) -> ExhibitSpec:

@@ -103,7 +103,7 @@ def stability_unavailable(gaps: list[str], since: Any) -> str:
     ``since``: tiers then would be today's tiers, and 'stable' would be an artefact."""
     names = {"mrr": "the MRR history", "usage": "usage", "csm_inputs": "the CSM inputs"}
     listed = [names.get(g, g) for g in gaps]
-    what = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    what = tf.and_list(listed)
     return (f"Tier stability is not shown: {what} start after {day_text(since)}, so tiers "
             "on that date cannot be measured. Value inputs dated on or before it (MRR, usage "
             "and CSM inputs as they were then) would show how many accounts keep their tier.")
