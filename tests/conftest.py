@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from playbook import paths
+from playbook.config import load_params
+from playbook.demo import generate_demo
+from playbook.loader import load_client
+
 ACCOUNTS_CSV = """\
 Account ID,Account Name,Industry,Customer Since,ARR (USD),Status,Owner
 A1,Alpha,Retail,2024-01-15,12000,Active,Kim
@@ -77,3 +82,22 @@ def client_factory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ClientFac
     monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
     monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
     return ClientFactory(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def small_demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """A small demo client (300 accounts) as a run loads it: its params and validated
+    tables (``ClientData``), generated and loaded once for every module that needs a real
+    client. Shared: read it, never change its tables in place."""
+    root = tmp_path_factory.mktemp("small-demo")
+    generate_demo(root / "data" / "demo", n_accounts=300)
+    (root / "params").mkdir()
+    (root / "params" / "demo.yaml").write_bytes(paths.params_file("demo").read_bytes())
+    mp = pytest.MonkeyPatch()
+    mp.setenv("PLAYBOOK_ROOT", str(root))
+    try:
+        params = load_params("demo")
+        data = load_client(params)
+    finally:
+        mp.undo()
+    return params, data

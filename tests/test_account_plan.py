@@ -11,15 +11,12 @@ import pandas as pd
 import pytest
 
 from playbook import account_plan as ap
-from playbook import paths
 from playbook.analyses import cost_to_serve, drivers
 from playbook.analyses import expansion as expansion_analysis
 from playbook.analyses.account_state import active_accounts
 from playbook.config import load_params
 from playbook.context import AnalysisContext
-from playbook.demo import generate_demo
 from playbook.errors import InsufficientDataError
-from playbook.loader import load_client
 from playbook.workbook import ALL_SHEET, write_workbook
 
 AS_OF = pd.Timestamp("2025-06-30")
@@ -266,19 +263,9 @@ def test_the_doc_defines_every_column():
 
 # --------------------------------------------------------------------------- on the demo
 @pytest.fixture(scope="module")
-def demo_ctx(tmp_path_factory):
-    """A small demo client (300 accounts) as a run sees it."""
-    root = tmp_path_factory.mktemp("root")
-    generate_demo(root / "data" / "demo", n_accounts=300)
-    (root / "params").mkdir()
-    (root / "params" / "demo.yaml").write_bytes(paths.params_file("demo").read_bytes())
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLAYBOOK_ROOT", str(root))
-    try:
-        params = load_params("demo")
-        data = load_client(params)
-    finally:
-        mp.undo()
+def demo_ctx(small_demo_run):
+    """A small demo client (300 accounts) as a run sees it (conftest)."""
+    params, data = small_demo_run
     return AnalysisContext(params, data.tables)
 
 

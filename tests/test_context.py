@@ -9,33 +9,18 @@ import json
 import pandas as pd
 import pytest
 
-from playbook import appendix, paths
+from playbook import appendix
 from playbook.analyses import backtest, drivers, health, revenue, segments
-from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.errors import DriverModelError
 from playbook.findings import drivers as driver_story
-from playbook.loader import load_client
 from playbook.session import jsonable
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """A small demo client (300 accounts): its params and validated tables."""
-    from playbook.demo import generate_demo
-
-    root = tmp_path_factory.mktemp("root")
-    generate_demo(root / "data" / "demo", n_accounts=300)
-    (root / "params").mkdir()
-    (root / "params" / "demo.yaml").write_bytes(paths.params_file("demo").read_bytes())
-    mp = pytest.MonkeyPatch()
-    mp.setenv("PLAYBOOK_ROOT", str(root))
-    try:
-        params = load_params("demo")
-        data = load_client(params)
-    finally:
-        mp.undo()
-    return params, data
+def run(small_demo_run):
+    """A small demo client (300 accounts): its params and validated tables (conftest)."""
+    return small_demo_run
 
 
 @pytest.fixture
