@@ -76,3 +76,4 @@ def test_nothing_at_play_is_said_in_one_line(plan):
     assert top.empty
     spec = story.top_accounts_exhibit(top, 0.0, len(plan), "USD", with_loss=True)
     assert spec.title.startswith("No account has an expected renewal loss")
+    assert isinstance(spec.content, pd.DataFrame) and spec.content.empty  # one line, no table

@@ -298,6 +298,7 @@ def top_accounts_exhibit(top: pd.DataFrame, total_at_play: float, accounts_in_pl
                                    f"expansion ({currency})": "{:,.0f}"},
                        max_rows=max(len(t), 1))  # every row: the list is the point
     return ExhibitSpec(
-        table, top_accounts_title(top, total_at_play, currency, with_loss),
+        table if len(t) else t,  # no row: an empty frame, said as its title in one line
+        top_accounts_title(top, total_at_play, currency, with_loss),
         "Accounts by money at play a month (expected renewal loss plus expansion potential), "
         "largest first", "accounts, mrr, renewals, usage", n=len(top), notes=notes)
