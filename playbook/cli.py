@@ -7,6 +7,7 @@
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
+    playbook notes CLIENT [--force]
 
 Everything printed goes through :func:`_echo`, which shows terminal control characters
 from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
@@ -210,6 +211,22 @@ def data_request(client: str, out: str, no_pdf: bool) -> None:
         _fail(exc)
     for label, path in files.items():
         _echo(f"  {label:<5} {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--force", is_flag=True, help="Replace an existing params/<client>.notes.yaml.")
+def notes(client: str, force: bool) -> None:
+    """Write params/CLIENT.notes.yaml pre-filled from the last run: every exhibit id and its
+    generated title, as comments to uncomment (docs/notes.md)."""
+    from playbook.notes_template import write_notes_template
+
+    try:
+        path = write_notes_template(client, force=force)
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Wrote {path}: uncomment and edit what you change, then run: "
+          f"make report CLIENT={client}")
 
 
 if __name__ == "__main__":
