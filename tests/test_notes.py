@@ -28,6 +28,7 @@ from playbook.notes_apply import (
     what_we_heard_html,
 )
 from playbook.notes_template import notes_text
+from playbook.portfolio import index_html
 from playbook.render_combine import combine_notebooks
 from playbook.render_preprocessors import ExhibitNumbers
 from playbook.summary import headlines, headlines_html
@@ -358,3 +359,18 @@ def test_the_prefilled_notes_file_lists_every_exhibit_and_uncomments_cleanly():
     note = notes.exhibits["revenue.retention_bridge"]
     assert note.generated == 'GRR: "88.6%" {x}' and note.title == 'GRR: "88.6%" {{x}}'
     assert fill_placeholders(note.title, results, {}) == note.generated  # braces as text
+
+
+def test_the_portfolio_page_shows_each_clients_signoff(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path))
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    for client, notes in (("a", {"signoff": "Draft"}), ("b", None),
+                          ("c", {"signoff": "Final, signed off by <b>X</b> on 2 Oct 2026"})):
+        results = dict(golden, **({"notes": notes} if notes else {}))
+        (tmp_path / client / "2026-Q3").mkdir(parents=True)
+        (tmp_path / client / "2026-Q3" / "results.json").write_text(json.dumps(results))
+    page = index_html(["a", "b", "c"])
+    rows = re.findall(r"<tr><td>.*?</tr>", page, re.S)
+    assert '<div class="sub signoff">Draft</div>' in rows[0]
+    assert "no sign-off (no notes file)" in rows[1]
+    assert "Final, signed off by &lt;b&gt;X&lt;/b&gt; on 2 Oct 2026" in rows[2]
