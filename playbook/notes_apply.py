@@ -358,10 +358,10 @@ def edits_html(applied: AppliedNotes) -> str:
 
 def _appendix_edits(nb: nbformat.NotebookNode, applied: AppliedNotes,
                     names: Sequence[str]) -> None:
-    """"Edited by the consultant" in the appendix's method section, for the team: after the
-    definitions (before the first ``##`` sub-section), else at the appendix's end; at the
-    report's end without an appendix. Left out once the status is final (the client's
-    copy): results.json keeps the record. Not in the contents (no heading of its own)."""
+    """"Edited by the consultant" at the end of the appendix (method and definitions), for
+    the team; at the report's end without an appendix. Left out once the status is final
+    (the client's copy): results.json keeps the record. Not in the contents (no heading of
+    its own), set small: it costs the page budget as little as it can."""
     rec = applied.record
     if applied.notes.status == "final" or not (
             rec["edited"] or rec["hidden"] or rec["warnings"] or applied.commentary
@@ -371,8 +371,7 @@ def _appendix_edits(nb: nbformat.NotebookNode, applied: AppliedNotes,
                  and notebook_id(n) == APPENDIX), None)
     cells = list(nb.cells)
     inside = [i for i, c in enumerate(cells) if part is not None and source_part(c) == part]
-    at = next((i for i in inside[1:] if _opens_with(cells[i], "## ")),
-              inside[-1] + 1 if inside else len(cells))
+    at = inside[-1] + 1 if inside else len(cells)
     own = part if part is not None else (source_part(cells[-1]) if cells else 0)
     nb.cells = cells[:at] + [_html_cell(edits_html(applied), own)] + cells[at:]
 

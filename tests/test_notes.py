@@ -374,3 +374,18 @@ def test_the_portfolio_page_shows_each_clients_signoff(tmp_path, monkeypatch):
     assert '<div class="sub signoff">Draft</div>' in rows[0]
     assert "no sign-off (no notes file)" in rows[1]
     assert "Final, signed off by &lt;b&gt;X&lt;/b&gt; on 2 Oct 2026" in rows[2]
+
+
+def test_the_teams_list_of_edits_is_left_out_of_the_final_report():
+    edits = {"revenue.churn_reasons": {"title": "Price first",
+                                       "generated": "Price leads the churn reasons"}}
+    pages = {}
+    for status in ("reviewed", "final"):
+        results, executed = small_report()
+        notes = parse_notes({"status": status, "reviewer": "A. Partner",
+                             "date": "2026-10-02", "exhibits": edits}, "n")
+        pages[status], record, _ = build(results, executed, notes)
+        assert record["edited"][0]["generated_title"] == "Price leads the churn reasons"
+    assert "Edited by the consultant" in pages["reviewed"]
+    assert "Edited by the consultant" not in pages["final"]
+    assert "Price leads the churn reasons" not in pages["final"]  # only the title shown
