@@ -18,26 +18,13 @@ from typing import Any
 from playbook import paths
 from playbook.errors import ScaffoldError
 from playbook.notes import PLACEHOLDERS, notes_file
+from playbook.portfolio import latest_results
 from playbook.storage import write_text
 
 
 def _quoted(text: str) -> str:
     """A YAML double-quoted scalar (JSON's escapes are YAML's)."""
     return json.dumps(text, ensure_ascii=False)
-
-
-def last_results(client: str) -> tuple[Path, dict[str, Any]] | None:
-    """The client's most recent results.json (by as-of date) and its content, or None."""
-    best: tuple[str, Path, dict[str, Any]] | None = None
-    for file in (paths.reports_dir() / client).glob("*/results.json"):
-        try:
-            results = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        key = str(results.get("meta", {}).get("as_of") or "")
-        if best is None or key > best[0]:
-            best = (key, file, results)
-    return (best[1], best[2]) if best else None
 
 
 def _exhibits(results: Mapping[str, Any]) -> list[tuple[str, str, str]]:
@@ -115,13 +102,13 @@ def write_notes_template(client: str, *, force: bool = False) -> Path:
     if target.exists() and not force:
         raise ScaffoldError(f"{target} already exists; it is not overwritten.",
                             fix="Edit it, or pass FORCE=1 to replace it (its edits are lost).")
-    found = last_results(client)
+    found = latest_results(client)  # the portfolio page's: the latest as-of date
     if found is None:
         raise ScaffoldError(f"{client} has no report yet: the notes list the exhibits of the "
                             "last run.", fix=f"Run `make report CLIENT={client}` first.")
-    file, results = found
+    folder, results = found
     try:
-        source = str(file.relative_to(paths.project_root()))
+        source = str((folder / "results.json").relative_to(paths.project_root()))
     except ValueError:
-        source = str(file)
+        source = str(folder / "results.json")
     return write_text(target, notes_text(client, results, source), "the notes file")

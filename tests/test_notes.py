@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from playbook.errors import ParamsError
+from playbook.errors import ParamsError, ScaffoldError
 from playbook.exhibits import ExhibitBook, ExhibitSpec, notebook_id
 from playbook.notes import ClientNotes, Unresolved, fill_placeholders, parse_notes
 from playbook.notes_apply import (
@@ -27,7 +27,7 @@ from playbook.notes_apply import (
     apply_to_results,
     what_we_heard_html,
 )
-from playbook.notes_template import notes_text
+from playbook.notes_template import notes_text, write_notes_template
 from playbook.portfolio import index_html
 from playbook.render_combine import combine_notebooks
 from playbook.render_preprocessors import ExhibitNumbers
@@ -389,3 +389,25 @@ def test_the_teams_list_of_edits_is_left_out_of_the_final_report():
     assert "Edited by the consultant" in pages["reviewed"]
     assert "Edited by the consultant" not in pages["final"]
     assert "Price leads the churn reasons" not in pages["final"]  # only the title shown
+
+
+def test_make_notes_writes_once_from_the_last_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
+    monkeypatch.setenv("PLAYBOOK_REPORTS", str(tmp_path / "reports"))
+    (tmp_path / "params").mkdir()
+    with pytest.raises(ScaffoldError, match="no report yet"):
+        write_notes_template("acme")
+    results, _ = small_report()
+    for as_of, title in (("2026-06-30", "An earlier title"), ("2026-09-30", "GRR was 88.6%")):
+        folder = tmp_path / "reports" / "acme" / as_of
+        folder.mkdir(parents=True)
+        results["meta"]["as_of"] = as_of
+        results["01-revenue"]["exhibits"][0]["title"] = title
+        (folder / "results.json").write_text(json.dumps(results))
+    path = write_notes_template("acme")
+    assert path == tmp_path / "params" / "acme.notes.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert 'generated: "GRR was 88.6%"' in text and "An earlier title" not in text
+    assert "reports/acme/2026-09-30/results.json" in text
+    with pytest.raises(ScaffoldError, match="already exists"):
+        write_notes_template("acme")
