@@ -292,20 +292,20 @@ def what_we_heard_html(notes: ClientNotes) -> str:
     :data:`QUOTES_PER_THEME` quotes or paraphrases each (with role and date), escaped."""
     n = len(notes.interviews)
     dates = sorted(i.date for i in notes.interviews)
-    roles = tf.and_list(list(dict.fromkeys(i.role for i in notes.interviews)))
+    roles = "; ".join(dict.fromkeys(i.role for i in notes.interviews))  # roles hold commas
     span = (tf.date(dates[0]) if dates[0] == dates[-1]
             else f"{tf.date(dates[0])} to {tf.date(dates[-1])}")
-    parts = [f'<p class="heard-intro">{html.escape(tf.plural(n, "interview"))} ({span}) '
-             f"with {html.escape(roles)}, grouped by theme, the most often raised first. "
-             "Quotes are the interviewee's words; paraphrases are ours.</p>"]
+    parts = [f'<p class="heard-intro">{html.escape(tf.plural(n, "interview"))}, {span}: '
+             f"{html.escape(roles)}. Grouped by theme, the most often raised first; quotes "
+             "are the interviewee's words, paraphrases ours.</p>"]
     for theme, raised in notes.themes().items():
         items = [(i, f) for i in notes.interviews for f in i.findings if f.theme == theme]
         lis = []
         for interview, finding in items[:QUOTES_PER_THEME]:
             said = (f"“{html.escape(finding.quote)}”" if finding.quote is not None
                     else html.escape(str(finding.paraphrase)))
-            lis.append(f'<li>{said} <span class="heard-source">{html.escape(interview.role)}, '
-                       f"{html.escape(tf.date(interview.date))}</span></li>")
+            lis.append(f'<li>{said} <span class="heard-source">— {html.escape(interview.role)}'
+                       f", {html.escape(tf.date(interview.date))}</span></li>")
         parts.append(f'<div class="heard-theme"><p class="heard-title">{html.escape(theme)}'
                      f' <span class="heard-count">{raised} of {n} interviews</span></p>'
                      f'<ul>{"".join(lis)}</ul></div>')

@@ -283,7 +283,7 @@ def test_themes_count_interviews_and_support_an_exhibit():
     # after the last section (no appendix in this report)
     assert headings.index("# What we heard") > headings.index("# Section 02-renewal-drivers")
     heard = what_we_heard_html(notes)
-    assert "3 interviews (1 Sep 2026 to 5 Sep 2026)" in heard
+    assert "3 interviews, 1 Sep 2026 to 5 Sep 2026: VP Customer Success; CSM; CFO." in heard
     assert heard.count('class="heard-theme"') == 2
     assert "2 of 3 interviews" in heard
 
