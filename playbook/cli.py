@@ -142,14 +142,19 @@ def check(client: str, period: str, as_of: str) -> None:
     """Validate CLIENT's params and data without running the analyses."""
     from playbook.config import load_params
     from playbook.loader import load_client
+    from playbook.notes import load_notes
 
     try:
         params = load_params(client, period=period or None, as_of=as_of or None)
+        notes = load_notes(client)  # the consultant's notes, when there are any
         data = load_client(params)
     except (PlaybookError, OSError) as exc:
         _fail(exc)
     _echo(f"{client}: parameters valid; period {params.period_label} "
                f"({params.period_start} to {params.as_of}).")
+    if notes is not None:
+        _echo(f"{notes.source}: valid; status {notes.status}, {len(notes.exhibits)} exhibit "
+              f"note(s), {len(notes.interviews)} interview(s).")
     _echo(data.quality.loads_frame().to_string(index=False))
     from playbook.profile import format_profile, profile_client
 
