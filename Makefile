@@ -66,10 +66,14 @@ check: $(STAMP) ## Validate a client's params and data without running analyses:
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli check "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
-.PHONY: client data-request
+.PHONY: client data-request notes
 client: $(STAMP) ## Scaffold params/<client>.yaml from the files in data/<client>/: make client CLIENT=acme [FORCE=1]
 	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make client CLIENT=acme (files in data/acme/)"; exit 2; }
 	@$(PY) -m playbook.cli client "$(CLIENT)" $(if $(FORCE),--force)
+
+notes: $(STAMP) ## Write params/<client>.notes.yaml from the last run (exhibit ids, generated titles): make notes CLIENT=acme [FORCE=1]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make notes CLIENT=demo (after make report)"; exit 2; }
+	@$(PY) -m playbook.cli notes "$(CLIENT)" $(if $(FORCE),--force)
 
 data-request: $(STAMP) ## Write the data request to send a client (HTML, PDF, blank XLSX): make data-request [CLIENT=acme]
 	@$(PY) -m playbook.cli data-request $(if $(CLIENT),"$(CLIENT)")

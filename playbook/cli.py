@@ -7,6 +7,7 @@
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
+    playbook notes CLIENT [--force]
 
 Everything printed goes through :func:`_echo`, which shows terminal control characters
 from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
@@ -141,14 +142,19 @@ def check(client: str, period: str, as_of: str) -> None:
     """Validate CLIENT's params and data without running the analyses."""
     from playbook.config import load_params
     from playbook.loader import load_client
+    from playbook.notes import load_notes
 
     try:
         params = load_params(client, period=period or None, as_of=as_of or None)
+        notes = load_notes(client)  # the consultant's notes, when there are any
         data = load_client(params)
     except (PlaybookError, OSError) as exc:
         _fail(exc)
     _echo(f"{client}: parameters valid; period {params.period_label} "
                f"({params.period_start} to {params.as_of}).")
+    if notes is not None:
+        _echo(f"{notes.source}: valid; status {notes.status}, {len(notes.exhibits)} exhibit "
+              f"note(s), {len(notes.interviews)} interview(s).")
     _echo(data.quality.loads_frame().to_string(index=False))
     from playbook.profile import format_profile, profile_client
 
@@ -210,6 +216,22 @@ def data_request(client: str, out: str, no_pdf: bool) -> None:
         _fail(exc)
     for label, path in files.items():
         _echo(f"  {label:<5} {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--force", is_flag=True, help="Replace an existing params/<client>.notes.yaml.")
+def notes(client: str, force: bool) -> None:
+    """Write params/CLIENT.notes.yaml pre-filled from the last run: every exhibit id and its
+    generated title, as comments to uncomment (docs/notes.md)."""
+    from playbook.notes_template import write_notes_template
+
+    try:
+        path = write_notes_template(client, force=force)
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Wrote {path}: uncomment and edit what you change, then run: "
+          f"make report CLIENT={client}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import datetime as dt
 import functools
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,8 @@ from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
 from playbook.memory import release_memory
+from playbook.notes import ClientNotes, NotesWarning, load_notes
+from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.paths import notebooks_dir
 from playbook.recommendations import Limits
 from playbook.render_combine import combine_notebooks
@@ -108,6 +111,7 @@ def render_report(
         The published files in ``reports/<client>/<period>/``.
     """
     params = load_params(client, period=period, as_of=as_of)
+    notes = load_notes(client)  # the consultant's notes, validated before anything runs
     notebooks = [notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
     # The kernels start now and import what the notebooks use while this process loads and
     # validates the data. A bad export still fails in seconds with the file, column and
@@ -116,12 +120,13 @@ def render_report(
         tick = time.perf_counter()
         held = {"data": load_client(params)}  # (held: dropped once cached, see below)
         loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
-        return _render_loaded(client, params, held, notebooks, workers, loaded, progress)
+        return _render_loaded(client, params, held, notebooks, workers, loaded, progress,
+                              notes)
 
 
 def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
                    notebooks: list[Path], workers: KernelWorkers, timings: dict[str, float],
-                   progress: bool) -> ReportPaths:
+                   progress: bool, notes: ClientNotes | None = None) -> ReportPaths:
     """:func:`render_report` once the data is loaded (``held["data"]``): cache, render."""
 
     def data_cache(folder: Path) -> dict[str, str]:
@@ -158,6 +163,7 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
             run_parameters=data_cache,
             timings=timings,
             workers=workers,
+            notes=notes,
         )
 
 
@@ -182,6 +188,7 @@ def render_notebooks(
     run_parameters: Callable[[Path], Mapping[str, Any]] | None = None,
     timings: Mapping[str, float] | None = None,
     workers: KernelWorkers | None = None,
+    notes: ClientNotes | None = None,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -220,6 +227,9 @@ def render_notebooks(
         Warm kernels to run the notebooks on (started by the caller, who closes them;
         they are stopped here once the notebooks are done). By default this call starts
         :func:`~playbook.render_execute.notebook_workers` kernels of ``kernel_name`` itself.
+    notes : ClientNotes, optional
+        The consultant's notes (:mod:`playbook.notes`), applied to results.json and the
+        combined notebook (:mod:`playbook.notes_apply`).
 
     Returns
     -------
@@ -272,7 +282,7 @@ def render_notebooks(
         return _publish_report(sources, parameters, out_dir, meta, staging, executed,
                                reporter, inputs=inputs, settings=settings,
                                front_matter=front_matter, started_at=started_at,
-                               timings=timings)
+                               timings=timings, notes=notes)
 
 
 def _publish_report(
@@ -280,18 +290,26 @@ def _publish_report(
     staging: Path, executed: list[nbformat.NotebookNode], reporter: Reporter, *,
     inputs: Iterable[Path], settings: Mapping[str, Any] | None,
     front_matter: FrontMatter | None, started_at: dt.datetime, timings: dict[str, float],
+    notes: ClientNotes | None = None,
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
     try:
         shutil.rmtree(staging / ".scratch", ignore_errors=True)
         results = merged_findings(staging / "findings", meta)
+        names = [nb.stem for nb in sources]
+        # The consultant's notes: titles shown, hidden exhibits, before the summary reads them.
+        applied = apply_to_results(results, notes, names)
+        for warning in applied.warnings if applied else []:
+            warnings.warn(NotesWarning(warning), stacklevel=2)  # by name, on every run
         if front_matter is not None:
-            front, record = front_matter(results, [nb.stem for nb in sources])
+            front, record = front_matter(results, names)
             executed = [front, *executed]
+            names = [SUMMARY, *names]
             if record is not None:
                 results["summary"] = record
-        export_report(combine_notebooks(executed), meta, staging, timings, reporter.say)
+        combined = apply_to_notebook(combine_notebooks(executed), applied, names)
+        export_report(combined, meta, staging, timings, reporter.say)
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
