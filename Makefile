@@ -56,6 +56,14 @@ report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
+.PHONY: slides slides-template
+slides: $(STAMP) ## Write report.pptx again for a published report (the report writes it too): make slides CLIENT=demo [PERIOD=2026-Q3]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make slides CLIENT=demo"; exit 2; }
+	@$(PY) -m playbook.cli slides "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
+
+slides-template: $(STAMP) ## Regenerate the deck template templates/slides/house.pptx from playbook/slides_style.py
+	@$(PY) -m playbook.slides_template templates/slides/house.pptx
+
 reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores; DASK=tcp://host:8786 for a cluster) and write reports/index.html
 	@for s in ravenstack churnsim; do if [ -f params/$$s.yaml ] && [ ! -d data/$$s ]; then \
 	  $(MAKE) --no-print-directory $$s || true; fi; done

@@ -7,6 +7,7 @@
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
+    playbook slides CLIENT [--period ...]
 
 Everything printed goes through :func:`_echo`, which shows terminal control characters
 from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
@@ -210,6 +211,26 @@ def data_request(client: str, out: str, no_pdf: bool) -> None:
         _fail(exc)
     for label, path in files.items():
         _echo(f"  {label:<5} {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--period", default="", help="Period of the published report (default: the "
+              "params' period).")
+@click.option("--as-of", "as_of", default="", help="As-of date YYYY-MM-DD.")
+def slides(client: str, period: str, as_of: str) -> None:
+    """Write report.pptx again for CLIENT's published report (no notebook is run)."""
+    from playbook.config import load_params
+    from playbook.locks import client_lock, report_dir
+    from playbook.slides import rebuild_slides
+
+    try:
+        params = load_params(client, period=period or None, as_of=as_of or None)
+        with client_lock(client):
+            path = rebuild_slides(report_dir(client, params.period_label))
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Slides: {path}")
 
 
 if __name__ == "__main__":
