@@ -62,7 +62,7 @@ from playbook.slides_source import (
 
 PPTX_NAME = "report.pptx"
 #: Shape names a reader (or a test) finds the parts of a slide by.
-LABEL_SHAPE = "exhibit-label"
+LABEL_SHAPE = "exhibit-label"  # "Exhibit 4" (an exhibit's slide only)
 SOURCE_SHAPE = "source"
 CHART_SHAPE = "chart"
 TABLE_SHAPE = "table"
@@ -206,15 +206,15 @@ def _band(slide: Slide) -> None:
 
 
 def _content_slide(prs: PresentationType, meta: ReportMeta, title: str, *,
-                   label: str = "", subtitle: str = "", title_size: float | None = None
-                   ) -> Slide:
+                   label: str = "", subtitle: str = "", title_size: float | None = None,
+                   label_name: str = LABEL_SHAPE) -> Slide:
     """A slide of the content layout: band, label, title, subtitle, slide number."""
     slide = prs.slides.add_slide(_layout(prs, st.CONTENT_LAYOUT))
     _band(slide)
     _set_title(slide, title, size=title_size)
     if label:
         _text_box(slide, st.LABEL_BOX, [label], size=st.LABEL_PT, color=st.GREY_HEX,
-                  bold=True, name=LABEL_SHAPE)
+                  bold=True, name=label_name)
     if subtitle:
         top = subtitle_top(title)
         _text_box(slide, st.Box(st.SUBTITLE_BOX.left, top, st.SUBTITLE_BOX.width,
@@ -611,7 +611,7 @@ def table_slide(prs: PresentationType, meta: ReportMeta, block: TableBlock, *,
                 backup: bool = False) -> Slide:
     """A table outside an exhibit, titled by its heading."""
     slide = _content_slide(prs, meta, block.heading,
-                           label=BACKUP_TITLE if backup else "")
+                           label=BACKUP_TITLE if backup else "", label_name="section-label")
     _, left_out = add_table(slide, block.table, st.Box(st.MARGIN_IN, st.SUBTITLE_BOX.top,
                                                        st.CONTENT_WIDTH_IN, 4.9))
     if left_out:
