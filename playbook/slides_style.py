@@ -84,7 +84,7 @@ FOOTER_PT = 9
 #: Table type sizes, largest first, each with the most body rows it is used for.
 TABLE_SIZES = ((14, 8), (12, 10), (10, 14), (9, 10_000))
 #: Rows of a table a slide shows; the rest are in the report (the slide says how many).
-TABLE_MAX_ROWS = 14
+TABLE_MAX_ROWS = 16
 #: Pixels per inch of the charts' images (SVG rasterised at the size placed on the slide).
 CHART_DPI = 150
 
