@@ -171,7 +171,7 @@ def _notes(slide: Slide, texts: Sequence[str]) -> None:
     """Speaker notes: what the slide leaves out (the exhibit's notes, prose)."""
     texts = [t for t in texts if t]
     if texts:
-        slide.notes_slide.notes_text_frame.text = plain("\n\n".join(texts)).replace("\n", "\n")
+        slide.notes_slide.notes_text_frame.text = plain("\n\n".join(texts))
 
 
 def _slide_number(slide: Slide, meta: ReportMeta) -> None:
@@ -203,6 +203,19 @@ def _band(slide: Slide) -> None:
     band.fill.solid()
     band.fill.fore_color.rgb = _rgb(st.ACCENT_HEX)
     band.line.fill.background()
+    band.shadow.inherit = False
+
+
+def _tile(slide: Slide, box: st.Box, name: str = "tile") -> Any:
+    """A flat rectangle in the accent's tint (no outline, no shadow)."""
+    tile = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(box.left), Inches(box.top),
+                                  Inches(box.width), Inches(box.height))
+    tile.name = name
+    tile.fill.solid()
+    tile.fill.fore_color.rgb = _rgb(st.TINT_HEX)
+    tile.line.fill.background()
+    tile.shadow.inherit = False
+    return tile
 
 
 def _content_slide(prs: PresentationType, meta: ReportMeta, title: str, *,
@@ -498,16 +511,17 @@ def so_what_slide(prs: PresentationType, meta: ReportMeta, so_what: Mapping[str,
               size=st.BODY_PT, numbered=True, space_after=8, name="messages")
     if prize:
         prize_box = st.Box(st.MARGIN_IN + left_w, top, st.CONTENT_WIDTH_IN - left_w, 2.9)
-        tile = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(prize_box.left),
-                                      Inches(prize_box.top), Inches(prize_box.width),
-                                      Inches(prize_box.height))
-        tile.fill.solid()
-        tile.fill.fore_color.rgb = _rgb(st.TINT_HEX)
-        tile.line.fill.background()
-        _text_box(slide, st.Box(prize_box.left + 0.2, prize_box.top + 0.15,
-                                prize_box.width - 0.4, prize_box.height - 0.3),
-                  ["The size of the prize", *prize], size=st.BODY_PT, color=st.ACCENT_HEX,
-                  name="prize", space_after=6)
+        _tile(slide, prize_box)
+        inner = st.Box(prize_box.left + 0.2, prize_box.top + 0.15, prize_box.width - 0.4, 0.35)
+        _text_box(slide, inner, ["The size of the prize"], size=st.LABEL_PT,
+                  color=st.GREY_HEX, bold=True)
+        _text_box(slide, st.Box(inner.left, inner.top + 0.4, inner.width,
+                                prize_box.height - 0.7), prize[:1], size=24,
+                  color=st.ACCENT_HEX, bold=True, name="prize", space_after=6)
+        if prize[1:]:
+            _text_box(slide, st.Box(inner.left, inner.top + 1.45, inner.width,
+                                    prize_box.height - 1.75), prize[1:], size=st.LABEL_PT,
+                      color=st.INK_HEX)
     if decisions:
         _text_box(slide, st.Box(st.MARGIN_IN, 4.75, st.CONTENT_WIDTH_IN, 0.35),
                   ["Decisions asked of you"], size=st.LABEL_PT, color=st.GREY_HEX, bold=True)
@@ -531,12 +545,7 @@ def summary_slides(prs: PresentationType, meta: ReportMeta, summary: Summary) ->
         for i, k in enumerate(figures):
             left = st.MARGIN_IN + (i % per_row) * (width + gap)
             top = 4.0 + (i // per_row) * (height + gap)
-            tile = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(left), Inches(top),
-                                          Inches(width), Inches(height))
-            tile.name = "key-figure"
-            tile.fill.solid()
-            tile.fill.fore_color.rgb = _rgb(st.TINT_HEX)
-            tile.line.fill.background()
+            tile = _tile(slide, st.Box(left, top, width, height), name="key-figure")
             frame = tile.text_frame
             frame.word_wrap = True
             frame.vertical_anchor = MSO_ANCHOR.MIDDLE
