@@ -637,6 +637,14 @@ def _section_slides(prs: PresentationType, meta: ReportMeta, section: Section) -
             table_slide(prs, meta, item, backup=section.backup)
 
 
+def _main_section(prs: PresentationType, meta: ReportMeta, section: Section) -> None:
+    """A section's divider (its exhibits' titles as the storyline), then its slides."""
+    exhibits = [i for i in section.items if isinstance(i, Exhibit)]
+    storyline = [f"Exhibit {e.number}: {e.title}" for e in exhibits] or section.callouts
+    divider_slide(prs, meta, section.title, storyline[:8], section.prose)
+    _section_slides(prs, meta, section)
+
+
 def _is_so_what(section: Section) -> bool:
     return "so what" in section.title.lower()
 
@@ -652,16 +660,16 @@ def build_deck(content: ReportContent, results: Mapping[str, Any], meta: ReportM
     executive = results.get("executive") if isinstance(results, Mapping) else None
     so_what = executive.get("so_what") if isinstance(executive, Mapping) else None
     made_so_what = isinstance(so_what, Mapping) and so_what_slide(prs, meta, so_what) is not None
-    if content.summary is not None:
-        summary_slides(prs, meta, content.summary)
-    main = [s for s in content.sections if not s.backup
+    main = [(i, s) for i, s in enumerate(content.sections) if not s.backup
             and not (made_so_what and _is_so_what(s))]
     backup = [s for s in content.sections if s.backup]
-    for section in main:
-        exhibits = [i for i in section.items if isinstance(i, Exhibit)]
-        storyline = [f"Exhibit {e.number}: {e.title}" for e in exhibits] or section.callouts
-        divider_slide(prs, meta, section.title, storyline[:8], section.prose)
-        _section_slides(prs, meta, section)
+    # pages the report prints before its executive summary come before it here too
+    for section in [s for i, s in main if i < content.before_summary]:
+        _main_section(prs, meta, section)
+    if content.summary is not None:
+        summary_slides(prs, meta, content.summary)
+    for section in [s for i, s in main if i >= content.before_summary]:
+        _main_section(prs, meta, section)
     if backup:
         divider_slide(prs, meta, BACKUP_TITLE, [s.title for s in backup],
                       [p for s in backup for p in s.callouts])

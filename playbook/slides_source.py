@@ -126,10 +126,12 @@ class Summary:
 
 @dataclass
 class ReportContent:
-    """The report's content in order: the summary, then the sections."""
+    """The report's content in order: the sections, the summary placed after the first
+    ``before_summary`` of them (a page printed before the executive summary stays there)."""
 
     summary: Summary | None
     sections: list[Section]
+    before_summary: int = 0
 
     def exhibits(self) -> list[Exhibit]:
         """Every exhibit, in the report's order."""
@@ -236,6 +238,7 @@ def read_report(document: str) -> ReportContent:
     in_summary = False
     skip: set[etree._Element] = set()  # inside an element already read
     backup = False
+    before_summary = 0
     for element in main.iter():
         if not isinstance(element.tag, str) or element in skip:
             continue
@@ -248,6 +251,7 @@ def read_report(document: str) -> ReportContent:
             if in_summary:
                 summary = Summary()
                 current = None
+                before_summary = len(sections)
             else:
                 backup = backup or title.lower().startswith(APPENDIX_PREFIX)
                 current = Section(title, backup)
@@ -277,7 +281,7 @@ def read_report(document: str) -> ReportContent:
         elif element.tag in ("p", "li") and text_of(element) and "table-note" not in classes:
             current.prose.append(text_of(element))
             skip.add(element)
-    return ReportContent(summary, sections)
+    return ReportContent(summary, sections, before_summary)
 
 
 #: SVG names with capitals that an HTML serializer writes in lower case (the HTML parsing

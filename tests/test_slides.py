@@ -66,8 +66,9 @@ def recommendations() -> list[Recommendation]:
     ]
 
 
-def report_html() -> tuple[str, list[tuple[str, str]]]:
-    """A small report (summary, two sections, an appendix) and its exhibits' (title, kind)."""
+def report_html(front: str = "") -> tuple[str, list[tuple[str, str]]]:
+    """A small report (``front``, summary, two sections, an appendix) and its exhibits'
+    (title, kind)."""
     book = ExhibitBook()
     table = pd.DataFrame({"tier": ["high", "low"], "accounts": [114, 686],
                           "MRR (USD)": [3_100_000.0, 450_000.0]})
@@ -80,7 +81,7 @@ def report_html() -> tuple[str, list[tuple[str, str]]]:
         (book.html(bar_chart(), title="Renewal rate rises with health", subtitle="By band",
                    source="renewals", n=1666, n_of="renewal decisions"), "chart"),
     ]
-    page = f"""<html><body><main>
+    page = f"""<html><body><main>{front}
 <h1 id="sec-1">Executive summary</h1>
 <p class="sca">Acme billed $6.2M of MRR. The answer: act.</p>
 <div class="key-figures"><div class="kf"><div class="kf-value">$6.2M</div>
@@ -109,9 +110,9 @@ def report_html() -> tuple[str, list[tuple[str, str]]]:
     return page, titles
 
 
-def publish(folder: Path, results_extra: dict | None = None) -> Path:
+def publish(folder: Path, results_extra: dict | None = None, front: str = "") -> Path:
     """A published report folder: report.html, results.json, manifest.json."""
-    page, _ = report_html()
+    page, _ = report_html(front)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.html").write_text(page, encoding="utf-8")
     results = {"meta": dataclasses.asdict(META),
@@ -195,6 +196,20 @@ def test_so_what_slide_only_when_results_hold_one(tmp_path):
     # an empty record (no message) gives no slide rather than an empty one
     empty = rebuild_slides(publish(tmp_path / "c", {"executive": {"so_what": {"messages": []}}}))
     assert titles(empty) == titles(without)
+
+
+def test_a_page_before_the_summary_stays_before_it(tmp_path):
+    """The report's own "so what" page (printed before the executive summary) keeps its
+    place; the deck's so-what slide replaces it when results.json records one."""
+    front = '<h1 id="sec-0">The so what</h1><p>Act on three things.</p>'
+    plain_deck = titles(rebuild_slides(publish(tmp_path / "a", front=front)))
+    assert plain_deck[:3] == ["Customer-success assessment", "The so what", "Executive summary"]
+    so_what = {"messages": ["Churn costs $1.9M a year."]}
+    replaced = titles(rebuild_slides(publish(tmp_path / "b", {"executive": {"so_what": so_what}},
+                                             front=front)))
+    assert replaced[1:3] == ["The so what: the prize and the decisions asked",
+                             "Executive summary"]
+    assert "The so what" not in replaced
 
 
 def test_client_text_stays_plain_text(tmp_path):
