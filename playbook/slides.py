@@ -268,6 +268,8 @@ def _cell_rule(cell: Any, hex_: str, width_pt: float = 0.75) -> None:
 #: share of its point size; and a table cell's left plus right margin, inches.
 CHAR_EM = 0.62
 CELL_MARGINS_IN = 0.12
+#: A body cell of at most this many characters is kept on one line ("24 Oct 2026").
+SHORT_CELL = 12
 #: The average width of a character in running text (regular weight), for line counts.
 TEXT_EM = 0.52
 
@@ -278,13 +280,17 @@ def _chars(width_in: float, size_pt: float) -> float:
 
 
 def _column_chars(table: Table) -> tuple[list[int], list[int]]:
-    """Per column: the longest word (it must fit on a line) and the longest text (a
-    column gets no wider than that), in characters."""
+    """Per column: the longest word (it must fit on a line; a short cell such as a date,
+    "24 Oct 2026", counts as one word) and the longest text (a column gets no wider than
+    that), in characters."""
     words, texts = [], []
     for col in range(len(table.numeric)):
         cells = [table.header[col] if col < len(table.header) else ""]
         cells += [r[col] for r in table.rows if col < len(r)]
-        words.append(max((len(w) for c in cells for w in c.split()), default=1) + 1)
+        words.append(max((len(w) for c in cells[1:] for w in
+                          ([c] if len(c) <= SHORT_CELL else c.split())), default=1)
+                     if len(cells) > 1 else 1)
+        words[-1] = max(words[-1], *(len(w) for w in cells[0].split()), 1) + 1
         texts.append(max((len(line) for c in cells for line in c.split("\n")), default=1) + 1)
     return words, texts
 
