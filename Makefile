@@ -32,14 +32,15 @@ $(STAMP): requirements.txt pyproject.toml
 	@# rfc3987-syntax only serves a jsonschema format check nobody here uses, and costs
 	@# ~0.9 s at every nbformat import (see shared stack notes); pip check passes without it.
 	@$(PY) -m pip uninstall --quiet --yes rfc3987-syntax >/dev/null 2>&1 || true
-	@# WeasyPrint (the PDF engine) needs Pango from the system; Debian machines usually have
-	@# it. Install the Debian packages only when the import fails.
-	@$(PY) -c "import weasyprint" >/dev/null 2>&1 || { \
-	  echo "Installing WeasyPrint's system libraries (Debian packages)..."; \
+	@# WeasyPrint (the PDF engine) needs Pango from the system, CairoSVG (the slides' charts)
+	@# Cairo; Debian machines usually have them. Install the Debian packages only when an
+	@# import fails.
+	@$(PY) -c "import weasyprint, cairosvg" >/dev/null 2>&1 || { \
+	  echo "Installing WeasyPrint's and CairoSVG's system libraries (Debian packages)..."; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libpango-1.0-0 \
-	    libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
-	  $(PY) -c "import weasyprint"; }
+	    libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core >/dev/null; \
+	  $(PY) -c "import weasyprint, cairosvg"; }
 	@touch $(STAMP)
 
 # The demo data is (re)generated when it is missing or when the generator changed, never
