@@ -8,6 +8,7 @@
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
     playbook notes CLIENT [--force]
+    playbook slides CLIENT [--period ...]
 
 Everything printed goes through :func:`_echo`, which shows terminal control characters
 from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
@@ -232,6 +233,26 @@ def notes(client: str, force: bool) -> None:
         _fail(exc)
     _echo(f"Wrote {path}: uncomment and edit what you change, then run: "
           f"make report CLIENT={client}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--period", default="", help="Period of the published report (default: the "
+              "params' period).")
+@click.option("--as-of", "as_of", default="", help="As-of date YYYY-MM-DD.")
+def slides(client: str, period: str, as_of: str) -> None:
+    """Write report.pptx again for CLIENT's published report (no notebook is run)."""
+    from playbook.config import load_params
+    from playbook.locks import client_lock, report_dir
+    from playbook.slides import rebuild_slides
+
+    try:
+        params = load_params(client, period=period or None, as_of=as_of or None)
+        with client_lock(client):
+            path = rebuild_slides(report_dir(client, params.period_label))
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Slides: {path}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ is the same path for any list of notebooks. Each step is a module of its own:
    at once:
 
 ``<out_dir>/``
-    ``report.html``, ``report.pdf``, ``results.json`` (the findings every notebook recorded),
+    ``report.html``, ``report.pdf``, ``report.pptx`` (the editable deck, unless
+    ``report.slides`` is off), ``results.json`` (the findings every notebook recorded),
     ``manifest.json`` (inputs, parameters, package versions, git commit, timings) and
     ``notebooks/<name>.ipynb`` (the executed notebooks) and ``findings/<stem>.json`` (as
     the notebooks wrote them).
@@ -73,6 +74,7 @@ from playbook.render_publish import (
     publish,
     report_storage_error,
 )
+from playbook.slides import PPTX_NAME, write_slides
 from playbook.summary import summary_notebook, summary_record
 from playbook.workbook import XLSX_NAME
 
@@ -164,6 +166,7 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
             timings=timings,
             workers=workers,
             notes=notes,
+            slides=params.report.slides,
         )
 
 
@@ -189,6 +192,7 @@ def render_notebooks(
     timings: Mapping[str, float] | None = None,
     workers: KernelWorkers | None = None,
     notes: ClientNotes | None = None,
+    slides: bool = True,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -230,6 +234,9 @@ def render_notebooks(
     notes : ClientNotes, optional
         The consultant's notes (:mod:`playbook.notes`), applied to results.json and the
         combined notebook (:mod:`playbook.notes_apply`).
+    slides : bool
+        Also write ``report.pptx``, the editable deck built from the finished HTML and the
+        results (:func:`playbook.slides.write_slides`), published with the rest.
 
     Returns
     -------
@@ -282,7 +289,7 @@ def render_notebooks(
         return _publish_report(sources, parameters, out_dir, meta, staging, executed,
                                reporter, inputs=inputs, settings=settings,
                                front_matter=front_matter, started_at=started_at,
-                               timings=timings, notes=notes)
+                               timings=timings, notes=notes, slides=slides)
 
 
 def _publish_report(
@@ -291,6 +298,7 @@ def _publish_report(
     inputs: Iterable[Path], settings: Mapping[str, Any] | None,
     front_matter: FrontMatter | None, started_at: dt.datetime, timings: dict[str, float],
     notes: ClientNotes | None = None,
+    slides: bool = True,
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
@@ -310,6 +318,11 @@ def _publish_report(
                 results["summary"] = record
         combined = apply_to_notebook(combine_notebooks(executed), applied, names)
         export_report(combined, meta, staging, timings, reporter.say)
+        if slides:  # the deck of the report as printed (titles, order, pages)
+            tick = time.perf_counter()
+            write_slides(staging / "report.html", results, meta, staging / PPTX_NAME)
+            timings["pptx"] = round(time.perf_counter() - tick, 2)
+            reporter.say(f"  PPTX {timings['pptx']:.1f} s")
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
@@ -331,6 +344,8 @@ def _publish_report(
     reporter.say(f"Report ready in {reporter.elapsed():.1f} s:")
     for label in ("pdf", "html", "results", "manifest", "notebooks"):
         reporter.say(f"  {label:<9} {getattr(result, label)}")
+    if result.pptx.is_file():
+        reporter.say(f"  {'slides':<9} {result.pptx}")
     if (out_dir / XLSX_NAME).is_file():  # the account workbook (section "where to act")
         reporter.say(f"  {'workbook':<9} {out_dir / XLSX_NAME}")
     return result
