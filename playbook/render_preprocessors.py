@@ -14,9 +14,9 @@ HTML afterwards. They work on the cells' markdown and on the ``text/html`` and
   :func:`playbook.render_combine.combine_notebooks`).
 * :class:`HeadingAnchors`: markdown headings ``#`` and ``##`` (in markdown cells and
   markdown outputs) become HTML headings with ids unique in the report, listed in
-  ``resources["toc"]`` for the contents page; the executive summary, the first numbered
-  section and the first appendix start a new page in the PDF; the sections and appendices
-  after them follow on the same page (class ``continued``, :func:`follows_on`).
+  ``resources["toc"]`` for the contents page; the executive summary and the first numbered
+  section start a new page in the PDF; the sections and appendices after it follow on the
+  same page (class ``continued``, :func:`follows_on`).
 * :class:`NumberColumns`: table cells of columns whose body cells are all numbers get class
   ``num`` (right-aligned with tabular figures by the CSS); wide and long tables are marked.
 """
@@ -163,16 +163,16 @@ def _section_kind(title: str) -> str:
 
 def follows_on(title: str, toc: Sequence[TocEntry]) -> bool:
     """Whether a ``#`` section follows on the page where the previous one ends (class
-    ``continued``) rather than starting a new page in the PDF: the first numbered section
-    and the first appendix each start a page; the sections after the first numbered one
-    (numbered, a custom notebook's, "What we heard") and the appendices after the first
-    follow on, under a rule, so a section's last half-empty page is not wasted (the demo
-    report stays inside its 15-30 pages). What comes before section 1 (the executive
-    summary) starts a page."""
+    ``continued``) rather than starting a new page in the PDF: what comes before section 1
+    (the executive summary) and section 1 start a page; every section after it (numbered,
+    a custom notebook's, "What we heard", the appendices) follows on under a rule, so a
+    section's last half-empty page is not wasted (the demo report stays inside its 15-30
+    pages). A report without numbered sections starts its appendices as it would its
+    sections: the first on a page, the next following on."""
     earlier = [_section_kind(e.title) for e in toc if e.level == 1]
-    if _section_kind(title) == "appendix":
-        return "appendix" in earlier
-    return "numbered" in earlier
+    if "numbered" in earlier:
+        return True
+    return _section_kind(title) == "appendix" and "appendix" in earlier
 
 
 def slug(text: str) -> str:
