@@ -46,6 +46,8 @@ FILE_WORDS: dict[str, tuple[str, ...]] = {
                 "meetings", "calls", "timeline", "tasks"),
     "csm_inputs": ("csm", "scores", "scorecard", "scorecards", "health", "assessments"),
     "onboarding": ("onboarding", "milestones", "milestone", "implementation"),
+    "outcomes": ("outcomes", "outcome", "success_plans", "goals", "objectives"),
+    "triggers": ("triggers", "trigger", "trigger_events", "alerts", "signals"),
 }
 
 
