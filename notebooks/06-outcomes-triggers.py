@@ -32,9 +32,9 @@ names = ctx.accounts.drop_duplicates("account_id").set_index("account_id").get("
 # %%
 if nb.requires("outcomes", enables="customer outcomes and their effect on renewal"):
     coverage = outcomes.outcome_coverage(ctx.accounts, d["outcomes"], ctx.value_tiers,
-                                         as_of=as_of_ts)
+                                         as_of=as_of_ts, lookback_days=p.outcomes.lookback_days)
     nb.record("outcome_coverage", coverage.reset_index())
-    nb.say(story.coverage_sentence(coverage))
+    nb.say(story.coverage_sentence(coverage, lookback_days=p.outcomes.lookback_days))
     if nb.requires("renewals", enables="renewal by realised value of success outcomes"):
         bands = outcomes.renewal_by_band(ctx.renewal_decisions, d["outcomes"],
                                          cutoff_days=p.drivers.cutoff_days,
@@ -56,7 +56,7 @@ if nb.requires("triggers", enables="trigger events before churn and expansion"):
     churn = expansion_fx = None
     if d.has("renewals"):
         churn = triggers.churn_after_triggers(
-            ctx.renewal_decisions, d["triggers"], window_days=tp.window_days,
+            ctx.renewal_decisions, d["triggers"], window_days=tp.churn_window_days,
             min_exposed=tp.min_exposed, table=ctx.modelling_table,
             features=ctx.model_features, units=ctx.features_built["units"])
     if d.has("mrr"):
@@ -66,9 +66,9 @@ if nb.requires("triggers", enables="trigger events before churn and expansion"):
             min_rise_share=p.expansion.min_rise_share, min_exposed=tp.min_exposed)
     effects = triggers.trigger_effects(churn, expansion_fx)
     nb.record("trigger_effects", effects)
-    nb.record("trigger_window_days", tp.window_days)
+    nb.record("trigger_window_days", tp.churn_window_days)
     if len(effects):
-        kw = dict(window_days=tp.window_days, horizon_months=p.expansion.horizon_months)
+        kw = dict(window_days=tp.churn_window_days, horizon_months=p.expansion.horizon_months)
         nb.show(story.triggers_exhibit(effects, **kw))
         nb.say(story.triggers_sentence(effects, **kw))
     open_list = triggers.open_triggers(ctx.accounts, d["triggers"], d.get("touches"),

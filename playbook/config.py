@@ -237,7 +237,7 @@ class OutcomesParams(ParamsModel):
 class TriggersParams(ParamsModel):
     """Trigger events (:mod:`playbook.analyses.triggers`)."""
 
-    window_days: int = Field(ge=1)  # churn at a renewal this many days after a trigger
+    churn_window_days: int = Field(ge=1)  # churn at a renewal this many days after a trigger
     min_exposed: int = Field(ge=1)  # a type is estimated with at least this many exposed units
     open_days: int = Field(ge=1)  # open list: a trigger in the last N days, no touch since
     open_rows: int = Field(ge=1)  # open triggers listed in the report (all in results.json)

@@ -253,8 +253,7 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "outcomes",
             "Customer-defined success outcomes (success plans): one row per outcome and "
-            "measurement. Realised value = (value - baseline) / (target - baseline), so a "
-            "'reduce' metric (target below baseline) works the same way.",
+            "measurement, with its baseline, target and measured value.",
             (
                 _c("account_id", "id", True),
                 _c("outcome", "text", True, "The outcome the customer wants, e.g. 'Cut "
@@ -262,7 +261,9 @@ TABLES: dict[str, TableSpec] = {
                 _c("metric", "text", description="What is measured, e.g. 'days to onboard'."),
                 _c("baseline", "number", description="The metric's value when the outcome "
                    "was agreed (blank: progress cannot be computed)."),
-                _c("target", "number", True, "The value that means the outcome is met."),
+                _c("target", "number", True, "The value that means the outcome is met; "
+                   "realised value = (value - baseline) / (target - baseline), so a 'reduce' "
+                   "metric (target below baseline) works the same way."),
                 _c("value", "number", True, "The metric's measured value."),
                 _c("measured_at", "date", True, "Date of the measurement."),
                 _c("agreed_at", "date", description="Date the outcome was agreed."),

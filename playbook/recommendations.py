@@ -59,6 +59,7 @@ EXHIBITS: dict[str, tuple[str, str]] = {
     "relationship_flags": ("03-segments-health", "relationship-risk flags"),
     "capacity": ("04-capacity", "today's owners vs required"),
     "contradictions": ("90-data-quality", "contradictions between tables"),
+    "open_triggers": ("06-outcomes-triggers", "no touch on or after it"),
 }
 
 
@@ -234,6 +235,16 @@ RULES: list[Rule] = [
         mrr_exposed=lambda f: f.single_threaded_mrr,
         finding="accounts with too few strong executive relationships",
         evidence=("relationship_flags",)),
+    Rule(
+        "follow-up-triggers", "follow up recent trigger events",
+        applies=lambda f, t: _gt(f.open_triggers, 0),
+        action=lambda f: (f"Call the {tf.plural(f.open_triggers, 'account')} with a trigger "
+                          f"event (champion left, reorganisation, funding) in the last "
+                          f"{tf.count(f.open_trigger_days)} days and no touch since"),
+        owner="Account owners", priority="Medium", timing="30 days",
+        mrr_at_stake=_none, mrr_exposed=lambda f: f.open_trigger_mrr,
+        finding="recent trigger events without follow-up",
+        evidence=("open_triggers",)),
     Rule(
         "early-warning-signals", "add early-warning signals to the health score",
         applies=lambda f, t: _gt(f.surprises, 0),

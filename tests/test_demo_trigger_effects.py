@@ -40,7 +40,7 @@ def _context(root: Path) -> AnalysisContext:
 def _effects(ctx: AnalysisContext) -> pd.DataFrame:
     p, t = ctx.params, ctx.tables
     churn = triggers.churn_after_triggers(
-        ctx.renewal_decisions, t["triggers"], window_days=p.triggers.window_days,
+        ctx.renewal_decisions, t["triggers"], window_days=p.triggers.churn_window_days,
         min_exposed=p.triggers.min_exposed, table=ctx.modelling_table,
         features=ctx.model_features, units=ctx.features_built["units"])
     grow = triggers.expansion_after_triggers(

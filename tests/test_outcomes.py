@@ -64,7 +64,8 @@ def test_coverage_by_tier_counts_active_accounts_with_an_agreed_outcome() -> Non
                                      categories=["high", "low"]), index=list("ABCDE"))
     f = _rows(("A", "x", 0, 10, 5, "2026-05-01"), ("C", "x", 0, 10, 10, "2026-05-01"),
               ("E", "x", 0, 10, 10, "2026-05-01"))  # E churned: not active
-    cov = oc.outcome_coverage(acc, f, tiers, as_of=pd.Timestamp("2026-06-30"))
+    cov = oc.outcome_coverage(acc, f, tiers, as_of=pd.Timestamp("2026-06-30"),
+                              lookback_days=180)
     assert cov.loc["high", ["accounts", "with_outcomes", "without"]].tolist() == [2, 1, 1]
     assert cov.loc["low", ["accounts", "with_outcomes", "without"]].tolist() == [2, 1, 1]
     assert cov.loc["total", "share"] == pytest.approx(2 / 4)

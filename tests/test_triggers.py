@@ -40,7 +40,8 @@ def test_churn_rate_ratio_and_katz_interval_by_hand() -> None:
     dec = pd.DataFrame({"account_id": ids, "decision_date": pd.Timestamp("2026-07-01"),
                         "renewed": renewed})
     t = _trig(*[(i, "2026-05-01", "champion_left") for i in ids[:n1]])
-    out = tr.churn_after_triggers(dec, t, window_days=180, min_exposed=20)
+    out = tr.churn_after_triggers(dec, t, window_days=180, min_exposed=20, table=None,
+                                  features=[])
     row = out.loc["champion_left"]
     rr = (a / n1) / (c / n0)
     se = math.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
@@ -56,7 +57,7 @@ def test_too_few_exposed_is_not_estimated() -> None:
     dec = pd.DataFrame({"account_id": ["A", "B", "C"], "decision_date": pd.Timestamp("2026-07-01"),
                         "renewed": [0, 1, 1]})
     out = tr.churn_after_triggers(dec, _trig(("A", "2026-06-01", "reorg")), window_days=180,
-                                  min_exposed=20)
+                                  min_exposed=20, table=None, features=[])
     assert math.isnan(out.loc["reorg", "rate_ratio"])
     assert out.loc["reorg", "note"] == "fewer than 20 exposed"
 

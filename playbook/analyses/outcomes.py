@@ -104,14 +104,14 @@ def realised_at(outcomes: pd.DataFrame, queries: pd.DataFrame, *,
 
 
 def outcome_coverage(accounts: pd.DataFrame, outcomes: pd.DataFrame, tiers: pd.Series, *,
-                     as_of: pd.Timestamp) -> pd.DataFrame:
+                     as_of: pd.Timestamp, lookback_days: int) -> pd.DataFrame:
     """Share of the active accounts (``ctx.accounts``: paying at ``as_of``) with at least
     one outcome agreed on or before ``as_of`` (a measurement or ``agreed_at`` by then), by value
     tier (``ctx.value_tiers``) and in total.
 
     Returns a frame indexed by tier plus ``total``: ``accounts``, ``with_outcomes``, ``share``
     (0-1), ``without`` (count) and ``realised`` (mean realised value of those measured in the
-    last 180 days, 0-1).
+    last ``lookback_days`` days, 0-1).
     """
     ids = active_accounts(accounts, as_of).index
     dated = outcomes["measured_at"]
@@ -119,7 +119,7 @@ def outcome_coverage(accounts: pd.DataFrame, outcomes: pd.DataFrame, tiers: pd.S
         dated = outcomes["agreed_at"].fillna(dated)
     has = pd.Index(outcomes.loc[dated <= as_of, "account_id"].unique())
     real = realised_at(outcomes, pd.DataFrame({"account_id": ids, "date": as_of}),
-                       lookback_days=180)
+                       lookback_days=lookback_days)
     frame = pd.DataFrame({"tier": tiers.reindex(ids).astype(object).fillna("(no tier)"),
                           "has": ids.isin(has), "realised": real["realised"].to_numpy()},
                          index=ids)

@@ -113,14 +113,14 @@ def _rate_table(outcome: np.ndarray, flags: pd.DataFrame, keep: pd.DataFrame,
 
 
 def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
-                         min_exposed: int, table: pd.DataFrame | None = None,
-                         features: Sequence[str] = (), units: dict | None = None
+                         min_exposed: int, table: pd.DataFrame | None,
+                         features: Sequence[str], units: dict | None = None
                          ) -> pd.DataFrame:
     """Churn at renewal decisions after each trigger type (rules: module docstring).
 
     ``decisions``: ``ctx.renewal_decisions``; ``table``/``features``/``units``: the renewal
-    model's modelling table, features and units for the adjusted odds ratio (omit them for
-    the rate ratio only). Returns :data:`EFFECT_COLUMNS` indexed by type.
+    model's modelling table, features and units for the adjusted odds ratio (``table=None``
+    for the rate ratio only). Returns :data:`EFFECT_COLUMNS` indexed by type.
     """
     types = _types(triggers)
     flags = trigger_flags(decisions, triggers, date_col="decision_date",

@@ -88,7 +88,7 @@ def outcomes_exhibit(bands: pd.DataFrame, effect: OutcomeEffect | None, *, cutof
         n_of="renewal decisions", notes=notes)
 
 
-def coverage_sentence(coverage: pd.DataFrame) -> str:
+def coverage_sentence(coverage: pd.DataFrame, *, lookback_days: int) -> str:
     """How many active accounts have agreed outcomes, and the top tier's gap."""
     total = coverage.loc["total"]
     tiers = coverage.drop(index="total")
@@ -100,7 +100,7 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
         text += (f"; {tf.count(row['without'])} of the {tf.count(row['accounts'])} "
                  f"{tf.md_escape(top)}-tier accounts have none")
     if not tf.is_missing(total["realised"]):
-        text += (f". Those measured in the last 180 days have realised "
+        text += (f". Those measured in the last {lookback_days} days have realised "
                  f"{tf.pct(total['realised'], 0)} of their targets on average")
     return text + "."
 

@@ -49,7 +49,7 @@ class OutcomesFindings(Findings):
     outcome_coverage: Table = Field(default_factory=list)
     """Rows per value tier and ``total`` ``{value_tier, accounts, with_outcomes, share,
     without, realised}``: active accounts with an agreed outcome; ``realised`` the mean
-    realised value (0-1) of those measured in the last 180 days."""
+    realised value (0-1) of those measured in the last ``outcomes.lookback_days`` days."""
     outcome_bands: Table = Field(default_factory=list)
     """Rows per realised-value band at the renewal cut-off ``{band, decisions, renewed, rate,
     low, high}`` (Wilson 95% interval)."""

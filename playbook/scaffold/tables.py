@@ -312,5 +312,6 @@ def settle_formats(guess: TableGuess) -> TableGuess:
     for col in spec.columns:
         g = guess.columns.get(col.name)
         if g is not None and col.kind == "code":
-            guess.codes[col.name] = guess_codes(col.name, g.header, kept[g.header])
+            guess.codes[col.name] = guess_codes(col.name, g.header, kept[g.header],
+                                                allowed=col.codes)
     return guess
