@@ -142,6 +142,13 @@ def _lt(value: float | None, threshold: float) -> bool:
     return value is not None and value < threshold
 
 
+def _pct_short_of(rate: float | None, target: float) -> str:
+    """``rate`` as a percent that reads below ``target``: whole percent, or one decimal when
+    the whole percent would round up to the target ("99.9%", not "100%" below 100%)."""
+    whole = rate is not None and round(rate * 100) < round(target * 100)
+    return tf.pct(rate, 0 if whole else 1)
+
+
 def _mrr_short_of(mrr: float | None, rate: float | None, target: float) -> float | None:
     """MRR at stake when a retention ``rate`` falls short of ``target``: ``mrr x (target -
     rate)`` (money per month; None when either is unknown)."""
@@ -287,7 +294,7 @@ RULES: list[Rule] = [
         "build-expansion-motion", "build an expansion motion",
         applies=lambda f, t: _lt(f.nrr, NRR_TARGET),
         action=lambda f: (f"Build an expansion motion to lift net revenue retention from "
-                          f"{tf.pct(f.nrr, 0)} above 100%"),
+                          f"{_pct_short_of(f.nrr, NRR_TARGET)} above 100%"),
         owner="Account management", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.nrr, NRR_TARGET),
         finding=f"net revenue retention below {NRR_TARGET:.0%}",
@@ -295,8 +302,9 @@ RULES: list[Rule] = [
     Rule(
         "reduce-gross-losses", "cut gross losses",
         applies=lambda f, t: _lt(f.grr, GRR_FLOOR),
-        action=lambda f: (f"Cut gross losses: gross revenue retention of {tf.pct(f.grr, 0)} "
-                          f"is below the {GRR_FLOOR:.0%} mark"),
+        action=lambda f: (f"Cut gross losses: gross revenue retention of "
+                          f"{_pct_short_of(f.grr, GRR_FLOOR)} is below the {GRR_FLOOR:.0%} "
+                          "mark"),
         owner="CS director", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.grr, GRR_FLOOR),
         finding=f"gross revenue retention below {GRR_FLOOR:.0%}",

@@ -83,7 +83,8 @@ PLANTED_EFFECTS: dict[str, dict[str, object]] = {
         "description": "True churn reasons are drawn from a mix per segment (REASON_MIX): Price "
         "leads in SMB (30%), Missing features / Switched to competitor in Enterprise (28% / "
         "25%). 'Poor onboarding' is 4x as likely when onboarding was incomplete at the cut-off, "
-        "'Missing features' 1.5x after a usage decline.",
+        "'Missing features' 1.5x after a usage decline, 'Champion left' 4x after a "
+        "champion_left trigger in the 180 days before the renewal.",
     },
     "reactivation_probability": {
         "value": 0.12,

@@ -155,7 +155,7 @@ def _upsell_factor(lat: Latent, acc: dict[str, np.ndarray], cur: np.ndarray,
 
 def _no_decisions() -> pd.DataFrame:
     cols = ["a", "renewal_day", "outcome", "arr_before", "arr_after", "p_keep",
-            *[k for k in PLANTED_EFFECTS if k in _FEATURES]]
+            *[k for k in PLANTED_EFFECTS if k in _FEATURES], "champion_left", "outcomes_met"]
     return pd.DataFrame({c: pd.Series(dtype=object if c == "outcome" else float) for c in cols}
                         ).astype({"a": np.int64, "renewal_day": np.int64})
 
@@ -197,6 +197,7 @@ def churn_reasons(rng: np.random.Generator, churn: pd.DataFrame,
     onb = churn["onboarding_incomplete"].to_numpy() > 0
     mix[onb, REASONS.index("Poor onboarding")] *= 4
     mix[churn["usage_decline"].to_numpy() > 0, REASONS.index("Missing features")] *= 1.5
+    mix[churn["champion_left"].to_numpy() > 0, REASONS.index("Champion left")] *= 4
     mix /= mix.sum(axis=1, keepdims=True)
     true = np.array(REASONS, dtype=object)[choice(rng, mix)]
     u = rng.random(m)

@@ -171,7 +171,7 @@ def triggers_sentence(effects: pd.DataFrame, *, window_days: int, horizon_months
             verb = "rise" if r["odds_ratio"] > 1 else "fall"
             size = max(r["odds_ratio"], 1 / r["odds_ratio"])
             parts.append(f"{outcome} odds {verb} {_times(size)}"
-                         f" {when} after {_after(r['type'])} (95% interval "
+                         f" {when} after {tf.md_escape(_after(r['type']))} (95% interval "
                          f"{tf.number(r['or_low'], 2)}-{tf.number(r['or_high'], 2)})")
     tested = effects[effects["odds_ratio"].notna()]
     rest = int((~tested["significant"]).sum())
