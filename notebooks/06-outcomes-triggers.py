@@ -49,6 +49,16 @@ if nb.requires("outcomes", enables="customer outcomes and their effect on renewa
             nb.record("outcome_effect", vars(effect))
         nb.show(story.outcomes_exhibit(bands, effect, cutoff_days=p.drivers.cutoff_days,
                                        lookback_days=p.outcomes.lookback_days))
+    if d.has("mrr"):
+        e = p.expansion
+        grown = outcomes.expansion_by_band(
+            ctx.counted_mrr, d["outcomes"], as_of=as_of_ts, horizon_months=e.horizon_months,
+            cutoff_every_months=e.cutoff_every_months, min_rise_share=e.min_rise_share,
+            lookback_days=p.outcomes.lookback_days)
+        nb.record("outcome_expansion_bands", grown.reset_index())
+        said = story.expansion_band_sentence(grown, horizon_months=e.horizon_months)
+        if said:
+            nb.say(said)
 
 # %%
 tp = p.triggers

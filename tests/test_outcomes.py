@@ -89,3 +89,21 @@ def test_renewal_by_band_rates_and_wilson_interval() -> None:
     half = z * math.sqrt(0.25 / 2 + z * z / 16) / (1 + z * z / 2)
     assert b.loc["met (100%)", "low"] == pytest.approx(0.5 - half)
     assert b.loc["met (100%)", "high"] == pytest.approx(0.5 + half)
+
+
+def test_expansion_by_band_counts_cutoffs_by_the_band_at_each_cutoff() -> None:
+    # three accounts paying Jan-Dec 2025; B rises 20% in Jul 2025; A's outcome is met
+    months = pd.date_range("2025-01-01", "2025-12-01", freq="MS")
+    mrr = pd.DataFrame([(a, m, 100.0 * (1.2 if a == "B" and m >= pd.Timestamp("2025-07-01")
+                                        else 1.0))
+                        for a in "ABC" for m in months], columns=["account_id", "month", "mrr"])
+    f = _rows(("A", "x", 0, 10, 10, "2025-06-15"), ("B", "x", 0, 10, 2, "2025-06-15"))
+    b = oc.expansion_by_band(mrr, f, as_of=pd.Timestamp("2025-12-31"), horizon_months=3,
+                             cutoff_every_months=3, min_rise_share=0.1, lookback_days=180)
+    # cut-offs 2025-10-01, 2025-07-01 and 2025-04-01 (each needs the month before it);
+    # B rises from its Jun MRR in the Jul window only. Jul and Oct: A met, B below 50%;
+    # Apr: nothing measured yet; C never: 3 + 2 unmeasured
+    assert b.loc["met (100%)", ["units", "expanded"]].tolist() == [2, 0]
+    assert b.loc["below 50%", ["units", "expanded"]].tolist() == [2, 1]
+    assert b.loc["no outcome measured", ["units", "expanded"]].tolist() == [5, 0]
+    assert b.loc["below 50%", "rate"] == pytest.approx(0.5)

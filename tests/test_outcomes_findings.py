@@ -61,3 +61,21 @@ def test_open_title_counts_and_money() -> None:
     assert story.open_title(ol.iloc[:0], days=90, currency="USD", touches=True) == (
         "Every account with a trigger in the last 90 days has been contacted since")
     assert not np.isnan(ol["mrr"].sum())
+
+
+def test_expansion_band_sentence_claims_no_difference_when_intervals_overlap() -> None:
+    def bands(met: tuple[int, int], rest: tuple[int, int]) -> pd.DataFrame:
+        from playbook.analyses.stats import wilson_interval
+        b = pd.DataFrame({"units": [rest[0], 0, 0, met[0]], "expanded": [rest[1], 0, 0, met[1]]},
+                         index=pd.Index(list(BANDS), name="band"))
+        b["rate"] = b["expanded"] / b["units"].where(b["units"] > 0)
+        b["low"], b["high"] = wilson_interval(b["expanded"].to_numpy(), b["units"].to_numpy())
+        return b
+
+    close = story.expansion_band_sentence(bands((100, 12), (1000, 100)), horizon_months=6)
+    assert close == ("Within 6 months of a cut-off, 12% of accounts with their outcomes met "
+                     "expanded (7%-20%), against 10% of the rest (8%-12%): the intervals "
+                     "overlap, so no difference is claimed.")
+    apart = story.expansion_band_sentence(bands((400, 200), (1000, 100)), horizon_months=6)
+    assert apart.endswith("against 10% of the rest (8%-12%).")
+    assert story.expansion_band_sentence(bands((0, 0), (10, 1)), horizon_months=6) == ""

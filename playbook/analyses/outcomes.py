@@ -22,6 +22,10 @@ Definitions
   realised value at the decision's cut-off (``decision_date - cutoff_days``, the renewal
   model's: measured before the decision, leakage-safe), then the renewal rate per band with
   Wilson 95% intervals.
+* **Expansion by band** (:func:`expansion_by_band`): the expansion model's rows (an account
+  paying at a cut-off, expanded or not within the horizon:
+  :func:`playbook.analyses.expansion.expansion_outcomes`) by the account's band at the
+  cut-off, with Wilson 95% intervals.
 * **Met as a driver** (:func:`outcome_effect`): ``outcomes_met`` (0/1) added to the renewal
   model's features on its modelling table (:func:`playbook.analyses.drivers.
   fit_renewal_model`): the odds ratio of renewal for met vs not, adjusted for usage,
@@ -38,11 +42,12 @@ import pandas as pd
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts
+from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.stats import wilson_interval
 from playbook.errors import InsufficientDataError
 
-__all__ = ["BANDS", "OutcomeEffect", "outcome_coverage", "outcome_effect", "outcome_progress",
-           "realised_at", "renewal_by_band"]
+__all__ = ["BANDS", "OutcomeEffect", "expansion_by_band", "outcome_coverage", "outcome_effect",
+           "outcome_progress", "realised_at", "renewal_by_band"]
 
 BANDS = ("no outcome measured", "below 50%", "50-99%", "met (100%)")
 
@@ -139,6 +144,35 @@ def outcome_coverage(accounts: pd.DataFrame, outcomes: pd.DataFrame, tiers: pd.S
     return out[["accounts", "with_outcomes", "share", "without", "realised"]]
 
 
+def _rates(band: np.ndarray, outcome: np.ndarray, label: str) -> pd.DataFrame:
+    frame = pd.DataFrame({"band": band, "y": outcome.astype(float)})
+    g = frame.groupby("band")["y"]
+    out = pd.DataFrame({"n": g.size(), "k": g.sum()}).reindex(list(BANDS)).fillna(0)
+    out = out.astype(int).rename(columns={"n": "decisions" if label == "renewed" else "units",
+                                          "k": label})
+    n, k = out.iloc[:, 0], out.iloc[:, 1]
+    out["rate"] = k / n.where(n > 0)
+    out["low"], out["high"] = wilson_interval(k.to_numpy(), n.to_numpy())
+    out.index.name = "band"
+    return out
+
+
+def expansion_by_band(mrr: pd.DataFrame, outcomes: pd.DataFrame, *, as_of: pd.Timestamp,
+                      horizon_months: int, cutoff_every_months: int, min_rise_share: float,
+                      lookback_days: int) -> pd.DataFrame:
+    """Expansion rate per realised-value band at the expansion model's cut-offs (``mrr``:
+    ``ctx.counted_mrr``; the ``expansion.*`` parameters). Returns a frame indexed by band:
+    ``units`` (account x cut-off), ``expanded``, ``rate``, ``low``/``high`` (Wilson 95%)."""
+    cuts = expansion_cutoffs(mrr, as_of=as_of, horizon_months=horizon_months,
+                             cutoff_every_months=cutoff_every_months)
+    rows = expansion_outcomes(mrr, cuts, horizon_months=horizon_months,
+                              min_rise_share=min_rise_share)
+    q = pd.DataFrame({"account_id": rows["account_id"].to_numpy(),
+                      "date": rows["cutoff_date"].to_numpy()})
+    band = realised_at(outcomes, q, lookback_days=lookback_days)["band"].to_numpy()
+    return _rates(band, rows["expanded"].to_numpy(), "expanded")
+
+
 def renewal_by_band(decisions: pd.DataFrame, outcomes: pd.DataFrame, *, cutoff_days: int,
                     lookback_days: int) -> pd.DataFrame:
     """Renewal rate per realised-value band at the decisions' cut-offs.
@@ -151,15 +185,7 @@ def renewal_by_band(decisions: pd.DataFrame, outcomes: pd.DataFrame, *, cutoff_d
                       "date": pd.to_datetime(decisions["decision_date"]).to_numpy()
                       - np.timedelta64(cutoff_days, "D")})
     band = realised_at(outcomes, q, lookback_days=lookback_days)["band"].to_numpy()
-    frame = pd.DataFrame({"band": band, "renewed": decisions["renewed"].to_numpy(dtype=float)})
-    g = frame.groupby("band")["renewed"]
-    out = pd.DataFrame({"decisions": g.size(), "renewed": g.sum()}).reindex(list(BANDS))
-    out = out.fillna(0).astype(int)
-    out["rate"] = out["renewed"] / out["decisions"].where(out["decisions"] > 0)
-    low, high = wilson_interval(out["renewed"].to_numpy(), out["decisions"].to_numpy())
-    out["low"], out["high"] = low, high
-    out.index.name = "band"
-    return out
+    return _rates(band, decisions["renewed"].to_numpy(dtype=float), "renewed")
 
 
 @dataclass

@@ -15,6 +15,7 @@ import pandas as pd
 from playbook import charts
 from playbook import textfmt as tf
 from playbook.analyses.outcomes import BANDS, OutcomeEffect
+from playbook.analyses.stats import wilson_interval
 from playbook.exhibits import ExhibitSpec
 
 #: Trigger type -> words in a table and after "after" in a sentence.
@@ -86,6 +87,24 @@ def outcomes_exhibit(bands: pd.DataFrame, effect: OutcomeEffect | None, *, cutof
         "Renewal rate by realised value of the account's success outcomes at the cut-off, "
         "past renewal decisions", "renewals, outcomes", n=int(bands["decisions"].sum()),
         n_of="renewal decisions", notes=notes)
+
+
+def expansion_band_sentence(bands: pd.DataFrame, *, horizon_months: int) -> str:
+    """Expansion of accounts with outcomes met against the rest, with Wilson intervals; a
+    difference is claimed only when the intervals do not overlap."""
+    met = bands.loc[BANDS[3]]
+    rest = bands.drop(index=BANDS[3])
+    n, k = int(rest["units"].sum()), int(rest["expanded"].sum())
+    if not met["units"] or not n:
+        return ""
+    lo, hi = wilson_interval(k, n)
+    rate = k / n
+    text = (f"Within {horizon_months} months of a cut-off, {tf.pct(met['rate'], 0)} of accounts "
+            f"with their outcomes met expanded ({tf.pct(met['low'], 0)}-"
+            f"{tf.pct(met['high'], 0)}), against {tf.pct(rate, 0)} of the rest "
+            f"({tf.pct(lo, 0)}-{tf.pct(hi, 0)})")
+    apart = met["low"] > hi or met["high"] < lo
+    return text + ("." if apart else ": the intervals overlap, so no difference is claimed.")
 
 
 def coverage_sentence(coverage: pd.DataFrame, *, lookback_days: int) -> str:

@@ -53,6 +53,9 @@ class OutcomesFindings(Findings):
     outcome_bands: Table = Field(default_factory=list)
     """Rows per realised-value band at the renewal cut-off ``{band, decisions, renewed, rate,
     low, high}`` (Wilson 95% interval)."""
+    outcome_expansion_bands: Table = Field(default_factory=list)
+    """Rows per realised-value band at the expansion model's cut-offs ``{band, units,
+    expanded, rate, low, high}`` (units: account x cut-off; Wilson 95% interval)."""
     outcome_effect: OutcomeEffectRecord = Field(default_factory=OutcomeEffectRecord)
     """Met outcomes as a renewal driver."""
     trigger_effects: Table = Field(default_factory=list)
