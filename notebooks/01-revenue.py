@@ -137,7 +137,7 @@ if nb.data.has("churn_events") and nb.data["accounts"]["segment"].notna().any():
                                             uninformative=said_nothing, code_col=levels[0],
                                             small_n=p.thresholds.small_group_n)
     nb.record("reasons_by_segment", by_segment)
-    nb.show(story.reasons_by_segment(by_segment))
+    nb.show(story.reasons_by_segment(by_segment), detail=True)  # the Pareto is the exhibit
 
 # %% [markdown]
 # ## Surprise non-renewals

@@ -88,7 +88,7 @@ lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"), as_
                                        data_start=history["data_start"])
 curves = survival.kaplan_meier(lifetimes)
 retention = survival.survival_at(curves, [12, 24, 36, 48, 60, 72, 84])
-nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n))
+nb.show(story.survival(curves, retention, small_n=p.thresholds.small_group_n), detail=True)
 nb.record("retention", retention)
 cox = None
 if model is not None:

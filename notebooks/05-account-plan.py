@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 7 Where to act
+# # 8 Where to act
 #
 # Which accounts to act on, and what acting is worth: the healthy, adopting accounts that
 # could buy more, what each tier costs to serve against what it earns, and the three levers

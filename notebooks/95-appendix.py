@@ -23,8 +23,8 @@ sections = nb.params.report.notebooks  # define what the report's sections compu
 measures = nb.ctx.health_measures if "03-segments-health" in sections else None
 sized = ("04-capacity" in sections and capacity.capacity_evidence(
     nb.data["accounts"], touch_model_from_client=nb.params.set_by_client("touch_model"))["sized"])
-nb.say(appendix.definitions_markdown(nb.params, health_measures=measures, capacity_sized=sized))
-nb.say(appendix_terms.terms_markdown(nb.params))
+nb.say(appendix.definitions_markdown(nb.params, health_measures=measures, capacity_sized=sized)
+       + "\n\n" + appendix_terms.terms_markdown(nb.params), columns=True)
 
 # %% [markdown]
 # ## Full regression table

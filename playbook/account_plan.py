@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from playbook import textfmt as tf
+from playbook.analyses import outcomes, triggers
 from playbook.analyses.account_state import (
     DateLike,
     account_mrr,
@@ -99,6 +100,13 @@ COLUMNS: dict[str, str] = {
     "flag_drop_no_user_contact": "Active users fell and no user contact recently "
                                  "(TRUE/FALSE; blank: undecided).",
     "relationship_flags": "How many of the four relationship flags are set.",
+    "open_trigger": "Latest trigger event (champion_left, funding, ...) in the last "
+                    "triggers.open_days days with no logged touch on or after it; blank when "
+                    "none (or no triggers table).",
+    "open_trigger_date": "Date of open_trigger.",
+    "outcome_progress": "Realised value of the account's success outcomes (0-1): mean "
+                        "progress to target of each outcome's latest measurement in the last "
+                        "outcomes.lookback_days days; blank without one.",
     "expansion_potential_mrr": "Additional MRR the account could reach (money a month), from "
                                "the expansion analysis.",
     "expansion_reason": "Why the account has expansion potential (seats, products, tier).",
@@ -115,8 +123,8 @@ COLUMNS: dict[str, str] = {
 #: Columns holding money (a month unless stated), shares 0-1 and dates: the workbook's
 #: number formats.
 MONEY_COLUMNS = ("mrr", "expected_loss", "expansion_potential_mrr", "cost_to_serve", "margin")
-SHARE_COLUMNS = ("renewal_probability",)
-DATE_COLUMNS = ("next_renewal_date", "next_action_due")
+SHARE_COLUMNS = ("renewal_probability", "outcome_progress")
+DATE_COLUMNS = ("next_renewal_date", "next_action_due", "open_trigger_date")
 
 
 @dataclass(frozen=True)
@@ -170,6 +178,7 @@ def account_plan(
     stuck: Collection[str] | None,
     expansion: pd.DataFrame | None,
     cost: pd.DataFrame | None,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The account plan: one row per account active at ``as_of``, the columns of
     :data:`COLUMNS` in order, sorted by owner, then due date, then expected loss and MRR
@@ -219,6 +228,9 @@ def account_plan(
     cost : DataFrame, optional
         ``account_id`` (column or index), ``cost_to_serve``, ``margin`` (money over the
         cost analysis's window: :func:`playbook.analyses.cost_to_serve.cost_to_serve`).
+    events : DataFrame, optional
+        Indexed by ``account_id``: ``open_trigger``, ``open_trigger_date``,
+        ``outcome_progress`` (:func:`account_events`); None leaves them blank.
 
     Raises
     ------
@@ -255,6 +267,9 @@ def account_plan(
     out["expansion_reason"] = _column(expansion, "reason", ids).astype(object)
     out["cost_to_serve"] = _column(cost, "cost_to_serve", ids).astype(float)
     out["margin"] = _column(cost, "margin", ids).astype(float)
+    for col, kind in (("open_trigger", object), ("open_trigger_date", "datetime64[ns]"),
+                      ("outcome_progress", float)):
+        out[col] = _column(events, col, ids).astype(kind)
     out = out.join(next_actions(out, rules, as_of=as_of, model_ranks=model_ranks,
                                 stuck=stuck))
     out = out[list(COLUMNS)].reset_index(drop=True)
@@ -481,12 +496,40 @@ def plan_from_context(
     ahead = upcoming_renewals(accounts, ctx.as_of, horizon_days=NEXT_RENEWAL_LOOKAHEAD_DAYS,
                               renewals=ctx.tables.get("renewals"), **p.renewal_options())
     scored = ctx.has_health_score
+    events = account_events(ctx)
     return account_plan(accounts, as_of=ctx.as_of, rules=plan_rules(p), mrr=mrr,
                         value_tiers=ctx.value_tiers, stages=stages,
                         health=ctx.health_scores if scored else None,
                         health_measures=list(ctx.health_measures.index) if scored else None,
                         next_renewals=ahead, book=book, model_ranks=model_ranks,
-                        flags=flags, stuck=stuck, expansion=expansion, cost=cost)
+                        flags=flags, stuck=stuck, expansion=expansion, cost=cost,
+                        events=events)
+
+
+def account_events(ctx: AnalysisContext) -> pd.DataFrame | None:
+    """Per active account: ``open_trigger`` / ``open_trigger_date`` (the open list of
+    :func:`playbook.analyses.triggers.open_triggers`, section 8) and ``outcome_progress``
+    (:func:`playbook.analyses.outcomes.realised_at` at the as-of date); None without the
+    triggers and outcomes tables."""
+    t, o = ctx.tables.get("triggers"), ctx.tables.get("outcomes")
+    if t is None and o is None:
+        return None
+    as_of = as_timestamp(ctx.as_of)
+    ids = active_accounts(ctx.accounts.drop_duplicates("account_id"), as_of).index
+    out = pd.DataFrame(index=pd.Index(ids.astype(str), name="account_id"),
+                       columns=["open_trigger", "open_trigger_date", "outcome_progress"],
+                       dtype=object)
+    if t is not None:
+        open_list = triggers.open_triggers(
+            ctx.accounts, t, ctx.tables.get("touches"), as_of=as_of,
+            days=ctx.params.triggers.open_days)
+        out["open_trigger"] = open_list["type"].reindex(out.index)
+        out["open_trigger_date"] = open_list["trigger_date"].reindex(out.index)
+    if o is not None:
+        real = outcomes.realised_at(o, pd.DataFrame({"account_id": out.index, "date": as_of}),
+                                    lookback_days=ctx.params.outcomes.lookback_days)
+        out["outcome_progress"] = real["realised"].to_numpy()
+    return out
 
 
 #: The three levers of :func:`where_to_act`, in the order the exhibit shows them.

@@ -229,6 +229,21 @@ class ExpansionParams(ParamsModel):
             "seat_target_utilisation", "max_products", "min_group_accounts")}
 
 
+class OutcomesParams(ParamsModel):
+    """Customer-defined success outcomes (:mod:`playbook.analyses.outcomes`)."""
+
+    lookback_days: int = Field(ge=1)  # an outcome counts with its latest measurement this recent
+
+
+class TriggersParams(ParamsModel):
+    """Trigger events (:mod:`playbook.analyses.triggers`)."""
+
+    churn_window_days: int = Field(ge=1)  # churn at a renewal this many days after a trigger
+    min_exposed: int = Field(ge=1)  # a type is estimated with at least this many exposed units
+    open_days: int = Field(ge=1)  # open list: a trigger in the last N days, no touch since
+    open_rows: int = Field(ge=1)  # open triggers listed in the report (all in results.json)
+
+
 class ChurnParams(ParamsModel):
     recognise_at: Literal["cancellation", "end_of_paid_period"]
     churn_date_from_billing: Literal["first_unbilled_month", "last_paid_day"]
@@ -306,6 +321,8 @@ class Params(ParamsModel):
     cost_to_serve: CostToServeParams
     drivers: DriversParams
     expansion: ExpansionParams
+    outcomes: OutcomesParams
+    triggers: TriggersParams
     churn: ChurnParams
     contracts: ContractsParams
     scenarios: ScenarioParams

@@ -70,6 +70,8 @@ SENIORITY = ("c_level", "vp", "director", "manager", "individual")
 RELATIONSHIP = ("strong", "medium", "weak")
 TOUCH_TYPES = ("call", "email", "meeting", "qbr", "onsite", "webinar")
 PRIORITIES = ("low", "medium", "high", "urgent")
+TRIGGER_TYPES = ("champion_left", "exec_change", "reorg", "merger_acquisition", "budget_cut",
+                 "layoffs", "funding", "new_project", "other")
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -247,6 +249,42 @@ TABLES: dict[str, TableSpec] = {
                 _c("completed_date", "date", True),
             ),
             used_by=("segments", "drivers"),
+        ),
+        TableSpec(
+            "outcomes",
+            "Customer-defined success outcomes (success plans): one row per outcome and "
+            "measurement, with its baseline, target and measured value.",
+            (
+                _c("account_id", "id", True),
+                _c("outcome", "text", True, "The outcome the customer wants, e.g. 'Cut "
+                   "onboarding time 30%'."),
+                _c("metric", "text", description="What is measured, e.g. 'days to onboard'."),
+                _c("baseline", "number", description="The metric's value when the outcome "
+                   "was agreed (blank: progress cannot be computed)."),
+                _c("target", "number", True, "The value that means the outcome is met; "
+                   "realised value = (value - baseline) / (target - baseline), so a 'reduce' "
+                   "metric (target below baseline) works the same way."),
+                _c("value", "number", True, "The metric's measured value."),
+                _c("measured_at", "date", True, "Date of the measurement."),
+                _c("agreed_at", "date", description="Date the outcome was agreed."),
+                _c("owner", "text", description="Who owns the outcome at the vendor."),
+            ),
+            used_by=("outcomes",),
+        ),
+        TableSpec(
+            "triggers",
+            "Trigger events at the customer (the CRM or CS platform timeline): champion or "
+            "executive changes, reorganisations, mergers, budget cuts, layoffs, funding, "
+            "new projects.",
+            (
+                _c("account_id", "id", True),
+                _c("date", "date", True, "Date of the event (or when it became known)."),
+                _c("type", "code", True, "Kind of event; client codes are mapped in params.",
+                   codes=TRIGGER_TYPES),
+                _c("source", "text", description="Where the event was recorded."),
+                _c("note", "text", description="Free text."),
+            ),
+            used_by=("triggers",),
         ),
     ]
 }

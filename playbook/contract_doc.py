@@ -28,6 +28,8 @@ ANALYSES = {
     "risk": "relationship-risk flags (03-segments-health)",
     "capacity": "touch model and headcount (04-capacity)",
     "scenarios": "churn-impact scenarios (04-capacity)",
+    "outcomes": "customer outcomes and renewal (06-outcomes-triggers)",
+    "triggers": "trigger events before churn and expansion (06-outcomes-triggers)",
 }
 
 HEADER = """# Data contract v1

@@ -52,6 +52,12 @@ SOURCES: dict[str, str] = {
                   "managers fill in (one row per account)",
     "onboarding": "CS platform success plans or the onboarding project tool (Gainsight, "
                   "Rocketlane, Asana)",
+    "outcomes": "CS platform success plans with their measured outcomes (Gainsight Success "
+                "Plans, ChurnZero Goals, Vitally Goals), or a spreadsheet: outcome, metric, "
+                "baseline, target and each measurement",
+    "triggers": "the CRM or CS platform timeline of account events (Gainsight Timeline, "
+                "ChurnZero Alerts, Salesforce or HubSpot champion-change fields, LinkedIn "
+                "Sales Navigator job-change alerts, funding news)",
 }
 
 #: What each table lets the report show, in the client's words.
@@ -73,6 +79,11 @@ WHY: dict[str, str] = {
     "csm_inputs": "The subjective half of the health scorecard and the value pyramid "
                   "(reference value).",
     "onboarding": "Time to complete onboarding, accounts stuck in onboarding, lifecycle stage.",
+    "outcomes": "How many accounts have agreed success outcomes, how much of the target each "
+                "has realised, and whether realised value predicts renewal.",
+    "triggers": "Which events (champion left, reorganisation, budget cut, funding) come "
+                "before churn or expansion, by how much, and which accounts had one with no "
+                "follow-up since.",
 }
 
 KIND_FORMAT = {

@@ -74,6 +74,9 @@ class Facts:
     health_auc_reweighted: float | None = None  # regression weights, same decisions
     driver_auc: float | None = None          # cross-validated AUC of the renewal model
     contradictions: float | None = None      # data contradictions found (problems)
+    open_triggers: float | None = None       # accounts: a recent trigger, no touch since
+    open_trigger_mrr: float | None = None    # their MRR
+    open_trigger_days: float | None = None   # "recent": within this many days
 
     @property
     def csm_gap(self) -> float | None:
@@ -141,6 +144,9 @@ def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
         csm_required=figure(capacity.headcount_total.fte_by_effort),
         csm_current=figure(capacity.current_owners),
         contradictions=None if contradictions is None else float(len(contradictions)),
+        open_triggers=figure(report.outcomes.findings.open_summary.accounts),
+        open_trigger_mrr=figure(report.outcomes.findings.open_summary.mrr),
+        open_trigger_days=figure(report.outcomes.findings.open_summary.days),
     )
     return withhold_contradicted(facts, report.data_quality.findings.quality.notes)
 

@@ -59,6 +59,7 @@ EXHIBITS: dict[str, tuple[str, str]] = {
     "relationship_flags": ("03-segments-health", "relationship-risk flags"),
     "capacity": ("04-capacity", "today's owners vs required"),
     "contradictions": ("90-data-quality", "contradictions between tables"),
+    "open_triggers": ("06-outcomes-triggers", "no touch on or after it"),
 }
 
 
@@ -139,6 +140,13 @@ def _gt(value: float | None, threshold: float) -> bool:
 
 def _lt(value: float | None, threshold: float) -> bool:
     return value is not None and value < threshold
+
+
+def _pct_short_of(rate: float | None, target: float) -> str:
+    """``rate`` as a percent that reads below ``target``: whole percent, or one decimal when
+    the whole percent would round up to the target ("99.9%", not "100%" below 100%)."""
+    whole = rate is not None and round(rate * 100) < round(target * 100)
+    return tf.pct(rate, 0 if whole else 1)
 
 
 def _mrr_short_of(mrr: float | None, rate: float | None, target: float) -> float | None:
@@ -235,6 +243,16 @@ RULES: list[Rule] = [
         finding="accounts with too few strong executive relationships",
         evidence=("relationship_flags",)),
     Rule(
+        "follow-up-triggers", "follow up recent trigger events",
+        applies=lambda f, t: _gt(f.open_triggers, 0),
+        action=lambda f: (f"Call the {tf.plural(f.open_triggers, 'account')} with a trigger "
+                          f"event (champion left, reorganisation, funding) in the last "
+                          f"{tf.count(f.open_trigger_days)} days and no touch since"),
+        owner="Account owners", priority="Medium", timing="30 days",
+        mrr_at_stake=_none, mrr_exposed=lambda f: f.open_trigger_mrr,
+        finding="recent trigger events without follow-up",
+        evidence=("open_triggers",)),
+    Rule(
         "early-warning-signals", "add early-warning signals to the health score",
         applies=lambda f, t: _gt(f.surprises, 0),
         action=lambda f: (f"Add leading indicators to the health score: "
@@ -276,7 +294,7 @@ RULES: list[Rule] = [
         "build-expansion-motion", "build an expansion motion",
         applies=lambda f, t: _lt(f.nrr, NRR_TARGET),
         action=lambda f: (f"Build an expansion motion to lift net revenue retention from "
-                          f"{tf.pct(f.nrr, 0)} above 100%"),
+                          f"{_pct_short_of(f.nrr, NRR_TARGET)} above 100%"),
         owner="Account management", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.nrr, NRR_TARGET),
         finding=f"net revenue retention below {NRR_TARGET:.0%}",
@@ -284,8 +302,9 @@ RULES: list[Rule] = [
     Rule(
         "reduce-gross-losses", "cut gross losses",
         applies=lambda f, t: _lt(f.grr, GRR_FLOOR),
-        action=lambda f: (f"Cut gross losses: gross revenue retention of {tf.pct(f.grr, 0)} "
-                          f"is below the {GRR_FLOOR:.0%} mark"),
+        action=lambda f: (f"Cut gross losses: gross revenue retention of "
+                          f"{_pct_short_of(f.grr, GRR_FLOOR)} is below the {GRR_FLOOR:.0%} "
+                          "mark"),
         owner="CS director", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.grr, GRR_FLOOR),
         finding=f"gross revenue retention below {GRR_FLOOR:.0%}",

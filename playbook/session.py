@@ -264,7 +264,7 @@ class NotebookSession:
             raise GeneratedTextError("generated text", text)
         display(HTML(note_html(text)))
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, *, columns: bool = False) -> None:
         """Show a generated sentence of interpretation, written in markdown.
 
         The markdown is rendered here (:func:`playbook.sanitize.markdown_html`) and shown as
@@ -272,10 +272,13 @@ class NotebookSession:
         keeps only its text, so a client value in the sentence cannot become markup. Put
         client and parameter values in with :func:`playbook.textfmt.md_escape`, so that
         their ``*``, ``_``, ``[...]`` or ``$`` are shown as typed too. A heading here is not
-        in the contents: headings belong in the notebook's markdown cells."""
+        in the contents: headings belong in the notebook's markdown cells. ``columns=True``
+        sets long reference text (definitions) in two columns in print."""
         if " nan" in f" {text.lower()}":
             raise GeneratedTextError("generated text", text)
-        display(HTML(markdown_html(text)))
+        markup = markdown_html(text)
+        # reference text (the method appendix's definitions) prints in two columns
+        display(HTML(f'<div class="two-columns">{markup}</div>' if columns else markup))
 
     def findings_path(self) -> Path | None:
         """Where :meth:`save` writes: ``<run_dir>/findings/<name>.json`` (None when

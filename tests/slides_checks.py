@@ -46,12 +46,23 @@ def money_value(text: str) -> float | None:
     return float(match.group(1)) * {"": 1, "K": 1e3, "M": 1e6}[match.group(2)]
 
 
-def close(printed: float | None, value: float | None) -> bool:
-    """A compact money figure equals a value to its printed precision (3 significant
-    figures at most: within 0.6%, or $500 below $100K)."""
-    if value is None or printed is None:
-        return printed is None and (value is None or value == 0)
-    return abs(printed - value) <= max(abs(value) * 0.006, 500)
+def precision(text: str) -> float:
+    """Half the last printed digit of a compact money figure, in money: "$0.11M" -> 5,000
+    (one unit per column prints $105K as $0.11M beside millions); "$506K" -> 500."""
+    match = MONEY.match(text.strip())
+    if not match:
+        return 0.0
+    decimals = len(match.group(1).partition(".")[2])
+    return 0.5 * 10 ** -decimals * {"": 1, "K": 1e3, "M": 1e6}[match.group(2)]
+
+
+def close(printed: str, value: float | None) -> bool:
+    """A compact money figure equals a value to its printed precision (half its last
+    digit, and within 0.6% for three significant figures)."""
+    shown_value = money_value(printed)
+    if value is None or shown_value is None:
+        return shown_value is None and (value is None or value == 0)
+    return abs(shown_value - value) <= max(abs(value) * 0.006, precision(printed) * 1.001)
 
 
 def deck_problems(folder: Path) -> list[str]:
@@ -102,9 +113,9 @@ def deck_problems(folder: Path) -> list[str]:
                     rec["priority"]]
             if row[:4] != want or row[6] != rec["timing"]:
                 problems.append(f"recommendation row {row} differs from results.json {want}")
-            if not close(money_value(row[4]), rec["mrr_at_stake"]):
+            if not close(row[4], rec["mrr_at_stake"]):
                 problems.append(f"expected loss {row[4]} is not {rec['mrr_at_stake']}")
-            if not close(money_value(row[5]), rec["mrr_exposed"]):
+            if not close(row[5], rec["mrr_exposed"]):
                 problems.append(f"MRR exposed {row[5]} is not {rec['mrr_exposed']}")
     manifest_path = folder / "manifest.json"
     if manifest_path.is_file():

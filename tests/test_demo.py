@@ -56,7 +56,8 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
 
 def test_writes_one_file_per_table(demo: dict[str, Path]) -> None:
     assert set(demo) == {"accounts", "mrr", "churn_events", "renewals", "usage", "tickets",
-                         "surveys", "contacts", "touches", "csm_inputs", "onboarding"}
+                         "surveys", "contacts", "touches", "csm_inputs", "onboarding",
+                         "outcomes", "triggers"}
     for path in demo.values():
         assert path.exists() and path.stat().st_size > 0
 

@@ -225,7 +225,7 @@ def test_survival_title_names_the_lowest_segments_or_says_no_clear_difference() 
     clear = _summary([("All accounts", 0.7, 0.65, 0.75), ("SMB", 0.66, 0.6, 0.72),
                       ("Mid-market", 0.67, 0.6, 0.72), ("Enterprise", 0.91, 0.8, 0.96)])
     assert story.survival_title(clear, 24) == (
-        "SMB and Mid-market keep the fewest customers: 66%-67% are still customers after 2 "
+        "SMB and Mid-market keep the fewest customers: 66%–67% are still customers after 2 "
         "years, against 91% in Enterprise")
     single = _summary([("SMB", 0.5, 0.45, 0.55), ("Enterprise", 0.9, 0.8, 0.95)])
     assert story.survival_title(single, 24).startswith("SMB keeps the fewest customers: 50%")

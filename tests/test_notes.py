@@ -158,7 +158,7 @@ def test_placeholders_resolve_to_results_json_values_formatted_as_the_report():
                 f"MRR ${facts['mrr'] / 1e6:.1f}M, {int(facts['churned_accounts']):,} churned, "
                 f"logo churn {hm['logo_churn'] * 100:.1f}%; {{not a name}}")
     assert fill_placeholders(text, results, facts) == expected
-    assert expected.startswith("GRR 88.6%, NRR 98.5%, MRR $6.2M, 132 churned")  # by hand
+    assert expected.startswith("GRR 88.7%, NRR 99.9%, MRR $6.3M, 148 churned")  # by hand
 
 
 def test_a_placeholder_without_a_value_is_not_shown_and_is_named():

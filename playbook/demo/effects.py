@@ -83,7 +83,8 @@ PLANTED_EFFECTS: dict[str, dict[str, object]] = {
         "description": "True churn reasons are drawn from a mix per segment (REASON_MIX): Price "
         "leads in SMB (30%), Missing features / Switched to competitor in Enterprise (28% / "
         "25%). 'Poor onboarding' is 4x as likely when onboarding was incomplete at the cut-off, "
-        "'Missing features' 1.5x after a usage decline.",
+        "'Missing features' 1.5x after a usage decline, 'Champion left' 4x after a "
+        "champion_left trigger in the 180 days before the renewal.",
     },
     "reactivation_probability": {
         "value": 0.12,
@@ -99,7 +100,49 @@ PLANTED_EFFECTS: dict[str, dict[str, object]] = {
         "description": "Added to the downgrade probability when usage declined before the "
         "cut-off (so 30%).",
     },
+    "champion_left_churn": {
+        "value": 0.9163,  # log(2.5)
+        "description": "Log odds-ratio of churn (subtracted from the renewal log-odds) when a "
+        "champion_left trigger is dated in the 180 days before the renewal date (odds x2.5); "
+        "an older one has no effect (the effect fades to none after 180 days).",
+    },
+    "outcomes_met_renewal": {
+        "value": 0.6931,  # log(2)
+        "description": "Log odds-ratio of renewal when every success outcome of the account "
+        "is met at the cut-off: the latest measurement of each in the 180 days up to the "
+        "cut-off has realised value (value - baseline) / (target - baseline) of at least 1 "
+        "(odds x2). Accounts without a measured outcome count as not met.",
+    },
+    "funding_expansion": {
+        "value": 0.6931,  # log(2)
+        "description": "Log of the factor on the monthly mid-term upsell probability in each "
+        "of the 6 months after the month of a funding trigger (x2: expansion odds within "
+        "the expansion model's 6-month horizon about x2).",
+    },
+    "seats_full_expansion": {
+        "value": 0.6931,  # log(2)
+        "description": "Log of the factor on the monthly mid-term upsell probability when "
+        "last month's seat utilisation (active users / licensed seats) is at least 0.9 "
+        "(x2: the expansion model's seats_nearly_full odds ratio about 2).",
+    },
 }
+
+#: Trigger event codes (canonical, data contract) with the demo CRM's label and the chance a
+#: month that an account records one (champion_left only at accounts with a champion).
+TRIGGER_TYPES: dict[str, tuple[str, float]] = {
+    "champion_left": ("Champion Left", 0.015),
+    "exec_change": ("Executive Change", 0.006),
+    "reorg": ("Reorganisation", 0.005),
+    "merger_acquisition": ("M&A", 0.003),
+    "budget_cut": ("Budget Cut", 0.005),
+    "layoffs": ("Layoffs", 0.004),
+    "funding": ("Funding Round", 0.010),
+    "new_project": ("New Project", 0.008),
+    "other": ("Other", 0.003),
+}
+
+#: Share of accounts that agree success outcomes with the vendor, by segment.
+OUTCOME_SHARE = {"SMB": 0.30, "Mid-market": 0.45, "Enterprise": 0.65}
 
 #: How each renewal feature is measured; shared by the generator and its tests.
 FEATURE_RULES: dict[str, float | int] = {
@@ -108,6 +151,10 @@ FEATURE_RULES: dict[str, float | int] = {
     "usage_drop_share": 0.25,  # a fall of more than this share of active users is a decline
     "usage_drop_months": 3,  # ...between month(cut-off)-1-3 and month(cut-off)-1
     "detractor_max": 6,  # NPS at or below this is a detractor
+    "trigger_window_days": 180,  # champion_left counts in this many days before a renewal
+    "funding_months": 6,  # funding doubles upsell in this many months after its month
+    "outcome_lookback_days": 180,  # latest outcome measurement in this window to the cut-off
+    "seats_full_share": 0.9,  # seat utilisation at or above this doubles upsell
 }
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from playbook.demo.effects import INDUSTRIES, ONBOARDING_STEPS, REGIONS, SEGMENTS
+from playbook.demo.effects import (
+    INDUSTRIES,
+    ONBOARDING_STEPS,
+    REGIONS,
+    SEGMENTS,
+    TRIGGER_TYPES,
+)
 from playbook.demo.grid import Calendar, days_to_iso
 
 
@@ -27,6 +33,7 @@ FILES = {
     "renewals": "renewals.csv", "usage": "usage_monthly.csv", "tickets": "tickets.csv",
     "surveys": "surveys.csv", "contacts": "contacts.csv", "touches": "touches.csv",
     "csm_inputs": "csm_scores.csv", "onboarding": "onboarding_milestones.csv",
+    "outcomes": "success_plans.csv", "triggers": "trigger_events.csv",
 }
 
 
@@ -144,3 +151,26 @@ def onboarding_table(days: np.ndarray, ids: np.ndarray, cal: Calendar) -> pd.Dat
     return pd.DataFrame({"Account ID": ids[a_idx],
                          "Milestone": np.array(ONBOARDING_STEPS, dtype=object)[s_idx],
                          "Completed On": days_to_iso(days[a_idx, s_idx])})
+
+
+def outcomes_table(meas: pd.DataFrame, ids: np.ndarray, mrr: np.ndarray,
+                   cal: Calendar) -> pd.DataFrame:
+    """Success-plan measurements in paid months (a blank baseline: not recorded)."""
+    m = meas[_paid(mrr, cal, meas["a"].to_numpy(), meas["day"].to_numpy())]
+    base = m["baseline"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
+    return pd.DataFrame({
+        "Account ID": ids[m["a"]], "Success Outcome": m["outcome"].to_numpy(),
+        "Metric": m["metric"].to_numpy(), "Baseline": base.to_numpy(),
+        "Target": m["target"].map("{:g}".format).to_numpy(),
+        "Current Value": m["value"].map("{:g}".format).to_numpy(),
+        "Measured On": days_to_iso(m["day"]), "Agreed On": days_to_iso(m["agreed_day"])})
+
+
+def triggers_table(t: pd.DataFrame, ids: np.ndarray, mrr: np.ndarray,
+                   cal: Calendar) -> pd.DataFrame:
+    """Account events (the CRM's timeline) in paid months, with the CRM's event labels."""
+    keep = t[_paid(mrr, cal, t["a"].to_numpy(), t["day"].to_numpy())]
+    label = {code: text for code, (text, _) in TRIGGER_TYPES.items()}
+    return pd.DataFrame({"Account ID": ids[keep["a"]], "Trigger Date": days_to_iso(keep["day"]),
+                         "Trigger Type": keep["type"].map(label).to_numpy(),
+                         "Source": keep["source"].to_numpy(), "Note": keep["note"].to_numpy()})

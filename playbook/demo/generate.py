@@ -16,9 +16,11 @@ from playbook.demo.export import (
     contacts_table,
     mrr_table,
     onboarding_table,
+    outcomes_table,
     surveys_table,
     tickets_table,
     touches_table,
+    triggers_table,
     usage_table,
 )
 from playbook.demo.folder import MARKER, check_writable, settings_of, up_to_date, write_folder
@@ -27,6 +29,12 @@ from playbook.demo.latent import latent_nps, latent_touches, latent_usage, onboa
 from playbook.demo.people import account_relationships, draw_accounts, draw_contacts
 from playbook.demo.renewals import Latent, churn_reasons, simulate_contracts
 from playbook.demo.support import draw_csat, draw_csm_inputs, draw_tickets
+from playbook.demo.trigger_events import (
+    draw_outcomes,
+    draw_triggers,
+    funded_recently,
+    trigger_keys,
+)
 
 
 def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500,
@@ -56,7 +64,8 @@ def generate_demo(out_dir: Path, *, seed: int = 20260930, n_accounts: int = 1500
     -------
     dict
         Canonical table name -> path of the written file (accounts, mrr, churn_events,
-        renewals, usage, tickets, surveys, contacts, touches, csm_inputs, onboarding).
+        renewals, usage, tickets, surveys, contacts, touches, csm_inputs, onboarding,
+        outcomes, triggers).
         Money is in USD, whole dollars (MRR a month, ARR a year); dates are ISO
         ``YYYY-MM-DD``; months are written as the 1st of the month.
 
@@ -89,8 +98,12 @@ def demo_tables(seed: int, n_accounts: int, end_month: str, months: int
     ex = touches[touches["exec"]]
     exec_keys = np.sort(ex["a"].to_numpy().astype(np.int64) * 10**6
                         + ex["day"].to_numpy() - cal.month_start_day(0))
+    rng_events = np.random.default_rng([seed, 20])  # own stream: earlier draws unchanged
+    triggers = draw_triggers(rng_events, acc, rel["has_champion"], cal)
+    outcomes = draw_outcomes(rng_events, acc, cal)
     lat = Latent(users=users, exec_keys=exec_keys, nps=nps, go_live=onb_days[:, 5],
-                  sponsor=rel["sponsor"])
+                 sponsor=rel["sponsor"], champion_left=trigger_keys(triggers, "champion_left", cal),
+                 funded=funded_recently(triggers, n_accounts, cal), outcomes=outcomes)
     mrr, dec, next_renewal = simulate_contracts(rng, acc, lat, cal)
     churn = dec[dec["outcome"] == "churned"].reset_index(drop=True)
     code, text = churn_reasons(rng, churn, acc)
@@ -122,6 +135,8 @@ def demo_tables(seed: int, n_accounts: int, end_month: str, months: int
             "Executive Relationship (1-5)": csm["exec"], "Champion Quality (1-5)": csm["champ"],
             "Reference Value (1-5)": csm["ref"]}),
         "onboarding": onboarding_table(onb_days, ids, cal),
+        "outcomes": outcomes_table(outcomes, ids, mrr, cal),
+        "triggers": triggers_table(triggers, ids, mrr, cal),
     }
     return tables
 

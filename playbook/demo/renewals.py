@@ -21,6 +21,7 @@ from playbook.demo.effects import (
     coef,
 )
 from playbook.demo.grid import Calendar, choice
+from playbook.demo.trigger_events import count_in, outcomes_met
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Latent:
     nps: pd.DataFrame  # a, day, nps
     go_live: np.ndarray  # A, day or -1
     sponsor: np.ndarray  # A bool
+    champion_left: np.ndarray  # sorted a * 10**6 + day offset of champion_left triggers
+    funded: np.ndarray  # A x K bool: a funding trigger in the 6 months before month k
+    outcomes: pd.DataFrame  # success-outcome measurements (a, o, day, progress)
 
 
 def _renewal_features(lat: Latent, acc: dict[str, np.ndarray], a: np.ndarray,
@@ -127,7 +131,7 @@ def simulate_contracts(rng: np.random.Generator, acc: dict[str, np.ndarray], lat
             ren_k[kept] += 12
         mid = alive & ~starting & ~back & (ren_k != k)
         mid[deciding] = False
-        up = mid & (rng.random(n) < exp_p)
+        up = mid & (rng.random(n) < exp_p * _upsell_factor(lat, acc, cur, k))
         down = mid & ~up & (rng.random(n) < 0.003)
         cur = np.where(up, np.round(cur * rng.uniform(1.1, 1.6, n)), cur)
         cur = np.where(down, np.round(cur * rng.uniform(0.7, 0.95, n)), cur)
@@ -138,9 +142,20 @@ def simulate_contracts(rng: np.random.Generator, acc: dict[str, np.ndarray], lat
     return mrr, dec, next_renewal
 
 
+def _upsell_factor(lat: Latent, acc: dict[str, np.ndarray], cur: np.ndarray,
+                   k: int) -> np.ndarray:
+    """Factor on month ``k``'s upsell probability: ``funding_expansion`` after a funding
+    trigger, ``seats_full_expansion`` when last month's seats were nearly full (active users
+    / licensed seats, seats priced as the export does: seats0 x MRR / MRR0)."""
+    seats = np.maximum(1, np.round(acc["seats0"] * cur / acc["mrr0"]))
+    full = lat.users[:, k - 1] >= FEATURE_RULES["seats_full_share"] * seats
+    return (np.exp(coef("funding_expansion") * lat.funded[:, k])
+            * np.exp(coef("seats_full_expansion") * full))
+
+
 def _no_decisions() -> pd.DataFrame:
     cols = ["a", "renewal_day", "outcome", "arr_before", "arr_after", "p_keep",
-            *[k for k in PLANTED_EFFECTS if k in _FEATURES]]
+            *[k for k in PLANTED_EFFECTS if k in _FEATURES], "champion_left", "outcomes_met"]
     return pd.DataFrame({c: pd.Series(dtype=object if c == "outcome" else float) for c in cols}
                         ).astype({"a": np.int64, "renewal_day": np.int64})
 
@@ -152,7 +167,12 @@ def _decide(rng: np.random.Generator, a: np.ndarray, k: int, ren_dom: np.ndarray
     ren_day = cal.month_start_day(k) + ren_dom[a] - 1
     cutoff = ren_day - int(FEATURE_RULES["cutoff_days"])
     feat = _renewal_features(lat, acc, a, cutoff, cal)
-    p_keep = 1 / (1 + np.exp(-_renewal_log_odds(feat)))
+    window = int(FEATURE_RULES["trigger_window_days"])
+    champion_left = count_in(lat.champion_left, a, ren_day - window, ren_day, cal) > 0
+    met = outcomes_met(lat.outcomes, a, cutoff)
+    z = (_renewal_log_odds(feat) - coef("champion_left_churn") * champion_left
+         + coef("outcomes_met_renewal") * met)
+    p_keep = 1 / (1 + np.exp(-z))
     keep = rng.random(len(a)) < p_keep
     p_down = (coef("downgrade_probability")
               + coef("downgrade_if_usage_declined") * feat["usage_decline"])
@@ -164,7 +184,8 @@ def _decide(rng: np.random.Generator, a: np.ndarray, k: int, ren_dom: np.ndarray
     arr_after = np.where(keep, np.round(arr_before * factor / 12) * 12, 0.0)
     outcome = np.where(~keep, "churned", np.where(down, "downgraded", "renewed"))
     return {"a": a, "renewal_day": ren_day, "outcome": outcome, "arr_before": arr_before,
-            "arr_after": arr_after, "p_keep": p_keep, **feat}
+            "arr_after": arr_after, "p_keep": p_keep, **feat,
+            "champion_left": champion_left.astype(float), "outcomes_met": met.astype(float)}
 
 
 def churn_reasons(rng: np.random.Generator, churn: pd.DataFrame,
@@ -176,6 +197,7 @@ def churn_reasons(rng: np.random.Generator, churn: pd.DataFrame,
     onb = churn["onboarding_incomplete"].to_numpy() > 0
     mix[onb, REASONS.index("Poor onboarding")] *= 4
     mix[churn["usage_decline"].to_numpy() > 0, REASONS.index("Missing features")] *= 1.5
+    mix[churn["champion_left"].to_numpy() > 0, REASONS.index("Champion left")] *= 4
     mix /= mix.sum(axis=1, keepdims=True)
     true = np.array(REASONS, dtype=object)[choice(rng, mix)]
     u = rng.random(m)

@@ -23,7 +23,7 @@ TOP_CANDIDATES = 5
 PLAN_NEEDS = ("An accounts export with account IDs and start dates, and the MRR history covering "
               "the as-of month, would enable it.")
 #: How many owners the "where to act" exhibit lists (the rest are one "other owners" row).
-TOP_OWNERS = 8
+TOP_OWNERS = 6
 LEVER_WORDS = {"loss_saveable": "saving renewals at risk",
                "expansion": "expansion",
                "serving_saving": "a lighter touch for accounts that cost more than they earn"}

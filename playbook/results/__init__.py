@@ -13,6 +13,7 @@ notebook               findings model                        module
 ``03-segments-health`` :class:`SegmentsFindings`             :mod:`playbook.results.segments`
 ``04-capacity``        :class:`CapacityFindings`             :mod:`playbook.results.capacity`
 ``05-account-plan``    :class:`AccountPlanFindings`          :mod:`playbook.results.account_plan`
+``06-outcomes-trig..`` :class:`OutcomesFindings`             :mod:`playbook.results.outcomes`
 ``90-data-quality``    :class:`DataQualityFindings`          :mod:`playbook.results.appendices`
 ``95-appendix``        :class:`AppendixFindings`             :mod:`playbook.results.appendices`
 =====================  ====================================  ==================================
@@ -43,6 +44,7 @@ from playbook.results.appendices import (
 from playbook.results.base import ExhibitRecord, Findings, NotebookResults, Record
 from playbook.results.capacity import CapacityFindings, CapacityResults
 from playbook.results.drivers import DriversFindings, DriversResults
+from playbook.results.outcomes import OutcomesFindings, OutcomesResults
 from playbook.results.revenue import RevenueFindings, RevenueResults
 from playbook.results.segments import SegmentsFindings, SegmentsResults
 
@@ -54,6 +56,7 @@ NOTEBOOK_FINDINGS: dict[str, type[Findings]] = {
     "03-segments-health": SegmentsFindings,
     "04-capacity": CapacityFindings,
     "05-account-plan": AccountPlanFindings,
+    "06-outcomes-triggers": OutcomesFindings,
     "90-data-quality": DataQualityFindings,
     "95-appendix": AppendixFindings,
 }
@@ -106,6 +109,8 @@ class ReportResults(BaseModel):
     capacity: CapacityResults = Field(default_factory=CapacityResults, alias="04-capacity")
     account_plan: AccountPlanResults = Field(default_factory=AccountPlanResults,
                                              alias="05-account-plan")
+    outcomes: OutcomesResults = Field(default_factory=OutcomesResults,
+                                      alias="06-outcomes-triggers")
     data_quality: DataQualityResults = Field(default_factory=DataQualityResults,
                                              alias="90-data-quality")
     appendix: AppendixResults = Field(default_factory=AppendixResults, alias="95-appendix")

@@ -68,6 +68,19 @@ CODE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
                 "executivebusinessreview"),
         "onsite": ("onsite", "onsitevisit", "visit", "inperson", "sitevisit", "customervisit"),
         "webinar": ("webinar", "training", "event", "workshop", "office hours", "officehours"),
+        # triggers.type (a column of the same name: guess_codes keeps the column's own codes)
+        "champion_left": ("championleft", "championchange", "championdeparted",
+                          "championlost", "jobchange", "contactleft", "keycontactleft"),
+        "exec_change": ("executivechange", "execchange", "newexecutive", "sponsorchange",
+                        "leadershipchange", "newceo", "newsponsor"),
+        "reorg": ("reorganisation", "reorganization", "restructuring", "restructure"),
+        "merger_acquisition": ("ma", "merger", "acquisition", "acquired", "mergeracquisition",
+                               "mergersacquisitions"),
+        "budget_cut": ("budgetcut", "budgetcuts", "costcutting", "budgetfreeze"),
+        "layoffs": ("layoff", "layoffs", "redundancies", "rif", "downsizing"),
+        "funding": ("fundinground", "funding", "raisedfunding", "investment", "fundraise"),
+        "new_project": ("newproject", "newinitiative", "project", "newusecase"),
+        "other": ("other", "misc"),
     },
 }
 
@@ -95,8 +108,10 @@ class CodeGuess:
         return sum(c for v, c in self.counts.items() if v in self.mapping) / total if total else 0
 
 
-def guess_codes(column: str, header: str, values: pd.Series, limit: int = 40) -> CodeGuess:
-    """Map a code column's values onto the contract's codes by known words.
+def guess_codes(column: str, header: str, values: pd.Series, limit: int = 40,
+                allowed: tuple[str, ...] = ()) -> CodeGuess:
+    """Map a code column's values onto the contract's codes by known words (only onto
+    ``allowed`` when given: the column's own codes, e.g. touches.type vs triggers.type).
 
     True/false flags are read through the header: 'churn_flag' TRUE means churned,
     'is_active' TRUE means active.
@@ -104,6 +119,8 @@ def guess_codes(column: str, header: str, values: pd.Series, limit: int = 40) ->
     text = nonblank(values)
     counts = dict(Counter(text).most_common(limit))
     words = CODE_WORDS.get(column, {})
+    if allowed:
+        words = {code: ws for code, ws in words.items() if code in allowed}
     mapping: dict[str, str] = {}
     how: dict[str, str] = {}
     note = ""

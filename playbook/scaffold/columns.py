@@ -83,7 +83,7 @@ def value_fit(col: ColumnSpec, values: pd.Series, header: str = "") -> tuple[int
             return -20, "but many values are negative"
         return 3, ""
     if col.kind == "code":
-        codes = guess_codes(col.name, header, text)
+        codes = guess_codes(col.name, header, text, allowed=col.codes)
         if norm(header) in WEAK_CODE_HEADERS.get(col.name, ()) and codes.unmapped:
             return -40, f"but '{header}' holds values that are not {col.name} codes"
         if codes.mapped_share >= 0.5:

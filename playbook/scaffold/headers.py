@@ -23,6 +23,8 @@ PREFIXES: dict[str, tuple[str, ...]] = {
     "touches": ("activity", "touch", "task", "event", "engagement"),
     "csm_inputs": ("csm", "health"),
     "onboarding": ("onboarding", "milestone"),
+    "outcomes": ("outcome", "goal", "success"),
+    "triggers": ("trigger", "alert", "signal"),
 }
 
 #: Words that make a header an identifier's ("Account Number", "Org ID").

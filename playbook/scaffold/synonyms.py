@@ -221,6 +221,27 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                            "Completion Date", "Done Date", "Finished", "Achieved On", "Date",
                            "Milestone Date"],
     },
+    "outcomes": {
+        "outcome": ["Outcome", "Success Outcome", "Goal", "Objective Name", "Success Plan Goal",
+                    "Success Criteria", "Goal Name"],
+        "metric": ["Metric", "KPI", "Measure", "Success Metric", "Goal Metric"],
+        "baseline": ["Baseline", "Starting Value", "Start Value", "Baseline Value"],
+        "target": ["Target", "Target Value", "Goal Value", "Goal Target"],
+        "value": ["Value", "Current Value", "Actual", "Actual Value", "Measured Value",
+                  "Progress Value"],
+        "measured_at": ["Measured On", "Measured At", "Measurement Date", "As Of",
+                        "Progress Date"],
+        "agreed_at": ["Agreed On", "Agreed At", "Created Date", "Plan Start Date"],
+        "owner": ["Owner", "Goal Owner", "Success Plan Owner"],
+    },
+    "triggers": {
+        "date": ["Trigger Date", "Event Date", "Alert Date", "Signal Date", "Changed On",
+                 "Champion Change Date", "Job Change Date"],
+        "type": ["Trigger Type", "Trigger", "Alert Type", "Signal Type", "Event Category",
+                 "Risk Event", "Champion Change"],
+        "source": ["Source", "Trigger Source", "Alert Source", "Signal Source"],
+        "note": ["Note", "Notes", "Details", "Description", "Comment"],
+    },
 }
 
 #: Generic headers of a code column (Salesforce's account "Type"): proposed only when every

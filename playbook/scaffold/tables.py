@@ -46,6 +46,8 @@ FILE_WORDS: dict[str, tuple[str, ...]] = {
                 "meetings", "calls", "timeline", "tasks"),
     "csm_inputs": ("csm", "scores", "scorecard", "scorecards", "health", "assessments"),
     "onboarding": ("onboarding", "milestones", "milestone", "implementation"),
+    "outcomes": ("outcomes", "outcome", "success_plans", "goals", "objectives"),
+    "triggers": ("triggers", "trigger", "trigger_events", "alerts", "signals"),
 }
 
 
@@ -310,5 +312,6 @@ def settle_formats(guess: TableGuess) -> TableGuess:
     for col in spec.columns:
         g = guess.columns.get(col.name)
         if g is not None and col.kind == "code":
-            guess.codes[col.name] = guess_codes(col.name, g.header, kept[g.header])
+            guess.codes[col.name] = guess_codes(col.name, g.header, kept[g.header],
+                                                allowed=col.codes)
     return guess

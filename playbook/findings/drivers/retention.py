@@ -50,9 +50,8 @@ def survival_title(summary: pd.DataFrame, horizon: float | None, overall: str = 
                 f"{tf.pct(best[f'survival_{key}'], 0)} still customers")
     names = " and ".join(tied["group"]) if len(tied) <= 3 else f"{len(tied)} segments"
     verb = "keeps" if len(tied) == 1 else "keep"
-    lo_txt = tf.pct(tied[f"survival_{key}"].min(), 0)
-    hi_txt = tf.pct(tied[f"survival_{key}"].max(), 0)
-    rates = lo_txt if lo_txt == hi_txt else f"{lo_txt}-{hi_txt}"
+    rates = tf.span(tied[f"survival_{key}"].min(), tied[f"survival_{key}"].max(),
+                    lambda v: tf.pct(v, 0))
     return (f"{names} {verb} the fewest customers: {rates} are still customers after "
             f"{years}, against {tf.pct(best[f'survival_{key}'], 0)} in {best['group']}")
 

@@ -1,0 +1,244 @@
+"""Trigger events: which events come before churn or expansion, by how much, and who needs a call.
+
+Pure functions (canonical frames and parameters in, frames and figures out; no I/O, no
+printing, no plotting). Rates are shares (0-1); days are calendar days.
+
+Definitions
+-----------
+* **Churn after a trigger** (:func:`churn_after_triggers`): the unit is a past renewal
+  decision (``ctx.renewal_decisions``). It is *exposed* to a trigger type when the account
+  recorded one of that type in the ``window_days`` days before the decision date
+  (``[decision - window_days, decision)``), *unexposed* otherwise. Churn = not renewed.
+  Rate ratio = churn rate exposed / unexposed, 95% interval on the log scale (Katz).
+  The **odds ratio** of churn is adjusted for the renewal model's drivers: the type's flag
+  added to ``ctx.model_features`` on ``ctx.modelling_table``
+  (:func:`playbook.analyses.drivers.fit_renewal_model`, clustered by account), inverted
+  (churn = 1 - renewal).
+* **Expansion after a trigger** (:func:`expansion_after_triggers`): the unit is an account
+  paying at a monthly cut-off ``c`` (the expansion model's outcome,
+  :func:`playbook.analyses.expansion.expansion_outcomes`: MRR at least
+  ``1 + min_rise_share`` times the cut-off's within ``horizon_months``). *Exposed* when the
+  account recorded the type in the calendar month before ``c`` (so the whole horizon
+  follows the event); *unexposed* when it recorded none of that type in the
+  ``horizon_months`` months before ``c``; cut-offs between the two are left out for that
+  type. Rate ratio as above; odds ratio from a logistic regression on the flag alone,
+  clustered by account (an account appears at many cut-offs).
+* A type is **estimated** when it has at least ``min_exposed`` exposed units and at least
+  one event among them; otherwise its figures are NaN and ``note`` says why.
+* **Significant** (:func:`trigger_effects`): Holm-adjusted p-value (across the estimated
+  types, per outcome) below 0.05. The unadjusted 95% interval is shown; a title says "not
+  significant" whenever the interval crosses 1.
+* **Open triggers** (:func:`open_triggers`): active accounts with a trigger in the last
+  ``days`` days (up to the as-of date) and no logged touch on or after its date: owner, MRR,
+  type, date and days since (the account's latest trigger).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from playbook.analyses import drivers
+from playbook.analyses.account_state import active_accounts, mrr_at
+from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
+from playbook.analyses.reasons import holm_adjust
+from playbook.contract import TRIGGER_TYPES
+
+__all__ = ["EFFECT_COLUMNS", "OPEN_COLUMNS", "churn_after_triggers", "expansion_after_triggers",
+           "open_triggers", "trigger_effects", "trigger_flags"]
+
+#: Columns of the effect tables, in order (index: trigger ``type``).
+EFFECT_COLUMNS = ["exposed", "exposed_events", "unexposed", "unexposed_events", "rate_exposed",
+                  "rate_unexposed", "rate_ratio", "rr_low", "rr_high", "odds_ratio", "or_low",
+                  "or_high", "p_value", "note"]
+#: Columns of :func:`open_triggers`, in order (index: ``account_id``).
+OPEN_COLUMNS = ["owner", "mrr", "type", "trigger_date", "days_since", "triggers"]
+
+
+def _types(triggers: pd.DataFrame) -> list[str]:
+    seen = set(triggers["type"].dropna().astype(str))
+    return [t for t in TRIGGER_TYPES if t in seen] + sorted(seen - set(TRIGGER_TYPES))
+
+
+def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
+                  start_days: int, end_days: int, types: Sequence[str]) -> pd.DataFrame:
+    """0/1 per unit (row of ``units``: ``account_id``, ``date_col``) and type: a trigger of
+    that type dated in ``[date - start_days, date - end_days)``."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    lo = m["d"] - pd.Timedelta(days=start_days)
+    hi = m["d"] - pd.Timedelta(days=end_days)
+    m = m[(m["date"] >= lo) & (m["date"] < hi)]
+    hit = m.groupby(["_i", "type"]).size().unstack(fill_value=0).reindex(
+        index=np.arange(len(units)), columns=list(types), fill_value=0)
+    out = (hit.fillna(0) > 0).astype(float)
+    out.index = units.index
+    return out
+
+
+def _rate_table(outcome: np.ndarray, flags: pd.DataFrame, keep: pd.DataFrame,
+                min_exposed: int) -> pd.DataFrame:
+    rows = {}
+    for t in flags.columns:
+        k = keep[t].to_numpy(dtype=bool)
+        x = flags[t].to_numpy(dtype=bool)[k]
+        y = outcome[k]
+        n1, a = int(x.sum()), float(y[x].sum())
+        n0, c = int((~x).sum()), float(y[~x].sum())
+        r1 = a / n1 if n1 else np.nan
+        r0 = c / n0 if n0 else np.nan
+        note = ""
+        if n1 < min_exposed:
+            note = f"fewer than {min_exposed} exposed"
+        elif a == 0 or c == 0:
+            note = "no event among the exposed" if a == 0 else "no event among the unexposed"
+        if note:
+            rr = lo = hi = np.nan
+        else:
+            rr = r1 / r0
+            se = np.sqrt(1 / a - 1 / n1 + 1 / c - 1 / n0)
+            lo, hi = rr * np.exp(-1.96 * se), rr * np.exp(1.96 * se)
+        rows[t] = {"exposed": n1, "exposed_events": int(a), "unexposed": n0,
+                   "unexposed_events": int(c), "rate_exposed": r1, "rate_unexposed": r0,
+                   "rate_ratio": rr, "rr_low": lo, "rr_high": hi, "odds_ratio": np.nan,
+                   "or_low": np.nan, "or_high": np.nan, "p_value": np.nan, "note": note}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=EFFECT_COLUMNS)
+    out.index.name = "type"
+    return out
+
+
+def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
+                         min_exposed: int, table: pd.DataFrame | None,
+                         features: Sequence[str], units: dict | None = None
+                         ) -> pd.DataFrame:
+    """Churn at renewal decisions after each trigger type (rules: module docstring).
+
+    ``decisions``: ``ctx.renewal_decisions``; ``table``/``features``/``units``: the renewal
+    model's modelling table, features and units for the adjusted odds ratio (``table=None``
+    for the rate ratio only). Returns :data:`EFFECT_COLUMNS` indexed by type.
+    """
+    types = _types(triggers)
+    flags = trigger_flags(decisions, triggers, date_col="decision_date",
+                          start_days=window_days, end_days=0, types=types)
+    churned = 1.0 - decisions["renewed"].to_numpy(dtype=float)
+    out = _rate_table(churned, flags, pd.DataFrame(True, index=flags.index, columns=types),
+                      min_exposed)
+    if table is None or not len(features):
+        return out
+    tflags = trigger_flags(table, triggers, date_col="decision_date", start_days=window_days,
+                           end_days=0, types=types)
+    for t in out.index[out["note"] == ""]:
+        col = f"trigger_{t}"
+        if tflags[t].sum() < min_exposed:
+            continue
+        model = drivers.fit_renewal_model(
+            table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
+            reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")})
+        row = model.coefficients.set_index("feature").loc[col]
+        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
+            1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
+    return out
+
+
+def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of: pd.Timestamp,
+                             horizon_months: int, min_rise_share: float, min_exposed: int
+                             ) -> pd.DataFrame:
+    """Expansion within ``horizon_months`` of monthly cut-offs after each trigger type
+    (rules: module docstring). ``mrr``: ``ctx.counted_mrr``. Returns :data:`EFFECT_COLUMNS`
+    indexed by type; ``attrs["cutoffs"]`` counts the cut-offs."""
+    types = _types(triggers)
+    cuts = expansion_cutoffs(mrr, as_of=as_of, horizon_months=horizon_months,
+                             cutoff_every_months=1)
+    rows = expansion_outcomes(mrr, cuts, horizon_months=horizon_months,
+                              min_rise_share=min_rise_share)
+    month = pd.DataFrame({"account_id": rows["account_id"],
+                          "start": rows["cutoff_date"] - pd.DateOffset(months=1),
+                          "hz": rows["cutoff_date"] - pd.DateOffset(months=horizon_months)})
+    days_1 = (rows["cutoff_date"] - month["start"]).dt.days
+    days_h = (rows["cutoff_date"] - month["hz"]).dt.days
+    units = rows.assign(d=rows["cutoff_date"])
+    # exposure windows vary in days with month lengths: flag per distinct window length
+    exposed = pd.DataFrame(0.0, index=rows.index, columns=types)
+    any_h = pd.DataFrame(0.0, index=rows.index, columns=types)
+    for span, target in ((days_1, exposed), (days_h, any_h)):
+        for days in sorted(span.unique()):
+            sel = span == days
+            f = trigger_flags(units[sel], triggers, date_col="d", start_days=int(days),
+                              end_days=0, types=types)
+            target.loc[sel] = f.to_numpy()
+    keep = (exposed > 0) | (any_h == 0)
+    y = rows["expanded"].to_numpy(dtype=float)
+    out = _rate_table(y, exposed, keep, min_exposed)
+    for t in out.index[out["note"] == ""]:
+        k = keep[t].to_numpy(dtype=bool)
+        col = f"trigger_{t}"
+        tab = rows.loc[k, ["account_id", "expanded"]].assign(**{col: exposed.loc[k, t]})
+        model = drivers.fit_renewal_model(tab, [col], outcome="expanded", reduce_features=False,
+                                          units={col: (1.0, "trigger vs none")})
+        row = model.coefficients.set_index("feature").loc[col]
+        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
+            row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]
+    out.attrs["cutoffs"] = len(cuts)
+    return out
+
+
+def trigger_effects(churn: pd.DataFrame | None, expansion: pd.DataFrame | None) -> pd.DataFrame:
+    """The two effect tables stacked (``outcome`` = churn or expansion, ``type``) with
+    ``p_adjusted`` (Holm across the estimated types of each outcome) and ``significant``
+    (adjusted p below 0.05)."""
+    parts = []
+    for name, frame in (("churn", churn), ("expansion", expansion)):
+        if frame is None:
+            continue
+        f = frame.reset_index().assign(outcome=name)
+        ok = f["p_value"].notna()
+        f["p_adjusted"] = np.nan
+        if ok.any():
+            f.loc[ok, "p_adjusted"] = holm_adjust(f.loc[ok, "p_value"].tolist())
+        f["significant"] = (f["p_adjusted"] < 0.05).fillna(False).astype(bool)
+        parts.append(f)
+    if not parts:
+        return pd.DataFrame(columns=["outcome", "type", *EFFECT_COLUMNS, "p_adjusted",
+                                     "significant"])
+    out = pd.concat(parts, ignore_index=True)
+    return out[["outcome", "type", *EFFECT_COLUMNS, "p_adjusted", "significant"]]
+
+
+def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.DataFrame | None,
+                  *, as_of: pd.Timestamp, days: int, mrr: pd.DataFrame | None = None
+                  ) -> pd.DataFrame:
+    """Active accounts with a trigger in ``(as_of - days, as_of]`` and no touch dated on or
+    after it (rules: module docstring), largest MRR first (ties by ``account_id``).
+
+    Returns :data:`OPEN_COLUMNS` indexed by ``account_id``: ``mrr`` (money a month at
+    ``as_of``), ``type`` and ``trigger_date`` of the latest trigger, ``days_since`` (days from
+    it to ``as_of``), ``triggers`` (count in the window). Without ``touches`` every recent
+    trigger counts as open (``attrs["touches"]`` False).
+    """
+    active = active_accounts(accounts, as_of)
+    t = triggers[(triggers["date"] <= as_of)
+                 & (triggers["date"] > as_of - pd.Timedelta(days=days))
+                 & triggers["account_id"].isin(active.index)]
+    t = t.sort_values(["account_id", "date"], kind="stable")
+    latest = t.groupby("account_id").tail(1).set_index("account_id")
+    count = t.groupby("account_id").size()
+    if touches is not None and len(latest):
+        last_touch = touches[touches["date"] <= as_of].groupby("account_id")["date"].max()
+        touched = last_touch.reindex(latest.index) >= latest["date"]
+        latest = latest[~touched.fillna(False).to_numpy(dtype=bool)]
+    out = pd.DataFrame(index=latest.index)
+    out["owner"] = active["owner"].reindex(out.index) if "owner" in active else pd.NA
+    out["mrr"] = mrr_at(accounts, as_of, mrr).reindex(out.index).astype(float)
+    out["type"] = latest["type"].astype(str)
+    out["trigger_date"] = latest["date"]
+    out["days_since"] = (as_of - latest["date"]).dt.days.astype(int)
+    out["triggers"] = count.reindex(out.index).astype(int)
+    out = out.reset_index().sort_values(["mrr", "account_id"], ascending=[False, True],
+                                        kind="stable").set_index("account_id")
+    out.attrs["touches"] = touches is not None
+    return out[OPEN_COLUMNS]
