@@ -53,21 +53,39 @@ sys.path.insert(0, str(ROOT))
 # --------------------------------------------------------------------------- clients
 
 
-def client_name(accounts: int) -> str:
-    return f"bench-{accounts}"
+#: Event files written for a size when ``$BENCH_FORMATS`` is not set: Parquet, and from
+#: :data:`CSV_FROM` accounts also CSV (a second client, ``bench-N-csv``).
+CSV_FROM = 1_000_000
 
 
-def ensure_client(accounts: int, events_mean: float) -> dict:
-    """Generate the benchmark client of this size unless it is already cached."""
+def client_name(accounts: int, fmt: str = "parquet") -> str:
+    """``bench-N`` (usage events as Parquet) or ``bench-N-csv`` (as CSV)."""
+    return f"bench-{accounts}" + ("" if fmt == "parquet" else f"-{fmt}")
+
+
+def formats_for(accounts: int) -> list[str]:
+    """The event-file formats benchmarked at this size (``$BENCH_FORMATS``, e.g.
+    ``parquet,csv``; default Parquet, plus CSV from :data:`CSV_FROM` accounts)."""
+    given = os.environ.get("BENCH_FORMATS", "")
+    if given:
+        return [f for f in given.split(",") if f]
+    return ["parquet", "csv"] if accounts >= CSV_FROM else ["parquet"]
+
+
+def ensure_client(accounts: int, events_mean: float, fmt: str = "parquet",
+                  root: Path = BENCH_ROOT) -> dict:
+    """Generate the benchmark client of this size and event-file format (``parquet`` or
+    ``csv``) under the project root ``root`` unless it is already there."""
     import yaml
 
     from bench.events import write_usage_events
     from playbook.demo import generate_demo
 
-    name = client_name(accounts)
-    folder = BENCH_ROOT / "data" / name
+    name = client_name(accounts, fmt)
+    folder = root / "data" / name
     stamp = folder / ".generated"
-    wanted = {"seed": SEED, "accounts": accounts, "events_mean": events_mean, "format": 1}
+    wanted = {"seed": SEED, "accounts": accounts, "events_mean": events_mean, "format": 2,
+              "events_file": fmt}
     if stamp.is_file() and json.loads(stamp.read_text()).get("wanted") == wanted:
         return json.loads(stamp.read_text())
     print(f"Generating {name} ...", file=sys.stderr, flush=True)
@@ -76,16 +94,16 @@ def ensure_client(accounts: int, events_mean: float) -> dict:
     # the benchmark's own client, generated and changed by this function alone)
     shutil.rmtree(folder, ignore_errors=True)
     generate_demo(folder, seed=SEED, n_accounts=accounts)
-    _, events = write_usage_events(folder, mean=events_mean)
+    _, events = write_usage_events(folder, mean=events_mean, fmt=fmt)
     (folder / "usage_monthly.csv").unlink()
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     params["client"]["name"] = f"Benchmark client ({accounts:,} accounts)"
     params["tables"]["usage"] = {
-        "file": "usage_events.parquet", "layout": "events",
+        "file": f"usage_events.{fmt}", "layout": "events",
         "columns": {"account_id": "Account ID", "month": "Event Time", "user_id": "User ID",
                     "licensed_seats": "Licensed Seats"}}
-    (BENCH_ROOT / "params").mkdir(parents=True, exist_ok=True)
-    (BENCH_ROOT / "params" / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (root / "params").mkdir(parents=True, exist_ok=True)
+    (root / "params" / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     info = {"wanted": wanted, "events": events,
             "bytes": sum(p.stat().st_size for p in folder.iterdir()),
             "generate_seconds": round(time.perf_counter() - tick, 1)}
