@@ -17,7 +17,7 @@ import pytest
 
 from playbook.analyses import account_state as state
 from playbook.analyses import backtest, health, segments
-from playbook.analyses.history import LatestValues, MrrGrowth, UsageHistory
+from playbook.analyses.history import ActiveAccounts, LatestValues, MrrGrowth, UsageHistory
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.loader import load_client
@@ -49,6 +49,30 @@ def test_usage_history_is_usage_snapshot_on_the_demo(demo):
     history = UsageHistory(usage)
     for day in demo_dates(demo):
         pd.testing.assert_frame_equal(history.snapshot(day), state.usage_snapshot(usage, day))
+
+
+def test_active_accounts_on_many_dates_are_active_accounts_on_the_demo(demo):
+    accounts = demo.tables["accounts"]
+    active = ActiveAccounts(accounts)
+    sizes = []
+    for day in demo_dates(demo):
+        got = active.on(day)
+        pd.testing.assert_frame_equal(got, state.active_accounts(accounts, day))
+        sizes.append(len(got))
+    assert min(sizes) < max(sizes)  # accounts start and leave over the dates
+
+
+def test_active_accounts_count_an_undated_churn_as_churned():
+    accounts = pd.DataFrame({"account_id": ["A", "B", "C", "D"],
+                             "start_date": pd.to_datetime(["2024-01-01", None, "2025-01-01",
+                                                           "2024-01-01"]),
+                             "churn_date": pd.to_datetime([None, "2024-06-30", None, None]),
+                             "status": ["active", "churned", "active", "Churned"]})
+    got = ActiveAccounts(accounts).on(pd.Timestamp("2024-06-29"))
+    assert got.index.tolist() == ["A", "B"]  # C not started, D churned without a date
+    for day in ("2023-12-31", "2024-06-29", "2024-06-30", "2025-01-01"):
+        pd.testing.assert_frame_equal(ActiveAccounts(accounts).on(pd.Timestamp(day)),
+                                      state.active_accounts(accounts, day))
 
 
 def test_latest_values_and_mrr_growth_are_the_per_date_functions_on_the_demo(demo):

@@ -22,7 +22,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
-from playbook.analyses.history import HighTickets, LatestValues, UsageHistory
+from playbook.analyses.history import ActiveAccounts, HighTickets, LatestValues, UsageHistory
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
 from playbook.analyses.relationships import flag_summary as flag_summary
@@ -154,11 +154,11 @@ class HealthInputs:
         self.csm = LatestValues(csm_inputs, ["executive_relationship", "champion_quality"])
         self.tickets = HighTickets(tickets, HIGH_PRIORITIES)
 
-    def measures(self, accounts: pd.DataFrame, as_of: pd.Timestamp, *,
+    def measures(self, acc: pd.DataFrame, as_of: pd.Timestamp, *,
                  usage_trend_weight: float, usage_fall_to_zero: float,
                  ticket_window_days: int, tickets_to_zero: int) -> pd.DataFrame:
-        """:func:`measure_scores` on ``as_of`` (same frame)."""
-        acc = active_accounts(accounts, as_of)
+        """:func:`measure_scores` on ``as_of`` (same frame) of the accounts active then
+        (``acc``, :func:`active_accounts`)."""
         high = (None if self.tickets.empty else
                 self.tickets.counts(as_of, acc.index, ticket_window_days))
         return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
@@ -282,7 +282,7 @@ def health_scores(
     as_of = as_timestamp(as_of)
     scores = measure_scores(accounts, as_of=as_of, usage=usage, surveys=surveys,
                             tickets=tickets, csm_inputs=csm_inputs, **measure_options)
-    return _scorecard(accounts, as_of, scores, weights, bands)
+    return _scorecard(active_accounts(accounts, as_of), scores, weights, bands)
 
 
 def health_scores_on(
@@ -303,19 +303,21 @@ def health_scores_on(
     """
     check_keys(weights, HEALTH_MEASURES, "health weight(s)")
     inputs = HealthInputs(usage, surveys, tickets, csm_inputs)
+    active = ActiveAccounts(accounts)
     out = {}
     for day in dates:
         as_of = as_timestamp(day)
-        scores = inputs.measures(accounts, as_of, **measure_options)
-        out[as_of] = _scorecard(accounts, as_of, scores, weights, bands)
+        acc = active.on(as_of)
+        scores = inputs.measures(acc, as_of, **measure_options)
+        out[as_of] = _scorecard(acc, scores, weights, bands)
     return out
 
 
-def _scorecard(accounts: pd.DataFrame, as_of: pd.Timestamp, scores: pd.DataFrame,
-               weights: Mapping[str, float], bands: Bands) -> pd.DataFrame:
-    """:func:`health_scores` from the measures of the day."""
+def _scorecard(acc: pd.DataFrame, scores: pd.DataFrame, weights: Mapping[str, float],
+               bands: Bands) -> pd.DataFrame:
+    """:func:`health_scores` from the measures of the day of the accounts active then
+    (``acc``)."""
     contrib, total, used = weighted_total(scores, weights)
-    acc = active_accounts(accounts, as_of)
     out = pd.DataFrame(index=scores.index)
     out["segment"] = acc.get("segment", pd.NA)
     for m in HEALTH_MEASURES:

@@ -20,7 +20,9 @@ per-date counterpart returns (same rows, order, columns, dtypes and values; prov
 * :class:`HighTickets` ``.counts(as_of, ids)``: high-priority tickets of the window, as
   the health score's ticket measure counts them;
 * :class:`StepsDone` ``.at(as_of, ids)``: distinct onboarding steps completed, as the
-  lifecycle's Onboarding rule counts them.
+  lifecycle's Onboarding rule counts them;
+* :class:`ActiveAccounts` ``.on(as_of)`` = :func:`~playbook.analyses.account_state.
+  active_accounts`.
 """
 
 from __future__ import annotations
@@ -83,12 +85,15 @@ class UsageHistory:
                    .sum(min_count=1).reset_index())
         self._monthly = monthly
         self._codes, self._ids = pd.factorize(monthly["account_id"], sort=True)
+        self._months = _month_number(monthly["month"])
         # the newest raw date of each month: a snapshot inside a month must leave out the
         # month's rows dated after it (then the month is aggregated again, for that date)
         self._month_last = rows.groupby("month")["date"].max()
 
-    def _tables(self, as_of: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray, pd.Index]:
-        """The account-months as aggregated on ``as_of``, their account codes and ids."""
+    def _tables(self, as_of: pd.Timestamp
+                ) -> tuple[pd.DataFrame, np.ndarray, pd.Index, np.ndarray]:
+        """The account-months as aggregated on ``as_of``, their account codes and ids, and
+        their months since year 0."""
         month = as_of.to_period("M").to_timestamp()
         monthly = self._monthly
         if month in self._month_last.index and self._month_last[month] > as_of:
@@ -99,9 +104,10 @@ class UsageHistory:
             monthly = monthly.sort_values(["account_id", "month"], kind="stable")
             monthly = monthly.loc[monthly["month"] <= as_of].reset_index(drop=True)
             codes, ids = pd.factorize(monthly["account_id"], sort=True)
-            return monthly, codes, ids
+            return monthly, codes, ids, _month_number(monthly["month"])
         keep = (self._monthly["month"] <= as_of).to_numpy()
-        return self._monthly.loc[keep].reset_index(drop=True), self._codes[keep], self._ids
+        return (self._monthly.loc[keep].reset_index(drop=True), self._codes[keep], self._ids,
+                self._months[keep])
 
     def snapshot(self, as_of: DateLike, *, trend_months: int = 3) -> pd.DataFrame:
         """:func:`playbook.analyses.account_state.usage_snapshot` of the table on
@@ -109,14 +115,13 @@ class UsageHistory:
         if self.empty:
             return usage_snapshot(self.usage, as_of, trend_months=trend_months)
         as_of = as_timestamp(as_of)
-        monthly, codes, ids = self._tables(as_of)
+        monthly, codes, ids, months = self._tables(as_of)
         if monthly.empty:  # nothing dated on or before as_of: the per-date result
             return usage_snapshot(self.usage, as_of, trend_months=trend_months)
         last = _last_per_group(codes)
         latest = monthly.iloc[last].set_index("account_id")
         # the month trend_months before each latest month, looked up by (account, month)
         # as one sorted integer key: account code * 10^6 + months since year 0
-        months = _month_number(monthly["month"])
         key = codes.astype(np.int64) * 1_000_000 + months
         want = key[last] - trend_months
         pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
@@ -162,7 +167,9 @@ class LatestValues:
                               c: number_column(frame, c)}).dropna(subset=[c])
             # mean of each account's values on each date, sorted by account then date
             by_day = f.groupby(["account_id", "_date"], sort=True)[c].mean().reset_index()
-            self._per_column[c] = by_day
+            codes = pd.factorize(by_day["account_id"], sort=True)[0]
+            self._per_column[c] = (by_day["_date"].to_numpy(), codes,
+                                   by_day["account_id"], by_day[c].to_numpy())
 
     def at(self, as_of: DateLike) -> pd.DataFrame:
         """The per-account frame of :func:`latest_on_or_before` on ``as_of``."""
@@ -171,15 +178,14 @@ class LatestValues:
         as_of = as_timestamp(as_of)
         series = {}
         for c in self.columns:
-            by_day = self._per_column[c]
-            g = by_day.loc[by_day["_date"] <= as_of]
-            if g.empty:
+            dates, codes, ids, values = self._per_column[c]
+            rows = np.flatnonzero(dates <= as_of.to_datetime64())
+            if not len(rows):
                 series[c] = pd.Series(dtype=float)
                 continue
-            codes = pd.factorize(g["account_id"], sort=True)[0]
-            last = g.iloc[_last_per_group(codes)]
-            series[c] = pd.Series(last[c].to_numpy(), index=pd.Index(
-                last["account_id"].to_numpy(), name="account_id"), name=c)
+            last = rows[_last_per_group(codes[rows])]
+            series[c] = pd.Series(values[last], index=pd.Index(
+                ids.iloc[last].to_numpy(), name="account_id"), name=c)
         out = pd.DataFrame(series, columns=self.columns)
         out.index.name = "account_id"
         return out.astype(float)
@@ -265,3 +271,26 @@ class StepsDone:
         """Steps done per account of ``ids`` (0 without any), float."""
         n = pd.Series(self._ids[self._first <= as_of.to_datetime64()]).value_counts()
         return n.reindex(ids).fillna(0).astype(float)
+
+
+class ActiveAccounts:
+    """:func:`~playbook.analyses.account_state.active_accounts` on many dates: start and
+    churn dates and the status read once."""
+
+    def __init__(self, accounts: pd.DataFrame) -> None:
+        acc = accounts.reset_index(drop=True)
+        self._accounts = acc
+        self._start = date_column(acc, "start_date").to_numpy()
+        self._churn = date_column(acc, "churn_date").to_numpy()
+        churned = pd.Series(False, index=acc.index)
+        if "status" in acc:
+            status = acc["status"].astype("string").str.lower()
+            churned = (np.isnat(self._churn) & (status == "churned")).fillna(False)
+        self._churned_undated = churned.to_numpy(dtype=bool)
+
+    def on(self, as_of: pd.Timestamp) -> pd.DataFrame:
+        """The active accounts on ``as_of``, indexed by ``account_id`` (same frame)."""
+        day = as_timestamp(as_of).to_datetime64()
+        started = np.isnat(self._start) | (self._start <= day)
+        not_churned = (np.isnat(self._churn) | (self._churn > day)) & ~self._churned_undated
+        return self._accounts.loc[started & not_churned].set_index("account_id")

@@ -22,7 +22,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
-from playbook.analyses.history import MrrGrowth, StepsDone, UsageHistory
+from playbook.analyses.history import ActiveAccounts, MrrGrowth, StepsDone, UsageHistory
 
 LIFECYCLE_STAGES = (
     "Onboarding",
@@ -105,12 +105,13 @@ def lifecycle_stages_on(
     Returns a dict: date (Timestamp) -> the :func:`lifecycle_stage` Series of that date.
     """
     usage_history, growth_history = UsageHistory(usage), MrrGrowth(mrr)
+    active = ActiveAccounts(accounts)
     done = StepsDone(onboarding, steps) if onboarding is not None else None
     need = len(set(steps)) if steps else n_steps
     out = {}
     for day in dates:
         as_of = as_timestamp(day)
-        acc = active_accounts(accounts, as_of)
+        acc = active.on(as_of)
         if done is None:
             onboarded = _onboarded(acc, as_of, None, n_steps, onboarding_days, steps)
         else:
