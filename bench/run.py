@@ -33,8 +33,9 @@ each client, so that growth worse than linear shows.
 
 Results are appended to bench/results.md with the machine's core count and the commit.
 ``python bench/run.py --profile CLIENT NOTEBOOK`` profiles one notebook's code in-process
-with pyinstrument (text report on stdout); ``--profile CLIENT load`` profiles loading and
-validating. Memory: ``pip install -r bench/requirements.txt`` (memray), then
+with pyinstrument (text report on stdout); ``--profile CLIENT load,01-revenue`` profiles
+loading and validating, then each notebook named, the data loaded once. Memory:
+``pip install -r bench/requirements.txt`` (memray), then
 ``python -m memray run -o out.bin bench/run.py --profile CLIENT NOTEBOOK`` and
 ``python -m memray stats out.bin``.
 """
@@ -260,7 +261,9 @@ def floor_in_process(client: str) -> dict:
 
 
 def profile_notebook(client: str, notebook: str) -> None:
-    """pyinstrument profile of one notebook's code (after loading the data once)."""
+    """pyinstrument profiles of ``notebook``: comma-separated stages, ``load`` (loading and
+    validating) and notebook names, each notebook's code run after loading the data once.
+    Each profile is printed under a ``## stage`` line, with the process's CPU seconds."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -270,21 +273,25 @@ def profile_notebook(client: str, notebook: str) -> None:
     from playbook.config import load_params
     from playbook.loader import load_client
 
+    def show(stage: str, profiler: Profiler, cpu: float) -> None:
+        print(f"## {stage} (CPU {time.process_time() - cpu:.1f} s)", flush=True)
+        print(profiler.output_text(unicode=False, color=False, show_all=False), flush=True)
+
+    stages = [s for s in notebook.split(",") if s]
     params = load_params(client)
-    if notebook == "load":
-        profiler = Profiler(interval=0.005)
-        with profiler:
-            load_client(params)
-        print(profiler.output_text(unicode=False, color=False, show_all=False))
-        return
-    data = load_client(params)
+    profiler, cpu = Profiler(interval=0.005), time.process_time()
+    with profiler:
+        data = load_client(params)
+    if "load" in stages:
+        show("load and validate", profiler, cpu)
     session.load_client = lambda _params: copy.deepcopy(data)
-    with tempfile.TemporaryDirectory() as run_dir:
-        code = notebook_code(ROOT / "notebooks" / f"{notebook}.ipynb", client, run_dir)
-        profiler = Profiler(interval=0.005)
-        with profiler, contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(code, notebook, "exec"), {"__name__": "__bench__"})  # noqa: S102
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    for name in (s for s in stages if s != "load"):
+        with tempfile.TemporaryDirectory() as run_dir:
+            code = notebook_code(ROOT / "notebooks" / f"{name}.ipynb", client, run_dir)
+            profiler, cpu = Profiler(interval=0.005), time.process_time()
+            with profiler, contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(code, name, "exec"), {"__name__": "__bench__"})  # noqa: S102
+        show(name, profiler, cpu)
 
 
 # --------------------------------------------------------------------------- report
@@ -347,14 +354,16 @@ def fmt_mb(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
-def scaling_table(walls: list[tuple[str, int, int, float, float]]) -> list[str]:
-    """Cost per unit of size: seconds per 1,000 accounts and per million events."""
+def scaling_table(walls: list[tuple[str, int, int, float, float, float]]) -> list[str]:
+    """Cost per unit of size: wall seconds per 1,000 accounts and per million events, and
+    the same for CPU seconds of the process tree (steadier on a shared machine)."""
     lines = ["| client | accounts | events | report (s) | s per 1,000 accounts | "
-             "s per million events | peak MB |", "|---|---|---|---|---|---|---|"]
-    for client, accounts, events, wall, peak in walls:
+             "s per million events | CPU s per 1,000 accounts | CPU s per million events | "
+             "peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for client, accounts, events, wall, cpu, peak in walls:
         lines.append(f"| {client} | {accounts:,} | {events:,} | {wall:.1f} | "
                      f"{wall / accounts * 1000:.3f} | {wall / events * 1e6:.2f} | "
-                     f"{peak:,.0f} |")
+                     f"{cpu / accounts * 1000:.3f} | {cpu / events * 1e6:.2f} | {peak:,.0f} |")
     return [*lines, ""]
 
 
@@ -387,7 +396,8 @@ def main() -> None:
             print(f"SQL script for {client} ...", file=sys.stderr, flush=True)
             _, sql = run_for_client(client, BENCH_ROOT)
             lines += table_for(accounts, info, report, floor, notebooks, sql, client)
-            walls.append((client, accounts, info["events"], report["wall"], report["peak_mb"]))
+            walls.append((client, accounts, info["events"], report["wall"], report["cpu_s"],
+                          report["peak_mb"]))
             print("\n".join(lines), file=sys.stderr, flush=True)
     lines += scaling_table(walls)
     text = "\n".join(lines)
