@@ -375,17 +375,26 @@ def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Se
     mark and logged (warning); otherwise the run stops (nothing tells which is meant)."""
     if tp.thousands is not None or pd.api.types.is_numeric_dtype(series):
         return
-    text = series.astype(str).str.strip().str.replace(MONEY_MARKS, "", regex=True)
+    text = series.astype(str).str.strip()
+    # whole numbers ('6777'), most cells, have no mark: neither ambiguous nor telling; the
+    # patterns below (slow on millions of cells) read only the other cells
+    marked = ~text.str.fullmatch(r"-?\d+").fillna(False).to_numpy(dtype=bool)
+    text = text[marked].str.replace(MONEY_MARKS, "", regex=True)
     dec, grouping = re.escape(tp.decimal), re.escape("," if tp.decimal == "." else ".")
-    ambiguous = text.str.fullmatch(rf"[-+(]?[1-9]\d{{0,2}}{dec}\d{{3}}\)?").fillna(False)
-    if not ambiguous.any():
+    found = text.str.fullmatch(rf"[-+(]?[1-9]\d{{0,2}}{dec}\d{{3}}\)?").fillna(False)
+    if not found.any():
         return
+    ambiguous = np.zeros(len(series), dtype=bool)
+    ambiguous[marked] = found.to_numpy(dtype=bool)
     n = int(ambiguous.sum())
     example = str(series[ambiguous].iloc[0]).strip()
     as_decimal = float(parse_number(series[ambiguous].head(1), tp)[0].iloc[0])
-    as_thousands = int(re.sub(r"\D", "", text[ambiguous].iloc[0]))
-    shows = text.str.contains(rf"\d{grouping}\d{{3}}(?!\d)|{dec}\d{{1,2}}\)?$|{dec}\d{{4,}}",
-                              regex=True).fillna(False) & ~ambiguous
+    as_thousands = int(re.sub(r"\D", "", text[found.to_numpy(dtype=bool)].iloc[0]))
+    telling = text.str.contains(rf"\d{grouping}\d{{3}}(?!\d)|{dec}\d{{1,2}}\)?$|{dec}\d{{4,}}",
+                                regex=True).fillna(False).to_numpy(dtype=bool)
+    shows = np.zeros(len(series), dtype=bool)
+    shows[marked] = telling
+    shows &= ~ambiguous
     if shows.any():
         log.add(table, "warning", f"{header}: {tf.plural(n, 'value')} such as '{example}' read as "
                 f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, as other values of "

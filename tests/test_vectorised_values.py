@@ -16,7 +16,10 @@ import pandas as pd
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from playbook import textfmt as tf
 from playbook.config import table_params
+from playbook.contract import TABLES
+from playbook.errors import DataIssue
 from playbook.values import (
     _DMY,
     _ZONE,
@@ -145,3 +148,62 @@ def test_time_zones_are_found_as_before(values):
     got = read_dates(series, table_params(file="x")).zoned
     ref = old_zoned(series) & read_dates(series, table_params(file="x")).values.notna()
     pd.testing.assert_series_equal(got, ref, check_names=False)
+
+
+def old_ambiguous_thousands(table, header, tp, series, lines, rel, log, fatal):
+    """``values._ambiguous_thousands`` before issue 22.
+
+    Amounts such as '€1.200' with '.' as the decimal mark: 1.2, or 1,200 written with a
+    thousands dot? Only when ``thousands`` is not declared. When other values of the column
+    show the notation (a grouped '1,500' or a '9.50'), they are read with the declared decimal
+    mark and logged (warning); otherwise the run stops (nothing tells which is meant)."""
+    if tp.thousands is not None or pd.api.types.is_numeric_dtype(series):
+        return
+    text = series.astype(str).str.strip().str.replace(MONEY_MARKS, "", regex=True)
+    dec, grouping = re.escape(tp.decimal), re.escape("," if tp.decimal == "." else ".")
+    ambiguous = text.str.fullmatch(rf"[-+(]?[1-9]\d{{0,2}}{dec}\d{{3}}\)?").fillna(False)
+    if not ambiguous.any():
+        return
+    n = int(ambiguous.sum())
+    example = str(series[ambiguous].iloc[0]).strip()
+    as_decimal = float(parse_number(series[ambiguous].head(1), tp)[0].iloc[0])
+    as_thousands = int(re.sub(r"\D", "", text[ambiguous].iloc[0]))
+    shows = text.str.contains(rf"\d{grouping}\d{{3}}(?!\d)|{dec}\d{{1,2}}\)?$|{dec}\d{{4,}}",
+                              regex=True).fillna(False) & ~ambiguous
+    if shows.any():
+        log.add(table, "warning", f"{header}: {tf.plural(n, 'value')} such as '{example}' read as "
+                f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, as other values of "
+                f"the column show (e.g. '{str(series[shows].iloc[0]).strip()}'); if they "
+                f"mean {as_thousands:,} (a thousands separator), set tables.{table}.decimal "
+                f"and tables.{table}.thousands", count=n, examples=lines[ambiguous].tolist(),
+                affects=list(TABLES[table].used_by))
+        return
+    other = "," if tp.decimal == "." else "."
+    fatal.append(DataIssue(
+        table, rel, header, f"{tf.plural(n, 'value')} such as '{example}' "
+                            f"{tf.noun(n, 'is', 'are')} ambiguous: "
+        f"{as_decimal:g} with '{tp.decimal}' as the decimal mark, or {as_thousands:,} with "
+        f"'{tp.decimal}' as a thousands separator, and no other value of the column tells "
+        "which", "amounts whose decimal mark is clear, or a declared thousands separator",
+        f"Declare the notation in the params file: tables.{table}.thousands: \"{other}\" if "
+        f"'{example}' means {as_decimal:g}, or tables.{table}.decimal: \"{other}\" and "
+        f"tables.{table}.thousands: \"{tp.decimal}\" if it means {as_thousands:,}.",
+        lines[ambiguous].tolist(), series[ambiguous].tolist(), n))
+
+
+@CHECK
+@given(values=st.lists(st.one_of(cell, st.sampled_from(["1.200", "€1.500", "9.50", "1,500",
+                                                         "12.345", "(1.234)", "2.5"])),
+                       max_size=25), decimal=st.sampled_from([".", ","]))
+def test_ambiguous_thousands_warn_and_stop_as_before(values, decimal):
+    from playbook.quality import QualityLog
+    from playbook.values import _ambiguous_thousands
+
+    series = pd.Series(values, dtype=object, index=np.arange(len(values)) * 2)
+    lines = pd.Series(np.arange(len(values)) + 2, index=series.index)
+    tp = table_params(file="x", decimal=decimal, thousands=None)
+    log, fatal = QualityLog(), []
+    _ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", log, fatal)
+    ref_log, ref_fatal = QualityLog(), []
+    old_ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", ref_log, ref_fatal)
+    assert log.notes == ref_log.notes and fatal == ref_fatal
