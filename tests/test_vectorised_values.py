@@ -207,3 +207,24 @@ def test_ambiguous_thousands_warn_and_stop_as_before(values, decimal):
     ref_log, ref_fatal = QualityLog(), []
     old_ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", ref_log, ref_fatal)
     assert log.notes == ref_log.notes and fatal == ref_fatal
+
+
+@CHECK
+@given(ids=st.lists(st.one_of(st.none(), st.sampled_from(["A1", "A2", "a1", " A1", ""]),
+                              st.text(max_size=4)), max_size=30),
+       known=st.sets(st.sampled_from(["A1", "A2", "B7", "", "x"]), max_size=4),
+       dtype=st.sampled_from(["str", "object", "string[python]"]))
+def test_known_ids_are_isin(ids, known, dtype):
+    from playbook.rows import known_ids
+
+    series = pd.Series(ids, dtype=dtype)
+    got = known_ids(series, known)
+    assert got.dtype == bool
+    assert got.tolist() == series.isin(known).tolist()
+
+
+def test_rows_of_unknown_accounts_are_found_in_arrow_ids():
+    from playbook.rows import known_ids
+
+    series = pd.Series(["A1", None, "A3", "A1 ", "A2"], dtype="str")
+    assert known_ids(series, {"A1", "A2"}).tolist() == [True, False, False, False, True]
