@@ -264,12 +264,14 @@ class StepsDone:
         if key_steps:
             done = done.loc[done["step"].isin(list(key_steps))]
         first = done.groupby(["account_id", "step"], sort=False)["date"].min()
-        self._ids = first.index.get_level_values("account_id").to_numpy()
+        self._codes, self._accounts = pd.factorize(first.index.get_level_values("account_id"))
         self._first = first.to_numpy()
 
     def at(self, as_of: pd.Timestamp, ids: pd.Index) -> pd.Series:
         """Steps done per account of ``ids`` (0 without any), float."""
-        n = pd.Series(self._ids[self._first <= as_of.to_datetime64()]).value_counts()
+        done = self._codes[self._first <= as_of.to_datetime64()]
+        n = pd.Series(np.bincount(done, minlength=len(self._accounts)).astype(float),
+                      index=self._accounts)
         return n.reindex(ids).fillna(0).astype(float)
 
 
