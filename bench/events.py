@@ -3,7 +3,8 @@
 Each account-month of ``usage_monthly.csv`` becomes ``Poisson(mean)`` events (at least
 one) spread over the month, each by one of the month's active users, written as Parquet
 (``usage_events.parquet``: Account ID, Event Time, User ID, Licensed Seats) in row groups,
-so the file can be far larger than memory would allow as one pandas frame.
+or as CSV (``usage_events.csv``, the same columns, ISO date-times) in chunks, so the file can
+be far larger than memory would allow as one pandas frame.
 """
 
 from __future__ import annotations
@@ -13,21 +14,26 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 SECONDS_A_DAY = 86_400
 
 
 def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
-                       chunk: int = 200_000) -> tuple[Path, int]:
-    """Write ``usage_events.parquet`` beside ``usage_monthly.csv``; returns (file, events)."""
+                       chunk: int = 200_000, fmt: str = "parquet") -> tuple[Path, int]:
+    """Write ``usage_events.parquet`` (``fmt="csv"``: ``usage_events.csv``) beside
+    ``usage_monthly.csv``; returns (file, events). The same seed gives the same events in
+    either format."""
     monthly = pd.read_csv(folder / "usage_monthly.csv", dtype={"Account ID": str})
     rng = np.random.default_rng(seed)
-    out = folder / "usage_events.parquet"
+    out = folder / f"usage_events.{fmt}"
     schema = pa.schema([("Account ID", pa.string()), ("Event Time", pa.timestamp("s")),
                         ("User ID", pa.int32()), ("Licensed Seats", pa.int32())])
     total = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+    writer_type = (pq.ParquetWriter if fmt == "parquet" else pcsv.CSVWriter)
+    options = {"compression": "zstd"} if fmt == "parquet" else {}
+    with writer_type(out, schema, **options) as writer:
         for start in range(0, len(monthly), chunk):
             part = monthly.iloc[start:start + chunk]
             n = np.maximum(1, rng.poisson(mean, len(part)))
@@ -42,6 +48,9 @@ def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
                 "User ID": (rng.random(len(idx)) * users[idx]).astype("int32") + 1,
                 "Licensed Seats": part["Licensed Seats"].to_numpy()[idx].astype("int32"),
             }, schema=schema)
-            writer.write_table(table, row_group_size=1_000_000)
+            if fmt == "parquet":
+                writer.write_table(table, row_group_size=1_000_000)
+            else:
+                writer.write_table(table)
             total += len(idx)
     return out, total

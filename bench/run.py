@@ -21,9 +21,23 @@ kernel start and one PDF engine start. Report / floor is the pipeline's overhead
 ratio: the report's wall time (its process's start-up and imports included) over the sum
 of the floor's stages.
 
+The second anchor is the analyst's alternative: ``bench/headline.sql``, plain DuckDB SQL
+computing the same headline figures from the same raw files (:mod:`bench.sql_anchor`); each
+client's table ends with report / SQL script for the stages both do.
+
+From 1,000,000 accounts each size is generated twice, its usage events as Parquet
+(``bench-N``) and as CSV (``bench-N-csv``); ``$BENCH_FORMATS`` (``parquet,csv``) chooses
+at any size. The floor is measured below 1,000,000 accounts (``$BENCH_FLOOR=1`` or ``0``
+decides). The closing table gives seconds per 1,000 accounts and per million events of
+each client, so that growth worse than linear shows.
+
 Results are appended to bench/results.md with the machine's core count and the commit.
 ``python bench/run.py --profile CLIENT NOTEBOOK`` profiles one notebook's code in-process
-with pyinstrument (text report on stdout).
+with pyinstrument (text report on stdout); ``--profile CLIENT load,01-revenue`` profiles
+loading and validating, then each notebook named, the data loaded once. Memory:
+``pip install -r bench/requirements.txt`` (memray), then
+``python -m memray run -o out.bin bench/run.py --profile CLIENT NOTEBOOK`` and
+``python -m memray stats out.bin``.
 """
 
 from __future__ import annotations
@@ -53,21 +67,39 @@ sys.path.insert(0, str(ROOT))
 # --------------------------------------------------------------------------- clients
 
 
-def client_name(accounts: int) -> str:
-    return f"bench-{accounts}"
+#: Event files written for a size when ``$BENCH_FORMATS`` is not set: Parquet, and from
+#: :data:`CSV_FROM` accounts also CSV (a second client, ``bench-N-csv``).
+CSV_FROM = 1_000_000
 
 
-def ensure_client(accounts: int, events_mean: float) -> dict:
-    """Generate the benchmark client of this size unless it is already cached."""
+def client_name(accounts: int, fmt: str = "parquet") -> str:
+    """``bench-N`` (usage events as Parquet) or ``bench-N-csv`` (as CSV)."""
+    return f"bench-{accounts}" + ("" if fmt == "parquet" else f"-{fmt}")
+
+
+def formats_for(accounts: int) -> list[str]:
+    """The event-file formats benchmarked at this size (``$BENCH_FORMATS``, e.g.
+    ``parquet,csv``; default Parquet, plus CSV from :data:`CSV_FROM` accounts)."""
+    given = os.environ.get("BENCH_FORMATS", "")
+    if given:
+        return [f for f in given.split(",") if f]
+    return ["parquet", "csv"] if accounts >= CSV_FROM else ["parquet"]
+
+
+def ensure_client(accounts: int, events_mean: float, fmt: str = "parquet",
+                  root: Path = BENCH_ROOT) -> dict:
+    """Generate the benchmark client of this size and event-file format (``parquet`` or
+    ``csv``) under the project root ``root`` unless it is already there."""
     import yaml
 
     from bench.events import write_usage_events
     from playbook.demo import generate_demo
 
-    name = client_name(accounts)
-    folder = BENCH_ROOT / "data" / name
+    name = client_name(accounts, fmt)
+    folder = root / "data" / name
     stamp = folder / ".generated"
-    wanted = {"seed": SEED, "accounts": accounts, "events_mean": events_mean, "format": 1}
+    wanted = {"seed": SEED, "accounts": accounts, "events_mean": events_mean, "format": 2,
+              "events_file": fmt}
     if stamp.is_file() and json.loads(stamp.read_text()).get("wanted") == wanted:
         return json.loads(stamp.read_text())
     print(f"Generating {name} ...", file=sys.stderr, flush=True)
@@ -76,16 +108,16 @@ def ensure_client(accounts: int, events_mean: float) -> dict:
     # the benchmark's own client, generated and changed by this function alone)
     shutil.rmtree(folder, ignore_errors=True)
     generate_demo(folder, seed=SEED, n_accounts=accounts)
-    _, events = write_usage_events(folder, mean=events_mean)
+    _, events = write_usage_events(folder, mean=events_mean, fmt=fmt)
     (folder / "usage_monthly.csv").unlink()
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     params["client"]["name"] = f"Benchmark client ({accounts:,} accounts)"
     params["tables"]["usage"] = {
-        "file": "usage_events.parquet", "layout": "events",
+        "file": f"usage_events.{fmt}", "layout": "events",
         "columns": {"account_id": "Account ID", "month": "Event Time", "user_id": "User ID",
                     "licensed_seats": "Licensed Seats"}}
-    (BENCH_ROOT / "params").mkdir(parents=True, exist_ok=True)
-    (BENCH_ROOT / "params" / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (root / "params").mkdir(parents=True, exist_ok=True)
+    (root / "params" / f"{name}.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     info = {"wanted": wanted, "events": events,
             "bytes": sum(p.stat().st_size for p in folder.iterdir()),
             "generate_seconds": round(time.perf_counter() - tick, 1)}
@@ -229,7 +261,9 @@ def floor_in_process(client: str) -> dict:
 
 
 def profile_notebook(client: str, notebook: str) -> None:
-    """pyinstrument profile of one notebook's code (after loading the data once)."""
+    """pyinstrument profiles of ``notebook``: comma-separated stages, ``load`` (loading and
+    validating) and notebook names, each notebook's code run after loading the data once.
+    Each profile is printed under a ``## stage`` line, with the process's CPU seconds."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -239,15 +273,25 @@ def profile_notebook(client: str, notebook: str) -> None:
     from playbook.config import load_params
     from playbook.loader import load_client
 
+    def show(stage: str, profiler: Profiler, cpu: float) -> None:
+        print(f"## {stage} (CPU {time.process_time() - cpu:.1f} s)", flush=True)
+        print(profiler.output_text(unicode=False, color=False, show_all=False), flush=True)
+
+    stages = [s for s in notebook.split(",") if s]
     params = load_params(client)
-    data = load_client(params)
+    profiler, cpu = Profiler(interval=0.005), time.process_time()
+    with profiler:
+        data = load_client(params)
+    if "load" in stages:
+        show("load and validate", profiler, cpu)
     session.load_client = lambda _params: copy.deepcopy(data)
-    with tempfile.TemporaryDirectory() as run_dir:
-        code = notebook_code(ROOT / "notebooks" / f"{notebook}.ipynb", client, run_dir)
-        profiler = Profiler(interval=0.005)
-        with profiler, contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(code, notebook, "exec"), {"__name__": "__bench__"})  # noqa: S102
-    print(profiler.output_text(unicode=False, color=False, show_all=False))
+    for name in (s for s in stages if s != "load"):
+        with tempfile.TemporaryDirectory() as run_dir:
+            code = notebook_code(ROOT / "notebooks" / f"{name}.ipynb", client, run_dir)
+            profiler, cpu = Profiler(interval=0.005), time.process_time()
+            with profiler, contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(code, name, "exec"), {"__name__": "__bench__"})  # noqa: S102
+        show(name, profiler, cpu)
 
 
 # --------------------------------------------------------------------------- report
@@ -261,11 +305,16 @@ def fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: list[str]
-              ) -> list[str]:
+def table_for(accounts: int, info: dict, report: dict, floor: dict | None,
+              notebooks: list[str], sql: dict[str, float] | None = None,
+              client: str = "") -> list[str]:
+    """The markdown table of one client: report and floor seconds per stage, then the
+    report against the SQL script (:mod:`bench.sql_anchor`) on the stages both do."""
+    floor = floor or {}
     floor_total = sum(v for k, v in floor.items() if k not in MEASURED)
+    name = f" ({client})" if client else ""
     lines = [f"\n### {accounts:,} accounts · {info['events']:,} usage events · "
-             f"{info['bytes'] / 2**20:,.0f} MB of input\n",
+             f"{info['bytes'] / 2**20:,.0f} MB of input{name}\n",
              "| stage | report (s) | floor (s) |", "|---|---|---|",
              f"| {STARTUP} | {fmt(report.get(STARTUP))} | {fmt(floor.get(STARTUP))} |",
              f"| load and validate (once) | {fmt(report.get('load and validate'))} | "
@@ -277,18 +326,51 @@ def table_for(accounts: int, info: dict, report: dict, floor: dict, notebooks: l
               f"| PDF | {fmt(report.get('pdf'))} | {fmt(floor.get('PDF engine start'))} "
               "(engine start) |",
               f"| kernel start | – | {fmt(floor.get('kernel start'))} |",
-              f"| **wall** | **{report['wall']:.2f}** | **{floor_total:.2f}** |",
+              f"| **wall** | **{report['wall']:.2f}** | **{fmt(floor_total or None)}** |",
               f"| peak memory (MB, process tree) | {report['peak_mb']:,.0f} | "
-              f"{floor['peak_mb']:,.0f} |",
-              f"| CPU (s, process tree) | {report['cpu_s']:.1f} | {floor['cpu_s']:.1f} |",
-              f"\nReport / floor = **{report['wall'] / floor_total:.2f}**. Notebooks run "
-              "in parallel, so their seconds add up to more than the wall time.\n"]
+              f"{fmt_mb(floor.get('peak_mb'))} |",
+              f"| CPU (s, process tree) | {report['cpu_s']:.1f} | "
+              f"{fmt(floor.get('cpu_s'))} |"]
+    if floor_total:
+        lines.append(f"\nReport / floor = **{report['wall'] / floor_total:.2f}**. Notebooks "
+                     "run in parallel, so their seconds add up to more than the wall time.\n")
+    else:
+        lines.append("\nNo floor measured at this size (`BENCH_FLOOR=1` to measure it).\n")
+    if sql is not None:
+        from bench.sql_anchor import shared_stages
+
+        lines += ["| shared stage | report (s) | SQL script (s) | report / SQL |",
+                  "|---|---|---|---|"]
+        for stage, mine, theirs in shared_stages(report, sql):
+            ratio = f"{mine / theirs:.1f}" if theirs > 0 else "–"
+            lines.append(f"| {stage} | {mine:.2f} | {theirs:.2f} | {ratio} |")
+        lines.append("\nSQL script: bench/headline.sql (load = reading the raw files and "
+                     "aggregating the usage events; 01-revenue = MRR movements, trailing "
+                     "window, logo churn, churn by industry).\n")
     return lines
+
+
+def fmt_mb(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def scaling_table(walls: list[tuple[str, int, int, float, float, float]]) -> list[str]:
+    """Cost per unit of size: wall seconds per 1,000 accounts and per million events, and
+    the same for CPU seconds of the process tree (steadier on a shared machine)."""
+    lines = ["| client | accounts | events | report (s) | s per 1,000 accounts | "
+             "s per million events | CPU s per 1,000 accounts | CPU s per million events | "
+             "peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+    for client, accounts, events, wall, cpu, peak in walls:
+        lines.append(f"| {client} | {accounts:,} | {events:,} | {wall:.1f} | "
+                     f"{wall / accounts * 1000:.3f} | {wall / events * 1e6:.2f} | "
+                     f"{cpu / accounts * 1000:.3f} | {cpu / events * 1e6:.2f} | {peak:,.0f} |")
+    return [*lines, ""]
 
 
 def main() -> None:
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000").split(",") if s]
     events_mean = float(os.environ.get("BENCH_EVENTS", "6"))
+    from bench.sql_anchor import run_for_client
     from playbook.config import load_params
 
     os.environ.update({"PLAYBOOK_ROOT": str(BENCH_ROOT)})
@@ -301,23 +383,23 @@ def main() -> None:
              f"Python {sys.version.split()[0]}\n"]
     walls = []
     for accounts in sizes:
-        info = ensure_client(accounts, events_mean)
-        client = client_name(accounts)
-        notebooks = load_params(client).report.notebooks
-        print(f"Report for {client} ...", file=sys.stderr, flush=True)
-        report = time_report(client)
-        print(f"Floor for {client} ...", file=sys.stderr, flush=True)
-        floor = time_floor(client)
-        lines += table_for(accounts, info, report, floor, notebooks)
-        walls.append((accounts, info["events"], report["wall"], report["peak_mb"]))
-        print("\n".join(lines), file=sys.stderr, flush=True)
-    if len(walls) > 1:
-        lines.append("| accounts | events | report (s) | s per 1,000 accounts | peak MB |")
-        lines.append("|---|---|---|---|---|")
-        for accounts, events, wall, peak in walls:
-            lines.append(f"| {accounts:,} | {events:,} | {wall:.1f} | "
-                         f"{wall / accounts * 1000:.2f} | {peak:,.0f} |")
-        lines.append("")
+        for fmt_ in formats_for(accounts):
+            info = ensure_client(accounts, events_mean, fmt_)
+            client = client_name(accounts, fmt_)
+            notebooks = load_params(client).report.notebooks
+            print(f"Report for {client} ...", file=sys.stderr, flush=True)
+            report = time_report(client)
+            floor = None
+            if os.environ.get("BENCH_FLOOR", "1" if accounts < CSV_FROM else "0") == "1":
+                print(f"Floor for {client} ...", file=sys.stderr, flush=True)
+                floor = time_floor(client)
+            print(f"SQL script for {client} ...", file=sys.stderr, flush=True)
+            _, sql = run_for_client(client, BENCH_ROOT)
+            lines += table_for(accounts, info, report, floor, notebooks, sql, client)
+            walls.append((client, accounts, info["events"], report["wall"], report["cpu_s"],
+                          report["peak_mb"]))
+            print("\n".join(lines), file=sys.stderr, flush=True)
+    lines += scaling_table(walls)
     text = "\n".join(lines)
     results = ROOT / "bench" / "results.md"
     if not results.exists():

@@ -22,7 +22,7 @@ import pandas as pd
 
 from playbook.analyses.drivers.model import fit_renewal_model
 from playbook.analyses.drivers.quality import auc
-from playbook.analyses.health import HEALTH_MEASURES, health_scores
+from playbook.analyses.health import HEALTH_MEASURES, health_scores_on
 from playbook.analyses.scoring import weighted_total
 from playbook.errors import DriverModelError
 
@@ -70,13 +70,16 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
     when = pd.to_datetime(decisions["decision_date"])
     cut = when - pd.Timedelta(days=cutoff_days)
     month_end = (cut.dt.to_period("M") - 1).dt.to_timestamp(how="end").dt.normalize()
+    groups = list(decisions.groupby(month_end))
+    # every scoring day at once: the tables are parsed once, not once a day
+    scored_on = health_scores_on(
+        tables["accounts"], [day for day, _ in groups], weights=weights, bands=bands,
+        usage=tables.get("usage"), surveys=tables.get("surveys"),
+        tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
+        **measure_options)
     parts = []
-    for day, group in decisions.groupby(month_end):
-        scored = health_scores(
-            tables["accounts"], as_of=day, weights=weights, bands=bands,
-            usage=tables.get("usage"), surveys=tables.get("surveys"),
-            tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
-            **measure_options)
+    for day, group in groups:
+        scored = scored_on[day]
         got = scored.reindex(group["account_id"])[["health_score", "health_band",
                                                    *measure_cols]]
         got.index = group.index

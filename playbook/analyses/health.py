@@ -8,7 +8,7 @@ Pure functions on the canonical frames of :mod:`playbook.contract`; the conventi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.history import ActiveAccounts, HighTickets, LatestValues, UsageHistory
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
 from playbook.analyses.relationships import flag_summary as flag_summary
@@ -90,25 +91,38 @@ def measure_scores(
     """
     as_of = as_timestamp(as_of)
     acc = active_accounts(accounts, as_of)
-    out = pd.DataFrame(index=acc.index)
-    out["usage"] = _usage_measure(usage, as_of, usage_trend_weight, usage_fall_to_zero)
+    snap = usage_snapshot(usage, as_of, trend_months=3)
     nps = latest_on_or_before(surveys, ["nps"], as_of)["nps"]
+    csm = latest_on_or_before(csm_inputs, ["executive_relationship", "champion_quality"], as_of)
+    high = None if tickets is None else _high_tickets(tickets, as_of, ticket_window_days)
+    return _measures(acc, snap, nps, csm, high, usage_trend_weight=usage_trend_weight,
+                     usage_fall_to_zero=usage_fall_to_zero, tickets_to_zero=tickets_to_zero)
+
+
+def _measures(acc: pd.DataFrame, snap: pd.DataFrame, nps: pd.Series, csm: pd.DataFrame,
+              high: pd.Series | None, *, usage_trend_weight: float,
+              usage_fall_to_zero: float, tickets_to_zero: int) -> pd.DataFrame:
+    """:func:`measure_scores` from what it reads on the day: the active accounts, the usage
+    snapshot, the latest NPS and CSM ratings, high-priority tickets per account (None
+    without a tickets table)."""
+    out = pd.DataFrame(index=acc.index)
+    out["usage"] = _usage_measure(snap, usage_trend_weight, usage_fall_to_zero)
     out["nps"] = (nps.reindex(out.index).clip(0, 10) * 10.0).astype(float)
     products = number_column(acc, "products")
     top = products.max()
     out["products"] = (100.0 * products / top).clip(0, 100) if top and top > 0 else np.nan
-    out["tickets"] = _ticket_measure(tickets, out.index, as_of, ticket_window_days,
-                                     tickets_to_zero)
-    csm = latest_on_or_before(csm_inputs, ["executive_relationship", "champion_quality"], as_of)
+    if high is None:
+        out["tickets"] = pd.Series(np.nan, index=out.index, dtype=float)
+    else:
+        n = high.reindex(out.index).fillna(0).astype(float)
+        out["tickets"] = 100.0 * (1.0 - n / tickets_to_zero).clip(lower=0.0)
     for c in ("executive_relationship", "champion_quality"):
         out[c] = scale_1_5(csm[c].reindex(out.index))
     return out.astype(float)
 
 
-def _usage_measure(
-    usage: pd.DataFrame | None, as_of: pd.Timestamp, trend_weight: float, fall_to_zero: float
-) -> pd.Series:
-    snap = usage_snapshot(usage, as_of, trend_months=3)
+def _usage_measure(snap: pd.DataFrame, trend_weight: float, fall_to_zero: float) -> pd.Series:
+    """The usage measure from a :func:`usage_snapshot`."""
     level = 100.0 * snap["depth"]
     change = snap["active_change"].where(snap["active_users"].notna(), snap["actions_change"])
     fall = (-change).clip(lower=0.0)
@@ -117,23 +131,41 @@ def _usage_measure(
     return blended.where(trend.notna(), level).where(level.notna(), trend)
 
 
-def _ticket_measure(
-    tickets: pd.DataFrame | None,
-    ids: pd.Index,
-    as_of: pd.Timestamp,
-    window_days: int,
-    to_zero: int,
-) -> pd.Series:
-    if tickets is None:
-        return pd.Series(np.nan, index=ids, dtype=float)
+def _high_tickets(tickets: pd.DataFrame, as_of: pd.Timestamp, window_days: int) -> pd.Series:
+    """High-priority tickets per account opened in the ``window_days`` days up to
+    ``as_of`` (accounts without any are absent)."""
     tickets = tickets.reset_index(drop=True)
     opened = date_column(tickets, "opened_at")
     recent = (opened <= as_of) & (opened > as_of - pd.Timedelta(days=window_days))
     priority = tickets.get("priority", pd.Series("", index=tickets.index)).astype("string")
     high = recent & priority.str.lower().isin(HIGH_PRIORITIES).fillna(False)
-    n = tickets.loc[high.to_numpy(dtype=bool)].groupby("account_id").size()
-    n = n.reindex(ids).fillna(0).astype(float)
-    return 100.0 * (1.0 - n / to_zero).clip(lower=0.0)
+    return tickets.loc[high.to_numpy(dtype=bool)].groupby("account_id").size()
+
+
+class HealthInputs:
+    """The tables of the health measures parsed once, to score accounts on many dates
+    (:func:`health_scores_on`): each date then costs array look-ups, not a new parse of
+    the usage, survey, ticket and CSM tables (:mod:`playbook.analyses.history`)."""
+
+    def __init__(self, usage: pd.DataFrame | None, surveys: pd.DataFrame | None,
+                 tickets: pd.DataFrame | None, csm_inputs: pd.DataFrame | None) -> None:
+        self.usage = UsageHistory(usage)
+        self.nps = LatestValues(surveys, ["nps"])
+        self.csm = LatestValues(csm_inputs, ["executive_relationship", "champion_quality"])
+        self.tickets = HighTickets(tickets, HIGH_PRIORITIES)
+
+    def measures(self, acc: pd.DataFrame, as_of: pd.Timestamp, *,
+                 usage_trend_weight: float, usage_fall_to_zero: float,
+                 ticket_window_days: int, tickets_to_zero: int) -> pd.DataFrame:
+        """:func:`measure_scores` on ``as_of`` (same frame) of the accounts active then
+        (``acc``, :func:`active_accounts`)."""
+        high = (None if self.tickets.empty else
+                self.tickets.counts(as_of, acc.index, ticket_window_days))
+        return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
+                         self.nps.at(as_of)["nps"], self.csm.at(as_of), high,
+                         usage_trend_weight=usage_trend_weight,
+                         usage_fall_to_zero=usage_fall_to_zero,
+                         tickets_to_zero=tickets_to_zero)
 
 
 # --------------------------------------------------------------------------- bands
@@ -175,14 +207,29 @@ def health_bands(
             fix="Add health.bands.default: {red: 50, yellow: 75, green: 100}.",
         )
     if not per_segment:
-        return scores.map(lambda s: band_of(s, bands)).rename("health_band")
+        if scores.empty:  # (the dtype of an empty result is that of Series.map)
+            return scores.map(lambda s: band_of(s, bands)).rename("health_band")
+        return pd.Series(list(_bands_of(scores.to_numpy(dtype=float), bands)),
+                         index=scores.index, name="health_band")
     seg = (segments if segments is not None else pd.Series(index=scores.index, dtype=object))
     seg = seg.reindex(scores.index)
-    result = [
-        band_of(s, bands[g] if (isinstance(g, str) and g in bands) else bands["default"])
-        for s, g in zip(scores, seg, strict=True)
-    ]
+    key = np.array([g if (isinstance(g, str) and g in bands) else "default" for g in seg],
+                   dtype=object)
+    values = scores.to_numpy(dtype=float)
+    result = np.full(len(scores), None, dtype=object)
+    for g in set(key):
+        rows = key == g
+        result[rows] = _bands_of(values[rows], bands[g])
     return pd.Series(result, index=scores.index, name="health_band", dtype=object)
+
+
+def _bands_of(scores: np.ndarray, bounds: Mapping[str, float]) -> np.ndarray:
+    """:func:`band_of` of each score, as an object array (None for NaN)."""
+    ordered = sorted(bounds.items(), key=lambda kv: kv[1])
+    names = np.array([name for name, _ in ordered] + [None], dtype=object)
+    uppers = np.array([upper for _, upper in ordered], dtype=float)
+    pos = np.minimum(np.searchsorted(uppers, scores, side="left"), len(uppers) - 1)
+    return names[np.where(np.isnan(scores), len(uppers), pos)]
 
 
 # --------------------------------------------------------------------------- the scorecard
@@ -235,8 +282,42 @@ def health_scores(
     as_of = as_timestamp(as_of)
     scores = measure_scores(accounts, as_of=as_of, usage=usage, surveys=surveys,
                             tickets=tickets, csm_inputs=csm_inputs, **measure_options)
+    return _scorecard(active_accounts(accounts, as_of), scores, weights, bands)
+
+
+def health_scores_on(
+    accounts: pd.DataFrame,
+    dates: Sequence[DateLike],
+    *,
+    weights: Mapping[str, float],
+    bands: Bands,
+    usage: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    tickets: pd.DataFrame | None = None,
+    csm_inputs: pd.DataFrame | None = None,
+    **measure_options: float,
+) -> dict[pd.Timestamp, pd.DataFrame]:
+    """:func:`health_scores` on each of ``dates`` (same frames), the tables parsed once.
+
+    Returns a dict: date (Timestamp) -> the :func:`health_scores` frame of that date.
+    """
+    check_keys(weights, HEALTH_MEASURES, "health weight(s)")
+    inputs = HealthInputs(usage, surveys, tickets, csm_inputs)
+    active = ActiveAccounts(accounts)
+    out = {}
+    for day in dates:
+        as_of = as_timestamp(day)
+        acc = active.on(as_of)
+        scores = inputs.measures(acc, as_of, **measure_options)
+        out[as_of] = _scorecard(acc, scores, weights, bands)
+    return out
+
+
+def _scorecard(acc: pd.DataFrame, scores: pd.DataFrame, weights: Mapping[str, float],
+               bands: Bands) -> pd.DataFrame:
+    """:func:`health_scores` from the measures of the day of the accounts active then
+    (``acc``)."""
     contrib, total, used = weighted_total(scores, weights)
-    acc = active_accounts(accounts, as_of)
     out = pd.DataFrame(index=scores.index)
     out["segment"] = acc.get("segment", pd.NA)
     for m in HEALTH_MEASURES:

@@ -7,7 +7,8 @@ segments``); each lives in its module:
 * :mod:`.value`: :func:`value_scores`, :func:`value_tiers`, :func:`tier_stability`,
   :func:`tier_concentration` (the value pyramid; also used for lifecycle stages),
   :func:`value_history_gaps`;
-* :mod:`.lifecycle`: :func:`lifecycle_stage`, :func:`month_ends`, :func:`stage_history`,
+* :mod:`.lifecycle`: :func:`lifecycle_stage` (:func:`lifecycle_stages_on` for many dates),
+  :func:`month_ends`, :func:`stage_history`,
   :func:`time_in_stage`, :func:`stage_summary`, :func:`onboarding_step_order`,
   :func:`onboarding_funnel`, :func:`stuck_onboarding`.
 
@@ -18,6 +19,7 @@ before ``as_of``", usage depth) are in :mod:`playbook.analyses.account_state`.
 from playbook.analyses.segments.lifecycle import (
     LIFECYCLE_STAGES,
     lifecycle_stage,
+    lifecycle_stages_on,
     month_ends,
     onboarding_funnel,
     onboarding_step_order,
@@ -37,7 +39,8 @@ from playbook.analyses.segments.value import (
 
 __all__ = [
     "LIFECYCLE_STAGES", "VALUE_COMPONENTS",
-    "lifecycle_stage", "month_ends", "onboarding_funnel", "onboarding_step_order",
+    "lifecycle_stage", "lifecycle_stages_on", "month_ends", "onboarding_funnel",
+    "onboarding_step_order",
     "stage_history", "stage_summary", "stuck_onboarding", "tier_concentration",
     "tier_stability", "time_in_stage", "value_history_gaps", "value_scores", "value_tiers",
 ]

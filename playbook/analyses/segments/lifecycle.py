@@ -22,6 +22,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.history import ActiveAccounts, MrrGrowth, StepsDone, UsageHistory
 
 LIFECYCLE_STAGES = (
     "Onboarding",
@@ -76,8 +77,60 @@ def lifecycle_stage(
     acc = active_accounts(accounts, as_of)
     onboarded = _onboarded(acc, as_of, onboarding, n_steps, onboarding_days, steps)
     depth = usage_snapshot(usage, as_of)["depth"].reindex(acc.index)
-    products = number_column(acc, "products")
     growth = mrr_growth(mrr, as_of, months=12).reindex(acc.index)
+    return _stage(acc, onboarded, depth, growth, active_depth=active_depth,
+                  expanding_growth=expanding_growth,
+                  transformational_depth=transformational_depth,
+                  transformational_products=transformational_products)
+
+
+def lifecycle_stages_on(
+    accounts: pd.DataFrame,
+    dates: Sequence[DateLike],
+    *,
+    onboarding: pd.DataFrame | None = None,
+    usage: pd.DataFrame | None = None,
+    mrr: pd.DataFrame | None = None,
+    n_steps: int = 6,
+    onboarding_days: int | None,
+    active_depth: float,
+    expanding_growth: float,
+    transformational_depth: float,
+    transformational_products: int,
+    steps: Sequence[str] | None = None,
+) -> dict[pd.Timestamp, pd.Series]:
+    """:func:`lifecycle_stage` on each of ``dates`` (same Series), the usage, billing and
+    onboarding tables parsed once (:mod:`playbook.analyses.history`).
+
+    Returns a dict: date (Timestamp) -> the :func:`lifecycle_stage` Series of that date.
+    """
+    usage_history, growth_history = UsageHistory(usage), MrrGrowth(mrr)
+    active = ActiveAccounts(accounts)
+    done = StepsDone(onboarding, steps) if onboarding is not None else None
+    need = len(set(steps)) if steps else n_steps
+    out = {}
+    for day in dates:
+        as_of = as_timestamp(day)
+        acc = active.on(as_of)
+        if done is None:
+            onboarded = _onboarded(acc, as_of, None, n_steps, onboarding_days, steps)
+        else:
+            onboarded = done.at(as_of, acc.index) >= need
+        depth = usage_history.snapshot(as_of)["depth"].reindex(acc.index)
+        growth = growth_history.at(as_of, months=12).reindex(acc.index)
+        out[as_of] = _stage(acc, onboarded, depth, growth, active_depth=active_depth,
+                            expanding_growth=expanding_growth,
+                            transformational_depth=transformational_depth,
+                            transformational_products=transformational_products)
+    return out
+
+
+def _stage(acc: pd.DataFrame, onboarded: pd.Series, depth: pd.Series, growth: pd.Series, *,
+           active_depth: float, expanding_growth: float, transformational_depth: float,
+           transformational_products: int) -> pd.Series:
+    """The stage rules of :func:`lifecycle_stage` on the day's measures (aligned with
+    ``acc``, the active accounts)."""
+    products = number_column(acc, "products")
     stage = pd.Series("Adopting", index=acc.index, dtype=object)
     stage[(depth >= active_depth).to_numpy()] = "Actively using"
     stage[(growth >= expanding_growth).to_numpy()] = "Expanding"
@@ -141,8 +194,8 @@ def stage_history(accounts: pd.DataFrame, *, dates: Sequence[DateLike], **rules:
     thresholds). Returns a DataFrame indexed by ``account_id`` with one column per date (in
     the order given) holding the stage name, NaN where the account was not active then.
     """
-    cols = {as_timestamp(day): lifecycle_stage(accounts, as_of=day, **rules).astype(object)
-            for day in dates}
+    stages = lifecycle_stages_on(accounts, dates, **rules)
+    cols = {day: stage.astype(object) for day, stage in stages.items()}
     out = pd.DataFrame(cols)
     out.index.name = "account_id"
     return out
