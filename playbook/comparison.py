@@ -148,7 +148,7 @@ def kpi_checks(results: Mapping[str, Any] | ReportResults,
     if not previous:
         return []
     before = ReportResults.from_json(previous)
-    cases = ((before.model_extra or {}).get("executive") or {}).get("business_cases") or []
+    cases = (before.executive or {}).get("business_cases") or []
     facts = facts_from_results(results)
     out = []
     for case in cases:

@@ -427,5 +427,7 @@ def executive_record(results: Mapping[str, Any] | ReportResults, order: Sequence
         "business_cases": [vars(b) for b in cases],
         "benchmarks": peers,
         "kpi_checks": [vars(k) for k in kpi_checks(report, previous)],
+        "kpi_checks_since": (ReportResults.from_json(previous).meta.period_label or None
+                             if previous else None),
         "levers": dict(LEVERS),
     }

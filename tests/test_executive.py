@@ -15,6 +15,7 @@ import pytest
 from playbook import textfmt as tf
 from playbook.analyses.walk import Capture
 from playbook.comparison import kpi_checks
+from playbook.config import load_params
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.facts import facts_from_results
 from playbook.findings.executive import executive_notebooks, so_what_html
@@ -96,6 +97,15 @@ def test_business_cases_price_the_touch_models_hours():
     assert expansion["cost"] is None                 # no effort entry in these settings
 
 
+def test_the_settings_price_a_touch_with_its_preparation_and_travel():
+    s = ExecutiveSettings.of(load_params("demo"))
+    # defaults.yaml: a QBR is 2 h of contact + 4 h of preparation; an onsite 6 + 4 + 6 travel
+    assert s.touch_hours["qbr"] == 6.0 and s.touch_hours["onsite"] == 16.0
+    assert s.capture == Capture(0.25, 0.5, 0.75)
+    assert s.effort["executive-sponsor-programme"] == ("qbr", 2.0)
+    assert s.benchmarks is not None and s.benchmarks.year == 2023
+
+
 def test_prize_is_the_sum_of_the_walks_levers():
     rec = record()
     levers = [b for b in rec["walk"] if b["kind"] == "lever"]
@@ -122,6 +132,13 @@ def test_every_number_of_the_so_what_equals_the_record():
     assert len(sw["messages"]) == 3
     for m in sw["messages"]:
         assert m["value"] == pytest.approx(at(rec, m["figure_key"]))
+        if m["figure_key"].startswith("walk."):
+            lever = next(b for b in rec["walk"] if b["key"] == m["figure_key"].split(".")[1])
+            assert f"{tf.money(lever['mid'])} a year" in m["text"]
+            b = lever["basis"]
+            if "others_rate" in b:                    # its rate first, the others' second
+                assert (f"{tf.pct(b['churn_rate'], 0)} against "
+                        f"{tf.pct(b['others_rate'], 0)}") in m["text"]
         allowed = expected_figures(rec, m["figure_key"])
         for token in NUMBER.findall(m["text"]):
             assert token.rstrip(".,") in allowed, (token, m["text"])

@@ -186,34 +186,38 @@ def decisions_html(record: Mapping[str, Any]) -> str:
 
 
 def business_cases_html(cases: Sequence[Mapping[str, Any]], currency: str) -> str:
-    """One compact table: per recommendation its people and cost a year, the benefit a year
-    (mid, with the walk's range), the payback and the KPI now and its target."""
+    """One compact table: per recommendation its cost a year (and people), the benefit a
+    year (mid, then the walk's range), the payback and the KPI now and its target. Each
+    money column in one unit (:func:`playbook.textfmt.money_column`)."""
     if not cases:
         return ""
-    head = ("<tr><th>#</th><th>Action</th><th>People (FTE)</th><th>Cost a year</th>"
-            "<th>Benefit a year</th><th>Payback</th><th>KPI: now → next period</th></tr>")
+    head = ("<tr><th>#</th><th>Action</th><th>Cost a year</th><th>FTE</th>"
+            "<th>Benefit a year</th><th>Benefit range</th><th>Payback</th>"
+            "<th>KPI: now \u2192 target next period</th></tr>")
+    cost = tf.money_column([b["cost"] for b in cases], currency, missing=ABSENT)
+    benefit = tf.money_column([b["benefit_mid"] or None for b in cases], currency,
+                              missing=ABSENT)
     rows = []
-    for b in cases:
-        benefit = ABSENT if not b["benefit_mid"] else (
-            f"{_money(b['benefit_mid'], currency)} "
-            f"({_range(b['benefit_low'], b['benefit_high'], currency)})")
+    for i, b in enumerate(cases):
+        span = ABSENT if not b["benefit_mid"] else _range(b["benefit_low"], b["benefit_high"],
+                                                          currency)
+        at_least = "\u2265" if b["kpi_higher_is_better"] else "\u2264"
         kpi = ABSENT if b["kpi_current"] is None else (
-            f"{b['kpi_label']}: {kpi_text(b['kpi_current'], b['kpi_kind'], currency)} → "
-            f"{'≥' if b['kpi_higher_is_better'] else '≤'} "
-            f"{kpi_text(b['kpi_target'], b['kpi_kind'], currency)}")
+            f"{kpi_text(b['kpi_current'], b['kpi_kind'], currency)} \u2192 {at_least} "
+            f"{kpi_text(b['kpi_target'], b['kpi_kind'], currency)} {b['kpi_label']}")
         rows.append(
             f'<tr><td class="num">{b["number"]}</td><td>{html.escape(b["short"])}</td>'
+            f'<td class="num">{html.escape(cost[i])}</td>'
             f'<td class="num">{tf.number(b["fte"], 1, missing=ABSENT)}</td>'
-            f'<td class="num">{html.escape(_money(b["cost"], currency))}</td>'
-            f'<td class="num">{html.escape(benefit)}</td>'
+            f'<td class="num">{html.escape(benefit[i])}</td>'
+            f"<td>{html.escape(span)}</td>"
             f'<td>{html.escape(payback_text(b["payback_months"]))}</td>'
             f"<td>{html.escape(kpi)}</td></tr>")
-    note = ("People: the touches each action adds (executive.effort) priced in hours by the "
-            "touch model, over a CSM's hours a year; cost: people x loaded cost of a CSM. "
-            "Benefit: the action's lever of the opportunity walk. Payback: cost / monthly "
-            "benefit. A dash: not costed (a process change) or no lever sized. The next "
-            "period's report checks each KPI against its target.")
-    return (f'<table class="data business-cases"><thead>{head}</thead>'
+    note = ("Cost: the touches each action adds (executive.effort) in the touch model's hours, "
+            "over a CSM's hours a year (FTE), x a CSM's loaded cost. Benefit: the action's "
+            "lever of the opportunity walk. Payback: cost / monthly benefit. A dash: not "
+            "costed (a process change) or no lever sized. The next report checks each KPI.")
+    return (f'<table class="data business-cases" data-long="1"><thead>{head}</thead>'
             f'<tbody>{"".join(rows)}</tbody></table>'
             f'<p class="exhibit-notes">{html.escape(note)}</p>')
 
@@ -295,30 +299,30 @@ def back_cells(record: Mapping[str, Any]) -> list[nbformat.NotebookNode]:
     return cells
 
 
-def kpi_checks_html(checks: Sequence[Mapping[str, Any]], currency: str) -> str:
-    """Last period's KPI targets against this period's figures, one line each."""
+def kpi_checks_html(checks: Sequence[Mapping[str, Any]], since: str, currency: str) -> str:
+    """The KPI targets the previous report (``since``) set, against this period's figures,
+    one short line each."""
     if not checks:
         return ""
-    arrows = {"met": ("better", "\u2714"), "not met": ("worse", "\u2718"),
-              "not measured": ("unchanged", "\u2013")}
+    marks = {"met": ("better", "\u2714"), "not met": ("worse", "\u2718"),
+             "not measured": ("unchanged", "\u2013")}
     rows = []
     for c in checks:
-        cls, mark = arrows[c["verdict"]]
-        fmt = lambda v, k=c["kind"]: kpi_text(v, k, currency)  # noqa: E731
-        rows.append(
-            f'<li class="{cls}"><span class="arrow">{mark}</span> '
-            f"{html.escape(c['label'][0].upper() + c['label'][1:])}: "
-            f"{html.escape(fmt(c['now']))} against a target of {html.escape(fmt(c['target']))}"
-            f" (was {html.escape(fmt(c['before']))}; recommendation {c['number']}, "
-            f"{html.escape(c['short'])}): {c['verdict']}</li>")
-    return f'<div class="comparison kpi-checks"><ul>{"".join(rows)}</ul></div>'
+        cls, mark = marks[c["verdict"]]
+        label = c["label"][0].upper() + c["label"][1:]
+        now, target = (kpi_text(c[k], c["kind"], currency) for k in ("now", "target"))
+        rows.append(f'<li class="{cls}"><span class="arrow">{mark}</span> '
+                    f"{html.escape(label)} {html.escape(now)}, target "
+                    f"{html.escape(target)}: {c['verdict']}</li>")
+    return (f'<div class="comparison kpi-checks"><p class="comparison-title">Targets set in '
+            f'{html.escape(since)}</p><ul>{"".join(rows)}</ul></div>')
 
 
 def executive_notebooks(summary: nbformat.NotebookNode, record: Mapping[str, Any],
                         results: Mapping[str, Any] | ReportResults
                         ) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
-    """The front notebook (the "so what" page, then the executive summary with the
-    business cases before its roadmap, the peer benchmarks and last period's KPI checks
+    """The front notebook (the "so what" page closed by last period's KPI checks, then the
+    executive summary with the business cases before its roadmap and the peer benchmarks
     after it) and the back notebook (the walk's assumptions, closing the appendix)."""
     facts = facts_from_results(results)
     currency, n = facts.currency, None if facts.accounts is None else int(facts.accounts)
@@ -326,13 +330,14 @@ def executive_notebooks(summary: nbformat.NotebookNode, record: Mapping[str, Any
     roadmap = next((i for i, c in enumerate(cells)
                     if c.cell_type == "markdown" and c.source.startswith("## Roadmap")),
                    len(cells))
-    checks = ([_markdown("### Last period's targets"),
-               _html(kpi_checks_html(record.get("kpi_checks") or [], currency))]
+    checks = ([_html(kpi_checks_html(record["kpi_checks"],
+                                     record.get("kpi_checks_since") or "the last report",
+                                     currency))]
               if record.get("kpi_checks") else [])
     front = nbformat.v4.new_notebook()
-    front.cells = (front_cells(record, currency, n) + cells[:roadmap]
+    front.cells = (front_cells(record, currency, n) + checks + cells[:roadmap]
                    + business_case_cells(record, currency) + cells[roadmap:]
-                   + benchmark_cells(record) + checks)
+                   + benchmark_cells(record))
     back = nbformat.v4.new_notebook()
     back.cells = back_cells(record)
     return front, back
