@@ -43,6 +43,7 @@ from playbook.analyses.walk import (
 )
 from playbook.comparison import kpi_checks
 from playbook.config import Params
+from playbook.errors import ParamsError
 from playbook.executive_benchmarks import BenchmarkSet, benchmarks_record, load_benchmarks
 from playbook.facts import Facts, facts_from_results, figure
 from playbook.metrics import HEADLINE_NAMES
@@ -50,6 +51,7 @@ from playbook.recommendations import (
     CSM_GAP_MIN,
     GRR_FLOOR,
     NRR_TARGET,
+    RULES,
     Limits,
     Recommendation,
     exhibit_index,
@@ -83,10 +85,26 @@ class ExecutiveSettings:
 
     @classmethod
     def of(cls, params: Params) -> ExecutiveSettings:
-        """The settings of a run's parameters (loads the benchmark set)."""
+        """The settings of a run's parameters (loads the benchmark set).
+
+        Raises
+        ------
+        ParamsError
+            ``executive.effort`` names a rule the recommendations do not have, or a touch
+            the touch model does not price."""
         e, t = params.executive, params.touch_model
         touches = set(t.hours_per_touch) | set(t.prep_hours_per_touch) \
             | set(t.travel_hours_per_touch)
+        rules = {r.id for r in RULES}
+        for rule, x in e.effort.items():
+            if rule not in rules:
+                raise ParamsError(f"executive.effort names '{rule}', which is not a "
+                                  "recommendation rule.",
+                                  fix=f"Use one of: {', '.join(sorted(rules))}.")
+            if x.touch not in touches:
+                raise ParamsError(f"executive.effort.{rule}.touch is '{x.touch}', which the "
+                                  "touch model does not price (touch_model.hours_per_touch).",
+                                  fix=f"Use one of: {', '.join(sorted(touches))}.")
         hours = {k: t.hours_per_touch.get(k, 0.0) + t.prep_hours_per_touch.get(k, 0.0)
                  + t.travel_hours_per_touch.get(k, 0.0) for k in touches}
         return cls(Capture(e.capture.low_share, e.capture.mid_share, e.capture.high_share),

@@ -16,6 +16,7 @@ from playbook import textfmt as tf
 from playbook.analyses.walk import Capture
 from playbook.comparison import kpi_checks
 from playbook.config import load_params
+from playbook.errors import ParamsError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.facts import facts_from_results
 from playbook.findings.executive import executive_notebooks, so_what_html
@@ -104,6 +105,17 @@ def test_the_settings_price_a_touch_with_its_preparation_and_travel():
     assert s.capture == Capture(0.25, 0.5, 0.75)
     assert s.effort["executive-sponsor-programme"] == ("qbr", 2.0)
     assert s.benchmarks is not None and s.benchmarks.year == 2023
+
+
+def test_an_effort_for_an_unknown_rule_or_touch_is_refused():
+    params = load_params("demo")
+    params.executive.effort["save-the-world"] = params.executive.effort["review-renewals-due"]
+    with pytest.raises(ParamsError, match="save-the-world"):
+        ExecutiveSettings.of(params)
+    params = load_params("demo")
+    params.executive.effort["review-renewals-due"].touch = "carrier_pigeon"
+    with pytest.raises(ParamsError, match="carrier_pigeon"):
+        ExecutiveSettings.of(params)
 
 
 def test_prize_is_the_sum_of_the_walks_levers():
