@@ -6,6 +6,7 @@ KPI targets. Expected values are computed here by hand."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from pathlib import Path
@@ -19,7 +20,7 @@ from playbook.config import load_params
 from playbook.errors import ParamsError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.facts import facts_from_results
-from playbook.findings.executive import executive_notebooks, so_what_html
+from playbook.findings.executive import executive_notebooks, so_what_html, walk_html
 from playbook.recommendations import Limits
 from playbook.summary import summary_notebook
 
@@ -236,3 +237,20 @@ def test_the_front_matter_puts_the_so_what_first_and_the_cases_before_the_roadma
     assert heads[0] == "# So what" and heads.index("# Executive summary") > 0
     assert heads.index("### Business cases") < heads.index("## Roadmap")
     assert "Assumptions of the opportunity walk" in back.cells[0].source
+
+
+def test_the_walk_is_drawn_without_a_start_when_the_nrr_is_withheld():
+    no_nrr = copy.deepcopy(RESULTS)
+    no_nrr["01-revenue"]["findings"]["headline_metrics"]["withheld"] = {
+        "nrr": {"reason": "the base month is contradicted", "fix": "fix it"}}
+    rec = record(no_nrr)
+    assert rec["walk"][0]["kind"] == "lever" and rec["so_what"]["prize"]["mid"] > 0
+    page = walk_html(rec, "USD", 400)
+    assert "<svg" in page and "Today" not in page and "n = 400" in page
+    assert "net revenue retention" in rec["walk_notes"]["withheld_text"]
+    assert "without today's level" in html.unescape(page)
+    none = copy.deepcopy(RESULTS)
+    none["01-revenue"]["findings"]["headline_metrics"]["withheld"] = {
+        "mrr": {"reason": "negative rows", "fix": "fix it"}}
+    empty = walk_html(record(none), "USD", 400)
+    assert "<svg" not in empty and "no lever could be sized" in empty.lower()

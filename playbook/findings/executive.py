@@ -73,7 +73,8 @@ def walk_figure(bars: Sequence[Mapping[str, Any]], currency: str) -> Figure:
         charts.sorted_bars(values, ax, symbol=symbol, highlight=list(values.index))
         for y, label in enumerate(values.sort_values().index):
             b = next(b for b in levers if b["label"] == label)
-            ax.plot([b["low"], b["high"]], [y + 0.36] * 2, color=charts.TEXT, lw=0.8)
+            ax.plot([b["low"], b["high"]], [y + 0.42] * 2, color=charts.TEXT, lw=0.8)
+        ax.set_xlim(right=max(ax.get_xlim()[1], max(b["high"] for b in levers) * 1.05))
     return fig
 
 
