@@ -20,7 +20,12 @@ from playbook.config import load_params
 from playbook.errors import ParamsError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.facts import facts_from_results
-from playbook.findings.executive import executive_notebooks, so_what_html, walk_html
+from playbook.findings.executive import (
+    decisions_html,
+    executive_notebooks,
+    so_what_html,
+    walk_html,
+)
 from playbook.recommendations import Limits
 from playbook.summary import summary_notebook
 
@@ -194,9 +199,13 @@ def test_the_golden_demo_so_what_quotes_its_own_record():
     assert rec["so_what"]["prize"]["mid"] == pytest.approx(sum(b["mid"] for b in levers))
     assert rec["walk"][0]["mid"] == pytest.approx(
         golden["summary"]["facts"]["mrr"] * 12 * golden["summary"]["facts"]["nrr"])
-    page = so_what_html(rec, "USD")
-    for m in rec["so_what"]["messages"]:
-        assert tf.money(m["value"]) in page or tf.pct(m["value"], 0) in page
+    page = so_what_html(rec, "USD") + decisions_html(rec)
+    for m in rec["so_what"]["messages"]:                 # printed word for word
+        assert html.escape(m["text"]) in page
+        assert tf.money(m["value"]) in m["text"] or tf.pct(m["value"], 0) in m["text"]
+    for d in rec["so_what"]["decisions"]:
+        assert html.escape(d["text"]) in page
+    assert f'{tf.money(rec["so_what"]["prize"]["mid"])} a year' in page
 
 
 def test_a_withheld_mrr_puts_no_amount_anywhere():
