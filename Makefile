@@ -32,14 +32,15 @@ $(STAMP): requirements.txt pyproject.toml
 	@# rfc3987-syntax only serves a jsonschema format check nobody here uses, and costs
 	@# ~0.9 s at every nbformat import (see shared stack notes); pip check passes without it.
 	@$(PY) -m pip uninstall --quiet --yes rfc3987-syntax >/dev/null 2>&1 || true
-	@# WeasyPrint (the PDF engine) needs Pango from the system; Debian machines usually have
-	@# it. Install the Debian packages only when the import fails.
-	@$(PY) -c "import weasyprint" >/dev/null 2>&1 || { \
-	  echo "Installing WeasyPrint's system libraries (Debian packages)..."; \
+	@# WeasyPrint (the PDF engine) needs Pango from the system, CairoSVG (the slides' charts)
+	@# Cairo; Debian machines usually have them. Install the Debian packages only when an
+	@# import fails.
+	@$(PY) -c "import weasyprint, cairosvg" >/dev/null 2>&1 || { \
+	  echo "Installing WeasyPrint's and CairoSVG's system libraries (Debian packages)..."; \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libpango-1.0-0 \
-	    libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; \
-	  $(PY) -c "import weasyprint"; }
+	    libpangoft2-1.0-0 libharfbuzz-subset0 libcairo2 fonts-dejavu-core >/dev/null; \
+	  $(PY) -c "import weasyprint, cairosvg"; }
 	@touch $(STAMP)
 
 # The demo data is (re)generated when it is missing or when the generator changed, never
@@ -56,6 +57,14 @@ report: $(STAMP) ## Produce a client's report: make report CLIENT=demo [PERIOD=2
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli report "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
+.PHONY: slides slides-template
+slides: $(STAMP) ## Write report.pptx again for a published report (the report writes it too): make slides CLIENT=demo [PERIOD=2026-Q3]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make slides CLIENT=demo"; exit 2; }
+	@$(PY) -m playbook.cli slides "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
+
+slides-template: $(STAMP) ## Regenerate the deck template templates/slides/house.pptx from playbook/slides_style.py
+	@$(PY) -m playbook.slides_template templates/slides/house.pptx
+
 reports: $(STAMP) $(DEMO_DATA) ## Run every client in params/ (all cores; DASK=tcp://host:8786 for a cluster) and write reports/index.html
 	@for s in ravenstack churnsim; do if [ -f params/$$s.yaml ] && [ ! -d data/$$s ]; then \
 	  $(MAKE) --no-print-directory $$s || true; fi; done
@@ -66,10 +75,14 @@ check: $(STAMP) ## Validate a client's params and data without running analyses:
 	@if [ "$(CLIENT)" = "demo" ]; then $(MAKE) --no-print-directory $(DEMO_DATA); fi
 	@$(PY) -m playbook.cli check "$(CLIENT)" --period "$(PERIOD)" --as-of "$(AS_OF)"
 
-.PHONY: client data-request
+.PHONY: client data-request notes
 client: $(STAMP) ## Scaffold params/<client>.yaml from the files in data/<client>/: make client CLIENT=acme [FORCE=1]
 	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make client CLIENT=acme (files in data/acme/)"; exit 2; }
 	@$(PY) -m playbook.cli client "$(CLIENT)" $(if $(FORCE),--force)
+
+notes: $(STAMP) ## Write params/<client>.notes.yaml from the last run (exhibit ids, generated titles): make notes CLIENT=acme [FORCE=1]
+	@test -n "$(CLIENT)" || { echo "Set CLIENT, e.g. make notes CLIENT=demo (after make report)"; exit 2; }
+	@$(PY) -m playbook.cli notes "$(CLIENT)" $(if $(FORCE),--force)
 
 data-request: $(STAMP) ## Write the data request to send a client (HTML, PDF, blank XLSX): make data-request [CLIENT=acme]
 	@$(PY) -m playbook.cli data-request $(if $(CLIENT),"$(CLIENT)")

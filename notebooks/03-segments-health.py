@@ -131,7 +131,8 @@ if nb.requires("onboarding", enables=onboarding_view):
                                       steps=key_steps or None)
     nb.record("stuck_onboarding", {"accounts": len(stuck), "mrr": stuck["mrr"].sum(),
                                    "days": lc.stuck_onboarding_days})
-    nb.show(story.stuck_table(stuck, lc.stuck_onboarding_days, nb.currency))
+    # every account still onboarding is in the workbook with its next action
+    nb.show(story.stuck_table(stuck, lc.stuck_onboarding_days, nb.currency), detail=True)
 
 # %%
 if nb.requires("onboarding", enables=onboarding_view):
@@ -265,7 +266,8 @@ else:
                                 horizon_months=c.horizon_months, min_churned=c.min_churned,
                                 max_lifetime_months=c.max_lifetime_months)
     nb.record("clv_by_tier", clv_table.reset_index())
-    nb.show(story.clv_table(clv_table, nb.currency, c.horizon_months, c.max_lifetime_months))
+    nb.show(story.clv_table(clv_table, nb.currency, c.horizon_months, c.max_lifetime_months),
+            detail=True)
     nb.say(story.clv_assumptions(gross_margin=c.gross_margin, discount_rate=c.discount_rate,
                                  horizon_months=c.horizon_months,
                                  window=(window.base_month, window.end_month),

@@ -157,7 +157,7 @@ if basis and basis.compoundable:
 if basis and basis.compoundable:
     arithmetic = scenarios.growth_arithmetic(basis.rates, p.thresholds.growth_target)
     nb.record("growth_arithmetic_client", arithmetic)
-    nb.show(story.growth_table(arithmetic, nb.currency, n=basis.accounts))
+    nb.show(story.growth_table(arithmetic, nb.currency, n=basis.accounts), detail=True)
     point = scenarios.churn_point_value(basis.mrr, basis.rates, point=s.churn_point,
                                         discount_rate=s.discount_rate, **basis.model)
     nb.record("churn_point_value", point)

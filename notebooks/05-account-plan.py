@@ -186,5 +186,24 @@ if plan is not None:
         workbook.write_workbook(plan, Path(nb.run_dir) / files[0], Path(nb.run_dir) / files[1],
                                 currency=nb.currency, as_of=nb.as_of, title=p.display_name)
 
+# %% [markdown]
+# # Appendix: accounts to act on first
+#
+# The accounts where acting is worth the most a month: the renewal's expected loss (MRR x the
+# model's probability of not renewing) plus the expansion potential, largest first, each with
+# its owner and next action. The workbook `accounts.xlsx` has every account.
+
+# %%
+if plan is not None:
+    top_plan = plan_rules.top_accounts(plan, plan_rules.TOP_ACCOUNTS, with_loss=ranks)
+    at_play = plan_rules.money_at_play(plan, with_loss=ranks).sum()
+    nb.record("top_accounts", top_plan[["account_id", "owner", "value_tier", "expected_loss",
+                                        "expansion_potential_mrr", "money_at_play",
+                                        "next_action"]])
+    nb.show(story.top_accounts_exhibit(top_plan, at_play, len(plan), nb.currency,
+                                       with_loss=ranks))
+else:
+    nb.say(story.not_enabled("the accounts to act on first", story.PLAN_NEEDS))
+
 # %% tags=["remove_cell"]
 nb.save()

@@ -50,9 +50,10 @@ elif not in_report:
 # ## Renewals due by expected loss
 
 # %%
-if "05-account-plan" in nb.params.report.notebooks:  # the workbook holds every account
-    nb.say(appendix.WORKBOOK_POINTER)
-if "02-renewal-drivers" in nb.params.report.notebooks:
+plan_in_report = "05-account-plan" in nb.params.report.notebooks
+if plan_in_report:  # its own appendix lists the accounts by expected loss plus expansion
+    nb.say(appendix.WORKBOOK_POINTER + " " + appendix.TOP_ACCOUNTS_POINTER)
+if "02-renewal-drivers" in nb.params.report.notebooks and not plan_in_report:
     nb.say("The renewals due after the as-of date with the largest expected loss (MRR x the "
            "renewal model's probability of not renewing): the longer list behind section 3's "
            "open book.")

@@ -493,6 +493,33 @@ def plan_from_context(
 LEVERS = ("loss_saveable", "expansion", "serving_saving")
 
 
+#: How many accounts the report's appendix lists by money at play (the workbook has all).
+TOP_ACCOUNTS = 50
+
+
+def money_at_play(plan: pd.DataFrame, *, with_loss: bool = True) -> pd.Series:
+    """Money at play per account, a month: expected renewal loss (MRR x probability of not
+    renewing, blank when no renewal is scored: counted 0) plus expansion potential (MRR a
+    month, blank when the account is not a candidate: counted 0). Both are monthly MRR, so
+    they add up; it ranks where acting is worth the most, saving or growing.
+    ``with_loss=False`` (a renewal model that ranks no better than chance) counts the
+    expansion potential only: such a model's probabilities order nothing."""
+    loss = plan["expected_loss"].astype(float).fillna(0.0).clip(lower=0.0) * with_loss
+    grow = plan["expansion_potential_mrr"].astype(float).fillna(0.0).clip(lower=0.0)
+    return loss + grow
+
+
+def top_accounts(plan: pd.DataFrame, n: int, *, with_loss: bool = True) -> pd.DataFrame:
+    """The ``n`` accounts of the plan with the most money at play (:func:`money_at_play`),
+    largest first (ties: larger MRR, then account id); accounts with nothing at play are
+    left out. The plan's columns plus ``money_at_play``."""
+    ranked = plan.assign(money_at_play=money_at_play(plan, with_loss=with_loss))
+    ranked = ranked[ranked["money_at_play"] > 0]
+    ranked = ranked.sort_values(["money_at_play", "mrr", "account_id"],
+                                ascending=[False, False, True], kind="stable")
+    return ranked.head(n).reset_index(drop=True)
+
+
 def where_to_act(plan: pd.DataFrame, savings: pd.DataFrame | None, *, by: str,
                  at_risk_below: float, model_ranks: bool, window_months: int,
                  tier_order: Sequence[str] = ()) -> pd.DataFrame:

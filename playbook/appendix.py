@@ -326,6 +326,11 @@ TOP_LOSSES_ROWS = 50
 WORKBOOK_POINTER = (
     "Every active account's renewal probability, expected loss, expansion potential, cost "
     "to serve and next action are in `accounts.xlsx` beside this report.")
+#: ... and where the report lists the accounts to act on first (the renewals with the
+#: largest expected loss are among them, with the largest expansion potentials).
+TOP_ACCOUNTS_POINTER = (
+    "The accounts with the largest expected renewal loss plus expansion potential are listed "
+    "in the appendix \"Accounts to act on first\".")
 
 
 def top_losses_table(top: pd.DataFrame, accounts: pd.DataFrame, currency: str) -> pd.DataFrame:

@@ -7,6 +7,8 @@
     playbook contract-doc [--out docs/data-contract.md]
     playbook client CLIENT [--force] [--out FILE]
     playbook data-request [CLIENT] [--out DIR]
+    playbook notes CLIENT [--force]
+    playbook slides CLIENT [--period ...]
 
 Everything printed goes through :func:`_echo`, which shows terminal control characters
 from client files (colours, titles, hyperlinks, carriage returns) as visible escapes
@@ -141,14 +143,19 @@ def check(client: str, period: str, as_of: str) -> None:
     """Validate CLIENT's params and data without running the analyses."""
     from playbook.config import load_params
     from playbook.loader import load_client
+    from playbook.notes import load_notes
 
     try:
         params = load_params(client, period=period or None, as_of=as_of or None)
+        notes = load_notes(client)  # the consultant's notes, when there are any
         data = load_client(params)
     except (PlaybookError, OSError) as exc:
         _fail(exc)
     _echo(f"{client}: parameters valid; period {params.period_label} "
                f"({params.period_start} to {params.as_of}).")
+    if notes is not None:
+        _echo(f"{notes.source}: valid; status {notes.status}, {len(notes.exhibits)} exhibit "
+              f"note(s), {len(notes.interviews)} interview(s).")
     _echo(data.quality.loads_frame().to_string(index=False))
     from playbook.profile import format_profile, profile_client
 
@@ -210,6 +217,42 @@ def data_request(client: str, out: str, no_pdf: bool) -> None:
         _fail(exc)
     for label, path in files.items():
         _echo(f"  {label:<5} {path}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--force", is_flag=True, help="Replace an existing params/<client>.notes.yaml.")
+def notes(client: str, force: bool) -> None:
+    """Write params/CLIENT.notes.yaml pre-filled from the last run: every exhibit id and its
+    generated title, as comments to uncomment (docs/notes.md)."""
+    from playbook.notes_template import write_notes_template
+
+    try:
+        path = write_notes_template(client, force=force)
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Wrote {path}: uncomment and edit what you change, then run: "
+          f"make report CLIENT={client}")
+
+
+@main.command()
+@click.argument("client")
+@click.option("--period", default="", help="Period of the published report (default: the "
+              "params' period).")
+@click.option("--as-of", "as_of", default="", help="As-of date YYYY-MM-DD.")
+def slides(client: str, period: str, as_of: str) -> None:
+    """Write report.pptx again for CLIENT's published report (no notebook is run)."""
+    from playbook.config import load_params
+    from playbook.locks import client_lock, report_dir
+    from playbook.slides import rebuild_slides
+
+    try:
+        params = load_params(client, period=period or None, as_of=as_of or None)
+        with client_lock(client):
+            path = rebuild_slides(report_dir(client, params.period_label))
+    except (PlaybookError, OSError) as exc:
+        _fail(exc)
+    _echo(f"Slides: {path}")
 
 
 if __name__ == "__main__":

@@ -68,6 +68,7 @@ class ReportParams(ParamsModel):
     detail: Literal["standard", "full"]
     confidential: bool
     notebooks: list[str]
+    slides: bool  # also write report.pptx, the editable deck (playbook.slides)
 
 
 class Thresholds(ParamsModel):

@@ -365,11 +365,13 @@ def messages(f: Facts, walk: Walk, peers: Mapping[str, Any]) -> list[Message]:
 
 def prize(walk: Walk) -> dict[str, Any]:
     """The size of the prize: the walk's levers summed (money a year), or None each when
-    the walk sizes none."""
+    the walk sizes none; ``text`` as the page and the deck print it."""
     names = tf.and_list([lv.label.lower() for lv in walk.levers])
     c = walk.capture
     sized = bool(walk.levers)
     return {
+        "text": (f"{tf.money(walk.total('mid'), walk.currency)} a year" if sized else
+                 "The prize cannot be sized from this run's data"),
         "low": walk.total("low") if sized else None,
         "mid": walk.total("mid") if sized else None,
         "high": walk.total("high") if sized else None,

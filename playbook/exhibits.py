@@ -4,6 +4,13 @@ One helper numbers and titles every exhibit, so numbering survives reordering no
 switching sections off and adding custom notebooks: a notebook numbers its exhibits from 1
 (what an analyst sees in JupyterLab) and the render step renumbers them across the whole
 report by rewriting the ``<span class="exhibit-no">`` markers in document order.
+
+Every exhibit also has a stable id, ``<notebook>.<key>`` (``revenue.retention_bridge``):
+the notebook's name without its order prefix and the name of the findings function that
+built its :class:`ExhibitSpec` (a second exhibit from the same function in the notebook is
+``<key>-2``). Numbers move when an exhibit is added or hidden; the id does not, so the
+consultant's notes (:mod:`playbook.notes`) are keyed by it. It is recorded in results.json
+and on the exhibit's ``<figure data-exhibit-id="...">``.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import html
 import io
 import numbers
 import re
+import sys
 from dataclasses import asdict, dataclass
 
 import matplotlib.pyplot as plt
@@ -24,6 +32,15 @@ from playbook.chart_fit import fit_to_report, nothing_to_show
 from playbook.errors import GeneratedTextError
 
 EXHIBIT_NO = re.compile(r'<span class="exhibit-no">\d+</span>')
+#: An exhibit key or id: letters, digits, ``_``, ``-`` and ``.`` (between notebook and key).
+EXHIBIT_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_ORDER_PREFIX = re.compile(r"^\d+[-_]")
+
+
+def notebook_id(stem: str) -> str:
+    """A notebook's part of an exhibit id: its file name without folders and without the
+    order prefix ("01-revenue" -> "revenue", "custom/90-extra" -> "extra")."""
+    return _ORDER_PREFIX.sub("", stem.replace("\\", "/").rsplit("/", 1)[-1])
 
 
 @dataclass
@@ -36,6 +53,8 @@ class Exhibit:
     notes: str = ""
     headline: bool = False
     n_of: str = ""
+    #: Stable id ``<notebook>.<key>`` (see the module docstring); "" outside a notebook.
+    id: str = ""
 
 
 def figure_svg(fig: Figure) -> str:
@@ -152,23 +171,46 @@ class ExhibitSpec:
     formats: dict[str, str] | None = None
     headline: bool = False  # its title is a headline bullet of the executive summary
     n_of: str = ""
+    #: The exhibit's key within its notebook (its stable id is ``<notebook>.<key>``); by
+    #: default the name of the function that built the spec (``retention_bridge``).
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:  # frame 0: here, 1: __init__, 2: the findings function
+            self.key = sys._getframe(2).f_code.co_name.lstrip("_") or "exhibit"
 
 
 class ExhibitBook:
-    """Numbers and renders the exhibits of one notebook and remembers their titles."""
+    """Numbers and renders the exhibits of one notebook and remembers their titles.
 
-    def __init__(self) -> None:
+    ``prefix`` is the notebook's part of the exhibit ids (:func:`notebook_id`)."""
+
+    def __init__(self, prefix: str = "") -> None:
         self.exhibits: list[Exhibit] = []
+        self.prefix = prefix
+
+    def exhibit_id(self, key: str) -> str:
+        """The stable id of the next exhibit with ``key``: ``<prefix>.<key>``, and
+        ``<key>-2``, ``<key>-3`` ... when the notebook already shows one with that key."""
+        key = key if EXHIBIT_KEY.match(key or "") else "exhibit"
+        base = f"{self.prefix}.{key}" if self.prefix else key
+        taken = {e.id for e in self.exhibits}
+        found, k = base, 1
+        while found in taken:
+            k += 1
+            found = f"{base}-{k}"
+        return found
 
     def html(self, content: Figure | pd.DataFrame | str, *, title: str, subtitle: str,
              source: str, n: int, notes: str = "",
              formats: dict[str, str] | None = None, headline: bool = False,
-             n_of: str = "") -> str:
+             n_of: str = "", key: str = "exhibit") -> str:
         """Return the exhibit's HTML and record it.
 
         ``content``: a matplotlib figure (inlined as SVG), a DataFrame (a plain table) or
         ready HTML. ``n`` (required): what the exhibit rests on, printed in the footer as
         "n = 1,144" followed by ``n_of`` when the unit is not accounts ("n = 11 tables").
+        ``key`` makes its stable id (:meth:`exhibit_id`).
         A title with a raw "nan" or "n/a", or an exhibit without its n, is refused
         (:class:`~playbook.errors.GeneratedTextError`).
         """
@@ -182,7 +224,8 @@ class ExhibitBook:
             raise GeneratedTextError("exhibit", title, "has no n (pass the count it rests "
                                      "on, and n_of when it does not count accounts)")
         number = len(self.exhibits) + 1
-        ex = Exhibit(number, title, subtitle, source, int(n), notes, headline, n_of)
+        ex = Exhibit(number, title, subtitle, source, int(n), notes, headline, n_of,
+                     self.exhibit_id(key))
         self.exhibits.append(ex)
         if isinstance(content, Figure) and nothing_to_show(content):
             plt.close(content)
@@ -206,7 +249,7 @@ class ExhibitBook:
         if notes:
             foot += f". {html.escape(notes)}"
         return (
-            '<figure class="exhibit">'
+            f'<figure class="exhibit" data-exhibit-id="{html.escape(ex.id)}">'
             f'<div class="exhibit-label">Exhibit <span class="exhibit-no">{number}</span></div>'
             f'<h3 class="action-title">{html.escape(title)}</h3>'
             f'<p class="subtitle">{html.escape(subtitle)}</p>'

@@ -162,6 +162,9 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
                 if (folder / XLSX_NAME).is_file() else "")  # the account workbook (#19)
         as_of = results.get("meta", {}).get("as_of") or ""
         when = f'<div class="sub">as of {html.escape(str(as_of))}</div>' if as_of else ""
+        signoff = (results.get("notes") or {}).get("signoff")  # the consultant's (#23)
+        when += (f'<div class="sub signoff">{html.escape(str(signoff))}</div>' if signoff
+                 else '<div class="sub signoff">no sign-off (no notes file)</div>')
         err = (f'<div class="err">last run failed: {html.escape(failed[client])}</div>'
                if client in failed else "")
         if f.contradictions:

@@ -16,7 +16,8 @@ is the same path for any list of notebooks. Each step is a module of its own:
    at once:
 
 ``<out_dir>/``
-    ``report.html``, ``report.pdf``, ``results.json`` (the findings every notebook recorded),
+    ``report.html``, ``report.pdf``, ``report.pptx`` (the editable deck, unless
+    ``report.slides`` is off), ``results.json`` (the findings every notebook recorded),
     ``manifest.json`` (inputs, parameters, package versions, git commit, timings) and
     ``notebooks/<name>.ipynb`` (the executed notebooks) and ``findings/<stem>.json`` (as
     the notebooks wrote them).
@@ -31,6 +32,7 @@ import datetime as dt
 import functools
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -47,6 +49,8 @@ from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
 from playbook.memory import release_memory
+from playbook.notes import ClientNotes, NotesWarning, load_notes
+from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.paths import notebooks_dir
 from playbook.recommendations import Limits
 from playbook.render_combine import combine_notebooks
@@ -72,6 +76,7 @@ from playbook.render_publish import (
     publish,
     report_storage_error,
 )
+from playbook.slides import PPTX_NAME, write_slides
 from playbook.summary import summary_notebook, summary_record
 from playbook.workbook import XLSX_NAME
 
@@ -81,6 +86,9 @@ KERNEL_PRELOAD = ("playbook.session",)
 #: (:mod:`playbook.cache`, read by :func:`playbook.session.start`).
 DATA_CACHE_PARAM = "data_cache"
 
+#: The part name of the cells placed after the notebooks (the walk's assumptions), for the
+#: consultant's notes (:func:`playbook.notes_apply.apply_to_notebook`).
+BACK_MATTER = "executive-back-matter"
 #: ``(results, notebook stems in order) -> (front, records, back)``: the notebook placed before
 #: the notebooks, the records added to results.json (top-level key -> record) and the cells
 #: placed after them (or None).
@@ -113,6 +121,7 @@ def render_report(
         The published files in ``reports/<client>/<period>/``.
     """
     params = load_params(client, period=period, as_of=as_of)
+    notes = load_notes(client)  # the consultant's notes, validated before anything runs
     notebooks = [notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
     # The kernels start now and import what the notebooks use while this process loads and
     # validates the data. A bad export still fails in seconds with the file, column and
@@ -121,12 +130,13 @@ def render_report(
         tick = time.perf_counter()
         held = {"data": load_client(params)}  # (held: dropped once cached, see below)
         loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
-        return _render_loaded(client, params, held, notebooks, workers, loaded, progress)
+        return _render_loaded(client, params, held, notebooks, workers, loaded, progress,
+                              notes)
 
 
 def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
                    notebooks: list[Path], workers: KernelWorkers, timings: dict[str, float],
-                   progress: bool) -> ReportPaths:
+                   progress: bool, notes: ClientNotes | None = None) -> ReportPaths:
     """:func:`render_report` once the data is loaded (``held["data"]``): cache, render."""
 
     def data_cache(folder: Path) -> dict[str, str]:
@@ -164,6 +174,8 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
             run_parameters=data_cache,
             timings=timings,
             workers=workers,
+            notes=notes,
+            slides=params.report.slides,
         )
 
 
@@ -196,6 +208,8 @@ def render_notebooks(
     run_parameters: Callable[[Path], Mapping[str, Any]] | None = None,
     timings: Mapping[str, float] | None = None,
     workers: KernelWorkers | None = None,
+    notes: ClientNotes | None = None,
+    slides: bool = True,
 ) -> ReportPaths:
     """Execute notebooks, combine them into one report and publish HTML, PDF and records.
 
@@ -235,6 +249,12 @@ def render_notebooks(
         Warm kernels to run the notebooks on (started by the caller, who closes them;
         they are stopped here once the notebooks are done). By default this call starts
         :func:`~playbook.render_execute.notebook_workers` kernels of ``kernel_name`` itself.
+    notes : ClientNotes, optional
+        The consultant's notes (:mod:`playbook.notes`), applied to results.json and the
+        combined notebook (:mod:`playbook.notes_apply`).
+    slides : bool
+        Also write ``report.pptx``, the editable deck built from the finished HTML and the
+        results (:func:`playbook.slides.write_slides`), published with the rest.
 
     Returns
     -------
@@ -287,7 +307,7 @@ def render_notebooks(
         return _publish_report(sources, parameters, out_dir, meta, staging, executed,
                                reporter, inputs=inputs, settings=settings,
                                front_matter=front_matter, started_at=started_at,
-                               timings=timings)
+                               timings=timings, notes=notes, slides=slides)
 
 
 def _publish_report(
@@ -295,17 +315,31 @@ def _publish_report(
     staging: Path, executed: list[nbformat.NotebookNode], reporter: Reporter, *,
     inputs: Iterable[Path], settings: Mapping[str, Any] | None,
     front_matter: FrontMatter | None, started_at: dt.datetime, timings: dict[str, float],
+    notes: ClientNotes | None = None,
+    slides: bool = True,
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
     try:
         shutil.rmtree(staging / ".scratch", ignore_errors=True)
         results = merged_findings(staging / "findings", meta)
+        names = [nb.stem for nb in sources]
+        # The consultant's notes: titles shown, hidden exhibits, before the summary reads them.
+        applied = apply_to_results(results, notes, names)
+        for warning in applied.warnings if applied else []:
+            warnings.warn(NotesWarning(warning), stacklevel=2)  # by name, on every run
         if front_matter is not None:
-            front, records, back = front_matter(results, [nb.stem for nb in sources])
+            front, records, back = front_matter(results, names)
             executed = [front, *executed, *([back] if back is not None else [])]
+            names = [SUMMARY, *names, *([BACK_MATTER] if back is not None else [])]
             results.update(records)
-        export_report(combine_notebooks(executed), meta, staging, timings, reporter.say)
+        combined = apply_to_notebook(combine_notebooks(executed), applied, names)
+        export_report(combined, meta, staging, timings, reporter.say)
+        if slides:  # the deck of the report as printed (titles, order, pages)
+            tick = time.perf_counter()
+            write_slides(staging / "report.html", results, meta, staging / PPTX_NAME)
+            timings["pptx"] = round(time.perf_counter() - tick, 2)
+            reporter.say(f"  PPTX {timings['pptx']:.1f} s")
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
@@ -327,6 +361,8 @@ def _publish_report(
     reporter.say(f"Report ready in {reporter.elapsed():.1f} s:")
     for label in ("pdf", "html", "results", "manifest", "notebooks"):
         reporter.say(f"  {label:<9} {getattr(result, label)}")
+    if result.pptx.is_file():
+        reporter.say(f"  {'slides':<9} {result.pptx}")
     if (out_dir / XLSX_NAME).is_file():  # the account workbook (section "where to act")
         reporter.say(f"  {'workbook':<9} {out_dir / XLSX_NAME}")
     return result

@@ -14,8 +14,9 @@ HTML afterwards. They work on the cells' markdown and on the ``text/html`` and
   :func:`playbook.render_combine.combine_notebooks`).
 * :class:`HeadingAnchors`: markdown headings ``#`` and ``##`` (in markdown cells and
   markdown outputs) become HTML headings with ids unique in the report, listed in
-  ``resources["toc"]`` for the contents page; every ``#`` section starts on a new page in
-  the PDF, appendices after the first one follow on the same page (class ``continued``).
+  ``resources["toc"]`` for the contents page; the executive summary and the first numbered
+  section start a new page in the PDF; the sections and appendices after it follow on the
+  same page (class ``continued``, :func:`follows_on`).
 * :class:`NumberColumns`: table cells of columns whose body cells are all numbers get class
   ``num`` (right-aligned with tabular figures by the CSS); wide and long tables are marked.
 """
@@ -146,13 +147,32 @@ def anchor_headings(markdown: str, toc: list[TocEntry]) -> str:
         inner = re.sub(r"^<p>|</p>\s*$", "", mistune.html(match.group(2)).strip())
         title = html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
         anchor = f"sec-{len(toc) + 1}-{slug(title)}"
-        # Appendices after the first one follow on the same page (class "continued").
-        earlier = any(e.level == 1 and e.title.lower().startswith("appendix") for e in toc)
-        cls = (' class="continued"' if level == 1 and earlier
-               and title.lower().startswith("appendix") else "")
+        cls = ' class="continued"' if level == 1 and follows_on(title, toc) else ""
         toc.append(TocEntry(level, title, anchor))
         lines += ["", f'<h{level} id="{anchor}"{cls}>{inner}</h{level}>', ""]
     return "\n".join(lines)
+
+
+def _section_kind(title: str) -> str:
+    """"numbered" for a numbered section ("3 Renewal drivers"), "appendix" for an appendix,
+    "" for any other top-level heading (the executive summary, a custom notebook's)."""
+    if re.match(r"\d+\s", title):
+        return "numbered"
+    return "appendix" if title.lower().startswith("appendix") else ""
+
+
+def follows_on(title: str, toc: Sequence[TocEntry]) -> bool:
+    """Whether a ``#`` section follows on the page where the previous one ends (class
+    ``continued``) rather than starting a new page in the PDF: what comes before section 1
+    (the executive summary) and section 1 start a page; every section after it (numbered,
+    a custom notebook's, "What we heard", the appendices) follows on under a rule, so a
+    section's last half-empty page is not wasted (the demo report stays inside its 15-30
+    pages). A report without numbered sections starts its appendices as it would its
+    sections: the first on a page, the next following on."""
+    earlier = [_section_kind(e.title) for e in toc if e.level == 1]
+    if "numbered" in earlier:
+        return True
+    return _section_kind(title) == "appendix" and "appendix" in earlier
 
 
 def slug(text: str) -> str:

@@ -29,6 +29,7 @@ class ReportPaths:
     results: Path
     manifest: Path
     notebooks: Path
+    pptx: Path
 
     @classmethod
     def in_folder(cls, folder: Path) -> ReportPaths:
@@ -40,6 +41,7 @@ class ReportPaths:
             results=folder / "results.json",
             manifest=folder / "manifest.json",
             notebooks=folder / "notebooks",
+            pptx=folder / "report.pptx",
         )
 
 

@@ -37,7 +37,7 @@ from playbook.config import Params, load_params
 from playbook.context import AnalysisContext
 from playbook.errors import GeneratedTextError, InsufficientDataError
 from playbook.evidence import Need
-from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, table_html
+from playbook.exhibits import ExhibitBook, ExhibitSpec, note_html, notebook_id, table_html
 from playbook.loader import ClientData, load_client
 from playbook.results import checked_finding
 from playbook.sanitize import markdown_html
@@ -83,6 +83,9 @@ class NotebookSession:
     book: ExhibitBook = field(default_factory=ExhibitBook)
     findings: dict[str, Any] = field(default_factory=dict)
     context: AnalysisContext | None = None
+
+    def __post_init__(self) -> None:
+        self.book.prefix = notebook_id(self.name)  # exhibit ids: <notebook>.<key>
 
     @property
     def ctx(self) -> AnalysisContext:
@@ -137,19 +140,20 @@ class NotebookSession:
 
     def exhibit(self, content: Any, *, title: str, subtitle: str, source: str,
                 n: int, notes: str = "", formats: dict[str, str] | None = None,
-                headline: bool = False, n_of: str = "") -> None:
+                headline: bool = False, n_of: str = "", key: str = "exhibit") -> None:
         """Display a numbered exhibit and record its title among the findings.
 
         ``n`` (required) is what it rests on, printed in its footer (``n_of`` names the unit
         when it is not accounts). ``headline=True`` makes its action title a bullet of the
-        executive summary."""
+        executive summary. ``key`` names it within the notebook: its stable id, which the
+        consultant's notes use, is ``<notebook>.<key>`` (:mod:`playbook.exhibits`)."""
         source = evidence.source_line(source, self.data)  # only tables the client sent
         caveat = self.data.quality.caveat(source)  # built on contradicted data: say so
         headline = headline and not caveat  # and never a headline of the summary
         notes = f"{notes.rstrip('. ')}. {caveat}" if caveat and notes else (caveat or notes)
         display(HTML(self.book.html(content, title=title, subtitle=subtitle, source=source,
                                     n=n, notes=notes, formats=formats, headline=headline,
-                                    n_of=n_of)))
+                                    n_of=n_of, key=key)))
 
     def show(self, spec: ExhibitSpec, *, headline: bool | None = None,
              detail: bool = False, mention: bool = True) -> None:
@@ -185,7 +189,7 @@ class NotebookSession:
             return
         self.exhibit(spec.content, title=spec.title, subtitle=spec.subtitle,
                      source=spec.source, n=spec.n, notes=spec.notes, formats=spec.formats,
-                     headline=is_headline, n_of=spec.n_of)
+                     headline=is_headline, n_of=spec.n_of, key=spec.key)
 
     def table(self, frame: pd.DataFrame, *, caption: str = "",
               formats: dict[str, str] | None = None, max_rows: int = 60) -> None:

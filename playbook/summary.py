@@ -41,6 +41,7 @@ class Headline:
     number: int   # exhibit number in the whole report
     title: str
     notebook: str
+    id: str = ""  # the exhibit's stable id (playbook.exhibits)
 
 
 def headlines(results: Mapping[str, Any] | ReportResults, order: Sequence[str]
@@ -50,18 +51,26 @@ def headlines(results: Mapping[str, Any] | ReportResults, order: Sequence[str]
 
     At most :data:`MAX_HEADLINES`; an appendix's headline (a notebook whose name starts
     with 9, e.g. a data-quality warning) always keeps its place, the others fill the rest
-    in order."""
+    in order.
+
+    The consultant's notes may pin bullets (``results["notes"]["headlines"]``, exhibit ids,
+    :mod:`playbook.notes_apply`): those come first, in the notes' order, then the other
+    headlines as above in the room left."""
     report = ReportResults.from_json(results)
+    pinned = list(((report.model_extra or {}).get("notes") or {}).get("headlines") or [])
     out: list[Headline] = []
     offset = 0
     for stem in order:
         exhibits = report.exhibits(stem)
-        out += [Headline(offset + ex.number, ex.title, stem) for ex in exhibits if ex.headline]
+        out += [Headline(offset + ex.number, ex.title, stem, ex.id) for ex in exhibits
+                if ex.headline or ex.id in pinned]
         offset += len(exhibits)
+    first = sorted((h for h in out if h.id in pinned), key=lambda h: pinned.index(h.id))
+    out = [h for h in out if h not in first]
     reserved = [h for h in out if Path(h.notebook).name.startswith("9")]
-    room = MAX_HEADLINES - len(reserved[:MAX_HEADLINES])
-    kept = [h for h in out if h not in reserved][:room] + reserved[:MAX_HEADLINES]
-    return sorted(kept, key=lambda h: h.number)
+    room = MAX_HEADLINES - len(first[:MAX_HEADLINES]) - len(reserved[:MAX_HEADLINES])
+    kept = [h for h in out if h not in reserved][:max(room, 0)] + reserved[:MAX_HEADLINES]
+    return (first + sorted(kept, key=lambda h: h.number))[:MAX_HEADLINES]
 
 
 @dataclass

@@ -12,6 +12,9 @@ import re
 from pathlib import Path
 
 import pytest
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from slides_checks import deck_problems
 
 from playbook import textfmt as tf
 from playbook.analyses.walk import Capture
@@ -27,7 +30,9 @@ from playbook.findings.executive import (
     walk_html,
 )
 from playbook.recommendations import Limits
+from playbook.slides import rebuild_slides
 from playbook.summary import summary_notebook
+from tests.test_slides import publish, titles
 
 GOLDEN = Path(__file__).parent / "fixtures" / "demo_results.json"
 LIMITS = Limits(unknown_reason_share=0.20, health_auc_floor=0.65, reweight_min_gain=0.05)
@@ -131,6 +136,7 @@ def test_prize_is_the_sum_of_the_walks_levers():
     for k in ("low", "mid", "high"):
         assert prize[k] == pytest.approx(sum(b[k] for b in levers))
     assert prize["unit"] == "USD a year"
+    assert prize["text"] == f"{tf.money(prize['mid'])} a year"
 
 
 def test_decisions_are_the_largest_net_benefits_first():
@@ -263,3 +269,21 @@ def test_the_walk_is_drawn_without_a_start_when_the_nrr_is_withheld():
         "mrr": {"reason": "negative rows", "fix": "fix it"}}
     empty = walk_html(record(none), "USD", 400)
     assert "<svg" not in empty and "no lever could be sized" in empty.lower()
+
+
+def test_the_deck_follows_the_so_what_slide_with_the_walk(tmp_path):
+    """The deck replaces the so-what page by its slide and keeps the page's walk as a slide
+    of its own (a picture, no "Exhibit" label: the walk is not a numbered exhibit)."""
+    rec = record()
+    front = ('<h1 id="sec-0">So what</h1>' + so_what_html(rec, "USD")
+             + walk_html(rec, "USD", 400))
+    folder = publish(tmp_path / "r", {"executive": rec}, front=front)
+    deck = rebuild_slides(folder)
+    shown = titles(deck)
+    walk_title = next(iter(re.findall(r'action-title">(.*?)</h3>', front)))
+    assert shown[1:4] == ["The so what: the prize and the decisions asked",
+                          html.unescape(walk_title), "Executive summary"]
+    slide = list(Presentation(str(deck)).slides)[2]
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
+    assert not [s for s in slide.shapes if s.name == "exhibit-label"]
+    assert deck_problems(folder) == []

@@ -99,3 +99,19 @@ def test_a_long_exhibit_table_starts_under_its_heading(tmp_path):
     heading = next(p for p in pages[2:] if "Renewals due by expected loss" in p)
     assert "Fifty renewals carry the largest expected loss" in heading
     assert "Account 0" in heading
+
+
+def test_only_the_first_numbered_section_and_the_first_appendix_start_a_page():
+    """The executive summary and section 1 start a page; every section after section 1 (a
+    custom notebook's, the appendices) follows on (class "continued"), so no section ends
+    on a half-empty page."""
+    from playbook.render_preprocessors import anchor_headings
+
+    toc: list = []
+    markdown = "\n\n".join(f"# {t}" for t in (
+        "Executive summary", "1 Retention baseline", "2 Why customers leave",
+        "10 Custom", "Our own analysis", FIRST, SECOND))
+    html_out = anchor_headings(markdown, toc)
+    continued = [e.title for e in toc if f'id="{e.anchor}" class="continued"' in html_out]
+    assert continued == ["2 Why customers leave", "10 Custom", "Our own analysis", FIRST,
+                         SECOND]

@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from pypdf import PdfReader
+from slides_checks import deck_problems
 
 from playbook import paths
 from playbook import textfmt as tf
@@ -284,3 +285,13 @@ def test_the_account_workbook_is_published_beside_the_report_and_matches_results
     assert where["total"]["accounts"] == len(plan)
     assert where["total"]["expansion"] == pytest.approx(
         plan["expansion_potential_mrr"].sum() * 12, rel=1e-9)
+
+
+def test_slides_follow_the_report(report):
+    """report.pptx (issue 21): the exhibits' action titles in the report's order, each chart
+    a picture, each table and the recommendations native tables equal to the report and
+    results.json; listed in the manifest (tests/slides_checks.py reads them independently)."""
+    result, _, _ = report
+    assert result.pptx.is_file()
+    assert deck_problems(result.out_dir) == []
+

@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 
 from playbook import textfmt as tf
-from playbook.exhibits import ExhibitSpec
+from playbook.exhibits import ExhibitSpec, table_html
 
 #: How many candidates the expansion exhibit names.
 TOP_CANDIDATES = 5
+#: What the account plan needs, said where it cannot be built.
+PLAN_NEEDS = ("An accounts export with account IDs and start dates, and the MRR history covering "
+              "the as-of month, would enable it.")
 #: How many owners the "where to act" exhibit lists (the rest are one "other owners" row).
 TOP_OWNERS = 8
 LEVER_WORDS = {"loss_saveable": "saving renewals at risk",
@@ -243,3 +246,59 @@ def not_enabled(what: str, send: str) -> str:
     """The one line of an exhibit the data cannot support: what is not shown and what data
     would enable it."""
     return f"Not shown: {what}. {send}"
+
+
+# ------------------------------------------------------------------- appendix: top accounts
+def top_accounts_title(top: pd.DataFrame, total_at_play: float, currency: str,
+                       with_loss: bool) -> str:
+    """Rule: the number of accounts listed, the expected renewal loss and the expansion
+    potential they hold a month, and their share of the whole plan's money at play (the
+    sum over every account); only the expansion side when the renewal model cannot rank."""
+    n = len(top)
+    if n == 0:
+        return "No account has an expected renewal loss or expansion potential to act on"
+    grow = tf.money(top["expansion_potential_mrr"].fillna(0).sum(), currency)
+    held = (f"{tf.money(top['expected_loss'].fillna(0).sum(), currency)} of expected renewal "
+            f"loss and {grow} of expansion potential a month" if with_loss
+            else f"{grow} of expansion potential a month")
+    share = top["money_at_play"].sum() / total_at_play if total_at_play else np.nan
+    of_all = "" if tf.is_missing(share) else f", {tf.pct(share, 0)} of all the plan's"
+    return f"{tf.count(n)} accounts hold {held}{of_all}"
+
+
+def top_accounts_exhibit(top: pd.DataFrame, total_at_play: float, accounts_in_plan: int,
+                         currency: str, *, with_loss: bool) -> ExhibitSpec:
+    """The appendix's list of the accounts with the most money at play a month (expected
+    renewal loss plus expansion potential, :func:`playbook.account_plan.money_at_play`),
+    with each one's owner, next renewal, the two amounts and the next action (seven
+    columns at most, so the list is set as a normal table, not a wide one; the tier and the
+    renewal probability are in the workbook)."""
+    t = pd.DataFrame({
+        "#": np.arange(1, len(top) + 1),
+        "account": top["account_name"].fillna(top["account_id"]).astype(str),
+        "owner": top["owner"].fillna("").astype(str),
+        "renewal": [tf.date(d).replace(" ", "\u00a0") if pd.notna(d) else ""
+                    for d in pd.to_datetime(top["next_renewal_date"])],
+        f"expected loss ({currency})": top["expected_loss"].astype(float),
+        f"expansion ({currency})": top["expansion_potential_mrr"].astype(float),
+        "next action": top["next_action"].fillna("").astype(str).str.replace("_", " "),
+    })
+    if not with_loss:
+        t = t.drop(columns=[f"expected loss ({currency})"])
+    blank = [c for c in ("owner", "renewal") if not t[c].astype(bool).any()]
+    t = t.drop(columns=blank)
+    notes = (f"Money at play a month = expected renewal loss (MRR x probability of not "
+             f"renewing) + expansion potential (MRR); the first {tf.count(len(top))} of the "
+             f"{tf.count(accounts_in_plan)} active accounts. Every account, with its tier, "
+             "renewal probability, next action and due date, is in accounts.xlsx.")
+    if not with_loss:
+        notes += (" Expected loss left out: the renewal model ranks renewals no better than "
+                  "chance.")
+    table = table_html(t, formats={f"expected loss ({currency})": "{:,.0f}",
+                                   f"expansion ({currency})": "{:,.0f}"},
+                       max_rows=max(len(t), 1))  # every row: the list is the point
+    return ExhibitSpec(
+        table if len(t) else t,  # no row: an empty frame, said as its title in one line
+        top_accounts_title(top, total_at_play, currency, with_loss),
+        "Accounts by money at play a month (expected renewal loss plus expansion potential), "
+        "largest first", "accounts, mrr, renewals, usage", n=len(top), notes=notes)

@@ -164,6 +164,10 @@ class AccountPlanFindings(Findings):
     """The same rows per owner and ``total``."""
     workbook: Workbook = Field(default_factory=Workbook)
     """The account workbook's rows and its summary by action."""
+    top_accounts: Table = Field(default_factory=list)
+    """The appendix's accounts with the most money at play a month, largest first
+    ``{account_id, owner, value_tier, expected_loss, expansion_potential_mrr, money_at_play,
+    next_action}`` (money a month; :func:`playbook.account_plan.top_accounts`)."""
 
 
 class AccountPlanResults(NotebookResults):

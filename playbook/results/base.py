@@ -117,6 +117,12 @@ class ExhibitRecord(Record):
     """True when its title is a bullet of the executive summary."""
     n_of: str = ""
     """What n counts when it is not accounts ("tables", "notes", "contradictions")."""
+    id: str = ""
+    """Stable id ``<notebook>.<key>`` (:mod:`playbook.exhibits`); the consultant's notes
+    (:mod:`playbook.notes`) are keyed by it. "" in results written before ids."""
+    generated_title: str | None = None
+    """The title the run generated, when the consultant's notes replaced it (``title`` is
+    then the title shown); None when the title shown is the generated one."""
 
 
 class NotebookResults(BaseModel):
