@@ -160,7 +160,8 @@ if nb.ctx.has_health_score:  # "looked healthy" needs a health score (2+ measure
                                                healthy_bands=p.thresholds.surprise_bands)
     surprise_counts = surprises.surprise_summary(surprise, len(health_then))
     nb.record("surprise_non_renewals", surprise_counts)
-    nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.currency))
+    nb.show(story.surprises(surprise, nb.data["accounts"], surprise_counts, nb.currency),
+            detail=True)  # the list of accounts is detail; its finding is said in one line
 else:
     nb.skip("surprise non-renewals", story.no_health_for_surprises_sentence(
         list(nb.ctx.health_measures.index)), ["health measures"])

@@ -170,7 +170,9 @@ if basis and basis.compoundable:
 if basis and basis.compoundable:
     levers = scenarios.lever_tornado(basis.mrr, basis.rates, s.levers, **basis.model)
     nb.record("levers", levers.reset_index())
-    nb.show(story.tornado(levers, years=s.years, currency=nb.currency, n=basis.accounts))
+    # the opportunity walk (before the summary) sizes the levers of action; this one is detail
+    nb.show(story.tornado(levers, years=s.years, currency=nb.currency, n=basis.accounts),
+            detail=True)
 
 # %% tags=["remove_cell"]
 nb.save()

@@ -123,3 +123,43 @@ def compare(results: Mapping[str, Any] | ReportResults,
     before = previous_facts(previous)
     label = before.period_label or "the previous report"
     return changes(before, facts_from_results(results)), label
+
+
+@dataclass
+class KpiCheck:
+    """A KPI the previous report set for this period, checked on this run's facts."""
+
+    number: int              # the recommendation's number in the previous report
+    short: str               # its action, in a few words
+    label: str               # the KPI
+    kind: str                # pct | count | money | number | fte
+    before: float | None     # its value in the previous report
+    target: float            # the target set then
+    now: float | None        # this run's value (None: not measured this period)
+    verdict: str             # met | not met | not measured
+
+
+def kpi_checks(results: Mapping[str, Any] | ReportResults,
+               previous: Mapping[str, Any] | ReportResults | None) -> list[KpiCheck]:
+    """Each KPI target the previous report's business cases set
+    (``executive.business_cases``: ``kpi_fact``, ``kpi_target``, ``kpi_higher_is_better``),
+    checked on this run's facts: met when the figure reached its target (at or above it
+    for a figure where higher is better, at or below it otherwise)."""
+    if not previous:
+        return []
+    before = ReportResults.from_json(previous)
+    cases = (before.executive or {}).get("business_cases") or []
+    facts = facts_from_results(results)
+    out = []
+    for case in cases:
+        fact, target = case.get("kpi_fact"), figure(case.get("kpi_target"))
+        if not fact or target is None or not hasattr(facts, fact):
+            continue
+        now = figure(getattr(facts, fact))
+        higher = bool(case.get("kpi_higher_is_better"))
+        verdict = ("not measured" if now is None else
+                   "met" if (now >= target if higher else now <= target) else "not met")
+        out.append(KpiCheck(int(case.get("number") or 0), str(case.get("short") or ""),
+                            str(case.get("kpi_label") or fact), str(case.get("kpi_kind") or ""),
+                            figure(case.get("kpi_current")), target, now, verdict))
+    return out

@@ -16,7 +16,14 @@ import typing
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from playbook import paths
 from playbook.config_tables import (
@@ -301,6 +308,40 @@ class AccountPlanParams(ParamsModel):
     due_days: ActionDueDays
 
 
+class CaptureParams(ParamsModel):
+    """Share (0-1) of each lever's measured gap closed in the next 12 months (an assumption,
+    printed under the opportunity walk): low_share <= mid_share <= high_share."""
+
+    low_share: float = Field(ge=0, le=1)
+    mid_share: float = Field(ge=0, le=1)
+    high_share: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CaptureParams:
+        if not self.low_share <= self.mid_share <= self.high_share:
+            raise ValueError("needs low_share <= mid_share <= high_share; got "
+                             f"{self.low_share}, {self.mid_share}, {self.high_share}")
+        return self
+
+
+class EffortParams(ParamsModel):
+    """Touches of the touch model a recommendation adds per account it covers, a year."""
+
+    touch: str
+    per_account: float = Field(ge=0)
+
+
+class ExecutiveParams(ParamsModel):
+    """The "so what", the opportunity walk and the business cases (:mod:`playbook.executive`).
+
+    ``benchmarks``: the peer benchmark set, a file stem of ``playbook/benchmarks`` or a path
+    to a firm's own file (relative to the project root); None shows no benchmarks."""
+
+    capture: CaptureParams
+    effort: dict[str, EffortParams]
+    benchmarks: str | None
+
+
 class DataParams(ParamsModel):
     max_rejected_share: float = Field(ge=0, le=1)
 
@@ -327,6 +368,7 @@ class Params(ParamsModel):
     contracts: ContractsParams
     scenarios: ScenarioParams
     account_plan: AccountPlanParams
+    executive: ExecutiveParams
     data: DataParams
     variables: dict[str, VariableParams]
 

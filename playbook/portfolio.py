@@ -118,6 +118,21 @@ def latest_results(client: str) -> tuple[Path, dict] | None:
     return (best[1], best[2]) if best else None
 
 
+def prize_cells(results: dict[str, Any], currency: str) -> str:
+    """The client's prize a year (mid, its range under it) and top decision, from its
+    report's ``executive.so_what`` (dashes for a report written before the executive layer
+    or one whose data size no lever)."""
+    so_what = ((results.get("executive") or {}).get("so_what") or {})
+    prize = so_what.get("prize") or {}
+    decisions = so_what.get("decisions") or []
+    mid = tf.money(prize.get("mid"), currency, missing=tf.ABSENT)
+    span = ("" if prize.get("mid") is None else html.escape(
+        tf.span(prize.get("low"), prize.get("high"), lambda v: tf.money(v, currency))))
+    span = f'<div class="sub">{span}</div>' if span else ""
+    top = html.escape(str(decisions[0].get("text") or "")) if decisions else tf.ABSENT
+    return f"<td class=num>{html.escape(mid)}{span}</td><td class=decision>{top}</td>"
+
+
 def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
     """The portfolio page: self-contained HTML, no script, no external resource.
 
@@ -134,7 +149,7 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
         found = latest_results(client)
         if found is None:
             note = failed.get(client, "no report yet")
-            rows.append(f"<tr><td>{html.escape(client)}</td><td colspan=7 class=err>"
+            rows.append(f"<tr><td>{html.escape(client)}</td><td colspan=9 class=err>"
                         f"{html.escape(note)}</td></tr>")
             continue
         folder, results = found
@@ -162,21 +177,24 @@ def index_html(clients: list[str], runs: list[ClientRun] | None = None) -> str:
             f"<td class=num>{tf.pct(f.grr, 1)}</td><td class=num>{tf.pct(f.nrr, 1)}</td>"
             f"<td class=num>{tf.pct(f.logo_churn, 1)}</td>"
             f"<td class=num>{money(f.mrr_at_risk, f.currency)}</td>"
-            f"<td class=num>{tf.pct(f.unknown_reason_share, 0)}</td></tr>")
+            f"<td class=num>{tf.pct(f.unknown_reason_share, 0)}</td>"
+            f"{prize_cells(results, f.currency)}</tr>")
     head = ("<tr><th>Client</th><th>Period</th><th class=num>MRR</th><th class=num>GRR</th>"
             "<th class=num>NRR</th><th class=num>Logo churn</th><th class=num>MRR at risk</th>"
-            "<th class=num>Churn without a reason</th></tr>")
+            "<th class=num>Churn without a reason</th><th class=num>Prize a year</th>"
+            "<th>Top decision</th></tr>")
     return sanitize_html(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{CSP_META}<title>Client portfolio</title>
 <style>
 body {{ font-family: "DejaVu Sans", Arial, sans-serif; color: #262626; margin: 2em auto;
-       max-width: 60em; }}
+       max-width: 76em; }}
 h1 {{ color: #1f4e79; font-size: 1.5em; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ padding: .4em .6em; border-bottom: 1px solid #e3e3e3; text-align: left; }}
 th {{ border-bottom: 1.5px solid #262626; font-size: .85em; }}
 td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
 td.period {{ white-space: nowrap; }}
+td.decision {{ font-size: .85em; min-width: 16em; }}
 .sub {{ color: #595959; font-size: .8em; }}
 a.pdf {{ font-size: .8em; margin-left: .4em; }}
 .err {{ color: #a23b3b; font-size: .85em; }}

@@ -43,6 +43,8 @@ from playbook import cache
 from playbook.comparison import previous_results
 from playbook.config import Params, load_params
 from playbook.errors import RenderError
+from playbook.executive import ExecutiveSettings, executive_record
+from playbook.findings.executive import executive_notebooks
 from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
@@ -84,9 +86,15 @@ KERNEL_PRELOAD = ("playbook.session",)
 #: (:mod:`playbook.cache`, read by :func:`playbook.session.start`).
 DATA_CACHE_PARAM = "data_cache"
 
-#: ``(results, notebook stems in order) -> (notebook, record)``: what goes before the notebooks.
+#: The part name of the cells placed after the notebooks (the walk's assumptions), for the
+#: consultant's notes (:func:`playbook.notes_apply.apply_to_notebook`).
+BACK_MATTER = "executive-back-matter"
+#: ``(results, notebook stems in order) -> (front, records, back)``: the notebook placed before
+#: the notebooks, the records added to results.json (top-level key -> record) and the cells
+#: placed after them (or None).
 FrontMatter = Callable[[dict[str, Any], list[str]],
-                       tuple[nbformat.NotebookNode, dict[str, Any] | None]]
+                       tuple[nbformat.NotebookNode, dict[str, Any],
+                             nbformat.NotebookNode | None]]
 
 
 def render_report(
@@ -161,7 +169,8 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
             progress=progress,
             front_matter=functools.partial(_summary_front_matter,
                                            previous=previous_results(client, as_of_text),
-                                           limits=Limits.of(params)),
+                                           limits=Limits.of(params),
+                                           executive=ExecutiveSettings.of(params)),
             run_parameters=data_cache,
             timings=timings,
             workers=workers,
@@ -171,10 +180,18 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
 
 
 def _summary_front_matter(results: dict[str, Any], order: list[str], *,
-                          previous: dict[str, Any] | None, limits: Limits
-                          ) -> tuple[nbformat.NotebookNode, dict[str, Any]]:
-    return (summary_notebook(results, order, previous, limits=limits),
-            summary_record(results, order, previous, limits=limits))
+                          previous: dict[str, Any] | None, limits: Limits,
+                          executive: ExecutiveSettings
+                          ) -> tuple[nbformat.NotebookNode, dict[str, Any],
+                                     nbformat.NotebookNode]:
+    """The "so what" and the executive summary before the sections, the walk's assumptions
+    after them; results.json's ``summary`` and ``executive``."""
+    summary = summary_notebook(results, order, previous, limits=limits)
+    record = executive_record(results, order, limits=limits, settings=executive,
+                              previous=previous)
+    front, back = executive_notebooks(summary, record, results)
+    return (front, {"summary": summary_record(results, order, previous, limits=limits),
+                    "executive": record}, back)
 
 
 def render_notebooks(
@@ -216,9 +233,10 @@ def render_notebooks(
     kernel_name : str
         Jupyter kernel to run the notebooks with.
     front_matter : callable, optional
-        ``(results, notebook stems in order) -> (notebook, record)``: cells placed before
-        the notebooks (the executive summary); ``record`` is stored in results.json under
-        ``"summary"``.
+        ``(results, notebook stems in order) -> (notebook, records, back)``: cells placed
+        before the notebooks (the "so what" and the executive summary), records stored in
+        results.json under their keys (``"summary"``, ``"executive"``) and cells placed
+        after the notebooks (the walk's assumptions, at the end of the appendix) or None.
     run_parameters : callable, optional
         ``(folder) -> parameters``: called once before the notebooks run with an empty
         scratch folder inside the staging folder (removed before publishing); each
@@ -311,11 +329,10 @@ def _publish_report(
         for warning in applied.warnings if applied else []:
             warnings.warn(NotesWarning(warning), stacklevel=2)  # by name, on every run
         if front_matter is not None:
-            front, record = front_matter(results, names)
-            executed = [front, *executed]
-            names = [SUMMARY, *names]
-            if record is not None:
-                results["summary"] = record
+            front, records, back = front_matter(results, names)
+            executed = [front, *executed, *([back] if back is not None else [])]
+            names = [SUMMARY, *names, *([BACK_MATTER] if back is not None else [])]
+            results.update(records)
         combined = apply_to_notebook(combine_notebooks(executed), applied, names)
         export_report(combined, meta, staging, timings, reporter.say)
         if slides:  # the deck of the report as printed (titles, order, pages)

@@ -225,7 +225,7 @@ def mark_numeric_cells(document: str) -> str:
         rows = _ROW.findall(table)
         if max((len(_CELL.findall(row)) for row in rows), default=0) > WIDE_TABLE_COLUMNS:
             table = re.sub(r"^<table\b", '<table data-wide="1"', table, flags=re.I)
-        if len(rows) > LONG_TABLE_ROWS:
+        if len(rows) > LONG_TABLE_ROWS and "data-long" not in table.split(">", 1)[0]:
             table = re.sub(r"^<table\b", '<table data-long="1"', table, flags=re.I)
         if re.search(r"\b(colspan|rowspan)\s*=", table, re.I):
             return table

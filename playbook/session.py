@@ -193,8 +193,11 @@ class NotebookSession:
 
     def table(self, frame: pd.DataFrame, *, caption: str = "",
               formats: dict[str, str] | None = None, max_rows: int = 60) -> None:
-        """Display a plain table (appendix material, not a numbered exhibit)."""
-        self.html(table_html(frame, formats=formats, max_rows=max_rows), caption=caption)
+        """Display a plain table (appendix material, not a numbered exhibit). Reference
+        tables may break across pages in print, the header row repeated and no row split
+        (``data-long``), so a long one never leaves the rest of a page empty."""
+        markup = table_html(frame, formats=formats, max_rows=max_rows)
+        self.html(markup.replace("<table", '<table data-long="1"', 1), caption=caption)
 
     def html(self, markup: str, *, caption: str = "") -> None:
         """Display ready HTML (e.g. a table), with an optional caption kept with it."""

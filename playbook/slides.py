@@ -601,8 +601,9 @@ def divider_slide(prs: PresentationType, meta: ReportMeta, title: str,
 
 def exhibit_slide(prs: PresentationType, meta: ReportMeta, ex: Exhibit, *,
                   backup: bool = False) -> Slide:
-    """One exhibit: label, action title, subtitle, chart or table, source and n."""
-    label = f"Exhibit {ex.number}" + ("  ·  Backup" if backup else "")
+    """One exhibit: label, action title, subtitle, chart or table, source and n. An
+    unnumbered figure (the so-what page's opportunity walk) has no "Exhibit" label."""
+    label = (f"Exhibit {ex.number}" if ex.number else "") + ("  ·  Backup" if backup else "")
     slide = _content_slide(prs, meta, ex.title, label=label, subtitle=ex.subtitle)
     footer = [ex.source]
     body = body_box(ex.title, ex.subtitle)
@@ -666,6 +667,10 @@ def build_deck(content: ReportContent, results: Mapping[str, Any], meta: ReportM
     executive = results.get("executive") if isinstance(results, Mapping) else None
     so_what = executive.get("so_what") if isinstance(executive, Mapping) else None
     made_so_what = isinstance(so_what, Mapping) and so_what_slide(prs, meta, so_what) is not None
+    if made_so_what:  # the so-what page's own figure (the opportunity walk) follows its slide
+        for section in (s for s in content.sections if not s.backup and _is_so_what(s)):
+            for item in (i for i in section.items if isinstance(i, Exhibit)):
+                exhibit_slide(prs, meta, item)
     main = [(i, s) for i, s in enumerate(content.sections) if not s.backup
             and not (made_so_what and _is_so_what(s))]
     backup = [s for s in content.sections if s.backup]

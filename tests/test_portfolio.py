@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from playbook import portfolio
+from playbook import textfmt as tf
 
 
 def test_a_failing_client_is_reported_not_raised(client_factory):
@@ -52,3 +53,26 @@ def test_index_flags_a_client_whose_data_contradict_themselves(client_factory, t
     assert "accounts.xlsx" not in text                   # no workbook written: no link
     (folder / "accounts.xlsx").write_bytes(b"PK")
     assert 'href="raven/2024-Q4/accounts.xlsx"' in portfolio.index_html(["raven"])
+
+
+def test_index_shows_each_clients_prize_and_top_decision(client_factory, tmp_path):
+    folder = tmp_path / "reports" / "acme" / "2026-Q3"
+    folder.mkdir(parents=True)
+    executive = {"so_what": {
+        "prize": {"low": 1_000_000.0, "mid": 2_000_000.0, "high": 3_500_000.0},
+        "decisions": [{"text": "Approve recommendation 2, <b>save</b> renewals."},
+                      {"text": "Second decision."}]}}
+    (folder / "results.json").write_text(json.dumps({
+        "meta": {"as_of": "2026-09-30", "period_label": "2026-Q3", "currency": "EUR"},
+        "executive": executive}))
+    client_factory.write(client="acme")
+    client_factory.write(client="old")
+    old = tmp_path / "reports" / "old" / "2026-Q3"
+    old.mkdir(parents=True)
+    (old / "results.json").write_text(json.dumps({"meta": {"as_of": "2026-09-30"}}))
+    text = portfolio.write_index(["acme", "old"]).read_text()
+    row = text.split("<tr>")[2]
+    assert "€2.0M" in row and "€1.0M\u2013€3.5M" in row
+    assert "Approve recommendation 2" in row and "Second decision" not in row
+    assert "<b>save</b>" not in row                      # a decision's text is escaped
+    assert text.split("<tr>")[3].count(tf.ABSENT) >= 2   # an older report: dashes

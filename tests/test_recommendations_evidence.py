@@ -181,8 +181,10 @@ def test_a_flag_costs_its_observed_churn_rate_times_the_mrr_flagged_now() -> Non
                        index=pd.Index(["a", "c", "e", "g"], name="account_id"))
     mrr = pd.Series({"a": 100.0, "c": 999.0, "e": 300.0, "g": 50.0})
     out = d.flag_expected_losses(then, now, mrr, [flag])[flag]
-    # flagged then: a, b, c, d; gone now: b, d -> 2 of 4; flagged now: a, e, g = 450
-    assert out == {"flagged_then": 4, "churn_rate": 0.5, "expected_loss": 225.0}
+    # flagged then: a, b, c, d; gone now: b, d -> 2 of 4; flagged now: a, e, g = 450;
+    # not flagged then: e (f unknown: not counted), still here -> 0 of 1
+    assert out == {"flagged_then": 4, "churn_rate": 0.5, "expected_loss": 225.0,
+                   "others_then": 1, "churn_rate_others": 0.0}
     results = {"03-segments-health": {"findings": {"flags_summary": {flag: {
         "accounts": 3, "mrr": 450.0, **out}}}}}
     (sponsor,) = rec.recommendations(facts_from_results(results), LIMITS)

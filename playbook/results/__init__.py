@@ -102,6 +102,9 @@ class ReportResults(BaseModel):
     """What the executive summary says (:func:`playbook.summary.summary_record`): ``sca``,
     ``key_figures``, ``headlines``, ``recommendations``, ``facts``, ``compared_with``,
     ``changes``."""
+    executive: dict[str, Any] | None = None
+    """The "so what", opportunity walk, business cases and benchmarks
+    (:func:`playbook.executive.executive_record`; docs/results.md)."""
     revenue: RevenueResults = Field(default_factory=RevenueResults, alias="01-revenue")
     drivers: DriversResults = Field(default_factory=DriversResults, alias="02-renewal-drivers")
     segments: SegmentsResults = Field(default_factory=SegmentsResults,

@@ -93,6 +93,10 @@ class FlagSummary(Record):
     """Accounts flagged at the start of the trailing window (the rate's denominator)."""
     expected_loss: float | None = None
     """MRR of the accounts flagged now x ``churn_rate``: the MRR expected to be lost."""
+    others_then: int | None = None
+    """Accounts decided not flagged at the start of the trailing window."""
+    churn_rate_others: float | None = None
+    """Observed churn rate of ``others_then`` (0-1): the rate the flag's is compared with."""
 
 
 class Flagged(Record):

@@ -292,7 +292,9 @@ def flag_expected_losses(flags_then: pd.DataFrame, flags_now: pd.DataFrame, mrr:
         Per flag: ``flagged_then`` (accounts flagged at the start), ``churn_rate`` (the share
         of them no longer active now; None when none was flagged) and ``expected_loss``
         (``churn_rate`` x the MRR of the accounts flagged now: the MRR expected to be lost
-        over a window as long, if the flag churns as it did).
+        over a window as long, if the flag churns as it did); ``others_then`` and
+        ``churn_rate_others``: the same for the accounts decided *not* flagged at the start
+        (the comparison the opportunity walk sizes the flag's excess churn against).
     """
     active_now = set(flags_now.index.astype(str))
     ids_now = flags_now.index.astype(str)
@@ -305,9 +307,14 @@ def flag_expected_losses(flags_then: pd.DataFrame, flags_now: pd.DataFrame, mrr:
         flagged = flags_then.index[was.to_numpy()].astype(str)
         churned = sum(1 for a in flagged if a not in active_now)
         rate = churned / len(flagged) if len(flagged) else None
+        clear = flags_then.index[flags_then[col].eq(False).fillna(False).to_numpy(
+            dtype=bool)].astype(str)
+        gone = sum(1 for a in clear if a not in active_now)
         exposed = float(now_mrr[flags_now[col].fillna(False).astype(bool).to_numpy()].sum())
         out[col] = {"flagged_then": int(len(flagged)), "churn_rate": rate,
-                    "expected_loss": None if rate is None else rate * exposed}
+                    "expected_loss": None if rate is None else rate * exposed,
+                    "others_then": int(len(clear)),
+                    "churn_rate_others": gone / len(clear) if len(clear) else None}
     return out
 
 
