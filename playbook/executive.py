@@ -326,7 +326,7 @@ def retention_message(f: Facts, peers: Mapping[str, Any]) -> Message | None:
         peer = (f", {side} the {tf.pct(row['peer'], 0)} {peers['statistic']} of peers "
                 f"with a similar contract value ({peers['source'].split(',')[0]}, "
                 f"{peers['year']})")
-    return Message(f"Over the {over} customers kept {tf.pct(value, 0)} of their revenue "
+    return Message(f"Over the {over} customers kept {tf.pct(value, 1)} of their revenue "
                    f"{what}{peer}.", f"facts.{key}", value)
 
 

@@ -117,8 +117,9 @@ def situation(f: Facts) -> str:
         text = f"This assessment of {who} is as of {tf.date(f.as_of)}." if f.as_of else ""
     if f.grr is not None and f.nrr is not None:
         over = (f.window_label or "trailing window").replace("trailing", "last", 1)
-        text += (f" Over the {over} its customers kept {tf.pct(f.grr, 0)} of their revenue "
-                 f"before expansion and {tf.pct(f.nrr, 0)} after it.")
+        # one decimal, as the key figures print them: 99.9% must not read as 100%
+        text += (f" Over the {over} its customers kept {tf.pct(f.grr, 1)} of their revenue "
+                 f"before expansion and {tf.pct(f.nrr, 1)} after it.")
     return text
 
 

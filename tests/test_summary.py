@@ -102,8 +102,8 @@ def test_sca_paragraph_quotes_the_facts():
     f = facts_from_results(RESULTS)
     text = sca_paragraph(f, rec.recommendations(f, LIMITS))
     assert text.startswith("Acme billed $500K of MRR across 400 accounts at 30 Sep 2026.")
-    assert ("Over the last 12 months its customers kept 85% of their revenue before expansion "
-            "and 95% after it") in text
+    assert ("Over the last 12 months its customers kept 85.0% of their revenue before "
+            "expansion and 95.0% after it") in text  # one decimal, as the key figures
     assert ("But the renewals at high risk in the next 90 days hold $40K of MRR, $15K of it "
             "expected to be lost") in text
     assert "The answer: run save plans on the renewals at risk" in text
