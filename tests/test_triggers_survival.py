@@ -101,3 +101,12 @@ def test_cox_needs_enough_churns_inside_the_windows() -> None:
     assert cox.loc["reorg", "exposed_events"] == 1
     assert pd.isna(cox.loc["reorg", "hazard_ratio"])
     assert cox.loc["reorg", "note"] == "fewer than 2 churns within 90 days of one"
+
+
+def test_controls_come_from_the_same_segment() -> None:
+    life = _life(("X1", "2024-01-01", "2026-01-01", 0), ("C1", "2024-01-01", "2026-01-01", 0),
+                 ("C2", "2024-01-01", "2026-01-01", 0)).assign(group=["SMB", "Ent", "SMB"])
+    trig = _trig(("X1", "2025-01-01", "layoffs"))
+    for seed in range(5):  # whatever the draw, C1 (another segment) is never the control
+        out = tr.trigger_lifetimes(life, trig, "layoffs", seed=seed)
+        assert out.loc[out["group"] == "matched", "account_id"].tolist() == ["C2"]

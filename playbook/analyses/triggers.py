@@ -30,7 +30,7 @@ Definitions
   significant" whenever the interval crosses 1.
 * **Survival from the event** (:func:`trigger_lifetimes`): months from an account's first
   trigger of a type to its churn (or the as-of date), against matched accounts without that
-  type still customers on the same date; Kaplan-Meier curves by
+  type in the same segment, still customers on the same date; Kaplan-Meier curves by
   :func:`playbook.analyses.survival.kaplan_meier`.
 * **Cox model** (:func:`trigger_cox`): hazard ratio of churn while a trigger of the type is
   at most ``window_days`` old (a time-varying covariate on the tenure time scale, counting-
@@ -282,14 +282,17 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     account's first trigger of the type dated on or after it is first seen (its start, or
     ``data_start`` when it started earlier) and before its end; time 0 is the trigger date.
     **Matched** (``group`` = "matched"): for each exposed account in date order, up to
-    ``controls`` accounts with no trigger of the type at all, still customers on that
-    trigger date, drawn at random without replacement (``seed``); their time 0 is the same
-    date (the comparable date). ``months`` = days from time 0 to the end (churn or the
+    ``controls`` accounts with no trigger of the type at all, in the same ``group`` of
+    ``lifetimes`` (its segment, when it has one) and still customers on that trigger date,
+    drawn at random without replacement (``seed``); their time 0 is the same date (the
+    comparable date). ``months`` = days from time 0 to the end (churn or the
     as-of date) / 30.44; ``churned`` as in ``lifetimes``; ``entry_months`` 0.
     Returns :data:`LIFETIME_COLUMNS` (exposed first).
     """
     life = lifetimes.assign(first_seen=_first_seen(lifetimes, data_start).to_numpy(),
-                            end_date=pd.to_datetime(lifetimes["end_date"]))
+                            end_date=pd.to_datetime(lifetimes["end_date"]),
+                            match_key=(lifetimes["group"].astype(str).to_numpy()
+                                    if "group" in lifetimes else ""))
     life["account_id"] = life["account_id"].astype(str)
     t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
     t = t.assign(account_id=t["account_id"].astype(str))
@@ -305,7 +308,7 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
         ok = pool[(pool["first_seen"] <= r.date) & (pool["end_date"] > r.date)
-                  & ~pool["account_id"].isin(used)]
+                  & (pool["match_key"] == r.match_key) & ~pool["account_id"].isin(used)]
         if not len(ok):
             continue
         pick = ok.iloc[np.sort(rng.choice(len(ok), size=min(controls, len(ok)),

@@ -275,7 +275,8 @@ def trigger_survival_title(readings: pd.DataFrame, kind: str) -> str:
     if tf.is_missing(hit) or tf.is_missing(base):
         return f"Survival after {_after(kind)} cannot yet be read at 12 months"
     return (f"12 months after {_after(kind)}, {tf.pct(hit, 0)} of accounts are still "
-            f"customers, against {tf.pct(base, 0)} of matched accounts without one")
+            f"customers, against {tf.pct(base, 0)} of matched accounts (same segment and date) "
+            "without one")
 
 
 def trigger_survival_exhibit(curves: pd.DataFrame, readings: pd.DataFrame,
@@ -302,9 +303,9 @@ def trigger_survival_exhibit(curves: pd.DataFrame, readings: pd.DataFrame,
         ax.set_ylabel("Still a customer" if ax is axes[0][0] else "")
     n = int(readings.loc[readings["group"] == "trigger", "n"].sum())
     notes = (f"Kaplan-Meier, 95% band on the trigger curve; each account from its first trigger "
-             f"of the type, each matched account (none of the type) from the same date. "
+             f"of the type, each matched account (none of the type, same segment) from the same date. "
              f"Curves stop below 5 accounts at risk. Cox: trigger as a time-varying covariate, "
-             f"exposed {window_days} days. Matched on the date only.")
+             f"exposed {window_days} days. Matched on segment and date only.")
     return ExhibitSpec(
         fig, trigger_survival_title(readings, order[0]),
         "Share of accounts still customers by months since a trigger, against matched "
