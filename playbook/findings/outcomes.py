@@ -302,10 +302,10 @@ def trigger_survival_exhibit(curves: pd.DataFrame, readings: pd.DataFrame,
         ax.set_xlabel("Months since the trigger")
         ax.set_ylabel("Still a customer" if ax is axes[0][0] else "")
     n = int(readings.loc[readings["group"] == "trigger", "n"].sum())
-    notes = (f"Kaplan-Meier, 95% band on the trigger curve; each account from its first trigger "
-             f"of the type, each matched account (none of the type, same segment) from the same date. "
-             f"Curves stop below 5 accounts at risk. Cox: trigger as a time-varying covariate, "
-             f"exposed {window_days} days. Matched on segment and date only.")
+    notes = ("Kaplan-Meier, 95% band on the trigger curve; each account from its first trigger "
+             "of the type, each matched account (none of the type, same segment) from the same "
+             "date: matched on segment and date only. Curves stop below 5 accounts at risk. "
+             f"Cox: trigger as a time-varying covariate, exposed {window_days} days.")
     return ExhibitSpec(
         fig, trigger_survival_title(readings, order[0]),
         "Share of accounts still customers by months since a trigger, against matched "
