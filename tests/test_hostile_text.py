@@ -196,6 +196,7 @@ def test_hostile_text_shows_in_the_report_as_typed(rendered):
     assert f"\u201c{IMG}\u201d, \u201c{MD_LINK}\u201d (any case)" in text  # appendix, params
     assert f"{IMG}'s (" in text or f"{LINK}'s (" in text or f"{MATH}'s (" in text  # owner
     assert f"{IMG} {MD_LINK} {MATH}" in text                  # the client's name
+    assert "had a trigger in the last 90 days" in text        # 06's open list was shown
     for param in (f"Report {SCRIPT}", f"v1 {LINK}", f"CSM {IMG}", f"Price {LINK}"):
         assert param in text, param                           # title, version, role, rule
     segments = [f"Segment: {IMG} Ent", f"Segment: {MATH} Mid", f"Segment: {MD_LINK} SMB"]
