@@ -234,7 +234,8 @@ if nb.requires(need("contacts", "relationship_strength", any_of=("role", "senior
              "strong_exec_smb": t.strong_exec_relationships_smb,
              "enterprise_segments": tuple(t.enterprise_segments),
              "usage_drop_share": t.usage_drop_share,
-             "strong_adoption_depth": t.strong_adoption_depth}
+             "strong_adoption_depth": t.strong_adoption_depth,
+             "triggers": d.get("triggers"), "champion_days": p.triggers.churn_window_days}
     flags = health.relationship_flags(accounts, d["contacts"], d["touches"],
                                       d.get("usage"), as_of=nb.as_of, **rules)
     # each flag's observed churn rate: of the accounts flagged a year ago, the share gone now

@@ -156,7 +156,8 @@ if not evidence.shortfalls(d, need("contacts", "relationship_strength",
         strong_exec_enterprise=t.strong_exec_relationships_enterprise,
         strong_exec_smb=t.strong_exec_relationships_smb,
         enterprise_segments=tuple(t.enterprise_segments), usage_drop_share=t.usage_drop_share,
-        strong_adoption_depth=t.strong_adoption_depth)
+        strong_adoption_depth=t.strong_adoption_depth, triggers=d.get("triggers"),
+        champion_days=p.triggers.churn_window_days)
 plan = nb.attempt(plan_rules.plan_from_context, nb.ctx, book=book, model_ranks=ranks,
                   stages=stages, stuck=stuck, flags=flags, expansion=candidates, cost=costs,
                   enables="the account plan")

@@ -20,7 +20,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 import pandas as pd
 
 from playbook import session
-from playbook.analyses import outcomes, triggers
+from playbook.analyses import drivers, outcomes, survival, triggers
 from playbook.findings import outcomes as story
 
 nb = session.start("06-outcomes-triggers", client=client, period=period, as_of=as_of,
@@ -81,6 +81,23 @@ if nb.requires("triggers", enables="trigger events before churn and expansion"):
         kw = dict(window_days=tp.churn_window_days, horizon_months=p.expansion.horizon_months)
         nb.show(story.triggers_exhibit(effects, **kw))
         nb.say(story.triggers_sentence(effects, **kw))
+    if d.has("accounts"):
+        start = drivers.data_start(d)
+        lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"),
+                                               as_of=nb.as_of, data_start=start)
+        cox = triggers.trigger_cox(lifetimes, d["triggers"], window_days=tp.churn_window_days,
+                                   min_events=tp.min_cox_events)
+        nb.record("trigger_cox", cox.reset_index())
+        if story.cox_sentence(cox, window_days=tp.churn_window_days):
+            nb.say(story.cox_sentence(cox, window_days=tp.churn_window_days))
+        curves, readings = triggers.trigger_survival(
+            lifetimes, d["triggers"], data_start=start, min_exposed=tp.min_exposed,
+            seed=p.drivers.random_seed)
+        nb.record("trigger_survival", readings)
+        if len(readings):
+            nb.show(story.trigger_survival_exhibit(curves, readings, cox,
+                                                   window_days=tp.churn_window_days),
+                    detail=True)
     open_list = triggers.open_triggers(ctx.accounts, d["triggers"], d.get("touches"),
                                        as_of=as_of_ts, days=tp.open_days,
                                        mrr=ctx.counted_mrr if d.has("mrr") else None)

@@ -99,7 +99,10 @@ COLUMNS: dict[str, str] = {
                               "blank: undecided).",
     "flag_drop_no_user_contact": "Active users fell and no user contact recently "
                                  "(TRUE/FALSE; blank: undecided).",
-    "relationship_flags": "How many of the four relationship flags are set.",
+    "flag_champion_left_no_exec": "A champion left within triggers.churn_window_days days "
+                                  "and no executive contact since (TRUE/FALSE; blank "
+                                  "without a triggers table).",
+    "relationship_flags": "How many of the relationship flags are set.",
     "open_trigger": "Latest trigger event (champion_left, funding, ...) in the last "
                     "triggers.open_days days with no logged touch on or after it; blank when "
                     "none (or no triggers table).",
@@ -358,7 +361,7 @@ def _first_renewal(frame: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.Series
 
 
 def flag_columns(flags: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame:
-    """The four relationship flags (nullable bool: ``<NA>`` undecided or not measured) and
+    """The relationship flags (nullable bool: ``<NA>`` undecided or not measured) and
     ``relationship_flags`` (how many are set; blank without ``flags``) per account."""
     out = pd.DataFrame(index=ids)
     f = None if flags is None else flags.set_axis(flags.index.astype(str)).reindex(ids)

@@ -95,7 +95,7 @@ def value_score_and_tiers(p: Params) -> str:
 
 
 def relationship_flags(p: Params) -> str:
-    """The four relationship-risk flags with their ``thresholds``."""
+    """The relationship-risk flags with their ``thresholds``."""
     t = p.thresholds
     return (
         "**Relationship-risk flags.** An *executive* contact is director, VP or C-level (or "
@@ -109,7 +109,9 @@ def relationship_flags(p: Params) -> str:
         f"relationships*: usage depth at least {_pct(t.strong_adoption_depth)} and no strong "
         "user relationship. *Usage drop without user contact*: active users fell by at least "
         f"{_pct(t.usage_drop_share)} over 3 months and no user was touched in the last "
-        f"{t.user_contact_days_after_drop} days. Without usage data the two usage flags are "
+        f"{t.user_contact_days_after_drop} days. *Champion left without executive contact* "
+        f"(with trigger events): a champion left in the last {p.triggers.churn_window_days} "
+        "days and no executive was touched since. Without usage data the two usage flags are "
         "undecided, not false.")
 
 

@@ -249,6 +249,7 @@ class TriggersParams(ParamsModel):
     min_exposed: int = Field(ge=1)  # a type is estimated with at least this many exposed units
     open_days: int = Field(ge=1)  # open list: a trigger in the last N days, no touch since
     open_rows: int = Field(ge=1)  # open triggers listed in the report (all in results.json)
+    min_cox_events: int = Field(ge=1)  # Cox model of a type: at least N churns in its windows
 
 
 class ChurnParams(ParamsModel):

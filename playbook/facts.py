@@ -15,6 +15,19 @@ from typing import Any
 from playbook.results import ReportResults
 
 
+def _outcome_gap(coverage: list[dict[str, Any]]) -> dict[str, Any]:
+    """The top value tier's accounts without agreed success outcomes (the first tier row of
+    ``outcome_coverage``, as its sentence says); empty without outcomes."""
+    tiers = [r for r in coverage if r.get("value_tier") != "total"]
+    if not tiers:
+        return {}
+    top = tiers[0]
+    return {"outcome_gap_tier": str(top.get("value_tier") or ""),
+            "outcome_gap_share": figure(top.get("without", 0) / top["accounts"])
+            if figure(top.get("accounts")) else None,
+            "outcome_gap_accounts": figure(top.get("without"))}
+
+
 def figure(value: Any) -> float | None:
     """``value`` as a float (a count too, as the summary quotes it), or None when it is
     missing, not a number, or NaN."""
@@ -77,6 +90,9 @@ class Facts:
     open_triggers: float | None = None       # accounts: a recent trigger, no touch since
     open_trigger_mrr: float | None = None    # their MRR
     open_trigger_days: float | None = None   # "recent": within this many days
+    outcome_gap_tier: str = ""               # the top value tier (first in the coverage)
+    outcome_gap_share: float | None = None   # of its active accounts, share with no outcome
+    outcome_gap_accounts: float | None = None  # how many those are
 
     @property
     def csm_gap(self) -> float | None:
@@ -147,6 +163,7 @@ def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:
         open_triggers=figure(report.outcomes.findings.open_summary.accounts),
         open_trigger_mrr=figure(report.outcomes.findings.open_summary.mrr),
         open_trigger_days=figure(report.outcomes.findings.open_summary.days),
+        **_outcome_gap(report.outcomes.findings.outcome_coverage),
     )
     return withhold_contradicted(facts, report.data_quality.findings.quality.notes)
 

@@ -60,6 +60,7 @@ EXHIBITS: dict[str, tuple[str, str]] = {
     "capacity": ("04-capacity", "today's owners vs required"),
     "contradictions": ("90-data-quality", "contradictions between tables"),
     "open_triggers": ("06-outcomes-triggers", "no touch on or after it"),
+    "outcomes": ("06-outcomes-triggers", "realised value of the account's success outcomes"),
 }
 
 
@@ -252,6 +253,15 @@ RULES: list[Rule] = [
         mrr_at_stake=_none, mrr_exposed=lambda f: f.open_trigger_mrr,
         finding="recent trigger events without follow-up",
         evidence=("open_triggers",)),
+    Rule(
+        "agree-success-outcomes", "agree success outcomes with the top tier",
+        applies=lambda f, t: _gt(f.outcome_gap_accounts, 0) and bool(f.outcome_gap_tier),
+        action=lambda f: (f"Agree success outcomes with the {tf.pct(f.outcome_gap_share, 0)} "
+                          f"of {f.outcome_gap_tier}-tier accounts that have "
+                          f"none ({tf.count(f.outcome_gap_accounts)})"),
+        owner="Account owners", priority="Medium", timing="90 days",
+        mrr_at_stake=_none, finding="top-tier accounts without agreed success outcomes",
+        evidence=("outcomes",)),
     Rule(
         "early-warning-signals", "add early-warning signals to the health score",
         applies=lambda f, t: _gt(f.surprises, 0),

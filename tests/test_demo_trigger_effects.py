@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from playbook import paths
-from playbook.analyses import expansion, outcomes, triggers
+from playbook.analyses import drivers, expansion, outcomes, survival, triggers
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.demo import PLANTED_EFFECTS, generate_demo
@@ -56,6 +56,14 @@ def _outcome_effect(ctx: AnalysisContext) -> outcomes.OutcomeEffect:
                                    ctx.model_features, cutoff_days=p.drivers.cutoff_days,
                                    lookback_days=p.outcomes.lookback_days,
                                    units=ctx.features_built["units"])
+
+
+def _cox(ctx: AnalysisContext) -> pd.DataFrame:
+    p, t = ctx.params, ctx.tables
+    life = survival.account_lifetimes(t["accounts"], t.get("churn_events"), as_of=p.as_of,
+                                      data_start=drivers.data_start(t))
+    return triggers.trigger_cox(life, t["triggers"], window_days=p.triggers.churn_window_days,
+                                min_events=p.triggers.min_cox_events)
 
 
 def _seats_full(ctx: AnalysisContext) -> pd.Series:
@@ -140,3 +148,19 @@ def test_null_dataset_shows_no_significant_trigger(null: AnalysisContext) -> Non
 def test_null_dataset_shows_no_outcome_effect(null: AnalysisContext) -> None:
     fx = _outcome_effect(null)
     assert fx.low < 1 < fx.high, fx
+
+
+def test_cox_hazard_ratio_of_champion_left_is_above_one(planted: AnalysisContext) -> None:
+    # planted: churn odds x2.5 at a renewal within 180 days of the trigger; the hazard ratio
+    # (churn per month while the trigger is recent) is on another scale: above 1 is the claim
+    row = _cox(planted).loc["champion_left"]
+    assert row["hazard_ratio"] > 1 and row["hr_low"] > 1, row
+
+
+def test_null_dataset_cox_interval_includes_one(null: AnalysisContext) -> None:
+    cox = _cox(null)
+    row = cox.loc["champion_left"]
+    assert row["hr_low"] < 1 < row["hr_high"], row
+    fitted = cox[cox["hazard_ratio"].notna()]
+    assert len(fitted) >= 3
+    assert ((fitted["hr_low"] < 1) & (fitted["hr_high"] > 1)).all(), fitted

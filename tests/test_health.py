@@ -363,7 +363,7 @@ def test_flag_summary_and_accounts_at_risk(relationships):
                                as_of=AS_OF, **FLAG_THRESHOLDS)
     mrr = pd.Series([100.0, 200.0, 300.0, 400.0, 500.0, 600.0], index=list(flags.index))
     s = flag_summary(flags, r["accounts"], mrr)
-    assert list(s.index) == list(FLAG_COLUMNS)
+    assert list(s.index) == [c for c in FLAG_COLUMNS if c in flags]  # no triggers: four
     # single-threaded: R1 (Kim, 100) and R4 (Lee, 400); ties by owner name
     assert s.loc["flag_single_threaded", "accounts"] == 2
     assert s.loc["flag_single_threaded", "mrr"] == pytest.approx(500.0)
@@ -377,3 +377,24 @@ def test_flag_summary_and_accounts_at_risk(relationships):
     assert list(risk.index) == ["R4", "R3", "R1"]
     assert risk.loc["R4", "owner"] == "Lee" and risk.loc["R4", "name"] == "N4"
     assert list(accounts_at_risk(flags, r["accounts"], mrr, min_flags=2).index) == ["R4", "R1"]
+
+
+def test_champion_left_without_executive_contact_flag(relationships):
+    r = relationships
+    trig = pd.DataFrame(
+        [("R1", "2025-05-15", "champion_left"),   # exec touched 2025-06-01, after it: no flag
+         ("R2", "2025-06-25", "champion_left"),   # last exec touch 2025-06-20, before: flag
+         ("R3", "2024-06-01", "champion_left"),   # older than 180 days: no flag
+         ("R4", AS_OF, "champion_left"),          # on the as-of date, no exec ever: flag
+         ("R5", "2025-06-01", "funding"),         # another type: no flag
+         ("R6", "2025-07-10", "champion_left")],  # after the as-of date: no flag
+        columns=["account_id", "date", "type"])
+    trig["date"] = pd.to_datetime(trig["date"])
+    out = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"],
+                             as_of=AS_OF, triggers=trig, champion_days=180, **FLAG_THRESHOLDS)
+    flagged = sorted(out.index[out["flag_champion_left_no_exec"].fillna(False).astype(bool)])
+    assert flagged == ["R2", "R4"]
+    assert out.loc["R4", "flags"] == 3  # single-threaded, usage drop and champion left
+    plain = relationship_flags(r["accounts"], r["contacts"], r["touches"], r["usage"],
+                               as_of=AS_OF, **FLAG_THRESHOLDS)
+    assert "flag_champion_left_no_exec" not in plain

@@ -55,10 +55,24 @@ def hostile_client(notebooks: list[str], n: int = 150) -> Client:
     client = Client.base(n, **f)
     client.files["accounts.csv"] = csv(acc)
     client.files["churn.csv"] = csv(churn)
+    # outcomes and triggers (06): hostile outcome text, trigger codes and notes; recent
+    # triggers at active accounts reach the open list with hostile names and owners
+    live = acc.loc[acc["Status"] == status["Active"], "Account ID"].head(30).tolist()
+    trig_codes = {f"Left {SCRIPT}": "champion_left", f"Exec {IMG}": "exec_change"}
+    client.files["triggers.csv"] = csv(pd.DataFrame({
+        "account_id": live, "date": [f"2024-03-{1 + k % 25:02d}" for k in range(len(live))],
+        "type": [list(trig_codes)[k % 2] for k in range(len(live))],
+        "note": [HOSTILE[k % 5] for k in range(len(live))]}))
+    client.files["outcomes.csv"] = csv(pd.DataFrame({
+        "account_id": live, "outcome": [f"{HOSTILE[k % 5]} onboarding" for k in range(len(live))],
+        "metric": MD_LINK, "baseline": 10.0, "target": 20.0, "value": 15.0,
+        "measured_at": "2024-03-15"}))
     p = copy.deepcopy(client.params)
     p["client"] = {"name": f"{IMG} {MD_LINK} {MATH}"}
     p["report"] = {"notebooks": notebooks, "title": f"Report {SCRIPT}",
                    "version": f"v1 {LINK}"}
+    p["tables"]["triggers"] = {"file": "triggers.csv", "codes": {"type": trig_codes}}
+    p["tables"]["outcomes"] = {"file": "outcomes.csv"}
     table = p["tables"]["accounts"]
     table["columns"]["owner"] = OWNER_HEADER
     table["codes"]["status"] = {v: k.lower() for k, v in status.items()}
@@ -167,7 +181,7 @@ def rendered(tmp_path_factory) -> dict[str, Path]:
 
 
 NOTEBOOKS = ("01-revenue", "02-renewal-drivers", "03-segments-health", "04-capacity",
-             "05-account-plan", "90-data-quality", "95-appendix")
+             "05-account-plan", "06-outcomes-triggers", "90-data-quality", "95-appendix")
 
 
 def test_report_html_has_no_script_event_handler_or_script_url(rendered):
@@ -182,6 +196,7 @@ def test_hostile_text_shows_in_the_report_as_typed(rendered):
     assert f"\u201c{IMG}\u201d, \u201c{MD_LINK}\u201d (any case)" in text  # appendix, params
     assert f"{IMG}'s (" in text or f"{LINK}'s (" in text or f"{MATH}'s (" in text  # owner
     assert f"{IMG} {MD_LINK} {MATH}" in text                  # the client's name
+    assert "had a trigger in the last 90 days" in text        # 06's open list was shown
     for param in (f"Report {SCRIPT}", f"v1 {LINK}", f"CSM {IMG}", f"Price {LINK}"):
         assert param in text, param                           # title, version, role, rule
     segments = [f"Segment: {IMG} Ent", f"Segment: {MATH} Mid", f"Segment: {MD_LINK} SMB"]

@@ -40,8 +40,11 @@ def relationship_flags(
     enterprise_segments: tuple[str, ...],
     usage_drop_share: float,
     strong_adoption_depth: float,
+    triggers: pd.DataFrame | None = None,
+    champion_days: int | None = None,
 ) -> pd.DataFrame:
-    """Relationship metrics and the four relationship risk flags of every active account.
+    """Relationship metrics and the relationship risk flags of every active account (four,
+    and a fifth with ``triggers``).
 
     Parameters
     ----------
@@ -65,6 +68,12 @@ def relationship_flags(
     strong_adoption_depth : float
         ``thresholds.strong_adoption_depth``: usage depth (active / licensed seats) from
         which adoption counts as strong.
+    triggers : DataFrame, optional
+        Canonical ``triggers``; with it (and ``champion_days``) the fifth flag,
+        ``flag_champion_left_no_exec``, is computed (otherwise the column is absent).
+    champion_days : int, optional
+        ``triggers.churn_window_days``: a champion_left trigger this many days old or newer
+        counts.
 
     Returns
     -------
@@ -101,6 +110,9 @@ def relationship_flags(
     ``flag_drop_no_user_contact``
         Active users fell by at least ``usage_drop_share`` over 3 months and no user
         touch in the last ``user_days`` days: emergency help.
+    ``flag_champion_left_no_exec`` (with ``triggers`` only)
+        A ``champion_left`` trigger in the last ``champion_days`` days (up to ``as_of``) and
+        no executive touch on or after the latest one: find the new sponsor.
 
     Without any renewal date in ``accounts`` (none is known), ``flag_renewal_no_exec`` is
     ``<NA>`` for every account. The two usage flags use three-valued logic: without usage
@@ -144,9 +156,26 @@ def relationship_flags(
     dropped = _nullable(out["active_change"] <= -usage_drop_share, out["active_change"].isna())
     no_user = ~(out["days_since_user_contact"] <= user_days)
     out["flag_drop_no_user_contact"] = dropped & no_user
+    if triggers is not None and champion_days is not None:
+        out["flag_champion_left_no_exec"] = _champion_left_no_exec(
+            triggers, out["days_since_exec_contact"], as_of, champion_days)
     flag_cols = [c for c in out if c.startswith("flag_")]
     out["flags"] = out[flag_cols].fillna(False).astype(int).sum(axis=1)
     return out
+
+
+def _champion_left_no_exec(triggers: pd.DataFrame, days_since_exec: pd.Series,
+                           as_of: pd.Timestamp, days: int) -> pd.Series:
+    """True where the latest champion_left trigger is at most ``days`` old and no executive
+    touch is dated on or after it (days since the touch > days since the trigger)."""
+    t = triggers[(triggers["type"].astype(str) == "champion_left")
+                 & (triggers["date"] <= as_of)
+                 & (triggers["date"] > as_of - pd.Timedelta(days=days))]
+    latest = t.groupby(t["account_id"].astype(str))["date"].max()
+    since = (as_of - latest).dt.days.astype(float).reindex(days_since_exec.index.astype(str))
+    since.index = days_since_exec.index
+    no_exec = ~(days_since_exec <= since)
+    return pd.array(since.notna() & no_exec, dtype="boolean")
 
 
 def _classify_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
@@ -194,6 +223,7 @@ FLAG_COLUMNS = (
     "flag_single_threaded",
     "flag_adoption_no_users",
     "flag_drop_no_user_contact",
+    "flag_champion_left_no_exec",
 )
 
 

@@ -28,6 +28,14 @@ Definitions
 * **Significant** (:func:`trigger_effects`): Holm-adjusted p-value (across the estimated
   types, per outcome) below 0.05. The unadjusted 95% interval is shown; a title says "not
   significant" whenever the interval crosses 1.
+* **Survival from the event** (:func:`trigger_lifetimes`): months from an account's first
+  trigger of a type to its churn (or the as-of date), against matched accounts without that
+  type in the same segment, still customers on the same date; Kaplan-Meier curves by
+  :func:`playbook.analyses.survival.kaplan_meier`.
+* **Cox model** (:func:`trigger_cox`): hazard ratio of churn while a trigger of the type is
+  at most ``window_days`` old (a time-varying covariate on the tenure time scale, counting-
+  process entry times, robust variance by account), fitted where enough churns fall inside
+  the windows.
 * **Open triggers** (:func:`open_triggers`): active accounts with a trigger in the last
   ``days`` days (up to the as-of date) and no logged touch on or after its date: owner, MRR,
   type, date and days since (the account's latest trigger).
@@ -39,15 +47,19 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from statsmodels.duration.hazard_regression import PHReg
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.reasons import holm_adjust
+from playbook.analyses.survival import DAYS_PER_MONTH, kaplan_meier, survival_at, tenure_months
 from playbook.contract import TRIGGER_TYPES
 
-__all__ = ["EFFECT_COLUMNS", "OPEN_COLUMNS", "churn_after_triggers", "expansion_after_triggers",
-           "open_triggers", "trigger_effects", "trigger_flags"]
+__all__ = ["COX_COLUMNS", "EFFECT_COLUMNS", "LIFETIME_COLUMNS", "OPEN_COLUMNS",
+           "churn_after_triggers", "expansion_after_triggers", "open_triggers", "trigger_cox",
+           "trigger_effects", "trigger_flags", "trigger_intervals", "trigger_lifetimes",
+           "trigger_survival"]
 
 #: Columns of the effect tables, in order (index: trigger ``type``).
 EFFECT_COLUMNS = ["exposed", "exposed_events", "unexposed", "unexposed_events", "rate_exposed",
@@ -242,3 +254,190 @@ def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.Da
                                         kind="stable").set_index("account_id")
     out.attrs["touches"] = touches is not None
     return out[OPEN_COLUMNS]
+
+
+# --------------------------------------------------------------------------- survival
+#: Columns of :func:`trigger_lifetimes`, in order.
+LIFETIME_COLUMNS = ["account_id", "group", "origin", "end_date", "months", "churned",
+                    "entry_months"]
+#: Columns of :func:`trigger_cox`, in order (index: trigger ``type``).
+COX_COLUMNS = ["accounts", "events", "exposed_events", "hazard_ratio", "hr_low", "hr_high",
+               "p_value", "note"]
+
+
+def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.Series:
+    start = pd.to_datetime(lifetimes["start_date"])
+    if data_start is None:
+        return start
+    return start.where(start > data_start, pd.Timestamp(data_start))
+
+
+def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
+                      data_start: pd.Timestamp | None = None, controls: int = 1,
+                      seed: int = 0) -> pd.DataFrame:
+    """Lifetimes from a trigger of ``trigger_type`` against matched accounts without one.
+
+    ``lifetimes``: :func:`playbook.analyses.survival.account_lifetimes` (``account_id``,
+    ``start_date``, ``end_date``, ``churned``). **Exposed** (``group`` = "trigger"): an
+    account's first trigger of the type dated on or after it is first seen (its start, or
+    ``data_start`` when it started earlier) and before its end; time 0 is the trigger date.
+    **Matched** (``group`` = "matched"): for each exposed account in date order, up to
+    ``controls`` accounts with no trigger of the type at all, in the same ``group`` of
+    ``lifetimes`` (its segment, when it has one) and still customers on that trigger date,
+    drawn at random without replacement (``seed``); their time 0 is the same date (the
+    comparable date). ``months`` = days from time 0 to the end (churn or the
+    as-of date) / 30.44; ``churned`` as in ``lifetimes``; ``entry_months`` 0.
+    Returns :data:`LIFETIME_COLUMNS` (exposed first).
+    """
+    life = lifetimes.assign(first_seen=_first_seen(lifetimes, data_start).to_numpy(),
+                            end_date=pd.to_datetime(lifetimes["end_date"]),
+                            match_key=(lifetimes["group"].astype(str).to_numpy()
+                                    if "group" in lifetimes else ""))
+    life["account_id"] = life["account_id"].astype(str)
+    t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
+    t = t.assign(account_id=t["account_id"].astype(str))
+    m = life.merge(t[["account_id", "date"]], on="account_id")
+    m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
+    first = (m.sort_values(["date", "account_id"], kind="stable")
+             .drop_duplicates("account_id"))
+    pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
+        "account_id", kind="stable")
+    rng = np.random.default_rng(seed)
+    used: set[str] = set()
+    rows = []
+    for r in first.itertuples(index=False):
+        rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
+        ok = pool[(pool["first_seen"] <= r.date) & (pool["end_date"] > r.date)
+                  & (pool["match_key"] == r.match_key) & ~pool["account_id"].isin(used)]
+        if not len(ok):
+            continue
+        pick = ok.iloc[np.sort(rng.choice(len(ok), size=min(controls, len(ok)),
+                                          replace=False))]
+        for c in pick.itertuples(index=False):
+            used.add(c.account_id)
+            rows.append((c.account_id, "matched", r.date, c.end_date, c.churned))
+    out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
+    out["origin"] = pd.to_datetime(out["origin"])
+    out["end_date"] = pd.to_datetime(out["end_date"])
+    out["months"] = (out["end_date"] - out["origin"]).dt.days / DAYS_PER_MONTH
+    out["churned"] = out["churned"].astype(int)
+    out["entry_months"] = 0.0
+    out = out.sort_values(["group", "origin", "account_id"], ascending=[False, True, True],
+                          kind="stable").reset_index(drop=True)
+    return out[LIFETIME_COLUMNS]
+
+
+def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
+                      window_days: int) -> pd.DataFrame:
+    """Counting-process rows for a Cox model with the trigger as a time-varying covariate.
+
+    Each account's observed lifetime (``entry_months`` to ``months`` of
+    :func:`playbook.analyses.survival.account_lifetimes`, tenure in months) is cut where
+    ``exposed`` changes: 1 from each trigger of the type to ``window_days`` days after it
+    (overlapping windows merged), 0 otherwise. Columns ``account_id``, ``entry_months``,
+    ``exit_months``, ``exposed``, ``churned`` (1 only on the account's last row when it
+    left).
+    """
+    life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
+                            start_date=pd.to_datetime(lifetimes["start_date"]))
+    t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
+    t = t.assign(account_id=t["account_id"].astype(str))
+    t = t.merge(life[["account_id", "start_date"]], on="account_id")
+    t = t.assign(on=tenure_months(t["start_date"], t["date"]),
+                 off=tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)))
+    windows = {a: sorted(zip(g["on"], g["off"], strict=True))
+               for a, g in t.groupby("account_id")}
+    rows = []
+    for r in life.itertuples(index=False):
+        cuts: list[tuple[float, int]] = []
+        for on, off in windows.get(r.account_id, []):
+            if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
+                cuts[-1] = (max(cuts[-1][0], off), 0)
+                continue
+            cuts += [(on, 1), (off, 0)]
+        lo, state = float(r.entry_months), 0
+        for at, new in cuts:
+            if at <= lo:
+                state = new
+                continue
+            if at >= r.months:
+                break
+            rows.append((r.account_id, lo, at, state, 0))
+            lo, state = at, new
+        rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
+    return pd.DataFrame(rows, columns=["account_id", "entry_months", "exit_months", "exposed",
+                                       "churned"])
+
+
+def _at_failure_times(iv: pd.DataFrame) -> pd.DataFrame:
+    """The rows at risk at one churn time at least (``entry < t <= exit``). The others add
+    nothing to the partial likelihood; dropping them sidesteps statsmodels 0.15's
+    ``PHReg.score_residuals``, which credits a row lying wholly between two churn times to
+    the earlier one (an inflated robust variance) and nudges the fit."""
+    times = np.sort(iv.loc[iv["churned"] == 1, "exit_months"].unique())
+    first = np.searchsorted(times, iv["entry_months"].to_numpy(dtype=float), side="right")
+    last = np.searchsorted(times, iv["exit_months"].to_numpy(dtype=float), side="right")
+    return iv[last > first]
+
+
+def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
+                min_events: int) -> pd.DataFrame:
+    """Cox hazard ratio of churn while a trigger is recent, per type.
+
+    Per type, ``PHReg`` on :func:`trigger_intervals` (tenure time scale, entry times for the
+    counting process and left truncation, Breslow ties) with ``exposed`` as the only
+    covariate, on the rows at risk at a churn time; robust (sandwich) variance clustered by
+    account. HR > 1: more churn per month
+    in the ``window_days`` after the trigger than at other times. A type is fitted only with
+    at least ``min_events`` churns while exposed; otherwise NaN and ``note`` says why.
+    Returns :data:`COX_COLUMNS` indexed by type.
+    """
+    rows = {}
+    for kind in _types(triggers):
+        iv = trigger_intervals(lifetimes, triggers, kind, window_days=window_days)
+        exposed_events = int(iv.loc[iv["exposed"] == 1, "churned"].sum())
+        row = {"accounts": int(iv["account_id"].nunique()), "events": int(iv["churned"].sum()),
+               "exposed_events": exposed_events, "hazard_ratio": np.nan, "hr_low": np.nan,
+               "hr_high": np.nan, "p_value": np.nan, "note": ""}
+        if exposed_events < min_events:
+            row["note"] = f"fewer than {min_events} churns within {window_days} days of one"
+        else:
+            iv = _at_failure_times(iv)
+            groups = pd.factorize(iv["account_id"])[0]
+            fit = PHReg(iv["exit_months"].to_numpy(dtype=float),
+                        iv[["exposed"]].to_numpy(dtype=float),
+                        status=iv["churned"].to_numpy(dtype=int),
+                        entry=iv["entry_months"].to_numpy(dtype=float),
+                        ties="breslow").fit(disp=0, groups=groups)
+            ci = np.asarray(fit.conf_int(alpha=0.05))[0]
+            row.update(hazard_ratio=float(np.exp(fit.params[0])), hr_low=float(np.exp(ci[0])),
+                       hr_high=float(np.exp(ci[1])), p_value=float(fit.pvalues[0]))
+        rows[kind] = row
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=COX_COLUMNS)
+    out.index.name = "type"
+    return out
+
+
+def trigger_survival(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *,
+                     data_start: pd.Timestamp | None, min_exposed: int, seed: int = 0,
+                     months: Sequence[float] = (6, 12)) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Kaplan-Meier curves from the trigger, trigger vs matched (:func:`trigger_lifetimes`,
+    one control each), for every type with at least ``min_exposed`` accounts exposed.
+
+    Returns ``(curves, readings)``: :func:`playbook.analyses.survival.kaplan_meier` rows and
+    :func:`playbook.analyses.survival.survival_at` readings at ``months``, each with a
+    ``type`` column first (empty frames when no type qualifies).
+    """
+    curves, readings = [], []
+    for kind in _types(triggers):
+        life = trigger_lifetimes(lifetimes, triggers, kind, data_start=data_start, seed=seed)
+        if (life["group"] == "trigger").sum() < min_exposed:
+            continue
+        c = kaplan_meier(life, by="group", overall=None)
+        curves.append(c.assign(type=kind))
+        readings.append(survival_at(c, list(months)).assign(type=kind))
+    if not curves:
+        return pd.DataFrame(columns=["type"]), pd.DataFrame(columns=["type", "group"])
+    c, r = pd.concat(curves, ignore_index=True), pd.concat(readings, ignore_index=True)
+    return (c[["type", *[k for k in c.columns if k != "type"]]],
+            r[["type", *[k for k in r.columns if k != "type"]]])

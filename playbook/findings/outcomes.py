@@ -233,3 +233,81 @@ def open_exhibit(open_list: pd.DataFrame, names: pd.Series | None, *, days: int,
         f"Active accounts with a trigger in the last {days} days and no touch on or after it",
         "triggers, touches, accounts", n=len(open_list), notes=shown)
 
+
+
+# --------------------------------------------------------------------------- survival
+def _cox_lead(cox: pd.DataFrame) -> pd.Series | None:
+    """The fitted type to speak of: the largest hazard ratio among those whose interval
+    excludes 1, else the smallest p-value; None when no type was fitted."""
+    fitted = cox[cox["hazard_ratio"].notna()]
+    if not len(fitted):
+        return None
+    apart = fitted[(fitted["hr_low"] > 1) | (fitted["hr_high"] < 1)]
+    if len(apart):
+        return apart.sort_values("hazard_ratio", ascending=False).iloc[0]
+    return fitted.sort_values("p_value").iloc[0]
+
+
+def cox_sentence(cox: pd.DataFrame, *, window_days: int) -> str:
+    """One sentence: the Cox hazard ratio of churn while a trigger is recent, with its 95%
+    interval (:func:`_cox_lead`'s type; "not significant" when the interval crosses 1);
+    empty when no type has enough churns in its windows."""
+    r = _cox_lead(cox)
+    if r is None:
+        return ""
+    hr = r["hazard_ratio"]
+    ci = tf.span(r["hr_low"], r["hr_high"], lambda v: tf.number(v, 2))
+    text = (f"In a Cox model with the trigger as a time-varying covariate, the monthly churn "
+            f"hazard in the {window_days} days after {tf.md_escape(_after(str(r.name)))} is "
+            f"{tf.number(hr, 2)} times that at other times (95% interval {ci})")
+    fitted = int(cox["hazard_ratio"].notna().sum())
+    if r["hr_low"] <= 1 <= r["hr_high"]:
+        return text + f": not significant, nor is any of the {fitted} types fitted."
+    return text + "."
+
+
+def trigger_survival_title(readings: pd.DataFrame, kind: str) -> str:
+    """Rule: survival 12 months after the type's trigger against the matched accounts',
+    read from the Kaplan-Meier curves (no claim of a difference: the Cox sentence makes
+    it)."""
+    r = readings[readings["type"] == kind].set_index("group")
+    hit, base = r.loc["trigger", "survival_12m"], r.loc["matched", "survival_12m"]
+    if tf.is_missing(hit) or tf.is_missing(base):
+        return f"Survival after {_after(kind)} cannot yet be read at 12 months"
+    return (f"12 months after {_after(kind)}, {tf.pct(hit, 0)} of accounts are still "
+            f"customers, against {tf.pct(base, 0)} of matched accounts (same segment and date) "
+            "without one")
+
+
+def trigger_survival_exhibit(curves: pd.DataFrame, readings: pd.DataFrame,
+                             cox: pd.DataFrame, *, window_days: int, panels: int = 3
+                             ) -> ExhibitSpec:
+    """Kaplan-Meier curves from the trigger date, trigger vs matched, one panel per type:
+    the Cox lead type first, then the other fitted types by hazard ratio, up to ``panels``.
+    ``curves``: :func:`playbook.analyses.survival.kaplan_meier` rows with a ``type`` column;
+    ``readings``: :func:`playbook.analyses.survival.survival_at` rows with ``type``."""
+    order = [t for t in cox.sort_values("hazard_ratio", ascending=False).index
+             if t in set(curves["type"])]
+    lead = _cox_lead(cox)
+    if lead is not None:
+        order = [lead.name, *[t for t in order if t != lead.name]]
+    order = order[:panels]
+    charts.apply_house_style()
+    fig, axes = plt.subplots(1, len(order), figsize=(charts.REPORT_WIDTH_IN, 2.2),
+                             squeeze=False)
+    for ax, kind in zip(axes[0], order, strict=True):
+        c = curves[curves["type"] == kind].copy()
+        c["group"] = c["group"].map({"trigger": type_label(kind), "matched": "matched"})
+        charts.survival_curves(c, ax, highlight=type_label(kind), min_at_risk=5)
+        ax.set_xlabel("Months since the trigger")
+        ax.set_ylabel("Still a customer" if ax is axes[0][0] else "")
+    n = int(readings.loc[readings["group"] == "trigger", "n"].sum())
+    notes = ("Kaplan-Meier, 95% band on the trigger curve; each account from its first trigger "
+             "of the type, each matched account (none of the type, same segment) from the same "
+             "date: matched on segment and date only. Curves stop below 5 accounts at risk. "
+             f"Cox: trigger as a time-varying covariate, exposed {window_days} days.")
+    return ExhibitSpec(
+        fig, trigger_survival_title(readings, order[0]),
+        "Share of accounts still customers by months since a trigger, against matched "
+        "accounts without one", "triggers, accounts, churn_events", n=n,
+        n_of="accounts with a trigger", notes=notes)

@@ -65,6 +65,17 @@ class OutcomesFindings(Findings):
     (:func:`playbook.analyses.triggers.trigger_effects`)."""
     trigger_window_days: int | None = None
     """Churn counts at renewals in this many days after a trigger."""
+    trigger_survival: Table = Field(default_factory=list)
+    """Kaplan-Meier survival from the trigger, read at 6 and 12 months, rows per ``type`` and
+    ``group`` (``trigger``: accounts from their first trigger of the type; ``matched``:
+    accounts without one from the same date) ``{type, group, n, n_events, survival_6m,
+    low_6m, high_6m, at_risk_6m, survival_12m, low_12m, high_12m, at_risk_12m}``
+    (:func:`playbook.analyses.triggers.trigger_lifetimes`)."""
+    trigger_cox: Table = Field(default_factory=list)
+    """Cox model per trigger type with the trigger as a time-varying covariate (exposed in
+    the ``trigger_window_days`` after it) ``{type, accounts, events, exposed_events,
+    hazard_ratio, hr_low, hr_high, p_value, note}``; NaN (null) where too few churns fall in
+    the windows (:func:`playbook.analyses.triggers.trigger_cox`)."""
     open_triggers: Table = Field(default_factory=list)
     """Every open trigger ``{account_id, owner, mrr, type, trigger_date, days_since,
     triggers}``, largest MRR first (the report lists the first few)."""

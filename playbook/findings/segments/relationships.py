@@ -14,18 +14,21 @@ FLAG_LABELS = {
     "flag_single_threaded": "1-thread: too few strong executive ties",
     "flag_adoption_no_users": "Champions: strong adoption, no user ties",
     "flag_drop_no_user_contact": "Drop: usage fell, no recent user contact",
+    "flag_champion_left_no_exec": "Champion left: no executive contact since",
 }
 FLAG_SHORT = {
     "flag_renewal_no_exec": "renewal",
     "flag_single_threaded": "1-thread",
     "flag_adoption_no_users": "champions",
     "flag_drop_no_user_contact": "drop",
+    "flag_champion_left_no_exec": "champion left",
 }
 FLAG_ACTIONS = {
     "flag_renewal_no_exec": "Quick outreach: executive call before the renewal",
     "flag_single_threaded": "Multi-thread: add a strong executive relationship",
     "flag_adoption_no_users": "Build champions among the active users",
     "flag_drop_no_user_contact": "Emergency help: reach the users this week",
+    "flag_champion_left_no_exec": "Executive call: find the new sponsor",
 }
 
 
