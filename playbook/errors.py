@@ -186,3 +186,15 @@ class GeneratedTextError(PlaybookError):
             fix="A figure in this text is missing (NaN). In the code that writes it, say what "
             "is not known instead of printing the number, or leave the sentence out when the "
             "figure is missing.")
+
+
+class NotesWarning(PlaybookError, UserWarning):
+    """A consultant's note the run could not apply as written (:mod:`playbook.notes`): a
+    stale edit (the data changed under an edited title), an id not in the report, a
+    placeholder without a value. Issued with :func:`warnings.warn`, naming the exhibit; the
+    run goes on."""
+
+
+class UnresolvedPlaceholderError(PlaybookError):
+    """A placeholder of a note (``{grr}``) has no value in this run: withheld, not computed
+    or not a key of results.json; the generated text is shown instead."""

@@ -39,7 +39,7 @@ from pydantic import (
 from playbook import paths
 from playbook import textfmt as tf
 from playbook.config import check_client_name
-from playbook.errors import ParamsError
+from playbook.errors import ParamsError, UnresolvedPlaceholderError
 from playbook.exhibits import EXHIBIT_KEY
 from playbook.yamlsafe import load_yaml_file
 
@@ -89,11 +89,6 @@ PLACEHOLDER = re.compile(r"\{\{|\}\}"                                  # an esca
                          r"|\{([A-Za-z_][A-Za-z0-9_]*"                   # a name
                          r"|[A-Za-z0-9_][A-Za-z0-9_.\-]*\.[A-Za-z0-9_.\-]+)"  # a path
                          r"(?:\|([a-z0-9]+))?\}")
-
-
-class NotesWarning(UserWarning):
-    """A note the run could not apply as written: a stale edit (the data changed under an
-    edited title), an id not in the report, a placeholder without a value."""
 
 
 class _Strict(BaseModel):
@@ -317,8 +312,7 @@ def _dig(results: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
-class Unresolved(Exception):
-    """A placeholder has no value in this run (withheld, not computed or not a path)."""
+Unresolved = UnresolvedPlaceholderError  # the short name the notes code uses
 
 
 def placeholder_value(match: re.Match[str], results: Mapping[str, Any],

@@ -42,14 +42,14 @@ import nbformat
 from playbook import cache
 from playbook.comparison import previous_results
 from playbook.config import Params, load_params
-from playbook.errors import RenderError
+from playbook.errors import NotesWarning, RenderError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.findings.executive import executive_notebooks
 from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
 from playbook.memory import release_memory
-from playbook.notes import ClientNotes, NotesWarning, load_notes
+from playbook.notes import ClientNotes, load_notes
 from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.paths import notebooks_dir
 from playbook.recommendations import Limits

@@ -299,8 +299,12 @@ def column_widths(table: Table, total_in: float, size_pt: float) -> list[float]:
     """Column widths in inches that add up to ``total_in``: every column at least as wide as
     its longest word; the room left shared by how much more each column's text needs."""
     words, texts = _column_chars(table)
+    if not words:  # a table with no column (an empty roadmap): one blank column
+        return [total_in]
     margins = CELL_MARGINS_IN * len(words)
     room = _chars(total_in - margins, size_pt)
+    # every column at least one character wide: a column of blank cells still gets room
+    words = [max(w, 1) for w in words]
     need = [max(w, min(t, 100)) for w, t in zip(words, texts, strict=True)]
     if sum(need) <= room:
         chars = [n * room / sum(need) for n in need]

@@ -182,7 +182,7 @@ def expected_figures(rec: dict, key: str) -> set[str]:
     figures its lever's basis records."""
     value = at(rec, key)
     if key.startswith("facts."):
-        return {tf.pct(value, 0), "12"}                # "over the last 12 months"
+        return {tf.pct(value, 1), "12"}  # one decimal, as the key figures; "last 12 months"
     lever = next(b for b in rec["walk"] if b["key"] == key.split(".")[1])
     b = lever["basis"]
     out = {tf.money(lever["mid"]), tf.money(lever["low"]), tf.money(lever["high"]), "90"}
@@ -208,7 +208,7 @@ def test_the_golden_demo_so_what_quotes_its_own_record():
     page = so_what_html(rec, "USD") + decisions_html(rec)
     for m in rec["so_what"]["messages"]:                 # printed word for word
         assert html.escape(m["text"]) in page
-        assert tf.money(m["value"]) in m["text"] or tf.pct(m["value"], 0) in m["text"]
+        assert tf.money(m["value"]) in m["text"] or tf.pct(m["value"], 1) in m["text"]
     for d in rec["so_what"]["decisions"]:
         assert html.escape(d["text"]) in page
     assert f'{tf.money(rec["so_what"]["prize"]["mid"])} a year' in page

@@ -264,7 +264,7 @@ def test_demo_writes_a_new_or_empty_folder_and_records_every_checksum(root):
         assert result.exit_code == 0, result.output
         marker = json.loads((folder / ".generated").read_text())
         files = sorted(p.name for p in folder.iterdir() if p.name != ".generated")
-        assert sorted(marker["files"]) == files and len(files) == 11
+        assert sorted(marker["files"]) == files and len(files) == 13  # 11 + outcomes, triggers
         assert all(marker["files"][n] == sha256(folder / n) for n in files)
         assert marker["settings"]["seed"] == 20260930 and marker["settings"]["n_accounts"] == 60
 
@@ -311,7 +311,7 @@ def test_unedited_demo_data_is_skipped_or_regenerated(root):
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()
             if p.name != ".generated"} == stamps
     other = demo("--seed", "7")  # unedited: another seed needs no --force
-    assert other.exit_code == 0 and "Wrote 11 demo files" in other.output
+    assert other.exit_code == 0 and "Wrote 13 demo files" in other.output
     assert json.loads((folder / ".generated").read_text())["settings"]["seed"] == 7
 
 

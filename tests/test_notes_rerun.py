@@ -20,7 +20,7 @@ import yaml
 
 from playbook import paths
 from playbook import textfmt as tf
-from playbook.notes import NotesWarning
+from playbook.errors import NotesWarning
 
 DEMO = paths.PACKAGE_DIR.parent / "data" / "demo"
 CLIENT = "notes-t"

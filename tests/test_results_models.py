@@ -99,7 +99,7 @@ def test_the_summary_of_the_demo_is_rebuilt_from_its_findings(golden):
     """The summary read back through the models says, word for word, what the run said
     (the comparison with 2026-Q2 aside: that report is not in the fixture)."""
     sections = {k: v for k, v in golden.items() if k != "summary"}
-    order = [k for k in golden if k not in ("meta", "summary")]
+    order = list(load_params("demo").report.notebooks)  # the report's order numbers exhibits
     again = summary_record(sections, order, limits=Limits.of(load_params("demo")))
     for key in ("sca", "key_figures", "headlines", "recommendations", "facts"):
         assert json.loads(json.dumps(again[key])) == golden["summary"][key], key

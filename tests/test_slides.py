@@ -307,3 +307,15 @@ def test_a_draft_report_has_draft_on_every_slide(tmp_path, status):
     assert len(stamps) > 5
     assert stamps == [["DRAFT"]] * len(stamps) if status == "draft" else not any(stamps)
 
+
+def test_a_table_of_blank_cells_gets_equal_columns():
+    """A table whose cells are all blank (a client without values) is still laid out: no
+    division by zero, the columns share the width."""
+    from playbook.slides import column_widths
+
+    table = Table(header=["", ""], rows=[["", ""], ["", ""]], numeric=[False, False])
+    widths = column_widths(table, 6.0, 12)
+    assert widths == pytest.approx([3.0, 3.0])
+    # no column at all (a roadmap with nothing planned): one blank column of the full width
+    assert column_widths(Table(header=[], rows=[], numeric=[]), 6.0, 12) == [6.0]
+

@@ -90,9 +90,11 @@ def test_no_cell_holds_a_formula_and_hostile_text_is_text(written):
     for name in ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3",
                  "@SUM(A1:A2)", "\tTabbed", "=1+1", "-seats", "@tier"]:
         assert texts[name].data_type == "s" and texts[name].quotePrefix, name
-    # a leading carriage return reads back as a line feed (XML normalises it): still text,
-    # written with the quote prefix; the bell character dropped (XML cannot hold it)
-    assert texts["\nReturn"].data_type == "s" and texts["\nReturn"].quotePrefix
+    # a leading carriage return reads back as itself or as a line feed (XML parsers differ:
+    # the standard library's normalises it, lxml keeps it): still text, written with the
+    # quote prefix; the bell character dropped (XML cannot hold it)
+    ret = texts.get("\rReturn") or texts["\nReturn"]
+    assert ret.data_type == "s" and ret.quotePrefix
     assert "Bell Co" in texts
     assert texts["Plain Ltd"].quotePrefix is False
     assert book[wb.SUMMARY_SHEET]["A1"].value == "Account action plan: =Acme"
@@ -202,8 +204,8 @@ def test_values_equal_the_plan(written):
                 assert pd.Timestamp(value) == expected, (account, col)
             elif col == "account_name" and account == "A6":
                 assert value == "Bell Co"
-            elif isinstance(expected, str):  # XML reads a carriage return as a line feed
-                assert value == expected.replace("\r", "\n"), (account, col)
+            elif isinstance(expected, str):  # some XML parsers read "\r" back as "\n"
+                assert value in (expected, expected.replace("\r", "\n")), (account, col)
             else:
                 assert value == expected, (account, col)
 
