@@ -590,6 +590,14 @@ def summary_slides(prs: PresentationType, meta: ReportMeta, summary: Summary) ->
         slide = _content_slide(prs, meta, "Roadmap: the next 90 days")
         add_table(slide, summary.roadmap, st.Box(st.MARGIN_IN, st.SUBTITLE_BOX.top,
                                                  st.CONTENT_WIDTH_IN, 3.0))
+    for block in summary.tables:  # business cases, peer benchmarks: a native table each
+        slide = _content_slide(prs, meta, block.heading or "Executive summary")
+        _, left_out = add_table(slide, block.table, st.Box(
+            st.MARGIN_IN, st.SUBTITLE_BOX.top, st.CONTENT_WIDTH_IN, 4.5))
+        notes = [n for n in (left_out, block.table.note) if n]
+        if notes:
+            _text_box(slide, st.FOOTER_BOX, notes, size=st.FOOTER_PT, color=st.GREY_HEX,
+                      name=SOURCE_SHAPE)
 
 
 def divider_slide(prs: PresentationType, meta: ReportMeta, title: str,
@@ -651,7 +659,9 @@ def _section_slides(prs: PresentationType, meta: ReportMeta, section: Section) -
 def _main_section(prs: PresentationType, meta: ReportMeta, section: Section) -> None:
     """A section's divider (its exhibits' titles as the storyline), then its slides."""
     exhibits = [i for i in section.items if isinstance(i, Exhibit)]
-    storyline = [f"Exhibit {e.number}: {e.title}" for e in exhibits] or section.callouts
+    # a section without exhibits (What we heard) shows its own text, its callouts first
+    storyline = ([f"Exhibit {e.number}: {e.title}" for e in exhibits] or section.callouts
+                 or section.prose)
     divider_slide(prs, meta, section.title, storyline[:8], section.prose)
     _section_slides(prs, meta, section)
 

@@ -122,6 +122,9 @@ class Summary:
     recommendations: Table | None = None
     recommendation_notes: list[str] = field(default_factory=list)
     roadmap: Table | None = None
+    #: Other tables of the summary pages (business cases, peer benchmarks), each under the
+    #: ``##`` heading it follows.
+    tables: list[TableBlock] = field(default_factory=list)
 
 
 @dataclass
@@ -193,8 +196,9 @@ def read_exhibit(figure: etree._Element, svgs: dict[etree._Element, str]) -> Exh
     return ex
 
 
-def _summary_part(element: etree._Element, summary: Summary) -> bool:
-    """Record what ``element`` shows of the executive summary; False if nothing."""
+def _summary_part(element: etree._Element, summary: Summary, heading: str = "") -> bool:
+    """Record what ``element`` shows of the executive summary; False if nothing. A table
+    other than the recommendations and the roadmap is kept under ``heading``."""
     classes = _classes(element)
     if element.tag == "p" and "sca" in classes:
         summary.sca = text_of(element)
@@ -215,6 +219,8 @@ def _summary_part(element: etree._Element, summary: Summary) -> bool:
         summary.notes.append(text_of(element))
     elif element.tag == "div" and "comparison" in classes:
         summary.changes.append(text_of(element))
+    elif element.tag == "table":
+        summary.tables.append(TableBlock(heading, read_table(element)))
     else:
         return False
     return True
@@ -263,8 +269,11 @@ def read_report(document: str) -> ReportContent:
             if current is not None:
                 current.subheadings.append(heading)
             continue
+        if element.tag == "h3" and in_summary:  # "Business cases", "Peer benchmarks"
+            heading = text_of(element)
+            continue
         if in_summary and summary is not None:
-            if _summary_part(element, summary):
+            if _summary_part(element, summary, heading):
                 skip.add(element)
             continue
         if current is None:

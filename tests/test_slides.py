@@ -319,3 +319,32 @@ def test_a_table_of_blank_cells_gets_equal_columns():
     # no column at all (a roadmap with nothing planned): one blank column of the full width
     assert column_widths(Table(header=[], rows=[], numeric=[]), 6.0, 12) == [6.0]
 
+
+def test_summary_tables_and_a_section_of_text_reach_the_deck(tmp_path):
+    """The business cases and peer benchmarks under their ``###`` headings in the summary
+    become slides with native tables equal to the page; a section without exhibits (What
+    we heard) shows its own text on its slide."""
+    front = ""
+    page, _ = report_html(front)
+    extra = ("<h3>Peer benchmarks</h3><table><thead><tr><th>Metric</th><th>Client</th>"
+             "<th>Peers</th></tr></thead><tbody><tr><td>Net revenue retention</td>"
+             '<td class="num">99.9%</td><td class="num">105%</td></tr></tbody></table>')
+    heard = ('<h1 id="sec-9">What we heard</h1><div class="what-we-heard"><p>3 interviews.</p>'
+             "<ul><li>“Kick-off slips.” — CSM</li></ul></div>")
+    page = page.replace('<h1 id="sec-2">', extra + heard + '<h1 id="sec-2">', 1)
+    folder = tmp_path / "r"
+    folder.mkdir()
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    results = {"meta": dataclasses.asdict(META),
+               "summary": {"recommendations": [vars(r) for r in recommendations()]}}
+    write_json(folder / "results.json", results)
+    write_json(folder / "manifest.json", {"outputs": output_records(folder)})
+    slides = list(Presentation(str(rebuild_slides(folder))).slides)
+    bench = next(s for s in slides if s.shapes.title.text == "Peer benchmarks")
+    table = next(sh for sh in bench.shapes if sh.has_table).table
+    assert [table.cell(1, c).text for c in range(3)] == ["Net revenue retention", "99.9%",
+                                                          "105%"]
+    heard_slide = next(s for s in slides if s.shapes.title.text == "What we heard")
+    text = " ".join(sh.text_frame.text for sh in heard_slide.shapes if sh.name == "storyline")
+    assert "3 interviews." in text and "Kick-off slips." in text
+
