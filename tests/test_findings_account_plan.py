@@ -188,19 +188,24 @@ def test_the_workbook_is_published_with_the_report_or_not_at_all(tmp_path):
 
 
 def test_the_expansion_model_sentence_says_chance_unless_every_fold_beats_it():
-    odds = pd.DataFrame({"odds_ratio": [3.0, 1.2], "or_low": [1.5, 0.8], "or_high": [6.0, 1.8]},
-                        index=pd.Index(["segment[Enterprise]", "tenure_years"], name="term"))
+    odds = pd.DataFrame({"odds_ratio": [3.0, 2.0, 1.2], "or_low": [1.5, 1.1, 0.8],
+                         "or_high": [6.0, 3.0, 1.8]},
+                        index=pd.Index(["segment[Enterprise]", "seats_nearly_full",
+                                        "tenure_years"], name="term"))
+    lift = pd.DataFrame({"lift": [2.34, 1.5]})  # the top decile first
     model = SimpleNamespace(n=400, expansions=60, auc=0.61, auc_low=0.55, auc_high=0.66,
-                            odds_ratios=odds)
+                            odds_ratios=odds, lift=lift)
     text = story.expansion_model_sentence(model, 6, 0.1)
     assert text == ("A model of MRR rising 10% or more within 6 months of a cut-off (400 "
                     "account-periods, 60 expansions) ranks accounts better than chance "
-                    "(cross-validated AUC 0.61, folds 0.55-0.66); what goes with expanding: "
-                    "segment Enterprise (odds x3.00).")
+                    "(cross-validated AUC 0.61, folds 0.55\u20130.66; the tenth it rates most "
+                    "likely expanded at 2.3 times the average rate); what goes with "
+                    "expanding: segment Enterprise (odds x3.00), seats nearly full (odds "
+                    "x2.00).")
     model.auc_low = 0.49
     chance = story.expansion_model_sentence(model, 6, 0.1)
     assert "no better than chance in every fold" in chance
-    model.odds_ratios = odds.iloc[1:]
+    model.odds_ratios = odds.iloc[2:]  # only the unclear one left
     assert story.expansion_model_sentence(model, 6, 0.1).endswith(
         "no feature's odds ratio is clearly different from 1.")
 

@@ -92,24 +92,26 @@ def top_candidates_sentence(candidates: pd.DataFrame, names: pd.Series | None,
 def expansion_model_sentence(model: Any, horizon_months: int, min_rise_share: float) -> str:
     """What predicts expansion, in one sentence (:class:`playbook.analyses.expansion.
     ExpansionModel`). Rule: the model "ranks accounts better than chance" only when every
-    cross-validation fold's AUC is above 0.5; the features named are those whose odds-ratio
-    interval excludes 1, largest effect first (none: said so)."""
+    cross-validation fold's AUC is above 0.5, and then its top-decile lift is said; the
+    features named (in words) are those whose odds-ratio interval excludes 1, largest effect
+    first (none: said so)."""
     ranks = model.auc_low > 0.5
+    folds = tf.span(model.auc_low, model.auc_high, lambda v: tf.number(v, 2))
+    lift = float(model.lift["lift"].iloc[0])  # the top decile's rate over the average
     head = (f"A model of MRR rising {tf.pct(min_rise_share, 0)} or more within "
             f"{tf.plural(horizon_months, 'month')} of a cut-off "
             f"({tf.count(model.n)} account-periods, {tf.count(model.expansions)} expansions) "
             + (f"ranks accounts better than chance (cross-validated AUC "
-               f"{tf.number(model.auc, 2)}, folds {tf.number(model.auc_low, 2)}-"
-               f"{tf.number(model.auc_high, 2)})" if ranks else
+               f"{tf.number(model.auc, 2)}, folds {folds}; the tenth it rates most likely "
+               f"expanded at {tf.number(lift, 1)} times the average rate)" if ranks else
                f"ranks accounts no better than chance in every fold (AUC "
-               f"{tf.number(model.auc, 2)}, folds {tf.number(model.auc_low, 2)}-"
-               f"{tf.number(model.auc_high, 2)})"))
+               f"{tf.number(model.auc, 2)}, folds {folds})"))
     odds = model.odds_ratios
     clear = odds[(odds["or_low"] > 1) | (odds["or_high"] < 1)].copy()
     if clear.empty:
         return f"{head}; no feature's odds ratio is clearly different from 1."
     clear["size"] = np.log(clear["odds_ratio"]).abs()
-    parts = [f"{tf.md_escape(str(term).replace('[', ' ').rstrip(']'))} "
+    parts = [f"{tf.md_escape(str(term).replace('[', ' ').rstrip(']').replace('_', ' '))} "
              f"(odds x{tf.number(row['odds_ratio'], 2)})"
              for term, row in clear.sort_values("size", ascending=False).head(3).iterrows()]
     return f"{head}; what goes with expanding: {', '.join(parts)}."
