@@ -594,9 +594,8 @@ def summary_slides(prs: PresentationType, meta: ReportMeta, summary: Summary) ->
         slide = _content_slide(prs, meta, block.heading or "Executive summary")
         _, left_out = add_table(slide, block.table, st.Box(
             st.MARGIN_IN, st.SUBTITLE_BOX.top, st.CONTENT_WIDTH_IN, 4.5))
-        notes = [n for n in (left_out, block.table.note) if n]
-        if notes:
-            _text_box(slide, st.FOOTER_BOX, notes, size=st.FOOTER_PT, color=st.GREY_HEX,
+        if left_out:  # the rows left out and the table's own note (its source)
+            _text_box(slide, st.FOOTER_BOX, [left_out], size=st.FOOTER_PT, color=st.GREY_HEX,
                       name=SOURCE_SHAPE)
 
 

@@ -221,6 +221,9 @@ def _summary_part(element: etree._Element, summary: Summary, heading: str = "") 
         summary.changes.append(text_of(element))
     elif element.tag == "table":
         summary.tables.append(TableBlock(heading, read_table(element)))
+    elif (element.tag == "p" and summary.tables and not summary.tables[-1].table.note
+          and text_of(element).startswith("Source:")):  # the benchmarks' source line
+        summary.tables[-1].table.note = text_of(element)
     else:
         return False
     return True

@@ -328,7 +328,8 @@ def test_summary_tables_and_a_section_of_text_reach_the_deck(tmp_path):
     page, _ = report_html(front)
     extra = ("<h3>Peer benchmarks</h3><table><thead><tr><th>Metric</th><th>Client</th>"
              "<th>Peers</th></tr></thead><tbody><tr><td>Net revenue retention</td>"
-             '<td class="num">99.9%</td><td class="num">105%</td></tr></tbody></table>')
+             '<td class="num">99.9%</td><td class="num">105%</td></tr></tbody></table>'
+             "<p>Source: SaaS Capital, 2023; n = 1,500 companies.</p>")
     heard = ('<h1 id="sec-9">What we heard</h1><div class="what-we-heard"><p>3 interviews.</p>'
              "<ul><li>“Kick-off slips.” — CSM</li></ul></div>")
     page = page.replace('<h1 id="sec-2">', extra + heard + '<h1 id="sec-2">', 1)
@@ -344,6 +345,8 @@ def test_summary_tables_and_a_section_of_text_reach_the_deck(tmp_path):
     table = next(sh for sh in bench.shapes if sh.has_table).table
     assert [table.cell(1, c).text for c in range(3)] == ["Net revenue retention", "99.9%",
                                                           "105%"]
+    footer = next(sh for sh in bench.shapes if sh.name == "source").text_frame.text
+    assert footer == "Source: SaaS Capital, 2023; n = 1,500 companies."  # cited on the slide
     heard_slide = next(s for s in slides if s.shapes.title.text == "What we heard")
     text = " ".join(sh.text_frame.text for sh in heard_slide.shapes if sh.name == "storyline")
     assert "3 interviews." in text and "Kick-off slips." in text
