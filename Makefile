@@ -89,7 +89,8 @@ data-request: $(STAMP) ## Write the data request to send a client (HTML, PDF, bl
 
 test: $(STAMP) $(DEMO_DATA) ## Run lint, unit tests, the end-to-end render and every notebook
 	@$(VENV)/bin/ruff check playbook tests bench notebooks
-	@$(PY) -m pytest tests
+	@# two processes, one test file each (--dist loadfile keeps a module's fixtures together)
+	@$(PY) -m pytest -n 2 --dist loadfile tests
 	@$(PY) -m pytest --nbval-lax -p no:cacheprovider notebooks/
 
 lab: $(STAMP) $(DEMO_DATA) ## Open JupyterLab on the notebooks (the package is importable)
