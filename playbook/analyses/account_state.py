@@ -158,17 +158,28 @@ def usage_snapshot(
                                      ).to_numpy()})
     before = wanted.merge(monthly[["account_id", "month", "active_users", "key_actions"]],
                           on=["account_id", "month"], how="left", validate="many_to_one")
-    latest["active_users_before"] = before["active_users"].to_numpy(dtype=float)
+    add_usage_measures(latest, before["active_users"].to_numpy(dtype=float),
+                       before["key_actions"].to_numpy(dtype=float))
+    return latest[cols]
+
+
+def add_usage_measures(latest: pd.DataFrame, users_before: np.ndarray,
+                       actions_before: np.ndarray) -> None:
+    """Add the usage measures to ``latest`` (one row per account: its latest month's
+    ``active_users``, ``licensed_seats``, ``key_actions``), in place, given each account's
+    active users and key actions ``trend_months`` earlier (NaN when unknown):
+    ``active_users_before``; ``depth`` = active users / licensed seats, capped at 1;
+    ``active_change`` and ``actions_change`` = now / before − 1 (blank when before is 0);
+    ``actions_per_user`` = key actions / active users (blank at 0 users)."""
+    latest["active_users_before"] = users_before
     seats = latest["licensed_seats"].where(latest["licensed_seats"] > 0)
     latest["depth"] = (latest["active_users"] / seats).clip(upper=1.0)
     prev = latest["active_users_before"].where(latest["active_users_before"] > 0)
     latest["active_change"] = latest["active_users"] / prev - 1.0
     users = latest["active_users"].where(latest["active_users"] > 0)
     latest["actions_per_user"] = latest["key_actions"] / users
-    actions_before = pd.Series(before["key_actions"].to_numpy(dtype=float), index=latest.index)
-    latest["actions_change"] = latest["key_actions"] / actions_before.where(
-        actions_before > 0) - 1.0
-    return latest[cols]
+    before = pd.Series(actions_before, index=latest.index)
+    latest["actions_change"] = latest["key_actions"] / before.where(before > 0) - 1.0
 
 
 def latest_on_or_before(

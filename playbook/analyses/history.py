@@ -34,6 +34,7 @@ import pandas as pd
 
 from playbook.analyses.account_state import (
     DateLike,
+    add_usage_measures,
     as_timestamp,
     date_column,
     latest_on_or_before,
@@ -130,16 +131,7 @@ class UsageHistory:
         before_actions = np.full(len(last), np.nan)
         before_users[found] = monthly["active_users"].to_numpy(dtype=float)[pos[found]]
         before_actions[found] = monthly["key_actions"].to_numpy(dtype=float)[pos[found]]
-        latest["active_users_before"] = before_users
-        seats = latest["licensed_seats"].where(latest["licensed_seats"] > 0)
-        latest["depth"] = (latest["active_users"] / seats).clip(upper=1.0)
-        prev = latest["active_users_before"].where(latest["active_users_before"] > 0)
-        latest["active_change"] = latest["active_users"] / prev - 1.0
-        users = latest["active_users"].where(latest["active_users"] > 0)
-        latest["actions_per_user"] = latest["key_actions"] / users
-        actions_before = pd.Series(before_actions, index=latest.index)
-        latest["actions_change"] = latest["key_actions"] / actions_before.where(
-            actions_before > 0) - 1.0
+        add_usage_measures(latest, before_users, before_actions)
         return latest[SNAPSHOT_COLUMNS]
 
 
