@@ -217,7 +217,7 @@ if tested:
                                    "error": reg["error"]})
     nb.show(story.measure_signal(signal, reg, cv, backtest_source), detail=True)
     nb.say(story.weights_sentence(reg, cv, used["effective_weight"].to_dict(), auc,
-                                  p.health.backtest_min_auc))
+                                  p.health.backtest_min_auc, p.health.reweight_min_gain))
 
 # %% [markdown]
 # ## Relationship risk

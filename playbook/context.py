@@ -190,7 +190,8 @@ class AnalysisContext:
     # ------------------------------------------------------------------ health
     def _health_options(self) -> dict[str, Any]:
         h = self.params.health
-        return {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump()}
+        return {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
+                "outcome_lookback_days": self.params.outcomes.lookback_days}
 
     @cached_property
     def health_scores(self) -> pd.DataFrame:
@@ -202,6 +203,7 @@ class AnalysisContext:
                                     surveys=self._table("surveys"),
                                     tickets=self._table("tickets"),
                                     csm_inputs=self._table("csm_inputs"),
+                                    outcomes=self._table("outcomes"),
                                     **self._health_options())
 
     @cached_property

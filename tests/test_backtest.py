@@ -174,7 +174,8 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
     past = backtest.health_at_cutoff(recent, data.tables, weights=params.health.weights,
                                      bands=params.health.bands,
                                      cutoff_days=params.drivers.cutoff_days,
-                                     **params.health.measure_options.model_dump())
+                                     **params.health.measure_options.model_dump(),
+                                     outcome_lookback_days=params.outcomes.lookback_days)
     renewed = recent.loc[past.index, "renewed"].astype(float)
     auc = backtest.auc_interval(renewed, past["health_score"])
     assert auc["n"] > 1000
@@ -182,3 +183,9 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
     # the planted executive-sponsor effect shows in the executive-relationship measure
     sig = backtest.measure_signal(past, renewed, params.health.weights)
     assert sig.loc["executive_relationship", "auc_low"] > 0.55
+    # so does the planted "outcomes met -> renewal odds x 2" in the optional outcomes measure
+    # (weight 0 by default: measured, not scored), and the regression gives it a weight
+    assert sig.loc["outcomes", "weight"] == 0 and sig.loc["outcomes", "auc_low"] > 0.5
+    reg = backtest.regression_weights(past, renewed)
+    assert reg["coefficients"].loc["outcomes", "or_low"] > 1
+    assert reg["weights"]["outcomes"] > 0

@@ -262,21 +262,31 @@ def test_measure_table_and_weights_sentence():
     assert t["OR 95%"].tolist() == ["1.00-1.20", "1.10-1.30"]
     weights = {"usage": 0.5, "executive_relationship": 0.5}
     good = {"auc": 0.70, "low": 0.65}
-    keep = story.weights_sentence(reg, cv, weights, good, 0.65)
+    keep = story.weights_sentence(reg, cv, weights, good, 0.65, 0.05)
     assert keep.startswith("The score predicts renewal as weighted.")
     assert "usage 50% to 20%" in keep and "(AUC 0.60 to 0.66" in keep
     weak = {"auc": 0.60, "low": 0.55}
-    change = story.weights_sentence(reg, cv, weights, weak, 0.65)
+    change = story.weights_sentence(reg, cv, weights, weak, 0.65, 0.05)
     assert change.startswith("As weighted, the score predicts renewal only weakly (AUC 0.60, "
                              "below the 0.65")
     assert "We propose the regression's weights" in change
     small_gain = {**cv, "auc_proposed": {"auc": 0.61, "low": 0.56, "high": 0.66}}
-    no_fix = story.weights_sentence(reg, small_gain, weights, weak, 0.65)
+    no_fix = story.weights_sentence(reg, small_gain, weights, weak, 0.65, 0.05)
     assert "Reweighting alone would not fix it" in no_fix
-    chance = story.weights_sentence(reg, cv, weights, {"auc": 0.52, "low": 0.47}, 0.65)
+    # the gain needed is health.reweight_min_gain: 0.04 is enough at 0.02, not at 0.05
+    # (the recommendations read the same parameter; the two must not disagree)
+    mid_gain = {**cv, "auc_proposed": {"auc": 0.64, "low": 0.59, "high": 0.69}}
+    assert "We propose" in story.weights_sentence(reg, mid_gain, weights, weak, 0.65, 0.02)
+    assert "would not fix it" in story.weights_sentence(reg, mid_gain, weights, weak, 0.65,
+                                                        0.05)
+    # an AUC that rounds onto the threshold is written so that it reads below it
+    edge = story.weights_sentence(reg, cv, weights, {"auc": 0.648, "low": 0.62}, 0.65, 0.05)
+    assert "only weakly (AUC 0.648, below the 0.65" in edge
+    chance = story.weights_sentence(reg, cv, weights, {"auc": 0.52, "low": 0.47}, 0.65,
+                                    0.05)
     assert chance.startswith("As weighted, the score does not predict renewal (AUC 0.52).")
     failed = story.weights_sentence({"weights": {}, "error": "too few"}, None, weights,
-                                    {"auc": np.nan}, 0.65)
+                                    {"auc": np.nan}, 0.65, 0.05)
     assert "gave no usable weights (too few)" in failed
     for text in (keep, change, no_fix, chance, failed):
         _no_nan(text)

@@ -221,3 +221,34 @@ def test_compare_with_logit_verdicts() -> None:
     opposite = sv.compare_with_logit(logit.iloc[:1], cox.iloc[:1].assign(
         hazard_ratio=2.0, hr_low=1.5, hr_high=2.5))
     assert opposite["verdict"].iloc[0] == "both significant, opposite directions"
+
+
+def test_cox_ignores_intervals_at_risk_at_no_churn_time() -> None:
+    """Rows wholly between two churn times add nothing to the partial likelihood or its
+    score: coefficients and robust errors must not move when they are added (statsmodels
+    0.15's score residuals credit them to the earlier churn time)."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for a in range(600):  # yearly contracts, churn on anniversaries, x doubles the odds
+        x = float(rng.random() < 0.5)
+        for year in (1, 2, 3):
+            churned = rng.random() < (0.3 if x else 0.15)
+            rows.append((a, 12.0 * (year - 1), 12.0 * year, float(churned), x))
+            if churned:
+                break
+    base = pd.DataFrame(rows, columns=["account_id", "entry_months", "exit_months",
+                                       "churned", "x"])
+    # 200 accounts that joined mid-year and left the data before the next anniversary
+    idle = pd.DataFrame({"account_id": np.arange(1000, 1200), "entry_months": 13.0,
+                         "exit_months": 20.0, "churned": 0.0,
+                         "x": (np.arange(200) % 2).astype(float)})
+    units = {"x": (1.0, "yes vs no")}
+    a = sv.cox_model(base, ["x"], units=units)
+    b = sv.cox_model(pd.concat([base, idle], ignore_index=True), ["x"], units=units)
+    assert a["clustered"] and b["clustered"]
+    assert b["coefficients"].loc["x", "coef"] == pytest.approx(a["coefficients"].loc["x", "coef"])
+    assert b["coefficients"].loc["x", "std_err"] == pytest.approx(
+        a["coefficients"].loc["x", "std_err"])
+    assert b["n"] == a["n"] == len(base)
+    assert list(sv.at_risk_at_a_churn(pd.concat([base, idle]))["account_id"]) == list(
+        base["account_id"])

@@ -46,14 +46,15 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
         renewal_decisions`); other columns are ignored.
     tables : mapping
         Canonical tables by name (``accounts`` required; ``usage``, ``surveys``,
-        ``tickets``, ``csm_inputs`` optional).
+        ``tickets``, ``csm_inputs``, ``outcomes`` optional).
     weights, bands : mapping
         ``health.weights`` and ``health.bands``.
     cutoff_days : int
         ``drivers.cutoff_days``.
     **measure_options
         ``health.measure_options``, all four (see
-        :func:`playbook.analyses.health.measure_scores`).
+        :func:`playbook.analyses.health.measure_scores`), and ``outcome_lookback_days``
+        (``outcomes.lookback_days``) when ``tables`` has ``outcomes``.
 
     Returns
     -------
@@ -76,7 +77,7 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
         tables["accounts"], [day for day, _ in groups], weights=weights, bands=bands,
         usage=tables.get("usage"), surveys=tables.get("surveys"),
         tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
-        **measure_options)
+        outcomes=tables.get("outcomes"), **measure_options)
     parts = []
     for day, group in groups:
         scored = scored_on[day]

@@ -23,6 +23,7 @@ from playbook.analyses.account_state import (
     usage_snapshot,
 )
 from playbook.analyses.history import ActiveAccounts, HighTickets, LatestValues, UsageHistory
+from playbook.analyses.outcomes import outcome_progress, realised_of
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
 from playbook.analyses.relationships import flag_summary as flag_summary
@@ -38,6 +39,7 @@ HEALTH_MEASURES = (
     "tickets",
     "executive_relationship",
     "champion_quality",
+    "outcomes",
 )
 #: Band names in the order tables list them, worst first (other names follow, sorted).
 BAND_ORDER = ("red", "yellow", "green")
@@ -55,10 +57,12 @@ def measure_scores(
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
     usage_trend_weight: float,
     usage_fall_to_zero: float,
     ticket_window_days: int,
     tickets_to_zero: int,
+    outcome_lookback_days: int | None = None,
 ) -> pd.DataFrame:
     """Each health measure on a 0-100 scale (NaN where the data is missing).
 
@@ -83,6 +87,13 @@ def measure_scores(
         ``tickets`` table is given, an account without tickets scores 100.
     ``executive_relationship``, ``champion_quality``
         Latest ``csm_inputs`` rating (1-5) mapped by ``(v - 1) / 4 * 100``.
+    ``outcomes``
+        Realised value of the account's customer-defined outcomes x 100
+        (:func:`playbook.analyses.outcomes.realised_at`: per outcome the latest measurement
+        dated in the ``outcome_lookback_days`` days up to ``as_of``, progress to target capped
+        to [0, 1], averaged over the outcomes). NaN for an account with no outcome measured
+        then: no outcome is missing, not failure. ``outcome_lookback_days`` is
+        ``outcomes.lookback_days``; required when ``outcomes`` is given.
 
     Returns
     -------
@@ -95,16 +106,20 @@ def measure_scores(
     nps = latest_on_or_before(surveys, ["nps"], as_of)["nps"]
     csm = latest_on_or_before(csm_inputs, ["executive_relationship", "champion_quality"], as_of)
     high = None if tickets is None else _high_tickets(tickets, as_of, ticket_window_days)
-    return _measures(acc, snap, nps, csm, high, usage_trend_weight=usage_trend_weight,
+    realised = OutcomeValues(outcomes, outcome_lookback_days).at(acc.index, as_of)
+    return _measures(acc, snap, nps, csm, high, realised,
+                     usage_trend_weight=usage_trend_weight,
                      usage_fall_to_zero=usage_fall_to_zero, tickets_to_zero=tickets_to_zero)
 
 
 def _measures(acc: pd.DataFrame, snap: pd.DataFrame, nps: pd.Series, csm: pd.DataFrame,
-              high: pd.Series | None, *, usage_trend_weight: float,
-              usage_fall_to_zero: float, tickets_to_zero: int) -> pd.DataFrame:
+              high: pd.Series | None, realised: pd.Series | None, *,
+              usage_trend_weight: float, usage_fall_to_zero: float,
+              tickets_to_zero: int) -> pd.DataFrame:
     """:func:`measure_scores` from what it reads on the day: the active accounts, the usage
     snapshot, the latest NPS and CSM ratings, high-priority tickets per account (None
-    without a tickets table)."""
+    without a tickets table) and the realised value of outcomes (0-1; None without an
+    outcomes table)."""
     out = pd.DataFrame(index=acc.index)
     out["usage"] = _usage_measure(snap, usage_trend_weight, usage_fall_to_zero)
     out["nps"] = (nps.reindex(out.index).clip(0, 10) * 10.0).astype(float)
@@ -118,6 +133,8 @@ def _measures(acc: pd.DataFrame, snap: pd.DataFrame, nps: pd.Series, csm: pd.Dat
         out["tickets"] = 100.0 * (1.0 - n / tickets_to_zero).clip(lower=0.0)
     for c in ("executive_relationship", "champion_quality"):
         out[c] = scale_1_5(csm[c].reindex(out.index))
+    out["outcomes"] = (np.nan if realised is None else
+                       100.0 * realised.reindex(out.index).astype(float))
     return out.astype(float)
 
 
@@ -142,27 +159,59 @@ def _high_tickets(tickets: pd.DataFrame, as_of: pd.Timestamp, window_days: int) 
     return tickets.loc[high.to_numpy(dtype=bool)].groupby("account_id").size()
 
 
+class OutcomeValues:
+    """Realised value of customer-defined outcomes (0-1) per account on a date, the
+    measurements' progress computed once (:func:`playbook.analyses.outcomes.realised_at`).
+    Without an outcomes table :meth:`at` returns None (the measure is unavailable)."""
+
+    def __init__(self, outcomes: pd.DataFrame | None, lookback_days: int | None) -> None:
+        self.empty = outcomes is None or outcomes.empty
+        if self.empty:
+            return
+        if lookback_days is None:
+            raise ParamsError("The outcomes health measure needs outcomes.lookback_days.",
+                              fix="Pass outcome_lookback_days with the outcomes table.")
+        self.progress = outcome_progress(outcomes)
+        self.lookback_days = lookback_days
+
+    def at(self, accounts: pd.Index, as_of: DateLike) -> pd.Series | None:
+        """Realised value (0-1, NaN without a measured outcome) of ``accounts`` on ``as_of``,
+        indexed by account id; None without an outcomes table."""
+        if self.empty:
+            return None
+        queries = pd.DataFrame({"account_id": accounts.to_numpy(),
+                                "date": as_timestamp(as_of)})
+        got = realised_of(self.progress, queries, lookback_days=self.lookback_days)
+        return pd.Series(got["realised"].to_numpy(dtype=float), index=accounts)
+
+
 class HealthInputs:
     """The tables of the health measures parsed once, to score accounts on many dates
     (:func:`health_scores_on`): each date then costs array look-ups, not a new parse of
     the usage, survey, ticket and CSM tables (:mod:`playbook.analyses.history`)."""
 
     def __init__(self, usage: pd.DataFrame | None, surveys: pd.DataFrame | None,
-                 tickets: pd.DataFrame | None, csm_inputs: pd.DataFrame | None) -> None:
+                 tickets: pd.DataFrame | None, csm_inputs: pd.DataFrame | None,
+                 outcomes: pd.DataFrame | None = None,
+                 outcome_lookback_days: int | None = None) -> None:
         self.usage = UsageHistory(usage)
         self.nps = LatestValues(surveys, ["nps"])
         self.csm = LatestValues(csm_inputs, ["executive_relationship", "champion_quality"])
         self.tickets = HighTickets(tickets, HIGH_PRIORITIES)
+        self.outcomes = OutcomeValues(outcomes, outcome_lookback_days)
 
     def measures(self, acc: pd.DataFrame, as_of: pd.Timestamp, *,
                  usage_trend_weight: float, usage_fall_to_zero: float,
-                 ticket_window_days: int, tickets_to_zero: int) -> pd.DataFrame:
+                 ticket_window_days: int, tickets_to_zero: int,
+                 outcome_lookback_days: int | None = None) -> pd.DataFrame:
         """:func:`measure_scores` on ``as_of`` (same frame) of the accounts active then
-        (``acc``, :func:`active_accounts`)."""
+        (``acc``, :func:`active_accounts`). ``outcome_lookback_days`` is the one given to
+        the constructor (accepted here so that the measure options pass through whole)."""
         high = (None if self.tickets.empty else
                 self.tickets.counts(as_of, acc.index, ticket_window_days))
         return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
                          self.nps.at(as_of)["nps"], self.csm.at(as_of), high,
+                         self.outcomes.at(acc.index, as_of),
                          usage_trend_weight=usage_trend_weight,
                          usage_fall_to_zero=usage_fall_to_zero,
                          tickets_to_zero=tickets_to_zero)
@@ -243,6 +292,7 @@ def health_scores(
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
     **measure_options: float,
 ) -> pd.DataFrame:
     """Health score (0-100) and band of every account active on ``as_of``, self-explaining.
@@ -265,12 +315,12 @@ def health_scores(
     bands : mapping
         ``health.bands``: inclusive upper bounds, one set or per segment (see
         :func:`health_bands`).
-    usage, surveys, tickets, csm_inputs : DataFrame, optional
+    usage, surveys, tickets, csm_inputs, outcomes : DataFrame, optional
         Canonical tables; None means the measure is unavailable for every account.
     **measure_options
         ``health.measure_options``, passed to :func:`measure_scores` (all four:
         ``usage_trend_weight``, ``usage_fall_to_zero``, ``ticket_window_days``,
-        ``tickets_to_zero``).
+        ``tickets_to_zero``; plus ``outcome_lookback_days`` with ``outcomes``).
 
     Returns
     -------
@@ -281,7 +331,8 @@ def health_scores(
     check_keys(weights, HEALTH_MEASURES, "health weight(s)")
     as_of = as_timestamp(as_of)
     scores = measure_scores(accounts, as_of=as_of, usage=usage, surveys=surveys,
-                            tickets=tickets, csm_inputs=csm_inputs, **measure_options)
+                            tickets=tickets, csm_inputs=csm_inputs, outcomes=outcomes,
+                            **measure_options)
     return _scorecard(active_accounts(accounts, as_of), scores, weights, bands)
 
 
@@ -295,6 +346,7 @@ def health_scores_on(
     surveys: pd.DataFrame | None = None,
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
     **measure_options: float,
 ) -> dict[pd.Timestamp, pd.DataFrame]:
     """:func:`health_scores` on each of ``dates`` (same frames), the tables parsed once.
@@ -302,7 +354,8 @@ def health_scores_on(
     Returns a dict: date (Timestamp) -> the :func:`health_scores` frame of that date.
     """
     check_keys(weights, HEALTH_MEASURES, "health weight(s)")
-    inputs = HealthInputs(usage, surveys, tickets, csm_inputs)
+    inputs = HealthInputs(usage, surveys, tickets, csm_inputs, outcomes,
+                          measure_options.get("outcome_lookback_days"))
     active = ActiveAccounts(accounts)
     out = {}
     for day in dates:
@@ -341,6 +394,7 @@ MEASURE_TABLES = {
     "tickets": "tickets",
     "executive_relationship": "csm_inputs",
     "champion_quality": "csm_inputs",
+    "outcomes": "outcomes",
 }
 
 

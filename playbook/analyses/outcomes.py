@@ -47,7 +47,7 @@ from playbook.analyses.stats import wilson_interval
 from playbook.errors import InsufficientDataError
 
 __all__ = ["BANDS", "OutcomeEffect", "expansion_by_band", "outcome_coverage", "outcome_effect",
-           "outcome_progress", "realised_at", "renewal_by_band"]
+           "outcome_progress", "realised_at", "realised_of", "renewal_by_band"]
 
 BANDS = ("no outcome measured", "below 50%", "50-99%", "met (100%)")
 
@@ -83,8 +83,14 @@ def realised_at(outcomes: pd.DataFrame, queries: pd.DataFrame, *,
     measured outcome), ``outcomes_measured`` (count), ``met`` (bool: every measured outcome
     at or past its target) and ``band`` (:data:`BANDS`). Rule: module docstring.
     """
-    prog = outcome_progress(outcomes)
-    prog = prog[prog["progress"].notna()]
+    return realised_of(outcome_progress(outcomes), queries, lookback_days=lookback_days)
+
+
+def realised_of(progress: pd.DataFrame, queries: pd.DataFrame, *,
+                lookback_days: int) -> pd.DataFrame:
+    """:func:`realised_at` from measurements already given their progress
+    (:func:`outcome_progress`), to score many dates without recomputing it."""
+    prog = progress[progress["progress"].notna()]
     q = queries[["account_id", "date"]].copy()
     q["_i"] = np.arange(len(q))
     m = q.merge(prog[["account_id", "outcome", "measured_at", "progress", "progress_capped"]],

@@ -48,6 +48,7 @@ from playbook.errors import SurvivalError
 
 __all__ = [
     "account_lifetimes",
+    "at_risk_at_a_churn",
     "compare_with_logit",
     "cox_model",
     "decision_intervals",
@@ -332,6 +333,21 @@ def decision_intervals(
     return out.loc[keep]
 
 
+def at_risk_at_a_churn(intervals: pd.DataFrame) -> pd.DataFrame:
+    """The rows of counting-process ``intervals`` (``entry_months``, ``exit_months``,
+    ``churned``) at risk at one churn time at least (``entry < t <= exit`` for a churn time
+    ``t``). The others add nothing to the Cox partial likelihood or its score; dropping them
+    sidesteps statsmodels 0.15's ``PHReg.score_residuals``, which credits a row lying wholly
+    between two churn times to the earlier one, inflating the robust (clustered) variance
+    and nudging the fit."""
+    times = np.sort(intervals.loc[intervals["churned"] == 1, "exit_months"].unique())
+    first = np.searchsorted(times, intervals["entry_months"].to_numpy(dtype=float),
+                            side="right")
+    last = np.searchsorted(times, intervals["exit_months"].to_numpy(dtype=float),
+                           side="right")
+    return intervals[last > first]
+
+
 def cox_model(
     intervals: pd.DataFrame,
     features: Sequence[str],
@@ -362,7 +378,8 @@ def cox_model(
         ``coef`` (log hazard ratio of churn), ``std_err``, ``hazard_ratio``, ``hr_low``,
         ``hr_high`` (95%), ``p_value``; robust by account when accounts have several
         intervals), ``ph_check`` (:func:`proportional_hazards_check` per design column, with
-        its ``feature``), ``clustered`` (bool), ``n`` (intervals used), ``events`` (churns),
+        its ``feature``), ``clustered`` (bool), ``n`` (intervals used: complete and at risk
+        at a churn time, :func:`at_risk_at_a_churn`), ``events`` (churns),
         ``accounts``, ``features`` (used), ``dropped`` (feature -> reason),
         ``rows_dropped_missing``, ``ties``, ``converged`` (False when
         ``convergence_problems``, the reasons in words, is not empty: the coefficients then
@@ -381,7 +398,7 @@ def cox_model(
     cols = ["entry_months", "exit_months", "churned", *used]
     data = intervals[cols + (["account_id"] if "account_id" in intervals else [])]
     complete = data[cols].notna().all(axis=1)
-    data = data.loc[complete]
+    data = at_risk_at_a_churn(data.loc[complete])
     constant = [f for f in used if data[f].nunique(dropna=True) < 2]
     for f in constant:
         dropped[f] = "a single value"

@@ -53,7 +53,13 @@ from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.reasons import holm_adjust
-from playbook.analyses.survival import DAYS_PER_MONTH, kaplan_meier, survival_at, tenure_months
+from playbook.analyses.survival import (
+    DAYS_PER_MONTH,
+    at_risk_at_a_churn,
+    kaplan_meier,
+    survival_at,
+    tenure_months,
+)
 from playbook.contract import TRIGGER_TYPES
 
 __all__ = ["COX_COLUMNS", "EFFECT_COLUMNS", "LIFETIME_COLUMNS", "OPEN_COLUMNS",
@@ -369,17 +375,6 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
                                        "churned"])
 
 
-def _at_failure_times(iv: pd.DataFrame) -> pd.DataFrame:
-    """The rows at risk at one churn time at least (``entry < t <= exit``). The others add
-    nothing to the partial likelihood; dropping them sidesteps statsmodels 0.15's
-    ``PHReg.score_residuals``, which credits a row lying wholly between two churn times to
-    the earlier one (an inflated robust variance) and nudges the fit."""
-    times = np.sort(iv.loc[iv["churned"] == 1, "exit_months"].unique())
-    first = np.searchsorted(times, iv["entry_months"].to_numpy(dtype=float), side="right")
-    last = np.searchsorted(times, iv["exit_months"].to_numpy(dtype=float), side="right")
-    return iv[last > first]
-
-
 def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
                 min_events: int) -> pd.DataFrame:
     """Cox hazard ratio of churn while a trigger is recent, per type.
@@ -402,7 +397,7 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
         if exposed_events < min_events:
             row["note"] = f"fewer than {min_events} churns within {window_days} days of one"
         else:
-            iv = _at_failure_times(iv)
+            iv = at_risk_at_a_churn(iv)
             groups = pd.factorize(iv["account_id"])[0]
             fit = PHReg(iv["exit_months"].to_numpy(dtype=float),
                         iv[["exposed"]].to_numpy(dtype=float),

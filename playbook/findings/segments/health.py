@@ -20,10 +20,12 @@ MEASURE_LABELS = {
     "tickets": "Ticket load",
     "executive_relationship": "Executive relationship",
     "champion_quality": "Champion quality",
+    "outcomes": "Outcomes realised",
 }
 MEASURE_SHORT = {
     "usage": "usage", "nps": "NPS", "products": "products", "tickets": "tickets",
     "executive_relationship": "exec rel.", "champion_quality": "champion",
+    "outcomes": "outcomes",
 }
 
 
@@ -92,6 +94,7 @@ MEASURE_ASKS = {
     "tickets": "support tickets with their priority",
     "executive_relationship": "CSM inputs (executive relationship, champion quality)",
     "champion_quality": "CSM inputs (executive relationship, champion quality)",
+    "outcomes": "success plans (agreed outcomes with baseline, target and measurements)",
 }
 
 
@@ -202,6 +205,12 @@ def predicts(auc: Mapping[str, float], min_auc: float) -> bool:
     """The score predicts when its AUC reaches ``min_auc`` and its interval excludes 0.5."""
     a = auc.get("auc")
     return not tf.is_missing(a) and a >= min_auc and auc.get("low", 0) > 0.5
+
+
+def auc_below(a: float, limit: float) -> str:
+    """An AUC below ``limit`` written so that it reads below it: two decimals, or three
+    when two would print the limit itself (0.648 against 0.65)."""
+    return f"{a:.3f}" if f"{a:.2f}" == f"{limit:.2f}" else f"{a:.2f}"
 
 
 def backtest_title(outcomes: pd.DataFrame, auc: Mapping[str, float], min_auc: float) -> str:
@@ -326,7 +335,7 @@ def _range(lo: float, hi: float) -> str:
 
 def weights_sentence(reg: Mapping[str, Any], cv: Mapping[str, Any] | None,
                      weights: Mapping[str, float], auc: Mapping[str, float],
-                     min_auc: float, min_gain: float = 0.02) -> str:
+                     min_auc: float, min_gain: float) -> str:
     """What to do with the weights. Rules: keep them when the score predicts (and name the
     regression's shifts for the next revision); when it does not, propose the regression's
     weights if they lift the held-out AUC by at least ``min_gain``, else say reweighting
@@ -337,8 +346,9 @@ def weights_sentence(reg: Mapping[str, Any], cv: Mapping[str, Any] | None,
     if predicts(auc, min_auc):
         verdict = "The score predicts renewal as weighted."
     elif not tf.is_missing(a) and auc.get("low", 0) > 0.5:
-        verdict = (f"As weighted, the score predicts renewal only weakly (AUC {a:.2f}, below "
-                   f"the {min_auc:.2f} set in health.backtest_min_auc).")
+        verdict = (f"As weighted, the score predicts renewal only weakly (AUC "
+                   f"{auc_below(a, min_auc)}, below the {min_auc:.2f} set in "
+                   "health.backtest_min_auc).")
     else:
         verdict = (f"As weighted, the score does not predict renewal (AUC "
                    f"{tf.number(a, 2)}).")
