@@ -43,7 +43,8 @@ def main(client: str) -> dict:
     ctx = AnalysisContext(params, data.tables)
     h = params.health
     options = {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
-               "outcome_lookback_days": params.outcomes.lookback_days}
+               "outcome_lookback_days": params.outcomes.lookback_days,
+               "trigger_window_days": params.triggers.churn_window_days}
     decisions = ctx.renewal_decisions
     recent = decisions[decisions["decision_date"] >= ctx.health_window_start]
     cut = params.drivers.cutoff_days

@@ -191,7 +191,8 @@ class AnalysisContext:
     def _health_options(self) -> dict[str, Any]:
         h = self.params.health
         return {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
-                "outcome_lookback_days": self.params.outcomes.lookback_days}
+                "outcome_lookback_days": self.params.outcomes.lookback_days,
+                "trigger_window_days": self.params.triggers.churn_window_days}
 
     @cached_property
     def health_scores(self) -> pd.DataFrame:
@@ -204,6 +205,7 @@ class AnalysisContext:
                                     tickets=self._table("tickets"),
                                     csm_inputs=self._table("csm_inputs"),
                                     outcomes=self._table("outcomes"),
+                                    triggers=self._table("triggers"),
                                     **self._health_options())
 
     @cached_property

@@ -72,6 +72,10 @@ TOUCH_TYPES = ("call", "email", "meeting", "qbr", "onsite", "webinar")
 PRIORITIES = ("low", "medium", "high", "urgent")
 TRIGGER_TYPES = ("champion_left", "exec_change", "reorg", "merger_acquisition", "budget_cut",
                  "layoffs", "funding", "new_project", "other")
+#: Trigger types that put a renewal at risk (the rest are expansion signals or unknown): the
+#: health measure ``risk_events`` counts these.
+RISK_TRIGGER_TYPES = ("champion_left", "exec_change", "reorg", "merger_acquisition",
+                      "budget_cut", "layoffs")
 
 TABLES: dict[str, TableSpec] = {
     t.name: t

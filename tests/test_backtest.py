@@ -175,7 +175,8 @@ def test_demo_health_backtest_finds_the_planted_signal(tmp_path, monkeypatch):
                                      bands=params.health.bands,
                                      cutoff_days=params.drivers.cutoff_days,
                                      **params.health.measure_options.model_dump(),
-                                     outcome_lookback_days=params.outcomes.lookback_days)
+                                     outcome_lookback_days=params.outcomes.lookback_days,
+                                     trigger_window_days=params.triggers.churn_window_days)
     renewed = recent.loc[past.index, "renewed"].astype(float)
     auc = backtest.auc_interval(renewed, past["health_score"])
     assert auc["n"] > 1000

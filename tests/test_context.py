@@ -79,12 +79,13 @@ def test_health_now_and_at_past_cutoffs_use_the_measure_options(run, ctx):
     p, d = run
     h = p.health
     options = {**h.measure_options.model_dump(),
-               "outcome_lookback_days": p.outcomes.lookback_days}
+               "outcome_lookback_days": p.outcomes.lookback_days,
+               "trigger_window_days": p.triggers.churn_window_days}
     scored = health.health_scores(d["accounts"], as_of=ctx.as_of, weights=h.weights,
                                   bands=h.bands, usage=d.get("usage"),
                                   surveys=d.get("surveys"), tickets=d.get("tickets"),
                                   csm_inputs=d.get("csm_inputs"), outcomes=d.get("outcomes"),
-                                  **options)
+                                  triggers=d.get("triggers"), **options)
     pd.testing.assert_frame_equal(ctx.health_scores, scored)
     decisions = ctx.renewal_decisions
     lost = decisions[(decisions["renewed"] == 0) & decisions["decision_date"].between(

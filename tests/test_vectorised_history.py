@@ -91,8 +91,10 @@ def test_latest_values_and_mrr_growth_are_the_per_date_functions_on_the_demo(dem
 def test_health_scores_on_many_dates_equal_one_date_at_a_time_on_the_demo(demo):
     t, h = demo.tables, demo.params.health
     options = {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
-               "outcome_lookback_days": demo.params.outcomes.lookback_days}
-    tables = {k: t.get(k) for k in ("usage", "surveys", "tickets", "csm_inputs", "outcomes")}
+               "outcome_lookback_days": demo.params.outcomes.lookback_days,
+               "trigger_window_days": demo.params.triggers.churn_window_days}
+    tables = {k: t.get(k) for k in ("usage", "surveys", "tickets", "csm_inputs", "outcomes",
+                                    "triggers")}
     dates = demo_dates(demo)[-15:]
     many = health.health_scores_on(t["accounts"], dates, **tables, **options)
     assert list(many) == dates
@@ -116,7 +118,7 @@ def reference_health_at_cutoff(decisions, tables, *, weights, bands, cutoff_days
             tables["accounts"], as_of=day, weights=weights, bands=bands,
             usage=tables.get("usage"), surveys=tables.get("surveys"),
             tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
-            outcomes=tables.get("outcomes"), **options)
+            outcomes=tables.get("outcomes"), triggers=tables.get("triggers"), **options)
         got = scored.reindex(group["account_id"])[["health_score", "health_band",
                                                    *measure_cols]]
         got.index = group.index
@@ -130,7 +132,8 @@ def reference_health_at_cutoff(decisions, tables, *, weights, bands, cutoff_days
 def test_health_backtest_is_unchanged_on_the_demo(demo):
     h = demo.params.health
     options = {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
-               "outcome_lookback_days": demo.params.outcomes.lookback_days}
+               "outcome_lookback_days": demo.params.outcomes.lookback_days,
+               "trigger_window_days": demo.params.triggers.churn_window_days}
     decisions = demo.renewal_decisions
     recent = decisions[decisions["decision_date"] >= demo.health_window_start]
     cutoff = demo.params.drivers.cutoff_days

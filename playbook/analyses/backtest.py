@@ -46,7 +46,7 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
         renewal_decisions`); other columns are ignored.
     tables : mapping
         Canonical tables by name (``accounts`` required; ``usage``, ``surveys``,
-        ``tickets``, ``csm_inputs``, ``outcomes`` optional).
+        ``tickets``, ``csm_inputs``, ``outcomes``, ``triggers`` optional).
     weights, bands : mapping
         ``health.weights`` and ``health.bands``.
     cutoff_days : int
@@ -54,7 +54,8 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
     **measure_options
         ``health.measure_options``, all four (see
         :func:`playbook.analyses.health.measure_scores`), and ``outcome_lookback_days``
-        (``outcomes.lookback_days``) when ``tables`` has ``outcomes``.
+        (``outcomes.lookback_days``) when ``tables`` has ``outcomes``, and
+        ``trigger_window_days`` (``triggers.churn_window_days``) when it has ``triggers``.
 
     Returns
     -------
@@ -77,7 +78,7 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
         tables["accounts"], [day for day, _ in groups], weights=weights, bands=bands,
         usage=tables.get("usage"), surveys=tables.get("surveys"),
         tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
-        outcomes=tables.get("outcomes"), **measure_options)
+        outcomes=tables.get("outcomes"), triggers=tables.get("triggers"), **measure_options)
     parts = []
     for day, group in groups:
         scored = scored_on[day]

@@ -22,7 +22,13 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
-from playbook.analyses.history import ActiveAccounts, HighTickets, LatestValues, UsageHistory
+from playbook.analyses.history import (
+    ActiveAccounts,
+    HighTickets,
+    LatestValues,
+    RecentEvents,
+    UsageHistory,
+)
 from playbook.analyses.outcomes import outcome_progress, realised_of
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
@@ -30,6 +36,7 @@ from playbook.analyses.relationships import flag_summary as flag_summary
 from playbook.analyses.relationships import relationship_flags as relationship_flags
 from playbook.analyses.scoring import check_keys, scale_1_5, weighted_total
 from playbook.analyses.stats import wilson_interval
+from playbook.contract import RISK_TRIGGER_TYPES
 from playbook.errors import ParamsError
 
 HEALTH_MEASURES = (
@@ -40,6 +47,7 @@ HEALTH_MEASURES = (
     "executive_relationship",
     "champion_quality",
     "outcomes",
+    "risk_events",
 )
 #: Band names in the order tables list them, worst first (other names follow, sorted).
 BAND_ORDER = ("red", "yellow", "green")
@@ -58,11 +66,13 @@ def measure_scores(
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
+    triggers: pd.DataFrame | None = None,
     usage_trend_weight: float,
     usage_fall_to_zero: float,
     ticket_window_days: int,
     tickets_to_zero: int,
     outcome_lookback_days: int | None = None,
+    trigger_window_days: int | None = None,
 ) -> pd.DataFrame:
     """Each health measure on a 0-100 scale (NaN where the data is missing).
 
@@ -94,6 +104,13 @@ def measure_scores(
         to [0, 1], averaged over the outcomes). NaN for an account with no outcome measured
         then: no outcome is missing, not failure. ``outcome_lookback_days`` is
         ``outcomes.lookback_days``; required when ``outcomes`` is given.
+    ``risk_events``
+        Inverse of recent churn-risk trigger events: 0 when the account recorded a trigger
+        of a type in :data:`playbook.contract.RISK_TRIGGER_TYPES` (champion left, executive
+        change, reorganisation, merger or acquisition, budget cut, layoffs) dated in the
+        ``trigger_window_days`` days up to ``as_of``, else 100. With a ``triggers`` table an
+        account without such an event scores 100 (as for tickets). ``trigger_window_days``
+        is ``triggers.churn_window_days``; required when ``triggers`` is given.
 
     Returns
     -------
@@ -107,19 +124,22 @@ def measure_scores(
     csm = latest_on_or_before(csm_inputs, ["executive_relationship", "champion_quality"], as_of)
     high = None if tickets is None else _high_tickets(tickets, as_of, ticket_window_days)
     realised = OutcomeValues(outcomes, outcome_lookback_days).at(acc.index, as_of)
-    return _measures(acc, snap, nps, csm, high, realised,
+    risky = RiskEvents(triggers, trigger_window_days).at(acc.index, as_of)
+    return _measures(acc, snap, nps, csm, high, realised, risky,
                      usage_trend_weight=usage_trend_weight,
                      usage_fall_to_zero=usage_fall_to_zero, tickets_to_zero=tickets_to_zero)
 
 
 def _measures(acc: pd.DataFrame, snap: pd.DataFrame, nps: pd.Series, csm: pd.DataFrame,
-              high: pd.Series | None, realised: pd.Series | None, *,
+              high: pd.Series | None, realised: pd.Series | None,
+              risky: pd.Series | None, *,
               usage_trend_weight: float, usage_fall_to_zero: float,
               tickets_to_zero: int) -> pd.DataFrame:
     """:func:`measure_scores` from what it reads on the day: the active accounts, the usage
     snapshot, the latest NPS and CSM ratings, high-priority tickets per account (None
-    without a tickets table) and the realised value of outcomes (0-1; None without an
-    outcomes table)."""
+    without a tickets table), the realised value of outcomes (0-1; None without an
+    outcomes table) and recent churn-risk triggers per account (None without a triggers
+    table)."""
     out = pd.DataFrame(index=acc.index)
     out["usage"] = _usage_measure(snap, usage_trend_weight, usage_fall_to_zero)
     out["nps"] = (nps.reindex(out.index).clip(0, 10) * 10.0).astype(float)
@@ -135,6 +155,8 @@ def _measures(acc: pd.DataFrame, snap: pd.DataFrame, nps: pd.Series, csm: pd.Dat
         out[c] = scale_1_5(csm[c].reindex(out.index))
     out["outcomes"] = (np.nan if realised is None else
                        100.0 * realised.reindex(out.index).astype(float))
+    out["risk_events"] = (np.nan if risky is None else
+                          np.where(risky.reindex(out.index).fillna(0) > 0, 0.0, 100.0))
     return out.astype(float)
 
 
@@ -185,6 +207,30 @@ class OutcomeValues:
         return pd.Series(got["realised"].to_numpy(dtype=float), index=accounts)
 
 
+class RiskEvents:
+    """Churn-risk trigger events (:data:`playbook.contract.RISK_TRIGGER_TYPES`) per account
+    in the ``window_days`` days up to a date. Without a triggers table :meth:`at` returns
+    None (the measure is unavailable)."""
+
+    def __init__(self, triggers: pd.DataFrame | None, window_days: int | None) -> None:
+        self.empty = triggers is None or triggers.empty
+        if self.empty:
+            return
+        if window_days is None:
+            raise ParamsError("The risk-events health measure needs "
+                              "triggers.churn_window_days.",
+                              fix="Pass trigger_window_days with the triggers table.")
+        self.events = RecentEvents(triggers, "date", "type", RISK_TRIGGER_TYPES)
+        self.window_days = window_days
+
+    def at(self, accounts: pd.Index, as_of: DateLike) -> pd.Series | None:
+        """Risk events per account of ``accounts`` on ``as_of`` (0 without any); None
+        without a triggers table."""
+        if self.empty:
+            return None
+        return self.events.counts(as_timestamp(as_of), accounts, self.window_days)
+
+
 class HealthInputs:
     """The tables of the health measures parsed once, to score accounts on many dates
     (:func:`health_scores_on`): each date then costs array look-ups, not a new parse of
@@ -193,25 +239,31 @@ class HealthInputs:
     def __init__(self, usage: pd.DataFrame | None, surveys: pd.DataFrame | None,
                  tickets: pd.DataFrame | None, csm_inputs: pd.DataFrame | None,
                  outcomes: pd.DataFrame | None = None,
-                 outcome_lookback_days: int | None = None) -> None:
+                 outcome_lookback_days: int | None = None,
+                 triggers: pd.DataFrame | None = None,
+                 trigger_window_days: int | None = None) -> None:
         self.usage = UsageHistory(usage)
         self.nps = LatestValues(surveys, ["nps"])
         self.csm = LatestValues(csm_inputs, ["executive_relationship", "champion_quality"])
         self.tickets = HighTickets(tickets, HIGH_PRIORITIES)
         self.outcomes = OutcomeValues(outcomes, outcome_lookback_days)
+        self.risk_events = RiskEvents(triggers, trigger_window_days)
 
     def measures(self, acc: pd.DataFrame, as_of: pd.Timestamp, *,
                  usage_trend_weight: float, usage_fall_to_zero: float,
                  ticket_window_days: int, tickets_to_zero: int,
-                 outcome_lookback_days: int | None = None) -> pd.DataFrame:
+                 outcome_lookback_days: int | None = None,
+                 trigger_window_days: int | None = None) -> pd.DataFrame:
         """:func:`measure_scores` on ``as_of`` (same frame) of the accounts active then
-        (``acc``, :func:`active_accounts`). ``outcome_lookback_days`` is the one given to
-        the constructor (accepted here so that the measure options pass through whole)."""
+        (``acc``, :func:`active_accounts`). ``outcome_lookback_days`` and
+        ``trigger_window_days`` are the ones given to the constructor (accepted here so
+        that the measure options pass through whole)."""
         high = (None if self.tickets.empty else
                 self.tickets.counts(as_of, acc.index, ticket_window_days))
         return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
                          self.nps.at(as_of)["nps"], self.csm.at(as_of), high,
                          self.outcomes.at(acc.index, as_of),
+                         self.risk_events.at(acc.index, as_of),
                          usage_trend_weight=usage_trend_weight,
                          usage_fall_to_zero=usage_fall_to_zero,
                          tickets_to_zero=tickets_to_zero)
@@ -293,6 +345,7 @@ def health_scores(
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
+    triggers: pd.DataFrame | None = None,
     **measure_options: float,
 ) -> pd.DataFrame:
     """Health score (0-100) and band of every account active on ``as_of``, self-explaining.
@@ -315,12 +368,13 @@ def health_scores(
     bands : mapping
         ``health.bands``: inclusive upper bounds, one set or per segment (see
         :func:`health_bands`).
-    usage, surveys, tickets, csm_inputs, outcomes : DataFrame, optional
+    usage, surveys, tickets, csm_inputs, outcomes, triggers : DataFrame, optional
         Canonical tables; None means the measure is unavailable for every account.
     **measure_options
         ``health.measure_options``, passed to :func:`measure_scores` (all four:
         ``usage_trend_weight``, ``usage_fall_to_zero``, ``ticket_window_days``,
-        ``tickets_to_zero``; plus ``outcome_lookback_days`` with ``outcomes``).
+        ``tickets_to_zero``; plus ``outcome_lookback_days`` with ``outcomes`` and
+        ``trigger_window_days`` with ``triggers``).
 
     Returns
     -------
@@ -332,7 +386,7 @@ def health_scores(
     as_of = as_timestamp(as_of)
     scores = measure_scores(accounts, as_of=as_of, usage=usage, surveys=surveys,
                             tickets=tickets, csm_inputs=csm_inputs, outcomes=outcomes,
-                            **measure_options)
+                            triggers=triggers, **measure_options)
     return _scorecard(active_accounts(accounts, as_of), scores, weights, bands)
 
 
@@ -347,6 +401,7 @@ def health_scores_on(
     tickets: pd.DataFrame | None = None,
     csm_inputs: pd.DataFrame | None = None,
     outcomes: pd.DataFrame | None = None,
+    triggers: pd.DataFrame | None = None,
     **measure_options: float,
 ) -> dict[pd.Timestamp, pd.DataFrame]:
     """:func:`health_scores` on each of ``dates`` (same frames), the tables parsed once.
@@ -355,7 +410,8 @@ def health_scores_on(
     """
     check_keys(weights, HEALTH_MEASURES, "health weight(s)")
     inputs = HealthInputs(usage, surveys, tickets, csm_inputs, outcomes,
-                          measure_options.get("outcome_lookback_days"))
+                          measure_options.get("outcome_lookback_days"), triggers,
+                          measure_options.get("trigger_window_days"))
     active = ActiveAccounts(accounts)
     out = {}
     for day in dates:
@@ -395,6 +451,7 @@ MEASURE_TABLES = {
     "executive_relationship": "csm_inputs",
     "champion_quality": "csm_inputs",
     "outcomes": "outcomes",
+    "risk_events": "triggers",
 }
 
 

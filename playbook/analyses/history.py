@@ -220,27 +220,38 @@ class MrrGrowth:
         return (now / then.where(then > 0) - 1.0).rename("mrr_growth")
 
 
-class HighTickets:
+class RecentEvents:
+    """Rows of an event table whose code (``code_col``, any case) is one of ``codes``,
+    counted per account over the ``window_days`` days up to a date (``date_col`` in
+    ``(as_of - window_days, as_of]``)."""
+
+    def __init__(self, frame: pd.DataFrame | None, date_col: str, code_col: str,
+                 codes: Sequence[str]) -> None:
+        self.empty = frame is None
+        if self.empty:
+            return
+        frame = frame.reset_index(drop=True)
+        when = date_column(frame, date_col)
+        code = frame.get(code_col, pd.Series("", index=frame.index)).astype("string")
+        keep = code.str.lower().isin([c.lower() for c in codes]).fillna(False).to_numpy(
+            dtype=bool)
+        self._ids = frame["account_id"].to_numpy()[keep]
+        self._when = when.to_numpy()[keep]
+
+    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int) -> pd.Series:
+        """Events per account of ``ids`` (0 without any), float."""
+        start = (as_of - pd.Timedelta(days=window_days)).to_datetime64()
+        recent = (self._when <= as_of.to_datetime64()) & (self._when > start)
+        n = pd.Series(self._ids[recent]).value_counts()
+        return n.reindex(ids).fillna(0).astype(float)
+
+
+class HighTickets(RecentEvents):
     """High-priority tickets (``priorities``) per account opened in the ``window_days``
     days up to a date, as the health score's ticket measure counts them."""
 
     def __init__(self, tickets: pd.DataFrame | None, priorities: Sequence[str]) -> None:
-        self.empty = tickets is None
-        if self.empty:
-            return
-        tickets = tickets.reset_index(drop=True)
-        opened = date_column(tickets, "opened_at")
-        priority = tickets.get("priority", pd.Series("", index=tickets.index)).astype("string")
-        high = priority.str.lower().isin(list(priorities)).fillna(False).to_numpy(dtype=bool)
-        self._ids = tickets["account_id"].to_numpy()[high]
-        self._opened = opened.to_numpy()[high]
-
-    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int) -> pd.Series:
-        """Tickets per account of ``ids`` (0 without any), float."""
-        start = (as_of - pd.Timedelta(days=window_days)).to_datetime64()
-        recent = (self._opened <= as_of.to_datetime64()) & (self._opened > start)
-        n = pd.Series(self._ids[recent]).value_counts()
-        return n.reindex(ids).fillna(0).astype(float)
+        super().__init__(tickets, "opened_at", "priority", priorities)
 
 
 class StepsDone:

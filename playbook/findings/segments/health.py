@@ -21,11 +21,13 @@ MEASURE_LABELS = {
     "executive_relationship": "Executive relationship",
     "champion_quality": "Champion quality",
     "outcomes": "Outcomes realised",
+    "risk_events": "No recent risk event",
 }
 MEASURE_SHORT = {
     "usage": "usage", "nps": "NPS", "products": "products", "tickets": "tickets",
     "executive_relationship": "exec rel.", "champion_quality": "champion",
     "outcomes": "outcomes",
+    "risk_events": "risk events",
 }
 
 
@@ -95,6 +97,7 @@ MEASURE_ASKS = {
     "executive_relationship": "CSM inputs (executive relationship, champion quality)",
     "champion_quality": "CSM inputs (executive relationship, champion quality)",
     "outcomes": "success plans (agreed outcomes with baseline, target and measurements)",
+    "risk_events": "trigger events (champion left, executive change, reorganisation)",
 }
 
 

@@ -1,5 +1,6 @@
-"""The optional health measure "outcomes realised": hand-computed on small frames, dated
-before the scoring day only, off at weight 0, and the same on many dates as on one."""
+"""The optional health measures "outcomes realised" and "no recent risk event": hand-computed
+on small frames, dated before the scoring day only, off at weight 0, and the same on many
+dates as on one."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from playbook.errors import ParamsError
 AS_OF = pd.Timestamp("2025-06-30")
 BANDS = {"red": 50, "yellow": 75, "green": 100}
 OPTIONS = {"usage_trend_weight": 0.25, "usage_fall_to_zero": 0.5, "ticket_window_days": 90,
-           "tickets_to_zero": 5, "outcome_lookback_days": 180}
+           "tickets_to_zero": 5, "outcome_lookback_days": 180, "trigger_window_days": 180}
 
 
 def _accounts(ids: list[str], products: list[int]) -> pd.DataFrame:
@@ -108,3 +109,41 @@ def test_backtest_scores_outcomes_before_the_cutoff_only():
     assert past["scored_on"].tolist() == [pd.Timestamp("2025-06-30"),
                                           pd.Timestamp("2025-07-31")]
     assert past["score_outcomes"].tolist() == pytest.approx([60.0, 100.0])
+
+
+def _triggers() -> pd.DataFrame:
+    rows = [
+        ("T1", "2025-06-01", "champion_left"),   # risk, 29 days before: scores 0
+        ("T2", "2025-05-01", "funding"),         # an expansion signal, not a risk: 100
+        ("T3", "2024-12-01", "Budget_Cut"),      # risk, but 211 days before (window 180): 100
+        ("T4", "2025-07-05", "layoffs"),         # risk, after the day: unseen on 30 June
+        ("T5", "2025-01-02", "reorg"),           # risk, 179 days before: scores 0
+    ]
+    out = pd.DataFrame(rows, columns=["account_id", "date", "type"])
+    out["date"] = pd.to_datetime(out["date"])
+    return out
+
+
+def test_risk_events_measure_hand_computed():
+    acc = _accounts(["T1", "T2", "T3", "T4", "T5", "T6"], [1] * 6)
+    got = measure_scores(acc, as_of=AS_OF, triggers=_triggers(), **OPTIONS)["risk_events"]
+    assert got.to_dict() == {"T1": 0.0, "T2": 100.0, "T3": 100.0, "T4": 100.0, "T5": 0.0,
+                             "T6": 100.0}  # T6: no trigger at all, with a triggers table
+    without = measure_scores(acc, as_of=AS_OF, **OPTIONS)["risk_events"]
+    assert without.isna().all()  # no triggers table: unknown, not "no risk"
+    later = measure_scores(acc, as_of="2025-07-31", triggers=_triggers(), **OPTIONS)
+    assert later.loc["T4", "risk_events"] == 0.0 and later.loc["T5", "risk_events"] == 100.0
+
+
+def test_risk_events_many_dates_equal_one_date_at_a_time():
+    acc = _accounts(["T1", "T2", "T3", "T4", "T5", "T6"], [1, 2, 3, 4, 1, 2])
+    weights = {"products": 1.0, "risk_events": 1.0}
+    days = [pd.Timestamp(d) for d in ("2025-01-31", "2025-06-30", "2025-07-31")]
+    many = health_scores_on(acc, days, weights=weights, bands=BANDS, triggers=_triggers(),
+                            **OPTIONS)
+    for day in days:
+        one = health_scores(acc, as_of=day, weights=weights, bands=BANDS,
+                            triggers=_triggers(), **OPTIONS)
+        pd.testing.assert_frame_equal(many[day], one)
+    # T1 on 30 June: products 25, risk events 0 -> 12.5
+    assert many[days[1]].loc["T1", "health_score"] == pytest.approx(12.5)
