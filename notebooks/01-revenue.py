@@ -38,8 +38,12 @@ if nb.requires("mrr", enables="the MRR bridge") and nb.has_mrr_history(1):
     moves = nb.ctx.mrr_movements
     summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
     nb.record("period", summary)
-    nb.show(story.mrr_bridge(summary, nb.currency), headline=True)
-    nb.say(story.bridge_sentence(summary, nb.currency))
+    unstated = story.bridge_withheld_sentence(nb.ctx.headline_metrics)
+    if unstated:  # the export contradicts its MRR: the bridge would state it
+        nb.note(unstated)
+    else:
+        nb.show(story.mrr_bridge(summary, nb.currency), headline=True)
+        nb.say(story.bridge_sentence(summary, nb.currency))
 
 # %% [markdown]
 # ## Churn on renewals due

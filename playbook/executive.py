@@ -55,6 +55,7 @@ from playbook.recommendations import (
     Limits,
     Recommendation,
     exhibit_index,
+    mrr_untrusted,
     recommendations,
 )
 from playbook.results import ReportResults
@@ -254,6 +255,8 @@ def business_case(rec: Recommendation, f: Facts, walk: Walk, limits: Limits,
     payback = cost / (mid / 12) if cost is not None and mid else None
     kpi = KPIS.get(rec.rule)
     current = None if kpi is None else figure(getattr(f, kpi.fact))
+    if kpi is not None and kpi.kind == "money" and mrr_untrusted(f):
+        current = None  # an amount of MRR the report withholds is no KPI either
     target = None if kpi is None or current is None else kpi.target(f, limits, s.capture)
     return BusinessCase(rec.number, rec.rule, rec.short, rec.timing, accounts, fte, cost,
                         basis, lever.key if lever else None, low, mid, high, payback,

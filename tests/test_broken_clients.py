@@ -521,6 +521,39 @@ def test_exhibits_built_on_contradicted_tables_say_so(root: Path):
     assert second == ""
 
 
+def test_a_contradicted_mrr_withholds_the_bridge_too(root: Path, tmp_path: Path):
+    """The summary withholds MRR when the export contradicts it; the bridge, which starts
+    and ends on that MRR, must not print it in section 1 (it did, on RavenStack)."""
+    import papermill as pm
+
+    def billed_after_churn(mrr: pd.DataFrame) -> pd.DataFrame:
+        """Churned accounts (every fourth) billed again in March 2024, after their churn."""
+        last = mrr.groupby("account_id")["month"].max()
+        gone = [a for a in last.index if int(a[1:]) % 4 == 0 and last[a] < "2024-03-01"]
+        extra = mrr[mrr["account_id"].isin(gone)].drop_duplicates("account_id")
+        return pd.concat([mrr, extra.assign(month="2024-03-01")], ignore_index=True)
+
+    write(root, edit("mrr", billed_after_churn))
+    out = tmp_path / "run"
+    out.mkdir()
+    notebooks = paths.PACKAGE_DIR.parent / "notebooks"
+    pm.execute_notebook(str(notebooks / "01-revenue.ipynb"), str(out / "run.ipynb"),
+                        parameters={"client": "t", "run_dir": str(out)}, progress_bar=False,
+                        cwd=str(notebooks))
+    findings = json.loads((out / "findings" / "01-revenue.json").read_text())["findings"]
+    assert "mrr" in findings["headline_metrics"]["withheld"]
+    cells = json.loads((out / "run.ipynb").read_text())["cells"]
+    shown = "".join("".join(o.get("data", {}).get("text/html", "")) + "".join(
+        o.get("data", {}).get("text/markdown", "")) for c in cells
+        for o in c.get("outputs", []))
+    assert "Not shown: the MRR bridge of the period, because the export contradicts itself" \
+        in shown
+    assert "MRR moved from" not in shown and "MRR bridge, " not in shown
+    titles = [e["title"] for e in json.loads((out / "findings" / "01-revenue.json")
+                                             .read_text()).get("exhibits", [])]
+    assert not any("net MRR churn" in t for t in titles), titles
+
+
 def test_an_exhibit_on_contradicted_data_is_never_a_headline_of_the_summary(root: Path):
     from playbook import session
 

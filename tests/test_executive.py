@@ -223,6 +223,8 @@ def test_a_withheld_mrr_puts_no_amount_anywhere():
     assert [b for b in rec["walk"] if b["kind"] == "lever"] == []
     assert "MRR" in rec["walk_notes"]["withheld_text"]
     assert all(b["benefit_mid"] is None for b in rec["business_cases"])
+    money = [b for b in rec["business_cases"] if b["kpi_kind"] == "money"]
+    assert money and all(b["kpi_current"] is None and b["kpi_target"] is None for b in money)
     assert not any("$" in m["text"] for m in rec["so_what"]["messages"])
 
 

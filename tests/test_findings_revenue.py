@@ -175,3 +175,26 @@ def test_revenue_cohort_title_of_one_cohort_is_its_figure_not_a_range():
     two = pd.DataFrame({0: [1.0, 1.0], 12: [0.79, 1.10]}, index=["2021Q2", "2021Q3"])
     sizes2 = pd.DataFrame({"left_censored": [False, False]}, index=["2021Q2", "2021Q3"])
     assert story.revenue_cohort_title(two, sizes2).startswith("1 of 2 cohorts kept")
+
+
+def test_the_bridge_says_its_axis_is_cut_only_when_it_is():
+    """A bridge whose movements are small against its levels zooms (the note says the axis
+    starts above zero); one whose movements are large starts at zero and says nothing."""
+    small = {"start_mrr": 1_000_000.0, "new": 20_000.0, "expansion": 10_000.0,
+             "reactivation": 0.0, "contraction": 5_000.0, "churn": 15_000.0,
+             "end_mrr": 1_010_000.0, "start_logos": 100}
+    large = {**small, "new": 478_000.0, "expansion": 1_320_000.0, "churn": 932_000.0,
+             "contraction": 121_000.0, "start_mrr": 2_460_000.0, "end_mrr": 3_205_000.0}
+    for summary, zoomed in ((small, True), (large, False)):
+        spec = story.mrr_bridge({**summary, "net_mrr_churn": 0.0, "lost_mrr": 0.0,
+                                 "start_month": "2024-10-01", "end_month": "2024-12-01"},
+                                "USD")
+        bottom = spec.content.axes[0].get_ylim()[0]
+        assert bool(bottom > 0) is zoomed
+        assert ("axis starts above zero" in spec.notes) is zoomed
+    assert story.bridge_withheld_sentence({"withheld": {}}) == ""
+    said = story.bridge_withheld_sentence({"withheld": {"mrr": {
+        "reason": "the export contradicts itself: 3 open lines.", "fix": "Ask the client."}}})
+    assert said == ("Not shown: the MRR bridge of the period, because the export contradicts "
+                    "itself: 3 open lines. It starts and ends on the MRR this report "
+                    "withholds. Ask the client.")

@@ -49,11 +49,13 @@ def mrr_bridge(summary: dict, currency: str) -> ExhibitSpec:
     })
     fig, ax = charts.new_figure(2.7)
     charts.waterfall(steps, ax, symbol=tf.CURRENCY_SYMBOLS.get(currency, ""))
+    zoomed = ax.get_ylim()[0] > 0
     return ExhibitSpec(
         fig, bridge_title(summary, currency),
         f"MRR bridge, {currency} per month, {period_text(summary)}",
         "mrr (monthly MRR per account)", n=int(summary.get("start_logos") or 0),
-        notes="The axis starts above zero to show the movements. n = accounts paying at the "
+        notes=("The axis starts above zero to show the movements. " if zoomed else "")
+        + "n = accounts paying at the "
               "start of the period. Gross MRR churn = (churn + "
               "contraction) / start MRR; net MRR churn also subtracts expansion and "
               "reactivation.")
@@ -455,6 +457,18 @@ def churn_by_variable(table: pd.DataFrame, label: str, test: dict, basis: dict
         "intervals", basis_source(basis), n=int(table["n"].sum()),
         notes=f"{basis_note(basis)} {tested[:1].upper()}{tested[1:]}. Groups under the "
               "small-group threshold are hollow: too small to judge.")
+
+
+def bridge_withheld_sentence(head: dict) -> str:
+    """Said instead of the MRR bridge when the headline metrics withhold MRR
+    (``head["withheld"]["mrr"]``: the bridge starts and ends on that MRR); "" otherwise."""
+    entry = (head.get("withheld") or {}).get("mrr")
+    if not entry:
+        return ""
+    reason = str(entry.get("reason") or "the MRR headline is withheld").rstrip(".")
+    fix = str(entry.get("fix") or "").strip()
+    return (f"Not shown: the MRR bridge of the period, because {reason}. It starts and ends "
+            f"on the MRR this report withholds.{' ' + fix if fix else ''}")
 
 
 def bridge_sentence(summary: dict, currency: str) -> str:
