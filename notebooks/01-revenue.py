@@ -38,7 +38,8 @@ if nb.requires("mrr", enables="the MRR bridge") and nb.has_mrr_history(1):
     moves = nb.ctx.mrr_movements
     summary = revenue.retention_summary(moves, nb.period_start, nb.as_of)
     nb.record("period", summary)
-    unstated = story.bridge_withheld_sentence(nb.ctx.headline_metrics)
+    unstated = metrics_story.restates_withheld(nb.ctx.headline_metrics, ("mrr",),
+                                               "the MRR bridge of the period")
     if unstated:  # the export contradicts its MRR: the bridge would state it
         nb.note(unstated)
     else:
@@ -80,9 +81,14 @@ if nb.has_mrr_history(1, quiet=True):
 
 # %%
 if nb.has_mrr_history(12, enables="cohort retention"):
-    logo, rev, sizes = revenue.cohort_retention(nb.ctx.counted_mrr, by="quarter")
-    nb.show(story.cohort_heatmap(logo, sizes))
-    nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
+    unstated = metrics_story.restates_withheld(nb.ctx.headline_metrics,
+                                               ("logo_churn", "nrr"), "cohort retention")
+    if unstated:  # each cohort's paying accounts and MRR: the withheld rates, by cohort
+        nb.note(unstated)
+    else:
+        logo, rev, sizes = revenue.cohort_retention(nb.ctx.counted_mrr, by="quarter")
+        nb.show(story.cohort_heatmap(logo, sizes))
+        nb.show(story.revenue_cohort_heatmap(rev, sizes), detail=True)
 
 # %%
 if nb.has_mrr_history(p.period.trailing_months, quiet=True):

@@ -28,6 +28,7 @@ from playbook.analyses.drivers import flag_expected_losses
 from playbook.analyses.segments.lifecycle import adopting_unmeasured
 from playbook.evidence import need
 from playbook.findings import drivers as driver_story
+from playbook.findings import metrics as metrics_story
 from playbook.findings import segments as story
 
 nb = session.start("03-segments-health", client=client, period=period, as_of=as_of,
@@ -66,7 +67,13 @@ tier_basis = {**window.as_dict(), "from_mrr": lost is not None,
               "unscored": int(scores_base["value_score"].isna().sum())}
 nb.record("tiers_churn", leak.reset_index())
 nb.record("tiers_churn_basis", tier_basis)
-nb.show(story.tier_table(leak, nb.currency, tier_basis), headline=True)
+unstated = (metrics_story.restates_withheld(nb.ctx.headline_metrics, ("grr", "logo_churn"),
+                                            "churn and lost MRR by value tier")
+            if tier_basis["from_mrr"] else "")
+if unstated:  # the tiers' logo churn and lost MRR are the withheld rates, by tier
+    nb.note(unstated)
+else:
+    nb.show(story.tier_table(leak, nb.currency, tier_basis), headline=True)
 
 # %%
 previous_end = nb.period_start - pd.Timedelta(days=1)

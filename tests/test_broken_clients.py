@@ -549,9 +549,20 @@ def test_a_contradicted_mrr_withholds_the_bridge_too(root: Path, tmp_path: Path)
     assert "Not shown: the MRR bridge of the period, because the export contradicts itself" \
         in shown
     assert "MRR moved from" not in shown and "MRR bridge, " not in shown
+    assert "Not shown: cohort retention, because the export contradicts itself" in shown
     titles = [e["title"] for e in json.loads((out / "findings" / "01-revenue.json")
                                              .read_text()).get("exhibits", [])]
     assert not any("net MRR churn" in t for t in titles), titles
+    # section 4's churn by value tier is the same withheld rates, by tier
+    pm.execute_notebook(str(notebooks / "03-segments-health.ipynb"), str(out / "run3.ipynb"),
+                        parameters={"client": "t", "run_dir": str(out)}, progress_bar=False,
+                        cwd=str(notebooks))
+    cells = json.loads((out / "run3.ipynb").read_text())["cells"]
+    shown = "".join("".join(o.get("data", {}).get("text/html", "")) + "".join(
+        o.get("data", {}).get("text/markdown", "")) for c in cells
+        for o in c.get("outputs", []))
+    assert ("Not shown: churn and lost MRR by value tier, because the export contradicts "
+            "itself") in shown
 
 
 def test_an_exhibit_on_contradicted_data_is_never_a_headline_of_the_summary(root: Path):

@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 
+from playbook.findings import metrics as metrics_story
 from playbook.findings import revenue as story
 
 SUMMARY = {"start_month": "2026-07-01", "end_month": "2026-09-01", "start_mrr": 700_000.0,
@@ -192,9 +193,14 @@ def test_the_bridge_says_its_axis_is_cut_only_when_it_is():
         bottom = spec.content.axes[0].get_ylim()[0]
         assert bool(bottom > 0) is zoomed
         assert ("axis starts above zero" in spec.notes) is zoomed
-    assert story.bridge_withheld_sentence({"withheld": {}}) == ""
-    said = story.bridge_withheld_sentence({"withheld": {"mrr": {
-        "reason": "the export contradicts itself: 3 open lines.", "fix": "Ask the client."}}})
+    assert metrics_story.restates_withheld({"withheld": {}}, ("mrr",), "the bridge") == ""
+    said = metrics_story.restates_withheld({"withheld": {"mrr": {
+        "reason": "the export contradicts itself: 3 open lines.", "fix": "Ask the client."}}},
+        ("mrr",), "the MRR bridge of the period")
     assert said == ("Not shown: the MRR bridge of the period, because the export contradicts "
-                    "itself: 3 open lines. It starts and ends on the MRR this report "
-                    "withholds. Ask the client.")
+                    "itself: 3 open lines. It restates the MRR this report withholds. Ask the "
+                    "client.")
+    both = {"withheld": {k: {"reason": "r", "fix": ""} for k in ("nrr", "logo_churn")}}
+    assert metrics_story.restates_withheld(both, ("logo_churn", "nrr"), "cohort retention") == (
+        "Not shown: cohort retention, because r. It restates the logo churn and net revenue "
+        "retention this report withholds.")

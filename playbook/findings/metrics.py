@@ -15,7 +15,7 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.exhibits import ExhibitSpec
-from playbook.metrics import withheld_groups
+from playbook.metrics import HEADLINE_NAMES, withheld_groups
 
 #: The flow keys of a trailing retention summary kept in results (``trailing``): its rates
 #: are the headline metrics', so its own differently-based rates are not recorded.
@@ -44,6 +44,22 @@ def withheld_sentence(head: Mapping[str, Any]) -> str:
     fixes = list(dict.fromkeys(fix for _, fix, _ in groups if fix))
     return ("Not shown as headline figures: " + "; ".join(clauses) + ". "
             + " ".join(fixes)).strip()
+
+
+def restates_withheld(head: Mapping[str, Any], keys: tuple[str, ...], what: str) -> str:
+    """Said instead of an exhibit that restates a withheld headline figure (``keys`` of
+    ``head["withheld"]``, e.g. ``("mrr",)`` for the MRR bridge, which starts and ends on
+    MRR); "" when none of them is withheld."""
+    withheld = head.get("withheld") or {}
+    key = next((k for k in keys if k in withheld), None)
+    if key is None:
+        return ""
+    entry = withheld[key]
+    reason = str(entry.get("reason") or "the figure is withheld").rstrip(".")
+    fix = str(entry.get("fix") or "").strip()
+    names = tf.and_list([HEADLINE_NAMES[k] for k in keys if k in withheld])
+    return (f"Not shown: {what}, because {reason}. It restates the {names} this report "
+            f"withholds.{' ' + fix if fix else ''}")
 
 
 def _field(entry: Any, key: str) -> str:

@@ -459,18 +459,6 @@ def churn_by_variable(table: pd.DataFrame, label: str, test: dict, basis: dict
               "small-group threshold are hollow: too small to judge.")
 
 
-def bridge_withheld_sentence(head: dict) -> str:
-    """Said instead of the MRR bridge when the headline metrics withhold MRR
-    (``head["withheld"]["mrr"]``: the bridge starts and ends on that MRR); "" otherwise."""
-    entry = (head.get("withheld") or {}).get("mrr")
-    if not entry:
-        return ""
-    reason = str(entry.get("reason") or "the MRR headline is withheld").rstrip(".")
-    fix = str(entry.get("fix") or "").strip()
-    return (f"Not shown: the MRR bridge of the period, because {reason}. It starts and ends "
-            f"on the MRR this report withholds.{' ' + fix if fix else ''}")
-
-
 def bridge_sentence(summary: dict, currency: str) -> str:
     """What the bridge means, in words (negative net churn is called good)."""
     net = summary.get("net_mrr_churn")
