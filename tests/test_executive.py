@@ -271,6 +271,9 @@ def test_the_walk_is_drawn_without_a_start_when_the_nrr_is_withheld():
         "mrr": {"reason": "negative rows", "fix": "fix it"}}
     empty = walk_html(record(none), "USD", 400)
     assert "<svg" not in empty and "no lever could be sized" in empty.lower()
+    # nothing drawn: no axis, source, capture assumption or overlap to speak of
+    for absent in ("axis", "Source:", "overlap", "Assumption:"):
+        assert absent not in empty, absent
 
 
 def test_the_deck_follows_the_so_what_slide_with_the_walk(tmp_path):

@@ -122,6 +122,11 @@ def walk_html(record: Mapping[str, Any], currency: str, n: int | None) -> str:
                 "retention to the achievable level, a bar per lever (mid; the line beside it: "
                 "low to high)" if start else f"Opportunity walk: ARR a year, {currency}, a bar "
                 "per lever (mid; the line: low to high)")
+    if not levers:  # nothing drawn: no subtitle, source or axis to speak of
+        return ('<figure class="exhibit walk">'
+                f'<h3 class="action-title">{html.escape(walk_title(record, currency))}</h3>'
+                f'<div class="exhibit-body">{body}</div></figure>'
+                f'<p class="exhibit-notes">{html.escape(walk_note(record))}</p>')
     sources = tf.and_list(list(dict.fromkeys(b["source"].split(":")[0] for b in levers)))
     foot = f"Source: {sources or 'none'}; n = {n or 0:,}"
     if start:
@@ -138,7 +143,8 @@ def walk_note(record: Mapping[str, Any]) -> str:
     """The short note under the walk: the capture assumption, what is left out or not used,
     the overlap, and where each lever's sizing is written (the appendix)."""
     notes = record["walk_notes"]
-    c = notes.get("capture") or {}
+    sized = any(b["kind"] == "lever" for b in record["walk"])
+    c = (notes.get("capture") or {}) if sized else {}
     parts = []
     if c:
         parts.append(f"Assumption: each lever closes "
@@ -150,8 +156,9 @@ def walk_note(record: Mapping[str, Any]) -> str:
         parts.append(f"Left out: {tf.and_list(left)} (reasons in the appendix).")
     if notes.get("withheld_text"):
         parts.append(notes["withheld_text"])
-    parts.append("The levers overlap: their sum is before overlap. How each lever is sized: "
-                 "appendix, assumptions of the opportunity walk.")
+    if sized:
+        parts.append("The levers overlap: their sum is before overlap. How each lever is "
+                     "sized: appendix, assumptions of the opportunity walk.")
     return " ".join(parts)
 
 
