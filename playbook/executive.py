@@ -186,6 +186,19 @@ KPIS: dict[str, Kpi] = {
 }
 
 
+def kpi_texts(now: Any, target: Any, kind: str, currency: str = "USD") -> tuple[str, str]:
+    """A KPI's value now and its target as the report prints them side by side: shares
+    with as many decimals (0 to 2) as it takes for two different values to read differently
+    (99.9% against a 100% target, not "100% -> 100%")."""
+    if kind == "pct" and now is not None and target is not None and now != target:
+        for digits in (0, 1, 2):
+            pair = (tf.pct(now, digits), tf.pct(target, digits))
+            if pair[0] != pair[1]:
+                return pair
+        return pair
+    return kpi_text(now, kind, currency), kpi_text(target, kind, currency)
+
+
 def kpi_text(value: Any, kind: str, currency: str = "USD") -> str:
     """A KPI value as the report prints it."""
     if kind == "pct":

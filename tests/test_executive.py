@@ -21,9 +21,10 @@ from playbook.analyses.walk import Capture
 from playbook.comparison import kpi_checks
 from playbook.config import load_params
 from playbook.errors import ParamsError
-from playbook.executive import ExecutiveSettings, executive_record
+from playbook.executive import ExecutiveSettings, executive_record, kpi_texts
 from playbook.facts import facts_from_results
 from playbook.findings.executive import (
+    business_cases_html,
     decisions_html,
     executive_notebooks,
     so_what_html,
@@ -292,3 +293,14 @@ def test_the_deck_follows_the_so_what_slide_with_the_walk(tmp_path):
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in slide.shapes)
     assert not [s for s in slide.shapes if s.name == "exhibit-label"]
     assert deck_problems(folder) == []
+
+
+def test_a_kpi_close_to_its_target_reads_differently_from_it():
+    assert kpi_texts(0.999, 1.0, "pct") == ("99.9%", "100.0%")
+    assert kpi_texts(0.95, 1.0, "pct") == ("95%", "100%")
+    assert kpi_texts(0.9999, 1.0, "pct") == ("99.99%", "100.00%")
+    assert kpi_texts(15_000.0, 7_500.0, "money") == ("$15K", "$7.5K")
+    near = copy.deepcopy(RESULTS)
+    near["01-revenue"]["findings"]["headline_metrics"]["nrr"] = 0.999
+    page = html.unescape(business_cases_html(record(near)["business_cases"], "USD"))
+    assert "99.9% \u2192 \u2265 100.0% net revenue retention" in page

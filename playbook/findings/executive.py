@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from playbook import charts
 from playbook import textfmt as tf
-from playbook.executive import kpi_text, payback_words
+from playbook.executive import kpi_texts, payback_words
 from playbook.exhibits import figure_svg, note_html
 from playbook.facts import facts_from_results
 from playbook.results import ReportResults
@@ -210,9 +210,9 @@ def business_cases_html(cases: Sequence[Mapping[str, Any]], currency: str) -> st
         span = ABSENT if not b["benefit_mid"] else _range(b["benefit_low"], b["benefit_high"],
                                                           currency)
         at_least = "\u2265" if b["kpi_higher_is_better"] else "\u2264"
+        now, target = kpi_texts(b["kpi_current"], b["kpi_target"], b["kpi_kind"], currency)
         kpi = ABSENT if b["kpi_current"] is None else (
-            f"{kpi_text(b['kpi_current'], b['kpi_kind'], currency)} \u2192 {at_least} "
-            f"{kpi_text(b['kpi_target'], b['kpi_kind'], currency)} {b['kpi_label']}")
+            f"{now} \u2192 {at_least} {target} {b['kpi_label']}")
         rows.append(
             f'<tr><td class="num">{b["number"]}</td><td>{html.escape(b["short"])}</td>'
             f'<td class="num">{html.escape(cost[i])}</td>'
@@ -318,7 +318,7 @@ def kpi_checks_html(checks: Sequence[Mapping[str, Any]], since: str, currency: s
     for c in checks:
         cls, mark = marks[c["verdict"]]
         label = c["label"][0].upper() + c["label"][1:]
-        now, target = (kpi_text(c[k], c["kind"], currency) for k in ("now", "target"))
+        now, target = kpi_texts(c["now"], c["target"], c["kind"], currency)
         rows.append(f'<li class="{cls}"><span class="arrow">{mark}</span> '
                     f"{html.escape(label)} {html.escape(now)}, target "
                     f"{html.escape(target)}: {c['verdict']}</li>")
