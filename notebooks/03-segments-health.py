@@ -54,7 +54,8 @@ if nb.has_mrr_history(1, quiet=True):  # the base of the trailing window (headli
     lost = base["mrr_then"] - base["capped"]  # churn + contraction: sums to 1 - GRR
 else:  # no MRR history: the accounts table's start and churn dates give the base
     window = variables.accounts_window(nb.as_of, p.period.trailing_months)
-    base, lost = variables.cohort_from_accounts(accounts, window), None
+    # the table as loaded: billing cannot date the churn of accounts it never billed
+    base, lost = variables.cohort_from_accounts(d["accounts"], window), None
 scores_base = segments.value_scores(accounts, as_of=variables.month_end(window.base_month),
                                     ids=base.index, weights=p.value.weights,
                                     usage=d.get("usage"), csm_inputs=d.get("csm_inputs"),

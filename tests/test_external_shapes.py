@@ -170,6 +170,11 @@ def check_snapshot(results: dict) -> None:
         n="size", churned=lambda s: int((s == "Yes").sum()))
     assert {r["group"]: (r["n"], r["churned"]) for r in by_contract} == {
         k: (int(v["n"]), int(v["churned"])) for k, v in counts.iterrows()}
+    # the value tiers' churn counts the same base and churn (it counted none: the accounts
+    # as billed had lost the churn of accounts a one-month MRR snapshot never billed)
+    tiers = results["03-segments-health"]["findings"]["tiers_churn"]
+    assert sum(t["accounts"] for t in tiers) == len(base)
+    assert sum(t["churned_accounts"] for t in tiers) == int((base["Churn Label"] == "Yes").sum())
     assert "period" not in found and "trailing" not in found  # one month: no movements
     skipped = {s["section"] for s in found["sections_skipped"]}
     assert "1-month history" in skipped   # one box for the bridge, retention and cohorts
