@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 
 from playbook import textfmt as tf
 from playbook.chart_fit import (
@@ -77,11 +77,42 @@ def _ax(ax: Axes | None) -> Axes:
     return ax if ax is not None else plt.gca()
 
 
-def money_axis(ax: Axes, axis: str = "y", symbol: str = "$") -> None:
-    def fmt(v: float, _pos: int) -> str:  # −$1.2M: the sign before the symbol
-        return f"{tf.MINUS if v < 0 else ''}{symbol}{tf.short_amount(abs(v), 1)}"
+class MoneyTicks(Formatter):
+    """Money tick labels in one unit (K, M, B, T of the largest tick) with the fewest
+    decimals (0 to 3) that write every tick exactly, so neighbouring ticks never read alike:
+    $8.4K, $8.6K, $8.8K, not $8K, $9K, $9K. The minus sign goes before the symbol
+    (−$1.2M)."""
 
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
+    def __init__(self, symbol: str = "$") -> None:
+        self.symbol = symbol
+        self.digits, self.size, self.letter = 1, 1e6, "M"
+
+    def _fit(self, values: Sequence[float]) -> None:
+        top = max((abs(v) for v in values), default=0.0)
+        self.size, self.letter = next(((s, u) for s, u in ((1e12, "T"), (1e9, "B"),
+                                                           (1e6, "M"), (1e3, "K"))
+                                       if top >= s), (1.0, ""))
+        scaled = [v / self.size for v in values]
+        for digits in range(4):  # ticks are round numbers: write each one exactly
+            if all(abs(round(v, digits) - v) < 1e-9 * max(1.0, abs(v)) for v in scaled):
+                break
+        self.digits = digits
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        self._fit(list(values))
+        return [self(v) for v in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        if x == 0:
+            return f"{self.symbol}0"
+        text = f"{abs(x) / self.size:.{self.digits}f}"
+        sign = tf.MINUS if x < 0 and any(ch in "123456789" for ch in text) else ""
+        return f"{sign}{self.symbol}{text}{self.letter}"
+
+
+def money_axis(ax: Axes, axis: str = "y", symbol: str = "$") -> None:
+    """Money tick labels on ``axis`` (:class:`MoneyTicks`)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(MoneyTicks(symbol))
 
 
 def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$") -> Axes:

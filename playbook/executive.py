@@ -186,6 +186,14 @@ KPIS: dict[str, Kpi] = {
 }
 
 
+def fte_text(fte: float | None, missing: str = "n/a") -> str:
+    """People as the business cases print them: one decimal, "<0.1" for an effort too small
+    to round to a tenth of a person (a costed action never reads "0.0")."""
+    if fte is None or tf.is_missing(fte):
+        return missing
+    return "<0.1" if 0 < fte < 0.05 else tf.number(fte, 1)
+
+
 def kpi_texts(now: Any, target: Any, kind: str, currency: str = "USD") -> tuple[str, str]:
     """A KPI's value now and its target as the report prints them side by side: shares
     with as many decimals (0 to 2) as it takes for two different values to read differently
@@ -311,7 +319,11 @@ def lever_message(lv: Any, f: Facts, currency: str) -> Message:
         "renewals": lambda: (f"Saving the renewals at risk is worth {worth}: "
                              f"{tf.count(b.get('accounts'))} renewals due in the next 90 days "
                              f"are expected to cost {tf.money(b.get('expected_mrr_loss'), c)} "
-                             "of MRR."),
+                             "of MRR." if b.get("ranked", True) else
+                             f"Saving the renewals due is worth {worth}: the "
+                             f"{tf.count(b.get('accounts'))} renewals due in the next 90 days "
+                             f"are expected to cost {tf.money(b.get('expected_mrr_loss'), c)} "
+                             "of MRR, and the model cannot say which, so each is reviewed."),
         "onboarding": lambda: (f"Fixing onboarding is worth {worth}: accounts in onboarding "
                                f"churn at {tf.pct(b.get('churn_rate'), 0)} against "
                                f"{tf.pct(b.get('others_rate'), 0)} once past it."),
@@ -415,7 +427,7 @@ def decisions(cases: Sequence[BusinessCase], currency: str) -> list[dict[str, An
     out = []
     for b in (sized + rest)[:MAX_DECISIONS]:
         cost = ("no added headcount" if b.cost is None else
-                f"{_money_year(b.cost, currency)} ({tf.number(b.fte, 1)} FTE)")
+                f"{_money_year(b.cost, currency)} ({fte_text(b.fte)} FTE)")
         text = f"Approve recommendation {b.number}, {b.short}: it costs {cost}"
         if b.benefit_mid:
             text += f" for {_money_year(b.benefit_mid, currency)}"

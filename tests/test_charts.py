@@ -57,3 +57,16 @@ def test_money_labels_scale_to_billions_and_trillions():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert "$2.5T" in labels and not any("000000" in text for text in labels)
     plt.close(fig)
+
+
+def test_money_ticks_keep_neighbouring_ticks_apart():
+    """A narrow range ($8.4K-$9.4K) needs a decimal; a wide one does not; zero is $0."""
+    from playbook.charts import MoneyTicks
+
+    f = MoneyTicks("$")
+    assert f.format_ticks([8400, 8600, 8800, 9000, 9200]) == [
+        "$8.4K", "$8.6K", "$8.8K", "$9.0K", "$9.2K"]
+    assert f.format_ticks([0, 1e6, 2e6, 3e6]) == ["$0", "$1M", "$2M", "$3M"]
+    assert f.format_ticks([2.45e6, 2.50e6, 2.55e6]) == ["$2.45M", "$2.50M", "$2.55M"]
+    assert f.format_ticks([-5000, 0, 5000]) == ["\u2212$5K", "$0", "$5K"]
+    assert f.format_ticks([500, 750, 1000]) == ["$0.50K", "$0.75K", "$1.00K"]

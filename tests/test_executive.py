@@ -10,6 +10,7 @@ import html
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pptx import Presentation
@@ -21,7 +22,12 @@ from playbook.analyses.walk import Capture
 from playbook.comparison import kpi_checks
 from playbook.config import load_params
 from playbook.errors import ParamsError
-from playbook.executive import ExecutiveSettings, executive_record, kpi_texts
+from playbook.executive import (
+    ExecutiveSettings,
+    executive_record,
+    kpi_texts,
+    lever_message,
+)
 from playbook.facts import facts_from_results
 from playbook.findings.executive import (
     business_cases_html,
@@ -304,3 +310,21 @@ def test_a_kpi_close_to_its_target_reads_differently_from_it():
     near["01-revenue"]["findings"]["headline_metrics"]["nrr"] = 0.999
     page = html.unescape(business_cases_html(record(near)["business_cases"], "USD"))
     assert "99.9% \u2192 \u2265 100.0% net revenue retention" in page
+
+
+def test_a_model_that_cannot_rank_sizes_the_renewals_due_not_at_risk():
+    chance = copy.deepcopy(RESULTS)
+    chance["02-renewal-drivers"]["findings"]["open_book"].update(
+        model_ranks=False, expected_mrr_loss=900.0, renewals_due=14)
+    rec = record(chance)
+    [bar] = [b for b in rec["walk"] if b["key"] == "renewals"]
+    assert bar["label"] == "Save renewals due" and bar["mid"] == pytest.approx(900 * 12 * 0.5)
+    said = lever_message(SimpleNamespace(**bar), facts_from_results(chance), "USD")
+    assert "Saving the renewals due is worth" in said.text and "at risk" not in said.text
+    assert "Renewals\u00a0due" in walk_html(rec, "USD", 43)
+
+
+def test_a_costed_effort_never_reads_zero_people():
+    from playbook.executive import fte_text
+    assert fte_text(0.02) == "<0.1" and fte_text(0.06) == "0.1" and fte_text(1.25) == "1.2"
+    assert fte_text(None, "\u2013") == "\u2013"

@@ -100,6 +100,10 @@ def test_a_lever_without_evidence_is_left_out_and_named():
                             expected_mrr_loss=100.0, renewals_due=40)
     r = lever(opportunity_walk(ranked_not, CAPTURE, "USD"), "renewals")
     assert r.measured == pytest.approx(1200.0) and r.basis["accounts"] == 40
+    # ... and none of them is "at risk": the lever is named for the renewals due
+    assert r.label == "Save renewals due" and r.basis["ranked"] is False
+    ranked = lever(opportunity_walk(INPUTS, CAPTURE, "USD"), "renewals")
+    assert ranked.label == "Save renewals at risk" and ranked.basis["ranked"] is True
 
 
 def test_withheld_headline_figures_are_never_used():

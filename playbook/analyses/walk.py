@@ -70,7 +70,7 @@ class Lever:
     measured: float          # the gap the analysis measured (ARR a year), before capture
     source: str              # the section and finding it rests on
     assumption: str          # how it was sized, in words (printed under the chart)
-    basis: dict[str, float] = field(default_factory=dict)  # the figures the sizing used
+    basis: dict[str, float | bool] = field(default_factory=dict)  # what the sizing used
 
 
 @dataclass
@@ -128,11 +128,17 @@ class WalkInputs:
     unknown_reason_share: float | None = None
 
 
+#: The renewal lever's label when the model cannot rank renewals: none is "at risk", each
+#: renewal due is reviewed (the recommendation "review every renewal due").
+RENEWALS_DUE_LABEL = "Save renewals due"
+
+
 def _lever(key: str, measured: tuple[float, float, float], capture: Capture, source: str,
-           assumption: str, basis: dict[str, float]) -> Lever:
+           assumption: str, basis: dict[str, float | bool], label: str | None = None
+           ) -> Lever:
     low, mid, high = (max(v, 0.0) for v in measured)
-    return Lever(key, LEVERS[key], low * capture.low, mid * capture.mid, high * capture.high,
-                 mid, source, assumption, basis)
+    return Lever(key, label or LEVERS[key], low * capture.low, mid * capture.mid,
+                 high * capture.high, mid, source, assumption, basis)
 
 
 def renewal_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:
@@ -147,11 +153,13 @@ def renewal_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:
         return LeftOut("renewals", LEVERS["renewals"],
                        "no renewal due in the next 90 days was scored")
     arr = loss * MONTHS
+    ranked = x.model_ranks is True
     return _lever("renewals", (arr, arr, arr), capture,
                   "Renewal drivers: open book of renewals due in 90 days",
                   f"expected MRR loss of {which} in the next 90 days, x 12 (the renewals of "
                   "later quarters are not counted)",
-                  {"expected_mrr_loss": loss, "accounts": accounts})
+                  {"expected_mrr_loss": loss, "accounts": accounts, "ranked": ranked},
+                  label=None if ranked else RENEWALS_DUE_LABEL)
 
 
 def onboarding_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 
 from playbook import charts
 from playbook import textfmt as tf
-from playbook.executive import kpi_texts, payback_words
+from playbook.executive import fte_text, kpi_texts, payback_words
 from playbook.exhibits import figure_svg, note_html
 from playbook.facts import facts_from_results
 from playbook.results import ReportResults
@@ -30,6 +30,14 @@ NBSP = "\u00a0"
 CHART_LABELS = {"start": f"Today's{NBSP}NRR", "renewals": f"Renewals at{NBSP}risk",
                 "onboarding": "Onboarding", "single_threaded": "Single-threaded",
                 "expansion": "Expansion", "end": "Achievable"}
+
+
+def _chart_label(bar: Mapping[str, Any]) -> str:
+    """A walk bar's short label under the chart (the renewal lever says "due" when the
+    model cannot rank renewals, so none is at risk)."""
+    if bar["key"] == "renewals" and not (bar.get("basis") or {}).get("ranked", True):
+        return f"Renewals{NBSP}due"
+    return CHART_LABELS.get(bar["key"], bar["label"])
 
 
 def _money(value: Any, currency: str) -> str:
@@ -57,7 +65,7 @@ def walk_figure(bars: Sequence[Mapping[str, Any]], currency: str) -> Figure:
     levers = [b for b in bars if b["kind"] == "lever"]
     if bars and bars[0]["kind"] == "level":
         values = pd.Series([b["mid"] for b in bars],
-                           index=[CHART_LABELS.get(b["key"], b["label"]) for b in bars])
+                           index=[_chart_label(b) for b in bars])
         charts.waterfall(values, ax, symbol=symbol)
         for patch in ax.patches[1:-1]:
             patch.set_color(charts.ACCENT)
@@ -216,7 +224,7 @@ def business_cases_html(cases: Sequence[Mapping[str, Any]], currency: str) -> st
         rows.append(
             f'<tr><td class="num">{b["number"]}</td><td>{html.escape(b["short"])}</td>'
             f'<td class="num">{html.escape(cost[i])}</td>'
-            f'<td class="num">{tf.number(b["fte"], 1, missing=ABSENT)}</td>'
+            f'<td class="num">{fte_text(b["fte"], ABSENT)}</td>'
             f'<td class="num">{html.escape(benefit[i])}</td>'
             f"<td>{html.escape(span)}</td>"
             f'<td>{html.escape(payback_text(b["payback_months"]))}</td>'
