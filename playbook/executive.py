@@ -369,8 +369,9 @@ def fallback_messages(f: Facts) -> list[Message]:
         out.append(Message(f"{tf.count(f.surprises)} customers left while their health "
                            "looked green.", "facts.surprises", f.surprises))
     if f.contradictions:
+        them = "it" if int(f.contradictions) == 1 else "them"
         out.append(Message(f"The export contradicts itself in "
-                           f"{tf.plural(int(f.contradictions), 'way')}: resolve them before "
+                           f"{tf.plural(int(f.contradictions), 'way')}: resolve {them} before "
                            "acting on its figures.", "facts.contradictions", f.contradictions))
     return out
 

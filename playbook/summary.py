@@ -158,12 +158,16 @@ def complication(f: Facts) -> str:
                       "relationships"))
     caveat = ""
     if f.contradictions:
-        caveat = (f" The export contradicts itself in {tf.count(f.contradictions)} ways (see "
-                  "the data-quality appendix): read the figures built on it with care.")
+        caveat = (f" The export contradicts itself in "
+                  f"{tf.plural(int(f.contradictions), 'way')} (see the data-quality "
+                  "appendix): read the figures built on it with care.")
     if not parts and f.contradictions:
         ways = tf.plural(int(f.contradictions), "way")
-        held = ("its headline figures cannot be stated until the client resolves them"
-                if f.withheld else "read the figures built on it with care")
+        names = [n for group in metrics.withheld_groups(
+            f.withheld, {**metrics.HEADLINE_NAMES, **FACT_NAMES}) for n in group[2]]
+        held = (f"{tf.and_list(names)} cannot be stated until the client resolves "
+                f"{'it' if int(f.contradictions) == 1 else 'them'}"
+                if names else "read the figures built on it with care")
         return (f"But the export contradicts itself in {ways} (see the data-quality "
                 f"appendix): {held}.")
     if not parts:

@@ -188,8 +188,15 @@ def test_a_contradicted_export_without_other_problems_says_so_once():
 
     f = Facts(contradictions=5.0, withheld={"grr": {"reason": "r", "fix": "x"}})
     assert complication(f) == ("But the export contradicts itself in 5 ways (see the "
-                               "data-quality appendix): its headline figures cannot be "
+                               "data-quality appendix): gross revenue retention cannot be "
                                "stated until the client resolves them.")
+    # it names what is withheld (the Salesforce shape withheld one figure, not "its headline
+    # figures"), and one way is resolved as "it"
+    one = Facts(contradictions=1.0, withheld={"unknown_reason_share": {"reason": "r",
+                                                                       "fix": "x"}})
+    assert complication(one) == ("But the export contradicts itself in 1 way (see the "
+                                 "data-quality appendix): the share of churn without a reason "
+                                 "cannot be stated until the client resolves it.")
     assert complication(Facts()) == "No single problem dominates the data."
 
 
