@@ -224,10 +224,10 @@ class TableParams(EntryModel):
         if both:
             raise ValueError(f"{both} set under both columns and derive: a column is mapped "
                              "from the file or derived, not both; remove one")
-        if self.layout == "events" and (self.join or self.filter or self.derive
-                                        or None in self.columns.values()):
-            raise ValueError("join, filter, derive and null columns are not available with "
-                             "layout: events (the event file is aggregated as it is read)")
+        if self.layout == "events" and (self.derive or None in self.columns.values()):
+            raise ValueError("derive and null columns are not available with layout: events "
+                             "(the event file's rows are counted, not mapped; join and "
+                             "filter are)")
         return self
 
 

@@ -252,8 +252,9 @@ def check_unused_files(params: Params, files: dict[str, Path], log: QualityLog) 
                        keys[0] if keys else None)
             text += (", but it has no account column" + (f" (it is keyed by {key})" if key
                                                          else "")
-                     + f" and the data contract's '{guess}' table is per account, so it "
-                     "cannot be mapped without a join the contract does not support")
+                     + f" and the data contract's '{guess}' table is per account: map it "
+                     f"with a join to the file that names the account of each "
+                     f"{key or 'row'} (tables.{guess}.join, docs/data-contract.md)")
         else:
             text += f": map it under tables.{guess} in the params file"
         log.add("files", "warning", text + f"; findings that need '{guess}' go without it",

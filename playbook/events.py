@@ -36,8 +36,10 @@ from pathlib import Path
 import pandas as pd
 
 from playbook import textfmt as tf
+from playbook.assembly import assemble
 from playbook.billing import LINE
 from playbook.columns import header_key
+from playbook.config import Params
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
@@ -57,6 +59,10 @@ from playbook.values import (
 #: as ``account, month, event_type, events``) counts that many key actions, not one.
 EVENT_COLUMNS = ("account_id", "month", "licensed_seats", "event_count")
 ENGINE_ENV = "PLAYBOOK_EVENTS_ENGINE"
+#: Column of the aggregated table: the event rows of the file counted in the account-month
+#: (not its key actions, which sum ``event_count``); the loader counts the rows it keeps
+#: with it, then drops it.
+ROWS = "_rows"
 
 
 def event_headers(path: Path, tp: TableParams) -> list[str]:
@@ -66,9 +72,11 @@ def event_headers(path: Path, tp: TableParams) -> list[str]:
     return file_header(path)
 
 
-def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
-    """Canonical name -> header of the event file, for the mapped event columns."""
-    headers = event_headers(path, tp)
+def resolve_columns(table: str, path: Path, tp: TableParams,
+                    headers: list[str] | None = None) -> dict[str, str]:
+    """Canonical name -> header of the event file, for the mapped event columns.
+    ``headers``: the columns after the table's joins and filters (default: the file's)."""
+    headers = event_headers(path, tp) if headers is None else headers
     by_norm = {header_key(h): h for h in headers}
     wrong = sorted(set(tp.columns) - {*EVENT_COLUMNS, "user_id"})
     issues = []
@@ -91,7 +99,8 @@ def resolve_columns(table: str, path: Path, tp: TableParams) -> dict[str, str]:
                 "missing from the event file", f"the file has: {', '.join(headers[:20])}",
                 f"Map it in the params file: tables.{table}.columns.{name}."))
     seats = found.get("licensed_seats")
-    if seats is not None and path.suffix.lower() == ".parquet":
+    if seats is not None and path.suffix.lower() == ".parquet" and seats in event_headers(
+            path, tp):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -129,7 +138,8 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
 
 
 def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: float,
-                      log: QualityLog) -> tuple[pd.DataFrame, list[str], tuple[int, int, int]]:
+                      log: QualityLog, params: Params | None = None
+                      ) -> tuple[pd.DataFrame, list[str], tuple[int, int, int]]:
     """The usage table from an event file (``layout: events``): :func:`aggregate_events`,
     a broken file a DataError naming it, the events counted logged.
 
@@ -141,7 +151,8 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
                          "usage table supports", "layout: monthly (or lines for mrr)",
                          f"Remove tables.{name}.layout from the params file.")
     try:
-        frame, read, rejected, unmapped = aggregate_events(name, path, tp, max_rejected)
+        frame, read, rejected, unmapped = aggregate_events(name, path, tp, max_rejected,
+                                                           params=params, log=log)
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - pyarrow, DuckDB or pandas on a broken file
@@ -163,21 +174,50 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
 
 
 def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
-                     engine: str | None = None) -> tuple[pd.DataFrame, int, int, list[str]]:
+                     engine: str | None = None, *, params: Params | None = None,
+                     log: QualityLog | None = None
+                     ) -> tuple[pd.DataFrame, int, int, list[str]]:
     """Aggregate an event file to account-months.
 
     ``path`` is the file :func:`playbook.reading.client_file` resolved and checked to lie
     inside the client's folder (:func:`playbook.paths.inside_folder`); DuckDB reads it by its
     resolved name, and a name DuckDB would take for a pattern goes through pandas.
 
+    With ``tp.join`` or ``tp.filter`` (an event log keyed by subscription or workspace,
+    joined to the file that names each one's account: :mod:`playbook.assembly`, which needs
+    ``params`` and ``log``) the file goes through pandas, the joins and filters applied to
+    its rows before they are counted; a filtered-out row is not an event.
+
     Returns (frame with ``account_id``, ``month``, ``active_users``, ``key_actions``,
     ``licensed_seats`` when mapped and ``_line`` (first line of the file counted in it),
     sorted by account and month; events read; events not counted; unmapped headers).
     """
+    if tp.join or tp.filter:
+        if params is None or log is None:
+            raise ValueError("joins and filters of an event file need params and the log")
+        raw, assembled = assemble(table, tp, _raw_events(path, tp), path, params, log)
+        headers = [h for h in raw.columns if h != LINE]
+        columns = resolve_columns(table, path, tp, headers)
+        frame, read, rejected = _with_pandas(path, tp, columns, raw)
+        used = set(columns.values()) | assembled
+        unmapped = [h for h in headers if h not in used]
+        frame = frame.sort_values(["account_id", "month"], kind="stable").reset_index(drop=True)
+        _check_rejected(table, path, tp, read, rejected, max_rejected)
+        return frame, read, rejected, unmapped
     columns = resolve_columns(table, path, tp)
     engine = engine or engine_for(path, tp, columns)
     run = _with_duckdb if engine == "duckdb" else _with_pandas
     frame, read, rejected = run(path, tp, columns)
+    _check_rejected(table, path, tp, read, rejected, max_rejected)
+    used = set(columns.values())
+    unmapped = [h for h in event_headers(path, tp) if h not in used]
+    frame = frame.sort_values(["account_id", "month"], kind="stable").reset_index(drop=True)
+    return frame, read, rejected, unmapped
+
+
+def _check_rejected(table: str, path: Path, tp: TableParams, read: int, rejected: int,
+                    max_rejected: float) -> None:
+    """Too many events without a usable account or date stop the run."""
     if read and rejected / read > max_rejected:
         raise DataError([DataIssue(
             table, relative_name(path), tp.columns.get("month", "month"),
@@ -185,17 +225,23 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
             "or date", "an account and a date on every event",
             "Check the account and date columns mapped under tables.usage.columns.",
             count=rejected)])
-    used = set(columns.values())
-    unmapped = [h for h in event_headers(path, tp) if h not in used]
-    frame = frame.sort_values(["account_id", "month"], kind="stable").reset_index(drop=True)
-    return frame, read, rejected, unmapped
+
+
+def _raw_events(path: Path, tp: TableParams) -> pd.DataFrame:
+    """The event file's cells as read for the pandas engine, with each row's line
+    (:data:`playbook.billing.LINE`)."""
+    if path.suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path)
+        raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
+        return raw
+    return read_raw("usage", path, tp, QualityLog())
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Column types of the aggregated usage table. ``active_users`` is blank (NaN) when the
     rows are counts of events without a user column: a count says nothing of users."""
     frame["month"] = frame["month"].astype("datetime64[ns]")
-    for col in ("key_actions", "_line"):
+    for col in ("key_actions", "_line", ROWS):
         frame[col] = frame[col].astype("int64")
     frame["active_users"] = frame["active_users"].astype("float64")
     if frame["active_users"].notna().all():
@@ -205,12 +251,13 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str]
-                 ) -> tuple[pd.DataFrame, int, int]:
-    if path.suffix.lower() == ".parquet":
+def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str],
+                 raw: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int, int]:
+    """Aggregate with pandas; ``raw``: the rows already read (and assembled)."""
+    if raw is None and path.suffix.lower() == ".parquet":
         raw = pd.read_parquet(path, columns=list(dict.fromkeys(columns.values())))
         raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
-    else:
+    elif raw is None:
         raw = read_raw("usage", path, tp, QualityLog())
     account, _ = parse_text(raw[columns["account_id"]])
     dates, _ = parse_dates(raw[columns["month"]], tp)
@@ -220,7 +267,8 @@ def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str]
         "month": dates[ok].dt.to_period("M").dt.to_timestamp(),
         "_line": raw.loc[ok, LINE],
     })
-    agg = {"key_actions": ("_line", "size"), "_line": ("_line", "min")}
+    agg = {"key_actions": ("_line", "size"), "_line": ("_line", "min"),
+           ROWS: ("_line", "size")}
     if "event_count" in columns:
         counts = parse_number(raw.loc[ok, columns["event_count"]], tp)[0]
         events["events"] = counts.where(counts > 0, 0).fillna(0)
@@ -281,12 +329,13 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
         out = con.execute(f"""
             SELECT account AS account_id, date_trunc('month', ts) AS month,
                    {users} AS active_users, {actions} AS key_actions,
-                   min(file_row_number) + {tp.header_row + 1} AS _line {seats}
+                   min(file_row_number) + {tp.header_row + 1} AS _line,
+                   count(*) AS {ROWS} {seats}
             FROM ev WHERE account IS NOT NULL AND ts IS NOT NULL
             GROUP BY 1, 2""").df()
     finally:
         con.close()
-    out = out[["account_id", "month", "key_actions", "_line", "active_users",
+    out = out[["account_id", "month", "key_actions", "_line", ROWS, "active_users",
                *(["licensed_seats"] if seats else [])]]
     out["account_id"] = out["account_id"].astype("str")
     return _finish(out), int(read), int(rejected)

@@ -50,6 +50,7 @@ from playbook.config_tables import TableParams
 from playbook.consistency import check_consistency, check_period, check_unused_files
 from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
+from playbook.events import ROWS as EVENT_ROWS
 from playbook.events import usage_from_events
 from playbook.mrr_history import monthly_mrr, mrr_gaps
 from playbook.quality import QualityLog, TableLoad
@@ -75,7 +76,10 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     extra = None
     if tp.layout == "events":
         frame, unmapped, events = usage_from_events(name, path, tp,
-                                                    params.data.max_rejected_share, log)
+                                                    params.data.max_rejected_share, log,
+                                                    params)
+        event_rows = frame.set_index(["account_id", "month"])[EVENT_ROWS]
+        frame = frame.drop(columns=EVENT_ROWS)
     else:
         raw = read_raw(name, path, tp, log)
         raw, assembled = assemble(name, tp, raw, path, params, log)  # joins, filters, derive
@@ -103,8 +107,9 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     if name == "surveys":
         frame = answered_surveys(frame, tp, log)
     rows_kept = len(frame)
-    if events is not None:  # rows of the file are events: count the events kept
-        rows_kept = int(frame["key_actions"].sum()) if len(frame) else 0
+    if events is not None:  # rows of the file are events: count the event rows kept
+        kept = pd.MultiIndex.from_frame(frame[["account_id", "month"]])
+        rows_kept = int(event_rows[event_rows.index.isin(kept)].sum()) if len(frame) else 0
     as_of = pd.Timestamp(params.as_of) if params.as_of else None
     if name == "mrr":
         if len(frame):

@@ -133,3 +133,68 @@ def test_counted_events_sum_their_counts_and_say_nothing_of_users(engine, tmp_pa
     assert got.to_dict() == want.astype("int64").to_dict()
     assert frame["active_users"].isna().all()
     assert (read, rejected, unmapped) == (5, 0, ["event_type_id"])
+
+
+FEATURE_USAGE_CSV = """\
+usage_id,subscription_id,usage_date,feature_name,usage_count,is_beta_feature
+U1,S1,2024-01-05,f1,3,False
+U2,S1,2024-01-20,f2,2,True
+U3,S2,2024-01-07,f1,4,False
+U4,S3,2024-02-11,f1,1,False
+U5,S3,2024-03-02,f3,5,False
+U6,S4,2024-03-09,f1,7,False
+"""
+SUBSCRIPTIONS_CSV = """\
+subscription_id,account_id,seats
+S1,A1,10
+S2,A1,5
+S3,A3,4
+S4,A2,8
+"""
+
+
+def test_events_keyed_by_subscription_are_joined_to_their_account_and_filtered(
+        client_factory):
+    """The RavenStack shape: usage events keyed by subscription, not account. A join to the
+    subscriptions file names each event's account; a filter drops beta-feature rows; the
+    counts are then per account and month (expected figures counted by hand below)."""
+    from tests.conftest import ACCOUNTS_CSV, BASE_PARAMS, MRR_CSV
+
+    params = {**BASE_PARAMS, "tables": {**BASE_PARAMS["tables"], "usage": {
+        "file": "feature_usage.csv", "layout": "events",
+        "join": [{"file": "subscriptions.csv", "on": "subscription_id",
+                  "columns": ["account_id", "seats"]}],
+        "filter": [{"column": "is_beta_feature", "equals": "False"}],
+        "columns": {"account_id": "account_id", "month": "usage_date",
+                    "event_count": "usage_count", "licensed_seats": "seats"}}}}
+    client_factory.write(files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": MRR_CSV,
+                                "feature_usage.csv": FEATURE_USAGE_CSV,
+                                "subscriptions.csv": SUBSCRIPTIONS_CSV}, params=params)
+    data = load_client(load_params("t"))
+    usage = data["usage"].set_index(["account_id", "month"])
+    got = {(a, m.strftime("%Y-%m")): (int(r["key_actions"]), r["licensed_seats"])
+           for (a, m), r in usage.iterrows()}
+    # A1 in January: S1's 3 (its beta row of 2 is filtered out) + S2's 4 = 7 actions,
+    # seats the largest seen (10); A3: 1 in February, 5 in March; A2: 7 in March
+    assert got == {("A1", "2024-01"): (7, 10.0), ("A3", "2024-02"): (1, 4.0),
+                   ("A3", "2024-03"): (5, 4.0), ("A2", "2024-03"): (7, 8.0)}
+    assert usage["active_users"].isna().all()  # counts of events say nothing of users
+    assert any("feature_name" in n.message and "not used" in n.message
+               for n in data.quality.notes)
+    # the data-quality appendix counts rows of the file, not the events they count
+    [load] = [x for x in data.quality.loads if x.table == "usage"]
+    # (rows read after the filter, as for any table: the filter's own note counts 5 of 6)
+    assert (load.rows_read, load.rows_kept) == (5, 5)
+    assert any("filter[0]" in n.message and "5 of 6" in n.message for n in data.quality.notes)
+
+
+def test_an_unused_usage_file_keyed_by_subscription_points_to_the_join(client_factory):
+    from tests.conftest import ACCOUNTS_CSV, BASE_PARAMS, MRR_CSV
+
+    client_factory.write(files={"accounts.csv": ACCOUNTS_CSV, "mrr.csv": MRR_CSV,
+                                "feature_usage.csv": FEATURE_USAGE_CSV}, params=BASE_PARAMS)
+    notes = [n.message for n in load_client(load_params("t")).quality.notes
+             if "feature_usage.csv" in n.message]
+    assert len(notes) == 1 and "it is keyed by subscription_id" in notes[0]
+    assert "map it with a join to the file that names the account of each subscription_id " \
+           "(tables.usage.join" in notes[0]
