@@ -138,7 +138,8 @@ The rules:
   account or its value is missing.
 
 Errors name the params key (e.g. `tables.churn_events.filter[0].column`), the file, what
-was expected and the fix. `layout: events` takes none of join, filter, derive or null.
+was expected and the fix. `layout: events` takes join and filter (applied to the event
+rows before they are counted) but not derive or null.
 A snapshot export assembled this way: `tests/fixtures/exports/snapshot/params.yaml`; what a
 snapshot can and cannot tell is in the methodology guide ("Snapshot exports").
 
@@ -179,6 +180,24 @@ An export already counted by account, month and event type (`account, month, eve
 events`, as ChurnSim's `events_by_month.csv`) maps `event_count: "events"`: each row counts
 that many key actions, and with no user column `active_users` is blank (health then reads
 the trend of key actions; a monthly active-users file can be mapped as `layout: monthly`).
+
+Events keyed by something other than the account (a subscription, a workspace) are joined
+to the file that names each one's account, and rows that are not events can be filtered
+out (RavenStack's `feature_usage.csv` is keyed by `subscription_id`):
+
+```yaml
+usage:
+  file: ravenstack_feature_usage.csv
+  layout: events
+  join:
+    - {file: ravenstack_subscriptions.csv, on: subscription_id, columns: [account_id, seats]}
+  filter:
+    - {column: is_beta_feature, equals: "False"}
+  columns: {account_id: account_id, month: usage_date, event_count: usage_count,
+            licensed_seats: seats}
+```
+
+A join or filter reads the event file through pandas (in memory), not DuckDB.
 
 ## Subscription lines (`tables.mrr.layout: lines`)
 
