@@ -174,7 +174,9 @@ snapshot can and cannot tell is in the methodology guide ("Snapshot exports").
 ## Usage event logs (`tables.usage.layout: events`)
 
 One row per event (`account_id`, `month` = the event's date or timestamp, optionally
-`user_id` and `licensed_seats`), aggregated to account-months by DuckDB (Parquet) or pandas:
+`user_id` and `licensed_seats`), aggregated to account-months by DuckDB straight from the
+file (Parquet with native dates; CSV that is UTF-8, comma-delimited, with ISO dates, plain
+numbers and one line per row) or else by pandas, with identical results:
 `active_users` = distinct users (events without a user column), `key_actions` = events.
 An export already counted by account, month and event type (`account, month, event_type,
 events`, as ChurnSim's `events_by_month.csv`) maps `event_count: "events"`: each row counts

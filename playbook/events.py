@@ -21,10 +21,12 @@ counts none) and ``licensed_seats`` the largest value seen. Events without a usa
 or date are not counted (logged; too many stop the run like any rejected rows).
 
 Event logs are large (tens of millions of rows), so a Parquet file with a native date or
-timestamp column is aggregated by DuckDB straight from the file, without loading it into
-pandas. Everything else (CSV, Excel, dates written as text) goes through pandas and the
-loader's own reader and parsers (:mod:`playbook.reading`, :mod:`playbook.values`). Both
-engines give identical tables (``tests/test_events.py``).
+timestamp column, and a plain CSV file (UTF-8, comma-delimited, ISO dates, plain numbers,
+one line per row: :func:`csv_fits_duckdb` checks it with one DuckDB scan), are aggregated
+by DuckDB straight from the file, out of core, without loading them into pandas.
+Everything else (Excel, other CSV dialects, dates written otherwise, joins and filters)
+goes through pandas and the loader's own reader and parsers (:mod:`playbook.reading`,
+:mod:`playbook.values`). The engines give identical tables (``tests/test_events.py``).
 ``$PLAYBOOK_EVENTS_ENGINE=pandas`` forces the pandas path.
 """
 
@@ -44,7 +46,14 @@ from playbook.config_tables import TableParams
 from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog
-from playbook.reading import file_error, file_header, parquet_columns, read_raw, relative_name
+from playbook.reading import (
+    file_error,
+    file_header,
+    parquet_columns,
+    read_raw,
+    relative_name,
+    text_format,
+)
 from playbook.values import (
     BLANK_WORDS,
     DATE_MAX,
@@ -120,10 +129,12 @@ GLOB_CHARS = frozenset("*?[]{}")
 
 
 def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
-    """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, when
-    DuckDB is installed and not switched off, and the file's path has no pattern character
-    (:data:`GLOB_CHARS`); ``"pandas"`` otherwise."""
-    if (os.environ.get(ENGINE_ENV, "").lower() == "pandas" or path.suffix.lower() != ".parquet"
+    """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, or for a
+    plain CSV file whose dates DuckDB reads exactly as the loader does
+    (:func:`csv_fits_duckdb`), when DuckDB is installed and not switched off and the file's
+    path has no pattern character (:data:`GLOB_CHARS`); ``"pandas"`` otherwise."""
+    suffix = path.suffix.lower()
+    if (os.environ.get(ENGINE_ENV, "").lower() == "pandas" or suffix not in (".parquet", ".csv")
             or GLOB_CHARS & set(str(path.resolve()))):
         return "pandas"
     try:
@@ -132,9 +143,89 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
         import pyarrow.parquet as pq
     except ImportError:
         return "pandas"
+    if suffix == ".csv":
+        return "duckdb-csv" if csv_fits_duckdb(path, tp, columns) else "pandas"
     kind = pq.read_schema(path).field(columns["month"]).type
     native = pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None)
     return "duckdb" if native else "pandas"
+
+
+#: A number the loader's plain-number path and DuckDB's cast read alike.
+PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+#: Whitespace Python's strip removes and DuckDB's trim keeps.
+OTHER_SPACE = "[\t\r\n\x0b\x0c\u00a0\u2000-\u200b\u3000]"
+#: A date or date-time the loader and DuckDB read alike: ISO, no time zone (trimmed).
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
+
+
+def csv_fits_duckdb(path: Path, tp: TableParams, columns: dict[str, str]) -> bool:
+    """True when DuckDB gives the pandas path's table for this CSV event file: UTF-8
+    without a byte-order mark, comma-delimited, every date cell blank or ISO
+    (:data:`ISO_DATE`: nothing for the day/month-order rules to decide), and one line per
+    row (no blank line, no line break inside a quoted cell), so that a row's number gives
+    its line. One scan of the file by DuckDB, one count of its line breaks."""
+    import duckdb
+
+    with path.open("rb") as fh:
+        if fh.read(3) == b"\xef\xbb\xbf":
+            return False
+    encoding, sep = text_format(path, tp)
+    if encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "ascii") or sep != ",":
+        return False
+    if tp.decimal != "." or tp.thousands == ".":
+        return False
+    odd = [f"NOT (trim({_quoted(columns['month'])}) = '' OR regexp_matches("
+           f"trim({_quoted(columns['month'])}), '{ISO_DATE}'))"]
+    for name in ("event_count", "licensed_seats"):  # plain numbers only (no marks, no 1,234)
+        if name in columns:
+            c = _quoted(columns[name])
+            odd.append(f"NOT (trim({c}) = '' OR regexp_matches(trim({c}), '{PLAIN_NUMBER}'))")
+    for name in ("account_id", "user_id"):  # no whitespace but spaces around the text
+        if name in columns:
+            odd.append(f"regexp_matches({_quoted(columns[name])}, '{OTHER_SPACE}')")
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        rows, n_odd = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {' OR '.join(odd)}) FROM "
+            f"{_csv_source(path, tp)}").fetchone()
+    except duckdb.Error:
+        return False
+    finally:
+        con.close()
+    return (n_odd == 0
+            and _line_breaks(path) - _ends_with_break(path) == rows + tp.header_row)
+
+
+def _line_breaks(path: Path) -> int:
+    """Line feeds in the file (read in 16 MiB blocks)."""
+    n = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 24):
+            n += block.count(b"\n")
+    return n + 1
+
+
+def _ends_with_break(path: Path) -> int:
+    """1 when the file's last byte is a line feed (its last line is then empty), else 0."""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return 0
+        fh.seek(-1, os.SEEK_END)
+        return int(fh.read(1) == b"\n")
+
+
+def _quoted(header: str) -> str:
+    return '"' + header.replace('"', '""') + '"'
+
+
+def _csv_source(path: Path, tp: TableParams) -> str:
+    """DuckDB's reader of a CSV event file: every cell as text, the header on line
+    ``tp.header_row``."""
+    real = str(path.resolve()).replace(chr(39), chr(39) * 2)
+    return (f"read_csv('{real}', header=true, all_varchar=true, delim=',', quote='\"', "
+            f"skip={tp.header_row - 1})")
 
 
 def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: float,
@@ -206,8 +297,11 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
         return frame, read, rejected, unmapped
     columns = resolve_columns(table, path, tp)
     engine = engine or engine_for(path, tp, columns)
-    run = _with_duckdb if engine == "duckdb" else _with_pandas
-    frame, read, rejected = run(path, tp, columns)
+    if engine == "duckdb-csv":
+        frame, read, rejected = _with_duckdb(path, tp, columns, csv=True)
+    else:
+        run = _with_duckdb if engine == "duckdb" else _with_pandas
+        frame, read, rejected = run(path, tp, columns)
     _check_rejected(table, path, tp, read, rejected, max_rejected)
     used = set(columns.values())
     unmapped = [h for h in event_headers(path, tp) if h not in used]
@@ -288,19 +382,22 @@ def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str],
     return _finish(out), len(raw), int((~ok).sum())
 
 
-def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
-                 ) -> tuple[pd.DataFrame, int, int]:
+def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
+                 csv: bool = False) -> tuple[pd.DataFrame, int, int]:
+    """Aggregate with DuckDB, straight from the file: a Parquet file with native dates, or a
+    CSV file :func:`csv_fits_duckdb` admits (``csv``: its cells are text, its dates ISO, a
+    row's number gives its line)."""
     import duckdb
 
-    def quoted(header: str) -> str:
-        return '"' + header.replace('"', '""') + '"'
+    quoted = _quoted
 
     def text(header: str) -> str:
         value = f"trim(CAST({quoted(header)} AS VARCHAR))"
         blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
-    date = f"CAST({quoted(columns['month'])} AS TIMESTAMP)"
+    date = (f"TRY_CAST(NULLIF(trim({quoted(columns['month'])}), '') AS TIMESTAMP)" if csv
+            else f"CAST({quoted(columns['month'])} AS TIMESTAMP)")
     date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
             f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
     users = (f"count(DISTINCT {text(columns['user_id'])})" if "user_id" in columns
@@ -316,7 +413,9 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str]
     real = str(path.resolve())  # checked inside the client's folder by the loader
     if GLOB_CHARS & set(real):
         raise ValueError(f"{real}: DuckDB would read the name as a pattern")
-    source = f"read_parquet('{real.replace(chr(39), chr(39) * 2)}', file_row_number=true)"
+    source = (f"(SELECT row_number() OVER () - 1 AS file_row_number, * FROM "
+              f"{_csv_source(path, tp)})" if csv else
+              f"read_parquet('{real.replace(chr(39), chr(39) * 2)}', file_row_number=true)")
     con = duckdb.connect()
     try:
         # no progress bar on stdout (a report run, a notebook, the bench's JSON line)

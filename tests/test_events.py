@@ -198,3 +198,63 @@ def test_an_unused_usage_file_keyed_by_subscription_points_to_the_join(client_fa
     assert len(notes) == 1 and "it is keyed by subscription_id" in notes[0]
     assert "map it with a join to the file that names the account of each subscription_id " \
            "(tables.usage.join" in notes[0]
+
+
+def test_csv_events_go_through_duckdb_with_the_pandas_table(demo_events, monkeypatch,
+                                                            tmp_path):
+    """A plain CSV event log (ISO dates, one line per row) is aggregated by DuckDB straight
+    from the file, with exactly the table the pandas path makes."""
+    from playbook.events import aggregate_events, engine_for, resolve_columns
+
+    root = tmp_path / "csv"
+    shutil.copytree(demo_events, root)
+    folder = root / "data" / "ev"
+    pd.read_parquet(folder / "usage_events.parquet").to_csv(folder / "usage_events.csv",
+                                                             index=False)
+    (folder / "usage_events.parquet").unlink()
+    params = yaml.safe_load((root / "params" / "ev.yaml").read_text())
+    params["tables"]["usage"]["file"] = "usage_events.csv"
+    (root / "params" / "ev.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(root))
+    tp = load_params("ev").tables["usage"]
+    path = folder / "usage_events.csv"
+    assert engine_for(path, tp, resolve_columns("usage", path, tp)) == "duckdb-csv"
+    fast = aggregate_events("usage", path, tp, 0.1)
+    slow = aggregate_events("usage", path, tp, 0.1, engine="pandas")
+    pd.testing.assert_frame_equal(fast[0], slow[0], check_exact=True)
+    assert fast[1:] == slow[1:]
+
+
+@pytest.mark.parametrize("shape", ["blank line", "day first", "bom", "semicolons",
+                                   "marked count", "tab in id"])
+def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_path):
+    """Where DuckDB would read a CSV differently from the loader (a blank line shifts the
+    line numbers, a day-first date needs the loader's order rules, ...), pandas reads it."""
+    from playbook.config import table_params
+    from playbook.events import aggregate_events, engine_for, resolve_columns
+
+    lines = ["account,when,n", "A1,2024-01-05,3", "A2,2024-02-07 10:00:00,4", "A1,,2"]
+    if shape == "blank line":
+        lines.insert(2, "")
+    elif shape == "day first":
+        lines[1] = "A1,05/01/2024,3"
+    elif shape == "marked count":
+        lines[1] = 'A1,2024-01-05,"1,234"'
+    elif shape == "tab in id":
+        lines[1] = "A1\t,2024-01-05,3"
+    elif shape == "semicolons":
+        lines = [x.replace(",", ";") for x in lines]
+    text = "\n".join(lines) + "\n"
+    path = tmp_path / "ev.csv"
+    path.write_bytes((b"\xef\xbb\xbf" if shape == "bom" else b"") + text.encode())
+    tp = table_params(file="ev.csv", layout="events", columns={
+        "account_id": "account", "month": "when", "event_count": "n"})
+    assert engine_for(path, tp, resolve_columns("usage", path, tp)) == "pandas"
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(["account,when,n", "A1,2024-01-05,3",
+                                "A2,2024-02-07 10:00:00,4", "A1,,2"]) + "\n")
+    assert engine_for(plain, tp, resolve_columns("usage", plain, tp)) == "duckdb-csv"
+    fast, slow = (aggregate_events("usage", plain, tp, 0.5, engine=e)
+                  for e in ("duckdb-csv", "pandas"))
+    pd.testing.assert_frame_equal(fast[0], slow[0], check_exact=True)
+    assert fast[1:] == slow[1:] == (3, 1, [])
