@@ -102,6 +102,8 @@ def test_a_lever_without_evidence_is_left_out_and_named():
     assert r.measured == pytest.approx(1200.0) and r.basis["accounts"] == 40
     # ... and none of them is "at risk": the lever is named for the renewals due
     assert r.label == "Save renewals due" and r.basis["ranked"] is False
+    no_mrr = opportunity_walk(WalkInputs(**{**vars(ranked_not), "mrr": None}), CAPTURE, "USD")
+    assert {lo.key: lo.label for lo in no_mrr.left_out}["renewals"] == "Save renewals due"
     ranked = lever(opportunity_walk(INPUTS, CAPTURE, "USD"), "renewals")
     assert ranked.label == "Save renewals at risk" and ranked.basis["ranked"] is True
 

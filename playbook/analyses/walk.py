@@ -133,6 +133,12 @@ class WalkInputs:
 RENEWALS_DUE_LABEL = "Save renewals due"
 
 
+def _label(key: str, x: WalkInputs) -> str:
+    """A lever's label: the renewal lever of a model that cannot rank renewals is
+    :data:`RENEWALS_DUE_LABEL` (none of them is "at risk")."""
+    return RENEWALS_DUE_LABEL if key == "renewals" and x.model_ranks is False else LEVERS[key]
+
+
 def _lever(key: str, measured: tuple[float, float, float], capture: Capture, source: str,
            assumption: str, basis: dict[str, float | bool], label: str | None = None
            ) -> Lever:
@@ -150,7 +156,7 @@ def renewal_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:
         loss, which = x.expected_mrr_loss, "every renewal due (the model cannot rank them)"
         accounts = x.renewals_due
     else:
-        return LeftOut("renewals", LEVERS["renewals"],
+        return LeftOut("renewals", _label("renewals", x),
                        "no renewal due in the next 90 days was scored")
     arr = loss * MONTHS
     ranked = x.model_ranks is True
@@ -159,7 +165,7 @@ def renewal_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:
                   f"expected MRR loss of {which} in the next 90 days, x 12 (the renewals of "
                   "later quarters are not counted)",
                   {"expected_mrr_loss": loss, "accounts": accounts, "ranked": ranked},
-                  label=None if ranked else RENEWALS_DUE_LABEL)
+                  label=_label("renewals", x))
 
 
 def onboarding_lever(x: WalkInputs, capture: Capture) -> Lever | LeftOut:
@@ -228,8 +234,8 @@ def opportunity_walk(x: WalkInputs, capture: Capture, currency: str) -> Walk:
     walk = Walk(currency, None, capture=capture,
                 withheld=[k for k in ("mrr", "nrr") if k in x.withheld])
     if "mrr" in x.withheld or x.mrr is None:
-        walk.left_out = [LeftOut(k, label, "the MRR is withheld or missing: no amount is put "
-                                 "on any lever") for k, label in LEVERS.items()]
+        walk.left_out = [LeftOut(k, _label(k, x), "the MRR is withheld or missing: no amount "
+                                 "is put on any lever") for k in LEVERS]
         return walk
     if x.nrr is not None and "nrr" not in x.withheld:
         walk.start = x.mrr * MONTHS * x.nrr
