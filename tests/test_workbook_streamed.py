@@ -29,10 +29,9 @@ from openpyxl.utils import get_column_letter
 
 from playbook import account_plan as ap
 from playbook import workbook as wb
-from playbook.analyses import cost_to_serve, drivers
-from playbook.analyses import expansion as expansion_analysis
 from playbook.charts import ACCENT, RAG
 from playbook.context import AnalysisContext
+from tests.test_account_plan import expansion_and_cost
 from tests.test_workbook import AS_OF
 from tests.test_workbook import plan as hostile_plan
 
@@ -213,23 +212,11 @@ def test_an_empty_plan_reads_the_same_as_with_openpyxl(tmp_path):
 def test_a_demo_run_s_plan_reads_the_same_as_with_openpyxl(small_demo_run, tmp_path):
     params, data = small_demo_run
     ctx = AnalysisContext(params, data.tables)
-    p, d = ctx.params, ctx.tables
-    model = ctx.renewal_model
-    book = drivers.renewals_due_book(
-        model, d, ctx.as_of, horizon_days=p.thresholds.renewal_horizon_days,
-        cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
-        renewal_options=p.renewal_options(), feature_options=p.feature_options())
-    candidates = expansion_analysis.expansion_candidates(
-        ctx.accounts, as_of=ctx.as_of, health=ctx.health_scores, usage=d.get("usage"),
-        mrr=ctx.counted_mrr, tiers=ctx.value_tiers, currency=p.client.currency,
-        **p.expansion.candidate_options())
-    costs = cost_to_serve.cost_to_serve(
-        ctx.accounts, as_of=ctx.as_of, months=p.period.trailing_months,
-        tickets=d.get("tickets"), touches=d.get("touches"), onboarding=d.get("onboarding"),
-        touch_model=p.touch_model.model_dump(), tiers=ctx.value_tiers, mrr=ctx.counted_mrr,
-        cost_params=p.cost_to_serve.model_dump())
-    plan = ap.plan_from_context(ctx, book=book, model_ranks=True, stages=None, stuck=None,
-                                flags=None, expansion=candidates, cost=costs)
+    p = ctx.params
+    candidates, costs = expansion_and_cost(ctx)
+    plan = ap.plan_from_context(ctx, book=ctx.renewals_due_book, model_ranks=True,
+                                stages=None, stuck=None, flags=None, expansion=candidates,
+                                cost=costs)
     assert plan["health_band"].notna().any() and plan["next_action_due"].notna().any()
     new_xlsx, old_xlsx, new_csv = both(plan, tmp_path, currency=p.client.currency,
                                        title="Demo")

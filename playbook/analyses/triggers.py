@@ -44,6 +44,7 @@ Definitions
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -272,6 +273,39 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
     return start.where(start > data_start, pd.Timestamp(data_start))
 
 
+class _MatchPool:
+    """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
+    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``churned``, ``match_key``; in
+    ``account_id`` order), held as arrays: the candidates for one exposed account are found
+    with array masks over its match group, not by filtering the frame per account."""
+
+    def __init__(self, pool: pd.DataFrame) -> None:
+        self.ids = pool["account_id"].tolist()
+        self.end_dates = pool["end_date"].tolist()
+        self.churned = pool["churned"].tolist()
+        self.first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
+        self.ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
+        self.codes, _ = pd.factorize(pool["account_id"])
+        self.used = np.zeros(int(self.codes.max()) + 1 if len(self.codes) else 0, dtype=bool)
+        keys = pool["match_key"].to_numpy()
+        self.groups = {key: np.flatnonzero(keys == key) for key in pd.unique(keys)}
+
+    def eligible(self, key: Any, day: pd.Timestamp) -> np.ndarray:
+        """Positions (in ``account_id`` order) of the accounts of match group ``key`` seen
+        by ``day``, still customers after it, not drawn yet."""
+        where = self.groups.get(key, np.empty(0, dtype=int))
+        at = np.datetime64(pd.Timestamp(day), "ns")
+        keep = (self.first_seen[where] <= at) & (self.ends[where] > at) \
+            & ~self.used[self.codes[where]]
+        return where[keep]
+
+    def take(self, k: int) -> tuple[Any, Any, Any]:
+        """Draw the account at position ``k`` (its ID is not drawn again): its ID, end
+        date and churn flag."""
+        self.used[self.codes[k]] = True
+        return self.ids[k], self.end_dates[k], self.churned[k]
+
+
 def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
                       data_start: pd.Timestamp | None = None, controls: int = 1,
                       seed: int = 0) -> pd.DataFrame:
@@ -303,19 +337,16 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
         "account_id", kind="stable")
     rng = np.random.default_rng(seed)
-    used: set[str] = set()
     rows = []
+    candidates = _MatchPool(pool)
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
-        ok = pool[(pool["first_seen"] <= r.date) & (pool["end_date"] > r.date)
-                  & (pool["match_key"] == r.match_key) & ~pool["account_id"].isin(used)]
+        ok = candidates.eligible(r.match_key, r.date)
         if not len(ok):
             continue
-        pick = ok.iloc[np.sort(rng.choice(len(ok), size=min(controls, len(ok)),
-                                          replace=False))]
-        for c in pick.itertuples(index=False):
-            used.add(c.account_id)
-            rows.append((c.account_id, "matched", r.date, c.end_date, c.churned))
+        for k in ok[np.sort(rng.choice(len(ok), size=min(controls, len(ok)), replace=False))]:
+            account, end_date, churned = candidates.take(k)
+            rows.append((account, "matched", r.date, end_date, churned))
     out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
