@@ -72,6 +72,8 @@ def random_case(seed: int, n: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
     life = pd.DataFrame({"account_id": ids, "start_date": start, "end_date": end,
                          "churned": rng.integers(0, 2, n),
                          "group": rng.choice(["SMB", "Mid", "Ent"], n)})
+    life.loc[[2, 12], "end_date"] = pd.NaT  # never a customer after a date
+    life.loc[[3, 13], "start_date"] = pd.NaT  # seen from the data start, or never
     k = n // 3
     trig = pd.DataFrame({"account_id": rng.choice(ids, k),
                          "date": pd.Timestamp("2022-06-01")
@@ -81,20 +83,32 @@ def random_case(seed: int, n: int = 400) -> tuple[pd.DataFrame, pd.DataFrame]:
     return life, trig
 
 
-@pytest.mark.parametrize("seed", [0, 1, 7])
+@pytest.mark.parametrize(("seed", "n"), [(0, 400), (1, 400), (7, 2500)])
 @pytest.mark.parametrize("controls", [1, 3])
-def test_matched_lifetimes_are_the_loop_s_on_random_cases(seed, controls):
-    life, trig = random_case(seed)
+def test_matched_lifetimes_are_the_loop_s_on_random_cases(seed, n, controls):
+    life, trig = random_case(seed, n)
     for kind in ("champion_left", "funding"):
         for grouped in (True, False):
-            lives = life if grouped else life.drop(columns="group")
-            got = tr.trigger_lifetimes(lives, trig, kind, data_start=pd.Timestamp("2022-03-01"),
-                                       controls=controls, seed=seed)
-            want = reference_lifetimes(lives, trig, kind,
-                                       data_start=pd.Timestamp("2022-03-01"),
-                                       controls=controls, seed=seed)
-            pd.testing.assert_frame_equal(got, want, check_exact=True)
-            assert (got["group"] == "matched").sum() > 10
+            for start in (pd.Timestamp("2022-03-01"), None):
+                lives = life if grouped else life.drop(columns="group")
+                got = tr.trigger_lifetimes(lives, trig, kind, data_start=start,
+                                           controls=controls, seed=seed)
+                want = reference_lifetimes(lives, trig, kind, data_start=start,
+                                           controls=controls, seed=seed)
+                pd.testing.assert_frame_equal(got, want, check_exact=True)
+                assert (got["group"] == "matched").sum() > 10
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 16, 17, 100])
+def test_counts_find_the_i_th_set_place(n):
+    rng = np.random.default_rng(n)
+    counts = tr._Counts(n)
+    flags = np.zeros(n, dtype=bool)
+    for place in rng.permutation(n).tolist() * 2:  # set, then clear, in random order
+        counts.add(place, -1 if flags[place] else 1)
+        flags[place] = not flags[place]
+        assert counts.total == flags.sum()
+        assert [counts.nth(i) for i in range(counts.total)] == np.flatnonzero(flags).tolist()
 
 
 def test_no_control_left_and_no_trigger_of_the_type():

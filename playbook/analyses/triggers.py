@@ -273,36 +273,121 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
     return start.where(start > data_start, pd.Timestamp(data_start))
 
 
+class _Counts:
+    """0/1 flags over ``n`` places with their running total (a Fenwick tree): set or clear a
+    place and find the ``i``-th set place (0-based, in place order) in O(log n)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.tree = [0] * (n + 1)
+        self.total = 0
+        self.top = 1 << max(n.bit_length() - 1, 0) if n else 0
+
+    def add(self, place: int, delta: int) -> None:
+        self.total += delta
+        i = place + 1
+        while i <= self.n:
+            self.tree[i] += delta
+            i += i & -i
+
+    def nth(self, i: int) -> int:
+        """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
+        place, left, step = 0, i + 1, self.top
+        while step:
+            nxt = place + step
+            if nxt <= self.n and self.tree[nxt] < left:
+                place, left = nxt, left - self.tree[nxt]
+            step >>= 1
+        return place
+
+
+class _MatchGroup:
+    """One match group of :class:`_MatchPool`: its pool positions (``account_id`` order),
+    the order they are first seen and leave in, and which are candidates on the latest
+    date asked (:class:`_Counts` over the group)."""
+
+    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray) -> None:
+        self.where = where
+        self.seen = first_seen[where]
+        self.ends = ends[where]
+        self.enter_order = np.argsort(self.seen, kind="stable").tolist()  # NaT last
+        self.leave_order = np.argsort(self.ends, kind="stable").tolist()
+        self.entered = np.zeros(len(where), dtype=bool)
+        self.left = np.isnat(self.ends)  # no end date: never a customer after a date
+        self.entering = self.leaving = 0
+        self.counts = _Counts(len(where))
+
+
 class _MatchPool:
     """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
     (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``churned``, ``match_key``; in
-    ``account_id`` order), held as arrays: the candidates for one exposed account are found
-    with array masks over its match group, not by filtering the frame per account."""
+    ``account_id`` order). The exposed accounts come in date order, so each match group's
+    candidates (seen by the date, still customers after it, not drawn yet) are kept up to
+    date as the date moves on, and the ``i``-th candidate in ``account_id`` order is found
+    without listing them (:class:`_Counts`)."""
 
     def __init__(self, pool: pd.DataFrame) -> None:
         self.ids = pool["account_id"].tolist()
         self.end_dates = pool["end_date"].tolist()
         self.churned = pool["churned"].tolist()
-        self.first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
-        self.ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
-        self.codes, _ = pd.factorize(pool["account_id"])
-        self.used = np.zeros(int(self.codes.max()) + 1 if len(self.codes) else 0, dtype=bool)
+        first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
+        ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
+        codes, _ = pd.factorize(pool["account_id"])
+        self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
+        self.codes = codes.tolist()
+        self.same_id: dict[int, list[int]] = {}
+        for position, code in enumerate(self.codes):
+            self.same_id.setdefault(code, []).append(position)
         keys = pool["match_key"].to_numpy()
-        self.groups = {key: np.flatnonzero(keys == key) for key in pd.unique(keys)}
+        self.groups: dict[Any, _MatchGroup] = {}
+        self.place: list[tuple[_MatchGroup, int]] = [None] * len(self.ids)  # type: ignore[list-item]
+        for key in pd.unique(keys):
+            group = _MatchGroup(np.flatnonzero(keys == key), first_seen, ends)
+            self.groups[key] = group
+            for local, position in enumerate(group.where.tolist()):
+                self.place[position] = (group, local)
 
-    def eligible(self, key: Any, day: pd.Timestamp) -> np.ndarray:
-        """Positions (in ``account_id`` order) of the accounts of match group ``key`` seen
-        by ``day``, still customers after it, not drawn yet."""
-        where = self.groups.get(key, np.empty(0, dtype=int))
+    def _alive(self, group: _MatchGroup, local: int) -> bool:
+        return bool(group.entered[local] and not group.left[local]
+                    and not self.used[self.codes[group.where[local]]])
+
+    def count(self, key: Any, day: pd.Timestamp) -> int:
+        """How many candidates match group ``key`` has on ``day`` (days never go back)."""
+        group = self.groups.get(key)
+        if group is None:
+            return 0
         at = np.datetime64(pd.Timestamp(day), "ns")
-        keep = (self.first_seen[where] <= at) & (self.ends[where] > at) \
-            & ~self.used[self.codes[where]]
-        return where[keep]
+        while (group.entering < len(group.enter_order)
+               and group.seen[group.enter_order[group.entering]] <= at):
+            local = group.enter_order[group.entering]
+            group.entered[local] = True
+            if self._alive(group, local):
+                group.counts.add(local, 1)
+            group.entering += 1
+        while (group.leaving < len(group.leave_order)
+               and group.ends[group.leave_order[group.leaving]] <= at):
+            local = group.leave_order[group.leaving]
+            if self._alive(group, local):
+                group.counts.add(local, -1)
+            group.left[local] = True
+            group.leaving += 1
+        return group.counts.total
+
+    def nth(self, key: Any, i: int) -> int:
+        """The pool position of candidate ``i`` (0-based, ``account_id`` order) of match
+        group ``key`` on the day last counted."""
+        group = self.groups[key]
+        return int(group.where[group.counts.nth(i)])
 
     def take(self, k: int) -> tuple[Any, Any, Any]:
         """Draw the account at position ``k`` (its ID is not drawn again): its ID, end
         date and churn flag."""
-        self.used[self.codes[k]] = True
+        code = self.codes[k]
+        for position in self.same_id[code]:
+            group, local = self.place[position]
+            if self._alive(group, local):
+                group.counts.add(local, -1)
+        self.used[code] = True
         return self.ids[k], self.end_dates[k], self.churned[k]
 
 
@@ -341,10 +426,12 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     candidates = _MatchPool(pool)
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
-        ok = candidates.eligible(r.match_key, r.date)
-        if not len(ok):
+        n = candidates.count(r.match_key, r.date)
+        if not n:
             continue
-        for k in ok[np.sort(rng.choice(len(ok), size=min(controls, len(ok)), replace=False))]:
+        picks = [candidates.nth(r.match_key, i)  # all found before any is drawn
+                 for i in np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist()]
+        for k in picks:
             account, end_date, churned = candidates.take(k)
             rows.append((account, "matched", r.date, end_date, churned))
     out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
