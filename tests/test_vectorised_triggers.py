@@ -133,3 +133,53 @@ def test_matched_lifetimes_are_the_loop_s_on_a_demo_run(small_demo_run):
             lifetimes, d["triggers"], kind, data_start=start, seed=5), check_exact=True)
         compared += int((got["group"] == "matched").sum())
     assert compared > 20
+
+
+def reference_intervals(lifetimes, triggers, trigger_type, *, window_days) -> pd.DataFrame:
+    """The previous ``trigger_intervals`` (a sub-frame per account for its windows)."""
+    life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
+                            start_date=pd.to_datetime(lifetimes["start_date"]))
+    t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
+    t = t.assign(account_id=t["account_id"].astype(str))
+    t = t.merge(life[["account_id", "start_date"]], on="account_id")
+    t = t.assign(on=survival.tenure_months(t["start_date"], t["date"]),
+                 off=survival.tenure_months(t["start_date"],
+                                            t["date"] + pd.Timedelta(days=window_days)))
+    windows = {a: sorted(zip(g["on"], g["off"], strict=True))
+               for a, g in t.groupby("account_id")}
+    rows = []
+    for r in life.itertuples(index=False):
+        cuts: list[tuple[float, int]] = []
+        for on, off in windows.get(r.account_id, []):
+            if cuts and on <= cuts[-1][0]:
+                cuts[-1] = (max(cuts[-1][0], off), 0)
+                continue
+            cuts += [(on, 1), (off, 0)]
+        lo, state = float(r.entry_months), 0
+        for at, new in cuts:
+            if at <= lo:
+                state = new
+                continue
+            if at >= r.months:
+                break
+            rows.append((r.account_id, lo, at, state, 0))
+            lo, state = at, new
+        rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
+    return pd.DataFrame(rows, columns=["account_id", "entry_months", "exit_months", "exposed",
+                                       "churned"])
+
+
+def test_cox_intervals_are_the_per_account_loop_s_on_a_demo_run(small_demo_run):
+    _, data = small_demo_run
+    d = data.tables
+    lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"),
+                                           as_of=pd.Timestamp("2026-09-30"),
+                                           data_start=first_day(d))
+    exposed = 0
+    for kind in tr._types(d["triggers"]):
+        for days in (30, 180):
+            got = tr.trigger_intervals(lifetimes, d["triggers"], kind, window_days=days)
+            pd.testing.assert_frame_equal(got, reference_intervals(
+                lifetimes, d["triggers"], kind, window_days=days), check_exact=True)
+            exposed += int(got["exposed"].sum())
+    assert exposed > 20

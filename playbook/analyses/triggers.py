@@ -463,10 +463,11 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     t = t.merge(life[["account_id", "start_date"]], on="account_id")
     t = t.assign(on=tenure_months(t["start_date"], t["date"]),
                  off=tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)))
-    windows = {a: sorted(zip(g["on"], g["off"], strict=True))
-               for a, g in t.groupby("account_id")}
+    on, off = t["on"].tolist(), t["off"].tolist()
+    windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
+               for a, idx in t.groupby("account_id").indices.items()}
     rows = []
-    for r in life.itertuples(index=False):
+    for r in life[["account_id", "entry_months", "months", "churned"]].itertuples(index=False):
         cuts: list[tuple[float, int]] = []
         for on, off in windows.get(r.account_id, []):
             if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
