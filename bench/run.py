@@ -34,7 +34,9 @@ each client, so that growth worse than linear shows.
 Results are appended to bench/results.md with the machine's core count and the commit.
 ``python bench/run.py --profile CLIENT NOTEBOOK`` profiles one notebook's code in-process
 with pyinstrument (text report on stdout); ``--profile CLIENT load,01-revenue`` profiles
-loading and validating, then each notebook named, the data loaded once. Memory:
+loading and validating, then each notebook named, the data loaded once;
+``BENCH_DATA_CACHE=FOLDER`` keeps the validated tables there (:mod:`playbook.cache`) and
+reads them back in later profiles of notebooks (not of ``load``). Memory:
 ``pip install -r bench/requirements.txt`` (memray), then
 ``python -m memray run -o out.bin bench/run.py --profile CLIENT NOTEBOOK`` and
 ``python -m memray stats out.bin``.
@@ -269,7 +271,7 @@ def profile_notebook(client: str, notebook: str) -> None:
     matplotlib.use("Agg")
     from pyinstrument import Profiler
 
-    from playbook import session
+    from playbook import cache, session
     from playbook.config import load_params
     from playbook.loader import load_client
 
@@ -279,11 +281,18 @@ def profile_notebook(client: str, notebook: str) -> None:
 
     stages = [s for s in notebook.split(",") if s]
     params = load_params(client)
-    profiler, cpu = Profiler(interval=0.005), time.process_time()
-    with profiler:
-        data = load_client(params)
-    if "load" in stages:
-        show("load and validate", profiler, cpu)
+    kept = os.environ.get("BENCH_DATA_CACHE", "")
+    if kept and "load" not in stages:  # the validated tables of an earlier profile, if any
+        data = cache.lookup(params, Path(kept))
+        if data is None:
+            data = load_client(params)
+            cache.store(params, data, Path(kept))
+    else:
+        profiler, cpu = Profiler(interval=0.005), time.process_time()
+        with profiler:
+            data = load_client(params)
+        if "load" in stages:
+            show("load and validate", profiler, cpu)
     session.load_client = lambda _params: copy.deepcopy(data)
     for name in (s for s in stages if s != "load"):
         with tempfile.TemporaryDirectory() as run_dir:

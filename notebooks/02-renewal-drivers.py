@@ -66,9 +66,8 @@ if model is not None:
 # %%
 quality = None
 if model is not None:
-    quality = nb.attempt(drivers.cross_validated_quality, table, model.features,
-                         folds=p.drivers.cv_folds, seed=p.drivers.random_seed,
-                         units=built["units"], enables="the model's out-of-sample quality")
+    quality = nb.attempt(lambda: nb.ctx.renewal_quality,
+                         enables="the model's out-of-sample quality")
 if quality is not None:
     scored = quality["predictions"].dropna()
     renewed = table.loc[scored.index, "renewed"]

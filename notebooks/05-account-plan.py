@@ -122,15 +122,10 @@ dp, t, lc = p.drivers, p.thresholds, p.lifecycle
 book, ranks = None, False
 model = nb.attempt(lambda: nb.ctx.renewal_model, enables="renewals at risk in the open book")
 if model is not None:
-    quality = nb.attempt(drivers.cross_validated_quality, nb.ctx.modelling_table,
-                         model.features, folds=dp.cv_folds, seed=dp.random_seed,
-                         units=nb.ctx.features_built["units"],
+    quality = nb.attempt(lambda: nb.ctx.renewal_quality,
                          enables="the renewal model's out-of-sample quality")
     ranks = drivers.model_beats_chance(quality, dp.chance_auc_margin)
-    book = drivers.renewals_due_book(
-        model, d.tables, nb.as_of, horizon_days=t.renewal_horizon_days,
-        cutoff_days=dp.cutoff_days, at_risk_below=dp.at_risk_probability,
-        renewal_options=p.renewal_options(), feature_options=p.feature_options())
+    book = nb.ctx.renewals_due_book
 stages = stuck = flags = None
 # workbook columns only: without their data they stay blank (docs/account-workbook.md)
 if not evidence.shortfalls(d, need("usage", "active_users", "licensed_seats"), need("mrr")):

@@ -62,15 +62,9 @@ if "02-renewal-drivers" in nb.params.report.notebooks and not plan_in_report:
     if renewal_model is not None:
         dp = nb.params.drivers
         horizon = nb.params.thresholds.renewal_horizon_days
-        quality = nb.attempt(drivers.cross_validated_quality, nb.ctx.modelling_table,
-                             renewal_model.features, folds=dp.cv_folds, seed=dp.random_seed,
-                             units=nb.ctx.features_built["units"],
+        quality = nb.attempt(lambda: nb.ctx.renewal_quality,
                              enables="the model's out-of-sample quality")
-        book = drivers.renewals_due_book(
-            renewal_model, nb.data.tables, nb.as_of, horizon_days=horizon,
-            cutoff_days=dp.cutoff_days, at_risk_below=dp.at_risk_probability,
-            renewal_options=nb.params.renewal_options(),
-            feature_options=nb.params.feature_options())
+        book = nb.ctx.renewals_due_book
         ranks = drivers.model_beats_chance(quality, dp.chance_auc_margin)
         due = drivers.open_book_summary(book, model_ranks=ranks)
         top = drivers.top_expected_losses(book, appendix.TOP_LOSSES_ROWS)

@@ -35,8 +35,10 @@ Money is in the client's currency, a month (MRR); probabilities are shares 0-1; 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -389,13 +391,31 @@ def next_actions(plan: pd.DataFrame, rules: PlanRules, *, as_of: DateLike, model
     due = (as_of + offsets).where(chosen != "no_action")
     before_renewal = plan["next_renewal_date"] - pd.Timedelta(days=1)
     due = due.mask(before_renewal < due, before_renewal)  # NaT never wins a comparison
-    reasons = [_reason(action, row, rules) for action, (_, row) in
-               zip(chosen, plan.iterrows(), strict=True)]
-    others = [", ".join(a for a in ACTIONS[:-1] if met.at[idx, a] and a != action)
-              for idx, action in chosen.items()]
     return pd.DataFrame({"next_action": chosen, "next_action_due": due.astype("datetime64[ns]"),
-                         "next_action_reason": reasons, "other_actions": others},
+                         "next_action_reason": action_reasons(plan, chosen, rules),
+                         "other_actions": other_actions(met, chosen)},
                         index=plan.index)
+
+
+def action_reasons(plan: pd.DataFrame, chosen: pd.Series, rules: PlanRules) -> list[str]:
+    """The facts behind each row's chosen action (:func:`_reason`), in row order: empty for
+    ``no_action``; only the rows with an action are read (no per-row Series)."""
+    out = [""] * len(plan)
+    acting = np.flatnonzero(chosen.to_numpy() != "no_action")
+    rows = plan.iloc[acting][list(REASON_INPUTS)].to_dict("records")
+    actions = chosen.to_numpy()
+    for k, row in zip(acting, rows, strict=True):
+        out[k] = _reason(actions[k], row, rules)
+    return out
+
+
+def other_actions(met: pd.DataFrame, chosen: pd.Series) -> list[str]:
+    """Per row, the rules of :data:`ACTIONS` it meets besides the chosen one, in priority
+    order, comma separated (empty when none)."""
+    names = list(ACTIONS[:-1])
+    also = met[names].to_numpy(dtype=bool) & (
+        chosen.to_numpy()[:, None] != np.array(names, dtype=object)[None, :])
+    return [", ".join(itertools.compress(names, row)) for row in also.tolist()]
 
 
 def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
@@ -423,8 +443,12 @@ def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
                         index=plan.index)
 
 
-def _reason(action: str, row: pd.Series, rules: PlanRules) -> str:
-    """The facts behind ``action`` for one plan row, in words."""
+#: The plan columns :func:`_reason` reads.
+REASON_INPUTS = ("next_renewal_date", "renewal_probability", *EXEC_FLAGS, "expansion_reason")
+
+
+def _reason(action: str, row: Mapping[str, Any], rules: PlanRules) -> str:
+    """The facts behind ``action`` for one plan row (its :data:`REASON_INPUTS`), in words."""
     if action == "save_play":
         return (f"Renewal on {tf.date(row['next_renewal_date'])}, renewal probability "
                 f"{tf.pct(row['renewal_probability'], 0)} (below "

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from playbook import metrics
+from playbook import cache, metrics
 from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
@@ -49,14 +50,21 @@ class AnalysisContext:
     problems : sequence of QualityNote, optional
         The data contradictions the loader recorded (severity ``problem``): headline
         figures resting on a contradicted table are withheld (:attr:`headline_metrics`).
+    shared : Path, optional
+        The run's folder of intermediates computed once for all its notebooks
+        (:func:`playbook.cache.computed_once`): the health scores at past renewals'
+        cut-offs, the renewal model's table, fit and out-of-fold quality, and the open book,
+        are read from there when another kernel of the run computed them first. None
+        (interactive use): computed here.
     """
 
     def __init__(self, params: Params, tables: Mapping[str, pd.DataFrame],
-                 problems: Sequence[QualityNote] = ()) -> None:
+                 problems: Sequence[QualityNote] = (), *, shared: Path | None = None) -> None:
         self.params = params
         self.tables = tables
         self.problems = tuple(problems)
         self.as_of = pd.Timestamp(params.as_of)
+        self.shared = shared
         self._retention: dict[int, dict] = {}
 
     def _table(self, name: str) -> pd.DataFrame | None:
@@ -238,9 +246,10 @@ class AnalysisContext:
         a score is left out. Use :meth:`health_before` for a subset of decisions."""
         decisions = self.renewal_decisions
         recent = decisions[decisions["decision_date"] >= self.health_window_start]
-        return backtest.health_at_cutoff(recent, self.tables,
-                                         cutoff_days=self.params.drivers.cutoff_days,
-                                         **self._health_options())
+        return cache.computed_once(self.shared, "health_at_cutoff", lambda: (
+            backtest.health_at_cutoff(recent, self.tables,
+                                      cutoff_days=self.params.drivers.cutoff_days,
+                                      **self._health_options())))
 
     def health_before(self, decisions: pd.DataFrame) -> pd.DataFrame:
         """The rows of :attr:`health_at_cutoff` of ``decisions`` (rows of
@@ -262,9 +271,10 @@ class AnalysisContext:
     # ------------------------------------------------------------------ renewal model
     @cached_property
     def _modelling(self) -> tuple[pd.DataFrame, dict[str, Any]]:
-        return drivers.modelling_table(self.renewal_decisions, self.tables,
-                                       cutoff_days=self.params.drivers.cutoff_days,
-                                       **self.params.feature_options())
+        return cache.computed_once(self.shared, "renewal_modelling", lambda: (
+            drivers.modelling_table(self.renewal_decisions, self.tables,
+                                    cutoff_days=self.params.drivers.cutoff_days,
+                                    **self.params.feature_options())))
 
     @property
     def modelling_rows(self) -> pd.DataFrame:
@@ -326,9 +336,11 @@ class AnalysisContext:
     @cached_property
     def _renewal_fit(self) -> drivers.DriverModel | InsufficientDataError:
         try:
-            return drivers.fit_renewal_model(
-                self.modelling_table, self.model_features, units=self.features_built["units"],
-                recorded_after=self.features_built.get("recorded_after_cutoff"))
+            return cache.computed_once(self.shared, "renewal_model", lambda: (
+                drivers.fit_renewal_model(
+                    self.modelling_table, self.model_features,
+                    units=self.features_built["units"],
+                    recorded_after=self.features_built.get("recorded_after_cutoff"))))
         except InsufficientDataError as exc:  # kept, so a second reader is told the same
             return exc
 
@@ -346,3 +358,47 @@ class AnalysisContext:
         if isinstance(fit, InsufficientDataError):
             raise fit
         return fit
+
+    @cached_property
+    def _quality(self) -> dict[str, Any] | InsufficientDataError:
+        d = self.params.drivers
+        try:
+            return cache.computed_once(self.shared, "renewal_quality", lambda: (
+                drivers.cross_validated_quality(
+                    self.modelling_table, self.renewal_model.features, folds=d.cv_folds,
+                    seed=d.random_seed, units=self.features_built["units"])))
+        except InsufficientDataError as exc:  # kept, so a second reader is told the same
+            return exc
+
+    @property
+    def renewal_quality(self) -> dict[str, Any]:
+        """The renewal model's out-of-sample quality: ``drivers.cv_folds``-fold
+        cross-validated AUC and Brier score with the out-of-fold predictions
+        (:func:`playbook.analyses.drivers.cross_validated_quality` over
+        :attr:`modelling_table` with the model's features, ``drivers.random_seed``).
+
+        Raises
+        ------
+        InsufficientDataError
+            Without a renewal model (:attr:`renewal_model`), or with fewer decisions of the
+            rarer outcome than folds."""
+        quality = self._quality
+        if isinstance(quality, InsufficientDataError):
+            raise quality
+        return quality
+
+    @cached_property
+    def renewals_due_book(self) -> pd.DataFrame:
+        """The open book: the renewals due within ``thresholds.renewal_horizon_days`` after
+        the as-of date, scored by :attr:`renewal_model` with features measured
+        ``drivers.cutoff_days`` before each, at risk below ``drivers.at_risk_probability``
+        (:func:`playbook.analyses.drivers.renewals_due_book`; reasons from every design
+        column). Raises like :attr:`renewal_model`."""
+        p = self.params
+        model = self.renewal_model
+        return cache.computed_once(self.shared, "renewals_due_book", lambda: (
+            drivers.renewals_due_book(
+                model, self.tables, self.as_of,
+                horizon_days=p.thresholds.renewal_horizon_days,
+                cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
+                renewal_options=p.renewal_options(), feature_options=p.feature_options())))

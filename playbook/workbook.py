@@ -7,6 +7,8 @@ loss and MRR, largest first). Each account sheet (columns :data:`SHEET_COLUMNS`:
 right after the account) has a frozen header and name, filters, number formats (money in the
 client's currency, shares as %, dates ``yyyy-mm-dd``), the health band coloured in the
 report's palette (:data:`playbook.charts.RAG`) and a note on each header defining the column.
+The XLSX is written with XlsxWriter, streamed row by row (a 100,000-account plan is 7M
+cells: openpyxl held each one as an object, which took minutes and gigabytes).
 
 Client text is hostile: a text value a spreadsheet would run as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: :func:`is_formula_like`) is written as
@@ -21,19 +23,16 @@ import csv
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from xlsxwriter.worksheet import Worksheet
 
 from playbook import textfmt as tf
 from playbook.account_plan import (
@@ -68,12 +67,12 @@ SHEET_COLUMNS = TO_DO_FIRST + tuple(c for c in COLUMNS if c not in TO_DO_FIRST)
 DATE_FORMAT = "yyyy-mm-dd"
 SHARE_FORMAT = "0%"
 SCORE_FORMAT = "0"
-HEADER_FONT = Font(bold=True)
-#: Health band fills: the report's palette (the band needing action in the accent).
-BAND_FILLS = {band: PatternFill("solid", fgColor=colour.lstrip("#").upper())
-              for band, colour in RAG.items()}
-BAND_FONTS = {band: Font(color="FFFFFF" if colour == ACCENT else "000000")
-              for band, colour in RAG.items()}
+#: The format of a date in a column without a number format (openpyxl's default).
+DEFAULT_DATE_FORMAT = "yyyy-mm-dd h:mm:ss"
+#: Width of the summary sheet's columns (characters).
+SUMMARY_WIDTH = 22
+#: The note on each account-sheet header (its author and size in pixels).
+COMMENT_OPTIONS = {"author": "cs-playbook", "width": 320, "height": 110}
 
 
 def is_formula_like(value: Any) -> bool:
@@ -176,99 +175,175 @@ def write_workbook(plan: pd.DataFrame, path_xlsx: Path, path_csv: Path, *, curre
     ``currency``: ISO code of the money columns; ``as_of``: the plan's as-of date (on the
     summary sheet); ``title``: the summary sheet's first line (e.g. the client's name).
     """
-    book = workbook(plan, currency=currency, as_of=as_of, title=title)
+    missing = [c for c in COLUMNS if c not in plan]
+    if missing:
+        raise ValueError(f"the plan lacks column(s) {missing}")
     with atomic_path(Path(path_xlsx), "the account workbook") as tmp:
-        book.save(tmp)
+        write_xlsx(plan, tmp, currency=currency, as_of=as_of, title=title)
     write_text(Path(path_csv), plan_csv(plan), "the account plan (CSV)")
     return Path(path_xlsx), Path(path_csv)
 
 
-def workbook(plan: pd.DataFrame, *, currency: str, as_of: Any, title: str) -> Workbook:
-    """The account workbook in memory (see the module docstring)."""
-    missing = [c for c in COLUMNS if c not in plan]
-    if missing:
-        raise ValueError(f"the plan lacks column(s) {missing}")
-    plan = plan[list(SHEET_COLUMNS)]
-    book = Workbook()
-    summary = book.active
-    summary.title = SUMMARY_SHEET
-    write_summary(summary, plan, currency=currency, as_of=as_of, title=title)
-    write_accounts(book.create_sheet(ALL_SHEET), to_do_order(plan), currency=currency)
-    labels = plan["owner"].map(owner_label)
-    names = sheet_names(sorted(labels.unique()))
-    for owner, name in names.items():
-        write_accounts(book.create_sheet(name), to_do_order(plan[labels == owner]),
-                       currency=currency)
-    return book
+def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
+               title: str) -> None:
+    """The account workbook (see the module docstring) written to ``path``.
+
+    XlsxWriter streams each sheet row by row (``constant_memory``): a sheet is never held
+    in memory cell by cell, and each account is written once on the all-accounts sheet and
+    once on its owner's sheet."""
+    plan = to_do_order(plan[list(SHEET_COLUMNS)])  # one order: each owner's rows keep it
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
+                                           "nan_inf_to_errors": True})
+    styles = _Styles(book, currency)
+    try:
+        write_summary(book.add_worksheet(SUMMARY_SHEET), plan, styles, as_of=as_of,
+                      title=title)
+        write_accounts(book.add_worksheet(ALL_SHEET), plan, styles)
+        labels = plan["owner"].map(owner_label)
+        for owner, name in sheet_names(sorted(labels.unique())).items():
+            write_accounts(book.add_worksheet(name),
+                           plan[(labels == owner).to_numpy()].reset_index(drop=True), styles)
+    finally:
+        book.close()
 
 
-def write_summary(sheet: Worksheet, plan: pd.DataFrame, *, currency: str, as_of: Any,
+class _Styles:
+    """The workbook's cell formats, each made once: a number format, the quote prefix of
+    formula-like text (:func:`is_formula_like`), bold headers and the health band fills
+    and fonts (the report's palette, :data:`playbook.charts.RAG`)."""
+
+    def __init__(self, book: xlsxwriter.Workbook, currency: str) -> None:
+        self.book = book
+        self.currency = currency
+        self.money = money_format(currency)
+        self._made: dict[tuple[str | None, bool, str | None, bool], Any] = {}
+
+    def get(self, number_format: str | None = None, *, quote: bool = False,
+            band: str | None = None, bold: bool = False) -> Any:
+        """The format of these properties (None: the default, no format)."""
+        key = (number_format, quote, band, bold)
+        if key == (None, False, None, False):
+            return None
+        if key not in self._made:
+            props: dict[str, Any] = {}
+            if number_format is not None:
+                props["num_format"] = number_format
+            if quote:
+                props["quote_prefix"] = True
+            if band is not None:
+                colour = RAG[band]
+                props |= {"pattern": 1, "bg_color": colour,
+                          "font_color": "#FFFFFF" if colour == ACCENT else "#000000"}
+            if bold:
+                props["bold"] = True
+            self._made[key] = self.book.add_format(props)
+        return self._made[key]
+
+
+def write_summary(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles, *, as_of: Any,
                   title: str) -> None:
     """The summary sheet: title, as-of date and currency, then the two tables of
     :func:`summary_tables` with headers in bold."""
     actions, owners = summary_tables(plan)
-    money = money_format(currency)
-    put(sheet, 1, 1, f"Account action plan: {title}" if title else "Account action plan")
-    sheet.cell(1, 1).font = HEADER_FONT
-    put(sheet, 2, 1, f"As of {tf.date(as_of)}; money in {currency} a month (MRR), "
-                     f"{len(plan)} active accounts")
-    row = 4
+    put(sheet, 0, 0, f"Account action plan: {title}" if title else "Account action plan",
+        styles, bold=True)
+    put(sheet, 1, 0, f"As of {tf.date(as_of)}; money in {styles.currency} a month (MRR), "
+        f"{len(plan)} active accounts", styles)
+    sheet.set_column(0, 6, SUMMARY_WIDTH)
+    row = 3
     for table in (actions, owners):
-        for j, col in enumerate(table.columns, start=1):
-            put(sheet, row, j, col).font = HEADER_FONT
+        for j, col in enumerate(table.columns):
+            put(sheet, row, j, col, styles, bold=True)
         for values in table.itertuples(index=False):
             row += 1
-            for j, (col, value) in enumerate(zip(table.columns, values, strict=True),
-                                             start=1):
-                cell = put(sheet, row, j, value)
-                cell.number_format = (money if col in MONEY_COLUMNS else DATE_FORMAT
-                                      if col == "first_due" else cell.number_format)
+            for j, (col, value) in enumerate(zip(table.columns, values, strict=True)):
+                put(sheet, row, j, value, styles,
+                    styles.money if col in MONEY_COLUMNS
+                    else DATE_FORMAT if col == "first_due" else None)
         row += 3
-    for j in range(1, 8):
-        sheet.column_dimensions[get_column_letter(j)].width = 22
 
 
-def write_accounts(sheet: Worksheet, plan: pd.DataFrame, *, currency: str) -> None:
+def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles) -> None:
     """One account per row under a frozen header with filters, number formats, the health
-    band coloured and a note defining each column (:data:`playbook.account_plan.COLUMNS`)."""
+    band coloured and a note defining each column (:data:`playbook.account_plan.COLUMNS`).
+
+    Each column is converted once (:func:`column_cells`), then written row by row."""
     columns = list(plan.columns)
-    money = money_format(currency)
-    formats = {c: money for c in MONEY_COLUMNS} | dict.fromkeys(SHARE_COLUMNS, SHARE_FORMAT) \
-        | dict.fromkeys(DATE_COLUMNS, DATE_FORMAT) | {
-            c: SCORE_FORMAT for c in columns if c.endswith("score")}
-    for j, col in enumerate(columns, start=1):
-        cell = put(sheet, 1, j, col)
-        cell.font = HEADER_FONT
-        cell.comment = Comment(COLUMNS.get(col, col), "cs-playbook", width=320, height=110)
-        sheet.column_dimensions[get_column_letter(j)].width = max(12, min(40, len(col) + 4))
-    band_col = columns.index("health_band") + 1 if "health_band" in columns else None
-    for i, values in enumerate(plan.itertuples(index=False), start=2):
-        for j, (col, value) in enumerate(zip(columns, values, strict=True), start=1):
-            cell = put(sheet, i, j, value)
-            if col in formats:
-                cell.number_format = formats[col]
-        if band_col is not None:
-            band = sheet.cell(i, band_col).value
-            if isinstance(band, str) and band.lower() in BAND_FILLS:
-                sheet.cell(i, band_col).fill = BAND_FILLS[band.lower()]
-                sheet.cell(i, band_col).font = BAND_FONTS[band.lower()]
-    sheet.freeze_panes = "C2"  # the header and the account's ID and name stay in view
-    last = get_column_letter(len(columns))
-    sheet.auto_filter.ref = f"A1:{last}{max(len(plan) + 1, 1)}"
+    formats = column_formats(columns, styles.money)
+    for j, col in enumerate(columns):
+        put(sheet, 0, j, col, styles, bold=True)
+        sheet.write_comment(0, j, COLUMNS.get(col, col), COMMENT_OPTIONS)
+        width = max(12, min(40, len(col) + 4))
+        sheet.set_column(j, j, width)
+    cells = [column_cells(plan[col], styles, formats.get(col), banded=col == "health_band")
+             for col in columns]
+    writers = _writers(sheet)
+    for i, row in enumerate(zip(*cells, strict=True), start=1):
+        for j, (kind, value, fmt) in enumerate(row):
+            if fmt is not None or kind != _BLANK:  # a blank without a format is no cell
+                writers[kind](i, j, value, fmt)
+    sheet.freeze_panes(1, 2)  # the header and the account's ID and name stay in view
+    sheet.autofilter(0, 0, len(plan), len(columns) - 1)
 
 
-def put(sheet: Worksheet, row: int, col: int, value: Any) -> Cell:
-    """Write one value as data, never as a formula: text is cleaned (:func:`clean_text`) and
-    always stored as a string, a formula-like one (:func:`is_formula_like`) with Excel's
-    quote prefix; blanks stay empty; dates are days; numpy scalars become Python numbers."""
-    value = cell_value(value)
-    cell = sheet.cell(row, col)
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would store "=..." as a formula
-        if is_formula_like(value):
-            cell.quotePrefix = True
-    return cell
+def column_formats(columns: Sequence[str], money: str) -> dict[str, str]:
+    """The number format of each account-sheet column that has one: money, shares as %,
+    dates ``yyyy-mm-dd``, scores (columns ending ``score``) as whole numbers."""
+    return ({c: money for c in MONEY_COLUMNS} | dict.fromkeys(SHARE_COLUMNS, SHARE_FORMAT)
+            | dict.fromkeys(DATE_COLUMNS, DATE_FORMAT)
+            | {c: SCORE_FORMAT for c in columns if c.endswith("score")})
+
+
+#: Kinds of the cells of :func:`column_cells`.
+_BLANK, _NUMBER, _TEXT, _DATE, _BOOL = range(5)
+
+
+def column_cells(values: pd.Series, styles: _Styles, number_format: str | None, *,
+                 banded: bool = False) -> list[tuple[int, Any, Any]]:
+    """Each value of a column as a cell to write: (kind, value, format).
+
+    Values as :func:`cell_value` makes them: blanks (NaN, NaT, ``<NA>``, empty text) stay
+    empty (formatted when the column has a number format), dates are datetimes, numbers
+    are numbers, text is cleaned text, formula-like text gets Excel's quote prefix. With
+    ``banded``, a health band (red / yellow / green, any case) is filled in its colour."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":  # fast: floats
+        fmt = styles.get(number_format)
+        blank = (_BLANK, None, fmt)
+        return [blank if v != v else (_NUMBER, v, fmt) for v in values.to_numpy().tolist()]
+    out = []
+    for raw in values.tolist():
+        value = cell_value(raw)
+        if value is None or value == "":
+            out.append((_BLANK, None, styles.get(number_format)))
+        elif isinstance(value, str):
+            band = value.lower() if banded and value.lower() in RAG else None
+            out.append((_TEXT, value, styles.get(number_format, quote=is_formula_like(value),
+                                                  band=band)))
+        elif isinstance(value, bool):
+            out.append((_BOOL, value, styles.get(number_format)))
+        elif isinstance(value, datetime | date):
+            out.append((_DATE, value, styles.get(number_format or DEFAULT_DATE_FORMAT)))
+        else:
+            out.append((_NUMBER, value, styles.get(number_format)))
+    return out
+
+
+def put(sheet: Worksheet, row: int, col: int, value: Any, styles: _Styles,
+        number_format: str | None = None, *, bold: bool = False) -> None:
+    """Write one value (row and column from 0) as data, never as a formula: as
+    :func:`column_cells` writes a cell."""
+    (kind, value, fmt), = column_cells(pd.Series([value], dtype=object), styles,
+                                        number_format)
+    if bold:
+        fmt = styles.get(number_format, quote=is_formula_like(value), bold=True)
+    if fmt is not None or kind != _BLANK:
+        _writers(sheet)[kind](row, col, value, fmt)
+
+
+def _writers(sheet: Worksheet) -> tuple[Callable[..., Any], ...]:
+    """The sheet's write method of each cell kind (:data:`_BLANK`, ... :data:`_BOOL`)."""
+    return (sheet.write_blank, sheet.write_number, sheet.write_string, sheet.write_datetime,
+            sheet.write_boolean)
 
 
 def cell_value(value: Any) -> Any:
@@ -291,27 +366,32 @@ def plan_csv(plan: pd.DataFrame) -> str:
     """``plan`` as CSV text (UTF-8, the columns of :data:`playbook.account_plan.COLUMNS`):
     text cells quoted, formula-like text prefixed with a single quote (:func:`csv_text`),
     dates ``YYYY-MM-DD``, flags ``TRUE``/``FALSE``, blanks empty, numbers as Python writes
-    them."""
+    them. Each column is converted once (:func:`csv_cells`)."""
     plan = plan[list(COLUMNS)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow(list(plan.columns))
-    for values in plan.itertuples(index=False):
-        writer.writerow(list(csv_row(values)))
+    writer.writerows(zip(*(csv_cells(plan[col]) for col in plan.columns), strict=True))
     return buffer.getvalue()
 
 
-def csv_row(values: Iterable[Any]) -> Iterable[Any]:
-    """The CSV cells of one row: numbers stay numbers (unquoted), the rest is text."""
-    for value in values:
-        v = cell_value(value)
-        if v is None:
-            yield ""
-        elif isinstance(v, bool):
-            yield "TRUE" if v else "FALSE"
-        elif isinstance(v, datetime | date):
-            yield v.strftime("%Y-%m-%d")
-        elif isinstance(v, int | float):
-            yield v
-        else:
-            yield csv_text(v)
+def csv_cells(values: pd.Series) -> list[Any]:
+    """The CSV cells of one column (:func:`csv_cell` of each value; a float column without
+    going through :func:`cell_value`: NaN is blank, any other float stays a number)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+        return ["" if v != v else v for v in values.to_numpy().tolist()]
+    return [csv_cell(v) for v in values.tolist()]
+
+
+def csv_cell(value: Any) -> Any:
+    """One CSV cell: numbers stay numbers (unquoted), the rest is text."""
+    v = cell_value(value)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, datetime | date):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, int | float):
+        return v
+    return csv_text(v)

@@ -269,6 +269,21 @@ def demo_ctx(small_demo_run):
     return AnalysisContext(params, data.tables)
 
 
+def expansion_and_cost(ctx: AnalysisContext) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The expansion candidates and cost to serve of a run, as notebook 05 computes them."""
+    p, d = ctx.params, ctx.tables
+    candidates = expansion_analysis.expansion_candidates(
+        ctx.accounts, as_of=ctx.as_of, health=ctx.health_scores, usage=d.get("usage"),
+        mrr=ctx.counted_mrr, tiers=ctx.value_tiers, currency=p.client.currency,
+        **p.expansion.candidate_options())
+    costs = cost_to_serve.cost_to_serve(
+        ctx.accounts, as_of=ctx.as_of, months=p.period.trailing_months,
+        tickets=d.get("tickets"), touches=d.get("touches"), onboarding=d.get("onboarding"),
+        touch_model=p.touch_model.model_dump(), tiers=ctx.value_tiers, mrr=ctx.counted_mrr,
+        cost_params=p.cost_to_serve.model_dump())
+    return candidates, costs
+
+
 def test_the_plan_of_a_demo_run_covers_its_customers_and_writes_a_clean_workbook(
         demo_ctx, tmp_path):
     ctx = demo_ctx
@@ -283,16 +298,7 @@ def test_the_plan_of_a_demo_run_covers_its_customers_and_writes_a_clean_workbook
         model, ctx.tables, ctx.as_of, horizon_days=p.thresholds.renewal_horizon_days,
         cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
         renewal_options=p.renewal_options(), feature_options=p.feature_options())
-    d = ctx.tables
-    candidates = expansion_analysis.expansion_candidates(
-        ctx.accounts, as_of=ctx.as_of, health=ctx.health_scores, usage=d.get("usage"),
-        mrr=ctx.counted_mrr, tiers=ctx.value_tiers, currency=p.client.currency,
-        **p.expansion.candidate_options())
-    costs = cost_to_serve.cost_to_serve(
-        ctx.accounts, as_of=ctx.as_of, months=p.period.trailing_months,
-        tickets=d.get("tickets"), touches=d.get("touches"), onboarding=d.get("onboarding"),
-        touch_model=p.touch_model.model_dump(), tiers=ctx.value_tiers, mrr=ctx.counted_mrr,
-        cost_params=p.cost_to_serve.model_dump())
+    candidates, costs = expansion_and_cost(ctx)
     plan_ = ap.plan_from_context(ctx, book=book, model_ranks=ranks, stages=None, stuck=None,
                                  flags=None, expansion=candidates, cost=costs)
     joined = plan_.set_index("account_id")

@@ -90,10 +90,10 @@ def test_no_cell_holds_a_formula_and_hostile_text_is_text(written):
     for name in ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3",
                  "@SUM(A1:A2)", "\tTabbed", "=1+1", "-seats", "@tier"]:
         assert texts[name].data_type == "s" and texts[name].quotePrefix, name
-    # a leading carriage return reads back as itself or as a line feed (XML parsers differ:
-    # the standard library's normalises it, lxml keeps it): still text, written with the
-    # quote prefix; the bell character dropped (XML cannot hold it)
-    ret = texts.get("\rReturn") or texts["\nReturn"]
+    # a leading carriage return is written as the OOXML escape _x000D_ (Excel reads it back
+    # as a carriage return; openpyxl leaves the escape as written): still text, written with
+    # the quote prefix; the bell character dropped (XML cannot hold it)
+    ret = texts["_x000D_Return"]
     assert ret.data_type == "s" and ret.quotePrefix
     assert "Bell Co" in texts
     assert texts["Plain Ltd"].quotePrefix is False
@@ -179,10 +179,12 @@ def test_number_formats_and_band_colours(written):
     bands = {}
     for i in range(2, sheet.max_row + 1):
         cell = sheet.cell(i, header.index("health_band") + 1)
-        bands.setdefault(cell.value, set()).add(cell.fill.fgColor.rgb)
-    assert bands["red"] == {"00" + "1F4E79"}        # the report's accent
-    assert bands["yellow"] == {"00" + "8C8C8C"} and bands["green"] == {"00" + "D0D0D0"}
-    assert bands[None] == {"00000000"}              # no band: no fill
+        bands.setdefault(cell.value, set()).add((cell.fill.fill_type, cell.fill.fgColor.rgb))
+    # ARGB: the alpha byte (first two digits) of a cell fill is ignored by Excel
+    assert bands["red"] == {("solid", "FF" + "1F4E79")}        # the report's accent
+    assert bands["yellow"] == {("solid", "FF" + "8C8C8C")}
+    assert bands["green"] == {("solid", "FF" + "D0D0D0")}
+    assert bands[None] == {(None, "00000000")}                 # no band: no fill
 
 
 def test_values_equal_the_plan(written):
@@ -204,8 +206,8 @@ def test_values_equal_the_plan(written):
                 assert pd.Timestamp(value) == expected, (account, col)
             elif col == "account_name" and account == "A6":
                 assert value == "Bell Co"
-            elif isinstance(expected, str):  # some XML parsers read "\r" back as "\n"
-                assert value in (expected, expected.replace("\r", "\n")), (account, col)
+            elif isinstance(expected, str):  # "\r" is written as its OOXML escape
+                assert value == expected.replace("\r", "_x000D_"), (account, col)
             else:
                 assert value == expected, (account, col)
 

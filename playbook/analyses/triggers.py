@@ -44,6 +44,7 @@ Definitions
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -278,6 +279,124 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
     return start.where(start > data_start, pd.Timestamp(data_start))
 
 
+class _Counts:
+    """0/1 flags over ``n`` places with their running total (a Fenwick tree): set or clear a
+    place and find the ``i``-th set place (0-based, in place order) in O(log n)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.tree = [0] * (n + 1)
+        self.total = 0
+        self.top = 1 << max(n.bit_length() - 1, 0) if n else 0
+
+    def add(self, place: int, delta: int) -> None:
+        self.total += delta
+        i = place + 1
+        while i <= self.n:
+            self.tree[i] += delta
+            i += i & -i
+
+    def nth(self, i: int) -> int:
+        """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
+        place, left, step = 0, i + 1, self.top
+        while step:
+            nxt = place + step
+            if nxt <= self.n and self.tree[nxt] < left:
+                place, left = nxt, left - self.tree[nxt]
+            step >>= 1
+        return place
+
+
+class _MatchGroup:
+    """One match group of :class:`_MatchPool`: its pool positions (``account_id`` order),
+    the order they are first seen and leave in, and which are candidates on the latest
+    date asked (:class:`_Counts` over the group)."""
+
+    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray) -> None:
+        self.where = where
+        self.seen = first_seen[where]
+        self.ends = ends[where]
+        self.enter_order = np.argsort(self.seen, kind="stable").tolist()  # NaT last
+        self.leave_order = np.argsort(self.ends, kind="stable").tolist()
+        self.entered = np.zeros(len(where), dtype=bool)
+        self.left = np.isnat(self.ends)  # no end date: never a customer after a date
+        self.entering = self.leaving = 0
+        self.counts = _Counts(len(where))
+
+
+class _MatchPool:
+    """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
+    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``churned``, ``match_key``; in
+    ``account_id`` order). The exposed accounts come in date order, so each match group's
+    candidates (seen by the date, still customers after it, not drawn yet) are kept up to
+    date as the date moves on, and the ``i``-th candidate in ``account_id`` order is found
+    without listing them (:class:`_Counts`)."""
+
+    def __init__(self, pool: pd.DataFrame) -> None:
+        self.ids = pool["account_id"].tolist()
+        self.end_dates = pool["end_date"].tolist()
+        self.churned = pool["churned"].tolist()
+        first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
+        ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
+        codes, _ = pd.factorize(pool["account_id"])
+        self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
+        self.codes = codes.tolist()
+        self.same_id: dict[int, list[int]] = {}
+        for position, code in enumerate(self.codes):
+            self.same_id.setdefault(code, []).append(position)
+        keys = pool["match_key"].to_numpy()
+        self.groups: dict[Any, _MatchGroup] = {}
+        self.place: list[tuple[_MatchGroup, int]] = [None] * len(self.ids)  # type: ignore[list-item]
+        for key in pd.unique(keys):
+            group = _MatchGroup(np.flatnonzero(keys == key), first_seen, ends)
+            self.groups[key] = group
+            for local, position in enumerate(group.where.tolist()):
+                self.place[position] = (group, local)
+
+    def _alive(self, group: _MatchGroup, local: int) -> bool:
+        return bool(group.entered[local] and not group.left[local]
+                    and not self.used[self.codes[group.where[local]]])
+
+    def count(self, key: Any, day: pd.Timestamp) -> int:
+        """How many candidates match group ``key`` has on ``day`` (days never go back)."""
+        group = self.groups.get(key)
+        if group is None:
+            return 0
+        at = np.datetime64(pd.Timestamp(day), "ns")
+        while (group.entering < len(group.enter_order)
+               and group.seen[group.enter_order[group.entering]] <= at):
+            local = group.enter_order[group.entering]
+            group.entered[local] = True
+            if self._alive(group, local):
+                group.counts.add(local, 1)
+            group.entering += 1
+        while (group.leaving < len(group.leave_order)
+               and group.ends[group.leave_order[group.leaving]] <= at):
+            local = group.leave_order[group.leaving]
+            if self._alive(group, local):
+                group.counts.add(local, -1)
+            group.left[local] = True
+            group.leaving += 1
+        return group.counts.total
+
+    def nth(self, key: Any, i: int) -> int:
+        """The pool position of candidate ``i`` (0-based, ``account_id`` order) of match
+        group ``key`` on the day last counted."""
+        group = self.groups[key]
+        return int(group.where[group.counts.nth(i)])
+
+    def take(self, k: int) -> tuple[Any, Any, Any]:
+        """Draw the account at position ``k`` (its ID is not drawn again): its ID, end
+        date and churn flag."""
+        code = self.codes[k]
+        for position in self.same_id[code]:
+            group, local = self.place[position]
+            if self._alive(group, local):
+                group.counts.add(local, -1)
+        self.used[code] = True
+        return self.ids[k], self.end_dates[k], self.churned[k]
+
+
 def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
                       data_start: pd.Timestamp | None = None, controls: int = 1,
                       seed: int = 0) -> pd.DataFrame:
@@ -309,19 +428,18 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
         "account_id", kind="stable")
     rng = np.random.default_rng(seed)
-    used: set[str] = set()
     rows = []
+    candidates = _MatchPool(pool)
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
-        ok = pool[(pool["first_seen"] <= r.date) & (pool["end_date"] > r.date)
-                  & (pool["match_key"] == r.match_key) & ~pool["account_id"].isin(used)]
-        if not len(ok):
+        n = candidates.count(r.match_key, r.date)
+        if not n:
             continue
-        pick = ok.iloc[np.sort(rng.choice(len(ok), size=min(controls, len(ok)),
-                                          replace=False))]
-        for c in pick.itertuples(index=False):
-            used.add(c.account_id)
-            rows.append((c.account_id, "matched", r.date, c.end_date, c.churned))
+        picks = [candidates.nth(r.match_key, i)  # all found before any is drawn
+                 for i in np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist()]
+        for k in picks:
+            account, end_date, churned = candidates.take(k)
+            rows.append((account, "matched", r.date, end_date, churned))
     out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
@@ -351,10 +469,11 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     t = t.merge(life[["account_id", "start_date"]], on="account_id")
     t = t.assign(on=tenure_months(t["start_date"], t["date"]),
                  off=tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)))
-    windows = {a: sorted(zip(g["on"], g["off"], strict=True))
-               for a, g in t.groupby("account_id")}
+    on, off = t["on"].tolist(), t["off"].tolist()
+    windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
+               for a, idx in t.groupby("account_id").indices.items()}
     rows = []
-    for r in life.itertuples(index=False):
+    for r in life[["account_id", "entry_months", "months", "churned"]].itertuples(index=False):
         cuts: list[tuple[float, int]] = []
         for on, off in windows.get(r.account_id, []):
             if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it

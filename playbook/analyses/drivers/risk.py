@@ -30,6 +30,7 @@ __all__ = [
     "model_beats_chance",
     "open_book",
     "open_book_summary",
+    "reason_lists",
     "renewals_due_book",
     "risk_scores",
     "top_expected_losses",
@@ -168,19 +169,7 @@ def open_book(
     contrib = contributions(model, current_table)
     if reason_columns is not None:
         contrib = contrib[[c for c in contrib.columns if c in set(reason_columns)]]
-    owner = {c: t for t in model.terms for c in t.columns}
-    lists = []
-    for idx, row in contrib.iterrows():
-        neg = row[row < 0].sort_values().head(reasons)
-        items = []
-        for col, value in neg.items():
-            term = owner[col]
-            raw = current_table.at[idx, term.feature]
-            if term.reference is not None:
-                raw = col[len(term.feature) + 1:-1]
-            items.append({"column": col, "feature": term.feature, "value": _plain(raw),
-                          "log_odds": float(value)})
-        lists.append(items)
+    lists = reason_lists(model, current_table, contrib, reasons)
     ids = current_table["account_id"].astype("string")
     m = pd.Series(mrr.reindex(ids).to_numpy(), index=current_table.index, dtype=float)
     out = pd.DataFrame(
@@ -200,6 +189,35 @@ def open_book(
     out["missing_features"] = [", ".join(missing.columns[r]) for r in missing.to_numpy()]
     return out.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
                            na_position="last", kind="stable").reset_index(drop=True)
+
+
+def reason_lists(model: DriverModel, table: pd.DataFrame, contrib: pd.DataFrame,
+                 reasons: int) -> list[list[dict[str, Any]]]:
+    """Per row of ``table``, the design columns of ``contrib`` (:func:`contributions` of the
+    rows, same order) pulling its log-odds down: the ``reasons`` most negative, most
+    negative first (ties in column order), each a dict ``column``, ``feature``, ``value``
+    (the feature's value in the row; a category's level for a dummy column) and
+    ``log_odds``. Ranked for all rows at once (one sort of the matrix)."""
+    values = contrib.to_numpy(dtype=float)
+    negative = values < 0  # NaN is not negative
+    ranked = np.argsort(np.where(negative, values, np.inf), axis=1, kind="stable")
+    counts = np.minimum(negative.sum(axis=1), reasons)
+    owner = {c: t for t in model.terms for c in t.columns}
+    columns = list(contrib.columns)
+    raw_values = {owner[c].feature: table[owner[c].feature].tolist() for c in columns
+                  if owner[c].reference is None}
+    lists = []
+    for r, (order, count) in enumerate(zip(ranked.tolist(), counts.tolist(), strict=True)):
+        items = []
+        for k in order[:count]:
+            col = columns[k]
+            term = owner[col]
+            raw = (col[len(term.feature) + 1:-1] if term.reference is not None
+                   else raw_values[term.feature][r])
+            items.append({"column": col, "feature": term.feature, "value": _plain(raw),
+                          "log_odds": float(values[r, k])})
+        lists.append(items)
+    return lists
 
 
 def _plain(value: Any) -> Any:
