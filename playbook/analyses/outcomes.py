@@ -235,7 +235,8 @@ def outcome_effect(table: pd.DataFrame, outcomes: pd.DataFrame, features: Sequen
     t = table.assign(outcomes_met=met.astype(float))
     model = drivers.fit_renewal_model(
         t, [*features, "outcomes_met"], reduce_features=False,
-        units={**(units or {}), "outcomes_met": (1.0, "outcomes met vs not")})
+        units={**(units or {}), "outcomes_met": (1.0, "outcomes met vs not")},
+        marginal_effects=False)
     row = model.coefficients.set_index("feature").loc["outcomes_met"]
     return OutcomeEffect(float(row["odds_ratio"]), float(row["or_low"]), float(row["or_high"]),
                          float(row["p_value"]), int(model.n), int(met.sum()))

@@ -157,7 +157,8 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
             continue
         model = drivers.fit_renewal_model(
             table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
-            reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")})
+            reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
+            marginal_effects=False)
         row = model.coefficients.set_index("feature").loc[col]
         out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
             1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
@@ -198,7 +199,8 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
         col = f"trigger_{t}"
         tab = rows.loc[k, ["account_id", "expanded"]].assign(**{col: exposed.loc[k, t]})
         model = drivers.fit_renewal_model(tab, [col], outcome="expanded", reduce_features=False,
-                                          units={col: (1.0, "trigger vs none")})
+                                          units={col: (1.0, "trigger vs none")},
+                                          marginal_effects=False)
         row = model.coefficients.set_index("feature").loc[col]
         out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
             row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]

@@ -104,6 +104,7 @@ def fit_renewal_model(
     cluster_by: str | None = "account_id",
     recorded_after: Mapping[str, float] | None = None,
     max_auc: float = LEAKAGE_AUC,
+    marginal_effects: bool = True,
 ) -> DriverModel:
     """Logistic regression of renewal on the features, with checks that run every time.
 
@@ -146,6 +147,11 @@ def fit_renewal_model(
         A feature whose univariate AUC exceeds this is left out as possible leakage
         (:func:`playbook.analyses.drivers.leakage.leakage_screen`, run first, on each
         feature's own non-missing rows).
+    marginal_effects : bool
+        Whether to compute the average marginal effects and their delta-method intervals
+        (``ame``, ``ame_low``, ``ame_high``; NaN when False). A caller that reads only odds
+        ratios (the trigger and outcome effects) skips them: on 100,000 decisions they cost
+        more than the fit.
 
     Returns
     -------
@@ -212,7 +218,7 @@ def fit_renewal_model(
             "or p-values are reported."
         )
     n_cols = X.shape[1] - 1
-    coefs = _coefficient_table(fit, X, terms)
+    coefs = _coefficient_table(fit, X, terms, marginal_effects=marginal_effects)
     minority = min(checks["class_balance"]["renewed"], checks["class_balance"]["not_renewed"])
     return DriverModel(
         outcome=outcome,
@@ -501,7 +507,8 @@ def fit_logit(
 
 
 def _coefficient_table(
-    fit: dict[str, Any], X: pd.DataFrame, terms: Sequence[Term]
+    fit: dict[str, Any], X: pd.DataFrame, terms: Sequence[Term], *,
+    marginal_effects: bool = True
 ) -> pd.DataFrame:
     params: pd.Series = fit["params"]
     cols = [c for c in X.columns if c != "const"]
@@ -520,15 +527,19 @@ def _coefficient_table(
         out["or_low"] = np.exp(ci[0].to_numpy())
         out["or_high"] = np.exp(ci[1].to_numpy())
         out["p_value"] = res.pvalues[cols].to_numpy()
-        mfx = res.get_margeff(at="overall", method="dydx", dummy=True)
-        mci = mfx.conf_int(alpha=0.05)
-        out["ame"] = mfx.margeff
-        out["ame_low"] = mci[:, 0]
-        out["ame_high"] = mci[:, 1]
+        if marginal_effects:
+            mfx = res.get_margeff(at="overall", method="dydx", dummy=True)
+            mci = mfx.conf_int(alpha=0.05)
+            out["ame"] = mfx.margeff
+            out["ame_low"] = mci[:, 0]
+            out["ame_high"] = mci[:, 1]
+        else:
+            out["ame"] = out["ame_low"] = out["ame_high"] = np.nan
     else:
         for c in ("std_err", "or_low", "or_high", "p_value", "ame_low", "ame_high"):
             out[c] = np.nan
-        out["ame"] = _average_marginal_effects(params, X, binary)
+        out["ame"] = (_average_marginal_effects(params, X, binary) if marginal_effects
+                      else np.nan)
     order = ["feature", "unit", "coef", "std_err", "odds_ratio", "or_low", "or_high",
              "p_value", "ame", "ame_low", "ame_high"]
     return out[order]
