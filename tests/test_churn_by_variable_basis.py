@@ -351,3 +351,27 @@ def test_tier_leak_title_quotes_no_rate_for_a_tier_too_small_to_judge():
     small = conc.assign(share_mrr_lost=[0.58, 0.42])
     assert segment_story.tier_leak_title(small, "trailing 12 months") == (
         "Most lost MRR comes from the high tier: 58% of it; 13 of its 28 accounts left")
+
+
+def test_lost_mrr_of_churned_accounts_without_mrr_is_unknown_not_zero():
+    """A CRM export without MRR (the HubSpot shape): six accounts left, none with an MRR.
+    The tiers' lost MRR is unknown, not $0, and the title speaks of logo churn instead of
+    saying no MRR was lost."""
+    accounts = pd.DataFrame({"account_id": [f"H{i}" for i in range(8)],
+                             "start_date": pd.Timestamp("2022-01-01"), "churn_date": pd.NaT,
+                             "status": "active", "mrr": np.nan, "arr": np.nan})
+    tiers = pd.Series(pd.Categorical(["high", "high", "low", "low", "low", "low", "low",
+                                      "low"], categories=["high", "low"]),
+                      index=pd.Index(accounts["account_id"], name="account_id"),
+                      name="value_tier")
+    churned = pd.Series([False, False, True, True, True, False, False, False],
+                        index=tiers.index)
+    out = segments.tier_concentration(accounts, tiers, churned=churned,
+                                      mrr=pd.Series(np.nan, index=tiers.index),
+                                      small_group_n=30)
+    assert out.loc["low", "churned_accounts"] == 3 and np.isnan(out.loc["low", "mrr_lost"])
+    assert out.loc["high", "mrr_lost"] == 0  # nobody left: nothing lost, known
+    assert out["share_mrr_lost"].isna().all()
+    assert segment_story.tier_leak_title(out, "trailing 12 months") == (
+        "Logo churn is highest in the low tier: 3 of its 6 accounts left over the trailing "
+        "12 months; the MRR they took is not recorded")

@@ -267,7 +267,8 @@ def tier_concentration(
     (money/month of the tier's accounts), ``share_mrr``, ``churned_accounts``, ``churn_rate``
     (churned / accounts) with a 95% Wilson interval ``churn_rate_low``/``churn_rate_high``,
     ``mrr_lost`` (``lost`` when given, else ``lost_mrr`` from the churn table when given,
-    else the churned accounts' MRR), ``share_mrr_lost`` (of all MRR lost),
+    else the churned accounts' MRR; NaN when a churned account's is unknown),
+    ``share_mrr_lost`` (of all MRR lost; NaN when a tier's is unknown),
     ``mrr_churn_rate`` (mrr_lost / mrr) and
     ``small_sample``. Shares are of the tiered total.
     """
@@ -285,12 +286,15 @@ def tier_concentration(
                           "lost": lost})
     order = list(tiers.cat.categories) if isinstance(tiers.dtype, pd.CategoricalDtype) else (
         sorted(frame["tier"].unique(), key=str))
+    frame["lost_unknown"] = frame["lost"].isna()
     g = frame.groupby("tier", sort=False)
     out = pd.DataFrame({
         "accounts": g.size(),
         "mrr": g["mrr"].sum(min_count=1),
         "churned_accounts": g["churned"].sum(),
-        "mrr_lost": g["lost"].sum(),
+        # missing is missing: a churned account whose MRR is unknown leaves its tier's lost
+        # MRR unknown, not lower
+        "mrr_lost": g["lost"].sum().where(~g["lost_unknown"].any()),
     }).reindex(order)
     out.index.name = "tier"
     out[["accounts", "churned_accounts"]] = out[["accounts", "churned_accounts"]].fillna(0)
@@ -300,8 +304,9 @@ def tier_concentration(
     out["churn_rate"] = out["churned_accounts"] / out["accounts"].where(out["accounts"] > 0)
     low, high = wilson_interval(out["churned_accounts"].to_numpy(), out["accounts"].to_numpy())
     out["churn_rate_low"], out["churn_rate_high"] = low, high
-    total_lost = out["mrr_lost"].sum()
-    out["share_mrr_lost"] = out["mrr_lost"] / total_lost if total_lost > 0 else 0.0
+    total_lost = out["mrr_lost"].sum(min_count=len(out))  # unknown when a tier's is
+    out["share_mrr_lost"] = (out["mrr_lost"] / total_lost if total_lost > 0
+                             else 0.0 if total_lost == 0 else np.nan)
     out["mrr_churn_rate"] = out["mrr_lost"] / out["mrr"].where(out["mrr"] > 0)
     out["small_sample"] = out["accounts"] < small_group_n
     return out[["accounts", "share_accounts", "mrr", "share_mrr", "churned_accounts",

@@ -45,6 +45,15 @@ def tier_leak_title(conc: pd.DataFrame, window: str) -> str:
     churn rate is quoted only when the tier is large enough to judge (else the counts).
     ``window`` is the window's label ("trailing 11 months")."""
     lost = conc["share_mrr_lost"] if "share_mrr_lost" in conc else pd.Series(dtype=float)
+    if lost.isna().any() and "churn_rate" in conc:  # lost MRR unknown: say the logo churn
+        rates = conc["churn_rate"].dropna()
+        if rates.empty or rates.max() == 0:
+            return f"No account left any value tier over the {window}"
+        top = rates.idxmax()
+        return (f"Logo churn is highest in the {top} tier: "
+                f"{int(conc.loc[top, 'churned_accounts']):,} of its "
+                f"{int(conc.loc[top, 'accounts']):,} accounts left over the {window}; the "
+                "MRR they took is not recorded")
     if lost.dropna().empty or lost.fillna(0).sum() == 0:
         return f"No MRR was lost in any value tier over the {window}"
     leak = lost.idxmax()
