@@ -321,11 +321,13 @@ def _check_rejected(table: str, path: Path, tp: TableParams, read: int, rejected
             count=rejected)])
 
 
-def _raw_events(path: Path, tp: TableParams) -> pd.DataFrame:
+def _raw_events(path: Path, tp: TableParams, columns: list[str] | None = None
+                ) -> pd.DataFrame:
     """The event file's cells as read for the pandas engine, with each row's line
-    (:data:`playbook.billing.LINE`)."""
+    (:data:`playbook.billing.LINE`); ``columns``: the only ones a Parquet file needs read
+    (a CSV or Excel file is read whole)."""
     if path.suffix.lower() == ".parquet":
-        raw = pd.read_parquet(path)
+        raw = pd.read_parquet(path, columns=columns)
         raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
         return raw
     return read_raw("usage", path, tp, QualityLog())
@@ -348,11 +350,8 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
 def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str],
                  raw: pd.DataFrame | None = None) -> tuple[pd.DataFrame, int, int]:
     """Aggregate with pandas; ``raw``: the rows already read (and assembled)."""
-    if raw is None and path.suffix.lower() == ".parquet":
-        raw = pd.read_parquet(path, columns=list(dict.fromkeys(columns.values())))
-        raw[LINE] = range(tp.header_row + 1, tp.header_row + 1 + len(raw))
-    elif raw is None:
-        raw = read_raw("usage", path, tp, QualityLog())
+    if raw is None:
+        raw = _raw_events(path, tp, list(dict.fromkeys(columns.values())))
     account, _ = parse_text(raw[columns["account_id"]])
     dates, _ = parse_dates(raw[columns["month"]], tp)
     ok = account.notna() & dates.notna()
@@ -389,26 +388,24 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     row's number gives its line)."""
     import duckdb
 
-    quoted = _quoted
-
     def text(header: str) -> str:
-        value = f"trim(CAST({quoted(header)} AS VARCHAR))"
+        value = f"trim(CAST({_quoted(header)} AS VARCHAR))"
         blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
-    date = (f"TRY_CAST(NULLIF(trim({quoted(columns['month'])}), '') AS TIMESTAMP)" if csv
-            else f"CAST({quoted(columns['month'])} AS TIMESTAMP)")
+    date = (f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)" if csv
+            else f"CAST({_quoted(columns['month'])} AS TIMESTAMP)")
     date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
             f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
     users = (f"count(DISTINCT {text(columns['user_id'])})" if "user_id" in columns
              else "CAST(NULL AS DOUBLE)" if "event_count" in columns else "count(*)")
     actions = "count(*)"
     if "event_count" in columns:
-        n = f"TRY_CAST({quoted(columns['event_count'])} AS DOUBLE)"
+        n = f"TRY_CAST({_quoted(columns['event_count'])} AS DOUBLE)"
         actions = f"sum(CASE WHEN isfinite({n}) AND {n} > 0 THEN {n} ELSE 0 END)"
     seats = ""
     if "licensed_seats" in columns:
-        number = f"TRY_CAST({quoted(columns['licensed_seats'])} AS DOUBLE)"
+        number = f"TRY_CAST({_quoted(columns['licensed_seats'])} AS DOUBLE)"
         seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
     real = str(path.resolve())  # checked inside the client's folder by the loader
     if GLOB_CHARS & set(real):
