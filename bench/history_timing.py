@@ -41,10 +41,7 @@ def main(client: str) -> dict:
     _, load_cpu, load_wall = timed(lambda: load_client(params))
     data = load_client(params)
     ctx = AnalysisContext(params, data.tables)
-    h = params.health
-    options = {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
-               "outcome_lookback_days": params.outcomes.lookback_days,
-               "trigger_window_days": params.triggers.churn_window_days}
+    options = ctx.health_options()
     decisions = ctx.renewal_decisions
     recent = decisions[decisions["decision_date"] >= ctx.health_window_start]
     cut = params.drivers.cutoff_days

@@ -196,7 +196,10 @@ class AnalysisContext:
         return self.value_tiers_of(self.value_scores)
 
     # ------------------------------------------------------------------ health
-    def _health_options(self) -> dict[str, Any]:
+    def health_options(self) -> dict[str, Any]:
+        """The keyword arguments every health scoring of the run takes: ``health.weights``,
+        ``health.bands``, ``health.measure_options``, and the windows of the optional
+        measures (``outcomes.lookback_days``, ``triggers.churn_window_days``)."""
         h = self.params.health
         return {"weights": h.weights, "bands": h.bands, **h.measure_options.model_dump(),
                 "outcome_lookback_days": self.params.outcomes.lookback_days,
@@ -214,7 +217,7 @@ class AnalysisContext:
                                     csm_inputs=self._table("csm_inputs"),
                                     outcomes=self._table("outcomes"),
                                     triggers=self._table("triggers"),
-                                    **self._health_options())
+                                    **self.health_options())
 
     @cached_property
     def health_measures(self) -> pd.DataFrame:
@@ -249,7 +252,7 @@ class AnalysisContext:
         return cache.computed_once(self.shared, "health_at_cutoff", lambda: (
             backtest.health_at_cutoff(recent, self.tables,
                                       cutoff_days=self.params.drivers.cutoff_days,
-                                      **self._health_options())))
+                                      **self.health_options())))
 
     def health_before(self, decisions: pd.DataFrame) -> pd.DataFrame:
         """The rows of :attr:`health_at_cutoff` of ``decisions`` (rows of
