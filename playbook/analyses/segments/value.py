@@ -286,7 +286,6 @@ def tier_concentration(
                           "lost": lost})
     order = list(tiers.cat.categories) if isinstance(tiers.dtype, pd.CategoricalDtype) else (
         sorted(frame["tier"].unique(), key=str))
-    frame["lost_unknown"] = frame["lost"].isna()
     g = frame.groupby("tier", sort=False)
     out = pd.DataFrame({
         "accounts": g.size(),
@@ -294,7 +293,7 @@ def tier_concentration(
         "churned_accounts": g["churned"].sum(),
         # missing is missing: a churned account whose MRR is unknown leaves its tier's lost
         # MRR unknown, not lower
-        "mrr_lost": g["lost"].sum().where(~g["lost_unknown"].any()),
+        "mrr_lost": g["lost"].sum().where(g["lost"].count() == g.size()),
     }).reindex(order)
     out.index.name = "tier"
     out[["accounts", "churned_accounts"]] = out[["accounts", "churned_accounts"]].fillna(0)
