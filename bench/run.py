@@ -9,8 +9,10 @@ mapped with ``tables.usage.layout: events``.
 
 Each client's report is rendered in a child process exactly as ``make report`` does
 (stages from the run manifest: load and validate, each notebook, HTML, PDF); peak memory
-is the largest sum of resident memory over that process and all its descendants (notebook
-workers and their kernels), sampled every 0.1 s with psutil; CPU seconds are the user and
+is the largest sum of proportional set sizes (PSS) over that process and all its
+descendants (notebook workers and their kernels), sampled every 0.1 s with psutil, with
+the sum of resident sizes beside it (which counts pages the processes share once per
+process); CPU seconds are the user and
 system time of the same process tree (``getrusage`` of the finished children), which a
 busy shared machine disturbs less than wall time.
 
@@ -133,13 +135,18 @@ def ensure_client(accounts: int, events_mean: float, fmt: str = "parquet",
 def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
     """Run ``cmd``; return its wall seconds, peak MB and CPU seconds (process tree), stdout.
 
-    Keys: ``wall``, ``peak_mb``, ``cpu_s`` and ``stdout``.
+    Keys: ``wall``, ``peak_mb``, ``peak_rss_mb``, ``cpu_s`` and ``stdout``. ``peak_mb`` is
+    the largest sum of proportional set sizes (PSS: a page shared by n processes counts
+    1/n in each) over the process tree: the memory the run takes from the machine.
+    ``peak_rss_mb`` is the largest sum of resident sizes, which counts a shared page once
+    per process (the notebook workers are forked from the render process and share its
+    pages; every kernel maps the same libraries), so it overstates the tree's memory.
     """
     import resource
 
     import psutil
 
-    peak = 0
+    peak = peak_rss = 0
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     tick = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -147,17 +154,18 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_rss
         while not stop.is_set():
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 break
-            total = 0
+            pss = rss = 0
             for p in procs:
                 with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
-            peak = max(peak, total)
+                    full = p.memory_full_info()  # (Linux: from /proc/<pid>/smaps_rollup)
+                    pss, rss = pss + getattr(full, "pss", full.rss), rss + full.rss
+            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
             stop.wait(0.1)
 
     watcher = threading.Thread(target=sample, daemon=True)
@@ -170,7 +178,8 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode})")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant that was waited for
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "peak_mb": peak / 2**20, "cpu_s": cpu, "stdout": out}
+    return {"wall": wall, "peak_mb": peak / 2**20, "peak_rss_mb": peak_rss / 2**20,
+            "cpu_s": cpu, "stdout": out}
 
 
 def bench_env() -> dict[str, str]:
@@ -307,7 +316,7 @@ def profile_notebook(client: str, notebook: str) -> None:
 
 
 #: Keys of :func:`run_measured`'s result that are not stages.
-MEASURED = ("wall", "peak_mb", "cpu_s")
+MEASURED = ("wall", "peak_mb", "peak_rss_mb", "cpu_s")
 
 
 def fmt(value: float | None) -> str:
@@ -336,8 +345,10 @@ def table_for(accounts: int, info: dict, report: dict, floor: dict | None,
               "(engine start) |",
               f"| kernel start | – | {fmt(floor.get('kernel start'))} |",
               f"| **wall** | **{report['wall']:.2f}** | **{fmt(floor_total or None)}** |",
-              f"| peak memory (MB, process tree) | {report['peak_mb']:,.0f} | "
+              f"| peak memory (MB, process tree, PSS) | {report['peak_mb']:,.0f} | "
               f"{fmt_mb(floor.get('peak_mb'))} |",
+              f"| peak memory (MB, sum of RSS) | {report['peak_rss_mb']:,.0f} | "
+              f"{fmt_mb(floor.get('peak_rss_mb'))} |",
               f"| CPU (s, process tree) | {report['cpu_s']:.1f} | "
               f"{fmt(floor.get('cpu_s'))} |"]
     if floor_total:
@@ -368,7 +379,7 @@ def scaling_table(walls: list[tuple[str, int, int, float, float, float]]) -> lis
     the same for CPU seconds of the process tree (steadier on a shared machine)."""
     lines = ["| client | accounts | events | report (s) | s per 1,000 accounts | "
              "s per million events | CPU s per 1,000 accounts | CPU s per million events | "
-             "peak MB |", "|---|---|---|---|---|---|---|---|---|"]
+             "peak MB (PSS) |", "|---|---|---|---|---|---|---|---|---|"]
     for client, accounts, events, wall, cpu, peak in walls:
         lines.append(f"| {client} | {accounts:,} | {events:,} | {wall:.1f} | "
                      f"{wall / accounts * 1000:.3f} | {wall / events * 1e6:.2f} | "

@@ -33,16 +33,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pandas as pd
-
 from playbook import paths
 from playbook.checksums import file_sha256
-from playbook.client_data import ClientData
+from playbook.client_data import ClientData, StoredTables
 from playbook.config import Params
 from playbook.storage import writing
 
 #: Bumped when the stored layout or the loader's output changes.
-FORMAT = 1
+FORMAT = 2
 #: The folder of an entry holding the intermediates computed once for the run.
 SHARED = "shared"
 
@@ -118,19 +116,21 @@ def _write_entry(tmp: Path, data: ClientData) -> None:
     for name, frame in data.tables.items():
         frame.to_parquet(tmp / f"{name}.parquet", index=False)
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
-            "files": data.files}
+            "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()}}
     with (tmp / "meta.pickle").open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData | None:
-    """The cached :class:`ClientData` for ``params`` (None when there is no entry)."""
+    """The cached :class:`ClientData` for ``params`` (None when there is no entry); its
+    tables are :class:`~playbook.client_data.StoredTables`, read when first used, so a
+    notebook holds only the tables it reads."""
     entry = folder / (key or cache_key(params))
     if not (entry / "meta.pickle").is_file():
         return None
     with (entry / "meta.pickle").open("rb") as handle:
         meta = pickle.load(handle)  # noqa: S301 - written by this run, in its own folder
-    tables = {name: pd.read_parquet(entry / f"{name}.parquet") for name in meta["tables"]}
+    tables = StoredTables(entry, {name: meta["rows"][name] for name in meta["tables"]})
     return ClientData(meta["client"], tables, meta["quality"], meta["files"])
 
 

@@ -7,6 +7,7 @@ Made by :func:`playbook.loader.load_client` (and found there), kept by
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,16 +16,64 @@ import pandas as pd
 from playbook.quality import QualityLog
 
 
+class StoredTables(Mapping[str, pd.DataFrame]):
+    """Validated tables kept as Parquet files (a run's data cache), each read when first
+    used and then kept: a notebook holds in memory only the tables its sections read.
+
+    Membership, iteration and :meth:`rows` come from the entry's record of tables and row
+    counts, without reading a file.
+    """
+
+    def __init__(self, folder: Path, rows: Mapping[str, int]) -> None:
+        self._folder = folder
+        self._rows = dict(rows)
+        self._read: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._rows:
+            raise KeyError(name)
+        if name not in self._read:
+            self._read[name] = pd.read_parquet(self._folder / f"{name}.parquet")
+        return self._read[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def rows(self, name: str) -> int:
+        """Rows of the table ``name`` (0 when absent), without reading it."""
+        return self._rows.get(name, 0)
+
+    def loaded(self) -> list[str]:
+        """The tables read so far."""
+        return list(self._read)
+
+
+def table_rows(tables: Mapping[str, pd.DataFrame | None], name: str) -> int:
+    """Rows of the table ``name`` in ``tables`` (0 when absent or None); a
+    :class:`StoredTables` answers from its record, without reading the file."""
+    if isinstance(tables, StoredTables):
+        return tables.rows(name)
+    frame = tables.get(name)
+    return 0 if frame is None else len(frame)
+
+
 @dataclass
 class ClientData:
     """Validated canonical tables of one client plus the data-quality log.
 
     ``tables`` holds only the tables the client supplied; use :meth:`get` for optional
-    ones (``None`` when absent).
+    ones (``None`` when absent). Read back from a run's data cache it is a
+    :class:`StoredTables`: each table read from disk when first used.
     """
 
     client: str
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     quality: QualityLog
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -35,9 +84,13 @@ class ClientData:
         """The table ``name`` (None when absent)."""
         return self.tables.get(name)
 
+    def rows(self, name: str) -> int:
+        """Rows of the table ``name`` (0 when absent), without reading a stored table."""
+        return table_rows(self.tables, name)
+
     def has(self, *names: str) -> bool:
         """True when every table named is present with at least one row."""
-        return all(n in self.tables and len(self.tables[n]) > 0 for n in names)
+        return all(self.rows(n) > 0 for n in names)
 
     def missing(self, *names: str) -> list[str]:
         """The tables among ``names`` that are absent or empty."""

@@ -22,6 +22,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from playbook.client_data import table_rows
 from playbook.contract import TABLES
 from playbook.textfmt import and_list
 
@@ -32,7 +33,7 @@ DERIVED_FROM = {"churn_events": "mrr"}
 class LoadedData(Protocol):
     """What the checks read of the run's data (:class:`playbook.client_data.ClientData`)."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     files: dict[str, Path]
 
 
@@ -177,7 +178,7 @@ def supplied(data: LoadedData) -> set[str]:
     """Tables the client supplied, with at least one row. A table the loader synthesised
     (not read from a file, e.g. churn events from billing) is not supplied; without any file
     record (a test's hand-built data) every table present counts."""
-    present = {t for t, f in data.tables.items() if f is not None and len(f) > 0}
+    present = {t for t in data.tables if table_rows(data.tables, t) > 0}
     files: Mapping[str, Path] = data.files or {}
     return present & set(files) if files else present
 

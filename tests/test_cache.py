@@ -43,3 +43,24 @@ def test_the_cache_folder_passed_to_a_notebook_is_read_instead_of_the_raw_files(
     second = session.start("01-revenue", client=client).data  # interactive: raw files
     assert len(calls) == 2
     pd.testing.assert_frame_equal(first["mrr"], second["mrr"])
+
+
+def test_a_notebook_reads_only_the_tables_it_uses(client_factory, tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+    data = loader.load_client(params)
+    cache.store(params, data, tmp_path / "cache")
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: reads.append(path) or real(
+        path, *a, **k))
+    again = cache.lookup(params, tmp_path / "cache")
+    assert reads == [] and again.tables.loaded() == []
+    # membership, row counts and emptiness are answered from the entry's record
+    assert set(again.tables) == set(data.tables) and "mrr" in again.tables
+    assert "no_such_table" not in again.tables and again.get("no_such_table") is None
+    assert {n: again.rows(n) for n in data.tables} == {n: len(f) for n, f in data.tables.items()}
+    assert again.has("accounts", "mrr") and again.missing("no_such_table") == ["no_such_table"]
+    assert reads == []
+    first = again["mrr"]
+    assert again["mrr"] is first  # read once, then kept
+    assert [p.name for p in reads] == ["mrr.parquet"] and again.tables.loaded() == ["mrr"]
