@@ -18,6 +18,10 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 SECONDS_A_DAY = 86_400
+#: Columns of the event file (Parquet stores the times in milliseconds: read back, they are
+#: cast to this schema).
+SCHEMA = pa.schema([("Account ID", pa.string()), ("Event Time", pa.timestamp("s")),
+                    ("User ID", pa.int32()), ("Licensed Seats", pa.int32())])
 
 
 def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
@@ -28,8 +32,7 @@ def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
     monthly = pd.read_csv(folder / "usage_monthly.csv", dtype={"Account ID": str})
     rng = np.random.default_rng(seed)
     out = folder / f"usage_events.{fmt}"
-    schema = pa.schema([("Account ID", pa.string()), ("Event Time", pa.timestamp("s")),
-                        ("User ID", pa.int32()), ("Licensed Seats", pa.int32())])
+    schema = SCHEMA
     total = 0
     writer_type = (pq.ParquetWriter if fmt == "parquet" else pcsv.CSVWriter)
     options = {"compression": "zstd"} if fmt == "parquet" else {}
@@ -54,3 +57,17 @@ def write_usage_events(folder: Path, *, mean: float = 6.0, seed: int = 7,
                 writer.write_table(table)
             total += len(idx)
     return out, total
+
+
+def parquet_events_as_csv(source: Path, target: Path) -> int:
+    """Rewrite an event file written by :func:`write_usage_events` as CSV, a row group at a
+    time (the file written with ``fmt="csv"`` and the same seed holds the same rows);
+    returns the events written."""
+    total = 0
+    parquet = pq.ParquetFile(source)
+    with pcsv.CSVWriter(target, SCHEMA) as writer:
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group).cast(SCHEMA)
+            writer.write_table(table)
+            total += table.num_rows
+    return total

@@ -106,14 +106,19 @@ def ensure_client(accounts: int, events_mean: float, fmt: str = "parquet",
               "events_file": fmt}
     if stamp.is_file() and json.loads(stamp.read_text()).get("wanted") == wanted:
         return json.loads(stamp.read_text())
+    if fmt != "parquet":  # the Parquet client's files, its event log rewritten as CSV
+        ensure_client(accounts, events_mean, "parquet", root)
     print(f"Generating {name} ...", file=sys.stderr, flush=True)
     tick = time.perf_counter()
     # (the generator writes only into a new or empty folder, or data/demo: this is
     # the benchmark's own client, generated and changed by this function alone)
     shutil.rmtree(folder, ignore_errors=True)
-    generate_demo(folder, seed=SEED, n_accounts=accounts)
-    _, events = write_usage_events(folder, mean=events_mean, fmt=fmt)
-    (folder / "usage_monthly.csv").unlink()
+    if fmt == "parquet":
+        generate_demo(folder, seed=SEED, n_accounts=accounts)
+        _, events = write_usage_events(folder, mean=events_mean, fmt=fmt)
+        (folder / "usage_monthly.csv").unlink()
+    else:
+        events = copy_as_csv_client(root / "data" / client_name(accounts), folder)
     params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     params["client"]["name"] = f"Benchmark client ({accounts:,} accounts)"
     params["tables"]["usage"] = {
@@ -127,6 +132,19 @@ def ensure_client(accounts: int, events_mean: float, fmt: str = "parquet",
             "generate_seconds": round(time.perf_counter() - tick, 1)}
     stamp.write_text(json.dumps(info))
     return info
+
+
+def copy_as_csv_client(parquet_client: Path, folder: Path) -> int:
+    """Copy the client ``parquet_client`` into ``folder`` with its usage events as CSV
+    (:func:`bench.events.parquet_events_as_csv`: the same events); returns their count."""
+    from bench.events import parquet_events_as_csv
+
+    folder.mkdir(parents=True)
+    for file in parquet_client.iterdir():
+        if file.suffix == ".csv":
+            shutil.copyfile(file, folder / file.name)
+    return parquet_events_as_csv(parquet_client / "usage_events.parquet",
+                                 folder / "usage_events.csv")
 
 
 # --------------------------------------------------------------------------- measuring

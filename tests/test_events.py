@@ -20,7 +20,7 @@ from playbook.loader import load_client
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.events import write_usage_events  # noqa: E402
+from bench.events import parquet_events_as_csv, write_usage_events  # noqa: E402
 
 EVENT_COLUMNS = {"account_id": "Account ID", "month": "Event Time", "user_id": "User ID",
                  "licensed_seats": "Licensed Seats"}
@@ -258,3 +258,16 @@ def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_pat
                   for e in ("duckdb-csv", "pandas"))
     pd.testing.assert_frame_equal(fast[0], slow[0], check_exact=True)
     assert fast[1:] == slow[1:] == (3, 1, [])
+
+
+def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_path):
+    """The CSV benchmark client copies the Parquet one's events (bench/run.py): the same
+    bytes as generating the CSV with the same seed."""
+    folder = demo_events / "data" / "ev"
+    generated = tmp_path / "gen"
+    generated.mkdir()
+    (generated / "usage_monthly.csv").write_bytes((folder / "usage_monthly.csv").read_bytes())
+    _, count = write_usage_events(generated, mean=4.0, fmt="csv")
+    rewritten = tmp_path / "rewritten.csv"
+    assert parquet_events_as_csv(folder / "usage_events.parquet", rewritten) == count
+    assert rewritten.read_bytes() == (generated / "usage_events.csv").read_bytes()
