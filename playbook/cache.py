@@ -116,7 +116,9 @@ def _write_entry(tmp: Path, data: ClientData) -> None:
     for name, frame in data.tables.items():
         frame.to_parquet(tmp / f"{name}.parquet", index=False)
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
-            "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()}}
+            "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()},
+            "bytes": sum(int(frame.memory_usage(deep=True).sum())
+                         for frame in data.tables.values())}
     with (tmp / "meta.pickle").open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -132,6 +134,13 @@ def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData |
         meta = pickle.load(handle)  # noqa: S301 - written by this run, in its own folder
     tables = StoredTables(entry, {name: meta["rows"][name] for name in meta["tables"]})
     return ClientData(meta["client"], tables, meta["quality"], meta["files"])
+
+
+def table_bytes(entry: Path) -> int:
+    """The memory (bytes, pandas' deep count) the tables of the cache entry ``entry`` took
+    when they were stored: what a notebook reading them all holds."""
+    with (entry / "meta.pickle").open("rb") as handle:
+        return int(pickle.load(handle)["bytes"])  # noqa: S301 - written by this run
 
 
 def shared_folder(folder: Path, key: str) -> Path:

@@ -386,12 +386,15 @@ class KernelWorkers:
         Modules each kernel imports while it waits for its first task.
 
     Every kernel starts with this process's :func:`kernel_environment` (read here, so that
-    a worker process gets the same).
+    a worker process gets the same). :attr:`at_once` (at most ``jobs``; :meth:`limit`)
+    caps the tasks running at once, e.g. when the data turn out too large for the memory
+    free to hold ``jobs`` kernels.
     """
 
     def __init__(self, jobs: int, kernel_name: str = "python3",
                  preload: Sequence[str] = ()) -> None:
         self.jobs = 1 if multiprocessing.current_process().daemon else max(1, jobs)
+        self.at_once = self.jobs
         self.kernel_name = kernel_name
         self.preload = tuple(preload)
         self._local: WarmKernel | None = None
@@ -412,9 +415,14 @@ class KernelWorkers:
     def __exit__(self, kind: type | None, *_: object) -> None:
         self.close(terminate=kind is not None)
 
+    def limit(self, at_once: int) -> None:
+        """Run at most ``at_once`` tasks at once from now on (1 to :attr:`jobs`)."""
+        self.at_once = max(1, min(self.jobs, at_once))
+
     def run(self, tasks: Iterable[Task],
             done: Callable[[Task, Any, str | None], bool]) -> None:
-        """Run ``function(kernel, *args)`` for each task, in order, as workers free up.
+        """Run ``function(kernel, *args)`` for each task, in order, as workers free up
+        (at most :attr:`at_once` at a time).
 
         ``done(task, result, lost)`` is called in this process as each task ends; ``lost``
         says why there is no result (its worker process died), else None. When ``done``
@@ -431,7 +439,7 @@ class KernelWorkers:
         running: dict[Any, tuple[_Worker, Task]] = {}
         stopping = False
         while running or (todo and not stopping):
-            while idle and todo and not stopping:
+            while idle and todo and not stopping and len(running) < self.at_once:
                 worker, task = idle.pop(0), todo.popleft()
                 try:
                     worker.connection.send(task)

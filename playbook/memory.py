@@ -1,8 +1,9 @@
 """Freed memory handed back to the system, by the render process (after caching the data)
-and inside each warm kernel (after every cell and between notebooks).
+and inside each warm kernel (after every cell and between notebooks); and how many
+kernels the memory free can hold (:func:`kernels_that_fit`).
 
-Light on purpose (the standard library only): the render process imports it before its
-kernels start.
+Light on purpose (the standard library and psutil only): the render process imports it
+before its kernels start.
 """
 
 from __future__ import annotations
@@ -11,6 +12,16 @@ import contextlib
 import ctypes
 import gc
 import sys
+
+import psutil
+
+#: A warm kernel's memory before it reads any table (interpreter, pandas, statsmodels,
+#: matplotlib, the playbook): about 290 MB measured, with room.
+KERNEL_BASE_BYTES = 400 * 2**20
+#: A notebook's peak memory beyond :data:`KERNEL_BASE_BYTES`, per byte of the client's
+#: validated tables in memory: 3.8 measured at 100,000 accounts (05-account-plan, the
+#: largest: 2.67 GB for 622 MB of tables, bench/results.md), with room.
+TABLE_FACTOR = 4.5
 
 
 def malloc_trim() -> None:
@@ -27,3 +38,18 @@ def release_memory() -> None:
         with contextlib.suppress(Exception):
             sys.modules["pyarrow"].default_memory_pool().release_unused()
     malloc_trim()
+
+
+def kernel_bytes(table_bytes: int) -> int:
+    """The memory one notebook may need (bytes) for ``table_bytes`` of validated tables:
+    :data:`KERNEL_BASE_BYTES` plus :data:`TABLE_FACTOR` times the tables."""
+    return int(KERNEL_BASE_BYTES + TABLE_FACTOR * table_bytes)
+
+
+def kernels_that_fit(table_bytes: int, jobs: int, available: int | None = None) -> int:
+    """How many notebooks may run at once (1 to ``jobs``) without the machine running out of
+    memory: the memory available (``available`` bytes, default: the system's, psutil) over
+    :func:`kernel_bytes`. At least 1, even when one does not fit: a kernel may still
+    finish, and running none would end the run for sure."""
+    free = psutil.virtual_memory().available if available is None else available
+    return max(1, min(jobs, free // kernel_bytes(table_bytes)))

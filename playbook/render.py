@@ -48,7 +48,7 @@ from playbook.findings.executive import executive_notebooks
 from playbook.kernels import KernelWorkers
 from playbook.loader import ClientData, load_client
 from playbook.locks import client_lock, report_dir
-from playbook.memory import release_memory
+from playbook.memory import kernels_that_fit, release_memory
 from playbook.notes import ClientNotes, load_notes
 from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.paths import notebooks_dir
@@ -142,8 +142,10 @@ def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
     def data_cache(folder: Path) -> dict[str, str]:
         # The validated tables are cached for the run, so no notebook parses the raw files
         # again; pop: this process does not keep them in memory while the kernels run.
-        cache.store(params, held.pop("data"), folder)
+        entry = cache.store(params, held.pop("data"), folder)
         release_memory()
+        # fewer notebooks at once when the memory free cannot hold a kernel each
+        workers.limit(kernels_that_fit(cache.table_bytes(entry), workers.jobs))
         return {DATA_CACHE_PARAM: str(folder)}
 
     as_of_text = params.as_of.isoformat() if params.as_of else ""

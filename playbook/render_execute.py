@@ -211,7 +211,7 @@ def execute_notebooks(
     for group in notebook_phases(sources):
         group = longest_first(group, expected)
         reporter.say(f"Running {', '.join(s.name for s in group)}"
-                     f" ({min(workers.jobs, len(group))} at a time) ...")
+                     f" ({min(workers.at_once, len(group))} at a time) ...")
         tasks: list[Task] = []
         for source in group:
             values = {**parameters,

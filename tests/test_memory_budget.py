@@ -1,0 +1,89 @@
+"""How many notebooks run at once: as many kernels as the memory free can hold.
+
+A kernel may need :data:`playbook.memory.KERNEL_BASE_BYTES` plus
+:data:`~playbook.memory.TABLE_FACTOR` times the client's tables; the render step caps the
+notebooks run at once (``KernelWorkers.limit``) by the memory free once the tables are
+cached.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+
+from playbook import cache, loader
+from playbook.config import load_params
+from playbook.kernels import KernelWorkers
+from playbook.memory import kernels_that_fit
+from playbook.render import render_notebooks
+from playbook.render_manifest import ReportMeta
+
+MIB = 2**20
+
+
+def test_kernels_that_fit_divide_the_memory_free_by_what_one_needs():
+    # one kernel: 400 MiB + 4.5 x 100 MiB of tables = 850 MiB
+    assert kernels_that_fit(100 * MIB, 2, available=1700 * MIB) == 2
+    assert kernels_that_fit(100 * MIB, 2, available=1699 * MIB) == 1
+    assert kernels_that_fit(100 * MIB, 4, available=10_000 * MIB) == 4  # never above jobs
+    assert kernels_that_fit(100 * MIB, 1, available=10_000 * MIB) == 1
+    # when even one does not fit, one still runs (none would end the run for sure)
+    assert kernels_that_fit(10_000 * MIB, 2, available=1_000 * MIB) == 1
+
+
+def test_the_cache_records_what_its_tables_take_in_memory(client_factory, tmp_path):
+    params = load_params(client_factory.write())
+    data = loader.load_client(params)
+    entry = cache.store(params, data, tmp_path / "cache")
+    expected = sum(int(f.memory_usage(deep=True).sum()) for f in data.tables.values())
+    assert cache.table_bytes(entry) == expected > 0
+
+
+PARAMETERS = 'client: str = "x"  # client\nrun_dir: str = ""  # findings folder'
+STAMP = """\
+import json, pathlib, time
+started = time.time()
+time.sleep(1.5)
+pathlib.Path(run_dir, "findings", "NAME.json").write_text(
+    json.dumps({"started": started, "ended": time.time()}))
+"""
+
+
+def _notebook(folder: Path, name: str) -> Path:
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell(PARAMETERS, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(STAMP.replace("NAME", name))]
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder / f"{name}.ipynb"
+
+
+def _spans(tmp_path: Path, at_once: int) -> list[tuple[float, float]]:
+    books = tmp_path / f"nb{at_once}"
+    books.mkdir()
+    sources = [_notebook(books, f"0{i}-nb") for i in (1, 2)]
+    meta = ReportMeta(client="x", client_name="X", period_label="2026-Q3", as_of="2026-09-30")
+    with KernelWorkers(2) as workers:
+        workers.limit(at_once)
+        out = render_notebooks(sources, {"client": "x"}, tmp_path / f"out{at_once}", meta,
+                               progress=False, workers=workers)
+    results = json.loads((out.out_dir / "results.json").read_text())
+    return sorted((v["started"], v["ended"]) for k, v in results.items() if k != "meta")
+
+
+def test_two_kernels_limited_to_one_run_the_notebooks_one_after_the_other(tmp_path):
+    (first_start, first_end), (second_start, _) = _spans(tmp_path, 1)
+    assert second_start >= first_end
+    # the same two kernels unlimited run them side by side
+    (first_start, first_end), (second_start, _) = _spans(tmp_path, 2)
+    assert second_start < first_end
+
+
+def test_a_limit_stays_between_one_and_the_kernels_started():
+    with KernelWorkers(1) as workers:
+        workers.limit(0)
+        assert workers.at_once == 1
+        workers.limit(5)
+        assert workers.at_once == 1
