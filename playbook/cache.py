@@ -11,8 +11,11 @@ An entry is keyed by the parameters (everything :meth:`Params.as_dict` records, 
 reporting period as resolved dates rather than as written: the render step reads
 ``as_of`` from the params file while its kernels are passed it explicitly) and the
 SHA-256 of every file in the client's folder, so a notebook run with other parameters or
-on changed files never gets another run's tables: it misses, and loads as usual. The cache
-lives in the run's staging folder and is removed before the report is published.
+on changed files never gets another run's tables: it misses, and loads as usual. A kernel
+finds the entry without hashing the files again (:func:`find_entry`): the entry records the
+parameters and each file's state (size, modification time, inode), and a file changed since
+has another. The cache lives in the run's staging folder and is removed before the report
+is published.
 
 Intermediates several notebooks share (the renewal model's table, fit and out-of-fold
 quality: :class:`playbook.context.AnalysisContext`) are computed once for the run too: the
@@ -34,7 +37,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from playbook import paths
-from playbook.checksums import file_sha256
+from playbook.checksums import file_sha256, file_state
 from playbook.client_data import ClientData, StoredTables
 from playbook.config import Params
 from playbook.storage import writing
@@ -71,14 +74,27 @@ def key_settings(params: Params) -> dict[str, Any]:
     return settings
 
 
+def _settings_text(params: Params) -> str:
+    settings = {"format": FORMAT, "client": params.client_id, "params": key_settings(params)}
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
 def cache_key(params: Params) -> str:
     """SHA-256 of the parameters (:func:`key_settings`) and of every input file."""
     digest = hashlib.sha256()
-    settings = {"format": FORMAT, "client": params.client_id, "params": key_settings(params)}
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(_settings_text(params).encode())
     for path in input_files(params):
         digest.update(f"\n{path.name}\t{file_sha256(path)}".encode())
     return digest.hexdigest()
+
+
+def input_stamp(params: Params) -> dict[str, Any]:
+    """What a kernel checks an entry against without hashing the files again: the
+    parameters as :func:`cache_key` has them, and each input file's name and state
+    (:func:`~playbook.checksums.file_state`: device, inode, size, modification and change
+    times), as git's index tells a changed file from an unchanged one."""
+    return {"settings": _settings_text(params),
+            "files": [[p.name, *file_state(p)] for p in input_files(params)]}
 
 
 def store(params: Params, data: ClientData, folder: Path, key: str | None = None) -> Path:
@@ -99,7 +115,7 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
                  hint="The run stopped before any notebook ran; the previous report is "
                  "untouched."):
         try:
-            _write_entry(tmp, data)
+            _write_entry(tmp, data, input_stamp(params))
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -110,15 +126,17 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
     return entry
 
 
-def _write_entry(tmp: Path, data: ClientData) -> None:
-    """The files of one entry: a Parquet file per table and ``meta.pickle``."""
+def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any]) -> None:
+    """The files of one entry: a Parquet file per table and ``meta.pickle`` (with the
+    inputs' :func:`input_stamp`)."""
     tmp.mkdir(parents=True)
     for name, frame in data.tables.items():
         frame.to_parquet(tmp / f"{name}.parquet", index=False)
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
             "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()},
             "bytes": sum(int(frame.memory_usage(deep=True).sum())
-                         for frame in data.tables.values())}
+                         for frame in data.tables.values()),
+            "stamp": stamp}
     with (tmp / "meta.pickle").open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -126,8 +144,33 @@ def _write_entry(tmp: Path, data: ClientData) -> None:
 def lookup(params: Params, folder: Path, key: str | None = None) -> ClientData | None:
     """The cached :class:`ClientData` for ``params`` (None when there is no entry); its
     tables are :class:`~playbook.client_data.StoredTables`, read when first used, so a
-    notebook holds only the tables it reads."""
-    entry = folder / (key or cache_key(params))
+    notebook holds only the tables it reads. Without ``key`` the entry is found by
+    :func:`find_entry` (no file hashed)."""
+    entry = folder / key if key else find_entry(params, folder)
+    return read_entry(entry) if entry is not None else None
+
+
+def find_entry(params: Params, folder: Path) -> Path | None:
+    """The entry under ``folder`` stored for these parameters and these input files, as
+    they are now (:func:`input_stamp`: a file changed since has another state), or None.
+    This is how a run's kernels find its data: by a ``stat`` of each file, where
+    :func:`cache_key` hashes every byte again."""
+    if not folder.is_dir():
+        return None
+    stamp = None
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or not (entry / "meta.pickle").is_file():
+            continue
+        stamp = stamp or input_stamp(params)
+        with (entry / "meta.pickle").open("rb") as handle:
+            meta = pickle.load(handle)  # noqa: S301 - written by this run, in its own folder
+        if meta.get("stamp") == stamp:
+            return entry
+    return None
+
+
+def read_entry(entry: Path) -> ClientData | None:
+    """The :class:`ClientData` of the cache entry ``entry`` (None when it has none)."""
     if not (entry / "meta.pickle").is_file():
         return None
     with (entry / "meta.pickle").open("rb") as handle:

@@ -308,10 +308,10 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     render step passes it): read instead of the raw files when it holds the entry for
     these parameters and files. Empty (interactive use): the raw files are loaded."""
     params = load_params(client, period=period or None, as_of=as_of or None)
-    key = cache.cache_key(params) if data_cache else ""
-    cached = cache.lookup(params, Path(data_cache), key) if data_cache else None
+    entry = cache.find_entry(params, Path(data_cache)) if data_cache else None
+    cached = cache.read_entry(entry) if entry is not None else None
     data = cached if cached is not None else load_client(params)
-    shared = cache.shared_folder(Path(data_cache), key) if cached is not None else None
+    shared = entry / cache.SHARED if cached is not None else None
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 import pandas as pd
 
 from playbook import cache, loader, session
@@ -64,3 +67,26 @@ def test_a_notebook_reads_only_the_tables_it_uses(client_factory, tmp_path, monk
     first = again["mrr"]
     assert again["mrr"] is first  # read once, then kept
     assert [p.name for p in reads] == ["mrr.parquet"] and again.tables.loaded() == ["mrr"]
+
+
+def test_a_kernel_finds_the_entry_without_hashing_and_misses_a_changed_file(
+        client_factory, tmp_path, monkeypatch):
+    client = client_factory.write()
+    params = load_params(client)
+    folder = tmp_path / "cache"
+    entry = cache.store(params, loader.load_client(params), folder)
+    hashed = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda handle, name: hashed.append(
+        handle.name) or real(handle, name))
+    assert cache.find_entry(load_params(client), folder) == entry
+    assert session.start("01-revenue", client=client, data_cache=str(folder)).ctx.shared \
+        == entry / cache.SHARED
+    assert hashed == []
+    # other parameters: no entry
+    assert cache.find_entry(load_params(client, period="2024-Q2"), folder) is None
+    # the same bytes written again (a new modification time): no entry either
+    mrr = client_factory.root / "data" / client / "mrr.csv"
+    st = mrr.stat()
+    os.utime(mrr, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert cache.find_entry(load_params(client), folder) is None
