@@ -341,10 +341,22 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                          f"tables.{table}.sheet and tables.{table}.header_row.") from None
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    blank_rows = raw.astype(str).apply(lambda c: c.str.strip().isin(["", "nan", "None"])).all(
-        axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
+    blank_rows = _blank_rows(raw)
     raw[LINE] = np.arange(len(raw)) + tp.header_row + 1
     return raw.loc[~blank_rows]
+
+
+def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
+    """True for a row whose every cell is blank ('', 'nan', 'None' once trimmed; a frame
+    without columns: every row). Column by column, stopping once no row is left blank
+    (most files: after the first column)."""
+    blank = np.ones(len(raw), dtype=bool)
+    for position in range(len(raw.columns)):
+        if not blank.any():
+            break
+        cells = raw.iloc[:, position].astype(str).str.strip()
+        blank &= cells.isin(["", "nan", "None"]).to_numpy(dtype=bool)
+    return blank
 
 
 def _read_workbook(table: str, path: Path, tp: TableParams, skip: int) -> pd.DataFrame:

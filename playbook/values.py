@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
 
 from playbook import textfmt as tf
 from playbook.billing import LINE
@@ -65,17 +67,20 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
     # through the regular expressions below (slow on millions of cells), with the same result
     plain = text.str.fullmatch(r"-?\d+(?:\.\d+)?" if tp.decimal == "." and thousands != "."
                                else r"-?\d+").fillna(False).to_numpy(dtype=bool)
-    if not plain.any():
+    # an empty cell (spaces only) is blank: missing, not unusable, as the marked path says
+    empty = text.eq("").fillna(False).to_numpy(dtype=bool) & ~plain
+    if not plain.any() and not empty.any():
         return _parse_marked_number(series, text, tp, thousands)
-    values = np.empty(len(text), dtype=float)
+    values = np.full(len(text), np.nan)
     bad = np.zeros(len(text), dtype=bool)
     fast = pd.to_numeric(text[plain], errors="coerce").astype(float).to_numpy()
     values[plain] = np.where(np.isfinite(fast), fast, np.nan)
     bad[plain] = np.isnan(values[plain])
-    if not plain.all():
-        marked, marked_bad = _parse_marked_number(series[~plain], text[~plain], tp, thousands)
-        values[~plain] = marked.to_numpy(dtype=float)
-        bad[~plain] = marked_bad.to_numpy(dtype=bool)
+    rest = ~plain & ~empty
+    if rest.any():
+        marked, marked_bad = _parse_marked_number(series[rest], text[rest], tp, thousands)
+        values[rest] = marked.to_numpy(dtype=float)
+        bad[rest] = marked_bad.to_numpy(dtype=bool)
     return (pd.Series(values, index=series.index, name=series.name),
             pd.Series(bad, index=series.index, name=series.name))
 
@@ -257,8 +262,25 @@ def parse_code(series: pd.Series, col: ColumnSpec, mapping: dict[str, str]
     lookup.update({c: c for c in col.codes})
     text = series.astype(str).str.strip().str.lower()
     blank = blank_mask(series)
-    out = text.map(lookup).where(~blank, None).astype("str")
+    out = _mapped_text(text, lookup).where(~blank, None).astype("str")
     return out, out.isna() & ~blank
+
+
+def _mapped_text(text: pd.Series, lookup: dict[str, str]) -> pd.Series:
+    """``text.map(lookup)``: Arrow strings looked up in Arrow's hash table when every key
+    and value is text (pandas' map goes through an index of the keys, 5% of loading 100,000
+    accounts), else by ``Series.map``. Missing where the key is not found."""
+    arrow = (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"
+             and lookup and all(isinstance(v, str) for v in (*lookup, *lookup.values())))
+    if not arrow:
+        return text.map(lookup)
+    keys = pyarrow.array(list(lookup), type=pyarrow.string())
+    values = pyarrow.array(list(lookup.values()), type=pyarrow.string())
+    found = values.take(pc.index_in(text.array.__arrow_array__(), value_set=keys))
+    out = found.to_pandas(types_mapper={pyarrow.string(): pd.StringDtype(
+        "pyarrow", na_value=np.nan)}.get)
+    out.index, out.name = text.index, text.name
+    return out
 
 
 def parse_column(frame: pd.DataFrame, col: ColumnSpec, tp: TableParams
@@ -379,7 +401,14 @@ def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Se
     # whole numbers ('6777'), most cells, have no mark: neither ambiguous nor telling; the
     # patterns below (slow on millions of cells) read only the other cells
     marked = ~text.str.fullmatch(r"-?\d+").fillna(False).to_numpy(dtype=bool)
-    text = text[marked].str.replace(MONEY_MARKS, "", regex=True)
+    text = text[marked]
+    # cells of digits, signs, points and commas only ('12.50', '1,000': most of the rest)
+    # hold nothing MONEY_MARKS removes; the pattern (in Python) reads only the others
+    marks = ~text.str.fullmatch(r"[-\d.,]*").fillna(False).to_numpy(dtype=bool)
+    if marks.any():
+        where = np.flatnonzero(marks)
+        text = text.copy()
+        text.iloc[where] = text.iloc[where].str.replace(MONEY_MARKS, "", regex=True).to_numpy()
     dec, grouping = re.escape(tp.decimal), re.escape("," if tp.decimal == "." else ".")
     found = text.str.fullmatch(rf"[-+(]?[1-9]\d{{0,2}}{dec}\d{{3}}\)?").fillna(False)
     if not found.any():

@@ -228,3 +228,88 @@ def test_rows_of_unknown_accounts_are_found_in_arrow_ids():
 
     series = pd.Series(["A1", None, "A3", "A1 ", "A2"], dtype="str")
     assert known_ids(series, {"A1", "A2"}).tolist() == [True, False, False, False, True]
+
+
+def test_ambiguous_thousands_with_marked_and_bare_cells_as_before():
+    """Issue 22 (evening): only cells holding a mark go through MONEY_MARKS; bare ones
+    ('9.50', '1,500') are read as they are. The same notes and stops as before."""
+    from playbook.quality import QualityLog
+    from playbook.values import _ambiguous_thousands
+
+    columns = [["€1.200", "7", "12.5"], ["€1.200", "$ 9.50"], ["1.200 USD", "15"],
+               ["1.200", "3 000"], ["€ 1,200", "9"], ["EUR1.234", "(2.345)", "1,5"]]
+    for values in columns:
+        for decimal in (".", ","):
+            series = pd.Series(values, dtype="str", index=np.arange(len(values)) * 3)
+            lines = pd.Series(np.arange(len(values)) + 2, index=series.index)
+            tp = table_params(file="x", decimal=decimal, thousands=None)
+            log, fatal = QualityLog(), []
+            _ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", log, fatal)
+            ref_log, ref_fatal = QualityLog(), []
+            old_ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", ref_log,
+                                    ref_fatal)
+            assert log.notes == ref_log.notes and fatal == ref_fatal, values
+    log, fatal = QualityLog(), []
+    series = pd.Series(["€1.200", "7"], dtype="str")
+    _ambiguous_thousands("mrr", "MRR", table_params(file="x"), series,
+                         pd.Series([2, 3]), "x.csv", log, fatal)
+    assert len(fatal) == 1 and fatal[0].rows == [2]  # '€1.200': 1.2 or 1,200?
+
+
+def test_parse_number_blank_cells_are_missing_not_unusable():
+    series = pd.Series(["12", "", "  ", "1,5", None, "4.5"], dtype="str")
+    tp = table_params(file="x", decimal=".", thousands=None)
+    out, bad = parse_number(series, tp)
+    ref_out, ref_bad = old_parse_number(series, tp)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad, check_names=False)
+    assert out.isna().tolist() == [False, True, True, True, True, False]
+    assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_known_ids_that_are_not_all_text_are_looked_up_by_isin():
+    from playbook.rows import known_ids
+
+    series = pd.Series(["A1", "1", None, "b"], dtype="str")
+    for known in ({b"A1", "1"}, {1, "b"}, {"A1", None}, {"A1", 1.5}, {b"b"}):
+        assert known_ids(series, known).tolist() == series.isin(known).tolist(), known
+    assert known_ids(series, {"A1", "b"}).tolist() == [True, False, False, True]
+
+
+def old_parse_code(series, col, mapping):
+    """``values.parse_code`` before issue 22's evening session."""
+    lookup = {str(k).strip().lower(): v for k, v in mapping.items()}
+    lookup.update({c: c for c in col.codes})
+    text = series.astype(str).str.strip().str.lower()
+    blank = blank_mask(series)
+    out = text.map(lookup).where(~blank, None).astype("str")
+    return out, out.isna() & ~blank
+
+
+@CHECK
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(
+    ["Renewed", " renewed ", "CANCELLED", "Downgraded", "churned", "", " ", "nan", "None",
+     "other", "İ", "Renewed\t"]), st.text(max_size=3)), max_size=25),
+       dtype=st.sampled_from(["str", "object"]),
+       mapping=st.sampled_from([{}, {"Renewed": "renewed", "Cancelled": "churned"},
+                                {"renewed ": "renewed", "x": "downgraded"}]))
+def test_parse_code_maps_every_cell_as_before(values, dtype, mapping):
+    from playbook.values import parse_code
+
+    col = TABLES["renewals"].column("outcome")
+    series = pd.Series(values, dtype=dtype, index=np.arange(len(values)) * 2 + 1)
+    out, bad = parse_code(series, col, mapping)
+    ref_out, ref_bad = old_parse_code(series, col, mapping)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad)
+
+
+def test_parse_code_by_hand():
+    from playbook.values import parse_code
+
+    col = TABLES["renewals"].column("outcome")
+    series = pd.Series([" Renewed", "Cancelled", "", "lost", None, "churned"], dtype="str")
+    out, bad = parse_code(series, col, {"Renewed": "renewed", "Cancelled": "churned"})
+    assert out.tolist()[:2] == ["renewed", "churned"] and out.tolist()[5] == "churned"
+    assert out.isna().tolist() == [False, False, True, True, True, False]
+    assert bad.tolist() == [False, False, False, True, False, False]
