@@ -73,7 +73,7 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
         return _parse_marked_number(series, text, tp, thousands)
     values = np.full(len(text), np.nan)
     bad = np.zeros(len(text), dtype=bool)
-    fast = pd.to_numeric(text[plain], errors="coerce").astype(float).to_numpy()
+    fast = _plain_numbers(text[plain])
     values[plain] = np.where(np.isfinite(fast), fast, np.nan)
     bad[plain] = np.isnan(values[plain])
     rest = ~plain & ~empty
@@ -83,6 +83,20 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
         bad[rest] = marked_bad.to_numpy(dtype=bool)
     return (pd.Series(values, index=series.index, name=series.name),
             pd.Series(bad, index=series.index, name=series.name))
+
+
+def _plain_numbers(text: pd.Series) -> np.ndarray:
+    """Floats of cells that are plain numbers ('6777', '-12.5'): Arrow's cast of its
+    strings (correctly rounded, as pandas' reading; a tenth of the time), or
+    ``pd.to_numeric`` when the cells are not Arrow strings or Arrow refuses one (a digit
+    outside ASCII, a number beyond the float range)."""
+    if isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow":
+        try:
+            return pc.cast(text.array.__arrow_array__(), pyarrow.float64()).to_numpy(
+                zero_copy_only=False)
+        except (pyarrow.ArrowInvalid, pyarrow.ArrowNotImplementedError):
+            pass
+    return pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
 
 
 def _parse_marked_number(series: pd.Series, text: pd.Series, tp: TableParams,

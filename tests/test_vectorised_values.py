@@ -313,3 +313,22 @@ def test_parse_code_by_hand():
     assert out.tolist()[:2] == ["renewed", "churned"] and out.tolist()[5] == "churned"
     assert out.isna().tolist() == [False, False, True, True, True, False]
     assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_plain_numbers_are_read_as_pandas_reads_them_to_the_bit():
+    """Arrow's cast (issue 22) against ``pd.to_numeric`` on plain numbers of every length,
+    negative zeros, leading zeros, and numbers Arrow refuses (pandas then reads them)."""
+    from playbook.values import _plain_numbers
+
+    rng = np.random.default_rng(22)
+    whole = rng.integers(0, 10 ** rng.integers(1, 19, 20_000), dtype=np.int64)
+    cells = [f"{'-' if k % 3 == 0 else ''}{w}.{f:0{k % 17 + 1}d}" for k, (w, f) in
+             enumerate(zip(whole, rng.integers(0, 10**9, 20_000), strict=True))]
+    cells += [str(w) for w in whole[:5000]] + ["-0", "-0.0", "0", "007", "9" * 25,
+                                               "0.30000000000000004", "1" * 17 + ".1"]
+    for batch in (cells, ["1", "9" * 400], ["12", "١٢"]):
+        text = pd.Series(batch, dtype="str")
+        got = _plain_numbers(text)
+        want = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
+        assert got.dtype == np.float64
+        assert np.array_equal(got.view(np.int64), want.view(np.int64)), batch[:3]
