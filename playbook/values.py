@@ -45,14 +45,28 @@ MONEY_MARKS = r"[\s$€£¥\u00a0]|USD|EUR|GBP"
 def blank_mask(series: pd.Series) -> pd.Series:
     """True where a cell is blank: missing, empty, spaces only, or one of
     :data:`BLANK_WORDS`."""
-    text = series.astype(str).str.strip()
-    return series.isna() | text.eq("") | text.str.lower().isin(BLANK_WORDS)
+    return _blank(series, series.astype(str).str.strip())
+
+
+#: The longest of :data:`BLANK_WORDS`: a longer cell is none of them (lowering text never
+#: makes it shorter), so only shorter cells are lowered and looked up.
+_WORD_CHARS = max(len(w) for w in BLANK_WORDS)
+
+
+def _blank(series: pd.Series, text: pd.Series) -> pd.Series:
+    """:func:`blank_mask` of ``series`` given ``text``, its cells as text trimmed."""
+    short = text.str.len().le(_WORD_CHARS).fillna(False).to_numpy(dtype=bool)
+    words = np.zeros(len(text), dtype=bool)
+    if short.any():
+        words[short] = text[short].str.lower().isin(BLANK_WORDS).to_numpy(dtype=bool)
+    return (series.isna() | text.eq("")
+            | pd.Series(words, index=series.index, name=series.name))
 
 
 def parse_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(text trimmed, blank cells missing; a mask of unusable values: none is)."""
     out = series.astype(str).str.strip()
-    out = out.where(~blank_mask(series), None).astype("str")
+    out = out.where(~_blank(series, out), None).astype("str")
     return out, pd.Series(False, index=series.index)
 
 

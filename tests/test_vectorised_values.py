@@ -332,3 +332,43 @@ def test_plain_numbers_are_read_as_pandas_reads_them_to_the_bit():
         want = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
         assert got.dtype == np.float64
         assert np.array_equal(got.view(np.int64), want.view(np.int64)), batch[:3]
+
+
+def old_blank_mask(series):
+    """``values.blank_mask`` before issue 22's evening session."""
+    text = series.astype(str).str.strip()
+    return series.isna() | text.eq("") | text.str.lower().isin(("nan", "nat", "none", "null"))
+
+
+def old_parse_text(series):
+    """``values.parse_text`` before issue 22's evening session."""
+    out = series.astype(str).str.strip()
+    out = out.where(~old_blank_mask(series), None).astype("str")
+    return out, pd.Series(False, index=series.index)
+
+
+@CHECK
+@given(values=st.lists(st.one_of(st.none(), st.just(float("nan")), st.integers(-2, 2),
+                                 st.sampled_from(["", " ", "NaN", " null ", "NONE", "nat",
+                                                  "nano", "nulls", "N/A", "İ", "\tnan\n",
+                                                  "x", "A1"]), st.text(max_size=5)),
+                       max_size=25),
+       dtype=st.sampled_from(["str", "object"]), name=st.sampled_from([None, "c"]),
+       repeat=st.booleans())
+def test_blank_cells_and_text_are_found_as_before(values, dtype, name, repeat):
+    from playbook.values import parse_text
+
+    if dtype == "str":
+        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    index = [0] * len(values) if repeat else np.arange(len(values)) * 2
+    series = pd.Series(values, dtype=dtype, index=index, name=name)
+    pd.testing.assert_series_equal(blank_mask(series), old_blank_mask(series))
+    out, bad = parse_text(series)
+    ref_out, ref_bad = old_parse_text(series)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad)
+
+
+def test_blank_words_by_hand():
+    series = pd.Series([" NaN", "nano", "", None, "Null", "x", " none\t", "NAT"], dtype="str")
+    assert blank_mask(series).tolist() == [True, False, True, True, True, False, True, True]
