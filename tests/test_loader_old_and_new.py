@@ -1,4 +1,5 @@
-"""The loader gives the same tables and the same quality log with issue 22's faster pieces
+"""The loader gives the same tables and the same quality log with issue 22's faster pieces (Arrow
+CSV reading, number casts, code lookups, blank cells, the DuckDB event query, ...)
 as with the code they replaced (evening session): each replaced function is swapped back
 for its reference copy (kept in the tests named below) and the client loaded again. On the
 demo, on the demo with usage as an event log, and on every export shape in
@@ -15,7 +16,13 @@ import pytest
 import yaml
 from test_events_duckdb_reference import old_with_duckdb
 from test_vectorised_reading import old_blank_rows
-from test_vectorised_values import old_ambiguous_thousands, old_parse_code, old_parse_number
+from test_vectorised_values import (
+    old_ambiguous_thousands,
+    old_blank_mask,
+    old_parse_code,
+    old_parse_number,
+    old_parse_text,
+)
 
 from playbook import demo, events, reading, rows, values
 from playbook.config import load_params
@@ -34,6 +41,11 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "parse_code", old_parse_code)
     monkeypatch.setattr(values, "parse_number", old_parse_number)
     monkeypatch.setattr(values, "_ambiguous_thousands", old_ambiguous_thousands)
+    monkeypatch.setattr(values, "blank_mask", old_blank_mask)
+    monkeypatch.setattr(values, "parse_text", old_parse_text)
+    monkeypatch.setattr(values, "_plain_numbers", lambda text: pd.to_numeric(
+        text, errors="coerce").astype(float).to_numpy())
+    monkeypatch.setattr(reading, "read_plain_csv", lambda *a: None)
     monkeypatch.setattr(reading, "_blank_rows", old_blank_rows)
     monkeypatch.setattr(rows, "known_ids",
                         lambda ids, known: ids.isin(known).to_numpy(dtype=bool))
