@@ -213,11 +213,17 @@ def read_dates(series: pd.Series, tp: TableParams) -> DateParse:
                 serial = pd.to_numeric(text[rest], errors="coerce")
                 ok = serial.between(20000, 80000)
                 out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
-    day = out.dt.normalize()
-    outside = out.notna() & ((day < DATE_MIN) | (day > DATE_MAX))
-    new_year = ((out.dt.month == 1) & (out.dt.day == 1)) | ((out.dt.month == 12)
-                                                             & (out.dt.day == 31))
-    placeholder = outside & (new_year | day.eq(EXCEL_EPOCH))
+    # (a day before DATE_MIN or after DATE_MAX is a time before DATE_MIN or from the day
+    # after DATE_MAX on; the calendar of the few dates outside is read only for them)
+    outside = out.notna() & ((out < DATE_MIN) | (out >= DATE_MAX + pd.Timedelta(days=1)))
+    where = outside.to_numpy(dtype=bool)
+    marks = np.zeros(len(out), dtype=bool)
+    if where.any():
+        far = out[where]
+        new_year = (((far.dt.month == 1) & (far.dt.day == 1))
+                    | ((far.dt.month == 12) & (far.dt.day == 31)))
+        marks[where] = (new_year | far.dt.normalize().eq(EXCEL_EPOCH)).to_numpy(dtype=bool)
+    placeholder = pd.Series(marks, index=out.index, name=outside.name)
     if text is not None:
         placeholder |= out.isna() & text.str.fullmatch(_ZERO_DATE).fillna(False).astype(bool)
     implausible = outside & ~placeholder

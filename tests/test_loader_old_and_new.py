@@ -22,6 +22,7 @@ from test_vectorised_values import (
     old_parse_code,
     old_parse_number,
     old_parse_text,
+    old_read_dates,
 )
 
 from playbook import demo, events, reading, rows, values
@@ -43,6 +44,7 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "_ambiguous_thousands", old_ambiguous_thousands)
     monkeypatch.setattr(values, "blank_mask", old_blank_mask)
     monkeypatch.setattr(values, "parse_text", old_parse_text)
+    monkeypatch.setattr(values, "read_dates", old_read_dates)
     monkeypatch.setattr(values, "_plain_numbers", lambda text: pd.to_numeric(
         text, errors="coerce").astype(float).to_numpy())
     monkeypatch.setattr(reading, "read_plain_csv", lambda *a: None)

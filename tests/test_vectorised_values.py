@@ -22,8 +22,14 @@ from playbook.contract import TABLES
 from playbook.errors import DataIssue
 from playbook.values import (
     _DMY,
+    _ZERO_DATE,
     _ZONE,
+    DATE_MAX,
+    DATE_MIN,
+    EXCEL_EPOCH,
     MONEY_MARKS,
+    DateParse,
+    _to_dates,
     blank_mask,
     date_order_conflict,
     parse_number,
@@ -372,3 +378,72 @@ def test_blank_cells_and_text_are_found_as_before(values, dtype, name, repeat):
 def test_blank_words_by_hand():
     series = pd.Series([" NaN", "nano", "", None, "Null", "x", " none\t", "NAT"], dtype="str")
     assert blank_mask(series).tolist() == [True, False, True, True, True, False, True, True]
+
+
+def old_read_dates(series, tp):
+    """``values.read_dates`` before issue 22's evening session."""
+    blank = old_blank_mask(series)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        zoned = (series.notna() if isinstance(series.dtype, pd.DatetimeTZDtype)
+                 else pd.Series(False, index=series.index))
+        out = _to_dates(series)
+        text = None
+    else:
+        text = series.astype(str).str.strip().where(~blank, None)
+        timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
+        zoned = pd.Series(False, index=series.index)
+        if timed.any():
+            zoned[timed] = text[timed].str.contains(_ZONE).fillna(False).astype(bool)
+        if tp.date_format:
+            out = _to_dates(text, format=tp.date_format)
+        else:
+            out = _to_dates(text, format="ISO8601")
+            rest = out.isna() & ~blank
+            if rest.any():
+                out[rest] = _to_dates(text[rest], format="mixed", dayfirst=tp.dayfirst)
+            rest = out.isna() & ~blank
+            if rest.any():
+                serial = pd.to_numeric(text[rest], errors="coerce")
+                ok = serial.between(20000, 80000)
+                out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
+    day = out.dt.normalize()
+    outside = out.notna() & ((day < DATE_MIN) | (day > DATE_MAX))
+    new_year = ((out.dt.month == 1) & (out.dt.day == 1)) | ((out.dt.month == 12)
+                                                             & (out.dt.day == 31))
+    placeholder = outside & (new_year | day.eq(EXCEL_EPOCH))
+    if text is not None:
+        placeholder |= out.isna() & text.str.fullmatch(_ZERO_DATE).fillna(False).astype(bool)
+    implausible = outside & ~placeholder
+    values = out.where(~outside).astype("datetime64[ns]")
+    bad = values.isna() & ~blank & ~placeholder & ~implausible
+    return DateParse(values, bad, implausible, placeholder, zoned & values.notna())
+
+
+date_cell = st.one_of(cell, st.sampled_from([
+    "1900-12-31 23:59", "1901-01-01", "1901-01-01 00:00:01", "1900-01-01", "1899-12-30",
+    "1899-12-30 10:00", "2199-12-31 23:59:59", "2200-01-01", "2200-01-01 00:00:01",
+    "9999-12-31", "0024-03-05", "0000-00-00", "1850-06-15", "2250-12-31", "2250-12-30",
+    "31/12/1800", "45000", "2024-02-30"]))
+
+
+@CHECK
+@given(values=st.lists(st.one_of(date_cell, st.none()), max_size=25),
+       dayfirst=st.booleans(), name=st.sampled_from([None, "d"]))
+def test_read_dates_reads_every_cell_as_before(values, dayfirst, name):
+    series = pd.Series(values, dtype="str", name=name, index=np.arange(len(values)) * 2)
+    tp = table_params(file="x", dayfirst=dayfirst)
+    got, ref = read_dates(series, tp), old_read_dates(series, tp)
+    for field in ("values", "bad", "implausible", "placeholder", "zoned"):
+        pd.testing.assert_series_equal(getattr(got, field), getattr(ref, field), obj=field)
+
+
+def test_read_dates_at_the_edges_of_the_range():
+    series = pd.Series(["1900-12-31 23:59", "1901-01-01", "2199-12-31 23:59", "2200-01-01",
+                        "1899-12-30", "1850-06-15", "9999-12-31"], dtype="str")
+    got = read_dates(series, table_params(file="x"))
+    assert got.values.notna().tolist() == [False, True, True, False, False, False, False]
+    assert got.placeholder.tolist() == [True, False, False, True, True, False, True]
+    assert got.implausible.tolist() == [False, False, False, False, False, True, False]
+    ref = old_read_dates(series, table_params(file="x"))
+    for field in ("values", "bad", "implausible", "placeholder", "zoned"):
+        pd.testing.assert_series_equal(getattr(got, field), getattr(ref, field), obj=field)
