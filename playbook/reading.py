@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from playbook import paths
 from playbook.billing import LINE
@@ -293,11 +295,15 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
             if encoding != "utf-8-sig" and not tp.encoding:
                 log.add(table, "info", f"{path.name} is not UTF-8; read as {encoding}.")
             check_header(table, path, encoding, sep, tp.header_row)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", pd.errors.ParserWarning)
-                raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
-                                  skiprows=skip, encoding=encoding, skipinitialspace=True,
-                                  skip_blank_lines=False, index_col=False)
+            raw = read_plain_csv(path, encoding, sep, skip)
+            caught = []
+            if raw is None:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", pd.errors.ParserWarning)
+                    raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False,
+                                      skiprows=skip, encoding=encoding,
+                                      skipinitialspace=True, skip_blank_lines=False,
+                                      index_col=False)
             if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
                 # index_col=False drops the extra cells of a row longer than the header
                 # (pandas only warns): find the row and stop instead of losing data.
@@ -341,10 +347,91 @@ def read_raw(table: str, path: Path, tp: TableParams, log: QualityLog) -> pd.Dat
                          f"tables.{table}.sheet and tables.{table}.header_row.") from None
     raw = raw.reset_index(drop=True)
     raw.columns = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    blank_rows = raw.astype(str).apply(lambda c: c.str.strip().isin(["", "nan", "None"])).all(
-        axis=1) if len(raw.columns) else pd.Series(True, index=raw.index)
+    blank_rows = _blank_rows(raw)
     raw[LINE] = np.arange(len(raw)) + tp.header_row + 1
     return raw.loc[~blank_rows]
+
+
+def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
+    """True for a row whose every cell is blank ('', 'nan', 'None' once trimmed; a frame
+    without columns: every row). Column by column, stopping once no row is left blank
+    (most files: after the first column)."""
+    blank = np.ones(len(raw), dtype=bool)
+    for position in range(len(raw.columns)):
+        if not blank.any():
+            break
+        cells = raw.iloc[:, position].astype(str).str.strip()
+        blank &= cells.isin(["", "nan", "None"]).to_numpy(dtype=bool)
+    return blank
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _plain_bytes(path: Path, sep: str) -> bool:
+    """True when the file holds no quote, no NUL, no carriage return but before a line
+    feed, no empty line and no cell starting with a space or a tab (pandas skips those:
+    ``skipinitialspace``). Read in 16 MiB blocks, each with the last byte of the one
+    before; the bytes after each line feed and delimiter are looked at with numpy."""
+    delimiter = sep.encode()[0]
+    tail = b"\n"  # the file's start is a line's start
+    with path.open("rb") as fh:
+        first = True
+        while block := fh.read(1 << 24):
+            if first:
+                block, first = block.removeprefix(_BOM), False
+            if b'"' in block or b"\x00" in block:
+                return False
+            window = np.frombuffer(tail + block, dtype=np.uint8)
+            head, after = window[:-1], window[1:]
+            if (np.isin(after[head == 10], (10, 13, 32, 9)).any()
+                    or np.isin(after[head == delimiter], (32, 9)).any()
+                    or (b"\r" in block and (after[head == 13] != 10).any())):
+                return False
+            tail = block[-1:]
+    return tail != b"\r"
+
+
+def read_plain_csv(path: Path, encoding: str, sep: str, skip: int) -> pd.DataFrame | None:
+    """A plain CSV file's cells as text, read by Arrow's CSV reader (in parallel, its
+    strings never Python objects), or None when the file is not plain or Arrow cannot read
+    it; then pandas reads it, as before.
+
+    Plain: UTF-8, the header on the first line, a one-character delimiter, no quote
+    character anywhere, no NUL, no empty line, no cell starting with a space or a tab, line
+    ends ``\\n`` or ``\\r\\n``, unique and non-empty header names, at least one row, every
+    row as wide as the header. On such a file pandas' reader (``dtype=str``,
+    ``keep_default_na=False``, ``skipinitialspace=True``) gives the same cells: each line
+    split at the delimiter (``tests/test_plain_csv.py`` compares both).
+    """
+    if (skip or encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig")
+            or len(sep) != 1 or sep in " \t\r\n\"" or not _plain_bytes(path, sep)):
+        return None
+    with path.open("rb") as fh:
+        line = fh.readline(MAX_HEADER_CHARS * 4)
+    try:
+        names = line.removeprefix(_BOM).rstrip(b"\n").removesuffix(b"\r").decode(
+            "utf-8").split(sep)
+    except UnicodeDecodeError:
+        return None
+    if len(set(names)) != len(names) or "" in names:
+        return None
+    keys = [str(i) for i in range(len(names))]
+    try:
+        table = pa_csv.read_csv(
+            path, read_options=pa_csv.ReadOptions(skip_rows=1, column_names=keys),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False,
+                                              ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(keys, pa.string()), strings_can_be_null=False))
+    except (pa.ArrowException, OSError):
+        return None
+    if table.num_rows == 0:
+        return None
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(
+        "pyarrow", na_value=np.nan)}.get)
+    frame.columns = names
+    return frame
 
 
 def _read_workbook(table: str, path: Path, tp: TableParams, skip: int) -> pd.DataFrame:

@@ -82,12 +82,25 @@ def known_ids(ids: pd.Series, known: set[str]) -> np.ndarray:
     """``ids.isin(known)`` as a boolean array; text ids are looked up by Arrow's hash set
     (pandas turns the Python set into an array and hashes it again for every table: 10% of
     loading 100,000 accounts)."""
-    if not (isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"
-            and known and all(isinstance(k, str) for k in known)):
+    value_set = _text_set(known) if (isinstance(ids.dtype, pd.StringDtype)
+                                     and ids.dtype.storage == "pyarrow") else None
+    if value_set is None:
         return ids.isin(known).to_numpy(dtype=bool)
     values = ids.array.__arrow_array__()  # (the Arrow strings themselves, not copied)
-    found = pc.is_in(values, value_set=pa.array(list(known), type=pa.string()))
+    found = pc.is_in(values, value_set=value_set)
     return found.fill_null(False).to_numpy(zero_copy_only=False)
+
+
+def _text_set(known: set[str]) -> pa.Array | None:
+    """``known`` as an Arrow array of strings when every member is a ``str`` (Arrow infers
+    the type; anything else, bytes, numbers, None, or a mix, is not text), else None."""
+    if not known:
+        return None
+    try:
+        values = pa.array(list(known), from_pandas=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return values if values.type == pa.string() and values.null_count == 0 else None
 
 
 def answered_surveys(frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> pd.DataFrame:

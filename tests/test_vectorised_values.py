@@ -22,8 +22,14 @@ from playbook.contract import TABLES
 from playbook.errors import DataIssue
 from playbook.values import (
     _DMY,
+    _ZERO_DATE,
     _ZONE,
+    DATE_MAX,
+    DATE_MIN,
+    EXCEL_EPOCH,
     MONEY_MARKS,
+    DateParse,
+    _to_dates,
     blank_mask,
     date_order_conflict,
     parse_number,
@@ -228,3 +234,216 @@ def test_rows_of_unknown_accounts_are_found_in_arrow_ids():
 
     series = pd.Series(["A1", None, "A3", "A1 ", "A2"], dtype="str")
     assert known_ids(series, {"A1", "A2"}).tolist() == [True, False, False, False, True]
+
+
+def test_ambiguous_thousands_with_marked_and_bare_cells_as_before():
+    """Issue 22 (evening): only cells holding a mark go through MONEY_MARKS; bare ones
+    ('9.50', '1,500') are read as they are. The same notes and stops as before."""
+    from playbook.quality import QualityLog
+    from playbook.values import _ambiguous_thousands
+
+    columns = [["€1.200", "7", "12.5"], ["€1.200", "$ 9.50"], ["1.200 USD", "15"],
+               ["1.200", "3 000"], ["€ 1,200", "9"], ["EUR1.234", "(2.345)", "1,5"]]
+    for values in columns:
+        for decimal in (".", ","):
+            series = pd.Series(values, dtype="str", index=np.arange(len(values)) * 3)
+            lines = pd.Series(np.arange(len(values)) + 2, index=series.index)
+            tp = table_params(file="x", decimal=decimal, thousands=None)
+            log, fatal = QualityLog(), []
+            _ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", log, fatal)
+            ref_log, ref_fatal = QualityLog(), []
+            old_ambiguous_thousands("mrr", "MRR", tp, series, lines, "x.csv", ref_log,
+                                    ref_fatal)
+            assert log.notes == ref_log.notes and fatal == ref_fatal, values
+    log, fatal = QualityLog(), []
+    series = pd.Series(["€1.200", "7"], dtype="str")
+    _ambiguous_thousands("mrr", "MRR", table_params(file="x"), series,
+                         pd.Series([2, 3]), "x.csv", log, fatal)
+    assert len(fatal) == 1 and fatal[0].rows == [2]  # '€1.200': 1.2 or 1,200?
+
+
+def test_parse_number_blank_cells_are_missing_not_unusable():
+    series = pd.Series(["12", "", "  ", "1,5", None, "4.5"], dtype="str")
+    tp = table_params(file="x", decimal=".", thousands=None)
+    out, bad = parse_number(series, tp)
+    ref_out, ref_bad = old_parse_number(series, tp)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad, check_names=False)
+    assert out.isna().tolist() == [False, True, True, True, True, False]
+    assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_known_ids_that_are_not_all_text_are_looked_up_by_isin():
+    from playbook.rows import known_ids
+
+    series = pd.Series(["A1", "1", None, "b"], dtype="str")
+    for known in ({b"A1", "1"}, {1, "b"}, {"A1", None}, {"A1", 1.5}, {b"b"}):
+        assert known_ids(series, known).tolist() == series.isin(known).tolist(), known
+    assert known_ids(series, {"A1", "b"}).tolist() == [True, False, False, True]
+
+
+def old_parse_code(series, col, mapping):
+    """``values.parse_code`` before issue 22's evening session."""
+    lookup = {str(k).strip().lower(): v for k, v in mapping.items()}
+    lookup.update({c: c for c in col.codes})
+    text = series.astype(str).str.strip().str.lower()
+    blank = blank_mask(series)
+    out = text.map(lookup).where(~blank, None).astype("str")
+    return out, out.isna() & ~blank
+
+
+@CHECK
+@given(values=st.lists(st.one_of(st.none(), st.sampled_from(
+    ["Renewed", " renewed ", "CANCELLED", "Downgraded", "churned", "", " ", "nan", "None",
+     "other", "İ", "Renewed\t"]), st.text(max_size=3)), max_size=25),
+       dtype=st.sampled_from(["str", "object"]),
+       mapping=st.sampled_from([{}, {"Renewed": "renewed", "Cancelled": "churned"},
+                                {"renewed ": "renewed", "x": "downgraded"}]))
+def test_parse_code_maps_every_cell_as_before(values, dtype, mapping):
+    from playbook.values import parse_code
+
+    col = TABLES["renewals"].column("outcome")
+    series = pd.Series(values, dtype=dtype, index=np.arange(len(values)) * 2 + 1)
+    out, bad = parse_code(series, col, mapping)
+    ref_out, ref_bad = old_parse_code(series, col, mapping)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad)
+
+
+def test_parse_code_by_hand():
+    from playbook.values import parse_code
+
+    col = TABLES["renewals"].column("outcome")
+    series = pd.Series([" Renewed", "Cancelled", "", "lost", None, "churned"], dtype="str")
+    out, bad = parse_code(series, col, {"Renewed": "renewed", "Cancelled": "churned"})
+    assert out.tolist()[:2] == ["renewed", "churned"] and out.tolist()[5] == "churned"
+    assert out.isna().tolist() == [False, False, True, True, True, False]
+    assert bad.tolist() == [False, False, False, True, False, False]
+
+
+def test_plain_numbers_are_read_as_pandas_reads_them_to_the_bit():
+    """Arrow's cast (issue 22) against ``pd.to_numeric`` on plain numbers of every length,
+    negative zeros, leading zeros, and numbers Arrow refuses (pandas then reads them)."""
+    from playbook.values import _plain_numbers
+
+    rng = np.random.default_rng(22)
+    whole = rng.integers(0, 10 ** rng.integers(1, 19, 20_000), dtype=np.int64)
+    cells = [f"{'-' if k % 3 == 0 else ''}{w}.{f:0{k % 17 + 1}d}" for k, (w, f) in
+             enumerate(zip(whole, rng.integers(0, 10**9, 20_000), strict=True))]
+    cells += [str(w) for w in whole[:5000]] + ["-0", "-0.0", "0", "007", "9" * 25,
+                                               "0.30000000000000004", "1" * 17 + ".1"]
+    for batch in (cells, ["1", "9" * 400], ["12", "١٢"]):
+        text = pd.Series(batch, dtype="str")
+        got = _plain_numbers(text)
+        want = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
+        assert got.dtype == np.float64
+        assert np.array_equal(got.view(np.int64), want.view(np.int64)), batch[:3]
+
+
+def old_blank_mask(series):
+    """``values.blank_mask`` before issue 22's evening session."""
+    text = series.astype(str).str.strip()
+    return series.isna() | text.eq("") | text.str.lower().isin(("nan", "nat", "none", "null"))
+
+
+def old_parse_text(series):
+    """``values.parse_text`` before issue 22's evening session."""
+    out = series.astype(str).str.strip()
+    out = out.where(~old_blank_mask(series), None).astype("str")
+    return out, pd.Series(False, index=series.index)
+
+
+@CHECK
+@given(values=st.lists(st.one_of(st.none(), st.just(float("nan")), st.integers(-2, 2),
+                                 st.sampled_from(["", " ", "NaN", " null ", "NONE", "nat",
+                                                  "nano", "nulls", "N/A", "İ", "\tnan\n",
+                                                  "x", "A1"]), st.text(max_size=5)),
+                       max_size=25),
+       dtype=st.sampled_from(["str", "object"]), name=st.sampled_from([None, "c"]),
+       repeat=st.booleans())
+def test_blank_cells_and_text_are_found_as_before(values, dtype, name, repeat):
+    from playbook.values import parse_text
+
+    if dtype == "str":
+        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    index = [0] * len(values) if repeat else np.arange(len(values)) * 2
+    series = pd.Series(values, dtype=dtype, index=index, name=name)
+    pd.testing.assert_series_equal(blank_mask(series), old_blank_mask(series))
+    out, bad = parse_text(series)
+    ref_out, ref_bad = old_parse_text(series)
+    pd.testing.assert_series_equal(out, ref_out)
+    pd.testing.assert_series_equal(bad, ref_bad)
+
+
+def test_blank_words_by_hand():
+    series = pd.Series([" NaN", "nano", "", None, "Null", "x", " none\t", "NAT"], dtype="str")
+    assert blank_mask(series).tolist() == [True, False, True, True, True, False, True, True]
+
+
+def old_read_dates(series, tp):
+    """``values.read_dates`` before issue 22's evening session."""
+    blank = old_blank_mask(series)
+    if pd.api.types.is_datetime64_any_dtype(series):
+        zoned = (series.notna() if isinstance(series.dtype, pd.DatetimeTZDtype)
+                 else pd.Series(False, index=series.index))
+        out = _to_dates(series)
+        text = None
+    else:
+        text = series.astype(str).str.strip().where(~blank, None)
+        timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
+        zoned = pd.Series(False, index=series.index)
+        if timed.any():
+            zoned[timed] = text[timed].str.contains(_ZONE).fillna(False).astype(bool)
+        if tp.date_format:
+            out = _to_dates(text, format=tp.date_format)
+        else:
+            out = _to_dates(text, format="ISO8601")
+            rest = out.isna() & ~blank
+            if rest.any():
+                out[rest] = _to_dates(text[rest], format="mixed", dayfirst=tp.dayfirst)
+            rest = out.isna() & ~blank
+            if rest.any():
+                serial = pd.to_numeric(text[rest], errors="coerce")
+                ok = serial.between(20000, 80000)
+                out[serial[ok].index] = EXCEL_EPOCH + pd.to_timedelta(serial[ok], unit="D")
+    day = out.dt.normalize()
+    outside = out.notna() & ((day < DATE_MIN) | (day > DATE_MAX))
+    new_year = ((out.dt.month == 1) & (out.dt.day == 1)) | ((out.dt.month == 12)
+                                                             & (out.dt.day == 31))
+    placeholder = outside & (new_year | day.eq(EXCEL_EPOCH))
+    if text is not None:
+        placeholder |= out.isna() & text.str.fullmatch(_ZERO_DATE).fillna(False).astype(bool)
+    implausible = outside & ~placeholder
+    values = out.where(~outside).astype("datetime64[ns]")
+    bad = values.isna() & ~blank & ~placeholder & ~implausible
+    return DateParse(values, bad, implausible, placeholder, zoned & values.notna())
+
+
+date_cell = st.one_of(cell, st.sampled_from([
+    "1900-12-31 23:59", "1901-01-01", "1901-01-01 00:00:01", "1900-01-01", "1899-12-30",
+    "1899-12-30 10:00", "2199-12-31 23:59:59", "2200-01-01", "2200-01-01 00:00:01",
+    "9999-12-31", "0024-03-05", "0000-00-00", "1850-06-15", "2250-12-31", "2250-12-30",
+    "31/12/1800", "45000", "2024-02-30"]))
+
+
+@CHECK
+@given(values=st.lists(st.one_of(date_cell, st.none()), max_size=25),
+       dayfirst=st.booleans(), name=st.sampled_from([None, "d"]))
+def test_read_dates_reads_every_cell_as_before(values, dayfirst, name):
+    series = pd.Series(values, dtype="str", name=name, index=np.arange(len(values)) * 2)
+    tp = table_params(file="x", dayfirst=dayfirst)
+    got, ref = read_dates(series, tp), old_read_dates(series, tp)
+    for field in ("values", "bad", "implausible", "placeholder", "zoned"):
+        pd.testing.assert_series_equal(getattr(got, field), getattr(ref, field), obj=field)
+
+
+def test_read_dates_at_the_edges_of_the_range():
+    series = pd.Series(["1900-12-31 23:59", "1901-01-01", "2199-12-31 23:59", "2200-01-01",
+                        "1899-12-30", "1850-06-15", "9999-12-31"], dtype="str")
+    got = read_dates(series, table_params(file="x"))
+    assert got.values.notna().tolist() == [False, True, True, False, False, False, False]
+    assert got.placeholder.tolist() == [True, False, False, True, True, False, True]
+    assert got.implausible.tolist() == [False, False, False, False, False, True, False]
+    ref = old_read_dates(series, table_params(file="x"))
+    for field in ("values", "bad", "implausible", "placeholder", "zoned"):
+        pd.testing.assert_series_equal(getattr(got, field), getattr(ref, field), obj=field)
