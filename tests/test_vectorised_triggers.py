@@ -99,14 +99,17 @@ def test_matched_lifetimes_are_the_loop_s_on_random_cases(seed, n, controls):
                 assert (got["group"] == "matched").sum() > 10
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 5, 16, 17, 100])
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 16, 17, 100, 255, 256, 257, 1000])
 def test_counts_find_the_i_th_set_place(n):
     rng = np.random.default_rng(n)
     counts = tr._Counts(n)
     flags = np.zeros(n, dtype=bool)
-    for place in rng.permutation(n).tolist() * 2:  # set, then clear, in random order
-        counts.add(place, -1 if flags[place] else 1)
-        flags[place] = not flags[place]
+    order = rng.permutation(n)
+    batches = np.split(order, np.sort(rng.integers(0, n + 1, size=min(n, 12))))
+    for batch in [*batches, *batches]:  # set, then clear, a few places at a time
+        delta = -1 if len(batch) and flags[batch[0]] else 1
+        counts.add(batch, delta)
+        flags[batch] = delta > 0
         assert counts.total == flags.sum()
         assert [counts.nth(i) for i in range(counts.total)] == np.flatnonzero(flags).tolist()
 

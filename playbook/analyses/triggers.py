@@ -282,103 +282,119 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
 
 
 class _Counts:
-    """0/1 flags over ``n`` places with their running total (a Fenwick tree): set or clear a
-    place and find the ``i``-th set place (0-based, in place order) in O(log n)."""
+    """0/1 flags over ``n`` places with their count per block of :attr:`BLOCK` places: set
+    or clear many places at once (numpy), and find the ``i``-th set place (0-based, in
+    place order) from the blocks' running total, then inside one block."""
+
+    BLOCK = 256
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.tree = [0] * (n + 1)
+        self.flags = np.zeros(n, dtype=bool)
+        self.blocks = np.zeros(n // self.BLOCK + 1, dtype=np.int64)
         self.total = 0
-        self.top = 1 << max(n.bit_length() - 1, 0) if n else 0
 
-    def add(self, place: int, delta: int) -> None:
-        self.total += delta
-        i = place + 1
-        while i <= self.n:
-            self.tree[i] += delta
-            i += i & -i
+    def add(self, places: np.ndarray, delta: int) -> None:
+        """Set (``delta`` 1) or clear (-1) ``places``: distinct, each currently the other
+        way."""
+        if not len(places):
+            return
+        self.flags[places] = delta > 0
+        np.add.at(self.blocks, places // self.BLOCK, delta)
+        self.total += delta * len(places)
 
     def nth(self, i: int) -> int:
         """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
-        place, left, step = 0, i + 1, self.top
-        while step:
-            nxt = place + step
-            if nxt <= self.n and self.tree[nxt] < left:
-                place, left = nxt, left - self.tree[nxt]
-            step >>= 1
-        return place
+        running = np.cumsum(self.blocks)
+        block = int(np.searchsorted(running, i, side="right"))
+        before = int(running[block - 1]) if block else 0
+        lo = block * self.BLOCK
+        return lo + int(np.flatnonzero(self.flags[lo:lo + self.BLOCK])[i - before])
+
+
+#: A date no account is seen or leaves on (stands for a missing date: never reached).
+_NEVER = np.iinfo(np.int64).max
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Nanoseconds since 1970 of ``dates`` (int64), a missing date as :data:`_NEVER`."""
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    out = values.astype(np.int64)
+    out[np.isnat(values)] = _NEVER
+    return out
 
 
 class _MatchGroup:
     """One match group of :class:`_MatchPool`: its pool positions (``account_id`` order),
-    the order they are first seen and leave in, and which are candidates on the latest
-    date asked (:class:`_Counts` over the group)."""
+    its members' first-seen and end days in the order they enter and leave, how far the
+    latest date asked has moved along each, and which members are candidates then
+    (:class:`_Counts` over the group)."""
 
-    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray) -> None:
+    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray,
+                 codes: np.ndarray) -> None:
         self.where = where
-        self.seen = first_seen[where]
-        self.ends = ends[where]
-        self.enter_order = np.argsort(self.seen, kind="stable").tolist()  # NaT last
-        self.leave_order = np.argsort(self.ends, kind="stable").tolist()
-        self.entered = np.zeros(len(where), dtype=bool)
-        self.left = np.isnat(self.ends)  # no end date: never a customer after a date
+        self.codes = codes[where]
+        seen, end = first_seen[where], ends[where]
+        self.enter_order = np.argsort(seen, kind="stable")  # never seen: last
+        self.leave_order = np.argsort(end, kind="stable")
+        self.seen_sorted = seen[self.enter_order]
+        self.ends_sorted = end[self.leave_order]
+        self.left = end == _NEVER  # no end date: never a customer after a date
         self.entering = self.leaving = 0
         self.counts = _Counts(len(where))
 
 
 class _MatchPool:
     """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
-    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``churned``, ``match_key``; in
+    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``match_key``; in
     ``account_id`` order). The exposed accounts come in date order, so each match group's
     candidates (seen by the date, still customers after it, not drawn yet) are kept up to
-    date as the date moves on, and the ``i``-th candidate in ``account_id`` order is found
-    without listing them (:class:`_Counts`)."""
+    date as the date moves on, the accounts seen or leaving since the last date a group
+    was asked about all at once, and the ``i``-th candidate in ``account_id`` order is
+    found without listing them (:class:`_Counts`)."""
 
     def __init__(self, pool: pd.DataFrame) -> None:
-        self.ids = pool["account_id"].tolist()
-        self.end_dates = pool["end_date"].tolist()
-        self.churned = pool["churned"].tolist()
-        first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
-        ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
+        first_seen = _day_numbers(pool["first_seen"])
+        ends = _day_numbers(pool["end_date"])
         codes, _ = pd.factorize(pool["account_id"])
+        self.codes = codes
         self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
-        self.codes = codes.tolist()
+        # positions sharing an ID (the same account twice in the lifetimes)
+        repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
         self.same_id: dict[int, list[int]] = {}
-        for position, code in enumerate(self.codes):
-            self.same_id.setdefault(code, []).append(position)
+        for position in np.flatnonzero(repeated).tolist():
+            self.same_id.setdefault(int(codes[position]), []).append(position)
         keys = pool["match_key"].to_numpy()
         self.groups: dict[Any, _MatchGroup] = {}
-        self.place: list[tuple[_MatchGroup, int]] = [None] * len(self.ids)  # type: ignore[list-item]
-        for key in pd.unique(keys):
-            group = _MatchGroup(np.flatnonzero(keys == key), first_seen, ends)
+        self.group_of = np.zeros(len(codes), dtype=np.int64)
+        self.local_of = np.zeros(len(codes), dtype=np.int64)
+        self.by_number: list[_MatchGroup] = []
+        for number, key in enumerate(pd.unique(keys)):
+            where = np.flatnonzero(keys == key)
+            group = _MatchGroup(where, first_seen, ends, codes)
             self.groups[key] = group
-            for local, position in enumerate(group.where.tolist()):
-                self.place[position] = (group, local)
-
-    def _alive(self, group: _MatchGroup, local: int) -> bool:
-        return bool(group.entered[local] and not group.left[local]
-                    and not self.used[self.codes[group.where[local]]])
+            self.by_number.append(group)
+            self.group_of[where] = number
+            self.local_of[where] = np.arange(len(where))
 
     def count(self, key: Any, day: pd.Timestamp) -> int:
         """How many candidates match group ``key`` has on ``day`` (days never go back)."""
         group = self.groups.get(key)
         if group is None:
             return 0
-        at = np.datetime64(pd.Timestamp(day), "ns")
-        while (group.entering < len(group.enter_order)
-               and group.seen[group.enter_order[group.entering]] <= at):
-            local = group.enter_order[group.entering]
-            group.entered[local] = True
-            if self._alive(group, local):
-                group.counts.add(local, 1)
-            group.entering += 1
-        while (group.leaving < len(group.leave_order)
-               and group.ends[group.leave_order[group.leaving]] <= at):
-            local = group.leave_order[group.leaving]
-            if self._alive(group, local):
-                group.counts.add(local, -1)
-            group.left[local] = True
-            group.leaving += 1
+        at = pd.Timestamp(day).as_unit("ns").value
+        # seen by the day: candidates unless they left already or were drawn
+        upto = int(np.searchsorted(group.seen_sorted, at, side="right"))
+        entering = group.enter_order[group.entering:upto]
+        group.entering = max(group.entering, upto)
+        entering = entering[~group.left[entering] & ~self.used[group.codes[entering]]]
+        group.counts.add(entering, 1)
+        # ended on or before the day: no longer candidates
+        upto = int(np.searchsorted(group.ends_sorted, at, side="right"))
+        leaving = group.leave_order[group.leaving:upto]
+        group.leaving = max(group.leaving, upto)
+        group.counts.add(leaving[group.counts.flags[leaving]], -1)
+        group.left[leaving] = True
         return group.counts.total
 
     def nth(self, key: Any, i: int) -> int:
@@ -387,16 +403,15 @@ class _MatchPool:
         group = self.groups[key]
         return int(group.where[group.counts.nth(i)])
 
-    def take(self, k: int) -> tuple[Any, Any, Any]:
-        """Draw the account at position ``k`` (its ID is not drawn again): its ID, end
-        date and churn flag."""
-        code = self.codes[k]
-        for position in self.same_id[code]:
-            group, local = self.place[position]
-            if self._alive(group, local):
-                group.counts.add(local, -1)
+    def take(self, k: int) -> None:
+        """Draw the account at position ``k``: its ID is not drawn again."""
+        code = int(self.codes[k])
+        for position in self.same_id.get(code, [k]):
+            group = self.by_number[int(self.group_of[position])]
+            local = int(self.local_of[position])
+            if group.counts.flags[local]:
+                group.counts.add(np.array([local]), -1)
         self.used[code] = True
-        return self.ids[k], self.end_dates[k], self.churned[k]
 
 
 def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
@@ -430,7 +445,8 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
         "account_id", kind="stable")
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[tuple] = []
+    drawn: list[tuple[int, int]] = []  # (row, pool position): filled in after the draws
     candidates = _MatchPool(pool)
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
@@ -440,8 +456,16 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
         picks = [candidates.nth(r.match_key, i)  # all found before any is drawn
                  for i in np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist()]
         for k in picks:
-            account, end_date, churned = candidates.take(k)
-            rows.append((account, "matched", r.date, end_date, churned))
+            candidates.take(k)
+            drawn.append((len(rows), k))
+            rows.append((None, "matched", r.date, None, None))
+    if drawn:
+        at = [k for _, k in drawn]
+        ids = pool["account_id"].iloc[at].tolist()
+        ends = pool["end_date"].iloc[at].tolist()
+        churned = pool["churned"].iloc[at].tolist()
+        for j, (row, _) in enumerate(drawn):
+            rows[row] = (ids[j], "matched", rows[row][2], ends[j], churned[j])
     out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
