@@ -186,3 +186,25 @@ def test_cox_intervals_are_the_per_account_loop_s_on_a_demo_run(small_demo_run):
                 lifetimes, d["triggers"], kind, window_days=days), check_exact=True)
             exposed += int(got["exposed"].sum())
     assert exposed > 20
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_cox_intervals_are_the_per_account_loop_s_on_random_cases(seed):
+    """Overlapping windows, undated starts, duplicate IDs; a type nobody has, a type every
+    account has, one account, no account."""
+    life, trig = random_case(seed, n=300)
+    life = life.assign(start_date=life["start_date"].fillna(pd.Timestamp("2022-01-01")))
+    lifetimes = survival.account_lifetimes(
+        life.rename(columns={"end_date": "churn_date"}).assign(
+            churn_date=lambda f: f["churn_date"].where(f["churned"] == 1)),
+        None, as_of=pd.Timestamp("2026-01-01"), data_start=pd.Timestamp("2022-03-01"))
+    everyone = pd.DataFrame({"account_id": lifetimes["account_id"], "type": "funding",
+                             "date": pd.Timestamp("2023-01-01")})
+    cases = [(lifetimes, trig), (lifetimes, everyone), (lifetimes.iloc[:1], trig),
+             (lifetimes.iloc[:0], trig)]
+    for lives, t in cases:
+        for kind in ("champion_left", "funding", "layoffs"):
+            got = tr.trigger_intervals(lives, t, kind, window_days=90)
+            pd.testing.assert_frame_equal(got, reference_intervals(
+                lives, t, kind, window_days=90), check_exact=True)
+    assert tr.trigger_intervals(lifetimes, trig, "funding", window_days=90)["exposed"].sum() > 20

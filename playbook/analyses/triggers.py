@@ -498,8 +498,15 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     on, off = t["on"].tolist(), t["off"].tolist()
     windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
                for a, idx in t.groupby("account_id").indices.items()}
-    rows = []
-    for r in life[["account_id", "entry_months", "months", "churned"]].itertuples(index=False):
+    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
+    if life.empty:
+        return pd.DataFrame([], columns=columns)
+    # an account without a trigger of the type is one unexposed row: only the others are cut
+    cut = life["account_id"].isin(list(windows)).to_numpy()
+    rows, place = [], []
+    for position, r in zip(np.flatnonzero(cut).tolist(), life.loc[
+            cut, ["account_id", "entry_months", "months", "churned"]].itertuples(index=False),
+            strict=True):
         cuts: list[tuple[float, int]] = []
         for on, off in windows.get(r.account_id, []):
             if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
@@ -514,10 +521,20 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
             if at >= r.months:
                 break
             rows.append((r.account_id, lo, at, state, 0))
+            place.append(position)
             lo, state = at, new
         rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
-    return pd.DataFrame(rows, columns=["account_id", "entry_months", "exit_months", "exposed",
-                                       "churned"])
+        place.append(position)
+    plain = life.loc[~cut]
+    whole = pd.DataFrame({"account_id": plain["account_id"].reset_index(drop=True),
+                          "entry_months": plain["entry_months"].to_numpy(dtype=float),
+                          "exit_months": plain["months"].to_numpy(dtype=float),
+                          "exposed": np.zeros(len(plain), dtype=np.int64),
+                          "churned": plain["churned"].to_numpy(dtype=np.int64)})
+    pieces = pd.DataFrame(rows, columns=columns).astype(whole.dtypes.to_dict())
+    order = np.argsort(np.r_[np.flatnonzero(~cut), place], kind="stable")  # the life order
+    out = pd.concat([whole, pieces], ignore_index=True).take(order)
+    return out.reset_index(drop=True)[columns]
 
 
 def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
