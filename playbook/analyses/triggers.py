@@ -100,6 +100,30 @@ def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
     return out
 
 
+def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
+                  spans: Sequence[np.ndarray], types: Sequence[str]) -> list[pd.DataFrame]:
+    """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
+    with a window of its own length per unit: ``[date - span, date)`` (whole days), all
+    from one merge of the units with the triggers."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    hit = m["date"] < m["d"]
+    at = m["_i"].to_numpy()
+    out = []
+    for span in spans:
+        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
+        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
+        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
+                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
+        flags = (flags.fillna(0) > 0).astype(float)
+        flags.index, flags.columns = units.index, pd.Index(list(types))
+        out.append(flags)
+    return out
+
+
 def _rate_table(outcome: np.ndarray, flags: pd.DataFrame, keep: pd.DataFrame,
                 min_exposed: int) -> pd.DataFrame:
     rows = {}
@@ -181,16 +205,9 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                           "hz": rows["cutoff_date"] - pd.DateOffset(months=horizon_months)})
     days_1 = (rows["cutoff_date"] - month["start"]).dt.days
     days_h = (rows["cutoff_date"] - month["hz"]).dt.days
-    units = rows.assign(d=rows["cutoff_date"])
-    # exposure windows vary in days with month lengths: flag per distinct window length
-    exposed = pd.DataFrame(0.0, index=rows.index, columns=types)
-    any_h = pd.DataFrame(0.0, index=rows.index, columns=types)
-    for span, target in ((days_1, exposed), (days_h, any_h)):
-        for days in sorted(span.unique()):
-            sel = span == days
-            f = trigger_flags(units[sel], triggers, date_col="d", start_days=int(days),
-                              end_days=0, types=types)
-            target.loc[sel] = f.to_numpy()
+    # exposure windows vary in days with month lengths: each row's own length
+    exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
+                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types)
     keep = (exposed > 0) | (any_h == 0)
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
