@@ -18,6 +18,7 @@ import pytest
 from playbook.analyses import backtest, health
 from playbook.analyses.drivers.model import fit_renewal_model
 from playbook.analyses.health import HEALTH_MEASURES, health_scores_on
+from playbook.analyses.outcomes import outcome_progress, realised_of
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.loader import load_client
@@ -158,3 +159,53 @@ def test_regression_weights_equal_those_of_the_fit_with_marginal_effects():
                                                    "p_value"]]
     want.index.name = "measure"
     pd.testing.assert_frame_equal(got["coefficients"], want, check_exact=True)
+
+
+# --------------------------------------------------------------------------- outcomes
+def old_outcome_values_at(outcomes, lookback_days, accounts, as_of):
+    """The previous ``OutcomeValues.at``: every measurement joined with the accounts."""
+    queries = pd.DataFrame({"account_id": accounts.to_numpy(), "date": pd.Timestamp(as_of)})
+    got = realised_of(outcome_progress(outcomes), queries, lookback_days=lookback_days)
+    return pd.Series(got["realised"].to_numpy(dtype=float), index=accounts)
+
+
+def test_outcome_values_equal_the_join_on_the_demo(demo):
+    outcomes = demo.tables["outcomes"]
+    values = health.OutcomeValues(outcomes, 180)
+    ids = demo.accounts["account_id"].drop_duplicates()
+    measured = 0
+    for day in ("2024-06-30", "2025-12-31", "2026-09-30", "2020-01-01"):
+        accounts = pd.Index(ids.sample(frac=0.6, random_state=1).to_numpy(), name="account_id")
+        got = values.at(accounts, day)
+        pd.testing.assert_series_equal(got, old_outcome_values_at(outcomes, 180, accounts, day),
+                                       check_exact=True)
+        measured += int(got.notna().sum())
+    assert measured > 200
+
+
+def test_outcome_values_equal_the_join_on_hand_tables():
+    """Ties on one date (the later row wins), a measurement on the window's first day and
+    one a day before it, no baseline, an account asked twice, one never measured, a row
+    without an account, an outcome without a name."""
+    rows = [("A", "cut", 100, 60, 80, "2025-05-01"), ("A", "cut", 100, 60, 50, "2025-05-01"),
+            ("A", "grow", 10, 20, 15, "2025-01-01"), ("B", "grow", 10, 20, 12, "2024-12-31"),
+            ("B", "grow", None, 20, 12, "2025-03-01"), (None, "grow", 10, 20, 20, "2025-03-01"),
+            ("C", None, 10, 20, 20, "2025-03-01"), ("C", "x", 0, 10, 10, "2025-06-01")]
+    outcomes = pd.DataFrame(rows, columns=["account_id", "outcome", "baseline", "target",
+                                           "value", "measured_at"]).astype(
+        {"measured_at": "datetime64[ns]", "account_id": "string"})
+    values = health.OutcomeValues(outcomes, 180)
+    accounts = pd.Index(["A", "B", "A", "Z", "C"], name="account_id")
+    for day in ("2025-06-30", "2025-05-01", "2024-01-01"):
+        got = values.at(accounts, day)
+        pd.testing.assert_series_equal(got, old_outcome_values_at(outcomes, 180, accounts, day),
+                                       check_exact=True)
+    got = values.at(accounts, "2025-06-30")
+    # A: cut's later row on 1 May (50: past the target, 1) and grow (0.5) -> 0.75; B's only
+    # measurement with a baseline is 181 days old; C: the named outcome, met
+    assert got.iloc[0] == 0.75 and pd.isna(got.iloc[1]) and got.iloc[2] == 0.75
+    assert got.iloc[4] == 1.0
+    assert values.at(accounts[:0], "2025-06-30").empty
+    nobody = health.OutcomeValues(outcomes.assign(baseline=np.nan), 180)
+    pd.testing.assert_series_equal(nobody.at(accounts, "2025-06-30"), old_outcome_values_at(
+        outcomes.assign(baseline=np.nan), 180, accounts, "2025-06-30"), check_exact=True)

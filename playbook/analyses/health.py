@@ -29,7 +29,7 @@ from playbook.analyses.history import (
     RecentEvents,
     UsageHistory,
 )
-from playbook.analyses.outcomes import outcome_progress, realised_of
+from playbook.analyses.outcomes import outcome_progress, realised_in
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
 from playbook.analyses.relationships import flag_summary as flag_summary
@@ -184,8 +184,10 @@ def _high_tickets(tickets: pd.DataFrame, as_of: pd.Timestamp, window_days: int) 
 
 class OutcomeValues:
     """Realised value of customer-defined outcomes (0-1) per account on a date, the
-    measurements' progress computed once (:func:`playbook.analyses.outcomes.realised_at`).
-    Without an outcomes table :meth:`at` returns None (the measure is unavailable)."""
+    measurements' progress computed once (:func:`playbook.analyses.outcomes.realised_at`)
+    and grouped by account, so that a date looks up its accounts' measurements instead of
+    joining every measurement. Without an outcomes table :meth:`at` returns None (the
+    measure is unavailable)."""
 
     def __init__(self, outcomes: pd.DataFrame | None, lookback_days: int | None) -> None:
         self.empty = outcomes is None or outcomes.empty
@@ -194,17 +196,47 @@ class OutcomeValues:
         if lookback_days is None:
             raise ParamsError("The outcomes health measure needs outcomes.lookback_days.",
                               fix="Pass outcome_lookback_days with the outcomes table.")
-        self.progress = outcome_progress(outcomes)
+        progress = outcome_progress(outcomes)
+        self.progress = progress
         self.lookback_days = lookback_days
+        prog = progress.loc[progress["progress"].notna(),
+                            ["account_id", "outcome", "measured_at", "progress",
+                             "progress_capped"]].reset_index(drop=True)
+        codes, self._ids = pd.factorize(prog["account_id"])
+        # each account's measurements, in table order, one run per account (rows without an
+        # account are never looked up)
+        known = np.flatnonzero(codes >= 0)
+        self._order = known[np.argsort(codes[known], kind="stable")]
+        self._count = np.bincount(codes[known], minlength=len(self._ids))
+        self._start = np.r_[0, np.cumsum(self._count)[:-1]].astype(np.int64)
+        self._prog = prog.drop(columns="account_id")
+        self._when = prog["measured_at"].to_numpy(dtype="datetime64[ns]")
 
     def at(self, accounts: pd.Index, as_of: DateLike) -> pd.Series | None:
         """Realised value (0-1, NaN without a measured outcome) of ``accounts`` on ``as_of``,
         indexed by account id; None without an outcomes table."""
         if self.empty:
             return None
-        queries = pd.DataFrame({"account_id": accounts.to_numpy(),
-                                "date": as_timestamp(as_of)})
-        got = realised_of(self.progress, queries, lookback_days=self.lookback_days)
+        day = as_timestamp(as_of)
+        code = (self._ids.get_indexer(accounts) if len(self._ids)
+                else np.full(len(accounts), -1))
+        has = code >= 0
+        n = np.zeros(len(accounts), dtype=np.int64)
+        n[has] = self._count[code[has]]
+        first = np.zeros(len(accounts), dtype=np.int64)
+        first[has] = self._start[code[has]]
+        query = np.repeat(np.arange(len(accounts)), n)
+        offset = np.arange(len(query)) - np.repeat(np.cumsum(n) - n, n)
+        first = np.repeat(first, n)
+        rows = self._order[first + offset]
+        # the lookback window here too, so only the measurements that count are taken
+        lo = (day - pd.Timedelta(days=self.lookback_days)).to_datetime64()
+        when = self._when[rows]
+        inside = (when <= day.to_datetime64()) & (when >= lo)
+        m = self._prog.take(rows[inside]).reset_index(drop=True)
+        m.insert(0, "_i", query[inside])
+        m.insert(1, "date", day)
+        got = realised_in(m, accounts, lookback_days=self.lookback_days)
         return pd.Series(got["realised"].to_numpy(dtype=float), index=accounts)
 
 
