@@ -52,6 +52,7 @@ from statsmodels.duration.hazard_regression import PHReg
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
+from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.reasons import holm_adjust
 from playbook.analyses.survival import (
@@ -175,6 +176,9 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
         return out
     tflags = trigger_flags(table, triggers, date_col="decision_date", start_days=window_days,
                            end_days=0, types=types)
+    # the drivers' leakage screen is the same for every type: computed once
+    screened = leakage_screen(table, list(features), outcome="renewed", recorded_after=None,
+                              max_auc=LEAKAGE_AUC)["auc"]
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
@@ -182,7 +186,7 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
         model = drivers.fit_renewal_model(
             table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
-            marginal_effects=False)
+            marginal_effects=False, known_auc=screened)
         row = model.coefficients.set_index("feature").loc[col]
         out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
             1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
