@@ -52,9 +52,9 @@ class AnalysisContext:
         figures resting on a contradicted table are withheld (:attr:`headline_metrics`).
     shared : Path, optional
         The run's folder of intermediates computed once for all its notebooks
-        (:func:`playbook.cache.computed_once`): the health scores at past renewals'
-        cut-offs, the renewal model's table, fit and out-of-fold quality, and the open book,
-        are read from there when another kernel of the run computed them first. None
+        (:func:`playbook.cache.computed_once`): the value scores, the health scores at past
+        renewals' cut-offs, the renewal model's table, fit and out-of-fold quality, and the
+        open book, are read from there when another kernel of the run computed them first. None
         (interactive use): computed here.
     """
 
@@ -187,8 +187,10 @@ class AnalysisContext:
 
     @cached_property
     def value_scores(self) -> pd.DataFrame:
-        """Value scores as of the as-of date (:meth:`value_scores_on`)."""
-        return self.value_scores_on(self.as_of)
+        """Value scores as of the as-of date (:meth:`value_scores_on`), computed once for
+        the run's notebooks (sections 4, 5, 6 and capacity read them)."""
+        return cache.computed_once(self.shared, "value_scores",
+                                   lambda: self.value_scores_on(self.as_of))
 
     @cached_property
     def value_tiers(self) -> pd.Series:

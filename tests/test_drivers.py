@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from playbook.analyses import drivers as d
+from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.drivers.quality import _stratified_folds
 from playbook.errors import DriverModelError
 
@@ -73,6 +74,25 @@ def test_a_fit_without_marginal_effects_has_the_same_odds_ratios(simulated, mode
     pd.testing.assert_frame_equal(lean.coefficients[same], model.coefficients[same])
     assert lean.coefficients[["ame", "ame_low", "ame_high"]].isna().all().all()
     assert model.coefficients["ame"].notna().all()
+
+
+def test_known_aucs_are_not_computed_again_and_change_nothing(simulated, model) -> None:
+    """The trigger effects screen the drivers once and pass their AUCs to each fit that
+    adds one column: the screen and the fit are those computed from scratch."""
+    table = simulated.assign(leak=simulated["renewed"].astype(float))
+    full = leakage_screen(table, [*FEATURES, "leak"], outcome="renewed",
+                            recorded_after=None, max_auc=LEAKAGE_AUC)
+    known = {f: full["auc"][f] for f in FEATURES}
+    again = leakage_screen(table, [*FEATURES, "leak"], outcome="renewed",
+                             recorded_after=None, max_auc=LEAKAGE_AUC, known_auc=known)
+    assert again == full and "leak" in full["excluded"]
+    fit = d.fit_renewal_model(table, [*FEATURES, "leak"], known_auc=known)
+    pd.testing.assert_frame_equal(fit.coefficients, model.coefficients, check_exact=True)
+    assert fit.checks["leakage"] == full
+    # the known values are the ones used: an AUC said to be 0.99 leaves the feature out
+    told = leakage_screen(table, FEATURES, outcome="renewed", recorded_after=None,
+                            max_auc=LEAKAGE_AUC, known_auc={"noise": 0.99})
+    assert list(told["excluded"]) == ["noise"] and told["auc"]["noise"] == 0.99
 
 
 def test_fitted_log_odds_recover_planted_effects(model: d.DriverModel) -> None:

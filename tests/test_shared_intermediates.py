@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from playbook import cache, loader, session
-from playbook.analyses import backtest, drivers
+from playbook.analyses import backtest, drivers, segments
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.errors import InsufficientDataError
@@ -170,3 +170,20 @@ def test_a_run_s_notebooks_share_the_cache_entry_s_folder(client_factory, tmp_pa
     assert nb.ctx.shared == cache.shared_folder(folder, cache.cache_key(params))
     assert nb.ctx.shared.parent.is_dir()  # inside the run's entry: removed with it
     assert session.start("02-renewal-drivers", client=client).ctx.shared is None
+
+
+def test_the_value_scores_are_computed_once_for_the_run(demo, tmp_path, monkeypatch):
+    params, data = demo
+    alone = AnalysisContext(params, data.tables)
+    first = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(first.value_scores, alone.value_scores, check_exact=True)
+    assert (tmp_path / "shared" / "value_scores.pickle").is_file()
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(segments, "value_scores", not_again)
+    second = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(second.value_scores, alone.value_scores, check_exact=True)
+    pd.testing.assert_series_equal(second.value_tiers, alone.value_tiers, check_exact=True)
+    assert second.value_scores["value_score"].notna().sum() > 100

@@ -99,14 +99,17 @@ def test_matched_lifetimes_are_the_loop_s_on_random_cases(seed, n, controls):
                 assert (got["group"] == "matched").sum() > 10
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 5, 16, 17, 100])
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 16, 17, 100, 255, 256, 257, 1000])
 def test_counts_find_the_i_th_set_place(n):
     rng = np.random.default_rng(n)
     counts = tr._Counts(n)
     flags = np.zeros(n, dtype=bool)
-    for place in rng.permutation(n).tolist() * 2:  # set, then clear, in random order
-        counts.add(place, -1 if flags[place] else 1)
-        flags[place] = not flags[place]
+    order = rng.permutation(n)
+    batches = np.split(order, np.sort(rng.integers(0, n + 1, size=min(n, 12))))
+    for batch in [*batches, *batches]:  # set, then clear, a few places at a time
+        delta = -1 if len(batch) and flags[batch[0]] else 1
+        counts.add(batch, delta)
+        flags[batch] = delta > 0
         assert counts.total == flags.sum()
         assert [counts.nth(i) for i in range(counts.total)] == np.flatnonzero(flags).tolist()
 
@@ -183,3 +186,67 @@ def test_cox_intervals_are_the_per_account_loop_s_on_a_demo_run(small_demo_run):
                 lifetimes, d["triggers"], kind, window_days=days), check_exact=True)
             exposed += int(got["exposed"].sum())
     assert exposed > 20
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_cox_intervals_are_the_per_account_loop_s_on_random_cases(seed):
+    """Overlapping windows, undated starts, duplicate IDs; a type nobody has, a type every
+    account has, one account, no account."""
+    life, trig = random_case(seed, n=300)
+    life = life.assign(start_date=life["start_date"].fillna(pd.Timestamp("2022-01-01")))
+    lifetimes = survival.account_lifetimes(
+        life.rename(columns={"end_date": "churn_date"}).assign(
+            churn_date=lambda f: f["churn_date"].where(f["churned"] == 1)),
+        None, as_of=pd.Timestamp("2026-01-01"), data_start=pd.Timestamp("2022-03-01"))
+    everyone = pd.DataFrame({"account_id": lifetimes["account_id"], "type": "funding",
+                             "date": pd.Timestamp("2023-01-01")})
+    cases = [(lifetimes, trig), (lifetimes, everyone), (lifetimes.iloc[:1], trig),
+             (lifetimes.iloc[:0], trig)]
+    for lives, t in cases:
+        for kind in ("champion_left", "funding", "layoffs"):
+            got = tr.trigger_intervals(lives, t, kind, window_days=90)
+            pd.testing.assert_frame_equal(got, reference_intervals(
+                lives, t, kind, window_days=90), check_exact=True)
+    assert tr.trigger_intervals(lifetimes, trig, "funding", window_days=90)["exposed"].sum() > 20
+
+
+def reference_expansion_flags(rows, triggers, spans, types):
+    """The previous exposure flags of ``expansion_after_triggers``: :func:`trigger_flags`
+    once per distinct window length, written into a frame of zeros."""
+    units = rows.assign(d=rows["cutoff_date"])
+    out = []
+    for span in spans:
+        span = pd.Series(span, index=rows.index)
+        target = pd.DataFrame(0.0, index=rows.index, columns=types)
+        for days in sorted(span.unique()):
+            sel = span == days
+            f = tr.trigger_flags(units[sel], triggers, date_col="d", start_days=int(days),
+                                 end_days=0, types=types)
+            target.loc[sel] = f.to_numpy()
+        out.append(target)
+    return out
+
+
+def test_flags_with_a_window_per_row_are_trigger_flags_per_window_length():
+    """Windows of 28-31 and 181-184 days; a trigger on the cut-off (outside), on the
+    window's first day (inside), undated; an account without triggers; a type nobody has."""
+    life, trig = random_case(2, n=200)
+    cutoffs = pd.to_datetime(["2023-03-01", "2023-05-01", "2024-03-01", "2024-08-01"])
+    rows = pd.DataFrame({"account_id": np.repeat(life["account_id"].to_numpy()[:60], 4),
+                         "cutoff_date": np.tile(cutoffs, 60)}, index=np.arange(240) * 3)
+    edge = pd.DataFrame({"account_id": [rows["account_id"].iloc[0]] * 2,
+                         "date": [cutoffs[0], cutoffs[0] - pd.Timedelta(days=28)],
+                         "type": ["champion_left", "funding"]})
+    trig = pd.concat([trig, edge], ignore_index=True)
+    spans = [(rows["cutoff_date"] - (rows["cutoff_date"] - pd.DateOffset(months=m))).dt.days
+             .to_numpy() for m in (1, 6)]
+    types = ["champion_left", "funding", "layoffs"]
+    got = tr._flags_within(rows, trig, date_col="cutoff_date", spans=spans, types=types)
+    for g, want in zip(got, reference_expansion_flags(rows, trig, spans, types), strict=True):
+        pd.testing.assert_frame_equal(g, want, check_exact=True)
+    assert got[0].iloc[0].tolist() == [0.0, 1.0, 0.0]  # 28 days in Feb 2023; not the cut-off
+    assert 0 < got[0].to_numpy().sum() < got[1].to_numpy().sum()
+    empty = tr._flags_within(rows.iloc[:0], trig, date_col="cutoff_date",
+                             spans=[s[:0] for s in spans], types=types)
+    pd.testing.assert_frame_equal(empty[0], reference_expansion_flags(
+        rows.iloc[:0], trig, [s[:0] for s in spans], types)[0], check_exact=True)

@@ -73,9 +73,11 @@ def health_at_cutoff(decisions: pd.DataFrame, tables: Mapping[str, pd.DataFrame 
     cut = when - pd.Timedelta(days=cutoff_days)
     month_end = (cut.dt.to_period("M") - 1).dt.to_timestamp(how="end").dt.normalize()
     groups = list(decisions.groupby(month_end))
-    # every scoring day at once: the tables are parsed once, not once a day
+    # every scoring day at once: the tables are parsed once, not once a day; each day
+    # scores only the accounts of its decisions
     scored_on = health_scores_on(
         tables["accounts"], [day for day, _ in groups], weights=weights, bands=bands,
+        wanted={day: pd.Index(group["account_id"].unique()) for day, group in groups},
         usage=tables.get("usage"), surveys=tables.get("surveys"),
         tickets=tables.get("tickets"), csm_inputs=tables.get("csm_inputs"),
         outcomes=tables.get("outcomes"), triggers=tables.get("triggers"), **measure_options)
@@ -196,7 +198,9 @@ def regression_weights(past: pd.DataFrame, renewed: pd.Series,
     table = table.dropna(subset=["renewed"])
     units = {m: (10.0, "per 10 points") for m in measures}
     try:
-        model = fit_renewal_model(table, measures, units=units)
+        # the weights read odds ratios only: no average marginal effects (on 100,000
+        # decisions they cost more than the fit)
+        model = fit_renewal_model(table, measures, units=units, marginal_effects=False)
     except DriverModelError as exc:
         return {**empty, "error": str(exc)}
     coefs = model.coefficients.set_index("feature")[["coef", "odds_ratio", "or_low",

@@ -47,7 +47,8 @@ from playbook.analyses.stats import wilson_interval
 from playbook.errors import InsufficientDataError
 
 __all__ = ["BANDS", "OutcomeEffect", "expansion_by_band", "outcome_coverage", "outcome_effect",
-           "outcome_progress", "realised_at", "realised_of", "renewal_by_band"]
+           "outcome_progress", "realised_at", "realised_in", "realised_of",
+           "renewal_by_band"]
 
 BANDS = ("no outcome measured", "below 50%", "50-99%", "met (100%)")
 
@@ -95,6 +96,15 @@ def realised_of(progress: pd.DataFrame, queries: pd.DataFrame, *,
     q["_i"] = np.arange(len(q))
     m = q.merge(prog[["account_id", "outcome", "measured_at", "progress", "progress_capped"]],
                 on="account_id")
+    return realised_in(m, queries.index, lookback_days=lookback_days)
+
+
+def realised_in(m: pd.DataFrame, index: pd.Index, *, lookback_days: int) -> pd.DataFrame:
+    """:func:`realised_of` from its queries' measurements: ``m`` holds, for each query
+    ``_i`` (0 to ``len(index) - 1``), its ``date`` and its account's measurements with a
+    defined progress (``outcome``, ``measured_at``, ``progress``, ``progress_capped``; any
+    order of queries, each query's measurements in table order). Returns the frame of
+    :func:`realised_of`, indexed by ``index``."""
     m = m[(m["measured_at"] <= m["date"])
           & (m["measured_at"] >= m["date"] - pd.Timedelta(days=lookback_days))]
     last = m.sort_values(["_i", "outcome", "measured_at"], kind="stable").groupby(
@@ -103,8 +113,8 @@ def realised_of(progress: pd.DataFrame, queries: pd.DataFrame, *,
     per = pd.DataFrame({"realised": g["progress_capped"].mean(),
                         "outcomes_measured": g.size(),
                         "met": g["progress"].min() >= 1 - 1e-9})
-    per = per.reindex(np.arange(len(q)))
-    out = pd.DataFrame(index=queries.index)
+    per = per.reindex(np.arange(len(index)))
+    out = pd.DataFrame(index=index)
     out["realised"] = per["realised"].to_numpy(dtype=float)
     out["outcomes_measured"] = per["outcomes_measured"].fillna(0).astype(int).to_numpy()
     out["met"] = per["met"].eq(True).to_numpy()

@@ -52,6 +52,7 @@ from statsmodels.duration.hazard_regression import PHReg
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
+from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.reasons import holm_adjust
 from playbook.analyses.survival import (
@@ -97,6 +98,30 @@ def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
         index=np.arange(len(units)), columns=list(types), fill_value=0)
     out = (hit.fillna(0) > 0).astype(float)
     out.index = units.index
+    return out
+
+
+def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
+                  spans: Sequence[np.ndarray], types: Sequence[str]) -> list[pd.DataFrame]:
+    """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
+    with a window of its own length per unit: ``[date - span, date)`` (whole days), all
+    from one merge of the units with the triggers."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    hit = m["date"] < m["d"]
+    at = m["_i"].to_numpy()
+    out = []
+    for span in spans:
+        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
+        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
+        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
+                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
+        flags = (flags.fillna(0) > 0).astype(float)
+        flags.index, flags.columns = units.index, pd.Index(list(types))
+        out.append(flags)
     return out
 
 
@@ -151,6 +176,9 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
         return out
     tflags = trigger_flags(table, triggers, date_col="decision_date", start_days=window_days,
                            end_days=0, types=types)
+    # the drivers' leakage screen is the same for every type: computed once
+    screened = leakage_screen(table, list(features), outcome="renewed", recorded_after=None,
+                              max_auc=LEAKAGE_AUC)["auc"]
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
@@ -158,7 +186,7 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
         model = drivers.fit_renewal_model(
             table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
-            marginal_effects=False)
+            marginal_effects=False, known_auc=screened)
         row = model.coefficients.set_index("feature").loc[col]
         out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
             1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
@@ -181,16 +209,9 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                           "hz": rows["cutoff_date"] - pd.DateOffset(months=horizon_months)})
     days_1 = (rows["cutoff_date"] - month["start"]).dt.days
     days_h = (rows["cutoff_date"] - month["hz"]).dt.days
-    units = rows.assign(d=rows["cutoff_date"])
-    # exposure windows vary in days with month lengths: flag per distinct window length
-    exposed = pd.DataFrame(0.0, index=rows.index, columns=types)
-    any_h = pd.DataFrame(0.0, index=rows.index, columns=types)
-    for span, target in ((days_1, exposed), (days_h, any_h)):
-        for days in sorted(span.unique()):
-            sel = span == days
-            f = trigger_flags(units[sel], triggers, date_col="d", start_days=int(days),
-                              end_days=0, types=types)
-            target.loc[sel] = f.to_numpy()
+    # exposure windows vary in days with month lengths: each row's own length
+    exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
+                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types)
     keep = (exposed > 0) | (any_h == 0)
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
@@ -282,103 +303,119 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
 
 
 class _Counts:
-    """0/1 flags over ``n`` places with their running total (a Fenwick tree): set or clear a
-    place and find the ``i``-th set place (0-based, in place order) in O(log n)."""
+    """0/1 flags over ``n`` places with their count per block of :attr:`BLOCK` places: set
+    or clear many places at once (numpy), and find the ``i``-th set place (0-based, in
+    place order) from the blocks' running total, then inside one block."""
+
+    BLOCK = 256
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.tree = [0] * (n + 1)
+        self.flags = np.zeros(n, dtype=bool)
+        self.blocks = np.zeros(n // self.BLOCK + 1, dtype=np.int64)
         self.total = 0
-        self.top = 1 << max(n.bit_length() - 1, 0) if n else 0
 
-    def add(self, place: int, delta: int) -> None:
-        self.total += delta
-        i = place + 1
-        while i <= self.n:
-            self.tree[i] += delta
-            i += i & -i
+    def add(self, places: np.ndarray, delta: int) -> None:
+        """Set (``delta`` 1) or clear (-1) ``places``: distinct, each currently the other
+        way."""
+        if not len(places):
+            return
+        self.flags[places] = delta > 0
+        np.add.at(self.blocks, places // self.BLOCK, delta)
+        self.total += delta * len(places)
 
     def nth(self, i: int) -> int:
         """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
-        place, left, step = 0, i + 1, self.top
-        while step:
-            nxt = place + step
-            if nxt <= self.n and self.tree[nxt] < left:
-                place, left = nxt, left - self.tree[nxt]
-            step >>= 1
-        return place
+        running = np.cumsum(self.blocks)
+        block = int(np.searchsorted(running, i, side="right"))
+        before = int(running[block - 1]) if block else 0
+        lo = block * self.BLOCK
+        return lo + int(np.flatnonzero(self.flags[lo:lo + self.BLOCK])[i - before])
+
+
+#: A date no account is seen or leaves on (stands for a missing date: never reached).
+_NEVER = np.iinfo(np.int64).max
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Nanoseconds since 1970 of ``dates`` (int64), a missing date as :data:`_NEVER`."""
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    out = values.astype(np.int64)
+    out[np.isnat(values)] = _NEVER
+    return out
 
 
 class _MatchGroup:
     """One match group of :class:`_MatchPool`: its pool positions (``account_id`` order),
-    the order they are first seen and leave in, and which are candidates on the latest
-    date asked (:class:`_Counts` over the group)."""
+    its members' first-seen and end days in the order they enter and leave, how far the
+    latest date asked has moved along each, and which members are candidates then
+    (:class:`_Counts` over the group)."""
 
-    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray) -> None:
+    def __init__(self, where: np.ndarray, first_seen: np.ndarray, ends: np.ndarray,
+                 codes: np.ndarray) -> None:
         self.where = where
-        self.seen = first_seen[where]
-        self.ends = ends[where]
-        self.enter_order = np.argsort(self.seen, kind="stable").tolist()  # NaT last
-        self.leave_order = np.argsort(self.ends, kind="stable").tolist()
-        self.entered = np.zeros(len(where), dtype=bool)
-        self.left = np.isnat(self.ends)  # no end date: never a customer after a date
+        self.codes = codes[where]
+        seen, end = first_seen[where], ends[where]
+        self.enter_order = np.argsort(seen, kind="stable")  # never seen: last
+        self.leave_order = np.argsort(end, kind="stable")
+        self.seen_sorted = seen[self.enter_order]
+        self.ends_sorted = end[self.leave_order]
+        self.left = end == _NEVER  # no end date: never a customer after a date
         self.entering = self.leaving = 0
         self.counts = _Counts(len(where))
 
 
 class _MatchPool:
     """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
-    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``churned``, ``match_key``; in
+    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``match_key``; in
     ``account_id`` order). The exposed accounts come in date order, so each match group's
     candidates (seen by the date, still customers after it, not drawn yet) are kept up to
-    date as the date moves on, and the ``i``-th candidate in ``account_id`` order is found
-    without listing them (:class:`_Counts`)."""
+    date as the date moves on, the accounts seen or leaving since the last date a group
+    was asked about all at once, and the ``i``-th candidate in ``account_id`` order is
+    found without listing them (:class:`_Counts`)."""
 
     def __init__(self, pool: pd.DataFrame) -> None:
-        self.ids = pool["account_id"].tolist()
-        self.end_dates = pool["end_date"].tolist()
-        self.churned = pool["churned"].tolist()
-        first_seen = pool["first_seen"].to_numpy(dtype="datetime64[ns]")
-        ends = pool["end_date"].to_numpy(dtype="datetime64[ns]")
+        first_seen = _day_numbers(pool["first_seen"])
+        ends = _day_numbers(pool["end_date"])
         codes, _ = pd.factorize(pool["account_id"])
+        self.codes = codes
         self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
-        self.codes = codes.tolist()
+        # positions sharing an ID (the same account twice in the lifetimes)
+        repeated = pd.Series(codes).duplicated(keep=False).to_numpy()
         self.same_id: dict[int, list[int]] = {}
-        for position, code in enumerate(self.codes):
-            self.same_id.setdefault(code, []).append(position)
+        for position in np.flatnonzero(repeated).tolist():
+            self.same_id.setdefault(int(codes[position]), []).append(position)
         keys = pool["match_key"].to_numpy()
         self.groups: dict[Any, _MatchGroup] = {}
-        self.place: list[tuple[_MatchGroup, int]] = [None] * len(self.ids)  # type: ignore[list-item]
-        for key in pd.unique(keys):
-            group = _MatchGroup(np.flatnonzero(keys == key), first_seen, ends)
+        self.group_of = np.zeros(len(codes), dtype=np.int64)
+        self.local_of = np.zeros(len(codes), dtype=np.int64)
+        self.by_number: list[_MatchGroup] = []
+        for number, key in enumerate(pd.unique(keys)):
+            where = np.flatnonzero(keys == key)
+            group = _MatchGroup(where, first_seen, ends, codes)
             self.groups[key] = group
-            for local, position in enumerate(group.where.tolist()):
-                self.place[position] = (group, local)
-
-    def _alive(self, group: _MatchGroup, local: int) -> bool:
-        return bool(group.entered[local] and not group.left[local]
-                    and not self.used[self.codes[group.where[local]]])
+            self.by_number.append(group)
+            self.group_of[where] = number
+            self.local_of[where] = np.arange(len(where))
 
     def count(self, key: Any, day: pd.Timestamp) -> int:
         """How many candidates match group ``key`` has on ``day`` (days never go back)."""
         group = self.groups.get(key)
         if group is None:
             return 0
-        at = np.datetime64(pd.Timestamp(day), "ns")
-        while (group.entering < len(group.enter_order)
-               and group.seen[group.enter_order[group.entering]] <= at):
-            local = group.enter_order[group.entering]
-            group.entered[local] = True
-            if self._alive(group, local):
-                group.counts.add(local, 1)
-            group.entering += 1
-        while (group.leaving < len(group.leave_order)
-               and group.ends[group.leave_order[group.leaving]] <= at):
-            local = group.leave_order[group.leaving]
-            if self._alive(group, local):
-                group.counts.add(local, -1)
-            group.left[local] = True
-            group.leaving += 1
+        at = pd.Timestamp(day).as_unit("ns").value
+        # seen by the day: candidates unless they left already or were drawn
+        upto = int(np.searchsorted(group.seen_sorted, at, side="right"))
+        entering = group.enter_order[group.entering:upto]
+        group.entering = max(group.entering, upto)
+        entering = entering[~group.left[entering] & ~self.used[group.codes[entering]]]
+        group.counts.add(entering, 1)
+        # ended on or before the day: no longer candidates
+        upto = int(np.searchsorted(group.ends_sorted, at, side="right"))
+        leaving = group.leave_order[group.leaving:upto]
+        group.leaving = max(group.leaving, upto)
+        group.counts.add(leaving[group.counts.flags[leaving]], -1)
+        group.left[leaving] = True
         return group.counts.total
 
     def nth(self, key: Any, i: int) -> int:
@@ -387,16 +424,15 @@ class _MatchPool:
         group = self.groups[key]
         return int(group.where[group.counts.nth(i)])
 
-    def take(self, k: int) -> tuple[Any, Any, Any]:
-        """Draw the account at position ``k`` (its ID is not drawn again): its ID, end
-        date and churn flag."""
-        code = self.codes[k]
-        for position in self.same_id[code]:
-            group, local = self.place[position]
-            if self._alive(group, local):
-                group.counts.add(local, -1)
+    def take(self, k: int) -> None:
+        """Draw the account at position ``k``: its ID is not drawn again."""
+        code = int(self.codes[k])
+        for position in self.same_id.get(code, [k]):
+            group = self.by_number[int(self.group_of[position])]
+            local = int(self.local_of[position])
+            if group.counts.flags[local]:
+                group.counts.add(np.array([local]), -1)
         self.used[code] = True
-        return self.ids[k], self.end_dates[k], self.churned[k]
 
 
 def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
@@ -430,7 +466,8 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
         "account_id", kind="stable")
     rng = np.random.default_rng(seed)
-    rows = []
+    rows: list[tuple] = []
+    drawn: list[tuple[int, int]] = []  # (row, pool position): filled in after the draws
     candidates = _MatchPool(pool)
     for r in first.itertuples(index=False):
         rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
@@ -440,8 +477,16 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
         picks = [candidates.nth(r.match_key, i)  # all found before any is drawn
                  for i in np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist()]
         for k in picks:
-            account, end_date, churned = candidates.take(k)
-            rows.append((account, "matched", r.date, end_date, churned))
+            candidates.take(k)
+            drawn.append((len(rows), k))
+            rows.append((None, "matched", r.date, None, None))
+    if drawn:
+        at = [k for _, k in drawn]
+        ids = pool["account_id"].iloc[at].tolist()
+        ends = pool["end_date"].iloc[at].tolist()
+        churned = pool["churned"].iloc[at].tolist()
+        for j, (row, _) in enumerate(drawn):
+            rows[row] = (ids[j], "matched", rows[row][2], ends[j], churned[j])
     out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
@@ -474,8 +519,15 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     on, off = t["on"].tolist(), t["off"].tolist()
     windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
                for a, idx in t.groupby("account_id").indices.items()}
-    rows = []
-    for r in life[["account_id", "entry_months", "months", "churned"]].itertuples(index=False):
+    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
+    if life.empty:
+        return pd.DataFrame([], columns=columns)
+    # an account without a trigger of the type is one unexposed row: only the others are cut
+    cut = life["account_id"].isin(list(windows)).to_numpy()
+    rows, place = [], []
+    for position, r in zip(np.flatnonzero(cut).tolist(), life.loc[
+            cut, ["account_id", "entry_months", "months", "churned"]].itertuples(index=False),
+            strict=True):
         cuts: list[tuple[float, int]] = []
         for on, off in windows.get(r.account_id, []):
             if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
@@ -490,10 +542,20 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
             if at >= r.months:
                 break
             rows.append((r.account_id, lo, at, state, 0))
+            place.append(position)
             lo, state = at, new
         rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
-    return pd.DataFrame(rows, columns=["account_id", "entry_months", "exit_months", "exposed",
-                                       "churned"])
+        place.append(position)
+    plain = life.loc[~cut]
+    whole = pd.DataFrame({"account_id": plain["account_id"].reset_index(drop=True),
+                          "entry_months": plain["entry_months"].to_numpy(dtype=float),
+                          "exit_months": plain["months"].to_numpy(dtype=float),
+                          "exposed": np.zeros(len(plain), dtype=np.int64),
+                          "churned": plain["churned"].to_numpy(dtype=np.int64)})
+    pieces = pd.DataFrame(rows, columns=columns).astype(whole.dtypes.to_dict())
+    order = np.argsort(np.r_[np.flatnonzero(~cut), place], kind="stable")  # the life order
+    out = pd.concat([whole, pieces], ignore_index=True).take(order)
+    return out.reset_index(drop=True)[columns]
 
 
 def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,

@@ -60,6 +60,7 @@ def leakage_screen(
     outcome: str,
     recorded_after: Mapping[str, float] | None,
     max_auc: float,
+    known_auc: Mapping[str, float | None] | None = None,
 ) -> dict[str, Any]:
     """Which of ``features`` to leave out as possible leakage, and why.
 
@@ -75,6 +76,10 @@ def leakage_screen(
         Feature -> share (0-1) of decisions whose value was recorded after their cut-off.
     max_auc : float
         The separation rule's threshold (:data:`LEAKAGE_AUC`).
+    known_auc : mapping, optional
+        Feature -> its univariate AUC on this same table and outcome, as an earlier
+        screen's ``auc`` gave it (None for NaN): not computed again (a caller fitting many
+        models that add one column to the same features screens those once).
 
     Returns
     -------
@@ -85,7 +90,9 @@ def leakage_screen(
     """
     after = {f: float(v) for f, v in (recorded_after or {}).items()
              if f in features and v and v > 0}
-    aucs = {f: univariate_auc(table[outcome], table[f]) for f in features}
+    known = {f: (float("nan") if v is None else float(v)) for f, v in (known_auc or {}).items()}
+    aucs = {f: known[f] if f in known else univariate_auc(table[outcome], table[f])
+            for f in features}
     excluded: dict[str, str] = {}
     for f in features:
         if f in after:

@@ -105,6 +105,7 @@ def fit_renewal_model(
     recorded_after: Mapping[str, float] | None = None,
     max_auc: float = LEAKAGE_AUC,
     marginal_effects: bool = True,
+    known_auc: Mapping[str, float | None] | None = None,
 ) -> DriverModel:
     """Logistic regression of renewal on the features, with checks that run every time.
 
@@ -152,6 +153,10 @@ def fit_renewal_model(
         (``ame``, ``ame_low``, ``ame_high``; NaN when False). A caller that reads only odds
         ratios (the trigger and outcome effects) skips them: on 100,000 decisions they cost
         more than the fit.
+    known_auc : mapping, optional
+        Univariate AUCs of some features on this same table and outcome (the ``auc`` of an
+        earlier :func:`~playbook.analyses.drivers.leakage.leakage_screen`), not computed
+        again by the leakage screen.
 
     Returns
     -------
@@ -171,7 +176,8 @@ def fit_renewal_model(
         When fewer than 2 decisions of either outcome remain or no feature is left.
     """
     leakage = leakage_screen(table, list(features), outcome=outcome,
-                             recorded_after=recorded_after, max_auc=max_auc)
+                             recorded_after=recorded_after, max_auc=max_auc,
+                             known_auc=known_auc)
     features = leakage["kept"]
     data = table[[outcome, *features]].copy()
     complete = data.notna().all(axis=1)
