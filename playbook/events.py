@@ -231,7 +231,15 @@ def _sql_text(value: str) -> str:
 
 #: DuckDB's memory for aggregating an event file; beyond it, its hash tables spill to a
 #: temporary folder (at 100,000 accounts and 12.4M events it held about 1 GB unbounded).
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "1GB"
+#: Events aggregated in one pass: a larger file is aggregated in passes, each over the
+#: accounts of one hash bucket (every account-month falls in exactly one), because counting
+#: distinct users does not spill to disk. 123.8M events in one pass took 10.4 GB (1,000,000
+#: accounts); in 8 passes of 15.5M, at most 2 GB each.
+EVENTS_PER_PASS = 15_000_000
+#: Bytes of a CSV event row, to estimate a CSV file's events before reading it (the
+#: benchmark's rows take 39; fewer bytes per row means more passes, never fewer).
+CSV_BYTES_PER_EVENT = 30
 
 
 def _user_key(path: Path, header: str, csv: bool, text: Callable[[str], str]) -> str:
@@ -270,7 +278,11 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
                                                            params=params, log=log)
     except DataError:
         raise
+    except MemoryError:
+        raise _out_of_memory(name, path) from None
     except Exception as exc:  # noqa: BLE001 - pyarrow, DuckDB or pandas on a broken file
+        if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's
+            raise _out_of_memory(name, path) from None
         raise file_error(name, path, None, "the event file cannot be read "
                          f"({type(exc).__name__}: {exc})", "a readable CSV, Excel or Parquet file",
                          "Export the events again (Parquet or CSV UTF-8) and check the file is "
@@ -286,6 +298,17 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
                                                 else "events") + "; key actions: events)",
             count=read - rejected)
     return frame, unmapped, (read, rejected, len(frame))
+
+
+def _out_of_memory(name: str, path: Path) -> DataError:
+    """The error when aggregating an event file runs out of memory: the machine, not the
+    file, is the problem."""
+    size = path.stat().st_size / 2**20
+    return file_error(name, path, None, f"aggregating the event file ({size:,.0f} MB) ran "
+                      "out of memory", "memory enough to aggregate the events "
+                      f"({EVENTS_PER_PASS:,} events a pass)",
+                      "Close other programs or run on a machine with more memory; the file "
+                      "itself may be fine.")
 
 
 def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
@@ -405,11 +428,23 @@ def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str],
     return _finish(out), len(raw), int((~ok).sum())
 
 
+def event_passes(path: Path, csv: bool) -> int:
+    """Passes DuckDB makes over an event file (:data:`EVENTS_PER_PASS` events each): the
+    events a Parquet file's metadata counts, or a CSV file's size over
+    :data:`CSV_BYTES_PER_EVENT`."""
+    events = (path.stat().st_size // CSV_BYTES_PER_EVENT if csv
+              else pq.ParquetFile(path).metadata.num_rows)
+    return max(1, -(-events // EVENTS_PER_PASS))
+
+
 def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                  csv: bool = False) -> tuple[pd.DataFrame, int, int]:
     """Aggregate with DuckDB, straight from the file: a Parquet file with native dates, or a
     CSV file :func:`csv_fits_duckdb` admits (``csv``: its cells are text, its dates ISO, a
-    row's number gives its line)."""
+    row's number gives its line). A large file is aggregated in :func:`event_passes`
+    passes, each over one hash bucket of the accounts (a CSV file is parsed once into a
+    Parquet file in the temporary folder first), so memory stays bounded whatever the
+    file's size."""
     import duckdb
 
     def text(header: str) -> str:
@@ -438,6 +473,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     source = (f"(SELECT row_number() OVER () - 1 AS file_row_number, * FROM "
               f"{_csv_source(path, tp)})" if csv else
               f"read_parquet('{real.replace(chr(39), chr(39) * 2)}', file_row_number=true)")
+    passes = event_passes(path, csv)
     con = duckdb.connect()
     spill = tempfile.TemporaryDirectory(prefix="playbook-events-")
     try:
@@ -446,6 +482,10 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
+        if csv and passes > 1:  # parsed once, with its row numbers, then read in passes
+            staged = _sql_text(str(Path(spill.name) / "events.parquet"))
+            con.execute(f"COPY (SELECT * FROM {source}) TO '{staged}' (FORMAT parquet)")
+            source = f"read_parquet('{staged}')"
         # the account trimmed once; a blank word is at most 4 characters long (and lower()
         # never shortens text), so lower() runs only on the few short ids
         con.execute(f"""CREATE TEMP VIEW ev AS SELECT
@@ -453,14 +493,17 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                         {date} AS ts, file_row_number, * FROM {source}""")
         short = max(len(w) for w in BLANK_WORDS)
         blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
-        out = con.execute(f"""
+        parts = [con.execute(f"""
             SELECT account AS account_id, date_trunc('month', ts) AS month,
                    {users} AS active_users, {actions} AS key_actions,
                    min(file_row_number) + {tp.header_row + 1} AS _line,
                    count(*) AS {ROWS} {seats}
             FROM ev WHERE account <> '' AND ts IS NOT NULL
                 AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
-            GROUP BY 1, 2""").df()
+                {f"AND hash(account) % {passes} = {k}" if passes > 1 else ""}
+            GROUP BY 1, 2""").df() for k in range(passes)]
+        out = parts[0] if passes == 1 else pd.concat(parts, ignore_index=True)
+        del parts
         # every event with an account and a date is counted in one account-month
         read = (pq.ParquetFile(path).metadata.num_rows if not csv else
                 con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])

@@ -271,3 +271,61 @@ def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_
     rewritten = tmp_path / "rewritten.csv"
     assert parquet_events_as_csv(folder / "usage_events.parquet", rewritten) == count
     assert rewritten.read_bytes() == (generated / "usage_events.csv").read_bytes()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_large_event_file_aggregated_in_passes_gives_the_one_pass_table(
+        fmt, demo_events, monkeypatch, tmp_path):
+    """Over EVENTS_PER_PASS events DuckDB aggregates one hash bucket of accounts per pass
+    (a CSV file parsed once into a temporary Parquet file): the same table, row for row,
+    with the same events read and rejected, as one pass and as pandas."""
+    from playbook import events as ev
+
+    root = tmp_path / fmt
+    shutil.copytree(demo_events, root)
+    folder = root / "data" / "ev"
+    frame = pd.read_parquet(folder / "usage_events.parquet")
+    frame.loc[frame.index[:5], "Account ID"] = ""  # rejected events, counted in each way
+    frame.to_parquet(folder / "usage_events.parquet", index=False)
+    path = folder / "usage_events.parquet"
+    if fmt == "csv":
+        frame.to_csv(folder / "usage_events.csv", index=False)
+        path.unlink()
+        path = folder / "usage_events.csv"
+        params = yaml.safe_load((root / "params" / "ev.yaml").read_text())
+        params["tables"]["usage"]["file"] = "usage_events.csv"
+        (root / "params" / "ev.yaml").write_text(yaml.safe_dump(params))
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(root))
+    tp = load_params("ev").tables["usage"]
+    assert ev.engine_for(path, tp, ev.resolve_columns("usage", path, tp)) == (
+        "duckdb-csv" if fmt == "csv" else "duckdb")
+    one = ev.aggregate_events("usage", path, tp, 0.1)
+    monkeypatch.setattr(ev, "EVENTS_PER_PASS", len(frame) // 7)
+    assert ev.event_passes(path, csv=fmt == "csv") >= 7
+    passes = ev.aggregate_events("usage", path, tp, 0.1)
+    slow = ev.aggregate_events("usage", path, tp, 0.1, engine="pandas")
+    pd.testing.assert_frame_equal(passes[0], one[0], check_exact=True)
+    pd.testing.assert_frame_equal(passes[0], slow[0], check_exact=True)
+    assert passes[1:3] == one[1:3] == slow[1:3] and passes[2] == 5
+
+
+def test_running_out_of_memory_says_so_not_that_the_file_is_broken(demo_events, monkeypatch):
+    from playbook import events as ev
+    from playbook.errors import DataError
+    from playbook.quality import QualityLog
+
+    class OutOfMemoryException(Exception):  # noqa: N818 - DuckDB's name, matched by name
+        pass
+
+    def fail(*_a, **_k):
+        raise OutOfMemoryException("could not allocate block of size 256.0 KiB")
+
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(demo_events))
+    tp = load_params("ev").tables["usage"]
+    path = demo_events / "data" / "ev" / "usage_events.parquet"
+    monkeypatch.setattr(ev, "aggregate_events", fail)
+    with pytest.raises(DataError) as raised:
+        ev.usage_from_events("usage", path, tp, 0.1, QualityLog())
+    text = str(raised.value)
+    assert "ran out of memory" in text and "usage_events.parquet" in text
+    assert "more memory" in text and "Export the events again" not in text
