@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from playbook import metrics
+from playbook.analyses import drivers
 from playbook.analyses import expansion as ex
 from playbook.analyses.account_state import accounts_as_billed
 from playbook.errors import InsufficientDataError
@@ -268,6 +269,23 @@ def test_planted_expansion_effect_is_recovered_inside_its_interval(planted):
     assert model.auc_low <= model.auc <= model.auc_high and model.auc > 0.55
     assert len(model.auc_by_fold) == 5
     assert model.lift.iloc[0]["lift"] > 1.2 > model.lift.iloc[-1]["lift"]
+
+
+def test_the_fit_without_marginal_effects_has_the_odds_ratios_of_a_full_fit(planted):
+    """The expansion model reads odds ratios only, so it skips the marginal effects (issue
+    22); the reference is the renewal model's fit with them, as it was called before."""
+    _, table, report = planted
+    features = ["seats_nearly_full", "tenure_years", "segment", "log2_mrr_at_cutoff"]
+    model = ex.fit_expansion_model(table, features, folds=5, seed=7, min_expansions=20,
+                                   units=report["units"],
+                                   recorded_after=report["recorded_after_cutoff"])
+    full = drivers.fit_renewal_model(table, features, outcome="expanded",
+                                     units={**ex.EXPANSION_UNITS, **report["units"]},
+                                     recorded_after=report["recorded_after_cutoff"])
+    cols = ["feature", "unit", "odds_ratio", "or_low", "or_high", "p_value"]
+    pd.testing.assert_frame_equal(model.odds_ratios, full.coefficients[cols])
+    assert full.coefficients["ame"].notna().any()
+    assert model.model.coefficients["ame"].isna().all()
 
 
 def test_too_few_expansions_give_insufficient_data(planted):
