@@ -5,7 +5,9 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 (``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
-on or before each decision's cut-off are used (``_records_by_cutoff``). The features and
+on or before each decision's cut-off are used (``_records_by_cutoff``; a builder that needs
+only each decision's latest record finds it by an as-of join, ``_latest_by_cutoff``, rather
+than by joining every record to every decision of its account). The features and
 their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
@@ -90,6 +92,31 @@ def _records_by_cutoff(
     return joined.loc[keep]
 
 
+def _latest_by_cutoff(base: pd.DataFrame, records: pd.DataFrame, date_col: str
+                      ) -> pd.DataFrame:
+    """Each decision's latest record of its account dated on or before its cut-off.
+
+    The last row :func:`_records_by_cutoff` would keep once sorted by ``date_col`` (among
+    records of the same date, the last in ``records``' order), found by an as-of join
+    (``pandas.merge_asof``) rather than by joining every record to every decision of its
+    account: ``records``' columns plus ``cutoff_date``, indexed by ``_row``, sorted by it;
+    decisions without such a record are left out. Records without a date or an account,
+    and decisions without a cut-off, match nothing.
+    """
+    recs = records.assign(account_id=records["account_id"].astype("string"),
+                          **{date_col: pd.to_datetime(records[date_col])})
+    recs = recs[recs[date_col].notna() & recs["account_id"].notna()]
+    left = base.loc[base["cutoff_date"].notna() & base["account_id"].notna(),
+                    ["_row", "account_id", "cutoff_date"]]
+    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
+    left = left.astype({"cutoff_date": unit, "account_id": "string"}).sort_values(
+        "cutoff_date", kind="stable")
+    recs = recs.astype({date_col: unit}).sort_values(date_col, kind="stable")
+    joined = pd.merge_asof(left, recs, left_on="cutoff_date", right_on=date_col,
+                           by="account_id", direction="backward")
+    return joined[joined[date_col].notna()].set_index("_row").sort_index()
+
+
 def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
                      ) -> pd.DataFrame:
     """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
@@ -164,17 +191,15 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     u = u.groupby(["account_id", "month", "_month_end"], as_index=False).sum(
         numeric_only=True, min_count=1
     )
-    recs = _records_by_cutoff(base, u, "_month_end")
+    last = _latest_by_cutoff(base, u, "_month_end")  # the last complete month
     out = pd.DataFrame(index=base.index)
-    if recs.empty:
-        last = recs.assign(active_users=np.nan)
-    else:
-        last = recs.sort_values("month").groupby("_row").tail(1).set_index("_row")
     out["active_users"] = last["active_users"].astype(float)
-    earlier = recs.assign(month=recs["month"] + pd.DateOffset(months=3))
-    earlier = earlier.set_index(["_row", "month"])["active_users"].astype(float)
-    key = pd.MultiIndex.from_arrays([last.index, last["month"]]) if len(last) else None
-    before = pd.Series(earlier.reindex(key).to_numpy() if key is not None else [], index=last.index)
+    # the same account's month three months earlier (on or before the cut-off, too)
+    months = u[["account_id", "month", "active_users"]].astype({"account_id": "string"})
+    key = pd.DataFrame({"account_id": last["account_id"],
+                        "month": last["month"] - pd.DateOffset(months=3)})
+    earlier = key.merge(months, on=["account_id", "month"], how="left")["active_users"]
+    before = pd.Series(earlier.astype(float).to_numpy(), index=last.index)
     out["active_users_change_3m"] = out["active_users"] - before
     share = out["active_users_change_3m"] / before.where(before > 0)
     out["usage_change_share_3m"] = share
@@ -376,10 +401,9 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
             "days-since-contact features."
         )
-    recs = _records_by_cutoff(base, t, "date")
     out = pd.DataFrame(index=base.index)
     for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
-        last = recs.loc[recs[flag]].groupby("_row")["date"].max()
+        last = _latest_by_cutoff(base, t.loc[t[flag].to_numpy(dtype=bool)], "date")["date"]
         days = (base["cutoff_date"] - last.reindex(base.index)).dt.days
         out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
     report["notes"].append(

@@ -1,0 +1,256 @@
+"""Usage and touch features by an as-of join (issue 22) equal the join of every record to
+every decision they replaced.
+
+:func:`playbook.analyses.drivers.features.usage_features` and :func:`touch_features` now find
+each decision's latest record by ``pandas.merge_asof`` (``_latest_by_cutoff``) instead of
+joining each record of an account to each of its decisions (``_records_by_cutoff``: 14M rows
+for the expansion table at 100,000 accounts). The previous code is kept here as the reference
+(``reference_*``, as it was) and both are compared exactly: on the small demo's renewal and
+expansion decisions (the whole modelling table, builders swapped) and on hand-made cases:
+accounts without records, records after the cut-off or undated, ties, gaps and blanks in
+usage, duplicate usage rows, mixed date units, one account, no decision, an undated decision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.analyses import drivers
+from playbook.analyses import expansion as ex
+from playbook.analyses.drivers import features as f
+from playbook.analyses.drivers import table as tbl
+from playbook.context import AnalysisContext
+
+
+# --------------------------------------------------------------------------- reference
+def reference_records_by_cutoff(base, records, date_col, *, window_days=None):
+    """The previous join: every record of an account with every decision of it."""
+    recs = records.copy()
+    recs["account_id"] = recs["account_id"].astype("string")
+    recs[date_col] = pd.to_datetime(recs[date_col])
+    joined = base[["_row", "account_id", "cutoff_date"]].merge(recs, on="account_id")
+    keep = joined[date_col] <= joined["cutoff_date"]
+    if window_days is not None:
+        keep &= joined[date_col] > joined["cutoff_date"] - pd.Timedelta(days=window_days)
+    return joined.loc[keep]
+
+
+def reference_usage_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                             usage_drop_share: float) -> pd.DataFrame | None:
+    """The previous usage_features."""
+    usage = f._provided(tables, "usage", report, f.USAGE_FEATURES)
+    if usage is None:
+        return None
+    if not f.has_values(usage, "active_users"):
+        f._skip(report, f.USAGE_FEATURES, "usage.active_users is missing or empty")
+        return None
+    u = usage.copy()
+    u["month"] = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp()
+    u["_month_end"] = u["month"] + pd.offsets.MonthEnd(0)
+    u = u.groupby(["account_id", "month", "_month_end"], as_index=False).sum(
+        numeric_only=True, min_count=1
+    )
+    recs = reference_records_by_cutoff(base, u, "_month_end")
+    out = pd.DataFrame(index=base.index)
+    if recs.empty:
+        last = recs.assign(active_users=np.nan)
+    else:
+        last = recs.sort_values("month").groupby("_row").tail(1).set_index("_row")
+    out["active_users"] = last["active_users"].astype(float)
+    earlier = recs.assign(month=recs["month"] + pd.DateOffset(months=3))
+    earlier = earlier.set_index(["_row", "month"])["active_users"].astype(float)
+    key = pd.MultiIndex.from_arrays([last.index, last["month"]]) if len(last) else None
+    before = pd.Series(earlier.reindex(key).to_numpy() if key is not None else [], index=last.index)
+    out["active_users_change_3m"] = out["active_users"] - before
+    share = out["active_users_change_3m"] / before.where(before > 0)
+    out["usage_change_share_3m"] = share
+    out["usage_decline"] = (share < -usage_drop_share).astype("boolean").mask(share.isna())
+    if f.has_values(usage, "licensed_seats"):
+        seats = last["licensed_seats"].astype(float)
+        out["seat_utilisation"] = out["active_users"] / seats.where(seats > 0)
+    else:
+        out = out.drop(columns=[c for c in ["seat_utilisation"] if c in out])
+        f._skip(report, ["seat_utilisation"], "usage.licensed_seats is missing or empty")
+    return f._built(report, out)
+
+
+def reference_touch_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                             cap_days: int, exec_by_seniority: bool) -> pd.DataFrame | None:
+    """The previous touch_features."""
+    names = ["days_since_user_contact", "days_since_exec_contact"]
+    touches, contacts = f._provided(tables, "touches", report, names), tables.get("contacts")
+    if touches is None:
+        return None
+    if contacts is None or "contact_id" not in touches:
+        f._skip(report, names, "touches need the contacts table (joined by contact_id) to "
+                "tell user from executive contacts")
+        return None
+    c = f._classified_contacts(contacts)
+    c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
+                     else c["_exec_role"])
+    c = c[["contact_id", "_is_user", "_is_exec"]]
+    c = c.assign(contact_id=c["contact_id"].astype("string")).drop_duplicates("contact_id")
+    t = touches.dropna(subset=["contact_id"]).copy()
+    t["contact_id"] = t["contact_id"].astype("string")
+    t = t.merge(c, on="contact_id", how="inner")
+    unused = len(touches) - len(t)
+    if unused:
+        report["notes"].append(
+            f"{unused} touch(es) without a contact_id found in contacts were not used for the "
+            "days-since-contact features."
+        )
+    recs = reference_records_by_cutoff(base, t, "date")
+    out = pd.DataFrame(index=base.index)
+    for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
+        last = recs.loc[recs[flag]].groupby("_row")["date"].max()
+        days = (base["cutoff_date"] - last.reindex(base.index)).dt.days
+        out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
+    report["notes"].append(
+        f"Days since last contact are capped at {cap_days}; no logged contact in that time "
+        f"(or ever) counts as {cap_days}."
+    )
+    return f._built(report, out)
+
+
+# --------------------------------------------------------------------------- comparing
+def _report() -> dict:
+    return {"built": [], "skipped": {}, "notes": [], "units": {}, "variables": {},
+            "recorded_after_cutoff": {}}
+
+
+def _base(decisions: pd.DataFrame, cutoff_days: int = 0) -> pd.DataFrame:
+    return tbl._decision_frame(decisions, cutoff_days)
+
+
+def assert_same(base: pd.DataFrame, tables: dict, **options) -> pd.DataFrame:
+    """New and reference usage and touch features of ``base`` are identical (values,
+    dtypes, index, the report); returns the new ones side by side."""
+    got = []
+    for new, old, kwargs in (
+            (f.usage_features, reference_usage_features, {"usage_drop_share": 0.2}),
+            (f.touch_features, reference_touch_features,
+             {"cap_days": 180, "exec_by_seniority": options.get("exec_by_seniority", True)})):
+        report_new, report_old = _report(), _report()
+        a = new(base, tables, report_new, **kwargs)
+        b = old(base, tables, report_old, **kwargs)
+        assert report_new == report_old
+        if b is None:
+            assert a is None
+            continue
+        # when no decision had a usage record the previous code made the change over 3
+        # months a column of object dtype, all blank; now it is float, all blank
+        blank = [c for c in b if b[c].dtype == object and b[c].isna().all()]
+        assert all(a[c].dtype == float and a[c].isna().all() for c in blank)
+        pd.testing.assert_frame_equal(a, b.astype(dict.fromkeys(blank, float)),
+                                      check_exact=True)
+        got.append(a)
+    return pd.concat(got, axis=1) if got else pd.DataFrame()
+
+
+def test_a_demo_run_s_decisions_have_the_same_features(small_demo_run):
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    renewals = ctx.renewal_decisions
+    for days in (0, params.drivers.cutoff_days):
+        out = assert_same(_base(renewals, days), ctx.tables)
+        assert out["active_users"].notna().mean() > 0.5
+        assert (out["days_since_user_contact"] < 180).mean() > 0.3
+    e = params.expansion
+    cutoffs = ex.expansion_cutoffs(ctx.counted_mrr, as_of=ctx.as_of,
+                                   horizon_months=e.horizon_months,
+                                   cutoff_every_months=e.cutoff_every_months)
+    outcomes = ex.expansion_outcomes(ctx.counted_mrr, cutoffs, horizon_months=e.horizon_months,
+                                     min_rise_share=e.min_rise_share)
+    assert len(cutoffs) > 1
+    assert_same(_base(outcomes.rename(columns={"cutoff_date": "decision_date"})), ctx.tables)
+    assert_same(_base(renewals), ctx.tables, exec_by_seniority=False)
+
+
+def test_a_demo_run_s_modelling_table_is_the_same(small_demo_run, monkeypatch):
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    options = params.feature_options()
+    new = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
+                                  cutoff_days=params.drivers.cutoff_days, **options)
+    monkeypatch.setattr(tbl, "usage_features", reference_usage_features)
+    monkeypatch.setattr(tbl, "touch_features", reference_touch_features)
+    old = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
+                                  cutoff_days=params.drivers.cutoff_days, **options)
+    pd.testing.assert_frame_equal(new[0], old[0], check_exact=True)
+    assert new[1] == old[1]
+
+
+# --------------------------------------------------------------------------- by hand
+def _decisions(rows) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["account_id", "decision_date"]).astype(
+        {"decision_date": "datetime64[ns]"})
+
+
+USAGE = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "A", "B", "B", "B", "C", "D", "D"],
+    "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-04-01", "2025-05-15",
+                             "2025-05-20", "2025-01-01", "2025-04-01", "2025-07-01",
+                             "2025-09-01", "2025-02-01", "2025-05-01"]).as_unit("us"),
+    # A's May holds two rows (summed); B's April is blank; D's seats are 0
+    "active_users": [10, 12, 8, 4, 2, 5, np.nan, 9, 3, 7, 7],
+    "licensed_seats": [20, 20, 20, 10, 10, 10, 10, 10, 5, 0, 0],
+})
+TOUCHES = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "B", "B", "C", "A"],
+    "contact_id": ["u1", "u1", "e1", "e1", "u2", "x9", "e3", None],
+    # A's user touched twice on one day (a tie); C's touch is undated
+    "date": pd.to_datetime(["2025-03-01", "2025-03-01", "2025-02-10", "2025-06-20",
+                            "2025-04-04", "2025-04-05", None, "2025-05-01"]),
+})
+CONTACTS = pd.DataFrame({
+    "account_id": ["A", "A", "B", "C"], "contact_id": ["u1", "e1", "u2", "e3"],
+    "role": ["user", "executive", "champion", "other"],
+    "seniority": [None, "vp", "director", None],
+    "relationship_strength": ["strong", "weak", "strong", None],
+})
+TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS}
+
+
+def test_hand_made_edge_cases_have_the_same_features():
+    decisions = _decisions([
+        ("A", "2025-05-31"),   # A's last complete month is May (two rows), 3 months back Feb
+        ("A", "2025-05-30"),   # May not complete yet: April, 3 months back January
+        ("A", "2025-06-30"),   # after the exec touch of 20 June? no: 20 June <= 30 June
+        ("B", "2025-07-31"),   # three months back is April: blank
+        ("B", "2024-12-31"),   # before any record
+        ("C", "2025-12-31"),   # undated touch only
+        ("D", "2025-05-31"),   # seats 0
+        ("E", "2025-05-31"),   # no record at all
+        ("A", None),           # no decision date
+    ])
+    out = assert_same(_base(decisions), TABLES)
+    by_hand = {  # row: (active_users, change over 3 months, days since user contact)
+        0: (6.0, 6.0 - 12.0, 91.0), 1: (8.0, 8.0 - 10.0, 90.0), 3: (9.0, np.nan, 118.0),
+        4: (np.nan, np.nan, 180.0), 7: (np.nan, np.nan, 180.0), 8: (np.nan, np.nan, 180.0)}
+    for row, (users, change, days) in by_hand.items():
+        got = out.loc[row, ["active_users", "active_users_change_3m",
+                            "days_since_user_contact"]].to_numpy(dtype=float)
+        np.testing.assert_array_equal(got, [users, change, days], err_msg=str(row))
+    assert out.loc[2, "days_since_exec_contact"] == 10.0
+    assert np.isnan(out.loc[6, "seat_utilisation"])
+    assert_same(_base(decisions, 45), TABLES, exec_by_seniority=False)
+
+
+@pytest.mark.parametrize("rows", [
+    [("A", "2025-05-31")],                       # one account, one decision
+    [],                                          # no decision
+    [("Z", "2025-05-31"), ("Y", "2025-01-31")],  # no account with records
+])
+def test_one_account_and_empty_cases_have_the_same_features(rows):
+    out = assert_same(_base(_decisions(rows)), TABLES)
+    assert len(out) == len(rows)
+    assert all(out[c].dtype == np.float64 for c in ["active_users", "active_users_change_3m"])
+
+
+def test_records_that_match_no_decision_have_the_same_features():
+    decisions = _decisions([("A", "2024-06-30"), ("B", "2024-07-31")])
+    assert_same(_base(decisions), TABLES)  # every record after every cut-off
+    no_touch = {**TABLES, "touches": TOUCHES.iloc[:0]}
+    assert_same(_base(decisions), no_touch)
