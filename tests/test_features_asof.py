@@ -1,10 +1,11 @@
-"""Usage and touch features by an as-of join (issue 22) equal the join of every record to
-every decision they replaced.
+"""Usage, touch and ticket features without joining every record to every decision (issue
+22) equal the code they replaced.
 
 :func:`playbook.analyses.drivers.features.usage_features` and :func:`touch_features` now find
-each decision's latest record by ``pandas.merge_asof`` (``_latest_by_cutoff``) instead of
-joining each record of an account to each of its decisions (``_records_by_cutoff``: 14M rows
-for the expansion table at 100,000 accounts). The previous code is kept here as the reference
+each decision's latest record by ``pandas.merge_asof`` (``_latest_by_cutoff``), and
+:func:`ticket_features` the tickets in each decision's window by binary search
+(``_records_in_window``), instead of joining each record of an account to each of its
+decisions (``_records_by_cutoff``: 14M rows for the expansion table at 100,000 accounts). The previous code is kept here as the reference
 (``reference_*``, as it was) and both are compared exactly: on the small demo's renewal and
 expansion decisions (the whole modelling table, builders swapped) and on hand-made cases:
 accounts without records, records after the cut-off or undated, ties, gaps and blanks in
@@ -114,6 +115,35 @@ def reference_touch_features(base: pd.DataFrame, tables: f.Tables, report: f.Rep
     return f._built(report, out)
 
 
+def reference_ticket_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                              window_days: int) -> pd.DataFrame | None:
+    """The previous ticket_features."""
+    tickets = f._provided(tables, "tickets", report, f.TICKET_FEATURES)
+    if tickets is None:
+        return None
+    recs = reference_records_by_cutoff(base, tickets, "opened_at", window_days=window_days)
+    grouped = recs.groupby("_row")
+    out = pd.DataFrame(index=base.index)
+    out["tickets_90d"] = grouped.size().reindex(base.index, fill_value=0).astype(float)
+    if f.has_values(tickets, "priority"):
+        high = recs["priority"].astype("string").str.lower().isin(f.HIGH_PRIORITIES)
+        out["high_priority_tickets_90d"] = (
+            high.groupby(recs["_row"]).sum().reindex(base.index, fill_value=0).astype(float)
+        )
+    else:
+        f._skip(report, ["high_priority_tickets_90d"], "tickets.priority is missing or empty")
+    if f.has_values(tickets, "hours_spent"):
+        closed = pd.to_datetime(recs["closed_at"]) if "closed_at" in recs else None
+        done = closed.notna() & (closed <= recs["cutoff_date"]) if closed is not None else True
+        hours = pd.to_numeric(recs["hours_spent"], errors="coerce").fillna(0).where(done, 0)
+        out["ticket_hours_90d"] = (
+            hours.groupby(recs["_row"]).sum().reindex(base.index, fill_value=0).astype(float)
+        )
+    else:
+        f._skip(report, ["ticket_hours_90d"], "tickets.hours_spent is missing or empty")
+    return f._built(report, out)
+
+
 # --------------------------------------------------------------------------- comparing
 def _report() -> dict:
     return {"built": [], "skipped": {}, "notes": [], "units": {}, "variables": {},
@@ -125,11 +155,12 @@ def _base(decisions: pd.DataFrame, cutoff_days: int = 0) -> pd.DataFrame:
 
 
 def assert_same(base: pd.DataFrame, tables: dict, **options) -> pd.DataFrame:
-    """New and reference usage and touch features of ``base`` are identical (values,
-    dtypes, index, the report); returns the new ones side by side."""
+    """New and reference usage, touch and ticket features of ``base`` are identical
+    (values, dtypes, index, the report); returns the new ones side by side."""
     got = []
     for new, old, kwargs in (
             (f.usage_features, reference_usage_features, {"usage_drop_share": 0.2}),
+            (f.ticket_features, reference_ticket_features, {"window_days": 90}),
             (f.touch_features, reference_touch_features,
              {"cap_days": 180, "exec_by_seniority": options.get("exec_by_seniority", True)})):
         report_new, report_old = _report(), _report()
@@ -176,6 +207,7 @@ def test_a_demo_run_s_modelling_table_is_the_same(small_demo_run, monkeypatch):
                                   cutoff_days=params.drivers.cutoff_days, **options)
     monkeypatch.setattr(tbl, "usage_features", reference_usage_features)
     monkeypatch.setattr(tbl, "touch_features", reference_touch_features)
+    monkeypatch.setattr(tbl, "ticket_features", reference_ticket_features)
     old = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
                                   cutoff_days=params.drivers.cutoff_days, **options)
     pd.testing.assert_frame_equal(new[0], old[0], check_exact=True)
@@ -210,7 +242,18 @@ CONTACTS = pd.DataFrame({
     "seniority": [None, "vp", "director", None],
     "relationship_strength": ["strong", "weak", "strong", None],
 })
-TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS}
+TICKETS = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "A", "B", "B", "C"],
+    # A: on the cut-off (in), 90 days before it (out), 89 days before (in), two on one day,
+    # one undated; B: after the cut-off, and closed after it; C: no hours logged
+    "opened_at": pd.to_datetime(["2025-05-31", "2025-03-02", "2025-03-03", "2025-04-10",
+                                 "2025-04-10", "2025-06-01", "2025-07-01", None]).as_unit("s"),
+    "closed_at": pd.to_datetime(["2025-05-31", "2025-03-05", None, "2025-04-11",
+                                 "2025-06-02", "2025-06-03", "2025-08-01", None]),
+    "priority": ["High", "urgent", "low", None, "HIGH", "normal", "high", "urgent"],
+    "hours_spent": [1.5, 2.0, 4.0, 0.25, 0.5, 3.0, np.nan, 1.0],
+})
+TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS, "tickets": TICKETS}
 
 
 def test_hand_made_edge_cases_have_the_same_features():
@@ -234,6 +277,11 @@ def test_hand_made_edge_cases_have_the_same_features():
                             "days_since_user_contact"]].to_numpy(dtype=float)
         np.testing.assert_array_equal(got, [users, change, days], err_msg=str(row))
     assert out.loc[2, "days_since_exec_contact"] == 10.0
+    # A on 31 May: tickets of 31 May, 3 Mar and the two of 10 Apr (2 Mar is 90 days back);
+    # high: 31 May and one of 10 Apr; hours of those closed by then: 1.5 + 0.25 (3 Mar open)
+    assert out.loc[0, ["tickets_90d", "high_priority_tickets_90d",
+                       "ticket_hours_90d"]].tolist() == [4.0, 2.0, 1.75]
+    assert out.loc[[4, 5, 7, 8], "tickets_90d"].tolist() == [0.0, 0.0, 0.0, 0.0]
     assert np.isnan(out.loc[6, "seat_utilisation"])
     assert_same(_base(decisions, 45), TABLES, exec_by_seniority=False)
 
@@ -254,3 +302,21 @@ def test_records_that_match_no_decision_have_the_same_features():
     assert_same(_base(decisions), TABLES)  # every record after every cut-off
     no_touch = {**TABLES, "touches": TOUCHES.iloc[:0]}
     assert_same(_base(decisions), no_touch)
+
+
+def test_records_in_a_window_are_those_of_the_full_join_in_its_order(small_demo_run):
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    cases = [(_base(ctx.renewal_decisions, 90), ctx.tables["tickets"], "opened_at", 90),
+             (_base(ctx.renewal_decisions), ctx.tables["touches"], "date", 30),
+             (_base(_decisions([("A", "2025-05-31"), ("A", None), ("B", "2025-06-30")])),
+              TICKETS, "opened_at", 90)]
+    for base, records, date_col, days in cases:
+        got = f._records_in_window(base, records, date_col, window_days=days)
+        want = reference_records_by_cutoff(base, records, date_col, window_days=days)
+        assert len(want) > 0
+        pd.testing.assert_frame_equal(got.drop(columns="account_id"),
+                                      want.drop(columns="account_id").reset_index(drop=True),
+                                      check_exact=True)
+        assert got["account_id"].astype(str).tolist() == \
+            want["account_id"].astype(str).tolist()

@@ -7,7 +7,8 @@ returns one column per feature it could build (indexed like the decisions) and r
 the report what it built, what it skipped and why, and its limitations. Only records dated
 on or before each decision's cut-off are used (``_records_by_cutoff``; a builder that needs
 only each decision's latest record finds it by an as-of join, ``_latest_by_cutoff``, rather
-than by joining every record to every decision of its account). The features and
+than by joining every record to every decision of its account; the tickets of a window by
+binary search, ``_records_in_window``). The features and
 their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
@@ -115,6 +116,49 @@ def _latest_by_cutoff(base: pd.DataFrame, records: pd.DataFrame, date_col: str
     joined = pd.merge_asof(left, recs, left_on="cutoff_date", right_on=date_col,
                            by="account_id", direction="backward")
     return joined[joined[date_col].notna()].set_index("_row").sort_index()
+
+
+def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str, *,
+                       window_days: int) -> pd.DataFrame:
+    """The rows of :func:`_records_by_cutoff` with ``window_days`` (records dated in
+    ``(cutoff - window_days, cutoff]``), in the same order (by decision, then as in
+    ``records``), found by binary search in the records sorted by account and date rather
+    than by joining every record to every decision of its account. The index is a fresh
+    range. Records without a date or an account, and decisions without a cut-off, match
+    nothing.
+    """
+    recs = records.assign(account_id=records["account_id"].astype("string"),
+                          **{date_col: pd.to_datetime(records[date_col])})
+    recs = recs[recs[date_col].notna() & recs["account_id"].notna()].reset_index(drop=True)
+    left = base[["_row", "account_id", "cutoff_date"]]
+    dated = (left["cutoff_date"].notna() & left["account_id"].notna()).to_numpy()
+    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
+    ends = left["cutoff_date"].to_numpy(dtype=unit)
+    starts = (left["cutoff_date"] - pd.Timedelta(days=window_days)).to_numpy(dtype=unit)
+    when = recs[date_col].to_numpy(dtype=unit)
+    codes, _ = pd.factorize(pd.concat([left["account_id"].astype("string"),
+                                       recs["account_id"]], ignore_index=True))
+    left_code, rec_code = codes[:len(left)].astype(np.int64), codes[len(left):].astype(np.int64)
+    # dates as ranks among all dates involved, so that (account, date) is one int64 key
+    _, rank = np.unique(np.concatenate([when, ends[dated], starts[dated]]), return_inverse=True)
+    size = int(rank.max()) + 2 if len(rank) else 1
+    rec_rank = rank[:len(when)]
+    end_rank, start_rank = np.split(rank[len(when):], 2)
+    order = np.argsort(rec_code * size + rec_rank, kind="stable")
+    keys = (rec_code * size + rec_rank)[order]
+    lo = np.zeros(len(left), dtype=np.int64)
+    hi = np.zeros(len(left), dtype=np.int64)
+    lo[dated] = np.searchsorted(keys, left_code[dated] * size + start_rank, side="right")
+    hi[dated] = np.searchsorted(keys, left_code[dated] * size + end_rank, side="right")
+    n = hi - lo
+    rows = np.repeat(np.arange(len(left)), n)
+    offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    picked = order[np.repeat(lo, n) + offsets]
+    by = np.lexsort((picked, rows))  # each decision's records in their own order
+    rows, picked = rows[by], picked[by]
+    out = left.iloc[rows].reset_index(drop=True)
+    rest = recs.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    return pd.concat([out, rest], axis=1)
 
 
 def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
@@ -286,7 +330,7 @@ def ticket_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     tickets = _provided(tables, "tickets", report, TICKET_FEATURES)
     if tickets is None:
         return None
-    recs = _records_by_cutoff(base, tickets, "opened_at", window_days=window_days)
+    recs = _records_in_window(base, tickets, "opened_at", window_days=window_days)
     grouped = recs.groupby("_row")
     out = pd.DataFrame(index=base.index)
     out["tickets_90d"] = grouped.size().reindex(base.index, fill_value=0).astype(float)
