@@ -5,11 +5,12 @@
 each decision's latest record by ``pandas.merge_asof`` (``_latest_by_cutoff``), and
 :func:`ticket_features` the tickets in each decision's window by binary search
 (``_records_in_window``), instead of joining each record of an account to each of its
-decisions (``_records_by_cutoff``: 14M rows for the expansion table at 100,000 accounts). The previous code is kept here as the reference
-(``reference_*``, as it was) and both are compared exactly: on the small demo's renewal and
-expansion decisions (the whole modelling table, builders swapped) and on hand-made cases:
-accounts without records, records after the cut-off or undated, ties, gaps and blanks in
-usage, duplicate usage rows, mixed date units, one account, no decision, an undated decision.
+decisions (``_records_by_cutoff``: 14M rows for the expansion table at 100,000 accounts).
+The previous code is kept here as the reference (``reference_*``, as it was) and both are
+compared exactly: on the small demo's renewal and expansion decisions (the whole modelling
+table, builders swapped) and on hand-made cases: accounts without records, records after
+the cut-off or undated, ties, gaps and blanks in usage, duplicate usage rows, window
+boundaries, mixed date units, one account, no decision, an undated decision.
 """
 
 from __future__ import annotations
