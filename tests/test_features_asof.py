@@ -1,11 +1,12 @@
-"""Usage, touch and ticket features without joining every record to every decision (issue
+"""Usage, touch, ticket and survey features without joining every record to every decision (issue
 22) equal the code they replaced.
 
 :func:`playbook.analyses.drivers.features.usage_features` and :func:`touch_features` now find
 each decision's latest record by ``pandas.merge_asof`` (``_latest_by_cutoff``), and
 :func:`ticket_features` the tickets in each decision's window by binary search
 (``_records_in_window``), instead of joining each record of an account to each of its
-decisions (``_records_by_cutoff``: 14M rows for the expansion table at 100,000 accounts).
+decisions (``_records_by_cutoff``: 14M rows for the expansion table at 100,000 accounts);
+:func:`survey_features` takes each decision's latest answer by the same as-of join.
 The previous code is kept here as the reference (``reference_*``, as it was) and both are
 compared exactly: on the small demo's renewal and expansion decisions (the whole modelling
 table, builders swapped) and on hand-made cases: accounts without records, records after
@@ -145,6 +146,37 @@ def reference_ticket_features(base: pd.DataFrame, tables: f.Tables, report: f.Re
     return f._built(report, out)
 
 
+def reference_survey_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                              low_nps: float, lookback_days: int | None, no_answer: str
+                              ) -> pd.DataFrame | None:
+    """The previous survey_features."""
+    names = {"nps": ["last_nps", "nps_detractor"], "csat": ["last_csat"]}
+    surveys = f._provided(tables, "surveys", report, names["nps"] + names["csat"])
+    if surveys is None:
+        return None
+    out = pd.DataFrame(index=base.index)
+    for col, feats in names.items():
+        if not f.has_values(surveys, col):
+            f._skip(report, feats, f"surveys.{col} is missing or empty")
+            continue
+        recs = reference_records_by_cutoff(
+            base, surveys.dropna(subset=[col]), "date", window_days=lookback_days
+        )
+        last = recs.sort_values("date", kind="stable").groupby("_row")[col].last().astype(float)
+        out[feats[0]] = last
+        if col == "nps":
+            detractor = (out["last_nps"] <= low_nps).astype("boolean")
+            if no_answer == "own_level":
+                out["nps_detractor"] = f._nps_levels(detractor, out["last_nps"].isna())
+                continue
+            if no_answer == "missing":
+                detractor = detractor.mask(out["last_nps"].isna())
+            else:
+                detractor = detractor.mask(out["last_nps"].isna(), no_answer == "detractor")
+            out["nps_detractor"] = detractor
+    return f._built(report, out)
+
+
 # --------------------------------------------------------------------------- comparing
 def _report() -> dict:
     return {"built": [], "skipped": {}, "notes": [], "units": {}, "variables": {},
@@ -162,6 +194,9 @@ def assert_same(base: pd.DataFrame, tables: dict, **options) -> pd.DataFrame:
     for new, old, kwargs in (
             (f.usage_features, reference_usage_features, {"usage_drop_share": 0.2}),
             (f.ticket_features, reference_ticket_features, {"window_days": 90}),
+            (f.survey_features, reference_survey_features,
+             {"low_nps": 6, "lookback_days": options.get("lookback_days", 365),
+              "no_answer": options.get("no_answer", "own_level")}),
             (f.touch_features, reference_touch_features,
              {"cap_days": 180, "exec_by_seniority": options.get("exec_by_seniority", True)})):
         report_new, report_old = _report(), _report()
@@ -209,6 +244,7 @@ def test_a_demo_run_s_modelling_table_is_the_same(small_demo_run, monkeypatch):
     monkeypatch.setattr(tbl, "usage_features", reference_usage_features)
     monkeypatch.setattr(tbl, "touch_features", reference_touch_features)
     monkeypatch.setattr(tbl, "ticket_features", reference_ticket_features)
+    monkeypatch.setattr(tbl, "survey_features", reference_survey_features)
     old = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
                                   cutoff_days=params.drivers.cutoff_days, **options)
     pd.testing.assert_frame_equal(new[0], old[0], check_exact=True)
@@ -254,7 +290,17 @@ TICKETS = pd.DataFrame({
     "priority": ["High", "urgent", "low", None, "HIGH", "normal", "high", "urgent"],
     "hours_spent": [1.5, 2.0, 4.0, 0.25, 0.5, 3.0, np.nan, 1.0],
 })
-TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS, "tickets": TICKETS}
+SURVEYS = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "B", "B", "C"],
+    # A: two answers on one day (the later row wins), one blank NPS, one after the cut-off;
+    # B: 365 days before 31 May (out of a 365-day look-back) and 364 (in); C: no NPS at all
+    "date": pd.to_datetime(["2025-05-01", "2025-05-01", "2025-05-20", "2025-06-15",
+                            "2024-05-31", "2024-06-01", "2025-01-01"]),
+    "nps": [9, 3, np.nan, 10, 2, 8, np.nan],
+    "csat": [4.0, np.nan, 5.0, 1.0, 3.0, np.nan, 2.0],
+})
+TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS, "tickets": TICKETS,
+          "surveys": SURVEYS}
 
 
 def test_hand_made_edge_cases_have_the_same_features():
@@ -283,8 +329,16 @@ def test_hand_made_edge_cases_have_the_same_features():
     assert out.loc[0, ["tickets_90d", "high_priority_tickets_90d",
                        "ticket_hours_90d"]].tolist() == [4.0, 2.0, 1.75]
     assert out.loc[[4, 5, 7, 8], "tickets_90d"].tolist() == [0.0, 0.0, 0.0, 0.0]
+    assert out.loc[0, ["last_nps", "last_csat"]].tolist() == [3.0, 5.0]
+    assert str(out.loc[0, "nps_detractor"]) == "detractor"
     assert np.isnan(out.loc[6, "seat_utilisation"])
     assert_same(_base(decisions, 45), TABLES, exec_by_seniority=False)
+    for no_answer in ("missing", "not_detractor", "detractor"):
+        assert_same(_base(decisions), TABLES, lookback_days=None, no_answer=no_answer)
+    b = _base(_decisions([("B", "2025-05-31"), ("B", "2025-05-30")]))
+    assert assert_same(b, TABLES)["last_nps"].tolist() == [8.0, 8.0]
+    assert assert_same(b, TABLES, lookback_days=364)["last_nps"].isna().tolist() == [True,
+                                                                                   False]
 
 
 @pytest.mark.parametrize("rows", [

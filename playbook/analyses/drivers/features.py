@@ -6,7 +6,8 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
 on or before each decision's cut-off are used (``_records_by_cutoff``; a builder that needs
-only each decision's latest record finds it by an as-of join, ``_latest_by_cutoff``, rather
+only each decision's latest record (usage, touches, surveys) finds it by an as-of join,
+``_latest_by_cutoff``, rather
 than by joining every record to every decision of its account; the tickets of a window by
 binary search, ``_records_in_window``). The features and
 their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
@@ -292,11 +293,13 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
         if not has_values(surveys, col):
             _skip(report, feats, f"surveys.{col} is missing or empty")
             continue
-        recs = _records_by_cutoff(
-            base, surveys.dropna(subset=[col]), "date", window_days=lookback_days
-        )
-        last = recs.sort_values("date", kind="stable").groupby("_row")[col].last().astype(float)
-        out[feats[0]] = last
+        # the latest answer on or before the cut-off; when it is older than the look-back,
+        # every other answer is too
+        latest = _latest_by_cutoff(base, surveys.dropna(subset=[col]), "date")
+        if lookback_days is not None:
+            latest = latest[latest["date"] > latest["cutoff_date"]
+                            - pd.Timedelta(days=lookback_days)]
+        out[feats[0]] = latest[col].astype(float)
         if col == "nps":
             detractor = (out["last_nps"] <= low_nps).astype("boolean")
             if no_answer == "own_level":
