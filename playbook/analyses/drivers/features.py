@@ -5,12 +5,12 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 (``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
-on or before each decision's cut-off are used (``_records_by_cutoff``; a builder that needs
-only each decision's latest record (usage, touches, surveys) finds it by an as-of join,
-``_latest_by_cutoff``, rather
-than by joining every record to every decision of its account; the tickets of a window by
-binary search, ``_records_in_window``). The features and
-their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
+on or before each decision's cut-off are used (``_records_by_cutoff``). A builder that
+needs only each decision's latest record (usage, touches, surveys) finds it by an as-of
+join (``_latest_by_cutoff``), and the tickets of each decision's window are found by binary
+search (``_records_in_window``), rather than by joining every record to every decision of
+its account. The features and their units are listed in
+:func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
 from __future__ import annotations
