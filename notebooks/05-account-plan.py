@@ -180,7 +180,8 @@ if plan is not None:
                            "model_ranks": ranks, "by_action": actions})
     if nb.run_dir is not None:  # the render step's staging folder: published with the report
         workbook.write_workbook(plan, Path(nb.run_dir) / files[0], Path(nb.run_dir) / files[1],
-                                currency=nb.currency, as_of=nb.as_of, title=p.display_name)
+                                currency=nb.currency, as_of=nb.as_of, title=p.display_name,
+                                owner_sheets_max_accounts=p.workbook.owner_sheets_max_accounts)
 
 # %% [markdown]
 # # Appendix: accounts to act on first

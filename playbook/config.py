@@ -309,6 +309,17 @@ class AccountPlanParams(ParamsModel):
     due_days: ActionDueDays
 
 
+class WorkbookParams(ParamsModel):
+    """The account workbook's layout (:mod:`playbook.workbook`).
+
+    ``owner_sheets_max_accounts``: above this many accounts the workbook has no sheet per
+    owner (each account would be written twice: at 100,000 accounts 3.4 million more cells,
+    about 20 CPU seconds); an owner filters the all-accounts sheet on the
+    owner column instead, as the summary sheet says."""
+
+    owner_sheets_max_accounts: int = Field(ge=0)
+
+
 class CaptureParams(ParamsModel):
     """Share (0-1) of each lever's measured gap closed in the next 12 months (an assumption,
     printed under the opportunity walk): low_share <= mid_share <= high_share."""
@@ -369,6 +380,7 @@ class Params(ParamsModel):
     contracts: ContractsParams
     scenarios: ScenarioParams
     account_plan: AccountPlanParams
+    workbook: WorkbookParams
     executive: ExecutiveParams
     data: DataParams
     variables: dict[str, VariableParams]

@@ -3,12 +3,18 @@ Excel workbook a CS manager works from and a CSV a CRM imports (``docs/account-w
 
 The XLSX holds a summary sheet (accounts and money by next action and by owner), every
 account on one sheet, and one sheet per owner sorted as a to-do list (due date, then expected
-loss and MRR, largest first). Each account sheet (columns :data:`SHEET_COLUMNS`: the action
-right after the account) has a frozen header and name, filters, number formats (money in the
-client's currency, shares as %, dates ``yyyy-mm-dd``), the health band coloured in the
-report's palette (:data:`playbook.charts.RAG`) and a note on each header defining the column.
-The XLSX is written with XlsxWriter, streamed row by row (a 100,000-account plan is 7M
-cells: openpyxl held each one as an object, which took minutes and gigabytes).
+loss and MRR, largest first). Above ``workbook.owner_sheets_max_accounts`` accounts (params)
+the owner sheets are left out, a product choice for consumer-scale books: each account would
+be written twice (at 100,000 accounts 3.4 million more cells, about 20 CPU seconds); the
+summary sheet then says to filter the all-accounts sheet's owner column, which lists the
+same rows in the same to-do order. Each account sheet (columns :data:`SHEET_COLUMNS`: the
+action right after the account) has a frozen header and name, filters, number formats
+(money in the client's currency, shares as %, dates ``yyyy-mm-dd``), the health band
+coloured in the report's palette (:data:`playbook.charts.RAG`) and a note on each header
+defining the column. The XLSX is written with XlsxWriter, streamed row by row (a
+100,000-account plan is 3.4M cells a sheet: openpyxl held each one as an object, which took
+minutes and gigabytes); each column's values are converted once a column
+(:func:`column_values`), so the time left is XlsxWriter's own, a few microseconds a cell.
 
 Client text is hostile: a text value a spreadsheet would run as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: :func:`is_formula_like`) is written as
@@ -168,41 +174,65 @@ def summary_tables(plan: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def write_workbook(plan: pd.DataFrame, path_xlsx: Path, path_csv: Path, *, currency: str,
-                   as_of: Any, title: str) -> tuple[Path, Path]:
+                   as_of: Any, title: str,
+                   owner_sheets_max_accounts: int | None = None) -> tuple[Path, Path]:
     """Write ``plan`` (:func:`playbook.account_plan.account_plan`) to ``path_xlsx`` and
     ``path_csv``, each atomically; returns both paths.
 
     ``currency``: ISO code of the money columns; ``as_of``: the plan's as-of date (on the
-    summary sheet); ``title``: the summary sheet's first line (e.g. the client's name).
+    summary sheet); ``title``: the summary sheet's first line (e.g. the client's name);
+    ``owner_sheets_max_accounts`` (params ``workbook.owner_sheets_max_accounts``): with more
+    accounts than this the workbook has no sheet per owner (:func:`owner_sheets`); None
+    always writes them.
     """
     missing = [c for c in COLUMNS if c not in plan]
     if missing:
         raise ValueError(f"the plan lacks column(s) {missing}")
     with atomic_path(Path(path_xlsx), "the account workbook") as tmp:
-        write_xlsx(plan, tmp, currency=currency, as_of=as_of, title=title)
+        write_xlsx(plan, tmp, currency=currency, as_of=as_of, title=title,
+                   owner_sheets_max_accounts=owner_sheets_max_accounts)
     write_text(Path(path_csv), plan_csv(plan), "the account plan (CSV)")
     return Path(path_xlsx), Path(path_csv)
 
 
+def owner_sheets(accounts: int, max_accounts: int | None) -> bool:
+    """Whether a workbook of ``accounts`` accounts has one sheet per owner: up to
+    ``max_accounts`` accounts (None: always). Above it each account is on the all-accounts
+    sheet only (written once rather than twice), and an owner finds theirs with its filter
+    on the owner column, as the summary sheet says (:data:`NO_OWNER_SHEETS`)."""
+    return max_accounts is None or accounts <= max_accounts
+
+
+#: The summary sheet's line when the owner sheets are left out (:func:`owner_sheets`).
+NO_OWNER_SHEETS = ("No sheet per owner above {max:,} accounts: filter the owner column of "
+                   "'{sheet}' for an owner's accounts (already in to-do order).")
+
+
 def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
-               title: str) -> None:
+               title: str, owner_sheets_max_accounts: int | None = None) -> None:
     """The account workbook (see the module docstring) written to ``path``.
 
     XlsxWriter streams each sheet row by row (``constant_memory``): a sheet is never held
     in memory cell by cell, and each account is written once on the all-accounts sheet and
-    once on its owner's sheet."""
+    once on its owner's sheet (only on the all-accounts sheet above
+    ``owner_sheets_max_accounts`` accounts: :func:`owner_sheets`)."""
     plan = to_do_order(plan[list(SHEET_COLUMNS)])  # one order: each owner's rows keep it
+    by_owner = owner_sheets(len(plan), owner_sheets_max_accounts)
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
                                            "nan_inf_to_errors": True})
     styles = _Styles(book, currency)
     try:
+        note = None if by_owner else NO_OWNER_SHEETS.format(max=owner_sheets_max_accounts,
+                                                            sheet=ALL_SHEET)
         write_summary(book.add_worksheet(SUMMARY_SHEET), plan, styles, as_of=as_of,
-                      title=title)
+                      title=title, note=note)
         write_accounts(book.add_worksheet(ALL_SHEET), plan, styles)
-        labels = plan["owner"].map(owner_label)
-        for owner, name in sheet_names(sorted(labels.unique())).items():
-            write_accounts(book.add_worksheet(name),
-                           plan[(labels == owner).to_numpy()].reset_index(drop=True), styles)
+        if by_owner:
+            labels = plan["owner"].map(owner_label)
+            for owner, name in sheet_names(sorted(labels.unique())).items():
+                write_accounts(book.add_worksheet(name),
+                               plan[(labels == owner).to_numpy()].reset_index(drop=True),
+                               styles)
     finally:
         book.close()
 
@@ -241,14 +271,16 @@ class _Styles:
 
 
 def write_summary(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles, *, as_of: Any,
-                  title: str) -> None:
-    """The summary sheet: title, as-of date and currency, then the two tables of
-    :func:`summary_tables` with headers in bold."""
+                  title: str, note: str | None = None) -> None:
+    """The summary sheet: title, as-of date and currency, ``note`` (if any) on the third
+    line, then the two tables of :func:`summary_tables` with headers in bold."""
     actions, owners = summary_tables(plan)
     put(sheet, 0, 0, f"Account action plan: {title}" if title else "Account action plan",
         styles, bold=True)
     put(sheet, 1, 0, f"As of {tf.date(as_of)}; money in {styles.currency} a month (MRR), "
         f"{len(plan)} active accounts", styles)
+    if note is not None:
+        put(sheet, 2, 0, note, styles)
     sheet.set_column(0, 6, SUMMARY_WIDTH)
     row = 3
     for table in (actions, owners):
@@ -302,30 +334,66 @@ def column_cells(values: pd.Series, styles: _Styles, number_format: str | None, 
                  banded: bool = False) -> list[tuple[int, Any, Any]]:
     """Each value of a column as a cell to write: (kind, value, format).
 
-    Values as :func:`cell_value` makes them: blanks (NaN, NaT, ``<NA>``, empty text) stay
-    empty (formatted when the column has a number format), dates are datetimes, numbers
-    are numbers, text is cleaned text, formula-like text gets Excel's quote prefix. With
-    ``banded``, a health band (red / yellow / green, any case) is filled in its colour."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":  # fast: floats
-        fmt = styles.get(number_format)
-        blank = (_BLANK, None, fmt)
-        return [blank if v != v else (_NUMBER, v, fmt) for v in values.to_numpy().tolist()]
-    out = []
-    for raw in values.tolist():
-        value = cell_value(raw)
+    Values as :func:`cell_value` makes them (:func:`column_values`): blanks (NaN, NaT,
+    ``<NA>``, empty text) stay empty (formatted when the column has a number format), dates
+    are datetimes, numbers are numbers, text is cleaned text, formula-like text gets Excel's
+    quote prefix. With ``banded``, a health band (red / yellow / green, any case) is filled
+    in its colour. Each kind's format is looked up once a column, not once a cell."""
+    plain = styles.get(number_format)
+    blank = (_BLANK, None, plain)
+    dated = styles.get(number_format or DEFAULT_DATE_FORMAT)
+    out: list[tuple[int, Any, Any]] = []
+    add = out.append
+    for value in column_values(values):
+        kind = type(value)
         if value is None or value == "":
-            out.append((_BLANK, None, styles.get(number_format)))
-        elif isinstance(value, str):
-            band = value.lower() if banded and value.lower() in RAG else None
-            out.append((_TEXT, value, styles.get(number_format, quote=is_formula_like(value),
-                                                  band=band)))
-        elif isinstance(value, bool):
-            out.append((_BOOL, value, styles.get(number_format)))
+            add(blank)
+        elif kind is float or kind is int:
+            add((_NUMBER, value, plain))
+        elif kind is str:
+            if banded and value.lower() in RAG:
+                add((_TEXT, value, styles.get(number_format, quote=is_formula_like(value),
+                                              band=value.lower())))
+            elif value.startswith(FORMULA_STARTS):
+                add((_TEXT, value, styles.get(number_format, quote=True)))
+            else:
+                add((_TEXT, value, plain))
+        elif kind is bool:
+            add((_BOOL, value, plain))
         elif isinstance(value, datetime | date):
-            out.append((_DATE, value, styles.get(number_format or DEFAULT_DATE_FORMAT)))
+            add((_DATE, value, dated))
         else:
-            out.append((_NUMBER, value, styles.get(number_format)))
+            add((_NUMBER, value, plain))
     return out
+
+
+def column_values(values: pd.Series) -> list[Any]:
+    """:func:`cell_value` of each value of a column, converted a column at a time where the
+    dtype allows: floats (NaN is None), integers and flags of NumPy dtypes as they are, naive
+    dates of a ``datetime64`` column as datetimes (NaT is None), a nullable boolean or
+    integer column with ``<NA>`` as None, and text checked once a column for characters XML
+    cannot hold and for Excel's cell limit (each value cleaned only when the column needs
+    it). Any other value goes through :func:`cell_value`."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "f":
+            return [None if v != v else v for v in values.to_numpy().tolist()]
+        if dtype.kind in "iub":
+            return values.to_numpy().tolist()
+        if dtype.kind == "M":
+            dates = values.to_numpy()
+            missing = np.isnat(dates).tolist()
+            stamps = pd.DatetimeIndex(dates).to_pydatetime().tolist()
+            return [None if gone else d for d, gone in zip(stamps, missing, strict=True)]
+    elif isinstance(values.array, pd.arrays.BooleanArray | pd.arrays.IntegerArray):
+        return values.to_numpy(dtype=object, na_value=None).tolist()
+    raw = values.tolist()
+    texts = [v for v in raw if type(v) is str]
+    joined = "\n".join(texts)  # a line feed is no illegal character
+    needs_cleaning = (ILLEGAL_CHARACTERS_RE.search(joined) is not None
+                      or any(len(v) > CELL_TEXT_MAX for v in texts))
+    return [(clean_text(v) if needs_cleaning else v) if type(v) is str else cell_value(v)
+            for v in raw]
 
 
 def put(sheet: Worksheet, row: int, col: int, value: Any, styles: _Styles,
@@ -376,11 +444,28 @@ def plan_csv(plan: pd.DataFrame) -> str:
 
 
 def csv_cells(values: pd.Series) -> list[Any]:
-    """The CSV cells of one column (:func:`csv_cell` of each value; a float column without
-    going through :func:`cell_value`: NaN is blank, any other float stays a number)."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
-        return ["" if v != v else v for v in values.to_numpy().tolist()]
-    return [csv_cell(v) for v in values.tolist()]
+    """The CSV cells of one column: :func:`csv_cell` of each value, from the values
+    :func:`column_values` converts a column at a time (NaN is blank, any other float stays a
+    number)."""
+    out: list[Any] = []
+    add = out.append
+    for v in column_values(values):
+        kind = type(v)
+        if v is None:
+            add("")
+        elif kind is float or kind is int:
+            add(v)
+        elif kind is str:
+            add("'" + v if v.startswith(FORMULA_STARTS) else v)
+        elif kind is bool:
+            add("TRUE" if v else "FALSE")
+        elif isinstance(v, datetime | date):
+            add(v.strftime("%Y-%m-%d"))
+        elif isinstance(v, int | float):
+            add(v)
+        else:
+            add(csv_text(v))
+    return out
 
 
 def csv_cell(value: Any) -> Any:

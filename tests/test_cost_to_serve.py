@@ -312,3 +312,37 @@ def test_a_lighter_plan_never_adds_cost(data):
     assert (f["target_tier"], f["target_hours"], f["target_cost"]) == ("medium", 1.0, 90.0)
     assert (f["hours_saved"], f["money_saved"], f["margin_after"]) == pytest.approx(
         (0.0, 0.0, -52.0))
+
+
+def _reference_logged_csm_hours(t: pd.DataFrame, cost_params) -> pd.DataFrame:
+    """The previous ``logged_csm_hours`` (a Python lambda per touch), kept as the reference
+    for the mapping that replaced it (issue 22)."""
+    per_type = cost_params["csm_hours_per_touch"]
+    default = float(cost_params["csm_hours_per_touch_default"])
+    kind = (t["type"].astype("string").str.lower() if "type" in t
+            else pd.Series(pd.NA, index=t.index, dtype="string"))
+    hours = kind.map(lambda k: float(per_type.get(k, default)) if pd.notna(k)
+                     else default).astype(float)
+    df = pd.DataFrame({"account_id": t["account_id"].to_numpy(), "hours": hours.to_numpy()})
+    g = df.groupby("account_id")
+    return pd.DataFrame({"touches": g.size().astype(float), "csm_hours": g["hours"].sum()})
+
+
+@pytest.mark.parametrize("types", [
+    ["qbr", "QBR", "email", None, "unlisted", "", "call", "Call"],  # case, blank, unknown
+    [None, None],                                                    # no type at all
+    ["qbr"],                                                         # one touch
+])
+def test_logged_csm_hours_equal_the_per_touch_lookup(types):
+    params = {"csm_hours_per_touch": {"qbr": 3.0, "call": 0.5, "email": 0.0},
+              "csm_hours_per_touch_default": 0.25}
+    touches = pd.DataFrame({"account_id": [f"A{i % 3}" for i in range(len(types))],
+                            "type": pd.Series(types, dtype=object)})
+    got = cts.logged_csm_hours(touches, params)
+    pd.testing.assert_frame_equal(got, _reference_logged_csm_hours(touches, params),
+                                  check_exact=True)
+    untyped = touches.drop(columns="type")
+    pd.testing.assert_frame_equal(cts.logged_csm_hours(untyped, params),
+                                  _reference_logged_csm_hours(untyped, params))
+    if types[0] == "qbr" and len(types) > 1:  # by hand: A0 = qbr 3 + blank 0.25 + call 0.5
+        assert got.loc["A0", "csm_hours"] == 3.75

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from playbook import metrics
+from playbook.analyses import drivers
 from playbook.analyses import expansion as ex
 from playbook.analyses.account_state import accounts_as_billed
 from playbook.errors import InsufficientDataError
@@ -270,6 +271,23 @@ def test_planted_expansion_effect_is_recovered_inside_its_interval(planted):
     assert model.lift.iloc[0]["lift"] > 1.2 > model.lift.iloc[-1]["lift"]
 
 
+def test_the_fit_without_marginal_effects_has_the_odds_ratios_of_a_full_fit(planted):
+    """The expansion model reads odds ratios only, so it skips the marginal effects (issue
+    22); the reference is the renewal model's fit with them, as it was called before."""
+    _, table, report = planted
+    features = ["seats_nearly_full", "tenure_years", "segment", "log2_mrr_at_cutoff"]
+    model = ex.fit_expansion_model(table, features, folds=5, seed=7, min_expansions=20,
+                                   units=report["units"],
+                                   recorded_after=report["recorded_after_cutoff"])
+    full = drivers.fit_renewal_model(table, features, outcome="expanded",
+                                     units={**ex.EXPANSION_UNITS, **report["units"]},
+                                     recorded_after=report["recorded_after_cutoff"])
+    cols = ["feature", "unit", "odds_ratio", "or_low", "or_high", "p_value"]
+    pd.testing.assert_frame_equal(model.odds_ratios, full.coefficients[cols])
+    assert full.coefficients["ame"].notna().any()
+    assert model.model.coefficients["ame"].isna().all()
+
+
 def test_too_few_expansions_give_insufficient_data(planted):
     _, table, report = planted
     five = table.index[table["expanded"] == 1][:5]
@@ -287,3 +305,52 @@ def test_a_history_too_short_for_a_window_gives_insufficient_data():
         ex.expansion_table(short, tables, as_of="2024-05-31", horizon_months=6,
                            cutoff_every_months=6, min_rise_share=0.1, seats_full_share=0.9,
                            feature_options=FEATURE_OPTIONS)
+
+
+def _reference_steps(frame: pd.DataFrame, tiers: pd.Series, max_products: int, min_n: int
+                     ) -> tuple[pd.Series, pd.Series]:
+    """The previous per-account lambdas of ``_product_steps`` (the overall step) and
+    ``_tier_steps``, kept as the reference for the per-value lookups (issue 22)."""
+    overall = ex._group_medians(frame["mrr"], frame["products"], min_n)
+    product = frame["products"].map(
+        lambda v: overall.get(v + 1, np.nan) - overall.get(v, np.nan)
+        if pd.notna(v) else np.nan).astype(float)
+    product = product.where(frame["products"] < ex._max_products(frame, max_products))
+    order = list(tiers.dtype.categories)
+    medians = ex._group_medians(frame["mrr"], frame["value_tier"].astype(object), min_n)
+    up = {t: order[i - 1] for i, t in enumerate(order) if i > 0}
+    tier = frame["value_tier"].astype(object).map(
+        lambda t: medians.get(up.get(t), np.nan) - medians.get(t, np.nan)
+        if t in up else np.nan).astype(float)
+    return product, tier
+
+
+@pytest.mark.parametrize("min_n", [1, 3, 5])
+def test_product_and_tier_steps_equal_the_per_account_lambdas(min_n):
+    n = 60
+    # 4 high-tier accounts of which 3 pay: with min_n 5 high has no median, medium no step
+    tier = ["high"] * 4 + ["medium"] * 28 + ["low"] * 28
+    tiers = pd.Series(pd.Categorical(tier, categories=TIERS))
+    frame = pd.DataFrame({
+        "mrr": [[100.0, 250.0, 400.0, 0.0, np.nan][i % 5] for i in range(n)],
+        "products": [[1.0, 2.0, 3.0, 4.0, np.nan][i % 5 if i % 7 else 0] for i in range(n)],
+        "segment": None,  # no segment: the overall step is the product step
+        "value_tier": [None if i % 10 == 9 else t for i, t in enumerate(tier)],
+    })
+    frame.loc[0, "products"] = 9.0  # a count no other account has
+    want_product, want_tier = _reference_steps(frame, tiers, 0, min_n)
+    got_product, _ = ex._product_steps(frame, 0, min_n)
+    got_tier = ex._tier_steps(frame, tiers, min_n)
+    pd.testing.assert_series_equal(got_product, want_product, check_names=False)
+    pd.testing.assert_series_equal(got_tier, want_tier, check_names=False)
+    assert got_product.notna().any() and got_tier.notna().any()
+    # by hand for one tier: medium's step is high's median paying MRR minus medium's, when
+    # both tiers have at least min_n paying accounts
+    paying = frame[frame["mrr"] > 0]
+    medians = paying.groupby("value_tier")["mrr"].median()
+    sizes = paying.groupby("value_tier").size()
+    medium = frame.index[frame["value_tier"] == "medium"][0]
+    enough = min(sizes.get("high", 0), sizes.get("medium", 0)) >= min_n
+    expected = medians["high"] - medians["medium"] if enough else np.nan
+    assert got_tier[medium] == pytest.approx(expected, nan_ok=True)
+    assert enough == (min_n < 5)  # the case without a high-tier median is covered

@@ -166,8 +166,8 @@ def logged_csm_hours(touches_in_window: pd.DataFrame, cost_params: CostParams) -
     default = float(cost_params["csm_hours_per_touch_default"])  # type: ignore[arg-type]
     kind = (t["type"].astype("string").str.lower() if "type" in t
             else pd.Series(pd.NA, index=t.index, dtype="string"))
-    hours = kind.map(lambda k: float(per_type.get(k, default)) if pd.notna(k)
-                     else default).astype(float)
+    # a type not listed, or blank, maps to nothing, then to the default
+    hours = kind.map({k: float(v) for k, v in per_type.items()}).astype(float).fillna(default)
     df = pd.DataFrame({"account_id": t["account_id"].to_numpy(), "hours": hours.to_numpy()})
     g = df.groupby("account_id")
     return pd.DataFrame({"touches": g.size().astype(float), "csm_hours": g["hours"].sum()})

@@ -5,8 +5,12 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 (``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
-on or before each decision's cut-off are used (``_records_by_cutoff``). The features and
-their units are listed in :func:`~playbook.analyses.drivers.table.modelling_table`.
+on or before each decision's cut-off are used (``_records_by_cutoff``). A builder that
+needs only each decision's latest record (usage, touches, surveys) finds it by an as-of
+join (``_latest_by_cutoff``), and the tickets of each decision's window are found by binary
+search (``_records_in_window``), rather than by joining every record to every decision of
+its account. The features and their units are listed in
+:func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
 from __future__ import annotations
@@ -90,6 +94,74 @@ def _records_by_cutoff(
     return joined.loc[keep]
 
 
+def _latest_by_cutoff(base: pd.DataFrame, records: pd.DataFrame, date_col: str
+                      ) -> pd.DataFrame:
+    """Each decision's latest record of its account dated on or before its cut-off.
+
+    The last row :func:`_records_by_cutoff` would keep once sorted by ``date_col`` (among
+    records of the same date, the last in ``records``' order), found by an as-of join
+    (``pandas.merge_asof``) rather than by joining every record to every decision of its
+    account: ``records``' columns plus ``cutoff_date``, indexed by ``_row``, sorted by it;
+    decisions without such a record are left out. Records without a date or an account,
+    and decisions without a cut-off, match nothing.
+    """
+    recs = records.assign(account_id=records["account_id"].astype("string"),
+                          **{date_col: pd.to_datetime(records[date_col])})
+    recs = recs[recs[date_col].notna() & recs["account_id"].notna()]
+    left = base.loc[base["cutoff_date"].notna() & base["account_id"].notna(),
+                    ["_row", "account_id", "cutoff_date"]]
+    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
+    left = left.astype({"cutoff_date": unit, "account_id": "string"}).sort_values(
+        "cutoff_date", kind="stable")
+    recs = recs.astype({date_col: unit}).sort_values(date_col, kind="stable")
+    joined = pd.merge_asof(left, recs, left_on="cutoff_date", right_on=date_col,
+                           by="account_id", direction="backward")
+    return joined[joined[date_col].notna()].set_index("_row").sort_index()
+
+
+def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str, *,
+                       window_days: int) -> pd.DataFrame:
+    """The rows of :func:`_records_by_cutoff` with ``window_days`` (records dated in
+    ``(cutoff - window_days, cutoff]``), in the same order (by decision, then as in
+    ``records``), found by binary search in the records sorted by account and date rather
+    than by joining every record to every decision of its account. The index is a fresh
+    range. Records without a date or an account, and decisions without a cut-off, match
+    nothing.
+    """
+    recs = records.assign(account_id=records["account_id"].astype("string"),
+                          **{date_col: pd.to_datetime(records[date_col])})
+    recs = recs[recs[date_col].notna() & recs["account_id"].notna()].reset_index(drop=True)
+    left = base[["_row", "account_id", "cutoff_date"]]
+    dated = (left["cutoff_date"].notna() & left["account_id"].notna()).to_numpy()
+    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
+    ends = left["cutoff_date"].to_numpy(dtype=unit)
+    starts = (left["cutoff_date"] - pd.Timedelta(days=window_days)).to_numpy(dtype=unit)
+    when = recs[date_col].to_numpy(dtype=unit)
+    codes, _ = pd.factorize(pd.concat([left["account_id"].astype("string"),
+                                       recs["account_id"]], ignore_index=True))
+    left_code, rec_code = codes[:len(left)].astype(np.int64), codes[len(left):].astype(np.int64)
+    # dates as ranks among all dates involved, so that (account, date) is one int64 key
+    _, rank = np.unique(np.concatenate([when, ends[dated], starts[dated]]), return_inverse=True)
+    size = int(rank.max()) + 2 if len(rank) else 1
+    rec_rank = rank[:len(when)]
+    end_rank, start_rank = np.split(rank[len(when):], 2)
+    order = np.argsort(rec_code * size + rec_rank, kind="stable")
+    keys = (rec_code * size + rec_rank)[order]
+    lo = np.zeros(len(left), dtype=np.int64)
+    hi = np.zeros(len(left), dtype=np.int64)
+    lo[dated] = np.searchsorted(keys, left_code[dated] * size + start_rank, side="right")
+    hi[dated] = np.searchsorted(keys, left_code[dated] * size + end_rank, side="right")
+    n = hi - lo
+    rows = np.repeat(np.arange(len(left)), n)
+    offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    picked = order[np.repeat(lo, n) + offsets]
+    by = np.lexsort((picked, rows))  # each decision's records in their own order
+    rows, picked = rows[by], picked[by]
+    out = left.iloc[rows].reset_index(drop=True)
+    rest = recs.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    return pd.concat([out, rest], axis=1)
+
+
 def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
                      ) -> pd.DataFrame:
     """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
@@ -164,17 +236,15 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     u = u.groupby(["account_id", "month", "_month_end"], as_index=False).sum(
         numeric_only=True, min_count=1
     )
-    recs = _records_by_cutoff(base, u, "_month_end")
+    last = _latest_by_cutoff(base, u, "_month_end")  # the last complete month
     out = pd.DataFrame(index=base.index)
-    if recs.empty:
-        last = recs.assign(active_users=np.nan)
-    else:
-        last = recs.sort_values("month").groupby("_row").tail(1).set_index("_row")
     out["active_users"] = last["active_users"].astype(float)
-    earlier = recs.assign(month=recs["month"] + pd.DateOffset(months=3))
-    earlier = earlier.set_index(["_row", "month"])["active_users"].astype(float)
-    key = pd.MultiIndex.from_arrays([last.index, last["month"]]) if len(last) else None
-    before = pd.Series(earlier.reindex(key).to_numpy() if key is not None else [], index=last.index)
+    # the same account's month three months earlier (on or before the cut-off, too)
+    months = u[["account_id", "month", "active_users"]].astype({"account_id": "string"})
+    key = pd.DataFrame({"account_id": last["account_id"],
+                        "month": last["month"] - pd.DateOffset(months=3)})
+    earlier = key.merge(months, on=["account_id", "month"], how="left")["active_users"]
+    before = pd.Series(earlier.astype(float).to_numpy(), index=last.index)
     out["active_users_change_3m"] = out["active_users"] - before
     share = out["active_users_change_3m"] / before.where(before > 0)
     out["usage_change_share_3m"] = share
@@ -223,11 +293,13 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
         if not has_values(surveys, col):
             _skip(report, feats, f"surveys.{col} is missing or empty")
             continue
-        recs = _records_by_cutoff(
-            base, surveys.dropna(subset=[col]), "date", window_days=lookback_days
-        )
-        last = recs.sort_values("date", kind="stable").groupby("_row")[col].last().astype(float)
-        out[feats[0]] = last
+        # the latest answer on or before the cut-off; when it is older than the look-back,
+        # every other answer is too
+        latest = _latest_by_cutoff(base, surveys.dropna(subset=[col]), "date")
+        if lookback_days is not None:
+            latest = latest[latest["date"] > latest["cutoff_date"]
+                            - pd.Timedelta(days=lookback_days)]
+        out[feats[0]] = latest[col].astype(float)
         if col == "nps":
             detractor = (out["last_nps"] <= low_nps).astype("boolean")
             if no_answer == "own_level":
@@ -261,7 +333,7 @@ def ticket_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     tickets = _provided(tables, "tickets", report, TICKET_FEATURES)
     if tickets is None:
         return None
-    recs = _records_by_cutoff(base, tickets, "opened_at", window_days=window_days)
+    recs = _records_in_window(base, tickets, "opened_at", window_days=window_days)
     grouped = recs.groupby("_row")
     out = pd.DataFrame(index=base.index)
     out["tickets_90d"] = grouped.size().reindex(base.index, fill_value=0).astype(float)
@@ -376,10 +448,9 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
             "days-since-contact features."
         )
-    recs = _records_by_cutoff(base, t, "date")
     out = pd.DataFrame(index=base.index)
     for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
-        last = recs.loc[recs[flag]].groupby("_row")["date"].max()
+        last = _latest_by_cutoff(base, t.loc[t[flag].to_numpy(dtype=bool)], "date")["date"]
         days = (base["cutoff_date"] - last.reindex(base.index)).dt.days
         out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
     report["notes"].append(
