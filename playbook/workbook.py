@@ -203,6 +203,21 @@ def owner_sheets(accounts: int, max_accounts: int | None) -> bool:
     return max_accounts is None or accounts <= max_accounts
 
 
+#: Rows of an Excel sheet (Excel 2007 and later, header included).
+EXCEL_ROWS = 1_048_576
+
+
+def all_accounts_sheets(plan: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The all-accounts sheets of ``plan`` in to-do order: one, ``All accounts``, up to
+    :data:`EXCEL_ROWS` - 1 accounts; beyond what one sheet holds, ``All accounts (2)``,
+    ``(3)`` ... each continuing where the previous one stopped, so that no account is lost
+    to Excel's row limit (XlsxWriter leaves out rows past it without an error)."""
+    size = EXCEL_ROWS - 1
+    return [(ALL_SHEET if i == 0 else f"{ALL_SHEET} ({i + 1})",
+             plan.iloc[start:start + size].reset_index(drop=True))
+            for i, start in enumerate(range(0, max(len(plan), 1), size))]
+
+
 #: The summary sheet's line when the owner sheets are left out (:func:`owner_sheets`).
 NO_OWNER_SHEETS = ("No sheet per owner above {max:,} accounts: filter the owner column of "
                    "'{sheet}' for an owner's accounts (already in to-do order).")
@@ -226,7 +241,8 @@ def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
                                                             sheet=ALL_SHEET)
         write_summary(book.add_worksheet(SUMMARY_SHEET), plan, styles, as_of=as_of,
                       title=title, note=note)
-        write_accounts(book.add_worksheet(ALL_SHEET), plan, styles)
+        for name, part in all_accounts_sheets(plan):
+            write_accounts(book.add_worksheet(name), part, styles)
         if by_owner:
             labels = plan["owner"].map(owner_label)
             for owner, name in sheet_names(sorted(labels.unique())).items():

@@ -200,3 +200,24 @@ def test_an_owner_filter_on_all_accounts_lists_what_the_owner_sheet_did(tmp_path
         filtered = [r[id_at] for r in body if wb.owner_label(r[owner_at]) == owner]
         listed = [r[id_at] for r in book[sheet].iter_rows(min_row=2, values_only=True)]
         assert filtered == listed, owner
+
+
+def test_beyond_the_rows_of_a_sheet_all_accounts_continue_on_the_next(tmp_path, monkeypatch):
+    """Excel holds 1,048,576 rows a sheet (XlsxWriter drops rows past it silently): a
+    larger plan continues on "All accounts (2)", every account once, in to-do order."""
+    plan = hostile_plan()
+    xlsx, _ = _write(plan, tmp_path, None)
+    whole = [r for r in openpyxl.load_workbook(xlsx)[wb.ALL_SHEET].iter_rows(values_only=True)]
+    monkeypatch.setattr(wb, "EXCEL_ROWS", 4)  # a header and 3 accounts a sheet
+    (tmp_path / "split").mkdir()
+    xlsx, _ = _write(plan, tmp_path / "split", 0)
+    book = openpyxl.load_workbook(xlsx)
+    parts = -(-len(plan) // 3)
+    names = [wb.ALL_SHEET] + [f"{wb.ALL_SHEET} ({i})" for i in range(2, parts + 1)]
+    assert book.sheetnames == [wb.SUMMARY_SHEET, *names]
+    rows = []
+    for name in names:
+        sheet = list(book[name].iter_rows(values_only=True))
+        assert sheet[0] == whole[0] and 1 <= len(sheet) - 1 <= 3
+        rows += sheet[1:]
+    assert rows == whole[1:]
