@@ -294,7 +294,7 @@ def write_summary(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles, *, as_o
     put(sheet, 0, 0, f"Account action plan: {title}" if title else "Account action plan",
         styles, bold=True)
     put(sheet, 1, 0, f"As of {tf.date(as_of)}; money in {styles.currency} a month (MRR), "
-        f"{len(plan)} active accounts", styles)
+        f"{len(plan):,} active accounts", styles)
     if note is not None:
         put(sheet, 2, 0, note, styles)
     sheet.set_column(0, 6, SUMMARY_WIDTH)

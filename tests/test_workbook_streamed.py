@@ -66,7 +66,7 @@ def _summary(sheet, plan, *, currency, as_of, title) -> None:
     _put(sheet, 1, 1, f"Account action plan: {title}" if title else "Account action plan")
     sheet.cell(1, 1).font = HEADER_FONT
     _put(sheet, 2, 1, f"As of {tf.date(as_of)}; money in {currency} a month (MRR), "
-                      f"{len(plan)} active accounts")
+                      f"{len(plan):,} active accounts")
     row = 4
     for table in (actions, owners):
         for j, col in enumerate(table.columns, start=1):
