@@ -232,10 +232,10 @@ def _sql_text(value: str) -> str:
 #: DuckDB's memory for aggregating an event file; beyond it, its hash tables spill to a
 #: temporary folder (at 100,000 accounts and 12.4M events it held about 1 GB unbounded).
 MEMORY_LIMIT = "1GB"
-#: Events aggregated in one pass: a larger file is aggregated in passes, each over the
-#: accounts of one hash bucket (every account-month falls in exactly one), because counting
-#: distinct users does not spill to disk. 123.8M events in one pass took 10.4 GB (1,000,000
-#: accounts); in 8 passes of 15.5M, at most 2 GB each.
+#: Events aggregated in one pass: a larger file is split into hash buckets of its accounts
+#: (every account-month falls in exactly one) and aggregated a bucket at a time, because
+#: counting distinct users does not spill to disk. 123.8M events in one pass took 10.4 GB
+#: (1,000,000 accounts); in 8 buckets of about 15.5M, at most 2 GB each.
 EVENTS_PER_PASS = 15_000_000
 #: Bytes of a CSV event row, to estimate a CSV file's events before reading it (the
 #: benchmark's rows take 39; fewer bytes per row means more passes, never fewer).
@@ -441,10 +441,9 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                  csv: bool = False) -> tuple[pd.DataFrame, int, int]:
     """Aggregate with DuckDB, straight from the file: a Parquet file with native dates, or a
     CSV file :func:`csv_fits_duckdb` admits (``csv``: its cells are text, its dates ISO, a
-    row's number gives its line). A large file is aggregated in :func:`event_passes`
-    passes, each over one hash bucket of the accounts (a CSV file is parsed once into a
-    Parquet file in the temporary folder first), so memory stays bounded whatever the
-    file's size."""
+    row's number gives its line). A large file is read once into :func:`event_passes`
+    hash buckets of its accounts (Parquet files in a temporary folder), then aggregated a
+    bucket at a time, so memory stays bounded whatever the file's size."""
     import duckdb
 
     def text(header: str) -> str:
@@ -482,31 +481,41 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
-        if csv and passes > 1:  # parsed once, with its row numbers, then read in passes
-            staged = _sql_text(str(Path(spill.name) / "events.parquet"))
-            con.execute(f"COPY (SELECT * FROM {source}) TO '{staged}' (FORMAT parquet)")
-            source = f"read_parquet('{staged}')"
-        # the account trimmed once; a blank word is at most 4 characters long (and lower()
-        # never shortens text), so lower() runs only on the few short ids
-        con.execute(f"""CREATE TEMP VIEW ev AS SELECT
-                        trim(CAST({_quoted(columns['account_id'])} AS VARCHAR)) AS account,
-                        {date} AS ts, file_row_number, * FROM {source}""")
+        account = f"trim(CAST({_quoted(columns['account_id'])} AS VARCHAR))"
+        read = pq.ParquetFile(path).metadata.num_rows if not csv else None
+        sources = [source]
+        if passes > 1:  # one read of the file into hash buckets of accounts, then a pass each
+            buckets = Path(spill.name) / "buckets"
+            con.execute(f"""COPY (SELECT *, hash({account}) % {passes} AS _bucket
+                            FROM {source}) TO '{_sql_text(str(buckets))}'
+                            (FORMAT parquet, PARTITION_BY (_bucket))""")
+            sources = [f"read_parquet('{_sql_text(str(folder))}/*.parquet', "
+                       "hive_partitioning = false)" for folder in sorted(buckets.iterdir())]
+            if csv:
+                read = con.execute(f"SELECT count(*) FROM read_parquet("
+                                   f"'{_sql_text(str(buckets))}/*/*.parquet', "
+                                   "hive_partitioning = false)").fetchone()[0]
         short = max(len(w) for w in BLANK_WORDS)
         blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
-        parts = [con.execute(f"""
-            SELECT account AS account_id, date_trunc('month', ts) AS month,
-                   {users} AS active_users, {actions} AS key_actions,
-                   min(file_row_number) + {tp.header_row + 1} AS _line,
-                   count(*) AS {ROWS} {seats}
-            FROM ev WHERE account <> '' AND ts IS NOT NULL
-                AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
-                {f"AND hash(account) % {passes} = {k}" if passes > 1 else ""}
-            GROUP BY 1, 2""").df() for k in range(passes)]
-        out = parts[0] if passes == 1 else pd.concat(parts, ignore_index=True)
+        parts = []
+        for part in sources:
+            # the account trimmed once; a blank word is at most 4 characters long (and
+            # lower() never shortens text), so lower() runs only on the few short ids
+            con.execute(f"""CREATE OR REPLACE TEMP VIEW ev AS SELECT {account} AS account,
+                            {date} AS ts, file_row_number, * FROM {part}""")
+            parts.append(con.execute(f"""
+                SELECT account AS account_id, date_trunc('month', ts) AS month,
+                       {users} AS active_users, {actions} AS key_actions,
+                       min(file_row_number) + {tp.header_row + 1} AS _line,
+                       count(*) AS {ROWS} {seats}
+                FROM ev WHERE account <> '' AND ts IS NOT NULL
+                    AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
+                GROUP BY 1, 2""").df())
+        out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         del parts
         # every event with an account and a date is counted in one account-month
-        read = (pq.ParquetFile(path).metadata.num_rows if not csv else
-                con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])
+        if read is None:
+            read = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
         rejected = read - int(out[ROWS].sum())
     finally:
         con.close()
