@@ -255,7 +255,7 @@ def _user_key(path: Path, header: str, csv: bool, text: Callable[[str], str]) ->
 def _csv_source(path: Path, tp: TableParams) -> str:
     """DuckDB's reader of a CSV event file: every cell as text, the header on line
     ``tp.header_row``."""
-    real = str(path.resolve()).replace(chr(39), chr(39) * 2)
+    real = _sql_text(str(path.resolve()))
     return (f"read_csv('{real}', header=true, all_varchar=true, delim=',', quote='\"', "
             f"skip={tp.header_row - 1})")
 
@@ -344,11 +344,10 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
         return frame, read, rejected, unmapped
     columns = resolve_columns(table, path, tp)
     engine = engine or engine_for(path, tp, columns)
-    if engine == "duckdb-csv":
-        frame, read, rejected = _with_duckdb(path, tp, columns, csv=True)
+    if engine.startswith("duckdb"):
+        frame, read, rejected = _with_duckdb(path, tp, columns, csv=engine == "duckdb-csv")
     else:
-        run = _with_duckdb if engine == "duckdb" else _with_pandas
-        frame, read, rejected = run(path, tp, columns)
+        frame, read, rejected = _with_pandas(path, tp, columns)
     _check_rejected(table, path, tp, read, rejected, max_rejected)
     used = set(columns.values())
     unmapped = [h for h in event_headers(path, tp) if h not in used]
@@ -446,9 +445,10 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     bucket at a time, so memory stays bounded whatever the file's size."""
     import duckdb
 
+    blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)  # the blank words as an SQL list
+
     def text(header: str) -> str:
         value = f"trim(CAST({_quoted(header)} AS VARCHAR))"
-        blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
     date = (f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)" if csv
@@ -471,7 +471,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         raise ValueError(f"{real}: DuckDB would read the name as a pattern")
     source = (f"(SELECT row_number() OVER () - 1 AS file_row_number, * FROM "
               f"{_csv_source(path, tp)})" if csv else
-              f"read_parquet('{real.replace(chr(39), chr(39) * 2)}', file_row_number=true)")
+              f"read_parquet('{_sql_text(real)}', file_row_number=true)")
     passes = event_passes(path, csv)
     con = duckdb.connect()
     spill = tempfile.TemporaryDirectory(prefix="playbook-events-")
@@ -496,7 +496,6 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                                    f"'{_sql_text(str(buckets))}/*/*.parquet', "
                                    "hive_partitioning = false)").fetchone()[0]
         short = max(len(w) for w in BLANK_WORDS)
-        blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)
         parts = []
         for part in sources:
             # the account trimmed once; a blank word is at most 4 characters long (and
