@@ -186,9 +186,9 @@ def table_bytes(entry: Path) -> int:
         return int(pickle.load(handle)["bytes"])  # noqa: S301 - written by this run
 
 
-def shared_folder(folder: Path, key: str) -> Path:
-    """The :data:`SHARED` folder of the entry ``key`` under ``folder``."""
-    return folder / key / SHARED
+def shared_folder(entry: Path) -> Path:
+    """The :data:`SHARED` folder of the cache entry ``entry``."""
+    return entry / SHARED
 
 
 def computed_once(folder: Path | None, name: str, compute: Callable[[], T]) -> T:

@@ -311,7 +311,7 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     entry = cache.find_entry(params, Path(data_cache)) if data_cache else None
     cached = cache.read_entry(entry) if entry is not None else None
     data = cached if cached is not None else load_client(params)
-    shared = entry / cache.SHARED if cached is not None else None
+    shared = cache.shared_folder(entry) if cached is not None else None
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,

@@ -167,7 +167,7 @@ def test_a_run_s_notebooks_share_the_cache_entry_s_folder(client_factory, tmp_pa
     folder = tmp_path / "cache"
     cache.store(params, loader.load_client(params), folder)
     nb = session.start("02-renewal-drivers", client=client, data_cache=str(folder))
-    assert nb.ctx.shared == cache.shared_folder(folder, cache.cache_key(params))
+    assert nb.ctx.shared == cache.shared_folder(folder / cache.cache_key(params))
     assert nb.ctx.shared.parent.is_dir()  # inside the run's entry: removed with it
     assert session.start("02-renewal-drivers", client=client).ctx.shared is None
 
