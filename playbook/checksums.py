@@ -1,9 +1,10 @@
 """File checksums: the one SHA-256 the loader, the data cache, the manifest and the appendix
 all record, so their figures for the same file always agree.
 
-A process hashes a file once: the digest is kept with the file's identity and state (device,
-inode, size, modification time in nanoseconds), so asking again for an unchanged file costs
-a ``stat`` (a 5 GB event log takes about 7 s to hash), and a changed file is hashed again.
+A process hashes a file once: the digest is kept with the file's identity and state
+(:func:`file_state`: device, inode, size, modification and change times in nanoseconds), so
+asking again for an unchanged file costs a ``stat`` (a 5 GB event log takes about 7 s to
+hash), and a changed file is hashed again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 import os
 from pathlib import Path
 
-#: Digests computed by this process, by the file's (device, inode, size, mtime_ns, ctime_ns).
+#: Digests computed by this process, by the file's :func:`file_state`.
 _DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
 
 

@@ -197,7 +197,6 @@ class OutcomeValues:
             raise ParamsError("The outcomes health measure needs outcomes.lookback_days.",
                               fix="Pass outcome_lookback_days with the outcomes table.")
         progress = outcome_progress(outcomes)
-        self.progress = progress
         self.lookback_days = lookback_days
         prog = progress.loc[progress["progress"].notna(),
                             ["account_id", "outcome", "measured_at", "progress",
