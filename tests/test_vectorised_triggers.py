@@ -210,9 +210,27 @@ def test_cox_intervals_are_the_per_account_loop_s_on_random_cases(seed):
     assert tr.trigger_intervals(lifetimes, trig, "funding", window_days=90)["exposed"].sum() > 20
 
 
+def reference_trigger_flags(units, triggers, *, date_col, start_days, end_days, types):
+    """The previous ``playbook.analyses.triggers.trigger_flags`` (one window for every
+    unit), as it was before it called ``_flags_within``."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    lo = m["d"] - pd.Timedelta(days=start_days)
+    hi = m["d"] - pd.Timedelta(days=end_days)
+    m = m[(m["date"] >= lo) & (m["date"] < hi)]
+    hit = m.groupby(["_i", "type"]).size().unstack(fill_value=0).reindex(
+        index=np.arange(len(units)), columns=list(types), fill_value=0)
+    out = (hit.fillna(0) > 0).astype(float)
+    out.index = units.index
+    return out
+
+
 def reference_expansion_flags(rows, triggers, spans, types):
-    """The previous exposure flags of ``expansion_after_triggers``: :func:`trigger_flags`
-    once per distinct window length, written into a frame of zeros."""
+    """The previous exposure flags of ``expansion_after_triggers``: the previous
+    ``trigger_flags`` once per distinct window length, written into a frame of zeros."""
     units = rows.assign(d=rows["cutoff_date"])
     out = []
     for span in spans:
@@ -220,8 +238,8 @@ def reference_expansion_flags(rows, triggers, spans, types):
         target = pd.DataFrame(0.0, index=rows.index, columns=types)
         for days in sorted(span.unique()):
             sel = span == days
-            f = tr.trigger_flags(units[sel], triggers, date_col="d", start_days=int(days),
-                                 end_days=0, types=types)
+            f = reference_trigger_flags(units[sel], triggers, date_col="d",
+                                        start_days=int(days), end_days=0, types=types)
             target.loc[sel] = f.to_numpy()
         out.append(target)
     return out
@@ -250,3 +268,30 @@ def test_flags_with_a_window_per_row_are_trigger_flags_per_window_length():
                              spans=[s[:0] for s in spans], types=types)
     pd.testing.assert_frame_equal(empty[0], reference_expansion_flags(
         rows.iloc[:0], trig, [s[:0] for s in spans], types)[0], check_exact=True)
+
+
+def test_trigger_flags_are_the_previous_flags_for_any_window():
+    """``trigger_flags`` (now ``_flags_within`` with one span for every unit) against its
+    previous code: windows ending before the date (``end_days`` > 0), a trigger on each
+    edge, an undated trigger, an account without triggers, a type nobody has, no units."""
+    units = pd.DataFrame({"account_id": ["A", "A", "B", "C", "D"],
+                          "decision_date": pd.to_datetime(["2026-07-01", "2026-03-01",
+                                                           "2026-07-01", "2026-07-01",
+                                                           "2026-07-01"])},
+                         index=[10, 11, 12, 13, 14])
+    trig = pd.DataFrame({"account_id": ["A", "A", "B", "B", "C"],
+                         "date": pd.to_datetime(["2026-01-02", "2026-06-01", "2026-06-21",
+                                                 "2026-06-20", None]),
+                         "type": ["champion_left", "funding", "champion_left", "funding",
+                                  "funding"]})
+    types = ["champion_left", "funding", "layoffs"]
+    seen = 0.0
+    for start, end in ((180, 0), (90, 10), (11, 10), (1, 0)):
+        for rows in (units, units.iloc[:0]):
+            got = tr.trigger_flags(rows, trig, date_col="decision_date", start_days=start,
+                                   end_days=end, types=types)
+            want = reference_trigger_flags(rows, trig, date_col="decision_date",
+                                           start_days=start, end_days=end, types=types)
+            pd.testing.assert_frame_equal(got, want, check_exact=True, check_names=False)
+            seen += got.to_numpy().sum()
+    assert seen > 0

@@ -86,32 +86,23 @@ def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
                   start_days: int, end_days: int, types: Sequence[str]) -> pd.DataFrame:
     """0/1 per unit (row of ``units``: ``account_id``, ``date_col``) and type: a trigger of
     that type dated in ``[date - start_days, date - end_days)``."""
-    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
-                      "d": pd.to_datetime(units[date_col]).to_numpy(),
-                      "_i": np.arange(len(units))})
-    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
-    m = u.merge(t, on="account_id")
-    lo = m["d"] - pd.Timedelta(days=start_days)
-    hi = m["d"] - pd.Timedelta(days=end_days)
-    m = m[(m["date"] >= lo) & (m["date"] < hi)]
-    hit = m.groupby(["_i", "type"]).size().unstack(fill_value=0).reindex(
-        index=np.arange(len(units)), columns=list(types), fill_value=0)
-    out = (hit.fillna(0) > 0).astype(float)
-    out.index = units.index
-    return out
+    return _flags_within(units, triggers, date_col=date_col,
+                         spans=[np.full(len(units), start_days)], end_days=end_days,
+                         types=types)[0]
 
 
 def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
-                  spans: Sequence[np.ndarray], types: Sequence[str]) -> list[pd.DataFrame]:
+                  spans: Sequence[np.ndarray], types: Sequence[str], end_days: int = 0
+                  ) -> list[pd.DataFrame]:
     """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
-    with a window of its own length per unit: ``[date - span, date)`` (whole days), all
-    from one merge of the units with the triggers."""
+    with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
+    days), all from one merge of the units with the triggers."""
     u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
                       "d": pd.to_datetime(units[date_col]).to_numpy(),
                       "_i": np.arange(len(units))})
     t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
     m = u.merge(t, on="account_id")
-    hit = m["date"] < m["d"]
+    hit = m["date"] < m["d"] - pd.Timedelta(days=end_days)
     at = m["_i"].to_numpy()
     out = []
     for span in spans:
