@@ -222,6 +222,16 @@ def test_latest_values_average_one_day_and_count_undated_rows_as_oldest():
                                       state.latest_on_or_before(SURVEYS, ["nps"], day))
 
 
+
+@pytest.mark.filterwarnings("error")
+def test_undated_rows_in_a_microsecond_date_column_count_as_oldest_without_a_warning():
+    # Arrow-read dates arrive as datetime64[us]; the blank date's stand-in must fit that unit
+    # (pd.Timestamp.min has nanoseconds: pandas warns now and will raise later).
+    surveys = SURVEYS.assign(date=pd.to_datetime(SURVEYS["date"]).astype("datetime64[us]"))
+    assert str(surveys["date"].dtype) == "datetime64[us]"
+    assert LatestValues(surveys, ["nps"]).at("2025-04-01").loc["B", "nps"] == 7
+    assert state.latest_on_or_before(surveys, ["nps"], "2025-04-01").loc["B", "nps"] == 7
+
 MRR = pd.DataFrame({
     "account_id": ["A", "A", "A", "B", "B", "C", "C"],
     "month": pd.to_datetime(["2024-01-01", "2025-01-01", "2025-03-01", "2025-01-01",

@@ -23,6 +23,11 @@ import pandas as pd
 
 DateLike = str | pd.Timestamp
 
+#: Stand-in for a blank date that sorts before every real one: the oldest whole day that
+#: ``datetime64[ns]`` holds (``pd.Timestamp.min`` has nanoseconds, which a microsecond
+#: column cannot take without changing its unit).
+OLDEST_DATE = pd.Timestamp("1677-09-22")
+
 
 def as_timestamp(value: DateLike) -> pd.Timestamp:
     """``as_of`` (ISO string or timestamp) as a ``pandas.Timestamp`` without time zone."""
@@ -198,7 +203,7 @@ def latest_on_or_before(
     frame = frame.reset_index(drop=True)
     dates = date_column(frame, date_col)
     f = frame.loc[dates.isna() | (dates <= as_of), ["account_id"]].copy()
-    f["_date"] = dates.loc[f.index].fillna(pd.Timestamp.min)
+    f["_date"] = dates.loc[f.index].fillna(OLDEST_DATE)
     series = {}
     for c in columns:
         f[c] = number_column(frame, c).loc[f.index]

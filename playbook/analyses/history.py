@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from playbook.analyses.account_state import (
+    OLDEST_DATE,
     DateLike,
     add_usage_measures,
     as_timestamp,
@@ -152,7 +153,7 @@ class LatestValues:
         if self.empty:
             return
         frame = frame.reset_index(drop=True)
-        dates = date_column(frame, date_col).fillna(pd.Timestamp.min)
+        dates = date_column(frame, date_col).fillna(OLDEST_DATE)
         self._per_column = {}
         for c in columns:
             f = pd.DataFrame({"account_id": frame["account_id"], "_date": dates,
