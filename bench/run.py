@@ -320,7 +320,12 @@ def profile_notebook(client: str, notebook: str) -> None:
             data = load_client(params)
         if "load" in stages:
             show("load and validate", profiler, cpu)
-    session.load_client = lambda _params: copy.deepcopy(data)
+    if kept and "load" not in stages:
+        # each notebook reads the stored tables afresh, as a kernel does (read-only tables:
+        # playbook.read_only), rather than a deep copy, which analyses would not recognise
+        session.load_client = lambda _params: cache.lookup(params, Path(kept))
+    else:
+        session.load_client = lambda _params: copy.deepcopy(data)
     for name in (s for s in stages if s != "load"):
         with tempfile.TemporaryDirectory() as run_dir:
             code = notebook_code(ROOT / "notebooks" / f"{name}.ipynb", client, run_dir)

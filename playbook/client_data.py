@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from playbook.quality import QualityLog
+from playbook.read_only import mark_read_only
 
 
 class StoredTables(Mapping[str, pd.DataFrame]):
@@ -21,7 +22,8 @@ class StoredTables(Mapping[str, pd.DataFrame]):
     used and then kept: a notebook holds in memory only the tables its sections read.
 
     Membership, iteration and :meth:`rows` come from the entry's record of tables and row
-    counts, without reading a file.
+    counts, without reading a file. The tables are read-only (:mod:`playbook.read_only`):
+    analyses keep results computed from them.
     """
 
     def __init__(self, folder: Path, rows: Mapping[str, int]) -> None:
@@ -33,7 +35,8 @@ class StoredTables(Mapping[str, pd.DataFrame]):
         if name not in self._rows:
             raise KeyError(name)
         if name not in self._read:
-            self._read[name] = pd.read_parquet(self._folder / f"{name}.parquet")
+            self._read[name] = mark_read_only(
+                pd.read_parquet(self._folder / f"{name}.parquet"))
         return self._read[name]
 
     def __contains__(self, name: object) -> bool:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.read_only import kept_result
+
 DateLike = str | pd.Timestamp
 
 #: Stand-in for a blank date that sorts before every real one: the oldest whole day that
@@ -141,12 +143,26 @@ def usage_snapshot(
     (key actions / active users, NaN without users) and ``actions_change`` (relative change
     of key actions over ``trend_months``, as ``active_change``). Empty when ``usage`` is
     None.
+
+    Computed once per date for a table marked read-only (a run's stored tables:
+    :mod:`playbook.read_only`); each call gets its own copy.
     """
-    cols = ["month", "active_users", "licensed_seats", "depth", "active_users_before",
-            "active_change", "key_actions", "actions_per_user", "actions_change"]
     if usage is None or usage.empty:
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="account_id"), dtype=float)
+        return pd.DataFrame(columns=SNAPSHOT_COLUMNS, index=pd.Index([], name="account_id"),
+                            dtype=float)
     as_of = as_timestamp(as_of)
+    return kept_result(usage, ("usage_snapshot", as_of, trend_months),
+                       lambda: _usage_snapshot(usage, as_of, trend_months))
+
+
+SNAPSHOT_COLUMNS = ["month", "active_users", "licensed_seats", "depth", "active_users_before",
+                    "active_change", "key_actions", "actions_per_user", "actions_change"]
+
+
+def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
+                    trend_months: int) -> pd.DataFrame:
+    """:func:`usage_snapshot` of a non-empty ``usage``, computed."""
+    cols = SNAPSHOT_COLUMNS
     usage = usage.reset_index(drop=True)
     u = usage.loc[date_column(usage, "month") <= as_of, ["account_id", "month"]].copy()
     measures = ["active_users", "licensed_seats", "key_actions"]
