@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +52,7 @@ from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
 from playbook.quality import QualityLog
 from playbook.reading import (
+    client_file,
     file_error,
     file_header,
     parquet_columns,
@@ -260,11 +262,46 @@ def _csv_source(path: Path, tp: TableParams) -> str:
             f"skip={tp.header_row - 1})")
 
 
+Aggregated = tuple[pd.DataFrame, int, int, list[str]]
+
+
+def aggregate_ahead(params: Params, pool: Executor) -> Future[Aggregated | None] | None:
+    """Start aggregating the usage event file in ``pool`` while the other tables load.
+
+    DuckDB works outside Python's global lock, so the events (most of the loading time of
+    a large client) are counted on one core while the loader validates the other tables
+    on the other. Only a plain event file DuckDB reads (:func:`engine_for`; no joins or
+    filters, which need the loader's log) is started; the future's result is then
+    :func:`aggregate_events`'s, or None when the file is not one (the loader then
+    aggregates it in turn, as without this). An error is raised where the loader reads the
+    result (:func:`usage_from_events`), so it is reported as it would be without this.
+    Returns None when there is no usage event file.
+    """
+    tp = params.tables.get("usage")
+    if tp is None or tp.layout != "events" or tp.join or tp.filter:
+        return None
+    return pool.submit(_aggregate_if_duckdb, tp, params)
+
+
+def _aggregate_if_duckdb(tp: TableParams, params: Params) -> Aggregated | None:
+    try:
+        path = client_file("usage", tp, params)
+        engine = engine_for(path, tp, resolve_columns("usage", path, tp))
+    except Exception:  # noqa: BLE001 - reported when the loader reads the file in turn
+        return None
+    if not engine.startswith("duckdb"):
+        return None
+    return aggregate_events("usage", path, tp, params.data.max_rejected_share, engine,
+                            params=params)
+
+
 def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: float,
-                      log: QualityLog, params: Params | None = None
+                      log: QualityLog, params: Params | None = None,
+                      ahead: Future[Aggregated | None] | None = None
                       ) -> tuple[pd.DataFrame, list[str], tuple[int, int, int]]:
-    """The usage table from an event file (``layout: events``): :func:`aggregate_events`,
-    a broken file a DataError naming it, the events counted logged.
+    """The usage table from an event file (``layout: events``): :func:`aggregate_events`
+    (or its result started by :func:`aggregate_ahead`: ``ahead``), a broken file a
+    DataError naming it, the events counted logged.
 
     Returns the frame, the unmapped headers and (events read, events not counted,
     account-months made).
@@ -274,8 +311,9 @@ def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: floa
                          "usage table supports", "layout: monthly (or lines for mrr)",
                          f"Remove tables.{name}.layout from the params file.")
     try:
-        frame, read, rejected, unmapped = aggregate_events(name, path, tp, max_rejected,
-                                                           params=params, log=log)
+        done = ahead.result() if ahead is not None else None
+        frame, read, rejected, unmapped = done if done is not None else aggregate_events(
+            name, path, tp, max_rejected, params=params, log=log)
     except DataError:
         raise
     except MemoryError:

@@ -33,6 +33,7 @@ Line numbers in messages are the lines of the client's file (the header is line
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,7 @@ from playbook.consistency import check_consistency, check_period, check_unused_f
 from playbook.contract import TABLES
 from playbook.errors import DataError, DataIssue
 from playbook.events import ROWS as EVENT_ROWS
-from playbook.events import usage_from_events
+from playbook.events import Aggregated, aggregate_ahead, usage_from_events
 from playbook.mrr_history import monthly_mrr, mrr_gaps
 from playbook.quality import QualityLog, TableLoad
 from playbook.reading import client_file, file_error, read_raw, relative_name
@@ -62,12 +63,14 @@ __all__ = ["ClientData", "LoadFacts", "load_client", "load_table"]
 
 
 def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
-               known: set[str] | None = None, facts: LoadFacts | None = None
+               known: set[str] | None = None, facts: LoadFacts | None = None,
+               ahead: Future[Aggregated | None] | None = None
                ) -> tuple[pd.DataFrame, Path]:
     """Read, map, parse and check one table; returns the canonical frame and its file.
 
     ``known``: the account IDs of the accounts table; rows referring to others are dropped
-    (or stop the run when too many). ``facts`` collects what later checks need.
+    (or stop the run when too many). ``facts`` collects what later checks need. ``ahead``:
+    the event file's aggregation started earlier (:func:`playbook.events.aggregate_ahead`).
     """
     spec = TABLES[name]
     facts = facts if facts is not None else LoadFacts()
@@ -77,7 +80,7 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     if tp.layout == "events":
         frame, unmapped, events = usage_from_events(name, path, tp,
                                                     params.data.max_rejected_share, log,
-                                                    params)
+                                                    params, ahead)
         event_rows = frame.set_index(["account_id", "month"])[EVENT_ROWS]
         frame = frame.drop(columns=EVENT_ROWS)
     else:
@@ -175,21 +178,24 @@ def _load_client(params: Params) -> ClientData:
     errors: list[DataIssue] = []
     facts = LoadFacts()
     known: set[str] | None = None
-    for name in sorted(params.tables, key=lambda t: t != "accounts"):
-        try:
-            tables[name], files[name] = load_table(name, params.tables[name], params, log,
-                                                   known, facts)
-        except DataError as exc:
-            errors += exc.issues
-            continue
-        if name == "accounts":
-            if len(tables[name]):
-                known = set(tables[name]["account_id"])
-            else:
-                errors.append(file_error(
-                    "accounts", files["accounts"], None, "the accounts table has no rows",
-                    "at least one account", "Export the account list again; it is empty."
-                ).issues[0])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="events") as pool:
+        ahead = aggregate_ahead(params, pool)  # the usage events, counted meanwhile
+        for name in sorted(params.tables, key=lambda t: t != "accounts"):
+            try:
+                tables[name], files[name] = load_table(name, params.tables[name], params, log,
+                                                       known, facts,
+                                                       ahead if name == "usage" else None)
+            except DataError as exc:
+                errors += exc.issues
+                continue
+            if name == "accounts":
+                if len(tables[name]):
+                    known = set(tables[name]["account_id"])
+                else:
+                    errors.append(file_error(
+                        "accounts", files["accounts"], None, "the accounts table has no rows",
+                        "at least one account", "Export the account list again; it is empty."
+                    ).issues[0])
     if "start_date" not in facts.supplied.get("accounts", {"start_date"}) and "mrr" not in tables:
         errors.append(file_error(
             "accounts", files["accounts"], None, "the accounts file has no start date and "

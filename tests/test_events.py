@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -329,3 +330,75 @@ def test_running_out_of_memory_says_so_not_that_the_file_is_broken(demo_events, 
     text = str(raised.value)
     assert "ran out of memory" in text and "usage_events.parquet" in text
     assert "more memory" in text and "Export the events again" not in text
+
+
+def _load_without_ahead(root, monkeypatch):
+    from playbook import loader
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loader, "aggregate_ahead", lambda _params, _pool: None)
+        return _load(root, monkeypatch, "duckdb")[1]
+
+
+def test_events_counted_while_the_other_tables_load_give_the_same_tables_and_log(
+        demo_events, monkeypatch):
+    from playbook import events as ev
+
+    calls = []
+    aggregate = ev.aggregate_events
+
+    def counted(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        return aggregate(*args, **kwargs)
+
+    monkeypatch.setattr(ev, "aggregate_events", counted)
+    _, ahead = _load(demo_events, monkeypatch, "duckdb")
+    assert len(calls) == 1 and calls[0].startswith("events")  # once, in the events thread
+    plain = _load_without_ahead(demo_events, monkeypatch)
+    assert len(calls) == 2 and calls[1] == threading.main_thread().name
+    assert ahead.tables.keys() == plain.tables.keys()
+    for name in ahead.tables:
+        pd.testing.assert_frame_equal(ahead[name], plain[name], check_exact=True)
+    assert ahead.quality.to_dict() == plain.quality.to_dict()
+
+
+def test_an_event_file_the_pandas_engine_reads_is_not_started_ahead(demo_events, monkeypatch):
+    from playbook import events as ev
+
+    calls = []
+    aggregate = ev.aggregate_events
+    monkeypatch.setattr(ev, "aggregate_events",
+                        lambda *a, **k: calls.append(threading.current_thread().name)
+                        or aggregate(*a, **k))
+    _load(demo_events, monkeypatch, "pandas")
+    assert calls == [threading.main_thread().name]
+
+
+def test_a_broken_event_file_read_ahead_is_reported_as_when_read_in_turn(
+        demo_events, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    shutil.copytree(demo_events, root)
+    events = root / "data" / "ev" / "usage_events.parquet"
+    events.write_bytes(events.read_bytes()[: events.stat().st_size // 2])  # cut off
+    with pytest.raises(DataError) as ahead:
+        _load(root, monkeypatch, "duckdb")
+    with pytest.raises(DataError) as plain:
+        _load_without_ahead(root, monkeypatch)
+    assert str(ahead.value) == str(plain.value)
+    assert "usage_events.parquet" in str(ahead.value)
+
+
+def test_a_failure_while_counting_ahead_is_reported_as_when_counted_in_turn(
+        demo_events, monkeypatch):
+    from playbook import events as ev
+
+    def fail(*_a, **_k):
+        raise RuntimeError(f"boom in {threading.current_thread().name.split('_')[0]}")
+
+    monkeypatch.setattr(ev, "_with_duckdb", fail)
+    with pytest.raises(DataError) as ahead:
+        _load(demo_events, monkeypatch, "duckdb")
+    assert "the event file cannot be read (RuntimeError: boom in events)" in str(ahead.value)
+    with pytest.raises(DataError) as plain:
+        _load_without_ahead(demo_events, monkeypatch)
+    assert str(plain.value) == str(ahead.value).replace("boom in events", "boom in MainThread")
