@@ -115,3 +115,25 @@ def test_only_the_first_numbered_section_and_the_first_appendix_start_a_page():
     continued = [e.title for e in toc if f'id="{e.anchor}" class="continued"' in html_out]
     assert continued == ["2 Why customers leave", "10 Custom", "Our own analysis", FIRST,
                          SECOND]
+
+
+def _ten_row_table(css_class: str) -> str:
+    rows = "".join(f"<tr><td>{i}</td><td>Action {i}: a line of text long enough to wrap "
+                   f"over two lines of its narrow column</td><td>Row end {i}</td></tr>"
+                   for i in range(1, 11))
+    return (f'<table class="{css_class}" data-long="1"><thead><tr><th>#</th><th>Action</th>'
+            f"<th>End</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+@pytest.mark.parametrize("css_class, whole", [("data business-cases", True), ("data", False)])
+def test_the_business_cases_stay_whole_where_a_long_table_would_break(tmp_path, css_class,
+                                                                      whole):
+    """Below a page's worth of text less a few lines, a ten-row long table breaks across
+    pages (its header repeated); the business cases, set as tight, go whole to the next
+    page (report.md: no table split across pages)."""
+    intro = "\n\n".join(FILLER.format(i=i) for i in range(17))
+    cell = new_code_cell("", outputs=[html_output(_ten_row_table(css_class))])
+    pages = render(new_notebook(cells=[new_markdown_cell(f"# Section\n\n{intro}"), cell]),
+                   tmp_path)
+    first = next(p for p in pages if "Row end 1" in p)
+    assert ("Row end 10" in first) is whole
