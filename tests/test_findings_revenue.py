@@ -17,18 +17,27 @@ SUMMARY = {"start_month": "2026-07-01", "end_month": "2026-09-01", "start_mrr": 
 def test_bridge_title_calls_negative_net_churn_good():
     title = story.bridge_title(SUMMARY, "USD")
     # a minus sign, never a hyphen
-    assert title.startswith("Expansion outgrew losses: net MRR churn was \u22123.6%")
+    assert title.startswith("Expansion outgrew losses in Jul to Sep 2026: net MRR churn was "
+                            "\u22123.6%")
     assert "(negative is good)" in title and "$50K leaked" in title
 
 
 def test_bridge_title_for_positive_and_missing_net_churn():
     worse = SUMMARY | {"expansion": 10_000.0, "net_mrr_churn": 40_000 / 700_000}
     assert story.bridge_title(worse, "USD") == (
-        "$50K of MRR leaked to churn and contraction, 7.1% of starting MRR; net MRR churn "
-        "was 5.7%")
+        "$50K of MRR leaked to churn and contraction in Jul to Sep 2026, 7.1% of starting "
+        "MRR; net MRR churn was 5.7%")
     unknown = SUMMARY | {"net_mrr_churn": math.nan}
     title = story.bridge_title(unknown, "USD")
     assert "nan" not in title.lower() and "$50K" in title
+    assert title.startswith("In Jul to Sep 2026, ")
+
+
+def test_bridge_title_names_months_across_a_year_end_and_a_single_month():
+    winter = SUMMARY | {"start_month": "2025-11-01", "end_month": "2026-01-01"}
+    assert "losses in Nov 2025 to Jan 2026:" in story.bridge_title(winter, "USD")
+    one = SUMMARY | {"start_month": "2026-09-01", "end_month": "2026-09-01"}
+    assert "losses in Sep 2026:" in story.bridge_title(one, "USD")
 
 
 def test_bridge_sentence_says_negative_is_good():

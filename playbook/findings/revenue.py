@@ -20,20 +20,31 @@ def period_text(summary: dict) -> str:
     return start if start == end else f"{start} to {end}"
 
 
+def period_span(summary: dict) -> str:
+    """The bridge's months for a title: "Jul to Sep 2026" within a year, else as
+    :func:`period_text` ("Nov 2025 to Jan 2026"; one month: "Sep 2026")."""
+    start, end = pd.Timestamp(summary["start_month"]), pd.Timestamp(summary["end_month"])
+    if start.year == end.year and start.month != end.month:
+        return f"{start:%b} to {end:%b %Y}"
+    return period_text(summary)
+
+
 def bridge_title(summary: dict, currency: str) -> str:
-    """Action title of the MRR bridge.
+    """Action title of the MRR bridge, naming its months (the executive summary quotes it
+    beside twelve-month retention figures).
 
     Rules: negative net MRR churn -> "expansion outgrew losses"; otherwise name the loss
     and how much of start MRR leaked (gross churn)."""
     net, gross = summary.get("net_mrr_churn"), summary.get("gross_mrr_churn")
     lost = tf.money(summary.get("lost_mrr"), currency)
+    span = period_span(summary)
     if tf.is_missing(net):
-        return f"The period lost {lost} of MRR to churn and contraction"
+        return f"In {span}, {lost} of MRR was lost to churn and contraction"
     if net < 0:
-        return (f"Expansion outgrew losses: net MRR churn was {tf.pct(net)} "
+        return (f"Expansion outgrew losses in {span}: net MRR churn was {tf.pct(net)} "
                 f"(negative is good) while {lost} leaked")
-    return (f"{lost} of MRR leaked to churn and contraction, {tf.pct(gross)} of starting "
-            f"MRR; net MRR churn was {tf.pct(net)}")
+    return (f"{lost} of MRR leaked to churn and contraction in {span}, {tf.pct(gross)} of "
+            f"starting MRR; net MRR churn was {tf.pct(net)}")
 
 
 def mrr_bridge(summary: dict, currency: str) -> ExhibitSpec:
