@@ -21,6 +21,7 @@ from playbook.contracts import (
     stale_renewal_dates,
     terms_from_types,
 )
+from playbook.membership import is_in
 from playbook.quality import QualityLog
 
 
@@ -61,7 +62,7 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
         # active account with churn events has come back (or carries a stale flag).
         fill = acc["churn_date"].isna() & ~acc["status"].eq("active")
         acc.loc[fill, "churn_date"] = acc.loc[fill, "account_id"].map(last)
-        active_with_churn = acc["status"].eq("active") & acc["account_id"].isin(last.index)
+        active_with_churn = acc["status"].eq("active") & is_in(acc["account_id"], last.index)
         if active_with_churn.any():
             n = int(active_with_churn.sum())
             ids = acc.loc[active_with_churn, "account_id"]
@@ -84,7 +85,7 @@ def complete_accounts(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp | Non
                                             f"{tf.noun(n, 'has', 'have')} churn events "
                         "and were billed again after a gap: reactivations, consistent",
                         count=n, examples=ids.tolist())
-        churned_without = acc["status"].eq("churned") & ~acc["account_id"].isin(last.index)
+        churned_without = acc["status"].eq("churned") & ~is_in(acc["account_id"], last.index)
         if churned_without.any():
             n = int(churned_without.sum())
             share = n / max(1, int(acc["status"].eq("churned").sum()))
@@ -200,13 +201,13 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
                                   churn_date_rule=churn_date_rule)
     ids = acc["account_id"]
     derived = []
-    blank_start = acc["start_date"].isna() & ids.isin(life.index)
+    blank_start = acc["start_date"].isna() & is_in(ids, life.index)
     if blank_start.any():
         acc.loc[blank_start, "start_date"] = ids[blank_start].map(life["start_date"])
         derived.append("start date" if "start_date" not in supplied else
                        f"{int(blank_start.sum()):,} blank start dates")
     if not {"status", "churn_date"} & supplied:
-        never = ~ids.isin(life.index)
+        never = pd.Series(~is_in(ids, life.index), index=ids.index)
         if never.any():
             log.add("accounts", "warning", f"{tf.plural(int(never.sum()), 'account')} "
                     f"{tf.noun(int(never.sum()), 'was', 'were')} never "
@@ -227,7 +228,7 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
         billed = life["status"].reindex(said.index)
         events = tables.get("churn_events")
         with_events = set(events["account_id"]) if events is not None else set()
-        wrong = said.eq("active") & billed.eq("churned") & ~said.index.isin(with_events)
+        wrong = said.eq("active") & billed.eq("churned") & ~is_in(said.index, with_events)
         if wrong.any():
             log.add("accounts", "problem", f"{tf.plural(int(wrong.sum()), 'account')} flagged "
                                            "active "
@@ -268,7 +269,7 @@ def came_back(ids: pd.Series, last_event: pd.Series, mrr: pd.DataFrame | None) -
     """
     if mrr is None or not len(mrr):
         return set()
-    paid = mrr.loc[(mrr["mrr"] > 0) & mrr["account_id"].isin(set(ids)), ["account_id", "month"]]
+    paid = mrr.loc[(mrr["mrr"] > 0) & is_in(mrr["account_id"], ids), ["account_id", "month"]]
     paid = paid.assign(m=paid["month"].dt.to_period("M").map(lambda p: p.ordinal))
     event = last_event.dt.to_period("M").map(lambda p: p.ordinal)
     back: set[str] = set()

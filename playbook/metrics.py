@@ -41,6 +41,7 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.errors import InsufficientDataError
+from playbook.membership import is_in
 from playbook.quality import QualityNote
 
 #: The headline figures :func:`withheld_figures` can withhold, in the words the report uses.
@@ -161,7 +162,7 @@ def headline_metrics(mrr: pd.DataFrame, window: RetentionWindow) -> dict[str, An
     retained = float(cohort["mrr_now"].sum())
     capped = float(cohort["capped"].sum())
     end_mrr = float(end.sum())
-    new_mrr = float(end[~end.index.isin(cohort.index)].sum())
+    new_mrr = float(end[~is_in(end.index, cohort.index)].sum())
     grr, nrr = _share(capped, base_mrr), _share(retained, base_mrr)
     churned = int(cohort["churned"].sum())
     logo = _share(churned, len(cohort))

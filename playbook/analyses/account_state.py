@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from playbook.membership import is_in
 from playbook.read_only import kept_result
 
 DateLike = str | pd.Timestamp
@@ -81,7 +82,7 @@ def accounts_as_billed(accounts: pd.DataFrame, mrr: pd.DataFrame, as_of: DateLik
     now = set(paid.loc[paid["month"].dt.to_period("M") == month, "account_id"])
     out = accounts.copy()
     ids = out["account_id"]
-    paying = ids.isin(now)
+    paying = pd.Series(is_in(ids, now), index=ids.index)
     ended = ids.map(last)
     after = (ended.dt.to_period("M") + 1).dt.to_timestamp()
     crm = date_column(out, "churn_date")

@@ -26,6 +26,7 @@ import pandas as pd
 
 from playbook.analyses.stats import annualise_rate, safe_ratio
 from playbook.errors import PlaybookError
+from playbook.membership import is_in
 
 MOVEMENT_COLUMNS = [
     "start_mrr", "new", "expansion", "contraction", "churn", "reactivation", "end_mrr",
@@ -211,7 +212,7 @@ def _same_month_churn(
     n = len(months) - 1
     ever = pd.Index(accounts[(cents > 0).any(axis=1)])
     ev = churn_events.dropna(subset=["account_id", "churn_date"])
-    ev = ev.loc[~ev["account_id"].isin(ever)]
+    ev = ev.loc[~is_in(ev["account_id"], ever)]
     if ev.empty:
         return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
     lost = ev["lost_mrr"] if "lost_mrr" in ev else pd.Series(0.0, index=ev.index)
