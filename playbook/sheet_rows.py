@@ -145,8 +145,8 @@ def number_xml(ref: str, value: float, attribute: str) -> str:
 def column_xml(values: Sequence[Any], letter: str, rows: Sequence[str],
                style: ColumnStyle) -> list[str]:
     """The cells of one column (``letter``) in ``rows`` (row numbers as text), each as
-    :func:`cell_xml` makes it ("" for no cell). Columns of numbers and columns of plain text
-    (the most) take one list comprehension; any other column goes value by value."""
+    :func:`cell_xml` makes it ("" for no cell). A column of numbers, flags, dates or text
+    needing no escaping takes one list comprehension; any other goes value by value."""
     kinds = set(map(type, values))
     plain = style_attribute(style.plain) if style.plain is not None else ""
     blank = (lambda r: f'<c r="{letter}{r}"{plain}/>') if style.plain is not None else None
@@ -156,10 +156,20 @@ def column_xml(values: Sequence[Any], letter: str, rows: Sequence[str],
                     for r, v in zip(rows, values, strict=True)]
         return [blank(r) if v is None else f'<c r="{letter}{r}"{plain}><v>{v:.16G}</v></c>'
                 for r, v in zip(rows, values, strict=True)]
+    if kinds <= {_NONE, bool}:
+        flag = style_attribute(style.plain) if style.plain is not None else ""
+        return [(blank(r) if blank else "") if v is None else
+                f'<c r="{letter}{r}"{flag} t="b"><v>{1 if v else 0}</v></c>'
+                for r, v in zip(rows, values, strict=True)]
+    if kinds <= {_NONE, datetime} and style.dated is not None:
+        dated = style_attribute(style.dated) if kinds != {_NONE} else ""
+        return [(blank(r) if blank else "") if v is None else
+                f'<c r="{letter}{r}"{dated}><v>{excel_serial(v):.16G}</v></c>'
+                for r, v in zip(rows, values, strict=True)]
     if kinds <= {_NONE, str} and not style.bands:
         texts = [v for v in values if v]
         if not _NEEDS_ESCAPE.search("\n".join(texts)) and \
-                all(len(v) <= CELL_UTF16_MAX // 2 for v in texts):
+                max(map(len, texts), default=0) <= CELL_UTF16_MAX // 2:
             quoted = style_attribute(style.quoted) if any(
                 v.startswith(FORMULA_STARTS) for v in texts) else ""
             return [(blank(r) if blank else "") if not v else

@@ -434,7 +434,7 @@ def column_values(values: pd.Series) -> list[Any]:
     texts = [v for v in raw if type(v) is str]
     joined = "\n".join(texts)  # a line feed is no illegal character
     needs_cleaning = (ILLEGAL_CHARACTERS_RE.search(joined) is not None
-                      or any(len(v) > CELL_TEXT_MAX for v in texts))
+                      or max(map(len, texts), default=0) > CELL_TEXT_MAX)
     return [(clean_text(v) if needs_cleaning else v) if type(v) is str else cell_value(v)
             for v in raw]
 
@@ -489,10 +489,19 @@ def plan_csv(plan: pd.DataFrame) -> str:
 def csv_cells(values: pd.Series) -> list[Any]:
     """The CSV cells of one column: :func:`csv_cell` of each value, from the values
     :func:`column_values` converts a column at a time (NaN is blank, any other float stays a
-    number)."""
+    number); a column of numbers, of text or of flags in one list comprehension."""
+    converted = column_values(values)
+    kinds = set(map(type, converted))
+    if kinds <= {type(None), float, int}:
+        return ["" if v is None else v for v in converted]
+    if kinds <= {type(None), str}:
+        return ["" if v is None else "'" + v if v.startswith(FORMULA_STARTS) else v
+                for v in converted]
+    if kinds <= {type(None), bool}:
+        return ["" if v is None else "TRUE" if v else "FALSE" for v in converted]
     out: list[Any] = []
     add = out.append
-    for v in column_values(values):
+    for v in converted:
         kind = type(v)
         if v is None:
             add("")
