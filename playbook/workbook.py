@@ -5,7 +5,7 @@ The XLSX holds a summary sheet (accounts and money by next action and by owner),
 account on one sheet, and one sheet per owner sorted as a to-do list (due date, then expected
 loss and MRR, largest first). Above ``workbook.owner_sheets_max_accounts`` accounts (params)
 the owner sheets are left out, a product choice for consumer-scale books: each account would
-be written twice (at 100,000 accounts 3.4 million more cells, about 20 CPU seconds); the
+be written twice (at 100,000 accounts 2.6 million more cells, about 3 CPU seconds); the
 summary sheet then says to filter the all-accounts sheet's owner column, which lists the
 same rows in the same to-do order. Each account sheet (columns :data:`SHEET_COLUMNS`: the
 action right after the account) has a frozen header and name, filters, number formats
