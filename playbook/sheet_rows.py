@@ -119,7 +119,8 @@ def cell_xml(ref: str, value: Any, style: ColumnStyle) -> str:
     makes it: None or empty text is a blank (a cell only with a format), a float or int a
     number, a bool a flag, a date or datetime a date, any other text an inline string."""
     if value is None or (type(value) is str and not value):
-        return f'<c r="{ref}"{style_attribute(style.plain)}/>' if style.plain else ""
+        return f'<c r="{ref}"{style_attribute(style.plain)}/>' if style.plain is not None \
+            else ""
     kind = type(value)
     if kind is str:
         band = style.bands.get(value.lower()) if style.bands else None
@@ -157,12 +158,11 @@ def column_xml(values: Sequence[Any], letter: str, rows: Sequence[str],
         return [blank(r) if v is None else f'<c r="{letter}{r}"{plain}><v>{v:.16G}</v></c>'
                 for r, v in zip(rows, values, strict=True)]
     if kinds <= {_NONE, bool}:
-        flag = style_attribute(style.plain) if style.plain is not None else ""
         return [(blank(r) if blank else "") if v is None else
-                f'<c r="{letter}{r}"{flag} t="b"><v>{1 if v else 0}</v></c>'
+                f'<c r="{letter}{r}"{plain} t="b"><v>{1 if v else 0}</v></c>'
                 for r, v in zip(rows, values, strict=True)]
-    if kinds <= {_NONE, datetime} and style.dated is not None:
-        dated = style_attribute(style.dated) if kinds != {_NONE} else ""
+    if kinds <= {_NONE, datetime}:
+        dated = style_attribute(style.dated)
         return [(blank(r) if blank else "") if v is None else
                 f'<c r="{letter}{r}"{dated}><v>{excel_serial(v):.16G}</v></c>'
                 for r, v in zip(rows, values, strict=True)]

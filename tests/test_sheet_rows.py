@@ -160,27 +160,35 @@ LONG = "long " * 8000 + "end"  # 40,003 characters: cut at Excel's limit
 EMOJI = "\U0001F600" * 16383 + "ab"  # 32,768 UTF-16 units (2 an emoji): "b" cut
 HOSTILE_TEXT = ["=cmd|' /C calc'!A0", "<script>alert(1)</script>", "a & b <c> \"d\"",
                 " leading", "trailing ", "\ttab", "line\nfeed", "\rreturn", "_x0041_ literal",
-                "bell\x07", "\ufffe\uffff", "", None, LONG, EMOJI, "x" * 16384]
+                "bell\x07", "\ufffe\uffff", "", None, LONG, EMOJI, "x" * 16384, "x\n",
+                "\u00a0no-break space", "ideographic space\u3000", "-"]
 
 
 def odd_plan() -> pd.DataFrame:
-    """The hostile plan (8 accounts) made 16 with odd values in every kind of column."""
-    p = pd.concat([hostile_plan(), hostile_plan()], ignore_index=True)
-    p["account_id"] = [f"A{i:02d}" for i in range(len(p))]
+    """The hostile plan (8 accounts) made 20 with odd values in every kind of column."""
+    n = len(HOSTILE_TEXT)
+    p = pd.concat([hostile_plan()] * 3, ignore_index=True).iloc[:n].copy()
+
+    def cycle(values: list) -> list:
+        return (values * n)[:n]
+
+    p["account_id"] = [f"A{i:02d}" for i in range(n)]
     p["account_name"] = HOSTILE_TEXT
     p["segment"] = pd.array(HOSTILE_TEXT[::-1], dtype=object)
-    mixed = [1.5, 2, True, datetime(2025, 1, 2, 3, 4, 5), date(2025, 1, 3), "text",
-             np.int64(7), np.float64(0.1), np.nan, pd.NaT, pd.NA, "=1+1", math.inf, -math.inf,
-             10**17, 1e-300]
-    p["lifecycle_stage"] = pd.array(mixed, dtype=object)
-    p["mrr"] = [1e20, -0.0, 1 / 3, 2.5e-7, 123456789.123456789, np.inf, -np.inf, np.nan] * 2
-    p["health_band"] = ["Red", "YELLOW", "green", "=red", "", None, "blue", "red"] * 2
-    p["next_renewal_date"] = pd.to_datetime(
+    p["lifecycle_stage"] = pd.array(cycle([
+        1.5, 2, True, datetime(2025, 1, 2, 3, 4, 5), date(2025, 1, 3), "text", np.int64(7),
+        np.float64(0.1), np.nan, pd.NaT, pd.NA, "=1+1", math.inf, -math.inf, 10**17, 1e-300,
+        " padded ", "&amp;"]), dtype=object)
+    p["mrr"] = cycle([1e20, -0.0, 1 / 3, 2.5e-7, 123456789.123456789, np.inf, -np.inf, np.nan])
+    p["health_band"] = cycle(["Red", "YELLOW", "green", "=red", "", None, "blue", "red"])
+    p["next_renewal_date"] = pd.to_datetime(cycle(
         ["1900-01-01", "1900-02-28", "1900-03-01", "1899-12-31", "1677-09-22", "2262-04-11",
-         None, "2025-07-01 13:45:30.123456"] * 2, format="ISO8601")
-    p["next_action_due"] = pd.to_datetime(["2025-07-07 00:00:01"] * 8 + [None] * 8)
-    p["days_to_renewal"] = pd.array([-1, 0, None, 2**60] * 4, dtype="Int64")
-    p["flag_renewal_no_exec"] = [True, False] * 8
+         None, "2025-07-01 13:45:30.123456"]), format="ISO8601")
+    p["next_action_due"] = pd.to_datetime(["2025-07-07 00:00:01"] * 8 + [None] * (n - 8))
+    p["days_to_renewal"] = pd.array(cycle([-1, 0, None, 2**60]), dtype="Int64")
+    p["flag_renewal_no_exec"] = cycle([True, False])
+    p["expansion_reason"] = cycle(["plain", " lead", "trail ", "\u00a0no-break", "x\n", "\ttab",
+                                   "=1", "", None, "ideographic\u3000"])  # nothing to escape
     return p
 
 
@@ -226,7 +234,7 @@ def test_an_empty_plan_and_one_account_are_the_same(tmp_path):
 
 
 def test_beyond_the_rows_of_a_sheet_the_same_sheets(tmp_path, monkeypatch):
-    monkeypatch.setattr(wb, "EXCEL_ROWS", 6)  # 5 accounts a sheet: 16 make 4 sheets
+    monkeypatch.setattr(wb, "EXCEL_ROWS", 6)  # 5 accounts a sheet: 20 make 4 sheets
     monkeypatch.setattr(sr, "BLOCK_ROWS", 3)
     new, _ = both(odd_plan(), tmp_path, owner_sheets_max_accounts=4)
     assert openpyxl.load_workbook(new).sheetnames == [
