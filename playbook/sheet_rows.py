@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -216,10 +215,13 @@ def write_rows(out: IO[bytes], blocks: Iterable[Sequence[Sequence[Any]]],
 
 @dataclass
 class SheetRows:
-    """A sheet's rows written by :func:`write_rows`: the file holding them, the last row
+    """A sheet's rows written by :func:`write_rows`: the file holding them (the sheets of a
+    workbook share one) with where they start and how many bytes they take, the last row
     written (from 0) and the last column of the sheet (from 0)."""
 
     rows: IO[bytes]
+    start: int
+    size: int
     last_row: int
     last_col: int
 
@@ -257,12 +259,17 @@ def splice_rows(frame: IO[bytes], path: Any, sheets: dict[str, SheetRows]) -> No
                 continue
             spliced = parts[info.filename]
             head, tail = _split_sheet(data.decode("utf-8"), spliced)
-            size = spliced.rows.seek(0, 2)
-            entry.file_size = len(head) + size + len(tail)  # ZIP64 when the part needs it
-            spliced.rows.seek(0)
+            entry.file_size = len(head) + spliced.size + len(tail)  # ZIP64 if it needs it
+            spliced.rows.seek(spliced.start)
             with target.open(entry, "w") as out:
                 out.write(head)
-                shutil.copyfileobj(spliced.rows, out, 1 << 20)
+                left = spliced.size
+                while left:
+                    chunk = spliced.rows.read(min(left, 1 << 20))
+                    if not chunk:
+                        raise ValueError("the rows' file is shorter than written")
+                    out.write(chunk)
+                    left -= len(chunk)
                 out.write(tail)
 
 

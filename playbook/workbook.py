@@ -27,7 +27,6 @@ atomically (:mod:`playbook.storage`).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
@@ -233,17 +232,18 @@ def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
     """The account workbook (see the module docstring) written to ``path``.
 
     XlsxWriter writes the workbook in memory (``constant_memory``: the summary's text as
-    inline strings) with each account sheet's header row; each sheet's rows go to a
-    temporary file a block of rows at a time (:func:`write_accounts`), then into the file
-    (:func:`playbook.sheet_rows.splice_rows`). Each account is written once on the
-    all-accounts sheet and once on its owner's sheet (only on the all-accounts sheet above
-    ``owner_sheets_max_accounts`` accounts: :func:`owner_sheets`)."""
+    inline strings) with each account sheet's header row; the sheets' rows go to one
+    temporary file, a sheet after the other, a block of rows at a time
+    (:func:`write_accounts`), then into the file (:func:`playbook.sheet_rows.splice_rows`).
+    Each account is written once on the all-accounts sheet and once on its owner's sheet
+    (only on the all-accounts sheet above ``owner_sheets_max_accounts`` accounts:
+    :func:`owner_sheets`)."""
     plan = to_do_order(plan[list(SHEET_COLUMNS)])  # one order: each owner's rows keep it
     by_owner = owner_sheets(len(plan), owner_sheets_max_accounts)
     frame = io.BytesIO()
     book = xlsxwriter.Workbook(frame, {"constant_memory": True, "nan_inf_to_errors": True})
     styles = _Styles(book, currency)
-    with contextlib.ExitStack() as files:
+    with tempfile.TemporaryFile() as rows_file:  # every account sheet's rows, one by one
         rows: dict[str, sheet_rows.SheetRows] = {}
         try:
             note = None if by_owner else NO_OWNER_SHEETS.format(
@@ -256,8 +256,7 @@ def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
                 parts += [(name, plan[(labels == owner).to_numpy()].reset_index(drop=True))
                           for owner, name in sheet_names(sorted(labels.unique())).items()]
             for name, part in parts:
-                rows[name] = write_accounts(book.add_worksheet(name), part, styles,
-                                            files.enter_context(tempfile.TemporaryFile()))
+                rows[name] = write_accounts(book.add_worksheet(name), part, styles, rows_file)
         finally:
             book.close()
         sheet_rows.splice_rows(frame, path, rows)
@@ -327,8 +326,8 @@ def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles,
     band coloured and a note defining each column (:data:`playbook.account_plan.COLUMNS`).
 
     The header row, notes, widths, panes and filters go to ``sheet``; the accounts' rows,
-    each column converted once a block of rows (:func:`column_values`), go to ``rows`` as
-    worksheet XML with the cells :func:`column_cells` would make
+    each column converted once a block of rows (:func:`column_values`), are added to
+    ``rows`` as worksheet XML with the cells :func:`column_cells` would make
     (:func:`playbook.sheet_rows.write_rows`), for :func:`playbook.sheet_rows.splice_rows`."""
     columns = list(plan.columns)
     formats = column_formats(columns, styles.money)
@@ -343,10 +342,11 @@ def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles,
     blocks = ([column_values(block[col]) for col in columns]
               for block in (plan.iloc[start:start + size]
                             for start in range(0, len(plan), size)))
+    start = rows.seek(0, io.SEEK_END)
     last_row = sheet_rows.write_rows(rows, blocks, looks, first_row=1)
     sheet.freeze_panes(1, 2)  # the header and the account's ID and name stay in view
     sheet.autofilter(0, 0, len(plan), len(columns) - 1)
-    return sheet_rows.SheetRows(rows, last_row, len(columns) - 1)
+    return sheet_rows.SheetRows(rows, start, rows.tell() - start, last_row, len(columns) - 1)
 
 
 def column_style(styles: _Styles, number_format: str | None, *,
