@@ -38,7 +38,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -398,24 +397,31 @@ def next_actions(plan: pd.DataFrame, rules: PlanRules, *, as_of: DateLike, model
 
 
 def action_reasons(plan: pd.DataFrame, chosen: pd.Series, rules: PlanRules) -> list[str]:
-    """The facts behind each row's chosen action (:func:`_reason`), in row order: empty for
-    ``no_action``; only the rows with an action are read (no per-row Series)."""
+    """The facts behind each row's chosen action (:func:`reasons`), in row order: empty for
+    ``no_action``; the rows of each action are read a column at a time."""
     out = [""] * len(plan)
-    acting = np.flatnonzero(chosen.to_numpy() != "no_action")
-    rows = plan.iloc[acting][list(REASON_INPUTS)].to_dict("records")
     actions = chosen.to_numpy()
-    for k, row in zip(acting, rows, strict=True):
-        out[k] = _reason(actions[k], row, rules)
+    for action in ACTIONS[:-1]:
+        rows = np.flatnonzero(actions == action)
+        if len(rows):
+            for k, text in zip(rows.tolist(), reasons(action, plan.iloc[rows], rules),
+                               strict=True):
+                out[k] = text
     return out
 
 
 def other_actions(met: pd.DataFrame, chosen: pd.Series) -> list[str]:
     """Per row, the rules of :data:`ACTIONS` it meets besides the chosen one, in priority
-    order, comma separated (empty when none)."""
+    order, comma separated (empty when none): each row's set of rules is a number (one bit
+    a rule) that picks its text from the texts of every set, made once."""
     names = list(ACTIONS[:-1])
     also = met[names].to_numpy(dtype=bool) & (
         chosen.to_numpy()[:, None] != np.array(names, dtype=object)[None, :])
-    return [", ".join(itertools.compress(names, row)) for row in also.tolist()]
+    sets = also.astype(np.int64) @ (1 << np.arange(len(names), dtype=np.int64))
+    texts = np.array([", ".join(itertools.compress(names, ((s >> k) & 1 for k in
+                                                         range(len(names)))))
+                      for s in range(1 << len(names))], dtype=object)
+    return texts[sets].tolist()
 
 
 def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
@@ -443,28 +449,32 @@ def rules_met(plan: pd.DataFrame, rules: PlanRules, *, model_ranks: bool,
                         index=plan.index)
 
 
-#: The plan columns :func:`_reason` reads.
-REASON_INPUTS = ("next_renewal_date", "renewal_probability", *EXEC_FLAGS, "expansion_reason")
+#: What each relationship flag of :data:`EXEC_FLAGS` says in an outreach's reason.
+EXEC_FLAG_WORDS = {"flag_single_threaded": "single-threaded (too few strong executive ties)",
+                   "flag_renewal_no_exec": "renewal due without a recent executive contact"}
 
 
-def _reason(action: str, row: Mapping[str, Any], rules: PlanRules) -> str:
-    """The facts behind ``action`` for one plan row (its :data:`REASON_INPUTS`), in words."""
+def reasons(action: str, rows: pd.DataFrame, rules: PlanRules) -> list[str]:
+    """The facts behind ``action`` for each of ``rows`` (plan rows that chose it), in words:
+    a save play's renewal date and probability against the threshold, an outreach's flags
+    set (:data:`EXEC_FLAG_WORDS`, ``; `` between), a stuck onboarding, an expansion's reason
+    (its amount is in ``expansion_potential_mrr``)."""
     if action == "save_play":
-        return (f"Renewal on {tf.date(row['next_renewal_date'])}, renewal probability "
-                f"{tf.pct(row['renewal_probability'], 0)} (below "
-                f"{tf.pct(rules.at_risk_below, 0)})")
+        below = tf.pct(rules.at_risk_below, 0)
+        return [f"Renewal on {tf.date(when)}, renewal probability {tf.pct(p, 0)} (below "
+                f"{below})" for when, p in zip(rows["next_renewal_date"].tolist(),
+                                               rows["renewal_probability"].tolist(),
+                                               strict=True)]
     if action == "executive_outreach":
-        said = {"flag_single_threaded": "single-threaded (too few strong executive ties)",
-                "flag_renewal_no_exec": "renewal due without a recent executive contact"}
-        return "; ".join(text for col, text in said.items()
-                         if pd.notna(row[col]) and bool(row[col])).capitalize()
+        flags = [rows[col].fillna(False).astype(bool).tolist() for col in EXEC_FLAG_WORDS]
+        return ["; ".join(text for text, on in zip(EXEC_FLAG_WORDS.values(), row, strict=True)
+                          if on).capitalize() for row in zip(*flags, strict=True)]
     if action == "onboarding_rescue":
-        return "Stuck in onboarding"
+        return ["Stuck in onboarding"] * len(rows)
     if action == "expansion_conversation":
-        reason = row["expansion_reason"]  # the amount is in expansion_potential_mrr
-        return "Expansion potential" + (f": {reason}" if isinstance(reason, str) and reason
-                                        else "")
-    return ""
+        return ["Expansion potential" + (f": {why}" if isinstance(why, str) and why else "")
+                for why in rows["expansion_reason"].tolist()]
+    return [""] * len(rows)
 
 
 def _text(frame: pd.DataFrame, col: str) -> pd.Series:

@@ -5,16 +5,18 @@ The XLSX holds a summary sheet (accounts and money by next action and by owner),
 account on one sheet, and one sheet per owner sorted as a to-do list (due date, then expected
 loss and MRR, largest first). Above ``workbook.owner_sheets_max_accounts`` accounts (params)
 the owner sheets are left out, a product choice for consumer-scale books: each account would
-be written twice (at 100,000 accounts 3.4 million more cells, about 20 CPU seconds); the
+be written twice (at 100,000 accounts 2.6 million more cells, about 3 CPU seconds); the
 summary sheet then says to filter the all-accounts sheet's owner column, which lists the
 same rows in the same to-do order. Each account sheet (columns :data:`SHEET_COLUMNS`: the
 action right after the account) has a frozen header and name, filters, number formats
 (money in the client's currency, shares as %, dates ``yyyy-mm-dd``), the health band
 coloured in the report's palette (:data:`playbook.charts.RAG`) and a note on each header
-defining the column. The XLSX is written with XlsxWriter, streamed row by row (a
-100,000-account plan is 3.4M cells a sheet: openpyxl held each one as an object, which took
-minutes and gigabytes); each column's values are converted once a column
-(:func:`column_values`), so the time left is XlsxWriter's own, a few microseconds a cell.
+defining the column. The XLSX is written with XlsxWriter (openpyxl held each of a
+100,000-account plan's 2.6M cells as an object, which took minutes and gigabytes), except
+the account sheets' rows: each column's values are converted once (:func:`column_values`)
+and made into worksheet XML a column at a time by :mod:`playbook.sheet_rows` (XlsxWriter's
+per-cell calls took about 15 CPU seconds at 100,000 accounts), then spliced after each
+sheet's header row.
 
 Client text is hostile: a text value a spreadsheet would run as a formula (starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return: :func:`is_formula_like`) is written as
@@ -29,10 +31,11 @@ import csv
 import io
 import math
 import re
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +43,7 @@ import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from xlsxwriter.worksheet import Worksheet
 
+from playbook import sheet_rows
 from playbook import textfmt as tf
 from playbook.account_plan import (
     ACTIONS,
@@ -227,30 +231,35 @@ def write_xlsx(plan: pd.DataFrame, path: Path, *, currency: str, as_of: Any,
                title: str, owner_sheets_max_accounts: int | None = None) -> None:
     """The account workbook (see the module docstring) written to ``path``.
 
-    XlsxWriter streams each sheet row by row (``constant_memory``): a sheet is never held
-    in memory cell by cell, and each account is written once on the all-accounts sheet and
-    once on its owner's sheet (only on the all-accounts sheet above
-    ``owner_sheets_max_accounts`` accounts: :func:`owner_sheets`)."""
+    XlsxWriter writes the workbook in memory (``constant_memory``: the summary's text as
+    inline strings) with each account sheet's header row; the sheets' rows go to one
+    temporary file, a sheet after the other, a block of rows at a time
+    (:func:`write_accounts`), then into the file (:func:`playbook.sheet_rows.splice_rows`).
+    Each account is written once on the all-accounts sheet and once on its owner's sheet
+    (only on the all-accounts sheet above ``owner_sheets_max_accounts`` accounts:
+    :func:`owner_sheets`)."""
     plan = to_do_order(plan[list(SHEET_COLUMNS)])  # one order: each owner's rows keep it
     by_owner = owner_sheets(len(plan), owner_sheets_max_accounts)
-    book = xlsxwriter.Workbook(str(path), {"constant_memory": True,
-                                           "nan_inf_to_errors": True})
+    frame = io.BytesIO()
+    book = xlsxwriter.Workbook(frame, {"constant_memory": True, "nan_inf_to_errors": True})
     styles = _Styles(book, currency)
-    try:
-        note = None if by_owner else NO_OWNER_SHEETS.format(max=owner_sheets_max_accounts,
-                                                            sheet=ALL_SHEET)
-        write_summary(book.add_worksheet(SUMMARY_SHEET), plan, styles, as_of=as_of,
-                      title=title, note=note)
-        for name, part in all_accounts_sheets(plan):
-            write_accounts(book.add_worksheet(name), part, styles)
-        if by_owner:
-            labels = plan["owner"].map(owner_label)
-            for owner, name in sheet_names(sorted(labels.unique())).items():
-                write_accounts(book.add_worksheet(name),
-                               plan[(labels == owner).to_numpy()].reset_index(drop=True),
-                               styles)
-    finally:
-        book.close()
+    with tempfile.TemporaryFile() as rows_file:  # every account sheet's rows, one by one
+        rows: dict[str, sheet_rows.SheetRows] = {}
+        try:
+            note = None if by_owner else NO_OWNER_SHEETS.format(
+                max=owner_sheets_max_accounts, sheet=ALL_SHEET)
+            write_summary(book.add_worksheet(SUMMARY_SHEET), plan, styles, as_of=as_of,
+                          title=title, note=note)
+            parts = all_accounts_sheets(plan)
+            if by_owner:
+                labels = plan["owner"].map(owner_label)
+                parts += [(name, plan[(labels == owner).to_numpy()].reset_index(drop=True))
+                          for owner, name in sheet_names(sorted(labels.unique())).items()]
+            for name, part in parts:
+                rows[name] = write_accounts(book.add_worksheet(name), part, styles, rows_file)
+        finally:
+            book.close()
+        sheet_rows.splice_rows(frame, path, rows)
 
 
 class _Styles:
@@ -311,11 +320,15 @@ def write_summary(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles, *, as_o
         row += 3
 
 
-def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles) -> None:
+def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles,
+                   rows: IO[bytes]) -> sheet_rows.SheetRows:
     """One account per row under a frozen header with filters, number formats, the health
     band coloured and a note defining each column (:data:`playbook.account_plan.COLUMNS`).
 
-    Each column is converted once (:func:`column_cells`), then written row by row."""
+    The header row, notes, widths, panes and filters go to ``sheet``; the accounts' rows,
+    each column converted once a block of rows (:func:`column_values`), are added to
+    ``rows`` as worksheet XML with the cells :func:`column_cells` would make
+    (:func:`playbook.sheet_rows.write_rows`), for :func:`playbook.sheet_rows.splice_rows`."""
     columns = list(plan.columns)
     formats = column_formats(columns, styles.money)
     for j, col in enumerate(columns):
@@ -323,15 +336,29 @@ def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles) -> Non
         sheet.write_comment(0, j, COLUMNS.get(col, col), COMMENT_OPTIONS)
         width = max(12, min(40, len(col) + 4))
         sheet.set_column(j, j, width)
-    cells = [column_cells(plan[col], styles, formats.get(col), banded=col == "health_band")
+    looks = [column_style(styles, formats.get(col), banded=col == "health_band")
              for col in columns]
-    writers = _writers(sheet)
-    for i, row in enumerate(zip(*cells, strict=True), start=1):
-        for j, (kind, value, fmt) in enumerate(row):
-            if fmt is not None or kind != _BLANK:  # a blank without a format is no cell
-                writers[kind](i, j, value, fmt)
+    size = sheet_rows.BLOCK_ROWS
+    blocks = ([column_values(block[col]) for col in columns]
+              for block in (plan.iloc[start:start + size]
+                            for start in range(0, len(plan), size)))
+    start = rows.seek(0, io.SEEK_END)
+    last_row = sheet_rows.write_rows(rows, blocks, looks, first_row=1)
     sheet.freeze_panes(1, 2)  # the header and the account's ID and name stay in view
     sheet.autofilter(0, 0, len(plan), len(columns) - 1)
+    return sheet_rows.SheetRows(rows, start, rows.tell() - start, last_row, len(columns) - 1)
+
+
+def column_style(styles: _Styles, number_format: str | None, *,
+                 banded: bool = False) -> sheet_rows.ColumnStyle:
+    """The formats of a column's cells as :func:`column_cells` picks them: ``number_format``
+    for numbers, text, flags and blanks, a date format for dates, the quote prefix for
+    formula-like text and, with ``banded``, each health band's fill."""
+    return sheet_rows.ColumnStyle(
+        plain=styles.get(number_format),
+        dated=styles.get(number_format or DEFAULT_DATE_FORMAT),
+        quoted=styles.get(number_format, quote=True),
+        bands={band: styles.get(number_format, band=band) for band in RAG} if banded else {})
 
 
 def column_formats(columns: Sequence[str], money: str) -> dict[str, str]:
@@ -407,7 +434,7 @@ def column_values(values: pd.Series) -> list[Any]:
     texts = [v for v in raw if type(v) is str]
     joined = "\n".join(texts)  # a line feed is no illegal character
     needs_cleaning = (ILLEGAL_CHARACTERS_RE.search(joined) is not None
-                      or any(len(v) > CELL_TEXT_MAX for v in texts))
+                      or max(map(len, texts), default=0) > CELL_TEXT_MAX)
     return [(clean_text(v) if needs_cleaning else v) if type(v) is str else cell_value(v)
             for v in raw]
 
@@ -462,10 +489,19 @@ def plan_csv(plan: pd.DataFrame) -> str:
 def csv_cells(values: pd.Series) -> list[Any]:
     """The CSV cells of one column: :func:`csv_cell` of each value, from the values
     :func:`column_values` converts a column at a time (NaN is blank, any other float stays a
-    number)."""
+    number); a column of numbers, of text or of flags in one list comprehension."""
+    converted = column_values(values)
+    kinds = set(map(type, converted))
+    if kinds <= {type(None), float, int}:
+        return ["" if v is None else v for v in converted]
+    if kinds <= {type(None), str}:
+        return ["" if v is None else "'" + v if v.startswith(FORMULA_STARTS) else v
+                for v in converted]
+    if kinds <= {type(None), bool}:
+        return ["" if v is None else "TRUE" if v else "FALSE" for v in converted]
     out: list[Any] = []
     add = out.append
-    for v in column_values(values):
+    for v in converted:
         kind = type(v)
         if v is None:
             add("")

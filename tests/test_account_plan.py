@@ -3,6 +3,7 @@ and each next-action rule on a hand-built fixture (priority order, due dates).""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 import pytest
 
 from playbook import account_plan as ap
+from playbook import textfmt as tf
 from playbook.analyses import cost_to_serve, drivers
 from playbook.analyses import expansion as expansion_analysis
 from playbook.analyses.account_state import active_accounts
@@ -347,3 +349,83 @@ def test_the_run_s_outreach_tiers_are_the_touch_model_s_managed_tiers(client_fac
     managed = {n for n, t in p.touch_model.tiers.items() if max(t.accounts_per_csm) > 0}
     assert ap.plan_rules(p).outreach_tiers == frozenset(managed)
     assert managed and managed != set(p.touch_model.tiers)     # the default has a pooled tier
+
+
+# --------------------------------------------------------------------------- reasons
+def _reference_reason(action: str, row, rules: ap.PlanRules) -> str:
+    """The previous ``account_plan._reason`` (one row as a dict), kept as the reference for
+    :func:`account_plan.reasons` (a column at a time, issue 22)."""
+    if action == "save_play":
+        return (f"Renewal on {tf.date(row['next_renewal_date'])}, renewal probability "
+                f"{tf.pct(row['renewal_probability'], 0)} (below "
+                f"{tf.pct(rules.at_risk_below, 0)})")
+    if action == "executive_outreach":
+        said = {"flag_single_threaded": "single-threaded (too few strong executive ties)",
+                "flag_renewal_no_exec": "renewal due without a recent executive contact"}
+        return "; ".join(text for col, text in said.items()
+                         if pd.notna(row[col]) and bool(row[col])).capitalize()
+    if action == "onboarding_rescue":
+        return "Stuck in onboarding"
+    if action == "expansion_conversation":
+        reason = row["expansion_reason"]
+        return "Expansion potential" + (f": {reason}" if isinstance(reason, str) and reason
+                                        else "")
+    return ""
+
+
+def reference_next_action_texts(plan: pd.DataFrame, met: pd.DataFrame, chosen: pd.Series,
+                                rules: ap.PlanRules) -> tuple[list[str], list[str]]:
+    """The previous ``action_reasons`` (a dict per acting row) and ``other_actions`` (a
+    join per row)."""
+    inputs = ["next_renewal_date", "renewal_probability", *ap.EXEC_FLAGS, "expansion_reason"]
+    why = [""] * len(plan)
+    acting = np.flatnonzero(chosen.to_numpy() != "no_action")
+    rows = plan.iloc[acting][inputs].to_dict("records")
+    for k, row in zip(acting, rows, strict=True):
+        why[k] = _reference_reason(chosen.to_numpy()[k], row, rules)
+    names = list(ap.ACTIONS[:-1])
+    also = met[names].to_numpy(dtype=bool) & (
+        chosen.to_numpy()[:, None] != np.array(names, dtype=object)[None, :])
+    others = [", ".join(itertools.compress(names, row)) for row in also.tolist()]
+    return why, others
+
+
+def assert_texts_as_before(p: pd.DataFrame, rules: ap.PlanRules, **options) -> pd.DataFrame:
+    got = ap.next_actions(p, rules, as_of=AS_OF, **options)
+    met = ap.rules_met(p, rules, **options)
+    why, others = reference_next_action_texts(p, met, got["next_action"], rules)
+    assert got["next_action_reason"].tolist() == why
+    assert got["other_actions"].tolist() == others
+    return got
+
+
+def test_reasons_and_other_actions_read_as_before_on_hand_made_plans():
+    p = plan()
+    got = assert_texts_as_before(p, RULES, model_ranks=True, stuck=["A4"])
+    assert set(got["next_action"]) == set(ap.ACTIONS)  # every action (and its reason) met
+    # every rule met at once, ties of flags, undecided flags, blank expansion reasons
+    every = p.assign(flag_single_threaded=pd.array([True, pd.NA] * 4, dtype="boolean"),
+                     flag_renewal_no_exec=pd.array([True, True, pd.NA, False] * 2,
+                                                   dtype="boolean"),
+                     value_tier="high", expansion_potential_mrr=1e6,
+                     expansion_reason=["", None, "seats", "=1+1"] * 2)
+    for ranks in (True, False):
+        got = assert_texts_as_before(every, RULES, model_ranks=ranks, stuck=list(p.index))
+        # by hand: A1 meets all four rules, so three others when the model ranks, else two
+        assert got.at["A1", "other_actions"].count(", ") == (2 if ranks else 1)
+    growing = every.assign(flag_single_threaded=False, flag_renewal_no_exec=pd.NA)
+    got = assert_texts_as_before(growing, RULES, model_ranks=False, stuck=None)
+    assert (got["next_action"] == "expansion_conversation").all()  # blank reasons included
+    assert_texts_as_before(p.iloc[:1], RULES, model_ranks=True, stuck=None)  # one account
+    assert_texts_as_before(p.iloc[:0], RULES, model_ranks=True, stuck=None)  # none
+
+
+def test_reasons_and_other_actions_read_as_before_on_the_demo(demo_ctx):
+    ctx = demo_ctx
+    candidates, costs = expansion_and_cost(ctx)
+    p = ap.plan_from_context(ctx, book=ctx.renewals_due_book, model_ranks=True, stages=None,
+                             stuck=None, flags=None, expansion=candidates, cost=costs)
+    p = p.set_index("account_id", drop=False)
+    got = assert_texts_as_before(p, ap.plan_rules(ctx.params), model_ranks=True,
+                                 stuck=list(p.index[::17]))
+    assert (got["next_action"] != "no_action").sum() > 20 and got["other_actions"].ne("").any()

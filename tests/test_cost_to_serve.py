@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from playbook.analyses import cost_to_serve as cts
+from playbook.context import AnalysisContext
 from playbook.errors import InsufficientDataError
 
 AS_OF = "2025-06-30"
@@ -346,3 +348,89 @@ def test_logged_csm_hours_equal_the_per_touch_lookup(types):
                                   _reference_logged_csm_hours(untyped, params))
     if types[0] == "qbr" and len(types) > 1:  # by hand: A0 = qbr 3 + blank 0.25 + call 0.5
         assert got.loc["A0", "csm_hours"] == 3.75
+
+
+def _reference_support_hours(t: pd.DataFrame, cost_params) -> pd.DataFrame:
+    """The previous ``support_hours`` (a Python lambda per ticket), kept as the reference
+    for the mapping that replaced it (issue 22)."""
+    by_priority = cost_params["support_hours_per_ticket"]
+    default = float(cost_params["support_hours_per_ticket_default"])
+    logged = pd.to_numeric(t["hours_spent"], errors="coerce").astype(float) \
+        if "hours_spent" in t else pd.Series(float("nan"), index=t.index)
+    priority = (t["priority"].astype("string").str.lower() if "priority" in t
+                else pd.Series(pd.NA, index=t.index, dtype="string"))
+    estimated = priority.map(lambda p: float(by_priority.get(p, default)) if pd.notna(p)
+                             else default).astype(float)
+    df = pd.DataFrame({"account_id": t["account_id"].to_numpy(),
+                       "hours": logged.fillna(estimated).to_numpy(),
+                       "logged": logged.notna().to_numpy()})
+    g = df.groupby("account_id")
+    out = pd.DataFrame({"tickets": g.size().astype(float), "support_hours": g["hours"].sum(),
+                        "n_logged": g["logged"].sum()})
+    out["support_hours_source"] = np.where(
+        out["n_logged"] == out["tickets"], "logged",
+        np.where(out["n_logged"] == 0, "by priority", "logged and by priority"))
+    return out.drop(columns="n_logged")
+
+
+@pytest.mark.parametrize("priorities", [
+    ["high", "HIGH", "low", None, "urgent", "", "Low", "medium"],  # case, blank, not listed
+    [None, None],                                                  # no priority at all
+    ["low"],                                                       # one ticket
+])
+def test_support_hours_equal_the_per_ticket_lookup(priorities):
+    n = len(priorities)
+    tickets = pd.DataFrame({"account_id": [f"A{i % 3}" for i in range(n)],
+                            "priority": pd.Series(priorities, dtype=object),
+                            "hours_spent": [None if i % 2 else 0.75 * i for i in range(n)]})
+    for t in (tickets, tickets.drop(columns="priority"),
+              tickets.assign(hours_spent=None), tickets.drop(columns="hours_spent")):
+        pd.testing.assert_frame_equal(cts.support_hours(t, COST),
+                                      _reference_support_hours(t, COST), check_exact=True)
+    if n > 1 and priorities[0] == "high":  # by hand, A1: HIGH 2 + urgent's 3 logged +
+        # medium (not listed) 1; A2: low's 1.5 logged + "" (blank) 1
+        got = cts.support_hours(tickets, COST)["support_hours"]
+        assert (got["A1"], got["A2"]) == (6.0, 2.5)
+
+
+def test_the_window_keeps_the_columns_read_and_the_same_rows(data):
+    """Only the columns the costing reads are kept, on the rows the previous (every
+    column) window kept."""
+    start, end = cts.serving_window(AS_OF, MONTHS)
+    t = data["tickets"].assign(extra=1)
+    full = t.reset_index(drop=True)
+    dated = full["opened_at"]
+    expected = full.loc[(dated >= start) & (dated <= end),
+                        ["account_id", "opened_at", "priority", "hours_spent"]]
+    got = cts._in_window(t, "opened_at", start, end, ("hours_spent", "priority", "absent"))
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(cts._in_window(t, "opened_at", start, end).columns) == list(t.columns)
+    assert len(got) == 7  # by hand: t1, t2, t4-t7, t9 (30 June is in; 1 July, Dec 2024 not)
+
+
+def _with_previous_windows(monkeypatch) -> None:
+    """Every column kept in each window, and the per-ticket lookup: the previous code."""
+    window = cts._in_window
+    monkeypatch.setattr(cts, "_in_window", lambda f, c, s, e, columns=None: window(f, c, s, e))
+    monkeypatch.setattr(cts, "support_hours", _reference_support_hours)
+
+
+def test_cost_to_serve_equals_it_with_the_previous_windows(data, monkeypatch):
+    got = run(data)
+    _with_previous_windows(monkeypatch)
+    pd.testing.assert_frame_equal(got, run(data), check_exact=True)
+
+
+def test_cost_to_serve_of_the_demo_equals_it_with_the_previous_windows(small_demo_run,
+                                                                       monkeypatch):
+    params, tables = small_demo_run[0], small_demo_run[1].tables
+    ctx = AnalysisContext(params, tables)
+    kw = {"as_of": ctx.as_of, "months": params.period.trailing_months,
+          "tickets": tables.get("tickets"), "touches": tables.get("touches"),
+          "onboarding": tables.get("onboarding"),
+          "touch_model": params.touch_model.model_dump(), "tiers": ctx.value_tiers,
+          "mrr": ctx.counted_mrr, "cost_params": params.cost_to_serve.model_dump()}
+    got = cts.cost_to_serve(ctx.accounts, **kw)
+    _with_previous_windows(monkeypatch)
+    pd.testing.assert_frame_equal(got, cts.cost_to_serve(ctx.accounts, **kw), check_exact=True)
+    assert got["support_hours"].gt(0).any() and got["csm_hours"].gt(0).any()

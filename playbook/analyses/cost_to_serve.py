@@ -82,10 +82,14 @@ def serving_window(as_of: DateLike, months: int) -> tuple[pd.Timestamp, pd.Times
 
 
 def _in_window(frame: pd.DataFrame | None, date_col: str, start: pd.Timestamp,
-               end: pd.Timestamp) -> pd.DataFrame:
-    """Rows of ``frame`` dated in ``[start, end]`` (empty frame when ``frame`` is None)."""
+               end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rows of ``frame`` dated in ``[start, end]`` (empty frame when ``frame`` is None):
+    ``account_id``, ``date_col`` and those of ``columns`` it has (None: every column)."""
     if frame is None or frame.empty or "account_id" not in frame:
         return pd.DataFrame(columns=["account_id", date_col])
+    if columns is not None:  # only what is read: fewer columns to filter
+        keep = {"account_id", date_col, *columns}
+        frame = frame[[c for c in frame.columns if c in keep]]
     f = frame.reset_index(drop=True)
     d = date_column(f, date_col)
     return f.loc[(d >= start) & (d <= end)]
@@ -135,8 +139,9 @@ def support_hours(tickets_in_window: pd.DataFrame, cost_params: CostParams) -> p
     logged = number_column(t, "hours_spent")
     priority = (t["priority"].astype("string").str.lower() if "priority" in t
                 else pd.Series(pd.NA, index=t.index, dtype="string"))
-    estimated = priority.map(lambda p: float(by_priority.get(p, default)) if pd.notna(p)
-                             else default).astype(float)
+    # a priority not listed, or blank, maps to nothing, then to the default
+    estimated = priority.map({k: float(v) for k, v in by_priority.items()}).astype(float)
+    estimated = estimated.fillna(default)
     df = pd.DataFrame({"account_id": t["account_id"].to_numpy(),
                        "hours": logged.fillna(estimated).to_numpy(),
                        "logged": logged.notna().to_numpy()})
@@ -294,9 +299,9 @@ def cost_to_serve(
         names both tables and what to send.
     """
     start, end = serving_window(as_of, months)
-    t_win = _in_window(tickets, "opened_at", start, end)
-    c_win = _in_window(touches, "date", start, end)
-    o_win = _in_window(onboarding, "completed_date", start, end)
+    t_win = _in_window(tickets, "opened_at", start, end, ("hours_spent", "priority"))
+    c_win = _in_window(touches, "date", start, end, ("type",))
+    o_win = _in_window(onboarding, "completed_date", start, end, ())
     tickets_sent = tickets is not None and not tickets.empty
     require_serving_evidence(t_win, c_win, tickets_sent=tickets_sent,
                              touches_sent=touches is not None and not touches.empty,
