@@ -293,10 +293,11 @@ class HealthInputs:
         that the measure options pass through whole). When ``acc`` is only some of the
         active accounts, ``products_top`` is the most products of any of them (the
         products measure's scale); their rows are then those of all active accounts."""
+        ids = acc.index  # each table is looked up for these accounts only
         high = (None if self.tickets.empty else
-                self.tickets.counts(as_of, acc.index, ticket_window_days))
-        return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
-                         self.nps.at(as_of)["nps"], self.csm.at(as_of), high,
+                self.tickets.counts(as_of, ids, ticket_window_days))
+        return _measures(acc, self.usage.snapshot(as_of, trend_months=3, ids=ids),
+                         self.nps.at(as_of, ids=ids)["nps"], self.csm.at(as_of, ids=ids), high,
                          self.outcomes.at(acc.index, as_of),
                          self.risk_events.at(acc.index, as_of),
                          usage_trend_weight=usage_trend_weight,
@@ -456,15 +457,20 @@ def health_scores_on(
                           measure_options.get("outcome_lookback_days"), triggers,
                           measure_options.get("trigger_window_days"))
     active = ActiveAccounts(accounts)
+    products = number_column(accounts.reset_index(drop=True), "products").to_numpy(dtype=float)
     wanted = {as_timestamp(k): v for k, v in (wanted or {}).items()}
     out = {}
     for day in dates:
         as_of = as_timestamp(day)
-        acc = active.on(as_of)
+        mask = active.mask(as_of)
         top = None
         if as_of in wanted:
-            top = number_column(acc, "products").max()
-            acc = acc.loc[acc.index.isin(wanted[as_of])]
+            top = pd.Series(products[mask]).max()
+            rows = active.ids.get_indexer_for(pd.Index(wanted[as_of]))
+            chosen = np.zeros(len(mask), dtype=bool)
+            chosen[rows[rows >= 0]] = True
+            mask &= chosen
+        acc = active.rows(mask)
         scores = inputs.measures(acc, as_of, products_top=top, **measure_options)
         out[as_of] = _scorecard(acc, scores, weights, bands)
     return out
