@@ -98,14 +98,14 @@ def as_of_ns(as_of: DateLike) -> np.datetime64:
     return np.datetime64(as_timestamp(as_of).to_datetime64(), "ns")
 
 
-def _ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of ``values`` (no blanks) in order, and each value's position
     among them (int64): ``numpy.unique(values, return_inverse=True)``, by hashing."""
     rank, distinct = pd.factorize(values, sort=True)
     return np.asarray(distinct), rank.astype(np.int64)
 
 
-def _sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
+def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
                  ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """``values.groupby(key, sort=True).sum(min_count=min_count)`` as arrays: the distinct
     keys in order and each float column's sums. When no key repeats (a table already one
@@ -176,7 +176,7 @@ class UsageHistory:
         by account code then month: ``key`` (code * MONTHS + month), ``code``, ``month``
         and one array per measure."""
         key = rows["_code"].to_numpy() * MONTHS + rows["_month"].to_numpy()
-        keys, sums = _sums_by_key(key, rows[USAGE_MEASURES], min_count=1)
+        keys, sums = sums_by_key(key, rows[USAGE_MEASURES], min_count=1)
         return {"key": keys, "code": keys // MONTHS, "month": keys % MONTHS, **sums}
 
     def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
@@ -283,7 +283,7 @@ class LatestValues:
             # mean of each account's values on each date, sorted by account then date
             by_day = f.groupby(["_code", "_date"], sort=True)[c].mean()
             day = by_day.index.get_level_values("_date").to_numpy(dtype="datetime64[ns]")
-            days, rank = _ranks(day)
+            days, rank = ranks(day)
             code = by_day.index.get_level_values("_code").to_numpy(dtype=np.int64)
             size = len(days) + 1
             self._per_column[c] = (days, code * size + rank, code, size,
@@ -331,10 +331,10 @@ class MrrGrowth:
         ok = (month.notna() & mrr["account_id"].notna()).to_numpy()
         codes, self._ids = pd.factorize(mrr["account_id"][ok], sort=True)
         self._ids = self._ids.rename("account_id")
-        days, rank = _ranks(month[ok].to_numpy(dtype="datetime64[ns]"))
+        days, rank = ranks(month[ok].to_numpy(dtype="datetime64[ns]"))
         size = len(days) + 1
         # MRR summed per account and month (sorted by both; blanks count 0)
-        keys, sums = _sums_by_key(codes.astype(np.int64) * size + rank,
+        keys, sums = sums_by_key(codes.astype(np.int64) * size + rank,
                                   pd.DataFrame({"mrr": number_column(mrr, "mrr")[ok]}),
                                   min_count=0)
         self._codes = keys // size
@@ -350,7 +350,7 @@ class MrrGrowth:
             starts = (self._month - pd.DateOffset(months=months)).to_numpy(
                 dtype="datetime64[ns]")
             month = self._month.to_numpy(dtype="datetime64[ns]")
-            days, rank = _ranks(np.concatenate([month, starts]))
+            days, rank = ranks(np.concatenate([month, starts]))
             size = len(days) + 1
             row_rank, start_rank = np.split(rank.astype(np.int64), 2)
             self._windows[months] = (days, self._codes * size + row_rank, size, start_rank)
