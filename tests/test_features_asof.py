@@ -375,3 +375,26 @@ def test_records_in_a_window_are_those_of_the_full_join_in_its_order(small_demo_
                                       check_exact=True)
         assert got["account_id"].astype(str).tolist() == \
             want["account_id"].astype(str).tolist()
+
+
+def test_duplicate_contacts_and_many_answers_on_one_day_have_the_same_features():
+    # u1 is listed twice: first as a user, then as an executive (the first row counts for
+    # touches, as the inner merge on deduplicated contacts did); 40 NPS answers of A on one
+    # day, in an order a non-stable sort would shuffle (the last row wins)
+    contacts = pd.concat([CONTACTS, pd.DataFrame({
+        "account_id": ["A"], "contact_id": ["u1"], "role": ["executive"],
+        "seniority": ["c_level"], "relationship_strength": ["strong"]})], ignore_index=True)
+    rng = np.random.default_rng(7)
+    answers = pd.DataFrame({"account_id": ["A"] * 40 + ["B"] * 5,
+                            "date": pd.to_datetime(["2025-05-01"] * 40 + ["2025-04-01"] * 5),
+                            "nps": rng.integers(0, 11, 45).astype(float),
+                            "csat": rng.integers(1, 6, 45).astype(float)})
+    answers = answers.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    tables = {**TABLES, "contacts": contacts, "surveys": answers}
+    decisions = _decisions([("A", "2025-05-31"), ("A", "2025-03-31"), ("B", "2025-05-31")])
+    out = assert_same(_base(decisions), tables)
+    last_a = answers.loc[answers["account_id"] == "A", "nps"].iloc[-1]
+    assert out.loc[0, "last_nps"] == last_a
+    # A's exec touches: e1 on 10 Feb and 20 June; u1 (a user by its first row) does not count
+    assert out.loc[0, "days_since_exec_contact"] == (pd.Timestamp("2025-05-31")
+                                                     - pd.Timestamp("2025-02-10")).days
