@@ -50,6 +50,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.keys import positions
 
 USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
 SNAPSHOT_COLUMNS = ["month", "active_users", "licensed_seats", "depth",
@@ -75,10 +76,15 @@ def _first_per_group(codes: np.ndarray) -> np.ndarray:
 
 
 def _codes_in(index: pd.Index, ids: pd.Index | Sequence) -> np.ndarray:
-    """Position of each of ``ids`` in ``index`` (unique), -1 where absent (int64)."""
-    if not len(index):
-        return np.full(len(ids), -1, dtype=np.int64)
-    return index.get_indexer(pd.Index(ids)).astype(np.int64)
+    """Position of each of ``ids`` in ``index`` (distinct, no blank), -1 where absent
+    (int64)."""
+    return positions(ids, index)
+
+
+def _wanted(codes: np.ndarray) -> np.ndarray:
+    """The distinct codes of ``codes`` held by the table (>= 0), ascending."""
+    codes = np.unique(np.asarray(codes, dtype=np.int64))
+    return codes[codes >= 0]
 
 
 def _last_before(keys: np.ndarray, row_codes: np.ndarray, codes: np.ndarray,
@@ -210,19 +216,19 @@ class UsageHistory:
         return _last_before(table["key"], table["code"], codes, month + 1, MONTHS)
 
     def snapshot(self, as_of: DateLike, *, trend_months: int = 3,
-                 ids: pd.Index | None = None) -> pd.DataFrame:
+                 ids: pd.Index | None = None, codes: np.ndarray | None = None
+                 ) -> pd.DataFrame:
         """:func:`playbook.analyses.account_state.usage_snapshot` of the table on
-        ``as_of`` (same frame); with ``ids``, its rows of those accounts only (same order)."""
+        ``as_of`` (same frame); with ``ids`` (or their ``codes``, :meth:`codes_of`), its
+        rows of those accounts only (same order)."""
         as_of = as_timestamp(as_of)
+        if codes is None and ids is not None:
+            codes = self.codes_of(ids)
         table = None if self.empty else self._table_on(as_of)
         if table is None:  # nothing dated on or before as_of: the per-date result
             full = usage_snapshot(self.usage, as_of, trend_months=trend_months)
-            return full if ids is None else full[full.index.isin(ids)]
-        if ids is None:
-            codes = np.arange(len(self._ids), dtype=np.int64)
-        else:
-            codes = np.unique(self.codes_of(ids))
-            codes = codes[codes >= 0]
+            return full if codes is None else full[full.index.isin(self._ids[_wanted(codes)])]
+        codes = np.arange(len(self._ids), dtype=np.int64) if codes is None else _wanted(codes)
         pos = self._latest(table, as_of, codes)
         found = pos >= 0
         last, codes = pos[found], codes[found]
@@ -289,18 +295,22 @@ class LatestValues:
             self._per_column[c] = (days, code * size + rank, code, size,
                                    by_day.to_numpy(dtype=float))
 
-    def at(self, as_of: DateLike, *, ids: pd.Index | None = None) -> pd.DataFrame:
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no row)."""
+        return _codes_in(self._ids, ids) if not self.empty else np.full(len(ids), -1)
+
+    def at(self, as_of: DateLike, *, ids: pd.Index | None = None,
+           codes: np.ndarray | None = None) -> pd.DataFrame:
         """The per-account frame of :func:`latest_on_or_before` on ``as_of``; with
-        ``ids``, its rows of those accounts only (same order)."""
+        ``ids`` (or their ``codes``, :meth:`codes_of`), its rows of those accounts only
+        (same order)."""
         if self.empty:
             full = latest_on_or_before(self.frame, self.columns, as_of, self.date_col)
-            return full if ids is None else full[full.index.isin(ids)]
+            return full if ids is None and codes is None else full.iloc[:0]
         as_of = as_timestamp(as_of)
-        if ids is None:
-            wanted = np.arange(len(self._ids), dtype=np.int64)
-        else:
-            wanted = np.unique(_codes_in(self._ids, ids))
-            wanted = wanted[wanted >= 0]
+        if codes is None and ids is not None:
+            codes = self.codes_of(ids)
+        wanted = np.arange(len(self._ids), dtype=np.int64) if codes is None else _wanted(codes)
         series = {}
         for c in self.columns:
             days, keys, code, size, values = self._per_column[c]
@@ -412,13 +422,19 @@ class RecentEvents:
         self._account = account.astype(np.int64)
         self._when = when.to_numpy(dtype="datetime64[ns]")[keep]
 
-    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int) -> pd.Series:
-        """Events per account of ``ids`` (0 without any), float."""
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no event)."""
+        return _codes_in(self._ids, ids) if not self.empty else np.full(len(ids), -1)
+
+    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int, *,
+               codes: np.ndarray | None = None) -> pd.Series:
+        """Events per account of ``ids`` (0 without any), float; ``codes``: theirs
+        (:meth:`codes_of`), when known."""
         day = as_of_ns(as_of)
         start = day - np.timedelta64(pd.Timedelta(days=window_days).value, "ns")
         recent = (self._when <= day) & (self._when > start)
         n = np.bincount(self._account[recent], minlength=len(self._ids)).astype(float)
-        code = _codes_in(self._ids, ids)
+        code = self.codes_of(ids) if codes is None else np.asarray(codes)
         values = np.zeros(len(code))
         values[code >= 0] = n[code[code >= 0]]
         return pd.Series(values, index=ids, name="count")
