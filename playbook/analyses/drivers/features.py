@@ -477,21 +477,24 @@ def contact_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     c = _classified_contacts(contacts)
     sponsor = (c["_strong"] & c["_director_plus"]
                & c["_role"].isin(sponsor_roles).fillna(False).astype(bool))
-    per_account = pd.DataFrame(
-        {
-            "strong_user_relationships": (c["_is_user"] & c["_strong"]),
-            "exec_relationships": c["_director_plus"],
-            "strong_exec_relationships": c["_director_plus"] & c["_strong"],
-            "exec_sponsor": sponsor,
-        }
-    ).groupby(c["account_id"]).sum()
-    out = (
-        base[["account_id"]]
-        .join(per_account, on="account_id")
-        .drop(columns="account_id")
-        .fillna(0)
-        .astype(float)
-    )
+    kinds = {
+        "strong_user_relationships": (c["_is_user"] & c["_strong"]),
+        "exec_relationships": c["_director_plus"],
+        "strong_exec_relationships": c["_director_plus"] & c["_strong"],
+        "exec_sponsor": sponsor,
+    }
+    # contacts of each kind per account, looked up by each decision's account (integer
+    # codes; a decision whose account lists no contact counts 0 of each)
+    code, ids = pd.factorize(c["account_id"])
+    listed = code >= 0
+    where = positions(base["account_id"].astype("string"), ids)
+    found = where >= 0
+    out = pd.DataFrame(index=base.index)
+    for name, kind in kinds.items():
+        per_account = np.bincount(code[listed], weights=kind.to_numpy(dtype=float)[listed],
+                                  minlength=len(ids))
+        out[name] = np.where(found, per_account[np.where(found, where, 0)], 0.0) \
+            if len(ids) else 0.0
     out["exec_sponsor"] = (out["exec_sponsor"] > 0).astype("boolean")
     report["notes"].append(
         "Contacts carry no dates: the current contact list is taken as known at every "
@@ -551,17 +554,36 @@ def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                            ["onboarding_steps", "onboarding_incomplete"])
     if onboarding is None:
         return None
-    recs = _records_by_cutoff(base, onboarding.dropna(subset=["completed_date"]),
-                              "completed_date")
-    steps = recs.groupby("_row")["step"].nunique()
-    out = pd.DataFrame({"onboarding_steps": steps.reindex(base.index, fill_value=0)})
-    out = out.astype(float)
+    # each account's first completion of each named step: a step counts at a cut-off
+    # once its first completion is on or before it
+    done = pd.DataFrame({"account_id": onboarding["account_id"].astype("string"),
+                         "step": onboarding["step"],
+                         "date": pd.to_datetime(onboarding["completed_date"])})
+    done = done[done["date"].notna().to_numpy() & done["step"].notna().to_numpy()]
+    first = done.groupby(["account_id", "step"], sort=False)["date"].min().reset_index()
+    out = pd.DataFrame({"onboarding_steps": _records_by_cutoff_count(
+        base, first["account_id"], first["date"])}, index=base.index)
     if final_step is None:
         _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
     else:
-        done = recs.loc[recs["step"].astype("string") == final_step, "_row"].unique()
-        out["onboarding_incomplete"] = pd.array(~base.index.isin(done), dtype="boolean")
+        final = (first["step"].astype("string") == final_step).fillna(False).to_numpy(
+            dtype=bool)
+        done_by_cutoff = _records_by_cutoff_count(base, first["account_id"][final],
+                                                  first["date"][final]) > 0
+        out["onboarding_incomplete"] = pd.array(~done_by_cutoff, dtype="boolean")
     return _built(report, out)
+
+
+def _records_by_cutoff_count(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
+                             ) -> np.ndarray:
+    """How many records of each decision's account (``accounts``) are dated (``dates``)
+    on or before its cut-off, the rows :func:`_records_by_cutoff` keeps, counted by binary
+    search (float, aligned with ``base``)."""
+    keys, _, size, asked, bounds, _, _ = _sorted_records(base, accounts, dates)
+    counts = np.zeros(len(base))
+    counts[asked] = (np.searchsorted(keys, bounds, side="right")
+                     - np.searchsorted(keys, bounds // size * size, side="left"))
+    return counts
 
 
 def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,
