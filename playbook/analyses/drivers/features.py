@@ -131,16 +131,21 @@ def _latest_positions(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
     return asked[hit], np.flatnonzero(dated)[order[pos[hit]]], unit
 
 
-def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series) -> tuple:
+def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series, *,
+                    stable: bool = True, rows: np.ndarray | None = None) -> tuple:
     """Records (``accounts``, ``dates``) sorted by account and date as one int64 key
     (account code * size + the date's rank among every date involved), for binary search
     by decision: the sorted ``keys``, the records' ``order`` (of the dated ones), ``size``,
     the decisions ``asked`` (positions in ``base`` whose account has a record), each one's
     search ``bounds`` (its code * size + its cut-off's rank), which records were ``dated``
-    (with an account and a date) and the finer date ``unit``."""
-    accounts = accounts.astype("string")
-    dated = (dates.notna() & accounts.notna()).to_numpy()
-    codes, ids = pd.factorize(accounts[dated])
+    (with an account and a date) and the finer date ``unit``. ``stable=False`` when the
+    order of records of one account and date does not matter (a faster sort); ``rows``
+    (bool, aligned with the records): only those count."""
+    codes, ids = pd.factorize(_text(accounts))
+    dated = (codes >= 0) & dates.notna().to_numpy()
+    if rows is not None:
+        dated &= rows
+    codes = codes[dated]
     cut = base["cutoff_date"]
     decided = (cut.notna() & base["account_id"].notna()).to_numpy()
     decision_code = np.full(len(base), -1, dtype=np.int64)
@@ -151,20 +156,29 @@ def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series) -
     days, rank = ranks(np.concatenate([when, cut.to_numpy(dtype=unit)[asked]]))
     size = len(days) + 1
     key = codes.astype(np.int64) * size + rank[:len(when)]
-    order = np.argsort(key, kind="stable")
+    order = np.argsort(key, kind="stable" if stable else "quicksort")
     bounds = decision_code[asked] * size + rank[len(when):]
     return key[order], order, size, asked, bounds, dated, (unit, days)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """``values`` as text (``astype("string")``), unchanged when they are text already
+    (a string column is not copied to another string type)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    return values.astype("string")
 
 
 def _latest_dates(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series,
                   kinds: Mapping[str, np.ndarray]) -> dict[str, pd.Series]:
     """Per kind (a boolean array over the records), each decision's latest date of a
     record of that kind of its account on or before its cut-off (NaT without one),
-    indexed like ``base``: the records sorted once (:func:`_sorted_records`), then per
-    kind a running maximum of the kind's keys, read at each decision's bound (a maximum
-    from another account, or -1, means none)."""
+    indexed like ``base``: the records of any kind sorted once (:func:`_sorted_records`),
+    then per kind a running maximum of the kind's keys, read at each decision's bound (a
+    maximum from another account, or -1, means none)."""
     keys, order, size, asked, bounds, dated, (unit, days) = _sorted_records(
-        base, accounts, dates)
+        base, accounts, dates, stable=False,  # only the dates are read: ties are alike
+        rows=np.logical_or.reduce(list(kinds.values())))
     pos = np.searchsorted(keys, bounds, side="right") - 1
     out = {}
     for name, kind in kinds.items():
@@ -520,10 +534,10 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                      else c["_exec_role"])
     c = c[["contact_id", "_is_user", "_is_exec"]]
     # each touch's contact: the first row of its contact_id (blank or unknown: not used)
-    code, listed = pd.factorize(c["contact_id"].astype("string"))
+    code, listed = pd.factorize(_text(c["contact_id"]))
     first = np.unique(code[code >= 0], return_index=True)[1]
     c = c.iloc[np.flatnonzero(code >= 0)[first]]
-    contact = positions(touches["contact_id"].astype("string"), listed)
+    contact = positions(_text(touches["contact_id"]), listed)
     used = contact >= 0
     unused = int((~used).sum())
     if unused:
@@ -532,10 +546,13 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
             "days-since-contact features."
         )
     out = pd.DataFrame(index=base.index)
-    kinds = {name: c[flag].to_numpy(dtype=bool)[contact[used]]
-             for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True)}
-    latest = _latest_dates(base, touches["account_id"][used],
-                           pd.to_datetime(touches["date"])[used], kinds)
+    # each touch's kinds (a touch without a known contact is of neither)
+    kinds = {}
+    for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
+        kinds[name] = used.copy()
+        kinds[name][used] = c[flag].to_numpy(dtype=bool)[contact[used]]
+    latest = _latest_dates(base, touches["account_id"], pd.to_datetime(touches["date"]),
+                           kinds)
     for name in names:
         days = (base["cutoff_date"] - latest[name]).dt.days
         out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
