@@ -26,6 +26,7 @@ from playbook.analyses.history import (
     MrrGrowth,
     StepsDone,
     UsageHistory,
+    means_by_key,
     ranks,
     sums_by_key,
 )
@@ -450,3 +451,13 @@ def test_scores_of_some_accounts_are_the_full_scores_rows():
         pd.testing.assert_frame_equal(many[day], full[full.index.isin(wanted[day])])
     # the products scale is the most products of every active account (B's 4), not of A's
     assert many[days[0]].loc["A", "score_products"] == 25.0
+
+
+def test_means_by_key_are_the_grouped_means():
+    values = np.array([1.5, -0.0, 2.0, 7.25, 0.1, 3.0])
+    for key in (np.array([5, 3, 9, 1, 7, 2]), np.array([5, 3, 5, 1, 3, 3])):
+        keys, means = means_by_key(key, values)
+        want = pd.Series(values).groupby(key, sort=True).mean()
+        np.testing.assert_array_equal(keys, want.index.to_numpy())
+        np.testing.assert_array_equal(means, want.to_numpy())
+        assert not np.signbit(means).any()  # -0.0 averaged alone is 0.0

@@ -133,6 +133,17 @@ def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
             {c: sums[c].to_numpy(dtype=float) for c in values})
 
 
+def means_by_key(key: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.Series(values).groupby(key, sort=True).mean()`` as arrays (the distinct keys in
+    order, each one's mean) for values without blanks; when no key repeats, the values
+    sorted by key plus 0.0 (what a mean of one value is)."""
+    keys, sums = sums_by_key(key, pd.DataFrame({"v": values}), min_count=1)
+    if len(keys) == len(key):
+        return keys, sums["v"]
+    means = pd.Series(values).groupby(key, sort=True).mean()
+    return means.index.to_numpy(dtype=np.int64), means.to_numpy(dtype=float)
+
+
 def _month_number(month: pd.Series) -> np.ndarray:
     """Months since year 0 of dates (int64)."""
     return (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
@@ -284,16 +295,14 @@ class LatestValues:
         self._ids = ids.rename("account_id")
         self._per_column = {}
         for c in columns:
-            f = pd.DataFrame({"_code": codes, "_date": dates, c: number_column(frame, c)})
-            f = f.loc[f[c].notna().to_numpy() & (codes >= 0)]
+            values = number_column(frame, c).to_numpy(dtype=float)
+            keep = ~np.isnan(values) & (codes >= 0)
             # mean of each account's values on each date, sorted by account then date
-            by_day = f.groupby(["_code", "_date"], sort=True)[c].mean()
-            day = by_day.index.get_level_values("_date").to_numpy(dtype="datetime64[ns]")
-            days, rank = ranks(day)
-            code = by_day.index.get_level_values("_code").to_numpy(dtype=np.int64)
+            days, rank = ranks(dates[keep])
             size = len(days) + 1
-            self._per_column[c] = (days, code * size + rank, code, size,
-                                   by_day.to_numpy(dtype=float))
+            keys, means = means_by_key(codes[keep].astype(np.int64) * size + rank,
+                                       values[keep])
+            self._per_column[c] = (days, keys, keys // size, size, means)
 
     def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
         """Each account of ``ids``' code here (-1: no row)."""
