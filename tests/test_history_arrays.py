@@ -389,26 +389,13 @@ def test_days_since_contact_are_what_the_join_gave():
 
 
 def test_relationship_flags_are_unchanged_on_the_demo(demo, monkeypatch):
-    t, th = demo.tables, demo.params.thresholds
-    rules = dict(exec_days=th.exec_contact_days_before_renewal,
-                 user_days=th.user_contact_days_after_drop,
-                 renewal_horizon_days=th.renewal_horizon_days,
-                 strong_exec_enterprise=th.strong_exec_relationships_enterprise,
-                 strong_exec_smb=th.strong_exec_relationships_smb,
-                 enterprise_segments=tuple(th.enterprise_segments),
-                 usage_drop_share=th.usage_drop_share,
-                 strong_adoption_depth=th.strong_adoption_depth,
-                 triggers=t.get("triggers"), champion_days=demo.params.triggers.churn_window_days)
     days = [demo.as_of, demo.as_of - pd.DateOffset(months=12)]
-    new = [relationships.relationship_flags(demo.accounts, t["contacts"], t["touches"],
-                                            t.get("usage"), as_of=d, **rules) for d in days]
+    new = [demo.relationship_flags_on(day) for day in days]
     monkeypatch.setattr(relationships, "_days_since_contact",
                         lambda touches, people, as_of, ids: reference_days_since_contact(
                             touches, people, as_of).reindex(ids))
     for day, got in zip(days, new, strict=True):
-        want = relationships.relationship_flags(demo.accounts, t["contacts"], t["touches"],
-                                                t.get("usage"), as_of=day, **rules)
-        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        pd.testing.assert_frame_equal(got, demo.relationship_flags_on(day), check_exact=True)
         assert got["days_since_user_contact"].notna().mean() > 0.5
 
 
