@@ -448,3 +448,19 @@ def test_means_by_key_are_the_grouped_means():
         np.testing.assert_array_equal(keys, want.index.to_numpy())
         np.testing.assert_array_equal(means, want.to_numpy())
         assert not np.signbit(means).any()  # -0.0 averaged alone is 0.0
+
+
+def test_tables_whose_rows_are_all_blank_give_what_the_per_date_functions_give():
+    usage = USAGE.assign(month=pd.NaT)
+    history = UsageHistory(usage)
+    pd.testing.assert_frame_equal(history.snapshot("2025-05-31"),
+                                  state.usage_snapshot(usage, "2025-05-31"))
+    assert np.isnan(history.depth_of("2025-05-31", np.array([-1, 0]))).all()
+    mrr = MRR.assign(month=pd.NaT)
+    pd.testing.assert_series_equal(MrrGrowth(mrr).at("2025-03-31"),
+                                   state.mrr_growth(mrr, "2025-03-31"))
+    assert np.isnan(MrrGrowth(mrr).growth_of("2025-03-31", np.array([-1, 0]))).all()
+    surveys = SURVEYS.assign(nps=np.nan)
+    pd.testing.assert_frame_equal(LatestValues(surveys, ["nps"]).at("2025-04-01"),
+                                  state.latest_on_or_before(surveys, ["nps"], "2025-04-01"))
+    assert LatestValues(surveys, ["nps"]).at("2025-04-01", ids=pd.Index(["A"])).empty

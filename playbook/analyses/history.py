@@ -274,7 +274,9 @@ class UsageHistory:
             if table is self._monthly:
                 self._depth = depth
         pos = self._latest(table, as_of, codes)
-        return np.where(pos >= 0, depth[pos], np.nan)
+        out = np.full(len(pos), np.nan)
+        out[pos >= 0] = depth[pos[pos >= 0]]
+        return out
 
 
 class LatestValues:
