@@ -5,11 +5,13 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 (``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
-on or before each decision's cut-off are used (``_records_by_cutoff``). A builder that
-needs only each decision's latest record (usage, touches, surveys) finds it by an as-of
-join (``_latest_by_cutoff``), and the tickets of each decision's window are found by binary
-search (``_records_in_window``), rather than by joining every record to every decision of
-its account. The features and their units are listed in
+on or before each decision's cut-off are used (the rows ``_records_by_cutoff`` keeps). The
+builders do not join every record to every decision of its account: records are sorted by
+account (an integer code) and date once (``_sorted_records``) and each decision finds its
+latest record (``_latest_by_cutoff``; touches: ``_latest_dates``), its count of records
+(onboarding steps) or its window's records (tickets, ``_records_in_window``) by binary
+search; account and contact IDs are matched as codes (:func:`playbook.analyses.keys.
+positions`), not by merging strings. The features and their units are listed in
 :func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
