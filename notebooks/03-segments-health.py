@@ -235,20 +235,9 @@ if tested:
 # without them every account would be flagged by default
 if nb.requires(need("contacts", "relationship_strength", any_of=("role", "seniority")),
                need("touches", "contact_id"), enables="relationship-risk flags"):
-    rules = {"exec_days": t.exec_contact_days_before_renewal,
-             "user_days": t.user_contact_days_after_drop,
-             "renewal_horizon_days": t.renewal_horizon_days,
-             "strong_exec_enterprise": t.strong_exec_relationships_enterprise,
-             "strong_exec_smb": t.strong_exec_relationships_smb,
-             "enterprise_segments": tuple(t.enterprise_segments),
-             "usage_drop_share": t.usage_drop_share,
-             "strong_adoption_depth": t.strong_adoption_depth,
-             "triggers": d.get("triggers"), "champion_days": p.triggers.churn_window_days}
-    flags = health.relationship_flags(accounts, d["contacts"], d["touches"],
-                                      d.get("usage"), as_of=nb.as_of, **rules)
+    flags = nb.ctx.relationship_flags
     # each flag's observed churn rate: of the accounts flagged a year ago, the share gone now
-    flags_then = health.relationship_flags(accounts, d["contacts"], d["touches"],
-                                           d.get("usage"), as_of=year_start, **rules)
+    flags_then = nb.ctx.relationship_flags_on(year_start)
     losses = flag_expected_losses(flags_then, flags, scores["mrr"], ["flag_single_threaded"])
     flag_summary = health.flag_summary(flags, accounts, scores["mrr"], top_owners=1)
     at_risk = health.accounts_at_risk(flags, accounts, scores["mrr"])

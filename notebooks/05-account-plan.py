@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playbook import account_plan as plan_rules
 from playbook import evidence, session, workbook
-from playbook.analyses import cost_to_serve, drivers, expansion, health, segments
+from playbook.analyses import cost_to_serve, drivers, expansion, segments
 from playbook.evidence import need
 from playbook.findings import account_plan as story
 
@@ -144,15 +144,7 @@ if not evidence.shortfalls(d, need("usage", "active_users", "licensed_seats"), n
             steps=steps or None).index
 if not evidence.shortfalls(d, need("contacts", "relationship_strength",
                                   any_of=("role", "seniority")), need("touches", "contact_id")):
-    flags = health.relationship_flags(
-        accounts, d["contacts"], d["touches"], d.get("usage"), as_of=nb.as_of,
-        exec_days=t.exec_contact_days_before_renewal, user_days=t.user_contact_days_after_drop,
-        renewal_horizon_days=t.renewal_horizon_days,
-        strong_exec_enterprise=t.strong_exec_relationships_enterprise,
-        strong_exec_smb=t.strong_exec_relationships_smb,
-        enterprise_segments=tuple(t.enterprise_segments), usage_drop_share=t.usage_drop_share,
-        strong_adoption_depth=t.strong_adoption_depth, triggers=d.get("triggers"),
-        champion_days=p.triggers.churn_window_days)
+    flags = nb.ctx.relationship_flags
 plan = nb.attempt(plan_rules.plan_from_context, nb.ctx, book=book, model_ranks=ranks,
                   stages=stages, stuck=stuck, flags=flags, expansion=candidates, cost=costs,
                   enables="the account plan")

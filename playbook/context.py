@@ -9,7 +9,8 @@ from the run's parameters and validated tables) and reads what it needs::
 Each shared intermediate has one definition here, so two sections cannot build it two ways:
 the renewal decisions and month-to-month accounts (sections 1, 3, 4), the MRR movements
 (1, 6), the value scores and tiers (4, 5), the health score now and at past renewals' cut-offs
-(1, 4), and the renewal model with its modelling table (3 and the appendix). Each is a
+(1, 4), the relationship flags (4, 5), and the renewal model with its modelling table (3
+and the appendix). Each is a
 :func:`functools.cached_property`: computed once, when first read, by the pure function of
 :mod:`playbook.analyses` that defines it. The context reads no file and shows nothing.
 
@@ -272,6 +273,33 @@ class AnalysisContext:
                              "at its cut-off")
         scored = self.health_at_cutoff
         return scored[scored.index.isin(decisions.index)]
+
+    # ------------------------------------------------------------------ relationships
+    def relationship_flags_on(self, day: pd.Timestamp) -> pd.DataFrame:
+        """The relationship metrics and risk flags of the accounts active on ``day``
+        (:func:`playbook.analyses.relationships.relationship_flags` of :attr:`accounts`
+        with the ``thresholds`` and ``triggers.churn_window_days``). Needs ``contacts`` and
+        ``touches`` (KeyError without them). Not kept: :attr:`relationship_flags` is the
+        as-of date's."""
+        t = self.params.thresholds
+        return health.relationship_flags(
+            self.accounts, self.tables["contacts"], self.tables["touches"],
+            self._table("usage"), as_of=day, exec_days=t.exec_contact_days_before_renewal,
+            user_days=t.user_contact_days_after_drop,
+            renewal_horizon_days=t.renewal_horizon_days,
+            strong_exec_enterprise=t.strong_exec_relationships_enterprise,
+            strong_exec_smb=t.strong_exec_relationships_smb,
+            enterprise_segments=tuple(t.enterprise_segments),
+            usage_drop_share=t.usage_drop_share,
+            strong_adoption_depth=t.strong_adoption_depth, triggers=self._table("triggers"),
+            champion_days=self.params.triggers.churn_window_days)
+
+    @cached_property
+    def relationship_flags(self) -> pd.DataFrame:
+        """The relationship flags on the as-of date (:meth:`relationship_flags_on`),
+        computed once for the run's notebooks (sections 4 and 5 read them)."""
+        return cache.computed_once(self.shared, "relationship_flags",
+                                   lambda: self.relationship_flags_on(self.as_of))
 
     # ------------------------------------------------------------------ renewal model
     @cached_property

@@ -178,6 +178,51 @@ def reference_survey_features(base: pd.DataFrame, tables: f.Tables, report: f.Re
 
 
 # --------------------------------------------------------------------------- comparing
+def reference_contact_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                               sponsor_roles: tuple[str, ...]) -> pd.DataFrame | None:
+    """The previous contact_features: per-account sums joined to the decisions by ID."""
+    contacts = f._provided(tables, "contacts", report, f.CONTACT_FEATURES)
+    if contacts is None:
+        return None
+    c = f._classified_contacts(contacts)
+    sponsor = (c["_strong"] & c["_director_plus"]
+               & c["_role"].isin(sponsor_roles).fillna(False).astype(bool))
+    per_account = pd.DataFrame({
+        "strong_user_relationships": (c["_is_user"] & c["_strong"]),
+        "exec_relationships": c["_director_plus"],
+        "strong_exec_relationships": c["_director_plus"] & c["_strong"],
+        "exec_sponsor": sponsor,
+    }).groupby(c["account_id"]).sum()
+    out = (base[["account_id"]].join(per_account, on="account_id").drop(columns="account_id")
+           .fillna(0).astype(float))
+    out["exec_sponsor"] = (out["exec_sponsor"] > 0).astype("boolean")
+    report["notes"].append(
+        "Contacts carry no dates: the current contact list is taken as known at every "
+        "cut-off (relationships built or lost later are treated as already there).")
+    return f._built(report, out)
+
+
+def reference_onboarding_features(base: pd.DataFrame, tables: f.Tables, report: f.Report, *,
+                                  final_step: str | None) -> pd.DataFrame | None:
+    """The previous onboarding_features: every step of an account joined to each of its
+    decisions."""
+    onboarding = f._provided(tables, "onboarding", report,
+                             ["onboarding_steps", "onboarding_incomplete"])
+    if onboarding is None:
+        return None
+    recs = reference_records_by_cutoff(base, onboarding.dropna(subset=["completed_date"]),
+                                       "completed_date")
+    steps = recs.groupby("_row")["step"].nunique()
+    out = pd.DataFrame({"onboarding_steps": steps.reindex(base.index, fill_value=0)})
+    out = out.astype(float)
+    if final_step is None:
+        f._skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
+    else:
+        done = recs.loc[recs["step"].astype("string") == final_step, "_row"].unique()
+        out["onboarding_incomplete"] = pd.array(~base.index.isin(done), dtype="boolean")
+    return f._built(report, out)
+
+
 def _report() -> dict:
     return {"built": [], "skipped": {}, "notes": [], "units": {}, "variables": {},
             "recorded_after_cutoff": {}}
@@ -198,7 +243,11 @@ def assert_same(base: pd.DataFrame, tables: dict, **options) -> pd.DataFrame:
              {"low_nps": 6, "lookback_days": options.get("lookback_days", 365),
               "no_answer": options.get("no_answer", "own_level")}),
             (f.touch_features, reference_touch_features,
-             {"cap_days": 180, "exec_by_seniority": options.get("exec_by_seniority", True)})):
+             {"cap_days": 180, "exec_by_seniority": options.get("exec_by_seniority", True)}),
+            (f.contact_features, reference_contact_features,
+             {"sponsor_roles": options.get("sponsor_roles", ("executive", "champion"))}),
+            (f.onboarding_features, reference_onboarding_features,
+             {"final_step": options.get("final_step", "Go-live")})):
         report_new, report_old = _report(), _report()
         a = new(base, tables, report_new, **kwargs)
         b = old(base, tables, report_old, **kwargs)
@@ -245,6 +294,8 @@ def test_a_demo_run_s_modelling_table_is_the_same(small_demo_run, monkeypatch):
     monkeypatch.setattr(tbl, "touch_features", reference_touch_features)
     monkeypatch.setattr(tbl, "ticket_features", reference_ticket_features)
     monkeypatch.setattr(tbl, "survey_features", reference_survey_features)
+    monkeypatch.setattr(tbl, "contact_features", reference_contact_features)
+    monkeypatch.setattr(tbl, "onboarding_features", reference_onboarding_features)
     old = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
                                   cutoff_days=params.drivers.cutoff_days, **options)
     pd.testing.assert_frame_equal(new[0], old[0], check_exact=True)
@@ -299,8 +350,18 @@ SURVEYS = pd.DataFrame({
     "nps": [9, 3, np.nan, 10, 2, 8, np.nan],
     "csat": [4.0, np.nan, 5.0, 1.0, 3.0, np.nan, 2.0],
 })
+ONBOARDING = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "B", "B", "C", "C"],
+    # A: kickoff twice (counted once, from its first date), Go-live on 31 May; B: a blank
+    # step and an undated Go-live; C: Go-live after every cut-off
+    "step": ["Kickoff", "Kickoff", "Training", "Go-live", None, "Go-live", "Kickoff",
+             "Go-live"],
+    "completed_date": pd.to_datetime(["2025-01-05", "2024-12-01", "2025-06-10",
+                                      "2025-05-31", "2025-01-01", None, "2025-01-01",
+                                      "2026-01-01"]),
+})
 TABLES = {"usage": USAGE, "touches": TOUCHES, "contacts": CONTACTS, "tickets": TICKETS,
-          "surveys": SURVEYS}
+          "surveys": SURVEYS, "onboarding": ONBOARDING}
 
 
 def test_hand_made_edge_cases_have_the_same_features():
@@ -324,6 +385,14 @@ def test_hand_made_edge_cases_have_the_same_features():
                             "days_since_user_contact"]].to_numpy(dtype=float)
         np.testing.assert_array_equal(got, [users, change, days], err_msg=str(row))
     assert out.loc[2, "days_since_exec_contact"] == 10.0
+    # A on 31 May: Kickoff (first on 1 Dec) and Go-live (that day); on 30 May Kickoff only
+    assert out.loc[[0, 1], "onboarding_steps"].tolist() == [2.0, 1.0]
+    assert out.loc[[0, 1, 3, 5], "onboarding_incomplete"].tolist() == [False, True, True, True]
+    # A: u1 is a strong user, e1 a weak executive (role executive, VP): the sponsor needs
+    # a strong tie; B: u2 a strong champion at director level
+    assert out.loc[0, ["strong_user_relationships", "exec_relationships"]].tolist() == [1.0,
+                                                                                        1.0]
+    assert out.loc[[0, 3, 7], "exec_sponsor"].tolist() == [False, True, False]
     # A on 31 May: tickets of 31 May, 3 Mar and the two of 10 Apr (2 Mar is 90 days back);
     # high: 31 May and one of 10 Apr; hours of those closed by then: 1.5 + 0.25 (3 Mar open)
     assert out.loc[0, ["tickets_90d", "high_priority_tickets_90d",
@@ -375,3 +444,26 @@ def test_records_in_a_window_are_those_of_the_full_join_in_its_order(small_demo_
                                       check_exact=True)
         assert got["account_id"].astype(str).tolist() == \
             want["account_id"].astype(str).tolist()
+
+
+def test_duplicate_contacts_and_many_answers_on_one_day_have_the_same_features():
+    # u1 is listed twice: first as a user, then as an executive (the first row counts for
+    # touches, as the inner merge on deduplicated contacts did); 40 NPS answers of A on one
+    # day, in an order a non-stable sort would shuffle (the last row wins)
+    contacts = pd.concat([CONTACTS, pd.DataFrame({
+        "account_id": ["A"], "contact_id": ["u1"], "role": ["executive"],
+        "seniority": ["c_level"], "relationship_strength": ["strong"]})], ignore_index=True)
+    rng = np.random.default_rng(7)
+    answers = pd.DataFrame({"account_id": ["A"] * 40 + ["B"] * 5,
+                            "date": pd.to_datetime(["2025-05-01"] * 40 + ["2025-04-01"] * 5),
+                            "nps": rng.integers(0, 11, 45).astype(float),
+                            "csat": rng.integers(1, 6, 45).astype(float)})
+    answers = answers.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    tables = {**TABLES, "contacts": contacts, "surveys": answers}
+    decisions = _decisions([("A", "2025-05-31"), ("A", "2025-03-31"), ("B", "2025-05-31")])
+    out = assert_same(_base(decisions), tables)
+    last_a = answers.loc[answers["account_id"] == "A", "nps"].iloc[-1]
+    assert out.loc[0, "last_nps"] == last_a
+    # A's exec touches: e1 on 10 Feb and 20 June; u1 (a user by its first row) does not count
+    assert out.loc[0, "days_since_exec_contact"] == (pd.Timestamp("2025-05-31")
+                                                     - pd.Timestamp("2025-02-10")).days

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from playbook import cache, loader, session
-from playbook.analyses import backtest, drivers, segments
+from playbook.analyses import backtest, drivers, health, segments
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.errors import InsufficientDataError
@@ -187,3 +187,39 @@ def test_the_value_scores_are_computed_once_for_the_run(demo, tmp_path, monkeypa
     pd.testing.assert_frame_equal(second.value_scores, alone.value_scores, check_exact=True)
     pd.testing.assert_series_equal(second.value_tiers, alone.value_tiers, check_exact=True)
     assert second.value_scores["value_score"].notna().sum() > 100
+
+
+def _flags_as_the_notebooks_computed_them(ctx: AnalysisContext, day: pd.Timestamp
+                                          ) -> pd.DataFrame:
+    """The call notebooks 03 and 05 made before the flags were shared (their arguments)."""
+    t, d = ctx.params.thresholds, ctx.tables
+    return health.relationship_flags(
+        ctx.accounts, d["contacts"], d["touches"], d.get("usage"), as_of=day,
+        exec_days=t.exec_contact_days_before_renewal, user_days=t.user_contact_days_after_drop,
+        renewal_horizon_days=t.renewal_horizon_days,
+        strong_exec_enterprise=t.strong_exec_relationships_enterprise,
+        strong_exec_smb=t.strong_exec_relationships_smb,
+        enterprise_segments=tuple(t.enterprise_segments), usage_drop_share=t.usage_drop_share,
+        strong_adoption_depth=t.strong_adoption_depth, triggers=d.get("triggers"),
+        champion_days=ctx.params.triggers.churn_window_days)
+
+
+def test_the_relationship_flags_are_computed_once_for_the_run(demo, tmp_path, monkeypatch):
+    params, data = demo
+    alone = AnalysisContext(params, data.tables)
+    want = _flags_as_the_notebooks_computed_them(alone, alone.as_of)
+    year_ago = alone.as_of - pd.DateOffset(months=12)
+    pd.testing.assert_frame_equal(alone.relationship_flags_on(year_ago),
+                                  _flags_as_the_notebooks_computed_them(alone, year_ago),
+                                  check_exact=True)
+    first = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(first.relationship_flags, want, check_exact=True)
+    assert (tmp_path / "shared" / "relationship_flags.pickle").is_file()
+    assert want["flags"].sum() > 0
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(health, "relationship_flags", not_again)
+    second = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(second.relationship_flags, want, check_exact=True)

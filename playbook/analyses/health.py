@@ -29,6 +29,7 @@ from playbook.analyses.history import (
     RecentEvents,
     UsageHistory,
 )
+from playbook.analyses.keys import positions
 from playbook.analyses.outcomes import outcome_progress, realised_in
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
@@ -211,14 +212,19 @@ class OutcomeValues:
         self._prog = prog.drop(columns="account_id")
         self._when = prog["measured_at"].to_numpy(dtype="datetime64[ns]")
 
-    def at(self, accounts: pd.Index, as_of: DateLike) -> pd.Series | None:
+    def codes_of(self, ids: pd.Index) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no measured outcome)."""
+        return positions(ids, self._ids) if not self.empty else np.full(len(ids), -1)
+
+    def at(self, accounts: pd.Index, as_of: DateLike, *, codes: np.ndarray | None = None
+           ) -> pd.Series | None:
         """Realised value (0-1, NaN without a measured outcome) of ``accounts`` on ``as_of``,
-        indexed by account id; None without an outcomes table."""
+        indexed by account id; None without an outcomes table. ``codes``: the accounts'
+        (:meth:`codes_of`), when known."""
         if self.empty:
             return None
         day = as_timestamp(as_of)
-        code = (self._ids.get_indexer(accounts) if len(self._ids)
-                else np.full(len(accounts), -1))
+        code = self.codes_of(accounts) if codes is None else np.asarray(codes)
         has = code >= 0
         n = np.zeros(len(accounts), dtype=np.int64)
         n[has] = self._count[code[has]]
@@ -255,12 +261,18 @@ class RiskEvents:
         self.events = RecentEvents(triggers, "date", "type", RISK_TRIGGER_TYPES)
         self.window_days = window_days
 
-    def at(self, accounts: pd.Index, as_of: DateLike) -> pd.Series | None:
+    def codes_of(self, ids: pd.Index) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no risk event)."""
+        return self.events.codes_of(ids) if not self.empty else np.full(len(ids), -1)
+
+    def at(self, accounts: pd.Index, as_of: DateLike, *, codes: np.ndarray | None = None
+           ) -> pd.Series | None:
         """Risk events per account of ``accounts`` on ``as_of`` (0 without any); None
-        without a triggers table."""
+        without a triggers table. ``codes``: the accounts' (:meth:`codes_of`), when known."""
         if self.empty:
             return None
-        return self.events.counts(as_timestamp(as_of), accounts, self.window_days)
+        return self.events.counts(as_timestamp(as_of), accounts, self.window_days,
+                                  codes=codes)
 
 
 class HealthInputs:
@@ -281,24 +293,37 @@ class HealthInputs:
         self.outcomes = OutcomeValues(outcomes, outcome_lookback_days)
         self.risk_events = RiskEvents(triggers, trigger_window_days)
 
+    def codes_of(self, ids: pd.Index) -> dict[str, np.ndarray]:
+        """Each account of ``ids``' code in each table (-1: not in it), by table:
+        ``usage``, ``nps``, ``csm``, ``tickets``, ``outcomes``, ``risk_events``."""
+        return {"usage": self.usage.codes_of(ids), "nps": self.nps.codes_of(ids),
+                "csm": self.csm.codes_of(ids), "tickets": self.tickets.codes_of(ids),
+                "outcomes": self.outcomes.codes_of(ids),
+                "risk_events": self.risk_events.codes_of(ids)}
+
     def measures(self, acc: pd.DataFrame, as_of: pd.Timestamp, *,
                  usage_trend_weight: float, usage_fall_to_zero: float,
                  ticket_window_days: int, tickets_to_zero: int,
                  outcome_lookback_days: int | None = None,
                  trigger_window_days: int | None = None,
-                 products_top: float | None = None) -> pd.DataFrame:
+                 products_top: float | None = None,
+                 codes: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
         """:func:`measure_scores` on ``as_of`` (same frame) of the accounts active then
         (``acc``, :func:`active_accounts`). ``outcome_lookback_days`` and
         ``trigger_window_days`` are the ones given to the constructor (accepted here so
         that the measure options pass through whole). When ``acc`` is only some of the
         active accounts, ``products_top`` is the most products of any of them (the
-        products measure's scale); their rows are then those of all active accounts."""
+        products measure's scale); their rows are then those of all active accounts.
+        ``codes``: the accounts' codes in each table (:meth:`codes_of`), when known."""
+        ids = acc.index  # each table is looked up for these accounts only
+        codes = self.codes_of(ids) if codes is None else codes
         high = (None if self.tickets.empty else
-                self.tickets.counts(as_of, acc.index, ticket_window_days))
-        return _measures(acc, self.usage.snapshot(as_of, trend_months=3),
-                         self.nps.at(as_of)["nps"], self.csm.at(as_of), high,
-                         self.outcomes.at(acc.index, as_of),
-                         self.risk_events.at(acc.index, as_of),
+                self.tickets.counts(as_of, ids, ticket_window_days, codes=codes["tickets"]))
+        return _measures(acc, self.usage.snapshot(as_of, trend_months=3, codes=codes["usage"]),
+                         self.nps.at(as_of, codes=codes["nps"])["nps"],
+                         self.csm.at(as_of, codes=codes["csm"]), high,
+                         self.outcomes.at(ids, as_of, codes=codes["outcomes"]),
+                         self.risk_events.at(ids, as_of, codes=codes["risk_events"]),
                          usage_trend_weight=usage_trend_weight,
                          usage_fall_to_zero=usage_fall_to_zero,
                          tickets_to_zero=tickets_to_zero, products_top=products_top)
@@ -456,16 +481,21 @@ def health_scores_on(
                           measure_options.get("outcome_lookback_days"), triggers,
                           measure_options.get("trigger_window_days"))
     active = ActiveAccounts(accounts)
+    codes = inputs.codes_of(active.ids)  # each account row's code in each table, once
+    products = number_column(accounts.reset_index(drop=True), "products").to_numpy(dtype=float)
     wanted = {as_timestamp(k): v for k, v in (wanted or {}).items()}
     out = {}
     for day in dates:
         as_of = as_timestamp(day)
-        acc = active.on(as_of)
+        mask = active.mask(as_of)
         top = None
         if as_of in wanted:
-            top = number_column(acc, "products").max()
-            acc = acc.loc[acc.index.isin(wanted[as_of])]
-        scores = inputs.measures(acc, as_of, products_top=top, **measure_options)
+            top = pd.Series(products[mask]).max()
+            mask &= positions(active.ids, pd.Index(wanted[as_of]).unique()) >= 0
+        acc = active.rows(mask)
+        scores = inputs.measures(acc, as_of, products_top=top,
+                                 codes={k: v[mask] for k, v in codes.items()},
+                                 **measure_options)
         out[as_of] = _scorecard(acc, scores, weights, bands)
     return out
 

@@ -7,22 +7,30 @@ dates. Run one date at a time, each call parses the whole usage, survey and bill
 again (dates, numbers, groupings of strings); at 100,000 accounts that was most of section
 03's time.
 
-The classes here parse a table once, keep it sorted by account and date as integer
-arrays, and answer each date with array look-ups. Each method returns exactly what its
-per-date counterpart returns (same rows, order, columns, dtypes and values; proved by
-``tests/test_vectorised_history.py`` on the demo and on hand fixtures):
+The classes here parse a table once: its accounts become integer codes (``codes_of`` maps
+account IDs to them), its rows are kept sorted by account and date, and each date is
+answered by binary search (``numpy.searchsorted``) for the accounts asked about, not by
+filtering and regrouping the whole table. Each method returns exactly what its per-date
+counterpart returns (same rows, order, columns, dtypes and values; proved by
+``tests/test_vectorised_history.py`` and ``tests/test_history_arrays.py`` on the demo and
+on hand fixtures):
 
 * :class:`UsageHistory` ``.snapshot(as_of)`` = :func:`~playbook.analyses.account_state.
-  usage_snapshot`;
+  usage_snapshot` (``ids=``: its rows of those accounts); ``.depth_of(as_of, codes)``: its
+  ``depth`` per code;
 * :class:`LatestValues` ``.at(as_of)`` = :func:`~playbook.analyses.account_state.
-  latest_on_or_before`;
+  latest_on_or_before` (``ids=``: its rows of those accounts);
 * :class:`MrrGrowth` ``.at(as_of)`` = :func:`~playbook.analyses.account_state.mrr_growth`;
+  ``.growth_of(as_of, codes)``: its values per code;
 * :class:`HighTickets` ``.counts(as_of, ids)``: high-priority tickets of the window, as
   the health score's ticket measure counts them;
 * :class:`StepsDone` ``.at(as_of, ids)``: distinct onboarding steps completed, as the
-  lifecycle's Onboarding rule counts them;
+  lifecycle's Onboarding rule counts them (``.count_of(as_of, codes)`` per code);
 * :class:`ActiveAccounts` ``.on(as_of)`` = :func:`~playbook.analyses.account_state.
-  active_accounts`.
+  active_accounts` (``.mask(as_of)``: which rows of the accounts table).
+
+A code array holds, for each account asked about, its position in the class's own sorted
+account IDs, -1 for an account the table does not hold (it then has no value).
 """
 
 from __future__ import annotations
@@ -42,11 +50,15 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.keys import positions
 
 USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
 SNAPSHOT_COLUMNS = ["month", "active_users", "licensed_seats", "depth",
                     "active_users_before", "active_change", "key_actions",
                     "actions_per_user", "actions_change"]
+#: Months since year 0 fit below this, so ``account code * MONTHS + month`` is one sortable
+#: int64 key per account-month.
+MONTHS = 1_000_000
 
 
 def _last_per_group(codes: np.ndarray) -> np.ndarray:
@@ -63,6 +75,86 @@ def _first_per_group(codes: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
 
 
+def _codes_in(index: pd.Index, ids: pd.Index | Sequence) -> np.ndarray:
+    """Position of each of ``ids`` in ``index`` (distinct, no blank), -1 where absent
+    (int64)."""
+    return positions(ids, index)
+
+
+def _wanted(codes: np.ndarray) -> np.ndarray:
+    """The distinct codes of ``codes`` held by the table (>= 0), ascending."""
+    codes = np.unique(np.asarray(codes, dtype=np.int64))
+    return codes[codes >= 0]
+
+
+def _last_before(keys: np.ndarray, row_codes: np.ndarray, codes: np.ndarray,
+                 bound: np.ndarray | int, size: int) -> np.ndarray:
+    """For each of ``codes`` (-1: none), the position of its last row whose key is below
+    ``code * size + bound`` in ``keys`` (sorted ``code * size + rank`` of each row, the
+    rows' codes ``row_codes``); -1 without such a row."""
+    codes = np.asarray(codes, dtype=np.int64)
+    pos = np.searchsorted(keys, codes * size + bound, side="left") - 1
+    found = (codes >= 0) & (pos >= 0)
+    found[found] = row_codes[pos[found]] == codes[found]
+    return np.where(found, pos, -1)
+
+
+def as_of_ns(as_of: DateLike) -> np.datetime64:
+    """``as_of`` as a ``datetime64[ns]`` scalar."""
+    return np.datetime64(as_timestamp(as_of).to_datetime64(), "ns")
+
+
+def ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``values`` (no blanks) in order, and each value's position
+    among them (int64): ``numpy.unique(values, return_inverse=True)``, by hashing."""
+    rank, distinct = pd.factorize(values, sort=True)
+    return np.asarray(distinct), rank.astype(np.int64)
+
+
+def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``values.groupby(key, sort=True).sum(min_count=min_count)`` as arrays: the distinct
+    keys in order and each float column's sums. When no key repeats (a table already one
+    row per account and month), the rows are only sorted: the sum of one value is the value
+    plus 0.0 (blank when blank with ``min_count=1``, else 0.0), as the grouped sum gives."""
+    if len(key) and not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.arange(len(key))
+    ordered = key[order]
+    if len(ordered) and (ordered[1:] != ordered[:-1]).all():
+        out = {}
+        for c in values:
+            v = values[c].to_numpy(dtype=float)[order] + 0.0
+            out[c] = v if min_count else np.where(np.isnan(v), 0.0, v)
+        return ordered, out
+    sums = values.groupby(key, sort=True).sum(min_count=min_count)
+    return (sums.index.to_numpy(dtype=np.int64),
+            {c: sums[c].to_numpy(dtype=float) for c in values})
+
+
+def means_by_key(key: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.Series(values).groupby(key, sort=True).mean()`` as arrays (the distinct keys in
+    order, each one's mean) for values without blanks; when no key repeats, the values
+    sorted by key plus 0.0 (what a mean of one value is)."""
+    keys, sums = sums_by_key(key, pd.DataFrame({"v": values}), min_count=1)
+    if len(keys) == len(key):
+        return keys, sums["v"]
+    means = pd.Series(values).groupby(key, sort=True).mean()
+    return means.index.to_numpy(dtype=np.int64), means.to_numpy(dtype=float)
+
+
+def _month_number(month: pd.Series) -> np.ndarray:
+    """Months since year 0 of dates (int64)."""
+    return (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
+
+
+def _month_starts(numbers: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The first day of each month (months since year 0), as ``dtype`` (datetime64)."""
+    return (np.asarray(numbers, dtype=np.int64) - 1970 * 12).astype("datetime64[M]").astype(
+        dtype)
+
+
 class UsageHistory:
     """The usage table aggregated by account and month once, snapshotted on any date.
 
@@ -73,72 +165,118 @@ class UsageHistory:
     def __init__(self, usage: pd.DataFrame | None) -> None:
         self.usage = usage
         self.empty = usage is None or usage.empty
+        self._ids = pd.Index([])
         if self.empty:
             return
         usage = usage.reset_index(drop=True)
         dates = date_column(usage, "month")
-        rows = pd.DataFrame({"account_id": usage["account_id"], "date": dates})
-        for c in USAGE_MEASURES:
-            rows[c] = number_column(usage, c)
-        rows = rows.loc[rows["date"].notna() & rows["account_id"].notna()]
-        rows["month"] = rows["date"].dt.to_period("M").dt.to_timestamp()
-        self._rows = rows
-        monthly = (rows.groupby(["account_id", "month"], sort=True)[USAGE_MEASURES]
-                   .sum(min_count=1).reset_index())
-        self._monthly = monthly
-        self._codes, self._ids = pd.factorize(monthly["account_id"], sort=True)
-        self._months = _month_number(monthly["month"])
+        ok = (dates.notna() & usage["account_id"].notna()).to_numpy()
+        dates = dates[ok]
+        codes, self._ids = pd.factorize(usage["account_id"][ok], sort=True)
+        self._ids = self._ids.rename("account_id")
+        self._month_dtype = dates.iloc[:0].dt.to_period("M").dt.to_timestamp().dtype
+        rows = pd.DataFrame({c: number_column(usage, c)[ok] for c in USAGE_MEASURES})
+        rows["_code"] = codes.astype(np.int64)
+        rows["_month"] = _month_number(dates)
+        rows["_date"] = dates.to_numpy(dtype="datetime64[ns]")
+        self._rows = rows.reset_index(drop=True)
+        self._monthly = self._aggregate(self._rows)
         # the newest raw date of each month: a snapshot inside a month must leave out the
         # month's rows dated after it (then the month is aggregated again, for that date)
-        self._month_last = rows.groupby("month")["date"].max()
+        self._month_last = rows.groupby("_month")["_date"].max()
+        self._first_date = rows["_date"].min()
+        self._depth: np.ndarray | None = None
 
-    def _tables(self, as_of: pd.Timestamp
-                ) -> tuple[pd.DataFrame, np.ndarray, pd.Index, np.ndarray]:
-        """The account-months as aggregated on ``as_of``, their account codes and ids, and
-        their months since year 0."""
-        month = as_of.to_period("M").to_timestamp()
-        monthly = self._monthly
-        if month in self._month_last.index and self._month_last[month] > as_of:
-            part = self._rows.loc[(self._rows["month"] == month) & (self._rows["date"] <= as_of)]
-            redo = (part.groupby(["account_id", "month"], sort=True)[USAGE_MEASURES]
-                    .sum(min_count=1).reset_index())
-            monthly = pd.concat([monthly.loc[monthly["month"] != month], redo])
-            monthly = monthly.sort_values(["account_id", "month"], kind="stable")
-            monthly = monthly.loc[monthly["month"] <= as_of].reset_index(drop=True)
-            codes, ids = pd.factorize(monthly["account_id"], sort=True)
-            return monthly, codes, ids, _month_number(monthly["month"])
-        keep = (self._monthly["month"] <= as_of).to_numpy()
-        return (self._monthly.loc[keep].reset_index(drop=True), self._codes[keep], self._ids,
-                self._months[keep])
+    @staticmethod
+    def _aggregate(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+        """The account-months of ``rows`` (measures summed, blank when all blank), sorted
+        by account code then month: ``key`` (code * MONTHS + month), ``code``, ``month``
+        and one array per measure."""
+        key = rows["_code"].to_numpy() * MONTHS + rows["_month"].to_numpy()
+        keys, sums = sums_by_key(key, rows[USAGE_MEASURES], min_count=1)
+        return {"key": keys, "code": keys // MONTHS, "month": keys % MONTHS, **sums}
 
-    def snapshot(self, as_of: DateLike, *, trend_months: int = 3) -> pd.DataFrame:
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no usage row)."""
+        return _codes_in(self._ids, ids)
+
+    def _table_on(self, as_of: pd.Timestamp) -> dict[str, np.ndarray] | None:
+        """The account-months as aggregated on ``as_of`` (rows of later months may remain:
+        look-ups stop at ``as_of``'s month); None when nothing is dated on or before it."""
+        day = as_of_ns(as_of)
+        if self._first_date > day:
+            return None
+        month = int(as_of.year * 12 + as_of.month - 1)
+        last = self._month_last.get(month)
+        if last is None or last <= day:
+            return self._monthly
+        rows = self._rows
+        part = rows.loc[(rows["_month"] == month).to_numpy()
+                        & (rows["_date"] <= day).to_numpy()]
+        redo = self._aggregate(part)
+        before = self._monthly["month"] < month
+        merged = {k: np.concatenate([v[before], redo[k]]) for k, v in self._monthly.items()}
+        order = np.argsort(merged["key"], kind="stable")
+        return {k: v[order] for k, v in merged.items()}
+
+    def _latest(self, table: dict[str, np.ndarray], as_of: pd.Timestamp,
+                codes: np.ndarray) -> np.ndarray:
+        """Position in ``table`` of each code's latest month on or before ``as_of``
+        (-1 without one)."""
+        month = int(as_of.year * 12 + as_of.month - 1)
+        return _last_before(table["key"], table["code"], codes, month + 1, MONTHS)
+
+    def snapshot(self, as_of: DateLike, *, trend_months: int = 3,
+                 ids: pd.Index | None = None, codes: np.ndarray | None = None
+                 ) -> pd.DataFrame:
         """:func:`playbook.analyses.account_state.usage_snapshot` of the table on
-        ``as_of`` (same frame)."""
-        if self.empty:
-            return usage_snapshot(self.usage, as_of, trend_months=trend_months)
+        ``as_of`` (same frame); with ``ids`` (or their ``codes``, :meth:`codes_of`), its
+        rows of those accounts only (same order)."""
         as_of = as_timestamp(as_of)
-        monthly, codes, ids, months = self._tables(as_of)
-        if monthly.empty:  # nothing dated on or before as_of: the per-date result
-            return usage_snapshot(self.usage, as_of, trend_months=trend_months)
-        last = _last_per_group(codes)
-        latest = monthly.iloc[last].set_index("account_id")
+        if codes is None and ids is not None:
+            codes = self.codes_of(ids)
+        table = None if self.empty else self._table_on(as_of)
+        if table is None:  # nothing dated on or before as_of: the per-date result
+            full = usage_snapshot(self.usage, as_of, trend_months=trend_months)
+            return full if codes is None else full[full.index.isin(self._ids[_wanted(codes)])]
+        codes = np.arange(len(self._ids), dtype=np.int64) if codes is None else _wanted(codes)
+        pos = self._latest(table, as_of, codes)
+        found = pos >= 0
+        last, codes = pos[found], codes[found]
+        latest = pd.DataFrame(
+            {"month": _month_starts(table["month"][last], self._month_dtype),
+             **{c: table[c][last] for c in USAGE_MEASURES}},
+            index=self._ids[codes])
         # the month trend_months before each latest month, looked up by (account, month)
-        # as one sorted integer key: account code * 10^6 + months since year 0
-        key = codes.astype(np.int64) * 1_000_000 + months
-        want = key[last] - trend_months
-        pos = np.minimum(np.searchsorted(key, want), len(key) - 1)
-        found = key[pos] == want
-        before_users = np.full(len(last), np.nan)
-        before_actions = np.full(len(last), np.nan)
-        before_users[found] = monthly["active_users"].to_numpy(dtype=float)[pos[found]]
-        before_actions[found] = monthly["key_actions"].to_numpy(dtype=float)[pos[found]]
-        add_usage_measures(latest, before_users, before_actions)
+        want = table["key"][last] - trend_months
+        at = np.minimum(np.searchsorted(table["key"], want), len(table["key"]) - 1)
+        hit = table["key"][at] == want if len(at) else np.zeros(0, dtype=bool)
+        before_users = np.where(hit, table["active_users"][at], np.nan) if len(at) else at
+        before_actions = np.where(hit, table["key_actions"][at], np.nan) if len(at) else at
+        add_usage_measures(latest, np.asarray(before_users, dtype=float),
+                           np.asarray(before_actions, dtype=float))
         return latest[SNAPSHOT_COLUMNS]
 
-
-def _month_number(month: pd.Series) -> np.ndarray:
-    """Months since year 0 of month-start dates (int64)."""
-    return (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
+    def depth_of(self, as_of: DateLike, codes: np.ndarray) -> np.ndarray:
+        """The ``depth`` of :meth:`snapshot` on ``as_of`` of each code (NaN for -1 or no
+        month by then), float."""
+        as_of = as_timestamp(as_of)
+        table = None if self.empty else self._table_on(as_of)
+        if table is None:
+            return np.full(len(codes), np.nan)
+        if table is self._monthly and self._depth is not None:
+            depth = self._depth
+        else:
+            seats = table["licensed_seats"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                depth = np.minimum(table["active_users"] / np.where(seats > 0, seats, np.nan),
+                                   1.0)
+            if table is self._monthly:
+                self._depth = depth
+        pos = self._latest(table, as_of, codes)
+        out = np.full(len(pos), np.nan)
+        out[pos >= 0] = depth[pos[pos >= 0]]
+        return out
 
 
 class LatestValues:
@@ -153,32 +291,47 @@ class LatestValues:
         if self.empty:
             return
         frame = frame.reset_index(drop=True)
-        dates = date_column(frame, date_col).fillna(OLDEST_DATE)
+        dates = date_column(frame, date_col).fillna(OLDEST_DATE).to_numpy(
+            dtype="datetime64[ns]")
+        codes, ids = pd.factorize(frame["account_id"], sort=True)
+        self._ids = ids.rename("account_id")
         self._per_column = {}
         for c in columns:
-            f = pd.DataFrame({"account_id": frame["account_id"], "_date": dates,
-                              c: number_column(frame, c)}).dropna(subset=[c])
+            values = number_column(frame, c).to_numpy(dtype=float)
+            keep = ~np.isnan(values) & (codes >= 0)
             # mean of each account's values on each date, sorted by account then date
-            by_day = f.groupby(["account_id", "_date"], sort=True)[c].mean().reset_index()
-            codes = pd.factorize(by_day["account_id"], sort=True)[0]
-            self._per_column[c] = (by_day["_date"].to_numpy(), codes,
-                                   by_day["account_id"], by_day[c].to_numpy())
+            days, rank = ranks(dates[keep])
+            size = len(days) + 1
+            keys, means = means_by_key(codes[keep].astype(np.int64) * size + rank,
+                                       values[keep])
+            self._per_column[c] = (days, keys, keys // size, size, means)
 
-    def at(self, as_of: DateLike) -> pd.DataFrame:
-        """The per-account frame of :func:`latest_on_or_before` on ``as_of``."""
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no row)."""
+        return _codes_in(self._ids, ids) if not self.empty else np.full(len(ids), -1)
+
+    def at(self, as_of: DateLike, *, ids: pd.Index | None = None,
+           codes: np.ndarray | None = None) -> pd.DataFrame:
+        """The per-account frame of :func:`latest_on_or_before` on ``as_of``; with
+        ``ids`` (or their ``codes``, :meth:`codes_of`), its rows of those accounts only
+        (same order)."""
         if self.empty:
-            return latest_on_or_before(self.frame, self.columns, as_of, self.date_col)
+            full = latest_on_or_before(self.frame, self.columns, as_of, self.date_col)
+            return full if ids is None and codes is None else full.iloc[:0]
         as_of = as_timestamp(as_of)
+        if codes is None and ids is not None:
+            codes = self.codes_of(ids)
+        wanted = np.arange(len(self._ids), dtype=np.int64) if codes is None else _wanted(codes)
         series = {}
         for c in self.columns:
-            dates, codes, ids, values = self._per_column[c]
-            rows = np.flatnonzero(dates <= as_of.to_datetime64())
-            if not len(rows):
+            days, keys, code, size, values = self._per_column[c]
+            bound = int(np.searchsorted(days, as_of_ns(as_of), side="right"))
+            if not bound:  # nothing dated on or before as_of
                 series[c] = pd.Series(dtype=float)
                 continue
-            last = rows[_last_per_group(codes[rows])]
-            series[c] = pd.Series(values[last], index=pd.Index(
-                ids.iloc[last].to_numpy(), name="account_id"), name=c)
+            pos = _last_before(keys, code, wanted, bound, size)
+            found = pos >= 0
+            series[c] = pd.Series(values[pos[found]], index=self._ids[wanted[found]], name=c)
         out = pd.DataFrame(series, columns=self.columns)
         out.index.name = "account_id"
         return out.astype(float)
@@ -191,34 +344,73 @@ class MrrGrowth:
     def __init__(self, mrr: pd.DataFrame | None) -> None:
         self.mrr = mrr
         self.empty = mrr is None or mrr.empty
+        self._ids = pd.Index([])
         if self.empty:
             return
         mrr = mrr.reset_index(drop=True)
-        m = mrr.assign(month=date_column(mrr, "month"), mrr=number_column(mrr, "mrr"))
-        self._monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum().reset_index()
-        self._codes, self._ids = pd.factorize(self._monthly["account_id"], sort=True)
+        month = date_column(mrr, "month")
+        ok = (month.notna() & mrr["account_id"].notna()).to_numpy()
+        codes, self._ids = pd.factorize(mrr["account_id"][ok], sort=True)
+        self._ids = self._ids.rename("account_id")
+        days, rank = ranks(month[ok].to_numpy(dtype="datetime64[ns]"))
+        size = len(days) + 1
+        # MRR summed per account and month (sorted by both; blanks count 0)
+        keys, sums = sums_by_key(codes.astype(np.int64) * size + rank,
+                                  pd.DataFrame({"mrr": number_column(mrr, "mrr")[ok]}),
+                                  min_count=0)
+        self._codes = keys // size
+        self._month = pd.Series(days[keys % size])
+        self._values = sums["mrr"]
+        self._windows: dict[int, tuple] = {}
+
+    def _window(self, months: int) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+        """The months as ranks among every month and window start (``month - months``
+        calendar months) of the table: the distinct dates, each row's sort key (code *
+        size + rank of its month), the size, and each row's window start's rank."""
+        if months not in self._windows:
+            starts = (self._month - pd.DateOffset(months=months)).to_numpy(
+                dtype="datetime64[ns]")
+            month = self._month.to_numpy(dtype="datetime64[ns]")
+            days, rank = ranks(np.concatenate([month, starts]))
+            size = len(days) + 1
+            row_rank, start_rank = np.split(rank.astype(np.int64), 2)
+            self._windows[months] = (days, self._codes * size + row_rank, size, start_rank)
+        return self._windows[months]
+
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no MRR row)."""
+        return _codes_in(self._ids, ids)
+
+    def growth_of(self, as_of: DateLike, codes: np.ndarray, *, months: int = 12
+                  ) -> np.ndarray:
+        """The :meth:`at` value of each code (NaN for -1, no month by then or a base of 0),
+        float."""
+        if self.empty:
+            return np.full(len(codes), np.nan)
+        days, keys, size, start_rank = self._window(months)
+        bound = int(np.searchsorted(days, as_of_ns(as_of), side="right"))
+        last = _last_before(keys, self._codes, codes, bound, size)
+        found = last >= 0
+        # the first row of the account on or after the window start of its latest month
+        first = np.searchsorted(keys, np.asarray(codes, dtype=np.int64)[found] * size
+                                + start_rank[last[found]], side="left")
+        now = self._values[last[found]]
+        then = self._values[first]
+        out = np.full(len(codes), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[found] = now / np.where(then > 0, then, np.nan) - 1.0
+        return out
 
     def at(self, as_of: DateLike, *, months: int = 12) -> pd.Series:
         """The Series of :func:`mrr_growth` on ``as_of``."""
         if self.empty:
             return pd.Series(dtype=float, name="mrr_growth")
-        as_of = as_timestamp(as_of)
-        keep = (self._monthly["month"] <= as_of).to_numpy()
-        monthly = self._monthly.loc[keep].reset_index(drop=True)
-        kept = self._codes[keep]  # ascending: the table is sorted by account
-        codes = np.cumsum(np.r_[False, kept[1:] != kept[:-1]]) if len(kept) else kept
-        ids = self._ids[kept[_first_per_group(kept)]]  # accounts with a month by then
-        last = _last_per_group(codes)
-        month = monthly["month"]
-        last_month = pd.Series(month.to_numpy()[last][codes], index=monthly.index)
-        in_window = (month >= last_month - pd.DateOffset(months=months)).to_numpy()
-        # first row in each account's window: rows are sorted by month within an account
-        window_codes = codes[in_window]
-        then_pos = np.flatnonzero(in_window)[_first_per_group(window_codes)]
-        values = monthly["mrr"].to_numpy(dtype=float)
-        then = pd.Series(values[then_pos], index=pd.Index(ids, name="account_id"))
-        now = pd.Series(values[last], index=then.index)
-        return (now / then.where(then > 0) - 1.0).rename("mrr_growth")
+        codes = np.arange(len(self._ids), dtype=np.int64)
+        days, keys, size, _ = self._window(months)
+        bound = int(np.searchsorted(days, as_of_ns(as_of), side="right"))
+        has = _last_before(keys, self._codes, codes, bound, size) >= 0
+        return pd.Series(self.growth_of(as_of, codes[has], months=months),
+                         index=self._ids[codes[has]], name="mrr_growth")
 
 
 class RecentEvents:
@@ -236,15 +428,27 @@ class RecentEvents:
         code = frame.get(code_col, pd.Series("", index=frame.index)).astype("string")
         keep = code.str.lower().isin([c.lower() for c in codes]).fillna(False).to_numpy(
             dtype=bool)
-        self._ids = frame["account_id"].to_numpy()[keep]
-        self._when = when.to_numpy()[keep]
+        keep = keep & frame["account_id"].notna().to_numpy() & when.notna().to_numpy()
+        account, self._ids = pd.factorize(frame["account_id"][keep])
+        self._account = account.astype(np.int64)
+        self._when = when.to_numpy(dtype="datetime64[ns]")[keep]
 
-    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int) -> pd.Series:
-        """Events per account of ``ids`` (0 without any), float."""
-        start = (as_of - pd.Timedelta(days=window_days)).to_datetime64()
-        recent = (self._when <= as_of.to_datetime64()) & (self._when > start)
-        n = pd.Series(self._ids[recent]).value_counts()
-        return n.reindex(ids).fillna(0).astype(float)
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no event)."""
+        return _codes_in(self._ids, ids) if not self.empty else np.full(len(ids), -1)
+
+    def counts(self, as_of: pd.Timestamp, ids: pd.Index, window_days: int, *,
+               codes: np.ndarray | None = None) -> pd.Series:
+        """Events per account of ``ids`` (0 without any), float; ``codes``: theirs
+        (:meth:`codes_of`), when known."""
+        day = as_of_ns(as_of)
+        start = day - np.timedelta64(pd.Timedelta(days=window_days).value, "ns")
+        recent = (self._when <= day) & (self._when > start)
+        n = np.bincount(self._account[recent], minlength=len(self._ids)).astype(float)
+        code = self.codes_of(ids) if codes is None else np.asarray(codes)
+        values = np.zeros(len(code))
+        values[code >= 0] = n[code[code >= 0]]
+        return pd.Series(values, index=ids, name="count")
 
 
 class HighTickets(RecentEvents):
@@ -269,14 +473,21 @@ class StepsDone:
             done = done.loc[done["step"].isin(list(key_steps))]
         first = done.groupby(["account_id", "step"], sort=False)["date"].min()
         self._codes, self._accounts = pd.factorize(first.index.get_level_values("account_id"))
-        self._first = first.to_numpy()
+        self._first = first.to_numpy(dtype="datetime64[ns]")
+
+    def codes_of(self, ids: pd.Index | Sequence) -> np.ndarray:
+        """Each account of ``ids``' code here (-1: no step done)."""
+        return _codes_in(self._accounts, ids)
+
+    def count_of(self, as_of: pd.Timestamp, codes: np.ndarray) -> np.ndarray:
+        """Steps done of each code (0 for -1), float."""
+        done = self._codes[self._first <= as_of_ns(as_of)]
+        n = np.bincount(done, minlength=len(self._accounts)).astype(float)
+        return np.where(codes >= 0, n[codes], 0.0) if len(n) else np.zeros(len(codes))
 
     def at(self, as_of: pd.Timestamp, ids: pd.Index) -> pd.Series:
         """Steps done per account of ``ids`` (0 without any), float."""
-        done = self._codes[self._first <= as_of.to_datetime64()]
-        n = pd.Series(np.bincount(done, minlength=len(self._accounts)).astype(float),
-                      index=self._accounts)
-        return n.reindex(ids).fillna(0).astype(float)
+        return pd.Series(self.count_of(as_of, self.codes_of(ids)), index=ids)
 
 
 class ActiveAccounts:
@@ -286,6 +497,8 @@ class ActiveAccounts:
     def __init__(self, accounts: pd.DataFrame) -> None:
         acc = accounts.reset_index(drop=True)
         self._accounts = acc
+        #: the account ID of each row of the table (the rows :meth:`mask` selects)
+        self.ids = pd.Index(acc["account_id"])
         self._start = date_column(acc, "start_date").to_numpy()
         self._churn = date_column(acc, "churn_date").to_numpy()
         churned = pd.Series(False, index=acc.index)
@@ -294,9 +507,17 @@ class ActiveAccounts:
             churned = (np.isnat(self._churn) & (status == "churned")).fillna(False)
         self._churned_undated = churned.to_numpy(dtype=bool)
 
-    def on(self, as_of: pd.Timestamp) -> pd.DataFrame:
-        """The active accounts on ``as_of``, indexed by ``account_id`` (same frame)."""
-        day = as_timestamp(as_of).to_datetime64()
+    def mask(self, as_of: DateLike) -> np.ndarray:
+        """Which rows of the accounts table are active on ``as_of`` (bool array)."""
+        day = as_of_ns(as_of)
         started = np.isnat(self._start) | (self._start <= day)
         not_churned = (np.isnat(self._churn) | (self._churn > day)) & ~self._churned_undated
-        return self._accounts.loc[started & not_churned].set_index("account_id")
+        return started & not_churned
+
+    def rows(self, mask: np.ndarray) -> pd.DataFrame:
+        """The rows of ``mask``, indexed by ``account_id`` (as :meth:`on` returns them)."""
+        return self._accounts.loc[mask].set_index("account_id")
+
+    def on(self, as_of: DateLike) -> pd.DataFrame:
+        """The active accounts on ``as_of``, indexed by ``account_id`` (same frame)."""
+        return self.rows(self.mask(as_of))

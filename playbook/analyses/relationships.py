@@ -20,6 +20,7 @@ from playbook.analyses.account_state import (
     date_column,
     usage_snapshot,
 )
+from playbook.analyses.keys import positions
 
 EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
 USER_ROLES = ("user", "champion")
@@ -129,9 +130,9 @@ def relationship_flags(
     out["strong_user_relationships"] = _count(people[people["is_user"] & strong], ids)
     out["exec_relationships"] = _count(people[people["is_exec"]], ids)
     out["strong_exec_relationships"] = _count(people[people["is_exec"] & strong], ids)
-    days = _days_since_contact(touches, people, as_of)
-    out["days_since_user_contact"] = days["user"].reindex(ids)
-    out["days_since_exec_contact"] = days["exec"].reindex(ids)
+    days = _days_since_contact(touches, people, as_of, ids)
+    out["days_since_user_contact"] = days["user"]
+    out["days_since_exec_contact"] = days["exec"]
     snap = usage_snapshot(usage, as_of).reindex(ids)
     out["depth"] = snap["depth"]
     out["active_change"] = snap["active_change"]
@@ -195,19 +196,39 @@ def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
 
 
 def _days_since_contact(
-    touches: pd.DataFrame, people: pd.DataFrame, as_of: pd.Timestamp
+    touches: pd.DataFrame, people: pd.DataFrame, as_of: pd.Timestamp, ids: pd.Index
 ) -> pd.DataFrame:
-    """Days since the latest touch with a user / an executive contact, per account."""
+    """Days since the latest touch on or before ``as_of`` with a user / an executive
+    contact, per account of ``ids`` (NaN without one): a touch counts for a kind when a
+    contact row of its ``contact_id`` is of that kind. Accounts and contacts are matched as
+    integer codes (:func:`playbook.analyses.keys.positions`), not joined as strings."""
     touches = touches.reset_index(drop=True)
-    t = touches.assign(date=date_column(touches, "date"))
-    t = t.loc[(t["date"] <= as_of) & t["contact_id"].notna()]
-    kinds = people.set_index(people["contact_id"].astype(str))[["is_user", "is_exec"]]
-    t = t.join(kinds, on=t["contact_id"].astype(str).rename("_cid"))
+    date = date_column(touches, "date")
+    code, contacts = pd.factorize(people["contact_id"].astype(str))
+    listed = code >= 0
+    contact = positions(touches["contact_id"].astype(str), contacts)
+    account, accounts = pd.factorize(touches["account_id"])
+    use = ((date <= as_of).to_numpy(dtype=bool) & touches["contact_id"].notna().to_numpy()
+           & (contact >= 0) & (account >= 0))
+    account, contact = account[use], contact[use]
+    when = date.to_numpy(dtype="datetime64[ns]")[use].view(np.int64)
+    where = positions(ids, accounts)
+    day = np.datetime64(as_of.to_datetime64(), "ns").view(np.int64)
+    never = np.iinfo(np.int64).min
     out = {}
-    for kind, col in (("user", "is_user"), ("exec", "is_exec")):
-        last = t.loc[t[col].fillna(False).astype(bool)].groupby("account_id")["date"].max()
-        out[kind] = (as_of - last).dt.days.astype(float)
-    return pd.DataFrame(out)
+    for kind in ("user", "exec"):
+        of_kind = np.bincount(code[listed], weights=people[f"is_{kind}"].to_numpy(
+            dtype=float)[listed], minlength=len(contacts)) > 0
+        flag = of_kind[contact]
+        last = np.full(len(accounts) + 1, never)  # the last slot: accounts without touches
+        latest = pd.Series(when[flag]).groupby(account[flag]).max()
+        last[latest.index.to_numpy()] = latest.to_numpy()
+        last_of = last[where]  # -1 reads the last slot
+        seen = last_of > never
+        days = np.full(len(ids), np.nan)
+        days[seen] = (day - last_of[seen]) // pd.Timedelta(days=1).value
+        out[kind] = days
+    return pd.DataFrame(out, index=ids)
 
 
 def _nullable(values: pd.Series, missing: pd.Series) -> pd.Series:

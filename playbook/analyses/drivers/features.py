@@ -5,11 +5,13 @@ Each builder takes the decisions frame of :func:`playbook.analyses.drivers.table
 (``_row``, ``account_id``, ``cutoff_date``), the canonical tables and the table's report; it
 returns one column per feature it could build (indexed like the decisions) and records in
 the report what it built, what it skipped and why, and its limitations. Only records dated
-on or before each decision's cut-off are used (``_records_by_cutoff``). A builder that
-needs only each decision's latest record (usage, touches, surveys) finds it by an as-of
-join (``_latest_by_cutoff``), and the tickets of each decision's window are found by binary
-search (``_records_in_window``), rather than by joining every record to every decision of
-its account. The features and their units are listed in
+on or before each decision's cut-off are used (the rows ``_records_by_cutoff`` keeps). The
+builders do not join every record to every decision of its account: records are sorted by
+account (an integer code) and date once (``_sorted_records``) and each decision finds its
+latest record (``_latest_by_cutoff``; touches: ``_latest_dates``), its count of records
+(onboarding steps) or its window's records (tickets, ``_records_in_window``) by binary
+search; account and contact IDs are matched as codes (:func:`playbook.analyses.keys.
+positions`), not by merging strings. The features and their units are listed in
 :func:`~playbook.analyses.drivers.table.modelling_table`.
 """
 
@@ -23,6 +25,8 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
+from playbook.analyses.history import MONTHS, ranks, sums_by_key
+from playbook.analyses.keys import positions
 from playbook.analyses.variables import Variable
 
 __all__ = [
@@ -99,24 +103,96 @@ def _latest_by_cutoff(base: pd.DataFrame, records: pd.DataFrame, date_col: str
     """Each decision's latest record of its account dated on or before its cut-off.
 
     The last row :func:`_records_by_cutoff` would keep once sorted by ``date_col`` (among
-    records of the same date, the last in ``records``' order), found by an as-of join
-    (``pandas.merge_asof``) rather than by joining every record to every decision of its
-    account: ``records``' columns plus ``cutoff_date``, indexed by ``_row``, sorted by it;
+    records of the same date, the last in ``records``' order), found by binary search in
+    the records sorted by account and date (:func:`_latest_positions`) rather than by
+    joining every record to every decision of its account: ``_row`` (the index, sorted),
+    ``account_id`` and ``cutoff_date`` of the decision, then ``records``' other columns;
     decisions without such a record are left out. Records without a date or an account,
     and decisions without a cut-off, match nothing.
     """
-    recs = records.assign(account_id=records["account_id"].astype("string"),
-                          **{date_col: pd.to_datetime(records[date_col])})
-    recs = recs[recs[date_col].notna() & recs["account_id"].notna()]
-    left = base.loc[base["cutoff_date"].notna() & base["account_id"].notna(),
-                    ["_row", "account_id", "cutoff_date"]]
-    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
-    left = left.astype({"cutoff_date": unit, "account_id": "string"}).sort_values(
-        "cutoff_date", kind="stable")
-    recs = recs.astype({date_col: unit}).sort_values(date_col, kind="stable")
-    joined = pd.merge_asof(left, recs, left_on="cutoff_date", right_on=date_col,
-                           by="account_id", direction="backward")
-    return joined[joined[date_col].notna()].set_index("_row").sort_index()
+    rows, picked, unit = _latest_positions(base, records["account_id"],
+                                           pd.to_datetime(records[date_col]))
+    left = base[["_row", "account_id", "cutoff_date"]].iloc[rows].astype(
+        {"cutoff_date": unit, "account_id": "string"}).reset_index(drop=True)
+    right = records.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    right[date_col] = pd.to_datetime(right[date_col]).astype(unit)
+    return pd.concat([left, right], axis=1).set_index("_row").sort_index()
+
+
+def _latest_positions(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
+                      ) -> tuple[np.ndarray, np.ndarray, np.dtype]:
+    """For each decision of ``base`` with a record of its account (``accounts``) dated
+    (``dates``) on or before its cut-off: the decision's position in ``base`` and the
+    position of its latest such record (the last in the records' order among those of
+    that date), and the finer of the two dates' units (:func:`_sorted_records`)."""
+    keys, order, size, asked, bounds, dated, (unit, _) = _sorted_records(base, accounts,
+                                                                         dates)
+    pos = np.searchsorted(keys, bounds, side="right") - 1
+    hit = pos >= 0
+    hit[hit] = keys[pos[hit]] // size == bounds[hit] // size
+    return asked[hit], np.flatnonzero(dated)[order[pos[hit]]], unit
+
+
+def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series, *,
+                    stable: bool = True, rows: np.ndarray | None = None) -> tuple:
+    """Records (``accounts``, ``dates``) sorted by account and date as one int64 key
+    (account code * size + the date's rank among every date involved), for binary search
+    by decision: the sorted ``keys``, the records' ``order`` (of the dated ones), ``size``,
+    the decisions ``asked`` (positions in ``base`` whose account has a record), each one's
+    search ``bounds`` (its code * size + its cut-off's rank), which records were ``dated``
+    (with an account and a date) and the finer date ``unit``. ``stable=False`` when the
+    order of records of one account and date does not matter (a faster sort); ``rows``
+    (bool, aligned with the records): only those count."""
+    codes, ids = pd.factorize(_text(accounts))
+    dated = (codes >= 0) & dates.notna().to_numpy()
+    if rows is not None:
+        dated &= rows
+    codes = codes[dated]
+    cut = base["cutoff_date"]
+    decided = (cut.notna() & base["account_id"].notna()).to_numpy()
+    decision_code = np.full(len(base), -1, dtype=np.int64)
+    decision_code[decided] = positions(base["account_id"].astype("string")[decided], ids)
+    unit = np.promote_types(cut.dtype, dates.dtype)  # the finer
+    when = dates[dated].to_numpy(dtype=unit)
+    asked = np.flatnonzero(decision_code >= 0)
+    days, rank = ranks(np.concatenate([when, cut.to_numpy(dtype=unit)[asked]]))
+    size = len(days) + 1
+    key = codes.astype(np.int64) * size + rank[:len(when)]
+    order = np.argsort(key, kind="stable" if stable else "quicksort")
+    bounds = decision_code[asked] * size + rank[len(when):]
+    return key[order], order, size, asked, bounds, dated, (unit, days)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """``values`` as text (``astype("string")``), unchanged when they are text already
+    (a string column is not copied to another string type)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    return values.astype("string")
+
+
+def _latest_dates(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series,
+                  kinds: Mapping[str, np.ndarray]) -> dict[str, pd.Series]:
+    """Per kind (a boolean array over the records), each decision's latest date of a
+    record of that kind of its account on or before its cut-off (NaT without one),
+    indexed like ``base``: the records of any kind sorted once (:func:`_sorted_records`),
+    then per kind a running maximum of the kind's keys, read at each decision's bound (a
+    maximum from another account, or -1, means none)."""
+    keys, order, size, asked, bounds, dated, (unit, days) = _sorted_records(
+        base, accounts, dates, stable=False,  # only the dates are read: ties are alike
+        rows=np.logical_or.reduce(list(kinds.values())))
+    pos = np.searchsorted(keys, bounds, side="right") - 1
+    out = {}
+    for name, kind in kinds.items():
+        latest = np.maximum.accumulate(np.where(np.asarray(kind)[dated][order], keys, -1)) \
+            if len(keys) else keys
+        got = np.full(len(asked), -1, dtype=np.int64)
+        got[pos >= 0] = latest[pos[pos >= 0]]
+        hit = (got >= 0) & (got // size == bounds // size)
+        when = np.full(len(base), np.datetime64("NaT"), dtype=unit)
+        when[asked[hit]] = days[got[hit] % size]
+        out[name] = pd.Series(when, index=base.index)
+    return out
 
 
 def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str, *,
@@ -141,7 +217,7 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
                                        recs["account_id"]], ignore_index=True))
     left_code, rec_code = codes[:len(left)].astype(np.int64), codes[len(left):].astype(np.int64)
     # dates as ranks among all dates involved, so that (account, date) is one int64 key
-    _, rank = np.unique(np.concatenate([when, ends[dated], starts[dated]]), return_inverse=True)
+    _, rank = ranks(np.concatenate([when, ends[dated], starts[dated]]))
     size = int(rank.max()) + 2 if len(rank) else 1
     rec_rank = rank[:len(when)]
     end_rank, start_rank = np.split(rank[len(when):], 2)
@@ -230,27 +306,45 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     if not has_values(usage, "active_users"):
         _skip(report, USAGE_FEATURES, "usage.active_users is missing or empty")
         return None
-    u = usage.copy()
-    u["month"] = pd.to_datetime(u["month"]).dt.to_period("M").dt.to_timestamp()
-    u["_month_end"] = u["month"] + pd.offsets.MonthEnd(0)
-    u = u.groupby(["account_id", "month", "_month_end"], as_index=False).sum(
-        numeric_only=True, min_count=1
-    )
-    last = _latest_by_cutoff(base, u, "_month_end")  # the last complete month
+    month = pd.to_datetime(usage["month"])
+    known = (month.notna() & usage["account_id"].notna()).to_numpy()
+    month = month[known]
+    account, ids = pd.factorize(usage["account_id"][known].astype("string"))
+    number = (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
+    measures = [c for c in ("active_users", "licensed_seats") if c in usage]
+    values = pd.DataFrame({c: pd.to_numeric(usage[c][known], errors="coerce").astype(float)
+                           for c in measures})
+    # each account-month's measures summed (blank when all blank), sorted by account, month
+    keys, sums = sums_by_key(account.astype(np.int64) * MONTHS + number, values,
+                             min_count=1)
+    key_code = keys // MONTHS
+    # the last complete month on or before the cut-off: its last day is on or before it
+    cut = base["cutoff_date"]
+    partial = (cut.dt.day < cut.dt.days_in_month).to_numpy(dtype=bool)  # before its last day
+    bound = (cut.dt.year * 12 + cut.dt.month - 1).to_numpy(dtype=float) - partial
+    decided = (cut.notna() & base["account_id"].notna()).to_numpy()
+    code = np.full(len(base), -1, dtype=np.int64)
+    code[decided] = positions(base["account_id"].astype("string")[decided], ids)
+    asked = np.flatnonzero(code >= 0)
+    pos = np.searchsorted(keys, code[asked] * MONTHS + bound[asked].astype(np.int64),
+                          side="right") - 1
+    hit = pos >= 0
+    hit[hit] = key_code[pos[hit]] == code[asked][hit]
+    rows, last = base.index[asked[hit]], pos[hit]
     out = pd.DataFrame(index=base.index)
-    out["active_users"] = last["active_users"].astype(float)
+    out["active_users"] = pd.Series(sums["active_users"][last], index=rows)
     # the same account's month three months earlier (on or before the cut-off, too)
-    months = u[["account_id", "month", "active_users"]].astype({"account_id": "string"})
-    key = pd.DataFrame({"account_id": last["account_id"],
-                        "month": last["month"] - pd.DateOffset(months=3)})
-    earlier = key.merge(months, on=["account_id", "month"], how="left")["active_users"]
-    before = pd.Series(earlier.astype(float).to_numpy(), index=last.index)
+    want = keys[last] - 3
+    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    earlier = np.where(keys[at] == want, sums["active_users"][at], np.nan) if len(at) else \
+        np.zeros(0)
+    before = pd.Series(earlier, index=rows)
     out["active_users_change_3m"] = out["active_users"] - before
     share = out["active_users_change_3m"] / before.where(before > 0)
     out["usage_change_share_3m"] = share
     out["usage_decline"] = (share < -usage_drop_share).astype("boolean").mask(share.isna())
     if has_values(usage, "licensed_seats"):
-        seats = last["licensed_seats"].astype(float)
+        seats = pd.Series(sums["licensed_seats"][last], index=rows)
         out["seat_utilisation"] = out["active_users"] / seats.where(seats > 0)
     else:
         out = out.drop(columns=[c for c in ["seat_utilisation"] if c in out])
@@ -399,21 +493,24 @@ def contact_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     c = _classified_contacts(contacts)
     sponsor = (c["_strong"] & c["_director_plus"]
                & c["_role"].isin(sponsor_roles).fillna(False).astype(bool))
-    per_account = pd.DataFrame(
-        {
-            "strong_user_relationships": (c["_is_user"] & c["_strong"]),
-            "exec_relationships": c["_director_plus"],
-            "strong_exec_relationships": c["_director_plus"] & c["_strong"],
-            "exec_sponsor": sponsor,
-        }
-    ).groupby(c["account_id"]).sum()
-    out = (
-        base[["account_id"]]
-        .join(per_account, on="account_id")
-        .drop(columns="account_id")
-        .fillna(0)
-        .astype(float)
-    )
+    kinds = {
+        "strong_user_relationships": (c["_is_user"] & c["_strong"]),
+        "exec_relationships": c["_director_plus"],
+        "strong_exec_relationships": c["_director_plus"] & c["_strong"],
+        "exec_sponsor": sponsor,
+    }
+    # contacts of each kind per account, looked up by each decision's account (integer
+    # codes; a decision whose account lists no contact counts 0 of each)
+    code, ids = pd.factorize(c["account_id"])
+    listed = code >= 0
+    where = positions(base["account_id"].astype("string"), ids)
+    found = where >= 0
+    out = pd.DataFrame(index=base.index)
+    for name, kind in kinds.items():
+        per_account = np.bincount(code[listed], weights=kind.to_numpy(dtype=float)[listed],
+                                  minlength=len(ids))
+        out[name] = np.where(found, per_account[np.where(found, where, 0)], 0.0) \
+            if len(ids) else 0.0
     out["exec_sponsor"] = (out["exec_sponsor"] > 0).astype("boolean")
     report["notes"].append(
         "Contacts carry no dates: the current contact list is taken as known at every "
@@ -438,20 +535,28 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
                      else c["_exec_role"])
     c = c[["contact_id", "_is_user", "_is_exec"]]
-    c = c.assign(contact_id=c["contact_id"].astype("string")).drop_duplicates("contact_id")
-    t = touches.dropna(subset=["contact_id"]).copy()
-    t["contact_id"] = t["contact_id"].astype("string")
-    t = t.merge(c, on="contact_id", how="inner")
-    unused = len(touches) - len(t)
+    # each touch's contact: the first row of its contact_id (blank or unknown: not used)
+    code, listed = pd.factorize(_text(c["contact_id"]))
+    first = np.unique(code[code >= 0], return_index=True)[1]
+    c = c.iloc[np.flatnonzero(code >= 0)[first]]
+    contact = positions(_text(touches["contact_id"]), listed)
+    used = contact >= 0
+    unused = int((~used).sum())
     if unused:
         report["notes"].append(
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
             "days-since-contact features."
         )
     out = pd.DataFrame(index=base.index)
+    # each touch's kinds (a touch without a known contact is of neither)
+    kinds = {}
     for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
-        last = _latest_by_cutoff(base, t.loc[t[flag].to_numpy(dtype=bool)], "date")["date"]
-        days = (base["cutoff_date"] - last.reindex(base.index)).dt.days
+        kinds[name] = used.copy()
+        kinds[name][used] = c[flag].to_numpy(dtype=bool)[contact[used]]
+    latest = _latest_dates(base, touches["account_id"], pd.to_datetime(touches["date"]),
+                           kinds)
+    for name in names:
+        days = (base["cutoff_date"] - latest[name]).dt.days
         out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
     report["notes"].append(
         f"Days since last contact are capped at {cap_days}; no logged contact in that time "
@@ -468,17 +573,36 @@ def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                            ["onboarding_steps", "onboarding_incomplete"])
     if onboarding is None:
         return None
-    recs = _records_by_cutoff(base, onboarding.dropna(subset=["completed_date"]),
-                              "completed_date")
-    steps = recs.groupby("_row")["step"].nunique()
-    out = pd.DataFrame({"onboarding_steps": steps.reindex(base.index, fill_value=0)})
-    out = out.astype(float)
+    # each account's first completion of each named step: a step counts at a cut-off
+    # once its first completion is on or before it
+    done = pd.DataFrame({"account_id": onboarding["account_id"].astype("string"),
+                         "step": onboarding["step"],
+                         "date": pd.to_datetime(onboarding["completed_date"])})
+    done = done[done["date"].notna().to_numpy() & done["step"].notna().to_numpy()]
+    first = done.groupby(["account_id", "step"], sort=False)["date"].min().reset_index()
+    out = pd.DataFrame({"onboarding_steps": _records_by_cutoff_count(
+        base, first["account_id"], first["date"])}, index=base.index)
     if final_step is None:
         _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
     else:
-        done = recs.loc[recs["step"].astype("string") == final_step, "_row"].unique()
-        out["onboarding_incomplete"] = pd.array(~base.index.isin(done), dtype="boolean")
+        final = (first["step"].astype("string") == final_step).fillna(False).to_numpy(
+            dtype=bool)
+        done_by_cutoff = _records_by_cutoff_count(base, first["account_id"][final],
+                                                  first["date"][final]) > 0
+        out["onboarding_incomplete"] = pd.array(~done_by_cutoff, dtype="boolean")
     return _built(report, out)
+
+
+def _records_by_cutoff_count(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
+                             ) -> np.ndarray:
+    """How many records of each decision's account (``accounts``) are dated (``dates``)
+    on or before its cut-off, the rows :func:`_records_by_cutoff` keeps, counted by binary
+    search (float, aligned with ``base``)."""
+    keys, _, size, asked, bounds, _, _ = _sorted_records(base, accounts, dates)
+    counts = np.zeros(len(base))
+    counts[asked] = (np.searchsorted(keys, bounds, side="right")
+                     - np.searchsorted(keys, bounds // size * size, side="left"))
+    return counts
 
 
 def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,

@@ -31,6 +31,7 @@ LIFECYCLE_STAGES = (
     "Expanding",
     "Transformational",
 )
+STAGE_DTYPE = pd.CategoricalDtype(LIFECYCLE_STAGES, ordered=True)
 
 
 def lifecycle_stage(
@@ -104,25 +105,74 @@ def lifecycle_stages_on(
 
     Returns a dict: date (Timestamp) -> the :func:`lifecycle_stage` Series of that date.
     """
+    ids, placed = _stage_codes(
+        accounts, dates, onboarding=onboarding, usage=usage, mrr=mrr, n_steps=n_steps,
+        onboarding_days=onboarding_days, active_depth=active_depth,
+        expanding_growth=expanding_growth, transformational_depth=transformational_depth,
+        transformational_products=transformational_products, steps=steps)
+    return {day: _stage_series(ids[mask], code) for day, (mask, code) in placed.items()}
+
+
+def _stage_codes(accounts: pd.DataFrame, dates: Sequence[DateLike], *,
+                 onboarding: pd.DataFrame | None = None, usage: pd.DataFrame | None = None,
+                 mrr: pd.DataFrame | None = None, n_steps: int = 6,
+                 onboarding_days: int | None, active_depth: float, expanding_growth: float,
+                 transformational_depth: float, transformational_products: int,
+                 steps: Sequence[str] | None = None
+                 ) -> tuple[pd.Index, dict[pd.Timestamp, tuple[np.ndarray, np.ndarray]]]:
+    """The stage of each account active on each of ``dates`` as a position in
+    :data:`LIFECYCLE_STAGES`: the account ID of each row of ``accounts``, and per date
+    (first occurrence order) the rows active then (bool) and their stage codes (int8).
+
+    Each account's measures are looked up by its integer code in each table (usage depth,
+    MRR growth, onboarding steps done), parsed once for every date."""
     usage_history, growth_history = UsageHistory(usage), MrrGrowth(mrr)
     active = ActiveAccounts(accounts)
+    ids = active.ids
+    usage_codes, mrr_codes = usage_history.codes_of(ids), growth_history.codes_of(ids)
+    products = number_column(active.rows(slice(None)), "products").to_numpy(dtype=float)
     done = StepsDone(onboarding, steps) if onboarding is not None else None
+    step_codes = done.codes_of(ids) if done is not None else None
     need = len(set(steps)) if steps else n_steps
     out = {}
     for day in dates:
         as_of = as_timestamp(day)
-        acc = active.on(as_of)
-        if done is None:
-            onboarded = _onboarded(acc, as_of, None, n_steps, onboarding_days, steps)
+        if as_of in out:
+            continue
+        mask = active.mask(as_of)
+        if done is not None:
+            onboarded = done.count_of(as_of, step_codes[mask]) >= need
         else:
-            onboarded = done.at(as_of, acc.index) >= need
-        depth = usage_history.snapshot(as_of)["depth"].reindex(acc.index)
-        growth = growth_history.at(as_of, months=12).reindex(acc.index)
-        out[as_of] = _stage(acc, onboarded, depth, growth, active_depth=active_depth,
-                            expanding_growth=expanding_growth,
-                            transformational_depth=transformational_depth,
-                            transformational_products=transformational_products)
-    return out
+            onboarded = _onboarded(active.rows(mask), as_of, None, n_steps,
+                                   onboarding_days, steps).to_numpy(dtype=bool)
+        depth = usage_history.depth_of(as_of, usage_codes[mask])
+        growth = growth_history.growth_of(as_of, mrr_codes[mask], months=12)
+        out[as_of] = mask, _stage_code(onboarded, depth, growth, products[mask],
+                                       active_depth=active_depth,
+                                       expanding_growth=expanding_growth,
+                                       transformational_depth=transformational_depth,
+                                       transformational_products=transformational_products)
+    return ids, out
+
+
+def _stage_code(onboarded: np.ndarray, depth: np.ndarray, growth: np.ndarray,
+                products: np.ndarray, *, active_depth: float, expanding_growth: float,
+                transformational_depth: float, transformational_products: int
+                ) -> np.ndarray:
+    """The stage rules of :func:`lifecycle_stage` on aligned arrays (blank measures fail
+    their test): positions in :data:`LIFECYCLE_STAGES` (int8)."""
+    code = np.full(len(onboarded), 1, dtype=np.int8)  # Adopting
+    code[depth >= active_depth] = 2
+    code[growth >= expanding_growth] = 3
+    code[(depth >= transformational_depth) & (products >= transformational_products)] = 4
+    code[~onboarded.astype(bool)] = 0
+    return code
+
+
+def _stage_series(ids: pd.Index, code: np.ndarray) -> pd.Series:
+    """Stage codes as the ordered categorical Series :func:`lifecycle_stage` returns."""
+    return pd.Series(pd.Categorical.from_codes(code, dtype=STAGE_DTYPE), index=ids,
+                     name="lifecycle_stage")
 
 
 def _stage(acc: pd.DataFrame, onboarded: pd.Series, depth: pd.Series, growth: pd.Series, *,
@@ -130,15 +180,13 @@ def _stage(acc: pd.DataFrame, onboarded: pd.Series, depth: pd.Series, growth: pd
            transformational_products: int) -> pd.Series:
     """The stage rules of :func:`lifecycle_stage` on the day's measures (aligned with
     ``acc``, the active accounts)."""
-    products = number_column(acc, "products")
-    stage = pd.Series("Adopting", index=acc.index, dtype=object)
-    stage[(depth >= active_depth).to_numpy()] = "Actively using"
-    stage[(growth >= expanding_growth).to_numpy()] = "Expanding"
-    deep = (depth >= transformational_depth) & (products >= transformational_products)
-    stage[deep.to_numpy()] = "Transformational"
-    stage[~onboarded.to_numpy(dtype=bool)] = "Onboarding"
-    return stage.astype(pd.CategoricalDtype(LIFECYCLE_STAGES, ordered=True)).rename(
-        "lifecycle_stage")
+    code = _stage_code(onboarded.to_numpy(dtype=bool), depth.to_numpy(dtype=float),
+                       growth.to_numpy(dtype=float),
+                       number_column(acc, "products").to_numpy(dtype=float),
+                       active_depth=active_depth, expanding_growth=expanding_growth,
+                       transformational_depth=transformational_depth,
+                       transformational_products=transformational_products)
+    return _stage_series(acc.index, code)
 
 
 def _onboarded(
@@ -193,9 +241,28 @@ def stage_history(accounts: pd.DataFrame, *, dates: Sequence[DateLike], **rules:
     ``rules`` are passed to :func:`lifecycle_stage` (``onboarding``, ``usage``, ``mrr``,
     thresholds). Returns a DataFrame indexed by ``account_id`` with one column per date (in
     the order given) holding the stage name, NaN where the account was not active then.
+    Its rows are the accounts active on some date: in the accounts table's order when the
+    same accounts are active on every date, else sorted by ID (as pandas aligns the dates'
+    Series).
     """
-    stages = lifecycle_stages_on(accounts, dates, **rules)
-    cols = {day: stage.astype(object) for day, stage in stages.items()}
+    ids, placed = _stage_codes(accounts, dates, **rules)
+    if not placed:
+        out = pd.DataFrame({})
+        out.index.name = "account_id"
+        return out
+    masks = [mask for mask, _ in placed.values()]
+    rows = np.flatnonzero(np.logical_or.reduce(masks))
+    if any((m != masks[0]).any() for m in masks[1:]):  # the dates' union, sorted
+        rows = rows[ids[rows].argsort(kind="stable")]
+    names = np.array([*LIFECYCLE_STAGES, np.nan], dtype=object)
+    where = np.full(len(ids), -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows))
+    index = ids[rows]
+    cols = {}
+    for day, (mask, code) in placed.items():
+        full = np.full(len(rows), len(LIFECYCLE_STAGES), dtype=np.int64)
+        full[where[np.flatnonzero(mask)]] = code
+        cols[day] = pd.Series(names[full], index=index, dtype=object)
     out = pd.DataFrame(cols)
     out.index.name = "account_id"
     return out
