@@ -48,12 +48,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
+from playbook.analyses.phreg import ArrayPHReg
 from playbook.analyses.reasons import holm_adjust
 from playbook.analyses.survival import (
     DAYS_PER_MONTH,
@@ -553,10 +553,11 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
                 min_events: int) -> pd.DataFrame:
     """Cox hazard ratio of churn while a trigger is recent, per type.
 
-    Per type, ``PHReg`` on :func:`trigger_intervals` (tenure time scale, entry times for the
-    counting process and left truncation, Breslow ties) with ``exposed`` as the only
-    covariate, on the rows at risk at a churn time; robust (sandwich) variance clustered by
-    account. HR > 1: more churn per month
+    Per type, ``PHReg`` (:class:`~playbook.analyses.phreg.ArrayPHReg`) on
+    :func:`trigger_intervals` (tenure time scale, entry times for the counting process and
+    left truncation, Breslow ties) with ``exposed`` as the only covariate, on the rows at risk
+    at a churn time; robust (sandwich) variance clustered by account. HR > 1: more churn per
+    month
     in the ``window_days`` after the trigger than at other times. A type is fitted only with
     at least ``min_events`` churns while exposed; otherwise NaN and ``note`` says why.
     Returns :data:`COX_COLUMNS` indexed by type.
@@ -573,7 +574,7 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
         else:
             iv = at_risk_at_a_churn(iv)
             groups = pd.factorize(iv["account_id"])[0]
-            fit = PHReg(iv["exit_months"].to_numpy(dtype=float),
+            fit = ArrayPHReg(iv["exit_months"].to_numpy(dtype=float),
                         iv[["exposed"]].to_numpy(dtype=float),
                         status=iv["churned"].to_numpy(dtype=int),
                         entry=iv["entry_months"].to_numpy(dtype=float),
