@@ -295,3 +295,34 @@ def test_trigger_flags_are_the_previous_flags_for_any_window():
             pd.testing.assert_frame_equal(got, want, check_exact=True, check_names=False)
             seen += got.to_numpy().sum()
     assert seen > 0
+
+
+def test_cox_intervals_from_arrays_are_the_loop_s_on_edge_cases():
+    """Intervals built with arrays (merged windows by a running maximum, cuts matched to
+    the lifetimes by position) against the loop: windows of 0 days (a change on and off at
+    one time), windows touching (merged) or one day apart, a trigger before the entry, on
+    the entry, on the end and after it, a window nested in another, an ID listed twice with
+    two start dates, an account without triggers, one lifetime."""
+    life = pd.DataFrame({
+        "account_id": ["A", "B", "C", "C", "D", "E"],
+        "start_date": pd.to_datetime(["2022-01-15", "2022-03-01", "2021-06-30", "2022-02-28",
+                                      "2022-01-01", "2023-05-31"]),
+        "entry_months": [0.0, 3.0, 6.0, 0.0, 0.0, 0.0],
+        "months": [30.0, 20.0, 40.0, 28.5, 12.0, 15.0],
+        "churned": [1, 0, 1, 0, 1, 1]})
+    dates = {"A": ["2022-03-01", "2022-05-30", "2022-06-01", "2022-07-01", "2024-07-15"],
+             "B": ["2022-04-01", "2022-06-01", "2023-11-01", "2025-01-01"],
+             "C": ["2022-01-01", "2022-08-01", "2022-09-01"],
+             "E": ["2023-05-31", "2024-08-31"]}
+    trig = pd.DataFrame([(a, pd.Timestamp(d), "funding") for a, ds in dates.items()
+                         for d in ds], columns=["account_id", "date", "type"])
+    cuts = 0
+    for days in (0, 1, 30, 60, 90, 365):
+        for lives in (life, life.iloc[:1], life.iloc[4:5]):
+            got = tr.trigger_intervals(lives, trig, "funding", window_days=days)
+            want = reference_intervals(lives, trig, "funding", window_days=days)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            cuts += len(got) - len(lives)
+    assert cuts > 30
+    with pytest.raises(ValueError):
+        tr.trigger_intervals(life, trig, "funding", window_days=-1)

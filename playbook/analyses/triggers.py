@@ -511,57 +511,99 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     Each account's observed lifetime (``entry_months`` to ``months`` of
     :func:`playbook.analyses.survival.account_lifetimes`, tenure in months) is cut where
     ``exposed`` changes: 1 from each trigger of the type to ``window_days`` days after it
-    (overlapping windows merged), 0 otherwise. Columns ``account_id``, ``entry_months``,
-    ``exit_months``, ``exposed``, ``churned`` (1 only on the account's last row when it
-    left).
+    (overlapping or touching windows merged), 0 otherwise; a change at or before the entry
+    sets the first row's state, one at or after the end none. Columns ``account_id``,
+    ``entry_months``, ``exit_months``, ``exposed``, ``churned`` (1 only on the account's last
+    row when it left); rows in ``lifetimes`` order, each account's in time order (an ID
+    listed twice gets every window of that ID, each time). Built with arrays: the windows
+    merged per account by a running maximum of their ends, the cuts matched to the
+    lifetimes' rows by position.
     """
+    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
+    if lifetimes.empty:
+        return pd.DataFrame([], columns=columns)
+    if window_days < 0:
+        raise ValueError(f"window_days must be 0 or more, not {window_days}")
     life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
                             start_date=pd.to_datetime(lifetimes["start_date"]))
     t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
     t = t.assign(account_id=t["account_id"].astype(str))
     t = t.merge(life[["account_id", "start_date"]], on="account_id")
-    t = t.assign(on=tenure_months(t["start_date"], t["date"]),
-                 off=tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)))
-    on, off = t["on"].tolist(), t["off"].tolist()
-    windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
-               for a, idx in t.groupby("account_id").indices.items()}
-    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
-    if life.empty:
-        return pd.DataFrame([], columns=columns)
-    # an account without a trigger of the type is one unexposed row: only the others are cut
-    cut = life["account_id"].isin(list(windows)).to_numpy()
-    rows, place = [], []
-    for position, r in zip(np.flatnonzero(cut).tolist(), life.loc[
-            cut, ["account_id", "entry_months", "months", "churned"]].itertuples(index=False),
-            strict=True):
-        cuts: list[tuple[float, int]] = []
-        for on, off in windows.get(r.account_id, []):
-            if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
-                cuts[-1] = (max(cuts[-1][0], off), 0)
-                continue
-            cuts += [(on, 1), (off, 0)]
-        lo, state = float(r.entry_months), 0
-        for at, new in cuts:
-            if at <= lo:
-                state = new
-                continue
-            if at >= r.months:
-                break
-            rows.append((r.account_id, lo, at, state, 0))
-            place.append(position)
-            lo, state = at, new
-        rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
-        place.append(position)
-    plain = life.loc[~cut]
-    whole = pd.DataFrame({"account_id": plain["account_id"].reset_index(drop=True),
-                          "entry_months": plain["entry_months"].to_numpy(dtype=float),
-                          "exit_months": plain["months"].to_numpy(dtype=float),
-                          "exposed": np.zeros(len(plain), dtype=np.int64),
-                          "churned": plain["churned"].to_numpy(dtype=np.int64)})
-    pieces = pd.DataFrame(rows, columns=columns).astype(whole.dtypes.to_dict())
-    order = np.argsort(np.r_[np.flatnonzero(~cut), place], kind="stable")  # the life order
-    out = pd.concat([whole, pieces], ignore_index=True).take(order)
-    return out.reset_index(drop=True)[columns]
+    on = tenure_months(t["start_date"], t["date"]).to_numpy(dtype=float)
+    off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
+                        ).to_numpy(dtype=float)
+    ids = pd.Index(life["account_id"].to_numpy())
+    codes, known = pd.factorize(np.r_[ids.to_numpy(), t["account_id"].to_numpy()])
+    life_code, win_code = codes[:len(ids)], codes[len(ids):]
+    cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
+    entry = life["entry_months"].to_numpy(dtype=float)
+    months = life["months"].to_numpy(dtype=float)
+    churned = life["churned"].to_numpy(dtype=np.int64)
+    # each lifetime row against each cut of its account (ragged expansion)
+    lo = np.searchsorted(cut_code, life_code, side="left")
+    hi = np.searchsorted(cut_code, life_code, side="right")
+    n_cuts = hi - lo
+    row = np.repeat(np.arange(len(ids)), n_cuts)
+    j = np.arange(n_cuts.sum()) + np.repeat(lo - (np.cumsum(n_cuts) - n_cuts), n_cuts)
+    at, new = cut_at[j], cut_new[j]
+    before = at <= entry[row]
+    inside = ~before & (at < months[row])
+    # the first row's state: the last change at or before the entry
+    state0 = np.zeros(len(ids), dtype=np.int64)
+    last_before = np.flatnonzero(before & _run_ends(row, before))
+    state0[row[last_before]] = new[last_before]
+    # boundaries inside the lifetime: one per distinct time, its state the last change then
+    b = np.flatnonzero(inside)
+    b_row, b_at, b_new = row[b], at[b], new[b]
+    last = _run_ends(b_row, b_at)
+    b_row, b_at, b_new = b_row[last], b_at[last], b_new[last]
+    per_row = np.bincount(b_row, minlength=len(ids))
+    first = np.arange(len(ids)) + np.cumsum(per_row) - per_row  # each lifetime's first row
+    total = len(ids) + len(b_row)
+    at_row = first[b_row] + (np.arange(len(b_row)) - (np.cumsum(per_row) - per_row)[b_row]) + 1
+    owner = np.repeat(np.arange(len(ids)), per_row + 1)
+    start, stop = np.empty(total), np.empty(total)
+    state = np.empty(total, dtype=np.int64)
+    start[first], state[first] = entry, state0
+    start[at_row], state[at_row] = b_at, b_new
+    stop[at_row - 1] = b_at
+    ends = first + per_row
+    stop[ends] = months
+    left = np.zeros(total, dtype=np.int64)
+    left[ends] = churned
+    return pd.DataFrame({"account_id": life["account_id"].to_numpy()[owner],
+                         "entry_months": start, "exit_months": stop, "exposed": state,
+                         "churned": left})[columns]
+
+
+def _run_ends(*keys: np.ndarray) -> np.ndarray:
+    """True where the next place differs in any of ``keys`` (equal lengths), and at the
+    last place: the ends of runs of equal keys."""
+    n = len(keys[0])
+    out = np.ones(n, dtype=bool)
+    if n > 1:
+        out[:-1] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])
+    return out
+
+
+def _merged_cuts(code: np.ndarray, on: np.ndarray, off: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each account's exposure windows ``[on, off]`` (``code`` its account) merged where one
+    starts at or before the latest end so far (in the order of ``(on, off)``), as the
+    changes of state: ``(code, time, new state)`` sorted by account, then time; a merged
+    window gives a change to 1 at its start and to 0 at its latest end."""
+    order = np.lexsort((off, on, code))
+    code, on, off = code[order], on[order], off[order]
+    new_account = np.r_[True, _run_ends(code)[:-1]][:len(code)]
+    ends = pd.Series(off).groupby(code).cummax().to_numpy()  # running maximum per account
+    before = np.r_[np.nan, ends[:-1]][:len(code)]
+    opens = new_account | ~(on <= before)
+    starts = np.flatnonzero(opens)
+    merged_end = np.maximum.reduceat(off, starts) if len(starts) else off[:0]
+    cut_code = np.repeat(code[starts], 2)
+    cut_at = np.column_stack([on[starts], merged_end]).ravel()
+    cut_new = np.tile(np.array([1, 0], dtype=np.int64), len(starts))
+    return cut_code, cut_at, cut_new
 
 
 def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
