@@ -53,20 +53,24 @@ def assert_same_fit(args: tuple, kwargs: dict, groups: np.ndarray | None) -> Non
         np.testing.assert_array_equal(fg.conf_int(), fw.conf_int(), strict=True)
 
 
-def hand_made(seed: int, n: int = 300) -> tuple[np.ndarray, ...]:
+def hand_made(seed: int, n: int = 300, *, odd: bool = False) -> tuple[np.ndarray, ...]:
     """Times on a coarse grid (many ties), entries before them (some equal), a third
-    censored; a row censored before the first failure and one entering after the last
-    (statsmodels leaves both out of the risk sets, so their score residuals, and the robust
-    variance, are NaN in both fits)."""
+    censored, rows lying wholly between two failure times (statsmodels keeps them at risk
+    from their failure time back to the first: reproduced, not corrected). ``odd``: also a
+    row censored before the first failure and one entering after the last (left out of the
+    risk sets, so their score residuals, and the robust variance, are NaN in both fits)."""
     rng = np.random.default_rng(seed)
     time = rng.integers(1, 40, n).astype(float)
     entry = np.floor(time * rng.uniform(0, 1, n))
     status = (rng.uniform(size=n) < 0.6).astype(int)
     exog = np.column_stack([rng.integers(0, 2, n), rng.normal(size=n)]).astype(float)
-    first = time[status == 1].min()
-    time[0], status[0], entry[0] = first - 0.5, 0, 0.0  # censored before any failure
-    last = time[status == 1].max()
-    time[1], status[1], entry[1] = last + 3, 0, last + 1  # enters after the last one
+    between = np.arange(2, 8)
+    entry[between], time[between], status[between] = 5.2, 5.8, 0  # in (5, 6)
+    if odd:
+        first = time[status == 1].min()
+        time[0], status[0], entry[0] = first - 0.5, 0, 0.0  # censored before any failure
+        last = time[status == 1].max()
+        time[1], status[1], entry[1] = last + 3, 0, last + 1  # enters after the last one
     return time, status, entry, exog
 
 
@@ -74,6 +78,10 @@ def hand_made(seed: int, n: int = 300) -> tuple[np.ndarray, ...]:
 def test_survival_times_and_fits_are_statsmodels_on_hand_made_cases(seed):
     time, status, entry, exog = hand_made(seed)
     groups = np.arange(len(time)) // 3  # accounts of three rows
+    assert np.isfinite(ArrayPHReg(time, exog, status=status, entry=entry).fit(
+        disp=0, groups=groups).bse).all()
+    odd = hand_made(seed, odd=True)
+    assert_same_fit((odd[0], odd[3]), {"status": odd[1], "entry": odd[2]}, groups)
     assert_same_fit((time, exog), {"status": status, "entry": entry, "ties": "breslow"},
                     groups)
     assert_same_fit((time, exog), {"status": status, "ties": "efron"}, None)
