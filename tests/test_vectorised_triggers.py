@@ -326,3 +326,68 @@ def test_cox_intervals_from_arrays_are_the_loop_s_on_edge_cases():
     assert cuts > 30
     with pytest.raises(ValueError):
         tr.trigger_intervals(life, trig, "funding", window_days=-1)
+
+
+def reference_flags_within(units, triggers, *, date_col, spans, types, end_days=0):
+    """The previous ``_flags_within``: one merge of the units with the triggers, the flags
+    grouped by unit and type."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    hit = m["date"] < m["d"] - pd.Timedelta(days=end_days)
+    at = m["_i"].to_numpy()
+    out = []
+    for span in spans:
+        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
+        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
+        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
+                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
+        flags = (flags.fillna(0) > 0).astype(float)
+        flags.index, flags.columns = units.index, pd.Index(list(types))
+        out.append(flags)
+    return out
+
+
+@pytest.mark.parametrize("times", [False, True])
+def test_flags_by_binary_search_are_the_merge_s(times):
+    """Keys sorted per type and searched (day numbers, or ranks when a time of day is
+    given) against the merge: windows per unit, an end before the date, a unit without a
+    date, a missing account on both sides (a merge matches them), a type not asked for,
+    triggers on each edge, no units, no triggers."""
+    life, trig = random_case(6, n=150)
+    rng = np.random.default_rng(6)
+    units = pd.DataFrame({"account_id": rng.choice(life["account_id"], 400),
+                          "when": pd.Timestamp("2023-01-01")
+                          + pd.to_timedelta(rng.integers(0, 700, 400), unit="D")},
+                         index=np.arange(400) * 2 + 5)
+    units.loc[units.index[:3], "when"] = pd.NaT
+    units.loc[units.index[3:5], "account_id"] = None
+    edge = pd.DataFrame({"account_id": [units["account_id"].iloc[10]] * 3 + [None],
+                         "date": [units["when"].iloc[10] - pd.Timedelta(days=k)
+                                  for k in (0, 30, 31)]
+                         + [units["when"].iloc[3] - pd.Timedelta(days=1)],
+                         "type": ["funding", "funding", "champion_left", "funding"]})
+    trig = pd.concat([trig, edge], ignore_index=True)
+    if times:  # times of day on both sides: ranked instants, not day numbers
+        trig["date"] = trig["date"] + pd.to_timedelta(rng.integers(0, 86_400, len(trig)),
+                                                      unit="s")
+        units["when"] = units["when"] + pd.to_timedelta(rng.integers(0, 86_400, 400),
+                                                        unit="s")
+    spans = [np.full(400, 30), rng.integers(1, 400, 400)]
+    types = ["champion_left", "funding", "layoffs"]
+    found = 0.0
+    missing = tr._flags_within(units, trig, date_col="when", spans=spans[:1], types=types)[0]
+    assert missing.loc[units.index[3], "funding"] == 1.0  # missing account, as merged
+    for end in (0, 5):
+        for u, t in ((units, trig), (units.iloc[:0], trig), (units, trig.iloc[:0])):
+            s = [x[:len(u)] for x in spans]
+            got = tr._flags_within(u, t, date_col="when", spans=s, types=types,
+                                   end_days=end)
+            want = reference_flags_within(u, t, date_col="when", spans=s, types=types,
+                                          end_days=end)
+            for g, w in zip(got, want, strict=True):
+                pd.testing.assert_frame_equal(g, w, check_exact=True)
+                found += g.to_numpy().sum()
+    assert found > 40

@@ -104,24 +104,56 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
                   ) -> list[pd.DataFrame]:
     """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
     with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
-    days), all from one merge of the units with the triggers."""
-    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
-                      "d": pd.to_datetime(units[date_col]).to_numpy(),
-                      "_i": np.arange(len(units))})
+    days). Found by binary search, not a merge: per type, the triggers' keys (account,
+    then date) sorted, and each window's triggers the keys between its two ends' keys; the
+    dates and the windows' ends are ranked together first (exact instants, in the finer of
+    the two columns' units), so that one integer orders account and date at once. Units or
+    triggers without a date flag nothing; a missing account matches a missing account, as
+    a merge matches them."""
     t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
-    m = u.merge(t, on="account_id")
-    hit = m["date"] < m["d"] - pd.Timedelta(days=end_days)
-    at = m["_i"].to_numpy()
-    out = []
-    for span in spans:
-        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
-        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
-        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
-                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
-        flags = (flags.fillna(0) > 0).astype(float)
-        flags.index, flags.columns = units.index, pd.Index(list(types))
-        out.append(flags)
-    return out
+    n = len(units)
+    dates = pd.to_datetime(units[date_col]).to_numpy()
+    tdates = pd.to_datetime(t["date"]).to_numpy()
+    unit = max((np.datetime_data(dates.dtype)[0], np.datetime_data(tdates.dtype)[0]),
+               key=["s", "ms", "us", "ns"].index)
+    valid = ~np.isnat(dates)
+    d = dates.astype(f"datetime64[{unit}]").astype(np.int64)
+    when = tdates.astype(f"datetime64[{unit}]").astype(np.int64)
+    day = int(np.timedelta64(1, "D") / np.timedelta64(1, unit))
+    hi = d - end_days * day
+    los = [d - np.asarray(span, dtype=np.int64) * day for span in spans]
+    ends = [hi[valid], *[lo[valid] for lo in los]]
+    if all((x % day == 0).all() for x in (when, *ends)):  # whole days: their numbers rank
+        first = min(int(x.min(initial=0)) for x in (when, *ends)) // day
+        last = max(int(x.max(initial=0)) for x in (when, *ends)) // day
+        width = last - first + 2
+
+        def rank(x: np.ndarray) -> np.ndarray:
+            return x // day - first
+    else:
+        instants = np.unique(np.concatenate([when, *ends]))
+        width = len(instants) + 1
+
+        def rank(x: np.ndarray) -> np.ndarray:
+            return np.searchsorted(instants, x)
+    codes, _ = pd.factorize(np.concatenate([units["account_id"].to_numpy(dtype=object),
+                                            t["account_id"].to_numpy(dtype=object)]),
+                            use_na_sentinel=False)
+    ucode, tcode = codes[:n], codes[n:]
+    kinds = t["type"].to_numpy(dtype=object)
+    out = [np.zeros((len(types), n)) for _ in spans]  # a type's flags contiguous
+    for j, kind in enumerate(types):
+        mine = kinds == kind
+        keys = np.sort(tcode[mine] * width + rank(when[mine]))
+        has = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
+        has[tcode[mine]] = True
+        q = np.flatnonzero(valid & has[ucode])  # units of accounts with this type
+        base = ucode[q] * width
+        upper = np.searchsorted(keys, base + rank(hi[q]))
+        for flags, lo in zip(out, los, strict=True):
+            flags[j, q] = upper > np.searchsorted(keys, base + rank(lo[q]))
+    return [pd.DataFrame(f.T, index=units.index, columns=pd.Index(list(types)), copy=False)
+            for f in out]
 
 
 def _rate_table(outcome: np.ndarray, flags: pd.DataFrame, keep: pd.DataFrame,
