@@ -34,12 +34,11 @@ MAX_LOG_ODDS = 10.0
 _Z = stats.norm.ppf(0.975)
 
 
-def _flag_auc(y: np.ndarray, x: np.ndarray) -> float:
+def _flag_auc(n_pos: float, n_neg: float, k_pos: float, k_neg: float) -> float:
     """The flag's univariate AUC for the outcome, folded to 0.5-1 (ties count half), from
-    the counts: the leakage screen's ``univariate_auc`` for a 0/1 feature."""
-    pos, neg = y == 1, y == 0
-    n_pos, n_neg = int(pos.sum()), int(neg.sum())
-    k_pos, k_neg = int(x[pos].sum()), int(x[neg].sum())
+    the counts of rows with the outcome (``n_pos``) and without (``n_neg``) and of those
+    flagged among each (``k_pos``, ``k_neg``): the leakage screen's ``univariate_auc`` for
+    a 0/1 feature."""
     above = k_pos * (n_neg - k_neg)
     tied = k_pos * k_neg + (n_pos - k_pos) * (n_neg - k_neg)
     a = (above + 0.5 * tied) / (n_pos * n_neg)
@@ -69,10 +68,10 @@ def flag_logit(y: np.ndarray, x: np.ndarray, clusters: np.ndarray) -> dict[str, 
     events = float(y.sum())
     if min(events, n - events) < 2 or not n1 or not n0:
         return None
-    if _flag_auc(y, x) > LEAKAGE_AUC:
-        return None
-    a = float(y[x == 1].sum())  # events with the flag
+    a = float(y @ x)  # events with the flag (counts: exact)
     c = events - a  # and without
+    if _flag_auc(events, n - events, a, n1 - a) > LEAKAGE_AUC:
+        return None
     if a in (0, n1) or c in (0, n0):
         return None
     r1, r0 = a / n1, c / n0
