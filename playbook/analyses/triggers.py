@@ -302,8 +302,8 @@ def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.Da
     """
     active = active_accounts(accounts, as_of)
     t = triggers[(triggers["date"] <= as_of)
-                 & (triggers["date"] > as_of - pd.Timedelta(days=days))
-                 & triggers["account_id"].isin(active.index)]
+                 & (triggers["date"] > as_of - pd.Timedelta(days=days))]
+    t = t[t["account_id"].isin(active.index)]  # on the recent few: isin is slow on text
     t = t.sort_values(["account_id", "date"], kind="stable")
     latest = t.groupby("account_id").tail(1).set_index("account_id")
     count = t.groupby("account_id").size()
@@ -514,8 +514,8 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
     first = (m.sort_values(["date", "account_id"], kind="stable")
              .drop_duplicates("account_id"))
-    pool = life[~life["account_id"].isin(t["account_id"].unique())].sort_values(
-        "account_id", kind="stable")
+    with_type = pd.Index(t["account_id"].unique()).get_indexer(life["account_id"]) >= 0
+    pool = life[~with_type].sort_values("account_id", kind="stable")
     rng = np.random.default_rng(seed)
     candidates = _MatchPool(pool)
     days = _day_numbers(first["date"])
