@@ -391,3 +391,16 @@ def test_flags_by_binary_search_are_the_merge_s(times):
                 pd.testing.assert_frame_equal(g, w, check_exact=True)
                 found += g.to_numpy().sum()
     assert found > 40
+
+
+def test_one_draw_by_integers_takes_choice_s_numbers():
+    """``trigger_lifetimes`` draws one control as ``rng.integers(0, n)``: the same number,
+    and the same state after it, as ``rng.choice(n, size=1, replace=False)`` (numpy's
+    Floyd draw of one), for pools of 1 to beyond 2**32 in any order."""
+    sizes = np.r_[np.random.default_rng(1).integers(1, 300_000, 2000), 1, 2, 10_000,
+                  10_001, 2**31, 2**32 - 1, 2**32, 2**33]
+    for seed in (0, 7):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        for n in sizes.tolist():
+            assert int(a.integers(0, n)) == int(b.choice(n, size=1, replace=False)[0])
+        assert a.integers(0, 2**40) == b.integers(0, 2**40)
