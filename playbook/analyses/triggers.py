@@ -106,8 +106,9 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
     with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
     days). Found by binary search, not a merge: per type, the triggers' keys (account,
     then date) sorted, and each window's triggers the keys between its two ends' keys; the
-    dates and the windows' ends are ranked together first (exact instants, in the finer of
-    the two columns' units), so that one integer orders account and date at once. Units or
+    dates and the windows' ends are ranked first (their day numbers when every one is a
+    whole day, else their ranks among all of them: exact instants, in the finer of the two
+    columns' units), so that one integer orders account and date at once. Units or
     triggers without a date flag nothing; a missing account matches a missing account, as
     a merge matches them."""
     t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
