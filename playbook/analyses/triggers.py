@@ -586,7 +586,7 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
                         ).to_numpy(dtype=float)
     ids = pd.Index(life["account_id"].to_numpy())
-    codes, known = pd.factorize(np.r_[ids.to_numpy(), t["account_id"].to_numpy()])
+    codes, _ = pd.factorize(np.r_[ids.to_numpy(), t["account_id"].to_numpy()])
     life_code, win_code = codes[:len(ids)], codes[len(ids):]
     cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
     entry = life["entry_months"].to_numpy(dtype=float)
