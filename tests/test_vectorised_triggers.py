@@ -295,3 +295,112 @@ def test_trigger_flags_are_the_previous_flags_for_any_window():
             pd.testing.assert_frame_equal(got, want, check_exact=True, check_names=False)
             seen += got.to_numpy().sum()
     assert seen > 0
+
+
+def test_cox_intervals_from_arrays_are_the_loop_s_on_edge_cases():
+    """Intervals built with arrays (merged windows by a running maximum, cuts matched to
+    the lifetimes by position) against the loop: windows of 0 days (a change on and off at
+    one time), windows touching (merged) or one day apart, a trigger before the entry, on
+    the entry, on the end and after it, a window nested in another, an ID listed twice with
+    two start dates, an account without triggers, one lifetime."""
+    life = pd.DataFrame({
+        "account_id": ["A", "B", "C", "C", "D", "E"],
+        "start_date": pd.to_datetime(["2022-01-15", "2022-03-01", "2021-06-30", "2022-02-28",
+                                      "2022-01-01", "2023-05-31"]),
+        "entry_months": [0.0, 3.0, 6.0, 0.0, 0.0, 0.0],
+        "months": [30.0, 20.0, 40.0, 28.5, 12.0, 15.0],
+        "churned": [1, 0, 1, 0, 1, 1]})
+    dates = {"A": ["2022-03-01", "2022-05-30", "2022-06-01", "2022-07-01", "2024-07-15"],
+             "B": ["2022-04-01", "2022-06-01", "2023-11-01", "2025-01-01"],
+             "C": ["2022-01-01", "2022-08-01", "2022-09-01"],
+             "E": ["2023-05-31", "2024-08-31"]}
+    trig = pd.DataFrame([(a, pd.Timestamp(d), "funding") for a, ds in dates.items()
+                         for d in ds], columns=["account_id", "date", "type"])
+    cuts = 0
+    for days in (0, 1, 30, 60, 90, 365):
+        for lives in (life, life.iloc[:1], life.iloc[4:5]):
+            got = tr.trigger_intervals(lives, trig, "funding", window_days=days)
+            want = reference_intervals(lives, trig, "funding", window_days=days)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+            cuts += len(got) - len(lives)
+    assert cuts > 30
+    with pytest.raises(ValueError):
+        tr.trigger_intervals(life, trig, "funding", window_days=-1)
+
+
+def reference_flags_within(units, triggers, *, date_col, spans, types, end_days=0):
+    """The previous ``_flags_within``: one merge of the units with the triggers, the flags
+    grouped by unit and type."""
+    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
+                      "d": pd.to_datetime(units[date_col]).to_numpy(),
+                      "_i": np.arange(len(units))})
+    t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
+    m = u.merge(t, on="account_id")
+    hit = m["date"] < m["d"] - pd.Timedelta(days=end_days)
+    at = m["_i"].to_numpy()
+    out = []
+    for span in spans:
+        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
+        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
+        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
+                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
+        flags = (flags.fillna(0) > 0).astype(float)
+        flags.index, flags.columns = units.index, pd.Index(list(types))
+        out.append(flags)
+    return out
+
+
+@pytest.mark.parametrize("times", [False, True])
+def test_flags_by_binary_search_are_the_merge_s(times):
+    """Keys sorted per type and searched (day numbers, or ranks when a time of day is
+    given) against the merge: windows per unit, an end before the date, a unit without a
+    date, a missing account on both sides (a merge matches them), a type not asked for,
+    triggers on each edge, no units, no triggers."""
+    life, trig = random_case(6, n=150)
+    rng = np.random.default_rng(6)
+    units = pd.DataFrame({"account_id": rng.choice(life["account_id"], 400),
+                          "when": pd.Timestamp("2023-01-01")
+                          + pd.to_timedelta(rng.integers(0, 700, 400), unit="D")},
+                         index=np.arange(400) * 2 + 5)
+    units.loc[units.index[:3], "when"] = pd.NaT
+    units.loc[units.index[3:5], "account_id"] = None
+    edge = pd.DataFrame({"account_id": [units["account_id"].iloc[10]] * 3 + [None],
+                         "date": [units["when"].iloc[10] - pd.Timedelta(days=k)
+                                  for k in (0, 30, 31)]
+                         + [units["when"].iloc[3] - pd.Timedelta(days=1)],
+                         "type": ["funding", "funding", "champion_left", "funding"]})
+    trig = pd.concat([trig, edge], ignore_index=True)
+    if times:  # times of day on both sides: ranked instants, not day numbers
+        trig["date"] = trig["date"] + pd.to_timedelta(rng.integers(0, 86_400, len(trig)),
+                                                      unit="s")
+        units["when"] = units["when"] + pd.to_timedelta(rng.integers(0, 86_400, 400),
+                                                        unit="s")
+    spans = [np.full(400, 30), rng.integers(1, 400, 400)]
+    types = ["champion_left", "funding", "layoffs"]
+    found = 0.0
+    missing = tr._flags_within(units, trig, date_col="when", spans=spans[:1], types=types)[0]
+    assert missing.loc[units.index[3], "funding"] == 1.0  # missing account, as merged
+    for end in (0, 5):
+        for u, t in ((units, trig), (units.iloc[:0], trig), (units, trig.iloc[:0])):
+            s = [x[:len(u)] for x in spans]
+            got = tr._flags_within(u, t, date_col="when", spans=s, types=types,
+                                   end_days=end)
+            want = reference_flags_within(u, t, date_col="when", spans=s, types=types,
+                                          end_days=end)
+            for g, w in zip(got, want, strict=True):
+                pd.testing.assert_frame_equal(g, w, check_exact=True)
+                found += g.to_numpy().sum()
+    assert found > 40
+
+
+def test_one_draw_by_integers_takes_choice_s_numbers():
+    """``trigger_lifetimes`` draws one control as ``rng.integers(0, n)``: the same number,
+    and the same state after it, as ``rng.choice(n, size=1, replace=False)`` (numpy's
+    Floyd draw of one), for pools of 1 to beyond 2**32 in any order."""
+    sizes = np.r_[np.random.default_rng(1).integers(1, 300_000, 2000), 1, 2, 10_000,
+                  10_001, 2**31, 2**32 - 1, 2**32, 2**33]
+    for seed in (0, 7):
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        for n in sizes.tolist():
+            assert int(a.integers(0, n)) == int(b.choice(n, size=1, replace=False)[0])
+        assert a.integers(0, 2**40) == b.integers(0, 2**40)

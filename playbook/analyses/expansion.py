@@ -386,14 +386,25 @@ def expansion_share_of_nrr(headline_metrics: Mapping[str, Any]) -> dict[str, Any
 
 
 # --------------------------------------------------------------------------- model table
-def _monthly(mrr: pd.DataFrame) -> pd.DataFrame:
-    """MRR per account (rows) and month (columns, 1st of month), 0 where not billed."""
-    m = mrr.assign(month=pd.to_datetime(mrr["month"]).dt.to_period("M").dt.to_timestamp(),
-                   mrr=number_column(mrr, "mrr"))
-    wide = m.pivot_table(index="account_id", columns="month", values="mrr", aggfunc="sum",
-                         fill_value=0.0)
-    return wide.reindex(columns=pd.date_range(wide.columns.min(), wide.columns.max(),
-                                              freq="MS"), fill_value=0.0)
+def _monthly(mrr: pd.DataFrame) -> tuple[pd.Index, pd.DatetimeIndex, np.ndarray]:
+    """MRR per account and month, 0 where not billed: the accounts (sorted), every month
+    from the first to the last (1st of month) and the matrix (accounts x months). Rows
+    without an account or a month are left out; an account's rows in one month are summed
+    by pandas' grouped sum (row order, NaN skipped), as a pivot table sums them."""
+    month = pd.to_datetime(mrr["month"]).to_numpy().astype("datetime64[M]")
+    codes, accounts = pd.factorize(mrr["account_id"], sort=True)
+    ok = ~np.isnat(month) & (codes >= 0)
+    number = month[ok].astype(np.int64)  # months since January 1970
+    if not len(number):
+        return accounts[:0], pd.DatetimeIndex([]), np.zeros((0, 0))
+    first = int(number.min())
+    width = int(number.max()) - first + 1
+    sums = number_column(mrr, "mrr")[ok].groupby(
+        codes[ok].astype(np.int64) * width + (number - first)).sum()
+    wide = np.zeros(len(accounts) * width)
+    wide[sums.index.to_numpy()] = sums.to_numpy()
+    months = pd.date_range(pd.Timestamp(np.datetime64(first, "M")), periods=width, freq="MS")
+    return accounts, months, wide.reshape(len(accounts), width)
 
 
 def expansion_cutoffs(mrr: pd.DataFrame, *, as_of: pd.Timestamp | str, horizon_months: int,
@@ -433,22 +444,23 @@ def expansion_outcomes(mrr: pd.DataFrame, cutoffs: Sequence[pd.Timestamp], *,
     billed; months past the data count as not billed) and ``expanded`` (1 when the peak is
     at least ``(1 + min_rise_share) x mrr_at_cutoff``, else 0).
     """
-    wide = _monthly(mrr)
+    accounts, months, wide = _monthly(mrr)
+    column = {m: j for j, m in enumerate(months)}
     rows = []
     for cut in cutoffs:
         before = cut - pd.DateOffset(months=1)
-        if before not in wide.columns:
+        if before not in column:
             continue
-        base = wide[before]
-        window = [m for m in pd.date_range(cut, periods=horizon_months, freq="MS")
-                  if m in wide.columns]
-        peak = wide[window].max(axis=1) if window else pd.Series(0.0, index=wide.index)
+        base = wide[:, column[before]]
+        window = [column[m] for m in pd.date_range(cut, periods=horizon_months, freq="MS")
+                  if m in column]
+        peak = wide[:, window].max(axis=1) if window else np.zeros(len(accounts))
         paying = base > 0
         rows.append(pd.DataFrame({
-            "account_id": wide.index[paying].astype(str),
+            "account_id": accounts[paying].astype(str),
             "cutoff_date": cut,
-            "mrr_at_cutoff": base[paying].to_numpy(dtype=float),
-            "peak_mrr_after": peak[paying].to_numpy(dtype=float),
+            "mrr_at_cutoff": base[paying],
+            "peak_mrr_after": peak[paying],
         }))
     cols = ["account_id", "cutoff_date", "mrr_at_cutoff", "peak_mrr_after", "expanded"]
     if not rows:

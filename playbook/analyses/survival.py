@@ -39,11 +39,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.duration.hazard_regression import PHReg
 from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from playbook.analyses.drivers.design import design_matrix
+from playbook.analyses.phreg import ArrayPHReg
 from playbook.errors import SurvivalError
 
 __all__ = [
@@ -415,7 +415,7 @@ def cox_model(
         groups = pd.factorize(data["account_id"].astype("string").fillna("(none)"))[0]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = PHReg(data["exit_months"].to_numpy(dtype=float), X.to_numpy(dtype=float),
+        model = ArrayPHReg(data["exit_months"].to_numpy(dtype=float), X.to_numpy(dtype=float),
                       status=data["churned"].to_numpy(dtype=int),
                       entry=data["entry_months"].to_numpy(dtype=float), ties=ties)
         result = model.fit(disp=0, groups=groups)

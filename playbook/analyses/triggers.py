@@ -22,7 +22,8 @@ Definitions
   follows the event); *unexposed* when it recorded none of that type in the
   ``horizon_months`` months before ``c``; cut-offs between the two are left out for that
   type. Rate ratio as above; odds ratio from a logistic regression on the flag alone,
-  clustered by account (an account appears at many cut-offs).
+  clustered by account (an account appears at many cut-offs); on large tables from the
+  flag's counts (:func:`playbook.analyses.triggers_logit.flag_logit`, the same fit).
 * A type is **estimated** when it has at least ``min_exposed`` exposed units and at least
   one event among them; otherwise its figures are NaN and ``note`` says why.
 * **Significant** (:func:`trigger_effects`): Holm-adjusted p-value (across the estimated
@@ -48,12 +49,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.duration.hazard_regression import PHReg
 
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
+from playbook.analyses.phreg import ArrayPHReg
 from playbook.analyses.reasons import holm_adjust
 from playbook.analyses.survival import (
     DAYS_PER_MONTH,
@@ -62,6 +63,7 @@ from playbook.analyses.survival import (
     survival_at,
     tenure_months,
 )
+from playbook.analyses.triggers_logit import flag_logit
 from playbook.contract import TRIGGER_TYPES
 
 __all__ = ["COX_COLUMNS", "EFFECT_COLUMNS", "LIFETIME_COLUMNS", "OPEN_COLUMNS",
@@ -75,6 +77,12 @@ EFFECT_COLUMNS = ["exposed", "exposed_events", "unexposed", "unexposed_events", 
                   "or_high", "p_value", "note"]
 #: Columns of :func:`open_triggers`, in order (index: ``account_id``).
 OPEN_COLUMNS = ["owner", "mrr", "type", "trigger_date", "days_since", "triggers"]
+#: From this many account cut-offs, :func:`expansion_after_triggers` takes a type's odds
+#: ratio from the flag's counts (:func:`playbook.analyses.triggers_logit.flag_logit`: the
+#: same fit, equal to rounding, 20 times faster) rather than fitting the rows; smaller
+#: tables (the demo's, about 23,000 rows a type, a few hundredths of a second a fit) keep
+#: the row fit, whose last digits the golden results hold.
+FLAG_FIT_FROM_ROWS = 100_000
 
 
 def _types(triggers: pd.DataFrame) -> list[str]:
@@ -96,24 +104,57 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
                   ) -> list[pd.DataFrame]:
     """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
     with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
-    days), all from one merge of the units with the triggers."""
-    u = pd.DataFrame({"account_id": units["account_id"].to_numpy(),
-                      "d": pd.to_datetime(units[date_col]).to_numpy(),
-                      "_i": np.arange(len(units))})
+    days). Found by binary search, not a merge: per type, the triggers' keys (account,
+    then date) sorted, and each window's triggers the keys between its two ends' keys; the
+    dates and the windows' ends are ranked first (their day numbers when every one is a
+    whole day, else their ranks among all of them: exact instants, in the finer of the two
+    columns' units), so that one integer orders account and date at once. Units or
+    triggers without a date flag nothing; a missing account matches a missing account, as
+    a merge matches them."""
     t = triggers[["account_id", "date", "type"]].dropna(subset=["date"])
-    m = u.merge(t, on="account_id")
-    hit = m["date"] < m["d"] - pd.Timedelta(days=end_days)
-    at = m["_i"].to_numpy()
-    out = []
-    for span in spans:
-        lo = m["d"] - pd.to_timedelta(np.asarray(span, dtype=np.int64)[at], unit="D")
-        inside = m[(hit & (m["date"] >= lo)).to_numpy()]
-        flags = (inside.groupby(["_i", "type"]).size().unstack(fill_value=0)
-                 .reindex(index=np.arange(len(units)), columns=list(types), fill_value=0))
-        flags = (flags.fillna(0) > 0).astype(float)
-        flags.index, flags.columns = units.index, pd.Index(list(types))
-        out.append(flags)
-    return out
+    n = len(units)
+    dates = pd.to_datetime(units[date_col]).to_numpy()
+    tdates = pd.to_datetime(t["date"]).to_numpy()
+    unit = max((np.datetime_data(dates.dtype)[0], np.datetime_data(tdates.dtype)[0]),
+               key=["s", "ms", "us", "ns"].index)
+    valid = ~np.isnat(dates)
+    d = dates.astype(f"datetime64[{unit}]").astype(np.int64)
+    when = tdates.astype(f"datetime64[{unit}]").astype(np.int64)
+    day = int(np.timedelta64(1, "D") / np.timedelta64(1, unit))
+    hi = d - end_days * day
+    los = [d - np.asarray(span, dtype=np.int64) * day for span in spans]
+    ends = [hi[valid], *[lo[valid] for lo in los]]
+    if all((x % day == 0).all() for x in (when, *ends)):  # whole days: their numbers rank
+        first = min(int(x.min(initial=0)) for x in (when, *ends)) // day
+        last = max(int(x.max(initial=0)) for x in (when, *ends)) // day
+        width = last - first + 2
+
+        def rank(x: np.ndarray) -> np.ndarray:
+            return x // day - first
+    else:
+        instants = np.unique(np.concatenate([when, *ends]))
+        width = len(instants) + 1
+
+        def rank(x: np.ndarray) -> np.ndarray:
+            return np.searchsorted(instants, x)
+    codes, _ = pd.factorize(np.concatenate([units["account_id"].to_numpy(dtype=object),
+                                            t["account_id"].to_numpy(dtype=object)]),
+                            use_na_sentinel=False)
+    ucode, tcode = codes[:n], codes[n:]
+    kinds = t["type"].to_numpy(dtype=object)
+    out = [np.zeros((len(types), n)) for _ in spans]  # a type's flags contiguous
+    for j, kind in enumerate(types):
+        mine = kinds == kind
+        keys = np.sort(tcode[mine] * width + rank(when[mine]))
+        has = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
+        has[tcode[mine]] = True
+        q = np.flatnonzero(valid & has[ucode])  # units of accounts with this type
+        base = ucode[q] * width
+        upper = np.searchsorted(keys, base + rank(hi[q]))
+        for flags, lo in zip(out, los, strict=True):
+            flags[j, q] = upper > np.searchsorted(keys, base + rank(lo[q]))
+    return [pd.DataFrame(f.T, index=units.index, columns=pd.Index(list(types)), copy=False)
+            for f in out]
 
 
 def _rate_table(outcome: np.ndarray, flags: pd.DataFrame, keep: pd.DataFrame,
@@ -206,8 +247,15 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
     keep = (exposed > 0) | (any_h == 0)
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
+    accounts = pd.factorize(rows["account_id"].astype("string").fillna("(none)"))[0]
     for t in out.index[out["note"] == ""]:
         k = keep[t].to_numpy(dtype=bool)
+        fast = (flag_logit(y[k], exposed[t].to_numpy()[k], accounts[k])
+                if k.sum() >= FLAG_FIT_FROM_ROWS else None)
+        if fast is not None:
+            out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
+                fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
+            continue
         col = f"trigger_{t}"
         tab = rows.loc[k, ["account_id", "expanded"]].assign(**{col: exposed.loc[k, t]})
         model = drivers.fit_renewal_model(tab, [col], outcome="expanded", reduce_features=False,
@@ -255,8 +303,8 @@ def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.Da
     """
     active = active_accounts(accounts, as_of)
     t = triggers[(triggers["date"] <= as_of)
-                 & (triggers["date"] > as_of - pd.Timedelta(days=days))
-                 & triggers["account_id"].isin(active.index)]
+                 & (triggers["date"] > as_of - pd.Timedelta(days=days))]
+    t = t[t["account_id"].isin(active.index)]  # on the recent few: isin is slow on text
     t = t.sort_values(["account_id", "date"], kind="stable")
     latest = t.groupby("account_id").tail(1).set_index("account_id")
     count = t.groupby("account_id").size()
@@ -315,13 +363,19 @@ class _Counts:
         np.add.at(self.blocks, places // self.BLOCK, delta)
         self.total += delta * len(places)
 
+    def clear(self, place: int) -> None:
+        """Clear one set ``place``."""
+        self.flags[place] = False
+        self.blocks[place // self.BLOCK] -= 1
+        self.total -= 1
+
     def nth(self, i: int) -> int:
         """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
-        running = np.cumsum(self.blocks)
-        block = int(np.searchsorted(running, i, side="right"))
+        running = self.blocks.cumsum()
+        block = int(running.searchsorted(i, side="right"))
         before = int(running[block - 1]) if block else 0
         lo = block * self.BLOCK
-        return lo + int(np.flatnonzero(self.flags[lo:lo + self.BLOCK])[i - before])
+        return lo + int(self.flags[lo:lo + self.BLOCK].nonzero()[0][i - before])
 
 
 #: A date no account is seen or leaves on (stands for a missing date: never reached).
@@ -363,7 +417,8 @@ class _MatchPool:
     candidates (seen by the date, still customers after it, not drawn yet) are kept up to
     date as the date moves on, the accounts seen or leaving since the last date a group
     was asked about all at once, and the ``i``-th candidate in ``account_id`` order is
-    found without listing them (:class:`_Counts`)."""
+    found without listing them (:class:`_Counts`). How far each date moves each group's
+    entering and leaving is found for all the dates at once (:meth:`steps`)."""
 
     def __init__(self, pool: pd.DataFrame) -> None:
         first_seen = _day_numbers(pool["first_seen"])
@@ -377,52 +432,54 @@ class _MatchPool:
         for position in np.flatnonzero(repeated).tolist():
             self.same_id.setdefault(int(codes[position]), []).append(position)
         keys = pool["match_key"].to_numpy()
-        self.groups: dict[Any, _MatchGroup] = {}
+        self.number: dict[Any, int] = {}
         self.group_of = np.zeros(len(codes), dtype=np.int64)
         self.local_of = np.zeros(len(codes), dtype=np.int64)
         self.by_number: list[_MatchGroup] = []
         for number, key in enumerate(pd.unique(keys)):
             where = np.flatnonzero(keys == key)
-            group = _MatchGroup(where, first_seen, ends, codes)
-            self.groups[key] = group
-            self.by_number.append(group)
+            self.number[key] = number
+            self.by_number.append(_MatchGroup(where, first_seen, ends, codes))
             self.group_of[where] = number
             self.local_of[where] = np.arange(len(where))
 
-    def count(self, key: Any, day: pd.Timestamp) -> int:
-        """How many candidates match group ``key`` has on ``day`` (days never go back)."""
-        group = self.groups.get(key)
-        if group is None:
-            return 0
-        at = pd.Timestamp(day).as_unit("ns").value
-        # seen by the day: candidates unless they left already or were drawn
-        upto = int(np.searchsorted(group.seen_sorted, at, side="right"))
-        entering = group.enter_order[group.entering:upto]
-        group.entering = max(group.entering, upto)
-        entering = entering[~group.left[entering] & ~self.used[group.codes[entering]]]
-        group.counts.add(entering, 1)
-        # ended on or before the day: no longer candidates
-        upto = int(np.searchsorted(group.ends_sorted, at, side="right"))
-        leaving = group.leave_order[group.leaving:upto]
-        group.leaving = max(group.leaving, upto)
-        group.counts.add(leaving[group.counts.flags[leaving]], -1)
-        group.left[leaving] = True
-        return group.counts.total
+    def steps(self, keys: np.ndarray, days: np.ndarray
+              ) -> tuple[list[int], list[int], list[int]]:
+        """For each (match ``key``, ``day`` as nanoseconds) asked in turn: its group's number
+        (-1: no such group), and how many of the group's members are seen by the day and
+        have ended by it (positions in its entering and leaving orders)."""
+        group = np.array([self.number.get(k, -1) for k in keys], dtype=np.int64)
+        seen = np.zeros(len(keys), dtype=np.int64)
+        gone = np.zeros(len(keys), dtype=np.int64)
+        for number, g in enumerate(self.by_number):
+            mine = group == number
+            seen[mine] = g.seen_sorted.searchsorted(days[mine], side="right")
+            gone[mine] = g.ends_sorted.searchsorted(days[mine], side="right")
+        return group.tolist(), seen.tolist(), gone.tolist()
 
-    def nth(self, key: Any, i: int) -> int:
-        """The pool position of candidate ``i`` (0-based, ``account_id`` order) of match
-        group ``key`` on the day last counted."""
-        group = self.groups[key]
-        return int(group.where[group.counts.nth(i)])
+    def move(self, group: _MatchGroup, seen: int, gone: int) -> int:
+        """Bring ``group``'s candidates up to a day on which ``seen`` of its members are
+        seen and ``gone`` have ended (days never go back); their number."""
+        if seen > group.entering:  # seen by the day: candidates unless left or drawn
+            entering = group.enter_order[group.entering:seen]
+            group.entering = seen
+            entering = entering[~group.left[entering] & ~self.used[group.codes[entering]]]
+            group.counts.add(entering, 1)
+        if gone > group.leaving:  # ended on or before the day: no longer candidates
+            leaving = group.leave_order[group.leaving:gone]
+            group.leaving = gone
+            group.counts.add(leaving[group.counts.flags[leaving]], -1)
+            group.left[leaving] = True
+        return group.counts.total
 
     def take(self, k: int) -> None:
         """Draw the account at position ``k``: its ID is not drawn again."""
         code = int(self.codes[k])
         for position in self.same_id.get(code, [k]):
-            group = self.by_number[int(self.group_of[position])]
+            counts = self.by_number[int(self.group_of[position])].counts
             local = int(self.local_of[position])
-            if group.counts.flags[local]:
-                group.counts.add(np.array([local]), -1)
+            if counts.flags[local]:
+                counts.clear(local)
         self.used[code] = True
 
 
@@ -442,6 +499,10 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     comparable date). ``months`` = days from time 0 to the end (churn or the
     as-of date) / 30.44; ``churned`` as in ``lifetimes``; ``entry_months`` 0.
     Returns :data:`LIFETIME_COLUMNS` (exposed first).
+
+    One control is drawn as ``rng.integers(0, n)``, which takes the same numbers from the
+    generator as ``rng.choice(n, size=1, replace=False)`` (Floyd's draw of one), 5 times
+    faster; several as ``rng.choice`` (both tested against the choice loop).
     """
     life = lifetimes.assign(first_seen=_first_seen(lifetimes, data_start).to_numpy(),
                             end_date=pd.to_datetime(lifetimes["end_date"]),
@@ -454,31 +515,38 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
     first = (m.sort_values(["date", "account_id"], kind="stable")
              .drop_duplicates("account_id"))
-    pool = life[~life["account_id"].isin(set(t["account_id"]))].sort_values(
-        "account_id", kind="stable")
+    with_type = pd.Index(t["account_id"].unique()).get_indexer(life["account_id"]) >= 0
+    pool = life[~with_type].sort_values("account_id", kind="stable")
     rng = np.random.default_rng(seed)
-    rows: list[tuple] = []
-    drawn: list[tuple[int, int]] = []  # (row, pool position): filled in after the draws
     candidates = _MatchPool(pool)
-    for r in first.itertuples(index=False):
-        rows.append((r.account_id, "trigger", r.date, r.end_date, r.churned))
-        n = candidates.count(r.match_key, r.date)
+    days = _day_numbers(first["date"])
+    groups, seen, gone = candidates.steps(first["match_key"].to_numpy(), days)
+    drawn_row: list[int] = []  # the exposed row each control is drawn for
+    drawn_at: list[int] = []  # and its pool position
+    for r, number in enumerate(groups):
+        if number < 0:
+            continue
+        n = candidates.move(candidates.by_number[number], seen[r], gone[r])
         if not n:
             continue
-        picks = [candidates.nth(r.match_key, i)  # all found before any is drawn
-                 for i in np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist()]
+        draws = ([int(rng.integers(0, n))] if controls == 1 else  # all found before any is drawn
+                 np.sort(rng.choice(n, size=min(controls, n), replace=False)).tolist())
+        group = candidates.by_number[number]
+        picks = [int(group.where[group.counts.nth(i)]) for i in draws]
         for k in picks:
             candidates.take(k)
-            drawn.append((len(rows), k))
-            rows.append((None, "matched", r.date, None, None))
-    if drawn:
-        at = [k for _, k in drawn]
-        ids = pool["account_id"].iloc[at].tolist()
-        ends = pool["end_date"].iloc[at].tolist()
-        churned = pool["churned"].iloc[at].tolist()
-        for j, (row, _) in enumerate(drawn):
-            rows[row] = (ids[j], "matched", rows[row][2], ends[j], churned[j])
-    out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
+            drawn_row.append(r)
+            drawn_at.append(k)
+    exposed = pd.DataFrame({"account_id": first["account_id"].to_numpy(), "group": "trigger",
+                            "origin": first["date"].to_numpy(),
+                            "end_date": first["end_date"].to_numpy(),
+                            "churned": first["churned"].to_numpy()})
+    matched = pd.DataFrame({"account_id": pool["account_id"].to_numpy()[drawn_at],
+                            "group": "matched",
+                            "origin": first["date"].to_numpy()[drawn_row],
+                            "end_date": pool["end_date"].to_numpy()[drawn_at],
+                            "churned": pool["churned"].to_numpy()[drawn_at]})
+    out = pd.concat([exposed, matched], ignore_index=True)
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
     out["months"] = (out["end_date"] - out["origin"]).dt.days / DAYS_PER_MONTH
@@ -496,67 +564,110 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     Each account's observed lifetime (``entry_months`` to ``months`` of
     :func:`playbook.analyses.survival.account_lifetimes`, tenure in months) is cut where
     ``exposed`` changes: 1 from each trigger of the type to ``window_days`` days after it
-    (overlapping windows merged), 0 otherwise. Columns ``account_id``, ``entry_months``,
-    ``exit_months``, ``exposed``, ``churned`` (1 only on the account's last row when it
-    left).
+    (overlapping or touching windows merged), 0 otherwise; a change at or before the entry
+    sets the first row's state, one at or after the end none. Columns ``account_id``,
+    ``entry_months``, ``exit_months``, ``exposed``, ``churned`` (1 only on the account's last
+    row when it left); rows in ``lifetimes`` order, each account's in time order (an ID
+    listed twice gets every window of that ID, each time). Built with arrays: the windows
+    merged per account by a running maximum of their ends, the cuts matched to the
+    lifetimes' rows by position.
     """
+    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
+    if lifetimes.empty:
+        return pd.DataFrame([], columns=columns)
+    if window_days < 0:
+        raise ValueError(f"window_days must be 0 or more, not {window_days}")
     life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
                             start_date=pd.to_datetime(lifetimes["start_date"]))
     t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
     t = t.assign(account_id=t["account_id"].astype(str))
     t = t.merge(life[["account_id", "start_date"]], on="account_id")
-    t = t.assign(on=tenure_months(t["start_date"], t["date"]),
-                 off=tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)))
-    on, off = t["on"].tolist(), t["off"].tolist()
-    windows = {a: sorted((on[i], off[i]) for i in idx)  # each account's, in table order
-               for a, idx in t.groupby("account_id").indices.items()}
-    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
-    if life.empty:
-        return pd.DataFrame([], columns=columns)
-    # an account without a trigger of the type is one unexposed row: only the others are cut
-    cut = life["account_id"].isin(list(windows)).to_numpy()
-    rows, place = [], []
-    for position, r in zip(np.flatnonzero(cut).tolist(), life.loc[
-            cut, ["account_id", "entry_months", "months", "churned"]].itertuples(index=False),
-            strict=True):
-        cuts: list[tuple[float, int]] = []
-        for on, off in windows.get(r.account_id, []):
-            if cuts and on <= cuts[-1][0]:  # overlaps the last window: extend it
-                cuts[-1] = (max(cuts[-1][0], off), 0)
-                continue
-            cuts += [(on, 1), (off, 0)]
-        lo, state = float(r.entry_months), 0
-        for at, new in cuts:
-            if at <= lo:
-                state = new
-                continue
-            if at >= r.months:
-                break
-            rows.append((r.account_id, lo, at, state, 0))
-            place.append(position)
-            lo, state = at, new
-        rows.append((r.account_id, lo, float(r.months), state, int(r.churned)))
-        place.append(position)
-    plain = life.loc[~cut]
-    whole = pd.DataFrame({"account_id": plain["account_id"].reset_index(drop=True),
-                          "entry_months": plain["entry_months"].to_numpy(dtype=float),
-                          "exit_months": plain["months"].to_numpy(dtype=float),
-                          "exposed": np.zeros(len(plain), dtype=np.int64),
-                          "churned": plain["churned"].to_numpy(dtype=np.int64)})
-    pieces = pd.DataFrame(rows, columns=columns).astype(whole.dtypes.to_dict())
-    order = np.argsort(np.r_[np.flatnonzero(~cut), place], kind="stable")  # the life order
-    out = pd.concat([whole, pieces], ignore_index=True).take(order)
-    return out.reset_index(drop=True)[columns]
+    on = tenure_months(t["start_date"], t["date"]).to_numpy(dtype=float)
+    off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
+                        ).to_numpy(dtype=float)
+    ids = pd.Index(life["account_id"].to_numpy())
+    codes, _ = pd.factorize(np.r_[ids.to_numpy(), t["account_id"].to_numpy()])
+    life_code, win_code = codes[:len(ids)], codes[len(ids):]
+    cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
+    entry = life["entry_months"].to_numpy(dtype=float)
+    months = life["months"].to_numpy(dtype=float)
+    churned = life["churned"].to_numpy(dtype=np.int64)
+    # each lifetime row against each cut of its account (ragged expansion)
+    lo = np.searchsorted(cut_code, life_code, side="left")
+    hi = np.searchsorted(cut_code, life_code, side="right")
+    n_cuts = hi - lo
+    row = np.repeat(np.arange(len(ids)), n_cuts)
+    j = np.arange(n_cuts.sum()) + np.repeat(lo - (np.cumsum(n_cuts) - n_cuts), n_cuts)
+    at, new = cut_at[j], cut_new[j]
+    before = at <= entry[row]
+    inside = ~before & (at < months[row])
+    # the first row's state: the last change at or before the entry
+    state0 = np.zeros(len(ids), dtype=np.int64)
+    last_before = np.flatnonzero(before & _run_ends(row, before))
+    state0[row[last_before]] = new[last_before]
+    # boundaries inside the lifetime: one per distinct time, its state the last change then
+    b = np.flatnonzero(inside)
+    b_row, b_at, b_new = row[b], at[b], new[b]
+    last = _run_ends(b_row, b_at)
+    b_row, b_at, b_new = b_row[last], b_at[last], b_new[last]
+    per_row = np.bincount(b_row, minlength=len(ids))
+    first = np.arange(len(ids)) + np.cumsum(per_row) - per_row  # each lifetime's first row
+    total = len(ids) + len(b_row)
+    at_row = first[b_row] + (np.arange(len(b_row)) - (np.cumsum(per_row) - per_row)[b_row]) + 1
+    owner = np.repeat(np.arange(len(ids)), per_row + 1)
+    start, stop = np.empty(total), np.empty(total)
+    state = np.empty(total, dtype=np.int64)
+    start[first], state[first] = entry, state0
+    start[at_row], state[at_row] = b_at, b_new
+    stop[at_row - 1] = b_at
+    ends = first + per_row
+    stop[ends] = months
+    left = np.zeros(total, dtype=np.int64)
+    left[ends] = churned
+    return pd.DataFrame({"account_id": life["account_id"].to_numpy()[owner],
+                         "entry_months": start, "exit_months": stop, "exposed": state,
+                         "churned": left})[columns]
+
+
+def _run_ends(*keys: np.ndarray) -> np.ndarray:
+    """True where the next place differs in any of ``keys`` (equal lengths), and at the
+    last place: the ends of runs of equal keys."""
+    n = len(keys[0])
+    out = np.ones(n, dtype=bool)
+    if n > 1:
+        out[:-1] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])
+    return out
+
+
+def _merged_cuts(code: np.ndarray, on: np.ndarray, off: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each account's exposure windows ``[on, off]`` (``code`` its account) merged where one
+    starts at or before the latest end so far (in the order of ``(on, off)``), as the
+    changes of state: ``(code, time, new state)`` sorted by account, then time; a merged
+    window gives a change to 1 at its start and to 0 at its latest end."""
+    order = np.lexsort((off, on, code))
+    code, on, off = code[order], on[order], off[order]
+    new_account = np.r_[True, _run_ends(code)[:-1]][:len(code)]
+    ends = pd.Series(off).groupby(code).cummax().to_numpy()  # running maximum per account
+    before = np.r_[np.nan, ends[:-1]][:len(code)]
+    opens = new_account | ~(on <= before)
+    starts = np.flatnonzero(opens)
+    merged_end = np.maximum.reduceat(off, starts) if len(starts) else off[:0]
+    cut_code = np.repeat(code[starts], 2)
+    cut_at = np.column_stack([on[starts], merged_end]).ravel()
+    cut_new = np.tile(np.array([1, 0], dtype=np.int64), len(starts))
+    return cut_code, cut_at, cut_new
 
 
 def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days: int,
                 min_events: int) -> pd.DataFrame:
     """Cox hazard ratio of churn while a trigger is recent, per type.
 
-    Per type, ``PHReg`` on :func:`trigger_intervals` (tenure time scale, entry times for the
-    counting process and left truncation, Breslow ties) with ``exposed`` as the only
-    covariate, on the rows at risk at a churn time; robust (sandwich) variance clustered by
-    account. HR > 1: more churn per month
+    Per type, ``PHReg`` (:class:`~playbook.analyses.phreg.ArrayPHReg`) on
+    :func:`trigger_intervals` (tenure time scale, entry times for the counting process and
+    left truncation, Breslow ties) with ``exposed`` as the only covariate, on the rows at risk
+    at a churn time; robust (sandwich) variance clustered by account. HR > 1: more churn per
+    month
     in the ``window_days`` after the trigger than at other times. A type is fitted only with
     at least ``min_events`` churns while exposed; otherwise NaN and ``note`` says why.
     Returns :data:`COX_COLUMNS` indexed by type.
@@ -573,7 +684,7 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
         else:
             iv = at_risk_at_a_churn(iv)
             groups = pd.factorize(iv["account_id"])[0]
-            fit = PHReg(iv["exit_months"].to_numpy(dtype=float),
+            fit = ArrayPHReg(iv["exit_months"].to_numpy(dtype=float),
                         iv[["exposed"]].to_numpy(dtype=float),
                         status=iv["churned"].to_numpy(dtype=int),
                         entry=iv["entry_months"].to_numpy(dtype=float),

@@ -205,14 +205,15 @@ def fit_renewal_model(
         )
 
     kept = _drop_constant(data, list(features), checks)
-    kept = _drop_high_vif(data, kept, units, vif_max, checks)
-    kept = _limit_to_events(data, y, kept, units, min_events_per_feature, reduce_features, checks)
+    design = _Designs(data, units)
+    kept = _drop_high_vif(design, kept, vif_max, checks)
+    kept = _limit_to_events(design, y, kept, min_events_per_feature, reduce_features, checks)
     if not kept:
         raise DriverModelError("No usable feature left for the renewal model.",
                                fix="Check the feature report and the checks.")
 
-    terms = make_terms(data, kept, units)
-    X = sm.add_constant(apply_terms(data, terms), has_constant="add")
+    terms, columns = design(kept)
+    X = sm.add_constant(columns, has_constant="add")
     groups = _cluster_codes(table, data.index, cluster_by, checks)
     fit = fit_logit(y, X, terms, penalty, groups=groups)
     checks["separation"] = fit["separation"]
@@ -331,10 +332,32 @@ def _vif_lstsq(Z: np.ndarray, j: int) -> float:
     return math.inf if ssr <= sst * 1e-12 else sst / ssr
 
 
+class _Designs:
+    """The terms and design columns (no constant) of a set of features on one fit's data,
+    made once per set: the VIF check, the events-per-feature check and the fit ask for the
+    same set in turn."""
+
+    def __init__(self, data: pd.DataFrame, units: Mapping[str, Any] | None) -> None:
+        self.data, self.units = data, units
+        self.made: dict[tuple[str, ...], tuple[list[Term], pd.DataFrame]] = {}
+
+    def terms(self, features: Sequence[str]) -> list[Term]:
+        """The terms alone (:func:`make_terms`), kept for a later design of the set."""
+        key = tuple(features)
+        return self.made[key][0] if key in self.made else make_terms(self.data, key,
+                                                                     self.units)
+
+    def __call__(self, features: Sequence[str]) -> tuple[list[Term], pd.DataFrame]:
+        key = tuple(features)
+        if key not in self.made:
+            terms = make_terms(self.data, key, self.units)
+            self.made[key] = (terms, apply_terms(self.data, terms))
+        return self.made[key]
+
+
 def _drop_high_vif(
-    data: pd.DataFrame,
+    design: _Designs,
     features: list[str],
-    units: Mapping[str, Any] | None,
     vif_max: float,
     checks: dict[str, Any],
 ) -> list[str]:
@@ -342,8 +365,8 @@ def _drop_high_vif(
     dropped: dict[str, float] = {}
     vif_by_feature: dict[str, float] = {}
     while len(kept) > 1:
-        terms = make_terms(data, kept, units)
-        vif = _vif_by_column(apply_terms(data, terms))
+        terms, columns = design(kept)
+        vif = _vif_by_column(columns)
         owner = {c: t.feature for t in terms for c in t.columns}
         vif_by_feature = vif.groupby(vif.index.map(owner)).max().reindex(kept).to_dict()
         worst = max(vif_by_feature.values())
@@ -381,15 +404,15 @@ def _univariate_p_value(y: pd.Series, X: pd.DataFrame) -> float:
 
 
 def _limit_to_events(
-    data: pd.DataFrame,
+    design: _Designs,
     y: pd.Series,
     features: list[str],
-    units: Mapping[str, Any] | None,
     minimum: float,
     reduce: bool,
     checks: dict[str, Any],
 ) -> list[str]:
-    terms = make_terms(data, features, units)
+    data = design.data
+    terms = design.terms(features)
     n_cols = sum(len(t.columns) for t in terms)
     minority = min(int((y == 1).sum()), int((y == 0).sum()))
     epf = minority / max(n_cols, 1)
@@ -434,12 +457,16 @@ def _limit_to_events(
 
 
 def _separating_features(y: pd.Series, X: pd.DataFrame) -> list[str]:
-    """Columns whose values alone split renewals from non-renewals (completely or with ties)."""
+    """Columns whose values alone split renewals from non-renewals (completely or with ties;
+    missing values skipped; none when either outcome has no value)."""
+    values = X.to_numpy(dtype=float)
+    yv = y.to_numpy(dtype=float)
+    x1, x0 = values[yv == 1], values[yv == 0]
     found = []
-    for col in X.columns:
-        x = X[col]
-        x1, x0 = x[y == 1], x[y == 0]
-        if x1.min() >= x0.max() or x0.min() >= x1.max():
+    for j, col in enumerate(X.columns):
+        a, b = x1[:, j], x0[:, j]
+        a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+        if len(a) and len(b) and (a.min() >= b.max() or b.min() >= a.max()):
             found.append(col)
     return found
 
@@ -474,7 +501,10 @@ def fit_logit(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = sm.Logit(y, X).fit(disp=0, maxiter=200, **cov)
+            # the design's rank (a QR of it, a tenth of a fit on 100,000 rows) only sets
+            # the degrees of freedom, which no figure reads (the intervals are normal):
+            # not checked; a design without full rank fails the fit or its checks anyway
+            result = sm.Logit(y, X, check_rank=False).fit(disp=0, maxiter=200, **cov)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             reasons.append(f"{type(exc).__name__}: {exc}")
     kinds = {w.category for w in caught}
