@@ -134,19 +134,19 @@ def _latest_positions(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
 
 
 def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series, *,
-                    stable: bool = True, rows: np.ndarray | None = None) -> tuple:
+                    stable: bool = True, only: np.ndarray | None = None) -> tuple:
     """Records (``accounts``, ``dates``) sorted by account and date as one int64 key
     (account code * size + the date's rank among every date involved), for binary search
     by decision: the sorted ``keys``, the records' ``order`` (of the dated ones), ``size``,
     the decisions ``asked`` (positions in ``base`` whose account has a record), each one's
     search ``bounds`` (its code * size + its cut-off's rank), which records were ``dated``
     (with an account and a date) and the finer date ``unit``. ``stable=False`` when the
-    order of records of one account and date does not matter (a faster sort); ``rows``
+    order of records of one account and date does not matter (a faster sort); ``only``
     (bool, aligned with the records): only those count."""
     codes, ids = pd.factorize(_text(accounts))
     dated = (codes >= 0) & dates.notna().to_numpy()
-    if rows is not None:
-        dated &= rows
+    if only is not None:
+        dated &= only
     codes = codes[dated]
     cut = base["cutoff_date"]
     decided = (cut.notna() & base["account_id"].notna()).to_numpy()
@@ -180,7 +180,7 @@ def _latest_dates(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series,
     maximum from another account, or -1, means none)."""
     keys, order, size, asked, bounds, dated, (unit, days) = _sorted_records(
         base, accounts, dates, stable=False,  # only the dates are read: ties are alike
-        rows=np.logical_or.reduce(list(kinds.values())))
+        only=np.logical_or.reduce(list(kinds.values())))
     pos = np.searchsorted(keys, bounds, side="right") - 1
     out = {}
     for name, kind in kinds.items():
