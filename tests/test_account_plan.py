@@ -352,7 +352,7 @@ def test_the_run_s_outreach_tiers_are_the_touch_model_s_managed_tiers(client_fac
 
 
 # --------------------------------------------------------------------------- reasons
-def _reference_reason(action: str, row, rules: ap.PlanRules) -> str:
+def reference_reason(action: str, row, rules: ap.PlanRules) -> str:
     """The previous ``account_plan._reason`` (one row as a dict), kept as the reference for
     :func:`account_plan.reasons` (a column at a time, issue 22)."""
     if action == "save_play":
@@ -382,7 +382,7 @@ def reference_next_action_texts(plan: pd.DataFrame, met: pd.DataFrame, chosen: p
     acting = np.flatnonzero(chosen.to_numpy() != "no_action")
     rows = plan.iloc[acting][inputs].to_dict("records")
     for k, row in zip(acting, rows, strict=True):
-        why[k] = _reference_reason(chosen.to_numpy()[k], row, rules)
+        why[k] = reference_reason(chosen.to_numpy()[k], row, rules)
     names = list(ap.ACTIONS[:-1])
     also = met[names].to_numpy(dtype=bool) & (
         chosen.to_numpy()[:, None] != np.array(names, dtype=object)[None, :])

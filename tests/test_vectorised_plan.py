@@ -17,35 +17,14 @@ import pandas as pd
 import pytest
 
 from playbook import account_plan as ap
-from playbook import textfmt as tf
 from playbook.analyses import drivers
 from playbook.analyses.drivers import risk
 from playbook.context import AnalysisContext
-from tests.test_account_plan import RULES
+from tests.test_account_plan import RULES, reference_reason
 from tests.test_account_plan import plan as hand_plan
 
 
 # --------------------------------------------------------------------------- reference
-def reference_reason(action: str, row, rules: ap.PlanRules) -> str:
-    """The previous ``account_plan._reason``: one plan row's facts behind ``action``."""
-    if action == "save_play":
-        return (f"Renewal on {tf.date(row['next_renewal_date'])}, renewal probability "
-                f"{tf.pct(row['renewal_probability'], 0)} (below "
-                f"{tf.pct(rules.at_risk_below, 0)})")
-    if action == "executive_outreach":
-        said = {"flag_single_threaded": "single-threaded (too few strong executive ties)",
-                "flag_renewal_no_exec": "renewal due without a recent executive contact"}
-        return "; ".join(text for col, text in said.items()
-                         if pd.notna(row[col]) and bool(row[col])).capitalize()
-    if action == "onboarding_rescue":
-        return "Stuck in onboarding"
-    if action == "expansion_conversation":
-        reason = row["expansion_reason"]
-        return "Expansion potential" + (f": {reason}" if isinstance(reason, str) and reason
-                                        else "")
-    return ""
-
-
 def reference_reasons_and_others(plan: pd.DataFrame, rules: ap.PlanRules, *,
                                  model_ranks: bool, stuck) -> tuple[list[str], list[str]]:
     """The row loops of the previous ``next_actions``."""
