@@ -14,6 +14,7 @@ import pandas as pd
 from playbook.analyses.drivers.columns import numeric_or_nan
 from playbook.contracts import MONTH_TO_MONTH, account_terms, cycle_dates, next_on_cycle
 from playbook.errors import DriverModelError
+from playbook.membership import is_in
 
 __all__ = [
     "RENEWAL_DATE_MEANINGS",
@@ -99,7 +100,7 @@ def renewal_decisions(
         out = _decisions_derived(accounts, churn_events, as_of=as_of, term_months=term_months,
                                  renewal_date_means=renewal_date_means)
     monthly = month_to_month_accounts(accounts, term_months=term_months)
-    return out[~out["account_id"].isin(monthly)].reset_index(drop=True)
+    return out[~is_in(out["account_id"], monthly)].reset_index(drop=True)
 
 
 def month_to_month_accounts(accounts: pd.DataFrame, *, term_months: int) -> pd.Series:
@@ -238,7 +239,7 @@ def _churn_dates(acc: pd.DataFrame, churn_events: pd.DataFrame | None) -> pd.Dat
         )
         frames.append(ce.dropna())
     known = set(frames[0]["account_id"]) if frames else set()
-    extra = acc.loc[acc["churn_date"].notna() & ~acc["account_id"].isin(known)]
+    extra = acc.loc[acc["churn_date"].notna() & ~is_in(acc["account_id"], known)]
     frames.append(extra[["account_id", "churn_date"]])
     return pd.concat(frames, ignore_index=True).drop_duplicates()
 
