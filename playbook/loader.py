@@ -180,22 +180,34 @@ def _load_client(params: Params) -> ClientData:
     known: set[str] | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="events") as pool:
         ahead = aggregate_ahead(params, pool)  # the usage events, counted meanwhile
-        for name in sorted(params.tables, key=lambda t: t != "accounts"):
+        order = sorted(params.tables, key=lambda t: t != "accounts")
+        # usage counted ahead is read last, so the other tables load meanwhile; each
+        # table's notes go to its own log, joined in ``order`` below (as read in turn)
+        parts = {name: QualityLog() for name in order}
+        issues: dict[str, list[DataIssue]] = {}
+        for name in sorted(order, key=lambda t: ahead is not None and t == "usage"):
             try:
-                tables[name], files[name] = load_table(name, params.tables[name], params, log,
-                                                       known, facts,
+                tables[name], files[name] = load_table(name, params.tables[name], params,
+                                                       parts[name], known, facts,
                                                        ahead if name == "usage" else None)
             except DataError as exc:
-                errors += exc.issues
+                issues[name] = exc.issues
                 continue
             if name == "accounts":
                 if len(tables[name]):
                     known = set(tables[name]["account_id"])
                 else:
-                    errors.append(file_error(
+                    issues[name] = [file_error(
                         "accounts", files["accounts"], None, "the accounts table has no rows",
                         "at least one account", "Export the account list again; it is empty."
-                    ).issues[0])
+                    ).issues[0]]
+    for name in order:
+        log.notes += parts[name].notes
+        log.loads += parts[name].loads
+        errors += issues.get(name, [])
+    tables = {name: tables[name] for name in order if name in tables}
+    files = {name: files[name] for name in order if name in files}
+    facts.supplied = {name: facts.supplied[name] for name in order if name in facts.supplied}
     if "start_date" not in facts.supplied.get("accounts", {"start_date"}) and "mrr" not in tables:
         errors.append(file_error(
             "accounts", files["accounts"], None, "the accounts file has no start date and "

@@ -341,8 +341,17 @@ def _load_without_ahead(root, monkeypatch):
 
 
 def test_events_counted_while_the_other_tables_load_give_the_same_tables_and_log(
-        demo_events, monkeypatch):
+        demo_events, tmp_path, monkeypatch):
     from playbook import events as ev
+
+    root = tmp_path / "root"  # the demo's params order: usage fifth of fourteen tables
+    shutil.copytree(demo_events, root)
+    params = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
+    params["tables"]["usage"] = {"file": "usage_events.parquet", "layout": "events",
+                                 "columns": dict(EVENT_COLUMNS)}
+    (root / "params" / "ev.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    canonical = sorted(params["tables"], key=lambda t: t != "accounts")
+    assert canonical.index("usage") < len(canonical) - 1
 
     calls = []
     aggregate = ev.aggregate_events
@@ -351,12 +360,22 @@ def test_events_counted_while_the_other_tables_load_give_the_same_tables_and_log
         calls.append(threading.current_thread().name)
         return aggregate(*args, **kwargs)
 
+    from playbook import loader
+
+    read = []
+    load_table = loader.load_table
+    monkeypatch.setattr(loader, "load_table", lambda name, *a, **k: read.append(name)
+                        or load_table(name, *a, **k))
     monkeypatch.setattr(ev, "aggregate_events", counted)
-    _, ahead = _load(demo_events, monkeypatch, "duckdb")
+    _, ahead = _load(root, monkeypatch, "duckdb")
     assert len(calls) == 1 and calls[0].startswith("events")  # once, in the events thread
-    plain = _load_without_ahead(demo_events, monkeypatch)
+    # the other tables load meanwhile: usage read last
+    assert read == [t for t in canonical if t != "usage"] + ["usage"]
+    read.clear()
+    plain = _load_without_ahead(root, monkeypatch)
     assert len(calls) == 2 and calls[1] == threading.main_thread().name
-    assert ahead.tables.keys() == plain.tables.keys()
+    assert read == canonical  # in its turn
+    assert list(ahead.tables) == list(plain.tables) == canonical  # the same order
     for name in ahead.tables:
         pd.testing.assert_frame_equal(ahead[name], plain[name], check_exact=True)
     assert ahead.quality.to_dict() == plain.quality.to_dict()
