@@ -4,7 +4,7 @@
 account codes, for the accounts asked about only (``ids=`` / ``codes``), and the lifecycle
 stages of every date are code arrays from which :func:`segments.stage_history` builds its
 frame; :func:`relationships._days_since_contact` matches contacts and accounts as codes
-(:func:`playbook.analyses.keys.positions`). The references are the one-date functions
+(:func:`playbook.membership.positions`). The references are the one-date functions
 (``usage_snapshot``, ``latest_on_or_before``, ``mrr_growth``, ``lifecycle_stage``), the
 full frames filtered afterwards, and the replaced code kept here as it was
 (``reference_*``). Compared exactly on the small demo and on hand tables with blanks, ties,
@@ -30,8 +30,8 @@ from playbook.analyses.history import (
     ranks,
     sums_by_key,
 )
-from playbook.analyses.keys import positions
 from playbook.context import AnalysisContext
+from playbook.membership import positions
 
 
 # --------------------------------------------------------------------------- references

@@ -29,7 +29,6 @@ from playbook.analyses.history import (
     RecentEvents,
     UsageHistory,
 )
-from playbook.analyses.keys import positions
 from playbook.analyses.outcomes import outcome_progress, realised_in
 from playbook.analyses.relationships import FLAG_COLUMNS as FLAG_COLUMNS
 from playbook.analyses.relationships import accounts_at_risk as accounts_at_risk
@@ -39,6 +38,7 @@ from playbook.analyses.scoring import check_keys, scale_1_5, weighted_total
 from playbook.analyses.stats import wilson_interval
 from playbook.contract import RISK_TRIGGER_TYPES
 from playbook.errors import ParamsError
+from playbook.membership import positions
 
 HEALTH_MEASURES = (
     "usage",

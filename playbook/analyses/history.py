@@ -50,7 +50,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
-from playbook.analyses.keys import positions
+from playbook.membership import positions
 
 USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
 SNAPSHOT_COLUMNS = ["month", "active_users", "licensed_seats", "depth",

@@ -20,7 +20,7 @@ from playbook.analyses.account_state import (
     date_column,
     usage_snapshot,
 )
-from playbook.analyses.keys import positions
+from playbook.membership import positions
 
 EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
 USER_ROLES = ("user", "champion")
@@ -201,7 +201,7 @@ def _days_since_contact(
     """Days since the latest touch on or before ``as_of`` with a user / an executive
     contact, per account of ``ids`` (NaN without one): a touch counts for a kind when a
     contact row of its ``contact_id`` is of that kind. Accounts and contacts are matched as
-    integer codes (:func:`playbook.analyses.keys.positions`), not joined as strings."""
+    integer codes (:func:`playbook.membership.positions`), not joined as strings."""
     touches = touches.reset_index(drop=True)
     date = date_column(touches, "date")
     code, contacts = pd.factorize(people["contact_id"].astype(str))

@@ -10,7 +10,7 @@ builders do not join every record to every decision of its account: records are 
 account (an integer code) and date once (``_sorted_records``) and each decision finds its
 latest record (``_latest_by_cutoff``; touches: ``_latest_dates``), its count of records
 (onboarding steps) or its window's records (tickets, ``_records_in_window``) by binary
-search; account and contact IDs are matched as codes (:func:`playbook.analyses.keys.
+search; account and contact IDs are matched as codes (:func:`playbook.membership.
 positions`), not by merging strings. The features and their units are listed in
 :func:`~playbook.analyses.drivers.table.modelling_table`.
 """
@@ -26,8 +26,8 @@ import pandas as pd
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
 from playbook.analyses.history import MONTHS, ranks, sums_by_key
-from playbook.analyses.keys import positions
 from playbook.analyses.variables import Variable
+from playbook.membership import positions
 
 __all__ = [
     "CONTACT_FEATURES",
