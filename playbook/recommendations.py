@@ -304,7 +304,7 @@ RULES: list[Rule] = [
         "build-expansion-motion", "build an expansion motion",
         applies=lambda f, t: _lt(f.nrr, NRR_TARGET),
         action=lambda f: (f"Build an expansion motion to lift net revenue retention from "
-                          f"{_pct_short_of(f.nrr, NRR_TARGET)} above 100%"),
+                          f"{_pct_short_of(f.nrr, NRR_TARGET)} to above 100%"),
         owner="Account management", priority="Medium", timing="90 days",
         mrr_at_stake=lambda f: _mrr_short_of(f.mrr, f.nrr, NRR_TARGET),
         finding=f"net revenue retention below {NRR_TARGET:.0%}",

@@ -47,6 +47,6 @@ def test_workbook_event_columns_follow_the_events_frame() -> None:
 
 def test_a_rate_just_below_the_target_never_reads_as_the_target() -> None:
     (only,) = rec.recommendations(Facts(nrr=0.9993, mrr=1000.0), LIMITS)
-    assert only.action.endswith("from 99.9% above 100%")
+    assert only.action.endswith("from 99.9% to above 100%")
     (only,) = rec.recommendations(Facts(nrr=0.985, mrr=1000.0), LIMITS)
-    assert only.action.endswith("from 98% above 100%")  # whole percent when it reads below
+    assert only.action.endswith("from 98% to above 100%")  # whole percent when it reads below
