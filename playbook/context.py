@@ -99,8 +99,22 @@ class AnalysisContext:
         ``churn.recognise_at`` says (:func:`playbook.analyses.revenue.recognise_churn`: under
         ``cancellation``, an account's MRR stops in the month of its churn event even while
         it pays out its term). Every MRR figure (bridge, headline rates, trend, cohorts)
-        reads this one table. Needs ``mrr`` (KeyError without it)."""
-        return revenue.recognise_churn(self.tables["mrr"], self._table("churn_events"),
+        reads this one table. Needs ``mrr`` (KeyError without it).
+
+        The rows the policy removes are found once for the run's notebooks (their labels,
+        :func:`playbook.cache.computed_once`); each kernel drops them from its own copy of
+        the table, which is the table itself when nothing is removed."""
+        mrr = self.tables["mrr"]
+        if not mrr.index.is_unique:  # labels would not name the rows: compute it here
+            return self._recognised(mrr)
+        dropped = cache.computed_once(self.shared, "churn_recognised_drop",
+                                      lambda: mrr.index.difference(self._recognised(mrr).index))
+        return mrr if dropped.empty else mrr.drop(index=dropped)
+
+    def _recognised(self, mrr: pd.DataFrame) -> pd.DataFrame:
+        """:func:`playbook.analyses.revenue.recognise_churn` of ``mrr`` with this run's
+        churn events and ``churn.recognise_at``."""
+        return revenue.recognise_churn(mrr, self._table("churn_events"),
                                        recognise_at=self.params.churn.recognise_at)
 
     @cached_property
@@ -164,7 +178,8 @@ class AnalysisContext:
         acc = self.tables["accounts"]
         if self._table("mrr") is None:
             return acc
-        return account_state.accounts_as_billed(acc, self.counted_mrr, self.as_of)
+        return cache.computed_once(self.shared, "accounts_as_billed", lambda: (
+            account_state.accounts_as_billed(acc, self.counted_mrr, self.as_of)))
 
     # ------------------------------------------------------------------ value
     def value_scores_on(self, day: pd.Timestamp) -> pd.DataFrame:

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from playbook import cache, loader, session
-from playbook.analyses import backtest, drivers, health, segments
+from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.errors import InsufficientDataError
@@ -223,3 +223,59 @@ def test_the_relationship_flags_are_computed_once_for_the_run(demo, tmp_path, mo
     monkeypatch.setattr(health, "relationship_flags", not_again)
     second = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
     pd.testing.assert_frame_equal(second.relationship_flags, want, check_exact=True)
+
+
+def test_counted_mrr_and_the_billed_accounts_are_computed_once_for_the_run(
+        demo, tmp_path, monkeypatch):
+    params, data = demo
+    tables = dict(data.tables)
+    # two accounts cancel while still paying their term, so the policy removes rows and the
+    # shared labels are what makes the tables equal (on the demo nothing is removed)
+    mrr = tables["mrr"]
+    longest = mrr.groupby("account_id")["month"].count().nlargest(2).index
+    paid = mrr[mrr["account_id"].isin(longest)].sort_values("month")
+    cancel = paid.groupby("account_id").nth(-4)[["account_id", "month"]]
+    events = tables["churn_events"]
+    added = pd.DataFrame({c: [events[c].iloc[0]] * 2 for c in events.columns})
+    added["account_id"] = cancel["account_id"].to_numpy()
+    added["churn_date"] = (pd.to_datetime(cancel["month"]) + pd.Timedelta(days=9)
+                           ).to_numpy().astype(events["churn_date"].dtype)
+    tables["churn_events"] = pd.concat([events, added], ignore_index=True)
+    alone = AnalysisContext(params, tables)
+    first = AnalysisContext(params, tables, shared=tmp_path / "shared")
+    assert len(alone.counted_mrr) == len(mrr) - 8  # four months each from the cancellation
+    pd.testing.assert_frame_equal(alone.counted_mrr, revenue.recognise_churn(
+        mrr, tables["churn_events"], recognise_at=params.churn.recognise_at), check_exact=True)
+    pd.testing.assert_frame_equal(first.counted_mrr, alone.counted_mrr, check_exact=True)
+    pd.testing.assert_frame_equal(first.accounts, alone.accounts, check_exact=True)
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(revenue, "recognise_churn", not_again)
+    monkeypatch.setattr(account_state, "accounts_as_billed", not_again)
+    second = AnalysisContext(params, tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(second.counted_mrr, alone.counted_mrr, check_exact=True)
+    pd.testing.assert_frame_equal(second.accounts, alone.accounts, check_exact=True)
+    assert (second.accounts["status"] == "churned").sum() > 10
+
+
+def test_counted_mrr_is_the_table_itself_when_nothing_is_removed(demo, tmp_path):
+    params, data = demo
+    tables = {k: v for k, v in data.tables.items() if k != "churn_events"}
+    ctx = AnalysisContext(params, tables, shared=tmp_path / "shared")
+    assert ctx.counted_mrr is tables["mrr"]
+    again = AnalysisContext(params, tables, shared=tmp_path / "shared")
+    assert again.counted_mrr is tables["mrr"]
+
+
+def test_counted_mrr_with_repeated_row_labels_is_computed_in_the_kernel(demo, tmp_path):
+    params, data = demo
+    tables = dict(data.tables)
+    mrr = tables["mrr"]
+    tables["mrr"] = mrr.set_axis(mrr.index % 7)  # labels that do not name one row each
+    want = revenue.recognise_churn(tables["mrr"], tables.get("churn_events"),
+                                   recognise_at=params.churn.recognise_at)
+    got = AnalysisContext(params, tables, shared=tmp_path / "shared").counted_mrr
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert not list((tmp_path / "shared").glob("churn_recognised*"))
