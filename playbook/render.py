@@ -46,9 +46,9 @@ from playbook.errors import NotesWarning, RenderError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.findings.executive import executive_notebooks
 from playbook.kernels import KernelWorkers
-from playbook.loader import ClientData, load_client
+from playbook.loading import Loaded, LoadingChild
 from playbook.locks import client_lock, report_dir
-from playbook.memory import kernels_that_fit, release_memory
+from playbook.memory import kernels_that_fit
 from playbook.notes import ClientNotes, load_notes
 from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.paths import notebooks_dir
@@ -126,24 +126,27 @@ def render_report(
     # The kernels start now and import what the notebooks use while this process loads and
     # validates the data. A bad export still fails in seconds with the file, column and
     # rows named (the kernels are then stopped), not inside the first notebook.
-    with KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers:
-        tick = time.perf_counter()
-        held = {"data": load_client(params)}  # (held: dropped once cached, see below)
-        loaded = {"load and validate": round(time.perf_counter() - tick, 2)}
-        return _render_loaded(client, params, held, notebooks, workers, loaded, progress,
+    # The data are loaded in a child process (forked before the kernels' workers start a
+    # thread), which stores them for the kernels and exits: this process does not keep the
+    # memory loading took while the kernels run (playbook.loading).
+    staging_parent = report_dir(client, params.period_label).parent
+    with (LoadingChild(params, staging_parent) as loading,
+          KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers):
+        loaded = loading.result()
+        timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
+        return _render_loaded(client, params, loaded, notebooks, workers, timings, progress,
                               notes)
 
 
-def _render_loaded(client: str, params: Params, held: dict[str, ClientData],
+def _render_loaded(client: str, params: Params, loaded: Loaded,
                    notebooks: list[Path], workers: KernelWorkers, timings: dict[str, float],
                    progress: bool, notes: ClientNotes | None = None) -> ReportPaths:
-    """:func:`render_report` once the data is loaded (``held["data"]``): cache, render."""
+    """:func:`render_report` once the data is loaded and stored (``loaded``): render."""
 
     def data_cache(folder: Path) -> dict[str, str]:
         # The validated tables are cached for the run, so no notebook parses the raw files
-        # again; pop: this process does not keep them in memory while the kernels run.
-        entry = cache.store(params, held.pop("data"), folder)
-        release_memory()
+        # again: the entry the loading child stored moves into the run's scratch folder.
+        entry = loaded.move_into(folder)
         # fewer notebooks at once when the memory free cannot hold a kernel each
         workers.limit(kernels_that_fit(cache.table_bytes(entry), workers.jobs))
         return {DATA_CACHE_PARAM: str(folder)}

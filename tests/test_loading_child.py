@@ -1,0 +1,135 @@
+"""The client's data loaded and stored by a forked child (issue 22: the render process does
+not keep the memory loading took while the kernels run): the same cache entry as loading
+here, the child's errors raised in the parent as they were, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from playbook import cache, loading
+from playbook.config import load_params
+from playbook.errors import DataError, RenderError
+from playbook.loader import load_client
+from tests.conftest import ACCOUNTS_CSV, MRR_CSV
+
+
+def _tables(entry: Path) -> dict[str, pd.DataFrame]:
+    data = cache.read_entry(entry)
+    return {name: data.tables[name] for name in data.tables}
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_stored_entry_is_what_loading_here_stores(client_factory, tmp_path, fork):
+    params = load_params(client_factory.write())
+    here = cache.store(params, load_client(params), tmp_path / "here")
+    with loading.LoadingChild(params, tmp_path / "reports", fork=fork) as child:
+        got = child.result()
+        assert got.entry.parent == child.tmp and got.load_seconds >= 0
+        moved = got.move_into(tmp_path / "scratch")
+    assert moved == tmp_path / "scratch" / here.name  # the same key: same params and files
+    want, have = _tables(here), _tables(moved)
+    assert sorted(have) == sorted(want) and {"accounts", "mrr"} <= set(have)
+    for name in want:
+        pd.testing.assert_frame_equal(have[name], want[name], check_exact=True)
+    assert have["mrr"]["mrr"].sum() == 6500  # the fixture's rows, by hand
+    assert cache.read_entry(moved).quality.notes == cache.read_entry(here).quality.notes
+    assert list((tmp_path / "reports").iterdir()) == []  # its temporary folder went
+
+
+def _record_pid(log: Path):
+    real = loading.load_client
+
+    def load(params):
+        log.write_text(str(os.getpid()))
+        return real(params)
+    return load
+
+
+def test_the_work_happens_in_another_process(client_factory, tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+    log = tmp_path / "pid.txt"
+    monkeypatch.setattr(loading, "load_client", _record_pid(log))
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        child.result()
+    assert int(log.read_text()) != os.getpid()
+    with loading.LoadingChild(params, tmp_path / "reports", fork=False) as child:
+        child.result()
+    assert int(log.read_text()) == os.getpid()
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_data_error_reaches_the_caller_as_it_was(client_factory, tmp_path, fork):
+    bad = ACCOUNTS_CSV.replace("Customer Since", "Customer Since Date")
+    params = load_params(client_factory.write(files={"accounts.csv": bad, "mrr.csv": MRR_CSV}))
+    with pytest.raises(DataError) as here:
+        load_client(params)
+    with (loading.LoadingChild(params, tmp_path / "reports", fork=fork) as child,
+          pytest.raises(DataError) as there):
+        child.result()
+    assert str(there.value) == str(here.value)
+    assert "required column 'Customer Since' (canonical 'start_date') is missing" in str(
+        there.value)
+    assert [i.describe() for i in there.value.issues] == [
+        i.describe() for i in here.value.issues]
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
+def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
+        client_factory, tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+
+    def broken(_params):
+        raise ValueError("boom in the loader")
+
+    monkeypatch.setattr(loading, "load_client", broken)
+    with (loading.LoadingChild(params, tmp_path / "reports") as child,
+          pytest.raises(ValueError, match="boom in the loader") as err):
+        child.result()
+    cause = err.value.__cause__
+    assert isinstance(cause, loading.ChildTraceback)
+    assert "in broken" in str(cause) and "boom in the loader" in str(cause)
+
+
+def test_a_child_killed_says_so(client_factory, tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+
+    def killed(_params):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(loading, "load_client", killed)
+    with (loading.LoadingChild(params, tmp_path / "reports") as child,
+          pytest.raises(RenderError, match="exit code -9")):
+        child.result()
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
+def test_leaving_without_the_result_stops_the_child_and_removes_its_folder(
+        client_factory, tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+    started = tmp_path / "started"
+
+    def slow(_params):
+        started.write_text("yes")
+        signal.pause()  # until stopped
+
+    monkeypatch.setattr(loading, "load_client", slow)
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        while not started.exists():
+            os.sched_yield()
+        process = child._process
+    assert not process.is_alive() and process.exitcode == -signal.SIGTERM
+    assert list((tmp_path / "reports").iterdir()) == []
+
+
+def test_a_folder_that_cannot_be_made_is_a_storage_error(client_factory, tmp_path):
+    params = load_params(client_factory.write())
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(Exception) as err:
+        loading.LoadingChild(params, tmp_path / "file" / "reports")
+    assert type(err.value).__name__ == "StorageError"
+    assert "file" in str(err.value)
