@@ -31,6 +31,7 @@ from playbook.analyses import account_state, backtest, drivers, health, revenue,
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
+from playbook.read_only import mark_read_only
 
 #: Months before the as-of date whose renewal decisions :attr:`AnalysisContext.
 #: health_at_cutoff` scores at least: the surprise non-renewals look back a year (the
@@ -109,7 +110,8 @@ class AnalysisContext:
             return self._recognised(mrr)
         dropped = cache.computed_once(self.shared, "churn_recognised_drop",
                                       lambda: mrr.index.difference(self._recognised(mrr).index))
-        return mrr if dropped.empty else mrr.drop(index=dropped)
+        # read-only like the table it comes from: look-ups by date keep their sums for it
+        return mrr if dropped.empty else mark_read_only(mrr.drop(index=dropped))
 
     def _recognised(self, mrr: pd.DataFrame) -> pd.DataFrame:
         """:func:`playbook.analyses.revenue.recognise_churn` of ``mrr`` with this run's

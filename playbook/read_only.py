@@ -19,14 +19,16 @@ from __future__ import annotations
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import Any
 
 import pandas as pd
 
 #: Results kept per marked frame (least recently used dropped first): the dates a report
-#: asks about are few (the as-of date, a cut-off, the start of a period).
-RESULTS_PER_FRAME = 4
+#: asks about are few (the as-of date, a cut-off, the start of a period), plus an
+#: intermediate or two they share (e.g. the usage table's monthly sums).
+RESULTS_PER_FRAME = 6
 
-_MARKED: dict[int, tuple[weakref.ref[pd.DataFrame], OrderedDict[Hashable, pd.DataFrame]]] = {}
+_MARKED: dict[int, tuple[weakref.ref[pd.DataFrame], OrderedDict[Hashable, Any]]] = {}
 
 
 def mark_read_only(frame: pd.DataFrame) -> pd.DataFrame:
@@ -48,14 +50,15 @@ def is_read_only(frame: object) -> bool:
     return entry is not None and entry[0]() is frame
 
 
-def kept_result(frame: pd.DataFrame, key: Hashable,
-                compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def kept_result(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], *,
+                copy: bool = True) -> Any:
     """``compute()``, kept for ``(frame, key)`` when ``frame`` is read-only.
 
     ``key`` names the computation and its arguments other than the frame (e.g.
     ``("usage_snapshot", as_of, trend_months)``). Each call returns its own deep copy, so a
-    caller that adds columns to the result does not change what the next caller gets.
-    Without the mark it is just ``compute()``.
+    caller that adds columns to the result does not change what the next caller gets;
+    ``copy=False`` returns the kept object itself, for a module's own intermediate that no
+    caller changes. Without the mark it is just ``compute()``.
     """
     if not is_read_only(frame):
         return compute()
@@ -66,4 +69,4 @@ def kept_result(frame: pd.DataFrame, key: Hashable,
         results[key] = compute()
         while len(results) > RESULTS_PER_FRAME:
             results.popitem(last=False)
-    return results[key].copy()
+    return results[key].copy() if copy else results[key]

@@ -119,13 +119,33 @@ def mrr_at(
     current = account_mrr(acc).set_axis(acc["account_id"]).rename_axis("account_id")
     if mrr is None or mrr.empty:
         return current.rename("mrr")
-    as_of = as_timestamp(as_of)
-    m = mrr.reset_index(drop=True)
-    m = m.assign(month=date_column(m, "month"), mrr=number_column(m, "mrr")).dropna(subset=["mrr"])
-    m = m.loc[m["month"] <= as_of]
-    monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum()
-    latest = monthly.groupby(level="account_id").tail(1).droplevel("month")
+    latest = _latest_monthly(*_mrr_monthly(mrr), as_timestamp(as_of))
     return latest.reindex(current.index).fillna(current).rename("mrr")
+
+
+def _mrr_monthly(mrr: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
+    """The ``mrr`` table's MRR summed per account and month (a Series on (``account_id``,
+    ``month``), sorted; blank amounts and undated rows left out) and each row's account
+    code (ascending with the rows). Kept per read-only table (:func:`kept_result`): the
+    same sums serve every date :func:`mrr_at` is asked about."""
+    def compute() -> tuple[pd.Series, np.ndarray]:
+        m = mrr.reset_index(drop=True)
+        m = m.assign(month=date_column(m, "month"), mrr=number_column(m, "mrr"))
+        monthly = m.dropna(subset=["mrr"]).groupby(["account_id", "month"], sort=True)["mrr"]
+        monthly = monthly.sum()
+        return monthly, np.asarray(monthly.index.codes[0])
+    return kept_result(mrr, ("mrr_monthly",), compute, copy=False)
+
+
+def _latest_monthly(monthly: pd.Series, codes: np.ndarray, as_of: pd.Timestamp) -> pd.Series:
+    """Each account's sum in its latest month on or before ``as_of`` (indexed by
+    ``account_id``), from :func:`_mrr_monthly`'s sums and codes: the last row of each
+    account among the rows dated on or before ``as_of`` (the rows are sorted by account,
+    then month)."""
+    rows = np.flatnonzero(np.asarray(monthly.index.get_level_values("month") <= as_of))
+    kept = codes[rows]
+    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
+    return monthly.iloc[last].droplevel("month")
 
 
 def usage_snapshot(
@@ -160,9 +180,72 @@ SNAPSHOT_COLUMNS = ["month", "active_users", "licensed_seats", "depth", "active_
                     "active_change", "key_actions", "actions_per_user", "actions_change"]
 
 
+#: The usage measures summed per account and month.
+USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
+
+
 def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
                     trend_months: int) -> pd.DataFrame:
-    """:func:`usage_snapshot` of a non-empty ``usage``, computed."""
+    """:func:`usage_snapshot` of a non-empty ``usage``, computed: from the usage table's
+    monthly sums (:func:`_usage_monthly`, kept per read-only table) when every usage month
+    is a month's first day, else from the rows dated on or before ``as_of``
+    (:func:`_usage_snapshot_of_rows`)."""
+    sums = _usage_monthly(usage)
+    if sums is None:
+        return _usage_snapshot_of_rows(usage, as_of, trend_months)
+    monthly, codes, ordinal = sums
+    rows = np.flatnonzero((monthly["month"] <= as_of).to_numpy())
+    kept = codes[rows]
+    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
+    latest = monthly.iloc[last].set_index("account_id")
+    # the same account's month trend_months earlier, found by binary search over the
+    # (account, month) keys, which ascend with the rows
+    keys = codes * _MONTH_SPAN + ordinal
+    wanted = codes[last] * _MONTH_SPAN + ordinal[last] - trend_months
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    found = keys[at] == wanted if len(keys) else np.zeros(0, dtype=bool)
+    before = monthly.iloc[at]
+    add_usage_measures(
+        latest, np.where(found, before["active_users"].to_numpy(dtype=float), np.nan),
+        np.where(found, before["key_actions"].to_numpy(dtype=float), np.nan))
+    return latest[SNAPSHOT_COLUMNS]
+
+
+#: Months apart two accounts' keys are in :func:`_usage_snapshot` (wider than any span of
+#: usage months: 100,000 years).
+_MONTH_SPAN = 1_200_000
+
+
+def _usage_monthly(usage: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    """The usage table's measures summed per account and month over all its rows (as
+    :func:`_usage_snapshot_of_rows` sums the rows up to a date: ``sum(min_count=1)``,
+    sorted by account then month), each row's account code (ascending) and month as a
+    count of months (year x 12 + month); None when a usage month is not a month's first
+    day at midnight (then a date inside a month decides which of that month's rows count,
+    and the sums are taken per date). Kept per read-only table."""
+    def compute() -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+        usage_ = usage.reset_index(drop=True)
+        dates = date_column(usage_, "month")
+        raw = dates.to_numpy(dtype="datetime64[ns]")
+        starts = raw.astype("datetime64[M]").astype("datetime64[ns]")
+        if not ((starts == raw) | np.isnat(raw)).all():
+            return None
+        u = usage_.loc[dates.notna(), ["account_id", "month"]].copy()
+        for c in USAGE_MEASURES:
+            u[c] = number_column(usage_, c).loc[u.index]
+        u["month"] = date_column(u, "month").dt.to_period("M").dt.to_timestamp()
+        monthly = u.groupby(["account_id", "month"], sort=True)[USAGE_MEASURES]
+        monthly = monthly.sum(min_count=1).reset_index()
+        codes = pd.factorize(monthly["account_id"], sort=False)[0].astype(np.int64)
+        month = monthly["month"].to_numpy(dtype="datetime64[M]").astype(np.int64)
+        return monthly, codes, month
+    return kept_result(usage, ("usage_monthly",), compute, copy=False)
+
+
+def _usage_snapshot_of_rows(usage: pd.DataFrame, as_of: pd.Timestamp,
+                            trend_months: int) -> pd.DataFrame:
+    """:func:`usage_snapshot` of a non-empty ``usage`` from its rows dated on or before
+    ``as_of``."""
     cols = SNAPSHOT_COLUMNS
     usage = usage.reset_index(drop=True)
     u = usage.loc[date_column(usage, "month") <= as_of, ["account_id", "month"]].copy()
