@@ -174,3 +174,64 @@ def test_the_demo_at_several_dates(demo):
                                            check_exact=True)
     assert len(reference_usage_snapshot(usage, as_of)) > 100
     assert reference_mrr_at(accounts, as_of, mrr).gt(0).sum() > 100
+
+
+# --------------------------------------------------------------------------- mrr_growth
+def reference_mrr_growth(mrr, as_of, *, months=12):
+    """mrr_growth as it was: a groupby of the rows dated on or before ``as_of``."""
+    if mrr is None or mrr.empty:
+        return pd.Series(dtype=float, name="mrr_growth")
+    as_of = state.as_timestamp(as_of)
+    mrr = mrr.reset_index(drop=True)
+    m = mrr.assign(month=state.date_column(mrr, "month"), mrr=state.number_column(mrr, "mrr"))
+    m = m.loc[m["month"] <= as_of]
+    monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum().reset_index()
+    last = monthly.groupby("account_id")["month"].transform("max")
+    window = monthly.loc[monthly["month"] >= last - pd.DateOffset(months=months)]
+    g = window.groupby("account_id")["mrr"]
+    then = g.first()
+    growth = g.last() / then.where(then > 0) - 1.0
+    return growth.rename("mrr_growth")
+
+
+GROWTH_MRR = pd.DataFrame({
+    "account_id": ["A", "A", "A", "A", "B", "B", "B", "C", "C", "D", "E", "E", "F"],
+    # month ends and a leap day: "a month earlier" of the 31st is the 30th or 28th/29th
+    "month": pd.to_datetime(["2025-03-31", "2025-04-30", "2026-02-28", "2026-03-31",
+                             "2024-02-29", "2025-02-28", "2025-03-31", "2026-01-01",
+                             "2026-03-01", None, "2025-06-01", "2025-06-01", "2026-03-01"]),
+    "mrr": [0.0, 10.0, 15.0, 30.0, 8.0, np.nan, 12.0, 5.0, 7.5, 3.0, np.nan, np.nan, 4.0],
+})
+
+
+@pytest.mark.parametrize("day", ["2024-01-01", "2025-03-31", "2025-04-30", "2026-02-28",
+                                 "2026-03-31", "2027-01-01"])
+@pytest.mark.parametrize("months", [1, 12])
+def test_mrr_growth_on_hand_tables(day, months):
+    want = reference_mrr_growth(GROWTH_MRR, day, months=months)
+    for frame in _both(GROWTH_MRR):
+        for _ in range(2):
+            pd.testing.assert_series_equal(state.mrr_growth(frame, day, months=months), want,
+                                           check_exact=True)
+
+
+def test_mrr_growth_by_hand():
+    got = state.mrr_growth(mark_read_only(GROWTH_MRR.copy()), "2026-03-31", months=12)
+    # A: 31 Mar 2026 back to 31 Mar 2025, whose MRR is 0: no base; one month: 15 -> 30
+    assert np.isnan(got["A"])
+    assert state.mrr_growth(GROWTH_MRR, "2026-03-31", months=1)["A"] == pytest.approx(1.0)
+    assert got["C"] == pytest.approx(0.5) and np.isnan(got["E"])  # E: blank sums to 0
+    assert "D" not in got.index  # undated only
+
+
+def test_mrr_growth_on_the_demo(demo):
+    params, data = demo
+    mrr = data.tables["mrr"]
+    marked = mark_read_only(mrr.copy())
+    as_of = pd.Timestamp(params.as_of)
+    for day in [as_of, as_of - pd.DateOffset(months=7), pd.Timestamp("2019-01-01")]:
+        want = reference_mrr_growth(mrr, day)
+        for frame in (mrr, marked):
+            pd.testing.assert_series_equal(state.mrr_growth(frame, day), want,
+                                           check_exact=True)
+    assert reference_mrr_growth(mrr, as_of).notna().sum() > 100

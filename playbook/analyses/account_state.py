@@ -341,13 +341,38 @@ def mrr_growth(mrr: pd.DataFrame | None, as_of: DateLike, *, months: int = 12) -
     if mrr is None or mrr.empty:
         return pd.Series(dtype=float, name="mrr_growth")
     as_of = as_timestamp(as_of)
-    mrr = mrr.reset_index(drop=True)
-    m = mrr.assign(month=date_column(mrr, "month"), mrr=number_column(mrr, "mrr"))
-    m = m.loc[m["month"] <= as_of]
-    monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum().reset_index()
-    last = monthly.groupby("account_id")["month"].transform("max")
-    window = monthly.loc[monthly["month"] >= last - pd.DateOffset(months=months)]
-    g = window.groupby("account_id")["mrr"]
-    then = g.first()
-    growth = g.last() / then.where(then > 0) - 1.0
+    monthly, codes, month_rank, months_seen = _mrr_sums(mrr)
+    rows = np.flatnonzero(np.asarray(monthly.index.get_level_values("month") <= as_of))
+    kept = codes[rows]
+    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
+    # the window's first month of each account: the first of its rows dated on or after
+    # its latest month less ``months``, by binary search over (account, month rank) keys
+    latest = monthly.index.get_level_values("month")[last]
+    start = latest - pd.DateOffset(months=months)
+    span = len(months_seen) + 1
+    keys = codes * span + month_rank
+    first = np.searchsorted(keys, codes[last] * span
+                            + np.searchsorted(months_seen, start.to_numpy(), side="left"))
+    values = monthly.to_numpy(dtype=float)
+    then = values[first]
+    then = np.where(then > 0, then, np.nan)
+    growth = pd.Series(values[last] / then - 1.0,
+                       index=monthly.index.get_level_values("account_id")[last])
     return growth.rename("mrr_growth")
+
+
+def _mrr_sums(mrr: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``mrr`` table's MRR summed per account and month over all its rows, blank amounts
+    counting as 0 (a Series on (``account_id``, ``month``), sorted; undated rows left out),
+    each row's account code (ascending), its month's rank among the distinct months and
+    those months (sorted, ``datetime64``): what :func:`mrr_growth` looks up at each date.
+    Kept per read-only table (:func:`kept_result`)."""
+    def compute() -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
+        m = mrr.reset_index(drop=True)
+        m = m.assign(month=date_column(m, "month"), mrr=number_column(m, "mrr"))
+        monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum()
+        month = monthly.index.get_level_values("month").to_numpy()
+        months_seen, rank = np.unique(month, return_inverse=True)
+        return (monthly, np.asarray(monthly.index.codes[0], dtype=np.int64),
+                rank.astype(np.int64), months_seen)
+    return kept_result(mrr, ("mrr_sums",), compute, copy=False)
