@@ -229,15 +229,17 @@ class AnalysisContext:
     def health_scores(self) -> pd.DataFrame:
         """Health score, band and measure scores of every account active on the as-of date
         (:func:`playbook.analyses.health.health_scores` with ``health.weights``,
-        ``health.bands`` and ``health.measure_options``)."""
-        return health.health_scores(self.accounts, as_of=self.as_of,
-                                    usage=self._table("usage"),
-                                    surveys=self._table("surveys"),
-                                    tickets=self._table("tickets"),
-                                    csm_inputs=self._table("csm_inputs"),
-                                    outcomes=self._table("outcomes"),
-                                    triggers=self._table("triggers"),
-                                    **self.health_options())
+        ``health.bands`` and ``health.measure_options``), computed once for the run's
+        notebooks (revenue, segments, account plan and outcomes read it)."""
+        return cache.computed_once(self.shared, "health_scores", lambda: (
+            health.health_scores(self.accounts, as_of=self.as_of,
+                                 usage=self._table("usage"),
+                                 surveys=self._table("surveys"),
+                                 tickets=self._table("tickets"),
+                                 csm_inputs=self._table("csm_inputs"),
+                                 outcomes=self._table("outcomes"),
+                                 triggers=self._table("triggers"),
+                                 **self.health_options())))
 
     @cached_property
     def health_measures(self) -> pd.DataFrame:

@@ -279,3 +279,20 @@ def test_counted_mrr_with_repeated_row_labels_is_computed_in_the_kernel(demo, tm
     got = AnalysisContext(params, tables, shared=tmp_path / "shared").counted_mrr
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert not list((tmp_path / "shared").glob("churn_recognised*"))
+
+
+def test_the_health_scores_are_computed_once_for_the_run(demo, tmp_path, monkeypatch):
+    params, data = demo
+    alone = AnalysisContext(params, data.tables)
+    first = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(first.health_scores, alone.health_scores, check_exact=True)
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(health, "health_scores", not_again)
+    second = AnalysisContext(params, data.tables, shared=tmp_path / "shared")
+    pd.testing.assert_frame_equal(second.health_scores, alone.health_scores, check_exact=True)
+    pd.testing.assert_frame_equal(second.health_measures, alone.health_measures,
+                                  check_exact=True)
+    assert second.health_scores["health_score"].notna().sum() > 100
