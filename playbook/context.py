@@ -164,10 +164,13 @@ class AnalysisContext:
     def headline_metrics(self) -> dict[str, Any]:
         """The headline rates (:func:`playbook.metrics.headline_metrics`) with ``withheld``:
         the figures that break an invariant or rest on contradicted data, each with its
-        reason and fix (:func:`playbook.metrics.withheld_figures`)."""
-        out = metrics.headline_metrics(self.counted_mrr, self.retention_window)
-        out["withheld"] = metrics.withheld_figures(out, self.problems)
-        return out
+        reason and fix (:func:`playbook.metrics.withheld_figures`). Computed once for the
+        run's notebooks (revenue, segments, capacity and the account plan read them)."""
+        def compute() -> dict[str, Any]:
+            out = metrics.headline_metrics(self.counted_mrr, self.retention_window)
+            out["withheld"] = metrics.withheld_figures(out, self.problems)
+            return out
+        return cache.computed_once(self.shared, "headline_metrics", compute)
 
     # ------------------------------------------------------------------ customers
     @cached_property

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, loader, session
+from playbook import cache, loader, metrics, session
 from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import load_params
 from playbook.context import AnalysisContext
@@ -296,3 +296,22 @@ def test_the_health_scores_are_computed_once_for_the_run(demo, tmp_path, monkeyp
     pd.testing.assert_frame_equal(second.health_measures, alone.health_measures,
                                   check_exact=True)
     assert second.health_scores["health_score"].notna().sum() > 100
+
+
+def test_the_headline_metrics_are_computed_once_for_the_run(demo, tmp_path, monkeypatch):
+    params, data = demo
+    alone = AnalysisContext(params, data.tables).headline_metrics
+    first = AnalysisContext(params, data.tables, shared=tmp_path / "shared").headline_metrics
+    assert first.keys() == alone.keys() and first["withheld"] == alone["withheld"]
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(metrics, "headline_metrics", not_again)
+    second = AnalysisContext(params, data.tables, shared=tmp_path / "shared").headline_metrics
+    for key, value in alone.items():
+        if isinstance(value, pd.DataFrame | pd.Series):
+            assert value.equals(second[key]), key
+        else:
+            assert second[key] == value or (value != value and second[key] != second[key]), key
+    assert 0 < second["grr"] <= 1
