@@ -2,8 +2,9 @@
 
 A report runs several notebooks, and each one calls :func:`playbook.session.start`, which
 loads and validates all of the client's data. The render step loads the data once (it
-validates before starting any kernel anyway), writes the canonical tables here as Parquet
-with the quality log beside them, and passes the folder to every notebook as the papermill
+validates before starting any kernel anyway), writes the canonical tables here as Arrow
+IPC files (:mod:`playbook.table_files`: mapped, not decoded, by each kernel) with the
+quality log beside them, and passes the folder to every notebook as the papermill
 parameter ``data_cache``; :func:`playbook.session.start` then reads the cache
 (:func:`lookup`) instead of parsing the raw files again.
 
@@ -41,9 +42,10 @@ from playbook.checksums import file_sha256, file_state
 from playbook.client_data import ClientData, StoredTables
 from playbook.config import Params
 from playbook.storage import writing
+from playbook.table_files import SUFFIX, write_table
 
-#: Bumped when the stored layout or the loader's output changes.
-FORMAT = 2
+#: Bumped when the stored layout or the loader's output changes (3: Arrow IPC files).
+FORMAT = 3
 #: The folder of an entry holding the intermediates computed once for the run.
 SHARED = "shared"
 
@@ -111,7 +113,7 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
         return entry
     tmp = folder / f".{key}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
-    with writing(entry, "the run's data cache (the validated tables as Parquet)",
+    with writing(entry, "the run's data cache (the validated tables as Arrow files)",
                  hint="The run stopped before any notebook ran; the previous report is "
                  "untouched."):
         try:
@@ -127,11 +129,11 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
 
 
 def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any]) -> None:
-    """The files of one entry: a Parquet file per table and ``meta.pickle`` (with the
-    inputs' :func:`input_stamp`)."""
+    """The files of one entry: an Arrow IPC file per table (:func:`playbook.table_files.
+    write_table`) and ``meta.pickle`` (with the inputs' :func:`input_stamp`)."""
     tmp.mkdir(parents=True)
     for name, frame in data.tables.items():
-        frame.to_parquet(tmp / f"{name}.parquet", index=False)
+        write_table(frame, tmp / f"{name}{SUFFIX}")
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
             "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()},
             "bytes": sum(int(frame.memory_usage(deep=True).sum())

@@ -15,11 +15,14 @@ import pandas as pd
 
 from playbook.quality import QualityLog
 from playbook.read_only import mark_read_only
+from playbook.table_files import SUFFIX, read_table
 
 
 class StoredTables(Mapping[str, pd.DataFrame]):
-    """Validated tables kept as Parquet files (a run's data cache), each read when first
-    used and then kept: a notebook holds in memory only the tables its sections read.
+    """Validated tables kept as Arrow IPC files (a run's data cache,
+    :mod:`playbook.table_files`), each read when first used and then kept: a notebook
+    holds in memory only the tables its sections read (their text in the mapped files,
+    shared with the other kernels).
 
     Membership, iteration and :meth:`rows` come from the entry's record of tables and row
     counts, without reading a file. The tables are read-only (:mod:`playbook.read_only`):
@@ -35,8 +38,7 @@ class StoredTables(Mapping[str, pd.DataFrame]):
         if name not in self._rows:
             raise KeyError(name)
         if name not in self._read:
-            self._read[name] = mark_read_only(
-                pd.read_parquet(self._folder / f"{name}.parquet"))
+            self._read[name] = mark_read_only(read_table(self._folder / f"{name}{SUFFIX}"))
         return self._read[name]
 
     def __contains__(self, name: object) -> bool:

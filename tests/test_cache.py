@@ -7,7 +7,7 @@ import os
 
 import pandas as pd
 
-from playbook import cache, loader, session
+from playbook import cache, client_data, loader, session
 from playbook.config import load_params
 
 
@@ -53,9 +53,9 @@ def test_a_notebook_reads_only_the_tables_it_uses(client_factory, tmp_path, monk
     data = loader.load_client(params)
     cache.store(params, data, tmp_path / "cache")
     reads = []
-    real = pd.read_parquet
-    monkeypatch.setattr(pd, "read_parquet", lambda path, *a, **k: reads.append(path) or real(
-        path, *a, **k))
+    real = client_data.read_table
+    monkeypatch.setattr(client_data, "read_table", lambda path: reads.append(path) or real(
+        path))
     again = cache.lookup(params, tmp_path / "cache")
     assert reads == [] and again.tables.loaded() == []
     # membership, row counts and emptiness are answered from the entry's record
@@ -66,7 +66,7 @@ def test_a_notebook_reads_only_the_tables_it_uses(client_factory, tmp_path, monk
     assert reads == []
     first = again["mrr"]
     assert again["mrr"] is first  # read once, then kept
-    assert [p.name for p in reads] == ["mrr.parquet"] and again.tables.loaded() == ["mrr"]
+    assert [p.name for p in reads] == ["mrr.arrow"] and again.tables.loaded() == ["mrr"]
 
 
 def test_a_kernel_finds_the_entry_without_hashing_and_misses_a_changed_file(

@@ -13,6 +13,7 @@ import pytest
 from playbook import read_only
 from playbook.analyses import account_state
 from playbook.client_data import StoredTables
+from playbook.table_files import write_table
 
 
 def _frame() -> pd.DataFrame:
@@ -79,7 +80,7 @@ def test_a_collected_frame_is_forgotten():
 def stored_usage(small_demo_run, tmp_path):
     _, data = small_demo_run
     usage = data["usage"]
-    usage.to_parquet(tmp_path / "usage.parquet")
+    write_table(usage, tmp_path / "usage.arrow")  # as the run's cache stores it
     return StoredTables(tmp_path, {"usage": len(usage)})["usage"], usage
 
 

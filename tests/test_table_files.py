@@ -1,0 +1,97 @@
+"""The run's data cache as Arrow IPC files read by memory map (issue 22): a table read back
+equals the one written and what the Parquet files it replaced gave back (the previous
+format, kept here as the reference), for every dtype the loader produces and a few more;
+its text is read in place from the mapped file (shared by the kernels), not copied."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from playbook.table_files import read_table, write_table
+
+
+def reference_round_trip(frame: pd.DataFrame, folder) -> pd.DataFrame:
+    """What the cache gave back before: Parquet without the index, read by pandas."""
+    path = folder / "reference.parquet"
+    frame.to_parquet(path, index=False)
+    return pd.read_parquet(path)
+
+
+def hand_table() -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "account_id": pd.array(["A1", "A2", None, "Ä4 \"quoted\"", ""], dtype="str"),
+        "mrr": [10.5, np.nan, 0.0, -3.25, 1e12],
+        "seats": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        "month": pd.to_datetime(["2026-01-01", None, "2025-12-31", "1999-02-28",
+                                 "2026-09-30"]),
+        "flag": [True, False, True, True, False],
+        "tier": pd.Categorical(["High", "Low", None, "High", "Mid"],
+                               categories=["High", "Mid", "Low"]),
+        "count": np.arange(5, dtype=np.int64),
+    })
+    return frame.set_axis([7, 3, 9, 1, 0])  # an index the file does not keep
+
+
+def test_a_hand_table_reads_back_as_parquet_gave_it(tmp_path):
+    frame = hand_table()
+    write_table(frame, tmp_path / "t.arrow")
+    back = read_table(tmp_path / "t.arrow")
+    pd.testing.assert_frame_equal(back, reference_round_trip(frame, tmp_path),
+                                  check_exact=True)
+    pd.testing.assert_frame_equal(back, frame.reset_index(drop=True), check_exact=True)
+    assert isinstance(back.index, pd.RangeIndex) and back["seats"].isna().tolist() == [
+        False, True, False, False, False]
+
+
+def test_an_empty_table_keeps_its_columns_and_dtypes(tmp_path):
+    frame = hand_table().iloc[:0]
+    write_table(frame, tmp_path / "e.arrow")
+    back = read_table(tmp_path / "e.arrow")
+    pd.testing.assert_frame_equal(back, reference_round_trip(frame, tmp_path),
+                                  check_exact=True)
+    assert list(back.columns) == list(frame.columns) and back.empty
+
+
+def test_the_demo_tables_read_back_as_parquet_gave_them(small_demo_run, tmp_path):
+    _params, data = small_demo_run
+    assert len(data.tables) >= 10
+    for name, frame in data.tables.items():
+        write_table(frame, tmp_path / f"{name}.arrow")
+        pd.testing.assert_frame_equal(read_table(tmp_path / f"{name}.arrow"),
+                                      reference_round_trip(frame, tmp_path), check_exact=True)
+
+
+def test_text_is_read_in_place_not_copied(tmp_path):
+    n = 200_000
+    ids = pd.Series([f"ACCOUNT-{i:09d}-with-a-long-name" for i in range(n)], dtype="str")
+    frame = pd.DataFrame({"account_id": ids})
+    write_table(frame, tmp_path / "big.arrow")
+    text_bytes = int(ids.str.len().sum())  # about 6.6 MB of characters
+    before = pa.total_allocated_bytes()
+    back = read_table(tmp_path / "big.arrow")
+    grown = pa.total_allocated_bytes() - before
+    assert back["account_id"].iloc[n - 1] == ids.iloc[n - 1]
+    assert grown < text_bytes / 10  # the characters stay in the mapped file
+    copied = pd.read_parquet(reference_parquet(frame, tmp_path))
+    assert copied["account_id"].equals(back["account_id"])
+
+
+def reference_parquet(frame: pd.DataFrame, folder):
+    path = folder / "big.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_dates_keep_their_unit(tmp_path, unit):
+    frame = pd.DataFrame({"day": pd.to_datetime(["2026-01-31", None]).astype(
+        f"datetime64[{unit}]")})
+    write_table(frame, tmp_path / "d.arrow")
+    back = read_table(tmp_path / "d.arrow")
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    if unit != "s":  # Parquet has no seconds unit (it gave milliseconds back)
+        pd.testing.assert_frame_equal(back, reference_round_trip(frame, tmp_path),
+                                      check_exact=True)
