@@ -45,6 +45,7 @@ from playbook.config import Params, load_params
 from playbook.errors import NotesWarning, RenderError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.findings.executive import executive_notebooks
+from playbook.forked import ForkedCall
 from playbook.kernels import KernelWorkers
 from playbook.loading import Loaded, LoadingChild
 from playbook.locks import client_lock, report_dir
@@ -182,6 +183,14 @@ def _render_loaded(client: str, params: Params, loaded: Loaded,
             notes=notes,
             slides=params.report.slides,
         )
+
+
+def _timed_slides(html_path: Path, results: dict[str, Any], meta: ReportMeta,
+                  out_path: Path) -> float:
+    """:func:`playbook.slides.write_slides`; the seconds it took."""
+    tick = time.perf_counter()
+    write_slides(html_path, results, meta, out_path)
+    return round(time.perf_counter() - tick, 2)
 
 
 def _summary_front_matter(results: dict[str, Any], order: list[str], *,
@@ -339,12 +348,24 @@ def _publish_report(
             names = [SUMMARY, *names, *([BACK_MATTER] if back is not None else [])]
             results.update(records)
         combined = apply_to_notebook(combine_notebooks(executed), applied, names)
-        export_report(combined, meta, staging, timings, reporter.say)
-        if slides:  # the deck of the report as printed (titles, order, pages)
-            tick = time.perf_counter()
-            write_slides(staging / "report.html", results, meta, staging / PPTX_NAME)
-            timings["pptx"] = round(time.perf_counter() - tick, 2)
-            reporter.say(f"  PPTX {timings['pptx']:.1f} s")
+
+        def deck_beside_pdf(html_path: Path) -> Callable[[bool], None]:
+            # the deck of the report as printed (titles, order, pages), written by a
+            # forked child while this process lays out the PDF (the kernels have stopped)
+            deck = ForkedCall(_timed_slides, html_path, results, meta, staging / PPTX_NAME,
+                              what="Writing the slides")
+
+            def finish(pdf_written: bool) -> None:
+                try:
+                    if pdf_written:
+                        timings["pptx"] = deck.result()
+                        reporter.say(f"  PPTX {timings['pptx']:.1f} s")
+                finally:
+                    deck.stop()
+            return finish
+
+        export_report(combined, meta, staging, timings, reporter.say,
+                      beside_pdf=deck_beside_pdf if slides else None)
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",

@@ -61,12 +61,17 @@ def notebook_to_html(nb: nbformat.NotebookNode, meta: ReportMeta) -> str:
 
 
 def export_report(nb: nbformat.NotebookNode, meta: ReportMeta, folder: Path,
-                  timings: MutableMapping[str, float], say: Callable[[str], None]
+                  timings: MutableMapping[str, float], say: Callable[[str], None],
+                  beside_pdf: Callable[[Path], Callable[[bool], None]] | None = None,
                   ) -> tuple[Path, Path]:
     """Write ``report.html`` and ``report.pdf`` of the combined notebook into ``folder``.
 
     The seconds each took are stored in ``timings`` under ``"html"`` and ``"pdf"`` and
-    said through ``say``. Returns the two paths.
+    said through ``say``. ``beside_pdf(html_path)``, when given, is called once the HTML
+    is written and before the PDF is laid out (to start work that runs meanwhile, e.g. the
+    slide deck in a child process); the callable it returns is called with True after the
+    PDF is written (to wait for that work), or with False when the PDF failed (to stop
+    it; the PDF's error is raised). Returns the two paths.
     """
     tick = time.perf_counter()
     html_path = folder / "report.html"
@@ -74,8 +79,16 @@ def export_report(nb: nbformat.NotebookNode, meta: ReportMeta, folder: Path,
                          encoding="utf-8")  # nothing in it can run (playbook.sanitize)
     timings["html"] = round(time.perf_counter() - tick, 2)
     say(f"  HTML {timings['html']:.1f} s")
-    tick = time.perf_counter()
-    pdf_path = html_to_pdf(html_path, folder / "report.pdf")
-    timings["pdf"] = round(time.perf_counter() - tick, 2)
-    say(f"  PDF {timings['pdf']:.1f} s")
+    finish = beside_pdf(html_path) if beside_pdf is not None else None
+    try:
+        tick = time.perf_counter()
+        pdf_path = html_to_pdf(html_path, folder / "report.pdf")
+        timings["pdf"] = round(time.perf_counter() - tick, 2)
+        say(f"  PDF {timings['pdf']:.1f} s")
+    except BaseException:
+        if finish is not None:
+            finish(False)
+        raise
+    if finish is not None:
+        finish(True)
     return html_path, pdf_path

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, loading
+from playbook import cache, forked, loading
 from playbook.config import load_params
 from playbook.errors import DataError, RenderError
 from playbook.loader import load_client
@@ -91,7 +91,7 @@ def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
           pytest.raises(ValueError, match="boom in the loader") as err):
         child.result()
     cause = err.value.__cause__
-    assert isinstance(cause, loading.ChildTraceback)
+    assert isinstance(cause, forked.ChildTraceback)
     assert "in broken" in str(cause) and "boom in the loader" in str(cause)
 
 
@@ -121,7 +121,7 @@ def test_leaving_without_the_result_stops_the_child_and_removes_its_folder(
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         while not started.exists():
             os.sched_yield()
-        process = child._process
+        process = child.process
     assert not process.is_alive() and process.exitcode == -signal.SIGTERM
     assert list((tmp_path / "reports").iterdir()) == []
 
