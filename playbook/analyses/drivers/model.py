@@ -462,17 +462,14 @@ def _separating_features(y: pd.Series, X: pd.DataFrame) -> list[str]:
     missing values skipped; none when either outcome has no value)."""
     values = X.to_numpy(dtype=float)
     yv = y.to_numpy(dtype=float)
-    missing = np.isnan(values)
-    low, high = {}, {}
-    present = np.ones(values.shape[1], dtype=bool)  # a value of each outcome
-    for outcome in (1, 0):  # each outcome's least and largest value per column, NaN skipped
-        rows = yv == outcome
-        low[outcome] = np.where(missing[rows], np.inf, values[rows]).min(axis=0, initial=np.inf)
-        high[outcome] = np.where(missing[rows], -np.inf, values[rows]).max(axis=0,
-                                                                             initial=-np.inf)
-        present &= (~missing[rows]).any(axis=0)
-    apart = (low[1] >= high[0]) | (low[0] >= high[1])
-    return [col for col, hit in zip(X.columns, present & apart, strict=True) if hit]
+    x1, x0 = values[yv == 1], values[yv == 0]
+    found = []
+    for j, col in enumerate(X.columns):
+        a, b = x1[:, j], x0[:, j]
+        a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+        if len(a) and len(b) and (a.min() >= b.max() or b.min() >= a.max()):
+            found.append(col)
+    return found
 
 
 def _cluster_codes(table: pd.DataFrame, rows: pd.Index, cluster_by: str | None,
