@@ -97,8 +97,10 @@ def average_marginal_effects(
     increments = np.identity(k) * 1j * steps
     jac = np.empty((k, k), order="F")  # statsmodels' averaged Jacobian is column-major:
     # the products below then take the same path, to the last digit
+    complex_x = X.astype(complex)  # the complex copy numpy's dot would make each time
     for col in range(k):
-        jac[:, col] = (_continuous_effects(X, b + increments[col]).imag / steps[col]).mean(0)
+        jac[:, col] = (_continuous_effects(complex_x, b + increments[col]).imag
+                       / steps[col]).mean(0)
     for j in dummies:
         at0, at1 = X.copy(), X.copy()
         at0[:, j], at1[:, j] = 0, 1
