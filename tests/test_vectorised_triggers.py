@@ -404,3 +404,28 @@ def test_one_draw_by_integers_takes_choice_s_numbers():
         for n in sizes.tolist():
             assert int(a.integers(0, n)) == int(b.choice(n, size=1, replace=False)[0])
         assert a.integers(0, 2**40) == b.integers(0, 2**40)
+
+
+def test_the_types_share_one_preparation():
+    """trigger_survival prepares the lifetimes, the ID order and the triggers once for all
+    the types (``_Lives``, issue 22): each type's matched lifetimes, and the curves made
+    from them, are still the loop's, whichever type came before."""
+    life, trig = random_case(11, 600)
+    start = pd.Timestamp("2022-03-01")
+    lives = tr._Lives(life, trig, start)
+    for kind in ("funding", "layoffs", "champion_left", "funding"):
+        got = tr._matched_lifetimes(lives, kind, controls=1, seed=3)
+        if kind == "layoffs":  # no trigger of the type: nothing, and nothing carried on
+            assert got.empty and list(got.columns) == tr.LIFETIME_COLUMNS
+            continue
+        pd.testing.assert_frame_equal(got, reference_lifetimes(life, trig, kind,
+                                                               data_start=start, seed=3),
+                                      check_exact=True)
+    curves, readings = tr.trigger_survival(life, trig, data_start=start, min_exposed=5,
+                                           seed=3)
+    for kind in ("champion_left", "funding"):
+        want = survival.kaplan_meier(reference_lifetimes(life, trig, kind, data_start=start,
+                                                         seed=3), by="group", overall=None)
+        got = curves[curves["type"] == kind].drop(columns="type").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
+    assert set(readings["type"]) == {"champion_left", "funding"}

@@ -420,10 +420,11 @@ class _MatchPool:
     found without listing them (:class:`_Counts`). How far each date moves each group's
     entering and leaving is found for all the dates at once (:meth:`steps`)."""
 
-    def __init__(self, pool: pd.DataFrame) -> None:
+    def __init__(self, pool: pd.DataFrame, codes: np.ndarray | None = None) -> None:
         first_seen = _day_numbers(pool["first_seen"])
         ends = _day_numbers(pool["end_date"])
-        codes, _ = pd.factorize(pool["account_id"])
+        if codes is None:  # any numbering of the IDs will do: only equal or not is asked
+            codes, _ = pd.factorize(pool["account_id"])
         self.codes = codes
         self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
         # positions sharing an ID (the same account twice in the lifetimes)
@@ -504,21 +505,47 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     generator as ``rng.choice(n, size=1, replace=False)`` (Floyd's draw of one), 5 times
     faster; several as ``rng.choice`` (both tested against the choice loop).
     """
-    life = lifetimes.assign(first_seen=_first_seen(lifetimes, data_start).to_numpy(),
-                            end_date=pd.to_datetime(lifetimes["end_date"]),
-                            match_key=(lifetimes["group"].astype(str).to_numpy()
-                                    if "group" in lifetimes else ""))
-    life["account_id"] = life["account_id"].astype(str)
-    t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
-    t = t.assign(account_id=t["account_id"].astype(str))
+    return _matched_lifetimes(_Lives(lifetimes, triggers, data_start), trigger_type,
+                              controls=controls, seed=seed)
+
+
+class _Lives:
+    """What :func:`trigger_lifetimes` needs of the lifetimes and triggers whatever the type,
+    made once for all the types of :func:`trigger_survival`: the lifetimes with
+    ``first_seen``, ``end_date``, ``match_key`` and text IDs (``life``), the same rows sorted
+    by ID (``by_id``, stable; a type's pool is its rows without that type, which keeps this
+    order) with a number per ID (``codes``), and the dated triggers with text IDs and types
+    (``triggers``)."""
+
+    def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame,
+                 data_start: pd.Timestamp | None) -> None:
+        life = lifetimes.assign(first_seen=_first_seen(lifetimes, data_start).to_numpy(),
+                                end_date=pd.to_datetime(lifetimes["end_date"]),
+                                match_key=(lifetimes["group"].astype(str).to_numpy()
+                                           if "group" in lifetimes else ""))
+        life["account_id"] = life["account_id"].astype(str)
+        self.life = life
+        self.by_id = life.sort_values("account_id", kind="stable")
+        self.codes = pd.factorize(self.by_id["account_id"])[0]
+        self.ids = pd.Index(self.by_id["account_id"])
+        t = triggers[triggers["date"].notna()]
+        self.triggers = pd.DataFrame({"account_id": t["account_id"].astype(str),
+                                      "date": t["date"], "type": t["type"].astype(str)})
+
+
+def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed: int
+                       ) -> pd.DataFrame:
+    """:func:`trigger_lifetimes` of one type from the prepared :class:`_Lives`."""
+    life = lives.life
+    t = lives.triggers[lives.triggers["type"] == trigger_type]
     m = life.merge(t[["account_id", "date"]], on="account_id")
     m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
     first = (m.sort_values(["date", "account_id"], kind="stable")
              .drop_duplicates("account_id"))
-    with_type = pd.Index(t["account_id"].unique()).get_indexer(life["account_id"]) >= 0
-    pool = life[~with_type].sort_values("account_id", kind="stable")
+    without = pd.Index(t["account_id"].unique()).get_indexer(lives.ids) < 0
+    pool = lives.by_id[without]
     rng = np.random.default_rng(seed)
-    candidates = _MatchPool(pool)
+    candidates = _MatchPool(pool, lives.codes[without])
     days = _day_numbers(first["date"])
     groups, seen, gone = candidates.steps(first["match_key"].to_numpy(), days)
     drawn_row: list[int] = []  # the exposed row each control is drawn for
@@ -709,8 +736,9 @@ def trigger_survival(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *,
     ``type`` column first (empty frames when no type qualifies).
     """
     curves, readings = [], []
+    lives = _Lives(lifetimes, triggers, data_start)  # once for all the types
     for kind in _types(triggers):
-        life = trigger_lifetimes(lifetimes, triggers, kind, data_start=data_start, seed=seed)
+        life = _matched_lifetimes(lives, kind, controls=1, seed=seed)
         if (life["group"] == "trigger").sum() < min_exposed:
             continue
         c = kaplan_meier(life, by="group", overall=None)
