@@ -429,3 +429,26 @@ def test_the_types_share_one_preparation():
         got = curves[curves["type"] == kind].drop(columns="type").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
     assert set(readings["type"]) == {"champion_left", "funding"}
+
+
+def test_the_cox_types_share_one_preparation():
+    """trigger_cox prepares the lifetimes' IDs and start dates and the dated triggers once
+    for all the types (``_Tenures``, issue 22), matching the triggers' IDs to the
+    lifetimes' by number rather than merging text: each type's intervals are still the
+    per-account loop's, whichever type came before (duplicate IDs, a type nobody has, a
+    trigger of an account without a lifetime)."""
+    life, trig = random_case(2, n=300)
+    life = life.assign(start_date=life["start_date"].fillna(pd.Timestamp("2022-01-01")))
+    lifetimes = survival.account_lifetimes(
+        life.rename(columns={"end_date": "churn_date"}).assign(
+            churn_date=lambda f: f["churn_date"].where(f["churned"] == 1)),
+        None, as_of=pd.Timestamp("2026-01-01"), data_start=pd.Timestamp("2022-03-01"))
+    stranger = pd.DataFrame({"account_id": ["nobody"], "type": ["funding"],
+                             "date": [pd.Timestamp("2023-05-01")]})
+    trig = pd.concat([trig, stranger], ignore_index=True)
+    tenures = tr._Tenures(lifetimes, trig)
+    for kind in ("funding", "layoffs", "champion_left", "funding"):
+        got = tr._intervals(tenures, kind, window_days=60)
+        pd.testing.assert_frame_equal(got, reference_intervals(
+            lifetimes, trig, kind, window_days=60), check_exact=True)
+    assert tr._intervals(tenures, "funding", window_days=60)["exposed"].sum() > 20

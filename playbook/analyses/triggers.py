@@ -599,22 +599,49 @@ def trigger_intervals(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
     merged per account by a running maximum of their ends, the cuts matched to the
     lifetimes' rows by position.
     """
-    columns = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
     if lifetimes.empty:
-        return pd.DataFrame([], columns=columns)
+        return pd.DataFrame([], columns=_INTERVAL_COLUMNS)
     if window_days < 0:
         raise ValueError(f"window_days must be 0 or more, not {window_days}")
-    life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
-                            start_date=pd.to_datetime(lifetimes["start_date"]))
-    t = triggers[(triggers["type"].astype(str) == trigger_type) & triggers["date"].notna()]
-    t = t.assign(account_id=t["account_id"].astype(str))
-    t = t.merge(life[["account_id", "start_date"]], on="account_id")
+    return _intervals(_Tenures(lifetimes, triggers), trigger_type, window_days=window_days)
+
+
+#: Columns of :func:`trigger_intervals`, in order.
+_INTERVAL_COLUMNS = ["account_id", "entry_months", "exit_months", "exposed", "churned"]
+
+
+class _Tenures:
+    """What :func:`trigger_intervals` needs of the lifetimes and triggers whatever the type,
+    made once for all the types of :func:`trigger_cox`: the lifetimes with text IDs and
+    start dates (``life``), a number per ID in order of first appearance (``codes``; the
+    triggers' IDs are matched to these numbers, not merged as text) and the dated triggers
+    with text types (``triggers``)."""
+
+    def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame) -> None:
+        self.life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
+                                     start_date=pd.to_datetime(lifetimes["start_date"]))
+        self.codes, uniques = pd.factorize(self.life["account_id"].to_numpy(dtype=object))
+        t = triggers[triggers["date"].notna()]
+        self.triggers = pd.DataFrame({
+            "code": pd.Index(uniques).get_indexer(t["account_id"].astype(str).to_numpy()),
+            "date": t["date"], "type": t["type"].astype(str)})
+        self.starts = pd.DataFrame({"code": self.codes, "start_date": self.life["start_date"]})
+
+
+def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.DataFrame:
+    """:func:`trigger_intervals` of one type from the prepared :class:`_Tenures` (lifetimes
+    not empty, ``window_days`` 0 or more)."""
+    columns = _INTERVAL_COLUMNS
+    life = tenures.life
+    t = tenures.triggers[(tenures.triggers["type"] == trigger_type)
+                         & (tenures.triggers["code"] >= 0)]
+    # each trigger with each lifetime row of its account (an ID listed twice: both)
+    t = t[["code", "date"]].merge(tenures.starts, on="code")
     on = tenure_months(t["start_date"], t["date"]).to_numpy(dtype=float)
     off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
                         ).to_numpy(dtype=float)
     ids = pd.Index(life["account_id"].to_numpy())
-    codes, _ = pd.factorize(np.r_[ids.to_numpy(), t["account_id"].to_numpy()])
-    life_code, win_code = codes[:len(ids)], codes[len(ids):]
+    life_code, win_code = tenures.codes, t["code"].to_numpy(dtype=np.int64)
     cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
     entry = life["entry_months"].to_numpy(dtype=float)
     months = life["months"].to_numpy(dtype=float)
@@ -700,8 +727,11 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
     Returns :data:`COX_COLUMNS` indexed by type.
     """
     rows = {}
+    tenures = (_Tenures(lifetimes, triggers) if not lifetimes.empty and window_days >= 0
+               else None)  # once for all the types
     for kind in _types(triggers):
-        iv = trigger_intervals(lifetimes, triggers, kind, window_days=window_days)
+        iv = (_intervals(tenures, kind, window_days=window_days) if tenures is not None else
+              trigger_intervals(lifetimes, triggers, kind, window_days=window_days))
         exposed_events = int(iv.loc[iv["exposed"] == 1, "churned"].sum())
         row = {"accounts": int(iv["account_id"].nunique()), "events": int(iv["churned"].sum()),
                "exposed_events": exposed_events, "hazard_ratio": np.nan, "hr_low": np.nan,
