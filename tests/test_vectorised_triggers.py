@@ -350,8 +350,10 @@ def reference_flags_within(units, triggers, *, date_col, spans, types, end_days=
     return out
 
 
+@pytest.mark.parametrize("ids", [("object", "object"), ("string", "object"),
+                                 ("string", "string")])
 @pytest.mark.parametrize("times", [False, True])
-def test_flags_by_binary_search_are_the_merge_s(times):
+def test_flags_by_binary_search_are_the_merge_s(times, ids):
     """Keys sorted per type and searched (day numbers, or ranks when a time of day is
     given) against the merge: windows per unit, an end before the date, a unit without a
     date, a missing account on both sides (a merge matches them), a type not asked for,
@@ -370,6 +372,10 @@ def test_flags_by_binary_search_are_the_merge_s(times):
                          + [units["when"].iloc[3] - pd.Timedelta(days=1)],
                          "type": ["funding", "funding", "champion_left", "funding"]})
     trig = pd.concat([trig, edge], ignore_index=True)
+    # the IDs as Python objects or Arrow text, alike or not on the two sides (the accounts
+    # are numbered from the two columns stacked as they are)
+    units["account_id"] = units["account_id"].astype(ids[0])
+    trig["account_id"] = trig["account_id"].astype(ids[1])
     if times:  # times of day on both sides: ranked instants, not day numbers
         trig["date"] = trig["date"] + pd.to_timedelta(rng.integers(0, 86_400, len(trig)),
                                                       unit="s")

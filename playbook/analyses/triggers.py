@@ -137,18 +137,24 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
 
         def rank(x: np.ndarray) -> np.ndarray:
             return np.searchsorted(instants, x)
-    codes, _ = pd.factorize(np.concatenate([units["account_id"].to_numpy(dtype=object),
-                                            t["account_id"].to_numpy(dtype=object)]),
-                            use_na_sentinel=False)
+    # one number per account (only equal or not matters): the two ID columns stacked as
+    # they are (text IDs factorised by Arrow, not as Python objects)
+    codes, _ = pd.factorize(pd.concat([units["account_id"], t["account_id"]],
+                                      ignore_index=True), use_na_sentinel=False)
+    codes = np.asarray(codes)
     ucode, tcode = codes[:n], codes[n:]
     kinds = t["type"].to_numpy(dtype=object)
     out = [np.zeros((len(types), n)) for _ in spans]  # a type's flags contiguous
+    # the dated units in key order (account, then date): each type's searches then go up
+    # the sorted keys in step instead of jumping about them (same answers, fewer misses)
+    dated = np.flatnonzero(valid)
+    dated = dated[np.lexsort((d[dated], ucode[dated]))]
     for j, kind in enumerate(types):
         mine = kinds == kind
         keys = np.sort(tcode[mine] * width + rank(when[mine]))
         has = np.zeros(int(codes.max(initial=-1)) + 1, dtype=bool)
         has[tcode[mine]] = True
-        q = np.flatnonzero(valid & has[ucode])  # units of accounts with this type
+        q = dated[has[ucode[dated]]]  # dated units of accounts with this type
         base = ucode[q] * width
         upper = np.searchsorted(keys, base + rank(hi[q]))
         for flags, lo in zip(out, los, strict=True):
