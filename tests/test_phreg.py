@@ -45,6 +45,7 @@ def assert_same_fit(args: tuple, kwargs: dict, groups: np.ndarray | None) -> Non
     want = PHReg(*args, **kwargs)
     got = ArrayPHReg(*args, **kwargs)
     assert_same_survival(got.surv, want.surv)
+    assert (got.df_model, got.df_resid) == (want.df_model, want.df_resid)
     for by in {None, groups} if groups is None else (None, groups):
         fw, fg = want.fit(disp=0, groups=by), got.fit(disp=0, groups=by)
         assert np.isfinite(fw.params).all()

@@ -350,8 +350,10 @@ def reference_flags_within(units, triggers, *, date_col, spans, types, end_days=
     return out
 
 
+@pytest.mark.parametrize("ids", [("object", "object"), ("string", "object"),
+                                 ("string", "string")])
 @pytest.mark.parametrize("times", [False, True])
-def test_flags_by_binary_search_are_the_merge_s(times):
+def test_flags_by_binary_search_are_the_merge_s(times, ids):
     """Keys sorted per type and searched (day numbers, or ranks when a time of day is
     given) against the merge: windows per unit, an end before the date, a unit without a
     date, a missing account on both sides (a merge matches them), a type not asked for,
@@ -370,6 +372,10 @@ def test_flags_by_binary_search_are_the_merge_s(times):
                          + [units["when"].iloc[3] - pd.Timedelta(days=1)],
                          "type": ["funding", "funding", "champion_left", "funding"]})
     trig = pd.concat([trig, edge], ignore_index=True)
+    # the IDs as Python objects or Arrow text, alike or not on the two sides (the accounts
+    # are numbered from the two columns stacked as they are)
+    units["account_id"] = units["account_id"].astype(ids[0])
+    trig["account_id"] = trig["account_id"].astype(ids[1])
     if times:  # times of day on both sides: ranked instants, not day numbers
         trig["date"] = trig["date"] + pd.to_timedelta(rng.integers(0, 86_400, len(trig)),
                                                       unit="s")
@@ -404,3 +410,51 @@ def test_one_draw_by_integers_takes_choice_s_numbers():
         for n in sizes.tolist():
             assert int(a.integers(0, n)) == int(b.choice(n, size=1, replace=False)[0])
         assert a.integers(0, 2**40) == b.integers(0, 2**40)
+
+
+def test_the_types_share_one_preparation():
+    """trigger_survival prepares the lifetimes, the ID order and the triggers once for all
+    the types (``_Lives``, issue 22): each type's matched lifetimes, and the curves made
+    from them, are still the loop's, whichever type came before."""
+    life, trig = random_case(11, 600)
+    start = pd.Timestamp("2022-03-01")
+    lives = tr._Lives(life, trig, start)
+    for kind in ("funding", "layoffs", "champion_left", "funding"):
+        got = tr._matched_lifetimes(lives, kind, controls=1, seed=3)
+        if kind == "layoffs":  # no trigger of the type: nothing, and nothing carried on
+            assert got.empty and list(got.columns) == tr.LIFETIME_COLUMNS
+            continue
+        pd.testing.assert_frame_equal(got, reference_lifetimes(life, trig, kind,
+                                                               data_start=start, seed=3),
+                                      check_exact=True)
+    curves, readings = tr.trigger_survival(life, trig, data_start=start, min_exposed=5,
+                                           seed=3)
+    for kind in ("champion_left", "funding"):
+        want = survival.kaplan_meier(reference_lifetimes(life, trig, kind, data_start=start,
+                                                         seed=3), by="group", overall=None)
+        got = curves[curves["type"] == kind].drop(columns="type").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_exact=True)
+    assert set(readings["type"]) == {"champion_left", "funding"}
+
+
+def test_the_cox_types_share_one_preparation():
+    """trigger_cox prepares the lifetimes' IDs and start dates and the dated triggers once
+    for all the types (``_Tenures``, issue 22), matching the triggers' IDs to the
+    lifetimes' by number rather than merging text: each type's intervals are still the
+    per-account loop's, whichever type came before (duplicate IDs, a type nobody has, a
+    trigger of an account without a lifetime)."""
+    life, trig = random_case(2, n=300)
+    life = life.assign(start_date=life["start_date"].fillna(pd.Timestamp("2022-01-01")))
+    lifetimes = survival.account_lifetimes(
+        life.rename(columns={"end_date": "churn_date"}).assign(
+            churn_date=lambda f: f["churn_date"].where(f["churned"] == 1)),
+        None, as_of=pd.Timestamp("2026-01-01"), data_start=pd.Timestamp("2022-03-01"))
+    stranger = pd.DataFrame({"account_id": ["nobody"], "type": ["funding"],
+                             "date": [pd.Timestamp("2023-05-01")]})
+    trig = pd.concat([trig, stranger], ignore_index=True)
+    tenures = tr._Tenures(lifetimes, trig)
+    for kind in ("funding", "layoffs", "champion_left", "funding"):
+        got = tr._intervals(tenures, kind, window_days=60)
+        pd.testing.assert_frame_equal(got, reference_intervals(
+            lifetimes, trig, kind, window_days=60), check_exact=True)
+    assert tr._intervals(tenures, "funding", window_days=60)["exposed"].sum() > 20

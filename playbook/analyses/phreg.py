@@ -115,8 +115,9 @@ class ArrayPHReg(PHReg):
         self.nobs = len(self.endog)
         self.groups = None
         self.missing = missing
-        self.df_resid = float(self.exog.shape[0] - np.linalg.matrix_rank(self.exog))
-        self.df_model = float(np.linalg.matrix_rank(self.exog))
+        rank = np.linalg.matrix_rank(self.exog)  # one SVD of the design, not two
+        self.df_resid = float(self.exog.shape[0] - rank)
+        self.df_model = float(rank)
         self.ties = string_like(ties, "ties", options=("efron", "breslow"))
 
     def score_residuals(self, params: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
+from playbook.analyses.drivers.margins import average_marginal_effects
 from playbook.errors import DriverModelError
 
 __all__ = ["DriverModel", "fit_logit", "fit_renewal_model"]
@@ -563,12 +564,13 @@ def _coefficient_table(
         out["or_low"] = np.exp(ci[0].to_numpy())
         out["or_high"] = np.exp(ci[1].to_numpy())
         out["p_value"] = res.pvalues[cols].to_numpy()
-        if marginal_effects:
-            mfx = res.get_margeff(at="overall", method="dydx", dummy=True)
-            mci = mfx.conf_int(alpha=0.05)
-            out["ame"] = mfx.margeff
-            out["ame_low"] = mci[:, 0]
-            out["ame_high"] = mci[:, 1]
+        if marginal_effects:  # as get_margeff(at="overall", dummy=True), computed directly
+            mfx = average_marginal_effects(X.to_numpy(dtype=float),
+                                           params.reindex(X.columns).to_numpy(),
+                                           np.asarray(res.cov_params()), alpha=0.05)
+            out["ame"] = mfx["ame"]
+            out["ame_low"] = mfx["low"]
+            out["ame_high"] = mfx["high"]
         else:
             out["ame"] = out["ame_low"] = out["ame_high"] = np.nan
     else:
