@@ -22,6 +22,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from datetime import date, datetime
 
 import numpy as np
@@ -287,3 +288,24 @@ def test_a_row_without_cells_is_left_out():
     assert out.getvalue() == (b'<row r="3"><c r="A3"><v>1</v></c>'
                               b'<c r="B3" t="inlineStr"><is><t>x</t></is></c></row>')
     assert sr.write_rows(io.BytesIO(), [[[None], [""]]], [plain, plain], first_row=1) == 0
+
+
+def test_the_account_sheets_are_deflated_at_the_rows_level_and_the_rest_as_before(tmp_path):
+    # the rows' sheets at ROWS_ZIP_LEVEL (1: about 2.5 times faster than zipfile's default
+    # 6 at 100,000 accounts), checked against zlib's raw deflate of each part at that level;
+    # the other parts as XlsxWriter wrote them (default level); every part's CRC checks
+    plan = hostile_plan()
+    path = tmp_path / "plan.xlsx"
+    wb.write_xlsx(plan, path, currency="EUR", as_of=AS_OF, title="T")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.testzip() is None
+        rows_parts = set(sr.worksheet_parts(archive).values()) - {
+            sr.worksheet_parts(archive)[wb.SUMMARY_SHEET]}
+        assert len(rows_parts) >= 2
+        for info in archive.infolist():
+            data = archive.read(info)
+            level = sr.ROWS_ZIP_LEVEL if info.filename in rows_parts else 6
+            deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+            assert info.compress_type == zipfile.ZIP_DEFLATED
+            assert info.compress_size == len(deflate.compress(data) + deflate.flush()), \
+                info.filename

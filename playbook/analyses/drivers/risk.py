@@ -27,6 +27,7 @@ __all__ = [
     "contributions",
     "current_mrr",
     "flag_expected_losses",
+    "missing_lists",
     "model_beats_chance",
     "open_book",
     "open_book_summary",
@@ -185,10 +186,23 @@ def open_book(
     )
     if "days_to_renewal" in current_table:
         out.insert(2, "days_to_renewal", current_table["days_to_renewal"])
-    missing = current_table[model.features].isna()
-    out["missing_features"] = [", ".join(missing.columns[r]) for r in missing.to_numpy()]
+    out["missing_features"] = missing_lists(current_table[model.features].isna())
     return out.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
                            na_position="last", kind="stable").reset_index(drop=True)
+
+
+def missing_lists(missing: pd.DataFrame) -> list[str]:
+    """Per row of ``missing`` (a boolean frame: which features a row lacks), the names of
+    its true columns joined by ", " ("" for none). Joined once per distinct pattern of
+    missing features (a handful), not once per row."""
+    flags = missing.to_numpy(dtype=bool)
+    if not flags.size:
+        return [""] * len(missing)
+    patterns, which = np.unique(flags, axis=0, return_inverse=True)
+    names = [str(c) for c in missing.columns]
+    texts = [", ".join(n for n, f in zip(names, p, strict=True) if f)
+             for p in patterns.tolist()]
+    return [texts[i] for i in np.ravel(which).tolist()]
 
 
 def reason_lists(model: DriverModel, table: pd.DataFrame, contrib: pd.DataFrame,
