@@ -35,6 +35,7 @@ from tests.test_features_asof import (
     assert_same,
     reference_onboarding_features,
     reference_survey_features,
+    reference_ticket_features,
     reference_touch_features,
     reference_usage_features,
 )
@@ -42,6 +43,7 @@ from tests.test_features_asof import (
 REFERENCES = {"usage_features": reference_usage_features,
               "survey_features": reference_survey_features,
               "touch_features": reference_touch_features,
+              "ticket_features": reference_ticket_features,
               "onboarding_features": reference_onboarding_features}
 
 
@@ -73,7 +75,7 @@ def test_three_decision_sets_from_the_same_read_only_tables_match_the_full_join(
     got = [drivers.modelling_table(d, tables, cutoff_days=days, as_of=as_of, **options)
            for d, days, as_of in cases]
     # the prepared records were kept once per table and reused
-    assert {"touches", "surveys", "usage", "onboarding"} <= {
+    assert {"touches", "surveys", "usage", "onboarding", "tickets"} <= {
         name for name, t in tables.items() if id(t) in prepared._KEPT}
     for name, reference in REFERENCES.items():
         monkeypatch.setattr(tbl, name, reference)
@@ -84,6 +86,7 @@ def test_three_decision_sets_from_the_same_read_only_tables_match_the_full_join(
         assert report == want_report
         assert table["days_since_user_contact"].lt(options["contact_days_cap"]).any()
         assert table["last_nps"].notna().any() and table["onboarding_steps"].gt(0).any()
+        assert table["tickets_90d"].gt(0).any()
 
 
 def test_hand_made_cases_match_the_full_join_when_kept_and_reused():
@@ -174,6 +177,15 @@ def test_sorted_records_find_the_latest_date_and_counts_as_plain_pandas(seed):
     by_hand = [int(((accounts == a) & (dates <= c)).fillna(False).sum()) if pd.notna(c) else 0
                for a, c in zip(base["account_id"], base["cutoff_date"], strict=True)]
     assert counts.tolist() == by_hand
+    for days in (1, 10, 45):  # records in (cut-off - days, cut-off], in sorted order
+        lo, hi = records.window(base, days)
+        for r in range(m):
+            a, c = base.loc[r, "account_id"], base.loc[r, "cutoff_date"]
+            inside = ((accounts == a) & (dates <= c) & (dates > c - pd.Timedelta(days=days))
+                      ).fillna(False).to_numpy() if pd.notna(c) else np.zeros(n, dtype=bool)
+            assert sorted(records.order[lo[r]:hi[r]].tolist()) == np.flatnonzero(
+                inside).tolist(), (r, days)
+        assert (hi - lo).sum() > 0
     rows, picked, _ = records.latest(base)  # the last record of the latest date
     for r, p in zip(rows, picked, strict=True):
         a, c = base.loc[r, "account_id"], base.loc[r, "cutoff_date"]

@@ -27,7 +27,7 @@ import pandas as pd
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
 from playbook.analyses.drivers.prepared import SortedRecords, kept_for
-from playbook.analyses.history import MONTHS, ranks, sums_by_key
+from playbook.analyses.history import MONTHS, sums_by_key
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
 
@@ -112,42 +112,24 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
                        window_days: int) -> pd.DataFrame:
     """The rows of :func:`_records_by_cutoff` with ``window_days`` (records dated in
     ``(cutoff - window_days, cutoff]``), in the same order (by decision, then as in
-    ``records``), found by binary search in the records sorted by account and date rather
-    than by joining every record to every decision of its account. The index is a fresh
-    range. Records without a date or an account, and decisions without a cut-off, match
-    nothing.
+    ``records``), found by binary search in the records sorted by account and date
+    (:class:`~playbook.analyses.drivers.prepared.SortedRecords`, kept per read-only table)
+    rather than by joining every record to every decision of its account. The index is a
+    fresh range. Records without a date or an account, and decisions without a cut-off,
+    match nothing.
     """
-    recs = records.assign(account_id=records["account_id"].astype("string"),
-                          **{date_col: pd.to_datetime(records[date_col])})
-    recs = recs[recs[date_col].notna() & recs["account_id"].notna()].reset_index(drop=True)
-    left = base[["_row", "account_id", "cutoff_date"]]
-    dated = (left["cutoff_date"].notna() & left["account_id"].notna()).to_numpy()
-    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
-    ends = left["cutoff_date"].to_numpy(dtype=unit)
-    starts = (left["cutoff_date"] - pd.Timedelta(days=window_days)).to_numpy(dtype=unit)
-    when = recs[date_col].to_numpy(dtype=unit)
-    codes, _ = pd.factorize(pd.concat([left["account_id"].astype("string"),
-                                       recs["account_id"]], ignore_index=True))
-    left_code, rec_code = codes[:len(left)].astype(np.int64), codes[len(left):].astype(np.int64)
-    # dates as ranks among all dates involved, so that (account, date) is one int64 key
-    _, rank = ranks(np.concatenate([when, ends[dated], starts[dated]]))
-    size = int(rank.max()) + 2 if len(rank) else 1
-    rec_rank = rank[:len(when)]
-    end_rank, start_rank = np.split(rank[len(when):], 2)
-    order = np.argsort(rec_code * size + rec_rank, kind="stable")
-    keys = (rec_code * size + rec_rank)[order]
-    lo = np.zeros(len(left), dtype=np.int64)
-    hi = np.zeros(len(left), dtype=np.int64)
-    lo[dated] = np.searchsorted(keys, left_code[dated] * size + start_rank, side="right")
-    hi[dated] = np.searchsorted(keys, left_code[dated] * size + end_rank, side="right")
+    ordered = kept_for(records, ("records_by_date", date_col),
+                       lambda: SortedRecords.of(records["account_id"], records[date_col]))
+    lo, hi = ordered.window(base, window_days)
     n = hi - lo
-    rows = np.repeat(np.arange(len(left)), n)
+    rows = np.repeat(np.arange(len(base)), n)
     offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    picked = order[np.repeat(lo, n) + offsets]
+    picked = ordered.order[np.repeat(lo, n) + offsets]
     by = np.lexsort((picked, rows))  # each decision's records in their own order
     rows, picked = rows[by], picked[by]
-    out = left.iloc[rows].reset_index(drop=True)
-    rest = recs.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    out = base[["_row", "account_id", "cutoff_date"]].iloc[rows].reset_index(drop=True)
+    rest = records.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    rest[date_col] = pd.to_datetime(rest[date_col])
     return pd.concat([out, rest], axis=1)
 
 

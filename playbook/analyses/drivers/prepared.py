@@ -154,6 +154,20 @@ class SortedRecords:
         when[rows] = self.days.astype(unit)[self.keys[pos] % self.size]
         return pd.Series(when, index=base.index)
 
+    def window(self, base: pd.DataFrame, days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per decision of ``base``, the sorted positions ``[lo, hi)`` of its account's
+        records dated in ``(cutoff - days, cutoff]`` (both 0 for a decision without a
+        cut-off or whose account has no record): ``order[lo:hi]`` are those records."""
+        asked, code, bound, unit = self.bounds(base)
+        start = (base["cutoff_date"] - pd.Timedelta(days=days)).to_numpy(dtype=unit)[asked]
+        first = code * self.size + np.searchsorted(self.days.astype(unit), start,
+                                                   side="right") - 1
+        lo = np.zeros(len(base), dtype=np.int64)
+        hi = np.zeros(len(base), dtype=np.int64)
+        lo[asked] = np.searchsorted(self.keys, first, side="right")
+        hi[asked] = np.searchsorted(self.keys, bound, side="right")
+        return lo, np.maximum(hi, lo)
+
     def counts(self, base: pd.DataFrame) -> np.ndarray:
         """How many records of each decision's account are dated on or before its cut-off
         (float, aligned with ``base``)."""
