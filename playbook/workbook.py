@@ -435,8 +435,11 @@ def column_values(values: pd.Series) -> list[Any]:
     joined = "\n".join(texts)  # a line feed is no illegal character
     needs_cleaning = (ILLEGAL_CHARACTERS_RE.search(joined) is not None
                       or max(map(len, texts), default=0) > CELL_TEXT_MAX)
-    return [(clean_text(v) if needs_cleaning else v) if type(v) is str else cell_value(v)
-            for v in raw]
+    if needs_cleaning:
+        return [clean_text(v) if type(v) is str else cell_value(v) for v in raw]
+    # text as it is; the commonest blanks (None, NaN) without a call to cell_value
+    return [v if type(v) is str else None if v is None or (type(v) is float and v != v)
+            else cell_value(v) for v in raw]
 
 
 def put(sheet: Worksheet, row: int, col: int, value: Any, styles: _Styles,
