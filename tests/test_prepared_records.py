@@ -22,7 +22,6 @@ import pandas as pd
 import pytest
 
 from playbook.analyses import drivers
-from playbook.analyses import expansion as ex
 from playbook.analyses.drivers import prepared
 from playbook.analyses.drivers import table as tbl
 from playbook.analyses.drivers.prepared import SortedRecords, kept_for
@@ -33,6 +32,7 @@ from tests.test_features_asof import (
     _base,
     _decisions,
     assert_same,
+    expansion_outcomes,
     reference_onboarding_features,
     reference_survey_features,
     reference_ticket_features,
@@ -58,12 +58,7 @@ def test_three_decision_sets_from_the_same_read_only_tables_match_the_full_join(
     ctx = AnalysisContext(params, data.tables)
     tables = read_only_copies(ctx.tables)
     options = params.feature_options()
-    e = params.expansion
-    cutoffs = ex.expansion_cutoffs(ctx.counted_mrr, as_of=ctx.as_of,
-                                   horizon_months=e.horizon_months,
-                                   cutoff_every_months=e.cutoff_every_months)
-    outcomes = ex.expansion_outcomes(ctx.counted_mrr, cutoffs, horizon_months=e.horizon_months,
-                                     min_rise_share=e.min_rise_share)
+    outcomes = expansion_outcomes(ctx)
     upcoming = drivers.upcoming_renewals(tables["accounts"], ctx.as_of, horizon_days=180,
                                          renewals=tables.get("renewals"),
                                          **params.renewal_options())
