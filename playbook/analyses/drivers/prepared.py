@@ -111,8 +111,10 @@ class SortedRecords:
             size = len(days) + 1
             key = codes[dated].astype(np.int64) * size + rank
             order = np.argsort(key, kind="stable")
+            small = np.int32 if len(stamps) < np.iinfo(np.int32).max else np.int64
             out[name] = cls(ids=ids, days=_frozen(np.asarray(days, dtype=stamps.dtype)),
-                            size=size, keys=_frozen(key[order]), order=_frozen(dated[order]))
+                            size=size, keys=_frozen(key[order]),
+                            order=_frozen(dated[order].astype(small)))  # half the memory
         return out
 
     def bounds(self, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
