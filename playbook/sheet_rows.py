@@ -162,8 +162,10 @@ def column_xml(values: Sequence[Any], letter: str, rows: Sequence[str],
                 for r, v in zip(rows, values, strict=True)]
     if kinds <= {_NONE, datetime}:
         dated = style_attribute(style.dated)
+        # each distinct date's serial made once (a plan's dates repeat: renewal and due days)
+        serials = {d: f"{excel_serial(d):.16G}" for d in set(values) if d is not None}
         return [(blank(r) if blank else "") if v is None else
-                f'<c r="{letter}{r}"{dated}><v>{excel_serial(v):.16G}</v></c>'
+                f'<c r="{letter}{r}"{dated}><v>{serials[v]}</v></c>'
                 for r, v in zip(rows, values, strict=True)]
     if kinds <= {_NONE, str}:
         texts = [v for v in values if v]
