@@ -30,7 +30,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
@@ -162,21 +162,39 @@ def column_xml(values: Sequence[Any], letter: str, rows: Sequence[str],
                 for r, v in zip(rows, values, strict=True)]
     if kinds <= {_NONE, datetime}:
         dated = style_attribute(style.dated)
+        # each distinct date's serial made once (a plan's dates repeat: renewal and due days)
+        serials = {d: f"{excel_serial(d):.16G}" for d in set(values) if d is not None}
         return [(blank(r) if blank else "") if v is None else
-                f'<c r="{letter}{r}"{dated}><v>{excel_serial(v):.16G}</v></c>'
+                f'<c r="{letter}{r}"{dated}><v>{serials[v]}</v></c>'
                 for r, v in zip(rows, values, strict=True)]
-    if kinds <= {_NONE, str} and not style.bands:
+    if kinds <= {_NONE, str}:
         texts = [v for v in values if v]
         if not _NEEDS_ESCAPE.search("\n".join(texts)) and \
                 max(map(len, texts), default=0) <= CELL_UTF16_MAX // 2:
-            quoted = style_attribute(style.quoted) if any(
-                v.startswith(FORMULA_STARTS) for v in texts) else ""
-            return [(blank(r) if blank else "") if not v else
-                    f'<c r="{letter}{r}"{quoted if v.startswith(FORMULA_STARTS) else plain}'
-                    f' t="inlineStr"><is><t'
-                    f'{_PRESERVE if v[0].isspace() or v[-1].isspace() else ""}>{v}</t></is></c>'
-                    for r, v in zip(rows, values, strict=True)]
+            return _plain_text_cells(values, letter, rows, style, texts, blank)
     return [cell_xml(f"{letter}{r}", v, style) for r, v in zip(rows, values, strict=True)]
+
+
+def _plain_text_cells(values: Sequence[Any], letter: str, rows: Sequence[str],
+                      style: ColumnStyle, texts: Sequence[str],
+                      blank: Callable[[str], str] | None) -> list[str]:
+    """:func:`column_xml` of a column of text (or None) needing no escaping and no cut;
+    ``texts``: its non-empty values. Each distinct text's cell (after the reference) is
+    made once, as :func:`cell_xml` makes it: its format (a health band's fill, else the
+    quote prefix of formula-like text, else ``plain``) and ``xml:space`` when it starts or
+    ends with white space. The distinct texts are taken in the order they first appear,
+    so that XlsxWriter numbers the formats in the order the cells first use them."""
+    tails = {}
+    for v in dict.fromkeys(texts):
+        band = style.bands.get(v.lower()) if style.bands else None
+        fmt = band or (style.quoted if v.startswith(FORMULA_STARTS) else style.plain)
+        tails[v] = (f'{style_attribute(fmt)} t="inlineStr"><is>'
+                    f'<t{_PRESERVE if v[0].isspace() or v[-1].isspace() else ""}>{v}</t></is></c>')
+    if blank is None:
+        return ["" if not v else f'<c r="{letter}{r}"{tails[v]}'
+                for r, v in zip(rows, values, strict=True)]
+    return [blank(r) if not v else f'<c r="{letter}{r}"{tails[v]}'
+            for r, v in zip(rows, values, strict=True)]
 
 
 def rows_xml(columns: Sequence[Sequence[str]], rows: Sequence[str]) -> tuple[str, int]:
@@ -241,6 +259,12 @@ def worksheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+#: Deflate level of the sheets holding the accounts' rows (zlib: 1 fastest, 9 smallest;
+#: zipfile's default is 6). At 100,000 accounts (97 MB of sheet XML) level 1 compresses in
+#: 0.5 CPU s to 16.5 MB, level 6 in 1.3 s to 12.4 MB (bench/results.md, 2026-12-05).
+ROWS_ZIP_LEVEL = 1
+
+
 def splice_rows(frame: IO[bytes], path: Any, sheets: dict[str, SheetRows]) -> None:
     """Write to ``path`` the XLSX ``frame`` (as XlsxWriter wrote it, each sheet of
     ``sheets`` with its header row only) with each sheet's rows after its header row and
@@ -260,6 +284,9 @@ def splice_rows(frame: IO[bytes], path: Any, sheets: dict[str, SheetRows]) -> No
             spliced = parts[info.filename]
             head, tail = _split_sheet(data.decode("utf-8"), spliced)
             entry.file_size = len(head) + spliced.size + len(tail)  # ZIP64 if it needs it
+            # ZipFile.open takes the level from the entry (Python 3.11's attribute; 3.13
+            # keeps it as an alias of compress_level)
+            entry._compresslevel = ROWS_ZIP_LEVEL
             spliced.rows.seek(spliced.start)
             with target.open(entry, "w") as out:
                 out.write(head)

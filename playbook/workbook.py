@@ -435,8 +435,11 @@ def column_values(values: pd.Series) -> list[Any]:
     joined = "\n".join(texts)  # a line feed is no illegal character
     needs_cleaning = (ILLEGAL_CHARACTERS_RE.search(joined) is not None
                       or max(map(len, texts), default=0) > CELL_TEXT_MAX)
-    return [(clean_text(v) if needs_cleaning else v) if type(v) is str else cell_value(v)
-            for v in raw]
+    if needs_cleaning:
+        return [clean_text(v) if type(v) is str else cell_value(v) for v in raw]
+    # text as it is; the commonest blanks (None, NaN) without a call to cell_value
+    return [v if type(v) is str else None if v is None or (type(v) is float and v != v)
+            else cell_value(v) for v in raw]
 
 
 def put(sheet: Worksheet, row: int, col: int, value: Any, styles: _Styles,
@@ -489,7 +492,14 @@ def plan_csv(plan: pd.DataFrame) -> str:
 def csv_cells(values: pd.Series) -> list[Any]:
     """The CSV cells of one column: :func:`csv_cell` of each value, from the values
     :func:`column_values` converts a column at a time (NaN is blank, any other float stays a
-    number); a column of numbers, of text or of flags in one list comprehension."""
+    number); a column of numbers, of text or of flags in one list comprehension; a column
+    of naive dates (``datetime64``) as ``YYYY-MM-DD`` text made by NumPy (the day each
+    falls on, as ``strftime`` gives it)."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "M":
+        stamps = values.to_numpy()
+        days = np.datetime_as_string(stamps, unit="D").tolist()
+        return ["" if gone else d for d, gone in zip(days, np.isnat(stamps).tolist(),
+                                                       strict=True)]
     converted = column_values(values)
     kinds = set(map(type, converted))
     if kinds <= {type(None), float, int}:

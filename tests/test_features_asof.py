@@ -265,6 +265,17 @@ def assert_same(base: pd.DataFrame, tables: dict, **options) -> pd.DataFrame:
     return pd.concat(got, axis=1) if got else pd.DataFrame()
 
 
+def expansion_outcomes(ctx: AnalysisContext) -> pd.DataFrame:
+    """The expansion model's decisions of a run (account and cut-off), as its table has
+    them."""
+    e = ctx.params.expansion
+    cutoffs = ex.expansion_cutoffs(ctx.counted_mrr, as_of=ctx.as_of,
+                                   horizon_months=e.horizon_months,
+                                   cutoff_every_months=e.cutoff_every_months)
+    return ex.expansion_outcomes(ctx.counted_mrr, cutoffs, horizon_months=e.horizon_months,
+                                 min_rise_share=e.min_rise_share)
+
+
 def test_a_demo_run_s_decisions_have_the_same_features(small_demo_run):
     params, data = small_demo_run
     ctx = AnalysisContext(params, data.tables)
@@ -273,13 +284,8 @@ def test_a_demo_run_s_decisions_have_the_same_features(small_demo_run):
         out = assert_same(_base(renewals, days), ctx.tables)
         assert out["active_users"].notna().mean() > 0.5
         assert (out["days_since_user_contact"] < 180).mean() > 0.3
-    e = params.expansion
-    cutoffs = ex.expansion_cutoffs(ctx.counted_mrr, as_of=ctx.as_of,
-                                   horizon_months=e.horizon_months,
-                                   cutoff_every_months=e.cutoff_every_months)
-    outcomes = ex.expansion_outcomes(ctx.counted_mrr, cutoffs, horizon_months=e.horizon_months,
-                                     min_rise_share=e.min_rise_share)
-    assert len(cutoffs) > 1
+    outcomes = expansion_outcomes(ctx)
+    assert outcomes["cutoff_date"].nunique() > 1
     assert_same(_base(outcomes.rename(columns={"cutoff_date": "decision_date"})), ctx.tables)
     assert_same(_base(renewals), ctx.tables, exec_by_seniority=False)
 

@@ -221,3 +221,18 @@ def test_beyond_the_rows_of_a_sheet_all_accounts_continue_on_the_next(tmp_path, 
         assert sheet[0] == whole[0] and 1 <= len(sheet) - 1 <= 3
         rows += sheet[1:]
     assert rows == whole[1:]
+
+
+@pytest.mark.parametrize("unit", ["ns", "us", "s"])
+def test_csv_dates_are_the_day_strftime_gives_around_the_epoch_and_the_ends(unit):
+    # csv_cells writes a datetime64 column's days with NumPy: the day a time falls on,
+    # before 1970 as after it, as the previous value-by-value strftime did
+    stamps = pd.to_datetime(["1969-12-31 23:59:59.999999", "1970-01-01", None,
+                             "1677-09-22 00:00:01", "2262-04-11 23:47:16", "1900-02-28 12:00",
+                             "1900-03-01", "2024-02-29 00:00:00.000001"],
+                            format="ISO8601").as_unit(unit)
+    values = pd.Series(stamps)
+    got = wb.csv_cells(values)
+    assert got == reference_csv_cells(values)
+    assert got[:3] == ["1969-12-31", "1970-01-01", ""]
+    assert wb.csv_cells(values.iloc[:0]) == []

@@ -30,6 +30,8 @@ Modules (this package re-exports the analysts' entry points, ``drivers.X``)
 * :mod:`~playbook.analyses.drivers.table` - the modelling table and the history window.
 * :mod:`~playbook.analyses.drivers.features` - the feature builders, one per source table
   (client variables included).
+* :mod:`~playbook.analyses.drivers.prepared` - a table's records sorted by account and
+  date once, kept per read-only table for every modelling table built from it.
 * :mod:`~playbook.analyses.drivers.design` - default and chosen features, units, design
   columns.
 * :mod:`~playbook.analyses.drivers.model` - the fit and its checks, coefficients, marginal

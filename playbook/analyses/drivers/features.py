@@ -7,8 +7,9 @@ returns one column per feature it could build (indexed like the decisions) and r
 the report what it built, what it skipped and why, and its limitations. Only records dated
 on or before each decision's cut-off are used (the rows ``_records_by_cutoff`` keeps). The
 builders do not join every record to every decision of its account: records are sorted by
-account (an integer code) and date once (``_sorted_records``) and each decision finds its
-latest record (``_latest_by_cutoff``; touches: ``_latest_dates``), its count of records
+account (an integer code) and date once per table (:class:`~playbook.analyses.drivers.
+prepared.SortedRecords`, kept per read-only table for every decision set a report builds)
+and each decision finds its latest record (surveys, touches), its count of records
 (onboarding steps) or its window's records (tickets, ``_records_in_window``) by binary
 search; account and contact IDs are matched as codes (:func:`playbook.membership.
 positions`), not by merging strings. The features and their units are listed in
@@ -25,7 +26,8 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
-from playbook.analyses.history import MONTHS, ranks, sums_by_key
+from playbook.analyses.drivers.prepared import SortedRecords, kept_for
+from playbook.analyses.history import MONTHS, sums_by_key
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
 
@@ -98,71 +100,6 @@ def _records_by_cutoff(
     return joined.loc[keep]
 
 
-def _latest_by_cutoff(base: pd.DataFrame, records: pd.DataFrame, date_col: str
-                      ) -> pd.DataFrame:
-    """Each decision's latest record of its account dated on or before its cut-off.
-
-    The last row :func:`_records_by_cutoff` would keep once sorted by ``date_col`` (among
-    records of the same date, the last in ``records``' order), found by binary search in
-    the records sorted by account and date (:func:`_latest_positions`) rather than by
-    joining every record to every decision of its account: ``_row`` (the index, sorted),
-    ``account_id`` and ``cutoff_date`` of the decision, then ``records``' other columns;
-    decisions without such a record are left out. Records without a date or an account,
-    and decisions without a cut-off, match nothing.
-    """
-    rows, picked, unit = _latest_positions(base, records["account_id"],
-                                           pd.to_datetime(records[date_col]))
-    left = base[["_row", "account_id", "cutoff_date"]].iloc[rows].astype(
-        {"cutoff_date": unit, "account_id": "string"}).reset_index(drop=True)
-    right = records.drop(columns="account_id").iloc[picked].reset_index(drop=True)
-    right[date_col] = pd.to_datetime(right[date_col]).astype(unit)
-    return pd.concat([left, right], axis=1).set_index("_row").sort_index()
-
-
-def _latest_positions(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
-                      ) -> tuple[np.ndarray, np.ndarray, np.dtype]:
-    """For each decision of ``base`` with a record of its account (``accounts``) dated
-    (``dates``) on or before its cut-off: the decision's position in ``base`` and the
-    position of its latest such record (the last in the records' order among those of
-    that date), and the finer of the two dates' units (:func:`_sorted_records`)."""
-    keys, order, size, asked, bounds, dated, (unit, _) = _sorted_records(base, accounts,
-                                                                         dates)
-    pos = np.searchsorted(keys, bounds, side="right") - 1
-    hit = pos >= 0
-    hit[hit] = keys[pos[hit]] // size == bounds[hit] // size
-    return asked[hit], np.flatnonzero(dated)[order[pos[hit]]], unit
-
-
-def _sorted_records(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series, *,
-                    stable: bool = True, only: np.ndarray | None = None) -> tuple:
-    """Records (``accounts``, ``dates``) sorted by account and date as one int64 key
-    (account code * size + the date's rank among every date involved), for binary search
-    by decision: the sorted ``keys``, the records' ``order`` (of the dated ones), ``size``,
-    the decisions ``asked`` (positions in ``base`` whose account has a record), each one's
-    search ``bounds`` (its code * size + its cut-off's rank), which records were ``dated``
-    (with an account and a date) and the finer date ``unit``. ``stable=False`` when the
-    order of records of one account and date does not matter (a faster sort); ``only``
-    (bool, aligned with the records): only those count."""
-    codes, ids = pd.factorize(_text(accounts))
-    dated = (codes >= 0) & dates.notna().to_numpy()
-    if only is not None:
-        dated &= only
-    codes = codes[dated]
-    cut = base["cutoff_date"]
-    decided = (cut.notna() & base["account_id"].notna()).to_numpy()
-    decision_code = np.full(len(base), -1, dtype=np.int64)
-    decision_code[decided] = positions(base["account_id"].astype("string")[decided], ids)
-    unit = np.promote_types(cut.dtype, dates.dtype)  # the finer
-    when = dates[dated].to_numpy(dtype=unit)
-    asked = np.flatnonzero(decision_code >= 0)
-    days, rank = ranks(np.concatenate([when, cut.to_numpy(dtype=unit)[asked]]))
-    size = len(days) + 1
-    key = codes.astype(np.int64) * size + rank[:len(when)]
-    order = np.argsort(key, kind="stable" if stable else "quicksort")
-    bounds = decision_code[asked] * size + rank[len(when):]
-    return key[order], order, size, asked, bounds, dated, (unit, days)
-
-
 def _text(values: pd.Series) -> pd.Series:
     """``values`` as text (``astype("string")``), unchanged when they are text already
     (a string column is not copied to another string type)."""
@@ -171,70 +108,28 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string")
 
 
-def _latest_dates(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series,
-                  kinds: Mapping[str, np.ndarray]) -> dict[str, pd.Series]:
-    """Per kind (a boolean array over the records), each decision's latest date of a
-    record of that kind of its account on or before its cut-off (NaT without one),
-    indexed like ``base``: the records of any kind sorted once (:func:`_sorted_records`),
-    then per kind a running maximum of the kind's keys, read at each decision's bound (a
-    maximum from another account, or -1, means none)."""
-    keys, order, size, asked, bounds, dated, (unit, days) = _sorted_records(
-        base, accounts, dates, stable=False,  # only the dates are read: ties are alike
-        only=np.logical_or.reduce(list(kinds.values())))
-    pos = np.searchsorted(keys, bounds, side="right") - 1
-    out = {}
-    for name, kind in kinds.items():
-        latest = np.maximum.accumulate(np.where(np.asarray(kind)[dated][order], keys, -1)) \
-            if len(keys) else keys
-        got = np.full(len(asked), -1, dtype=np.int64)
-        got[pos >= 0] = latest[pos[pos >= 0]]
-        hit = (got >= 0) & (got // size == bounds // size)
-        when = np.full(len(base), np.datetime64("NaT"), dtype=unit)
-        when[asked[hit]] = days[got[hit] % size]
-        out[name] = pd.Series(when, index=base.index)
-    return out
-
-
 def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str, *,
                        window_days: int) -> pd.DataFrame:
     """The rows of :func:`_records_by_cutoff` with ``window_days`` (records dated in
     ``(cutoff - window_days, cutoff]``), in the same order (by decision, then as in
-    ``records``), found by binary search in the records sorted by account and date rather
-    than by joining every record to every decision of its account. The index is a fresh
-    range. Records without a date or an account, and decisions without a cut-off, match
-    nothing.
+    ``records``), found by binary search in the records sorted by account and date
+    (:class:`~playbook.analyses.drivers.prepared.SortedRecords`, kept per read-only table)
+    rather than by joining every record to every decision of its account. The index is a
+    fresh range. Records without a date or an account, and decisions without a cut-off,
+    match nothing.
     """
-    recs = records.assign(account_id=records["account_id"].astype("string"),
-                          **{date_col: pd.to_datetime(records[date_col])})
-    recs = recs[recs[date_col].notna() & recs["account_id"].notna()].reset_index(drop=True)
-    left = base[["_row", "account_id", "cutoff_date"]]
-    dated = (left["cutoff_date"].notna() & left["account_id"].notna()).to_numpy()
-    unit = np.promote_types(left["cutoff_date"].dtype, recs[date_col].dtype)  # the finer
-    ends = left["cutoff_date"].to_numpy(dtype=unit)
-    starts = (left["cutoff_date"] - pd.Timedelta(days=window_days)).to_numpy(dtype=unit)
-    when = recs[date_col].to_numpy(dtype=unit)
-    codes, _ = pd.factorize(pd.concat([left["account_id"].astype("string"),
-                                       recs["account_id"]], ignore_index=True))
-    left_code, rec_code = codes[:len(left)].astype(np.int64), codes[len(left):].astype(np.int64)
-    # dates as ranks among all dates involved, so that (account, date) is one int64 key
-    _, rank = ranks(np.concatenate([when, ends[dated], starts[dated]]))
-    size = int(rank.max()) + 2 if len(rank) else 1
-    rec_rank = rank[:len(when)]
-    end_rank, start_rank = np.split(rank[len(when):], 2)
-    order = np.argsort(rec_code * size + rec_rank, kind="stable")
-    keys = (rec_code * size + rec_rank)[order]
-    lo = np.zeros(len(left), dtype=np.int64)
-    hi = np.zeros(len(left), dtype=np.int64)
-    lo[dated] = np.searchsorted(keys, left_code[dated] * size + start_rank, side="right")
-    hi[dated] = np.searchsorted(keys, left_code[dated] * size + end_rank, side="right")
+    ordered = kept_for(records, ("records_by_date", date_col),
+                       lambda: SortedRecords.of(records["account_id"], records[date_col]))
+    lo, hi = ordered.window(base, window_days)
     n = hi - lo
-    rows = np.repeat(np.arange(len(left)), n)
+    rows = np.repeat(np.arange(len(base)), n)
     offsets = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    picked = order[np.repeat(lo, n) + offsets]
+    picked = ordered.order[np.repeat(lo, n) + offsets]
     by = np.lexsort((picked, rows))  # each decision's records in their own order
     rows, picked = rows[by], picked[by]
-    out = left.iloc[rows].reset_index(drop=True)
-    rest = recs.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    out = base[["_row", "account_id", "cutoff_date"]].iloc[rows].reset_index(drop=True)
+    rest = records.drop(columns="account_id").iloc[picked].reset_index(drop=True)
+    rest[date_col] = pd.to_datetime(rest[date_col])
     return pd.concat([out, rest], axis=1)
 
 
@@ -306,17 +201,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     if not has_values(usage, "active_users"):
         _skip(report, USAGE_FEATURES, "usage.active_users is missing or empty")
         return None
-    month = pd.to_datetime(usage["month"])
-    known = (month.notna() & usage["account_id"].notna()).to_numpy()
-    month = month[known]
-    account, ids = pd.factorize(usage["account_id"][known].astype("string"))
-    number = (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
-    measures = [c for c in ("active_users", "licensed_seats") if c in usage]
-    values = pd.DataFrame({c: pd.to_numeric(usage[c][known], errors="coerce").astype(float)
-                           for c in measures})
-    # each account-month's measures summed (blank when all blank), sorted by account, month
-    keys, sums = sums_by_key(account.astype(np.int64) * MONTHS + number, values,
-                             min_count=1)
+    ids, keys, sums = kept_for(usage, ("usage_sums",), lambda: _usage_sums(usage))
     key_code = keys // MONTHS
     # the last complete month on or before the cut-off: its last day is on or before it
     cut = base["cutoff_date"]
@@ -352,6 +237,27 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     return _built(report, out)
 
 
+def _usage_sums(usage: pd.DataFrame) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
+    """Each account-month's active users and licensed seats summed (blank when all blank),
+    sorted by account and month: the distinct account IDs, the keys (account code x
+    :data:`~playbook.analyses.history.MONTHS` + month number) and the sums by column.
+    Independent of the decisions: worked out once per usage table
+    (:func:`~playbook.analyses.drivers.prepared.kept_for`)."""
+    month = pd.to_datetime(usage["month"])
+    known = (month.notna() & usage["account_id"].notna()).to_numpy()
+    month = month[known]
+    account, ids = pd.factorize(usage["account_id"][known].astype("string"))
+    number = (month.dt.year * 12 + month.dt.month - 1).to_numpy(dtype=np.int64)
+    measures = [c for c in ("active_users", "licensed_seats") if c in usage]
+    values = pd.DataFrame({c: pd.to_numeric(usage[c][known], errors="coerce").astype(float)
+                           for c in measures})
+    keys, sums = sums_by_key(account.astype(np.int64) * MONTHS + number, values,
+                             min_count=1)
+    for v in (keys, *sums.values()):
+        v.flags.writeable = False
+    return ids, keys, sums
+
+
 #: The level of a survey feature for a decision with no answer in the look-back.
 NO_ANSWER = "no answer"
 #: The levels of ``nps_detractor`` as its own-level coding has them (the first is the
@@ -383,17 +289,24 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
     if surveys is None:
         return None
     out = pd.DataFrame(index=base.index)
+    answered = [col for col in names if has_values(surveys, col)]
+    by_column = kept_for(surveys, ("survey_records", *answered), lambda: SortedRecords.by_kind(
+        surveys["account_id"], surveys["date"],
+        {col: surveys[col].notna().to_numpy(dtype=bool) for col in answered}))
     for col, feats in names.items():
-        if not has_values(surveys, col):
+        if col not in answered:
             _skip(report, feats, f"surveys.{col} is missing or empty")
             continue
         # the latest answer on or before the cut-off; when it is older than the look-back,
         # every other answer is too
-        latest = _latest_by_cutoff(base, surveys.dropna(subset=[col]), "date")
+        rows, picked, unit = by_column[col].latest(base)
+        latest = surveys[col].iloc[picked].astype(float).set_axis(base.index[rows])
         if lookback_days is not None:
-            latest = latest[latest["date"] > latest["cutoff_date"]
-                            - pd.Timedelta(days=lookback_days)]
-        out[feats[0]] = latest[col].astype(float)
+            when = pd.to_datetime(surveys["date"]).to_numpy(dtype=unit)[picked]
+            start = (base["cutoff_date"] - pd.Timedelta(days=lookback_days)).to_numpy(
+                dtype=unit)[rows]
+            latest = latest[when > start]
+        out[feats[0]] = latest
         if col == "nps":
             detractor = (out["last_nps"] <= low_nps).astype("boolean")
             if no_answer == "own_level":
@@ -531,30 +444,16 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
         _skip(report, names, "touches need the contacts table (joined by contact_id) to tell "
               "user from executive contacts")
         return None
-    c = _classified_contacts(contacts)
-    c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
-                     else c["_exec_role"])
-    c = c[["contact_id", "_is_user", "_is_exec"]]
-    # each touch's contact: the first row of its contact_id (blank or unknown: not used)
-    code, listed = pd.factorize(_text(c["contact_id"]))
-    first = np.unique(code[code >= 0], return_index=True)[1]
-    c = c.iloc[np.flatnonzero(code >= 0)[first]]
-    contact = positions(_text(touches["contact_id"]), listed)
-    used = contact >= 0
-    unused = int((~used).sum())
+    unused, by_kind = kept_for(
+        touches, ("touch_records", exec_by_seniority),
+        lambda: _touch_records(touches, contacts, exec_by_seniority), also=(contacts,))
     if unused:
         report["notes"].append(
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
             "days-since-contact features."
         )
     out = pd.DataFrame(index=base.index)
-    # each touch's kinds (a touch without a known contact is of neither)
-    kinds = {}
-    for name, flag in zip(names, ["_is_user", "_is_exec"], strict=True):
-        kinds[name] = used.copy()
-        kinds[name][used] = c[flag].to_numpy(dtype=bool)[contact[used]]
-    latest = _latest_dates(base, touches["account_id"], pd.to_datetime(touches["date"]),
-                           kinds)
+    latest = {name: by_kind[name].latest_dates(base) for name in names}
     for name in names:
         days = (base["cutoff_date"] - latest[name]).dt.days
         out[name] = days.clip(upper=cap_days).fillna(cap_days).astype(float)
@@ -565,6 +464,33 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     return _built(report, out)
 
 
+def _touch_records(touches: pd.DataFrame, contacts: pd.DataFrame, exec_by_seniority: bool
+                   ) -> tuple[int, dict[str, SortedRecords]]:
+    """The touches not used (their contact_id is blank or not in ``contacts``: count) and,
+    per feature of :func:`touch_features`, the touches of its kind (user contacts,
+    executive contacts) sorted by account and date: what does not depend on the
+    decisions, worked out once per touches table (:func:`~playbook.analyses.drivers.
+    prepared.kept_for`)."""
+    c = _classified_contacts(contacts)
+    c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
+                     else c["_exec_role"])
+    c = c[["contact_id", "_is_user", "_is_exec"]]
+    # each touch's contact: the first row of its contact_id (blank or unknown: not used)
+    code, listed = pd.factorize(_text(c["contact_id"]))
+    first = np.unique(code[code >= 0], return_index=True)[1]
+    c = c.iloc[np.flatnonzero(code >= 0)[first]]
+    contact = positions(_text(touches["contact_id"]), listed)
+    used = contact >= 0
+    # each touch's kinds (a touch without a known contact is of neither)
+    kinds = {}
+    for name, flag in zip(("days_since_user_contact", "days_since_exec_contact"),
+                          ["_is_user", "_is_exec"], strict=True):
+        kinds[name] = used.copy()
+        kinds[name][used] = c[flag].to_numpy(dtype=bool)[contact[used]]
+    return int((~used).sum()), SortedRecords.by_kind(touches["account_id"], touches["date"],
+                                                     kinds)
+
+
 def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                         final_step: str | None) -> pd.DataFrame | None:
     """From ``onboarding``: distinct steps completed by the cut-off (count), and
@@ -573,36 +499,33 @@ def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                            ["onboarding_steps", "onboarding_incomplete"])
     if onboarding is None:
         return None
-    # each account's first completion of each named step: a step counts at a cut-off
-    # once its first completion is on or before it
+    steps = kept_for(onboarding, ("onboarding_records", final_step),
+                     lambda: _onboarding_records(onboarding, final_step))
+    out = pd.DataFrame({"onboarding_steps": steps["steps"].counts(base)}, index=base.index)
+    if final_step is None:
+        _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
+    else:
+        done_by_cutoff = steps["final"].counts(base) > 0
+        out["onboarding_incomplete"] = pd.array(~done_by_cutoff, dtype="boolean")
+    return _built(report, out)
+
+
+def _onboarding_records(onboarding: pd.DataFrame, final_step: str | None
+                        ) -> dict[str, SortedRecords]:
+    """Each account's first completion of each named step, sorted by account and date:
+    ``steps`` (all of them) and, with ``final_step``, ``final`` (that step's). A step
+    counts at a cut-off once its first completion is on or before it. Worked out once per
+    onboarding table (:func:`~playbook.analyses.drivers.prepared.kept_for`)."""
     done = pd.DataFrame({"account_id": onboarding["account_id"].astype("string"),
                          "step": onboarding["step"],
                          "date": pd.to_datetime(onboarding["completed_date"])})
     done = done[done["date"].notna().to_numpy() & done["step"].notna().to_numpy()]
     first = done.groupby(["account_id", "step"], sort=False)["date"].min().reset_index()
-    out = pd.DataFrame({"onboarding_steps": _records_by_cutoff_count(
-        base, first["account_id"], first["date"])}, index=base.index)
-    if final_step is None:
-        _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
-    else:
-        final = (first["step"].astype("string") == final_step).fillna(False).to_numpy(
-            dtype=bool)
-        done_by_cutoff = _records_by_cutoff_count(base, first["account_id"][final],
-                                                  first["date"][final]) > 0
-        out["onboarding_incomplete"] = pd.array(~done_by_cutoff, dtype="boolean")
-    return _built(report, out)
-
-
-def _records_by_cutoff_count(base: pd.DataFrame, accounts: pd.Series, dates: pd.Series
-                             ) -> np.ndarray:
-    """How many records of each decision's account (``accounts``) are dated (``dates``)
-    on or before its cut-off, the rows :func:`_records_by_cutoff` keeps, counted by binary
-    search (float, aligned with ``base``)."""
-    keys, _, size, asked, bounds, _, _ = _sorted_records(base, accounts, dates)
-    counts = np.zeros(len(base))
-    counts[asked] = (np.searchsorted(keys, bounds, side="right")
-                     - np.searchsorted(keys, bounds // size * size, side="left"))
-    return counts
+    kinds: dict[str, np.ndarray | None] = {"steps": None}
+    if final_step is not None:
+        kinds["final"] = (first["step"].astype("string") == final_step).fillna(
+            False).to_numpy(dtype=bool)
+    return SortedRecords.by_kind(first["account_id"], first["date"], kinds)
 
 
 def variable_features(base: pd.DataFrame, tables: Tables, report: Report, *,

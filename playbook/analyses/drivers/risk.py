@@ -22,11 +22,14 @@ from playbook.analyses.drivers.decisions import upcoming_renewals
 from playbook.analyses.drivers.design import apply_terms
 from playbook.analyses.drivers.model import DriverModel
 from playbook.analyses.drivers.table import modelling_table
+from playbook.membership import positions
 
 __all__ = [
     "contributions",
     "current_mrr",
     "flag_expected_losses",
+    "latest_mrr",
+    "missing_lists",
     "model_beats_chance",
     "open_book",
     "open_book_summary",
@@ -103,17 +106,39 @@ def current_mrr(
     index = pd.Index(acc["account_id"].astype("string"), name="account_id")
     out = pd.Series(np.nan, index=index, dtype=float)
     if mrr is not None and len(mrr):
-        m = mrr.assign(account_id=mrr["account_id"].astype("string"),
-                       month=pd.to_datetime(mrr["month"]))
-        if as_of is not None:
-            m = m[m["month"] <= pd.Timestamp(as_of)]
-        latest = m.sort_values("month", kind="stable").groupby("account_id")["mrr"].last()
-        out = pd.to_numeric(latest, errors="coerce").astype(float).reindex(index)
+        out = latest_mrr(mrr, index, as_of)
     for col, divisor in (("mrr", 1.0), ("arr", 12.0)):
         if col in acc:
             fallback = numeric_or_nan(acc, col).to_numpy() / divisor
             out = out.fillna(pd.Series(fallback, index=index))
     return out
+
+
+def latest_mrr(mrr: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp | str | None
+               ) -> pd.Series:
+    """Each account of ``ids``'s (distinct, text) last ``mrr`` value given in the ``mrr``
+    table (money a month): of its rows with a value, dated on or before ``as_of`` when
+    given, the one of the latest month (the last row among those of that month; a row
+    without a month counts after every dated one, as sorting by month puts it), indexed
+    by ``ids``; NaN for an account without one. Accounts matched as codes
+    (:func:`playbook.membership.positions`) and the rows ordered by one stable sort of
+    (account, month), not grouped by text."""
+    month = pd.to_datetime(mrr["month"])
+    code = positions(mrr["account_id"].astype("string"), ids)
+    keep = (code >= 0) & mrr["mrr"].notna().to_numpy()
+    if as_of is not None:
+        keep &= (month <= pd.Timestamp(as_of)).to_numpy()
+    rows = np.flatnonzero(keep)
+    stamps = month.to_numpy()[rows].astype("datetime64[ns]").view(np.int64)
+    stamps = np.where(np.isnat(month.to_numpy()[rows]), np.iinfo(np.int64).max, stamps)
+    order = rows[np.lexsort((stamps, code[rows]))]  # stable: ties keep the rows' order
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = code[order][1:] != code[order][:-1]
+    out = np.full(len(ids), np.nan)
+    chosen = order[last]
+    out[code[chosen]] = pd.to_numeric(mrr["mrr"].iloc[chosen], errors="coerce").to_numpy(
+        dtype=float)
+    return pd.Series(out, index=ids, dtype=float, name="mrr")
 
 
 def open_book(
@@ -185,10 +210,23 @@ def open_book(
     )
     if "days_to_renewal" in current_table:
         out.insert(2, "days_to_renewal", current_table["days_to_renewal"])
-    missing = current_table[model.features].isna()
-    out["missing_features"] = [", ".join(missing.columns[r]) for r in missing.to_numpy()]
+    out["missing_features"] = missing_lists(current_table[model.features].isna())
     return out.sort_values(["expected_loss", "p_renew"], ascending=[False, True],
                            na_position="last", kind="stable").reset_index(drop=True)
+
+
+def missing_lists(missing: pd.DataFrame) -> list[str]:
+    """Per row of ``missing`` (a boolean frame: which features a row lacks), the names of
+    its true columns joined by ", " ("" for none). Joined once per distinct pattern of
+    missing features (a handful), not once per row."""
+    flags = missing.to_numpy(dtype=bool)
+    if not flags.size:
+        return [""] * len(missing)
+    patterns, which = np.unique(flags, axis=0, return_inverse=True)
+    names = [str(c) for c in missing.columns]
+    texts = [", ".join(n for n, f in zip(names, p, strict=True) if f)
+             for p in patterns.tolist()]
+    return [texts[i] for i in np.ravel(which).tolist()]
 
 
 def reason_lists(model: DriverModel, table: pd.DataFrame, contrib: pd.DataFrame,

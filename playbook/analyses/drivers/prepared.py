@@ -1,0 +1,180 @@
+"""Records of a source table sorted by account and date once, for every decision set.
+
+A report builds the modelling table three times (the renewal model's past decisions, the
+expansion model's cut-offs, the renewals due), each time with the same touches, surveys,
+usage and onboarding records. What the feature builders do to those records before they
+look at any decision (match IDs, sort by account and date) does not depend on the
+decisions: :class:`SortedRecords` holds it, and :func:`kept_for` keeps it per read-only
+table (:mod:`playbook.read_only`: the run's stored tables) so that it is done once a
+kernel. Each decision then finds its account's records by binary search.
+
+A record's key is ``account code * size + the rank of its date`` among the records'
+distinct dates (``size`` = number of distinct dates + 1), so records sorted by key are
+sorted by account, then date. A decision's bound is its account's code * size + the rank
+of the latest record date on or before its cut-off (-1 when none): the records of its
+account dated on or before the cut-off are those with keys in ``[code * size, bound]``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from playbook.analyses.history import ranks
+from playbook.membership import positions
+from playbook.read_only import is_read_only
+
+__all__ = ["SortedRecords", "kept_for"]
+
+#: Results kept per read-only frame: key -> (weak references to the other frames the
+#: result was computed from, the result).
+_KEPT: dict[int, tuple[weakref.ref[pd.DataFrame], dict[Hashable, tuple[tuple, Any]]]] = {}
+
+
+def kept_for(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], *,
+             also: tuple[pd.DataFrame | None, ...] = ()) -> Any:
+    """``compute()``, kept for ``(frame, key)`` while ``frame`` and every frame of ``also``
+    (the other inputs of ``compute``; None allowed) are read-only and alive.
+
+    The result is shared, not copied: it must not be changed (:class:`SortedRecords` holds
+    read-only arrays). Without the marks (frames made in a test, or edited by an analyst)
+    it is just ``compute()``.
+    """
+    frames = (frame, *(f for f in also if f is not None))
+    if not all(is_read_only(f) for f in frames):
+        return compute()
+    entry = _KEPT.get(id(frame))
+    if entry is None or entry[0]() is not frame:
+        def forget(ref: weakref.ref[pd.DataFrame], at: int = id(frame)) -> None:
+            if at in _KEPT and _KEPT[at][0] is ref:
+                del _KEPT[at]
+        entry = (weakref.ref(frame, forget), {})
+        _KEPT[id(frame)] = entry
+    full_key = (key, tuple(id(f) for f in frames[1:]))
+    kept = entry[1].get(full_key)
+    if kept is not None and all(ref() is f for ref, f in zip(kept[0], frames[1:],
+                                                              strict=True)):
+        return kept[1]
+    result = compute()
+    entry[1][full_key] = (tuple(weakref.ref(f) for f in frames[1:]), result)
+    return result
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
+
+
+@dataclass(frozen=True)
+class SortedRecords:
+    """Dated records of accounts sorted by account and date (module docstring).
+
+    ``ids``: the distinct account IDs (text; a record's code is its position here);
+    ``days``: the records' distinct dates, in order; ``size``: ``len(days) + 1``;
+    ``keys``: the records' keys, sorted; ``order``: the position (in the records given to
+    :meth:`of`) of the record of each sorted key. Records of one key keep their order
+    (a stable sort): the last of them is the last in the records.
+    """
+
+    ids: pd.Index
+    days: np.ndarray
+    size: int
+    keys: np.ndarray
+    order: np.ndarray
+
+    @classmethod
+    def of(cls, accounts: pd.Series, dates: pd.Series) -> SortedRecords:
+        """The records (``accounts``, ``dates``, aligned) with an account and a date."""
+        return cls.by_kind(accounts, dates, {"all": None})["all"]
+
+    @classmethod
+    def by_kind(cls, accounts: pd.Series, dates: pd.Series,
+                kinds: dict[str, np.ndarray | None]) -> dict[str, SortedRecords]:
+        """Per kind (a boolean array over the records; None: every record), the records
+        of that kind with an account and a date (positions in ``order`` are those in
+        ``accounts``). The IDs are matched once for all kinds."""
+        text = accounts if isinstance(accounts.dtype, pd.StringDtype) \
+            else accounts.astype("string")
+        codes, ids = pd.factorize(text)
+        when = pd.to_datetime(dates)
+        known = (codes >= 0) & when.notna().to_numpy()
+        stamps = when.to_numpy()
+        out = {}
+        for name, kind in kinds.items():
+            dated = np.flatnonzero(known if kind is None else known & np.asarray(kind))
+            days, rank = ranks(stamps[dated])
+            size = len(days) + 1
+            key = codes[dated].astype(np.int64) * size + rank
+            order = np.argsort(key, kind="stable")
+            small = np.int32 if len(stamps) < np.iinfo(np.int32).max else np.int64
+            out[name] = cls(ids=ids, days=_frozen(np.asarray(days, dtype=stamps.dtype)),
+                            size=size, keys=_frozen(key[order]),
+                            order=_frozen(dated[order].astype(small)))  # half the memory
+        return out
+
+    def bounds(self, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+        """The decisions of ``base`` (``account_id``, ``cutoff_date``) whose account has a
+        record: their positions in ``base`` (``asked``), their account codes and bounds,
+        and the finer of the cut-offs' and the records' date units."""
+        cut = base["cutoff_date"]
+        decided = (cut.notna() & base["account_id"].notna()).to_numpy()
+        code = np.full(len(base), -1, dtype=np.int64)
+        code[decided] = positions(base["account_id"].astype("string")[decided], self.ids)
+        asked = np.flatnonzero(code >= 0)
+        unit = np.promote_types(cut.dtype, self.days.dtype)
+        rank = np.searchsorted(self.days.astype(unit), cut.to_numpy(dtype=unit)[asked],
+                               side="right") - 1
+        return asked, code[asked], code[asked] * self.size + rank, unit
+
+    def _found(self, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
+        """The decisions of ``base`` with a record of their account on or before their
+        cut-off (positions in ``base``), the sorted position of the latest such record
+        (the last in the records among those of its date), and the date unit."""
+        asked, code, bound, unit = self.bounds(base)
+        pos = np.searchsorted(self.keys, bound, side="right") - 1
+        hit = pos >= 0
+        hit[hit] = self.keys[pos[hit]] // self.size == code[hit]
+        return asked[hit], pos[hit], unit
+
+    def latest(self, base: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, Any]:
+        """Each decision's latest record of its account on or before its cut-off (the last
+        in the records among those of that date): the positions in ``base`` of the
+        decisions that have one, the positions of those records, and the date unit."""
+        rows, pos, unit = self._found(base)
+        return rows, self.order[pos], unit
+
+    def latest_dates(self, base: pd.DataFrame) -> pd.Series:
+        """Each decision's latest record date on or before its cut-off (NaT without one),
+        indexed like ``base``, in the finer of the two date units."""
+        rows, pos, unit = self._found(base)
+        when = np.full(len(base), np.datetime64("NaT"), dtype=unit)
+        when[rows] = self.days.astype(unit)[self.keys[pos] % self.size]
+        return pd.Series(when, index=base.index)
+
+    def window(self, base: pd.DataFrame, days: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per decision of ``base``, the sorted positions ``[lo, hi)`` of its account's
+        records dated in ``(cutoff - days, cutoff]`` (both 0 for a decision without a
+        cut-off or whose account has no record): ``order[lo:hi]`` are those records."""
+        asked, code, bound, unit = self.bounds(base)
+        start = (base["cutoff_date"] - pd.Timedelta(days=days)).to_numpy(dtype=unit)[asked]
+        first = code * self.size + np.searchsorted(self.days.astype(unit), start,
+                                                   side="right") - 1
+        lo = np.zeros(len(base), dtype=np.int64)
+        hi = np.zeros(len(base), dtype=np.int64)
+        lo[asked] = np.searchsorted(self.keys, first, side="right")
+        hi[asked] = np.searchsorted(self.keys, bound, side="right")
+        return lo, np.maximum(hi, lo)
+
+    def counts(self, base: pd.DataFrame) -> np.ndarray:
+        """How many records of each decision's account are dated on or before its cut-off
+        (float, aligned with ``base``)."""
+        asked, code, bound, _ = self.bounds(base)
+        out = np.zeros(len(base))
+        out[asked] = (np.searchsorted(self.keys, bound, side="right")
+                      - np.searchsorted(self.keys, code * self.size, side="left"))
+        return out

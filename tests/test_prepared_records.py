@@ -1,0 +1,197 @@
+"""Records sorted once per read-only table (playbook.analyses.drivers.prepared, issue 22)
+give the features the full join gives, for every decision set built from the same tables.
+
+The usage, survey, touch and onboarding features now take what does not depend on the
+decisions (IDs matched, records sorted by account and date, usage summed by month) from
+:func:`~playbook.analyses.drivers.prepared.kept_for`, computed once per read-only table and
+shared by the three modelling tables a report builds. The reference is the full join of
+every record with every decision of its account (``reference_*`` of
+tests/test_features_asof.py, computed without any sorting or binary search): on the demo's
+three decision sets built one after the other from the same read-only tables (so the
+second and third reuse what the first kept), on hand-made edge cases (ties, blanks,
+undated records, mixed date units, one account, no decision), and :class:`SortedRecords`
+itself against plain pandas on random records.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from playbook.analyses import drivers
+from playbook.analyses.drivers import prepared
+from playbook.analyses.drivers import table as tbl
+from playbook.analyses.drivers.prepared import SortedRecords, kept_for
+from playbook.context import AnalysisContext
+from playbook.read_only import mark_read_only
+from tests.test_features_asof import (
+    TABLES,
+    _base,
+    _decisions,
+    assert_same,
+    expansion_outcomes,
+    reference_onboarding_features,
+    reference_survey_features,
+    reference_ticket_features,
+    reference_touch_features,
+    reference_usage_features,
+)
+
+REFERENCES = {"usage_features": reference_usage_features,
+              "survey_features": reference_survey_features,
+              "touch_features": reference_touch_features,
+              "ticket_features": reference_ticket_features,
+              "onboarding_features": reference_onboarding_features}
+
+
+def read_only_copies(tables) -> dict[str, pd.DataFrame]:
+    """Deep copies of ``tables``, each marked read-only as a run's stored tables are."""
+    return {name: mark_read_only(t.copy()) for name, t in tables.items() if t is not None}
+
+
+def test_three_decision_sets_from_the_same_read_only_tables_match_the_full_join(
+        small_demo_run, monkeypatch):
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    tables = read_only_copies(ctx.tables)
+    options = params.feature_options()
+    outcomes = expansion_outcomes(ctx)
+    upcoming = drivers.upcoming_renewals(tables["accounts"], ctx.as_of, horizon_days=180,
+                                         renewals=tables.get("renewals"),
+                                         **params.renewal_options())
+    cases = [  # the renewal model's, the expansion model's and the renewals due
+        (ctx.renewal_decisions, params.drivers.cutoff_days, None),
+        (outcomes.rename(columns={"cutoff_date": "decision_date"}), 0, None),
+        (upcoming, params.drivers.cutoff_days, ctx.as_of)]
+    assert len(upcoming) > 10 and len(outcomes) > len(ctx.renewal_decisions)
+    got = [drivers.modelling_table(d, tables, cutoff_days=days, as_of=as_of, **options)
+           for d, days, as_of in cases]
+    # the prepared records were kept once per table and reused
+    assert {"touches", "surveys", "usage", "onboarding", "tickets"} <= {
+        name for name, t in tables.items() if id(t) in prepared._KEPT}
+    for name, reference in REFERENCES.items():
+        monkeypatch.setattr(tbl, name, reference)
+    for (d, days, as_of), (table, report) in zip(cases, got, strict=True):
+        want, want_report = drivers.modelling_table(d, ctx.tables, cutoff_days=days,
+                                                    as_of=as_of, **options)
+        pd.testing.assert_frame_equal(table, want, check_exact=True)
+        assert report == want_report
+        assert table["days_since_user_contact"].lt(options["contact_days_cap"]).any()
+        assert table["last_nps"].notna().any() and table["onboarding_steps"].gt(0).any()
+        assert table["tickets_90d"].gt(0).any()
+
+
+def test_hand_made_cases_match_the_full_join_when_kept_and_reused():
+    tables = read_only_copies(TABLES)
+    sets = [_decisions([("A", "2025-05-31"), ("A", "2025-05-30"), ("A", "2025-06-30"),
+                        ("B", "2025-07-31"), ("B", "2024-12-31"), ("C", "2025-12-31"),
+                        ("D", "2025-05-31"), ("E", "2025-05-31"), ("A", None)]),
+            _decisions([("A", "2025-05-31")]),       # one account
+            _decisions([]),                          # no decision
+            _decisions([("Z", "2025-05-31")]),       # an account without records
+            _decisions([("B", "2025-05-31"), ("B", "2025-05-30"), ("A", "2025-03-01")])]
+    for _ in range(2):  # the second round reuses every kept table
+        for decisions in sets:
+            for days in (0, 45):
+                assert_same(_base(decisions, days), tables)
+            assert_same(_base(decisions), tables, exec_by_seniority=False,
+                        lookback_days=None, no_answer="missing", final_step=None)
+    kept = prepared._KEPT[id(tables["touches"])][1]
+    assert {key[0] for key in kept} == {("touch_records", True), ("touch_records", False)}
+
+
+def test_a_changed_contacts_table_is_not_served_from_what_was_kept():
+    tables = read_only_copies(TABLES)
+    decisions = _base(_decisions([("A", "2025-05-31"), ("B", "2025-05-31")]))
+    before = assert_same(decisions, tables)
+    # B's u2 (a champion at director level: an executive contact by seniority) is no
+    # longer at director level: B's last exec contact moves from 4 April to never (180)
+    contacts = TABLES["contacts"].assign(seniority=[None, "vp", None, None])
+    changed = {**tables, "contacts": mark_read_only(contacts)}
+    after = assert_same(decisions, changed)
+    assert before.loc[1, "days_since_exec_contact"] == (pd.Timestamp("2025-05-31")
+                                                        - pd.Timestamp("2025-04-04")).days
+    assert after.loc[1, "days_since_exec_contact"] == 180.0
+
+
+def test_kept_for_keeps_only_for_read_only_frames_and_forgets_collected_ones():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    plain = pd.DataFrame({"a": [1]})
+    assert kept_for(plain, "k", compute) == 1 and kept_for(plain, "k", compute) == 2
+    marked = mark_read_only(pd.DataFrame({"a": [1]}))
+    assert kept_for(marked, "k", compute) == 3 and kept_for(marked, "k", compute) == 3
+    assert kept_for(marked, "other", compute) == 4
+    other = pd.DataFrame({"b": [1]})  # an unmarked input: computed afresh each time
+    assert kept_for(marked, "k", compute, also=(other,)) == 5
+    assert kept_for(marked, "k", compute, also=(other,)) == 6
+    at = id(marked)
+    del marked
+    gc.collect()
+    assert at not in prepared._KEPT
+
+
+def plain_latest(accounts, dates, cut_accounts, cutoffs):
+    """Each decision's latest record date on or before its cut-off, by plain pandas."""
+    recs = pd.DataFrame({"account_id": accounts, "date": pd.to_datetime(dates)}).dropna()
+    dec = pd.DataFrame({"account_id": cut_accounts, "cutoff_date": cutoffs,
+                        "_row": range(len(cutoffs))})
+    joined = dec.merge(recs, on="account_id")
+    joined = joined[joined["date"] <= joined["cutoff_date"]]
+    return joined.groupby("_row")["date"].max().reindex(range(len(cutoffs)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sorted_records_find_the_latest_date_and_counts_as_plain_pandas(seed):
+    rng = np.random.default_rng(seed)
+    n, m = 400, 150
+    ids = np.array(["a", "b", "c", "d", None], dtype=object)
+    accounts = pd.Series(rng.choice(ids, n), dtype="string")
+    dates = pd.Series(pd.Timestamp("2025-01-01")
+                      + pd.to_timedelta(rng.integers(0, 60, n), unit="D")).astype(
+        "datetime64[s]")  # few distinct dates: many ties; a coarser unit than the cut-offs
+    dates[rng.random(n) < 0.1] = pd.NaT
+    base = pd.DataFrame({"account_id": pd.Series(rng.choice(["a", "b", "e", "d"], m),
+                                                 dtype="string"),
+                         "cutoff_date": pd.Timestamp("2024-12-20") + pd.to_timedelta(
+                             rng.integers(0, 80 * 24, m), unit="h")})
+    base.loc[3, "cutoff_date"] = pd.NaT
+    records = SortedRecords.of(accounts, dates)
+    got = records.latest_dates(base)
+    want = plain_latest(accounts, dates, base["account_id"], base["cutoff_date"])
+    np.testing.assert_array_equal(got.to_numpy(), want.to_numpy(dtype="datetime64[ns]"))
+    assert got.notna().sum() > m / 3 and got.isna().sum() > 0
+    counts = pd.Series(records.counts(base))
+    by_hand = [int(((accounts == a) & (dates <= c)).fillna(False).sum()) if pd.notna(c) else 0
+               for a, c in zip(base["account_id"], base["cutoff_date"], strict=True)]
+    assert counts.tolist() == by_hand
+    for days in (1, 10, 45):  # records in (cut-off - days, cut-off], in sorted order
+        lo, hi = records.window(base, days)
+        for r in range(m):
+            a, c = base.loc[r, "account_id"], base.loc[r, "cutoff_date"]
+            inside = ((accounts == a) & (dates <= c) & (dates > c - pd.Timedelta(days=days))
+                      ).fillna(False).to_numpy() if pd.notna(c) else np.zeros(n, dtype=bool)
+            assert sorted(records.order[lo[r]:hi[r]].tolist()) == np.flatnonzero(
+                inside).tolist(), (r, days)
+        assert (hi - lo).sum() > 0
+    rows, picked, _ = records.latest(base)  # the last record of the latest date
+    for r, p in zip(rows, picked, strict=True):
+        a, c = base.loc[r, "account_id"], base.loc[r, "cutoff_date"]
+        mine = np.flatnonzero(((accounts == a) & (dates <= c)).fillna(False).to_numpy())
+        last = mine[dates.to_numpy()[mine] == dates.to_numpy()[mine].max()][-1]
+        assert p == last
+
+
+def test_sorted_records_without_records_find_nothing():
+    empty = SortedRecords.of(pd.Series([], dtype="string"),
+                             pd.Series([], dtype="datetime64[ns]"))
+    base = pd.DataFrame({"account_id": pd.Series(["a"], dtype="string"),
+                         "cutoff_date": [pd.Timestamp("2025-01-01")]})
+    assert empty.latest_dates(base).isna().all() and empty.counts(base).tolist() == [0.0]
