@@ -7,10 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
+from test_vectorised_values import old_read_dates, table_params
 
+from playbook import values
 from playbook.config import load_params
 from playbook.consistency import _check_code_text_agreement, pearson_chi2
 from playbook.quality import QualityLog
+from playbook.values import _to_dates, read_dates
 
 # ----------------------------------------------------------------- chi-squared, no scipy.stats
 
@@ -60,3 +63,92 @@ def test_unrelated_reasons_are_logged_with_scipy_s_figures() -> None:
     assert v < 0.2 and res.pvalue >= 0.05  # unrelated: the check speaks
     [note] = log.problems()
     assert f"(Cramér's V {v:.2f}, p = {res.pvalue:.2f}, 400 events with both)" in note.message
+
+
+# ----------------------------------------------------------------- ISO dates read by Arrow
+
+
+def _arrow_text(cells: list) -> pd.Series:
+    return pd.Series(cells, dtype=pd.StringDtype("pyarrow", na_value=np.nan),
+                     index=np.arange(len(cells)) * 3 + 1, name="Date")
+
+
+def _old_iso(text: pd.Series) -> pd.Series:
+    """What ``read_dates`` called before: pandas' ISO 8601 reading of the whole column."""
+    return _to_dates(text, format="ISO8601")
+
+
+YEARS = [f"{y:04d}" for y in range(0, 10000)]
+MONTH_DAYS = [f"{m:02d}-{d:02d}" for m in range(0, 14) for d in range(0, 33)]
+
+
+def _valid_grid() -> list[str]:
+    """Every year 0000-9999 on a few days, and every month-day of a few years, kept where
+    pandas reads them (valid calendar dates)."""
+    cells = [f"{y}-{x}" for y in YEARS for x in ("01-01", "02-28", "12-31", "06-30")]
+    cells += [f"{y}-{x}" for y in ("1900", "2000", "2023", "2024", "2100", "1677", "2262",
+                                   "0000", "9999") for x in MONTH_DAYS]
+    text = _arrow_text(cells)
+    return text[_old_iso(text).notna()].tolist()
+
+
+def test_plain_iso_dates_are_read_by_arrow_as_pandas_reads_them(monkeypatch) -> None:
+    cells = _valid_grid()
+    assert len(cells) > 40_000
+    text = _arrow_text(cells)
+    ref = _old_iso(text)
+    with monkeypatch.context() as m:  # every cell plain and valid: pandas is not called
+        m.setattr(values, "_to_dates", lambda *a, **k: pytest.fail("pandas called"))
+        got = values._iso_dates(text)
+    pd.testing.assert_series_equal(got, ref)
+
+
+@pytest.mark.parametrize("odd", ["2023-02-29", "2024-13-01", "2024-06-31", "0000-00-00",
+                                 "2024-00-10"])
+def test_a_plain_cell_arrow_refuses_sends_the_column_to_pandas(odd) -> None:
+    text = _arrow_text(["2024-01-31", odd, None, "2024-03-01"])
+    got = values._iso_dates(text)
+    pd.testing.assert_series_equal(got, _old_iso(text))
+    assert got.isna().tolist() == [False, True, True, False]
+
+
+MIXED = ["2024-01-31", None, "2024-01-31T23:30:00-05:00", "2024-02-10T10:00:00Z",
+         "2024-02-10 10:00", "2024-02", "2024", "20240131", "31/01/2024", "1899-12-30",
+         "9999-12-31", "0024-03-05", "2200-01-01", "abc", "", "2024-1-5", "2024-01-05 ",
+         "١٩٩٠-٠١-٠١", "2024-01-31T00:00:00.123456", "+2024-01-01", "2024-01-31Z"]
+
+
+@pytest.mark.parametrize("cells", [MIXED, MIXED[::-1], [None], [], ["2024-05-05"],
+                                   ["x", None], ["2024-05-05", "2024-05-05"]])
+def test_iso_dates_of_any_column_equal_pandas_iso(cells) -> None:
+    text = _arrow_text(cells)
+    pd.testing.assert_series_equal(values._iso_dates(text), _old_iso(text))
+    obj = pd.Series(cells, dtype=object)  # not Arrow strings: pandas as before
+    pd.testing.assert_series_equal(values._iso_dates(obj), _old_iso(obj))
+
+
+@pytest.mark.parametrize("cells", [MIXED, [" 2024-01-31 ", "nan", "NULL", "  "], [],
+                                   ["0000-00-00", "0000-00-00 00:00", "2024-02-30"],
+                                   ["1901-01-01", "2199-12-31", "1900-12-31", "2200-01-01"]])
+def test_read_dates_reads_as_before(cells) -> None:
+    series = pd.Series(cells, dtype="str", index=np.arange(len(cells)) * 2)
+    tp = table_params(file="x")
+    got, ref = read_dates(series, tp), old_read_dates(series, tp)
+    for field in ("values", "bad", "implausible", "placeholder", "zoned"):
+        pd.testing.assert_series_equal(getattr(got, field), getattr(ref, field), obj=field)
+
+
+def old_month_start(dates: pd.Series) -> pd.Series:
+    """The month kind's first day before: by pandas' periods."""
+    return dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+
+
+@pytest.mark.parametrize("cells", [
+    ["2024-01-31 23:59:59.999999", None, "1901-01-01", "2199-12-31 12:00", "2024-02-29"],
+    [], [None], [None, None], ["2024-03-01"]])
+def test_month_start_equals_the_first_day_of_the_period(cells) -> None:
+    read = pd.to_datetime(pd.Series(cells, dtype=object), format="mixed").to_numpy()
+    dates = pd.Series(read, name="m", index=np.arange(len(cells)) + 5,
+                      dtype="datetime64[ns]")
+    assert dates.notna().sum() == sum(c is not None for c in cells)
+    pd.testing.assert_series_equal(values.month_start(dates), old_month_start(dates))
