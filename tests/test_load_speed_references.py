@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import chi2_contingency
 from test_vectorised_values import old_read_dates, table_params
 
-from playbook import values
+from playbook import completion, values
 from playbook.config import load_params
 from playbook.consistency import _check_code_text_agreement, pearson_chi2
 from playbook.quality import QualityLog
@@ -152,3 +152,70 @@ def test_month_start_equals_the_first_day_of_the_period(cells) -> None:
                       dtype="datetime64[ns]")
     assert dates.notna().sum() == sum(c is not None for c in cells)
     pd.testing.assert_series_equal(values.month_start(dates), old_month_start(dates))
+
+
+# ----------------------------------------------------------------- returns after churn
+
+
+def old_came_back(ids: pd.Series, last_event: pd.Series, mrr: pd.DataFrame | None) -> set[str]:
+    """``completion.came_back`` before: account by account in Python."""
+    if mrr is None or not len(mrr):
+        return set()
+    paid = mrr.loc[(mrr["mrr"] > 0) & mrr["account_id"].isin(ids), ["account_id", "month"]]
+    paid = paid.assign(m=paid["month"].dt.to_period("M").map(lambda p: p.ordinal))
+    event = last_event.dt.to_period("M").map(lambda p: p.ordinal)
+    back: set[str] = set()
+    for account, months in paid.groupby("account_id")["m"]:
+        start = event.get(account)
+        later = months[months > start] if start is not None else months.iloc[:0]
+        if len(later) and len(set(range(start, int(later.max())))
+                              - set(months.tolist())) > 0:
+            back.add(str(account))
+    return back
+
+
+def _billing(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame({"account_id": pd.Series([r[0] for r in rows], dtype="str"),
+                         "month": pd.to_datetime([r[1] for r in rows]).astype("datetime64[ns]"),
+                         "mrr": [r[2] for r in rows]})
+
+
+def test_came_back_by_hand() -> None:
+    mrr = _billing([
+        ("a", "2024-01-01", 10), ("a", "2024-02-01", 10), ("a", "2024-04-01", 10),  # gap: back
+        ("b", "2024-01-01", 10), ("b", "2024-02-01", 10), ("b", "2024-03-01", 10),  # runs on
+        ("c", "2024-01-01", 10), ("c", "2024-03-01", 0), ("c", "2024-05-01", 5),  # zero: gap
+        ("d", "2024-01-01", 10), ("d", "2024-01-01", 10), ("d", "2024-02-01", 10),  # twice
+        ("e", "2023-01-01", 10),  # nothing after its event
+        ("f", "2024-05-01", 10),  # event month unpaid, paid later: back
+        ("g", "2024-01-01", 10), ("g", "2024-03-01", 10),  # not among ids
+        ("h", "2024-01-01", 10), ("h", "2024-03-01", 10),  # no event
+        ("i", "2024-01-01", 10), ("i", "2024-01-01", 10), ("i", "2024-03-01", 10)])  # twice
+    # and a gap
+    last = pd.Series(pd.to_datetime(["2024-01-15", "2024-01-20", "2024-01-31", "2024-01-01",
+                                     "2024-01-01", "2024-03-09", "2024-01-01", "2024-01-05"]),
+                     index=pd.Index(list("abcdefgi"), dtype="str")).astype("datetime64[ns]")
+    ids = pd.Series(list("abcdefhi"), dtype="str")
+    expected = {"a", "c", "f", "i"}
+    assert old_came_back(ids, last, mrr) == expected
+    assert completion.came_back(ids, last, mrr) == expected
+    assert completion.came_back(ids, last, mrr.iloc[:0]) == set()
+    assert completion.came_back(ids, last, None) == set()
+    assert completion.came_back(ids, last.iloc[:0], mrr) == set()
+    one = mrr[mrr["account_id"].eq("a")]
+    assert completion.came_back(ids.iloc[:1], last.iloc[:1], one) == {"a"}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_came_back_equals_the_loop_on_random_billing(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    accounts = [f"A{i}" for i in range(rng.integers(1, 60))]
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    rows = [(a, str(m.date()), float(rng.choice([0, 5, 10])))
+            for a in accounts for m in months if rng.random() < rng.choice([0.3, 0.8, 0.97])]
+    mrr = _billing(rows) if rows else _billing([("A0", "2023-01-01", 1.0)])
+    dates = pd.to_datetime(rng.choice(pd.date_range("2022-11-01", "2025-03-01"),
+                                      size=len(accounts)))
+    last = pd.Series(dates, index=pd.Index(accounts, dtype="str")).astype("datetime64[ns]")
+    ids = pd.Series(rng.choice(accounts, size=max(1, len(accounts) // 2)), dtype="str")
+    assert completion.came_back(ids, last, mrr) == old_came_back(ids, last, mrr)
