@@ -16,7 +16,7 @@ import pytest
 import yaml
 from scipy.stats import chi2_contingency
 from test_events_duckdb_reference import old_with_duckdb
-from test_load_speed_references import old_came_back, old_month_start
+from test_load_speed_references import old_came_back, old_month_start, old_monthly_mrr
 from test_vectorised_reading import old_blank_rows
 from test_vectorised_values import (
     old_ambiguous_thousands,
@@ -27,7 +27,7 @@ from test_vectorised_values import (
     old_read_dates,
 )
 
-from playbook import completion, consistency, demo, events, reading, rows, values
+from playbook import completion, consistency, demo, events, loader, reading, rows, values
 from playbook.config import load_params
 from playbook.loader import load_client
 
@@ -56,6 +56,7 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(events, "_with_duckdb", old_with_duckdb)
     monkeypatch.setattr(values, "month_start", old_month_start)
     monkeypatch.setattr(completion, "came_back", old_came_back)
+    monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
     monkeypatch.setattr(consistency, "pearson_chi2",
                         lambda table: tuple(chi2_contingency(table))[:2])
 
