@@ -14,8 +14,12 @@ from playbook import textfmt as tf
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config import load_params
 from playbook.consistency import _check_code_text_agreement, pearson_chi2
+from playbook.contract import TABLES
+from playbook.errors import DataError
 from playbook.mrr_history import monthly_mrr
 from playbook.quality import QualityLog
+from playbook.reading import file_error
+from playbook.rows import dedupe_keys
 from playbook.values import _to_dates, read_dates
 
 # ----------------------------------------------------------------- chi-squared, no scipy.stats
@@ -308,3 +312,81 @@ def test_monthly_mrr_of_the_bench_shape_random() -> None:
     # and by hand with plain pandas: sums and first lines per account-month
     by_hand = frame.sort_values(LINE).drop_duplicates(["account_id", "month"])
     assert len(got) == (by_hand["month"] <= "2024-10-31").sum()
+
+
+# ----------------------------------------------------------------- duplicates, key first
+
+
+def old_dedupe_keys(table, spec, frame, path, log, tp=None):
+    """``rows.dedupe_keys`` before: every row compared whole first."""
+    if not spec.key or not set(spec.key) <= set(frame.columns):
+        return frame
+    value_cols = [c for c in frame.columns if c != LINE]
+    exact = frame.duplicated(subset=value_cols, keep="first")
+    if exact.any():
+        log.add(table, "warning", f"{tf.plural(int(exact.sum()), 'exact duplicate row')} dropped",
+                count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
+                affects=list(spec.used_by))
+        frame = frame.loc[~exact]
+    if table == "mrr":
+        return frame
+    dup = frame.duplicated(subset=list(spec.key), keep=False)
+    if dup.any():
+        keys = frame.loc[dup, list(spec.key)].astype(str).agg("/".join, axis=1)
+        header = "/".join(tp.columns.get(k, k) if tp else k for k in spec.key)
+        raise file_error(table, path, header,
+                         f"{keys.nunique()} {'/'.join(spec.key)} "
+                         f"{tf.noun(keys.nunique(), 'value')} "
+                         f"{tf.noun(keys.nunique(), 'appears', 'appear')} on more than "
+                         "one row with different contents", "one row per "
+                         + "/".join(spec.key),
+                         "Remove or merge the duplicates in the export (or ask the client which "
+                         "row is current).", frame.loc[dup, LINE].tolist(),
+                         keys.unique().tolist(), int(dup.sum()))
+    return frame
+
+
+def _contacts(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame({"contact_id": pd.Series([r[0] for r in rows], dtype="str"),
+                         "account_id": pd.Series([r[1] for r in rows], dtype="str"),
+                         "role": pd.Series([r[2] for r in rows], dtype="str"),
+                         LINE: np.arange(len(rows), dtype="int64") + 2})
+
+
+DEDUPE_CASES = [
+    ("contacts", [("c1", "a", "user"), ("c2", "a", "champion")]),  # nothing repeats
+    ("contacts", [("c1", "a", "user"), ("c1", "a", "user"), ("c2", "b", None)]),  # exact
+    ("contacts", [("c1", "a", None), ("c1", "a", None), ("c1", "a", None)]),  # blanks equal
+    ("contacts", [("c1", "a", "user"), ("c1", "b", "user")]),  # conflict: stops
+    ("contacts", [("c1", "a", "user"), ("c1", "a", "user"), ("c1", "b", "user")]),  # both
+    ("contacts", []),
+    ("contacts", [("c9", "z", "executive")]),
+    ("mrr", [("a", "2024-01-01", 5.0), ("a", "2024-01-01", 5.0), ("a", "2024-01-01", 7.0),
+             ("b", "2024-01-01", np.nan), ("b", "2024-01-01", np.nan)]),
+    ("mrr", [("a", "2024-01-01", 5.0), ("a", "2024-02-01", 5.0)]),
+]
+
+
+def _frame(table: str, rows: list[tuple]) -> pd.DataFrame:
+    if table == "contacts":
+        return _contacts(rows)
+    return _mrr_rows([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], "str")
+
+
+@pytest.mark.parametrize(("table", "rows"), DEDUPE_CASES)
+def test_dedupe_keys_as_before(table, rows, tmp_path) -> None:
+    spec, tp = TABLES[table], load_params("demo").tables[table]
+    path = tmp_path / "x.csv"
+    outcomes = []
+    for dedupe in (dedupe_keys, old_dedupe_keys):
+        log = QualityLog()
+        try:
+            outcomes.append((dedupe(table, spec, _frame(table, rows), path, log, tp), log))
+        except DataError as exc:
+            outcomes.append((exc.issues, log))
+    (got, got_log), (ref, ref_log) = outcomes
+    if isinstance(ref, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    else:
+        assert got == ref
+    assert got_log.to_dict() == ref_log.to_dict()

@@ -16,7 +16,12 @@ import pytest
 import yaml
 from scipy.stats import chi2_contingency
 from test_events_duckdb_reference import old_with_duckdb
-from test_load_speed_references import old_came_back, old_month_start, old_monthly_mrr
+from test_load_speed_references import (
+    old_came_back,
+    old_dedupe_keys,
+    old_month_start,
+    old_monthly_mrr,
+)
 from test_vectorised_reading import old_blank_rows
 from test_vectorised_values import (
     old_ambiguous_thousands,
@@ -57,6 +62,7 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "month_start", old_month_start)
     monkeypatch.setattr(completion, "came_back", old_came_back)
     monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
+    monkeypatch.setattr(loader, "dedupe_keys", old_dedupe_keys)
     monkeypatch.setattr(consistency, "pearson_chi2",
                         lambda table: tuple(chi2_contingency(table))[:2])
 
