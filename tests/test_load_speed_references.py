@@ -3,13 +3,19 @@ the reference: same values to the bit on hand-made edge cases and on random inpu
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from scipy.stats import chi2_contingency
+from test_events_duckdb_reference import COLUMNS as EVENT_COLUMNS
+from test_events_duckdb_reference import _same as same_events
+from test_events_duckdb_reference import write_usage_events
 from test_vectorised_values import old_read_dates, table_params
 
-from playbook import completion, values
+from playbook import completion, demo, events, values
 from playbook import textfmt as tf
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config import load_params
@@ -390,3 +396,46 @@ def test_dedupe_keys_as_before(table, rows, tmp_path) -> None:
     else:
         assert got == ref
     assert got_log.to_dict() == ref_log.to_dict()
+
+
+# ----------------------------------------------------------------- event accounts untrimmed
+
+
+def _events_file(path, accounts: list) -> None:
+    n = len(accounts)
+    when = np.array(["2024-01-03", "2024-01-20", "2024-02-05", "2024-01-05"] * n,
+                    dtype="datetime64[ms]")[:n]
+    pq.write_table(pa.table({"Account ID": pa.array(accounts, type=pa.string()),
+                             "Event Time": pa.array(when),
+                             "User ID": pa.array(np.arange(n) % 3, type=pa.int64()),
+                             "Licensed Seats": pa.array([5] * n, type=pa.int32())}), path)
+
+
+@pytest.mark.parametrize(("accounts", "trimmed"), [
+    (["A", "B", "A", "", "nan", "NULL", None, "İ", "nulls", "B"], False),
+    (["A", "B", "A", "B "], True),  # one padded cell at the end: trimmed
+    ([" A", "A"], True),
+    (["A\\t", "A"], False),  # a backslash and a t: no space
+])
+def test_event_accounts_are_trimmed_only_when_a_cell_needs_it(tmp_path, accounts, trimmed):
+    path = tmp_path / "ev.parquet"
+    _events_file(path, accounts)
+    con = duckdb.connect()
+    source = f"read_parquet('{path}', file_row_number=true)"
+    key = events._account_key(con, source, "Account ID", csv=False)
+    assert key.startswith("trim(") is trimmed
+    assert events._account_key(con, source, "Account ID", csv=True).startswith("trim(")
+    con.close()
+    same_events(path, EVENT_COLUMNS)  # the table as the old query gives it
+
+
+def test_event_accounts_untrimmed_on_the_demo_events(tmp_path):
+    folder = tmp_path / "d"
+    demo.generate_demo(folder, n_accounts=120)
+    write_usage_events(folder, mean=3.0)
+    path = folder / "usage_events.parquet"
+    con = duckdb.connect()
+    key = events._account_key(con, f"read_parquet('{path}')", "Account ID", csv=False)
+    con.close()
+    assert not key.startswith("trim(")
+    assert len(same_events(path, EVENT_COLUMNS)) > 500
