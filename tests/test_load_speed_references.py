@@ -17,6 +17,7 @@ from test_vectorised_values import old_read_dates, table_params
 
 from playbook import completion, demo, events, values
 from playbook import textfmt as tf
+from playbook.analyses import revenue
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config import load_params
 from playbook.consistency import _check_code_text_agreement, pearson_chi2
@@ -439,3 +440,63 @@ def test_event_accounts_untrimmed_on_the_demo_events(tmp_path):
     con.close()
     assert not key.startswith("trim(")
     assert len(same_events(path, EVENT_COLUMNS)) > 500
+
+
+# ----------------------------------------------------------------- churn at cancellation
+
+
+def old_recognise_churn(mrr, churn_events, *, recognise_at):
+    """``revenue.recognise_churn`` before: every account's paid months sorted and matched."""
+    if recognise_at == "end_of_paid_period" or churn_events is None or churn_events.empty:
+        return mrr
+    paid = mrr[mrr["mrr"] > 0].sort_values(["account_id", "month"]).copy()
+    ordinal = revenue._month_ordinal(paid["month"])
+    new_run = (paid["account_id"] != paid["account_id"].shift()) | (
+        np.diff(ordinal, prepend=ordinal[:1] - 2) != 1)
+    paid["_run"] = new_run.cumsum().to_numpy()
+    events = churn_events.dropna(subset=["churn_date"])[["account_id", "churn_date"]].copy()
+    events["month"] = events["churn_date"].dt.to_period("M").dt.to_timestamp()
+    hit = events.merge(paid[["account_id", "month", "_run"]], on=["account_id", "month"])
+    if hit.empty:
+        return mrr
+    cut = hit.groupby("_run")["month"].min()
+    paid["_cut"] = paid["_run"].map(cut)
+    drop = paid.index[paid["_cut"].notna() & (paid["month"] >= paid["_cut"])]
+    return mrr.drop(index=drop)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_recognise_churn_at_cancellation_as_before(seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    accounts = [f"A{i}" for i in range(rng.integers(1, 40))]
+    months = pd.date_range("2024-01-01", periods=18, freq="MS")
+    rows = [(a, str(m.date()), float(rng.choice([0, 0.0, 5, 12.5])))
+            for a in accounts for m in months if rng.random() < 0.85]
+    rows += [rows[k] for k in rng.integers(0, len(rows), 3)] if rows else []  # repeats
+    if not rows:
+        rows = [("A0", "2024-01-01", 5.0)]
+    mrr = _mrr_rows([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], "str")
+    mrr = mrr.drop(columns=LINE).sample(frac=1, random_state=seed)  # any row order
+    n = int(rng.integers(0, 25))
+    who = rng.choice(accounts + ["ghost"], size=n)
+    dates = rng.choice(pd.date_range("2023-11-01", "2025-09-01"), size=n)
+    events = pd.DataFrame({"account_id": pd.Series(who, dtype="str"),
+                           "churn_date": pd.Series(dates, dtype="datetime64[ns]")})
+    if n:
+        events.loc[events.index[0], "churn_date"] = pd.NaT
+    got = revenue.recognise_churn(mrr, events, recognise_at="cancellation")
+    ref = old_recognise_churn(mrr, events, recognise_at="cancellation")
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_recognise_churn_by_hand() -> None:
+    mrr = _mrr_rows(["a", "a", "a", "a", "b", "b"],
+                    ["2024-01-01", "2024-02-01", "2024-03-01", "2024-05-01", "2024-01-01",
+                     "2024-02-01"], [5, 5, 5, 5, 7, 7], "str").drop(columns=LINE)
+    events = pd.DataFrame({"account_id": pd.Series(["a"], dtype="str"),
+                           "churn_date": pd.to_datetime(["2024-02-15"]).astype("datetime64[ns]")})
+    got = revenue.recognise_churn(mrr, events, recognise_at="cancellation")
+    # a's run Jan-Mar is cut from February; May (after a gap: a return) and b are kept
+    assert got.index.tolist() == [0, 3, 4, 5]
+    assert old_recognise_churn(mrr, events, recognise_at="cancellation").index.tolist() == [
+        0, 3, 4, 5]
