@@ -173,6 +173,16 @@ def _to_dates(values: pd.Series, **kw) -> pd.Series:
 _PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}$"
 
 
+def _plain_iso(text: pd.Series) -> np.ndarray:
+    """True where a cell of Arrow strings is a plain ISO date (:data:`_PLAIN_ISO`); all
+    False for other cells (then nothing is taken for granted)."""
+    if not (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"):
+        return np.zeros(len(text), dtype=bool)
+    found = pc.fill_null(pc.match_substring_regex(text.array.__arrow_array__(), _PLAIN_ISO),
+                         False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def _iso_dates(text: pd.Series) -> pd.Series:
     """``_to_dates(text, format="ISO8601")``, a fifth of the time on Arrow strings: the
     cells that are plain ISO dates ('2024-01-31', most of a column) cast by Arrow to
@@ -299,9 +309,14 @@ def date_order_conflict(series: pd.Series, tp: TableParams) -> tuple[str, list[i
         return None
     text = series.astype(str)
     # (extracting groups runs in Python; ISO dates, most of a column, start with 4 digits
-    # and cannot match: only cells with a separator in their first 3 characters are read)
-    maybe = text.str.lstrip().str.slice(0, 3).str.contains(r"[-/.]", regex=True)
-    parts = text[maybe.fillna(False).to_numpy(dtype=bool)].str.extract(_DMY)
+    # and cannot match: only cells with a separator in their first 3 characters are read;
+    # plain ISO dates, found by one Arrow pattern, are not looked at further)
+    rest = ~_plain_iso(text)
+    maybe = np.zeros(len(text), dtype=bool)
+    if rest.any():
+        maybe[rest] = (text[rest].str.lstrip().str.slice(0, 3)
+                       .str.contains(r"[-/.]", regex=True).fillna(False).to_numpy(dtype=bool))
+    parts = text[maybe].str.extract(_DMY)
     parts = parts.dropna()
     if parts.empty:
         return None

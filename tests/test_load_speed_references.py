@@ -500,3 +500,63 @@ def test_recognise_churn_by_hand() -> None:
     assert got.index.tolist() == [0, 3, 4, 5]
     assert old_recognise_churn(mrr, events, recognise_at="cancellation").index.tolist() == [
         0, 3, 4, 5]
+
+
+# ----------------------------------------------------------------- day/month order
+
+
+def main_date_order_conflict(series, tp):
+    """``values.date_order_conflict`` before plain ISO cells were set aside."""
+    if tp.date_format or pd.api.types.is_datetime64_any_dtype(series):
+        return None
+    text = series.astype(str)
+    maybe = text.str.lstrip().str.slice(0, 3).str.contains(r"[-/.]", regex=True)
+    parts = text[maybe.fillna(False).to_numpy(dtype=bool)].str.extract(values._DMY)
+    parts = parts.dropna()
+    if parts.empty:
+        return None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    day_first = (first > 12) & (second <= 12)
+    month_first = (second > 12) & (first <= 12)
+    ambiguous = ((first <= 12) & (second <= 12) & (first != second)).any()
+    positions = [series.index.get_loc(i) for i in parts.index]
+    if day_first.any() and month_first.any():
+        where = [positions[k] for k in np.flatnonzero((day_first | month_first).to_numpy())]
+        return "mixes day-first (e.g. 31-01) and month-first (e.g. 01-31) dates", where
+    if day_first.any() and not tp.dayfirst and ambiguous:
+        where = [positions[k] for k in np.flatnonzero(day_first.to_numpy())]
+        return ("has day-first dates (day above 12 in the first place) but dayfirst is off: "
+                "dates such as 03-02 would be read as 2 March"), where
+    if month_first.any() and tp.dayfirst and ambiguous:
+        where = [positions[k] for k in np.flatnonzero(month_first.to_numpy())]
+        return ("has month-first dates (day above 12 in the second place) but dayfirst is "
+                "on: dates such as 03-02 would be read as 3 February"), where
+    return None
+
+
+ORDER_CELLS = ["2024-01-15", "13-02-2024", "03-02-2024", "02-13-2024", " 13-02-2024",
+               "\u00a013-02-2024", "2024-01-15 10:00", "1-2-24", "31/12/2024", None, "",
+               "2024-13-45", "24-01-2024", "2024/01/15", "12.03.2024"]
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("dtype", ["str", "object"])
+def test_date_order_conflict_as_before(seed, dayfirst, dtype) -> None:
+    rng = np.random.default_rng(seed)
+    plain = [f"20{y:02d}-{m:02d}-{d:02d}" for y, m, d in zip(
+        rng.integers(0, 40, 60), rng.integers(1, 13, 60), rng.integers(1, 29, 60),
+        strict=True)]
+    odd = list(rng.choice(np.array(ORDER_CELLS, dtype=object), size=rng.integers(0, 6)))
+    cells = plain + odd
+    order = rng.permutation(len(cells))
+    series = pd.Series([cells[k] for k in order], dtype=dtype, index=np.arange(len(cells)) * 7)
+    tp = table_params(file="x", dayfirst=dayfirst)
+    assert values.date_order_conflict(series, tp) == main_date_order_conflict(series, tp)
+
+
+def test_date_order_conflict_by_hand() -> None:
+    series = pd.Series(["2024-01-15", "13-02-2024", "02-13-2024", "2024-02-01"], dtype="str")
+    found, where = values.date_order_conflict(series, table_params(file="x"))
+    assert found.startswith("mixes day-first") and where == [1, 2]
+    assert values.date_order_conflict(series.iloc[[0, 3]], table_params(file="x")) is None

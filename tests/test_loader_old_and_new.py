@@ -16,6 +16,7 @@ import pytest
 import yaml
 from scipy.stats import chi2_contingency
 from test_events_duckdb_reference import old_with_duckdb
+from test_load_speed_references import main_date_order_conflict as old_order_conflict
 from test_load_speed_references import (
     old_came_back,
     old_dedupe_keys,
@@ -63,6 +64,7 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(completion, "came_back", old_came_back)
     monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
     monkeypatch.setattr(loader, "dedupe_keys", old_dedupe_keys)
+    monkeypatch.setattr(values, "date_order_conflict", old_order_conflict)
     monkeypatch.setattr(consistency, "pearson_chi2",
                         lambda table: tuple(chi2_contingency(table))[:2])
 
