@@ -264,19 +264,38 @@ def lifecycle_from_accounts_billing(tables: dict[str, pd.DataFrame], acc: pd.Dat
 def came_back(ids: pd.Series, last_event: pd.Series, mrr: pd.DataFrame | None) -> set[str]:
     """Accounts among ``ids`` billed again after a gap following their last churn event.
 
-    ``last_event``: date of each account's last churn event. A return needs a month from
-    the event's month on with no MRR, then MRR again; MRR that simply runs on is no return.
+    ``last_event``: date of each account's last churn event (indexed by account ID). A
+    return needs a month from the event's month on with no MRR, then MRR again; MRR that
+    simply runs on is no return. Months are counted as numbers (months since January
+    1970), an account's paid months read together rather than account by account.
     """
     if mrr is None or not len(mrr):
         return set()
     paid = mrr.loc[(mrr["mrr"] > 0) & is_in(mrr["account_id"], ids), ["account_id", "month"]]
-    paid = paid.assign(m=paid["month"].dt.to_period("M").map(lambda p: p.ordinal))
-    event = last_event.dt.to_period("M").map(lambda p: p.ordinal)
-    back: set[str] = set()
-    for account, months in paid.groupby("account_id")["m"]:
-        start = event.get(account)
-        later = months[months > start] if start is not None else months.iloc[:0]
-        if len(later) and len(set(range(start, int(later.max())))
-                              - set(months.tolist())) > 0:
-            back.add(str(account))
-    return back
+    starts = pd.DataFrame({"account_id": last_event.index,
+                           "start": month_numbers(last_event)}).dropna(subset=["start"])
+    rows = pd.DataFrame({"account_id": paid["account_id"].to_numpy(),
+                         "m": month_numbers(paid["month"])}).merge(starts, on="account_id")
+    # the last paid month after the event's month, per account that has one
+    last_paid = rows.loc[rows["m"] > rows["start"]].groupby("account_id", sort=False)["m"].max()
+    if not len(last_paid):
+        return set()
+    rows = rows.merge(last_paid.rename("last").reset_index(), on="account_id")
+    # a gap: fewer distinct paid months from the event's month up to (not including) the
+    # last paid month than months in that span
+    inside = rows.loc[(rows["m"] >= rows["start"]) & (rows["m"] < rows["last"])]
+    counted = inside.drop_duplicates(["account_id", "m"]).groupby("account_id",
+                                                                  sort=False).size()
+    span = rows.drop_duplicates("account_id").set_index("account_id")
+    months = (span["last"] - span["start"]).astype("int64")
+    gap = counted.reindex(months.index, fill_value=0).to_numpy() < months.to_numpy()
+    return {str(a) for a in months.index[gap]}
+
+
+def month_numbers(dates: pd.Series) -> np.ndarray:
+    """Months since January 1970 of each date (``Period("M").ordinal``), as floats; missing
+    dates NaN."""
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    out = values.astype("datetime64[M]").astype("int64").astype(float)
+    out[np.isnat(values)] = np.nan
+    return out

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from playbook import paths
 from playbook import textfmt as tf
@@ -139,8 +140,6 @@ def _check_code_text_agreement(events: pd.DataFrame, tp: TableParams, log: Quali
                                used_by: list[str]) -> None:
     """Coded reasons and free-text reasons should tell the same story; when the text is a
     short list of phrases, test whether the two are related at all."""
-    from scipy.stats import chi2_contingency
-
     both = events.dropna(subset=["reason_code", "reason_text"])
     both = both[both["reason_code"].astype(str).str.strip().ne("")
                 & both["reason_text"].astype(str).str.strip().ne("")]
@@ -149,7 +148,7 @@ def _check_code_text_agreement(events: pd.DataFrame, tp: TableParams, log: Quali
     if len(both) < 50 or not 2 <= texts.nunique() <= 30 or codes.nunique() < 2:
         return
     table = pd.crosstab(codes, texts)
-    chi2, p_value, _, _ = chi2_contingency(table)
+    chi2, p_value = pearson_chi2(table.to_numpy())
     v = float(np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1))))
     if v >= 0.2 or p_value < 0.05:
         return
@@ -165,6 +164,29 @@ def _check_code_text_agreement(events: pd.DataFrame, tp: TableParams, log: Quali
             f"both){example}: neither can be trusted alone", count=len(both),
             affects=used_by, tables=["churn_events"],
             caveat="coded and free-text churn reasons disagree")
+
+
+def pearson_chi2(observed: np.ndarray) -> tuple[float, float]:
+    """Pearson's chi-squared test of independence on a contingency table of counts (at
+    least 2 x 2, every row and column sum above 0): (statistic, p-value).
+
+    The same arithmetic as ``scipy.stats.chi2_contingency(observed)`` (Yates' continuity
+    correction when there is one degree of freedom), to the bit, without importing
+    ``scipy.stats`` (about 2 CPU s, a tenth of loading 100,000 accounts): expected counts
+    are row sum x column sum / total, the statistic sums (observed - expected)^2 / expected,
+    the p-value is the chi-squared survival function at (rows - 1) x (columns - 1) degrees of
+    freedom (``scipy.special.chdtrc``).
+    """
+    observed = np.asarray(observed)
+    counts = observed.astype(np.float64)
+    expected = (counts.sum(axis=1, keepdims=True) * counts.sum(axis=0, keepdims=True)
+                / counts.sum())
+    dof = expected.size - sum(expected.shape) + expected.ndim - 1
+    if dof == 1:  # Yates: each count moved towards its expected value by at most 0.5
+        diff = expected - observed
+        observed = observed + np.minimum(0.5, np.abs(diff)) * np.sign(diff)
+    stat = np.sum((observed - expected) ** 2 / expected)
+    return float(stat), float(special.chdtrc(float(dof), stat))
 
 
 def _check_scales(name: str, frame: pd.DataFrame, tp: TableParams, log: QualityLog) -> None:

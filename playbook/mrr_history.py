@@ -49,13 +49,13 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
                 frame = frame.loc[~unknown]
         frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
                             basis=tp.mrr_basis)
-    counts = frame.groupby(["account_id", "month"]).size()
+    grouped = frame.groupby(["account_id", "month"])  # (grouped once: sizes and sums)
+    counts = grouped.size()
     if (counts > 1).any() and tp.layout == "monthly":
         log.add("mrr", "info", f"{tf.plural(int((counts > 1).sum()), 'account-month')} "
                 f"{tf.noun(int((counts > 1).sum()), 'has', 'have')} several "
                 "lines; summed", count=int((counts > 1).sum()))
-    out = (frame.groupby(["account_id", "month"], as_index=False)
-           .agg(mrr=("mrr", "sum"), **{LINE: (LINE, "min")}))
+    out = grouped.agg(mrr=("mrr", "sum"), **{LINE: (LINE, "min")}).reset_index()
     if as_of is not None:
         out = out[out["month"] <= as_of]
     return out

@@ -25,16 +25,21 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
     """Drop exact duplicate rows (logged); conflicting rows under one key stop the run."""
     if not spec.key or not set(spec.key) <= set(frame.columns):
         return frame
-    value_cols = [c for c in frame.columns if c != LINE]
-    exact = frame.duplicated(subset=value_cols, keep="first")
-    if exact.any():
-        log.add(table, "warning", f"{tf.plural(int(exact.sum()), 'exact duplicate row')} dropped",
-                count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
-                affects=list(spec.used_by))
-        frame = frame.loc[~exact]
+    # rows equal in every value are equal in the key: when no key repeats, no row repeats
+    # (the key's check, usually all it takes, is then the only one)
+    dup = frame.duplicated(subset=list(spec.key), keep=False)
+    if dup.any():
+        value_cols = [c for c in frame.columns if c != LINE]
+        exact = frame.duplicated(subset=value_cols, keep="first")
+        if exact.any():
+            log.add(table, "warning",
+                    f"{tf.plural(int(exact.sum()), 'exact duplicate row')} dropped",
+                    count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
+                    affects=list(spec.used_by))
+            frame = frame.loc[~exact]
+            dup = frame.duplicated(subset=list(spec.key), keep=False)
     if table == "mrr":
         return frame  # several lines in one month are summed later
-    dup = frame.duplicated(subset=list(spec.key), keep=False)
     if dup.any():
         keys = frame.loc[dup, list(spec.key)].astype(str).agg("/".join, axis=1)
         header = "/".join(tp.columns.get(k, k) if tp else k for k in spec.key)

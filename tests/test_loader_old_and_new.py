@@ -1,8 +1,8 @@
 """The loader gives the same tables and the same quality log with issue 22's faster pieces (Arrow
 CSV reading, number casts, code lookups, blank cells, the DuckDB event query, ...)
-as with the code they replaced (evening session): each replaced function is swapped back
-for its reference copy (kept in the tests named below) and the client loaded again. On the
-demo, on the demo with usage as an event log, and on every export shape in
+as with the code they replaced (evening and late-night sessions): each replaced function is
+swapped back for its reference copy (kept in the tests named below) and the client loaded
+again. On the demo, on the demo with usage as an event log, and on every export shape in
 tests/fixtures/exports. Frames compared exactly, dtypes included."""
 
 from __future__ import annotations
@@ -14,7 +14,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from scipy.stats import chi2_contingency
 from test_events_duckdb_reference import old_with_duckdb
+from test_load_speed_references import main_date_order_conflict as old_order_conflict
+from test_load_speed_references import (
+    old_came_back,
+    old_dedupe_keys,
+    old_month_start,
+    old_monthly_mrr,
+)
 from test_vectorised_reading import old_blank_rows
 from test_vectorised_values import (
     old_ambiguous_thousands,
@@ -25,7 +33,7 @@ from test_vectorised_values import (
     old_read_dates,
 )
 
-from playbook import demo, events, reading, rows, values
+from playbook import completion, consistency, demo, events, loader, reading, rows, values
 from playbook.config import load_params
 from playbook.loader import load_client
 
@@ -52,6 +60,13 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rows, "known_ids",
                         lambda ids, known: ids.isin(known).to_numpy(dtype=bool))
     monkeypatch.setattr(events, "_with_duckdb", old_with_duckdb)
+    monkeypatch.setattr(values, "month_start", old_month_start)
+    monkeypatch.setattr(completion, "came_back", old_came_back)
+    monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
+    monkeypatch.setattr(loader, "dedupe_keys", old_dedupe_keys)
+    monkeypatch.setattr(values, "date_order_conflict", old_order_conflict)
+    monkeypatch.setattr(consistency, "pearson_chi2",
+                        lambda table: tuple(chi2_contingency(table))[:2])
 
 
 def _same_load(root: Path, client: str, monkeypatch: pytest.MonkeyPatch) -> dict:

@@ -265,13 +265,16 @@ def recognise_churn(
         return mrr
     if recognise_at != "cancellation":
         raise ValueError(f"unknown churn recognition policy {recognise_at!r}")
-    paid = mrr[mrr["mrr"] > 0].sort_values(["account_id", "month"]).copy()
+    events = churn_events.dropna(subset=["churn_date"])[["account_id", "churn_date"]].copy()
+    events["month"] = events["churn_date"].dt.to_period("M").dt.to_timestamp()
+    # only the paid months of accounts with a cancellation can be cut (a run of paid
+    # months never spans two accounts): the others are neither sorted nor matched
+    paid = mrr[(mrr["mrr"] > 0) & is_in(mrr["account_id"], events["account_id"])]
+    paid = paid.sort_values(["account_id", "month"]).copy()
     ordinal = _month_ordinal(paid["month"])
     new_run = (paid["account_id"] != paid["account_id"].shift()) | (
         np.diff(ordinal, prepend=ordinal[:1] - 2) != 1)
     paid["_run"] = new_run.cumsum().to_numpy()
-    events = churn_events.dropna(subset=["churn_date"])[["account_id", "churn_date"]].copy()
-    events["month"] = events["churn_date"].dt.to_period("M").dt.to_timestamp()
     hit = events.merge(paid[["account_id", "month", "_run"]], on=["account_id", "month"])
     if hit.empty:
         return mrr
