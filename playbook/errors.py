@@ -198,3 +198,8 @@ class NotesWarning(PlaybookError, UserWarning):
 class UnresolvedPlaceholderError(PlaybookError):
     """A placeholder of a note (``{grr}``) has no value in this run: withheld, not computed
     or not a key of results.json; the generated text is shown instead."""
+
+
+class ChildTraceback(PlaybookError):
+    """The traceback of an error in a forked child process, as text: the cause of the
+    error :meth:`playbook.forked.ForkedCall.result` raises in the parent."""

@@ -28,12 +28,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from playbook.errors import RenderError
-
-
-class ChildTraceback(Exception):
-    """The traceback of an error in a forked child, as text (the cause of the error
-    :meth:`ForkedCall.result` raises)."""
+from playbook.errors import ChildTraceback, RenderError
 
 
 def can_fork() -> bool:

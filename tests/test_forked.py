@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from playbook import forked, render, render_export
-from playbook.errors import DataError, DataIssue, GeneratedFolderError, RenderError
+from playbook.errors import ChildTraceback, DataError, DataIssue, GeneratedFolderError, RenderError
 from tests.test_render import ALPHA, BETA, PARAMS, meta
 
 
@@ -48,7 +48,7 @@ def test_errors_keep_their_class_message_and_attributes(fork):
         forked.ForkedCall(_data_error, what="Loading", fork=fork).result()
     assert "3 cells are not numbers" in str(err.value)
     assert [i.table for i in err.value.issues] == ["mrr"]
-    assert isinstance(err.value.__cause__, forked.ChildTraceback)
+    assert isinstance(err.value.__cause__, ChildTraceback)
     assert "_data_error" in str(err.value.__cause__)
     with pytest.raises(GeneratedFolderError) as err:
         forked.ForkedCall(_keyword_error, what="Writing", fork=fork).result()

@@ -29,7 +29,7 @@ import yaml
 from click.testing import CliRunner
 from test_broken_clients import Client, base_frames, csv, report_client, write
 
-from playbook import paths
+from playbook import cache, paths
 from playbook.cli import main
 
 ROOT = paths.PACKAGE_DIR.parent
@@ -139,11 +139,12 @@ def test_a_full_disk_while_caching_the_data_stops_cleanly(root, monkeypatch):
     report_client(root, "t", ["90-data-quality"])
     before = snapshot(previous_report(root))
 
-    def filling(self, path, *args, **kwargs):
-        Path(path).write_bytes(b"PAR1" + b"\0" * 100)  # part of the file, then the disk is full
+    def filling(frame, path):
+        Path(path).write_bytes(b"ARROW1" + b"\0" * 100)  # part of the file, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", filling)
+    # (the loading child is a fork of this process: it writes through the patched function)
+    monkeypatch.setattr(cache, "write_table", filling)
     result = CliRunner().invoke(main, ["report", "t", "--quiet"])
     assert_one_clear_message(result, "Could not write the run's data cache",
                              "the previous report is untouched")

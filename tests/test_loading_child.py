@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, forked, loading
+from playbook import cache, loading
 from playbook.config import load_params
-from playbook.errors import DataError, RenderError
+from playbook.errors import ChildTraceback, DataError, RenderError
 from playbook.loader import load_client
 from tests.conftest import ACCOUNTS_CSV, MRR_CSV
 
@@ -91,7 +91,7 @@ def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
           pytest.raises(ValueError, match="boom in the loader") as err):
         child.result()
     cause = err.value.__cause__
-    assert isinstance(cause, forked.ChildTraceback)
+    assert isinstance(cause, ChildTraceback)
     assert "in broken" in str(cause) and "boom in the loader" in str(cause)
 
 
