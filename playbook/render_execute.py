@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,42 +121,6 @@ def notebook_workers(sources: Sequence[Path]) -> int:
     return max(1, min(notebook_jobs(), max((len(g) for g in phases), default=1)))
 
 
-def previous_seconds(out_dir: Path) -> dict[str, float]:
-    """Seconds per step of the latest published report (empty if there is none).
-
-    Read from ``manifest.json`` in ``out_dir`` (``reports/<client>/<period>``) or, failing
-    that, the client's newest other period or, for a client's first run, the newest report
-    of any other client (notebooks cost about the same relative to each other whatever
-    the client); used only to start the longest notebooks first.
-    """
-    def newest_first(found: Iterable[Path]) -> list[Path]:
-        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
-
-    candidates = [out_dir / "manifest.json"]
-    if out_dir.parent.is_dir():
-        candidates += newest_first(p for p in out_dir.parent.glob("*/manifest.json")
-                                   if p not in candidates)
-    if out_dir.parent.parent.is_dir():
-        candidates += newest_first(p for p in out_dir.parent.parent.glob("*/*/manifest.json")
-                                   if p.parent.parent != out_dir.parent)
-    for file in candidates:
-        try:
-            seconds = json.loads(file.read_text(encoding="utf-8"))["run"]["seconds"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        return {str(k): float(v) for k, v in seconds.items() if isinstance(v, int | float)}
-    return {}
-
-
-def longest_first(group: Sequence[Path], expected: Mapping[str, float]) -> list[Path]:
-    """``group`` ordered by expected seconds, longest first (unknown ones last, in order).
-
-    With two workers and notebooks of 11, 4, 4 and 2 s, starting the 11 s one first lets
-    both workers finish at about the same time (11 s and 10 s) instead of 15 s and 6 s.
-    """
-    return sorted(group, key=lambda s: -expected.get(s.stem, -1.0))
-
-
 # --------------------------------------------------------------------------- execution
 
 
@@ -175,8 +138,14 @@ def execute_notebooks(
     """Run the notebooks with papermill on warm kernels; return them executed.
 
     Each group of :func:`notebook_phases` runs on ``workers`` (several notebooks at once
-    when it has several kernels), longest first by the client's previous report
-    (:func:`previous_seconds`). Executed notebooks are written to ``<staging>/notebooks/``
+    when it has several kernels), in the order of ``sources``: the report's order puts
+    the sections that compute the run's shared intermediates (the renewal model, value and
+    health scores: :class:`playbook.context.AnalysisContext`) before those that read them.
+    Starting the longest notebooks first (by the previous report's seconds, as this did
+    until issue 22) set the account plan and the outcomes off together, each computing or
+    waiting for what the drivers and segments sections compute, with their memory peaks
+    together: at 100,000 accounts the same wall time and a peak of 3.3 GB instead of
+    2.8 GB (bench/results.md). Executed notebooks are written to ``<staging>/notebooks/``
     and returned in the order of ``sources``; per-notebook seconds are added to
     ``timings``. A notebook gets ``parameters``, and of the run's own values (``run_dir``:
     ``staging``, then ``run_values``) those it declares.
@@ -187,7 +156,6 @@ def execute_notebooks(
     executed: dict[Path, nbformat.NotebookNode] = {}
     total, done = len(sources), 0
     failures: dict[Path, NotebookError] = {}
-    expected = previous_seconds(out_dir)
     own = {RUN_DIR_PARAM: str(staging), **(run_values or {})}
 
     def finished(task: Task, outcome: tuple | None, lost: str | None) -> bool:
@@ -209,7 +177,6 @@ def execute_notebooks(
         return True
 
     for group in notebook_phases(sources):
-        group = longest_first(group, expected)
         reporter.say(f"Running {', '.join(s.name for s in group)}"
                      f" ({min(workers.at_once, len(group))} at a time) ...")
         tasks: list[Task] = []

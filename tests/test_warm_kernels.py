@@ -20,7 +20,7 @@ import pytest
 from playbook.errors import NotebookError
 from playbook.kernels import KernelWorkers
 from playbook.render import render_notebooks
-from playbook.render_execute import execute_job, longest_first, previous_seconds
+from playbook.render_execute import Reporter, execute_job, execute_notebooks
 from playbook.render_manifest import ReportMeta
 
 FAIL = Path(__file__).parent / "fixtures" / "render" / "03-fail.ipynb"
@@ -188,32 +188,35 @@ def test_worker_process_that_dies_fails_the_run_with_the_notebook_named(tmp_path
     assert runtime.is_dir() and sorted(p.name for p in runtime.iterdir()) == []
 
 
-def test_longest_notebooks_start_first_by_the_previous_report(tmp_path):
-    reports = tmp_path / "reports" / "x"
-    (reports / "2026-Q2").mkdir(parents=True)
-    (reports / "2026-Q2" / "manifest.json").write_text(json.dumps(
-        {"run": {"seconds": {"01-a": 4.0, "02-b": 3.5, "03-c": 11.0, "04-d": 1.5}}}))
-    expected = previous_seconds(reports / "2026-Q3")  # a new period: the latest sibling
-    group = [Path(f"/n/{s}.ipynb") for s in ("01-a", "02-b", "03-c", "04-d", "05-new")]
-    assert [p.stem for p in longest_first(group, expected)] == [
-        "03-c", "01-a", "02-b", "04-d", "05-new"]
-    assert previous_seconds(tmp_path / "elsewhere" / "2026-Q3") == {}
-    assert [p.stem for p in longest_first(group, {})] == [p.stem for p in group]
+class _RecordingWorkers:
+    """Stands in for KernelWorkers: records the order tasks are handed out, runs none."""
+
+    at_once = 2
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+
+    def run(self, tasks, done) -> None:
+        for task in tasks:
+            self.order.append(task[1][0].stem)
+            done(task, (nbformat.v4.new_notebook(), 0.1, None), None)
 
 
-def test_a_first_run_orders_by_the_newest_report_of_another_client(tmp_path):
-    import os
-
-    root = tmp_path / "reports"
-    for client, stamp, seconds in (("old", 1_000, {"01-a": 9.0, "03-c": 1.0}),
-                                   ("new", 2_000, {"01-a": 2.0, "03-c": 8.0})):
-        folder = root / client / "2026-Q3"
-        folder.mkdir(parents=True)
-        (folder / "manifest.json").write_text(json.dumps({"run": {"seconds": seconds}}))
-        os.utime(folder / "manifest.json", (stamp, stamp))
-    assert previous_seconds(root / "first" / "2026-Q3") == {"01-a": 2.0, "03-c": 8.0}
-    # the client's own report, however old, comes before any other client's
-    assert previous_seconds(root / "old" / "2026-Q4") == {"01-a": 9.0, "03-c": 1.0}
+def test_notebooks_start_in_the_report_s_order_whatever_the_previous_report_took(tmp_path):
+    """The report's order puts the sections that compute shared intermediates first; a
+    previous report where the last notebooks took longest does not reorder them."""
+    out = tmp_path / "reports" / "x" / "2026-Q3"
+    out.mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps(
+        {"run": {"seconds": {"01-a": 1.0, "02-b": 2.0, "05-e": 40.0, "06-f": 30.0}}}))
+    sources = [Path(f"/n/{s}.ipynb") for s in ("01-a", "02-b", "06-f", "05-e", "95-z")]
+    workers = _RecordingWorkers()
+    staging = tmp_path / "staging"
+    (staging / "notebooks").mkdir(parents=True)
+    executed = execute_notebooks(sources, {s: set() for s in sources}, {}, staging, out,
+                                 workers, Reporter(False), {})
+    assert workers.order == ["01-a", "02-b", "06-f", "05-e", "95-z"]  # 9x after the others
+    assert len(executed) == 5
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
