@@ -63,8 +63,9 @@ def load_and_store(params: Params, folder: Path) -> Loaded:
 class LoadingChild:
     """:func:`load_and_store` of ``params`` run in a forked child
     (:class:`playbook.forked.ForkedCall`; in this process where a fork is not possible); a
-    context manager that stops the child and removes what it left unless :meth:`result`
-    was taken.
+    context manager that, on leaving, stops the child and removes its temporary folder,
+    with the entry in it unless :meth:`Loaded.move_into` moved it out (a run that fails
+    between loading and caching, e.g. at another run's lock, leaves nothing behind).
 
     Fork it before any thread starts in this process (the render process forks it before
     its kernels' workers start). ``folder`` is where the temporary folder goes: put it on
@@ -77,7 +78,6 @@ class LoadingChild:
             self.tmp = Path(tempfile.mkdtemp(prefix=".loading-", dir=folder))
         except OSError as exc:
             raise report_storage_error(exc, folder) from exc
-        self._taken = False
         self._call = ForkedCall(load_and_store, params, self.tmp, what="Loading the data",
                                 fork=fork)
 
@@ -94,14 +94,10 @@ class LoadingChild:
 
     def result(self) -> Loaded:
         """Wait for the child; the stored data, or the child's error raised here."""
-        loaded = self._call.result()
-        self._taken = True
-        return loaded
+        return self._call.result()
 
     def close(self) -> None:
-        """Stop the child if it still runs; remove its folder unless the result was taken
-        (the caller then owns the entry and removes the rest with
-        :meth:`Loaded.move_into`)."""
+        """Stop the child if it still runs; remove its temporary folder and what is left
+        in it."""
         self._call.stop()
-        if not self._taken:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)

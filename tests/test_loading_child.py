@@ -133,3 +133,18 @@ def test_a_folder_that_cannot_be_made_is_a_storage_error(client_factory, tmp_pat
         loading.LoadingChild(params, tmp_path / "file" / "reports")
     assert type(err.value).__name__ == "StorageError"
     assert "file" in str(err.value)
+
+
+def test_a_run_that_stops_before_caching_leaves_no_entry_behind(client_factory, tmp_path):
+    params = load_params(client_factory.write())
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        got = child.result()
+        assert got.entry.is_dir()  # loaded and stored, then e.g. another run holds the lock
+    assert not got.entry.exists() and list((tmp_path / "reports").iterdir()) == []
+
+
+def test_a_moved_entry_outlives_the_child(client_factory, tmp_path):
+    params = load_params(client_factory.write())
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        moved = child.result().move_into(tmp_path / "scratch")
+    assert (moved / "meta.pickle").is_file() and cache.read_entry(moved) is not None
