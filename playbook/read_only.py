@@ -24,9 +24,10 @@ from typing import Any
 import pandas as pd
 
 #: Results kept per marked frame (least recently used dropped first): the dates a report
-#: asks about are few (the as-of date, a cut-off, the start of a period), plus an
-#: intermediate or two they share (e.g. the usage table's monthly sums).
-RESULTS_PER_FRAME = 6
+#: asks about are few (the as-of date, a cut-off, the start of a period), plus the
+#: intermediates they share (the usage table's monthly sums, the records the modelling
+#: features sort once: :mod:`playbook.analyses.drivers.prepared`).
+RESULTS_PER_FRAME = 8
 
 _MARKED: dict[int, tuple[weakref.ref[pd.DataFrame], OrderedDict[Hashable, Any]]] = {}
 
@@ -51,22 +52,27 @@ def is_read_only(frame: object) -> bool:
 
 
 def kept_result(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], *,
-                copy: bool = True) -> Any:
+                copy: bool = True, also: tuple[pd.DataFrame | None, ...] = ()) -> Any:
     """``compute()``, kept for ``(frame, key)`` when ``frame`` is read-only.
 
     ``key`` names the computation and its arguments other than the frame (e.g.
     ``("usage_snapshot", as_of, trend_months)``). Each call returns its own deep copy, so a
     caller that adds columns to the result does not change what the next caller gets;
     ``copy=False`` returns the kept object itself, for a module's own intermediate that no
-    caller changes. Without the mark it is just ``compute()``.
+    caller changes. ``also``: the other frames ``compute`` reads (None allowed); the result
+    is kept only while each of them is read-only too and still the same frame. Without
+    the marks it is just ``compute()``.
     """
-    if not is_read_only(frame):
+    others = tuple(f for f in also if f is not None)
+    if not all(is_read_only(f) for f in (frame, *others)):
         return compute()
     results = _MARKED[id(frame)][1]
-    if key in results:
-        results.move_to_end(key)
+    full_key = (key, tuple(id(f) for f in others)) if others else key
+    kept = results.get(full_key)
+    if kept is not None and all(ref() is f for ref, f in zip(kept[0], others, strict=True)):
+        results.move_to_end(full_key)
     else:
-        results[key] = compute()
+        results[full_key] = kept = (tuple(weakref.ref(f) for f in others), compute())
         while len(results) > RESULTS_PER_FRAME:
             results.popitem(last=False)
-    return results[key].copy() if copy else results[key]
+    return kept[1].copy() if copy else kept[1]

@@ -3,7 +3,7 @@ give the features the full join gives, for every decision set built from the sam
 
 The usage, survey, touch and onboarding features now take what does not depend on the
 decisions (IDs matched, records sorted by account and date, usage summed by month) from
-:func:`~playbook.analyses.drivers.prepared.kept_for`, computed once per read-only table and
+:func:`~playbook.read_only.kept_result`, computed once per read-only table and
 shared by the three modelling tables a report builds. The reference is the full join of
 every record with every decision of its account (``reference_*`` of
 tests/test_features_asof.py, computed without any sorting or binary search): on the demo's
@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from playbook import read_only
 from playbook.analyses import drivers
-from playbook.analyses.drivers import prepared
 from playbook.analyses.drivers import table as tbl
-from playbook.analyses.drivers.prepared import SortedRecords, kept_for
+from playbook.analyses.drivers.prepared import SortedRecords
 from playbook.context import AnalysisContext
-from playbook.read_only import mark_read_only
+from playbook.read_only import kept_result, mark_read_only
 from tests.test_features_asof import (
     TABLES,
     _base,
@@ -71,7 +71,7 @@ def test_three_decision_sets_from_the_same_read_only_tables_match_the_full_join(
            for d, days, as_of in cases]
     # the prepared records were kept once per table and reused
     assert {"touches", "surveys", "usage", "onboarding", "tickets"} <= {
-        name for name, t in tables.items() if id(t) in prepared._KEPT}
+        name for name, t in tables.items() if read_only._MARKED[id(t)][1]}
     for name, reference in REFERENCES.items():
         monkeypatch.setattr(tbl, name, reference)
     for (d, days, as_of), (table, report) in zip(cases, got, strict=True):
@@ -99,7 +99,7 @@ def test_hand_made_cases_match_the_full_join_when_kept_and_reused():
                 assert_same(_base(decisions, days), tables)
             assert_same(_base(decisions), tables, exec_by_seniority=False,
                         lookback_days=None, no_answer="missing", final_step=None)
-    kept = prepared._KEPT[id(tables["touches"])][1]
+    kept = read_only._MARKED[id(tables["touches"])][1]
     assert {key[0] for key in kept} == {("touch_records", True), ("touch_records", False)}
 
 
@@ -117,12 +117,15 @@ def test_a_changed_contacts_table_is_not_served_from_what_was_kept():
     assert after.loc[1, "days_since_exec_contact"] == 180.0
 
 
-def test_kept_for_keeps_only_for_read_only_frames_and_forgets_collected_ones():
+def test_kept_results_shared_uncopied_keep_only_for_read_only_frames_and_forget_collected_ones():
     calls = []
 
     def compute():
         calls.append(1)
         return len(calls)
+
+    def kept_for(frame, key, compute, also=()):
+        return kept_result(frame, key, compute, copy=False, also=also)
 
     plain = pd.DataFrame({"a": [1]})
     assert kept_for(plain, "k", compute) == 1 and kept_for(plain, "k", compute) == 2
@@ -132,10 +135,14 @@ def test_kept_for_keeps_only_for_read_only_frames_and_forgets_collected_ones():
     other = pd.DataFrame({"b": [1]})  # an unmarked input: computed afresh each time
     assert kept_for(marked, "k", compute, also=(other,)) == 5
     assert kept_for(marked, "k", compute, also=(other,)) == 6
+    marked_other = mark_read_only(pd.DataFrame({"b": [2]}))  # a marked input: kept with it
+    assert kept_for(marked, "k", compute, also=(marked_other,)) == 7
+    assert kept_for(marked, "k", compute, also=(marked_other,)) == 7
+    assert kept_for(marked, "k", compute, also=(None,)) == 3  # None: no other input
     at = id(marked)
     del marked
     gc.collect()
-    assert at not in prepared._KEPT
+    assert at not in read_only._MARKED
 
 
 def plain_latest(accounts, dates, cut_accounts, cutoffs):

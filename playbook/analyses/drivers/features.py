@@ -26,10 +26,11 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
-from playbook.analyses.drivers.prepared import SortedRecords, kept_for
+from playbook.analyses.drivers.prepared import SortedRecords
 from playbook.analyses.history import MONTHS, sums_by_key
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
+from playbook.read_only import kept_result
 
 __all__ = [
     "CONTACT_FEATURES",
@@ -118,8 +119,9 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
     fresh range. Records without a date or an account, and decisions without a cut-off,
     match nothing.
     """
-    ordered = kept_for(records, ("records_by_date", date_col),
-                       lambda: SortedRecords.of(records["account_id"], records[date_col]))
+    ordered = kept_result(records, ("records_by_date", date_col),
+                          lambda: SortedRecords.of(records["account_id"], records[date_col]),
+                          copy=False)
     lo, hi = ordered.window(base, window_days)
     n = hi - lo
     rows = np.repeat(np.arange(len(base)), n)
@@ -201,7 +203,8 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     if not has_values(usage, "active_users"):
         _skip(report, USAGE_FEATURES, "usage.active_users is missing or empty")
         return None
-    ids, keys, sums = kept_for(usage, ("usage_sums",), lambda: _usage_sums(usage))
+    ids, keys, sums = kept_result(usage, ("usage_sums",), lambda: _usage_sums(usage),
+                                  copy=False)
     key_code = keys // MONTHS
     # the last complete month on or before the cut-off: its last day is on or before it
     cut = base["cutoff_date"]
@@ -242,7 +245,7 @@ def _usage_sums(usage: pd.DataFrame) -> tuple[pd.Index, np.ndarray, dict[str, np
     sorted by account and month: the distinct account IDs, the keys (account code x
     :data:`~playbook.analyses.history.MONTHS` + month number) and the sums by column.
     Independent of the decisions: worked out once per usage table
-    (:func:`~playbook.analyses.drivers.prepared.kept_for`)."""
+    (:func:`~playbook.read_only.kept_result`)."""
     month = pd.to_datetime(usage["month"])
     known = (month.notna() & usage["account_id"].notna()).to_numpy()
     month = month[known]
@@ -290,9 +293,10 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
         return None
     out = pd.DataFrame(index=base.index)
     answered = [col for col in names if has_values(surveys, col)]
-    by_column = kept_for(surveys, ("survey_records", *answered), lambda: SortedRecords.by_kind(
-        surveys["account_id"], surveys["date"],
-        {col: surveys[col].notna().to_numpy(dtype=bool) for col in answered}))
+    by_column = kept_result(surveys, ("survey_records", *answered), lambda: (
+        SortedRecords.by_kind(surveys["account_id"], surveys["date"],
+                              {col: surveys[col].notna().to_numpy(dtype=bool)
+                               for col in answered})), copy=False)
     for col, feats in names.items():
         if col not in answered:
             _skip(report, feats, f"surveys.{col} is missing or empty")
@@ -444,9 +448,10 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
         _skip(report, names, "touches need the contacts table (joined by contact_id) to tell "
               "user from executive contacts")
         return None
-    unused, by_kind = kept_for(
+    unused, by_kind = kept_result(
         touches, ("touch_records", exec_by_seniority),
-        lambda: _touch_records(touches, contacts, exec_by_seniority), also=(contacts,))
+        lambda: _touch_records(touches, contacts, exec_by_seniority), copy=False,
+        also=(contacts,))
     if unused:
         report["notes"].append(
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
@@ -469,8 +474,7 @@ def _touch_records(touches: pd.DataFrame, contacts: pd.DataFrame, exec_by_senior
     """The touches not used (their contact_id is blank or not in ``contacts``: count) and,
     per feature of :func:`touch_features`, the touches of its kind (user contacts,
     executive contacts) sorted by account and date: what does not depend on the
-    decisions, worked out once per touches table (:func:`~playbook.analyses.drivers.
-    prepared.kept_for`)."""
+    decisions, worked out once per touches table (:func:`~playbook.read_only.kept_result`)."""
     c = _classified_contacts(contacts)
     c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
                      else c["_exec_role"])
@@ -499,8 +503,8 @@ def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                            ["onboarding_steps", "onboarding_incomplete"])
     if onboarding is None:
         return None
-    steps = kept_for(onboarding, ("onboarding_records", final_step),
-                     lambda: _onboarding_records(onboarding, final_step))
+    steps = kept_result(onboarding, ("onboarding_records", final_step),
+                        lambda: _onboarding_records(onboarding, final_step), copy=False)
     out = pd.DataFrame({"onboarding_steps": steps["steps"].counts(base)}, index=base.index)
     if final_step is None:
         _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
@@ -515,7 +519,7 @@ def _onboarding_records(onboarding: pd.DataFrame, final_step: str | None
     """Each account's first completion of each named step, sorted by account and date:
     ``steps`` (all of them) and, with ``final_step``, ``final`` (that step's). A step
     counts at a cut-off once its first completion is on or before it. Worked out once per
-    onboarding table (:func:`~playbook.analyses.drivers.prepared.kept_for`)."""
+    onboarding table (:func:`~playbook.read_only.kept_result`)."""
     done = pd.DataFrame({"account_id": onboarding["account_id"].astype("string"),
                          "step": onboarding["step"],
                          "date": pd.to_datetime(onboarding["completed_date"])})

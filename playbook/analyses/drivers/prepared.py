@@ -4,9 +4,9 @@ A report builds the modelling table three times (the renewal model's past decisi
 expansion model's cut-offs, the renewals due), each time with the same touches, surveys,
 usage and onboarding records. What the feature builders do to those records before they
 look at any decision (match IDs, sort by account and date) does not depend on the
-decisions: :class:`SortedRecords` holds it, and :func:`kept_for` keeps it per read-only
-table (:mod:`playbook.read_only`: the run's stored tables) so that it is done once a
-kernel. Each decision then finds its account's records by binary search.
+decisions: :class:`SortedRecords` holds it, and the feature builders keep it per
+read-only table (:func:`playbook.read_only.kept_result`: the run's stored tables) so that
+it is done once a kernel. Each decision then finds its account's records by binary search.
 
 A record's key is ``account code * size + the rank of its date`` among the records'
 distinct dates (``size`` = number of distinct dates + 1), so records sorted by key are
@@ -17,8 +17,6 @@ account dated on or before the cut-off are those with keys in ``[code * size, bo
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,43 +25,8 @@ import pandas as pd
 
 from playbook.analyses.history import ranks
 from playbook.membership import positions
-from playbook.read_only import is_read_only
 
-__all__ = ["SortedRecords", "kept_for"]
-
-#: Results kept per read-only frame: key -> (weak references to the other frames the
-#: result was computed from, the result).
-_KEPT: dict[int, tuple[weakref.ref[pd.DataFrame], dict[Hashable, tuple[tuple, Any]]]] = {}
-
-
-def kept_for(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], *,
-             also: tuple[pd.DataFrame | None, ...] = ()) -> Any:
-    """``compute()``, kept for ``(frame, key)`` while ``frame`` and every frame of ``also``
-    (the other inputs of ``compute``; None allowed) are read-only and alive.
-
-    The result is shared, not copied: it must not be changed (:class:`SortedRecords` holds
-    read-only arrays). Without the marks (frames made in a test, or edited by an analyst)
-    it is just ``compute()``.
-    """
-    frames = (frame, *(f for f in also if f is not None))
-    if not all(is_read_only(f) for f in frames):
-        return compute()
-    entry = _KEPT.get(id(frame))
-    if entry is None or entry[0]() is not frame:
-        def forget(ref: weakref.ref[pd.DataFrame], at: int = id(frame)) -> None:
-            if at in _KEPT and _KEPT[at][0] is ref:
-                del _KEPT[at]
-        entry = (weakref.ref(frame, forget), {})
-        _KEPT[id(frame)] = entry
-    full_key = (key, tuple(id(f) for f in frames[1:]))
-    kept = entry[1].get(full_key)
-    if kept is not None and all(ref() is f for ref, f in zip(kept[0], frames[1:],
-                                                              strict=True)):
-        return kept[1]
-    result = compute()
-    entry[1][full_key] = (tuple(weakref.ref(f) for f in frames[1:]), result)
-    return result
-
+__all__ = ["SortedRecords"]
 
 def _frozen(values: np.ndarray) -> np.ndarray:
     values.flags.writeable = False
