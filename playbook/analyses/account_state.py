@@ -119,33 +119,19 @@ def mrr_at(
     current = account_mrr(acc).set_axis(acc["account_id"]).rename_axis("account_id")
     if mrr is None or mrr.empty:
         return current.rename("mrr")
-    latest = _latest_monthly(*_mrr_monthly(mrr), as_timestamp(as_of))
-    return latest.reindex(current.index).fillna(current).rename("mrr")
+    monthly, codes, _, _ = _mrr_sums(mrr)
+    usable = (monthly.index.get_level_values("month") <= as_timestamp(as_of)) & monthly.notna()
+    latest = monthly.iloc[_last_rows(codes, np.flatnonzero(np.asarray(usable)))]
+    return latest.droplevel("month").reindex(current.index).fillna(current).rename("mrr")
 
 
-def _mrr_monthly(mrr: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
-    """The ``mrr`` table's MRR summed per account and month (a Series on (``account_id``,
-    ``month``), sorted; blank amounts and undated rows left out) and each row's account
-    code (ascending with the rows). Kept per read-only table (:func:`kept_result`): the
-    same sums serve every date :func:`mrr_at` is asked about."""
-    def compute() -> tuple[pd.Series, np.ndarray]:
-        m = mrr.reset_index(drop=True)
-        m = m.assign(month=date_column(m, "month"), mrr=number_column(m, "mrr"))
-        monthly = m.dropna(subset=["mrr"]).groupby(["account_id", "month"], sort=True)["mrr"]
-        monthly = monthly.sum()
-        return monthly, np.asarray(monthly.index.codes[0])
-    return kept_result(mrr, ("mrr_monthly",), compute, copy=False)
-
-
-def _latest_monthly(monthly: pd.Series, codes: np.ndarray, as_of: pd.Timestamp) -> pd.Series:
-    """Each account's sum in its latest month on or before ``as_of`` (indexed by
-    ``account_id``), from :func:`_mrr_monthly`'s sums and codes: the last row of each
-    account among the rows dated on or before ``as_of`` (the rows are sorted by account,
-    then month)."""
-    rows = np.flatnonzero(np.asarray(monthly.index.get_level_values("month") <= as_of))
+def _last_rows(codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Of ``rows`` (ascending positions in a table sorted by account, then month, whose
+    account codes are ``codes``), the last of each account: its latest month among them."""
+    if not rows.size:
+        return rows
     kept = codes[rows]
-    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
-    return monthly.iloc[last].droplevel("month")
+    return rows[np.append(kept[1:] != kept[:-1], True)]
 
 
 def usage_snapshot(
@@ -194,9 +180,7 @@ def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
     if sums is None:
         return _usage_snapshot_of_rows(usage, as_of, trend_months)
     monthly, codes, ordinal = sums
-    rows = np.flatnonzero((monthly["month"] <= as_of).to_numpy())
-    kept = codes[rows]
-    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
+    last = _last_rows(codes, np.flatnonzero((monthly["month"] <= as_of).to_numpy()))
     latest = monthly.iloc[last].set_index("account_id")
     # the same account's month trend_months earlier, found by binary search over the
     # (account, month) keys, which ascend with the rows
@@ -342,9 +326,8 @@ def mrr_growth(mrr: pd.DataFrame | None, as_of: DateLike, *, months: int = 12) -
         return pd.Series(dtype=float, name="mrr_growth")
     as_of = as_timestamp(as_of)
     monthly, codes, month_rank, months_seen = _mrr_sums(mrr)
-    rows = np.flatnonzero(np.asarray(monthly.index.get_level_values("month") <= as_of))
-    kept = codes[rows]
-    last = rows[np.append(kept[1:] != kept[:-1], True)] if rows.size else rows
+    last = _last_rows(codes, np.flatnonzero(
+        np.asarray(monthly.index.get_level_values("month") <= as_of)))
     # the window's first month of each account: the first of its rows dated on or after
     # its latest month less ``months``, by binary search over (account, month rank) keys
     latest = monthly.index.get_level_values("month")[last]
@@ -354,6 +337,7 @@ def mrr_growth(mrr: pd.DataFrame | None, as_of: DateLike, *, months: int = 12) -
     first = np.searchsorted(keys, codes[last] * span
                             + np.searchsorted(months_seen, start.to_numpy(), side="left"))
     values = monthly.to_numpy(dtype=float)
+    values = np.where(np.isnan(values), 0.0, values)  # a month of blank amounts counts as 0
     then = values[first]
     then = np.where(then > 0, then, np.nan)
     growth = pd.Series(values[last] / then - 1.0,
@@ -362,15 +346,16 @@ def mrr_growth(mrr: pd.DataFrame | None, as_of: DateLike, *, months: int = 12) -
 
 
 def _mrr_sums(mrr: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
-    """The ``mrr`` table's MRR summed per account and month over all its rows, blank amounts
-    counting as 0 (a Series on (``account_id``, ``month``), sorted; undated rows left out),
-    each row's account code (ascending), its month's rank among the distinct months and
-    those months (sorted, ``datetime64``): what :func:`mrr_growth` looks up at each date.
-    Kept per read-only table (:func:`kept_result`)."""
+    """The ``mrr`` table's MRR summed per account and month over all its rows (a Series on
+    (``account_id``, ``month``), sorted; blank when every amount of the month is blank;
+    undated rows left out), each row's account code (ascending), its month's rank among
+    the distinct months and those months (sorted, ``datetime64``): what :func:`mrr_at`
+    and :func:`mrr_growth` look up at each date. Kept per read-only table
+    (:func:`kept_result`)."""
     def compute() -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray]:
         m = mrr.reset_index(drop=True)
         m = m.assign(month=date_column(m, "month"), mrr=number_column(m, "mrr"))
-        monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum()
+        monthly = m.groupby(["account_id", "month"], sort=True)["mrr"].sum(min_count=1)
         month = monthly.index.get_level_values("month").to_numpy()
         months_seen, rank = np.unique(month, return_inverse=True)
         return (monthly, np.asarray(monthly.index.codes[0], dtype=np.int64),
