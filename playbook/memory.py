@@ -1,6 +1,6 @@
-"""Freed memory handed back to the system, by the render process (after caching the data)
-and inside each warm kernel (after every cell and between notebooks); and how many
-kernels the memory free can hold (:func:`kernels_that_fit`).
+"""Freed memory handed back to the system inside each warm kernel (after every cell and
+between notebooks); and how many kernels the memory free can hold
+(:func:`kernels_that_fit`).
 
 Light on purpose (the standard library and psutil only): the render process imports it
 before its kernels start.

@@ -62,7 +62,7 @@ from playbook.render_execute import (
     execute_notebooks,
     notebook_workers,
 )
-from playbook.render_export import export_report
+from playbook.render_export import write_report_html, write_report_pdf
 from playbook.render_manifest import (
     ReportMeta,
     files_under,
@@ -348,24 +348,19 @@ def _publish_report(
             names = [SUMMARY, *names, *([BACK_MATTER] if back is not None else [])]
             results.update(records)
         combined = apply_to_notebook(combine_notebooks(executed), applied, names)
-
-        def deck_beside_pdf(html_path: Path) -> Callable[[bool], None]:
-            # the deck of the report as printed (titles, order, pages), written by a
-            # forked child while this process lays out the PDF (the kernels have stopped)
-            deck = ForkedCall(_timed_slides, html_path, results, meta, staging / PPTX_NAME,
-                              what="Writing the slides")
-
-            def finish(pdf_written: bool) -> None:
-                try:
-                    if pdf_written:
-                        timings["pptx"] = deck.result()
-                        reporter.say(f"  PPTX {timings['pptx']:.1f} s")
-                finally:
-                    deck.stop()
-            return finish
-
-        export_report(combined, meta, staging, timings, reporter.say,
-                      beside_pdf=deck_beside_pdf if slides else None)
+        html_path = write_report_html(combined, meta, staging, timings, reporter.say)
+        # the deck of the report as printed (titles, order, pages), written by a forked
+        # child while this process lays out the PDF (the kernels have stopped)
+        deck = ForkedCall(_timed_slides, html_path, results, meta, staging / PPTX_NAME,
+                          what="Writing the slides") if slides else None
+        try:
+            write_report_pdf(html_path, staging, timings, reporter.say)
+            if deck is not None:
+                timings["pptx"] = deck.result()
+                reporter.say(f"  PPTX {timings['pptx']:.1f} s")
+        finally:
+            if deck is not None:
+                deck.stop()
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",

@@ -60,35 +60,25 @@ def notebook_to_html(nb: nbformat.NotebookNode, meta: ReportMeta) -> str:
     return body
 
 
-def export_report(nb: nbformat.NotebookNode, meta: ReportMeta, folder: Path,
-                  timings: MutableMapping[str, float], say: Callable[[str], None],
-                  beside_pdf: Callable[[Path], Callable[[bool], None]] | None = None,
-                  ) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` of the combined notebook into ``folder``.
-
-    The seconds each took are stored in ``timings`` under ``"html"`` and ``"pdf"`` and
-    said through ``say``. ``beside_pdf(html_path)``, when given, is called once the HTML
-    is written and before the PDF is laid out (to start work that runs meanwhile, e.g. the
-    slide deck in a child process); the callable it returns is called with True after the
-    PDF is written (to wait for that work), or with False when the PDF failed (to stop
-    it; the PDF's error is raised). Returns the two paths.
-    """
+def write_report_html(nb: nbformat.NotebookNode, meta: ReportMeta, folder: Path,
+                      timings: MutableMapping[str, float], say: Callable[[str], None]) -> Path:
+    """Write ``report.html`` of the combined notebook into ``folder``; the seconds it took
+    go to ``timings["html"]`` and are said through ``say``. Returns its path."""
     tick = time.perf_counter()
     html_path = folder / "report.html"
     html_path.write_text(sanitize_html(notebook_to_html(nb, meta)),
                          encoding="utf-8")  # nothing in it can run (playbook.sanitize)
     timings["html"] = round(time.perf_counter() - tick, 2)
     say(f"  HTML {timings['html']:.1f} s")
-    finish = beside_pdf(html_path) if beside_pdf is not None else None
-    try:
-        tick = time.perf_counter()
-        pdf_path = html_to_pdf(html_path, folder / "report.pdf")
-        timings["pdf"] = round(time.perf_counter() - tick, 2)
-        say(f"  PDF {timings['pdf']:.1f} s")
-    except BaseException:
-        if finish is not None:
-            finish(False)
-        raise
-    if finish is not None:
-        finish(True)
-    return html_path, pdf_path
+    return html_path
+
+
+def write_report_pdf(html_path: Path, folder: Path, timings: MutableMapping[str, float],
+                     say: Callable[[str], None]) -> Path:
+    """Lay out ``html_path`` as ``report.pdf`` in ``folder``; the seconds it took go to
+    ``timings["pdf"]`` and are said through ``say``. Returns its path."""
+    tick = time.perf_counter()
+    pdf_path = html_to_pdf(html_path, folder / "report.pdf")
+    timings["pdf"] = round(time.perf_counter() - tick, 2)
+    say(f"  PDF {timings['pdf']:.1f} s")
+    return pdf_path
