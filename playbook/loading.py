@@ -51,10 +51,11 @@ class Loaded:
 
 
 def load_and_store(params: Params, folder: Path) -> Loaded:
-    """Load and validate the client's data (:func:`playbook.loader.load_client`) and store
-    it as a cache entry under ``folder`` (:func:`playbook.cache.store`)."""
+    """Load and validate the client's data (:func:`playbook.loader.load_client`, half of
+    the tables in a forked child where it can, which leaves them under ``folder``) and
+    store it as a cache entry under ``folder`` (:func:`playbook.cache.store`)."""
     tick = time.perf_counter()
-    data = load_client(params)
+    data = load_client(params, scratch=folder)
     loaded = time.perf_counter()
     entry = cache.store(params, data, folder)
     return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2))

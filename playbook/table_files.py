@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import feather
@@ -38,3 +39,26 @@ def read_table(path: Path) -> pd.DataFrame:
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
     return table.to_pandas()
+
+
+#: The column that carries a frame's row index through :func:`write_indexed`.
+_INDEX = "\x00row"
+
+
+def write_indexed(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` with its row index (integers: the rows a loader kept of
+    its file), for :func:`read_indexed`."""
+    write_table(frame.assign(**{_INDEX: frame.index.to_numpy()}), path)
+
+
+def read_indexed(path: Path) -> pd.DataFrame:
+    """The frame :func:`write_indexed` wrote, its row index as it was (a range again when
+    it was one), its text columns read in place from the mapped file."""
+    frame = read_table(path)
+    index = frame.pop(_INDEX).to_numpy()
+    start = int(index[0]) if len(index) and np.issubdtype(index.dtype, np.integer) else None
+    if start is not None and (index == np.arange(start, start + len(index))).all():
+        frame.index = pd.RangeIndex(start, start + len(index))
+    elif len(index):
+        frame.index = pd.Index(index)
+    return frame

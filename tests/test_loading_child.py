@@ -44,9 +44,9 @@ def test_the_stored_entry_is_what_loading_here_stores(client_factory, tmp_path, 
 def _record_pid(log: Path):
     real = loading.load_client
 
-    def load(params):
+    def load(params, **how):
         log.write_text(str(os.getpid()))
-        return real(params)
+        return real(params, **how)
     return load
 
 
@@ -83,7 +83,7 @@ def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
         client_factory, tmp_path, monkeypatch):
     params = load_params(client_factory.write())
 
-    def broken(_params):
+    def broken(_params, **_how):
         raise ValueError("boom in the loader")
 
     monkeypatch.setattr(loading, "load_client", broken)
@@ -98,7 +98,7 @@ def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
 def test_a_child_killed_says_so(client_factory, tmp_path, monkeypatch):
     params = load_params(client_factory.write())
 
-    def killed(_params):
+    def killed(_params, **_how):
         os.kill(os.getpid(), signal.SIGKILL)
 
     monkeypatch.setattr(loading, "load_client", killed)
@@ -113,7 +113,7 @@ def test_leaving_without_the_result_stops_the_child_and_removes_its_folder(
     params = load_params(client_factory.write())
     started = tmp_path / "started"
 
-    def slow(_params):
+    def slow(_params, **_how):
         started.write_text("yes")
         signal.pause()  # until stopped
 
