@@ -210,11 +210,17 @@ def bench_env() -> dict[str, str]:
 
 def time_report(client: str) -> dict:
     """Render the client's report in a child process; seconds per stage, wall, peak MB."""
-    code = ("import json, time, psutil; from playbook.render import render_report; "
-            "up = time.time() - psutil.Process().create_time(); "
-            f"p = render_report({client!r}, progress=False); "
-            "s = json.loads(p.manifest.read_text())['run']['seconds']; "
-            f"s[{STARTUP!r}] = round(up, 2); print('BENCH-JSON', json.dumps(s))")
+    # as the command line does (playbook.cli report): the run begun, then the render code
+    # imported while the data load
+    code = ("import json, time, psutil\n"
+            "from playbook.render_start import started_run\n"
+            "up = time.time() - psutil.Process().create_time()\n"
+            f"with started_run({client!r}) as run:\n"
+            "    from playbook.render import render_report\n"
+            f"    p = render_report({client!r}, progress=False, started=run)\n"
+            "s = json.loads(p.manifest.read_text())['run']['seconds']\n"
+            f"s[{STARTUP!r}] = round(up, 2)\n"
+            "print('BENCH-JSON', json.dumps(s))\n")
     measured = run_measured([sys.executable, "-c", code], bench_env())
     stages = marked_json(measured.pop("stdout"))
     return {**measured, **stages}

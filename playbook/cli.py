@@ -57,10 +57,14 @@ def main(ctx: click.Context) -> None:
 @click.option("--quiet", is_flag=True, help="No progress output.")
 def report(client: str, period: str, as_of: str, quiet: bool) -> None:
     """Run the notebooks for CLIENT and publish reports/<client>/<period>/."""
-    from playbook.render import render_report
+    from playbook.render_start import started_run
 
     try:
-        render_report(client, period=period or None, as_of=as_of or None, progress=not quiet)
+        # the data load in a child and the kernels start while the render code is imported
+        with started_run(client, period=period or None, as_of=as_of or None) as run:
+            from playbook.render import render_report
+
+            render_report(client, progress=not quiet, started=run)
     except (PlaybookError, OSError) as exc:
         _fail(exc)
 

@@ -30,10 +30,9 @@ from matplotlib.figure import Figure
 from playbook import textfmt as tf
 from playbook.chart_fit import fit_to_report, nothing_to_show
 from playbook.errors import GeneratedTextError
+from playbook.exhibit_ids import EXHIBIT_KEY
 
 EXHIBIT_NO = re.compile(r'<span class="exhibit-no">\d+</span>')
-#: An exhibit key or id: letters, digits, ``_``, ``-`` and ``.`` (between notebook and key).
-EXHIBIT_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _ORDER_PREFIX = re.compile(r"^\d+[-_]")
 
 

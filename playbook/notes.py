@@ -40,7 +40,7 @@ from playbook import paths
 from playbook import textfmt as tf
 from playbook.config import check_client_name
 from playbook.errors import ParamsError, UnresolvedPlaceholderError
-from playbook.exhibits import EXHIBIT_KEY
+from playbook.exhibit_ids import EXHIBIT_KEY
 from playbook.yamlsafe import load_yaml_file
 
 #: Sign-off states, in order: a draft carries "Draft" on every page.

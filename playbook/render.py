@@ -41,18 +41,17 @@ import nbformat
 
 from playbook import cache
 from playbook.comparison import previous_results
-from playbook.config import Params, load_params
+from playbook.config import Params
 from playbook.errors import NotesWarning, RenderError
 from playbook.executive import ExecutiveSettings, executive_record
 from playbook.findings.executive import executive_notebooks
 from playbook.forked import ForkedCall
 from playbook.kernels import KernelWorkers
-from playbook.loading import Loaded, LoadingChild
+from playbook.loading import Loaded
 from playbook.locks import client_lock, report_dir
 from playbook.memory import kernels_that_fit
-from playbook.notes import ClientNotes, load_notes
+from playbook.notes import ClientNotes
 from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
-from playbook.paths import notebooks_dir
 from playbook.recommendations import Limits
 from playbook.render_combine import combine_notebooks
 from playbook.render_execute import (
@@ -77,12 +76,11 @@ from playbook.render_publish import (
     publish,
     report_storage_error,
 )
+from playbook.render_start import StartedRun, started_run
 from playbook.slides import PPTX_NAME, write_slides
 from playbook.summary import summary_notebook, summary_record
 from playbook.workbook import XLSX_NAME
 
-#: Modules the report's kernels import while the data loads (what the notebooks use).
-KERNEL_PRELOAD = ("playbook.session",)
 #: Parameter giving a notebook the folder of the run's validated tables
 #: (:mod:`playbook.cache`, read by :func:`playbook.session.start`).
 DATA_CACHE_PARAM = "data_cache"
@@ -104,6 +102,7 @@ def render_report(
     period: str | None = None,
     as_of: str | None = None,
     progress: bool = True,
+    started: StartedRun | None = None,
 ) -> ReportPaths:
     """Render and publish a client's report for one period.
 
@@ -115,28 +114,23 @@ def render_report(
         Command-line overrides (``2026-Q3``, ``2026-09-30``).
     progress : bool
         Report each notebook's progress and the output paths on stderr.
+    started : StartedRun, optional
+        The run begun by :func:`playbook.render_start.started_run` (the command line
+        begins it before importing this module, so that the data load meanwhile); its
+        params then decide the period and the as-of date. None: begun here.
 
     Returns
     -------
     ReportPaths
         The published files in ``reports/<client>/<period>/``.
     """
-    params = load_params(client, period=period, as_of=as_of)
-    notes = load_notes(client)  # the consultant's notes, validated before anything runs
-    notebooks = [notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
-    # The kernels start now and import what the notebooks use while this process loads and
-    # validates the data. A bad export still fails in seconds with the file, column and
-    # rows named (the kernels are then stopped), not inside the first notebook.
-    # The data are loaded in a child process (forked before the kernels' workers start a
-    # thread), which stores them for the kernels and exits: this process does not keep the
-    # memory loading took while the kernels run (playbook.loading).
-    staging_parent = report_dir(client, params.period_label).parent
-    with (LoadingChild(params, staging_parent) as loading,
-          KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers):
-        loaded = loading.result()
-        timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
-        return _render_loaded(client, params, loaded, notebooks, workers, timings, progress,
-                              notes)
+    if started is None:
+        with started_run(client, period=period, as_of=as_of) as run:
+            return render_report(client, progress=progress, started=run)
+    loaded = started.loading.result()
+    timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
+    return _render_loaded(client, started.params, loaded, started.notebooks, started.workers,
+                          timings, progress, started.notes)
 
 
 def _render_loaded(client: str, params: Params, loaded: Loaded,

@@ -1,0 +1,67 @@
+"""A report run begins before the render code is imported (issue 22: importing the charts,
+the workbook, the slide deck and the PDF engine took about 4 CPU seconds before the data
+started loading): the start imports only what loading and the kernels need, and the
+command line has the loading child running while it imports :mod:`playbook.render`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: What the render process imports for rendering only (charts, workbook, deck, PDF, HTML).
+RENDER_ONLY = ("playbook.render", "playbook.findings", "playbook.analyses", "matplotlib",
+               "seaborn", "statsmodels", "weasyprint", "openpyxl", "xlsxwriter", "pptx",
+               "nbconvert")
+
+
+def _python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, cwd=REPO, env={**os.environ, **(env or {})},
+                          timeout=300)
+
+
+def test_starting_a_run_imports_nothing_only_the_render_needs():
+    run = _python(f"""
+        import json, sys
+        import playbook.render_start
+        names = {RENDER_ONLY!r}
+        print(json.dumps([n for n in names if any(m == n or m.startswith(n + ".")
+                                                  for m in sys.modules)]))
+        """)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout) == []
+
+
+def test_the_command_line_loads_the_data_while_it_imports_the_render_code(client_factory,
+                                                                          tmp_path):
+    client = client_factory.write()
+    # An import hook: when playbook.render is imported, record the children running and
+    # stop the run there (the run's clean-up then stops the loading child and kernels).
+    run = _python("""
+        import json, multiprocessing, sys
+        from importlib.abc import MetaPathFinder
+
+        class Watch(MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "playbook.render":
+                    names = sorted(p.name for p in multiprocessing.active_children())
+                    print("CHILDREN", json.dumps(names), flush=True)
+                    raise SystemExit(3)
+                return None
+
+        sys.meta_path.insert(0, Watch())
+        from playbook.cli import main
+        main(["report", %r])
+        """ % client, env={"PLAYBOOK_ROOT": str(client_factory.root),
+                          "PLAYBOOK_REPORTS": str(tmp_path / "reports")})
+    assert run.returncode == 3, run.stdout + run.stderr
+    line = next(x for x in run.stdout.splitlines() if x.startswith("CHILDREN"))
+    assert "playbook-forked" in json.loads(line.split(" ", 1)[1])  # the loading child
+    leftovers = list((tmp_path / "reports").rglob(".loading-*"))
+    assert leftovers == []  # stopped and removed on the way out
