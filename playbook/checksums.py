@@ -35,3 +35,15 @@ def file_sha256(path: Path) -> str:
             _DIGESTS[state] = digest
         return digest
     return _DIGESTS[state]
+
+
+def known_digests() -> dict[tuple[int, int, int, int, int], str]:
+    """The digests this process has computed, by file state: for a child process to hand
+    them to its parent (:func:`remember`), which then does not read those files again."""
+    return dict(_DIGESTS)
+
+
+def remember(digests: dict[tuple[int, int, int, int, int], str]) -> None:
+    """Keep digests another process computed (:func:`known_digests`): a file whose state is
+    unchanged since is not hashed again here."""
+    _DIGESTS.update(digests)

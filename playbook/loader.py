@@ -41,6 +41,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from playbook import checksums
 from playbook import textfmt as tf
 from playbook.assembly import assemble, values_from_accounts
 from playbook.billing import LINE, exclusive_end
@@ -237,16 +238,17 @@ def beside_tables(params: Params) -> list[str]:
     return [n for n in movable if n in beside]
 
 
-def _load_beside(params: Params, names: list[str], known: set[str] | None,
-                 folder: Path) -> tuple[_Loads, dict[str, set[str]]]:
+def _load_beside(params: Params, names: list[str], known: set[str] | None, folder: Path
+                 ) -> tuple[_Loads, dict[str, set[str]], dict[tuple[int, ...], str]]:
     """In the forked child: load ``names``, write each frame to ``folder`` (its row index
-    kept), return the rest of the loads (frames left out) and the columns each supplied."""
+    kept), return the rest of the loads (frames left out), the columns each supplied and
+    the files' checksums (not computed twice)."""
     loads, facts = _Loads(), LoadFacts()
     for name in names:
         loads.load(name, params, known, facts)
         if name in loads.tables:
             write_indexed(loads.tables.pop(name), folder / f"{name}{SUFFIX}")
-    return loads, facts.supplied
+    return loads, facts.supplied, checksums.known_digests()
 
 
 def _load_client(params: Params, scratch: Path | None = None) -> ClientData:
@@ -280,7 +282,8 @@ def _load_client(params: Params, scratch: Path | None = None) -> ClientData:
             for name in sorted(rest, key=lambda t: ahead is not None and t == "usage"):
                 loads.load(name, params, known, facts, ahead if name == "usage" else None)
         if beside:
-            there, supplied = child.result()
+            there, supplied, digests = child.result()
+            checksums.remember(digests)
             facts.supplied.update(supplied)
             loads.parts.update(there.parts)
             loads.issues.update(there.issues)

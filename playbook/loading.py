@@ -19,11 +19,11 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playbook import cache
+from playbook import cache, checksums
 from playbook.config import Params
 from playbook.forked import ForkedCall
 from playbook.loader import load_client
@@ -33,12 +33,14 @@ from playbook.render_publish import report_storage_error
 @dataclass(frozen=True)
 class Loaded:
     """A run's data, loaded and stored: the cache ``entry`` (a folder under a temporary
-    folder of its own), the seconds loading and validating took (``load_seconds``) and the
-    seconds storing took (``store_seconds``)."""
+    folder of its own), the seconds loading and validating took (``load_seconds``), the
+    seconds storing took (``store_seconds``) and the checksums of the files read
+    (``digests``, :func:`playbook.checksums.known_digests`)."""
 
     entry: Path
     load_seconds: float
     store_seconds: float
+    digests: dict[tuple[int, ...], str] = field(default_factory=dict)
 
     def move_into(self, folder: Path) -> Path:
         """Move the entry into ``folder`` (created if missing; same file system: a rename)
@@ -58,7 +60,8 @@ def load_and_store(params: Params, folder: Path) -> Loaded:
     data = load_client(params, scratch=folder)
     loaded = time.perf_counter()
     entry = cache.store(params, data, folder)
-    return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2))
+    return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2),
+                  checksums.known_digests())
 
 
 class LoadingChild:
@@ -94,8 +97,12 @@ class LoadingChild:
         return self._call.process
 
     def result(self) -> Loaded:
-        """Wait for the child; the stored data, or the child's error raised here."""
-        return self._call.result()
+        """Wait for the child; the stored data, or the child's error raised here. The
+        checksums the child computed are kept here (the manifest does not read the input
+        files again)."""
+        loaded = self._call.result()
+        checksums.remember(loaded.digests)
+        return loaded
 
     def close(self) -> None:
         """Stop the child if it still runs; remove its temporary folder and what is left

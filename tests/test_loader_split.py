@@ -5,6 +5,7 @@ does the work; no fork where another thread runs."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import threading
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from playbook import loader, paths
+from playbook import checksums, loader, paths
 from playbook.config import load_params
 from playbook.demo import generate_demo
 from playbook.errors import DataError
@@ -189,3 +190,18 @@ def test_a_table_written_beside_keeps_its_row_index(index, tmp_path):
     assert list(back.index) == list(index)
     if len(index):  # (an empty one comes back as an empty range)
         assert isinstance(back.index, pd.RangeIndex) == isinstance(index, pd.RangeIndex)
+
+
+def test_the_files_hashed_beside_are_not_hashed_again(demo_root, tmp_path, monkeypatch):
+    params = load_params("demo")
+    checksums._DIGESTS.clear()
+    hashed: list[str] = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda handle, name: hashed.append(
+        Path(handle.name).name) or real(handle, name))
+    data = load_client(params, scratch=tmp_path)
+    beside = {params.tables[n].file for n in beside_tables(params)}
+    assert beside and not beside & set(hashed)  # hashed by the child only
+    for _name, path in data.files.items():
+        assert checksums.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert not beside & set(hashed)  # known from the child: not read again here

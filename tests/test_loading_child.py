@@ -4,6 +4,7 @@ here, the child's errors raised in the parent as they were, nothing left behind.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, loading
+from playbook import cache, checksums, loading
 from playbook.config import load_params
 from playbook.errors import ChildTraceback, DataError, RenderError
 from playbook.loader import load_client
@@ -148,3 +149,20 @@ def test_a_moved_entry_outlives_the_child(client_factory, tmp_path):
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         moved = child.result().move_into(tmp_path / "scratch")
     assert (moved / "meta.pickle").is_file() and cache.read_entry(moved) is not None
+
+
+def test_the_render_process_does_not_hash_the_inputs_the_child_hashed(client_factory,
+                                                                      tmp_path, monkeypatch):
+    params = load_params(client_factory.write())
+    files = sorted((client_factory.root / "data" / params.client_id).glob("*.csv"))
+    checksums._DIGESTS.clear()  # nothing known here yet
+    hashed: list[str] = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda handle, name: hashed.append(
+        handle.name) or real(handle, name))
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        child.result()
+    assert hashed == []  # the child hashed them (its own copy of the patch, not this list)
+    want = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    assert {f.name: checksums.file_sha256(f) for f in files} == want
+    assert hashed == []  # known from the child: not read again here

@@ -43,7 +43,7 @@ def test_the_command_line_loads_the_data_while_it_imports_the_render_code(client
     client = client_factory.write()
     # An import hook: when playbook.render is imported, record the children running and
     # stop the run there (the run's clean-up then stops the loading child and kernels).
-    run = _python("""
+    run = _python(f"""
         import json, multiprocessing, sys
         from importlib.abc import MetaPathFinder
 
@@ -57,8 +57,8 @@ def test_the_command_line_loads_the_data_while_it_imports_the_render_code(client
 
         sys.meta_path.insert(0, Watch())
         from playbook.cli import main
-        main(["report", %r])
-        """ % client, env={"PLAYBOOK_ROOT": str(client_factory.root),
+        main(["report", {client!r}])
+        """, env={"PLAYBOOK_ROOT": str(client_factory.root),
                           "PLAYBOOK_REPORTS": str(tmp_path / "reports")})
     assert run.returncode == 3, run.stdout + run.stderr
     line = next(x for x in run.stdout.splitlines() if x.startswith("CHILDREN"))
