@@ -46,13 +46,21 @@ T = TypeVar("T")
 
 
 def jsonable(value: Any) -> Any:
-    """Convert numpy/pandas scalars and containers to plain JSON values (NaN -> None)."""
+    """Convert numpy/pandas scalars and containers to plain JSON values (NaN -> None).
+
+    A frame becomes its records (one dict per row, keys the column names as text), each
+    value converted as a scalar is; number and true/false columns are converted whole
+    (:func:`_column_values`: the open book of renewals has a row per renewal due)."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
-        return jsonable(value.to_dict(orient="records"))
+        if value.shape[1] == 0:
+            return [{} for _ in range(len(value))]
+        keys = [str(k) for k in value.columns]
+        columns = [_column_values(value.iloc[:, i]) for i in range(value.shape[1])]
+        return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
     if isinstance(value, pd.Series):
         return jsonable(value.to_dict())
     if isinstance(value, pd.Timestamp):
@@ -66,6 +74,22 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """A frame's column as :func:`jsonable` converts each of its values: a column of numpy
+    floats as Python floats with NaN and infinities None, of numpy integers or booleans as
+    Python ones, any other value by value."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind == "f":
+        values = column.to_numpy()
+        out = values.tolist()
+        for i in np.flatnonzero(~np.isfinite(values)).tolist():
+            out[i] = None
+        return out
+    if kind in ("i", "u", "b"):
+        return column.to_numpy().tolist()
+    return [jsonable(v) for v in column.tolist()]
 
 
 def _say_title(title: str) -> None:
@@ -83,6 +107,8 @@ class NotebookSession:
     book: ExhibitBook = field(default_factory=ExhibitBook)
     findings: dict[str, Any] = field(default_factory=dict)
     context: AnalysisContext | None = None
+    #: keys of ``findings`` whose values :meth:`record` made plain already
+    _plain: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self) -> None:
         self.book.prefix = notebook_id(self.name)  # exhibit ids: <notebook>.<key>
@@ -214,6 +240,7 @@ class NotebookSession:
 
         Returns nothing, so a cell ending in ``nb.record(...)`` shows nothing."""
         self.findings[key] = checked_finding(self.name, key, jsonable(value))
+        self._plain.add(key)
 
     def requires(self, *needs: str | Need, enables: str) -> bool:
         """True if the data meets every need; otherwise show in one line what data would
@@ -293,10 +320,11 @@ class NotebookSession:
         out = self.findings_path()
         if out is None:
             return
-        payload = {"findings": self.findings, "exhibits": self.book.titles()}
+        findings = jsonable({k: v for k, v in self.findings.items() if k not in self._plain})
+        findings.update({k: v for k, v in self.findings.items() if k in self._plain})
+        payload = {"findings": findings, "exhibits": jsonable(self.book.titles())}
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(jsonable(payload), indent=2, sort_keys=True),
-                       encoding="utf-8")
+        out.write_text(json.dumps(payload, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir: str = "",
