@@ -1,0 +1,242 @@
+"""Less CPU per table in the loader (#22, 2026-12-06 night): each new piece against the code
+it replaced, kept here as the reference (``old_*``), on hand-made edge cases (blanks,
+whitespace of every kind, non-ISO and non-ASCII dates, sliced and chunked Arrow arrays,
+missing values, empty columns, one row) and on random cells. The whole loader with these
+references swapped back in gives the same tables and log on the demo and every export shape
+(tests/test_loader_old_and_new.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow
+import pyarrow.compute as pc
+import pytest
+
+from playbook import values
+from playbook.contract import TABLES, TableSpec
+from playbook.values import BLANK_WORDS
+
+STR = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+# ----------------------------------------------------------------- the references
+
+
+def old_trimmed(series: pd.Series) -> pd.Series:
+    """The cells as text, trimmed, before: every column trimmed (a copy of its strings)."""
+    return series.astype(str).str.strip()
+
+
+def old_blank(series: pd.Series, text: pd.Series) -> pd.Series:
+    """``values._blank`` before: pandas' string methods on the short cells."""
+    short = text.str.len().le(4).fillna(False).to_numpy(dtype=bool)
+    words = np.zeros(len(text), dtype=bool)
+    if short.any():
+        words[short] = text[short].str.lower().isin(BLANK_WORDS).to_numpy(dtype=bool)
+    return (series.isna() | text.eq("")
+            | pd.Series(words, index=series.index, name=series.name))
+
+
+def old_plain_iso(text: pd.Series) -> np.ndarray:
+    """``values._plain_iso`` before: Arrow's regular expression."""
+    if not (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"):
+        return np.zeros(len(text), dtype=bool)
+    found = pc.fill_null(pc.match_substring_regex(text.array.__arrow_array__(),
+                                                  r"^\d{4}-\d{2}-\d{2}$"), False)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def old_iso_dates(text: pd.Series) -> pd.Series:
+    """``values._iso_dates`` before: the plain cells found by Arrow's regular expression."""
+    if not (len(text) and isinstance(text.dtype, pd.StringDtype)
+            and text.dtype.storage == "pyarrow"):
+        return values._to_dates(text, format="ISO8601")
+    cells = text.array.__arrow_array__()
+    plain = pc.fill_null(pc.match_substring_regex(cells, r"^\d{4}-\d{2}-\d{2}$"), False)
+    try:
+        read = pc.cast(pc.filter(cells, plain), pyarrow.timestamp("us"))
+    except pyarrow.ArrowInvalid:
+        return values._to_dates(text, format="ISO8601")
+    where = np.asarray(plain.to_numpy(zero_copy_only=False))
+    out = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    out[where] = read.to_numpy(zero_copy_only=False)
+    series = pd.Series(out, index=text.index, name=text.name, dtype="datetime64[us]")
+    rest = ~where & text.notna().to_numpy(dtype=bool)
+    if rest.any():
+        series[rest] = values._to_dates(text[rest], format="ISO8601")
+    return series
+
+
+def old_range_failures(frame: pd.DataFrame, spec: TableSpec) -> dict[str, pd.Index]:
+    """``values._range_failures`` before: the pandera schema's lazy validation."""
+    try:
+        values._value_checks(spec).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases.dropna(subset=["index"])
+        return {col: pd.Index(g["index"].astype(int).unique())
+                for col, g in fc.groupby("column")}
+    return {}
+
+
+# ----------------------------------------------------------------- cells to try
+
+ODD = ["", " ", "  x", "x  ", "\tx", "x\n", "\x0bx", "x\x1c", "\x1fx", "\u00a0x", "x\u3000",
+       "\u2003 nan", "\u200bx", "x\u200b", "nan", "NaN", " NULL ", "none", "NoNe", "nat", "NAT",
+       "n", "na", "nano", "nulls", "N/A", "NWA-000001", "null\u00a0", "\u0143an", "ｎａｎ",
+       "İ", "K", "\u212a", "n\u0301an", "nan\x00", "2024-01-31", "2024-1-31", " 2024-01-31",
+       "2024-01-31 ", "2024-01-31\n", "2024/01/31", "20240-1-31", "2024-01-3a", "２０２４-01-31",
+       "١٩٩٠-٠١-٠١", "2024-02-30", "0000-00-00", "9999-12-31", "abcd-ef-gh", "2024-01-31Z",
+       "12", "-3.5", "1,000", "€1.200", None]
+
+
+def _arrow(cells: list, start: int = 0) -> pd.Series:
+    return pd.Series(cells, dtype=STR, index=np.arange(len(cells)) * 2 + start, name="c")
+
+
+def _random_cells(seed: int, n: int = 600) -> list:
+    """Cells drawn from pieces that make blanks, dates, numbers and whitespace."""
+    rng = np.random.default_rng(seed)
+    pieces = ["n", "N", "a", "A", "t", "u", "l", "L", "o", "e", "2024", "-", "01", "31", "9",
+              ".", " ", "\t", "\u00a0", "\u3000", "é", "İ", "\x1c", "x", "/", ":", "Z"]
+    out: list = []
+    for _ in range(n):
+        if rng.random() < 0.05:
+            out.append(None)
+            continue
+        k = int(rng.integers(0, 6))
+        out.append("".join(rng.choice(pieces, size=k).tolist()))
+    return out
+
+
+def _variants(cells: list) -> list[pd.Series]:
+    """The cells as Arrow strings: whole, sliced (an offset into the buffers), in several
+    chunks, as 32-bit ``string`` chunks, and as objects (not Arrow)."""
+    whole = _arrow(cells)
+    sliced = _arrow(["skip", *cells])[1:]
+    third = max(1, len(cells) // 3)
+    chunked = pyarrow.chunked_array([pyarrow.array(cells[:third], pyarrow.large_string()),
+                                     pyarrow.array(cells[third:], pyarrow.large_string())])
+    small = pyarrow.chunked_array([pyarrow.array(cells[:third], pyarrow.string()),
+                                   pyarrow.array(cells[third:], pyarrow.string())])
+    out = [whole, sliced]
+    for arr in (chunked, small):
+        series = arr.to_pandas(types_mapper={arr.type: STR}.get)
+        assert series.dtype == STR and len(series.array.__arrow_array__().chunks) == (
+            2 if len(cells) > 1 else len(series.array.__arrow_array__().chunks))
+        out.append(series.rename("c"))
+    out.append(pd.Series(cells, dtype=object, name="c"))
+    out.append(pd.Series(cells, dtype=pd.StringDtype("pyarrow"), name="c"))  # missing: NA
+    return out
+
+
+CASES = [ODD, ODD[::-1], [], [None], ["x"], [""], ["nan"], [" 2024-01-31 "],
+         *[_random_cells(seed) for seed in range(6)]]
+
+
+# ----------------------------------------------------------------- trimmed text, blanks
+
+
+@pytest.mark.parametrize("cells", CASES)
+def test_trimmed_text_is_the_trim_of_before(cells) -> None:
+    for series in _variants(cells):
+        got, ref = values._trimmed(series), old_trimmed(series)
+        pd.testing.assert_series_equal(got, ref)
+        assert got is not series
+
+
+def test_a_column_needing_no_trim_is_not_copied_and_one_needing_it_is_trimmed() -> None:
+    clean = _arrow(["NWA-1", "2024-01-31", "x"])
+    got = values._trimmed(clean)
+    assert got.array.__arrow_array__().chunks[0].buffers()[2].address == \
+        clean.array.__arrow_array__().chunks[0].buffers()[2].address
+    assert values._trimmed(_arrow(["a", "b\u3000"])).tolist() == ["a", "b"]
+    assert values._trimmed(_arrow(["a", "\x1cb"])).tolist() == ["a", "\x1cb".strip()]
+
+
+@pytest.mark.parametrize("cells", CASES)
+def test_blank_cells_are_those_of_before(cells) -> None:
+    for series in _variants(cells):
+        text = old_trimmed(series)
+        pd.testing.assert_series_equal(values._blank(series, text), old_blank(series, text))
+        pd.testing.assert_series_equal(values.blank_mask(series),
+                                       old_blank(series, old_trimmed(series)))
+
+
+def test_blank_words_by_hand() -> None:
+    series = _arrow(["nan", "NaN", " null", "NONE", "nat", "n", "nano", "NWA", "", None,
+                     "null\u00a0", "\u3000NaT\u3000", "None!"])
+    expected = [True, True, True, True, True, False, False, False, True, True, True, True,
+                False]
+    assert values.blank_mask(series).tolist() == expected
+
+
+# ----------------------------------------------------------------- plain ISO dates
+
+
+@pytest.mark.parametrize("cells", CASES)
+def test_plain_iso_cells_are_those_of_the_pattern(cells) -> None:
+    for series in _variants(cells):
+        np.testing.assert_array_equal(values._plain_iso(series), old_plain_iso(series))
+
+
+def test_plain_iso_by_hand() -> None:
+    series = _arrow(["2024-01-31", "2024-1-31", "２０２４-01-31", "2024-01-31 ", None,
+                     "0000-00-00", "2024-13-45", "2024_01-31", ""])
+    assert values._plain_iso(series).tolist() == [True, False, False, False, False, True,
+                                                  True, False, False]
+
+
+@pytest.mark.parametrize("cells", CASES)
+def test_iso_dates_read_as_before(cells) -> None:
+    for series in _variants(cells):
+        text = old_trimmed(series)
+        pd.testing.assert_series_equal(values._iso_dates(text), old_iso_dates(text))
+
+
+# ----------------------------------------------------------------- range checks
+
+
+def _ranged_frame(spec: TableSpec, seed: int, n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    pick = [np.nan, -np.inf, np.inf, -1.0, -0.0, 0.0, 0.5, 1.0, 4.99, 5.0, 5.01, 10.0, 10.5,
+            120.0, 121.0, 1e9]
+    cols = {}
+    for col in spec.columns:
+        drawn = rng.choice(pick, size=n)
+        if col.kind == "count":
+            whole = np.where(np.isfinite(drawn), np.round(drawn), np.nan)
+            cols[col.name] = pd.array([None if np.isnan(v) else int(v) for v in whole],
+                                      dtype="Int64")
+        elif col.kind in ("money", "number"):
+            cols[col.name] = drawn
+        else:
+            cols[col.name] = pd.Series(["x"] * n, dtype=STR)
+    return pd.DataFrame(cols, index=np.arange(n) * 3 + 7)
+
+
+RANGED = [t for t, spec in TABLES.items()
+          if any(c.kind in ("money", "count") or c.min is not None or c.max is not None
+                 for c in spec.columns)]
+
+
+@pytest.mark.parametrize("table", RANGED)
+@pytest.mark.parametrize(("seed", "n"), [(0, 40), (1, 1), (2, 0), (3, 300)])
+def test_range_failures_are_those_of_the_pandera_schema(table, seed, n) -> None:
+    spec = TABLES[table]
+    frame = _ranged_frame(spec, seed, n)
+    got, ref = values._range_failures(frame, spec), old_range_failures(frame, spec)
+    assert list(got) == list(ref)
+    for name in ref:
+        assert sorted(got[name].tolist()) == sorted(ref[name].tolist()), name
+
+
+def test_range_failures_by_hand() -> None:
+    spec = TABLES["surveys"]  # nps 0-10, csat 1-5
+    frame = pd.DataFrame({"nps": [11.0, np.nan, -1.0, 10.0], "csat": [0.5, 5.0, np.nan, 6.0]},
+                         index=[4, 5, 6, 7])
+    got = values._range_failures(frame, spec)
+    assert list(got) == ["csat", "nps"]
+    assert got["nps"].tolist() == [4, 6] and got["csat"].tolist() == [4, 7]
+    assert values._range_failures(frame.iloc[:0], spec) == {}
