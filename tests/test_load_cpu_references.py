@@ -7,15 +7,26 @@ references swapped back in gives the same tables and log on the demo and every e
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow
 import pyarrow.compute as pc
 import pytest
+from test_load_speed_references import old_monthly_mrr
 
-from playbook import values
+from playbook import mrr_history, values
+from playbook import textfmt as tf
+from playbook.billing import LINE
+from playbook.config import load_params
+from playbook.config_tables import TableParams
 from playbook.contract import TABLES, TableSpec
+from playbook.errors import DataError
+from playbook.mrr_history import FILL_GAP_MONTHS, _hole_label, _log_short_holes, _month_label
+from playbook.quality import QualityLog
+from playbook.reading import file_error
 from playbook.values import BLANK_WORDS
 
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
@@ -240,3 +251,169 @@ def test_range_failures_by_hand() -> None:
     assert list(got) == ["csat", "nps"]
     assert got["nps"].tolist() == [4, 6] and got["csat"].tolist() == [4, 7]
     assert values._range_failures(frame.iloc[:0], spec) == {}
+
+
+# ----------------------------------------------------------------- MRR history: gaps, months
+
+
+def old_mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
+             ) -> pd.DataFrame:
+    """``mrr_history.mrr_gaps`` before: a groupby aggregate and a grouped shift."""
+    if not len(frame):
+        return frame
+    ordinal = frame["month"].dt.year * 12 + frame["month"].dt.month - 1
+    billed = (frame.assign(_m=ordinal).groupby(["account_id", "_m"], sort=True)
+              .agg(mrr=("mrr", "sum"), line=(LINE, "min")).reset_index())
+    present = set(billed["_m"].unique().tolist())
+    absent = [m for m in range(min(present), max(present) + 1) if m not in present]
+    used_by = list(TABLES["mrr"].used_by)
+    if absent:
+        months = ", ".join(_month_label(m) for m in absent[:12])
+        span = max(present) - min(present) + 1
+        problem = (f"the file has no row at all for {months} ({len(absent)} of the {span} "
+                   f"months from {_month_label(min(present))} to {_month_label(max(present))})")
+        if tp.gaps != "keep":
+            raise file_error("mrr", path, None, problem + ": the export is incomplete",
+                             "one row per account and billed month, every month of the history",
+                             "Export the MRR history again with every month. If nothing at all "
+                             "was billed in those months, set tables.mrr.gaps: keep.")
+        log.add("mrr", "problem", problem + " (kept, tables.mrr.gaps: keep): every account "
+                "billed around them churns and comes back", count=len(absent),
+                examples=[_month_label(m) for m in absent], affects=used_by, tables=["mrr"],
+                caveat=f"the MRR export lacks {months}")
+    following = billed.groupby("account_id", sort=False)[["_m", "mrr"]].shift(-1)
+    size = following["_m"] - billed["_m"] - 1
+    holes = billed.assign(size=size)[(size > 0) & (billed["mrr"] > 0) & (following["mrr"] > 0)]
+    if holes.empty:
+        return frame
+    labels = [_hole_label(a, int(m) + 1, int(n))
+              for a, m, n in zip(holes["account_id"], holes["_m"], holes["size"], strict=True)]
+    short = holes["size"] <= FILL_GAP_MONTHS
+    if tp.gaps == "error" and short.any():
+        odd = holes[short]
+        raise file_error("mrr", path, tp.columns.get("month") or "month",
+                         f"{tf.plural(odd['account_id'].nunique(), 'account')} "
+                         f"{tf.noun(odd['account_id'].nunique(), 'has', 'have')} "
+                         f"{tf.plural(len(odd), 'hole')} "
+                         f"of {FILL_GAP_MONTHS} month: no row between two months in which they "
+                         "are billed (a lost export row, most likely)",
+                         "a row for every month between an account's first and last billed month",
+                         "Export the missing rows again, or set tables.mrr.gaps: fill (such a hole "
+                         "is filled with the month before) or keep (a pause: churn, then "
+                         "reactivation).", odd["line"].tolist(),
+                         [label for label, k in zip(labels, short, strict=True) if k], len(odd))
+    fill = short & (tp.gaps == "fill")
+    if (short & ~fill).any():  # gaps: keep, and holes a lost row would explain
+        _log_short_holes(log, holes, labels, short & ~fill, " kept as pauses (churn, then "
+                         "reactivation; tables.mrr.gaps: keep), though a lost export row is "
+                         "likelier")
+    if not fill.any():
+        return frame
+    _log_short_holes(log, holes, labels, fill, ", billed the month before and after, filled "
+                     "with the month before as lost export rows (tables.mrr.gaps: fill)")
+    copies = []
+    source = frame.assign(_m=ordinal)
+    for step in range(1, FILL_GAP_MONTHS + 1):
+        wanted = holes.loc[fill & (holes["size"] >= step), ["account_id", "_m"]]
+        rows = source.merge(wanted, on=["account_id", "_m"])
+        rows["month"] = (rows["month"].dt.to_period("M") + step).dt.to_timestamp().astype(
+            "datetime64[ns]")
+        copies.append(rows.drop(columns="_m"))
+    return pd.concat([frame, *copies], ignore_index=True)
+
+
+def _history(seed: int, accounts: int, months: int, *, shuffle: bool, nan: bool,
+             twice: bool) -> pd.DataFrame:
+    """Random monthly MRR rows with holes (a month or more missing), zeros, blank amounts,
+    several rows in a month, in file order or shuffled."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for a in range(accounts):
+        for m in range(months):
+            if rng.random() < 0.25:
+                continue  # a hole
+            for _ in range(int(rng.integers(2, 5)) if twice and rng.random() < 0.3 else 1):
+                amount = float(rng.choice([0.0, 0.1, 0.2, 0.3, 19.99, 1200.5, 7.0, 252.36,
+                                           303.0, 1865.64, 0.7]))
+                rows.append((f"A{a:03d}", m, np.nan if nan and rng.random() < 0.05 else amount))
+    first = pd.Timestamp("2023-11-01")
+    frame = pd.DataFrame({
+        "account_id": pd.Series([r[0] for r in rows], dtype=STR),
+        "month": pd.Series([first + pd.DateOffset(months=r[1]) for r in rows],
+                           dtype="datetime64[ns]"),
+        "mrr": pd.Series([r[2] for r in rows], dtype=float)})
+    frame[LINE] = np.arange(len(frame), dtype="int64") + 2
+    if shuffle:
+        frame = frame.sample(frac=1.0, random_state=seed)
+    return frame
+
+
+HISTORIES = [dict(seed=s, accounts=a, months=m, shuffle=sh, nan=n, twice=t)
+             for s, (a, m, sh, n, t) in enumerate([
+                 (30, 14, False, False, False), (30, 14, True, False, False),
+                 (25, 10, False, True, True), (25, 10, True, True, True),
+                 (1, 6, False, False, False), (1, 1, False, False, False),
+                 (60, 24, True, False, True), (8, 30, False, True, False),
+                 (25, 10, False, False, True)])]
+
+
+def _same_gaps(frame: pd.DataFrame, gaps: str, tmp_path) -> None:
+    tp = load_params("demo").tables["mrr"].model_copy(update={"gaps": gaps})
+    outcomes = []
+    for run in (mrr_history.mrr_gaps, old_mrr_gaps):
+        log = QualityLog()
+        try:
+            outcomes.append((run(frame.copy(), tp, tmp_path / "m.csv", log), log.to_dict()))
+        except DataError as exc:
+            outcomes.append((exc.issues, log.to_dict()))
+    (got, got_log), (ref, ref_log) = outcomes
+    if isinstance(ref, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    else:
+        assert got == ref
+    assert got_log == ref_log
+
+
+@pytest.mark.parametrize("gaps", ["fill", "keep", "error"])
+@pytest.mark.parametrize("case", HISTORIES)
+def test_mrr_gaps_as_before(case, gaps, tmp_path) -> None:
+    _same_gaps(_history(**case), gaps, tmp_path)
+
+
+@pytest.mark.parametrize("gaps", ["fill", "keep", "error"])
+def test_mrr_gaps_by_hand(gaps, tmp_path) -> None:
+    frame = pd.DataFrame({
+        "account_id": pd.Series(["b", "a", "a", "a", "b", "c", "c", "c"], dtype=STR),
+        "month": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-03-01", "2024-06-01",
+                                 "2024-03-01", "2024-01-01", "2024-02-01", "2024-06-01"]
+                                ).astype("datetime64[ns]"),
+        "mrr": [5.0, 10.0, 10.0, 10.0, 0.0, 3.0, 3.0, 3.0],
+        LINE: np.arange(8, dtype="int64") + 2})
+    # holes: a 2024-02 (one month: lost row), a 2024-04..05 (a pause), b 2024-02 (not
+    # billed after: none), c 2024-03..05 (a pause)
+    billed = mrr_history.billed_months(frame)
+    assert billed["account_id"].tolist() == ["a", "a", "a", "b", "b", "c", "c", "c"]
+    holes = mrr_history._holes(billed)
+    assert list(zip(holes["account_id"], holes["_m"] % 12 + 1, holes["size"],
+                    strict=True)) == [("a", 1, 1.0), ("a", 3, 2.0), ("c", 2, 3.0)]
+    _same_gaps(frame, gaps, tmp_path)
+    _same_gaps(frame.iloc[:1], gaps, tmp_path)
+    _same_gaps(frame.iloc[:0], gaps, tmp_path)
+
+
+@pytest.mark.parametrize("case", HISTORIES)
+@pytest.mark.parametrize("as_of", [None, "2024-06-30"])
+def test_monthly_mrr_as_before_sorted_shuffled_blank_and_several(case, as_of) -> None:
+    """Sorted rows are summed by pandas pairwise, shuffled or blank ones compensated: the
+    sums of several rows in a month equal the old groupby's to the bit either way."""
+    frame = _history(**case)
+    tp = load_params("demo").tables["mrr"]
+    when = pd.Timestamp(as_of) if as_of else None
+    new_log, old_log = QualityLog(), QualityLog()
+    got = mrr_history.monthly_mrr(frame, tp, when, new_log)
+    ref = old_monthly_mrr(frame, tp, when, old_log)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert new_log.to_dict() == old_log.to_dict()
+    by_hand = frame.groupby(["account_id", "month"]).size()
+    assert len(ref) == (len(by_hand) if when is None
+                        else int((by_hand.index.get_level_values(1) <= when).sum()))

@@ -19,6 +19,7 @@ from test_events_duckdb_reference import old_with_duckdb
 from test_load_cpu_references import (
     old_blank,
     old_iso_dates,
+    old_mrr_gaps,
     old_plain_iso,
     old_range_failures,
     old_trimmed,
@@ -77,6 +78,7 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(values, "_plain_iso", old_plain_iso)
     monkeypatch.setattr(values, "_iso_dates", old_iso_dates)
     monkeypatch.setattr(values, "_range_failures", old_range_failures)
+    monkeypatch.setattr(loader, "mrr_gaps", old_mrr_gaps)
     monkeypatch.setattr(consistency, "pearson_chi2",
                         lambda table: tuple(chi2_contingency(table))[:2])
 
