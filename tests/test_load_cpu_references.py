@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from test_load_speed_references import old_monthly_mrr
 
-from playbook import mrr_history, values
+from playbook import mrr_history, reading, values
 from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.config import load_params
@@ -417,3 +417,88 @@ def test_monthly_mrr_as_before_sorted_shuffled_blank_and_several(case, as_of) ->
     by_hand = frame.groupby(["account_id", "month"]).size()
     assert len(ref) == (len(by_hand) if when is None
                         else int((by_hand.index.get_level_values(1) <= when).sum()))
+
+
+# ----------------------------------------------------------------- plain CSV bytes
+
+
+def old_plain_bytes(path: Path, sep: str, block_size: int) -> bool:
+    """``reading._plain_bytes`` before: the bytes after every line feed and delimiter."""
+    delimiter = sep.encode()[0]
+    tail = b"\n"
+    with path.open("rb") as fh:
+        first = True
+        while block := fh.read(block_size):
+            if first:
+                block, first = block.removeprefix(b"\xef\xbb\xbf"), False
+            if b'"' in block or b"\x00" in block:
+                return False
+            window = np.frombuffer(tail + block, dtype=np.uint8)
+            head, after = window[:-1], window[1:]
+            if (np.isin(after[head == 10], (10, 13, 32, 9)).any()
+                    or np.isin(after[head == delimiter], (32, 9)).any()
+                    or (b"\r" in block and (after[head == 13] != 10).any())):
+                return False
+            tail = block[-1:]
+    return tail != b"\r"
+
+
+PIECES = ["ab", "1", ",", ";", "\n", "\n", "\r\n", "\r", " ", "\t", "x y", "é", '"', "\x00",
+          "\x0b", "\x1f"]
+
+
+def _csv_bytes(seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    weights = np.array([8, 8, 6, 1, 4, 4, 2, 0.3, 1, 0.3, 2, 1, 0.1, 0.1, 0.2, 0.2])
+    if seed % 3 == 0:  # mostly clean files: the checks run to the end
+        weights[[7, 8, 9, 12, 13]] = 0.0
+    parts = rng.choice(PIECES, size=int(rng.integers(0, 60)), p=weights / weights.sum())
+    text = "".join(parts.tolist())
+    if seed % 3 == 0:
+        text = text.replace("\n\n", "\n1\n").replace("\n\r", "\n1\r").replace(", ", ",1")
+    return (b"\xef\xbb\xbf" if seed % 4 == 0 else b"") + text.encode()
+
+
+def _missed_before(data: bytes, block: int) -> bool:
+    """True when the old check missed a carriage return not before a line feed: the last
+    byte of a block, the next block holding no carriage return (it looked at a block's
+    carriage returns only when the block held one); fixed."""
+    for end in range(block, len(data), block):
+        if (data[end - 1:end] == b"\r" and data[end:end + 1] != b"\n"
+                and b"\r" not in data[end:end + block]):
+            return True
+    return False
+
+
+def test_plain_bytes_by_hand(tmp_path, monkeypatch) -> None:
+    cases = {b"a,b\n1,2\n": True, b"a,b\r\n1,2\r\n": True, b"a,b\n\n1,2\n": False,
+             b"a,b\n 1,2\n": False, b"a,b\n1, 2\n": False, b"a,b\n1,\t2\n": False,
+             b"a,b\r1,2\n": False, b"a,b\n1,2\r": False, b'a,b\n"1",2\n': False,
+             b"a,b\n1 x,2\n": True, b"\xef\xbb\xbfa,b\n1,2": True, b"a,b\n\r\n": False,
+             b"a,b\n1,2\n\n": False, b" a,b\n": False, b"\xef\xbb\xbf a,b\n": False}
+    for block in (4, 5, 1 << 24):
+        monkeypatch.setattr(reading, "PLAIN_BLOCK", block)
+        for k, (data, plain) in enumerate(cases.items()):
+            path = tmp_path / f"{k}.csv"
+            path.write_bytes(data)
+            assert reading._plain_bytes(path, ",") is plain, (data, block)
+            assert old_plain_bytes(path, ",", block) is (plain or _missed_before(data, block))
+
+
+@pytest.mark.parametrize("block", [4, 5, 7, 13, 1 << 24])
+def test_plain_bytes_as_before_on_random_files(block, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(reading, "PLAIN_BLOCK", block)
+    path = tmp_path / "f.csv"
+    plain = missed = 0
+    for seed in range(400):
+        path.write_bytes(_csv_bytes(seed))
+        for sep in (",", ";"):
+            got, ref = reading._plain_bytes(path, sep), old_plain_bytes(path, sep, block)
+            data = path.read_bytes()
+            if ref and not got and _missed_before(data, block):
+                missed += 1
+                continue
+            assert got == ref, (seed, sep, data)
+            plain += got
+    assert plain > 100  # (both outcomes are tried)
+    assert missed <= 40
