@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from test_load_speed_references import old_monthly_mrr
 
-from playbook import mrr_history, reading, values
+from playbook import mrr_history, reading, rows, values
 from playbook import textfmt as tf
 from playbook.billing import LINE
 from playbook.config import load_params
@@ -502,3 +502,38 @@ def test_plain_bytes_as_before_on_random_files(block, tmp_path, monkeypatch) -> 
             plain += got
     assert plain > 100  # (both outcomes are tried)
     assert missed <= 40
+
+
+# ----------------------------------------------------------------- repeated keys
+
+
+def _keyed(seed: int, n: int, dtype: str) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ids = rng.choice(["a", "b", "c", None, "A", "a "], size=n).tolist()
+    if dtype == "object" and n:
+        ids[0] = np.nan  # (None and NaN, both missing)
+    months = pd.Series(rng.choice(pd.to_datetime(["2024-01-01", "2024-02-01", None]), size=n),
+                       dtype="datetime64[ns]")
+    return pd.DataFrame({"account_id": pd.Series(ids, dtype=dtype), "month": months,
+                         "mrr": rng.choice([1.0, 2.0, np.nan], size=n)},
+                        index=np.arange(n) * 5 + 3)
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize(("seed", "n"), [(0, 0), (1, 1), (2, 2), (3, 30), (4, 300)])
+@pytest.mark.parametrize("key", [["account_id", "month"], ["account_id", "month", "mrr"],
+                                 ["account_id"], ["month", "account_id"]])
+def test_repeated_keys_are_pandas_duplicated(dtype, seed, n, key) -> None:
+    frame = _keyed(seed, n, dtype)
+    pd.testing.assert_series_equal(rows.repeated_keys(frame, key),
+                                   frame.duplicated(subset=key, keep=False))
+
+
+def test_repeated_keys_by_hand_and_with_many_combinations() -> None:
+    frame = pd.DataFrame({"a": pd.Series(["x", "x", "y", None, None], dtype="str"),
+                          "m": [1, 1, 1, 2, 2]})
+    assert rows.repeated_keys(frame, ["a", "m"]).tolist() == [True, True, False, True, True]
+    wide = pd.DataFrame({"a": np.arange(50) % 10, "b": np.arange(50) % 7,
+                         "c": np.arange(50) % 3})  # 210 combinations > 4 x 50 rows: pandas
+    pd.testing.assert_series_equal(rows.repeated_keys(wide, ["a", "b", "c"]),
+                                   wide.duplicated(subset=["a", "b", "c"], keep=False))
