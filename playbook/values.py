@@ -45,19 +45,9 @@ MONEY_MARKS = r"[\s$€£¥\u00a0]|USD|EUR|GBP"
 def blank_mask(series: pd.Series) -> pd.Series:
     """True where a cell is blank: missing, empty, spaces only, or one of
     :data:`BLANK_WORDS`."""
-    return _blank(series, _trimmed(series))
+    return _blank(series, series.astype(str).str.strip())
 
 
-
-def _trimmed(series: pd.Series) -> pd.Series:
-    """``series.astype(str).str.strip()``: the cells as text, spaces around them removed.
-    Arrow strings none of which starts or ends with a byte that could be whitespace
-    (:func:`_untrimmable`) are returned as they are (a copy of the Series, not of its
-    strings) instead of copied by the trim."""
-    cells = _arrow_strings(series)
-    if cells is not None and _untrimmable(cells):
-        return series.copy()
-    return series.astype(str).str.strip()
 
 #: The longest of :data:`BLANK_WORDS`: a longer cell is none of them (lowering text never
 #: makes it shorter), so only shorter cells are lowered and looked up.
@@ -134,19 +124,6 @@ def _digit(byte: np.ndarray) -> np.ndarray:
     return (byte - np.uint8(48)) < np.uint8(10)
 
 
-def _untrimmable(cells: pyarrow.ChunkedArray) -> bool:
-    """True when no cell starts or ends with a byte outside printable ASCII ('!' to '~'):
-    then no cell starts or ends with whitespace (ASCII or not), and trimming changes
-    nothing."""
-    for chunk in cells.chunks:
-        offsets, data = _string_buffers(chunk)
-        filled = np.diff(offsets) > 0
-        for ends in (offsets[:-1][filled], offsets[1:][filled] - 1):
-            if ((data[ends] - np.uint8(33)) > np.uint8(93)).any():
-                return False
-    return True
-
-
 def _iso_shaped(cells: pyarrow.ChunkedArray) -> np.ndarray:
     """True where a cell matches :data:`_PLAIN_ISO` (``^\\d{4}-\\d{2}-\\d{2}$``, ``\\d``
     ASCII digits as in Arrow's RE2): exactly ten bytes, digits but the dashes at the
@@ -196,7 +173,7 @@ def _blank_words(cells: pyarrow.ChunkedArray) -> np.ndarray:
 
 def parse_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(text trimmed, blank cells missing; a mask of unusable values: none is)."""
-    out = _trimmed(series)
+    out = series.astype(str).str.strip()
     out = out.where(~_blank(series, out), None).astype("str")
     return out, pd.Series(False, index=series.index)
 
@@ -206,7 +183,7 @@ def parse_number(series: pd.Series, tp: TableParams) -> tuple[pd.Series, pd.Seri
     if pd.api.types.is_numeric_dtype(series):
         out = pd.to_numeric(series, errors="coerce").astype(float)
         return out, pd.Series(False, index=series.index)
-    text = _trimmed(series)
+    text = series.astype(str).str.strip()
     thousands = tp.thousands if tp.thousands is not None else ("." if tp.decimal == "," else ",")
     # Most cells are plain numbers ('6777', '-12.5'): read them at once; only the others go
     # through the regular expressions below (slow on millions of cells), with the same result
@@ -362,7 +339,7 @@ def read_dates(series: pd.Series, tp: TableParams) -> DateParse:
         out = _to_dates(series)
         text = None
     else:
-        text = _trimmed(series)
+        text = series.astype(str).str.strip()
         blank = _blank(series, text)
         text = text.where(~blank, None)
         timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
@@ -467,7 +444,7 @@ def date_order_conflict(series: pd.Series, tp: TableParams) -> tuple[str, list[i
 def parse_bool(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(true/false by :data:`TRUE_WORDS` and :data:`FALSE_WORDS`, a mask of values present
     but neither)."""
-    text = _trimmed(series).str.lower()
+    text = series.astype(str).str.strip().str.lower()
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(TRUE_WORDS)] = True
     out[text.isin(FALSE_WORDS)] = False
@@ -479,7 +456,7 @@ def parse_code(series: pd.Series, col: ColumnSpec, mapping: dict[str, str]
     """Map client codes onto canonical ones (params ``codes``), case-insensitively."""
     lookup = {str(k).strip().lower(): v for k, v in mapping.items()}
     lookup.update({c: c for c in col.codes})
-    text = _trimmed(series).str.lower()
+    text = series.astype(str).str.strip().str.lower()
     blank = blank_mask(series)
     out = _mapped_text(text, lookup).where(~blank, None).astype("str")
     return out, out.isna() & ~blank
@@ -612,7 +589,7 @@ def _ambiguous_thousands(table: str, header: str, tp: TableParams, series: pd.Se
     mark and logged (warning); otherwise the run stops (nothing tells which is meant)."""
     if tp.thousands is not None or pd.api.types.is_numeric_dtype(series):
         return
-    text = _trimmed(series)
+    text = series.astype(str).str.strip()
     # whole numbers ('6777'), most cells, have no mark: neither ambiguous nor telling; the
     # patterns below (slow on millions of cells) read only the other cells
     marked = ~text.str.fullmatch(r"-?\d+").fillna(False).to_numpy(dtype=bool)

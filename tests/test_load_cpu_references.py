@@ -36,7 +36,7 @@ STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def old_trimmed(series: pd.Series) -> pd.Series:
-    """The cells as text, trimmed, before: every column trimmed (a copy of its strings)."""
+    """The cells as text, trimmed (as ``values`` trims them)."""
     return series.astype(str).str.strip()
 
 
@@ -146,24 +146,7 @@ CASES = [ODD, ODD[::-1], [], [None], ["x"], [""], ["nan"], [" 2024-01-31 "],
          *[_random_cells(seed) for seed in range(6)]]
 
 
-# ----------------------------------------------------------------- trimmed text, blanks
-
-
-@pytest.mark.parametrize("cells", CASES)
-def test_trimmed_text_is_the_trim_of_before(cells) -> None:
-    for series in _variants(cells):
-        got, ref = values._trimmed(series), old_trimmed(series)
-        pd.testing.assert_series_equal(got, ref)
-        assert got is not series
-
-
-def test_a_column_needing_no_trim_is_not_copied_and_one_needing_it_is_trimmed() -> None:
-    clean = _arrow(["NWA-1", "2024-01-31", "x"])
-    got = values._trimmed(clean)
-    assert got.array.__arrow_array__().chunks[0].buffers()[2].address == \
-        clean.array.__arrow_array__().chunks[0].buffers()[2].address
-    assert values._trimmed(_arrow(["a", "b\u3000"])).tolist() == ["a", "b"]
-    assert values._trimmed(_arrow(["a", "\x1cb"])).tolist() == ["a", "\x1cb".strip()]
+# ----------------------------------------------------------------- blanks
 
 
 @pytest.mark.parametrize("cells", CASES)

@@ -22,7 +22,6 @@ from test_load_cpu_references import (
     old_mrr_gaps,
     old_plain_iso,
     old_range_failures,
-    old_trimmed,
 )
 from test_load_speed_references import main_date_order_conflict as old_order_conflict
 from test_load_speed_references import (
@@ -73,7 +72,6 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
     monkeypatch.setattr(loader, "dedupe_keys", old_dedupe_keys)
     monkeypatch.setattr(values, "date_order_conflict", old_order_conflict)
-    monkeypatch.setattr(values, "_trimmed", old_trimmed)
     monkeypatch.setattr(values, "_blank", old_blank)
     monkeypatch.setattr(values, "_plain_iso", old_plain_iso)
     monkeypatch.setattr(values, "_iso_dates", old_iso_dates)
