@@ -442,12 +442,12 @@ def read_plain_csv(path: Path, encoding: str, sep: str, skip: int) -> pd.DataFra
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False,
                                               ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(keys, pa.string()), strings_can_be_null=False))
+                column_types=dict.fromkeys(keys, pa.large_string()), strings_can_be_null=False))
     except (pa.ArrowException, OSError):
         return None
     if table.num_rows == 0:
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype(
         "pyarrow", na_value=np.nan)}.get)
     frame.columns = names
     return frame
