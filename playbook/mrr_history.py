@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from playbook import textfmt as tf
@@ -49,13 +50,16 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
                 frame = frame.loc[~unknown]
         frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
                             basis=tp.mrr_basis)
-    grouped = frame.groupby(["account_id", "month"])  # (grouped once: sizes and sums)
-    counts = grouped.size()
-    if (counts > 1).any() and tp.layout == "monthly":
-        log.add("mrr", "info", f"{tf.plural(int((counts > 1).sum()), 'account-month')} "
-                f"{tf.noun(int((counts > 1).sum()), 'has', 'have')} several "
-                "lines; summed", count=int((counts > 1).sum()))
-    out = grouped.agg(mrr=("mrr", "sum"), **{LINE: (LINE, "min")}).reset_index()
+    month_codes, months = pd.factorize(frame["month"], sort=True)
+    accounts, month, sums, lines, rows = account_month_sums(frame, month_codes,
+                                                            max(len(months), 1))
+    several = int((rows > 1).sum())
+    if several and tp.layout == "monthly":
+        log.add("mrr", "info", f"{tf.plural(several, 'account-month')} "
+                f"{tf.noun(several, 'has', 'have')} several "
+                "lines; summed", count=several)
+    out = pd.DataFrame({"account_id": accounts, "month": months.take(month), "mrr": sums,
+                        LINE: lines})
     if as_of is not None:
         out = out[out["month"] <= as_of]
     return out
@@ -97,9 +101,9 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
     """
     if not len(frame):
         return frame
-    ordinal = frame["month"].dt.year * 12 + frame["month"].dt.month - 1
-    billed = (frame.assign(_m=ordinal).groupby(["account_id", "_m"], sort=True)
-              .agg(mrr=("mrr", "sum"), line=(LINE, "min")).reset_index())
+    billed = billed_months(frame)
+    if not len(billed):
+        return frame
     present = set(billed["_m"].unique().tolist())
     absent = [m for m in range(min(present), max(present) + 1) if m not in present]
     used_by = list(TABLES["mrr"].used_by)
@@ -117,9 +121,7 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
                 "billed around them churns and comes back", count=len(absent),
                 examples=[_month_label(m) for m in absent], affects=used_by, tables=["mrr"],
                 caveat=f"the MRR export lacks {months}")
-    following = billed.groupby("account_id", sort=False)[["_m", "mrr"]].shift(-1)
-    size = following["_m"] - billed["_m"] - 1
-    holes = billed.assign(size=size)[(size > 0) & (billed["mrr"] > 0) & (following["mrr"] > 0)]
+    holes = _holes(billed)
     if holes.empty:
         return frame
     labels = [_hole_label(a, int(m) + 1, int(n))
@@ -148,7 +150,7 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
     _log_short_holes(log, holes, labels, fill, ", billed the month before and after, filled "
                      "with the month before as lost export rows (tables.mrr.gaps: fill)")
     copies = []
-    source = frame.assign(_m=ordinal)
+    source = frame.assign(_m=frame["month"].dt.year * 12 + frame["month"].dt.month - 1)
     for step in range(1, FILL_GAP_MONTHS + 1):
         wanted = holes.loc[fill & (holes["size"] >= step), ["account_id", "_m"]]
         rows = source.merge(wanted, on=["account_id", "_m"])
@@ -156,6 +158,81 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
             "datetime64[ns]")
         copies.append(rows.drop(columns="_m"))
     return pd.concat([frame, *copies], ignore_index=True)
+
+
+def billed_months(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per account and month of ``frame`` (account_id, month, mrr, line): columns
+    ``account_id``, ``_m`` (the month as year * 12 + month - 1), ``mrr`` (the month's sum,
+    blank amounts as 0), ``line`` (its first line); sorted by account, then month; rows
+    without an account or a month left out: ``frame.groupby(["account_id", "_m"])``'s sums
+    and minimums (:func:`account_month_sums`)."""
+    months = frame["month"].to_numpy(dtype="datetime64[ns]")
+    ordinal = np.full(len(months), -1, dtype=np.int64)
+    dated = ~np.isnat(months)
+    ordinal[dated] = months[dated].astype("datetime64[M]").astype(np.int64) + 1970 * 12
+    low = int(ordinal[dated].min()) if dated.any() else 0
+    codes = np.where(dated, ordinal - low, -1)
+    span = int(codes.max()) + 1 if dated.any() else 1
+    accounts, month, sums, lines, _ = account_month_sums(frame, codes, span)
+    return pd.DataFrame({"account_id": accounts, "_m": month + low, "mrr": sums,
+                         "line": lines})
+
+
+def account_month_sums(frame: pd.DataFrame, month_codes: np.ndarray, months: int
+                       ) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per account and month of ``frame`` (account_id, mrr, line), in the order of
+    ``frame.groupby(["account_id", month], sort=True)``: (the accounts, the month codes,
+    the sums of ``mrr`` (blank amounts as 0, currency units), the first ``_line``, the
+    rows). ``month_codes``: each row's month as a code from 0 to ``months - 1`` in the
+    months' order, -1 for none; a row without an account or a month is left out, as the
+    groupby leaves it. By numpy on sorted integer codes; the sums of account-months of
+    several rows (rare) by pandas' groupby itself (its compensated sum, to the bit)."""
+    codes, accounts = pd.factorize(frame["account_id"], sort=True)
+    if accounts.dtype == object:  # (the groupby's accounts as text when all are text)
+        accounts = pd.Index(accounts.to_numpy())
+    amounts = frame["mrr"].to_numpy(dtype=float, na_value=np.nan)
+    lines = frame[LINE].to_numpy()
+    known = (codes >= 0) & (month_codes >= 0)
+    everything = bool(known.all())
+    if not everything:
+        codes, month_codes, amounts, lines = (codes[known], month_codes[known],
+                                              amounts[known], lines[known])
+    key = codes.astype(np.int64) * months + month_codes
+    order = np.argsort(key, kind="stable")
+    key, amounts, lines = key[order], amounts[order], lines[order]
+    first = (np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key)
+             else np.zeros(0, dtype=np.int64))
+    sizes = np.diff(np.r_[first, len(key)])
+    if (sizes > 1).any():
+        # several lines in one month: summed by pandas' groupby of the whole column, with
+        # the groupby's own group numbers (and none for the rows it leaves out), so that it
+        # sums as it did (pairwise or compensated: pandas chooses by the rows' order)
+        group = np.empty(len(key), dtype=float)
+        group[order] = np.repeat(np.arange(len(first), dtype=float), sizes)
+        if not everything:
+            group = np.where(known, 0.0, np.nan)
+            group[known] = np.repeat(np.arange(len(first), dtype=float), sizes)[
+                np.argsort(order, kind="stable")]
+        sums = frame["mrr"].groupby(group, sort=True).sum().to_numpy(dtype=float)
+    else:
+        sums = amounts[first]
+        sums = np.where(np.isnan(sums), 0.0, sums) + 0.0  # (a sum from 0: -0.0 is 0.0)
+    first_lines = np.minimum.reduceat(lines, first) if len(first) else lines[:0]
+    return (accounts.take(key[first] // months), key[first] % months, sums, first_lines,
+            sizes)
+
+
+def _holes(billed: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``billed`` (:func:`billed_months`) followed, for the same account, by a
+    later month after a run of missing ones, both billed (MRR above 0); ``size``: the
+    missing months."""
+    account = pd.factorize(billed["account_id"])[0]
+    month = billed["_m"].to_numpy()
+    billed_ = billed["mrr"].to_numpy() > 0
+    same = np.r_[account[1:] == account[:-1], False]
+    size = np.r_[month[1:] - month[:-1] - 1, 0]
+    found = same & (size > 0) & billed_ & np.r_[billed_[1:], False]
+    return billed.assign(size=size.astype(float))[found]
 
 
 def _log_short_holes(log: QualityLog, holes: pd.DataFrame, labels: list[str],

@@ -366,27 +366,46 @@ def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
 
 
 _BOM = b"\xef\xbb\xbf"
+#: Bytes :func:`_plain_bytes` reads at a time (16 MiB).
+PLAIN_BLOCK = 1 << 24
 
 
 def _plain_bytes(path: Path, sep: str) -> bool:
     """True when the file holds no quote, no NUL, no carriage return but before a line
     feed, no empty line and no cell starting with a space or a tab (pandas skips those:
     ``skipinitialspace``). Read in 16 MiB blocks, each with the last byte of the one
-    before; the bytes after each line feed and delimiter are looked at with numpy."""
+    before. Every byte a rule is about is a control byte or a space (at most 32): only
+    those (one pass of numpy finds them: the line feeds, the spaces inside cells, a few
+    more) are looked at, with the byte before them."""
     delimiter = sep.encode()[0]
     tail = b"\n"  # the file's start is a line's start
     with path.open("rb") as fh:
         first = True
-        while block := fh.read(1 << 24):
+        while block := fh.read(PLAIN_BLOCK):
             if first:
                 block, first = block.removeprefix(_BOM), False
+            if not block:
+                continue
             if b'"' in block or b"\x00" in block:
                 return False
-            window = np.frombuffer(tail + block, dtype=np.uint8)
-            head, after = window[:-1], window[1:]
-            if (np.isin(after[head == 10], (10, 13, 32, 9)).any()
-                    or np.isin(after[head == delimiter], (32, 9)).any()
-                    or (b"\r" in block and (after[head == 13] != 10).any())):
+            window = np.frombuffer(block, dtype=np.uint8)
+            low = np.flatnonzero(window <= 32)
+            byte = window[low]
+            before = np.empty(len(low), dtype=np.uint8)
+            inside = low > 0
+            before[inside] = window[low[inside] - 1]
+            before[~inside] = tail[0]
+            space = (byte == 32) | (byte == 9)
+            if (((before == 10) & (space | (byte == 10) | (byte == 13))).any()
+                    or ((before == delimiter) & space).any()):
+                return False
+            if b"\r" in block:
+                cr = low[byte == 13]
+                if (tail == b"\r" and window[0] != 10) or (
+                        cr[cr + 1 < len(window)].size
+                        and (window[cr[cr + 1 < len(window)] + 1] != 10).any()):
+                    return False
+            elif tail == b"\r" and window[0] != 10:
                 return False
             tail = block[-1:]
     return tail != b"\r"
@@ -423,12 +442,12 @@ def read_plain_csv(path: Path, encoding: str, sep: str, skip: int) -> pd.DataFra
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False,
                                               ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(keys, pa.string()), strings_can_be_null=False))
+                column_types=dict.fromkeys(keys, pa.large_string()), strings_can_be_null=False))
     except (pa.ArrowException, OSError):
         return None
     if table.num_rows == 0:
         return None
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype(
+    frame = table.to_pandas(types_mapper={pa.large_string(): pd.StringDtype(
         "pyarrow", na_value=np.nan)}.get)
     frame.columns = names
     return frame

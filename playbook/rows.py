@@ -27,7 +27,7 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
         return frame
     # rows equal in every value are equal in the key: when no key repeats, no row repeats
     # (the key's check, usually all it takes, is then the only one)
-    dup = frame.duplicated(subset=list(spec.key), keep=False)
+    dup = repeated_keys(frame, list(spec.key))
     if dup.any():
         value_cols = [c for c in frame.columns if c != LINE]
         exact = frame.duplicated(subset=value_cols, keep="first")
@@ -37,7 +37,7 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
                     count=int(exact.sum()), examples=frame.loc[exact, LINE].tolist(),
                     affects=list(spec.used_by))
             frame = frame.loc[~exact]
-            dup = frame.duplicated(subset=list(spec.key), keep=False)
+            dup = repeated_keys(frame, list(spec.key))
     if table == "mrr":
         return frame  # several lines in one month are summed later
     if dup.any():
@@ -53,6 +53,26 @@ def dedupe_keys(table: str, spec: TableSpec, frame: pd.DataFrame, path: Path,
                          "row is current).", frame.loc[dup, LINE].tolist(),
                          keys.unique().tolist(), int(dup.sum()))
     return frame
+
+
+def repeated_keys(frame: pd.DataFrame, key: list[str]) -> pd.Series:
+    """``frame.duplicated(subset=key, keep=False)``: True on every row whose key values
+    (missing values equal to each other) appear on another row. A key of several columns
+    is counted by numpy: each column factorized, the codes combined into one integer per
+    row and counted (when there are at most four times as many combinations as rows;
+    else by pandas)."""
+    if len(key) < 2 or not len(frame):
+        return frame.duplicated(subset=key, keep=False)
+    combined = np.zeros(len(frame), dtype=np.int64)
+    size = 1
+    for name in key:
+        codes, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+        size *= max(len(uniques), 1)
+        if size > 4 * len(frame):
+            return frame.duplicated(subset=key, keep=False)
+        combined = combined * max(len(uniques), 1) + codes
+    counts = np.bincount(combined, minlength=size)
+    return pd.Series(counts[combined] > 1, index=frame.index)
 
 
 def drop_orphans(name: str, frame: pd.DataFrame, known: set[str], path: Path, log: QualityLog,

@@ -48,6 +48,7 @@ def blank_mask(series: pd.Series) -> pd.Series:
     return _blank(series, series.astype(str).str.strip())
 
 
+
 #: The longest of :data:`BLANK_WORDS`: a longer cell is none of them (lowering text never
 #: makes it shorter), so only shorter cells are lowered and looked up.
 _WORD_CHARS = max(len(w) for w in BLANK_WORDS)
@@ -55,12 +56,119 @@ _WORD_CHARS = max(len(w) for w in BLANK_WORDS)
 
 def _blank(series: pd.Series, text: pd.Series) -> pd.Series:
     """:func:`blank_mask` of ``series`` given ``text``, its cells as text trimmed."""
+    cells = _arrow_strings(text)
+    if cells is not None:  # (by Arrow: no pandas string method, no copy of the column)
+        empty = np.asarray(pc.fill_null(pc.equal(cells, ""), False).to_numpy(
+            zero_copy_only=False), dtype=bool)
+        blank = series.isna().to_numpy(dtype=bool) | empty | _blank_words(cells)
+        return pd.Series(blank, index=series.index, name=series.name)
     short = text.str.len().le(_WORD_CHARS).fillna(False).to_numpy(dtype=bool)
     words = np.zeros(len(text), dtype=bool)
     if short.any():
         words[short] = text[short].str.lower().isin(BLANK_WORDS).to_numpy(dtype=bool)
     return (series.isna() | text.eq("")
             | pd.Series(words, index=series.index, name=series.name))
+
+
+# ----------------------------------------------------------------- cells read as bytes
+# Checks of a text column's shape by its UTF-8 bytes (numpy over Arrow's buffers: no
+# Python strings, no regular expression, no copy of the column); each equals a pattern it
+# replaces (tests/test_load_cpu_references.py keeps the patterns as the references).
+
+
+#: pandas' text of Arrow strings, missing as NaN: what ``astype(str)`` gives.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _arrow_strings(series: pd.Series) -> pyarrow.ChunkedArray | None:
+    """The Arrow strings behind ``series`` (not copied) when its dtype is :data:`TEXT`,
+    else None."""
+    if series.dtype == TEXT:
+        return series.array.__arrow_array__()
+    return None
+
+
+def _any_arrow_strings(series: pd.Series) -> pyarrow.ChunkedArray | None:
+    """The Arrow strings behind ``series`` (not copied), missing as NaN or as NA, else
+    None."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "pyarrow":
+        return series.array.__arrow_array__()
+    return None
+
+
+def _string_buffers(chunk: pyarrow.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of an Arrow string chunk: the cell ``i`` is
+    ``bytes[offsets[i]:offsets[i + 1]]``; ``offsets`` has ``len(chunk) + 1`` entries."""
+    if chunk.type == pyarrow.large_string():
+        wide = np.int64
+    elif chunk.type == pyarrow.string():
+        wide = np.int32
+    else:
+        raise TypeError(f"not Arrow strings: {chunk.type}")
+    buffers = chunk.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=wide)[chunk.offset:chunk.offset + len(chunk) + 1]
+    data = (np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None
+            else np.zeros(0, dtype=np.uint8))
+    return offsets.astype(np.int64, copy=False), data
+
+
+def _present(chunk: pyarrow.Array) -> np.ndarray:
+    """True where a chunk's cell is not null."""
+    if chunk.null_count == 0:
+        return np.ones(len(chunk), dtype=bool)
+    return np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _digit(byte: np.ndarray) -> np.ndarray:
+    """True where a byte is an ASCII digit 0-9."""
+    return (byte - np.uint8(48)) < np.uint8(10)
+
+
+def _iso_shaped(cells: pyarrow.ChunkedArray) -> np.ndarray:
+    """True where a cell matches :data:`_PLAIN_ISO` (``^\\d{4}-\\d{2}-\\d{2}$``, ``\\d``
+    ASCII digits as in Arrow's RE2): exactly ten bytes, digits but the dashes at the
+    fifth and eighth; False for a null cell."""
+    out = []
+    for chunk in cells.chunks:
+        offsets, data = _string_buffers(chunk)
+        shaped = (np.diff(offsets) == 10) & _present(chunk)
+        if shaped.all() and len(chunk):  # (ten bytes each, one after the other: a view)
+            chars = data[offsets[0]:offsets[-1]].reshape(len(chunk), 10)
+            nth = [chars[:, k] for k in range(10)]
+        else:
+            starts = offsets[:-1][shaped]
+            nth = [data[starts + k] for k in range(10)]
+        ok = np.ones(int(shaped.sum()), dtype=bool)
+        for k, byte in enumerate(nth):
+            ok &= (byte == 45) if k in (4, 7) else _digit(byte)
+        shaped[shaped] = ok
+        out.append(shaped)
+    return np.concatenate(out) if out else np.zeros(0, dtype=bool)
+
+
+def _blank_words(cells: pyarrow.ChunkedArray) -> np.ndarray:
+    """True where a cell (trimmed) is one of :data:`BLANK_WORDS`, case ignored. Only cells
+    that could be one are lowered and looked up, by Arrow: each word starts with 'n' and
+    has 3 or 4 letters, so a cell starting with a byte other than 'n', 'N' or one outside
+    ASCII (a character that might lower to 'n') is none, nor is a cell of more than 16
+    bytes (4 characters of at most 4 bytes), nor of other than 3 or 4 bytes when the chunk
+    is ASCII."""
+    first = []
+    for chunk in cells.chunks:
+        offsets, data = _string_buffers(chunk)
+        size = np.diff(offsets)
+        ascii_only = not len(data) or data[offsets[0]:offsets[-1]].max(initial=0) < 128
+        filled = ((size >= 3) & (size <= (4 if ascii_only else 16))) & _present(chunk)
+        byte = np.zeros(len(chunk), dtype=np.uint8)
+        byte[filled] = data[offsets[:-1][filled]]
+        first.append(filled & (((byte | np.uint8(32)) == 110) | (byte >= 128)))
+    where = np.concatenate(first) if first else np.zeros(0, dtype=bool)
+    words = np.zeros(len(cells), dtype=bool)
+    if where.any():
+        found = pc.is_in(pc.utf8_lower(pc.filter(cells, pyarrow.array(where))),
+                         value_set=pyarrow.array(BLANK_WORDS, type=cells.type))
+        words[where] = np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    return words
 
 
 def parse_text(series: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -176,11 +284,8 @@ _PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}$"
 def _plain_iso(text: pd.Series) -> np.ndarray:
     """True where a cell of Arrow strings is a plain ISO date (:data:`_PLAIN_ISO`); all
     False for other cells (then nothing is taken for granted)."""
-    if not (isinstance(text.dtype, pd.StringDtype) and text.dtype.storage == "pyarrow"):
-        return np.zeros(len(text), dtype=bool)
-    found = pc.fill_null(pc.match_substring_regex(text.array.__arrow_array__(), _PLAIN_ISO),
-                         False)
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    cells = _any_arrow_strings(text)
+    return _iso_shaped(cells) if cells is not None else np.zeros(len(text), dtype=bool)
 
 
 def _iso_dates(text: pd.Series) -> pd.Series:
@@ -193,14 +298,11 @@ def _iso_dates(text: pd.Series) -> pd.Series:
             and text.dtype.storage == "pyarrow"):
         return _to_dates(text, format="ISO8601")
     cells = text.array.__arrow_array__()
-    plain = pc.fill_null(pc.match_substring_regex(cells, _PLAIN_ISO), False)
+    where = _iso_shaped(cells)
     try:
-        read = pc.cast(pc.filter(cells, plain), pyarrow.timestamp("us"))
+        read = pc.cast(pc.filter(cells, pyarrow.array(where)), pyarrow.timestamp("us"))
     except pyarrow.ArrowInvalid:
         return _to_dates(text, format="ISO8601")
-    where = plain.to_numpy(zero_copy_only=False)
-    if isinstance(where, pyarrow.ChunkedArray):
-        where = np.asarray(where)
     values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
     values[where] = read.to_numpy(zero_copy_only=False)
     out = pd.Series(values, index=text.index, name=text.name, dtype="datetime64[us]")
@@ -581,7 +683,30 @@ def _value_checks(spec: TableSpec) -> pa.DataFrameSchema:
 
 
 def _range_failures(frame: pd.DataFrame, spec: TableSpec) -> dict[str, pd.Index]:
-    """Index labels per column whose values break the contract's range checks."""
+    """Index labels per column whose values break the contract's range checks (money and
+    counts >= 0, a column's ``min`` and ``max``; a missing value breaks none), by column
+    name: numpy comparisons of numeric columns, the pandera schema
+    (:func:`_value_checks`) when a checked column is not numeric."""
+    found: dict[str, pd.Index] = {}
+    for col in spec.columns:
+        ranged = col.kind in ("money", "count") or col.min is not None or col.max is not None
+        if not ranged or col.name not in frame:
+            continue
+        if not pd.api.types.is_numeric_dtype(frame[col.name]) or pd.api.types.is_bool_dtype(
+                frame[col.name]):
+            return _schema_range_failures(frame, spec)
+        values = frame[col.name].to_numpy(dtype=float, na_value=np.nan)
+        low = max(0.0 if col.kind in ("money", "count") else -np.inf,
+                  -np.inf if col.min is None else col.min)
+        high = np.inf if col.max is None else col.max
+        broken = (values < low) | (values > high)  # (False where missing)
+        if broken.any():
+            found[col.name] = frame.index[broken]
+    return dict(sorted(found.items()))
+
+
+def _schema_range_failures(frame: pd.DataFrame, spec: TableSpec) -> dict[str, pd.Index]:
+    """:func:`_range_failures` by the pandera schema."""
     try:
         _value_checks(spec).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

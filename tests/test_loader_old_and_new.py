@@ -16,6 +16,13 @@ import pytest
 import yaml
 from scipy.stats import chi2_contingency
 from test_events_duckdb_reference import old_with_duckdb
+from test_load_cpu_references import (
+    old_blank,
+    old_iso_dates,
+    old_mrr_gaps,
+    old_plain_iso,
+    old_range_failures,
+)
 from test_load_speed_references import main_date_order_conflict as old_order_conflict
 from test_load_speed_references import (
     old_came_back,
@@ -65,6 +72,11 @@ def _old_code(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loader, "monthly_mrr", old_monthly_mrr)
     monkeypatch.setattr(loader, "dedupe_keys", old_dedupe_keys)
     monkeypatch.setattr(values, "date_order_conflict", old_order_conflict)
+    monkeypatch.setattr(values, "_blank", old_blank)
+    monkeypatch.setattr(values, "_plain_iso", old_plain_iso)
+    monkeypatch.setattr(values, "_iso_dates", old_iso_dates)
+    monkeypatch.setattr(values, "_range_failures", old_range_failures)
+    monkeypatch.setattr(loader, "mrr_gaps", old_mrr_gaps)
     monkeypatch.setattr(consistency, "pearson_chi2",
                         lambda table: tuple(chi2_contingency(table))[:2])
 
