@@ -65,6 +65,7 @@ from playbook.analyses.survival import (
 )
 from playbook.analyses.triggers_logit import flag_logit
 from playbook.contract import TRIGGER_TYPES
+from playbook.membership import is_in
 
 __all__ = ["COX_COLUMNS", "EFFECT_COLUMNS", "LIFETIME_COLUMNS", "OPEN_COLUMNS",
            "churn_after_triggers", "expansion_after_triggers", "open_triggers", "trigger_cox",
@@ -310,12 +311,14 @@ def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.Da
     active = active_accounts(accounts, as_of)
     t = triggers[(triggers["date"] <= as_of)
                  & (triggers["date"] > as_of - pd.Timedelta(days=days))]
-    t = t[t["account_id"].isin(active.index)]  # on the recent few: isin is slow on text
+    t = t[is_in(t["account_id"], active.index)]  # Arrow's hash, not isin's Python loop
     t = t.sort_values(["account_id", "date"], kind="stable")
     latest = t.groupby("account_id").tail(1).set_index("account_id")
     count = t.groupby("account_id").size()
     if touches is not None and len(latest):
-        last_touch = touches[touches["date"] <= as_of].groupby("account_id")["date"].max()
+        # only touches dated from the earliest latest trigger on can be on or after one
+        recent = (touches["date"] <= as_of) & (touches["date"] >= latest["date"].min())
+        last_touch = touches[recent].groupby("account_id")["date"].max()
         touched = last_touch.reindex(latest.index) >= latest["date"]
         latest = latest[~touched.fillna(False).to_numpy(dtype=bool)]
     out = pd.DataFrame(index=latest.index)
