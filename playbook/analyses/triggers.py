@@ -87,7 +87,7 @@ FLAG_FIT_FROM_ROWS = 100_000
 
 
 def _types(triggers: pd.DataFrame) -> list[str]:
-    seen = set(triggers["type"].dropna().astype(str))
+    seen = set(triggers["type"].dropna().astype(str).unique())  # the distinct, then a set
     return [t for t in TRIGGER_TYPES if t in seen] + sorted(seen - set(TRIGGER_TYPES))
 
 
