@@ -458,3 +458,32 @@ def test_the_cox_types_share_one_preparation():
         pd.testing.assert_frame_equal(got, reference_intervals(
             lifetimes, trig, kind, window_days=60), check_exact=True)
     assert tr._intervals(tenures, "funding", window_days=60)["exposed"].sum() > 20
+
+
+def test_first_triggers_by_number_on_edge_cases():
+    """The first trigger per account found by number (``_first_triggers``, issue 22: it was
+    a merge of the lifetimes with the triggers on the text ID, sorted and cut per ID) on
+    no lifetimes, one account, triggers of IDs without a lifetime or without an ID, ties
+    on one day and triggers on the first-seen and end days."""
+    life, trig = random_case(5, n=40)
+    one = life.iloc[[7]]
+    own = trig.iloc[:6].assign(account_id=one["account_id"].iloc[0])
+    own.loc[own.index[:2], "date"] = one["start_date"].iloc[0]  # on its first-seen day
+    own.loc[own.index[2], "date"] = one["end_date"].iloc[0]  # on its end day: not inside
+    others = pd.concat([trig, own, trig.iloc[:3].assign(account_id="nobody"),
+                        trig.iloc[3:5].assign(account_id=None)], ignore_index=True)
+    compared = 0
+    for lives, triggers in ((life.iloc[:0], trig), (one, own), (one, others),
+                            (life, others), (life, others.iloc[:0])):
+        for kind in ("champion_left", "funding"):
+            got = tr.trigger_lifetimes(lives, triggers, kind, seed=2)
+            want = reference_lifetimes(lives, triggers, kind, seed=2)
+            if want.empty:  # the reference's empty frame has object columns
+                assert got.empty and list(got.columns) == tr.LIFETIME_COLUMNS
+                continue
+            # values exactly; not the ID column's type: for a single exposed account the
+            # function gives object IDs, before this change as after it, the loop text
+            pd.testing.assert_frame_equal(got, want, check_exact=True,
+                                          check_dtype=len(want) > 2)
+            compared += 1
+    assert compared >= 4

@@ -421,19 +421,19 @@ class _MatchGroup:
 
 class _MatchPool:
     """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
-    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``match_key``; in
-    ``account_id`` order). The exposed accounts come in date order, so each match group's
-    candidates (seen by the date, still customers after it, not drawn yet) are kept up to
-    date as the date moves on, the accounts seen or leaving since the last date a group
-    was asked about all at once, and the ``i``-th candidate in ``account_id`` order is
-    found without listing them (:class:`_Counts`). How far each date moves each group's
-    entering and leaving is found for all the dates at once (:meth:`steps`)."""
+    (their first-seen and end days, match keys and ID numbers; in ``account_id`` order).
+    The exposed accounts come in date order, so each match group's candidates (seen by the
+    date, still customers after it, not drawn yet) are kept up to date as the date moves
+    on, the accounts seen or leaving since the last date a group was asked about all at
+    once, and the ``i``-th candidate in ``account_id`` order is found without listing them
+    (:class:`_Counts`). How far each date moves each group's entering and leaving is found
+    for all the dates at once (:meth:`steps`)."""
 
-    def __init__(self, pool: pd.DataFrame, codes: np.ndarray | None = None) -> None:
-        first_seen = _day_numbers(pool["first_seen"])
-        ends = _day_numbers(pool["end_date"])
-        if codes is None:  # any numbering of the IDs will do: only equal or not is asked
-            codes, _ = pd.factorize(pool["account_id"])
+    def __init__(self, first_seen: np.ndarray, ends: np.ndarray, keys: np.ndarray,
+                 codes: np.ndarray) -> None:
+        """``first_seen``, ``ends``: the pool's days (:func:`_day_numbers`); ``keys``: its
+        match keys; ``codes``: a number per ID (any numbering will do: only equal or not
+        is asked)."""
         self.codes = codes
         self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
         # positions sharing an ID (the same account twice in the lifetimes)
@@ -441,7 +441,6 @@ class _MatchPool:
         self.same_id: dict[int, list[int]] = {}
         for position in np.flatnonzero(repeated).tolist():
             self.same_id.setdefault(int(codes[position]), []).append(position)
-        keys = pool["match_key"].to_numpy()
         self.number: dict[Any, int] = {}
         self.group_of = np.zeros(len(codes), dtype=np.int64)
         self.local_of = np.zeros(len(codes), dtype=np.int64)
@@ -521,10 +520,13 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
 class _Lives:
     """What :func:`trigger_lifetimes` needs of the lifetimes and triggers whatever the type,
     made once for all the types of :func:`trigger_survival`: the lifetimes with
-    ``first_seen``, ``end_date``, ``match_key`` and text IDs (``life``), the same rows sorted
-    by ID (``by_id``, stable; a type's pool is its rows without that type, which keeps this
-    order) with a number per ID (``codes``), and the dated triggers with text IDs and types
-    (``triggers``)."""
+    ``first_seen``, ``end_date``, ``match_key`` and text IDs (``life``), the dated triggers
+    with text IDs and types (``triggers``), and as arrays: a number per ID ordered as the IDs
+    sort (a missing ID last, as a sort puts it) for the lifetimes' rows (``life_code``) and
+    the triggers' (``trigger_code``), the rows' first-seen and end days and the triggers'
+    (:func:`_day_numbers`); the lifetimes' rows sorted by ID (``by_id``: positions, stable;
+    a type's pool is its rows without that type, which keeps this order) with their IDs,
+    end dates, outcomes, match keys and days."""
 
     def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame,
                  data_start: pd.Timestamp | None) -> None:
@@ -534,29 +536,69 @@ class _Lives:
                                            if "group" in lifetimes else ""))
         life["account_id"] = life["account_id"].astype(str)
         self.life = life
-        self.by_id = life.sort_values("account_id", kind="stable")
-        self.codes = pd.factorize(self.by_id["account_id"])[0]
-        self.ids = pd.Index(self.by_id["account_id"])
         t = triggers[triggers["date"].notna()]
         self.triggers = pd.DataFrame({"account_id": t["account_id"].astype(str),
                                       "date": t["date"], "type": t["type"].astype(str)})
+        # one numbering of the lifetimes' and the triggers' IDs, in their sort order: equal
+        # numbers where a merge on the text matches, and the order a sort by ID gives
+        code, _ = pd.factorize(pd.concat([life["account_id"], self.triggers["account_id"]],
+                                         ignore_index=True), sort=True, use_na_sentinel=False)
+        code = np.asarray(code, dtype=np.int64)
+        self.life_code, self.trigger_code = code[:len(life)], code[len(life):]
+        self.seen_days = _day_numbers(life["first_seen"])
+        self.end_days = _day_numbers(life["end_date"])
+        self.trigger_days = _day_numbers(self.triggers["date"])
+        self.trigger_dates = self.triggers["date"].to_numpy()
+        self.types = self.triggers["type"].to_numpy()
+        self.by_id = np.argsort(self.life_code, kind="stable")  # as a stable sort by ID
+        self.ids = life["account_id"].to_numpy()
+        self.ends = life["end_date"].to_numpy()
+        self.churned = life["churned"].to_numpy()
+        self.keys = life["match_key"].to_numpy()
+        self.codes = self.life_code[self.by_id]
+
+
+def _first_triggers(lives: _Lives, mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each account's first trigger among the triggers ``mine`` (a mask) dated on or after
+    its lifetime row's first-seen day and before its end: ``(rows, triggers)``, positions in
+    the lifetimes and the triggers, ordered by date, then ID. As the merge of the lifetimes
+    with the triggers on the ID (each lifetime row in order with its ID's triggers in
+    theirs), kept within the dates, sorted stably by date and ID and cut to the first row
+    per ID."""
+    chosen = np.flatnonzero(mine)
+    code = lives.trigger_code[chosen]
+    order = np.argsort(code, kind="stable")
+    chosen, code = chosen[order], code[order]
+    lo = np.searchsorted(code, lives.life_code, side="left")
+    many = np.searchsorted(code, lives.life_code, side="right") - lo
+    rows = np.repeat(np.arange(len(lives.life_code)), many)
+    pairs = np.arange(many.sum()) + np.repeat(lo - (np.cumsum(many) - many), many)
+    found = chosen[pairs]
+    day = lives.trigger_days[found]
+    seen, end = lives.seen_days[rows], lives.end_days[rows]
+    # a missing day (_NEVER) is never on or after a date, nor before one
+    inside = (day >= seen) & (day < end) & (seen != _NEVER) & (end != _NEVER)
+    rows, found = rows[inside], found[inside]
+    order = np.lexsort((lives.life_code[rows], lives.trigger_days[found]))
+    rows, found = rows[order], found[order]
+    _, first = np.unique(lives.life_code[rows], return_index=True)
+    first = np.sort(first)
+    return rows[first], found[first]
 
 
 def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed: int
                        ) -> pd.DataFrame:
     """:func:`trigger_lifetimes` of one type from the prepared :class:`_Lives`."""
-    life = lives.life
-    t = lives.triggers[lives.triggers["type"] == trigger_type]
-    m = life.merge(t[["account_id", "date"]], on="account_id")
-    m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
-    first = (m.sort_values(["date", "account_id"], kind="stable")
-             .drop_duplicates("account_id"))
-    without = pd.Index(t["account_id"].unique()).get_indexer(lives.ids) < 0
-    pool = lives.by_id[without]
+    mine = lives.types == trigger_type
+    rows, found = _first_triggers(lives, mine)
+    has = np.zeros(len(lives.life_code) + len(lives.trigger_code) + 1, dtype=bool)
+    has[lives.trigger_code[mine]] = True
+    pool = lives.by_id[~has[lives.codes]]  # lifetimes' rows of IDs without the type
     rng = np.random.default_rng(seed)
-    candidates = _MatchPool(pool, lives.codes[without])
-    days = _day_numbers(first["date"])
-    groups, seen, gone = candidates.steps(first["match_key"].to_numpy(), days)
+    candidates = _MatchPool(lives.seen_days[pool], lives.end_days[pool], lives.keys[pool],
+                            lives.life_code[pool])
+    dates = lives.trigger_dates[found]
+    groups, seen, gone = candidates.steps(lives.keys[rows], lives.trigger_days[found])
     drawn_row: list[int] = []  # the exposed row each control is drawn for
     drawn_at: list[int] = []  # and its pool position
     for r, number in enumerate(groups):
@@ -573,15 +615,13 @@ def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed:
             candidates.take(k)
             drawn_row.append(r)
             drawn_at.append(k)
-    exposed = pd.DataFrame({"account_id": first["account_id"].to_numpy(), "group": "trigger",
-                            "origin": first["date"].to_numpy(),
-                            "end_date": first["end_date"].to_numpy(),
-                            "churned": first["churned"].to_numpy()})
-    matched = pd.DataFrame({"account_id": pool["account_id"].to_numpy()[drawn_at],
-                            "group": "matched",
-                            "origin": first["date"].to_numpy()[drawn_row],
-                            "end_date": pool["end_date"].to_numpy()[drawn_at],
-                            "churned": pool["churned"].to_numpy()[drawn_at]})
+    exposed = pd.DataFrame({"account_id": lives.ids[rows], "group": "trigger",
+                            "origin": dates, "end_date": lives.ends[rows],
+                            "churned": lives.churned[rows]})
+    drawn = pool[np.asarray(drawn_at, dtype=np.int64)]
+    matched = pd.DataFrame({"account_id": lives.ids[drawn], "group": "matched",
+                            "origin": dates[np.asarray(drawn_row, dtype=np.int64)],
+                            "end_date": lives.ends[drawn], "churned": lives.churned[drawn]})
     out = pd.concat([exposed, matched], ignore_index=True)
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
