@@ -663,8 +663,9 @@ class _Tenures:
     """What :func:`trigger_intervals` needs of the lifetimes and triggers whatever the type,
     made once for all the types of :func:`trigger_cox`: the lifetimes with text IDs and
     start dates (``life``), a number per ID in order of first appearance (``codes``; the
-    triggers' IDs are matched to these numbers, not merged as text) and the dated triggers
-    with text types (``triggers``)."""
+    triggers' IDs are matched to these numbers, not merged as text), the dated triggers
+    with text types (``triggers``) and the lifetimes' IDs, entry and exit months and
+    outcomes as arrays."""
 
     def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame) -> None:
         self.life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
@@ -675,13 +676,17 @@ class _Tenures:
             "code": pd.Index(uniques).get_indexer(t["account_id"].astype(str).to_numpy()),
             "date": t["date"], "type": t["type"].astype(str)})
         self.starts = pd.DataFrame({"code": self.codes, "start_date": self.life["start_date"]})
+        # the lifetimes' columns as arrays, taken once for all the types
+        self.ids = self.life["account_id"].to_numpy()
+        self.entry = self.life["entry_months"].to_numpy(dtype=float)
+        self.months = self.life["months"].to_numpy(dtype=float)
+        self.churned = self.life["churned"].to_numpy(dtype=np.int64)
 
 
 def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.DataFrame:
     """:func:`trigger_intervals` of one type from the prepared :class:`_Tenures` (lifetimes
     not empty, ``window_days`` 0 or more)."""
     columns = _INTERVAL_COLUMNS
-    life = tenures.life
     t = tenures.triggers[(tenures.triggers["type"] == trigger_type)
                          & (tenures.triggers["code"] >= 0)]
     # each trigger with each lifetime row of its account (an ID listed twice: both)
@@ -689,12 +694,10 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     on = tenure_months(t["start_date"], t["date"]).to_numpy(dtype=float)
     off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
                         ).to_numpy(dtype=float)
-    ids = pd.Index(life["account_id"].to_numpy())
+    ids = tenures.ids
     life_code, win_code = tenures.codes, t["code"].to_numpy(dtype=np.int64)
     cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
-    entry = life["entry_months"].to_numpy(dtype=float)
-    months = life["months"].to_numpy(dtype=float)
-    churned = life["churned"].to_numpy(dtype=np.int64)
+    entry, months, churned = tenures.entry, tenures.months, tenures.churned
     # each lifetime row against each cut of its account (ragged expansion)
     lo = np.searchsorted(cut_code, life_code, side="left")
     hi = np.searchsorted(cut_code, life_code, side="right")
@@ -727,7 +730,7 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     stop[ends] = months
     left = np.zeros(total, dtype=np.int64)
     left[ends] = churned
-    return pd.DataFrame({"account_id": life["account_id"].to_numpy()[owner],
+    return pd.DataFrame({"account_id": ids[owner],
                          "entry_months": start, "exit_months": stop, "exposed": state,
                          "churned": left})[columns]
 
