@@ -119,9 +119,11 @@ def test_predict_is_recomputed_for_other_parameters_and_other_rows():
     assert np.array_equal(model.hessian(params), plain.hessian(params))
 
 
-def test_the_kept_prediction_is_not_pickled():
+def test_the_kept_prediction_is_not_pickled_nor_kept_after_the_fit():
     y, X, groups = hand_data(n=80)
     result = driver_model.fit_logit(y, X, [], 1.0, groups=groups)["result"]
+    assert result.model._kept is None  # fit_logit let it go
+    assert np.array_equal(result.predict(), sm.Logit(y, X).predict(result.params.to_numpy()))
     assert result.model._kept is not None
     back = pickle.loads(pickle.dumps(result))
     assert back.model._kept is None
@@ -150,12 +152,19 @@ def demo(small_demo_run):
     return AnalysisContext(params, data.tables)
 
 
+class _PlainLogit(sm.Logit):
+    """``sm.Logit`` as it is, with the no-op ``forget`` that ``fit_logit`` calls."""
+
+    def forget(self) -> None:  # noqa: D102 - see the class
+        pass
+
+
 @pytest.fixture
 def reference_code(monkeypatch):
     """The previous code: ``sm.Logit`` with the integer groups."""
     def fit_logit(y, X, terms, penalty, groups=None):
         with monkeypatch.context() as mp:
-            mp.setattr(driver_model, "KeptLogit", sm.Logit)
+            mp.setattr(driver_model, "KeptLogit", _PlainLogit)
             return original(y, X, terms, penalty, groups=None if groups is None else
                             _IntegerGroups(groups))
 

@@ -50,6 +50,10 @@ class KeptLogit(sm.Logit):
         self._kept = kept
         return kept[2]
 
+    def forget(self) -> None:
+        """Drop the kept prediction (two floats a row): a fitted result keeps its model."""
+        self._kept = None
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_kept", None)

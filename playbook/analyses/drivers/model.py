@@ -514,6 +514,8 @@ def fit_logit(
             result = KeptLogit(y, X, check_rank=False).fit(disp=0, maxiter=200, **cov)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             reasons.append(f"{type(exc).__name__}: {exc}")
+    if result is not None:
+        result.model.forget()
     kinds = {w.category for w in caught}
     if PerfectSeparationWarning in kinds:
         reasons.append("statsmodels reported perfect separation")
@@ -544,6 +546,7 @@ def fit_logit(
         penalised = KeptLogit(y, X).fit_regularized(
             method="l1", alpha=alpha, disp=0, maxiter=1000, trim_mode="off"
         )
+    penalised.model.forget()
     separation["fallback"] = f"fit_regularized(method='l1', alpha={penalty:g})"
     return {"method": "l1", "result": penalised, "params": penalised.params,
             "separation": separation}
