@@ -195,10 +195,11 @@ def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
     return rows.groupby("account_id").size().reindex(ids).fillna(0).astype(int)
 
 
-#: Touches read at a time by :func:`_days_since_contact`: its arrays per touch beyond the
-#: two 32-bit codes (dates, masks, the kind's rows: about 40 bytes a touch) then stay
-#: within about 20 MB however many touches.
-TOUCH_CHUNK = 500_000
+#: Touches matched at a time by :func:`_days_since_contact`: its arrays per touch (the
+#: IDs as Arrow text and their codes, dates, masks: about 45 bytes a touch) then stay
+#: within about 45 MB however many touches; each chunk hashes the contact and account
+#: IDs again (a few hundredths of a second at 100,000 accounts).
+TOUCH_CHUNK = 1_000_000
 
 
 def _days_since_contact(
@@ -208,8 +209,8 @@ def _days_since_contact(
     contact, per account of ``ids`` (NaN without one): a touch counts for a kind when a
     contact row of its ``contact_id`` is of that kind. Accounts and contacts are matched as
     integer codes (:func:`playbook.membership.positions`), not joined as strings, and the
-    touches' dates :data:`TOUCH_CHUNK` at a time (each kind's latest date per account the
-    maximum over the chunks)."""
+    touches :data:`TOUCH_CHUNK` at a time (each kind's latest date per account the maximum
+    over the chunks)."""
     code, contacts = pd.factorize(people["contact_id"].astype(str))
     listed = code >= 0
     of_kind = {kind: np.bincount(code[listed], weights=people[f"is_{kind}"].to_numpy(
@@ -218,14 +219,11 @@ def _days_since_contact(
     never = np.iinfo(np.int64).min
     # the last slot: a blank ID (its code -1 reads it), never touched
     last = {kind: np.full(len(accounts) + 1, never) for kind in of_kind}
-    # matched whole (one hash of the IDs each), kept as 32-bit codes
-    contact_of = positions(touches["contact_id"].astype(str), contacts).astype(np.int32)
-    account_of = positions(touches["account_id"], accounts).astype(np.int32)
     for start in range(0, len(touches), TOUCH_CHUNK):
         part = touches.iloc[start:start + TOUCH_CHUNK]
         date = date_column(part, "date")
-        contact = contact_of[start:start + TOUCH_CHUNK]
-        account = account_of[start:start + TOUCH_CHUNK]
+        contact = positions(part["contact_id"].astype(str), contacts)
+        account = positions(part["account_id"], accounts)
         use = ((date <= as_of).to_numpy(dtype=bool) & part["contact_id"].notna().to_numpy()
                & (contact >= 0) & (account >= 0))
         account, contact = account[use], contact[use]
