@@ -264,6 +264,13 @@ def test_flags_with_a_window_per_row_are_trigger_flags_per_window_length():
         pd.testing.assert_frame_equal(g, want, check_exact=True)
     assert got[0].iloc[0].tolist() == [0.0, 1.0, 0.0]  # 28 days in Feb 2023; not the cut-off
     assert 0 < got[0].to_numpy().sum() < got[1].to_numpy().sum()
+    # as True/False (expansion_after_triggers, issue 22: an eighth of the memory)
+    flags = tr._flags_within(rows, trig, date_col="cutoff_date", spans=spans, types=types,
+                             dtype=bool)
+    for g, want in zip(flags, reference_expansion_flags(rows, trig, spans, types),
+                       strict=True):
+        assert all(t == np.dtype(bool) for t in g.dtypes)
+        pd.testing.assert_frame_equal(g.astype(float), want, check_exact=True)
     empty = tr._flags_within(rows.iloc[:0], trig, date_col="cutoff_date",
                              spans=[s[:0] for s in spans], types=types)
     pd.testing.assert_frame_equal(empty[0], reference_expansion_flags(

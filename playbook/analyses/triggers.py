@@ -101,9 +101,10 @@ def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
 
 
 def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
-                  spans: Sequence[np.ndarray], types: Sequence[str], end_days: int = 0
-                  ) -> list[pd.DataFrame]:
-    """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
+                  spans: Sequence[np.ndarray], types: Sequence[str], end_days: int = 0,
+                  dtype: type = float) -> list[pd.DataFrame]:
+    """:func:`trigger_flags` (as 0.0/1.0, or True/False with ``dtype=bool``: an eighth of
+    the memory; index of ``units``) for each array of ``spans``,
     with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
     days). Found by binary search, not a merge: per type, the triggers' keys (account,
     then date) sorted, and each window's triggers the keys between its two ends' keys; the
@@ -145,7 +146,7 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
     codes = np.asarray(codes)
     ucode, tcode = codes[:n], codes[n:]
     kinds = t["type"].to_numpy(dtype=object)
-    out = [np.zeros((len(types), n)) for _ in spans]  # a type's flags contiguous
+    out = [np.zeros((len(types), n), dtype=dtype) for _ in spans]  # a type's contiguous
     # the dated units in key order (account, then date): each type's searches then go up
     # the sorted keys in step instead of jumping about them (same answers, fewer misses)
     dated = np.flatnonzero(valid)
@@ -249,22 +250,27 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
     days_1 = (rows["cutoff_date"] - month["start"]).dt.days
     days_h = (rows["cutoff_date"] - month["hz"]).dt.days
     # exposure windows vary in days with month lengths: each row's own length
+    # as True/False (1.6M cut-offs x 9 types: 15 MB a table rather than 115 MB); each
+    # type's flags made 0.0/1.0 where a fit reads them, as before
     exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
-                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types)
-    keep = (exposed > 0) | (any_h == 0)
+                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types,
+                                   dtype=bool)
+    keep = exposed | ~any_h
+    del any_h
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
     accounts = pd.factorize(rows["account_id"].astype("string").fillna("(none)"))[0]
     for t in out.index[out["note"] == ""]:
         k = keep[t].to_numpy(dtype=bool)
-        fast = (flag_logit(y[k], exposed[t].to_numpy()[k], accounts[k])
+        fast = (flag_logit(y[k], exposed[t].to_numpy(dtype=float)[k], accounts[k])
                 if k.sum() >= FLAG_FIT_FROM_ROWS else None)
         if fast is not None:
             out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
                 fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
             continue
         col = f"trigger_{t}"
-        tab = rows.loc[k, ["account_id", "expanded"]].assign(**{col: exposed.loc[k, t]})
+        tab = rows.loc[k, ["account_id", "expanded"]].assign(
+            **{col: exposed.loc[k, t].astype(float)})
         model = drivers.fit_renewal_model(tab, [col], outcome="expanded", reduce_features=False,
                                           units={col: (1.0, "trigger vs none")},
                                           marginal_effects=False)
