@@ -264,6 +264,13 @@ def test_flags_with_a_window_per_row_are_trigger_flags_per_window_length():
         pd.testing.assert_frame_equal(g, want, check_exact=True)
     assert got[0].iloc[0].tolist() == [0.0, 1.0, 0.0]  # 28 days in Feb 2023; not the cut-off
     assert 0 < got[0].to_numpy().sum() < got[1].to_numpy().sum()
+    # as True/False (expansion_after_triggers, issue 22: an eighth of the memory)
+    flags = tr._flags_within(rows, trig, date_col="cutoff_date", spans=spans, types=types,
+                             dtype=bool)
+    for g, want in zip(flags, reference_expansion_flags(rows, trig, spans, types),
+                       strict=True):
+        assert all(t == np.dtype(bool) for t in g.dtypes)
+        pd.testing.assert_frame_equal(g.astype(float), want, check_exact=True)
     empty = tr._flags_within(rows.iloc[:0], trig, date_col="cutoff_date",
                              spans=[s[:0] for s in spans], types=types)
     pd.testing.assert_frame_equal(empty[0], reference_expansion_flags(
@@ -458,3 +465,32 @@ def test_the_cox_types_share_one_preparation():
         pd.testing.assert_frame_equal(got, reference_intervals(
             lifetimes, trig, kind, window_days=60), check_exact=True)
     assert tr._intervals(tenures, "funding", window_days=60)["exposed"].sum() > 20
+
+
+def test_first_triggers_by_number_on_edge_cases():
+    """The first trigger per account found by number (``_first_triggers``, issue 22: it was
+    a merge of the lifetimes with the triggers on the text ID, sorted and cut per ID) on
+    no lifetimes, one account, triggers of IDs without a lifetime or without an ID, ties
+    on one day and triggers on the first-seen and end days."""
+    life, trig = random_case(5, n=40)
+    one = life.iloc[[7]]
+    own = trig.iloc[:6].assign(account_id=one["account_id"].iloc[0])
+    own.loc[own.index[:2], "date"] = one["start_date"].iloc[0]  # on its first-seen day
+    own.loc[own.index[2], "date"] = one["end_date"].iloc[0]  # on its end day: not inside
+    others = pd.concat([trig, own, trig.iloc[:3].assign(account_id="nobody"),
+                        trig.iloc[3:5].assign(account_id=None)], ignore_index=True)
+    compared = 0
+    for lives, triggers in ((life.iloc[:0], trig), (one, own), (one, others),
+                            (life, others), (life, others.iloc[:0])):
+        for kind in ("champion_left", "funding"):
+            got = tr.trigger_lifetimes(lives, triggers, kind, seed=2)
+            want = reference_lifetimes(lives, triggers, kind, seed=2)
+            if want.empty:  # the reference's empty frame has object columns
+                assert got.empty and list(got.columns) == tr.LIFETIME_COLUMNS
+                continue
+            # values exactly; not the ID column's type: for a single exposed account the
+            # function gives object IDs, before this change as after it, the loop text
+            pd.testing.assert_frame_equal(got, want, check_exact=True,
+                                          check_dtype=len(want) > 2)
+            compared += 1
+    assert compared >= 4

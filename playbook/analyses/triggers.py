@@ -65,6 +65,7 @@ from playbook.analyses.survival import (
 )
 from playbook.analyses.triggers_logit import flag_logit
 from playbook.contract import TRIGGER_TYPES
+from playbook.membership import is_in
 
 __all__ = ["COX_COLUMNS", "EFFECT_COLUMNS", "LIFETIME_COLUMNS", "OPEN_COLUMNS",
            "churn_after_triggers", "expansion_after_triggers", "open_triggers", "trigger_cox",
@@ -86,7 +87,7 @@ FLAG_FIT_FROM_ROWS = 100_000
 
 
 def _types(triggers: pd.DataFrame) -> list[str]:
-    seen = set(triggers["type"].dropna().astype(str))
+    seen = set(triggers["type"].dropna().astype(str).unique())  # the distinct, then a set
     return [t for t in TRIGGER_TYPES if t in seen] + sorted(seen - set(TRIGGER_TYPES))
 
 
@@ -100,9 +101,10 @@ def trigger_flags(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
 
 
 def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
-                  spans: Sequence[np.ndarray], types: Sequence[str], end_days: int = 0
-                  ) -> list[pd.DataFrame]:
-    """:func:`trigger_flags` (as 0.0/1.0, index of ``units``) for each array of ``spans``,
+                  spans: Sequence[np.ndarray], types: Sequence[str], end_days: int = 0,
+                  dtype: type = float) -> list[pd.DataFrame]:
+    """:func:`trigger_flags` (as 0.0/1.0, or True/False with ``dtype=bool``: an eighth of
+    the memory; index of ``units``) for each array of ``spans``,
     with a window of its own length per unit: ``[date - span, date - end_days)`` (whole
     days). Found by binary search, not a merge: per type, the triggers' keys (account,
     then date) sorted, and each window's triggers the keys between its two ends' keys; the
@@ -144,7 +146,7 @@ def _flags_within(units: pd.DataFrame, triggers: pd.DataFrame, *, date_col: str,
     codes = np.asarray(codes)
     ucode, tcode = codes[:n], codes[n:]
     kinds = t["type"].to_numpy(dtype=object)
-    out = [np.zeros((len(types), n)) for _ in spans]  # a type's flags contiguous
+    out = [np.zeros((len(types), n), dtype=dtype) for _ in spans]  # a type's contiguous
     # the dated units in key order (account, then date): each type's searches then go up
     # the sorted keys in step instead of jumping about them (same answers, fewer misses)
     dated = np.flatnonzero(valid)
@@ -248,22 +250,27 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
     days_1 = (rows["cutoff_date"] - month["start"]).dt.days
     days_h = (rows["cutoff_date"] - month["hz"]).dt.days
     # exposure windows vary in days with month lengths: each row's own length
+    # as True/False (1.6M cut-offs x 9 types: 15 MB a table rather than 115 MB); each
+    # type's flags made 0.0/1.0 where a fit reads them, as before
     exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
-                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types)
-    keep = (exposed > 0) | (any_h == 0)
+                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types,
+                                   dtype=bool)
+    keep = exposed | ~any_h
+    del any_h
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
     accounts = pd.factorize(rows["account_id"].astype("string").fillna("(none)"))[0]
     for t in out.index[out["note"] == ""]:
         k = keep[t].to_numpy(dtype=bool)
-        fast = (flag_logit(y[k], exposed[t].to_numpy()[k], accounts[k])
+        fast = (flag_logit(y[k], exposed[t].to_numpy(dtype=float)[k], accounts[k])
                 if k.sum() >= FLAG_FIT_FROM_ROWS else None)
         if fast is not None:
             out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
                 fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
             continue
         col = f"trigger_{t}"
-        tab = rows.loc[k, ["account_id", "expanded"]].assign(**{col: exposed.loc[k, t]})
+        tab = rows.loc[k, ["account_id", "expanded"]].assign(
+            **{col: exposed.loc[k, t].astype(float)})
         model = drivers.fit_renewal_model(tab, [col], outcome="expanded", reduce_features=False,
                                           units={col: (1.0, "trigger vs none")},
                                           marginal_effects=False)
@@ -310,12 +317,14 @@ def open_triggers(accounts: pd.DataFrame, triggers: pd.DataFrame, touches: pd.Da
     active = active_accounts(accounts, as_of)
     t = triggers[(triggers["date"] <= as_of)
                  & (triggers["date"] > as_of - pd.Timedelta(days=days))]
-    t = t[t["account_id"].isin(active.index)]  # on the recent few: isin is slow on text
+    t = t[is_in(t["account_id"], active.index)]  # Arrow's hash, not isin's Python loop
     t = t.sort_values(["account_id", "date"], kind="stable")
     latest = t.groupby("account_id").tail(1).set_index("account_id")
     count = t.groupby("account_id").size()
     if touches is not None and len(latest):
-        last_touch = touches[touches["date"] <= as_of].groupby("account_id")["date"].max()
+        # only touches dated from the earliest latest trigger on can be on or after one
+        recent = (touches["date"] <= as_of) & (touches["date"] >= latest["date"].min())
+        last_touch = touches[recent].groupby("account_id")["date"].max()
         touched = last_touch.reindex(latest.index) >= latest["date"]
         latest = latest[~touched.fillna(False).to_numpy(dtype=bool)]
     out = pd.DataFrame(index=latest.index)
@@ -418,19 +427,19 @@ class _MatchGroup:
 
 class _MatchPool:
     """The accounts without a trigger that :func:`trigger_lifetimes` draws controls from
-    (``pool``: ``account_id``, ``first_seen``, ``end_date``, ``match_key``; in
-    ``account_id`` order). The exposed accounts come in date order, so each match group's
-    candidates (seen by the date, still customers after it, not drawn yet) are kept up to
-    date as the date moves on, the accounts seen or leaving since the last date a group
-    was asked about all at once, and the ``i``-th candidate in ``account_id`` order is
-    found without listing them (:class:`_Counts`). How far each date moves each group's
-    entering and leaving is found for all the dates at once (:meth:`steps`)."""
+    (their first-seen and end days, match keys and ID numbers; in ``account_id`` order).
+    The exposed accounts come in date order, so each match group's candidates (seen by the
+    date, still customers after it, not drawn yet) are kept up to date as the date moves
+    on, the accounts seen or leaving since the last date a group was asked about all at
+    once, and the ``i``-th candidate in ``account_id`` order is found without listing them
+    (:class:`_Counts`). How far each date moves each group's entering and leaving is found
+    for all the dates at once (:meth:`steps`)."""
 
-    def __init__(self, pool: pd.DataFrame, codes: np.ndarray | None = None) -> None:
-        first_seen = _day_numbers(pool["first_seen"])
-        ends = _day_numbers(pool["end_date"])
-        if codes is None:  # any numbering of the IDs will do: only equal or not is asked
-            codes, _ = pd.factorize(pool["account_id"])
+    def __init__(self, first_seen: np.ndarray, ends: np.ndarray, keys: np.ndarray,
+                 codes: np.ndarray) -> None:
+        """``first_seen``, ``ends``: the pool's days (:func:`_day_numbers`); ``keys``: its
+        match keys; ``codes``: a number per ID (any numbering will do: only equal or not
+        is asked)."""
         self.codes = codes
         self.used = np.zeros(int(codes.max()) + 1 if len(codes) else 0, dtype=bool)
         # positions sharing an ID (the same account twice in the lifetimes)
@@ -438,7 +447,6 @@ class _MatchPool:
         self.same_id: dict[int, list[int]] = {}
         for position in np.flatnonzero(repeated).tolist():
             self.same_id.setdefault(int(codes[position]), []).append(position)
-        keys = pool["match_key"].to_numpy()
         self.number: dict[Any, int] = {}
         self.group_of = np.zeros(len(codes), dtype=np.int64)
         self.local_of = np.zeros(len(codes), dtype=np.int64)
@@ -518,10 +526,13 @@ def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_t
 class _Lives:
     """What :func:`trigger_lifetimes` needs of the lifetimes and triggers whatever the type,
     made once for all the types of :func:`trigger_survival`: the lifetimes with
-    ``first_seen``, ``end_date``, ``match_key`` and text IDs (``life``), the same rows sorted
-    by ID (``by_id``, stable; a type's pool is its rows without that type, which keeps this
-    order) with a number per ID (``codes``), and the dated triggers with text IDs and types
-    (``triggers``)."""
+    ``first_seen``, ``end_date``, ``match_key`` and text IDs (``life``), the dated triggers
+    with text IDs and types (``triggers``), and as arrays: a number per ID ordered as the IDs
+    sort (a missing ID last, as a sort puts it) for the lifetimes' rows (``life_code``) and
+    the triggers' (``trigger_code``), the rows' first-seen and end days and the triggers'
+    (:func:`_day_numbers`); the lifetimes' rows sorted by ID (``by_id``: positions, stable;
+    a type's pool is its rows without that type, which keeps this order) with their IDs,
+    end dates, outcomes, match keys and days."""
 
     def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame,
                  data_start: pd.Timestamp | None) -> None:
@@ -531,29 +542,69 @@ class _Lives:
                                            if "group" in lifetimes else ""))
         life["account_id"] = life["account_id"].astype(str)
         self.life = life
-        self.by_id = life.sort_values("account_id", kind="stable")
-        self.codes = pd.factorize(self.by_id["account_id"])[0]
-        self.ids = pd.Index(self.by_id["account_id"])
         t = triggers[triggers["date"].notna()]
         self.triggers = pd.DataFrame({"account_id": t["account_id"].astype(str),
                                       "date": t["date"], "type": t["type"].astype(str)})
+        # one numbering of the lifetimes' and the triggers' IDs, in their sort order: equal
+        # numbers where a merge on the text matches, and the order a sort by ID gives
+        code, _ = pd.factorize(pd.concat([life["account_id"], self.triggers["account_id"]],
+                                         ignore_index=True), sort=True, use_na_sentinel=False)
+        code = np.asarray(code, dtype=np.int64)
+        self.life_code, self.trigger_code = code[:len(life)], code[len(life):]
+        self.seen_days = _day_numbers(life["first_seen"])
+        self.end_days = _day_numbers(life["end_date"])
+        self.trigger_days = _day_numbers(self.triggers["date"])
+        self.trigger_dates = self.triggers["date"].to_numpy()
+        self.types = self.triggers["type"].to_numpy()
+        self.by_id = np.argsort(self.life_code, kind="stable")  # as a stable sort by ID
+        self.ids = life["account_id"].to_numpy()
+        self.ends = life["end_date"].to_numpy()
+        self.churned = life["churned"].to_numpy()
+        self.keys = life["match_key"].to_numpy()
+        self.codes = self.life_code[self.by_id]
+
+
+def _first_triggers(lives: _Lives, mine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each account's first trigger among the triggers ``mine`` (a mask) dated on or after
+    its lifetime row's first-seen day and before its end: ``(rows, triggers)``, positions in
+    the lifetimes and the triggers, ordered by date, then ID. As the merge of the lifetimes
+    with the triggers on the ID (each lifetime row in order with its ID's triggers in
+    theirs), kept within the dates, sorted stably by date and ID and cut to the first row
+    per ID."""
+    chosen = np.flatnonzero(mine)
+    code = lives.trigger_code[chosen]
+    order = np.argsort(code, kind="stable")
+    chosen, code = chosen[order], code[order]
+    lo = np.searchsorted(code, lives.life_code, side="left")
+    many = np.searchsorted(code, lives.life_code, side="right") - lo
+    rows = np.repeat(np.arange(len(lives.life_code)), many)
+    pairs = np.arange(many.sum()) + np.repeat(lo - (np.cumsum(many) - many), many)
+    found = chosen[pairs]
+    day = lives.trigger_days[found]
+    seen, end = lives.seen_days[rows], lives.end_days[rows]
+    # a missing day (_NEVER) is never on or after a date, nor before one
+    inside = (day >= seen) & (day < end) & (seen != _NEVER) & (end != _NEVER)
+    rows, found = rows[inside], found[inside]
+    order = np.lexsort((lives.life_code[rows], lives.trigger_days[found]))
+    rows, found = rows[order], found[order]
+    _, first = np.unique(lives.life_code[rows], return_index=True)
+    first = np.sort(first)
+    return rows[first], found[first]
 
 
 def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed: int
                        ) -> pd.DataFrame:
     """:func:`trigger_lifetimes` of one type from the prepared :class:`_Lives`."""
-    life = lives.life
-    t = lives.triggers[lives.triggers["type"] == trigger_type]
-    m = life.merge(t[["account_id", "date"]], on="account_id")
-    m = m[(m["date"] >= m["first_seen"]) & (m["date"] < m["end_date"])]
-    first = (m.sort_values(["date", "account_id"], kind="stable")
-             .drop_duplicates("account_id"))
-    without = pd.Index(t["account_id"].unique()).get_indexer(lives.ids) < 0
-    pool = lives.by_id[without]
+    mine = lives.types == trigger_type
+    rows, found = _first_triggers(lives, mine)
+    has = np.zeros(len(lives.life_code) + len(lives.trigger_code) + 1, dtype=bool)
+    has[lives.trigger_code[mine]] = True
+    pool = lives.by_id[~has[lives.codes]]  # lifetimes' rows of IDs without the type
     rng = np.random.default_rng(seed)
-    candidates = _MatchPool(pool, lives.codes[without])
-    days = _day_numbers(first["date"])
-    groups, seen, gone = candidates.steps(first["match_key"].to_numpy(), days)
+    candidates = _MatchPool(lives.seen_days[pool], lives.end_days[pool], lives.keys[pool],
+                            lives.life_code[pool])
+    dates = lives.trigger_dates[found]
+    groups, seen, gone = candidates.steps(lives.keys[rows], lives.trigger_days[found])
     drawn_row: list[int] = []  # the exposed row each control is drawn for
     drawn_at: list[int] = []  # and its pool position
     for r, number in enumerate(groups):
@@ -570,15 +621,13 @@ def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed:
             candidates.take(k)
             drawn_row.append(r)
             drawn_at.append(k)
-    exposed = pd.DataFrame({"account_id": first["account_id"].to_numpy(), "group": "trigger",
-                            "origin": first["date"].to_numpy(),
-                            "end_date": first["end_date"].to_numpy(),
-                            "churned": first["churned"].to_numpy()})
-    matched = pd.DataFrame({"account_id": pool["account_id"].to_numpy()[drawn_at],
-                            "group": "matched",
-                            "origin": first["date"].to_numpy()[drawn_row],
-                            "end_date": pool["end_date"].to_numpy()[drawn_at],
-                            "churned": pool["churned"].to_numpy()[drawn_at]})
+    exposed = pd.DataFrame({"account_id": lives.ids[rows], "group": "trigger",
+                            "origin": dates, "end_date": lives.ends[rows],
+                            "churned": lives.churned[rows]})
+    drawn = pool[np.asarray(drawn_at, dtype=np.int64)]
+    matched = pd.DataFrame({"account_id": lives.ids[drawn], "group": "matched",
+                            "origin": dates[np.asarray(drawn_row, dtype=np.int64)],
+                            "end_date": lives.ends[drawn], "churned": lives.churned[drawn]})
     out = pd.concat([exposed, matched], ignore_index=True)
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
@@ -620,8 +669,9 @@ class _Tenures:
     """What :func:`trigger_intervals` needs of the lifetimes and triggers whatever the type,
     made once for all the types of :func:`trigger_cox`: the lifetimes with text IDs and
     start dates (``life``), a number per ID in order of first appearance (``codes``; the
-    triggers' IDs are matched to these numbers, not merged as text) and the dated triggers
-    with text types (``triggers``)."""
+    triggers' IDs are matched to these numbers, not merged as text), the dated triggers
+    with text types (``triggers``) and the lifetimes' IDs, entry and exit months and
+    outcomes as arrays."""
 
     def __init__(self, lifetimes: pd.DataFrame, triggers: pd.DataFrame) -> None:
         self.life = lifetimes.assign(account_id=lifetimes["account_id"].astype(str),
@@ -632,13 +682,17 @@ class _Tenures:
             "code": pd.Index(uniques).get_indexer(t["account_id"].astype(str).to_numpy()),
             "date": t["date"], "type": t["type"].astype(str)})
         self.starts = pd.DataFrame({"code": self.codes, "start_date": self.life["start_date"]})
+        # the lifetimes' columns as arrays, taken once for all the types
+        self.ids = self.life["account_id"].to_numpy()
+        self.entry = self.life["entry_months"].to_numpy(dtype=float)
+        self.months = self.life["months"].to_numpy(dtype=float)
+        self.churned = self.life["churned"].to_numpy(dtype=np.int64)
 
 
 def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.DataFrame:
     """:func:`trigger_intervals` of one type from the prepared :class:`_Tenures` (lifetimes
     not empty, ``window_days`` 0 or more)."""
     columns = _INTERVAL_COLUMNS
-    life = tenures.life
     t = tenures.triggers[(tenures.triggers["type"] == trigger_type)
                          & (tenures.triggers["code"] >= 0)]
     # each trigger with each lifetime row of its account (an ID listed twice: both)
@@ -646,12 +700,10 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     on = tenure_months(t["start_date"], t["date"]).to_numpy(dtype=float)
     off = tenure_months(t["start_date"], t["date"] + pd.Timedelta(days=window_days)
                         ).to_numpy(dtype=float)
-    ids = pd.Index(life["account_id"].to_numpy())
+    ids = tenures.ids
     life_code, win_code = tenures.codes, t["code"].to_numpy(dtype=np.int64)
     cut_code, cut_at, cut_new = _merged_cuts(win_code, on, off)
-    entry = life["entry_months"].to_numpy(dtype=float)
-    months = life["months"].to_numpy(dtype=float)
-    churned = life["churned"].to_numpy(dtype=np.int64)
+    entry, months, churned = tenures.entry, tenures.months, tenures.churned
     # each lifetime row against each cut of its account (ragged expansion)
     lo = np.searchsorted(cut_code, life_code, side="left")
     hi = np.searchsorted(cut_code, life_code, side="right")
@@ -684,7 +736,7 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     stop[ends] = months
     left = np.zeros(total, dtype=np.int64)
     left[ends] = churned
-    return pd.DataFrame({"account_id": life["account_id"].to_numpy()[owner],
+    return pd.DataFrame({"account_id": ids[owner],
                          "entry_months": start, "exit_months": stop, "exposed": state,
                          "churned": left})[columns]
 

@@ -157,7 +157,8 @@ def make_terms(
             terms.append(Term(f, cols, 1.0, f"vs {ref}", ref, others, True))
             continue
         x = as_numeric(s).dropna()
-        binary = bool(len(x)) and set(np.unique(x)) <= {0.0, 1.0}
+        values = x.to_numpy()
+        binary = bool(len(values)) and bool(np.all((values == 0.0) | (values == 1.0)))
         spec = units.get(f)
         if spec is None:
             spec = (1.0, "yes vs no") if binary else "sd"

@@ -28,6 +28,7 @@ from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
+from playbook.analyses.drivers.logit import KeptLogit
 from playbook.analyses.drivers.margins import average_marginal_effects
 from playbook.errors import DriverModelError
 
@@ -395,7 +396,7 @@ def _univariate_p_value(y: pd.Series, X: pd.DataFrame) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            full = sm.Logit(y, sm.add_constant(X, has_constant="add")).fit(disp=0, maxiter=100)
+            full = KeptLogit(y, sm.add_constant(X, has_constant="add")).fit(disp=0, maxiter=100)
         except (PerfectSeparationError, np.linalg.LinAlgError):
             return 0.0
     p0 = y.mean()
@@ -497,17 +498,24 @@ def fit_logit(
     (quasi-)separation a penalised L1 fit. Returns params, result, method."""
     reasons: list[str] = []
     result = None
-    cov = ({"cov_type": "cluster", "cov_kwds": {"groups": groups}} if groups is not None
-           else {})
+    # the groups as floats: statsmodels lists the distinct groups twice (np.unique), which
+    # numpy does by hashing for integers and by sorting, ten times faster, for floats; the
+    # codes (0, 1, ..., as pd.factorize numbers them) are whole numbers a float holds
+    # exactly, and statsmodels numbers the sorted distinct values 0, 1, ... again: the same
+    # group of every row, the same sums
+    cov = ({"cov_type": "cluster", "cov_kwds": {"groups": groups.astype(float)}}
+           if groups is not None else {})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             # the design's rank (a QR of it, a tenth of a fit on 100,000 rows) only sets
             # the degrees of freedom, which no figure reads (the intervals are normal):
             # not checked; a design without full rank fails the fit or its checks anyway
-            result = sm.Logit(y, X, check_rank=False).fit(disp=0, maxiter=200, **cov)
+            result = KeptLogit(y, X, check_rank=False).fit(disp=0, maxiter=200, **cov)
         except (PerfectSeparationError, np.linalg.LinAlgError) as exc:
             reasons.append(f"{type(exc).__name__}: {exc}")
+    if result is not None:
+        result.model.forget()
     kinds = {w.category for w in caught}
     if PerfectSeparationWarning in kinds:
         reasons.append("statsmodels reported perfect separation")
@@ -535,9 +543,10 @@ def fit_logit(
     alpha[list(X.columns).index("const")] = 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        penalised = sm.Logit(y, X).fit_regularized(
+        penalised = KeptLogit(y, X).fit_regularized(
             method="l1", alpha=alpha, disp=0, maxiter=1000, trim_mode="off"
         )
+    penalised.model.forget()
     separation["fallback"] = f"fit_regularized(method='l1', alpha={penalty:g})"
     return {"method": "l1", "result": penalised, "params": penalised.params,
             "separation": separation}
