@@ -178,12 +178,18 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> dict:
                 procs = [root, *root.children(recursive=True)]
             except psutil.Error:
                 break
-            pss = rss = 0
+            rss = 0
             for p in procs:
                 with contextlib.suppress(psutil.Error):
-                    full = p.memory_full_info()  # (Linux: from /proc/<pid>/smaps_rollup)
-                    pss, rss = pss + getattr(full, "pss", full.rss), rss + full.rss
-            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
+                    rss += p.memory_info().rss  # (Linux: /proc/<pid>/statm, cheap)
+            peak_rss = max(peak_rss, rss)
+            if rss > peak:  # a process's PSS never exceeds its RSS: only now can PSS beat peak
+                pss = 0
+                for p in procs:
+                    with contextlib.suppress(psutil.Error):
+                        full = p.memory_full_info()  # (Linux: /proc/<pid>/smaps_rollup)
+                        pss += getattr(full, "pss", full.rss)
+                peak = max(peak, pss)
             stop.wait(0.1)
 
     watcher = threading.Thread(target=sample, daemon=True)

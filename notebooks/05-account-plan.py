@@ -23,7 +23,7 @@ data_cache: str = ""  # folder of the validated tables of this run, set by the r
 from pathlib import Path
 
 from playbook import account_plan as plan_rules
-from playbook import evidence, session, workbook
+from playbook import evidence, session, workbook, workbook_pending
 from playbook.analyses import cost_to_serve, drivers, expansion, segments
 from playbook.evidence import need
 from playbook.findings import account_plan as story
@@ -170,10 +170,11 @@ if plan is not None:
     files = [workbook.XLSX_NAME, workbook.CSV_NAME]
     nb.record("workbook", {"files": files, "accounts": len(plan), "owners": len(owners),
                            "model_ranks": ranks, "by_action": actions})
-    if nb.run_dir is not None:  # the render step's staging folder: published with the report
-        workbook.write_workbook(plan, Path(nb.run_dir) / files[0], Path(nb.run_dir) / files[1],
-                                currency=nb.currency, as_of=nb.as_of, title=p.display_name,
-                                owner_sheets_max_accounts=p.workbook.owner_sheets_max_accounts)
+    if nb.run_dir is not None:  # the render step's staging folder: the render step writes
+        # the workbook there beside the PDF, and publishes it with the report
+        workbook_pending.defer_workbook(
+            plan, Path(nb.run_dir), currency=nb.currency, as_of=nb.as_of, title=p.display_name,
+            owner_sheets_max_accounts=p.workbook.owner_sheets_max_accounts)
 
 # %% [markdown]
 # # Appendix: accounts to act on first

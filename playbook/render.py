@@ -80,6 +80,7 @@ from playbook.render_start import StartedRun, started_run
 from playbook.slides import PPTX_NAME, write_slides
 from playbook.summary import summary_notebook, summary_record
 from playbook.workbook import XLSX_NAME
+from playbook.workbook_pending import has_deferred, write_deferred
 
 #: Parameter giving a notebook the folder of the run's validated tables
 #: (:mod:`playbook.cache`, read by :func:`playbook.session.start`).
@@ -328,8 +329,13 @@ def _publish_report(
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
+    book: ForkedCall | None = None
     try:
         shutil.rmtree(staging / ".scratch", ignore_errors=True)
+        # the account workbook the plan's notebook left, written by a forked child while
+        # this process assembles the HTML and lays out the PDF (playbook.workbook_pending)
+        if has_deferred(staging):
+            book = ForkedCall(write_deferred, staging, what="Writing the account workbook")
         results = merged_findings(staging / "findings", meta)
         names = [nb.stem for nb in sources]
         # The consultant's notes: titles shown, hidden exhibits, before the summary reads them.
@@ -355,6 +361,9 @@ def _publish_report(
         finally:
             if deck is not None:
                 deck.stop()
+        if book is not None:
+            timings["workbook"] = book.result()
+            reporter.say(f"  Workbook {timings['workbook']:.1f} s")
         write_json(staging / "results.json", results)
         write_json(
             staging / "manifest.json",
@@ -367,6 +376,9 @@ def _publish_report(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if book is not None:
+            book.stop()
     try:
         publish(staging, out_dir)
     except OSError as exc:  # (publish put the previous report back)
