@@ -18,7 +18,6 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, FuncFormatter, PercentFormatter
 
@@ -31,6 +30,16 @@ from playbook.chart_fit import (
     line_gap,
     note_values,
 )
+
+
+def _seaborn():  # noqa: ANN202 (the seaborn module)
+    """seaborn, imported when a heatmap is first drawn: its import (with scipy and
+    statsmodels behind it) takes seconds and about 100 MB, which the render process, drawing
+    only the summary's bars and waterfalls, does without (the kernels preload it)."""
+    import seaborn
+
+    return seaborn
+
 
 ACCENT = "#1f4e79"
 ACCENT_LIGHT = "#8fb3d9"
@@ -275,6 +284,7 @@ def cohort_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
                    sizes: pd.Series | None = None, vmax: float = 1.0) -> Axes:
     """Cohort retention heatmap (share of the cohort retained), cohort sizes on the right."""
     ax = _ax(ax)
+    sns = _seaborn()
     cmap = sns.light_palette(ACCENT, as_cmap=True)
     sns.heatmap(matrix, ax=ax, mask=matrix.isna(), cmap=cmap, vmin=0, vmax=vmax, annot=True,
                 fmt=".0%", annot_kws={"fontsize": LABEL_PT}, cbar=False, linewidths=0.5,
@@ -297,6 +307,7 @@ def share_heatmap(matrix: pd.DataFrame, ax: Axes | None = None, *,
     labelled as percentages; the ``muted`` columns (groups too small to judge) are drawn in
     greys, so the accent never lands on a figure the reader is told not to trust."""
     ax = _ax(ax)
+    sns = _seaborn()
     muted_mask = np.broadcast_to(np.isin(matrix.columns, list(muted)), matrix.shape)
     judged = matrix.to_numpy(dtype=float)[~muted_mask]  # the scale is the judged groups'
     vmax = float(np.nanmax(judged)) if judged.size else 1.0

@@ -45,14 +45,14 @@ from xlsxwriter.worksheet import Worksheet
 
 from playbook import sheet_rows
 from playbook import textfmt as tf
-from playbook.account_plan import (
+from playbook.charts import ACCENT, RAG
+from playbook.plan_columns import (
     ACTIONS,
     COLUMNS,
     DATE_COLUMNS,
     MONEY_COLUMNS,
     SHARE_COLUMNS,
 )
-from playbook.charts import ACCENT, RAG
 from playbook.storage import atomic_path, write_text
 
 #: First characters that make a spreadsheet read a text as a formula.
@@ -70,7 +70,7 @@ ALL_SHEET = "All accounts"
 RESERVED_SHEETS = (SUMMARY_SHEET, ALL_SHEET, "History")
 NO_OWNER = "(no owner)"
 #: The account sheets' column order: a to-do list, so the action and its due date come right
-#: after the account (the CSV keeps :data:`playbook.account_plan.COLUMNS`' order).
+#: after the account (the CSV keeps :data:`playbook.plan_columns.COLUMNS`' order).
 TO_DO_FIRST = ("account_id", "account_name", "next_action", "next_action_due",
                "next_action_reason")
 SHEET_COLUMNS = TO_DO_FIRST + tuple(c for c in COLUMNS if c not in TO_DO_FIRST)
@@ -323,7 +323,7 @@ def write_summary(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles, *, as_o
 def write_accounts(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles,
                    rows: IO[bytes]) -> sheet_rows.SheetRows:
     """One account per row under a frozen header with filters, number formats, the health
-    band coloured and a note defining each column (:data:`playbook.account_plan.COLUMNS`).
+    band coloured and a note defining each column (:data:`playbook.plan_columns.COLUMNS`).
 
     The header row, notes, widths, panes and filters go to ``sheet``; the accounts' rows,
     each column converted once a block of rows (:func:`column_values`), are added to
@@ -477,7 +477,7 @@ def cell_value(value: Any) -> Any:
 
 
 def plan_csv(plan: pd.DataFrame) -> str:
-    """``plan`` as CSV text (UTF-8, the columns of :data:`playbook.account_plan.COLUMNS`):
+    """``plan`` as CSV text (UTF-8, the columns of :data:`playbook.plan_columns.COLUMNS`):
     text cells quoted, formula-like text prefixed with a single quote (:func:`csv_text`),
     dates ``YYYY-MM-DD``, flags ``TRUE``/``FALSE``, blanks empty, numbers as Python writes
     them. Each column is converted once (:func:`csv_cells`)."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from playbook.account_plan import COLUMNS
+from playbook.plan_columns import COLUMNS
 from playbook.storage import atomic_path
 from playbook.workbook import CSV_NAME, XLSX_NAME, write_workbook
 
