@@ -226,15 +226,16 @@ def beside_tables(params: Params) -> list[str]:
                and not (n == "usage" and params.tables[n].layout == "events")]
     if len(movable) < 2:
         return []
+    sizes = {name: size(name) for name in movable}  # each file looked at once
     here = 3 * size("mrr") if "mrr" in params.tables else 0
     there = 0
     beside = []
-    for name in sorted(movable, key=lambda n: (-size(n), n)):
+    for name in sorted(movable, key=lambda n: (-sizes[n], n)):
         if there < here:
-            there += size(name)
+            there += sizes[name]
             beside.append(name)
         else:
-            here += size(name)
+            here += sizes[name]
     return [n for n in movable if n in beside]
 
 

@@ -43,9 +43,9 @@ from test_vectorised_values import (
 from playbook import completion, consistency, demo, events, loader, reading, rows, values
 from playbook.config import load_params
 from playbook.loader import load_client
+from tests.export_shapes import EXPORTS, copy_shape
 
 REPO = Path(__file__).resolve().parents[1]
-EXPORTS = REPO / "tests" / "fixtures" / "exports"
 sys.path.insert(0, str(REPO))
 from bench.events import write_usage_events  # noqa: E402
 
@@ -121,14 +121,6 @@ def test_the_demo_with_an_event_log_loads_the_same(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_each_export_shape_loads_the_same(shape, tmp_path, monkeypatch):
-    data = tmp_path / "data" / shape
-    data.mkdir(parents=True)
-    for f in (EXPORTS / shape).iterdir():
-        if f.suffix in (".csv", ".xlsx", ".parquet"):
-            shutil.copy(f, data / f.name)
-    (tmp_path / "params").mkdir()
-    beside = EXPORTS / shape / "params.yaml"
-    shutil.copy(beside if beside.exists() else REPO / "params" / f"{shape}.yaml",
-                tmp_path / "params" / f"{shape}.yaml")
+    copy_shape(shape, tmp_path)
     tables = _same_load(tmp_path, shape, monkeypatch)
     assert len(tables["accounts"])

@@ -21,9 +21,7 @@ from playbook.demo import generate_demo
 from playbook.errors import DataError
 from playbook.loader import beside_tables, load_client
 from playbook.table_files import read_indexed, write_indexed
-
-REPO = Path(__file__).resolve().parents[1]
-EXPORTS = REPO / "tests" / "fixtures" / "exports"
+from tests.export_shapes import EXPORTS, copy_shape
 
 
 @pytest.fixture
@@ -89,15 +87,7 @@ def test_the_demo_loads_the_same_with_half_of_its_tables_in_a_child(demo_root, t
 
 
 def _shape_root(shape: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    data = tmp_path / "data" / shape
-    data.mkdir(parents=True)
-    for f in (EXPORTS / shape).iterdir():
-        if f.suffix in (".csv", ".xlsx", ".parquet"):
-            shutil.copy(f, data / f.name)
-    (tmp_path / "params").mkdir()
-    beside = EXPORTS / shape / "params.yaml"
-    shutil.copy(beside if beside.exists() else REPO / "params" / f"{shape}.yaml",
-                tmp_path / "params" / f"{shape}.yaml")
+    copy_shape(shape, tmp_path)
     monkeypatch.setenv("PLAYBOOK_ROOT", str(tmp_path))
     return shape
 
