@@ -12,8 +12,10 @@ Each client's report is rendered in a child process exactly as ``make report`` d
 is the largest sum of proportional set sizes (PSS) over that process and all its
 descendants (notebook workers and their kernels), sampled every 0.1 s with psutil, with
 the sum of resident sizes beside it (which counts pages the processes share once per
-process); CPU seconds are the user and
-system time of the same process tree (``getrusage`` of the finished children), which a
+process). The resident sizes are read each time (cheap); the PSS, which the kernel counts
+page by page, only when their sum exceeds the PSS peak so far: a process's PSS never
+exceeds its resident size, so no other moment can hold a higher PSS sum. CPU seconds are
+the user and system time of the same process tree (``getrusage`` of the finished children), which a
 busy shared machine disturbs less than wall time.
 
 The floor is the same analysis work with no papermill, nbconvert or kernel, also in a
