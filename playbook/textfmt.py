@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import pandas as pd
-
 #: Characters that start markup anywhere in a line: code spans, emphasis, links and
 #: images, raw HTML and entities, strikethrough, math, table cells, headings.
 MARKDOWN_INLINE = frozenset("\\`*_[]<>&!~$|#")
@@ -133,11 +131,23 @@ def signed(value: Any, digits: int = 1, unit: str = "", *, missing: str = "n/a")
     return f"{text} {unit}".strip()
 
 
+def _timestamp(value: Any) -> Any:
+    """``pandas.Timestamp(value)``. pandas is imported when a date is first written, not
+    with this module: the processes that drive the kernels import this module (through
+    :mod:`playbook.errors`) and never write a date, and pandas would cost each of them about
+    0.5 CPU s and 35 MB (issue 22)."""
+    import pandas as pd
+
+    return pd.Timestamp(value)
+
+
 def date(value: Any, *, missing: str = "n/a") -> str:
     """A day as the report writes it: ``30 Sep 2026`` (from a date, a timestamp or an ISO
     string)."""
     if is_missing(value) or value == "":
         return missing
+    import pandas as pd  # (see _timestamp)
+
     try:
         day = pd.Timestamp(value)
     except (TypeError, ValueError):
@@ -152,7 +162,7 @@ def date_time(value: Any, *, missing: str = "n/a") -> str:
     if is_missing(value) or value == "":
         return missing
     try:
-        moment = pd.Timestamp(value)
+        moment = _timestamp(value)
     except (TypeError, ValueError):
         return str(value)
     return f"{date(moment)}, {moment:%H:%M}"
@@ -162,7 +172,7 @@ def month(value: Any, *, missing: str = "n/a") -> str:
     """A month: ``Sep 2026``."""
     if is_missing(value) or value == "":
         return missing
-    return f"{pd.Timestamp(value):%b %Y}"
+    return f"{_timestamp(value):%b %Y}"
 
 
 def span(low: Any, high: Any, fmt: Callable[[Any], str] = pct) -> str:

@@ -59,6 +59,19 @@ def test_the_render_code_imports_no_modelling_library():
     assert json.loads(run.stdout) == []
 
 
+def test_the_kernels_worker_processes_import_no_pandas():
+    """A worker process (spawned: a fresh interpreter) imports playbook.kernels, the task's
+    module and papermill; pandas through playbook.textfmt cost each about 0.5 CPU s during
+    the data load and 35 MB for the whole run (issue 22)."""
+    run = _python("""
+        import sys
+        import playbook.kernels, playbook.render_execute, papermill
+        print("pandas" in sys.modules)
+        """)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "False"
+
+
 def test_the_command_line_loads_the_data_while_it_imports_the_render_code(client_factory,
                                                                           tmp_path):
     client = client_factory.write()
