@@ -101,7 +101,9 @@ def test_shared_terms_follow_changed_columns(seed):
     again: each shared fit equals the unshared one."""
     rng = np.random.default_rng(seed)
     base = _table(rng, 600)
-    feats = ["x", "near", "count", "flag", "same", "seg", "cat", "gappy"]
+    base["obj"] = pd.Series(np.where(base["count"] > 2, "hi", "lo"), dtype=object)
+    small = rng.integers(0, 3, len(base))  # whole numbers as Python objects below
+    feats = ["x", "near", "count", "flag", "same", "seg", "cat", "gappy", "obj"]
     variants = [
         (base, {}),
         (base, {}),  # all reused
@@ -116,6 +118,9 @@ def test_shared_terms_follow_changed_columns(seed):
         (base.iloc[50:], {}),  # fewer rows
         (base.set_axis(base.index + 1000), {}),  # other labels
         (base.assign(flag=1.0 - base["flag"]), {"flag": "sd"}),
+        (base.assign(obj=pd.Series(small.tolist(), dtype=object)), {}),
+        # the same values as Python objects, printed otherwise (levels "1.0", not "1")
+        (base.assign(obj=pd.Series(small.astype(float).tolist(), dtype=object)), {}),
     ]
     shared = model.SharedTerms()
     for table, units in variants:

@@ -398,16 +398,20 @@ class SharedTerms:
 
 def _same_values(a: pd.Series, b: pd.Series) -> bool:
     """Whether two columns are the same: the same object, or equal index, dtype and
-    values (blanks in the same places); categories in the same order (which decides a
-    declared reference level: unordered categoricals' dtypes are equal in any order)."""
+    values (blanks in the same places; Python objects also printed alike); categories in
+    the same order (which decides a declared reference level: unordered categoricals'
+    dtypes are equal in any order)."""
     if a is b:
         return True
     if isinstance(a.dtype, pd.CategoricalDtype) and not (
             isinstance(b.dtype, pd.CategoricalDtype)
             and list(a.cat.categories) == list(b.cat.categories)):
         return False
-    return (a.dtype == b.dtype and len(a) == len(b) and a.index.equals(b.index)
+    same = (a.dtype == b.dtype and len(a) == len(b) and a.index.equals(b.index)
             and a.index.dtype == b.index.dtype and a.equals(b))
+    # Python objects equal as values may print differently (1 and 1.0), and text levels
+    # are their printed forms
+    return same and (a.dtype != object or a.astype(str).equals(b.astype(str)))
 
 
 def _same_spec(a: Any, b: Any) -> bool:
