@@ -392,7 +392,7 @@ def test_relationship_flags_are_unchanged_on_the_demo(demo, monkeypatch):
     days = [demo.as_of, demo.as_of - pd.DateOffset(months=12)]
     new = [demo.relationship_flags_on(day) for day in days]
     monkeypatch.setattr(relationships, "_days_since_contact",
-                        lambda touches, people, as_of, ids: reference_days_since_contact(
+                        lambda touches, people, as_of, ids, **_: reference_days_since_contact(
                             touches, people, as_of).reindex(ids))
     for day, got in zip(days, new, strict=True):
         pd.testing.assert_frame_equal(got, demo.relationship_flags_on(day), check_exact=True)

@@ -21,6 +21,7 @@ from playbook.analyses.account_state import (
     usage_snapshot,
 )
 from playbook.membership import positions
+from playbook.read_only import kept_result
 
 EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
 USER_ROLES = ("user", "champion")
@@ -130,7 +131,7 @@ def relationship_flags(
     out["strong_user_relationships"] = _count(people[people["is_user"] & strong], ids)
     out["exec_relationships"] = _count(people[people["is_exec"]], ids)
     out["strong_exec_relationships"] = _count(people[people["is_exec"] & strong], ids)
-    days = _days_since_contact(touches, people, as_of, ids)
+    days = _days_since_contact(touches, people, as_of, ids, contacts=contacts)
     out["days_since_user_contact"] = days["user"]
     out["days_since_exec_contact"] = days["exec"]
     snap = usage_snapshot(usage, as_of).reindex(ids)
@@ -195,45 +196,72 @@ def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
     return rows.groupby("account_id").size().reindex(ids).fillna(0).astype(int)
 
 
-#: Touches matched at a time by :func:`_days_since_contact`: its arrays per touch (the
-#: IDs as Arrow text and their codes, dates, masks: about 45 bytes a touch) then stay
-#: within about 45 MB however many touches; each chunk hashes the contact and account
-#: IDs again (a few hundredths of a second at 100,000 accounts).
+#: Touches matched at a time by :func:`_days_since_contact` and :func:`_touch_kinds`: their
+#: arrays per touch (the IDs as Arrow text and their codes, dates, masks: about 45 bytes a
+#: touch) then stay within about 45 MB however many touches; each chunk hashes the contact
+#: and account IDs again (a few hundredths of a second at 100,000 accounts).
 TOUCH_CHUNK = 1_000_000
+
+#: The kinds of a touch's contact in :func:`_touch_kinds` (bits), by kind.
+_KIND_BITS = {"user": 1, "exec": 2}
+
+
+def _touch_kinds(touches: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
+    """Per touch (in ``touches`` order), the kinds of its contact as bits
+    (:data:`_KIND_BITS`: a user contact, an executive contact, both or neither), -1 when
+    its ``contact_id`` is blank or no contact row's: a touch is of a kind when a contact row
+    of its ``contact_id`` is (``people``: :func:`_classify_contacts`). Contacts are matched
+    as integer codes (:func:`playbook.membership.positions`), :data:`TOUCH_CHUNK` touches at
+    a time. Independent of any date: kept per touches table (int8, a byte a touch)."""
+    code, contacts = pd.factorize(people["contact_id"].astype(str))
+    listed = code >= 0
+    bits = np.zeros(len(contacts), dtype=np.int8)
+    for kind, bit in _KIND_BITS.items():
+        of_kind = np.bincount(code[listed], weights=people[f"is_{kind}"].to_numpy(
+            dtype=float)[listed], minlength=len(contacts)) > 0
+        bits[of_kind] |= bit
+    out = np.full(len(touches), -1, dtype=np.int8)
+    for start in range(0, len(touches), TOUCH_CHUNK):
+        part = touches.iloc[start:start + TOUCH_CHUNK]
+        contact = positions(part["contact_id"].astype(str), contacts)
+        known = part["contact_id"].notna().to_numpy() & (contact >= 0)
+        out[start:start + len(part)][known] = bits[contact[known]]
+    return out
 
 
 def _days_since_contact(
-    touches: pd.DataFrame, people: pd.DataFrame, as_of: pd.Timestamp, ids: pd.Index
+    touches: pd.DataFrame, people: pd.DataFrame, as_of: pd.Timestamp, ids: pd.Index, *,
+    contacts: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Days since the latest touch on or before ``as_of`` with a user / an executive
     contact, per account of ``ids`` (NaN without one): a touch counts for a kind when a
-    contact row of its ``contact_id`` is of that kind. Accounts and contacts are matched as
+    contact row of its ``contact_id`` is of that kind (:func:`_touch_kinds`, kept per
+    touches table when ``contacts``, the table ``people`` was classified from, is given and
+    both are read-only: a second date matches no contact again). Accounts are matched as
     integer codes (:func:`playbook.membership.positions`), not joined as strings, and the
     touches :data:`TOUCH_CHUNK` at a time (each kind's latest date per account the maximum
     over the chunks)."""
-    code, contacts = pd.factorize(people["contact_id"].astype(str))
-    listed = code >= 0
-    of_kind = {kind: np.bincount(code[listed], weights=people[f"is_{kind}"].to_numpy(
-        dtype=float)[listed], minlength=len(contacts)) > 0 for kind in ("user", "exec")}
+    kinds = (_touch_kinds(touches, people) if contacts is None else
+             kept_result(touches, ("touch_kinds",), lambda: _touch_kinds(touches, people),
+                         copy=False, also=(contacts,)))
     wanted, accounts = pd.factorize(ids)
     never = np.iinfo(np.int64).min
     # the last slot: a blank ID (its code -1 reads it), never touched
-    last = {kind: np.full(len(accounts) + 1, never) for kind in of_kind}
+    last = {kind: np.full(len(accounts) + 1, never) for kind in _KIND_BITS}
     for start in range(0, len(touches), TOUCH_CHUNK):
         part = touches.iloc[start:start + TOUCH_CHUNK]
         date = date_column(part, "date")
-        contact = positions(part["contact_id"].astype(str), contacts)
+        bits = kinds[start:start + len(part)]
         account = positions(part["account_id"], accounts)
-        use = ((date <= as_of).to_numpy(dtype=bool) & part["contact_id"].notna().to_numpy()
-               & (contact >= 0) & (account >= 0))
-        account, contact = account[use], contact[use]
+        use = (date <= as_of).to_numpy(dtype=bool) & (bits >= 0) & (account >= 0)
+        account, bits = account[use], bits[use]
         when = date.to_numpy(dtype="datetime64[ns]")[use].view(np.int64)
-        for kind, kinds in of_kind.items():
-            flag = kinds[contact]
+        for kind, bit in _KIND_BITS.items():
+            flag = (bits & bit) != 0
             np.maximum.at(last[kind], account[flag], when[flag])
     day = np.datetime64(as_of.to_datetime64(), "ns").view(np.int64)
     out = {}
-    for kind in of_kind:
+    for kind in _KIND_BITS:
         last_of = last[kind][wanted]
         seen = last_of > never
         days = np.full(len(ids), np.nan)

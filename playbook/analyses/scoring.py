@@ -44,10 +44,28 @@ def weighted_total(
     denom = available.mul(w, axis=1).sum(axis=1)
     contrib = part.mul(w, axis=1).div(denom.where(denom > 0), axis=0)
     total = contrib.sum(axis=1, min_count=1)
-    used = pd.Series("", index=scores.index, dtype=object)
-    for k in names:
-        used = used + np.where(available[k].to_numpy(dtype=bool), k + ",", "")
-    return contrib, total, used.str.rstrip(",").astype(object)
+    return contrib, total, _used(available.to_numpy(dtype=bool), names, scores.index)
+
+
+def _used(available: np.ndarray, names: list[str], index: pd.Index) -> pd.Series:
+    """The parts available in each row (``available``: rows x ``names``), comma separated
+    in the order of ``names`` (object Series on ``index``): each distinct set of parts
+    (a number, bit ``j`` for ``names[j]``; a row of ``available`` beyond 62 parts) has its
+    text written once, rather than every row's added up part by part (a tenth of the time
+    at 100,000 rows)."""
+    if not names:  # no weighted part: nothing used
+        return pd.Series("", index=index, dtype=object)
+    if len(names) <= 62:
+        bits = np.left_shift(1, np.arange(len(names), dtype=np.int64))
+        sets, which = np.unique(available.astype(np.int64) @ bits, return_inverse=True)
+        rows = [[bool(int(s) >> j & 1) for j in range(len(names))] for s in sets.tolist()]
+    else:
+        sets, which = np.unique(available, axis=0, return_inverse=True)
+        rows = sets.tolist()
+    texts = np.empty(len(rows), dtype=object)
+    texts[:] = ["".join(k + "," for k, on in zip(names, row, strict=True) if on).rstrip(",")
+                for row in rows]
+    return pd.Series(texts[which.reshape(-1)], index=index, dtype=object)
 
 
 def check_keys(given: Mapping[str, object], allowed: tuple[str, ...], what: str) -> None:

@@ -53,6 +53,7 @@ import pandas as pd
 from playbook.analyses import drivers
 from playbook.analyses.account_state import active_accounts, mrr_at
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
+from playbook.analyses.drivers.model import SharedTerms
 from playbook.analyses.expansion import expansion_cutoffs, expansion_outcomes
 from playbook.analyses.phreg import ArrayPHReg
 from playbook.analyses.reasons import holm_adjust
@@ -219,6 +220,9 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
     # the drivers' leakage screen is the same for every type: computed once
     screened = leakage_screen(table, list(features), outcome="renewed", recorded_after=None,
                               max_auc=LEAKAGE_AUC)["auc"]
+    # and so are the drivers' terms and design columns (the fits' rows are the same: a flag
+    # is never blank): made at the first fit, reused by the others
+    shared = SharedTerms()
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
@@ -226,7 +230,7 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
         model = drivers.fit_renewal_model(
             table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
-            marginal_effects=False, known_auc=screened)
+            marginal_effects=False, known_auc=screened, shared=shared)
         row = model.coefficients.set_index("feature").loc[col]
         out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
             1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]

@@ -26,13 +26,19 @@ from statsmodels.tools.sm_exceptions import (
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric
-from playbook.analyses.drivers.design import Term, apply_terms, make_terms, sigmoid
+from playbook.analyses.drivers.design import (
+    DEFAULT_UNITS,
+    Term,
+    apply_terms,
+    make_terms,
+    sigmoid,
+)
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.drivers.logit import KeptLogit
 from playbook.analyses.drivers.margins import average_marginal_effects
 from playbook.errors import DriverModelError
 
-__all__ = ["DriverModel", "fit_logit", "fit_renewal_model"]
+__all__ = ["DriverModel", "SharedTerms", "fit_logit", "fit_renewal_model"]
 
 
 @dataclass
@@ -108,6 +114,7 @@ def fit_renewal_model(
     max_auc: float = LEAKAGE_AUC,
     marginal_effects: bool = True,
     known_auc: Mapping[str, float | None] | None = None,
+    shared: SharedTerms | None = None,
 ) -> DriverModel:
     """Logistic regression of renewal on the features, with checks that run every time.
 
@@ -159,6 +166,12 @@ def fit_renewal_model(
         Univariate AUCs of some features on this same table and outcome (the ``auc`` of an
         earlier :func:`~playbook.analyses.drivers.leakage.leakage_screen`), not computed
         again by the leakage screen.
+    shared : SharedTerms, optional
+        Each feature's term, design columns and constancy kept from earlier fits given the
+        same :class:`SharedTerms` and reused where the feature's values on this fit's rows
+        are the same (fits that differ by one feature, as the trigger types' in
+        :func:`playbook.analyses.triggers.churn_after_triggers`, make the common ones
+        once); the same model as without.
 
     Returns
     -------
@@ -206,8 +219,8 @@ def fit_renewal_model(
             f"Outcomes are very unbalanced ({share:.0%} renewed): estimates rest on few events."
         )
 
-    kept = _drop_constant(data, list(features), checks)
-    design = _Designs(data, units)
+    kept = _drop_constant(data, list(features), checks, shared=shared, units=units)
+    design = _Designs(data, units, shared)
     kept = _drop_high_vif(design, kept, vif_max, checks)
     kept = _limit_to_events(design, y, kept, min_events_per_feature, reduce_features, checks)
     if not kept:
@@ -291,8 +304,13 @@ def _class_balance(y: pd.Series) -> dict[str, Any]:
     }
 
 
-def _drop_constant(data: pd.DataFrame, features: list[str], checks: dict[str, Any]) -> list[str]:
-    constant = [f for f in features if data[f].nunique(dropna=True) < 2]
+def _drop_constant(data: pd.DataFrame, features: list[str], checks: dict[str, Any], *,
+                   shared: SharedTerms | None = None,
+                   units: Mapping[str, Any] | None = None) -> list[str]:
+    if shared is None:
+        constant = [f for f in features if data[f].nunique(dropna=True) < 2]
+    else:
+        constant = [f for f in features if shared.made(data, f, units).constant]
     checks["constant"] = constant
     if constant:
         checks["warnings"].append(f"Dropped features with a single value: {', '.join(constant)}.")
@@ -334,26 +352,105 @@ def _vif_lstsq(Z: np.ndarray, j: int) -> float:
     return math.inf if ssr <= sst * 1e-12 else sst / ssr
 
 
+@dataclass(frozen=True)
+class _Made:
+    """One feature's pieces of a design, made from ``values`` (its column on the fit's
+    rows) with the unit ``spec``."""
+
+    values: pd.Series
+    spec: Any
+    term: Term
+    columns: dict[str, pd.Series]
+    constant: bool
+
+
+class SharedTerms:
+    """Each feature's term (:func:`make_terms`), design columns (:func:`apply_terms`) and
+    whether it has fewer than two values, kept across the fits of
+    :func:`fit_renewal_model` given this object, so that fits on the same decisions that
+    differ by a feature or two make the common features' pieces once.
+
+    A feature's pieces depend only on its own column on the fit's rows (complete cases)
+    and its unit (``units`` over :data:`DEFAULT_UNITS`): they are reused when both are the
+    same as when they were made (the column's index, dtype and values, blanks in the same
+    places), and made again otherwise, so a fit gives the same model with or without.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[str, _Made] = {}
+
+    def made(self, data: pd.DataFrame, feature: str,
+             units: Mapping[str, Any] | None) -> _Made:
+        """The pieces of ``feature`` on ``data`` (a fit's complete rows) with ``units``."""
+        values = data[feature]
+        spec = {**DEFAULT_UNITS, **(units or {})}.get(feature)
+        kept = self._made.get(feature)
+        if kept is not None and _same_values(kept.values, values) and _same_spec(kept.spec,
+                                                                                 spec):
+            return kept
+        term = make_terms(data, [feature], units)[0]
+        columns = apply_terms(data, [term])
+        kept = _Made(values, spec, term, {c: columns[c] for c in columns.columns},
+                     bool(values.nunique(dropna=True) < 2))
+        self._made[feature] = kept
+        return kept
+
+
+def _same_values(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two columns are the same: the same object, or equal index, dtype and
+    values (blanks in the same places; Python objects also printed alike); categories in
+    the same order (which decides a declared reference level: unordered categoricals'
+    dtypes are equal in any order)."""
+    if a is b:
+        return True
+    if isinstance(a.dtype, pd.CategoricalDtype) and not (
+            isinstance(b.dtype, pd.CategoricalDtype)
+            and list(a.cat.categories) == list(b.cat.categories)):
+        return False
+    same = (a.dtype == b.dtype and len(a) == len(b) and a.index.equals(b.index)
+            and a.index.dtype == b.index.dtype and a.equals(b))
+    # Python objects equal as values may print differently (1 and 1.0), and text levels
+    # are their printed forms
+    return same and (a.dtype != object or a.astype(str).equals(b.astype(str)))
+
+
+def _same_spec(a: Any, b: Any) -> bool:
+    """Whether two unit specs (None, ``"sd"``, a scale or ``(scale, label)``) are the
+    same, of the same types (``1`` and ``1.0`` make the same term, but are kept apart)."""
+    return type(a) is type(b) and a == b
+
+
 class _Designs:
     """The terms and design columns (no constant) of a set of features on one fit's data,
     made once per set: the VIF check, the events-per-feature check and the fit ask for the
-    same set in turn."""
+    same set in turn. With ``shared`` (:class:`SharedTerms`) each feature's pieces come
+    from there."""
 
-    def __init__(self, data: pd.DataFrame, units: Mapping[str, Any] | None) -> None:
-        self.data, self.units = data, units
+    def __init__(self, data: pd.DataFrame, units: Mapping[str, Any] | None,
+                 shared: SharedTerms | None = None) -> None:
+        self.data, self.units, self.shared = data, units, shared
         self.made: dict[tuple[str, ...], tuple[list[Term], pd.DataFrame]] = {}
 
     def terms(self, features: Sequence[str]) -> list[Term]:
         """The terms alone (:func:`make_terms`), kept for a later design of the set."""
         key = tuple(features)
-        return self.made[key][0] if key in self.made else make_terms(self.data, key,
-                                                                     self.units)
+        if key in self.made:
+            return self.made[key][0]
+        if self.shared is not None:
+            return [self.shared.made(self.data, f, self.units).term for f in key]
+        return make_terms(self.data, key, self.units)
 
     def __call__(self, features: Sequence[str]) -> tuple[list[Term], pd.DataFrame]:
         key = tuple(features)
         if key not in self.made:
-            terms = make_terms(self.data, key, self.units)
-            self.made[key] = (terms, apply_terms(self.data, terms))
+            if self.shared is None:
+                terms = make_terms(self.data, key, self.units)
+                self.made[key] = (terms, apply_terms(self.data, terms))
+            else:
+                pieces = [self.shared.made(self.data, f, self.units) for f in key]
+                columns = {c: s for m in pieces for c, s in m.columns.items()}
+                self.made[key] = ([m.term for m in pieces],
+                                  pd.DataFrame(columns, index=self.data.index))
         return self.made[key]
 
 
