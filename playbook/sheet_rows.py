@@ -6,9 +6,10 @@ bookkeeping, then the cell's XML as the next row starts): at 100,000 accounts (2
 cells) that was about 15 CPU seconds, most of the workbook's time. Here each column's cells
 are made by one list comprehension from the column's values (:func:`column_xml`), a block
 of rows at a time (:data:`BLOCK_ROWS`, so memory stays bounded), and written to a temporary
-file (:func:`write_rows`); the workbook (header, notes, widths, panes, filters, the summary
-sheet, styles) is still XlsxWriter's, and :func:`splice_rows` puts each sheet's rows after its
-header row.
+file (:func:`write_rows`: the cells of numbers and of plain text, and the rows, are put
+together by Arrow, :func:`column_cells_arrow`, and written from its buffer); the workbook
+(header, notes, widths, panes, filters, the summary sheet, styles) is still XlsxWriter's,
+and :func:`splice_rows` puts each sheet's rows after its header row.
 
 The XML is what XlsxWriter (pinned in requirements.txt) writes for the same call in
 ``constant_memory`` mode, cell kind by cell kind: a number ``<v>`` with 16 significant
