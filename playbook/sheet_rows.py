@@ -6,9 +6,10 @@ bookkeeping, then the cell's XML as the next row starts): at 100,000 accounts (2
 cells) that was about 15 CPU seconds, most of the workbook's time. Here each column's cells
 are made by one list comprehension from the column's values (:func:`column_xml`), a block
 of rows at a time (:data:`BLOCK_ROWS`, so memory stays bounded), and written to a temporary
-file (:func:`write_rows`); the workbook (header, notes, widths, panes, filters, the summary
-sheet, styles) is still XlsxWriter's, and :func:`splice_rows` puts each sheet's rows after its
-header row.
+file (:func:`write_rows`: the cells of numbers and of plain text, and the rows, are put
+together by Arrow, :func:`column_cells_arrow`, and written from its buffer); the workbook
+(header, notes, widths, panes, filters, the summary sheet, styles) is still XlsxWriter's,
+and :func:`splice_rows` puts each sheet's rows after its header row.
 
 The XML is what XlsxWriter (pinned in requirements.txt) writes for the same call in
 ``constant_memory`` mode, cell kind by cell kind: a number ``<v>`` with 16 significant
@@ -35,6 +36,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO, Any
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 
@@ -215,20 +219,98 @@ def write_rows(out: IO[bytes], blocks: Iterable[Sequence[Sequence[Any]]],
                styles: Sequence[ColumnStyle], first_row: int) -> int:
     """Write the ``<row>`` elements of ``blocks`` (each a block of rows as a list of
     column values, the first block's first row at ``first_row``, from 0) to ``out`` as
-    UTF-8; returns the last row written (from 0; ``first_row - 1`` when none was)."""
+    UTF-8; returns the last row written (from 0; ``first_row - 1`` when none was).
+
+    Each column's cells are an Arrow text array (:func:`column_cells_arrow`), joined into
+    rows and written from Arrow's buffer, without a Python string per row: the bytes are
+    those of :func:`rows_xml` of :func:`column_xml`."""
     letters = [xl_col_to_name(j) for j in range(len(styles))]
     start, last = first_row, first_row - 1
     for block in blocks:
         size = len(block[0]) if block else 0
-        rows = [str(i) for i in range(start + 1, start + size + 1)]
-        columns = [column_xml(values, letter, rows, style)
-                   for values, letter, style in zip(block, letters, styles, strict=True)]
-        text, written = rows_xml(columns, rows)
-        out.write(text.encode("utf-8"))
-        if written >= 0:
-            last = start + written
+        if not size:
+            continue
+        numbers = pa.array(np.arange(start + 1, start + size + 1, dtype=np.int64))
+        rows = numbers.cast(_TEXT)
+        cells = [column_cells_arrow(values, letter, rows, style)
+                 for values, letter, style in zip(block, letters, styles, strict=True)]
+        line = pc.binary_join_element_wise(*cells, _scalar("")) if len(cells) > 1 \
+            else cells[0]
+        written = pc.greater(pc.binary_length(line), 0)
+        elements = pc.binary_join_element_wise(_scalar('<row r="'), rows, _scalar('">'), line,
+                                               _scalar("</row>"), _scalar("")).filter(written)
+        _write_text(out, elements)
+        kept = np.flatnonzero(written.to_numpy(zero_copy_only=False))
+        if len(kept):
+            last = start + int(kept[-1])
         start += size
     return last
+
+
+_TEXT = pa.large_string()
+
+
+def _scalar(value: str) -> pa.Scalar:
+    """``value`` as an Arrow scalar of :data:`_TEXT`, to join with text arrays."""
+    return pa.scalar(value, _TEXT)
+
+
+def _write_text(out: IO[bytes], text: pa.Array) -> None:
+    """Write the UTF-8 bytes of an Arrow text array (:data:`_TEXT`, no nulls) one after
+    the other to ``out``, straight from its data buffer."""
+    if not len(text):
+        return
+    _, offsets, data = text.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int64)[text.offset:text.offset + len(text) + 1]
+    out.write(memoryview(data)[int(ends[0]):int(ends[-1])])
+
+
+def column_cells_arrow(values: Sequence[Any], letter: str, rows: pa.Array,
+                       style: ColumnStyle) -> pa.Array:
+    """:func:`column_xml` as an Arrow text array of :data:`_TEXT` (``rows``: the row
+    numbers as Arrow text), its formats numbered in the same order. A column of numbers
+    (no infinity) has each value formatted in Python and the cells put together by Arrow;
+    a column of text needing no escaping has each distinct text's cell made once
+    (:func:`_plain_text_cells`' rule) and taken for each row by Arrow; any other column is
+    :func:`column_xml`'s list."""
+    kinds = set(map(type, values))
+    plain = style_attribute(style.plain) if style.plain is not None else ""
+    head = _scalar(f'<c r="{letter}')
+    blank = None if style.plain is None else pc.binary_join_element_wise(
+        head, rows, _scalar(f'"{plain}/>'), _scalar(""))
+    if kinds <= {_NONE, float, int} and math.inf not in values and -math.inf not in values:
+        text = pa.array([None if v is None else format(v, ".16G") for v in values], _TEXT)
+        cells = pc.binary_join_element_wise(head, rows, _scalar(f'"{plain}><v>'), text,
+                                            _scalar("</v></c>"), _scalar(""))
+        return _blanks_filled(cells, blank)
+    if kinds <= {_NONE, str}:
+        texts = [v for v in values if v]
+        if not _NEEDS_ESCAPE.search("\n".join(texts)) and \
+                max(map(len, texts), default=0) <= CELL_UTF16_MAX // 2:
+            codes = pa.array(values, _TEXT).dictionary_encode()
+            tails = []
+            for v in codes.dictionary.to_pylist():  # in the order each first appears
+                if not v:
+                    tails.append(None)
+                    continue
+                band = style.bands.get(v.lower()) if style.bands else None
+                fmt = band or (style.quoted if v.startswith(FORMULA_STARTS) else style.plain)
+                preserve = _PRESERVE if v[0].isspace() or v[-1].isspace() else ""
+                tails.append(f'"{style_attribute(fmt)} t="inlineStr"><is>'
+                             f'<t{preserve}>{v}</t></is></c>')
+            tail = pa.array(tails, _TEXT).take(codes.indices)
+            cells = pc.binary_join_element_wise(head, rows, tail, _scalar(""))
+            return _blanks_filled(cells, blank)
+    rows_text = rows.to_pylist()
+    return pa.array(column_xml(values, letter, rows_text, style), _TEXT)
+
+
+def _blanks_filled(cells: pa.Array, blank: pa.Array | None) -> pa.Array:
+    """``cells`` with each null (a blank) the formatted blank cell of its row, or no cell
+    (empty text) when the column has no format."""
+    if blank is None:
+        return cells.fill_null(_scalar(""))
+    return pc.coalesce(cells, blank)
 
 
 @dataclass

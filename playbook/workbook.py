@@ -28,6 +28,7 @@ atomically (:mod:`playbook.storage`).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import re
@@ -39,6 +40,8 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from xlsxwriter.worksheet import Worksheet
@@ -480,13 +483,124 @@ def plan_csv(plan: pd.DataFrame) -> str:
     """``plan`` as CSV text (UTF-8, the columns of :data:`playbook.plan_columns.COLUMNS`):
     text cells quoted, formula-like text prefixed with a single quote (:func:`csv_text`),
     dates ``YYYY-MM-DD``, flags ``TRUE``/``FALSE``, blanks empty, numbers as Python writes
-    them. Each column is converted once (:func:`csv_cells`)."""
+    them: what :func:`csv.writer` (``QUOTE_NONNUMERIC``, ``\\r\\n``) writes of the cells
+    of :func:`csv_cells`. The header goes through :func:`csv.writer`; the rows are made a
+    column at a time (:func:`csv_fields`: each column's cells as CSV text) and joined into
+    lines by Arrow, without a Python call per cell."""
     plan = plan[list(COLUMNS)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow(list(plan.columns))
-    writer.writerows(zip(*(csv_cells(plan[col]) for col in plan.columns), strict=True))
+    if not len(plan):
+        return buffer.getvalue()
+    fields = [csv_fields(plan[col]) for col in plan.columns]
+    if all(isinstance(f, pa.Array) for f in fields):
+        lines = pc.binary_join_element_wise(*fields, _text_scalar(","))
+        buffer.write("\r\n".join(lines.to_pylist()))
+    else:  # text Arrow cannot hold (a lone surrogate): the lines in Python
+        columns = [f.to_pylist() if isinstance(f, pa.Array) else f for f in fields]
+        buffer.write("\r\n".join(map(",".join, zip(*columns, strict=True))))
+    buffer.write("\r\n")
     return buffer.getvalue()
+
+
+_ARROW_TEXT = pa.large_string()
+
+
+def _text_scalar(value: str) -> pa.Scalar:
+    """``value`` as an Arrow text scalar of :data:`_ARROW_TEXT`, to join with text arrays."""
+    return pa.scalar(value, _ARROW_TEXT)
+
+
+_CSV_LINE = _text_scalar("\r\n")
+_CSV_BLANK = _text_scalar('""')
+_CSV_QUOTE = _text_scalar('"')
+#: :data:`openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE` in Arrow's (RE2) syntax.
+_ILLEGAL_RE2 = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
+
+
+def csv_fields(values: pd.Series) -> pa.Array | list[str]:
+    """The CSV text of each cell of one column, as :func:`csv.writer` (``QUOTE_NONNUMERIC``)
+    writes the cells of :func:`csv_cells`: text between double quotes with a double quote
+    doubled (a blank is ``""``), a float as its ``repr``, an integer as its digits. Made by
+    Arrow a column at a time for numbers, flags, naive dates and text that needs no
+    cleaning (:func:`column_values`); any other column goes cell by cell from
+    :func:`csv_cells`. An Arrow array of :data:`_ARROW_TEXT` without nulls, or a list when
+    the column holds text Arrow cannot hold."""
+    dtype = values.dtype
+    array = values.array
+    if isinstance(dtype, np.dtype):
+        data = values.to_numpy()
+        if dtype.kind == "M":
+            days = pa.array(np.datetime_as_string(data, unit="D"), _ARROW_TEXT,
+                            mask=np.isnat(data))
+            return _csv_quoted(days)
+        if dtype.kind == "f":
+            text = pa.array(list(map(float.__repr__, data.tolist())), _ARROW_TEXT)
+            return pc.if_else(pa.array(np.isnan(data)), _CSV_BLANK, text)
+        if dtype.kind in "iu":
+            return pa.array(data).cast(_ARROW_TEXT)
+        if dtype.kind == "b":
+            return pc.if_else(pa.array(data), _text_scalar('"TRUE"'), _text_scalar('"FALSE"'))
+    elif isinstance(array, pd.arrays.BooleanArray):
+        return pc.if_else(pa.array(array), _text_scalar('"TRUE"'),
+                          _text_scalar('"FALSE"')).fill_null(_CSV_BLANK)
+    elif isinstance(array, pd.arrays.IntegerArray):
+        return pa.array(array).cast(_ARROW_TEXT).fill_null(_CSV_BLANK)
+    if (isinstance(dtype, np.dtype) and dtype.kind == "O") or isinstance(dtype, pd.StringDtype):
+        text = _clean_text_array(values)
+        if text is not None:
+            formula = functools.reduce(pc.or_, (pc.starts_with(text, s) for s in FORMULA_STARTS))
+            text = pc.if_else(formula, pc.binary_join_element_wise(
+                _text_scalar("'"), text, _text_scalar("")), text)
+            return _csv_quoted(text)
+    cells = csv_cells(values)
+    out = [_csv_field(cell) for cell in cells]
+    try:
+        return pa.array(out, _ARROW_TEXT)
+    except (pa.ArrowException, UnicodeError):
+        return out
+
+
+def _clean_text_array(values: pd.Series) -> pa.Array | None:
+    """A column of text (blanks: None, NaN, ``<NA>``) as Arrow text with nulls for the
+    blanks, when it needs no cleaning (no character of ``ILLEGAL_CHARACTERS_RE``, no text
+    over :data:`CELL_TEXT_MAX` characters); None for any other column."""
+    try:
+        text = pa.array(values, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):
+        return None
+    if pa.types.is_null(text.type):
+        return pa.nulls(len(text), _ARROW_TEXT)
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return None
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    text = text.cast(_ARROW_TEXT)
+    if pc.any(pc.match_substring_regex(text, _ILLEGAL_RE2)).as_py():
+        return None
+    longest = pc.max(pc.utf8_length(text)).as_py()
+    return None if longest is not None and longest > CELL_TEXT_MAX else text
+
+
+def _csv_quoted(text: pa.Array) -> pa.Array:
+    """Arrow text as quoted CSV cells: a double quote doubled, between double quotes; a
+    null is the blank ``""``."""
+    doubled = pc.replace_substring(text, '"', '""')
+    return pc.binary_join_element_wise(_CSV_QUOTE, doubled, _CSV_QUOTE,
+                                       _text_scalar("")).fill_null(_CSV_BLANK)
+
+
+def _csv_field(cell: Any) -> str:
+    """One cell of :func:`csv_cells` as :func:`csv.writer` (``QUOTE_NONNUMERIC``) writes
+    it: text quoted, a float as its ``repr``, any other number as ``str``."""
+    if isinstance(cell, str):
+        return '"' + cell.replace('"', '""') + '"'
+    if isinstance(cell, float):
+        return float.__repr__(cell)
+    line = io.StringIO()
+    csv.writer(line, quoting=csv.QUOTE_NONNUMERIC, lineterminator="").writerow([cell])
+    return line.getvalue()
 
 
 def csv_cells(values: pd.Series) -> list[Any]:

@@ -18,6 +18,8 @@ by :mod:`playbook.analyses.segments` (value tiers, lifecycle stages),
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -179,9 +181,10 @@ def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
     sums = _usage_monthly(usage)
     if sums is None:
         return _usage_snapshot_of_rows(usage, as_of, trend_months)
-    monthly, codes, ordinal = sums
+    monthly, accounts, codes, ordinal = sums
     last = _last_rows(codes, np.flatnonzero((monthly["month"] <= as_of).to_numpy()))
-    latest = monthly.iloc[last].set_index("account_id")
+    latest = monthly.iloc[last]
+    latest.index = pd.Index(accounts.take(codes[last]), dtype=accounts.dtype, name="account_id")
     # the same account's month trend_months earlier, found by binary search over the
     # (account, month) keys, which ascend with the rows
     keys = codes * _MONTH_SPAN + ordinal
@@ -200,14 +203,18 @@ def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
 _MONTH_SPAN = 1_200_000
 
 
-def _usage_monthly(usage: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+def _usage_monthly(usage: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray] | None:
     """The usage table's measures summed per account and month over all its rows (as
     :func:`_usage_snapshot_of_rows` sums the rows up to a date: ``sum(min_count=1)``,
-    sorted by account then month), each row's account code (ascending) and month as a
-    count of months (year x 12 + month); None when a usage month is not a month's first
-    day at midnight (then a date inside a month decides which of that month's rows count,
-    and the sums are taken per date). Kept per read-only table."""
-    def compute() -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    sorted by account then month; ``month`` and the measures, without the account), the
+    accounts (the distinct ``account_id`` values, in the dtype of the sums' ``account_id``),
+    each row's account code (its position among them, ascending) and month as a count of
+    months (year x 12 + month); None when a usage month is not a month's first day at
+    midnight (then a date inside a month decides which of that month's rows count, and the
+    sums are taken per date). Kept per read-only table: the account of each row is kept as
+    its code only (at 100,000 accounts the text column was about 40 MB of the kept sums)."""
+    def compute() -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray] | None:
         usage_ = usage.reset_index(drop=True)
         dates = date_column(usage_, "month")
         raw = dates.to_numpy(dtype="datetime64[ns]")
@@ -219,7 +226,7 @@ def _usage_monthly(usage: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.nd
 
 
 def _monthly_sums(usage: pd.DataFrame, dates: pd.Series, months: np.ndarray
-                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+                  ) -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray]:
     """:func:`_usage_monthly` of ``usage`` (index 0, 1, ...), whose ``month`` (``dates``,
     as ``datetime64[M]`` ``months``) is a month's first day or blank: the rows with a month
     and an account summed by pandas' grouped sum (its order of rows and compensated
@@ -240,18 +247,19 @@ def _monthly_sums(usage: pd.DataFrame, dates: pd.Series, months: np.ndarray
                            for c in USAGE_MEASURES})
     sums = values.groupby(key, sort=True).sum(min_count=1)
     found = sums.index.to_numpy(dtype=np.int64)
-    codes, month = found // span, found % span + first
+    ranks, month = found // span, found % span + first
     # the month column as the grouping by dates gave it (a period's start, its unit)
     like = dates[dated].iloc[:1].dt.to_period("M").dt.to_timestamp()
-    months = month.astype("datetime64[M]").astype(like.dtype)
-    monthly = pd.DataFrame({"account_id": ids.take(codes).array,
-                            "month": months})
+    monthly = pd.DataFrame({"month": month.astype("datetime64[M]").astype(like.dtype)})
     for c in USAGE_MEASURES:
         monthly[c] = sums[c].to_numpy()
-    # the accounts' codes as numbered in the table: 0, 1, ... as the ranks ascend (an ID
-    # without a dated row has none)
-    codes = np.concatenate([[0], np.cumsum(codes[1:] != codes[:-1])]).astype(np.int64)
-    return monthly, codes[:len(found)], month
+    # the accounts with a dated row, ascending, and each row's account as its position
+    # among them: 0, 1, ... as the ranks ascend
+    present = np.unique(ranks)
+    # in the dtype a column of them takes (object text becomes pandas' text dtype), as the
+    # account column of a grouping by the IDs had it
+    accounts = pd.Index(pd.Series(ids.take(present).array))
+    return monthly, accounts, np.searchsorted(present, ranks).astype(np.int64), month
 
 
 def _usage_snapshot_of_rows(usage: pd.DataFrame, as_of: pd.Timestamp,
