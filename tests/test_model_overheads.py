@@ -53,11 +53,10 @@ def test_separating_features_are_the_masks_s(seed):
     assert model._separating_features(ones, X) == reference_separating(ones, X) == []
 
 
-def test_designs_make_each_feature_set_once(monkeypatch):
-    rng = np.random.default_rng(4)
-    data = pd.DataFrame({"a": rng.normal(size=50), "b": rng.integers(0, 3, 50),
-                         "seg": rng.choice(["x", "y", "z"], 50)})
-    calls = []
+def counted_make_terms(monkeypatch) -> list[tuple[str, ...]]:
+    """The features of each call of ``model.make_terms`` from now on (the list fills as
+    the calls happen)."""
+    calls: list[tuple[str, ...]] = []
     real = model.make_terms
 
     def counted(table, features, units):
@@ -65,6 +64,15 @@ def test_designs_make_each_feature_set_once(monkeypatch):
         return real(table, features, units)
 
     monkeypatch.setattr(model, "make_terms", counted)
+    return calls
+
+
+def test_designs_make_each_feature_set_once(monkeypatch):
+    rng = np.random.default_rng(4)
+    data = pd.DataFrame({"a": rng.normal(size=50), "b": rng.integers(0, 3, 50),
+                         "seg": rng.choice(["x", "y", "z"], 50)})
+    real = model.make_terms
+    calls = counted_make_terms(monkeypatch)
     designs = model._Designs(data, {"a": "sd"})
     terms, columns = designs(["a", "seg"])
     again = designs(["a", "seg"])

@@ -20,9 +20,7 @@ import pytest
 
 from playbook import account_plan as ap
 from playbook import workbook as wb
-from playbook.context import AnalysisContext
-from tests.test_account_plan import expansion_and_cost
-from tests.test_sheet_rows import odd_plan
+from tests.test_sheet_rows import demo_plan, odd_plan
 from tests.test_workbook import plan as hostile_plan
 from tests.test_workbook_columns import columns
 
@@ -45,12 +43,7 @@ def assert_same_csv(plan: pd.DataFrame) -> str:
 
 
 def test_the_demo_plan_is_the_same_csv(small_demo_run):
-    params, data = small_demo_run
-    ctx = AnalysisContext(params, data.tables)
-    candidates, costs = expansion_and_cost(ctx)
-    plan = ap.plan_from_context(ctx, book=ctx.renewals_due_book, model_ranks=True,
-                                stages=None, stuck=None, flags=None, expansion=candidates,
-                                cost=costs)
+    plan, ctx = demo_plan(small_demo_run)
     assert len(plan) > 200
     text = assert_same_csv(plan)
     assert text.count("\r\n") == len(plan) + 1

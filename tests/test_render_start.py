@@ -26,16 +26,22 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Complete
                           timeout=300)
 
 
-def test_starting_a_run_imports_nothing_only_the_render_needs():
+def _loaded_after(imports: str, names: tuple[str, ...]) -> list[str]:
+    """Of ``names`` (packages or modules), those a fresh interpreter holds after running
+    ``imports``."""
     run = _python(f"""
         import json, sys
-        import playbook.render_start
-        names = {RENDER_ONLY!r}
+        {imports}
+        names = {names!r}
         print(json.dumps([n for n in names if any(m == n or m.startswith(n + ".")
                                                   for m in sys.modules)]))
         """)
     assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == []
+    return json.loads(run.stdout)
+
+
+def test_starting_a_run_imports_nothing_only_the_render_needs():
+    assert _loaded_after("import playbook.render_start", RENDER_ONLY) == []
 
 
 #: What only the kernels' analyses need: the render process draws the summary's bars and
@@ -48,28 +54,15 @@ def test_the_render_code_imports_no_modelling_library():
     render process about a second of CPU during the data load and 115 MB for the whole run
     (issue 22): the heatmaps import seaborn when they draw, and the workbook reads its
     columns from playbook.plan_columns."""
-    run = _python(f"""
-        import json, sys
-        import playbook.render_start, playbook.render
-        names = {KERNEL_ONLY!r}
-        print(json.dumps([n for n in names if any(m == n or m.startswith(n + ".")
-                                                  for m in sys.modules)]))
-        """)
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout) == []
+    assert _loaded_after("import playbook.render_start, playbook.render", KERNEL_ONLY) == []
 
 
 def test_the_kernels_worker_processes_import_no_pandas():
     """A worker process (spawned: a fresh interpreter) imports playbook.kernels, the task's
     module and papermill; pandas through playbook.textfmt cost each about 0.5 CPU s during
     the data load and 35 MB for the whole run (issue 22)."""
-    run = _python("""
-        import sys
-        import playbook.kernels, playbook.render_execute, papermill
-        print("pandas" in sys.modules)
-        """)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "False"
+    assert _loaded_after("import playbook.kernels, playbook.render_execute, papermill",
+                         ("pandas",)) == []
 
 
 def test_the_command_line_loads_the_data_while_it_imports_the_render_code(client_factory,

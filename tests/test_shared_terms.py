@@ -19,6 +19,7 @@ from playbook.analyses.drivers import model
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.loader import load_client
+from tests.test_model_overheads import counted_make_terms
 
 
 def reference_churn_after_triggers(decisions, trig, **kw) -> pd.DataFrame:
@@ -133,14 +134,7 @@ def test_shared_terms_reuse_an_unchanged_feature(monkeypatch):
     """The second fit on the same column makes no term for it (the sharing happens)."""
     rng = np.random.default_rng(5)
     t = _table(rng, 300)
-    calls = []
-    real = model.make_terms
-
-    def counted(table, features, units):
-        calls.append(tuple(features))
-        return real(table, features, units)
-
-    monkeypatch.setattr(model, "make_terms", counted)
+    calls = counted_make_terms(monkeypatch)
     shared = model.SharedTerms()
     for k in range(3):
         t = t.assign(extra=(rng.uniform(size=len(t)) < 0.5).astype(float))

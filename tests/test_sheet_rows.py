@@ -193,13 +193,20 @@ def odd_plan() -> pd.DataFrame:
     return p
 
 
-def test_the_demo_plan_is_the_same_workbook(small_demo_run, tmp_path):
+def demo_plan(small_demo_run) -> tuple[pd.DataFrame, AnalysisContext]:
+    """The account plan of the small demo run (expansion and cost to serve measured) and
+    its analysis context."""
     params, data = small_demo_run
     ctx = AnalysisContext(params, data.tables)
     candidates, costs = expansion_and_cost(ctx)
     plan = ap.plan_from_context(ctx, book=ctx.renewals_due_book, model_ranks=True,
                                 stages=None, stuck=None, flags=None, expansion=candidates,
                                 cost=costs)
+    return plan, ctx
+
+
+def test_the_demo_plan_is_the_same_workbook(small_demo_run, tmp_path):
+    plan, ctx = demo_plan(small_demo_run)
     assert len(plan) > 200 and plan["health_band"].notna().any()
     compared = assert_same(plan, tmp_path, currency=ctx.params.client.currency, title="Demo")
     # each account is on two sheets (all accounts, its owner's), 500 bytes of XML or more

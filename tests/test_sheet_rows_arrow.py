@@ -17,12 +17,9 @@ import pandas as pd
 import pytest
 from xlsxwriter.utility import xl_col_to_name
 
-from playbook import account_plan as ap
 from playbook import sheet_rows as sr
 from playbook import workbook as wb
-from playbook.context import AnalysisContext
-from tests.test_account_plan import expansion_and_cost
-from tests.test_sheet_rows import banded_plan, odd_plan
+from tests.test_sheet_rows import banded_plan, demo_plan, odd_plan
 from tests.test_workbook import AS_OF
 from tests.test_workbook import plan as hostile_plan
 
@@ -67,12 +64,7 @@ def test_the_hostile_plans_are_byte_for_byte_the_same(make, tmp_path, monkeypatc
 
 
 def test_the_demo_plan_is_byte_for_byte_the_same(small_demo_run, tmp_path, monkeypatch):
-    params, data = small_demo_run
-    ctx = AnalysisContext(params, data.tables)
-    candidates, costs = expansion_and_cost(ctx)
-    plan = ap.plan_from_context(ctx, book=ctx.renewals_due_book, model_ranks=True,
-                                stages=None, stuck=None, flags=None, expansion=candidates,
-                                cost=costs)
+    plan, ctx = demo_plan(small_demo_run)
     assert len(plan) > 200
     assert assert_same_parts(plan, tmp_path, monkeypatch,
                              currency=ctx.params.client.currency) > len(plan) * 500
