@@ -231,14 +231,15 @@ def write_rows(out: IO[bytes], blocks: Iterable[Sequence[Sequence[Any]]],
         if not size:
             continue
         numbers = pa.array(np.arange(start + 1, start + size + 1, dtype=np.int64))
-        rows = numbers.cast(_TEXT)
+        rows = numbers.cast(ARROW_TEXT)
         cells = [column_cells_arrow(values, letter, rows, style)
                  for values, letter, style in zip(block, letters, styles, strict=True)]
-        line = pc.binary_join_element_wise(*cells, _scalar("")) if len(cells) > 1 \
+        line = pc.binary_join_element_wise(*cells, text_scalar("")) if len(cells) > 1 \
             else cells[0]
         written = pc.greater(pc.binary_length(line), 0)
-        elements = pc.binary_join_element_wise(_scalar('<row r="'), rows, _scalar('">'), line,
-                                               _scalar("</row>"), _scalar("")).filter(written)
+        elements = pc.binary_join_element_wise(
+            text_scalar('<row r="'), rows, text_scalar('">'), line, text_scalar("</row>"),
+            text_scalar("")).filter(written)
         _write_text(out, elements)
         kept = np.flatnonzero(written.to_numpy(zero_copy_only=False))
         if len(kept):
@@ -247,16 +248,18 @@ def write_rows(out: IO[bytes], blocks: Iterable[Sequence[Sequence[Any]]],
     return last
 
 
-_TEXT = pa.large_string()
+#: The Arrow type of the text the workbook's rows and CSV lines are joined from (64-bit
+#: offsets: a column of a million cells may exceed 2 GB).
+ARROW_TEXT = pa.large_string()
 
 
-def _scalar(value: str) -> pa.Scalar:
-    """``value`` as an Arrow scalar of :data:`_TEXT`, to join with text arrays."""
-    return pa.scalar(value, _TEXT)
+def text_scalar(value: str) -> pa.Scalar:
+    """``value`` as an Arrow scalar of :data:`ARROW_TEXT`, to join with text arrays."""
+    return pa.scalar(value, ARROW_TEXT)
 
 
 def _write_text(out: IO[bytes], text: pa.Array) -> None:
-    """Write the UTF-8 bytes of an Arrow text array (:data:`_TEXT`, no nulls) one after
+    """Write the UTF-8 bytes of an Arrow text array (:data:`ARROW_TEXT`, no nulls) one after
     the other to ``out``, straight from its data buffer."""
     if not len(text):
         return
@@ -267,7 +270,7 @@ def _write_text(out: IO[bytes], text: pa.Array) -> None:
 
 def column_cells_arrow(values: Sequence[Any], letter: str, rows: pa.Array,
                        style: ColumnStyle) -> pa.Array:
-    """:func:`column_xml` as an Arrow text array of :data:`_TEXT` (``rows``: the row
+    """:func:`column_xml` as an Arrow text array of :data:`ARROW_TEXT` (``rows``: the row
     numbers as Arrow text), its formats numbered in the same order. A column of numbers
     (no infinity) has each value formatted in Python and the cells put together by Arrow;
     a column of text needing no escaping has each distinct text's cell made once
@@ -275,19 +278,19 @@ def column_cells_arrow(values: Sequence[Any], letter: str, rows: pa.Array,
     :func:`column_xml`'s list."""
     kinds = set(map(type, values))
     plain = style_attribute(style.plain) if style.plain is not None else ""
-    head = _scalar(f'<c r="{letter}')
+    head = text_scalar(f'<c r="{letter}')
     blank = None if style.plain is None else pc.binary_join_element_wise(
-        head, rows, _scalar(f'"{plain}/>'), _scalar(""))
+        head, rows, text_scalar(f'"{plain}/>'), text_scalar(""))
     if kinds <= {_NONE, float, int} and math.inf not in values and -math.inf not in values:
-        text = pa.array([None if v is None else format(v, ".16G") for v in values], _TEXT)
-        cells = pc.binary_join_element_wise(head, rows, _scalar(f'"{plain}><v>'), text,
-                                            _scalar("</v></c>"), _scalar(""))
+        text = pa.array([None if v is None else format(v, ".16G") for v in values], ARROW_TEXT)
+        cells = pc.binary_join_element_wise(head, rows, text_scalar(f'"{plain}><v>'), text,
+                                            text_scalar("</v></c>"), text_scalar(""))
         return _blanks_filled(cells, blank)
     if kinds <= {_NONE, str}:
         texts = [v for v in values if v]
         if not _NEEDS_ESCAPE.search("\n".join(texts)) and \
                 max(map(len, texts), default=0) <= CELL_UTF16_MAX // 2:
-            codes = pa.array(values, _TEXT).dictionary_encode()
+            codes = pa.array(values, ARROW_TEXT).dictionary_encode()
             tails = []
             for v in codes.dictionary.to_pylist():  # in the order each first appears
                 if not v:
@@ -298,18 +301,18 @@ def column_cells_arrow(values: Sequence[Any], letter: str, rows: pa.Array,
                 preserve = _PRESERVE if v[0].isspace() or v[-1].isspace() else ""
                 tails.append(f'"{style_attribute(fmt)} t="inlineStr"><is>'
                              f'<t{preserve}>{v}</t></is></c>')
-            tail = pa.array(tails, _TEXT).take(codes.indices)
-            cells = pc.binary_join_element_wise(head, rows, tail, _scalar(""))
+            tail = pa.array(tails, ARROW_TEXT).take(codes.indices)
+            cells = pc.binary_join_element_wise(head, rows, tail, text_scalar(""))
             return _blanks_filled(cells, blank)
     rows_text = rows.to_pylist()
-    return pa.array(column_xml(values, letter, rows_text, style), _TEXT)
+    return pa.array(column_xml(values, letter, rows_text, style), ARROW_TEXT)
 
 
 def _blanks_filled(cells: pa.Array, blank: pa.Array | None) -> pa.Array:
     """``cells`` with each null (a blank) the formatted blank cell of its row, or no cell
     (empty text) when the column has no format."""
     if blank is None:
-        return cells.fill_null(_scalar(""))
+        return cells.fill_null(text_scalar(""))
     return pc.coalesce(cells, blank)
 
 

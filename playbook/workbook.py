@@ -56,6 +56,7 @@ from playbook.plan_columns import (
     MONEY_COLUMNS,
     SHARE_COLUMNS,
 )
+from playbook.sheet_rows import ARROW_TEXT, text_scalar
 from playbook.storage import atomic_path, write_text
 
 #: First characters that make a spreadsheet read a text as a formula.
@@ -192,14 +193,20 @@ def write_workbook(plan: pd.DataFrame, path_xlsx: Path, path_csv: Path, *, curre
     accounts than this the workbook has no sheet per owner (:func:`owner_sheets`); None
     always writes them.
     """
-    missing = [c for c in COLUMNS if c not in plan]
-    if missing:
-        raise ValueError(f"the plan lacks column(s) {missing}")
+    check_plan_columns(plan)
     with atomic_path(Path(path_xlsx), "the account workbook") as tmp:
         write_xlsx(plan, tmp, currency=currency, as_of=as_of, title=title,
                    owner_sheets_max_accounts=owner_sheets_max_accounts)
     write_text(Path(path_csv), plan_csv(plan), "the account plan (CSV)")
     return Path(path_xlsx), Path(path_csv)
+
+
+def check_plan_columns(plan: pd.DataFrame) -> None:
+    """Raise ValueError naming the columns of :data:`playbook.plan_columns.COLUMNS` that
+    ``plan`` lacks (the workbook writes every one of them)."""
+    missing = [c for c in COLUMNS if c not in plan]
+    if missing:
+        raise ValueError(f"the plan lacks column(s) {missing}")
 
 
 def owner_sheets(accounts: int, max_accounts: int | None) -> bool:
@@ -495,7 +502,7 @@ def plan_csv(plan: pd.DataFrame) -> str:
         return buffer.getvalue()
     fields = [csv_fields(plan[col]) for col in plan.columns]
     if all(isinstance(f, pa.Array) for f in fields):
-        lines = pc.binary_join_element_wise(*fields, _text_scalar(","))
+        lines = pc.binary_join_element_wise(*fields, text_scalar(","))
         buffer.write("\r\n".join(lines.to_pylist()))
     else:  # text Arrow cannot hold (a lone surrogate): the lines in Python
         columns = [f.to_pylist() if isinstance(f, pa.Array) else f for f in fields]
@@ -504,17 +511,8 @@ def plan_csv(plan: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-_ARROW_TEXT = pa.large_string()
-
-
-def _text_scalar(value: str) -> pa.Scalar:
-    """``value`` as an Arrow text scalar of :data:`_ARROW_TEXT`, to join with text arrays."""
-    return pa.scalar(value, _ARROW_TEXT)
-
-
-_CSV_LINE = _text_scalar("\r\n")
-_CSV_BLANK = _text_scalar('""')
-_CSV_QUOTE = _text_scalar('"')
+_CSV_BLANK = text_scalar('""')
+_CSV_QUOTE = text_scalar('"')
 #: :data:`openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE` in Arrow's (RE2) syntax.
 _ILLEGAL_RE2 = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"
 
@@ -525,39 +523,39 @@ def csv_fields(values: pd.Series) -> pa.Array | list[str]:
     doubled (a blank is ``""``), a float as its ``repr``, an integer as its digits. Made by
     Arrow a column at a time for numbers, flags, naive dates and text that needs no
     cleaning (:func:`column_values`); any other column goes cell by cell from
-    :func:`csv_cells`. An Arrow array of :data:`_ARROW_TEXT` without nulls, or a list when
-    the column holds text Arrow cannot hold."""
+    :func:`csv_cells`. An Arrow array of :data:`playbook.sheet_rows.ARROW_TEXT` without
+    nulls, or a list when the column holds text Arrow cannot hold."""
     dtype = values.dtype
     array = values.array
     if isinstance(dtype, np.dtype):
         data = values.to_numpy()
         if dtype.kind == "M":
-            days = pa.array(np.datetime_as_string(data, unit="D"), _ARROW_TEXT,
+            days = pa.array(np.datetime_as_string(data, unit="D"), ARROW_TEXT,
                             mask=np.isnat(data))
             return _csv_quoted(days)
         if dtype.kind == "f":
-            text = pa.array(list(map(float.__repr__, data.tolist())), _ARROW_TEXT)
+            text = pa.array(list(map(float.__repr__, data.tolist())), ARROW_TEXT)
             return pc.if_else(pa.array(np.isnan(data)), _CSV_BLANK, text)
         if dtype.kind in "iu":
-            return pa.array(data).cast(_ARROW_TEXT)
+            return pa.array(data).cast(ARROW_TEXT)
         if dtype.kind == "b":
-            return pc.if_else(pa.array(data), _text_scalar('"TRUE"'), _text_scalar('"FALSE"'))
+            return pc.if_else(pa.array(data), text_scalar('"TRUE"'), text_scalar('"FALSE"'))
     elif isinstance(array, pd.arrays.BooleanArray):
-        return pc.if_else(pa.array(array), _text_scalar('"TRUE"'),
-                          _text_scalar('"FALSE"')).fill_null(_CSV_BLANK)
+        return pc.if_else(pa.array(array), text_scalar('"TRUE"'),
+                          text_scalar('"FALSE"')).fill_null(_CSV_BLANK)
     elif isinstance(array, pd.arrays.IntegerArray):
-        return pa.array(array).cast(_ARROW_TEXT).fill_null(_CSV_BLANK)
+        return pa.array(array).cast(ARROW_TEXT).fill_null(_CSV_BLANK)
     if (isinstance(dtype, np.dtype) and dtype.kind == "O") or isinstance(dtype, pd.StringDtype):
         text = _clean_text_array(values)
         if text is not None:
             formula = functools.reduce(pc.or_, (pc.starts_with(text, s) for s in FORMULA_STARTS))
             text = pc.if_else(formula, pc.binary_join_element_wise(
-                _text_scalar("'"), text, _text_scalar("")), text)
+                text_scalar("'"), text, text_scalar("")), text)
             return _csv_quoted(text)
     cells = csv_cells(values)
     out = [_csv_field(cell) for cell in cells]
     try:
-        return pa.array(out, _ARROW_TEXT)
+        return pa.array(out, ARROW_TEXT)
     except (pa.ArrowException, UnicodeError):
         return out
 
@@ -571,12 +569,12 @@ def _clean_text_array(values: pd.Series) -> pa.Array | None:
     except (pa.ArrowException, TypeError, ValueError, UnicodeError):
         return None
     if pa.types.is_null(text.type):
-        return pa.nulls(len(text), _ARROW_TEXT)
+        return pa.nulls(len(text), ARROW_TEXT)
     if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
         return None
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    text = text.cast(_ARROW_TEXT)
+    text = text.cast(ARROW_TEXT)
     if pc.any(pc.match_substring_regex(text, _ILLEGAL_RE2)).as_py():
         return None
     longest = pc.max(pc.utf8_length(text)).as_py()
@@ -588,7 +586,7 @@ def _csv_quoted(text: pa.Array) -> pa.Array:
     null is the blank ``""``."""
     doubled = pc.replace_substring(text, '"', '""')
     return pc.binary_join_element_wise(_CSV_QUOTE, doubled, _CSV_QUOTE,
-                                       _text_scalar("")).fill_null(_CSV_BLANK)
+                                       text_scalar("")).fill_null(_CSV_BLANK)
 
 
 def _csv_field(cell: Any) -> str:

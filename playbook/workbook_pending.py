@@ -25,9 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from playbook.plan_columns import COLUMNS
 from playbook.storage import atomic_path
-from playbook.workbook import CSV_NAME, XLSX_NAME, write_workbook
+from playbook.workbook import CSV_NAME, XLSX_NAME, check_plan_columns, write_workbook
 
 #: The plan and settings a notebook leaves for the render step, in the run's staging folder
 #: (a dot-name: never one of the report's files).
@@ -40,9 +39,7 @@ def defer_workbook(plan: pd.DataFrame, run_dir: Path, *, currency: str, as_of: A
     :func:`playbook.workbook.write_workbook`) in ``run_dir`` for :func:`write_deferred`;
     returns the file written. The plan's columns are checked now, so that a plan the
     workbook cannot take fails its notebook, as writing the workbook there did."""
-    missing = [c for c in COLUMNS if c not in plan]
-    if missing:
-        raise ValueError(f"the plan lacks column(s) {missing}")
+    check_plan_columns(plan)
     settings = {"currency": currency, "as_of": as_of, "title": title,
                 "owner_sheets_max_accounts": owner_sheets_max_accounts}
     path = Path(run_dir) / PENDING_NAME

@@ -103,6 +103,6 @@ def test_random_text_and_numbers_are_byte_for_byte_the_same(tmp_path, monkeypatc
     want = [sr.column_xml(v, "B", rows, style) for v in (clean, money)]
     with monkeypatch.context() as m:
         m.setattr(sr, "column_xml", lambda *a: pytest.fail("column_xml called"))
-        got = [sr.column_cells_arrow(v, "B", sr.pa.array(rows, sr._TEXT), style).to_pylist()
+        got = [sr.column_cells_arrow(v, "B", sr.pa.array(rows, sr.ARROW_TEXT), style).to_pylist()
                for v in (clean, money)]
     assert got == want
