@@ -154,20 +154,26 @@ def test_the_section_on_a_client_without_usage_tickets_or_touches_says_what_woul
     assert plan["expansion_potential_mrr"].isna().all() and plan["cost_to_serve"].isna().all()
 
 
-def workbook_writer(folder: Path, content: str) -> Path:
-    """A notebook that writes ``accounts.xlsx`` into its run folder, as 05-account-plan does."""
+def where_to_act_notebook(path: Path, code: str) -> Path:
+    """A notebook at ``path`` with the report's parameters (``run_dir`` among them), a
+    "Where to act" heading and one cell of ``code``: a stand-in for 05-account-plan."""
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}})
     nb.cells = [
         nbformat.v4.new_code_cell('client: str = "x"\nperiod: str = "p"\nas_of: str = ""\n'
                                   'run_dir: str = ""', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_markdown_cell("# Where to act"),
-        nbformat.v4.new_code_cell("from pathlib import Path\n"
-                                  f"(Path(run_dir) / '{XLSX_NAME}').write_text({content!r})"),
+        nbformat.v4.new_code_cell(code),
     ]
-    path = folder / "05-writer.ipynb"
     nbformat.write(nb, path)
     return path
+
+
+def workbook_writer(folder: Path, content: str) -> Path:
+    """A notebook that writes ``accounts.xlsx`` into its run folder itself."""
+    return where_to_act_notebook(folder / "05-writer.ipynb", (
+        "from pathlib import Path\n"
+        f"(Path(run_dir) / '{XLSX_NAME}').write_text({content!r})"))
 
 
 def test_the_workbook_is_published_with_the_report_or_not_at_all(tmp_path):

@@ -10,13 +10,13 @@ import os
 import zipfile
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from playbook import render, workbook_pending
 from playbook import workbook as wb
 from playbook.errors import RenderError
 from playbook.render_manifest import ReportMeta
+from tests.test_findings_account_plan import where_to_act_notebook
 from tests.test_workbook import AS_OF, plan
 
 PARAMS = {"client": "acme", "period": "2026-Q3", "as_of": "2026-09-30"}
@@ -70,22 +70,12 @@ def test_a_plan_without_the_workbook_s_columns_fails_in_the_notebook(tmp_path):
 def deferring_notebook(folder: Path, title: str) -> Path:
     """A notebook that leaves the test plan for the workbook, as 05-account-plan does."""
     plan().to_pickle(folder / "plan.pickle")
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {
-        "name": "python3", "display_name": "Python 3", "language": "python"}})
-    nb.cells = [
-        nbformat.v4.new_code_cell('client: str = "x"\nperiod: str = "p"\nas_of: str = ""\n'
-                                  'run_dir: str = ""', metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_markdown_cell("# Where to act"),
-        nbformat.v4.new_code_cell(
-            "from pathlib import Path\nimport pandas as pd\n"
-            "from playbook import workbook_pending\n"
-            f"plan = pd.read_pickle({str(folder / 'plan.pickle')!r})\n"
-            "workbook_pending.defer_workbook(plan, Path(run_dir), currency='USD', "
-            f"as_of='2026-09-30', title={title!r})"),
-    ]
-    path = folder / "05-deferring.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return where_to_act_notebook(folder / "05-deferring.ipynb", (
+        "from pathlib import Path\nimport pandas as pd\n"
+        "from playbook import workbook_pending\n"
+        f"plan = pd.read_pickle({str(folder / 'plan.pickle')!r})\n"
+        "workbook_pending.defer_workbook(plan, Path(run_dir), currency='USD', "
+        f"as_of='2026-09-30', title={title!r})"))
 
 
 def test_the_render_step_writes_it_in_another_process_and_publishes_it(tmp_path, monkeypatch):
