@@ -171,13 +171,20 @@ def find_entry(params: Params, folder: Path) -> Path | None:
     return None
 
 
-def read_entry(entry: Path) -> ClientData | None:
-    """The :class:`ClientData` of the cache entry ``entry`` (None when it has none)."""
+def read_entry(entry: Path, *, share_results: bool = False) -> ClientData | None:
+    """The :class:`ClientData` of the cache entry ``entry`` (None when it has none).
+
+    ``share_results``: the entry is a run's, read by one of its kernels; results kept from
+    its tables ``across_kernels`` (:func:`playbook.read_only.kept_result`) are then
+    computed once for the run, in the entry's :func:`shared_folder`. Off for an entry
+    kept between runs (a benchmark's profile), whose shared folder would outlive the code
+    that filled it."""
     if not (entry / "meta.pickle").is_file():
         return None
     with (entry / "meta.pickle").open("rb") as handle:
         meta = pickle.load(handle)  # noqa: S301 - written by this run, in its own folder
-    tables = StoredTables(entry, {name: meta["rows"][name] for name in meta["tables"]})
+    tables = StoredTables(entry, {name: meta["rows"][name] for name in meta["tables"]},
+                          shared=shared_folder(entry) if share_results else None)
     return ClientData(meta["client"], tables, meta["quality"], meta["files"])
 
 

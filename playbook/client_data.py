@@ -26,19 +26,25 @@ class StoredTables(Mapping[str, pd.DataFrame]):
 
     Membership, iteration and :meth:`rows` come from the entry's record of tables and row
     counts, without reading a file. The tables are read-only (:mod:`playbook.read_only`):
-    analyses keep results computed from them.
+    analyses keep results computed from them; with ``shared`` (the run's folder of
+    intermediates) each table is marked under its name there, so that results kept
+    ``across_kernels`` are computed once for all the run's kernels.
     """
 
-    def __init__(self, folder: Path, rows: Mapping[str, int]) -> None:
+    def __init__(self, folder: Path, rows: Mapping[str, int], *,
+                 shared: Path | None = None) -> None:
         self._folder = folder
         self._rows = dict(rows)
+        self._shared = shared
         self._read: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._rows:
             raise KeyError(name)
         if name not in self._read:
-            self._read[name] = mark_read_only(read_table(self._folder / f"{name}{SUFFIX}"))
+            self._read[name] = mark_read_only(
+                read_table(self._folder / f"{name}{SUFFIX}"),
+                shared_as=None if self._shared is None else (self._shared, name))
         return self._read[name]
 
     def __contains__(self, name: object) -> bool:

@@ -31,7 +31,7 @@ from playbook.analyses import account_state, backtest, drivers, health, revenue,
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
-from playbook.read_only import mark_read_only
+from playbook.read_only import mark_read_only, shared_name
 
 #: Months before the as-of date whose renewal decisions :attr:`AnalysisContext.
 #: health_at_cutoff` scores at least: the surprise non-renewals look back a year (the
@@ -111,7 +111,12 @@ class AnalysisContext:
         dropped = cache.computed_once(self.shared, "churn_recognised_drop",
                                       lambda: mrr.index.difference(self._recognised(mrr).index))
         # read-only like the table it comes from: look-ups by date keep their sums for it
-        return mrr if dropped.empty else mark_read_only(mrr.drop(index=dropped))
+        # (shared by the run's kernels as the table's are: every kernel drops the same rows)
+        if dropped.empty:
+            return mrr
+        shared = shared_name(mrr)
+        return mark_read_only(mrr.drop(index=dropped), shared_as=None if shared is None
+                              else (shared[0], f"{shared[1]} counted"))
 
     def _recognised(self, mrr: pd.DataFrame) -> pd.DataFrame:
         """:func:`playbook.analyses.revenue.recognise_churn` of ``mrr`` with this run's

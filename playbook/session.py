@@ -337,7 +337,7 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     these parameters and files. Empty (interactive use): the raw files are loaded."""
     params = load_params(client, period=period or None, as_of=as_of or None)
     entry = cache.find_entry(params, Path(data_cache)) if data_cache else None
-    cached = cache.read_entry(entry) if entry is not None else None
+    cached = cache.read_entry(entry, share_results=True) if entry is not None else None
     data = cached if cached is not None else load_client(params)
     shared = cache.shared_folder(entry) if cached is not None else None
     charts.apply_house_style()

@@ -100,3 +100,97 @@ def test_usage_snapshot_of_a_stored_table_is_computed_once_per_date_and_unchange
         got["depth"] = -1.0  # a caller's change stays in its copy
     # the unmarked copies were computed each time (4), the stored table once per date (2)
     assert len(calls) == 4 + 2
+
+
+# ----------------------------------------------------------- kept across a run's kernels
+# Each kernel of a run reads the stored tables afresh: two frames marked under the same
+# name in the same folder stand for one table in two kernels.
+
+
+def test_a_result_kept_across_kernels_is_computed_once_for_the_run(tmp_path):
+    calls, compute = _counting()
+    first = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "usage"))
+    second = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "usage"))  # 2nd kernel
+    got_first = read_only.kept_result(first, ("sum", 1), compute, across_kernels=True)
+    got_second = read_only.kept_result(second, ("sum", 1), compute, across_kernels=True)
+    assert len(calls) == 1
+    pd.testing.assert_frame_equal(got_second, got_first)
+    assert len(list(tmp_path.glob("kept-*.pickle"))) == 1
+    # another key, another frame name: each computed once more, each its own file
+    other = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "mrr"))
+    read_only.kept_result(second, ("sum", 2), compute, across_kernels=True)
+    read_only.kept_result(other, ("sum", 1), compute, across_kernels=True)
+    assert len(calls) == 3
+    assert len(list(tmp_path.glob("kept-*.pickle"))) == 3
+
+
+def test_without_a_shared_name_or_the_flag_a_result_stays_in_its_kernel(tmp_path):
+    calls, compute = _counting()
+    plain = [read_only.mark_read_only(_frame()) for _ in range(2)]
+    for frame in plain:
+        read_only.kept_result(frame, "k", compute, across_kernels=True)
+    named = [read_only.mark_read_only(_frame(), shared_as=(tmp_path, "usage"))
+             for _ in range(2)]
+    for frame in named:
+        read_only.kept_result(frame, "k", compute)  # across_kernels not asked
+    assert len(calls) == 4
+    assert not list(tmp_path.iterdir())
+    assert read_only.shared_name(plain[0]) is None
+    assert read_only.shared_name(named[0]) == (tmp_path, "usage")
+
+
+def test_results_of_several_frames_are_shared_only_when_all_are_named_in_one_folder(
+        tmp_path):
+    calls, compute = _counting()
+    usage = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "usage"))
+    elsewhere = read_only.mark_read_only(_frame(), shared_as=(tmp_path / "x", "contacts"))
+    for _ in range(2):  # a new pair of frames each time, as in a new kernel
+        usage_again = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "usage"))
+        contacts = read_only.mark_read_only(_frame(), shared_as=(tmp_path, "contacts"))
+        read_only.kept_result(usage_again, "k", compute, also=(contacts,),
+                              across_kernels=True)
+    assert len(calls) == 1
+    read_only.kept_result(usage, "k", compute, also=(elsewhere,), across_kernels=True)
+    assert len(calls) == 2
+
+
+def test_stored_tables_of_a_run_share_the_usage_sums_and_snapshots(small_demo_run,
+                                                                   tmp_path, monkeypatch):
+    _, data = small_demo_run
+    usage = data["usage"]
+    write_table(usage, tmp_path / "usage.arrow")
+    shared = tmp_path / "shared"
+    calls = []
+    sums, snapshot = account_state._monthly_sums, account_state._usage_snapshot
+    monkeypatch.setattr(account_state, "_monthly_sums",
+                        lambda *a: calls.append("sums") or sums(*a))
+    monkeypatch.setattr(account_state, "_usage_snapshot",
+                        lambda *a: calls.append("snapshot") or snapshot(*a))
+    as_of = pd.Timestamp(sorted(pd.to_datetime(usage["month"]).unique())[-2])
+    expected = account_state.usage_snapshot(usage.copy(), as_of)
+    calls.clear()
+    for _ in range(3):  # three kernels of one run, each reading the table afresh
+        stored = StoredTables(tmp_path, {"usage": len(usage)}, shared=shared)["usage"]
+        pd.testing.assert_frame_equal(account_state.usage_snapshot(stored, as_of), expected)
+    assert calls == ["snapshot", "sums"]  # the first kernel computed them, the others read
+    # the sums read back from the run's folder equal those computed here
+    fresh = read_only.mark_read_only(usage.copy())
+    computed = account_state._usage_monthly(fresh)
+    stored = StoredTables(tmp_path, {"usage": len(usage)}, shared=shared)["usage"]
+    kept = account_state._usage_monthly(stored)
+    pd.testing.assert_frame_equal(kept[0], computed[0])
+    pd.testing.assert_index_equal(kept[1], computed[1])
+    for k in (2, 3):
+        assert (kept[k] == computed[k]).all() and kept[k].dtype == computed[k].dtype
+
+
+def test_stored_tables_are_named_in_the_run_folder_only_when_given_one(tmp_path):
+    from playbook import cache
+
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    write_table(_frame(), entry / "accounts.arrow")
+    tables = StoredTables(entry, {"accounts": 2}, shared=cache.shared_folder(entry))
+    assert read_only.shared_name(tables["accounts"]) == (cache.shared_folder(entry),
+                                                         "accounts")
+    assert read_only.shared_name(StoredTables(entry, {"accounts": 2})["accounts"]) is None
