@@ -1,12 +1,12 @@
 """``statsmodels``' logistic regression with its in-sample prediction kept for the last
 parameters asked (:class:`KeptLogit`).
 
-A Newton fit of ``sm.Logit`` asks for the prediction at the same parameters three times per
+A Newton fit of ``Logit`` asks for the prediction at the same parameters three times per
 step (the Hessian, the score and the perfect-prediction check), and the cluster-robust
 covariance twice more at the estimate: each a product of the whole design with the
 parameters and a logistic function over every row (on 100,000 decisions, about a third of
 the fit). :class:`KeptLogit` computes the linear predictor (``exog @ params + offset``,
-exactly as ``sm.Logit.predict`` does) and its logistic once per distinct parameter vector
+exactly as ``Logit.predict`` does) and its logistic once per distinct parameter vector
 and hands the same arrays back, read-only, for the model's own rows: the same numbers,
 bit for bit, so the fit takes the same steps and gives the same estimates.
 """
@@ -16,22 +16,22 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import Logit
 
 __all__ = ["KeptLogit"]
 
 
-class KeptLogit(sm.Logit):
-    """``sm.Logit`` whose ``predict`` of the mean or linear predictor on the model's own
+class KeptLogit(Logit):
+    """``Logit`` whose ``predict`` of the mean or linear predictor on the model's own
     rows (no ``exog`` or ``offset`` given, a 1-D array of parameters) is computed once per
     parameter vector (compared by value) and then returned again, read-only. Anything else
-    is ``sm.Logit.predict``'s. The kept arrays are not pickled."""
+    is ``Logit.predict``'s. The kept arrays are not pickled."""
 
     _kept: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
 
     def predict(self, params: Any, exog: Any = None, which: str = "mean",
                 offset: Any = None) -> Any:
-        """As ``sm.Logit.predict``; the model's own rows at the last parameters kept."""
+        """As ``Logit.predict``; the model's own rows at the last parameters kept."""
         if (exog is not None or offset is not None or which not in ("mean", "linear")
                 or not isinstance(params, np.ndarray) or params.ndim != 1):
             return super().predict(params, exog=exog, which=which, offset=offset)

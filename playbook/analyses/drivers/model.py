@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats as sps
 from statsmodels.tools.sm_exceptions import (
     ConvergenceWarning,
@@ -23,6 +22,7 @@ from statsmodels.tools.sm_exceptions import (
     PerfectSeparationError,
     PerfectSeparationWarning,
 )
+from statsmodels.tools.tools import add_constant
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import as_numeric
@@ -94,7 +94,7 @@ class DriverModel:
         """
         X = apply_terms(table, self.terms)
         complete = X.notna().all(axis=1)
-        X = sm.add_constant(X, has_constant="add")
+        X = add_constant(X, has_constant="add")
         eta = X.fillna(0).to_numpy(dtype=float) @ self.params.reindex(X.columns).to_numpy()
         return pd.Series(sigmoid(eta), index=table.index).where(complete)
 
@@ -228,7 +228,7 @@ def fit_renewal_model(
                                fix="Check the feature report and the checks.")
 
     terms, columns = design(kept)
-    X = sm.add_constant(columns, has_constant="add")
+    X = add_constant(columns, has_constant="add")
     groups = _cluster_codes(table, data.index, cluster_by, checks)
     fit = fit_logit(y, X, terms, penalty, groups=groups)
     checks["separation"] = fit["separation"]
@@ -493,7 +493,7 @@ def _univariate_p_value(y: pd.Series, X: pd.DataFrame) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            full = KeptLogit(y, sm.add_constant(X, has_constant="add")).fit(disp=0, maxiter=100)
+            full = KeptLogit(y, add_constant(X, has_constant="add")).fit(disp=0, maxiter=100)
         except (PerfectSeparationError, np.linalg.LinAlgError):
             return 0.0
     p0 = y.mean()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.tools.tools import add_constant
 
 from playbook.analyses.drivers.columns import as_numeric
 from playbook.analyses.drivers.design import apply_terms, make_terms, sigmoid
@@ -90,9 +90,9 @@ def cross_validated_quality(
     for k in range(folds):
         train, test = fold != k, fold == k
         terms = make_terms(data.iloc[train], list(features), units)
-        X_train = sm.add_constant(apply_terms(data.iloc[train], terms), has_constant="add")
+        X_train = add_constant(apply_terms(data.iloc[train], terms), has_constant="add")
         fit = fit_logit(pd.Series(y[train], index=X_train.index), X_train, terms, penalty)
-        X_test = sm.add_constant(apply_terms(data.iloc[test], terms), has_constant="add")
+        X_test = add_constant(apply_terms(data.iloc[test], terms), has_constant="add")
         beta = fit["params"].reindex(X_test.columns).to_numpy()
         p = sigmoid(X_test.to_numpy(dtype=float) @ beta)
         oof[test] = p
