@@ -166,6 +166,28 @@ def test_blank_words_by_hand() -> None:
     assert values.blank_mask(series).tolist() == expected
 
 
+#: Columns of numbers, dates and true/false values as a Parquet or Excel file, or an
+#: aggregation of events, gives them: blank where missing, whatever text they would write.
+TYPED = [pd.Series([1.0, np.nan, 0.0, -3.5, np.inf], name="c"), pd.Series([1, 2, 3]),
+         pd.Series([1, None, 3], dtype="Int64"), pd.Series([1.5, None], dtype="Float64"),
+         pd.Series([True, False]), pd.Series([True, None], dtype="boolean"),
+         pd.Series(pd.to_datetime(["2024-01-01", None, "1899-12-30"])),
+         pd.Series(pd.to_datetime(["2024-01-01", None]).tz_localize("UTC")),
+         pd.Series(pd.to_datetime(["2024-01-01", None]).astype("datetime64[us]")),
+         pd.Series(pd.to_timedelta([1, None], unit="D")), pd.Series([], dtype=float),
+         pd.Series([np.nan, 2.0], index=[7, 3])]
+
+
+@pytest.mark.parametrize("series", TYPED)
+def test_blank_cells_of_typed_columns_are_those_of_their_text(series) -> None:
+    """blank_mask of a typed column skips writing each value as text, with the same mask
+    (the text path, kept as _blank of the trimmed text, is the reference)."""
+    got = values.blank_mask(series)
+    pd.testing.assert_series_equal(got, old_blank(series, old_trimmed(series)),
+                                   check_dtype=False)
+    assert got.dtype == bool
+
+
 # ----------------------------------------------------------------- plain ISO dates
 
 
