@@ -415,6 +415,12 @@ class KernelWorkers:
     def __exit__(self, kind: type | None, *_: object) -> None:
         self.close(terminate=kind is not None)
 
+    @property
+    def in_this_process(self) -> bool:
+        """True when the kernel runs from this process (one job, or a daemonic process):
+        its client's threads then live here, and this process must not fork meanwhile."""
+        return self._local is not None
+
     def limit(self, at_once: int) -> None:
         """Run at most ``at_once`` tasks at once from now on (1 to :attr:`jobs`)."""
         self.at_once = max(1, min(self.jobs, at_once))

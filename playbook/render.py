@@ -299,6 +299,7 @@ def render_notebooks(
         staging = fresh_staging_dir(out_dir)
         timings = dict(timings or {})
         scratch = staging / ".scratch"
+        book = _WorkbookWriter(staging)
         try:
             prepared: Mapping[str, Any] = {}
             if run_parameters is not None:
@@ -306,9 +307,14 @@ def render_notebooks(
                 scratch.mkdir()
                 prepared = run_parameters(scratch)
                 timings["prepare"] = round(time.perf_counter() - tick, 2)
-            executed = execute_notebooks(sources, declared, parameters, staging, out_dir,
-                                         workers, reporter, timings, prepared)
+            # the account workbook is written as soon as its notebook left it, beside the
+            # notebooks still running, when this process may fork (the kernels run in
+            # worker processes): a core the last notebooks leave idle writes it
+            executed = execute_notebooks(
+                sources, declared, parameters, staging, out_dir, workers, reporter, timings,
+                prepared, on_done=None if workers.in_this_process else book.start)
         except BaseException:
+            book.stop()
             shutil.rmtree(staging, ignore_errors=True)
             raise
         finally:
@@ -316,7 +322,28 @@ def render_notebooks(
         return _publish_report(sources, parameters, out_dir, meta, staging, executed,
                                reporter, inputs=inputs, settings=settings,
                                front_matter=front_matter, started_at=started_at,
-                               timings=timings, notes=notes, slides=slides)
+                               timings=timings, notes=notes, slides=slides, book=book)
+
+
+class _WorkbookWriter:
+    """The forked child writing the account workbook a notebook deferred to the render
+    step (:mod:`playbook.workbook_pending`), started once: as soon as the notebook is
+    done, or when the report is assembled."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging = staging
+        self.call: ForkedCall | None = None
+
+    def start(self, *_done: Path) -> None:
+        """Start the child if a workbook is left to write and it is not started yet."""
+        if self.call is None and has_deferred(self.staging):
+            self.call = ForkedCall(write_deferred, self.staging,
+                                   what="Writing the account workbook")
+
+    def stop(self) -> None:
+        """Stop the child (if it runs) and forget it."""
+        if self.call is not None:
+            self.call.stop()
 
 
 def _publish_report(
@@ -326,16 +353,17 @@ def _publish_report(
     front_matter: FrontMatter | None, started_at: dt.datetime, timings: dict[str, float],
     notes: ClientNotes | None = None,
     slides: bool = True,
+    book: _WorkbookWriter | None = None,
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
-    book: ForkedCall | None = None
+    book = book if book is not None else _WorkbookWriter(staging)
     try:
         shutil.rmtree(staging / ".scratch", ignore_errors=True)
-        # the account workbook the plan's notebook left, written by a forked child while
-        # this process assembles the HTML and lays out the PDF (playbook.workbook_pending)
-        if has_deferred(staging):
-            book = ForkedCall(write_deferred, staging, what="Writing the account workbook")
+        # the account workbook the plan's notebook left, written by a forked child (if not
+        # started already) while this process assembles the HTML and lays out the PDF
+        # (playbook.workbook_pending)
+        book.start()
         results = merged_findings(staging / "findings", meta)
         names = [nb.stem for nb in sources]
         # The consultant's notes: titles shown, hidden exhibits, before the summary reads them.
@@ -361,8 +389,8 @@ def _publish_report(
         finally:
             if deck is not None:
                 deck.stop()
-        if book is not None:
-            timings["workbook"] = book.result()
+        if book.call is not None:
+            timings["workbook"] = book.call.result()
             reporter.say(f"  Workbook {timings['workbook']:.1f} s")
         write_json(staging / "results.json", results)
         write_json(
@@ -377,8 +405,7 @@ def _publish_report(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        if book is not None:
-            book.stop()
+        book.stop()
     try:
         publish(staging, out_dir)
     except OSError as exc:  # (publish put the previous report back)

@@ -21,7 +21,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +134,7 @@ def execute_notebooks(
     reporter: Reporter,
     timings: dict[str, float],
     run_values: Mapping[str, Any] | None = None,
+    on_done: Callable[[Path], None] | None = None,
 ) -> list[nbformat.NotebookNode]:
     """Run the notebooks with papermill on warm kernels; return them executed.
 
@@ -152,6 +153,7 @@ def execute_notebooks(
 
     If a notebook fails, the notebooks already running finish, none is started after it,
     and the :class:`NotebookError` of the first failed notebook (in report order) is raised.
+    ``on_done(source)`` is called in this process as each notebook succeeds.
     """
     executed: dict[Path, nbformat.NotebookNode] = {}
     total, done = len(sources), 0
@@ -172,6 +174,8 @@ def execute_notebooks(
             reporter.say(f"[{done}/{total}] {source.name} FAILED after {seconds:.1f} s")
             return False
         executed[source] = node
+        if on_done is not None:
+            on_done(source)
         reporter.say(f"[{done}/{total}] {source.name} done in {seconds:.1f} s"
                      f" (total {reporter.elapsed():.1f} s)")
         return True

@@ -15,6 +15,7 @@ import pytest
 from playbook import render, workbook_pending
 from playbook import workbook as wb
 from playbook.errors import RenderError
+from playbook.kernels import KernelWorkers
 from playbook.render_manifest import ReportMeta
 from tests.test_findings_account_plan import where_to_act_notebook
 from tests.test_workbook import AS_OF, plan
@@ -102,6 +103,31 @@ def test_the_render_step_writes_it_in_another_process_and_publishes_it(tmp_path,
     manifest = json.loads(paths.manifest.read_text())
     assert {wb.XLSX_NAME, wb.CSV_NAME} <= {o["name"] for o in manifest["outputs"]}
     assert manifest["run"]["seconds"]["workbook"] >= 0
+
+
+def test_the_workbook_is_written_while_the_other_notebooks_still_run(tmp_path):
+    """With the kernels in worker processes, the workbook's child starts as soon as the
+    plan's notebook is done (a core the last notebooks leave idle writes it), not once
+    every notebook ran: a notebook running beside it sees the files appear."""
+    waiting = where_to_act_notebook(tmp_path / "06-waiting.ipynb", (
+        "import time\nfrom pathlib import Path\n"
+        f"done = Path(run_dir) / {wb.CSV_NAME!r}\n"
+        "deadline = time.monotonic() + 60\n"
+        "while not done.exists() and time.monotonic() < deadline:\n"
+        "    time.sleep(0.05)\n"
+        "(Path(run_dir) / 'seen.txt').write_text(str(done.exists()))"))
+    out = tmp_path / "reports" / "acme" / "2026-Q3"
+    with KernelWorkers(2) as workers:
+        assert not workers.in_this_process
+        render.render_notebooks([deferring_notebook(tmp_path, "Acme"), waiting], PARAMS,
+                                out, meta(), progress=False, workers=workers)
+    assert (out / "seen.txt").read_text() == "True"
+    expected = tmp_path / "expected"
+    expected.mkdir()
+    wb.write_workbook(plan(), expected / wb.XLSX_NAME, expected / wb.CSV_NAME,
+                      currency="USD", as_of="2026-09-30", title="Acme")
+    assert (out / wb.CSV_NAME).read_bytes() == (expected / wb.CSV_NAME).read_bytes()
+    assert not any(p.name == workbook_pending.PENDING_NAME for p in out.rglob("*"))
 
 
 def test_a_workbook_that_fails_fails_the_run_and_keeps_the_previous_report(tmp_path,
