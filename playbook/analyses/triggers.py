@@ -223,12 +223,14 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
     # and so are the drivers' terms and design columns (the fits' rows are the same: a flag
     # is never blank): made at the first fit, reused by the others
     shared = SharedTerms()
+    # the columns a fit reads (outcome, cluster, features), not the whole table copied per type
+    used = table[[c for c in dict.fromkeys(["renewed", "account_id", *features]) if c in table]]
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
             continue
         model = drivers.fit_renewal_model(
-            table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
+            used.assign(**{col: tflags[t].to_numpy()}), [*features, col],
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
             marginal_effects=False, known_auc=screened, shared=shared)
         row = model.coefficients.set_index("feature").loc[col]
