@@ -768,7 +768,17 @@ class _Tenures:
 def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.DataFrame:
     """:func:`trigger_intervals` of one type from the prepared :class:`_Tenures` (lifetimes
     not empty, ``window_days`` 0 or more)."""
-    columns = _INTERVAL_COLUMNS
+    owner, start, stop, state, left = _interval_arrays(tenures, trigger_type,
+                                                       window_days=window_days)
+    return pd.DataFrame({"account_id": tenures.ids[owner],
+                         "entry_months": start, "exit_months": stop, "exposed": state,
+                         "churned": left})[_INTERVAL_COLUMNS]
+
+
+def _interval_arrays(tenures: _Tenures, trigger_type: str, *, window_days: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of :func:`_intervals` as arrays, each row's lifetime row (its position in
+    the lifetimes) for its ID: ``(owner, entry, exit, exposed, churned)``."""
     t = tenures.triggers[(tenures.triggers["type"] == trigger_type)
                          & (tenures.triggers["code"] >= 0)]
     # each trigger with each lifetime row of its account (an ID listed twice: both)
@@ -812,9 +822,7 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     stop[ends] = months
     left = np.zeros(total, dtype=np.int64)
     left[ends] = churned
-    return pd.DataFrame({"account_id": ids[owner],
-                         "entry_months": start, "exit_months": stop, "exposed": state,
-                         "churned": left})[columns]
+    return owner, start, stop, state, left
 
 
 def _run_ends(*keys: np.ndarray) -> np.ndarray:
@@ -863,18 +871,34 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
     rows = {}
     tenures = (_Tenures(lifetimes, triggers) if not lifetimes.empty and window_days >= 0
                else None)  # once for all the types
+    # every lifetime row has a row of intervals whatever the type: the accounts are the
+    # lifetimes' distinct IDs; the rows' IDs are taken as their numbers (``tenures.codes``,
+    # one per text ID), not as text, to count them and number them for the clustering
+    accounts = (int(pd.Series(tenures.ids).nunique()) if tenures is not None else None)
     for kind in _types(triggers):
-        iv = (_intervals(tenures, kind, window_days=window_days) if tenures is not None else
-              trigger_intervals(lifetimes, triggers, kind, window_days=window_days))
+        if tenures is not None:
+            owner, start, stop, state, left = _interval_arrays(tenures, kind,
+                                                               window_days=window_days)
+            iv = pd.DataFrame({"entry_months": start, "exit_months": stop, "exposed": state,
+                               "churned": left})
+            code = tenures.codes[owner]
+        else:
+            iv = trigger_intervals(lifetimes, triggers, kind, window_days=window_days)
+            code = iv["account_id"].to_numpy()
         exposed_events = int(iv.loc[iv["exposed"] == 1, "churned"].sum())
-        row = {"accounts": int(iv["account_id"].nunique()), "events": int(iv["churned"].sum()),
+        row = {"accounts": (accounts if accounts is not None
+                            else int(iv["account_id"].nunique())),
+               "events": int(iv["churned"].sum()),
                "exposed_events": exposed_events, "hazard_ratio": np.nan, "hr_low": np.nan,
                "hr_high": np.nan, "p_value": np.nan, "note": ""}
         if exposed_events < min_events:
             row["note"] = f"fewer than {min_events} churns within {window_days} days of one"
         else:
-            iv = at_risk_at_a_churn(iv)
-            groups = pd.factorize(iv["account_id"])[0]
+            at_risk = at_risk_at_a_churn(iv)
+            # numbered in order of appearance, a missing ID (number -1) left out as before
+            at = code[at_risk.index.to_numpy()]
+            groups = pd.factorize(at if tenures is None else np.where(at >= 0, at, np.nan))[0]
+            iv = at_risk
             fit = ArrayPHReg(iv["exit_months"].to_numpy(dtype=float),
                         iv[["exposed"]].to_numpy(dtype=float),
                         status=iv["churned"].to_numpy(dtype=int),
