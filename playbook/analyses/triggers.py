@@ -225,6 +225,7 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
     shared = SharedTerms()
     # the columns a fit reads (outcome, cluster, features), not the whole table copied per type
     used = table[[c for c in dict.fromkeys(["renewed", "account_id", *features]) if c in table]]
+    fitted: dict[Any, list[float]] = {}
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
@@ -234,8 +235,18 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
             marginal_effects=False, known_auc=screened, shared=shared)
         row = model.coefficients.set_index("feature").loc[col]
-        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-            1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
+        fitted[t] = [1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"],
+                     row["p_value"]]
+    return _with_odds_ratios(out, fitted)
+
+
+def _with_odds_ratios(out: pd.DataFrame, fitted: dict[Any, list[float]]) -> pd.DataFrame:
+    """``out`` (an effect table) with each fitted type's ``odds_ratio``, ``or_low``,
+    ``or_high`` and ``p_value`` (``fitted``: type -> the four), set at once rather than one
+    type at a time."""
+    if fitted:
+        out.loc[list(fitted), ["odds_ratio", "or_low", "or_high", "p_value"]] = list(
+            fitted.values())
     return out
 
 
@@ -250,29 +261,25 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                              cutoff_every_months=1)
     rows = expansion_outcomes(mrr, cuts, horizon_months=horizon_months,
                               min_rise_share=min_rise_share)
-    month = pd.DataFrame({"account_id": rows["account_id"],
-                          "start": rows["cutoff_date"] - pd.DateOffset(months=1),
-                          "hz": rows["cutoff_date"] - pd.DateOffset(months=horizon_months)})
-    days_1 = (rows["cutoff_date"] - month["start"]).dt.days
-    days_h = (rows["cutoff_date"] - month["hz"]).dt.days
+    days_1, days_h = _days_back(rows["cutoff_date"], 1), _days_back(rows["cutoff_date"],
+                                                                   horizon_months)
     # exposure windows vary in days with month lengths: each row's own length
     # as True/False (1.6M cut-offs x 9 types: 15 MB a table rather than 115 MB); each
     # type's flags made 0.0/1.0 where a fit reads them, as before
     exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
-                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types,
-                                   dtype=bool)
+                                   spans=[days_1, days_h], types=types, dtype=bool)
     keep = exposed | ~any_h
     del any_h
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
     accounts = pd.factorize(rows["account_id"].astype("string").fillna("(none)"))[0]
+    fitted: dict[Any, list[float]] = {}
     for t in out.index[out["note"] == ""]:
         k = keep[t].to_numpy(dtype=bool)
         fast = (flag_logit(y[k], exposed[t].to_numpy(dtype=float)[k], accounts[k])
                 if k.sum() >= FLAG_FIT_FROM_ROWS else None)
         if fast is not None:
-            out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-                fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
+            fitted[t] = [fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
             continue
         col = f"trigger_{t}"
         tab = rows.loc[k, ["account_id", "expanded"]].assign(
@@ -281,10 +288,22 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                                           units={col: (1.0, "trigger vs none")},
                                           marginal_effects=False)
         row = model.coefficients.set_index("feature").loc[col]
-        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-            row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]
+        fitted[t] = [row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]
+    out = _with_odds_ratios(out, fitted)
     out.attrs["cutoffs"] = len(cuts)
     return out
+
+
+def _days_back(dates: pd.Series, months: int) -> np.ndarray:
+    """Whole days from each date back to the same date ``months`` calendar months earlier
+    (``pd.DateOffset``: the day clipped to the month's end), as ``(dates - (dates -
+    DateOffset(months=months))).dt.days`` of the column (int64; float with NaN where a date
+    is missing), worked out once per distinct date (the monthly cut-offs: a few dozen dates
+    for 1.6M rows at 100,000 accounts)."""
+    code, distinct = pd.factorize(dates, use_na_sentinel=False)
+    each = pd.Series(distinct)
+    days = (each - (each - pd.DateOffset(months=months))).dt.days.to_numpy()
+    return days[code]
 
 
 def trigger_effects(churn: pd.DataFrame | None, expansion: pd.DataFrame | None) -> pd.DataFrame:
