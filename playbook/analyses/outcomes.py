@@ -92,11 +92,50 @@ def realised_of(progress: pd.DataFrame, queries: pd.DataFrame, *,
     """:func:`realised_at` from measurements already given their progress
     (:func:`outcome_progress`), to score many dates without recomputing it."""
     prog = progress[progress["progress"].notna()]
-    q = queries[["account_id", "date"]].copy()
-    q["_i"] = np.arange(len(q))
-    m = q.merge(prog[["account_id", "outcome", "measured_at", "progress", "progress_capped"]],
-                on="account_id")
+    m = _measured_within(prog, queries, lookback_days=lookback_days)
+    if m is None:  # IDs or dates not of one kind: the merge on the ID
+        q = queries[["account_id", "date"]].copy()
+        q["_i"] = np.arange(len(q))
+        m = q.merge(prog[["account_id", "outcome", "measured_at", "progress",
+                          "progress_capped"]], on="account_id")
     return realised_in(m, queries.index, lookback_days=lookback_days)
+
+
+def _measured_within(prog: pd.DataFrame, queries: pd.DataFrame, *,
+                     lookback_days: int) -> pd.DataFrame | None:
+    """The rows of the merge of ``queries`` (``_i``: their positions) with the measurements
+    ``prog`` on ``account_id`` that :func:`realised_in` keeps (measured in ``[date -
+    lookback_days, date]``), in the merge's order (queries in order, each one's
+    measurements in table order), found by binary search on the measurements' sorted ID
+    numbers rather than merged (the merge pairs every query with every measurement of its
+    account, most of them outside the window: 1M pairs for 190,000 kept at 100,000
+    accounts). A missing ID matches a missing ID, as a merge matches them. None when the
+    two ID columns differ in dtype or a date column is not a plain ``datetime64`` one (the
+    caller merges)."""
+    ids, pids = queries["account_id"], prog["account_id"]
+    dates, measured = queries["date"], prog["measured_at"]
+    if (ids.dtype != pids.dtype or not all(
+            isinstance(x.dtype, np.dtype) and x.dtype.kind == "M" for x in (dates, measured))):
+        return None
+    n = len(queries)
+    codes, _ = pd.factorize(pd.concat([ids, pids], ignore_index=True), use_na_sentinel=False)
+    codes = np.asarray(codes, dtype=np.int64)
+    qcode, pcode = codes[:n], codes[n:]
+    order = np.argsort(pcode, kind="stable")  # the measurements by ID, table order within
+    sorted_code = pcode[order]
+    lo = np.searchsorted(sorted_code, qcode, side="left")
+    many = np.searchsorted(sorted_code, qcode, side="right") - lo
+    query = np.repeat(np.arange(n), many)
+    pair = order[np.arange(many.sum()) + np.repeat(lo - (np.cumsum(many) - many), many)]
+    when = dates.to_numpy()[query]
+    at = measured.to_numpy()[pair]
+    keep = (at <= when) & (at >= when - np.timedelta64(lookback_days, "D"))
+    query, pair, when = query[keep], pair[keep], when[keep]
+    m = prog[["outcome", "measured_at", "progress", "progress_capped"]].take(pair)
+    m = m.reset_index(drop=True)
+    m.insert(0, "_i", query)
+    m.insert(1, "date", when)
+    return m
 
 
 def realised_in(m: pd.DataFrame, index: pd.Index, *, lookback_days: int) -> pd.DataFrame:

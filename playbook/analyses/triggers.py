@@ -223,17 +223,30 @@ def churn_after_triggers(decisions: pd.DataFrame, triggers: pd.DataFrame, *, win
     # and so are the drivers' terms and design columns (the fits' rows are the same: a flag
     # is never blank): made at the first fit, reused by the others
     shared = SharedTerms()
+    # the columns a fit reads (outcome, cluster, features), not the whole table copied per type
+    used = table[[c for c in dict.fromkeys(["renewed", "account_id", *features]) if c in table]]
+    fitted: dict[Any, list[float]] = {}
     for t in out.index[out["note"] == ""]:
         col = f"trigger_{t}"
         if tflags[t].sum() < min_exposed:
             continue
         model = drivers.fit_renewal_model(
-            table.assign(**{col: tflags[t].to_numpy()}), [*features, col],
+            used.assign(**{col: tflags[t].to_numpy()}), [*features, col],
             reduce_features=False, units={**(units or {}), col: (1.0, "trigger vs none")},
             marginal_effects=False, known_auc=screened, shared=shared)
         row = model.coefficients.set_index("feature").loc[col]
-        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-            1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"], row["p_value"]]
+        fitted[t] = [1 / row["odds_ratio"], 1 / row["or_high"], 1 / row["or_low"],
+                     row["p_value"]]
+    return _with_odds_ratios(out, fitted)
+
+
+def _with_odds_ratios(out: pd.DataFrame, fitted: dict[Any, list[float]]) -> pd.DataFrame:
+    """``out`` (an effect table) with each fitted type's ``odds_ratio``, ``or_low``,
+    ``or_high`` and ``p_value`` (``fitted``: type -> the four), set at once rather than one
+    type at a time."""
+    if fitted:
+        out.loc[list(fitted), ["odds_ratio", "or_low", "or_high", "p_value"]] = list(
+            fitted.values())
     return out
 
 
@@ -248,29 +261,25 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                              cutoff_every_months=1)
     rows = expansion_outcomes(mrr, cuts, horizon_months=horizon_months,
                               min_rise_share=min_rise_share)
-    month = pd.DataFrame({"account_id": rows["account_id"],
-                          "start": rows["cutoff_date"] - pd.DateOffset(months=1),
-                          "hz": rows["cutoff_date"] - pd.DateOffset(months=horizon_months)})
-    days_1 = (rows["cutoff_date"] - month["start"]).dt.days
-    days_h = (rows["cutoff_date"] - month["hz"]).dt.days
+    days_1, days_h = _days_back(rows["cutoff_date"], 1), _days_back(rows["cutoff_date"],
+                                                                   horizon_months)
     # exposure windows vary in days with month lengths: each row's own length
     # as True/False (1.6M cut-offs x 9 types: 15 MB a table rather than 115 MB); each
     # type's flags made 0.0/1.0 where a fit reads them, as before
     exposed, any_h = _flags_within(rows, triggers, date_col="cutoff_date",
-                                   spans=[days_1.to_numpy(), days_h.to_numpy()], types=types,
-                                   dtype=bool)
+                                   spans=[days_1, days_h], types=types, dtype=bool)
     keep = exposed | ~any_h
     del any_h
     y = rows["expanded"].to_numpy(dtype=float)
     out = _rate_table(y, exposed, keep, min_exposed)
     accounts = pd.factorize(rows["account_id"].astype("string").fillna("(none)"))[0]
+    fitted: dict[Any, list[float]] = {}
     for t in out.index[out["note"] == ""]:
         k = keep[t].to_numpy(dtype=bool)
         fast = (flag_logit(y[k], exposed[t].to_numpy(dtype=float)[k], accounts[k])
                 if k.sum() >= FLAG_FIT_FROM_ROWS else None)
         if fast is not None:
-            out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-                fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
+            fitted[t] = [fast["odds_ratio"], fast["or_low"], fast["or_high"], fast["p_value"]]
             continue
         col = f"trigger_{t}"
         tab = rows.loc[k, ["account_id", "expanded"]].assign(
@@ -279,10 +288,22 @@ def expansion_after_triggers(mrr: pd.DataFrame, triggers: pd.DataFrame, *, as_of
                                           units={col: (1.0, "trigger vs none")},
                                           marginal_effects=False)
         row = model.coefficients.set_index("feature").loc[col]
-        out.loc[t, ["odds_ratio", "or_low", "or_high", "p_value"]] = [
-            row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]
+        fitted[t] = [row["odds_ratio"], row["or_low"], row["or_high"], row["p_value"]]
+    out = _with_odds_ratios(out, fitted)
     out.attrs["cutoffs"] = len(cuts)
     return out
+
+
+def _days_back(dates: pd.Series, months: int) -> np.ndarray:
+    """Whole days from each date back to the same date ``months`` calendar months earlier
+    (``pd.DateOffset``: the day clipped to the month's end), as ``(dates - (dates -
+    DateOffset(months=months))).dt.days`` of the column (int64; float with NaN where a date
+    is missing), worked out once per distinct date (the monthly cut-offs: a few dozen dates
+    for 1.6M rows at 100,000 accounts)."""
+    code, distinct = pd.factorize(dates, use_na_sentinel=False)
+    each = pd.Series(distinct)
+    days = (each - (each - pd.DateOffset(months=months))).dt.days.to_numpy()
+    return days[code]
 
 
 def trigger_effects(churn: pd.DataFrame | None, expansion: pd.DataFrame | None) -> pd.DataFrame:
@@ -361,16 +382,19 @@ def _first_seen(lifetimes: pd.DataFrame, data_start: pd.Timestamp | None) -> pd.
 
 
 class _Counts:
-    """0/1 flags over ``n`` places with their count per block of :attr:`BLOCK` places: set
-    or clear many places at once (numpy), and find the ``i``-th set place (0-based, in
-    place order) from the blocks' running total, then inside one block."""
+    """0/1 flags over ``n`` places with the running total of their count over blocks of
+    :attr:`BLOCK` places (set places in this block and all before it): set or clear many
+    places at once (numpy), clear one, and find the ``i``-th set place (0-based, in place
+    order) by a binary search of the running total, then inside one block. (The running
+    total is kept rather than summed again at each search: one control is drawn, and one
+    place cleared, per exposed account.)"""
 
     BLOCK = 256
 
     def __init__(self, n: int) -> None:
         self.n = n
         self.flags = np.zeros(n, dtype=bool)
-        self.blocks = np.zeros(n // self.BLOCK + 1, dtype=np.int64)
+        self.running = np.zeros(n // self.BLOCK + 1, dtype=np.int64)
         self.total = 0
 
     def add(self, places: np.ndarray, delta: int) -> None:
@@ -379,18 +403,19 @@ class _Counts:
         if not len(places):
             return
         self.flags[places] = delta > 0
-        np.add.at(self.blocks, places // self.BLOCK, delta)
+        per_block = np.bincount(places // self.BLOCK, minlength=len(self.running))
+        self.running += per_block.cumsum() * delta
         self.total += delta * len(places)
 
     def clear(self, place: int) -> None:
         """Clear one set ``place``."""
         self.flags[place] = False
-        self.blocks[place // self.BLOCK] -= 1
+        self.running[place // self.BLOCK:] -= 1
         self.total -= 1
 
     def nth(self, i: int) -> int:
         """The place of the ``i``-th set flag (``i`` < :attr:`total`)."""
-        running = self.blocks.cumsum()
+        running = self.running
         block = int(running.searchsorted(i, side="right"))
         before = int(running[block - 1]) if block else 0
         lo = block * self.BLOCK
@@ -491,6 +516,18 @@ class _MatchPool:
             group.left[leaving] = True
         return group.counts.total
 
+    def take_from(self, group: _MatchGroup, local: int) -> int:
+        """Draw ``group``'s member at ``local`` (a candidate): as :meth:`take` of its pool
+        position, which it returns; an ID listed once is cleared in its group directly."""
+        k = int(group.where[local])
+        code = int(self.codes[k])
+        if code in self.same_id:
+            self.take(k)
+        else:
+            group.counts.clear(local)
+            self.used[code] = True
+        return k
+
     def take(self, k: int) -> None:
         """Draw the account at position ``k``: its ID is not drawn again."""
         code = int(self.codes[k])
@@ -500,6 +537,48 @@ class _MatchPool:
             if counts.flags[local]:
                 counts.clear(local)
         self.used[code] = True
+
+
+#: :class:`_IntegersBelow` draws below this bound (the 32-bit path of numpy's generator).
+_BELOW_MAX = 1 << 32
+
+
+class _IntegersBelow:
+    """``rng.integers(0, n)`` (``n`` from 1 to 2**32 - 1) drawn one after another, each the
+    number the generator's call would give, 10 times faster: numpy draws a bound below
+    2**32 by Lemire's method from the generator's 32-bit stream (each 64-bit output's low
+    half, then its high half, kept between calls), rejecting the rare products whose low
+    half falls under ``2**32 % n``; ``n`` 1 takes nothing from the stream. The 64-bit
+    outputs are read in blocks (``bit_generator.random_raw``), so the generator moves
+    further than the draws: none other may be taken from it afterwards (the caller's own
+    generator, used for nothing else). Tested against ``rng.integers``."""
+
+    BLOCK = 1 << 13
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.bits = rng.bit_generator
+        self.stream: Any = iter(())
+
+    def _refill(self) -> int:
+        raw = self.bits.random_raw(self.BLOCK)
+        halves = np.empty(2 * len(raw), dtype=np.uint64)
+        halves[0::2] = raw & np.uint64(0xFFFFFFFF)
+        halves[1::2] = raw >> np.uint64(32)
+        self.stream = iter(halves.tolist())
+        return next(self.stream)
+
+    def __call__(self, n: int) -> int:
+        """A whole number from 0 to ``n - 1``, as ``rng.integers(0, n)``."""
+        if n == 1:
+            return 0
+        m = next(self.stream, -1)
+        m = (m if m >= 0 else self._refill()) * n
+        if (m & 0xFFFFFFFF) < n:
+            threshold = _BELOW_MAX % n
+            while (m & 0xFFFFFFFF) < threshold:
+                m = next(self.stream, -1)
+                m = (m if m >= 0 else self._refill()) * n
+        return m >> 32
 
 
 def trigger_lifetimes(lifetimes: pd.DataFrame, triggers: pd.DataFrame, trigger_type: str, *,
@@ -611,6 +690,18 @@ def _matched_lifetimes(lives: _Lives, trigger_type: str, *, controls: int, seed:
     groups, seen, gone = candidates.steps(lives.keys[rows], lives.trigger_days[found])
     drawn_row: list[int] = []  # the exposed row each control is drawn for
     drawn_at: list[int] = []  # and its pool position
+    if controls == 1 and len(pool) < _BELOW_MAX:  # one control each: the same draws, leaner
+        below = _IntegersBelow(rng)
+        by_number, move, take_from = candidates.by_number, candidates.move, candidates.take_from
+        for r, number in enumerate(groups):
+            if number < 0:
+                continue
+            group = by_number[number]
+            n = move(group, seen[r], gone[r])
+            if n:
+                drawn_at.append(take_from(group, group.counts.nth(below(n))))
+                drawn_row.append(r)
+        groups = []  # all drawn
     for r, number in enumerate(groups):
         if number < 0:
             continue
@@ -696,7 +787,17 @@ class _Tenures:
 def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.DataFrame:
     """:func:`trigger_intervals` of one type from the prepared :class:`_Tenures` (lifetimes
     not empty, ``window_days`` 0 or more)."""
-    columns = _INTERVAL_COLUMNS
+    owner, start, stop, state, left = _interval_arrays(tenures, trigger_type,
+                                                       window_days=window_days)
+    return pd.DataFrame({"account_id": tenures.ids[owner],
+                         "entry_months": start, "exit_months": stop, "exposed": state,
+                         "churned": left})[_INTERVAL_COLUMNS]
+
+
+def _interval_arrays(tenures: _Tenures, trigger_type: str, *, window_days: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The columns of :func:`_intervals` as arrays, each row's lifetime row (its position in
+    the lifetimes) for its ID: ``(owner, entry, exit, exposed, churned)``."""
     t = tenures.triggers[(tenures.triggers["type"] == trigger_type)
                          & (tenures.triggers["code"] >= 0)]
     # each trigger with each lifetime row of its account (an ID listed twice: both)
@@ -740,9 +841,7 @@ def _intervals(tenures: _Tenures, trigger_type: str, *, window_days: int) -> pd.
     stop[ends] = months
     left = np.zeros(total, dtype=np.int64)
     left[ends] = churned
-    return pd.DataFrame({"account_id": ids[owner],
-                         "entry_months": start, "exit_months": stop, "exposed": state,
-                         "churned": left})[columns]
+    return owner, start, stop, state, left
 
 
 def _run_ends(*keys: np.ndarray) -> np.ndarray:
@@ -791,18 +890,34 @@ def trigger_cox(lifetimes: pd.DataFrame, triggers: pd.DataFrame, *, window_days:
     rows = {}
     tenures = (_Tenures(lifetimes, triggers) if not lifetimes.empty and window_days >= 0
                else None)  # once for all the types
+    # every lifetime row has a row of intervals whatever the type: the accounts are the
+    # lifetimes' distinct IDs; the rows' IDs are taken as their numbers (``tenures.codes``,
+    # one per text ID), not as text, to count them and number them for the clustering
+    accounts = (int(pd.Series(tenures.ids).nunique()) if tenures is not None else None)
     for kind in _types(triggers):
-        iv = (_intervals(tenures, kind, window_days=window_days) if tenures is not None else
-              trigger_intervals(lifetimes, triggers, kind, window_days=window_days))
+        if tenures is not None:
+            owner, start, stop, state, left = _interval_arrays(tenures, kind,
+                                                               window_days=window_days)
+            iv = pd.DataFrame({"entry_months": start, "exit_months": stop, "exposed": state,
+                               "churned": left})
+            code = tenures.codes[owner]
+        else:
+            iv = trigger_intervals(lifetimes, triggers, kind, window_days=window_days)
+            code = iv["account_id"].to_numpy()
         exposed_events = int(iv.loc[iv["exposed"] == 1, "churned"].sum())
-        row = {"accounts": int(iv["account_id"].nunique()), "events": int(iv["churned"].sum()),
+        row = {"accounts": (accounts if accounts is not None
+                            else int(iv["account_id"].nunique())),
+               "events": int(iv["churned"].sum()),
                "exposed_events": exposed_events, "hazard_ratio": np.nan, "hr_low": np.nan,
                "hr_high": np.nan, "p_value": np.nan, "note": ""}
         if exposed_events < min_events:
             row["note"] = f"fewer than {min_events} churns within {window_days} days of one"
         else:
-            iv = at_risk_at_a_churn(iv)
-            groups = pd.factorize(iv["account_id"])[0]
+            at_risk = at_risk_at_a_churn(iv)
+            # numbered in order of appearance, a missing ID (number -1) left out as before
+            at = code[at_risk.index.to_numpy()]
+            groups = pd.factorize(at if tenures is None else np.where(at >= 0, at, np.nan))[0]
+            iv = at_risk
             fit = ArrayPHReg(iv["exit_months"].to_numpy(dtype=float),
                         iv[["exposed"]].to_numpy(dtype=float),
                         status=iv["churned"].to_numpy(dtype=int),
