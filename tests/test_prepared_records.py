@@ -202,3 +202,60 @@ def test_sorted_records_without_records_find_nothing():
     base = pd.DataFrame({"account_id": pd.Series(["a"], dtype="string"),
                          "cutoff_date": [pd.Timestamp("2025-01-01")]})
     assert empty.latest_dates(base).isna().all() and empty.counts(base).tolist() == [0.0]
+
+
+def kernel_tables(tables, folder=None) -> dict[str, pd.DataFrame]:
+    """Fresh read-only copies of ``tables`` as one kernel of a run reads them: marked
+    under the run's shared ``folder`` by their names (None: this process only)."""
+    return {name: mark_read_only(t.copy(), shared_as=None if folder is None
+                                 else (folder, name))
+            for name, t in tables.items() if t is not None}
+
+
+def test_records_prepared_once_for_the_run_s_kernels_give_the_same_tables(
+        small_demo_run, tmp_path, monkeypatch):
+    """The feature builders' prepared records are kept across kernels (stop 34): the
+    first kernel of a run prepares each source table's records and stores them in the
+    run's shared folder; a later kernel (fresh tables, nothing kept in it) reads them back
+    instead of preparing them, and its modelling tables (the renewal model's and the
+    expansion model's) are those built without sharing, equal to the full join's."""
+    from playbook.analyses import expansion
+    from playbook.analyses.drivers import features
+
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    options = params.feature_options()
+    e = params.expansion
+    shared = tmp_path / "shared"
+    shared.mkdir()
+
+    def both_tables(tables):
+        renewal = drivers.modelling_table(ctx.renewal_decisions, tables,
+                                          cutoff_days=params.drivers.cutoff_days, **options)
+        grown = expansion.expansion_table(
+            ctx.counted_mrr, tables, as_of=ctx.as_of, horizon_months=e.horizon_months,
+            cutoff_every_months=e.cutoff_every_months, min_rise_share=e.min_rise_share,
+            seats_full_share=e.seats_full_share, feature_options=options)
+        return renewal, grown
+
+    want = both_tables(kernel_tables(ctx.tables))  # kept in this process only
+    assert not any(shared.iterdir())
+    first = both_tables(kernel_tables(ctx.tables, shared))  # the first kernel stores
+    assert len(list(shared.glob("*.pickle"))) == 5  # usage, surveys, tickets, touches,
+    # onboarding
+    for name in ("_usage_sums", "_touch_records", "_onboarding_records"):  # a later one reads
+        monkeypatch.setattr(features, name, lambda *a, **k: pytest.fail("prepared again"))
+    monkeypatch.setattr(features.SortedRecords, "by_kind",
+                        lambda *a, **k: pytest.fail("sorted again"))
+    later = both_tables(kernel_tables(ctx.tables, shared))
+    monkeypatch.undo()
+    for got in (first, later):
+        for (table, report), (want_table, want_report) in zip(got, want, strict=True):
+            pd.testing.assert_frame_equal(table, want_table, check_exact=True)
+            assert repr(report) == repr(want_report)
+    # and the renewal table is the full join's (the reference builders of test_features_asof)
+    for name, reference in REFERENCES.items():
+        monkeypatch.setattr(tbl, name, reference)
+    joined, _ = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
+                                        cutoff_days=params.drivers.cutoff_days, **options)
+    pd.testing.assert_frame_equal(later[0][0], joined, check_exact=True)
