@@ -134,3 +134,38 @@ def test_trigger_cox_fits_are_statsmodels_on_a_demo_run(small_demo_run):
                          "ties": "breslow"}, groups)
         fitted += 1
     assert fitted >= 3
+
+
+def reference_outer_sum(grads: np.ndarray) -> np.ndarray:
+    """statsmodels 0.15's ``PHReg.robust_covariance`` middle term, as it was computed
+    (before stop 34)."""
+    mat = grads[None, :, :]
+    mat = mat.T * mat
+    return mat.sum(1)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 17, 1000, 4097, 60_000])
+def test_outer_sum_is_the_parents_sum_bit_for_bit(rows):
+    from playbook.analyses.phreg import _outer_sum
+
+    rng = np.random.default_rng(rows)
+    for columns in (1, 2, 7, 13, 21):
+        grads = rng.normal(size=(rows, columns)) * rng.uniform(1e-3, 1e3, size=(rows, 1))
+        grads[rng.uniform(size=grads.shape) < 0.1] = 0.0
+        got = _outer_sum(grads)
+        np.testing.assert_array_equal(got, reference_outer_sum(grads), strict=True)
+
+
+def test_hessian_kept_for_the_last_parameters_is_the_parents_and_a_fresh_copy():
+    time, status, entry, exog = hand_made(5)
+    model = ArrayPHReg(time, exog, status=status, entry=entry, ties="efron")
+    parent = PHReg(time, exog, status=status, entry=entry, ties="efron")
+    for params in (np.zeros(2), np.array([0.3, -0.2]), np.array([0.3, -0.2]), np.zeros(2)):
+        got = model.hessian(params)
+        np.testing.assert_array_equal(got, parent.hessian(params), strict=True)
+        got[:] = 0.0  # the optimiser's ridge changes its copy in place: not the kept one
+        np.testing.assert_array_equal(model.hessian(params), parent.hessian(params),
+                                      strict=True)
+    model = ArrayPHReg(time, exog, status=status, entry=entry, ties="breslow")
+    parent = PHReg(time, exog, status=status, entry=entry, ties="breslow")
+    np.testing.assert_array_equal(model.hessian(np.ones(2)), parent.hessian(np.ones(2)))

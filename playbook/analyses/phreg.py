@@ -119,6 +119,17 @@ class ArrayPHReg(PHReg):
         self.df_resid = float(self.exog.shape[0] - rank)
         self.df_model = float(rank)
         self.ties = string_like(ties, "ties", options=("efron", "breslow"))
+        self._hessian_at: tuple[bytes, np.ndarray] | None = None
+
+    def hessian(self, params: np.ndarray) -> np.ndarray:
+        """The parent's Hessian of the log partial likelihood at ``params``, the last one
+        kept: the fit asks for it at its estimate and the robust covariance asks again at
+        the same parameters (one Efron Hessian fewer; a copy each time, as the parent
+        returns a new array the optimiser may change)."""
+        key = np.asarray(params, dtype=np.float64).tobytes()
+        if self._hessian_at is None or self._hessian_at[0] != key:
+            self._hessian_at = (key, super().hessian(params))
+        return self._hessian_at[1].copy()
 
     def score_residuals(self, params: np.ndarray) -> np.ndarray:
         """The parent's score residuals (rows x covariates; NaN for a row never at risk),
@@ -180,11 +191,21 @@ class ArrayPHReg(PHReg):
         codes, uniques = pd.factorize(self.groups)
         grads = np.zeros((len(uniques), score_obs.shape[1]))
         np.add.at(grads, codes, score_obs)
-        mat = grads[None, :, :]
-        mat = mat.T * mat
-        mat = mat.sum(1)
+        mat = _outer_sum(grads)
         hess_inv = np.linalg.inv(hess)
         return np.dot(hess_inv, np.dot(mat, hess_inv))
+
+
+def _outer_sum(grads: np.ndarray) -> np.ndarray:
+    """``sum over rows g of outer(grads[g], grads[g])`` (columns x columns), as the parent's
+    ``(grads[None].T * grads[None]).sum(1)`` adds it (row after row, the same floating-point
+    sums: ``tests/test_phreg.py``) without its columns x rows x columns array: one row of
+    the result at a time."""
+    k = grads.shape[1]
+    out = np.empty((k, k))
+    for j in range(k):
+        out[j] = (grads * grads[:, j, None]).sum(0)
+    return out
 
 
 def _index_of(groups: list[np.ndarray], n: int) -> np.ndarray:
