@@ -259,3 +259,21 @@ def test_records_prepared_once_for_the_run_s_kernels_give_the_same_tables(
     joined, _ = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
                                         cutoff_days=params.drivers.cutoff_days, **options)
     pd.testing.assert_frame_equal(later[0][0], joined, check_exact=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_search_in_sorted_order_finds_the_positions_searchsorted_finds(seed):
+    """prepared.search (stop 34) looks the values up in sorted order: the positions are
+    np.searchsorted's, on both sides, with repeated keys and values, values outside the
+    keys, below and above the size from which it sorts, and with no key."""
+    from playbook.analyses.drivers.prepared import SORTED_SEARCH_FROM, search
+
+    rng = np.random.default_rng(seed)
+    keys = np.sort(rng.integers(0, 5000, 20_000))
+    for n in (0, 1, SORTED_SEARCH_FROM - 1, SORTED_SEARCH_FROM, 50_000):
+        values = rng.integers(-10, 5010, n)
+        for side in ("left", "right"):
+            for k in (keys, keys[:0], keys[:1]):
+                got = search(k, values, side)
+                want = np.searchsorted(k, values, side=side)
+                np.testing.assert_array_equal(got, want, strict=True)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
-from playbook.analyses.drivers.prepared import SortedRecords
+from playbook.analyses.drivers.prepared import SortedRecords, search
 from playbook.analyses.history import MONTHS, sums_by_key
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
@@ -211,8 +211,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     code = np.full(len(base), -1, dtype=np.int64)
     code[decided] = positions(base["account_id"].astype("string")[decided], ids)
     asked = np.flatnonzero(code >= 0)
-    pos = np.searchsorted(keys, code[asked] * MONTHS + bound[asked].astype(np.int64),
-                          side="right") - 1
+    pos = search(keys, code[asked] * MONTHS + bound[asked].astype(np.int64), "right") - 1
     hit = pos >= 0
     hit[hit] = key_code[pos[hit]] == code[asked][hit]
     rows, last = base.index[asked[hit]], pos[hit]
@@ -220,7 +219,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     out["active_users"] = pd.Series(sums["active_users"][last], index=rows)
     # the same account's month three months earlier (on or before the cut-off, too)
     want = keys[last] - 3
-    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    at = np.minimum(search(keys, want), max(len(keys) - 1, 0))
     earlier = np.where(keys[at] == want, sums["active_users"][at], np.nan) if len(at) else \
         np.zeros(0)
     before = pd.Series(earlier, index=rows)
