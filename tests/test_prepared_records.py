@@ -277,3 +277,43 @@ def test_search_in_sorted_order_finds_the_positions_searchsorted_finds(seed):
                 got = search(k, values, side)
                 want = np.searchsorted(k, values, side=side)
                 np.testing.assert_array_equal(got, want, strict=True)
+
+
+def test_account_features_join_only_what_they_read(small_demo_run, monkeypatch):
+    """The accounts' features of the demo's decisions, and of hand-made accounts (extra
+    columns, a duplicate ID, an account without a row, blank and text values, no products
+    column), are those of the previous join of every column."""
+    from playbook.analyses.drivers import features
+
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    base = tbl._decision_frame(ctx.renewal_decisions, params.drivers.cutoff_days)
+    accounts = data.tables["accounts"]
+    hand = pd.DataFrame({
+        "account_id": ["A", "B", "B", "C", "D"], "start_date": ["2020-01-01", None,
+                                                                 "2019-05-05", "2021-02-03",
+                                                                 "2022-02-02"],
+        "products": [1, 2, 3, None, 4], "arr": ["1200", None, 5.0, "x", 0],
+        "segment": ["SMB", None, "Ent", "SMB", ""], "owner": ["o1", "o2", "o2", "o3", "o4"],
+        "renewal_date": pd.to_datetime(["2025-01-01"] * 5)})
+    hand_base = tbl._decision_frame(pd.DataFrame({
+        "account_id": ["A", "B", "Z", "C", "A"],
+        "decision_date": pd.to_datetime(["2025-06-30", "2025-01-31", "2025-03-03",
+                                         "2025-06-30", "2024-06-30"]),
+        "arr_before": [np.nan, 100.0, np.nan, np.nan, 50.0]}), 90)
+    cases = [(base, accounts), (hand_base, hand), (hand_base, hand.drop(columns="products")),
+             (hand_base, hand.drop(columns=["arr", "segment"]))]
+    for b, acc in cases:
+        got_report = {"built": [], "skipped": {}, "notes": []}
+        want_report = {"built": [], "skipped": {}, "notes": []}
+        got = features.account_features(b, acc, got_report)
+        # the previous code: the full join, then the same feature rules
+        acc_all = acc.drop_duplicates("account_id").copy()
+        acc_all["account_id"] = acc_all["account_id"].astype("string")
+        monkeypatch.setattr(features, "ACCOUNT_COLUMNS",
+                            tuple(c for c in acc_all.columns if c != "account_id"))
+        want = features.account_features(b, acc, want_report)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got_report == want_report
+    assert got_report["skipped"] and "tenure_years" in got.columns

@@ -133,12 +133,18 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
     return pd.concat([out, rest], axis=1)
 
 
+#: The columns of ``accounts`` :func:`account_features` reads.
+ACCOUNT_COLUMNS = ("start_date", "products", "arr", "segment")
+
+
 def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
                      ) -> pd.DataFrame:
     """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
     cut-off), ``products`` (count), ``contract_value`` (money; ``renewals.arr_before``, else
     the current ``accounts.arr``), ``log2_contract_value`` and ``segment`` (text)."""
-    acc = accounts.drop_duplicates("account_id").copy()
+    acc = accounts.drop_duplicates("account_id")
+    # only the columns read below are joined (the accounts table may have many more)
+    acc = acc[[c for c in ("account_id", *ACCOUNT_COLUMNS) if c in acc]].copy()
     acc["account_id"] = acc["account_id"].astype("string")
     joined = base[["_row", "account_id", "cutoff_date"]].merge(acc, on="account_id", how="left")
     joined.index = joined["_row"].to_numpy()
