@@ -408,11 +408,97 @@ def test_the_window_keeps_the_columns_read_and_the_same_rows(data):
     assert len(got) == 7  # by hand: t1, t2, t4-t7, t9 (30 June is in; 1 July, Dec 2024 not)
 
 
+def _reference_window_revenue(mrr, ids, *, accounts, start, end, months) -> pd.DataFrame:
+    """The previous ``window_revenue`` with an MRR table (grouped by account text and
+    month), kept as the reference for the one grouping by codes (stop 34)."""
+    from playbook.analyses.account_state import date_column, number_column
+
+    if mrr is None or mrr.empty:
+        return cts.window_revenue(mrr, ids, accounts=accounts, start=start, end=end,
+                                  months=months)
+    m = mrr.reset_index(drop=True)
+    month = date_column(m, "month").dt.to_period("M").dt.to_timestamp()
+    value = number_column(m, "mrr").fillna(0.0)
+    keep = (month >= start) & (month <= end)
+    df = pd.DataFrame({"account_id": m.loc[keep, "account_id"].to_numpy(),
+                       "month": month[keep].to_numpy(), "mrr": value[keep].to_numpy()})
+    monthly = df.groupby(["account_id", "month"])["mrr"].sum()
+    revenue = monthly.groupby(level="account_id").sum()
+    billed = (monthly > 0).groupby(level="account_id").sum().astype(float)
+    return pd.DataFrame({"months_billed": billed.reindex(ids).fillna(0.0),
+                         "revenue": revenue.reindex(ids).fillna(0.0),
+                         "revenue_source": "billed MRR"}, index=ids)
+
+
+def random_mrr(seed: int, n: int = 4000) -> pd.DataFrame:
+    """MRR rows of 60 accounts over 2024-2025: dates on any day of the month (several rows
+    of an account in a month), blank, text and non-numeric amounts, blank accounts and
+    months, amounts of very different sizes (the order of the sums matters)."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    amount = rng.choice([0.0, 1e-3, 0.1, 99.99, 1e6, -50.0], n) * rng.uniform(0.5, 2, n)
+    amount = pd.Series(amount, dtype=object)
+    amount[rng.uniform(size=n) < 0.05] = None
+    amount[rng.uniform(size=n) < 0.02] = "n/a"
+    accounts = pd.Series([f"A{i:02d}" for i in rng.integers(0, 60, n)], dtype="string")
+    accounts[rng.uniform(size=n) < 0.02] = pd.NA
+    month = pd.Series(days)
+    month[rng.uniform(size=n) < 0.02] = pd.NaT
+    return pd.DataFrame({"account_id": accounts, "month": month, "mrr": amount})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_window_revenue_equals_the_previous_grouping(seed):
+    mrr = random_mrr(seed)
+    ids = pd.Index([f"A{i:02d}" for i in range(65)], name="account_id")  # 5 never billed
+    accounts = pd.DataFrame({"account_id": list(ids), "mrr": 10.0})
+    for as_of, months in (("2025-06-30", 6), ("2025-06-15", 12), ("2024-01-01", 1),
+                          ("2027-01-31", 3)):  # mid-month, first day, past the data
+        start, end = cts.serving_window(as_of, months)
+        for frame in (mrr, mrr.assign(account_id=mrr["account_id"].astype(object)),
+                      mrr.set_axis(np.arange(len(mrr)) * 7), mrr.iloc[:0]):
+            got = cts.window_revenue(frame, ids, accounts=accounts, start=start, end=end,
+                                     months=months)
+            want = _reference_window_revenue(frame, ids, accounts=accounts, start=start,
+                                             end=end, months=months)
+            pd.testing.assert_frame_equal(got, want, check_exact=True)
+    start, end = cts.serving_window("2025-06-30", 6)
+    got = cts.window_revenue(mrr, ids, accounts=accounts, start=start, end=end, months=6)
+    assert got["months_billed"].between(0, 6).all() and got["revenue"].abs().gt(0).any()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_touch_and_ticket_hours_equal_the_previous_grouping_on_random_rows(seed):
+    """Many accounts (some blank), labels in mixed case, blank and unknown, amounts whose
+    sums depend on their order: the per-account sums by codes are the previous ones."""
+    rng = np.random.default_rng(seed)
+    n = 5000
+    accounts = pd.Series([f"A{i}" for i in rng.integers(0, 700, n)], dtype="string")
+    accounts[rng.uniform(size=n) < 0.03] = pd.NA
+    labels = pd.Series(rng.choice(["qbr", "QBR", "call", "email", "", "other", "High",
+                                   "low", "urgent"], n), dtype="string")
+    labels[rng.uniform(size=n) < 0.05] = pd.NA
+    hours = rng.choice([0.1, 1e5, 1e-7, 2.5], n)
+    hours[rng.uniform(size=n) < 0.4] = np.nan
+    params = {"csm_hours_per_touch": {"qbr": 3.0, "call": 0.1, "email": 1e-7},
+              "csm_hours_per_touch_default": 0.25}
+    touches = pd.DataFrame({"account_id": accounts, "type": labels})
+    pd.testing.assert_frame_equal(cts.logged_csm_hours(touches, params),
+                                  _reference_logged_csm_hours(touches, params),
+                                  check_exact=True)
+    tickets = pd.DataFrame({"account_id": accounts, "priority": labels, "hours_spent": hours})
+    pd.testing.assert_frame_equal(cts.support_hours(tickets, COST),
+                                  _reference_support_hours(tickets, COST), check_exact=True)
+
+
 def _with_previous_windows(monkeypatch) -> None:
-    """Every column kept in each window, and the per-ticket lookup: the previous code."""
+    """Every column kept in each window, the per-ticket and per-touch lookups and the
+    revenue grouped by text: the previous code."""
     window = cts._in_window
     monkeypatch.setattr(cts, "_in_window", lambda f, c, s, e, columns=None: window(f, c, s, e))
     monkeypatch.setattr(cts, "support_hours", _reference_support_hours)
+    monkeypatch.setattr(cts, "logged_csm_hours", _reference_logged_csm_hours)
+    monkeypatch.setattr(cts, "window_revenue", _reference_window_revenue)
 
 
 def test_cost_to_serve_equals_it_with_the_previous_windows(data, monkeypatch):

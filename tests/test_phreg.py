@@ -134,3 +134,87 @@ def test_trigger_cox_fits_are_statsmodels_on_a_demo_run(small_demo_run):
                          "ties": "breslow"}, groups)
         fitted += 1
     assert fitted >= 3
+
+
+def reference_outer_sum(grads: np.ndarray) -> np.ndarray:
+    """statsmodels 0.15's ``PHReg.robust_covariance`` middle term, as it was computed
+    (before stop 34)."""
+    mat = grads[None, :, :]
+    mat = mat.T * mat
+    return mat.sum(1)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 2, 17, 1000, 4097, 60_000])
+def test_outer_sum_is_the_parents_sum_bit_for_bit(rows):
+    from playbook.analyses.phreg import _outer_sum
+
+    rng = np.random.default_rng(rows)
+    for columns in (1, 2, 7, 13, 21):
+        grads = rng.normal(size=(rows, columns)) * rng.uniform(1e-3, 1e3, size=(rows, 1))
+        grads[rng.uniform(size=grads.shape) < 0.1] = 0.0
+        got = _outer_sum(grads)
+        np.testing.assert_array_equal(got, reference_outer_sum(grads), strict=True)
+
+
+def test_hessian_kept_for_the_last_parameters_is_the_parents_and_a_fresh_copy():
+    time, status, entry, exog = hand_made(5)
+    model = ArrayPHReg(time, exog, status=status, entry=entry, ties="efron")
+    parent = PHReg(time, exog, status=status, entry=entry, ties="efron")
+    for params in (np.zeros(2), np.array([0.3, -0.2]), np.array([0.3, -0.2]), np.zeros(2)):
+        got = model.hessian(params)
+        np.testing.assert_array_equal(got, parent.hessian(params), strict=True)
+        got[:] = 0.0  # the optimiser's ridge changes its copy in place: not the kept one
+        np.testing.assert_array_equal(model.hessian(params), parent.hessian(params),
+                                      strict=True)
+    model = ArrayPHReg(time, exog, status=status, entry=entry, ties="breslow")
+    parent = PHReg(time, exog, status=status, entry=entry, ties="breslow")
+    np.testing.assert_array_equal(model.hessian(np.ones(2)), parent.hessian(np.ones(2)))
+
+
+def designs(seed: int) -> dict[str, np.ndarray]:
+    """Designs of every kind statsmodels' constant search tells apart."""
+    rng = np.random.default_rng(seed)
+    n = 200
+    x = rng.normal(size=(n, 2))
+    level = rng.integers(0, 3, n)
+    dummies = np.column_stack([level == k for k in range(3)]).astype(float)  # sum to 1
+    return {
+        "plain": x,
+        "ones": np.column_stack([x, np.ones(n)]),
+        "zero column": np.column_stack([x, np.zeros(n)]),
+        "a constant 2": np.column_stack([np.full(n, 2.0), x]),
+        "constants 0 and 5": np.column_stack([np.zeros(n), x, np.full(n, 5.0)]),
+        "constants 0, 3 and 1": np.column_stack([np.zeros(n), np.full(n, 3.0), x, np.ones(n)]),
+        "constants 0 and 0": np.column_stack([np.zeros(n), x, np.zeros(n)]),
+        "implicit constant": np.column_stack([x[:, :1], dummies]),
+        "zero and implicit": np.column_stack([np.zeros(n), dummies]),
+        "collinear": np.column_stack([x, x[:, 0] * 2 - x[:, 1]]),
+        "one column": x[:, :1],
+    }
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_constant_search_and_rank_are_statsmodels(seed):
+    """ArrayPHReg works out the design's rank once for the constant search and the degrees
+    of freedom (stop 34): k_constant, const_idx, the model's init keys and degrees of
+    freedom are statsmodels' PHReg's on every kind of design, with or without a caller's
+    hasconst."""
+    time, status, entry, _ = hand_made(seed, n=200)
+    for name, exog in designs(seed).items():
+        for extra in ({}, {"hasconst": True}, {"hasconst": False}):
+            want = PHReg(time, exog, status=status, entry=entry, **extra)
+            got = ArrayPHReg(time, exog, status=status, entry=entry, **extra)
+            assert got.k_constant == want.k_constant, (name, extra)
+            assert got.data.k_constant == want.data.k_constant, (name, extra)
+            assert got.data.const_idx == want.data.const_idx, (name, extra)
+            assert got._init_keys == want._init_keys, (name, extra)
+            assert (got.df_model, got.df_resid) == (want.df_model, want.df_resid), name
+    found = {name: PHReg(time, exog, status=status, entry=entry).k_constant
+             for name, exog in designs(seed).items()}
+    assert found["plain"] == 0 and found["ones"] == found["implicit constant"] == 1
+    bad = designs(seed)["plain"].copy()
+    bad[0, 0] = np.inf
+    with pytest.raises(Exception) as want_error:
+        PHReg(time, bad, status=status, entry=entry, missing="none")
+    with pytest.raises(type(want_error.value), match="inf or nans"):
+        ArrayPHReg(time, bad, status=status, entry=entry, missing="none")

@@ -202,3 +202,118 @@ def test_sorted_records_without_records_find_nothing():
     base = pd.DataFrame({"account_id": pd.Series(["a"], dtype="string"),
                          "cutoff_date": [pd.Timestamp("2025-01-01")]})
     assert empty.latest_dates(base).isna().all() and empty.counts(base).tolist() == [0.0]
+
+
+def kernel_tables(tables, folder=None) -> dict[str, pd.DataFrame]:
+    """Fresh read-only copies of ``tables`` as one kernel of a run reads them: marked
+    under the run's shared ``folder`` by their names (None: this process only)."""
+    return {name: mark_read_only(t.copy(), shared_as=None if folder is None
+                                 else (folder, name))
+            for name, t in tables.items() if t is not None}
+
+
+def test_records_prepared_once_for_the_run_s_kernels_give_the_same_tables(
+        small_demo_run, tmp_path, monkeypatch):
+    """The feature builders' prepared records are kept across kernels (stop 34): the
+    first kernel of a run prepares each source table's records and stores them in the
+    run's shared folder; a later kernel (fresh tables, nothing kept in it) reads them back
+    instead of preparing them, and its modelling tables (the renewal model's and the
+    expansion model's) are those built without sharing, equal to the full join's."""
+    from playbook.analyses import expansion
+    from playbook.analyses.drivers import features
+
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    options = params.feature_options()
+    e = params.expansion
+    shared = tmp_path / "shared"
+    shared.mkdir()
+
+    def both_tables(tables):
+        renewal = drivers.modelling_table(ctx.renewal_decisions, tables,
+                                          cutoff_days=params.drivers.cutoff_days, **options)
+        grown = expansion.expansion_table(
+            ctx.counted_mrr, tables, as_of=ctx.as_of, horizon_months=e.horizon_months,
+            cutoff_every_months=e.cutoff_every_months, min_rise_share=e.min_rise_share,
+            seats_full_share=e.seats_full_share, feature_options=options)
+        return renewal, grown
+
+    want = both_tables(kernel_tables(ctx.tables))  # kept in this process only
+    assert not any(shared.iterdir())
+    first = both_tables(kernel_tables(ctx.tables, shared))  # the first kernel stores
+    assert len(list(shared.glob("*.pickle"))) == 5  # usage, surveys, tickets, touches,
+    # onboarding
+    for name in ("_usage_sums", "_touch_records", "_onboarding_records"):  # a later one reads
+        monkeypatch.setattr(features, name, lambda *a, **k: pytest.fail("prepared again"))
+    monkeypatch.setattr(features.SortedRecords, "by_kind",
+                        lambda *a, **k: pytest.fail("sorted again"))
+    later = both_tables(kernel_tables(ctx.tables, shared))
+    monkeypatch.undo()
+    for got in (first, later):
+        for (table, report), (want_table, want_report) in zip(got, want, strict=True):
+            pd.testing.assert_frame_equal(table, want_table, check_exact=True)
+            assert repr(report) == repr(want_report)
+    # and the renewal table is the full join's (the reference builders of test_features_asof)
+    for name, reference in REFERENCES.items():
+        monkeypatch.setattr(tbl, name, reference)
+    joined, _ = drivers.modelling_table(ctx.renewal_decisions, ctx.tables,
+                                        cutoff_days=params.drivers.cutoff_days, **options)
+    pd.testing.assert_frame_equal(later[0][0], joined, check_exact=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_search_in_sorted_order_finds_the_positions_searchsorted_finds(seed):
+    """prepared.search (stop 34) looks the values up in sorted order: the positions are
+    np.searchsorted's, on both sides, with repeated keys and values, values outside the
+    keys, below and above the size from which it sorts, and with no key."""
+    from playbook.analyses.drivers.prepared import SORTED_SEARCH_FROM, search
+
+    rng = np.random.default_rng(seed)
+    keys = np.sort(rng.integers(0, 5000, 20_000))
+    for n in (0, 1, SORTED_SEARCH_FROM - 1, SORTED_SEARCH_FROM, 50_000):
+        values = rng.integers(-10, 5010, n)
+        for side in ("left", "right"):
+            for k in (keys, keys[:0], keys[:1]):
+                got = search(k, values, side)
+                want = np.searchsorted(k, values, side=side)
+                np.testing.assert_array_equal(got, want, strict=True)
+
+
+def test_account_features_join_only_what_they_read(small_demo_run, monkeypatch):
+    """The accounts' features of the demo's decisions, and of hand-made accounts (extra
+    columns, a duplicate ID, an account without a row, blank and text values, no products
+    column), are those of the previous join of every column."""
+    from playbook.analyses.drivers import features
+
+    params, data = small_demo_run
+    ctx = AnalysisContext(params, data.tables)
+    base = tbl._decision_frame(ctx.renewal_decisions, params.drivers.cutoff_days)
+    accounts = data.tables["accounts"]
+    hand = pd.DataFrame({
+        "account_id": ["A", "B", "B", "C", "D"], "start_date": ["2020-01-01", None,
+                                                                 "2019-05-05", "2021-02-03",
+                                                                 "2022-02-02"],
+        "products": [1, 2, 3, None, 4], "arr": ["1200", None, 5.0, "x", 0],
+        "segment": ["SMB", None, "Ent", "SMB", ""], "owner": ["o1", "o2", "o2", "o3", "o4"],
+        "renewal_date": pd.to_datetime(["2025-01-01"] * 5)})
+    hand_base = tbl._decision_frame(pd.DataFrame({
+        "account_id": ["A", "B", "Z", "C", "A"],
+        "decision_date": pd.to_datetime(["2025-06-30", "2025-01-31", "2025-03-03",
+                                         "2025-06-30", "2024-06-30"]),
+        "arr_before": [np.nan, 100.0, np.nan, np.nan, 50.0]}), 90)
+    cases = [(base, accounts), (hand_base, hand), (hand_base, hand.drop(columns="products")),
+             (hand_base, hand.drop(columns=["arr", "segment"]))]
+    for b, acc in cases:
+        got_report = {"built": [], "skipped": {}, "notes": []}
+        want_report = {"built": [], "skipped": {}, "notes": []}
+        got = features.account_features(b, acc, got_report)
+        # the previous code: the full join, then the same feature rules
+        acc_all = acc.drop_duplicates("account_id").copy()
+        acc_all["account_id"] = acc_all["account_id"].astype("string")
+        monkeypatch.setattr(features, "ACCOUNT_COLUMNS",
+                            tuple(c for c in acc_all.columns if c != "account_id"))
+        want = features.account_features(b, acc, want_report)
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert got_report == want_report
+    assert got_report["skipped"] and "tenure_years" in got.columns

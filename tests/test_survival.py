@@ -252,3 +252,36 @@ def test_cox_ignores_intervals_at_risk_at_no_churn_time() -> None:
     assert b["n"] == a["n"] == len(base)
     assert list(sv.at_risk_at_a_churn(pd.concat([base, idle]))["account_id"]) == list(
         base["account_id"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lifetimes_match_pandas_isin_for_accounts_gone_before_the_data(seed, monkeypatch):
+    """account_lifetimes tells the accounts with a churn on or after the data start by
+    Arrow's is_in (stop 34): the lifetimes are those of pandas' isin (the previous code),
+    on random accounts (blank IDs and statuses, churns before and after the data start,
+    several churns of an account, churns of accounts not listed)."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    ids = pd.Series([f"A{i}" for i in range(n)], dtype="string")
+    ids[rng.uniform(size=n) < 0.03] = pd.NA
+    start = pd.Timestamp("2018-01-01") + pd.to_timedelta(rng.integers(0, 2500, n), unit="D")
+    accounts = pd.DataFrame({
+        "account_id": ids, "start_date": start,
+        "status": rng.choice(["active", "Active", "churned", None], n),
+        "segment": rng.choice(["SMB", "Ent", None], n)})
+    m = 300
+    churn = pd.DataFrame({
+        "account_id": pd.Series([f"A{i}" for i in rng.integers(0, n + 20, m)], dtype="string"),
+        "churn_date": pd.Timestamp("2019-01-01")
+        + pd.to_timedelta(rng.integers(0, 2200, m), unit="D")})
+    kw = {"as_of": "2024-12-31", "data_start": "2021-01-01"}
+    got = [sv.account_lifetimes(accounts, churn, **kw),
+           sv.account_lifetimes(accounts.assign(churn_date=churn["churn_date"].iloc[:n]
+                                                .reindex(range(n)).to_numpy()), None, **kw)]
+    monkeypatch.setattr(sv, "is_in", lambda values, wanted: values.isin(wanted).to_numpy())
+    want = [sv.account_lifetimes(accounts, churn, **kw),
+            sv.account_lifetimes(accounts.assign(churn_date=churn["churn_date"].iloc[:n]
+                                                 .reindex(range(n)).to_numpy()), None, **kw)]
+    for g, w in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(g, w, check_exact=True)
+    assert len(got[0]) < n and got[0]["churned"].any()

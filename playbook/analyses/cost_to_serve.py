@@ -136,18 +136,12 @@ def support_hours(tickets_in_window: pd.DataFrame, cost_params: CostParams) -> p
                             ).rename_axis("account_id")
     by_priority: Mapping[str, float] = cost_params["support_hours_per_ticket"]  # type: ignore
     default = float(cost_params["support_hours_per_ticket_default"])  # type: ignore[arg-type]
-    logged = number_column(t, "hours_spent")
-    priority = (t["priority"].astype("string").str.lower() if "priority" in t
-                else pd.Series(pd.NA, index=t.index, dtype="string"))
+    logged = number_column(t, "hours_spent").to_numpy()
     # a priority not listed, or blank, maps to nothing, then to the default
-    estimated = priority.map({k: float(v) for k, v in by_priority.items()}).astype(float)
-    estimated = estimated.fillna(default)
-    df = pd.DataFrame({"account_id": t["account_id"].to_numpy(),
-                       "hours": logged.fillna(estimated).to_numpy(),
-                       "logged": logged.notna().to_numpy()})
-    g = df.groupby("account_id")
-    out = pd.DataFrame({"tickets": g.size().astype(float), "support_hours": g["hours"].sum(),
-                        "n_logged": g["logged"].sum()})
+    estimated = _hours_by_label(t, "priority", by_priority, default)
+    out = _per_account(t["account_id"], {
+        "tickets": None, "support_hours": np.where(np.isnan(logged), estimated, logged),
+        "n_logged": (~np.isnan(logged)).astype(float)})
     out["support_hours_source"] = np.where(
         out["n_logged"] == out["tickets"], "logged",
         np.where(out["n_logged"] == 0, "by priority", "logged and by priority"))
@@ -169,13 +163,45 @@ def logged_csm_hours(touches_in_window: pd.DataFrame, cost_params: CostParams) -
                              "csm_hours": pd.Series(dtype=float)}).rename_axis("account_id")
     per_type: Mapping[str, float] = cost_params["csm_hours_per_touch"]  # type: ignore
     default = float(cost_params["csm_hours_per_touch_default"])  # type: ignore[arg-type]
-    kind = (t["type"].astype("string").str.lower() if "type" in t
-            else pd.Series(pd.NA, index=t.index, dtype="string"))
     # a type not listed, or blank, maps to nothing, then to the default
-    hours = kind.map({k: float(v) for k, v in per_type.items()}).astype(float).fillna(default)
-    df = pd.DataFrame({"account_id": t["account_id"].to_numpy(), "hours": hours.to_numpy()})
-    g = df.groupby("account_id")
-    return pd.DataFrame({"touches": g.size().astype(float), "csm_hours": g["hours"].sum()})
+    hours = _hours_by_label(t, "type", per_type, default)
+    return _per_account(t["account_id"], {"touches": None, "csm_hours": hours})
+
+
+def _hours_by_label(frame: pd.DataFrame, col: str, hours: Mapping[str, float],
+                    default: float) -> np.ndarray:
+    """Each row's hours by its ``col`` label, lower case (``hours``; ``default`` for a
+    blank label or one not listed, or without the column): looked up once per distinct
+    label, not per row."""
+    out = np.full(len(frame), float(default))
+    if col in frame:
+        code, labels = pd.factorize(frame[col].astype("string"))
+        lowered = pd.Series(labels, dtype="string").str.lower()
+        per_label = lowered.map({k: float(v) for k, v in hours.items()}).astype(float)
+        per_label = per_label.fillna(float(default)).to_numpy(dtype=float)
+        out[code >= 0] = per_label[code[code >= 0]]
+    return out
+
+
+def _per_account(account_id: pd.Series, values: Mapping[str, np.ndarray | None]
+                 ) -> pd.DataFrame:
+    """Per account (rows without one left out), for each name a row count (None) or the
+    grouped sum of the values given (pandas' grouped sum: each account's rows in their
+    order), indexed by ``account_id`` sorted, as ``DataFrame.groupby("account_id")`` gives
+    them; the accounts grouped by integer codes rather than by text."""
+    code, ids = pd.factorize(account_id, sort=True)
+    known = code >= 0
+    key = code[known]
+    out = {}
+    for name, value in values.items():
+        if value is None:
+            out[name] = np.bincount(key, minlength=len(ids)).astype(float)
+        else:
+            out[name] = pd.Series(np.asarray(value)[known]).groupby(key).sum().reindex(
+                np.arange(len(ids)), fill_value=0.0).to_numpy()
+    present = np.bincount(key, minlength=len(ids)) > 0
+    index = pd.Index(ids[present].to_numpy(), name="account_id")  # as the text grouping has it
+    return pd.DataFrame({name: v[present] for name, v in out.items()}, index=index)
 
 
 def planned_touch_hours_per_year(touch_model: TouchModel) -> pd.Series:
@@ -223,17 +249,27 @@ def window_revenue(mrr: pd.DataFrame | None, ids: pd.Index, *, accounts: pd.Data
         current = account_mrr(acc).set_axis(acc["account_id"]).reindex(ids).fillna(0.0)
         return pd.DataFrame({"months_billed": float(months), "revenue": current * months,
                              "revenue_source": "current MRR x months"}, index=ids)
-    m = mrr.reset_index(drop=True)
-    month = date_column(m, "month").dt.to_period("M").dt.to_timestamp()
-    value = number_column(m, "mrr").fillna(0.0)
-    keep = (month >= start) & (month <= end)
-    df = pd.DataFrame({"account_id": m.loc[keep, "account_id"].to_numpy(),
-                       "month": month[keep].to_numpy(), "mrr": value[keep].to_numpy()})
-    monthly = df.groupby(["account_id", "month"])["mrr"].sum()
-    revenue = monthly.groupby(level="account_id").sum()
-    billed = (monthly > 0).groupby(level="account_id").sum().astype(float)
-    return pd.DataFrame({"months_billed": billed.reindex(ids).fillna(0.0),
-                         "revenue": revenue.reindex(ids).fillna(0.0),
+    # a row's month (its date's month) is in the window when its date is from ``start`` (a
+    # first of a month) to before the first of the month after ``end``
+    when = date_column(mrr, "month").to_numpy(dtype="datetime64[ns]")
+    after = (end.to_period("M") + 1).to_timestamp().to_datetime64()
+    rows = np.flatnonzero((when >= start.to_datetime64()) & (when < after))
+    code, accounts = pd.factorize(mrr["account_id"].iloc[rows])
+    known = code >= 0
+    rows, code = rows[known], code[known].astype(np.int64)
+    month = when[rows].astype("datetime64[M]").astype(np.int64)
+    first = int(month.min()) if len(month) else 0
+    width = int(month.max()) - first + 1 if len(month) else 1
+    value = number_column(mrr, "mrr").fillna(0.0).to_numpy()[rows]
+    # each account-month's MRR, then the account's months added in month order: pandas'
+    # grouped sums over the same rows in the same order as by (account_id, month)
+    monthly = pd.Series(value).groupby(code * width + (month - first)).sum()
+    account = monthly.index.to_numpy() // width
+    revenue = monthly.groupby(account).sum()
+    billed = (monthly > 0).groupby(account).sum().astype(float)
+    by_id = pd.Index(accounts[revenue.index.to_numpy()], name="account_id")
+    return pd.DataFrame({"months_billed": billed.set_axis(by_id).reindex(ids).fillna(0.0),
+                         "revenue": revenue.set_axis(by_id).reindex(ids).fillna(0.0),
                          "revenue_source": "billed MRR"}, index=ids)
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.base.model import LikelihoodModel
 from statsmodels.duration.hazard_regression import PHReg, PHSurvivalTime
+from statsmodels.tools.sm_exceptions import MissingDataError
 from statsmodels.tools.validation import string_like
 
 __all__ = ["ArrayPHReg", "ArraySurvivalTime"]
@@ -105,8 +106,19 @@ class ArrayPHReg(PHReg):
                  missing: str = "drop", **kwargs: Any) -> None:
         if status is None:
             status = np.ones(len(endog))
+        # the parent's search for a constant column, done below with the design's rank
+        # worked out once (the parent works it out twice, for it and for the degrees of
+        # freedom); a caller's own ``hasconst`` goes to the parent as given
+        detect = "hasconst" not in kwargs
         LikelihoodModel.__init__(self, endog, exog, status=status, entry=entry,
-                                 strata=strata, offset=offset, missing=missing, **kwargs)
+                                 strata=strata, offset=offset, missing=missing,
+                                 **({"hasconst": False} if detect else {}), **kwargs)
+        if detect:
+            self._init_keys.remove("hasconst")
+            rank = _constant_and_rank(self.data)
+            self.k_constant = self.data.k_constant
+        else:
+            rank = np.linalg.matrix_rank(self.exog)
         for name in ("status", "entry", "strata", "offset"):
             if getattr(self, name) is not None:
                 setattr(self, name, np.asarray(getattr(self, name)))
@@ -115,10 +127,20 @@ class ArrayPHReg(PHReg):
         self.nobs = len(self.endog)
         self.groups = None
         self.missing = missing
-        rank = np.linalg.matrix_rank(self.exog)  # one SVD of the design, not two
         self.df_resid = float(self.exog.shape[0] - rank)
         self.df_model = float(rank)
         self.ties = string_like(ties, "ties", options=("efron", "breslow"))
+        self._hessian_at: tuple[bytes, np.ndarray] | None = None
+
+    def hessian(self, params: np.ndarray) -> np.ndarray:
+        """The parent's Hessian of the log partial likelihood at ``params``, the last one
+        kept: the fit asks for it at its estimate and the robust covariance asks again at
+        the same parameters (one Efron Hessian fewer; a copy each time, as the parent
+        returns a new array the optimiser may change)."""
+        key = np.asarray(params, dtype=np.float64).tobytes()
+        if self._hessian_at is None or self._hessian_at[0] != key:
+            self._hessian_at = (key, super().hessian(params))
+        return self._hessian_at[1].copy()
 
     def score_residuals(self, params: np.ndarray) -> np.ndarray:
         """The parent's score residuals (rows x covariates; NaN for a row never at risk),
@@ -180,11 +202,66 @@ class ArrayPHReg(PHReg):
         codes, uniques = pd.factorize(self.groups)
         grads = np.zeros((len(uniques), score_obs.shape[1]))
         np.add.at(grads, codes, score_obs)
-        mat = grads[None, :, :]
-        mat = mat.T * mat
-        mat = mat.sum(1)
+        mat = _outer_sum(grads)
         hess_inv = np.linalg.inv(hess)
         return np.dot(hess_inv, np.dot(mat, hess_inv))
+
+
+def _constant_and_rank(data: Any) -> int:
+    """statsmodels 0.15's ``ModelData._handle_constant(None)`` on ``data`` (a model's data
+    built with ``hasconst=False``): ``k_constant`` and ``const_idx`` set as it sets them
+    (a constant column of non-zero mean, preferably of ones, else an implicit constant:
+    the design's rank unchanged by a column of ones); returns the rank of ``data.exog``
+    (``np.linalg.matrix_rank``), which the search for an implicit constant needs too."""
+    exog = data.exog
+    check_implicit = False
+    exog_max = np.max(exog, axis=0)
+    if not np.isfinite(exog_max).all():
+        raise MissingDataError("exog contains inf or nans")
+    exog_min = np.min(exog, axis=0)
+    const_idx = np.where(exog_max == exog_min)[0].squeeze()
+    data.k_constant = const_idx.size
+    if data.k_constant == 1:
+        if exog[:, const_idx].mean() != 0:
+            data.const_idx = int(const_idx)
+        else:  # a zero column and no other constant
+            check_implicit = True
+    elif data.k_constant > 1:  # several constant columns: a column of ones, else non-zero
+        values = []
+        for idx in const_idx:
+            value = exog[:, idx].mean()
+            if value == 1:
+                data.k_constant = 1
+                data.const_idx = int(idx)
+                break
+            values.append(value)
+        else:
+            pos = np.array(values) != 0
+            if pos.any():
+                data.k_constant = 1
+                data.const_idx = int(const_idx[pos.argmax()])
+            else:
+                check_implicit = True
+    else:
+        check_implicit = True
+    rank = int(np.linalg.matrix_rank(exog))
+    if check_implicit:
+        augmented = np.column_stack((np.ones(exog.shape[0]), exog))
+        data.k_constant = int(rank == np.linalg.matrix_rank(augmented))
+        data.const_idx = None
+    return rank
+
+
+def _outer_sum(grads: np.ndarray) -> np.ndarray:
+    """``sum over rows g of outer(grads[g], grads[g])`` (columns x columns), as the parent's
+    ``(grads[None].T * grads[None]).sum(1)`` adds it (row after row, the same floating-point
+    sums: ``tests/test_phreg.py``) without its columns x rows x columns array: one row of
+    the result at a time."""
+    k = grads.shape[1]
+    out = np.empty((k, k))
+    for j in range(k):
+        out[j] = (grads * grads[:, j, None]).sum(0)
+    return out
 
 
 def _index_of(groups: list[np.ndarray], n: int) -> np.ndarray:

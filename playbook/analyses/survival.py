@@ -45,6 +45,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from playbook.analyses.drivers.design import design_matrix
 from playbook.analyses.phreg import ArrayPHReg
 from playbook.errors import SurvivalError
+from playbook.membership import is_in
 
 __all__ = [
     "account_lifetimes",
@@ -157,7 +158,7 @@ def _gone_before(acc: pd.DataFrame, churn_events: pd.DataFrame | None, churn: pd
     churn on or after it, and not active now."""
     earlier = _first_churn(acc, churn_events, None)
     left = acc["account_id"].map(earlier).lt(start).fillna(False).astype(bool)
-    no_later = ~acc["account_id"].isin(churn.index)
+    no_later = pd.Series(~is_in(acc["account_id"], churn.index), index=acc.index)
     status = acc["status"].astype("string").str.lower() if "status" in acc else None
     active = status.eq("active").fillna(False).astype(bool) if status is not None else False
     return left & no_later & ~active

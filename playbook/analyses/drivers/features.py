@@ -18,7 +18,7 @@ positions`), not by merging strings. The features and their units are listed in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ import pandas as pd
 
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
-from playbook.analyses.drivers.prepared import SortedRecords
+from playbook.analyses.drivers.prepared import SortedRecords, search
 from playbook.analyses.history import MONTHS, sums_by_key
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
@@ -119,9 +119,7 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
     fresh range. Records without a date or an account, and decisions without a cut-off,
     match nothing.
     """
-    ordered = kept_result(records, ("records_by_date", date_col),
-                          lambda: SortedRecords.of(records["account_id"], records[date_col]),
-                          copy=False)
+    ordered = _window_prepared(records, date_col)
     lo, hi = ordered.window(base, window_days)
     n = hi - lo
     rows = np.repeat(np.arange(len(base)), n)
@@ -135,12 +133,18 @@ def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str,
     return pd.concat([out, rest], axis=1)
 
 
+#: The columns of ``accounts`` :func:`account_features` reads.
+ACCOUNT_COLUMNS = ("start_date", "products", "arr", "segment")
+
+
 def account_features(base: pd.DataFrame, accounts: pd.DataFrame, report: Report
                      ) -> pd.DataFrame:
     """From ``accounts``: ``tenure_years`` (years of 365.25 days from the start to the
     cut-off), ``products`` (count), ``contract_value`` (money; ``renewals.arr_before``, else
     the current ``accounts.arr``), ``log2_contract_value`` and ``segment`` (text)."""
-    acc = accounts.drop_duplicates("account_id").copy()
+    acc = accounts.drop_duplicates("account_id")
+    # only the columns read below are joined (the accounts table may have many more)
+    acc = acc[[c for c in ("account_id", *ACCOUNT_COLUMNS) if c in acc]].copy()
     acc["account_id"] = acc["account_id"].astype("string")
     joined = base[["_row", "account_id", "cutoff_date"]].merge(acc, on="account_id", how="left")
     joined.index = joined["_row"].to_numpy()
@@ -203,8 +207,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     if not has_values(usage, "active_users"):
         _skip(report, USAGE_FEATURES, "usage.active_users is missing or empty")
         return None
-    ids, keys, sums = kept_result(usage, ("usage_sums",), lambda: _usage_sums(usage),
-                                  copy=False)
+    ids, keys, sums = _usage_prepared(usage)
     key_code = keys // MONTHS
     # the last complete month on or before the cut-off: its last day is on or before it
     cut = base["cutoff_date"]
@@ -214,8 +217,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     code = np.full(len(base), -1, dtype=np.int64)
     code[decided] = positions(base["account_id"].astype("string")[decided], ids)
     asked = np.flatnonzero(code >= 0)
-    pos = np.searchsorted(keys, code[asked] * MONTHS + bound[asked].astype(np.int64),
-                          side="right") - 1
+    pos = search(keys, code[asked] * MONTHS + bound[asked].astype(np.int64), "right") - 1
     hit = pos >= 0
     hit[hit] = key_code[pos[hit]] == code[asked][hit]
     rows, last = base.index[asked[hit]], pos[hit]
@@ -223,7 +225,7 @@ def usage_features(base: pd.DataFrame, tables: Tables, report: Report, *,
     out["active_users"] = pd.Series(sums["active_users"][last], index=rows)
     # the same account's month three months earlier (on or before the cut-off, too)
     want = keys[last] - 3
-    at = np.minimum(np.searchsorted(keys, want), max(len(keys) - 1, 0))
+    at = np.minimum(search(keys, want), max(len(keys) - 1, 0))
     earlier = np.where(keys[at] == want, sums["active_users"][at], np.nan) if len(at) else \
         np.zeros(0)
     before = pd.Series(earlier, index=rows)
@@ -293,10 +295,7 @@ def survey_features(base: pd.DataFrame, tables: Tables, report: Report, *, low_n
         return None
     out = pd.DataFrame(index=base.index)
     answered = [col for col in names if has_values(surveys, col)]
-    by_column = kept_result(surveys, ("survey_records", *answered), lambda: (
-        SortedRecords.by_kind(surveys["account_id"], surveys["date"],
-                              {col: surveys[col].notna().to_numpy(dtype=bool)
-                               for col in answered})), copy=False)
+    by_column = _survey_prepared(surveys, answered)
     for col, feats in names.items():
         if col not in answered:
             _skip(report, feats, f"surveys.{col} is missing or empty")
@@ -448,10 +447,7 @@ def touch_features(base: pd.DataFrame, tables: Tables, report: Report, *,
         _skip(report, names, "touches need the contacts table (joined by contact_id) to tell "
               "user from executive contacts")
         return None
-    unused, by_kind = kept_result(
-        touches, ("touch_records", exec_by_seniority),
-        lambda: _touch_records(touches, contacts, exec_by_seniority), copy=False,
-        also=(contacts,))
+    unused, by_kind = _touch_prepared(touches, contacts, exec_by_seniority)
     if unused:
         report["notes"].append(
             f"{unused} touch(es) without a contact_id found in contacts were not used for the "
@@ -503,8 +499,7 @@ def onboarding_features(base: pd.DataFrame, tables: Tables, report: Report, *,
                            ["onboarding_steps", "onboarding_incomplete"])
     if onboarding is None:
         return None
-    steps = kept_result(onboarding, ("onboarding_records", final_step),
-                        lambda: _onboarding_records(onboarding, final_step), copy=False)
+    steps = _onboarding_prepared(onboarding, final_step)
     out = pd.DataFrame({"onboarding_steps": steps["steps"].counts(base)}, index=base.index)
     if final_step is None:
         _skip(report, ["onboarding_incomplete"], "no final_onboarding_step given")
@@ -612,3 +607,58 @@ def _variable_feature(values: pd.Series, var: Variable) -> pd.Series:
                               if lvl != var.reference)]
     return pd.Series(pd.Categorical(text.astype(object).where(text.notna(), None),
                                     categories=order), index=values.index)
+
+
+# --------------------------------------------------------------------------- prepared records
+# What each builder works out from its source table before it looks at any decision (IDs
+# matched, records sorted by account and date), kept per read-only table and computed once
+# for all the kernels of a run (:func:`_prepared`).
+
+
+def _prepared(frame: pd.DataFrame, key: tuple, compute: Callable[[], Any], *,
+              also: tuple[pd.DataFrame | None, ...] = ()) -> Any:
+    """``compute()`` kept for ``(frame, key)`` (:func:`~playbook.read_only.kept_result`,
+    not copied: the builders only read it) and, for the run's stored tables, computed once
+    for all the run's kernels (``across_kernels``: the renewal model's table in one
+    kernel, the expansion model's in another, the renewals due in a third, all from the
+    same records; a pickle read back costs a fraction of preparing them: 0.004 s against
+    1.6 s for the touches by kind at 100,000 accounts)."""
+    return kept_result(frame, key, compute, copy=False, also=also, across_kernels=True)
+
+
+def _usage_prepared(usage: pd.DataFrame) -> tuple[pd.Index, np.ndarray, dict[str, np.ndarray]]:
+    """:func:`_usage_sums` of ``usage``, kept (:func:`_prepared`)."""
+    return _prepared(usage, ("usage_sums",), lambda: _usage_sums(usage))
+
+
+def _survey_prepared(surveys: pd.DataFrame, answered: Sequence[str]
+                     ) -> dict[str, SortedRecords]:
+    """Per answered survey column, its answers sorted by account and date, kept
+    (:func:`_prepared`)."""
+    return _prepared(surveys, ("survey_records", *answered), lambda: (
+        SortedRecords.by_kind(surveys["account_id"], surveys["date"],
+                              {col: surveys[col].notna().to_numpy(dtype=bool)
+                               for col in answered})))
+
+
+def _window_prepared(records: pd.DataFrame, date_col: str) -> SortedRecords:
+    """``records`` sorted by account and ``date_col`` (:func:`_records_in_window`), kept
+    (:func:`_prepared`)."""
+    return _prepared(records, ("records_by_date", date_col), lambda: (
+        SortedRecords.of(records["account_id"], records[date_col])))
+
+
+def _touch_prepared(touches: pd.DataFrame, contacts: pd.DataFrame, exec_by_seniority: bool
+                    ) -> tuple[int, dict[str, SortedRecords]]:
+    """:func:`_touch_records`, kept (:func:`_prepared`; while ``contacts`` is the same
+    read-only table too)."""
+    return _prepared(touches, ("touch_records", exec_by_seniority),
+                     lambda: _touch_records(touches, contacts, exec_by_seniority),
+                     also=(contacts,))
+
+
+def _onboarding_prepared(onboarding: pd.DataFrame, final_step: str | None
+                         ) -> dict[str, SortedRecords]:
+    """:func:`_onboarding_records`, kept (:func:`_prepared`)."""
+    return _prepared(onboarding, ("onboarding_records", final_step),
+                     lambda: _onboarding_records(onboarding, final_step))
