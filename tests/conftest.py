@@ -101,3 +101,15 @@ def small_demo_run(tmp_path_factory: pytest.TempPathFactory):
     finally:
         mp.undo()
     return params, data
+
+
+@pytest.fixture(scope="module")
+def demo_context():
+    """The demo client's analysis context (``data/demo``, the full demo), built once per
+    module that compares an analysis with its previous implementation on real data. Read
+    it, never change its tables in place."""
+    from playbook.context import AnalysisContext
+
+    params = load_params("demo")
+    data = load_client(params)
+    return AnalysisContext(params, data.tables)

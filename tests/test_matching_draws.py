@@ -18,7 +18,7 @@ import pytest
 
 from playbook.analyses import survival
 from playbook.analyses import triggers as tr
-from tests.test_vectorised_triggers import first_day, random_case
+from tests.test_vectorised_triggers import first_day, lifetimes_frame, random_case
 
 
 def reference_matched_lifetimes(lives, trigger_type: str, *, controls: int,
@@ -58,15 +58,7 @@ def reference_matched_lifetimes(lives, trigger_type: str, *, controls: int,
     matched = pd.DataFrame({"account_id": lives.ids[drawn], "group": "matched",
                             "origin": dates[np.asarray(drawn_row, dtype=np.int64)],
                             "end_date": lives.ends[drawn], "churned": lives.churned[drawn]})
-    out = pd.concat([exposed, matched], ignore_index=True)
-    out["origin"] = pd.to_datetime(out["origin"])
-    out["end_date"] = pd.to_datetime(out["end_date"])
-    out["months"] = (out["end_date"] - out["origin"]).dt.days / tr.DAYS_PER_MONTH
-    out["churned"] = out["churned"].astype(int)
-    out["entry_months"] = 0.0
-    out = out.sort_values(["group", "origin", "account_id"], ascending=[False, True, True],
-                          kind="stable").reset_index(drop=True)
-    return out[tr.LIFETIME_COLUMNS]
+    return lifetimes_frame(pd.concat([exposed, matched], ignore_index=True))
 
 
 @pytest.mark.parametrize("seed", range(12))

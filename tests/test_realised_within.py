@@ -15,9 +15,6 @@ import pandas as pd
 import pytest
 
 from playbook.analyses import outcomes as oc
-from playbook.config import load_params
-from playbook.context import AnalysisContext
-from playbook.loader import load_client
 
 
 def reference_realised_of(progress: pd.DataFrame, queries: pd.DataFrame, *,
@@ -110,10 +107,8 @@ def test_the_fast_path_is_taken_for_the_notebooks_tables() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    params = load_params("demo")
-    data = load_client(params)
-    return AnalysisContext(params, data.tables)
+def demo(demo_context):
+    return demo_context  # (tests/conftest.py)
 
 
 def test_the_demos_four_uses_equal_the_merge(demo) -> None:

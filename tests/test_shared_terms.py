@@ -16,9 +16,6 @@ import pytest
 
 from playbook.analyses import drivers, triggers
 from playbook.analyses.drivers import model
-from playbook.config import load_params
-from playbook.context import AnalysisContext
-from playbook.loader import load_client
 from tests.test_model_overheads import counted_make_terms
 
 
@@ -44,10 +41,8 @@ def assert_same_model(got: model.DriverModel, want: model.DriverModel) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo():
-    params = load_params("demo")
-    data = load_client(params)
-    return AnalysisContext(params, data.tables)
+def demo(demo_context):
+    return demo_context  # (tests/conftest.py)
 
 
 def test_churn_after_triggers_equals_the_unshared_fits_on_the_demo(demo):

@@ -18,9 +18,6 @@ import pytest
 from playbook.analyses import drivers, triggers
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.drivers.model import SharedTerms
-from playbook.config import load_params
-from playbook.context import AnalysisContext
-from playbook.loader import load_client
 from tests.test_shared_terms import _table
 
 
@@ -57,10 +54,8 @@ def reference_churn_after_triggers(decisions: pd.DataFrame, trig: pd.DataFrame, 
 
 
 @pytest.fixture(scope="module")
-def demo():
-    params = load_params("demo")
-    data = load_client(params)
-    return AnalysisContext(params, data.tables)
+def demo(demo_context):
+    return demo_context  # (tests/conftest.py)
 
 
 def test_equal_to_the_whole_table_fits_on_the_demo(demo):

@@ -51,7 +51,14 @@ def reference_lifetimes(lifetimes, triggers, trigger_type, *, data_start=None, c
         for c in pick.itertuples(index=False):
             used.add(c.account_id)
             rows.append((c.account_id, "matched", r.date, c.end_date, c.churned))
-    out = pd.DataFrame(rows, columns=["account_id", "group", "origin", "end_date", "churned"])
+    return lifetimes_frame(pd.DataFrame(
+        rows, columns=["account_id", "group", "origin", "end_date", "churned"]))
+
+
+def lifetimes_frame(out: pd.DataFrame) -> pd.DataFrame:
+    """The matched lifetimes' frame of the references (exposed and matched rows with
+    ``account_id``, ``group``, ``origin``, ``end_date``, ``churned``), as
+    ``trigger_lifetimes`` returns it: months, entry, order and columns."""
     out["origin"] = pd.to_datetime(out["origin"])
     out["end_date"] = pd.to_datetime(out["end_date"])
     out["months"] = (out["end_date"] - out["origin"]).dt.days / tr.DAYS_PER_MONTH
