@@ -21,21 +21,20 @@ is published.
 Intermediates several notebooks share (the renewal model's table, fit and out-of-fold
 quality: :class:`playbook.context.AnalysisContext`) are computed once for the run too: the
 first kernel to need one computes it and pickles it into the entry's :data:`SHARED` folder
-(:func:`computed_once`), holding a lock meanwhile, so a kernel that asks at the same time
-waits and reads it rather than computing it again. They live and go with the entry.
+(:func:`playbook.once.computed_once`), holding a lock meanwhile, so a kernel that asks at
+the same time waits and reads it rather than computing it again. They live and go with the
+entry.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import pickle
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from playbook import paths
 from playbook.checksums import file_sha256, file_state
@@ -49,7 +48,6 @@ FORMAT = 3
 #: The folder of an entry holding the intermediates computed once for the run.
 SHARED = "shared"
 
-T = TypeVar("T")
 
 
 def input_files(params: Params) -> list[Path]:
@@ -198,29 +196,3 @@ def table_bytes(entry: Path) -> int:
 def shared_folder(entry: Path) -> Path:
     """The :data:`SHARED` folder of the cache entry ``entry``."""
     return entry / SHARED
-
-
-def computed_once(folder: Path | None, name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, computed once for the run that owns ``folder`` (:func:`shared_folder`).
-
-    The first caller computes it under an exclusive lock on ``<folder>/<name>.lock`` and
-    pickles it to ``<folder>/<name>.pickle`` (written whole, then renamed); a caller in
-    another kernel meanwhile waits for the lock, then reads it. When ``compute`` raises,
-    nothing is stored and the error goes to the caller (the next one computes again).
-    Without a folder (interactive use, no run cache) it is just ``compute()``.
-    """
-    if folder is None:
-        return compute()
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{name}.pickle"
-    with (folder / f"{name}.lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if stored.is_file():
-            with stored.open("rb") as handle:
-                return pickle.load(handle)  # noqa: S301 - written by this run, in its folder
-        value = compute()
-        tmp = folder / f".{name}.tmp-{os.getpid()}"
-        with tmp.open("wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, stored)
-        return value

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from playbook import cache, metrics
+from playbook import metrics, once
 from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
@@ -54,7 +54,7 @@ class AnalysisContext:
         figures resting on a contradicted table are withheld (:attr:`headline_metrics`).
     shared : Path, optional
         The run's folder of intermediates computed once for all its notebooks
-        (:func:`playbook.cache.computed_once`): the value scores, the health scores at past
+        (:func:`playbook.once.computed_once`): the value scores, the health scores at past
         renewals' cut-offs, the renewal model's table, fit and out-of-fold quality, and the
         open book, are read from there when another kernel of the run computed them first. None
         (interactive use): computed here.
@@ -103,12 +103,12 @@ class AnalysisContext:
         reads this one table. Needs ``mrr`` (KeyError without it).
 
         The rows the policy removes are found once for the run's notebooks (their labels,
-        :func:`playbook.cache.computed_once`); each kernel drops them from its own copy of
+        :func:`playbook.once.computed_once`); each kernel drops them from its own copy of
         the table, which is the table itself when nothing is removed."""
         mrr = self.tables["mrr"]
         if not mrr.index.is_unique:  # labels would not name the rows: compute it here
             return self._recognised(mrr)
-        dropped = cache.computed_once(self.shared, "churn_recognised_drop",
+        dropped = once.computed_once(self.shared, "churn_recognised_drop",
                                       lambda: mrr.index.difference(self._recognised(mrr).index))
         # read-only like the table it comes from: look-ups by date keep their sums for it
         # (shared by the run's kernels as the table's are: every kernel drops the same rows)
@@ -175,7 +175,7 @@ class AnalysisContext:
             out = metrics.headline_metrics(self.counted_mrr, self.retention_window)
             out["withheld"] = metrics.withheld_figures(out, self.problems)
             return out
-        return cache.computed_once(self.shared, "headline_metrics", compute)
+        return once.computed_once(self.shared, "headline_metrics", compute)
 
     # ------------------------------------------------------------------ customers
     @cached_property
@@ -188,7 +188,7 @@ class AnalysisContext:
         acc = self.tables["accounts"]
         if self._table("mrr") is None:
             return acc
-        return cache.computed_once(self.shared, "accounts_as_billed", lambda: (
+        return once.computed_once(self.shared, "accounts_as_billed", lambda: (
             account_state.accounts_as_billed(acc, self.counted_mrr, self.as_of)))
 
     # ------------------------------------------------------------------ value
@@ -215,7 +215,7 @@ class AnalysisContext:
     def value_scores(self) -> pd.DataFrame:
         """Value scores as of the as-of date (:meth:`value_scores_on`), computed once for
         the run's notebooks (sections 4, 5, 6 and capacity read them)."""
-        return cache.computed_once(self.shared, "value_scores",
+        return once.computed_once(self.shared, "value_scores",
                                    lambda: self.value_scores_on(self.as_of))
 
     @cached_property
@@ -239,7 +239,7 @@ class AnalysisContext:
         (:func:`playbook.analyses.health.health_scores` with ``health.weights``,
         ``health.bands`` and ``health.measure_options``), computed once for the run's
         notebooks (revenue, segments, account plan and outcomes read it)."""
-        return cache.computed_once(self.shared, "health_scores", lambda: (
+        return once.computed_once(self.shared, "health_scores", lambda: (
             health.health_scores(self.accounts, as_of=self.as_of,
                                  usage=self._table("usage"),
                                  surveys=self._table("surveys"),
@@ -279,7 +279,7 @@ class AnalysisContext:
         a score is left out. Use :meth:`health_before` for a subset of decisions."""
         decisions = self.renewal_decisions
         recent = decisions[decisions["decision_date"] >= self.health_window_start]
-        return cache.computed_once(self.shared, "health_at_cutoff", lambda: (
+        return once.computed_once(self.shared, "health_at_cutoff", lambda: (
             backtest.health_at_cutoff(recent, self.tables,
                                       cutoff_days=self.params.drivers.cutoff_days,
                                       **self.health_options())))
@@ -325,13 +325,13 @@ class AnalysisContext:
     def relationship_flags(self) -> pd.DataFrame:
         """The relationship flags on the as-of date (:meth:`relationship_flags_on`),
         computed once for the run's notebooks (sections 4 and 5 read them)."""
-        return cache.computed_once(self.shared, "relationship_flags",
+        return once.computed_once(self.shared, "relationship_flags",
                                    lambda: self.relationship_flags_on(self.as_of))
 
     # ------------------------------------------------------------------ renewal model
     @cached_property
     def _modelling(self) -> tuple[pd.DataFrame, dict[str, Any]]:
-        return cache.computed_once(self.shared, "renewal_modelling", lambda: (
+        return once.computed_once(self.shared, "renewal_modelling", lambda: (
             drivers.modelling_table(self.renewal_decisions, self.tables,
                                     cutoff_days=self.params.drivers.cutoff_days,
                                     **self.params.feature_options())))
@@ -396,7 +396,7 @@ class AnalysisContext:
     @cached_property
     def _renewal_fit(self) -> drivers.DriverModel | InsufficientDataError:
         try:
-            return cache.computed_once(self.shared, "renewal_model", lambda: (
+            return once.computed_once(self.shared, "renewal_model", lambda: (
                 drivers.fit_renewal_model(
                     self.modelling_table, self.model_features,
                     units=self.features_built["units"],
@@ -423,7 +423,7 @@ class AnalysisContext:
     def _quality(self) -> dict[str, Any] | InsufficientDataError:
         d = self.params.drivers
         try:
-            return cache.computed_once(self.shared, "renewal_quality", lambda: (
+            return once.computed_once(self.shared, "renewal_quality", lambda: (
                 drivers.cross_validated_quality(
                     self.modelling_table, self.renewal_model.features, folds=d.cv_folds,
                     seed=d.random_seed, units=self.features_built["units"])))
@@ -456,7 +456,7 @@ class AnalysisContext:
         column). Raises like :attr:`renewal_model`."""
         p = self.params
         model = self.renewal_model
-        return cache.computed_once(self.shared, "renewals_due_book", lambda: (
+        return once.computed_once(self.shared, "renewals_due_book", lambda: (
             drivers.renewals_due_book(
                 model, self.tables, self.as_of,
                 horizon_days=p.thresholds.renewal_horizon_days,

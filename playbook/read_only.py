@@ -21,7 +21,7 @@ the usage table's monthly sums three times, 1.7 CPU s in all). A frame marked wi
 ``shared_as`` (the run's folder of intermediates, :func:`playbook.cache.shared_folder`,
 and a name the frame has in every kernel of the run: a stored table's name) lets a call
 with ``across_kernels=True`` compute its result once for the whole run
-(:func:`playbook.cache.computed_once`: a pickle the other kernels read back). The
+(:func:`playbook.once.computed_once`: a pickle the other kernels read back). The
 result's name there is the frames' names and the ``repr`` of ``key``, so a key must
 ``repr`` the same in every process (text, numbers, dates, tuples of them).
 """
@@ -37,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from playbook.once import computed_once
 
 #: Results kept per marked frame (least recently used dropped first): the dates a report
 #: asks about are few (the as-of date, a cut-off, the start of a period), plus the
@@ -113,8 +115,6 @@ def kept_result(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], 
         return compute()
     place = _across_kernels((frame, *others), key) if across_kernels else None
     if place is not None:
-        from playbook.cache import computed_once  # (it imports this module's users)
-
         compute = partial(computed_once, place[0], place[1], compute)
     results = _MARKED[id(frame)][1]
     full_key = (key, tuple(id(f) for f in others)) if others else key

@@ -5,7 +5,8 @@ the kernels starting, before the code that renders is imported.
 line (``make report``) calls it before importing :mod:`playbook.render`: that import (the
 charts, the workbook, the slide deck, the PDF engine: about 4 CPU seconds) then runs on one
 core while the data load on the other, instead of before the loading starts. The modules
-here import only what loading and the kernels need.
+here import only what loading needs; what drives the kernels is imported once the loading
+child is forked.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playbook.config import Params, load_params
-from playbook.kernels import KernelWorkers
 from playbook.loading import LoadingChild
 from playbook.locks import report_dir
 from playbook.notes import ClientNotes, load_notes
 from playbook.paths import notebooks_dir
-from playbook.render_execute import notebook_workers
+
+if TYPE_CHECKING:
+    from playbook.kernels import KernelWorkers
 
 #: Modules the report's kernels import while the data loads (what the notebooks use).
 KERNEL_PRELOAD = ("playbook.session",)
@@ -56,6 +59,11 @@ def started_run(client: str, *, period: str | None = None,
     # kernels are then stopped), not inside the first notebook. The child stores the data
     # for the kernels and exits: this process does not keep the memory loading took.
     staging_parent = report_dir(client, params.period_label).parent
-    with (LoadingChild(params, staging_parent) as loading,
-          KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers):
-        yield StartedRun(params, notes, notebooks, loading, workers)
+    with LoadingChild(params, staging_parent) as loading:
+        # what drives the kernels (jupyter_client, papermill: about 0.4 CPU s) is imported
+        # once the child is forked, while it loads
+        from playbook.kernels import KernelWorkers
+        from playbook.render_execute import notebook_workers
+
+        with KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers:
+            yield StartedRun(params, notes, notebooks, loading, workers)

@@ -1,7 +1,7 @@
 """Intermediates computed once per run (issue 22): the health scores at past renewals'
 cut-offs, the renewal model's table, fit, out-of-fold quality and the open book are
 computed by the first kernel that needs them and read by the others
-(:func:`playbook.cache.computed_once`, :class:`playbook.context.AnalysisContext`
+(:func:`playbook.once.computed_once`, :class:`playbook.context.AnalysisContext`
 ``shared``), and read back equal to what a kernel computes alone."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, loader, metrics, session
+from playbook import cache, loader, metrics, once, session
 from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
 from playbook.config import load_params
 from playbook.context import AnalysisContext
@@ -29,20 +29,20 @@ def test_computed_once_computes_the_first_time_and_reads_after(tmp_path):
         calls.append(1)
         return {"frame": pd.DataFrame({"a": [1.5, 2.5]}), "n": 3}
 
-    first = cache.computed_once(tmp_path / "shared", "thing", compute)
-    second = cache.computed_once(tmp_path / "shared", "thing", compute)
+    first = once.computed_once(tmp_path / "shared", "thing", compute)
+    second = once.computed_once(tmp_path / "shared", "thing", compute)
     assert len(calls) == 1
     pd.testing.assert_frame_equal(first["frame"], second["frame"])
     assert second["n"] == 3 and second is not first  # read back from the pickle
-    other = cache.computed_once(tmp_path / "shared", "other", lambda: 7)
+    other = once.computed_once(tmp_path / "shared", "other", lambda: 7)
     assert other == 7 and sorted(p.name for p in (tmp_path / "shared").glob("*.pickle")) \
         == ["other.pickle", "thing.pickle"]
 
 
 def test_without_a_folder_it_computes_each_time():
     calls = []
-    assert cache.computed_once(None, "x", lambda: calls.append(1) or 5) == 5
-    assert cache.computed_once(None, "x", lambda: calls.append(1) or 5) == 5
+    assert once.computed_once(None, "x", lambda: calls.append(1) or 5) == 5
+    assert once.computed_once(None, "x", lambda: calls.append(1) or 5) == 5
     assert len(calls) == 2
 
 
@@ -51,9 +51,9 @@ def test_an_error_stores_nothing_and_the_next_caller_computes(tmp_path):
         raise InsufficientDataError("not enough", fix="more")
 
     with pytest.raises(InsufficientDataError, match="not enough"):
-        cache.computed_once(tmp_path, "x", fail)
+        once.computed_once(tmp_path, "x", fail)
     assert not (tmp_path / "x.pickle").exists()
-    assert cache.computed_once(tmp_path, "x", lambda: 4) == 4
+    assert once.computed_once(tmp_path, "x", lambda: 4) == 4
 
 
 def _compute_in_child(folder: str, log: str, out: str) -> None:
@@ -63,7 +63,7 @@ def _compute_in_child(folder: str, log: str, out: str) -> None:
         time.sleep(0.3)  # long enough for the others to arrive while it holds the lock
         return list(range(10))
 
-    value = cache.computed_once(Path(folder), "slow", compute)
+    value = once.computed_once(Path(folder), "slow", compute)
     Path(out).write_bytes(pickle.dumps(value))
 
 
