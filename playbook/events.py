@@ -240,8 +240,13 @@ def _sql_text(value: str) -> str:
 #: The aggregation runs in the loading process while other tables load, at the run's
 #: memory peak: with 400 MB rather than 1 GB the 12.4M events took the same time (3.2 s,
 #: 5.6 CPU s) and the process 720 MB rather than 935 MB at most, and the run's peak during
-#: the load fell by about 450 MB (bench/results.md). It still works at 100 MB (slower).
+#: the load fell by about 450 MB (bench/results.md). It still works at 100 MB (slower). At
+#: 1,000,000 accounts (123.8M events, 8 passes): 62.8 s and 2,710 MB at most, against 63.9 s
+#: and 2,974 MB with 1 GB (the buckets written with :data:`BUCKETING_MEMORY_LIMIT`).
 MEMORY_LIMIT = "400MB"
+#: DuckDB's memory while a large event file is written into hash buckets of its accounts
+#: (:data:`EVENTS_PER_PASS`), before the passes: the earlier limit of 1 GB.
+BUCKETING_MEMORY_LIMIT = "1GB"
 #: Events aggregated in one pass: a larger file is split into hash buckets of its accounts
 #: (every account-month falls in exactly one) and aggregated a bucket at a time, because
 #: counting distinct users does not spill to disk. 123.8M events in one pass took 10.4 GB
@@ -544,9 +549,13 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         sources = [source]
         if passes > 1:  # one read of the file into hash buckets of accounts, then a pass each
             buckets = Path(spill.name) / "buckets"
+            # (writing the buckets holds a buffer per bucket: with the aggregation's limit
+            # it spilled, 7 s more at 1,000,000 accounts)
+            con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
             con.execute(f"""COPY (SELECT *, hash({account}) % {passes} AS _bucket
                             FROM {source}) TO '{_sql_text(str(buckets))}'
                             (FORMAT parquet, PARTITION_BY (_bucket))""")
+            con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             sources = [f"read_parquet('{_sql_text(str(folder))}/*.parquet', "
                        "hive_partitioning = false)" for folder in sorted(buckets.iterdir())]
             if csv:
