@@ -13,9 +13,7 @@ import pytest
 
 from playbook.analyses import backtest, health, scoring
 from playbook.analyses.segments import value as value_module
-from playbook.config import load_params
 from playbook.context import AnalysisContext
-from playbook.loader import load_client
 
 
 def reference_weighted_total(scores, weights):
@@ -72,10 +70,8 @@ def test_many_parts():
 
 
 @pytest.fixture(scope="module")
-def demo():
-    params = load_params("demo")
-    data = load_client(params)
-    return AnalysisContext(params, data.tables)
+def demo(demo_context):
+    return demo_context  # (tests/conftest.py)
 
 
 def _scores(ctx: AnalysisContext) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
