@@ -16,9 +16,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from playbook.analyses import survival
 from playbook.analyses import triggers as tr
-from tests.test_vectorised_triggers import first_day, lifetimes_frame, random_case
+from tests.test_vectorised_triggers import (
+    demo_lifetimes,
+    lifetimes_frame,
+    random_case,
+)
 
 
 def reference_matched_lifetimes(lives, trigger_type: str, *, controls: int,
@@ -121,11 +124,7 @@ def test_equal_to_the_stop_33_loop_on_random_cases(seed, n):
 
 
 def test_equal_to_the_stop_33_loop_on_a_demo_run(small_demo_run):
-    _, data = small_demo_run
-    d = data.tables
-    start = first_day(d)
-    lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"),
-                                           as_of=pd.Timestamp("2026-09-30"), data_start=start)
+    d, start, lifetimes = demo_lifetimes(small_demo_run)
     lives = tr._Lives(lifetimes, d["triggers"], start)
     matched = 0
     for kind in tr._types(d["triggers"]):

@@ -45,14 +45,20 @@ def demo(demo_context):
     return demo_context  # (tests/conftest.py)
 
 
-def test_churn_after_triggers_equals_the_unshared_fits_on_the_demo(demo):
+def churn_trigger_arguments(demo) -> tuple[tuple, dict]:
+    """The demo's arguments of ``triggers.churn_after_triggers`` as notebook 06 passes them:
+    (decisions, triggers) and the keywords."""
     p = demo.params
-    kw = dict(window_days=p.triggers.churn_window_days, min_exposed=p.triggers.min_exposed,
-              table=demo.modelling_table, features=demo.model_features,
-              units=demo.features_built["units"])
-    got = triggers.churn_after_triggers(demo.renewal_decisions, demo.tables["triggers"], **kw)
-    want = reference_churn_after_triggers(demo.renewal_decisions, demo.tables["triggers"],
-                                          **kw)
+    return (demo.renewal_decisions, demo.tables["triggers"]), dict(
+        window_days=p.triggers.churn_window_days, min_exposed=p.triggers.min_exposed,
+        table=demo.modelling_table, features=demo.model_features,
+        units=demo.features_built["units"])
+
+
+def test_churn_after_triggers_equals_the_unshared_fits_on_the_demo(demo):
+    args, kw = churn_trigger_arguments(demo)
+    got = triggers.churn_after_triggers(*args, **kw)
+    want = reference_churn_after_triggers(*args, **kw)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert got["odds_ratio"].notna().sum() >= 3  # several types fitted
 

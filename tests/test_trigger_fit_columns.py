@@ -18,7 +18,7 @@ import pytest
 from playbook.analyses import drivers, triggers
 from playbook.analyses.drivers.leakage import LEAKAGE_AUC, leakage_screen
 from playbook.analyses.drivers.model import SharedTerms
-from tests.test_shared_terms import _table
+from tests.test_shared_terms import _table, churn_trigger_arguments
 
 
 def reference_churn_after_triggers(decisions: pd.DataFrame, trig: pd.DataFrame, *,
@@ -59,12 +59,9 @@ def demo(demo_context):
 
 
 def test_equal_to_the_whole_table_fits_on_the_demo(demo):
-    p = demo.params
-    kw = dict(window_days=p.triggers.churn_window_days, min_exposed=p.triggers.min_exposed,
-              table=demo.modelling_table, features=demo.model_features,
-              units=demo.features_built["units"])
-    got = triggers.churn_after_triggers(demo.renewal_decisions, demo.tables["triggers"], **kw)
-    want = reference_churn_after_triggers(demo.renewal_decisions, demo.tables["triggers"], **kw)
+    args, kw = churn_trigger_arguments(demo)
+    got = triggers.churn_after_triggers(*args, **kw)
+    want = reference_churn_after_triggers(*args, **kw)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert got["odds_ratio"].notna().sum() >= 3  # several types fitted
 

@@ -130,12 +130,18 @@ def test_no_control_left_and_no_trigger_of_the_type():
     assert none.empty and list(none.columns) == tr.LIFETIME_COLUMNS
 
 
-def test_matched_lifetimes_are_the_loop_s_on_a_demo_run(small_demo_run):
+def demo_lifetimes(small_demo_run) -> tuple[dict, pd.Timestamp, pd.DataFrame]:
+    """The small demo's tables, its data start and its accounts' lifetimes at 30 Sep 2026."""
     _, data = small_demo_run
     d = data.tables
     start = first_day(d)
-    lifetimes = survival.account_lifetimes(d["accounts"], d.get("churn_events"),
-                                           as_of=pd.Timestamp("2026-09-30"), data_start=start)
+    return d, start, survival.account_lifetimes(d["accounts"], d.get("churn_events"),
+                                                as_of=pd.Timestamp("2026-09-30"),
+                                                data_start=start)
+
+
+def test_matched_lifetimes_are_the_loop_s_on_a_demo_run(small_demo_run):
+    d, start, lifetimes = demo_lifetimes(small_demo_run)
     compared = 0
     for kind in tr._types(d["triggers"]):
         got = tr.trigger_lifetimes(lifetimes, d["triggers"], kind, data_start=start, seed=5)
