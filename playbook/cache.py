@@ -49,7 +49,6 @@ FORMAT = 3
 SHARED = "shared"
 
 
-
 def input_files(params: Params) -> list[Path]:
     """Every file the loader may read: all non-hidden files in the client's folder (a link
     leading out of it is never read, so it is not hashed either)."""

@@ -109,7 +109,7 @@ class AnalysisContext:
         if not mrr.index.is_unique:  # labels would not name the rows: compute it here
             return self._recognised(mrr)
         dropped = once.computed_once(self.shared, "churn_recognised_drop",
-                                      lambda: mrr.index.difference(self._recognised(mrr).index))
+                                     lambda: mrr.index.difference(self._recognised(mrr).index))
         # read-only like the table it comes from: look-ups by date keep their sums for it
         # (shared by the run's kernels as the table's are: every kernel drops the same rows)
         if dropped.empty:
@@ -216,7 +216,7 @@ class AnalysisContext:
         """Value scores as of the as-of date (:meth:`value_scores_on`), computed once for
         the run's notebooks (sections 4, 5, 6 and capacity read them)."""
         return once.computed_once(self.shared, "value_scores",
-                                   lambda: self.value_scores_on(self.as_of))
+                                  lambda: self.value_scores_on(self.as_of))
 
     @cached_property
     def value_tiers(self) -> pd.Series:
@@ -326,7 +326,7 @@ class AnalysisContext:
         """The relationship flags on the as-of date (:meth:`relationship_flags_on`),
         computed once for the run's notebooks (sections 4 and 5 read them)."""
         return once.computed_once(self.shared, "relationship_flags",
-                                   lambda: self.relationship_flags_on(self.as_of))
+                                  lambda: self.relationship_flags_on(self.as_of))
 
     # ------------------------------------------------------------------ renewal model
     @cached_property
