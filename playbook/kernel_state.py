@@ -31,7 +31,7 @@ import matplotlib as mpl
 import pandas as pd
 from IPython import get_ipython
 
-from playbook.memory import malloc_trim, release_memory
+from playbook.memory import malloc_trim, release_memory, settle_garbage_collector
 
 _PRISTINE: dict[str, Any] = {}
 #: rcParams the reset leaves alone (setting the backend would switch it).
@@ -49,6 +49,7 @@ def kernel_snapshot() -> None:
         shell.events.register("post_run_cell", _trim_after_cell)
     _PRISTINE.update(rc=rc, pandas=pandas_options(), environ=dict(os.environ),
                      warnings=_warning_scope())
+    settle_garbage_collector()
 
 
 def kernel_reset(cwd: str | None = None, full: bool = True) -> None:

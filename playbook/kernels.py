@@ -57,8 +57,12 @@ BASE_IMPORTS = ("matplotlib.pyplot", "pandas")
 #: peak resident memory, not its speed. Measured on notebook 03 at 100,000 accounts
 #: (bench/results.md): 1.85 GB with Arrow's default allocator (mimalloc, which keeps freed
 #: memory for reuse), 1.65 GB with the system one, 1.59 GB with glibc's arenas capped at
-#: 2 (one per thread by default), in the same time.
-KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2"}
+#: 2 (one per thread by default), in the same time. OpenBLAS gets one thread: two kernels
+#: run at once on the bench's two cores, and with a thread per core each kernel's idle BLAS
+#: threads spun waiting for work, about 9 CPU s of a 100,000-account run (``perf record``,
+#: bench/results.md) for less than 1 s of matrix products.
+KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
+                       "OPENBLAS_NUM_THREADS": "1"}
 #: The module a kernel imports to record and reset its state (light: no papermill, no
 #: jupyter_client).
 STATE_MODULE = "playbook.kernel_state"

@@ -49,7 +49,7 @@ from playbook.forked import ForkedCall
 from playbook.kernels import KernelWorkers
 from playbook.loading import Loaded
 from playbook.locks import client_lock, report_dir
-from playbook.memory import kernels_that_fit
+from playbook.memory import kernels_that_fit, settle_garbage_collector
 from playbook.notes import ClientNotes
 from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
 from playbook.recommendations import Limits
@@ -128,6 +128,7 @@ def render_report(
     if started is None:
         with started_run(client, period=period, as_of=as_of) as run:
             return render_report(client, progress=progress, started=run)
+    settle_garbage_collector()
     loaded = started.loading.result()
     timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
     return _render_loaded(client, started.params, loaded, started.notebooks, started.workers,

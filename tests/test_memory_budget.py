@@ -9,6 +9,9 @@ cached.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -87,3 +90,26 @@ def test_a_limit_stays_between_one_and_the_kernels_started():
         assert workers.at_once == 1
         workers.limit(5)
         assert workers.at_once == 1
+
+
+def test_settling_the_collector_freezes_what_is_alive_and_still_frees_new_cycles():
+    # in a child interpreter: freezing is for the whole process
+    code = textwrap.dedent("""
+        import gc, weakref
+        from playbook.memory import settle_garbage_collector
+        class Node:
+            pass
+        import pandas  # imports: many objects
+        tracked = len(gc.get_objects())
+        settle_garbage_collector(young=5000)
+        scanned = len(gc.get_objects())  # what a full collection still looks at
+        new = Node(); new.me = new
+        gone = weakref.ref(new)
+        del new
+        gc.collect()
+        print(scanned < tracked / 20, gc.get_freeze_count() > tracked / 2,
+              gc.get_threshold()[0], gone() is None)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "True", "5000", "True"]

@@ -29,7 +29,7 @@ PARAMETERS = ('client: str = "x"  # client\nrun_dir: str = ""  # findings folder
 
 #: Records what a notebook can see of the kernel's state into its findings file.
 RECORD_STATE = """\
-import json, os, pathlib
+import gc, json, os, pathlib
 import matplotlib as mpl, matplotlib.pyplot as plt, pandas as pd
 state = {
     "pid": os.getpid(),
@@ -40,6 +40,9 @@ state = {
     "run_value": run_value,
     "cwd": os.getcwd(),
     "figures": len(plt.get_fignums()),
+    "frozen": gc.get_freeze_count(),
+    "young": gc.get_threshold()[0],
+    "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
     "after_cell": [getattr(f, "__name__", "?")
                    for f in get_ipython().events.callbacks["post_run_cell"]],
 }
@@ -87,7 +90,9 @@ def one_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLAYBOOK_NOTEBOOK_JOBS", "1")
 
 
-def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path, one_kernel):
+def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path, one_kernel,
+                                                                       monkeypatch):
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     books = tmp_path / "notebooks"
     books.mkdir()
     first = notebook(books, "01-first", RECORD_STATE, CHANGE_STATE)
@@ -101,6 +106,12 @@ def test_next_notebook_in_the_same_kernel_sees_nothing_of_the_previous(tmp_path,
     after = seen["02-second"]
     assert after["leaked"] == [] and after["leak_env"] is None and after["figures"] == 0
     assert after["font_size"] == fresh["font_size"] != 31
+    # the warm-up imports are left out of garbage collections (tens of thousands of
+    # objects), the youngest generation is collected less often than Python's 700, and
+    # OpenBLAS gets one thread (two kernels share the bench's two cores)
+    assert fresh["frozen"] > 50_000 and after["frozen"] > 50_000
+    assert fresh["young"] > 700 and after["young"] == fresh["young"]
+    assert fresh["blas_threads"] == "1"
     assert after["max_columns"] == fresh["max_columns"] != 3
     assert after["cwd"] == fresh["cwd"] == str(books)  # each notebook's own folder
     assert after["run_value"] == fresh["run_value"] == "run"  # the run's values, each time
