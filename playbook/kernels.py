@@ -430,13 +430,17 @@ class KernelWorkers:
         self.at_once = max(1, min(self.jobs, at_once))
 
     def run(self, tasks: Iterable[Task],
-            done: Callable[[Task, Any, str | None], bool]) -> None:
+            done: Callable[[Task, Any, str | None], bool],
+            on_idle: Callable[[], None] | None = None) -> None:
         """Run ``function(kernel, *args)`` for each task, in order, as workers free up
         (at most :attr:`at_once` at a time).
 
         ``done(task, result, lost)`` is called in this process as each task ends; ``lost``
         says why there is no result (its worker process died), else None. When ``done``
         returns False no further task is started; the running ones finish.
+        ``on_idle()`` is called once in this process, the first time a worker is left
+        with no task to start while others still run (a core the last tasks leave idle);
+        never when the kernel runs in this process.
         """
         todo = deque(tasks)
         if self._local is not None:
@@ -458,6 +462,9 @@ class KernelWorkers:
                         stopping = True
                     continue
                 running[worker.connection] = (worker, task)
+            if on_idle is not None and running and idle and not todo:
+                on_idle()
+                on_idle = None
             if not running:
                 if todo and not stopping:
                     raise KernelError("No notebook worker process is left: every one "

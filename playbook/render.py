@@ -70,6 +70,7 @@ from playbook.render_manifest import (
     run_manifest,
     write_json,
 )
+from playbook.render_pdf import warm_up as warm_up_pdf
 from playbook.render_publish import (
     ReportPaths,
     fresh_staging_dir,
@@ -311,9 +312,11 @@ def render_notebooks(
             # the account workbook is written as soon as its notebook left it, beside the
             # notebooks still running, when this process may fork (the kernels run in
             # worker processes): a core the last notebooks leave idle writes it
+            # and the PDF engine is imported while a kernel is idle (the last notebook)
             executed = execute_notebooks(
                 sources, declared, parameters, staging, out_dir, workers, reporter, timings,
-                prepared, on_done=None if workers.in_this_process else book.start)
+                prepared, on_done=None if workers.in_this_process else book.start,
+                on_idle=warm_up_pdf)
         except BaseException:
             book.stop()
             shutil.rmtree(staging, ignore_errors=True)

@@ -135,6 +135,7 @@ def execute_notebooks(
     timings: dict[str, float],
     run_values: Mapping[str, Any] | None = None,
     on_done: Callable[[Path], None] | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> list[nbformat.NotebookNode]:
     """Run the notebooks with papermill on warm kernels; return them executed.
 
@@ -153,7 +154,9 @@ def execute_notebooks(
 
     If a notebook fails, the notebooks already running finish, none is started after it,
     and the :class:`NotebookError` of the first failed notebook (in report order) is raised.
-    ``on_done(source)`` is called in this process as each notebook succeeds.
+    ``on_done(source)`` is called in this process as each notebook succeeds;
+    ``on_idle()`` once, when a kernel is first left with no notebook to start while others
+    still run (:meth:`~playbook.kernels.KernelWorkers.run`).
     """
     executed: dict[Path, nbformat.NotebookNode] = {}
     total, done = len(sources), 0
@@ -180,6 +183,12 @@ def execute_notebooks(
                      f" (total {reporter.elapsed():.1f} s)")
         return True
 
+    def idle_once() -> None:  # once for the run, not once a phase
+        nonlocal on_idle
+        if on_idle is not None:
+            on_idle, call = None, on_idle
+            call()
+
     for group in notebook_phases(sources):
         reporter.say(f"Running {', '.join(s.name for s in group)}"
                      f" ({min(workers.at_once, len(group))} at a time) ...")
@@ -189,7 +198,7 @@ def execute_notebooks(
                       **{k: v for k, v in own.items() if k in declared[source]}}
             tasks.append((execute_job, (source, staging / "notebooks" / source.name, values,
                                         out_dir)))
-        workers.run(tasks, finished)
+        workers.run(tasks, finished, on_idle=None if on_idle is None else idle_once)
         if failures:
             raise failures[next(s for s in sources if s in failures)]
     return [executed[source] for source in sources]

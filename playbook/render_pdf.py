@@ -8,6 +8,7 @@ engine can be swapped without touching the render path.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections.abc import Iterator
@@ -42,6 +43,16 @@ def _quiet_weasyprint(level: int = logging.ERROR) -> Iterator[None]:
     finally:
         for lg, lvl in zip(loggers, before, strict=True):
             lg.setLevel(lvl)
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and lay out a one-line page, so that the report's render does not
+    wait for the import and the font set-up (about 0.5 s): the render step calls this when
+    a core is idle, while the last notebooks run."""
+    with contextlib.suppress(Exception), _quiet_weasyprint():  # html_to_pdf says what fails
+        import weasyprint
+
+        weasyprint.HTML(string="<p>.</p>").render()
 
 
 def html_to_pdf(html_path: Path, pdf_path: Path) -> Path:

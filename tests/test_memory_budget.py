@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -113,3 +114,24 @@ def test_settling_the_collector_freezes_what_is_alive_and_still_frees_new_cycles
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "True", "5000", "True"]
+
+
+def _sleep_then_say(_kernel, seconds: float, name: str) -> str:
+    time.sleep(seconds)
+    return name
+
+
+def test_a_worker_left_without_a_task_is_reported_once_while_the_others_run():
+    events: list[str] = []
+
+    def done(_task, result, lost) -> bool:
+        events.append(lost or result)
+        return True
+
+    tasks = [(_sleep_then_say, (0.2, "short")), (_sleep_then_say, (3.0, "long")),
+             (_sleep_then_say, (0.2, "last short"))]
+    with KernelWorkers(2) as workers:
+        workers.run(tasks, done, on_idle=lambda: events.append("idle"))
+    # the third task went to the first free worker; once it was done, that worker had
+    # nothing left to start while the long task still ran: reported there, and only once
+    assert events == ["short", "last short", "idle", "long"]

@@ -207,7 +207,7 @@ class _RecordingWorkers:
     def __init__(self) -> None:
         self.order: list[str] = []
 
-    def run(self, tasks, done) -> None:
+    def run(self, tasks, done, on_idle=None) -> None:
         for task in tasks:
             self.order.append(task[1][0].stem)
             done(task, (nbformat.v4.new_notebook(), 0.1, None), None)
