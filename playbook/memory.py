@@ -49,8 +49,11 @@ def settle_garbage_collector(young: int = 10_000) -> None:
     imports again at every older-generation collection: at 100,000 accounts the collector
     took about 5.6 CPU s of the run (``perf record``, bench/results.md). Frozen objects are
     still freed when their reference count falls to zero; only reference cycles among
-    them are left.
+    them are left. Once per process: a process that renders several reports (``make
+    reports``, a Dask worker) does not freeze what one report left alive.
     """
+    if gc.get_freeze_count():
+        return
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()

@@ -108,12 +108,15 @@ def test_settling_the_collector_freezes_what_is_alive_and_still_frees_new_cycles
         gone = weakref.ref(new)
         del new
         gc.collect()
-        print(scanned < tracked / 20, gc.get_freeze_count() > tracked / 2,
-              gc.get_threshold()[0], gone() is None)
+        frozen = gc.get_freeze_count()
+        later = [Node() for _ in range(1000)]  # alive at a second call: not frozen
+        settle_garbage_collector(young=7000)
+        print(scanned < tracked / 20, frozen > tracked / 2, gc.get_threshold()[0],
+              gone() is None, gc.get_freeze_count() == frozen)
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["True", "True", "5000", "True"]
+    assert out == ["True", "True", "5000", "True", "True"]
 
 
 def _sleep_then_say(_kernel, seconds: float, name: str) -> str:
