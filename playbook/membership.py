@@ -8,13 +8,14 @@ Arrow's ``index_in`` and ``is_in`` hash the columns' buffers (about seven times 
 the benchmark client's 2.9M touches; ``isin`` 1 s -> 0.2 s).
 
 :func:`positions` gives each value's position in a set of distinct IDs (blanks never
-match); :func:`is_in` gives pandas' ``isin`` answer (a blank is in the set when the set
+match), :func:`positions_in_slices` the same a slice of a long column at a time, the set
+hashed once; :func:`is_in` gives pandas' ``isin`` answer (a blank is in the set when the set
 holds a blank). Both fall back to pandas when the values do not convert to one Arrow type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,33 @@ def positions(values: pd.Series | pd.Index | np.ndarray | Sequence,
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
+def positions_in_slices(values: pd.Series, among: pd.Index, size: int
+                        ) -> Iterator[tuple[int, np.ndarray]]:
+    """``(start, positions(values[start:start + size], among))`` for each slice of ``size``
+    values in turn (:func:`positions`).
+
+    ``among`` is hashed once for the whole column and each slice's positions are made
+    only when it is reached, so memory stays bounded by a slice (about 5 bytes a value
+    besides). Calling :func:`positions` slice by slice hashed ``among`` again for each:
+    at 1,000,000 accounts, 5.7 million contact IDs for each of 29 slices of the touches,
+    41 of the 56 s the relationship flags took (bench/results.md).
+    """
+    n = len(values)
+    try:
+        found = (pc.index_in(_arrow(values, combine=False), value_set=_arrow(among),
+                             skip_nulls=True) if len(among) and n else None)
+    except (pa.ArrowException, TypeError, ValueError):  # mixed or unmatched types
+        for start in range(0, n, size):
+            yield start, positions(values.iloc[start:start + size], among)
+        return
+    for start in range(0, n, size):
+        if found is None:
+            yield start, np.full(min(size, n - start), -1, dtype=np.int64)
+        else:
+            part = found.slice(start, size).fill_null(-1)
+            yield start, part.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def is_in(values: pd.Series | pd.Index, wanted: Iterable[object]) -> np.ndarray:
     """Whether each of ``values`` is one of ``wanted``, as a boolean numpy array in the
     order of ``values``: ``values.isin(wanted)``, by Arrow for Arrow text. A wanted value
@@ -60,12 +88,13 @@ def is_in(values: pd.Series | pd.Index, wanted: Iterable[object]) -> np.ndarray:
     return np.asarray(found, dtype=bool)
 
 
-def _arrow(values: pd.Series | pd.Index | np.ndarray | Sequence) -> pa.Array:
-    """``values`` as one Arrow array (chunks combined), blanks as nulls; strings as
-    ``large_string`` so that columns stored either way compare."""
+def _arrow(values: pd.Series | pd.Index | np.ndarray | Sequence, *, combine: bool = True
+           ) -> pa.Array | pa.ChunkedArray:
+    """``values`` as one Arrow array (chunks combined unless ``combine`` is False), blanks
+    as nulls; strings as ``large_string`` so that columns stored either way compare."""
     arr = pa.array(pd.Series(values) if not isinstance(values, pd.Series) else values,
                    from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
+    if isinstance(arr, pa.ChunkedArray) and combine:
         arr = arr.combine_chunks()
     if pa.types.is_string(arr.type):
         arr = arr.cast(pa.large_string())

@@ -20,7 +20,7 @@ from playbook.analyses.account_state import (
     date_column,
     usage_snapshot,
 )
-from playbook.membership import positions
+from playbook.membership import positions_in_slices
 from playbook.read_only import kept_result
 
 EXECUTIVE_SENIORITY = ("c_level", "vp", "director")
@@ -197,9 +197,10 @@ def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
 
 
 #: Touches matched at a time by :func:`_days_since_contact` and :func:`_touch_kinds`: their
-#: arrays per touch (the IDs as Arrow text and their codes, dates, masks: about 45 bytes a
-#: touch) then stay within about 45 MB however many touches; each chunk hashes the contact
-#: and account IDs again (a few hundredths of a second at 100,000 accounts).
+#: arrays per touch (the IDs' codes, dates, masks: about 45 bytes a touch) then stay within
+#: about 45 MB however many touches. The contact and account IDs are hashed once for all
+#: the chunks (:func:`playbook.membership.positions_in_slices`): hashed again for each,
+#: they took 48 of the relationship flags' 56 s at 1,000,000 accounts.
 TOUCH_CHUNK = 1_000_000
 
 #: The kinds of a touch's contact in :func:`_touch_kinds` (bits), by kind.
@@ -211,8 +212,8 @@ def _touch_kinds(touches: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
     (:data:`_KIND_BITS`: a user contact, an executive contact, both or neither), -1 when
     its ``contact_id`` is blank or no contact row's: a touch is of a kind when a contact row
     of its ``contact_id`` is (``people``: :func:`_classify_contacts`). Contacts are matched
-    as integer codes (:func:`playbook.membership.positions`), :data:`TOUCH_CHUNK` touches at
-    a time. Independent of any date: kept per touches table (int8, a byte a touch)."""
+    as integer codes (:func:`playbook.membership.positions_in_slices`), :data:`TOUCH_CHUNK`
+    touches at a time. Independent of any date: kept per touches table (int8, a byte a touch)."""
     code, contacts = pd.factorize(people["contact_id"].astype(str))
     listed = code >= 0
     bits = np.zeros(len(contacts), dtype=np.int8)
@@ -221,11 +222,11 @@ def _touch_kinds(touches: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
             dtype=float)[listed], minlength=len(contacts)) > 0
         bits[of_kind] |= bit
     out = np.full(len(touches), -1, dtype=np.int8)
-    for start in range(0, len(touches), TOUCH_CHUNK):
-        part = touches.iloc[start:start + TOUCH_CHUNK]
-        contact = positions(part["contact_id"].astype(str), contacts)
-        known = part["contact_id"].notna().to_numpy() & (contact >= 0)
-        out[start:start + len(part)][known] = bits[contact[known]]
+    listed_ids = touches["contact_id"].notna().to_numpy()
+    for start, contact in positions_in_slices(touches["contact_id"].astype(str), contacts,
+                                              TOUCH_CHUNK):
+        known = listed_ids[start:start + len(contact)] & (contact >= 0)
+        out[start:start + len(contact)][known] = bits[contact[known]]
     return out
 
 
@@ -238,9 +239,9 @@ def _days_since_contact(
     contact row of its ``contact_id`` is of that kind (:func:`_touch_kinds`, kept per
     touches table when ``contacts``, the table ``people`` was classified from, is given and
     both are read-only: a second date matches no contact again). Accounts are matched as
-    integer codes (:func:`playbook.membership.positions`), not joined as strings, and the
-    touches :data:`TOUCH_CHUNK` at a time (each kind's latest date per account the maximum
-    over the chunks)."""
+    integer codes (:func:`playbook.membership.positions_in_slices`), not joined as
+    strings, and the touches :data:`TOUCH_CHUNK` at a time (each kind's latest date per
+    account the maximum over the chunks)."""
     kinds = (_touch_kinds(touches, people) if contacts is None else
              kept_result(touches, ("touch_kinds",), lambda: _touch_kinds(touches, people),
                          copy=False, also=(contacts,)))
@@ -248,11 +249,10 @@ def _days_since_contact(
     never = np.iinfo(np.int64).min
     # the last slot: a blank ID (its code -1 reads it), never touched
     last = {kind: np.full(len(accounts) + 1, never) for kind in _KIND_BITS}
-    for start in range(0, len(touches), TOUCH_CHUNK):
+    for start, account in positions_in_slices(touches["account_id"], accounts, TOUCH_CHUNK):
         part = touches.iloc[start:start + TOUCH_CHUNK]
         date = date_column(part, "date")
         bits = kinds[start:start + len(part)]
-        account = positions(part["account_id"], accounts)
         use = (date <= as_of).to_numpy(dtype=bool) & (bits >= 0) & (account >= 0)
         account, bits = account[use], bits[use]
         when = date.to_numpy(dtype="datetime64[ns]")[use].view(np.int64)
