@@ -40,7 +40,7 @@ def positions(values: pd.Series | pd.Index | np.ndarray | Sequence,
         out = among.get_indexer(pd.Index(values)).astype(np.int64)
         out[blank] = -1
         return out
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return _codes(found)
 
 
 def positions_in_slices(values: pd.Series, among: pd.Index, size: int
@@ -55,19 +55,24 @@ def positions_in_slices(values: pd.Series, among: pd.Index, size: int
     41 of the 56 s the relationship flags took (bench/results.md).
     """
     n = len(values)
+    if not len(among):
+        for start in range(0, n, size):
+            yield start, np.full(min(size, n - start), -1, dtype=np.int64)
+        return
     try:
-        found = (pc.index_in(_arrow(values, combine=False), value_set=_arrow(among),
-                             skip_nulls=True) if len(among) and n else None)
+        found = pc.index_in(_arrow(values, combine=False), value_set=_arrow(among),
+                            skip_nulls=True)
     except (pa.ArrowException, TypeError, ValueError):  # mixed or unmatched types
         for start in range(0, n, size):
             yield start, positions(values.iloc[start:start + size], among)
         return
     for start in range(0, n, size):
-        if found is None:
-            yield start, np.full(min(size, n - start), -1, dtype=np.int64)
-        else:
-            part = found.slice(start, size).fill_null(-1)
-            yield start, part.to_numpy(zero_copy_only=False).astype(np.int64)
+        yield start, _codes(found.slice(start, size))
+
+
+def _codes(found: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Arrow ``index_in`` positions as int64, -1 where nothing matched."""
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def is_in(values: pd.Series | pd.Index, wanted: Iterable[object]) -> np.ndarray:

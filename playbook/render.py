@@ -311,8 +311,8 @@ def render_notebooks(
                 timings["prepare"] = round(time.perf_counter() - tick, 2)
             # the account workbook is written as soon as its notebook left it, beside the
             # notebooks still running, when this process may fork (the kernels run in
-            # worker processes): a core the last notebooks leave idle writes it
-            # and the PDF engine is imported while a kernel is idle (the last notebook)
+            # worker processes): a core the last notebooks leave idle writes it; the PDF
+            # engine is imported once a kernel is left idle under the last notebook
             executed = execute_notebooks(
                 sources, declared, parameters, staging, out_dir, workers, reporter, timings,
                 prepared, on_done=None if workers.in_this_process else book.start,
