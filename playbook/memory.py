@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
+import mmap
 import sys
+from collections.abc import Callable
 
 import psutil
 
@@ -29,6 +32,40 @@ def malloc_trim() -> None:
     there is no glibc)."""
     with contextlib.suppress(Exception):
         ctypes.CDLL(None).malloc_trim(0)
+
+
+#: ``madvise``'s advice that the pages of a range are not needed (Linux).
+_MADV_DONTNEED = 4
+
+
+def drop_mapped_pages(address: int, size: int) -> bool:
+    """Tell the system this process no longer needs the whole pages inside the
+    ``size`` bytes at ``address`` of a read-only file mapping (``madvise(MADV_DONTNEED)``);
+    False where that is not available.
+
+    The pages leave this process's memory (they stay in the system's file cache), and a
+    later read of them maps them again from the file, with the same bytes: safe for a
+    mapping nothing writes to. Partial pages at either end are left alone."""
+    start = -(-address // mmap.PAGESIZE) * mmap.PAGESIZE
+    end = (address + size) // mmap.PAGESIZE * mmap.PAGESIZE
+    madvise = _madvise()
+    if end <= start or madvise is None:
+        return False
+    return madvise(start, end - start, _MADV_DONTNEED) == 0
+
+
+@functools.cache
+def _madvise() -> Callable[[int, int, int], int] | None:
+    """The C library's ``madvise`` (None off Linux or where it cannot be found)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).madvise
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
 
 
 def release_memory() -> None:

@@ -5,11 +5,14 @@ its text is read in place from the mapped file (shared by the kernels), not copi
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
 
+from playbook.memory import drop_mapped_pages
 from playbook.table_files import read_table, write_table
 
 
@@ -95,3 +98,51 @@ def test_dates_keep_their_unit(tmp_path, unit):
     if unit != "s":  # Parquet has no seconds unit (it gave milliseconds back)
         pd.testing.assert_frame_equal(back, reference_round_trip(frame, tmp_path),
                                       check_exact=True)
+
+
+def mapped_resident_kb(path) -> int:
+    """Kilobytes of ``path``'s mappings resident in this process (Linux smaps)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5:  # a mapping's first line
+                inside = line.rstrip().endswith(str(path))
+            elif inside and head[0] == "Rss:":
+                total += int(head[1])
+    return total
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_numbers_are_not_held_twice_text_stays_mapped(tmp_path):
+    n = 1_000_000
+    frame = pd.DataFrame({
+        "account_id": pd.Series([f"ACCOUNT-{i:09d}" for i in range(n)], dtype="str"),
+        "mrr": np.arange(n, dtype=np.float64) / 7,
+        "month": pd.date_range("2000-01-01", periods=n, freq="min"),
+        "seats": pd.array(np.where(np.arange(n) % 9 == 0, None, np.arange(n)), dtype="Int64"),
+    })
+    path = tmp_path / "n.arrow"
+    write_table(frame, path)
+    back = read_table(path)
+    resident = mapped_resident_kb(path) * 1024
+    number_bytes = 8 * n * 3  # mrr, month, seats: 24 MB the frame holds copied
+    text_bytes = int(frame["account_id"].str.len().sum())  # 17 MB
+    # the numbers' mapped pages were read for the copy, then handed back
+    assert resident < text_bytes + number_bytes / 10
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    assert mapped_resident_kb(path) * 1024 >= text_bytes * 0.9  # text read in place
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise")
+def test_dropped_pages_read_back_the_same_bytes(tmp_path):
+    data = np.random.default_rng(3).integers(0, 2**62, 2_000_000)
+    path = tmp_path / "raw.bin"
+    data.tofile(path)
+    with pa.memory_map(str(path)) as source:
+        buffer = source.read_buffer()
+        view = np.frombuffer(buffer, dtype=data.dtype)
+        assert int(view.sum()) == int(data.sum())  # every page read in
+        assert drop_mapped_pages(buffer.address, buffer.size)
+        assert mapped_resident_kb(path) < 8  # at most the partial pages at the ends
+        np.testing.assert_array_equal(view, data)  # read again from the file, unchanged
