@@ -292,3 +292,20 @@ def test_vectorised_bands_per_segment_equal_band_of_each_score():
     got = health.health_bands(scores, bands, segs)
     assert got.tolist() == ["yellow", "red", "yellow", None, "green"]
     assert got.dtype == object
+
+
+def test_usage_history_keeps_only_the_rows_it_may_aggregate_again():
+    monthly = pd.DataFrame({
+        "account_id": ["A", "A", "B", "B"],
+        "month": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-01-01", "2025-02-01"]),
+        "active_users": [1.0, 2.0, 3.0, 4.0], "licensed_seats": [5.0] * 4,
+        "key_actions": [10.0, 20.0, 30.0, 40.0]})
+    assert len(UsageHistory(monthly)._rows) == 0  # a monthly export: the aggregate suffices
+    late = monthly.assign(month=pd.to_datetime(["2025-01-01", "2025-02-01", "2025-01-01",
+                                                "2025-02-14"]))
+    history = UsageHistory(late)
+    assert sorted(history._rows["_code"]) == [0, 1]  # February's two rows, January's none
+    # on 10 February B's row dated the 14th is left out (its January value), A's is in
+    feb_10 = history.snapshot("2025-02-10")
+    assert feb_10.loc["A", "active_users"] == 2.0 and feb_10.loc["B", "active_users"] == 3.0
+    assert history.snapshot("2025-02-28").loc["B", "active_users"] == 4.0
