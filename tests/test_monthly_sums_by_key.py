@@ -1,5 +1,5 @@
 """The usage table's monthly sums grouped by one integer per (account, month) (issue 22,
-stop 33): ``_usage_monthly`` grouped the rows by the text IDs and the dates (most of its
+stop 33): ``usage_monthly`` grouped the rows by the text IDs and the dates (most of its
 time hashing and sorting them); it now groups by the account's rank among the sorted IDs
 times a span of months plus the month's count, with pandas' same grouped sum. The previous
 computation is kept here as the reference: the same table, codes and months, exactly, on
@@ -15,8 +15,8 @@ import pytest
 from playbook.analyses import account_state as state
 
 
-def reference_usage_monthly(usage: pd.DataFrame):
-    """``_usage_monthly``'s computation before stop 33 (no kept result)."""
+def referenceusage_monthly(usage: pd.DataFrame):
+    """``usage_monthly``'s computation before stop 33 (no kept result)."""
     usage_ = usage.reset_index(drop=True)
     dates = state.date_column(usage_, "month")
     raw = dates.to_numpy(dtype="datetime64[ns]")
@@ -35,8 +35,8 @@ def reference_usage_monthly(usage: pd.DataFrame):
 
 
 def assert_same(usage: pd.DataFrame) -> None:
-    want = reference_usage_monthly(usage)
-    got = state._usage_monthly(usage)  # a plain frame: computed, not kept
+    want = referenceusage_monthly(usage)
+    got = state.usage_monthly(usage)  # a plain frame: computed, not kept
     if want is None:
         assert got is None
         return

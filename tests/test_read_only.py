@@ -175,9 +175,9 @@ def test_stored_tables_of_a_run_share_the_usage_sums_and_snapshots(small_demo_ru
     assert calls == ["snapshot", "sums"]  # the first kernel computed them, the others read
     # the sums read back from the run's folder equal those computed here
     fresh = read_only.mark_read_only(usage.copy())
-    computed = account_state._usage_monthly(fresh)
+    computed = account_state.usage_monthly(fresh)
     stored = StoredTables(tmp_path, {"usage": len(usage)}, shared=shared)["usage"]
-    kept = account_state._usage_monthly(stored)
+    kept = account_state.usage_monthly(stored)
     pd.testing.assert_frame_equal(kept[0], computed[0])
     pd.testing.assert_index_equal(kept[1], computed[1])
     for k in (2, 3):

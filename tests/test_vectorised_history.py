@@ -309,3 +309,37 @@ def test_usage_history_keeps_only_the_rows_it_may_aggregate_again():
     feb_10 = history.snapshot("2025-02-10")
     assert feb_10.loc["A", "active_users"] == 2.0 and feb_10.loc["B", "active_users"] == 3.0
     assert history.snapshot("2025-02-28").loc["B", "active_users"] == 4.0
+
+
+MONTHLY_USAGE = pd.DataFrame({  # first days only; A's March twice (summed), blanks, no account
+    "account_id": pd.array(["B", "A", "A", "A", "A", "B", None, "C", "B"], dtype="str"),
+    "month": pd.to_datetime(["2025-01-01", "2025-01-01", "2025-03-01", "2025-03-01",
+                             "2025-04-01", "2025-04-01", "2025-04-01", None, "2025-02-01"]),
+    "active_users": [5, 10, 4, 2, np.nan, 3, 9, 7, np.nan],
+    "licensed_seats": [8, 20, 20, 20, 20, 0, 9, 7, np.nan],
+    "key_actions": [40, 100, 30, 10, 50, 20, 9, 9, np.nan],
+})
+
+
+@pytest.mark.parametrize("usage", ["hand", "demo"])
+def test_usage_history_from_the_monthly_sums_is_the_one_from_the_rows(usage, demo,
+                                                                     monkeypatch):
+    table = MONTHLY_USAGE if usage == "hand" else demo.tables["usage"]
+    days = (["2024-12-31", "2025-01-31", "2025-03-15", "2025-04-30", "2025-06-30"]
+            if usage == "hand" else demo_dates(demo))
+    kept = UsageHistory(table)
+    assert len(kept._rows) == 0 and len(kept._month_last) == 0  # from the monthly sums
+    monkeypatch.setattr("playbook.analyses.history.usage_monthly", lambda _usage: None)
+    rows = UsageHistory(table)  # the rows aggregated here, as before
+    assert len(rows._month_last)
+    for key in rows._monthly:
+        np.testing.assert_array_equal(kept._monthly[key], rows._monthly[key])
+    codes = rows.codes_of(rows._ids)
+    for day in days:
+        pd.testing.assert_frame_equal(kept.snapshot(day), rows.snapshot(day))
+        np.testing.assert_array_equal(kept.depth_of(day, codes), rows.depth_of(day, codes))
+    if usage == "hand":  # by hand: A's March is 4 + 2 users, 30 + 10 actions
+        april = kept.snapshot("2025-04-30")
+        assert april.loc["A", "active_users_before"] == 10  # January, three months before
+        assert kept.snapshot("2025-03-31").loc["A", "key_actions"] == 40
+        assert np.isnan(april.loc["A", "active_users"]) and "C" not in april.index

@@ -175,10 +175,10 @@ USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
 def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
                     trend_months: int) -> pd.DataFrame:
     """:func:`usage_snapshot` of a non-empty ``usage``, computed: from the usage table's
-    monthly sums (:func:`_usage_monthly`, kept per read-only table) when every usage month
+    monthly sums (:func:`usage_monthly`, kept per read-only table) when every usage month
     is a month's first day, else from the rows dated on or before ``as_of``
     (:func:`_usage_snapshot_of_rows`)."""
-    sums = _usage_monthly(usage)
+    sums = usage_monthly(usage)
     if sums is None:
         return _usage_snapshot_of_rows(usage, as_of, trend_months)
     monthly, accounts, codes, ordinal = sums
@@ -203,8 +203,8 @@ def _usage_snapshot(usage: pd.DataFrame, as_of: pd.Timestamp,
 _MONTH_SPAN = 1_200_000
 
 
-def _usage_monthly(usage: pd.DataFrame
-                   ) -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray] | None:
+def usage_monthly(usage: pd.DataFrame
+                  ) -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray] | None:
     """The usage table's measures summed per account and month over all its rows (as
     :func:`_usage_snapshot_of_rows` sums the rows up to a date: ``sum(min_count=1)``,
     sorted by account then month; ``month`` and the measures, without the account), the
@@ -229,7 +229,7 @@ def _usage_monthly(usage: pd.DataFrame
 
 def _monthly_sums(usage: pd.DataFrame, dates: pd.Series, months: np.ndarray
                   ) -> tuple[pd.DataFrame, Any, np.ndarray, np.ndarray]:
-    """:func:`_usage_monthly` of ``usage`` (index 0, 1, ...), whose ``month`` (``dates``,
+    """:func:`usage_monthly` of ``usage`` (index 0, 1, ...), whose ``month`` (``dates``,
     as ``datetime64[M]`` ``months``) is a month's first day or blank: the rows with a month
     and an account summed by pandas' grouped sum (its order of rows and compensated
     summation) over one integer per (account, month), the account's rank among the IDs
