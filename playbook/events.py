@@ -308,6 +308,20 @@ def aggregate_ahead(params: Params, pool: Executor) -> Future[Aggregated | None]
     return pool.submit(_aggregate_if_duckdb, tp, params)
 
 
+def events_take_passes(params: Params) -> bool:
+    """Whether the usage event file is aggregated in more than one pass
+    (:func:`event_passes`): its aggregation is then the longest part of the load. False
+    without an event file, or when the file cannot be read (reported where it is loaded)."""
+    tp = params.tables.get("usage")
+    if tp is None or tp.layout != "events":
+        return False
+    try:
+        path = client_file("usage", tp, params)
+        return event_passes(path, path.suffix.lower() == ".csv") > 1
+    except Exception:  # noqa: BLE001 - reported when the loader reads the file in turn
+        return False
+
+
 def _aggregate_if_duckdb(tp: TableParams, params: Params) -> Aggregated | None:
     try:
         path = client_file("usage", tp, params)

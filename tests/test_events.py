@@ -421,3 +421,33 @@ def test_a_failure_while_counting_ahead_is_reported_as_when_counted_in_turn(
     with pytest.raises(DataError) as plain:
         _load_without_ahead(demo_events, monkeypatch)
     assert str(plain.value) == str(ahead.value).replace("boom in events", "boom in MainThread")
+
+
+@pytest.mark.parametrize("per_pass", [None, 1_000])
+def test_the_events_start_after_mrr_when_one_pass_counts_them(per_pass, demo_events,
+                                                              monkeypatch):
+    """One pass: mrr is loaded (and its memory handed back) before DuckDB starts; several
+    passes (the load's longest task): DuckDB starts at once, before mrr."""
+    from playbook import events as ev
+    from playbook import loader
+
+    if per_pass is not None:
+        monkeypatch.setattr(ev, "EVENTS_PER_PASS", per_pass)
+    read, started = [], []
+    load_table = loader.load_table
+    monkeypatch.setattr(loader, "load_table", lambda name, *a, **k: read.append(name)
+                        or load_table(name, *a, **k))
+    ahead = loader.aggregate_ahead
+    monkeypatch.setattr(loader, "aggregate_ahead", lambda *a: started.append(list(read))
+                        or ahead(*a))
+    params, data = _load(demo_events, monkeypatch, "duckdb")
+    assert ev.events_take_passes(params) is (per_pass is not None)
+    assert started == ([["accounts"]] if per_pass else [["accounts", "mrr"]])
+    assert len(data["usage"]) and read[-1] == "usage"
+
+
+def test_no_event_file_takes_no_pass(monkeypatch):
+    monkeypatch.setenv("PLAYBOOK_ROOT", str(ROOT))
+    from playbook import events as ev
+
+    assert ev.events_take_passes(load_params("demo")) is False  # monthly usage rows
