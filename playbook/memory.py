@@ -27,11 +27,22 @@ KERNEL_BASE_BYTES = 400 * 2**20
 TABLE_FACTOR = 4.5
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library this process runs with, loaded once (None where it cannot be)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
 def malloc_trim() -> None:
     """glibc's ``malloc_trim(0)``: free pages of the heap back to the system (no-op where
     there is no glibc)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).malloc_trim(0)
+    libc = _libc()
+    with contextlib.suppress(Exception):  # no malloc_trim outside glibc
+        if libc is not None:
+            libc.malloc_trim(0)
 
 
 #: ``madvise``'s advice that the pages of a range are not needed (Linux).
@@ -57,11 +68,12 @@ def drop_mapped_pages(address: int, size: int) -> bool:
 @functools.cache
 def _madvise() -> Callable[[int, int, int], int] | None:
     """The C library's ``madvise`` (None off Linux or where it cannot be found)."""
-    if not sys.platform.startswith("linux"):
+    libc = _libc()
+    if not sys.platform.startswith("linux") or libc is None:
         return None
     try:
-        function = ctypes.CDLL(None, use_errno=True).madvise
-    except (OSError, AttributeError):
+        function = libc.madvise
+    except AttributeError:
         return None
     function.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
     function.restype = ctypes.c_int
