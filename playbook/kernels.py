@@ -375,8 +375,8 @@ def _lost(worker: _Worker) -> str:
 class KernelWorkers:
     """Up to ``jobs`` warm kernels running tasks in parallel; a context manager.
 
-    Kernels start when this is created (in the background), so their start-up and
-    imports overlap whatever the caller does next. Use :meth:`run` for each group of
+    Kernels start when this is created, or at :meth:`start` (in the background), so their
+    start-up and imports overlap whatever the caller does next. Use :meth:`run` for each group of
     tasks, :meth:`stop` once done; leaving the ``with`` block stops and joins everything.
 
     Parameters
@@ -389,28 +389,43 @@ class KernelWorkers:
     preload : sequence of str
         Modules each kernel imports while it waits for its first task.
 
-    Every kernel starts with this process's :func:`kernel_environment` (read here, so that
-    a worker process gets the same). :attr:`at_once` (at most ``jobs``; :meth:`limit`)
-    caps the tasks running at once, e.g. when the data turn out too large for the memory
-    free to hold ``jobs`` kernels.
+    start : bool
+        Start the kernels now (default), or at :meth:`start` (the first :meth:`run` at the
+        latest): the render step starts them once the data load is down to one process,
+        so that their imports (about 190 MB each) are not held during the load's peak.
+
+    Every kernel starts with this process's :func:`kernel_environment` (read when this is
+    created, so that a worker process gets the same). :attr:`at_once` (at most ``jobs``;
+    :meth:`limit`) caps the tasks running at once, e.g. when the data turn out too large
+    for the memory free to hold ``jobs`` kernels.
     """
 
     def __init__(self, jobs: int, kernel_name: str = "python3",
-                 preload: Sequence[str] = ()) -> None:
+                 preload: Sequence[str] = (), *, start: bool = True) -> None:
         self.jobs = 1 if multiprocessing.current_process().daemon else max(1, jobs)
         self.at_once = self.jobs
         self.kernel_name = kernel_name
         self.preload = tuple(preload)
         self._local: WarmKernel | None = None
         self._workers: list[_Worker] = []
+        self._env = kernel_environment()
+        self.started = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Start the kernels (in the background: this does not wait for their imports);
+        nothing when they are started already."""
+        if self.started:
+            return
+        self.started = True
         remove_stale_sockets()  # left by a run that was killed
-        env = kernel_environment()
         if self.jobs == 1:
-            self._local = WarmKernel(kernel_name, self.preload, env=env)
+            self._local = WarmKernel(self.kernel_name, self.preload, env=self._env)
             self._local.start()
         else:
             context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-            self._workers = [_Worker(context, kernel_name, self.preload, env)
+            self._workers = [_Worker(context, self.kernel_name, self.preload, self._env)
                              for _ in range(self.jobs)]
 
     def __enter__(self) -> KernelWorkers:
@@ -423,7 +438,7 @@ class KernelWorkers:
     def in_this_process(self) -> bool:
         """True when the kernel runs from this process (one job, or a daemonic process):
         its client's threads then live here, and this process must not fork meanwhile."""
-        return self._local is not None
+        return self.jobs == 1
 
     def limit(self, at_once: int) -> None:
         """Run at most ``at_once`` tasks at once from now on (1 to :attr:`jobs`)."""
@@ -442,6 +457,7 @@ class KernelWorkers:
         with no task to start while others still run (a core the last tasks leave idle);
         never when the kernel runs in this process.
         """
+        self.start()
         todo = deque(tasks)
         if self._local is not None:
             while todo:
@@ -484,7 +500,9 @@ class KernelWorkers:
                     stopping = True
 
     def stop(self) -> None:
-        """Ask every kernel to shut down; does not wait (see :meth:`close`)."""
+        """Ask every kernel to shut down; does not wait (see :meth:`close`). None starts
+        after this."""
+        self.started = True
         if self._local is not None:
             self._local.shutdown()
             self._local = None

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +152,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     return frame, path
 
 
-def load_client(params: Params, *, scratch: Path | None = None) -> ClientData:
+def load_client(params: Params, *, scratch: Path | None = None,
+                beside_done: Callable[[], None] | None = None) -> ClientData:
     """Load every table configured in ``params.tables`` into canonical, validated frames.
 
     The render step stores the result once per run in its data cache
@@ -172,6 +174,11 @@ def load_client(params: Params, *, scratch: Path | None = None) -> ClientData:
     with the data). The result is the same either way (same tables, rows, dtypes, row
     indexes, notes and errors, in the same order). Without it every table loads here.
 
+    ``beside_done()`` is called once, as soon as the load runs in one process only: by the
+    child, when its tables are written, or here at once when no child loads beside. The
+    render step then starts its kernels (:meth:`playbook.loading.LoadingChild.
+    wait_for_one_process`), whose imports were otherwise held during the load's peak.
+
     Raises
     ------
     DataError
@@ -180,7 +187,7 @@ def load_client(params: Params, *, scratch: Path | None = None) -> ClientData:
         month order, too many rows are unusable, or the period lies outside the data. All
         problems found are reported together.
     """
-    return _load_client(params, scratch)
+    return _load_client(params, scratch, beside_done)
 
 
 @dataclass
@@ -245,20 +252,24 @@ def beside_tables(params: Params) -> list[str]:
     return [n for n in movable if n in beside]
 
 
-def _load_beside(params: Params, names: list[str], known: set[str] | None, folder: Path
+def _load_beside(params: Params, names: list[str], known: set[str] | None, folder: Path,
+                 done: Callable[[], None] | None = None
                  ) -> tuple[_Loads, dict[str, set[str]], dict[tuple[int, ...], str]]:
     """In the forked child: load ``names``, write each frame to ``folder`` (its row index
-    kept), return the rest of the loads (frames left out), the columns each supplied and
-    the files' checksums (not computed twice)."""
+    kept), call ``done()``, return the rest of the loads (frames left out), the columns
+    each supplied and the files' checksums (not computed twice)."""
     loads, facts = _Loads(), LoadFacts()
     for name in names:
         loads.load(name, params, known, facts)
         if name in loads.tables:
             write_indexed(loads.tables.pop(name), folder / f"{name}{SUFFIX}")
+    if done is not None:
+        done()
     return loads, facts.supplied, checksums.known_digests()
 
 
-def _load_client(params: Params, scratch: Path | None = None) -> ClientData:
+def _load_client(params: Params, scratch: Path | None = None,
+                 beside_done: Callable[[], None] | None = None) -> ClientData:
     """:func:`load_client` without the cache."""
     log = QualityLog()
     missing = [t for t in TABLES if TABLES[t].required and t not in params.tables]
@@ -278,8 +289,10 @@ def _load_client(params: Params, scratch: Path | None = None) -> ClientData:
     beside = beside_tables(params) if split else []
     if beside:
         folder = Path(tempfile.mkdtemp(prefix="beside-", dir=scratch))
-        child = ForkedCall(_load_beside, params, beside, known, folder,
+        child = ForkedCall(_load_beside, params, beside, known, folder, beside_done,
                            what="Loading tables beside", fork=True)
+    elif beside_done is not None:
+        beside_done()
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="events") as pool:
             rest = [n for n in order if n != "accounts" and n not in beside]

@@ -16,16 +16,21 @@ this process, with the same result.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
+import select
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from playbook import cache, checksums
 from playbook.config import Params
-from playbook.forked import ForkedCall
+from playbook.forked import ForkedCall, can_fork
 from playbook.loader import load_client
 from playbook.render_publish import report_storage_error
 
@@ -52,12 +57,14 @@ class Loaded:
         return target
 
 
-def load_and_store(params: Params, folder: Path) -> Loaded:
+def load_and_store(params: Params, folder: Path,
+                   beside_done: Callable[[], None] | None = None) -> Loaded:
     """Load and validate the client's data (:func:`playbook.loader.load_client`, half of
-    the tables in a forked child where it can, which leaves them under ``folder``) and
-    store it as a cache entry under ``folder`` (:func:`playbook.cache.store`)."""
+    the tables in a forked child where it can, which leaves them under ``folder``; it calls
+    ``beside_done()`` once that half is done) and store it as a cache entry under
+    ``folder`` (:func:`playbook.cache.store`)."""
     tick = time.perf_counter()
-    data = load_client(params, scratch=folder)
+    data = load_client(params, scratch=folder, beside_done=beside_done)
     loaded = time.perf_counter()
     entry = cache.store(params, data, folder)
     return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2),
@@ -74,6 +81,8 @@ class LoadingChild:
     Fork it before any thread starts in this process (the render process forks it before
     its kernels' workers start). ``folder`` is where the temporary folder goes: put it on
     the file system of the run's scratch folder, so :meth:`Loaded.move_into` is a rename.
+    :meth:`wait_for_one_process` tells when the load is down to one process (the half of
+    the tables loaded beside is done): the render step starts its kernels then.
     """
 
     def __init__(self, params: Params, folder: Path, *, fork: bool | None = None) -> None:
@@ -82,8 +91,24 @@ class LoadingChild:
             self.tmp = Path(tempfile.mkdtemp(prefix=".loading-", dir=folder))
         except OSError as exc:
             raise report_storage_error(exc, folder) from exc
-        self._call = ForkedCall(load_and_store, params, self.tmp, what="Loading the data",
-                                fork=fork)
+        # one byte on this pipe: the tables loaded beside are done (its end of file: every
+        # process that could write it ended); no pipe when the load runs in this process
+        forks = can_fork() if fork is None else fork
+        self._one_process, write = os.pipe() if forks else (None, None)
+        self._call = ForkedCall(load_and_store, params, self.tmp,
+                                None if write is None else functools.partial(_say_done, write),
+                                what="Loading the data", fork=forks)
+        if write is not None:
+            os.close(write)  # the children hold it: this process never writes it
+
+    def wait_for_one_process(self, timeout: float | None = None) -> bool:
+        """Wait until the load runs in one process: the loading child's own child (which
+        loads half of the tables beside it) is done, or the loading child ended, or there
+        is no child (the load then runs in this process, in :meth:`result`). True when so,
+        False when ``timeout`` seconds passed first."""
+        if self._one_process is None:
+            return True
+        return bool(select.select([self._one_process], [], [], timeout)[0])
 
     def __enter__(self) -> LoadingChild:
         return self
@@ -108,4 +133,14 @@ class LoadingChild:
         """Stop the child if it still runs; remove its temporary folder and what is left
         in it."""
         self._call.stop()
+        if self._one_process is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._one_process)
+            self._one_process = None
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _say_done(fd: int) -> None:
+    """Write the byte :meth:`LoadingChild.wait_for_one_process` waits for (in a child)."""
+    with contextlib.suppress(OSError):
+        os.write(fd, b"1")

@@ -130,6 +130,11 @@ def render_report(
         with started_run(client, period=period, as_of=as_of) as run:
             return render_report(client, progress=progress, started=run)
     settle_garbage_collector()
+    # The kernels start once the load runs in one process: their imports (about 190 MB
+    # each) were otherwise held at the load's peak, and slowed it on cores it used. At
+    # 100,000 accounts the load's peak fell by about 400 MB (bench/results.md).
+    started.loading.wait_for_one_process()
+    started.workers.start()
     loaded = started.loading.result()
     timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
     return _render_loaded(client, started.params, loaded, started.notebooks, started.workers,

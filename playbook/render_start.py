@@ -49,9 +49,10 @@ def started_run(client: str, *, period: str | None = None,
     """Begin ``client``'s run: params (with the command line's ``period`` and ``as_of``)
     and notes validated (a mistake stops here, before anything starts), the data loaded
     and validated by a forked child (forked before any thread of this process starts:
-    :class:`playbook.loading.LoadingChild`), the kernels started and importing what the
-    notebooks use (:class:`playbook.kernels.KernelWorkers`). Leaving stops the kernels
-    and the child and removes what the child left."""
+    :class:`playbook.loading.LoadingChild`), the kernels ready to start and import what
+    the notebooks use (:class:`playbook.kernels.KernelWorkers`; :func:`playbook.render.
+    render_report` starts them). Leaving stops the kernels and the child and removes what
+    the child left."""
     params = load_params(client, period=period, as_of=as_of)
     notes = load_notes(client)  # the consultant's notes, validated before anything runs
     notebooks = [notebooks_dir() / f"{name}.ipynb" for name in params.report.notebooks]
@@ -65,5 +66,8 @@ def started_run(client: str, *, period: str | None = None,
         from playbook.kernels import KernelWorkers
         from playbook.render_execute import notebook_workers
 
-        with KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD) as workers:
+        # started by render_report once the load runs in one process (its peak is then
+        # behind it, and a core free), or by the first notebook
+        with KernelWorkers(notebook_workers(notebooks), preload=KERNEL_PRELOAD,
+                           start=False) as workers:
             yield StartedRun(params, notes, notebooks, loading, workers)

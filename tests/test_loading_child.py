@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 from playbook import cache, checksums, loading
 from playbook.config import load_params
 from playbook.errors import ChildTraceback, DataError, RenderError
-from playbook.loader import load_client
+from playbook.loader import beside_tables, load_client
 from tests.conftest import ACCOUNTS_CSV, MRR_CSV
 
 
@@ -166,3 +167,74 @@ def test_the_render_process_does_not_hash_the_inputs_the_child_hashed(client_fac
     want = {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
     assert {f.name: checksums.file_sha256(f) for f in files} == want
     assert hashed == []  # known from the child: not read again here
+
+
+def _pids_written(read: int) -> list[int]:
+    """The process ids written on a pipe (space-separated), read to its end."""
+    text = b""
+    while chunk := os.read(read, 4096):
+        text += chunk
+    return [int(pid) for pid in text.split()]
+
+
+def test_the_child_loading_beside_says_once_when_it_is_done(tmp_path):
+    params = load_params("demo")
+    assert len(beside_tables(params)) >= 2  # the demo has tables a second process loads
+    read, write = os.pipe()
+    try:
+        load_client(params, scratch=tmp_path,
+                    beside_done=lambda: os.write(write, f"{os.getpid()} ".encode()))
+    finally:
+        os.close(write)
+    pids = _pids_written(read)
+    os.close(read)
+    assert len(pids) == 1 and pids[0] != os.getpid()  # the child that loaded beside
+
+
+def test_without_a_second_process_it_is_said_at_once_here(client_factory):
+    params = load_params(client_factory.write())
+    read, write = os.pipe()
+    try:
+        load_client(params, beside_done=lambda: os.write(write, f"{os.getpid()} ".encode()))
+    finally:
+        os.close(write)
+    assert _pids_written(read) == [os.getpid()]
+    os.close(read)
+
+
+def test_the_render_process_learns_it_before_the_load_ends(tmp_path, monkeypatch):
+    """The kernels start when the load is down to one process, not once it is over: the
+    store (after every table) is held back here, and the wait still returns."""
+    params = load_params("demo")
+    release = tmp_path / "release"
+    real = loading.cache.store
+
+    def held(*args, **kwargs):
+        while not release.exists():
+            time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loading.cache, "store", held)
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        assert child.wait_for_one_process(timeout=120)
+        assert child.process.is_alive()  # still loading: held before the store
+        release.write_text("go")
+        assert child.result().entry.is_dir()
+
+
+def test_the_wait_ends_when_the_load_fails_before_saying_it(client_factory, tmp_path,
+                                                            monkeypatch):
+    params = load_params(client_factory.write())
+
+    def broken(_params, **_how):  # fails before any table: nothing is written on the pipe
+        raise ValueError("boom in the loader")
+
+    monkeypatch.setattr(loading, "load_client", broken)
+    with loading.LoadingChild(params, tmp_path / "reports") as child:
+        assert child.wait_for_one_process(timeout=60)  # the pipe's end: no process left
+        with pytest.raises(ValueError, match="boom"):
+            child.result()
+    with loading.LoadingChild(params, tmp_path / "reports", fork=False) as child:
+        assert child.wait_for_one_process(timeout=0)  # no child: the load runs at result()
+        with pytest.raises(ValueError, match="boom"):
+            child.result()

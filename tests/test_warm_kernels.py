@@ -269,3 +269,22 @@ def test_sockets_left_by_a_killed_run_are_removed_live_ones_kept(tmp_path, monke
             "kernel-0123456789abcdef-ipc-1", "kernel-1234.json"]
     finally:
         live.close()
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kernels_asked_to_wait_start_only_when_told(jobs):
+    import psutil
+
+    def kernels() -> list[psutil.Process]:
+        return [p for p in psutil.Process(os.getpid()).children(recursive=True)
+                if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+    with KernelWorkers(jobs, start=False) as workers:
+        time.sleep(1.5)
+        assert kernels() == [] and not workers.started
+        assert workers.in_this_process == (jobs == 1)
+        workers.start()
+        deadline = time.monotonic() + 60
+        while len(kernels()) < jobs and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(kernels()) == jobs
