@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from multiprocessing.connection import wait
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from jupyter_client.blocking import BlockingKernelClient
@@ -337,7 +338,7 @@ def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
     kernel = WarmKernel(kernel_name, preload, socket_prefix, env)
     try:
         kernel.start()
-        import papermill  # noqa: F401 - imported while the kernel warms up, not before
+        import_papermill()  # while the kernel warms up, not before
 
         while True:
             task = connection.recv()
@@ -349,6 +350,23 @@ def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
         pass
     finally:
         kernel.shutdown()
+
+
+def import_papermill() -> ModuleType:
+    """papermill, imported without its optional HDFS handler where pyarrow is not imported
+    yet: the handler imports pyarrow, and numpy with it, about 40 MB in a process that
+    drives kernels and reads local notebooks only (a worker, the render process while its
+    kernels run). The handler is left out as when pyarrow is not installed; pyarrow stays
+    importable for anything else."""
+    blocked = "pyarrow" not in sys.modules
+    if blocked:
+        sys.modules["pyarrow"] = None  # type: ignore[assignment] # import raises ImportError
+    try:
+        import papermill
+    finally:
+        if blocked:
+            del sys.modules["pyarrow"]
+    return papermill
 
 
 class _Worker:

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from playbook import cache, checksums
+from playbook import checksums
 from playbook.config import Params
 from playbook.forked import ForkedCall, can_fork
-from playbook.loader import load_client
 from playbook.render_publish import report_storage_error
 
 
@@ -39,13 +38,15 @@ from playbook.render_publish import report_storage_error
 class Loaded:
     """A run's data, loaded and stored: the cache ``entry`` (a folder under a temporary
     folder of its own), the seconds loading and validating took (``load_seconds``), the
-    seconds storing took (``store_seconds``) and the checksums of the files read
-    (``digests``, :func:`playbook.checksums.known_digests`)."""
+    seconds storing took (``store_seconds``), the checksums of the files read
+    (``digests``, :func:`playbook.checksums.known_digests`) and the memory the tables took
+    in pandas (``table_bytes``, :func:`playbook.cache.table_bytes`)."""
 
     entry: Path
     load_seconds: float
     store_seconds: float
     digests: dict[tuple[int, ...], str] = field(default_factory=dict)
+    table_bytes: int = 0
 
     def move_into(self, folder: Path) -> Path:
         """Move the entry into ``folder`` (created if missing; same file system: a rename)
@@ -58,17 +59,26 @@ class Loaded:
 
 
 def load_and_store(params: Params, folder: Path,
-                   beside_done: Callable[[], None] | None = None) -> Loaded:
+                   beside_done: Callable[[], None] | None = None,
+                   check: Callable[[Params], None] | None = None) -> Loaded:
     """Load and validate the client's data (:func:`playbook.loader.load_client`, half of
     the tables in a forked child where it can, which leaves them under ``folder``; it calls
     ``beside_done()`` once that half is done) and store it as a cache entry under
-    ``folder`` (:func:`playbook.cache.store`)."""
+    ``folder`` (:func:`playbook.cache.store`). ``check(params)`` runs first: settings that
+    only the analysis code can check, imported here anyway."""
+    # imported here, in the child: the render process does not hold pandas, pyarrow and
+    # the loader (about 110 MB) while its kernels run
+    from playbook import cache
+    from playbook.loader import load_client
+
+    if check is not None:
+        check(params)
     tick = time.perf_counter()
     data = load_client(params, scratch=folder, beside_done=beside_done)
     loaded = time.perf_counter()
     entry = cache.store(params, data, folder)
     return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2),
-                  checksums.known_digests())
+                  checksums.known_digests(), cache.table_bytes(entry))
 
 
 class LoadingChild:
@@ -83,9 +93,12 @@ class LoadingChild:
     the file system of the run's scratch folder, so :meth:`Loaded.move_into` is a rename.
     :meth:`wait_for_one_process` tells when the load is down to one process (the half of
     the tables loaded beside is done): the render step starts its kernels then.
+    ``check(params)`` runs in the child before the load (:func:`load_and_store`); its error
+    is raised by :meth:`result`.
     """
 
-    def __init__(self, params: Params, folder: Path, *, fork: bool | None = None) -> None:
+    def __init__(self, params: Params, folder: Path, *, fork: bool | None = None,
+                 check: Callable[[Params], None] | None = None) -> None:
         try:
             folder.mkdir(parents=True, exist_ok=True)
             self.tmp = Path(tempfile.mkdtemp(prefix=".loading-", dir=folder))
@@ -97,7 +110,7 @@ class LoadingChild:
         self._one_process, write = os.pipe() if forks else (None, None)
         self._call = ForkedCall(load_and_store, params, self.tmp,
                                 None if write is None else functools.partial(_say_done, write),
-                                what="Loading the data", fork=forks)
+                                check, what="Loading the data", fork=forks)
         if write is not None:
             os.close(write)  # the children hold it: this process never writes it
 

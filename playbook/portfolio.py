@@ -23,9 +23,9 @@ from playbook.config import CLIENT_NAME
 from playbook.errors import PlaybookError
 from playbook.facts import facts_from_results
 from playbook.render import render_report
+from playbook.render_publish import XLSX_NAME
 from playbook.sanitize import CSP_META, sanitize_html
 from playbook.storage import write_text
-from playbook.workbook import XLSX_NAME
 
 
 def clients_with_params() -> list[str]:

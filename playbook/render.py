@@ -30,30 +30,24 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import importlib
 import shutil
 import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nbformat
 
-from playbook import cache
 from playbook.comparison import previous_results
 from playbook.config import Params
 from playbook.errors import NotesWarning, RenderError
-from playbook.executive import ExecutiveSettings, executive_record
-from playbook.findings.executive import executive_notebooks
 from playbook.forked import ForkedCall
 from playbook.kernels import KernelWorkers
-from playbook.loading import Loaded
 from playbook.locks import client_lock, report_dir
 from playbook.memory import kernels_that_fit, settle_garbage_collector
 from playbook.notes import ClientNotes
-from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
-from playbook.recommendations import Limits
-from playbook.render_combine import combine_notebooks
 from playbook.render_execute import (
     Reporter,
     check_parameters,
@@ -61,7 +55,6 @@ from playbook.render_execute import (
     execute_notebooks,
     notebook_workers,
 )
-from playbook.render_export import write_report_html, write_report_pdf
 from playbook.render_manifest import (
     ReportMeta,
     files_under,
@@ -72,16 +65,28 @@ from playbook.render_manifest import (
 )
 from playbook.render_pdf import warm_up as warm_up_pdf
 from playbook.render_publish import (
+    PPTX_NAME,
+    XLSX_NAME,
     ReportPaths,
     fresh_staging_dir,
     publish,
     report_storage_error,
 )
 from playbook.render_start import StartedRun, started_run
-from playbook.slides import PPTX_NAME, write_slides
-from playbook.summary import summary_notebook, summary_record
-from playbook.workbook import XLSX_NAME
 from playbook.workbook_pending import has_deferred, write_deferred
+
+if TYPE_CHECKING:
+    from playbook.loading import Loaded
+
+#: Modules only the steps after the notebooks use (the executive summary, the consultant's
+#: notes, combining, HTML and PDF, slides, workbook: pandas, matplotlib, nbconvert and the
+#: rest, about 140 MB). The render process imports them once a kernel is left idle under
+#: the last notebooks (:func:`_prepare_publishing`), or when it publishes: not while its
+#: kernels hold the run's memory peak.
+PUBLISHING_MODULES = ("playbook.executive", "playbook.findings.executive",
+                      "playbook.notes_apply", "playbook.recommendations",
+                      "playbook.render_combine", "playbook.render_export", "playbook.slides",
+                      "playbook.summary", "playbook.workbook")
 
 #: Parameter giving a notebook the folder of the run's validated tables
 #: (:mod:`playbook.cache`, read by :func:`playbook.session.start`).
@@ -149,9 +154,9 @@ def _render_loaded(client: str, params: Params, loaded: Loaded,
     def data_cache(folder: Path) -> dict[str, str]:
         # The validated tables are cached for the run, so no notebook parses the raw files
         # again: the entry the loading child stored moves into the run's scratch folder.
-        entry = loaded.move_into(folder)
+        loaded.move_into(folder)
         # fewer notebooks at once when the memory free cannot hold a kernel each
-        workers.limit(kernels_that_fit(cache.table_bytes(entry), workers.jobs))
+        workers.limit(kernels_that_fit(loaded.table_bytes, workers.jobs))
         return {DATA_CACHE_PARAM: str(folder)}
 
     as_of_text = params.as_of.isoformat() if params.as_of else ""
@@ -177,8 +182,7 @@ def _render_loaded(client: str, params: Params, loaded: Loaded,
             progress=progress,
             front_matter=functools.partial(_summary_front_matter,
                                            previous=previous_results(client, as_of_text),
-                                           limits=Limits.of(params),
-                                           executive=ExecutiveSettings.of(params)),
+                                           params=params),
             run_parameters=data_cache,
             timings=timings,
             workers=workers,
@@ -190,18 +194,26 @@ def _render_loaded(client: str, params: Params, loaded: Loaded,
 def _timed_slides(html_path: Path, results: dict[str, Any], meta: ReportMeta,
                   out_path: Path) -> float:
     """:func:`playbook.slides.write_slides`; the seconds it took."""
+    from playbook.slides import write_slides
+
     tick = time.perf_counter()
     write_slides(html_path, results, meta, out_path)
     return round(time.perf_counter() - tick, 2)
 
 
 def _summary_front_matter(results: dict[str, Any], order: list[str], *,
-                          previous: dict[str, Any] | None, limits: Limits,
-                          executive: ExecutiveSettings
+                          previous: dict[str, Any] | None, params: Params
                           ) -> tuple[nbformat.NotebookNode, dict[str, Any],
                                      nbformat.NotebookNode]:
     """The "so what" and the executive summary before the sections, the walk's assumptions
-    after them; results.json's ``summary`` and ``executive``."""
+    after them; results.json's ``summary`` and ``executive``. (The settings were checked
+    before the data load: :func:`playbook.render_start.check_report_settings`.)"""
+    from playbook.executive import ExecutiveSettings, executive_record
+    from playbook.findings.executive import executive_notebooks
+    from playbook.recommendations import Limits
+    from playbook.summary import summary_notebook, summary_record
+
+    limits, executive = Limits.of(params), ExecutiveSettings.of(params)
     summary = summary_notebook(results, order, previous, limits=limits)
     record = executive_record(results, order, limits=limits, settings=executive,
                               previous=previous)
@@ -321,7 +333,7 @@ def render_notebooks(
             executed = execute_notebooks(
                 sources, declared, parameters, staging, out_dir, workers, reporter, timings,
                 prepared, on_done=None if workers.in_this_process else book.start,
-                on_idle=warm_up_pdf)
+                on_idle=_prepare_publishing)
         except BaseException:
             book.stop()
             shutil.rmtree(staging, ignore_errors=True)
@@ -332,6 +344,15 @@ def render_notebooks(
                                reporter, inputs=inputs, settings=settings,
                                front_matter=front_matter, started_at=started_at,
                                timings=timings, notes=notes, slides=slides, book=book)
+
+
+def _prepare_publishing() -> None:
+    """Import what the steps after the notebooks use (:data:`PUBLISHING_MODULES`) and the
+    PDF engine: called once a kernel is left idle under the last notebooks, so that the
+    import (about 2 CPU s) takes the idle core."""
+    for module in PUBLISHING_MODULES:
+        importlib.import_module(module)
+    warm_up_pdf()
 
 
 class _WorkbookWriter:
@@ -366,6 +387,10 @@ def _publish_report(
 ) -> ReportPaths:
     """The steps of :func:`render_notebooks` after the notebooks ran: combine, export,
     records, then the atomic publish of ``staging`` as ``out_dir``."""
+    from playbook.notes_apply import SUMMARY, apply_to_notebook, apply_to_results
+    from playbook.render_combine import combine_notebooks
+    from playbook.render_export import write_report_html, write_report_pdf
+
     book = book if book is not None else _WorkbookWriter(staging)
     try:
         shutil.rmtree(staging / ".scratch", ignore_errors=True)

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import papermill
 
 from playbook.errors import NotebookError, StorageError, UnknownParameterError
-from playbook.kernels import KernelWorkers, Task, WarmKernel
+from playbook.kernels import KernelWorkers, Task, WarmKernel, import_papermill
 from playbook.storage import copy_file, writing
 from playbook.terminal import safe
+
+papermill = import_papermill()  # (without pyarrow: the render process does not need it yet)
 
 #: Parameter the render path gives to every notebook that declares it: the staging folder.
 RUN_DIR_PARAM = "run_dir"

@@ -15,6 +15,11 @@ from pathlib import Path
 from playbook.errors import StorageError
 from playbook.storage import storage_error
 
+#: File names in a report folder (beside report.pdf): the slide deck, and the account
+#: workbook with its CSV (written when the account plan's section ran).
+PPTX_NAME = "report.pptx"
+XLSX_NAME = "accounts.xlsx"
+CSV_NAME = "accounts.csv"
 #: The end of every message about a report that could not be written.
 PREVIOUS_KEPT = "Nothing of the new report was kept; the previous report (if any) is untouched."
 
@@ -41,7 +46,7 @@ class ReportPaths:
             results=folder / "results.json",
             manifest=folder / "manifest.json",
             notebooks=folder / "notebooks",
-            pptx=folder / "report.pptx",
+            pptx=folder / PPTX_NAME,
         )
 
 

@@ -43,6 +43,19 @@ class StartedRun:
     workers: KernelWorkers
 
 
+def check_report_settings(params: Params) -> None:
+    """Check the settings that only the analysis code can check: the executive summary's
+    effort rules and benchmark set (:meth:`playbook.executive.ExecutiveSettings.of`) and the
+    recommendations' limits. Run by the loading child, which imports that code anyway (the
+    render process imports it once the notebooks are done); raises
+    :class:`~playbook.errors.ParamsError`."""
+    from playbook.executive import ExecutiveSettings
+    from playbook.recommendations import Limits
+
+    Limits.of(params)
+    ExecutiveSettings.of(params)
+
+
 @contextlib.contextmanager
 def started_run(client: str, *, period: str | None = None,
                 as_of: str | None = None) -> Iterator[StartedRun]:
@@ -60,7 +73,7 @@ def started_run(client: str, *, period: str | None = None,
     # kernels are then stopped), not inside the first notebook. The child stores the data
     # for the kernels and exits: this process does not keep the memory loading took.
     staging_parent = report_dir(client, params.period_label).parent
-    with LoadingChild(params, staging_parent) as loading:
+    with LoadingChild(params, staging_parent, check=check_report_settings) as loading:
         # what drives the kernels (jupyter_client, papermill: about 0.4 CPU s) is imported
         # once the child is forked, while it loads
         from playbook.kernels import KernelWorkers

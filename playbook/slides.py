@@ -49,6 +49,7 @@ from playbook import slides_style as st
 from playbook import textfmt as tf
 from playbook.errors import RenderError
 from playbook.render_manifest import ReportMeta, output_records, write_json
+from playbook.render_publish import PPTX_NAME
 from playbook.slides_source import (
     Exhibit,
     ReportContent,
@@ -60,7 +61,6 @@ from playbook.slides_source import (
     svg_size_pt,
 )
 
-PPTX_NAME = "report.pptx"
 #: Shape names a reader (or a test) finds the parts of a slide by.
 LABEL_SHAPE = "exhibit-label"  # "Exhibit 4" (an exhibit's slide only)
 SOURCE_SHAPE = "source"

@@ -56,6 +56,7 @@ from playbook.plan_columns import (
     MONEY_COLUMNS,
     SHARE_COLUMNS,
 )
+from playbook.render_publish import CSV_NAME, XLSX_NAME  # noqa: F401 - the file names
 from playbook.sheet_rows import ARROW_TEXT, text_scalar
 from playbook.storage import atomic_path, write_text
 
@@ -65,9 +66,6 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 SHEET_NAME_MAX = 31
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 CELL_TEXT_MAX = 32767
-#: File names of the workbook and its CSV in the report folder (beside report.pdf).
-XLSX_NAME = "accounts.xlsx"
-CSV_NAME = "accounts.csv"
 #: Sheet names the workbook uses itself (and Excel's reserved "History").
 SUMMARY_SHEET = "Summary"
 ALL_SHEET = "All accounts"

@@ -21,12 +21,13 @@ from __future__ import annotations
 import pickle
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
+from playbook.render_publish import CSV_NAME, XLSX_NAME
 from playbook.storage import atomic_path
-from playbook.workbook import CSV_NAME, XLSX_NAME, check_plan_columns, write_workbook
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The plan and settings a notebook leaves for the render step, in the run's staging folder
 #: (a dot-name: never one of the report's files).
@@ -39,6 +40,8 @@ def defer_workbook(plan: pd.DataFrame, run_dir: Path, *, currency: str, as_of: A
     :func:`playbook.workbook.write_workbook`) in ``run_dir`` for :func:`write_deferred`;
     returns the file written. The plan's columns are checked now, so that a plan the
     workbook cannot take fails its notebook, as writing the workbook there did."""
+    from playbook.workbook import check_plan_columns
+
     check_plan_columns(plan)
     settings = {"currency": currency, "as_of": as_of, "title": title,
                 "owner_sheets_max_accounts": owner_sheets_max_accounts}
@@ -56,7 +59,10 @@ def has_deferred(run_dir: Path) -> bool:
 def write_deferred(run_dir: Path) -> float | None:
     """Write ``accounts.xlsx`` and ``accounts.csv`` into ``run_dir`` from what
     :func:`defer_workbook` left there, then delete that; returns the seconds it took, or
-    None when nothing was left."""
+    None when nothing was left. (The workbook's code is imported here: the render process
+    that asks whether a workbook is left does not hold it while its kernels run.)"""
+    from playbook.workbook import write_workbook
+
     path = Path(run_dir) / PENDING_NAME
     if not path.is_file():
         return None

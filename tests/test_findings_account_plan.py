@@ -22,7 +22,7 @@ from playbook.errors import NotebookError
 from playbook.findings import account_plan as story
 from playbook.render import render_notebooks
 from playbook.render_manifest import ReportMeta, output_records
-from playbook.workbook import CSV_NAME, XLSX_NAME
+from playbook.render_publish import CSV_NAME, XLSX_NAME
 
 FAIL = Path(__file__).parent / "fixtures" / "render" / "03-fail.ipynb"
 

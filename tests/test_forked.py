@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from playbook import forked, render, render_export
+from playbook import forked, render, render_export, slides
 from playbook.errors import ChildTraceback, DataError, DataIssue, GeneratedFolderError, RenderError
 from tests.test_render import ALPHA, BETA, PARAMS, meta
 
@@ -71,9 +71,9 @@ def test_a_killed_child_gives_its_exit_code():
 
 def test_the_deck_is_written_beside_the_pdf_by_another_process(tmp_path, monkeypatch):
     pids = tmp_path / "pids"
-    real_slides, real_pdf = render.write_slides, render_export.html_to_pdf
+    real_slides, real_pdf = slides.write_slides, render_export.html_to_pdf
 
-    def slides(*args, **kwargs):
+    def deck(*args, **kwargs):
         with pids.open("a") as fh:
             fh.write(f"slides {os.getpid()}\n")
         return real_slides(*args, **kwargs)
@@ -83,7 +83,7 @@ def test_the_deck_is_written_beside_the_pdf_by_another_process(tmp_path, monkeyp
             fh.write(f"pdf {os.getpid()}\n")
         return real_pdf(*args, **kwargs)
 
-    monkeypatch.setattr(render, "write_slides", slides)
+    monkeypatch.setattr(slides, "write_slides", deck)
     monkeypatch.setattr(render_export, "html_to_pdf", pdf)
     out = render.render_notebooks([ALPHA, BETA], PARAMS, tmp_path / "reports" / "a" / "q",
                                   meta(), progress=False)
@@ -104,7 +104,7 @@ def test_a_deck_that_fails_fails_the_run_and_keeps_the_previous_report(tmp_path,
     def broken(*_args, **_kwargs):
         raise RenderError("the deck's template is missing", fix="restore it")
 
-    monkeypatch.setattr(render, "write_slides", broken)
+    monkeypatch.setattr(slides, "write_slides", broken)
     with pytest.raises(RenderError, match="template is missing"):
         render.render_notebooks([ALPHA, BETA], PARAMS, out, meta(), progress=False)
     assert (out / "report.pdf").read_bytes() == b"%PDF-previous"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from playbook import cache, checksums, loading
+from playbook import cache, checksums, loader, loading
 from playbook.config import load_params
 from playbook.errors import ChildTraceback, DataError, RenderError
 from playbook.loader import beside_tables, load_client
@@ -32,6 +32,7 @@ def test_the_stored_entry_is_what_loading_here_stores(client_factory, tmp_path, 
     with loading.LoadingChild(params, tmp_path / "reports", fork=fork) as child:
         got = child.result()
         assert got.entry.parent == child.tmp and got.load_seconds >= 0
+        assert got.table_bytes == cache.table_bytes(got.entry) > 0
         moved = got.move_into(tmp_path / "scratch")
     assert moved == tmp_path / "scratch" / here.name  # the same key: same params and files
     want, have = _tables(here), _tables(moved)
@@ -44,7 +45,7 @@ def test_the_stored_entry_is_what_loading_here_stores(client_factory, tmp_path, 
 
 
 def _record_pid(log: Path):
-    real = loading.load_client
+    real = loader.load_client
 
     def load(params, **how):
         log.write_text(str(os.getpid()))
@@ -55,7 +56,7 @@ def _record_pid(log: Path):
 def test_the_work_happens_in_another_process(client_factory, tmp_path, monkeypatch):
     params = load_params(client_factory.write())
     log = tmp_path / "pid.txt"
-    monkeypatch.setattr(loading, "load_client", _record_pid(log))
+    monkeypatch.setattr(loader, "load_client", _record_pid(log))
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         child.result()
     assert int(log.read_text()) != os.getpid()
@@ -88,7 +89,7 @@ def test_an_unexpected_error_keeps_its_type_and_the_child_s_traceback(
     def broken(_params, **_how):
         raise ValueError("boom in the loader")
 
-    monkeypatch.setattr(loading, "load_client", broken)
+    monkeypatch.setattr(loader, "load_client", broken)
     with (loading.LoadingChild(params, tmp_path / "reports") as child,
           pytest.raises(ValueError, match="boom in the loader") as err):
         child.result()
@@ -103,7 +104,7 @@ def test_a_child_killed_says_so(client_factory, tmp_path, monkeypatch):
     def killed(_params, **_how):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    monkeypatch.setattr(loading, "load_client", killed)
+    monkeypatch.setattr(loader, "load_client", killed)
     with (loading.LoadingChild(params, tmp_path / "reports") as child,
           pytest.raises(RenderError, match="exit code -9")):
         child.result()
@@ -119,7 +120,7 @@ def test_leaving_without_the_result_stops_the_child_and_removes_its_folder(
         started.write_text("yes")
         signal.pause()  # until stopped
 
-    monkeypatch.setattr(loading, "load_client", slow)
+    monkeypatch.setattr(loader, "load_client", slow)
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         while not started.exists():
             os.sched_yield()
@@ -207,14 +208,14 @@ def test_the_render_process_learns_it_before_the_load_ends(tmp_path, monkeypatch
     store (after every table) is held back here, and the wait still returns."""
     params = load_params("demo")
     release = tmp_path / "release"
-    real = loading.cache.store
+    real = cache.store
 
     def held(*args, **kwargs):
         while not release.exists():
             time.sleep(0.05)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loading.cache, "store", held)
+    monkeypatch.setattr(cache, "store", held)
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         assert child.wait_for_one_process(timeout=120)
         assert child.process.is_alive()  # still loading: held before the store
@@ -229,7 +230,7 @@ def test_the_wait_ends_when_the_load_fails_before_saying_it(client_factory, tmp_
     def broken(_params, **_how):  # fails before any table: nothing is written on the pipe
         raise ValueError("boom in the loader")
 
-    monkeypatch.setattr(loading, "load_client", broken)
+    monkeypatch.setattr(loader, "load_client", broken)
     with loading.LoadingChild(params, tmp_path / "reports") as child:
         assert child.wait_for_one_process(timeout=60)  # the pipe's end: no process left
         with pytest.raises(ValueError, match="boom"):

@@ -138,3 +138,40 @@ def test_a_worker_left_without_a_task_is_reported_once_while_the_others_run():
     # the third task went to the first free worker; once it was done, that worker had
     # nothing left to start while the long task still ran: reported there, and only once
     assert events == ["short", "last short", "idle", "long"]
+
+
+def test_papermill_is_imported_without_pyarrow_which_stays_importable():
+    """A worker drives a kernel with papermill; papermill's optional HDFS handler would
+    import pyarrow and numpy (about 40 MB in each worker): the worker leaves it out, and a
+    task that needs pyarrow still imports it."""
+    code = textwrap.dedent("""
+        import sys
+        from playbook.kernels import import_papermill
+        import_papermill()
+        print("papermill" in sys.modules,
+              sorted(m for m in ("numpy", "pyarrow") if sys.modules.get(m) is not None))
+        import pyarrow
+        print(pyarrow.__name__)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["True []", "pyarrow"]
+
+
+def test_the_render_process_holds_no_analysis_code_while_its_kernels_run():
+    """Everything the render process imports before its notebooks are done (the command
+    line, the run's start, the render path): none of pandas, pyarrow, numpy, matplotlib,
+    nbconvert (about 140 MB, imported by the loading child, the kernels, and by the render
+    process once a kernel is idle under the last notebooks: render.PUBLISHING_MODULES)."""
+    code = textwrap.dedent("""
+        import sys
+        import playbook.cli, playbook.render_start, playbook.render
+        print(sorted(m for m in ("pandas", "pyarrow", "numpy", "matplotlib", "nbconvert",
+                                 "scipy", "duckdb") if sys.modules.get(m) is not None))
+        for name in playbook.render.PUBLISHING_MODULES:
+            __import__(name)
+        print("pandas" in sys.modules and "nbconvert" in sys.modules)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["[]", "True"]

@@ -16,6 +16,7 @@ from playbook import workbook as wb
 from playbook.errors import RenderError
 from playbook.kernels import KernelWorkers
 from playbook.render_manifest import ReportMeta
+from playbook.render_publish import CSV_NAME, XLSX_NAME
 from tests.test_findings_account_plan import where_to_act_notebook
 from tests.test_sheet_rows import same_bytes_but_creation_time
 from tests.test_workbook import AS_OF, plan
@@ -35,16 +36,16 @@ def test_the_deferred_workbook_is_the_one_written_directly(tmp_path):
     deferred.mkdir()
     settings = {"currency": "EUR", "as_of": AS_OF, "title": "=Acme",
                 "owner_sheets_max_accounts": 5}
-    wb.write_workbook(plan(), direct / wb.XLSX_NAME, direct / wb.CSV_NAME, **settings)
+    wb.write_workbook(plan(), direct / XLSX_NAME, direct / CSV_NAME, **settings)
     left = workbook_pending.defer_workbook(plan(), deferred, **settings)
-    assert left.is_file() and not (deferred / wb.XLSX_NAME).exists()
+    assert left.is_file() and not (deferred / XLSX_NAME).exists()
     assert workbook_pending.has_deferred(deferred)
     seconds = workbook_pending.write_deferred(deferred)
     assert seconds is not None and seconds >= 0
     assert not left.exists() and not workbook_pending.has_deferred(deferred)
-    assert sorted(p.name for p in deferred.iterdir()) == [wb.CSV_NAME, wb.XLSX_NAME]
-    assert (deferred / wb.CSV_NAME).read_bytes() == (direct / wb.CSV_NAME).read_bytes()
-    same_bytes_but_creation_time(deferred / wb.XLSX_NAME, direct / wb.XLSX_NAME)
+    assert sorted(p.name for p in deferred.iterdir()) == [CSV_NAME, XLSX_NAME]
+    assert (deferred / CSV_NAME).read_bytes() == (direct / CSV_NAME).read_bytes()
+    same_bytes_but_creation_time(deferred / XLSX_NAME, direct / XLSX_NAME)
 
 
 def test_nothing_left_writes_nothing(tmp_path):
@@ -72,27 +73,27 @@ def deferring_notebook(folder: Path, title: str) -> Path:
 
 def test_the_render_step_writes_it_in_another_process_and_publishes_it(tmp_path, monkeypatch):
     pids = tmp_path / "pids"
-    real = workbook_pending.write_workbook
+    real = wb.write_workbook
 
     def writing(*args, **kwargs):
         with pids.open("a") as fh:
             fh.write(f"{os.getpid()}\n")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(workbook_pending, "write_workbook", writing)
+    monkeypatch.setattr(wb, "write_workbook", writing)
     out = tmp_path / "reports" / "acme" / "2026-Q3"
     paths = render.render_notebooks([deferring_notebook(tmp_path, "Acme")], PARAMS, out,
                                     meta(), progress=False)
     assert int(pids.read_text()) != os.getpid()  # the forked child wrote it
-    assert (out / wb.XLSX_NAME).is_file() and (out / wb.CSV_NAME).is_file()
+    assert (out / XLSX_NAME).is_file() and (out / CSV_NAME).is_file()
     assert not any(p.name == workbook_pending.PENDING_NAME for p in out.rglob("*"))
     expected = tmp_path / "expected"
     expected.mkdir()
-    wb.write_workbook(plan(), expected / wb.XLSX_NAME, expected / wb.CSV_NAME,
+    wb.write_workbook(plan(), expected / XLSX_NAME, expected / CSV_NAME,
                       currency="USD", as_of="2026-09-30", title="Acme")
-    assert (out / wb.CSV_NAME).read_bytes() == (expected / wb.CSV_NAME).read_bytes()
+    assert (out / CSV_NAME).read_bytes() == (expected / CSV_NAME).read_bytes()
     manifest = json.loads(paths.manifest.read_text())
-    assert {wb.XLSX_NAME, wb.CSV_NAME} <= {o["name"] for o in manifest["outputs"]}
+    assert {XLSX_NAME, CSV_NAME} <= {o["name"] for o in manifest["outputs"]}
     assert manifest["run"]["seconds"]["workbook"] >= 0
 
 
@@ -102,7 +103,7 @@ def test_the_workbook_is_written_while_the_other_notebooks_still_run(tmp_path):
     every notebook ran: a notebook running beside it sees the files appear."""
     waiting = where_to_act_notebook(tmp_path / "06-waiting.ipynb", (
         "import time\nfrom pathlib import Path\n"
-        f"done = Path(run_dir) / {wb.CSV_NAME!r}\n"
+        f"done = Path(run_dir) / {CSV_NAME!r}\n"
         "deadline = time.monotonic() + 60\n"
         "while not done.exists() and time.monotonic() < deadline:\n"
         "    time.sleep(0.05)\n"
@@ -115,9 +116,9 @@ def test_the_workbook_is_written_while_the_other_notebooks_still_run(tmp_path):
     assert (out / "seen.txt").read_text() == "True"
     expected = tmp_path / "expected"
     expected.mkdir()
-    wb.write_workbook(plan(), expected / wb.XLSX_NAME, expected / wb.CSV_NAME,
+    wb.write_workbook(plan(), expected / XLSX_NAME, expected / CSV_NAME,
                       currency="USD", as_of="2026-09-30", title="Acme")
-    assert (out / wb.CSV_NAME).read_bytes() == (expected / wb.CSV_NAME).read_bytes()
+    assert (out / CSV_NAME).read_bytes() == (expected / CSV_NAME).read_bytes()
     assert not any(p.name == workbook_pending.PENDING_NAME for p in out.rglob("*"))
 
 
@@ -130,7 +131,7 @@ def test_a_workbook_that_fails_fails_the_run_and_keeps_the_previous_report(tmp_p
     def broken(*_args, **_kwargs):
         raise RenderError("the disk refused the workbook", fix="free some space")
 
-    monkeypatch.setattr(workbook_pending, "write_workbook", broken)
+    monkeypatch.setattr(wb, "write_workbook", broken)
     with pytest.raises(RenderError, match="refused the workbook"):
         render.render_notebooks([deferring_notebook(tmp_path, "Acme")], PARAMS, out, meta(),
                                 progress=False)
