@@ -29,6 +29,7 @@ import re
 import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections import deque
@@ -369,6 +370,16 @@ def import_papermill() -> ModuleType:
     return papermill
 
 
+def worker_start_method() -> str:
+    """How worker processes start: forked from this process while it runs no other thread
+    (they then share its imports, jupyter_client and papermill, about 35 MB each, and need
+    no resource-tracker process), else spawned (a fork of a threaded process may inherit
+    a lock another thread held)."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 class _Worker:
     """The parent's handle on one worker process."""
 
@@ -442,7 +453,7 @@ class KernelWorkers:
             self._local = WarmKernel(self.kernel_name, self.preload, env=self._env)
             self._local.start()
         else:
-            context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+            context = multiprocessing.get_context(worker_start_method())
             self._workers = [_Worker(context, self.kernel_name, self.preload, self._env)
                              for _ in range(self.jobs)]
 

@@ -19,6 +19,7 @@ import pytest
 
 from playbook.analyses import account_state as state
 from playbook.analyses import health, relationships, segments
+from playbook.analyses.grouped import means_by_key, sums_by_key
 from playbook.analyses.history import (
     ActiveAccounts,
     HighTickets,
@@ -26,9 +27,7 @@ from playbook.analyses.history import (
     MrrGrowth,
     StepsDone,
     UsageHistory,
-    means_by_key,
     ranks,
-    sums_by_key,
 )
 from playbook.context import AnalysisContext
 from playbook.membership import positions

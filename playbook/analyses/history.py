@@ -51,6 +51,7 @@ from playbook.analyses.account_state import (
     usage_monthly,
     usage_snapshot,
 )
+from playbook.analyses.grouped import means_by_key, sums_by_key
 from playbook.membership import positions
 
 USAGE_MEASURES = ["active_users", "licensed_seats", "key_actions"]
@@ -110,39 +111,6 @@ def ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     among them (int64): ``numpy.unique(values, return_inverse=True)``, by hashing."""
     rank, distinct = pd.factorize(values, sort=True)
     return np.asarray(distinct), rank.astype(np.int64)
-
-
-def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
-                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """``values.groupby(key, sort=True).sum(min_count=min_count)`` as arrays: the distinct
-    keys in order and each float column's sums. When no key repeats (a table already one
-    row per account and month), the rows are only sorted: the sum of one value is the value
-    plus 0.0 (blank when blank with ``min_count=1``, else 0.0), as the grouped sum gives."""
-    if len(key) and not (key[1:] >= key[:-1]).all():
-        order = np.argsort(key, kind="stable")
-    else:
-        order = np.arange(len(key))
-    ordered = key[order]
-    if len(ordered) and (ordered[1:] != ordered[:-1]).all():
-        out = {}
-        for c in values:
-            v = values[c].to_numpy(dtype=float)[order] + 0.0
-            out[c] = v if min_count else np.where(np.isnan(v), 0.0, v)
-        return ordered, out
-    sums = values.groupby(key, sort=True).sum(min_count=min_count)
-    return (sums.index.to_numpy(dtype=np.int64),
-            {c: sums[c].to_numpy(dtype=float) for c in values})
-
-
-def means_by_key(key: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.Series(values).groupby(key, sort=True).mean()`` as arrays (the distinct keys in
-    order, each one's mean) for values without blanks; when no key repeats, the values
-    sorted by key plus 0.0 (what a mean of one value is)."""
-    keys, sums = sums_by_key(key, pd.DataFrame({"v": values}), min_count=1)
-    if len(keys) == len(key):
-        return keys, sums["v"]
-    means = pd.Series(values).groupby(key, sort=True).mean()
-    return means.index.to_numpy(dtype=np.int64), means.to_numpy(dtype=float)
 
 
 def _month_number(month: pd.Series) -> np.ndarray:

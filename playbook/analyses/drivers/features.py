@@ -27,7 +27,8 @@ import pandas as pd
 from playbook import textfmt as tf
 from playbook.analyses.drivers.columns import has_values, numeric_or_nan
 from playbook.analyses.drivers.prepared import SortedRecords, search
-from playbook.analyses.history import MONTHS, sums_by_key
+from playbook.analyses.grouped import sums_by_key
+from playbook.analyses.history import MONTHS
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
 from playbook.read_only import kept_result
