@@ -70,6 +70,19 @@ def test_hand_made_designs_match_get_margeff(seed, clustered):
     assert list(dummy_columns(result.model.exog)) == [3, 4, 5]
 
 
+
+@pytest.mark.parametrize("rows_at_once", [64, 128, 1024, 2944])
+def test_rows_taken_a_block_at_a_time_give_the_same_digits(monkeypatch, rows_at_once):
+    """The design is worked on a block of rows at a time (margins.ROWS_AT_ONCE, 8,192 in a
+    run): blocks of a multiple of 64 rows, the last one short (3,000 rows), give
+    get_margeff's figures exactly."""
+    from playbook.analyses.drivers import margins
+
+    y, X, groups = _design(4, 3000)
+    result = sm.Logit(y, X).fit(disp=0, cov_type="cluster", cov_kwds={"groups": groups})
+    monkeypatch.setattr(margins, "ROWS_AT_ONCE", rows_at_once)
+    assert_same(direct(result), reference(result))
+
 def test_a_continuous_effect_is_the_mean_density_times_the_coefficient():
     """Independent check of the definition, by hand: AME = mean(p(1 - p)) * b for a
     continuous column; the mean discrete change for a yes/no column."""

@@ -30,6 +30,31 @@ __all__ = ["average_marginal_effects", "dummy_columns"]
 
 #: statsmodels' machine epsilon for the complex step (``statsmodels.tools.numdiff.EPS``).
 _EPS = np.finfo(float).eps
+#: Rows of the design worked on at a time: the per-row effects, their changed copies and the
+#: complex-step products are a block of rows x columns each, not the whole design (at
+#: 100,000 decisions they took about 135 MB at once, in the report's busiest moment). A
+#: multiple of 64: BLAS works a matrix's rows out in small groups, and a row's last digit
+#: can depend on its place in its group (a block of one row differs), so each row keeps
+#: the place it has in the whole design.
+ROWS_AT_ONCE = 8192
+
+
+class _RowSums:
+    """Sums over the rows of blocks given in turn, added as numpy adds the rows of one
+    array (row after row: ``np.add.reduce`` along the first axis), so that the sum over all
+    the blocks is the whole array's, to the last digit."""
+
+    def __init__(self) -> None:
+        self.total: np.ndarray | None = None
+
+    def add(self, block: np.ndarray) -> None:
+        """Add the rows of ``block`` (rows x columns)."""
+        self.total = (block.sum(0) if self.total is None
+                      else np.add.reduce(np.vstack([self.total[None], block]), axis=0))
+
+    def mean(self, rows: int) -> np.ndarray:
+        """The mean over ``rows`` rows (as ``ndarray.mean``: the sum divided by them)."""
+        return self.total / rows
 
 
 def _density(eta: np.ndarray) -> np.ndarray:
@@ -79,34 +104,43 @@ def average_marginal_effects(
         ``columns`` (positions of the columns with variance, i.e. all but the constant),
         ``ame``, ``se``, ``low``, ``high`` (one value per such column, in that order).
     """
-    X = np.array(exog, dtype=float, order="C")  # as statsmodels' copy of the design
+    X = np.ascontiguousarray(exog, dtype=float)  # (statsmodels' copy of the design)
     b = np.asarray(params, dtype=float)
-    k = len(b)
+    k, n = len(b), len(X)
     varying = X.var(0) != 0
     dummies = dummy_columns(X)
-    effects = _continuous_effects(X, b)
-    for j in dummies:  # the discrete change, each row from 0 to 1
-        changed = X.copy()
-        changed[:, j] = 0
-        at0 = _probability(np.dot(changed, b) + 0.0)
-        changed[:, j] = 1
-        effects[:, j] = _probability(np.dot(changed, b) + 0.0) - at0
-    effects = effects.mean(0)
-    # complex-step Jacobian of the continuous effects, one coefficient (column) at a time
-    steps = _EPS * np.maximum(np.abs(b), 0.1)
+    steps = _EPS * np.maximum(np.abs(b), 0.1)  # the complex steps, one per coefficient
     increments = np.identity(k) * 1j * steps
+    effects, by_step = _RowSums(), [_RowSums() for _ in range(k)]
+    by_dummy = {j: _RowSums() for j in dummies}
+    for start in range(0, max(n, 1), ROWS_AT_ONCE):  # each row's terms, a block at a time
+        x = X[start:start + ROWS_AT_ONCE]
+        block = _continuous_effects(x, b)
+        for j in dummies:  # the discrete change, each row from 0 to 1
+            changed = x.copy()
+            changed[:, j] = 0
+            at0 = _probability(np.dot(changed, b) + 0.0)
+            changed[:, j] = 1
+            block[:, j] = _probability(np.dot(changed, b) + 0.0) - at0
+        effects.add(block)
+        # the complex-step Jacobian of the continuous effects, a coefficient at a time
+        complex_x = x.astype(complex)  # the complex copy numpy's dot would make each time
+        for col in range(k):
+            by_step[col].add(_continuous_effects(complex_x, b + increments[col]).imag
+                             / steps[col])
+        for j in dummies:
+            at0, at1 = x.copy(), x.copy()
+            at0[:, j], at1[:, j] = 0, 1
+            d0 = _density(np.dot(at0, b) + 0.0)[:, None] * at0
+            d1 = _density(np.dot(at1, b) + 0.0)[:, None] * at1
+            by_dummy[j].add(d1 - d0)
+    effects = effects.mean(n)
     jac = np.empty((k, k), order="F")  # statsmodels' averaged Jacobian is column-major:
     # the products below then take the same path, to the last digit
-    complex_x = X.astype(complex)  # the complex copy numpy's dot would make each time
     for col in range(k):
-        jac[:, col] = (_continuous_effects(complex_x, b + increments[col]).imag
-                       / steps[col]).mean(0)
+        jac[:, col] = by_step[col].mean(n)
     for j in dummies:
-        at0, at1 = X.copy(), X.copy()
-        at0[:, j], at1[:, j] = 0, 1
-        d0 = _density(np.dot(at0, b) + 0.0)[:, None] * at0
-        d1 = _density(np.dot(at1, b) + 0.0)[:, None] * at1
-        jac[j, :k] = (d1 - d0).mean(0)
+        jac[j, :k] = by_dummy[j].mean(n)
     se = np.sqrt(np.diag(np.dot(np.dot(jac, np.asarray(cov, dtype=float)), jac.T)))
     q = sps.norm.ppf(1 - alpha / 2)
     ame, se = effects[varying], se[varying]
