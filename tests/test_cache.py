@@ -39,7 +39,8 @@ def test_the_cache_folder_passed_to_a_notebook_is_read_instead_of_the_raw_files(
     calls = []
     real = loader._load_client
     monkeypatch.setattr(loader, "_load_client",
-                        lambda p, scratch=None: calls.append(1) or real(p, scratch))
+                        lambda p, scratch=None, done=None: calls.append(1)
+                        or real(p, scratch, done))
     folder = tmp_path / "cache"
     cache.store(params, loader.load_client(params), folder)
     first = session.start("01-revenue", client=client, data_cache=str(folder)).data

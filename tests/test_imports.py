@@ -67,7 +67,15 @@ def playbook_imports(path: Path, *, nested: bool) -> set[str]:
 #: modules allowed to import inside functions, and why
 LAZY = {"playbook.cli": "each command loads only what it needs (start-up time of make check)",
         "playbook.render_start": "the loading child is forked before what drives the kernels "
-                                 "is imported (issue 22: it starts loading 0.4 CPU s earlier)"}
+                                 "is imported (issue 22: it starts loading 0.4 CPU s earlier)",
+        "playbook.loading": "the loader (pandas, pyarrow: about 110 MB) is imported by the "
+                            "loading child, not by the render process that forks it (issue 22)",
+        "playbook.render": "what only the steps after the notebooks use is imported once a "
+                           "kernel is idle or at publish, not while the kernels hold the "
+                           "run's memory peak (issue 22)",
+        "playbook.workbook_pending": "the workbook's code is imported by the child writing it, "
+                                     "not by the render process asking whether one is left "
+                                     "(issue 22)"}
 
 
 def test_no_import_inside_a_function_reaches_another_playbook_module():

@@ -239,3 +239,23 @@ def test_the_wait_ends_when_the_load_fails_before_saying_it(client_factory, tmp_
         assert child.wait_for_one_process(timeout=0)  # no child: the load runs at result()
         with pytest.raises(ValueError, match="boom"):
             child.result()
+
+
+def test_settings_only_the_analysis_code_checks_stop_the_run_before_the_load(
+        client_factory, tmp_path, monkeypatch):
+    """The executive summary's effort rules are checked by the loading child (the render
+    process does not import that code until its notebooks are done), before any table."""
+    from playbook.errors import ParamsError
+    from playbook.render_start import check_report_settings
+
+    params = load_params(client_factory.write())
+    effort = params.executive.effort
+    effort["save-the-world"] = next(iter(effort.values()))
+    log = tmp_path / "pid.txt"
+    monkeypatch.setattr(loader, "load_client", _record_pid(log))
+    for fork in (True, False):
+        with (loading.LoadingChild(params, tmp_path / "reports", fork=fork,
+                                   check=check_report_settings) as child,
+              pytest.raises(ParamsError, match="save-the-world")):
+            child.result()
+    assert not log.exists()  # no table was loaded
