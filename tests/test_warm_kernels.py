@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from playbook.errors import NotebookError
@@ -230,14 +231,14 @@ def test_notebooks_start_in_the_report_s_order_whatever_the_previous_report_took
     assert len(executed) == 5
 
 
+def kernels() -> list[psutil.Process]:
+    """This process's kernel processes (psutil), at any depth."""
+    return [p for p in psutil.Process(os.getpid()).children(recursive=True)
+            if "ipykernel_launcher" in " ".join(p.cmdline())]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_kernels_stop_with_their_workers(jobs):
-    import psutil
-
-    def kernels() -> list[psutil.Process]:
-        return [p for p in psutil.Process(os.getpid()).children(recursive=True)
-                if "ipykernel_launcher" in " ".join(p.cmdline())]
-
     with KernelWorkers(jobs):
         deadline = time.monotonic() + 60
         while len(kernels()) < jobs and time.monotonic() < deadline:
@@ -273,12 +274,6 @@ def test_sockets_left_by_a_killed_run_are_removed_live_ones_kept(tmp_path, monke
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_kernels_asked_to_wait_start_only_when_told(jobs):
-    import psutil
-
-    def kernels() -> list[psutil.Process]:
-        return [p for p in psutil.Process(os.getpid()).children(recursive=True)
-                if "ipykernel_launcher" in " ".join(p.cmdline())]
-
     with KernelWorkers(jobs, start=False) as workers:
         time.sleep(1.5)
         assert kernels() == [] and not workers.started
