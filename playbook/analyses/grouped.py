@@ -35,7 +35,8 @@ def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
     else:
         order = np.arange(len(key))
     ordered = key[order]
-    if len(ordered) and (ordered[1:] != ordered[:-1]).all():
+    new = ordered[1:] != ordered[:-1]  # where a key differs from the one before
+    if len(ordered) and new.all():
         out = {}
         for c in values:
             v = values[c].to_numpy(dtype=float)[order] + 0.0
@@ -43,7 +44,7 @@ def sums_by_key(key: np.ndarray, values: pd.DataFrame, *, min_count: int
         return ordered, out
     columns = {c: values[c].to_numpy(dtype=float) for c in values}
     if len(ordered) and all(_add_exactly(v) for v in columns.values()):
-        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        starts = np.flatnonzero(np.concatenate(([True], new)))
         out = {}
         for c, v in columns.items():
             v = v[order]

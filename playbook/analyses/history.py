@@ -172,10 +172,10 @@ class UsageHistory:
         when no row has both an account and a month).
 
         The same accounts (sorted), months and sums as :meth:`_aggregate` of the rows
-        (both sum by pandas' grouped sum, blank when all blank), without a copy of the
-        rows: at 1,000,000 accounts the rows and a second aggregate were about 2 GB. No
-        month is then aggregated again for a date inside it: its rows are all dated on
-        its first day."""
+        (both sum by :func:`~playbook.analyses.grouped.sums_by_key`, blank when all
+        blank), without a copy of the rows: at 1,000,000 accounts the rows and a second
+        aggregate were about 2 GB. No month is then aggregated again for a date inside it:
+        its rows are all dated on its first day."""
         sums = usage_monthly(usage)
         if sums is None or not len(sums[0]):
             return False
