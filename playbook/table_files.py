@@ -7,13 +7,20 @@ by every kernel (1.8 CPU s for all of them at 100,000 accounts, each time). An
 uncompressed Arrow IPC file is mapped instead: text columns (pandas ``str``, backed by
 Arrow) point into the mapped file without a copy, so two kernels reading the same table
 share its pages (the system keeps one copy in its page cache), and reading takes a tenth
-of the time. Number and date columns are copied out as pandas builds its blocks; their
-mapped pages, read once for that copy, are then handed back
-(:func:`playbook.memory.drop_mapped_pages`), or each kernel would hold every number
-twice (at 100,000 accounts about 190 MB of a kernel that reads all the tables). The
-frame read back equals the one written (dtypes, blanks, the default row index): both
-directions go through Arrow's pandas conversion, as Parquet's did. The files are about
-ten times Parquet's size (600 MB at 100,000 accounts) and live only as long as the run.
+of the time.
+
+Numbers and dates are read in place too where numpy can use Arrow's bytes as they are: a
+table is written as one chunk, floats keep a blank as NaN and dates as NaT (no Arrow
+validity bitmap: :func:`write_table`), and pandas gets one block per column
+(``split_blocks``), so a float, date or whole-number column points into the mapped file.
+A kernel then holds only the pages of the columns it reads (a column no analysis touches
+costs nothing), shared with the other kernels reading them, and nothing is copied. The
+columns pandas must convert (whole numbers with blanks, yes/no, categories) are copied
+out; their mapped pages, read once for that copy, are then handed back
+(:func:`playbook.memory.drop_mapped_pages`), or the kernel would hold them twice. The
+frame read back equals the one written (dtypes, blanks, the default row index), as
+Parquet's did. The files are about ten times Parquet's size (600 MB at 100,000 accounts)
+and live only as long as the run.
 """
 
 from __future__ import annotations
@@ -34,29 +41,57 @@ SUFFIX = ".arrow"
 def write_table(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` (its row index is not kept: read back, the rows are
     numbered from 0)."""
-    feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path,
-                          compression="uncompressed")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for position, name in enumerate(table.column_names):
+        values = _as_stored(frame.iloc[:, position])
+        if values is not None:
+            table = table.set_column(position, name, values)
+    feather.write_feather(table, path, compression="uncompressed",
+                          chunksize=max(table.num_rows, 1))  # one chunk: read in place
+
+
+def _as_stored(column: pd.Series) -> pa.Array | None:
+    """``column`` as an Arrow array pandas can read back without a copy (no validity
+    bitmap: a blank number stays NaN, a blank date NaT, as in pandas), for a float or
+    a (time-zone-naive) date column; None for any other (Arrow's own conversion)."""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind not in ("f", "M"):
+        return None
+    values = column.to_numpy()
+    if kind == "f":
+        return pa.array(values, from_pandas=False)
+    unit = np.datetime_data(values.dtype)[0]
+    raw = np.ascontiguousarray(values).view(np.int64)
+    return pa.Array.from_buffers(pa.timestamp(unit), len(raw), [None, pa.py_buffer(raw)])
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """The table written to ``path`` by :func:`write_table`, its text columns read in place
-    from the mapped file."""
+    """The table written to ``path`` by :func:`write_table`, its text columns and the
+    number and date columns numpy can share read in place from the mapped file (the
+    frame's arrays are then read-only, as :mod:`playbook.read_only` marks them anyway)."""
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
-    frame = table.to_pandas()
-    for column in _copied_columns(table):
-        for chunk in column.chunks:
-            for buffer in chunk.buffers():
-                if buffer is not None:
-                    drop_mapped_pages(buffer.address, buffer.size)
+    frame = table.to_pandas(split_blocks=True)
+    for position, column in enumerate(table.columns):
+        if _copied(column, frame.iloc[:, position]):
+            for chunk in column.chunks:
+                for buffer in chunk.buffers():
+                    if buffer is not None:
+                        drop_mapped_pages(buffer.address, buffer.size)
     return frame
 
 
-def _copied_columns(table: pa.Table) -> list[pa.ChunkedArray]:
-    """The columns of ``table`` that pandas copies out of its buffers: all but text
-    (pandas ``str`` keeps text in the Arrow buffers)."""
-    return [column for column in table.columns
-            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type))]
+def _copied(column: pa.ChunkedArray, read: pd.Series) -> bool:
+    """Whether pandas copied ``column`` out of its mapped buffers into ``read``: text stays
+    in them (pandas ``str`` is backed by Arrow), and so does a number or date column that
+    pandas reads in place (one chunk, no blanks as Arrow nulls, a type numpy shares)."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return False
+    if column.num_chunks != 1 or not isinstance(read.dtype, np.dtype):
+        return True
+    data = read.to_numpy(copy=False).__array_interface__["data"]
+    buffers = [b for b in column.chunk(0).buffers() if b is not None]
+    return not any(b.address <= data[0] < b.address + max(b.size, 1) for b in buffers)
 
 
 #: The column that carries a frame's row index through :func:`write_indexed`.

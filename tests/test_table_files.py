@@ -113,25 +113,58 @@ def mapped_resident_kb(path) -> int:
     return total
 
 
+def mapped_range(path) -> tuple[int, int]:
+    """The lowest and highest address of ``path``'s mappings in this process (Linux maps)."""
+    starts, ends = [], []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            if line.rstrip().endswith(str(path)):
+                start, end = line.split()[0].split("-")
+                starts.append(int(start, 16))
+                ends.append(int(end, 16))
+    assert starts, f"{path} is not mapped"
+    return min(starts), max(ends)
+
+
+def points_into(column: pd.Series, where: tuple[int, int]) -> bool:
+    address = column.to_numpy(copy=False).__array_interface__["data"][0]
+    return where[0] <= address < where[1]
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
-def test_numbers_are_not_held_twice_text_stays_mapped(tmp_path):
+def test_numbers_and_dates_are_read_in_place_and_cost_only_when_read(tmp_path):
     n = 1_000_000
+    blanks = np.arange(n) % 9 == 0
     frame = pd.DataFrame({
         "account_id": pd.Series([f"ACCOUNT-{i:09d}" for i in range(n)], dtype="str"),
-        "mrr": np.arange(n, dtype=np.float64) / 7,
-        "month": pd.date_range("2000-01-01", periods=n, freq="min"),
-        "seats": pd.array(np.where(np.arange(n) % 9 == 0, None, np.arange(n)), dtype="Int64"),
+        "mrr": np.where(blanks, np.nan, np.arange(n, dtype=np.float64) / 7),
+        "month": pd.Series(pd.date_range("2000-01-01", periods=n, freq="min")).mask(blanks),
+        "count": np.arange(n, dtype=np.int64),
+        "seats": pd.array(np.where(blanks, None, np.arange(n)), dtype="Int64"),
     })
     path = tmp_path / "n.arrow"
     write_table(frame, path)
     back = read_table(path)
-    resident = mapped_resident_kb(path) * 1024
-    number_bytes = 8 * n * 3  # mrr, month, seats: 24 MB the frame holds copied
     text_bytes = int(frame["account_id"].str.len().sum())  # 17 MB
-    # the numbers' mapped pages were read for the copy, then handed back
-    assert resident < text_bytes + number_bytes / 10
+    column_bytes = 8 * n  # 8 MB per number or date column; the text, 17 MB, is not read
+    where = mapped_range(path)
+    # floats with NaN, dates with NaT and whole numbers point into the file (not copied);
+    # the whole numbers with blanks (Int64) are converted, so copied
+    assert points_into(back["mrr"], where) and points_into(back["month"], where)
+    assert points_into(back["count"], where) and not points_into(back["seats"], where)
+    assert not back["mrr"].to_numpy(copy=False).flags.writeable
+    # nothing of the file is resident yet: the copied column's pages were handed back,
+    # and neither the text nor an in-place column was read
+    assert mapped_resident_kb(path) * 1024 < column_bytes / 4
+    total = back["mrr"].sum()  # reading a column maps its pages: 8 MB, no more
+    resident = mapped_resident_kb(path) * 1024
+    assert column_bytes * 0.9 < resident < column_bytes * 1.25
+    assert back["account_id"].iloc[-1] == frame["account_id"].iloc[-1]
+    assert mapped_resident_kb(path) * 1024 < column_bytes * 1.25 + text_bytes / 4
+    assert total == pytest.approx(frame["mrr"].sum(), rel=1e-12)
     pd.testing.assert_frame_equal(back, frame, check_exact=True)
-    assert mapped_resident_kb(path) * 1024 >= text_bytes * 0.9  # text read in place
+    pd.testing.assert_frame_equal(back, reference_round_trip(frame, tmp_path),
+                                  check_exact=True)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="madvise")
