@@ -66,15 +66,7 @@ if candidates is not None:
 # %%
 e = p.expansion
 if counted is not None and candidates is not None:  # what predicts expansion, where history allows
-    built = nb.attempt(expansion.expansion_table, counted, d.tables, as_of=nb.as_of,
-                       horizon_months=e.horizon_months,
-                       cutoff_every_months=e.cutoff_every_months,
-                       min_rise_share=e.min_rise_share, seats_full_share=e.seats_full_share,
-                       feature_options=p.feature_options(), enables="the expansion model")
-    fitted = built and nb.attempt(
-        expansion.fit_expansion_model, built[0], e.features, folds=p.drivers.cv_folds,
-        seed=p.drivers.random_seed, min_expansions=e.min_expansions, units=built[1]["units"],
-        recorded_after=built[1].get("recorded_after_cutoff"), enables="the expansion model")
+    fitted = nb.attempt(lambda: nb.ctx.expansion_model, enables="the expansion model")
     if fitted:
         nb.record("expansion_model", {
             "n": fitted.n, "expansions": fitted.expansions, "auc": fitted.auc,

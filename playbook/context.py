@@ -9,8 +9,9 @@ from the run's parameters and validated tables) and reads what it needs::
 Each shared intermediate has one definition here, so two sections cannot build it two ways:
 the renewal decisions and month-to-month accounts (sections 1, 3, 4), the MRR movements
 (1, 6), the value scores and tiers (4, 5), the health score now and at past renewals' cut-offs
-(1, 4), the relationship flags (4, 5), and the renewal model with its modelling table (3
-and the appendix). Each is a
+(1, 4), the relationship flags (4, 5), the renewal model with its modelling table (3
+and the appendix), and the account plan's expansion model (5: one intermediate, so that a
+kernel can compute it ahead of the notebook, :mod:`playbook.ahead`). Each is a
 :func:`functools.cached_property`: computed once, when first read, by the pure function of
 :mod:`playbook.analyses` that defines it. The context reads no file and shows nothing.
 
@@ -27,7 +28,15 @@ from typing import Any
 import pandas as pd
 
 from playbook import metrics, once
-from playbook.analyses import account_state, backtest, drivers, health, revenue, segments
+from playbook.analyses import (
+    account_state,
+    backtest,
+    drivers,
+    expansion,
+    health,
+    revenue,
+    segments,
+)
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
@@ -446,6 +455,41 @@ class AnalysisContext:
         if isinstance(quality, InsufficientDataError):
             raise quality
         return quality
+
+    # ------------------------------------------------------------------ account plan
+    @cached_property
+    def _expansion_fit(self) -> expansion.ExpansionModel | InsufficientDataError:
+        e, d = self.params.expansion, self.params.drivers
+
+        def fit() -> expansion.ExpansionModel:
+            table, report = expansion.expansion_table(
+                self.counted_mrr, self.tables, as_of=self.as_of,
+                horizon_months=e.horizon_months, cutoff_every_months=e.cutoff_every_months,
+                min_rise_share=e.min_rise_share, seats_full_share=e.seats_full_share,
+                feature_options=self.params.feature_options())
+            return expansion.fit_expansion_model(
+                table, e.features, folds=d.cv_folds, seed=d.random_seed,
+                min_expansions=e.min_expansions, units=report["units"],
+                recorded_after=report.get("recorded_after_cutoff"))
+
+        try:
+            return once.computed_once(self.shared, "expansion_model", fit)
+        except InsufficientDataError as exc:  # kept, so a second reader is told the same
+            return exc
+
+    @property
+    def expansion_model(self) -> expansion.ExpansionModel:
+        """The logistic regression of expansion within ``expansion.horizon_months`` on the
+        features at each cut-off (:func:`playbook.analyses.expansion.expansion_table` over
+        :attr:`counted_mrr`, then :func:`playbook.analyses.expansion.fit_expansion_model`
+        with ``expansion.features``, ``drivers.cv_folds`` and ``drivers.random_seed``).
+        Needs ``mrr`` (KeyError without it). Raises :class:`InsufficientDataError` when the
+        history cannot support it (too few expansions, no usable feature), each time it is
+        read (the fit is tried once)."""
+        fit = self._expansion_fit
+        if isinstance(fit, InsufficientDataError):
+            raise fit
+        return fit
 
     @cached_property
     def renewals_due_book(self) -> pd.DataFrame:

@@ -280,6 +280,23 @@ class WarmKernel:
                     self._call(_reset_code(None))
                     self._clean = True
 
+    def execute_code(self, code: str) -> None:
+        """Run ``code`` silently in this kernel, reset before and after like a notebook
+        (:meth:`execute_notebook`). Raises :class:`~playbook.errors.KernelError` when it
+        fails or the kernel dies."""
+        if not self.alive():
+            self.shutdown()
+            self.start()
+        self._call(_reset_code(None, full=not self._clean))
+        self._clean = False
+        try:
+            self._call(code)
+        finally:
+            if self.alive():
+                with contextlib.suppress(KernelError):
+                    self._call(_reset_code(None))
+                    self._clean = True
+
     def _call(self, code: str) -> None:
         """Run ``code`` silently (after any pending warm-up); raise KernelError on failure."""
         if self._pending is not None:

@@ -27,6 +27,7 @@ from typing import Any
 
 import nbformat
 
+from playbook.ahead import AHEAD, ahead_code
 from playbook.errors import NotebookError, StorageError, UnknownParameterError
 from playbook.kernels import KernelWorkers, Task, WarmKernel, import_papermill
 from playbook.storage import copy_file, writing
@@ -116,6 +117,25 @@ def notebook_phases(sources: Sequence[Path]) -> list[list[Path]]:
     return [group for group in (first, later) if group]
 
 
+def kernel_queue(stems: Sequence[str], at_once: int) -> list[tuple[str, str]]:
+    """The order in which the kernels take the notebooks ``stems`` (one phase, report
+    order) and the intermediates computed ahead for them (:data:`playbook.ahead.AHEAD`):
+    ``("notebook", stem)`` or ``("ahead", stem)``.
+
+    A notebook's ``("ahead", stem)`` goes just before the notebook that precedes it, so
+    that a kernel computes it beside the notebooks before, and the notebook, which would
+    otherwise run last and alone, only reads it. None with one notebook at a time
+    (nothing runs beside), nor for a notebook among the first ``at_once``, which start
+    at once."""
+    queue = [("notebook", stem) for stem in stems]
+    if at_once < 2:
+        return queue
+    for index in reversed(range(at_once, len(stems))):
+        if AHEAD.get(stems[index]):
+            queue.insert(index - 1, ("ahead", stems[index]))
+    return queue
+
+
 def notebook_workers(sources: Sequence[Path]) -> int:
     """Kernels a run needs: :func:`notebook_jobs`, at most the largest phase's notebooks."""
     phases = notebook_phases(sources)
@@ -166,6 +186,13 @@ def execute_notebooks(
 
     def finished(task: Task, outcome: tuple | None, lost: str | None) -> bool:
         nonlocal done
+        if task[0] is ahead_job:  # its failure is the notebook's to meet, not the run's
+            seconds, error = outcome if outcome is not None else (0.0, lost)
+            reporter.say(f"  {', '.join(task[1][1])} for {task[1][0]} computed ahead in"
+                         f" {seconds:.1f} s" if error is None else
+                         f"  (computing ahead for {task[1][0]} failed: {error}; the"
+                         " notebook computes it itself)")
+            return True
         source, target = task[1][0], task[1][1]
         if lost is not None:
             outcome = (None, 0.0, (source.name, None, f"The notebook did not finish: {lost}.",
@@ -194,15 +221,36 @@ def execute_notebooks(
         reporter.say(f"Running {', '.join(s.name for s in group)}"
                      f" ({min(workers.at_once, len(group))} at a time) ...")
         tasks: list[Task] = []
-        for source in group:
+        by_stem = {source.stem: source for source in group}
+        for kind, stem in kernel_queue(list(by_stem), workers.at_once):
+            source = by_stem[stem]
             values = {**parameters,
                       **{k: v for k, v in own.items() if k in declared[source]}}
-            tasks.append((execute_job, (source, staging / "notebooks" / source.name, values,
-                                        out_dir)))
+            if kind == "notebook":
+                tasks.append((execute_job, (source, staging / "notebooks" / source.name,
+                                            values, out_dir)))
+            elif values.get("data_cache"):  # without the run's cache there is no sharing
+                tasks.append((ahead_job, (stem, AHEAD[stem], values)))
         workers.run(tasks, finished, on_idle=None if on_idle is None else idle_once)
         if failures:
             raise failures[next(s for s in sources if s in failures)]
     return [executed[source] for source in sources]
+
+
+def ahead_job(kernel: WarmKernel, stem: str, names: Sequence[str],
+              values: Mapping[str, Any]) -> tuple[float, str | None]:
+    """Compute the analysis context's ``names`` ahead for the notebook ``stem`` on
+    ``kernel`` (a :data:`~playbook.kernels.Task`, :func:`playbook.ahead.compute_ahead`),
+    with the notebook's parameters ``values``. Returns the seconds it took and None, or
+    why the kernel failed (never raised: the notebook computes what is missing itself)."""
+    tick = time.perf_counter()
+    code = ahead_code(names, client=values["client"], period=values.get("period", ""),
+                      as_of=values.get("as_of", ""), data_cache=values["data_cache"])
+    try:
+        kernel.execute_code(code)
+    except Exception as exc:  # noqa: BLE001 - any failure leaves the work to the notebook
+        return time.perf_counter() - tick, f"{type(exc).__name__}: {exc}"
+    return time.perf_counter() - tick, None
 
 
 def execute_job(

@@ -336,12 +336,29 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     render step passes it): read instead of the raw files when it holds the entry for
     these parameters and files. Empty (interactive use): the raw files are loaded."""
     params = load_params(client, period=period or None, as_of=as_of or None)
-    entry = cache.find_entry(params, Path(data_cache)) if data_cache else None
-    cached = cache.read_entry(entry, share_results=True) if entry is not None else None
-    data = cached if cached is not None else load_client(params)
-    shared = cache.shared_folder(entry) if cached is not None else None
+    cached = run_data(params, data_cache)
+    data, context = cached if cached is not None else _loaded_now(params)
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,
-                           context=AnalysisContext(params, data.tables,
-                                                   data.quality.problems(), shared=shared))
+                           context=context)
+
+
+def run_data(params: Params, data_cache: str) -> tuple[ClientData, AnalysisContext] | None:
+    """The run's validated tables, read from ``data_cache`` (the render step's data cache),
+    and their analysis context, whose intermediates are computed once for the whole run
+    (:func:`playbook.cache.shared_folder`); None when the folder is empty or holds no entry
+    for these parameters and files."""
+    entry = cache.find_entry(params, Path(data_cache)) if data_cache else None
+    data = cache.read_entry(entry, share_results=True) if entry is not None else None
+    if entry is None or data is None:
+        return None
+    return data, AnalysisContext(params, data.tables, data.quality.problems(),
+                                 shared=cache.shared_folder(entry))
+
+
+def _loaded_now(params: Params) -> tuple[ClientData, AnalysisContext]:
+    """The client's raw files loaded and validated here (interactive use), and their
+    context (its intermediates computed in this process)."""
+    data = load_client(params)
+    return data, AnalysisContext(params, data.tables, data.quality.problems())

@@ -75,7 +75,9 @@ LAZY = {"playbook.cli": "each command loads only what it needs (start-up time of
                            "run's memory peak (issue 22)",
         "playbook.workbook_pending": "the workbook's code is imported by the child writing it, "
                                      "not by the render process asking whether one is left "
-                                     "(issue 22)"}
+                                     "(issue 22)",
+        "playbook.ahead": "the render process reads what to compute ahead; only the kernel "
+                          "computing it imports the session and the analyses (issue 22)"}
 
 
 def test_no_import_inside_a_function_reaches_another_playbook_module():
