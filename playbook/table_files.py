@@ -65,13 +65,16 @@ def _as_stored(column: pd.Series) -> pa.Array | None:
     return pa.Array.from_buffers(pa.timestamp(unit), len(raw), [None, pa.py_buffer(raw)])
 
 
-def read_table(path: Path) -> pd.DataFrame:
+def read_table(path: Path, *, numbers_in_place: bool = True) -> pd.DataFrame:
     """The table written to ``path`` by :func:`write_table`, its text columns and the
-    number and date columns numpy can share read in place from the mapped file (the
-    frame's arrays are then read-only, as :mod:`playbook.read_only` marks them anyway)."""
+    number and date columns numpy can share read in place from the mapped file: the
+    frame's arrays are then read-only (a kernel's tables are, :mod:`playbook.read_only`;
+    writing into one raises ``ValueError: assignment destination is read-only``).
+    ``numbers_in_place=False`` copies the numbers and dates out (a frame the caller goes
+    on changing in place); the text stays in the file either way."""
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
-    frame = table.to_pandas(split_blocks=True)
+    frame = table.to_pandas(split_blocks=numbers_in_place)
     for position, column in enumerate(table.columns):
         if _copied(column, frame.iloc[:, position]):
             for chunk in column.chunks:
@@ -106,8 +109,9 @@ def write_indexed(frame: pd.DataFrame, path: Path) -> None:
 
 def read_indexed(path: Path) -> pd.DataFrame:
     """The frame :func:`write_indexed` wrote, its row index as it was (a range again when
-    it was one), its text columns read in place from the mapped file."""
-    frame = read_table(path)
+    it was one), its text columns read in place from the mapped file, its numbers and
+    dates copied out (the loader goes on completing the table in place)."""
+    frame = read_table(path, numbers_in_place=False)
     index = frame.pop(_INDEX).to_numpy()
     start = int(index[0]) if len(index) and np.issubdtype(index.dtype, np.integer) else None
     if start is not None and (index == np.arange(start, start + len(index))).all():

@@ -180,6 +180,10 @@ def test_a_table_written_beside_keeps_its_row_index(index, tmp_path):
     assert list(back.index) == list(index)
     if len(index):  # (an empty one comes back as an empty range)
         assert isinstance(back.index, pd.RangeIndex) == isinstance(index, pd.RangeIndex)
+        # the loader goes on completing the table in place: its numbers are its own
+        back.loc[back.index[0], "mrr"] = -1.0
+        assert back["mrr"].iloc[0] == -1.0
+        assert read_indexed(tmp_path / "t.arrow")["mrr"].iloc[0] == frame["mrr"].iloc[0]
 
 
 def test_the_files_hashed_beside_are_not_hashed_again(demo_root, tmp_path, monkeypatch):
