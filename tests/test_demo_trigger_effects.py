@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from playbook import paths
-from playbook.analyses import drivers, expansion, outcomes, survival, triggers
+from playbook.analyses import drivers, outcomes, survival, triggers
 from playbook.config import load_params
 from playbook.context import AnalysisContext
 from playbook.demo import PLANTED_EFFECTS, generate_demo
@@ -67,16 +67,8 @@ def _cox(ctx: AnalysisContext) -> pd.DataFrame:
 
 
 def _seats_full(ctx: AnalysisContext) -> pd.Series:
-    p, e = ctx.params, ctx.params.expansion
-    table, report = expansion.expansion_table(
-        ctx.counted_mrr, ctx.tables, as_of=p.as_of, horizon_months=e.horizon_months,
-        cutoff_every_months=e.cutoff_every_months, min_rise_share=e.min_rise_share,
-        seats_full_share=e.seats_full_share, feature_options=p.feature_options())
-    fit = expansion.fit_expansion_model(
-        table, e.features, folds=p.drivers.cv_folds, seed=p.drivers.random_seed,
-        min_expansions=e.min_expansions, units=report["units"],
-        recorded_after=report.get("recorded_after_cutoff"))
-    return fit.odds_ratios.set_index("feature").loc["seats_nearly_full"]
+    """The expansion model's row for seats nearly full, as section 5 fits it."""
+    return ctx.expansion_model.odds_ratios.set_index("feature").loc["seats_nearly_full"]
 
 
 @pytest.fixture(scope="module")
