@@ -11,7 +11,7 @@ notebooks, computes it beside them, and the notebook reads it when it gets there
 
 :data:`AHEAD` names, for each notebook, the context's intermediates worth computing ahead:
 long ones, that need nothing the notebook shows first. The render step puts one task per
-such notebook in the kernels' queue (:func:`playbook.render_execute.with_ahead_tasks`);
+such notebook in the kernels' queue (:func:`playbook.render_execute.kernel_queue`);
 the kernel runs :func:`compute_ahead`. What it computes is what the notebook would
 compute (the same property of the same context on the same tables), so the figures are
 the same whichever kernel computes it. A failure there changes nothing: the notebook then

@@ -28,15 +28,7 @@ from typing import Any
 import pandas as pd
 
 from playbook import metrics, once
-from playbook.analyses import (
-    account_state,
-    backtest,
-    drivers,
-    expansion,
-    health,
-    revenue,
-    segments,
-)
+from playbook.analyses import account_state, backtest, drivers, expansion, health, revenue, segments
 from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
