@@ -33,6 +33,7 @@ import json
 import os
 import pickle
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -129,8 +130,10 @@ def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any]) -> None:
     """The files of one entry: an Arrow IPC file per table (:func:`playbook.table_files.
     write_table`) and ``meta.pickle`` (with the inputs' :func:`input_stamp`)."""
     tmp.mkdir(parents=True)
-    for name, frame in data.tables.items():
-        write_table(frame, tmp / f"{name}{SUFFIX}")
+    # two at a time: joining a table's pieces and writing it mostly run outside the GIL
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="store") as pool:
+        list(pool.map(lambda item: write_table(item[1], tmp / f"{item[0]}{SUFFIX}"),
+                      data.tables.items()))
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
             "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()},
             "bytes": sum(int(frame.memory_usage(deep=True).sum())

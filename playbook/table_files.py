@@ -46,8 +46,10 @@ def write_table(frame: pd.DataFrame, path: Path) -> None:
         values = _as_stored(frame.iloc[:, position])
         if values is not None:
             table = table.set_column(position, name, values)
-    feather.write_feather(table, path, compression="uncompressed",
-                          chunksize=max(table.num_rows, 1))  # one chunk: read in place
+    # one chunk (a column parsed in pieces is joined here, once): numpy can then read each
+    # number and date column in place
+    feather.write_feather(table.combine_chunks(), path, compression="uncompressed",
+                          chunksize=max(table.num_rows, 1))
 
 
 def _as_stored(column: pd.Series) -> pa.Array | None:

@@ -179,3 +179,19 @@ def test_dropped_pages_read_back_the_same_bytes(tmp_path):
         assert drop_mapped_pages(buffer.address, buffer.size)
         assert mapped_resident_kb(path) < 8  # at most the partial pages at the ends
         np.testing.assert_array_equal(view, data)  # read again from the file, unchanged
+
+
+def test_a_table_parsed_in_pieces_is_read_in_place_too(tmp_path):
+    pieces = pa.chunked_array([pa.array(["a", "b"], pa.large_string()),
+                               pa.array(["c"], pa.large_string())])
+    frame = pd.DataFrame({"account_id": pd.Series(pd.arrays.ArrowStringArray(pieces)),
+                          "mrr": [1.0, np.nan, 3.0]})
+    frame["account_id"] = frame["account_id"].astype("str")
+    write_table(frame, tmp_path / "p.arrow")
+    with pa.memory_map(str(tmp_path / "p.arrow")) as source:
+        stored = pa.ipc.open_file(source).read_all()
+    assert {stored[name].num_chunks for name in stored.column_names} == {1}
+    back = read_table(tmp_path / "p.arrow")
+    if sys.platform.startswith("linux"):  # (reads /proc/self/maps)
+        assert points_into(back["mrr"], mapped_range(tmp_path / "p.arrow"))  # not copied
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
