@@ -1,8 +1,8 @@
 """A function run in a forked child process, its result or its error handed back.
 
-The render process uses it twice: to load and validate the data in a child that gives its
-memory back when it exits (:mod:`playbook.loading`), and to write the slide deck while it
-lays out the PDF (:mod:`playbook.render`). The child is a fork, so it starts at once with
+The render process uses it to load and validate the data in a child that gives its memory
+back when it exits (:mod:`playbook.loading`), and to write the slide deck and results.json
+while it lays out the PDF (:mod:`playbook.render`). The child is a fork, so it starts at once with
 everything this process imported (no second interpreter start) and takes its arguments as
 they are (no pickling); only the result travels back, pickled through a pipe.
 
@@ -24,6 +24,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,12 @@ def can_fork() -> bool:
     daemonic process)."""
     return ("fork" in multiprocessing.get_all_start_methods()
             and not multiprocessing.current_process().daemon)
+
+
+def can_fork_safely() -> bool:
+    """:func:`can_fork`, and this process runs no other thread: a forked child has only the
+    thread that forked, so a lock another thread held would stay held in it for good."""
+    return can_fork() and threading.active_count() == 1
 
 
 class ForkedCall:

@@ -29,7 +29,6 @@ import re
 import signal
 import socket
 import sys
-import threading
 import time
 import uuid
 from collections import deque
@@ -47,6 +46,7 @@ from traitlets import CaselessStrEnum, default
 
 from playbook import paths
 from playbook.errors import KernelError
+from playbook.forked import can_fork_safely
 
 #: Seconds to wait for a kernel to answer (start-up with the warm-up imports, a reset).
 KERNEL_TIMEOUT = 180.0
@@ -392,9 +392,7 @@ def worker_start_method() -> str:
     (they then share its imports, jupyter_client and papermill, about 35 MB each, and need
     no resource-tracker process), else spawned (a fork of a threaded process may inherit
     a lock another thread held)."""
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
-        return "fork"
-    return "spawn"
+    return "fork" if can_fork_safely() else "spawn"
 
 
 class _Worker:

@@ -34,7 +34,6 @@ Line numbers in messages are the lines of the client's file (the header is line
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,7 +62,7 @@ from playbook.events import (
     events_take_passes,
     usage_from_events,
 )
-from playbook.forked import ForkedCall, can_fork
+from playbook.forked import ForkedCall, can_fork_safely
 from playbook.memory import malloc_trim
 from playbook.mrr_history import monthly_mrr, mrr_gaps
 from playbook.quality import QualityLog, TableLoad
@@ -285,7 +284,7 @@ def _load_client(params: Params, scratch: Path | None = None,
     loads = _Loads()
     loads.load("accounts", params, None, facts)
     known = _known_accounts(loads)
-    split = scratch is not None and can_fork() and threading.active_count() == 1
+    split = scratch is not None and can_fork_safely()
     beside = beside_tables(params) if split else []
     if beside:
         folder = Path(tempfile.mkdtemp(prefix="beside-", dir=scratch))
