@@ -32,7 +32,7 @@ import sys
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from multiprocessing.connection import wait
 from pathlib import Path
 from types import ModuleType
@@ -262,35 +262,35 @@ class WarmKernel:
         """
         import papermill  # (0.6 s): a worker imports it while its kernel warms up
 
-        if not self.alive():
-            self.shutdown()
-            self.start()
-        self._call(_reset_code(str(source.parent), full=not self._clean))
-        self._clean = False
-        try:
-            return papermill.execute_notebook(
-                str(source), str(target), parameters=dict(parameters),
-                kernel_name=self.kernel_name, progress_bar=False, cwd=str(source.parent),
-                km=self.km,
-            )
-        finally:
-            self.km.close_clients()
-            if self.alive():
-                with contextlib.suppress(KernelError):
-                    self._call(_reset_code(None))
-                    self._clean = True
+        with self._between_resets(str(source.parent)):
+            try:
+                return papermill.execute_notebook(
+                    str(source), str(target), parameters=dict(parameters),
+                    kernel_name=self.kernel_name, progress_bar=False, cwd=str(source.parent),
+                    km=self.km,
+                )
+            finally:
+                self.km.close_clients()
 
     def execute_code(self, code: str) -> None:
         """Run ``code`` silently in this kernel, reset before and after like a notebook
         (:meth:`execute_notebook`). Raises :class:`~playbook.errors.KernelError` when it
         fails or the kernel dies."""
+        with self._between_resets(None):
+            self._call(code)
+
+    @contextlib.contextmanager
+    def _between_resets(self, cwd: str | None) -> Iterator[None]:
+        """Start the kernel again if it died, reset it (working folder ``cwd``, or left as
+        it is), run the block, then reset it again (its memory freed) whatever the block
+        did, unless the kernel died meanwhile."""
         if not self.alive():
             self.shutdown()
             self.start()
-        self._call(_reset_code(None, full=not self._clean))
+        self._call(_reset_code(cwd, full=not self._clean))
         self._clean = False
         try:
-            self._call(code)
+            yield
         finally:
             if self.alive():
                 with contextlib.suppress(KernelError):
