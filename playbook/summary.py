@@ -97,9 +97,27 @@ def key_figures(f: Facts) -> list[KeyFigure]:
         ("MRR at risk", tf.money(f.mrr_at_risk if model_ranks(f) else None, c),
          "held by the renewals at risk"),
         ("Churn without a reason", tf.pct(f.unknown_reason_share, 0), "blank or uninformative"),
-        ("CSM gap", tf.signed(f.csm_gap, 1, "FTE"), "required minus current CSMs"),
+        csm_capacity(f.csm_gap),
     ]
     return [KeyFigure(label, value, note) for label, value, note in rows if value != "n/a"]
+
+
+def csm_capacity(gap: float | None) -> tuple[str, str, str]:
+    """The CSM key figure as (label, value, note), named for the way the gap points.
+
+    ``gap`` is required minus current CSMs (FTE). A signed "CSM gap" of −4.2 FTE read as a
+    shortage to executives; the label now says shortfall or spare capacity and the value is
+    unsigned. A gap that rounds to 0.0 is "balanced". ``None`` gives the value "n/a" (the
+    figure is left out).
+    """
+    if gap is None or tf.is_missing(gap):
+        return ("CSM gap", "n/a", "")
+    shown = tf.number(abs(gap), 1)
+    if shown == tf.number(0.0, 1):
+        return ("CSM capacity", "balanced", "required CSMs equal the current team")
+    if gap > 0:
+        return ("CSM shortfall", f"{shown} FTE", "more CSMs required than staffed")
+    return ("Spare CSM capacity", f"{shown} FTE", "fewer CSMs required than staffed")
 
 
 def situation(f: Facts) -> str:

@@ -125,16 +125,27 @@ def test_counts_of_people_are_whole_numbers():
     assert tf.noun(2, "column") == "columns" and tf.noun(1, "column") == "column"
 
 
-def test_csm_gap_key_figure_has_a_minus_and_its_unit():
+def test_csm_key_figure_says_which_way_the_gap_points():
+    """A signed "CSM gap −4.0 FTE" read as a shortage: the label names the direction and
+    the value carries no sign (required 8, current 12: 4 spare; 12 and 9.5: 2.5 short)."""
     from playbook.facts import Facts
 
     fields = {f.name: None for f in dataclasses.fields(Facts)
               if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    facts = dataclasses.replace(Facts(**fields), csm_required=8.0, csm_current=12.0,
-                                currency="USD", as_of="2026-09-30", mrr=6_200_000.0)
-    shown = {k.label: (k.value, k.note) for k in key_figures(facts)}
-    assert shown["CSM gap"][0] == f"{MINUS}4.0 FTE"
-    assert shown["MRR"] == ("$6.2M", "at 30 Sep 2026")
+    base = dataclasses.replace(Facts(**fields), currency="USD", as_of="2026-09-30",
+                               mrr=6_200_000.0)
+
+    def shown(required, current):
+        facts = dataclasses.replace(base, csm_required=required, csm_current=current)
+        return {k.label: (k.value, k.note) for k in key_figures(facts)}
+
+    spare = shown(8.0, 12.0)
+    assert spare["Spare CSM capacity"] == ("4.0 FTE", "fewer CSMs required than staffed")
+    assert not any(label.startswith("CSM") for label in spare)
+    assert spare["MRR"] == ("$6.2M", "at 30 Sep 2026")
+    assert shown(12.0, 9.5)["CSM shortfall"] == ("2.5 FTE", "more CSMs required than staffed")
+    assert shown(10.02, 10.0)["CSM capacity"][0] == "balanced"
+    assert not any("CSM" in label for label in shown(None, 10.0))
 
 
 # --------------------------------------------------------------------------- dates
