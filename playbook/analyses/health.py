@@ -635,8 +635,9 @@ def _outcome_codes(outcomes: pd.Series | pd.DataFrame) -> pd.Series:
 def _band_order(band: pd.Series, present: pd.Series) -> list[str]:
     if isinstance(band.dtype, pd.CategoricalDtype):
         return list(band.cat.categories)
-    known = [b for b in BAND_ORDER if b in set(present)]
-    return known + sorted(set(present) - set(known), key=str)
+    values = set(present.unique())      # once: a set per band walked every row
+    known = [b for b in BAND_ORDER if b in values]
+    return known + sorted(values - set(known), key=str)
 
 
 # --------------------------------------------------------------------------- summaries

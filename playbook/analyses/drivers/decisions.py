@@ -119,7 +119,7 @@ def month_to_month_accounts(accounts: pd.DataFrame, *, term_months: int) -> pd.S
 
 def _decisions_from_renewals(renewals: pd.DataFrame) -> pd.DataFrame:
     outcome = renewals["outcome"].astype("string").str.lower()
-    unknown = sorted(set(outcome.dropna()) - {"renewed", "churned", "downgraded"})
+    unknown = sorted(set(outcome.dropna().unique()) - {"renewed", "churned", "downgraded"})
     if unknown:
         raise DriverModelError(
             f"renewals.outcome has values outside renewed/churned/downgraded: {unknown}.",
