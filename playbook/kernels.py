@@ -47,6 +47,7 @@ from traitlets import CaselessStrEnum, default
 from playbook import paths
 from playbook.errors import KernelError
 from playbook.forked import can_fork_safely
+from playbook.kernel_zygote import Zygote, ZygoteProvisioner
 
 #: Seconds to wait for a kernel to answer (start-up with the warm-up imports, a reset).
 KERNEL_TIMEOUT = 180.0
@@ -55,6 +56,8 @@ STOP_TIMEOUT = 15.0
 #: Modules every warm kernel imports before its state is recorded: the reset restores
 #: their settings, so they must be imported before the first notebook.
 BASE_IMPORTS = ("matplotlib.pyplot", "pandas")
+#: What the kernels' zygote imports besides: the kernel itself (ipykernel, IPython, zmq).
+ZYGOTE_IMPORTS = ("ipykernel.kernelapp",)
 #: Environment variables a kernel starts with unless they are set already: they lower its
 #: peak resident memory, not its speed. Measured on notebook 03 at 100,000 accounts
 #: (bench/results.md): 1.85 GB with Arrow's default allocator (mimalloc, which keeps freed
@@ -221,12 +224,16 @@ class WarmKernel:
         Path prefix of the kernel's socket files (default: a new private one per start).
     env : mapping, optional
         The kernel's environment (default: :func:`kernel_environment` of this process).
+    zygote : str, optional
+        Address of a :class:`playbook.kernel_zygote.Zygote` to fork the kernel from (its
+        imports then done already); the kernel is launched as usual when it cannot serve.
     """
 
     def __init__(self, kernel_name: str = "python3", preload: Sequence[str] = (),
-                 socket_prefix: str | None = None, env: Mapping[str, str] | None = None
-                 ) -> None:
+                 socket_prefix: str | None = None, env: Mapping[str, str] | None = None,
+                 zygote: str | None = None) -> None:
         self.kernel_name = kernel_name
+        self.zygote = zygote
         self.preload = tuple(preload)
         self.socket_prefix = socket_prefix  # None: a new private one per kernel start
         self.env = dict(env) if env is not None else None
@@ -239,6 +246,11 @@ class WarmKernel:
         """Launch the kernel and send it the warm-up imports; does not wait for them."""
         prefix = {"ip": self.socket_prefix} if self.socket_prefix else {}
         self.km = IPCKernelManager(kernel_name=self.kernel_name, **prefix)
+        if self.zygote:
+            self.km.kernel_id = str(uuid.uuid4())
+            self.km.provisioner = ZygoteProvisioner(
+                kernel_id=self.km.kernel_id, kernel_spec=self.km.kernel_spec, parent=self.km,
+                zygote=self.zygote)
         env = self.env if self.env is not None else kernel_environment()
         run_sync(self.km.start_kernel)(extra_arguments=["--HistoryManager.hist_file=:memory:"],
                                        env=env)
@@ -350,10 +362,11 @@ Task = tuple[Callable[..., Any], tuple]
 
 
 def _worker_main(connection: Any, kernel_name: str, preload: tuple[str, ...],
-                 socket_prefix: str, env: dict[str, str]) -> None:
-    """A worker process: start a warm kernel, then run tasks until told to stop."""
+                 socket_prefix: str, env: dict[str, str], zygote: str | None) -> None:
+    """A worker process: start a warm kernel (forked by ``zygote`` when given), then run
+    tasks until told to stop."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the kernel is shut down
-    kernel = WarmKernel(kernel_name, preload, socket_prefix, env)
+    kernel = WarmKernel(kernel_name, preload, socket_prefix, env, zygote)
     try:
         kernel.start()
         import_papermill()  # while the kernel warms up, not before
@@ -399,12 +412,13 @@ class _Worker:
     """The parent's handle on one worker process."""
 
     def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...],
-                 env: dict[str, str]) -> None:
+                 env: dict[str, str], zygote: str | None) -> None:
         self.connection, child = context.Pipe()
         # chosen here, so the parent can remove the sockets of a worker that was killed
         self.socket_prefix = new_socket_prefix()
         self.process = context.Process(
-            target=_worker_main, args=(child, kernel_name, preload, self.socket_prefix, env),
+            target=_worker_main,
+            args=(child, kernel_name, preload, self.socket_prefix, env, zygote),
             name="playbook-notebook-worker", daemon=False)
         self.process.start()
         child.close()
@@ -452,6 +466,7 @@ class KernelWorkers:
         self.preload = tuple(preload)
         self._local: WarmKernel | None = None
         self._workers: list[_Worker] = []
+        self._zygote: Zygote | None = None
         self._env = kernel_environment()
         self.started = False
         if start:
@@ -468,9 +483,14 @@ class KernelWorkers:
             self._local = WarmKernel(self.kernel_name, self.preload, env=self._env)
             self._local.start()
         else:
+            # one process imports what the kernels import, and forks them
+            with contextlib.suppress(OSError):  # else each kernel starts as usual
+                self._zygote = Zygote(self._env, (*ZYGOTE_IMPORTS, *BASE_IMPORTS,
+                                                  *self.preload), jupyter_runtime_dir())
+            address = self._zygote.address if self._zygote else None
             context = multiprocessing.get_context(worker_start_method())
-            self._workers = [_Worker(context, self.kernel_name, self.preload, self._env)
-                             for _ in range(self.jobs)]
+            self._workers = [_Worker(context, self.kernel_name, self.preload, self._env,
+                                     address) for _ in range(self.jobs)]
 
     def __enter__(self) -> KernelWorkers:
         return self
@@ -553,6 +573,8 @@ class KernelWorkers:
         for worker in self._workers:
             with contextlib.suppress(OSError, ValueError):
                 worker.connection.send(None)
+        if self._zygote is not None:  # it ends once the kernels have
+            self._zygote.release()
 
     def close(self, terminate: bool = False) -> None:
         """Stop the kernels and wait for the worker processes (terminated when asked)."""
@@ -570,3 +592,6 @@ class KernelWorkers:
             worker.connection.close()
             remove_sockets(worker.socket_prefix)
         self._workers = []
+        if self._zygote is not None:  # after its kernels
+            self._zygote.close()
+            self._zygote = None

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from playbook.errors import NotebookError
+from playbook.kernel_zygote import KERNEL_PROCESS_NAME
 from playbook.kernels import KernelWorkers
 from playbook.render import render_notebooks
 from playbook.render_execute import Reporter, execute_job, execute_notebooks
@@ -232,9 +233,10 @@ def test_notebooks_start_in_the_report_s_order_whatever_the_previous_report_took
 
 
 def kernels() -> list[psutil.Process]:
-    """This process's kernel processes (psutil), at any depth."""
+    """This process's kernel processes (psutil), at any depth: launched, or forked by a
+    zygote (named so)."""
     return [p for p in psutil.Process(os.getpid()).children(recursive=True)
-            if "ipykernel_launcher" in " ".join(p.cmdline())]
+            if "ipykernel_launcher" in " ".join(p.cmdline()) or p.name() == KERNEL_PROCESS_NAME]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
