@@ -57,11 +57,14 @@ class Zygote:
     import is skipped), then forks a kernel for each request on :attr:`address`.
 
     ``env`` is its environment and the only one a kernel it forks may ask for (apart from
-    :data:`PER_KERNEL_ENV`). Close it with :meth:`close` once its kernels are shut down.
+    :data:`PER_KERNEL_ENV`). Once it has forked ``kernels`` kernels (0: no limit) it
+    gives up its imports' memory (:func:`_become_reaper`) and refuses further requests.
+    Close it with :meth:`close` once its kernels are shut down.
     Raises ``OSError`` when its socket cannot be made in ``folder`` (a path too long).
     """
 
-    def __init__(self, env: Mapping[str, str], modules: Sequence[str], folder: str) -> None:
+    def __init__(self, env: Mapping[str, str], modules: Sequence[str], folder: str,
+                 kernels: int = 0) -> None:
         # short: a Unix socket's path has at most 107 bytes
         self.address = os.path.join(folder, f"zygote-{uuid.uuid4().hex[:12]}")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -71,7 +74,7 @@ class Zygote:
             listener.listen(8)
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "playbook.kernel_zygote", str(listener.fileno()),
-                 *modules],
+                 str(kernels), *modules],
                 env=dict(env), stdin=subprocess.PIPE, pass_fds=[listener.fileno()],
                 start_new_session=True)
         finally:
@@ -287,14 +290,14 @@ def _kernel(request: dict, closing: Sequence[int], parent: int) -> None:
         os._exit(code)
 
 
-def _serve(conn: socket.socket, inherited: Sequence[int]) -> None:
+def _serve(conn: socket.socket, inherited: Sequence[int]) -> bool:
     """Answer one request on ``conn``: fork the kernel (``inherited``: the zygote's file
-    descriptors it closes), or say why not."""
+    descriptors it closes), or say why not; True when a kernel was forked."""
     conn.settimeout(10.0)
     try:
         request = json.loads(_read_line(conn))
     except (OSError, ValueError):
-        return
+        return False
     differs = _differences(request.get("env", {}))
     if differs:
         answer: dict[str, Any] = {"error": f"another environment: {', '.join(differs[:5])}"}
@@ -308,18 +311,58 @@ def _serve(conn: socket.socket, inherited: Sequence[int]) -> None:
         answer = {"pid": pid, "start": seen[1]} if seen else {"error": "the kernel ended"}
     with contextlib.suppress(OSError):
         conn.sendall(json.dumps(answer).encode() + b"\n")
+    return "pid" in answer
+
+
+#: What the zygote becomes once it has forked every kernel asked of it (``exec``: same
+#: process, so the kernels' parent does not change, but none of the imports' memory): it
+#: reaps the kernels that end and, when the lifeline closes, waits for the others as
+#: :func:`_end` does.
+REAPER_CODE = """\
+import os, signal
+def reap(*_):
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+signal.signal(signal.SIGCHLD, reap)
+reap()
+while os.read(0, 4096):
+    pass
+signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+signal.alarm(%d)
+try:
+    while True:
+        os.waitpid(-1, 0)
+except ChildProcessError:
+    pass
+"""
+
+
+def _become_reaper(listener: socket.socket) -> None:
+    """Replace this process's program by :data:`REAPER_CODE` (never returns): the pages
+    of the imports are then held by the kernels alone, shared between them while neither
+    writes to them, rather than kept here as well as the kernels' copies diverge."""
+    listener.close()  # a later request is refused: that kernel is launched as usual
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-S", "-c", REAPER_CODE % END_TIMEOUT])
 
 
 def main(argv: Sequence[str]) -> None:
-    """The zygote: ``python -m playbook.kernel_zygote <listening socket fd> <module>...``."""
+    """The zygote: ``python -m playbook.kernel_zygote <listening socket fd> <kernels>
+    <module>...``; ``kernels``: how many it forks before it becomes a reaper (0: no
+    limit)."""
     listener = socket.socket(fileno=int(argv[0]))
+    kernels, modules = int(argv[1]), argv[2:]
     _STARTED_WITH.update(os.environ)
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher does: a kernel does not import from here
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # as the kernel will have it
     import importlib
 
-    for module in argv[1:]:
+    for module in modules:
         with contextlib.suppress(Exception):
             importlib.import_module(module)
     signal.signal(signal.SIGCHLD, _reap)
@@ -327,12 +370,16 @@ def main(argv: Sequence[str]) -> None:
     watch.register(listener, selectors.EVENT_READ)
     watch.register(sys.stdin.fileno(), selectors.EVENT_READ)
     inherited = (listener.fileno(), watch.fileno())  # closed in each kernel
+    forked = 0
     while True:
         for key, _ in watch.select():
             if key.fileobj == listener:
                 conn, _ = listener.accept()
                 with conn:
-                    _serve(conn, (*inherited, conn.fileno()))
+                    forked += _serve(conn, (*inherited, conn.fileno()))
+                if kernels and forked >= kernels:
+                    watch.close()
+                    _become_reaper(listener)
             elif not os.read(sys.stdin.fileno(), 4096):  # the lifeline closed
                 _end()
 

@@ -486,7 +486,8 @@ class KernelWorkers:
             # one process imports what the kernels import, and forks them
             with contextlib.suppress(OSError):  # else each kernel starts as usual
                 self._zygote = Zygote(self._env, (*ZYGOTE_IMPORTS, *BASE_IMPORTS,
-                                                  *self.preload), jupyter_runtime_dir())
+                                                  *self.preload), jupyter_runtime_dir(),
+                                      kernels=self.jobs)
             address = self._zygote.address if self._zygote else None
             context = multiprocessing.get_context(worker_start_method())
             self._workers = [_Worker(context, self.kernel_name, self.preload, self._env,

@@ -168,3 +168,31 @@ def test_the_zygote_forks_only_while_it_runs_one_thread():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=_env())
     assert out.stdout.split() == ["True", "False"]
+
+
+def test_having_forked_its_kernels_the_zygote_gives_up_its_imports(runtime):
+    """Asked for one kernel, the zygote then execs a small reaper: same process (the
+    kernel's parent unchanged), none of the imports' memory; it refuses further requests,
+    reaps the kernel when it ends, and exits when released."""
+    env = _env()
+    zygote = Zygote(env, ("ipykernel.kernelapp", "pandas", MARKER), str(runtime), kernels=1)
+    kernel = WarmKernel(env=env, zygote=zygote.address)
+    try:
+        kernel.start()
+        pid = kernel.km.provisioner.pid
+        assert _kernel_says(kernel, f"{MARKER!r} in __import__('sys').modules") == "True"
+        reaper = psutil.Process(zygote.pid)
+        deadline = time.monotonic() + 10
+        while "-S" not in reaper.cmdline() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert reaper.cmdline()[1:3] == ["-S", "-c"]
+        assert reaper.memory_info().rss < 40 * 2**20      # pandas alone takes more
+        assert psutil.Process(pid).ppid() == zygote.pid   # the kernel kept its parent
+        assert request_kernel(zygote.address, ["-f", "/nonexistent"], env,
+                              os.getcwd(), timeout=5) is None
+        assert _kernel_says(kernel, "6 * 7") == "42"
+    finally:
+        kernel.shutdown()
+    assert _wait_gone(pid)                                # reaped, not left a zombie
+    zygote.close()
+    assert zygote.process.returncode == 0
