@@ -20,10 +20,10 @@ Dates are days (``pd.Timestamp``); money is in the client's currency.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
@@ -33,6 +33,8 @@ from playbook.config import Params
 from playbook.errors import InsufficientDataError
 from playbook.quality import QualityNote
 from playbook.read_only import mark_read_only, shared_name
+
+T = TypeVar("T")
 
 #: Months before the as-of date whose renewal decisions :attr:`AnalysisContext.
 #: health_at_cutoff` scores at least: the surprise non-renewals look back a year (the
@@ -394,16 +396,19 @@ class AnalysisContext:
             return {"tenure_years": drivers.TENURE_WITH_DERIVED_DECISIONS}
         return {}
 
-    @cached_property
-    def _renewal_fit(self) -> drivers.DriverModel | InsufficientDataError:
-        try:
-            return once.computed_once(self.shared, "renewal_model", lambda: (
-                drivers.fit_renewal_model(
-                    self.modelling_table, self.model_features,
-                    units=self.features_built["units"],
-                    recorded_after=self.features_built.get("recorded_after_cutoff"))))
-        except InsufficientDataError as exc:  # kept, so a second reader is told the same
-            return exc
+    def _tried_once(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` computed once for the run (:func:`playbook.once.computed_once`
+        under ``name``) and kept in this context; an :class:`InsufficientDataError` it
+        raises is kept too and raised again at each read (the fit is tried once)."""
+        tried = self.__dict__.setdefault("_tried", {})
+        if name not in tried:
+            try:
+                tried[name] = once.computed_once(self.shared, name, compute)
+            except InsufficientDataError as exc:  # so a second reader is told the same
+                tried[name] = exc
+        if isinstance(tried[name], InsufficientDataError):
+            raise tried[name]
+        return tried[name]
 
     @property
     def renewal_model(self) -> drivers.DriverModel:
@@ -415,21 +420,9 @@ class AnalysisContext:
         InsufficientDataError
             When the data cannot support the model (one outcome only, no usable feature):
             the same error each time it is read (the fit is tried once)."""
-        fit = self._renewal_fit
-        if isinstance(fit, InsufficientDataError):
-            raise fit
-        return fit
-
-    @cached_property
-    def _quality(self) -> dict[str, Any] | InsufficientDataError:
-        d = self.params.drivers
-        try:
-            return once.computed_once(self.shared, "renewal_quality", lambda: (
-                drivers.cross_validated_quality(
-                    self.modelling_table, self.renewal_model.features, folds=d.cv_folds,
-                    seed=d.random_seed, units=self.features_built["units"])))
-        except InsufficientDataError as exc:  # kept, so a second reader is told the same
-            return exc
+        return self._tried_once("renewal_model", lambda: drivers.fit_renewal_model(
+            self.modelling_table, self.model_features, units=self.features_built["units"],
+            recorded_after=self.features_built.get("recorded_after_cutoff")))
 
     @property
     def renewal_quality(self) -> dict[str, Any]:
@@ -443,14 +436,21 @@ class AnalysisContext:
         InsufficientDataError
             Without a renewal model (:attr:`renewal_model`), or with fewer decisions of the
             rarer outcome than folds."""
-        quality = self._quality
-        if isinstance(quality, InsufficientDataError):
-            raise quality
-        return quality
+        d = self.params.drivers
+        return self._tried_once("renewal_quality", lambda: drivers.cross_validated_quality(
+            self.modelling_table, self.renewal_model.features, folds=d.cv_folds,
+            seed=d.random_seed, units=self.features_built["units"]))
 
     # ------------------------------------------------------------------ account plan
-    @cached_property
-    def _expansion_fit(self) -> expansion.ExpansionModel | InsufficientDataError:
+    @property
+    def expansion_model(self) -> expansion.ExpansionModel:
+        """The logistic regression of expansion within ``expansion.horizon_months`` on the
+        features at each cut-off (:func:`playbook.analyses.expansion.expansion_table` over
+        :attr:`counted_mrr`, then :func:`playbook.analyses.expansion.fit_expansion_model`
+        with ``expansion.features``, ``drivers.cv_folds`` and ``drivers.random_seed``).
+        Needs ``mrr`` (KeyError without it). Raises :class:`InsufficientDataError` when the
+        history cannot support it (too few expansions, no usable feature), each time it is
+        read (the fit is tried once)."""
         e, d = self.params.expansion, self.params.drivers
 
         def fit() -> expansion.ExpansionModel:
@@ -464,24 +464,7 @@ class AnalysisContext:
                 min_expansions=e.min_expansions, units=report["units"],
                 recorded_after=report.get("recorded_after_cutoff"))
 
-        try:
-            return once.computed_once(self.shared, "expansion_model", fit)
-        except InsufficientDataError as exc:  # kept, so a second reader is told the same
-            return exc
-
-    @property
-    def expansion_model(self) -> expansion.ExpansionModel:
-        """The logistic regression of expansion within ``expansion.horizon_months`` on the
-        features at each cut-off (:func:`playbook.analyses.expansion.expansion_table` over
-        :attr:`counted_mrr`, then :func:`playbook.analyses.expansion.fit_expansion_model`
-        with ``expansion.features``, ``drivers.cv_folds`` and ``drivers.random_seed``).
-        Needs ``mrr`` (KeyError without it). Raises :class:`InsufficientDataError` when the
-        history cannot support it (too few expansions, no usable feature), each time it is
-        read (the fit is tried once)."""
-        fit = self._expansion_fit
-        if isinstance(fit, InsufficientDataError):
-            raise fit
-        return fit
+        return self._tried_once("expansion_model", fit)
 
     @cached_property
     def renewals_due_book(self) -> pd.DataFrame:
