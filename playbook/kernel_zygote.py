@@ -14,8 +14,11 @@ kernel command, another environment, the zygote dead or running a second thread.
 
 A forked kernel is the zygote's child, not the worker's: :class:`ForkedKernel` follows it
 through ``/proc`` (its start time guards against a reused process ID), and the zygote
-reaps it. The kernel exits when the zygote does (ipykernel's parent poller); the zygote
-exits when the process that started it closes its end of the lifeline (its stdin) or dies.
+reaps it. Once it has forked as many kernels as the run has workers, the zygote replaces
+its program by a 9 MB reaper (``exec``: same process ID), so that the imports' pages are
+held by the kernels alone. The kernel exits when the zygote does (ipykernel's parent
+poller); the zygote exits when the process that started it closes its end of the
+lifeline (its stdin) or dies, after its kernels (at most :data:`END_TIMEOUT` seconds).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Starting a kernel and importing what the notebooks use (``playbook.session`` pulls in
 pandas, matplotlib, seaborn and scipy: about 2 s of CPU) used to be paid once per notebook.
 A :class:`WarmKernel` is started once, imports those modules while the render step is
-still loading the data, and runs notebook after notebook with papermill. Between two
+still loading the data, and runs notebook after notebook with papermill. With two kernels
+or more, the imports are done once, by a zygote that forks each kernel
+(:mod:`playbook.kernel_zygote`). Between two
 notebooks the kernel is put back into the state it had right after those imports
 (namespace, settings, environment, working folder, memory: :mod:`playbook.kernel_state`,
 which runs inside the kernel).
