@@ -467,17 +467,33 @@ class AnalysisContext:
         return self._tried_once("expansion_model", fit)
 
     @cached_property
-    def renewals_due_book(self) -> pd.DataFrame:
-        """The open book: the renewals due within ``thresholds.renewal_horizon_days`` after
-        the as-of date, scored by :attr:`renewal_model` with features measured
-        ``drivers.cutoff_days`` before each, at risk below ``drivers.at_risk_probability``
-        (:func:`playbook.analyses.drivers.renewals_due_book`; reasons from every design
-        column). Raises like :attr:`renewal_model`."""
+    def open_book_inputs(self) -> tuple[pd.DataFrame, pd.Series]:
+        """The renewals due within ``thresholds.renewal_horizon_days`` after the as-of
+        date with their features measured ``drivers.cutoff_days`` before each, and MRR at
+        the as-of date per account (:func:`playbook.analyses.drivers.open_book_inputs`):
+        what the open book scores, computed once for the run (the renewal drivers' book
+        and the account plan's both score it)."""
         p = self.params
+        return once.computed_once(self.shared, "open_book_inputs", lambda: (
+            drivers.open_book_inputs(
+                self.tables, self.as_of, horizon_days=p.thresholds.renewal_horizon_days,
+                cutoff_days=p.drivers.cutoff_days, renewal_options=p.renewal_options(),
+                feature_options=p.feature_options())))
+
+    def open_book(self, reason_columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The open book: :attr:`open_book_inputs` scored by :attr:`renewal_model`, at risk
+        below ``drivers.at_risk_probability``, each renewal's reasons taken from
+        ``reason_columns`` (every design column when None)
+        (:func:`playbook.analyses.drivers.open_book`); equal to
+        :func:`playbook.analyses.drivers.renewals_due_book` with the same settings. Raises
+        like :attr:`renewal_model`."""
         model = self.renewal_model
-        return once.computed_once(self.shared, "renewals_due_book", lambda: (
-            drivers.renewals_due_book(
-                model, self.tables, self.as_of,
-                horizon_days=p.thresholds.renewal_horizon_days,
-                cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
-                renewal_options=p.renewal_options(), feature_options=p.feature_options())))
+        return drivers.open_book(model, *self.open_book_inputs, reason_columns=reason_columns,
+                                 at_risk_below=self.params.drivers.at_risk_probability,
+                                 as_of=self.as_of)
+
+    @cached_property
+    def renewals_due_book(self) -> pd.DataFrame:
+        """:meth:`open_book` with reasons from every design column, computed once for the
+        run (the account plan's book). Raises like :attr:`renewal_model`."""
+        return once.computed_once(self.shared, "renewals_due_book", self.open_book)

@@ -68,6 +68,37 @@ def test_the_expansion_model_is_the_notebook_s_calls_computed_once_for_the_run(
     assert second.expansion_model.auc == want.auc
 
 
+def test_the_open_book_is_the_one_call_book_its_inputs_computed_once_for_the_run(
+        demo, tmp_path, monkeypatch):
+    """02 (reasons among the significant drivers) and 05 (every design column) score the
+    same renewals: their inputs are computed once for the run, and each book equals
+    drivers.renewals_due_book called with the same settings."""
+    params, data = demo
+    p = params
+    first = AnalysisContext(params, data.tables, shared=tmp_path)
+    model = first.renewal_model
+    some = list(model.coefficients.index[1:4])
+
+    def one_call(reason_columns):
+        return drivers.renewals_due_book(
+            model, data.tables, first.as_of, horizon_days=p.thresholds.renewal_horizon_days,
+            cutoff_days=p.drivers.cutoff_days, at_risk_below=p.drivers.at_risk_probability,
+            renewal_options=p.renewal_options(), feature_options=p.feature_options(),
+            reason_columns=reason_columns)
+
+    want_all, want_some = one_call(None), one_call(some)
+    assert len(want_all) > 0 and not want_all["reasons"].equals(want_some["reasons"])
+    pd.testing.assert_frame_equal(first.renewals_due_book, want_all, check_exact=True)
+    pd.testing.assert_frame_equal(first.open_book(some), want_some, check_exact=True)
+
+    def not_again(*_args, **_kwargs):
+        raise AssertionError("computed again")
+
+    monkeypatch.setattr(drivers, "open_book_inputs", not_again)
+    second = AnalysisContext(params, data.tables, shared=tmp_path)  # another kernel
+    pd.testing.assert_frame_equal(second.open_book(some), want_some, check_exact=True)
+
+
 def test_a_model_the_history_cannot_support_raises_each_time_and_stores_nothing(
         demo, tmp_path, monkeypatch):
     params, data = demo
@@ -178,7 +209,7 @@ def test_computed_ahead_the_notebook_reads_it_and_a_failure_is_left_to_it(
         raise ValueError("a bug in the book")
 
     with monkeypatch.context() as patched:
-        patched.setattr(drivers, "renewals_due_book", fails)
+        patched.setattr(drivers, "open_book", fails)
         outcome = ahead.compute_ahead(["expansion_model", "renewals_due_book"],
                                       client=client, data_cache=str(folder))
     assert outcome == {"expansion_model": "ok",

@@ -35,6 +35,7 @@ __all__ = [
     "open_book_summary",
     "reason_lists",
     "renewals_due_book",
+    "open_book_inputs",
     "risk_scores",
     "top_expected_losses",
 ]
@@ -387,15 +388,32 @@ def renewals_due_book(
     reason_columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The open book of the renewals due in ``(as_of, as_of + horizon_days]``, in one call:
-    :func:`upcoming_renewals` (``renewal_options``: ``Params.renewal_options()``), their
-    features at the training cut-off (:func:`modelling_table` with ``feature_options``:
-    ``Params.feature_options()``), MRR at ``as_of`` (:func:`current_mrr`) and
-    :func:`open_book` (renewals dated on or before ``as_of`` are never in it)."""
+    :func:`open_book_inputs`, then :func:`open_book` (renewals dated on or before ``as_of``
+    are never in it)."""
+    current, mrr = open_book_inputs(tables, as_of, horizon_days=horizon_days,
+                                    cutoff_days=cutoff_days, renewal_options=renewal_options,
+                                    feature_options=feature_options)
+    return open_book(model, current, mrr, reason_columns=reason_columns,
+                     at_risk_below=at_risk_below, as_of=as_of)
+
+
+def open_book_inputs(
+    tables: Mapping[str, pd.DataFrame | None],
+    as_of: pd.Timestamp | str,
+    *,
+    horizon_days: int,
+    cutoff_days: int,
+    renewal_options: Mapping[str, Any],
+    feature_options: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.Series]:
+    """What :func:`open_book` scores, whatever the model: the renewals due in ``(as_of,
+    as_of + horizon_days]`` (:func:`upcoming_renewals`, ``renewal_options``:
+    ``Params.renewal_options()``) with their features at the training cut-off
+    (:func:`modelling_table`, ``feature_options``: ``Params.feature_options()``), and MRR
+    at ``as_of`` per account (:func:`current_mrr`, money a month)."""
     accounts = tables["accounts"]
     upcoming = upcoming_renewals(accounts, as_of, horizon_days=horizon_days,
                                  renewals=tables.get("renewals"), **renewal_options)
     current, _ = modelling_table(upcoming, tables, cutoff_days=cutoff_days, as_of=as_of,
                                  **feature_options)
-    mrr = current_mrr(accounts, tables.get("mrr"), as_of)
-    return open_book(model, current, mrr, reason_columns=reason_columns,
-                     at_risk_below=at_risk_below, as_of=as_of)
+    return current, current_mrr(accounts, tables.get("mrr"), as_of)
