@@ -28,7 +28,6 @@ from playbook.findings import drivers as story
 nb = session.start("02-renewal-drivers", client=client, period=period, as_of=as_of,
                    run_dir=run_dir, data_cache=data_cache)
 p, d = nb.params, nb.data
-options = p.feature_options()
 
 # %% [markdown]
 # ## What goes with renewal
@@ -110,11 +109,8 @@ if cox is not None:
 if model is not None:
     horizon = p.thresholds.renewal_horizon_days
     significant_terms = story.significant(model.coefficients).index
-    book = drivers.renewals_due_book(
-        model, d.tables, nb.as_of, horizon_days=horizon, cutoff_days=p.drivers.cutoff_days,
-        at_risk_below=p.drivers.at_risk_probability, renewal_options=p.renewal_options(),
-        feature_options=options,
-        reason_columns=significant_terms if len(significant_terms) else None)
+    # the renewals due, scored by the model; reasons named only among significant drivers
+    book = nb.ctx.open_book(reason_columns=significant_terms if len(significant_terms) else None)
     ranks = drivers.model_beats_chance(quality, p.drivers.chance_auc_margin)
     book["at_risk"] = book["at_risk"] & ranks  # a chance-level model singles out no one
     summary = drivers.open_book_summary(book, model_ranks=ranks)
