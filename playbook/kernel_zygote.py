@@ -317,10 +317,12 @@ def _serve(conn: socket.socket, inherited: Sequence[int]) -> bool:
     return "pid" in answer
 
 
-#: What the zygote becomes once it has forked every kernel asked of it (``exec``: same
-#: process, so the kernels' parent does not change, but none of the imports' memory): it
-#: reaps the kernels that end and, when the lifeline closes, waits for the others as
-#: :func:`_end` does.
+#: What the zygote becomes once it has forked every kernel asked of it, or when its
+#: lifeline closes first (``exec``: same process, so the kernels' parent does not change,
+#: but none of the imports' memory, and no 0.6 s interpreter finalisation with pandas and
+#: matplotlib loaded): it reaps the kernels that end and, once the lifeline is closed,
+#: waits for the others (their workers are stopping them; at most :data:`END_TIMEOUT`
+#: seconds, then SIGALRM ends it) and exits.
 REAPER_CODE = """\
 import os, signal
 def reap(*_):
@@ -346,7 +348,8 @@ except ChildProcessError:
 def _become_reaper(listener: socket.socket) -> None:
     """Replace this process's program by :data:`REAPER_CODE` (never returns): the pages
     of the imports are then held by the kernels alone, shared between them while neither
-    writes to them, rather than kept here as well as the kernels' copies diverge."""
+    writes to them, rather than kept here as well as the kernels' copies diverge; at the
+    end, the zygote exits through it too."""
     listener.close()  # a later request is refused: that kernel is launched as usual
     sys.stdout.flush()
     sys.stderr.flush()
@@ -383,20 +386,9 @@ def main(argv: Sequence[str]) -> None:
                 if kernels and forked >= kernels:
                     watch.close()
                     _become_reaper(listener)
-            elif not os.read(sys.stdin.fileno(), 4096):  # the lifeline closed
-                _end()
-
-
-def _end() -> None:
-    """Wait for the kernels still running (their workers are stopping them; at most
-    :data:`END_TIMEOUT` seconds, then SIGALRM ends this process), then exit at once: an
-    interpreter's finalisation with pandas and matplotlib loaded takes 0.6 s."""
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    signal.alarm(END_TIMEOUT)
-    with contextlib.suppress(ChildProcessError):
-        while True:
-            os.waitpid(-1, 0)
-    os._exit(0)
+            elif not os.read(sys.stdin.fileno(), 4096):  # the lifeline closed: the reaper
+                watch.close()                              # reads its end again and ends
+                _become_reaper(listener)
 
 
 if __name__ == "__main__":

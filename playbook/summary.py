@@ -110,7 +110,7 @@ def csm_capacity(gap: float | None) -> tuple[str, str, str]:
     unsigned. A gap that rounds to 0.0 is "balanced". ``None`` gives the value "n/a" (the
     figure is left out).
     """
-    if gap is None or tf.is_missing(gap):
+    if tf.is_missing(gap):
         return ("CSM gap", "n/a", "")
     shown = tf.number(abs(gap), 1)
     if shown == tf.number(0.0, 1):
