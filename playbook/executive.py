@@ -175,10 +175,10 @@ KPIS: dict[str, Kpi] = {
                                  lambda f, t, c: _cut(f.surprises, c)),
     "reweight-health-score": Kpi("health_auc", "health score backtest AUC", "number", True,
                                  lambda f, t, c: f.health_auc_reweighted),
-    "close-coverage-gap": Kpi("csm_gap", "CSM gap", "fte", False,
+    "close-coverage-gap": Kpi("csm_gap", "CSM shortfall", "fte", False,
                               lambda f, t, c: CSM_GAP_MIN),
-    "redeploy-spare-capacity": Kpi("csm_gap", "CSM gap", "fte", True,
-                                   lambda f, t, c: -CSM_GAP_MIN),
+    "redeploy-spare-capacity": Kpi("spare_csm_capacity", "spare CSM capacity", "fte", False,
+                                   lambda f, t, c: CSM_GAP_MIN),
     "build-expansion-motion": Kpi("nrr", "net revenue retention", "pct", True,
                                   lambda f, t, c: NRR_TARGET),
     "reduce-gross-losses": Kpi("grr", "gross revenue retention", "pct", True,
@@ -215,8 +215,8 @@ def kpi_text(value: Any, kind: str, currency: str = "USD") -> str:
         return tf.money(value, currency)
     if kind == "count":
         return tf.count(value)
-    if kind == "fte":
-        return tf.signed(value, 1, "FTE")
+    if kind == "fte":  # a quantity named for its direction: no plus sign, a minus if it flips
+        return "n/a" if tf.is_missing(value) else f"{tf.number(round(value, 1) or 0.0, 1)} FTE"
     return tf.number(value, 2)
 
 

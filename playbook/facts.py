@@ -96,9 +96,17 @@ class Facts:
 
     @property
     def csm_gap(self) -> float | None:
+        """Required minus current CSMs (FTE): positive a shortfall, negative spare capacity."""
         if self.csm_required is None or self.csm_current is None:
             return None
         return self.csm_required - self.csm_current
+
+    @property
+    def spare_csm_capacity(self) -> float | None:
+        """Current minus required CSMs (FTE): the KPI of redeploying spare capacity, named
+        for its direction (negative when the team is short)."""
+        gap = self.csm_gap
+        return None if gap is None else -gap
 
 
 def facts_from_results(results: Mapping[str, Any] | ReportResults) -> Facts:

@@ -253,6 +253,44 @@ def test_the_next_period_checks_the_kpi_targets():
     assert {c["verdict"] for c in shown} == {"met", "not met", "not measured"}
 
 
+def spare_capacity(required: float, current: int) -> dict:
+    """RESULTS with a touch model sizing ``required`` CSMs against ``current`` owners."""
+    results = copy.deepcopy(RESULTS)
+    results["04-capacity"] = {"findings": {"current_owners": current,
+                                           "headcount_total": {"fte_by_effort": required}}}
+    return results
+
+
+def test_spare_capacity_is_tracked_as_spare_capacity_not_as_a_negative_gap():
+    """Required 8 CSMs against 12 staffed: the scorecard reads "4.0 FTE -> <= 0.5 FTE spare
+    CSM capacity" (it read "-4.0 FTE -> >= -0.5 FTE CSM gap"), as the key figure says "Spare
+    CSM capacity 4.0 FTE"; next period, 11.6 required against 12 (0.4 spare) meets it and
+    10 against 12 (2.0 spare) does not. A shortfall reads as one (12 against 9)."""
+    previous = spare_capacity(8.0, 12)
+    rec = executive_record(previous, ORDER + ["04-capacity"], limits=LIMITS,
+                           settings=SETTINGS)
+    case = next(b for b in rec["business_cases"] if b["rule"] == "redeploy-spare-capacity")
+    assert (case["kpi_fact"], case["kpi_current"], case["kpi_target"]) == \
+        ("spare_csm_capacity", 4.0, 0.5)
+    table = business_cases_html(rec["business_cases"], "USD")
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", table) if "spare CSM capacity" in r)
+    assert "4.0 FTE \u2192 \u2264 0.5 FTE spare CSM capacity" in html.unescape(row)
+    assert "gap" not in row and "+" not in row
+    previous["executive"] = rec
+    met = {c.label: c for c in kpi_checks(spare_capacity(11.6, 12), previous)}
+    assert met["spare CSM capacity"].verdict == "met"
+    assert met["spare CSM capacity"].now == pytest.approx(0.4)
+    missed = {c.label: c for c in kpi_checks(spare_capacity(10.0, 12), previous)}
+    assert missed["spare CSM capacity"].verdict == "not met"
+    short = executive_record(spare_capacity(12.0, 9), ORDER + ["04-capacity"],
+                             limits=LIMITS, settings=SETTINGS)["business_cases"]
+    case = next(b for b in short if b["rule"] == "close-coverage-gap")
+    assert (case["kpi_fact"], case["kpi_label"], case["kpi_current"], case["kpi_target"]) == \
+        ("csm_gap", "CSM shortfall", 3.0, 0.5)
+    assert "3.0 FTE \u2192 \u2264 0.5 FTE CSM shortfall" in html.unescape(
+        business_cases_html(short, "USD"))
+
+
 def test_the_front_matter_puts_the_so_what_first_and_the_cases_before_the_roadmap():
     rec = record()
     summary = summary_notebook(RESULTS, ORDER, limits=LIMITS)
