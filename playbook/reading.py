@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from playbook import paths
+from playbook.arrow_text import trimmed
 from playbook.billing import LINE
 from playbook.config import Params
 from playbook.config_tables import TableParams
@@ -360,7 +361,7 @@ def _blank_rows(raw: pd.DataFrame) -> np.ndarray:
     for position in range(len(raw.columns)):
         if not blank.any():
             break
-        cells = raw.iloc[:, position].astype(str).str.strip()
+        cells = trimmed(raw.iloc[:, position])
         blank &= cells.isin(["", "nan", "None"]).to_numpy(dtype=bool)
     return blank
 
