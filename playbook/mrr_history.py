@@ -12,8 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from playbook import textfmt as tf
+from playbook.arrow_text import any_arrow_strings
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
@@ -226,13 +228,24 @@ def _holes(billed: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``billed`` (:func:`billed_months`) followed, for the same account, by a
     later month after a run of missing ones, both billed (MRR above 0); ``size``: the
     missing months."""
-    account = pd.factorize(billed["account_id"])[0]
     month = billed["_m"].to_numpy()
     billed_ = billed["mrr"].to_numpy() > 0
-    same = np.r_[account[1:] == account[:-1], False]
+    same = _same_as_next(billed["account_id"])
     size = np.r_[month[1:] - month[:-1] - 1, 0]
     found = same & (size > 0) & billed_ & np.r_[billed_[1:], False]
     return billed.assign(size=size.astype(float))[found]
+
+
+def _same_as_next(ids: pd.Series) -> np.ndarray:
+    """True where a row's ID equals the next row's (False for the last row; the IDs of
+    :func:`billed_months`, none missing). Arrow text is compared by Arrow, a bit a row:
+    numbering 20.6 million IDs to compare them took 1 GB at 1,000,000 accounts."""
+    cells = any_arrow_strings(ids)
+    if cells is None or len(ids) < 2:
+        codes = pd.factorize(ids)[0]
+        return np.r_[codes[1:] == codes[:-1], False]
+    equal = pc.fill_null(pc.equal(cells.slice(1), cells.slice(0, len(ids) - 1)), False)
+    return np.r_[np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool), False]
 
 
 def _log_short_holes(log: QualityLog, holes: pd.DataFrame, labels: list[str],
