@@ -333,7 +333,7 @@ def read_dates(series: pd.Series, tp: TableParams) -> DateParse:
     else:
         text = trimmed(series)
         blank = _blank(series, text)
-        text = text.where(~blank, None)
+        text = masked(text, blank.to_numpy(dtype=bool)) if blank.any() else text
         timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
         zoned = pd.Series(False, index=series.index)
         if timed.any():  # (the pattern runs in Python: only on cells with a time)
