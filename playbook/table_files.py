@@ -74,16 +74,33 @@ def read_table(path: Path, *, numbers_in_place: bool = True) -> pd.DataFrame:
     writing into one raises ``ValueError: assignment destination is read-only``).
     ``numbers_in_place=False`` copies the numbers and dates out (a frame the caller goes
     on changing in place); the text stays in the file either way."""
+    return read_table_in_place(path, numbers_in_place=numbers_in_place)[0]
+
+
+def read_table_in_place(path: Path, *, numbers_in_place: bool = True
+                        ) -> tuple[pd.DataFrame, list[pa.Buffer]]:
+    """:func:`read_table`, and the mapped buffers its frame points into (the columns read
+    in place), for :func:`drop_pages`."""
     with pa.memory_map(str(path)) as source:
         table = pa.ipc.open_file(source).read_all()
     frame = table.to_pandas(split_blocks=numbers_in_place)
+    in_place = []
     for position, column in enumerate(table.columns):
+        buffers = [b for chunk in column.chunks for b in chunk.buffers() if b is not None]
         if _copied(column, frame.iloc[:, position]):
-            for chunk in column.chunks:
-                for buffer in chunk.buffers():
-                    if buffer is not None:
-                        drop_mapped_pages(buffer.address, buffer.size)
-    return frame
+            drop_pages(buffers)
+        else:
+            in_place += buffers
+    return frame, in_place
+
+
+def drop_pages(buffers: list[pa.Buffer]) -> None:
+    """Hand back the pages of mapped table files under ``buffers``
+    (:func:`playbook.memory.drop_mapped_pages`): they stay in the system's file cache, and
+    a later read maps them again with the same bytes. The caller holds the buffers, so
+    their mapping is still there."""
+    for buffer in buffers:
+        drop_mapped_pages(buffer.address, buffer.size)
 
 
 def _copied(column: pa.ChunkedArray, read: pd.Series) -> bool:

@@ -55,9 +55,9 @@ def test_a_notebook_reads_only_the_tables_it_uses(client_factory, tmp_path, monk
     data = loader.load_client(params)
     cache.store(params, data, tmp_path / "cache")
     reads = []
-    real = client_data.read_table
-    monkeypatch.setattr(client_data, "read_table", lambda path: reads.append(path) or real(
-        path))
+    real = client_data.read_table_in_place
+    monkeypatch.setattr(client_data, "read_table_in_place",
+                        lambda path: reads.append(path) or real(path))
     again = cache.lookup(params, tmp_path / "cache")
     assert reads == [] and again.tables.loaded() == []
     # membership, row counts and emptiness are answered from the entry's record

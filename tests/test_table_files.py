@@ -195,3 +195,40 @@ def test_a_table_parsed_in_pieces_is_read_in_place_too(tmp_path):
     if sys.platform.startswith("linux"):  # (reads /proc/self/maps)
         assert points_into(back["mrr"], mapped_range(tmp_path / "p.arrow"))  # not copied
     pd.testing.assert_frame_equal(back, frame, check_exact=True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/smaps")
+def test_a_kernel_hands_back_the_pages_of_large_tables_after_each_cell(tmp_path, monkeypatch):
+    """A kernel's stored tables keep the buffers their frames point into: once they are
+    large (kernel_state.DROP_PAGES_FROM) the hook after each cell hands their pages back
+    (the values read again are the same), below it the pages stay; a store that is gone
+    (its notebook reset) is forgotten."""
+    import gc
+
+    from playbook import client_data, kernel_state
+    from playbook.client_data import StoredTables
+
+    n = 1_000_000
+    frame = pd.DataFrame({
+        "account_id": pd.Series([f"ACCOUNT-{i:09d}" for i in range(n)], dtype="str"),
+        "mrr": np.arange(n, dtype=np.float64) / 7})
+    path = tmp_path / "t.arrow"
+    write_table(frame, path)
+    before = client_data.bytes_read_in_place()
+    store = StoredTables(tmp_path, {"t": n})
+    back = store["t"]
+    text_bytes = int(frame["account_id"].str.len().sum())  # 17 MB, 8 MB of floats
+    assert client_data.bytes_read_in_place() - before >= 8 * n + text_bytes
+    total, longest = back["mrr"].sum(), back["account_id"].str.len().max()  # every page read
+    resident = mapped_resident_kb(path) * 1024
+    assert resident > 0.9 * (8 * n + text_bytes)
+    kernel_state._trim_after_cell()  # 25 MB read: below the limit, the pages stay
+    assert mapped_resident_kb(path) * 1024 > 0.9 * resident
+    monkeypatch.setattr(kernel_state, "DROP_PAGES_FROM", 8 * n)
+    kernel_state._trim_after_cell()
+    assert mapped_resident_kb(path) < 64  # at most the partial pages at the buffers' ends
+    assert back["mrr"].sum() == total and back["account_id"].str.len().max() == longest
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    del store, back
+    gc.collect()
+    assert client_data.bytes_read_in_place() <= before
