@@ -11,7 +11,9 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -199,3 +201,24 @@ def test_the_files_hashed_beside_are_not_hashed_again(demo_root, tmp_path, monke
     for _name, path in data.files.items():
         assert checksums.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
     assert not beside & set(hashed)  # known from the child: not read again here
+
+
+def test_a_table_written_beside_keeps_its_text_in_the_pieces_it_was_parsed_in(tmp_path):
+    """The loading child writes its tables without joining a text column's pieces (a copy
+    of the column); read back, the frame is the same, its numbers and dates its own."""
+    pieces = pa.chunked_array([pa.array(["a", None, "c"], pa.large_string()),
+                               pa.array(["d", "e"], pa.large_string())])
+    frame = pd.DataFrame({"account_id": pd.Series(pd.arrays.ArrowStringArray(pieces)),
+                          "mrr": [1.5, np.nan, 3.0, 4.0, 5.0],
+                          "month": pd.to_datetime(["2026-01-01", None, "2026-03-01",
+                                                   "2026-04-01", "2026-05-01"])})
+    frame["account_id"] = frame["account_id"].astype("str")
+    frame = frame.set_axis(pd.RangeIndex(2, 7))  # rows 2-6 of a file
+    write_indexed(frame, tmp_path / "t.arrow")
+    with pa.memory_map(str(tmp_path / "t.arrow")) as source:
+        stored = pa.ipc.open_file(source).read_all()
+    assert stored["account_id"].num_chunks == 2  # not joined
+    back = read_indexed(tmp_path / "t.arrow")
+    pd.testing.assert_frame_equal(back, frame, check_exact=True)
+    back.loc[2, "mrr"] = -1.0  # the loader goes on completing the table in place
+    assert back["mrr"].iloc[0] == -1.0
