@@ -30,6 +30,7 @@ from playbook.arrow_text import (
     any_arrow_strings,
     arrow_strings,
     masked,
+    present,
     string_buffers,
     trimmed,
 )
@@ -98,13 +99,6 @@ def _blank(series: pd.Series, text: pd.Series) -> pd.Series:
 # replaces (tests/test_load_cpu_references.py keeps the patterns as the references).
 
 
-def _present(chunk: pyarrow.Array) -> np.ndarray:
-    """True where a chunk's cell is not null."""
-    if chunk.null_count == 0:
-        return np.ones(len(chunk), dtype=bool)
-    return np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _digit(byte: np.ndarray) -> np.ndarray:
     """True where a byte is an ASCII digit 0-9."""
     return (byte - np.uint8(48)) < np.uint8(10)
@@ -117,7 +111,7 @@ def _iso_shaped(cells: pyarrow.ChunkedArray) -> np.ndarray:
     out = []
     for chunk in cells.chunks:
         offsets, data = string_buffers(chunk)
-        shaped = (np.diff(offsets) == 10) & _present(chunk)
+        shaped = (np.diff(offsets) == 10) & present(chunk)
         if shaped.all() and len(chunk):  # (ten bytes each, one after the other: a view)
             chars = data[offsets[0]:offsets[-1]].reshape(len(chunk), 10)
             nth = [chars[:, k] for k in range(10)]
@@ -144,7 +138,7 @@ def _blank_words(cells: pyarrow.ChunkedArray) -> np.ndarray:
         offsets, data = string_buffers(chunk)
         size = np.diff(offsets)
         ascii_only = not len(data) or data[offsets[0]:offsets[-1]].max(initial=0) < 128
-        filled = ((size >= 3) & (size <= (4 if ascii_only else 16))) & _present(chunk)
+        filled = ((size >= 3) & (size <= (4 if ascii_only else 16))) & present(chunk)
         byte = np.zeros(len(chunk), dtype=np.uint8)
         byte[filled] = data[offsets[:-1][filled]]
         first.append(filled & (((byte | np.uint8(32)) == 110) | (byte >= 128)))
