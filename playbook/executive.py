@@ -216,7 +216,7 @@ def kpi_text(value: Any, kind: str, currency: str = "USD") -> str:
     if kind == "count":
         return tf.count(value)
     if kind == "fte":  # a quantity named for its direction: no plus sign, a minus if it flips
-        return "n/a" if tf.is_missing(value) else f"{tf.number(round(value, 1) or 0.0, 1)} FTE"
+        return "n/a" if tf.is_missing(value) else f"{tf.number(value, 1)} FTE"
     return tf.number(value, 2)
 
 
