@@ -41,6 +41,7 @@ from playbook import paths
 from playbook.checksums import file_sha256, file_state
 from playbook.client_data import ClientData, StoredTables
 from playbook.config import Params
+from playbook.memory import release_memory
 from playbook.storage import writing
 from playbook.table_files import SUFFIX, write_table
 
@@ -97,13 +98,22 @@ def input_stamp(params: Params) -> dict[str, Any]:
             "files": [[p.name, *file_state(p)] for p in input_files(params)]}
 
 
-def store(params: Params, data: ClientData, folder: Path, key: str | None = None) -> Path:
+def store(params: Params, data: ClientData, folder: Path, key: str | None = None, *,
+          release: bool = False) -> Path:
     """Write ``data`` as the cache entry for ``params`` under ``folder``; returns the entry.
 
     Written to a temporary folder and renamed, so a reader never sees half an entry. When
     the disk is full (or the folder cannot be written) the temporary folder is removed and
     a :class:`~playbook.errors.StorageError` says where, how much space is free and what
     to do.
+
+    ``release=True`` is for a process that stores its data and ends (the loading child,
+    :func:`playbook.loading.load_and_store`): the tables are written one at a time, the
+    smallest first, and each is taken out of ``data.tables`` (and its memory handed back)
+    once written, so the copy a large table's text needs to become one chunk
+    (:func:`~playbook.table_files.write_table`) is made once the other tables are gone (at
+    1,000,000 accounts, writing two at a time with every table kept was the load's peak).
+    ``data.tables`` is empty afterwards.
     """
     key = key or cache_key(params)
     entry = folder / key
@@ -115,7 +125,7 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
                  hint="The run stopped before any notebook ran; the previous report is "
                  "untouched."):
         try:
-            _write_entry(tmp, data, input_stamp(params))
+            _write_entry(tmp, data, input_stamp(params), release=release)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -126,19 +136,30 @@ def store(params: Params, data: ClientData, folder: Path, key: str | None = None
     return entry
 
 
-def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any]) -> None:
+def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any], *,
+                 release: bool = False) -> None:
     """The files of one entry: an Arrow IPC file per table (:func:`playbook.table_files.
-    write_table`) and ``meta.pickle`` (with the inputs' :func:`input_stamp`)."""
+    write_table`) and ``meta.pickle`` (with the inputs' :func:`input_stamp`); ``release``:
+    as in :func:`store`."""
     tmp.mkdir(parents=True)
-    # two at a time: joining a table's pieces and writing it mostly run outside the GIL
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="store") as pool:
-        list(pool.map(lambda item: write_table(item[1], tmp / f"{item[0]}{SUFFIX}"),
-                      data.tables.items()))
+    sizes = {name: int(frame.memory_usage(deep=True).sum())
+             for name, frame in data.tables.items()}
     meta = {"client": data.client, "tables": list(data.tables), "quality": data.quality,
             "files": data.files, "rows": {name: len(frame) for name, frame in data.tables.items()},
-            "bytes": sum(int(frame.memory_usage(deep=True).sum())
-                         for frame in data.tables.values()),
-            "stamp": stamp}
+            "bytes": sum(sizes.values()), "stamp": stamp}
+    if release:
+        tables = data.tables
+        if not isinstance(tables, dict):
+            raise TypeError("store(release=True) takes the tables out of a dict of frames")
+        release_memory()  # what the load freed, before the first copy
+        for name in sorted(sizes, key=sizes.__getitem__):
+            write_table(tables.pop(name), tmp / f"{name}{SUFFIX}")
+            release_memory()
+    else:
+        # two at a time: joining a table's pieces and writing it mostly run outside the GIL
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="store") as pool:
+            list(pool.map(lambda item: write_table(item[1], tmp / f"{item[0]}{SUFFIX}"),
+                          data.tables.items()))
     with (tmp / "meta.pickle").open("wb") as handle:
         pickle.dump(meta, handle, protocol=pickle.HIGHEST_PROTOCOL)
 

@@ -76,7 +76,8 @@ def load_and_store(params: Params, folder: Path,
     tick = time.perf_counter()
     data = load_client(params, scratch=folder, beside_done=beside_done)
     loaded = time.perf_counter()
-    entry = cache.store(params, data, folder)
+    # this process ends once the entry is stored: each table goes once written
+    entry = cache.store(params, data, folder, release=True)
     return Loaded(entry, round(loaded - tick, 2), round(time.perf_counter() - loaded, 2),
                   checksums.known_digests(), cache.table_bytes(entry))
 

@@ -23,6 +23,31 @@ def test_cached_tables_and_quality_log_are_identical(client_factory, tmp_path):
     assert again.files == data.files and again.client == data.client
 
 
+def test_a_store_that_releases_writes_one_table_at_a_time_and_lets_each_go(
+        client_factory, tmp_path, monkeypatch):
+    """The loading child's store (release=True): the same entry, each table out of
+    ``data.tables`` before the next is written, the smallest first."""
+    params = load_params(client_factory.write())
+    kept = loader.load_client(params)
+    data = loader.load_client(params)
+    sizes = {name: frame.memory_usage(deep=True).sum() for name, frame in data.tables.items()}
+    written = []
+    real = cache.write_table
+    monkeypatch.setattr(cache, "write_table", lambda frame, path: written.append(
+        (path.stem, set(data.tables))) or real(frame, path))
+    cache.store(params, data, tmp_path / "cache", release=True)
+    assert data.tables == {}
+    assert [name for name, _ in written] == sorted(sizes, key=lambda n: sizes[n])
+    for position, (_, alive) in enumerate(written):
+        # the one being written and those before it are gone; the rest wait
+        assert alive == {n for n, _ in written[position + 1:]}
+    again = cache.lookup(params, tmp_path / "cache")
+    assert again is not None and list(again.tables) == list(kept.tables)
+    for name in kept.tables:
+        pd.testing.assert_frame_equal(again[name], kept[name], check_exact=True)
+    assert again.quality.to_dict() == kept.quality.to_dict()
+
+
 def test_key_follows_parameters_and_file_contents(client_factory):
     client = client_factory.write()
     key = cache.cache_key(load_params(client))
