@@ -12,10 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
 from playbook import textfmt as tf
-from playbook.arrow_text import any_arrow_strings
 from playbook.billing import LINE, line_months, monthly_amounts
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
@@ -53,15 +51,15 @@ def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None
         frame = line_months(frame, as_of, end_inclusive=tp.end_inclusive,
                             basis=tp.mrr_basis)
     month_codes, months = pd.factorize(frame["month"], sort=True)
-    accounts, month, sums, lines, rows = account_month_sums(frame, month_codes,
-                                                            max(len(months), 1))
-    several = int((rows > 1).sum())
+    ids, accounts, month, sums, lines, several = account_month_sums(frame, month_codes,
+                                                                    max(len(months), 1))
+    del month_codes
     if several and tp.layout == "monthly":
         log.add("mrr", "info", f"{tf.plural(several, 'account-month')} "
                 f"{tf.noun(several, 'has', 'have')} several "
                 "lines; summed", count=several)
-    out = pd.DataFrame({"account_id": accounts, "month": months.take(month), "mrr": sums,
-                        LINE: lines})
+    out = pd.DataFrame({"account_id": accounts.take(ids), "month": months.take(month),
+                        "mrr": sums, LINE: lines}, copy=False)
     if as_of is not None:
         out = out[out["month"] <= as_of]
     return out
@@ -164,48 +162,59 @@ def mrr_gaps(frame: pd.DataFrame, tp: TableParams, path: Path, log: QualityLog
 
 def billed_months(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per account and month of ``frame`` (account_id, month, mrr, line): columns
-    ``account_id``, ``_m`` (the month as year * 12 + month - 1), ``mrr`` (the month's sum,
-    blank amounts as 0), ``line`` (its first line); sorted by account, then month; rows
-    without an account or a month left out: ``frame.groupby(["account_id", "_m"])``'s sums
-    and minimums (:func:`account_month_sums`)."""
+    ``account_id`` (categorical: the frame's IDs as categories), ``_m`` (the month as year
+    * 12 + month - 1), ``mrr`` (the month's sum, blank amounts as 0), ``line`` (its first
+    line); sorted by account, then month; rows without an account or a month left out:
+    ``frame.groupby(["account_id", "_m"])``'s sums and minimums (:func:`account_month_sums`).
+    """
     months = frame["month"].to_numpy(dtype="datetime64[ns]")
-    ordinal = np.full(len(months), -1, dtype=np.int64)
     dated = ~np.isnat(months)
-    ordinal[dated] = months[dated].astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    low = int(ordinal[dated].min()) if dated.any() else 0
-    codes = np.where(dated, ordinal - low, -1)
+    # each row's month as months since the first one, -1 for none (one array, in place)
+    codes = months.astype("datetime64[M]").view(np.int64)
+    first = int(codes.min(where=dated, initial=np.iinfo(np.int64).max)) if dated.any() else 0
+    np.subtract(codes, first, out=codes, where=dated)
+    codes[~dated] = -1
     span = int(codes.max()) + 1 if dated.any() else 1
-    accounts, month, sums, lines, _ = account_month_sums(frame, codes, span)
-    return pd.DataFrame({"account_id": accounts, "_m": month + low, "mrr": sums,
-                         "line": lines})
+    ids, accounts, month, sums, lines, _ = account_month_sums(frame, codes, span)
+    del codes
+    month += first + 1970 * 12
+    return pd.DataFrame({"account_id": pd.Categorical.from_codes(ids, dtype=pd.CategoricalDtype(
+                             accounts)),
+                         "_m": month, "mrr": sums, "line": lines}, copy=False)
 
 
 def account_month_sums(frame: pd.DataFrame, month_codes: np.ndarray, months: int
-                       ) -> tuple[pd.Index, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                       ) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray, np.ndarray,
+                                  int]:
     """Per account and month of ``frame`` (account_id, mrr, line), in the order of
-    ``frame.groupby(["account_id", month], sort=True)``: (the accounts, the month codes,
-    the sums of ``mrr`` (blank amounts as 0, currency units), the first ``_line``, the
-    rows). ``month_codes``: each row's month as a code from 0 to ``months - 1`` in the
-    months' order, -1 for none; a row without an account or a month is left out, as the
-    groupby leaves it. By numpy on sorted integer codes; the sums of account-months of
-    several rows (rare) by pandas' groupby itself (its compensated sum, to the bit)."""
-    codes, accounts = pd.factorize(frame["account_id"], sort=True)
+    ``frame.groupby(["account_id", month], sort=True)``: (each account-month's account as
+    its position in the accounts, the accounts (sorted), the month codes, the sums of
+    ``mrr`` (blank amounts as 0, currency units), the first ``_line``, the number of
+    account-months of several rows). ``month_codes``: each row's month as a code from 0 to
+    ``months - 1`` in the months' order, -1 for none; a row without an account or a month
+    is left out, as the groupby leaves it. By numpy on sorted integer codes; the sums of
+    account-months of several rows (rare) by pandas' groupby itself (its compensated sum,
+    to the bit). Written for memory: at 1,000,000 accounts (20.6M rows) it held 2.1 GB of
+    row-long arrays at once, the peak of loading mrr; it now holds about half."""
+    key, accounts = pd.factorize(frame["account_id"], sort=True)
     if accounts.dtype == object:  # (the groupby's accounts as text when all are text)
         accounts = pd.Index(accounts.to_numpy())
     amounts = frame["mrr"].to_numpy(dtype=float, na_value=np.nan)
     lines = frame[LINE].to_numpy()
-    known = (codes >= 0) & (month_codes >= 0)
+    known = (key >= 0) & (month_codes >= 0)
     everything = bool(known.all())
+    key = key.astype(np.int64, copy=False)
+    key *= months  # each row's account and month as one number, in place
+    key += month_codes
     if not everything:
-        codes, month_codes, amounts, lines = (codes[known], month_codes[known],
-                                              amounts[known], lines[known])
-    key = codes.astype(np.int64) * months + month_codes
+        key, amounts, lines = key[known], amounts[known], lines[known]
     order = np.argsort(key, kind="stable")
-    key, amounts, lines = key[order], amounts[order], lines[order]
+    key = key[order]
     first = (np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key)
              else np.zeros(0, dtype=np.int64))
-    sizes = np.diff(np.r_[first, len(key)])
-    if (sizes > 1).any():
+    several = len(key) - len(first)  # rows beyond an account-month's first
+    if several:
+        sizes = np.diff(np.r_[first, len(key)])
         # several lines in one month: summed by pandas' groupby of the whole column, with
         # the groupby's own group numbers (and none for the rows it leaves out), so that it
         # sums as it did (pairwise or compensated: pandas chooses by the rows' order)
@@ -216,36 +225,33 @@ def account_month_sums(frame: pd.DataFrame, month_codes: np.ndarray, months: int
             group[known] = np.repeat(np.arange(len(first), dtype=float), sizes)[
                 np.argsort(order, kind="stable")]
         sums = frame["mrr"].groupby(group, sort=True).sum().to_numpy(dtype=float)
-    else:
-        sums = amounts[first]
-        sums = np.where(np.isnan(sums), 0.0, sums) + 0.0  # (a sum from 0: -0.0 is 0.0)
-    first_lines = np.minimum.reduceat(lines, first) if len(first) else lines[:0]
-    return (accounts.take(key[first] // months), key[first] % months, sums, first_lines,
-            sizes)
+        first_lines = np.minimum.reduceat(lines[order], first)
+        key = key[first]
+        several = int((sizes > 1).sum())
+    else:  # one row each (the usual export): the rows in their order, nothing to group
+        sums = amounts[order]
+        sums[np.isnan(sums)] = 0.0
+        sums += 0.0  # (a sum from 0: -0.0 is 0.0)
+        first_lines = lines[order]
+    del order
+    month = key % months
+    key //= months
+    return key, accounts, month, sums, first_lines, several
 
 
 def _holes(billed: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``billed`` (:func:`billed_months`) followed, for the same account, by a
     later month after a run of missing ones, both billed (MRR above 0); ``size``: the
-    missing months."""
+    missing months; ``account_id`` as text (not categorical)."""
     month = billed["_m"].to_numpy()
     billed_ = billed["mrr"].to_numpy() > 0
-    same = _same_as_next(billed["account_id"])
+    accounts = billed["account_id"].cat.codes.to_numpy()
+    same = np.r_[accounts[1:] == accounts[:-1], False]  # the next row is the same account's
     size = np.r_[month[1:] - month[:-1] - 1, 0]
     found = same & (size > 0) & billed_ & np.r_[billed_[1:], False]
-    return billed.assign(size=size.astype(float))[found]
-
-
-def _same_as_next(ids: pd.Series) -> np.ndarray:
-    """True where a row's ID equals the next row's (False for the last row; the IDs of
-    :func:`billed_months`, none missing). Arrow text is compared by Arrow, a bit a row:
-    numbering 20.6 million IDs to compare them took 1 GB at 1,000,000 accounts."""
-    cells = any_arrow_strings(ids)
-    if cells is None or len(ids) < 2:
-        codes = pd.factorize(ids)[0]
-        return np.r_[codes[1:] == codes[:-1], False]
-    equal = pc.fill_null(pc.equal(cells.slice(1), cells.slice(0, len(ids) - 1)), False)
-    return np.r_[np.asarray(equal.to_numpy(zero_copy_only=False), dtype=bool), False]
+    holes = billed[found]
+    return holes.assign(size=size[found].astype(float), account_id=holes["account_id"].astype(
+        billed["account_id"].cat.categories.dtype))  # the IDs as the frame's text again
 
 
 def _log_short_holes(log: QualityLog, holes: pd.DataFrame, labels: list[str],

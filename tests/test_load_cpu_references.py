@@ -241,18 +241,6 @@ def test_codes_are_those_of_before(cells) -> None:
             pd.testing.assert_series_equal(bad, want_bad)
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_ids_equal_to_the_next_row_as_numbered_by_factorize(seed) -> None:
-    """mrr_history._same_as_next (Arrow's comparison of each ID with the next) against the
-    comparison of pandas' numbering it replaced, on sorted IDs in every Arrow layout."""
-    rng = np.random.default_rng(seed)
-    ids = sorted(rng.choice(["NWA-1", "NWA-2", "b", "é", "x y", "NWA-10"], size=40).tolist())
-    for series in _variants(ids):
-        codes = pd.factorize(series)[0]
-        want = np.r_[codes[1:] == codes[:-1], False]
-        np.testing.assert_array_equal(mrr_history._same_as_next(series), want)
-
-
 def test_text_with_nothing_to_trim_is_not_copied_and_blanks_are_masked_in_place() -> None:
     """An ID column is returned on the same Arrow buffers (1 GB less for each of the
     touches' ID columns at 1,000,000 accounts), and so is one with blank cells (missing by
