@@ -416,6 +416,7 @@ class _Worker:
     def __init__(self, context: Any, kernel_name: str, preload: tuple[str, ...],
                  env: dict[str, str], zygote: str | None) -> None:
         self.connection, child = context.Pipe()
+        self.retired = False  # told to stop by KernelWorkers.limit
         # chosen here, so the parent can remove the sockets of a worker that was killed
         self.socket_prefix = new_socket_prefix()
         self.process = context.Process(
@@ -489,11 +490,11 @@ class KernelWorkers:
             with contextlib.suppress(OSError):  # else each kernel starts as usual
                 self._zygote = Zygote(self._env, (*ZYGOTE_IMPORTS, *BASE_IMPORTS,
                                                   *self.preload), jupyter_runtime_dir(),
-                                      kernels=self.jobs)
+                                      kernels=self.at_once)
             address = self._zygote.address if self._zygote else None
             context = multiprocessing.get_context(worker_start_method())
             self._workers = [_Worker(context, self.kernel_name, self.preload, self._env,
-                                     address) for _ in range(self.jobs)]
+                                     address) for _ in range(self.at_once)]
 
     def __enter__(self) -> KernelWorkers:
         return self
@@ -508,8 +509,15 @@ class KernelWorkers:
         return self.jobs == 1
 
     def limit(self, at_once: int) -> None:
-        """Run at most ``at_once`` tasks at once from now on (1 to :attr:`jobs`)."""
+        """Run at most ``at_once`` tasks at once from now on (1 to :attr:`jobs`). The kernels
+        beyond it are shut down: one that would only wait held 130-260 MB beside every
+        notebook of a 1,000,000-account run, its memory peak (bench/results.md)."""
         self.at_once = max(1, min(self.jobs, at_once))
+        for worker in self._workers[self.at_once:]:
+            if not worker.retired:
+                worker.retired = True
+                with contextlib.suppress(OSError, ValueError):
+                    worker.connection.send(None)
 
     def run(self, tasks: Iterable[Task],
             done: Callable[[Task, Any, str | None], bool],
@@ -532,7 +540,7 @@ class KernelWorkers:
                 if not done(task, function(self._local, *args), None):
                     return
             return
-        idle = [w for w in self._workers if w.process.is_alive()]
+        idle = [w for w in self._workers if w.process.is_alive() and not w.retired]
         running: dict[Any, tuple[_Worker, Task]] = {}
         stopping = False
         while running or (todo and not stopping):
@@ -574,8 +582,9 @@ class KernelWorkers:
             self._local.shutdown()
             self._local = None
         for worker in self._workers:
-            with contextlib.suppress(OSError, ValueError):
-                worker.connection.send(None)
+            if not worker.retired:
+                with contextlib.suppress(OSError, ValueError):
+                    worker.connection.send(None)
         if self._zygote is not None:  # it ends once the kernels have
             self._zygote.release()
 

@@ -9,6 +9,7 @@ cached.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -83,6 +84,24 @@ def test_two_kernels_limited_to_one_run_the_notebooks_one_after_the_other(tmp_pa
     # the same two kernels unlimited run them side by side
     (first_start, first_end), (second_start, _) = _spans(tmp_path, 2)
     assert second_start < first_end
+
+
+def test_a_limit_shuts_down_the_kernels_beyond_it_and_the_rest_run_every_task():
+    ran = []
+    with KernelWorkers(2) as workers:
+        workers.start()
+        extra = workers._workers[1]
+        workers.limit(1)
+        extra.process.join(30)
+        assert not extra.process.is_alive()  # its kernel would only wait, holding memory
+        workers.run([(_pid, ()), (_pid, ()), (_pid, ())],
+                    lambda task, result, lost: ran.append((result, lost)) or True)
+    assert [lost for _, lost in ran] == [None] * 3
+    assert len({pid for pid, _ in ran}) == 1  # all on the one worker left
+
+
+def _pid(_kernel: object) -> int:
+    return os.getpid()
 
 
 def test_a_limit_stays_between_one_and_the_kernels_started():
