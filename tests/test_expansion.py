@@ -286,6 +286,10 @@ def test_the_fit_without_marginal_effects_has_the_odds_ratios_of_a_full_fit(plan
     pd.testing.assert_frame_equal(model.odds_ratios, full.coefficients[cols])
     assert full.coefficients["ame"].notna().any()
     assert model.model.coefficients["ame"].isna().all()
+    # the fit keeps no copy of its design matrix and outcome (what the renewal fit keeps):
+    # the same odds ratios above, without the rows
+    assert full.result.model.exog.shape[0] == len(table)
+    assert model.model.result.model.exog is None and model.model.result.model.endog is None
 
 
 def test_too_few_expansions_give_insufficient_data(planted):
