@@ -15,6 +15,7 @@ import gc
 import mmap
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import psutil
 
@@ -113,6 +114,24 @@ def kernel_bytes(table_bytes: int) -> int:
     """The memory one notebook may need (bytes) for ``table_bytes`` of validated tables:
     :data:`KERNEL_BASE_BYTES` plus :data:`TABLE_FACTOR` times the tables."""
     return int(KERNEL_BASE_BYTES + TABLE_FACTOR * table_bytes)
+
+
+def input_bytes(folder: Path) -> int:
+    """The bytes of the files in a client's data folder (``folder``; 0 when missing): what
+    the render step knows of the data's size before it is loaded."""
+    with contextlib.suppress(OSError):
+        return sum(entry.stat().st_size for entry in folder.iterdir()
+                   if entry.is_file() and not entry.name.startswith("."))
+    return 0
+
+
+def kernels_start_during_load(folder: Path, jobs: int, available: int | None = None) -> bool:
+    """Whether ``jobs`` kernels may start while the client's data (in ``folder``) still
+    loads: True when all of them fit (:func:`kernels_that_fit`) even with tables the size of
+    the raw files (:func:`input_bytes`; the tables take more: 5.9 GB for 4.5 GB of files
+    at 1,000,000 accounts). Else the load's end is the run's peak, and idle kernels would
+    add to it; they start after it."""
+    return kernels_that_fit(input_bytes(folder), jobs, available) >= jobs
 
 
 def kernels_that_fit(table_bytes: int, jobs: int, available: int | None = None) -> int:

@@ -46,7 +46,11 @@ from playbook.errors import NotesWarning, RenderError
 from playbook.forked import ForkedCall
 from playbook.kernels import KernelWorkers
 from playbook.locks import client_lock, report_dir
-from playbook.memory import kernels_that_fit, settle_garbage_collector
+from playbook.memory import (
+    kernels_start_during_load,
+    kernels_that_fit,
+    settle_garbage_collector,
+)
 from playbook.notes import ClientNotes
 from playbook.render_execute import (
     Reporter,
@@ -137,9 +141,12 @@ def render_report(
     settle_garbage_collector()
     # The kernels start once the load runs in one process: their imports (about 190 MB
     # each) were otherwise held at the load's peak, and slowed it on cores it used. At
-    # 100,000 accounts the load's peak fell by about 400 MB (bench/results.md).
-    started.loading.wait_for_one_process()
-    started.workers.start()
+    # 100,000 accounts the load's peak fell by about 400 MB (bench/results.md). When not
+    # all of them fit, they start after the load, as many as fit (at 1,000,000 accounts two
+    # idle kernels held 250 MB at the load's end, the run's peak).
+    if kernels_start_during_load(started.params.data_path(), started.workers.jobs):
+        started.loading.wait_for_one_process()
+        started.workers.start()
     loaded = started.loading.result()
     timings = {"load and validate": round(loaded.load_seconds + loaded.store_seconds, 2)}
     return _render_loaded(client, started.params, loaded, started.notebooks, started.workers,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from playbook import cache, loader
+from playbook import cache, loader, memory
 from playbook.config import load_params
 from playbook.kernels import KernelWorkers
 from playbook.memory import kernels_that_fit
@@ -102,6 +102,21 @@ def test_a_limit_shuts_down_the_kernels_beyond_it_and_the_rest_run_every_task():
 
 def _pid(_kernel: object) -> int:
     return os.getpid()
+
+
+def test_kernels_start_during_the_load_only_when_all_fit_beside_tables_the_raw_files_size(
+        tmp_path):
+    folder = tmp_path / "client"
+    folder.mkdir()
+    (folder / "accounts.csv").write_bytes(b"x" * 3000)
+    (folder / "mrr.csv").write_bytes(b"y" * 2000)
+    (folder / ".hidden").write_bytes(b"z" * 10**6)  # not read by the loader: not counted
+    assert memory.input_bytes(folder) == 5000
+    assert memory.input_bytes(tmp_path / "absent") == 0
+    need = memory.kernel_bytes(5000)  # one kernel's budget for tables of 5,000 bytes
+    assert memory.kernels_start_during_load(folder, 2, available=2 * need)
+    assert not memory.kernels_start_during_load(folder, 2, available=2 * need - 1)
+    assert memory.kernels_start_during_load(folder, 1, available=need)
 
 
 def test_a_limit_stays_between_one_and_the_kernels_started():
