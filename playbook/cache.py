@@ -151,10 +151,10 @@ def _write_entry(tmp: Path, data: ClientData, stamp: dict[str, Any], *,
         tables = data.tables
         if not isinstance(tables, dict):
             raise TypeError("store(release=True) takes the tables out of a dict of frames")
-        release_memory()  # what the load freed, before the first copy
+        release_memory(collect=False)  # what the load freed, before the first copy
         for name in sorted(sizes, key=sizes.__getitem__):
             write_table(tables.pop(name), tmp / f"{name}{SUFFIX}")
-            release_memory()
+            release_memory(collect=False)
     else:
         # two at a time: joining a table's pieces and writing it mostly run outside the GIL
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="store") as pool:

@@ -341,7 +341,7 @@ def _load_client(params: Params, scratch: Path | None = None,
         raise DataError(errors)
     # what loading the tables freed (DuckDB's, Arrow's and the parsers' buffers: 2.4 GB at
     # 1,000,000 accounts) goes back before the checks across tables add their own
-    release_memory()
+    release_memory(collect=False)
     check_period(facts, params, files)
     check_unused_files(params, files, log)
     as_of = pd.Timestamp(params.as_of) if params.as_of else None

@@ -81,9 +81,12 @@ def _madvise() -> Callable[[int, int, int], int] | None:
     return function
 
 
-def release_memory() -> None:
-    """Collect garbage and hand freed memory back to the system (glibc, Arrow's pool)."""
-    gc.collect()
+def release_memory(*, collect: bool = True) -> None:
+    """Collect garbage (unless ``collect`` is False: what was freed by reference counting
+    alone; a full collection scans every object, tenths of a second in a process that
+    imported pandas) and hand freed memory back to the system (glibc, Arrow's pool)."""
+    if collect:
+        gc.collect()
     if "pyarrow" in sys.modules:
         with contextlib.suppress(Exception):
             sys.modules["pyarrow"].default_memory_pool().release_unused()

@@ -209,3 +209,15 @@ def test_the_render_process_holds_no_analysis_code_while_its_kernels_run():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert out == ["[]", "True"]
+
+
+def test_handing_memory_back_collects_garbage_only_when_asked(monkeypatch):
+    """The store and the loader hand memory back after each table without a full garbage
+    collection (tenths of a second each in a process that imported pandas)."""
+    calls, trims = [], []
+    monkeypatch.setattr(memory.gc, "collect", lambda *a: calls.append(1) or 0)
+    monkeypatch.setattr(memory, "malloc_trim", lambda: trims.append(1))
+    memory.release_memory(collect=False)
+    assert calls == [] and trims == [1]
+    memory.release_memory()
+    assert calls == [1] and trims == [1, 1]
