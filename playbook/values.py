@@ -285,12 +285,17 @@ def _iso_dates(text: pd.Series) -> pd.Series:
         return _to_dates(text, format="ISO8601")
     cells = text.array.__arrow_array__()
     where = _iso_shaped(cells)
+    every = bool(where.all())  # (the usual column: cast as it is, no filtered copy of it)
     try:
-        read = pc.cast(pc.filter(cells, pyarrow.array(where)), pyarrow.timestamp("us"))
+        read = pc.cast(cells if every else pc.filter(cells, pyarrow.array(where)),
+                       pyarrow.timestamp("us"))
     except pyarrow.ArrowInvalid:
         return _to_dates(text, format="ISO8601")
-    values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
-    values[where] = read.to_numpy(zero_copy_only=False)
+    if every:
+        values = read.to_numpy(zero_copy_only=False)
+    else:
+        values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+        values[where] = read.to_numpy(zero_copy_only=False)
     out = pd.Series(values, index=text.index, name=text.name, dtype="datetime64[us]")
     rest = ~where & text.notna().to_numpy(dtype=bool)
     if rest.any():

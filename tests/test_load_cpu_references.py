@@ -281,8 +281,11 @@ def test_plain_iso_by_hand() -> None:
                                                   True, False, False]
 
 
-@pytest.mark.parametrize("cells", CASES)
+@pytest.mark.parametrize("cells", [*CASES, ["2024-01-31", "1999-12-01", "2024-02-29"],
+                                   ["2024-01-31", "2023-02-29"], ["2024-01-31"] * 3])
 def test_iso_dates_read_as_before(cells) -> None:
+    """(With columns of plain dates only, cast without a filtered copy, and one whose
+    plain cell is no calendar date.)"""
     for series in _variants(cells):
         text = old_trimmed(series)
         pd.testing.assert_series_equal(values._iso_dates(text), old_iso_dates(text))
