@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pickle
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -42,8 +43,18 @@ def computed_once(folder: Path | None, name: str, compute: Callable[[], T]) -> T
             with stored.open("rb") as handle:
                 return pickle.load(handle)  # noqa: S301 - written by this run, in its folder
         value = compute()
+        _hand_back_memory()
         tmp = folder / f".{name}.tmp-{os.getpid()}"
         with tmp.open("wb") as handle:
             pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, stored)
         return value
+
+
+def _hand_back_memory() -> None:
+    """In a kernel (:mod:`playbook.kernel_state` loaded), hand back what the computation
+    freed and the pages of the tables it read (:func:`playbook.kernel_state.
+    hand_back_memory`): the next step of the cell does not hold them too."""
+    state = sys.modules.get("playbook.kernel_state")
+    if state is not None:
+        state.hand_back_memory()

@@ -39,6 +39,20 @@ def test_computed_once_computes_the_first_time_and_reads_after(tmp_path):
         == ["other.pickle", "thing.pickle"]
 
 
+def test_a_kernel_hands_back_memory_after_computing_not_after_reading(tmp_path, monkeypatch):
+    """In a kernel, what a computation read and freed goes back before the cell goes on
+    (kernel_state.hand_back_memory: the table pages of a large client); a value read back
+    from its pickle computed nothing."""
+    from playbook import kernel_state
+
+    handed = []
+    monkeypatch.setattr(kernel_state, "hand_back_memory", lambda: handed.append(1))
+    assert once.computed_once(tmp_path, "x", lambda: 41 + 1) == 42
+    assert handed == [1]
+    assert once.computed_once(tmp_path, "x", lambda: 0) == 42
+    assert handed == [1]
+
+
 def test_without_a_folder_it_computes_each_time():
     calls = []
     assert once.computed_once(None, "x", lambda: calls.append(1) or 5) == 5
