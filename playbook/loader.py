@@ -63,7 +63,7 @@ from playbook.events import (
     usage_from_events,
 )
 from playbook.forked import ForkedCall, can_fork_safely
-from playbook.memory import malloc_trim, release_memory
+from playbook.memory import release_memory
 from playbook.mrr_history import monthly_mrr, mrr_gaps
 from playbook.quality import QualityLog, TableLoad
 from playbook.reading import client_file, file_error, read_raw, relative_name
@@ -315,8 +315,7 @@ def _load_client(params: Params, scratch: Path | None = None,
             # 18 s longer, so there the events start at once (bench/results.md)
             if "mrr" in rest and not events_take_passes(params):
                 rest.remove("mrr")
-                loads.load("mrr", params, known, facts)
-                malloc_trim()
+                loads.load("mrr", params, known, facts)  # (its memory handed back there)
             ahead = aggregate_ahead(params, pool)  # the usage events, counted meanwhile
             # usage counted ahead is read last, so the other tables load meanwhile; each
             # table's notes go to its own log, joined in ``order`` below (as read in turn)
@@ -351,8 +350,8 @@ def _load_client(params: Params, scratch: Path | None = None,
         ).issues[0])
     if errors:
         raise DataError(errors)
-    # what loading the tables freed (DuckDB's, Arrow's and the parsers' buffers: 2.4 GB at
-    # 1,000,000 accounts) goes back before the checks across tables add their own
+    # what joining the tables loaded beside and DuckDB's passes freed goes back before the
+    # checks across tables add their own (each table's own leftovers went as it was loaded)
     release_memory(collect=False)
     check_period(facts, params, files)
     check_unused_files(params, files, log)

@@ -165,7 +165,7 @@ def test_the_split_balances_file_bytes_with_mrr_counted_three_times(tmp_path, mo
     # by hand: here starts at 3 x 100 = 300; largest first: touches 300 beside (0 < 300),
     # tickets 150 here (300 >= 300) -> 450, surveys 60 beside (300 < 450) -> 360,
     # contacts 40 beside (360 < 450) -> 400
-    assert sorted(beside_tables(params)) == ["contacts", "surveys", "touches"]
+    assert beside_tables(params) == ["touches", "surveys", "contacts"]  # largest first
     few = _sized(tmp_path / "few", {"accounts": 50, "mrr": 100, "touches": 300}, monkeypatch)
     assert beside_tables(few) == []  # one table to move: nothing to gain
 
