@@ -544,6 +544,7 @@ class KernelWorkers:
         running: dict[Any, tuple[_Worker, Task]] = {}
         stopping = False
         while running or (todo and not stopping):
+            idle = [w for w in idle if not w.retired]  # (a limit set meanwhile stops some)
             while idle and todo and not stopping and len(running) < self.at_once:
                 worker, task = idle.pop(0), todo.popleft()
                 try:

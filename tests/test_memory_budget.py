@@ -104,6 +104,22 @@ def _pid(_kernel: object) -> int:
     return os.getpid()
 
 
+def _nap(_kernel: object) -> int:
+    time.sleep(0.5)
+    return os.getpid()
+
+
+def test_a_limit_set_while_tasks_run_gives_the_stopped_kernel_no_further_task():
+    ran = []
+    with KernelWorkers(2) as workers:
+        def done(task, result, lost):
+            ran.append((result, lost))
+            workers.limit(1)  # both kernels busy at the first result
+            return True
+        workers.run([(_nap, ())] * 4, done)
+    assert [lost for _, lost in ran] == [None] * 4  # none sent to the kernel stopped
+
+
 def test_kernels_start_during_the_load_only_when_all_fit_beside_tables_the_raw_files_size(
         tmp_path):
     folder = tmp_path / "client"
