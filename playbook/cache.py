@@ -52,13 +52,10 @@ SHARED = "shared"
 
 
 def input_files(params: Params) -> list[Path]:
-    """Every file the loader may read: all non-hidden files in the client's folder (a link
-    leading out of it is never read, so it is not hashed either)."""
-    folder = params.data_path()
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if not p.name.startswith(".")
-                  and paths.inside_folder(p, folder) is not None and p.is_file())
+    """Every file the loader may read: all non-hidden files in the client's folder
+    (:func:`playbook.paths.client_files`: a link leading out of it is never read, so it
+    is not hashed either)."""
+    return paths.client_files(params.data_path())
 
 
 def key_settings(params: Params) -> dict[str, Any]:

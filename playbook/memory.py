@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from playbook.paths import client_files
+
 #: A warm kernel's memory before it reads any table (interpreter, pandas, statsmodels,
 #: matplotlib, the playbook): about 290 MB measured, with room.
 KERNEL_BASE_BYTES = 400 * 2**20
@@ -120,11 +122,11 @@ def kernel_bytes(table_bytes: int) -> int:
 
 
 def input_bytes(folder: Path) -> int:
-    """The bytes of the files in a client's data folder (``folder``; 0 when missing): what
-    the render step knows of the data's size before it is loaded."""
+    """The bytes of the files the loader may read from a client's data folder
+    (:func:`playbook.paths.client_files`; 0 when missing): what the render step knows of
+    the data's size before it is loaded."""
     with contextlib.suppress(OSError):
-        return sum(entry.stat().st_size for entry in folder.iterdir()
-                   if entry.is_file() and not entry.name.startswith("."))
+        return sum(path.stat().st_size for path in client_files(folder))
     return 0
 
 

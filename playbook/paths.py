@@ -65,6 +65,16 @@ def data_dir(client: str) -> Path:
     return project_root() / "data" / client
 
 
+def client_files(folder: Path) -> list[Path]:
+    """Every file the loader may read from a client's data ``folder``: its non-hidden
+    files, sorted (a link leading out of it is never read: left out, :func:`inside_folder`);
+    none when the folder is missing."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if not p.name.startswith(".")
+                  and inside_folder(p, folder) is not None and p.is_file())
+
+
 def inside_folder(path: Path, folder: Path) -> Path | None:
     """``path`` with every link followed, when it lies inside ``folder`` (or is it); else None.
 

@@ -127,6 +127,8 @@ def test_kernels_start_during_the_load_only_when_all_fit_beside_tables_the_raw_f
     (folder / "accounts.csv").write_bytes(b"x" * 3000)
     (folder / "mrr.csv").write_bytes(b"y" * 2000)
     (folder / ".hidden").write_bytes(b"z" * 10**6)  # not read by the loader: not counted
+    (tmp_path / "elsewhere.csv").write_bytes(b"w" * 10**6)
+    (folder / "out.csv").symlink_to(tmp_path / "elsewhere.csv")  # leads out: never read
     assert memory.input_bytes(folder) == 5000
     assert memory.input_bytes(tmp_path / "absent") == 0
     need = memory.kernel_bytes(5000)  # one kernel's budget for tables of 5,000 bytes
