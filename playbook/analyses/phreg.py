@@ -5,12 +5,16 @@ distinct failure time (``PHSurvivalTime``) with a Python loop and a ``searchsort
 per row: 5 of the 12 CPU seconds of the trigger Cox models at 100,000 accounts.
 :class:`ArrayPHReg` is ``PHReg`` with the same structures built by whole-array
 ``searchsorted`` and a stable sort (:class:`ArraySurvivalTime`): the same index arrays in
-the same order, so the fit, its robust covariance and every figure are the ones ``PHReg``
-gives, bit for bit (``tests/test_phreg.py`` compares them with statsmodels' own classes).
+the same order, so the fit (its coefficients and model-based covariance) is the one
+``PHReg`` gives, bit for bit (``tests/test_phreg.py`` compares them with statsmodels' own
+classes).
 Its robust covariance's score residuals (a loop over the failure times keeping the rows at
-risk in a Python set) and their sums per group (a loop over rows) are built the same way
-with arrays, each row's terms added in the parent's order (:meth:`ArrayPHReg.
-score_residuals`), so they too are equal bit for bit.
+risk in a Python set: for each row, one term per failure time it is at risk at) come from
+running sums over the failure times instead (:meth:`ArrayPHReg.score_residuals`): the
+same sums in another order, equal to the parent's to about 1e-15 of their size (the
+coefficients stay bit for bit; robust standard errors, p-values and intervals agree to
+1e-12 in ``tests/test_phreg.py``). At 1,000,000 accounts the renewal-timing Cox model's
+score residuals took 17.5 of its 30.7 s stepping each row through its failure times.
 Written against statsmodels 0.15 (pinned): the constructor repeats ``PHReg.__init__``
 apart from the survival-time object.
 """
@@ -143,10 +147,17 @@ class ArrayPHReg(PHReg):
         return self._hessian_at[1].copy()
 
     def score_residuals(self, params: np.ndarray) -> np.ndarray:
-        """The parent's score residuals (rows x covariates; NaN for a row never at risk),
-        the same floating-point sums: the hazard denominators by the parent's loop over the
-        failure times, then each row's terms added over its own run of failure times (from
-        the latest back, as the parent adds them), all rows one step at a time."""
+        """The parent's score residuals (rows x covariates; NaN for a row never at risk).
+
+        A row at risk from failure time ``lo`` to ``hi`` (the parent's set holds it from the
+        time it enters at back to the one it leaves at) gets ``sum over i in [lo, hi] of
+        (x - w_i) (d_i - e * dchaz_i)``: ``x`` its covariates, ``w_i`` the weighted
+        covariate averages, ``e`` its relative hazard, ``dchaz_i`` the hazard increment
+        (the parent's loop over the failure times) and ``d_i`` 1 at its own failure time.
+        That is ``x (d - e * sum dchaz) + e * sum dchaz_i w_i - w_f d``, the sums taken
+        from running sums over the failure times: O(rows + failure times) rather than one
+        term per row and failure time. The same value in another order of additions: equal
+        to the parent's to about 1e-15 of its size."""
         surv = self.surv
         score_resid = np.zeros(self.exog.shape, dtype=np.float64)
         at_risk = np.zeros(self.exog.shape[0], dtype=bool)
@@ -173,18 +184,18 @@ class ArrayPHReg(PHReg):
             lo = np.where(lo <= hi, lo, 0)
             fails = _index_of(uft_ix, n)
             rows = np.flatnonzero(hi >= 0)
-            span = hi[rows] - lo[rows] + 1
-            rows = rows[np.argsort(-span, kind="stable")]  # longest first: a prefix is live
-            span = hi[rows] - lo[rows] + 1
-            live = np.searchsorted(-span, -np.arange(1, int(span.max(initial=0)) + 1),
-                                   side="right")
-            total = np.zeros((len(rows), exog_s.shape[1]))
-            x, e, f, top = exog_s[rows], e_linpred[rows], fails[rows], hi[rows]
-            for step, count in enumerate(live.tolist()):
-                i = top[:count] - step
-                d = (f[:count] == i).astype(np.float64)
-                mrp = d - e[:count] * dchaz[i]
-                total[:count] += (x[:count] - w_avg[stx][i, :]) * mrp[:, None]
+            top, bottom, f = hi[rows], lo[rows], fails[rows]
+            # sum over i in [bottom, top] of (x - w_i)(d_i - e dchaz_i), d_i = 1 at the
+            # row's own failure time: from running sums over the failure times
+            hazard = np.concatenate(([0.0], np.cumsum(dchaz)))
+            weighted = np.vstack((np.zeros((1, exog_s.shape[1])),
+                                  np.cumsum(dchaz[:, None] * w_avg[stx], axis=0)))
+            x, e = exog_s[rows], e_linpred[rows]
+            fails_here = (f >= bottom) & (f <= top)
+            total = (x * (fails_here - e * (hazard[top + 1] - hazard[bottom]))[:, None]
+                     + e[:, None] * (weighted[top + 1] - weighted[bottom]))
+            failed = np.flatnonzero(fails_here)
+            total[failed] -= w_avg[stx][f[failed], :]
             score_resid[surv.stratum_rows[stx][rows]] = total
             at_risk[surv.stratum_rows[stx][rows]] = True
         score_resid[~at_risk] = np.nan
