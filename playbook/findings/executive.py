@@ -123,18 +123,17 @@ def walk_html(record: Mapping[str, Any], currency: str, n: int | None) -> str:
     """The walk as a figure with its title, the chart and its assumptions under it."""
     bars = record["walk"]
     levers = [b for b in bars if b["kind"] == "lever"]
-    body = (figure_svg(walk_figure(bars, currency)) if levers else
-            '<p class="exhibit-empty">None: no lever could be sized.</p>')
+    if not levers:  # nothing drawn: the title says so, once; no subtitle, source or axis
+        return ('<figure class="exhibit walk">'
+                f'<h3 class="action-title">{html.escape(walk_title(record, currency))}</h3>'
+                '</figure>'
+                f'<p class="exhibit-notes">{html.escape(walk_note(record))}</p>')
+    body = figure_svg(walk_figure(bars, currency))
     start = bars[0]["kind"] == "level" if bars else False
     subtitle = ("Opportunity walk: ARR in 12 months, " + currency + ", from today's net revenue "
                 "retention to the achievable level, a bar per lever (mid; the line beside it: "
                 "low to high)" if start else f"Opportunity walk: ARR a year, {currency}, a bar "
                 "per lever (mid; the line: low to high)")
-    if not levers:  # nothing drawn: no subtitle, source or axis to speak of
-        return ('<figure class="exhibit walk">'
-                f'<h3 class="action-title">{html.escape(walk_title(record, currency))}</h3>'
-                f'<div class="exhibit-body">{body}</div></figure>'
-                f'<p class="exhibit-notes">{html.escape(walk_note(record))}</p>')
     sources = tf.and_list(list(dict.fromkeys(b["source"].split(":")[0] for b in levers)))
     foot = f"Source: {sources or 'none'}; n = {n or 0:,}"
     if start:
