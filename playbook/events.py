@@ -583,14 +583,17 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
             # lower() never shortens text), so lower() runs only on the few short ids
             con.execute(f"""CREATE OR REPLACE TEMP VIEW ev AS SELECT {account} AS account,
                             {date} AS ts, file_row_number, * FROM {part}""")
-            parts.append(con.execute(f"""
+            # (as Arrow, then pandas: the account IDs stay Arrow text; DuckDB's own
+            # DataFrame made each one a Python string first, 0.4 s of 3.7 s at 100,000
+            # accounts, at the load's end)
+            parts.append(con.sql(f"""
                 SELECT account AS account_id, date_trunc('month', ts) AS month,
                        {users} AS active_users, {actions} AS key_actions,
                        min(file_row_number) + {tp.header_row + 1} AS _line,
                        count(*) AS {ROWS} {seats}
                 FROM ev WHERE account <> '' AND ts IS NOT NULL
                     AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
-                GROUP BY 1, 2""").df())
+                GROUP BY 1, 2""").to_arrow_table().to_pandas())
         out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         del parts
         # every event with an account and a date is counted in one account-month
