@@ -605,5 +605,4 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         spill.cleanup()
     out = out[["account_id", "month", "key_actions", "_line", ROWS, "active_users",
                *(["licensed_seats"] if seats else [])]]
-    out["account_id"] = out["account_id"].astype("str")
     return _finish(out), int(read), int(rejected)
