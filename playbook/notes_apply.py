@@ -36,7 +36,13 @@ import nbformat
 from playbook import textfmt as tf
 from playbook.exhibits import notebook_id
 from playbook.facts import facts_from_results
-from playbook.notes import ClientNotes, Unresolved, fill_placeholders
+from playbook.notes import (
+    PLACEHOLDER,
+    ClientNotes,
+    Unresolved,
+    fill_placeholders,
+    placeholder_value,
+)
 from playbook.render_preprocessors import PART_KEY, source_part
 from playbook.sanitize import markdown_html
 
@@ -206,10 +212,61 @@ def _edit_title(ex: dict[str, Any], ex_id: str, title: str, generated: str | Non
     shown = _filled(title, results, facts, f"title of exhibit {ex_id}", warnings)
     if shown is None:
         return
+    for name, text in figures_not_shown(title, ex, results, facts):
+        elsewhere = exhibit_showing(text, results, ex_id)
+        hint = f"; exhibit {elsewhere} shows it" if elsewhere else ""
+        warnings.append(f"exhibit {ex_id}: the edited title quotes {name} ({text}), a figure "
+                        "this exhibit does not show (not in its generated title, subtitle or "
+                        f"notes){hint}. The executive summary cites exhibit {ex_id} for what "
+                        "its title says: quote this exhibit's own figures, or edit the title "
+                        f"of the exhibit that shows it, in {source}.")
     ex["generated_title"] = now
     ex["title"] = shown
     applied.titles[ex_id] = shown
     edited.append({"id": ex_id, "title": shown, "generated_title": now, "stale": stale})
+
+
+#: Parts of an exhibit's record that say its own figures: what an edited title may quote.
+_OWN_TEXT = ("title", "subtitle", "notes")
+
+
+def figures_not_shown(title: str, ex: Mapping[str, Any], results: Mapping[str, Any],
+                      facts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The placeholders of the edited ``title`` (``{grr}``, ``{dotted.path|money}``) whose
+    figure, as the report writes it, is nowhere in the exhibit's own text: its generated
+    title, subtitle and notes (``ex`` before the edit). Dates are left out (an as-of date
+    frames a title, it is not a finding). Each as ``(placeholder, figure)``, in order.
+
+    The executive summary cites an exhibit for its title's figures: a title quoting the
+    trailing 12-month GRR over a quarter's MRR bridge would cite a chart that does not show
+    it. A figure the exhibit shows only in its chart or table is not seen here (the
+    warning that follows says where it was looked for)."""
+    own = " ".join(str(ex.get(key) or "") for key in _OWN_TEXT)
+    missing = []
+    for match in PLACEHOLDER.finditer(title):
+        name, fmt = match.groups()
+        if name is None or fmt == "date" or name == "as_of":
+            continue
+        try:
+            text = placeholder_value(match, results, facts)
+        except Unresolved:
+            continue  # (the caller has already warned and kept the generated title)
+        if text not in own:
+            missing.append((match.group(0), text))
+    return missing
+
+
+def exhibit_showing(text: str, results: Mapping[str, Any], other_than: str) -> str | None:
+    """The id of the first exhibit (results.json order) other than ``other_than`` whose own
+    text (generated title, subtitle, notes) holds ``text``; None when none does."""
+    for section in results.values():
+        exhibits = section.get("exhibits") if isinstance(section, Mapping) else None
+        for ex in exhibits if isinstance(exhibits, list) else []:
+            own = " ".join(str(ex.get("generated_title") or ex.get("title") or "")
+                           if key == "title" else str(ex.get(key) or "") for key in _OWN_TEXT)
+            if ex.get("id") != other_than and text in own:
+                return str(ex.get("id"))
+    return None
 
 
 # --------------------------------------------------------------------------- notebook

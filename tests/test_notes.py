@@ -198,6 +198,40 @@ def test_a_stale_edit_is_warned_about_by_name_and_a_current_one_is_not():
         ("revenue.churn_reasons", "Price leads the churn reasons")]
 
 
+def test_an_edited_title_quoting_a_figure_its_exhibit_does_not_show_is_warned_about():
+    # the demo's notes once put the trailing 12-month GRR on the quarter's MRR bridge: the
+    # summary then cited the bridge for a figure only the retention exhibit shows
+    results, executed = small_report()
+    results["01-revenue"]["findings"] = {"grr": 0.886, "reasons": 3}
+    notes = parse_notes({"exhibits": {
+        "revenue.churn_reasons": {"title": "Customers kept {01-revenue.findings.grr|pct}",
+                                  "generated": "Price leads the churn reasons"},
+        "revenue.retention_bridge": {"title": "Retention: {01-revenue.findings.grr|pct} "
+                                              "kept, as of {as_of}",
+                                     "generated": "GRR was 88.6%"},
+    }}, "params/acme.notes.yaml")
+    page, record, _ = build(results, executed, notes)
+    quoted = [w for w in record["warnings"] if "does not show" in w]
+    assert len(quoted) == 1  # the bridge shows 88.6% in its own title; dates are not figures
+    assert quoted[0].startswith("exhibit revenue.churn_reasons:")
+    assert "{01-revenue.findings.grr|pct} (88.6%)" in quoted[0]
+    assert "exhibit revenue.retention_bridge shows it" in quoted[0]
+    assert "params/acme.notes.yaml" in quoted[0]
+    # a warning, not a veto: the consultant's title is shown
+    assert "Customers kept 88.6%" in page
+
+
+def test_an_edited_title_quoting_only_its_own_exhibits_figures_is_not_warned_about():
+    results, executed = small_report()
+    results["02-renewal-drivers"]["findings"] = {"at_risk": 55}
+    notes = parse_notes({"exhibits": {"renewal-drivers.churn_reasons": {
+        "title": "{02-renewal-drivers.findings.at_risk|count} renewals need an owner",
+        "generated": "55 renewals are at risk"}}}, "n")
+    _, record, _ = build(results, executed, notes)
+    assert record["edited"][0]["title"] == "55 renewals need an owner"
+    assert not [w for w in record["warnings"] if "does not show" in w]
+
+
 # --------------------------------------------------------------------------- hiding
 
 
