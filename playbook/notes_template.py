@@ -50,6 +50,7 @@ def notes_text(client: str, results: Mapping[str, Any], source: str) -> str:
         "# would not be read as text. Numbers: placeholders, never typed by hand:",
         *textwrap.wrap(" ".join(f"{{{n}}}" for n in sorted(PLACEHOLDERS)), 88,
                        initial_indent="#   ", subsequent_indent="#   "),
+        "# A title quotes its own exhibit's figures: the summary cites the exhibit for them.",
         "",
         "status: draft          # draft | reviewed | final (reviewed and final need both below)",
         "# reviewer: \"A. Partner\"",
