@@ -226,22 +226,25 @@ def _edit_title(ex: dict[str, Any], ex_id: str, title: str, generated: str | Non
     edited.append({"id": ex_id, "title": shown, "generated_title": now, "stale": stale})
 
 
-#: Parts of an exhibit's record that say its own figures: what an edited title may quote.
-_OWN_TEXT = ("title", "subtitle", "notes")
+def own_text(ex: Mapping[str, Any]) -> str:
+    """What an exhibit's record says of its own figures: its generated title (the title
+    before any edit), subtitle and notes, joined."""
+    title = ex.get("generated_title") or ex.get("title")
+    return " ".join(str(part or "") for part in (title, ex.get("subtitle"), ex.get("notes")))
 
 
 def figures_not_shown(title: str, ex: Mapping[str, Any], results: Mapping[str, Any],
                       facts: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The placeholders of the edited ``title`` (``{grr}``, ``{dotted.path|money}``) whose
     figure, as the report writes it, is nowhere in the exhibit's own text: its generated
-    title, subtitle and notes (``ex`` before the edit). Dates are left out (an as-of date
+    title, subtitle and notes (:func:`own_text`). Dates are left out (an as-of date
     frames a title, it is not a finding). Each as ``(placeholder, figure)``, in order.
 
     The executive summary cites an exhibit for its title's figures: a title quoting the
     trailing 12-month GRR over a quarter's MRR bridge would cite a chart that does not show
     it. A figure the exhibit shows only in its chart or table is not seen here (the
     warning that follows says where it was looked for)."""
-    own = " ".join(str(ex.get(key) or "") for key in _OWN_TEXT)
+    own = own_text(ex)
     missing = []
     for match in PLACEHOLDER.finditer(title):
         name, fmt = match.groups()
@@ -258,13 +261,11 @@ def figures_not_shown(title: str, ex: Mapping[str, Any], results: Mapping[str, A
 
 def exhibit_showing(text: str, results: Mapping[str, Any], other_than: str) -> str | None:
     """The id of the first exhibit (results.json order) other than ``other_than`` whose own
-    text (generated title, subtitle, notes) holds ``text``; None when none does."""
+    text (:func:`own_text`) holds ``text``; None when none does."""
     for section in results.values():
         exhibits = section.get("exhibits") if isinstance(section, Mapping) else None
         for ex in exhibits if isinstance(exhibits, list) else []:
-            own = " ".join(str(ex.get("generated_title") or ex.get("title") or "")
-                           if key == "title" else str(ex.get(key) or "") for key in _OWN_TEXT)
-            if ex.get("id") != other_than and text in own:
+            if ex.get("id") != other_than and text in own_text(ex):
                 return str(ex.get("id"))
     return None
 
