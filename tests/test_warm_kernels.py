@@ -234,9 +234,17 @@ def test_notebooks_start_in_the_report_s_order_whatever_the_previous_report_took
 
 def kernels() -> list[psutil.Process]:
     """This process's kernel processes (psutil), at any depth: launched, or forked by a
-    zygote (named so)."""
-    return [p for p in psutil.Process(os.getpid()).children(recursive=True)
-            if "ipykernel_launcher" in " ".join(p.cmdline()) or p.name() == KERNEL_PROCESS_NAME]
+    zygote (named so). A child that exits while it is looked at (gone, or a zombie not yet
+    reaped: its command line cannot be read) is no running kernel."""
+    return [p for p in psutil.Process(os.getpid()).children(recursive=True) if _is_kernel(p)]
+
+
+def _is_kernel(process: psutil.Process) -> bool:
+    try:
+        return ("ipykernel_launcher" in " ".join(process.cmdline())
+                or process.name() == KERNEL_PROCESS_NAME)
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return False
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
