@@ -111,6 +111,17 @@ def test_the_one_stale_edit_is_warned_about_by_name(runs):
     assert "Edited by the consultant" in page and "(stale)" in page
 
 
+def test_the_bridge_quoting_the_trailing_grr_is_warned_about(runs):
+    # the bridge shows the quarter's movements; the trailing 12-month GRR its edited title
+    # quotes is in the retention trend's title, not in the bridge's own text
+    *_, results, _, caught = runs
+    grr = tf.pct(results["01-revenue"]["findings"]["headline_metrics"]["grr"], 1)
+    quoted = [w for w in caught if "does not show" in w]
+    assert len(quoted) == 1 and quoted[0].startswith(f"exhibit {AMOUNT}:")
+    assert f"{{grr}} ({grr})" in quoted[0]
+    assert "exhibit revenue.retention_trend shows it" in quoted[0]
+
+
 def test_the_signoff_is_shown(runs):
     *_, results, page, _ = runs
     assert results["notes"]["signoff"] == "Reviewed by A. Partner on 1 Oct 2026"
