@@ -243,17 +243,15 @@ def figures_not_shown(title: str, ex: Mapping[str, Any], results: Mapping[str, A
     The executive summary cites an exhibit for its title's figures: a title quoting the
     trailing 12-month GRR over a quarter's MRR bridge would cite a chart that does not show
     it. A figure the exhibit shows only in its chart or table is not seen here (the
-    warning that follows says where it was looked for)."""
+    warning that follows says where it was looked for). Called once ``title`` was filled
+    (every placeholder has a value)."""
     own = own_text(ex)
     missing = []
     for match in PLACEHOLDER.finditer(title):
         name, fmt = match.groups()
         if name is None or fmt == "date" or name == "as_of":
             continue
-        try:
-            text = placeholder_value(match, results, facts)
-        except Unresolved:
-            continue  # (the caller has already warned and kept the generated title)
+        text = placeholder_value(match, results, facts)  # (the title was filled: it has one)
         if text not in own:
             missing.append((match.group(0), text))
     return missing
