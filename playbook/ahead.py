@@ -29,6 +29,33 @@ AHEAD: dict[str, tuple[str, ...]] = {
     "05-account-plan": ("expansion_model", "renewals_due_book"),
 }
 
+#: Notebook stem -> the notebooks it runs before when the kernels run one notebook at a
+#: time (:func:`alone_order`; report order otherwise). The account plan leaves its workbook
+#: to a forked child of the render step (:mod:`playbook.workbook_pending`), started as soon
+#: as the notebook is done: run last, as in report order, that child wrote alone after the
+#: last notebook (about 20 s at 1,000,000 accounts, where one kernel runs at a time: the
+#: run's tail); run before the capacity and outcomes sections, it writes beside them on
+#: the core their kernel leaves idle. Those read nothing the account plan computes, nor it
+#: anything of theirs, so every figure is the same in either order; the report keeps
+#: report order.
+EARLY_ALONE: dict[str, tuple[str, ...]] = {
+    "05-account-plan": ("04-capacity", "06-outcomes-triggers"),
+}
+
+
+def alone_order(stems: Sequence[str]) -> list[str]:
+    """``stems`` (report order) in the order one kernel runs them: each notebook of
+    :data:`EARLY_ALONE` moved just before the first of its notebooks that precedes it."""
+    order = list(stems)
+    for stem, before in EARLY_ALONE.items():
+        if stem not in order:
+            continue
+        at = order.index(stem)
+        earlier = [order.index(s) for s in before if s in order and order.index(s) < at]
+        if earlier:
+            order.insert(min(earlier), order.pop(at))
+    return order
+
 
 def compute_ahead(names: Sequence[str], *, client: str, period: str = "", as_of: str = "",
                   data_cache: str = "") -> dict[str, str]:

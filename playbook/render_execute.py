@@ -27,7 +27,7 @@ from typing import Any
 
 import nbformat
 
-from playbook.ahead import AHEAD, ahead_code
+from playbook.ahead import AHEAD, ahead_code, alone_order
 from playbook.errors import NotebookError, StorageError, UnknownParameterError
 from playbook.kernels import KernelWorkers, Task, WarmKernel, import_papermill
 from playbook.storage import copy_file, writing
@@ -126,10 +126,11 @@ def kernel_queue(stems: Sequence[str], at_once: int) -> list[tuple[str, str]]:
     that a kernel computes it beside the notebooks before, and the notebook, which would
     otherwise run last and alone, only reads it. None with one notebook at a time
     (nothing runs beside), nor for a notebook among the first ``at_once``, which start
-    at once."""
-    queue = [("notebook", stem) for stem in stems]
+    at once. With one notebook at a time, the notebooks of
+    :data:`playbook.ahead.EARLY_ALONE` run earlier (:func:`playbook.ahead.alone_order`)."""
     if at_once < 2:
-        return queue
+        return [("notebook", stem) for stem in alone_order(stems)]
+    queue = [("notebook", stem) for stem in stems]
     for index in reversed(range(at_once, len(stems))):
         if AHEAD.get(stems[index]):
             queue.insert(index - 1, ("ahead", stems[index]))

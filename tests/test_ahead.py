@@ -127,13 +127,26 @@ def test_the_account_plan_s_work_is_queued_before_the_notebook_that_precedes_it(
 
 
 @pytest.mark.parametrize(("stems", "at_once"), [
-    (REPORT, 1),  # one notebook at a time: nothing runs beside, nothing to gain
+    (REPORT[:5], 1),  # one notebook at a time: nothing runs beside, nothing to gain
+    (["01-revenue", "05-account-plan", "04-capacity"], 1),  # already before them
     (["05-account-plan", "01-revenue", "02-renewal-drivers"], 2),  # starts at once
     (["01-revenue", "05-account-plan", "02-renewal-drivers"], 2),
     (["90-data-quality", "95-appendix"], 2),  # nothing to compute ahead for them
 ])
 def test_nothing_is_computed_ahead_where_nothing_would_run_beside(stems, at_once):
     assert kernel_queue(stems, at_once) == [("notebook", s) for s in stems]
+
+
+def test_one_kernel_runs_the_account_plan_before_capacity_and_outcomes():
+    # its workbook's child then writes beside them rather than alone after the last one
+    assert kernel_queue(REPORT, at_once=1) == [
+        ("notebook", "01-revenue"), ("notebook", "02-renewal-drivers"),
+        ("notebook", "03-segments-health"), ("notebook", "05-account-plan"),
+        ("notebook", "04-capacity"), ("notebook", "06-outcomes-triggers")]
+    # a custom list: before the first of them that precedes it, and only those
+    assert ahead.alone_order(["01-revenue", "06-outcomes-triggers", "90-x", "05-account-plan"]
+                             ) == ["01-revenue", "05-account-plan", "06-outcomes-triggers",
+                                   "90-x"]
 
 
 class _RecordingWorkers:
