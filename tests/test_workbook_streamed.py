@@ -181,7 +181,14 @@ def assert_same_workbook(new_path, old_path) -> int:
         cols = max(a.max_column, b.max_column)
         for i in range(1, rows + 1):
             for j in range(1, cols + 1):
-                assert cell_facts(a.cell(i, j)) == cell_facts(b.cell(i, j)), (name, i, j)
+                got, want = cell_facts(a.cell(i, j)), cell_facts(b.cell(i, j))
+                if isinstance(got[0], float) and isinstance(want[0], float):
+                    # a sum over the plan in to-do order (the streamed writer) against one
+                    # in the plan's order (the reference): the same figure but for the
+                    # last bits where the CPU adds in other groups (AMD EPYC: 1e-17)
+                    assert got[0] == pytest.approx(want[0], rel=1e-12), (name, i, j)
+                    got, want = got[1:], want[1:]
+                assert got == want, (name, i, j)
                 compared += 1
     return compared
 
