@@ -100,7 +100,8 @@ def test_hand_made_cases_match_the_full_join_when_kept_and_reused():
             assert_same(_base(decisions), tables, exec_by_seniority=False,
                         lookback_days=None, no_answer="missing", final_step=None)
     kept = read_only._MARKED[id(tables["touches"])][1]
-    assert {key[0] for key in kept} == {("touch_records", True), ("touch_records", False)}
+    assert {key[0] for key in kept} == {("touch_records", True), ("touch_records", False),
+                                        ("touch_contact_codes",)}  # both matched once
 
 
 def test_a_changed_contacts_table_is_not_served_from_what_was_kept():
@@ -241,8 +242,8 @@ def test_records_prepared_once_for_the_run_s_kernels_give_the_same_tables(
     want = both_tables(kernel_tables(ctx.tables))  # kept in this process only
     assert not any(shared.iterdir())
     first = both_tables(kernel_tables(ctx.tables, shared))  # the first kernel stores
-    assert len(list(shared.glob("*.pickle"))) == 5  # usage, surveys, tickets, touches,
-    # onboarding
+    assert len(list(shared.glob("*.pickle"))) == 6  # usage, surveys, tickets, touches,
+    # onboarding, and the touches' contacts (read by the relationship flags too)
     for name in ("_usage_sums", "_touch_records", "_onboarding_records"):  # a later one reads
         monkeypatch.setattr(features, name, lambda *a, **k: pytest.fail("prepared again"))
     monkeypatch.setattr(features.SortedRecords, "by_kind",

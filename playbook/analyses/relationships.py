@@ -20,6 +20,7 @@ from playbook.analyses.account_state import (
     date_column,
     usage_snapshot,
 )
+from playbook.analyses.touch_contacts import touch_contact_codes
 from playbook.membership import positions_in_slices
 from playbook.read_only import kept_result
 
@@ -196,37 +197,40 @@ def _count(rows: pd.DataFrame, ids: pd.Index) -> pd.Series:
     return rows.groupby("account_id").size().reindex(ids).fillna(0).astype(int)
 
 
-#: Touches matched at a time by :func:`_days_since_contact` and :func:`_touch_kinds`: their
-#: arrays per touch (the IDs' codes, dates, masks: about 45 bytes a touch) then stay within
-#: about 45 MB however many touches. The contact and account IDs are hashed once for all
-#: the chunks (:func:`playbook.membership.positions_in_slices`): hashed again for each,
-#: they took 48 of the relationship flags' 56 s at 1,000,000 accounts.
+#: Touches matched to their accounts at a time by :func:`_days_since_contact` (their
+#: contacts: :mod:`playbook.analyses.touch_contacts`, by slices as well): their arrays per
+#: touch (the IDs' codes, dates, masks: about 45 bytes a touch) then stay within about 45
+#: MB however many touches. The account IDs are hashed once for all the chunks
+#: (:func:`playbook.membership.positions_in_slices`): hashed again for each, the IDs took
+#: 48 of the relationship flags' 56 s at 1,000,000 accounts.
 TOUCH_CHUNK = 1_000_000
 
 #: The kinds of a touch's contact in :func:`_touch_kinds` (bits), by kind.
 _KIND_BITS = {"user": 1, "exec": 2}
 
 
-def _touch_kinds(touches: pd.DataFrame, people: pd.DataFrame) -> np.ndarray:
+def _touch_kinds(touches: pd.DataFrame, people: pd.DataFrame,
+                 contacts: pd.DataFrame | None = None) -> np.ndarray:
     """Per touch (in ``touches`` order), the kinds of its contact as bits
     (:data:`_KIND_BITS`: a user contact, an executive contact, both or neither), -1 when
     its ``contact_id`` is blank or no contact row's: a touch is of a kind when a contact row
-    of its ``contact_id`` is (``people``: :func:`_classify_contacts`). Contacts are matched
-    as integer codes (:func:`playbook.membership.positions_in_slices`), :data:`TOUCH_CHUNK`
-    touches at a time. Independent of any date: kept per touches table (int8, a byte a touch)."""
-    code, contacts = pd.factorize(people["contact_id"].astype(str))
+    of its ``contact_id`` is (``people``: :func:`_classify_contacts` of ``contacts``, row
+    for row; without ``contacts``, ``people`` is matched). The touches' contacts are
+    matched as integer codes once for the run
+    (:func:`playbook.analyses.touch_contacts.touch_contact_codes`, which the renewal
+    model's features read too). Independent of any date: kept per touches table (int8, a
+    byte a touch)."""
+    code, touch_code = touch_contact_codes(touches, people if contacts is None else contacts)
     listed = code >= 0
-    bits = np.zeros(len(contacts), dtype=np.int8)
+    distinct = int(code.max()) + 1 if listed.any() else 0
+    bits = np.zeros(distinct, dtype=np.int8)
     for kind, bit in _KIND_BITS.items():
         of_kind = np.bincount(code[listed], weights=people[f"is_{kind}"].to_numpy(
-            dtype=float)[listed], minlength=len(contacts)) > 0
+            dtype=float)[listed], minlength=distinct) > 0
         bits[of_kind] |= bit
     out = np.full(len(touches), -1, dtype=np.int8)
-    listed_ids = touches["contact_id"].notna().to_numpy()
-    for start, contact in positions_in_slices(touches["contact_id"].astype(str), contacts,
-                                              TOUCH_CHUNK):
-        known = listed_ids[start:start + len(contact)] & (contact >= 0)
-        out[start:start + len(contact)][known] = bits[contact[known]]
+    known = touch_code >= 0
+    out[known] = bits[touch_code[known]]
     return out
 
 
@@ -243,7 +247,8 @@ def _days_since_contact(
     strings, and the touches :data:`TOUCH_CHUNK` at a time (each kind's latest date per
     account the maximum over the chunks)."""
     kinds = (_touch_kinds(touches, people) if contacts is None else
-             kept_result(touches, ("touch_kinds",), lambda: _touch_kinds(touches, people),
+             kept_result(touches, ("touch_kinds",),
+                         lambda: _touch_kinds(touches, people, contacts),
                          copy=False, also=(contacts,)))
     wanted, accounts = pd.factorize(ids)
     never = np.iinfo(np.int64).min

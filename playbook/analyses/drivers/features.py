@@ -29,6 +29,7 @@ from playbook.analyses.drivers.columns import has_values, numeric_or_nan
 from playbook.analyses.drivers.prepared import SortedRecords, search
 from playbook.analyses.grouped import sums_by_key
 from playbook.analyses.history import MONTHS
+from playbook.analyses.touch_contacts import touch_contact_codes
 from playbook.analyses.variables import Variable
 from playbook.membership import positions
 from playbook.read_only import kept_result
@@ -476,11 +477,11 @@ def _touch_records(touches: pd.DataFrame, contacts: pd.DataFrame, exec_by_senior
     c["_is_exec"] = ((c["_director_plus"] | c["_exec_role"]) if exec_by_seniority
                      else c["_exec_role"])
     c = c[["contact_id", "_is_user", "_is_exec"]]
-    # each touch's contact: the first row of its contact_id (blank or unknown: not used)
-    code, listed = pd.factorize(_text(c["contact_id"]))
+    # each touch's contact: the first row of its contact_id (blank or unknown: not used),
+    # matched once for the run (the relationship flags match the same codes)
+    code, contact = touch_contact_codes(touches, contacts)
     first = np.unique(code[code >= 0], return_index=True)[1]
     c = c.iloc[np.flatnonzero(code >= 0)[first]]
-    contact = positions(_text(touches["contact_id"]), listed)
     used = contact >= 0
     # each touch's kinds (a touch without a known contact is of neither)
     kinds = {}
