@@ -28,6 +28,8 @@ TOUCH_CHUNK = 1_000_000
 
 
 def _text(values: pd.Series) -> pd.Series:
+    """``values`` as text (``astype("string")``), unchanged when they are text already
+    (a string column is not copied to another string type)."""
     return values if isinstance(values.dtype, pd.StringDtype) else values.astype("string")
 
 

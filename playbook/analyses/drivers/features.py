@@ -103,14 +103,6 @@ def _records_by_cutoff(
     return joined.loc[keep]
 
 
-def _text(values: pd.Series) -> pd.Series:
-    """``values`` as text (``astype("string")``), unchanged when they are text already
-    (a string column is not copied to another string type)."""
-    if isinstance(values.dtype, pd.StringDtype):
-        return values
-    return values.astype("string")
-
-
 def _records_in_window(base: pd.DataFrame, records: pd.DataFrame, date_col: str, *,
                        window_days: int) -> pd.DataFrame:
     """The rows of :func:`_records_by_cutoff` with ``window_days`` (records dated in
