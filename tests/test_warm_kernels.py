@@ -250,8 +250,8 @@ def _is_kernel(process: psutil.Process) -> bool:
 def earlier_kernels_gone() -> None:
     """Wait (10 s at most) for the kernels of an earlier test to end: a kernel stopping
     is still this process's descendant while it exits (a fresh clone's make test once
-    counted three kernels of two, the third in disk sleep, started the same second by the
-    test before), so a test that counts kernels starts once there are none."""
+    counted three kernels of two, the third in disk sleep, most likely one of an earlier
+    test ending), so a test that counts kernels starts once there are none."""
     psutil.wait_procs(kernels(), timeout=10)
     assert kernels() == []
 

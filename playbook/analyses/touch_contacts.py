@@ -49,7 +49,8 @@ def touch_contact_codes(touches: pd.DataFrame, contacts: pd.DataFrame
     """``(contact_code, touch_code)``: per row of ``contacts``, its ``contact_id``'s
     position among the table's distinct IDs in order of first appearance (-1 when blank);
     per touch (in ``touches`` order), the same code of its ``contact_id`` (-1 when blank or
-    no contact row's). IDs compare as text. Both int32 and read-only: for the run's
+    no contact row's). IDs compare as text. Both int32, for reading only (made read-only
+    where computed; a kernel's copy read back from the run's pickle is not): for the run's
     stored tables they are computed once for all its kernels (about 137 MB at 1,000,000
     accounts, read back in a fraction of a second)."""
     return kept_result(touches, ("touch_contact_codes",), lambda: _codes(touches, contacts),
