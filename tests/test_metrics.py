@@ -224,3 +224,16 @@ def test_withheld_figures_are_grouped_by_reason_in_the_order_of_their_names():
                     "GRR. f1")
     assert [tf.and_list(x) for x in ([], ["a"], ["a", "b"], ["a", "b", "c"])] == [
         "", "a", "a and b", "a, b and c"]
+
+
+def test_the_retention_sentence_gives_the_rates_as_the_headline_does():
+    """99.94% net revenue retention is a net loss: rounded to a whole percent it read
+    "100%" beside the headline's 99.9%."""
+    head = {"base_accounts": 908, "base_month": "2025-09-01", "months": 12, "grr": 0.88712,
+            "nrr": 0.99941, "churned_accounts": 148, "logo_churn": 148 / 908,
+            "logo_churn_annualised": 148 / 908, "label": "trailing 12 months", "withheld": {}}
+    text = words.retention_sentence(head, {})
+    assert "88.7% of their MRR is still paid" in text
+    assert "and 99.9% with it (net revenue retention)" in text
+    assert "100%" not in text and "89%" not in text
+    assert "logo churn of 16.3%" in text

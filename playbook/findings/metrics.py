@@ -71,15 +71,17 @@ def _field(entry: Any, key: str) -> str:
 def retention_sentence(head: Mapping[str, Any], flows: Mapping[str, Any]) -> str:
     """What the headline rates say, on their one basis, with the quick ratio of the same
     window; figures withheld are left out (:func:`withheld_sentence` says why, once, in
-    its own box). "" when every figure is withheld."""
+    its own box). "" when every figure is withheld. The rates carry the headline's one
+    decimal: rounded to whole percents, a net revenue retention of 99.9% read "100%", net
+    expansion where the accounts shrank."""
     withheld = head.get("withheld") or {}
     parts = []
     base = (f"Of the {tf.count(head['base_accounts'])} accounts paying in "
             f"{_month(head['base_month'])}")
     if "grr" not in withheld and "nrr" not in withheld:
-        parts.append(f"{base}, {tf.pct(head['grr'], 0)} of their MRR is still paid "
+        parts.append(f"{base}, {tf.pct(head['grr'], 1)} of their MRR is still paid "
                      f"{tf.plural(head['months'], 'month')} later without counting expansion "
-                     f"(gross revenue retention) and {tf.pct(head['nrr'], 0)} with it (net "
+                     f"(gross revenue retention) and {tf.pct(head['nrr'], 1)} with it (net "
                      "revenue retention).")
     if "logo_churn" not in withheld:
         lead = (f"{tf.count(head['churned_accounts'])} of them no longer pay"
