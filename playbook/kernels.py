@@ -67,9 +67,14 @@ ZYGOTE_IMPORTS = ("ipykernel.kernelapp",)
 #: 2 (one per thread by default), in the same time. OpenBLAS gets one thread: two kernels
 #: run at once on the bench's two cores, and with a thread per core each kernel's idle BLAS
 #: threads spun waiting for work, about 9 CPU s of a 100,000-account run (``perf record``,
-#: bench/results.md) for less than 1 s of matrix products.
+#: bench/results.md) for less than 1 s of matrix products. glibc serves every allocation
+#: from its heap (``MALLOC_MMAP_MAX_=0``: by default a block over 32 MB is a mapping of
+#: its own, given back when freed and faulted in again, zeroed, when the next one is
+#: made), so that a large client's cell reuses the memory it freed
+#: (:func:`playbook.kernel_state._trim_after_cell`); the heap is still handed back between
+#: notebooks.
 KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
-                       "OPENBLAS_NUM_THREADS": "1"}
+                       "MALLOC_MMAP_MAX_": "0", "OPENBLAS_NUM_THREADS": "1"}
 #: The module a kernel imports to record and reset its state (light: no papermill, no
 #: jupyter_client).
 STATE_MODULE = "playbook.kernel_state"

@@ -232,3 +232,24 @@ def test_a_kernel_hands_back_the_pages_of_large_tables_after_each_cell(tmp_path,
     del store, back
     gc.collect()
     assert client_data.bytes_read_in_place() <= before
+
+
+def test_after_each_cell_a_kernel_keeps_its_freed_heap_once_the_tables_are_large(monkeypatch):
+    """Small tables: the freed heap goes back after each cell, the table pages stay. Large
+    ones (kernel_state.DROP_PAGES_FROM): the table pages go back, the freed heap stays for
+    the next cell (given back, a 1,000,000-account run faulted it in again cell by cell),
+    every allocation served from that heap in a kernel."""
+    from playbook import client_data, kernel_state, kernels
+
+    trimmed, dropped = [], []
+    monkeypatch.setattr(kernel_state, "malloc_trim", lambda: trimmed.append(1))
+    monkeypatch.setattr(client_data, "drop_pages_read", lambda: dropped.append(1))
+    monkeypatch.setattr(kernel_state, "DROP_PAGES_FROM", 100)
+    monkeypatch.setattr(client_data, "bytes_read_in_place", lambda: 99)
+    kernel_state._trim_after_cell()
+    assert (trimmed, dropped) == ([1], [])
+    monkeypatch.setattr(client_data, "bytes_read_in_place", lambda: 100)
+    kernel_state._trim_after_cell()
+    assert (trimmed, dropped) == ([1], [1])
+    monkeypatch.delenv("MALLOC_MMAP_MAX_", raising=False)
+    assert kernels.kernel_environment()["MALLOC_MMAP_MAX_"] == "0"
