@@ -174,10 +174,11 @@ def _short_money(v: float, symbol: str, signed: bool = False) -> str:
     return f"{sign}{symbol}{tf.short_amount(abs(v), 2)}"
 
 
-def _value_label(v: float, percent: bool, symbol: str | None) -> str:
-    """A direct label: ``12%``, ``$1.2M`` (with a currency symbol) or ``1,234``."""
+def _value_label(v: float, percent: bool, symbol: str | None, digits: int = 0) -> str:
+    """A direct label: ``12%`` (``digits`` decimals), ``$1.2M`` (with a currency symbol) or
+    ``1,234``."""
     if percent:
-        return f"{v:.0%}"
+        return f"{v:.{digits}%}"
     if symbol is not None:
         return _short_money(v, symbol)
     return f"{v:,.0f}"
@@ -201,8 +202,11 @@ def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str |
         color = ACCENT if (highlight is None or col == highlight) else GREY
         ax.plot(series.index, series.to_numpy(), color=color, lw=2 if color == ACCENT else 1.5)
         last = float(series.iloc[-1])
+        # a rate's last value with the text's one decimal: rounded to a whole percent,
+        # a net revenue retention of 99.9% read "100%" on the chart whose title says
+        # "below the 100% line"
         ends.append((series.index[-1], last,
-                     f"{col} {_value_label(last, percent, money_symbol)}", color))
+                     f"{col} {_value_label(last, percent, money_symbol, digits=1)}", color))
     note_values(ax, frame.to_numpy(dtype=float).ravel())
     if reference is not None:
         ax.axhline(reference, color=LIGHT_GREY, lw=0.8, ls="--")

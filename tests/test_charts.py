@@ -22,7 +22,7 @@ def test_monthly_trend_has_few_short_date_labels_and_direct_labels():
     assert 3 <= len(labels) <= 8                       # not one label per quarter, crowded
     assert all(len(text) <= 7 for text in labels)      # "Oct", "2025", not "2025-01"
     texts = [t.get_text() for t in ax.texts]
-    assert texts == ["NRR 96%", "GRR 88%"]             # last values, no legend
+    assert texts == ["NRR 95.8%", "GRR 87.9%"]         # last values, no legend
     assert ax.get_legend() is None
     plt.close(fig)
 
@@ -70,3 +70,14 @@ def test_money_ticks_keep_neighbouring_ticks_apart():
     assert f.format_ticks([2.45e6, 2.50e6, 2.55e6]) == ["$2.45M", "$2.50M", "$2.55M"]
     assert f.format_ticks([-5000, 0, 5000]) == ["\u2212$5K", "$0", "$5K"]
     assert f.format_ticks([500, 750, 1000]) == ["$0.50K", "$0.75K", "$1.00K"]
+
+
+def test_a_trend_label_does_not_round_a_rate_across_its_reference_line():
+    """99.94% net revenue retention is below the 100% line: its label says 99.9%."""
+    months = pd.date_range("2025-10-31", periods=12, freq="ME")
+    frame = pd.DataFrame({"NRR": [0.98] * 11 + [0.9994], "GRR": [0.88] * 11 + [0.8871]},
+                         index=months)
+    fig, ax = plt.subplots(figsize=(7.0, 2.4))
+    charts.trend_lines(frame, ax, highlight="NRR", reference=1.0)
+    assert sorted(t.get_text() for t in ax.texts) == ["GRR 88.7%", "NRR 99.9%"]
+    plt.close(fig)
