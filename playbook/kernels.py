@@ -60,17 +60,18 @@ STOP_TIMEOUT = 15.0
 BASE_IMPORTS = ("matplotlib.pyplot", "pandas")
 #: What the kernels' zygote imports besides: the kernel itself (ipykernel, IPython, zmq).
 ZYGOTE_IMPORTS = ("ipykernel.kernelapp",)
-#: Environment variables a kernel starts with unless they are set already: they lower its
-#: peak resident memory, not its speed. Measured on notebook 03 at 100,000 accounts
+#: Environment variables a kernel starts with unless they are set already. The first two
+#: lower its peak resident memory, not its speed. Measured on notebook 03 at 100,000 accounts
 #: (bench/results.md): 1.85 GB with Arrow's default allocator (mimalloc, which keeps freed
 #: memory for reuse), 1.65 GB with the system one, 1.59 GB with glibc's arenas capped at
 #: 2 (one per thread by default), in the same time. OpenBLAS gets one thread: two kernels
 #: run at once on the bench's two cores, and with a thread per core each kernel's idle BLAS
 #: threads spun waiting for work, about 9 CPU s of a 100,000-account run (``perf record``,
 #: bench/results.md) for less than 1 s of matrix products. glibc serves every allocation
-#: from its heap (``MALLOC_MMAP_MAX_=0``: by default a block over 32 MB is a mapping of
-#: its own, given back when freed and faulted in again, zeroed, when the next one is
-#: made), so that a large client's cell reuses the memory it freed
+#: from its heap (``MALLOC_MMAP_MAX_=0``: by default a block over its threshold, 128 KB
+#: rising to 32 MB as such blocks are freed, is a mapping of its own, given back when freed
+#: and faulted in again, zeroed, for the next one), so that a large client's cell reuses
+#: the memory it freed
 #: (:func:`playbook.kernel_state._trim_after_cell`); the heap is still handed back between
 #: notebooks.
 KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
