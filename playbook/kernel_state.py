@@ -132,31 +132,30 @@ DROP_PAGES_FROM = 1 << 30
 
 
 def _trim_after_cell(_result: Any = None) -> None:
-    """After each cell, :func:`hand_back_memory`. While the tables read are small (below
-    :data:`DROP_PAGES_FROM`) the freed heap goes back, so a later cell's peak does not
-    stack on an earlier cell's leftovers (at 100,000 accounts the run's peak fell by about
-    170 MB with no change in time, bench/results.md); once they are large, the pages of
-    their mapped files go back and the freed heap stays for the next cell.
-
-    Each kernel of a large client is given a notebook's whole peak of the memory free
-    (:func:`playbook.memory.kernels_that_fit`: one at a time on the bench's machine), so
-    freed heap held between two cells stays within it. Given back, each cell of a
-    1,000,000-account run faulted its gigabytes in again, zeroed page by page by the system
-    (``clear_page_erms``, a fifth of a kernel's CPU in ``perf``): with the heap kept (and
-    every allocation served from it, :data:`playbook.kernels.KERNEL_ENV_DEFAULTS`) the
-    notebooks took 338-344 s against 373 s (bench/results.md, stop 45). Between two
-    notebooks the kernel's reset still hands everything back (:func:`kernel_reset`)."""
+    """After each cell, :func:`hand_back_memory`."""
     hand_back_memory()
 
 
 def hand_back_memory() -> None:
-    """Hand back what the tables read or the work freed (see :func:`_trim_after_cell`):
-    below :data:`DROP_PAGES_FROM` of tables read, the freed heap (glibc's ``malloc_trim``,
-    about a millisecond); from it, the pages of the tables' mapped files, the freed heap
-    kept for what comes next. After each cell, and after each intermediate a kernel
-    computes for the run (:func:`playbook.once.computed_once`: at 1,000,000 accounts the
-    renewal model's features read 3.3 GB of table pages, still held while the model was
-    fitted in the same cell)."""
+    """Hand back what the tables read or the work freed. After each cell, and after each
+    intermediate a kernel computes for the run (:func:`playbook.once.computed_once`: at
+    1,000,000 accounts the renewal model's features read 3.3 GB of table pages, still held
+    while the model was fitted in the same cell).
+
+    While the tables read in place are small (below :data:`DROP_PAGES_FROM`), the freed heap
+    goes back (glibc's ``malloc_trim``, about a millisecond), so a later cell's peak does
+    not stack on an earlier cell's leftovers (at 100,000 accounts the run's peak fell by
+    about 170 MB with no change in time, bench/results.md). Once they are large, the pages
+    of their mapped files go back (what comes next holds only the pages it reads) and the
+    freed heap stays for what comes next: each kernel of a large client is given a
+    notebook's whole peak of the memory free (:func:`playbook.memory.kernels_that_fit`:
+    one at a time on the bench's machine), so freed heap held between two cells stays
+    within it. Given back, each cell of a 1,000,000-account run faulted its gigabytes in
+    again, zeroed page by page by the system (``clear_page_erms``, a fifth of a kernel's
+    CPU in ``perf``): with the heap kept (and every allocation served from it,
+    :data:`playbook.kernels.KERNEL_ENV_DEFAULTS`) the notebooks took 332-344 s against
+    373 s (bench/results.md, stop 45). Between two notebooks the kernel's reset still
+    hands everything back (:func:`kernel_reset`)."""
     stored = sys.modules.get("playbook.client_data")
     if stored is not None and stored.bytes_read_in_place() >= DROP_PAGES_FROM:
         stored.drop_pages_read()

@@ -71,9 +71,8 @@ ZYGOTE_IMPORTS = ("ipykernel.kernelapp",)
 #: from its heap (``MALLOC_MMAP_MAX_=0``: by default a block over its threshold, 128 KB
 #: rising to 32 MB as such blocks are freed, is a mapping of its own, given back when freed
 #: and faulted in again, zeroed, for the next one), so that a large client's cell reuses
-#: the memory it freed
-#: (:func:`playbook.kernel_state._trim_after_cell`); the heap is still handed back between
-#: notebooks.
+#: the memory it freed (:func:`playbook.kernel_state.hand_back_memory`); the heap is
+#: still handed back between notebooks.
 KERNEL_ENV_DEFAULTS = {"ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2",
                        "MALLOC_MMAP_MAX_": "0", "OPENBLAS_NUM_THREADS": "1"}
 #: The module a kernel imports to record and reset its state (light: no papermill, no

@@ -52,9 +52,10 @@ def computed_once(folder: Path | None, name: str, compute: Callable[[], T]) -> T
 
 
 def _hand_back_memory() -> None:
-    """In a kernel (:mod:`playbook.kernel_state` loaded), hand back what the computation
-    freed and the pages of the tables it read (:func:`playbook.kernel_state.
-    hand_back_memory`): the next step of the cell does not hold them too."""
+    """In a kernel (:mod:`playbook.kernel_state` loaded), hand back the pages of the tables
+    the computation read, or, while they are small, the heap it freed
+    (:func:`playbook.kernel_state.hand_back_memory`): the next step of the cell does not
+    hold them too."""
     state = sys.modules.get("playbook.kernel_state")
     if state is not None:
         state.hand_back_memory()
