@@ -93,6 +93,13 @@ class DataIssue:
         return "\n".join(lines)
 
 
+class EventsNotAlikeError(PlaybookError):
+    """DuckDB's copy of a CSV usage event file found a row it reads otherwise than the
+    loader, a row that does not take one line, or could not parse the file
+    (:func:`playbook.events._csv_in_order`): never shown, the pandas path then reads the
+    file (:func:`playbook.events.aggregate_events`)."""
+
+
 class DataError(PlaybookError):
     """Input data cannot be used as it is; ``issues`` lists every blocking problem found."""
 

@@ -22,8 +22,10 @@ or date are not counted (logged; too many stop the run like any rejected rows).
 
 Event logs are large (tens of millions of rows), so a Parquet file with a native date or
 timestamp column, and a plain CSV file (UTF-8, comma-delimited, ISO dates, plain numbers,
-one line per row: :func:`csv_fits_duckdb` checks it with one DuckDB scan), are aggregated
-by DuckDB straight from the file, out of core, without loading them into pandas.
+one line per row: a CSV file is copied in its order to a temporary Parquet file, which
+checks its rows, :class:`~playbook.errors.EventsNotAlikeError` otherwise), are aggregated
+by DuckDB straight from the file, out of core, without loading them into pandas
+(:func:`_with_duckdb`).
 Everything else (Excel, other CSV dialects, dates written otherwise, joins and filters)
 goes through pandas and the loader's own reader and parsers (:mod:`playbook.reading`,
 :mod:`playbook.values`). The engines give identical tables (``tests/test_events.py``).
@@ -50,7 +52,7 @@ from playbook.columns import header_key
 from playbook.config import Params
 from playbook.config_tables import TableParams
 from playbook.contract import TABLES
-from playbook.errors import DataError, DataIssue
+from playbook.errors import DataError, DataIssue, EventsNotAlikeError
 from playbook.quality import QualityLog
 from playbook.reading import (
     client_file,
@@ -139,10 +141,13 @@ GLOB_CHARS = frozenset("*?[]{}")
 
 
 def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
-    """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, or for a
-    plain CSV file whose dates DuckDB reads exactly as the loader does
-    (:func:`csv_fits_duckdb`), when DuckDB is installed and not switched off and the file's
-    path has no pattern character (:data:`GLOB_CHARS`); ``"pandas"`` otherwise."""
+    """``"duckdb"`` for a Parquet file with a native (time-zone-free) date column, or
+    ``"duckdb-csv"`` for a CSV file whose format DuckDB reads as the loader does
+    (:func:`csv_format_fits`), when DuckDB is installed and not switched off and the file's
+    path has no pattern character (:data:`GLOB_CHARS`); ``"pandas"`` otherwise. A CSV
+    file's rows are checked where DuckDB copies them (:func:`_csv_in_order`):
+    :class:`~playbook.errors.EventsNotAlikeError` when one would be read otherwise, and
+    pandas reads the file."""
     suffix = path.suffix.lower()
     if (os.environ.get(ENGINE_ENV, "").lower() == "pandas" or suffix not in (".parquet", ".csv")
             or GLOB_CHARS & set(str(path.resolve()))):
@@ -153,8 +158,8 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
         import pyarrow.parquet as pq
     except ImportError:
         return "pandas"
-    if suffix == ".csv":
-        return "duckdb-csv" if csv_fits_duckdb(path, tp, columns) else "pandas"
+    if suffix == ".csv":  # its rows are checked where DuckDB reads them
+        return "duckdb-csv" if csv_format_fits(path, tp) else "pandas"
     kind = pq.read_schema(path).field(columns["month"]).type
     native = pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None)
     return "duckdb" if native else "pandas"
@@ -168,43 +173,41 @@ OTHER_SPACE = "[\t\r\n\x0b\x0c\u00a0\u2000-\u200b\u3000]"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
 
 
-def csv_fits_duckdb(path: Path, tp: TableParams, columns: dict[str, str]) -> bool:
-    """True when DuckDB gives the pandas path's table for this CSV event file: UTF-8
-    without a byte-order mark, comma-delimited, every date cell blank or ISO
-    (:data:`ISO_DATE`: nothing for the day/month-order rules to decide), and one line per
-    row (no blank line, no line break inside a quoted cell), so that a row's number gives
-    its line. One scan of the file by DuckDB, one count of its line breaks."""
-    import duckdb
-
+def csv_format_fits(path: Path, tp: TableParams) -> bool:
+    """Whether DuckDB may read a CSV event file as the loader would, as far as can be told
+    without reading a row: UTF-8 without a byte-order mark, comma-delimited, plain
+    decimal points (the rows are checked as they are copied, :func:`_csv_in_order`)."""
     with path.open("rb") as fh:
         if fh.read(3) == b"\xef\xbb\xbf":
             return False
     encoding, sep = text_format(path, tp)
     if encoding.lower().replace("_", "-") not in ("utf-8", "utf-8-sig", "ascii") or sep != ",":
         return False
-    if tp.decimal != "." or tp.thousands == ".":
-        return False
+    return tp.decimal == "." and tp.thousands != "."
+
+
+def odd_cells(columns: dict[str, str]) -> str:
+    """The SQL condition true on a CSV row DuckDB would read otherwise than the loader: a
+    date neither blank nor ISO (:data:`ISO_DATE`), a count or seats cell neither blank nor
+    a plain number (no marks, no 1,234), an account or user with whitespace other than
+    spaces (which Python's strip removes and DuckDB's trim keeps)."""
     odd = [f"NOT (trim({_quoted(columns['month'])}) = '' OR regexp_matches("
            f"trim({_quoted(columns['month'])}), '{ISO_DATE}'))"]
-    for name in ("event_count", "licensed_seats"):  # plain numbers only (no marks, no 1,234)
+    for name in ("event_count", "licensed_seats"):
         if name in columns:
             c = _quoted(columns[name])
             odd.append(f"NOT (trim({c}) = '' OR regexp_matches(trim({c}), '{PLAIN_NUMBER}'))")
-    for name in ("account_id", "user_id"):  # no whitespace but spaces around the text
+    for name in ("account_id", "user_id"):
         if name in columns:
             odd.append(f"regexp_matches({_quoted(columns[name])}, '{OTHER_SPACE}')")
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        rows, n_odd = con.execute(
-            f"SELECT count(*), count(*) FILTER (WHERE {' OR '.join(odd)}) FROM "
-            f"{_csv_source(path, tp)}").fetchone()
-    except duckdb.Error:
-        return False
-    finally:
-        con.close()
-    return (n_odd == 0
-            and _line_breaks(path) - _ends_with_break(path) == rows + tp.header_row)
+    return " OR ".join(odd)
+
+
+def one_line_per_row(path: Path, tp: TableParams, rows: int) -> bool:
+    """Whether the CSV file's ``rows`` (as DuckDB read them) and its header take one line
+    each: no blank line, no line break inside a quoted cell, so a row's number gives its
+    line."""
+    return _line_breaks(path) - _ends_with_break(path) == rows + tp.header_row
 
 
 def _line_breaks(path: Path) -> int:
@@ -250,7 +253,10 @@ BUCKETING_MEMORY_LIMIT = "1GB"
 #: Events aggregated in one pass: a larger file is split into hash buckets of its accounts
 #: (every account-month falls in exactly one) and aggregated a bucket at a time, because
 #: counting distinct users does not spill to disk. 123.8M events in one pass took 10.4 GB
-#: (1,000,000 accounts); in 8 buckets of about 15.5M, at most 2 GB each.
+#: (1,000,000 accounts); in 8 buckets of about 15.5M, at most 2 GB each. (One query
+#: grouping the events by account, month and user, which spills, then by account and
+#: month took 32-49 s there, against 55 s in buckets, but 3-4 GB: more than the load's
+#: peak leaves beside the other tables, and alone, before them, the load took longer.)
 EVENTS_PER_PASS = 15_000_000
 #: Bytes of a CSV event row, to estimate a CSV file's events before reading it (the
 #: benchmark's rows take 39; fewer bytes per row means more passes, never fewer).
@@ -330,8 +336,11 @@ def _aggregate_if_duckdb(tp: TableParams, params: Params) -> Aggregated | None:
         return None
     if not engine.startswith("duckdb"):
         return None
-    return aggregate_events("usage", path, tp, params.data.max_rejected_share, engine,
-                            params=params)
+    try:
+        return aggregate_events("usage", path, tp, params.data.max_rejected_share, engine,
+                                params=params, fall_back=False)
+    except EventsNotAlikeError:  # pandas reads it where the loader reads it in turn
+        return None
 
 
 def usage_from_events(name: str, path: Path, tp: TableParams, max_rejected: float,
@@ -390,9 +399,13 @@ def _out_of_memory(name: str, path: Path) -> DataError:
 
 def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: float,
                      engine: str | None = None, *, params: Params | None = None,
-                     log: QualityLog | None = None
+                     log: QualityLog | None = None, fall_back: bool = True
                      ) -> tuple[pd.DataFrame, int, int, list[str]]:
     """Aggregate an event file to account-months.
+
+    ``engine``: :func:`engine_for`'s when not given. A CSV file DuckDB turns out to read
+    otherwise than the loader (:class:`~playbook.errors.EventsNotAlikeError`) goes through
+    pandas, or, without ``fall_back``, raises it.
 
     ``path`` is the file :func:`playbook.reading.client_file` resolved and checked to lie
     inside the client's folder (:func:`playbook.paths.inside_folder`); DuckDB reads it by its
@@ -421,10 +434,14 @@ def aggregate_events(table: str, path: Path, tp: TableParams, max_rejected: floa
         return frame, read, rejected, unmapped
     columns = resolve_columns(table, path, tp)
     engine = engine or engine_for(path, tp, columns)
+    done = None
     if engine.startswith("duckdb"):
-        frame, read, rejected = _with_duckdb(path, tp, columns, csv=engine == "duckdb-csv")
-    else:
-        frame, read, rejected = _with_pandas(path, tp, columns)
+        try:
+            done = _with_duckdb(path, tp, columns, csv=engine == "duckdb-csv")
+        except EventsNotAlikeError:
+            if not fall_back:
+                raise
+    frame, read, rejected = done if done is not None else _with_pandas(path, tp, columns)
     _check_rejected(table, path, tp, read, rejected, max_rejected)
     used = set(columns.values())
     unmapped = [h for h in event_headers(path, tp) if h not in used]
@@ -507,7 +524,7 @@ def _with_pandas(path: Path, tp: TableParams, columns: dict[str, str],
 def event_passes(path: Path, csv: bool) -> int:
     """Passes DuckDB makes over an event file (:data:`EVENTS_PER_PASS` events each): the
     events a Parquet file's metadata counts, or a CSV file's size over
-    :data:`CSV_BYTES_PER_EVENT`."""
+    :data:`CSV_BYTES_PER_EVENT` (the CSV copy's rows then decide, :func:`_with_duckdb`)."""
     events = (path.stat().st_size // CSV_BYTES_PER_EVENT if csv
               else pq.ParquetFile(path).metadata.num_rows)
     return max(1, -(-events // EVENTS_PER_PASS))
@@ -516,10 +533,12 @@ def event_passes(path: Path, csv: bool) -> int:
 def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                  csv: bool = False) -> tuple[pd.DataFrame, int, int]:
     """Aggregate with DuckDB, straight from the file: a Parquet file with native dates, or a
-    CSV file :func:`csv_fits_duckdb` admits (``csv``: its cells are text, its dates ISO, a
-    row's number gives its line). A large file is read once into :func:`event_passes`
-    hash buckets of its accounts (Parquet files in a temporary folder), then aggregated a
-    bucket at a time, so memory stays bounded whatever the file's size."""
+    CSV file whose format :func:`csv_format_fits` admits (``csv``: first copied in its
+    order to a Parquet file, :func:`_csv_in_order`; a row DuckDB would read otherwise than
+    the loader raises :class:`~playbook.errors.EventsNotAlikeError`). Up to
+    :data:`EVENTS_PER_PASS` events in one query; a larger file is read once into hash
+    buckets of its accounts (Parquet files in a temporary folder), then aggregated a bucket
+    at a time, so memory stays bounded whatever the file's size."""
     import duckdb
 
     blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)  # the blank words as an SQL list
@@ -528,28 +547,10 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         value = f"trim(CAST({_quoted(header)} AS VARCHAR))"
         return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
 
-    date = (f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)" if csv
-            else f"CAST({_quoted(columns['month'])} AS TIMESTAMP)")
-    date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
-            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
-    users = (f"count(DISTINCT {_user_key(path, columns['user_id'], csv, text)})"
-             if "user_id" in columns
-             else "CAST(NULL AS DOUBLE)" if "event_count" in columns else "count(*)")
-    actions = "count(*)"
-    if "event_count" in columns:
-        n = f"TRY_CAST({_quoted(columns['event_count'])} AS DOUBLE)"
-        actions = f"sum(CASE WHEN isfinite({n}) AND {n} > 0 THEN {n} ELSE 0 END)"
-    seats = ""
-    if "licensed_seats" in columns:
-        number = f"TRY_CAST({_quoted(columns['licensed_seats'])} AS DOUBLE)"
-        seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
     real = str(path.resolve())  # checked inside the client's folder by the loader
     if GLOB_CHARS & set(real):
         raise ValueError(f"{real}: DuckDB would read the name as a pattern")
-    source = (f"(SELECT row_number() OVER () - 1 AS file_row_number, * FROM "
-              f"{_csv_source(path, tp)})" if csv else
-              f"read_parquet('{_sql_text(real)}', file_row_number=true)")
-    passes = event_passes(path, csv)
+    short = max(len(w) for w in BLANK_WORDS)
     con = duckdb.connect()
     spill = tempfile.TemporaryDirectory(prefix="playbook-events-")
     try:
@@ -558,8 +559,30 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
-        account = _account_key(con, source, columns["account_id"], csv)
-        read = pq.ParquetFile(path).metadata.num_rows if not csv else None
+        if csv:
+            source, columns, read = _csv_in_order(con, path, tp, columns, text, spill.name)
+            account, date = "_account", "_ts"
+            user = "_user_id"  # blank words already missing
+        else:
+            source = f"read_parquet('{_sql_text(real)}', file_row_number=true)"
+            account = _account_key(con, source, columns["account_id"], csv=False)
+            date = f"CAST({_quoted(columns['month'])} AS TIMESTAMP)"
+            date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
+                    f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
+            read = pq.ParquetFile(path).metadata.num_rows
+            user = (_user_key(path, columns["user_id"], False, text) if "user_id" in columns
+                    else "")
+        users = (f"count(DISTINCT {user})" if "user_id" in columns
+                 else "CAST(NULL AS DOUBLE)" if "event_count" in columns else "count(*)")
+        actions = "count(*)"
+        if "event_count" in columns:
+            n = f"TRY_CAST({_quoted(columns['event_count'])} AS DOUBLE)"
+            actions = f"sum(CASE WHEN isfinite({n}) AND {n} > 0 THEN {n} ELSE 0 END)"
+        seats = ""
+        if "licensed_seats" in columns:
+            number = f"TRY_CAST({_quoted(columns['licensed_seats'])} AS DOUBLE)"
+            seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
+        passes = max(1, -(-read // EVENTS_PER_PASS))
         sources = [source]
         if passes > 1:  # one read of the file into hash buckets of accounts, then a pass each
             buckets = Path(spill.name) / "buckets"
@@ -572,11 +595,6 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
             sources = [f"read_parquet('{_sql_text(str(folder))}/*.parquet', "
                        "hive_partitioning = false)" for folder in sorted(buckets.iterdir())]
-            if csv:
-                read = con.execute(f"SELECT count(*) FROM read_parquet("
-                                   f"'{_sql_text(str(buckets))}/*/*.parquet', "
-                                   "hive_partitioning = false)").fetchone()[0]
-        short = max(len(w) for w in BLANK_WORDS)
         parts = []
         for part in sources:
             # the account trimmed once; a blank word is at most 4 characters long (and
@@ -597,8 +615,6 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         del parts
         # every event with an account and a date is counted in one account-month
-        if read is None:
-            read = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
         rejected = read - int(out[ROWS].sum())
     finally:
         con.close()
@@ -606,3 +622,50 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     out = out[["account_id", "month", "key_actions", "_line", ROWS, "active_users",
                *(["licensed_seats"] if seats else [])]]
     return _finish(out), int(read), int(rejected)
+
+
+def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
+                  columns: dict[str, str], text: Callable[[str], str], folder: str
+                  ) -> tuple[str, dict[str, str], int]:
+    """A CSV event file written, in its order, to a Parquet file in ``folder``, checked.
+
+    The copy holds each row's account (trimmed text, ``_account``), date (``_ts``, blank
+    outside the loader's range), user (``_user_id``, trimmed, blank words missing) and the
+    other mapped columns' text (``_licensed_seats``, ``_event_count``). DuckDB numbers a
+    CSV file's rows in one thread only (``row_number()`` over the whole file, and
+    everything read through it: at 1,000,000 accounts the 11 hash buckets took 86 s); it
+    writes the copy in parallel and, keeping the insertion order, row by row in the CSV's
+    order, so the copy's row numbers are the CSV rows' (36 s). The same scan checks each
+    row (:func:`odd_cells`); a row found odd, or a row that does not take one line
+    (:func:`one_line_per_row`), raises :class:`~playbook.errors.EventsNotAlikeError`; so
+    does a file DuckDB cannot parse (the loader's reader then says why).
+
+    Returns the copy as a DuckDB source (with ``file_row_number``), the columns it names
+    and its rows (the events read)."""
+    import duckdb
+
+    copy = Path(folder) / "events.parquet"
+    date = f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)"
+    date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
+            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
+    inner = {name: f"_{name}" for name in columns if name not in ("account_id", "month")}
+    cells = "".join(f", {text(columns[name]) if name == 'user_id' else _quoted(columns[name])}"
+                    f" AS {inner[name]}" for name in inner)
+    con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = true")  # (the default; the rows' order)
+    try:
+        con.execute(f"""COPY (SELECT trim(CAST({_quoted(columns['account_id'])} AS VARCHAR))
+                        AS _account, {date} AS _ts, ({odd_cells(columns)}) AS _odd {cells}
+                        FROM {_csv_source(path, tp)})
+                        TO '{_sql_text(str(copy))}' (FORMAT parquet)""")
+    except duckdb.OutOfMemoryException:
+        raise
+    except duckdb.Error:  # DuckDB cannot parse the file: the loader's reader says why
+        raise EventsNotAlikeError(relative_name(path)) from None
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    source = f"read_parquet('{_sql_text(str(copy))}', file_row_number=true)"
+    rows, odd = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _odd) "
+                            f"FROM {source}").fetchone()
+    if odd or not one_line_per_row(path, tp, rows):
+        raise EventsNotAlikeError(relative_name(path))
+    return source, {**columns, **inner}, int(rows)

@@ -230,9 +230,17 @@ def test_csv_events_go_through_duckdb_with_the_pandas_table(demo_events, monkeyp
                                    "marked count", "tab in id"])
 def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_path):
     """Where DuckDB would read a CSV differently from the loader (a blank line shifts the
-    line numbers, a day-first date needs the loader's order rules, ...), pandas reads it."""
+    line numbers, a day-first date needs the loader's order rules, ...), pandas reads it:
+    the file's format is refused before any row is read (a byte-order mark, semicolons),
+    a row where DuckDB copies the file in its order (:class:`EventsNotAlikeError`)."""
     from playbook.config import table_params
-    from playbook.events import aggregate_events, engine_for, resolve_columns
+    from playbook.events import (
+        EventsNotAlikeError,
+        _with_duckdb,
+        aggregate_events,
+        engine_for,
+        resolve_columns,
+    )
 
     lines = ["account,when,n", "A1,2024-01-05,3", "A2,2024-02-07 10:00:00,4", "A1,,2"]
     if shape == "blank line":
@@ -250,7 +258,17 @@ def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_pat
     path.write_bytes((b"\xef\xbb\xbf" if shape == "bom" else b"") + text.encode())
     tp = table_params(file="ev.csv", layout="events", columns={
         "account_id": "account", "month": "when", "event_count": "n"})
-    assert engine_for(path, tp, resolve_columns("usage", path, tp)) == "pandas"
+    columns = resolve_columns("usage", path, tp)
+    if shape in ("bom", "semicolons"):
+        assert engine_for(path, tp, columns) == "pandas"
+    else:
+        assert engine_for(path, tp, columns) == "duckdb-csv"
+        with pytest.raises(EventsNotAlikeError):
+            _with_duckdb(path, tp, columns, csv=True)
+        with pytest.raises(EventsNotAlikeError):
+            aggregate_events("usage", path, tp, 0.5, fall_back=False)
+    assert aggregate_events("usage", path, tp, 0.5)[1:] == aggregate_events(
+        "usage", path, tp, 0.5, engine="pandas")[1:]
     plain = tmp_path / "plain.csv"
     plain.write_text("\n".join(["account,when,n", "A1,2024-01-05,3",
                                 "A2,2024-02-07 10:00:00,4", "A1,,2"]) + "\n")
@@ -278,8 +296,8 @@ def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_
 def test_a_large_event_file_aggregated_in_passes_gives_the_one_pass_table(
         fmt, demo_events, monkeypatch, tmp_path):
     """Over EVENTS_PER_PASS events DuckDB aggregates one hash bucket of accounts per pass
-    (a CSV file parsed once into a temporary Parquet file): the same table, row for row,
-    with the same events read and rejected, as one pass and as pandas."""
+    (a CSV file first copied in its order to a temporary Parquet file): the same table, row
+    for row, with the same events read and rejected, as one pass and as pandas."""
     from playbook import events as ev
 
     root = tmp_path / fmt
@@ -451,3 +469,64 @@ def test_no_event_file_takes_no_pass(monkeypatch):
     from playbook import events as ev
 
     assert ev.events_take_passes(load_params("demo")) is False  # monthly usage rows
+
+
+def test_a_csv_read_in_parallel_keeps_its_rows_lines(tmp_path, monkeypatch):
+    """DuckDB numbers a CSV file's rows by copying it, in its order, to Parquet:
+    read by two threads in small buffers (many chunks out of order), every account-month
+    still gets the line of its first event, computed here from the file's own lines."""
+    import duckdb
+    import numpy as np
+
+    from playbook import events as ev
+    from playbook.config import table_params
+
+    rng = np.random.default_rng(7)
+    n = 120_000
+    accounts = rng.integers(0, 3_000, n)
+    days = rng.integers(0, 700, n)
+    lines = ["acct,when,user"] + [
+        f"A{a:05d},{(pd.Timestamp('2024-01-01') + pd.Timedelta(days=int(d))).date()},u{u}"
+        for a, d, u in zip(accounts, days, rng.integers(0, 40, n), strict=True)]
+    path = tmp_path / "ev.csv"
+    path.write_text("\n".join(lines) + "\n")
+    expected = pd.DataFrame({"account_id": [f"A{a:05d}" for a in accounts],
+                             "month": (pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")
+                                       ).to_period("M").to_timestamp(),
+                             "_line": np.arange(n) + 2})
+    expected = expected.groupby(["account_id", "month"], as_index=False)["_line"].min()
+    source = ev._csv_source
+    monkeypatch.setattr(ev, "_csv_source", lambda *a: source(*a)[:-1] + ", buffer_size=65536)")
+    threads = duckdb.connect
+
+    def connect(*a, **k):
+        con = threads(*a, **k)
+        con.execute("SET threads = 2")
+        return con
+
+    monkeypatch.setattr(duckdb, "connect", connect)
+    tp = table_params(file="ev.csv", layout="events",
+                      columns={"account_id": "acct", "month": "when", "user_id": "user"})
+    frame, read, rejected, _ = ev.aggregate_events("usage", path, tp, 0.1, fall_back=False)
+    assert (read, rejected) == (n, 0)
+    got = frame[["account_id", "month", "_line"]].astype({"account_id": str})
+    pd.testing.assert_frame_equal(got.reset_index(drop=True),
+                                  expected.astype({"account_id": str}), check_dtype=False)
+
+
+def test_a_csv_event_file_duckdb_cannot_parse_gets_the_loaders_error(tmp_path):
+    """A row wider than the header: DuckDB's parse error is not shown; the loader's own
+    reader reads the file and names the row, as without DuckDB."""
+    from playbook.config import table_params
+    from playbook.events import aggregate_events
+
+    path = tmp_path / "ev.csv"
+    path.write_text("account,when\nA1,2024-01-05\nA2,2024-02-07,x,y\nA1,2024-03-01\n")
+    tp = table_params(file="ev.csv", layout="events",
+                      columns={"account_id": "account", "month": "when"})
+    with pytest.raises(DataError) as fast:
+        aggregate_events("usage", path, tp, 0.5)
+    with pytest.raises(DataError) as slow:
+        aggregate_events("usage", path, tp, 0.5, engine="pandas")
+    assert str(fast.value) == str(slow.value)
+    assert "line 3" in str(fast.value)
