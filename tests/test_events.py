@@ -267,8 +267,9 @@ def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_pat
             _with_duckdb(path, tp, columns, csv=True)
         with pytest.raises(EventsNotAlikeError):
             aggregate_events("usage", path, tp, 0.5, fall_back=False)
-    assert aggregate_events("usage", path, tp, 0.5)[1:] == aggregate_events(
-        "usage", path, tp, 0.5, engine="pandas")[1:]
+    got, want = (aggregate_events("usage", path, tp, 0.5, engine=e) for e in (None, "pandas"))
+    pd.testing.assert_frame_equal(got[0], want[0], check_exact=True)
+    assert got[1:] == want[1:]
     plain = tmp_path / "plain.csv"
     plain.write_text("\n".join(["account,when,n", "A1,2024-01-05,3",
                                 "A2,2024-02-07 10:00:00,4", "A1,,2"]) + "\n")
