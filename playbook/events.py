@@ -263,6 +263,13 @@ EVENTS_PER_PASS = 15_000_000
 CSV_BYTES_PER_EVENT = 30
 
 
+def _in_date_range(date: str) -> str:
+    """The SQL timestamp ``date`` where the loader reads dates (:data:`DATE_MIN` to
+    :data:`DATE_MAX`, that day included), else NULL."""
+    return (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
+            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
+
+
 def _user_key(path: Path, header: str, csv: bool, text: Callable[[str], str]) -> str:
     """The SQL expression whose distinct values count a month's active users: a Parquet
     column of whole numbers as it is (its text is its digits: never blank, never padded, one
@@ -566,9 +573,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         else:
             source = f"read_parquet('{_sql_text(real)}', file_row_number=true)"
             account = _account_key(con, source, columns["account_id"], csv=False)
-            date = f"CAST({_quoted(columns['month'])} AS TIMESTAMP)"
-            date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
-                    f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
+            date = _in_date_range(f"CAST({_quoted(columns['month'])} AS TIMESTAMP)")
             read = pq.ParquetFile(path).metadata.num_rows
             user = (_user_key(path, columns["user_id"], False, text) if "user_id" in columns
                     else "")
@@ -645,18 +650,21 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     import duckdb
 
     copy = Path(folder) / "events.parquet"
-    date = f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)"
-    date = (f"CASE WHEN {date} >= TIMESTAMP '{DATE_MIN:%Y-%m-%d}' AND {date} < "
-            f"TIMESTAMP '{DATE_MAX:%Y-%m-%d}' + INTERVAL 1 DAY THEN {date} END")
+    original = _csv_source(path, tp)
+    account = _account_key(con, original, columns["account_id"], csv=True)  # trimmed, no scan
+    date = _in_date_range(
+        f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)")
     inner = {name: f"_{name}" for name in columns if name not in ("account_id", "month")}
-    cells = "".join(f", {text(columns[name]) if name == 'user_id' else _quoted(columns[name])}"
-                    f" AS {inner[name]}" for name in inner)
+    # the user as the key its distinct values are counted by (trimmed, blank words
+    # missing); the counts and seats as their text, cast where they are summed
+    cells = "".join(f", {_user_key(path, columns[name], True, text)} AS {inner[name]}"
+                    if name == "user_id" else f", {_quoted(columns[name])} AS {inner[name]}"
+                    for name in inner)
     con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")  # (the default; the rows' order)
     try:
-        con.execute(f"""COPY (SELECT trim(CAST({_quoted(columns['account_id'])} AS VARCHAR))
-                        AS _account, {date} AS _ts, ({odd_cells(columns)}) AS _odd {cells}
-                        FROM {_csv_source(path, tp)})
+        con.execute(f"""COPY (SELECT {account} AS _account, {date} AS _ts,
+                        ({odd_cells(columns)}) AS _odd {cells} FROM {original})
                         TO '{_sql_text(str(copy))}' (FORMAT parquet)""")
     except duckdb.OutOfMemoryException:
         raise
