@@ -7,6 +7,7 @@ Made by :func:`playbook.loader.load_client` (and found there), kept by
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,17 +41,20 @@ class StoredTables(Mapping[str, pd.DataFrame]):
         self._shared = shared
         self._read: dict[str, pd.DataFrame] = {}
         self._in_place: list[pa.Buffer] = []  # the mapped buffers the frames point into
+        # a notebook's thread beside it (playbook.beside) may read the same table at once
+        self._reading = threading.Lock()
         _STORES[id(self)] = self
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         if name not in self._rows:
             raise KeyError(name)
-        if name not in self._read:
-            frame, in_place = read_table_in_place(self._folder / f"{name}{SUFFIX}")
-            self._read[name] = mark_read_only(
-                frame, shared_as=None if self._shared is None else (self._shared, name))
-            self._in_place += in_place
-        return self._read[name]
+        with self._reading:
+            if name not in self._read:
+                frame, in_place = read_table_in_place(self._folder / f"{name}{SUFFIX}")
+                self._read[name] = mark_read_only(
+                    frame, shared_as=None if self._shared is None else (self._shared, name))
+                self._in_place += in_place
+            return self._read[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._rows

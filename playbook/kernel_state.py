@@ -64,6 +64,9 @@ def kernel_reset(cwd: str | None = None, full: bool = True) -> None:
         False only sets the environment and folder of a kernel that nothing ran in since
         its last full reset.
     """
+    beside = sys.modules.get("playbook.beside")
+    if beside is not None:  # the notebook's thread reads its context: it goes first
+        beside.wait()
     if full:
         shell = get_ipython()
         if shell is not None:

@@ -29,6 +29,7 @@ result's name there is the frames' names and the ``repr`` of ``key``, so a key m
 from __future__ import annotations
 
 import hashlib
+import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -118,11 +119,24 @@ def kept_result(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], 
         compute = partial(computed_once, place[0], place[1], compute)
     results = _MARKED[id(frame)][1]
     full_key = (key, tuple(id(f) for f in others)) if others else key
-    kept = results.get(full_key)
-    if kept is not None and all(ref() is f for ref, f in zip(kept[0], others, strict=True)):
-        results.move_to_end(full_key)
-    else:
-        results[full_key] = kept = (tuple(weakref.ref(f) for f in others), compute())
-        while len(results) > RESULTS_PER_FRAME:
-            results.popitem(last=False)
+    with _lock_for((id(frame), full_key)):  # one thread computes it, another waits
+        kept = results.get(full_key)
+        if kept is not None and all(ref() is f for ref, f in zip(kept[0], others,
+                                                                  strict=True)):
+            results.move_to_end(full_key)
+        else:
+            results[full_key] = kept = (tuple(weakref.ref(f) for f in others), compute())
+            while len(results) > RESULTS_PER_FRAME:
+                results.popitem(last=False)
     return kept[1].copy() if copy else kept[1]
+
+
+#: A lock per kept result being computed or read (a notebook's thread beside it,
+#: :mod:`playbook.beside`, may ask for the same result as the notebook).
+_LOCKS: dict[Hashable, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(key: Hashable) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.Lock())

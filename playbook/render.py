@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import nbformat
 
+from playbook import beside
 from playbook.comparison import previous_results
 from playbook.config import Params
 from playbook.errors import NotesWarning, RenderError
@@ -164,6 +165,8 @@ def _render_loaded(client: str, params: Params, loaded: Loaded,
         loaded.move_into(folder)
         # fewer notebooks at once when the memory free cannot hold a kernel each
         workers.limit(kernels_that_fit(loaded.table_bytes, workers.jobs))
+        # a core the kernels leave idle computes intermediates beside each notebook
+        beside.allow(folder, cores=workers.jobs, at_once=workers.at_once)
         return {DATA_CACHE_PARAM: str(folder)}
 
     as_of_text = params.as_of.isoformat() if params.as_of else ""

@@ -30,7 +30,7 @@ import pandas as pd
 from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
-from playbook import cache, charts, evidence
+from playbook import beside, cache, charts, evidence
 from playbook import textfmt as tf
 from playbook.chart_fit import nothing_to_show
 from playbook.config import Params, load_params
@@ -341,6 +341,8 @@ def start(name: str, *, client: str, period: str = "", as_of: str = "", run_dir:
     params = load_params(client, period=period or None, as_of=as_of or None)
     cached = run_data(params, data_cache)
     data, context = cached if cached is not None else _loaded_now(params)
+    if cached is not None and beside.allowed(data_cache):
+        beside.start(context, beside.BESIDE.get(name, ()))
     charts.apply_house_style()
     pd.set_option("display.max_columns", 30)
     return NotebookSession(name, params, data, Path(run_dir) if run_dir else None,
