@@ -203,11 +203,11 @@ def odd_cells(columns: dict[str, str]) -> str:
     return " OR ".join(odd)
 
 
-def one_line_per_row(path: Path, tp: TableParams, rows: int) -> bool:
-    """Whether the CSV file's ``rows`` (as DuckDB read them) and its header take one line
-    each: no blank line, no line break inside a quoted cell, so a row's number gives its
-    line."""
-    return _line_breaks(path) - _ends_with_break(path) == rows + tp.header_row
+def data_lines(path: Path, tp: TableParams) -> int:
+    """The lines of the CSV file after its header (``tp.header_row`` lines): its rows when
+    each takes one line (no blank line, no line break inside a quoted cell), so that a
+    row's number gives its line; :func:`_csv_in_order` checks that DuckDB read as many."""
+    return _line_breaks(path) - _ends_with_break(path) - tp.header_row
 
 
 def _line_breaks(path: Path) -> int:
@@ -258,6 +258,14 @@ BUCKETING_MEMORY_LIMIT = "1GB"
 #: month took 32-49 s there, against 55 s in buckets, but 3-4 GB: more than the load's
 #: peak leaves beside the other tables, and alone, before them, the load took longer.)
 EVENTS_PER_PASS = 15_000_000
+#: Passes at most over the one copy of a CSV event file (:func:`_csv_in_order`), each
+#: reading the rows of its bucket, which the copy holds: a pass reads the whole copy, so
+#: beyond this many the buckets are written apart first, as for a Parquet file, and the
+#: cost stays linear in the events. At 1,000,000 accounts (123.8M events, 9 passes) the
+#: passes over the copy took 40.2 s (76 CPU s) against 48.7 s for writing the buckets
+#: (25.7 s) and reading them (23 s); a pass's scan of the copy cost about 1.9 s there, the
+#: buckets' writing about 2.9 s per pass's events: even at about 13 passes.
+PASSES_OVER_COPY = 12
 #: Bytes of a CSV event row, to estimate a CSV file's events before reading it (the
 #: benchmark's rows take 39; fewer bytes per row means more passes, never fewer).
 CSV_BYTES_PER_EVENT = 30
@@ -566,8 +574,10 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
         con.execute(f"SET temp_directory = '{_sql_text(spill.name)}'")
+        over_copy = 0  # passes that each read their bucket's rows of the CSV's copy
         if csv:
-            source, columns, read = _csv_in_order(con, path, tp, columns, text, spill.name)
+            source, columns, read, over_copy = _csv_in_order(con, path, tp, columns, text,
+                                                             spill.name)
             account, date = "_account", "_ts"
             user = "_user_id"  # blank words already missing
         else:
@@ -589,7 +599,10 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
             seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
         passes = max(1, -(-read // EVENTS_PER_PASS))
         sources = [source]
-        if passes > 1:  # one read of the file into hash buckets of accounts, then a pass each
+        if over_copy:
+            sources = [f"(SELECT * FROM {source} WHERE _bucket = {k})"
+                       for k in range(over_copy)]
+        elif passes > 1:  # one read of the file into hash buckets of accounts, then a pass each
             buckets = Path(spill.name) / "buckets"
             # (writing the buckets holds a buffer per bucket: with the aggregation's limit
             # it spilled, 7 s more at 1,000,000 accounts)
@@ -631,7 +644,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
 
 def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
                   columns: dict[str, str], text: Callable[[str], str], folder: str
-                  ) -> tuple[str, dict[str, str], int]:
+                  ) -> tuple[str, dict[str, str], int, int]:
     """A CSV event file written, in its order, to a Parquet file in ``folder``, checked.
 
     The copy holds each row's account (trimmed text, ``_account``), date (``_ts``, blank
@@ -641,12 +654,20 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     everything read through it: at 1,000,000 accounts the 11 hash buckets took 86 s); it
     writes the copy in parallel and, keeping the insertion order, row by row in the CSV's
     order, so the copy's row numbers are the CSV rows' (36 s). The same scan checks each
-    row (:func:`odd_cells`); a row found odd, or a row that does not take one line
-    (:func:`one_line_per_row`), raises :class:`~playbook.errors.EventsNotAlikeError`; so
-    does a file DuckDB cannot parse (the loader's reader then says why).
+    row (:func:`odd_cells`); a row found odd, or rows other than the file's lines after
+    its header (:func:`data_lines`: a blank line, a line break in a quoted cell), raise
+    :class:`~playbook.errors.EventsNotAlikeError`; so does a file DuckDB cannot parse (the
+    loader's reader then says why).
 
-    Returns the copy as a DuckDB source (with ``file_row_number``), the columns it names
-    and its rows (the events read)."""
+    When the file's lines take more than one pass (:data:`EVENTS_PER_PASS`) and at most
+    :data:`PASSES_OVER_COPY`, the copy also holds each row's hash bucket of its account
+    (``_bucket``, 0 to passes - 1, as the buckets written apart would be): each pass then
+    reads its rows of the copy (DuckDB skips the others' cells) rather than buckets written
+    apart first.
+
+    Returns the copy as a DuckDB source (with ``file_row_number``), the columns it names,
+    its rows (the events read) and the passes over the copy (0: its buckets, if any, are to
+    be written apart)."""
     import duckdb
 
     copy = Path(folder) / "events.parquet"
@@ -660,6 +681,11 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     cells = "".join(f", {_user_key(path, columns[name], True, text)} AS {inner[name]}"
                     if name == "user_id" else f", {_quoted(columns[name])} AS {inner[name]}"
                     for name in inner)
+    lines = data_lines(path, tp)
+    passes = max(1, -(-lines // EVENTS_PER_PASS))
+    over_copy = passes if 1 < passes <= PASSES_OVER_COPY else 0
+    if over_copy:
+        cells += f", CAST(hash({account}) % {over_copy} AS USMALLINT) AS _bucket"
     con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")  # (the default; the rows' order)
     try:
@@ -674,6 +700,6 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     source = f"read_parquet('{_sql_text(str(copy))}', file_row_number=true)"
     rows, odd = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _odd) "
                             f"FROM {source}").fetchone()
-    if odd or not one_line_per_row(path, tp, rows):
+    if odd or rows != lines:
         raise EventsNotAlikeError(relative_name(path))
-    return source, {**columns, **inner}, int(rows)
+    return source, {**columns, **inner}, int(rows), over_copy

@@ -293,13 +293,28 @@ def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_
     assert rewritten.read_bytes() == (generated / "usage_events.csv").read_bytes()
 
 
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+@pytest.mark.parametrize(("fmt", "over_copy"), [("parquet", False), ("csv", True),
+                                                 ("csv", False)])
 def test_a_large_event_file_aggregated_in_passes_gives_the_one_pass_table(
-        fmt, demo_events, monkeypatch, tmp_path):
+        fmt, over_copy, demo_events, monkeypatch, tmp_path):
     """Over EVENTS_PER_PASS events DuckDB aggregates one hash bucket of accounts per pass
-    (a CSV file first copied in its order to a temporary Parquet file): the same table, row
-    for row, with the same events read and rejected, as one pass and as pandas."""
+    (a CSV file first copied in its order to a temporary Parquet file, whose rows hold
+    their bucket when the passes are few: ``over_copy``; else the buckets are written
+    apart, as for Parquet): the same table, row for row, with the same events read and
+    rejected, as one pass and as pandas."""
     from playbook import events as ev
+
+    if fmt == "csv" and not over_copy:
+        monkeypatch.setattr(ev, "PASSES_OVER_COPY", 2)
+    copied = ev._csv_in_order
+    seen: list[int] = []
+
+    def spied(*args, **kwargs):
+        out = copied(*args, **kwargs)
+        seen.append(out[3])
+        return out
+
+    monkeypatch.setattr(ev, "_csv_in_order", spied)
 
     root = tmp_path / fmt
     shutil.copytree(demo_events, root)
@@ -327,6 +342,10 @@ def test_a_large_event_file_aggregated_in_passes_gives_the_one_pass_table(
     pd.testing.assert_frame_equal(passes[0], one[0], check_exact=True)
     pd.testing.assert_frame_equal(passes[0], slow[0], check_exact=True)
     assert passes[1:3] == one[1:3] == slow[1:3] and passes[2] == 5
+    # the CSV's passes read its copy's buckets (one per pass), or buckets written apart
+    per_pass = len(frame) // 7
+    expected = -(-len(frame) // per_pass) if over_copy else 0
+    assert seen == ([] if fmt == "parquet" else [0, expected])  # one pass, then passes
 
 
 def test_running_out_of_memory_says_so_not_that_the_file_is_broken(demo_events, monkeypatch):
