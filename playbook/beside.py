@@ -12,9 +12,9 @@ Python's lock, so the two threads run on two cores (at 1,000,000 accounts the he
 scores and the health at the cut-offs, 44.7 s one after the other, took 22.6 s side by
 side, bench/results.md).
 
-:data:`BESIDE` names, per notebook, the intermediates its thread computes: the long ones
-the notebook itself reads later, and those the next notebooks read, computed while the
-notebook works through the rest. The thread computes exactly what the notebook's cells
+:data:`BESIDE` names, per notebook, the intermediates its thread computes: long ones the
+notebook reads after cells that need none of them. The thread computes exactly what the
+notebook's cells
 would (the same property of the same context object: a cell that reads it meanwhile waits
 for it, :class:`functools.cached_property` holding a lock per property in Python 3.11), so
 the figures are the same whichever thread computes them. Nothing the thread computes
@@ -38,8 +38,12 @@ from pathlib import Path
 from typing import Any
 
 #: Notebook stem -> the analysis context's properties a second thread computes while the
-#: notebook runs (in this order). Each is computed once for the run, so what a notebook's
-#: thread computes for a later notebook is read back there.
+#: notebook runs (in this order). 01-revenue's MRR bridge and headline cells run meanwhile
+#: (at 1,000,000 accounts the notebook took 35 s rather than 50 s, its peak 6.4 GB rather
+#: than 5.9, below the run's). Beside 02-renewal-drivers the value scores and the
+#: relationships (read by the segments section) made that notebook 7 s slower, the next 3 s
+#: faster and the run's peak 8.3 GB (bench/results.md, stop 47): the renewal modelling
+#: table takes that notebook's memory and reads the same tables.
 BESIDE: dict[str, tuple[str, ...]] = {
     "01-revenue": ("health_scores", "health_at_cutoff"),
 }
