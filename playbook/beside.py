@@ -14,14 +14,13 @@ side, bench/results.md).
 
 :data:`BESIDE` names, per notebook, the intermediates its thread computes: long ones the
 notebook reads after cells that need none of them. The thread computes exactly what the
-notebook's cells
-would (the same property of the same context object: a cell that reads it meanwhile waits
-for it, :class:`functools.cached_property` holding a lock per property in Python 3.11), so
-the figures are the same whichever thread computes them. Nothing the thread computes
-prints, plots or records a finding; no model is fitted there (a fit records the warnings
-it raises, and those of another thread would be caught with them). A failure on the
-thread changes nothing: nothing is kept, and the cell that reads the property computes it
-again and shows the error as it would have.
+notebook's cells would (the same property of the same context object: a cell that reads
+it meanwhile waits for it, :class:`functools.cached_property` holding a lock per property
+in Python 3.11), so the figures are the same whichever thread computes them. Nothing
+the thread computes prints, plots or records a finding; no model is fitted there (a fit
+records the warnings it raises, and those of another thread would be caught with them).
+A failure on the thread changes nothing: nothing is kept, and the cell that reads the
+property computes it again and shows the error as it would have.
 
 The render step allows the thread (:func:`allow`) when the machine has a core the run's
 kernels leave idle; the kernel waits for its thread before it is reset for the next

@@ -132,7 +132,9 @@ def kept_result(frame: pd.DataFrame, key: Hashable, compute: Callable[[], Any], 
 
 
 #: A lock per kept result being computed or read (a notebook's thread beside it,
-#: :mod:`playbook.beside`, may ask for the same result as the notebook).
+#: :mod:`playbook.beside`, may ask for the same result as the notebook). Never removed: a
+#: kernel keeps a few dozen (a lock is a few dozen bytes). A kept result's computation
+#: reads frames only, never a context's property, so no lock here waits for one there.
 _LOCKS: dict[Hashable, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 
