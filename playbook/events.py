@@ -542,6 +542,11 @@ def event_passes(path: Path, csv: bool) -> int:
     :data:`CSV_BYTES_PER_EVENT` (the CSV copy's rows then decide, :func:`_with_duckdb`)."""
     events = (path.stat().st_size // CSV_BYTES_PER_EVENT if csv
               else pq.ParquetFile(path).metadata.num_rows)
+    return _passes(events)
+
+
+def _passes(events: int) -> int:
+    """Passes of at most :data:`EVENTS_PER_PASS` events for ``events`` (at least one)."""
     return max(1, -(-events // EVENTS_PER_PASS))
 
 
@@ -597,7 +602,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
         if "licensed_seats" in columns:
             number = f"TRY_CAST({_quoted(columns['licensed_seats'])} AS DOUBLE)"
             seats = f", max(CASE WHEN isfinite({number}) THEN {number} END) AS licensed_seats"
-        passes = max(1, -(-read // EVENTS_PER_PASS))
+        passes = _passes(read)
         sources = [source]
         if over_copy:
             sources = [f"(SELECT * FROM {source} WHERE _bucket = {k})"
@@ -682,7 +687,7 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
                     if name == "user_id" else f", {_quoted(columns[name])} AS {inner[name]}"
                     for name in inner)
     lines = data_lines(path, tp)
-    passes = max(1, -(-lines // EVENTS_PER_PASS))
+    passes = _passes(lines)
     over_copy = passes if 1 < passes <= PASSES_OVER_COPY else 0
     if over_copy:
         cells += f", CAST(hash({account}) % {over_copy} AS USMALLINT) AS _bucket"
