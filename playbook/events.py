@@ -173,6 +173,23 @@ OTHER_SPACE = "[\t\r\n\x0b\x0c\u00a0\u2000-\u200b\u3000]"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
 
 
+def _padded(pattern: str) -> str:
+    """``pattern`` (anchored, starting and ending with neither a space nor a pattern that
+    could match one) as a pattern of the whole untrimmed cell: spaces, then the pattern or
+    nothing, then spaces. ``regexp_matches(cell, _padded(p))`` is ``trim(cell) = '' OR
+    regexp_matches(trim(cell), p)`` without trimming each cell first (DuckDB's ``trim``
+    cost about 1.5 CPU s per 20M cells where there was nothing to trim)."""
+    return f"^ *({pattern.removeprefix('^').removesuffix('$')})? *$"
+
+
+def _trimmed(value: str) -> str:
+    """The SQL text ``value`` trimmed of spaces, as ``trim(value)``, trimming only the
+    cells that start or end with a space (most have none, and DuckDB's ``trim`` costs as
+    much on a cell with nothing to trim: about 1.5 CPU s per 20M cells)."""
+    return (f"CASE WHEN prefix({value}, ' ') OR suffix({value}, ' ') THEN trim({value}) "
+            f"ELSE {value} END")
+
+
 def csv_format_fits(path: Path, tp: TableParams) -> bool:
     """Whether DuckDB may read a CSV event file as the loader would, as far as can be told
     without reading a row: UTF-8 without a byte-order mark, comma-delimited, plain
@@ -189,18 +206,29 @@ def csv_format_fits(path: Path, tp: TableParams) -> bool:
 def odd_cells(columns: dict[str, str]) -> str:
     """The SQL condition true on a CSV row DuckDB would read otherwise than the loader: a
     date neither blank nor ISO (:data:`ISO_DATE`), a count or seats cell neither blank nor
-    a plain number (no marks, no 1,234), an account or user with whitespace other than
-    spaces (which Python's strip removes and DuckDB's trim keeps)."""
-    odd = [f"NOT (trim({_quoted(columns['month'])}) = '' OR regexp_matches("
-           f"trim({_quoted(columns['month'])}), '{ISO_DATE}'))"]
+    a plain number (no marks, no 1,234), a user with whitespace other than spaces (which
+    Python's strip removes and DuckDB's trim keeps). Blank means spaces only
+    (:func:`_padded`). An account with such whitespace is looked for among the counted
+    accounts instead (:func:`_other_space`): its trimmed text keeps it, and a row not
+    counted (no date) is not counted by the loader either."""
+    odd = [f"NOT regexp_matches({_quoted(columns['month'])}, '{_padded(ISO_DATE)}')"]
     for name in ("event_count", "licensed_seats"):
         if name in columns:
             c = _quoted(columns[name])
-            odd.append(f"NOT (trim({c}) = '' OR regexp_matches(trim({c}), '{PLAIN_NUMBER}'))")
-    for name in ("account_id", "user_id"):
-        if name in columns:
-            odd.append(f"regexp_matches({_quoted(columns[name])}, '{OTHER_SPACE}')")
+            odd.append(f"NOT regexp_matches({c}, '{_padded(PLAIN_NUMBER)}')")
+    if "user_id" in columns:
+        odd.append(f"regexp_matches({_quoted(columns['user_id'])}, '{OTHER_SPACE}')")
     return " OR ".join(odd)
+
+
+def _other_space(accounts: pa.ChunkedArray) -> bool:
+    """Whether a counted account's text holds whitespace other than spaces
+    (:data:`OTHER_SPACE`), which the loader would trim or read as blank: each account's
+    text is looked at once."""
+    import pyarrow.compute as pc
+
+    names = pc.unique(accounts)
+    return bool(pc.any(pc.match_substring_regex(names, OTHER_SPACE)).as_py())
 
 
 def data_lines(path: Path, tp: TableParams) -> int:
@@ -297,7 +325,7 @@ def _account_key(con: duckdb.DuckDBPyConnection, source: str, header: str, csv: 
     if not csv and not con.execute(f"SELECT count(*) FROM {source} WHERE {value} <> "
                                    f"trim({value})").fetchone()[0]:
         return value
-    return f"trim({value})"
+    return _trimmed(value)
 
 
 def _csv_source(path: Path, tp: TableParams) -> str:
@@ -562,15 +590,17 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     import duckdb
 
     blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)  # the blank words as an SQL list
+    short = max(len(w) for w in BLANK_WORDS)  # (lower() never shortens text)
 
     def text(header: str) -> str:
-        value = f"trim(CAST({_quoted(header)} AS VARCHAR))"
-        return f"CASE WHEN {value} = '' OR lower({value}) IN ({blank}) THEN NULL ELSE {value} END"
+        # (lower() only on the few cells short enough to be a blank word, as below)
+        value = _trimmed(f"CAST({_quoted(header)} AS VARCHAR)")
+        return (f"CASE WHEN length({value}) <= {short} AND ({value} = '' OR lower({value}) "
+                f"IN ({blank})) THEN NULL ELSE {value} END")
 
     real = str(path.resolve())  # checked inside the client's folder by the loader
     if GLOB_CHARS & set(real):
         raise ValueError(f"{real}: DuckDB would read the name as a pattern")
-    short = max(len(w) for w in BLANK_WORDS)
     con = duckdb.connect()
     spill = tempfile.TemporaryDirectory(prefix="playbook-events-")
     try:
@@ -627,14 +657,17 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
             # (as Arrow, then pandas: the account IDs stay Arrow text; DuckDB's own
             # DataFrame made each one a Python string first, 0.4 s of 3.7 s at 100,000
             # accounts, at the load's end)
-            parts.append(con.sql(f"""
+            counted = con.sql(f"""
                 SELECT account AS account_id, date_trunc('month', ts) AS month,
                        {users} AS active_users, {actions} AS key_actions,
                        min(file_row_number) + {tp.header_row + 1} AS _line,
                        count(*) AS {ROWS} {seats}
                 FROM ev WHERE account <> '' AND ts IS NOT NULL
                     AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
-                GROUP BY 1, 2""").to_arrow_table().to_pandas())
+                GROUP BY 1, 2""").to_arrow_table()
+            if _other_space(counted.column("account_id")):
+                raise EventsNotAlikeError(relative_name(path))
+            parts.append(counted.to_pandas())
         out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         del parts
         # every event with an account and a date is counted in one account-month
@@ -679,7 +712,7 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     original = _csv_source(path, tp)
     account = _account_key(con, original, columns["account_id"], csv=True)  # trimmed, no scan
     date = _in_date_range(
-        f"TRY_CAST(NULLIF(trim({_quoted(columns['month'])}), '') AS TIMESTAMP)")
+        f"TRY_CAST({_trimmed(_quoted(columns['month']))} AS TIMESTAMP)")  # (blank: NULL)
     inner = {name: f"_{name}" for name in columns if name not in ("account_id", "month")}
     # the user as the key its distinct values are counted by (trimmed, blank words
     # missing); the counts and seats as their text, cast where they are summed

@@ -74,6 +74,18 @@ from playbook.values import typed_table
 __all__ = ["ClientData", "LoadFacts", "beside_tables", "load_client", "load_table"]
 
 
+def _digest_meanwhile(path: Path) -> Future[str]:
+    """:func:`~playbook.checksums.file_sha256` of ``path`` on a thread of its own, while the
+    caller goes on (hashlib lets go of Python's lock as it hashes). An event file's digest
+    is taken while its events are counted and its table is checked: at 1,000,000 accounts
+    the 4.8 GB CSV file took 4 s to hash, after its events, with a core idle."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest")
+    try:
+        return pool.submit(file_sha256, path)
+    finally:
+        pool.shutdown(wait=False)  # its thread ends with the digest
+
+
 def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                known: set[str] | None = None, facts: LoadFacts | None = None,
                ahead: Future[Aggregated | None] | None = None
@@ -89,7 +101,9 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
     path = client_file(name, tp, params)
     events = None
     extra = None
+    digest = None
     if tp.layout == "events":
+        digest = _digest_meanwhile(path)
         frame, unmapped, events = usage_from_events(name, path, tp,
                                                     params.data.max_rejected_share, log,
                                                     params, ahead)
@@ -146,7 +160,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                     count=rows_kept)
     else:
         frame = with_variables(with_all_columns(spec, frame), extra)
-    log.loads.append(TableLoad(name, relative_name(path), file_sha256(path), rows_read,
+    log.loads.append(TableLoad(name, relative_name(path),
+                               digest.result() if digest else file_sha256(path), rows_read,
                                rows_kept, unmapped))
     return frame, path
 

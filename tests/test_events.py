@@ -280,6 +280,93 @@ def test_csv_events_duckdb_cannot_read_alike_take_the_pandas_path(shape, tmp_pat
     assert fast[1:] == slow[1:] == (3, 1, [])
 
 
+SPACED_ROWS = [  # cells DuckDB reads as the loader does, once their spaces are trimmed
+    ["A1", "2024-01-05", "u1", " 3 "],
+    ["  A1  ", "  2024-01-20  ", " u1 ", "2"],  # the same account and user
+    ["A1", "2024-01-21  ", "u2", "1"],  # DuckDB's cast alone refuses two trailing spaces
+    ["A2", " 2024-02-07T10:00:00 ", "NULL", "4"],  # a blank word: no user
+    ["A2", "2024-02-08 10:00", "   ", "  "],  # blank user and count
+    [" nan ", "2024-02-08", "u3", "1"],  # a blank word as the account: not counted
+    ["A3", "   ", "u1", "1"],  # no date: not counted
+    ["A3\u00a0", "", "u1", "1"],  # another space in an account never counted (no date)
+    ["A4", "2024-03-01 08:15:30.5", "-", "-1.5"],
+]
+
+
+@pytest.mark.parametrize("odd", [None, ("account", "A1\t"), ("account", "\u00a0A2"),
+                                 ("account", "\u3000"), ("user", "u1\u00a0"),
+                                 ("date", "2024-1-05"), ("date", "2024-01-05 Z"),
+                                 ("count", "1e3"), ("count", "3 1")])
+def test_csv_cells_duckdb_reads_as_the_loader_or_hands_to_pandas(odd, tmp_path):
+    """Spaces around a date, a count, an account or a user are trimmed as the loader trims
+    them (DuckDB's cast alone would read some dates otherwise), blank words and blank cells
+    are missing: DuckDB's table is pandas' exactly. A cell it would read otherwise (other
+    whitespace in a counted account or a user, a date not ISO, a count with more than a
+    plain number) hands the file to pandas, with the same table."""
+    from playbook.config import table_params
+    from playbook.events import (
+        EventsNotAlikeError,
+        _with_duckdb,
+        aggregate_events,
+        engine_for,
+        resolve_columns,
+    )
+
+    rows = [list(r) for r in SPACED_ROWS]
+    if odd is not None:
+        column = ["account", "date", "user", "count"].index(odd[0])
+        rows[0][column] = odd[1]
+    path = tmp_path / "ev.csv"
+    pd.DataFrame(rows, columns=["account", "when", "user", "n"]).to_csv(path, index=False)
+    tp = table_params(file="ev.csv", layout="events", columns={
+        "account_id": "account", "month": "when", "user_id": "user", "event_count": "n"})
+    columns = resolve_columns("usage", path, tp)
+    assert engine_for(path, tp, columns) == "duckdb-csv"
+    slow = aggregate_events("usage", path, tp, 0.9, engine="pandas")
+    if odd is None:
+        fast = _with_duckdb(path, tp, columns, csv=True)
+        got = fast[0].sort_values(["account_id", "month"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, slow[0], check_exact=True)
+        assert fast[1:] == slow[1:3] == (9, 3)
+        # the loader's reading, worked out by hand: A1 in January (3 rows, 2 users, 6
+        # actions, first on line 2), A2 in February (no user), A4 in March
+        assert slow[0]["account_id"].tolist() == ["A1", "A2", "A4"]
+        assert slow[0]["key_actions"].tolist() == [6, 4, 0]
+        assert slow[0]["_line"].tolist() == [2, 5, 10]
+    else:
+        with pytest.raises(EventsNotAlikeError):
+            _with_duckdb(path, tp, columns, csv=True)
+    got = aggregate_events("usage", path, tp, 0.9)
+    pd.testing.assert_frame_equal(got[0], slow[0], check_exact=True)
+    assert got[1:] == slow[1:]
+
+
+def test_a_parquet_account_with_other_whitespace_hands_the_file_to_pandas(tmp_path):
+    """A Parquet event file's account with whitespace Python's strip removes and DuckDB's
+    trim keeps (a tab) would be another account to DuckDB: pandas reads the file, and the
+    tab goes as the loader trims it."""
+    from playbook.config import table_params
+    from playbook.events import (
+        EventsNotAlikeError,
+        _with_duckdb,
+        aggregate_events,
+        resolve_columns,
+    )
+
+    path = tmp_path / "ev.parquet"
+    pd.DataFrame({"account": ["A1\t", "A1", "A2"],
+                  "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-02-01"]),
+                  "user": ["u1", "u2", "u1"]}).to_parquet(path, index=False)
+    tp = table_params(file="ev.parquet", layout="events", columns={
+        "account_id": "account", "month": "when", "user_id": "user"})
+    columns = resolve_columns("usage", path, tp)
+    with pytest.raises(EventsNotAlikeError):
+        _with_duckdb(path, tp, columns)
+    got = aggregate_events("usage", path, tp, 0.5)
+    assert got[0]["account_id"].tolist() == ["A1", "A2"]
+    assert got[0]["active_users"].tolist() == [2, 1]
+
+
 def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_path):
     """The CSV benchmark client copies the Parquet one's events (bench/run.py): the same
     bytes as generating the CSV with the same seed."""
