@@ -637,3 +637,77 @@ def test_a_csv_event_file_duckdb_cannot_parse_gets_the_loaders_error(tmp_path):
         aggregate_events("usage", path, tp, 0.5, engine="pandas")
     assert str(fast.value) == str(slow.value)
     assert "line 3" in str(fast.value)
+
+
+def _priorities(root: Path, yield_to_events: bool, per_pass: int | None, folder: Path
+                ) -> dict:
+    """In a forked child (a load that yields lowers its own thread's priority for good):
+    load the client ``ev`` yielding or not, and return the nice value of the loading
+    thread after the load, of the thread counting the events, of the child loading tables
+    beside, and the tables."""
+    import os
+    import threading
+
+    from playbook import events as ev
+    from playbook import loader
+
+    def nice() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    os.environ["PLAYBOOK_ROOT"] = str(root)
+    if per_pass is not None:
+        ev.EVENTS_PER_PASS = per_pass
+    seen: dict[str, int] = {"before": nice()}
+    counting = ev._aggregate_if_duckdb
+
+    def counted(*args):
+        seen["events"] = nice()
+        return counting(*args)
+
+    ev._aggregate_if_duckdb = counted
+    beside = loader._load_beside
+
+    def loaded_beside(*args):
+        out = beside(*args)
+        (folder / "beside-nice").write_text(str(nice()))
+        return out
+
+    loader._load_beside = loaded_beside
+    data = loader.load_client(load_params("ev"), scratch=folder,
+                              yield_to_events=yield_to_events)
+    seen["loading"] = nice()
+    seen["beside"] = int((folder / "beside-nice").read_text())
+    return {"seen": seen, "tables": data.tables}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="threads' priorities: Linux")
+@pytest.mark.parametrize(("yielding", "per_pass"), [(True, 1_000), (False, 1_000),
+                                                    (True, None)])
+def test_the_load_yields_to_a_large_event_count_with_the_same_tables(
+        yielding, per_pass, demo_events, tmp_path):
+    """The render step's loading child yields to DuckDB's count of events that take passes:
+    its loading thread and the child loading tables beside it run at a lower priority
+    (nice + YIELD_TO_EVENTS), the thread counting the events (and DuckDB's threads, which it
+    starts) at the priority they had. A load that is not the loading child's, or whose
+    events take one pass, changes no priority. The tables are the same either way."""
+    from playbook.forked import ForkedCall
+    from playbook.loader import YIELD_TO_EVENTS
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    got = ForkedCall(_priorities, demo_events, yielding, per_pass, tmp_path / "a",
+                     what="a load", fork=True).result()
+    plain = ForkedCall(_priorities, demo_events, False, None, tmp_path / "b",
+                       what="a load", fork=True).result()
+    seen, base = got["seen"], got["seen"]["before"]
+    lowered = min(base + YIELD_TO_EVENTS, 19)
+    assert seen["events"] == base
+    if yielding and per_pass:
+        assert seen["loading"] == seen["beside"] == lowered > base
+    else:
+        assert seen["loading"] == seen["beside"] == base
+    assert plain["seen"]["loading"] == plain["seen"]["beside"] == base
+    assert got["tables"].keys() == plain["tables"].keys()
+    for name in got["tables"]:
+        pd.testing.assert_frame_equal(got["tables"][name], plain["tables"][name],
+                                      check_exact=True)
