@@ -33,10 +33,7 @@ Line numbers in messages are the lines of the client's file (the header is line
 
 from __future__ import annotations
 
-import os
-import sys
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -75,28 +72,6 @@ from playbook.table_files import SUFFIX, read_indexed, write_indexed
 from playbook.values import typed_table
 
 __all__ = ["ClientData", "LoadFacts", "beside_tables", "load_client", "load_table"]
-
-
-#: How much lower (in nice values) the load's own work runs than DuckDB's count of a large
-#: event file (:func:`_yield_to_events`). At 1,000,000 accounts with CSV events (9 passes)
-#: the count, the load's longest task, shared the cores with the loading thread and the
-#: child loading beside it and ended at 164 s, the load at 180 s; yielding by 10, the
-#: count ended at 116 s and the load at 147 s, the other tables filling the cores' gaps.
-YIELD_TO_EVENTS = 10
-
-
-def _yield_to_events() -> None:
-    """Lower the calling thread's scheduling priority by :data:`YIELD_TO_EVENTS` (Linux
-    schedules each thread on its own; threads it starts later inherit it). Elsewhere, or
-    where the system refuses, nothing changes: only the order of the work would."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        thread = threading.get_native_id()
-        now = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(now + YIELD_TO_EVENTS, 19))
-    except OSError:
-        pass
 
 
 def _digest_meanwhile(path: Path) -> Future[str]:
@@ -192,8 +167,7 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
 
 
 def load_client(params: Params, *, scratch: Path | None = None,
-                beside_done: Callable[[], None] | None = None,
-                yield_to_events: bool = False) -> ClientData:
+                beside_done: Callable[[], None] | None = None) -> ClientData:
     """Load every table configured in ``params.tables`` into canonical, validated frames.
 
     The render step stores the result once per run in its data cache
@@ -219,13 +193,6 @@ def load_client(params: Params, *, scratch: Path | None = None,
     render step then starts its kernels (:meth:`playbook.loading.LoadingChild.
     wait_for_one_process`), whose imports were otherwise held during the load's peak.
 
-    ``yield_to_events``: when the usage events take passes (:func:`playbook.events.
-    events_take_passes`: their count is the load's longest task), the loading thread and
-    the child loading beside it run at a lower priority than DuckDB's threads counting
-    them (:func:`_yield_to_events`), so the events end sooner and the other tables fill
-    the cores' gaps. Only for a process that ends with the load (the render step's
-    loading child): the priority is not raised again.
-
     Raises
     ------
     DataError
@@ -234,7 +201,7 @@ def load_client(params: Params, *, scratch: Path | None = None,
         month order, too many rows are unusable, or the period lies outside the data. All
         problems found are reported together.
     """
-    return _load_client(params, scratch, beside_done, yield_to_events)
+    return _load_client(params, scratch, beside_done)
 
 
 @dataclass
@@ -312,14 +279,11 @@ def beside_tables(params: Params) -> list[str]:
 
 
 def _load_beside(params: Params, names: list[str], known: set[str] | None, folder: Path,
-                 done: Callable[[], None] | None = None, yielding: bool = False
+                 done: Callable[[], None] | None = None
                  ) -> tuple[_Loads, dict[str, set[str]], dict[tuple[int, ...], str]]:
     """In the forked child: load ``names``, write each frame to ``folder`` (its row index
     kept), call ``done()``, return the rest of the loads (frames left out), the columns
-    each supplied and the files' checksums (not computed twice). ``yielding``: at a lower
-    priority than the events' count (:func:`_yield_to_events`)."""
-    if yielding:
-        _yield_to_events()
+    each supplied and the files' checksums (not computed twice)."""
     loads, facts = _Loads(), LoadFacts()
     for name in names:
         loads.load(name, params, known, facts)
@@ -331,8 +295,7 @@ def _load_beside(params: Params, names: list[str], known: set[str] | None, folde
 
 
 def _load_client(params: Params, scratch: Path | None = None,
-                 beside_done: Callable[[], None] | None = None,
-                 yield_to_events: bool = False) -> ClientData:
+                 beside_done: Callable[[], None] | None = None) -> ClientData:
     """:func:`load_client` without the cache."""
     log = QualityLog()
     missing = [t for t in TABLES if TABLES[t].required and t not in params.tables]
@@ -350,12 +313,10 @@ def _load_client(params: Params, scratch: Path | None = None,
     known = _known_accounts(loads)
     split = scratch is not None and can_fork_safely()
     beside = beside_tables(params) if split else []
-    passes = events_take_passes(params)
-    yielding = yield_to_events and passes
     if beside:
         folder = Path(tempfile.mkdtemp(prefix="beside-", dir=scratch))
         child = ForkedCall(_load_beside, params, beside, known, folder, beside_done,
-                           yielding, what="Loading tables beside", fork=True)
+                           what="Loading tables beside", fork=True)
     elif beside_done is not None:
         beside_done()
     try:
@@ -367,12 +328,10 @@ def _load_client(params: Params, scratch: Path | None = None,
             # 100,000 accounts the load's peak 1,625-1,695 -> 1,395-1,431 MB, in less CPU
             # time; at 1,000,000 (8 passes, the load's longest task) 10.8 -> 9.9 GB but
             # 18 s longer, so there the events start at once (bench/results.md)
-            if "mrr" in rest and not passes:
+            if "mrr" in rest and not events_take_passes(params):
                 rest.remove("mrr")
                 loads.load("mrr", params, known, facts)  # (its memory handed back there)
             ahead = aggregate_ahead(params, pool)  # the usage events, counted meanwhile
-            if yielding and ahead is not None:  # (the pool's thread, and DuckDB's, keep theirs)
-                _yield_to_events()
             # usage counted ahead is read last, so the other tables load meanwhile; each
             # table's notes go to its own log, joined in ``order`` below (as read in turn)
             for name in sorted(rest, key=lambda t: ahead is not None and t == "usage"):

@@ -60,15 +60,12 @@ class Loaded:
 
 def load_and_store(params: Params, folder: Path,
                    beside_done: Callable[[], None] | None = None,
-                   check: Callable[[Params], None] | None = None,
-                   yield_to_events: bool = False) -> Loaded:
+                   check: Callable[[Params], None] | None = None) -> Loaded:
     """Load and validate the client's data (:func:`playbook.loader.load_client`, half of
     the tables in a forked child where it can, which leaves them under ``folder``; it calls
     ``beside_done()`` once that half is done) and store it as a cache entry under
     ``folder`` (:func:`playbook.cache.store`). ``check(params)`` runs first: settings that
-    only the analysis code can check, imported here anyway. ``yield_to_events``: the load's
-    own work yields to a large event file's count (:func:`playbook.loader.load_client`;
-    only in a process that ends with the load: the loading child)."""
+    only the analysis code can check, imported here anyway."""
     # imported here, in the child: the render process does not hold pandas, pyarrow and
     # the loader (about 110 MB) while its kernels run
     from playbook import cache
@@ -77,8 +74,7 @@ def load_and_store(params: Params, folder: Path,
     if check is not None:
         check(params)
     tick = time.perf_counter()
-    data = load_client(params, scratch=folder, beside_done=beside_done,
-                       yield_to_events=yield_to_events)
+    data = load_client(params, scratch=folder, beside_done=beside_done)
     loaded = time.perf_counter()
     # this process ends once the entry is stored: each table goes once written
     entry = cache.store(params, data, folder, release=True)
@@ -115,7 +111,7 @@ class LoadingChild:
         self._one_process, write = os.pipe() if forks else (None, None)
         self._call = ForkedCall(load_and_store, params, self.tmp,
                                 None if write is None else functools.partial(_say_done, write),
-                                check, forks, what="Loading the data", fork=forks)
+                                check, what="Loading the data", fork=forks)
         if write is not None:
             os.close(write)  # the children hold it: this process never writes it
 

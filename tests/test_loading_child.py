@@ -259,23 +259,3 @@ def test_settings_only_the_analysis_code_checks_stop_the_run_before_the_load(
               pytest.raises(ParamsError, match="save-the-world")):
             child.result()
     assert not log.exists()  # no table was loaded
-
-
-@pytest.mark.parametrize("fork", [True, False])
-def test_only_a_forked_loading_child_yields_to_the_events(client_factory, tmp_path,
-                                                          monkeypatch, fork):
-    """The load lowers its own priority for good while a large event file is counted
-    (:func:`playbook.loader.load_client`'s ``yield_to_events``): only the forked child,
-    which ends with the load, asks for it; a load in the render process itself does not."""
-    params = load_params(client_factory.write())
-    log = tmp_path / "how.txt"
-    real = loader.load_client
-
-    def load(params, **how):
-        log.write_text(repr(how.get("yield_to_events")))
-        return real(params, **how)
-
-    monkeypatch.setattr(loader, "load_client", load)
-    with loading.LoadingChild(params, tmp_path / "reports", fork=fork) as child:
-        child.result()
-    assert log.read_text() == repr(fork)
