@@ -169,8 +169,11 @@ def engine_for(path: Path, tp: TableParams, columns: dict[str, str]) -> str:
 PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 #: Whitespace Python's strip removes and DuckDB's trim keeps.
 OTHER_SPACE = "[\t\r\n\x0b\x0c\u00a0\u2000-\u200b\u3000]"
-#: A date or date-time the loader and DuckDB read alike: ISO, no time zone (trimmed).
-ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
+#: A date or date-time the loader and DuckDB read alike: ISO, no time zone (trimmed), a
+#: time of day from 00:00 to 23:59:59 (DuckDB reads 24:00 as the next day's midnight, the
+#: loader not at all).
+ISO_DATE = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
+            r"([ T]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?)?$")
 
 
 def _padded(pattern: str) -> str:

@@ -296,6 +296,7 @@ SPACED_ROWS = [  # cells DuckDB reads as the loader does, once their spaces are 
 @pytest.mark.parametrize("odd", [None, ("account", "A1\t"), ("account", "\u00a0A2"),
                                  ("account", "\u3000"), ("user", "u1\u00a0"),
                                  ("date", "2024-1-05"), ("date", "2024-01-05 Z"),
+                                 ("date", "2024-01-31 24:00:00"),
                                  ("count", "1e3"), ("count", "3 1")])
 def test_csv_cells_duckdb_reads_as_the_loader_or_hands_to_pandas(odd, tmp_path):
     """Spaces around a date, a count, an account or a user are trimmed as the loader trims
