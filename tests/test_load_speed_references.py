@@ -424,8 +424,8 @@ def test_event_accounts_are_trimmed_only_when_a_cell_needs_it(tmp_path, accounts
     con = duckdb.connect()
     source = f"read_parquet('{path}', file_row_number=true)"
     key = events._account_key(con, source, "Account ID", csv=False)
-    assert key.startswith("trim(") is trimmed
-    assert events._account_key(con, source, "Account ID", csv=True).startswith("trim(")
+    assert ("trim(" in key) is trimmed  # (trimming only the cells with a space at an end)
+    assert "trim(" in events._account_key(con, source, "Account ID", csv=True)
     con.close()
     same_events(path, EVENT_COLUMNS)  # the table as the old query gives it
 
@@ -438,7 +438,7 @@ def test_event_accounts_untrimmed_on_the_demo_events(tmp_path):
     con = duckdb.connect()
     key = events._account_key(con, f"read_parquet('{path}')", "Account ID", csv=False)
     con.close()
-    assert not key.startswith("trim(")
+    assert "trim(" not in key
     assert len(same_events(path, EVENT_COLUMNS)) > 500
 
 
