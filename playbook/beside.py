@@ -49,6 +49,8 @@ BESIDE: dict[str, tuple[str, ...]] = {
 
 #: The file in a run's data cache that allows the threads (written by :func:`allow`).
 ALLOW_FILE = "beside-threads.json"
+#: Set to ``1`` to run every intermediate on the notebook's own thread.
+DISABLE_ENV = "PLAYBOOK_NO_BESIDE_THREAD"
 
 _running: list[threading.Thread] = []
 
@@ -76,9 +78,6 @@ def allowed(data_cache: str) -> bool:
     return bool(isinstance(record, dict) and record.get("allowed") is True
                 and os.environ.get(DISABLE_ENV, "") != "1")
 
-
-#: Set to ``1`` to run every intermediate on the notebook's own thread.
-DISABLE_ENV = "PLAYBOOK_NO_BESIDE_THREAD"
 
 
 def start(context: Any, names: Sequence[str]) -> threading.Thread | None:

@@ -224,6 +224,24 @@ def odd_cells(columns: dict[str, str]) -> str:
     return " OR ".join(odd)
 
 
+def _blank(value: str) -> str:
+    """The SQL condition true when the trimmed text ``value`` is blank, as the loader reads
+    it: empty, or one of :data:`~playbook.values.BLANK_WORDS` in any case (a NULL cell is
+    neither). ``lower()`` runs only on cells short enough to be a blank word: the words
+    are at most 4 characters and ``lower()`` maps each character to one, so it skips
+    nearly every account and user ID."""
+    words = ", ".join(f"'{w}'" for w in BLANK_WORDS)
+    short = max(len(w) for w in BLANK_WORDS)
+    return f"(length({value}) <= {short} AND ({value} = '' OR lower({value}) IN ({words})))"
+
+
+def _bucket(account: str, passes: int) -> str:
+    """The SQL expression of an event's hash bucket (0 to ``passes`` - 1) of its
+    ``account``: the pass that counts it, whether the buckets are written apart or held
+    by a CSV file's copy."""
+    return f"hash({account}) % {passes}"
+
+
 def _other_space(accounts: pa.ChunkedArray) -> bool:
     """Whether a counted account's text holds whitespace other than spaces
     (:data:`OTHER_SPACE`), which the loader would trim or read as blank: each account's
@@ -592,14 +610,9 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
     at a time, so memory stays bounded whatever the file's size."""
     import duckdb
 
-    blank = ", ".join(f"'{w}'" for w in BLANK_WORDS)  # the blank words as an SQL list
-    short = max(len(w) for w in BLANK_WORDS)  # (lower() never shortens text)
-
     def text(header: str) -> str:
-        # (lower() only on the few cells short enough to be a blank word, as below)
         value = _trimmed(f"CAST({_quoted(header)} AS VARCHAR)")
-        return (f"CASE WHEN length({value}) <= {short} AND ({value} = '' OR lower({value}) "
-                f"IN ({blank})) THEN NULL ELSE {value} END")
+        return f"CASE WHEN {_blank(value)} THEN NULL ELSE {value} END"
 
     real = str(path.resolve())  # checked inside the client's folder by the loader
     if GLOB_CHARS & set(real):
@@ -645,7 +658,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
             # (writing the buckets holds a buffer per bucket: with the aggregation's limit
             # it spilled, 7 s more at 1,000,000 accounts)
             con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
-            con.execute(f"""COPY (SELECT *, hash({account}) % {passes} AS _bucket
+            con.execute(f"""COPY (SELECT *, {_bucket(account, passes)} AS _bucket
                             FROM {source}) TO '{_sql_text(str(buckets))}'
                             (FORMAT parquet, PARTITION_BY (_bucket))""")
             con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -653,8 +666,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                        "hive_partitioning = false)" for folder in sorted(buckets.iterdir())]
         parts = []
         for part in sources:
-            # the account trimmed once; a blank word is at most 4 characters long (and
-            # lower() never shortens text), so lower() runs only on the few short ids
+            # the account trimmed once
             con.execute(f"""CREATE OR REPLACE TEMP VIEW ev AS SELECT {account} AS account,
                             {date} AS ts, file_row_number, * FROM {part}""")
             # (as Arrow, then pandas: the account IDs stay Arrow text; DuckDB's own
@@ -665,8 +677,7 @@ def _with_duckdb(path: Path, tp: TableParams, columns: dict[str, str], *,
                        {users} AS active_users, {actions} AS key_actions,
                        min(file_row_number) + {tp.header_row + 1} AS _line,
                        count(*) AS {ROWS} {seats}
-                FROM ev WHERE account <> '' AND ts IS NOT NULL
-                    AND NOT (length(account) <= {short} AND lower(account) IN ({blank}))
+                FROM ev WHERE NOT {_blank("account")} AND ts IS NOT NULL
                 GROUP BY 1, 2""").to_arrow_table()
             if _other_space(counted.column("account_id")):
                 raise EventsNotAlikeError(relative_name(path))
@@ -726,7 +737,7 @@ def _csv_in_order(con: duckdb.DuckDBPyConnection, path: Path, tp: TableParams,
     passes = _passes(lines)
     over_copy = passes if 1 < passes <= PASSES_OVER_COPY else 0
     if over_copy:
-        cells += f", CAST(hash({account}) % {over_copy} AS USMALLINT) AS _bucket"
+        cells += f", CAST({_bucket(account, over_copy)} AS USMALLINT) AS _bucket"
     con.execute(f"SET memory_limit = '{BUCKETING_MEMORY_LIMIT}'")
     con.execute("SET preserve_insertion_order = true")  # (the default; the rows' order)
     try:
