@@ -77,6 +77,7 @@ from playbook.analyses.account_state import (
     number_column,
     usage_snapshot,
 )
+from playbook.analyses.grouped import sums_by_key
 from playbook.errors import InsufficientDataError
 
 __all__ = [
@@ -399,10 +400,13 @@ def _monthly(mrr: pd.DataFrame) -> tuple[pd.Index, pd.DatetimeIndex, np.ndarray]
         return accounts[:0], pd.DatetimeIndex([]), np.zeros((0, 0))
     first = int(number.min())
     width = int(number.max()) - first + 1
-    sums = number_column(mrr, "mrr")[ok].groupby(
-        codes[ok].astype(np.int64) * width + (number - first)).sum()
+    # pandas' grouped sum to the last digit, without its hash table when no account-month
+    # repeats (a table of monthly MRR: 1.3 CPU s of 2.1 at 1,000,000 accounts)
+    found, sums = sums_by_key(codes[ok].astype(np.int64) * width + (number - first),
+                              pd.DataFrame({"mrr": number_column(mrr, "mrr").to_numpy()[ok]}),
+                              min_count=0)
     wide = np.zeros(len(accounts) * width)
-    wide[sums.index.to_numpy()] = sums.to_numpy()
+    wide[found] = sums["mrr"]
     months = pd.date_range(pd.Timestamp(np.datetime64(first, "M")), periods=width, freq="MS")
     return accounts, months, wide.reshape(len(accounts), width)
 
