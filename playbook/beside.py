@@ -79,7 +79,6 @@ def allowed(data_cache: str) -> bool:
                 and os.environ.get(DISABLE_ENV, "") != "1")
 
 
-
 def start(context: Any, names: Sequence[str]) -> threading.Thread | None:
     """Start a thread reading each of ``context``'s properties ``names`` in turn (errors
     ignored: the notebook meets them itself); None when there is nothing to compute."""

@@ -638,4 +638,3 @@ def test_a_csv_event_file_duckdb_cannot_parse_gets_the_loaders_error(tmp_path):
         aggregate_events("usage", path, tp, 0.5, engine="pandas")
     assert str(fast.value) == str(slow.value)
     assert "line 3" in str(fast.value)
-
