@@ -638,3 +638,41 @@ def test_a_csv_event_file_duckdb_cannot_parse_gets_the_loaders_error(tmp_path):
         aggregate_events("usage", path, tp, 0.5, engine="pandas")
     assert str(fast.value) == str(slow.value)
     assert "line 3" in str(fast.value)
+
+
+@pytest.mark.parametrize("user", ["u1\u00a0", "\tu1", "u1\t ", "\u3000"])
+def test_a_parquet_text_user_with_other_whitespace_hands_the_file_to_pandas(user, tmp_path):
+    """A Parquet event file's text user with whitespace Python's strip removes and DuckDB's
+    trim keeps would be another user to DuckDB (or, alone, a user where the loader reads a
+    blank): pandas reads the file, and the user is trimmed as the loader trims it. By hand:
+    A1's January has users u1 and u2 once "u1" is trimmed (or u2 alone when the cell is
+    only whitespace), A2's February u1."""
+    from playbook.config import table_params
+    from playbook.events import (
+        EventsNotAlikeError,
+        _with_duckdb,
+        aggregate_events,
+        resolve_columns,
+    )
+
+    path = tmp_path / "ev.parquet"
+    pd.DataFrame({"account": ["A1", "A1", "A1", "A2"],
+                  "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07",
+                                          "2024-02-01"]),
+                  "user": [user, "u1" if user.strip() else "u2", "u2", "u1"]}
+                 ).to_parquet(path, index=False)
+    tp = table_params(file="ev.parquet", layout="events", columns={
+        "account_id": "account", "month": "when", "user_id": "user"})
+    columns = resolve_columns("usage", path, tp)
+    with pytest.raises(EventsNotAlikeError):
+        _with_duckdb(path, tp, columns)
+    got = aggregate_events("usage", path, tp, 0.5)
+    assert got[0]["account_id"].tolist() == ["A1", "A2"]
+    assert got[0]["active_users"].tolist() == [2 if user.strip() else 1, 1]
+    assert got[0]["key_actions"].tolist() == [3, 1]
+    clean = tmp_path / "clean.parquet"
+    pd.read_parquet(path).assign(user=["u1", "u1", "u2", "u1"]).to_parquet(clean, index=False)
+    fast = _with_duckdb(clean, table_params(file="clean.parquet", layout="events", columns={
+        "account_id": "account", "month": "when", "user_id": "user"}), columns)
+    assert fast[0].sort_values("account_id")["active_users"].tolist() == [2, 1]
+    assert "_odd_user" not in fast[0].columns
