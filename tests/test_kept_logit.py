@@ -162,11 +162,11 @@ class _PlainLogit(sm.Logit):
 @pytest.fixture
 def reference_code(monkeypatch):
     """The previous code: ``sm.Logit`` with the integer groups."""
-    def fit_logit(y, X, terms, penalty, groups=None):
+    def fit_logit(y, X, terms, penalty, groups=None, diagnose=True):
         with monkeypatch.context() as mp:
             mp.setattr(driver_model, "KeptLogit", _PlainLogit)
             return original(y, X, terms, penalty, groups=None if groups is None else
-                            _IntegerGroups(groups))
+                            _IntegerGroups(groups), diagnose=diagnose)
 
     original = driver_model.fit_logit
     return fit_logit

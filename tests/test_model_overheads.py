@@ -105,3 +105,39 @@ def test_logit_without_the_rank_check_is_the_same_fit(clustered):
         for attr in ("params", "bse", "pvalues"):
             pd.testing.assert_series_equal(getattr(got["result"], attr),
                                            getattr(want, attr), check_exact=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_separating_features_agree_with_the_reference_on_small_random_designs(seed):
+    """Tiny designs where columns go all-missing for one outcome, an outcome is absent or
+    a value is infinite: the column-wise minimums and maximums name what the reference
+    names."""
+    rng = np.random.default_rng(seed)
+    for _ in range(400):
+        n, k = int(rng.integers(1, 12)), int(rng.integers(1, 5))
+        X = pd.DataFrame(rng.integers(0, 4, (n, k)).astype(float),
+                         columns=[f"c{i}" for i in range(k)])
+        X = X.mask(rng.random((n, k)) < 0.3)
+        if rng.random() < 0.1:
+            X.iloc[0, 0] = np.inf
+        y = pd.Series(rng.integers(0, 2, n).astype(float))
+        assert model._separating_features(y, X) == reference_separating(y, X)
+
+
+def test_a_fold_fit_skips_the_separation_scan_with_the_same_parameters(monkeypatch):
+    """``diagnose=False`` (cross-validation folds, which read the parameters only) leaves
+    out the scan of every column and nothing else."""
+    rng = np.random.default_rng(5)
+    n = 400
+    x = rng.normal(size=n)
+    y = pd.Series((rng.uniform(size=n) < 1 / (1 + np.exp(-x))).astype(float))
+    X = sm.add_constant(pd.DataFrame({"x": x}))
+    full = model.fit_logit(y, X, [], 1.0)
+    scans = []
+    monkeypatch.setattr(model, "_separating_features",
+                        lambda *a: scans.append(1) or [])
+    fold = model.fit_logit(y, X, [], 1.0, diagnose=False)
+    assert scans == []
+    assert fold["separation"]["separating_features"] is None
+    assert full["separation"]["separating_features"] == []
+    pd.testing.assert_series_equal(fold["params"], full["params"], check_exact=True)

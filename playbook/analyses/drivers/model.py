@@ -561,13 +561,15 @@ def _separating_features(y: pd.Series, X: pd.DataFrame) -> list[str]:
     values = X.to_numpy(dtype=float)
     yv = y.to_numpy(dtype=float)
     x1, x0 = values[yv == 1], values[yv == 0]
-    found = []
-    for j, col in enumerate(X.columns):
-        a, b = x1[:, j], x0[:, j]
-        a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-        if len(a) and len(b) and (a.min() >= b.max() or b.min() >= a.max()):
-            found.append(col)
-    return found
+    # each column's least and greatest value of either outcome at once (missing skipped;
+    # a column without a value of one outcome is not separating)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: NaN
+        lo1, hi1 = np.nanmin(x1, axis=0, initial=np.inf), np.nanmax(x1, axis=0, initial=-np.inf)
+        lo0, hi0 = np.nanmin(x0, axis=0, initial=np.inf), np.nanmax(x0, axis=0, initial=-np.inf)
+    seen = (~np.isnan(x1)).any(axis=0) & (~np.isnan(x0)).any(axis=0)
+    return [col for col, s, a, b, c, d in zip(X.columns, seen, lo1, hi0, lo0, hi1, strict=True)
+            if s and (a >= b or c >= d)]
 
 
 def _cluster_codes(table: pd.DataFrame, rows: pd.Index, cluster_by: str | None,
@@ -589,10 +591,12 @@ def _cluster_codes(table: pd.DataFrame, rows: pd.Index, cluster_by: str | None,
 
 def fit_logit(
     y: pd.Series, X: pd.DataFrame, terms: Sequence[Term], penalty: float,
-    groups: np.ndarray | None = None,
+    groups: np.ndarray | None = None, *, diagnose: bool = True,
 ) -> dict[str, Any]:
     """MLE logit (cluster-robust covariance by ``groups`` when given); on
-    (quasi-)separation a penalised L1 fit. Returns params, result, method."""
+    (quasi-)separation a penalised L1 fit. Returns params, result, method and separation
+    (its ``separating_features`` None when not ``diagnose``: a fit whose parameters alone
+    are read, such as a cross-validation fold's, skips that scan of every column)."""
     reasons: list[str] = []
     result = None
     # the groups as floats: statsmodels lists the distinct groups twice (np.unique), which
@@ -630,7 +634,8 @@ def fit_logit(
     separation = {
         "detected": bool(reasons),
         "reasons": reasons,
-        "separating_features": _separating_features(y, X.drop(columns="const")),
+        "separating_features": (_separating_features(y, X.drop(columns="const"))
+                                if diagnose else None),
         "fallback": None,
     }
     if not reasons:

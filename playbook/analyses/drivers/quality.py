@@ -91,7 +91,8 @@ def cross_validated_quality(
         train, test = fold != k, fold == k
         terms = make_terms(data.iloc[train], list(features), units)
         X_train = add_constant(apply_terms(data.iloc[train], terms), has_constant="add")
-        fit = fit_logit(pd.Series(y[train], index=X_train.index), X_train, terms, penalty)
+        fit = fit_logit(pd.Series(y[train], index=X_train.index), X_train, terms, penalty,
+                        diagnose=False)
         X_test = add_constant(apply_terms(data.iloc[test], terms), has_constant="add")
         beta = fit["params"].reindex(X_test.columns).to_numpy()
         p = sigmoid(X_test.to_numpy(dtype=float) @ beta)
