@@ -67,7 +67,7 @@ from playbook.memory import release_memory
 from playbook.mrr_history import monthly_mrr, mrr_gaps
 from playbook.quality import QualityLog, TableLoad
 from playbook.reading import client_file, file_error, read_raw, relative_name
-from playbook.rows import answered_surveys, dedupe_keys, drop_orphans
+from playbook.rows import answered_surveys, dedupe_keys, drop_orphans, with_account_codes
 from playbook.table_files import SUFFIX, read_indexed, write_indexed
 from playbook.values import typed_table
 
@@ -129,6 +129,8 @@ def load_table(name: str, tp: TableParams, params: Params, log: QualityLog,
                 f"'{name}' are left out", affects=list(spec.used_by))
     max_rejected = params.data.max_rejected_share
     frame = typed_table(name, spec, tp, frame, path, log, max_rejected)
+    if name == "mrr" and tp.layout == "monthly" and "account_id" in frame:
+        frame = with_account_codes(frame)  # hashed once for the checks and sums below
     if known is not None:
         frame = drop_orphans(name, frame, known, path, log, max_rejected,
                              tp.columns.get("account_id", "account_id"))

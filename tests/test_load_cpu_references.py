@@ -622,3 +622,69 @@ def test_repeated_keys_by_hand_and_with_many_combinations() -> None:
                          "c": np.arange(50) % 3})  # 210 combinations > 4 x 50 rows: pandas
     pd.testing.assert_series_equal(rows.repeated_keys(wide, ["a", "b", "c"]),
                                    wide.duplicated(subset=["a", "b", "c"], keep=False))
+
+
+# ----------------------------------------------------------------- account codes shared
+
+
+@pytest.mark.parametrize("dtype", ["str", "object"])
+@pytest.mark.parametrize(("seed", "n"), [(0, 0), (1, 1), (2, 2), (3, 30), (4, 300)])
+@pytest.mark.parametrize("key", [["account_id", "month"], ["account_id"],
+                                 ["month", "account_id", "mrr"]])
+def test_repeated_keys_read_the_shared_account_codes_as_pandas_duplicated(dtype, seed, n,
+                                                                         key) -> None:
+    """Missing IDs among them (code -1): equal to each other, as ``duplicated`` has it."""
+    frame = rows.with_account_codes(_keyed(seed, n, dtype))
+    pd.testing.assert_series_equal(rows.repeated_keys(frame, key),
+                                   frame.duplicated(subset=key, keep=False))
+
+
+@pytest.mark.parametrize(("seed", "n"), [(0, 1), (1, 2), (3, 30), (4, 300)])
+def test_unknown_accounts_read_the_shared_account_codes(seed, n, tmp_path) -> None:
+    """The rows dropped, the note and the refusal are those of ``isin`` on the IDs; a
+    missing ID is unknown."""
+    frame = _keyed(seed, n, "str")
+    frame[LINE] = np.arange(len(frame)) + 2
+    for known, limit in (({"a", "A"}, 1.0), ({"a", "b", "c", "A", "a "}, 1.0),
+                         ({"zzz"}, 1.0), ({"a"}, 0.01)):
+        outcomes = []
+        for shape in (frame, rows.with_account_codes(frame)):
+            log = QualityLog()
+            try:
+                kept = rows.drop_orphans("mrr", shape, known, tmp_path / "m.csv", log, limit)
+                outcomes.append((kept.drop(columns=rows.ACCOUNT_CODES, errors="ignore"),
+                                 log.to_dict()))
+            except DataError as exc:
+                outcomes.append((exc.issues, log.to_dict()))
+        (got, got_log), (ref, ref_log) = outcomes[1], outcomes[0]
+        if isinstance(ref, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, ref, check_exact=True)
+            assert len(ref) == int(frame["account_id"].isin(known).sum())
+        else:
+            assert got == ref
+        assert got_log == ref_log
+
+
+@pytest.mark.parametrize("case", HISTORIES)
+def test_gaps_and_monthly_mrr_read_the_shared_account_codes(case, tmp_path) -> None:
+    """The holes filled (their copies carry the codes) and the account-month sums of a
+    frame with the codes equal the old code's on the frame without them."""
+    frame = _history(**case)
+    tp = load_params("demo").tables["mrr"]
+    new_log, old_log = QualityLog(), QualityLog()
+    try:
+        ref_filled = old_mrr_gaps(frame.copy(), tp, tmp_path / "m.csv", old_log)
+    except DataError as exc:  # a month missing from the whole file: the same refusal
+        with pytest.raises(DataError) as got_exc:
+            mrr_history.mrr_gaps(rows.with_account_codes(frame), tp, tmp_path / "m.csv",
+                                 new_log)
+        assert got_exc.value.issues == exc.issues
+        return
+    filled = mrr_history.mrr_gaps(rows.with_account_codes(frame), tp, tmp_path / "m.csv",
+                                  new_log)
+    pd.testing.assert_frame_equal(filled.drop(columns=rows.ACCOUNT_CODES), ref_filled,
+                                  check_exact=True)
+    got = mrr_history.monthly_mrr(filled, tp, None, new_log)
+    ref = old_monthly_mrr(ref_filled, tp, None, old_log)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert new_log.to_dict() == old_log.to_dict()
