@@ -170,18 +170,23 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
 
 
 def _short_money(v: float, symbol: str, signed: bool = False) -> str:
-    sign = ("+" if v >= 0 else "−") if signed else ("-" if v < 0 else "")
-    return f"{sign}{symbol}{tf.short_amount(abs(v), 2)}"
+    """``v`` as short money (``$1.2M``); a negative amount with a minus sign, as the
+    report's text writes it (``−$1.2M``), and a plus sign too when ``signed``."""
+    body = tf.short_amount(abs(v), 2)
+    if not any(ch in "123456789" for ch in body):  # rounds to nothing: no sign
+        return f"{'+' if signed else ''}{symbol}{body}"
+    sign = ("+" if v >= 0 else tf.MINUS) if signed else (tf.MINUS if v < 0 else "")
+    return f"{sign}{symbol}{body}"
 
 
 def _value_label(v: float, percent: bool, symbol: str | None, digits: int = 0) -> str:
     """A direct label: ``12%`` (``digits`` decimals), ``$1.2M`` (with a currency symbol) or
     ``1,234``."""
     if percent:
-        return f"{v:.{digits}%}"
+        return tf.with_minus(f"{v:.{digits}%}")
     if symbol is not None:
         return _short_money(v, symbol)
-    return f"{v:,.0f}"
+    return tf.with_minus(f"{v:,.0f}")
 
 
 def trend_lines(frame: pd.DataFrame, ax: Axes | None = None, *, highlight: str | None = None,

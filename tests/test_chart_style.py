@@ -354,3 +354,20 @@ def test_pareto_of_only_uninformative_reasons_puts_no_accent_on_them():
     pareto = reasons.reason_pareto(events, uninformative=["unknown"])
     spec = story.reason_pareto(pareto, "USD", 0.6)
     assert colour_families(figure_svg(spec.content)) == []
+
+
+def test_negative_chart_labels_use_the_minus_sign_of_the_text():
+    """A chart's direct labels write a negative figure as the report's sentences do
+    (U+2212, never a hyphen), and a figure that rounds to zero without a sign."""
+    values = pd.Series({"gained": 0.12, "lost": -0.053, "flat": -0.001})
+    ax = charts.sorted_bars(values, plt.subplots()[1], percent=True)
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == ["0%", "12%", "\u22125%"]
+    plt.close(ax.figure)
+    money = pd.Series({"up": 1200.0, "down": -3400.0, "none": -0.2})
+    ax = charts.sorted_bars(money, plt.subplots()[1], symbol="$")
+    assert sorted(t.get_text() for t in ax.texts) == ["$0", "$1K", "\u2212$3K"]
+    plt.close(ax.figure)
+    ax = charts.sorted_bars(pd.Series({"a": -1234.0, "b": 5.0}), plt.subplots()[1])
+    assert sorted(t.get_text() for t in ax.texts) == ["5", "\u22121,234"]
+    plt.close(ax.figure)
