@@ -172,11 +172,8 @@ def waterfall(movements: pd.Series, ax: Axes | None = None, *, symbol: str = "$"
 def _short_money(v: float, symbol: str, signed: bool = False) -> str:
     """``v`` as short money (``$1.2M``); a negative amount with a minus sign, as the
     report's text writes it (``−$1.2M``), and a plus sign too when ``signed``."""
-    body = tf.short_amount(abs(v), 2)
-    if not any(ch in "123456789" for ch in body):  # rounds to nothing: no sign
-        return f"{'+' if signed else ''}{symbol}{body}"
-    sign = ("+" if v >= 0 else tf.MINUS) if signed else (tf.MINUS if v < 0 else "")
-    return f"{sign}{symbol}{body}"
+    text = tf.with_minus(f"{'-' if v < 0 else ''}{symbol}{tf.short_amount(abs(v), 2)}")
+    return f"+{text}" if signed and not text.startswith(tf.MINUS) else text
 
 
 def _value_label(v: float, percent: bool, symbol: str | None, digits: int = 0) -> str:

@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
+
+from playbook.membership import index_positions
 
 #: pandas' own ``Index._get_indexer``, kept by :func:`install`.
 _PANDAS_GET_INDEXER: Any = None
@@ -39,22 +40,6 @@ def _arrow_text(index: pd.Index) -> bool:
             and type(index) is pd.Index)
 
 
-def _large(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Text as ``large_string`` (an index and a target stored either way compare)."""
-    return values.cast(pa.large_string()) if pa.types.is_string(values.type) else values
-
-
-def arrow_positions(index: pd.Index, target: pd.Index) -> np.ndarray:
-    """Each of ``target``'s positions in ``index`` (unique, both Arrow-backed text; -1
-    where absent; a missing value finds the index's missing value), as ``intp``."""
-    value_set = index.array.__arrow_array__()
-    if isinstance(value_set, pa.ChunkedArray):
-        value_set = value_set.combine_chunks()
-    found = pc.index_in(_large(target.array.__arrow_array__()), value_set=_large(value_set),
-                        skip_nulls=False)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
-
-
 def _get_indexer(self: pd.Index, target: pd.Index, method: str | None = None,
                  limit: int | None = None, tolerance: Any = None) -> np.ndarray:
     """``Index._get_indexer`` by Arrow for an exact lookup of Arrow text (see the module)."""
@@ -62,7 +47,7 @@ def _get_indexer(self: pd.Index, target: pd.Index, method: str | None = None,
             and isinstance(target, pd.Index) and _arrow_text(target)
             and self._index_as_unique):
         try:
-            return arrow_positions(self, target)
+            return index_positions(self, target).astype(np.intp, copy=False)
         except (pa.ArrowException, TypeError, ValueError):
             pass  # anything Arrow refuses: pandas' own
     return _PANDAS_GET_INDEXER(self, target, method=method, limit=limit,

@@ -70,6 +70,17 @@ def positions_in_slices(values: pd.Series, among: pd.Index, size: int
         yield start, _codes(found.slice(start, size))
 
 
+def index_positions(index: pd.Index, target: pd.Index) -> np.ndarray:
+    """``index.get_indexer(target)`` for a unique ``index``, by Arrow: as :func:`positions`,
+    but a missing value finds the index's missing value, as in pandas (-1 where nothing
+    matches). Raises Arrow's error (or ``TypeError``/``ValueError``) on values it cannot
+    match as one type, and never falls back to pandas: :mod:`playbook.index_lookup` calls
+    it from inside pandas' lookup, which does."""
+    found = pc.index_in(_arrow(target, combine=False), value_set=_arrow(index),
+                        skip_nulls=False)
+    return _codes(found)
+
+
 def _codes(found: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Arrow ``index_in`` positions as int64, -1 where nothing matched."""
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

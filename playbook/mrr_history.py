@@ -19,7 +19,7 @@ from playbook.config_tables import TableParams
 from playbook.contract import TABLES
 from playbook.quality import QualityLog
 from playbook.reading import file_error
-from playbook.rows import ACCOUNT_CODES
+from playbook.rows import account_codes
 
 
 def monthly_mrr(frame: pd.DataFrame, tp: TableParams, as_of: pd.Timestamp | None,
@@ -197,13 +197,7 @@ def account_month_sums(frame: pd.DataFrame, month_codes: np.ndarray, months: int
     account-months of several rows (rare) by pandas' groupby itself (its compensated sum,
     to the bit). Written for memory: at 1,000,000 accounts (20.6M rows) it held 2.1 GB of
     row-long arrays at once, the peak of loading mrr; it now holds about half."""
-    if ACCOUNT_CODES in frame:  # the accounts factorized once as the table was checked
-        shared = frame[ACCOUNT_CODES].array
-        key, accounts = shared.codes.astype(np.int64), shared.categories
-    else:
-        key, accounts = pd.factorize(frame["account_id"], sort=True)
-        if accounts.dtype == object:  # (the groupby's accounts as text when all are text)
-            accounts = pd.Index(accounts.to_numpy())
+    key, accounts = account_codes(frame)  # (factorized once when the table was checked)
     amounts = frame["mrr"].to_numpy(dtype=float, na_value=np.nan)
     lines = frame[LINE].to_numpy()
     known = (key >= 0) & (month_codes >= 0)

@@ -28,13 +28,24 @@ from playbook.reading import file_error
 ACCOUNT_CODES = "_account_codes"
 
 
-def with_account_codes(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with :data:`ACCOUNT_CODES`: ``account_id`` as a categorical whose
-    categories are its distinct IDs in ``pd.factorize(..., sort=True)``'s order (a
-    missing ID: code -1)."""
+def account_codes(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Each row's account as its position in ``frame``'s distinct IDs sorted as
+    ``pd.factorize(..., sort=True)`` sorts them (-1: no ID), and those IDs: read from
+    :data:`ACCOUNT_CODES` when the frame carries it, else factorized now. The codes are
+    a writable int64 array of the caller's own either way."""
+    if ACCOUNT_CODES in frame:
+        shared = frame[ACCOUNT_CODES].array
+        return shared.codes.astype(np.int64), shared.categories
     codes, accounts = pd.factorize(frame["account_id"], sort=True)
     if accounts.dtype == object:  # (the groupby's accounts as text when all are text)
         accounts = pd.Index(accounts.to_numpy())
+    return codes, accounts
+
+
+def with_account_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :data:`ACCOUNT_CODES`: ``account_id`` as a categorical of its
+    distinct IDs (:func:`account_codes`)."""
+    codes, accounts = account_codes(frame)
     return frame.assign(**{ACCOUNT_CODES: pd.Categorical.from_codes(
         codes, dtype=pd.CategoricalDtype(accounts))})
 

@@ -346,26 +346,36 @@ def test_a_parquet_account_with_other_whitespace_hands_the_file_to_pandas(tmp_pa
     """A Parquet event file's account with whitespace Python's strip removes and DuckDB's
     trim keeps (a tab) would be another account to DuckDB: pandas reads the file, and the
     tab goes as the loader trims it."""
-    from playbook.config import table_params
-    from playbook.events import (
-        EventsNotAlikeError,
-        _with_duckdb,
-        aggregate_events,
-        resolve_columns,
-    )
-
-    path = tmp_path / "ev.parquet"
-    pd.DataFrame({"account": ["A1\t", "A1", "A2"],
-                  "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-02-01"]),
-                  "user": ["u1", "u2", "u1"]}).to_parquet(path, index=False)
-    tp = table_params(file="ev.parquet", layout="events", columns={
-        "account_id": "account", "month": "when", "user_id": "user"})
-    columns = resolve_columns("usage", path, tp)
-    with pytest.raises(EventsNotAlikeError):
-        _with_duckdb(path, tp, columns)
-    got = aggregate_events("usage", path, tp, 0.5)
+    got = _parquet_handed_to_pandas(tmp_path, pd.DataFrame({
+        "account": ["A1\t", "A1", "A2"],
+        "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-02-01"]),
+        "user": ["u1", "u2", "u1"]}))
     assert got[0]["account_id"].tolist() == ["A1", "A2"]
     assert got[0]["active_users"].tolist() == [2, 1]
+
+
+def _parquet_events(tmp_path: Path, frame: pd.DataFrame, name: str = "ev.parquet"):
+    """``frame`` (account, when, user) written as a Parquet event file: its path, table
+    params and resolved columns."""
+    from playbook.config import table_params
+    from playbook.events import resolve_columns
+
+    path = tmp_path / name
+    frame.to_parquet(path, index=False)
+    tp = table_params(file=name, layout="events", columns={
+        "account_id": "account", "month": "when", "user_id": "user"})
+    return path, tp, resolve_columns("usage", path, tp)
+
+
+def _parquet_handed_to_pandas(tmp_path: Path, frame: pd.DataFrame):
+    """DuckDB refuses ``frame`` as a Parquet event file (:func:`_parquet_events`); the
+    table ``aggregate_events`` gives instead (pandas')."""
+    from playbook.events import EventsNotAlikeError, _with_duckdb, aggregate_events
+
+    path, tp, columns = _parquet_events(tmp_path, frame)
+    with pytest.raises(EventsNotAlikeError):
+        _with_duckdb(path, tp, columns)
+    return aggregate_events("usage", path, tp, 0.5)
 
 
 def test_the_bench_csv_event_file_is_the_parquet_one_rewritten(demo_events, tmp_path):
@@ -647,32 +657,17 @@ def test_a_parquet_text_user_with_other_whitespace_hands_the_file_to_pandas(user
     blank): pandas reads the file, and the user is trimmed as the loader trims it. By hand:
     A1's January has users u1 and u2 once "u1" is trimmed (or u2 alone when the cell is
     only whitespace), A2's February u1."""
-    from playbook.config import table_params
-    from playbook.events import (
-        EventsNotAlikeError,
-        _with_duckdb,
-        aggregate_events,
-        resolve_columns,
-    )
+    from playbook.events import _with_duckdb
 
-    path = tmp_path / "ev.parquet"
-    pd.DataFrame({"account": ["A1", "A1", "A1", "A2"],
-                  "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07",
-                                          "2024-02-01"]),
-                  "user": [user, "u1" if user.strip() else "u2", "u2", "u1"]}
-                 ).to_parquet(path, index=False)
-    tp = table_params(file="ev.parquet", layout="events", columns={
-        "account_id": "account", "month": "when", "user_id": "user"})
-    columns = resolve_columns("usage", path, tp)
-    with pytest.raises(EventsNotAlikeError):
-        _with_duckdb(path, tp, columns)
-    got = aggregate_events("usage", path, tp, 0.5)
+    events = pd.DataFrame({"account": ["A1", "A1", "A1", "A2"],
+                           "when": pd.to_datetime(["2024-01-05", "2024-01-06", "2024-01-07",
+                                                   "2024-02-01"]),
+                           "user": [user, "u1" if user.strip() else "u2", "u2", "u1"]})
+    got = _parquet_handed_to_pandas(tmp_path, events)
     assert got[0]["account_id"].tolist() == ["A1", "A2"]
     assert got[0]["active_users"].tolist() == [2 if user.strip() else 1, 1]
     assert got[0]["key_actions"].tolist() == [3, 1]
-    clean = tmp_path / "clean.parquet"
-    pd.read_parquet(path).assign(user=["u1", "u1", "u2", "u1"]).to_parquet(clean, index=False)
-    fast = _with_duckdb(clean, table_params(file="clean.parquet", layout="events", columns={
-        "account_id": "account", "month": "when", "user_id": "user"}), columns)
+    fast = _with_duckdb(*_parquet_events(
+        tmp_path, events.assign(user=["u1", "u1", "u2", "u1"]), "clean.parquet"))
     assert fast[0].sort_values("account_id")["active_users"].tolist() == [2, 1]
     assert "_odd_user" not in fast[0].columns

@@ -59,7 +59,7 @@ def test_positions_are_pandas_own(index_dtype, target_dtype, seed, pandas_own):
     np.testing.assert_array_equal(got, want)
     assert got.dtype == want.dtype == np.intp
     if index_dtype == target_dtype:  # (Arrow answered, not pandas)
-        np.testing.assert_array_equal(got, index_lookup.arrow_positions(index, target))
+        np.testing.assert_array_equal(got, index_lookup.index_positions(index, target))
 
 
 def test_chunked_and_large_text_by_hand():
@@ -93,8 +93,8 @@ def test_reindex_map_and_loc_are_pandas_own(pandas_own):
 def test_other_lookups_stay_with_pandas(monkeypatch):
     """A non-unique index, a fill method, numbers and objects never reach Arrow."""
     reached = []
-    real = index_lookup.arrow_positions
-    monkeypatch.setattr(index_lookup, "arrow_positions",
+    real = index_lookup.index_positions
+    monkeypatch.setattr(index_lookup, "index_positions",
                         lambda *a: reached.append(1) or real(*a))
     text = pd.Index(pd.array(["a", "c", "e"], dtype="str"))
     assert text.get_indexer(pd.Index(pd.array(["b", "e"], dtype="str")),
